@@ -1,0 +1,152 @@
+//! Extraction: from a fetched page to the releases it shows. `html` reads list pages with the
+//! configured selectors, `feed` reads upstream RSS/Atom/JSON Feed, `dates` reads dates as written.
+//! The helpers here are shared by both: canonical links, item keys, clean text, safe HTML.
+
+pub mod dates;
+pub mod feed;
+pub mod html;
+
+use regex::Regex;
+use url::Url;
+
+/// Why a page yielded no releases; a fault to report, never "no news".
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The item selector matched nothing: the site was probably redesigned.
+    #[error("selector `{0}` matched nothing on the list page")]
+    NothingMatched(String),
+    /// Items were found, but none had both a title and a link.
+    #[error("{found} elements matched `{item}`, but none had a title (`{title}`) and a link (`{link}`)")]
+    NoUsableItems {
+        found: usize,
+        item: String,
+        title: String,
+        link: String,
+    },
+    /// The body is not a feed that could be parsed.
+    #[error("not a readable RSS/Atom/JSON feed: {0}")]
+    NotAFeed(String),
+}
+
+/// Query parameters that only track the reader and never identify a page.
+fn is_tracking_param(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("utm_")
+        || matches!(
+            name.as_str(),
+            "fbclid" | "gclid" | "yclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "_ga" | "_hsenc" | "_hsmi" | "igshid"
+        )
+}
+
+/// Resolves `href` against `base` and canonicalizes it: fragment dropped, tracking parameters
+/// removed, only http(s) accepted (a `javascript:` or `data:` link is no link at all).
+pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
+    let href = href.trim();
+    if href.is_empty() {
+        return None;
+    }
+    let mut url = base.join(href).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return None;
+    }
+    url.set_fragment(None);
+    if url.query().is_some() {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !is_tracking_param(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    Some(url)
+}
+
+/// What identifies an item within its source: the `id_pattern` capture when it matches the
+/// canonical link (so a corrected slug is an edit), else the canonical link itself.
+pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
+    id_pattern
+        .and_then(|re| re.captures(link.as_str()))
+        .and_then(|c| c.get(1))
+        .map(|m| format!("id:{}", m.as_str()))
+        .unwrap_or_else(|| link.to_string())
+}
+
+/// Collapses runs of whitespace and drops control characters, which readers and XML reject.
+pub fn clean_text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().filter(|c| !c.is_control()));
+    }
+    out
+}
+
+/// Sanitizes HTML from a source: only harmless tags and attributes survive, relative URLs are
+/// made absolute against `base`, links get `rel="noopener noreferrer"`.
+pub fn sanitize_html(html: &str, base: &Url) -> String {
+    ammonia::Builder::default()
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .url_schemes(["http", "https", "mailto"].into_iter().collect())
+        .clean(html)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::relative_path("/ru/some-slug-123456", "https://www.akorda.kz/ru/some-slug-123456")]
+    #[case::fragment_dropped("/en/a-1#top", "https://www.akorda.kz/en/a-1")]
+    #[case::utm_removed("/en/a-1?utm_source=tg&utm_medium=x", "https://www.akorda.kz/en/a-1")]
+    #[case::real_query_kept("/en/a?id=5&utm_campaign=z&fbclid=1", "https://www.akorda.kz/en/a?id=5")]
+    #[case::host_case_folded("HTTPS://WWW.Akorda.KZ/en/a-1", "https://www.akorda.kz/en/a-1")]
+    #[case::dot_segments("/en/../en/./a-1", "https://www.akorda.kz/en/a-1")]
+    #[case::relative_to_page("a-2", "https://www.akorda.kz/en/a-2")]
+    fn canonical_links(#[case] href: &str, #[case] expected: &str) {
+        let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+        assert_eq!(canonical_link(&base, href).unwrap().as_str(), expected);
+    }
+
+    #[rstest]
+    #[case::javascript("javascript:alert(1)")]
+    #[case::data("data:text/html,hi")]
+    #[case::empty("  ")]
+    #[case::mailto("mailto:a@b.c")]
+    fn rejected_links(#[case] href: &str) {
+        let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+        assert_eq!(canonical_link(&base, href), None);
+    }
+
+    #[test]
+    fn id_pattern_makes_slug_edits_the_same_item() {
+        let re = Regex::new(r"-(\d+)$").unwrap();
+        let a = Url::parse("https://www.akorda.kz/en/meeting-with-minister-123456").unwrap();
+        let b = Url::parse("https://www.akorda.kz/en/meeting-with-the-minister-123456").unwrap();
+        assert_eq!(item_key(&a, Some(&re)), item_key(&b, Some(&re)));
+        assert_ne!(item_key(&a, None), item_key(&b, None));
+    }
+
+    #[test]
+    fn sanitizer_removes_script_and_resolves_urls() {
+        let base = Url::parse("https://www.akorda.kz/en/x").unwrap();
+        let out = sanitize_html(
+            r#"<p onclick="x()">Hi<script>alert(1)</script><img src="/a.jpg" onerror="y()"><a href="javascript:z()">l</a></p>"#,
+            &base,
+        );
+        assert!(!out.contains("script") && !out.contains("onerror") && !out.contains("javascript"));
+        assert!(out.contains("https://www.akorda.kz/a.jpg"), "{out}");
+    }
+
+    #[test]
+    fn clean_text_collapses_whitespace_and_controls() {
+        assert_eq!(clean_text("  a\u{0}b \n\t c\u{1b} "), "ab c");
+    }
+}

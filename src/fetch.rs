@@ -1,0 +1,310 @@
+//! Fetching pages from sources: one shared client with timeouts, a body-size cap, the configured
+//! User-Agent, conditional GET (ETag / Last-Modified) and charset decoding that looks beyond the
+//! HTTP header (BOM, `<meta charset>`, XML declaration, then a guess).
+
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+use url::Url;
+
+/// Why a fetch failed; each variant is reported per source and retried with backoff.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// No answer within the time allowed.
+    #[error("timed out")]
+    Timeout,
+    /// The connection could not be made or broke off.
+    #[error("connection failed: {0}")]
+    Connect(String),
+    /// The server answered with an error status.
+    #[error("HTTP status {0}")]
+    Status(u16),
+    /// The body exceeded the size cap.
+    #[error("body larger than {0} bytes")]
+    TooLarge(usize),
+    /// Too many redirects, or a redirect loop.
+    #[error("too many redirects")]
+    Redirects,
+    /// A header from the config could not be sent, or another request-level problem.
+    #[error("request failed: {0}")]
+    Request(String),
+}
+
+/// Limits that apply to every fetch.
+#[derive(Clone, Debug)]
+pub struct FetcherOptions {
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub max_body: usize,
+    pub max_redirects: usize,
+}
+
+impl Default for FetcherOptions {
+    fn default() -> Self {
+        FetcherOptions {
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            max_body: 10 * 1024 * 1024,
+            max_redirects: 10,
+        }
+    }
+}
+
+/// What one request asks for.
+#[derive(Clone, Debug, Default)]
+pub struct Request<'a> {
+    pub user_agent: &'a str,
+    pub headers: &'a [(String, String)],
+    /// Validators from the previous answer, for a conditional GET.
+    pub etag: Option<&'a str>,
+    pub last_modified: Option<&'a str>,
+    pub insecure_tls: bool,
+}
+
+/// A page as fetched and decoded.
+#[derive(Clone, Debug)]
+pub struct Page {
+    /// The URL after redirects: relative links resolve against it.
+    pub url: Url,
+    pub text: String,
+    /// SHA-256 of the raw body, to skip unchanged pages cheaply.
+    pub body_hash: [u8; 32],
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub content_type: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Fetched {
+    /// 304: nothing changed since the validators were taken.
+    NotModified,
+    Page(Page),
+}
+
+/// The shared HTTP client (and a second one that skips certificate checks, used only for sources
+/// that ask for it with `insecure_tls`).
+#[derive(Clone)]
+pub struct Fetcher {
+    client: reqwest::Client,
+    insecure: reqwest::Client,
+    options: FetcherOptions,
+}
+
+impl Fetcher {
+    pub fn new(options: FetcherOptions) -> Result<Fetcher, FetchError> {
+        let build = |insecure: bool| {
+            reqwest::Client::builder()
+                .timeout(options.timeout)
+                .connect_timeout(options.connect_timeout)
+                .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+                .danger_accept_invalid_certs(insecure)
+                .gzip(true)
+                .brotli(true)
+                .deflate(true)
+                .build()
+                .map_err(|e| FetchError::Request(e.to_string()))
+        };
+        Ok(Fetcher {
+            client: build(false)?,
+            insecure: build(true)?,
+            options,
+        })
+    }
+
+    pub async fn get(&self, url: &Url, req: &Request<'_>) -> Result<Fetched, FetchError> {
+        let client = if req.insecure_tls {
+            &self.insecure
+        } else {
+            &self.client
+        };
+        let response = client
+            .get(url.clone())
+            .headers(request_headers(req)?)
+            .send()
+            .await
+            .map_err(classify)?;
+        let status = response.status();
+        if status == reqwest::StatusCode::NOT_MODIFIED {
+            return Ok(Fetched::NotModified);
+        }
+        if !status.is_success() {
+            return Err(FetchError::Status(status.as_u16()));
+        }
+        let final_url = response.url().clone();
+        let headers = response.headers().clone();
+        let body = self.read_capped(response).await?;
+        let header_str = |name: HeaderName| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let content_type = header_str(header::CONTENT_TYPE);
+        Ok(Fetched::Page(Page {
+            url: final_url,
+            text: decode(&body, content_type.as_deref()),
+            body_hash: Sha256::digest(&body).into(),
+            etag: header_str(header::ETAG),
+            last_modified: header_str(header::LAST_MODIFIED),
+            content_type,
+        }))
+    }
+
+    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+        let cap = self.options.max_body;
+        if response.content_length().is_some_and(|n| n as usize > cap) {
+            return Err(FetchError::TooLarge(cap));
+        }
+        let mut body = Vec::new();
+        let mut stream = response.bytes_stream();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(classify)?;
+            if body.len() + chunk.len() > cap {
+                return Err(FetchError::TooLarge(cap));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
+fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
+    let mut map = HeaderMap::new();
+    let value = |v: &str| {
+        HeaderValue::from_str(v).map_err(|e| FetchError::Request(format!("header value: {e}")))
+    };
+    map.insert(header::USER_AGENT, value(req.user_agent)?);
+    map.insert(
+        header::ACCEPT,
+        HeaderValue::from_static(
+            "text/html,application/xhtml+xml,application/rss+xml,application/atom+xml,application/feed+json,application/xml;q=0.9,*/*;q=0.8",
+        ),
+    );
+    if let Some(etag) = req.etag {
+        map.insert(header::IF_NONE_MATCH, value(etag)?);
+    }
+    if let Some(lm) = req.last_modified {
+        map.insert(header::IF_MODIFIED_SINCE, value(lm)?);
+    }
+    for (name, v) in req.headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| FetchError::Request(format!("header name `{name}`: {e}")))?;
+        map.insert(name, value(v)?);
+    }
+    Ok(map)
+}
+
+fn classify(e: reqwest::Error) -> FetchError {
+    if e.is_timeout() {
+        FetchError::Timeout
+    } else if e.is_redirect() {
+        FetchError::Redirects
+    } else if e.is_connect() || e.is_body() || e.is_request() || e.is_decode() {
+        FetchError::Connect(root_cause(&e))
+    } else {
+        FetchError::Request(root_cause(&e))
+    }
+}
+
+/// reqwest's own message is often just "error sending request"; the cause says what happened.
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut msg = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        msg = format!("{msg}: {inner}");
+        source = inner.source();
+    }
+    msg
+}
+
+/// Decodes a body to text. Order of evidence: a byte-order mark, the HTTP `charset`, a
+/// `<meta charset>` / `http-equiv` / XML `encoding=` declaration near the start, then a guess from
+/// the bytes (chardetng). reqwest alone would use only the HTTP header.
+pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    let encoding = encoding_rs::Encoding::for_bom(body)
+        .map(|(enc, _)| enc)
+        .or_else(|| content_type.and_then(charset_param).and_then(label))
+        .or_else(|| declared_in_document(body).and_then(|l| label(&l)))
+        .unwrap_or_else(|| {
+            let mut detector = chardetng::EncodingDetector::new();
+            detector.feed(body, true);
+            detector.guess(None, true)
+        });
+    let (text, _, _) = encoding.decode(body);
+    text.into_owned()
+}
+
+fn label(name: &str) -> Option<&'static encoding_rs::Encoding> {
+    encoding_rs::Encoding::for_label(name.trim().trim_matches(['"', '\'']).as_bytes())
+}
+
+fn charset_param(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case("charset").then_some(v.trim())
+    })
+}
+
+/// Looks for `charset=` (HTML) or `encoding=` (XML declaration) in the first 2 KiB, the way a
+/// browser's pre-scan does, without trusting anything past that window.
+fn declared_in_document(body: &[u8]) -> Option<String> {
+    let head = &body[..body.len().min(2048)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    for key in ["charset=", "encoding="] {
+        if let Some(pos) = head.find(key) {
+            let rest = head[pos + key.len()..].trim_start_matches(['"', '\'', ' ']);
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+                .collect();
+            if !name.is_empty() {
+                return Some(name);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::utf8_header("Привет".as_bytes().to_vec(), Some("text/html; charset=utf-8"), "Привет")]
+    #[case::cp1251_meta_only(
+        [b"<html><head><meta charset=\"windows-1251\"></head><body>".as_slice(), &encoding_rs::WINDOWS_1251.encode("Президент").0, b"</body>"].concat(),
+        Some("text/html"),
+        "Президент"
+    )]
+    #[case::cp1251_http_equiv(
+        [b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=windows-1251\">".as_slice(), &encoding_rs::WINDOWS_1251.encode("Астана").0].concat(),
+        None,
+        "Астана"
+    )]
+    #[case::xml_declaration(
+        [b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>".as_slice(), &encoding_rs::WINDOWS_1251.encode("Акорда").0].concat(),
+        None,
+        "Акорда"
+    )]
+    #[case::bom_wins_over_header(
+        [b"\xEF\xBB\xBF".as_slice(), "Қазақстан".as_bytes()].concat(),
+        Some("text/html; charset=iso-8859-1"),
+        "Қазақстан"
+    )]
+    #[case::guessed_without_any_label(
+        encoding_rs::WINDOWS_1251.encode("Президент Республики Казахстан провёл встречу с делегацией").0.to_vec(),
+        None,
+        "Президент Республики Казахстан провёл встречу с делегацией"
+    )]
+    fn decodes(#[case] body: Vec<u8>, #[case] ct: Option<&str>, #[case] expected: &str) {
+        assert!(decode(&body, ct).contains(expected), "{}", decode(&body, ct));
+    }
+
+    #[test]
+    fn invalid_utf8_does_not_fail() {
+        let text = decode(b"abc \xff\xfe def", Some("text/html; charset=utf-8"));
+        assert!(text.starts_with("abc "));
+    }
+}

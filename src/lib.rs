@@ -1,0 +1,15 @@
+//! herald: turns websites without usable feeds into RSS/Atom/JSON feeds (and Telegram posts).
+//!
+//! A release travels config → schedule → fetch → extract → store → render/serve; each stage is a
+//! module of its own, and `app` wires them together.
+
+pub mod app;
+pub mod config;
+pub mod extract;
+pub mod fetch;
+pub mod model;
+pub mod pipeline;
+pub mod render;
+pub mod schedule;
+pub mod server;
+pub mod store;

@@ -1,0 +1,285 @@
+//! The command line: parse arguments, load the config, run the asked-for command.
+//! Exit codes (SPEC): 0 done; 1 a runtime failure; 2 a bad config or bad usage.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use herald::app::App;
+use herald::config::{self, Config};
+use herald::model::ItemState;
+use herald::pipeline::{PollOptions, Poller};
+use herald::store::{Store, StoreError};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+#[command(name = "herald", version, about = "Feeds and Telegram posts for websites without usable feeds")]
+struct Cli {
+    /// The configuration file (else $HERALD_CONFIG, else ./config.toml).
+    #[arg(short, long, global = true, env = "HERALD_CONFIG", default_value = "config.toml")]
+    config: PathBuf,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run everything: scheduler, HTTP server, Telegram delivery; stop on SIGINT/SIGTERM.
+    Run,
+    /// Validate the configuration; exit 0 when valid, 2 with every problem listed.
+    Check,
+    /// Poll one source now and print what it found (new / known / changed per item).
+    Poll {
+        source: String,
+        /// Touch neither the database nor Telegram.
+        #[arg(long)]
+        dry_run: bool,
+        /// One JSON object per item and line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the Telegram post(s) the newest item of a source would produce.
+    Preview { source: String },
+    /// Delete the stored items of a source that is no longer in the config (ids are kept).
+    Prune { source: String },
+    /// Run the article extractor on files or URLs and print what it found.
+    Extract {
+        /// The page's address, for resolving relative links when reading a file.
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[arg(required = true)]
+        inputs: Vec<String>,
+    },
+}
+
+/// A failure with its exit code.
+struct Failure(u8, String);
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure(1, format!("{e:#}"))
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("herald: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, msg)) => {
+            if !msg.is_empty() {
+                eprintln!("herald: {msg}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+async fn dispatch(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Check => check(&cli.config),
+        Command::Run => run(load(&cli.config)?).await,
+        Command::Poll {
+            source,
+            dry_run,
+            json,
+        } => poll(load(&cli.config)?, &source, dry_run, json).await,
+        Command::Prune { source } => prune(load(&cli.config)?, &source).await,
+        Command::Preview { .. } => Err(Failure(
+            1,
+            "preview needs the Telegram formatter, which this build does not have yet".into(),
+        )),
+        Command::Extract { .. } => Err(Failure(
+            1,
+            "extract needs the article extractor, which this build does not have yet".into(),
+        )),
+    }
+}
+
+/// Loads the config, printing every problem (and warning) as `PATH:LINE:COL: message`.
+fn load(path: &std::path::Path) -> Result<Config, Failure> {
+    match config::load(path) {
+        Ok(config) => {
+            for w in &config.warnings {
+                eprintln!("{w}");
+            }
+            Ok(config)
+        }
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            let n = problems.len();
+            Err(Failure(
+                2,
+                format!("{}: {n} problem{} found", path.display(), if n == 1 { "" } else { "s" }),
+            ))
+        }
+    }
+}
+
+fn check(path: &std::path::Path) -> Result<(), Failure> {
+    let config = load(path)?;
+    println!(
+        "{}: ok ({} sources, {} channels)",
+        path.display(),
+        config.sources.len(),
+        config.channels.len()
+    );
+    Ok(())
+}
+
+async fn run(config: Config) -> Result<(), Failure> {
+    if std::env::var_os("TELOXIDE_TOKEN").is_none_or(|t| t.is_empty()) {
+        tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
+    }
+    let listen = config.server.listen;
+    let app = App::new(config).map_err(store_failure)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Failure(1, format!("cannot listen on {listen}: {e}")))?;
+    tracing::info!(
+        listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        sources = app.config().sources.len(),
+        "herald is running"
+    );
+    let stop = CancellationToken::new();
+    tokio::spawn(stop_on_signal(stop.clone()));
+    app.run(listener, stop).await?;
+    Ok(())
+}
+
+/// SIGINT or SIGTERM starts a clean stop.
+async fn stop_on_signal(stop: CancellationToken) {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    tracing::info!("stopping");
+    stop.cancel();
+}
+
+/// A database that is locked or unreadable is a runtime failure (exit 1) with a clear message.
+fn store_failure(e: anyhow::Error) -> Failure {
+    match e.downcast_ref::<StoreError>() {
+        Some(StoreError::Locked(_)) => Failure(1, e.to_string()),
+        _ => Failure(1, format!("{e:#}")),
+    }
+}
+
+async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(), Failure> {
+    let Some(source) = config.source(id).cloned() else {
+        return Err(unknown_source(&config, id));
+    };
+    let opts = PollOptions {
+        conditional: false,
+        dry_run,
+    };
+    let report = if dry_run {
+        // A dry run never opens the database: it must work beside a running herald, and it
+        // must not create one. Every release therefore shows as new.
+        let fetcher = herald::fetch::Fetcher::new(Default::default())
+            .map_err(|e| Failure(1, e.to_string()))?;
+        let poller = Poller {
+            fetcher: &fetcher,
+            user_agent: &config.general.user_agent,
+            store: None,
+        };
+        poller.poll(&source, opts).await
+    } else {
+        let app = App::new(config.clone()).map_err(store_failure)?;
+        let report = app.poll(&source, opts).await;
+        app.shared
+            .store
+            .flush()
+            .await
+            .map_err(|e| Failure(1, e.to_string()))?;
+        report
+    }
+    .map_err(|e| Failure(1, format!("{id}: {e}")))?;
+    for o in &report.items {
+        let date = o.item.published.with_timezone(&source.timezone).to_rfc3339();
+        if json {
+            let line = serde_json::json!({
+                "id": o.item.id.guid(),
+                "state": o.state.as_str(),
+                "title": o.item.title,
+                "link": o.item.link,
+                "date": date,
+            });
+            println!("{line}");
+        } else {
+            println!("{:<7} {date}  {}\n        {}", o.state.as_str(), o.item.title, o.item.link);
+        }
+    }
+    eprintln!(
+        "{id}: {} new, {} changed, {} known{}",
+        report.count(ItemState::New),
+        report.count(ItemState::Changed),
+        report.count(ItemState::Known),
+        if dry_run { " (dry run: nothing stored)" } else { "" }
+    );
+    Ok(())
+}
+
+fn unknown_source(config: &Config, id: &str) -> Failure {
+    let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
+    Failure(
+        1,
+        format!("unknown source `{id}` (the config has: {})", known.join(", ")),
+    )
+}
+
+async fn prune(config: Config, id: &str) -> Result<(), Failure> {
+    if config.source(id).is_some() {
+        return Err(Failure(
+            1,
+            format!("source `{id}` is still in {}: remove it from the config first", config.path.display()),
+        ));
+    }
+    let store = Store::open(&config.general.data_dir, herald::app::STORE_CACHE_BYTES)
+        .map_err(|e| Failure(1, e.to_string()))?;
+    let n = store
+        .prune(id)
+        .await
+        .map_err(|e| Failure(1, e.to_string()))?;
+    println!("{id}: {n} stored items deleted; their ids are kept, so they will not be announced again");
+    Ok(())
+}

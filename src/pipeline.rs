@@ -1,0 +1,355 @@
+//! One poll of one source: fetch the list page (and older pages while they hold new releases),
+//! extract the releases, decide for each whether it is new, known or changed, and store the new
+//! and corrected ones in one durable step. Returns what happened; the caller reports it.
+
+use crate::config::{Source, SourceKind};
+use crate::extract::{self, ExtractError, dates};
+use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request};
+use crate::model::{Item, ItemId, ItemState, Scraped};
+use crate::store::{Seen, SourceState, Store, StoreError, fingerprint};
+use chrono::{DateTime, Utc};
+use std::collections::HashSet;
+use url::Url;
+
+/// Why a poll failed. Stored items are never touched by a failed poll.
+#[derive(Debug, thiserror::Error)]
+pub enum PollError {
+    /// The list page (or feed) could not be fetched.
+    #[error("fetch {url}: {source}")]
+    Fetch { url: String, source: FetchError },
+    /// The page was fetched but yielded no releases.
+    #[error("extract {url}: {source}")]
+    Extract { url: String, source: ExtractError },
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How to poll.
+#[derive(Clone, Copy, Debug)]
+pub struct PollOptions {
+    /// Send the stored validators (ETag / Last-Modified) and skip an unchanged body. Scheduled
+    /// polls do; a poll asked for by hand shows everything.
+    pub conditional: bool,
+    /// Decide states but store nothing.
+    pub dry_run: bool,
+}
+
+/// One release as this poll saw it.
+#[derive(Clone, Debug)]
+pub struct Observed {
+    pub state: ItemState,
+    pub item: Item,
+}
+
+/// What one poll found, items in the site's order (newest first).
+#[derive(Clone, Debug, Default)]
+pub struct PollReport {
+    /// True when the page was unchanged (304 or same body) and was not read again.
+    pub unchanged: bool,
+    /// True when this was the source's first successful poll (only `backfill` items are posted).
+    pub first_poll: bool,
+    pub pages: u32,
+    pub items: Vec<Observed>,
+}
+
+impl PollReport {
+    pub fn count(&self, state: ItemState) -> usize {
+        self.items.iter().filter(|o| o.state == state).count()
+    }
+}
+
+/// Everything a poll needs, borrowed from the app.
+pub struct Poller<'a> {
+    pub fetcher: &'a Fetcher,
+    pub user_agent: &'a str,
+    /// `None` for a dry run beside a running herald: every release then counts as new.
+    pub store: Option<&'a Store>,
+}
+
+impl Poller<'_> {
+    /// Polls `source` once. On failure the error is also recorded in the source's state (unless
+    /// this is a dry run).
+    pub async fn poll(&self, source: &Source, opts: PollOptions) -> Result<PollReport, PollError> {
+        let mut state = match self.store {
+            Some(store) => store.source_state(&source.id)?,
+            None => SourceState::default(),
+        };
+        let result = self.poll_inner(source, opts, &mut state).await;
+        if let (Some(store), false) = (self.store, opts.dry_run) {
+            let now = Utc::now();
+            match &result {
+                Ok(_) => {
+                    state.last_success = Some(now);
+                    state.consecutive_failures = 0;
+                }
+                Err(e) => {
+                    state.last_error = Some(e.to_string());
+                    state.last_error_at = Some(now);
+                    state.consecutive_failures += 1;
+                }
+            }
+            store.put_source_state(&source.id, &state)?;
+        }
+        result
+    }
+
+    async fn poll_inner(
+        &self,
+        source: &Source,
+        opts: PollOptions,
+        state: &mut SourceState,
+    ) -> Result<PollReport, PollError> {
+        let conditional = opts.conditional && self.store.is_some();
+        let first = self.fetch(source, &source.url, conditional.then_some(&*state)).await?;
+        let Some(page) = first else {
+            return Ok(PollReport {
+                unchanged: true,
+                ..PollReport::default()
+            });
+        };
+        let body_hash = hex(&page.body_hash);
+        if conditional && state.body_hash.as_deref() == Some(body_hash.as_str()) {
+            return Ok(PollReport {
+                unchanged: true,
+                pages: 1,
+                ..PollReport::default()
+            });
+        }
+        let now = Utc::now();
+        let mut seen_ids = HashSet::new();
+        let mut found = self.classify(source, scrape(source, &page)?, &mut seen_ids)?;
+        let mut pages = 1;
+        while pages < source.max_pages
+            && source.kind == SourceKind::Html
+            && found.last_page_had_new
+        {
+            pages += 1;
+            let url = page_url(&source.url, pages);
+            let more = match self.fetch(source, &url, None).await {
+                Ok(Some(p)) => scrape(source, &p).and_then(|s| Ok(s)),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
+                    break;
+                }
+            };
+            match more {
+                Ok(scraped) => {
+                    let next = self.classify(source, scraped, &mut seen_ids)?;
+                    found.last_page_had_new = next.last_page_had_new;
+                    found.entries.extend(next.entries);
+                }
+                Err(e) => {
+                    tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
+                    break;
+                }
+            }
+        }
+        let first_poll = !state.first_poll_done;
+        let report = self.build(source, found.entries, now)?;
+        if let (Some(store), false) = (self.store, opts.dry_run) {
+            let new: Vec<Item> = pick(&report, ItemState::New);
+            let corrected: Vec<Item> = pick(&report, ItemState::Changed);
+            store
+                .commit(&source.id, &new, &corrected, source.max_items)
+                .await?;
+            state.etag = page.etag.clone();
+            state.last_modified = page.last_modified.clone();
+            state.body_hash = Some(body_hash);
+            state.first_poll_done = true;
+        }
+        Ok(PollReport {
+            unchanged: false,
+            first_poll,
+            pages,
+            items: report,
+        })
+    }
+
+    /// Fetches a page; `Ok(None)` is a 304 to a conditional request.
+    async fn fetch(
+        &self,
+        source: &Source,
+        url: &Url,
+        validators: Option<&SourceState>,
+    ) -> Result<Option<Page>, PollError> {
+        let req = Request {
+            user_agent: self.user_agent,
+            headers: &source.headers,
+            etag: validators.and_then(|s| s.etag.as_deref()),
+            last_modified: validators.and_then(|s| s.last_modified.as_deref()),
+            insecure_tls: source.insecure_tls,
+        };
+        match self.fetcher.get(url, &req).await {
+            Ok(Fetched::NotModified) => Ok(None),
+            Ok(Fetched::Page(page)) => Ok(Some(page)),
+            Err(source) => Err(PollError::Fetch {
+                url: url.to_string(),
+                source,
+            }),
+        }
+    }
+
+    fn classify(
+        &self,
+        source: &Source,
+        scraped: Vec<Scraped>,
+        seen_ids: &mut HashSet<ItemId>,
+    ) -> Result<Found, PollError> {
+        let mut found = Found::default();
+        for s in scraped {
+            if !passes_filters(source, &s) {
+                continue;
+            }
+            let id = ItemId::new(&source.id, &s.key);
+            // The same release on two pages (the list moved while we read it) counts once.
+            if !seen_ids.insert(id) {
+                continue;
+            }
+            let seen = match self.store {
+                Some(store) => store.seen(&source.id, &id)?,
+                None => Seen::Never,
+            };
+            let state = match seen {
+                Seen::Never => ItemState::New,
+                Seen::Before { fingerprint: fp, stored } => {
+                    let now_fp = fingerprint(&s.title, s.summary.as_deref());
+                    if stored && fp != now_fp {
+                        ItemState::Changed
+                    } else {
+                        ItemState::Known
+                    }
+                }
+            };
+            found.last_page_had_new |= state == ItemState::New;
+            found.entries.push((id, state, s));
+        }
+        Ok(found)
+    }
+
+    /// Turns scraped releases into items: new ones get their date and a `seq` (taken oldest
+    /// first, so that the site's order survives among items of the same date); corrected ones
+    /// keep their identity and first date.
+    fn build(
+        &self,
+        source: &Source,
+        entries: Vec<(ItemId, ItemState, Scraped)>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Observed>, PollError> {
+        let mut out: Vec<Option<Observed>> = vec![None; entries.len()];
+        for (pos, (id, state, s)) in entries.into_iter().enumerate().rev() {
+            let stored = match (state, self.store) {
+                (ItemState::New, _) | (_, None) => None,
+                (_, Some(store)) => store.item(&source.id, &id)?,
+            };
+            let item = match stored {
+                Some(mut item) => {
+                    if state == ItemState::Changed {
+                        item.title = s.title;
+                        item.summary = s.summary;
+                        item.content_html = s.content_html.or(item.content_html);
+                        item.image = s.image.or(item.image);
+                        item.link = s.link;
+                        item.updated = now.max(item.published);
+                    }
+                    item
+                }
+                None => {
+                    let published = s
+                        .date
+                        .map(|d| dates::resolve(d, source.timezone, now, now))
+                        .unwrap_or(now);
+                    let seq = match (state, self.store) {
+                        (ItemState::New, Some(store)) => store.next_seq()?,
+                        _ => 0,
+                    };
+                    Item {
+                        id,
+                        source: source.id.clone(),
+                        title: s.title,
+                        link: s.link,
+                        summary: s.summary,
+                        content_html: s.content_html,
+                        image: s.image,
+                        language: source.language.clone(),
+                        published,
+                        updated: published,
+                        first_seen: now,
+                        seq,
+                    }
+                }
+            };
+            out[pos] = Some(Observed { state, item });
+        }
+        Ok(out.into_iter().flatten().collect())
+    }
+}
+
+#[derive(Default)]
+struct Found {
+    entries: Vec<(ItemId, ItemState, Scraped)>,
+    last_page_had_new: bool,
+}
+
+fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
+    report
+        .iter()
+        .filter(|o| o.state == state)
+        .map(|o| o.item.clone())
+        .collect()
+}
+
+fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
+    let result = match (&source.kind, &source.list) {
+        (SourceKind::Html, Some(list)) => {
+            extract::html::list_page(&page.text, &page.url, list, source.id_pattern.as_ref())
+        }
+        _ => extract::feed::feed_entries(&page.text, &page.url, source.id_pattern.as_ref()),
+    };
+    result.map_err(|source| PollError::Extract {
+        url: page.url.to_string(),
+        source,
+    })
+}
+
+/// `include`: at least one pattern must match the title or summary; `exclude`: none may.
+fn passes_filters(source: &Source, s: &Scraped) -> bool {
+    let matches = |re: &regex::Regex| {
+        re.is_match(&s.title) || s.summary.as_deref().is_some_and(|t| re.is_match(t))
+    };
+    (source.include.is_empty() || source.include.iter().any(matches))
+        && !source.exclude.iter().any(matches)
+}
+
+/// The list page's `n`-th page: its URL with `page=n` set in the query.
+pub fn page_url(base: &Url, n: u32) -> Url {
+    let mut url = base.clone();
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != "page")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    url.query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("page", &n.to_string());
+    url
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_urls() {
+        let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+        assert_eq!(page_url(&base, 2).as_str(), "https://www.akorda.kz/en/events?page=2");
+        let q = Url::parse("https://x.org/list?cat=5&page=1").unwrap();
+        assert_eq!(page_url(&q, 3).as_str(), "https://x.org/list?cat=5&page=3");
+    }
+}

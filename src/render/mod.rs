@@ -1,0 +1,315 @@
+//! Feed documents: pure functions from stored items to RSS 2.0, Atom 1.0 and JSON Feed 1.1 text.
+//!
+//! SPEC "HTTP": every feed validates (W3C Feed Validation rules), carries a self link, and keeps
+//! each item's GUID/id stable for ever, independent of `public_url`. Nothing here does I/O; the
+//! server adds ETag / Last-Modified around what these functions return.
+//!
+//! What all three formats share lives here: the feed's description of itself ([`FeedMeta`]), the
+//! removal of characters XML cannot carry ([`xml_safe`]), and the rule that picks an item's body.
+
+pub mod atom;
+pub mod json;
+pub mod rss;
+
+use std::borrow::Cow;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use crate::model::Item;
+
+/// What a feed document says about itself.
+#[derive(Clone, Copy, Debug)]
+pub struct FeedMeta<'a> {
+    /// Source id, or "all" for the merged feed; self links are {public_url}/feeds/{id}.{rss|atom|json}.
+    pub id: &'a str,
+    pub title: &'a str,
+    pub description: &'a str,
+    /// The page the feed stands for (the source's list page; for "all", public_url + "/").
+    pub home_page_url: &'a str,
+    /// general.public_url without trailing slash.
+    pub public_url: &'a str,
+    /// BCP 47 ("kk" for Kazakh); None for a merged feed of several languages.
+    pub language: Option<&'a str>,
+    /// RSS <ttl> in minutes (from the schedule), if known.
+    pub ttl_minutes: Option<u32>,
+    /// Feed-level updated time (newest item's `updated`, or the caller's fallback when empty).
+    pub updated: DateTime<Utc>,
+}
+
+impl FeedMeta<'_> {
+    /// Where this feed is served in the given format (`"rss"`, `"atom"`, `"json"`). The W3C
+    /// validator warns when the self link differs from the URL it fetched (FACTS "Feed readers"),
+    /// so this must be exactly the route of SPEC "HTTP": `/feeds/{source}.{ext}`.
+    pub fn self_url(&self, extension: &str) -> String {
+        format!("{}/feeds/{}.{}", self.public_url, self.id, extension)
+    }
+}
+
+/// `Content-Type` of [`rss::render`]'s output.
+pub const RSS_CONTENT_TYPE: &str = "application/rss+xml; charset=utf-8";
+/// `Content-Type` of [`atom::render`]'s output.
+pub const ATOM_CONTENT_TYPE: &str = "application/atom+xml; charset=utf-8";
+/// `Content-Type` of [`json::render`]'s output.
+pub const JSON_CONTENT_TYPE: &str = "application/feed+json; charset=utf-8";
+
+/// Removes characters XML 1.0 forbids (C0 controls other than tab/LF/CR, U+FFFE/U+FFFF, lone
+/// surrogates can't exist in Rust strings) — `rss` writes them raw.
+///
+/// XML 1.0 §2.2: `Char ::= #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF]`;
+/// escaping cannot help, `&#0;` is as invalid as a raw NUL. Also removed: what §2.2 asks authors
+/// to avoid (DEL and the C1 controls U+007F–U+009F, the noncharacters U+FDD0–U+FDEF and U+xFFFE/
+/// U+xFFFF of every plane) and U+FFFD: the W3C validator warns "contains bad characters" about
+/// C1 controls and U+FFFD, and none of them means anything to a reader. Borrows when nothing is
+/// removed, which is nearly always.
+pub fn xml_safe(s: &str) -> Cow<'_, str> {
+    if s.chars().all(is_kept) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.chars().filter(|&c| is_kept(c)).collect())
+    }
+}
+
+fn is_kept(c: char) -> bool {
+    let code = u32::from(c);
+    let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{FFFC}' | '\u{10000}'..);
+    let noncharacter = (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE;
+    allowed && !noncharacter
+}
+
+/// `xml_safe`, owned: the feed crates take `String`s.
+fn clean(s: &str) -> String {
+    xml_safe(s).into_owned()
+}
+
+/// Escapes plain text for use inside HTML, so that a summary saying `<script>` is shown, not run
+/// (SPEC "HTTP": nothing from a source can inject script into a reader).
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// An optional text that is really there: blank strings count as absent, so no feed carries an
+/// empty `<description>` or `"summary": ""`.
+fn present(value: Option<&str>) -> Option<&str> {
+    value.filter(|v| !v.trim().is_empty())
+}
+
+/// The item's plain-text summary, XML-safe, when it has one.
+fn summary_text(item: &Item) -> Option<String> {
+    present(item.summary.as_deref()).map(clean)
+}
+
+/// The item's body as HTML, XML-safe: its (already sanitized) `content_html`, else its summary
+/// escaped into a paragraph, else its title likewise. Falling back to the title means every
+/// entry has a body: feedparser then gives every entry `content`/`summary`, and JSON Feed 1.1
+/// requires `content_html` or `content_text` on each item anyway.
+fn body_html(item: &Item) -> String {
+    if let Some(html) = present(item.content_html.as_deref()) {
+        return clean(html);
+    }
+    let text = present(item.summary.as_deref()).unwrap_or(&item.title);
+    format!("<p>{}</p>", escape_html(&xml_safe(text)))
+}
+
+/// RFC 3339 in UTC with whole seconds, the form Atom and JSON Feed both accept; seconds because
+/// `atom_syndication` truncates to them anyway (FACTS "rss 2.1 / atom_syndication").
+fn rfc3339(time: DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A sample of hostile and ordinary items shared by the three formats' tests.
+#[cfg(test)]
+pub(crate) mod samples {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::FeedMeta;
+    use crate::model::{Item, ItemId};
+
+    pub const PUBLIC_URL: &str = "https://feeds.example.org";
+
+    pub fn time(day: u32, hour: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, day, hour, 15, 7).unwrap()
+    }
+
+    pub fn meta(public_url: &str) -> FeedMeta<'_> {
+        FeedMeta {
+            id: "akorda-kk",
+            title: "Ақорда — баспасөз релиздері & news",
+            description: "Press releases of the President of Kazakhstan, in Kazakh",
+            home_page_url: "https://www.akorda.kz/kz/events?type=press&page=1",
+            public_url,
+            language: Some("kk"),
+            ttl_minutes: Some(30),
+            updated: time(9, 12),
+        }
+    }
+
+    /// The merged feed: no single language, no schedule.
+    pub fn meta_all(public_url: &str) -> FeedMeta<'_> {
+        FeedMeta {
+            id: "all",
+            title: "herald: all sources",
+            description: "Every release from every source",
+            home_page_url: "https://feeds.example.org/",
+            public_url,
+            language: None,
+            ttl_minutes: None,
+            updated: time(9, 12),
+        }
+    }
+
+    fn item(key: &str, title: &str, day: u32) -> Item {
+        Item {
+            id: ItemId::new("akorda-kk", key),
+            source: "akorda-kk".into(),
+            title: title.into(),
+            link: format!("https://www.akorda.kz/kz/{key}"),
+            summary: None,
+            content_html: None,
+            image: None,
+            language: "kk".into(),
+            published: time(day, 9),
+            updated: time(day, 10),
+            first_seen: time(day, 10),
+            seq: u64::from(day),
+        }
+    }
+
+    /// Newest first, as the store hands them out.
+    pub fn items() -> Vec<Item> {
+        vec![
+            Item {
+                summary: Some(
+                    "Мемлекет басшысы «Ақорда» резиденциясында кездесу өткізді. 🇰🇿".into(),
+                ),
+                content_html: Some(
+                    "<p>Мемлекет басшысы <b>кездесу</b> өткізді &amp; сөз сөйледі.</p>\
+                     <p><img src=\"https://www.akorda.kz/img/1.jpg\" alt=\"\"></p>"
+                        .into(),
+                ),
+                image: Some("https://www.akorda.kz/img/1.jpg?w=800&h=600".into()),
+                ..item("kk-meeting-9", "Мемлекет басшысы кездесу өткізді", 9)
+            },
+            Item {
+                summary: Some(
+                    "Tom & Jerry <b>not bold</b>\u{0} and \u{1b}[31m escapes\u{FFFE}\u{85}\u{FFFD}"
+                        .into(),
+                ),
+                link: "https://www.akorda.kz/kz/search?q=a&page=2&lang=kk".into(),
+                ..item(
+                    "hostile-8",
+                    "<script>alert('x')</script> Tom & Jerry\u{0}\u{1b}[0m ✨🎉",
+                    8,
+                )
+            },
+            Item {
+                summary: Some("Only a summary, no content, no image.".into()),
+                language: "ru".into(),
+                ..item("summary-only-7", "Глава государства провёл совещание", 7)
+            },
+            // Text that looks like entities once parsed, as double-escaping sites produce.
+            item(
+                "bare-6",
+                &format!(
+                    "{}&copy; &#39;R&D&#39;",
+                    "Very long title that goes on. ".repeat(40)
+                ),
+                6,
+            ),
+            Item {
+                content_html: Some("<p>Content without summary.</p>".into()),
+                summary: Some("   ".into()),
+                ..item("content-only-5", "Content, blank summary", 5)
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case::clean("Ақорда 🇰🇿 & <b>", "Ақорда 🇰🇿 & <b>")]
+    #[case::keeps_tab_lf_cr("a\tb\nc\rd", "a\tb\nc\rd")]
+    #[case::nul_and_escape("a\u{0}b\u{1b}[0mc", "ab[0mc")]
+    #[case::all_c0_but_whitespace("\u{1}\u{8}\u{b}\u{c}\u{e}\u{1f}x", "x")]
+    #[case::nonchars("a\u{FFFE}b\u{FFFF}c\u{FDD0}d\u{1FFFF}", "abcd")]
+    #[case::c1_del_and_replacement("a\u{7F}\u{80}\u{85}\u{9F}b\u{FFFD}c", "abc")]
+    #[case::nbsp_and_bom_kept("a\u{A0}b\u{FEFF}", "a\u{A0}b\u{FEFF}")]
+    #[case::astral_kept("😀\u{10FFFD}", "😀\u{10FFFD}")]
+    fn xml_safe_removes_only_forbidden_chars(#[case] input: &str, #[case] expected: &str) {
+        assert_eq!(xml_safe(input), expected);
+    }
+
+    #[test]
+    fn xml_safe_borrows_clean_text() {
+        assert!(matches!(xml_safe("plain"), Cow::Borrowed("plain")));
+    }
+
+    #[rstest]
+    #[case::content_wins(Some("<p>c</p>"), Some("s"), "<p>c</p>")]
+    #[case::summary_escaped(None, Some("a < b & c"), "<p>a &lt; b &amp; c</p>")]
+    #[case::blank_content_is_absent(Some(" "), Some("s"), "<p>s</p>")]
+    #[case::title_last(None, None, "<p>T &amp; &lt;i&gt;</p>")]
+    fn body_html_picks_content_then_summary_then_title(
+        #[case] content: Option<&str>,
+        #[case] summary: Option<&str>,
+        #[case] expected: &str,
+    ) {
+        let mut item = samples::items().remove(3);
+        item.title = "T & <i>".into();
+        item.content_html = content.map(Into::into);
+        item.summary = summary.map(Into::into);
+        assert_eq!(body_html(&item), expected);
+    }
+
+    #[test]
+    fn self_url_follows_the_feed_route() {
+        let meta = samples::meta("http://127.0.0.1:8080");
+        assert_eq!(
+            meta.self_url("rss"),
+            "http://127.0.0.1:8080/feeds/akorda-kk.rss"
+        );
+    }
+
+    /// Writes the sample feeds for the W3C validator and feedparser (see `validate.sh`):
+    /// `HERALD_RENDER_OUT=dir HERALD_PUBLIC_URL=http://127.0.0.1:PORT cargo test -- --ignored`.
+    #[test]
+    #[ignore = "writes files for external validators; run by validate.sh"]
+    fn write_samples_for_external_validators() {
+        let out = std::path::PathBuf::from(std::env::var("HERALD_RENDER_OUT").unwrap());
+        let public_url = std::env::var("HERALD_PUBLIC_URL").unwrap();
+        let feeds = out.join("feeds");
+        std::fs::create_dir_all(&feeds).unwrap();
+        let items = samples::items();
+        for meta in [samples::meta(&public_url), samples::meta_all(&public_url)] {
+            for (items, suffix) in [(&items[..], ""), (&[][..], "-empty")] {
+                let meta = FeedMeta {
+                    id: &format!("{}{suffix}", meta.id),
+                    ..meta
+                };
+                for (extension, text) in [
+                    ("rss", rss::render(&meta, items)),
+                    ("atom", atom::render(&meta, items)),
+                    ("json", json::render(&meta, items)),
+                ] {
+                    let path = feeds.join(format!("{}.{extension}", meta.id));
+                    std::fs::write(path, text).unwrap();
+                }
+            }
+        }
+    }
+}

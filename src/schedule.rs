@@ -1,0 +1,221 @@
+//! Cron schedules, read in each source's own timezone.
+//!
+//! The next fire time is a pure function (`next_fire`): croner walks local wall-clock time in a
+//! chrono-tz zone, so DST gaps and overlaps are handled per instant (a 02:30 job on a
+//! spring-forward day runs at 03:00; on a fall-back day it runs once). tokio-cron-scheduler was
+//! not used: its zone support is a fixed offset taken when a job is made (wrong after a DST
+//! change), it has no overlap guard, and with croner computing the instants all it would add is
+//! a timer. Each source gets one task that sleeps until its next instant and then awaits the
+//! poll, so a poll still running at its next tick is never started twice (the tick is skipped).
+
+use crate::config::Schedule;
+use chrono::{DateTime, Offset, Utc};
+use chrono_tz::Tz;
+use std::future::Future;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// The first instant strictly after `after` that `schedule` names in zone `tz`.
+///
+/// croner walks naive local time, which handles a spring-forward gap (a 02:30 job runs at 03:00)
+/// and runs a fixed-time job once in a fall-back overlap, but it never walks back into the
+/// repeated hour: "every 30 minutes" would pause for an hour and a half. So for interval jobs the
+/// schedule is also read against each fixed offset the zone uses around `after`, and a candidate
+/// counts only where the zone really has that offset; the earliest candidate wins.
+pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let zoned = zoned_next(schedule, tz, after);
+    if schedule.cron.determine_job_type() == croner::JobType::FixedTime {
+        return zoned;
+    }
+    let offset_at = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
+    let offsets = [offset_at(after), offset_at(after + chrono::Duration::days(1))];
+    offsets
+        .iter()
+        .filter_map(|offset| {
+            let t = schedule
+                .cron
+                .find_next_occurrence(&after.with_timezone(offset), false)
+                .ok()?
+                .with_timezone(&Utc);
+            (offset_at(t) == *offset).then_some(t)
+        })
+        .chain(zoned)
+        // Inside an overlap croner may answer the first pass's instant, which is in the past.
+        .filter(|t| *t > after)
+        .min()
+}
+
+/// croner's own answer in `tz`. Inside an overlap it may name the first pass's instant, which is
+/// already past; then the search starts again an hour later, past the repeated wall-clock hour.
+fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut from = after;
+    for _ in 0..4 {
+        let t = schedule
+            .cron
+            .find_next_occurrence(&from.with_timezone(&tz), false)
+            .ok()?
+            .with_timezone(&Utc);
+        if t > after {
+            return Some(t);
+        }
+        from += chrono::Duration::hours(1);
+    }
+    None
+}
+
+/// Runs `job` at every instant of `schedule` until `stop` is cancelled. A job that overruns its
+/// next tick delays it: the next instant is computed after the job ends.
+pub async fn run_every<F, Fut>(schedule: Schedule, tz: Tz, stop: CancellationToken, mut job: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let mut after = Utc::now();
+    loop {
+        let Some(next) = next_fire(&schedule, tz, after) else {
+            tracing::warn!(schedule = %schedule.expr, "schedule has no future instant");
+            return;
+        };
+        if !sleep_until(next, &stop).await {
+            return;
+        }
+        job().await;
+        // Never fire twice for one instant, even if the job took no time at all.
+        after = Utc::now().max(next);
+    }
+}
+
+/// Sleeps until the wall-clock instant `at`, in steps of at most 30 s so that a clock jump (NTP,
+/// suspend) moves the wake-up with it. Returns false when stopped first.
+async fn sleep_until(at: DateTime<Utc>, stop: &CancellationToken) -> bool {
+    loop {
+        let left = at - Utc::now();
+        let Ok(left) = left.to_std() else {
+            return !stop.is_cancelled();
+        };
+        if left.is_zero() {
+            return !stop.is_cancelled();
+        }
+        let step = left.min(Duration::from_secs(30));
+        tokio::select! {
+            () = stop.cancelled() => return false,
+            () = tokio::time::sleep(step) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn schedule(expr: &str) -> Schedule {
+        let cron = croner::parser::CronParser::builder()
+            .seconds(croner::parser::Seconds::Required)
+            .build()
+            .parse(expr)
+            .unwrap();
+        Schedule {
+            expr: expr.into(),
+            cron,
+        }
+    }
+
+    fn utc(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn fires(expr: &str, tz: Tz, from: &str, n: usize) -> Vec<String> {
+        let s = schedule(expr);
+        let mut t = utc(from);
+        (0..n)
+            .map(|_| {
+                t = next_fire(&s, tz, t).unwrap();
+                t.to_rfc3339()
+            })
+            .collect()
+    }
+
+    #[rstest]
+    #[case::almaty_is_utc_plus_5(
+        "0 0 9 * * *", chrono_tz::Asia::Almaty, "2026-03-21T00:00:00Z",
+        &["2026-03-21T04:00:00+00:00", "2026-03-22T04:00:00+00:00"]
+    )]
+    #[case::berlin_fixed_time_in_spring_gap_runs_after_the_gap(
+        "0 30 2 * * *", chrono_tz::Europe::Berlin, "2026-03-28T12:00:00Z",
+        // 28th: CET (UTC+1); 29th: 02:30 does not exist, runs at 03:00 CEST; 30th: CEST (UTC+2).
+        &["2026-03-29T01:00:00+00:00", "2026-03-30T00:30:00+00:00"]
+    )]
+    #[case::berlin_hourly_across_spring_gap(
+        "0 0 * * * *", chrono_tz::Europe::Berlin, "2026-03-29T00:30:00Z",
+        &["2026-03-29T01:00:00+00:00", "2026-03-29T02:00:00+00:00"]
+    )]
+    #[case::berlin_fixed_time_in_fall_overlap_runs_once(
+        "0 30 2 * * *", chrono_tz::Europe::Berlin, "2026-10-24T12:00:00Z",
+        // 25th: 02:30 happens twice; only the first (CEST, UTC+2) fires. 26th: CET (UTC+1).
+        &["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
+    )]
+    #[case::berlin_every_thirty_minutes_keeps_real_intervals_in_fall(
+        "0 */30 * * * *", chrono_tz::Europe::Berlin, "2026-10-24T23:50:00Z",
+        &["2026-10-25T00:00:00+00:00", "2026-10-25T00:30:00+00:00", "2026-10-25T01:00:00+00:00", "2026-10-25T01:30:00+00:00", "2026-10-25T02:00:00+00:00"]
+    )]
+    #[case::berlin_daily_9am_before_and_after_dst(
+        "0 0 9 * * *", chrono_tz::Europe::Berlin, "2026-10-24T12:00:00Z",
+        &["2026-10-25T08:00:00+00:00", "2026-10-26T08:00:00+00:00"]
+    )]
+    #[case::seconds_field_is_honoured(
+        "*/20 * * * * *", chrono_tz::UTC, "2026-01-01T00:00:00Z",
+        &["2026-01-01T00:00:20+00:00", "2026-01-01T00:00:40+00:00", "2026-01-01T00:01:00+00:00"]
+    )]
+    fn next_fire_times(
+        #[case] expr: &str,
+        #[case] tz: Tz,
+        #[case] from: &str,
+        #[case] expected: &[&str],
+    ) {
+        assert_eq!(fires(expr, tz, from, expected.len()), expected);
+    }
+
+    /// An interval schedule keeps its real interval through both of Berlin's 2026 changes: no
+    /// pause, no burst, never backwards.
+    #[rstest]
+    #[case::spring("2026-03-28T20:00:00Z")]
+    #[case::fall("2026-10-24T20:00:00Z")]
+    fn ten_minute_schedule_is_regular_across_dst(#[case] from: &str) {
+        let s = schedule("0 */10 * * * *");
+        let mut t = utc(from);
+        for _ in 0..(12 * 6) {
+            let next = next_fire(&s, chrono_tz::Europe::Berlin, t).unwrap();
+            assert_eq!((next - t).num_minutes(), 10, "after {t}");
+            t = next;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_slow_job_is_never_run_twice_at_once() {
+        let stop = CancellationToken::new();
+        let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (r, n) = (running.clone(), runs.clone());
+        let task = tokio::spawn(run_every(
+            schedule("* * * * * *"),
+            chrono_tz::UTC,
+            stop.clone(),
+            move || {
+                let (r, n) = (r.clone(), n.clone());
+                async move {
+                    let was = r.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    assert_eq!(was, 0, "overlapping run");
+                    n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    tokio::time::sleep(Duration::from_millis(2500)).await;
+                    r.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                }
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(4500)).await;
+        stop.cancel();
+        task.await.unwrap();
+        let n = runs.load(std::sync::atomic::Ordering::SeqCst);
+        assert!((1..=2).contains(&n), "{n} runs in 4.5 s of a 2.5 s job");
+    }
+}

@@ -1,0 +1,407 @@
+//! The sled database: every stored item, the ids ever seen (kept for ever, so nothing is announced
+//! twice), an index by source and date for the feeds, and each source's polling state. All of
+//! sled stays behind this module.
+//!
+//! Trees and keys (a source id never contains a NUL byte, so `source ++ 0` is an exact prefix):
+//! - `items`:   source ++ 0 ++ id            → Item (JSON)
+//! - `order`:   source ++ 0 ++ published ++ seq ++ id → ()   (newest last; feeds read it backwards)
+//! - `seen`:    source ++ 0 ++ id            → fingerprint of title and summary
+//! - `sources`: source                       → SourceState (JSON)
+//! - `meta`:    "format"                     → the on-disk format version
+
+use crate::model::{Item, ItemId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use std::path::{Path, PathBuf};
+
+const FORMAT_VERSION: &[u8] = b"1";
+
+/// What can go wrong with the database.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the database lock.
+    #[error(
+        "another herald is using the database in {}: stop it first (or give this one another data_dir)",
+        .0.display()
+    )]
+    Locked(PathBuf),
+    /// The database was written by an incompatible herald.
+    #[error("the database in {} has format {found}, this herald reads format 1", .dir.display())]
+    Format { dir: PathBuf, found: String },
+    /// sled reported an I/O or corruption error.
+    #[error("database error: {0}")]
+    Sled(#[from] sled::Error),
+    /// A stored record could not be read back.
+    #[error("stored record is unreadable: {0}")]
+    Decode(#[from] serde_json::Error),
+}
+
+/// What the store remembers of one source between polls.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceState {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// Hex SHA-256 of the last list page body, to skip unchanged pages.
+    pub body_hash: Option<String>,
+    pub last_success: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<DateTime<Utc>>,
+    pub consecutive_failures: u32,
+    /// True once a poll has stored this source's items (the first poll only backfills).
+    pub first_poll_done: bool,
+}
+
+/// What the store knows about an item id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Seen {
+    Never,
+    /// Seen before; `stored` is false once the item left the feed (beyond `max_items`).
+    Before { fingerprint: [u8; 8], stored: bool },
+}
+
+/// A short hash of what a correction can change; a different value means "changed".
+pub fn fingerprint(title: &str, summary: Option<&str>) -> [u8; 8] {
+    let mut h = Sha256::new();
+    h.update(title.as_bytes());
+    h.update([0]);
+    h.update(summary.unwrap_or("").as_bytes());
+    let mut out = [0; 8];
+    out.copy_from_slice(&h.finalize()[..8]);
+    out
+}
+
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    items: sled::Tree,
+    order: sled::Tree,
+    seen: sled::Tree,
+    sources: sled::Tree,
+}
+
+fn prefix(source: &str) -> Vec<u8> {
+    let mut k = Vec::with_capacity(source.len() + 1);
+    k.extend_from_slice(source.as_bytes());
+    k.push(0);
+    k
+}
+
+fn item_key(source: &str, id: &ItemId) -> Vec<u8> {
+    let mut k = prefix(source);
+    k.extend_from_slice(&id.0);
+    k
+}
+
+/// Sorts by published time, then by `seq`: big-endian, with the sign bit flipped so that negative
+/// timestamps sort before positive ones.
+fn order_key(item: &Item) -> Vec<u8> {
+    let mut k = prefix(&item.source);
+    let millis = item.published.timestamp_millis() as u64 ^ (1 << 63);
+    k.extend_from_slice(&millis.to_be_bytes());
+    k.extend_from_slice(&item.seq.to_be_bytes());
+    k.extend_from_slice(&item.id.0);
+    k
+}
+
+impl Store {
+    /// Opens (or creates) the database in `dir`, with an explicit page cache (sled's default is
+    /// 1 GiB). A second herald on the same directory gets `Locked`, not sled's raw I/O error.
+    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(e.into()))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(cache_bytes)
+            .flush_every_ms(Some(500))
+            .open()
+            .map_err(|e| match e {
+                // sled wraps the lock failure in an `Other` error whose text names it.
+                sled::Error::Io(io)
+                    if io.kind() == std::io::ErrorKind::WouldBlock
+                        || io.to_string().contains("could not acquire lock") =>
+                {
+                    StoreError::Locked(dir.to_path_buf())
+                }
+                other => StoreError::Sled(other),
+            })?;
+        match db.get("format")? {
+            None => {
+                db.insert("format", FORMAT_VERSION)?;
+            }
+            Some(v) if v.as_ref() == FORMAT_VERSION => {}
+            Some(v) => {
+                return Err(StoreError::Format {
+                    dir: dir.to_path_buf(),
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                });
+            }
+        }
+        Ok(Store {
+            items: db.open_tree("items")?,
+            order: db.open_tree("order")?,
+            seen: db.open_tree("seen")?,
+            sources: db.open_tree("sources")?,
+            db,
+        })
+    }
+
+    pub fn seen(&self, source: &str, id: &ItemId) -> Result<Seen, StoreError> {
+        let key = item_key(source, id);
+        let Some(fp) = self.seen.get(&key)? else {
+            return Ok(Seen::Never);
+        };
+        let mut fingerprint = [0; 8];
+        if fp.len() == 8 {
+            fingerprint.copy_from_slice(&fp);
+        }
+        Ok(Seen::Before {
+            fingerprint,
+            stored: self.items.contains_key(&key)?,
+        })
+    }
+
+    pub fn item(&self, source: &str, id: &ItemId) -> Result<Option<Item>, StoreError> {
+        match self.items.get(item_key(source, id))? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A fresh, store-wide increasing number for a new item's `seq`.
+    pub fn next_seq(&self) -> Result<u64, StoreError> {
+        Ok(self.db.generate_id()?)
+    }
+
+    /// Stores a poll's new and corrected items in one transaction and makes it durable before
+    /// returning; then drops items beyond `max_items` from the feed (their ids stay in `seen`).
+    pub async fn commit(
+        &self,
+        source: &str,
+        new: &[Item],
+        corrected: &[Item],
+        max_items: usize,
+    ) -> Result<(), StoreError> {
+        let encoded = |items: &[Item]| -> Result<Vec<(Item, Vec<u8>)>, StoreError> {
+            items
+                .iter()
+                .map(|i| Ok((i.clone(), serde_json::to_vec(i)?)))
+                .collect()
+        };
+        let new = encoded(new)?;
+        let corrected = encoded(corrected)?;
+        (&self.items, &self.order, &self.seen)
+            .transaction(|(items, order, seen)| {
+                for (item, bytes) in &new {
+                    let key = item_key(source, &item.id);
+                    items.insert(key.clone(), bytes.as_slice())?;
+                    order.insert(order_key(item), &[][..])?;
+                    seen.insert(key, &fingerprint(&item.title, item.summary.as_deref())[..])?;
+                }
+                for (item, bytes) in &corrected {
+                    let key = item_key(source, &item.id);
+                    items.insert(key.clone(), bytes.as_slice())?;
+                    seen.insert(key, &fingerprint(&item.title, item.summary.as_deref())[..])?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => StoreError::Sled(e),
+                TransactionError::Abort(()) => StoreError::Sled(sled::Error::Unsupported(
+                    "transaction aborted".into(),
+                )),
+            })?;
+        self.trim(source, max_items)?;
+        self.db.flush_async().await?;
+        Ok(())
+    }
+
+    /// Removes the oldest items of `source` from the feed beyond `keep`.
+    fn trim(&self, source: &str, keep: usize) -> Result<(), StoreError> {
+        let old: Vec<sled::IVec> = self
+            .order
+            .scan_prefix(prefix(source))
+            .keys()
+            .rev()
+            .skip(keep)
+            .collect::<Result<_, _>>()?;
+        for key in old {
+            let id = &key[key.len() - 16..];
+            let mut ikey = prefix(source);
+            ikey.extend_from_slice(id);
+            self.items.remove(ikey)?;
+            self.order.remove(key)?;
+        }
+        Ok(())
+    }
+
+    /// The newest `limit` items of a source, newest first.
+    pub fn recent(&self, source: &str, limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for key in self.order.scan_prefix(prefix(source)).keys().rev() {
+            if out.len() >= limit {
+                break;
+            }
+            let key = key?;
+            let mut ikey = prefix(source);
+            ikey.extend_from_slice(&key[key.len() - 16..]);
+            if let Some(bytes) = self.items.get(ikey)? {
+                out.push(serde_json::from_slice(&bytes)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The newest `limit` items over several sources, newest first.
+    pub fn recent_merged(&self, sources: &[&str], limit: usize) -> Result<Vec<Item>, StoreError> {
+        let mut all = Vec::new();
+        for source in sources {
+            all.extend(self.recent(source, limit)?);
+        }
+        all.sort_by(|a, b| (b.published, b.seq).cmp(&(a.published, a.seq)));
+        all.truncate(limit);
+        Ok(all)
+    }
+
+    pub fn count(&self, source: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for key in self.order.scan_prefix(prefix(source)).keys() {
+            key?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    pub fn source_state(&self, source: &str) -> Result<SourceState, StoreError> {
+        match self.sources.get(source)? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes)?),
+            None => Ok(SourceState::default()),
+        }
+    }
+
+    pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
+        self.sources.insert(source, serde_json::to_vec(state)?)?;
+        Ok(())
+    }
+
+    /// Source ids the database holds items or state for.
+    pub fn known_sources(&self) -> Result<Vec<String>, StoreError> {
+        let mut ids = Vec::new();
+        for key in self.sources.iter().keys() {
+            ids.push(String::from_utf8_lossy(&key?).into_owned());
+        }
+        Ok(ids)
+    }
+
+    /// Deletes a source's stored items and state; its `seen` ids stay, so the items are never
+    /// announced again if the source returns. Returns how many items were deleted.
+    pub async fn prune(&self, source: &str) -> Result<usize, StoreError> {
+        let keys: Vec<sled::IVec> = self
+            .order
+            .scan_prefix(prefix(source))
+            .keys()
+            .collect::<Result<_, _>>()?;
+        for key in &keys {
+            let mut ikey = prefix(source);
+            ikey.extend_from_slice(&key[key.len() - 16..]);
+            self.items.remove(ikey)?;
+            self.order.remove(key)?;
+        }
+        self.sources.remove(source)?;
+        self.db.flush_async().await?;
+        Ok(keys.len())
+    }
+
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn item(source: &str, n: u32, seq: u64) -> Item {
+        let t = Utc.with_ymd_and_hms(2026, 3, 1 + n, 12, 0, 0).unwrap();
+        let link = format!("https://example.org/{n}");
+        Item {
+            id: ItemId::new(source, &link),
+            source: source.into(),
+            title: format!("Title {n}"),
+            link,
+            summary: None,
+            content_html: None,
+            image: None,
+            language: "en".into(),
+            published: t,
+            updated: t,
+            first_seen: t,
+            seq,
+        }
+    }
+
+    #[tokio::test]
+    async fn stores_orders_trims_and_remembers() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let items: Vec<Item> = (1..=5).map(|n| item("a", n, n as u64)).collect();
+        store.commit("a", &items, &[], 3).await.unwrap();
+        let recent = store.recent("a", 10).unwrap();
+        let titles: Vec<&str> = recent.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["Title 5", "Title 4", "Title 3"]);
+        // Trimmed items are remembered, not stored.
+        assert!(matches!(
+            store.seen("a", &items[0].id).unwrap(),
+            Seen::Before { stored: false, .. }
+        ));
+        assert!(matches!(
+            store.seen("a", &items[4].id).unwrap(),
+            Seen::Before { stored: true, .. }
+        ));
+        assert_eq!(store.seen("b", &items[4].id).unwrap(), Seen::Never);
+    }
+
+    #[tokio::test]
+    async fn same_published_time_keeps_seq_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let mut a = item("s", 1, 10);
+        let mut b = item("s", 2, 11);
+        b.published = a.published;
+        a.title = "older in list".into();
+        b.title = "newer in list".into();
+        store.commit("s", &[a, b], &[], 10).await.unwrap();
+        let recent = store.recent("s", 10).unwrap();
+        assert_eq!(recent[0].title, "newer in list");
+    }
+
+    #[tokio::test]
+    async fn second_open_is_refused_with_the_dir_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let _first = Store::open(dir.path(), 8 << 20).unwrap();
+        // sled's lock is per process file descriptor; a second open in the same process also
+        // fails to take it.
+        match Store::open(dir.path(), 8 << 20) {
+            Err(e @ StoreError::Locked(_)) => {
+                assert!(e.to_string().contains(&dir.path().display().to_string()))
+            }
+            Err(other) => panic!("unexpected error {other}"),
+            Ok(_) => panic!("second open succeeded"),
+        }
+    }
+
+    #[tokio::test]
+    async fn prune_keeps_seen_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let i = item("gone", 1, 1);
+        store.commit("gone", &[i.clone()], &[], 10).await.unwrap();
+        store.put_source_state("gone", &SourceState::default()).unwrap();
+        assert_eq!(store.prune("gone").await.unwrap(), 1);
+        assert!(store.recent("gone", 10).unwrap().is_empty());
+        assert!(matches!(store.seen("gone", &i.id).unwrap(), Seen::Before { .. }));
+    }
+}

@@ -1,0 +1,185 @@
+//! Shared test harness: a fake site, and `spawn_app()` that runs the real herald (real sled in a
+//! temp dir, real HTTP server on port 0) against it.
+
+#![allow(dead_code)]
+
+pub mod site;
+
+use herald::app::App;
+use herald::fetch::FetcherOptions;
+use herald::pipeline::{PollOptions, PollReport};
+use site::FakeSite;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestApp {
+    pub app: App,
+    pub site: FakeSite,
+    pub base: String,
+    pub dir: tempfile::TempDir,
+    pub config_path: PathBuf,
+    pub http: reqwest::Client,
+    stop: CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// What a test may change in the config.
+pub struct Setup {
+    /// Cron for every source; the default never fires during a test.
+    pub schedule: String,
+    pub extra_source_keys: String,
+}
+
+impl Default for Setup {
+    fn default() -> Self {
+        Setup {
+            schedule: "0 0 0 1 1 *".into(),
+            extra_source_keys: String::new(),
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Setup::default()).await
+}
+
+pub async fn spawn_app_with(setup: Setup) -> TestApp {
+    let site = FakeSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let config_path = dir.path().join("config.toml");
+    std::fs::write(&config_path, config_text(&site, &base, &setup)).unwrap();
+    let config = herald::config::load(&config_path).unwrap_or_else(|problems| {
+        panic!(
+            "test config invalid: {}",
+            problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+        )
+    });
+    let options = FetcherOptions {
+        timeout: Duration::from_secs(2),
+        ..FetcherOptions::default()
+    };
+    let app = App::with_fetcher_options(config, options).unwrap();
+    let stop = CancellationToken::new();
+    let task = tokio::spawn(app.clone().run(listener, stop.clone()));
+    TestApp {
+        app,
+        site,
+        base,
+        dir,
+        config_path,
+        http: reqwest::Client::new(),
+        stop,
+        task,
+    }
+}
+
+pub fn config_text(site: &FakeSite, base: &str, setup: &Setup) -> String {
+    let mut text = format!(
+        r#"[general]
+data_dir = "data"
+public_url = "{base}"
+user_agent = "herald-test"
+
+[server]
+listen = "127.0.0.1:0"
+"#
+    );
+    for (id, lang, title) in [
+        ("akorda-en", "en", "Akorda — press releases"),
+        ("akorda-ru", "ru", "Акорда — пресс-релизы"),
+        ("akorda-kz", "kz", "Ақорда — баспасөз хабарламалары"),
+    ] {
+        text.push_str(&format!(
+            r#"
+[[sources]]
+id = "{id}"
+title = "{title}"
+url = "{url}"
+schedule = "{schedule}"
+timezone = "Asia/Almaty"
+language = "{lang}"
+id_pattern = '-(\d+)$'
+{extra}
+
+[sources.list]
+item = "div.card"
+title = "h3 a"
+link = "h3 a@href"
+date = "h5"
+summary = "p"
+image = "img@src"
+"#,
+            url = site.list_url(lang),
+            schedule = setup.schedule,
+            extra = setup.extra_source_keys,
+        ));
+    }
+    text
+}
+
+impl TestApp {
+    pub async fn poll(&self, id: &str) -> Result<PollReport, herald::pipeline::PollError> {
+        let source = self.app.config().source(id).unwrap().clone();
+        self.app
+            .poll(
+                &source,
+                PollOptions {
+                    conditional: true,
+                    dry_run: false,
+                },
+            )
+            .await
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> String {
+        let r = self.get(path).await;
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.text().await.unwrap()
+    }
+
+    pub async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Reads a served feed with Python feedparser (a real third-party reader) and returns its
+/// summary as JSON: bozo flag, and per entry id, link, title, published, has_content.
+pub fn feedparser(url: &str) -> serde_json::Value {
+    let python = std::env::var("HERALD_PYTHON").unwrap_or_else(|_| "python3".into());
+    let script = r#"
+import json, sys, feedparser
+d = feedparser.parse(sys.argv[1])
+print(json.dumps({
+  "bozo": d.bozo, "bozo_exception": str(d.get("bozo_exception", "")),
+  "version": d.version,
+  "title": d.feed.get("title"),
+  "entries": [{
+    "id": e.get("id"), "link": e.get("link"), "title": e.get("title"),
+    "published": e.get("published_parsed") is not None and list(e.published_parsed)[:6],
+    "has_content": bool(e.get("content") or e.get("summary")),
+  } for e in d.entries],
+}))
+"#;
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, url])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {python}: {e} (run the tests with scripts/test)"));
+    assert!(
+        out.status.success(),
+        "feedparser failed (is it installed? run the tests with scripts/test): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
