@@ -147,7 +147,11 @@ impl App {
             tracing::warn!("abandoning polls still running after {STOP_GRACE:?}");
             tasks.abort_all();
         }
-        self.shared.store.flush().await.context("flushing the database")?;
+        self.shared
+            .store
+            .flush()
+            .await
+            .context("flushing the database")?;
         tracing::info!("stopped");
         served
     }

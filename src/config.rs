@@ -1,10 +1,18 @@
 //! config.toml: read with spans, collect every problem with its line and column, then build the
 //! runtime types (parsed cron, selectors, zones, URLs) once, so nothing fails later at 3 a.m.
+//!
+//! The document is parsed into toml's spanned `DeTable` and walked by hand: serde's
+//! `deny_unknown_fields` would stop at the first problem, and `herald check` must list them all
+//! (SPEC "Command line": `PATH:LINE:COL: message`, COL at the offending key or value).
 
 use chrono_tz::Tz;
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+use toml::Spanned;
+use toml::de::{DeString, DeTable, DeValue};
 use url::Url;
 
 /// One problem found in a config file, printed as `PATH:LINE:COL: message` (1-based).
@@ -18,10 +26,15 @@ pub struct Diagnostic {
 
 impl std::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.path, self.line, self.col, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.col, self.message
+        )
     }
 }
 
+/// The whole validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// The path as given on the command line (used in diagnostics).
@@ -35,6 +48,7 @@ pub struct Config {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// `[general]`.
 #[derive(Clone, Debug)]
 pub struct General {
     /// Absolute, or relative to the config file's folder already resolved.
@@ -44,11 +58,13 @@ pub struct General {
     pub user_agent: String,
 }
 
+/// `[server]`.
 #[derive(Clone, Debug)]
 pub struct Server {
     pub listen: SocketAddr,
 }
 
+/// `[telegram]`; the bot token is never here (SPEC: only `TELOXIDE_TOKEN`).
 #[derive(Clone, Debug)]
 pub struct Telegram {
     pub api_url: Url,
@@ -58,12 +74,14 @@ pub struct Telegram {
     pub global_per_second: u32,
 }
 
+/// Where a channel's posts go: `Username` keeps the leading `@`, as the Bot API's `chat_id` wants.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ChatRef {
     Username(String),
     Id(i64),
 }
 
+/// A share button under a Telegram post (SPEC "The Telegram post").
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ShareTarget {
     X,
@@ -74,6 +92,36 @@ pub enum ShareTarget {
     Linkedin,
 }
 
+impl ShareTarget {
+    /// Every target, in the order the SPEC lists them.
+    pub const ALL: [ShareTarget; 6] = [
+        ShareTarget::X,
+        ShareTarget::Facebook,
+        ShareTarget::Telegram,
+        ShareTarget::Whatsapp,
+        ShareTarget::Vk,
+        ShareTarget::Linkedin,
+    ];
+
+    /// The name used in config.toml (`"x"`, `"facebook"`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ShareTarget::X => "x",
+            ShareTarget::Facebook => "facebook",
+            ShareTarget::Telegram => "telegram",
+            ShareTarget::Whatsapp => "whatsapp",
+            ShareTarget::Vk => "vk",
+            ShareTarget::Linkedin => "linkedin",
+        }
+    }
+
+    /// The target named `name` in config.toml, if any.
+    pub fn from_name(name: &str) -> Option<ShareTarget> {
+        Self::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// `[[channels]]`: a Telegram chat that sources post to.
 #[derive(Clone, Debug)]
 pub struct Channel {
     pub id: String,
@@ -81,6 +129,7 @@ pub struct Channel {
     pub share: Vec<ShareTarget>,
 }
 
+/// How a source's `url` is read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SourceKind {
     Html,
@@ -103,6 +152,7 @@ pub struct Pick {
     pub attr: Option<String>,
 }
 
+/// `[sources.list]`: how items are found on a list page.
 #[derive(Clone, Debug)]
 pub struct ListSelectors {
     pub item: scraper::Selector,
@@ -114,6 +164,7 @@ pub struct ListSelectors {
     pub image: Option<Pick>,
 }
 
+/// `[sources.article]`: what to read from each new item's own page.
 #[derive(Clone, Debug)]
 pub struct ArticleSelectors {
     pub body: Option<Pick>,
@@ -121,6 +172,7 @@ pub struct ArticleSelectors {
     pub image: Option<Pick>,
 }
 
+/// `[[sources]]`: one site or feed that herald polls.
 #[derive(Clone, Debug)]
 pub struct Source {
     pub id: String,
@@ -142,17 +194,1538 @@ pub struct Source {
     pub max_pages: u32,
     pub id_pattern: Option<Regex>,
     pub insecure_tls: bool,
+    /// Extra request headers, in file order; names and values are valid HTTP.
     pub headers: Vec<(String, String)>,
 }
 
 impl Config {
+    /// The source with this id.
     pub fn source(&self, id: &str) -> Option<&Source> {
         self.sources.iter().find(|s| s.id == id)
     }
+
+    /// The channel with this id.
+    pub fn channel(&self, id: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.id == id)
+    }
+}
+
+/// `[server] listen` when absent.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+/// `[telegram] api_url` when absent.
+pub const DEFAULT_API_URL: &str = "https://api.telegram.org";
+
+/// `[general] user_agent` when absent.
+pub fn default_user_agent() -> String {
+    format!(
+        "herald/{} (+https://github.com/herald)",
+        env!("CARGO_PKG_VERSION")
+    )
 }
 
 /// Reads and validates `path`; on failure returns every problem found, in file order.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let _ = path;
-    unimplemented!("config::load is being written")
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        vec![Diagnostic {
+            path: path.display().to_string(),
+            line: 1,
+            col: 1,
+            message: format!("cannot read config: {e}"),
+        }]
+    })?;
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
+    let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+    parse(path, &text, &base_dir)
+}
+
+/// Validates `text` as the config file `path_as_given`, resolving relative paths against
+/// `base_dir`; on failure returns every problem found, in file order.
+pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let mut r = Report::new(path_as_given, text);
+    let (root, syntax) = DeTable::parse_recoverable(text);
+    if let Some(first) = syntax
+        .iter()
+        .min_by_key(|e| e.span().map_or(0, |s| s.start))
+    {
+        r.syntax_error(first);
+        return Err(r.errors);
+    }
+    let empty = DeTable::new();
+    let root = Table::new(root.get_ref(), 0..0, "the top level of the file".into());
+    root.check_keys(&mut r, TOP_KEYS);
+    let section = root.section(&mut r, "server", &empty);
+    let server = server(&mut r, &section);
+    let section = root.section(&mut r, "general", &empty);
+    let general = general(&mut r, &section, &server, base_dir);
+    let section = root.section(&mut r, "telegram", &empty);
+    let telegram = telegram(&mut r, &section);
+    let (channels, known) = channels(&mut r, &root);
+    let sources = sources(&mut r, &root, &known);
+    let config = Config {
+        path: path_as_given.to_path_buf(),
+        general,
+        server,
+        telegram,
+        channels,
+        sources,
+        warnings: Vec::new(),
+    };
+    r.finish(config)
+}
+
+impl Pick {
+    /// Parses `"selector@attr"`. The split is at the last `@` outside `[...]` that is followed by
+    /// an attribute name up to the end, so `a[href*='@x']` stays one selector.
+    pub fn parse(text: &str) -> Result<Pick, String> {
+        let (css, attr) = split_attr(text.trim());
+        let css = css.trim();
+        let selector = if css.is_empty() {
+            if attr.is_none() {
+                return Err("empty selector".into());
+            }
+            None
+        } else {
+            let parsed = scraper::Selector::parse(css)
+                .map_err(|e| format!("invalid CSS selector `{css}`: {e}"))?;
+            Some(parsed)
+        };
+        Ok(Pick {
+            text: text.to_string(),
+            selector,
+            attr: attr.map(str::to_string),
+        })
+    }
+}
+
+/// Splits `h3 a@href` into `("h3 a", Some("href"))`; see [`Pick::parse`].
+fn split_attr(text: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut split = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '@') if depth == 0 && is_attr_name(&text[i + 1..]) => split = Some(i),
+            _ => {}
+        }
+    }
+    match split {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    }
+}
+
+/// An HTML attribute name as selectors are written: `href`, `data-src`, `xlink:href`.
+fn is_attr_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
+impl Schedule {
+    /// Parses a cron expression whose first field is seconds (6 fields, or 7 with a year).
+    pub fn parse(expr: &str) -> Result<Schedule, String> {
+        use croner::parser::{CronParser, Seconds, Year};
+        let fields: Vec<&str> = expr.split_whitespace().collect();
+        if fields.is_empty() {
+            return Err(
+                "schedule is empty: write a cron with seconds, e.g. `0 */10 * * * *`".into(),
+            );
+        }
+        // A 5-field cron is the classic crontab shape; croner would read it with seconds = 0
+        // silently, or reject it vaguely, so say exactly what to write instead.
+        if fields.len() == 5 {
+            return Err(format!(
+                "cron `{expr}` has 5 fields; herald's schedules start with a seconds field: write `0 {}`",
+                fields.join(" ")
+            ));
+        }
+        let nickname = fields.len() == 1 && expr.trim_start().starts_with('@');
+        if !nickname && !(6..=7).contains(&fields.len()) {
+            return Err(format!(
+                "cron `{expr}` has {} fields; write 6 (second minute hour day month weekday), \
+                 or 7 with a year",
+                fields.len()
+            ));
+        }
+        let parser = CronParser::builder()
+            .seconds(Seconds::Required)
+            .year(Year::Optional)
+            .build();
+        let cron = parser
+            .parse(expr)
+            .map_err(|e| format!("invalid cron `{expr}`: {e}"))?;
+        Ok(Schedule {
+            expr: expr.to_string(),
+            cron,
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collecting problems
+
+type Span = Range<usize>;
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Every problem found so far, with what is needed to turn byte offsets into line:col.
+struct Report<'a> {
+    path: String,
+    text: &'a str,
+    line_starts: Vec<usize>,
+    errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Report<'a> {
+    fn new(path: &Path, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Report {
+            path: path.display().to_string(),
+            text,
+            line_starts,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset; never panics.
+    fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
+
+    fn line(&self, offset: usize) -> usize {
+        self.position(offset).0
+    }
+
+    fn diagnostic(&self, span: &Span, message: String) -> Diagnostic {
+        let (line, col) = self.position(span.start);
+        Diagnostic {
+            path: self.path.clone(),
+            line,
+            col,
+            message,
+        }
+    }
+
+    fn error(&mut self, span: &Span, message: impl Into<String>) {
+        self.errors.push(self.diagnostic(span, message.into()));
+    }
+
+    fn warn(&mut self, span: &Span, message: impl Into<String>) {
+        self.warnings.push(self.diagnostic(span, message.into()));
+    }
+
+    /// Keeps `Ok` values; reports `Err` messages at `span`.
+    fn check<T>(&mut self, span: &Span, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.error(span, m)).ok()
+    }
+
+    fn syntax_error(&mut self, e: &toml::de::Error) {
+        let span = e.span().unwrap_or(0..0);
+        let message = match (e.message(), self.text.get(span.clone())) {
+            ("duplicate key", Some(key)) if !key.is_empty() => format!("duplicate key `{key}`"),
+            (m, _) => format!("invalid TOML: {m}"),
+        };
+        self.error(&span, message);
+    }
+
+    fn finish(mut self, mut config: Config) -> Result<Config, Vec<Diagnostic>> {
+        // Sections are checked one after another, not in file order: sort (stably) at the end.
+        let key = |d: &Diagnostic| (d.line, d.col);
+        self.errors.sort_by_key(key);
+        self.warnings.sort_by_key(key);
+        if self.errors.is_empty() {
+            config.warnings = self.warnings;
+            Ok(config)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading one table
+
+/// One TOML table being checked: its entries, where its header is, and how messages name it.
+struct Table<'t, 'i> {
+    entries: &'t DeTable<'i>,
+    span: Span,
+    name: String,
+}
+
+impl<'t, 'i> Table<'t, 'i> {
+    fn new(entries: &'t DeTable<'i>, span: Span, name: String) -> Self {
+        Table {
+            entries,
+            span,
+            name,
+        }
+    }
+
+    /// Entries in file order (the map itself may be sorted by key).
+    fn in_order(&self) -> Vec<(&'t Spanned<DeString<'i>>, &'t Value<'i>)> {
+        let mut entries: Vec<_> = self.entries.iter().collect();
+        entries.sort_by_key(|(k, _)| k.span().start);
+        entries
+    }
+
+    fn check_keys(&self, r: &mut Report, allowed: &[&str]) {
+        for (key, _) in self.in_order() {
+            let k: &str = key.get_ref();
+            if allowed.contains(&k) {
+                continue;
+            }
+            let hint = closest(k, allowed.iter().copied())
+                .map(|s| format!("did you mean `{s}`? "))
+                .unwrap_or_default();
+            let expected = allowed.join(", ");
+            let message = format!(
+                "unknown key `{k}` in {} ({hint}expected one of: {expected})",
+                self.name
+            );
+            r.error(&key.span(), message);
+        }
+    }
+
+    fn value(&self, key: &str) -> Option<&'t Value<'i>> {
+        self.entries.get(key)
+    }
+
+    fn key_span(&self, key: &str) -> Option<Span> {
+        self.entries.get_key_value(key).map(|(k, _)| k.span())
+    }
+
+    /// Reports a missing required key at this table's header.
+    fn require(&self, r: &mut Report, key: &str) -> bool {
+        let present = self.entries.contains_key(key);
+        if !present {
+            r.error(&self.span, format!("missing key `{key}` in {}", self.name));
+        }
+        present
+    }
+
+    fn string(&self, r: &mut Report, key: &str) -> Option<(&'t str, Span)> {
+        expect_str(r, self.value(key)?)
+    }
+
+    fn required_str(&self, r: &mut Report, key: &str) -> Option<(&'t str, Span)> {
+        if self.require(r, key) {
+            self.string(r, key)
+        } else {
+            None
+        }
+    }
+
+    fn integer(&self, r: &mut Report, key: &str) -> Option<(i64, Span)> {
+        expect_int(r, self.value(key)?)
+    }
+
+    /// An integer of at least `min` that fits `T`, or `default` when absent (or wrong: reported).
+    fn count<T: TryFrom<i64>>(&self, r: &mut Report, key: &str, min: i64, default: T) -> T {
+        let Some((n, span)) = self.integer(r, key) else {
+            return default;
+        };
+        if n < min {
+            let want = if min > 0 {
+                "a positive integer"
+            } else {
+                "zero or more"
+            };
+            r.error(&span, format!("`{key}` must be {want}, found {n}"));
+            return default;
+        }
+        T::try_from(n).unwrap_or_else(|_| {
+            r.error(&span, format!("`{key}` = {n} is too large"));
+            default
+        })
+    }
+
+    fn boolean(&self, r: &mut Report, key: &str) -> Option<(bool, Span)> {
+        let v = self.value(key)?;
+        match v.get_ref() {
+            DeValue::Boolean(b) => Some((*b, v.span())),
+            other => type_error(r, v, "a boolean (true or false)", other),
+        }
+    }
+
+    fn array(&self, r: &mut Report, key: &str) -> Option<&'t [Value<'i>]> {
+        let v = self.value(key)?;
+        match v.get_ref() {
+            DeValue::Array(a) => Some(a),
+            other => type_error(r, v, "an array", other),
+        }
+    }
+
+    /// The strings of an array; elements of another type are reported and skipped.
+    fn strings(&self, r: &mut Report, key: &str) -> Vec<(&'t str, Span)> {
+        let items = self.array(r, key).unwrap_or_default();
+        items.iter().filter_map(|v| expect_str(r, v)).collect()
+    }
+
+    fn table(&self, r: &mut Report, key: &str, name: String) -> Option<Table<'t, 'i>> {
+        let v = self.value(key)?;
+        match v.get_ref() {
+            DeValue::Table(t) => Some(Table::new(t, v.span(), name)),
+            other => type_error(r, v, "a table", other),
+        }
+    }
+
+    /// An optional `[key]` section, or an empty one when absent.
+    fn section(&self, r: &mut Report, key: &str, empty: &'t DeTable<'i>) -> Table<'t, 'i> {
+        let name = format!("[{key}]");
+        self.table(r, key, name.clone())
+            .unwrap_or_else(|| Table::new(empty, 0..0, name))
+    }
+
+    /// The tables of `[[key]]`, each named by its `id` (or its position when it has none).
+    fn array_of_tables(&self, r: &mut Report, key: &str) -> Vec<Table<'t, 'i>> {
+        let Some(v) = self.value(key) else {
+            return Vec::new();
+        };
+        let DeValue::Array(items) = v.get_ref() else {
+            let found = v.get_ref().type_str();
+            let message = format!(
+                "`{key}` must be an array of tables, written [[{key}]]; found {}",
+                article(found)
+            );
+            r.error(&v.span(), message);
+            return Vec::new();
+        };
+        let mut tables = Vec::new();
+        for (n, item) in items.iter().enumerate() {
+            match item.get_ref() {
+                DeValue::Table(t) => {
+                    let name = match t.get("id").and_then(|id| id.get_ref().as_str()) {
+                        Some(id) => format!("[[{key}]] `{id}`"),
+                        None => format!("[[{key}]] #{}", n + 1),
+                    };
+                    tables.push(Table::new(t, item.span(), name));
+                }
+                other => {
+                    type_error::<()>(r, item, "a table", other);
+                }
+            }
+        }
+        tables
+    }
+
+    fn pick(&self, r: &mut Report, key: &str) -> Option<Pick> {
+        let (text, span) = self.string(r, key)?;
+        r.check(&span, Pick::parse(text))
+    }
+
+    fn required_pick(&self, r: &mut Report, key: &str) -> Option<Pick> {
+        if self.require(r, key) {
+            self.pick(r, key)
+        } else {
+            None
+        }
+    }
+}
+
+fn expect_str<'t>(r: &mut Report, v: &'t Value<'_>) -> Option<(&'t str, Span)> {
+    match v.get_ref() {
+        DeValue::String(s) => Some((s.as_ref(), v.span())),
+        other => type_error(r, v, "a string", other),
+    }
+}
+
+fn expect_int(r: &mut Report, v: &Value<'_>) -> Option<(i64, Span)> {
+    match v.get_ref() {
+        DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n) => Some((n, v.span())),
+            Err(_) => {
+                r.error(&v.span(), format!("integer {i} does not fit in 64 bits"));
+                None
+            }
+        },
+        other => type_error(r, v, "an integer", other),
+    }
+}
+
+fn type_error<T>(r: &mut Report, v: &Value<'_>, expected: &str, found: &DeValue<'_>) -> Option<T> {
+    let found = article(found.type_str());
+    r.error(&v.span(), format!("expected {expected}, found {found}"));
+    None
+}
+
+/// "integer" -> "an integer".
+fn article(type_name: &str) -> String {
+    let an = type_name.starts_with(['a', 'e', 'i', 'o', 'u']);
+    format!("{} {type_name}", if an { "an" } else { "a" })
+}
+
+/// The candidate nearest to a misspelt `word`, when it is near enough to be a likely typo.
+fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    let word = word.to_lowercase();
+    // One slip in a short word, two in a longer one; more is a different word.
+    let limit = if word.chars().count() <= 4 { 1 } else { 2 };
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&word, &c.to_lowercase()), c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+/// Edit distance in characters, a swap of two neighbours counting as one edit ("titel").
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // rows[i][j]: distance between a[..i] and b[..j] (optimal string alignment).
+    let mut rows = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sections
+
+const TOP_KEYS: &[&str] = &["general", "server", "telegram", "channels", "sources"];
+const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent"];
+const SERVER_KEYS: &[&str] = &["listen"];
+const TELEGRAM_KEYS: &[&str] = &[
+    "api_url",
+    "admins",
+    "per_chat_per_second",
+    "per_chat_per_minute",
+    "global_per_second",
+];
+const CHANNEL_KEYS: &[&str] = &["id", "chat", "share"];
+const SOURCE_KEYS: &[&str] = &[
+    "id",
+    "title",
+    "url",
+    "schedule",
+    "timezone",
+    "language",
+    "channels",
+    "backfill",
+    "kind",
+    "list",
+    "article",
+    "include",
+    "exclude",
+    "max_items",
+    "max_pages",
+    "id_pattern",
+    "insecure_tls",
+    "headers",
+];
+const LIST_KEYS: &[&str] = &[
+    "item",
+    "title",
+    "link",
+    "date",
+    "date_format",
+    "summary",
+    "image",
+];
+const ARTICLE_KEYS: &[&str] = &["body", "date", "image"];
+
+fn server(r: &mut Report, t: &Table) -> Server {
+    t.check_keys(r, SERVER_KEYS);
+    let default: SocketAddr = DEFAULT_LISTEN
+        .parse()
+        .expect("the default address is valid");
+    let listen = t.string(r, "listen").and_then(|(text, span)| {
+        let parsed = text.parse().map_err(|_| {
+            format!("listen `{text}` is not an address with a port, e.g. `127.0.0.1:8080`")
+        });
+        r.check(&span, parsed)
+    });
+    Server {
+        listen: listen.unwrap_or(default),
+    }
+}
+
+fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Path) -> General {
+    t.check_keys(r, GENERAL_KEYS);
+    let data_dir = match t.string(r, "data_dir") {
+        Some(("", span)) => {
+            r.error(&span, "`data_dir` is empty: name a folder, e.g. \"data\"");
+            PathBuf::new()
+        }
+        Some((dir, _)) => base_dir.join(dir),
+        None => base_dir.join("data"),
+    };
+    let public_url = match t.string(r, "public_url") {
+        Some((text, span)) => r.check(&span, public_url(text)).unwrap_or_default(),
+        None => format!("http://{}", server.listen),
+    };
+    let user_agent = match t.string(r, "user_agent") {
+        Some((text, span)) => r.check(&span, header_value(text)).unwrap_or_default(),
+        None => default_user_agent(),
+    };
+    General {
+        data_dir,
+        public_url,
+        user_agent,
+    }
+}
+
+/// An absolute http(s) base URL, without its trailing slash so that `{base}/feeds/..` works.
+fn public_url(text: &str) -> Result<String, String> {
+    let url = http_url("public_url", text)?;
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!(
+            "`public_url` `{text}` must not have a query or fragment"
+        ));
+    }
+    Ok(url.as_str().trim_end_matches('/').to_string())
+}
+
+/// An absolute http or https URL with a host.
+fn http_url(key: &str, text: &str) -> Result<Url, String> {
+    match Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(url),
+        Ok(_) => Err(format!(
+            "`{key}` must be an http:// or https:// URL, found `{text}`"
+        )),
+        Err(e) => Err(format!(
+            "`{key}` `{text}` is not a valid absolute URL ({e}); write it in full, like https://example.org/news"
+        )),
+    }
+}
+
+fn header_value(text: &str) -> Result<String, String> {
+    reqwest::header::HeaderValue::from_str(text)
+        .map(|_| text.to_string())
+        .map_err(|_| format!("`{text}` is not a valid HTTP header value (no control characters)"))
+}
+
+fn telegram(r: &mut Report, t: &Table) -> Telegram {
+    t.check_keys(r, TELEGRAM_KEYS);
+    let default_api = Url::parse(DEFAULT_API_URL).expect("the default Bot API URL is valid");
+    let api_url = t
+        .string(r, "api_url")
+        .and_then(|(text, span)| r.check(&span, http_url("api_url", text)));
+    let admins = t.array(r, "admins").unwrap_or_default();
+    let admins = admins
+        .iter()
+        .filter_map(|v| expect_int(r, v))
+        .map(|(n, _)| n)
+        .collect();
+    // SPEC "Guarantees": Telegram's own limits are the defaults.
+    Telegram {
+        api_url: api_url.unwrap_or(default_api),
+        admins,
+        per_chat_per_second: t.count(r, "per_chat_per_second", 1, 1),
+        per_chat_per_minute: t.count(r, "per_chat_per_minute", 1, 20),
+        global_per_second: t.count(r, "global_per_second", 1, 30),
+    }
+}
+
+/// `[a-z0-9-]+`: ids end up in URLs (`/feeds/{id}.rss`) and hashtags.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The table's `id`, checked for shape; `what` is "source" or "channel".
+fn read_id(r: &mut Report, t: &Table, what: &str) -> Option<(String, Span)> {
+    let (id, span) = t.required_str(r, "id")?;
+    if !valid_id(id) {
+        r.error(&span, format!("{what} id `{id}` must match [a-z0-9-]+"));
+        return None;
+    }
+    Some((id.to_string(), span))
+}
+
+/// Records the first line of each id; reports later ones as duplicates.
+fn unique(
+    r: &mut Report,
+    seen: &mut HashMap<String, usize>,
+    what: &str,
+    id: &str,
+    span: &Span,
+) -> bool {
+    if let Some(first) = seen.get(id) {
+        let message = format!("duplicate {what} id `{id}` (first defined at line {first})");
+        r.error(span, message);
+        return false;
+    }
+    seen.insert(id.to_string(), r.line(span.start));
+    true
+}
+
+/// The valid channels, and every well-formed channel id defined (even on a channel with other
+/// problems), so that a source naming a broken channel is not also told it does not exist.
+fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
+    let mut seen = HashMap::new();
+    let mut channels = Vec::new();
+    for t in root.array_of_tables(r, "channels") {
+        t.check_keys(r, CHANNEL_KEYS);
+        let id = read_id(r, &t, "channel")
+            .filter(|(id, span)| unique(r, &mut seen, "channel", id, span));
+        let chat = chat(r, &t);
+        let share = share(r, &t);
+        if let (Some((id, _)), Some(chat)) = (id, chat) {
+            channels.push(Channel { id, chat, share });
+        }
+    }
+    (channels, seen.into_keys().collect())
+}
+
+fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {
+    if !t.require(r, "chat") {
+        return None;
+    }
+    let v = t.value("chat")?;
+    match v.get_ref() {
+        DeValue::Integer(_) => expect_int(r, v).map(|(n, _)| ChatRef::Id(n)),
+        DeValue::String(s) => {
+            let parsed = parse_chat(s).ok_or_else(|| {
+                format!(
+                    "chat `{s}` must be \"@username\" or a numeric chat id such as -1001234567890"
+                )
+            });
+            r.check(&v.span(), parsed)
+        }
+        other => type_error(
+            r,
+            v,
+            "a string (\"@username\") or an integer (chat id)",
+            other,
+        ),
+    }
+}
+
+/// `"@name"` or a chat id written as a string (`"-100123"`).
+fn parse_chat(text: &str) -> Option<ChatRef> {
+    match text.strip_prefix('@') {
+        Some(name)
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') =>
+        {
+            Some(ChatRef::Username(text.to_string()))
+        }
+        Some(_) => None,
+        None => text.parse().ok().map(ChatRef::Id),
+    }
+}
+
+fn share(r: &mut Report, t: &Table) -> Vec<ShareTarget> {
+    let mut targets = Vec::new();
+    for (name, span) in t.strings(r, "share") {
+        match ShareTarget::from_name(name) {
+            Some(target) if targets.contains(&target) => {
+                r.error(&span, format!("share target `{name}` is listed twice"));
+            }
+            Some(target) => targets.push(target),
+            None => {
+                let expected: Vec<_> = ShareTarget::ALL.iter().map(|t| t.name()).collect();
+                let message = format!(
+                    "unknown share target `{name}` (expected one of: {})",
+                    expected.join(", ")
+                );
+                r.error(&span, message);
+            }
+        }
+    }
+    targets
+}
+
+fn sources(r: &mut Report, root: &Table, channels: &HashSet<String>) -> Vec<Source> {
+    let mut seen = HashMap::new();
+    let mut sources = Vec::new();
+    for t in root.array_of_tables(r, "sources") {
+        let id = read_id(r, &t, "source").filter(|(id, span)| {
+            if id == "all" {
+                r.error(
+                    span,
+                    "source id `all` is reserved for the merged feed (/feeds/all.rss)",
+                );
+                return false;
+            }
+            unique(r, &mut seen, "source", id, span)
+        });
+        sources.extend(source(r, &t, id, channels));
+    }
+    sources
+}
+
+/// One `[[sources]]` table; `id` was read (and reported on) by the caller.
+fn source(
+    r: &mut Report,
+    t: &Table,
+    id: Option<(String, Span)>,
+    channels: &HashSet<String>,
+) -> Option<Source> {
+    t.check_keys(r, SOURCE_KEYS);
+    // Messages name the source by its id as written, even a malformed one.
+    let label = match t.value("id").map(|v| v.get_ref()) {
+        Some(DeValue::String(id)) => id.to_string(),
+        _ => "without an id".to_string(),
+    };
+    let title = t.string(r, "title").map(|(s, _)| s.to_string());
+    let url = t
+        .required_str(r, "url")
+        .and_then(|(text, span)| r.check(&span, http_url("url", text)));
+    let schedule = t
+        .required_str(r, "schedule")
+        .and_then(|(text, span)| r.check(&span, Schedule::parse(text)));
+    let timezone = t
+        .string(r, "timezone")
+        .map_or(Some(Tz::UTC), |(text, span)| r.check(&span, timezone(text)));
+    let language = t
+        .string(r, "language")
+        .map_or(Some("en".to_string()), |(text, span)| {
+            r.check(&span, language(text))
+        });
+    let kind = source_kind(r, t);
+    let list = list_section(r, t, kind, &label);
+    let article = t
+        .table(
+            r,
+            "article",
+            format!("[sources.article] of source `{label}`"),
+        )
+        .map(|a| article_selectors(r, &a));
+    let id_pattern = t
+        .string(r, "id_pattern")
+        .and_then(|(text, span)| r.check(&span, id_pattern(text)));
+    let insecure_tls = insecure_tls(r, t, &label);
+    // Everything is read before the `?`s below, so that every problem is reported.
+    let channels = source_channels(r, t, &label, channels);
+    let backfill = t.count(r, "backfill", 0, 1);
+    let include = regexes(r, t, "include");
+    let exclude = regexes(r, t, "exclude");
+    let max_items = t.count(r, "max_items", 1, 100);
+    let max_pages = t.count(r, "max_pages", 1, 3);
+    let headers = headers(r, t, &label);
+    let source = Source {
+        title: title.unwrap_or_else(|| label.clone()),
+        url: url?,
+        schedule: schedule?,
+        timezone: timezone?,
+        language: language?,
+        channels,
+        backfill,
+        kind: kind?,
+        list,
+        article,
+        include,
+        exclude,
+        max_items,
+        max_pages,
+        id_pattern,
+        insecure_tls,
+        headers,
+        id: id?.0,
+    };
+    Some(source)
+}
+
+/// SPEC: skipping certificate checks is "warned about at start-up".
+fn insecure_tls(r: &mut Report, t: &Table, label: &str) -> bool {
+    let Some((on, span)) = t.boolean(r, "insecure_tls") else {
+        return false;
+    };
+    if on {
+        let message = format!(
+            "source `{label}`: insecure_tls is on: certificates are not checked for this source"
+        );
+        r.warn(&span, message);
+    }
+    on
+}
+
+fn timezone(text: &str) -> Result<Tz, String> {
+    text.parse().map_err(|_| {
+        let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+        let hint = closest(text, names)
+            .map(|name| format!(" (did you mean `{name}`?)"))
+            .unwrap_or_default();
+        format!("unknown timezone `{text}`{hint}; use an IANA name such as `Asia/Almaty` or `UTC`")
+    })
+}
+
+/// Checks the shape of a BCP 47 tag and writes it in canonical case (`pt-br` -> `pt-BR`);
+/// `kz` (the country code people often write for Kazakh) becomes `kk` (SPEC "config.toml").
+fn language(text: &str) -> Result<String, String> {
+    let bad =
+        || format!("language `{text}` is not a BCP 47 tag such as `en`, `ru`, `kk` or `pt-BR`");
+    let mut subtags = text.split('-');
+    let primary = subtags.next().unwrap_or_default().to_ascii_lowercase();
+    if !(2..=3).contains(&primary.len()) || !primary.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(bad());
+    }
+    let mut tag = if primary == "kz" {
+        "kk".to_string()
+    } else {
+        primary
+    };
+    for sub in subtags {
+        if sub.is_empty() || sub.len() > 8 || !sub.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            return Err(bad());
+        }
+        let alpha = sub.bytes().all(|b| b.is_ascii_alphabetic());
+        tag.push('-');
+        match sub.len() {
+            2 if alpha => tag.push_str(&sub.to_ascii_uppercase()),
+            4 if alpha => {
+                tag.push_str(&sub[..1].to_ascii_uppercase());
+                tag.push_str(&sub[1..].to_ascii_lowercase());
+            }
+            _ => tag.push_str(&sub.to_ascii_lowercase()),
+        }
+    }
+    Ok(tag)
+}
+
+fn source_kind(r: &mut Report, t: &Table) -> Option<SourceKind> {
+    match t.string(r, "kind") {
+        None if t.value("kind").is_some() => None,
+        None => Some(SourceKind::Html),
+        Some(("html", _)) => Some(SourceKind::Html),
+        Some(("feed", _)) => Some(SourceKind::Feed),
+        Some((other, span)) => {
+            r.error(
+                &span,
+                format!("unknown kind `{other}` (expected one of: html, feed)"),
+            );
+            None
+        }
+    }
+}
+
+/// `[sources.list]`: required for `kind = "html"`, meaningless for `kind = "feed"`.
+fn list_section(
+    r: &mut Report,
+    t: &Table,
+    kind: Option<SourceKind>,
+    label: &str,
+) -> Option<ListSelectors> {
+    let name = format!("[sources.list] of source `{label}`");
+    let list = t.table(r, "list", name);
+    match (kind, &list, t.key_span("list")) {
+        (Some(SourceKind::Feed), _, Some(span)) => {
+            let message = format!(
+                "source `{label}` has kind = \"feed\": [sources.list] applies only to kind = \"html\""
+            );
+            r.error(&span, message);
+        }
+        (Some(SourceKind::Html), None, None) => {
+            let message = format!(
+                "missing [sources.list] in {} (required when kind = \"html\"; \
+                 use kind = \"feed\" for an RSS/Atom/JSON feed)",
+                t.name
+            );
+            r.error(&t.span, message);
+        }
+        _ => {}
+    }
+    list.and_then(|l| list_selectors(r, &l))
+}
+
+fn list_selectors(r: &mut Report, t: &Table) -> Option<ListSelectors> {
+    t.check_keys(r, LIST_KEYS);
+    let item = t
+        .required_str(r, "item")
+        .and_then(|(text, span)| r.check(&span, item_selector(text)));
+    let title = t.required_pick(r, "title");
+    let link = t.required_pick(r, "link");
+    let date = t.pick(r, "date");
+    let date_format = t.string(r, "date_format").and_then(|(text, span)| {
+        if t.value("date").is_none() {
+            r.error(
+                &span,
+                "`date_format` is set but `date` (where the date is read) is not",
+            );
+        }
+        r.check(&span, date_format(text))
+    });
+    Some(ListSelectors {
+        item: item?,
+        title: title?,
+        link: link?,
+        date,
+        date_format,
+        summary: t.pick(r, "summary"),
+        image: t.pick(r, "image"),
+    })
+}
+
+/// `item` selects elements, so an `@attr` suffix makes no sense there.
+fn item_selector(text: &str) -> Result<scraper::Selector, String> {
+    let pick = Pick::parse(text)?;
+    match (pick.selector, pick.attr) {
+        (Some(selector), None) => Ok(selector),
+        (_, Some(attr)) => Err(format!(
+            "`item` selects elements, not values: drop `@{attr}` from `{text}`"
+        )),
+        (None, None) => Err("empty selector".into()),
+    }
+}
+
+/// A chrono strftime format that names at least some part of a date.
+fn date_format(text: &str) -> Result<String, String> {
+    use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
+    let mut has_date = false;
+    for item in StrftimeItems::new(text) {
+        match item {
+            Item::Error => {
+                return Err(format!(
+                    "date_format `{text}` is not a valid strftime format (e.g. `%d %B %Y`)"
+                ));
+            }
+            Item::Numeric(
+                Numeric::Year
+                | Numeric::YearDiv100
+                | Numeric::YearMod100
+                | Numeric::IsoYear
+                | Numeric::Month
+                | Numeric::Day
+                | Numeric::Ordinal
+                | Numeric::Timestamp,
+                _,
+            )
+            | Item::Fixed(
+                Fixed::ShortMonthName | Fixed::LongMonthName | Fixed::RFC2822 | Fixed::RFC3339,
+            ) => {
+                has_date = true;
+            }
+            _ => {}
+        }
+    }
+    if has_date {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "date_format `{text}` has no date in it: use %d, %m or %B, %Y (e.g. `%d %B %Y`)"
+        ))
+    }
+}
+
+fn article_selectors(r: &mut Report, t: &Table) -> ArticleSelectors {
+    t.check_keys(r, ARTICLE_KEYS);
+    ArticleSelectors {
+        body: t.pick(r, "body"),
+        date: t.pick(r, "date"),
+        image: t.pick(r, "image"),
+    }
+}
+
+/// The source's channel ids; each must name a `[[channels]]` entry, once.
+fn source_channels(r: &mut Report, t: &Table, label: &str, known: &HashSet<String>) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for (id, span) in t.strings(r, "channels") {
+        if !known.contains(id) {
+            let message = format!(
+                "source `{label}` names channel `{id}`, which is not defined in [[channels]]"
+            );
+            r.error(&span, message);
+        } else if ids.iter().any(|seen| seen == id) {
+            r.error(
+                &span,
+                format!("source `{label}` names channel `{id}` twice"),
+            );
+        } else {
+            ids.push(id.to_string());
+        }
+    }
+    ids
+}
+
+/// `include` / `exclude`: words or regexes, matched case-insensitively.
+fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
+    let patterns = t.strings(r, key);
+    let compiled = patterns.into_iter().filter_map(|(text, span)| {
+        let built = RegexBuilder::new(text).case_insensitive(true).build();
+        r.check(
+            &span,
+            built.map_err(|e| format!("`{key}`: invalid regex `{text}`: {e}")),
+        )
+    });
+    compiled.collect()
+}
+
+/// SPEC: "a regex whose first group, taken from the link, identifies an item".
+fn id_pattern(text: &str) -> Result<Regex, String> {
+    let regex =
+        Regex::new(text).map_err(|e| format!("`id_pattern`: invalid regex `{text}`: {e}"))?;
+    if regex.captures_len() < 2 {
+        return Err(format!(
+            "`id_pattern` `{text}` has no capture group: put the id part in parentheses, e.g. `-(\\d+)$`"
+        ));
+    }
+    Ok(regex)
+}
+
+/// `headers`: extra request headers, checked as HTTP so a request never fails on them later.
+fn headers(r: &mut Report, t: &Table, label: &str) -> Vec<(String, String)> {
+    let Some(table) = t.table(r, "headers", format!("`headers` of source `{label}`")) else {
+        return Vec::new();
+    };
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (key, v) in table.in_order() {
+        let name: &str = key.get_ref();
+        let value = expect_str(r, v).and_then(|(text, span)| r.check(&span, header_value(text)));
+        if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            r.error(
+                &key.span(),
+                format!("`{name}` is not a valid HTTP header name"),
+            );
+        } else if headers
+            .iter()
+            .any(|(seen, _)| seen.eq_ignore_ascii_case(name))
+        {
+            r.error(
+                &key.span(),
+                format!("header `{name}` is set twice (names ignore case)"),
+            );
+        } else if let Some(value) = value {
+            headers.push((name.to_string(), value));
+        }
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    /// The config.toml block of SPEC.md, verbatim.
+    const SPEC_EXAMPLE: &str = r#"[general]
+data_dir   = "data"                      # sled database lives here
+public_url = "http://127.0.0.1:8080"     # absolute base for self links in feeds, OPML, index page
+user_agent = "herald (+https://example.org/bot)"
+
+[server]
+listen = "127.0.0.1:8080"
+
+[telegram]
+api_url = "https://api.telegram.org"     # a local Bot API server, or a test double, may be named here
+admins  = [123456789]                    # user ids allowed to use admin commands
+
+[[channels]]
+id    = "akorda-en"                      # referenced by sources
+chat  = "@akorda_news_en"                # "@username" (string) or a numeric chat id (integer, e.g. -1001234567890)
+share = ["x", "facebook", "telegram"]    # share buttons in this order; also "whatsapp", "vk", "linkedin"
+
+[[sources]]
+id        = "akorda-en"                  # [a-z0-9-]+, unique; feed URLs use it; "all" is reserved
+title     = "Akorda — press releases"
+url       = "https://www.akorda.kz/en/events"   # list page; relative links resolve against it
+schedule  = "0 */10 * * * *"             # cron with seconds field, read in `timezone`
+timezone  = "Asia/Almaty"                # also the zone of dates printed without one
+language  = "en"                         # BCP 47: "en", "ru", "kk" ("kz" is accepted for "kk"); feeds write "kk"
+channels  = ["akorda-en"]                # may be empty: feed only
+backfill  = 1                            # on the very first poll, post only this many newest items
+kind      = "html"                       # "html" (selectors below) or "feed" (url is RSS/Atom/JSON Feed)
+
+[sources.list]                           # how to find items on the list page
+item    = "div.card"                     # one element per release
+title   = "h3 a"                         # text of the first match
+link    = "h3 a@href"                    # "@attr" reads an attribute; relative URLs are resolved
+date    = "h5"                           # e.g. "21 March 2026", "21 марта 2026 года", "21 наурыз 2026 ж."
+date_format = "%d %B %Y"                 # optional; month names of the source's language (any case
+                                         # form) are understood, words around the date are ignored
+summary = "p"                            # optional
+image   = "img@src"                      # optional
+
+[sources.article]                        # optional: open each new item's page for more
+body    = "div.content-text"             # omitted: the main text is found automatically
+date    = "time@datetime"
+image   = "meta[property='og:image']@content"
+"#;
+
+    /// A second, Kazakh source using the optional keys, appended to the SPEC example.
+    const KAZAKH_SOURCE: &str = r#"
+[[sources]]
+id = "akorda-kz"
+url = "https://www.akorda.kz/kz/events"
+schedule = "30 */10 * * * *"
+language = "KZ"
+kind = "feed"
+include = ["Президент", "^Указ"]
+exclude = ["sport"]
+max_items = 50
+id_pattern = '-(\d+)$'
+insecure_tls = true
+headers = { "Accept-Language" = "kk", "X-Test" = "1" }
+"#;
+
+    /// A minimal valid feed source: lines 1-5.
+    const FEED: &str = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/\"\nschedule = \"0 0 * * * *\"\nkind = \"feed\"\n";
+
+    /// A minimal valid html source: lines 1-8.
+    const HTML: &str = "[[sources]]\nid = \"a\"\nurl = \"https://example.org/\"\nschedule = \"0 0 * * * *\"\n[sources.list]\nitem = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\n";
+
+    /// A minimal valid channel: lines 1-3.
+    const CHANNEL: &str = "[[channels]]\nid = \"c\"\nchat = \"@c_news\"\n";
+
+    fn parse_str(text: &str) -> Result<Config, Vec<Diagnostic>> {
+        parse(Path::new("config.toml"), text, Path::new("/etc/herald"))
+    }
+
+    fn errors(text: &str) -> Vec<Diagnostic> {
+        match parse_str(text) {
+            Ok(_) => panic!("config should be rejected:\n{text}"),
+            Err(errors) => errors,
+        }
+    }
+
+    #[test]
+    fn spec_example_parses() {
+        let text = format!("{SPEC_EXAMPLE}{KAZAKH_SOURCE}");
+        let config = parse_str(&text).unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        assert_eq!(config.general.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.telegram.admins, [123456789]);
+        assert_eq!(config.telegram.per_chat_per_minute, 20);
+        assert_eq!(
+            config.channels[0].chat,
+            ChatRef::Username("@akorda_news_en".into())
+        );
+        let share = &config.channels[0].share;
+        assert_eq!(
+            share,
+            &[ShareTarget::X, ShareTarget::Facebook, ShareTarget::Telegram]
+        );
+
+        let en = config.source("akorda-en").expect("akorda-en");
+        assert_eq!(en.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(en.channels, ["akorda-en"]);
+        let list = en.list.as_ref().expect("list");
+        assert_eq!(list.link.attr.as_deref(), Some("href"));
+        assert_eq!(list.date_format.as_deref(), Some("%d %B %Y"));
+        let article = en.article.as_ref().expect("article");
+        assert_eq!(
+            article.image.as_ref().and_then(|p| p.attr.as_deref()),
+            Some("content")
+        );
+
+        let kz = config.source("akorda-kz").expect("akorda-kz");
+        assert_eq!(kz.language, "kk");
+        assert_eq!(kz.title, "akorda-kz");
+        assert_eq!(kz.kind, SourceKind::Feed);
+        assert_eq!((kz.max_items, kz.max_pages, kz.backfill), (50, 3, 1));
+        assert!(
+            kz.include[1].is_match("указ о ..."),
+            "include is case-insensitive"
+        );
+        assert_eq!(
+            kz.headers[0],
+            ("Accept-Language".to_string(), "kk".to_string())
+        );
+        assert!(kz.id_pattern.is_some() && kz.insecure_tls);
+        assert_eq!(config.warnings.len(), 1);
+        assert_eq!((config.warnings[0].line, config.warnings[0].col), (54, 16));
+        assert!(config.warnings[0].message.contains("insecure_tls is on"));
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let config = parse_str("").expect("an empty config is valid");
+        assert_eq!(config.server.listen.to_string(), DEFAULT_LISTEN);
+        assert_eq!(config.general.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        assert!(config.general.user_agent.starts_with("herald/"));
+        assert_eq!(
+            config.telegram.api_url.as_str(),
+            "https://api.telegram.org/"
+        );
+        let limits = &config.telegram;
+        let limits = (
+            limits.per_chat_per_second,
+            limits.per_chat_per_minute,
+            limits.global_per_second,
+        );
+        assert_eq!(limits, (1, 20, 30));
+        assert!(config.sources.is_empty() && config.channels.is_empty());
+    }
+
+    #[test]
+    fn source_defaults() {
+        let config = parse_str(HTML).expect("valid");
+        let s = &config.sources[0];
+        assert_eq!(
+            (s.title.as_str(), s.language.as_str(), s.timezone),
+            ("a", "en", Tz::UTC)
+        );
+        assert_eq!(
+            (s.kind, s.backfill, s.max_items, s.max_pages),
+            (SourceKind::Html, 1, 100, 3)
+        );
+        assert!(s.channels.is_empty() && s.headers.is_empty() && !s.insecure_tls);
+    }
+
+    #[test]
+    fn chat_ids_and_public_url() {
+        let text = "[general]\npublic_url = \"https://news.example.org/herald/\"\n\
+                    [[channels]]\nid = \"a\"\nchat = -1001234567890\n\
+                    [[channels]]\nid = \"b\"\nchat = \"-100123\"\n";
+        let config = parse_str(text).expect("valid");
+        assert_eq!(config.general.public_url, "https://news.example.org/herald");
+        assert_eq!(config.channels[0].chat, ChatRef::Id(-1001234567890));
+        assert_eq!(config.channels[1].chat, ChatRef::Id(-100123));
+    }
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::syntax_error("[general]\ndata_dir = data\n", 2, 12, "invalid TOML")]
+    #[case::duplicate_key("[server]\nlisten = \"127.0.0.1:1\"\nlisten = \"x\"\n", 3, 1, "duplicate key `listen`")]
+    #[case::unknown_top_level("[genral]\n", 1, 2, "unknown key `genral` in the top level of the file (did you mean `general`?")]
+    #[case::unknown_in_general("[general]\ndata_dri = \"x\"\n", 2, 1, "unknown key `data_dri` in [general]")]
+    #[case::unknown_in_sources(&format!("{FEED}titel = \"x\"\n"), 6, 1, "unknown key `titel` in [[sources]] `a` (did you mean `title`? expected one of: id, title, url")]
+    #[case::unknown_in_list(&format!("{HTML}summry = \"p\"\n"), 9, 1, "unknown key `summry` in [sources.list] of source `a`")]
+    #[case::unknown_list_table(&format!("{FEED}[sources.lsit]\n"), 6, 10, "unknown key `lsit`")]
+    #[case::wrong_type(&format!("{FEED}backfill = \"1\"\n"), 6, 12, "expected an integer, found a string")]
+    #[case::negative(&format!("{FEED}max_items = 0\n"), 6, 13, "`max_items` must be a positive integer, found 0")]
+    #[case::too_large(&format!("{FEED}backfill = 99999999999\n"), 6, 12, "`backfill` = 99999999999 is too large")]
+    #[case::integer_overflow(&format!("{FEED}backfill = 99999999999999999999\n"), 6, 12, "does not fit in 64 bits")]
+    #[case::missing_key("[[sources]]\nid = \"a\"\nschedule = \"0 0 * * * *\"\nkind = \"feed\"\n", 1, 1, "missing key `url` in [[sources]] `a`")]
+    #[case::missing_id("x = 1\n[[sources]]\nurl = \"https://e.org\"\nschedule = \"0 0 * * * *\"\nkind = \"feed\"\n", 2, 1, "missing key `id` in [[sources]] #1")]
+    #[case::five_field_cron(&FEED.replace("0 0 * * * *", "0 */10 * * *"), 4, 12, "cron `0 */10 * * *` has 5 fields; herald's schedules start with a seconds field: write `0 0 */10 * * *`")]
+    #[case::invalid_cron(&FEED.replace("0 0 * * * *", "0 0 25 * * *"), 4, 12, "invalid cron `0 0 25 * * *`")]
+    #[case::cron_field_count(&FEED.replace("0 0 * * * *", "* *"), 4, 12, "has 2 fields")]
+    #[case::bad_css(&HTML.replace("item = \"div\"", "item = \"div[\""), 6, 8, "invalid CSS selector `div[`")]
+    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >`")]
+    #[case::item_with_attr(&HTML.replace("item = \"div\"", "item = \"div@id\""), 6, 8, "drop `@id`")]
+    #[case::unknown_timezone(&format!("{FEED}timezone = \"Asia/Almati\"\n"), 6, 12, "unknown timezone `Asia/Almati` (did you mean `Asia/Almaty`?)")]
+    #[case::bad_language(&format!("{FEED}language = \"english language\"\n"), 6, 12, "language `english language` is not a BCP 47 tag")]
+    #[case::bad_url(&FEED.replace("https://example.org/", "www.akorda.kz/en"), 3, 7, "`url` `www.akorda.kz/en` is not a valid absolute URL")]
+    #[case::not_http(&FEED.replace("https://example.org/", "ftp://example.org/"), 3, 7, "must be an http:// or https:// URL")]
+    #[case::bad_api_url("[telegram]\napi_url = \"api.telegram.org\"\n", 2, 11, "`api_url`")]
+    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
+    #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
+    #[case::reserved_all(&FEED.replace("\"a\"", "\"all\""), 2, 6, "`all` is reserved for the merged feed")]
+    #[case::duplicate_source(&format!("{FEED}{FEED}"), 7, 6, "duplicate source id `a` (first defined at line 2)")]
+    #[case::duplicate_channel(&format!("{CHANNEL}{CHANNEL}"), 5, 6, "duplicate channel id `c` (first defined at line 2)")]
+    #[case::unknown_channel(&format!("{CHANNEL}{FEED}channels = [\"c\", \"x\"]\n"), 9, 18, "source `a` names channel `x`, which is not defined in [[channels]]")]
+    #[case::bad_chat(&CHANNEL.replace("@c_news", "c_news"), 3, 8, "chat `c_news` must be \"@username\" or a numeric chat id")]
+    #[case::unknown_share(&format!("{CHANNEL}share = [\"x\", \"fb\"]\n"), 4, 15, "unknown share target `fb` (expected one of: x, facebook, telegram, whatsapp, vk, linkedin)")]
+    #[case::duplicate_share(&format!("{CHANNEL}share = [\"x\", \"x\"]\n"), 4, 15, "share target `x` is listed twice")]
+    #[case::bad_regex(&format!("{FEED}include = [\"(unclosed\"]\n"), 6, 12, "`include`: invalid regex `(unclosed`")]
+    #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
+    #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]
+    #[case::list_for_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), 6, 10, "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
+    #[case::unknown_kind(&FEED.replace("\"feed\"", "\"rss\""), 5, 8, "unknown kind `rss` (expected one of: html, feed)")]
+    #[case::bad_date_format(&format!("{HTML}date = \"h5\"\ndate_format = \"%Q\"\n"), 10, 15, "date_format `%Q` is not a valid strftime format")]
+    #[case::date_format_without_date(&format!("{HTML}date = \"h5\"\ndate_format = \"%H:%M\"\n"), 10, 15, "has no date in it")]
+    #[case::bad_header(&format!("{FEED}headers = {{ \"Bad Name\" = \"x\" }}\n"), 6, 13, "`Bad Name` is not a valid HTTP header name")]
+    #[case::sources_not_array("[sources]\nid = \"a\"\n", 1, 1, "`sources` must be an array of tables, written [[sources]]; found a table")]
+    #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
+    fn rejects(
+        #[case] text: &str,
+        #[case] line: usize,
+        #[case] col: usize,
+        #[case] fragment: &str,
+    ) {
+        let errors = errors(text);
+        let found = errors.iter().find(|d| d.message.contains(fragment));
+        let Some(found) = found else {
+            panic!("no error contains {fragment:?}; got {errors:#?}");
+        };
+        assert_eq!((found.line, found.col), (line, col), "{found}");
+        assert_eq!(found.path, "config.toml");
+    }
+
+    #[test]
+    fn every_problem_is_listed_in_file_order() {
+        let text = "[general]\n\
+                    colour = \"red\"\n\
+                    [[sources]]\n\
+                    id = \"B\"\n\
+                    schedule = \"0 */10 * * *\"\n\
+                    timezone = \"Mars/Olympus\"\n\
+                    kind = \"feed\"\n\
+                    channels = [\"nowhere\"]\n";
+        let errors = errors(text);
+        let at: Vec<_> = errors.iter().map(|d| (d.line, d.col)).collect();
+        assert_eq!(
+            at,
+            [(2, 1), (3, 1), (4, 6), (5, 12), (6, 12), (8, 13)],
+            "{errors:#?}"
+        );
+        assert!(errors[1].message.contains("missing key `url`"));
+        assert_eq!(
+            errors[0].to_string(),
+            format!("config.toml:2:1: {}", errors[0].message)
+        );
+    }
+
+    #[test]
+    fn a_broken_channel_is_still_defined() {
+        let text = format!("[[channels]]\nid = \"c\"\n{FEED}channels = [\"c\"]\n");
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(
+            errors[0]
+                .message
+                .contains("missing key `chat` in [[channels]] `c`")
+        );
+    }
+
+    #[rstest]
+    #[case::text("h3 a", Some("h3 a"), None)]
+    #[case::attribute("h3 a@href", Some("h3 a"), Some("href"))]
+    #[case::element_itself("@href", None, Some("href"))]
+    #[case::attribute_selector(
+        "meta[property='og:image']@content",
+        Some("meta[property='og:image']"),
+        Some("content")
+    )]
+    #[case::at_inside_brackets("a[href*='@x']", Some("a[href*='@x']"), None)]
+    #[case::at_inside_brackets_then_attr("a[href*='@x']@href", Some("a[href*='@x']"), Some("href"))]
+    #[case::dashed_attribute("img@data-src", Some("img"), Some("data-src"))]
+    fn pick_parses(#[case] text: &str, #[case] css: Option<&str>, #[case] attr: Option<&str>) {
+        let pick = Pick::parse(text).expect("valid pick");
+        assert_eq!(pick.text, text);
+        assert_eq!(pick.attr.as_deref(), attr);
+        assert_eq!(pick.selector.is_some(), css.is_some());
+        assert_eq!(split_attr(text).0, css.unwrap_or(""));
+    }
+
+    #[rstest]
+    #[case::invalid_css("h3 a[", "invalid CSS selector `h3 a[`")]
+    #[case::empty("", "empty selector")]
+    #[case::lone_at("@", "invalid CSS selector `@`")]
+    fn pick_rejects(#[case] text: &str, #[case] fragment: &str) {
+        let error = Pick::parse(text).expect_err("invalid pick");
+        assert!(error.contains(fragment), "{error}");
+    }
+
+    #[rstest]
+    #[case::plain("en", "en")]
+    #[case::kazakh_alias("kz", "kk")]
+    #[case::upper("RU", "ru")]
+    #[case::region("pt-br", "pt-BR")]
+    #[case::script("sr-latn-rs", "sr-Latn-RS")]
+    fn language_normalizes(#[case] text: &str, #[case] expected: &str) {
+        assert_eq!(language(text).as_deref(), Ok(expected));
+    }
+
+    #[rstest]
+    #[case::seven_fields("0 0 12 * * * 2030")]
+    #[case::nickname("@daily")]
+    #[case::names("0 30 9 * * MON-FRI")]
+    fn schedule_accepts(#[case] expr: &str) {
+        Schedule::parse(expr).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    #[test]
+    fn load_reports_unreadable_file_at_1_1() {
+        let path = Path::new("/nonexistent/herald/config.toml");
+        let errors = load(path).expect_err("no such file");
+        assert_eq!((errors.len(), errors[0].line, errors[0].col), (1, 1, 1));
+        assert!(
+            errors[0].message.starts_with("cannot read config: "),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(errors[0].path, "/nonexistent/herald/config.toml");
+    }
+
+    #[test]
+    fn load_resolves_data_dir_next_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("herald-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("herald.toml");
+        std::fs::write(&path, "[general]\ndata_dir = \"state/db\"\n").expect("write");
+        let config = load(&path);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let config = config.unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(config.general.data_dir, dir.join("state/db"));
+        assert_eq!(config.path, path);
+    }
+
+    /// Random edits of a valid config must give a Config or diagnostics, never a panic.
+    #[test]
+    fn mutations_never_panic() {
+        let base: Vec<char> = format!("{SPEC_EXAMPLE}{KAZAKH_SOURCE}").chars().collect();
+        let pieces = [
+            "[",
+            "]",
+            "@",
+            "\"",
+            "'",
+            "=",
+            "*",
+            "\n",
+            "{",
+            "}",
+            ",",
+            "-",
+            "0x",
+            "9",
+            "é",
+            "[[sources]]\n",
+            "[sources.list]\n",
+            "#",
+            "\\",
+            "@href",
+            "L",
+            "?",
+            " ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for _ in 0..1500 {
+            let mut text = base.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(text.len());
+                match next(3) {
+                    0 => {
+                        text.remove(at);
+                    }
+                    1 => text
+                        .splice(at..at, pieces[next(pieces.len())].chars())
+                        .for_each(drop),
+                    _ => text[at] = pieces[next(pieces.len())].chars().next().unwrap_or(' '),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Err(errors) = parse_str(&text) {
+                assert!(
+                    errors.iter().all(|d| d.line >= 1 && d.col >= 1),
+                    "{errors:#?}"
+                );
+            }
+        }
+    }
 }

@@ -79,7 +79,7 @@ pub struct Page {
 pub enum Fetched {
     /// 304: nothing changed since the validators were taken.
     NotModified,
-    Page(Page),
+    Page(Box<Page>),
 }
 
 /// The shared HTTP client (and a second one that skips certificate checks, used only for sources
@@ -141,14 +141,14 @@ impl Fetcher {
                 .map(str::to_owned)
         };
         let content_type = header_str(header::CONTENT_TYPE);
-        Ok(Fetched::Page(Page {
+        Ok(Fetched::Page(Box::new(Page {
             url: final_url,
             text: decode(&body, content_type.as_deref()),
             body_hash: Sha256::digest(&body).into(),
             etag: header_str(header::ETAG),
             last_modified: header_str(header::LAST_MODIFIED),
             content_type,
-        }))
+        })))
     }
 
     async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
@@ -299,7 +299,11 @@ mod tests {
         "Президент Республики Казахстан провёл встречу с делегацией"
     )]
     fn decodes(#[case] body: Vec<u8>, #[case] ct: Option<&str>, #[case] expected: &str) {
-        assert!(decode(&body, ct).contains(expected), "{}", decode(&body, ct));
+        assert!(
+            decode(&body, ct).contains(expected),
+            "{}",
+            decode(&body, ct)
+        );
     }
 
     #[test]

@@ -12,10 +12,20 @@ use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
 
 #[derive(Parser)]
-#[command(name = "herald", version, about = "Feeds and Telegram posts for websites without usable feeds")]
+#[command(
+    name = "herald",
+    version,
+    about = "Feeds and Telegram posts for websites without usable feeds"
+)]
 struct Cli {
     /// The configuration file (else $HERALD_CONFIG, else ./config.toml).
-    #[arg(short, long, global = true, env = "HERALD_CONFIG", default_value = "config.toml")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "HERALD_CONFIG",
+        default_value = "config.toml"
+    )]
     config: PathBuf,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
@@ -74,7 +84,10 @@ impl From<anyhow::Error> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("herald: cannot start the async runtime: {e}");
@@ -141,7 +154,11 @@ fn load(path: &std::path::Path) -> Result<Config, Failure> {
             let n = problems.len();
             Err(Failure(
                 2,
-                format!("{}: {n} problem{} found", path.display(), if n == 1 { "" } else { "s" }),
+                format!(
+                    "{}: {n} problem{} found",
+                    path.display(),
+                    if n == 1 { "" } else { "s" }
+                ),
             ))
         }
     }
@@ -235,7 +252,11 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
     }
     .map_err(|e| Failure(1, format!("{id}: {e}")))?;
     for o in &report.items {
-        let date = o.item.published.with_timezone(&source.timezone).to_rfc3339();
+        let date = o
+            .item
+            .published
+            .with_timezone(&source.timezone)
+            .to_rfc3339();
         if json {
             let line = serde_json::json!({
                 "id": o.item.id.guid(),
@@ -246,7 +267,12 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             });
             println!("{line}");
         } else {
-            println!("{:<7} {date}  {}\n        {}", o.state.as_str(), o.item.title, o.item.link);
+            println!(
+                "{:<7} {date}  {}\n        {}",
+                o.state.as_str(),
+                o.item.title,
+                o.item.link
+            );
         }
     }
     eprintln!(
@@ -254,7 +280,11 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
         report.count(ItemState::New),
         report.count(ItemState::Changed),
         report.count(ItemState::Known),
-        if dry_run { " (dry run: nothing stored)" } else { "" }
+        if dry_run {
+            " (dry run: nothing stored)"
+        } else {
+            ""
+        }
     );
     Ok(())
 }
@@ -263,7 +293,10 @@ fn unknown_source(config: &Config, id: &str) -> Failure {
     let known: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
     Failure(
         1,
-        format!("unknown source `{id}` (the config has: {})", known.join(", ")),
+        format!(
+            "unknown source `{id}` (the config has: {})",
+            known.join(", ")
+        ),
     )
 }
 
@@ -271,7 +304,10 @@ async fn prune(config: Config, id: &str) -> Result<(), Failure> {
     if config.source(id).is_some() {
         return Err(Failure(
             1,
-            format!("source `{id}` is still in {}: remove it from the config first", config.path.display()),
+            format!(
+                "source `{id}` is still in {}: remove it from the config first",
+                config.path.display()
+            ),
         ));
     }
     let store = Store::open(&config.general.data_dir, herald::app::STORE_CACHE_BYTES)
@@ -280,6 +316,8 @@ async fn prune(config: Config, id: &str) -> Result<(), Failure> {
         .prune(id)
         .await
         .map_err(|e| Failure(1, e.to_string()))?;
-    println!("{id}: {n} stored items deleted; their ids are kept, so they will not be announced again");
+    println!(
+        "{id}: {n} stored items deleted; their ids are kept, so they will not be announced again"
+    );
     Ok(())
 }

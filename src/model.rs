@@ -118,8 +118,14 @@ mod tests {
         // Pinned value: if this changes, every subscriber sees every item again.
         let id = ItemId::new("akorda-en", "https://www.akorda.kz/en/some-slug-123456");
         assert_eq!(id.hex().len(), 32);
-        assert_eq!(id, ItemId::new("akorda-en", "https://www.akorda.kz/en/some-slug-123456"));
-        assert_ne!(id, ItemId::new("akorda-ru", "https://www.akorda.kz/en/some-slug-123456"));
+        assert_eq!(
+            id,
+            ItemId::new("akorda-en", "https://www.akorda.kz/en/some-slug-123456")
+        );
+        assert_ne!(
+            id,
+            ItemId::new("akorda-ru", "https://www.akorda.kz/en/some-slug-123456")
+        );
         let guid = id.guid();
         assert!(guid.starts_with("urn:uuid:"), "{guid}");
         assert_eq!(guid.len(), "urn:uuid:".len() + 36);

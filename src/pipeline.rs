@@ -101,7 +101,9 @@ impl Poller<'_> {
         state: &mut SourceState,
     ) -> Result<PollReport, PollError> {
         let conditional = opts.conditional && self.store.is_some();
-        let first = self.fetch(source, &source.url, conditional.then_some(&*state)).await?;
+        let first = self
+            .fetch(source, &source.url, conditional.then_some(&*state))
+            .await?;
         let Some(page) = first else {
             return Ok(PollReport {
                 unchanged: true,
@@ -120,14 +122,12 @@ impl Poller<'_> {
         let mut seen_ids = HashSet::new();
         let mut found = self.classify(source, scrape(source, &page)?, &mut seen_ids)?;
         let mut pages = 1;
-        while pages < source.max_pages
-            && source.kind == SourceKind::Html
-            && found.last_page_had_new
+        while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
         {
             pages += 1;
             let url = page_url(&source.url, pages);
             let more = match self.fetch(source, &url, None).await {
-                Ok(Some(p)) => scrape(source, &p).and_then(|s| Ok(s)),
+                Ok(Some(p)) => scrape(source, &p),
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
@@ -183,7 +183,7 @@ impl Poller<'_> {
         };
         match self.fetcher.get(url, &req).await {
             Ok(Fetched::NotModified) => Ok(None),
-            Ok(Fetched::Page(page)) => Ok(Some(page)),
+            Ok(Fetched::Page(page)) => Ok(Some(*page)),
             Err(source) => Err(PollError::Fetch {
                 url: url.to_string(),
                 source,
@@ -213,7 +213,10 @@ impl Poller<'_> {
             };
             let state = match seen {
                 Seen::Never => ItemState::New,
-                Seen::Before { fingerprint: fp, stored } => {
+                Seen::Before {
+                    fingerprint: fp,
+                    stored,
+                } => {
                     let now_fp = fingerprint(&s.title, s.summary.as_deref());
                     if stored && fp != now_fp {
                         ItemState::Changed
@@ -348,7 +351,10 @@ mod tests {
     #[test]
     fn page_urls() {
         let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
-        assert_eq!(page_url(&base, 2).as_str(), "https://www.akorda.kz/en/events?page=2");
+        assert_eq!(
+            page_url(&base, 2).as_str(),
+            "https://www.akorda.kz/en/events?page=2"
+        );
         let q = Url::parse("https://x.org/list?cat=5&page=1").unwrap();
         assert_eq!(page_url(&q, 3).as_str(), "https://x.org/list?cat=5&page=3");
     }

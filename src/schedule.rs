@@ -28,7 +28,10 @@ pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<Da
         return zoned;
     }
     let offset_at = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
-    let offsets = [offset_at(after), offset_at(after + chrono::Duration::days(1))];
+    let offsets = [
+        offset_at(after),
+        offset_at(after + chrono::Duration::days(1)),
+    ];
     offsets
         .iter()
         .filter_map(|offset| {

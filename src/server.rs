@@ -66,10 +66,13 @@ struct Rendered {
     content_type: &'static str,
 }
 
+/// Rendered documents by feed id and format.
+type FeedCache = Mutex<HashMap<(String, Format), Arc<Rendered>>>;
+
 #[derive(Clone)]
 struct ServerState {
     shared: Arc<Shared>,
-    cache: Arc<Mutex<HashMap<(String, Format), Arc<Rendered>>>>,
+    cache: Arc<FeedCache>,
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -105,7 +108,11 @@ async fn feed(
         Ok(r) => r,
         Err(e) => {
             tracing::error!(feed = %id, error = %e, "cannot render feed");
-            return (StatusCode::SERVICE_UNAVAILABLE, "the store is unavailable\n").into_response();
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable\n",
+            )
+                .into_response();
         }
     };
     let mut response = if is_fresh(&headers, &rendered) {
@@ -125,13 +132,19 @@ async fn feed(
     if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified.into())) {
         h.insert(header::LAST_MODIFIED, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("max-age=60"),
+    );
     response
 }
 
 /// RFC 9110 §13.1: If-None-Match wins over If-Modified-Since when both are present.
 fn is_fresh(headers: &HeaderMap, r: &Rendered) -> bool {
-    if let Some(inm) = headers.get(header::IF_NONE_MATCH).and_then(|v| v.to_str().ok()) {
+    if let Some(inm) = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+    {
         return inm.split(',').any(|tag| {
             let tag = tag.trim();
             tag == "*" || tag.trim_start_matches("W/") == r.etag
@@ -141,7 +154,9 @@ fn is_fresh(headers: &HeaderMap, r: &Rendered) -> bool {
         .get(header::IF_MODIFIED_SINCE)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| httpdate::parse_http_date(v).ok())
-        .is_some_and(|since| r.last_modified.timestamp() <= DateTime::<Utc>::from(since).timestamp())
+        .is_some_and(|since| {
+            r.last_modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
+        })
 }
 
 async fn rendered(
@@ -158,9 +173,12 @@ async fn rendered(
     }
     let shared = state.shared.clone();
     let id_owned = id.to_owned();
-    let doc = tokio::task::spawn_blocking(move || render_feed(&shared, &id_owned, format, generation))
-        .await
-        .map_err(|e| crate::store::StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
+    let doc =
+        tokio::task::spawn_blocking(move || render_feed(&shared, &id_owned, format, generation))
+            .await
+            .map_err(|e| {
+                crate::store::StoreError::Sled(sled::Error::ReportableBug(e.to_string()))
+            })??;
     let doc = Arc::new(doc);
     lock(&state.cache).insert(key, doc.clone());
     Ok(doc)
@@ -191,7 +209,12 @@ fn render_feed(
             ),
             None => {
                 let ids: Vec<&str> = config.sources.iter().map(|s| s.id.as_str()).collect();
-                let limit = config.sources.iter().map(|s| s.max_items).max().unwrap_or(100);
+                let limit = config
+                    .sources
+                    .iter()
+                    .map(|s| s.max_items)
+                    .max()
+                    .unwrap_or(100);
                 let mut langs: Vec<&str> =
                     config.sources.iter().map(|s| s.language.as_str()).collect();
                 langs.sort_unstable();
@@ -229,7 +252,10 @@ fn render_feed(
     let digest = Sha256::digest(body.as_bytes());
     let etag = format!(
         "\"{}\"",
-        digest[..12].iter().map(|b| format!("{b:02x}")).collect::<String>()
+        digest[..12]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
     );
     Ok(Rendered {
         generation,
@@ -306,7 +332,10 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .map(|h| h.render())
         .unwrap_or_default();
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         text,
     )
         .into_response()
@@ -324,9 +353,12 @@ async fn index(State(state): State<ServerState>) -> Response {
     let base = &config.general.public_url;
     let mut links = String::new();
     let mut rows = String::new();
-    for (id, title) in std::iter::once(("all", "All sources"))
-        .chain(config.sources.iter().map(|s| (s.id.as_str(), s.title.as_str())))
-    {
+    for (id, title) in std::iter::once(("all", "All sources")).chain(
+        config
+            .sources
+            .iter()
+            .map(|s| (s.id.as_str(), s.title.as_str())),
+    ) {
         let (id, title) = (escape(id), escape(title));
         links.push_str(&format!(
             "<link rel=\"alternate\" type=\"application/rss+xml\" title=\"{title} (RSS)\" href=\"{base}/feeds/{id}.rss\">\n\
@@ -344,11 +376,7 @@ async fn index(State(state): State<ServerState>) -> Response {
          <title>herald feeds</title>\n{links}</head>\n<body><main><h1>herald feeds</h1>\n<ul>\n{rows}</ul>\n\
          <p><a href=\"{base}/opml\">OPML of all feeds</a></p></main></body></html>\n"
     );
-    (
-        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-        page,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response()
 }
 
 async fn opml(State(state): State<ServerState>) -> Response {
@@ -369,9 +397,5 @@ async fn opml(State(state): State<ServerState>) -> Response {
          <dateCreated>{}</dateCreated>\n  </head>\n  <body>\n{outlines}  </body>\n</opml>\n",
         state.shared.started.to_rfc2822()
     );
-    (
-        [(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
 }

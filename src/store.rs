@@ -59,7 +59,10 @@ pub struct SourceState {
 pub enum Seen {
     Never,
     /// Seen before; `stored` is false once the item left the feed (beyond `max_items`).
-    Before { fingerprint: [u8; 8], stored: bool },
+    Before {
+        fingerprint: [u8; 8],
+        stored: bool,
+    },
 }
 
 /// A short hash of what a correction can change; a different value means "changed".
@@ -208,9 +211,9 @@ impl Store {
             })
             .map_err(|e| match e {
                 TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => StoreError::Sled(sled::Error::Unsupported(
-                    "transaction aborted".into(),
-                )),
+                TransactionError::Abort(()) => {
+                    StoreError::Sled(sled::Error::Unsupported("transaction aborted".into()))
+                }
             })?;
         self.trim(source, max_items)?;
         self.db.flush_async().await?;
@@ -259,7 +262,7 @@ impl Store {
         for source in sources {
             all.extend(self.recent(source, limit)?);
         }
-        all.sort_by(|a, b| (b.published, b.seq).cmp(&(a.published, a.seq)));
+        all.sort_by_key(|i| std::cmp::Reverse((i.published, i.seq)));
         all.truncate(limit);
         Ok(all)
     }
@@ -398,10 +401,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         let i = item("gone", 1, 1);
-        store.commit("gone", &[i.clone()], &[], 10).await.unwrap();
-        store.put_source_state("gone", &SourceState::default()).unwrap();
+        store
+            .commit("gone", std::slice::from_ref(&i), &[], 10)
+            .await
+            .unwrap();
+        store
+            .put_source_state("gone", &SourceState::default())
+            .unwrap();
         assert_eq!(store.prune("gone").await.unwrap(), 1);
         assert!(store.recent("gone", 10).unwrap().is_empty());
-        assert!(matches!(store.seen("gone", &i.id).unwrap(), Seen::Before { .. }));
+        assert!(matches!(
+            store.seen("gone", &i.id).unwrap(),
+            Seen::Before { .. }
+        ));
     }
 }

@@ -38,11 +38,16 @@ async fn an_edited_title_is_changed_with_the_same_id() {
     let first = t.poll("akorda-ru").await.unwrap();
     let id = first.items[1].item.id;
 
-    t.site.edit_title("ru", release_ru(1, 3).id, "Исправленный заголовок");
+    t.site
+        .edit_title("ru", release_ru(1, 3).id, "Исправленный заголовок");
     let second = t.poll("akorda-ru").await.unwrap();
     assert_eq!(second.count(ItemState::Changed), 1);
     assert_eq!(second.count(ItemState::New), 0);
-    let changed = second.items.iter().find(|o| o.state == ItemState::Changed).unwrap();
+    let changed = second
+        .items
+        .iter()
+        .find(|o| o.state == ItemState::Changed)
+        .unwrap();
     assert_eq!(changed.item.id, id);
     assert_eq!(changed.item.title, "Исправленный заголовок");
 

@@ -16,7 +16,9 @@ pub enum ExtractError {
     #[error("selector `{0}` matched nothing on the list page")]
     NothingMatched(String),
     /// Items were found, but none had both a title and a link.
-    #[error("{found} elements matched `{item}`, but none had a title (`{title}`) and a link (`{link}`)")]
+    #[error(
+        "{found} elements matched `{item}`, but none had a title (`{title}`) and a link (`{link}`)"
+    )]
     NoUsableItems {
         found: usize,
         item: String,
@@ -34,7 +36,17 @@ fn is_tracking_param(name: &str) -> bool {
     name.starts_with("utm_")
         || matches!(
             name.as_str(),
-            "fbclid" | "gclid" | "yclid" | "dclid" | "msclkid" | "mc_cid" | "mc_eid" | "_ga" | "_hsenc" | "_hsmi" | "igshid"
+            "fbclid"
+                | "gclid"
+                | "yclid"
+                | "dclid"
+                | "msclkid"
+                | "mc_cid"
+                | "mc_eid"
+                | "_ga"
+                | "_hsenc"
+                | "_hsmi"
+                | "igshid"
         )
 }
 
@@ -106,7 +118,10 @@ mod tests {
     #[case::relative_path("/ru/some-slug-123456", "https://www.akorda.kz/ru/some-slug-123456")]
     #[case::fragment_dropped("/en/a-1#top", "https://www.akorda.kz/en/a-1")]
     #[case::utm_removed("/en/a-1?utm_source=tg&utm_medium=x", "https://www.akorda.kz/en/a-1")]
-    #[case::real_query_kept("/en/a?id=5&utm_campaign=z&fbclid=1", "https://www.akorda.kz/en/a?id=5")]
+    #[case::real_query_kept(
+        "/en/a?id=5&utm_campaign=z&fbclid=1",
+        "https://www.akorda.kz/en/a?id=5"
+    )]
     #[case::host_case_folded("HTTPS://WWW.Akorda.KZ/en/a-1", "https://www.akorda.kz/en/a-1")]
     #[case::dot_segments("/en/../en/./a-1", "https://www.akorda.kz/en/a-1")]
     #[case::relative_to_page("a-2", "https://www.akorda.kz/en/a-2")]

@@ -54,7 +54,11 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let config = herald::config::load(&config_path).unwrap_or_else(|problems| {
         panic!(
             "test config invalid: {}",
-            problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("\n")
+            problems
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join("\n")
         )
     });
     let options = FetcherOptions {
@@ -162,7 +166,7 @@ pub fn feedparser(url: &str) -> serde_json::Value {
 import json, sys, feedparser
 d = feedparser.parse(sys.argv[1])
 print(json.dumps({
-  "bozo": d.bozo, "bozo_exception": str(d.get("bozo_exception", "")),
+  "bozo": int(bool(d.bozo)), "bozo_exception": str(d.get("bozo_exception", "")),
   "version": d.version,
   "title": d.feed.get("title"),
   "entries": [{

@@ -70,7 +70,11 @@ impl FakeSite {
     /// Publishes a release on top of the list (the newest).
     pub fn publish(&self, lang: &str, release: Release) {
         let mut inner = self.inner.lock().unwrap();
-        inner.lists.entry(lang.into()).or_default().insert(0, release);
+        inner
+            .lists
+            .entry(lang.into())
+            .or_default()
+            .insert(0, release);
     }
 
     pub fn edit_title(&self, lang: &str, id: u64, title: &str) {
@@ -87,7 +91,13 @@ impl FakeSite {
     }
 
     pub fn hits(&self, path_and_query: &str) -> usize {
-        *self.inner.lock().unwrap().hits.get(path_and_query).unwrap_or(&0)
+        *self
+            .inner
+            .lock()
+            .unwrap()
+            .hits
+            .get(path_and_query)
+            .unwrap_or(&0)
     }
 
     pub fn not_modified_answers(&self) -> usize {
@@ -130,7 +140,9 @@ pub fn release_kz(n: u64, day: u32) -> Release {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 fn card(lang: &str, r: &Release) -> String {
@@ -188,7 +200,10 @@ async fn list(
         }
         _ => {}
     }
-    let etag = format!("\"{:x}\"", body.len() * 31 + body.bytes().map(|b| b as usize).sum::<usize>());
+    let etag = format!(
+        "\"{:x}\"",
+        body.len() * 31 + body.bytes().map(|b| b as usize).sum::<usize>()
+    );
     if headers
         .get(header::IF_NONE_MATCH)
         .is_some_and(|v| v.as_bytes() == etag.as_bytes())
@@ -196,6 +211,12 @@ async fn list(
         inner.lock().unwrap().not_modified += 1;
         return StatusCode::NOT_MODIFIED.into_response();
     }
-    ([(header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()), (header::ETAG, etag)], body)
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8".to_owned()),
+            (header::ETAG, etag),
+        ],
+        body,
+    )
         .into_response()
 }

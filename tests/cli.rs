@@ -1,0 +1,248 @@
+//! The command line as an admin uses it: the real binary, its exit codes and output shapes.
+
+mod common;
+
+use common::site::{FakeSite, release_en};
+use common::{Setup, config_text};
+use std::path::Path;
+use std::process::Output;
+use std::time::Duration;
+use tokio::process::Command;
+
+fn herald() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.env_remove("HERALD_CONFIG")
+        .env_remove("TELOXIDE_TOKEN")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    cmd
+}
+
+async fn output(cmd: &mut Command) -> Output {
+    tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("herald did not finish in 60 s")
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[tokio::test]
+async fn the_shipped_config_is_valid() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");
+    let o = output(herald().arg("check").arg("-c").arg(&shipped)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[tokio::test]
+async fn check_lists_every_problem_with_its_position_and_run_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    std::fs::write(
+        &path,
+        r#"[general]
+data_dir = "data"
+colour = "blue"
+
+[[sources]]
+id = "all"
+url = "https://example.org/"
+schedule = "*/10 * * * *"
+timezone = "Asia/Almati"
+channels = ["nowhere"]
+
+[sources.list]
+item = "div..card"
+title = "h3"
+link = "h3 a@href"
+"#,
+    )
+    .unwrap();
+    let o = output(herald().arg("check").arg("-c").arg(&path)).await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let shown = path.display().to_string();
+    for (line, col) in [(3, 1), (6, 6), (8, 12), (9, 12), (10, 13), (13, 8)] {
+        let prefix = format!("{shown}:{line}:{col}: ");
+        assert!(
+            err.contains(&prefix),
+            "no problem at {line}:{col} in:\n{err}"
+        );
+    }
+    // `run` refuses the same config with the same exit code.
+    let o = output(herald().arg("run").arg("-c").arg(&path)).await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(&format!("{shown}:8:12: ")));
+}
+
+#[tokio::test]
+async fn config_path_comes_from_flag_then_env() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(&good, "").unwrap();
+    let o = output(herald().arg("check").env("HERALD_CONFIG", &good)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let missing = dir.path().join("missing.toml");
+    let o = output(
+        herald()
+            .args(["check", "-c"])
+            .arg(&missing)
+            .env("HERALD_CONFIG", &good),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains(&format!("{}:1:1: ", missing.display())));
+}
+
+#[tokio::test]
+async fn bad_usage_exits_2() {
+    let o = output(herald().args(["poll"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o = output(herald().args(["frobnicate"])).await;
+    assert_eq!(o.status.code(), Some(2));
+}
+
+struct Instance {
+    site: FakeSite,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+}
+
+async fn instance() -> Instance {
+    let site = FakeSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    let text = config_text(&site, "http://127.0.0.1:8080", &Setup::default());
+    std::fs::write(&config, text).unwrap();
+    Instance { site, dir, config }
+}
+
+fn json_lines(o: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn poll_prints_one_json_line_per_item_with_its_state() {
+    let i = instance().await;
+    i.site.publish("en", release_en(1, 20));
+    i.site.publish("en", release_en(2, 21));
+
+    let dry = output(
+        herald()
+            .args(["poll", "akorda-en", "--dry-run", "--json", "-c"])
+            .arg(&i.config),
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+    assert!(
+        !i.dir.path().join("data").exists(),
+        "a dry run created the database"
+    );
+
+    let first = output(
+        herald()
+            .args(["poll", "akorda-en", "--json", "-c"])
+            .arg(&i.config),
+    )
+    .await;
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let lines = json_lines(&first);
+    assert_eq!(lines.len(), 2);
+    for line in &lines {
+        let keys: Vec<&str> = line
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(keys.len(), 5, "{line}");
+        for k in ["id", "state", "title", "link", "date"] {
+            assert!(line.get(k).is_some(), "{k} missing in {line}");
+        }
+        assert_eq!(line["state"], "new");
+    }
+    assert_eq!(lines[0]["title"], release_en(2, 21).title);
+    assert_eq!(lines[0]["date"], "2026-03-21T00:00:00+05:00");
+    assert!(lines[0]["link"].as_str().unwrap().ends_with("-100002"));
+
+    i.site.publish("en", release_en(3, 22));
+    let second = output(
+        herald()
+            .args(["poll", "akorda-en", "--json", "-c"])
+            .arg(&i.config),
+    )
+    .await;
+    let states: Vec<String> = json_lines(&second)
+        .iter()
+        .map(|l| l["state"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(states, ["new", "known", "known"]);
+    // Ids are stable between runs.
+    assert_eq!(json_lines(&second)[1]["id"], lines[0]["id"]);
+
+    let unknown = output(herald().args(["poll", "nope", "-c"]).arg(&i.config)).await;
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("unknown source"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_herald_on_the_same_database_is_refused() {
+    let i = instance().await;
+    i.site.publish("en", release_en(1, 20));
+    let mut running = herald()
+        .args(["run", "-c"])
+        .arg(&i.config)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until the running one holds the database.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let refused = loop {
+        let o = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
+        if o.status.code() == Some(1) && stderr(&o).contains("another herald") {
+            break o;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never refused: {}",
+            stderr(&o)
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let data_dir = i.dir.path().join("data");
+    assert!(
+        stderr(&refused).contains(&data_dir.display().to_string()),
+        "{}",
+        stderr(&refused)
+    );
+    // Beside it, a dry run still works.
+    let dry = output(
+        herald()
+            .args(["poll", "akorda-en", "--dry-run", "-c"])
+            .arg(&i.config),
+    )
+    .await;
+    assert_eq!(dry.status.code(), Some(0), "{}", stderr(&dry));
+
+    // SIGTERM stops it cleanly.
+    let pid = running.id().unwrap() as i32;
+    assert_eq!(send_signal(pid, 15), 0);
+    let status = tokio::time::timeout(Duration::from_secs(20), running.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
+fn send_signal(pid: i32, sig: i32) -> i32 {
+    std::process::Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status()
+        .map(|s| if s.success() { 0 } else { 1 })
+        .unwrap_or(1)
+}

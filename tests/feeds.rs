@@ -1,0 +1,208 @@
+//! The served feeds, read by a real third-party reader (Python feedparser) and checked against
+//! JSON Feed 1.1; conditional requests; the merged `all` feed.
+
+mod common;
+
+use common::site::{release_en, release_kz, release_ru};
+use common::{feedparser, spawn_app};
+use reqwest::header;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rss_and_atom_parse_in_feedparser_and_keep_their_ids() {
+    let t = spawn_app().await;
+    for n in 1..=3 {
+        t.site.publish("kz", release_kz(n, n as u32));
+    }
+    t.poll("akorda-kz").await.unwrap();
+    let mut before = Vec::new();
+    for ext in ["rss", "atom"] {
+        let url = format!("{}/feeds/akorda-kz.{ext}", t.base);
+        let parsed = tokio::task::spawn_blocking(move || feedparser(&url))
+            .await
+            .unwrap();
+        assert_eq!(parsed["bozo"], 0, "{ext}: {}", parsed["bozo_exception"]);
+        let entries = parsed["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 3, "{ext}");
+        for e in entries {
+            for k in ["id", "link", "title"] {
+                assert!(
+                    e[k].as_str().is_some_and(|s| !s.is_empty()),
+                    "{ext}: {k} in {e}"
+                );
+            }
+            assert!(e["published"].is_array(), "{ext}: no published date in {e}");
+            assert_eq!(e["has_content"], true, "{ext}: {e}");
+        }
+        assert_eq!(
+            entries[0]["title"],
+            release_kz(3, 3).title,
+            "{ext}: newest first"
+        );
+        before.push(entries.iter().map(|e| e["id"].clone()).collect::<Vec<_>>());
+    }
+    // Two more polls, one with a new release: the old ids stay the same.
+    t.site.publish("kz", release_kz(4, 4));
+    t.poll("akorda-kz").await.unwrap();
+    t.poll("akorda-kz").await.unwrap();
+    for (i, ext) in ["rss", "atom"].iter().enumerate() {
+        let url = format!("{}/feeds/akorda-kz.{ext}", t.base);
+        let parsed = tokio::task::spawn_blocking(move || feedparser(&url))
+            .await
+            .unwrap();
+        let ids: Vec<_> = parsed["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["id"].clone())
+            .collect();
+        assert_eq!(ids.len(), 4);
+        assert_eq!(ids[1..], before[i][..], "{ext}");
+    }
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn json_feed_has_the_required_fields() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let r = t.get("/feeds/akorda-en.json").await;
+    assert_eq!(
+        r.headers()[header::CONTENT_TYPE].to_str().unwrap(),
+        "application/feed+json; charset=utf-8"
+    );
+    let feed: serde_json::Value = r.json().await.unwrap();
+    // JSON Feed 1.1: version, title and items are required; each item needs an id and
+    // content_html or content_text; feed_url is the feed's own address.
+    assert_eq!(feed["version"], "https://jsonfeed.org/version/1.1");
+    assert!(feed["title"].is_string());
+    assert_eq!(feed["feed_url"], format!("{}/feeds/akorda-en.json", t.base));
+    assert_eq!(feed["language"], "en");
+    let item = &feed["items"][0];
+    assert!(item["id"].as_str().unwrap().starts_with("urn:uuid:"));
+    assert!(item["content_html"].is_string() || item["content_text"].is_string());
+    assert_eq!(item["title"], release_en(1, 1).title);
+    assert!(item["url"].as_str().unwrap().starts_with("http://"));
+    assert!(
+        item["image"]
+            .as_str()
+            .unwrap()
+            .ends_with("/uploadMedia/2026/03/1.jpg")
+    );
+    chrono::DateTime::parse_from_rfc3339(item["date_published"].as_str().unwrap()).unwrap();
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn conditional_requests_get_304_until_something_changes() {
+    let t = spawn_app().await;
+    t.site.publish("ru", release_ru(1, 1));
+    t.poll("akorda-ru").await.unwrap();
+    for ext in ["rss", "atom", "json"] {
+        let path = format!("/feeds/akorda-ru.{ext}");
+        let first = t.get(&path).await;
+        let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let modified = first.headers()[header::LAST_MODIFIED]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let url = format!("{}{path}", t.base);
+        let by_etag = t
+            .http
+            .get(&url)
+            .header(header::IF_NONE_MATCH, &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_etag.status(), 304, "{ext}");
+        assert_eq!(by_etag.headers()[header::ETAG], etag.as_str());
+        let by_date = t
+            .http
+            .get(&url)
+            .header(header::IF_MODIFIED_SINCE, &modified)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(by_date.status(), 304, "{ext}");
+        let other = t
+            .http
+            .get(&url)
+            .header(header::IF_NONE_MATCH, "\"nope\"")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 200, "{ext}");
+    }
+    let etag = t.get("/feeds/akorda-ru.rss").await.headers()[header::ETAG].clone();
+    t.site.publish("ru", release_ru(2, 2));
+    t.poll("akorda-ru").await.unwrap();
+    let url = format!("{}/feeds/akorda-ru.rss", t.base);
+    let after = t
+        .http
+        .get(&url)
+        .header(header::IF_NONE_MATCH, etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(after.status(), 200);
+    assert!(
+        after
+            .text()
+            .await
+            .unwrap()
+            .contains(&release_ru(2, 2).title)
+    );
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn all_merges_every_source_newest_first() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.site.publish("ru", release_ru(1, 7));
+    t.site.publish("kz", release_kz(1, 6));
+    for id in ["akorda-en", "akorda-ru", "akorda-kz"] {
+        t.poll(id).await.unwrap();
+    }
+    let feed: serde_json::Value = t.get("/feeds/all.json").await.json().await.unwrap();
+    let titles: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            release_ru(1, 7).title.as_str(),
+            &release_kz(1, 6).title,
+            &release_en(1, 5).title
+        ]
+    );
+    let langs: Vec<&str> = feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["language"].as_str().unwrap())
+        .collect();
+    assert_eq!(langs, ["ru", "kk", "en"]);
+    assert!(t.text("/feeds/all.rss").await.matches("<item>").count() == 3);
+    assert_eq!(t.get("/feeds/nope.rss").await.status(), 404);
+    assert_eq!(t.get("/feeds/akorda-en.html").await.status(), 404);
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn index_opml_and_metrics_are_served() {
+    let t = spawn_app().await;
+    let index = t.text("/").await;
+    assert!(index.contains(&format!("href=\"{}/feeds/akorda-en.atom\"", t.base)));
+    assert!(index.contains("rel=\"alternate\""));
+    let opml = t.text("/opml").await;
+    assert_eq!(opml.matches("<outline ").count(), 3);
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let metrics = t.text("/metrics").await;
+    assert!(metrics.contains("herald_polls_total"), "{metrics}");
+    t.stop().await;
+}
