@@ -8,12 +8,16 @@ use crate::pipeline::{PollError, PollOptions, PollReport, Poller};
 use crate::schedule;
 use crate::server;
 use crate::store::Store;
+use crate::telegram::Token;
+use crate::telegram::deliver::{self, Deliverer};
+use crate::telegram::limits::GlobalLimit;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// sled's page cache; its default is 1 GiB, far more than a feed service needs.
@@ -22,6 +26,14 @@ pub const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 /// How long a stop waits for polls in flight before abandoning them (a poll's store step is one
 /// transaction, so an abandoned poll leaves nothing half-written).
 const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// How to build an app beyond its config.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// The bot token (from `TELOXIDE_TOKEN`); `None` turns Telegram delivery off.
+    pub token: Option<Token>,
+    pub fetcher: FetcherOptions,
+}
 
 /// What the running parts share.
 pub struct Shared {
@@ -32,6 +44,10 @@ pub struct Shared {
     pub generation: AtomicU64,
     pub started: DateTime<Utc>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Telegram delivery, when a token is set.
+    pub telegram: Option<Arc<Deliverer>>,
+    /// Wakes the delivery workers when a poll queued something.
+    pub wake: Arc<Notify>,
 }
 
 #[derive(Clone)]
@@ -41,22 +57,30 @@ pub struct App {
 
 impl App {
     /// Opens the store and builds the parts; fails when the database is in use or broken.
-    pub fn new(config: Config) -> anyhow::Result<App> {
-        App::with_fetcher_options(config, FetcherOptions::default())
-    }
-
-    /// As `new`, with other fetch limits (tests use short timeouts).
-    pub fn with_fetcher_options(config: Config, options: FetcherOptions) -> anyhow::Result<App> {
+    pub fn new(config: Config, options: Options) -> anyhow::Result<App> {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
-        let fetcher = Fetcher::new(options).context("building the HTTP client")?;
+        let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
+        let config = Arc::new(config);
+        let wake = Arc::new(Notify::new());
+        let telegram = options.token.map(|token| {
+            Arc::new(Deliverer {
+                bot: deliver::bot(&token, &config.telegram.api_url),
+                store: store.clone(),
+                config: config.clone(),
+                global: GlobalLimit::new(config.telegram.global_per_second),
+                wake: wake.clone(),
+            })
+        });
         Ok(App {
             shared: Arc::new(Shared {
-                config: Arc::new(config),
+                config,
                 store,
                 fetcher,
                 generation: AtomicU64::new(0),
                 started: Utc::now(),
                 metrics: crate::server::metrics_handle(),
+                telegram,
+                wake,
             }),
         })
     }
@@ -72,6 +96,7 @@ impl App {
             fetcher: &self.shared.fetcher,
             user_agent: &self.shared.config.general.user_agent,
             store: Some(&self.shared.store),
+            telegram: self.shared.telegram.is_some(),
         };
         let result = poller.poll(source, opts).await;
         let id = source.id.clone();
@@ -94,6 +119,9 @@ impl App {
                     .increment(changed as u64);
                 if new + changed > 0 && !opts.dry_run {
                     self.shared.generation.fetch_add(1, Ordering::SeqCst);
+                }
+                if !opts.dry_run {
+                    self.shared.wake.notify_waiters();
                 }
                 tracing::info!(
                     source = %source.id,
@@ -132,6 +160,14 @@ impl App {
                 })
                 .await;
             });
+        }
+        match &self.shared.telegram {
+            Some(deliverer) => {
+                for channel in self.shared.config.channels.clone() {
+                    tasks.spawn(deliverer.clone().run_channel(channel, stop.clone()));
+                }
+            }
+            None => tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off"),
         }
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();

@@ -2,11 +2,12 @@
 //! Exit codes (SPEC): 0 done; 1 a runtime failure; 2 a bad config or bad usage.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use herald::app::App;
+use herald::app::{App, Options};
 use herald::config::{self, Config};
 use herald::model::ItemState;
 use herald::pipeline::{PollOptions, Poller};
 use herald::store::{Store, StoreError};
+use herald::telegram::{Token, format};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -127,10 +128,7 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
             json,
         } => poll(load(&cli.config)?, &source, dry_run, json).await,
         Command::Prune { source } => prune(load(&cli.config)?, &source).await,
-        Command::Preview { .. } => Err(Failure(
-            1,
-            "preview needs the Telegram formatter, which this build does not have yet".into(),
-        )),
+        Command::Preview { source } => preview(load(&cli.config)?, &source).await,
         Command::Extract { .. } => Err(Failure(
             1,
             "extract needs the article extractor, which this build does not have yet".into(),
@@ -176,11 +174,10 @@ fn check(path: &std::path::Path) -> Result<(), Failure> {
 }
 
 async fn run(config: Config) -> Result<(), Failure> {
-    if std::env::var_os("TELOXIDE_TOKEN").is_none_or(|t| t.is_empty()) {
-        tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
-    }
+    let stop = CancellationToken::new();
+    stop_on_signal(stop.clone())?;
     let listen = config.server.listen;
-    let app = App::new(config).map_err(store_failure)?;
+    let app = App::new(config, app_options()).map_err(store_failure)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Failure(1, format!("cannot listen on {listen}: {e}")))?;
@@ -189,28 +186,34 @@ async fn run(config: Config) -> Result<(), Failure> {
         sources = app.config().sources.len(),
         "herald is running"
     );
-    let stop = CancellationToken::new();
-    tokio::spawn(stop_on_signal(stop.clone()));
     app.run(listener, stop).await?;
     Ok(())
 }
 
-/// SIGINT or SIGTERM starts a clean stop.
-async fn stop_on_signal(stop: CancellationToken) {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        () = term => {}
+fn app_options() -> Options {
+    Options {
+        token: Token::from_env(),
+        ..Options::default()
     }
-    tracing::info!("stopping");
-    stop.cancel();
+}
+
+/// SIGINT or SIGTERM starts a clean stop. The handlers are registered before this returns, so a
+/// signal that arrives while herald is still starting is not lost (nor fatal).
+fn stop_on_signal(stop: CancellationToken) -> Result<(), Failure> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register =
+        |kind| signal(kind).map_err(|e| Failure(1, format!("cannot handle signals: {e}")));
+    let mut term = register(SignalKind::terminate())?;
+    let mut int = register(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("stopping");
+        stop.cancel();
+    });
+    Ok(())
 }
 
 /// A database that is locked or unreadable is a runtime failure (exit 1) with a clear message.
@@ -238,10 +241,11 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             fetcher: &fetcher,
             user_agent: &config.general.user_agent,
             store: None,
+            telegram: false,
         };
         poller.poll(&source, opts).await
     } else {
-        let app = App::new(config.clone()).map_err(store_failure)?;
+        let app = App::new(config.clone(), app_options()).map_err(store_failure)?;
         let report = app.poll(&source, opts).await;
         app.shared
             .store
@@ -286,6 +290,48 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             ""
         }
     );
+    Ok(())
+}
+
+/// Fetches the list page (touching no database) and prints the post(s) its newest release
+/// would make: one per channel of the source, or one without share buttons when it has none.
+async fn preview(config: Config, id: &str) -> Result<(), Failure> {
+    let Some(source) = config.source(id).cloned() else {
+        return Err(unknown_source(&config, id));
+    };
+    let fetcher =
+        herald::fetch::Fetcher::new(Default::default()).map_err(|e| Failure(1, e.to_string()))?;
+    let poller = Poller {
+        fetcher: &fetcher,
+        user_agent: &config.general.user_agent,
+        store: None,
+        telegram: false,
+    };
+    let opts = PollOptions {
+        conditional: false,
+        dry_run: true,
+    };
+    let report = poller
+        .poll(&source, opts)
+        .await
+        .map_err(|e| Failure(1, format!("{id}: {e}")))?;
+    let Some(newest) = report.items.first() else {
+        return Err(Failure(1, format!("{id}: the list page shows no release")));
+    };
+    let shares: Vec<&[herald::config::ShareTarget]> = if source.channels.is_empty() {
+        vec![&[]]
+    } else {
+        source
+            .channels
+            .iter()
+            .filter_map(|c| config.channel(c).map(|c| c.share.as_slice()))
+            .collect()
+    };
+    let posts: Vec<String> = shares
+        .into_iter()
+        .map(|share| format::preview(&format::format_post(&newest.item, &source, share, true)))
+        .collect();
+    print!("{}", posts.join("\n"));
     Ok(())
 }
 

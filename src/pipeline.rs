@@ -6,7 +6,9 @@ use crate::config::{Source, SourceKind};
 use crate::extract::{self, ExtractError, dates};
 use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped};
-use crate::store::{Seen, SourceState, Store, StoreError, fingerprint};
+use crate::store::{
+    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
+};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use url::Url;
@@ -65,6 +67,9 @@ pub struct Poller<'a> {
     pub user_agent: &'a str,
     /// `None` for a dry run beside a running herald: every release then counts as new.
     pub store: Option<&'a Store>,
+    /// Telegram delivery is on (a token is set): polls enqueue posts for the source's channels.
+    /// Off, nothing is queued, and a later first poll with it on counts as a first poll.
+    pub telegram: bool,
 }
 
 impl Poller<'_> {
@@ -151,8 +156,20 @@ impl Poller<'_> {
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let new: Vec<Item> = pick(&report, ItemState::New);
             let corrected: Vec<Item> = pick(&report, ItemState::Changed);
+            let (deliveries, baselines) = if self.telegram {
+                plan_deliveries(store, source, &report)?
+            } else {
+                (Vec::new(), Vec::new())
+            };
             store
-                .commit(&source.id, &new, &corrected, source.max_items)
+                .commit(&Commit {
+                    source: &source.id,
+                    new: &new,
+                    corrected: &corrected,
+                    deliveries: &deliveries,
+                    baselines: &baselines,
+                    max_items: source.max_items,
+                })
                 .await?;
             state.etag = page.etag.clone();
             state.last_modified = page.last_modified.clone();
@@ -300,6 +317,52 @@ fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
         .iter()
         .filter(|o| o.state == state)
         .map(|o| o.item.clone())
+        .collect()
+}
+
+/// Which posts and edits this poll makes due, per channel of the source, oldest first.
+///
+/// The first poll of a source for a channel posts only the `backfill` newest releases on the
+/// page (new or already stored: a channel added later, or a token set later, starts the same
+/// way), so a first start never floods a channel. After that, every new release is posted and
+/// every correction edits its post. The store skips posts already queued or sent.
+fn plan_deliveries(
+    store: &Store,
+    source: &Source,
+    report: &[Observed],
+) -> Result<(Vec<NewDelivery>, Vec<String>), StoreError> {
+    let mut deliveries = Vec::new();
+    let mut baselines = Vec::new();
+    for channel in &source.channels {
+        let due: Vec<(DeliveryKind, &Item)> = if store.baselined(channel, &source.id)? {
+            due_after_first_poll(report)
+        } else {
+            baselines.push(channel.clone());
+            report
+                .iter()
+                .take(source.backfill as usize)
+                .map(|o| (DeliveryKind::Post, &o.item))
+                .collect()
+        };
+        // The page lists newest first; Telegram gets the oldest first.
+        deliveries.extend(due.into_iter().rev().map(|(kind, item)| NewDelivery {
+            channel: channel.clone(),
+            kind,
+            item: item.clone(),
+        }));
+    }
+    Ok((deliveries, baselines))
+}
+
+/// After the first poll: a post per new release, an edit per correction.
+fn due_after_first_poll(report: &[Observed]) -> Vec<(DeliveryKind, &Item)> {
+    report
+        .iter()
+        .filter_map(|o| match o.state {
+            ItemState::New => Some((DeliveryKind::Post, &o.item)),
+            ItemState::Changed => Some((DeliveryKind::Edit, &o.item)),
+            ItemState::Known => None,
+        })
         .collect()
 }
 

@@ -306,17 +306,28 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             }),
         );
     }
-    let channels: serde_json::Map<String, Value> = shared
-        .config
-        .channels
-        .iter()
-        .map(|c| {
-            (
-                c.id.clone(),
-                json!({"ok": true, "pending": 0, "last_error": null}),
-            )
-        })
-        .collect();
+    let mut channels = serde_json::Map::new();
+    for channel in &shared.config.channels {
+        let st = shared.store.channel_state(&channel.id)?;
+        let failing_since_success = match (st.last_error_at, st.last_success) {
+            (Some(err), Some(ok)) => err > ok,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let ok = st.blocked.is_none() && !failing_since_success;
+        degraded |= !ok;
+        channels.insert(
+            channel.id.clone(),
+            json!({
+                "ok": ok,
+                "pending": shared.store.pending(&channel.id)?,
+                "last_error": st.blocked.clone().or(st.last_error),
+                "last_success": st.last_success.map(|t| t.to_rfc3339()),
+                "blocked": st.blocked.is_some(),
+                "delivery": if shared.telegram.is_some() { "on" } else { "off" },
+            }),
+        );
+    }
     Ok(json!({
         "status": if degraded { "degraded" } else { "ok" },
         "sources": sources,

@@ -194,26 +194,46 @@ async fn poll_prints_one_json_line_per_item_with_its_state() {
 async fn a_second_herald_on_the_same_database_is_refused() {
     let i = instance().await;
     i.site.publish("en", release_en(1, 20));
+    // A fixed port, so that the test can tell when the running herald is up.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = std::fs::read_to_string(&i.config).unwrap();
+    std::fs::write(
+        &i.config,
+        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
     let mut running = herald()
         .args(["run", "-c"])
         .arg(&i.config)
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    // Wait until the running one holds the database.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let refused = loop {
-        let o = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
-        if o.status.code() == Some(1) && stderr(&o).contains("another herald") {
-            break o;
-        }
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(
+            running.try_wait().unwrap().is_none(),
+            "herald run exited early"
+        );
         assert!(
             tokio::time::Instant::now() < deadline,
-            "never refused: {}",
-            stderr(&o)
+            "herald run did not come up"
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("another herald"),
+        "{}",
+        stderr(&refused)
+    );
     let data_dir = i.dir.path().join("data");
     assert!(
         stderr(&refused).contains(&data_dir.display().to_string()),

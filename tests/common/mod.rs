@@ -5,9 +5,10 @@
 
 pub mod site;
 
-use herald::app::App;
+use herald::app::{App, Options};
 use herald::fetch::FetcherOptions;
 use herald::pipeline::{PollOptions, PollReport};
+use herald::telegram::Token;
 use site::FakeSite;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +30,10 @@ pub struct Setup {
     /// Cron for every source; the default never fires during a test.
     pub schedule: String,
     pub extra_source_keys: String,
+    /// Extra TOML appended to the config (e.g. `[telegram]` and `[[channels]]`).
+    pub extra_config: String,
+    /// Telegram on with this token.
+    pub token: Option<Token>,
 }
 
 impl Default for Setup {
@@ -36,6 +41,8 @@ impl Default for Setup {
         Setup {
             schedule: "0 0 0 1 1 *".into(),
             extra_source_keys: String::new(),
+            extra_config: String::new(),
+            token: None,
         }
     }
 }
@@ -61,11 +68,14 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
                 .join("\n")
         )
     });
-    let options = FetcherOptions {
-        timeout: Duration::from_secs(2),
-        ..FetcherOptions::default()
+    let options = Options {
+        token: setup.token.clone(),
+        fetcher: FetcherOptions {
+            timeout: Duration::from_secs(2),
+            ..FetcherOptions::default()
+        },
     };
-    let app = App::with_fetcher_options(config, options).unwrap();
+    let app = App::new(config, options).unwrap();
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.clone().run(listener, stop.clone()));
     TestApp {
@@ -81,8 +91,10 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
 }
 
 pub fn config_text(site: &FakeSite, base: &str, setup: &Setup) -> String {
-    let mut text = format!(
-        r#"[general]
+    let mut text = setup.extra_config.clone();
+    text.push_str(&format!(
+        r#"
+[general]
 data_dir = "data"
 public_url = "{base}"
 user_agent = "herald-test"
@@ -90,7 +102,7 @@ user_agent = "herald-test"
 [server]
 listen = "127.0.0.1:0"
 "#
-    );
+    ));
     for (id, lang, title) in [
         ("akorda-en", "en", "Akorda — press releases"),
         ("akorda-ru", "ru", "Акорда — пресс-релизы"),

@@ -7,7 +7,12 @@
 //! - `order`:   source ++ 0 ++ published ++ seq ++ id → ()   (newest last; feeds read it backwards)
 //! - `seen`:    source ++ 0 ++ id            → fingerprint of title and summary
 //! - `sources`: source                       → SourceState (JSON)
+//! - `outbox`, `posts`, `baselines`, `channels`: Telegram deliveries (see `outbox`)
 //! - `meta`:    "format"                     → the on-disk format version
+
+mod outbox;
+
+pub use outbox::{ChannelState, Delivery, DeliveryKind, NewDelivery, PostRecord, Queued};
 
 use crate::model::{Item, ItemId};
 use chrono::{DateTime, Utc};
@@ -76,6 +81,19 @@ pub fn fingerprint(title: &str, summary: Option<&str>) -> [u8; 8] {
     out
 }
 
+/// What one poll stores, in one transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct Commit<'a> {
+    pub source: &'a str,
+    pub new: &'a [Item],
+    pub corrected: &'a [Item],
+    /// Telegram posts and edits made due by this poll, oldest first.
+    pub deliveries: &'a [NewDelivery],
+    /// Channels for which this poll was the first of the source (backfill applied).
+    pub baselines: &'a [String],
+    pub max_items: usize,
+}
+
 #[derive(Clone)]
 pub struct Store {
     db: sled::Db,
@@ -83,6 +101,19 @@ pub struct Store {
     order: sled::Tree,
     seen: sled::Tree,
     sources: sled::Tree,
+    outbox: sled::Tree,
+    posts: sled::Tree,
+    baselines: sled::Tree,
+    channels: sled::Tree,
+}
+
+fn transaction_error(e: TransactionError<()>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Sled(e),
+        TransactionError::Abort(()) => {
+            StoreError::Sled(sled::Error::Unsupported("transaction aborted".into()))
+        }
+    }
 }
 
 fn prefix(source: &str) -> Vec<u8> {
@@ -146,6 +177,10 @@ impl Store {
             order: db.open_tree("order")?,
             seen: db.open_tree("seen")?,
             sources: db.open_tree("sources")?,
+            outbox: db.open_tree("outbox")?,
+            posts: db.open_tree("posts")?,
+            baselines: db.open_tree("baselines")?,
+            channels: db.open_tree("channels")?,
             db,
         })
     }
@@ -177,25 +212,29 @@ impl Store {
         Ok(self.db.generate_id()?)
     }
 
-    /// Stores a poll's new and corrected items in one transaction and makes it durable before
-    /// returning; then drops items beyond `max_items` from the feed (their ids stay in `seen`).
-    pub async fn commit(
-        &self,
-        source: &str,
-        new: &[Item],
-        corrected: &[Item],
-        max_items: usize,
-    ) -> Result<(), StoreError> {
+    /// Stores a poll's new and corrected items, and the Telegram deliveries they make due, in one
+    /// transaction, and makes it durable before returning; then drops items beyond `max_items`
+    /// from the feed (their ids stay in `seen`; pending deliveries carry their own copy).
+    pub async fn commit(&self, c: &Commit<'_>) -> Result<(), StoreError> {
         let encoded = |items: &[Item]| -> Result<Vec<(Item, Vec<u8>)>, StoreError> {
             items
                 .iter()
                 .map(|i| Ok((i.clone(), serde_json::to_vec(i)?)))
                 .collect()
         };
-        let new = encoded(new)?;
-        let corrected = encoded(corrected)?;
-        (&self.items, &self.order, &self.seen)
-            .transaction(|(items, order, seen)| {
+        let new = encoded(c.new)?;
+        let corrected = encoded(c.corrected)?;
+        let deliveries = self.prepare_deliveries(c.deliveries)?;
+        let source = c.source;
+        (
+            &self.items,
+            &self.order,
+            &self.seen,
+            &self.outbox,
+            &self.posts,
+            &self.baselines,
+        )
+            .transaction(|(items, order, seen, outbox, posts, baselines)| {
                 for (item, bytes) in &new {
                     let key = item_key(source, &item.id);
                     items.insert(key.clone(), bytes.as_slice())?;
@@ -207,15 +246,14 @@ impl Store {
                     items.insert(key.clone(), bytes.as_slice())?;
                     seen.insert(key, &fingerprint(&item.title, item.summary.as_deref())[..])?;
                 }
+                outbox::enqueue_in(outbox, posts, &deliveries)?;
+                for channel in c.baselines {
+                    baselines.insert(outbox::baseline_key(channel, source), &[][..])?;
+                }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Sled(e),
-                TransactionError::Abort(()) => {
-                    StoreError::Sled(sled::Error::Unsupported("transaction aborted".into()))
-                }
-            })?;
-        self.trim(source, max_items)?;
+            .map_err(transaction_error)?;
+        self.trim(source, c.max_items)?;
         self.db.flush_async().await?;
         Ok(())
     }
@@ -312,6 +350,7 @@ impl Store {
             self.order.remove(key)?;
         }
         self.sources.remove(source)?;
+        self.prune_deliveries(source)?;
         self.db.flush_async().await?;
         Ok(keys.len())
     }
@@ -327,7 +366,18 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn item(source: &str, n: u32, seq: u64) -> Item {
+    fn commit<'a>(source: &'a str, new: &'a [Item], max_items: usize) -> Commit<'a> {
+        Commit {
+            source,
+            new,
+            corrected: &[],
+            deliveries: &[],
+            baselines: &[],
+            max_items,
+        }
+    }
+
+    pub(super) fn item(source: &str, n: u32, seq: u64) -> Item {
         let t = Utc.with_ymd_and_hms(2026, 3, 1 + n, 12, 0, 0).unwrap();
         let link = format!("https://example.org/{n}");
         Item {
@@ -351,7 +401,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         let items: Vec<Item> = (1..=5).map(|n| item("a", n, n as u64)).collect();
-        store.commit("a", &items, &[], 3).await.unwrap();
+        store.commit(&commit("a", &items, 3)).await.unwrap();
         let recent = store.recent("a", 10).unwrap();
         let titles: Vec<&str> = recent.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(titles, ["Title 5", "Title 4", "Title 3"]);
@@ -376,7 +426,7 @@ mod tests {
         b.published = a.published;
         a.title = "older in list".into();
         b.title = "newer in list".into();
-        store.commit("s", &[a, b], &[], 10).await.unwrap();
+        store.commit(&commit("s", &[a, b], 10)).await.unwrap();
         let recent = store.recent("s", 10).unwrap();
         assert_eq!(recent[0].title, "newer in list");
     }
@@ -402,7 +452,7 @@ mod tests {
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         let i = item("gone", 1, 1);
         store
-            .commit("gone", std::slice::from_ref(&i), &[], 10)
+            .commit(&commit("gone", std::slice::from_ref(&i), 10))
             .await
             .unwrap();
         store

@@ -1,0 +1,521 @@
+//! The outbox workers: one task per channel takes the oldest queued delivery, sends it (or edits
+//! the post) through teloxide within Telegram's limits, and takes it off the queue only with
+//! Telegram's `message_id` recorded. A slow or broken channel never delays another.
+
+use super::Token;
+use super::format::{self, Method, Post};
+use super::limits::{ChatLimits, GlobalLimit, acquire};
+use crate::config::{Channel, ChatRef, Config, Source};
+use crate::model::Item;
+use crate::store::{ChannelState, DeliveryKind, PostRecord, Queued, Store, StoreError};
+use chrono::Utc;
+use std::sync::Arc;
+use std::time::Duration;
+use teloxide::payloads::{
+    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+};
+use teloxide::prelude::Requester;
+use teloxide::types::{
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
+    ParseMode, Recipient,
+};
+use teloxide::{ApiError, Bot, RequestError};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// How long a blocked channel (kicked, not an admin, chat not found) waits before one more try:
+/// the fix (adding the bot back) happens in Telegram, where herald cannot see it.
+const BLOCKED_RETRY: Duration = Duration::from_secs(300);
+/// Backoff after a failed send: doubles from the first value up to the cap.
+const BACKOFF_FIRST: Duration = Duration::from_secs(2);
+const BACKOFF_CAP: Duration = Duration::from_secs(300);
+/// How often an idle worker looks at its queue without being woken.
+const IDLE_CHECK: Duration = Duration::from_secs(2);
+
+/// What a Telegram failure means for the delivery; the one place where errors become actions.
+#[derive(Debug, PartialEq)]
+pub enum Failure {
+    /// 429: wait `retry_after`, then send the same message again.
+    RetryAfter(Duration),
+    /// The group became a supergroup with this id: send there from now on.
+    Migrated(i64),
+    /// Telegram could not use the photo URL: send the post as text instead.
+    PhotoRefused,
+    /// "can't parse entities": a bug in our formatter; send as plain text.
+    BadMarkup(String),
+    /// The bot cannot post to this chat until an admin fixes it.
+    Blocked(String),
+    /// "message is not modified" (the edit is already there) or "message to edit not found"
+    /// (an admin deleted the post): nothing more to do, and never a reason to post again.
+    EditMoot,
+    /// No answer (timeout, connection lost): Telegram may have accepted it. Retry with backoff.
+    Uncertain(String),
+    /// Refused with an answer (5xx, other 4xx): not accepted. Retry with backoff.
+    Refused(String),
+}
+
+pub fn classify(e: &RequestError) -> Failure {
+    match e {
+        RequestError::RetryAfter(s) => Failure::RetryAfter(s.duration()),
+        RequestError::MigrateToChatId(id) => Failure::Migrated(id.0),
+        RequestError::Network(e) => Failure::Uncertain(e.to_string()),
+        RequestError::Io(e) => Failure::Uncertain(e.to_string()),
+        RequestError::InvalidJson { raw, .. } => {
+            let raw: String = raw.chars().take(200).collect();
+            Failure::Uncertain(format!("unreadable answer: {raw}"))
+        }
+        RequestError::Api(api) => classify_api(api),
+    }
+}
+
+fn classify_api(e: &ApiError) -> Failure {
+    match e {
+        ApiError::CantParseEntities(text) => Failure::BadMarkup(text.clone()),
+        ApiError::WrongFileIdOrUrl
+        | ApiError::FailedToGetUrlContent
+        | ApiError::ImageProcessFailed
+        | ApiError::WrongHttpUrl
+        | ApiError::RequestEntityTooLarge => Failure::PhotoRefused,
+        ApiError::BotKicked
+        | ApiError::BotKickedFromSupergroup
+        | ApiError::BotKickedFromChannel
+        | ApiError::BotBlocked
+        | ApiError::ChatNotFound
+        | ApiError::NotEnoughRightsToPostMessages
+        | ApiError::GroupDeactivated
+        | ApiError::UserDeactivated
+        | ApiError::CantInitiateConversation
+        | ApiError::InvalidToken => Failure::Blocked(e.to_string()),
+        ApiError::MessageNotModified
+        | ApiError::MessageToEditNotFound
+        | ApiError::MessageCantBeEdited => Failure::EditMoot,
+        ApiError::Unknown(text) if text.contains("wrong type of the web page content") => {
+            Failure::PhotoRefused
+        }
+        ApiError::Unknown(text) if text.contains("message to edit not found") => Failure::EditMoot,
+        _ => Failure::Refused(e.to_string()),
+    }
+}
+
+/// Builds the bot: the token from the environment, the API base from the config.
+pub fn bot(token: &Token, api_url: &url::Url) -> Bot {
+    Bot::new(token.expose()).set_api_url(api_url.clone())
+}
+
+/// What the workers share.
+pub struct Deliverer {
+    pub bot: Bot,
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub global: GlobalLimit,
+    /// Woken when a poll queued something.
+    pub wake: Arc<Notify>,
+}
+
+enum Next {
+    /// Done with this delivery; take the next one now.
+    Now,
+    /// Try again after this long.
+    After(Duration),
+}
+
+impl Deliverer {
+    /// Delivers `channel`'s queue, oldest first, until `stop`.
+    pub async fn run_channel(self: Arc<Self>, channel: Channel, stop: CancellationToken) {
+        let tg = &self.config.telegram;
+        let mut limits = ChatLimits::new(tg.per_chat_per_second, tg.per_chat_per_minute);
+        let mut backoff = BACKOFF_FIRST;
+        while !stop.is_cancelled() {
+            let wait = match self.store.next_delivery(&channel.id) {
+                Ok(Some(mut queued)) => {
+                    match self.deliver(&channel, &mut limits, &mut queued).await {
+                        Ok(Next::Now) => {
+                            backoff = BACKOFF_FIRST;
+                            continue;
+                        }
+                        Ok(Next::After(d)) if d == BLOCKED_RETRY => d,
+                        Ok(Next::After(_)) => {
+                            let d = backoff;
+                            backoff = (backoff * 2).min(BACKOFF_CAP);
+                            d
+                        }
+                        Err(e) => {
+                            tracing::error!(channel = %channel.id, error = %e, "outbox unavailable");
+                            BACKOFF_FIRST
+                        }
+                    }
+                }
+                Ok(None) => IDLE_CHECK,
+                Err(e) => {
+                    tracing::error!(channel = %channel.id, error = %e, "outbox unavailable");
+                    BACKOFF_FIRST
+                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    async fn deliver(
+        &self,
+        channel: &Channel,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<Next, StoreError> {
+        let snapshot = &queued.delivery.item;
+        // The newest stored version: a correction made while the post waited goes out with it.
+        let item = self
+            .store
+            .item(&snapshot.source, &snapshot.id)?
+            .unwrap_or_else(|| snapshot.clone());
+        let Some(source) = self.config.source(&item.source) else {
+            tracing::warn!(channel = %channel.id, source = %item.source, "source no longer configured; its queued post is dropped");
+            self.store.complete(queued).await?;
+            return Ok(Next::Now);
+        };
+        match queued.delivery.kind {
+            DeliveryKind::Post => self.post(channel, source, &item, limits, queued).await,
+            DeliveryKind::Edit => self.edit(channel, source, &item, limits, queued).await,
+        }
+    }
+
+    async fn post(
+        &self,
+        channel: &Channel,
+        source: &Source,
+        item: &Item,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<Next, StoreError> {
+        let mut state = self.store.channel_state(&channel.id)?;
+        let chat = recipient(&channel.chat, state.migrated_to);
+        let mut post = format::format_post(item, source, &channel.share, true);
+        let mut plain = false;
+        loop {
+            self.store.mark_in_flight(queued).await?;
+            acquire(limits, &self.global).await;
+            let sent = send(&self.bot, chat.clone(), &post, plain).await;
+            let failure = match sent {
+                Ok(message) => {
+                    let record = PostRecord::Sent {
+                        chat: chat_text(&chat),
+                        message_id: message.id.0,
+                        photo: post.method == Method::SendPhoto,
+                        at: Utc::now(),
+                    };
+                    self.store
+                        .complete_post(&channel.id, queued, record)
+                        .await?;
+                    if queued.delivery.uncertain_sends > 0 {
+                        tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
+                    }
+                    metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
+                    self.succeeded(&channel.id, &mut state)?;
+                    return Ok(Next::Now);
+                }
+                Err(e) => classify(&e),
+            };
+            if !matches!(failure, Failure::Uncertain(_)) {
+                self.store.mark_not_sent(queued)?;
+            }
+            match failure {
+                Failure::PhotoRefused if post.method == Method::SendPhoto => {
+                    tracing::warn!(channel = %channel.id, photo = ?post.photo, "Telegram refused the photo; posting as text");
+                    post = format::format_post(item, source, &channel.share, false);
+                }
+                Failure::BadMarkup(reason) if !plain => {
+                    tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); posting as plain text");
+                    plain = true;
+                }
+                other => return self.failed(channel, &mut state, limits, other),
+            }
+        }
+    }
+
+    async fn edit(
+        &self,
+        channel: &Channel,
+        source: &Source,
+        item: &Item,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<Next, StoreError> {
+        let Some(PostRecord::Sent {
+            chat,
+            message_id,
+            photo,
+            ..
+        }) = self
+            .store
+            .post_record(&channel.id, &item.source, &item.id)?
+        else {
+            // Never posted here (before the channel's backfill) or still queued: the queued post
+            // reads the corrected item when it goes out.
+            self.store.complete(queued).await?;
+            return Ok(Next::Now);
+        };
+        let mut state = self.store.channel_state(&channel.id)?;
+        let chat = match state.migrated_to {
+            Some(id) => Recipient::Id(ChatId(id)),
+            None => recipient_from_text(&chat),
+        };
+        let post = format::format_post(item, source, &channel.share, photo);
+        let mut plain = false;
+        loop {
+            acquire(limits, &self.global).await;
+            let failure =
+                match edit(&self.bot, chat.clone(), MessageId(message_id), &post, plain).await {
+                    Ok(()) => Failure::EditMoot,
+                    Err(e) => classify(&e),
+                };
+            match failure {
+                Failure::EditMoot => {
+                    self.store.complete(queued).await?;
+                    self.succeeded(&channel.id, &mut state)?;
+                    return Ok(Next::Now);
+                }
+                Failure::BadMarkup(reason) if !plain => {
+                    tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); editing as plain text");
+                    plain = true;
+                }
+                other => return self.failed(channel, &mut state, limits, other),
+            }
+        }
+    }
+
+    fn succeeded(&self, channel: &str, state: &mut ChannelState) -> Result<(), StoreError> {
+        if state.blocked.is_some() {
+            tracing::info!(channel, "channel works again");
+        }
+        state.blocked = None;
+        state.last_success = Some(Utc::now());
+        self.store.put_channel_state(channel, state)
+    }
+
+    /// Records a failure and says when to try the same delivery again.
+    fn failed(
+        &self,
+        channel: &Channel,
+        state: &mut ChannelState,
+        limits: &mut ChatLimits,
+        failure: Failure,
+    ) -> Result<Next, StoreError> {
+        let id = channel.id.clone();
+        metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
+        let next = match &failure {
+            Failure::RetryAfter(d) => {
+                tracing::warn!(channel = %id, retry_after = ?d, "Telegram asked to slow down");
+                limits.hold(*d);
+                return Ok(Next::Now);
+            }
+            Failure::Migrated(new_id) => {
+                tracing::warn!(channel = %id, new_id, "chat migrated; following it");
+                state.migrated_to = Some(*new_id);
+                Next::Now
+            }
+            Failure::Blocked(reason) => {
+                if state.blocked.is_none() {
+                    tracing::error!(channel = %id, %reason, "channel blocked: posts stay queued until the bot can post again");
+                }
+                state.blocked = Some(reason.clone());
+                Next::After(BLOCKED_RETRY)
+            }
+            Failure::Uncertain(reason) | Failure::Refused(reason) => {
+                tracing::warn!(channel = %id, %reason, "delivery failed; will retry");
+                Next::After(BACKOFF_FIRST)
+            }
+            Failure::PhotoRefused | Failure::BadMarkup(_) | Failure::EditMoot => {
+                tracing::warn!(channel = %id, ?failure, "delivery refused; will retry");
+                Next::After(BACKOFF_FIRST)
+            }
+        };
+        state.last_error = Some(match &failure {
+            Failure::Blocked(r) | Failure::Uncertain(r) | Failure::Refused(r) => r.clone(),
+            other => format!("{other:?}"),
+        });
+        state.last_error_at = Some(Utc::now());
+        self.store.put_channel_state(&id, state)?;
+        Ok(next)
+    }
+}
+
+fn recipient(chat: &ChatRef, migrated_to: Option<i64>) -> Recipient {
+    match (migrated_to, chat) {
+        (Some(id), _) => Recipient::Id(ChatId(id)),
+        (None, ChatRef::Id(id)) => Recipient::Id(ChatId(*id)),
+        (None, ChatRef::Username(name)) => Recipient::ChannelUsername(name.clone()),
+    }
+}
+
+fn chat_text(r: &Recipient) -> String {
+    match r {
+        Recipient::Id(id) => id.0.to_string(),
+        Recipient::ChannelUsername(name) => name.clone(),
+    }
+}
+
+fn recipient_from_text(text: &str) -> Recipient {
+    match text.parse::<i64>() {
+        Ok(id) => Recipient::Id(ChatId(id)),
+        Err(_) => Recipient::ChannelUsername(text.to_owned()),
+    }
+}
+
+/// Read on the first row, the share buttons on the second.
+fn keyboard(post: &Post) -> InlineKeyboardMarkup {
+    let buttons: Vec<InlineKeyboardButton> = post
+        .buttons
+        .iter()
+        .filter_map(|b| {
+            Some(InlineKeyboardButton::url(
+                b.label.clone(),
+                b.url.parse().ok()?,
+            ))
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut iter = buttons.into_iter();
+    if let Some(read) = iter.next() {
+        rows.push(vec![read]);
+    }
+    let share: Vec<_> = iter.collect();
+    if !share.is_empty() {
+        rows.push(share);
+    }
+    InlineKeyboardMarkup::new(rows)
+}
+
+fn link_preview(post: &Post) -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: post.preview_url.is_none(),
+        url: post.preview_url.clone(),
+        prefer_small_media: false,
+        prefer_large_media: true,
+        show_above_text: false,
+    }
+}
+
+async fn send(
+    bot: &Bot,
+    chat: Recipient,
+    post: &Post,
+    plain: bool,
+) -> Result<teloxide::types::Message, RequestError> {
+    let text = if plain {
+        format::plain_text(post)
+    } else {
+        post.html.clone()
+    };
+    match (post.method, &post.photo) {
+        (Method::SendPhoto, Some(photo)) => {
+            let url = photo
+                .parse()
+                .map_err(|_| RequestError::Api(ApiError::WrongFileIdOrUrl))?;
+            let mut req = bot
+                .send_photo(chat, InputFile::url(url))
+                .caption(text)
+                .reply_markup(keyboard(post));
+            if !plain {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            req.await
+        }
+        _ => {
+            let mut req = bot
+                .send_message(chat, text)
+                .link_preview_options(link_preview(post))
+                .reply_markup(keyboard(post));
+            if !plain {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            req.await
+        }
+    }
+}
+
+async fn edit(
+    bot: &Bot,
+    chat: Recipient,
+    message_id: MessageId,
+    post: &Post,
+    plain: bool,
+) -> Result<(), RequestError> {
+    let text = if plain {
+        format::plain_text(post)
+    } else {
+        post.html.clone()
+    };
+    if post.method == Method::SendPhoto {
+        let mut req = bot
+            .edit_message_caption(chat, message_id)
+            .caption(text)
+            .reply_markup(keyboard(post));
+        if !plain {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        req.await.map(|_| ())
+    } else {
+        let mut req = bot
+            .edit_message_text(chat, message_id, text)
+            .link_preview_options(link_preview(post))
+            .reply_markup(keyboard(post));
+        if !plain {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        req.await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_map_to_actions() {
+        assert_eq!(
+            classify(&RequestError::RetryAfter(
+                teloxide::types::Seconds::from_seconds(7)
+            )),
+            Failure::RetryAfter(Duration::from_secs(7))
+        );
+        assert_eq!(
+            classify(&RequestError::MigrateToChatId(ChatId(-100123))),
+            Failure::Migrated(-100123)
+        );
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::BotKickedFromChannel)),
+            Failure::Blocked(_)
+        ));
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::ChatNotFound)),
+            Failure::Blocked(_)
+        ));
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::MessageToEditNotFound)),
+            Failure::EditMoot
+        );
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::MessageNotModified)),
+            Failure::EditMoot
+        );
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::CantParseEntities("x".into()))),
+            Failure::BadMarkup(_)
+        ));
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::Unknown(
+                "Bad Request: wrong type of the web page content".into()
+            ))),
+            Failure::PhotoRefused
+        );
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::Unknown(
+                "Internal Server Error".into()
+            ))),
+            Failure::Refused(_)
+        ));
+    }
+}

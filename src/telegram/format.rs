@@ -1,0 +1,1166 @@
+//! The Telegram post for one release (SPEC "The Telegram post"): a bold title, the lead cut at a
+//! sentence boundary so that the whole post fits Telegram's limits, the date and a hashtag of the
+//! source, and an inline keyboard of URL buttons ("Read", then the channel's share targets).
+//!
+//! Everything here is pure: `deliver` sends what [`format_post`] returns, `herald preview` prints
+//! it with [`preview`], and [`plain_text`] is the fallback when Telegram refuses our markup.
+//!
+//! Layout of a post (`parse_mode` HTML):
+//!
+//! ```text
+//! <b>Title</b>
+//!
+//! Summary, cut after a sentence.
+//!
+//! 21 March 2026 · #akorda_en
+//! ```
+//!
+//! Text from the source is cleaned (control characters dropped, runs of spaces collapsed) and cut
+//! as plain text first, then escaped: a cut can never land inside an entity or a tag, and the only
+//! markup in a post is the one `<b>` around the title.
+
+use crate::config::{ShareTarget, Source};
+use crate::extract::dates::format_day;
+use crate::model::Item;
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
+use scraper::{Html, Node};
+use url::Url;
+
+/// Bot API, sendPhoto: "Photo caption …, 0-1024 characters after entities parsing".
+pub const CAPTION_LIMIT: usize = 1024;
+
+/// Bot API, sendMessage: "Text of the message to be sent, 1-4096 characters after entities
+/// parsing".
+pub const MESSAGE_LIMIT: usize = 4096;
+
+/// The title as the `text` of the x and telegram share links, in UTF-16 units: long enough for
+/// any real headline, short enough that the button URL stays reasonable.
+const SHARE_TEXT_LIMIT: usize = 200;
+
+/// A lead taken from the body gathers paragraphs until it holds this many characters, so that a
+/// one-line first paragraph (a dateline, say) is not all there is.
+const LEAD_MIN_CHARS: usize = 280;
+
+/// Between the title, the summary and the date line.
+const BLOCK_SEPARATOR: &str = "\n\n";
+
+/// Marks a cut that is not at a sentence end (one UTF-16 unit).
+const ELLIPSIS: char = '…';
+
+/// Which Bot API method a post uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    SendPhoto,
+    SendMessage,
+}
+
+impl Method {
+    /// The Bot API method name: `"sendPhoto"` or `"sendMessage"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::SendPhoto => "sendPhoto",
+            Method::SendMessage => "sendMessage",
+        }
+    }
+
+    /// The most UTF-16 code units, after entity parsing, that the caption or text may hold.
+    pub fn limit(self) -> usize {
+        match self {
+            Method::SendPhoto => CAPTION_LIMIT,
+            Method::SendMessage => MESSAGE_LIMIT,
+        }
+    }
+}
+
+/// An inline keyboard button that opens a URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Button {
+    pub label: String,
+    pub url: String,
+}
+
+/// One post, ready to send (parse_mode HTML).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Post {
+    pub method: Method,
+    /// The caption (SendPhoto) or the text (SendMessage), Telegram HTML.
+    pub html: String,
+    /// Photo URL for SendPhoto.
+    pub photo: Option<String>,
+    /// The page shown as link preview for SendMessage (the item's link).
+    pub preview_url: Option<String>,
+    /// "Read", then one button per configured share target, in the configured order. Empty when
+    /// the item's link is not an absolute http(s) URL, which Telegram would refuse in a button.
+    pub buttons: Vec<Button>,
+}
+
+impl Post {
+    /// The buttons as inline keyboard rows: "Read" alone on the first row, the share buttons
+    /// below it, three to a row so that labels stay legible on a phone.
+    pub fn keyboard(&self) -> Vec<&[Button]> {
+        match self.buttons.split_first() {
+            None => Vec::new(),
+            Some((read, share)) => std::iter::once(std::slice::from_ref(read))
+                .chain(share.chunks(3))
+                .collect(),
+        }
+    }
+}
+
+/// Formats the post for `item` of `source` for a channel with these share targets. With an image
+/// and `allow_photo`, a sendPhoto whose caption fits 1024; otherwise a sendMessage fitting 4096.
+///
+/// `allow_photo = false` is the fallback when Telegram refused the photo: the same post as a
+/// message with a link preview.
+pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_photo: bool) -> Post {
+    let link = web_url(&item.link);
+    let photo = item
+        .image
+        .as_deref()
+        .filter(|_| allow_photo)
+        .and_then(web_url);
+    let method = if photo.is_some() {
+        Method::SendPhoto
+    } else {
+        Method::SendMessage
+    };
+    let title = clean(&item.title, false);
+    let mut summary = lead(item);
+    if summary == title {
+        // Some lists repeat the headline as the teaser: saying it twice helps nobody.
+        summary.clear();
+    }
+    let footer = format!(
+        "{} · #{}",
+        format_day(item.published, source.timezone, &source.language),
+        source.id.replace('-', "_")
+    );
+    let buttons = link
+        .as_deref()
+        .map(|link| buttons(link, &title, &source.language, share))
+        .unwrap_or_default();
+    Post {
+        method,
+        html: compose(&title, &summary, &footer, method.limit()),
+        preview_url: if method == Method::SendMessage {
+            link
+        } else {
+            None
+        },
+        photo,
+        buttons,
+    }
+}
+
+/// The same post as plain text (no HTML, no parse_mode): the fallback when Telegram answers
+/// "can't parse entities". Its length is the post's visible length, so it fits the same limit.
+pub fn plain_text(post: &Post) -> String {
+    decode(&post.html)
+}
+
+/// What `herald preview` prints for a post: the method name on the first line, then the
+/// text/caption exactly as it would be sent, then one line `label <url>` per button. Lines are
+/// joined by `\n`, without a newline at the end.
+pub fn preview(post: &Post) -> String {
+    let mut out = format!("{}\n{}", post.method.name(), post.html);
+    for button in &post.buttons {
+        out.push_str(&format!("\n{} <{}>", button.label, button.url));
+    }
+    out
+}
+
+/// Length of Telegram HTML after entity parsing, in UTF-16 code units (what Telegram's limits
+/// count).
+pub fn visible_utf16_len(html: &str) -> usize {
+    utf16_len(&decode(html))
+}
+
+/// The text Telegram shows for `html`: tags dropped, entities decoded. Bot API, "HTML style":
+/// "All numerical HTML entities are supported. The API currently supports only the following named
+/// HTML entities: &lt;, &gt;, &amp; and &quot;." Anything else after `&` stays as written.
+fn decode(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(at) = rest.find(['<', '&']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with('<') {
+            match rest.find('>') {
+                Some(end) => rest = &rest[end + 1..],
+                None => {
+                    out.push_str(rest);
+                    rest = "";
+                }
+            }
+        } else if let Some((c, len)) = entity(rest) {
+            out.push(c);
+            rest = &rest[len..];
+        } else {
+            out.push('&');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The character of the entity at the start of `text` (which starts with `&`) and the entity's
+/// length in bytes.
+fn entity(text: &str) -> Option<(char, usize)> {
+    // The longest entity we decode, "&#x10FFFF;", is 10 bytes; `;` is ASCII, so its position is a
+    // character boundary.
+    let end = text.bytes().take(12).position(|b| b == b';')?;
+    let name = &text[1..end];
+    let c = match name {
+        "lt" => '<',
+        "gt" => '>',
+        "amp" => '&',
+        "quot" => '"',
+        _ => {
+            let number = name.strip_prefix('#')?;
+            let code = match number.strip_prefix(['x', 'X']) {
+                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+                None => number.parse().ok()?,
+            };
+            char::from_u32(code)?
+        }
+    };
+    Some((c, end + 1))
+}
+
+/// The post's text: the title in bold (at most half the limit), the summary, and the date line,
+/// each block as long as the limit allows. The date line always stays, so the text is never
+/// empty.
+fn compose(title: &str, summary: &str, footer: &str, limit: usize) -> String {
+    let separator = utf16_len(BLOCK_SEPARATOR);
+    let footer = shorten(footer, limit);
+    let mut used = utf16_len(&footer);
+    // A headline is short; one that is not may take half the room, so the lead still shows.
+    let title = shorten(
+        title,
+        (limit / 2).min(limit.saturating_sub(used + separator)),
+    );
+    if !title.is_empty() {
+        used += utf16_len(&title) + separator;
+    }
+    let summary = fit_summary(summary, limit.saturating_sub(used + separator));
+    let mut blocks = Vec::with_capacity(3);
+    if !title.is_empty() {
+        blocks.push(format!("<b>{}</b>", escape(&title)));
+    }
+    if !summary.is_empty() {
+        blocks.push(escape(&summary));
+    }
+    blocks.push(escape(&footer));
+    blocks.join(BLOCK_SEPARATOR)
+}
+
+/// The item's lead as plain text: its summary, else the first paragraph(s) of its body, else "".
+fn lead(item: &Item) -> String {
+    let summary = item
+        .summary
+        .as_deref()
+        .map(|s| clean(s, true))
+        .unwrap_or_default();
+    if !summary.is_empty() {
+        return summary;
+    }
+    item.content_html
+        .as_deref()
+        .map(first_paragraphs)
+        .unwrap_or_default()
+}
+
+/// The first paragraph(s) of an HTML body as plain text, one line each: paragraphs are added
+/// until the lead holds [`LEAD_MIN_CHARS`]. A paragraph is the text of one block element;
+/// scripts, styles and figure captions are not part of the text.
+fn first_paragraphs(html: &str) -> String {
+    const BLOCKS: [&str; 19] = [
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "table",
+        "tr",
+        "td",
+        "section",
+        "article",
+        "figure",
+        "pre",
+    ];
+    const SKIPPED: [&str; 5] = ["script", "style", "template", "noscript", "figcaption"];
+    // Ancestors looked at per text node: bounds the work on absurdly deep markup.
+    const DEPTH: usize = 64;
+    let document = Html::parse_fragment(html);
+    let mut paragraphs: Vec<String> = Vec::new();
+    let mut chars = 0;
+    let mut current = String::new();
+    let mut current_block = None;
+    let mut flush = |current: &mut String, paragraphs: &mut Vec<String>| {
+        let paragraph = clean(current, false);
+        current.clear();
+        if !paragraph.is_empty() {
+            chars += paragraph.chars().count();
+            paragraphs.push(paragraph);
+        }
+        chars
+    };
+    for node in document.tree.root().descendants() {
+        let Node::Text(text) = node.value() else {
+            continue;
+        };
+        let mut block = None;
+        let mut skipped = false;
+        for ancestor in node.ancestors().take(DEPTH) {
+            if let Node::Element(element) = ancestor.value() {
+                if SKIPPED.contains(&element.name()) {
+                    skipped = true;
+                    break;
+                }
+                if block.is_none() && BLOCKS.contains(&element.name()) {
+                    block = Some(ancestor.id());
+                }
+            }
+        }
+        if skipped {
+            continue;
+        }
+        if block != current_block {
+            if flush(&mut current, &mut paragraphs) >= LEAD_MIN_CHARS {
+                return paragraphs.join("\n");
+            }
+            current_block = block;
+        }
+        current.push_str(text);
+    }
+    flush(&mut current, &mut paragraphs);
+    paragraphs.join("\n")
+}
+
+/// Source text made fit for a post: control characters dropped, each run of whitespace turned
+/// into one space (or, with `keep_lines`, into one line break when it held one), ends trimmed.
+/// No-break spaces are kept: they are there so that a line does not break.
+fn clean(text: &str, keep_lines: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut gap: Option<char> = None;
+    for c in text.chars() {
+        if keep_lines && is_line_break(c) {
+            gap = Some('\n');
+        } else if c.is_whitespace() && !is_no_break(c) {
+            gap.get_or_insert(' ');
+        } else if !c.is_control() {
+            if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
+                out.push(gap);
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+fn is_no_break(c: char) -> bool {
+    matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
+}
+
+/// Escapes text for Telegram HTML. Bot API: "All <, > and & symbols that are not a part of a tag
+/// or an HTML entity must be replaced with the corresponding HTML entities".
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// Telegram counts its limits in UTF-16 code units: an emoji outside the BMP counts 2.
+fn utf16_len(text: &str) -> usize {
+    text.chars().map(char::len_utf16).sum()
+}
+
+/// `text` whole when it fits `budget` UTF-16 units, else cut at a word with "…".
+fn shorten(text: &str, budget: usize) -> String {
+    if utf16_len(text) <= budget {
+        text.to_string()
+    } else {
+        cut_at_word(text, budget)
+    }
+}
+
+/// The summary whole when it fits `budget` UTF-16 units; else up to the last sentence end that
+/// fits; else, when even the first sentence is too long, cut at a word with "…". May be empty.
+fn fit_summary(text: &str, budget: usize) -> String {
+    if utf16_len(text) <= budget {
+        return text.to_string();
+    }
+    match last_sentence_end(text, budget) {
+        Some(end) => text[..end].trim_end().to_string(),
+        None => cut_at_word(text, budget),
+    }
+}
+
+/// The byte offset of the last sentence end in `text` whose prefix fits `budget` UTF-16 units. A
+/// sentence ends at a line break, or after `.`, `!`, `?` or `…` (with any closing quotes or
+/// brackets) that is followed by a space and then not by a lower-case letter; a `.` after an
+/// initial ("N. Nazarbayev", "U.S.") or a common abbreviation ("e.g.", "млрд.") ends nothing.
+fn last_sentence_end(text: &str, budget: usize) -> Option<usize> {
+    let chars: Vec<(usize, char)> = text.char_indices().collect();
+    let mut best = None;
+    let mut units = 0;
+    let mut k = 0;
+    while k < chars.len() && units <= budget {
+        let (at, c) = chars[k];
+        if c == '\n' {
+            if at > 0 {
+                best = Some(at);
+            }
+        } else if is_terminator(c) {
+            // The whole cluster: "?!", "...", ".»", "!)".
+            let mut end = k;
+            let mut end_units = units;
+            while end < chars.len() && (is_terminator(chars[end].1) || is_closer(chars[end].1)) {
+                end_units += chars[end].1.len_utf16();
+                end += 1;
+            }
+            if end_units > budget {
+                break;
+            }
+            if ends_sentence(&chars, k, end) {
+                best = Some(chars.get(end).map_or(text.len(), |&(at, _)| at));
+            }
+            units = end_units;
+            k = end;
+            continue;
+        }
+        units += c.len_utf16();
+        k += 1;
+    }
+    best
+}
+
+/// Whether the punctuation `chars[start..end]` ends a sentence (see [`last_sentence_end`]).
+fn ends_sentence(chars: &[(usize, char)], start: usize, end: usize) -> bool {
+    match chars.get(end) {
+        None => return true,
+        Some(&(_, c)) if !c.is_whitespace() => return false, // "3.5", "akorda.kz", "?!x"
+        Some(_) => {}
+    }
+    let next = chars[end..]
+        .iter()
+        .take(8)
+        .map(|&(_, c)| c)
+        .find(|c| !c.is_whitespace());
+    if next.is_some_and(char::is_lowercase) {
+        return false; // "e.g. the", "5 млрд. тенге", "… and then"
+    }
+    let single_dot =
+        chars[start].1 == '.' && !chars[start + 1..end].iter().any(|&(_, c)| is_terminator(c));
+    !(single_dot && abbreviation_before(chars, start))
+}
+
+/// Whether the word that ends at the `.` at `chars[dot]` is an initial or an abbreviation.
+fn abbreviation_before(chars: &[(usize, char)], dot: usize) -> bool {
+    // Words longer than this are no abbreviations; the bound keeps the scan linear.
+    const LONGEST: usize = 16;
+    let mut word: Vec<char> = chars[..dot]
+        .iter()
+        .rev()
+        .take(LONGEST + 1)
+        .map(|&(_, c)| c)
+        .take_while(|c| !c.is_whitespace())
+        .collect();
+    if word.len() > LONGEST {
+        return false;
+    }
+    word.reverse();
+    let word: String = word
+        .into_iter()
+        .skip_while(|&c| is_opener(c))
+        .collect::<String>()
+        .to_lowercase();
+    // Initials and dotted abbreviations: "N", "U.S", "т.е".
+    let initials = !word.is_empty()
+        && word.split('.').all(|part| {
+            let mut letters = part.chars();
+            letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none()
+        });
+    initials || ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// Lower-cased abbreviations (without their final dot) that are usually followed by more of the
+/// same sentence, in English, Russian and Kazakh. Ones that often end a sentence ("etc.", "т.д.")
+/// are left out: there, cutting one sentence early is the smaller harm.
+const ABBREVIATIONS: [&str; 40] = [
+    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "jr", "sr", "no", "nos", "gen", "gov", "sen",
+    "rep", "col", "lt", "capt", "approx", "dept", "inc", "corp", "e.g", "i.e", "гг", "им", "ул",
+    "пр", "проф", "акад", "млн", "млрд", "тыс", "руб", "долл", "напр", "ст", "см", "жж", "мыс",
+];
+
+fn is_terminator(c: char) -> bool {
+    matches!(c, '.' | '!' | '?' | '…' | '。' | '！' | '？')
+}
+
+fn is_closer(c: char) -> bool {
+    matches!(c, '"' | '\'' | '»' | '”' | '’' | ')' | ']')
+}
+
+fn is_opener(c: char) -> bool {
+    matches!(c, '"' | '\'' | '«' | '“' | '„' | '‘' | '(' | '[')
+}
+
+/// `text` cut at the last word end that leaves room for "…" within `budget` UTF-16 units, then
+/// "…". A first word longer than that is cut between characters. Empty when nothing fits.
+fn cut_at_word(text: &str, budget: usize) -> String {
+    let Some(room) = budget.checked_sub(ELLIPSIS.len_utf16()) else {
+        return String::new();
+    };
+    let mut units = 0;
+    let mut word_end = None;
+    let mut char_end = text.len();
+    let mut in_word = false;
+    for (at, c) in text.char_indices() {
+        let space = c.is_whitespace() && !is_no_break(c);
+        if space && in_word {
+            word_end = Some(at);
+        }
+        in_word = !space;
+        units += c.len_utf16();
+        if units > room {
+            char_end = at;
+            break;
+        }
+    }
+    if char_end == text.len() {
+        return text.to_string();
+    }
+    let cut = text[..word_end.unwrap_or(char_end)]
+        // Nothing dangles before the ellipsis: no comma, dash, opening quote or joiner.
+        .trim_end_matches(|c: char| {
+            c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—' | '\u{200d}')
+        })
+        .trim_end_matches(is_opener);
+    if cut.is_empty() {
+        return String::new();
+    }
+    format!("{cut}{ELLIPSIS}")
+}
+
+/// `link` as an absolute http(s) URL in the `url` crate's normal form; `None` for anything else,
+/// which Telegram would refuse as a button or a photo.
+fn web_url(link: &str) -> Option<String> {
+    let url = Url::parse(link.trim()).ok()?;
+    matches!(url.scheme(), "http" | "https").then(|| url.into())
+}
+
+/// "Read", then one button per share target in the configured order.
+fn buttons(link: &str, title: &str, language: &str, share: &[ShareTarget]) -> Vec<Button> {
+    let text = shorten(title, SHARE_TEXT_LIMIT);
+    let read = Button {
+        label: read_label(language).to_string(),
+        url: link.to_string(),
+    };
+    std::iter::once(read)
+        .chain(share.iter().map(|&target| Button {
+            label: share_label(target).to_string(),
+            url: share_url(target, link, &text),
+        }))
+        .collect()
+}
+
+/// "Read" in the source's language (SPEC): "Читать" for ru, "Оқу" for kk, "Read" otherwise.
+fn read_label(language: &str) -> &'static str {
+    let primary = language.split(['-', '_']).next().unwrap_or_default();
+    if primary.eq_ignore_ascii_case("ru") {
+        "Читать"
+    } else if primary.eq_ignore_ascii_case("kk") || primary.eq_ignore_ascii_case("kz") {
+        "Оқу"
+    } else {
+        "Read"
+    }
+}
+
+fn share_label(target: ShareTarget) -> &'static str {
+    match target {
+        ShareTarget::X => "X",
+        ShareTarget::Facebook => "Facebook",
+        ShareTarget::Telegram => "Telegram",
+        ShareTarget::Whatsapp => "WhatsApp",
+        ShareTarget::Vk => "VK",
+        ShareTarget::Linkedin => "LinkedIn",
+    }
+}
+
+/// Everything but RFC 3986's unreserved characters (ALPHA / DIGIT / "-" / "." / "_" / "~") is
+/// percent-encoded, so a space is `%20` and `&`, `?`, `#` in a parameter cannot end it early.
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+fn encode(value: &str) -> String {
+    utf8_percent_encode(value, QUERY_VALUE).to_string()
+}
+
+/// The share link of `target` for a page (SPEC "The Telegram post"); `text` is the short title.
+fn share_url(target: ShareTarget, link: &str, text: &str) -> String {
+    let url = encode(link);
+    match target {
+        ShareTarget::X => format!(
+            "https://twitter.com/intent/tweet?url={url}&text={}",
+            encode(text)
+        ),
+        ShareTarget::Facebook => format!("https://www.facebook.com/sharer/sharer.php?u={url}"),
+        ShareTarget::Telegram => {
+            format!("https://t.me/share/url?url={url}&text={}", encode(text))
+        }
+        ShareTarget::Whatsapp => format!(
+            "https://wa.me/?text={}",
+            encode(format!("{text} {link}").trim_start())
+        ),
+        ShareTarget::Vk => format!("https://vk.com/share.php?url={url}"),
+        ShareTarget::Linkedin => {
+            format!("https://www.linkedin.com/sharing/share-offsite/?url={url}")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ItemId;
+    use chrono::{DateTime, Utc};
+    use proptest::prelude::*;
+    use rstest::rstest;
+    use std::path::Path;
+
+    const LINK: &str = "https://www.akorda.kz/en/president-met-123456";
+    const IMAGE: &str = "https://www.akorda.kz/uploadMedia/cover.jpg";
+
+    fn source(id: &str, language: &str) -> Source {
+        let text = format!(
+            "[[sources]]\nid = \"{id}\"\ntitle = \"Akorda\"\nurl = \"https://www.akorda.kz/en/events\"\n\
+             schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"{language}\"\n\
+             kind = \"feed\"\n"
+        );
+        let mut config = crate::config::parse(Path::new("config.toml"), &text, Path::new("/"))
+            .expect("test source is valid");
+        config.sources.remove(0)
+    }
+
+    fn item(title: &str, summary: Option<&str>) -> Item {
+        // 20:30 UTC on the 20th is 21 March in Almaty (UTC+5): the date line is the source's.
+        let published: DateTime<Utc> = "2026-03-20T20:30:00Z".parse().unwrap();
+        Item {
+            id: ItemId::new("akorda-en", LINK),
+            source: "akorda-en".into(),
+            title: title.into(),
+            link: LINK.into(),
+            summary: summary.map(String::from),
+            content_html: None,
+            image: Some(IMAGE.into()),
+            language: "en".into(),
+            published,
+            updated: published,
+            first_seen: published,
+            seq: 1,
+        }
+    }
+
+    fn en() -> Source {
+        source("akorda-en", "en")
+    }
+
+    /// The text of the post's summary block (between the title and the date line).
+    fn summary_of(post: &Post) -> String {
+        let blocks: Vec<&str> = post.html.split(BLOCK_SEPARATOR).collect();
+        assert_eq!(blocks.len(), 3, "{}", post.html);
+        blocks[1].to_string()
+    }
+
+    #[rstest]
+    #[case::en(
+        "akorda-en",
+        "en",
+        "President Tokayev met with the Prime Minister",
+        "The Head of State heard a report on the economy. Growth reached 6%.",
+        "<b>President Tokayev met with the Prime Minister</b>\n\n\
+         The Head of State heard a report on the economy. Growth reached 6%.\n\n\
+         21 March 2026 · #akorda_en",
+        "Read"
+    )]
+    #[case::ru(
+        "akorda-ru",
+        "ru",
+        "Глава государства провёл встречу с Премьер-министром",
+        "Президент заслушал доклад об итогах года. Рост экономики составил 6%.",
+        "<b>Глава государства провёл встречу с Премьер-министром</b>\n\n\
+         Президент заслушал доклад об итогах года. Рост экономики составил 6%.\n\n\
+         21 марта 2026 · #akorda_ru",
+        "Читать"
+    )]
+    #[case::kk(
+        "akorda-kz",
+        "kk",
+        "Мемлекет басшысы Премьер-министрмен кездесті",
+        "Президент жыл қорытындысы туралы баяндама тыңдады.",
+        "<b>Мемлекет басшысы Премьер-министрмен кездесті</b>\n\n\
+         Президент жыл қорытындысы туралы баяндама тыңдады.\n\n\
+         21 наурыз 2026 · #akorda_kz",
+        "Оқу"
+    )]
+    fn post_shape(
+        #[case] id: &str,
+        #[case] language: &str,
+        #[case] title: &str,
+        #[case] summary: &str,
+        #[case] html: &str,
+        #[case] read: &str,
+    ) {
+        let post = format_post(
+            &item(title, Some(summary)),
+            &source(id, language),
+            &[],
+            true,
+        );
+        assert_eq!(post.method, Method::SendPhoto);
+        assert_eq!(post.html, html);
+        assert_eq!(post.photo.as_deref(), Some(IMAGE));
+        assert_eq!(post.preview_url, None);
+        let read = Button {
+            label: read.into(),
+            url: LINK.into(),
+        };
+        assert_eq!(post.buttons, [read]);
+    }
+
+    #[rstest]
+    #[case::en("en", "Read")]
+    #[case::en_us("en-US", "Read")]
+    #[case::ru("ru", "Читать")]
+    #[case::kk("kk", "Оқу")]
+    #[case::kz("kz", "Оқу")]
+    #[case::other("de", "Read")]
+    fn read_label_per_language(#[case] language: &str, #[case] label: &str) {
+        assert_eq!(read_label(language), label);
+    }
+
+    #[test]
+    fn without_photo_a_message_with_the_link_previewed() {
+        let post = format_post(&item("Title", None), &en(), &[], false);
+        assert_eq!(post.method, Method::SendMessage);
+        assert_eq!(post.method.name(), "sendMessage");
+        assert_eq!(post.photo, None);
+        assert_eq!(post.preview_url.as_deref(), Some(LINK));
+        assert_eq!(post.html, "<b>Title</b>\n\n21 March 2026 · #akorda_en");
+    }
+
+    #[test]
+    fn source_markup_is_escaped_and_control_characters_dropped() {
+        let item = item(
+            "<script>alert(1)</script> & co\u{0}\u{7}\t\r\n now",
+            Some("Tom & Jerry <b>bold</b> &amp; \u{1b}[31mred.\r\n\r\nNext line."),
+        );
+        let post = format_post(&item, &en(), &[], true);
+        assert_eq!(
+            post.html,
+            "<b>&lt;script&gt;alert(1)&lt;/script&gt; &amp; co now</b>\n\n\
+             Tom &amp; Jerry &lt;b&gt;bold&lt;/b&gt; &amp;amp; [31mred.\nNext line.\n\n\
+             21 March 2026 · #akorda_en"
+        );
+        assert_eq!(
+            plain_text(&post),
+            "<script>alert(1)</script> & co now\n\n\
+             Tom & Jerry <b>bold</b> &amp; [31mred.\nNext line.\n\n21 March 2026 · #akorda_en"
+        );
+    }
+
+    #[rstest]
+    #[case::x(
+        ShareTarget::X,
+        "X",
+        "https://twitter.com/intent/tweet?url=https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top\
+         &text=%D0%92%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0%20%26%20%C2%AB%D0%B8%D1%82%D0%BE%D0%B3%D0%B8%C2%BB%3F%20%231"
+    )]
+    #[case::facebook(
+        ShareTarget::Facebook,
+        "Facebook",
+        "https://www.facebook.com/sharer/sharer.php?u=https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top"
+    )]
+    #[case::telegram(
+        ShareTarget::Telegram,
+        "Telegram",
+        "https://t.me/share/url?url=https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top\
+         &text=%D0%92%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0%20%26%20%C2%AB%D0%B8%D1%82%D0%BE%D0%B3%D0%B8%C2%BB%3F%20%231"
+    )]
+    #[case::whatsapp(
+        ShareTarget::Whatsapp,
+        "WhatsApp",
+        "https://wa.me/?text=%D0%92%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0%20%26%20%C2%AB%D0%B8%D1%82%D0%BE%D0%B3%D0%B8%C2%BB%3F%20%231\
+         %20https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top"
+    )]
+    #[case::vk(
+        ShareTarget::Vk,
+        "VK",
+        "https://vk.com/share.php?url=https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top"
+    )]
+    #[case::linkedin(
+        ShareTarget::Linkedin,
+        "LinkedIn",
+        "https://www.linkedin.com/sharing/share-offsite/?url=https%3A%2F%2Fwww.akorda.kz%2Fru%2Fvstrecha%3Fid%3D1%26x%3D2%23top"
+    )]
+    fn share_urls(#[case] target: ShareTarget, #[case] label: &str, #[case] url: &str) {
+        let mut item = item("Встреча & «итоги»? #1", None);
+        item.link = "https://www.akorda.kz/ru/vstrecha?id=1&x=2#top".into();
+        let post = format_post(&item, &source("akorda-ru", "ru"), &[target], true);
+        assert_eq!(post.buttons[0].url, item.link);
+        assert_eq!(post.buttons[1].label, label);
+        assert_eq!(post.buttons[1].url, url);
+    }
+
+    #[test]
+    fn buttons_keep_the_configured_order_and_rows() {
+        let share = [
+            ShareTarget::Vk,
+            ShareTarget::X,
+            ShareTarget::Whatsapp,
+            ShareTarget::Facebook,
+        ];
+        let post = format_post(&item("Title", None), &en(), &share, true);
+        let labels: Vec<&str> = post.buttons.iter().map(|b| b.label.as_str()).collect();
+        assert_eq!(labels, ["Read", "VK", "X", "WhatsApp", "Facebook"]);
+        let rows: Vec<usize> = post.keyboard().iter().map(|row| row.len()).collect();
+        assert_eq!(rows, [1, 3, 1]);
+    }
+
+    #[test]
+    fn cyrillic_link_is_normalized_then_encoded() {
+        let mut item = item("Title", None);
+        item.link = "https://www.akorda.kz/ru/встреча".into();
+        let post = format_post(&item, &en(), &[ShareTarget::Vk], false);
+        let normal = "https://www.akorda.kz/ru/%D0%B2%D1%81%D1%82%D1%80%D0%B5%D1%87%D0%B0";
+        assert_eq!(post.buttons[0].url, normal);
+        assert_eq!(post.preview_url.as_deref(), Some(normal));
+        assert_eq!(
+            post.buttons[1].url,
+            "https://vk.com/share.php?url=https%3A%2F%2Fwww.akorda.kz%2Fru%2F%25D0%25B2%25D1%2581\
+             %25D1%2582%25D1%2580%25D0%25B5%25D1%2587%25D0%25B0"
+        );
+    }
+
+    #[test]
+    fn share_text_is_a_short_title() {
+        let title = "word ".repeat(100);
+        let post = format_post(&item(&title, None), &en(), &[ShareTarget::X], true);
+        let url = Url::parse(&post.buttons[1].url).unwrap();
+        let text = url.query_pairs().find(|(k, _)| k == "text").unwrap().1;
+        assert!(text.chars().count() <= SHARE_TEXT_LIMIT, "{text}");
+        assert!(text.ends_with("word…"), "{text}");
+    }
+
+    #[test]
+    fn a_link_telegram_would_refuse_gives_no_buttons() {
+        let mut item = item("Title", None);
+        item.link = "javascript:alert(1)".into();
+        let post = format_post(&item, &en(), &[ShareTarget::X], false);
+        assert!(post.buttons.is_empty());
+        assert_eq!(post.preview_url, None);
+    }
+
+    /// "Sentence number 1 is here. Sentence number 2 is here. …"
+    fn sentences(count: usize) -> String {
+        (1..=count)
+            .map(|n| format!("Sentence number {n} is here."))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[rstest]
+    #[case::caption(true, CAPTION_LIMIT, 100)]
+    #[case::message(false, MESSAGE_LIMIT, 400)]
+    fn long_summary_is_cut_after_the_last_sentence_that_fits(
+        #[case] photo: bool,
+        #[case] limit: usize,
+        #[case] count: usize,
+    ) {
+        let full = sentences(count);
+        let post = format_post(&item("Title", Some(&full)), &en(), &[], photo);
+        let length = visible_utf16_len(&post.html);
+        assert!(length <= limit, "{length}");
+        let summary = summary_of(&post);
+        assert!(
+            full.starts_with(&summary) && summary.ends_with(" is here."),
+            "{summary}"
+        );
+        // The next sentence would not have fitted.
+        let next = full[summary.len()..].split_inclusive('.').next().unwrap();
+        assert!(length + utf16_len(next) > limit, "{length} + {next}");
+    }
+
+    #[test]
+    fn emoji_count_two_units() {
+        // 600 emoji are 600 chars but 1200 UTF-16 units: too many for a caption.
+        let summary = "😀".repeat(300) + ". " + &"😀".repeat(300) + ".";
+        let post = format_post(&item("Title", Some(&summary)), &en(), &[], true);
+        assert_eq!(summary_of(&post), "😀".repeat(300) + ".");
+        let post = format_post(&item("Title", Some(&"😀".repeat(3000))), &en(), &[], true);
+        let length = visible_utf16_len(&post.html);
+        assert!(
+            (CAPTION_LIMIT - 2..=CAPTION_LIMIT).contains(&length),
+            "{length}"
+        );
+        assert!(summary_of(&post).ends_with("😀…"));
+    }
+
+    #[test]
+    fn one_giant_sentence_is_cut_at_a_word() {
+        let summary = "word, ".repeat(1000);
+        let post = format_post(&item("Title", Some(&summary)), &en(), &[], true);
+        assert!(visible_utf16_len(&post.html) <= CAPTION_LIMIT);
+        assert!(summary_of(&post).ends_with(" word…"), "{}", post.html);
+    }
+
+    #[test]
+    fn giant_title_is_cut_at_a_word() {
+        let title = "Headline ".repeat(1000);
+        let post = format_post(&item(&title, Some("Summary.")), &en(), &[], true);
+        assert!(visible_utf16_len(&post.html) <= CAPTION_LIMIT);
+        assert!(post.html.starts_with("<b>Headline Headline"));
+        assert!(
+            post.html
+                .ends_with("Headline…</b>\n\nSummary.\n\n21 March 2026 · #akorda_en"),
+            "{}",
+            post.html
+        );
+        let bold = post.html.split("</b>").next().unwrap();
+        assert!(utf16_len(bold) - "<b>".len() <= CAPTION_LIMIT / 2);
+        // Without a summary the title still leaves room for the date line.
+        let post = format_post(&item(&"x".repeat(5000), None), &en(), &[], false);
+        assert!(visible_utf16_len(&post.html) <= MESSAGE_LIMIT);
+        assert!(post.html.ends_with("x…</b>\n\n21 March 2026 · #akorda_en"));
+    }
+
+    #[test]
+    fn summary_from_the_body_when_there_is_none() {
+        let mut item = item("Title", None);
+        item.content_html = Some(
+            "<figure><img src=\"a.jpg\"><figcaption>Photo: press service</figcaption></figure>\
+             <script>var x = 1;</script>\
+             <p>The Head of State met <a href=\"#\">students</a> &amp; teachers.</p>\
+             <p>He   wished them success.</p>"
+                .into(),
+        );
+        let post = format_post(&item, &en(), &[], true);
+        assert_eq!(
+            summary_of(&post),
+            "The Head of State met students &amp; teachers.\nHe wished them success."
+        );
+    }
+
+    #[test]
+    fn body_lead_stops_after_enough_paragraphs() {
+        let paragraph = sentences(12);
+        let html = format!("<div><p>{paragraph}</p><p>Second.</p></div>");
+        assert_eq!(first_paragraphs(&html), paragraph);
+        assert_eq!(first_paragraphs("text <b>only</b>"), "text only");
+        assert_eq!(first_paragraphs(""), "");
+    }
+
+    #[test]
+    fn summary_equal_to_the_title_is_not_repeated() {
+        let post = format_post(&item("Same  words", Some("Same words")), &en(), &[], true);
+        assert_eq!(post.html, "<b>Same words</b>\n\n21 March 2026 · #akorda_en");
+    }
+
+    #[rstest]
+    #[case::initial("Met N. Nazarbayev today. Then more.", "Met N. Nazarbayev today.")]
+    #[case::dotted("The U.S. President called. Then more.", "The U.S. President called.")]
+    #[case::eg(
+        "Some, e.g. Kazakhstan, agreed. Then more.",
+        "Some, e.g. Kazakhstan, agreed."
+    )]
+    #[case::lower("Cost 5 млрд. тенге в год. Далее ещё.", "Cost 5 млрд. тенге в год.")]
+    #[case::ru_initial(
+        "Встреча с Н. Назарбаевым прошла. Далее ещё.",
+        "Встреча с Н. Назарбаевым прошла."
+    )]
+    #[case::kk_year("2026 ж. Астанада өтті! Одан әрі.", "2026 ж. Астанада өтті!")]
+    #[case::quote("He said «Yes.» Then more.", "He said «Yes.»")]
+    #[case::number("Growth was 3.5 percent? Then more.", "Growth was 3.5 percent?")]
+    #[case::line("First line\nSecond line goes on.", "First line")]
+    fn sentence_ends(#[case] text: &str, #[case] expected: &str) {
+        let budget = utf16_len(text) - 3;
+        assert_eq!(fit_summary(text, budget), expected);
+    }
+
+    #[rstest]
+    #[case::fits("short", 5, "short")]
+    #[case::word("hello big world", 12, "hello big…")]
+    #[case::comma("hello, world", 11, "hello…")]
+    #[case::one_word("abcdefgh", 5, "abcd…")]
+    #[case::nothing("abc", 1, "")]
+    #[case::zero("abc", 0, "")]
+    fn word_cuts(#[case] text: &str, #[case] budget: usize, #[case] expected: &str) {
+        assert_eq!(shorten(text, budget), expected);
+    }
+
+    #[rstest]
+    #[case::plain("abc", 3)]
+    #[case::bold("<b>ab</b>", 2)]
+    #[case::named("&lt;&gt;&amp;&quot;", 4)]
+    #[case::numeric("&#128512;&#x41;", 3)]
+    #[case::unknown("&nbsp;", 6)]
+    #[case::bare("a & b &amp", 10)]
+    #[case::emoji("😀", 2)]
+    fn visible_length(#[case] html: &str, #[case] expected: usize) {
+        assert_eq!(visible_utf16_len(html), expected);
+    }
+
+    #[test]
+    fn preview_prints_method_text_and_buttons() {
+        let post = format_post(
+            &item("A & B", Some("Lead.")),
+            &en(),
+            &[ShareTarget::Vk],
+            true,
+        );
+        assert_eq!(
+            preview(&post),
+            "sendPhoto\n<b>A &amp; B</b>\n\nLead.\n\n21 March 2026 · #akorda_en\n\
+             Read <https://www.akorda.kz/en/president-met-123456>\n\
+             VK <https://vk.com/share.php?url=https%3A%2F%2Fwww.akorda.kz%2Fen%2Fpresident-met-123456>"
+        );
+    }
+
+    /// Telegram's HTML rules as our posts use them: `<b>` and `</b>` balanced, and every `&` an
+    /// entity. Returns the visible text, decoded independently of `decode`.
+    fn check_html(html: &str) -> String {
+        let mut rest = html;
+        let mut bold = false;
+        while let Some(at) = rest.find(['<', '>', '&']) {
+            let tail = &rest[at..];
+            let tag_or_entity = ["<b>", "</b>", "&lt;", "&gt;", "&amp;", "&quot;"]
+                .into_iter()
+                .find(|t| tail.starts_with(t));
+            match tag_or_entity {
+                Some("<b>") => {
+                    assert!(!bold, "nested <b> in {html}");
+                    bold = true;
+                }
+                Some("</b>") => {
+                    assert!(bold, "unopened </b> in {html}");
+                    bold = false;
+                }
+                Some(_) => {}
+                None => panic!("stray markup at {tail:.20?} in {html:.200?}"),
+            }
+            rest = &tail[tag_or_entity.unwrap().len()..];
+        }
+        assert!(!bold, "unclosed <b> in {html}");
+        html.replace("<b>", "")
+            .replace("</b>", "")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&")
+    }
+
+    fn any_text() -> impl Strategy<Value = String> {
+        let piece = prop_oneof![
+            any::<char>().prop_map(String::from),
+            "[a-zA-Zа-яА-ЯәқөүұһіңғӘҚ]{1,12}",
+            Just(" ".to_string()),
+            prop::sample::select(vec![
+                "<b>",
+                "</b>",
+                "<i>",
+                "&amp;",
+                "&",
+                "&lt",
+                "<",
+                ">",
+                "&#128512;",
+                "\u{0}",
+                "\u{1b}",
+                "\n",
+                "\r\n",
+                "\t",
+                "\u{a0}",
+                "\u{200d}",
+                ". ",
+                "! ",
+                "?",
+                "…",
+                "N. ",
+                "e.g. ",
+                "«",
+                "»",
+                "\"",
+                "😀",
+                "👨‍👩‍👧",
+                "é",
+                "\u{301}",
+                "#tag",
+                "@name",
+            ])
+            .prop_map(String::from),
+        ];
+        (prop::collection::vec(piece, 0..120), 1usize..60)
+            .prop_map(|(pieces, repeat)| pieces.concat().repeat(repeat))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn any_post_is_valid_and_fits(
+            title in any_text(),
+            summary in prop::option::of(any_text()),
+            link in prop_oneof![
+                Just(LINK.to_string()),
+                Just("https://www.akorda.kz/ru/встреча?a=1&b=2#x".to_string()),
+                any_text(),
+            ],
+            photo in any::<bool>(),
+            language in prop::sample::select(vec!["en", "ru", "kk"]),
+        ) {
+            let mut item = item(&title, summary.as_deref());
+            item.link = link.clone();
+            let post = format_post(&item, &source("akorda-en", language), &ShareTarget::ALL, photo);
+            let visible = check_html(&post.html);
+            prop_assert_eq!(visible_utf16_len(&post.html), utf16_len(&visible));
+            prop_assert_eq!(plain_text(&post), visible.clone());
+            prop_assert!(utf16_len(&visible) <= post.method.limit());
+            prop_assert!(!visible.trim().is_empty());
+            prop_assert!(!visible.chars().any(|c| c.is_control() && c != '\n'));
+            for button in &post.buttons {
+                prop_assert!(Url::parse(&button.url).is_ok(), "{}", button.url);
+            }
+            if let Some(x) = post.buttons.get(1) {
+                // Every parameter survives the round trip: nothing in the link ends it early.
+                let url = Url::parse(&x.url).unwrap();
+                let shared = url.query_pairs().find(|(k, _)| k == "url").unwrap().1;
+                prop_assert_eq!(shared.as_ref(), post.buttons[0].url.as_str());
+            }
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Telegram's rate limits, kept by herald itself (teloxide's `Throttle` allows only 10/min per
+//! channel, and neither paces nor retries edits): per chat at most `per_chat_per_second` and
+//! `per_chat_per_minute` calls, sends and edits alike, and `global_per_second` in all; after a
+//! 429 every call to that chat waits `retry_after`.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Telegram measures on its own clock; a small margin keeps jitter on the wire from turning an
+/// exactly-paced call into a 429.
+const MARGIN: Duration = Duration::from_millis(60);
+
+/// At most `max` events in any window of `per`.
+#[derive(Debug)]
+pub struct Window {
+    max: usize,
+    per: Duration,
+    times: VecDeque<Instant>,
+}
+
+impl Window {
+    pub fn new(max: u32, per: Duration) -> Window {
+        Window {
+            max: max.max(1) as usize,
+            per: per + MARGIN,
+            times: VecDeque::new(),
+        }
+    }
+
+    /// How long to wait before one more event is allowed at `now` (zero: allowed now).
+    pub fn wait(&mut self, now: Instant) -> Duration {
+        while self
+            .times
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.per)
+        {
+            self.times.pop_front();
+        }
+        if self.times.len() < self.max {
+            return Duration::ZERO;
+        }
+        let oldest = self.times[self.times.len() - self.max];
+        (oldest + self.per).saturating_duration_since(now)
+    }
+
+    pub fn record(&mut self, now: Instant) {
+        self.times.push_back(now);
+        while self.times.len() > self.max {
+            self.times.pop_front();
+        }
+    }
+}
+
+/// One chat's limits, owned by that chat's worker.
+#[derive(Debug)]
+pub struct ChatLimits {
+    second: Window,
+    minute: Window,
+    /// No call before this instant (a 429's `retry_after`).
+    hold_until: Option<Instant>,
+}
+
+impl ChatLimits {
+    pub fn new(per_second: u32, per_minute: u32) -> ChatLimits {
+        ChatLimits {
+            second: Window::new(per_second, Duration::from_secs(1)),
+            minute: Window::new(per_minute, Duration::from_secs(60)),
+            hold_until: None,
+        }
+    }
+
+    /// Telegram answered 429: nothing goes to this chat for `retry_after`.
+    pub fn hold(&mut self, retry_after: Duration) {
+        self.hold_until = Some(Instant::now() + retry_after + MARGIN);
+    }
+}
+
+/// The limit over all chats, shared by every worker.
+#[derive(Debug)]
+pub struct GlobalLimit(Mutex<Window>);
+
+impl GlobalLimit {
+    pub fn new(per_second: u32) -> GlobalLimit {
+        GlobalLimit(Mutex::new(Window::new(per_second, Duration::from_secs(1))))
+    }
+}
+
+/// Waits until one call to the chat is allowed by every limit, and counts it.
+pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) {
+    loop {
+        let now = Instant::now();
+        let hold = chat
+            .hold_until
+            .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
+        let local = hold.max(chat.second.wait(now)).max(chat.minute.wait(now));
+        if !local.is_zero() {
+            tokio::time::sleep(local).await;
+            continue;
+        }
+        let global_wait = {
+            let mut g = global.0.lock().unwrap_or_else(|p| p.into_inner());
+            let w = g.wait(now);
+            if w.is_zero() {
+                g.record(now);
+            }
+            w
+        };
+        if global_wait.is_zero() {
+            chat.second.record(now);
+            chat.minute.record(now);
+            chat.hold_until = None;
+            return;
+        }
+        tokio::time::sleep(global_wait).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_allows_max_then_waits_for_the_oldest() {
+        let start = Instant::now();
+        let mut w = Window::new(2, Duration::from_secs(1));
+        assert_eq!(w.wait(start), Duration::ZERO);
+        w.record(start);
+        w.record(start + Duration::from_millis(100));
+        let wait = w.wait(start + Duration::from_millis(200));
+        assert_eq!(wait, Duration::from_millis(800) + MARGIN);
+        assert_eq!(
+            w.wait(start + Duration::from_secs(1) + MARGIN),
+            Duration::ZERO
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn twenty_per_minute_spreads_a_burst() {
+        let global = GlobalLimit::new(30);
+        let mut chat = ChatLimits::new(1, 20);
+        let start = Instant::now();
+        for _ in 0..25 {
+            acquire(&mut chat, &global).await;
+        }
+        let took = start.elapsed();
+        // 20 at one per second, then the 21st waits for the first to leave the minute.
+        assert!(took >= Duration::from_secs(60), "{took:?}");
+        assert!(took < Duration::from_secs(66), "{took:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_delays_the_next_call() {
+        let global = GlobalLimit::new(30);
+        let mut chat = ChatLimits::new(1, 20);
+        acquire(&mut chat, &global).await;
+        chat.hold(Duration::from_secs(7));
+        let start = Instant::now();
+        acquire(&mut chat, &global).await;
+        assert!(start.elapsed() >= Duration::from_secs(7));
+    }
+}

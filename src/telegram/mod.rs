@@ -1,0 +1,35 @@
+//! Telegram: the post's text and buttons (`format`), Telegram's rate limits (`limits`), and the
+//! outbox workers that deliver posts and edits (`deliver`).
+
+pub mod deliver;
+pub mod format;
+pub mod limits;
+
+/// The bot token, from `TELOXIDE_TOKEN` only. Its `Debug` never shows it, so it cannot reach a
+/// log line by accident.
+#[derive(Clone)]
+pub struct Token(String);
+
+impl Token {
+    /// Reads `TELOXIDE_TOKEN`; `None` when unset or empty.
+    pub fn from_env() -> Option<Token> {
+        std::env::var("TELOXIDE_TOKEN")
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Token(t.trim().to_owned()))
+    }
+
+    pub fn new(token: impl Into<String>) -> Token {
+        Token(token.into())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(<redacted>)")
+    }
+}
