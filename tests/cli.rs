@@ -266,3 +266,36 @@ fn send_signal(pid: i32, sig: i32) -> i32 {
         .map(|s| if s.success() { 0 } else { 1 })
         .unwrap_or(1)
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_warns_when_a_known_source_was_renamed() {
+    let i = instance().await;
+    i.site.publish("en", release_en(1, 20));
+    let polled = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
+    assert_eq!(polled.status.code(), Some(0), "{}", stderr(&polled));
+    let text = std::fs::read_to_string(&i.config).unwrap();
+    std::fs::write(
+        &i.config,
+        text.replace("\"akorda-en\"", "\"akorda-english\""),
+    )
+    .unwrap();
+    let o = output(herald().arg("check").arg("-c").arg(&i.config)).await;
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a warning is not an error: {}",
+        stderr(&o)
+    );
+    let line = text
+        .lines()
+        .position(|l| l.contains("\"akorda-en\""))
+        .unwrap()
+        + 1;
+    let expected = format!("{}:{line}:6: warning: ", i.config.display());
+    assert!(stderr(&o).contains(&expected), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("herald prune akorda-en"),
+        "{}",
+        stderr(&o)
+    );
+}

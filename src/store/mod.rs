@@ -24,6 +24,22 @@ use std::path::{Path, PathBuf};
 
 const FORMAT_VERSION: &[u8] = b"1";
 
+/// The file in `data_dir` that lists the source ids the database holds.
+pub const KNOWN_SOURCES: &str = "known-sources";
+
+/// The source ids listed in `data_dir/known-sources`, read without opening the database.
+pub fn known_sources_on_disk(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join(KNOWN_SOURCES))
+        .map(|t| {
+            t.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 /// What can go wrong with the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -96,6 +112,7 @@ pub struct Commit<'a> {
 
 #[derive(Clone)]
 pub struct Store {
+    dir: PathBuf,
     db: sled::Db,
     items: sled::Tree,
     order: sled::Tree,
@@ -181,6 +198,7 @@ impl Store {
             posts: db.open_tree("posts")?,
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
+            dir: dir.to_path_buf(),
             db,
         })
     }
@@ -322,8 +340,25 @@ impl Store {
     }
 
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
-        self.sources.insert(source, serde_json::to_vec(state)?)?;
+        let first = self
+            .sources
+            .insert(source, serde_json::to_vec(state)?)?
+            .is_none();
+        if first {
+            self.write_known_sources()?;
+        }
         Ok(())
+    }
+
+    /// Keeps `data_dir/known-sources` (one id a line) beside the database, so that `herald
+    /// check`, which must not open the database, can still warn about a renamed source.
+    fn write_known_sources(&self) -> Result<(), StoreError> {
+        let mut text = self.known_sources()?.join("\n");
+        text.push('\n');
+        let tmp = self.dir.join("known-sources.tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|()| std::fs::rename(&tmp, self.dir.join(KNOWN_SOURCES)))
+            .map_err(|e| StoreError::Sled(e.into()))
     }
 
     /// Source ids the database holds items or state for.
@@ -351,6 +386,7 @@ impl Store {
         }
         self.sources.remove(source)?;
         self.prune_deliveries(source)?;
+        self.write_known_sources()?;
         self.db.flush_async().await?;
         Ok(keys.len())
     }

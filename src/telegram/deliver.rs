@@ -364,27 +364,18 @@ fn recipient_from_text(text: &str) -> Recipient {
     }
 }
 
-/// Read on the first row, the share buttons on the second.
+/// The post's button rows (see `Post::keyboard`) as Telegram URL buttons.
 fn keyboard(post: &Post) -> InlineKeyboardMarkup {
-    let buttons: Vec<InlineKeyboardButton> = post
-        .buttons
-        .iter()
-        .filter_map(|b| {
-            Some(InlineKeyboardButton::url(
-                b.label.clone(),
-                b.url.parse().ok()?,
-            ))
-        })
-        .collect();
-    let mut rows = Vec::new();
-    let mut iter = buttons.into_iter();
-    if let Some(read) = iter.next() {
-        rows.push(vec![read]);
-    }
-    let share: Vec<_> = iter.collect();
-    if !share.is_empty() {
-        rows.push(share);
-    }
+    let rows = post.keyboard().into_iter().map(|row| {
+        row.iter()
+            .filter_map(|b| {
+                Some(InlineKeyboardButton::url(
+                    b.label.clone(),
+                    b.url.parse().ok()?,
+                ))
+            })
+            .collect::<Vec<_>>()
+    });
     InlineKeyboardMarkup::new(rows)
 }
 

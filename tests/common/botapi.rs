@@ -290,7 +290,7 @@ impl FakeBotApi {
         let shared = Arc::new(Shared {
             options,
             down: Arc::new(AtomicBool::new(false)),
-            state: Mutex::new(State::default()),
+            state: Mutex::new(FakeState::default()),
             updates_changed: Notify::new(),
         });
         let router = axum::Router::new()
@@ -358,7 +358,7 @@ impl FakeBotApi {
     /// Deletes a message the way a channel admin would. False when there was none.
     pub fn delete_message(&self, chat: impl Display, message_id: i64) -> bool {
         let mut st = self.shared.lock();
-        let key = st.key_for(&chat.to_string(), &self.shared.options);
+        let key = chat_key(&self.shared.options, &chat.to_string());
         st.messages
             .iter_mut()
             .find(|m| m.chat == key && m.message_id == message_id && !m.deleted)
@@ -374,7 +374,7 @@ impl FakeBotApi {
     /// Accepted messages of one chat (`"@name"` or an id).
     pub fn messages_for(&self, chat: impl Display) -> Vec<SentMessage> {
         let st = self.shared.lock();
-        let key = st.key_for(&chat.to_string(), &self.shared.options);
+        let key = chat_key(&self.shared.options, &chat.to_string());
         st.messages
             .iter()
             .filter(|m| m.chat == key)
@@ -404,7 +404,7 @@ impl FakeBotApi {
         self.shared.lock().violations.clone()
     }
 
-    /// Every request, in order of arrival.
+    /// Every request, in the order they were answered.
     pub fn requests(&self) -> Vec<RequestRecord> {
         self.shared.lock().requests.clone()
     }
@@ -412,7 +412,7 @@ impl FakeBotApi {
     /// Forgets everything: messages (ids restart at 1), edits, violations, requests, faults,
     /// rate-limit windows and blocks, updates. Options and `down` stay.
     pub fn clear(&self) {
-        *self.shared.lock() = State::default();
+        *self.shared.lock() = FakeState::default();
     }
 }
 
@@ -873,7 +873,11 @@ struct OpenTag {
 /// Parses `parse_mode=HTML` text. Follows the documented rules: only the listed tags, properly
 /// nested and closed; "All <, > and & symbols that are not a part of a tag or an HTML entity must
 /// be replaced with the corresponding HTML entities"; named entities only &lt; &gt; &amp; &quot;;
-/// numeric entities allowed. (A bare `>` is accepted, as Telegram does.)
+/// numeric entities allowed. A bare `>` is accepted, as Telegram does.
+///
+/// Stricter than Telegram's server, whose parser (tdlib's `parse_html`) refuses a bare `<` but
+/// keeps an undecodable `&…` as literal text and ignores unknown attributes: both are refused
+/// here, so that an escaping bug shows in tests instead of as a stray `&nbsp;` in a channel.
 fn parse_html(src: &str) -> Result<Formatted, HtmlError> {
     let bytes = src.as_bytes();
     let mut out = String::new();
@@ -1541,19 +1545,19 @@ fn too_many_requests(secs: u64) -> Reply {
 struct Shared {
     options: FakeOptions,
     down: Arc<AtomicBool>,
-    state: Mutex<State>,
+    state: Mutex<FakeState>,
     updates_changed: Notify,
 }
 
 impl Shared {
-    fn lock(&self) -> MutexGuard<'_, State> {
+    fn lock(&self) -> MutexGuard<'_, FakeState> {
         // A panicking test thread must not hide the state from the next assertion.
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
 #[derive(Default)]
-struct State {
+struct FakeState {
     messages: Vec<SentMessage>,
     last_message_id: HashMap<String, i64>,
     edits: Vec<EditRecord>,
@@ -1607,101 +1611,90 @@ impl ChatInfo {
     }
 }
 
-impl State {
+/// The configured chat that `chat` (`"@name"`, any case, or an id as text) names.
+fn find_configured<'a>(opts: &'a FakeOptions, chat: &str) -> Option<&'a ChatConfig> {
+    opts.chats.iter().find(|c| match chat.strip_prefix('@') {
+        Some(name) => c
+            .username
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(name)),
+        None => chat.trim().parse() == Ok(c.id),
+    })
+}
+
+/// The record key of a chat as a test or a request writes it: a configured chat's id, else
+/// `@name` in lowercase, else the id.
+fn chat_key(opts: &FakeOptions, chat: &str) -> String {
+    match find_configured(opts, chat) {
+        Some(c) => c.id.to_string(),
+        None if chat.starts_with('@') => chat.to_ascii_lowercase(),
+        None => chat.trim().to_owned(),
+    }
+}
+
+impl FakeState {
     /// Finds or makes the chat that `chat_id` names; Err is the Telegram answer.
     fn resolve_chat(&mut self, value: &Value, opts: &FakeOptions) -> Result<ChatInfo, Reply> {
         let not_found = || Reply::error(400, "Bad Request: chat not found");
-        let id = match value {
-            Value::Number(n) => n.as_i64().ok_or_else(not_found)?,
-            Value::String(s) if s.starts_with('@') => {
-                let name = &s[1..];
-                // Telegram usernames: 5-32 characters of a-z, 0-9 and underscores, starting
-                // with a letter; anything else cannot name a chat.
-                let valid = (5..=32).contains(&name.len())
-                    && name.starts_with(|c: char| c.is_ascii_alphabetic())
-                    && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
-                if let Some(c) = opts.chats.iter().find(|c| {
-                    c.username
-                        .as_deref()
-                        .is_some_and(|u| u.eq_ignore_ascii_case(name))
-                }) {
-                    return Ok(self.configured(c));
-                }
-                if !valid || opts.only_configured_chats {
-                    return Err(not_found());
-                }
-                let key = format!("@{}", name.to_ascii_lowercase());
-                if let Some(chat) = self.chats.get(&key) {
-                    return Ok(chat.clone());
-                }
-                self.last_anonymous_id += 1;
-                let chat = ChatInfo {
-                    key: key.clone(),
-                    id: -1_001_000_000_000 - self.last_anonymous_id,
-                    kind: ChatKind::Channel,
-                    title: format!("Channel {s}"),
-                    username: Some(name.to_owned()),
-                    member: true,
-                };
-                self.chats.insert(key, chat.clone());
-                return Ok(chat);
-            }
-            Value::String(s) => s.trim().parse::<i64>().map_err(|_| not_found())?,
+        let text = match value {
+            Value::Number(n) => n.to_string(),
+            Value::String(s) => s.clone(),
             _ => return Err(not_found()),
         };
-        if let Some(c) = opts.chats.iter().find(|c| c.id == id) {
-            return Ok(self.configured(c));
+        if let Some(c) = find_configured(opts, &text) {
+            let chat = ChatInfo {
+                key: c.id.to_string(),
+                id: c.id,
+                kind: c.kind,
+                title: c.title.clone(),
+                username: c.username.clone(),
+                member: c.bot_is_member,
+            };
+            return Ok(chat);
         }
-        if id == 0 || opts.only_configured_chats {
+        if opts.only_configured_chats {
             return Err(not_found());
         }
-        let key = id.to_string();
-        let chat = self.chats.entry(key.clone()).or_insert_with(|| ChatInfo {
-            key,
-            id,
-            kind: if id < 0 {
-                ChatKind::Channel
-            } else {
-                ChatKind::Private
-            },
-            title: if id < 0 {
-                format!("Channel {id}")
-            } else {
-                "Test User".into()
-            },
-            username: None,
-            member: true,
-        });
-        Ok(chat.clone())
-    }
-
-    fn configured(&mut self, c: &ChatConfig) -> ChatInfo {
-        let chat = ChatInfo {
-            key: c.id.to_string(),
-            id: c.id,
-            kind: c.kind,
-            title: c.title.clone(),
-            username: c.username.clone(),
-            member: c.bot_is_member,
-        };
-        self.chats.insert(chat.key.clone(), chat.clone());
-        chat
-    }
-
-    /// The record key of a chat as a test writes it.
-    fn key_for(&self, chat: &str, opts: &FakeOptions) -> String {
-        let configured = opts.chats.iter().find(|c| match chat.strip_prefix('@') {
-            Some(name) => c
-                .username
-                .as_deref()
-                .is_some_and(|u| u.eq_ignore_ascii_case(name)),
-            None => chat.parse() == Ok(c.id),
-        });
-        match (configured, chat.starts_with('@')) {
-            (Some(c), _) => c.id.to_string(),
-            (None, true) => chat.to_ascii_lowercase(),
-            (None, false) => chat.trim().to_owned(),
+        let key = chat_key(opts, &text);
+        if let Some(chat) = self.chats.get(&key) {
+            return Ok(chat.clone());
         }
+        let chat = if let Some(name) = text.strip_prefix('@') {
+            // Telegram usernames: 5-32 characters of a-z, 0-9 and underscores, starting with a
+            // letter; anything else cannot name a chat.
+            let valid = (5..=32).contains(&name.len())
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+            if !valid {
+                return Err(not_found());
+            }
+            self.last_anonymous_id += 1;
+            ChatInfo {
+                key: key.clone(),
+                id: -1_001_000_000_000 - self.last_anonymous_id,
+                kind: ChatKind::Channel,
+                title: format!("Channel {text}"),
+                username: Some(name.to_owned()),
+                member: true,
+            }
+        } else {
+            let id: i64 = key.parse().map_err(|_| not_found())?;
+            let (kind, title) = match id {
+                0 => return Err(not_found()),
+                ..0 => (ChatKind::Channel, format!("Channel {id}")),
+                _ => (ChatKind::Private, "Test User".to_owned()),
+            };
+            ChatInfo {
+                key: key.clone(),
+                id,
+                kind,
+                title,
+                username: None,
+                member: true,
+            }
+        };
+        self.chats.insert(key, chat.clone());
+        Ok(chat)
     }
 
     fn take_fault(&mut self, method: &str, chat: Option<&ChatInfo>) -> Option<Fault> {
@@ -1965,22 +1958,27 @@ async fn serve_request(
     log.description = reply.body["description"].as_str().map(str::to_owned);
     log.dropped = matches!(reply.after, After::Drop);
     shared.lock().requests.push(log);
-    match reply.after {
-        After::Respond => reply.into_response(),
+    let reply = match reply.after {
+        After::Respond => reply,
         After::Delay(d) => {
             tokio::time::sleep(d).await;
-            reply.into_response()
+            reply
         }
         After::Drop => {
             conn.kill();
-            reply.into_response()
+            reply
         }
         After::Poll {
             offset,
             limit,
             timeout,
-        } => Reply::ok(long_poll(&shared, offset, limit, timeout).await).into_response(),
+        } => Reply::ok(long_poll(&shared, offset, limit, timeout).await),
+    };
+    // Went down while this request waited: its answer is lost too.
+    if shared.down.load(Ordering::SeqCst) {
+        conn.kill();
     }
+    reply.into_response()
 }
 
 /// getUpdates: "Updates with an identifier less than `offset` are confirmed and dropped"; with
@@ -2090,12 +2088,13 @@ fn process(shared: &Shared, def: &MethodDef, params: &Params, now: Instant) -> R
             edit(&mut st, opts, def, params, chat, now)
         }
         "deleteMessage" => delete(&mut st, params, chat),
-        _ if def.returns == ["True"] => Ok(Value::Bool(true)),
+        // Methods documented as "Returns True on success".
+        _ if def.returns == ["Boolean"] => Ok(Value::Bool(true)),
         name => Err(Reply::bad(format!(
             "Bad Request: the fake Bot API does not implement {name}"
         ))),
     };
-    let mut reply = outcome.unwrap_or_else(|e| e);
+    let mut reply = outcome.map_or_else(|e| e, Reply::ok);
     if reply.status == 200 {
         reply.after = after;
     }
@@ -2111,7 +2110,7 @@ fn bad_with_note((description, note): (String, String)) -> Reply {
 
 /// sendMessage / sendPhoto.
 fn send(
-    st: &mut State,
+    st: &mut FakeState,
     opts: &FakeOptions,
     def: &MethodDef,
     params: &Params,
@@ -2170,7 +2169,7 @@ fn send(
 
 /// editMessageText / editMessageCaption / editMessageReplyMarkup of a message in a chat.
 fn edit(
-    st: &mut State,
+    st: &mut FakeState,
     opts: &FakeOptions,
     def: &MethodDef,
     params: &Params,
@@ -2262,7 +2261,7 @@ fn edit(
     Ok(json)
 }
 
-fn delete(st: &mut State, params: &Params, chat: Option<ChatInfo>) -> Result<Value, Reply> {
+fn delete(st: &mut FakeState, params: &Params, chat: Option<ChatInfo>) -> Result<Value, Reply> {
     let not_found = || Reply::bad("Bad Request: message to delete not found");
     let chat = chat.ok_or_else(not_found)?;
     let id = params.fields.get("message_id").and_then(Value::as_i64);
