@@ -206,6 +206,8 @@ async fn teloxide_service_calls_and_long_polling_work() {
     assert!(bot.get_webhook_info().await.unwrap().url.is_none());
     let commands = [teloxide::types::BotCommand::new("status", "Show status")];
     bot.set_my_commands(commands).await.unwrap();
+    let typing = teloxide::types::ChatAction::Typing;
+    bot.send_chat_action(channel(), typing).await.unwrap();
 
     let poll = tokio::spawn(async move { bot.get_updates().timeout(5).await });
     tokio::time::sleep(Duration::from_millis(200)).await;

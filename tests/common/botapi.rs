@@ -258,6 +258,7 @@ pub struct Violation {
 pub struct RequestRecord {
     /// Canonical name when known, else as in the path.
     pub method: String,
+    /// The chat key, as in [`SentMessage::chat`].
     pub chat: Option<String>,
     pub status: u16,
     /// `description` of an error answer.
@@ -267,7 +268,8 @@ pub struct RequestRecord {
     /// The normalised parameters.
     pub params: Value,
     pub multipart: bool,
-    /// The connection was closed instead of answering (AcceptThenDrop, or down).
+    /// The connection was closed instead of answering (AcceptThenDrop, or down; then `status`
+    /// is 0).
     pub dropped: bool,
     pub time: Instant,
 }
@@ -1910,11 +1912,6 @@ async fn serve_request(
     req: Request,
 ) -> Response {
     let now = Instant::now();
-    if shared.down.load(Ordering::SeqCst) {
-        // A connection opened before going down: cut it too.
-        conn.kill();
-        return StatusCode::BAD_GATEWAY.into_response();
-    }
     let path = req.uri().path().to_owned();
     let Some((token, method)) = path
         .strip_prefix("/bot")
@@ -1933,6 +1930,13 @@ async fn serve_request(
         dropped: false,
         time: now,
     };
+    if shared.down.load(Ordering::SeqCst) {
+        // A connection opened before going down: cut it too.
+        conn.kill();
+        log.dropped = true;
+        shared.lock().requests.push(log);
+        return StatusCode::BAD_GATEWAY.into_response();
+    }
     let reply = if token != TOKEN {
         // Telegram answers a wrong token with 401 "Unauthorized" whatever the method.
         Reply::error(401, "Unauthorized")
@@ -1943,8 +1947,8 @@ async fn serve_request(
                 log.multipart = params.multipart;
                 log.params = Value::Object(params.fields.clone());
                 log.chat = params.fields.get("chat_id").map(|c| match c {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
+                    Value::String(s) => chat_key(&shared.options, s),
+                    other => chat_key(&shared.options, &other.to_string()),
                 });
                 process(&shared, def, &params, now)
             }

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Serving benchmark: requests per second for /feeds/akorda-en.rss (100 items) from herald,
+# against nginx serving the same bytes as a static file, side by side on loopback.
+#   bash benches/serve.sh [seconds per run, default 10] [runs, default 3]
+# Needs: target/release/herald (cargo build --release), nginx and wrk (apt-get install nginx wrk).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-10}
+runs=${2:-3}
+bin=target/release/herald
+for tool in nginx wrk python3 curl; do
+  command -v $tool >/dev/null || { echo "missing $tool (apt-get install -y nginx wrk curl)"; exit 3; }
+done
+[ -x $bin ] || cargo build --release
+work=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+site=$(free_port); web=$(free_port); ngx=$(free_port)
+
+# A list page shaped like akorda.kz's, with 100 releases.
+mkdir -p "$work/site/en"
+python3 - "$work/site/en/events" <<'PY'
+import sys
+cards = []
+for n in range(100, 0, -1):
+    cards.append(f'<div class="card"><a href="/en/release-{n}"><img src="/uploadMedia/{n}.jpg"></a>'
+                 f'<h5>{(n % 28) + 1} March 2026</h5><h3><a href="/en/release-{n}">Head of State receives delegation {n}</a></h3>'
+                 f'<p>The President discussed cooperation in trade, energy and transport, part {n}. Both sides agreed to continue.</p></div>')
+open(sys.argv[1], "w").write("<html><body>" + "".join(cards) + "</body></html>")
+PY
+(cd "$work/site" && python3 -m http.server "$site" --bind 127.0.0.1 >/dev/null 2>&1) &
+cat > "$work/config.toml" <<TOML
+[general]
+data_dir = "data"
+public_url = "http://127.0.0.1:$web"
+[server]
+listen = "127.0.0.1:$web"
+[[sources]]
+id = "akorda-en"
+url = "http://127.0.0.1:$site/en/events"
+schedule = "0 0 0 1 1 *"
+timezone = "Asia/Almaty"
+max_pages = 1
+[sources.list]
+item = "div.card"
+title = "h3 a"
+link = "h3 a@href"
+date = "h5"
+summary = "p"
+image = "img@src"
+TOML
+sleep 0.5
+RUST_LOG=warn $bin poll akorda-en -c "$work/config.toml" >/dev/null
+RUST_LOG=warn $bin run -c "$work/config.toml" &
+until curl -sf "http://127.0.0.1:$web/healthz" >/dev/null; do sleep 0.1; done
+mkdir -p "$work/static/feeds"
+curl -sf "http://127.0.0.1:$web/feeds/akorda-en.rss" -o "$work/static/feeds/akorda-en.rss"
+items=$(grep -o '<item>' "$work/static/feeds/akorda-en.rss" | wc -l)
+cat > "$work/nginx.conf" <<NGX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  types { application/rss+xml rss; }
+  server { listen 127.0.0.1:$ngx; root $work/static; etag on; }
+}
+NGX
+nginx -c "$work/nginx.conf"
+sleep 0.3
+etag=$(curl -sI "http://127.0.0.1:$web/feeds/akorda-en.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
+netag=$(curl -sI "http://127.0.0.1:$ngx/feeds/akorda-en.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
+rps() { wrk -t1 -c32 -d"${secs}s" "$@" | awk '/Requests\/sec/{print $2}'; }
+median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+h200=(); n200=(); h304=(); n304=()
+for _ in $(seq "$runs"); do
+  h200+=("$(rps "http://127.0.0.1:$web/feeds/akorda-en.rss")")
+  n200+=("$(rps "http://127.0.0.1:$ngx/feeds/akorda-en.rss")")
+  h304+=("$(rps -H "If-None-Match: $etag" "http://127.0.0.1:$web/feeds/akorda-en.rss")")
+  n304+=("$(rps -H "If-None-Match: $netag" "http://127.0.0.1:$ngx/feeds/akorda-en.rss")")
+done
+m() { printf '%s\n' "$@" | median; }
+bytes=$(wc -c < "$work/static/feeds/akorda-en.rss")
+printf 'feed: %s items, %s bytes; wrk -t1 -c32 -d%ss, %s runs each, alternating; medians\n' "$items" "$bytes" "$secs" "$runs"
+printf '%-28s %12s %12s %8s\n' scenario herald nginx ratio
+printf '%-28s %12s %12s %8.2f\n' "200 /feeds/akorda-en.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
+printf '%-28s %12s %12s %8.2f\n' "304 If-None-Match" "$(m "${h304[@]}")" "$(m "${n304[@]}")" "$(echo "$(m "${h304[@]}") / $(m "${n304[@]}")" | bc -l)"
