@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod botapi;
 pub mod site;
 
 use herald::app::{App, Options};
@@ -30,10 +31,14 @@ pub struct Setup {
     /// Cron for every source; the default never fires during a test.
     pub schedule: String,
     pub extra_source_keys: String,
-    /// Extra TOML appended to the config (e.g. `[telegram]` and `[[channels]]`).
+    /// Keys for one source only: (source id, TOML lines).
+    pub source_keys: Vec<(String, String)>,
+    /// Extra TOML put before the rest of the config (e.g. `[telegram]` and `[[channels]]`).
     pub extra_config: String,
     /// Telegram on with this token.
     pub token: Option<Token>,
+    /// Use this database folder (to restart on the same data); default: a fresh one.
+    pub data_dir: Option<PathBuf>,
 }
 
 impl Default for Setup {
@@ -41,8 +46,10 @@ impl Default for Setup {
         Setup {
             schedule: "0 0 0 1 1 *".into(),
             extra_source_keys: String::new(),
+            source_keys: Vec::new(),
             extra_config: String::new(),
             token: None,
+            data_dir: None,
         }
     }
 }
@@ -95,13 +102,18 @@ pub fn config_text(site: &FakeSite, base: &str, setup: &Setup) -> String {
     text.push_str(&format!(
         r#"
 [general]
-data_dir = "data"
+data_dir = "{data_dir}"
 public_url = "{base}"
 user_agent = "herald-test"
 
 [server]
 listen = "127.0.0.1:0"
-"#
+"#,
+        data_dir = setup
+            .data_dir
+            .as_ref()
+            .map(|d| d.display().to_string())
+            .unwrap_or_else(|| "data".into()),
     ));
     for (id, lang, title) in [
         ("akorda-en", "en", "Akorda — press releases"),
@@ -119,6 +131,7 @@ timezone = "Asia/Almaty"
 language = "{lang}"
 id_pattern = '-(\d+)$'
 {extra}
+{own}
 
 [sources.list]
 item = "div.card"
@@ -131,6 +144,13 @@ image = "img@src"
             url = site.list_url(lang),
             schedule = setup.schedule,
             extra = setup.extra_source_keys,
+            own = setup
+                .source_keys
+                .iter()
+                .filter(|(s, _)| s == id)
+                .map(|(_, keys)| keys.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
         ));
     }
     text
