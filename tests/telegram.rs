@@ -329,6 +329,51 @@ async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfil
     t.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn an_answer_lost_on_the_wire_does_not_duplicate_the_post() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    // Two posts already there, so the lost one is not the channel's first message.
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendPhoto").times(1),
+    );
+    t.site.publish("en", release_en(2, 2));
+    t.site.publish("en", release_en(3, 3));
+    t.poll("akorda-en").await.unwrap();
+    wait_until(|| fake.requests().iter().any(|r| r.dropped)).await;
+    let health = || async {
+        t.get("/healthz")
+            .await
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while health().await["channels"]["en"]["pending"] != 0 {
+        assert!(tokio::time::Instant::now() < deadline, "queue not drained");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let titles: Vec<String> = fake
+        .messages()
+        .iter()
+        .map(|m| m.caption.clone().unwrap())
+        .collect();
+    assert_eq!(titles.len(), 3, "{titles:#?}");
+    let probed = fake
+        .requests()
+        .iter()
+        .any(|r| r.method.eq_ignore_ascii_case("editMessageReplyMarkup"));
+    assert!(probed, "herald should have looked for the unanswered post");
+    for (m, n) in titles.iter().zip(1..) {
+        assert!(m.contains(&release_en(n, n as u32).title), "{m}");
+    }
+    t.stop().await;
+}
+
 async fn wait_until(mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !cond() {

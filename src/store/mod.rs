@@ -122,6 +122,7 @@ pub struct Store {
     posts: sled::Tree,
     baselines: sled::Tree,
     channels: sled::Tree,
+    last_message: sled::Tree,
 }
 
 fn transaction_error(e: TransactionError<()>) -> StoreError {
@@ -198,6 +199,7 @@ impl Store {
             posts: db.open_tree("posts")?,
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
+            last_message: db.open_tree("last_message")?,
             dir: dir.to_path_buf(),
             db,
         })

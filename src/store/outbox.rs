@@ -9,6 +9,7 @@
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
+//! - `last_message`: channel                                 → newest message id (i32 BE)
 
 use super::{Store, StoreError, transaction_error};
 use crate::model::{Item, ItemId};
@@ -86,6 +87,9 @@ pub struct ChannelState {
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
+    /// Calls to the chat in the last minute (see `telegram::limits::ChatLimits`).
+    #[serde(default)]
+    pub recent_calls: Vec<DateTime<Utc>>,
 }
 
 fn channel_prefix(channel: &str) -> Vec<u8> {
@@ -224,10 +228,25 @@ impl Store {
         let item = &queued.delivery.item;
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
-        (&self.outbox, &self.posts)
-            .transaction(|(outbox, posts)| {
+        let message_id = match record {
+            PostRecord::Sent { message_id, .. } => Some(message_id),
+            PostRecord::Queued => None,
+        };
+        (&self.outbox, &self.posts, &self.last_message)
+            .transaction(|(outbox, posts, last_message)| {
                 outbox.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
+                if let Some(id) = message_id {
+                    let newer = match last_message.get(channel)? {
+                        Some(v) => {
+                            v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id
+                        }
+                        None => true,
+                    };
+                    if newer {
+                        last_message.insert(channel, &id.to_be_bytes()[..])?;
+                    }
+                }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
@@ -240,6 +259,16 @@ impl Store {
         self.outbox.remove(&queued.key)?;
         self.db.flush_async().await?;
         Ok(())
+    }
+
+    /// The newest message id Telegram gave herald in this channel, recorded with the post
+    /// itself, so it is never behind the posts on disk.
+    pub fn last_message_id(&self, channel: &str) -> Result<Option<i32>, StoreError> {
+        Ok(self
+            .last_message
+            .get(channel)?
+            .filter(|v| v.len() == 4)
+            .map(|v| i32::from_be_bytes([v[0], v[1], v[2], v[3]])))
     }
 
     pub fn post_record(

@@ -12,7 +12,8 @@ use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::payloads::{
-    EditMessageCaptionSetters, EditMessageTextSetters, SendMessageSetters, SendPhotoSetters,
+    EditMessageCaptionSetters, EditMessageReplyMarkupSetters, EditMessageTextSetters,
+    SendMessageSetters, SendPhotoSetters,
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
@@ -112,6 +113,15 @@ pub struct Deliverer {
     pub wake: Arc<Notify>,
 }
 
+/// How many message ids after the last known one may hold an unanswered post.
+const PROBE_IDS: i32 = 3;
+
+enum Probe {
+    Found(i32),
+    Absent,
+    Failed(Failure),
+}
+
 enum Next {
     /// Done with this delivery; take the next one now.
     Now,
@@ -123,7 +133,11 @@ impl Deliverer {
     /// Delivers `channel`'s queue, oldest first, until `stop`.
     pub async fn run_channel(self: Arc<Self>, channel: Channel, stop: CancellationToken) {
         let tg = &self.config.telegram;
-        let mut limits = ChatLimits::new(tg.per_chat_per_second, tg.per_chat_per_minute);
+        let recent = match self.store.channel_state(&channel.id) {
+            Ok(state) => state.recent_calls,
+            Err(_) => Vec::new(),
+        };
+        let mut limits = ChatLimits::new(tg.per_chat_per_second, tg.per_chat_per_minute, &recent);
         let mut backoff = BACKOFF_FIRST;
         while !stop.is_cancelled() {
             let wait = match self.store.next_delivery(&channel.id) {
@@ -193,6 +207,29 @@ impl Deliverer {
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
         let mut post = format::format_post(item, source, &channel.share, true);
+        if queued.delivery.in_flight {
+            // The last attempt got no answer (a lost connection, or herald died mid-send): find
+            // out whether Telegram has the post before sending it again.
+            let last = self.store.last_message_id(&channel.id)?;
+            match self.find_unanswered(&chat, &post, last, limits).await {
+                Probe::Found(message_id) => {
+                    tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
+                    let record = PostRecord::Sent {
+                        chat: chat_text(&chat),
+                        message_id,
+                        photo: post.method == Method::SendPhoto,
+                        at: Utc::now(),
+                    };
+                    self.store
+                        .complete_post(&channel.id, queued, record)
+                        .await?;
+                    self.succeeded(&channel.id, &mut state, limits)?;
+                    return Ok(Next::Now);
+                }
+                Probe::Absent => {}
+                Probe::Failed(failure) => return self.failed(channel, &mut state, limits, failure),
+            }
+        }
         let mut plain = false;
         loop {
             self.store.mark_in_flight(queued).await?;
@@ -213,7 +250,7 @@ impl Deliverer {
                         tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
                     }
                     metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
-                    self.succeeded(&channel.id, &mut state)?;
+                    self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
                 Err(e) => classify(&e),
@@ -233,6 +270,45 @@ impl Deliverer {
                 other => return self.failed(channel, &mut state, limits, other),
             }
         }
+    }
+
+    /// Looks for a post whose send went unanswered. Bots cannot read a channel's history, but
+    /// they can edit their own messages: re-applying the post's own keyboard to the ids just
+    /// after the last one herald knows answers "not modified" exactly where that post is, and
+    /// changes nothing anywhere (another poster's message "can't be edited", a missing one is
+    /// "not found").
+    async fn find_unanswered(
+        &self,
+        chat: &Recipient,
+        post: &Post,
+        last_known: Option<i32>,
+        limits: &mut ChatLimits,
+    ) -> Probe {
+        // Only ids after every post herald has recorded: none of those can be another of our
+        // posts, so re-applying this keyboard there cannot change one.
+        let first = last_known.map_or(1, |id| id + 1);
+        for id in first..first + PROBE_IDS {
+            acquire(limits, &self.global).await;
+            let answer = self
+                .bot
+                .edit_message_reply_markup(chat.clone(), MessageId(id))
+                .reply_markup(keyboard(post))
+                .await;
+            match answer {
+                // A bot can only edit its own messages, and this one now carries this post's
+                // keyboard: it is the post.
+                Ok(_) => return Probe::Found(id),
+                Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
+                Err(RequestError::Api(
+                    ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
+                )) => continue,
+                Err(e) => match classify(&e) {
+                    Failure::EditMoot | Failure::Refused(_) | Failure::BadMarkup(_) => continue,
+                    other => return Probe::Failed(other),
+                },
+            }
+        }
+        Probe::Absent
     }
 
     async fn edit(
@@ -274,7 +350,7 @@ impl Deliverer {
             match failure {
                 Failure::EditMoot => {
                     self.store.complete(queued).await?;
-                    self.succeeded(&channel.id, &mut state)?;
+                    self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
                 Failure::BadMarkup(reason) if !plain => {
@@ -286,10 +362,16 @@ impl Deliverer {
         }
     }
 
-    fn succeeded(&self, channel: &str, state: &mut ChannelState) -> Result<(), StoreError> {
+    fn succeeded(
+        &self,
+        channel: &str,
+        state: &mut ChannelState,
+        limits: &ChatLimits,
+    ) -> Result<(), StoreError> {
         if state.blocked.is_some() {
             tracing::info!(channel, "channel works again");
         }
+        state.recent_calls = limits.recent();
         state.blocked = None;
         state.last_success = Some(Utc::now());
         self.store.put_channel_state(channel, state)
@@ -304,6 +386,7 @@ impl Deliverer {
         failure: Failure,
     ) -> Result<Next, StoreError> {
         let id = channel.id.clone();
+        state.recent_calls = limits.recent();
         metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
         let next = match &failure {
             Failure::RetryAfter(d) => {

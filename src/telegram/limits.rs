@@ -3,6 +3,7 @@
 //! `per_chat_per_minute` calls, sends and edits alike, and `global_per_second` in all; after a
 //! 429 every call to that chat waits `retry_after`.
 
+use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -60,15 +61,49 @@ pub struct ChatLimits {
     minute: Window,
     /// No call before this instant (a 429's `retry_after`).
     hold_until: Option<Instant>,
+    /// Wall-clock times of the calls in the last minute, kept in the store so that a restarted
+    /// herald goes on where the last one stopped instead of starting a fresh minute.
+    wall: VecDeque<DateTime<Utc>>,
+    per_minute: usize,
 }
 
 impl ChatLimits {
-    pub fn new(per_second: u32, per_minute: u32) -> ChatLimits {
-        ChatLimits {
+    /// Limits for a chat, continuing from the calls an earlier run made (`recent`, wall-clock).
+    /// The last of those may not have reached the disk, so the first call also waits one
+    /// per-second interval.
+    pub fn new(per_second: u32, per_minute: u32, recent: &[DateTime<Utc>]) -> ChatLimits {
+        let mut limits = ChatLimits {
             second: Window::new(per_second, Duration::from_secs(1)),
             minute: Window::new(per_minute, Duration::from_secs(60)),
-            hold_until: None,
+            hold_until: Some(Instant::now() + Duration::from_secs(1) / per_second.max(1) + MARGIN),
+            wall: VecDeque::new(),
+            per_minute: per_minute.max(1) as usize,
+        };
+        let (now, wall_now) = (Instant::now(), Utc::now());
+        for t in recent {
+            let Ok(ago) = (wall_now - *t).to_std() else {
+                continue;
+            };
+            if ago < Duration::from_secs(61) {
+                let at = now.checked_sub(ago).unwrap_or(now);
+                limits.second.record(at);
+                limits.minute.record(at);
+                limits.remember(*t);
+            }
         }
+        limits
+    }
+
+    fn remember(&mut self, t: DateTime<Utc>) {
+        self.wall.push_back(t);
+        while self.wall.len() > self.per_minute {
+            self.wall.pop_front();
+        }
+    }
+
+    /// The calls of the last minute, to be stored with the channel.
+    pub fn recent(&self) -> Vec<DateTime<Utc>> {
+        self.wall.iter().copied().collect()
     }
 
     /// Telegram answered 429: nothing goes to this chat for `retry_after`.
@@ -110,6 +145,7 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) {
         if global_wait.is_zero() {
             chat.second.record(now);
             chat.minute.record(now);
+            chat.remember(Utc::now());
             chat.hold_until = None;
             return;
         }
@@ -139,7 +175,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn twenty_per_minute_spreads_a_burst() {
         let global = GlobalLimit::new(30);
-        let mut chat = ChatLimits::new(1, 20);
+        let mut chat = ChatLimits::new(1, 20, &[]);
         let start = Instant::now();
         for _ in 0..25 {
             acquire(&mut chat, &global).await;
@@ -151,9 +187,27 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_restart_continues_the_last_minute() {
+        let global = GlobalLimit::new(30);
+        // 20 calls in the last 30 s by an earlier run: the next must wait for the minute.
+        let earlier: Vec<DateTime<Utc>> = (0..20)
+            .map(|i| Utc::now() - chrono::Duration::milliseconds(30_000 - i * 1000))
+            .collect();
+        let mut chat = ChatLimits::new(1, 20, &earlier);
+        let start = Instant::now();
+        acquire(&mut chat, &global).await;
+        assert!(
+            start.elapsed() >= Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(chat.recent().len(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn a_hold_delays_the_next_call() {
         let global = GlobalLimit::new(30);
-        let mut chat = ChatLimits::new(1, 20);
+        let mut chat = ChatLimits::new(1, 20, &[]);
         acquire(&mut chat, &global).await;
         chat.hold(Duration::from_secs(7));
         let start = Instant::now();

@@ -1,0 +1,201 @@
+//! `kill -9` at random moments while releases arrive and posts go out: the real binary as a
+//! child process, restarted after every kill. Every release must reach the feed and the channel,
+//! in order, and a post may be doubled only by a kill between Telegram's acceptance and the
+//! database write (SPEC, "Guarantees").
+
+mod common;
+
+use common::botapi::{self, FakeBotApi, FakeOptions};
+use common::site::{FakeSite, release_en};
+use common::{Setup, config_text};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+/// A small deterministic generator, so that a failing run can be replayed with its seed.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, bound: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % bound
+    }
+}
+
+fn start(config: &std::path::Path, api: &FakeBotApi) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_herald"))
+        .args(["run", "-c"])
+        .arg(config)
+        .env("TELOXIDE_TOKEN", botapi::TOKEN)
+        .env("RUST_LOG", "warn")
+        .env_remove("HERALD_CONFIG")
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("{e} ({})", api.url()))
+        .unwrap()
+}
+
+async fn pending(port: u16) -> Option<u64> {
+    let health: serde_json::Value = reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .ok()?
+        .json()
+        .await
+        .ok()?;
+    health["channels"]["en"]["pending"].as_u64()
+}
+
+async fn crash_loop(items: u64, kills: usize, seed: u64) {
+    let api = FakeBotApi::start(FakeOptions {
+        per_chat_per_second: 20,
+        per_chat_per_minute: 1200,
+        ..FakeOptions::default()
+    })
+    .await;
+    let site = FakeSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let setup = Setup {
+        schedule: "* * * * * *".into(),
+        extra_config: format!(
+            "[telegram]\napi_url = \"{}\"\nper_chat_per_second = 20\nper_chat_per_minute = 1200\n\n\
+             [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\nshare = [\"x\"]\n",
+            api.url()
+        ),
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"en\"]\nmax_pages = 30".into(),
+        )],
+        ..Setup::default()
+    };
+    let config = dir.path().join("config.toml");
+    let text = config_text(&site, &format!("http://127.0.0.1:{port}"), &setup).replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    std::fs::write(&config, text).unwrap();
+
+    // The first poll posts only the newest release (backfill = 1): let it happen undisturbed.
+    site.publish("en", release_en(0, 1));
+    let mut child = start(&config, &api);
+    api.wait_for_messages(1, Duration::from_secs(20)).await;
+
+    let mut rng = Lcg(seed);
+    let mut published = 0;
+    for _ in 0..kills {
+        let batch = (items / kills as u64).max(1);
+        for _ in 0..batch {
+            if published < items {
+                published += 1;
+                site.publish("en", release_en(published, 2));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(300 + rng.next(1500))).await;
+        child.start_kill().unwrap();
+        child.wait().await.unwrap();
+        child = start(&config, &api);
+    }
+    while published < items {
+        published += 1;
+        site.publish("en", release_en(published, 2));
+    }
+    // Let the last run finish the work.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let done = api.messages().len() as u64 > items && pending(port).await == Some(0);
+        if done {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not all delivered: {} of {} posts, pending {:?}; requests: {:#?}",
+            api.messages().len(),
+            items + 1,
+            pending(port).await,
+            api.requests().iter().rev().take(5).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // The feed has every release too.
+    let feed: serde_json::Value =
+        reqwest::get(format!("http://127.0.0.1:{port}/feeds/akorda-en.json"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    // (a feed keeps `max_items`, 100 by default)
+    assert_eq!(
+        feed["items"].as_array().unwrap().len() as u64,
+        (items + 1).min(100)
+    );
+    assert_eq!(feed["items"][0]["title"], release_en(items, 2).title);
+    child.start_kill().unwrap();
+    child.wait().await.unwrap();
+
+    let mut count: HashMap<u64, usize> = HashMap::new();
+    let mut first_order = Vec::new();
+    for m in api.messages() {
+        let caption = m.caption.clone().or(m.text.clone()).unwrap();
+        let n = (0..=items)
+            .find(|n| {
+                caption.contains(&release_en(*n, 1).title.to_string())
+                    && caption.contains(&format!("number {n}<"))
+            })
+            .unwrap_or_else(|| panic!("unknown post {caption}"));
+        if count
+            .insert(n, count.get(&n).copied().unwrap_or(0) + 1)
+            .is_none()
+        {
+            first_order.push(n);
+        }
+    }
+    let duplicates: usize = count.values().map(|c| c - 1).sum();
+    let probes = api
+        .requests()
+        .iter()
+        .filter(|r| r.method.eq_ignore_ascii_case("editMessageReplyMarkup"))
+        .count();
+    println!(
+        "crash loop (seed {seed}): {} releases, {kills} kills, {} posts, {duplicates} duplicates, \
+         {probes} probes for unanswered posts, {} rate-limit violations",
+        items + 1,
+        api.messages().len(),
+        api.violations().len()
+    );
+    assert_eq!(
+        count.len() as u64,
+        items + 1,
+        "some release never reached the channel"
+    );
+    assert!(
+        count.values().all(|c| *c <= 2),
+        "a release was posted three times: {count:?}"
+    );
+    assert!(
+        duplicates <= kills,
+        "more duplicates ({duplicates}) than kills ({kills})"
+    );
+    let mut sorted = first_order.clone();
+    sorted.sort_unstable();
+    assert_eq!(first_order, sorted, "posts out of order");
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_during_polls_and_deliveries_loses_nothing() {
+    crash_loop(40, 8, 7).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hundred_releases_through_twenty_kills() {
+    crash_loop(200, 20, 20261125).await;
+}
