@@ -129,10 +129,12 @@ async fn dispatch(cli: Cli) -> Result<(), Failure> {
         } => poll(load(&cli.config)?, &source, dry_run, json).await,
         Command::Prune { source } => prune(load(&cli.config)?, &source).await,
         Command::Preview { source } => preview(load(&cli.config)?, &source).await,
-        Command::Extract { .. } => Err(Failure(
-            1,
-            "extract needs the article extractor, which this build does not have yet".into(),
-        )),
+        Command::Extract { url, json, inputs } => {
+            let mut out = std::io::stdout();
+            herald::extract::article::run_cli(&inputs, url.as_deref(), json, &mut out)
+                .await
+                .map_err(|e| Failure(1, e))
+        }
     }
 }
 

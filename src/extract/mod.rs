@@ -2,6 +2,7 @@
 //! configured selectors, `feed` reads upstream RSS/Atom/JSON Feed, `dates` reads dates as written.
 //! The helpers here are shared by both: canonical links, item keys, clean text, safe HTML.
 
+pub mod article;
 pub mod dates;
 pub mod feed;
 pub mod html;
