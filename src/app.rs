@@ -33,6 +33,8 @@ pub struct Options {
     /// The bot token (from `TELOXIDE_TOKEN`); `None` turns Telegram delivery off.
     pub token: Option<Token>,
     pub fetcher: FetcherOptions,
+    /// How long a Bot API call may take before it counts as unanswered (default 17 s).
+    pub telegram_timeout: Option<Duration>,
 }
 
 /// What the running parts share.
@@ -64,7 +66,11 @@ impl App {
         let wake = Arc::new(Notify::new());
         let telegram = options.token.map(|token| {
             Arc::new(Deliverer {
-                bot: deliver::bot(&token, &config.telegram.api_url),
+                bot: deliver::bot(
+                    &token,
+                    &config.telegram.api_url,
+                    options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
+                ),
                 store: store.clone(),
                 config: config.clone(),
                 global: GlobalLimit::new(config.telegram.global_per_second),

@@ -374,6 +374,73 @@ async fn an_answer_lost_on_the_wire_does_not_duplicate_the_post() {
     t.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn a_late_answer_counts_as_unanswered_and_is_not_posted_twice() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    // Accepted at once, answered after herald's 3 s timeout.
+    fake.inject(
+        Fault::Delay(Duration::from_secs(5)),
+        Match::any().method("sendPhoto").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    wait_until_pending(&t, "en", 0, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fake.messages().len(), 1);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_error_is_retried_and_a_migrated_chat_is_followed() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    fake.inject(
+        Fault::ServerError(502),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    fake.inject(
+        Fault::Migrate(-100777),
+        Match::any().method("sendPhoto").chat("@herald_ru").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("ru", release_ru(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-ru").await.unwrap();
+    // teloxide waits 10 s inside a request that met a 5xx before it reports it.
+    wait_until_pending(&t, "en", 0, Duration::from_secs(40)).await;
+    wait_until_pending(&t, "ru", 0, Duration::from_secs(10)).await;
+    assert_eq!(fake.messages_for("@herald_en").len(), 1);
+    assert_eq!(
+        fake.messages_for("-100777").len(),
+        1,
+        "{:#?}",
+        fake.messages()
+    );
+    // Later posts go to the new chat directly.
+    t.site.publish("ru", release_ru(2, 2));
+    t.poll("akorda-ru").await.unwrap();
+    fake.wait_for_messages(3, Duration::from_secs(10)).await;
+    assert_eq!(fake.messages_for("-100777").len(), 2);
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+async fn wait_until_pending(t: &TestApp, channel: &str, n: u64, within: Duration) {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+        if health["channels"][channel]["pending"] == n {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{channel}: {health}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn wait_until(mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !cond() {

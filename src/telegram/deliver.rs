@@ -98,9 +98,14 @@ fn classify_api(e: &ApiError) -> Failure {
     }
 }
 
-/// Builds the bot: the token from the environment, the API base from the config.
-pub fn bot(token: &Token, api_url: &url::Url) -> Bot {
-    Bot::new(token.expose()).set_api_url(api_url.clone())
+/// Builds the bot: the token from the environment, the API base from the config, teloxide's
+/// usual client settings with the request timeout given (teloxide's default is 17 s).
+pub fn bot(token: &Token, api_url: &url::Url, timeout: Duration) -> Bot {
+    let client = teloxide::net::default_reqwest_settings()
+        .timeout(timeout)
+        .build()
+        .unwrap_or_default();
+    Bot::with_client(token.expose(), client).set_api_url(api_url.clone())
 }
 
 /// What the workers share.

@@ -81,6 +81,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
             timeout: Duration::from_secs(2),
             ..FetcherOptions::default()
         },
+        telegram_timeout: Some(Duration::from_secs(3)),
     };
     let app = App::new(config, options).unwrap();
     let stop = CancellationToken::new();
