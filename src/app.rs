@@ -1,7 +1,10 @@
 //! Builds every part from the config and wires them together: the store, the fetcher, one
-//! schedule task per source, and the HTTP server. Runs until stopped, then flushes the store.
+//! schedule task per source, one delivery worker per channel, the HTTP server, and the config
+//! watcher that re-plans them on a good edit (file change or SIGHUP). Runs until stopped, then
+//! flushes the store.
 
-use crate::config::{Config, Source};
+use crate::config::{self, Config, Source};
+use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
 use crate::pipeline::{PollError, PollOptions, PollReport, Poller};
@@ -9,23 +12,46 @@ use crate::schedule;
 use crate::server;
 use crate::store::Store;
 use crate::telegram::Token;
+use crate::telegram::admin::Alerts;
 use crate::telegram::deliver::{self, Deliverer};
 use crate::telegram::limits::GlobalLimit;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// sled's page cache; its default is 1 GiB, far more than a feed service needs.
 pub const STORE_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
-/// How long a stop waits for polls in flight before abandoning them (a poll's store step is one
-/// transaction, so an abandoned poll leaves nothing half-written).
+/// How long a stop waits for polls and deliveries in flight before abandoning them (a poll's
+/// store step is one transaction, and a delivery in flight is found again after a restart).
 const STOP_GRACE: Duration = Duration::from_secs(10);
+
+/// A source is reported failing (to the admins) after this many failed polls in a row.
+pub const FAILING_AFTER: u32 = 3;
+
+/// The running configuration; replaced as a whole by a good edit.
+pub struct LiveConfig(RwLock<Arc<Config>>);
+
+impl LiveConfig {
+    pub fn new(config: Config) -> LiveConfig {
+        LiveConfig(RwLock::new(Arc::new(config)))
+    }
+
+    pub fn get(&self) -> Arc<Config> {
+        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set(&self, config: Config) {
+        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
+    }
+}
 
 /// How to build an app beyond its config.
 #[derive(Clone, Debug, Default)]
@@ -39,15 +65,16 @@ pub struct Options {
 
 /// What the running parts share.
 pub struct Shared {
-    pub config: Arc<Config>,
+    pub config: Arc<LiveConfig>,
     pub store: Store,
     pub fetcher: Fetcher,
-    /// Bumped on every stored change, so cached feed documents know they are stale.
+    /// Bumped on every stored change (and config change), so cached feed documents are stale.
     pub generation: AtomicU64,
     pub started: DateTime<Utc>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Telegram delivery, when a token is set.
     pub telegram: Option<Arc<Deliverer>>,
+    pub alerts: Option<Arc<Alerts>>,
     /// Wakes the delivery workers when a poll queued something.
     pub wake: Arc<Notify>,
 }
@@ -62,19 +89,27 @@ impl App {
     pub fn new(config: Config, options: Options) -> anyhow::Result<App> {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
         let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
-        let config = Arc::new(config);
+        let global = Arc::new(GlobalLimit::new(config.telegram.global_per_second));
+        let bot = options.token.map(|token| {
+            deliver::bot(
+                &token,
+                &config.telegram.api_url,
+                options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
+            )
+        });
+        let config = Arc::new(LiveConfig::new(config));
         let wake = Arc::new(Notify::new());
-        let telegram = options.token.map(|token| {
+        let alerts = bot
+            .clone()
+            .map(|bot| Arc::new(Alerts::new(bot, config.clone(), global.clone())));
+        let telegram = bot.map(|bot| {
             Arc::new(Deliverer {
-                bot: deliver::bot(
-                    &token,
-                    &config.telegram.api_url,
-                    options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
-                ),
+                bot,
                 store: store.clone(),
                 config: config.clone(),
-                global: GlobalLimit::new(config.telegram.global_per_second),
+                global: global.clone(),
                 wake: wake.clone(),
+                alerts: alerts.clone(),
             })
         });
         Ok(App {
@@ -86,26 +121,31 @@ impl App {
                 started: Utc::now(),
                 metrics: crate::server::metrics_handle(),
                 telegram,
+                alerts,
                 wake,
             }),
         })
     }
 
-    pub fn config(&self) -> &Config {
-        &self.shared.config
+    pub fn config(&self) -> Arc<Config> {
+        self.shared.config.get()
     }
 
-    /// Polls one source now, records the outcome in logs and metrics, and marks the feeds stale
-    /// when something was stored.
+    /// Polls one source now, records the outcome in logs, metrics and admin alerts, and marks the
+    /// feeds stale when something was stored.
     pub async fn poll(&self, source: &Source, opts: PollOptions) -> Result<PollReport, PollError> {
+        let config = self.config();
         let poller = Poller {
             fetcher: &self.shared.fetcher,
-            user_agent: &self.shared.config.general.user_agent,
+            user_agent: &config.general.user_agent,
             store: Some(&self.shared.store),
             telegram: self.shared.telegram.is_some(),
         };
+        let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;
         let id = source.id.clone();
+        metrics::histogram!("herald_poll_duration_seconds", "source" => id.clone())
+            .record(started.elapsed().as_secs_f64());
         match &result {
             Ok(report) if report.unchanged => {
                 metrics::counter!("herald_polls_total", "source" => id, "result" => "unchanged")
@@ -135,6 +175,7 @@ impl App {
                     changed,
                     known = report.count(ItemState::Known),
                     pages = report.pages,
+                    millis = started.elapsed().as_millis() as u64,
                     "polled"
                 );
             }
@@ -144,50 +185,100 @@ impl App {
                 tracing::warn!(source = %source.id, error = %e, "poll failed");
             }
         }
+        if !opts.dry_run {
+            self.alert_on_change(source, &result).await;
+        }
         result
     }
 
-    /// Serves HTTP on `listener` and polls every source on its schedule until `stop` is
-    /// cancelled; then lets polls in flight finish (or abandons them after a grace period) and
+    /// One admin message when a source starts failing (at once for a redesign, after
+    /// `FAILING_AFTER` failures otherwise) and one when it works again.
+    async fn alert_on_change(&self, source: &Source, result: &Result<PollReport, PollError>) {
+        let store = &self.shared.store;
+        let Ok(mut state) = store.source_state(&source.id) else {
+            return;
+        };
+        let message = match result {
+            Ok(_) if state.alerted => {
+                state.alerted = false;
+                Some(format!("✅ herald: source {} works again.", source.id))
+            }
+            Err(e) if !state.alerted => {
+                let redesign = matches!(
+                    e,
+                    PollError::Extract {
+                        source: ExtractError::NothingMatched(_)
+                            | ExtractError::NoUsableItems { .. },
+                        ..
+                    }
+                ) && state.ever_succeeded;
+                (redesign || state.consecutive_failures >= FAILING_AFTER).then(|| {
+                    state.alerted = true;
+                    if redesign {
+                        format!(
+                            "⚠️ herald: source {} looks redesigned: {e}. Its selectors in the config need a look.",
+                            source.id
+                        )
+                    } else {
+                        format!(
+                            "⚠️ herald: source {} is failing ({} polls in a row): {e}",
+                            source.id, state.consecutive_failures
+                        )
+                    }
+                })
+            }
+            _ => None,
+        };
+        let Some(message) = message else {
+            return;
+        };
+        if store.put_source_state(&source.id, &state).is_err() {
+            return;
+        }
+        tracing::warn!(source = %source.id, alert = %message, "admin alert");
+        if let Some(alerts) = &self.shared.alerts {
+            alerts.tell(&message).await;
+        }
+    }
+
+    /// Serves HTTP on `listener`, polls every source on its schedule and delivers every channel's
+    /// queue until `stop` is cancelled. Re-reads the config on `reload` requests (SIGHUP, file
+    /// changes); then lets work in flight finish (or abandons it after a grace period) and
     /// flushes the store.
     pub async fn run(self, listener: TcpListener, stop: CancellationToken) -> anyhow::Result<()> {
-        let mut tasks = tokio::task::JoinSet::new();
-        for source in self.shared.config.sources.clone() {
-            let app = self.clone();
-            let stop = stop.clone();
-            tasks.spawn(async move {
-                let (schedule, tz) = (source.schedule.clone(), source.timezone);
-                schedule::run_every(schedule, tz, stop, || async {
-                    let opts = PollOptions {
-                        conditional: true,
-                        dry_run: false,
-                    };
-                    let _ = app.poll(&source, opts).await;
-                })
-                .await;
-            });
+        let (reload_tx, mut reload_rx) = mpsc::channel::<()>(8);
+        let _watcher = watch_config(&self.config().path, reload_tx.clone());
+        watch_sighup(reload_tx, stop.clone());
+        if self.shared.telegram.is_none() {
+            tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
-        match &self.shared.telegram {
-            Some(deliverer) => {
-                for channel in self.shared.config.channels.clone() {
-                    tasks.spawn(deliverer.clone().run_channel(channel, stop.clone()));
-                }
-            }
-            None => tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off"),
-        }
+        let mut plan = Plan::default();
+        plan.apply(&self, &stop);
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();
-        let server = axum::serve(listener, router)
-            .with_graceful_shutdown(async move { server_stop.cancelled().await });
-        let served = server.await.context("HTTP server failed");
-        stop.cancel();
-        let drained = tokio::time::timeout(STOP_GRACE, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { server_stop.cancelled().await })
+                .await
+        });
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => break,
+                Some(()) = reload_rx.recv() => {
+                    // Editors write in bursts (temp file, rename, chmod): let them finish.
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    while reload_rx.try_recv().is_ok() {}
+                    self.reload(&mut plan, &stop).await;
+                }
+            }
+        }
+        let served = server
+            .await
+            .context("HTTP server task")?
+            .context("HTTP server failed");
+        let drained = tokio::time::timeout(STOP_GRACE, plan.stop_all()).await;
         if drained.is_err() {
-            tracing::warn!("abandoning polls still running after {STOP_GRACE:?}");
-            tasks.abort_all();
+            tracing::warn!("abandoning work still running after {STOP_GRACE:?}");
         }
         self.shared
             .store
@@ -196,5 +287,291 @@ impl App {
             .context("flushing the database")?;
         tracing::info!("stopped");
         served
+    }
+
+    /// Re-reads the config file. A good edit replaces the running config and re-plans the
+    /// sources and channels that changed; a bad one is refused with its problems logged and sent
+    /// to the admins, and everything goes on as before.
+    async fn reload(&self, plan: &mut Plan, stop: &CancellationToken) {
+        let old = self.config();
+        match config::load(&old.path) {
+            Ok(new) => {
+                let diff = describe_diff(&old, &new);
+                if diff.is_empty() {
+                    tracing::info!("config re-read: no change");
+                    return;
+                }
+                if new.general.data_dir != old.general.data_dir
+                    || new.server.listen != old.server.listen
+                {
+                    tracing::warn!("data_dir and listen apply only after a restart");
+                }
+                self.shared.config.set(new);
+                self.shared.generation.fetch_add(1, Ordering::SeqCst);
+                plan.apply(self, stop);
+                tracing::info!(changes = %diff, "config reloaded");
+            }
+            Err(problems) => {
+                let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                for line in &lines {
+                    tracing::error!("{line}");
+                }
+                tracing::error!("config edit refused; the running configuration stays");
+                if let Some(alerts) = &self.shared.alerts {
+                    alerts
+                        .tell(&format!(
+                            "⚠️ herald: the config edit was refused; the running configuration stays.\n{}",
+                            lines.join("\n")
+                        ))
+                        .await;
+                }
+            }
+        }
+    }
+}
+
+/// The running tasks: one per source (its schedule) and one per channel (its outbox), each with
+/// the config it was started with, so that a reload restarts exactly what changed.
+#[derive(Default)]
+struct Plan {
+    sources: HashMap<String, Running>,
+    channels: HashMap<String, Running>,
+}
+
+struct Running {
+    /// The `Debug` form of the config part the task runs: a change restarts the task.
+    fingerprint: String,
+    stop: CancellationToken,
+    task: JoinHandle<()>,
+}
+
+impl Plan {
+    fn apply(&mut self, app: &App, stop: &CancellationToken) {
+        let config = app.config();
+        let wanted: HashMap<String, (String, Source)> = config
+            .sources
+            .iter()
+            .map(|s| (s.id.clone(), (format!("{s:?}"), s.clone())))
+            .collect();
+        sync(&mut self.sources, wanted, stop, |source| {
+            let app = app.clone();
+            move |stop: CancellationToken| source_task(app, source, stop)
+        });
+        if let Some(deliverer) = &app.shared.telegram {
+            let wanted = config
+                .channels
+                .iter()
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        (format!("{c:?}{:?}", config.telegram), c.clone()),
+                    )
+                })
+                .collect();
+            sync(&mut self.channels, wanted, stop, |channel| {
+                let deliverer = deliverer.clone();
+                move |stop: CancellationToken| deliverer.run_channel(channel, stop)
+            });
+        }
+    }
+
+    async fn stop_all(self) {
+        let all: Vec<Running> = self
+            .sources
+            .into_values()
+            .chain(self.channels.into_values())
+            .collect();
+        for r in &all {
+            r.stop.cancel();
+        }
+        for r in all {
+            let _ = r.task.await;
+        }
+    }
+}
+
+/// Stops tasks no longer wanted or changed, starts new and changed ones.
+fn sync<T, F, Fut>(
+    running: &mut HashMap<String, Running>,
+    wanted: HashMap<String, (String, T)>,
+    stop: &CancellationToken,
+    make: impl Fn(T) -> F,
+) where
+    F: FnOnce(CancellationToken) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    running.retain(|id, r| {
+        let keep = wanted.get(id).is_some_and(|(fp, _)| *fp == r.fingerprint);
+        if !keep {
+            // A poll in flight finishes; the task ends at its next sleep.
+            r.stop.cancel();
+        }
+        keep
+    });
+    for (id, (fingerprint, part)) in wanted {
+        if running.contains_key(&id) {
+            continue;
+        }
+        let child = stop.child_token();
+        let task = tokio::spawn(make(part)(child.clone()));
+        running.insert(
+            id,
+            Running {
+                fingerprint,
+                stop: child,
+                task,
+            },
+        );
+    }
+}
+
+async fn source_task(app: App, source: Source, stop: CancellationToken) {
+    let (schedule, tz) = (source.schedule.clone(), source.timezone);
+    schedule::run_every(schedule, tz, stop, || async {
+        let opts = PollOptions {
+            conditional: true,
+            dry_run: false,
+        };
+        match app.poll(&source, opts).await {
+            Ok(_) => None,
+            Err(_) => {
+                let failures = app
+                    .shared
+                    .store
+                    .source_state(&source.id)
+                    .map(|s| s.consecutive_failures)
+                    .unwrap_or(1);
+                Some(Utc::now() + backoff(&source.id, failures))
+            }
+        }
+    })
+    .await;
+}
+
+/// How long a failing source rests before its next poll: one minute, doubling with each failure
+/// up to an hour, with ±10% jitter (from the source id and count, so sources that fail together
+/// do not come back together). Ticks of the schedule inside the rest are skipped.
+pub fn backoff(source: &str, failures: u32) -> chrono::Duration {
+    let base = 60_i64 << failures.saturating_sub(1).min(6);
+    let secs = base.min(3600);
+    let seed = crate::model::ItemId::new(source, &failures.to_string()).0[0] as i64;
+    let jitter = secs * (seed - 128) / 1280;
+    chrono::Duration::seconds(secs + jitter)
+}
+
+/// A short description of what an edit changed, for the log.
+fn describe_diff(old: &Config, new: &Config) -> String {
+    let mut parts = Vec::new();
+    let ids = |c: &Config| -> Vec<(String, String)> {
+        c.sources
+            .iter()
+            .map(|s| (s.id.clone(), format!("{s:?}")))
+            .collect()
+    };
+    let (o, n) = (ids(old), ids(new));
+    for (id, fp) in &n {
+        match o.iter().find(|(oid, _)| oid == id) {
+            None => parts.push(format!("+source {id}")),
+            Some((_, ofp)) if ofp != fp => parts.push(format!("~source {id}")),
+            _ => {}
+        }
+    }
+    for (id, _) in &o {
+        if !n.iter().any(|(nid, _)| nid == id) {
+            parts.push(format!("-source {id}"));
+        }
+    }
+    for c in &new.channels {
+        match old.channel(&c.id) {
+            None => parts.push(format!("+channel {}", c.id)),
+            Some(oc) if format!("{oc:?}") != format!("{c:?}") => {
+                parts.push(format!("~channel {}", c.id))
+            }
+            _ => {}
+        }
+    }
+    for c in &old.channels {
+        if new.channel(&c.id).is_none() {
+            parts.push(format!("-channel {}", c.id));
+        }
+    }
+    let rest = |c: &Config| {
+        format!(
+            "{:?}{:?}{:?}",
+            c.general.public_url, c.general.user_agent, c.telegram
+        )
+    };
+    if rest(old) != rest(new) {
+        parts.push("~general/telegram".into());
+    }
+    parts.join(", ")
+}
+
+/// Watches the config file's folder (editors often write a temp file and rename it over the
+/// original, which a watch on the file itself would miss).
+fn watch_config(
+    path: &std::path::Path,
+    reload: mpsc::Sender<()>,
+) -> Option<notify::RecommendedWatcher> {
+    use notify::Watcher;
+    let file = path.file_name()?.to_owned();
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+        let Ok(event) = event else { return };
+        if event.kind.is_access() {
+            return;
+        }
+        if event
+            .paths
+            .iter()
+            .any(|p| p.file_name() == Some(file.as_os_str()))
+        {
+            let _ = reload.try_send(());
+        }
+    })
+    .map_err(|e| tracing::warn!(error = %e, "cannot watch the config file; SIGHUP still reloads"))
+    .ok()?;
+    watcher
+        .watch(&dir, notify::RecursiveMode::NonRecursive)
+        .map_err(
+            |e| tracing::warn!(error = %e, "cannot watch the config file; SIGHUP still reloads"),
+        )
+        .ok()?;
+    Some(watcher)
+}
+
+fn watch_sighup(reload: mpsc::Sender<()>, stop: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot handle SIGHUP");
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                _ = hup.recv() => {
+                    tracing::info!("SIGHUP: re-reading the config");
+                    let _ = reload.send(()).await;
+                }
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let secs = |n| backoff("akorda-en", n).num_seconds();
+        assert!((54..=66).contains(&secs(1)), "{}", secs(1));
+        assert!((108..=132).contains(&secs(2)), "{}", secs(2));
+        assert!((3240..=3960).contains(&secs(9)), "{}", secs(9));
+        assert!((3240..=3960).contains(&secs(100)), "{}", secs(100));
     }
 }

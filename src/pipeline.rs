@@ -86,6 +86,7 @@ impl Poller<'_> {
             match &result {
                 Ok(_) => {
                     state.last_success = Some(now);
+                    state.ever_succeeded = true;
                     state.consecutive_failures = 0;
                 }
                 Err(e) => {

@@ -67,11 +67,13 @@ fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateT
 }
 
 /// Runs `job` at every instant of `schedule` until `stop` is cancelled. A job that overruns its
-/// next tick delays it: the next instant is computed after the job ends.
+/// next tick delays it: the next instant is computed after the job ends. A job may answer an
+/// instant before which it must not run again (a failing source's backoff): ticks before it are
+/// skipped.
 pub async fn run_every<F, Fut>(schedule: Schedule, tz: Tz, stop: CancellationToken, mut job: F)
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = ()>,
+    Fut: Future<Output = Option<DateTime<Utc>>>,
 {
     let mut after = Utc::now();
     loop {
@@ -82,9 +84,12 @@ where
         if !sleep_until(next, &stop).await {
             return;
         }
-        job().await;
+        let not_before = job().await;
         // Never fire twice for one instant, even if the job took no time at all.
         after = Utc::now().max(next);
+        if let Some(t) = not_before {
+            after = after.max(t - chrono::Duration::milliseconds(1));
+        }
     }
 }
 
@@ -212,6 +217,7 @@ mod tests {
                     n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                     tokio::time::sleep(Duration::from_millis(2500)).await;
                     r.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                    None
                 }
             },
         ));

@@ -100,8 +100,17 @@ async fn feed(
     else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
-    let config = &state.shared.config;
+    let config = state.shared.config.get();
     if id != "all" && config.source(&id).is_none() {
+        // A source removed from the config keeps its items until `herald prune`: say so.
+        let known = state.shared.store.known_sources().unwrap_or_default();
+        if known.contains(&id) {
+            return (
+                StatusCode::GONE,
+                "this feed's source was removed from the configuration\n",
+            )
+                .into_response();
+        }
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     }
     let rendered = match rendered(&state, &id, format).await {
@@ -194,7 +203,7 @@ fn render_feed(
     format: Format,
     generation: u64,
 ) -> Result<Rendered, crate::store::StoreError> {
-    let config = &shared.config;
+    let config = shared.config.get();
     let public_url = config.general.public_url.as_str();
     let all_title;
     let all_home = format!("{public_url}/");
@@ -290,7 +299,8 @@ async fn healthz(State(state): State<ServerState>) -> Response {
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let mut sources = serde_json::Map::new();
     let mut degraded = false;
-    for source in &shared.config.sources {
+    let config = shared.config.get();
+    for source in &config.sources {
         let st = shared.store.source_state(&source.id)?;
         let ok = st.consecutive_failures == 0;
         degraded |= !ok;
@@ -307,7 +317,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         );
     }
     let mut channels = serde_json::Map::new();
-    for channel in &shared.config.channels {
+    for channel in &config.channels {
         let st = shared.store.channel_state(&channel.id)?;
         let failing_since_success = match (st.last_error_at, st.last_success) {
             (Some(err), Some(ok)) => err > ok,
@@ -360,7 +370,7 @@ fn escape(s: &str) -> String {
 }
 
 async fn index(State(state): State<ServerState>) -> Response {
-    let config = &state.shared.config;
+    let config = state.shared.config.get();
     let base = &config.general.public_url;
     let mut links = String::new();
     let mut rows = String::new();
@@ -391,7 +401,7 @@ async fn index(State(state): State<ServerState>) -> Response {
 }
 
 async fn opml(State(state): State<ServerState>) -> Response {
-    let config = &state.shared.config;
+    let config = state.shared.config.get();
     let base = &config.general.public_url;
     let mut outlines = String::new();
     for s in &config.sources {

@@ -73,6 +73,12 @@ pub struct SourceState {
     pub consecutive_failures: u32,
     /// True once a poll has stored this source's items (the first poll only backfills).
     pub first_poll_done: bool,
+    /// True once any poll succeeded: a page that then matches nothing is a redesign.
+    #[serde(default)]
+    pub ever_succeeded: bool,
+    /// The admins were told that this source fails; they hear once more when it recovers.
+    #[serde(default)]
+    pub alerted: bool,
 }
 
 /// What the store knows about an item id.

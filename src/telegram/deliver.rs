@@ -3,9 +3,11 @@
 //! Telegram's `message_id` recorded. A slow or broken channel never delays another.
 
 use super::Token;
+use super::admin::Alerts;
 use super::format::{self, Method, Post};
 use super::limits::{ChatLimits, GlobalLimit, acquire};
-use crate::config::{Channel, ChatRef, Config, Source};
+use crate::app::LiveConfig;
+use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::store::{ChannelState, DeliveryKind, PostRecord, Queued, Store, StoreError};
 use chrono::Utc;
@@ -112,10 +114,12 @@ pub fn bot(token: &Token, api_url: &url::Url, timeout: Duration) -> Bot {
 pub struct Deliverer {
     pub bot: Bot,
     pub store: Store,
-    pub config: Arc<Config>,
-    pub global: GlobalLimit,
+    pub config: Arc<LiveConfig>,
+    pub global: Arc<GlobalLimit>,
     /// Woken when a poll queued something.
     pub wake: Arc<Notify>,
+    /// Tells the admins when a channel becomes blocked and when it works again.
+    pub alerts: Option<Arc<Alerts>>,
 }
 
 /// How many message ids after the last known one may hold an unanswered post.
@@ -137,7 +141,8 @@ enum Next {
 impl Deliverer {
     /// Delivers `channel`'s queue, oldest first, until `stop`.
     pub async fn run_channel(self: Arc<Self>, channel: Channel, stop: CancellationToken) {
-        let tg = &self.config.telegram;
+        let config = self.config.get();
+        let tg = &config.telegram;
         let recent = match self.store.channel_state(&channel.id) {
             Ok(state) => state.recent_calls,
             Err(_) => Vec::new(),
@@ -190,7 +195,8 @@ impl Deliverer {
             .store
             .item(&snapshot.source, &snapshot.id)?
             .unwrap_or_else(|| snapshot.clone());
-        let Some(source) = self.config.source(&item.source) else {
+        let config = self.config.get();
+        let Some(source) = config.source(&item.source) else {
             tracing::warn!(channel = %channel.id, source = %item.source, "source no longer configured; its queued post is dropped");
             self.store.complete(queued).await?;
             return Ok(Next::Now);
@@ -375,6 +381,7 @@ impl Deliverer {
     ) -> Result<(), StoreError> {
         if state.blocked.is_some() {
             tracing::info!(channel, "channel works again");
+            self.alert(format!("✅ herald: channel {channel} works again."));
         }
         state.recent_calls = limits.recent();
         state.blocked = None;
@@ -407,6 +414,10 @@ impl Deliverer {
             Failure::Blocked(reason) => {
                 if state.blocked.is_none() {
                     tracing::error!(channel = %id, %reason, "channel blocked: posts stay queued until the bot can post again");
+                    self.alert(format!(
+                        "⚠️ herald: channel {id} is blocked ({reason}). Its posts stay queued; herald tries again every {} minutes.",
+                        BLOCKED_RETRY.as_secs() / 60
+                    ));
                 }
                 state.blocked = Some(reason.clone());
                 Next::After(BLOCKED_RETRY)
@@ -427,6 +438,15 @@ impl Deliverer {
         state.last_error_at = Some(Utc::now());
         self.store.put_channel_state(&id, state)?;
         Ok(next)
+    }
+}
+
+impl Deliverer {
+    /// Sends an admin alert without holding up the channel's queue.
+    fn alert(&self, text: String) {
+        if let Some(alerts) = self.alerts.clone() {
+            tokio::spawn(async move { alerts.tell(&text).await });
+        }
     }
 }
 
