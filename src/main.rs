@@ -109,12 +109,57 @@ fn main() -> ExitCode {
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let redact = Redacted(Token::from_env().map(|t| t.secret_for_redaction()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(redact);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Log output with the bot token cut out, whatever a dependency logs at whatever level
+/// (reqwest names Bot API URLs, which hold the token).
+#[derive(Clone)]
+struct Redacted(Option<String>);
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Redacted {
+    type Writer = RedactedLine;
+
+    fn make_writer(&'a self) -> RedactedLine {
+        RedactedLine {
+            token: self.0.clone(),
+            buf: Vec::new(),
+        }
+    }
+}
+
+/// One log event, written to stderr when dropped.
+struct RedactedLine {
+    token: Option<String>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for RedactedLine {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for RedactedLine {
+    fn drop(&mut self) {
+        let text = String::from_utf8_lossy(&self.buf);
+        let text = match &self.token {
+            Some(token) => text.replace(token.as_str(), "<token>"),
+            None => text.into_owned(),
+        };
+        let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     }
 }
 

@@ -27,6 +27,11 @@ impl Token {
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
+
+    /// The secret itself, only so that log output can be searched for it and cut.
+    pub fn secret_for_redaction(&self) -> String {
+        self.0.clone()
+    }
 }
 
 impl std::fmt::Debug for Token {

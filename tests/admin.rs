@@ -1,0 +1,191 @@
+//! What admins see: live config edits (good ones apply, bad ones are refused and reported),
+//! alerts when a source breaks and when it recovers.
+
+mod common;
+
+use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions};
+use common::site::{Mode, release_en, release_kz};
+use common::{Setup, TestApp, spawn_app_with};
+use herald::telegram::Token;
+use std::time::Duration;
+
+const ADMIN: i64 = 4242;
+
+async fn fake() -> FakeBotApi {
+    FakeBotApi::start(FakeOptions {
+        per_chat_per_second: 10,
+        per_chat_per_minute: 600,
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await
+}
+
+async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
+    spawn_app_with(Setup {
+        schedule: schedule.into(),
+        extra_config: format!(
+            "[telegram]\napi_url = \"{}\"\nadmins = [{ADMIN}]\nper_chat_per_second = 10\nper_chat_per_minute = 600\n\n\
+             [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n",
+            fake.url()
+        ),
+        source_keys: vec![("akorda-en".into(), "channels = [\"en\"]".into())],
+        token: Some(Token::new(botapi::TOKEN)),
+        ..Setup::default()
+    })
+    .await
+}
+
+fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
+    fake.messages_for(ADMIN)
+        .into_iter()
+        .map(|m| m.text.unwrap_or_default())
+        .collect()
+}
+
+async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_edit_adding_a_source_posts_its_backfill() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("kz", release_kz(1, 1));
+    t.site.publish("kz", release_kz(2, 2));
+    // The admin adds a source (the kz list page, under a new id, polled every second).
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(
+        "id = \"akorda-kz\"",
+        "id = \"akorda-kk\"\nchannels = [\"en\"]",
+        1,
+    );
+    let edited = edited.replace(
+        "schedule = \"0 0 0 1 1 *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"kz\"",
+        "schedule = \"* * * * * *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"kz\"",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&t.config_path, edited).unwrap();
+    let got = fake.wait_for_messages(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].chat, "@herald_en");
+    let post = got[0].text.clone().or(got[0].caption.clone()).unwrap();
+    assert!(post.contains(&release_kz(2, 2).title), "{post}");
+    assert!(post.contains("#akorda_kk"), "{post}");
+    // The new feed is served, the removed one is gone.
+    assert_eq!(t.get("/feeds/akorda-kk.rss").await.status(), 200);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_edit_is_refused_reported_and_feeds_stay() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let before = t.text("/feeds/akorda-en.rss").await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    std::fs::write(
+        &t.config_path,
+        text.replacen(
+            "timezone = \"Asia/Almaty\"",
+            "timezone = \"Asia/Almati\"",
+            1,
+        ),
+    )
+    .unwrap();
+    eventually("admin told", Duration::from_secs(10), || {
+        admin_texts(&fake).iter().any(|t| t.contains("refused"))
+    })
+    .await;
+    let report = admin_texts(&fake)
+        .into_iter()
+        .find(|t| t.contains("refused"))
+        .unwrap();
+    let at = format!("{}:", t.config_path.display());
+    assert!(
+        report.contains(&at) && report.contains("Asia/Almati"),
+        "{report}"
+    );
+    assert_eq!(t.text("/feeds/akorda-en.rss").await, before);
+    assert_eq!(t.app.config().sources[0].timezone, chrono_tz::Asia::Almaty);
+    // Fixing the file applies again.
+    std::fs::write(
+        &t.config_path,
+        text.replace(
+            "title = \"Akorda — press releases\"",
+            "title = \"Akorda (edited)\"",
+        ),
+    )
+    .unwrap();
+    eventually("edit applied", Duration::from_secs(10), || {
+        t.app.config().sources[0].title == "Akorda (edited)"
+    })
+    .await;
+    assert!(
+        t.text("/feeds/akorda-en.rss")
+            .await
+            .contains("Akorda (edited)")
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redesign_alerts_once_and_recovery_once() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    t.site.set_mode("en", Mode::Redesigned);
+    for _ in 0..4 {
+        assert!(t.poll("akorda-en").await.is_err());
+    }
+    t.site.set_mode("en", Mode::Normal);
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-en").await.unwrap();
+    eventually("two alerts", Duration::from_secs(10), || {
+        admin_texts(&fake).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[0].contains("redesigned") && texts[0].contains("div.card"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[1].contains("works again"), "{}", texts[1]);
+
+    // A plain outage is reported after three failures, once.
+    t.site.set_mode("en", Mode::Error);
+    for _ in 0..5 {
+        assert!(t.poll("akorda-en").await.is_err());
+    }
+    eventually("outage alert", Duration::from_secs(10), || {
+        admin_texts(&fake).len() >= 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 3, "{texts:#?}");
+    assert!(
+        texts[2].contains("failing (3 polls in a row)"),
+        "{}",
+        texts[2]
+    );
+    t.stop().await;
+}
