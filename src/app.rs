@@ -254,6 +254,13 @@ impl App {
         }
         let mut plan = Plan::default();
         plan.apply(&self, &stop);
+        let commands = self.shared.telegram.as_ref().map(|d| {
+            tokio::spawn(crate::telegram::commands::run(
+                self.clone(),
+                d.bot.clone(),
+                stop.clone(),
+            ))
+        });
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();
         let server = tokio::spawn(async move {
@@ -276,7 +283,13 @@ impl App {
             .await
             .context("HTTP server task")?
             .context("HTTP server failed");
-        let drained = tokio::time::timeout(STOP_GRACE, plan.stop_all()).await;
+        let drained = tokio::time::timeout(STOP_GRACE, async {
+            plan.stop_all().await;
+            if let Some(task) = commands {
+                let _ = task.await;
+            }
+        })
+        .await;
         if drained.is_err() {
             tracing::warn!("abandoning work still running after {STOP_GRACE:?}");
         }
@@ -428,6 +441,15 @@ fn sync<T, F, Fut>(
 async fn source_task(app: App, source: Source, stop: CancellationToken) {
     let (schedule, tz) = (source.schedule.clone(), source.timezone);
     schedule::run_every(schedule, tz, stop, || async {
+        if app
+            .shared
+            .store
+            .source_state(&source.id)
+            .is_ok_and(|s| s.paused)
+        {
+            tracing::debug!(source = %source.id, "paused; not polled");
+            return None;
+        }
         let opts = PollOptions {
             conditional: true,
             dry_run: false,

@@ -189,3 +189,66 @@ async fn a_redesign_alerts_once_and_recovery_once() {
     );
     t.stop().await;
 }
+
+fn command(from: i64, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "message": {
+            "message_id": 1,
+            "date": 1_770_000_000,
+            "chat": {"id": from, "type": "private", "first_name": "A"},
+            "from": {"id": from, "is_bot": false, "first_name": "A"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
+        }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_answer_admins_only() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    // A stranger first: no answer.
+    fake.push_update(command(999, "/status"));
+    fake.push_update(command(ADMIN, "/poll akorda-en"));
+    eventually("poll answered", Duration::from_secs(15), || {
+        !admin_texts(&fake).is_empty()
+    })
+    .await;
+    assert_eq!(
+        admin_texts(&fake)[0],
+        "akorda-en: 1 new, 0 changed, 0 known"
+    );
+    fake.push_update(command(ADMIN, "/status"));
+    eventually("status answered", Duration::from_secs(15), || {
+        admin_texts(&fake).len() >= 2
+    })
+    .await;
+    let status = &admin_texts(&fake)[1];
+    assert!(status.contains("• akorda-en: 1 items"), "{status}");
+    assert!(status.contains("• en: "), "{status}");
+    fake.push_update(command(ADMIN, "/pause akorda-en"));
+    fake.push_update(command(ADMIN, "/check"));
+    eventually("pause and check", Duration::from_secs(15), || {
+        admin_texts(&fake).len() >= 4
+    })
+    .await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts[2], "source akorda-en paused");
+    assert!(
+        texts[3].ends_with("ok (3 sources, 1 channels)"),
+        "{}",
+        texts[3]
+    );
+    assert!(t.app.shared.store.source_state("akorda-en").unwrap().paused);
+    assert!(
+        fake.messages_for(999).is_empty(),
+        "a stranger got an answer"
+    );
+    let registered = fake
+        .requests()
+        .iter()
+        .any(|r| r.method.eq_ignore_ascii_case("setMyCommands") && r.status == 200);
+    assert!(registered, "commands not registered");
+    t.stop().await;
+}

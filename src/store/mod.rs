@@ -79,6 +79,9 @@ pub struct SourceState {
     /// The admins were told that this source fails; they hear once more when it recovers.
     #[serde(default)]
     pub alerted: bool,
+    /// Paused by an admin (`/pause`): not polled until resumed.
+    #[serde(default)]
+    pub paused: bool,
 }
 
 /// What the store knows about an item id.

@@ -87,6 +87,9 @@ pub struct ChannelState {
     pub last_error: Option<String>,
     pub last_error_at: Option<DateTime<Utc>>,
     pub last_success: Option<DateTime<Utc>>,
+    /// Paused by an admin (`/pause`): nothing is sent, the queue keeps.
+    #[serde(default)]
+    pub paused: bool,
     /// Calls to the chat in the last minute (see `telegram::limits::ChatLimits`).
     #[serde(default)]
     pub recent_calls: Vec<DateTime<Utc>>,

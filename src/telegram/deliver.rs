@@ -57,6 +57,14 @@ pub enum Failure {
     Refused(String),
 }
 
+/// A request error as text without the request's URL (which holds the token).
+pub fn describe(e: &RequestError) -> String {
+    match e {
+        RequestError::Network(e) => network_error(e),
+        other => other.to_string(),
+    }
+}
+
 pub fn classify(e: &RequestError) -> Failure {
     match e {
         RequestError::RetryAfter(s) => Failure::RetryAfter(s.duration()),
@@ -170,7 +178,16 @@ impl Deliverer {
         let mut limits = ChatLimits::new(tg.per_chat_per_second, tg.per_chat_per_minute, &recent);
         let mut backoff = BACKOFF_FIRST;
         while !stop.is_cancelled() {
-            let wait = match self.store.next_delivery(&channel.id) {
+            let paused = self
+                .store
+                .channel_state(&channel.id)
+                .is_ok_and(|s| s.paused);
+            let next = if paused {
+                Ok(None)
+            } else {
+                self.store.next_delivery(&channel.id)
+            };
+            let wait = match next {
                 Ok(Some(mut queued)) => {
                     match self.deliver(&channel, &mut limits, &mut queued).await {
                         Ok(Next::Now) => {
