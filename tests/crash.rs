@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::botapi::{self, FakeBotApi, FakeOptions};
+use common::botapi::{self, FakeBotApi, FakeOptions, Fault, Match};
 use common::site::{FakeSite, release_en};
 use common::{Setup, config_text};
 use std::collections::HashMap;
@@ -83,6 +83,12 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
     );
     std::fs::write(&config, text).unwrap();
 
+    // Every send is accepted on arrival and answered 250 ms later: a kill in that window is the
+    // "accepted, not yet recorded" case that could double a post.
+    api.inject(
+        Fault::Delay(Duration::from_millis(250)),
+        Match::any().method("sendPhoto").times(100_000),
+    );
     // The first poll posts only the newest release (backfill = 1): let it happen undisturbed.
     site.publish("en", release_en(0, 1));
     let mut child = start(&config, &api);

@@ -280,8 +280,12 @@ impl Deliverer {
         }
         let mut plain = false;
         loop {
-            self.store.mark_in_flight(queued).await?;
             acquire(limits, &self.global).await;
+            // The call's time is written with the in-flight mark (one flush), so a restarted
+            // herald knows how many calls this chat had in the last minute.
+            state.recent_calls = limits.recent();
+            self.store.put_channel_state(&channel.id, &state)?;
+            self.store.mark_in_flight(queued).await?;
             let sent = send(&self.bot, chat.clone(), &post, plain).await;
             let failure = match sent {
                 Ok(message) => {
