@@ -48,6 +48,14 @@ impl Format {
         }
     }
 
+    fn ext(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
     fn content_type(self) -> &'static str {
         match self {
             Format::Rss => render::RSS_CONTENT_TYPE,
@@ -124,7 +132,14 @@ async fn feed(
                 .into_response();
         }
     };
-    let mut response = if is_fresh(&headers, &rendered) {
+    let fresh = is_fresh(&headers, &rendered);
+    metrics::counter!(
+        "herald_feed_requests_total",
+        "format" => format.ext(),
+        "status" => if fresh { "304" } else { "200" }
+    )
+    .increment(1);
+    let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let mut r = rendered.body.clone().into_response();
@@ -346,6 +361,8 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
 }
 
 async fn metrics_text(State(state): State<ServerState>) -> Response {
+    let shared = state.shared.clone();
+    let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
     let text = state
         .shared
         .metrics
@@ -360,6 +377,33 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         text,
     )
         .into_response()
+}
+
+/// Gauges read from the store at scrape time: items per source, queue length and age of the
+/// oldest queued delivery per channel, and the build.
+fn set_gauges(shared: &Shared) {
+    let config = shared.config.get();
+    metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    for s in &config.sources {
+        if let Ok(n) = shared.store.count(&s.id) {
+            metrics::gauge!("herald_source_items", "source" => s.id.clone()).set(n as f64);
+        }
+        if let Ok(st) = shared.store.source_state(&s.id) {
+            metrics::gauge!("herald_source_consecutive_failures", "source" => s.id.clone())
+                .set(f64::from(st.consecutive_failures));
+        }
+    }
+    for c in &config.channels {
+        if let Ok(n) = shared.store.pending(&c.id) {
+            metrics::gauge!("herald_channel_pending", "channel" => c.id.clone()).set(n as f64);
+        }
+        let age = match shared.store.next_delivery(&c.id) {
+            Ok(Some(q)) => (Utc::now() - q.delivery.enqueued).num_milliseconds() as f64 / 1000.0,
+            _ => 0.0,
+        };
+        metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => c.id.clone())
+            .set(age.max(0.0));
+    }
 }
 
 fn escape(s: &str) -> String {

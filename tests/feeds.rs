@@ -202,8 +202,17 @@ async fn index_opml_and_metrics_are_served() {
     assert_eq!(opml.matches("<outline ").count(), 3);
     t.site.publish("en", release_en(1, 1));
     t.poll("akorda-en").await.unwrap();
+    t.text("/feeds/akorda-en.rss").await;
     let metrics = t.text("/metrics").await;
-    assert!(metrics.contains("herald_polls_total"), "{metrics}");
+    for name in [
+        "herald_polls_total",
+        "herald_poll_duration_seconds",
+        "herald_feed_requests_total",
+        "herald_source_items",
+        "herald_build_info",
+    ] {
+        assert!(metrics.contains(name), "{name} missing in:\n{metrics}");
+    }
     t.stop().await;
 }
 

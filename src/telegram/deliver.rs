@@ -443,6 +443,8 @@ impl Deliverer {
         metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
         let next = match &failure {
             Failure::RetryAfter(d) => {
+                metrics::counter!("herald_telegram_429_total", "channel" => id.clone())
+                    .increment(1);
                 tracing::warn!(channel = %id, retry_after = ?d, "Telegram asked to slow down");
                 limits.hold(*d);
                 return Ok(Next::Now);
