@@ -198,10 +198,35 @@ impl App {
         let Ok(mut state) = store.source_state(&source.id) else {
             return;
         };
+        let stale = result.is_ok() && {
+            let published: Vec<DateTime<Utc>> = store
+                .recent(&source.id, 20)
+                .unwrap_or_default()
+                .iter()
+                .map(|i| i.published)
+                .collect();
+            crate::health::is_stale(&published, Utc::now())
+        };
+        metrics::gauge!("herald_source_stale", "source" => source.id.clone()).set(if stale {
+            1.0
+        } else {
+            0.0
+        });
         let message = match result {
             Ok(_) if state.alerted => {
                 state.alerted = false;
                 Some(format!("✅ herald: source {} works again.", source.id))
+            }
+            Ok(_) if stale != state.stale => {
+                state.stale = stale;
+                Some(if stale {
+                    format!(
+                        "⚠️ herald: source {} has had no new release for far longer than usual; the site may have moved its list.",
+                        source.id
+                    )
+                } else {
+                    format!("✅ herald: source {} has new releases again.", source.id)
+                })
             }
             Err(e) if !state.alerted => {
                 let redesign = matches!(

@@ -7,6 +7,7 @@ pub mod app;
 pub mod config;
 pub mod extract;
 pub mod fetch;
+pub mod health;
 pub mod model;
 pub mod pipeline;
 pub mod render;

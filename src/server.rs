@@ -327,6 +327,8 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "last_error": st.last_error,
                 "last_error_at": st.last_error_at.map(|t| t.to_rfc3339()),
                 "consecutive_failures": st.consecutive_failures,
+                "stale": st.stale,
+                "paused": st.paused,
                 "items": shared.store.count(&source.id)?,
             }),
         );

@@ -252,3 +252,26 @@ async fn admin_commands_answer_admins_only() {
     assert!(registered, "commands not registered");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_silent_for_far_longer_than_usual_is_flagged_stale_once() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    // Daily releases in March 2026, then nothing for months.
+    for n in 1..=6 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-en").await.unwrap();
+    eventually("stale alert", Duration::from_secs(10), || {
+        !admin_texts(&fake).is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(texts[0].contains("far longer than usual"), "{}", texts[0]);
+    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["sources"]["akorda-en"]["stale"], true);
+    t.stop().await;
+}

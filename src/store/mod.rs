@@ -79,6 +79,10 @@ pub struct SourceState {
     /// The admins were told that this source fails; they hear once more when it recovers.
     #[serde(default)]
     pub alerted: bool,
+    /// The newest release is far older than the source's usual rhythm (see `health`); the admins
+    /// were told.
+    #[serde(default)]
+    pub stale: bool,
     /// Paused by an admin (`/pause`): not polled until resumed.
     #[serde(default)]
     pub paused: bool,

@@ -302,6 +302,15 @@ impl Deliverer {
                         tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
                     }
                     metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
+                    tracing::info!(
+                        channel = %channel.id,
+                        source = %item.source,
+                        item = %item.id,
+                        method = post.method.name(),
+                        message_id = message.id.0,
+                        queued_secs = (Utc::now() - queued.delivery.enqueued).num_seconds(),
+                        "posted"
+                    );
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
@@ -401,6 +410,7 @@ impl Deliverer {
                 };
             match failure {
                 Failure::EditMoot => {
+                    tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
                     self.store.complete(queued).await?;
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
