@@ -273,12 +273,15 @@ impl App {
     pub async fn run(self, listener: TcpListener, stop: CancellationToken) -> anyhow::Result<()> {
         let (reload_tx, mut reload_rx) = mpsc::channel::<()>(8);
         let _watcher = watch_config(&self.config().path, reload_tx.clone());
+        poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
         watch_sighup(reload_tx, stop.clone());
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
         let mut plan = Plan::default();
         plan.apply(&self, &stop);
+        // The text of the last refused edit: the same text is reported to the admins once.
+        let mut refused: Option<Vec<u8>> = None;
         let commands = self.shared.telegram.as_ref().map(|d| {
             tokio::spawn(crate::telegram::commands::run(
                 self.clone(),
@@ -300,7 +303,7 @@ impl App {
                     // Editors write in bursts (temp file, rename, chmod): let them finish.
                     tokio::time::sleep(Duration::from_millis(300)).await;
                     while reload_rx.try_recv().is_ok() {}
-                    self.reload(&mut plan, &stop).await;
+                    self.reload(&mut plan, &stop, &mut refused).await;
                 }
             }
         }
@@ -330,7 +333,12 @@ impl App {
     /// Re-reads the config file. A good edit replaces the running config and re-plans the
     /// sources and channels that changed; a bad one is refused with its problems logged and sent
     /// to the admins, and everything goes on as before.
-    async fn reload(&self, plan: &mut Plan, stop: &CancellationToken) {
+    async fn reload(
+        &self,
+        plan: &mut Plan,
+        stop: &CancellationToken,
+        refused: &mut Option<Vec<u8>>,
+    ) {
         let old = self.config();
         match config::load(&old.path) {
             Ok(new) => {
@@ -350,6 +358,11 @@ impl App {
                 tracing::info!(changes = %diff, "config reloaded");
             }
             Err(problems) => {
+                let text = std::fs::read(&old.path).ok();
+                if text.is_some() && *refused == text {
+                    return;
+                }
+                *refused = text;
                 let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
                 for line in &lines {
                     tracing::error!("{line}");
@@ -588,6 +601,32 @@ fn watch_config(
         )
         .ok()?;
     Some(watcher)
+}
+
+/// A slower second way to notice edits, for file systems where change events do not arrive
+/// (network mounts, some container bind mounts): the file's size and modification time, every
+/// few seconds.
+fn poll_config_file(path: std::path::PathBuf, reload: mpsc::Sender<()>, stop: CancellationToken) {
+    const EVERY: Duration = Duration::from_secs(5);
+    let stamp = move |p: &std::path::Path| {
+        std::fs::metadata(p)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()))
+    };
+    tokio::spawn(async move {
+        let mut last = stamp(&path);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(EVERY) => {}
+            }
+            let now = stamp(&path);
+            if now != last {
+                last = now;
+                let _ = reload.send(()).await;
+            }
+        }
+    });
 }
 
 fn watch_sighup(reload: mpsc::Sender<()>, stop: CancellationToken) {

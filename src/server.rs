@@ -72,10 +72,13 @@ struct Rendered {
     etag: String,
     last_modified: DateTime<Utc>,
     content_type: &'static str,
+    /// The validators as header values, made once per rendering rather than per request.
+    etag_header: Option<HeaderValue>,
+    last_modified_header: Option<HeaderValue>,
 }
 
-/// Rendered documents by feed id and format.
-type FeedCache = Mutex<HashMap<(String, Format), Arc<Rendered>>>;
+/// Rendered documents by feed id, one slot per format (looked up by `&str`, no allocation).
+type FeedCache = Mutex<HashMap<String, [Option<Arc<Rendered>>; 3]>>;
 
 #[derive(Clone)]
 struct ServerState {
@@ -150,11 +153,11 @@ async fn feed(
         r
     };
     let h = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&rendered.etag) {
-        h.insert(header::ETAG, v);
+    if let Some(v) = &rendered.etag_header {
+        h.insert(header::ETAG, v.clone());
     }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(rendered.last_modified.into())) {
-        h.insert(header::LAST_MODIFIED, v);
+    if let Some(v) = &rendered.last_modified_header {
+        h.insert(header::LAST_MODIFIED, v.clone());
     }
     h.insert(
         header::CACHE_CONTROL,
@@ -189,8 +192,9 @@ async fn rendered(
     format: Format,
 ) -> Result<Arc<Rendered>, crate::store::StoreError> {
     let generation = state.shared.generation.load(Ordering::SeqCst);
-    let key = (id.to_owned(), format);
-    if let Some(hit) = lock(&state.cache).get(&key)
+    if let Some(hit) = lock(&state.cache)
+        .get(id)
+        .and_then(|slots| slots[format as usize].as_ref())
         && hit.generation == generation
     {
         return Ok(hit.clone());
@@ -204,7 +208,7 @@ async fn rendered(
                 crate::store::StoreError::Sled(sled::Error::ReportableBug(e.to_string()))
             })??;
     let doc = Arc::new(doc);
-    lock(&state.cache).insert(key, doc.clone());
+    lock(&state.cache).entry(id.to_owned()).or_default()[format as usize] = Some(doc.clone());
     Ok(doc)
 }
 
@@ -284,6 +288,8 @@ fn render_feed(
     Ok(Rendered {
         generation,
         body: body.into(),
+        etag_header: HeaderValue::from_str(&etag).ok(),
+        last_modified_header: HeaderValue::from_str(&httpdate::fmt_http_date(updated.into())).ok(),
         etag,
         last_modified: updated,
         content_type: format.content_type(),

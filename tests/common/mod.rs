@@ -86,13 +86,23 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let app = App::new(config, options).unwrap();
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.clone().run(listener, stop.clone()));
+    // Serving means started: the config watcher and the schedules are in place.
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while http.get(format!("{base}/healthz")).send().await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the app did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     TestApp {
         app,
         site,
         base,
         dir,
         config_path,
-        http: reqwest::Client::new(),
+        http,
         stop,
         task,
     }
