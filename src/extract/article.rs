@@ -1,14 +1,336 @@
-//! PLACEHOLDER: the article extractor is being written (issue 5).
+//! Article pages: the main text, title, date, lead image and summary of one page, and the
+//! `herald extract` command that shows them (SPEC, "Command line").
+//!
+//! The stages, each in its own module:
+//! - [`dom`]: a lean parse of the page into a flat tree (why not html5ever: see there);
+//! - [`content`]: finding the article (readability-style scoring) and writing it out without
+//!   boilerplate (trafilatura-style cleaning) as text and HTML;
+//! - [`meta`]: title, date, image from meta tags, JSON-LD, `<time>` and the text;
+//! - [`summary`]: the lead, cut at a sentence boundary.
+//!
+//! With `[sources.article]` selectors, `body`, `date` and `image` come from them instead (read
+//! with `scraper`, like list pages); the body is still cleaned of share bars and "Go back" links.
+//! Quality and speed are measured by `bash benches/extraction/run.sh` (issue 5).
 
-use std::io::Write;
+mod content;
+mod dom;
+mod meta;
+pub mod summary;
 
-/// Runs `herald extract`: one result per input, in order (`--json`: one object per line).
+use crate::config::ArticleSelectors;
+use crate::extract::dates::ParsedDate;
+use std::io::{Read, Write};
+use url::Url;
+
+/// What the extractor found on one page.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Article {
+    pub title: Option<String>,
+    pub date: Option<ParsedDate>,
+    /// Absolute http(s) URL of the lead image.
+    pub image: Option<String>,
+    /// The lead, at most [`Options::summary_length`] characters.
+    pub summary: Option<String>,
+    /// The main text, paragraphs separated by blank lines.
+    pub text: String,
+    /// The main text as sanitized HTML with absolute URLs (empty without a page URL to make
+    /// them absolute against, as relative links in a feed would point nowhere).
+    pub html: String,
+}
+
+/// Settings of one extraction.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// The page's address: relative links and images resolve against it (and `<base href>`).
+    pub url: Option<&'a Url>,
+    /// The source's `[sources.article]` selectors; `body` None means "find it automatically".
+    pub selectors: Option<&'a ArticleSelectors>,
+    /// Summary length in characters.
+    pub summary_length: usize,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            url: None,
+            selectors: None,
+            summary_length: summary::DEFAULT_LENGTH,
+        }
+    }
+}
+
+/// Extracts the article of one page. `url` resolves relative links; `selectors` are the
+/// source's `[sources.article]` — when `body` is None the main text is found automatically.
+pub fn extract(html: &str, url: Option<&Url>, selectors: Option<&ArticleSelectors>) -> Article {
+    extract_with(
+        html,
+        &Options {
+            url,
+            selectors,
+            ..Options::default()
+        },
+    )
+}
+
+/// [`extract`] with every setting.
+pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
+    let doc = dom::Doc::parse(html);
+    let base = meta::base_url(&doc, options.url);
+    let meta_tags = meta::meta_tags(&doc);
+    let ld = meta::json_ld(&doc);
+    let picked = options
+        .selectors
+        .filter(|s| s.body.is_some() || s.date.is_some() || s.image.is_some())
+        .map(|s| Picked::read(html, s, base.as_ref()));
+
+    let body = match picked.as_ref().and_then(|p| p.body.as_deref()) {
+        Some(fragment) => {
+            let fragment = dom::Doc::parse(fragment);
+            let main = content::main_text(&fragment, Some(0));
+            (main, Some(fragment))
+        }
+        None => (content::main_text(&doc, None), None),
+    };
+    let (main, fragment) = body;
+    let image_doc = fragment.as_ref().unwrap_or(&doc);
+
+    let date = picked
+        .as_ref()
+        .and_then(|p| p.date)
+        .or_else(|| meta::date(&doc, &meta_tags, &ld));
+    let image = picked
+        .as_ref()
+        .and_then(|p| p.image.clone())
+        .or_else(|| meta::image(image_doc, &meta_tags, &main.images, base.as_ref()));
+    let html = base
+        .as_ref()
+        .map(|b| crate::extract::sanitize_html(&main.html, b))
+        .unwrap_or_default();
+    Article {
+        title: meta::title(&doc, &meta_tags),
+        date,
+        image,
+        summary: summary::lead(&main.paragraphs, options.summary_length),
+        text: main.text,
+        html,
+    }
+}
+
+/// What the configured selectors found.
+struct Picked {
+    /// The inner HTML of the body element.
+    body: Option<String>,
+    date: Option<ParsedDate>,
+    image: Option<String>,
+}
+
+impl Picked {
+    fn read(html: &str, sel: &ArticleSelectors, base: Option<&Url>) -> Picked {
+        let doc = scraper::Html::parse_document(html);
+        let root = doc.root_element();
+        let body = sel
+            .body
+            .as_ref()
+            .and_then(|p| p.selector.as_ref())
+            .and_then(|s| root.select(s).next())
+            .map(|e| e.inner_html());
+        let date = sel
+            .date
+            .as_ref()
+            .and_then(|p| crate::extract::html::pick(root, p))
+            .and_then(|t| crate::extract::dates::parse_date(&t, None));
+        let image = sel.image.as_ref().and_then(|p| {
+            let element = match &p.selector {
+                Some(s) => root.select(s).next()?,
+                None => root,
+            };
+            let src = match &p.attr {
+                Some(a) => element.value().attr(a)?.to_owned(),
+                None => {
+                    // An element, not an attribute: its own or first inner image.
+                    let img = if element.value().name() == "img" {
+                        element.html()
+                    } else {
+                        element.inner_html()
+                    };
+                    let d = dom::Doc::parse(&img);
+                    let i = d.elements("img").next()?;
+                    meta::image_src(d.node(i))?.to_owned()
+                }
+            };
+            let url = match base {
+                Some(b) => b.join(src.trim()).ok()?,
+                None => Url::parse(src.trim()).ok()?,
+            };
+            matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+        });
+        Picked { body, date, image }
+    }
+}
+
+/// A date as `herald extract` prints it: RFC 3339 when the page gives a zone; a zone-less local
+/// time or a bare day as written (the source's timezone is applied later, by the pipeline).
+pub fn date_string(date: &ParsedDate) -> String {
+    match date {
+        ParsedDate::Absolute(t) => t.to_rfc3339(),
+        ParsedDate::Local(t) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        ParsedDate::Day(d) => d.format("%Y-%m-%d").to_string(),
+    }
+}
+
+/// Decodes a page read from a file. Valid UTF-8 that declares no other charset is taken as
+/// is (the common case, and the benchmark's: a full `chardetng` pass over every page would cost
+/// more than the extraction); anything else goes through [`crate::fetch::decode`].
+pub fn decode_file(bytes: &[u8]) -> String {
+    if let Ok(text) = std::str::from_utf8(bytes)
+        && declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8")
+    {
+        return text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
+    }
+    crate::fetch::decode(bytes, None)
+}
+
+/// The charset named in the first 2 KiB (`charset=` or XML `encoding=`), lower-cased.
+fn declared_charset(bytes: &[u8]) -> Option<String> {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(2048)]).to_ascii_lowercase();
+    ["charset=", "encoding="].iter().find_map(|key| {
+        let pos = head.find(key)?;
+        let rest = head[pos + key.len()..].trim_start_matches(['"', '\'', ' ']);
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+            .collect();
+        (!name.is_empty()).then_some(name)
+    })
+}
+
+/// Reads one input of `herald extract`: the page text and the URL it resolves against.
+async fn read_input(
+    input: &str,
+    url: Option<&str>,
+    fetcher: &mut Option<crate::fetch::Fetcher>,
+) -> Result<(String, Option<Url>), String> {
+    let given = url
+        .map(|u| Url::parse(u).map_err(|e| format!("--url {u}: {e}")))
+        .transpose()?;
+    if input.starts_with("http://") || input.starts_with("https://") {
+        let page_url = Url::parse(input).map_err(|e| format!("{input}: {e}"))?;
+        if fetcher.is_none() {
+            *fetcher = Some(
+                crate::fetch::Fetcher::new(crate::fetch::FetcherOptions::default())
+                    .map_err(|e| e.to_string())?,
+            );
+        }
+        let Some(f) = fetcher.as_ref() else {
+            return Err("no HTTP client".into());
+        };
+        let request = crate::fetch::Request {
+            user_agent: concat!("herald/", env!("CARGO_PKG_VERSION")),
+            ..Default::default()
+        };
+        return match f.get(&page_url, &request).await {
+            Ok(crate::fetch::Fetched::Page(page)) => {
+                Ok((page.text, Some(given.unwrap_or(page.url))))
+            }
+            Ok(crate::fetch::Fetched::NotModified) => Err(format!("{input}: 304 Not Modified")),
+            Err(e) => Err(format!("{input}: {e}")),
+        };
+    }
+    let raw = std::fs::read(input).map_err(|e| format!("{input}: {e}"))?;
+    let bytes = if input.ends_with(".gz") {
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(raw.as_slice())
+            .read_to_end(&mut out)
+            .map_err(|e| format!("{input}: not gzip: {e}"))?;
+        out
+    } else {
+        raw
+    };
+    Ok((decode_file(&bytes), given))
+}
+
+/// Runs `herald extract`: one result per input, in order (`--json`: one object per line,
+/// `{"input","title","date","image","summary","text"}`, plus `"error"` for an input that could
+/// not be read, whose other fields are then null or empty).
+///
+/// Returns an error (exit 1) only when no input at all could be read, so a benchmark over many
+/// pages still gets every line; each failure is on its own line either way.
 pub async fn run_cli(
     inputs: &[String],
     url: Option<&str>,
     json: bool,
     out: &mut (dyn Write + Send),
 ) -> Result<(), String> {
-    let _ = (inputs, url, json, out);
-    Err("the article extractor is not built yet".into())
+    let mut fetcher = None;
+    let mut failures = 0;
+    let mut last_error = String::new();
+    for input in inputs {
+        let result = read_input(input, url, &mut fetcher).await;
+        let (article, error) = match result {
+            Ok((html, page_url)) => (extract(&html, page_url.as_ref(), None), None),
+            Err(e) => {
+                failures += 1;
+                last_error = e.clone();
+                (Article::default(), Some(e))
+            }
+        };
+        let written = if json {
+            write_json(out, input, &article, error.as_deref())
+        } else {
+            write_block(out, input, &article, error.as_deref())
+        };
+        written.map_err(|e| format!("writing the result: {e}"))?;
+    }
+    out.flush()
+        .map_err(|e| format!("writing the result: {e}"))?;
+    if failures > 0 && failures == inputs.len() {
+        return Err(if failures == 1 {
+            last_error
+        } else {
+            format!("none of the {failures} inputs could be read")
+        });
+    }
+    Ok(())
+}
+
+fn write_json(
+    out: &mut (dyn Write + Send),
+    input: &str,
+    a: &Article,
+    error: Option<&str>,
+) -> std::io::Result<()> {
+    let mut line = serde_json::json!({
+        "input": input,
+        "title": a.title,
+        "date": a.date.as_ref().map(date_string),
+        "image": a.image,
+        "summary": a.summary,
+        "text": a.text,
+    });
+    if let Some(e) = error {
+        line["error"] = e.into();
+    }
+    writeln!(out, "{line}")
+}
+
+fn write_block(
+    out: &mut (dyn Write + Send),
+    input: &str,
+    a: &Article,
+    error: Option<&str>,
+) -> std::io::Result<()> {
+    writeln!(out, "== {input}")?;
+    if let Some(e) = error {
+        return writeln!(out, "error:   {e}\n");
+    }
+    let none = || "-".to_owned();
+    writeln!(out, "title:   {}", a.title.clone().unwrap_or_else(none))?;
+    writeln!(
+        out,
+        "date:    {}",
+        a.date.as_ref().map(date_string).unwrap_or_else(none)
+    )?;
+    writeln!(out, "image:   {}", a.image.clone().unwrap_or_else(none))?;
+    writeln!(out, "summary: {}", a.summary.clone().unwrap_or_else(none))?;
+    writeln!(out, "text:\n{}\n", a.text)
 }

@@ -1,0 +1,755 @@
+//! Finding the main text of a page and writing it out as text and as HTML.
+//!
+//! Three steps over the tree from [`super::dom`]:
+//! 1. **Marking what is never content**: scripts, forms' controls, navigation, asides, hidden
+//!    elements, and elements whose class or id names a known kind of boilerplate (share bars,
+//!    comments, "related" teasers, newsletters, cookie notices, bylines, captions).
+//! 2. **Scoring** (readability-style): every paragraph-like block of at least 25 characters gives
+//!    its ancestors points for its length and commas, fewer the further up; a candidate's score
+//!    is scaled by how little of its text is link text. The best candidate, with siblings that
+//!    score nearly as well or read like paragraphs, is the article.
+//! 3. **Cleaning while writing** (trafilatura-style): inside the article, link lists, blocks that
+//!    are mostly links, headlines and short boilerplate lines ("Go back", "Share", "Advertisement",
+//!    "BREAKING NEWS", "Read more…") are left out.
+
+use super::dom::{Doc, Kind, NONE};
+use regex::Regex;
+use std::sync::LazyLock;
+
+/// Class/id words that always mean boilerplate, whatever else the name says
+/// ("related-articles", "article-share", "comment-content").
+static STRONG_JUNK: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        "comment|disqus|share|sharing|social|related|recommend|newsletter|subscri|signup|",
+        "cookie|consent|gdpr|breadcrumb|sidebar|widget|promo|sponsor|outbrain|taboola|",
+        "popular|trending|readmore|read-more|more-stories|more-articles|more-from|",
+        "author-bio|author-info|authorbox|author-box|byline|taglist|tag-list|toolbar|",
+        "pagination|pager|modal|popup|sr-only|screen-reader|visually-hidden|visuallyhidden|",
+        "caption|credit|rating|newsletter|paywall|subscription|login|signin|",
+        "(?:^|[^a-z])(?:ad|ads|advert|advertisement|adsense|dfp|print|tags|meta|nav|navbar|menu|",
+        "footer|masthead|banner|hidden|timestamp|dateline|skip|jump|follow|topics|keywords)(?:[^a-z]|$)"
+    ))
+    .unwrap()
+});
+
+/// Class/id words that suggest the article itself.
+static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("article|body|content|entry|main|post|story|text|blog|prose").unwrap()
+});
+
+/// Class/id words that suggest boilerplate unless the name also suggests the article.
+static WEAK_JUNK: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("breaking|header|foot|extra|supplement|community|rss|shoutbox|skyscraper|aside|links|author|date|info|tool|overlay").unwrap()
+});
+
+/// Short lines that are boilerplate wherever they stand.
+static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        r"(?i)^\W*(?:go back|back|share|share this|print|tweet|email|e-mail|advertisement|advertising|",
+        r"ad|sponsored|read more|read next|related|related articles|related stories|see also|",
+        r"more from\b.*|more on\b.*|breaking news|subscribe\b.*|sign up\b.*|follow us\b.*|",
+        r"image|photo|video|click here\b.*|continue reading\b.*|loading|назад|вернуться|",
+        r"поделиться|печать|артқа|басып шығару|facebook|twitter|telegram|whatsapp|linkedin|",
+        r"copy link|copied|listen|listen to this article|comments?|\d+ comments?)\W*$"
+    ))
+    .unwrap()
+});
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// Ordinary content or container.
+    Normal,
+    /// Never part of the main text (nor are its descendants).
+    Junk,
+}
+
+/// Per-node figures, indexed like the tree.
+struct Stats {
+    role: Vec<Role>,
+    /// Non-space characters of visible text.
+    text: Vec<u32>,
+    /// Non-space characters inside links.
+    link: Vec<u32>,
+    /// Text characters and commas not inside block children: the element's own paragraph.
+    own: Vec<u32>,
+    own_commas: Vec<u32>,
+}
+
+fn is_hard_skip(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "button"
+            | "select"
+            | "option"
+            | "input"
+            | "textarea"
+            | "head"
+            | "title"
+            | "nav"
+            | "dialog"
+            | "audio"
+            | "video"
+            | "map"
+            | "aside"
+            | "footer"
+            | "header"
+            | "figcaption"
+            | "label"
+            | "menu"
+            | "time"
+            | "link"
+            | "meta"
+            | "address"
+    )
+}
+
+/// Block-level elements: text on either side of them is not one run.
+pub fn is_block(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "blockquote"
+            | "pre"
+            | "ul"
+            | "ol"
+            | "li"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "table"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "caption"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "hr"
+            | "br"
+            | "figure"
+            | "body"
+            | "html"
+            | "center"
+            | "form"
+            | "fieldset"
+            | "details"
+            | "summary"
+            | "hgroup"
+            | "address"
+            | "header"
+            | "footer"
+            | "nav"
+            | "aside"
+    )
+}
+
+fn count_text(s: &str) -> (u32, u32) {
+    let mut n = 0u32;
+    let mut commas = 0u32;
+    for &b in s.as_bytes() {
+        // Count characters, not bytes: skip UTF-8 continuation bytes and ASCII space.
+        if b & 0xC0 != 0x80 && !b.is_ascii_whitespace() {
+            n += 1;
+            if b == b',' {
+                commas += 1;
+            }
+        }
+    }
+    (n, commas)
+}
+
+fn hidden(node: &super::dom::Node) -> bool {
+    if node.attr("hidden").is_some() || node.attr("aria-hidden") == Some("true") {
+        return true;
+    }
+    node.attr("style").is_some_and(|style| {
+        let style: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        style.contains("display:none") || style.contains("visibility:hidden")
+    })
+}
+
+/// Lower-cased class and id of an element ("" when it has neither).
+fn class_id(node: &super::dom::Node) -> String {
+    let mut s = String::new();
+    if let Some(c) = node.attr("class") {
+        s.push_str(c);
+    }
+    if let Some(i) = node.attr("id") {
+        s.push(' ');
+        s.push_str(i);
+    }
+    s.make_ascii_lowercase();
+    s
+}
+
+/// Class/id words that mark boilerplate even on a big element: a comment thread can be
+/// longer than the article it follows.
+static ALWAYS_JUNK: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("comment|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
+});
+
+fn compute_stats(doc: &Doc) -> Stats {
+    let n = doc.nodes.len();
+    let mut role = vec![Role::Normal; n];
+    // Top-down (a parent's index is below its children's): elements that are never content.
+    for i in 1..n {
+        let node = &doc.nodes[i];
+        if node.parent != NONE && role[node.parent] == Role::Junk {
+            role[i] = Role::Junk;
+        } else if let Kind::Element { name, .. } = &node.kind
+            && (is_hard_skip(name) || hidden(node))
+        {
+            role[i] = Role::Junk;
+        }
+    }
+    let (raw, _, _) = sums(doc, &role);
+    let mut holds_body = vec![false; n];
+    for i in (1..n).rev() {
+        if doc.nodes[i].attr("itemprop") == Some("articleBody") {
+            holds_body[i] = true;
+        }
+        let p = doc.nodes[i].parent;
+        if holds_body[i] && p != NONE {
+            holds_body[p] = true;
+        }
+    }
+    // Boilerplate by class or id; never an element that holds a large share of the page's
+    // text ("content-with-sidebar", "page-ad-margins" wrap whole pages), except comments.
+    let page = raw[0].max(1) as f32;
+    for i in 1..n {
+        let node = &doc.nodes[i];
+        if role[i] == Role::Junk {
+            continue;
+        }
+        if node.parent != NONE && role[node.parent] == Role::Junk {
+            role[i] = Role::Junk;
+            continue;
+        }
+        let Kind::Element { name, .. } = &node.kind else {
+            continue;
+        };
+        if matches!(&**name, "html" | "body" | "article" | "main" | "a" | "p") || holds_body[i] {
+            continue;
+        }
+        let names = class_id(node);
+        let landmark = node.attr("role").is_some_and(|r| {
+            matches!(
+                r,
+                "navigation" | "complementary" | "contentinfo" | "banner" | "dialog"
+            )
+        });
+        if names.is_empty() && !landmark {
+            continue;
+        }
+        let small = (raw[i] as f32) < 0.25 * page;
+        let junk = ALWAYS_JUNK.is_match(&names)
+            || (small
+                && (landmark
+                    || STRONG_JUNK.is_match(&names)
+                    || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))));
+        if junk {
+            role[i] = Role::Junk;
+        }
+    }
+    let (text, link, commas) = sums(doc, &role);
+    let mut own = vec![0u32; n];
+    let mut own_commas = vec![0u32; n];
+    for i in (1..n).rev() {
+        let node = &doc.nodes[i];
+        let p = node.parent;
+        if role[i] == Role::Junk || p == NONE {
+            continue;
+        }
+        if let Kind::Text(_) = node.kind {
+            own[p] += text[i];
+            own_commas[p] += commas[i];
+        } else if !is_block(node.name()) {
+            own[p] += text[i];
+            own_commas[p] += commas[i];
+        }
+    }
+    Stats {
+        role,
+        text,
+        link,
+        own,
+        own_commas,
+    }
+}
+
+/// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas.
+fn sums(doc: &Doc, role: &[Role]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+    let n = doc.nodes.len();
+    let mut text = vec![0u32; n];
+    let mut link = vec![0u32; n];
+    let mut commas = vec![0u32; n];
+    for i in (1..n).rev() {
+        if role[i] == Role::Junk {
+            continue;
+        }
+        let node = &doc.nodes[i];
+        if let Kind::Text(t) = &node.kind {
+            let (len, c) = count_text(t);
+            text[i] += len;
+            commas[i] += c;
+        }
+        if node.name() == "a" {
+            link[i] = text[i];
+        }
+        let p = node.parent;
+        if p != NONE {
+            text[p] += text[i];
+            link[p] += link[i];
+            commas[p] += commas[i];
+        }
+    }
+    (text, link, commas)
+}
+
+fn link_density(stats: &Stats, i: usize) -> f32 {
+    if stats.text[i] == 0 {
+        0.0
+    } else {
+        stats.link[i] as f32 / stats.text[i] as f32
+    }
+}
+
+/// Is `i` a block whose own text (outside its block children) reads as a paragraph?
+fn is_paragraph(doc: &Doc, i: usize) -> bool {
+    matches!(
+        doc.nodes[i].name(),
+        "p" | "pre"
+            | "td"
+            | "blockquote"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "li"
+            | "dd"
+            | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "center"
+            | "font"
+            | "span"
+    )
+}
+
+fn tag_weight(name: &str) -> f32 {
+    match name {
+        "div" | "article" | "section" | "main" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+fn class_weight(doc: &Doc, i: usize) -> f32 {
+    let node = &doc.nodes[i];
+    let names = class_id(node);
+    let mut w = 0.0;
+    if names.is_empty() {
+        return w;
+    }
+    if POSITIVE.is_match(&names) {
+        w += 25.0;
+    }
+    if WEAK_JUNK.is_match(&names) {
+        w -= 25.0;
+    }
+    if node.attr("itemprop") == Some("articleBody") {
+        w += 50.0;
+    }
+    w
+}
+
+/// The main text's container(s), in document order.
+fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
+    let n = doc.nodes.len();
+    let mut score = vec![f32::NAN; n];
+    for i in 1..n {
+        if stats.role[i] == Role::Junk || stats.own[i] < 25 || !is_paragraph(doc, i) {
+            continue;
+        }
+        // A paragraph's own points: one, plus commas, plus one per 100 characters (up to 3).
+        let points = 1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0);
+        let mut ancestor = doc.nodes[i].parent;
+        let mut level = 0;
+        while ancestor != NONE && ancestor != 0 && level < 5 {
+            if score[ancestor].is_nan() {
+                score[ancestor] =
+                    tag_weight(doc.nodes[ancestor].name()) + class_weight(doc, ancestor);
+            }
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            score[ancestor] += points / divider;
+            ancestor = doc.nodes[ancestor].parent;
+            level += 1;
+        }
+    }
+    let mut best = NONE;
+    let mut best_score = f32::MIN;
+    for (i, s) in score.iter_mut().enumerate() {
+        if s.is_nan() {
+            continue;
+        }
+        *s *= 1.0 - link_density(stats, i);
+        if *s > best_score {
+            best_score = *s;
+            best = i;
+        }
+    }
+    if best == NONE {
+        return body_or_root(doc);
+    }
+    // Articles split into chunks or cards: when other candidates score nearly as well and sit
+    // close by, their common ancestor is the article (readability does the same).
+    let alternatives: Vec<usize> = (0..n)
+        .filter(|&i| {
+            !score[i].is_nan()
+                && i != best
+                && score[i] >= 0.75 * best_score
+                && !(best < i && i < doc.subtree_end(best))
+                && !(i < best && best < doc.subtree_end(i))
+        })
+        .collect();
+    if !alternatives.is_empty() {
+        let mut ancestor = doc.nodes[best].parent;
+        for _ in 0..3 {
+            if ancestor == NONE || matches!(doc.nodes[ancestor].name(), "body" | "html" | "") {
+                break;
+            }
+            let end = doc.subtree_end(ancestor);
+            if alternatives.iter().any(|&a| ancestor < a && a < end)
+                && link_density(stats, ancestor) < 0.3
+            {
+                best = ancestor;
+                best_score = best_score.max(score[ancestor]);
+                break;
+            }
+            ancestor = doc.nodes[ancestor].parent;
+        }
+    }
+    // An only child carries no more than its parent: take the parent (readability does too).
+    while doc.nodes[best].parent != NONE
+        && doc.nodes[best].parent != 0
+        && !matches!(doc.nodes[doc.nodes[best].parent].name(), "body" | "html")
+        && doc
+            .children(doc.nodes[best].parent)
+            .filter(|&c| doc.nodes[c].is_element() || stats.text[c] > 0)
+            .count()
+            == 1
+    {
+        best = doc.nodes[best].parent;
+    }
+    let parent = doc.nodes[best].parent;
+    if parent == NONE {
+        return vec![best];
+    }
+    let threshold = (best_score * 0.2).max(10.0);
+    let mut picked = Vec::new();
+    for sibling in doc.children(parent) {
+        if sibling == best {
+            picked.push(sibling);
+            continue;
+        }
+        if stats.role[sibling] == Role::Junk || stats.text[sibling] == 0 {
+            continue;
+        }
+        let s = score[sibling];
+        let density = link_density(stats, sibling);
+        let len = stats.text[sibling];
+        let keep = (!s.is_nan() && s >= threshold)
+            || (doc.nodes[sibling].name() == "p" && len > 80 && density < 0.25)
+            || (doc.nodes[sibling].name() == "p"
+                && len > 0
+                && density == 0.0
+                && ends_sentence(doc, sibling));
+        if keep {
+            picked.push(sibling);
+        }
+    }
+    picked
+}
+
+fn ends_sentence(doc: &Doc, i: usize) -> bool {
+    let end = doc.subtree_end(i);
+    (i..end)
+        .rev()
+        .find_map(|j| match &doc.nodes[j].kind {
+            Kind::Text(t) if !t.trim().is_empty() => {
+                Some(t.trim_end().ends_with(['.', '!', '?', '…', '"', '”']))
+            }
+            _ => None,
+        })
+        .unwrap_or(false)
+}
+
+fn body_or_root(doc: &Doc) -> Vec<usize> {
+    vec![doc.elements("body").next().unwrap_or(0)]
+}
+
+/// Should this element be left out of the article while writing it?
+fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
+    let node = &doc.nodes[i];
+    let name = node.name();
+    if stats.role[i] == Role::Junk {
+        return true;
+    }
+    if name == "h1" {
+        return true;
+    }
+    if top {
+        return false;
+    }
+    let text = stats.text[i];
+    let density = link_density(stats, i);
+    match name {
+        "ul" | "ol" | "dl" | "table" | "div" | "section" | "p" | "li" | "span" | "h2" | "h3"
+        | "h4" | "h5" | "h6" | "blockquote" | "figure" => {
+            if text > 0 && density > 0.5 && !(name == "p" && text > 200) {
+                return true;
+            }
+            if matches!(name, "div" | "section" | "ul" | "table") && density > 0.33 && text < 400 {
+                return true;
+            }
+            if text < 80 && is_junk_line(doc, i) {
+                return true;
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+fn is_junk_line(doc: &Doc, i: usize) -> bool {
+    let mut s = String::new();
+    let end = doc.subtree_end(i);
+    for j in i..end {
+        if let Kind::Text(t) = &doc.nodes[j].kind {
+            s.push_str(t);
+            s.push(' ');
+        }
+    }
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    JUNK_LINE.is_match(&s)
+}
+
+/// The article found on a page (or in the `root` subtree given by a selector).
+pub struct MainText {
+    /// Paragraphs separated by blank lines.
+    pub text: String,
+    /// The kept elements as HTML (not yet sanitized; URLs as written).
+    pub html: String,
+    /// The paragraphs of `text`, in order (for the summary).
+    pub paragraphs: Vec<String>,
+    /// The `<img>` elements kept, in order (for the lead image).
+    pub images: Vec<usize>,
+}
+
+/// Finds and writes out the main text. `root`: a subtree already known to be the article.
+pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
+    let stats = compute_stats(doc);
+    let roots = match root {
+        Some(r) => vec![r],
+        None => find_article(doc, &stats),
+    };
+    let mut w = Writer::default();
+    for r in roots {
+        w.write(doc, &stats, r);
+    }
+    w.finish()
+}
+
+#[derive(Default)]
+struct Writer {
+    paragraphs: Vec<String>,
+    current: String,
+    html: String,
+    images: Vec<usize>,
+}
+
+const KEEP_HTML: &[&str] = &[
+    "p",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "ul",
+    "ol",
+    "li",
+    "blockquote",
+    "pre",
+    "code",
+    "a",
+    "img",
+    "figure",
+    "em",
+    "strong",
+    "b",
+    "i",
+    "br",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "td",
+    "th",
+    "dl",
+    "dt",
+    "dd",
+    "sub",
+    "sup",
+];
+
+impl Writer {
+    fn flush(&mut self) {
+        let p = crate::extract::clean_text(&self.current);
+        if !p.is_empty() {
+            self.paragraphs.push(p);
+        }
+        self.current.clear();
+    }
+
+    fn write(&mut self, doc: &Doc, stats: &Stats, root: usize) {
+        // Iterative walk: (node, entering?).
+        let mut stack = vec![(root, true)];
+        while let Some((i, entering)) = stack.pop() {
+            let node = &doc.nodes[i];
+            match &node.kind {
+                Kind::Text(t) => {
+                    if entering {
+                        self.current.push_str(t);
+                        html_escape(t, &mut self.html);
+                    }
+                }
+                Kind::Element { name, .. } => {
+                    let name: &str = name;
+                    if entering {
+                        if drop_in_article(doc, stats, i, i == root) {
+                            continue;
+                        }
+                        if is_block(name) {
+                            self.flush();
+                        }
+                        if name == "br" {
+                            self.html.push_str("<br>");
+                            continue;
+                        }
+                        if KEEP_HTML.contains(&name) {
+                            open_tag(node, name, &mut self.html);
+                        }
+                        if name == "img" {
+                            self.images.push(i);
+                        }
+                        stack.push((i, false));
+                        let children: Vec<usize> = doc.children(i).collect();
+                        for &c in children.iter().rev() {
+                            stack.push((c, true));
+                        }
+                    } else {
+                        if is_block(name) {
+                            self.flush();
+                        }
+                        if KEEP_HTML.contains(&name) && name != "img" {
+                            self.html.push_str("</");
+                            self.html.push_str(name);
+                            self.html.push('>');
+                        }
+                    }
+                }
+                Kind::Document => {
+                    if entering {
+                        let children: Vec<usize> = doc.children(i).collect();
+                        for &c in children.iter().rev() {
+                            stack.push((c, true));
+                        }
+                    }
+                }
+            }
+        }
+        self.flush();
+    }
+
+    fn finish(self) -> MainText {
+        MainText {
+            text: self.paragraphs.join("\n\n"),
+            html: self.html,
+            paragraphs: self.paragraphs,
+            images: self.images,
+        }
+    }
+}
+
+fn open_tag(node: &super::dom::Node, name: &str, out: &mut String) {
+    out.push('<');
+    out.push_str(name);
+    let attrs: &[&str] = match name {
+        "a" => &["href"],
+        "img" => &["src", "alt"],
+        _ => &[],
+    };
+    for &a in attrs {
+        let value = if a == "src" {
+            super::meta::image_src(node)
+        } else {
+            node.attr(a)
+        };
+        if let Some(v) = value {
+            out.push(' ');
+            out.push_str(a);
+            out.push_str("=\"");
+            html_escape(v, out);
+            out.push('"');
+        }
+    }
+    out.push('>');
+}
+
+fn html_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            // Control characters are illegal in XML feeds (issue 5, "Sanitizing").
+            c if c.is_control() && !matches!(c, '\n' | '\t') => {}
+            _ => out.push(c),
+        }
+    }
+}
