@@ -10,7 +10,7 @@ use crate::store::{
     Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
 };
 use chrono::{DateTime, Utc};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use url::Url;
 
 /// Why a poll failed. Stored items are never touched by a failed poll.
@@ -153,6 +153,15 @@ impl Poller<'_> {
             }
         }
         let first_poll = !state.first_poll_done;
+        // Corrections are judged on what the list page shows, before article pages add to it.
+        let fingerprints: HashMap<ItemId, [u8; 8]> = found
+            .entries
+            .iter()
+            .map(|(id, _, s)| (*id, fingerprint(&s.title, s.summary.as_deref())))
+            .collect();
+        if source.article.is_some() {
+            self.follow_articles(source, &mut found.entries).await;
+        }
         let report = self.build(source, found.entries, now)?;
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let new: Vec<Item> = pick(&report, ItemState::New);
@@ -169,6 +178,7 @@ impl Poller<'_> {
                     corrected: &corrected,
                     deliveries: &deliveries,
                     baselines: &baselines,
+                    fingerprints: &fingerprints,
                     max_items: source.max_items,
                 })
                 .await?;
@@ -247,6 +257,39 @@ impl Poller<'_> {
             found.entries.push((id, state, s));
         }
         Ok(found)
+    }
+
+    /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
+    /// the site never sees a burst, and takes the body, and the date, picture and lead where the
+    /// list page gave none. A page that fails leaves the release as the list showed it: it is
+    /// never held back by its article page.
+    async fn follow_articles(&self, source: &Source, entries: &mut [(ItemId, ItemState, Scraped)]) {
+        let selectors = source.article.as_ref();
+        for (_, state, scraped) in entries.iter_mut() {
+            if *state == ItemState::Known {
+                continue;
+            }
+            let Ok(url) = Url::parse(&scraped.link) else {
+                continue;
+            };
+            let page = match self.fetch(source, &url, None).await {
+                Ok(Some(page)) => page,
+                Ok(None) => continue,
+                Err(e) => {
+                    metrics::counter!("herald_article_failures_total", "source" => source.id.clone())
+                        .increment(1);
+                    tracing::warn!(source = %source.id, link = %scraped.link, error = %e, "article page not read; the release goes out with its list data");
+                    continue;
+                }
+            };
+            let article = extract::article::extract(&page.text, Some(&page.url), selectors);
+            if !article.html.trim().is_empty() {
+                scraped.content_html = Some(article.html);
+            }
+            scraped.summary = scraped.summary.take().or(article.summary);
+            scraped.image = scraped.image.take().or(article.image);
+            scraped.date = scraped.date.or(article.date);
+        }
     }
 
     /// Turns scraped releases into items: new ones get their date and a `seq` (taken oldest

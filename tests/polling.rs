@@ -154,3 +154,56 @@ async fn sources_are_polled_on_their_schedule_with_conditional_requests() {
     assert!(t.site.not_modified_answers() >= 1);
     t.stop().await;
 }
+
+#[tokio::test]
+async fn article_pages_give_the_body_and_a_broken_one_holds_nothing_back() {
+    let t = spawn_app_with(Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "[sources.article]\nbody = \"div.content-text\"\nimage = \"meta[property='og:image']@content\"".into(),
+        )],
+        ..Setup::default()
+    })
+    .await;
+    let mut plain = release_en(1, 1);
+    plain.summary = String::new();
+    plain.image = None;
+    t.site.publish("en", plain);
+    t.site.publish("en", release_en(2, 2));
+    t.site.break_article(release_en(2, 2).id);
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 2);
+    let feed: serde_json::Value = t.get("/feeds/akorda-en.json").await.json().await.unwrap();
+    let items = feed["items"].as_array().unwrap();
+    // Release 2: its article page is broken; it goes out with the list page's data.
+    assert_eq!(items[0]["title"], release_en(2, 2).title);
+    assert_eq!(items[0]["summary"], release_en(2, 2).summary);
+    // Release 1: body, lead and picture come from its article page.
+    let html = items[1]["content_html"].as_str().unwrap();
+    assert!(html.contains("signed a memorandum"), "{html}");
+    assert!(
+        !html.contains("Go back") && !html.contains("javascript"),
+        "{html}"
+    );
+    assert!(
+        items[1]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("The talks covered trade"),
+        "{}",
+        items[1]
+    );
+    assert!(
+        items[1]["image"]
+            .as_str()
+            .unwrap()
+            .ends_with("/uploadMedia/og/100001.jpg")
+    );
+    // The lead from the article page is not a correction: the next poll that reads the list
+    // again finds release 1 known, not changed.
+    t.site.publish("en", release_en(3, 3));
+    let again = t.poll("akorda-en").await.unwrap();
+    assert_eq!(again.count(ItemState::New), 1);
+    assert_eq!(again.count(ItemState::Changed), 0);
+    t.stop().await;
+}

@@ -120,6 +120,9 @@ pub struct Commit<'a> {
     pub deliveries: &'a [NewDelivery],
     /// Channels for which this poll was the first of the source (backfill applied).
     pub baselines: &'a [String],
+    /// What the list page showed of each item (title and summary, see `fingerprint`), the
+    /// measure of a later correction; items not named here are measured as stored.
+    pub fingerprints: &'a std::collections::HashMap<ItemId, [u8; 8]>,
     pub max_items: usize,
 }
 
@@ -257,6 +260,12 @@ impl Store {
         };
         let new = encoded(c.new)?;
         let corrected = encoded(c.corrected)?;
+        let measure = |item: &Item| {
+            c.fingerprints
+                .get(&item.id)
+                .copied()
+                .unwrap_or_else(|| fingerprint(&item.title, item.summary.as_deref()))
+        };
         let deliveries = self.prepare_deliveries(c.deliveries)?;
         let source = c.source;
         (
@@ -272,12 +281,12 @@ impl Store {
                     let key = item_key(source, &item.id);
                     items.insert(key.clone(), bytes.as_slice())?;
                     order.insert(order_key(item), &[][..])?;
-                    seen.insert(key, &fingerprint(&item.title, item.summary.as_deref())[..])?;
+                    seen.insert(key, &measure(item)[..])?;
                 }
                 for (item, bytes) in &corrected {
                     let key = item_key(source, &item.id);
                     items.insert(key.clone(), bytes.as_slice())?;
-                    seen.insert(key, &fingerprint(&item.title, item.summary.as_deref())[..])?;
+                    seen.insert(key, &measure(item)[..])?;
                 }
                 outbox::enqueue_in(outbox, posts, &deliveries)?;
                 for channel in c.baselines {
@@ -417,6 +426,9 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
+    static NO_FINGERPRINTS: std::sync::LazyLock<std::collections::HashMap<ItemId, [u8; 8]>> =
+        std::sync::LazyLock::new(Default::default);
+
     fn commit<'a>(source: &'a str, new: &'a [Item], max_items: usize) -> Commit<'a> {
         Commit {
             source,
@@ -424,6 +436,7 @@ mod tests {
             corrected: &[],
             deliveries: &[],
             baselines: &[],
+            fingerprints: &NO_FINGERPRINTS,
             max_items,
         }
     }

@@ -43,6 +43,7 @@ struct Inner {
     /// Requests per path (with query), to check paging and conditional GET.
     hits: HashMap<String, usize>,
     not_modified: usize,
+    broken_articles: Vec<u64>,
 }
 
 #[derive(Clone)]
@@ -56,6 +57,7 @@ impl FakeSite {
         let inner = Arc::new(Mutex::new(Inner::default()));
         let app = Router::new()
             .route("/{lang}/events", get(list))
+            .route("/{lang}/{page}", get(article))
             .with_state(inner.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -84,6 +86,11 @@ impl FakeSite {
                 r.title = title.into();
             }
         }
+    }
+
+    /// The article page of this release answers 404 from now on.
+    pub fn break_article(&self, id: u64) {
+        self.inner.lock().unwrap().broken_articles.push(id);
     }
 
     pub fn set_mode(&self, lang: &str, mode: Mode) {
@@ -137,6 +144,41 @@ pub fn release_kz(n: u64, day: u32) -> Release {
         summary: format!("Ынтымақтастық талқыланды, {n}-бөлім."),
         image: None,
     }
+}
+
+/// An article page shaped like akorda.kz's: Open Graph tags, the body in `div.content-text`,
+/// then "Go back" and share links that are not part of the text. Releases whose id is listed
+/// in `broken_articles` answer 404.
+async fn article(
+    State(inner): State<Arc<Mutex<Inner>>>,
+    Path((lang, page)): Path<(String, String)>,
+) -> Response {
+    let inner = inner.lock().unwrap();
+    let found = inner.lists.get(&lang).and_then(|list| {
+        list.iter()
+            .find(|r| page == format!("{}-{}", r.slug, r.id))
+            .cloned()
+    });
+    let Some(r) = found else {
+        return (StatusCode::NOT_FOUND, "no such page").into_response();
+    };
+    if inner.broken_articles.contains(&r.id) {
+        return (StatusCode::NOT_FOUND, "gone").into_response();
+    }
+    let body = format!(
+        r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
+<meta property="og:image" content="/uploadMedia/og/{id}.jpg"></head><body>
+<header><nav><a href="/{lang}">Home</a> <a href="/{lang}/events">Events</a></nav></header>
+<main><h1>{title}</h1><div class="content-text">
+<p>{summary} The talks covered trade, energy and transport.</p>
+<p>Full text of release {id}: the parties signed a memorandum on cooperation.</p>
+<div class="share"><a href="/{lang}/events">Go back</a> <a href="https://twitter.com/share">Twitter</a> <a href="https://facebook.com/share">Facebook</a> <a href="javascript:print()">Print</a></div>
+</div></main><footer>© Akorda</footer></body></html>"#,
+        title = escape(&r.title),
+        summary = escape(&r.summary),
+        id = r.id,
+    );
+    ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()
 }
 
 fn escape(s: &str) -> String {
