@@ -82,6 +82,10 @@ pub enum Fetched {
     Page(Box<Page>),
 }
 
+/// At most this many requests to one host at a time, whatever the number of sources on it:
+/// a site is never hit by a burst.
+pub const PER_HOST: usize = 2;
+
 /// The shared HTTP client (and a second one that skips certificate checks, used only for sources
 /// that ask for it with `insecure_tls`).
 #[derive(Clone)]
@@ -89,7 +93,12 @@ pub struct Fetcher {
     client: reqwest::Client,
     insecure: reqwest::Client,
     options: FetcherOptions,
+    hosts: std::sync::Arc<HostGates>,
 }
+
+/// One semaphore of `PER_HOST` permits per host name.
+type HostGates =
+    std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Semaphore>>>;
 
 impl Fetcher {
     pub fn new(options: FetcherOptions) -> Result<Fetcher, FetchError> {
@@ -109,10 +118,27 @@ impl Fetcher {
             client: build(false)?,
             insecure: build(true)?,
             options,
+            hosts: Default::default(),
         })
     }
 
     pub async fn get(&self, url: &Url, req: &Request<'_>) -> Result<Fetched, FetchError> {
+        let host = url.host_str().unwrap_or("").to_owned();
+        let gate = {
+            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+            hosts
+                .entry(host)
+                .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_HOST)))
+                .clone()
+        };
+        let _turn = gate
+            .acquire_owned()
+            .await
+            .map_err(|e| FetchError::Request(e.to_string()))?;
+        self.get_now(url, req).await
+    }
+
+    async fn get_now(&self, url: &Url, req: &Request<'_>) -> Result<Fetched, FetchError> {
         let client = if req.insecure_tls {
             &self.insecure
         } else {

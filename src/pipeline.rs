@@ -413,7 +413,17 @@ fn due_after_first_poll(report: &[Observed]) -> Vec<(DeliveryKind, &Item)> {
 fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
     let result = match (&source.kind, &source.list) {
         (SourceKind::Html, Some(list)) => {
-            extract::html::list_page(&page.text, &page.url, list, source.id_pattern.as_ref())
+            let reading = extract::html::Reading {
+                now: Utc::now(),
+                tz: source.timezone,
+            };
+            extract::html::list_page(
+                &page.text,
+                &page.url,
+                list,
+                source.id_pattern.as_ref(),
+                reading,
+            )
         }
         _ => extract::feed::feed_entries(&page.text, &page.url, source.id_pattern.as_ref()),
     };

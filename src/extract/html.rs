@@ -1,9 +1,11 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, canonical_link, clean_text, dates, item_key};
+use super::{ExtractError, canonical_link, clean_text, dates, item_key, relative};
 use crate::config::{ListSelectors, Pick};
 use crate::model::Scraped;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use regex::Regex;
 use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
@@ -41,11 +43,20 @@ pub fn base_url(doc: &Html, page_url: &Url) -> Url {
 /// Every release on a list page, in the page's order. Elements without a usable title or link
 /// are skipped; a page where the item selector matches nothing is an error (a redesign, not a
 /// quiet day).
+/// When the page was read and in which zone: relative dates ("2 hours ago", "вчера") are read
+/// against them.
+#[derive(Clone, Copy, Debug)]
+pub struct Reading {
+    pub now: DateTime<Utc>,
+    pub tz: Tz,
+}
+
 pub fn list_page(
     html: &str,
     page_url: &Url,
     sel: &ListSelectors,
     id_pattern: Option<&Regex>,
+    reading: Reading,
 ) -> Result<Vec<Scraped>, ExtractError> {
     let doc = Html::parse_document(html);
     let base = base_url(&doc, page_url);
@@ -53,7 +64,7 @@ pub fn list_page(
     let mut items = Vec::new();
     for element in doc.select(&sel.item) {
         found += 1;
-        if let Some(item) = read_item(element, &base, sel, id_pattern) {
+        if let Some(item) = read_item(element, &base, sel, id_pattern, reading) {
             items.push(item);
         }
     }
@@ -76,6 +87,7 @@ fn read_item(
     base: &Url,
     sel: &ListSelectors,
     id_pattern: Option<&Regex>,
+    reading: Reading,
 ) -> Option<Scraped> {
     let title = pick(element, &sel.title)?;
     let link = canonical_link(base, &pick(element, &sel.link)?)?;
@@ -83,12 +95,15 @@ fn read_item(
         .date
         .as_ref()
         .and_then(|p| pick(element, p))
-        .and_then(|text| dates::parse_date(&text, sel.date_format.as_deref()));
+        .and_then(|text| {
+            dates::parse_date(&text, sel.date_format.as_deref())
+                .or_else(|| relative::parse_relative(&text, reading.now, reading.tz))
+        });
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
     let image = sel
         .image
         .as_ref()
-        .and_then(|p| pick(element, p))
+        .and_then(|p| pick_image(element, p))
         .and_then(|src| canonical_image(base, &src));
     Some(Scraped {
         key: item_key(&link, id_pattern),
@@ -101,6 +116,57 @@ fn read_item(
     })
 }
 
+/// Lazy-loading pages put a placeholder (or nothing) in `src` and the picture elsewhere.
+const LAZY_ATTRS: [&str; 5] = [
+    "data-src",
+    "data-lazy-src",
+    "data-original",
+    "srcset",
+    "data-srcset",
+];
+
+/// An image `Pick`: its value, unless that is empty or an inline `data:` placeholder; then the
+/// lazy-loading attributes of the same element (for `srcset`, its widest candidate).
+pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
+    let usable = |v: &str| !v.trim().is_empty() && !v.trim_start().starts_with("data:");
+    if let Some(v) = pick(scope, image).filter(|v| usable(v)) {
+        return Some(v);
+    }
+    let target = match &image.selector {
+        Some(sel) => scope.select(sel).next()?,
+        None => scope,
+    };
+    LAZY_ATTRS.iter().find_map(|attr| {
+        let value = target.value().attr(attr)?;
+        let value = if attr.ends_with("srcset") {
+            widest(value)?
+        } else {
+            value.trim().to_owned()
+        };
+        usable(&value).then_some(value)
+    })
+}
+
+/// The widest candidate of a `srcset` ("a.jpg 480w, b.jpg 1024w"); the last one without widths.
+fn widest(srcset: &str) -> Option<String> {
+    srcset
+        .split(',')
+        .filter_map(|c| {
+            let mut parts = c.split_whitespace();
+            let url = parts.next()?;
+            let w = parts
+                .next()
+                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f64>().ok())
+                .unwrap_or(0.0);
+            Some((w, url.to_owned()))
+        })
+        .fold(None, |best: Option<(f64, String)>, c| match best {
+            Some(b) if b.0 > c.0 => Some(b),
+            _ => Some(c),
+        })
+        .map(|(_, url)| url)
+}
+
 /// Image URLs keep their query (it often selects the size) but must be absolute http(s).
 fn canonical_image(base: &Url, src: &str) -> Option<String> {
     let mut url = base.join(src.trim()).ok()?;
@@ -109,4 +175,28 @@ fn canonical_image(base: &Url, src: &str) -> Option<String> {
     }
     url.set_fragment(None);
     Some(url.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::plain(r#"<img src="/a.jpg">"#, Some("/a.jpg"))]
+    #[case::lazy_data_src(
+        r#"<img src="data:image/gif;base64,R0l" data-src="/real.jpg">"#,
+        Some("/real.jpg")
+    )]
+    #[case::empty_src_srcset(
+        r#"<img src="" srcset="/s.jpg 480w, /l.jpg 1024w, /m.jpg 800w">"#,
+        Some("/l.jpg")
+    )]
+    #[case::nothing(r#"<img alt="x">"#, None)]
+    fn list_images(#[case] html: &str, #[case] expected: Option<&str>) {
+        let doc = Html::parse_fragment(&format!("<div>{html}</div>"));
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        let image = Pick::parse("img@src").unwrap();
+        assert_eq!(pick_image(div, &image).as_deref(), expected);
+    }
 }

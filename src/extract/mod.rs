@@ -6,6 +6,7 @@ pub mod article;
 pub mod dates;
 pub mod feed;
 pub mod html;
+pub mod relative;
 
 use regex::Regex;
 use url::Url;
