@@ -192,6 +192,8 @@ pub struct Source {
     pub exclude: Vec<Regex>,
     pub max_items: usize,
     pub max_pages: u32,
+    /// Longest lead taken from an article page, in characters (cut at a sentence; default 400).
+    pub summary_length: usize,
     pub id_pattern: Option<Regex>,
     pub insecure_tls: bool,
     /// Extra request headers, in file order; names and values are valid HTTP.
@@ -743,6 +745,7 @@ const SOURCE_KEYS: &[&str] = &[
     "exclude",
     "max_items",
     "max_pages",
+    "summary_length",
     "id_pattern",
     "insecure_tls",
     "headers",
@@ -1029,6 +1032,7 @@ fn source(
     let exclude = regexes(r, t, "exclude");
     let max_items = t.count(r, "max_items", 1, 100);
     let max_pages = t.count(r, "max_pages", 1, 3);
+    let summary_length: usize = t.count(r, "summary_length", 1, 400);
     let headers = headers(r, t, &label);
     let source = Source {
         title: title.unwrap_or_else(|| label.clone()),
@@ -1045,6 +1049,7 @@ fn source(
         exclude,
         max_items,
         max_pages,
+        summary_length,
         id_pattern,
         insecure_tls,
         headers,

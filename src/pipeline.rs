@@ -282,7 +282,12 @@ impl Poller<'_> {
                     continue;
                 }
             };
-            let article = extract::article::extract(&page.text, Some(&page.url), selectors);
+            let options = extract::article::Options {
+                url: Some(&page.url),
+                selectors,
+                summary_length: source.summary_length,
+            };
+            let article = extract::article::extract_with(&page.text, &options);
             if !article.html.trim().is_empty() {
                 scraped.content_html = Some(article.html);
             }

@@ -95,3 +95,70 @@ fn html_to_text(s: &str) -> String {
         .text()
         .collect::<String>()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><link>https://ex.org/</link>
+<item><title>First &amp; best</title><link>/news/1?utm_source=rss</link><guid>1</guid>
+<pubDate>Sat, 21 Mar 2026 10:00:00 +0500</pubDate><description>&lt;p&gt;Lead &lt;b&gt;one&lt;/b&gt;&lt;/p&gt;</description>
+<media:content url="https://ex.org/1.jpg" medium="image" type="image/jpeg"/></item>
+<item><title>No link</title></item>
+</channel></rss>"#;
+
+    const ATOM: &str = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:x</id><updated>2026-03-21T10:00:00Z</updated>
+<entry><title type="html">&lt;i&gt;Second&lt;/i&gt;</title><id>urn:2</id><link rel="alternate" href="https://ex.org/news/2"/>
+<updated>2026-03-21T10:00:00Z</updated><content type="html">&lt;p onclick="x()"&gt;Body&lt;script&gt;alert(1)&lt;/script&gt;&lt;a href="javascript:y()"&gt;l&lt;/a&gt;&lt;/p&gt;</content></entry>
+</feed>"#;
+
+    const JSON: &str = r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[
+{"id":"3","url":"https://ex.org/news/3","title":"Third","content_html":"<p>Three</p>","date_published":"2026-03-21T10:00:00+05:00","image":"https://ex.org/3.jpg"}]}"#;
+
+    #[rstest]
+    #[case::rss(RSS, "First & best", "https://ex.org/news/1")]
+    #[case::atom(ATOM, "Second", "https://ex.org/news/2")]
+    #[case::json_feed(JSON, "Third", "https://ex.org/news/3")]
+    fn upstream_feeds(#[case] text: &str, #[case] title: &str, #[case] link: &str) {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let items = feed_entries(text, &base, None).unwrap();
+        assert_eq!(items.len(), 1, "entries without a link are skipped");
+        assert_eq!(items[0].title, title);
+        assert_eq!(items[0].link, link);
+        assert!(items[0].date.is_some());
+    }
+
+    #[test]
+    fn rss_summary_is_plain_text_and_image_is_kept() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let item = &feed_entries(RSS, &base, None).unwrap()[0];
+        assert_eq!(item.summary.as_deref(), Some("Lead one"));
+        assert_eq!(item.image.as_deref(), Some("https://ex.org/1.jpg"));
+    }
+
+    #[test]
+    fn atom_content_is_sanitized() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let html = feed_entries(ATOM, &base, None).unwrap()[0]
+            .content_html
+            .clone()
+            .unwrap();
+        assert!(html.contains("Body"), "{html}");
+        assert!(
+            !html.contains("script") && !html.contains("onclick") && !html.contains("javascript"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn not_a_feed_is_an_error() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        assert!(matches!(
+            feed_entries("<html><body>hi</body></html>", &base, None),
+            Err(ExtractError::NotAFeed(_))
+        ));
+    }
+}
