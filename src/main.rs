@@ -7,7 +7,7 @@ use herald::config::{self, Config};
 use herald::model::ItemState;
 use herald::pipeline::{PollOptions, Poller};
 use herald::store::{Store, StoreError};
-use herald::telegram::{Token, format};
+use herald::telegram::Token;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -394,38 +394,10 @@ async fn preview(config: Config, id: &str) -> Result<(), Failure> {
     };
     let fetcher =
         herald::fetch::Fetcher::new(Default::default()).map_err(|e| Failure(1, e.to_string()))?;
-    let poller = Poller {
-        fetcher: &fetcher,
-        user_agent: &config.general.user_agent,
-        store: None,
-        telegram: false,
-    };
-    let opts = PollOptions {
-        conditional: false,
-        dry_run: true,
-    };
-    let report = poller
-        .poll(&source, opts)
+    let text = herald::telegram::preview_newest(&fetcher, &config, &source)
         .await
-        .map_err(|e| Failure(1, format!("{id}: {e}")))?;
-    let Some(newest) = report.items.first() else {
-        return Err(Failure(1, format!("{id}: the list page shows no release")));
-    };
-    let shares: Vec<&[herald::config::ShareTarget]> = if source.channels.is_empty() {
-        vec![&[]]
-    } else {
-        source
-            .channels
-            .iter()
-            .filter_map(|c| config.channel(c).map(|c| c.share.as_slice()))
-            .collect()
-    };
-    let posts: Vec<String> = shares
-        .into_iter()
-        .map(|share| format::preview(&format::format_post(&newest.item, &source, share, true)))
-        .collect();
-    // One post after another, a blank line between them.
-    println!("{}", posts.join("\n\n"));
+        .map_err(|e| Failure(1, e))?;
+    println!("{text}");
     Ok(())
 }
 

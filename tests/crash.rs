@@ -7,7 +7,7 @@ mod common;
 
 use common::botapi::{self, FakeBotApi, FakeOptions, Fault, Match};
 use common::site::{FakeSite, release_en};
-use common::{Setup, config_text};
+use common::{Setup, write_config_on_free_port};
 use std::collections::HashMap;
 use std::time::Duration;
 use tokio::process::{Child, Command};
@@ -58,11 +58,6 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
     .await;
     let site = FakeSite::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let setup = Setup {
         schedule: "* * * * * *".into(),
         extra_config: format!(
@@ -76,12 +71,7 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
         )],
         ..Setup::default()
     };
-    let config = dir.path().join("config.toml");
-    let text = config_text(&site, &format!("http://127.0.0.1:{port}"), &setup).replace(
-        "listen = \"127.0.0.1:0\"",
-        &format!("listen = \"127.0.0.1:{port}\""),
-    );
-    std::fs::write(&config, text).unwrap();
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
 
     // Every send is accepted on arrival and answered 250 ms later: a kill in that window is the
     // "accepted, not yet recorded" case that could double a post.

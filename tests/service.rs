@@ -5,7 +5,7 @@ mod common;
 
 use common::botapi::{self, FakeBotApi, FakeOptions, Fault, Match};
 use common::site::{FakeSite, release_en};
-use common::{Setup, config_text};
+use common::{Setup, write_config_on_free_port};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -29,11 +29,6 @@ async fn service(schedule: &str) -> Service {
     .await;
     let site = FakeSite::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
     let setup = Setup {
         schedule: schedule.into(),
         extra_config: format!(
@@ -47,12 +42,7 @@ async fn service(schedule: &str) -> Service {
         )],
         ..Setup::default()
     };
-    let config = dir.path().join("config.toml");
-    let text = config_text(&site, &format!("http://127.0.0.1:{port}"), &setup).replace(
-        "listen = \"127.0.0.1:0\"",
-        &format!("listen = \"127.0.0.1:{port}\""),
-    );
-    std::fs::write(&config, text).unwrap();
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
     let log = dir.path().join("herald.log");
     Service {
         site,

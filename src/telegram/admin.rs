@@ -54,7 +54,11 @@ impl Alerts {
     }
 }
 
-fn cut(text: &str) -> String {
+/// `text` within one Telegram message (never empty: Telegram refuses an empty text).
+pub(crate) fn cut(text: &str) -> String {
+    if text.trim().is_empty() {
+        return "(empty)".into();
+    }
     let mut out = String::new();
     let mut units = 0;
     for c in text.chars() {

@@ -6,8 +6,7 @@
 use crate::app::App;
 use crate::config;
 use crate::model::ItemState;
-use crate::pipeline::{PollOptions, Poller};
-use crate::telegram::format;
+use crate::pipeline::PollOptions;
 use chrono::Utc;
 use std::time::Duration;
 use teloxide::Bot;
@@ -83,30 +82,12 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
             }
             let answer = answer(&app, text).await;
             if let Err(e) = bot
-                .send_message(ChatId(message.chat.id.0), cut(&answer))
+                .send_message(ChatId(message.chat.id.0), super::admin::cut(&answer))
                 .await
             {
                 tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
             }
         }
-    }
-}
-
-fn cut(text: &str) -> String {
-    let mut units = 0;
-    let mut out = String::new();
-    for c in text.chars() {
-        units += c.len_utf16();
-        if units > 4000 {
-            out.push('…');
-            break;
-        }
-        out.push(c);
-    }
-    if out.trim().is_empty() {
-        "(empty)".into()
-    } else {
-        out
     }
 }
 
@@ -218,31 +199,9 @@ async fn preview(app: &App, id: &str) -> String {
     let Some(source) = config.source(id) else {
         return format!("unknown source `{id}`");
     };
-    let poller = Poller {
-        fetcher: &app.shared.fetcher,
-        user_agent: &config.general.user_agent,
-        store: None,
-        telegram: false,
-    };
-    let opts = PollOptions {
-        conditional: false,
-        dry_run: true,
-    };
-    match poller.poll(source, opts).await {
-        Ok(r) => match r.items.first() {
-            Some(o) => {
-                let share = source
-                    .channels
-                    .first()
-                    .and_then(|c| config.channel(c))
-                    .map(|c| c.share.as_slice())
-                    .unwrap_or(&[]);
-                format::preview(&format::format_post(&o.item, source, share, true))
-            }
-            None => format!("{id}: the list page shows no release"),
-        },
-        Err(e) => format!("{id}: {e}"),
-    }
+    super::preview_newest(&app.shared.fetcher, &config, source)
+        .await
+        .unwrap_or_else(|e| e)
 }
 
 /// Pauses or resumes a source (no polls) or a channel (nothing sent; the queue keeps). An id

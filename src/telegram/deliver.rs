@@ -262,12 +262,7 @@ impl Deliverer {
             match self.find_unanswered(&chat, &post, last, limits).await {
                 Probe::Found(message_id) => {
                     tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
-                    let record = PostRecord::Sent {
-                        chat: chat_text(&chat),
-                        message_id,
-                        photo: post.method == Method::SendPhoto,
-                        at: Utc::now(),
-                    };
+                    let record = sent_record(&chat, message_id, &post);
                     self.store
                         .complete_post(&channel.id, queued, record)
                         .await?;
@@ -289,12 +284,7 @@ impl Deliverer {
             let sent = send(&self.bot, chat.clone(), &post, plain).await;
             let failure = match sent {
                 Ok(message) => {
-                    let record = PostRecord::Sent {
-                        chat: chat_text(&chat),
-                        message_id: message.id.0,
-                        photo: post.method == Method::SendPhoto,
-                        at: Utc::now(),
-                    };
+                    let record = sent_record(&chat, message.id.0, &post);
                     self.store
                         .complete_post(&channel.id, queued, record)
                         .await?;
@@ -500,6 +490,16 @@ impl Deliverer {
         if let Some(alerts) = self.alerts.clone() {
             tokio::spawn(async move { alerts.tell(&text).await });
         }
+    }
+}
+
+/// Where an accepted post is, for later edits.
+fn sent_record(chat: &Recipient, message_id: i32, post: &Post) -> PostRecord {
+    PostRecord::Sent {
+        chat: chat_text(chat),
+        message_id,
+        photo: post.method == Method::SendPhoto,
+        at: Utc::now(),
     }
 }
 

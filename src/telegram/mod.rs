@@ -7,6 +7,51 @@ pub mod deliver;
 pub mod format;
 pub mod limits;
 
+use crate::config::{Config, Source};
+use crate::fetch::Fetcher;
+use crate::pipeline::{PollOptions, Poller};
+
+/// What `herald preview` and `/preview` show: the list page is read (no database touched) and
+/// the newest release formatted as each of the source's channels would get it (or once, without
+/// share buttons, when it has none); the posts are separated by a blank line.
+pub async fn preview_newest(
+    fetcher: &Fetcher,
+    config: &Config,
+    source: &Source,
+) -> Result<String, String> {
+    let poller = Poller {
+        fetcher,
+        user_agent: &config.general.user_agent,
+        store: None,
+        telegram: false,
+    };
+    let opts = PollOptions {
+        conditional: false,
+        dry_run: true,
+    };
+    let report = poller
+        .poll(source, opts)
+        .await
+        .map_err(|e| format!("{}: {e}", source.id))?;
+    let Some(newest) = report.items.first() else {
+        return Err(format!("{}: the list page shows no release", source.id));
+    };
+    let shares: Vec<&[crate::config::ShareTarget]> = if source.channels.is_empty() {
+        vec![&[]]
+    } else {
+        source
+            .channels
+            .iter()
+            .filter_map(|c| config.channel(c).map(|c| c.share.as_slice()))
+            .collect()
+    };
+    let posts: Vec<String> = shares
+        .into_iter()
+        .map(|share| format::preview(&format::format_post(&newest.item, source, share, true)))
+        .collect();
+    Ok(posts.join("\n\n"))
+}
+
 /// The bot token, from `TELOXIDE_TOKEN` only. Its `Debug` never shows it, so it cannot reach a
 /// log line by accident.
 #[derive(Clone)]

@@ -167,6 +167,26 @@ image = "img@src"
     text
 }
 
+/// For tests that run the binary: a free port, and a config file in `dir` that listens on it.
+pub fn write_config_on_free_port(
+    dir: &std::path::Path,
+    site: &FakeSite,
+    setup: &Setup,
+) -> (PathBuf, u16) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = config_text(site, &format!("http://127.0.0.1:{port}"), setup).replace(
+        "listen = \"127.0.0.1:0\"",
+        &format!("listen = \"127.0.0.1:{port}\""),
+    );
+    let config = dir.join("config.toml");
+    std::fs::write(&config, text).unwrap();
+    (config, port)
+}
+
 impl TestApp {
     pub async fn poll(&self, id: &str) -> Result<PollReport, herald::pipeline::PollError> {
         let source = self.app.config().source(id).unwrap().clone();

@@ -1,20 +1,29 @@
-//! A lean HTML parser for the article extractor: one forward scan of the page into a flat tree.
+//! A lean HTML parser for the article extractor: html5ever's tokenizer feeding a flat tree.
 //!
-//! Why not html5ever (which `scraper` uses for list pages)? The benchmark asks for many times the
-//! speed of Python trafilatura, start-up included, and html5ever's full tree construction alone
-//! takes most of that budget (1.2 ms for an average 170 KB page here, against 0.3 ms for this scan).
-//! What main-text extraction needs from a tree is its block structure, its text and a few
-//! attributes, so this parser keeps the parts of the HTML tree-building rules that shape blocks:
-//! void elements, raw-text elements, a `<p>` closed by the next block, `<li>`/`<dt>`/`<dd>`/
-//! table cells closing their open siblings, end tags that close only within their scope, and
-//! stray end tags ignored. Misnested formatting (`<b><p></b>`) is not re-parented: it changes no
-//! text.
+//! Tokenizing (tags, attributes, character references, raw-text and RCDATA elements, comments,
+//! doctypes) is html5ever's spec tokenizer. Tree building is not html5ever's: the benchmark asks
+//! for many times the speed of Python trafilatura, start-up included, and html5ever's full tree
+//! construction (reconstructing formatting elements, foster parenting, recursive `RcDom`) is most
+//! of that budget. What main-text extraction needs from a tree is its block structure, its text
+//! and a few attributes, so the builder here keeps the parts of the HTML tree-building rules that
+//! shape blocks: void elements, raw-text elements, a `<p>` closed by the next block,
+//! `<li>`/`<dt>`/`<dd>`/table cells closing their open siblings, end tags that close only within
+//! their scope, and stray end tags ignored. Misnested formatting (`<b><p></b>`) is not
+//! re-parented: it changes no text.
 //!
 //! Robustness: no recursion anywhere (nodes are stored in document order, so a parent's index is
 //! always below its children's); scope searches look at most [`SCOPE_LIMIT`] open elements deep,
 //! so a page of a million unclosed `<div>`s stays linear.
 
-use markup5ever::data::{C1_REPLACEMENTS, NAMED_ENTITIES};
+use std::cell::RefCell;
+
+use html5ever::TokenizerResult;
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, CharacterTokens, EndTag, StartTag, TagToken, Token, TokenSink, TokenSinkResult,
+    Tokenizer, TokenizerOpts,
+};
 
 /// No node.
 pub const NONE: usize = usize::MAX;
@@ -84,7 +93,7 @@ impl Doc {
             next_sibling: NONE,
             kind: Kind::Document,
         });
-        builder.run(html);
+        let builder = tokenize(builder, html);
         Doc {
             nodes: builder.nodes,
         }
@@ -167,14 +176,6 @@ fn is_void(name: &str) -> bool {
             | "wbr"
             | "keygen"
             | "frame"
-    )
-}
-
-/// Elements whose content is not markup (`<script>` holds JSON-LD we read; the rest we skip).
-fn is_raw_text(name: &str) -> bool {
-    matches!(
-        name,
-        "script" | "style" | "xmp" | "iframe" | "noembed" | "noframes" | "plaintext"
     )
 }
 
@@ -410,264 +411,57 @@ impl Builder {
             self.close_to(d);
         }
     }
+}
 
-    fn run(&mut self, html: &str) {
-        let bytes = html.as_bytes();
-        let mut i = 0;
-        while i < bytes.len() {
-            let Some(lt) = html[i..].find('<').map(|p| p + i) else {
-                self.text(&decode_entities(&html[i..], false));
-                break;
-            };
-            if lt > i {
-                self.text(&decode_entities(&html[i..lt], false));
-            }
-            i = lt;
-            let rest = &bytes[i..];
-            if rest.starts_with(b"<!--") {
-                i = match html[i + 4..].find("-->") {
-                    Some(p) => i + 4 + p + 3,
-                    None => bytes.len(),
-                };
-            } else if rest.len() > 1 && matches!(rest[1], b'!' | b'?') {
-                i = skip_past(bytes, i + 2, b'>');
-            } else if rest.len() > 2 && rest[1] == b'/' && rest[2].is_ascii_alphabetic() {
-                let (name, end) = tag_name(html, i + 2);
-                i = skip_past(bytes, end, b'>');
-                self.end_tag(&name);
-            } else if rest.len() > 1 && rest[1].is_ascii_alphabetic() {
-                let (name, end) = tag_name(html, i + 1);
-                let (attrs, self_closing, end) = attributes(html, end);
-                i = end;
-                let raw = is_raw_text(&name);
-                let rcdata = matches!(name.as_str(), "title" | "textarea");
-                self.start_tag(&name, attrs, self_closing);
-                if (raw || rcdata) && !self_closing {
-                    let close = find_end_tag(bytes, i, &name);
-                    let content = &html[i..close];
-                    if rcdata {
-                        self.text(&decode_entities(content, false));
-                    } else {
-                        self.text(content);
+/// Receives html5ever's tokens and builds the flat tree.
+struct Sink(RefCell<Builder>);
+
+impl TokenSink for Sink {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let mut builder = self.0.borrow_mut();
+        match token {
+            CharacterTokens(text) => builder.text(&text),
+            TagToken(tag) if tag.kind == StartTag => {
+                let name: &str = &tag.name;
+                let attrs = tag
+                    .attrs
+                    .iter()
+                    .map(|a| (Box::from(&*a.name.local), Box::from(&*a.value)))
+                    .collect();
+                builder.start_tag(name, attrs, tag.self_closing);
+                // The tokenizer reads the content of these as text up to their end tag. (A
+                // self-closed `<script/>` is taken at its word, as pages written as XHTML mean.)
+                if !tag.self_closing {
+                    match name {
+                        "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
+                        "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
+                            return TokenSinkResult::RawData(RawKind::Rawtext);
+                        }
+                        "title" | "textarea" => return TokenSinkResult::RawData(RawKind::Rcdata),
+                        "plaintext" => return TokenSinkResult::Plaintext,
+                        _ => {}
                     }
-                    self.end_tag(&name);
-                    i = skip_past(bytes, close, b'>');
                 }
-            } else if rest.len() > 1 && rest[1] == b'/' {
-                // "</>" or "</ 3": a bogus comment.
-                i = skip_past(bytes, i + 2, b'>');
-            } else {
-                self.text("<");
-                i += 1;
             }
+            TagToken(tag) if tag.kind == EndTag => builder.end_tag(&tag.name),
+            // Comments, doctypes, NUL characters (dropped in body text, as HTML does), parse
+            // errors, the end.
+            _ => {}
         }
+        TokenSinkResult::Continue
     }
 }
 
-/// The index after the next `byte` at or after `from` (the end when there is none).
-fn skip_past(bytes: &[u8], from: usize, byte: u8) -> usize {
-    match bytes
-        .get(from..)
-        .and_then(|b| b.iter().position(|&c| c == byte))
-    {
-        Some(p) => from + p + 1,
-        None => bytes.len(),
-    }
-}
-
-fn tag_name(html: &str, start: usize) -> (String, usize) {
-    let bytes = html.as_bytes();
-    let mut end = start;
-    while end < bytes.len()
-        && !matches!(
-            bytes[end],
-            b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>'
-        )
-    {
-        end += 1;
-    }
-    (html[start..end].to_ascii_lowercase(), end)
-}
-
-type Attrs = Vec<(Box<str>, Box<str>)>;
-
-/// Reads attributes up to the tag's `>`; returns them, whether the tag ended in `/>`, and the
-/// index after the tag.
-fn attributes(html: &str, mut i: usize) -> (Attrs, bool, usize) {
-    let bytes = html.as_bytes();
-    let mut attrs: Attrs = Vec::new();
-    let mut self_closing = false;
-    loop {
-        while i < bytes.len() && (bytes[i].is_ascii_whitespace() || bytes[i] == b'/') {
-            self_closing = bytes[i] == b'/';
-            i += 1;
-        }
-        if i >= bytes.len() {
-            return (attrs, false, i);
-        }
-        if bytes[i] == b'>' {
-            return (attrs, self_closing, i + 1);
-        }
-        self_closing = false;
-        let start = i;
-        i += 1;
-        while i < bytes.len()
-            && !matches!(
-                bytes[i],
-                b' ' | b'\t' | b'\n' | b'\r' | 0x0c | b'/' | b'>' | b'='
-            )
-        {
-            i += 1;
-        }
-        let key = html[start..i].to_ascii_lowercase();
-        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-            i += 1;
-        }
-        let mut value = String::new();
-        if i < bytes.len() && bytes[i] == b'=' {
-            i += 1;
-            while i < bytes.len() && bytes[i].is_ascii_whitespace() {
-                i += 1;
-            }
-            if i < bytes.len() && matches!(bytes[i], b'"' | b'\'') {
-                let quote = bytes[i];
-                let end = match bytes[i + 1..].iter().position(|&c| c == quote) {
-                    Some(p) => i + 1 + p,
-                    None => bytes.len(),
-                };
-                value = decode_entities(&html[i + 1..end], true).into_owned();
-                i = (end + 1).min(bytes.len());
-            } else {
-                let start = i;
-                while i < bytes.len() && !bytes[i].is_ascii_whitespace() && bytes[i] != b'>' {
-                    i += 1;
-                }
-                value = decode_entities(&html[start..i], true).into_owned();
-            }
-        }
-        if !attrs.iter().any(|(k, _)| **k == *key) {
-            attrs.push((key.into(), value.into()));
-        }
-    }
-}
-
-/// Where the content of a raw-text element ends: at `</name` (any case) followed by a space,
-/// `/` or `>`; the end of the page when never closed.
-fn find_end_tag(bytes: &[u8], from: usize, name: &str) -> usize {
-    let n = name.len();
-    let mut i = from;
-    while let Some(p) = bytes[i..].iter().position(|&c| c == b'<') {
-        let at = i + p;
-        let after = at + 2 + n;
-        if bytes.get(at + 1) == Some(&b'/')
-            && after <= bytes.len()
-            && bytes[at + 2..after].eq_ignore_ascii_case(name.as_bytes())
-            && bytes
-                .get(after)
-                .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>'))
-        {
-            return at;
-        }
-        i = at + 1;
-    }
-    bytes.len()
-}
-
-/// Decodes character references. In attribute values a legacy reference without `;` followed
-/// by a letter, digit or `=` stays as written (HTML: so `?a=1&copy=2` keeps its query).
-pub fn decode_entities(s: &str, in_attribute: bool) -> std::borrow::Cow<'_, str> {
-    let Some(first) = s.find('&') else {
-        return std::borrow::Cow::Borrowed(s);
-    };
-    let mut out = String::with_capacity(s.len());
-    out.push_str(&s[..first]);
-    let mut rest = &s[first..];
-    while let Some(amp) = rest.find('&') {
-        out.push_str(&rest[..amp]);
-        rest = &rest[amp..];
-        let (consumed, decoded) = reference(rest, in_attribute);
-        if consumed == 0 {
-            out.push('&');
-            rest = &rest[1..];
-        } else {
-            out.push_str(&decoded);
-            rest = &rest[consumed..];
-        }
-    }
-    out.push_str(rest);
-    std::borrow::Cow::Owned(out)
-}
-
-/// One reference at the start of `s` (which starts with `&`): bytes consumed and its text.
-fn reference(s: &str, in_attribute: bool) -> (usize, String) {
-    let bytes = s.as_bytes();
-    if bytes.get(1) == Some(&b'#') {
-        let hex = matches!(bytes.get(2), Some(b'x' | b'X'));
-        let start = if hex { 3 } else { 2 };
-        let mut end = start;
-        while end < bytes.len()
-            && end - start < 8
-            && (if hex {
-                bytes[end].is_ascii_hexdigit()
-            } else {
-                bytes[end].is_ascii_digit()
-            })
-        {
-            end += 1;
-        }
-        if end == start {
-            return (0, String::new());
-        }
-        let code = u32::from_str_radix(&s[start..end], if hex { 16 } else { 10 }).unwrap_or(0);
-        let consumed = if bytes.get(end) == Some(&b';') {
-            end + 1
-        } else {
-            end
-        };
-        let c = match code {
-            0x80..=0x9f => C1_REPLACEMENTS[(code - 0x80) as usize]
-                .unwrap_or_else(|| char::from_u32(code).unwrap_or('\u{fffd}')),
-            0 => '\u{fffd}',
-            _ => char::from_u32(code).unwrap_or('\u{fffd}'),
-        };
-        return (consumed, c.to_string());
-    }
-    let mut end = 1;
-    while end < bytes.len() && end < 40 && bytes[end].is_ascii_alphanumeric() {
-        end += 1;
-    }
-    if end == 1 {
-        return (0, String::new());
-    }
-    // The table also holds every prefix of a name, with (0, 0): those are no references.
-    if bytes.get(end) == Some(&b';')
-        && let Some(&(a, b)) = NAMED_ENTITIES.get(&s[1..=end])
-        && a != 0
-    {
-        return (end + 1, chars(a, b));
-    }
-    // Legacy references without `;` ("&nbsp", "&copy2019"): the longest known prefix.
-    for len in (2..=end.min(7)).rev() {
-        if let Some(&(a, b)) = NAMED_ENTITIES.get(&s[1..len])
-            && a != 0
-        {
-            let next = bytes.get(len).copied();
-            if in_attribute && next.is_some_and(|c| c.is_ascii_alphanumeric() || c == b'=') {
-                return (0, String::new());
-            }
-            return (len, chars(a, b));
-        }
-    }
-    (0, String::new())
-}
-
-fn chars(a: u32, b: u32) -> String {
-    let mut s = String::new();
-    s.extend(char::from_u32(a));
-    if b != 0 {
-        s.extend(char::from_u32(b));
-    }
-    s
+fn tokenize(builder: Builder, html: &str) -> Builder {
+    let tokenizer = Tokenizer::new(Sink(RefCell::new(builder)), TokenizerOpts::default());
+    let input = BufferQueue::default();
+    input.push_back(StrTendril::from_slice(html));
+    // The sink never asks to stop for a script or an encoding change, so one feed reads it all.
+    while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+    tokenizer.end();
+    tokenizer.sink.0.into_inner()
 }
 
 #[cfg(test)]
@@ -735,15 +529,14 @@ mod tests {
 
     #[test]
     fn entities() {
+        assert_eq!(shape("a&amp;b &eacute; &#233;&#xE9; &#150;"), "a&b é éé –");
         assert_eq!(
-            decode_entities("a&amp;b &eacute; &#233;&#xE9; &#150;", false),
-            "a&b é éé –"
-        );
-        assert_eq!(
-            decode_entities("&copy2019 &nbsp;x &unknown; &", false),
+            shape("&copy2019 &nbsp;x &unknown; &"),
             "©2019 \u{a0}x &unknown; &"
         );
-        assert_eq!(decode_entities("?a=1&copy=2", true), "?a=1&copy=2");
+        let doc = Doc::parse(r#"<a href="?a=1&copy=2&amp;b=&lt;">x</a>"#);
+        let a = doc.elements("a").next().unwrap();
+        assert_eq!(doc.node(a).attr("href"), Some("?a=1&copy=2&b=<"));
     }
 
     #[test]
