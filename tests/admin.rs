@@ -275,3 +275,29 @@ async fn a_source_silent_for_far_longer_than_usual_is_flagged_stale_once() {
     assert_eq!(health["sources"]["akorda-en"]["stale"], true);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_source_answers_410_until_pruned() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("ru", common::site::release_ru(1, 1));
+    t.poll("akorda-ru").await.unwrap();
+    assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 200);
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let start = text.find("\n[[sources]]\nid = \"akorda-ru\"").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[[sources]]").unwrap();
+    std::fs::write(
+        &t.config_path,
+        format!("{}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    eventually("source removed", Duration::from_secs(10), || {
+        t.app.config().source("akorda-ru").is_none()
+    })
+    .await;
+    assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 410);
+    // Its items are still in the database.
+    assert_eq!(t.app.shared.store.count("akorda-ru").unwrap(), 1);
+    assert_eq!(t.get("/feeds/never-was.rss").await.status(), 404);
+    t.stop().await;
+}
