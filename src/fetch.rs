@@ -309,6 +309,16 @@ mod tests {
         None,
         "Астана"
     )]
+    #[case::koi8r_meta_only(
+        [b"<html><head><meta charset=\"koi8-r\"></head><body>".as_slice(), &encoding_rs::KOI8_R.encode("Глава государства").0].concat(),
+        Some("text/html"),
+        "Глава государства"
+    )]
+    #[case::koi8r_guessed(
+        encoding_rs::KOI8_R.encode("Глава государства провёл совещание по вопросам экономики и торговли").0.to_vec(),
+        None,
+        "Глава государства провёл совещание"
+    )]
     #[case::xml_declaration(
         [b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>".as_slice(), &encoding_rs::WINDOWS_1251.encode("Акорда").0].concat(),
         None,
