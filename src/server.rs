@@ -84,12 +84,19 @@ type FeedCache = Mutex<HashMap<String, [Option<Arc<Rendered>>; 3]>>;
 struct ServerState {
     shared: Arc<Shared>,
     cache: Arc<FeedCache>,
+    /// `herald_feed_requests_total` by format and status, registered once (a labelled
+    /// `counter!` per request costs a key allocation and a registry lookup).
+    requests: Arc<[[metrics::Counter; 2]; 3]>,
 }
 
 pub fn router(shared: Arc<Shared>) -> Router {
+    let counter = |format: Format, status: &'static str| metrics::counter!("herald_feed_requests_total", "format" => format.ext(), "status" => status);
+    let requests =
+        [Format::Rss, Format::Atom, Format::Json].map(|f| [counter(f, "200"), counter(f, "304")]);
     let state = ServerState {
         shared,
         cache: Arc::default(),
+        requests: Arc::new(requests),
     };
     Router::new()
         .route("/", get(index))
@@ -107,15 +114,15 @@ async fn feed(
 ) -> Response {
     let Some((id, format)) = file
         .rsplit_once('.')
-        .and_then(|(id, ext)| Some((id.to_owned(), Format::from_ext(ext)?)))
+        .and_then(|(id, ext)| Some((id, Format::from_ext(ext)?)))
     else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
     let config = state.shared.config.get();
-    if id != "all" && config.source(&id).is_none() {
+    if id != "all" && config.source(id).is_none() {
         // A source removed from the config keeps its items until `herald prune`: say so.
         let known = state.shared.store.known_sources().unwrap_or_default();
-        if known.contains(&id) {
+        if known.iter().any(|k| k == id) {
             return (
                 StatusCode::GONE,
                 "this feed's source was removed from the configuration\n",
@@ -124,7 +131,7 @@ async fn feed(
         }
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     }
-    let rendered = match rendered(&state, &id, format).await {
+    let rendered = match rendered(&state, id, format).await {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(feed = %id, error = %e, "cannot render feed");
@@ -136,12 +143,7 @@ async fn feed(
         }
     };
     let fresh = is_fresh(&headers, &rendered);
-    metrics::counter!(
-        "herald_feed_requests_total",
-        "format" => format.ext(),
-        "status" => if fresh { "304" } else { "200" }
-    )
-    .increment(1);
+    state.requests[format as usize][usize::from(fresh)].increment(1);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
