@@ -279,7 +279,7 @@ impl App {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
         let mut plan = Plan::default();
-        plan.apply(&self, &stop);
+        plan.apply(&self, &stop).await;
         // The text of the last refused edit: the same text is reported to the admins once.
         let mut refused: Option<Vec<u8>> = None;
         let commands = self.shared.telegram.as_ref().map(|d| {
@@ -354,7 +354,7 @@ impl App {
                 }
                 self.shared.config.set(new);
                 self.shared.generation.fetch_add(1, Ordering::SeqCst);
-                plan.apply(self, stop);
+                plan.apply(self, stop).await;
                 tracing::info!(changes = %diff, "config reloaded");
             }
             Err(problems) => {
@@ -397,7 +397,7 @@ struct Running {
 }
 
 impl Plan {
-    fn apply(&mut self, app: &App, stop: &CancellationToken) {
+    async fn apply(&mut self, app: &App, stop: &CancellationToken) {
         let config = app.config();
         let wanted: HashMap<String, (String, Source)> = config
             .sources
@@ -407,7 +407,8 @@ impl Plan {
         sync(&mut self.sources, wanted, stop, |source| {
             let app = app.clone();
             move |stop: CancellationToken| source_task(app, source, stop)
-        });
+        })
+        .await;
         if let Some(deliverer) = &app.shared.telegram {
             let wanted = config
                 .channels
@@ -422,7 +423,8 @@ impl Plan {
             sync(&mut self.channels, wanted, stop, |channel| {
                 let deliverer = deliverer.clone();
                 move |stop: CancellationToken| deliverer.run_channel(channel, stop)
-            });
+            })
+            .await;
         }
     }
 
@@ -441,8 +443,10 @@ impl Plan {
     }
 }
 
-/// Stops tasks no longer wanted or changed, starts new and changed ones.
-fn sync<T, F, Fut>(
+/// Stops tasks no longer wanted or changed, starts new and changed ones. A changed task's old
+/// run is awaited before its new one starts (a poll or a send in flight finishes first), so the
+/// same source is never polled, nor the same queue sent from, twice at once.
+async fn sync<T, F, Fut>(
     running: &mut HashMap<String, Running>,
     wanted: HashMap<String, (String, T)>,
     stop: &CancellationToken,
@@ -451,14 +455,18 @@ fn sync<T, F, Fut>(
     F: FnOnce(CancellationToken) -> Fut,
     Fut: std::future::Future<Output = ()> + Send + 'static,
 {
-    running.retain(|id, r| {
-        let keep = wanted.get(id).is_some_and(|(fp, _)| *fp == r.fingerprint);
-        if !keep {
-            // A poll in flight finishes; the task ends at its next sleep.
-            r.stop.cancel();
-        }
-        keep
-    });
+    let stale: Vec<String> = running
+        .iter()
+        .filter(|(id, r)| wanted.get(*id).is_none_or(|(fp, _)| *fp != r.fingerprint))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let stopped: Vec<Running> = stale.iter().filter_map(|id| running.remove(id)).collect();
+    for r in &stopped {
+        r.stop.cancel();
+    }
+    for r in stopped {
+        let _ = r.task.await;
+    }
     for (id, (fingerprint, part)) in wanted {
         if running.contains_key(&id) {
             continue;
