@@ -77,6 +77,8 @@ pub struct Shared {
     pub alerts: Option<Arc<Alerts>>,
     /// Wakes the delivery workers when a poll queued something.
     pub wake: Arc<Notify>,
+    /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
+    polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 #[derive(Clone)]
@@ -123,6 +125,7 @@ impl App {
                 telegram,
                 alerts,
                 wake,
+                polling: Default::default(),
             }),
         })
     }
@@ -134,6 +137,15 @@ impl App {
     /// Polls one source now, records the outcome in logs, metrics and admin alerts, and marks the
     /// feeds stale when something was stored.
     pub async fn poll(&self, source: &Source, opts: PollOptions) -> Result<PollReport, PollError> {
+        let gate = self
+            .shared
+            .polling
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(source.id.clone())
+            .or_default()
+            .clone();
+        let _turn = gate.lock().await;
         let config = self.config();
         let poller = Poller {
             fetcher: &self.shared.fetcher,

@@ -207,3 +207,20 @@ async fn article_pages_give_the_body_and_a_broken_one_holds_nothing_back() {
     assert_eq!(again.count(ItemState::Changed), 0);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_polls_of_one_source_at_once_store_each_release_once() {
+    let t = spawn_app().await;
+    for n in 1..=5 {
+        t.site.publish("en", release_en(n, 1));
+    }
+    let (a, b) = tokio::join!(t.poll("akorda-en"), t.poll("akorda-en"));
+    let new = a.unwrap().count(ItemState::New) + b.unwrap().count(ItemState::New);
+    assert_eq!(new, 5);
+    assert_eq!(t.app.shared.store.count("akorda-en").unwrap(), 5);
+    assert_eq!(
+        t.app.shared.store.recent("akorda-en", 100).unwrap().len(),
+        5
+    );
+    t.stop().await;
+}
