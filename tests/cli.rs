@@ -299,3 +299,28 @@ async fn check_warns_when_a_known_source_was_renamed() {
         stderr(&o)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn log_format_json_writes_json_lines() {
+    let i = instance().await;
+    i.site.set_mode("en", common::site::Mode::Error);
+    let o = output(
+        herald()
+            .args(["--log-format", "json", "poll", "akorda-en", "-c"])
+            .arg(&i.config),
+    )
+    .await;
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "a failed fetch is a runtime failure"
+    );
+    let err = stderr(&o);
+    let line = err
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("no JSON log line in:\n{err}"));
+    let event: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(event["level"], "WARN", "{line}");
+    assert_eq!(event["fields"]["source"], "akorda-en", "{line}");
+}
