@@ -15,3 +15,4 @@ pub mod schedule;
 pub mod server;
 pub mod store;
 pub mod telegram;
+pub mod text;

@@ -412,119 +412,10 @@ fn fit_summary(text: &str, budget: usize) -> String {
     if utf16_len(text) <= budget {
         return text.to_string();
     }
-    match last_sentence_end(text, budget) {
+    match crate::text::last_sentence_end(text, budget, char::len_utf16) {
         Some(end) => text[..end].trim_end().to_string(),
         None => cut_at_word(text, budget),
     }
-}
-
-/// The byte offset of the last sentence end in `text` whose prefix fits `budget` UTF-16 units. A
-/// sentence ends at a line break, or after `.`, `!`, `?` or `…` (with any closing quotes or
-/// brackets) that is followed by a space and then not by a lower-case letter; a `.` after an
-/// initial ("N. Nazarbayev", "U.S.") or a common abbreviation ("e.g.", "млрд.") ends nothing.
-fn last_sentence_end(text: &str, budget: usize) -> Option<usize> {
-    let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let mut best = None;
-    let mut units = 0;
-    let mut k = 0;
-    while k < chars.len() && units <= budget {
-        let (at, c) = chars[k];
-        if c == '\n' {
-            if at > 0 {
-                best = Some(at);
-            }
-        } else if is_terminator(c) {
-            // The whole cluster: "?!", "...", ".»", "!)".
-            let mut end = k;
-            let mut end_units = units;
-            while end < chars.len() && (is_terminator(chars[end].1) || is_closer(chars[end].1)) {
-                end_units += chars[end].1.len_utf16();
-                end += 1;
-            }
-            if end_units > budget {
-                break;
-            }
-            if ends_sentence(&chars, k, end) {
-                best = Some(chars.get(end).map_or(text.len(), |&(at, _)| at));
-            }
-            units = end_units;
-            k = end;
-            continue;
-        }
-        units += c.len_utf16();
-        k += 1;
-    }
-    best
-}
-
-/// Whether the punctuation `chars[start..end]` ends a sentence (see [`last_sentence_end`]).
-fn ends_sentence(chars: &[(usize, char)], start: usize, end: usize) -> bool {
-    match chars.get(end) {
-        None => return true,
-        Some(&(_, c)) if !c.is_whitespace() => return false, // "3.5", "akorda.kz", "?!x"
-        Some(_) => {}
-    }
-    let next = chars[end..]
-        .iter()
-        .take(8)
-        .map(|&(_, c)| c)
-        .find(|c| !c.is_whitespace());
-    if next.is_some_and(char::is_lowercase) {
-        return false; // "e.g. the", "5 млрд. тенге", "… and then"
-    }
-    let single_dot =
-        chars[start].1 == '.' && !chars[start + 1..end].iter().any(|&(_, c)| is_terminator(c));
-    !(single_dot && abbreviation_before(chars, start))
-}
-
-/// Whether the word that ends at the `.` at `chars[dot]` is an initial or an abbreviation.
-fn abbreviation_before(chars: &[(usize, char)], dot: usize) -> bool {
-    // Words longer than this are no abbreviations; the bound keeps the scan linear.
-    const LONGEST: usize = 16;
-    let mut word: Vec<char> = chars[..dot]
-        .iter()
-        .rev()
-        .take(LONGEST + 1)
-        .map(|&(_, c)| c)
-        .take_while(|c| !c.is_whitespace())
-        .collect();
-    if word.len() > LONGEST {
-        return false;
-    }
-    word.reverse();
-    let word: String = word
-        .into_iter()
-        .skip_while(|&c| is_opener(c))
-        .collect::<String>()
-        .to_lowercase();
-    // Initials and dotted abbreviations: "N", "U.S", "т.е".
-    let initials = !word.is_empty()
-        && word.split('.').all(|part| {
-            let mut letters = part.chars();
-            letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none()
-        });
-    initials || ABBREVIATIONS.contains(&word.as_str())
-}
-
-/// Lower-cased abbreviations (without their final dot) that are usually followed by more of the
-/// same sentence, in English, Russian and Kazakh. Ones that often end a sentence ("etc.", "т.д.")
-/// are left out: there, cutting one sentence early is the smaller harm.
-const ABBREVIATIONS: [&str; 40] = [
-    "mr", "mrs", "ms", "dr", "prof", "st", "vs", "jr", "sr", "no", "nos", "gen", "gov", "sen",
-    "rep", "col", "lt", "capt", "approx", "dept", "inc", "corp", "e.g", "i.e", "гг", "им", "ул",
-    "пр", "проф", "акад", "млн", "млрд", "тыс", "руб", "долл", "напр", "ст", "см", "жж", "мыс",
-];
-
-fn is_terminator(c: char) -> bool {
-    matches!(c, '.' | '!' | '?' | '…' | '。' | '！' | '？')
-}
-
-fn is_closer(c: char) -> bool {
-    matches!(c, '"' | '\'' | '»' | '”' | '’' | ')' | ']')
-}
-
-fn is_opener(c: char) -> bool {
-    matches!(c, '"' | '\'' | '«' | '“' | '„' | '‘' | '(' | '[')
 }
 
 /// `text` cut at the last word end that leaves room for "…" within `budget` UTF-16 units, then
@@ -557,7 +448,7 @@ fn cut_at_word(text: &str, budget: usize) -> String {
         .trim_end_matches(|c: char| {
             c.is_whitespace() || matches!(c, ',' | ';' | ':' | '-' | '–' | '—' | '\u{200d}')
         })
-        .trim_end_matches(is_opener);
+        .trim_end_matches(crate::text::is_opener);
     if cut.is_empty() {
         return String::new();
     }

@@ -9,15 +9,6 @@
 /// Default summary length in characters.
 pub const DEFAULT_LENGTH: usize = 400;
 
-/// Lower-cased words (without their dot) that a dot does not end a sentence after.
-const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "gen", "col", "lt", "sgt", "capt", "gov",
-    "sen", "rep", "hon", "rev", "no", "vs", "etc", "e.g", "i.e", "approx", "inc", "ltd", "co",
-    "corp", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec",
-    "fig", "vol", "p", "pp", "г", "гг", "т", "т.е", "т.д", "т.п", "др", "пр", "им", "ул", "обл",
-    "руб", "тыс", "млн", "млрд", "трлн", "см", "стр", "рис", "в", "вв", "н", "ж", "жж", "б", "мың",
-];
-
 /// The lead of an article: whole paragraphs while they fit in `max_chars`, the first one cut at
 /// its last sentence end that fits (or at a word, with "…", when no sentence fits).
 pub fn lead(paragraphs: &[String], max_chars: usize) -> Option<String> {
@@ -50,76 +41,16 @@ pub fn cut(text: &str, max_chars: usize) -> String {
     if text.chars().count() <= max_chars {
         return text.to_owned();
     }
+    if let Some(end) = crate::text::last_sentence_end(text, max_chars, |_| 1).filter(|&e| e > 0) {
+        return text[..end].trim_end().to_owned();
+    }
     let chars: Vec<(usize, char)> = text.char_indices().collect();
-    let limit = max_chars.min(chars.len());
-    let mut best = None;
-    for k in 0..limit {
-        let c = chars[k].1;
-        if matches!(c, '.' | '!' | '?' | '…') && ends_sentence(&chars, k) {
-            // Include closing quotes and brackets right after the terminator.
-            let mut end = k + 1;
-            while end < limit && matches!(chars[end].1, '"' | '»' | '”' | '’' | ')' | '\'') {
-                end += 1;
-            }
-            best = Some(end);
-        }
-    }
-    if let Some(end) = best.filter(|&e| e > 0) {
-        let byte = chars.get(end).map_or(text.len(), |c| c.0);
-        return text[..byte].trim_end().to_owned();
-    }
     // No sentence fits: cut at the last space within the budget and mark the cut.
     let budget = max_chars.saturating_sub(1);
     let byte = chars.get(budget).map_or(text.len(), |c| c.0);
     let head = &text[..byte];
     let head = head.rfind(' ').map_or(head, |s| &head[..s]);
     format!("{}…", head.trim_end_matches([',', ';', ':', ' ', '-', '—']))
-}
-
-/// Does the terminator at `chars[k]` end a sentence? It must be followed by a space (or the
-/// end) and then not by a lower-case letter; a dot after an abbreviation, an initial or inside a
-/// number ("3.5") does not count.
-fn ends_sentence(chars: &[(usize, char)], k: usize) -> bool {
-    let c = chars[k].1;
-    let mut next = k + 1;
-    while next < chars.len() && matches!(chars[next].1, '"' | '»' | '”' | '’' | ')' | '\'') {
-        next += 1;
-    }
-    match chars.get(next) {
-        None => return true,
-        Some(&(_, n)) if !n.is_whitespace() => return false,
-        _ => {}
-    }
-    // The first letter after the spaces must not be lower case ("г. Астана" style continues).
-    if let Some(&(_, n)) = chars[next..].iter().find(|(_, ch)| !ch.is_whitespace())
-        && n.is_lowercase()
-    {
-        return false;
-    }
-    if c != '.' {
-        return true;
-    }
-    // The word before the dot.
-    let mut start = k;
-    while start > 0 && (chars[start - 1].1.is_alphanumeric() || chars[start - 1].1 == '.') {
-        start -= 1;
-        if k - start > 12 {
-            return true;
-        }
-    }
-    let word: String = chars[start..k]
-        .iter()
-        .map(|(_, ch)| ch.to_lowercase().next().unwrap_or(*ch))
-        .collect();
-    if word.is_empty() {
-        return true;
-    }
-    // Initials and dotted abbreviations: "N. Nazarbayev", "U.S.", "т.е.".
-    let letters = word.chars().filter(|ch| ch.is_alphabetic()).count();
-    let is_initial = word.chars().count() == 1 && word.chars().all(char::is_alphabetic);
-    let dotted = word.contains('.') && letters <= 4;
-    let upper_initial = is_initial && chars[k - 1].1.is_uppercase();
-    !(upper_initial || dotted || ABBREVIATIONS.contains(&word.as_str()))
 }
 
 #[cfg(test)]
