@@ -18,7 +18,7 @@ use crate::telegram::limits::GlobalLimit;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -68,8 +68,8 @@ pub struct Shared {
     pub config: Arc<LiveConfig>,
     pub store: Store,
     pub fetcher: Fetcher,
-    /// Bumped on every stored change (and config change), so cached feed documents are stale.
-    pub generation: AtomicU64,
+    /// Which changes cached feed documents have seen (per source, and the config's).
+    pub versions: crate::server::FeedVersions,
     pub started: DateTime<Utc>,
     pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     /// Telegram delivery, when a token is set.
@@ -119,7 +119,7 @@ impl App {
                 config,
                 store,
                 fetcher,
-                generation: AtomicU64::new(0),
+                versions: Default::default(),
                 started: Utc::now(),
                 metrics: crate::server::metrics_handle(),
                 telegram,
@@ -176,7 +176,7 @@ impl App {
                 metrics::counter!("herald_items_changed_total", "source" => id)
                     .increment(changed as u64);
                 if new + changed > 0 && !opts.dry_run {
-                    self.shared.generation.fetch_add(1, Ordering::SeqCst);
+                    self.shared.versions.source_changed(&source.id);
                 }
                 if !opts.dry_run {
                     self.shared.wake.notify_waiters();
@@ -365,7 +365,7 @@ impl App {
                     tracing::warn!("data_dir and listen apply only after a restart");
                 }
                 self.shared.config.set(new);
-                self.shared.generation.fetch_add(1, Ordering::SeqCst);
+                self.shared.versions.config_changed();
                 plan.apply(self, stop).await;
                 tracing::info!(changes = %diff, "config reloaded");
             }

@@ -1084,7 +1084,7 @@ fn timezone(text: &str) -> Result<Tz, String> {
 
 /// Checks the shape of a BCP 47 tag and writes it in canonical case (`pt-br` -> `pt-BR`);
 /// `kz` (the country code people often write for Kazakh) becomes `kk` (SPEC "config.toml").
-fn language(text: &str) -> Result<String, String> {
+pub fn language(text: &str) -> Result<String, String> {
     let bad =
         || format!("language `{text}` is not a BCP 47 tag such as `en`, `ru`, `kk` or `pt-BR`");
     let mut subtags = text.split('-');

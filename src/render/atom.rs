@@ -16,7 +16,8 @@ use crate::model::Item;
 pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     let feed = Feed {
         title: text_construct(meta.title),
-        id: feed_id(meta.id),
+        // A filtered feed is a feed of its own (`?include=visit`), with an id of its own.
+        id: feed_id(&format!("{}{}", meta.id, meta.query)),
         updated: fixed(meta.updated),
         authors: vec![Person {
             name: clean(meta.title),

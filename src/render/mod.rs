@@ -28,6 +28,9 @@ pub struct FeedMeta<'a> {
     pub home_page_url: &'a str,
     /// general.public_url without trailing slash.
     pub public_url: &'a str,
+    /// The request's query options with their `?` ("" for the plain feed): a filtered feed's self
+    /// link is its own address.
+    pub query: &'a str,
     /// BCP 47 ("kk" for Kazakh); None for a merged feed of several languages.
     pub language: Option<&'a str>,
     /// RSS <ttl> in minutes (from the schedule), if known.
@@ -41,7 +44,10 @@ impl FeedMeta<'_> {
     /// validator warns when the self link differs from the URL it fetched (FACTS "Feed readers"),
     /// so this must be exactly the route of SPEC "HTTP": `/feeds/{source}.{ext}`.
     pub fn self_url(&self, extension: &str) -> String {
-        format!("{}/feeds/{}.{}", self.public_url, self.id, extension)
+        format!(
+            "{}/feeds/{}.{}{}",
+            self.public_url, self.id, extension, self.query
+        )
     }
 }
 
@@ -148,6 +154,7 @@ pub(crate) mod samples {
             description: "Press releases of the President of Kazakhstan, in Kazakh",
             home_page_url: "https://www.akorda.kz/kz/events?type=press&page=1",
             public_url,
+            query: "",
             language: Some("kk"),
             ttl_minutes: Some(30),
             updated: time(9, 12),
@@ -162,6 +169,7 @@ pub(crate) mod samples {
             description: "Every release from every source",
             home_page_url: "https://feeds.example.org/",
             public_url,
+            query: "",
             language: None,
             ttl_minutes: None,
             updated: time(9, 12),

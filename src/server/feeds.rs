@@ -1,0 +1,571 @@
+//! `/feeds/{source}.{rss,atom,json}`: rendered once per change of the source, then served from
+//! memory with ETag / Last-Modified / 304, `Cache-Control` from the schedule, and gzip or brotli
+//! compressed once per document when a reader asks for it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+
+use super::ServerState;
+use super::query::{FeedQuery, QueryError};
+use crate::app::Shared;
+use crate::config::{Config, Source};
+use crate::model::Item;
+use crate::render::{self, FeedMeta};
+use crate::store::StoreError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(super) enum Format {
+    Rss,
+    Atom,
+    Json,
+}
+
+impl Format {
+    pub(super) const ALL: [Format; 3] = [Format::Rss, Format::Atom, Format::Json];
+
+    fn from_ext(ext: &str) -> Option<Format> {
+        match ext {
+            "rss" | "xml" => Some(Format::Rss),
+            "atom" => Some(Format::Atom),
+            "json" => Some(Format::Json),
+            _ => None,
+        }
+    }
+
+    pub(super) fn ext(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+            Format::Json => "json",
+        }
+    }
+
+    fn content_type(self) -> &'static str {
+        match self {
+            Format::Rss => render::RSS_CONTENT_TYPE,
+            Format::Atom => render::ATOM_CONTENT_TYPE,
+            Format::Json => render::JSON_CONTENT_TYPE,
+        }
+    }
+}
+
+/// Which stored changes a cached document has seen. Each change of a source takes the next
+/// number of one counter; a source's feed is current while no change of that source (or of the
+/// configuration) came after its rendering, and the merged `all` feed while no change at all did.
+/// So a poll of one source re-renders that source's feeds and `all`, and nothing else.
+#[derive(Default)]
+pub struct FeedVersions {
+    counter: AtomicU64,
+    /// The counter at the last change of each source.
+    by_source: Mutex<HashMap<String, u64>>,
+    /// The counter at the last configuration change (titles, limits and URLs are in every feed).
+    config: AtomicU64,
+}
+
+impl FeedVersions {
+    pub fn source_changed(&self, source: &str) {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        lock(&self.by_source).insert(source.to_owned(), n);
+    }
+
+    pub fn config_changed(&self) {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        self.config.store(n, Ordering::SeqCst);
+    }
+
+    /// The version of feed `id` ("all" or a source id) as of now.
+    pub(super) fn stamp(&self, id: &str) -> u64 {
+        if id == "all" {
+            return self.counter.load(Ordering::SeqCst);
+        }
+        let source = lock(&self.by_source).get(id).copied().unwrap_or(0);
+        source.max(self.config.load(Ordering::SeqCst))
+    }
+}
+
+/// A content coding a reader accepts (RFC 9110 §12.5.3), best first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Coding {
+    Brotli,
+    Gzip,
+    Identity,
+}
+
+impl Coding {
+    /// Picks brotli, then gzip, among what `Accept-Encoding` allows (`q=0` refuses, `*` stands
+    /// for any coding not named).
+    fn negotiate(headers: &HeaderMap) -> Coding {
+        let Some(accept) = headers
+            .get(header::ACCEPT_ENCODING)
+            .and_then(|v| v.to_str().ok())
+        else {
+            return Coding::Identity;
+        };
+        let q_of = |name: &str| -> Option<f32> {
+            let mut star = None;
+            for part in accept.split(',') {
+                let mut pieces = part.split(';');
+                let coding = pieces.next().unwrap_or_default().trim();
+                let q = pieces
+                    .find_map(|p| p.trim().strip_prefix("q="))
+                    .and_then(|q| q.trim().parse::<f32>().ok())
+                    .unwrap_or(1.0);
+                if coding.eq_ignore_ascii_case(name) {
+                    return Some(q);
+                }
+                if coding == "*" {
+                    star = Some(q);
+                }
+            }
+            star
+        };
+        if q_of("br").is_some_and(|q| q > 0.0) {
+            Coding::Brotli
+        } else if q_of("gzip").is_some_and(|q| q > 0.0) {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// A rendered feed document with its validators, and its compressed forms once asked for.
+pub(super) struct Rendered {
+    stamp: u64,
+    body: Bytes,
+    brotli: OnceLock<Bytes>,
+    gzip: OnceLock<Bytes>,
+    /// Strong validators, one per coding: each coding is its own representation (RFC 9110
+    /// §8.8.3), so the compressed bodies get tags of their own.
+    etags: [HeaderValue; 3],
+    last_modified: DateTime<Utc>,
+    last_modified_header: HeaderValue,
+    cache_control: HeaderValue,
+    content_type: &'static str,
+}
+
+impl Rendered {
+    fn encoded(&self, coding: Coding) -> Option<&Bytes> {
+        match coding {
+            Coding::Brotli => self.brotli.get(),
+            Coding::Gzip => self.gzip.get(),
+            Coding::Identity => Some(&self.body),
+        }
+    }
+
+    /// Compresses the body for `coding` unless done already (off the async threads: a feed of
+    /// 500 items is a megabyte).
+    async fn encode(self: &Arc<Self>, coding: Coding) -> Bytes {
+        if let Some(bytes) = self.encoded(coding) {
+            return bytes.clone();
+        }
+        let doc = self.clone();
+        let made = tokio::task::spawn_blocking(move || compress(coding, &doc.body)).await;
+        let Ok(bytes) = made else {
+            return self.body.clone();
+        };
+        let slot = match coding {
+            Coding::Brotli => &self.brotli,
+            Coding::Gzip => &self.gzip,
+            Coding::Identity => return self.body.clone(),
+        };
+        slot.get_or_init(|| bytes).clone()
+    }
+
+    /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Any of the
+    /// document's tags matches: each stands for this same version.
+    fn is_fresh(&self, headers: &HeaderMap) -> bool {
+        if let Some(inm) = headers
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+        {
+            return inm.split(',').any(|tag| {
+                let tag = tag.trim();
+                let tag = tag.strip_prefix("W/").unwrap_or(tag);
+                tag == "*" || self.etags.iter().any(|e| e.as_bytes() == tag.as_bytes())
+            });
+        }
+        headers
+            .get(header::IF_MODIFIED_SINCE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| {
+                self.last_modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
+            })
+    }
+}
+
+fn compress(coding: Coding, body: &[u8]) -> Bytes {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(body.len() / 4);
+    let written = match coding {
+        Coding::Gzip => {
+            let mut encoder = flate2::write::GzEncoder::new(&mut out, flate2::Compression::new(6));
+            encoder
+                .write_all(body)
+                .and_then(|()| encoder.finish().map(drop))
+        }
+        Coding::Brotli => {
+            // Quality 6 of 11: within a few percent of the best size at a fraction of the time.
+            let mut encoder = brotli::CompressorWriter::new(&mut out, 64 * 1024, 6, 22);
+            encoder.write_all(body).and_then(|()| encoder.flush())
+        }
+        Coding::Identity => return Bytes::copy_from_slice(body),
+    };
+    match written {
+        Ok(()) => out.into(),
+        // Writing into a Vec does not fail; should it, the plain body is always right.
+        Err(_) => Bytes::copy_from_slice(body),
+    }
+}
+
+/// Rendered documents: plain feeds by id (a slot per format, looked up without allocating) and
+/// filtered ones by (id, format, options), the latter bounded since anyone can ask for new ones.
+#[derive(Default)]
+pub(super) struct FeedCache {
+    plain: Mutex<HashMap<String, [Option<Arc<Rendered>>; 3]>>,
+    filtered: Mutex<HashMap<(String, Format, String), Arc<Rendered>>>,
+}
+
+const MAX_FILTERED: usize = 512;
+
+impl FeedCache {
+    fn get(
+        &self,
+        id: &str,
+        format: Format,
+        query: &FeedQuery,
+        stamp: u64,
+    ) -> Option<Arc<Rendered>> {
+        let hit = if query.is_empty() {
+            lock(&self.plain)
+                .get(id)
+                .and_then(|slots| slots[format as usize].clone())
+        } else {
+            lock(&self.filtered)
+                .get(&(id.to_owned(), format, query.canonical().to_owned()))
+                .cloned()
+        };
+        hit.filter(|doc| doc.stamp == stamp)
+    }
+
+    fn put(&self, id: &str, format: Format, query: &FeedQuery, doc: Arc<Rendered>) {
+        if query.is_empty() {
+            lock(&self.plain).entry(id.to_owned()).or_default()[format as usize] = Some(doc);
+        } else {
+            let mut filtered = lock(&self.filtered);
+            if filtered.len() >= MAX_FILTERED {
+                filtered.clear();
+            }
+            filtered.insert((id.to_owned(), format, query.canonical().to_owned()), doc);
+        }
+    }
+}
+
+pub(super) async fn feed(
+    State(state): State<ServerState>,
+    Path(file): Path<String>,
+    RawQuery(raw_query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let Some((id, format)) = file
+        .rsplit_once('.')
+        .and_then(|(id, ext)| Some((id, Format::from_ext(ext)?)))
+    else {
+        return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
+    };
+    let query = match FeedQuery::parse(raw_query.as_deref()) {
+        Ok(q) => q,
+        Err(e) => {
+            let status = match e {
+                QueryError::TooLong => StatusCode::URI_TOO_LONG,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return (status, format!("{e}\n")).into_response();
+        }
+    };
+    let config = state.shared.config.get();
+    if id != "all" && config.source(id).is_none() {
+        // A source removed from the config keeps its items until `herald prune`: say so.
+        let known = state.shared.store.known_sources().unwrap_or_default();
+        if known.iter().any(|k| k == id) {
+            return (
+                StatusCode::GONE,
+                "this feed's source was removed from the configuration\n",
+            )
+                .into_response();
+        }
+        return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
+    }
+    let doc = match rendered(&state, id, format, &query).await {
+        Ok(doc) => doc,
+        Err(e) => {
+            tracing::error!(feed = %id, error = %e, "cannot render feed");
+            return (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is unavailable\n",
+            )
+                .into_response();
+        }
+    };
+    let coding = Coding::negotiate(&headers);
+    let fresh = doc.is_fresh(&headers);
+    state.requests[format as usize][usize::from(fresh)].increment(1);
+    let mut response = if fresh {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut r = doc.encode(coding).await.into_response();
+        let h = r.headers_mut();
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(doc.content_type),
+        );
+        match coding {
+            Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+            Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+            Coding::Identity => None,
+        };
+        r
+    };
+    let h = response.headers_mut();
+    h.insert(header::ETAG, doc.etags[coding.index()].clone());
+    h.insert(header::LAST_MODIFIED, doc.last_modified_header.clone());
+    h.insert(header::CACHE_CONTROL, doc.cache_control.clone());
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    response
+}
+
+async fn rendered(
+    state: &ServerState,
+    id: &str,
+    format: Format,
+    query: &FeedQuery,
+) -> Result<Arc<Rendered>, StoreError> {
+    let stamp = state.shared.versions.stamp(id);
+    if let Some(hit) = state.cache.get(id, format, query, stamp) {
+        return Ok(hit);
+    }
+    let shared = state.shared.clone();
+    let (id_owned, query_owned) = (id.to_owned(), query.clone());
+    let doc = tokio::task::spawn_blocking(move || {
+        render_feed(&shared, &id_owned, format, &query_owned, stamp)
+    })
+    .await
+    .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
+    let doc = Arc::new(doc);
+    state.cache.put(id, format, query, doc.clone());
+    Ok(doc)
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What a feed is about: one source, or every source merged.
+struct Subject<'a> {
+    title: String,
+    home: String,
+    language: Option<&'a str>,
+    ttl: Option<u32>,
+    items: Vec<Item>,
+}
+
+/// The merged feed holds as many items as the largest source feed.
+fn merged_limit(config: &Config) -> usize {
+    config
+        .sources
+        .iter()
+        .map(|s| s.max_items)
+        .max()
+        .unwrap_or(100)
+}
+
+fn subject<'a>(
+    shared: &Shared,
+    config: &'a Config,
+    id: &str,
+    query: &FeedQuery,
+) -> Result<Subject<'a>, StoreError> {
+    let public_url = config.general.public_url.as_str();
+    let mut subject = match config.source(id) {
+        Some(source) => Subject {
+            title: source.title.clone(),
+            home: source.url.to_string(),
+            language: Some(source.language.as_str()),
+            ttl: ttl_minutes(source),
+            items: if query.wants_language(&source.language) {
+                shared.store.recent(&source.id, source.max_items)?
+            } else {
+                Vec::new()
+            },
+        },
+        None => {
+            let sources: Vec<&Source> = config
+                .sources
+                .iter()
+                .filter(|s| query.wants_language(&s.language))
+                .collect();
+            let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+            let mut langs: Vec<&str> = sources.iter().map(|s| s.language.as_str()).collect();
+            langs.sort_unstable();
+            langs.dedup();
+            Subject {
+                title: "herald: all sources".to_owned(),
+                home: format!("{public_url}/"),
+                language: (langs.len() == 1).then(|| langs[0]),
+                ttl: config.sources.iter().filter_map(ttl_minutes).min(),
+                items: shared.store.recent_merged(&ids, merged_limit(config))?,
+            }
+        }
+    };
+    if query.filters() {
+        subject.items.retain(|item| query.keeps(item));
+        subject.title = format!("{} ({})", subject.title, query.describe());
+    }
+    if let Some(limit) = query.limit {
+        subject.items.truncate(limit);
+    }
+    Ok(subject)
+}
+
+fn render_feed(
+    shared: &Shared,
+    id: &str,
+    format: Format,
+    query: &FeedQuery,
+    stamp: u64,
+) -> Result<Rendered, StoreError> {
+    let config = shared.config.get();
+    let subject = subject(shared, &config, id, query)?;
+    let updated = subject
+        .items
+        .iter()
+        .map(|i| i.updated)
+        .max()
+        .unwrap_or(shared.started);
+    let query_suffix = if query.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", query.canonical())
+    };
+    let meta = FeedMeta {
+        id,
+        title: &subject.title,
+        description: &subject.title,
+        home_page_url: &subject.home,
+        public_url: &config.general.public_url,
+        query: &query_suffix,
+        language: subject.language,
+        ttl_minutes: subject.ttl,
+        updated,
+    };
+    let body = match format {
+        Format::Rss => render::rss::render(&meta, &subject.items),
+        Format::Atom => render::atom::render(&meta, &subject.items),
+        Format::Json => render::json::render(&meta, &subject.items),
+    };
+    let digest = Sha256::digest(body.as_bytes());
+    let tag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let etag = |suffix: &str| {
+        HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex is a valid header")
+    };
+    let max_age = subject.ttl.unwrap_or(1).max(1) * 60;
+    Ok(Rendered {
+        stamp,
+        body: body.into(),
+        brotli: OnceLock::new(),
+        gzip: OnceLock::new(),
+        etags: [etag("-br"), etag("-gzip"), etag("")],
+        last_modified: updated,
+        last_modified_header: HeaderValue::from_str(&httpdate::fmt_http_date(updated.into()))
+            .expect("an HTTP date is a valid header"),
+        cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
+            .expect("digits are a valid header"),
+        content_type: format.content_type(),
+    })
+}
+
+/// RSS `ttl` and `Cache-Control: max-age`: the schedule's usual interval in minutes (at least 1).
+pub(super) fn ttl_minutes(source: &Source) -> Option<u32> {
+    let now = Utc::now();
+    let a = crate::schedule::next_fire(&source.schedule, source.timezone, now)?;
+    let b = crate::schedule::next_fire(&source.schedule, source.timezone, a)?;
+    Some(((b - a).num_minutes().max(1)).min(i64::from(u32::MAX)) as u32)
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case::none(None, Coding::Identity)]
+    #[case::gzip("gzip, deflate", Coding::Gzip)]
+    #[case::br_preferred("gzip, deflate, br", Coding::Brotli)]
+    #[case::br_refused("gzip, br;q=0", Coding::Gzip)]
+    #[case::star("*", Coding::Brotli)]
+    #[case::star_but_not_br("br;q=0, *;q=0.5", Coding::Gzip)]
+    #[case::deflate_only("deflate", Coding::Identity)]
+    #[case::identity_only("identity", Coding::Identity)]
+    #[case::case_and_spaces(" GZIP ; q=0.8 ", Coding::Gzip)]
+    fn negotiates_coding(
+        #[case] accept: impl Into<Option<&'static str>>,
+        #[case] expected: Coding,
+    ) {
+        let mut headers = HeaderMap::new();
+        if let Some(accept) = accept.into() {
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(accept));
+        }
+        assert_eq!(Coding::negotiate(&headers), expected);
+    }
+
+    #[test]
+    fn compressed_bodies_decompress_to_the_original() {
+        use std::io::Read;
+        let body = "<rss>Ақорда & news</rss>\n".repeat(500);
+        let gz = compress(Coding::Gzip, body.as_bytes());
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(&gz[..])
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        let br = compress(Coding::Brotli, body.as_bytes());
+        let mut out = String::new();
+        brotli::Decompressor::new(&br[..], 4096)
+            .read_to_string(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        assert!(br.len() < body.len() / 10 && gz.len() < body.len() / 10);
+    }
+
+    #[test]
+    fn versions_move_per_source() {
+        let v = FeedVersions::default();
+        let (a0, b0, all0) = (v.stamp("a"), v.stamp("b"), v.stamp("all"));
+        v.source_changed("a");
+        assert_ne!(v.stamp("a"), a0);
+        assert_eq!(
+            v.stamp("b"),
+            b0,
+            "another source's change leaves b's feeds cached"
+        );
+        assert_ne!(v.stamp("all"), all0);
+        let (a1, b1) = (v.stamp("a"), v.stamp("b"));
+        v.config_changed();
+        assert_ne!(v.stamp("a"), a1);
+        assert_ne!(v.stamp("b"), b1);
+    }
+}

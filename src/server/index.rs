@@ -1,0 +1,412 @@
+//! The subscribe page `/` and the OPML list `/opml`.
+//!
+//! The page is plain HTML with one inline stylesheet, allowed by its hash in the page's Content
+//! Security Policy; no script, no external assets. Everything from the config or a source is
+//! escaped, and only http(s) addresses become links.
+
+use std::fmt::Write as _;
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use super::ServerState;
+use super::feeds::Format;
+use crate::app::Shared;
+use crate::config::{ChatRef, Config, Source};
+use crate::model::Item;
+use crate::store::{SourceState, StoreError};
+
+/// Newest items listed under each source.
+const NEWEST: usize = 5;
+/// The page is rebuilt at most this often while no feed changed (it shows health, which
+/// changes without a feed changing).
+const PAGE_MAX_AGE: Duration = Duration::from_secs(5);
+
+const STYLE: &str = r#"
+:root { color-scheme: light dark; --fg: #1d232b; --muted: #5b6470; --bg: #f6f7f9; --card: #fff;
+  --line: #dde1e6; --accent: #0b5cad; --ok: #1c7c3a; --bad: #b3261e; --warn: #8a5a00; }
+@media (prefers-color-scheme: dark) { :root { --fg: #e6e9ed; --muted: #a3acb7; --bg: #14171b;
+  --card: #1d2126; --line: #343a42; --accent: #7db4ff; --ok: #6fcf8f; --bad: #ff8a80; --warn: #f0c060; } }
+* { box-sizing: border-box; }
+body { margin: 0; font: 16px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: var(--fg); background: var(--bg); }
+header, main, footer { max-width: 60rem; margin: 0 auto; padding: 1rem 1.25rem; }
+header h1 { margin: .5rem 0 .25rem; font-size: 1.75rem; }
+header p, footer { color: var(--muted); }
+a { color: var(--accent); }
+a:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+.all { display: flex; flex-wrap: wrap; gap: .5rem; align-items: center; margin: .75rem 0 0; }
+main { display: grid; gap: 1rem; }
+section { background: var(--card); border: 1px solid var(--line); border-radius: .75rem; padding: 1rem 1.25rem; }
+section h2 { margin: 0 0 .25rem; font-size: 1.25rem; }
+.meta { margin: 0 0 .75rem; color: var(--muted); font-size: .9rem; }
+.status { font-weight: 600; }
+.status.ok { color: var(--ok); } .status.failing { color: var(--bad); } .status.other { color: var(--warn); }
+.subscribe { display: flex; flex-wrap: wrap; gap: .5rem; margin: 0 0 .75rem; padding: 0; list-style: none; }
+.subscribe a, .all a { display: inline-block; padding: .3rem .75rem; border: 1px solid var(--line);
+  border-radius: 999px; text-decoration: none; font-weight: 600; font-size: .9rem; }
+.subscribe a:hover, .all a:hover { border-color: var(--accent); }
+ol { margin: 0; padding-left: 1.25rem; }
+li { margin: .25rem 0; }
+li time { color: var(--muted); font-size: .85rem; margin-left: .35rem; white-space: nowrap; }
+.empty { color: var(--muted); margin: 0; }
+"#;
+
+/// `Content-Security-Policy` of the page: nothing may load or run but the page's own stylesheet.
+fn content_security_policy() -> &'static HeaderValue {
+    static CSP: OnceLock<HeaderValue> = OnceLock::new();
+    CSP.get_or_init(|| {
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(STYLE));
+        HeaderValue::from_str(&format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; \
+             form-action 'none'; frame-ancestors 'none'"
+        ))
+        .expect("base64 is a valid header")
+    })
+}
+
+/// The last page built, with the feed version it saw and when.
+#[derive(Default)]
+pub(super) struct PageCache(Mutex<Option<(u64, Instant, Bytes)>>);
+
+pub(super) async fn index(State(state): State<ServerState>) -> Response {
+    let stamp = state.shared.versions.stamp("all");
+    let cached = state
+        .page
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .as_ref()
+        .filter(|(s, at, _)| *s == stamp && at.elapsed() < PAGE_MAX_AGE)
+        .map(|(_, _, page)| page.clone());
+    let page = match cached {
+        Some(page) => page,
+        None => {
+            let shared = state.shared.clone();
+            match tokio::task::spawn_blocking(move || page(&shared)).await {
+                Ok(Ok(page)) => {
+                    let page = Bytes::from(page);
+                    *state.page.0.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some((stamp, Instant::now(), page.clone()));
+                    page
+                }
+                _ => {
+                    return (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "the store is unavailable\n",
+                    )
+                        .into_response();
+                }
+            }
+        }
+    };
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/html; charset=utf-8"),
+        ),
+        (
+            header::CONTENT_SECURITY_POLICY,
+            content_security_policy().clone(),
+        ),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            HeaderName::from_static("cross-origin-opener-policy"),
+            HeaderValue::from_static("same-origin"),
+        ),
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+    ];
+    (headers, page).into_response()
+}
+
+/// Escapes text for HTML content and quoted attribute values.
+pub(super) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// An address fit for `href`: http(s) only (no `javascript:`, `data:` or relative surprises),
+/// escaped.
+fn href(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    matches!(parsed.scheme(), "http" | "https").then(|| escape(parsed.as_str()))
+}
+
+fn language_name(tag: &str) -> &str {
+    match tag.split('-').next().unwrap_or(tag) {
+        "en" => "English",
+        "ru" => "Русский",
+        "kk" => "Қазақша",
+        "de" => "Deutsch",
+        "fr" => "Français",
+        "es" => "Español",
+        "uk" => "Українська",
+        "uz" => "Oʻzbekcha",
+        "ky" => "Кыргызча",
+        "zh" => "中文",
+        "tr" => "Türkçe",
+        "ar" => "العربية",
+        _ => tag,
+    }
+}
+
+fn time_tag(time: DateTime<Utc>, zone: Tz, with_clock: bool) -> String {
+    let local = time.with_timezone(&zone);
+    let shown = if with_clock {
+        local.format("%-d %b %Y, %H:%M")
+    } else {
+        local.format("%-d %b %Y")
+    };
+    format!(
+        "<time datetime=\"{}\">{shown}</time>",
+        time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    )
+}
+
+/// What the page says about a source's health, and the class that colours it.
+fn status(state: &SourceState) -> (String, &'static str) {
+    if state.paused {
+        ("paused".into(), "other")
+    } else if state.consecutive_failures > 0 {
+        let n = state.consecutive_failures;
+        let text = if n == 1 {
+            "failing (1 failure)".to_owned()
+        } else {
+            format!("failing ({n} failures in a row)")
+        };
+        (text, "failing")
+    } else if state.last_success.is_none() {
+        ("not polled yet".into(), "other")
+    } else if state.stale {
+        ("ok, but no news for unusually long".into(), "other")
+    } else {
+        ("ok".into(), "ok")
+    }
+}
+
+fn telegram_link(config: &Config, channel_id: &str) -> Option<String> {
+    let channel = config.channel(channel_id)?;
+    match &channel.chat {
+        ChatRef::Username(name) => {
+            let bare = name.trim_start_matches('@');
+            Some(format!(
+                "<li><a href=\"https://t.me/{u}\">Telegram @{u}</a></li>",
+                u = escape(bare)
+            ))
+        }
+        // A numeric chat is private or has no public address.
+        ChatRef::Id(_) => None,
+    }
+}
+
+fn feed_links(base: &str, id: &str, what: &str) -> String {
+    let mut out = String::new();
+    for (format, label) in Format::ALL.into_iter().zip(["RSS", "Atom", "JSON Feed"]) {
+        let _ = write!(
+            out,
+            "<li><a href=\"{base}/feeds/{id}.{ext}\" type=\"{mime}\" aria-label=\"{what}: {label}\">{label}</a></li>",
+            base = escape(base),
+            id = escape(id),
+            ext = format.ext(),
+            mime = mime(format),
+        );
+    }
+    out
+}
+
+fn mime(format: Format) -> &'static str {
+    match format {
+        Format::Rss => "application/rss+xml",
+        Format::Atom => "application/atom+xml",
+        Format::Json => "application/feed+json",
+    }
+}
+
+fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<String, StoreError> {
+    let base = config.general.public_url.as_str();
+    let items = shared.store.recent(&source.id, NEWEST)?;
+    let count = shared.store.count(&source.id)?;
+    let state = shared.store.source_state(&source.id)?;
+    let (status, class) = status(&state);
+    let id = escape(&source.id);
+    let title = escape(&source.title);
+    let lang = escape(&source.language);
+    let updated = match items.iter().map(|i| i.updated).max() {
+        Some(t) => format!("updated {}", time_tag(t, source.timezone, true)),
+        None => "no items yet".into(),
+    };
+    let page_link = href(source.url.as_str())
+        .map(|u| format!(" · <a href=\"{u}\">source page</a>"))
+        .unwrap_or_default();
+    let mut out = String::new();
+    let _ = write!(
+        out,
+        "<section id=\"source-{id}\" aria-labelledby=\"title-{id}\">\n\
+         <h2 id=\"title-{id}\" lang=\"{lang}\">{title}</h2>\n\
+         <p class=\"meta\"><span class=\"status {class}\">{status}</span> · {language} ({lang}) · \
+         {count} {items_word} · {updated}{page_link}</p>\n\
+         <ul class=\"subscribe\" aria-label=\"Subscribe to {title}\">{links}{telegram}</ul>\n",
+        status = escape(&status),
+        language = escape(language_name(&source.language)),
+        items_word = if count == 1 { "item" } else { "items" },
+        links = feed_links(base, &source.id, &source.title),
+        telegram = source
+            .channels
+            .iter()
+            .filter_map(|c| telegram_link(config, c))
+            .collect::<String>(),
+    );
+    if items.is_empty() {
+        out.push_str("<p class=\"empty\">Nothing published yet.</p>\n");
+    } else {
+        out.push_str("<ol class=\"items\">\n");
+        for item in &items {
+            out.push_str(&item_line(item, source.timezone));
+        }
+        out.push_str("</ol>\n");
+    }
+    out.push_str("</section>\n");
+    Ok(out)
+}
+
+fn item_line(item: &Item, zone: Tz) -> String {
+    let title = escape(&item.title);
+    let lang = escape(&item.language);
+    let shown = match href(&item.link) {
+        Some(link) => format!("<a href=\"{link}\" lang=\"{lang}\">{title}</a>"),
+        None => format!("<span lang=\"{lang}\">{title}</span>"),
+    };
+    format!(
+        "<li>{shown} {}</li>\n",
+        time_tag(item.published, zone, false)
+    )
+}
+
+fn page(shared: &Shared) -> Result<String, StoreError> {
+    let config = shared.config.get();
+    let base = config.general.public_url.as_str();
+    let mut discovery = String::new();
+    let all = [("all", "All sources")];
+    let feeds = all.into_iter().chain(
+        config
+            .sources
+            .iter()
+            .map(|s| (s.id.as_str(), s.title.as_str())),
+    );
+    for (id, title) in feeds {
+        for (format, label) in Format::ALL.into_iter().zip(["RSS", "Atom", "JSON Feed"]) {
+            let _ = writeln!(
+                discovery,
+                "<link rel=\"alternate\" type=\"{mime}\" title=\"{title} ({label})\" href=\"{base}/feeds/{id}.{ext}\">",
+                mime = mime(format),
+                title = escape(title),
+                base = escape(base),
+                id = escape(id),
+                ext = format.ext(),
+            );
+        }
+    }
+    let mut sections = String::new();
+    for source in &config.sources {
+        sections.push_str(&source_section(shared, &config, source)?);
+    }
+    if config.sources.is_empty() {
+        sections.push_str("<p class=\"empty\">No sources are configured.</p>\n");
+    }
+    let n = config.sources.len();
+    Ok(format!(
+        "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"color-scheme\" content=\"light dark\">\n\
+         <title>herald — feeds</title>\n{discovery}<style>{STYLE}</style>\n</head>\n<body>\n\
+         <header>\n<h1>herald</h1>\n<p>Feeds of {n} {sources_word}, for your feed reader or Telegram. \
+         Copy a link into your reader, or open it in one.</p>\n\
+         <ul class=\"all subscribe\" aria-label=\"Every source in one feed\"><li>All sources:</li>{all_links}\
+         <li><a href=\"{base_e}/opml\" type=\"text/x-opml\">OPML</a></li></ul>\n</header>\n\
+         <main>\n{sections}</main>\n\
+         <footer>Feeds also accept <code>?limit=N</code>, <code>?include=word</code>, \
+         <code>?exclude=word</code> and <code>?lang=xx</code>. Served by herald {version}.</footer>\n\
+         </body>\n</html>\n",
+        sources_word = if n == 1 { "source" } else { "sources" },
+        all_links = feed_links(base, "all", "All sources"),
+        base_e = escape(base),
+        version = env!("CARGO_PKG_VERSION"),
+    ))
+}
+
+pub(super) async fn opml(State(state): State<ServerState>) -> Response {
+    let config = state.shared.config.get();
+    let base = escape(&config.general.public_url);
+    let mut outlines = String::new();
+    for s in &config.sources {
+        let _ = writeln!(
+            outlines,
+            "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{base}/feeds/{id}.rss\" htmlUrl=\"{home}\" language=\"{lang}\"/>",
+            t = escape(&s.title),
+            id = escape(&s.id),
+            home = escape(s.url.as_str()),
+            lang = escape(&s.language),
+        );
+    }
+    let body = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
+         <title>herald feeds</title>\n    <dateCreated>{}</dateCreated>\n    \
+         <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n{outlines}  </body>\n</opml>\n",
+        state.shared.started.to_rfc2822()
+    );
+    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case::http(
+        "https://www.akorda.kz/en/a?b=1&c=2",
+        Some("https://www.akorda.kz/en/a?b=1&amp;c=2")
+    )]
+    #[case::script("javascript:alert(1)", None)]
+    #[case::data("data:text/html,<script>alert(1)</script>", None)]
+    #[case::vbscript("vbscript:msgbox", None)]
+    #[case::relative("/en/a", None)]
+    #[case::quote("https://x.org/\"><script>", Some("https://x.org/%22%3E%3Cscript%3E"))]
+    fn only_web_addresses_become_links(#[case] url: &str, #[case] expected: Option<&str>) {
+        assert_eq!(href(url).as_deref(), expected);
+    }
+
+    #[test]
+    fn csp_allows_exactly_the_page_style() {
+        let csp = content_security_policy().to_str().unwrap();
+        assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"));
+        assert!(!csp.contains("script-src"), "no script is allowed at all");
+    }
+}

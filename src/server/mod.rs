@@ -1,0 +1,187 @@
+//! The HTTP side (SPEC "HTTP"): feeds (with ETag / Last-Modified / 304 and query options), the
+//! index page, OPML, health and metrics. Feed documents are rendered on demand and cached until
+//! their source changes.
+
+mod feeds;
+mod index;
+pub mod query;
+
+pub use feeds::FeedVersions;
+
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::Utc;
+use serde_json::{Value, json};
+use tower_http::compression::CompressionLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::app::Shared;
+use feeds::{FeedCache, Format};
+use index::PageCache;
+
+/// The Prometheus recorder is process-wide (the `metrics` facade is global by design); install it
+/// once and hand the same handle to every app built in this process.
+pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle> {
+    static HANDLE: OnceLock<Option<metrics_exporter_prometheus::PrometheusHandle>> =
+        OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            metrics_exporter_prometheus::PrometheusBuilder::new()
+                .install_recorder()
+                .ok()
+        })
+        .clone()
+}
+
+#[derive(Clone)]
+struct ServerState {
+    shared: Arc<Shared>,
+    cache: Arc<FeedCache>,
+    page: Arc<PageCache>,
+    /// `herald_feed_requests_total` by format and status, registered once (a labelled
+    /// `counter!` per request costs a key allocation and a registry lookup).
+    requests: Arc<[[metrics::Counter; 2]; 3]>,
+}
+
+/// How long a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    let counter = |format: Format, status: &'static str| metrics::counter!("herald_feed_requests_total", "format" => format.ext(), "status" => status);
+    let requests = Format::ALL.map(|f| [counter(f, "200"), counter(f, "304")]);
+    let state = ServerState {
+        shared,
+        cache: Arc::default(),
+        page: Arc::default(),
+        requests: Arc::new(requests),
+    };
+    // Feeds compress themselves (once per document, cached); the rest is compressed per request.
+    Router::new()
+        .route("/", get(index::index))
+        .route("/opml", get(index::opml))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .layer(CompressionLayer::new())
+        .route("/feeds/{file}", get(feeds::feed))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<ServerState>) -> Response {
+    let shared = state.shared.clone();
+    let body = tokio::task::spawn_blocking(move || health(&shared)).await;
+    match body {
+        Ok(Ok(value)) => axum::Json(value).into_response(),
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({"status": "down", "sources": {}, "channels": {}})),
+        )
+            .into_response(),
+    }
+}
+
+fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
+    let mut sources = serde_json::Map::new();
+    let mut degraded = false;
+    let config = shared.config.get();
+    for source in &config.sources {
+        let st = shared.store.source_state(&source.id)?;
+        let ok = st.consecutive_failures == 0;
+        degraded |= !ok;
+        sources.insert(
+            source.id.clone(),
+            json!({
+                "ok": ok,
+                "last_success": st.last_success.map(|t| t.to_rfc3339()),
+                "last_error": st.last_error,
+                "last_error_at": st.last_error_at.map(|t| t.to_rfc3339()),
+                "consecutive_failures": st.consecutive_failures,
+                "stale": st.stale,
+                "paused": st.paused,
+                "items": shared.store.count(&source.id)?,
+            }),
+        );
+    }
+    let mut channels = serde_json::Map::new();
+    for channel in &config.channels {
+        let st = shared.store.channel_state(&channel.id)?;
+        let failing_since_success = match (st.last_error_at, st.last_success) {
+            (Some(err), Some(ok)) => err > ok,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        let ok = st.blocked.is_none() && !failing_since_success;
+        degraded |= !ok;
+        channels.insert(
+            channel.id.clone(),
+            json!({
+                "ok": ok,
+                "pending": shared.store.pending(&channel.id)?,
+                "last_error": st.blocked.clone().or(st.last_error),
+                "last_success": st.last_success.map(|t| t.to_rfc3339()),
+                "blocked": st.blocked.is_some(),
+                "delivery": if shared.telegram.is_some() { "on" } else { "off" },
+            }),
+        );
+    }
+    Ok(json!({
+        "status": if degraded { "degraded" } else { "ok" },
+        "sources": sources,
+        "channels": channels,
+    }))
+}
+
+async fn metrics_text(State(state): State<ServerState>) -> Response {
+    let shared = state.shared.clone();
+    let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
+    let text = state
+        .shared
+        .metrics
+        .as_ref()
+        .map(|h| h.render())
+        .unwrap_or_default();
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// Gauges read from the store at scrape time: items per source, queue length and age of the
+/// oldest queued delivery per channel, and the build.
+fn set_gauges(shared: &Shared) {
+    let config = shared.config.get();
+    metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
+    for s in &config.sources {
+        if let Ok(n) = shared.store.count(&s.id) {
+            metrics::gauge!("herald_source_items", "source" => s.id.clone()).set(n as f64);
+        }
+        if let Ok(st) = shared.store.source_state(&s.id) {
+            metrics::gauge!("herald_source_consecutive_failures", "source" => s.id.clone())
+                .set(f64::from(st.consecutive_failures));
+        }
+    }
+    for c in &config.channels {
+        if let Ok(n) = shared.store.pending(&c.id) {
+            metrics::gauge!("herald_channel_pending", "channel" => c.id.clone()).set(n as f64);
+        }
+        let age = match shared.store.next_delivery(&c.id) {
+            Ok(Some(q)) => (Utc::now() - q.delivery.enqueued).num_milliseconds() as f64 / 1000.0,
+            _ => 0.0,
+        };
+        metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => c.id.clone())
+            .set(age.max(0.0));
+    }
+}

@@ -1,0 +1,253 @@
+//! Query options on feed URLs (issue 6): `?limit=N`, `?include=word`, `?exclude=word` and
+//! `?lang=tag`, applied after the source's own `include`/`exclude`/`max_items`.
+//!
+//! Words are plain text, not patterns: the options are public, and a regex from the street could
+//! cost a render its time. Matching is case-insensitive over the title and the summary. Several
+//! `include`s keep an item that has any of them; several `exclude`s drop an item that has any.
+
+use std::fmt;
+
+use crate::model::Item;
+
+/// Longest query string served; longer ones are refused (414).
+pub const MAX_QUERY_BYTES: usize = 1024;
+/// Most words and languages one query may name in all.
+const MAX_TERMS: usize = 16;
+/// Longest word in `include`/`exclude`, in characters.
+const MAX_WORD_CHARS: usize = 100;
+/// Largest `limit` accepted (the feed holds at most the source's `max_items` anyway).
+const MAX_LIMIT: usize = 10_000;
+
+/// A feed request's options, parsed and bounded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FeedQuery {
+    pub limit: Option<usize>,
+    /// Lower-cased.
+    include: Vec<String>,
+    /// Lower-cased.
+    exclude: Vec<String>,
+    /// BCP 47 in canonical case (`kz` written `kk`).
+    langs: Vec<String>,
+    /// The recognized options in the order given, form-encoded: the cache key and the feed's
+    /// self link (the W3C validator wants the self link to be the address it fetched).
+    canonical: String,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub enum QueryError {
+    TooLong,
+    TooManyTerms,
+    BadLimit(String),
+    BadWord(String),
+    BadLanguage(String),
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            QueryError::TooLong => write!(f, "the query is longer than {MAX_QUERY_BYTES} bytes"),
+            QueryError::TooManyTerms => {
+                write!(f, "at most {MAX_TERMS} include, exclude and lang values")
+            }
+            QueryError::BadLimit(v) => {
+                write!(
+                    f,
+                    "limit must be a whole number from 1 to {MAX_LIMIT}, not `{v}`"
+                )
+            }
+            QueryError::BadWord(v) => write!(
+                f,
+                "include and exclude take a word of 1 to {MAX_WORD_CHARS} characters, not `{v}`"
+            ),
+            QueryError::BadLanguage(v) => {
+                write!(
+                    f,
+                    "lang must be a language tag such as `en` or `kk`, not `{v}`"
+                )
+            }
+        }
+    }
+}
+
+impl FeedQuery {
+    /// Parses a raw query string (without `?`). Unknown keys are ignored (trackers add `utm_*`);
+    /// known keys with bad values are refused, so a typo is seen rather than silently unfiltered.
+    pub fn parse(raw: Option<&str>) -> Result<FeedQuery, QueryError> {
+        let raw = raw.unwrap_or_default();
+        if raw.len() > MAX_QUERY_BYTES {
+            return Err(QueryError::TooLong);
+        }
+        let mut q = FeedQuery::default();
+        let mut canonical = url::form_urlencoded::Serializer::new(String::new());
+        for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+            match &*key {
+                "limit" => {
+                    let n = value
+                        .trim()
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_LIMIT).contains(n))
+                        .ok_or_else(|| QueryError::BadLimit(shorten(&value)))?;
+                    q.limit = Some(n);
+                }
+                "include" | "exclude" => {
+                    let word = value.trim();
+                    let chars = word.chars().count();
+                    if chars == 0 || chars > MAX_WORD_CHARS {
+                        return Err(QueryError::BadWord(shorten(&value)));
+                    }
+                    let list = if key == "include" {
+                        &mut q.include
+                    } else {
+                        &mut q.exclude
+                    };
+                    list.push(word.to_lowercase());
+                }
+                "lang" => {
+                    let tag = crate::config::language(value.trim())
+                        .map_err(|_| QueryError::BadLanguage(shorten(&value)))?;
+                    q.langs.push(tag);
+                }
+                _ => continue,
+            }
+            if q.include.len() + q.exclude.len() + q.langs.len() > MAX_TERMS {
+                return Err(QueryError::TooManyTerms);
+            }
+            canonical.append_pair(&key, &value);
+        }
+        q.canonical = canonical.finish();
+        Ok(q)
+    }
+
+    /// True when no option was given: the plain feed.
+    pub fn is_empty(&self) -> bool {
+        self.canonical.is_empty()
+    }
+
+    /// The recognized options, form-encoded, in the order given ("" for none).
+    pub fn canonical(&self) -> &str {
+        &self.canonical
+    }
+
+    /// Whether the options pick items by content (`include`, `exclude`, `lang`), as opposed to
+    /// only cutting the list short.
+    pub fn filters(&self) -> bool {
+        !(self.include.is_empty() && self.exclude.is_empty() && self.langs.is_empty())
+    }
+
+    /// Whether a source in `language` can hold items this query keeps.
+    pub fn wants_language(&self, language: &str) -> bool {
+        self.langs.is_empty() || self.langs.iter().any(|l| same_language(l, language))
+    }
+
+    /// Whether `item` passes `include`, `exclude` and `lang`.
+    pub fn keeps(&self, item: &Item) -> bool {
+        if !self.wants_language(&item.language) {
+            return false;
+        }
+        if self.include.is_empty() && self.exclude.is_empty() {
+            return true;
+        }
+        let mut text = item.title.to_lowercase();
+        if let Some(summary) = &item.summary {
+            text.push('\n');
+            text.push_str(&summary.to_lowercase());
+        }
+        (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
+            && !self.exclude.iter().any(|w| text.contains(w.as_str()))
+    }
+
+    /// A few words for the feed's title: "include: visit; lang: kk" ("" when nothing filters).
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        for (name, values) in [
+            ("include", &self.include),
+            ("exclude", &self.exclude),
+            ("lang", &self.langs),
+        ] {
+            if !values.is_empty() {
+                parts.push(format!("{name}: {}", values.join(", ")));
+            }
+        }
+        parts.join("; ")
+    }
+}
+
+/// `pt` asks for `pt-BR` too; `pt-BR` asks for `pt-BR` only.
+fn same_language(asked: &str, language: &str) -> bool {
+    let language = crate::config::language(language).unwrap_or_else(|_| language.to_owned());
+    asked == language || (!asked.contains('-') && language.split('-').next() == Some(asked))
+}
+
+/// A value quoted back in an error, cut so that an error stays short.
+fn shorten(value: &str) -> String {
+    value.chars().take(40).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+    use crate::render::samples;
+
+    #[test]
+    fn no_query_is_the_plain_feed() {
+        for raw in [None, Some(""), Some("utm_source=x&fbclid=1")] {
+            let q = FeedQuery::parse(raw).unwrap();
+            assert!(q.is_empty(), "{raw:?}");
+            assert_eq!(q.canonical(), "");
+        }
+    }
+
+    #[test]
+    fn canonical_keeps_known_options_in_order() {
+        let q = FeedQuery::parse(Some("utm_source=a&include=State+visit&limit=5&lang=kz")).unwrap();
+        assert_eq!(q.canonical(), "include=State+visit&limit=5&lang=kz");
+        assert_eq!(q.limit, Some(5));
+        assert_eq!(q.describe(), "include: state visit; lang: kk");
+    }
+
+    #[rstest]
+    #[case::zero("limit=0", QueryError::BadLimit("0".into()))]
+    #[case::text("limit=ten", QueryError::BadLimit("ten".into()))]
+    #[case::huge("limit=99999999999999999999", QueryError::BadLimit("99999999999999999999".into()))]
+    #[case::empty_word("include=", QueryError::BadWord(String::new()))]
+    #[case::bad_lang("lang=english%20please", QueryError::BadLanguage("english please".into()))]
+    #[case::too_many(&"exclude=a&".repeat(17), QueryError::TooManyTerms)]
+    #[case::too_long(&format!("include={}", "a".repeat(1100)), QueryError::TooLong)]
+    fn bad_options_are_refused(#[case] raw: &str, #[case] expected: QueryError) {
+        assert_eq!(FeedQuery::parse(Some(raw)), Err(expected));
+    }
+
+    #[rstest]
+    // Sample titles: 0 "Мемлекет басшысы кездесу өткізді" (kk), 1 "<script>… Tom & Jerry" (kk),
+    // 2 "Глава государства провёл совещание" (ru), 3 "Very long title…" (kk), 4 "Content, blank summary" (kk).
+    #[case::include_case_insensitive("include=TOM", &[1])]
+    #[case::include_any("include=jerry&include=совещание", &[1, 2])]
+    #[case::include_reads_summary("include=only+a+summary", &[2])]
+    #[case::exclude_any("exclude=tom&exclude=title", &[0, 2, 4])]
+    #[case::include_then_exclude("include=e&exclude=content", &[1, 3])]
+    #[case::lang("lang=ru", &[2])]
+    #[case::lang_alias("lang=kz", &[0, 1, 3, 4])]
+    #[case::no_match("include=nowhere", &[])]
+    fn keeps_what_the_options_ask_for(#[case] raw: &str, #[case] kept: &[usize]) {
+        let q = FeedQuery::parse(Some(raw)).unwrap();
+        let got: Vec<usize> = samples::items()
+            .iter()
+            .enumerate()
+            .filter(|(_, item)| q.keeps(item))
+            .map(|(i, _)| i)
+            .collect();
+        assert_eq!(got, kept);
+    }
+
+    #[rstest]
+    #[case("pt", "pt-BR", true)]
+    #[case("pt-BR", "pt", false)]
+    #[case("kk", "kz", true)]
+    #[case("en", "ru", false)]
+    fn language_match(#[case] asked: &str, #[case] language: &str, #[case] expected: bool) {
+        assert_eq!(same_language(asked, language), expected);
+    }
+}
