@@ -241,6 +241,9 @@ pub(super) struct FeedCache {
 
 const MAX_FILTERED: usize = 512;
 
+/// Longest `Cache-Control: max-age` given to a feed, in seconds.
+const MAX_AGE_CAP_SECS: u32 = 3600;
+
 impl FeedCache {
     fn get(
         &self,
@@ -447,6 +450,7 @@ fn render_feed(
     query: &FeedQuery,
     stamp: u64,
 ) -> Result<Rendered, StoreError> {
+    metrics::counter!("herald_feed_renders_total", "format" => format.ext()).increment(1);
     let config = shared.config.get();
     let subject = subject(shared, &config, id, query)?;
     let updated = subject
@@ -481,7 +485,9 @@ fn render_feed(
     let etag = |suffix: &str| {
         HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex is a valid header")
     };
-    let max_age = subject.ttl.unwrap_or(1).max(1) * 60;
+    // Fresh for one polling interval, but asked again at least hourly: a revalidation costs a
+    // 304, and an admin's `/poll` can change a feed between scheduled polls.
+    let max_age = (subject.ttl.unwrap_or(1).max(1).saturating_mul(60)).min(MAX_AGE_CAP_SECS);
     Ok(Rendered {
         stamp,
         body: body.into(),

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod botapi;
+pub mod peers;
 pub mod site;
 
 use herald::app::{App, Options};
