@@ -238,10 +238,18 @@ async fn w3c_validator_accepts_every_feed() {
     for id in ["akorda-en", "akorda-ru", "akorda-kz"] {
         t.poll(id).await.unwrap();
     }
-    let urls: Vec<String> = ["akorda-en", "akorda-kz", "all"]
+    let mut urls: Vec<String> = ["akorda-en", "akorda-kz", "all"]
         .iter()
         .flat_map(|id| ["rss", "atom"].map(|ext| format!("{}/feeds/{id}.{ext}", t.base)))
         .collect();
+    // Filtered feeds too: their self links carry the options.
+    for path in [
+        "/feeds/all.rss?lang=kk&limit=1",
+        "/feeds/akorda-en.atom?include=tom&exclude=nothing",
+        "/feeds/akorda-en.rss?include=nowhere",
+    ] {
+        urls.push(format!("{}{path}", t.base));
+    }
     let out = tokio::process::Command::new(&tool)
         .args(&urls)
         .output()
@@ -259,5 +267,109 @@ async fn w3c_validator_accepts_every_feed() {
         urls.len(),
         "{report}"
     );
+    t.stop().await;
+}
+
+/// `?limit`, `?include`, `?exclude` and `?lang` (issue 6): each filtered feed is a feed of its
+/// own, with its own self link and ETag; bad values are refused with a reason.
+#[tokio::test(flavor = "multi_thread")]
+async fn query_options_filter_feeds_and_keep_their_own_validators() {
+    let t = spawn_app().await;
+    for n in 1..=5 {
+        let mut release = release_en(n, n as u32);
+        if n == 2 || n == 4 {
+            release.title = format!("State Visit number {n} begins");
+        }
+        if n == 5 {
+            release.summary = "Talks during the VISIT went well.".into();
+        }
+        t.site.publish("en", release);
+    }
+    t.site.publish("kz", release_kz(1, 6));
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-kz").await.unwrap();
+    let ids = |feed: &serde_json::Value| -> Vec<String> {
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| {
+                let url = i["url"].as_str().unwrap();
+                url.rsplit('-').next().unwrap().to_owned()
+            })
+            .collect()
+    };
+    for (query, expected) in [
+        ("limit=2", vec!["100005", "100004"]),
+        ("include=visit", vec!["100005", "100004", "100002"]),
+        ("include=visit&exclude=number+4", vec!["100005", "100002"]),
+        ("include=visit&limit=1", vec!["100005"]),
+        ("exclude=VISIT", vec!["100003", "100001"]),
+        ("lang=ru", vec![]),
+        (
+            "utm_source=mail&lang=en&limit=3",
+            vec!["100005", "100004", "100003"],
+        ),
+    ] {
+        let path = format!("/feeds/akorda-en.json?{query}");
+        let r = t.get(&path).await;
+        assert_eq!(r.status(), 200, "{query}");
+        let feed: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(ids(&feed), expected, "{query}");
+        let canonical = query.trim_start_matches("utm_source=mail&");
+        assert_eq!(
+            feed["feed_url"],
+            format!("{}/feeds/akorda-en.json?{canonical}", t.base),
+            "{query}: the self link names the options"
+        );
+    }
+    // The merged feed by language; `kz` is read as `kk`.
+    for lang in ["kk", "kz"] {
+        let feed: serde_json::Value = t
+            .get(&format!("/feeds/all.json?lang={lang}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(ids(&feed), ["300001"], "{lang}");
+        assert_eq!(feed["language"], "kk");
+    }
+    // Own validators: a filtered feed's ETag is not the plain feed's, and each answers 304 to
+    // its own tag only. Unknown options (trackers) leave the plain feed as it is.
+    let url = format!("{}/feeds/akorda-en.rss", t.base);
+    let tag_of = |r: &reqwest::Response| r.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let plain = tag_of(&t.http.get(&url).send().await.unwrap());
+    let tracked = tag_of(&t.get("/feeds/akorda-en.rss?utm_source=x").await);
+    let filtered_url = format!("{url}?include=visit");
+    let filtered = tag_of(&t.http.get(&filtered_url).send().await.unwrap());
+    assert_eq!(plain, tracked);
+    assert_ne!(plain, filtered);
+    let status = |url: String, tag: String| {
+        let http = t.http.clone();
+        async move {
+            http.get(url)
+                .header(header::IF_NONE_MATCH, tag)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(status(filtered_url.clone(), filtered.clone()).await, 304);
+    assert_eq!(status(url.clone(), filtered.clone()).await, 200);
+    assert_eq!(status(filtered_url.clone(), plain.clone()).await, 200);
+    // Refused with a reason: a typo must not look like an unfiltered feed.
+    for (query, status, words) in [
+        ("limit=0", 400, "limit"),
+        ("limit=all", 400, "limit"),
+        ("include=", 400, "include"),
+        ("lang=english+please", 400, "lang"),
+    ] {
+        let r = t.get(&format!("/feeds/akorda-en.rss?{query}")).await;
+        assert_eq!(r.status(), status, "{query}");
+        assert!(r.text().await.unwrap().contains(words), "{query}");
+    }
+    let long = format!("/feeds/all.rss?include={}", "a".repeat(2000));
+    assert_eq!(t.get(&long).await.status(), 414);
     t.stop().await;
 }

@@ -65,7 +65,11 @@ async fn newsboat_reads_rss_and_atom_with_every_item_and_title() {
         titles_of(&rows, &kz_atom),
         sorted((1..=2).map(|n| release_kz(n, 1).title))
     );
-    assert_eq!(titles_of(&merged_rows, &all_rss).len(), 7, "{merged_rows:?}");
+    assert_eq!(
+        titles_of(&merged_rows, &all_rss).len(),
+        7,
+        "{merged_rows:?}"
+    );
     t.stop().await;
 }
 
@@ -123,7 +127,10 @@ async fn feedsmith_reads_json_feed_rss_and_atom_alike() {
             .collect();
         assert_eq!(
             titles,
-            (1..=3).rev().map(|n| release_en(n, 1).title).collect::<Vec<_>>(),
+            (1..=3)
+                .rev()
+                .map(|n| release_en(n, 1).title)
+                .collect::<Vec<_>>(),
             "{ext}: every item, newest first"
         );
         assert_eq!(read["feed_url"], url, "{ext}: self link");
@@ -184,7 +191,10 @@ chat = -1001234567890
         .to_str()
         .unwrap()
         .to_owned();
-    assert!(csp.starts_with("default-src 'none'; style-src 'sha256-"), "{csp}");
+    assert!(
+        csp.starts_with("default-src 'none'; style-src 'sha256-"),
+        "{csp}"
+    );
     let (url2, shot) = (
         url.clone(),
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("index-page.png"),
@@ -204,7 +214,8 @@ chat = -1001234567890
 
     let doc = scraper::Html::parse_document(&dom);
     let select = |css: &str| -> Vec<scraper::ElementRef<'_>> {
-        doc.select(&scraper::Selector::parse(css).unwrap()).collect()
+        doc.select(&scraper::Selector::parse(css).unwrap())
+            .collect()
     };
     assert!(select("script, img, iframe, [onerror]").is_empty(), "{dom}");
     let alternates = select("head link[rel=alternate]");
@@ -250,13 +261,20 @@ chat = -1001234567890
         assert_eq!(listed, items, "{id}");
     }
     let en: String = select("section#source-akorda-en")[0].text().collect();
-    assert!(en.contains(&hostile.title), "the hostile title is shown as text");
+    assert!(
+        en.contains(&hostile.title),
+        "the hostile title is shown as text"
+    );
     assert!(en.contains(&release_en(1, 1).title));
     let telegram: Vec<&str> = select("section#source-akorda-en a[href^='https://t.me/']")
         .iter()
         .filter_map(|a| a.value().attr("href"))
         .collect();
-    assert_eq!(telegram, ["https://t.me/akorda_news_en"], "a private chat has no link");
+    assert_eq!(
+        telegram,
+        ["https://t.me/akorda_news_en"],
+        "a private chat has no link"
+    );
     assert!(
         select(&format!("a[href='{base}/opml']")).len() == 1,
         "OPML link"

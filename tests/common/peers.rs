@@ -118,9 +118,7 @@ pub fn feedsmith(url: &str) -> Option<serde_json::Value> {
         eprintln!("SKIPPED: feedsmith is not installed (npm ci --prefix tests/peers)");
         return None;
     }
-    let out = run(Command::new(node)
-        .arg(peers.join("read-feed.mjs"))
-        .arg(url));
+    let out = run(Command::new(node).arg(peers.join("read-feed.mjs")).arg(url));
     Some(serde_json::from_str(&out).unwrap())
 }
 
