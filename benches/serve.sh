@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Serving benchmark: requests per second for /feeds/akorda-en.rss (100 items) from herald,
-# against nginx serving the same bytes as a static file, side by side on loopback.
-#   bash benches/serve.sh [seconds per run, default 10] [runs, default 3]
+# Serving benchmark: requests per second for a feed from herald, against nginx serving the same
+# bytes as a static file, side by side on loopback.
+#   [ITEMS=100] [FEED=akorda-en|all] bash benches/serve.sh [seconds per run, default 10] [runs, default 3]
+# ITEMS releases are put on one list page and kept (max_items = ITEMS); FEED=all serves the merged
+# feed (issue 6 asks for /feeds/all.rss with 500 items: ITEMS=500 FEED=all).
 # Needs: target/release/herald (cargo build --release), nginx and wrk (apt-get install nginx wrk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 runs=${2:-3}
+items_wanted=${ITEMS:-100}
+feed=${FEED:-akorda-en}
 bin=target/release/herald
 for tool in nginx wrk python3 curl; do
   command -v $tool >/dev/null || { echo "missing $tool (apt-get install -y nginx wrk curl)"; exit 3; }
@@ -17,12 +21,12 @@ trap 'kill $(jobs -p) 2>/dev/null; nginx -c "$work/nginx.conf" -s stop 2>/dev/nu
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 site=$(free_port); web=$(free_port); ngx=$(free_port)
 
-# A list page shaped like akorda.kz's, with 100 releases.
+# A list page shaped like akorda.kz's, with ITEMS releases.
 mkdir -p "$work/site/en"
-python3 - "$work/site/en/events" <<'PY'
+python3 - "$work/site/en/events" "$items_wanted" <<'PY'
 import sys
 cards = []
-for n in range(100, 0, -1):
+for n in range(int(sys.argv[2]), 0, -1):
     cards.append(f'<div class="card"><a href="/en/release-{n}"><img src="/uploadMedia/{n}.jpg"></a>'
                  f'<h5>{(n % 28) + 1} March 2026</h5><h3><a href="/en/release-{n}">Head of State receives delegation {n}</a></h3>'
                  f'<p>The President discussed cooperation in trade, energy and transport, part {n}. Both sides agreed to continue.</p></div>')
@@ -41,6 +45,7 @@ url = "http://127.0.0.1:$site/en/events"
 schedule = "0 0 0 1 1 *"
 timezone = "Asia/Almaty"
 max_pages = 1
+max_items = $items_wanted
 [sources.list]
 item = "div.card"
 title = "h3 a"
@@ -54,8 +59,10 @@ RUST_LOG=warn $bin poll akorda-en -c "$work/config.toml" >/dev/null
 RUST_LOG=warn $bin run -c "$work/config.toml" &
 until curl -sf "http://127.0.0.1:$web/healthz" >/dev/null; do sleep 0.1; done
 mkdir -p "$work/static/feeds"
-curl -sf "http://127.0.0.1:$web/feeds/akorda-en.rss" -o "$work/static/feeds/akorda-en.rss"
-items=$(grep -o '<item>' "$work/static/feeds/akorda-en.rss" | wc -l)
+curl -sf "http://127.0.0.1:$web/feeds/$feed.rss" -o "$work/static/feeds/$feed.rss"
+items=$(grep -o '<item>' "$work/static/feeds/$feed.rss" | wc -l)
+# herald's own gzip bytes, for nginx's gzip_static: both send the same compressed body.
+curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$web/feeds/$feed.rss" -o "$work/static/feeds/$feed.rss.gz"
 cat > "$work/nginx.conf" <<NGX
 worker_processes 1;
 pid $work/nginx.pid;
@@ -64,25 +71,29 @@ events { worker_connections 1024; }
 http {
   access_log off;
   types { application/rss+xml rss; }
-  server { listen 127.0.0.1:$ngx; root $work/static; etag on; }
+  server { listen 127.0.0.1:$ngx; root $work/static; etag on; gzip_static on; }
 }
 NGX
 nginx -c "$work/nginx.conf"
 sleep 0.3
-etag=$(curl -sI "http://127.0.0.1:$web/feeds/akorda-en.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
-netag=$(curl -sI "http://127.0.0.1:$ngx/feeds/akorda-en.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
+etag=$(curl -sI "http://127.0.0.1:$web/feeds/$feed.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
+netag=$(curl -sI "http://127.0.0.1:$ngx/feeds/$feed.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
 rps() { wrk -t1 -c32 -d"${secs}s" "$@" | awk '/Requests\/sec/{print $2}'; }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-h200=(); n200=(); h304=(); n304=()
+h200=(); n200=(); h304=(); n304=(); hgz=(); ngz=()
 for _ in $(seq "$runs"); do
-  h200+=("$(rps "http://127.0.0.1:$web/feeds/akorda-en.rss")")
-  n200+=("$(rps "http://127.0.0.1:$ngx/feeds/akorda-en.rss")")
-  h304+=("$(rps -H "If-None-Match: $etag" "http://127.0.0.1:$web/feeds/akorda-en.rss")")
-  n304+=("$(rps -H "If-None-Match: $netag" "http://127.0.0.1:$ngx/feeds/akorda-en.rss")")
+  h200+=("$(rps "http://127.0.0.1:$web/feeds/$feed.rss")")
+  n200+=("$(rps "http://127.0.0.1:$ngx/feeds/$feed.rss")")
+  h304+=("$(rps -H "If-None-Match: $etag" "http://127.0.0.1:$web/feeds/$feed.rss")")
+  n304+=("$(rps -H "If-None-Match: $netag" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
+  hgz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$web/feeds/$feed.rss")")
+  ngz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
 done
 m() { printf '%s\n' "$@" | median; }
-bytes=$(wc -c < "$work/static/feeds/akorda-en.rss")
-printf 'feed: %s items, %s bytes; wrk -t1 -c32 -d%ss, %s runs each, alternating; medians\n' "$items" "$bytes" "$secs" "$runs"
+bytes=$(wc -c < "$work/static/feeds/$feed.rss")
+gzbytes=$(wc -c < "$work/static/feeds/$feed.rss.gz")
+printf 'feed: %s items, %s bytes (%s gzipped); wrk -t1 -c32 -d%ss, %s runs each, alternating; medians\n' "$items" "$bytes" "$gzbytes" "$secs" "$runs"
 printf '%-28s %12s %12s %8s\n' scenario herald nginx ratio
-printf '%-28s %12s %12s %8.2f\n' "200 /feeds/akorda-en.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
+printf '%-28s %12s %12s %8.2f\n' "200 /feeds/$feed.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
 printf '%-28s %12s %12s %8.2f\n' "304 If-None-Match" "$(m "${h304[@]}")" "$(m "${n304[@]}")" "$(echo "$(m "${h304[@]}") / $(m "${n304[@]}")" | bc -l)"
+printf '%-28s %12s %12s %8.2f\n' "200 gzip (Accept-Encoding)" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")" "$(echo "$(m "${hgz[@]}") / $(m "${ngz[@]}")" | bc -l)"
