@@ -29,6 +29,22 @@ pub enum FetchError {
     /// A header from the config could not be sent, or another request-level problem.
     #[error("request failed: {0}")]
     Request(String),
+    /// An address found on a page leads somewhere herald does not go: not http(s), or a
+    /// loopback, private, link-local or metadata address (see [`Reach::Public`]).
+    #[error("not fetched: {0}")]
+    NotAllowed(String),
+}
+
+/// Where a request may lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Anywhere: the admin's own URLs (list pages, feeds), and pages of a source that itself
+    /// lives on a private network.
+    Any,
+    /// Public internet addresses only, over http(s): addresses taken from a page (article
+    /// links), which anyone who controls the page could point at the host's own network. DNS
+    /// answers are checked after resolution and every redirect is checked again.
+    Public,
 }
 
 /// Limits that apply to every fetch.
@@ -90,8 +106,8 @@ pub const PER_HOST: usize = 2;
 /// that ask for it with `insecure_tls`).
 #[derive(Clone)]
 pub struct Fetcher {
-    client: reqwest::Client,
-    insecure: reqwest::Client,
+    /// Indexed by `insecure_tls`, then by [`Reach`] (`Any`, `Public`).
+    clients: [[reqwest::Client; 2]; 2],
     options: FetcherOptions,
     hosts: std::sync::Arc<HostGates>,
 }
@@ -102,27 +118,51 @@ type HostGates =
 
 impl Fetcher {
     pub fn new(options: FetcherOptions) -> Result<Fetcher, FetchError> {
-        let build = |insecure: bool| {
-            reqwest::Client::builder()
+        let build = |insecure: bool, reach: Reach| {
+            let builder = reqwest::Client::builder()
                 .timeout(options.timeout)
                 .connect_timeout(options.connect_timeout)
-                .redirect(reqwest::redirect::Policy::limited(options.max_redirects))
                 .danger_accept_invalid_certs(insecure)
                 .gzip(true)
                 .brotli(true)
-                .deflate(true)
+                .deflate(true);
+            let builder = match reach {
+                Reach::Any => {
+                    builder.redirect(reqwest::redirect::Policy::limited(options.max_redirects))
+                }
+                Reach::Public => builder
+                    .redirect(public_redirects(options.max_redirects))
+                    .dns_resolver(std::sync::Arc::new(PublicResolver)),
+            };
+            builder
                 .build()
                 .map_err(|e| FetchError::Request(e.to_string()))
         };
         Ok(Fetcher {
-            client: build(false)?,
-            insecure: build(true)?,
+            clients: [
+                [build(false, Reach::Any)?, build(false, Reach::Public)?],
+                [build(true, Reach::Any)?, build(true, Reach::Public)?],
+            ],
             options,
             hosts: Default::default(),
         })
     }
 
+    /// Fetches an address the admin gave (anywhere).
     pub async fn get(&self, url: &Url, req: &Request<'_>) -> Result<Fetched, FetchError> {
+        self.get_within(url, req, Reach::Any).await
+    }
+
+    /// Fetches an address, refusing what `reach` does not allow before any connection is made.
+    pub async fn get_within(
+        &self,
+        url: &Url,
+        req: &Request<'_>,
+        reach: Reach,
+    ) -> Result<Fetched, FetchError> {
+        if reach == Reach::Public {
+            check_public_url(url)?;
+        }
         let host = url.host_str().unwrap_or("").to_owned();
         let gate = {
             let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
@@ -135,15 +175,19 @@ impl Fetcher {
             .acquire_owned()
             .await
             .map_err(|e| FetchError::Request(e.to_string()))?;
-        self.get_now(url, req).await
+        self.get_now(url, req, reach).await
     }
 
-    async fn get_now(&self, url: &Url, req: &Request<'_>) -> Result<Fetched, FetchError> {
-        let client = if req.insecure_tls {
-            &self.insecure
-        } else {
-            &self.client
-        };
+    async fn get_now(
+        &self,
+        url: &Url,
+        req: &Request<'_>,
+        reach: Reach,
+    ) -> Result<Fetched, FetchError> {
+        let client = &self.clients[usize::from(req.insecure_tls)][match reach {
+            Reach::Any => 0,
+            Reach::Public => 1,
+        }];
         let response = client
             .get(url.clone())
             .headers(request_headers(req)?)
@@ -222,7 +266,9 @@ fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
 }
 
 fn classify(e: reqwest::Error) -> FetchError {
-    if e.is_timeout() {
+    if let Some(refused) = find_cause::<Refused>(&e) {
+        FetchError::NotAllowed(refused.0.clone())
+    } else if e.is_timeout() {
         FetchError::Timeout
     } else if e.is_redirect() {
         FetchError::Redirects
@@ -230,6 +276,142 @@ fn classify(e: reqwest::Error) -> FetchError {
         FetchError::Connect(root_cause(&e))
     } else {
         FetchError::Request(root_cause(&e))
+    }
+}
+
+/// The first error of type `T` in `e`'s chain of causes.
+fn find_cause<'a, T: std::error::Error + 'static>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a T> {
+    let mut current = Some(e);
+    while let Some(err) = current {
+        if let Some(found) = err.downcast_ref::<T>() {
+            return Some(found);
+        }
+        current = err.source();
+    }
+    None
+}
+
+/// Why [`Reach::Public`] refused an address.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Refused(String);
+
+/// Whether `ip` is a public unicast address: not loopback, private (RFC 1918, IPv6 unique
+/// local), link-local (which holds the cloud metadata address 169.254.169.254), shared (CGNAT),
+/// unspecified, broadcast, multicast, documentation or reserved; IPv4-mapped IPv6 is judged as
+/// the IPv4 address it carries.
+pub fn is_public(ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    match ip {
+        IpAddr::V4(v4) => {
+            let [a, b, ..] = v4.octets();
+            !(v4.is_loopback()
+                || v4.is_private()
+                || v4.is_link_local()
+                || v4.is_unspecified()
+                || v4.is_broadcast()
+                || v4.is_multicast()
+                || v4.is_documentation()
+                || a == 0
+                || (a == 100 && (64..128).contains(&b))
+                || (a == 192 && b == 0 && v4.octets()[2] == 0)
+                || a >= 240)
+        }
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public(IpAddr::V4(v4));
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00
+                || (first & 0xffc0) == 0xfe80
+                || first == 0x2001 && v6.segments()[1] == 0x0db8)
+        }
+    }
+}
+
+/// Refuses a URL [`Reach::Public`] must not fetch, as far as the URL alone tells: a scheme other
+/// than http(s), or a host written as a non-public IP address (names are judged once resolved).
+fn check_public_url(url: &Url) -> Result<(), FetchError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::NotAllowed(format!(
+            "{}: only http and https addresses are followed",
+            url.scheme()
+        )));
+    }
+    let ip = match url.host() {
+        Some(url::Host::Ipv4(ip)) => std::net::IpAddr::V4(ip),
+        Some(url::Host::Ipv6(ip)) => std::net::IpAddr::V6(ip),
+        Some(url::Host::Domain(_)) => return Ok(()),
+        None => return Err(FetchError::NotAllowed("no host".into())),
+    };
+    if is_public(ip) {
+        Ok(())
+    } else {
+        Err(FetchError::NotAllowed(format!(
+            "{ip} is not a public address"
+        )))
+    }
+}
+
+/// Redirects for [`Reach::Public`]: each hop is checked like the first address.
+fn public_redirects(max: usize) -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(move |attempt| {
+        if attempt.previous().len() >= max {
+            return attempt.error(Refused(format!("more than {max} redirects")));
+        }
+        match check_public_url(attempt.url()) {
+            Ok(()) => attempt.follow(),
+            Err(e) => {
+                let reason = format!("redirect to {}: {e}", attempt.url());
+                attempt.error(Refused(reason))
+            }
+        }
+    })
+}
+
+/// A resolver that answers only with public addresses, so a name that points at the host's own
+/// network (or is made to, between two lookups) is refused at connection time.
+struct PublicResolver;
+
+impl reqwest::dns::Resolve for PublicResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_owned();
+            let all: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<std::net::SocketAddr> =
+                all.iter().copied().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                let reason = match all.first() {
+                    Some(a) => format!("{host} resolves to {}, not a public address", a.ip()),
+                    None => format!("{host} has no address"),
+                };
+                return Err(Box::new(Refused(reason)) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(public.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// Whether a source's own host is on a private network (an intranet site, or a test double on
+/// loopback): then the addresses on its pages may be private too.
+pub async fn host_is_private(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => !is_public(ip.into()),
+        Some(url::Host::Ipv6(ip)) => !is_public(ip.into()),
+        Some(url::Host::Domain(name)) => {
+            let port = url.port_or_known_default().unwrap_or(80);
+            match tokio::net::lookup_host((name, port)).await {
+                Ok(addrs) => addrs.into_iter().any(|a| !is_public(a.ip())),
+                Err(_) => false,
+            }
+        }
+        None => false,
     }
 }
 
@@ -248,9 +430,15 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 /// `<meta charset>` / `http-equiv` / XML `encoding=` declaration near the start, then a guess from
 /// the bytes (chardetng). reqwest alone would use only the HTTP header.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
+    // A header that says UTF-8 about bytes that are not UTF-8 is a misconfigured server (common
+    // with Windows-1251 sites): the document's own declaration or the guess is then believed.
+    let header = content_type
+        .and_then(charset_param)
+        .and_then(label)
+        .filter(|&enc| enc != encoding_rs::UTF_8 || std::str::from_utf8(body).is_ok());
     let encoding = encoding_rs::Encoding::for_bom(body)
         .map(|(enc, _)| enc)
-        .or_else(|| content_type.and_then(charset_param).and_then(label))
+        .or(header)
         .or_else(|| declared_in_document(body).and_then(|l| label(&l)))
         .unwrap_or_else(|| {
             let mut detector = chardetng::EncodingDetector::new();
@@ -340,6 +528,55 @@ mod tests {
             "{}",
             decode(&body, ct)
         );
+    }
+
+    #[rstest]
+    #[case::public_v4("93.184.216.34", true)]
+    #[case::loopback("127.0.0.1", false)]
+    #[case::private_10("10.1.2.3", false)]
+    #[case::private_172("172.16.0.1", false)]
+    #[case::private_192("192.168.1.1", false)]
+    #[case::metadata("169.254.169.254", false)]
+    #[case::cgnat("100.64.0.1", false)]
+    #[case::unspecified("0.0.0.0", false)]
+    #[case::zero_net("0.1.2.3", false)]
+    #[case::broadcast("255.255.255.255", false)]
+    #[case::public_v6("2a00:1450:4001:81c::200e", true)]
+    #[case::loopback_v6("::1", false)]
+    #[case::ula("fd00::1", false)]
+    #[case::link_local_v6("fe80::1", false)]
+    #[case::mapped_loopback("::ffff:127.0.0.1", false)]
+    #[case::mapped_public("::ffff:93.184.216.34", true)]
+    fn public_addresses(#[case] ip: &str, #[case] public: bool) {
+        assert_eq!(is_public(ip.parse().unwrap()), public, "{ip}");
+    }
+
+    #[rstest]
+    #[case::file("file:///etc/passwd")]
+    #[case::ftp("ftp://example.org/x")]
+    #[case::loopback("http://127.0.0.1:8080/admin")]
+    #[case::metadata("http://169.254.169.254/latest/meta-data/")]
+    #[case::ipv6("http://[::1]/")]
+    #[case::decimal_ip("http://2130706433/")]
+    fn public_reach_refuses_before_connecting(#[case] url: &str) {
+        let url = Url::parse(url).unwrap();
+        assert!(
+            matches!(check_public_url(&url), Err(FetchError::NotAllowed(_))),
+            "{url}"
+        );
+    }
+
+    #[test]
+    fn a_wrong_utf8_header_loses_to_the_bytes() {
+        let body = [
+            b"<html><body><p>".as_slice(),
+            &encoding_rs::WINDOWS_1251
+                .encode("Глава государства провёл совещание по вопросам экономики")
+                .0,
+        ]
+        .concat();
+        let text = decode(&body, Some("text/html; charset=utf-8"));
+        assert!(text.contains("Глава государства"), "{text}");
     }
 
     #[test]

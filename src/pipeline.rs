@@ -4,7 +4,7 @@
 
 use crate::config::{Source, SourceKind};
 use crate::extract::{self, ExtractError, dates};
-use crate::fetch::{FetchError, Fetched, Fetcher, Page, Request};
+use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped};
 use crate::store::{
     Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
@@ -195,12 +195,22 @@ impl Poller<'_> {
         })
     }
 
-    /// Fetches a page; `Ok(None)` is a 304 to a conditional request.
+    /// Fetches a page the config names; `Ok(None)` is a 304 to a conditional request.
     async fn fetch(
         &self,
         source: &Source,
         url: &Url,
         validators: Option<&SourceState>,
+    ) -> Result<Option<Page>, PollError> {
+        self.fetch_within(source, url, validators, Reach::Any).await
+    }
+
+    async fn fetch_within(
+        &self,
+        source: &Source,
+        url: &Url,
+        validators: Option<&SourceState>,
+        reach: Reach,
     ) -> Result<Option<Page>, PollError> {
         let req = Request {
             user_agent: self.user_agent,
@@ -209,7 +219,7 @@ impl Poller<'_> {
             last_modified: validators.and_then(|s| s.last_modified.as_deref()),
             insecure_tls: source.insecure_tls,
         };
-        match self.fetcher.get(url, &req).await {
+        match self.fetcher.get_within(url, &req, reach).await {
             Ok(Fetched::NotModified) => Ok(None),
             Ok(Fetched::Page(page)) => Ok(Some(*page)),
             Err(source) => Err(PollError::Fetch {
@@ -265,6 +275,9 @@ impl Poller<'_> {
     /// never held back by its article page.
     async fn follow_articles(&self, source: &Source, entries: &mut [(ItemId, ItemState, Scraped)]) {
         let selectors = source.article.as_ref();
+        // Article links come from the page, so they may lead only to public addresses, unless
+        // the source itself lives on a private network (SSRF, issue 8).
+        let mut reach = None;
         for (_, state, scraped) in entries.iter_mut() {
             if *state == ItemState::Known {
                 continue;
@@ -272,7 +285,15 @@ impl Poller<'_> {
             let Ok(url) = Url::parse(&scraped.link) else {
                 continue;
             };
-            let page = match self.fetch(source, &url, None).await {
+            let reach = match reach {
+                Some(reach) => reach,
+                None => *reach.insert(if fetch::host_is_private(&source.url).await {
+                    Reach::Any
+                } else {
+                    Reach::Public
+                }),
+            };
+            let page = match self.fetch_within(source, &url, None, reach).await {
                 Ok(Some(page)) => page,
                 Ok(None) => continue,
                 Err(e) => {
