@@ -426,6 +426,53 @@ async fn a_server_error_is_retried_and_a_migrated_chat_is_followed() {
     t.stop().await;
 }
 
+/// The Bot API unreachable for a while, then a 5xx and a 429 on the way back: every post
+/// arrives once, in order, within the limits, and herald needs no restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outage_then_errors_lose_nothing_and_keep_the_order() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+
+    fake.set_down(true);
+    for n in 2..=6 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    assert_eq!(fake.messages_for("@herald_en").len(), 1, "nothing got through");
+    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["channels"]["en"]["pending"], 5, "{health}");
+    assert_eq!(health["channels"]["en"]["ok"], false, "{health}");
+
+    fake.inject(
+        Fault::ServerError(502),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    fake.inject(
+        Fault::TooManyRequests(3),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    fake.set_down(false);
+    wait_until_pending(&t, "en", 0, Duration::from_secs(90)).await;
+    let titles: Vec<String> = fake
+        .messages_for("@herald_en")
+        .iter()
+        .map(|m| m.caption.clone().or(m.text.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(titles.len(), 6, "{titles:#?}");
+    for (i, text) in titles.iter().enumerate() {
+        let title = release_en(i as u64 + 1, 1).title;
+        assert!(text.contains(&title), "post {i} is not release {}: {text}", i + 1);
+    }
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["channels"]["en"]["ok"], true, "{health}");
+    t.stop().await;
+}
+
 async fn wait_until_pending(t: &TestApp, channel: &str, n: u64, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     loop {

@@ -29,9 +29,10 @@ use tokio_util::sync::CancellationToken;
 /// How long a blocked channel (kicked, not an admin, chat not found) waits before one more try:
 /// the fix (adding the bot back) happens in Telegram, where herald cannot see it.
 const BLOCKED_RETRY: Duration = Duration::from_secs(300);
-/// Backoff after a failed send: doubles from the first value up to the cap.
+/// Backoff after a failed send: doubles from the first value up to the cap. The cap is a minute
+/// so that posts flow again within a minute of the Bot API coming back from a long outage.
 const BACKOFF_FIRST: Duration = Duration::from_secs(2);
-const BACKOFF_CAP: Duration = Duration::from_secs(300);
+const BACKOFF_CAP: Duration = Duration::from_secs(60);
 /// How often an idle worker looks at its queue without being woken.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 
