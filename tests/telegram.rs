@@ -442,7 +442,11 @@ async fn an_outage_then_errors_lose_nothing_and_keep_the_order() {
     }
     t.poll("akorda-en").await.unwrap();
     tokio::time::sleep(Duration::from_secs(15)).await;
-    assert_eq!(fake.messages_for("@herald_en").len(), 1, "nothing got through");
+    assert_eq!(
+        fake.messages_for("@herald_en").len(),
+        1,
+        "nothing got through"
+    );
     let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
     assert_eq!(health["channels"]["en"]["pending"], 5, "{health}");
     assert_eq!(health["channels"]["en"]["ok"], false, "{health}");
@@ -465,7 +469,11 @@ async fn an_outage_then_errors_lose_nothing_and_keep_the_order() {
     assert_eq!(titles.len(), 6, "{titles:#?}");
     for (i, text) in titles.iter().enumerate() {
         let title = release_en(i as u64 + 1, 1).title;
-        assert!(text.contains(&title), "post {i} is not release {}: {text}", i + 1);
+        assert!(
+            text.contains(&title),
+            "post {i} is not release {}: {text}",
+            i + 1
+        );
     }
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();

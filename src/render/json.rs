@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{FeedMeta, body_html, clean, present, rfc3339, summary_text};
+use super::{FeedMeta, body_html, clean, plain_title, present, rfc3339, summary_text};
 use crate::model::Item;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -46,7 +46,7 @@ struct JsonItem<'a> {
 pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     let feed = JsonFeed {
         version: VERSION,
-        title: clean(meta.title),
+        title: plain_title(meta.title),
         home_page_url: clean(meta.home_page_url),
         feed_url: clean(&meta.self_url("json")),
         description: present(Some(meta.description)).map(clean),
@@ -60,7 +60,7 @@ fn json_item(item: &Item) -> JsonItem<'_> {
     JsonItem {
         id: item.id.guid(),
         url: clean(&item.link),
-        title: clean(&item.title),
+        title: plain_title(&item.title),
         content_html: body_html(item),
         summary: summary_text(item),
         image: present(item.image.as_deref()).map(clean),

@@ -104,6 +104,27 @@ fn escape_html(text: &str) -> String {
     out
 }
 
+/// A title, which RSS 2.0 and JSON Feed call plain text but many readers render as HTML. A `<` that
+/// would open a tag there (`<` then a letter, `/`, `!` or `?`, HTML's "tag open state") gets a
+/// U+2060 WORD JOINER after it: invisible, but no reader parses a tag, so a title saying
+/// `<script>` is shown, never run (SPEC "HTTP"), and the W3C validator's "title should not
+/// contain HTML", which hexadecimal references alone do not silence for end tags, goes away.
+pub(crate) fn plain_title(text: &str) -> String {
+    let text = xml_safe(text);
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        let opens_tag = chars
+            .peek()
+            .is_some_and(|&next| next.is_ascii_alphabetic() || matches!(next, '/' | '!' | '?'));
+        if c == '<' && opens_tag {
+            out.push('\u{2060}');
+        }
+    }
+    out
+}
+
 /// An optional text that is really there: blank strings count as absent, so no feed carries an
 /// empty `<description>` or `"summary": ""`.
 fn present(value: Option<&str>) -> Option<&str> {

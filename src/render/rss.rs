@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rss::extension::{Extension, ExtensionMap};
 use rss::{Channel, Guid, Item as RssItem};
 
-use super::{FeedMeta, body_html, clean, escape_html, present, summary_text, xml_safe};
+use super::{FeedMeta, body_html, clean, escape_html, plain_title, present, summary_text};
 use crate::model::Item;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -110,27 +110,6 @@ fn rss_item(item: &Item) -> RssItem {
         },
         ..RssItem::default()
     }
-}
-
-/// A `<title>`, which RSS 2.0 calls plain text but many readers render as HTML. A `<` that
-/// would open a tag there (`<` then a letter, `/`, `!` or `?`, HTML's "tag open state") gets a
-/// U+2060 WORD JOINER after it: invisible, but no reader parses a tag, so a title saying
-/// `<script>` is shown, never run (SPEC "HTTP"), and the W3C validator's "title should not
-/// contain HTML", which hexadecimal references alone do not silence for end tags, goes away.
-fn plain_title(text: &str) -> String {
-    let text = xml_safe(text);
-    let mut out = String::with_capacity(text.len());
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        let opens_tag = chars
-            .peek()
-            .is_some_and(|&next| next.is_ascii_alphabetic() || matches!(next, '/' | '!' | '?'));
-        if c == '<' && opens_tag {
-            out.push('\u{2060}');
-        }
-    }
-    out
 }
 
 /// An extension map holding one empty element `prefix:name` with the given attributes.
