@@ -77,6 +77,8 @@ struct Stats {
     /// Text characters and commas not inside block children: the element's own paragraph.
     own: Vec<u32>,
     own_commas: Vec<u32>,
+    /// The text nodes holding more than white space, in document order.
+    text_nodes: Vec<usize>,
 }
 
 fn is_hard_skip(name: &str) -> bool {
@@ -296,12 +298,16 @@ fn compute_stats(doc: &Doc) -> Stats {
             own_commas[p] += commas[i];
         }
     }
+    let text_nodes = (0..n)
+        .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !t.trim().is_empty()))
+        .collect();
     Stats {
         role,
         text,
         link,
         own,
         own_commas,
+        text_nodes,
     }
 }
 
@@ -546,7 +552,7 @@ fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
             if matches!(name, "div" | "section" | "ul" | "table") && density > 0.33 && text < 400 {
                 return true;
             }
-            if text < 80 && is_junk_line(doc, i) {
+            if text > 0 && text < 80 && is_junk_line(doc, stats, i) {
                 return true;
             }
             false
@@ -555,10 +561,13 @@ fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
     }
 }
 
-fn is_junk_line(doc: &Doc, i: usize) -> bool {
+/// Whether the short text of element `i` is a "Go back" / "Share" / "Print" line. Only the text
+/// nodes of the subtree are read (a short text has few), so a deep subtree costs no more.
+fn is_junk_line(doc: &Doc, stats: &Stats, i: usize) -> bool {
     let mut s = String::new();
     let end = doc.subtree_end(i);
-    for j in i..end {
+    let first = stats.text_nodes.partition_point(|&j| j < i);
+    for &j in stats.text_nodes[first..].iter().take_while(|&&j| j < end) {
         if let Kind::Text(t) = &doc.nodes[j].kind {
             s.push_str(t);
             s.push(' ');

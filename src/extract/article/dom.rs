@@ -78,6 +78,24 @@ impl Node {
 #[derive(Debug)]
 pub struct Doc {
     pub nodes: Vec<Node>,
+    /// Per node, the index just past its subtree (see [`Doc::subtree_end`]).
+    ends: Vec<usize>,
+}
+
+/// The index just past each node's subtree: its next sibling, else its parent's end. Parents
+/// come before their children, so one pass in index order fills the table.
+fn subtree_ends(nodes: &[Node]) -> Vec<usize> {
+    let mut ends = vec![nodes.len(); nodes.len()];
+    for (i, node) in nodes.iter().enumerate() {
+        ends[i] = if node.next_sibling != NONE {
+            node.next_sibling
+        } else if node.parent != NONE {
+            ends[node.parent]
+        } else {
+            nodes.len()
+        };
+    }
+    ends
 }
 
 impl Doc {
@@ -94,8 +112,10 @@ impl Doc {
             kind: Kind::Document,
         });
         let builder = tokenize(builder, html);
+        let ends = subtree_ends(&builder.nodes);
         Doc {
             nodes: builder.nodes,
+            ends,
         }
     }
 
@@ -113,19 +133,10 @@ impl Doc {
 
     /// The index just past the subtree of `id`: a subtree is one contiguous range of indices,
     /// because nodes are only ever appended to the rightmost open path.
+    /// Taken from a table made once per page: walking up the ancestors each time made deeply
+    /// nested pages (200,000 unclosed `<div>`s) quadratic.
     pub fn subtree_end(&self, id: usize) -> usize {
-        self.after_ancestors(id)
-    }
-
-    fn after_ancestors(&self, mut n: usize) -> usize {
-        while n != NONE {
-            let node = &self.nodes[n];
-            if node.next_sibling != NONE {
-                return node.next_sibling;
-            }
-            n = node.parent;
-        }
-        self.nodes.len()
+        self.ends[id]
     }
 
     /// Elements named `name` anywhere in the page, in document order.
