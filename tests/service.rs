@@ -137,7 +137,7 @@ async fn sighup_reloads_the_config() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn the_token_never_appears_in_logs_or_health() {
+async fn the_token_never_appears_in_logs_answers_or_check() {
     let s = service("* * * * * *").await;
     s.api.inject(
         Fault::AcceptThenDrop,
@@ -155,12 +155,17 @@ async fn the_token_never_appears_in_logs_or_health() {
     s.site.publish("en", release_en(2, 2));
     s.api.wait_for_messages(1, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let health = reqwest::get(format!("http://127.0.0.1:{}/healthz", s.port))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let mut served = String::new();
+    for path in ["/healthz", "/metrics", "/", "/opml", "/feeds/all.rss", "/feeds/nope.rss"] {
+        let body = reqwest::get(format!("http://127.0.0.1:{}{path}", s.port))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        served.push_str(&body);
+    }
+    let health = served;
     child.start_kill().unwrap();
     child.wait().await.unwrap();
     let log = std::fs::read_to_string(&s.log).unwrap();
@@ -173,8 +178,26 @@ async fn the_token_never_appears_in_logs_or_health() {
     assert!(!log.contains(secret), "the token is in the log");
     assert!(
         !health.contains(secret),
-        "the token is in /healthz: {health}"
+        "the token is in an HTTP answer: {health}"
     );
+    // `herald check` with the token in its environment, on a good and a broken config.
+    let broken = s.config.with_file_name("broken.toml");
+    std::fs::write(&broken, "[general\npublic_url = 1\n").unwrap();
+    for config in [&s.config, &broken] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_herald"))
+            .args(["check", "-c"])
+            .arg(config)
+            .env("TELOXIDE_TOKEN", botapi::TOKEN)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!text.is_empty());
+        assert!(!text.contains(secret), "the token is in `herald check`: {text}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
