@@ -303,11 +303,7 @@ impl App {
         });
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();
-        let server = tokio::spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { server_stop.cancelled().await })
-                .await
-        });
+        let server = tokio::spawn(server::serve(listener, router, server_stop));
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,

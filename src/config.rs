@@ -62,6 +62,8 @@ pub struct General {
 #[derive(Clone, Debug)]
 pub struct Server {
     pub listen: SocketAddr,
+    /// Who may read `/healthz` and `/metrics` (addresses or networks); empty: everyone.
+    pub monitor_allow: Vec<ipnet::IpNet>,
 }
 
 /// `[telegram]`; the bot token is never here (SPEC: only `TELOXIDE_TOKEN`).
@@ -720,7 +722,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 const TOP_KEYS: &[&str] = &["general", "server", "telegram", "channels", "sources"];
 const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent"];
-const SERVER_KEYS: &[&str] = &["listen"];
+const SERVER_KEYS: &[&str] = &["listen", "monitor_allow"];
 const TELEGRAM_KEYS: &[&str] = &[
     "api_url",
     "admins",
@@ -772,8 +774,24 @@ fn server(r: &mut Report, t: &Table) -> Server {
         });
         r.check(&span, parsed)
     });
+    let monitor_allow = t
+        .strings(r, "monitor_allow")
+        .into_iter()
+        .filter_map(|(text, span)| {
+            let parsed = text
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    format!(
+                        "monitor_allow `{text}` is not an address or network, e.g. `10.0.0.0/8`"
+                    )
+                });
+            r.check(&span, parsed)
+        })
+        .collect();
     Server {
         listen: listen.unwrap_or(default),
+        monitor_allow,
     }
 }
 

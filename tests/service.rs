@@ -156,7 +156,14 @@ async fn the_token_never_appears_in_logs_answers_or_check() {
     s.api.wait_for_messages(1, Duration::from_secs(20)).await;
     tokio::time::sleep(Duration::from_secs(3)).await;
     let mut served = String::new();
-    for path in ["/healthz", "/metrics", "/", "/opml", "/feeds/all.rss", "/feeds/nope.rss"] {
+    for path in [
+        "/healthz",
+        "/metrics",
+        "/",
+        "/opml",
+        "/feeds/all.rss",
+        "/feeds/nope.rss",
+    ] {
         let body = reqwest::get(format!("http://127.0.0.1:{}{path}", s.port))
             .await
             .unwrap()
@@ -196,7 +203,10 @@ async fn the_token_never_appears_in_logs_answers_or_check() {
             String::from_utf8_lossy(&out.stderr)
         );
         assert!(!text.is_empty());
-        assert!(!text.contains(secret), "the token is in `herald check`: {text}");
+        assert!(
+            !text.contains(secret),
+            "the token is in `herald check`: {text}"
+        );
     }
 }
 

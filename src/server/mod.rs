@@ -4,20 +4,24 @@
 
 mod feeds;
 mod index;
+mod listen;
 pub mod query;
 
 pub use feeds::FeedVersions;
+pub use listen::{MAX_CONNECTIONS, serve};
 
+use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
 use chrono::Utc;
 use serde_json::{Value, json};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
@@ -69,14 +73,42 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .route("/metrics", get(metrics_text))
         .layer(CompressionLayer::new())
         .route("/feeds/{file}", get(feeds::feed))
+        .fallback(not_found)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // A bug must not show a reader a stack trace, nor drop the connection without an answer.
+        .layer(CatchPanicLayer::custom(|_| {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
+        }))
         .with_state(state)
 }
 
-async fn healthz(State(state): State<ServerState>) -> Response {
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "not found\n").into_response()
+}
+
+/// `/healthz` and `/metrics` for the addresses of `[server] monitor_allow` only, when it is set.
+fn monitor_refused(
+    state: &ServerState,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Option<Response> {
+    let config = state.shared.config.get();
+    (!listen::monitor_allowed(
+        &config.server.monitor_allow,
+        peer.map(|Extension(ConnectInfo(addr))| addr),
+    ))
+    .then(|| (StatusCode::FORBIDDEN, "forbidden\n").into_response())
+}
+
+async fn healthz(
+    State(state): State<ServerState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    if let Some(refused) = monitor_refused(&state, peer) {
+        return refused;
+    }
     let shared = state.shared.clone();
     let body = tokio::task::spawn_blocking(move || health(&shared)).await;
     match body {
@@ -140,7 +172,13 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     }))
 }
 
-async fn metrics_text(State(state): State<ServerState>) -> Response {
+async fn metrics_text(
+    State(state): State<ServerState>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Response {
+    if let Some(refused) = monitor_refused(&state, peer) {
+        return refused;
+    }
     let shared = state.shared.clone();
     let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
     let text = state

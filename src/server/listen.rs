@@ -1,0 +1,117 @@
+//! The accept loop: hyper with a bound on open connections, a deadline for request headers
+//! (a client that trickles its headers cannot hold a connection), each request told its peer's
+//! address (for `monitor_allow`), and a graceful stop.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceExt;
+
+/// Open connections at most; more wait in the kernel's backlog until one closes.
+pub const MAX_CONNECTIONS: usize = 512;
+/// Time a client has to send a request's headers once it started, or, between requests on a
+/// kept-alive connection, to start the next one.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long a stop waits for requests in flight.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Serves `router` on `listener` until `stop` is cancelled.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    stop: CancellationToken,
+) -> std::io::Result<()> {
+    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    loop {
+        let slot = tokio::select! {
+            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
+            () = stop.cancelled() => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was taken:
+                    // wait a moment rather than spin.
+                    tracing::debug!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = stop.cancelled() => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            router.clone().oneshot(request)
+        });
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(e) = watcher.watch(connection.into_owned()).await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+            drop(slot);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(STOP_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::debug!("requests still in flight at stop were cut off");
+    }
+    Ok(())
+}
+
+/// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
+pub fn monitor_allowed(allow: &[ipnet::IpNet], peer: Option<SocketAddr>) -> bool {
+    if allow.is_empty() {
+        return true;
+    }
+    let Some(peer) = peer else {
+        return false;
+    };
+    let ip = match peer.ip() {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    allow.iter().any(|net| net.contains(&ip))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monitor_allow_list() {
+        let allow: Vec<ipnet::IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let at = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
+        assert!(monitor_allowed(&[], at("8.8.8.8:1")));
+        assert!(monitor_allowed(&allow, at("10.1.2.3:5")));
+        assert!(monitor_allowed(&allow, at("[::1]:5")));
+        assert!(monitor_allowed(&allow, at("[::ffff:10.0.0.1]:5")));
+        assert!(!monitor_allowed(&allow, at("127.0.0.1:5")));
+        assert!(!monitor_allowed(&allow, None));
+    }
+}
