@@ -324,3 +324,64 @@ async fn log_format_json_writes_json_lines() {
     assert_eq!(event["level"], "WARN", "{line}");
     assert_eq!(event["fields"]["source"], "akorda-en", "{line}");
 }
+
+/// A damaged database, or one of another format, stops herald at start with a message that
+/// names the folder and says what to do; nothing in it is reset.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_damaged_or_foreign_database_is_refused_never_reset() {
+    let i = instance().await;
+    i.site.publish("en", release_en(1, 20));
+    let o = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let data = i.dir.path().join("data");
+    let main = data.join("db").join("db");
+    let pristine = std::fs::read(&main).unwrap();
+
+    // Another format: a newer (or older) herald wrote it.
+    {
+        let db = sled::open(data.join("db")).unwrap();
+        db.insert("format", "7").unwrap();
+        db.flush().unwrap();
+    }
+    for args in [&["run"][..], &["poll", "akorda-en"]] {
+        let o = output(herald().args(args).arg("-c").arg(&i.config)).await;
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains("has format 7") && err.contains(&data.display().to_string()),
+            "{err}"
+        );
+        let db = sled::open(data.join("db")).unwrap();
+        assert_eq!(
+            db.get("format").unwrap().as_deref(),
+            Some(&b"7"[..]),
+            "{args:?}"
+        );
+        assert!(
+            !db.open_tree("items").unwrap().is_empty(),
+            "{args:?}: items gone"
+        );
+    }
+
+    // Damaged files: the start of the main file overwritten with noise.
+    let mut noise = pristine.clone();
+    let mut x: u32 = 12345;
+    for b in noise.iter_mut().take(4096) {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+        *b = (x >> 16) as u8;
+    }
+    std::fs::write(&main, &noise).unwrap();
+    let o = output(herald().args(["run", "-c"]).arg(&i.config)).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("is damaged")
+            && err.contains("will not reset")
+            && err.contains(&data.display().to_string()),
+        "{err}"
+    );
+    assert!(
+        std::fs::read(&main).unwrap() == noise,
+        "the damaged file was rewritten"
+    );
+}

@@ -52,6 +52,12 @@ pub enum StoreError {
     /// The database was written by an incompatible herald.
     #[error("the database in {} has format {found}, this herald reads format 1", .dir.display())]
     Format { dir: PathBuf, found: String },
+    /// The database files are damaged. herald never resets them: the admin decides.
+    #[error(
+        "the database in {} is damaged ({detail}); herald will not start on it and will not reset it: restore a backup of that folder, or move it away to start with an empty database (its items and pending posts are then lost)",
+        .dir.display()
+    )]
+    Corrupt { dir: PathBuf, detail: String },
     /// sled reported an I/O or corruption error.
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
@@ -192,6 +198,13 @@ impl Store {
                 {
                     StoreError::Locked(dir.to_path_buf())
                 }
+                sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+                    dir: dir.to_path_buf(),
+                    detail: match at {
+                        Some(at) => format!("unreadable data at {at:?}"),
+                        None => "unreadable files".to_owned(),
+                    },
+                },
                 other => StoreError::Sled(other),
             })?;
         match db.get("format")? {
