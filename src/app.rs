@@ -77,6 +77,9 @@ pub struct Shared {
     pub alerts: Option<Arc<Alerts>>,
     /// Wakes the delivery workers when a poll queued something.
     pub wake: Arc<Notify>,
+    /// Cancelled when the database can no longer write (sled keeps failing after an I/O error
+    /// until it is reopened): `run` then stops with an error, for its supervisor to restart it.
+    pub broken_store: CancellationToken,
     /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
     polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -101,6 +104,7 @@ impl App {
         });
         let config = Arc::new(LiveConfig::new(config));
         let wake = Arc::new(Notify::new());
+        let broken_store = CancellationToken::new();
         let alerts = bot
             .clone()
             .map(|bot| Arc::new(Alerts::new(bot, config.clone(), global.clone())));
@@ -112,6 +116,7 @@ impl App {
                 global: global.clone(),
                 wake: wake.clone(),
                 alerts: alerts.clone(),
+                broken_store: broken_store.clone(),
             })
         });
         Ok(App {
@@ -125,6 +130,7 @@ impl App {
                 telegram,
                 alerts,
                 wake,
+                broken_store,
                 polling: Default::default(),
             }),
         })
@@ -152,6 +158,7 @@ impl App {
             user_agent: &config.general.user_agent,
             store: Some(&self.shared.store),
             telegram: self.shared.telegram.is_some(),
+            min_free_bytes: config.general.min_free_bytes,
         };
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;
@@ -195,6 +202,11 @@ impl App {
                 metrics::counter!("herald_polls_total", "source" => id, "result" => "error")
                     .increment(1);
                 tracing::warn!(source = %source.id, error = %e, "poll failed");
+                if let PollError::Store(e) = e
+                    && Store::is_broken(e)
+                {
+                    self.shared.broken_store.cancel();
+                }
             }
         }
         if !opts.dry_run {
@@ -307,6 +319,11 @@ impl App {
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
+                () = self.shared.broken_store.cancelled() => {
+                    tracing::error!("the database can no longer write (see the errors above); stopping so that a restart reopens it");
+                    stop.cancel();
+                    break;
+                }
                 Some(()) = reload_rx.recv() => {
                     // Editors write in bursts (temp file, rename, chmod): let them finish.
                     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -335,6 +352,12 @@ impl App {
             .await
             .context("flushing the database")?;
         tracing::info!("stopped");
+        if self.shared.broken_store.is_cancelled() {
+            anyhow::bail!(
+                "stopped: the database in {} can no longer write; free disk space and start herald again",
+                self.config().general.data_dir.display()
+            );
+        }
         served
     }
 
@@ -571,14 +594,9 @@ fn describe_diff(old: &Config, new: &Config) -> String {
             parts.push(format!("-channel {}", c.id));
         }
     }
-    let rest = |c: &Config| {
-        format!(
-            "{:?}{:?}{:?}",
-            c.general.public_url, c.general.user_agent, c.telegram
-        )
-    };
+    let rest = |c: &Config| format!("{:?}{:?}{:?}", c.general, c.server, c.telegram);
     if rest(old) != rest(new) {
-        parts.push("~general/telegram".into());
+        parts.push("~general/server/telegram".into());
     }
     parts.join(", ")
 }

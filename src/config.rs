@@ -56,7 +56,13 @@ pub struct General {
     /// Base for self links; no trailing slash.
     pub public_url: String,
     pub user_agent: String,
+    /// Space kept free in `data_dir` (`min_free_mb`, default 32): below it herald takes no new
+    /// releases or posts, so that the database never meets a full disk.
+    pub min_free_bytes: u64,
 }
+
+/// `[general] min_free_mb` when not given.
+pub const DEFAULT_MIN_FREE_MB: u64 = 32;
 
 /// `[server]`.
 #[derive(Clone, Debug)]
@@ -721,7 +727,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 // Sections
 
 const TOP_KEYS: &[&str] = &["general", "server", "telegram", "channels", "sources"];
-const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent"];
+const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent", "min_free_mb"];
 const SERVER_KEYS: &[&str] = &["listen", "monitor_allow"];
 const TELEGRAM_KEYS: &[&str] = &[
     "api_url",
@@ -813,10 +819,12 @@ fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Path) -> Gener
         Some((text, span)) => r.check(&span, header_value(text)).unwrap_or_default(),
         None => default_user_agent(),
     };
+    let min_free_mb: u64 = t.count(r, "min_free_mb", 0, DEFAULT_MIN_FREE_MB);
     General {
         data_dir,
         public_url,
         user_agent,
+        min_free_bytes: min_free_mb.saturating_mul(1024 * 1024),
     }
 }
 

@@ -335,6 +335,7 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             user_agent: &config.general.user_agent,
             store: None,
             telegram: false,
+            min_free_bytes: config.general.min_free_bytes,
         };
         poller.poll(&source, opts).await
     } else {

@@ -70,6 +70,8 @@ pub struct Poller<'a> {
     /// Telegram delivery is on (a token is set): polls enqueue posts for the source's channels.
     /// Off, nothing is queued, and a later first poll with it on counts as a first poll.
     pub telegram: bool,
+    /// Free space to keep in the data folder (`[general] min_free_mb`).
+    pub min_free_bytes: u64,
 }
 
 impl Poller<'_> {
@@ -80,7 +82,13 @@ impl Poller<'_> {
             Some(store) => store.source_state(&source.id)?,
             None => SourceState::default(),
         };
-        let result = self.poll_inner(source, opts, &mut state).await;
+        let result = match self.store {
+            Some(store) if !opts.dry_run => match store.ensure_room(self.min_free_bytes) {
+                Ok(()) => self.poll_inner(source, opts, &mut state).await,
+                Err(e) => Err(e.into()),
+            },
+            _ => self.poll_inner(source, opts, &mut state).await,
+        };
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let now = Utc::now();
             match &result {

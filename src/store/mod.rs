@@ -58,6 +58,16 @@ pub enum StoreError {
         .dir.display()
     )]
     Corrupt { dir: PathBuf, detail: String },
+    /// Too little room left in the data folder: new work waits until there is more.
+    #[error(
+        "only {free_mb} MB free in {}; herald keeps {need_mb} MB free ([general] min_free_mb) and takes no new releases or posts until there is room; feeds are still served",
+        .dir.display()
+    )]
+    DiskFull {
+        dir: PathBuf,
+        free_mb: u64,
+        need_mb: u64,
+    },
     /// sled reported an I/O or corruption error.
     #[error("database error: {0}")]
     Sled(#[from] sled::Error),
@@ -232,6 +242,25 @@ impl Store {
             dir: dir.to_path_buf(),
             db,
         })
+    }
+
+    /// Refuses new work (`DiskFull`) while less than `need` bytes are free in the data folder.
+    /// sled does not recover from a failed write until it is reopened, so herald stops short of
+    /// a full disk instead of running into it. An unreadable figure counts as room.
+    pub fn ensure_room(&self, need: u64) -> Result<(), StoreError> {
+        match fs2::available_space(&self.dir) {
+            Ok(free) if free < need => Err(StoreError::DiskFull {
+                dir: self.dir.clone(),
+                free_mb: free / (1024 * 1024),
+                need_mb: need.div_ceil(1024 * 1024),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether `e` means that sled can no longer write (it keeps failing until reopened).
+    pub fn is_broken(e: &StoreError) -> bool {
+        matches!(e, StoreError::Sled(sled::Error::Io(_)))
     }
 
     pub fn seen(&self, source: &str, id: &ItemId) -> Result<Seen, StoreError> {

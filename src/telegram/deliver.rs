@@ -33,6 +33,8 @@ const BLOCKED_RETRY: Duration = Duration::from_secs(300);
 /// so that posts flow again within a minute of the Bot API coming back from a long outage.
 const BACKOFF_FIRST: Duration = Duration::from_secs(2);
 const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// How often a worker looks again for disk space when the data folder is nearly full.
+const DISK_RETRY: Duration = Duration::from_secs(10);
 /// How often an idle worker looks at its queue without being woken.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 
@@ -149,6 +151,9 @@ pub struct Deliverer {
     pub wake: Arc<Notify>,
     /// Tells the admins when a channel becomes blocked and when it works again.
     pub alerts: Option<Arc<Alerts>>,
+    /// Cancelled when the database can no longer write: herald stops so that a restart
+    /// reopens it.
+    pub broken_store: CancellationToken,
 }
 
 /// How many message ids after the last known one may hold an unanswered post.
@@ -188,7 +193,17 @@ impl Deliverer {
             } else {
                 self.store.next_delivery(&channel.id)
             };
+            let room = self
+                .store
+                .ensure_room(self.config.get().general.min_free_bytes);
             let wait = match next {
+                // A post is sent only once its in-flight mark is stored: no room, no post.
+                Ok(Some(_)) if room.is_err() => {
+                    if let Err(e) = room {
+                        tracing::warn!(channel = %channel.id, error = %e, "posts wait for disk space");
+                    }
+                    DISK_RETRY
+                }
                 Ok(Some(mut queued)) => {
                     match self.deliver(&channel, &mut limits, &mut queued).await {
                         Ok(Next::Now) => {
@@ -203,6 +218,9 @@ impl Deliverer {
                         }
                         Err(e) => {
                             tracing::error!(channel = %channel.id, error = %e, "outbox unavailable");
+                            if Store::is_broken(&e) {
+                                self.broken_store.cancel();
+                            }
                             BACKOFF_FIRST
                         }
                     }

@@ -24,6 +24,7 @@ pub async fn preview_newest(
         user_agent: &config.general.user_agent,
         store: None,
         telegram: false,
+        min_free_bytes: config.general.min_free_bytes,
     };
     let opts = PollOptions {
         conditional: false,
