@@ -86,6 +86,8 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
 
     let mut rng = Lcg(seed);
     let mut published = 0;
+    // Releases corrected on the site while herald is being killed: their posts must be edited.
+    let mut corrected = Vec::new();
     for _ in 0..kills {
         let batch = (items / kills as u64).max(1);
         for _ in 0..batch {
@@ -93,6 +95,12 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
                 published += 1;
                 site.publish("en", release_en(published, 2));
             }
+        }
+        let earlier = published.saturating_sub(batch + 1);
+        if earlier > 0 && !corrected.contains(&earlier) {
+            let release = release_en(earlier, 2);
+            site.edit_title("en", release.id, &format!("Corrected: {}", release.title));
+            corrected.push(earlier);
         }
         tokio::time::sleep(Duration::from_millis(300 + rng.next(1500))).await;
         child.start_kill().unwrap();
@@ -134,6 +142,15 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
         (items + 1).min(100)
     );
     assert_eq!(feed["items"][0]["title"], release_en(items, 2).title);
+    for item in feed["items"].as_array().unwrap() {
+        let title = item["title"].as_str().unwrap();
+        let n: u64 = title.rsplit(' ').next().unwrap().parse().unwrap();
+        assert_eq!(
+            title.starts_with("Corrected: "),
+            corrected.contains(&n),
+            "the feed shows the correction: {title}"
+        );
+    }
     child.start_kill().unwrap();
     child.wait().await.unwrap();
 
@@ -155,15 +172,25 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
         }
     }
     let duplicates: usize = count.values().map(|c| c - 1).sum();
+    // Every corrected release's post shows the correction (edited in place, or sent corrected).
+    for n in &corrected {
+        let shown = api.messages().iter().any(|m| {
+            let text = m.caption.clone().or(m.text.clone()).unwrap();
+            text.contains(&format!("number {n}<")) && text.contains("Corrected: ")
+        });
+        assert!(shown, "release {n} was corrected but its post was not");
+    }
+    let edits = api.edits().len();
     let probes = api
         .requests()
         .iter()
         .filter(|r| r.method.eq_ignore_ascii_case("editMessageReplyMarkup"))
         .count();
     println!(
-        "crash loop (seed {seed}): {} releases, {kills} kills, {} posts, {duplicates} duplicates, \
-         {probes} probes for unanswered posts, {} rate-limit violations",
+        "crash loop (seed {seed}): {} releases, {} corrected, {kills} kills, {} posts, {edits} edits, \
+         {duplicates} duplicates, {probes} probes for unanswered posts, {} rate-limit violations",
         items + 1,
+        corrected.len(),
         api.messages().len(),
         api.violations().len()
     );
