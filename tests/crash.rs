@@ -79,6 +79,9 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
         Fault::Delay(Duration::from_millis(250)),
         Match::any().method("sendPhoto").times(100_000),
     );
+    // Every release on one page, so that a correction of an old one is seen (herald reads older
+    // pages only while they hold new releases).
+    site.set_per_page(1000);
     // The first poll posts only the newest release (backfill = 1): let it happen undisturbed.
     site.publish("en", release_en(0, 1));
     let mut child = start(&config, &api);
@@ -96,8 +99,19 @@ async fn crash_loop(items: u64, kills: usize, seed: u64) {
                 site.publish("en", release_en(published, 2));
             }
         }
-        let earlier = published.saturating_sub(batch + 1);
-        if earlier > 0 && !corrected.contains(&earlier) {
+        // The newest release already posted and not yet corrected: its post must be edited.
+        // (Within the feed's 100 items: older ones have left the feed, and corrections of
+        // releases no longer served are not followed.)
+        let posted = (published.saturating_sub(90).max(1)..=published)
+            .rev()
+            .find(|n| {
+                !corrected.contains(n)
+                    && api.messages().iter().any(|m| {
+                        let text = m.caption.clone().or(m.text.clone()).unwrap_or_default();
+                        text.contains(&format!("number {n}<"))
+                    })
+            });
+        if let Some(earlier) = posted {
             let release = release_en(earlier, 2);
             site.edit_title("en", release.id, &format!("Corrected: {}", release.title));
             corrected.push(earlier);

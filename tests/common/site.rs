@@ -44,6 +44,8 @@ struct Inner {
     hits: HashMap<String, usize>,
     not_modified: usize,
     broken_articles: Vec<u64>,
+    /// Releases per list page when not `PER_PAGE`.
+    per_page: Option<usize>,
 }
 
 #[derive(Clone)]
@@ -91,6 +93,11 @@ impl FakeSite {
     /// The article page of this release answers 404 from now on.
     pub fn break_article(&self, id: u64) {
         self.inner.lock().unwrap().broken_articles.push(id);
+    }
+
+    /// Lists this many releases per page instead of `PER_PAGE`.
+    pub fn set_per_page(&self, n: usize) {
+        self.inner.lock().unwrap().per_page = Some(n);
     }
 
     pub fn set_mode(&self, lang: &str, mode: Mode) {
@@ -218,10 +225,11 @@ async fn list(
         *inner.hits.entry(key).or_default() += 1;
         let mode = *inner.modes.get(&lang).unwrap_or(&Mode::Normal);
         let releases = inner.lists.get(&lang).cloned().unwrap_or_default();
+        let per_page = inner.per_page.unwrap_or(PER_PAGE);
         let cards: String = releases
             .iter()
-            .skip((page.max(1) - 1) * PER_PAGE)
-            .take(PER_PAGE)
+            .skip((page.max(1) - 1) * per_page)
+            .take(per_page)
             .map(|r| card(&lang, r))
             .collect();
         let body = match mode {
