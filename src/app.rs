@@ -517,7 +517,8 @@ async fn sync<T, F, Fut>(
 
 async fn source_task(app: App, source: Source, stop: CancellationToken) {
     let (schedule, tz) = (source.schedule.clone(), source.timezone);
-    schedule::run_every(schedule, tz, stop, || async {
+    let offset = schedule::spread(&source.id, &schedule, tz, Utc::now());
+    schedule::run_every(schedule, tz, offset, stop, || async {
         if app
             .shared
             .store

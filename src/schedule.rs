@@ -66,12 +66,36 @@ fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateT
     None
 }
 
-/// Runs `job` at every instant of `schedule` until `stop` is cancelled. A job that overruns its
+/// The longest delay [`spread`] gives a source after its schedule's instant.
+const MAX_SPREAD: Duration = Duration::from_secs(60);
+
+/// A source's fixed delay after each instant of its schedule: a fraction of half the schedule's
+/// usual interval (at most a minute), taken from the source id. A thousand sources on
+/// `0 * * * * *` then poll over the first half of each minute, not all at second 0, and each
+/// source keeps the same rhythm from one run to the next.
+pub fn spread(key: &str, schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> Duration {
+    let interval = next_fire(schedule, tz, now)
+        .and_then(|a| Some((a, next_fire(schedule, tz, a)?)))
+        .and_then(|(a, b)| (b - a).to_std().ok())
+        .unwrap_or_default();
+    let window = (interval / 2).min(MAX_SPREAD);
+    let digest = crate::model::ItemId::new("spread", key).0;
+    let fraction = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / 65536.0;
+    window.mul_f64(fraction)
+}
+
+/// Runs `job` at every instant of `schedule` (each delayed by `offset`, see [`spread`]) until
+/// `stop` is cancelled. A job that overruns its
 /// next tick delays it: the next instant is computed after the job ends. A job may answer an
 /// instant before which it must not run again (a failing source's backoff): ticks before it are
 /// skipped.
-pub async fn run_every<F, Fut>(schedule: Schedule, tz: Tz, stop: CancellationToken, mut job: F)
-where
+pub async fn run_every<F, Fut>(
+    schedule: Schedule,
+    tz: Tz,
+    offset: Duration,
+    stop: CancellationToken,
+    mut job: F,
+) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<DateTime<Utc>>>,
 {
@@ -81,7 +105,8 @@ where
             tracing::warn!(schedule = %schedule.expr, "schedule has no future instant");
             return;
         };
-        if !sleep_until(next, &stop).await {
+        let offset = chrono::Duration::from_std(offset).unwrap_or_default();
+        if !sleep_until(next + offset, &stop).await {
             return;
         }
         let not_before = job().await;
@@ -208,6 +233,7 @@ mod tests {
         let task = tokio::spawn(run_every(
             schedule("* * * * * *"),
             chrono_tz::UTC,
+            Duration::ZERO,
             stop.clone(),
             move || {
                 let (r, n) = (r.clone(), n.clone());
@@ -226,5 +252,40 @@ mod tests {
         task.await.unwrap();
         let n = runs.load(std::sync::atomic::Ordering::SeqCst);
         assert!((1..=2).contains(&n), "{n} runs in 4.5 s of a 2.5 s job");
+    }
+
+    #[test]
+    fn spread_covers_half_the_interval_at_most_a_minute() {
+        let now = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, 21, 12, 0, 0).unwrap();
+        let minutely = schedule("0 * * * * *");
+        let offsets: Vec<Duration> = (0..1000)
+            .map(|i| spread(&format!("source-{i}"), &minutely, chrono_tz::UTC, now))
+            .collect();
+        assert!(offsets.iter().all(|o| *o < Duration::from_secs(30)));
+        let seconds: std::collections::HashSet<u64> = offsets.iter().map(|o| o.as_secs()).collect();
+        assert_eq!(
+            seconds.len(),
+            30,
+            "a thousand sources use every second of the window"
+        );
+        let mut per_second = std::collections::HashMap::<u64, usize>::new();
+        for o in &offsets {
+            *per_second.entry(o.as_secs()).or_default() += 1;
+        }
+        assert!(per_second.values().all(|&n| n < 70), "{per_second:?}");
+        // Same id, same offset; a daily schedule is delayed at most a minute.
+        assert_eq!(
+            spread("akorda-en", &minutely, chrono_tz::UTC, now),
+            spread(
+                "akorda-en",
+                &minutely,
+                chrono_tz::UTC,
+                now + chrono::Duration::hours(5)
+            )
+        );
+        let daily = schedule("0 0 9 * * *");
+        assert!(spread("akorda-en", &daily, chrono_tz::UTC, now) <= Duration::from_secs(60));
+        let every_second = schedule("* * * * * *");
+        assert!(spread("x", &every_second, chrono_tz::UTC, now) < Duration::from_millis(500));
     }
 }
