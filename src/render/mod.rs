@@ -87,9 +87,10 @@ fn clean(s: &str) -> String {
     xml_safe(s).into_owned()
 }
 
-/// Escapes plain text for use inside HTML, so that a summary saying `<script>` is shown, not run
-/// (SPEC "HTTP": nothing from a source can inject script into a reader).
-fn escape_html(text: &str) -> String {
+/// Escapes plain text for use inside HTML (content and quoted attributes), so that a summary
+/// saying `<script>` is shown, not run (SPEC "HTTP": nothing from a source can inject script into
+/// a reader).
+pub(crate) fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + text.len() / 8);
     for c in text.chars() {
         match c {

@@ -22,6 +22,7 @@ use super::feeds::Format;
 use crate::app::Shared;
 use crate::config::{ChatRef, Config, Source};
 use crate::model::Item;
+use crate::render::escape_html as escape;
 use crate::store::{SourceState, StoreError};
 
 /// Newest items listed under each source.
@@ -133,22 +134,6 @@ pub(super) async fn index(State(state): State<ServerState>) -> Response {
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
     ];
     (headers, page).into_response()
-}
-
-/// Escapes text for HTML content and quoted attribute values.
-pub(super) fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// An address fit for `href`: http(s) only (no `javascript:`, `data:` or relative surprises),

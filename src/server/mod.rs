@@ -66,11 +66,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
         requests: Arc::new(requests),
     };
     // Feeds compress themselves (once per document, cached); the rest is compressed per request.
+    let monitoring = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics_text))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            monitor_gate,
+        ));
     Router::new()
         .route("/", get(index::index))
         .route("/opml", get(index::opml))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
+        .merge(monitoring)
         .layer(CompressionLayer::new())
         .route("/feeds/{file}", get(feeds::feed))
         .fallback(not_found)
@@ -90,25 +96,22 @@ async fn not_found() -> Response {
 }
 
 /// `/healthz` and `/metrics` for the addresses of `[server] monitor_allow` only, when it is set.
-fn monitor_refused(
-    state: &ServerState,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-) -> Option<Response> {
-    let config = state.shared.config.get();
-    (!listen::monitor_allowed(
-        &config.server.monitor_allow,
-        peer.map(|Extension(ConnectInfo(addr))| addr),
-    ))
-    .then(|| (StatusCode::FORBIDDEN, "forbidden\n").into_response())
-}
-
-async fn healthz(
+async fn monitor_gate(
     State(state): State<ServerState>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
 ) -> Response {
-    if let Some(refused) = monitor_refused(&state, peer) {
-        return refused;
+    let config = state.shared.config.get();
+    let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
+    if listen::monitor_allowed(&config.server.monitor_allow, peer) {
+        next.run(request).await
+    } else {
+        (StatusCode::FORBIDDEN, "forbidden\n").into_response()
     }
+}
+
+async fn healthz(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
     let body = tokio::task::spawn_blocking(move || health(&shared)).await;
     match body {
@@ -172,13 +175,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     }))
 }
 
-async fn metrics_text(
-    State(state): State<ServerState>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-) -> Response {
-    if let Some(refused) = monitor_refused(&state, peer) {
-        return refused;
-    }
+async fn metrics_text(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
     let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
     let text = state

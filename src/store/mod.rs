@@ -155,6 +155,8 @@ pub struct Store {
     baselines: sled::Tree,
     channels: sled::Tree,
     last_message: sled::Tree,
+    /// One writer of `known-sources` at a time: the first polls of many sources run at once.
+    known_file: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 fn transaction_error(e: TransactionError<()>) -> StoreError {
@@ -239,6 +241,7 @@ impl Store {
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
             last_message: db.open_tree("last_message")?,
+            known_file: Default::default(),
             dir: dir.to_path_buf(),
             db,
         })
@@ -449,14 +452,23 @@ impl Store {
     }
 
     /// Keeps `data_dir/known-sources` (one id a line) beside the database, so that `herald
-    /// check`, which must not open the database, can still warn about a renamed source.
+    /// check`, which must not open the database, can still warn about a renamed source. The file
+    /// only serves those warnings: failing to write it is logged, never a failure of the poll,
+    /// and the next write puts the whole list again.
     fn write_known_sources(&self) -> Result<(), StoreError> {
+        let _one_writer = self
+            .known_file
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut text = self.known_sources()?.join("\n");
         text.push('\n');
         let tmp = self.dir.join("known-sources.tmp");
-        std::fs::write(&tmp, text)
+        if let Err(e) = std::fs::write(&tmp, text)
             .and_then(|()| std::fs::rename(&tmp, self.dir.join(KNOWN_SOURCES)))
-            .map_err(|e| StoreError::Sled(e.into()))
+        {
+            tracing::warn!(dir = %self.dir.display(), error = %e, "cannot write known-sources");
+        }
+        Ok(())
     }
 
     /// Source ids the database holds items or state for.
@@ -553,6 +565,27 @@ mod tests {
             Seen::Before { stored: true, .. }
         ));
         assert_eq!(store.seen("b", &items[4].id).unwrap(), Seen::Never);
+    }
+
+    /// Many sources polled for the first time at once (1,000 on one schedule) each add
+    /// themselves to `known-sources`: none fails, and the file lists them all.
+    #[test]
+    fn first_states_of_many_sources_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        std::thread::scope(|scope| {
+            for t in 0..8 {
+                let store = &store;
+                scope.spawn(move || {
+                    for i in 0..25 {
+                        let id = format!("s{t}-{i}");
+                        store.put_source_state(&id, &SourceState::default()).unwrap();
+                    }
+                });
+            }
+        });
+        let listed = known_sources_on_disk(dir.path());
+        assert_eq!(listed.len(), 200, "{listed:?}");
     }
 
     /// The merge of date indexes gives what sorting every item of every source would.

@@ -1,0 +1,87 @@
+"""A local generator of list pages for herald's polling benchmark (issue 9).
+
+Serves /s/<n> for n in 0..N-1: an akorda-like list page of 20 releases, about 30 KB, with an
+ETag, answering 304 to a matching If-None-Match. Records every request (time, path, status)
+and the most connections it ever had open at once, and prints them as JSON on SIGTERM.
+Usage: python3 generator.py PORT N OUT.json
+"""
+import json
+import signal
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+PORT, N, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+lock = threading.Lock()
+state = {"open": 0, "max_open": 0, "requests": []}
+
+
+def page(n):
+    cards = []
+    for i in range(20, 0, -1):
+        cards.append(
+            f'<div class="card"><a href="/s/{n}/r-{i}"><img src="/img/{n}-{i}.jpg"></a>'
+            f"<h5>{(i % 28) + 1} March 2026</h5><h3><a href=\"/s/{n}/r-{i}\">Source {n}: the "
+            f"Head of State receives a delegation, meeting {i}</a></h3><p>"
+            + "The President discussed cooperation in trade, energy and transport. " * 18
+            + "</p></div>"
+        )
+    return ("<html><head><meta charset=\"utf-8\"></head><body>" + "".join(cards) + "</body></html>").encode()
+
+
+PAGES = {n: page(n) for n in range(N)}
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def setup(self):
+        super().setup()
+        with lock:
+            state["open"] += 1
+            state["max_open"] = max(state["max_open"], state["open"])
+
+    def finish(self):
+        super().finish()
+        with lock:
+            state["open"] -= 1
+
+    def do_GET(self):
+        try:
+            n = int(self.path.split("/")[2])
+            body = PAGES[n]
+        except (IndexError, ValueError, KeyError):
+            self.send_error(404)
+            return
+        etag = f'"p{n}"'
+        status = 304 if self.headers.get("If-None-Match") == etag else 200
+        with lock:
+            state["requests"].append((time.time(), n, status))
+        self.send_response(status)
+        self.send_header("ETag", etag)
+        if status == 200:
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        else:
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
+server.daemon_threads = True
+
+
+def stop(*_):
+    with lock:
+        json.dump({"max_open": state["max_open"], "requests": state["requests"]}, open(OUT, "w"))
+    threading.Thread(target=server.shutdown).start()
+
+
+signal.signal(signal.SIGTERM, stop)
+server.serve_forever()

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Polling at scale (issue 9): N html sources (default 1,000; ~30 KB list pages, 20 items each)
+# on a one-minute schedule, served by a local generator (generator.py). After the first round
+# stores everything, measures for MINUTES minutes (default 3) while nothing changes: herald's
+# CPU (cores on average, from /proc), its peak RSS, whether every source was polled once in
+# every minute (none missed, none twice), the most connections the site saw at once, and how
+# the polls spread over the minute.
+#   bash benches/polling/run.sh [N] [MINUTES]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+n=${1:-1000}
+minutes=${2:-3}
+bin=target/release/herald
+[ -x $bin ] || cargo build --release
+work=$(mktemp -d)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+site=$(free_port); web=$(free_port)
+python3 benches/polling/generator.py "$site" "$n" "$work/requests.json" &
+gen=$!
+trap 'kill $herald 2>/dev/null || true; kill $gen 2>/dev/null || true; rm -rf "$work"' EXIT
+{
+  printf '[general]\ndata_dir = "data"\npublic_url = "http://127.0.0.1:%s"\n[server]\nlisten = "127.0.0.1:%s"\n' "$web" "$web"
+  for i in $(seq 0 $((n - 1))); do
+    printf '[[sources]]\nid = "s%s"\nurl = "http://127.0.0.1:%s/s/%s"\nschedule = "0 * * * * *"\ntimezone = "UTC"\nmax_pages = 1\n' "$i" "$site" "$i"
+    printf '[sources.list]\nitem = "div.card"\ntitle = "h3 a"\nlink = "h3 a@href"\ndate = "h5"\nsummary = "p"\nimage = "img@src"\n'
+  done
+} > "$work/config.toml"
+sleep 1
+RUST_LOG=warn $bin run -c "$work/config.toml" 2>"$work/herald.log" &
+herald=$!
+# The first round stores every source's items; measure from the next whole minute on.
+sleep $((60 - $(date +%-S) + 60))
+alive() { kill -0 $herald 2>/dev/null || { echo "herald stopped:"; tail -5 "$work/herald.log"; exit 1; }; }
+alive
+ticks() { awk '{print $14 + $15}' "/proc/$herald/stat"; }
+hz=$(getconf CLK_TCK)
+t0=$(date +%s.%N); c0=$(ticks)
+start=$(date +%s)
+sleep $((minutes * 60))
+alive
+t1=$(date +%s.%N); c1=$(ticks)
+peak=$(awk '/VmHWM/{print $2}' "/proc/$herald/status")
+kill -TERM $gen; wait $gen 2>/dev/null || true
+python3 - "$work/requests.json" "$start" "$minutes" "$n" <<PY
+import json, sys, collections
+data = json.load(open(sys.argv[1])); start = int(sys.argv[2]); minutes = int(sys.argv[3]); n = int(sys.argv[4])
+per = collections.Counter(); seconds = collections.Counter(); statuses = collections.Counter()
+for t, src, status in data["requests"]:
+    if start <= t < start + minutes * 60:
+        per[(int((t - start) // 60), src)] += 1
+        seconds[int(t) % 60] += 1
+        statuses[status] += 1
+missed = sum(1 for m in range(minutes) for s in range(n) if per[(m, s)] == 0)
+twice = sum(1 for v in per.values() if v > 1)
+busiest = max(seconds.values()) if seconds else 0
+print(f"sources {n}, minutes measured {minutes}")
+print(f"polls missed {missed}, polled twice in a minute {twice}, answers {dict(statuses)}")
+print(f"most connections open at once at the site: {data['max_open']}")
+print(f"polls in the busiest second of the minute: {busiest} (all at second 0 would be {n})")
+print(f"seconds of the minute with polls: {len(seconds)}")
+PY
+echo "herald CPU: $(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6) cores on average; peak RSS $((peak / 1024)) MB"
