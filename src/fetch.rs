@@ -125,7 +125,10 @@ impl Fetcher {
                 .danger_accept_invalid_certs(insecure)
                 .gzip(true)
                 .brotli(true)
-                .deflate(true);
+                .deflate(true)
+                // Idle connections kept per host: with `PER_HOST` requests at a time, a site never
+                // sees more than that many connections from herald.
+                .pool_max_idle_per_host(PER_HOST);
             let builder = match reach {
                 Reach::Any => {
                     builder.redirect(reqwest::redirect::Policy::limited(options.max_redirects))

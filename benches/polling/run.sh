@@ -40,6 +40,7 @@ sleep $((minutes * 60))
 alive
 t1=$(date +%s.%N); c1=$(ticks)
 peak=$(awk '/VmHWM/{print $2}' "/proc/$herald/status")
+now_rss=$(awk '/VmRSS/{print $2}' "/proc/$herald/status")
 kill -TERM $gen; wait $gen 2>/dev/null || true
 python3 - "$work/requests.json" "$start" "$minutes" "$n" <<PY
 import json, sys, collections
@@ -52,11 +53,11 @@ for t, src, status in data["requests"]:
         statuses[status] += 1
 missed = sum(1 for m in range(minutes) for s in range(n) if per[(m, s)] == 0)
 twice = sum(1 for v in per.values() if v > 1)
-busiest = max(seconds.values()) if seconds else 0
+busiest = max(seconds.values()) / minutes if seconds else 0
 print(f"sources {n}, minutes measured {minutes}")
 print(f"polls missed {missed}, polled twice in a minute {twice}, answers {dict(statuses)}")
 print(f"most connections open at once at the site: {data['max_open']}")
-print(f"polls in the busiest second of the minute: {busiest} (all at second 0 would be {n})")
+print(f"polls in the busiest second of a minute, on average: {busiest:.0f} (all at second 0 would be {n})")
 print(f"seconds of the minute with polls: {len(seconds)}")
 PY
-echo "herald CPU: $(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6) cores on average; peak RSS $((peak / 1024)) MB"
+echo "herald CPU: $(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6) cores on average; peak RSS $((peak / 1024)) MB (first round included), RSS at the end $((now_rss / 1024)) MB"
