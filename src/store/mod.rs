@@ -579,7 +579,9 @@ mod tests {
                 scope.spawn(move || {
                     for i in 0..25 {
                         let id = format!("s{t}-{i}");
-                        store.put_source_state(&id, &SourceState::default()).unwrap();
+                        store
+                            .put_source_state(&id, &SourceState::default())
+                            .unwrap();
                     }
                 });
             }
