@@ -421,19 +421,26 @@ struct Plan {
 }
 
 struct Running {
-    /// The `Debug` form of the config part the task runs: a change restarts the task.
-    fingerprint: String,
+    /// SHA-256 of the `Debug` form of the config part the task runs: a change restarts the task.
+    /// (Hashed: a source's `Debug` form, compiled selectors included, is ~18 KB.)
+    fingerprint: [u8; 32],
     stop: CancellationToken,
     task: JoinHandle<()>,
+}
+
+/// What identifies a task's configuration: a digest of its `Debug` form.
+fn fingerprint(part: &impl std::fmt::Debug) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(format!("{part:?}").as_bytes()).into()
 }
 
 impl Plan {
     async fn apply(&mut self, app: &App, stop: &CancellationToken) {
         let config = app.config();
-        let wanted: HashMap<String, (String, Source)> = config
+        let wanted: HashMap<String, ([u8; 32], Source)> = config
             .sources
             .iter()
-            .map(|s| (s.id.clone(), (format!("{s:?}"), s.clone())))
+            .map(|s| (s.id.clone(), (fingerprint(s), s.clone())))
             .collect();
         sync(&mut self.sources, wanted, stop, |source| {
             let app = app.clone();
@@ -447,7 +454,7 @@ impl Plan {
                 .map(|c| {
                     (
                         c.id.clone(),
-                        (format!("{c:?}{:?}", config.telegram), c.clone()),
+                        (fingerprint(&(c, &config.telegram)), c.clone()),
                     )
                 })
                 .collect();
@@ -479,7 +486,7 @@ impl Plan {
 /// same source is never polled, nor the same queue sent from, twice at once.
 async fn sync<T, F, Fut>(
     running: &mut HashMap<String, Running>,
-    wanted: HashMap<String, (String, T)>,
+    wanted: HashMap<String, ([u8; 32], T)>,
     stop: &CancellationToken,
     make: impl Fn(T) -> F,
 ) where
@@ -532,7 +539,9 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
             conditional: true,
             dry_run: false,
         };
-        match app.poll(&source, opts).await {
+        // Boxed: a poll's state (fetch, parse, store) is tens of kilobytes, and a thousand
+        // sources waiting for their next instant should not each carry it inline.
+        match Box::pin(app.poll(&source, opts)).await {
             Ok(_) => None,
             Err(_) => {
                 let failures = app
