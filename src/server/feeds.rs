@@ -157,31 +157,22 @@ pub(super) struct Rendered {
 }
 
 impl Rendered {
-    fn encoded(&self, coding: Coding) -> Option<&Bytes> {
-        match coding {
-            Coding::Brotli => self.brotli.get(),
-            Coding::Gzip => self.gzip.get(),
-            Coding::Identity => Some(&self.body),
-        }
-    }
-
-    /// Compresses the body for `coding` unless done already (off the async threads: a feed of
-    /// 500 items is a megabyte).
-    async fn encode(self: &Arc<Self>, coding: Coding) -> Bytes {
-        if let Some(bytes) = self.encoded(coding) {
-            return bytes.clone();
-        }
-        let doc = self.clone();
-        let made = tokio::task::spawn_blocking(move || compress(coding, &doc.body)).await;
-        let Ok(bytes) = made else {
-            return self.body.clone();
-        };
+    /// The body in `coding`, compressed on first demand (off the async threads: a feed of 500
+    /// items is a megabyte) and kept. `None` if compressing failed: the caller sends the plain
+    /// body, labelled as such.
+    async fn encode(self: &Arc<Self>, coding: Coding) -> Option<Bytes> {
         let slot = match coding {
             Coding::Brotli => &self.brotli,
             Coding::Gzip => &self.gzip,
-            Coding::Identity => return self.body.clone(),
+            Coding::Identity => return Some(self.body.clone()),
         };
-        slot.get_or_init(|| bytes).clone()
+        if let Some(bytes) = slot.get() {
+            return Some(bytes.clone());
+        }
+        let doc = self.clone();
+        let made = tokio::task::spawn_blocking(move || compress(coding, &doc.body)).await;
+        let bytes = made.ok().flatten()?;
+        Some(slot.get_or_init(|| bytes).clone())
     }
 
     /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Any of the
@@ -207,7 +198,7 @@ impl Rendered {
     }
 }
 
-fn compress(coding: Coding, body: &[u8]) -> Bytes {
+fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
     use std::io::Write;
     let mut out = Vec::with_capacity(body.len() / 4);
     let written = match coding {
@@ -222,13 +213,9 @@ fn compress(coding: Coding, body: &[u8]) -> Bytes {
             let mut encoder = brotli::CompressorWriter::new(&mut out, 64 * 1024, 6, 22);
             encoder.write_all(body).and_then(|()| encoder.flush())
         }
-        Coding::Identity => return Bytes::copy_from_slice(body),
+        Coding::Identity => return Some(Bytes::copy_from_slice(body)),
     };
-    match written {
-        Ok(()) => out.into(),
-        // Writing into a Vec does not fail; should it, the plain body is always right.
-        Err(_) => Bytes::copy_from_slice(body),
-    }
+    written.ok().map(|()| out.into())
 }
 
 /// Rendered documents: plain feeds by id (a slot per format, looked up without allocating) and
@@ -323,13 +310,20 @@ pub(super) async fn feed(
                 .into_response();
         }
     };
-    let coding = Coding::negotiate(&headers);
+    let mut coding = Coding::negotiate(&headers);
     let fresh = doc.is_fresh(&headers);
     state.requests[format as usize][usize::from(fresh)].increment(1);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let mut r = doc.encode(coding).await.into_response();
+        let body = match doc.encode(coding).await {
+            Some(body) => body,
+            None => {
+                coding = Coding::Identity;
+                doc.body.clone()
+            }
+        };
+        let mut r = body.into_response();
         let h = r.headers_mut();
         h.insert(
             header::CONTENT_TYPE,
@@ -542,13 +536,13 @@ mod tests {
     fn compressed_bodies_decompress_to_the_original() {
         use std::io::Read;
         let body = "<rss>Ақорда & news</rss>\n".repeat(500);
-        let gz = compress(Coding::Gzip, body.as_bytes());
+        let gz = compress(Coding::Gzip, body.as_bytes()).unwrap();
         let mut out = String::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut out)
             .unwrap();
         assert_eq!(out, body);
-        let br = compress(Coding::Brotli, body.as_bytes());
+        let br = compress(Coding::Brotli, body.as_bytes()).unwrap();
         let mut out = String::new();
         brotli::Decompressor::new(&br[..], 4096)
             .read_to_string(&mut out)
