@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
-use super::ServerState;
 use super::query::{FeedQuery, QueryError};
+use super::{ServerState, lock};
 use crate::app::Shared;
 use crate::config::{Config, Source};
 use crate::model::Item;
@@ -53,6 +53,21 @@ impl Format {
             Format::Rss => render::RSS_CONTENT_TYPE,
             Format::Atom => render::ATOM_CONTENT_TYPE,
             Format::Json => render::JSON_CONTENT_TYPE,
+        }
+    }
+
+    /// The media type alone (`type=` of links), without the charset.
+    pub(super) fn media_type(self) -> &'static str {
+        let full = self.content_type();
+        &full[..full.find(';').unwrap_or(full.len())]
+    }
+
+    /// What the format is called on the index page.
+    pub(super) fn label(self) -> &'static str {
+        match self {
+            Format::Rss => "RSS",
+            Format::Atom => "Atom",
+            Format::Json => "JSON Feed",
         }
     }
 }
@@ -364,10 +379,6 @@ async fn rendered(
     let doc = Arc::new(doc);
     state.cache.put(id, format, query, doc.clone());
     Ok(doc)
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What a feed is about: one source, or every source merged.

@@ -17,8 +17,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use sha2::{Digest, Sha256};
 
-use super::ServerState;
 use super::feeds::Format;
+use super::{ServerState, lock};
 use crate::app::Shared;
 use crate::config::{ChatRef, Config, Source};
 use crate::model::Item;
@@ -80,11 +80,7 @@ pub(super) struct PageCache(Mutex<Option<(u64, Instant, Bytes)>>);
 
 pub(super) async fn index(State(state): State<ServerState>) -> Response {
     let stamp = state.shared.versions.stamp("all");
-    let cached = state
-        .page
-        .0
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
+    let cached = lock(&state.page.0)
         .as_ref()
         .filter(|(s, at, _)| *s == stamp && at.elapsed() < PAGE_MAX_AGE)
         .map(|(_, _, page)| page.clone());
@@ -95,8 +91,7 @@ pub(super) async fn index(State(state): State<ServerState>) -> Response {
             match tokio::task::spawn_blocking(move || page(&shared)).await {
                 Ok(Ok(page)) => {
                     let page = Bytes::from(page);
-                    *state.page.0.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some((stamp, Instant::now(), page.clone()));
+                    *lock(&state.page.0) = Some((stamp, Instant::now(), page.clone()));
                     page
                 }
                 _ => {
@@ -212,25 +207,18 @@ fn telegram_link(config: &Config, channel_id: &str) -> Option<String> {
 
 fn feed_links(base: &str, id: &str, what: &str) -> String {
     let mut out = String::new();
-    for (format, label) in Format::ALL.into_iter().zip(["RSS", "Atom", "JSON Feed"]) {
+    for format in Format::ALL {
         let _ = write!(
             out,
             "<li><a href=\"{base}/feeds/{id}.{ext}\" type=\"{mime}\" aria-label=\"{what}: {label}\">{label}</a></li>",
             base = escape(base),
             id = escape(id),
             ext = format.ext(),
-            mime = mime(format),
+            mime = format.media_type(),
+            label = format.label(),
         );
     }
     out
-}
-
-fn mime(format: Format) -> &'static str {
-    match format {
-        Format::Rss => "application/rss+xml",
-        Format::Atom => "application/atom+xml",
-        Format::Json => "application/feed+json",
-    }
 }
 
 fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<String, StoreError> {
@@ -305,11 +293,12 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
             .map(|s| (s.id.as_str(), s.title.as_str())),
     );
     for (id, title) in feeds {
-        for (format, label) in Format::ALL.into_iter().zip(["RSS", "Atom", "JSON Feed"]) {
+        for format in Format::ALL {
             let _ = writeln!(
                 discovery,
                 "<link rel=\"alternate\" type=\"{mime}\" title=\"{title} ({label})\" href=\"{base}/feeds/{id}.{ext}\">",
-                mime = mime(format),
+                mime = format.media_type(),
+                label = format.label(),
                 title = escape(title),
                 base = escape(base),
                 id = escape(id),

@@ -91,6 +91,11 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(state)
 }
 
+/// A mutex's guard, poisoned or not: the data behind the server's locks (caches) stay usable.
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 async fn not_found() -> Response {
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
