@@ -66,6 +66,13 @@ fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateT
     None
 }
 
+/// The schedule's usual interval: the gap between its next two instants after `now`.
+pub fn interval(schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> Option<Duration> {
+    let a = next_fire(schedule, tz, now)?;
+    let b = next_fire(schedule, tz, a)?;
+    (b - a).to_std().ok()
+}
+
 /// The longest delay [`spread`] gives a source after its schedule's instant.
 const MAX_SPREAD: Duration = Duration::from_secs(60);
 
@@ -74,10 +81,7 @@ const MAX_SPREAD: Duration = Duration::from_secs(60);
 /// `0 * * * * *` then poll over the first half of each minute, not all at second 0, and each
 /// source keeps the same rhythm from one run to the next.
 pub fn spread(key: &str, schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> Duration {
-    let interval = next_fire(schedule, tz, now)
-        .and_then(|a| Some((a, next_fire(schedule, tz, a)?)))
-        .and_then(|(a, b)| (b - a).to_std().ok())
-        .unwrap_or_default();
+    let interval = interval(schedule, tz, now).unwrap_or_default();
     let window = (interval / 2).min(MAX_SPREAD);
     let digest = crate::model::ItemId::new("spread", key).0;
     let fraction = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / 65536.0;

@@ -509,11 +509,13 @@ fn render_feed(
 }
 
 /// RSS `ttl` and `Cache-Control: max-age`: the schedule's usual interval in minutes (at least 1).
-pub(super) fn ttl_minutes(source: &Source) -> Option<u32> {
-    let now = Utc::now();
-    let a = crate::schedule::next_fire(&source.schedule, source.timezone, now)?;
-    let b = crate::schedule::next_fire(&source.schedule, source.timezone, a)?;
-    Some(((b - a).num_minutes().max(1)).min(i64::from(u32::MAX)) as u32)
+fn ttl_minutes(source: &Source) -> Option<u32> {
+    let interval = crate::schedule::interval(&source.schedule, source.timezone, Utc::now())?;
+    Some(
+        u32::try_from(interval.as_secs() / 60)
+            .unwrap_or(u32::MAX)
+            .max(1),
+    )
 }
 
 #[cfg(test)]
