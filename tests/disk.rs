@@ -36,18 +36,12 @@ async fn set_reserve(t: &common::TestApp, megabytes: u64) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn below_the_reserve_new_work_waits_feeds_stay_and_all_resumes() {
-    let fake = FakeBotApi::start(FakeOptions {
-        per_chat_per_second: 10,
-        per_chat_per_minute: 600,
-        global_per_second: 30,
-        ..FakeOptions::default()
-    })
-    .await;
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let t = spawn_app_with(Setup {
         extra_config: format!(
-            "[telegram]\napi_url = \"{}\"\nper_chat_per_second = 10\nper_chat_per_minute = 600\n\n\
-             [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n",
-            fake.url()
+            "[telegram]\napi_url = \"{}\"\n{}\n[[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n",
+            fake.url(),
+            botapi::FAST_TELEGRAM
         ),
         source_keys: vec![(
             "akorda-en".into(),

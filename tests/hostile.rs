@@ -141,21 +141,13 @@ fn assert_plain(text: &str, context: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn xss_vectors_never_reach_feeds_index_or_telegram() {
     let site = hostile_site().await;
-    let fake = FakeBotApi::start(FakeOptions {
-        per_chat_per_second: 10,
-        per_chat_per_minute: 600,
-        global_per_second: 30,
-        ..FakeOptions::default()
-    })
-    .await;
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let t = spawn_app_with(Setup {
         extra_config: format!(
             r#"
 [telegram]
 api_url = "{api}"
-per_chat_per_second = 10
-per_chat_per_minute = 600
-
+{fast}
 [[channels]]
 id = "hostile"
 chat = "@hostile_channel"
@@ -172,19 +164,14 @@ channels = ["hostile"]
 backfill = 20
 max_pages = 1
 
-[sources.list]
-item = "div.card"
-title = "h3 a"
-link = "h3 a@href"
-date = "h5"
-summary = "p"
-image = "img@src"
-
+{list}
 [sources.article]
 body = "div.content-text"
 image = "meta[property='og:image']@content"
 "#,
-            api = fake.url()
+            api = fake.url(),
+            list = common::AKORDA_LIST,
+            fast = botapi::FAST_TELEGRAM,
         ),
         token: Some(Token::new(botapi::TOKEN)),
         ..Setup::default()

@@ -3,31 +3,15 @@
 //! dates, escaped text, a card whose link is `javascript:`). `HERALD_BLESS=1` rewrites the
 //! expected files after a deliberate change.
 
+mod common;
+
 use herald::config::ListSelectors;
 use herald::extract::html::{Reading, list_page};
 use std::path::Path;
 use url::Url;
 
 fn selectors() -> ListSelectors {
-    let config = herald::config::parse(
-        Path::new("fixture.toml"),
-        r#"
-[[sources]]
-id = "x"
-url = "https://www.akorda.kz/en/events"
-schedule = "0 0 * * * *"
-[sources.list]
-item = "div.card"
-title = "h3 a"
-link = "h3 a@href"
-date = "h5"
-summary = "p"
-image = "img@src"
-"#,
-        Path::new("."),
-    )
-    .unwrap_or_else(|e| panic!("{e:?}"));
-    config.sources[0].list.clone().unwrap()
+    common::one_akorda_source().sources[0].list.clone().unwrap()
 }
 
 fn check(name: &str, lang: &str) {

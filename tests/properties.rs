@@ -3,10 +3,11 @@
 //! produce is valid: diagnostics point inside the file, links are web addresses, article HTML
 //! carries nothing active, and every feed parses back in a real parser with the same items.
 
+mod common;
+
 use std::path::Path;
 
 use chrono::{TimeZone, Utc};
-use herald::config::Config;
 use herald::extract::html::{Reading, list_page};
 use herald::model::{Item, ItemId};
 use herald::render::{self, FeedMeta};
@@ -14,26 +15,6 @@ use proptest::prelude::*;
 use url::Url;
 
 const SHIPPED: &str = include_str!("../config.toml");
-
-fn config_with_list() -> Config {
-    let text = r#"
-[general]
-data_dir = "data"
-[[sources]]
-id = "s"
-url = "https://www.akorda.kz/en/events"
-schedule = "0 */10 * * * *"
-timezone = "Asia/Almaty"
-[sources.list]
-item = "div.card"
-title = "h3 a"
-link = "h3 a@href"
-date = "h5"
-summary = "p"
-image = "img@src"
-"#;
-    herald::config::parse(Path::new("p.toml"), text, Path::new("/tmp")).unwrap()
-}
 
 /// Pieces of hostile and ordinary markup, put together at random.
 fn markup() -> impl Strategy<Value = String> {
@@ -180,7 +161,7 @@ proptest! {
     /// its picture.
     #[test]
     fn list_extraction_yields_only_web_links(html in markup()) {
-        let config = config_with_list();
+        let config = common::one_akorda_source();
         let source = &config.sources[0];
         let reading = Reading { now: Utc::now(), tz: source.timezone };
         if let Ok(items) = list_page(&html, &source.url, source.list.as_ref().unwrap(), None, reading) {

@@ -98,6 +98,22 @@ impl Default for FakeOptions {
     }
 }
 
+impl FakeOptions {
+    /// Limits for tests that are about something else than rate limits: 10/s and 600/min per
+    /// chat, 30/s in all (the app under test gets the same, see [`FAST_TELEGRAM`]).
+    pub fn fast() -> Self {
+        FakeOptions {
+            per_chat_per_second: 10,
+            per_chat_per_minute: 600,
+            global_per_second: 30,
+            ..FakeOptions::default()
+        }
+    }
+}
+
+/// The `[telegram]` limits matching [`FakeOptions::fast`], for a config's `[telegram]` section.
+pub const FAST_TELEGRAM: &str = "per_chat_per_second = 10\nper_chat_per_minute = 600\n";
+
 /// The kind of a chat, as in the Bot API's `Chat.type`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChatKind {

@@ -109,6 +109,30 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     }
 }
 
+/// How akorda.kz's list pages (and the fake site's) are read: the `[sources.list]` block.
+pub const AKORDA_LIST: &str = r#"[sources.list]
+item = "div.card"
+title = "h3 a"
+link = "h3 a@href"
+date = "h5"
+summary = "p"
+image = "img@src"
+"#;
+
+/// A config of one source reading akorda.kz's English list page, for tests of the pure parts.
+pub fn one_akorda_source() -> herald::config::Config {
+    let text = format!(
+        "[[sources]]\nid = \"s\"\nurl = \"https://www.akorda.kz/en/events\"\n\
+         schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\n{AKORDA_LIST}"
+    );
+    herald::config::parse(
+        std::path::Path::new("one.toml"),
+        &text,
+        std::path::Path::new("/tmp"),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
+}
+
 pub fn config_text(site: &FakeSite, base: &str, setup: &Setup) -> String {
     let mut text = setup.extra_config.clone();
     text.push_str(&format!(
@@ -145,14 +169,8 @@ id_pattern = '-(\d+)$'
 {extra}
 {own}
 
-[sources.list]
-item = "div.card"
-title = "h3 a"
-link = "h3 a@href"
-date = "h5"
-summary = "p"
-image = "img@src"
-"#,
+{list}"#,
+            list = AKORDA_LIST,
             url = site.list_url(lang),
             schedule = setup.schedule,
             extra = setup.extra_source_keys,
