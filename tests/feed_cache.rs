@@ -106,26 +106,14 @@ async fn feeds_render_once_per_change_and_speak_http_caching() {
     for _ in 0..5 {
         t.text("/feeds/akorda-en.rss").await;
         t.text("/feeds/all.rss").await;
-        let r = t
-            .http
-            .get(&url)
-            .header(header::IF_NONE_MATCH, &tag)
-            .send()
-            .await
-            .unwrap();
+        let r = t.get_if_none_match("/feeds/akorda-en.rss", &tag).await;
         assert_eq!(r.status(), 304);
     }
     assert_eq!(renders(&t).await, before, "served from the cache");
     // A change of akorda-kz re-renders its feed and `all`, and leaves akorda-en's cached.
     t.site.publish("kz", release_kz(2, 3));
     t.poll("akorda-kz").await.unwrap();
-    let r = t
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, &tag)
-        .send()
-        .await
-        .unwrap();
+    let r = t.get_if_none_match("/feeds/akorda-en.rss", &tag).await;
     assert_eq!(r.status(), 304, "akorda-en did not change");
     assert_eq!(renders(&t).await, before);
     t.text("/feeds/akorda-kz.rss").await;

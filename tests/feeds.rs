@@ -107,13 +107,7 @@ async fn conditional_requests_get_304_until_something_changes() {
             .unwrap()
             .to_owned();
         let url = format!("{}{path}", t.base);
-        let by_etag = t
-            .http
-            .get(&url)
-            .header(header::IF_NONE_MATCH, &etag)
-            .send()
-            .await
-            .unwrap();
+        let by_etag = t.get_if_none_match(&path, &etag).await;
         assert_eq!(by_etag.status(), 304, "{ext}");
         assert_eq!(by_etag.headers()[header::ETAG], etag.as_str());
         let by_date = t
@@ -124,26 +118,16 @@ async fn conditional_requests_get_304_until_something_changes() {
             .await
             .unwrap();
         assert_eq!(by_date.status(), 304, "{ext}");
-        let other = t
-            .http
-            .get(&url)
-            .header(header::IF_NONE_MATCH, "\"nope\"")
-            .send()
-            .await
-            .unwrap();
+        let other = t.get_if_none_match(&path, "\"nope\"").await;
         assert_eq!(other.status(), 200, "{ext}");
     }
-    let etag = t.get("/feeds/akorda-ru.rss").await.headers()[header::ETAG].clone();
+    let etag = t.get("/feeds/akorda-ru.rss").await.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
     t.site.publish("ru", release_ru(2, 2));
     t.poll("akorda-ru").await.unwrap();
-    let url = format!("{}/feeds/akorda-ru.rss", t.base);
-    let after = t
-        .http
-        .get(&url)
-        .header(header::IF_NONE_MATCH, etag)
-        .send()
-        .await
-        .unwrap();
+    let after = t.get_if_none_match("/feeds/akorda-ru.rss", &etag).await;
     assert_eq!(after.status(), 200);
     assert!(
         after
@@ -336,28 +320,20 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
     }
     // Own validators: a filtered feed's ETag is not the plain feed's, and each answers 304 to
     // its own tag only. Unknown options (trackers) leave the plain feed as it is.
-    let url = format!("{}/feeds/akorda-en.rss", t.base);
+    let (url, filtered_url) = ("/feeds/akorda-en.rss", "/feeds/akorda-en.rss?include=visit");
     let tag_of = |r: &reqwest::Response| r.headers()[header::ETAG].to_str().unwrap().to_owned();
-    let plain = tag_of(&t.http.get(&url).send().await.unwrap());
+    let plain = tag_of(&t.get(url).await);
     let tracked = tag_of(&t.get("/feeds/akorda-en.rss?utm_source=x").await);
-    let filtered_url = format!("{url}?include=visit");
-    let filtered = tag_of(&t.http.get(&filtered_url).send().await.unwrap());
+    let filtered = tag_of(&t.get(filtered_url).await);
     assert_eq!(plain, tracked);
     assert_ne!(plain, filtered);
-    let status = |url: String, tag: String| {
-        let http = t.http.clone();
-        async move {
-            http.get(url)
-                .header(header::IF_NONE_MATCH, tag)
-                .send()
-                .await
-                .unwrap()
-                .status()
-        }
+    let status = |path: &'static str, tag: String| {
+        let t = &t;
+        async move { t.get_if_none_match(path, &tag).await.status() }
     };
-    assert_eq!(status(filtered_url.clone(), filtered.clone()).await, 304);
-    assert_eq!(status(url.clone(), filtered.clone()).await, 200);
-    assert_eq!(status(filtered_url.clone(), plain.clone()).await, 200);
+    assert_eq!(status(filtered_url, filtered.clone()).await, 304);
+    assert_eq!(status(url, filtered.clone()).await, 200);
+    assert_eq!(status(filtered_url, plain.clone()).await, 200);
     // Refused with a reason: a typo must not look like an unfiltered feed.
     for (query, status, words) in [
         ("limit=0", 400, "limit"),

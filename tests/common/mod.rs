@@ -228,6 +228,16 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A conditional GET of `path` with `If-None-Match: tag`.
+    pub async fn get_if_none_match(&self, path: &str, tag: &str) -> reqwest::Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::IF_NONE_MATCH, tag)
+            .send()
+            .await
+            .unwrap()
+    }
+
     pub async fn text(&self, path: &str) -> String {
         let r = self.get(path).await;
         assert_eq!(r.status(), 200, "GET {path}");
