@@ -2,7 +2,6 @@
 //! (a client that trickles its headers cannot hold a connection), each request told its peer's
 //! address (for `monitor_allow`), and a graceful stop.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,39 +78,4 @@ pub async fn serve(
         tracing::debug!("requests still in flight at stop were cut off");
     }
     Ok(())
-}
-
-/// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
-pub fn monitor_allowed(allow: &[ipnet::IpNet], peer: Option<SocketAddr>) -> bool {
-    if allow.is_empty() {
-        return true;
-    }
-    let Some(peer) = peer else {
-        return false;
-    };
-    let ip = match peer.ip() {
-        std::net::IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
-        v4 => v4,
-    };
-    allow.iter().any(|net| net.contains(&ip))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn monitor_allow_list() {
-        let allow: Vec<ipnet::IpNet> =
-            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
-        let at = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
-        assert!(monitor_allowed(&[], at("8.8.8.8:1")));
-        assert!(monitor_allowed(&allow, at("10.1.2.3:5")));
-        assert!(monitor_allowed(&allow, at("[::1]:5")));
-        assert!(monitor_allowed(&allow, at("[::ffff:10.0.0.1]:5")));
-        assert!(!monitor_allowed(&allow, at("127.0.0.1:5")));
-        assert!(!monitor_allowed(&allow, None));
-    }
 }

@@ -91,6 +91,23 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(state)
 }
 
+/// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
+fn monitor_allowed(allow: &[ipnet::IpNet], peer: Option<SocketAddr>) -> bool {
+    if allow.is_empty() {
+        return true;
+    }
+    let Some(peer) = peer else {
+        return false;
+    };
+    let ip = match peer.ip() {
+        std::net::IpAddr::V6(v6) => v6
+            .to_ipv4_mapped()
+            .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+        v4 => v4,
+    };
+    allow.iter().any(|net| net.contains(&ip))
+}
+
 /// A mutex's guard, poisoned or not: the data behind the server's locks (caches) stay usable.
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -109,7 +126,7 @@ async fn monitor_gate(
 ) -> Response {
     let config = state.shared.config.get();
     let peer = peer.map(|Extension(ConnectInfo(addr))| addr);
-    if listen::monitor_allowed(&config.server.monitor_allow, peer) {
+    if monitor_allowed(&config.server.monitor_allow, peer) {
         next.run(request).await
     } else {
         (StatusCode::FORBIDDEN, "forbidden\n").into_response()
@@ -223,5 +240,23 @@ fn set_gauges(shared: &Shared) {
         };
         metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => c.id.clone())
             .set(age.max(0.0));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn monitor_allow_list() {
+        let allow: Vec<ipnet::IpNet> =
+            vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+        let at = |s: &str| Some(s.parse::<SocketAddr>().unwrap());
+        assert!(monitor_allowed(&[], at("8.8.8.8:1")));
+        assert!(monitor_allowed(&allow, at("10.1.2.3:5")));
+        assert!(monitor_allowed(&allow, at("[::1]:5")));
+        assert!(monitor_allowed(&allow, at("[::ffff:10.0.0.1]:5")));
+        assert!(!monitor_allowed(&allow, at("127.0.0.1:5")));
+        assert!(!monitor_allowed(&allow, None));
     }
 }
