@@ -56,7 +56,10 @@ if wants polling; then
 fi
 
 if wants storage; then
+  # On tmpfs when there is one (see benches/store_scale.rs: 600,000 fsyncs).
   db="$work/db"
+  [ -d /dev/shm ] && db=$(mktemp -d /dev/shm/herald-bench-XXXXXX)
+  trap 'rm -rf "$work" "$results" "$db"' EXIT
   HERALD_BENCH_KEEP="$db" run cargo bench --bench store_scale
   # `herald run` on that database: from start to the merged feed of 1,000 sources served.
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

@@ -5,7 +5,7 @@
 # CPU (cores on average, from /proc), its peak RSS, whether every source was polled once in
 # every minute (none missed, none twice), the most connections the site saw at once, and how
 # the polls spread over the minute.
-#   bash benches/polling/run.sh [N] [MINUTES]
+#   [PERF=1] bash benches/polling/run.sh [N] [MINUTES]      (PERF=1: perf profile of the measured minutes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000}
@@ -36,7 +36,13 @@ ticks() { awk '{print $14 + $15}' "/proc/$herald/stat"; }
 hz=$(getconf CLK_TCK)
 t0=$(date +%s.%N); c0=$(ticks)
 start=$(date +%s)
-sleep $((minutes * 60))
+if [ "${PERF:-0}" = 1 ]; then
+  # Where herald's CPU goes while nothing changes (perf with the software clock: this machine
+  # has no hardware counters).
+  perf record -e cpu-clock -F 499 -g -p $herald -o "$work/perf.data" -- sleep $((minutes * 60)) >/dev/null 2>&1
+else
+  sleep $((minutes * 60))
+fi
 alive
 t1=$(date +%s.%N); c1=$(ticks)
 peak=$(awk '/VmHWM/{print $2}' "/proc/$herald/status")
@@ -65,6 +71,12 @@ print(f"RESULT|polling {n} sources: ticks missed / run twice|{missed} / {twice}|
 print(f"RESULT|polling {n} sources: most connections to the site at once|{data['max_open']}|-|-|<= 2|{ok(data['max_open'] <= 2)}")
 print(f"RESULT|polling {n} sources: polls in the busiest second|{busiest:.0f}|{n} (all at second 0)|{busiest / n:.2f}|spread|{ok(busiest <= n / 10)}")
 PY
+if [ "${PERF:-0}" = 1 ]; then
+  echo "top of herald's profile (self time, perf cpu-clock):"
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
+  echo "by caller (children included):"
+  perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\[k\]' | head -40
+fi
 cores=$(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6)
 echo "herald CPU: $cores cores on average; peak RSS $((peak / 1024)) MB (first round included), RSS at the end $((now_rss / 1024)) MB"
 # One line per figure for benches/run.sh: scenario|herald|reference|ratio|target|verdict.

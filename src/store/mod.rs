@@ -157,6 +157,8 @@ pub struct Store {
     last_message: sled::Tree,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
+    /// One flush at a time (see `sync`).
+    flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 fn transaction_error(e: TransactionError<()>) -> StoreError {
@@ -242,6 +244,7 @@ impl Store {
             channels: db.open_tree("channels")?,
             last_message: db.open_tree("last_message")?,
             known_file: Default::default(),
+            flushing: Default::default(),
             dir: dir.to_path_buf(),
             db,
         })
@@ -341,7 +344,7 @@ impl Store {
             })
             .map_err(transaction_error)?;
         self.trim(source, c.max_items)?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         Ok(())
     }
 
@@ -497,12 +500,26 @@ impl Store {
         self.sources.remove(source)?;
         self.prune_deliveries(source)?;
         self.write_known_sources()?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         Ok(keys.len())
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
+        self.sync().await
+    }
+
+    /// Makes every write so far durable. Not sled's `flush_async`: in sled 0.34 concurrent
+    /// `flush_async` calls hang for ever (sled issue 1308, fixed only after 0.34.7; seen here with
+    /// six delivery workers at once: each waiting flush holds one of sled's I/O threads, and the
+    /// write they wait for needs one too). A blocking flush on tokio's blocking threads, one at a
+    /// time, leaves sled's threads free; a caller that waited for another's flush finds little
+    /// left to write.
+    async fn sync(&self) -> Result<(), StoreError> {
+        let _one_at_a_time = self.flushing.lock().await;
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || db.flush())
+            .await
+            .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
         Ok(())
     }
 }
@@ -693,6 +710,75 @@ mod tests {
             store.seen("s", &items[0].id).unwrap(),
             Seen::Before { stored: false, .. }
         ));
+    }
+
+    /// Many delivery workers recording sends at once all finish (sled 0.34's `flush_async`
+    /// hung for ever here: see `Store::sync`). The workers run on a runtime of their own in a
+    /// thread of their own, watched from outside: a hang blocks that runtime's threads, so no
+    /// timer inside it could fire.
+    #[test]
+    fn concurrent_deliveries_never_hang() {
+        let (done, finished) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let _ = done.send(runtime.block_on(deliver_concurrently()));
+        });
+        let sent = finished
+            .recv_timeout(std::time::Duration::from_secs(120))
+            .expect("delivery workers hung");
+        assert_eq!(sent, 12 * 20);
+    }
+
+    /// 12 channels × 20 posts, each channel's worker marking and completing its posts at once.
+    async fn deliver_concurrently() -> i32 {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let items: Vec<Item> = (1..=20).map(|n| item("s", n, n as u64)).collect();
+        let channels: Vec<String> = (0..12).map(|c| format!("c{c}")).collect();
+        let deliveries: Vec<NewDelivery> = channels
+            .iter()
+            .flat_map(|c| {
+                items.iter().map(|i| NewDelivery {
+                    channel: c.clone(),
+                    kind: DeliveryKind::Post,
+                    item: i.clone(),
+                })
+            })
+            .collect();
+        let mut c = commit("s", &items, 100);
+        c.deliveries = &deliveries;
+        store.commit(&c).await.unwrap();
+        let mut workers = tokio::task::JoinSet::new();
+        for channel in channels {
+            let store = store.clone();
+            workers.spawn(async move {
+                let mut sent = 0;
+                while let Some(mut queued) = store.next_delivery(&channel).unwrap() {
+                    store.mark_in_flight(&mut queued).await.unwrap();
+                    sent += 1;
+                    let record = PostRecord::Sent {
+                        chat: channel.clone(),
+                        message_id: sent,
+                        photo: false,
+                        at: Utc::now(),
+                    };
+                    store
+                        .complete_post(&channel, &queued, record)
+                        .await
+                        .unwrap();
+                }
+                sent
+            });
+        }
+        let mut total = 0;
+        while let Some(sent) = workers.join_next().await {
+            total += sent.unwrap();
+        }
+        total
     }
 
     #[tokio::test]

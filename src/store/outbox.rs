@@ -209,7 +209,7 @@ impl Store {
         queued.delivery.in_flight = true;
         self.outbox
             .insert(&queued.key, serde_json::to_vec(&queued.delivery)?)?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         Ok(())
     }
 
@@ -253,14 +253,14 @@ impl Store {
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         Ok(())
     }
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
     pub async fn complete(&self, queued: &Queued) -> Result<(), StoreError> {
         self.outbox.remove(&queued.key)?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         Ok(())
     }
 
