@@ -5,6 +5,8 @@
 //! `deny_unknown_fields` would stop at the first problem, and `herald check` must list them all
 //! (SPEC "Command line": `PATH:LINE:COL: message`, COL at the offending key or value).
 
+use crate::telegram::quiet::{QuietHours, QuietMode};
+use crate::telegram::template::PostTemplate;
 use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
 use std::collections::{HashMap, HashSet};
@@ -135,6 +137,24 @@ pub struct Channel {
     pub id: String,
     pub chat: ChatRef,
     pub share: Vec<ShareTarget>,
+    /// Like a source's `include` / `exclude`, for this channel only: a release that does not
+    /// pass is neither posted nor edited here (other channels of the source still get it).
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    /// The post's text, when not the default layout.
+    pub template: Option<PostTemplate>,
+    /// When one poll makes more than this many posts due here, one digest goes out instead.
+    pub digest_over: Option<usize>,
+    /// Silent hours (`quiet_hours`, `quiet_timezone`, `quiet`).
+    pub quiet: Option<QuietHours>,
+}
+
+impl Channel {
+    /// Whether this channel's posts may differ from the default post of its sources (a filter
+    /// or a template): `herald preview` then shows channel by channel.
+    pub fn customized(&self) -> bool {
+        self.template.is_some() || !self.include.is_empty() || !self.exclude.is_empty()
+    }
 }
 
 /// How a source's `url` is read.
@@ -736,7 +756,18 @@ const TELEGRAM_KEYS: &[&str] = &[
     "per_chat_per_minute",
     "global_per_second",
 ];
-const CHANNEL_KEYS: &[&str] = &["id", "chat", "share"];
+const CHANNEL_KEYS: &[&str] = &[
+    "id",
+    "chat",
+    "share",
+    "include",
+    "exclude",
+    "template",
+    "digest_over",
+    "quiet_hours",
+    "quiet_timezone",
+    "quiet",
+];
 const SOURCE_KEYS: &[&str] = &[
     "id",
     "title",
@@ -926,11 +957,123 @@ fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
             .filter(|(id, span)| unique(r, &mut seen, "channel", id, span));
         let chat = chat(r, &t);
         let share = share(r, &t);
+        let include = regexes(r, &t, "include");
+        let exclude = regexes(r, &t, "exclude");
+        let template = t
+            .string(r, "template")
+            .and_then(|(text, span)| template(r, text, &span));
+        let digest_over = t
+            .value("digest_over")
+            .map(|_| t.count(r, "digest_over", 1, 0usize))
+            .filter(|n| *n > 0);
+        let fallback_zone = id
+            .as_ref()
+            .map_or(Tz::UTC, |(id, _)| first_source_zone(root, id));
+        let quiet = quiet(r, &t, fallback_zone);
         if let (Some((id, _)), Some(chat)) = (id, chat) {
-            channels.push(Channel { id, chat, share });
+            channels.push(Channel {
+                id,
+                chat,
+                share,
+                include,
+                exclude,
+                template,
+                digest_over,
+                quiet,
+            });
         }
     }
     (channels, seen.into_keys().collect())
+}
+
+/// The timezone of the first source (in file order) that posts to channel `id`, read from the
+/// document as written (sources are checked after channels); UTC when none names one.
+fn first_source_zone(root: &Table, id: &str) -> Tz {
+    let Some(DeValue::Array(sources)) = root.value("sources").map(|v| v.get_ref()) else {
+        return Tz::UTC;
+    };
+    let names_channel = |t: &DeTable| match t.get("channels").map(|v| v.get_ref()) {
+        Some(DeValue::Array(ids)) => ids.iter().any(|v| v.get_ref().as_str() == Some(id)),
+        _ => false,
+    };
+    sources
+        .iter()
+        .filter_map(|s| match s.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        })
+        .find(|t| names_channel(t))
+        .and_then(|t| t.get("timezone")?.get_ref().as_str()?.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// A channel's `template`, compiled and checked. A problem is reported where it is in the file
+/// when the value is written without escapes (so its text is the file's text), else at the
+/// start of the value.
+fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
+    let problem = match PostTemplate::compile(text) {
+        Ok(t) => return Some(t),
+        Err(e) => e,
+    };
+    let within = problem
+        .offset
+        .and_then(|offset| Some(template_start(r.text.get(span.clone())?, text)? + offset));
+    let at = within.map_or(span.clone(), |w| span.start + w..span.start + w);
+    r.error(&at, problem.message);
+    None
+}
+
+/// Where the value `text` starts inside its TOML string `raw` (quotes included), when the
+/// string holds it verbatim; `None` when escapes make the two differ.
+fn template_start(raw: &str, text: &str) -> Option<usize> {
+    for quote in [r#"""""#, "'''", "\"", "'"] {
+        let Some(inner) = raw
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        else {
+            continue;
+        };
+        // A newline right after an opening triple quote is not part of the value.
+        let skip = match (quote.len(), inner) {
+            (3, i) if i.starts_with("\r\n") => 2,
+            (3, i) if i.starts_with('\n') => 1,
+            _ => 0,
+        };
+        return (inner.get(skip..) == Some(text)).then_some(quote.len() + skip);
+    }
+    None
+}
+
+/// `quiet_hours`, `quiet_timezone` (default: `zone`, the first source's) and `quiet` (default
+/// "silent").
+fn quiet(r: &mut Report, t: &Table, zone: Tz) -> Option<QuietHours> {
+    let window = t
+        .string(r, "quiet_hours")
+        .and_then(|(text, span)| r.check(&span, QuietHours::parse_window(text)));
+    let timezone = t
+        .string(r, "quiet_timezone")
+        .and_then(|(text, span)| r.check(&span, timezone(text)));
+    let mode = t.string(r, "quiet").and_then(|(text, span)| {
+        let mode = QuietMode::from_name(text)
+            .ok_or_else(|| format!("unknown quiet `{text}` (expected one of: silent, hold)"));
+        r.check(&span, mode)
+    });
+    if t.value("quiet_hours").is_none() {
+        for key in ["quiet_timezone", "quiet"] {
+            if let Some(span) = t.key_span(key) {
+                let message =
+                    format!("`{key}` is set but `quiet_hours` (e.g. \"23:00-07:00\") is not");
+                r.error(&span, message);
+            }
+        }
+    }
+    let (start, end) = window?;
+    Some(QuietHours {
+        start,
+        end,
+        timezone: timezone.unwrap_or(zone),
+        mode: mode.unwrap_or(QuietMode::Silent),
+    })
 }
 
 fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {

@@ -2,7 +2,7 @@
 //! extract the releases, decide for each whether it is new, known or changed, and store the new
 //! and corrected ones in one durable step. Returns what happened; the caller reports it.
 
-use crate::config::{Source, SourceKind};
+use crate::config::{Channel, Source, SourceKind};
 use crate::extract::{self, ExtractError, dates};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped};
@@ -10,6 +10,7 @@ use crate::store::{
     Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
 };
 use chrono::{DateTime, Utc};
+use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use url::Url;
 
@@ -72,6 +73,8 @@ pub struct Poller<'a> {
     pub telegram: bool,
     /// Free space to keep in the data folder (`[general] min_free_mb`).
     pub min_free_bytes: u64,
+    /// The configured channels: their filters and digests decide what a poll makes due.
+    pub channels: &'a [Channel],
 }
 
 impl Poller<'_> {
@@ -175,7 +178,7 @@ impl Poller<'_> {
             let new: Vec<Item> = pick(&report, ItemState::New);
             let corrected: Vec<Item> = pick(&report, ItemState::Changed);
             let (deliveries, baselines) = if self.telegram {
-                plan_deliveries(store, source, &report)?
+                plan_deliveries(store, source, self.channels, &report)?
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -245,7 +248,12 @@ impl Poller<'_> {
     ) -> Result<Found, PollError> {
         let mut found = Found::default();
         for s in scraped {
-            if !passes_filters(source, &s) {
+            if !passes(
+                &source.include,
+                &source.exclude,
+                &s.title,
+                s.summary.as_deref(),
+            ) {
                 continue;
             }
             let id = ItemId::new(&source.id, &s.key);
@@ -401,47 +409,83 @@ fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
 /// Which posts and edits this poll makes due, per channel of the source, oldest first.
 ///
 /// The first poll of a source for a channel posts only the `backfill` newest releases on the
-/// page (new or already stored: a channel added later, or a token set later, starts the same
-/// way), so a first start never floods a channel. After that, every new release is posted and
-/// every correction edits its post. The store skips posts already queued or sent.
+/// page that pass the channel's filters (new or already stored: a channel added later, or a
+/// token set later, starts the same way), so a first start never floods a channel. After that,
+/// every new release that passes the channel's filters is posted, and every correction of a
+/// release posted there edits its post. When more posts than the channel's `digest_over` are
+/// due at once, they go out as one digest. The store skips posts already queued or sent.
 fn plan_deliveries(
     store: &Store,
     source: &Source,
+    channels: &[Channel],
     report: &[Observed],
 ) -> Result<(Vec<NewDelivery>, Vec<String>), StoreError> {
     let mut deliveries = Vec::new();
     let mut baselines = Vec::new();
-    for channel in &source.channels {
-        let due: Vec<(DeliveryKind, &Item)> = if store.baselined(channel, &source.id)? {
-            due_after_first_poll(report)
+    for id in &source.channels {
+        // A channel missing from the config (only possible mid-reload) gets the default.
+        let channel = channels.iter().find(|c| &c.id == id);
+        let wanted = |o: &&Observed| channel.is_none_or(|c| channel_passes(c, &o.item));
+        let mut due: Vec<(DeliveryKind, &Item)> = if store.baselined(id, &source.id)? {
+            let mut due = Vec::new();
+            for o in report {
+                match o.state {
+                    ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
+                    // Only where the release was posted: a post that never went out has
+                    // nothing to edit, and an item filtered out of a channel stays out of it.
+                    ItemState::Changed
+                        if store.post_record(id, &source.id, &o.item.id)?.is_some() =>
+                    {
+                        due.push((DeliveryKind::Edit, &o.item));
+                    }
+                    _ => {}
+                }
+            }
+            due
         } else {
-            baselines.push(channel.clone());
+            baselines.push(id.clone());
             report
                 .iter()
+                .filter(wanted)
                 .take(source.backfill as usize)
                 .map(|o| (DeliveryKind::Post, &o.item))
                 .collect()
         };
         // The page lists newest first; Telegram gets the oldest first.
-        deliveries.extend(due.into_iter().rev().map(|(kind, item)| NewDelivery {
-            channel: channel.clone(),
+        due.reverse();
+        let posts = due.iter().filter(|(k, _)| *k == DeliveryKind::Post).count();
+        if channel
+            .and_then(|c| c.digest_over)
+            .is_some_and(|n| posts > n)
+        {
+            let items: Vec<Item> = due
+                .iter()
+                .filter(|(k, _)| *k == DeliveryKind::Post)
+                .map(|(_, item)| (*item).clone())
+                .collect();
+            deliveries.push(NewDelivery::digest(id, items));
+            due.retain(|(k, _)| *k != DeliveryKind::Post);
+        }
+        deliveries.extend(due.into_iter().map(|(kind, item)| NewDelivery {
+            channel: id.clone(),
             kind,
             item: item.clone(),
+            items: Vec::new(),
         }));
     }
     Ok((deliveries, baselines))
 }
 
-/// After the first poll: a post per new release, an edit per correction.
-fn due_after_first_poll(report: &[Observed]) -> Vec<(DeliveryKind, &Item)> {
-    report
-        .iter()
-        .filter_map(|o| match o.state {
-            ItemState::New => Some((DeliveryKind::Post, &o.item)),
-            ItemState::Changed => Some((DeliveryKind::Edit, &o.item)),
-            ItemState::Known => None,
-        })
-        .collect()
+/// Whether a release passes a channel's own `include` / `exclude`, read on the stored title
+/// and summary (a summary taken from the article page counts, unlike for a source's filters,
+/// which pick releases off the list page before any article is read).
+pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
+    passes(
+        &channel.include,
+        &channel.exclude,
+        &item.title,
+        item.summary.as_deref(),
+    )
 }
 
 fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
@@ -468,12 +512,9 @@ fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
 }
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.
-fn passes_filters(source: &Source, s: &Scraped) -> bool {
-    let matches = |re: &regex::Regex| {
-        re.is_match(&s.title) || s.summary.as_deref().is_some_and(|t| re.is_match(t))
-    };
-    (source.include.is_empty() || source.include.iter().any(matches))
-        && !source.exclude.iter().any(matches)
+fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&str>) -> bool {
+    let matches = |re: &Regex| re.is_match(title) || summary.is_some_and(|t| re.is_match(t));
+    (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
 }
 
 /// The list page's `n`-th page: its URL with `page=n` set in the query.

@@ -27,6 +27,9 @@ pub enum DeliveryKind {
     Post,
     /// An edit of the post after the source corrected the release.
     Edit,
+    /// One message (or a few, when long) listing the releases of a burst, instead of a post
+    /// each (a channel's `digest_over`). Its releases are in `Delivery::items`.
+    Digest,
 }
 
 /// A delivery a poll makes due.
@@ -35,8 +38,22 @@ pub struct NewDelivery {
     pub channel: String,
     pub kind: DeliveryKind,
     /// A copy of the item as stored now: the item may leave the feed (beyond `max_items`) before
-    /// the post goes out, and the post must not be lost with it.
+    /// the post goes out, and the post must not be lost with it. For a digest: its first item.
     pub item: Item,
+    /// A digest's items, oldest first (empty for a post or an edit).
+    pub items: Vec<Item>,
+}
+
+impl NewDelivery {
+    /// A digest of `items` (oldest first, at least one) for `channel`.
+    pub fn digest(channel: &str, items: Vec<Item>) -> NewDelivery {
+        NewDelivery {
+            channel: channel.to_owned(),
+            kind: DeliveryKind::Digest,
+            item: items[0].clone(),
+            items,
+        }
+    }
 }
 
 /// A delivery waiting in the outbox.
@@ -52,6 +69,18 @@ pub struct Delivery {
     /// True while a send is in flight (written, and flushed, just before the request).
     #[serde(default)]
     pub in_flight: bool,
+    /// A digest's items, oldest first; empty for posts and edits (and in records written before
+    /// digests existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+    /// How many messages of a split digest Telegram has accepted: a restart goes on with the
+    /// next one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts_done: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A delivery with its place in the queue.
@@ -73,6 +102,13 @@ pub enum PostRecord {
         message_id: i32,
         /// The post is a photo with a caption (edits use editMessageCaption).
         photo: bool,
+        at: DateTime<Utc>,
+    },
+    /// Listed in a digest message: delivered, but there is no post of its own to edit, so
+    /// corrections of it are not sent.
+    Digest {
+        chat: String,
+        message_id: i32,
         at: DateTime<Utc>,
     },
 }
@@ -115,12 +151,12 @@ pub(super) fn baseline_key(channel: &str, source: &str) -> Vec<u8> {
     k
 }
 
-/// A delivery encoded with its outbox key, ready for a transaction.
+/// A delivery with its outbox key and the `posts` keys of its items, ready for a transaction.
 pub(super) struct Prepared {
     key: Vec<u8>,
-    post_key: Vec<u8>,
-    kind: DeliveryKind,
-    bytes: Vec<u8>,
+    /// One per item: the post's own, or each of a digest's.
+    post_keys: Vec<Vec<u8>>,
+    delivery: Delivery,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -133,13 +169,48 @@ pub(super) fn enqueue_in(
     deliveries: &[Prepared],
 ) -> TxResult<()> {
     for d in deliveries {
-        if d.kind == DeliveryKind::Post {
-            if posts.get(&d.post_key)?.is_some() {
-                continue;
+        match d.delivery.kind {
+            DeliveryKind::Post => {
+                if posts.get(&d.post_keys[0])?.is_some() {
+                    continue;
+                }
+                posts.insert(d.post_keys[0].clone(), encode(&PostRecord::Queued)?)?;
+                outbox.insert(d.key.clone(), encode(&d.delivery)?)?;
             }
-            posts.insert(d.post_key.clone(), encode(&PostRecord::Queued)?)?;
+            DeliveryKind::Digest => {
+                // Each item once per channel, digest or not: items already queued or sent
+                // there are left out of the digest.
+                let mut digest = d.delivery.clone();
+                let mut kept = Vec::with_capacity(digest.items.len());
+                for (item, key) in digest.items.drain(..).zip(&d.post_keys) {
+                    if posts.get(key)?.is_none() {
+                        posts.insert(key.clone(), encode(&PostRecord::Queued)?)?;
+                        kept.push(item);
+                    }
+                }
+                let Some(first) = kept.first() else {
+                    continue;
+                };
+                digest.item = first.clone();
+                digest.items = kept;
+                outbox.insert(d.key.clone(), encode(&digest)?)?;
+            }
+            DeliveryKind::Edit => {
+                outbox.insert(d.key.clone(), encode(&d.delivery)?)?;
+            }
         }
-        outbox.insert(d.key.clone(), d.bytes.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Inside a transaction: records `id` as the channel's newest message id unless one newer is.
+fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) -> TxResult<()> {
+    let newer = match last_message.get(channel)? {
+        Some(v) => v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id,
+        None => true,
+    };
+    if newer {
+        last_message.insert(channel, &id.to_be_bytes()[..])?;
     }
     Ok(())
 }
@@ -166,12 +237,21 @@ impl Store {
                     enqueued: now,
                     uncertain_sends: 0,
                     in_flight: false,
+                    items: d.items.clone(),
+                    parts_done: 0,
+                };
+                let items = if d.items.is_empty() {
+                    std::slice::from_ref(&d.item)
+                } else {
+                    d.items.as_slice()
                 };
                 Ok(Prepared {
                     key,
-                    post_key: post_key(&d.channel, &d.item.source, &d.item.id),
-                    kind: d.kind,
-                    bytes: serde_json::to_vec(&delivery)?,
+                    post_keys: items
+                        .iter()
+                        .map(|i| post_key(&d.channel, &i.source, &i.id))
+                        .collect(),
+                    delivery,
                 })
             })
             .collect()
@@ -232,7 +312,9 @@ impl Store {
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
         let message_id = match record {
-            PostRecord::Sent { message_id, .. } => Some(message_id),
+            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
+                Some(message_id)
+            }
             PostRecord::Queued => None,
         };
         (&self.outbox, &self.posts, &self.last_message)
@@ -240,21 +322,75 @@ impl Store {
                 outbox.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
                 if let Some(id) = message_id {
-                    let newer = match last_message.get(channel)? {
-                        Some(v) => {
-                            v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id
-                        }
-                        None => true,
-                    };
-                    if newer {
-                        last_message.insert(channel, &id.to_be_bytes()[..])?;
-                    }
+                    raise_last_message(last_message, channel, id)?;
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
         self.db.flush_async().await?;
         Ok(())
+    }
+
+    /// Telegram accepted message number `queued.delivery.parts_done` of a digest, which lists
+    /// `items`: record them as delivered there and, atomically, either count the part done or,
+    /// after the last part, take the digest off the queue.
+    pub async fn complete_digest_part(
+        &self,
+        channel: &str,
+        queued: &mut Queued,
+        items: &[Item],
+        record: PostRecord,
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let message_id = match record {
+            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
+                Some(message_id)
+            }
+            PostRecord::Queued => None,
+        };
+        let record = serde_json::to_vec(&record)?;
+        let keys: Vec<Vec<u8>> = items
+            .iter()
+            .map(|i| post_key(channel, &i.source, &i.id))
+            .collect();
+        let mut next = queued.delivery.clone();
+        next.parts_done += 1;
+        next.in_flight = false;
+        let next_bytes = serde_json::to_vec(&next)?;
+        (&self.outbox, &self.posts, &self.last_message)
+            .transaction(|(outbox, posts, last_message)| {
+                for key in &keys {
+                    posts.insert(key.as_slice(), record.as_slice())?;
+                }
+                if let Some(id) = message_id {
+                    raise_last_message(last_message, channel, id)?;
+                }
+                if last {
+                    outbox.remove(queued.key.as_slice())?;
+                } else {
+                    outbox.insert(queued.key.as_slice(), next_bytes.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.db.flush_async().await?;
+        queued.delivery = next;
+        Ok(())
+    }
+
+    /// The oldest edit waiting for `channel`: posts may wait (silent hours), edits go on.
+    pub fn next_edit(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
+        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
+            let (key, bytes) = entry?;
+            let delivery: Delivery = serde_json::from_slice(&bytes)?;
+            if delivery.kind == DeliveryKind::Edit {
+                return Ok(Some(Queued {
+                    key: key.to_vec(),
+                    delivery,
+                }));
+            }
+        }
+        Ok(None)
     }
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
