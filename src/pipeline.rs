@@ -7,7 +7,8 @@ use crate::extract::{self, ExtractError, dates};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped};
 use crate::store::{
-    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
+    Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
+    fingerprint,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -431,10 +432,14 @@ fn plan_deliveries(
             for o in report {
                 match o.state {
                     ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
-                    // Only where the release was posted: a post that never went out has
-                    // nothing to edit, and an item filtered out of a channel stays out of it.
+                    // Only where the release has a post of its own: one filtered out of the
+                    // channel stays out of it, one listed in a digest has no post to edit, and
+                    // a post still queued goes out with the correction anyway.
                     ItemState::Changed
-                        if store.post_record(id, &source.id, &o.item.id)?.is_some() =>
+                        if matches!(
+                            store.post_record(id, &source.id, &o.item.id)?,
+                            Some(PostRecord::Sent { .. })
+                        ) =>
                     {
                         due.push((DeliveryKind::Edit, &o.item));
                     }
