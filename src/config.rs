@@ -1710,6 +1710,19 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::unknown_share(&format!("{CHANNEL}share = [\"x\", \"fb\"]\n"), 4, 15, "unknown share target `fb` (expected one of: x, facebook, telegram, whatsapp, vk, linkedin)")]
     #[case::duplicate_share(&format!("{CHANNEL}share = [\"x\", \"x\"]\n"), 4, 15, "share target `x` is listed twice")]
     #[case::bad_regex(&format!("{FEED}include = [\"(unclosed\"]\n"), 6, 12, "`include`: invalid regex `(unclosed`")]
+    #[case::channel_regex(&format!("{CHANNEL}exclude = [\"(x\"]\n"), 4, 12, "`exclude`: invalid regex `(x`")]
+    #[case::digest_zero(&format!("{CHANNEL}digest_over = 0\n"), 4, 15, "`digest_over` must be a positive integer, found 0")]
+    #[case::digest_string(&format!("{CHANNEL}digest_over = \"10\"\n"), 4, 15, "expected an integer, found a string")]
+    #[case::quiet_hours_shape(&format!("{CHANNEL}quiet_hours = \"23-07\"\n"), 4, 15, "quiet_hours `23-07` is not a window such as \"23:00-07:00\"")]
+    #[case::quiet_hours_empty_window(&format!("{CHANNEL}quiet_hours = \"08:00-08:00\"\n"), 4, 15, "starts where it ends")]
+    #[case::quiet_mode(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet = \"mute\"\n"), 5, 9, "unknown quiet `mute` (expected one of: silent, hold)")]
+    #[case::quiet_timezone(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet_timezone = \"Asia/Almati\"\n"), 5, 18, "unknown timezone `Asia/Almati`")]
+    #[case::quiet_without_hours(&format!("{CHANNEL}quiet = \"hold\"\n"), 4, 1, "`quiet` is set but `quiet_hours`")]
+    #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
+    #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
+    #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
+    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 12, "`<h1>` is not a Telegram tag")]
+    #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
     #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]
     #[case::list_for_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), 6, 10, "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
@@ -1756,6 +1769,40 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
             errors[0].to_string(),
             format!("config.toml:2:1: {}", errors[0].message)
         );
+    }
+
+    #[test]
+    fn channel_options_parse_with_their_defaults() {
+        let text = format!(
+            "{CHANNEL}include = [\"visit\"]\nexclude = [\"sport\"]\ndigest_over = 10\n\
+             quiet_hours = \"23:00-07:00\"\ntemplate = \"<b>{{{{ title }}}}</b>\"\n\
+             [[channels]]\nid = \"d\"\nchat = \"@d\"\nquiet_hours = \"22:00-24:00\"\n\
+             quiet_timezone = \"Europe/Berlin\"\nquiet = \"hold\"\n\
+             [[channels]]\nid = \"e\"\nchat = \"@e\"\nquiet_hours = \"01:00-02:00\"\n\
+             {FEED}timezone = \"Asia/Almaty\"\nchannels = [\"c\"]\n"
+        );
+        let config = parse_str(&text).unwrap_or_else(|e| panic!("{e:#?}"));
+        let c = config.channel("c").expect("c");
+        assert!(c.include[0].is_match("State VISIT") && c.exclude[0].is_match("sport"));
+        assert_eq!(c.digest_over, Some(10));
+        let template = c.template.as_ref().map(|t| t.source());
+        assert_eq!(template, Some("<b>{{ title }}</b>"));
+        assert!(c.customized());
+        let quiet = c.quiet.as_ref().expect("quiet hours");
+        assert_eq!((quiet.start, quiet.end), (23 * 60, 7 * 60));
+        // Default: the zone of the first source posting to the channel, and "silent".
+        assert_eq!(quiet.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(quiet.mode, QuietMode::Silent);
+        let d = config.channel("d").expect("d");
+        let quiet = d.quiet.as_ref().expect("quiet hours");
+        assert_eq!(
+            (quiet.timezone, quiet.mode),
+            (chrono_tz::Europe::Berlin, QuietMode::Hold)
+        );
+        assert!(!d.customized() && d.digest_over.is_none() && d.template.is_none());
+        // No source posts to `e`: UTC.
+        let e = config.channel("e").expect("e");
+        assert_eq!(e.quiet.as_ref().map(|q| q.timezone), Some(Tz::UTC));
     }
 
     #[test]
