@@ -169,9 +169,8 @@ pub fn format_post_for(item: &Item, source: &Source, channel: &Channel, allow_ph
     }
 }
 
-/// How many times the summary is cut further before giving up on it: each cut takes off at
-/// least what the text is over the limit, so a template that prints the summary once fits
-/// after one.
+/// How many times the summary is cut before it is dropped: the first cut aims at the room left,
+/// so one is usually enough.
 const TEMPLATE_CUTS: usize = 6;
 
 /// The template's text for `item`, well-formed and within `limit` UTF-16 units after entity
@@ -199,28 +198,44 @@ pub fn templated_text(
         language: source.language.clone(),
         image: item.image.as_deref().and_then(web_url),
     };
-    for _ in 0..=TEMPLATE_CUTS {
-        fields.summary = summary.clone();
+    let mut render = |summary: &str| -> Result<(String, usize), String> {
+        fields.summary = summary.to_owned();
         let html = template.render(&fields)?;
         check_markup(&html)?;
-        let length = visible_utf16_len(&html);
-        if decode(&html).trim().is_empty() {
+        let text = decode(&html);
+        if text.trim().is_empty() {
             return Err("the text is empty".into());
         }
+        Ok((html, utf16_len(&text)))
+    };
+    let (html, length) = render(&summary)?;
+    if length <= limit {
+        return Ok(html);
+    }
+    let (bare, base) = render("")?;
+    if base > limit {
+        return Err(format!(
+            "{base} characters without the summary; the limit is {limit}"
+        ));
+    }
+    // A template may print the summary more than once: each unit of summary costs `per` units
+    // of text, so the first cut aims at the room left divided by that.
+    let full = utf16_len(&summary).max(1);
+    let per = ((length - base) as f64 / full as f64).max(1.0);
+    let mut budget = ((limit - base) as f64 / per) as usize;
+    for _ in 0..TEMPLATE_CUTS {
+        let cut = fit_summary(&summary, budget);
+        if cut.is_empty() {
+            break;
+        }
+        let (html, length) = render(&cut)?;
         if length <= limit {
             return Ok(html);
         }
-        if summary.is_empty() {
-            return Err(format!(
-                "{length} characters without the summary; the limit is {limit}"
-            ));
-        }
-        let budget = utf16_len(&summary).saturating_sub(length - limit);
-        summary = fit_summary(&summary, budget);
+        let over = ((length - limit) as f64 / per).ceil() as usize;
+        budget = utf16_len(&cut).saturating_sub(over.max(1));
     }
-    Err(format!(
-        "still over {limit} characters after cutting the summary"
-    ))
+    Ok(bare)
 }
 
 /// The same post as plain text (no HTML, no parse_mode): the fallback when Telegram answers

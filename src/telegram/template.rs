@@ -15,6 +15,7 @@
 //! shape is better than no post. `herald check` renders each template against a sample release
 //! and reports syntax errors, unknown fields and tags outside Telegram's subset.
 
+use super::format::MESSAGE_LIMIT;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use std::sync::Arc;
 
@@ -153,10 +154,29 @@ impl PostTemplate {
             let html = compiled
                 .render(Fields::sample(image).context())
                 .map_err(|e| from_minijinja(&e))?;
-            if let Err(message) = check_markup(&html) {
+            let problem = match check_markup(&html) {
+                Err(message) => Some(format!(
+                    "the template makes markup Telegram refuses: {message}"
+                )),
+                Ok(()) => {
+                    let text = super::format::decode(&html);
+                    let length: usize = text.chars().map(char::len_utf16).sum();
+                    if text.trim().is_empty() {
+                        Some("the template makes an empty post".to_owned())
+                    } else if length > MESSAGE_LIMIT {
+                        Some(format!(
+                            "the template makes a post of {length} characters for a short release; \
+                             Telegram takes at most {MESSAGE_LIMIT}"
+                        ))
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(message) = problem {
                 return Err(TemplateError {
                     offset: None,
-                    message: format!("the template makes markup Telegram refuses: {message}"),
+                    message,
                 });
             }
         }
@@ -409,6 +429,7 @@ fn parse_attributes(mut text: &str) -> Option<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::telegram::format::{Method, format_post, format_post_for, visible_utf16_len};
     use rstest::rstest;
 
     fn render(text: &str, fields: &Fields) -> String {
@@ -472,6 +493,12 @@ mod tests {
     #[case::foreign_tag("<h1>{{ title }}</h1>", None, "`<h1>` is not a Telegram tag")]
     #[case::unclosed("<b>{{ title }}", None, "`<b>` is never closed")]
     #[case::bare_ampersand("{{ title }} & co", None, "`&` must start")]
+    #[case::empty("{% if false %}x{% endif %}", None, "an empty post")]
+    #[case::too_long(
+        "{{ title }}{% for i in range(5000) %}.{% endfor %}",
+        None,
+        "Telegram takes at most 4096"
+    )]
     fn bad_templates(#[case] text: &str, #[case] offset: Option<usize>, #[case] fragment: &str) {
         let e = PostTemplate::compile(text).expect_err("invalid template");
         assert!(e.message.contains(fragment), "{e:?}");
@@ -516,12 +543,107 @@ mod tests {
     #[test]
     fn runaway_loops_run_out_of_fuel() {
         let t = PostTemplate::compile(
-            "{% if language == 'xx' %}{% for i in range(10000) %}{% for j in range(10000) %}.{% endfor %}{% endfor %}{% endif %}",
+            "x{% if language == 'xx' %}{% for i in range(10000) %}{% for j in range(10000) %}.{% endfor %}{% endfor %}{% endif %}",
         )
         .expect("valid template");
         let mut fields = Fields::sample(false);
         fields.language = "xx".into();
         let e = t.render(&fields).expect_err("out of fuel");
         assert!(e.contains("fuel"), "{e}");
+    }
+
+    /// The channel `c` with `keys`, and a source in Almaty posting to it.
+    fn channel_and_source(keys: &str) -> (crate::config::Channel, crate::config::Source) {
+        let text = format!(
+            "[[channels]]\nid = \"c\"\nchat = \"@c\"\n{keys}\n\
+             [[sources]]\nid = \"akorda-en\"\ntitle = \"Akorda\"\nurl = \"https://www.akorda.kz/en/events\"\n\
+             schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\nkind = \"feed\"\nchannels = [\"c\"]\n"
+        );
+        let config = crate::config::parse(
+            std::path::Path::new("c.toml"),
+            &text,
+            std::path::Path::new("/"),
+        )
+        .unwrap_or_else(|e| panic!("{e:#?}"));
+        (config.channels[0].clone(), config.sources[0].clone())
+    }
+
+    fn release(title: &str, summary: &str) -> crate::model::Item {
+        let published: chrono::DateTime<chrono::Utc> = "2026-03-20T20:30:00Z".parse().unwrap();
+        let link = "https://www.akorda.kz/en/release-1";
+        crate::model::Item {
+            id: crate::model::ItemId::new("akorda-en", link),
+            source: "akorda-en".into(),
+            title: title.into(),
+            link: link.into(),
+            summary: Some(summary.into()),
+            content_html: None,
+            image: Some("https://www.akorda.kz/uploadMedia/1.jpg".into()),
+            language: "en".into(),
+            published,
+            updated: published,
+            first_seen: published,
+            seq: 1,
+        }
+    }
+
+    #[test]
+    fn a_long_summary_is_cut_at_a_sentence_until_the_caption_fits() {
+        let (channel, source) = channel_and_source(
+            "template = \"<b>{{ title }}</b>\\n{{ summary }}\\n<i>{{ summary }}</i>\"",
+        );
+        let item = release("Title", &"The sides met. ".repeat(200));
+        let post = format_post_for(&item, &source, &channel, true);
+        assert_eq!(post.method, Method::SendPhoto);
+        let length = visible_utf16_len(&post.html);
+        assert!((900..=1024).contains(&length), "{length}: {}", post.html);
+        assert!(
+            post.html.starts_with("<b>Title</b>\nThe sides met."),
+            "{}",
+            post.html
+        );
+        assert!(post.html.ends_with("The sides met.</i>"), "{}", post.html);
+        assert_eq!(check_markup(&post.html), Ok(()));
+        // Sent as a message instead (a refused photo), the same template gets 4096.
+        let message = format_post_for(&item, &source, &channel, false);
+        assert!(visible_utf16_len(&message.html) > 1024);
+        assert_eq!(message.buttons, post.buttons);
+    }
+
+    #[rstest]
+    #[case::too_long_without_summary(
+        "template = \"{{ title }}{% for i in range(1100) %}.{% endfor %}\"",
+        "Title"
+    )]
+    #[case::markup_broken_by_a_filter(
+        "template = \"{% filter upper %}{{ title }}{% endfilter %}\"",
+        "Tom & Jerry"
+    )]
+    #[case::no_template("", "Title")]
+    fn otherwise_the_default_post(#[case] keys: &str, #[case] title: &str) {
+        let (channel, source) = channel_and_source(keys);
+        let item = release(title, "A summary.");
+        let post = format_post_for(&item, &source, &channel, true);
+        assert_eq!(post, format_post(&item, &source, &channel.share, true));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+        /// Whatever a site writes, a templated post is well-formed Telegram HTML within the
+        /// limit, or the default post (itself proven so in `format`).
+        #[test]
+        fn any_templated_post_is_valid_and_fits(
+            title in "[a-zA-Z <>&\"'.!?😀\n]{0,400}",
+            summary in "[a-zA-Zа-я <>&\"'.!?😀\n]{0,3000}",
+            photo in proptest::prelude::any::<bool>(),
+        ) {
+            let (channel, source) = channel_and_source(
+                "template = \"<b>{{ title }}</b> {{ summary }}\\n<blockquote>{{ summary|upper }}</blockquote>\\n{{ hashtag }}\"",
+            );
+            let post = format_post_for(&release(&title, &summary), &source, &channel, photo);
+            proptest::prop_assert_eq!(check_markup(&post.html), Ok(()));
+            proptest::prop_assert!(visible_utf16_len(&post.html) <= post.method.limit());
+        }
     }
 }
