@@ -2,10 +2,14 @@
 //! transaction that stores its item, and leaves the outbox only in the transaction that records
 //! Telegram's `message_id`, so a crash at any moment loses nothing.
 //!
+//! A digest (a channel's `digest_over`) is one delivery listing several items; each of its
+//! messages, once accepted, records its items as delivered (`PostRecord::Digest`) and the
+//! digest's progress (`parts_done`) in one transaction, and the last one takes it off the queue.
+//!
 //! Trees and keys:
 //! - `outbox`:    channel ++ 0 ++ seq (u64, big-endian)      → Queued (JSON); FIFO per channel
 //! - `posts`:     channel ++ 0 ++ source ++ 0 ++ item id     → PostRecord (JSON); one per item and
-//!   channel for ever, so an item is never queued twice for a channel
+//!   channel for ever (digests included), so an item is never queued twice for a channel
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
@@ -462,5 +466,111 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::item;
+    use super::*;
+    use crate::store::Commit;
+
+    fn digest_record(message_id: i32) -> PostRecord {
+        PostRecord::Digest {
+            chat: "@c".into(),
+            message_id,
+            at: Utc::now(),
+        }
+    }
+
+    /// A split digest: its progress and its items' records survive a reopen, items already
+    /// queued for the channel are left out of it, and it leaves the queue with its last part.
+    #[tokio::test]
+    async fn a_digest_is_delivered_part_by_part_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let fingerprints = Default::default();
+        let single = NewDelivery {
+            channel: "c".into(),
+            kind: DeliveryKind::Post,
+            item: items[0].clone(),
+            items: Vec::new(),
+        };
+        let digest = NewDelivery::digest("c", items.clone());
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            for deliveries in [[single], [digest]] {
+                let commit = Commit {
+                    source: "s",
+                    new: &items,
+                    corrected: &[],
+                    deliveries: &deliveries,
+                    baselines: &[],
+                    fingerprints: &fingerprints,
+                    max_items: 10,
+                };
+                store.commit(&commit).await.unwrap();
+            }
+            assert_eq!(store.pending("c").unwrap(), 2);
+            let post = store.next_delivery("c").unwrap().unwrap();
+            let sent = PostRecord::Sent {
+                chat: "@c".into(),
+                message_id: 7,
+                photo: false,
+                at: Utc::now(),
+            };
+            store.complete_post("c", &post, sent).await.unwrap();
+
+            let mut digest = store.next_delivery("c").unwrap().unwrap();
+            assert_eq!(digest.delivery.kind, DeliveryKind::Digest);
+            let listed: Vec<ItemId> = digest.delivery.items.iter().map(|i| i.id).collect();
+            assert_eq!(
+                listed,
+                [items[1].id, items[2].id],
+                "item 1 was queued already"
+            );
+            store.mark_in_flight(&mut digest).await.unwrap();
+            let part = digest.delivery.items[..1].to_vec();
+            store
+                .complete_digest_part("c", &mut digest, &part, digest_record(8), false)
+                .await
+                .unwrap();
+        }
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let mut digest = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (digest.delivery.parts_done, digest.delivery.in_flight),
+            (1, false)
+        );
+        let record = |n: usize| store.post_record("c", "s", &items[n].id).unwrap();
+        assert!(matches!(
+            record(1),
+            Some(PostRecord::Digest { message_id: 8, .. })
+        ));
+        assert_eq!(record(2), Some(PostRecord::Queued));
+        assert_eq!(store.last_message_id("c").unwrap(), Some(8));
+        let part = digest.delivery.items[1..].to_vec();
+        store
+            .complete_digest_part("c", &mut digest, &part, digest_record(9), true)
+            .await
+            .unwrap();
+        assert!(matches!(
+            record(2),
+            Some(PostRecord::Digest { message_id: 9, .. })
+        ));
+        assert_eq!(store.pending("c").unwrap(), 0);
+        assert_eq!(store.next_edit("c").unwrap().map(|q| q.key), None);
+    }
+
+    /// Records written before digests existed still read.
+    #[test]
+    fn an_old_delivery_record_reads_without_the_digest_fields() {
+        let old = serde_json::json!({
+            "kind": "post",
+            "item": item("s", 1, 1),
+            "enqueued": "2026-03-01T12:00:00Z",
+        });
+        let delivery: Delivery = serde_json::from_value(old).unwrap();
+        assert!(delivery.items.is_empty() && delivery.parts_done == 0 && !delivery.in_flight);
     }
 }

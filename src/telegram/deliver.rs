@@ -353,9 +353,9 @@ impl Deliverer {
         }
     }
 
-    /// Sends a digest's messages in order, from the first one Telegram has not accepted yet;
-    /// each accepted message records its items as delivered, with the digest's progress, in
-    /// one step. A message whose send went unanswered is sent again: a digest has no keyboard
+    /// Sends the next message of a digest (the first one Telegram has not accepted yet); an
+    /// accepted message records its items as delivered, with the digest's progress, in one
+    /// step. A message whose send went unanswered is sent again: a digest has no keyboard
     /// to look for it by (see `find_unanswered`), so a duplicate is possible after a crash.
     async fn digest(
         &self,
@@ -368,7 +368,9 @@ impl Deliverer {
         let parts = digest::digest_parts(&items, source);
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
-        while let Some(part) = parts.get(queued.delivery.parts_done as usize) {
+        // One message per call: the worker comes back for the next one, so a stop, a pause or
+        // a hold window that begins falls between two messages of a digest.
+        if let Some(part) = parts.get(queued.delivery.parts_done as usize) {
             if queued.delivery.in_flight {
                 tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered; sending it again (a duplicate is possible)");
             }
@@ -435,8 +437,8 @@ impl Deliverer {
                     other => return self.failed(channel, &mut state, limits, other),
                 }
             }
-        }
-        if parts.is_empty() {
+        } else {
+            // Nothing left to send (an empty digest, or a split that no longer has this part).
             self.store.complete(queued).await?;
         }
         Ok(Next::Now)
