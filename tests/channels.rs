@@ -374,5 +374,16 @@ async fn hold_keeps_posts_queued_during_the_window_while_edits_go_through() {
         1,
         "the new post waits for the window's end"
     );
+
+    // The window ends (here: the admin removes it; the channel's worker restarts with the
+    // reloaded config): the held post goes out.
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replace("quiet_hours = \"00:00-24:00\"\nquiet = \"hold\"\n", "");
+    assert_ne!(edited, text);
+    std::fs::write(&t.config_path, edited).unwrap();
+    let got = fake.wait_for_messages(2, WAIT).await;
+    assert_eq!(got.len(), 2);
+    assert_eq!(numbers(&got[1..]), [2]);
+    assert_eq!(fake.edits().len(), 1);
     t.stop().await;
 }
