@@ -458,27 +458,44 @@ fn plan_deliveries(
         };
         // The page lists newest first; Telegram gets the oldest first.
         due.reverse();
-        let posts = due.iter().filter(|(k, _)| *k == DeliveryKind::Post).count();
-        if channel
-            .and_then(|c| c.digest_over)
-            .is_some_and(|n| posts > n)
-        {
-            let items: Vec<Item> = due
-                .iter()
-                .filter(|(k, _)| *k == DeliveryKind::Post)
-                .map(|(_, item)| (*item).clone())
-                .collect();
-            deliveries.push(NewDelivery::digest(id, items));
-            due.retain(|(k, _)| *k != DeliveryKind::Post);
-        }
-        deliveries.extend(due.into_iter().map(|(kind, item)| NewDelivery {
-            channel: id.clone(),
-            kind,
-            item: item.clone(),
-            items: Vec::new(),
-        }));
+        let digest_over = channel.and_then(|c| c.digest_over);
+        deliveries.extend(into_deliveries(id, &due, digest_over));
     }
     Ok((deliveries, baselines))
+}
+
+/// The deliveries of one channel for `due` (oldest first): a post or an edit each, except that
+/// more than `digest_over` posts become one digest (queued where the first of them would be;
+/// edits stay edits).
+fn into_deliveries(
+    channel: &str,
+    due: &[(DeliveryKind, &Item)],
+    digest_over: Option<usize>,
+) -> Vec<NewDelivery> {
+    let posts: Vec<Item> = due
+        .iter()
+        .filter(|(kind, _)| *kind == DeliveryKind::Post)
+        .map(|(_, item)| (*item).clone())
+        .collect();
+    let digest = digest_over.is_some_and(|n| posts.len() > n);
+    let mut out = Vec::with_capacity(due.len());
+    let mut posts = Some(posts);
+    for (kind, item) in due {
+        match kind {
+            DeliveryKind::Post if digest => {
+                if let Some(items) = posts.take() {
+                    out.push(NewDelivery::digest(channel, items));
+                }
+            }
+            _ => out.push(NewDelivery {
+                channel: channel.to_owned(),
+                kind: *kind,
+                item: (*item).clone(),
+                items: Vec::new(),
+            }),
+        }
+    }
+    out
 }
 
 /// Whether a release passes a channel's own `include` / `exclude`, read on the stored title
@@ -544,6 +561,54 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
+
+    fn item(n: u8) -> Item {
+        let at: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+        let link = format!("https://example.org/{n}");
+        Item {
+            id: ItemId::new("s", &link),
+            source: "s".into(),
+            title: format!("Title {n}"),
+            link,
+            summary: None,
+            content_html: None,
+            image: None,
+            language: "en".into(),
+            published: at,
+            updated: at,
+            first_seen: at,
+            seq: n.into(),
+        }
+    }
+
+    #[rstest]
+    #[case::no_digest_configured(None, "PPEP")]
+    #[case::at_the_threshold(Some(3), "PPEP")]
+    #[case::over_the_threshold(Some(2), "D3E")]
+    #[case::threshold_one(Some(1), "D3E")]
+    fn posts_over_the_threshold_become_one_digest(
+        #[case] digest_over: Option<usize>,
+        #[case] expected: &str,
+    ) {
+        let items: Vec<Item> = (1..=4).map(item).collect();
+        let kinds = [
+            DeliveryKind::Post,
+            DeliveryKind::Post,
+            DeliveryKind::Edit,
+            DeliveryKind::Post,
+        ];
+        let due: Vec<(DeliveryKind, &Item)> = kinds.into_iter().zip(&items).collect();
+        let shape: String = into_deliveries("c", &due, digest_over)
+            .iter()
+            .map(|d| match d.kind {
+                DeliveryKind::Post => "P".to_owned(),
+                DeliveryKind::Edit => "E".to_owned(),
+                DeliveryKind::Digest => format!("D{}", d.items.len()),
+            })
+            .collect();
+        assert_eq!(shape, expected);
+    }
 
     #[test]
     fn page_urls() {

@@ -475,6 +475,20 @@ mod tests {
     use super::*;
     use crate::store::Commit;
 
+    /// Opens the database again once sled's background thread of the dropped handle has let go
+    /// of its lock (it may hold it a moment after the drop).
+    async fn reopen(dir: &std::path::Path) -> Store {
+        for _ in 0..250 {
+            match Store::open(dir, 1 << 20) {
+                Err(StoreError::Locked(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the database stayed locked after its handle was dropped");
+    }
+
     fn digest_record(message_id: i32) -> PostRecord {
         PostRecord::Digest {
             chat: "@c".into(),
@@ -536,7 +550,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let store = reopen(dir.path()).await;
         let mut digest = store.next_delivery("c").unwrap().unwrap();
         assert_eq!(
             (digest.delivery.parts_done, digest.delivery.in_flight),
