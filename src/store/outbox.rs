@@ -443,6 +443,32 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets where the posts of items that left the feed are, once they are older than
+    /// `before`: a post is only looked up to edit it for a correction, and only stored items are
+    /// corrected. The items' ids stay in `seen`, so they are never posted again; queued posts are
+    /// kept. Without this the `posts` tree grows by one record per post for ever.
+    /// Returns how many records were removed.
+    pub fn sweep_posts(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.posts.iter() {
+            let (key, bytes) = entry?;
+            // A digest's record is swept like a post's: it is never looked up for an edit.
+            let at = match serde_json::from_slice(&bytes) {
+                Ok(PostRecord::Sent { at, .. } | PostRecord::Digest { at, .. }) => at,
+                _ => continue,
+            };
+            // channel ++ 0 ++ source ++ 0 ++ id: the item's key is what follows the channel.
+            let Some(start) = key.iter().position(|b| *b == 0).map(|p| p + 1) else {
+                continue;
+            };
+            if at < before && !self.items.contains_key(&key[start..])? {
+                self.posts.remove(&key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes the queued deliveries and post records of `source` (for `prune`).
     pub(super) fn prune_deliveries(&self, source: &str) -> Result<usize, StoreError> {
         let mut removed = 0;
@@ -574,6 +600,44 @@ mod tests {
         ));
         assert_eq!(store.pending("c").unwrap(), 0);
         assert_eq!(store.next_edit("c").unwrap().map(|q| q.key), None);
+    }
+
+    /// Digest records of items that left the feed are swept like post records.
+    #[tokio::test]
+    async fn digest_records_of_items_gone_from_the_feed_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = [NewDelivery::digest("c", items.clone())];
+        let fingerprints = Default::default();
+        let commit = Commit {
+            source: "s",
+            new: &items,
+            corrected: &[],
+            deliveries: &deliveries,
+            baselines: &[],
+            fingerprints: &fingerprints,
+            max_items: 1,
+        };
+        store.commit(&commit).await.unwrap();
+        let mut digest = store.next_delivery("c").unwrap().unwrap();
+        let long_ago = "2026-01-01T00:00:00Z".parse().unwrap();
+        let record = PostRecord::Digest {
+            chat: "@c".into(),
+            message_id: 1,
+            at: long_ago,
+        };
+        store
+            .complete_digest_part("c", &mut digest, &items, record, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sweep_posts(Utc::now()).unwrap(),
+            2,
+            "items 1 and 2 left the feed"
+        );
+        let kept = store.post_record("c", "s", &items[2].id).unwrap();
+        assert!(matches!(kept, Some(PostRecord::Digest { .. })));
     }
 
     /// Records written before digests existed still read.
