@@ -83,6 +83,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64) -> u64 {
                     channel: channel.clone(),
                     kind: DeliveryKind::Post,
                     item: i.clone(),
+                    items: Vec::new(),
                 })
             })
             .collect();

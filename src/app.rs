@@ -159,6 +159,7 @@ impl App {
             store: Some(&self.shared.store),
             telegram: self.shared.telegram.is_some(),
             min_free_bytes: config.general.min_free_bytes,
+            channels: &config.channels,
         };
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;

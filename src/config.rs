@@ -5,6 +5,8 @@
 //! `deny_unknown_fields` would stop at the first problem, and `herald check` must list them all
 //! (SPEC "Command line": `PATH:LINE:COL: message`, COL at the offending key or value).
 
+use crate::telegram::quiet::{QuietHours, QuietMode};
+use crate::telegram::template::PostTemplate;
 use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
 use std::collections::{HashMap, HashSet};
@@ -135,6 +137,24 @@ pub struct Channel {
     pub id: String,
     pub chat: ChatRef,
     pub share: Vec<ShareTarget>,
+    /// Like a source's `include` / `exclude`, for this channel only: a release that does not
+    /// pass is neither posted nor edited here (other channels of the source still get it).
+    pub include: Vec<Regex>,
+    pub exclude: Vec<Regex>,
+    /// The post's text, when not the default layout.
+    pub template: Option<PostTemplate>,
+    /// When one poll makes more than this many posts due here, one digest goes out instead.
+    pub digest_over: Option<usize>,
+    /// Silent hours (`quiet_hours`, `quiet_timezone`, `quiet`).
+    pub quiet: Option<QuietHours>,
+}
+
+impl Channel {
+    /// Whether this channel's posts may differ from the default post of its sources (a filter
+    /// or a template): `herald preview` then shows channel by channel.
+    pub fn customized(&self) -> bool {
+        self.template.is_some() || !self.include.is_empty() || !self.exclude.is_empty()
+    }
 }
 
 /// How a source's `url` is read.
@@ -736,7 +756,18 @@ const TELEGRAM_KEYS: &[&str] = &[
     "per_chat_per_minute",
     "global_per_second",
 ];
-const CHANNEL_KEYS: &[&str] = &["id", "chat", "share"];
+const CHANNEL_KEYS: &[&str] = &[
+    "id",
+    "chat",
+    "share",
+    "include",
+    "exclude",
+    "template",
+    "digest_over",
+    "quiet_hours",
+    "quiet_timezone",
+    "quiet",
+];
 const SOURCE_KEYS: &[&str] = &[
     "id",
     "title",
@@ -926,11 +957,123 @@ fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
             .filter(|(id, span)| unique(r, &mut seen, "channel", id, span));
         let chat = chat(r, &t);
         let share = share(r, &t);
+        let include = regexes(r, &t, "include");
+        let exclude = regexes(r, &t, "exclude");
+        let template = t
+            .string(r, "template")
+            .and_then(|(text, span)| template(r, text, &span));
+        let digest_over = t
+            .value("digest_over")
+            .map(|_| t.count(r, "digest_over", 1, 0usize))
+            .filter(|n| *n > 0);
+        let fallback_zone = id
+            .as_ref()
+            .map_or(Tz::UTC, |(id, _)| first_source_zone(root, id));
+        let quiet = quiet(r, &t, fallback_zone);
         if let (Some((id, _)), Some(chat)) = (id, chat) {
-            channels.push(Channel { id, chat, share });
+            channels.push(Channel {
+                id,
+                chat,
+                share,
+                include,
+                exclude,
+                template,
+                digest_over,
+                quiet,
+            });
         }
     }
     (channels, seen.into_keys().collect())
+}
+
+/// The timezone of the first source (in file order) that posts to channel `id`, read from the
+/// document as written (sources are checked after channels); UTC when none names one.
+fn first_source_zone(root: &Table, id: &str) -> Tz {
+    let Some(DeValue::Array(sources)) = root.value("sources").map(|v| v.get_ref()) else {
+        return Tz::UTC;
+    };
+    let names_channel = |t: &DeTable| match t.get("channels").map(|v| v.get_ref()) {
+        Some(DeValue::Array(ids)) => ids.iter().any(|v| v.get_ref().as_str() == Some(id)),
+        _ => false,
+    };
+    sources
+        .iter()
+        .filter_map(|s| match s.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        })
+        .find(|t| names_channel(t))
+        .and_then(|t| t.get("timezone")?.get_ref().as_str()?.parse().ok())
+        .unwrap_or(Tz::UTC)
+}
+
+/// A channel's `template`, compiled and checked. A problem is reported where it is in the file
+/// when the value is written without escapes (so its text is the file's text), else at the
+/// start of the value.
+fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
+    let problem = match PostTemplate::compile(text) {
+        Ok(t) => return Some(t),
+        Err(e) => e,
+    };
+    let within = problem
+        .offset
+        .and_then(|offset| Some(template_start(r.text.get(span.clone())?, text)? + offset));
+    let at = within.map_or(span.clone(), |w| span.start + w..span.start + w);
+    r.error(&at, problem.message);
+    None
+}
+
+/// Where the value `text` starts inside its TOML string `raw` (quotes included), when the
+/// string holds it verbatim; `None` when escapes make the two differ.
+fn template_start(raw: &str, text: &str) -> Option<usize> {
+    for quote in [r#"""""#, "'''", "\"", "'"] {
+        let Some(inner) = raw
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        else {
+            continue;
+        };
+        // A newline right after an opening triple quote is not part of the value.
+        let skip = match (quote.len(), inner) {
+            (3, i) if i.starts_with("\r\n") => 2,
+            (3, i) if i.starts_with('\n') => 1,
+            _ => 0,
+        };
+        return (inner.get(skip..) == Some(text)).then_some(quote.len() + skip);
+    }
+    None
+}
+
+/// `quiet_hours`, `quiet_timezone` (default: `zone`, the first source's) and `quiet` (default
+/// "silent").
+fn quiet(r: &mut Report, t: &Table, zone: Tz) -> Option<QuietHours> {
+    let window = t
+        .string(r, "quiet_hours")
+        .and_then(|(text, span)| r.check(&span, QuietHours::parse_window(text)));
+    let timezone = t
+        .string(r, "quiet_timezone")
+        .and_then(|(text, span)| r.check(&span, timezone(text)));
+    let mode = t.string(r, "quiet").and_then(|(text, span)| {
+        let mode = QuietMode::from_name(text)
+            .ok_or_else(|| format!("unknown quiet `{text}` (expected one of: silent, hold)"));
+        r.check(&span, mode)
+    });
+    if t.value("quiet_hours").is_none() {
+        for key in ["quiet_timezone", "quiet"] {
+            if let Some(span) = t.key_span(key) {
+                let message =
+                    format!("`{key}` is set but `quiet_hours` (e.g. \"23:00-07:00\") is not");
+                r.error(&span, message);
+            }
+        }
+    }
+    let (start, end) = window?;
+    Some(QuietHours {
+        start,
+        end,
+        timezone: timezone.unwrap_or(zone),
+        mode: mode.unwrap_or(QuietMode::Silent),
+    })
 }
 
 fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {
@@ -1567,6 +1710,19 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::unknown_share(&format!("{CHANNEL}share = [\"x\", \"fb\"]\n"), 4, 15, "unknown share target `fb` (expected one of: x, facebook, telegram, whatsapp, vk, linkedin)")]
     #[case::duplicate_share(&format!("{CHANNEL}share = [\"x\", \"x\"]\n"), 4, 15, "share target `x` is listed twice")]
     #[case::bad_regex(&format!("{FEED}include = [\"(unclosed\"]\n"), 6, 12, "`include`: invalid regex `(unclosed`")]
+    #[case::channel_regex(&format!("{CHANNEL}exclude = [\"(x\"]\n"), 4, 12, "`exclude`: invalid regex `(x`")]
+    #[case::digest_zero(&format!("{CHANNEL}digest_over = 0\n"), 4, 15, "`digest_over` must be a positive integer, found 0")]
+    #[case::digest_string(&format!("{CHANNEL}digest_over = \"10\"\n"), 4, 15, "expected an integer, found a string")]
+    #[case::quiet_hours_shape(&format!("{CHANNEL}quiet_hours = \"23-07\"\n"), 4, 15, "quiet_hours `23-07` is not a window such as \"23:00-07:00\"")]
+    #[case::quiet_hours_empty_window(&format!("{CHANNEL}quiet_hours = \"08:00-08:00\"\n"), 4, 15, "starts where it ends")]
+    #[case::quiet_mode(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet = \"mute\"\n"), 5, 9, "unknown quiet `mute` (expected one of: silent, hold)")]
+    #[case::quiet_timezone(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet_timezone = \"Asia/Almati\"\n"), 5, 18, "unknown timezone `Asia/Almati`")]
+    #[case::quiet_without_hours(&format!("{CHANNEL}quiet = \"hold\"\n"), 4, 1, "`quiet` is set but `quiet_hours`")]
+    #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
+    #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
+    #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
+    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 12, "`<h1>` is not a Telegram tag")]
+    #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
     #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]
     #[case::list_for_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), 6, 10, "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
@@ -1613,6 +1769,40 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
             errors[0].to_string(),
             format!("config.toml:2:1: {}", errors[0].message)
         );
+    }
+
+    #[test]
+    fn channel_options_parse_with_their_defaults() {
+        let text = format!(
+            "{CHANNEL}include = [\"visit\"]\nexclude = [\"sport\"]\ndigest_over = 10\n\
+             quiet_hours = \"23:00-07:00\"\ntemplate = \"<b>{{{{ title }}}}</b>\"\n\
+             [[channels]]\nid = \"d\"\nchat = \"@d\"\nquiet_hours = \"22:00-24:00\"\n\
+             quiet_timezone = \"Europe/Berlin\"\nquiet = \"hold\"\n\
+             [[channels]]\nid = \"e\"\nchat = \"@e\"\nquiet_hours = \"01:00-02:00\"\n\
+             {FEED}timezone = \"Asia/Almaty\"\nchannels = [\"c\"]\n"
+        );
+        let config = parse_str(&text).unwrap_or_else(|e| panic!("{e:#?}"));
+        let c = config.channel("c").expect("c");
+        assert!(c.include[0].is_match("State VISIT") && c.exclude[0].is_match("sport"));
+        assert_eq!(c.digest_over, Some(10));
+        let template = c.template.as_ref().map(|t| t.source());
+        assert_eq!(template, Some("<b>{{ title }}</b>"));
+        assert!(c.customized());
+        let quiet = c.quiet.as_ref().expect("quiet hours");
+        assert_eq!((quiet.start, quiet.end), (23 * 60, 7 * 60));
+        // Default: the zone of the first source posting to the channel, and "silent".
+        assert_eq!(quiet.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(quiet.mode, QuietMode::Silent);
+        let d = config.channel("d").expect("d");
+        let quiet = d.quiet.as_ref().expect("quiet hours");
+        assert_eq!(
+            (quiet.timezone, quiet.mode),
+            (chrono_tz::Europe::Berlin, QuietMode::Hold)
+        );
+        assert!(!d.customized() && d.digest_over.is_none() && d.template.is_none());
+        // No source posts to `e`: UTC.
+        let e = config.channel("e").expect("e");
+        assert_eq!(e.quiet.as_ref().map(|q| q.timezone), Some(Tz::UTC));
     }
 
     #[test]

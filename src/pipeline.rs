@@ -2,14 +2,16 @@
 //! extract the releases, decide for each whether it is new, known or changed, and store the new
 //! and corrected ones in one durable step. Returns what happened; the caller reports it.
 
-use crate::config::{Source, SourceKind};
+use crate::config::{Channel, Source, SourceKind};
 use crate::extract::{self, ExtractError, dates};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped};
 use crate::store::{
-    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, fingerprint,
+    Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
+    fingerprint,
 };
 use chrono::{DateTime, Utc};
+use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use url::Url;
 
@@ -72,6 +74,8 @@ pub struct Poller<'a> {
     pub telegram: bool,
     /// Free space to keep in the data folder (`[general] min_free_mb`).
     pub min_free_bytes: u64,
+    /// The configured channels: their filters and digests decide what a poll makes due.
+    pub channels: &'a [Channel],
 }
 
 impl Poller<'_> {
@@ -175,7 +179,7 @@ impl Poller<'_> {
             let new: Vec<Item> = pick(&report, ItemState::New);
             let corrected: Vec<Item> = pick(&report, ItemState::Changed);
             let (deliveries, baselines) = if self.telegram {
-                plan_deliveries(store, source, &report)?
+                plan_deliveries(store, source, self.channels, &report)?
             } else {
                 (Vec::new(), Vec::new())
             };
@@ -245,7 +249,12 @@ impl Poller<'_> {
     ) -> Result<Found, PollError> {
         let mut found = Found::default();
         for s in scraped {
-            if !passes_filters(source, &s) {
+            if !passes(
+                &source.include,
+                &source.exclude,
+                &s.title,
+                s.summary.as_deref(),
+            ) {
                 continue;
             }
             let id = ItemId::new(&source.id, &s.key);
@@ -408,47 +417,104 @@ fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
 /// Which posts and edits this poll makes due, per channel of the source, oldest first.
 ///
 /// The first poll of a source for a channel posts only the `backfill` newest releases on the
-/// page (new or already stored: a channel added later, or a token set later, starts the same
-/// way), so a first start never floods a channel. After that, every new release is posted and
-/// every correction edits its post. The store skips posts already queued or sent.
+/// page that pass the channel's filters (new or already stored: a channel added later, or a
+/// token set later, starts the same way), so a first start never floods a channel. After that,
+/// every new release that passes the channel's filters is posted, and every correction of a
+/// release posted there edits its post. When more posts than the channel's `digest_over` are
+/// due at once, they go out as one digest. The store skips posts already queued or sent.
 fn plan_deliveries(
     store: &Store,
     source: &Source,
+    channels: &[Channel],
     report: &[Observed],
 ) -> Result<(Vec<NewDelivery>, Vec<String>), StoreError> {
     let mut deliveries = Vec::new();
     let mut baselines = Vec::new();
-    for channel in &source.channels {
-        let due: Vec<(DeliveryKind, &Item)> = if store.baselined(channel, &source.id)? {
-            due_after_first_poll(report)
+    for id in &source.channels {
+        // A channel missing from the config (only possible mid-reload) gets the default.
+        let channel = channels.iter().find(|c| &c.id == id);
+        let wanted = |o: &&Observed| channel.is_none_or(|c| channel_passes(c, &o.item));
+        let mut due: Vec<(DeliveryKind, &Item)> = if store.baselined(id, &source.id)? {
+            let mut due = Vec::new();
+            for o in report {
+                match o.state {
+                    ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
+                    // Only where the release has a post of its own: one filtered out of the
+                    // channel stays out of it, one listed in a digest has no post to edit, and
+                    // a post still queued goes out with the correction anyway.
+                    ItemState::Changed
+                        if matches!(
+                            store.post_record(id, &source.id, &o.item.id)?,
+                            Some(PostRecord::Sent { .. })
+                        ) =>
+                    {
+                        due.push((DeliveryKind::Edit, &o.item));
+                    }
+                    _ => {}
+                }
+            }
+            due
         } else {
-            baselines.push(channel.clone());
+            baselines.push(id.clone());
             report
                 .iter()
+                .filter(wanted)
                 .take(source.backfill as usize)
                 .map(|o| (DeliveryKind::Post, &o.item))
                 .collect()
         };
         // The page lists newest first; Telegram gets the oldest first.
-        deliveries.extend(due.into_iter().rev().map(|(kind, item)| NewDelivery {
-            channel: channel.clone(),
-            kind,
-            item: item.clone(),
-        }));
+        due.reverse();
+        let digest_over = channel.and_then(|c| c.digest_over);
+        deliveries.extend(into_deliveries(id, &due, digest_over));
     }
     Ok((deliveries, baselines))
 }
 
-/// After the first poll: a post per new release, an edit per correction.
-fn due_after_first_poll(report: &[Observed]) -> Vec<(DeliveryKind, &Item)> {
-    report
+/// The deliveries of one channel for `due` (oldest first): a post or an edit each, except that
+/// more than `digest_over` posts become one digest (queued where the first of them would be;
+/// edits stay edits).
+fn into_deliveries(
+    channel: &str,
+    due: &[(DeliveryKind, &Item)],
+    digest_over: Option<usize>,
+) -> Vec<NewDelivery> {
+    let posts: Vec<Item> = due
         .iter()
-        .filter_map(|o| match o.state {
-            ItemState::New => Some((DeliveryKind::Post, &o.item)),
-            ItemState::Changed => Some((DeliveryKind::Edit, &o.item)),
-            ItemState::Known => None,
-        })
-        .collect()
+        .filter(|(kind, _)| *kind == DeliveryKind::Post)
+        .map(|(_, item)| (*item).clone())
+        .collect();
+    let digest = digest_over.is_some_and(|n| posts.len() > n);
+    let mut out = Vec::with_capacity(due.len());
+    let mut posts = Some(posts);
+    for (kind, item) in due {
+        match kind {
+            DeliveryKind::Post if digest => {
+                if let Some(items) = posts.take() {
+                    out.push(NewDelivery::digest(channel, items));
+                }
+            }
+            _ => out.push(NewDelivery {
+                channel: channel.to_owned(),
+                kind: *kind,
+                item: (*item).clone(),
+                items: Vec::new(),
+            }),
+        }
+    }
+    out
+}
+
+/// Whether a release passes a channel's own `include` / `exclude`, read on the stored title
+/// and summary (a summary taken from the article page counts, unlike for a source's filters,
+/// which pick releases off the list page before any article is read).
+pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
+    passes(
+        &channel.include,
+        &channel.exclude,
+        &item.title,
+        item.summary.as_deref(),
+    )
 }
 
 fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
@@ -475,12 +541,9 @@ fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
 }
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.
-fn passes_filters(source: &Source, s: &Scraped) -> bool {
-    let matches = |re: &regex::Regex| {
-        re.is_match(&s.title) || s.summary.as_deref().is_some_and(|t| re.is_match(t))
-    };
-    (source.include.is_empty() || source.include.iter().any(matches))
-        && !source.exclude.iter().any(matches)
+fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&str>) -> bool {
+    let matches = |re: &Regex| re.is_match(title) || summary.is_some_and(|t| re.is_match(t));
+    (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
 }
 
 /// The list page's `n`-th page: its URL with `page=n` set in the query.
@@ -505,6 +568,54 @@ fn hex(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
+
+    fn item(n: u8) -> Item {
+        let at: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();
+        let link = format!("https://example.org/{n}");
+        Item {
+            id: ItemId::new("s", &link),
+            source: "s".into(),
+            title: format!("Title {n}"),
+            link,
+            summary: None,
+            content_html: None,
+            image: None,
+            language: "en".into(),
+            published: at,
+            updated: at,
+            first_seen: at,
+            seq: n.into(),
+        }
+    }
+
+    #[rstest]
+    #[case::no_digest_configured(None, "PPEP")]
+    #[case::at_the_threshold(Some(3), "PPEP")]
+    #[case::over_the_threshold(Some(2), "D3E")]
+    #[case::threshold_one(Some(1), "D3E")]
+    fn posts_over_the_threshold_become_one_digest(
+        #[case] digest_over: Option<usize>,
+        #[case] expected: &str,
+    ) {
+        let items: Vec<Item> = (1..=4).map(item).collect();
+        let kinds = [
+            DeliveryKind::Post,
+            DeliveryKind::Post,
+            DeliveryKind::Edit,
+            DeliveryKind::Post,
+        ];
+        let due: Vec<(DeliveryKind, &Item)> = kinds.into_iter().zip(&items).collect();
+        let shape: String = into_deliveries("c", &due, digest_over)
+            .iter()
+            .map(|d| match d.kind {
+                DeliveryKind::Post => "P".to_owned(),
+                DeliveryKind::Edit => "E".to_owned(),
+                DeliveryKind::Digest => format!("D{}", d.items.len()),
+            })
+            .collect();
+        assert_eq!(shape, expected);
+    }
 
     #[test]
     fn page_urls() {

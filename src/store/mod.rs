@@ -682,6 +682,7 @@ mod tests {
                 channel: "c".into(),
                 kind: DeliveryKind::Post,
                 item: i.clone(),
+                items: Vec::new(),
             })
             .collect();
         let mut c = commit("s", &items, 2);

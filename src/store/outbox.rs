@@ -2,10 +2,14 @@
 //! transaction that stores its item, and leaves the outbox only in the transaction that records
 //! Telegram's `message_id`, so a crash at any moment loses nothing.
 //!
+//! A digest (a channel's `digest_over`) is one delivery listing several items; each of its
+//! messages, once accepted, records its items as delivered (`PostRecord::Digest`) and the
+//! digest's progress (`parts_done`) in one transaction, and the last one takes it off the queue.
+//!
 //! Trees and keys:
 //! - `outbox`:    channel ++ 0 ++ seq (u64, big-endian)      → Queued (JSON); FIFO per channel
 //! - `posts`:     channel ++ 0 ++ source ++ 0 ++ item id     → PostRecord (JSON); one per item and
-//!   channel for ever, so an item is never queued twice for a channel
+//!   channel for ever (digests included), so an item is never queued twice for a channel
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
@@ -27,6 +31,9 @@ pub enum DeliveryKind {
     Post,
     /// An edit of the post after the source corrected the release.
     Edit,
+    /// One message (or a few, when long) listing the releases of a burst, instead of a post
+    /// each (a channel's `digest_over`). Its releases are in `Delivery::items`.
+    Digest,
 }
 
 /// A delivery a poll makes due.
@@ -35,8 +42,22 @@ pub struct NewDelivery {
     pub channel: String,
     pub kind: DeliveryKind,
     /// A copy of the item as stored now: the item may leave the feed (beyond `max_items`) before
-    /// the post goes out, and the post must not be lost with it.
+    /// the post goes out, and the post must not be lost with it. For a digest: its first item.
     pub item: Item,
+    /// A digest's items, oldest first (empty for a post or an edit).
+    pub items: Vec<Item>,
+}
+
+impl NewDelivery {
+    /// A digest of `items` (oldest first, at least one) for `channel`.
+    pub fn digest(channel: &str, items: Vec<Item>) -> NewDelivery {
+        NewDelivery {
+            channel: channel.to_owned(),
+            kind: DeliveryKind::Digest,
+            item: items[0].clone(),
+            items,
+        }
+    }
 }
 
 /// A delivery waiting in the outbox.
@@ -52,6 +73,18 @@ pub struct Delivery {
     /// True while a send is in flight (written, and flushed, just before the request).
     #[serde(default)]
     pub in_flight: bool,
+    /// A digest's items, oldest first; empty for posts and edits (and in records written before
+    /// digests existed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub items: Vec<Item>,
+    /// How many messages of a split digest Telegram has accepted: a restart goes on with the
+    /// next one.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parts_done: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A delivery with its place in the queue.
@@ -73,6 +106,13 @@ pub enum PostRecord {
         message_id: i32,
         /// The post is a photo with a caption (edits use editMessageCaption).
         photo: bool,
+        at: DateTime<Utc>,
+    },
+    /// Listed in a digest message: delivered, but there is no post of its own to edit, so
+    /// corrections of it are not sent.
+    Digest {
+        chat: String,
+        message_id: i32,
         at: DateTime<Utc>,
     },
 }
@@ -115,12 +155,12 @@ pub(super) fn baseline_key(channel: &str, source: &str) -> Vec<u8> {
     k
 }
 
-/// A delivery encoded with its outbox key, ready for a transaction.
+/// A delivery with its outbox key and the `posts` keys of its items, ready for a transaction.
 pub(super) struct Prepared {
     key: Vec<u8>,
-    post_key: Vec<u8>,
-    kind: DeliveryKind,
-    bytes: Vec<u8>,
+    /// One per item: the post's own, or each of a digest's.
+    post_keys: Vec<Vec<u8>>,
+    delivery: Delivery,
 }
 
 type TxResult<T> = Result<T, ConflictableTransactionError<()>>;
@@ -133,13 +173,48 @@ pub(super) fn enqueue_in(
     deliveries: &[Prepared],
 ) -> TxResult<()> {
     for d in deliveries {
-        if d.kind == DeliveryKind::Post {
-            if posts.get(&d.post_key)?.is_some() {
-                continue;
+        match d.delivery.kind {
+            DeliveryKind::Post => {
+                if posts.get(&d.post_keys[0])?.is_some() {
+                    continue;
+                }
+                posts.insert(d.post_keys[0].clone(), encode(&PostRecord::Queued)?)?;
+                outbox.insert(d.key.clone(), encode(&d.delivery)?)?;
             }
-            posts.insert(d.post_key.clone(), encode(&PostRecord::Queued)?)?;
+            DeliveryKind::Digest => {
+                // Each item once per channel, digest or not: items already queued or sent
+                // there are left out of the digest.
+                let mut digest = d.delivery.clone();
+                let mut kept = Vec::with_capacity(digest.items.len());
+                for (item, key) in digest.items.drain(..).zip(&d.post_keys) {
+                    if posts.get(key)?.is_none() {
+                        posts.insert(key.clone(), encode(&PostRecord::Queued)?)?;
+                        kept.push(item);
+                    }
+                }
+                let Some(first) = kept.first() else {
+                    continue;
+                };
+                digest.item = first.clone();
+                digest.items = kept;
+                outbox.insert(d.key.clone(), encode(&digest)?)?;
+            }
+            DeliveryKind::Edit => {
+                outbox.insert(d.key.clone(), encode(&d.delivery)?)?;
+            }
         }
-        outbox.insert(d.key.clone(), d.bytes.as_slice())?;
+    }
+    Ok(())
+}
+
+/// Inside a transaction: records `id` as the channel's newest message id unless one newer is.
+fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) -> TxResult<()> {
+    let newer = match last_message.get(channel)? {
+        Some(v) => v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id,
+        None => true,
+    };
+    if newer {
+        last_message.insert(channel, &id.to_be_bytes()[..])?;
     }
     Ok(())
 }
@@ -166,12 +241,21 @@ impl Store {
                     enqueued: now,
                     uncertain_sends: 0,
                     in_flight: false,
+                    items: d.items.clone(),
+                    parts_done: 0,
+                };
+                let items = if d.items.is_empty() {
+                    std::slice::from_ref(&d.item)
+                } else {
+                    d.items.as_slice()
                 };
                 Ok(Prepared {
                     key,
-                    post_key: post_key(&d.channel, &d.item.source, &d.item.id),
-                    kind: d.kind,
-                    bytes: serde_json::to_vec(&delivery)?,
+                    post_keys: items
+                        .iter()
+                        .map(|i| post_key(&d.channel, &i.source, &i.id))
+                        .collect(),
+                    delivery,
                 })
             })
             .collect()
@@ -232,7 +316,9 @@ impl Store {
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
         let message_id = match record {
-            PostRecord::Sent { message_id, .. } => Some(message_id),
+            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
+                Some(message_id)
+            }
             PostRecord::Queued => None,
         };
         (&self.outbox, &self.posts, &self.last_message)
@@ -240,21 +326,75 @@ impl Store {
                 outbox.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
                 if let Some(id) = message_id {
-                    let newer = match last_message.get(channel)? {
-                        Some(v) => {
-                            v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id
-                        }
-                        None => true,
-                    };
-                    if newer {
-                        last_message.insert(channel, &id.to_be_bytes()[..])?;
-                    }
+                    raise_last_message(last_message, channel, id)?;
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
         self.sync().await?;
         Ok(())
+    }
+
+    /// Telegram accepted message number `queued.delivery.parts_done` of a digest, which lists
+    /// `items`: record them as delivered there and, atomically, either count the part done or,
+    /// after the last part, take the digest off the queue.
+    pub async fn complete_digest_part(
+        &self,
+        channel: &str,
+        queued: &mut Queued,
+        items: &[Item],
+        record: PostRecord,
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let message_id = match record {
+            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
+                Some(message_id)
+            }
+            PostRecord::Queued => None,
+        };
+        let record = serde_json::to_vec(&record)?;
+        let keys: Vec<Vec<u8>> = items
+            .iter()
+            .map(|i| post_key(channel, &i.source, &i.id))
+            .collect();
+        let mut next = queued.delivery.clone();
+        next.parts_done += 1;
+        next.in_flight = false;
+        let next_bytes = serde_json::to_vec(&next)?;
+        (&self.outbox, &self.posts, &self.last_message)
+            .transaction(|(outbox, posts, last_message)| {
+                for key in &keys {
+                    posts.insert(key.as_slice(), record.as_slice())?;
+                }
+                if let Some(id) = message_id {
+                    raise_last_message(last_message, channel, id)?;
+                }
+                if last {
+                    outbox.remove(queued.key.as_slice())?;
+                } else {
+                    outbox.insert(queued.key.as_slice(), next_bytes.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.db.flush_async().await?;
+        queued.delivery = next;
+        Ok(())
+    }
+
+    /// The oldest edit waiting for `channel`: posts may wait (silent hours), edits go on.
+    pub fn next_edit(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
+        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
+            let (key, bytes) = entry?;
+            let delivery: Delivery = serde_json::from_slice(&bytes)?;
+            if delivery.kind == DeliveryKind::Edit {
+                return Ok(Some(Queued {
+                    key: key.to_vec(),
+                    delivery,
+                }));
+            }
+        }
+        Ok(None)
     }
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
@@ -312,8 +452,10 @@ impl Store {
         let mut removed = 0;
         for entry in self.posts.iter() {
             let (key, bytes) = entry?;
-            let Ok(PostRecord::Sent { at, .. }) = serde_json::from_slice(&bytes) else {
-                continue;
+            // A digest's record is swept like a post's: it is never looked up for an edit.
+            let at = match serde_json::from_slice(&bytes) {
+                Ok(PostRecord::Sent { at, .. } | PostRecord::Digest { at, .. }) => at,
+                _ => continue,
             };
             // channel ++ 0 ++ source ++ 0 ++ id: the item's key is what follows the channel.
             let Some(start) = key.iter().position(|b| *b == 0).map(|p| p + 1) else {
@@ -350,5 +492,163 @@ impl Store {
             }
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::item;
+    use super::*;
+    use crate::store::Commit;
+
+    /// Opens the database again once sled's background thread of the dropped handle has let go
+    /// of its lock (it may hold it a moment after the drop).
+    async fn reopen(dir: &std::path::Path) -> Store {
+        for _ in 0..250 {
+            match Store::open(dir, 1 << 20) {
+                Err(StoreError::Locked(_)) => {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the database stayed locked after its handle was dropped");
+    }
+
+    fn digest_record(message_id: i32) -> PostRecord {
+        PostRecord::Digest {
+            chat: "@c".into(),
+            message_id,
+            at: Utc::now(),
+        }
+    }
+
+    /// A split digest: its progress and its items' records survive a reopen, items already
+    /// queued for the channel are left out of it, and it leaves the queue with its last part.
+    #[tokio::test]
+    async fn a_digest_is_delivered_part_by_part_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let fingerprints = Default::default();
+        let single = NewDelivery {
+            channel: "c".into(),
+            kind: DeliveryKind::Post,
+            item: items[0].clone(),
+            items: Vec::new(),
+        };
+        let digest = NewDelivery::digest("c", items.clone());
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            for deliveries in [[single], [digest]] {
+                let commit = Commit {
+                    source: "s",
+                    new: &items,
+                    corrected: &[],
+                    deliveries: &deliveries,
+                    baselines: &[],
+                    fingerprints: &fingerprints,
+                    max_items: 10,
+                };
+                store.commit(&commit).await.unwrap();
+            }
+            assert_eq!(store.pending("c").unwrap(), 2);
+            let post = store.next_delivery("c").unwrap().unwrap();
+            let sent = PostRecord::Sent {
+                chat: "@c".into(),
+                message_id: 7,
+                photo: false,
+                at: Utc::now(),
+            };
+            store.complete_post("c", &post, sent).await.unwrap();
+
+            let mut digest = store.next_delivery("c").unwrap().unwrap();
+            assert_eq!(digest.delivery.kind, DeliveryKind::Digest);
+            let listed: Vec<ItemId> = digest.delivery.items.iter().map(|i| i.id).collect();
+            assert_eq!(
+                listed,
+                [items[1].id, items[2].id],
+                "item 1 was queued already"
+            );
+            store.mark_in_flight(&mut digest).await.unwrap();
+            let part = digest.delivery.items[..1].to_vec();
+            store
+                .complete_digest_part("c", &mut digest, &part, digest_record(8), false)
+                .await
+                .unwrap();
+        }
+        let store = reopen(dir.path()).await;
+        let mut digest = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (digest.delivery.parts_done, digest.delivery.in_flight),
+            (1, false)
+        );
+        let record = |n: usize| store.post_record("c", "s", &items[n].id).unwrap();
+        assert!(matches!(
+            record(1),
+            Some(PostRecord::Digest { message_id: 8, .. })
+        ));
+        assert_eq!(record(2), Some(PostRecord::Queued));
+        assert_eq!(store.last_message_id("c").unwrap(), Some(8));
+        let part = digest.delivery.items[1..].to_vec();
+        store
+            .complete_digest_part("c", &mut digest, &part, digest_record(9), true)
+            .await
+            .unwrap();
+        assert!(matches!(
+            record(2),
+            Some(PostRecord::Digest { message_id: 9, .. })
+        ));
+        assert_eq!(store.pending("c").unwrap(), 0);
+        assert_eq!(store.next_edit("c").unwrap().map(|q| q.key), None);
+    }
+
+    /// Digest records of items that left the feed are swept like post records.
+    #[tokio::test]
+    async fn digest_records_of_items_gone_from_the_feed_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = [NewDelivery::digest("c", items.clone())];
+        let fingerprints = Default::default();
+        let commit = Commit {
+            source: "s",
+            new: &items,
+            corrected: &[],
+            deliveries: &deliveries,
+            baselines: &[],
+            fingerprints: &fingerprints,
+            max_items: 1,
+        };
+        store.commit(&commit).await.unwrap();
+        let mut digest = store.next_delivery("c").unwrap().unwrap();
+        let long_ago = "2026-01-01T00:00:00Z".parse().unwrap();
+        let record = PostRecord::Digest {
+            chat: "@c".into(),
+            message_id: 1,
+            at: long_ago,
+        };
+        store
+            .complete_digest_part("c", &mut digest, &items, record, true)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.sweep_posts(Utc::now()).unwrap(),
+            2,
+            "items 1 and 2 left the feed"
+        );
+        let kept = store.post_record("c", "s", &items[2].id).unwrap();
+        assert!(matches!(kept, Some(PostRecord::Digest { .. })));
+    }
+
+    /// Records written before digests existed still read.
+    #[test]
+    fn an_old_delivery_record_reads_without_the_digest_fields() {
+        let old = serde_json::json!({
+            "kind": "post",
+            "item": item("s", 1, 1),
+            "enqueued": "2026-03-01T12:00:00Z",
+        });
+        let delivery: Delivery = serde_json::from_value(old).unwrap();
+        assert!(delivery.items.is_empty() && delivery.parts_done == 0 && !delivery.in_flight);
     }
 }

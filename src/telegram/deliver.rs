@@ -4,6 +4,7 @@
 
 use super::Token;
 use super::admin::Alerts;
+use super::digest;
 use super::format::{self, Method, Post};
 use super::limits::{ChatLimits, GlobalLimit, acquire};
 use crate::app::LiveConfig;
@@ -188,8 +189,13 @@ impl Deliverer {
                 .store
                 .channel_state(&channel.id)
                 .is_ok_and(|s| s.paused);
+            let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
             let next = if paused {
                 Ok(None)
+            } else if holding {
+                // Silent hours with `quiet = "hold"`: posts wait for the window's end; a
+                // correction still edits its post at once.
+                self.store.next_edit(&channel.id)
             } else {
                 self.store.next_delivery(&channel.id)
             };
@@ -260,6 +266,7 @@ impl Deliverer {
         match queued.delivery.kind {
             DeliveryKind::Post => self.post(channel, source, &item, limits, queued).await,
             DeliveryKind::Edit => self.edit(channel, source, &item, limits, queued).await,
+            DeliveryKind::Digest => self.digest(channel, source, limits, queued).await,
         }
     }
 
@@ -273,7 +280,7 @@ impl Deliverer {
     ) -> Result<Next, StoreError> {
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
-        let mut post = format::format_post(item, source, &channel.share, true);
+        let mut post = format::format_post_for(item, source, channel, true);
         if queued.delivery.in_flight {
             // The last attempt got no answer (a lost connection, or herald died mid-send): find
             // out whether Telegram has the post before sending it again.
@@ -300,7 +307,11 @@ impl Deliverer {
             state.recent_calls = limits.recent();
             self.store.put_channel_state(&channel.id, &state)?;
             self.store.mark_in_flight(queued).await?;
-            let sent = send(&self.bot, chat.clone(), &post, plain).await;
+            let silent = channel
+                .quiet
+                .as_ref()
+                .is_some_and(|q| q.silences(Utc::now()));
+            let sent = send(&self.bot, chat.clone(), &post, plain, silent).await;
             let failure = match sent {
                 Ok(message) => {
                     let record = sent_record(&chat, message.id.0, &post);
@@ -331,7 +342,7 @@ impl Deliverer {
             match failure {
                 Failure::PhotoRefused if post.method == Method::SendPhoto => {
                     tracing::warn!(channel = %channel.id, photo = ?post.photo, "Telegram refused the photo; posting as text");
-                    post = format::format_post(item, source, &channel.share, false);
+                    post = format::format_post_for(item, source, channel, false);
                 }
                 Failure::BadMarkup(reason) if !plain => {
                     tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); posting as plain text");
@@ -340,6 +351,97 @@ impl Deliverer {
                 other => return self.failed(channel, &mut state, limits, other),
             }
         }
+    }
+
+    /// Sends the next message of a digest (the first one Telegram has not accepted yet); an
+    /// accepted message records its items as delivered, with the digest's progress, in one
+    /// step. A message whose send went unanswered is sent again: a digest has no keyboard
+    /// to look for it by (see `find_unanswered`), so a duplicate is possible after a crash.
+    async fn digest(
+        &self,
+        channel: &Channel,
+        source: &Source,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<Next, StoreError> {
+        let items = queued.delivery.items.clone();
+        let parts = digest::digest_parts(&items, source);
+        let mut state = self.store.channel_state(&channel.id)?;
+        let chat = recipient(&channel.chat, state.migrated_to);
+        // One message per call: the worker comes back for the next one, so a stop, a pause or
+        // a hold window that begins falls between two messages of a digest.
+        if let Some(part) = parts.get(queued.delivery.parts_done as usize) {
+            if queued.delivery.in_flight {
+                tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered; sending it again (a duplicate is possible)");
+            }
+            let mut plain = false;
+            loop {
+                acquire(limits, &self.global).await;
+                state.recent_calls = limits.recent();
+                self.store.put_channel_state(&channel.id, &state)?;
+                self.store.mark_in_flight(queued).await?;
+                let text = if plain {
+                    format::decode(&part.html)
+                } else {
+                    part.html.clone()
+                };
+                let silent = channel
+                    .quiet
+                    .as_ref()
+                    .is_some_and(|q| q.silences(Utc::now()));
+                let mut req = self
+                    .bot
+                    .send_message(chat.clone(), text)
+                    .link_preview_options(no_preview());
+                if silent {
+                    req = req.disable_notification(true);
+                }
+                if !plain {
+                    req = req.parse_mode(ParseMode::Html);
+                }
+                let failure = match req.await {
+                    Ok(message) => {
+                        let record = PostRecord::Digest {
+                            chat: chat_text(&chat),
+                            message_id: message.id.0,
+                            at: Utc::now(),
+                        };
+                        let last = part.items.end == items.len();
+                        let listed = &items[part.items.clone()];
+                        self.store
+                            .complete_digest_part(&channel.id, queued, listed, record, last)
+                            .await?;
+                        metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
+                        tracing::info!(
+                            channel = %channel.id,
+                            source = %source.id,
+                            items = listed.len(),
+                            part = queued.delivery.parts_done,
+                            parts = parts.len(),
+                            message_id = message.id.0,
+                            "digest sent"
+                        );
+                        self.succeeded(&channel.id, &mut state, limits)?;
+                        break;
+                    }
+                    Err(e) => classify(&e),
+                };
+                if !matches!(failure, Failure::Uncertain(_)) {
+                    self.store.mark_not_sent(queued)?;
+                }
+                match failure {
+                    Failure::BadMarkup(reason) if !plain => {
+                        tracing::error!(channel = %channel.id, %reason, "Telegram could not parse the digest's HTML (a formatter bug); sending it as plain text");
+                        plain = true;
+                    }
+                    other => return self.failed(channel, &mut state, limits, other),
+                }
+            }
+        } else {
+            // Nothing left to send (an empty digest, or a split that no longer has this part).
+            self.store.complete(queued).await?;
+        }
+        Ok(Next::Now)
     }
 
     /// Looks for a post whose send went unanswered. Bots cannot read a channel's history, but
@@ -408,7 +510,7 @@ impl Deliverer {
             Some(id) => Recipient::Id(ChatId(id)),
             None => recipient_from_text(&chat),
         };
-        let post = format::format_post(item, source, &channel.share, photo);
+        let post = format::format_post_for(item, source, channel, photo);
         let mut plain = false;
         loop {
             acquire(limits, &self.global).await;
@@ -569,11 +671,24 @@ fn link_preview(post: &Post) -> LinkPreviewOptions {
     }
 }
 
+/// A digest lists many links: no preview of any of them.
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
+
+/// Sends a post; `silent` during a channel's silent hours (Bot API `disable_notification`).
 async fn send(
     bot: &Bot,
     chat: Recipient,
     post: &Post,
     plain: bool,
+    silent: bool,
 ) -> Result<teloxide::types::Message, RequestError> {
     let text = if plain {
         format::plain_text(post)
@@ -589,6 +704,9 @@ async fn send(
                 .send_photo(chat, InputFile::url(url))
                 .caption(text)
                 .reply_markup(keyboard(post));
+            if silent {
+                req = req.disable_notification(true);
+            }
             if !plain {
                 req = req.parse_mode(ParseMode::Html);
             }
@@ -599,6 +717,9 @@ async fn send(
                 .send_message(chat, text)
                 .link_preview_options(link_preview(post))
                 .reply_markup(keyboard(post));
+            if silent {
+                req = req.disable_notification(true);
+            }
             if !plain {
                 req = req.parse_mode(ParseMode::Html);
             }

@@ -19,7 +19,8 @@
 //! as plain text first, then escaped: a cut can never land inside an entity or a tag, and the only
 //! markup in a post is the one `<b>` around the title.
 
-use crate::config::{ShareTarget, Source};
+use super::template::{Fields, PostTemplate, check_markup};
+use crate::config::{Channel, ShareTarget, Source};
 use crate::extract::dates::format_day;
 use crate::model::Item;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
@@ -152,6 +153,91 @@ pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_ph
     }
 }
 
+/// The post for `item` as `channel` gets it: its template's text when it has one (see
+/// `template`), else the default post. Buttons, method and photo are the default post's.
+pub fn format_post_for(item: &Item, source: &Source, channel: &Channel, allow_photo: bool) -> Post {
+    let post = format_post(item, source, &channel.share, allow_photo);
+    let Some(template) = &channel.template else {
+        return post;
+    };
+    match templated_text(template, item, source, post.method.limit()) {
+        Ok(html) => Post { html, ..post },
+        Err(reason) => {
+            tracing::warn!(channel = %channel.id, item = %item.id, %reason, "the channel's template gave no usable post; sending the default post");
+            post
+        }
+    }
+}
+
+/// How many times the summary is cut before it is dropped: the first cut aims at the room left,
+/// so one is usually enough.
+const TEMPLATE_CUTS: usize = 6;
+
+/// The template's text for `item`, well-formed and within `limit` UTF-16 units after entity
+/// parsing: the summary is cut (at a sentence, else a word) until the text fits, and dropped if
+/// it must. `Err` says why no text fits (then the default post goes out).
+pub fn templated_text(
+    template: &PostTemplate,
+    item: &Item,
+    source: &Source,
+    limit: usize,
+) -> Result<String, String> {
+    let title = shorten(&clean(&item.title, false), limit / 2);
+    let mut summary = lead(item);
+    if summary == title {
+        summary.clear();
+    }
+    let mut fields = Fields {
+        title,
+        summary: String::new(),
+        link: web_url(&item.link).unwrap_or_else(|| item.link.clone()),
+        date: format_day(item.published, source.timezone, &source.language),
+        source_id: source.id.clone(),
+        source_title: source.title.clone(),
+        hashtag: format!("#{}", source.id.replace('-', "_")),
+        language: source.language.clone(),
+        image: item.image.as_deref().and_then(web_url),
+    };
+    let mut render = |summary: &str| -> Result<(String, usize), String> {
+        fields.summary = summary.to_owned();
+        let html = template.render(&fields)?;
+        check_markup(&html)?;
+        let text = decode(&html);
+        if text.trim().is_empty() {
+            return Err("the text is empty".into());
+        }
+        Ok((html, utf16_len(&text)))
+    };
+    let (html, length) = render(&summary)?;
+    if length <= limit {
+        return Ok(html);
+    }
+    let (bare, base) = render("")?;
+    if base > limit {
+        return Err(format!(
+            "{base} characters without the summary; the limit is {limit}"
+        ));
+    }
+    // A template may print the summary more than once: each unit of summary costs `per` units
+    // of text, so the first cut aims at the room left divided by that.
+    let full = utf16_len(&summary).max(1);
+    let per = ((length - base) as f64 / full as f64).max(1.0);
+    let mut budget = ((limit - base) as f64 / per) as usize;
+    for _ in 0..TEMPLATE_CUTS {
+        let cut = fit_summary(&summary, budget);
+        if cut.is_empty() {
+            break;
+        }
+        let (html, length) = render(&cut)?;
+        if length <= limit {
+            return Ok(html);
+        }
+        let over = ((length - limit) as f64 / per).ceil() as usize;
+        budget = utf16_len(&cut).saturating_sub(over.max(1));
+    }
+    Ok(bare)
+}
+
 /// The same post as plain text (no HTML, no parse_mode): the fallback when Telegram answers
 /// "can't parse entities". Its length is the post's visible length, so it fits the same limit.
 pub fn plain_text(post: &Post) -> String {
@@ -178,7 +264,7 @@ pub fn visible_utf16_len(html: &str) -> usize {
 /// The text Telegram shows for `html`: tags dropped, entities decoded. Bot API, "HTML style":
 /// "All numerical HTML entities are supported. The API currently supports only the following named
 /// HTML entities: &lt;, &gt;, &amp; and &quot;." Anything else after `&` stays as written.
-fn decode(html: &str) -> String {
+pub(super) fn decode(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut rest = html;
     while let Some(at) = rest.find(['<', '&']) {
@@ -206,7 +292,7 @@ fn decode(html: &str) -> String {
 
 /// The character of the entity at the start of `text` (which starts with `&`) and the entity's
 /// length in bytes.
-fn entity(text: &str) -> Option<(char, usize)> {
+pub(super) fn entity(text: &str) -> Option<(char, usize)> {
     // The longest entity we decode, "&#x10FFFF;", is 10 bytes; `;` is ASCII, so its position is a
     // character boundary.
     let end = text.bytes().take(12).position(|b| b == b';')?;
@@ -256,7 +342,7 @@ fn compose(title: &str, summary: &str, footer: &str, limit: usize) -> String {
 }
 
 /// The item's lead as plain text: its summary, else the first paragraph(s) of its body, else "".
-fn lead(item: &Item) -> String {
+pub(super) fn lead(item: &Item) -> String {
     let summary = item
         .summary
         .as_deref()
@@ -348,7 +434,7 @@ fn first_paragraphs(html: &str) -> String {
 /// Source text made fit for a post: control characters dropped, each run of whitespace turned
 /// into one space (or, with `keep_lines`, into one line break when it held one), ends trimmed.
 /// No-break spaces are kept: they are there so that a line does not break.
-fn clean(text: &str, keep_lines: bool) -> String {
+pub(super) fn clean(text: &str, keep_lines: bool) -> String {
     let mut out = String::with_capacity(text.len());
     let mut gap: Option<char> = None;
     for c in text.chars() {
@@ -379,7 +465,7 @@ fn is_no_break(c: char) -> bool {
 
 /// Escapes text for Telegram HTML. Bot API: "All <, > and & symbols that are not a part of a tag
 /// or an HTML entity must be replaced with the corresponding HTML entities".
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -393,12 +479,12 @@ fn escape(text: &str) -> String {
 }
 
 /// Telegram counts its limits in UTF-16 code units: an emoji outside the BMP counts 2.
-fn utf16_len(text: &str) -> usize {
+pub(super) fn utf16_len(text: &str) -> usize {
     text.chars().map(char::len_utf16).sum()
 }
 
 /// `text` whole when it fits `budget` UTF-16 units, else cut at a word with "…".
-fn shorten(text: &str, budget: usize) -> String {
+pub(super) fn shorten(text: &str, budget: usize) -> String {
     if utf16_len(text) <= budget {
         text.to_string()
     } else {
@@ -408,7 +494,7 @@ fn shorten(text: &str, budget: usize) -> String {
 
 /// The summary whole when it fits `budget` UTF-16 units; else up to the last sentence end that
 /// fits; else, when even the first sentence is too long, cut at a word with "…". May be empty.
-fn fit_summary(text: &str, budget: usize) -> String {
+pub(super) fn fit_summary(text: &str, budget: usize) -> String {
     if utf16_len(text) <= budget {
         return text.to_string();
     }
@@ -457,7 +543,7 @@ fn cut_at_word(text: &str, budget: usize) -> String {
 
 /// `link` as an absolute http(s) URL in the `url` crate's normal form; `None` for anything else,
 /// which Telegram would refuse as a button or a photo.
-fn web_url(link: &str) -> Option<String> {
+pub(super) fn web_url(link: &str) -> Option<String> {
     let url = Url::parse(link.trim()).ok()?;
     matches!(url.scheme(), "http" | "https").then(|| url.into())
 }

@@ -4,16 +4,21 @@
 pub mod admin;
 pub mod commands;
 pub mod deliver;
+pub mod digest;
 pub mod format;
 pub mod limits;
+pub mod quiet;
+pub mod template;
 
-use crate::config::{Config, Source};
+use crate::config::{Channel, Config, Source};
 use crate::fetch::Fetcher;
 use crate::pipeline::{PollOptions, Poller};
 
 /// What `herald preview` and `/preview` show: the list page is read (no database touched) and
 /// the newest release formatted as each of the source's channels would get it (or once, without
-/// share buttons, when it has none); the posts are separated by a blank line.
+/// share buttons, when it has none); the posts are separated by a blank line. When a channel of
+/// the source has a template or filters, each channel's post is headed by a `# channel ID` line
+/// and is the newest release that passes that channel's filters.
 pub async fn preview_newest(
     fetcher: &Fetcher,
     config: &Config,
@@ -25,6 +30,7 @@ pub async fn preview_newest(
         store: None,
         telegram: false,
         min_free_bytes: config.general.min_free_bytes,
+        channels: &config.channels,
     };
     let opts = PollOptions {
         conditional: false,
@@ -37,19 +43,40 @@ pub async fn preview_newest(
     let Some(newest) = report.items.first() else {
         return Err(format!("{}: the list page shows no release", source.id));
     };
-    let shares: Vec<&[crate::config::ShareTarget]> = if source.channels.is_empty() {
-        vec![&[]]
-    } else {
-        source
-            .channels
+    let channels: Vec<&Channel> = source
+        .channels
+        .iter()
+        .filter_map(|c| config.channel(c))
+        .collect();
+    if channels.is_empty() {
+        let post = format::format_post(&newest.item, source, &[], true);
+        return Ok(format::preview(&post));
+    }
+    let posts: Vec<String> = if channels.iter().any(|c| c.customized()) {
+        // Channels differ: each gets a `# channel ID` line, then the post of the newest
+        // release that passes its filters, in its template.
+        channels
             .iter()
-            .filter_map(|c| config.channel(c).map(|c| c.share.as_slice()))
+            .map(|channel| {
+                let newest = report
+                    .items
+                    .iter()
+                    .find(|o| crate::pipeline::channel_passes(channel, &o.item));
+                let body = match newest {
+                    Some(o) => {
+                        format::preview(&format::format_post_for(&o.item, source, channel, true))
+                    }
+                    None => "(no release on the list page passes this channel's filters)".into(),
+                };
+                format!("# channel {}\n{body}", channel.id)
+            })
+            .collect()
+    } else {
+        channels
+            .iter()
+            .map(|c| format::preview(&format::format_post(&newest.item, source, &c.share, true)))
             .collect()
     };
-    let posts: Vec<String> = shares
-        .into_iter()
-        .map(|share| format::preview(&format::format_post(&newest.item, source, share, true)))
-        .collect();
     Ok(posts.join("\n\n"))
 }
 

@@ -1,0 +1,267 @@
+//! The digest of a burst (issue 10): when one poll makes more posts due for a channel than its
+//! `digest_over`, the channel gets one message listing them instead of a post each.
+//!
+//! Layout (`parse_mode` HTML, no link preview):
+//!
+//! ```text
+//! <b>Akorda — press releases</b>: 100 new releases (1/3)
+//!
+//! • <a href="https://…">Title of the oldest</a> · 1 March 2026
+//! • <a href="https://…">Next title</a> · 2 March 2026
+//!
+//! #akorda_en
+//! ```
+//!
+//! Oldest first. A digest longer than a message (4096 UTF-16 units after entity parsing) is
+//! split between entries, never inside one, each part with the header and its number. Pure:
+//! the split depends only on the items, so a restart sends exactly the parts not yet sent.
+
+use super::format::{MESSAGE_LIMIT, clean, escape, shorten, utf16_len, web_url};
+use super::template::escape_attribute;
+use crate::config::Source;
+use crate::extract::dates::format_day;
+use crate::model::Item;
+use std::ops::Range;
+
+/// A title in a digest is a line, not a post: a longer one is cut at a word.
+const TITLE_LIMIT: usize = 300;
+/// The source's title in the header.
+const SOURCE_TITLE_LIMIT: usize = 200;
+
+/// One message of a digest: its text, and which of the digest's items it lists.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DigestPart {
+    pub html: String,
+    pub items: Range<usize>,
+}
+
+/// The messages of the digest of `items` (oldest first), each within Telegram's message limit.
+pub fn digest_parts(items: &[Item], source: &Source) -> Vec<DigestPart> {
+    digest_parts_within(items, source, MESSAGE_LIMIT)
+}
+
+fn digest_parts_within(items: &[Item], source: &Source, limit: usize) -> Vec<DigestPart> {
+    let title = escape(&shorten(&clean(&source.title, false), SOURCE_TITLE_LIMIT));
+    let footer = format!("#{}", source.id.replace('-', "_"));
+    // The header's room is taken for the widest part number, known only after the split.
+    let widest = header(
+        &title,
+        &source.language,
+        items.len(),
+        Some((99_999, 99_999)),
+    );
+    let frame = utf16_len(&super::format::decode(&widest)) + 2 + 2 + utf16_len(&footer);
+    let room = limit.saturating_sub(frame);
+    let entries: Vec<(String, usize)> = items
+        .iter()
+        .map(|item| {
+            let html = entry(item, source, room);
+            let length = utf16_len(&super::format::decode(&html));
+            (html, length)
+        })
+        .collect();
+    let mut ranges: Vec<Range<usize>> = Vec::new();
+    let mut start = 0;
+    let mut used = 0;
+    for (i, (_, length)) in entries.iter().enumerate() {
+        // Entries are separated by one line break.
+        let needed = if i == start {
+            *length
+        } else {
+            used + 1 + length
+        };
+        if i > start && needed > room {
+            ranges.push(start..i);
+            start = i;
+            used = *length;
+        } else {
+            used = needed;
+        }
+    }
+    if start < entries.len() {
+        ranges.push(start..entries.len());
+    }
+    let count = ranges.len();
+    ranges
+        .into_iter()
+        .enumerate()
+        .map(|(k, range)| {
+            let number = (count > 1).then_some((k + 1, count));
+            let lines: Vec<&str> = entries[range.clone()]
+                .iter()
+                .map(|(html, _)| html.as_str())
+                .collect();
+            DigestPart {
+                html: format!(
+                    "{}\n\n{}\n\n{}",
+                    header(&title, &source.language, items.len(), number),
+                    lines.join("\n"),
+                    escape(&footer)
+                ),
+                items: range,
+            }
+        })
+        .collect()
+}
+
+/// `<b>Source</b>: N new releases (k/m)`, in the source's language (en, ru, kk).
+fn header(title: &str, language: &str, n: usize, part: Option<(usize, usize)>) -> String {
+    let primary = language.split('-').next().unwrap_or_default();
+    let what = match primary {
+        "ru" => format!("новых публикаций: {n}"),
+        "kk" => format!("жаңа жарияланымдар: {n}"),
+        _ if n == 1 => "1 new release".to_owned(),
+        _ => format!("{n} new releases"),
+    };
+    let part = part.map(|(k, m)| format!(" ({k}/{m})")).unwrap_or_default();
+    format!("<b>{title}</b>: {what}{part}")
+}
+
+/// `• <a href="link">Title</a> · date`: the title links to the release (plain text when the
+/// link is not a web address), both escaped; at most `room` units long.
+fn entry(item: &Item, source: &Source, room: usize) -> String {
+    let date = format_day(item.published, source.timezone, &source.language);
+    let fixed = utf16_len("• ") + utf16_len(" · ") + utf16_len(&date);
+    let title = shorten(
+        &clean(&item.title, false),
+        TITLE_LIMIT.min(room.saturating_sub(fixed)),
+    );
+    let title = match web_url(&item.link) {
+        Some(link) if !title.is_empty() => {
+            format!(
+                "<a href=\"{}\">{}</a>",
+                escape_attribute(&link),
+                escape(&title)
+            )
+        }
+        _ => escape(&title),
+    };
+    format!("• {title} · {}", escape(&date))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ItemId;
+    use crate::telegram::format::visible_utf16_len;
+    use crate::telegram::template::check_markup;
+    use chrono::{DateTime, Utc};
+    use rstest::rstest;
+    use std::path::Path;
+
+    fn source(language: &str) -> Source {
+        let text = format!(
+            "[[sources]]\nid = \"akorda-en\"\ntitle = \"Akorda & co\"\nurl = \"https://www.akorda.kz/en/events\"\n\
+             schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"{language}\"\nkind = \"feed\"\n"
+        );
+        let mut config =
+            crate::config::parse(Path::new("c.toml"), &text, Path::new("/")).expect("valid source");
+        config.sources.remove(0)
+    }
+
+    fn item(n: usize, title: &str) -> Item {
+        let published: DateTime<Utc> = "2026-03-20T20:30:00Z".parse().unwrap();
+        let link = format!("https://www.akorda.kz/en/release-{n}?a=1&b=2");
+        Item {
+            id: ItemId::new("akorda-en", &link),
+            source: "akorda-en".into(),
+            title: title.into(),
+            link,
+            summary: None,
+            content_html: None,
+            image: None,
+            language: "en".into(),
+            published,
+            updated: published,
+            first_seen: published,
+            seq: n as u64,
+        }
+    }
+
+    fn items(n: usize, title_len: usize) -> Vec<Item> {
+        (0..n).map(|i| item(i, &"x".repeat(title_len))).collect()
+    }
+
+    #[test]
+    fn a_short_digest_is_one_message_listing_every_item_escaped() {
+        let list = vec![item(1, "Tom & <Jerry>"), item(2, "Second")];
+        let parts = digest_parts(&list, &source("en"));
+        assert_eq!(parts.len(), 1);
+        assert_eq!(parts[0].items, 0..2);
+        assert_eq!(
+            parts[0].html,
+            "<b>Akorda &amp; co</b>: 2 new releases\n\n\
+             • <a href=\"https://www.akorda.kz/en/release-1?a=1&amp;b=2\">Tom &amp; &lt;Jerry&gt;</a> · 21 March 2026\n\
+             • <a href=\"https://www.akorda.kz/en/release-2?a=1&amp;b=2\">Second</a> · 21 March 2026\n\n\
+             #akorda_en"
+        );
+        assert_eq!(check_markup(&parts[0].html), Ok(()));
+    }
+
+    #[rstest]
+    #[case::ru("ru", "новых публикаций: 3", "21 марта 2026")]
+    #[case::kk("kk", "жаңа жарияланымдар: 3", "21 наурыз 2026")]
+    fn header_and_dates_in_the_source_language(
+        #[case] language: &str,
+        #[case] header: &str,
+        #[case] date: &str,
+    ) {
+        let parts = digest_parts(&items(3, 10), &source(language));
+        assert!(parts[0].html.contains(header), "{}", parts[0].html);
+        assert!(parts[0].html.contains(date), "{}", parts[0].html);
+    }
+
+    #[rstest]
+    #[case::hundred_short(100, 60)]
+    #[case::hundred_long(100, 290)]
+    #[case::many_emoji_titles(40, 0)]
+    #[case::one_huge_title(1, 5000)]
+    fn parts_cover_every_item_once_in_order_within_the_limit(
+        #[case] n: usize,
+        #[case] title_len: usize,
+    ) {
+        let list: Vec<Item> = if title_len == 0 {
+            (0..n).map(|i| item(i, &"😀".repeat(250))).collect()
+        } else {
+            items(n, title_len)
+        };
+        let parts = digest_parts(&list, &source("en"));
+        let mut next = 0;
+        for (k, part) in parts.iter().enumerate() {
+            assert_eq!(part.items.start, next, "parts are consecutive");
+            next = part.items.end;
+            assert!(visible_utf16_len(&part.html) <= MESSAGE_LIMIT, "part {k}");
+            assert_eq!(check_markup(&part.html), Ok(()), "part {k}");
+            assert_eq!(part.html.matches("• ").count(), part.items.len());
+            if parts.len() > 1 {
+                let number = format!("({}/{})", k + 1, parts.len());
+                assert!(part.html.contains(&number), "{number}");
+            }
+        }
+        assert_eq!(next, n, "every item is listed");
+    }
+
+    #[test]
+    fn split_falls_between_entries() {
+        // A small limit to see the split: each entry is whole in exactly one part.
+        let list = items(10, 20);
+        let parts = digest_parts_within(&list, &source("en"), 200);
+        assert!(parts.len() > 1);
+        for part in &parts {
+            assert!(visible_utf16_len(&part.html) <= 200, "{}", part.html);
+            for line in part.html.lines().filter(|l| l.starts_with('•')) {
+                assert!(line.ends_with("· 21 March 2026"), "{line}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_link_that_is_not_a_web_address_is_plain_text() {
+        let mut one = item(1, "Title");
+        one.link = "javascript:alert(1)".into();
+        let parts = digest_parts(&[one], &source("en"));
+        assert!(parts[0].html.contains("• Title · 21 March 2026"));
+        assert!(!parts[0].html.contains("<a "));
+        assert!(parts[0].html.contains(": 1 new release\n"));
+    }
+}
