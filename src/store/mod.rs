@@ -747,6 +747,7 @@ mod tests {
                     channel: c.clone(),
                     kind: DeliveryKind::Post,
                     item: i.clone(),
+                    items: Vec::new(),
                 })
             })
             .collect();
