@@ -341,13 +341,22 @@ fn compose(title: &str, summary: &str, footer: &str, limit: usize) -> String {
     blocks.join(BLOCK_SEPARATOR)
 }
 
-/// The item's lead as plain text: its summary, else the first paragraph(s) of its body, else "".
-pub(super) fn lead(item: &Item) -> String {
-    let summary = item
-        .summary
+/// Whether the post's lead comes from the item's body (it has no summary with text): a queued
+/// copy of an item keeps its body only then.
+pub fn lead_needs_body(item: &Item) -> bool {
+    summary_lead(item).is_empty()
+}
+
+fn summary_lead(item: &Item) -> String {
+    item.summary
         .as_deref()
         .map(|s| clean(s, true))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The item's lead as plain text: its summary, else the first paragraph(s) of its body, else "".
+pub(super) fn lead(item: &Item) -> String {
+    let summary = summary_lead(item);
     if !summary.is_empty() {
         return summary;
     }
