@@ -81,6 +81,7 @@ async fn main() {
                     baselines: &[],
                     fingerprints: &fingerprints,
                     max_items: per_source as usize,
+                    links: &[],
                 })
                 .await
                 .unwrap();

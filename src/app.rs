@@ -61,6 +61,8 @@ pub struct Options {
     pub fetcher: FetcherOptions,
     /// How long a Bot API call may take before it counts as unanswered (default 17 s).
     pub telegram_timeout: Option<Duration>,
+    /// Timeout and retries of WebSub hub pings.
+    pub websub: crate::websub::PingOptions,
 }
 
 /// What the running parts share.
@@ -80,6 +82,8 @@ pub struct Shared {
     /// Cancelled when the database can no longer write (sled keeps failing after an I/O error
     /// until it is reopened): `run` then stops with an error, for its supervisor to restart it.
     pub broken_store: CancellationToken,
+    /// Pings the WebSub hub (if one is configured) when feeds change.
+    pub websub: Arc<crate::websub::Publisher>,
     /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
     polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -102,7 +106,13 @@ impl App {
                 options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
             )
         });
+        let user_agent = config.general.user_agent.clone();
         let config = Arc::new(LiveConfig::new(config));
+        let websub = Arc::new(crate::websub::Publisher::new(
+            config.clone(),
+            &user_agent,
+            options.websub.clone(),
+        ));
         let wake = Arc::new(Notify::new());
         let broken_store = CancellationToken::new();
         let alerts = bot
@@ -131,6 +141,7 @@ impl App {
                 alerts,
                 wake,
                 broken_store,
+                websub,
                 polling: Default::default(),
             }),
         })
@@ -184,6 +195,7 @@ impl App {
                     .increment(changed as u64);
                 if new + changed > 0 && !opts.dry_run {
                     self.shared.versions.source_changed(&source.id);
+                    self.shared.websub.changed([source.id.as_str()]);
                 }
                 if !opts.dry_run {
                     self.shared.wake.notify_waiters();
@@ -302,6 +314,7 @@ impl App {
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
+        tokio::spawn(self.shared.websub.clone().run(stop.clone()));
         let mut plan = Plan::default();
         plan.apply(&self, &stop).await;
         // The text of the last refused edit: the same text is reported to the admins once.

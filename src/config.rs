@@ -70,6 +70,9 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Who may read `/healthz` and `/metrics` (addresses or networks); empty: everyone.
     pub monitor_allow: Vec<ipnet::IpNet>,
+    /// A WebSub hub (W3C WebSub §4) that the feeds advertise and that herald pings when a feed
+    /// changes; `None`: feeds name no hub and nothing is pinged.
+    pub websub_hub: Option<Url>,
 }
 
 /// `[telegram]`; the bot token is never here (SPEC: only `TELOXIDE_TOKEN`).
@@ -728,7 +731,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 const TOP_KEYS: &[&str] = &["general", "server", "telegram", "channels", "sources"];
 const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent", "min_free_mb"];
-const SERVER_KEYS: &[&str] = &["listen", "monitor_allow"];
+const SERVER_KEYS: &[&str] = &["listen", "monitor_allow", "websub_hub"];
 const TELEGRAM_KEYS: &[&str] = &[
     "api_url",
     "admins",
@@ -795,9 +798,13 @@ fn server(r: &mut Report, t: &Table) -> Server {
             r.check(&span, parsed)
         })
         .collect();
+    let websub_hub = t
+        .string(r, "websub_hub")
+        .and_then(|(text, span)| r.check(&span, http_url("websub_hub", text)));
     Server {
         listen: listen.unwrap_or(default),
         monitor_allow,
+        websub_hub,
     }
 }
 
@@ -1557,6 +1564,8 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::bad_url(&FEED.replace("https://example.org/", "www.akorda.kz/en"), 3, 7, "`url` `www.akorda.kz/en` is not a valid absolute URL")]
     #[case::not_http(&FEED.replace("https://example.org/", "ftp://example.org/"), 3, 7, "must be an http:// or https:// URL")]
     #[case::bad_api_url("[telegram]\napi_url = \"api.telegram.org\"\n", 2, 11, "`api_url`")]
+    #[case::bad_hub("[server]\nwebsub_hub = \"pubsubhubbub.appspot.com\"\n", 2, 14, "`websub_hub` `pubsubhubbub.appspot.com` is not a valid absolute URL")]
+    #[case::hub_not_http("[server]\nwebsub_hub = \"ftp://hub.example/\"\n", 2, 14, "`websub_hub` must be an http:// or https:// URL")]
     #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
     #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
     #[case::reserved_all(&FEED.replace("\"a\"", "\"all\""), 2, 6, "`all` is reserved for the merged feed")]

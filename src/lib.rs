@@ -16,3 +16,4 @@ pub mod server;
 pub mod store;
 pub mod telegram;
 pub mod text;
+pub mod websub;

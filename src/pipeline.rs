@@ -188,6 +188,7 @@ impl Poller<'_> {
                     baselines: &baselines,
                     fingerprints: &fingerprints,
                     max_items: source.max_items,
+                    links: &[],
                 })
                 .await?;
             state.etag = page.etag.clone();
