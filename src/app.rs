@@ -170,6 +170,7 @@ impl App {
             store: Some(&self.shared.store),
             telegram: self.shared.telegram.is_some(),
             min_free_bytes: config.general.min_free_bytes,
+            translations: config.translations_of(&source.id),
         };
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;
@@ -197,6 +198,13 @@ impl App {
                     self.shared.versions.source_changed(&source.id);
                     self.shared.websub.changed([source.id.as_str()]);
                 }
+                // A new link shows as "Also in" in the feeds of both sides.
+                for other in &report.linked {
+                    self.shared.versions.source_changed(other);
+                }
+                self.shared
+                    .websub
+                    .changed(report.linked.iter().map(String::as_str));
                 if !opts.dry_run {
                     self.shared.wake.notify_waiters();
                 }

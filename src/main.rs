@@ -336,6 +336,7 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             store: None,
             telegram: false,
             min_free_bytes: config.general.min_free_bytes,
+            translations: Vec::new(),
         };
         poller.poll(&source, opts).await
     } else {

@@ -96,14 +96,18 @@ impl Publisher {
             return;
         }
         let public_url = &config.general.public_url;
+        let mut any = false;
         {
             let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
             for source in sources {
                 pending.extend(topics(public_url, source));
+                any = true;
             }
         }
-        // A stored permit: a change noted while the worker is busy is seen when it comes back.
-        self.wake.notify_one();
+        if any {
+            // A stored permit: a change noted while the worker is busy is seen when it is back.
+            self.wake.notify_one();
+        }
     }
 
     /// The worker: sends the queued pings, one topic after another, until `stop`.

@@ -273,7 +273,7 @@ impl Deliverer {
     ) -> Result<Next, StoreError> {
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
-        let mut post = format::format_post(item, source, &channel.share, true);
+        let mut post = self.format(item, source, channel, true)?;
         if queued.delivery.in_flight {
             // The last attempt got no answer (a lost connection, or herald died mid-send): find
             // out whether Telegram has the post before sending it again.
@@ -331,7 +331,7 @@ impl Deliverer {
             match failure {
                 Failure::PhotoRefused if post.method == Method::SendPhoto => {
                     tracing::warn!(channel = %channel.id, photo = ?post.photo, "Telegram refused the photo; posting as text");
-                    post = format::format_post(item, source, &channel.share, false);
+                    post = self.format(item, source, channel, false)?;
                 }
                 Failure::BadMarkup(reason) if !plain => {
                     tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); posting as plain text");
@@ -340,6 +340,21 @@ impl Deliverer {
                 other => return self.failed(channel, &mut state, limits, other),
             }
         }
+    }
+
+    /// The post of `item` for `channel`, with a button per known translation: every post and
+    /// edit is made here, so a correction's edit keeps the language buttons.
+    fn format(
+        &self,
+        item: &Item,
+        source: &Source,
+        channel: &Channel,
+        allow_photo: bool,
+    ) -> Result<Post, StoreError> {
+        let mut post = format::format_post(item, source, &channel.share, allow_photo);
+        post.languages =
+            format::language_buttons(&self.store.translations(&item.source, &item.id)?);
+        Ok(post)
     }
 
     /// Looks for a post whose send went unanswered. Bots cannot read a channel's history, but
@@ -408,7 +423,7 @@ impl Deliverer {
             Some(id) => Recipient::Id(ChatId(id)),
             None => recipient_from_text(&chat),
         };
-        let post = format::format_post(item, source, &channel.share, photo);
+        let post = self.format(item, source, channel, photo)?;
         let mut plain = false;
         loop {
             acquire(limits, &self.global).await;

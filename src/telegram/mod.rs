@@ -25,6 +25,7 @@ pub async fn preview_newest(
         store: None,
         telegram: false,
         min_free_bytes: config.general.min_free_bytes,
+        translations: Vec::new(),
     };
     let opts = PollOptions {
         conditional: false,
