@@ -218,11 +218,9 @@ fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<f64> {
         s += LINK_ID;
     }
     match (&a.image, &b.image) {
-        (Some(x), Some(y)) if x == y => {
-            if rarity.image_is_distinctive(x) {
-                s += IMAGE;
-            }
-        }
+        (Some(x), Some(y)) if x == y && rarity.image_is_distinctive(x) => s += IMAGE,
+        // A shared generic picture says nothing either way.
+        (Some(x), Some(y)) if x == y => {}
         (Some(x), Some(y)) if rarity.image_is_distinctive(x) && rarity.image_is_distinctive(y) => {
             s -= OTHER_IMAGE;
         }
