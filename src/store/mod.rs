@@ -567,9 +567,28 @@ impl Store {
         }
         self.sources.remove(source)?;
         self.prune_deliveries(source)?;
+        self.prune_translations(source)?;
         self.write_known_sources()?;
         self.db.flush_async().await?;
         Ok(keys.len())
+    }
+
+    /// Forgets the translation links of `source`'s items, on both sides.
+    fn prune_translations(&self, source: &str) -> Result<(), StoreError> {
+        for entry in self.translations.iter() {
+            let (key, bytes) = entry?;
+            if key.starts_with(&prefix(source)) {
+                self.translations.remove(key)?;
+                continue;
+            }
+            let mut list: Vec<Translation> = serde_json::from_slice(&bytes)?;
+            let before = list.len();
+            list.retain(|t| t.source != source);
+            if list.len() != before {
+                self.translations.insert(key, serde_json::to_vec(&list)?)?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {
@@ -722,6 +741,34 @@ mod tests {
             Err(other) => panic!("unexpected error {other}"),
             Ok(_) => panic!("second open succeeded"),
         }
+    }
+
+    #[tokio::test]
+    async fn translation_links_are_symmetric_one_per_language_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let (en, ru, ru2) = (item("en", 1, 1), item("ru", 1, 2), item("ru", 2, 3));
+        let t = |i: &Item, lang: &str| Translation {
+            source: i.source.clone(),
+            id: i.id,
+            language: lang.into(),
+            link: i.link.clone(),
+        };
+        let links = [(t(&en, "en"), t(&ru, "ru"))];
+        let mut c = commit("en", std::slice::from_ref(&en), 10);
+        c.links = &links;
+        store.commit(&c).await.unwrap();
+        assert_eq!(store.translations("en", &en.id).unwrap(), [t(&ru, "ru")]);
+        assert_eq!(store.translations("ru", &ru.id).unwrap(), [t(&en, "en")]);
+        // A newer link in the same language replaces the old one on that side.
+        let links = [(t(&en, "en"), t(&ru2, "ru"))];
+        let mut c = commit("en", &[], 10);
+        c.links = &links;
+        store.commit(&c).await.unwrap();
+        assert_eq!(store.translations("en", &en.id).unwrap(), [t(&ru2, "ru")]);
+        store.prune("ru").await.unwrap();
+        assert!(store.translations("en", &en.id).unwrap().is_empty());
+        assert!(store.translations("ru", &ru2.id).unwrap().is_empty());
     }
 
     #[tokio::test]
