@@ -281,6 +281,8 @@ impl Poller<'_> {
                     continue;
                 };
                 tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation linked");
+                metrics::counter!("herald_translations_linked_total", "source" => source.id.clone())
+                    .increment(1);
                 taken.insert(c.id);
                 known.push(other.language.clone());
                 linking
