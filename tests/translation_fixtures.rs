@@ -15,9 +15,14 @@ use herald::model::ItemId;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Recall reached on the fixtures when this was written: 108 of 119 pairs (0.908) in either
+/// Recall reached on the fixtures when this was written: 103 of 122 pairs (0.844) in either
 /// arrival order; the test allows a small margin below it, and no wrong link at all.
-const MIN_RECALL: f64 = 0.85;
+///
+/// How the threshold (`herald::translations::THRESHOLD`, 3.0) trades them, English first:
+/// 1.0: 117 links, 1 wrong (two releases alone on a sparse day, each missing its translation);
+/// 2.0: 116, none wrong, recall 0.951; 2.5: 112, recall 0.918; 3.0: 103, recall 0.844. The
+/// shipped 3.0 keeps a point of safety above the last wrong link seen.
+const MIN_RECALL: f64 = 0.80;
 
 #[derive(Deserialize)]
 struct Fixture {
