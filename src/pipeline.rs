@@ -251,18 +251,20 @@ impl Poller<'_> {
                 if known.contains(&other.language) {
                     continue;
                 }
-                let mut candidates = Vec::new();
-                for c in store.published_between(&other.id, from, to)? {
+                let candidates = store.published_between(&other.id, from, to)?;
+                if candidates.is_empty() {
+                    continue;
+                }
+                // Already linked in this language (stored, or by this poll): not available.
+                let mut unavailable: HashSet<ItemId> = HashSet::new();
+                for c in &candidates {
                     let linked_here = store
                         .translations(&other.id, &c.id)?
                         .iter()
                         .any(|t| t.language == source.language);
-                    if !linked_here && !taken.contains(&c.id) {
-                        candidates.push(c);
+                    if linked_here || taken.contains(&c.id) {
+                        unavailable.insert(c.id);
                     }
-                }
-                if candidates.is_empty() {
-                    continue;
                 }
                 let mut peers = store.published_between(&source.id, from, to)?;
                 peers.extend(
@@ -277,6 +279,7 @@ impl Poller<'_> {
                     &candidates,
                     other.timezone,
                     &peers,
+                    |c| !unavailable.contains(&c.id),
                 ) else {
                     continue;
                 };

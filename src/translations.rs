@@ -254,16 +254,19 @@ fn best(f: &Features, pool: &[Features], rarity: &Rarity) -> Option<usize> {
     (first >= THRESHOLD && first - second >= MARGIN).then_some(top)
 }
 
-/// The translation of `item` among `candidates` (releases of one other source of its group,
-/// around its date, not yet linked to a release in `item`'s language), or `None` when the
-/// evidence is not conclusive. `peers` are the releases of `item`'s own source around the same
-/// dates, `item` among them: the chosen candidate must match `item` better than any of them.
+/// The translation of `item` among `candidates` (the releases of one other source of its group
+/// around its date), or `None` when the evidence is not conclusive. `peers` are the releases of
+/// `item`'s own source around the same dates, `item` among them: the chosen candidate must match
+/// `item` better than any of them. A best match that is not `eligible` (already linked to another
+/// release in `item`'s language) links nothing: the runner-up is never taken in its place, and
+/// the pools stay whole so that a picture shared with linked releases is still seen as generic.
 pub fn choose<'c>(
     item: &Item,
     tz: Tz,
     candidates: &'c [Item],
     candidates_tz: Tz,
     peers: &[Item],
+    eligible: impl Fn(&Item) -> bool,
 ) -> Option<&'c Item> {
     let fc: Vec<Features> = candidates
         .iter()
@@ -279,7 +282,8 @@ pub fn choose<'c>(
     let me = fp.len() - 1;
     let rarity = Rarity::new([&fc, &fp]);
     let chosen = best(&fx, &fc, &rarity)?;
-    (best(&fc[chosen], &fp, &rarity) == Some(me)).then(|| &candidates[chosen])
+    let mutual = best(&fc[chosen], &fp, &rarity) == Some(me);
+    (mutual && eligible(&candidates[chosen])).then(|| &candidates[chosen])
 }
 
 /// How far around a release's date candidates are looked for (dates more than a day apart never
@@ -370,7 +374,7 @@ mod tests {
             ),
             item("ru", "ru", "y", 3, "b.jpg", "Обсуждены 15 проектов."),
         ];
-        let got = choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en));
+        let got = choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true);
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
 
@@ -381,7 +385,7 @@ mod tests {
             item("ru", "ru", "x", 3, "gerb.jpg", "Встреча в 2026 году."),
             item("ru", "ru", "y", 3, "gerb.jpg", "Совещание в 2026 году."),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en)).is_none());
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
     }
 
     #[test]
@@ -412,7 +416,7 @@ mod tests {
                 "Форум 120 делегатов, 35 стран.",
             ),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en)).is_none());
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
     }
 
     #[test]
@@ -426,7 +430,32 @@ mod tests {
             "Trade grew to 4.8 billion in 2025.",
         );
         let ru = [item("ru", "ru", "x", 6, "a.jpg", "4,8 млрд в 2025 году.")];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en)).is_none());
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+    }
+
+    #[test]
+    fn a_best_match_already_linked_links_nothing() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let ru = [
+            item(
+                "ru",
+                "ru",
+                "x",
+                3,
+                "a.jpg",
+                "Товарооборот вырос до 4,8 млрд в 2025 году.",
+            ),
+            item("ru", "ru", "y", 3, "b.jpg", "Товарооборот 4,8 млрд."),
+        ];
+        let peers = std::slice::from_ref(&en);
+        assert!(choose(&en, TZ, &ru, TZ, peers, |c| c.title != "x").is_none());
     }
 
     #[test]
@@ -449,8 +478,8 @@ mod tests {
             "Trade grew to 4.8 billion in 2025.",
         );
         let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году.")];
-        assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()]).is_none());
-        let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()]);
+        assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()], |_| true).is_none());
+        let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], |_| true);
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
 }
