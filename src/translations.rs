@@ -482,4 +482,15 @@ mod tests {
         let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], |_| true);
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
+
+    proptest::proptest! {
+        /// Any text (digits among spaces, commas, points and letters of any script) yields
+        /// numbers that read as decimals, and never a panic.
+        #[test]
+        fn numbers_never_panic(text in "[0-9 ,.\u{a0}a-zа-я]{0,40}|\\PC{0,40}", lang in "en|ru|kk") {
+            for n in numbers(&text, &lang) {
+                proptest::prop_assert!(n.parse::<f64>().is_ok(), "{n}");
+            }
+        }
+    }
 }
