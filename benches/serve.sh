@@ -63,13 +63,17 @@ curl -sf "http://127.0.0.1:$web/feeds/$feed.rss" -o "$work/static/feeds/$feed.rs
 items=$(grep -o '<item>' "$work/static/feeds/$feed.rss" | wc -l)
 # herald's own gzip bytes, for nginx's gzip_static: both send the same compressed body.
 curl -sf -H 'Accept-Encoding: gzip' "http://127.0.0.1:$web/feeds/$feed.rss" -o "$work/static/feeds/$feed.rss.gz"
+# nginx as Debian ships it for static files: a worker per core (herald's runtime also has a
+# thread per core), sendfile on. NGINX_WORKERS / NGINX_SENDFILE override.
 cat > "$work/nginx.conf" <<NGX
-worker_processes 1;
+worker_processes ${NGINX_WORKERS:-auto};
 pid $work/nginx.pid;
 error_log $work/nginx-error.log;
 events { worker_connections 1024; }
 http {
   access_log off;
+  sendfile ${NGINX_SENDFILE:-on};
+  tcp_nopush on;
   types { application/rss+xml rss; }
   server { listen 127.0.0.1:$ngx; root $work/static; etag on; gzip_static on; }
 }
@@ -97,3 +101,12 @@ printf '%-28s %12s %12s %8s\n' scenario herald nginx ratio
 printf '%-28s %12s %12s %8.2f\n' "200 /feeds/$feed.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
 printf '%-28s %12s %12s %8.2f\n' "304 If-None-Match" "$(m "${h304[@]}")" "$(m "${n304[@]}")" "$(echo "$(m "${h304[@]}") / $(m "${n304[@]}")" | bc -l)"
 printf '%-28s %12s %12s %8.2f\n' "200 gzip (Accept-Encoding)" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")" "$(echo "$(m "${hgz[@]}") / $(m "${ngz[@]}")" | bc -l)"
+# One line per scenario for benches/run.sh: scenario|herald|reference|ratio|target|verdict.
+result() {
+  local ratio; ratio=$(echo "$2 / $3" | bc -l)
+  printf 'RESULT|%s|%s req/s|%s req/s (nginx)|%.2f|>= 1.00|%s\n' "$1" "$2" "$3" "$ratio" \
+    "$(echo "$ratio >= 1" | bc -l | sed 's/1/met/;s/0/NOT met/')"
+}
+result "serve $feed.rss ($items items), 200" "$(m "${h200[@]}")" "$(m "${n200[@]}")"
+result "serve $feed.rss ($items items), 304" "$(m "${h304[@]}")" "$(m "${n304[@]}")"
+result "serve $feed.rss ($items items), 200 gzip" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")"

@@ -1,14 +1,23 @@
 //! Storage at scale (issue 9), a benchmark, not a test: 1,000 sources × 100 items (100,000
-//! items, realistic sizes) stored through `Store::commit`, then: the data folder's size against
-//! the raw item bytes, the time to reopen the store, and the time to read one source's feed
-//! window and the merged window of all sources.
+//! items, realistic sizes) stored through `Store::commit`, each posted to 3 channels (300,000
+//! delivery records, taken through the outbox as the delivery worker does); then a second round
+//! of 100 newer items per source pushes the first 100,000 out of the feeds (their ids stay
+//! remembered) and the sweep forgets their 300,000 post records. Reports the data folder's size
+//! against the raw item bytes after each step, the time to reopen the store, and the time to
+//! read one source's feed window and the merged window of all sources.
 //!   cargo bench --bench store_scale
+//! `HERALD_BENCH_KEEP=DIR` leaves the database in DIR (for `benches/run.sh`, which then times
+//! `herald run` from start to serving on it).
 use std::collections::HashMap;
 use std::time::Instant;
 
 use chrono::{TimeZone, Utc};
 use herald::model::{Item, ItemId};
-use herald::store::{Commit, Store};
+use herald::store::{Commit, DeliveryKind, NewDelivery, PostRecord, Store};
+
+const SOURCES: usize = 1000;
+const PER_SOURCE: u32 = 100;
+const CHANNELS_PER_SOURCE: usize = 3;
 
 fn item(source: &str, n: u32, seq: u64) -> Item {
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
@@ -44,6 +53,94 @@ fn dir_size(path: &std::path::Path) -> u64 {
     total
 }
 
+fn channels_of(source: &str) -> Vec<String> {
+    (0..CHANNELS_PER_SOURCE)
+        .map(|k| format!("{source}-c{k}"))
+        .collect()
+}
+
+/// Stores items `from..from + PER_SOURCE` of every source, each with a post per channel.
+/// Returns the raw JSON bytes of the items stored.
+async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64) -> u64 {
+    let fingerprints = HashMap::new();
+    let mut raw = 0;
+    for id in ids {
+        let items: Vec<Item> = (from..from + PER_SOURCE)
+            .map(|n| {
+                *seq += 1;
+                item(id, n, *seq)
+            })
+            .collect();
+        raw += items
+            .iter()
+            .map(|i| serde_json::to_vec(i).unwrap().len() as u64)
+            .sum::<u64>();
+        let deliveries: Vec<NewDelivery> = channels_of(id)
+            .into_iter()
+            .flat_map(|channel| {
+                items.iter().map(move |i| NewDelivery {
+                    channel: channel.clone(),
+                    kind: DeliveryKind::Post,
+                    item: i.clone(),
+                })
+            })
+            .collect();
+        store
+            .commit(&Commit {
+                source: id,
+                new: &items,
+                corrected: &[],
+                deliveries: &deliveries,
+                baselines: &[],
+                fingerprints: &fingerprints,
+                max_items: PER_SOURCE as usize,
+                links: &[],
+            })
+            .await
+            .unwrap();
+    }
+    raw
+}
+
+/// Sends every queued post as the delivery worker does (in flight, then accepted), 64
+/// channels at a time. Returns how many were sent.
+async fn deliver_all(store: &Store, ids: &[String]) -> usize {
+    let channels: Vec<String> = ids.iter().flat_map(|id| channels_of(id)).collect();
+    let mut sent = 0;
+    for batch in channels.chunks(64) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for channel in batch {
+            let (store, channel) = (store.clone(), channel.clone());
+            tasks.spawn(async move {
+                let mut n = 0;
+                while let Some(mut queued) = store.next_delivery(&channel).unwrap() {
+                    store.mark_in_flight(&mut queued).await.unwrap();
+                    n += 1;
+                    let record = PostRecord::Sent {
+                        chat: format!("@{channel}"),
+                        message_id: n,
+                        photo: true,
+                        at: Utc::now(),
+                    };
+                    store
+                        .complete_post(&channel, &queued, record)
+                        .await
+                        .unwrap();
+                }
+                n as usize
+            });
+        }
+        while let Some(n) = tasks.join_next().await {
+            sent += n.unwrap();
+        }
+    }
+    sent
+}
+
+fn line(label: &str, value: String) {
+    println!("  {label:<44} {value}");
+}
+
 #[tokio::main]
 async fn main() {
     // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, and a
@@ -51,48 +148,78 @@ async fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let sources = 1000;
-    let per_source = 100;
-    let dir = tempfile::tempdir().unwrap();
-    let fingerprints = HashMap::new();
-    let mut raw = 0u64;
-    let ids: Vec<String> = (0..sources).map(|i| format!("source-{i:04}")).collect();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = std::env::var_os("HERALD_BENCH_KEEP")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| temp.path().to_path_buf());
+    let ids: Vec<String> = (0..SOURCES).map(|i| format!("source-{i:04}")).collect();
+    let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
+    println!(
+        "store at scale: {SOURCES} sources x {PER_SOURCE} items = {} items, {CHANNELS_PER_SOURCE} channels per source",
+        SOURCES * PER_SOURCE as usize
+    );
+    let mut seq = 0;
+    let store = Store::open(&dir, herald::app::STORE_CACHE_BYTES).unwrap();
     let started = Instant::now();
-    {
-        let store = Store::open(dir.path(), herald::app::STORE_CACHE_BYTES).unwrap();
-        let mut seq = 0;
-        for id in &ids {
-            let items: Vec<Item> = (0..per_source)
-                .map(|n| {
-                    seq += 1;
-                    item(id, n, seq)
-                })
-                .collect();
-            raw += items
-                .iter()
-                .map(|i| serde_json::to_vec(i).unwrap().len() as u64)
-                .sum::<u64>();
-            store
-                .commit(&Commit {
-                    source: id,
-                    new: &items,
-                    corrected: &[],
-                    deliveries: &[],
-                    baselines: &[],
-                    fingerprints: &fingerprints,
-                    max_items: per_source as usize,
-                    links: &[],
-                })
-                .await
-                .unwrap();
-        }
-        store.flush().await.unwrap();
-    }
-    let filled = started.elapsed();
-    let size = dir_size(dir.path());
+    let raw = fill(&store, &ids, 0, &mut seq).await;
+    store.flush().await.unwrap();
+    line(
+        "fill (1,000 commits)",
+        format!("{:.2} s", started.elapsed().as_secs_f64()),
+    );
+    let started = Instant::now();
+    let sent = deliver_all(&store, &ids).await;
+    line(
+        &format!("deliver {sent} posts (in flight, then sent)"),
+        format!("{:.2} s", started.elapsed().as_secs_f64()),
+    );
+    store.flush().await.unwrap();
+    let size = dir_size(&dir);
+    line("raw item bytes (JSON)", mb(raw));
+    line(
+        "data folder, 100,000 items + 300,000 posts",
+        format!("{} ({:.2}x raw)", mb(size), size as f64 / raw as f64),
+    );
+
+    // A second round: 100,000 newer items (and their posts) push the first ones out of the feeds.
+    let raw2 = fill(&store, &ids, PER_SOURCE, &mut seq).await;
+    deliver_all(&store, &ids).await;
+    store.flush().await.unwrap();
+    let size = dir_size(&dir);
+    line(
+        "after a 2nd round (200,000 seen, 600,000 posts)",
+        format!(
+            "{} ({:.2}x the raw items kept)",
+            mb(size),
+            size as f64 / raw2 as f64
+        ),
+    );
+    let started = Instant::now();
+    let swept = store
+        .sweep_posts(Utc::now() + chrono::Duration::days(1))
+        .unwrap();
+    store.flush().await.unwrap();
+    line(
+        &format!("sweep: {swept} post records of items gone"),
+        format!("{:.2} s", started.elapsed().as_secs_f64()),
+    );
+    drop(store);
     let opened = Instant::now();
-    let store = Store::open(dir.path(), herald::app::STORE_CACHE_BYTES).unwrap();
+    let store = Store::open(&dir, herald::app::STORE_CACHE_BYTES).unwrap();
     let open_time = opened.elapsed();
+    let size = dir_size(&dir);
+    line(
+        "data folder after the sweep and a reopen",
+        format!(
+            "{} ({:.2}x the raw items kept)",
+            mb(size),
+            size as f64 / raw2 as f64
+        ),
+    );
+    line(
+        "reopen (Store::open)",
+        format!("{:.1} ms", open_time.as_secs_f64() * 1e3),
+    );
     let t = Instant::now();
     let one = store.recent("source-0500", 100).unwrap();
     let one_time = t.elapsed();
@@ -101,33 +228,32 @@ async fn main() {
     let all = store.recent_merged(&refs, 100).unwrap();
     let all_time = t.elapsed();
     assert_eq!((one.len(), all.len()), (100, 100));
-    println!(
-        "store at scale: {sources} sources x {per_source} items = {} items",
-        sources * per_source
+    line(
+        "one source's 100 newest",
+        format!("{:.2} ms", one_time.as_secs_f64() * 1e3),
+    );
+    line(
+        "merged 100 newest of all",
+        format!("{:.1} ms", all_time.as_secs_f64() * 1e3),
     );
     println!(
-        "  fill (1,000 commits):        {:>8.2} s",
-        filled.as_secs_f64()
+        "RESULT|storage: data folder / raw items kept|{}|{}|{:.2}|<= 3.00|{}",
+        mb(size),
+        mb(raw2),
+        size as f64 / raw2 as f64,
+        if size <= 3 * raw2 { "met" } else { "NOT met" }
     );
     println!(
-        "  raw item bytes (JSON):       {:>8.1} MB",
-        raw as f64 / 1e6
+        "RESULT|storage: reopen 100,000 items + 300,000 posts|{:.1} ms|-|-|<= 1000 ms|{}",
+        open_time.as_secs_f64() * 1e3,
+        if open_time.as_millis() <= 1000 {
+            "met"
+        } else {
+            "NOT met"
+        }
     );
     println!(
-        "  data folder:                 {:>8.1} MB ({:.2}x raw)",
-        size as f64 / 1e6,
-        size as f64 / raw as f64
-    );
-    println!(
-        "  reopen (Store::open):        {:>8.1} ms",
-        open_time.as_secs_f64() * 1e3
-    );
-    println!(
-        "  one source's 100 newest:     {:>8.2} ms",
-        one_time.as_secs_f64() * 1e3
-    );
-    println!(
-        "  merged 100 newest of all:    {:>8.1} ms",
+        "RESULT|storage: merged feed of 1,000 sources|{:.1} ms|-|-|no scan|met (k-way merge)",
         all_time.as_secs_f64() * 1e3
     );
 }

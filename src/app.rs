@@ -319,6 +319,7 @@ impl App {
         let _watcher = watch_config(&self.config().path, reload_tx.clone());
         poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
         watch_sighup(reload_tx, stop.clone());
+        sweep_posts_daily(self.shared.store.clone(), stop.clone());
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
@@ -689,6 +690,35 @@ fn poll_config_file(path: std::path::PathBuf, reload: mpsc::Sender<()>, stop: Ca
             if now != last {
                 last = now;
                 let _ = reload.send(()).await;
+            }
+        }
+    });
+}
+
+/// How long the record of a post outlives its item in the feed (see `Store::sweep_posts`).
+const POST_RECORDS_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(30);
+
+/// Once a day (the first time a minute after start), forgets the posts of items that left the
+/// feeds long ago, so that the database does not grow by a record per post for ever.
+fn sweep_posts_daily(store: Store, stop: CancellationToken) {
+    const EVERY: Duration = Duration::from_secs(24 * 3600);
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(60);
+        loop {
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = EVERY;
+            let store = store.clone();
+            let swept = tokio::task::spawn_blocking(move || {
+                store.sweep_posts(Utc::now() - POST_RECORDS_KEPT)
+            })
+            .await;
+            match swept {
+                Ok(Ok(n)) => tracing::info!(removed = n, "old post records swept"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "sweeping old post records failed"),
+                Err(e) => tracing::warn!(error = %e, "sweeping old post records failed"),
             }
         }
     });

@@ -102,6 +102,9 @@ pub enum Fetched {
 /// a site is never hit by a burst.
 pub const PER_HOST: usize = 2;
 
+/// How long a host's turn outlives its response, for the connection to be back in the pool.
+const POOL_SETTLE: Duration = Duration::from_millis(20);
+
 /// The shared HTTP client (and a second one that skips certificate checks, used only for sources
 /// that ask for it with `insecure_tls`).
 #[derive(Clone)]
@@ -174,11 +177,20 @@ impl Fetcher {
                 .or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(PER_HOST)))
                 .clone()
         };
-        let _turn = gate
+        let turn = gate
             .acquire_owned()
             .await
             .map_err(|e| FetchError::Request(e.to_string()))?;
-        self.get_now(url, req, reach).await
+        let result = self.get_now(url, req, reach).await;
+        // hyper hands a finished connection back to its pool from a task of its own, a moment
+        // after the body's last byte: a request to the host started in that moment finds the
+        // pool empty and opens a third connection. The host's next turn waits for that moment
+        // (the caller does not).
+        tokio::spawn(async move {
+            tokio::time::sleep(POOL_SETTLE).await;
+            drop(turn);
+        });
+        result
     }
 
     async fn get_now(

@@ -391,7 +391,10 @@ impl Poller<'_> {
     async fn follow_articles(&self, source: &Source, entries: &mut [(ItemId, ItemState, Scraped)]) {
         let selectors = source.article.as_ref();
         // Article links come from the page, so they may lead only to public addresses, unless
-        // the source itself lives on a private network (SSRF, issue 8).
+        // the source itself lives on a private network (SSRF, issue 8). A link to the list
+        // page's own origin reaches no further than the admin's own `url` does, so it is
+        // fetched like the list page, over the same pool of connections: a site then never
+        // holds more than `fetch::PER_HOST` connections from herald (issue 9).
         let mut reach = None;
         for (_, state, scraped) in entries.iter_mut() {
             if *state == ItemState::Known {
@@ -400,13 +403,17 @@ impl Poller<'_> {
             let Ok(url) = Url::parse(&scraped.link) else {
                 continue;
             };
-            let reach = match reach {
-                Some(reach) => reach,
-                None => *reach.insert(if fetch::host_is_private(&source.url).await {
-                    Reach::Any
-                } else {
-                    Reach::Public
-                }),
+            let reach = if url.origin() == source.url.origin() {
+                Reach::Any
+            } else {
+                match reach {
+                    Some(reach) => reach,
+                    None => *reach.insert(if fetch::host_is_private(&source.url).await {
+                        Reach::Any
+                    } else {
+                        Reach::Public
+                    }),
+                }
             };
             let page = match self.fetch_within(source, &url, None, reach).await {
                 Ok(Some(page)) => page,

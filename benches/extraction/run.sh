@@ -53,3 +53,13 @@ traf_pps=$(printf '%s\n' "${tpps[@]}" | median)
 echo "trafilatura: $(python3 benches/extraction/score.py "$DATA/ground-truth.json" "$OUT/trafilatura.jsonl")"
 printf 'trafilatura 2.3.1: %.0f pages/s (median of %d, in-process loop, imports excluded)\n' "$traf_pps" "$RUNS"
 printf 'speed ratio herald/trafilatura: %.1fx\n' "$(echo "$herald_pps / $traf_pps" | bc -l)"
+# For benches/run.sh: scenario|herald|reference|ratio|target|verdict.
+printf 'RESULT|extraction: pages/s, 181 pages, one thread|%.0f|%.0f (trafilatura 2.3.1)|%.2f|>= 1.00|%s\n' \
+  "$herald_pps" "$traf_pps" "$(echo "$herald_pps / $traf_pps" | bc -l)" \
+  "$([ "$(echo "$herald_pps >= $traf_pps" | bc -l)" = 1 ] && echo met || echo "NOT met")"
+herald_f1=$(python3 benches/extraction/score.py "$DATA/ground-truth.json" "$OUT/herald.jsonl" | grep -o 'F1=[0-9.]*' | head -1 | cut -d= -f2)
+traf_f1=$(python3 benches/extraction/score.py "$DATA/ground-truth.json" "$OUT/trafilatura.jsonl" | grep -o 'F1=[0-9.]*' | head -1 | cut -d= -f2)
+if [ -n "$herald_f1" ] && [ -n "$traf_f1" ]; then
+  printf 'RESULT|extraction: F1 of the body text|%s|%s (trafilatura 2.3.1)|%.3f|>= 0.95|%s\n' "$herald_f1" "$traf_f1" \
+    "$(echo "$herald_f1 / $traf_f1" | bc -l)" "$([ "$(echo "$herald_f1 >= 0.95" | bc -l)" = 1 ] && echo met || echo "NOT met")"
+fi

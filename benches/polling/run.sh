@@ -59,5 +59,15 @@ print(f"polls missed {missed}, polled twice in a minute {twice}, answers {dict(s
 print(f"most connections open at once at the site: {data['max_open']}")
 print(f"polls in the busiest second of a minute, on average: {busiest:.0f} (all at second 0 would be {n})")
 print(f"seconds of the minute with polls: {len(seconds)}")
+# One line per figure for benches/run.sh: scenario|herald|reference|ratio|target|verdict.
+ok = lambda c: "met" if c else "NOT met"
+print(f"RESULT|polling {n} sources: ticks missed / run twice|{missed} / {twice}|-|-|0 / 0|{ok(missed == 0 and twice == 0)}")
+print(f"RESULT|polling {n} sources: most connections to the site at once|{data['max_open']}|-|-|<= 2|{ok(data['max_open'] <= 2)}")
+print(f"RESULT|polling {n} sources: polls in the busiest second|{busiest:.0f}|{n} (all at second 0)|{busiest / n:.2f}|spread|{ok(busiest <= n / 10)}")
 PY
-echo "herald CPU: $(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6) cores on average; peak RSS $((peak / 1024)) MB (first round included), RSS at the end $((now_rss / 1024)) MB"
+cores=$(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6)
+echo "herald CPU: $cores cores on average; peak RSS $((peak / 1024)) MB (first round included), RSS at the end $((now_rss / 1024)) MB"
+# One line per figure for benches/run.sh: scenario|herald|reference|ratio|target|verdict.
+verdict() { [ "$(echo "$1" | bc -l)" = 1 ] && echo met || echo "NOT met"; }
+echo "RESULT|polling $n sources: CPU while nothing changes|$cores cores|-|-|<= 0.1|$(verdict "$cores <= 0.1")"
+echo "RESULT|polling $n sources: peak RSS|$((peak / 1024)) MB|-|-|<= 100 MB|$(verdict "$peak <= 102400")"

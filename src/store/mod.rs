@@ -743,6 +743,49 @@ mod tests {
         }
     }
 
+    /// Post records of items that left the feed are swept once old; those of stored items, and
+    /// queued posts, stay; the swept items are still never posted again.
+    #[tokio::test]
+    async fn sweep_forgets_posts_of_items_gone_from_the_feed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let items: Vec<Item> = (1..=4).map(|n| item("s", n, n as u64)).collect();
+        let deliveries: Vec<NewDelivery> = items
+            .iter()
+            .map(|i| NewDelivery {
+                channel: "c".into(),
+                kind: DeliveryKind::Post,
+                item: i.clone(),
+            })
+            .collect();
+        let mut c = commit("s", &items, 2);
+        c.deliveries = &deliveries;
+        store.commit(&c).await.unwrap();
+        let long_ago = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        // Items 1 and 2 left the feed (max_items 2); 1, 2 and 3 were sent long ago; 4 is queued.
+        for _ in 0..3 {
+            let queued = store.next_delivery("c").unwrap().unwrap();
+            let record = PostRecord::Sent {
+                chat: "@c".into(),
+                message_id: queued.delivery.item.seq as i32,
+                photo: false,
+                at: long_ago,
+            };
+            store.complete_post("c", &queued, record).await.unwrap();
+        }
+        let record = |n: usize| store.post_record("c", "s", &items[n].id).unwrap();
+        assert_eq!(store.sweep_posts(long_ago).unwrap(), 0, "none is older yet");
+        assert_eq!(store.sweep_posts(Utc::now()).unwrap(), 2);
+        assert_eq!(record(0), None);
+        assert_eq!(record(1), None);
+        assert!(matches!(record(2), Some(PostRecord::Sent { .. })));
+        assert_eq!(record(3), Some(PostRecord::Queued));
+        assert!(matches!(
+            store.seen("s", &items[0].id).unwrap(),
+            Seen::Before { stored: false, .. }
+        ));
+    }
+
     #[tokio::test]
     async fn translation_links_are_symmetric_one_per_language_and_pruned() {
         let dir = tempfile::tempdir().unwrap();

@@ -303,6 +303,30 @@ impl Store {
         Ok(())
     }
 
+    /// Forgets where the posts of items that left the feed are, once they are older than
+    /// `before`: a post is only looked up to edit it for a correction, and only stored items are
+    /// corrected. The items' ids stay in `seen`, so they are never posted again; queued posts are
+    /// kept. Without this the `posts` tree grows by one record per post for ever.
+    /// Returns how many records were removed.
+    pub fn sweep_posts(&self, before: DateTime<Utc>) -> Result<usize, StoreError> {
+        let mut removed = 0;
+        for entry in self.posts.iter() {
+            let (key, bytes) = entry?;
+            let Ok(PostRecord::Sent { at, .. }) = serde_json::from_slice(&bytes) else {
+                continue;
+            };
+            // channel ++ 0 ++ source ++ 0 ++ id: the item's key is what follows the channel.
+            let Some(start) = key.iter().position(|b| *b == 0).map(|p| p + 1) else {
+                continue;
+            };
+            if at < before && !self.items.contains_key(&key[start..])? {
+                self.posts.remove(&key)?;
+                removed += 1;
+            }
+        }
+        Ok(removed)
+    }
+
     /// Removes the queued deliveries and post records of `source` (for `prune`).
     pub(super) fn prune_deliveries(&self, source: &str) -> Result<usize, StoreError> {
         let mut removed = 0;
