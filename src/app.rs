@@ -630,6 +630,9 @@ fn describe_diff(old: &Config, new: &Config) -> String {
     if rest(old) != rest(new) {
         parts.push("~general/server/telegram".into());
     }
+    if old.translations != new.translations {
+        parts.push("~translations".into());
+    }
     parts.join(", ")
 }
 
@@ -746,6 +749,32 @@ fn watch_sighup(reload: mpsc::Sender<()>, stop: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reload that only regroups translations is a change (else it would be ignored).
+    #[test]
+    fn a_translations_edit_is_a_change() {
+        let source = |id: &str, lang: &str| {
+            format!(
+                "[[sources]]\nid = \"{id}\"\nurl = \"https://e.org/{id}\"\n\
+                 schedule = \"0 0 * * * *\"\nkind = \"feed\"\nlanguage = \"{lang}\"\n"
+            )
+        };
+        let base = format!("{}{}", source("a", "en"), source("b", "ru"));
+        let parse = |text: &str| {
+            config::parse(
+                std::path::Path::new("c.toml"),
+                text,
+                std::path::Path::new("/tmp"),
+            )
+            .unwrap()
+        };
+        let old = parse(&base);
+        let new = parse(&format!(
+            "{base}[[translations]]\nsources = [\"a\", \"b\"]\n"
+        ));
+        assert_eq!(describe_diff(&old, &new), "~translations");
+        assert_eq!(describe_diff(&old, &old), "");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {
