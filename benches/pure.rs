@@ -116,6 +116,8 @@ fn bench_render(c: &mut Criterion) {
         language: Some("ru"),
         ttl_minutes: Some(10),
         updated: items[0].updated,
+        hub: None,
+        translations: None,
     };
     let mut group = c.benchmark_group("render 100 items");
     group.bench_function("rss", |b| b.iter(|| rss::render(black_box(&meta), &items)));

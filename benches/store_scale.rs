@@ -96,6 +96,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64) -> u64 {
                 baselines: &[],
                 fingerprints: &fingerprints,
                 max_items: PER_SOURCE as usize,
+                links: &[],
             })
             .await
             .unwrap();

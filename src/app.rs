@@ -61,6 +61,8 @@ pub struct Options {
     pub fetcher: FetcherOptions,
     /// How long a Bot API call may take before it counts as unanswered (default 17 s).
     pub telegram_timeout: Option<Duration>,
+    /// Timeout and retries of WebSub hub pings.
+    pub websub: crate::websub::PingOptions,
 }
 
 /// What the running parts share.
@@ -80,6 +82,8 @@ pub struct Shared {
     /// Cancelled when the database can no longer write (sled keeps failing after an I/O error
     /// until it is reopened): `run` then stops with an error, for its supervisor to restart it.
     pub broken_store: CancellationToken,
+    /// Pings the WebSub hub (if one is configured) when feeds change.
+    pub websub: Arc<crate::websub::Publisher>,
     /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
     polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
@@ -102,7 +106,13 @@ impl App {
                 options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
             )
         });
+        let user_agent = config.general.user_agent.clone();
         let config = Arc::new(LiveConfig::new(config));
+        let websub = Arc::new(crate::websub::Publisher::new(
+            config.clone(),
+            &user_agent,
+            options.websub.clone(),
+        ));
         let wake = Arc::new(Notify::new());
         let broken_store = CancellationToken::new();
         let alerts = bot
@@ -131,6 +141,7 @@ impl App {
                 alerts,
                 wake,
                 broken_store,
+                websub,
                 polling: Default::default(),
             }),
         })
@@ -160,6 +171,7 @@ impl App {
             telegram: self.shared.telegram.is_some(),
             min_free_bytes: config.general.min_free_bytes,
             channels: &config.channels,
+            translations: config.translations_of(&source.id),
         };
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;
@@ -185,7 +197,15 @@ impl App {
                     .increment(changed as u64);
                 if new + changed > 0 && !opts.dry_run {
                     self.shared.versions.source_changed(&source.id);
+                    self.shared.websub.changed([source.id.as_str()]);
                 }
+                // A new link shows as "Also in" in the feeds of both sides.
+                for other in &report.linked {
+                    self.shared.versions.source_changed(other);
+                }
+                self.shared
+                    .websub
+                    .changed(report.linked.iter().map(String::as_str));
                 if !opts.dry_run {
                     self.shared.wake.notify_waiters();
                 }
@@ -304,6 +324,7 @@ impl App {
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
+        tokio::spawn(self.shared.websub.clone().run(stop.clone()));
         let mut plan = Plan::default();
         plan.apply(&self, &stop).await;
         // The text of the last refused edit: the same text is reported to the admins once.
@@ -610,6 +631,9 @@ fn describe_diff(old: &Config, new: &Config) -> String {
     if rest(old) != rest(new) {
         parts.push("~general/server/telegram".into());
     }
+    if old.translations != new.translations {
+        parts.push("~translations".into());
+    }
     parts.join(", ")
 }
 
@@ -726,6 +750,32 @@ fn watch_sighup(reload: mpsc::Sender<()>, stop: CancellationToken) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A reload that only regroups translations is a change (else it would be ignored).
+    #[test]
+    fn a_translations_edit_is_a_change() {
+        let source = |id: &str, lang: &str| {
+            format!(
+                "[[sources]]\nid = \"{id}\"\nurl = \"https://e.org/{id}\"\n\
+                 schedule = \"0 0 * * * *\"\nkind = \"feed\"\nlanguage = \"{lang}\"\n"
+            )
+        };
+        let base = format!("{}{}", source("a", "en"), source("b", "ru"));
+        let parse = |text: &str| {
+            config::parse(
+                std::path::Path::new("c.toml"),
+                text,
+                std::path::Path::new("/tmp"),
+            )
+            .unwrap()
+        };
+        let old = parse(&base);
+        let new = parse(&format!(
+            "{base}[[translations]]\nsources = [\"a\", \"b\"]\n"
+        ));
+        assert_eq!(describe_diff(&old, &new), "~translations");
+        assert_eq!(describe_diff(&old, &old), "");
+    }
 
     #[test]
     fn backoff_doubles_and_is_capped() {

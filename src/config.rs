@@ -46,6 +46,9 @@ pub struct Config {
     pub telegram: Telegram,
     pub channels: Vec<Channel>,
     pub sources: Vec<Source>,
+    /// `[[translations]]`: groups of source ids whose releases are the same releases in other
+    /// languages (each group has sources of distinct languages; a source is in one group at most).
+    pub translations: Vec<Vec<String>>,
     /// Non-fatal remarks (e.g. `insecure_tls` in use), same format as errors.
     pub warnings: Vec<Diagnostic>,
 }
@@ -72,6 +75,9 @@ pub struct Server {
     pub listen: SocketAddr,
     /// Who may read `/healthz` and `/metrics` (addresses or networks); empty: everyone.
     pub monitor_allow: Vec<ipnet::IpNet>,
+    /// A WebSub hub (W3C WebSub §4) that the feeds advertise and that herald pings when a feed
+    /// changes; `None`: feeds name no hub and nothing is pinged.
+    pub websub_hub: Option<Url>,
 }
 
 /// `[telegram]`; the bot token is never here (SPEC: only `TELOXIDE_TOKEN`).
@@ -238,6 +244,21 @@ impl Config {
     pub fn channel(&self, id: &str) -> Option<&Channel> {
         self.channels.iter().find(|c| c.id == id)
     }
+
+    /// The other sources of `source`'s `[[translations]]` group (empty when it has none).
+    pub fn translations_of(&self, source: &str) -> Vec<&Source> {
+        self.translations
+            .iter()
+            .find(|group| group.iter().any(|id| id == source))
+            .map(|group| {
+                group
+                    .iter()
+                    .filter(|id| *id != source)
+                    .filter_map(|id| self.source(id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 /// `[server] listen` when absent.
@@ -295,6 +316,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     let telegram = telegram(&mut r, &section);
     let (channels, known) = channels(&mut r, &root);
     let sources = sources(&mut r, &root, &known);
+    let translations = translations(&mut r, &root, &sources);
     let config = Config {
         path: path_as_given.to_path_buf(),
         general,
@@ -302,6 +324,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         telegram,
         channels,
         sources,
+        translations,
         warnings: Vec::new(),
     };
     r.finish(config)
@@ -746,9 +769,17 @@ fn edit_distance(a: &str, b: &str) -> usize {
 // ---------------------------------------------------------------------------------------------
 // Sections
 
-const TOP_KEYS: &[&str] = &["general", "server", "telegram", "channels", "sources"];
+const TOP_KEYS: &[&str] = &[
+    "general",
+    "server",
+    "telegram",
+    "channels",
+    "sources",
+    "translations",
+];
+const TRANSLATION_KEYS: &[&str] = &["sources"];
 const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent", "min_free_mb"];
-const SERVER_KEYS: &[&str] = &["listen", "monitor_allow"];
+const SERVER_KEYS: &[&str] = &["listen", "monitor_allow", "websub_hub"];
 const TELEGRAM_KEYS: &[&str] = &[
     "api_url",
     "admins",
@@ -826,9 +857,13 @@ fn server(r: &mut Report, t: &Table) -> Server {
             r.check(&span, parsed)
         })
         .collect();
+    let websub_hub = t
+        .string(r, "websub_hub")
+        .and_then(|(text, span)| r.check(&span, http_url("websub_hub", text)));
     Server {
         listen: listen.unwrap_or(default),
         monitor_allow,
+        websub_hub,
     }
 }
 
@@ -1151,6 +1186,77 @@ fn sources(r: &mut Report, root: &Table, channels: &HashSet<String>) -> Vec<Sour
         sources.extend(source(r, &t, id, channels));
     }
     sources
+}
+
+/// `[[translations]]`: each group names at least two defined sources, of distinct languages, and
+/// a source belongs to one group at most (a release has one translation per language).
+fn translations(r: &mut Report, root: &Table, sources: &[Source]) -> Vec<Vec<String>> {
+    let mut grouped: HashMap<String, usize> = HashMap::new();
+    let mut groups = Vec::new();
+    for t in root.array_of_tables(r, "translations") {
+        t.check_keys(r, TRANSLATION_KEYS);
+        if !t.require(r, "sources") {
+            continue;
+        }
+        let mut group: Vec<String> = Vec::new();
+        let mut languages: HashMap<String, String> = HashMap::new();
+        let mut ok = true;
+        for (id, span) in t.strings(r, "sources") {
+            let Some(source) = sources.iter().find(|s| s.id == id) else {
+                r.error(
+                    &span,
+                    format!(
+                        "[[translations]] names source `{id}`, which is not defined in [[sources]]"
+                    ),
+                );
+                ok = false;
+                continue;
+            };
+            if group.iter().any(|g| g == id) {
+                r.error(&span, format!("[[translations]] names source `{id}` twice"));
+                ok = false;
+                continue;
+            }
+            if let Some(line) = grouped.get(id) {
+                r.error(
+                    &span,
+                    format!(
+                        "source `{id}` is already in the [[translations]] group at line {line}"
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            if let Some(other) = languages.get(&source.language) {
+                r.error(
+                    &span,
+                    format!(
+                        "[[translations]]: `{id}` and `{other}` are both in language `{}`; a group links one source per language",
+                        source.language
+                    ),
+                );
+                ok = false;
+                continue;
+            }
+            languages.insert(source.language.clone(), id.to_string());
+            group.push(id.to_string());
+        }
+        let line = r.line(t.span.start);
+        if ok && group.len() < 2 {
+            r.error(
+                &t.span,
+                "[[translations]] needs at least two sources, e.g. sources = [\"site-en\", \"site-ru\"]",
+            );
+            continue;
+        }
+        for id in &group {
+            grouped.insert(id.clone(), line);
+        }
+        if ok {
+            groups.push(group);
+        }
+    }
+    groups
 }
 
 /// One `[[sources]]` table; `id` was read (and reported on) by the caller.
@@ -1664,6 +1770,28 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     }
 
     #[test]
+    fn translation_groups() {
+        let text = format!(
+            "{FEED}{}{}[[translations]]\nsources = [\"a\", \"b\"]\n",
+            FEED.replace("\"a\"", "\"b\"")
+                .replace("kind", "language = \"ru\"\nkind"),
+            FEED.replace("\"a\"", "\"c\"")
+        );
+        let config = parse_str(&text).expect("valid");
+        assert_eq!(config.translations, [["a", "b"]]);
+        let ids = |id| -> Vec<String> {
+            config
+                .translations_of(id)
+                .iter()
+                .map(|s| s.id.clone())
+                .collect()
+        };
+        assert_eq!(ids("a"), ["b"]);
+        assert_eq!(ids("b"), ["a"]);
+        assert!(ids("c").is_empty());
+    }
+
+    #[test]
     fn chat_ids_and_public_url() {
         let text = "[general]\npublic_url = \"https://news.example.org/herald/\"\n\
                     [[channels]]\nid = \"a\"\nchat = -1001234567890\n\
@@ -1700,6 +1828,12 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::bad_url(&FEED.replace("https://example.org/", "www.akorda.kz/en"), 3, 7, "`url` `www.akorda.kz/en` is not a valid absolute URL")]
     #[case::not_http(&FEED.replace("https://example.org/", "ftp://example.org/"), 3, 7, "must be an http:// or https:// URL")]
     #[case::bad_api_url("[telegram]\napi_url = \"api.telegram.org\"\n", 2, 11, "`api_url`")]
+    #[case::bad_hub("[server]\nwebsub_hub = \"pubsubhubbub.appspot.com\"\n", 2, 14, "`websub_hub` `pubsubhubbub.appspot.com` is not a valid absolute URL")]
+    #[case::hub_not_http("[server]\nwebsub_hub = \"ftp://hub.example/\"\n", 2, 14, "`websub_hub` must be an http:// or https:// URL")]
+    #[case::translation_unknown_source(&format!("{FEED}[[translations]]\nsources = [\"a\", \"zz\"]\n"), 7, 17, "[[translations]] names source `zz`, which is not defined in [[sources]]")]
+    #[case::translation_same_language(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("\"a\"", "\"b\"")), 12, 17, "`b` and `a` are both in language `en`")]
+    #[case::translation_alone(&format!("{FEED}[[translations]]\nsources = [\"a\"]\n"), 6, 1, "[[translations]] needs at least two sources")]
+    #[case::translation_unknown_key(&format!("{FEED}[[translations]]\nsource = [\"a\"]\n"), 7, 1, "unknown key `source` in [[translations]] #1 (did you mean `sources`?")]
     #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
     #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
     #[case::reserved_all(&FEED.replace("\"a\"", "\"all\""), 2, 6, "`all` is reserved for the merged feed")]

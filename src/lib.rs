@@ -16,3 +16,5 @@ pub mod server;
 pub mod store;
 pub mod telegram;
 pub mod text;
+pub mod translations;
+pub mod websub;

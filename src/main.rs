@@ -337,6 +337,7 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             telegram: false,
             min_free_bytes: config.general.min_free_bytes,
             channels: &config.channels,
+            translations: Vec::new(),
         };
         poller.poll(&source, opts).await
     } else {

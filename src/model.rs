@@ -90,6 +90,28 @@ pub struct Item {
     pub seq: u64,
 }
 
+/// The same release in another language, from a source configured as its translation
+/// (`[[translations]]`): what feeds and Telegram posts link to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Translation {
+    pub source: String,
+    pub id: ItemId,
+    /// BCP 47, as the other source's `language`.
+    pub language: String,
+    pub link: String,
+}
+
+/// The name of a language in that language, for "Also in" links and buttons; other tags are
+/// shown as written.
+pub fn language_name(tag: &str) -> &str {
+    match tag.split(['-', '_']).next().unwrap_or_default() {
+        "en" => "English",
+        "ru" => "Русский",
+        "kk" | "kz" => "Қазақша",
+        _ => tag,
+    }
+}
+
 /// What a poll decided about one scraped release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -5,7 +5,7 @@
 use crate::config::{Channel, Source, SourceKind};
 use crate::extract::{self, ExtractError, dates};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
-use crate::model::{Item, ItemId, ItemState, Scraped};
+use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
     Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
     fingerprint,
@@ -55,6 +55,9 @@ pub struct PollReport {
     pub first_poll: bool,
     pub pages: u32,
     pub items: Vec<Observed>,
+    /// Sources whose feeds changed because this poll linked translations (this source too, when
+    /// an item already stored got its first link).
+    pub linked: Vec<String>,
 }
 
 impl PollReport {
@@ -76,6 +79,8 @@ pub struct Poller<'a> {
     pub min_free_bytes: u64,
     /// The configured channels: their filters and digests decide what a poll makes due.
     pub channels: &'a [Channel],
+    /// The other sources of the polled source's `[[translations]]` group (usually none).
+    pub translations: Vec<&'a Source>,
 }
 
 impl Poller<'_> {
@@ -175,14 +180,18 @@ impl Poller<'_> {
             self.follow_articles(source, &mut found.entries).await;
         }
         let report = self.build(source, found.entries, now)?;
+        let mut linked = Vec::new();
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let new: Vec<Item> = pick(&report, ItemState::New);
             let corrected: Vec<Item> = pick(&report, ItemState::Changed);
-            let (deliveries, baselines) = if self.telegram {
+            let (mut deliveries, baselines) = if self.telegram {
                 plan_deliveries(store, source, self.channels, &report)?
             } else {
                 (Vec::new(), Vec::new())
             };
+            let linking = self.link_translations(store, source, &report)?;
+            deliveries.extend(linking.edits);
+            linked = linking.sources;
             store
                 .commit(&Commit {
                     source: &source.id,
@@ -192,6 +201,7 @@ impl Poller<'_> {
                     baselines: &baselines,
                     fingerprints: &fingerprints,
                     max_items: source.max_items,
+                    links: &linking.links,
                 })
                 .await?;
             state.etag = page.etag.clone();
@@ -204,7 +214,104 @@ impl Poller<'_> {
             first_poll,
             pages,
             items: report,
+            linked,
         })
+    }
+
+    /// Looks for the translations of the releases this poll saw (new ones, and stored ones
+    /// still missing a language: a translation may appear days later, or two polls may have
+    /// run at once) among the stored releases of the other sources of the group. Returns the
+    /// links to store, and the edits that add language buttons to posts already made.
+    fn link_translations(
+        &self,
+        store: &Store,
+        source: &Source,
+        report: &[Observed],
+    ) -> Result<Linking, StoreError> {
+        let mut linking = Linking::default();
+        if self.translations.is_empty() {
+            return Ok(linking);
+        }
+        let window = crate::translations::window();
+        let fresh: Vec<&Item> = report
+            .iter()
+            .filter(|o| o.state == ItemState::New)
+            .map(|o| &o.item)
+            .collect();
+        // Candidates taken by this poll, so that two of its releases never share one.
+        let mut taken: HashSet<ItemId> = HashSet::new();
+        for o in report {
+            let x = &o.item;
+            let mut known: Vec<String> = match o.state {
+                ItemState::New => Vec::new(),
+                _ => store
+                    .translations(&source.id, &x.id)?
+                    .into_iter()
+                    .map(|t| t.language)
+                    .collect(),
+            };
+            let (from, to) = (x.published - window, x.published + window);
+            for other in &self.translations {
+                if known.contains(&other.language) {
+                    continue;
+                }
+                let candidates = store.published_between(&other.id, from, to)?;
+                if candidates.is_empty() {
+                    continue;
+                }
+                // Already linked in this language (stored, or by this poll): not available.
+                let mut unavailable: HashSet<ItemId> = HashSet::new();
+                for c in &candidates {
+                    let linked_here = store
+                        .translations(&other.id, &c.id)?
+                        .iter()
+                        .any(|t| t.language == source.language);
+                    if linked_here || taken.contains(&c.id) {
+                        unavailable.insert(c.id);
+                    }
+                }
+                let mut peers = store.published_between(&source.id, from, to)?;
+                peers.extend(
+                    fresh
+                        .iter()
+                        .filter(|f| f.published >= from && f.published <= to)
+                        .map(|f| (*f).clone()),
+                );
+                let Some(c) = crate::translations::choose(
+                    x,
+                    source.timezone,
+                    &candidates,
+                    other.timezone,
+                    &peers,
+                    |c| !unavailable.contains(&c.id),
+                ) else {
+                    continue;
+                };
+                tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation linked");
+                metrics::counter!("herald_translations_linked_total", "source" => source.id.clone())
+                    .increment(1);
+                taken.insert(c.id);
+                known.push(other.language.clone());
+                linking
+                    .links
+                    .push((translation(source, x), translation(other, c)));
+                if !linking.sources.contains(&other.id) {
+                    linking.sources.push(other.id.clone());
+                }
+                if o.state != ItemState::New && !linking.sources.contains(&source.id) {
+                    linking.sources.push(source.id.clone());
+                }
+                if self.telegram {
+                    // Posts already made get their language buttons by an edit, through the
+                    // outbox like any edit; a new release's post reads its links when it is sent.
+                    if o.state != ItemState::New {
+                        linking.edits.extend(edits_for(store, source, x)?);
+                    }
+                    linking.edits.extend(edits_for(store, other, c)?);
+                }
+            }
+        }
+        Ok(linking)
     }
 
     /// Fetches a page the config names; `Ok(None)` is a 304 to a conditional request.
@@ -398,6 +505,40 @@ impl Poller<'_> {
         }
         Ok(out.into_iter().flatten().collect())
     }
+}
+
+/// What linking translations found in one poll.
+#[derive(Default)]
+struct Linking {
+    links: Vec<(Translation, Translation)>,
+    edits: Vec<NewDelivery>,
+    sources: Vec<String>,
+}
+
+fn translation(source: &Source, item: &Item) -> Translation {
+    Translation {
+        source: source.id.clone(),
+        id: item.id,
+        language: source.language.clone(),
+        link: item.link.clone(),
+    }
+}
+
+/// An edit of `item`'s post in each of its source's channels where it was posted (or is queued:
+/// the edit then finds nothing to do, and the post goes out with its buttons).
+fn edits_for(store: &Store, source: &Source, item: &Item) -> Result<Vec<NewDelivery>, StoreError> {
+    let mut edits = Vec::new();
+    for channel in &source.channels {
+        if store.post_record(channel, &source.id, &item.id)?.is_some() {
+            edits.push(NewDelivery {
+                channel: channel.clone(),
+                kind: DeliveryKind::Edit,
+                item: delivery_copy(item),
+                items: Vec::new(),
+            });
+        }
+    }
+    Ok(edits)
 }
 
 #[derive(Default)]

@@ -208,6 +208,8 @@ proptest! {
             language: Some("kk"),
             ttl_minutes: Some(10),
             updated: Utc.with_ymd_and_hms(2026, 3, 29, 0, 0, 0).unwrap(),
+            hub: None,
+            translations: None,
         };
         let guids: Vec<String> = items.iter().map(|i| i.id.guid()).collect();
 

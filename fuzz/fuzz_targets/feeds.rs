@@ -37,6 +37,8 @@ fuzz_target!(|data: &[u8]| {
         language: Some("kk"),
         ttl_minutes: Some(10),
         updated: time,
+        hub: None,
+        translations: None,
     };
     let items = [item];
     let guid = items[0].id.guid();

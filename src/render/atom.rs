@@ -9,7 +9,10 @@ use atom_syndication::{Content, Entry, Feed, Generator, Link, Person, Text};
 use chrono::{DateTime, FixedOffset, Utc};
 use sha2::{Digest, Sha256};
 
-use super::{FeedMeta, body_html, clean, escape_html, present, summary_text, xml_safe};
+use super::{
+    FeedMeta, body_with_translations, clean, escape_html, present, summary_text, translations_of,
+    xml_safe,
+};
 use crate::model::Item;
 
 /// Renders an Atom 1.0 document; `items` arrive newest first and keep that order.
@@ -27,14 +30,7 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
             value: "herald".to_owned(),
             ..Generator::default()
         }),
-        links: vec![
-            link("self", meta.self_url("atom"), Some("application/atom+xml")),
-            link(
-                "alternate",
-                meta.home_page_url.to_owned(),
-                Some("text/html"),
-            ),
-        ],
+        links: feed_links(meta),
         subtitle: present(Some(meta.description)).map(text_construct),
         lang: meta.language.map(clean),
         entries: items.iter().map(|item| entry(meta, item)).collect(),
@@ -44,6 +40,22 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         .write_to(Vec::new())
         .expect("writing XML into a Vec cannot fail");
     String::from_utf8(bytes).expect("atom_syndication writes UTF-8")
+}
+
+/// The self link, the page the feed stands for, and the WebSub hub when one is configured.
+fn feed_links(meta: &FeedMeta) -> Vec<Link> {
+    let mut links = vec![
+        link("self", meta.self_url("atom"), Some("application/atom+xml")),
+        link(
+            "alternate",
+            meta.home_page_url.to_owned(),
+            Some("text/html"),
+        ),
+    ];
+    if let Some(hub) = meta.hub {
+        links.push(link("hub", hub.to_owned(), None));
+    }
+    links
 }
 
 fn entry(meta: &FeedMeta, item: &Item) -> Entry {
@@ -56,6 +68,14 @@ fn entry(meta: &FeedMeta, item: &Item) -> Entry {
         // RFC 4287 §4.2.7.2: `length` is advisory; the W3C validator accepts an enclosure without
         // it or a type (validate.sh), which RSS's `<enclosure>` would require.
         links.push(link("enclosure", image.to_owned(), None));
+    }
+    // RFC 4287 §4.2.7.4: each translation is an alternate of its own `hreflang`, which keeps
+    // the combination of type and hreflang distinct from the main alternate link.
+    for t in translations_of(meta, item) {
+        let mut alternate = link("alternate", t.link.clone(), Some("text/html"));
+        alternate.hreflang = Some(clean(&t.language));
+        alternate.title = Some(clean(crate::model::language_name(&t.language)));
+        links.push(alternate);
     }
     Entry {
         title: Text {
@@ -73,7 +93,7 @@ fn entry(meta: &FeedMeta, item: &Item) -> Entry {
         }),
         content: Some(Content {
             lang,
-            value: Some(body_html(item)),
+            value: Some(body_with_translations(meta, item)),
             content_type: Some("html".to_owned()),
             ..Content::default()
         }),

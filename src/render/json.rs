@@ -6,7 +6,7 @@
 
 use serde::Serialize;
 
-use super::{FeedMeta, body_html, clean, plain_title, present, rfc3339, summary_text};
+use super::{FeedMeta, body_with_translations, clean, plain_title, present, rfc3339, summary_text};
 use crate::model::Item;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -21,7 +21,17 @@ struct JsonFeed<'a> {
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<String>,
+    /// JSON Feed 1.1 `hubs`: the WebSub hub, when one is configured.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    hubs: Vec<Hub>,
     items: Vec<JsonItem<'a>>,
+}
+
+#[derive(Serialize)]
+struct Hub {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    url: String,
 }
 
 #[derive(Serialize)]
@@ -51,17 +61,25 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         feed_url: clean(&meta.self_url("json")),
         description: present(Some(meta.description)).map(clean),
         language: meta.language.map(clean),
-        items: items.iter().map(json_item).collect(),
+        hubs: meta
+            .hub
+            .map(|url| Hub {
+                kind: "WebSub",
+                url: clean(url),
+            })
+            .into_iter()
+            .collect(),
+        items: items.iter().map(|item| json_item(meta, item)).collect(),
     };
     serde_json::to_string_pretty(&feed).expect("a struct of strings always serializes")
 }
 
-fn json_item(item: &Item) -> JsonItem<'_> {
+fn json_item<'i>(meta: &FeedMeta, item: &'i Item) -> JsonItem<'i> {
     JsonItem {
         id: item.id.guid(),
         url: clean(&item.link),
         title: plain_title(&item.title),
-        content_html: body_html(item),
+        content_html: body_with_translations(meta, item),
         summary: summary_text(item),
         image: present(item.image.as_deref()).map(clean),
         date_published: rfc3339(item.published),

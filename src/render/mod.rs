@@ -12,10 +12,14 @@ pub mod json;
 pub mod rss;
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::model::Item;
+use crate::model::{Item, ItemId, Translation, language_name};
+
+/// Each linked item's translations (see `translations`), by item id.
+pub type Translations = HashMap<ItemId, Vec<Translation>>;
 
 /// What a feed document says about itself.
 #[derive(Clone, Copy, Debug)]
@@ -37,6 +41,10 @@ pub struct FeedMeta<'a> {
     pub ttl_minutes: Option<u32>,
     /// Feed-level updated time (newest item's `updated`, or the caller's fallback when empty).
     pub updated: DateTime<Utc>,
+    /// The WebSub hub to advertise (`[server] websub_hub`), if any.
+    pub hub: Option<&'a str>,
+    /// Translations of the items, shown as "Also in" links; `None` or absent ids: none.
+    pub translations: Option<&'a Translations>,
 }
 
 impl FeedMeta<'_> {
@@ -149,6 +157,46 @@ fn body_html(item: &Item) -> String {
     format!("<p>{}</p>", escape_html(&xml_safe(text)))
 }
 
+/// The item's translations, in the order stored (one per language).
+fn translations_of<'t>(meta: &FeedMeta<'t>, item: &Item) -> &'t [Translation] {
+    meta.translations
+        .and_then(|t| t.get(&item.id))
+        .map_or(&[], Vec::as_slice)
+}
+
+/// `body_html`, with an "Also in: Русский, Қазақша" paragraph of links to the item's
+/// translations when it has any (the item's own text is left as it is).
+fn body_with_translations(meta: &FeedMeta, item: &Item) -> String {
+    let mut body = body_html(item);
+    body.push_str(&also_in(item, translations_of(meta, item)));
+    body
+}
+
+/// The "Also in" paragraph ("" without translations): the label in the item's language, each
+/// language named in its own, with `hreflang` on the link.
+fn also_in(item: &Item, translations: &[Translation]) -> String {
+    if translations.is_empty() {
+        return String::new();
+    }
+    let label = match item.language.split('-').next().unwrap_or_default() {
+        "ru" => "Другие языки:",
+        "kk" => "Басқа тілдерде:",
+        _ => "Also in:",
+    };
+    let links: Vec<String> = translations
+        .iter()
+        .map(|t| {
+            format!(
+                "<a href=\"{}\" hreflang=\"{}\">{}</a>",
+                escape_html(&xml_safe(&t.link)),
+                escape_html(&xml_safe(&t.language)),
+                escape_html(language_name(&t.language))
+            )
+        })
+        .collect();
+    format!("<p>{label} {}</p>", links.join(", "))
+}
+
 /// RFC 3339 in UTC with whole seconds, the form Atom and JSON Feed both accept; seconds because
 /// `atom_syndication` truncates to them anyway (FACTS "rss 2.1 / atom_syndication").
 fn rfc3339(time: DateTime<Utc>) -> String {
@@ -180,6 +228,8 @@ pub(crate) mod samples {
             language: Some("kk"),
             ttl_minutes: Some(30),
             updated: time(9, 12),
+            hub: None,
+            translations: None,
         }
     }
 
@@ -195,6 +245,8 @@ pub(crate) mod samples {
             language: None,
             ttl_minutes: None,
             updated: time(9, 12),
+            hub: None,
+            translations: None,
         }
     }
 

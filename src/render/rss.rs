@@ -11,7 +11,10 @@ use chrono::{DateTime, Utc};
 use rss::extension::{Extension, ExtensionMap};
 use rss::{Channel, Guid, Item as RssItem};
 
-use super::{FeedMeta, body_html, clean, escape_html, plain_title, present, summary_text};
+use super::{
+    FeedMeta, body_html, body_with_translations, clean, escape_html, plain_title, present,
+    summary_text, translations_of,
+};
 use crate::model::Item;
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -35,17 +38,9 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         generator: Some("herald".to_owned()),
         ttl: meta.ttl_minutes.map(|minutes| minutes.to_string()),
         // The W3C validator warns about a feed without `atom:link rel="self"` (FACTS "Feed readers").
-        extensions: single_extension(
-            "atom",
-            "link",
-            [
-                ("href", clean(&meta.self_url("rss"))),
-                ("rel", "self".to_owned()),
-                ("type", "application/rss+xml".to_owned()),
-            ],
-        ),
+        extensions: channel_links(meta),
         namespaces,
-        items: items.iter().map(rss_item).collect(),
+        items: items.iter().map(|item| rss_item(meta, item)).collect(),
         ..Channel::default()
     };
     let bytes = channel
@@ -80,12 +75,50 @@ fn hex_refs_outside_cdata(xml: &str) -> String {
     out
 }
 
-fn rss_item(item: &Item) -> RssItem {
+/// `atom:link rel="self"`, and `rel="hub"` when a WebSub hub is configured (WebSub §4: a
+/// publisher advertises its hub and the topic, the self link, in the feed itself).
+fn channel_links(meta: &FeedMeta) -> ExtensionMap {
+    let mut links = single_extension(
+        "atom",
+        "link",
+        [
+            ("href", clean(&meta.self_url("rss"))),
+            ("rel", "self".to_owned()),
+            ("type", "application/rss+xml".to_owned()),
+        ],
+    );
+    if let Some(hub) = meta.hub {
+        let hub_link = Extension {
+            name: "atom:link".to_owned(),
+            attrs: BTreeMap::from([
+                ("href".to_owned(), clean(hub)),
+                ("rel".to_owned(), "hub".to_owned()),
+            ]),
+            ..Extension::default()
+        };
+        if let Some(list) = links
+            .get_mut("atom")
+            .and_then(|names| names.get_mut("link"))
+        {
+            list.push(hub_link);
+        }
+    }
+    links
+}
+
+fn rss_item(meta: &FeedMeta, item: &Item) -> RssItem {
+    let translations = translations_of(meta, item);
     // `description` is HTML to readers (the crate writes it as CDATA): a plain summary is escaped
     // so that its `<` and `&` are shown, not parsed; without one, the body stands in.
     let description = match summary_text(item) {
         Some(summary) => escape_html(&summary),
         None => body_html(item),
+    };
+    // The "Also in" links go with the full body; an item without one gets the body made up.
+    let content = match present(item.content_html.as_deref()) {
+        _ if !translations.is_empty() => Some(body_with_translations(meta, item)),
+        Some(html) => Some(clean(html)),
+        None => None,
     };
     RssItem {
         title: Some(plain_title(&item.title)),
@@ -97,7 +130,7 @@ fn rss_item(item: &Item) -> RssItem {
             permalink: false,
         }),
         pub_date: Some(rfc822(item.published)),
-        content: present(item.content_html.as_deref()).map(clean),
+        content,
         // The length and type an `<enclosure>` requires are unknown, so the image goes in Media
         // RSS, which needs neither.
         extensions: match present(item.image.as_deref()) {

@@ -469,6 +469,8 @@ fn render_feed(
     } else {
         format!("?{}", query.canonical())
     };
+    let hub = config.server.websub_hub.as_ref().map(|u| u.to_string());
+    let translations = translations_of(shared, &subject.items)?;
     let meta = FeedMeta {
         id,
         title: &subject.title,
@@ -479,6 +481,8 @@ fn render_feed(
         language: subject.language,
         ttl_minutes: subject.ttl,
         updated,
+        hub: hub.as_deref(),
+        translations: Some(&translations),
     };
     let body = match format {
         Format::Rss => render::rss::render(&meta, &subject.items),
@@ -506,6 +510,18 @@ fn render_feed(
             .expect("digits are a valid header"),
         content_type: format.content_type(),
     })
+}
+
+/// The stored translations of the feed's items (most have none).
+fn translations_of(shared: &Shared, items: &[Item]) -> Result<render::Translations, StoreError> {
+    let mut out = render::Translations::new();
+    for item in items {
+        let found = shared.store.translations(&item.source, &item.id)?;
+        if !found.is_empty() {
+            out.insert(item.id, found);
+        }
+    }
+    Ok(out)
 }
 
 /// RSS `ttl` and `Cache-Control: max-age`: the schedule's usual interval in minutes (at least 1).

@@ -8,13 +8,15 @@
 //! - `seen`:    source ++ 0 ++ id            → fingerprint of title and summary
 //! - `sources`: source                       → SourceState (JSON)
 //! - `outbox`, `posts`, `baselines`, `channels`: Telegram deliveries (see `outbox`)
+//! - `translations`: source ++ 0 ++ id      → Vec<Translation> (JSON): the same release in other
+//!   languages, one per language, written for both sides in one transaction
 //! - `meta`:    "format"                     → the on-disk format version
 
 mod outbox;
 
 pub use outbox::{ChannelState, Delivery, DeliveryKind, NewDelivery, PostRecord, Queued};
 
-use crate::model::{Item, ItemId};
+use crate::model::{Item, ItemId, Translation};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -140,6 +142,8 @@ pub struct Commit<'a> {
     /// measure of a later correction; items not named here are measured as stored.
     pub fingerprints: &'a std::collections::HashMap<ItemId, [u8; 8]>,
     pub max_items: usize,
+    /// Translation links found for this poll's new items: each pair is written on both sides.
+    pub links: &'a [(Translation, Translation)],
 }
 
 #[derive(Clone)]
@@ -155,6 +159,7 @@ pub struct Store {
     baselines: sled::Tree,
     channels: sled::Tree,
     last_message: sled::Tree,
+    translations: sled::Tree,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
     /// One flush at a time (see `sync`).
@@ -181,6 +186,27 @@ fn item_key(source: &str, id: &ItemId) -> Vec<u8> {
     let mut k = prefix(source);
     k.extend_from_slice(&id.0);
     k
+}
+
+/// Inside a transaction: records `to` as a translation of `from`, replacing any other of the
+/// same language (one per language).
+fn add_translation(
+    tree: &sled::transaction::TransactionalTree,
+    from: &Translation,
+    to: &Translation,
+) -> Result<(), ConflictableTransactionError<()>> {
+    let key = item_key(&from.source, &from.id);
+    let mut list: Vec<Translation> = match tree.get(&key)? {
+        Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    list.retain(|t| t.language != to.language);
+    list.push(to.clone());
+    let bytes = serde_json::to_vec(&list).map_err(|e| {
+        ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
+    })?;
+    tree.insert(key, bytes)?;
+    Ok(())
 }
 
 /// Sorts by published time, then by `seq`: big-endian, with the sign bit flipped so that negative
@@ -243,6 +269,7 @@ impl Store {
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
             last_message: db.open_tree("last_message")?,
+            translations: db.open_tree("translations")?,
             known_file: Default::default(),
             flushing: Default::default(),
             dir: dir.to_path_buf(),
@@ -323,29 +350,73 @@ impl Store {
             &self.outbox,
             &self.posts,
             &self.baselines,
+            &self.translations,
         )
-            .transaction(|(items, order, seen, outbox, posts, baselines)| {
-                for (item, bytes) in &new {
-                    let key = item_key(source, &item.id);
-                    items.insert(key.clone(), bytes.as_slice())?;
-                    order.insert(order_key(item), &[][..])?;
-                    seen.insert(key, &measure(item)[..])?;
-                }
-                for (item, bytes) in &corrected {
-                    let key = item_key(source, &item.id);
-                    items.insert(key.clone(), bytes.as_slice())?;
-                    seen.insert(key, &measure(item)[..])?;
-                }
-                outbox::enqueue_in(outbox, posts, &deliveries)?;
-                for channel in c.baselines {
-                    baselines.insert(outbox::baseline_key(channel, source), &[][..])?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
+            .transaction(
+                |(items, order, seen, outbox, posts, baselines, translations)| {
+                    for (item, bytes) in &new {
+                        let key = item_key(source, &item.id);
+                        items.insert(key.clone(), bytes.as_slice())?;
+                        order.insert(order_key(item), &[][..])?;
+                        seen.insert(key, &measure(item)[..])?;
+                    }
+                    for (item, bytes) in &corrected {
+                        let key = item_key(source, &item.id);
+                        items.insert(key.clone(), bytes.as_slice())?;
+                        seen.insert(key, &measure(item)[..])?;
+                    }
+                    outbox::enqueue_in(outbox, posts, &deliveries)?;
+                    for channel in c.baselines {
+                        baselines.insert(outbox::baseline_key(channel, source), &[][..])?;
+                    }
+                    for (a, b) in c.links {
+                        add_translation(translations, a, b)?;
+                        add_translation(translations, b, a)?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(transaction_error)?;
         self.trim(source, c.max_items)?;
         self.sync().await?;
         Ok(())
+    }
+
+    /// The known translations of an item, one per language.
+    pub fn translations(&self, source: &str, id: &ItemId) -> Result<Vec<Translation>, StoreError> {
+        match self.translations.get(item_key(source, id))? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes)?),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Items of `source` published between `from` and `to` (inclusive), oldest first: the
+    /// candidates when a translation of a release is looked for.
+    pub fn published_between(
+        &self,
+        source: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let bound = |t: DateTime<Utc>| {
+            let mut k = prefix(source);
+            let millis = t.timestamp_millis() as u64 ^ (1 << 63);
+            k.extend_from_slice(&millis.to_be_bytes());
+            k
+        };
+        let (start, mut end) = (bound(from), bound(to));
+        // Past every seq and id of the last instant.
+        end.extend_from_slice(&[0xff; 25]);
+        let mut out = Vec::new();
+        for key in self.order.range(start..end).keys() {
+            let key = key?;
+            let mut ikey = prefix(source);
+            ikey.extend_from_slice(&key[key.len() - 16..]);
+            if let Some(bytes) = self.items.get(ikey)? {
+                out.push(serde_json::from_slice(&bytes)?);
+            }
+        }
+        Ok(out)
     }
 
     /// Removes the oldest items of `source` from the feed beyond `keep`.
@@ -499,9 +570,28 @@ impl Store {
         }
         self.sources.remove(source)?;
         self.prune_deliveries(source)?;
+        self.prune_translations(source)?;
         self.write_known_sources()?;
         self.sync().await?;
         Ok(keys.len())
+    }
+
+    /// Forgets the translation links of `source`'s items, on both sides.
+    fn prune_translations(&self, source: &str) -> Result<(), StoreError> {
+        for entry in self.translations.iter() {
+            let (key, bytes) = entry?;
+            if key.starts_with(&prefix(source)) {
+                self.translations.remove(key)?;
+                continue;
+            }
+            let mut list: Vec<Translation> = serde_json::from_slice(&bytes)?;
+            let before = list.len();
+            list.retain(|t| t.source != source);
+            if list.len() != before {
+                self.translations.insert(key, serde_json::to_vec(&list)?)?;
+            }
+        }
+        Ok(())
     }
 
     pub async fn flush(&self) -> Result<(), StoreError> {
@@ -541,6 +631,7 @@ mod tests {
             baselines: &[],
             fingerprints: &NO_FINGERPRINTS,
             max_items,
+            links: &[],
         }
     }
 
@@ -781,6 +872,34 @@ mod tests {
             total += sent.unwrap();
         }
         total
+    }
+
+    #[tokio::test]
+    async fn translation_links_are_symmetric_one_per_language_and_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let (en, ru, ru2) = (item("en", 1, 1), item("ru", 1, 2), item("ru", 2, 3));
+        let t = |i: &Item, lang: &str| Translation {
+            source: i.source.clone(),
+            id: i.id,
+            language: lang.into(),
+            link: i.link.clone(),
+        };
+        let links = [(t(&en, "en"), t(&ru, "ru"))];
+        let mut c = commit("en", std::slice::from_ref(&en), 10);
+        c.links = &links;
+        store.commit(&c).await.unwrap();
+        assert_eq!(store.translations("en", &en.id).unwrap(), [t(&ru, "ru")]);
+        assert_eq!(store.translations("ru", &ru.id).unwrap(), [t(&en, "en")]);
+        // A newer link in the same language replaces the old one on that side.
+        let links = [(t(&en, "en"), t(&ru2, "ru"))];
+        let mut c = commit("en", &[], 10);
+        c.links = &links;
+        store.commit(&c).await.unwrap();
+        assert_eq!(store.translations("en", &en.id).unwrap(), [t(&ru2, "ru")]);
+        store.prune("ru").await.unwrap();
+        assert!(store.translations("en", &en.id).unwrap().is_empty());
+        assert!(store.translations("ru", &ru2.id).unwrap().is_empty());
     }
 
     #[tokio::test]

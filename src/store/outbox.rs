@@ -548,6 +548,7 @@ mod tests {
                     baselines: &[],
                     fingerprints: &fingerprints,
                     max_items: 10,
+                    links: &[],
                 };
                 store.commit(&commit).await.unwrap();
             }
@@ -618,6 +619,7 @@ mod tests {
             baselines: &[],
             fingerprints: &fingerprints,
             max_items: 1,
+            links: &[],
         };
         store.commit(&commit).await.unwrap();
         let mut digest = store.next_delivery("c").unwrap().unwrap();

@@ -280,7 +280,7 @@ impl Deliverer {
     ) -> Result<Next, StoreError> {
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
-        let mut post = format::format_post_for(item, source, channel, true);
+        let mut post = self.format(item, source, channel, true)?;
         if queued.delivery.in_flight {
             // The last attempt got no answer (a lost connection, or herald died mid-send): find
             // out whether Telegram has the post before sending it again.
@@ -342,7 +342,7 @@ impl Deliverer {
             match failure {
                 Failure::PhotoRefused if post.method == Method::SendPhoto => {
                     tracing::warn!(channel = %channel.id, photo = ?post.photo, "Telegram refused the photo; posting as text");
-                    post = format::format_post_for(item, source, channel, false);
+                    post = self.format(item, source, channel, false)?;
                 }
                 Failure::BadMarkup(reason) if !plain => {
                     tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); posting as plain text");
@@ -444,6 +444,21 @@ impl Deliverer {
         Ok(Next::Now)
     }
 
+    /// The post of `item` for `channel`, with a button per known translation: every post and
+    /// edit is made here, so a correction's edit keeps the language buttons.
+    fn format(
+        &self,
+        item: &Item,
+        source: &Source,
+        channel: &Channel,
+        allow_photo: bool,
+    ) -> Result<Post, StoreError> {
+        let mut post = format::format_post_for(item, source, channel, allow_photo);
+        post.languages =
+            format::language_buttons(&self.store.translations(&item.source, &item.id)?);
+        Ok(post)
+    }
+
     /// Looks for a post whose send went unanswered. Bots cannot read a channel's history, but
     /// they can edit their own messages: re-applying the post's own keyboard to the ids just
     /// after the last one herald knows answers "not modified" exactly where that post is, and
@@ -510,7 +525,7 @@ impl Deliverer {
             Some(id) => Recipient::Id(ChatId(id)),
             None => recipient_from_text(&chat),
         };
-        let post = format::format_post_for(item, source, channel, photo);
+        let post = self.format(item, source, channel, photo)?;
         let mut plain = false;
         loop {
             acquire(limits, &self.global).await;

@@ -22,7 +22,7 @@
 use super::template::{Fields, PostTemplate, check_markup};
 use crate::config::{Channel, ShareTarget, Source};
 use crate::extract::dates::format_day;
-use crate::model::Item;
+use crate::model::{Item, Translation, language_name};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::{Html, Node};
 use url::Url;
@@ -93,18 +93,25 @@ pub struct Post {
     /// "Read", then one button per configured share target, in the configured order. Empty when
     /// the item's link is not an absolute http(s) URL, which Telegram would refuse in a button.
     pub buttons: Vec<Button>,
+    /// One button per translation of the release ("Русский", "Қазақша"), on a row of their own
+    /// under the others; empty unless the source is in a `[[translations]]` group.
+    pub languages: Vec<Button>,
 }
 
 impl Post {
     /// The buttons as inline keyboard rows: "Read" alone on the first row, the share buttons
     /// below it, three to a row so that labels stay legible on a phone.
     pub fn keyboard(&self) -> Vec<&[Button]> {
-        match self.buttons.split_first() {
+        let mut rows: Vec<&[Button]> = match self.buttons.split_first() {
             None => Vec::new(),
             Some((read, share)) => std::iter::once(std::slice::from_ref(read))
                 .chain(share.chunks(3))
                 .collect(),
+        };
+        if !self.languages.is_empty() {
+            rows.push(&self.languages);
         }
+        rows
     }
 }
 
@@ -150,6 +157,7 @@ pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_ph
         },
         photo,
         buttons,
+        languages: Vec::new(),
     }
 }
 
@@ -236,6 +244,20 @@ pub fn templated_text(
         budget = utf16_len(&cut).saturating_sub(over.max(1));
     }
     Ok(bare)
+}
+
+/// The language buttons of a post: each translation's page, labelled with its language's own
+/// name; links Telegram would refuse are left out.
+pub fn language_buttons(translations: &[Translation]) -> Vec<Button> {
+    translations
+        .iter()
+        .filter_map(|t| {
+            Some(Button {
+                label: language_name(&t.language).to_owned(),
+                url: web_url(&t.link)?,
+            })
+        })
+        .collect()
 }
 
 /// The same post as plain text (no HTML, no parse_mode): the fallback when Telegram answers

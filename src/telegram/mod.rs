@@ -31,6 +31,7 @@ pub async fn preview_newest(
         telegram: false,
         min_free_bytes: config.general.min_free_bytes,
         channels: &config.channels,
+        translations: Vec::new(),
     };
     let opts = PollOptions {
         conditional: false,

@@ -36,6 +36,8 @@ pub struct Setup {
     pub source_keys: Vec<(String, String)>,
     /// Extra TOML put before the rest of the config (e.g. `[telegram]` and `[[channels]]`).
     pub extra_config: String,
+    /// Extra keys of the `[server]` table (e.g. `websub_hub`).
+    pub server_keys: String,
     /// Telegram on with this token.
     pub token: Option<Token>,
     /// Use this database folder (to restart on the same data); default: a fresh one.
@@ -49,6 +51,7 @@ impl Default for Setup {
             extra_source_keys: String::new(),
             source_keys: Vec::new(),
             extra_config: String::new(),
+            server_keys: String::new(),
             token: None,
             data_dir: None,
         }
@@ -83,6 +86,12 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
             ..FetcherOptions::default()
         },
         telegram_timeout: Some(Duration::from_secs(3)),
+        // Fast retries, so that a test of a failing hub sees them all.
+        websub: herald::websub::PingOptions {
+            timeout: Duration::from_secs(1),
+            attempts: 3,
+            first_backoff: Duration::from_millis(10),
+        },
     };
     let app = App::new(config, options).unwrap();
     let stop = CancellationToken::new();
@@ -144,7 +153,9 @@ user_agent = "herald-test"
 
 [server]
 listen = "127.0.0.1:0"
+{server_keys}
 "#,
+        server_keys = setup.server_keys,
         data_dir = setup
             .data_dir
             .as_ref()
@@ -248,6 +259,35 @@ impl TestApp {
         self.stop.cancel();
         self.task.await.unwrap().unwrap();
     }
+}
+
+/// Runs the W3C Feed Validation Service's code (`../shared/tools/w3c-feed-validate`, offline)
+/// on `urls` and asserts that it finds no error and no warning in any.
+pub async fn assert_w3c_valid(urls: &[String]) {
+    let tool =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/w3c-feed-validate");
+    assert!(
+        tool.exists(),
+        "{} is missing: the tests need ../shared beside the project",
+        tool.display()
+    );
+    let out = tokio::process::Command::new(&tool)
+        .args(urls)
+        .output()
+        .await
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "validator:\n{report}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        report.matches("errors=0 warnings=0").count(),
+        urls.len(),
+        "{report}"
+    );
 }
 
 /// Reads a served feed with Python feedparser (a real third-party reader) and returns its

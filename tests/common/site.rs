@@ -21,6 +21,8 @@ pub struct Release {
     pub date: String,
     pub summary: String,
     pub image: Option<String>,
+    /// The article's paragraphs; `None`: a generic text built from the summary.
+    pub body: Option<String>,
 }
 
 /// How a list page answers.
@@ -128,6 +130,7 @@ pub fn release_en(n: u64, day: u32) -> Release {
         date: format!("{day} March 2026"),
         summary: format!("The President discussed cooperation, part {n}. Both sides agreed."),
         image: Some(format!("/uploadMedia/2026/03/{n}.jpg")),
+        body: None,
     }
 }
 
@@ -139,6 +142,7 @@ pub fn release_ru(n: u64, day: u32) -> Release {
         date: format!("{day} марта 2026 года"),
         summary: format!("Обсуждено сотрудничество, часть {n}."),
         image: Some(format!("/assets/media/{n}.png")),
+        body: None,
     }
 }
 
@@ -150,6 +154,7 @@ pub fn release_kz(n: u64, day: u32) -> Release {
         date: format!("{day} наурыз 2026 ж."),
         summary: format!("Ынтымақтастық талқыланды, {n}-бөлім."),
         image: None,
+        body: None,
     }
 }
 
@@ -172,17 +177,27 @@ async fn article(
     if inner.broken_articles.contains(&r.id) {
         return (StatusCode::NOT_FOUND, "gone").into_response();
     }
+    let text = match &r.body {
+        Some(body) => body
+            .split("\n\n")
+            .map(|p| format!("<p>{}</p>", escape(p)))
+            .collect::<String>(),
+        None => format!(
+            "<p>{} The talks covered trade, energy and transport.</p>\n\
+             <p>Full text of release {}: the parties signed a memorandum on cooperation.</p>",
+            escape(&r.summary),
+            r.id
+        ),
+    };
     let body = format!(
         r#"<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta property="og:image" content="/uploadMedia/og/{id}.jpg"></head><body>
 <header><nav><a href="/{lang}">Home</a> <a href="/{lang}/events">Events</a></nav></header>
 <main><h1>{title}</h1><div class="content-text">
-<p>{summary} The talks covered trade, energy and transport.</p>
-<p>Full text of release {id}: the parties signed a memorandum on cooperation.</p>
+{text}
 <div class="share"><a href="/{lang}/events">Go back</a> <a href="https://twitter.com/share">Twitter</a> <a href="https://facebook.com/share">Facebook</a> <a href="javascript:print()">Print</a></div>
 </div></main><footer>© Akorda</footer></body></html>"#,
         title = escape(&r.title),
-        summary = escape(&r.summary),
         id = r.id,
     );
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body).into_response()

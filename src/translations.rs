@@ -1,0 +1,496 @@
+//! Recognizing the same release across sources that publish it in several languages
+//! (`[[translations]]`, issue 10). Pure functions: the pipeline hands in the items and stores what
+//! [`choose`] decides.
+//!
+//! Titles differ by language, so they are never compared as words. What holds on a site such as
+//! akorda.kz is evidence that survives translation:
+//! - the same cover image file (a file name shared by several releases nearby, a generic picture,
+//!   counts for nothing);
+//! - the same date (one day apart is allowed, a translation may come out the next day; further
+//!   apart is never the same release);
+//! - the same numbers in the text (years, counts, sums), each weighted by how rare it is among the
+//!   releases around it, and numbers found on one side only counting against;
+//! - the same numeric id in both links, where a site shares them.
+//!
+//! These add up to a score. A link needs the score to reach [`THRESHOLD`], to beat the next
+//! candidate by [`MARGIN`] (two candidates that tie link none), and to be mutual: the chosen
+//! candidate's own best match among the item's source must be the item. Precision matters more
+//! than recall: a wrong link is worse than none.
+
+use crate::model::Item;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use std::collections::{BTreeSet, HashMap};
+
+/// The lowest score that links two releases: a point above the highest wrong link seen on the
+/// fixtures with a lower threshold (see `tests/translation_fixtures.rs`).
+pub const THRESHOLD: f64 = 3.0;
+/// How much the best candidate must beat the second (and the reverse check its own second).
+pub const MARGIN: f64 = 1.0;
+
+/// Score of a shared cover image that no other release nearby has.
+const IMAGE: f64 = 3.0;
+/// Penalty when both have distinct pictures of their own: usually two different releases.
+const OTHER_IMAGE: f64 = 1.5;
+/// Score of the same numeric id in both links.
+const LINK_ID: f64 = 4.0;
+/// Score of the same date (one day apart scores nothing).
+const SAME_DAY: f64 = 1.0;
+/// The most that shared numbers add.
+const NUMBERS_CAP: f64 = 3.0;
+/// Penalty weight of numbers found on one side only (times the share of such numbers).
+const NUMBER_MISMATCH: f64 = 2.0;
+
+/// What a release offers as evidence.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Features {
+    /// The cover image's file name, lowercased.
+    pub image: Option<String>,
+    /// A numeric id at the end of the link (5 digits or more).
+    pub link_id: Option<String>,
+    /// The release's day in the source's timezone.
+    pub day: NaiveDate,
+    /// Numbers of two digits or more in the title and text, normalized (`1 500` and `1,500` are
+    /// `1500`; `1,5` and `1.5` are `1.5`).
+    pub numbers: BTreeSet<String>,
+}
+
+/// The evidence of `item`; `tz` is its source's timezone (dates are local dates there).
+pub fn features(item: &Item, tz: Tz) -> Features {
+    let mut text = item.title.clone();
+    for part in [&item.summary, &item.content_html].into_iter().flatten() {
+        text.push(' ');
+        text.push_str(&strip_tags(part));
+    }
+    Features {
+        image: item.image.as_deref().and_then(image_key),
+        link_id: link_id(&item.link),
+        day: item.published.with_timezone(&tz).date_naive(),
+        numbers: numbers(&text, &item.language),
+    }
+}
+
+/// The file name of an image URL, lowercased; `None` when the path names no file.
+fn image_key(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
+    (name.contains('.') && name.len() > 4).then(|| name.to_lowercase())
+}
+
+/// The last run of 5 or more digits in the link's last path segment.
+fn link_id(link: &str) -> Option<String> {
+    let path = link.split(['?', '#']).next().unwrap_or_default();
+    let segment = path.trim_end_matches('/').rsplit('/').next()?;
+    segment
+        .split(|c: char| !c.is_ascii_digit())
+        .rfind(|run| run.len() >= 5)
+        .map(str::to_owned)
+}
+
+/// The text of an HTML fragment (tags dropped; entities left, they hold no digits that matter).
+fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Spaces that group thousands: "1 500", "1\u{a0}500", "1\u{202f}500".
+fn is_group_space(c: char) -> bool {
+    matches!(c, ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}')
+}
+
+/// The numbers in `text` (see [`Features::numbers`]). English groups thousands with commas;
+/// Russian and Kazakh with spaces and write decimals with a comma.
+pub fn numbers(text: &str, language: &str) -> BTreeSet<String> {
+    let comma_groups = !matches!(language.split('-').next(), Some("ru" | "kk" | "kz"));
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = BTreeSet::new();
+    let mut i = 0;
+    while i < chars.len() {
+        // A number starts at a digit not glued to a letter or digit before it.
+        if !chars[i].is_ascii_digit() || (i > 0 && chars[i - 1].is_alphanumeric()) {
+            i += 1;
+            continue;
+        }
+        let mut digits = String::new();
+        let mut fraction: Option<String> = None;
+        while i < chars.len() && chars[i].is_ascii_digit() {
+            digits.push(chars[i]);
+            i += 1;
+        }
+        // Thousands groups follow a first group of at most three digits ("1 500", "12,000"),
+        // so "in 2026 100 people" stays two numbers.
+        let groups_allowed = digits.len() <= 3;
+        while fraction.is_none() && i + 1 < chars.len() && chars[i + 1].is_ascii_digit() {
+            let sep = chars[i];
+            let run: String = chars[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_digit())
+                .collect();
+            let group_sep = is_group_space(sep) || (sep == ',' && comma_groups);
+            if groups_allowed && group_sep && run.len() == 3 {
+                digits.push_str(&run);
+            } else if sep == '.' || sep == ',' {
+                fraction = Some(run.clone());
+            } else {
+                break;
+            }
+            i += 1 + run.len();
+        }
+        let whole = digits.trim_start_matches('0');
+        let whole = if whole.is_empty() { "0" } else { whole };
+        let number = match fraction {
+            Some(f) => format!("{whole}.{f}"),
+            None => whole.to_owned(),
+        };
+        // Single digits are everywhere (and often written as words): no evidence.
+        if number.len() >= 2 {
+            out.insert(number);
+        }
+    }
+    out
+}
+
+/// How rare each image and number is among the releases around: the larger of its counts in
+/// the two pools (the candidates, and the item's own source).
+struct Rarity {
+    images: HashMap<String, usize>,
+    numbers: HashMap<String, usize>,
+}
+
+impl Rarity {
+    fn new(pools: [&[Features]; 2]) -> Rarity {
+        let mut images = HashMap::new();
+        let mut numbers = HashMap::new();
+        for pool in pools {
+            let mut pool_images: HashMap<&str, usize> = HashMap::new();
+            let mut pool_numbers: HashMap<&str, usize> = HashMap::new();
+            for f in pool {
+                if let Some(image) = &f.image {
+                    *pool_images.entry(image).or_default() += 1;
+                }
+                for n in &f.numbers {
+                    *pool_numbers.entry(n).or_default() += 1;
+                }
+            }
+            for (k, v) in pool_images {
+                let e = images.entry(k.to_owned()).or_insert(0);
+                *e = (*e).max(v);
+            }
+            for (k, v) in pool_numbers {
+                let e = numbers.entry(k.to_owned()).or_insert(0);
+                *e = (*e).max(v);
+            }
+        }
+        Rarity { images, numbers }
+    }
+
+    fn image_is_distinctive(&self, image: &str) -> bool {
+        self.images.get(image).copied().unwrap_or(0) <= 1
+    }
+
+    fn number_weight(&self, n: &str) -> f64 {
+        1.0 / self.numbers.get(n).copied().unwrap_or(1).max(1) as f64
+    }
+}
+
+/// The score of `a` and `b` being the same release; `None` when their dates rule it out.
+fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<f64> {
+    let days = (a.day - b.day).num_days().abs();
+    if days > 1 {
+        return None;
+    }
+    let mut s = if days == 0 { SAME_DAY } else { 0.0 };
+    if let (Some(x), Some(y)) = (&a.link_id, &b.link_id)
+        && x == y
+    {
+        s += LINK_ID;
+    }
+    match (&a.image, &b.image) {
+        (Some(x), Some(y)) if x == y && rarity.image_is_distinctive(x) => s += IMAGE,
+        // A shared generic picture says nothing either way.
+        (Some(x), Some(y)) if x == y => {}
+        (Some(x), Some(y)) if rarity.image_is_distinctive(x) && rarity.image_is_distinctive(y) => {
+            s -= OTHER_IMAGE;
+        }
+        _ => {}
+    }
+    let shared: f64 = a
+        .numbers
+        .intersection(&b.numbers)
+        .map(|n| rarity.number_weight(n))
+        .sum();
+    s += shared.min(NUMBERS_CAP);
+    if !a.numbers.is_empty() && !b.numbers.is_empty() {
+        let union = a.numbers.union(&b.numbers).count();
+        let one_sided = a.numbers.symmetric_difference(&b.numbers).count();
+        s -= NUMBER_MISMATCH * one_sided as f64 / union as f64;
+    }
+    Some(s)
+}
+
+/// The index of the best-scoring entry of `pool` for `f`, when it reaches the threshold and
+/// beats the next by the margin.
+fn best(f: &Features, pool: &[Features], rarity: &Rarity) -> Option<usize> {
+    let mut scored: Vec<(usize, f64)> = pool
+        .iter()
+        .enumerate()
+        .filter_map(|(i, g)| score(f, g, rarity).map(|s| (i, s)))
+        .collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let (top, first) = *scored.first()?;
+    let second = scored.get(1).map_or(f64::NEG_INFINITY, |s| s.1);
+    (first >= THRESHOLD && first - second >= MARGIN).then_some(top)
+}
+
+/// The translation of `item` among `candidates` (the releases of one other source of its group
+/// around its date), or `None` when the evidence is not conclusive. `peers` are the releases of
+/// `item`'s own source around the same dates, `item` among them: the chosen candidate must match
+/// `item` better than any of them. A best match that is not `eligible` (already linked to another
+/// release in `item`'s language) links nothing: the runner-up is never taken in its place, and
+/// the pools stay whole so that a picture shared with linked releases is still seen as generic.
+pub fn choose<'c>(
+    item: &Item,
+    tz: Tz,
+    candidates: &'c [Item],
+    candidates_tz: Tz,
+    peers: &[Item],
+    eligible: impl Fn(&Item) -> bool,
+) -> Option<&'c Item> {
+    let fc: Vec<Features> = candidates
+        .iter()
+        .map(|c| features(c, candidates_tz))
+        .collect();
+    let mut fp: Vec<Features> = peers
+        .iter()
+        .filter(|p| p.id != item.id)
+        .map(|p| features(p, tz))
+        .collect();
+    let fx = features(item, tz);
+    fp.push(fx.clone());
+    let me = fp.len() - 1;
+    let rarity = Rarity::new([&fc, &fp]);
+    let chosen = best(&fx, &fc, &rarity)?;
+    let mutual = best(&fc[chosen], &fp, &rarity) == Some(me);
+    (mutual && eligible(&candidates[chosen])).then(|| &candidates[chosen])
+}
+
+/// How far around a release's date candidates are looked for (dates more than a day apart never
+/// match; a day more for the zones of the two sources).
+pub fn window() -> chrono::Duration {
+    chrono::Duration::days(2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ItemId;
+    use chrono::{TimeZone, Utc};
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::en_thousands("Exports reached $1,500 million in 2025", "en", &["1500", "2025"])]
+    #[case::ru_thousands_space("экспорт 1 500 млн в 2025 году", "ru", &["1500", "2025"])]
+    #[case::ru_thousands_nbsp("экспорт 1\u{a0}500 млн", "ru", &["1500"])]
+    #[case::ru_decimal_comma("рост 4,8 процента", "ru", &["4.8"])]
+    #[case::en_decimal_point("growth of 4.8 percent", "en", &["4.8"])]
+    #[case::single_digits_ignored("2 agreements, 12 projects", "en", &["12"])]
+    #[case::glued_to_letters_ignored("COVID19 and G20 summit, 30 days", "en", &["30"])]
+    #[case::leading_zero("on 09.03", "en", &["9.03"])]
+    #[case::sentence_end("in 2026. Then 15", "en", &["15", "2026"])]
+    #[case::kk_big_sum("2,3 трлн теңге, 10 000 жұмыс орны", "kk", &["10000", "2.3"])]
+    fn numbers_are_normalized(#[case] text: &str, #[case] lang: &str, #[case] want: &[&str]) {
+        let got: Vec<String> = numbers(text, lang).into_iter().collect();
+        assert_eq!(got, want);
+    }
+
+    #[rstest]
+    #[case::akorda(
+        "https://www.akorda.kz/uploadMedia/2026/03/abc_1.JPG?w=800",
+        Some("abc_1.jpg")
+    )]
+    #[case::no_file("https://www.akorda.kz/uploadMedia/", None)]
+    fn image_keys(#[case] url: &str, #[case] want: Option<&str>) {
+        assert_eq!(image_key(url).as_deref(), want);
+    }
+
+    #[rstest]
+    #[case::trailing_id("https://www.akorda.kz/ru/vstrecha-123456", Some("123456"))]
+    #[case::short_run("https://www.akorda.kz/ru/vstrecha-2026", None)]
+    #[case::folder_year("https://x.org/2026/03/news", None)]
+    fn link_ids(#[case] link: &str, #[case] want: Option<&str>) {
+        assert_eq!(link_id(link).as_deref(), want);
+    }
+
+    fn item(source: &str, lang: &str, key: &str, day: u32, image: &str, text: &str) -> Item {
+        let t = Utc.with_ymd_and_hms(2026, 3, day, 6, 0, 0).unwrap();
+        Item {
+            id: ItemId::new(source, key),
+            source: source.into(),
+            title: key.into(),
+            link: format!("https://www.akorda.kz/{lang}/{key}"),
+            summary: Some(text.into()),
+            content_html: None,
+            image: Some(format!("https://www.akorda.kz/uploadMedia/{image}")),
+            language: lang.into(),
+            published: t,
+            updated: t,
+            first_seen: t,
+            seq: 0,
+        }
+    }
+
+    const TZ: Tz = chrono_tz::Asia::Almaty;
+
+    #[test]
+    fn same_image_and_numbers_link() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let ru = [
+            item(
+                "ru",
+                "ru",
+                "x",
+                3,
+                "a.jpg",
+                "Товарооборот вырос до 4,8 млрд в 2025 году.",
+            ),
+            item("ru", "ru", "y", 3, "b.jpg", "Обсуждены 15 проектов."),
+        ];
+        let got = choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true);
+        assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
+    }
+
+    #[test]
+    fn a_generic_image_and_the_year_alone_do_not_link() {
+        let en = item("en", "en", "a", 3, "gerb.jpg", "Meeting held in 2026.");
+        let ru = [
+            item("ru", "ru", "x", 3, "gerb.jpg", "Встреча в 2026 году."),
+            item("ru", "ru", "y", 3, "gerb.jpg", "Совещание в 2026 году."),
+        ];
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+    }
+
+    #[test]
+    fn a_tie_links_none() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Forum of 120 delegates, 35 countries.",
+        );
+        let ru = [
+            item(
+                "ru",
+                "ru",
+                "x",
+                3,
+                "x.jpg",
+                "Форум 120 делегатов, 35 стран.",
+            ),
+            item(
+                "ru",
+                "ru",
+                "y",
+                3,
+                "y.jpg",
+                "Форум 120 делегатов, 35 стран.",
+            ),
+        ];
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+    }
+
+    #[test]
+    fn dates_far_apart_never_link() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let ru = [item("ru", "ru", "x", 6, "a.jpg", "4,8 млрд в 2025 году.")];
+        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+    }
+
+    #[test]
+    fn a_best_match_already_linked_links_nothing() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let ru = [
+            item(
+                "ru",
+                "ru",
+                "x",
+                3,
+                "a.jpg",
+                "Товарооборот вырос до 4,8 млрд в 2025 году.",
+            ),
+            item("ru", "ru", "y", 3, "b.jpg", "Товарооборот 4,8 млрд."),
+        ];
+        let peers = std::slice::from_ref(&en);
+        assert!(choose(&en, TZ, &ru, TZ, peers, |c| c.title != "x").is_none());
+    }
+
+    #[test]
+    fn the_link_must_be_mutual() {
+        // `b` is a closer match to the Russian release than `a`: `a` gets nothing.
+        let a = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "a.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let b = item(
+            "en",
+            "en",
+            "b",
+            3,
+            "r.jpg",
+            "Trade grew to 4.8 billion in 2025.",
+        );
+        let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году.")];
+        assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()], |_| true).is_none());
+        let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], |_| true);
+        assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
+    }
+
+    proptest::proptest! {
+        /// Any text (digits among spaces, commas, points and letters of any script) yields
+        /// numbers that read as decimals, and never a panic.
+        #[test]
+        fn numbers_never_panic(text in "[0-9 ,.\u{a0}a-zа-я]{0,40}|\\PC{0,40}", lang in "en|ru|kk") {
+            for n in numbers(&text, &lang) {
+                proptest::prop_assert!(n.parse::<f64>().is_ok(), "{n}");
+            }
+        }
+    }
+}
