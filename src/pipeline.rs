@@ -533,7 +533,7 @@ fn edits_for(store: &Store, source: &Source, item: &Item) -> Result<Vec<NewDeliv
             edits.push(NewDelivery {
                 channel: channel.clone(),
                 kind: DeliveryKind::Edit,
-                item: delivery_copy(item),
+                item: (*item).clone(),
                 items: Vec::new(),
             });
         }
@@ -623,7 +623,7 @@ fn into_deliveries(
     let posts: Vec<Item> = due
         .iter()
         .filter(|(kind, _)| *kind == DeliveryKind::Post)
-        .map(|(_, item)| without_body((*item).clone()))
+        .map(|(_, item)| (*item).clone())
         .collect();
     let digest = digest_over.is_some_and(|n| posts.len() > n);
     let mut out = Vec::with_capacity(due.len());
@@ -638,30 +638,12 @@ fn into_deliveries(
             _ => out.push(NewDelivery {
                 channel: channel.to_owned(),
                 kind: *kind,
-                item: delivery_copy(item),
+                item: (*item).clone(),
                 items: Vec::new(),
             }),
         }
     }
     out
-}
-
-/// The copy of an item a post or an edit carries through the outbox: its body only when the
-/// post's lead has to come from it (no summary). A body is most of an item's bytes, and each
-/// queued copy is written, rewritten and deleted: at 300,000 deliveries that was gigabytes of
-/// sled log for nothing (benches/store_scale).
-fn delivery_copy(item: &Item) -> Item {
-    if crate::telegram::format::lead_needs_body(item) {
-        item.clone()
-    } else {
-        without_body(item.clone())
-    }
-}
-
-/// A digest lists titles and links only.
-fn without_body(mut item: Item) -> Item {
-    item.content_html = None;
-    item
 }
 
 /// Whether a release passes a channel's own `include` / `exclude`, read on the stored title

@@ -219,6 +219,18 @@ fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) 
     Ok(())
 }
 
+/// The copy of an item a delivery carries: its body only when the post's lead has to come
+/// from it (no summary); a digest lists titles and links only. A body is most of an item's
+/// bytes, and each queued copy is written, rewritten (in flight) and deleted: at 300,000
+/// deliveries that was gigabytes of sled log (benches/store_scale).
+fn delivery_copy(item: &Item, kind: DeliveryKind) -> Item {
+    let mut copy = item.clone();
+    if kind == DeliveryKind::Digest || !crate::telegram::format::lead_needs_body(item) {
+        copy.content_html = None;
+    }
+    copy
+}
+
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, UnabortableTransactionError> {
     serde_json::to_vec(value)
         .map_err(|e| UnabortableTransactionError::Storage(sled::Error::Unsupported(e.to_string())))
@@ -237,11 +249,15 @@ impl Store {
                 key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
                 let delivery = Delivery {
                     kind: d.kind,
-                    item: d.item.clone(),
+                    item: delivery_copy(&d.item, d.kind),
                     enqueued: now,
                     uncertain_sends: 0,
                     in_flight: false,
-                    items: d.items.clone(),
+                    items: d
+                        .items
+                        .iter()
+                        .map(|i| delivery_copy(i, DeliveryKind::Digest))
+                        .collect(),
                     parts_done: 0,
                 };
                 let items = if d.items.is_empty() {
