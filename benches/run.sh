@@ -41,7 +41,7 @@ trap 'rm -rf "$work" "$results"' EXIT
 # Runs a scenario, shows its output, and keeps its RESULT lines for the table.
 run() {
   echo "== $*"
-  "$@" 2>&1 | tee "$work/out"
+  "$@" 2>&1 | tee "$work/out" || echo "(this scenario failed: $*)"
   grep '^RESULT|' "$work/out" >>"$results" || true
 }
 

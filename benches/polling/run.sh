@@ -73,9 +73,9 @@ print(f"RESULT|polling {n} sources: polls in the busiest second|{busiest:.0f}|{n
 PY
 if [ "${PERF:-0}" = 1 ]; then
   echo "top of herald's profile (self time, perf cpu-clock):"
-  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -25
+  { perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/null | grep -E '^ +[0-9]' | cut -c1-120 | head -25; } || true
   echo "by caller (children included):"
-  perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\[k\]' | head -40
+  { perf report -i "$work/perf.data" --children --sort symbol --stdio -g none 2>/dev/null | grep -E '^ +[0-9]' | grep -v -E '\[k\]' | cut -c1-150 | head -40; } || true
 fi
 cores=$(echo "($c1 - $c0) / $hz / ($t1 - $t0)" | bc -l | cut -c1-6)
 echo "herald CPU: $cores cores on average; peak RSS $((peak / 1024)) MB (first round included), RSS at the end $((now_rss / 1024)) MB"
