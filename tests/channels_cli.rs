@@ -4,26 +4,7 @@
 mod common;
 
 use common::site::{FakeSite, Release, release_en};
-use common::{Setup, config_text};
-use std::process::Output;
-use std::time::Duration;
-use tokio::process::Command;
-
-fn herald() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.env_remove("HERALD_CONFIG")
-        .env_remove("TELOXIDE_TOKEN")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn output(cmd: &mut Command) -> Output {
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("herald did not finish in 60 s")
-        .unwrap()
-}
+use common::{Setup, command_output as output, config_text, herald_command as herald};
 
 #[tokio::test]
 async fn check_positions_template_and_silent_hours_problems() {

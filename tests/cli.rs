@@ -3,27 +3,10 @@
 mod common;
 
 use common::site::{FakeSite, release_en};
-use common::{Setup, config_text};
+use common::{Setup, command_output as output, config_text, herald_command as herald};
 use std::path::Path;
 use std::process::Output;
 use std::time::Duration;
-use tokio::process::Command;
-
-fn herald() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_herald"));
-    cmd.env_remove("HERALD_CONFIG")
-        .env_remove("TELOXIDE_TOKEN")
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true);
-    cmd
-}
-
-async fn output(cmd: &mut Command) -> Output {
-    tokio::time::timeout(Duration::from_secs(60), cmd.output())
-        .await
-        .expect("herald did not finish in 60 s")
-        .unwrap()
-}
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

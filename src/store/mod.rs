@@ -409,14 +409,21 @@ impl Store {
         end.extend_from_slice(&[0xff; 25]);
         let mut out = Vec::new();
         for key in self.order.range(start..end).keys() {
-            let key = key?;
-            let mut ikey = prefix(source);
-            ikey.extend_from_slice(&key[key.len() - 16..]);
-            if let Some(bytes) = self.items.get(ikey)? {
-                out.push(serde_json::from_slice(&bytes)?);
+            if let Some(item) = self.item_at(source, &key?)? {
+                out.push(item);
             }
         }
         Ok(out)
+    }
+
+    /// The stored item a key of the `order` index points at.
+    fn item_at(&self, source: &str, order_key: &[u8]) -> Result<Option<Item>, StoreError> {
+        let mut ikey = prefix(source);
+        ikey.extend_from_slice(&order_key[order_key.len() - 16..]);
+        match self.items.get(ikey)? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
     /// Removes the oldest items of `source` from the feed beyond `keep`.
@@ -445,11 +452,8 @@ impl Store {
             if out.len() >= limit {
                 break;
             }
-            let key = key?;
-            let mut ikey = prefix(source);
-            ikey.extend_from_slice(&key[key.len() - 16..]);
-            if let Some(bytes) = self.items.get(ikey)? {
-                out.push(serde_json::from_slice(&bytes)?);
+            if let Some(item) = self.item_at(source, &key?)? {
+                out.push(item);
             }
         }
         Ok(out)
@@ -484,12 +488,10 @@ impl Store {
             let Some((_, lane, key)) = heap.pop() else {
                 break;
             };
-            let (p, keys) = &mut lanes[lane];
-            let mut ikey = p.clone();
-            ikey.extend_from_slice(&key[key.len() - 16..]);
-            if let Some(bytes) = self.items.get(ikey)? {
-                out.push(serde_json::from_slice(&bytes)?);
+            if let Some(item) = self.item_at(sources[lane], &key)? {
+                out.push(item);
             }
+            let (p, keys) = &mut lanes[lane];
             if let Some(next) = keys.next() {
                 let next = next?;
                 heap.push((when(&next, p.len()), lane, next));

@@ -319,3 +319,21 @@ print(json.dumps({
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The real `herald` binary with a clean environment (no config path, no token, warnings only).
+pub fn herald_command() -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"));
+    cmd.env_remove("HERALD_CONFIG")
+        .env_remove("TELOXIDE_TOKEN")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `cmd` to its end, at most 60 s.
+pub async fn command_output(cmd: &mut tokio::process::Command) -> std::process::Output {
+    tokio::time::timeout(Duration::from_secs(60), cmd.output())
+        .await
+        .expect("herald did not finish in 60 s")
+        .unwrap()
+}
