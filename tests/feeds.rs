@@ -204,13 +204,6 @@ async fn index_opml_and_metrics_are_served() {
 /// finds no error and no warning in any served RSS or Atom feed, hostile content included.
 #[tokio::test(flavor = "multi_thread")]
 async fn w3c_validator_accepts_every_feed() {
-    let tool =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/tools/w3c-feed-validate");
-    assert!(
-        tool.exists(),
-        "{} is missing: the tests need ../shared beside the project",
-        tool.display()
-    );
     let t = spawn_app().await;
     let mut hostile = release_en(1, 2);
     hostile.title = "<script>alert(1)</script> Tom & \"Jerry\" \u{1} — ok".into();
@@ -234,23 +227,7 @@ async fn w3c_validator_accepts_every_feed() {
     ] {
         urls.push(format!("{}{path}", t.base));
     }
-    let out = tokio::process::Command::new(&tool)
-        .args(&urls)
-        .output()
-        .await
-        .unwrap();
-    let report = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "validator:\n{report}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        report.matches("errors=0 warnings=0").count(),
-        urls.len(),
-        "{report}"
-    );
+    common::assert_w3c_valid(&urls).await;
     t.stop().await;
 }
 
