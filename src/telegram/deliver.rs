@@ -301,12 +301,8 @@ impl Deliverer {
         }
         let mut plain = false;
         loop {
-            acquire(limits, &self.global).await;
-            // The call's time is written with the in-flight mark (one flush), so a restarted
-            // herald knows how many calls this chat had in the last minute.
-            state.recent_calls = limits.recent();
-            self.store.put_channel_state(&channel.id, &state)?;
-            self.store.mark_in_flight(queued).await?;
+            self.begin_send(&channel.id, &mut state, limits, queued)
+                .await?;
             let silent = channel
                 .quiet
                 .as_ref()
@@ -376,10 +372,8 @@ impl Deliverer {
             }
             let mut plain = false;
             loop {
-                acquire(limits, &self.global).await;
-                state.recent_calls = limits.recent();
-                self.store.put_channel_state(&channel.id, &state)?;
-                self.store.mark_in_flight(queued).await?;
+                self.begin_send(&channel.id, &mut state, limits, queued)
+                    .await?;
                 let text = if plain {
                     format::decode(&part.html)
                 } else {
@@ -442,6 +436,22 @@ impl Deliverer {
             self.store.complete(queued).await?;
         }
         Ok(Next::Now)
+    }
+
+    /// Waits for the chat's and the global turn, then marks the delivery in flight. The call's
+    /// time is written with the in-flight mark (one flush), so a restarted herald knows how many
+    /// calls this chat had in the last minute.
+    async fn begin_send(
+        &self,
+        channel: &str,
+        state: &mut ChannelState,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<(), StoreError> {
+        acquire(limits, &self.global).await;
+        state.recent_calls = limits.recent();
+        self.store.put_channel_state(channel, state)?;
+        self.store.mark_in_flight(queued).await
     }
 
     /// The post of `item` for `channel`, with a button per known translation: every post and

@@ -233,17 +233,7 @@ fn environment() -> Environment<'static> {
 
 /// Escapes text for Telegram HTML, both between tags and inside a quoted attribute.
 pub(super) fn escape_attribute(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            _ => out.push(c),
-        }
-    }
-    out
+    super::format::escape(text).replace('"', "&quot;")
 }
 
 fn from_minijinja(e: &minijinja::Error) -> TemplateError {
