@@ -20,18 +20,55 @@ const SOURCES: usize = 1000;
 const PER_SOURCE: u32 = 100;
 const CHANNELS_PER_SOURCE: usize = 3;
 
-fn item(source: &str, n: u32, seq: u64) -> Item {
+/// Real article bodies (the extraction benchmark's hand-marked texts, `../shared/data`), so that
+/// item sizes and how well they compress are those of real releases; a synthetic text when the
+/// data is not beside the repository.
+fn bodies() -> Vec<String> {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/data/article-extraction/ground-truth.json"
+    );
+    let parsed: Option<serde_json::Map<String, serde_json::Value>> = std::fs::read(path)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    let mut texts: Vec<String> = parsed
+        .into_iter()
+        .flat_map(|map| map.into_values())
+        .filter_map(|page| Some(page.get("articleBody")?.as_str()?.to_owned()))
+        .collect();
+    if texts.is_empty() {
+        texts.push("The talks covered trade, investment, energy, transport and culture, and the sides signed several documents. ".repeat(12));
+    }
+    texts
+}
+
+/// Release `n` of `source`: a real body (at most 8,000 characters, cut at a paragraph), its
+/// opening as the summary, its first sentence as the title.
+fn item(source: &str, n: u32, seq: u64, bodies: &[String]) -> Item {
     let t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap()
         + chrono::Duration::minutes(i64::from(n) * 37);
     let link = format!("https://www.{source}.example.kz/en/news/president-receives-delegation-{n}");
+    let body = &bodies[(seq as usize * 7919) % bodies.len()];
+    let mut paragraphs = String::new();
+    for p in body.split('\n').map(str::trim).filter(|p| !p.is_empty()) {
+        if paragraphs.len() + p.len() > 8000 && !paragraphs.is_empty() {
+            break;
+        }
+        paragraphs.push_str(&format!("<p>{p}</p>"));
+    }
+    let words: Vec<&str> = body.split_whitespace().collect();
+    let title = words.iter().take(12).copied().collect::<Vec<_>>().join(" ");
+    let summary = words.iter().take(50).copied().collect::<Vec<_>>().join(" ");
     Item {
         id: ItemId::new(source, &link),
         source: source.to_owned(),
-        title: format!("Head of State receives the delegation of a partner country, meeting number {n}"),
+        title: format!("{title} ({n})"),
         link,
-        summary: Some("The President discussed cooperation in trade, energy and transport. Both sides agreed to continue the dialogue at the level of ministries and to meet again next year.".repeat(2)),
-        content_html: Some(format!("<p>{}</p>", "The talks covered trade, investment, energy, transport and culture, and the sides signed several documents. ".repeat(12))),
-        image: Some(format!("https://www.{source}.example.kz/uploadMedia/2026/{n}.jpg")),
+        summary: Some(summary),
+        content_html: Some(paragraphs),
+        image: Some(format!(
+            "https://www.{source}.example.kz/uploadMedia/2026/{n}.jpg"
+        )),
         language: "en".into(),
         published: t,
         updated: t,
@@ -55,21 +92,23 @@ fn dir_size(path: &std::path::Path) -> u64 {
 }
 
 fn channels_of(source: &str) -> Vec<String> {
-    (0..CHANNELS_PER_SOURCE)
-        .map(|k| format!("{source}-c{k}"))
-        .collect()
+    let channels = std::env::var("HERALD_BENCH_CHANNELS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(CHANNELS_PER_SOURCE);
+    (0..channels).map(|k| format!("{source}-c{k}")).collect()
 }
 
 /// Stores items `from..from + PER_SOURCE` of every source, each with a post per channel.
 /// Returns the raw JSON bytes of the items stored.
-async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64) -> u64 {
+async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &[String]) -> u64 {
     let fingerprints = HashMap::new();
     let mut raw = 0;
     for id in ids {
         let items: Vec<Item> = (from..from + PER_SOURCE)
             .map(|n| {
                 *seq += 1;
-                item(id, n, *seq)
+                item(id, n, *seq, bodies)
             })
             .collect();
         raw += items
@@ -170,13 +209,15 @@ async fn main() {
     let ids: Vec<String> = (0..sources).map(|i| format!("source-{i:04}")).collect();
     let mb = |bytes: u64| format!("{:.1} MB", bytes as f64 / 1e6);
     println!(
-        "store at scale: {sources} sources x {PER_SOURCE} items = {} items, {CHANNELS_PER_SOURCE} channels per source",
-        sources * PER_SOURCE as usize
+        "store at scale: {sources} sources x {PER_SOURCE} items = {} items, {} channels per source",
+        sources * PER_SOURCE as usize,
+        channels_of("").len()
     );
+    let bodies = bodies();
     let mut seq = 0;
     let store = Store::open(&dir, herald::app::STORE_CACHE_BYTES).unwrap();
     let started = Instant::now();
-    let raw = fill(&store, &ids, 0, &mut seq).await;
+    let raw = fill(&store, &ids, 0, &mut seq, &bodies).await;
     store.flush().await.unwrap();
     line(
         "fill (1,000 commits)",
@@ -197,7 +238,7 @@ async fn main() {
     );
 
     // A second round: 100,000 newer items (and their posts) push the first ones out of the feeds.
-    let raw2 = fill(&store, &ids, PER_SOURCE, &mut seq).await;
+    let raw2 = fill(&store, &ids, PER_SOURCE, &mut seq, &bodies).await;
     deliver_all(&store, &ids).await;
     store.flush().await.unwrap();
     let size = dir_size(&dir);
@@ -236,7 +277,7 @@ async fn main() {
         format!("{:.1} ms", open_time.as_secs_f64() * 1e3),
     );
     let t = Instant::now();
-    let one = store.recent("source-0500", 100).unwrap();
+    let one = store.recent(&ids[ids.len() / 2], 100).unwrap();
     let one_time = t.elapsed();
     let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
     let t = Instant::now();

@@ -12,6 +12,7 @@
 //!   languages, one per language, written for both sides in one transaction
 //! - `meta`:    "format"                     → the on-disk format version
 
+mod codec;
 mod outbox;
 
 pub use outbox::{ChannelState, Delivery, DeliveryKind, NewDelivery, PostRecord, Queued};
@@ -155,6 +156,7 @@ pub struct Store {
     seen: sled::Tree,
     sources: sled::Tree,
     outbox: sled::Tree,
+    in_flight: sled::Tree,
     posts: sled::Tree,
     baselines: sled::Tree,
     channels: sled::Tree,
@@ -265,6 +267,7 @@ impl Store {
             seen: db.open_tree("seen")?,
             sources: db.open_tree("sources")?,
             outbox: db.open_tree("outbox")?,
+            in_flight: db.open_tree("in_flight")?,
             posts: db.open_tree("posts")?,
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
@@ -313,7 +316,7 @@ impl Store {
 
     pub fn item(&self, source: &str, id: &ItemId) -> Result<Option<Item>, StoreError> {
         match self.items.get(item_key(source, id))? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
             None => Ok(None),
         }
     }
@@ -330,7 +333,7 @@ impl Store {
         let encoded = |items: &[Item]| -> Result<Vec<(Item, Vec<u8>)>, StoreError> {
             items
                 .iter()
-                .map(|i| Ok((i.clone(), serde_json::to_vec(i)?)))
+                .map(|i| Ok((i.clone(), codec::encode(i)?)))
                 .collect()
         };
         let new = encoded(c.new)?;
@@ -421,7 +424,7 @@ impl Store {
         let mut ikey = prefix(source);
         ikey.extend_from_slice(&order_key[order_key.len() - 16..]);
         match self.items.get(ikey)? {
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
             None => Ok(None),
         }
     }

@@ -7,7 +7,11 @@
 //! digest's progress (`parts_done`) in one transaction, and the last one takes it off the queue.
 //!
 //! Trees and keys:
-//! - `outbox`:    channel ++ 0 ++ seq (u64, big-endian)      → Queued (JSON); FIFO per channel
+//! - `outbox`:    channel ++ 0 ++ seq (u64, big-endian)      → Delivery (JSON, deflated when long,
+//!   see `codec`); FIFO per channel
+//! - `in_flight`: an `outbox` key                            → (); a send of it has started and its
+//!   outcome is not recorded yet. A flag of its own, so that starting a send writes a few bytes
+//!   instead of the whole delivery again (`Delivery::in_flight` is how earlier versions kept it)
 //! - `posts`:     channel ++ 0 ++ source ++ 0 ++ item id     → PostRecord (JSON); one per item and
 //!   channel for ever (digests included), so an item is never queued twice for a channel
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
@@ -15,7 +19,7 @@
 //! - `channels`:  channel                                    → ChannelState (JSON)
 //! - `last_message`: channel                                 → newest message id (i32 BE)
 
-use super::{Store, StoreError, transaction_error};
+use super::{Store, StoreError, codec, transaction_error};
 use crate::model::{Item, ItemId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -70,7 +74,8 @@ pub struct Delivery {
     /// while Telegram had the request): each one may have produced a duplicate.
     #[serde(default)]
     pub uncertain_sends: u32,
-    /// True while a send is in flight (written, and flushed, just before the request).
+    /// True while a send is in flight (flagged, and flushed, just before the request). Kept in
+    /// the `in_flight` tree; stored `true` only by versions before it.
     #[serde(default)]
     pub in_flight: bool,
     /// A digest's items, oldest first; empty for posts and edits (and in records written before
@@ -232,7 +237,7 @@ fn delivery_copy(item: &Item, kind: DeliveryKind) -> Item {
 }
 
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, UnabortableTransactionError> {
-    serde_json::to_vec(value)
+    codec::encode(value)
         .map_err(|e| UnabortableTransactionError::Storage(sled::Error::Unsupported(e.to_string())))
 }
 
@@ -277,15 +282,22 @@ impl Store {
             .collect()
     }
 
+    /// A queued delivery as read from the outbox, with its in-flight flag.
+    fn queued(&self, key: &[u8], bytes: &[u8]) -> Result<Queued, StoreError> {
+        let mut delivery: Delivery = codec::decode(bytes)?;
+        delivery.in_flight |= self.in_flight.contains_key(key)?;
+        Ok(Queued {
+            key: key.to_vec(),
+            delivery,
+        })
+    }
+
     /// The oldest delivery waiting for `channel`.
     pub fn next_delivery(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
         match self.outbox.scan_prefix(channel_prefix(channel)).next() {
             Some(entry) => {
                 let (key, bytes) = entry?;
-                Ok(Some(Queued {
-                    key: key.to_vec(),
-                    delivery: serde_json::from_slice(&bytes)?,
-                }))
+                Ok(Some(self.queued(&key, &bytes)?))
             }
             None => Ok(None),
         }
@@ -304,11 +316,16 @@ impl Store {
     /// in flight (after a crash) counts one uncertain send.
     pub async fn mark_in_flight(&self, queued: &mut Queued) -> Result<(), StoreError> {
         if queued.delivery.in_flight {
+            // Only after a crash in the middle of a send: the delivery itself changes.
             queued.delivery.uncertain_sends += 1;
+            let stored = Delivery {
+                in_flight: false,
+                ..queued.delivery.clone()
+            };
+            self.outbox.insert(&queued.key, codec::encode(&stored)?)?;
         }
         queued.delivery.in_flight = true;
-        self.outbox
-            .insert(&queued.key, serde_json::to_vec(&queued.delivery)?)?;
+        self.in_flight.insert(&queued.key, &[][..])?;
         self.sync().await?;
         Ok(())
     }
@@ -316,8 +333,7 @@ impl Store {
     /// A send failed with an answer from Telegram (so it was not accepted): not in flight.
     pub fn mark_not_sent(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.in_flight = false;
-        self.outbox
-            .insert(&queued.key, serde_json::to_vec(&queued.delivery)?)?;
+        self.in_flight.remove(&queued.key)?;
         Ok(())
     }
 
@@ -337,9 +353,15 @@ impl Store {
             }
             PostRecord::Queued => None,
         };
-        (&self.outbox, &self.posts, &self.last_message)
-            .transaction(|(outbox, posts, last_message)| {
+        (
+            &self.outbox,
+            &self.in_flight,
+            &self.posts,
+            &self.last_message,
+        )
+            .transaction(|(outbox, in_flight, posts, last_message)| {
                 outbox.remove(queued.key.as_slice())?;
+                in_flight.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
                 if let Some(id) = message_id {
                     raise_last_message(last_message, channel, id)?;
@@ -376,9 +398,15 @@ impl Store {
         let mut next = queued.delivery.clone();
         next.parts_done += 1;
         next.in_flight = false;
-        let next_bytes = serde_json::to_vec(&next)?;
-        (&self.outbox, &self.posts, &self.last_message)
-            .transaction(|(outbox, posts, last_message)| {
+        let next_bytes = codec::encode(&next)?;
+        (
+            &self.outbox,
+            &self.in_flight,
+            &self.posts,
+            &self.last_message,
+        )
+            .transaction(|(outbox, in_flight, posts, last_message)| {
+                in_flight.remove(queued.key.as_slice())?;
                 for key in &keys {
                     posts.insert(key.as_slice(), record.as_slice())?;
                 }
@@ -393,7 +421,7 @@ impl Store {
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)?;
-        self.db.flush_async().await?;
+        self.sync().await?;
         queued.delivery = next;
         Ok(())
     }
@@ -402,12 +430,9 @@ impl Store {
     pub fn next_edit(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
         for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
             let (key, bytes) = entry?;
-            let delivery: Delivery = serde_json::from_slice(&bytes)?;
-            if delivery.kind == DeliveryKind::Edit {
-                return Ok(Some(Queued {
-                    key: key.to_vec(),
-                    delivery,
-                }));
+            let queued = self.queued(&key, &bytes)?;
+            if queued.delivery.kind == DeliveryKind::Edit {
+                return Ok(Some(queued));
             }
         }
         Ok(None)
@@ -415,7 +440,13 @@ impl Store {
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
     pub async fn complete(&self, queued: &Queued) -> Result<(), StoreError> {
-        self.outbox.remove(&queued.key)?;
+        (&self.outbox, &self.in_flight)
+            .transaction(|(outbox, in_flight)| {
+                outbox.remove(queued.key.as_slice())?;
+                in_flight.remove(queued.key.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
         self.sync().await?;
         Ok(())
     }
@@ -490,8 +521,9 @@ impl Store {
         let mut removed = 0;
         for entry in self.outbox.iter() {
             let (key, bytes) = entry?;
-            let d: Delivery = serde_json::from_slice(&bytes)?;
+            let d: Delivery = codec::decode(&bytes)?;
             if d.item.source == source {
+                self.in_flight.remove(&key)?;
                 self.outbox.remove(key)?;
                 removed += 1;
             }
@@ -656,6 +688,79 @@ mod tests {
         );
         let kept = store.post_record("c", "s", &items[2].id).unwrap();
         assert!(matches!(kept, Some(PostRecord::Digest { .. })));
+    }
+
+    /// A started send is flagged in a tree of its own: the flag survives a reopen and the next
+    /// start counts one uncertain send; a delivery that an earlier version wrote in flight (the
+    /// flag inside its JSON) reads the same; an answered failure clears the flag.
+    #[tokio::test]
+    async fn an_interrupted_send_counts_as_uncertain_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=2).map(|n| item("s", n, n as u64)).collect();
+        let deliveries: Vec<NewDelivery> = items
+            .iter()
+            .map(|i| NewDelivery {
+                channel: "c".into(),
+                kind: DeliveryKind::Post,
+                item: i.clone(),
+                items: Vec::new(),
+            })
+            .collect();
+        let fingerprints = Default::default();
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let commit = Commit {
+                source: "s",
+                new: &items,
+                corrected: &[],
+                deliveries: &deliveries,
+                baselines: &[],
+                fingerprints: &fingerprints,
+                max_items: 10,
+                links: &[],
+            };
+            store.commit(&commit).await.unwrap();
+            let mut first = store.next_delivery("c").unwrap().unwrap();
+            assert!(!first.delivery.in_flight);
+            store.mark_in_flight(&mut first).await.unwrap();
+            // The second delivery as an earlier version left it in flight.
+            let (key, bytes) = store.outbox.iter().nth(1).unwrap().unwrap();
+            let mut old: Delivery = codec::decode(&bytes).unwrap();
+            old.in_flight = true;
+            store
+                .outbox
+                .insert(key, serde_json::to_vec(&old).unwrap())
+                .unwrap();
+            store.flush().await.unwrap();
+        }
+        let store = reopen(dir.path()).await;
+        let mut first = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (first.delivery.in_flight, first.delivery.uncertain_sends),
+            (true, 0)
+        );
+        store.mark_in_flight(&mut first).await.unwrap();
+        assert_eq!(first.delivery.uncertain_sends, 1);
+        let sent = PostRecord::Sent {
+            chat: "@c".into(),
+            message_id: 1,
+            photo: false,
+            at: Utc::now(),
+        };
+        store.complete_post("c", &first, sent).await.unwrap();
+
+        let mut second = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(second.delivery.item.id, items[1].id);
+        assert!(second.delivery.in_flight, "the old flag reads");
+        store.mark_in_flight(&mut second).await.unwrap();
+        store.mark_not_sent(&mut second).unwrap();
+        let again = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (again.delivery.in_flight, again.delivery.uncertain_sends),
+            (false, 1)
+        );
+        store.complete(&again).await.unwrap();
+        assert!(store.in_flight.is_empty(), "no flag outlives its delivery");
     }
 
     /// Records written before digests existed still read.
