@@ -32,7 +32,7 @@ for n in range(int(sys.argv[2]), 0, -1):
                  f'<p>The President discussed cooperation in trade, energy and transport, part {n}. Both sides agreed to continue.</p></div>')
 open(sys.argv[1], "w").write("<html><body>" + "".join(cards) + "</body></html>")
 PY
-(cd "$work/site" && python3 -m http.server "$site" --bind 127.0.0.1 >/dev/null 2>&1) &
+(cd "$work/site" && exec python3 -m http.server "$site" --bind 127.0.0.1 >/dev/null 2>&1) &
 cat > "$work/config.toml" <<TOML
 [general]
 data_dir = "data"
