@@ -32,7 +32,7 @@ for n in range(int(sys.argv[2]), 0, -1):
                  f'<p>The President discussed cooperation in trade, energy and transport, part {n}. Both sides agreed to continue.</p></div>')
 open(sys.argv[1], "w").write("<html><body>" + "".join(cards) + "</body></html>")
 PY
-(cd "$work/site" && python3 -m http.server "$site" --bind 127.0.0.1 >/dev/null 2>&1) &
+(cd "$work/site" && exec python3 -m http.server "$site" --bind 127.0.0.1 >/dev/null 2>&1) &
 cat > "$work/config.toml" <<TOML
 [general]
 data_dir = "data"
@@ -78,11 +78,26 @@ http {
   server { listen 127.0.0.1:$ngx; root $work/static; etag on; gzip_static on; }
 }
 NGX
+# nginx's workers run as nobody, and mktemp makes the folder for root alone.
+chmod 755 "$work"
 nginx -c "$work/nginx.conf"
 sleep 0.3
+# Both must send the same bytes, or the comparison means nothing.
+for enc in identity gzip; do
+  for port in $web $ngx; do
+    curl -sf -H "Accept-Encoding: $enc" "http://127.0.0.1:$port/feeds/$feed.rss" -o "$work/check-$port" \
+      || { echo "127.0.0.1:$port did not answer 200 ($enc); see $work/nginx-error.log"; cat "$work/nginx-error.log"; exit 4; }
+  done
+  cmp -s "$work/check-$web" "$work/check-$ngx" || { echo "herald and nginx sent different bytes ($enc)"; exit 4; }
+done
 etag=$(curl -sI "http://127.0.0.1:$web/feeds/$feed.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
 netag=$(curl -sI "http://127.0.0.1:$ngx/feeds/$feed.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
-rps() { wrk -t1 -c32 -d"${secs}s" "$@" | awk '/Requests\/sec/{print $2}'; }
+# A run with error answers counts for nothing: stop there.
+rps() {
+  local out; out=$(wrk -t1 -c32 -d"${secs}s" "$@")
+  if grep -q 'Non-2xx' <<<"$out"; then echo "error answers in: wrk $*" >&2; echo "$out" >&2; exit 4; fi
+  awk '/Requests\/sec/{print $2}' <<<"$out"
+}
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 h200=(); n200=(); h304=(); n304=(); hgz=(); ngz=()
 for _ in $(seq "$runs"); do

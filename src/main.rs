@@ -270,6 +270,7 @@ async fn run(config: Config) -> Result<(), Failure> {
     let stop = CancellationToken::new();
     stop_on_signal(stop.clone())?;
     let listen = config.server.listen;
+    herald::server::zerocopy::raise_open_files_limit();
     let app = App::new(config, app_options()).map_err(store_failure)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await

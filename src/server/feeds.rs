@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::query::{FeedQuery, QueryError};
+use super::zerocopy::shareable;
 use super::{ServerState, lock};
 use crate::app::Shared;
 use crate::config::{Config, Source};
@@ -230,7 +231,7 @@ fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
         }
         Coding::Identity => return Some(Bytes::copy_from_slice(body)),
     };
-    written.ok().map(|()| out.into())
+    written.ok().map(|()| shareable(out))
 }
 
 /// Rendered documents: plain feeds by id (a slot per format, looked up without allocating) and
@@ -499,7 +500,7 @@ fn render_feed(
     let max_age = (subject.ttl.unwrap_or(1).max(1).saturating_mul(60)).min(MAX_AGE_CAP_SECS);
     Ok(Rendered {
         stamp,
-        body: body.into(),
+        body: shareable(body.into_bytes()),
         brotli: OnceLock::new(),
         gzip: OnceLock::new(),
         etags: [etag("-br"), etag("-gzip"), etag("")],

@@ -1,6 +1,7 @@
 //! The accept loop: hyper with a bound on open connections, a deadline for request headers
 //! (a client that trickles its headers cannot hold a connection), each request told its peer's
-//! address (for `monitor_allow`), and a graceful stop.
+//! address (for `monitor_allow`), and a graceful stop. Connections send file-backed bodies with
+//! `sendfile` (`zerocopy`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
+
+use super::zerocopy::ZeroCopy;
 
 /// Open connections at most; more wait in the kernel's backlog until one closes.
 pub const MAX_CONNECTIONS: usize = 512;
@@ -63,7 +66,8 @@ pub async fn serve(
         let builder = builder.clone();
         let watcher = graceful.watcher();
         tokio::spawn(async move {
-            let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            let connection = builder
+                .serve_connection_with_upgrades(TokioIo::new(ZeroCopy::new(stream)), service);
             if let Err(e) = watcher.watch(connection.into_owned()).await {
                 tracing::debug!(%peer, error = %e, "connection ended with an error");
             }

@@ -6,6 +6,7 @@ mod feeds;
 mod index;
 mod listen;
 pub mod query;
+pub mod zerocopy;
 
 pub use feeds::FeedVersions;
 pub use listen::{MAX_CONNECTIONS, serve};
