@@ -34,12 +34,7 @@ async fn feeds_render_once_per_change_and_speak_http_caching() {
     t.poll("akorda-en").await.unwrap();
     t.poll("akorda-kz").await.unwrap();
     // A client that does not decompress, to see the codings as sent.
-    let raw = reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_deflate()
-        .build()
-        .unwrap();
+    let raw = common::raw_client();
     let url = format!("{}/feeds/akorda-en.rss", t.base);
     let plain = raw.get(&url).send().await.unwrap();
     let h = plain.headers().clone();

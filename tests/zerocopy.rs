@@ -25,12 +25,7 @@ async fn a_large_feed_goes_out_from_its_file_unchanged() {
     }
     t.poll("akorda-en").await.unwrap();
     // No compression asked for: the plain body is the one sent from a file.
-    let raw = reqwest::Client::builder()
-        .no_gzip()
-        .no_brotli()
-        .no_deflate()
-        .build()
-        .unwrap();
+    let raw = common::raw_client();
     let url = format!("{}/feeds/akorda-en.rss", t.base);
     let before = zerocopy::sent_from_files();
     let r = raw.get(&url).send().await.unwrap();

@@ -623,7 +623,7 @@ mod tests {
     static NO_FINGERPRINTS: std::sync::LazyLock<std::collections::HashMap<ItemId, [u8; 8]>> =
         std::sync::LazyLock::new(Default::default);
 
-    fn commit<'a>(source: &'a str, new: &'a [Item], max_items: usize) -> Commit<'a> {
+    pub(super) fn commit<'a>(source: &'a str, new: &'a [Item], max_items: usize) -> Commit<'a> {
         Commit {
             source,
             new,
@@ -634,6 +634,19 @@ mod tests {
             max_items,
             links: &[],
         }
+    }
+
+    /// A post of each of `items` to `channel`.
+    pub(super) fn posts(channel: &str, items: &[Item]) -> Vec<NewDelivery> {
+        items
+            .iter()
+            .map(|i| NewDelivery {
+                channel: channel.into(),
+                kind: DeliveryKind::Post,
+                item: i.clone(),
+                items: Vec::new(),
+            })
+            .collect()
     }
 
     pub(super) fn item(source: &str, n: u32, seq: u64) -> Item {
@@ -768,15 +781,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         let items: Vec<Item> = (1..=4).map(|n| item("s", n, n as u64)).collect();
-        let deliveries: Vec<NewDelivery> = items
-            .iter()
-            .map(|i| NewDelivery {
-                channel: "c".into(),
-                kind: DeliveryKind::Post,
-                item: i.clone(),
-                items: Vec::new(),
-            })
-            .collect();
+        let deliveries = posts("c", &items);
         let mut c = commit("s", &items, 2);
         c.deliveries = &deliveries;
         store.commit(&c).await.unwrap();
@@ -832,17 +837,7 @@ mod tests {
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         let items: Vec<Item> = (1..=20).map(|n| item("s", n, n as u64)).collect();
         let channels: Vec<String> = (0..12).map(|c| format!("c{c}")).collect();
-        let deliveries: Vec<NewDelivery> = channels
-            .iter()
-            .flat_map(|c| {
-                items.iter().map(|i| NewDelivery {
-                    channel: c.clone(),
-                    kind: DeliveryKind::Post,
-                    item: i.clone(),
-                    items: Vec::new(),
-                })
-            })
-            .collect();
+        let deliveries: Vec<NewDelivery> = channels.iter().flat_map(|c| posts(c, &items)).collect();
         let mut c = commit("s", &items, 100);
         c.deliveries = &deliveries;
         store.commit(&c).await.unwrap();

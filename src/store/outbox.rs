@@ -545,9 +545,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::item;
+    use super::super::tests::{commit, item, posts};
     use super::*;
-    use crate::store::Commit;
 
     /// Opens the database again once sled's background thread of the dropped handle has let go
     /// of its lock (it may hold it a moment after the drop).
@@ -577,28 +576,14 @@ mod tests {
     async fn a_digest_is_delivered_part_by_part_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
-        let fingerprints = Default::default();
-        let single = NewDelivery {
-            channel: "c".into(),
-            kind: DeliveryKind::Post,
-            item: items[0].clone(),
-            items: Vec::new(),
-        };
-        let digest = NewDelivery::digest("c", items.clone());
+        let single = posts("c", &items[..1]);
+        let digest = vec![NewDelivery::digest("c", items.clone())];
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
-            for deliveries in [[single], [digest]] {
-                let commit = Commit {
-                    source: "s",
-                    new: &items,
-                    corrected: &[],
-                    deliveries: &deliveries,
-                    baselines: &[],
-                    fingerprints: &fingerprints,
-                    max_items: 10,
-                    links: &[],
-                };
-                store.commit(&commit).await.unwrap();
+            for deliveries in [single, digest] {
+                let mut c = commit("s", &items, 10);
+                c.deliveries = &deliveries;
+                store.commit(&c).await.unwrap();
             }
             assert_eq!(store.pending("c").unwrap(), 2);
             let post = store.next_delivery("c").unwrap().unwrap();
@@ -658,18 +643,9 @@ mod tests {
         let store = Store::open(dir.path(), 1 << 20).unwrap();
         let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
         let deliveries = [NewDelivery::digest("c", items.clone())];
-        let fingerprints = Default::default();
-        let commit = Commit {
-            source: "s",
-            new: &items,
-            corrected: &[],
-            deliveries: &deliveries,
-            baselines: &[],
-            fingerprints: &fingerprints,
-            max_items: 1,
-            links: &[],
-        };
-        store.commit(&commit).await.unwrap();
+        let mut c = commit("s", &items, 1);
+        c.deliveries = &deliveries;
+        store.commit(&c).await.unwrap();
         let mut digest = store.next_delivery("c").unwrap().unwrap();
         let long_ago = "2026-01-01T00:00:00Z".parse().unwrap();
         let record = PostRecord::Digest {
@@ -697,29 +673,12 @@ mod tests {
     async fn an_interrupted_send_counts_as_uncertain_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
         let items: Vec<Item> = (1..=2).map(|n| item("s", n, n as u64)).collect();
-        let deliveries: Vec<NewDelivery> = items
-            .iter()
-            .map(|i| NewDelivery {
-                channel: "c".into(),
-                kind: DeliveryKind::Post,
-                item: i.clone(),
-                items: Vec::new(),
-            })
-            .collect();
-        let fingerprints = Default::default();
+        let deliveries = posts("c", &items);
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
-            let commit = Commit {
-                source: "s",
-                new: &items,
-                corrected: &[],
-                deliveries: &deliveries,
-                baselines: &[],
-                fingerprints: &fingerprints,
-                max_items: 10,
-                links: &[],
-            };
-            store.commit(&commit).await.unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
             let mut first = store.next_delivery("c").unwrap().unwrap();
             assert!(!first.delivery.in_flight);
             store.mark_in_flight(&mut first).await.unwrap();

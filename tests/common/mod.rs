@@ -290,6 +290,16 @@ pub async fn assert_w3c_valid(urls: &[String]) {
     );
 }
 
+/// An HTTP client that asks for no compression and decompresses nothing: bodies as sent.
+pub fn raw_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .no_gzip()
+        .no_brotli()
+        .no_deflate()
+        .build()
+        .unwrap()
+}
+
 /// Reads a served feed with Python feedparser (a real third-party reader) and returns its
 /// summary as JSON: bozo flag, and per entry id, link, title, published, has_content.
 pub fn feedparser(url: &str) -> serde_json::Value {
