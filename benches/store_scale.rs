@@ -37,6 +37,10 @@ fn bodies() -> Vec<String> {
         .filter_map(|page| Some(page.get("articleBody")?.as_str()?.to_owned()))
         .collect();
     if texts.is_empty() {
+        eprintln!(
+            "store_scale: {path} not found; using a synthetic body (put the article-extraction \
+             benchmark in ../shared/data/article-extraction for real sizes)"
+        );
         texts.push("The talks covered trade, investment, energy, transport and culture, and the sides signed several documents. ".repeat(12));
     }
     texts

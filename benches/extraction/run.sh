@@ -10,7 +10,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
 DATA=${DATA:-$(cd .. && pwd)/shared/data/article-extraction}
-[ -d "$DATA/html" ] || DATA=/work/shared/data/article-extraction
+if [ ! -d "$DATA/html" ]; then
+  echo "benches/extraction/run.sh: no benchmark pages in $DATA/html." >&2
+  echo "  Put the article-extraction benchmark (html/<key>.html.gz and ground-truth.json, from" >&2
+  echo "  scrapinghub/article-extraction-benchmark) in ../shared/data/article-extraction, or set DATA." >&2
+  exit 2
+fi
 OUT=target/extraction-bench
 mkdir -p "$OUT"
 mapfile -t FILES < <(ls "$DATA"/html/*.html.gz)

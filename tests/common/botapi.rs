@@ -6,7 +6,7 @@
 //! nothing and catches our bugs:
 //!
 //! - **schema**: every method and field is checked against the machine-readable Bot API
-//!   (`shared/data/telegram/bot-api.json`): required fields present, no unknown field (Telegram
+//!   (`tests/fixtures/telegram/bot-api.json`, a copy of the shared data): required fields present, no unknown field (Telegram
 //!   ignores them; for us a typo'd field is a bug), values of the declared types, recursing into
 //!   object types (`InlineKeyboardMarkup`, `LinkPreviewOptions`, …);
 //! - **HTML**: `parse_mode` HTML is parsed with the rules of the Bot API's "Formatting options";
