@@ -54,7 +54,7 @@ impl LiveConfig {
 }
 
 /// How to build an app beyond its config.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Options {
     /// The bot token (from `TELOXIDE_TOKEN`); `None` turns Telegram delivery off.
     pub token: Option<Token>,
@@ -63,6 +63,24 @@ pub struct Options {
     pub telegram_timeout: Option<Duration>,
     /// Timeout and retries of WebSub hub pings.
     pub websub: crate::websub::PingOptions,
+    /// Every source is polled once within this long after its task starts (at start, and when an
+    /// edit adds or changes it), spread by source id; `None`: only on the schedule (tests).
+    pub first_poll_window: Option<Duration>,
+}
+
+/// SPEC: every source is polled once soon after start, spread over the first minute.
+pub const FIRST_POLL_WINDOW: Duration = Duration::from_secs(60);
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            token: None,
+            fetcher: FetcherOptions::default(),
+            telegram_timeout: None,
+            websub: crate::websub::PingOptions::default(),
+            first_poll_window: Some(FIRST_POLL_WINDOW),
+        }
+    }
 }
 
 /// What the running parts share.
@@ -86,6 +104,52 @@ pub struct Shared {
     pub websub: Arc<crate::websub::Publisher>,
     /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
     polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When each source's task polls next (`None`: its schedule names no future instant).
+    next_polls: std::sync::Mutex<HashMap<String, Option<DateTime<Utc>>>>,
+    first_poll_window: Option<Duration>,
+    /// The bot the admin commands are read and answered with (a longer client timeout).
+    admin_bot: Option<teloxide::Bot>,
+    /// Why Telegram refuses the bot as a whole (a wrong token), while it does.
+    telegram_refused: std::sync::Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// When `source` is polled next by its schedule (or its first poll after start); `None`
+    /// when no task has said yet or its schedule has no future instant.
+    pub fn next_poll(&self, source: &str) -> Option<DateTime<Utc>> {
+        self.next_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)
+            .copied()
+            .flatten()
+    }
+
+    /// Why Telegram refuses the bot token, while it does (`/healthz` says so).
+    pub fn telegram_refused(&self) -> Option<String> {
+        self.telegram_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records whether Telegram refuses the bot token; answers whether that changed.
+    pub fn set_telegram_refused(&self, why: Option<String>) -> bool {
+        let mut refused = self
+            .telegram_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let changed = *refused != why;
+        *refused = why;
+        changed
+    }
+
+    fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {
+        self.next_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source.to_owned(), at);
+    }
 }
 
 #[derive(Clone)]
@@ -99,11 +163,19 @@ impl App {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
         let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
         let global = Arc::new(GlobalLimit::new(config.telegram.global_per_second));
-        let bot = options.token.map(|token| {
+        let bot = options.token.as_ref().map(|token| {
             deliver::bot(
-                &token,
+                token,
                 &config.telegram.api_url,
                 options.telegram_timeout.unwrap_or(Duration::from_secs(17)),
+            )
+        });
+        // The admin poller's getUpdates waits up to its long poll: its client waits longer.
+        let admin_bot = options.token.as_ref().map(|token| {
+            deliver::bot(
+                token,
+                &config.telegram.api_url,
+                crate::telegram::commands::CLIENT_TIMEOUT,
             )
         });
         let user_agent = config.general.user_agent.clone();
@@ -143,6 +215,10 @@ impl App {
                 broken_store,
                 websub,
                 polling: Default::default(),
+                next_polls: Default::default(),
+                telegram_refused: Default::default(),
+                admin_bot,
+                first_poll_window: options.first_poll_window,
             }),
         })
     }
@@ -329,10 +405,10 @@ impl App {
         plan.apply(&self, &stop).await;
         // The text of the last refused edit: the same text is reported to the admins once.
         let mut refused: Option<Vec<u8>> = None;
-        let commands = self.shared.telegram.as_ref().map(|d| {
+        let commands = self.shared.admin_bot.as_ref().map(|bot| {
             tokio::spawn(crate::telegram::commands::run(
                 self.clone(),
-                d.bot.clone(),
+                bot.clone(),
                 stop.clone(),
             ))
         });
@@ -546,9 +622,18 @@ async fn sync<T, F, Fut>(
 }
 
 async fn source_task(app: App, source: Source, stop: CancellationToken) {
-    let (schedule, tz) = (source.schedule.clone(), source.timezone);
-    let offset = schedule::spread(&source.id, &schedule, tz, Utc::now());
-    schedule::run_every(schedule, tz, offset, stop, || async {
+    let timing = schedule::Timing {
+        schedule: source.schedule.clone(),
+        tz: source.timezone,
+        offset: schedule::spread(&source.id, &source.schedule, source.timezone, Utc::now()),
+        first: app
+            .shared
+            .first_poll_window
+            .map(|window| schedule::start_delay(&source.id, window)),
+    };
+    let shared = app.shared.clone();
+    let announce = |at| shared.set_next_poll(&source.id, at);
+    schedule::run_every(timing, stop, announce, || async {
         if app
             .shared
             .store

@@ -16,5 +16,6 @@ pub mod server;
 pub mod store;
 pub mod telegram;
 pub mod text;
+pub mod timefmt;
 pub mod translations;
 pub mod websub;

@@ -76,6 +76,12 @@ pub fn interval(schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> Option<Durat
 /// The longest delay [`spread`] gives a source after its schedule's instant.
 const MAX_SPREAD: Duration = Duration::from_secs(60);
 
+/// A fraction in [0, 1) taken from `key`: the same key always gets the same fraction.
+fn fraction(key: &str) -> f64 {
+    let digest = crate::model::ItemId::new("spread", key).0;
+    f64::from(u16::from_be_bytes([digest[0], digest[1]])) / 65536.0
+}
+
 /// A source's fixed delay after each instant of its schedule: a fraction of half the schedule's
 /// usual interval (at most a minute), taken from the source id. A thousand sources on
 /// `0 * * * * *` then poll over the first half of each minute, not all at second 0, and each
@@ -83,33 +89,68 @@ const MAX_SPREAD: Duration = Duration::from_secs(60);
 pub fn spread(key: &str, schedule: &Schedule, tz: Tz, now: DateTime<Utc>) -> Duration {
     let interval = interval(schedule, tz, now).unwrap_or_default();
     let window = (interval / 2).min(MAX_SPREAD);
-    let digest = crate::model::ItemId::new("spread", key).0;
-    let fraction = f64::from(u16::from_be_bytes([digest[0], digest[1]])) / 65536.0;
-    window.mul_f64(fraction)
+    window.mul_f64(fraction(key))
 }
 
-/// Runs `job` at every instant of `schedule` (each delayed by `offset`, see [`spread`]) until
-/// `stop` is cancelled. A job that overruns its
-/// next tick delays it: the next instant is computed after the job ends. A job may answer an
-/// instant before which it must not run again (a failing source's backoff): ticks before it are
-/// skipped.
+/// How long after start a source is polled for the first time: a fraction of `window` taken
+/// from the source id, so that sources started together are not all polled at once.
+pub fn start_delay(key: &str, window: Duration) -> Duration {
+    window.mul_f64(fraction(key))
+}
+
+/// When a task runs its job.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    pub schedule: Schedule,
+    /// The zone the schedule is read in.
+    pub tz: Tz,
+    /// The delay after each instant (see [`spread`]).
+    pub offset: Duration,
+    /// Run once this long after the task starts, before the first instant of the schedule.
+    pub first: Option<Duration>,
+}
+
+/// Runs `job` once `timing.first` after the start (when set), then at every instant of the
+/// schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
+/// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
+/// next instant is computed after the job ends. A job may answer an instant before which it must
+/// not run again (a failing source's backoff): ticks before it are skipped.
 pub async fn run_every<F, Fut>(
-    schedule: Schedule,
-    tz: Tz,
-    offset: Duration,
+    timing: Timing,
     stop: CancellationToken,
+    mut announce: impl FnMut(Option<DateTime<Utc>>),
     mut job: F,
 ) where
     F: FnMut() -> Fut,
     Fut: Future<Output = Option<DateTime<Utc>>>,
 {
+    let Timing {
+        schedule,
+        tz,
+        offset,
+        first,
+    } = timing;
+    let offset = chrono::Duration::from_std(offset).unwrap_or_default();
     let mut after = Utc::now();
+    if let Some(first) = first {
+        let at = after + chrono::Duration::from_std(first).unwrap_or_default();
+        announce(Some(at));
+        if !sleep_until(at, &stop).await {
+            return;
+        }
+        let not_before = job().await;
+        after = Utc::now();
+        if let Some(t) = not_before {
+            after = after.max(t - chrono::Duration::milliseconds(1));
+        }
+    }
     loop {
         let Some(next) = next_fire(&schedule, tz, after) else {
             tracing::warn!(schedule = %schedule.expr, "schedule has no future instant");
+            announce(None);
             return;
         };
-        let offset = chrono::Duration::from_std(offset).unwrap_or_default();
+        announce(Some(next + offset));
         if !sleep_until(next + offset, &stop).await {
             return;
         }
@@ -234,11 +275,16 @@ mod tests {
         let running = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let (r, n) = (running.clone(), runs.clone());
+        let timing = Timing {
+            schedule: schedule("* * * * * *"),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first: None,
+        };
         let task = tokio::spawn(run_every(
-            schedule("* * * * * *"),
-            chrono_tz::UTC,
-            Duration::ZERO,
+            timing,
             stop.clone(),
+            |_| {},
             move || {
                 let (r, n) = (r.clone(), n.clone());
                 async move {
@@ -256,6 +302,56 @@ mod tests {
         task.await.unwrap();
         let n = runs.load(std::sync::atomic::Ordering::SeqCst);
         assert!((1..=2).contains(&n), "{n} runs in 4.5 s of a 2.5 s job");
+    }
+
+    /// A schedule that fires once a year still runs its job soon after start when `first` is
+    /// set, and says when it runs next, before and after.
+    #[tokio::test]
+    async fn first_run_comes_soon_after_start_then_the_schedule() {
+        let stop = CancellationToken::new();
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let announced = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let timing = Timing {
+            schedule: schedule("0 0 0 1 1 *"),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first: Some(Duration::from_millis(200)),
+        };
+        let started = Utc::now();
+        let (n, a) = (runs.clone(), announced.clone());
+        let task = tokio::spawn(run_every(
+            timing,
+            stop.clone(),
+            move |t| a.lock().unwrap().push(t),
+            move || {
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { None }
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        stop.cancel();
+        task.await.unwrap();
+        assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+        let announced = announced.lock().unwrap().clone();
+        assert_eq!(announced.len(), 2, "{announced:?}");
+        let first = announced[0].unwrap();
+        assert!(first > started && first < started + chrono::Duration::seconds(1));
+        assert!(announced[1].unwrap() > started + chrono::Duration::days(1));
+    }
+
+    #[test]
+    fn start_delays_cover_the_window() {
+        let window = Duration::from_secs(60);
+        let delays: Vec<Duration> = (0..200)
+            .map(|i| start_delay(&format!("source-{i}"), window))
+            .collect();
+        assert!(delays.iter().all(|d| *d < window));
+        assert!(delays.iter().any(|d| *d < Duration::from_secs(10)));
+        assert!(delays.iter().any(|d| *d > Duration::from_secs(50)));
+        assert_eq!(
+            start_delay("akorda-en", window),
+            start_delay("akorda-en", window)
+        );
     }
 
     #[test]

@@ -224,3 +224,36 @@ async fn two_polls_of_one_source_at_once_store_each_release_once() {
     );
     t.stop().await;
 }
+
+/// SPEC: every source is polled once soon after start (spread over the first minute; a shorter
+/// window here), though its schedule would not fire for months; the index page then says when
+/// each source is polled next.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_source_is_polled_soon_after_start() {
+    let t = spawn_app_with(Setup {
+        first_poll_window: Some(Duration::from_secs(2)),
+        ..Default::default()
+    })
+    .await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    let polled = |id: &str| {
+        let state = t.app.shared.store.source_state(id).unwrap();
+        state.last_success.is_some() || state.last_error.is_some()
+    };
+    while !["akorda-en", "akorda-ru", "akorda-kz"]
+        .iter()
+        .all(|id| polled(id))
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not every source was polled after start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Each polled once: the next poll is the schedule's (1 January), not another start poll.
+    let page = t.text("/").await;
+    assert_eq!(page.matches("next poll").count(), 3, "{page}");
+    assert!(page.contains("-01-01 00:"), "{page}");
+    assert!(!page.contains("not polled yet"), "{page}");
+    t.stop().await;
+}

@@ -159,9 +159,9 @@ fn language_name(tag: &str) -> &str {
 fn time_tag(time: DateTime<Utc>, zone: Tz, with_clock: bool) -> String {
     let local = time.with_timezone(&zone);
     let shown = if with_clock {
-        local.format("%-d %b %Y, %H:%M")
+        crate::timefmt::show(time, zone)
     } else {
-        local.format("%-d %b %Y")
+        local.format("%-d %b %Y").to_string()
     };
     format!(
         "<time datetime=\"{}\">{shown}</time>",
@@ -234,6 +234,10 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
         Some(t) => format!("updated {}", time_tag(t, source.timezone, true)),
         None => "no items yet".into(),
     };
+    let next = match shared.next_poll(&source.id) {
+        Some(t) if !state.paused => format!(" · next poll {}", time_tag(t, source.timezone, true)),
+        _ => String::new(),
+    };
     let page_link = href(source.url.as_str())
         .map(|u| format!(" · <a href=\"{u}\">source page</a>"))
         .unwrap_or_default();
@@ -243,7 +247,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
         "<section id=\"source-{id}\" aria-labelledby=\"title-{id}\">\n\
          <h2 id=\"title-{id}\" lang=\"{lang}\">{title}</h2>\n\
          <p class=\"meta\"><span class=\"status {class}\">{status}</span> · {language} ({lang}) · \
-         {count} {items_word} · {updated}{page_link}</p>\n\
+         {count} {items_word} · {updated}{next}{page_link}</p>\n\
          <ul class=\"subscribe\" aria-label=\"Subscribe to {title}\">{links}{telegram}</ul>\n",
         status = escape(&status),
         language = escape(language_name(&source.language)),

@@ -187,14 +187,22 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "last_error": st.blocked.clone().or(st.last_error),
                 "last_success": st.last_success.map(|t| t.to_rfc3339()),
                 "blocked": st.blocked.is_some(),
+                "paused": st.paused,
                 "delivery": if shared.telegram.is_some() { "on" } else { "off" },
             }),
         );
     }
+    // Telegram as a whole (the bot token): null without a token.
+    let telegram = shared.telegram.as_ref().map(|_| {
+        let refused = shared.telegram_refused();
+        degraded |= refused.is_some();
+        json!({"ok": refused.is_none(), "last_error": refused})
+    });
     Ok(json!({
         "status": if degraded { "degraded" } else { "ok" },
         "sources": sources,
         "channels": channels,
+        "telegram": telegram,
     }))
 }
 

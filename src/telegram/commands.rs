@@ -18,6 +18,15 @@ use tokio_util::sync::CancellationToken;
 /// Long-poll wait per getUpdates call (seconds); Telegram allows up to 50.
 const LONG_POLL: u32 = 25;
 
+/// The admin poller's HTTP client timeout: longer than the long poll, so that a getUpdates with
+/// nothing to report ends with Telegram's empty answer, not with the client giving up.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(LONG_POLL as u64 + 10);
+
+/// The first wait after a failed getUpdates; it doubles with each failure in a row.
+const FIRST_RETRY: Duration = Duration::from_secs(5);
+/// The longest wait between getUpdates calls while they fail.
+const LAST_RETRY: Duration = Duration::from_secs(300);
+
 pub fn commands() -> Vec<BotCommand> {
     [
         (
@@ -44,6 +53,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
         tracing::warn!(error = %e, "could not register the admin commands");
     }
     let mut offset: i32 = 0;
+    let mut failures: u32 = 0;
     while !stop.is_cancelled() {
         let request = bot
             .get_updates()
@@ -55,12 +65,22 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
             r = request => r,
         };
         let updates = match updates {
-            Ok(u) => u,
+            Ok(u) => {
+                failures = 0;
+                if app.shared.set_telegram_refused(None) {
+                    tracing::info!("Telegram accepts the bot token again");
+                }
+                u
+            }
             Err(e) => {
-                tracing::warn!(error = %crate::telegram::deliver::describe(&e), "getUpdates failed; trying again");
+                failures += 1;
+                let wait = FIRST_RETRY
+                    .saturating_mul(1 << failures.min(7).saturating_sub(1))
+                    .min(LAST_RETRY);
+                report_failure(&app, &e, failures, wait);
                 tokio::select! {
                     () = stop.cancelled() => return,
-                    () = tokio::time::sleep(Duration::from_secs(5)) => continue,
+                    () = tokio::time::sleep(wait) => continue,
                 }
             }
         };
@@ -88,6 +108,29 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
             }
         }
+    }
+}
+
+/// Logs a failed getUpdates: a refused token once, clearly (and `/healthz` says so until it
+/// works); other failures once per run of failures, then quietly while they go on.
+fn report_failure(app: &App, e: &teloxide::RequestError, failures: u32, wait: Duration) {
+    use teloxide::{ApiError, RequestError};
+    if let RequestError::Api(ApiError::InvalidToken) = e {
+        let why = "Telegram: not authorized (the bot token in TELOXIDE_TOKEN was refused)";
+        if app.shared.set_telegram_refused(Some(why.into())) {
+            tracing::error!(
+                "{why}; admin commands and posts wait until a good token is set (retrying quietly)"
+            );
+        } else {
+            tracing::debug!(retry_in = ?wait, "{why}");
+        }
+        return;
+    }
+    let error = crate::telegram::deliver::describe(e);
+    if failures == 1 {
+        tracing::warn!(%error, "getUpdates failed; trying again with backoff");
+    } else {
+        tracing::debug!(%error, failures, retry_in = ?wait, "getUpdates failed again");
     }
 }
 
@@ -119,12 +162,11 @@ fn status(app: &App) -> String {
     let mut out = String::from("Sources\n");
     for s in &config.sources {
         let st = store.source_state(&s.id).unwrap_or_default();
-        let next = crate::schedule::next_fire(&s.schedule, s.timezone, Utc::now())
-            .map(|t| {
-                t.with_timezone(&s.timezone)
-                    .format("%Y-%m-%d %H:%M:%S %Z")
-                    .to_string()
-            })
+        let next = app
+            .shared
+            .next_poll(&s.id)
+            .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, Utc::now()))
+            .map(|t| crate::timefmt::show(t, s.timezone))
             .unwrap_or_else(|| "never".into());
         out.push_str(&format!(
             "• {}{}: {} items; last success {}; next run {}{}\n",
@@ -132,7 +174,7 @@ fn status(app: &App) -> String {
             if st.paused { " (paused)" } else { "" },
             store.count(&s.id).unwrap_or(0),
             st.last_success
-                .map(|t| t.to_rfc3339())
+                .map(|t| crate::timefmt::show(t, s.timezone))
                 .unwrap_or_else(|| "never".into()),
             next,
             match (&st.last_error, st.consecutive_failures) {
