@@ -207,7 +207,9 @@ fn command(from: i64, text: &str) -> serde_json::Value {
 async fn admin_commands_answer_admins_only() {
     let fake = fake().await;
     let t = app(&fake, "0 0 0 1 1 *").await;
-    t.site.publish("en", release_en(1, 1));
+    let mut release = release_en(1, 1);
+    release.title = "Trade & investment talks".into();
+    t.site.publish("en", release);
     // A stranger first: no answer.
     fake.push_update(command(999, "/status"));
     fake.push_update(command(ADMIN, "/poll akorda-en"));
@@ -241,6 +243,41 @@ async fn admin_commands_answer_admins_only() {
         texts[3]
     );
     assert!(t.app.shared.store.source_state("akorda-en").unwrap().paused);
+    // One time form with its zone: the source's (Asia/Almaty, "+05").
+    assert!(status.contains("last success 20"), "{status}");
+    assert!(status.contains(" +05; next run 20"), "{status}");
+
+    // /preview shows the post as Telegram shows it: sent as HTML, so no raw `<b>` or `&amp;`.
+    fake.push_update(command(ADMIN, "/preview akorda-en"));
+    fake.push_update(command(ADMIN, "/pause channel:en"));
+    eventually("preview and channel pause", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN).len() >= 6
+    })
+    .await;
+    let preview = &fake.messages_for(ADMIN)[4];
+    assert_eq!(preview.parse_mode.as_deref(), Some("HTML"), "{preview:?}");
+    assert!(!preview.plain.contains("<b>"), "{}", preview.plain);
+    assert!(
+        preview.plain.contains("Trade & investment"),
+        "{}",
+        preview.plain
+    );
+    assert!(
+        preview.entities.iter().any(|e| e["type"] == "bold"),
+        "{preview:?}"
+    );
+    assert_eq!(admin_texts(&fake)[5], "channel en paused");
+    let health: serde_json::Value = t
+        .http
+        .get(format!("{}/healthz", t.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["channels"]["en"]["paused"], true, "{health}");
+    assert_eq!(health["sources"]["akorda-en"]["paused"], true, "{health}");
     assert!(
         fake.messages_for(999).is_empty(),
         "a stranger got an answer"

@@ -13,7 +13,7 @@ use tokio::sync::Mutex;
 
 /// Telegram's own limit for one message text (UTF-16 units; plain text here, so characters
 /// outside the BMP are the only ones counting double).
-const MAX_TEXT: usize = 4096;
+pub(super) const MAX_TEXT: usize = 4096;
 
 pub struct Alerts {
     pub bot: Bot,

@@ -101,10 +101,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 continue;
             }
             let answer = answer(&app, text).await;
-            if let Err(e) = bot
-                .send_message(ChatId(message.chat.id.0), super::admin::cut(&answer))
-                .await
-            {
+            if let Err(e) = reply(&bot, ChatId(message.chat.id.0), answer).await {
                 tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
             }
         }
@@ -134,25 +131,64 @@ fn report_failure(app: &App, e: &teloxide::RequestError, failures: u32, wait: Du
     }
 }
 
-/// The answer to one command line, as plain text.
-pub async fn answer(app: &App, text: &str) -> String {
+/// An answer to an admin: plain text, or Telegram HTML (a preview shows the post as it looks).
+pub enum Answer {
+    Text(String),
+    Html(String),
+}
+
+impl From<String> for Answer {
+    fn from(text: String) -> Answer {
+        Answer::Text(text)
+    }
+}
+
+/// Sends `answer` to `chat`: HTML with its parse mode when it fits one message, else (or when
+/// Telegram refuses the markup) as plain text, cut to fit.
+async fn reply(bot: &Bot, chat: ChatId, answer: Answer) -> Result<(), teloxide::RequestError> {
+    use teloxide::payloads::SendMessageSetters;
+    use teloxide::types::ParseMode;
+    let plain = match answer {
+        Answer::Text(text) => text,
+        Answer::Html(html) => {
+            if super::format::visible_utf16_len(&html) <= super::admin::MAX_TEXT {
+                let sent = bot
+                    .send_message(chat, html.clone())
+                    .parse_mode(ParseMode::Html)
+                    .await;
+                match sent {
+                    Err(teloxide::RequestError::Api(teloxide::ApiError::CantParseEntities(_))) => {}
+                    other => return other.map(|_| ()),
+                }
+            }
+            super::format::decode(&html)
+        }
+    };
+    bot.send_message(chat, super::admin::cut(&plain))
+        .await
+        .map(|_| ())
+}
+
+/// The answer to one command line.
+pub async fn answer(app: &App, text: &str) -> Answer {
     let mut words = text.split_whitespace();
     // "/status@herald_bot" in groups: drop the bot's name.
     let command = words.next().unwrap_or("").split('@').next().unwrap_or("");
     let arg = words.next();
     match (command, arg) {
-        ("/status", _) => status(app),
-        ("/check", _) => check(app),
-        ("/poll", Some(id)) => poll(app, id).await,
+        ("/status", _) => status(app).into(),
+        ("/check", _) => check(app).into(),
+        ("/poll", Some(id)) => poll(app, id).await.into(),
         ("/preview", Some(id)) => preview(app, id).await,
-        ("/pause", Some(id)) => pause(app, id, true),
-        ("/resume", Some(id)) => pause(app, id, false),
+        ("/pause", Some(id)) => pause(app, id, true).into(),
+        ("/resume", Some(id)) => pause(app, id, false).into(),
         ("/poll" | "/preview" | "/pause" | "/resume", None) => {
-            format!("{command} needs an id: {command} ID")
+            format!("{command} needs an id: {command} ID").into()
         }
-        _ => {
-            "Commands: /status, /poll SOURCE, /pause ID, /resume ID, /check, /preview SOURCE".into()
-        }
+        _ => Answer::Text(
+            "Commands: /status, /poll SOURCE, /pause ID, /resume ID, /check, /preview SOURCE"
+                .into(),
+        ),
     }
 }
 
@@ -236,14 +272,15 @@ async fn poll(app: &App, id: &str) -> String {
     }
 }
 
-async fn preview(app: &App, id: &str) -> String {
+async fn preview(app: &App, id: &str) -> Answer {
     let config = app.config();
     let Some(source) = config.source(id) else {
-        return format!("unknown source `{id}`");
+        return Answer::Text(format!("unknown source `{id}`"));
     };
-    super::preview_newest(&app.shared.fetcher, &config, source)
-        .await
-        .unwrap_or_else(|e| e)
+    match super::preview_newest_html(&app.shared.fetcher, &config, source).await {
+        Ok(html) => Answer::Html(html),
+        Err(e) => Answer::Text(e),
+    }
 }
 
 /// Pauses or resumes a source (no polls) or a channel (nothing sent; the queue keeps). An id

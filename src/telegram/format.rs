@@ -277,6 +277,20 @@ pub fn preview(post: &Post) -> String {
     out
 }
 
+/// [`preview`] in Telegram HTML, for `/preview` in Telegram: the method in italics, the post's
+/// text as Telegram would show it, then one line per button, the label linking to its URL.
+pub fn preview_html(post: &Post) -> String {
+    let mut out = format!("<i>{}</i>\n{}", post.method.name(), post.html);
+    for button in post.buttons.iter().chain(&post.languages) {
+        out.push_str(&format!(
+            "\n<a href=\"{}\">{}</a>",
+            super::template::escape_attribute(&button.url),
+            escape(&button.label)
+        ));
+    }
+    out
+}
+
 /// Length of Telegram HTML after entity parsing, in UTF-16 code units (what Telegram's limits
 /// count).
 pub fn visible_utf16_len(html: &str) -> usize {
@@ -496,7 +510,7 @@ fn is_no_break(c: char) -> bool {
 
 /// Escapes text for Telegram HTML. Bot API: "All <, > and & symbols that are not a part of a tag
 /// or an HTML entity must be replaced with the corresponding HTML entities".
-pub(super) fn escape(text: &str) -> String {
+pub fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
