@@ -8,6 +8,8 @@ use herald::model::ItemState;
 use herald::pipeline::{PollOptions, Poller};
 use herald::store::{Store, StoreError};
 use herald::telegram::Token;
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use tokio_util::sync::CancellationToken;
@@ -49,6 +51,7 @@ enum Command {
     Check,
     /// Poll one source now and print what it found (new / known / changed per item).
     Poll {
+        /// The source's `id` in the config.
         source: String,
         /// Touch neither the database nor Telegram.
         #[arg(long)]
@@ -58,17 +61,25 @@ enum Command {
         json: bool,
     },
     /// Print the Telegram post(s) the newest item of a source would produce.
-    Preview { source: String },
+    Preview {
+        /// The source's `id` in the config.
+        source: String,
+    },
     /// Delete the stored items of a source that is no longer in the config (ids are kept).
-    Prune { source: String },
+    Prune {
+        /// The id of a source the database holds and the config no longer names.
+        source: String,
+    },
     /// Run the article extractor on files or URLs and print what it found.
     Extract {
         /// The page's address, for resolving relative links when reading a file.
         #[arg(long)]
         url: Option<String>,
+        /// One JSON object per input and line: {"input","title","date","image","summary","text"}.
         #[arg(long)]
         json: bool,
-        #[arg(required = true)]
+        /// HTML files (.html or .html.gz) or http(s) URLs, read in order.
+        #[arg(required = true, value_name = "FILE_OR_URL")]
         inputs: Vec<String>,
     },
 }
@@ -76,30 +87,98 @@ enum Command {
 /// A failure with its exit code.
 struct Failure(u8, String);
 
+impl Failure {
+    /// Whoever read stdout went away (`herald poll … | head`): stop quietly with exit 0, as
+    /// ripgrep does. The reader chose to stop reading; nothing herald was asked to do failed (a
+    /// poll has stored its result before printing it), and a `set -o pipefail` script should
+    /// not fail because of `head`.
+    fn reader_gone() -> Failure {
+        Failure(0, String::new())
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure(1, format!("{e:#}"))
     }
 }
 
+/// Where diagnostics go. `herald run --log-format json` is a service whose stderr is a log:
+/// there every line is a JSON log event, config warnings and the reason it stopped included.
+/// Other commands print their diagnostics in the forms SPEC fixes (`PATH:LINE:COL: message`).
+#[derive(Clone, Copy)]
+enum Say {
+    Plain,
+    Log,
+}
+
+impl Say {
+    fn warning(self, text: impl Display) {
+        match self {
+            Say::Plain => note(text),
+            Say::Log => tracing::warn!("{text}"),
+        }
+    }
+
+    fn error(self, text: impl Display) {
+        match self {
+            Say::Plain => note(text),
+            Say::Log => tracing::error!("{text}"),
+        }
+    }
+
+    /// Why herald stops: `herald: …` on a terminal, a plain error event in a log.
+    fn failure(self, text: impl Display) {
+        match self {
+            Say::Plain => note(format_args!("herald: {text}")),
+            Say::Log => tracing::error!("{text}"),
+        }
+    }
+}
+
+/// One line of a command's output on stdout.
+fn out(text: impl Display) -> Result<(), Failure> {
+    match writeln!(std::io::stdout().lock(), "{text}") {
+        Ok(()) => Ok(()),
+        Err(e) => Err(write_failure(e)),
+    }
+}
+
+fn write_failure(e: std::io::Error) -> Failure {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Failure::reader_gone()
+    } else {
+        Failure(1, format!("writing the output: {e}"))
+    }
+}
+
+/// One line on stderr. Unlike `eprintln!`, a closed stderr (`2>&1 | head`) is no panic.
+fn note(text: impl Display) {
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(cli.log_format);
+    let say = match (&cli.command, cli.log_format) {
+        (Command::Run, LogFormat::Json) => Say::Log,
+        _ => Say::Plain,
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("herald: cannot start the async runtime: {e}");
+            say.failure(format_args!("cannot start the async runtime: {e}"));
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(cli)) {
+    match runtime.block_on(dispatch(cli, say)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure(code, msg)) => {
             if !msg.is_empty() {
-                eprintln!("herald: {msg}");
+                say.failure(msg);
             }
             ExitCode::from(code)
         }
@@ -110,13 +189,25 @@ fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let redact = Redacted(Token::from_env().map(|t| t.secret_for_redaction()));
+    let colour = colour(
+        std::io::stderr().is_terminal(),
+        std::env::var_os("NO_COLOR").as_deref(),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(redact);
     match format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
     }
+}
+
+/// Whether log lines carry colour (ANSI codes): only on a terminal, where they show as colour
+/// (journald, files and pipes would show the codes as noise), and never when `NO_COLOR` is set
+/// to anything non-empty (no-color.org).
+fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool {
+    stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 /// Log output with the bot token cut out, whatever a dependency logs at whatever level
@@ -163,38 +254,34 @@ impl Drop for RedactedLine {
     }
 }
 
-async fn dispatch(cli: Cli) -> Result<(), Failure> {
+async fn dispatch(cli: Cli, say: Say) -> Result<(), Failure> {
+    let config = |path: &std::path::Path| load(path, say);
     match cli.command {
         Command::Check => check(&cli.config),
-        Command::Run => run(load(&cli.config)?).await,
+        Command::Run => run(config(&cli.config)?).await,
         Command::Poll {
             source,
             dry_run,
             json,
-        } => poll(load(&cli.config)?, &source, dry_run, json).await,
-        Command::Prune { source } => prune(load(&cli.config)?, &source).await,
-        Command::Preview { source } => preview(load(&cli.config)?, &source).await,
-        Command::Extract { url, json, inputs } => {
-            let mut out = std::io::stdout();
-            herald::extract::article::run_cli(&inputs, url.as_deref(), json, &mut out)
-                .await
-                .map_err(|e| Failure(1, e))
-        }
+        } => poll(config(&cli.config)?, &source, dry_run, json).await,
+        Command::Prune { source } => prune(config(&cli.config)?, &source).await,
+        Command::Preview { source } => preview(config(&cli.config)?, &source).await,
+        Command::Extract { url, json, inputs } => extract(&inputs, url.as_deref(), json).await,
     }
 }
 
 /// Loads the config, printing every problem (and warning) as `PATH:LINE:COL: message`.
-fn load(path: &std::path::Path) -> Result<Config, Failure> {
+fn load(path: &std::path::Path, say: Say) -> Result<Config, Failure> {
     match config::load(path) {
         Ok(config) => {
             for w in &config.warnings {
-                eprintln!("{w}");
+                say.warning(w);
             }
             Ok(config)
         }
         Err(problems) => {
             for p in &problems {
-                eprintln!("{p}");
+                say.error(p);
             }
             let n = problems.len();
             Err(Failure(
@@ -210,17 +297,16 @@ fn load(path: &std::path::Path) -> Result<Config, Failure> {
 }
 
 fn check(path: &std::path::Path) -> Result<(), Failure> {
-    let config = load(path)?;
+    let config = load(path, Say::Plain)?;
     for w in renamed_source_warnings(&config) {
-        eprintln!("{w}");
+        note(w);
     }
-    println!(
+    out(format_args!(
         "{}: ok ({} sources, {} channels)",
         path.display(),
         config.sources.len(),
         config.channels.len()
-    );
-    Ok(())
+    ))
 }
 
 /// A source the database holds but the config no longer names may have been renamed: its items
@@ -342,7 +428,15 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
         };
         poller.poll(&source, opts).await
     } else {
-        let app = App::new(config.clone(), app_options()).map_err(store_failure)?;
+        let app = App::new(config.clone(), app_options()).map_err(|e| {
+            busy(
+                e,
+                &format!(
+                    "let it poll `{id}` (send `/poll {id}` to its admin bot, or wait for the \
+                     schedule), or stop it first; `herald poll {id} --dry-run` works beside it"
+                ),
+            )
+        })?;
         let report = app.poll(&source, opts).await;
         app.shared
             .store
@@ -366,17 +460,17 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
                 "link": o.item.link,
                 "date": date,
             });
-            println!("{line}");
+            out(line)?;
         } else {
-            println!(
+            out(format_args!(
                 "{:<7} {date}  {}\n        {}",
                 o.state.as_str(),
                 o.item.title,
                 o.item.link
-            );
+            ))?;
         }
     }
-    eprintln!(
+    note(format_args!(
         "{id}: {} new, {} changed, {} known{}",
         report.count(ItemState::New),
         report.count(ItemState::Changed),
@@ -386,7 +480,7 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
         } else {
             ""
         }
-    );
+    ));
     Ok(())
 }
 
@@ -401,8 +495,7 @@ async fn preview(config: Config, id: &str) -> Result<(), Failure> {
     let text = herald::telegram::preview_newest(&fetcher, &config, &source)
         .await
         .map_err(|e| Failure(1, e))?;
-    println!("{text}");
-    Ok(())
+    out(text)
 }
 
 fn unknown_source(config: &Config, id: &str) -> Failure {
@@ -426,14 +519,119 @@ async fn prune(config: Config, id: &str) -> Result<(), Failure> {
             ),
         ));
     }
-    let store = Store::open(&config.general.data_dir, herald::app::STORE_CACHE_BYTES)
-        .map_err(|e| Failure(1, e.to_string()))?;
-    let n = store
-        .prune(id)
-        .await
-        .map_err(|e| Failure(1, e.to_string()))?;
-    println!(
+    let dir = &config.general.data_dir;
+    // Opening would create an empty database, which holds no source either.
+    if !dir.join("db").exists() {
+        return Err(Failure(
+            1,
+            format!(
+                "unknown source `{id}`: there is no database in {} yet",
+                dir.display()
+            ),
+        ));
+    }
+    let store = Store::open(dir, herald::app::STORE_CACHE_BYTES).map_err(|e| {
+        busy(
+            e.into(),
+            &format!("stop it first, then run `herald prune {id}` again"),
+        )
+    })?;
+    let store_error = |e: StoreError| Failure(1, e.to_string());
+    if !store.holds(id).map_err(store_error)? {
+        let gone: Vec<String> = store
+            .known_sources()
+            .map_err(store_error)?
+            .into_iter()
+            .filter(|s| config.source(s).is_none())
+            .collect();
+        return Err(Failure(
+            1,
+            format!(
+                "unknown source `{id}`: the database in {} holds nothing of it (sources it holds \
+                 that the config no longer names: {})",
+                dir.display(),
+                if gone.is_empty() {
+                    "none".to_owned()
+                } else {
+                    gone.join(", ")
+                }
+            ),
+        ));
+    }
+    let n = store.prune(id).await.map_err(store_error)?;
+    out(format_args!(
         "{id}: {n} stored items deleted; their ids are kept, so they will not be announced again"
-    );
-    Ok(())
+    ))
+}
+
+/// `poll` or `prune` while `herald run` holds the database: name the folder, say that another
+/// herald is using it (SPEC) and what to do `instead`.
+fn busy(e: anyhow::Error, instead: &str) -> Failure {
+    match e.downcast_ref::<StoreError>() {
+        Some(StoreError::Locked(dir)) => Failure(
+            1,
+            format!(
+                "another herald is using the database in {}: {instead}",
+                dir.display()
+            ),
+        ),
+        _ => store_failure(e),
+    }
+}
+
+/// `herald extract`: each unreadable input is reported once (on stderr); exit 1 when none
+/// could be read.
+async fn extract(inputs: &[String], url: Option<&str>, json: bool) -> Result<(), Failure> {
+    let failed = herald::extract::article::run_cli(
+        inputs,
+        url,
+        json,
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
+    )
+    .await
+    .map_err(write_failure)?;
+    match failed {
+        n if n < inputs.len() => Ok(()),
+        1 => Err(Failure(1, String::new())),
+        n => Err(Failure(1, format!("none of the {n} inputs could be read"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+    use std::ffi::OsStr;
+
+    /// `herald SUB --help` describes every argument: no line in it without a text.
+    #[test]
+    fn every_argument_of_every_command_has_a_help_text() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut commands = vec![&cli];
+        commands.extend(cli.get_subcommands());
+        for command in commands {
+            for arg in command.get_arguments() {
+                assert!(
+                    arg.get_help().is_some(),
+                    "`herald {}`: argument `{}` has no help text",
+                    command.get_name(),
+                    arg.get_id()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn colour_only_on_a_terminal_and_never_with_no_color() {
+        assert!(colour(true, None));
+        assert!(
+            colour(true, Some(OsStr::new(""))),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!colour(true, Some(OsStr::new("1"))));
+        assert!(!colour(false, None));
+        assert!(!colour(false, Some(OsStr::new("1"))));
+    }
 }

@@ -223,6 +223,20 @@ async fn a_second_herald_on_the_same_database_is_refused() {
         "{}",
         stderr(&refused)
     );
+    // It says what to do instead: poll through the running herald, or stop it first.
+    for hint in ["/poll akorda-en", "stop it first", "--dry-run"] {
+        assert!(stderr(&refused).contains(hint), "{}", stderr(&refused));
+    }
+    let prune = output(herald().args(["prune", "gone", "-c"]).arg(&i.config)).await;
+    assert_eq!(prune.status.code(), Some(1), "{}", stderr(&prune));
+    for hint in [
+        "another herald",
+        &data_dir.display().to_string(),
+        "stop it first",
+        "herald prune gone",
+    ] {
+        assert!(stderr(&prune).contains(hint), "{}", stderr(&prune));
+    }
     // Beside it, a dry run still works.
     let dry = output(
         herald()
@@ -281,6 +295,58 @@ async fn check_warns_when_a_known_source_was_renamed() {
         "{}",
         stderr(&o)
     );
+}
+
+/// `prune` is for sources the config no longer names: one neither the config nor the database
+/// knows is an unknown SOURCE (exit 1), and a configured one is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn prune_refuses_unknown_and_configured_sources() {
+    let i = instance().await;
+    let data_dir = i.dir.path().join("data");
+    let prune = |id: &str| {
+        let mut cmd = herald();
+        cmd.args(["prune", id, "-c"]).arg(&i.config);
+        cmd
+    };
+    // No database yet: nothing is known, and none is created.
+    let o = output(&mut prune("nosuch")).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("unknown source `nosuch`"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!data_dir.exists(), "prune created a database");
+
+    i.site.publish("en", release_en(1, 20));
+    let polled = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
+    assert_eq!(polled.status.code(), Some(0), "{}", stderr(&polled));
+    let o = output(&mut prune("akorda-en")).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("still in"), "{}", stderr(&o));
+
+    let text = std::fs::read_to_string(&i.config).unwrap();
+    std::fs::write(&i.config, text.replace("\"akorda-en\"", "\"akorda-gone\"")).unwrap();
+    let o = output(&mut prune("nosuch")).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("unknown source `nosuch`") && err.contains("akorda-en"),
+        "names the source it could prune: {err}"
+    );
+    assert!(
+        o.stdout.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+
+    let o = output(&mut prune("akorda-en")).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("akorda-en: 1 stored items deleted"));
+    // Pruned, its ids are still kept: pruning again is no error.
+    let o = output(&mut prune("akorda-en")).await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("akorda-en: 0 stored items deleted"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -253,44 +253,41 @@ async fn read_input(
 /// `{"input","title","date","image","summary","text"}`, plus `"error"` for an input that could
 /// not be read, whose other fields are then null or empty).
 ///
-/// Returns an error (exit 1) only when no input at all could be read, so a benchmark over many
-/// pages still gets every line; each failure is on its own line either way.
+/// An input that cannot be read is reported once, on `err` (SPEC: diagnostics go to stderr);
+/// the text output shows only what was read, the JSON output keeps its line so that lines and
+/// inputs stay aligned. Returns how many inputs could not be read (the caller exits 1 when none
+/// could), or the error that stopped the output (a reader that went away, for one).
 pub async fn run_cli(
     inputs: &[String],
     url: Option<&str>,
     json: bool,
     out: &mut (dyn Write + Send),
-) -> Result<(), String> {
+    err: &mut (dyn Write + Send),
+) -> std::io::Result<usize> {
     let mut fetcher = None;
     let mut failures = 0;
-    let mut last_error = String::new();
     for input in inputs {
-        let result = read_input(input, url, &mut fetcher).await;
-        let (article, error) = match result {
-            Ok((html, page_url)) => (extract(&html, page_url.as_ref(), None), None),
+        match read_input(input, url, &mut fetcher).await {
+            Ok((html, page_url)) => {
+                let article = extract(&html, page_url.as_ref(), None);
+                if json {
+                    write_json(out, input, &article, None)?;
+                } else {
+                    write_block(out, input, &article)?;
+                }
+            }
             Err(e) => {
                 failures += 1;
-                last_error = e.clone();
-                (Article::default(), Some(e))
+                // The error already names the input. stderr may be gone too: nothing to do then.
+                let _ = writeln!(err, "herald: {e}");
+                if json {
+                    write_json(out, input, &Article::default(), Some(&e))?;
+                }
             }
-        };
-        let written = if json {
-            write_json(out, input, &article, error.as_deref())
-        } else {
-            write_block(out, input, &article, error.as_deref())
-        };
-        written.map_err(|e| format!("writing the result: {e}"))?;
+        }
     }
-    out.flush()
-        .map_err(|e| format!("writing the result: {e}"))?;
-    if failures > 0 && failures == inputs.len() {
-        return Err(if failures == 1 {
-            last_error
-        } else {
-            format!("none of the {failures} inputs could be read")
-        });
-    }
-    Ok(())
+    out.flush()?;
+    Ok(failures)
 }
 
 fn write_json(
@@ -313,16 +310,8 @@ fn write_json(
     writeln!(out, "{line}")
 }
 
-fn write_block(
-    out: &mut (dyn Write + Send),
-    input: &str,
-    a: &Article,
-    error: Option<&str>,
-) -> std::io::Result<()> {
+fn write_block(out: &mut (dyn Write + Send), input: &str, a: &Article) -> std::io::Result<()> {
     writeln!(out, "== {input}")?;
-    if let Some(e) = error {
-        return writeln!(out, "error:   {e}\n");
-    }
     let none = || "-".to_owned();
     writeln!(out, "title:   {}", a.title.clone().unwrap_or_else(none))?;
     writeln!(

@@ -559,6 +559,24 @@ impl Store {
         Ok(ids)
     }
 
+    /// Whether the database holds anything of `source`: its state, its items, or the ids it keeps
+    /// for ever (so a pruned source is still known, and `herald prune` of a typo is not).
+    pub fn holds(&self, source: &str) -> Result<bool, StoreError> {
+        Ok(self.sources.contains_key(source)?
+            || self
+                .order
+                .scan_prefix(prefix(source))
+                .next()
+                .transpose()?
+                .is_some()
+            || self
+                .seen
+                .scan_prefix(prefix(source))
+                .next()
+                .transpose()?
+                .is_some())
+    }
+
     /// Deletes a source's stored items and state; its `seen` ids stay, so the items are never
     /// announced again if the source returns. Returns how many items were deleted.
     pub async fn prune(&self, source: &str) -> Result<usize, StoreError> {
