@@ -220,7 +220,9 @@ fn a_page_nested_200000_deep_is_handled_quickly() {
 fn benchmark_dir() -> PathBuf {
     std::env::var_os("HERALD_BENCH_DATA")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/benchmark"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/extract/benchmark")
+        })
 }
 
 /// The benchmark's metric (its README): 4-token shingles of `\w+` tokens; per-page precision
