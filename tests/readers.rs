@@ -286,3 +286,79 @@ chat = -1001234567890
     );
     t.stop().await;
 }
+
+/// The README's screenshot (`docs/index-page.png`): the index page with releases as akorda.kz
+/// prints them (made-up texts of the site's kind) and the channels the shipped config names.
+/// Written to `target/tmp/index-page-readme.png`; copy it to `docs/` when the page changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_page_screenshot_for_the_readme() {
+    let setup = Setup {
+        extra_config: "[[channels]]\nid = \"akorda-en\"\nchat = \"@akorda_news_en\"\n\n\
+                       [[channels]]\nid = \"akorda-ru\"\nchat = \"@akorda_news_ru\"\n\n\
+                       [[channels]]\nid = \"akorda-kz\"\nchat = \"@akorda_news_kz\"\n"
+            .into(),
+        source_keys: ["en", "ru", "kz"]
+            .iter()
+            .map(|l| {
+                (
+                    format!("akorda-{l}"),
+                    format!("channels = [\"akorda-{l}\"]"),
+                )
+            })
+            .collect(),
+        // The shipped schedule, so that the page shows a next poll as it would.
+        schedule: "0 */10 * * * *".into(),
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup).await;
+    let titles = [
+        (
+            "en",
+            [
+                "Head of State receives the Minister of Foreign Affairs",
+                "President holds a meeting on the development of the energy sector",
+                "Head of State has a telephone conversation with the President of France",
+            ],
+        ),
+        (
+            "ru",
+            [
+                "Глава государства принял министра иностранных дел",
+                "Президент провел совещание по развитию энергетики",
+                "Состоялся телефонный разговор с Президентом Франции",
+            ],
+        ),
+        (
+            "kz",
+            [
+                "Мемлекет басшысы Сыртқы істер министрін қабылдады",
+                "Президент энергетика саласын дамыту жөнінде кеңес өткізді",
+                "Мемлекет басшысы Франция Президентімен телефон арқылы сөйлесті",
+            ],
+        ),
+    ];
+    for (lang, list) in titles {
+        for (n, title) in list.iter().enumerate() {
+            let n = n as u64 + 1;
+            let mut release = match lang {
+                "en" => release_en(n, 20 + n as u32),
+                "ru" => release_ru(n, 20 + n as u32),
+                _ => release_kz(n, 20 + n as u32),
+            };
+            release.title = (*title).into();
+            t.site.publish(lang, release);
+        }
+        t.poll(&format!("akorda-{lang}")).await.unwrap();
+    }
+    let Some(chromium) = Chromium::new() else {
+        return;
+    };
+    let url = format!("{}/", t.base);
+    let shot = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("index-page-readme.png");
+    let path = shot.clone();
+    tokio::task::spawn_blocking(move || chromium.screenshot(&url, &path, 1100, 1000))
+        .await
+        .unwrap();
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    t.stop().await;
+}
