@@ -198,8 +198,22 @@ fn init_logging(format: LogFormat) {
         .with_ansi(colour)
         .with_writer(redact);
     match format {
-        LogFormat::Text => builder.init(),
+        LogFormat::Text => builder.with_timer(ShownTime).init(),
         LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Text log lines carry the time in the form the index page and `/status` use (with its zone,
+/// UTC here); JSON lines keep RFC 3339, for machines.
+struct ShownTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for ShownTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        write!(
+            w,
+            "{}",
+            herald::timefmt::show(chrono::Utc::now(), chrono_tz::UTC)
+        )
     }
 }
 

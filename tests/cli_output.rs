@@ -68,6 +68,10 @@ async fn logs_off_a_terminal_have_no_colour_codes() {
     let err = stderr(&o);
     assert!(err.contains("WARN"), "no log line to look at: {err}");
     assert!(!err.contains("\x1b["), "colour codes in: {err:?}");
+    // The time in the form of the index page and /status: "2026-12-05 12:21:47 UTC  WARN …".
+    let line = err.lines().find(|l| l.contains("WARN")).unwrap();
+    let shown = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ").unwrap();
+    assert!(shown.is_match(line), "{line}");
 }
 
 /// `herald run --log-format json`: every line on stderr is a JSON event, from the config's
