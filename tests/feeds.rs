@@ -326,3 +326,52 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
     assert_eq!(t.get(&long).await.status(), 414);
     t.stop().await;
 }
+
+/// A site that prints dates without a time gives every release of a day the same instant. Each
+/// Atom entry still gets an `updated` of its own, unique within each feed and in `all`, in the
+/// site's order within the day, and kept as it is by later polls (a reader re-shows an entry
+/// whose `updated` moves).
+#[tokio::test(flavor = "multi_thread")]
+async fn atom_updated_is_unique_in_every_feed_and_stays() {
+    let t = spawn_app().await;
+    for n in 1..=4 {
+        t.site.publish("en", release_en(n, 15));
+    }
+    for n in 1..=3 {
+        t.site.publish("ru", release_ru(n, 15));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-ru").await.unwrap();
+    let updated = |atom: &str| -> Vec<(String, String)> {
+        let feed = atom_syndication::Feed::read_from(atom.as_bytes()).unwrap();
+        feed.entries()
+            .iter()
+            .map(|e| (e.title().value.clone(), e.updated().to_rfc3339()))
+            .collect()
+    };
+    let mut before = Vec::new();
+    for id in ["akorda-en", "akorda-ru", "all"] {
+        let entries = updated(&t.text(&format!("/feeds/{id}.atom")).await);
+        let unique: std::collections::HashSet<&String> = entries.iter().map(|(_, u)| u).collect();
+        assert_eq!(unique.len(), entries.len(), "{id}: {entries:#?}");
+        before.push(entries);
+    }
+    // Newest first in the feed, and later in `updated` too: the site's order within the day.
+    let en = &before[0];
+    assert_eq!(en[0].0, release_en(4, 15).title);
+    assert!(en.windows(2).all(|w| w[0].1 > w[1].1), "{en:#?}");
+    // A later poll (a new release elsewhere) moves no stored entry's `updated`.
+    t.site.publish("en", release_en(5, 16));
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-ru").await.unwrap();
+    let after = updated(&t.text("/feeds/all.atom").await);
+    for entry in &before[2] {
+        assert!(after.contains(entry), "{entry:?} moved: {after:#?}");
+    }
+    let paths: Vec<String> = ["akorda-en", "akorda-ru", "all"]
+        .iter()
+        .map(|id| format!("{}/feeds/{id}.atom", t.base))
+        .collect();
+    common::assert_w3c_valid(&paths).await;
+    t.stop().await;
+}

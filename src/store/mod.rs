@@ -14,6 +14,7 @@
 
 mod codec;
 mod outbox;
+mod stamps;
 
 pub use outbox::{ChannelState, Delivery, DeliveryKind, NewDelivery, PostRecord, Queued};
 
@@ -162,6 +163,8 @@ pub struct Store {
     channels: sled::Tree,
     last_message: sled::Tree,
     translations: sled::Tree,
+    /// Which whole seconds items hold as their `updated` (see `stamps`).
+    stamps: sled::Tree,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
     /// One flush at a time (see `sync`).
@@ -273,6 +276,7 @@ impl Store {
             channels: db.open_tree("channels")?,
             last_message: db.open_tree("last_message")?,
             translations: db.open_tree("translations")?,
+            stamps: db.open_tree("stamps")?,
             known_file: Default::default(),
             flushing: Default::default(),
             dir: dir.to_path_buf(),
@@ -336,8 +340,18 @@ impl Store {
                 .map(|i| Ok((i.clone(), codec::encode(i)?)))
                 .collect()
         };
-        let new = encoded(c.new)?;
-        let corrected = encoded(c.corrected)?;
+        // Each new or corrected item gets a second of its own as `updated`, oldest first
+        // (`c.new` is in the site's order, newest first) so that the site's order holds.
+        let mut new = c.new.to_vec();
+        for item in new.iter_mut().rev() {
+            item.updated = stamps::claim(&self.stamps, item.updated)?;
+        }
+        let mut corrected = c.corrected.to_vec();
+        for item in corrected.iter_mut().rev() {
+            item.updated = stamps::claim(&self.stamps, item.updated)?;
+        }
+        let new = encoded(&new)?;
+        let corrected = encoded(&corrected)?;
         let measure = |item: &Item| {
             c.fingerprints
                 .get(&item.id)
