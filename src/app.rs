@@ -15,6 +15,7 @@ use crate::telegram::Token;
 use crate::telegram::admin::Alerts;
 use crate::telegram::deliver::{self, Deliverer};
 use crate::telegram::limits::GlobalLimit;
+use crate::watch;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -393,9 +394,9 @@ impl App {
     /// flushes the store.
     pub async fn run(self, listener: TcpListener, stop: CancellationToken) -> anyhow::Result<()> {
         let (reload_tx, mut reload_rx) = mpsc::channel::<()>(8);
-        let _watcher = watch_config(&self.config().path, reload_tx.clone());
-        poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
-        watch_sighup(reload_tx, stop.clone());
+        let _watcher = watch::watch_config(&self.config().path, reload_tx.clone());
+        watch::poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
+        watch::watch_sighup(reload_tx, stop.clone());
         sweep_posts_daily(self.shared.store.clone(), stop.clone());
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
@@ -722,68 +723,6 @@ fn describe_diff(old: &Config, new: &Config) -> String {
     parts.join(", ")
 }
 
-/// Watches the config file's folder (editors often write a temp file and rename it over the
-/// original, which a watch on the file itself would miss).
-fn watch_config(
-    path: &std::path::Path,
-    reload: mpsc::Sender<()>,
-) -> Option<notify::RecommendedWatcher> {
-    use notify::Watcher;
-    let file = path.file_name()?.to_owned();
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-        let Ok(event) = event else { return };
-        if event.kind.is_access() {
-            return;
-        }
-        if event
-            .paths
-            .iter()
-            .any(|p| p.file_name() == Some(file.as_os_str()))
-        {
-            let _ = reload.try_send(());
-        }
-    })
-    .map_err(|e| tracing::warn!(error = %e, "cannot watch the config file; SIGHUP still reloads"))
-    .ok()?;
-    watcher
-        .watch(&dir, notify::RecursiveMode::NonRecursive)
-        .map_err(
-            |e| tracing::warn!(error = %e, "cannot watch the config file; SIGHUP still reloads"),
-        )
-        .ok()?;
-    Some(watcher)
-}
-
-/// A slower second way to notice edits, for file systems where change events do not arrive
-/// (network mounts, some container bind mounts): the file's size and modification time, every
-/// few seconds.
-fn poll_config_file(path: std::path::PathBuf, reload: mpsc::Sender<()>, stop: CancellationToken) {
-    const EVERY: Duration = Duration::from_secs(5);
-    let stamp = move |p: &std::path::Path| {
-        std::fs::metadata(p)
-            .ok()
-            .map(|m| (m.len(), m.modified().ok()))
-    };
-    tokio::spawn(async move {
-        let mut last = stamp(&path);
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                () = tokio::time::sleep(EVERY) => {}
-            }
-            let now = stamp(&path);
-            if now != last {
-                last = now;
-                let _ = reload.send(()).await;
-            }
-        }
-    });
-}
-
 /// How long the record of a post outlives its item in the feed (see `Store::sweep_posts`).
 const POST_RECORDS_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
@@ -808,25 +747,6 @@ fn sweep_posts_daily(store: Store, stop: CancellationToken) {
                 Ok(Ok(n)) => tracing::info!(removed = n, "old post records swept"),
                 Ok(Err(e)) => tracing::warn!(error = %e, "sweeping old post records failed"),
                 Err(e) => tracing::warn!(error = %e, "sweeping old post records failed"),
-            }
-        }
-    });
-}
-
-fn watch_sighup(reload: mpsc::Sender<()>, stop: CancellationToken) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
-        tracing::warn!("cannot handle SIGHUP");
-        return;
-    };
-    tokio::spawn(async move {
-        loop {
-            tokio::select! {
-                () = stop.cancelled() => return,
-                _ = hup.recv() => {
-                    tracing::info!("SIGHUP: re-reading the config");
-                    let _ = reload.send(()).await;
-                }
             }
         }
     });

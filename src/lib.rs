@@ -18,4 +18,5 @@ pub mod telegram;
 pub mod text;
 pub mod timefmt;
 pub mod translations;
+mod watch;
 pub mod websub;
