@@ -290,7 +290,60 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     };
     // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
     let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    parse(path, &text, &base_dir)
+    let mut config = parse(path, &text, &base_dir)?;
+    apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
+    Ok(config)
+}
+
+/// Environment variables that replace a key of the file when set and not empty (README,
+/// "Docker"): a container's address and data folder belong to the image, not to the config
+/// mounted into it. A relative `HERALD_DATA_DIR` is relative to the current folder, as in a
+/// shell; `public_url` does not follow `HERALD_LISTEN`.
+pub const ENV_OVERRIDES: [(&str, &str); 3] = [
+    ("HERALD_DATA_DIR", "data_dir"),
+    ("HERALD_LISTEN", "listen"),
+    ("HERALD_PUBLIC_URL", "public_url"),
+];
+
+/// Applies [`ENV_OVERRIDES`], read through `var`, saying in the log which keys they replace; a
+/// bad value is a problem of the config (at 1:1, naming the variable).
+fn apply_env_overrides(
+    config: &mut Config,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    for (name, key) in ENV_OVERRIDES {
+        let Some(text) = var(name).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let applied = match key {
+            "data_dir" => std::path::absolute(&text)
+                .map(|dir| config.general.data_dir = dir)
+                .map_err(|e| format!("`{text}` is not a usable folder: {e}")),
+            "listen" => text
+                .parse()
+                .map(|addr| config.server.listen = addr)
+                .map_err(|_| {
+                    format!("`{text}` is not an address with a port, e.g. `0.0.0.0:8080`")
+                }),
+            "public_url" => public_url(&text).map(|url| config.general.public_url = url),
+            other => unreachable!("ENV_OVERRIDES names no key `{other}`"),
+        };
+        match applied {
+            Ok(()) => tracing::info!("{key} = {text} (from {name}, in place of the config's)"),
+            Err(message) => problems.push(Diagnostic {
+                path: config.path.display().to_string(),
+                line: 1,
+                col: 1,
+                message: format!("environment variable {name}: {message}"),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
 }
 
 /// Validates `text` as the config file `path_as_given`, resolving relative paths against
@@ -2022,6 +2075,34 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
         let config = config.unwrap_or_else(|e| panic!("{e:#?}"));
         assert_eq!(config.general.data_dir, dir.join("state/db"));
         assert_eq!(config.path, path);
+    }
+
+    #[test]
+    fn environment_overrides_replace_their_keys() {
+        let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
+        let env = |name: &str| match name {
+            "HERALD_DATA_DIR" => Some("/data".to_owned()),
+            "HERALD_LISTEN" => Some("0.0.0.0:8080".to_owned()),
+            "HERALD_PUBLIC_URL" => Some("https://feeds.example.org/".to_owned()),
+            _ => None,
+        };
+        apply_env_overrides(&mut config, env).expect("good values");
+        assert_eq!(config.general.data_dir, Path::new("/data"));
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.general.public_url, "https://feeds.example.org");
+    }
+
+    #[test]
+    fn empty_environment_overrides_change_nothing_and_bad_ones_are_named() {
+        let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
+        apply_env_overrides(&mut config, |_| Some(String::new())).expect("empty is unset");
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        let bad = |name: &str| (name != "HERALD_DATA_DIR").then(|| "nonsense".to_owned());
+        let errors = apply_env_overrides(&mut config, bad).expect_err("bad values");
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: `nonsense`"));
+        assert!(messages[1].starts_with("environment variable HERALD_PUBLIC_URL: "));
     }
 
     /// Random edits of a valid config must give a Config or diagnostics, never a panic.

@@ -72,12 +72,33 @@ pub enum StoreError {
         free_mb: u64,
         need_mb: u64,
     },
+    /// The data folder cannot be created, read or written (its owner or mode, a read-only file
+    /// system, a file in the way). Not a `#[source]`: the message names the cause once.
+    #[error(
+        "cannot open the database in {}: {cause}; herald must be able to create and write files in that folder (data_dir)",
+        .dir.display()
+    )]
+    Unusable { dir: PathBuf, cause: std::io::Error },
     /// sled reported an I/O or corruption error.
     #[error("database error: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
     /// A stored record could not be read back.
     #[error("stored record is unreadable: {0}")]
-    Decode(#[from] serde_json::Error),
+    Decode(serde_json::Error),
+}
+
+// By hand rather than `#[from]`, which would also make the inner error the `source()`: every
+// message that prints the chain (`{:#}`) would then say the cause twice.
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Sled(e)
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Decode(e)
+    }
 }
 
 /// What the store remembers of one source between polls.
@@ -227,8 +248,19 @@ fn order_key(item: &Item) -> Vec<u8> {
 
 impl Store {
     /// Opens (or creates) the database in `dir`, with an explicit page cache (sled's default is
-    /// 1 GiB). A second herald on the same directory gets `Locked`, not sled's raw I/O error.
+    /// 1 GiB). A second herald on the same directory gets `Locked`, not sled's raw I/O error, and
+    /// a folder herald may not write gets `Unusable`, naming it.
     pub fn open(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
+        Store::open_in(dir, cache_bytes).map_err(|e| match e {
+            StoreError::Sled(sled::Error::Io(cause)) => StoreError::Unusable {
+                dir: dir.to_path_buf(),
+                cause,
+            },
+            other => other,
+        })
+    }
+
+    fn open_in(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(e.into()))?;
         let db = sled::Config::new()
             .path(dir.join("db"))
