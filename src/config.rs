@@ -31,9 +31,28 @@ impl std::fmt::Display for Diagnostic {
         write!(
             f,
             "{}:{}:{}: {}",
-            self.path, self.line, self.col, self.message
+            one_line(&self.path),
+            self.line,
+            self.col,
+            one_line(&self.message)
         )
     }
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}`): a diagnostic is one
+/// line (SPEC `PATH:LINE:COL: message`), even when it quotes a value holding a newline.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let escape = |c: char| -> String {
+        if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        }
+    };
+    text.chars().map(escape).collect::<String>().into()
 }
 
 /// The whole validated configuration.
@@ -368,8 +387,8 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     let section = root.section(&mut r, "telegram", &empty);
     let telegram = telegram(&mut r, &section);
     let (channels, known) = channels(&mut r, &root);
-    let sources = sources(&mut r, &root, &known);
-    let translations = translations(&mut r, &root, &sources);
+    let (sources, defined) = sources(&mut r, &root, &known);
+    let translations = translations(&mut r, &root, &sources, &defined);
     let config = Config {
         path: path_as_given.to_path_buf(),
         general,
@@ -396,7 +415,7 @@ impl Pick {
             None
         } else {
             let parsed = scraper::Selector::parse(css)
-                .map_err(|e| format!("invalid CSS selector `{css}`: {e}"))?;
+                .map_err(|e| format!("invalid CSS selector `{css}`: {}", selector_problem(&e)))?;
             Some(parsed)
         };
         Ok(Pick {
@@ -404,6 +423,66 @@ impl Pick {
             selector,
             attr: attr.map(str::to_string),
         })
+    }
+}
+
+/// What is wrong with a selector, in an admin's words: scraper's own text for most of these is
+/// "Unexpected error occurred. Please report this to the developer" followed by a Rust enum.
+fn selector_problem(e: &scraper::error::SelectorErrorKind) -> &'static str {
+    use scraper::error::SelectorErrorKind as Scraper;
+    use selectors::parser::SelectorParseErrorKind as Css;
+    const PSEUDO_ELEMENT_NAME: &str = "`::` must be followed by the name of a pseudo-element";
+    match e {
+        Scraper::UnexpectedToken => {
+            "a character or word where it cannot be (check brackets, quotes and punctuation)"
+        }
+        Scraper::EndOfLine => {
+            "it ends too early: a `[`, `(` or quote is left open, or a name or value is missing \
+             (after `.`, `#`, `:` or `=`)"
+        }
+        Scraper::InvalidAtRule | Scraper::InvalidAtRuleBody | Scraper::QualRuleInvalid => {
+            "this is CSS of a style sheet, not a selector"
+        }
+        Scraper::TooManyNestedBlocks => "brackets are nested too deeply",
+        Scraper::ExpectedColonOnPseudoElement | Scraper::ExpectedIdentityOnPseudoElement => {
+            PSEUDO_ELEMENT_NAME
+        }
+        Scraper::UnexpectedSelectorParseError(kind) => match kind {
+            Css::EmptySelector => {
+                "a selector is missing (by a comma, a combinator or a bracket), or starts with a \
+                 character that cannot begin one (a tag, .class, #id or [attribute])"
+            }
+            Css::DanglingCombinator => "a combinator (>, +, ~) must be followed by a selector",
+            Css::ClassNeedsIdent => "`.` must be followed by a class name",
+            Css::NoIdentForPseudo => "`:` must be followed by a pseudo-class name",
+            Css::UnsupportedPseudoClassOrElement => {
+                "this pseudo-class or pseudo-element is not supported (supported: :first-child, \
+                 :nth-child(n), :not(…), :has(…), :is(…) and the like)"
+            }
+            Css::UnexpectedIdent => "a word where it cannot be",
+            Css::NoQualifiedNameInAttributeSelector | Css::InvalidQualNameInAttr => {
+                "`[` must be followed by an attribute name, e.g. [href] or [lang='en']"
+            }
+            Css::UnexpectedTokenInAttributeSelector | Css::BadValueInAttr => {
+                "an attribute test is [name], or [name=value] with =, ~=, |=, ^=, $= or *=, the \
+                 value a word or quoted, e.g. [lang='en']"
+            }
+            Css::ExpectedNamespace
+            | Css::ExpectedBarInAttr
+            | Css::ExplicitNamespaceUnexpectedToken => {
+                "`|` names an XML namespace, which selectors for HTML pages do not use"
+            }
+            Css::NonCompoundSelector
+            | Css::NonPseudoElementAfterSlotted
+            | Css::InvalidPseudoElementAfterSlotted
+            | Css::InvalidPseudoElementInsideWhere
+            | Css::InvalidState => {
+                "a pseudo-class or pseudo-element is used where it is not allowed"
+            }
+            Css::PseudoElementExpectedColon | Css::PseudoElementExpectedIdent => {
+                PSEUDO_ELEMENT_NAME
+            }
+        },
     }
 }
 
@@ -464,6 +543,9 @@ impl Schedule {
                 fields.len()
             ));
         }
+        if !nickname {
+            cron_steps(expr, &fields)?;
+        }
         let parser = CronParser::builder()
             .seconds(Seconds::Required)
             .year(Year::Optional)
@@ -475,6 +557,85 @@ impl Schedule {
             expr: expr.to_string(),
             cron,
         })
+    }
+}
+
+/// The fields of a cron with seconds, in order, and the values each takes (croner's ranges,
+/// except that weekdays count 0-6: croner's 7 is Sunday again).
+const CRON_FIELDS: [(&str, u32, u32); 7] = [
+    ("seconds", 0, 59),
+    ("minutes", 0, 59),
+    ("hours", 0, 23),
+    ("day-of-month", 1, 31),
+    ("month", 1, 12),
+    ("weekday", 0, 6),
+    ("year", 1, 5000),
+];
+
+/// Refuses a step (`*/N`, `A-B/N`, `A/N`) of 0 or longer than its field: croner refuses `*/0`
+/// in words of its own, and takes `*/70` in the minutes, which fires at minute 0 only.
+fn cron_steps(expr: &str, fields: &[&str]) -> Result<(), String> {
+    for (field, (name, min, max)) in fields.iter().zip(CRON_FIELDS) {
+        for part in field.split(',') {
+            // Other shapes of step (`*/x`) are left to croner to refuse.
+            let Some(Ok(step)) = part.split_once('/').map(|(_, n)| n.parse::<u32>()) else {
+                continue;
+            };
+            let most = max - min;
+            if !(1..=most).contains(&step) {
+                return Err(format!(
+                    "invalid cron `{expr}`: step {step} in the {name} field is out of range (1-{most})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A schedule whose instants lie further apart than this fires "less than once a year", which
+/// `check` warns about: 366 days, so that a yearly schedule passes in a leap year too.
+const RARE_GAP: chrono::TimeDelta = chrono::TimeDelta::days(366);
+
+/// How `schedule` fires from `now` on, read in `tz`: never again is an error (30 February);
+/// a warning when it fires less than once a year (29 February) or only once or twice more (a
+/// year field). Judged by its next three instants.
+fn schedule_frequency(
+    schedule: &Schedule,
+    tz: Tz,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<String>, String> {
+    let expr = &schedule.expr;
+    let mut instants = Vec::new();
+    let mut after = now;
+    while instants.len() < 3 {
+        let Some(next) = crate::schedule::next_fire(schedule, tz, after) else {
+            break;
+        };
+        instants.push(next);
+        after = next;
+    }
+    let show = |t: &chrono::DateTime<chrono::Utc>| crate::timefmt::show(*t, tz);
+    match instants.as_slice() {
+        [] => Err(format!(
+            "cron `{expr}` never fires: no date matches it (such as 30 February, or a year past)"
+        )),
+        [once] => Ok(Some(format!(
+            "cron `{expr}` fires once more, at {}, and then never",
+            show(once)
+        ))),
+        [first, last] => Ok(Some(format!(
+            "cron `{expr}` fires twice more, at {} and {}, and then never",
+            show(first),
+            show(last)
+        ))),
+        [first, second, third] if *second - *first > RARE_GAP || *third - *second > RARE_GAP => {
+            Ok(Some(format!(
+                "cron `{expr}` fires less than once a year (next at {}, then {})",
+                show(first),
+                show(second)
+            )))
+        }
+        _ => Ok(None),
     }
 }
 
@@ -536,8 +697,11 @@ impl<'a> Report<'a> {
         self.errors.push(self.diagnostic(span, message.into()));
     }
 
+    /// A remark that does not stop the config, printed `PATH:LINE:COL: warning: message` (as
+    /// `check` prints its other warnings).
     fn warn(&mut self, span: &Span, message: impl Into<String>) {
-        self.warnings.push(self.diagnostic(span, message.into()));
+        let message = format!("warning: {}", message.into());
+        self.warnings.push(self.diagnostic(span, message));
     }
 
     /// Keeps `Ok` values; reports `Err` messages at `span`.
@@ -1034,13 +1198,21 @@ fn unique(
     true
 }
 
-/// The valid channels, and every well-formed channel id defined (even on a channel with other
-/// problems), so that a source naming a broken channel is not also told it does not exist.
+/// The `id` of a `[[sources]]` or `[[channels]]` entry as written, when it is a string: what
+/// other entries may name it by, whatever else is wrong with it (or with the id itself).
+fn written_id(t: &Table) -> Option<String> {
+    t.value("id")?.get_ref().as_str().map(str::to_string)
+}
+
+/// The valid channels, and every channel id defined (see [`written_id`]), so that a source naming
+/// a broken channel is not also told it does not exist.
 fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
     let mut seen = HashMap::new();
+    let mut defined = HashSet::new();
     let mut channels = Vec::new();
     for t in root.array_of_tables(r, "channels") {
         t.check_keys(r, CHANNEL_KEYS);
+        defined.extend(written_id(&t));
         let id = read_id(r, &t, "channel")
             .filter(|(id, span)| unique(r, &mut seen, "channel", id, span));
         let chat = chat(r, &t);
@@ -1071,7 +1243,7 @@ fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
             });
         }
     }
-    (channels, seen.into_keys().collect())
+    (channels, defined)
 }
 
 /// The timezone of the first source (in file order) that posts to channel `id`, read from the
@@ -1222,10 +1394,18 @@ fn share(r: &mut Report, t: &Table) -> Vec<ShareTarget> {
     targets
 }
 
-fn sources(r: &mut Report, root: &Table, channels: &HashSet<String>) -> Vec<Source> {
+/// The valid sources, and every source id defined (see [`written_id`]), so that a translation
+/// group naming a broken source is not also told it does not exist.
+fn sources(
+    r: &mut Report,
+    root: &Table,
+    channels: &HashSet<String>,
+) -> (Vec<Source>, HashSet<String>) {
     let mut seen = HashMap::new();
+    let mut defined = HashSet::new();
     let mut sources = Vec::new();
     for t in root.array_of_tables(r, "sources") {
+        defined.extend(written_id(&t));
         let id = read_id(r, &t, "source").filter(|(id, span)| {
             if id == "all" {
                 r.error(
@@ -1238,12 +1418,19 @@ fn sources(r: &mut Report, root: &Table, channels: &HashSet<String>) -> Vec<Sour
         });
         sources.extend(source(r, &t, id, channels));
     }
-    sources
+    (sources, defined)
 }
 
 /// `[[translations]]`: each group names at least two defined sources, of distinct languages, and
-/// a source belongs to one group at most (a release has one translation per language).
-fn translations(r: &mut Report, root: &Table, sources: &[Source]) -> Vec<Vec<String>> {
+/// a source belongs to one group at most (a release has one translation per language). A group
+/// naming a source that is `defined` but broken (reported already) is checked as far as it can
+/// be, and not kept.
+fn translations(
+    r: &mut Report,
+    root: &Table,
+    sources: &[Source],
+    defined: &HashSet<String>,
+) -> Vec<Vec<String>> {
     let mut grouped: HashMap<String, usize> = HashMap::new();
     let mut groups = Vec::new();
     for t in root.array_of_tables(r, "translations") {
@@ -1255,7 +1442,7 @@ fn translations(r: &mut Report, root: &Table, sources: &[Source]) -> Vec<Vec<Str
         let mut languages: HashMap<String, String> = HashMap::new();
         let mut ok = true;
         for (id, span) in t.strings(r, "sources") {
-            let Some(source) = sources.iter().find(|s| s.id == id) else {
+            if !defined.contains(id) {
                 r.error(
                     &span,
                     format!(
@@ -1264,7 +1451,7 @@ fn translations(r: &mut Report, root: &Table, sources: &[Source]) -> Vec<Vec<Str
                 );
                 ok = false;
                 continue;
-            };
+            }
             if group.iter().any(|g| g == id) {
                 r.error(&span, format!("[[translations]] names source `{id}` twice"));
                 ok = false;
@@ -1280,18 +1467,24 @@ fn translations(r: &mut Report, root: &Table, sources: &[Source]) -> Vec<Vec<Str
                 ok = false;
                 continue;
             }
-            if let Some(other) = languages.get(&source.language) {
-                r.error(
-                    &span,
-                    format!(
-                        "[[translations]]: `{id}` and `{other}` are both in language `{}`; a group links one source per language",
-                        source.language
-                    ),
-                );
-                ok = false;
-                continue;
+            match sources.iter().find(|s| s.id == id) {
+                // Broken, and said so at the source: its language may be unknown.
+                None => ok = false,
+                Some(source) => {
+                    if let Some(other) = languages.get(&source.language) {
+                        r.error(
+                            &span,
+                            format!(
+                                "[[translations]]: `{id}` and `{other}` are both in language `{}`; a group links one source per language",
+                                source.language
+                            ),
+                        );
+                        ok = false;
+                        continue;
+                    }
+                    languages.insert(source.language.clone(), id.to_string());
+                }
             }
-            languages.insert(source.language.clone(), id.to_string());
             group.push(id.to_string());
         }
         let line = r.line(t.span.start);
@@ -1329,12 +1522,24 @@ fn source(
     let url = t
         .required_str(r, "url")
         .and_then(|(text, span)| r.check(&span, http_url("url", text)));
-    let schedule = t
-        .required_str(r, "schedule")
-        .and_then(|(text, span)| r.check(&span, Schedule::parse(text)));
     let timezone = t
         .string(r, "timezone")
         .map_or(Some(Tz::UTC), |(text, span)| r.check(&span, timezone(text)));
+    let schedule = t.required_str(r, "schedule").and_then(|(text, span)| {
+        let schedule = r.check(&span, Schedule::parse(text))?;
+        let zone = timezone.unwrap_or(Tz::UTC);
+        match schedule_frequency(&schedule, zone, chrono::Utc::now()) {
+            Ok(None) => Some(schedule),
+            Ok(Some(warning)) => {
+                r.warn(&span, format!("source `{label}`: {warning}"));
+                Some(schedule)
+            }
+            Err(problem) => {
+                r.error(&span, problem);
+                None
+            }
+        }
+    });
     let language = t
         .string(r, "language")
         .map_or(Some("en".to_string()), |(text, span)| {
@@ -1505,14 +1710,17 @@ fn list_selectors(r: &mut Report, t: &Table) -> Option<ListSelectors> {
         }
         r.check(&span, date_format(text))
     });
+    // Read before the `?`s below, so that their problems are reported too.
+    let summary = t.pick(r, "summary");
+    let image = t.pick(r, "image");
     Some(ListSelectors {
         item: item?,
         title: title?,
         link: link?,
         date,
         date_format,
-        summary: t.pick(r, "summary"),
-        image: t.pick(r, "image"),
+        summary,
+        image,
     })
 }
 
@@ -1600,20 +1808,64 @@ fn source_channels(r: &mut Report, t: &Table, label: &str, known: &HashSet<Strin
 /// `include` / `exclude`: words or regexes, matched case-insensitively.
 fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
     let patterns = t.strings(r, key);
-    let compiled = patterns.into_iter().filter_map(|(text, span)| {
-        let built = RegexBuilder::new(text).case_insensitive(true).build();
-        r.check(
-            &span,
-            built.map_err(|e| format!("`{key}`: invalid regex `{text}`: {e}")),
-        )
-    });
+    let compiled = patterns
+        .into_iter()
+        .filter_map(|(text, span)| r.check(&span, config_regex(key, text, true)));
     compiled.collect()
+}
+
+/// A regex of the config; its error is one line naming the key: regex's own text draws the
+/// pattern again over several lines with a caret under the fault.
+fn config_regex(key: &str, text: &str, case_insensitive: bool) -> Result<Regex, String> {
+    let built = RegexBuilder::new(text)
+        .case_insensitive(case_insensitive)
+        .build();
+    built.map_err(|e| {
+        let problem = regex_problem(text, case_insensitive, &e);
+        format!("`{key}`: invalid regex `{text}`: {problem}")
+    })
+}
+
+/// What is wrong with `text`, which regex refused: the syntax error, typed, from regex's own
+/// parser, with a hint for the usual slips.
+fn regex_problem(text: &str, case_insensitive: bool, e: &regex::Error) -> String {
+    use regex_syntax::ast::ErrorKind as Ast;
+    if let regex::Error::CompiledTooBig(limit) = e {
+        return format!("it is too large once compiled (over {limit} bytes): make it simpler");
+    }
+    let parsed = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(text);
+    match parsed {
+        Err(regex_syntax::Error::Parse(e)) => match e.kind() {
+            Ast::GroupUnclosed => "unclosed group: a `(` has no `)`".into(),
+            Ast::GroupUnopened => "a `)` has no `(` before it".into(),
+            Ast::ClassUnclosed => "unclosed class: a `[` has no `]`".into(),
+            Ast::RepetitionMissing => "`*`, `+`, `?` or `{n}` has nothing before it to repeat \
+                (to match the character itself, put a backslash before it, e.g. `\\+`)"
+                .into(),
+            Ast::EscapeUnrecognized => {
+                "unknown escape sequence (a backslash itself is written `\\\\`)".into()
+            }
+            kind => kind.to_string(),
+        },
+        Err(regex_syntax::Error::Translate(e)) => e.kind().to_string(),
+        // Not a syntax error, or one of a kind added later: the last line of regex's text.
+        _ => e
+            .to_string()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string(),
+    }
 }
 
 /// SPEC: "a regex whose first group, taken from the link, identifies an item".
 fn id_pattern(text: &str) -> Result<Regex, String> {
-    let regex =
-        Regex::new(text).map_err(|e| format!("`id_pattern`: invalid regex `{text}`: {e}"))?;
+    let regex = config_regex("id_pattern", text, false)?;
     if regex.captures_len() < 2 {
         return Err(format!(
             "`id_pattern` `{text}` has no capture group: put the id part in parentheses, e.g. `-(\\d+)$`"
@@ -2002,6 +2254,181 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
                 .message
                 .contains("missing key `chat` in [[channels]] `c`")
         );
+    }
+
+    /// Issue 17: a source with a problem of its own is still defined for a [[translations]] group
+    /// naming it, and a channel for a source naming it: only the real problem is reported.
+    #[rstest]
+    #[case::bad_timezone(&HTML.replace("schedule", "timezone = \"Asia/Almati\"\nschedule"), "akorda-en", "unknown timezone `Asia/Almati`")]
+    #[case::bad_selector(&HTML.replace("\"div\"", "\"div >\""), "akorda-en", "invalid CSS selector `div >`")]
+    #[case::bad_schedule(&HTML.replace("0 0 * * * *", "0 0 0 30 2 *"), "akorda-en", "never fires")]
+    #[case::missing_url(&HTML.replace("url = \"https://example.org/\"\n", ""), "akorda-en", "missing key `url`")]
+    #[case::malformed_id(HTML, "Akorda-EN", "source id `Akorda-EN` must match [a-z0-9-]+")]
+    fn a_broken_source_is_still_defined(
+        #[case] source: &str,
+        #[case] id: &str,
+        #[case] problem: &str,
+    ) {
+        let source = source.replace("\"a\"", &format!("\"{id}\""));
+        let russian = FEED.replace("\"a\"", "\"akorda-ru\"") + "language = \"ru\"\n";
+        let text =
+            format!("{source}{russian}[[translations]]\nsources = [\"{id}\", \"akorda-ru\"]\n");
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].message.contains(problem), "{}", errors[0]);
+    }
+
+    #[test]
+    fn a_channel_with_a_malformed_id_is_still_defined() {
+        let text = format!(
+            "{}{FEED}channels = [\"C\"]\n",
+            CHANNEL.replace("\"c\"", "\"C\"")
+        );
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].message.contains("channel id `C` must match"));
+    }
+
+    /// A diagnostic as printed is one line in an admin's words: no library's multi-line text,
+    /// no "report this to the developer", no Rust names such as `DanglingCombinator`.
+    fn assert_plain(d: &Diagnostic) {
+        let line = d.to_string();
+        assert!(!line.contains(['\n', '\r']), "{line:?}");
+        assert!(!line.to_lowercase().contains("report this"), "{line}");
+        let camel = Regex::new(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*\b").expect("valid");
+        assert!(!camel.is_match(&line), "a Rust name in {line}");
+    }
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::dangling_combinator("div >", "a combinator (>, +, ~) must be followed by a selector")]
+    #[case::double_combinator("div >> p", "a combinator (>, +, ~) must be followed by a selector")]
+    #[case::double_dot("div..card", "`.` must be followed by a class name")]
+    #[case::open_bracket("h3 a[", "it ends too early: a `[`, `(` or quote is left open")]
+    #[case::attribute_without_value("a[href=]", "it ends too early")]
+    #[case::leading_combinator("> div", "a selector is missing")]
+    #[case::trailing_comma("div,", "a selector is missing")]
+    #[case::bare_hash("#", "a selector is missing")]
+    #[case::unknown_pseudo_class("a:foo", "this pseudo-class or pseudo-element is not supported")]
+    #[case::unknown_pseudo_element("a::after", "this pseudo-class or pseudo-element is not supported")]
+    #[case::colon_without_name("a:", "it ends too early")]
+    #[case::namespace("a|b", "`|` names an XML namespace")]
+    #[case::attribute_without_name("a[=x]", "`[` must be followed by an attribute name")]
+    #[case::stray_parenthesis("div)", "a character or word where it cannot be")]
+    fn selector_problems_are_one_plain_line(#[case] css: &str, #[case] problem: &str) {
+        let text = HTML.replace("title = \"h3\"", &format!("title = '{css}'"));
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let expected = format!("invalid CSS selector `{css}`: {problem}");
+        assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
+        assert_eq!((errors[0].line, errors[0].col), (7, 9));
+        assert_plain(&errors[0]);
+    }
+
+    #[test]
+    fn optional_list_selectors_are_checked_beside_a_broken_item() {
+        let text =
+            HTML.replace("\"div\"", "\"div >\"") + "summary = \"p:foo\"\nimage = \"a|b@src\"\n";
+        let errors = errors(&text);
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [6, 9, 10], "{errors:#?}");
+    }
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::unclosed_group("include", r"(\d+", "unclosed group: a `(` has no `)`")]
+    #[case::unopened_group("exclude", r"\d+)", "a `)` has no `(` before it")]
+    #[case::nothing_to_repeat("include", "*a", "`*`, `+`, `?` or `{n}` has nothing before it to repeat")]
+    #[case::unclosed_class("exclude", "[abc", "unclosed class: a `[` has no `]`")]
+    #[case::unknown_escape("include", r"x\q", "unknown escape sequence")]
+    #[case::reversed_range("exclude", "[z-a]", "invalid character class range")]
+    #[case::unknown_property("include", r"\p{Foo}", "Unicode property not found")]
+    #[case::id_pattern_unclosed("id_pattern", r"-(\d+$", "unclosed group: a `(` has no `)`")]
+    #[case::id_pattern_count("id_pattern", r"-(\d{2,1})$", "invalid repetition count range")]
+    fn regex_problems_are_one_plain_line(#[case] key: &str, #[case] regex: &str, #[case] problem: &str) {
+        let value = match key {
+            "id_pattern" => format!("'{regex}'"),
+            _ => format!("['{regex}']"),
+        };
+        let errors = errors(&format!("{FEED}{key} = {value}\n"));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let expected = format!("`{key}`: invalid regex `{regex}`: {problem}");
+        assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
+        assert_plain(&errors[0]);
+    }
+
+    #[test]
+    fn a_value_with_a_newline_is_quoted_on_one_line() {
+        let errors = errors(&FEED.replace("\"a\"", "\"a\\nb\""));
+        let line = errors[0].to_string();
+        assert_eq!(
+            line,
+            "config.toml:2:6: source id `a\\nb` must match [a-z0-9-]+"
+        );
+    }
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::minutes_step_too_long("0 */70 * * * *", "invalid cron `0 */70 * * * *`: step 70 in the minutes field is out of range (1-59)")]
+    #[case::minutes_step_of_a_range("0 5-50/60 * * * *", "step 60 in the minutes field is out of range (1-59)")]
+    #[case::hours_step_too_long("0 0 */24 * * *", "step 24 in the hours field is out of range (1-23)")]
+    #[case::weekday_step_too_long("0 0 0 * * */7", "step 7 in the weekday field is out of range (1-6)")]
+    #[case::step_zero("0 */0 * * * *", "step 0 in the minutes field is out of range (1-59)")]
+    #[case::thirtieth_of_february("0 0 0 30 2 *", "cron `0 0 0 30 2 *` never fires")]
+    #[case::thirty_first_of_april("0 0 0 31 4 *", "cron `0 0 0 31 4 *` never fires")]
+    #[case::a_past_year("0 0 0 1 1 * 2020", "never fires")]
+    fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
+        let errors = errors(&FEED.replace("0 0 * * * *", expr));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].message.contains(problem), "{}", errors[0]);
+        assert_eq!((errors[0].line, errors[0].col), (4, 12));
+        assert_plain(&errors[0]);
+    }
+
+    #[test]
+    fn a_schedule_firing_less_than_once_a_year_is_a_warning() {
+        let config = parse_str(&FEED.replace("0 0 * * * *", "0 0 0 29 2 *")).expect("valid");
+        assert_eq!(config.warnings.len(), 1, "{:#?}", config.warnings);
+        let warning = &config.warnings[0];
+        assert_eq!((warning.line, warning.col), (4, 12));
+        let expected = "warning: source `a`: cron `0 0 0 29 2 *` fires less than once a year";
+        assert!(warning.message.starts_with(expected), "{warning}");
+    }
+
+    #[rstest]
+    #[case::every_59_minutes("0 */59 * * * *")]
+    #[case::every_23_hours("0 0 */23 * * *")]
+    #[case::every_6_weekdays("0 0 0 * * */6")]
+    #[case::yearly("0 0 0 1 1 *")]
+    #[case::thirty_first("0 0 0 31 * *")]
+    #[case::nickname("@weekly")]
+    fn usual_schedules_pass_without_warning(#[case] expr: &str) {
+        let config = parse_str(&FEED.replace("0 0 * * * *", expr)).expect("valid");
+        assert!(config.warnings.is_empty(), "{:#?}", config.warnings);
+    }
+
+    #[test]
+    fn schedule_frequency_is_judged_by_the_next_instants() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+        let of = |expr| schedule_frequency(&Schedule::parse(expr).expect("parses"), Tz::UTC, now);
+        assert_eq!(of("0 0 0 1 1 *"), Ok(None));
+        assert_eq!(
+            of("0 0 0 29 2 *"),
+            Ok(Some(
+                "cron `0 0 0 29 2 *` fires less than once a year \
+                 (next at 2028-02-29 00:00:00 UTC, then 2032-02-29 00:00:00 UTC)"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            of("0 0 0 1 1 * 2027"),
+            Ok(Some(
+                "cron `0 0 0 1 1 * 2027` fires once more, at 2027-01-01 00:00:00 UTC, and then never"
+                    .into()
+            ))
+        );
+        assert!(of("0 0 0 1 1 * 2026").is_err_and(|e| e.contains("never fires")));
     }
 
     #[rstest]
