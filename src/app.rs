@@ -415,7 +415,8 @@ impl App {
         });
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();
-        let server = tokio::spawn(server::serve(listener, router, server_stop));
+        let limits = self.config().server.connections.clone();
+        let server = tokio::spawn(server::serve(listener, router, limits, server_stop));
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,
@@ -480,8 +481,11 @@ impl App {
                 }
                 if new.general.data_dir != old.general.data_dir
                     || new.server.listen != old.server.listen
+                    || new.server.connections != old.server.connections
                 {
-                    tracing::warn!("data_dir and listen apply only after a restart");
+                    tracing::warn!(
+                        "data_dir, listen and the connection bounds apply only after a restart"
+                    );
                 }
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();

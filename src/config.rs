@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 use url::Url;
@@ -97,6 +98,42 @@ pub struct Server {
     /// A WebSub hub (W3C WebSub §4) that the feeds advertise and that herald pings when a feed
     /// changes; `None`: feeds name no hub and nothing is pinged.
     pub websub_hub: Option<Url>,
+    /// Bounds on client connections; they apply at start (like `listen`).
+    pub connections: Connections,
+    /// `feed_cache_mb` in bytes: rendered feeds kept in memory, with their compressed forms, up
+    /// to this much for plain feeds and as much again for filtered ones (`?limit=` …).
+    pub feed_cache_bytes: usize,
+}
+
+/// `[server]` bounds on client connections (README "Limits").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connections {
+    /// `max_connections`: open at once at most; when all are taken, the one idle the longest is
+    /// closed for a newcomer.
+    pub max: usize,
+    /// `first_request_secs`: from accept to the connection's first complete request head.
+    pub first_request: Duration,
+    /// `idle_secs`: between requests (from the end of an answer to the next request head).
+    pub idle: Duration,
+}
+
+/// `[server] max_connections` when absent.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
+/// `[server] first_request_secs` when absent.
+pub const DEFAULT_FIRST_REQUEST_SECS: u64 = 10;
+/// `[server] idle_secs` when absent.
+pub const DEFAULT_IDLE_SECS: u64 = 60;
+/// `[server] feed_cache_mb` when absent.
+pub const DEFAULT_FEED_CACHE_MB: u32 = 32;
+
+impl Default for Connections {
+    fn default() -> Connections {
+        Connections {
+            max: DEFAULT_MAX_CONNECTIONS as usize,
+            first_request: Duration::from_secs(DEFAULT_FIRST_REQUEST_SECS),
+            idle: Duration::from_secs(DEFAULT_IDLE_SECS),
+        }
+    }
 }
 
 /// `[telegram]`; the bot token is never here (SPEC: only `TELOXIDE_TOKEN`).
@@ -996,7 +1033,15 @@ const TOP_KEYS: &[&str] = &[
 ];
 const TRANSLATION_KEYS: &[&str] = &["sources"];
 const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent", "min_free_mb"];
-const SERVER_KEYS: &[&str] = &["listen", "monitor_allow", "websub_hub"];
+const SERVER_KEYS: &[&str] = &[
+    "listen",
+    "monitor_allow",
+    "websub_hub",
+    "max_connections",
+    "first_request_secs",
+    "idle_secs",
+    "feed_cache_mb",
+];
 const TELEGRAM_KEYS: &[&str] = &[
     "api_url",
     "admins",
@@ -1077,10 +1122,20 @@ fn server(r: &mut Report, t: &Table) -> Server {
     let websub_hub = t
         .string(r, "websub_hub")
         .and_then(|(text, span)| r.check(&span, http_url("websub_hub", text)));
+    let max: u32 = t.count(r, "max_connections", 1, DEFAULT_MAX_CONNECTIONS);
+    let first_request = t.count(r, "first_request_secs", 1, DEFAULT_FIRST_REQUEST_SECS);
+    let idle = t.count(r, "idle_secs", 1, DEFAULT_IDLE_SECS);
+    let feed_cache_mb: u32 = t.count(r, "feed_cache_mb", 1, DEFAULT_FEED_CACHE_MB);
     Server {
         listen: listen.unwrap_or(default),
         monitor_allow,
         websub_hub,
+        connections: Connections {
+            max: max as usize,
+            first_request: Duration::from_secs(first_request),
+            idle: Duration::from_secs(idle),
+        },
+        feed_cache_bytes: (feed_cache_mb as usize).saturating_mul(1024 * 1024),
     }
 }
 
@@ -2140,6 +2195,8 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::translation_alone(&format!("{FEED}[[translations]]\nsources = [\"a\"]\n"), 6, 1, "[[translations]] needs at least two sources")]
     #[case::translation_unknown_key(&format!("{FEED}[[translations]]\nsource = [\"a\"]\n"), 7, 1, "unknown key `source` in [[translations]] #1 (did you mean `sources`?")]
     #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
+    #[case::no_connections("[server]\nmax_connections = 0\n", 2, 19, "`max_connections` must be a positive integer, found 0")]
+    #[case::no_idle_time("[server]\nidle_secs = 0\n", 2, 13, "`idle_secs` must be a positive integer, found 0")]
     #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
     #[case::reserved_all(&FEED.replace("\"a\"", "\"all\""), 2, 6, "`all` is reserved for the merged feed")]
     #[case::duplicate_source(&format!("{FEED}{FEED}"), 7, 6, "duplicate source id `a` (first defined at line 2)")]

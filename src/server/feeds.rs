@@ -1,6 +1,7 @@
 //! `/feeds/{source}.{rss,atom,json}`: rendered once per change of the source, then served from
 //! memory with ETag / Last-Modified / 304, `Cache-Control` from the schedule, and gzip or brotli
-//! compressed once per document when a reader asks for it.
+//! compressed once per document when a reader asks for it. The documents kept are bounded by
+//! bytes (`[server] feed_cache_mb`), the least recently used going first.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -13,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
+use super::lru::ByteLru;
 use super::query::{FeedQuery, QueryError};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
@@ -174,21 +176,29 @@ pub(super) struct Rendered {
 
 impl Rendered {
     /// The body in `coding`, compressed on first demand (off the async threads: a feed of 500
-    /// items is a megabyte) and kept. `None` if compressing failed: the caller sends the plain
-    /// body, labelled as such.
-    async fn encode(self: &Arc<Self>, coding: Coding) -> Option<Bytes> {
+    /// items is a megabyte) and kept, and whether it was compressed now (the document grew).
+    /// `None` if compressing failed: the caller sends the plain body, labelled as such.
+    async fn encode(self: &Arc<Self>, coding: Coding) -> Option<(Bytes, bool)> {
         let slot = match coding {
             Coding::Brotli => &self.brotli,
             Coding::Gzip => &self.gzip,
-            Coding::Identity => return Some(self.body.clone()),
+            Coding::Identity => return Some((self.body.clone(), false)),
         };
         if let Some(bytes) = slot.get() {
-            return Some(bytes.clone());
+            return Some((bytes.clone(), false));
         }
         let doc = self.clone();
         let made = tokio::task::spawn_blocking(move || compress(coding, &doc.body)).await;
         let bytes = made.ok().flatten()?;
-        Some(slot.get_or_init(|| bytes).clone())
+        Some((slot.get_or_init(|| bytes).clone(), true))
+    }
+
+    /// The bytes the document holds: its body, its compressed forms made so far, and about what
+    /// its headers take.
+    fn bytes(&self) -> usize {
+        const HEADERS: usize = 512;
+        let coded = |slot: &OnceLock<Bytes>| slot.get().map_or(0, Bytes::len);
+        self.body.len() + coded(&self.brotli) + coded(&self.gzip) + HEADERS
     }
 
     /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Any of the
@@ -234,49 +244,73 @@ fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
     written.ok().map(|()| shareable(out))
 }
 
-/// Rendered documents: plain feeds by id (a slot per format, looked up without allocating) and
-/// filtered ones by (id, format, options), the latter bounded since anyone can ask for new ones.
-#[derive(Default)]
+/// Rendered documents by feed (`id.ext`, and the canonical options of a filtered one), in two
+/// pools of `feed_cache_mb` each: plain feeds, and filtered ones, which anyone can ask for new
+/// ones of, so that a flood of options never pushes out the feeds every reader asks for.
 pub(super) struct FeedCache {
-    plain: Mutex<HashMap<String, [Option<Arc<Rendered>>; 3]>>,
-    filtered: Mutex<HashMap<(String, Format, String), Arc<Rendered>>>,
+    plain: Mutex<ByteLru<Arc<Rendered>>>,
+    filtered: Mutex<ByteLru<Arc<Rendered>>>,
+    /// `herald_feed_cache_bytes` of each pool (plain, filtered).
+    bytes: [metrics::Gauge; 2],
 }
 
-const MAX_FILTERED: usize = 512;
+/// Where a document is kept: its pool (filtered or not) and its key there.
+struct CacheKey {
+    filtered: bool,
+    key: String,
+}
+
+impl CacheKey {
+    fn new(id: &str, format: Format, query: &FeedQuery) -> CacheKey {
+        let filtered = !query.is_empty();
+        let key = if filtered {
+            format!("{id}.{}?{}", format.ext(), query.canonical())
+        } else {
+            format!("{id}.{}", format.ext())
+        };
+        CacheKey { filtered, key }
+    }
+}
 
 /// Longest `Cache-Control: max-age` given to a feed, in seconds.
 const MAX_AGE_CAP_SECS: u32 = 3600;
 
 impl FeedCache {
-    fn get(
-        &self,
-        id: &str,
-        format: Format,
-        query: &FeedQuery,
-        stamp: u64,
-    ) -> Option<Arc<Rendered>> {
-        let hit = if query.is_empty() {
-            lock(&self.plain)
-                .get(id)
-                .and_then(|slots| slots[format as usize].clone())
+    pub(super) fn new() -> FeedCache {
+        let gauge = |pool: &'static str| metrics::gauge!("herald_feed_cache_bytes", "pool" => pool);
+        FeedCache {
+            plain: Mutex::default(),
+            filtered: Mutex::default(),
+            bytes: [gauge("plain"), gauge("filtered")],
+        }
+    }
+
+    fn pool(&self, key: &CacheKey) -> &Mutex<ByteLru<Arc<Rendered>>> {
+        if key.filtered {
+            &self.filtered
         } else {
-            lock(&self.filtered)
-                .get(&(id.to_owned(), format, query.canonical().to_owned()))
-                .cloned()
-        };
+            &self.plain
+        }
+    }
+
+    fn get(&self, key: &CacheKey, stamp: u64) -> Option<Arc<Rendered>> {
+        let hit = lock(self.pool(key)).get(&key.key).cloned();
         hit.filter(|doc| doc.stamp == stamp)
     }
 
-    fn put(&self, id: &str, format: Format, query: &FeedQuery, doc: Arc<Rendered>) {
-        if query.is_empty() {
-            lock(&self.plain).entry(id.to_owned()).or_default()[format as usize] = Some(doc);
-        } else {
-            let mut filtered = lock(&self.filtered);
-            if filtered.len() >= MAX_FILTERED {
-                filtered.clear();
-            }
-            filtered.insert((id.to_owned(), format, query.canonical().to_owned()), doc);
-        }
+    /// Keeps `doc` within `budget` bytes for its pool.
+    fn put(&self, key: &CacheKey, doc: Arc<Rendered>, budget: usize) {
+        let mut pool = lock(self.pool(key));
+        let bytes = doc.bytes();
+        pool.put(key.key.clone(), doc, bytes, budget);
+        self.bytes[usize::from(key.filtered)].set(pool.bytes() as f64);
+    }
+
+    /// Charges `doc` for a compressed form made after it was kept.
+    fn grew(&self, key: &CacheKey, doc: &Arc<Rendered>, budget: usize) {
+        let mut pool = lock(self.pool(key));
+        pool.recharge(&key.key, |kept| Arc::ptr_eq(kept, doc), doc.bytes(), budget);
+        self.bytes[usize::from(key.filtered)].set(pool.bytes() as f64);
     }
 }
 
@@ -315,7 +349,9 @@ pub(super) async fn feed(
         }
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     }
-    let doc = match rendered(&state, id, format, &query).await {
+    let key = CacheKey::new(id, format, &query);
+    let budget = config.server.feed_cache_bytes;
+    let doc = match rendered(&state, id, format, &query, &key, budget).await {
         Ok(doc) => doc,
         Err(e) => {
             tracing::error!(feed = %id, error = %e, "cannot render feed");
@@ -333,7 +369,12 @@ pub(super) async fn feed(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let body = match doc.encode(coding).await {
-            Some(body) => body,
+            Some((body, grew)) => {
+                if grew {
+                    state.cache.grew(&key, &doc, budget);
+                }
+                body
+            }
             None => {
                 coding = Coding::Identity;
                 doc.body.clone()
@@ -365,9 +406,11 @@ async fn rendered(
     id: &str,
     format: Format,
     query: &FeedQuery,
+    key: &CacheKey,
+    budget: usize,
 ) -> Result<Arc<Rendered>, StoreError> {
     let stamp = state.shared.versions.stamp(id);
-    if let Some(hit) = state.cache.get(id, format, query, stamp) {
+    if let Some(hit) = state.cache.get(key, stamp) {
         return Ok(hit);
     }
     let shared = state.shared.clone();
@@ -378,7 +421,7 @@ async fn rendered(
     .await
     .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
     let doc = Arc::new(doc);
-    state.cache.put(id, format, query, doc.clone());
+    state.cache.put(key, doc.clone(), budget);
     Ok(doc)
 }
 

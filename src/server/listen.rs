@@ -1,7 +1,15 @@
-//! The accept loop: hyper with a bound on open connections, a deadline for request headers
-//! (a client that trickles its headers cannot hold a connection), each request told its peer's
-//! address (for `monitor_allow`), and a graceful stop. Connections send file-backed bodies with
-//! `sendfile` (`zerocopy`).
+//! The accept loop: hyper with a bound on open connections, deadlines for connections that do
+//! not ask anything (from accept to the first complete request head, then between requests),
+//! each request told its peer's address (for `monitor_allow`), and a graceful stop. Connections
+//! send file-backed bodies with `sendfile` (`zerocopy`).
+//!
+//! The deadlines are kept by a watchdog beside each connection, not by hyper: hyper-util reads
+//! the first bytes (to tell HTTP/1 from an HTTP/2 preface) before hyper's header timeout starts,
+//! so a client that sends nothing, or a part of the preface, was never cut off; and HTTP/2 has
+//! no idle timeout. A connection is idle while no request of it is being answered (a request
+//! counts from its complete head to the last byte of its answer). When every slot is taken, the
+//! connection idle the longest is closed for the newcomer, so that idle clients cannot shut out
+//! `/healthz` or anyone else; only connections busy answering make newcomers wait.
 //!
 //! The server runs on a thread of its own with a single-threaded runtime: a cached feed is
 //! answered without waiting on anything, so one thread serves tens of thousands of requests a
@@ -10,33 +18,39 @@
 //! runtime never delay an answer. Slow work (rendering, the store) goes to the blocking pool as
 //! before.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::ConnectInfo;
+use hyper::body::{Frame, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::lock;
 use super::zerocopy::ZeroCopy;
+use crate::config::Connections;
 
-/// Open connections at most; more wait in the kernel's backlog until one closes.
-pub const MAX_CONNECTIONS: usize = 512;
-/// Time a client has to send a request's headers once it started, or, between requests on a
-/// kept-alive connection, to start the next one.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `router` on `listener` until `stop` is cancelled, on the HTTP thread.
+/// Serves `router` on `listener` within `limits` until `stop` is cancelled, on the HTTP thread.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
+    limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     // The listener is registered with the caller's runtime: hand its socket over.
@@ -50,7 +64,8 @@ pub async fn serve(
                 .build()
                 .and_then(|runtime| {
                     runtime.block_on(async {
-                        accept_loop(TcpListener::from_std(listener)?, router, stop).await
+                        let listener = TcpListener::from_std(listener)?;
+                        accept_loop(listener, router, limits, stop).await
                     })
                 });
             let _ = done.send(result);
@@ -63,20 +78,20 @@ pub async fn serve(
 async fn accept_loop(
     listener: TcpListener,
     router: Router,
+    limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    let graceful = GracefulShutdown::new();
+    let slots = Arc::new(Semaphore::new(limits.max));
+    let open = Arc::new(OpenConnections::default());
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // hyper's own header deadline agrees with the idle one (it starts when hyper waits for a
+    // head: after version detection, and again at the end of each answer).
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
+        .header_read_timeout(limits.idle);
+    let mut next_id = 0_u64;
     loop {
-        let slot = tokio::select! {
-            slot = slots.clone().acquire_owned() => slot.expect("the semaphore is never closed"),
-            () = stop.cancelled() => break,
-        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -90,29 +105,236 @@ async fn accept_loop(
             },
             () = stop.cancelled() => break,
         };
-        let _ = stream.set_nodelay(true);
-        let router = router.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-            request.extensions_mut().insert(ConnectInfo(peer));
-            router.clone().oneshot(request)
-        });
-        let builder = builder.clone();
-        let watcher = graceful.watcher();
-        tokio::spawn(async move {
-            let connection = builder
-                .serve_connection_with_upgrades(TokioIo::new(ZeroCopy::new(stream)), service);
-            if let Err(e) = watcher.watch(connection.into_owned()).await {
-                tracing::debug!(%peer, error = %e, "connection ended with an error");
+        // Room for it: a free slot, else the slot of the connection idle the longest; while
+        // every connection is busy answering, it waits (and later ones in the kernel's backlog).
+        let slot = loop {
+            if let Ok(slot) = slots.clone().try_acquire_owned() {
+                break Some(slot);
             }
+            open.close_longest_idle();
+            tokio::select! {
+                slot = slots.clone().acquire_owned() => {
+                    break Some(slot.expect("the semaphore is never closed"));
+                }
+                () = open.went_idle.notified() => {}
+                () = stop.cancelled() => break None,
+            }
+        };
+        let Some(slot) = slot else { break };
+        let _ = stream.set_nodelay(true);
+        next_id += 1;
+        let activity = Arc::new(Activity::new(open.went_idle.clone()));
+        lock(&open.all).insert(next_id, activity.clone());
+        let connection = Connection {
+            stream,
+            peer,
+            activity,
+            limits: limits.clone(),
+            stop: stop.clone(),
+        };
+        let (router, builder, open) = (router.clone(), builder.clone(), open.clone());
+        tokio::spawn(async move {
+            connection.serve(router, &builder).await;
+            lock(&open.all).remove(&next_id);
             drop(slot);
         });
     }
     drop(listener);
-    if tokio::time::timeout(STOP_GRACE, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    // Every slot back means every connection ended.
+    let all_back = slots.acquire_many(u32::try_from(limits.max).unwrap_or(u32::MAX));
+    if tokio::time::timeout(STOP_GRACE, all_back).await.is_err() {
         tracing::debug!("requests still in flight at stop were cut off");
     }
     Ok(())
+}
+
+/// The open connections, for closing the one idle the longest when every slot is taken.
+#[derive(Default)]
+struct OpenConnections {
+    all: Mutex<HashMap<u64, Arc<Activity>>>,
+    /// Told whenever a connection finishes answering (the accept loop may be waiting for one).
+    went_idle: Arc<Notify>,
+}
+
+impl OpenConnections {
+    fn close_longest_idle(&self) {
+        let all = lock(&self.all);
+        let longest = all
+            .values()
+            .filter(|a| a.is_idle() && !a.closing.load(Ordering::Acquire))
+            .min_by_key(|a| *lock(&a.idle_since));
+        if let Some(activity) = longest {
+            activity.closing.store(true, Ordering::Release);
+            activity.changed.notify_one();
+        }
+    }
+}
+
+/// What the watchdog of a connection knows of it.
+struct Activity {
+    /// Requests whose head was read and whose answer is not wholly sent yet.
+    in_flight: AtomicUsize,
+    /// Whether a request head was ever read (which deadline applies while idle).
+    asked: AtomicBool,
+    /// Since when no request is in flight (at first: the accept).
+    idle_since: Mutex<Instant>,
+    /// Set to close the connection as soon as it is idle (its slot is wanted).
+    closing: AtomicBool,
+    /// Wakes the watchdog: the connection went idle, or is to close.
+    changed: Notify,
+    went_idle: Arc<Notify>,
+}
+
+impl Activity {
+    fn new(went_idle: Arc<Notify>) -> Activity {
+        Activity {
+            in_flight: AtomicUsize::new(0),
+            asked: AtomicBool::new(false),
+            idle_since: Mutex::new(Instant::now()),
+            closing: AtomicBool::new(false),
+            changed: Notify::new(),
+            went_idle,
+        }
+    }
+
+    fn is_idle(&self) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0
+    }
+
+    /// When the connection is to close if it stays idle; `None` while a request is in flight.
+    fn deadline(&self, limits: &Connections) -> Option<Instant> {
+        if !self.is_idle() {
+            return None;
+        }
+        let allowed = if self.asked.load(Ordering::Acquire) {
+            limits.idle
+        } else {
+            limits.first_request
+        };
+        lock(&self.idle_since).checked_add(allowed)
+    }
+}
+
+/// A request in flight on its connection, from its complete head until its answer's body is
+/// dropped (sent, or the connection ended).
+struct InFlight(Arc<Activity>);
+
+impl InFlight {
+    fn start(activity: &Arc<Activity>) -> InFlight {
+        activity.asked.store(true, Ordering::Release);
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        InFlight(activity.clone())
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            *lock(&activity.idle_since) = Instant::now();
+            activity.changed.notify_one();
+            activity.went_idle.notify_one();
+        }
+    }
+}
+
+/// An answer's body that keeps its request counted in flight until it is dropped. Frames pass
+/// through untouched (a file-backed body still reaches `ZeroCopy` as the same bytes).
+struct Tracked {
+    body: Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
+/// One accepted connection with what its watchdog needs.
+struct Connection {
+    stream: TcpStream,
+    peer: SocketAddr,
+    activity: Arc<Activity>,
+    limits: Connections,
+    stop: CancellationToken,
+}
+
+impl Connection {
+    /// Serves the connection until the client closes it, it errs, it stays idle past its
+    /// deadline, its slot is wanted while it is idle, or the server stops.
+    async fn serve(self, router: Router, builder: &auto::Builder<TokioExecutor>) {
+        let Connection {
+            stream,
+            peer,
+            activity,
+            limits,
+            stop,
+        } = self;
+        let service = {
+            let activity = activity.clone();
+            hyper::service::service_fn(move |mut request: hyper::Request<_>| {
+                request.extensions_mut().insert(ConnectInfo(peer));
+                let in_flight = InFlight::start(&activity);
+                let answer = router.clone().oneshot(request);
+                async move {
+                    let response = answer.await?;
+                    Ok::<_, Infallible>(response.map(|body| Tracked {
+                        body,
+                        _in_flight: in_flight,
+                    }))
+                }
+            })
+        };
+        let connection =
+            builder.serve_connection_with_upgrades(TokioIo::new(ZeroCopy::new(stream)), service);
+        tokio::pin!(connection);
+        let mut stopping = false;
+        loop {
+            let deadline = activity.deadline(&limits);
+            tokio::select! {
+                biased;
+                ended = connection.as_mut() => {
+                    if let Err(e) = ended {
+                        tracing::debug!(%peer, error = %e, "connection ended with an error");
+                    }
+                    return;
+                }
+                () = stop.cancelled(), if !stopping => {
+                    stopping = true;
+                    if activity.is_idle() {
+                        return;
+                    }
+                    // Answers in flight are finished, then the connection closes.
+                    connection.as_mut().graceful_shutdown();
+                }
+                () = activity.changed.notified() => {
+                    if activity.is_idle() && (stopping || activity.closing.load(Ordering::Acquire)) {
+                        tracing::debug!(%peer, "idle connection closed: its slot is wanted");
+                        return;
+                    }
+                }
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
+                    if activity.is_idle() {
+                        tracing::debug!(%peer, "idle connection closed at its deadline");
+                        return;
+                    }
+                }
+            }
+        }
+    }
 }

@@ -5,11 +5,12 @@
 mod feeds;
 mod index;
 mod listen;
+mod lru;
 pub mod query;
 pub mod zerocopy;
 
 pub use feeds::FeedVersions;
-pub use listen::{MAX_CONNECTIONS, serve};
+pub use listen::serve;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -62,7 +63,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
     let requests = Format::ALL.map(|f| [counter(f, "200"), counter(f, "304")]);
     let state = ServerState {
         shared,
-        cache: Arc::default(),
+        cache: Arc::new(FeedCache::new()),
         page: Arc::default(),
         requests: Arc::new(requests),
     };
