@@ -3,7 +3,7 @@
 //! watcher that re-plans them on a good edit (file change or SIGHUP). Runs until stopped, then
 //! flushes the store.
 
-use crate::config::{self, Config, Source};
+use crate::config::{self, Channel, Config, Source};
 use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
@@ -11,6 +11,7 @@ use crate::pipeline::{PollError, PollOptions, PollReport, Poller};
 use crate::schedule;
 use crate::server;
 use crate::store::Store;
+use crate::supervise::{Ended, supervise};
 use crate::telegram::Token;
 use crate::telegram::admin::Alerts;
 use crate::telegram::deliver::{self, Deliverer};
@@ -296,6 +297,11 @@ impl App {
                     "polled"
                 );
             }
+            Err(e @ PollError::Panicked(_)) => {
+                metrics::counter!("herald_polls_total", "source" => id, "result" => "panic")
+                    .increment(1);
+                tracing::error!(source = %source.id, error = %e, "poll failed");
+            }
             Err(e) => {
                 metrics::counter!("herald_polls_total", "source" => id, "result" => "error")
                     .increment(1);
@@ -311,6 +317,64 @@ impl App {
             self.alert_on_change(source, &result).await;
         }
         result
+    }
+
+    /// Runs `task` under a supervisor (see `supervise`) that tells the admins when it dies.
+    fn spawn_supervised<F, Fut>(
+        &self,
+        name: &str,
+        stop: &CancellationToken,
+        task: F,
+    ) -> JoinHandle<()>
+    where
+        F: Fn(CancellationToken) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let alerts = self.shared.alerts.clone();
+        let label = name.to_owned();
+        tokio::spawn(supervise(
+            name.to_owned(),
+            stop.clone(),
+            task,
+            move |ended| {
+                let (alerts, label) = (alerts.clone(), label.clone());
+                async move {
+                    if let Some(alerts) = alerts {
+                        alerts
+                            .tell(&format!("⚠️ herald: {label} {ended}; restarting it"))
+                            .await;
+                    }
+                }
+            },
+        ))
+    }
+
+    /// A source's task died (a panic outside a poll, or an early end): its state and `/healthz`
+    /// say so, and the admins are told; the supervisor starts it again.
+    async fn source_task_ended(&self, id: &str, ended: Ended) {
+        let why = format!("polling {ended}; restarting it");
+        let _ = self.shared.store.update_source_state(id, |st| {
+            st.last_error = Some(why.clone());
+            st.last_error_at = Some(Utc::now());
+            st.consecutive_failures += 1;
+        });
+        if let Some(alerts) = &self.shared.alerts {
+            alerts.tell(&format!("⚠️ herald: source {id}: {why}")).await;
+        }
+    }
+
+    /// A channel's delivery task died: as [`Self::source_task_ended`], for the channel.
+    async fn channel_task_ended(&self, id: &str, ended: Ended) {
+        let why = format!("delivery {ended}; restarting it");
+        let _ = self.shared.store.update_channel_state(id, |st| {
+            st.last_error = Some(why.clone());
+            st.last_error_at = Some(Utc::now());
+        });
+        if let Some(alerts) = &self.shared.alerts {
+            alerts
+                .tell(&format!("⚠️ herald: channel {id}: {why}"))
+                .await;
+        }
     }
 
     /// One admin message when a source starts failing (at once for a redesign, after
@@ -379,7 +443,12 @@ impl App {
         let Some(message) = message else {
             return;
         };
-        if store.put_source_state(&source.id, &state).is_err() {
+        let (alerted, stale) = (state.alerted, state.stale);
+        let saved = store.update_source_state(&source.id, |current| {
+            current.alerted = alerted;
+            current.stale = stale;
+        });
+        if saved.is_err() {
             return;
         }
         tracing::warn!(source = %source.id, alert = %message, "admin alert");
@@ -397,21 +466,24 @@ impl App {
         let _watcher = watch::watch_config(&self.config().path, reload_tx.clone());
         watch::poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
         watch::watch_sighup(reload_tx, stop.clone());
-        sweep_posts_daily(self.shared.store.clone(), stop.clone());
+        let store = self.shared.store.clone();
+        self.spawn_supervised("post-record sweep", &stop, move |stop| {
+            sweep_posts_daily(store.clone(), stop)
+        });
         if self.shared.telegram.is_none() {
             tracing::warn!("TELOXIDE_TOKEN is not set: Telegram delivery is off");
         }
-        tokio::spawn(self.shared.websub.clone().run(stop.clone()));
+        let websub = self.shared.websub.clone();
+        self.spawn_supervised("WebSub pings", &stop, move |stop| websub.clone().run(stop));
         let mut plan = Plan::default();
         plan.apply(&self, &stop).await;
         // The text of the last refused edit: the same text is reported to the admins once.
         let mut refused: Option<Vec<u8>> = None;
-        let commands = self.shared.admin_bot.as_ref().map(|bot| {
-            tokio::spawn(crate::telegram::commands::run(
-                self.clone(),
-                bot.clone(),
-                stop.clone(),
-            ))
+        let commands = self.shared.admin_bot.clone().map(|bot| {
+            let app = self.clone();
+            self.spawn_supervised("admin commands", &stop, move |stop| {
+                crate::telegram::commands::run(app.clone(), bot.clone(), stop)
+            })
         });
         let router = server::router(self.shared.clone());
         let server_stop = stop.clone();
@@ -546,10 +618,23 @@ impl Plan {
             .iter()
             .map(|s| (s.id.clone(), (fingerprint(s), s.clone())))
             .collect();
-        sync(&mut self.sources, wanted, stop, |source| {
-            let app = app.clone();
-            move |stop: CancellationToken| source_task(app, source, stop)
-        })
+        sync(
+            &mut self.sources,
+            wanted,
+            stop,
+            |id, source: Source, stop| {
+                let (task_app, report_app) = (app.clone(), app.clone());
+                tokio::spawn(supervise(
+                    format!("source {id}"),
+                    stop,
+                    move |stop| source_task(task_app.clone(), source.clone(), stop),
+                    move |ended| {
+                        let (app, id) = (report_app.clone(), id.clone());
+                        async move { app.source_task_ended(&id, ended).await }
+                    },
+                ))
+            },
+        )
         .await;
         if let Some(deliverer) = &app.shared.telegram {
             let wanted = config
@@ -562,10 +647,23 @@ impl Plan {
                     )
                 })
                 .collect();
-            sync(&mut self.channels, wanted, stop, |channel| {
-                let deliverer = deliverer.clone();
-                move |stop: CancellationToken| deliverer.run_channel(channel, stop)
-            })
+            sync(
+                &mut self.channels,
+                wanted,
+                stop,
+                |id, channel: Channel, stop| {
+                    let (deliverer, app) = (deliverer.clone(), app.clone());
+                    tokio::spawn(supervise(
+                        format!("channel {id}"),
+                        stop,
+                        move |stop| deliverer.clone().run_channel(channel.clone(), stop),
+                        move |ended| {
+                            let (app, id) = (app.clone(), id.clone());
+                            async move { app.channel_task_ended(&id, ended).await }
+                        },
+                    ))
+                },
+            )
             .await;
         }
     }
@@ -588,15 +686,12 @@ impl Plan {
 /// Stops tasks no longer wanted or changed, starts new and changed ones. A changed task's old
 /// run is awaited before its new one starts (a poll or a send in flight finishes first), so the
 /// same source is never polled, nor the same queue sent from, twice at once.
-async fn sync<T, F, Fut>(
+async fn sync<T>(
     running: &mut HashMap<String, Running>,
     wanted: HashMap<String, ([u8; 32], T)>,
     stop: &CancellationToken,
-    make: impl Fn(T) -> F,
-) where
-    F: FnOnce(CancellationToken) -> Fut,
-    Fut: std::future::Future<Output = ()> + Send + 'static,
-{
+    start: impl Fn(String, T, CancellationToken) -> JoinHandle<()>,
+) {
     let stale: Vec<String> = running
         .iter()
         .filter(|(id, r)| wanted.get(*id).is_none_or(|(fp, _)| *fp != r.fingerprint))
@@ -614,7 +709,7 @@ async fn sync<T, F, Fut>(
             continue;
         }
         let child = stop.child_token();
-        let task = tokio::spawn(make(part)(child.clone()));
+        let task = start(id.clone(), part, child.clone());
         running.insert(
             id,
             Running {
@@ -627,6 +722,10 @@ async fn sync<T, F, Fut>(
 }
 
 async fn source_task(app: App, source: Source, stop: CancellationToken) {
+    // A test hook (tests/supervision.rs): a source task that dies, for its supervisor.
+    if std::env::var_os("HERALD_TEST_PANIC_IN_TASK").is_some_and(|id| id == *source.id) {
+        panic!("planted by HERALD_TEST_PANIC_IN_TASK");
+    }
     let timing = schedule::Timing {
         schedule: source.schedule.clone(),
         tz: source.timezone,
@@ -732,9 +831,9 @@ const POST_RECORDS_KEPT: chrono::TimeDelta = chrono::TimeDelta::days(30);
 
 /// Once a day (the first time a minute after start), forgets the posts of items that left the
 /// feeds long ago, so that the database does not grow by a record per post for ever.
-fn sweep_posts_daily(store: Store, stop: CancellationToken) {
+async fn sweep_posts_daily(store: Store, stop: CancellationToken) {
     const EVERY: Duration = Duration::from_secs(24 * 3600);
-    tokio::spawn(async move {
+    {
         let mut wait = Duration::from_secs(60);
         loop {
             tokio::select! {
@@ -753,7 +852,7 @@ fn sweep_posts_daily(store: Store, stop: CancellationToken) {
                 Err(e) => tracing::warn!(error = %e, "sweeping old post records failed"),
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]

@@ -242,6 +242,22 @@ pub struct Pick {
     pub attr: Option<String>,
 }
 
+/// `image_rewrite = [PATTERN, REPLACEMENT]`: the first match of `pattern` in an image URL is
+/// replaced (`$1` names a group), e.g. akorda.kz's `…_smallThumb.jpg` becomes `….jpg`.
+#[derive(Clone, Debug)]
+pub struct ImageRewrite {
+    pub pattern: Regex,
+    pub replacement: String,
+}
+
+impl ImageRewrite {
+    pub fn apply(&self, url: &str) -> String {
+        self.pattern
+            .replace(url, self.replacement.as_str())
+            .into_owned()
+    }
+}
+
 /// `[sources.list]`: how items are found on a list page.
 #[derive(Clone, Debug)]
 pub struct ListSelectors {
@@ -285,6 +301,10 @@ pub struct Source {
     /// Longest lead taken from an article page, in characters (cut at a sentence; default 400).
     pub summary_length: usize,
     pub id_pattern: Option<Regex>,
+    /// Only links that match `id_pattern` are releases: other items of the list are skipped.
+    pub require_id: bool,
+    /// Rewrites each image URL (a thumbnail's into its full-size file's).
+    pub image_rewrite: Option<ImageRewrite>,
     pub insecure_tls: bool,
     /// Extra request headers, in file order; names and values are valid HTTP.
     pub headers: Vec<(String, String)>,
@@ -1079,6 +1099,8 @@ const SOURCE_KEYS: &[&str] = &[
     "max_pages",
     "summary_length",
     "id_pattern",
+    "require_id",
+    "image_rewrite",
     "insecure_tls",
     "headers",
 ];
@@ -1612,6 +1634,16 @@ fn source(
     let id_pattern = t
         .string(r, "id_pattern")
         .and_then(|(text, span)| r.check(&span, id_pattern(text)));
+    let require_id = t.boolean(r, "require_id").is_some_and(|(on, span)| {
+        if on && id_pattern.is_none() && t.value("id_pattern").is_none() {
+            r.error(
+                &span,
+                "`require_id` needs `id_pattern`: the regex that finds a release's id in its link",
+            );
+        }
+        on
+    });
+    let image_rewrite = image_rewrite(r, t);
     let insecure_tls = insecure_tls(r, t, &label);
     // Everything is read before the `?`s below, so that every problem is reported.
     let channels = source_channels(r, t, &label, channels);
@@ -1639,6 +1671,8 @@ fn source(
         max_pages,
         summary_length,
         id_pattern,
+        require_id,
+        image_rewrite,
         insecure_tls,
         headers,
         id: id?.0,
@@ -1915,6 +1949,31 @@ fn regex_problem(text: &str, case_insensitive: bool, e: &regex::Error) -> String
             .unwrap_or_default()
             .trim_start_matches("error: ")
             .to_string(),
+    }
+}
+
+/// `image_rewrite = [PATTERN, REPLACEMENT]`.
+fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
+    let span = t.value("image_rewrite")?.span();
+    match t.strings(r, "image_rewrite").as_slice() {
+        [(pattern, pattern_span), (replacement, _)] => {
+            let pattern = r.check(
+                pattern_span,
+                Regex::new(pattern)
+                    .map_err(|e| format!("`image_rewrite`: invalid regex `{pattern}`: {e}")),
+            )?;
+            Some(ImageRewrite {
+                pattern,
+                replacement: (*replacement).to_owned(),
+            })
+        }
+        _ => {
+            r.error(
+                &span,
+                "`image_rewrite` takes two strings, a regex and what replaces its match, e.g. ['_smallThumb(\\.\\w+)$', '$1']",
+            );
+            None
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod supervise;
 pub mod telegram;
 pub mod text;
 pub mod timefmt;

@@ -27,6 +27,9 @@ pub enum PollError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The poll panicked: a bug, counted as a failed poll (SPEC: nothing fails silently).
+    #[error("internal error (a bug in herald, please report it): {0}")]
+    Panicked(String),
 }
 
 /// How to poll.
@@ -93,10 +96,10 @@ impl Poller<'_> {
         };
         let result = match self.store {
             Some(store) if !opts.dry_run => match store.ensure_room(self.min_free_bytes) {
-                Ok(()) => self.poll_inner(source, opts, &mut state).await,
+                Ok(()) => self.poll_guarded(source, opts, &mut state).await,
                 Err(e) => Err(e.into()),
             },
-            _ => self.poll_inner(source, opts, &mut state).await,
+            _ => self.poll_guarded(source, opts, &mut state).await,
         };
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let now = Utc::now();
@@ -112,9 +115,32 @@ impl Poller<'_> {
                     state.consecutive_failures += 1;
                 }
             }
-            store.put_source_state(&source.id, &state)?;
+            // The poll owns every field but `paused`, which an admin may have changed
+            // while it ran.
+            store.update_source_state(&source.id, |current| {
+                let paused = current.paused;
+                *current = state.clone();
+                current.paused = paused;
+            })?;
         }
         result
+    }
+
+    /// [`Self::poll_inner`], with a panic turned into a failed poll.
+    async fn poll_guarded(
+        &self,
+        source: &Source,
+        opts: PollOptions,
+        state: &mut SourceState,
+    ) -> Result<PollReport, PollError> {
+        use futures_util::FutureExt;
+        let poll = std::panic::AssertUnwindSafe(self.poll_inner(source, opts, state));
+        match poll.catch_unwind().await {
+            Ok(result) => result,
+            Err(payload) => Err(PollError::Panicked(crate::supervise::panic_message(
+                payload.as_ref(),
+            ))),
+        }
     }
 
     async fn poll_inner(
@@ -123,7 +149,18 @@ impl Poller<'_> {
         opts: PollOptions,
         state: &mut SourceState,
     ) -> Result<PollReport, PollError> {
-        let conditional = opts.conditional && self.store.is_some();
+        // A channel of this source that has had no first poll yet (a token set on an existing
+        // database, a channel added) gets its backfill from this poll: read the page even if
+        // it has not changed.
+        let needs_baseline = match self.store {
+            Some(store) if self.telegram => source
+                .channels
+                .iter()
+                .filter(|c| self.channels.iter().any(|ch| ch.id == **c))
+                .any(|c| !store.baselined(c, &source.id).unwrap_or(true)),
+            _ => false,
+        };
+        let conditional = opts.conditional && self.store.is_some() && !needs_baseline;
         let first = self
             .fetch(source, &source.url, conditional.then_some(&*state))
             .await?;
@@ -444,7 +481,11 @@ impl Poller<'_> {
                 scraped.content_html = Some(article.html);
             }
             scraped.summary = scraped.summary.take().or(article.summary);
-            scraped.image = scraped.image.take().or(article.image);
+            let article_image = match (&source.image_rewrite, article.image) {
+                (Some(rewrite), Some(url)) => Some(rewrite.apply(&url)),
+                (_, image) => image,
+            };
+            scraped.image = scraped.image.take().or(article_image);
             scraped.date = scraped.date.or(article.date);
         }
     }
@@ -480,6 +521,13 @@ impl Poller<'_> {
                     let published = s
                         .date
                         .map(|d| dates::resolve(d, source.timezone, now, now))
+                        .filter(|t| {
+                            let plausible = *t >= dates::earliest_plausible();
+                            if !plausible {
+                                tracing::warn!(source = %source.id, link = %s.link, date = %t, "a date before 1990 counts as no date; the release is kept, dated when first seen");
+                            }
+                            plausible
+                        })
                         .unwrap_or(now);
                     let seq = match (state, self.store) {
                         (ItemState::New, Some(store)) => store.next_seq()?,
@@ -659,26 +707,53 @@ pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
 }
 
 fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
+    read_list(source, &page.text, &page.url, Utc::now())
+}
+
+/// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
+/// source's own rules applied: `require_id` drops items whose link carries no id, and
+/// `image_rewrite` turns each image URL into the one to show.
+pub fn read_list(
+    source: &Source,
+    text: &str,
+    url: &Url,
+    now: DateTime<Utc>,
+) -> Result<Vec<Scraped>, PollError> {
+    // A test hook (tests/supervision.rs): the supervisor's tests need a poll that panics.
+    if std::env::var_os("HERALD_TEST_PANIC_IN_POLL").is_some_and(|id| id == *source.id) {
+        panic!("planted by HERALD_TEST_PANIC_IN_POLL");
+    }
     let result = match (&source.kind, &source.list) {
         (SourceKind::Html, Some(list)) => {
             let reading = extract::html::Reading {
-                now: Utc::now(),
+                now,
                 tz: source.timezone,
             };
-            extract::html::list_page(
-                &page.text,
-                &page.url,
-                list,
-                source.id_pattern.as_ref(),
-                reading,
-            )
+            extract::html::list_page(text, url, list, source.id_pattern.as_ref(), reading)
         }
-        _ => extract::feed::feed_entries(&page.text, &page.url, source.id_pattern.as_ref()),
+        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()),
     };
-    result.map_err(|source| PollError::Extract {
-        url: page.url.to_string(),
+    let mut scraped = result.map_err(|source| PollError::Extract {
+        url: url.to_string(),
         source,
-    })
+    })?;
+    if let (true, Some(pattern)) = (source.require_id, &source.id_pattern) {
+        // `require_id`: a card whose link carries no id is not a release (akorda.kz lists a
+        // card for officials' asset declarations among its releases).
+        scraped.retain(|s| {
+            let release = pattern.is_match(&s.link);
+            if !release {
+                tracing::debug!(source = %source.id, link = %s.link, "not a release (no id in the link); skipped");
+            }
+            release
+        });
+    }
+    if let Some(rewrite) = &source.image_rewrite {
+        for s in &mut scraped {
+            s.image = s.image.take().map(|url| rewrite.apply(&url));
+        }
+    }
+    Ok(scraped)
 }
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.

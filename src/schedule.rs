@@ -110,8 +110,8 @@ pub struct Timing {
     pub first: Option<Duration>,
 }
 
-/// Runs `job` once `timing.first` after the start (when set), then at every instant of the
-/// schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
+/// Runs `job` once `timing.first` after the start (when set, and sooner than the schedule's
+/// first instant), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
 /// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
 /// next instant is computed after the job ends. A job may answer an instant before which it must
 /// not run again (a failing source's backoff): ticks before it are skipped.
@@ -132,8 +132,10 @@ pub async fn run_every<F, Fut>(
     } = timing;
     let offset = chrono::Duration::from_std(offset).unwrap_or_default();
     let mut after = Utc::now();
-    if let Some(first) = first {
-        let at = after + chrono::Duration::from_std(first).unwrap_or_default();
+    let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
+    // The first poll after start is the schedule's own when that comes sooner.
+    let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
+    if let Some(at) = first_at.filter(|at| scheduled.is_none_or(|s| *at < s)) {
         announce(Some(at));
         if !sleep_until(at, &stop).await {
             return;
@@ -337,6 +339,33 @@ mod tests {
         let first = announced[0].unwrap();
         assert!(first > started && first < started + chrono::Duration::seconds(1));
         assert!(announced[1].unwrap() > started + chrono::Duration::days(1));
+    }
+
+    /// A schedule that fires before the start window's poll is not held back by it.
+    #[tokio::test]
+    async fn a_sooner_schedule_beats_the_first_poll_window() {
+        let stop = CancellationToken::new();
+        let runs = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let timing = Timing {
+            schedule: schedule("* * * * * *"),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first: Some(Duration::from_secs(60)),
+        };
+        let n = runs.clone();
+        let task = tokio::spawn(run_every(
+            timing,
+            stop.clone(),
+            |_| {},
+            move || {
+                n.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                async { None }
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        stop.cancel();
+        task.await.unwrap();
+        assert!(runs.load(std::sync::atomic::Ordering::SeqCst) >= 1);
     }
 
     #[test]

@@ -375,3 +375,33 @@ async fn atom_updated_is_unique_in_every_feed_and_stays() {
     common::assert_w3c_valid(&paths).await;
     t.stop().await;
 }
+
+/// A release dated before 1990 ("1 January 1970" read in Asia/Almaty is 1969 in UTC, which
+/// made rendering panic and every feed answer 503) is kept, dated when first seen, and every
+/// feed, filtered or not, answers 200.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_dated_before_1990_is_kept_and_feeds_answer() {
+    let t = spawn_app().await;
+    let mut old = release_en(1, 1);
+    old.date = "1 January 1970".into();
+    t.site.publish("en", old.clone());
+    t.site.publish("en", release_en(2, 3));
+    let started = chrono::Utc::now();
+    t.poll("akorda-en").await.unwrap();
+    for path in [
+        "/feeds/akorda-en.rss",
+        "/feeds/akorda-en.atom",
+        "/feeds/akorda-en.json",
+        "/feeds/all.rss?include=delegation",
+    ] {
+        let r = t.get(path).await;
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    let items = t.app.shared.store.recent("akorda-en", 10).unwrap();
+    let kept = items.iter().find(|i| i.title == old.title).unwrap();
+    assert!(
+        kept.published >= started - chrono::Duration::seconds(5),
+        "{kept:?}"
+    );
+    t.stop().await;
+}

@@ -62,6 +62,13 @@ pub fn parse_date(text: &str, format: Option<&str>) -> Option<ParsedDate> {
         .or_else(|| parse_heuristic(&normalized))
 }
 
+/// The earliest date a release is believed to carry (1990-01-01): an earlier one ("01.01.1970",
+/// a year-1 entry upstream) is a placeholder or an error of the site, and counts as no date.
+/// Dates later than now are clamped to now by [`resolve`].
+pub fn earliest_plausible() -> DateTime<Utc> {
+    DateTime::from_timestamp(631_152_000, 0).unwrap_or(DateTime::UNIX_EPOCH)
+}
+
 /// Turns a parsed date into an instant, reading zone-less dates in `tz`.
 ///
 /// - `Day(d)`: `first_seen` when that falls on day `d` in `tz`; otherwise the first instant of

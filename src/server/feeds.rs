@@ -548,12 +548,23 @@ fn render_feed(
         gzip: OnceLock::new(),
         etags: [etag("-br"), etag("-gzip"), etag("")],
         last_modified: updated,
-        last_modified_header: HeaderValue::from_str(&httpdate::fmt_http_date(updated.into()))
-            .expect("an HTTP date is a valid header"),
+        last_modified_header: http_date(updated),
         cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
             .expect("digits are a valid header"),
         content_type: format.content_type(),
     })
+}
+
+/// `Last-Modified` for `time`. httpdate writes only instants from 1970 to 9999 (it panics outside
+/// them): an item stored with an older date (a site's "01.01.1970" read in Asia/Almaty) is
+/// written as the first instant it can write.
+fn http_date(time: DateTime<Utc>) -> HeaderValue {
+    let writable = time.clamp(
+        DateTime::UNIX_EPOCH,
+        DateTime::UNIX_EPOCH + chrono::Duration::days(365 * 8000),
+    );
+    HeaderValue::from_str(&httpdate::fmt_http_date(writable.into()))
+        .expect("an HTTP date is a valid header")
 }
 
 /// The stored translations of the feed's items (most have none).

@@ -565,6 +565,44 @@ impl Store {
         }
     }
 
+    /// Changes a source's state in one atomic step: `change` gets the state as stored now (it
+    /// may be called again if another writer got in between), so that two writers (a poll, an
+    /// admin's `/pause`) never undo each other's fields.
+    pub fn update_source_state(
+        &self,
+        source: &str,
+        change: impl Fn(&mut SourceState),
+    ) -> Result<SourceState, StoreError> {
+        let mut failed = None;
+        let mut result = SourceState::default();
+        let previous = self.sources.fetch_and_update(source, |old| {
+            failed = None;
+            let mut state: SourceState = match old.map(serde_json::from_slice).transpose() {
+                Ok(state) => state.unwrap_or_default(),
+                Err(e) => {
+                    failed = Some(e);
+                    return old.map(<[u8]>::to_vec);
+                }
+            };
+            change(&mut state);
+            result = state.clone();
+            match serde_json::to_vec(&state) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    failed = Some(e);
+                    old.map(<[u8]>::to_vec)
+                }
+            }
+        })?;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        if previous.is_none() {
+            self.write_known_sources()?;
+        }
+        Ok(result)
+    }
+
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {
         let first = self
             .sources

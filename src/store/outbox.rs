@@ -294,13 +294,24 @@ impl Store {
 
     /// The oldest delivery waiting for `channel`.
     pub fn next_delivery(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
-        match self.outbox.scan_prefix(channel_prefix(channel)).next() {
-            Some(entry) => {
-                let (key, bytes) = entry?;
-                Ok(Some(self.queued(&key, &bytes)?))
+        self.next_delivery_where(channel, |_| true)
+    }
+
+    /// The oldest queued delivery of `channel` that `wanted` accepts; the others keep their
+    /// place (e.g. the posts of a source briefly missing from the config wait for it).
+    pub fn next_delivery_where(
+        &self,
+        channel: &str,
+        wanted: impl Fn(&Delivery) -> bool,
+    ) -> Result<Option<Queued>, StoreError> {
+        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
+            let (key, bytes) = entry?;
+            let queued = self.queued(&key, &bytes)?;
+            if wanted(&queued.delivery) {
+                return Ok(Some(queued));
             }
-            None => Ok(None),
         }
+        Ok(None)
     }
 
     pub fn pending(&self, channel: &str) -> Result<usize, StoreError> {
@@ -428,14 +439,7 @@ impl Store {
 
     /// The oldest edit waiting for `channel`: posts may wait (silent hours), edits go on.
     pub fn next_edit(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
-        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
-            let (key, bytes) = entry?;
-            let queued = self.queued(&key, &bytes)?;
-            if queued.delivery.kind == DeliveryKind::Edit {
-                return Ok(Some(queued));
-            }
-        }
-        Ok(None)
+        self.next_delivery_where(channel, |d| d.kind == DeliveryKind::Edit)
     }
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
@@ -482,6 +486,40 @@ impl Store {
         match self.channels.get(channel)? {
             Some(bytes) => Ok(serde_json::from_slice(&bytes)?),
             None => Ok(ChannelState::default()),
+        }
+    }
+
+    /// Changes a channel's state in one atomic step (see `update_source_state`): a worker's
+    /// write never undoes an admin's `/pause`, nor the other way round.
+    pub fn update_channel_state(
+        &self,
+        channel: &str,
+        change: impl Fn(&mut ChannelState),
+    ) -> Result<ChannelState, StoreError> {
+        let mut failed = None;
+        let mut result = ChannelState::default();
+        self.channels.fetch_and_update(channel, |old| {
+            failed = None;
+            let mut state: ChannelState = match old.map(serde_json::from_slice).transpose() {
+                Ok(state) => state.unwrap_or_default(),
+                Err(e) => {
+                    failed = Some(e);
+                    return old.map(<[u8]>::to_vec);
+                }
+            };
+            change(&mut state);
+            result = state.clone();
+            match serde_json::to_vec(&state) {
+                Ok(bytes) => Some(bytes),
+                Err(e) => {
+                    failed = Some(e);
+                    old.map(<[u8]>::to_vec)
+                }
+            }
+        })?;
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(result),
         }
     }
 

@@ -301,14 +301,13 @@ fn pause(app: &App, id: &str, paused: bool) -> String {
             return format!("`{id}` is a source and a channel: write source:{id} or channel:{id}");
         }
         (false, false) => return format!("no source or channel `{id}`"),
-        (true, false) => store.source_state(id).and_then(|mut st| {
-            st.paused = paused;
-            store.put_source_state(id, &st)
-        }),
-        (false, true) => store.channel_state(id).and_then(|mut st| {
-            st.paused = paused;
-            store.put_channel_state(id, &st)
-        }),
+        // One atomic change of the one field: a poll or a send finishing meanwhile keeps it.
+        (true, false) => store
+            .update_source_state(id, |st| st.paused = paused)
+            .map(drop),
+        (false, true) => store
+            .update_channel_state(id, |st| st.paused = paused)
+            .map(drop),
     };
     if !paused {
         app.shared.wake.notify_waiters();

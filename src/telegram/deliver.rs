@@ -10,7 +10,7 @@ use super::limits::{ChatLimits, GlobalLimit, acquire};
 use crate::app::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
-use crate::store::{ChannelState, DeliveryKind, PostRecord, Queued, Store, StoreError};
+use crate::store::{ChannelState, Delivery, DeliveryKind, PostRecord, Queued, Store, StoreError};
 use chrono::Utc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -190,14 +190,20 @@ impl Deliverer {
                 .channel_state(&channel.id)
                 .is_ok_and(|s| s.paused);
             let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
+            // A delivery whose source is not in the config (removed, maybe for a moment) waits
+            // in its place; the rest of the queue goes on. Only `herald prune` deletes it.
+            let config = self.config.get();
+            let configured = |d: &Delivery| config.source(&d.item.source).is_some();
             let next = if paused {
                 Ok(None)
             } else if holding {
                 // Silent hours with `quiet = "hold"`: posts wait for the window's end; a
                 // correction still edits its post at once.
-                self.store.next_edit(&channel.id)
+                self.store.next_delivery_where(&channel.id, |d| {
+                    d.kind == DeliveryKind::Edit && configured(d)
+                })
             } else {
-                self.store.next_delivery(&channel.id)
+                self.store.next_delivery_where(&channel.id, configured)
             };
             let room = self
                 .store
@@ -259,8 +265,8 @@ impl Deliverer {
             .unwrap_or_else(|| snapshot.clone());
         let config = self.config.get();
         let Some(source) = config.source(&item.source) else {
-            tracing::warn!(channel = %channel.id, source = %item.source, "source no longer configured; its queued post is dropped");
-            self.store.complete(queued).await?;
+            // Removed from the config since it was picked: it waits (see `run_channel`).
+            tracing::info!(channel = %channel.id, source = %item.source, "source not in the config; its queued post waits");
             return Ok(Next::Now);
         };
         match queued.delivery.kind {
@@ -301,8 +307,12 @@ impl Deliverer {
         }
         let mut plain = false;
         loop {
-            self.begin_send(&channel.id, &mut state, limits, queued)
-                .await?;
+            if !self
+                .begin_send(&channel.id, &mut state, limits, queued)
+                .await?
+            {
+                return Ok(Next::Now);
+            }
             let silent = channel
                 .quiet
                 .as_ref()
@@ -372,8 +382,12 @@ impl Deliverer {
             }
             let mut plain = false;
             loop {
-                self.begin_send(&channel.id, &mut state, limits, queued)
-                    .await?;
+                if !self
+                    .begin_send(&channel.id, &mut state, limits, queued)
+                    .await?
+                {
+                    return Ok(Next::Now);
+                }
                 let text = if plain {
                     format::decode(&part.html)
                 } else {
@@ -440,18 +454,36 @@ impl Deliverer {
 
     /// Waits for the chat's and the global turn, then marks the delivery in flight. The call's
     /// time is written with the in-flight mark (one flush), so a restarted herald knows how many
-    /// calls this chat had in the last minute.
+    /// calls this chat had in the last minute. Answers false, and marks nothing, when the channel
+    /// was paused meanwhile (an admin's `/pause` may land while the worker waits for its turn).
     async fn begin_send(
         &self,
         channel: &str,
         state: &mut ChannelState,
         limits: &mut ChatLimits,
         queued: &mut Queued,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         acquire(limits, &self.global).await;
         state.recent_calls = limits.recent();
-        self.store.put_channel_state(channel, state)?;
-        self.store.mark_in_flight(queued).await
+        self.save_state(channel, state)?;
+        if state.paused {
+            tracing::info!(channel, "paused while waiting for its turn; nothing sent");
+            return Ok(false);
+        }
+        self.store.mark_in_flight(queued).await?;
+        Ok(true)
+    }
+
+    /// Writes the worker's view of the channel's state, keeping `paused` as stored (it is the
+    /// admins' field), and brings the worker's copy up to date with it.
+    fn save_state(&self, channel: &str, state: &mut ChannelState) -> Result<(), StoreError> {
+        let stored = self.store.update_channel_state(channel, |current| {
+            let paused = current.paused;
+            *current = state.clone();
+            current.paused = paused;
+        })?;
+        state.paused = stored.paused;
+        Ok(())
     }
 
     /// The post of `item` for `channel`, with a button per known translation: every post and
@@ -573,7 +605,7 @@ impl Deliverer {
         state.recent_calls = limits.recent();
         state.blocked = None;
         state.last_success = Some(Utc::now());
-        self.store.put_channel_state(channel, state)
+        self.save_state(channel, state)
     }
 
     /// Records a failure and says when to try the same delivery again.
@@ -625,7 +657,7 @@ impl Deliverer {
             other => format!("{other:?}"),
         });
         state.last_error_at = Some(Utc::now());
-        self.store.put_channel_state(&id, state)?;
+        self.save_state(&id, state)?;
         Ok(next)
     }
 }
