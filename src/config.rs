@@ -1957,11 +1957,7 @@ fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
     let span = t.value("image_rewrite")?.span();
     match t.strings(r, "image_rewrite").as_slice() {
         [(pattern, pattern_span), (replacement, _)] => {
-            let pattern = r.check(
-                pattern_span,
-                Regex::new(pattern)
-                    .map_err(|e| format!("`image_rewrite`: invalid regex `{pattern}`: {e}")),
-            )?;
+            let pattern = r.check(pattern_span, config_regex("image_rewrite", pattern, false))?;
             Some(ImageRewrite {
                 pattern,
                 replacement: (*replacement).to_owned(),
