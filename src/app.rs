@@ -3,7 +3,7 @@
 //! watcher that re-plans them on a good edit (file change or SIGHUP). Runs until stopped, then
 //! flushes the store.
 
-use crate::config::{self, Channel, Config, Source};
+use crate::config::{Channel, Config, Source};
 use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
@@ -24,7 +24,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::net::TcpListener;
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
@@ -458,14 +458,11 @@ impl App {
     }
 
     /// Serves HTTP on `listener`, polls every source on its schedule and delivers every channel's
-    /// queue until `stop` is cancelled. Re-reads the config on `reload` requests (SIGHUP, file
-    /// changes); then lets work in flight finish (or abandons it after a grace period) and
+    /// queue until `stop` is cancelled. Applies edits of the config file (`watch`: file changes,
+    /// SIGHUP); then lets work in flight finish (or abandons it after a grace period) and
     /// flushes the store.
     pub async fn run(self, listener: TcpListener, stop: CancellationToken) -> anyhow::Result<()> {
-        let (reload_tx, mut reload_rx) = mpsc::channel::<()>(8);
-        let _watcher = watch::watch_config(&self.config().path, reload_tx.clone());
-        watch::poll_config_file(self.config().path.clone(), reload_tx.clone(), stop.clone());
-        watch::watch_sighup(reload_tx, stop.clone());
+        let mut edits = watch::ConfigWatch::start(&self.config().path, &stop).await;
         let store = self.shared.store.clone();
         self.spawn_supervised("post-record sweep", &stop, move |stop| {
             sweep_posts_daily(store.clone(), stop)
@@ -477,8 +474,9 @@ impl App {
         self.spawn_supervised("WebSub pings", &stop, move |stop| websub.clone().run(stop));
         let mut plan = Plan::default();
         plan.apply(&self, &stop).await;
-        // The text of the last refused edit: the same text is reported to the admins once.
-        let mut refused: Option<Vec<u8>> = None;
+        // The digest of the last refused edit: the same text is reported to the admins once
+        // (until a good config is applied).
+        let mut refused: Option<[u8; 32]> = None;
         let commands = self.shared.admin_bot.clone().map(|bot| {
             let app = self.clone();
             self.spawn_supervised("admin commands", &stop, move |stop| {
@@ -497,12 +495,7 @@ impl App {
                     stop.cancel();
                     break;
                 }
-                Some(()) = reload_rx.recv() => {
-                    // Editors write in bursts (temp file, rename, chmod): let them finish.
-                    tokio::time::sleep(Duration::from_millis(300)).await;
-                    while reload_rx.try_recv().is_ok() {}
-                    self.reload(&mut plan, &stop, &mut refused).await;
-                }
+                edit = edits.next() => self.reload(&mut plan, &stop, edit, &mut refused).await,
             }
         }
         let served = server
@@ -534,18 +527,21 @@ impl App {
         served
     }
 
-    /// Re-reads the config file. A good edit replaces the running config and re-plans the
-    /// sources and channels that changed; a bad one is refused with its problems logged and sent
-    /// to the admins, and everything goes on as before.
+    /// Applies an edit of the config file. A good edit replaces the running config and re-plans
+    /// the sources and channels that changed; a bad one is refused with its problems logged and
+    /// sent to the admins (once per text, until a good config is applied, unless asked again
+    /// with SIGHUP), and everything goes on as before.
     async fn reload(
         &self,
         plan: &mut Plan,
         stop: &CancellationToken,
-        refused: &mut Option<Vec<u8>>,
+        edit: watch::Edit,
+        refused: &mut Option<[u8; 32]>,
     ) {
         let old = self.config();
-        match config::load(&old.path) {
+        match edit.load(&old.path) {
             Ok(new) => {
+                *refused = None;
                 let diff = describe_diff(&old, &new);
                 if diff.is_empty() {
                     tracing::info!("config re-read: no change");
@@ -565,11 +561,10 @@ impl App {
                 tracing::info!(changes = %diff, "config reloaded");
             }
             Err(problems) => {
-                let text = std::fs::read(&old.path).ok();
-                if text.is_some() && *refused == text {
+                if !edit.asked && *refused == Some(edit.digest) {
                     return;
                 }
-                *refused = text;
+                *refused = Some(edit.digest);
                 let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
                 for line in &lines {
                     tracing::error!("{line}");
@@ -870,7 +865,7 @@ mod tests {
         };
         let base = format!("{}{}", source("a", "en"), source("b", "ru"));
         let parse = |text: &str| {
-            config::parse(
+            crate::config::parse(
                 std::path::Path::new("c.toml"),
                 text,
                 std::path::Path::new("/tmp"),

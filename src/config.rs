@@ -352,21 +352,31 @@ pub fn default_user_agent() -> String {
 
 /// Reads and validates `path`; on failure returns every problem found, in file order.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        vec![Diagnostic {
-            path: path.display().to_string(),
-            line: 1,
-            col: 1,
-            message: format!("cannot read config: {e}"),
-        }]
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
+    load_text(path, &text)
+}
+
+/// The problem of a config file that cannot be read (or is not UTF-8).
+pub fn unreadable(path: &Path, e: &std::io::Error) -> Vec<Diagnostic> {
+    vec![Diagnostic {
+        path: path.display().to_string(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read config: {e}"),
+    }]
+}
+
+/// Validates `text`, read from the config file `path`, as [`load`] does: relative paths are
+/// resolved against the file's folder and the environment's overrides applied. (The config
+/// watcher parses the very bytes it saw hold still.)
+pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
     let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let mut config = parse(path, &text, &base_dir)?;
+    let mut config = parse(path, text, &base_dir)?;
     apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
     Ok(config)
 }

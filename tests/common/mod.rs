@@ -44,6 +44,8 @@ pub struct Setup {
     pub data_dir: Option<PathBuf>,
     /// Poll every source once within this long after start; default: only on the schedule.
     pub first_poll_window: Option<Duration>,
+    /// The config path is a symlink to `real/config.toml` (`config_path` stays the link).
+    pub symlinked_config: bool,
 }
 
 impl Default for Setup {
@@ -57,6 +59,7 @@ impl Default for Setup {
             token: None,
             data_dir: None,
             first_poll_window: None,
+            symlinked_config: false,
         }
     }
 }
@@ -71,7 +74,15 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config_path = dir.path().join("config.toml");
-    std::fs::write(&config_path, config_text(&site, &base, &setup)).unwrap();
+    let text = config_text(&site, &base, &setup);
+    if setup.symlinked_config {
+        let real = dir.path().join("real");
+        std::fs::create_dir(&real).unwrap();
+        std::fs::write(real.join("config.toml"), text).unwrap();
+        std::os::unix::fs::symlink(real.join("config.toml"), &config_path).unwrap();
+    } else {
+        std::fs::write(&config_path, text).unwrap();
+    }
     let config = herald::config::load(&config_path).unwrap_or_else(|problems| {
         panic!(
             "test config invalid: {}",
