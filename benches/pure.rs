@@ -71,6 +71,7 @@ fn bench_list_page(c: &mut Criterion) {
     let reading = html::Reading {
         now: Utc::now(),
         tz: source.timezone,
+        max_items: source.max_page_items,
     };
     c.bench_function("list page, 20 cards (ru)", |b| {
         b.iter(|| {

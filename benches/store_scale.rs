@@ -140,6 +140,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &
                 fingerprints: &fingerprints,
                 max_items: PER_SOURCE as usize,
                 links: &[],
+                seen_only: &[],
             })
             .await
             .unwrap();

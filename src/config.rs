@@ -298,6 +298,11 @@ pub struct Source {
     pub exclude: Vec<Regex>,
     pub max_items: usize,
     pub max_pages: u32,
+    /// `max_page_items`: items read from one list page (or feed document) at most.
+    pub max_page_items: usize,
+    /// `max_new_per_poll`: new items stored by one poll at most; older new ones beyond it are
+    /// remembered as seen, never announced.
+    pub max_new_per_poll: usize,
     /// Longest lead taken from an article page, in characters (cut at a sentence; default 400).
     pub summary_length: usize,
     pub id_pattern: Option<Regex>,
@@ -1107,6 +1112,8 @@ const SOURCE_KEYS: &[&str] = &[
     "exclude",
     "max_items",
     "max_pages",
+    "max_page_items",
+    "max_new_per_poll",
     "summary_length",
     "id_pattern",
     "require_id",
@@ -1662,6 +1669,8 @@ fn source(
     let exclude = regexes(r, t, "exclude");
     let max_items = t.count(r, "max_items", 1, 100);
     let max_pages = t.count(r, "max_pages", 1, 3);
+    let max_page_items = t.count(r, "max_page_items", 1, 1000);
+    let max_new_per_poll = t.count(r, "max_new_per_poll", 1, 500);
     let summary_length: usize = t.count(r, "summary_length", 1, 400);
     let headers = headers(r, t, &label);
     let source = Source {
@@ -1679,6 +1688,8 @@ fn source(
         exclude,
         max_items,
         max_pages,
+        max_page_items,
+        max_new_per_poll,
         summary_length,
         id_pattern,
         require_id,

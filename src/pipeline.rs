@@ -180,14 +180,14 @@ impl Poller<'_> {
         }
         let now = Utc::now();
         let mut seen_ids = HashSet::new();
-        let mut found = self.classify(source, scrape(source, &page)?, &mut seen_ids)?;
+        let mut found = self.classify(source, scrape(source, &page).await?, &mut seen_ids)?;
         let mut pages = 1;
         while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
         {
             pages += 1;
             let url = page_url(&source.url, pages);
             let more = match self.fetch(source, &url, None).await {
-                Ok(Some(p)) => scrape(source, &p),
+                Ok(Some(p)) => scrape(source, &p).await,
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
@@ -216,7 +216,8 @@ impl Poller<'_> {
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries).await;
         }
-        let report = self.build(source, found.entries, now)?;
+        let mut report = self.build(source, found.entries, now)?;
+        let seen_only = cap_new(&mut report, source);
         let mut linked = Vec::new();
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let new: Vec<Item> = pick(&report, ItemState::New);
@@ -239,6 +240,7 @@ impl Poller<'_> {
                     fingerprints: &fingerprints,
                     max_items: source.max_items,
                     links: &linking.links,
+                    seen_only: &seen_only,
                 })
                 .await?;
             state.etag = page.etag.clone();
@@ -471,12 +473,24 @@ impl Poller<'_> {
                     continue;
                 }
             };
-            let options = extract::article::Options {
-                url: Some(&page.url),
-                selectors,
-                summary_length: source.summary_length,
+            // Off the async workers: a big or deep page must not hold up other sources.
+            let (selectors, summary_length) = (selectors.cloned(), source.summary_length);
+            let article = tokio::task::spawn_blocking(move || {
+                let options = extract::article::Options {
+                    url: Some(&page.url),
+                    selectors: selectors.as_ref(),
+                    summary_length,
+                };
+                extract::article::extract_with(&page.text, &options)
+            })
+            .await;
+            let article = match article {
+                Ok(article) => article,
+                Err(e) => {
+                    tracing::error!(source = %source.id, link = %scraped.link, error = %e, "reading an article page failed (a bug); the release goes out with its list data");
+                    continue;
+                }
             };
-            let article = extract::article::extract_with(&page.text, &options);
             if !article.html.trim().is_empty() {
                 scraped.content_html = Some(article.html);
             }
@@ -706,8 +720,42 @@ pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
     )
 }
 
-fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
-    read_list(source, &page.text, &page.url, Utc::now())
+/// Keeps the newest `max_new_per_poll` new items of `report` (the site's order is newest
+/// first) and takes out the rest, which the store only remembers as seen: a list page of
+/// 100,000 cards stores and announces a bounded number, and never the rest later.
+fn cap_new(report: &mut Vec<Observed>, source: &Source) -> Vec<Item> {
+    let mut new = 0;
+    let mut cut = Vec::new();
+    report.retain(|o| {
+        if o.state != ItemState::New {
+            return true;
+        }
+        new += 1;
+        if new <= source.max_new_per_poll {
+            return true;
+        }
+        cut.push(o.item.clone());
+        false
+    });
+    if !cut.is_empty() {
+        tracing::warn!(source = %source.id, stored = source.max_new_per_poll, skipped = cut.len(), "more new items than max_new_per_poll: the older ones are remembered as seen and never announced");
+    }
+    cut
+}
+
+/// [`read_list`] of a fetched page, off the async workers (parsing is CPU work that grows with
+/// the page: other sources, the server and the signals must not wait for it).
+async fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
+    let (source, text, url) = (source.clone(), page.text.clone(), page.url.clone());
+    tokio::task::spawn_blocking(move || read_list(&source, &text, &url, Utc::now()))
+        .await
+        .unwrap_or_else(|e| {
+            let message = match e.try_into_panic() {
+                Ok(payload) => crate::supervise::panic_message(payload.as_ref()),
+                Err(e) => e.to_string(),
+            };
+            Err(PollError::Panicked(message))
+        })
 }
 
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
@@ -725,13 +773,24 @@ pub fn read_list(
     }
     let result = match (&source.kind, &source.list) {
         (SourceKind::Html, Some(list)) => {
+            let depth = extract::depth::depth(text);
+            if depth > extract::depth::MAX_DEPTH {
+                return Err(PollError::Extract {
+                    url: url.to_string(),
+                    source: extract::ExtractError::TooDeep { depth },
+                });
+            }
             let reading = extract::html::Reading {
                 now,
                 tz: source.timezone,
+                max_items: source.max_page_items,
             };
             extract::html::list_page(text, url, list, source.id_pattern.as_ref(), reading)
         }
-        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()),
+        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()).map(|mut all| {
+            all.truncate(source.max_page_items);
+            all
+        }),
     };
     let mut scraped = result.map_err(|source| PollError::Extract {
         url: url.to_string(),

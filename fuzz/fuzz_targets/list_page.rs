@@ -18,7 +18,7 @@ fn is_web(url: &str) -> bool {
 fuzz_target!(|data: &[u8]| {
     let html = String::from_utf8_lossy(data);
     let source = &CONFIG.sources[0];
-    let reading = herald::extract::html::Reading { now: chrono::Utc::now(), tz: source.timezone };
+    let reading = herald::extract::html::Reading { now: chrono::Utc::now(), tz: source.timezone, max_items: source.max_page_items };
     if let Ok(items) = herald::extract::html::list_page(&html, &source.url, source.list.as_ref().unwrap(), None, reading) {
         for item in items {
             assert!(is_web(&item.link), "{}", item.link);

@@ -49,6 +49,9 @@ pub fn base_url(doc: &Html, page_url: &Url) -> Url {
 pub struct Reading {
     pub now: DateTime<Utc>,
     pub tz: Tz,
+    /// Elements matching the item selector read at most (`max_page_items`); the rest of the
+    /// page is left unread.
+    pub max_items: usize,
 }
 
 pub fn list_page(
@@ -62,7 +65,7 @@ pub fn list_page(
     let base = base_url(&doc, page_url);
     let mut found = 0;
     let mut items = Vec::new();
-    for element in doc.select(&sel.item) {
+    for element in doc.select(&sel.item).take(reading.max_items) {
         found += 1;
         if let Some(item) = read_item(element, &base, sel, id_pattern, reading) {
             items.push(item);

@@ -4,6 +4,7 @@
 
 pub mod article;
 pub mod dates;
+pub mod depth;
 pub mod feed;
 pub mod html;
 pub mod relative;
@@ -30,6 +31,12 @@ pub enum ExtractError {
     /// The body is not a feed that could be parsed.
     #[error("not a readable RSS/Atom/JSON feed: {0}")]
     NotAFeed(String),
+    /// The page nests elements deeper than any real list page (see `depth`).
+    #[error(
+        "the page nests elements {depth} deep (more than {}): refused, as no real list page does",
+        depth::MAX_DEPTH
+    )]
+    TooDeep { depth: usize },
 }
 
 /// Query parameters that only track the reader and never identify a page.

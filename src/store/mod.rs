@@ -167,6 +167,9 @@ pub struct Commit<'a> {
     pub max_items: usize,
     /// Translation links found for this poll's new items: each pair is written on both sides.
     pub links: &'a [(Translation, Translation)],
+    /// New items past the poll's bound (`max_new_per_poll`): remembered as seen, not stored, so
+    /// that they are never announced.
+    pub seen_only: &'a [Item],
 }
 
 #[derive(Clone)]
@@ -408,6 +411,9 @@ impl Store {
                         items.insert(key.clone(), bytes.as_slice())?;
                         order.insert(order_key(item), &[][..])?;
                         seen.insert(key, &measure(item)[..])?;
+                    }
+                    for item in c.seen_only {
+                        seen.insert(item_key(source, &item.id), &measure(item)[..])?;
                     }
                     for (item, bytes) in &corrected {
                         let key = item_key(source, &item.id);
@@ -735,6 +741,7 @@ mod tests {
             fingerprints: &NO_FINGERPRINTS,
             max_items,
             links: &[],
+            seen_only: &[],
         }
     }
 

@@ -35,6 +35,8 @@ pub enum Mode {
     Redesigned,
     /// Never answers within the client's timeout.
     Hang,
+    /// The usual page, its cards inside this many nested `<div>`s (a hostile page).
+    Nested(usize),
 }
 
 #[derive(Default)]
@@ -249,6 +251,10 @@ async fn list(
             .collect();
         let body = match mode {
             Mode::Redesigned => "<html><body><section class=\"news-grid\"><article>new look</article></section></body></html>".to_owned(),
+            Mode::Nested(depth) => format!(
+                "<!doctype html><html><body>{}{cards}</body></html>",
+                "<div>".repeat(depth)
+            ),
             _ => format!(
                 "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Akorda</title></head>\
                  <body><header><nav><a href=\"/{lang}\">Home</a></nav></header><main><div class=\"row\">{cards}</div>\
