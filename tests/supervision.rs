@@ -39,9 +39,9 @@ async fn panics_are_failures_that_are_reported_and_survived() {
             Err(_) => None,
         };
         if let Some(h) = &h
-            && health(&h, "akorda-en", "consecutive_failures").as_u64() >= Some(1)
-            && health(&h, "akorda-kz", "consecutive_failures").as_u64() >= Some(2)
-            && !health(&h, "akorda-ru", "last_success").is_null()
+            && health(h, "akorda-en", "consecutive_failures").as_u64() >= Some(1)
+            && health(h, "akorda-kz", "consecutive_failures").as_u64() >= Some(2)
+            && !health(h, "akorda-ru", "last_success").is_null()
         {
             break h.clone();
         }
