@@ -287,6 +287,9 @@ pub async fn assert_w3c_valid(urls: &[String]) {
         eprintln!("SKIPPED: W3C validator not found (../shared/tools)");
         return;
     }
+    // Its first run makes its venv; two tests doing that at once would see a half-made one.
+    static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _turn = ONE_AT_A_TIME.lock().await;
     let out = tokio::process::Command::new(&tool)
         .args(urls)
         .output()
