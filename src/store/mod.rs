@@ -195,6 +195,47 @@ pub struct Store {
     flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
+/// Changes the JSON record at `key` of `tree` in one atomic step (sled's compare-and-swap loop:
+/// `change` may run again when another writer got in between): a missing record starts as
+/// `T::default()`. Answers the record written, and whether there was none before.
+fn update_json<T>(
+    tree: &sled::Tree,
+    key: &str,
+    change: impl Fn(&mut T),
+) -> Result<(T, bool), StoreError>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + Default,
+{
+    let mut failed = None;
+    let mut result = T::default();
+    let previous = tree.fetch_and_update(key, |old| {
+        failed = None;
+        let read = old.map(serde_json::from_slice::<T>).transpose();
+        let mut record = match read {
+            Ok(record) => record.unwrap_or_default(),
+            Err(e) => {
+                failed = Some(e);
+                return old.map(<[u8]>::to_vec);
+            }
+        };
+        change(&mut record);
+        match serde_json::to_vec(&record) {
+            Ok(bytes) => {
+                result = record;
+                Some(bytes)
+            }
+            Err(e) => {
+                failed = Some(e);
+                old.map(<[u8]>::to_vec)
+            }
+        }
+    })?;
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok((result, previous.is_none())),
+    }
+}
+
 fn transaction_error(e: TransactionError<()>) -> StoreError {
     match e {
         TransactionError::Storage(e) => StoreError::Sled(e),
@@ -579,34 +620,11 @@ impl Store {
         source: &str,
         change: impl Fn(&mut SourceState),
     ) -> Result<SourceState, StoreError> {
-        let mut failed = None;
-        let mut result = SourceState::default();
-        let previous = self.sources.fetch_and_update(source, |old| {
-            failed = None;
-            let mut state: SourceState = match old.map(serde_json::from_slice).transpose() {
-                Ok(state) => state.unwrap_or_default(),
-                Err(e) => {
-                    failed = Some(e);
-                    return old.map(<[u8]>::to_vec);
-                }
-            };
-            change(&mut state);
-            result = state.clone();
-            match serde_json::to_vec(&state) {
-                Ok(bytes) => Some(bytes),
-                Err(e) => {
-                    failed = Some(e);
-                    old.map(<[u8]>::to_vec)
-                }
-            }
-        })?;
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
-        if previous.is_none() {
+        let (state, first) = update_json(&self.sources, source, change)?;
+        if first {
             self.write_known_sources()?;
         }
-        Ok(result)
+        Ok(state)
     }
 
     pub fn put_source_state(&self, source: &str, state: &SourceState) -> Result<(), StoreError> {

@@ -496,31 +496,7 @@ impl Store {
         channel: &str,
         change: impl Fn(&mut ChannelState),
     ) -> Result<ChannelState, StoreError> {
-        let mut failed = None;
-        let mut result = ChannelState::default();
-        self.channels.fetch_and_update(channel, |old| {
-            failed = None;
-            let mut state: ChannelState = match old.map(serde_json::from_slice).transpose() {
-                Ok(state) => state.unwrap_or_default(),
-                Err(e) => {
-                    failed = Some(e);
-                    return old.map(<[u8]>::to_vec);
-                }
-            };
-            change(&mut state);
-            result = state.clone();
-            match serde_json::to_vec(&state) {
-                Ok(bytes) => Some(bytes),
-                Err(e) => {
-                    failed = Some(e);
-                    old.map(<[u8]>::to_vec)
-                }
-            }
-        })?;
-        match failed {
-            Some(e) => Err(e.into()),
-            None => Ok(result),
-        }
+        super::update_json(&self.channels, channel, change).map(|(state, _)| state)
     }
 
     pub fn put_channel_state(&self, channel: &str, state: &ChannelState) -> Result<(), StoreError> {
