@@ -338,3 +338,42 @@ async fn a_removed_source_answers_410_until_pruned() {
     assert_eq!(t.get("/feeds/never-was.rss").await.status(), 404);
     t.stop().await;
 }
+
+/// Eight commands at once, with Telegram's own limit of one message a second per chat: every
+/// command gets its answer, paced, none lost to a 429, and the chat's limit is never broken.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_commands_gets_every_answer_within_the_chat_limit() {
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = spawn_app_with(Setup {
+        extra_config: format!(
+            "[telegram]\napi_url = \"{}\"\nadmins = [{ADMIN}]\n",
+            fake.url()
+        ),
+        token: Some(Token::new(botapi::TOKEN)),
+        ..Setup::default()
+    })
+    .await;
+    for _ in 0..8 {
+        fake.push_update(command(ADMIN, "/status"));
+    }
+    eventually("eight answers", Duration::from_secs(30), || {
+        admin_texts(&fake).len() >= 8
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 8, "{texts:#?}");
+    assert!(texts.iter().all(|t| t.starts_with("Sources")), "{texts:#?}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}

@@ -1,11 +1,14 @@
 //! Delivery integrity (issue 18), against the strict fake Bot API: posts of a source briefly out
 //! of the config wait instead of being dropped; a channel paused while it waits for its turn
 //! sends nothing more; a token set on an existing database posts its backfill at the next
-//! scheduled poll even when the list page has not changed.
+//! scheduled poll even when the list page has not changed; a photo Telegram cannot use becomes
+//! the text post; a post Telegram refuses for good is set aside (the queue goes on, the admins
+//! are told once) until `/requeue`; a correction of a post recorded as the wrong kind edits it
+//! the other way.
 
 mod common;
 
-use common::botapi::{FakeBotApi, FakeOptions};
+use common::botapi::{FakeBotApi, FakeOptions, Fault, Match};
 use common::site::release_en;
 use common::{Setup, TestApp, spawn_app_with};
 use herald::pipeline::PollOptions;
@@ -159,5 +162,179 @@ async fn a_token_set_later_posts_the_backfill_at_the_next_poll_of_an_unchanged_p
     assert!(got[0].plain.contains(&release_en(3, 3).title), "{got:#?}");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.messages().len(), 1, "only the backfill");
+    t.stop().await;
+}
+
+const ADMIN: i64 = 4242;
+
+/// A command from `from`, as Telegram delivers it to getUpdates.
+fn command(from: i64, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "message": {
+            "message_id": 1,
+            "date": 1_770_000_000,
+            "chat": {"id": from, "type": "private", "first_name": "A"},
+            "from": {"id": from, "is_bot": false, "first_name": "A"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
+        }
+    })
+}
+
+async fn health(t: &TestApp) -> serde_json::Value {
+    t.get("/healthz").await.json().await.unwrap()
+}
+
+/// Telegram refuses two photos in ways teloxide does not name (bad dimensions, a URL it could
+/// not fetch): each post goes out at once as the text post, and each photo is tried only once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_telegram_cannot_use_becomes_the_text_post() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 2)).await;
+    for refusal in [
+        "Bad Request: PHOTO_INVALID_DIMENSIONS",
+        "Bad Request: WEBPAGE_CURL_FAILED",
+    ] {
+        fake.inject(
+            Fault::BadRequest(refusal.into()),
+            Match::any().method("sendPhoto"),
+        );
+    }
+    for n in 1..=2 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let got = fake.wait_for_messages(2, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 2, "{got:#?}");
+    for (m, n) in got.iter().zip(1..) {
+        assert_eq!(m.method, "sendMessage", "{m:#?}");
+        assert!(m.plain.contains(&release_en(n, 1).title), "{m:#?}");
+    }
+    let photos = fake.requests().into_iter();
+    assert_eq!(photos.filter(|r| r.method == "sendPhoto").count(), 2);
+    t.stop().await;
+}
+
+/// The oldest of three posts is refused for good (as a photo, then as text): it is set aside,
+/// the two after it go out, the admins are told once, `/healthz` and `/metrics` count it, and
+/// nothing is sent again until `/requeue en` puts it back in the queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_refused_for_good_is_set_aside_until_requeued() {
+    let fake = fake().await;
+    let mut with_admin = setup(&fake, 3);
+    with_admin.extra_config = with_admin
+        .extra_config
+        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
+    let t = spawn_app_with(with_admin).await;
+    let refusal = "Bad Request: BUTTON_URL_INVALID";
+    fake.inject(
+        Fault::BadRequest(refusal.into()),
+        Match::any().chat("@herald_en").times(2),
+    );
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let channel = || fake.messages_for("@herald_en");
+    eventually("the queue goes on", Duration::from_secs(15), || {
+        channel().len() >= 2
+    })
+    .await;
+    for (m, n) in channel().iter().zip([2, 3]) {
+        assert!(m.plain.contains(&release_en(n, 1).title), "{m:#?}");
+    }
+    let alerts = || -> Vec<String> {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .map(|m| m.plain)
+            .collect()
+    };
+    eventually("the admins are told", Duration::from_secs(10), || {
+        !alerts().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let told = alerts();
+    assert_eq!(told.len(), 1, "told once: {told:#?}");
+    for part in [&release_en(1, 1).title, refusal, "/requeue en"] {
+        assert!(told[0].contains(part), "{part}: {}", told[0]);
+    }
+    let refused = fake.requests().into_iter().filter(|r| r.status == 400);
+    assert_eq!(refused.count(), 2, "not retried");
+    assert_eq!(channel().len(), 2);
+    let h = health(&t).await;
+    assert_eq!(
+        (
+            &h["channels"]["en"]["pending"],
+            &h["channels"]["en"]["set_aside"]
+        ),
+        (&serde_json::json!(0), &serde_json::json!(1)),
+        "{h}"
+    );
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.contains("herald_posts_set_aside_total{channel=\"en\"} 1"),
+        "{metrics}"
+    );
+
+    fake.push_update(command(ADMIN, "/requeue en"));
+    eventually(
+        "the requeued post goes out",
+        Duration::from_secs(15),
+        || channel().len() >= 3,
+    )
+    .await;
+    assert!(channel()[2].plain.contains(&release_en(1, 1).title));
+    eventually("/requeue answered", Duration::from_secs(10), || {
+        alerts().iter().any(|a| a.contains("1 set-aside post"))
+    })
+    .await;
+    let h = health(&t).await;
+    assert_eq!(h["channels"]["en"]["set_aside"], 0, "{h}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// The photo is refused and the text post's answer is lost; herald finds the post and records
+/// it as the photo post it meant to send. A correction's caption edit then meets "there is no
+/// caption in the message to edit": the same message is edited as text, and the next
+/// correction goes straight to a text edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_of_a_post_recorded_as_a_photo_edits_its_text() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 1)).await;
+    fake.inject(Fault::PhotoRejected, Match::any().method("sendPhoto"));
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendMessage"));
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the post is found", Duration::from_secs(20), || {
+        t.app.shared.store.pending("en").unwrap() == 0
+    })
+    .await;
+    let posted = fake.messages();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].method, "sendMessage");
+
+    for (n, title) in ["Corrected: delegation of Japan", "Corrected again"]
+        .into_iter()
+        .enumerate()
+    {
+        t.site.edit_title("en", release_en(1, 1).id, title);
+        t.poll("akorda-en").await.unwrap();
+        eventually("the post is edited", Duration::from_secs(15), || {
+            fake.edits().len() > n
+        })
+        .await;
+        let edit = &fake.edits()[n];
+        assert_eq!(
+            (edit.method.as_str(), edit.message_id),
+            ("editMessageText", posted[0].message_id)
+        );
+        assert!(edit.text.as_ref().unwrap().contains(title), "{edit:#?}");
+    }
+    let captions = fake.requests().into_iter();
+    let captions = captions.filter(|r| r.method == "editMessageCaption");
+    assert_eq!(captions.count(), 1, "the record learnt the post's kind");
+    assert_eq!(fake.messages().len(), 1, "edits, never a new post");
     t.stop().await;
 }

@@ -185,6 +185,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             json!({
                 "ok": ok,
                 "pending": shared.store.pending(&channel.id)?,
+                "set_aside": shared.store.set_aside_count(&channel.id)?,
                 "last_error": st.blocked.clone().or(st.last_error),
                 "last_success": st.last_success.map(|t| t.to_rfc3339()),
                 "blocked": st.blocked.is_some(),
@@ -226,8 +227,8 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .into_response()
 }
 
-/// Gauges read from the store at scrape time: items per source, queue length and age of the
-/// oldest queued delivery per channel, and the build.
+/// Gauges read from the store at scrape time: items per source, queue length, set-aside
+/// deliveries and age of the oldest queued delivery per channel, and the build.
 fn set_gauges(shared: &Shared) {
     let config = shared.config.get();
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
@@ -243,6 +244,9 @@ fn set_gauges(shared: &Shared) {
     for c in &config.channels {
         if let Ok(n) = shared.store.pending(&c.id) {
             metrics::gauge!("herald_channel_pending", "channel" => c.id.clone()).set(n as f64);
+        }
+        if let Ok(n) = shared.store.set_aside_count(&c.id) {
+            metrics::gauge!("herald_channel_set_aside", "channel" => c.id.clone()).set(n as f64);
         }
         let age = match shared.store.next_delivery(&c.id) {
             Ok(Some(q)) => (Utc::now() - q.delivery.enqueued).num_milliseconds() as f64 / 1000.0,

@@ -7,7 +7,8 @@
 //! - `order`:   source ++ 0 ++ published ++ seq ++ id → ()   (newest last; feeds read it backwards)
 //! - `seen`:    source ++ 0 ++ id            → fingerprint of title and summary
 //! - `sources`: source                       → SourceState (JSON)
-//! - `outbox`, `posts`, `baselines`, `channels`: Telegram deliveries (see `outbox`)
+//! - `outbox`, `in_flight`, `set_aside`, `posts`, `baselines`, `channels`: Telegram deliveries
+//!   (see `outbox`)
 //! - `translations`: source ++ 0 ++ id      → Vec<Translation> (JSON): the same release in other
 //!   languages, one per language, written for both sides in one transaction
 //! - `meta`:    "format"                     → the on-disk format version
@@ -182,6 +183,7 @@ pub struct Store {
     sources: sled::Tree,
     outbox: sled::Tree,
     in_flight: sled::Tree,
+    set_aside: sled::Tree,
     posts: sled::Tree,
     baselines: sled::Tree,
     channels: sled::Tree,
@@ -347,6 +349,7 @@ impl Store {
             sources: db.open_tree("sources")?,
             outbox: db.open_tree("outbox")?,
             in_flight: db.open_tree("in_flight")?,
+            set_aside: db.open_tree("set_aside")?,
             posts: db.open_tree("posts")?,
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,

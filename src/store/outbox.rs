@@ -12,6 +12,10 @@
 //! - `in_flight`: an `outbox` key                            → (); a send of it has started and its
 //!   outcome is not recorded yet. A flag of its own, so that starting a send writes a few bytes
 //!   instead of the whole delivery again (`Delivery::in_flight` is how earlier versions kept it)
+//! - `set_aside`: an `outbox` key                            → {reason, at} (JSON); Telegram refused
+//!   the delivery for good: it keeps its place and its record but is not sent (nor counted as
+//!   pending) until an admin's `/requeue` takes the mark away. A tree of its own, so that the
+//!   delivery is not rewritten and databases from before it read as they are
 //! - `posts`:     channel ++ 0 ++ source ++ 0 ++ item id     → PostRecord (JSON); one per item and
 //!   channel for ever (digests included), so an item is never queued twice for a channel
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
@@ -298,7 +302,8 @@ impl Store {
     }
 
     /// The oldest queued delivery of `channel` that `wanted` accepts; the others keep their
-    /// place (e.g. the posts of a source briefly missing from the config wait for it).
+    /// place (e.g. the posts of a source briefly missing from the config wait for it). Set-aside
+    /// deliveries are not offered.
     pub fn next_delivery_where(
         &self,
         channel: &str,
@@ -306,6 +311,9 @@ impl Store {
     ) -> Result<Option<Queued>, StoreError> {
         for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
             let (key, bytes) = entry?;
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
             let queued = self.queued(&key, &bytes)?;
             if wanted(&queued.delivery) {
                 return Ok(Some(queued));
@@ -314,12 +322,51 @@ impl Store {
         Ok(None)
     }
 
+    /// Deliveries of `channel` waiting to be sent (set-aside ones not counted).
     pub fn pending(&self, channel: &str) -> Result<usize, StoreError> {
-        let mut n = 0;
+        let mut n: usize = 0;
         for key in self.outbox.scan_prefix(channel_prefix(channel)).keys() {
             key?;
             n += 1;
         }
+        Ok(n.saturating_sub(self.set_aside_count(channel)?))
+    }
+
+    /// Deliveries of `channel` that Telegram refused for good, waiting for `/requeue`.
+    pub fn set_aside_count(&self, channel: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for key in self.set_aside.scan_prefix(channel_prefix(channel)).keys() {
+            key?;
+            n += 1;
+        }
+        Ok(n)
+    }
+
+    /// Telegram refused the delivery for good: it stays in the outbox, in its place, but is
+    /// not offered again (see `next_delivery_where`) until `requeue`.
+    pub async fn set_aside(&self, queued: &Queued, reason: &str) -> Result<(), StoreError> {
+        let mark = serde_json::to_vec(&serde_json::json!({"reason": reason, "at": Utc::now()}))?;
+        (&self.in_flight, &self.set_aside)
+            .transaction(|(in_flight, set_aside)| {
+                in_flight.remove(queued.key.as_slice())?;
+                set_aside.insert(queued.key.as_slice(), mark.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await?;
+        Ok(())
+    }
+
+    /// Puts `channel`'s set-aside deliveries back in the queue, each at its original place
+    /// (the queue is ordered by when a delivery was made due, and they keep their keys), so
+    /// they go out before anything queued after them. Returns how many.
+    pub async fn requeue(&self, channel: &str) -> Result<usize, StoreError> {
+        let mut n = 0;
+        for key in self.set_aside.scan_prefix(channel_prefix(channel)).keys() {
+            self.set_aside.remove(key?)?;
+            n += 1;
+        }
+        self.sync().await?;
         Ok(n)
     }
 
@@ -538,6 +585,7 @@ impl Store {
             let d: Delivery = codec::decode(&bytes)?;
             if d.item.source == source {
                 self.in_flight.remove(&key)?;
+                self.set_aside.remove(&key)?;
                 self.outbox.remove(key)?;
                 removed += 1;
             }
@@ -734,6 +782,47 @@ mod tests {
         );
         store.complete(&again).await.unwrap();
         assert!(store.in_flight.is_empty(), "no flag outlives its delivery");
+    }
+
+    /// A set-aside delivery keeps its place but is neither offered nor pending; `requeue`
+    /// puts it back where it was, ahead of the deliveries queued after it, across a reopen.
+    #[tokio::test]
+    async fn a_set_aside_delivery_waits_for_requeue_in_its_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = posts("c", &items);
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let mut first = store.next_delivery("c").unwrap().unwrap();
+            store.mark_in_flight(&mut first).await.unwrap();
+            store.set_aside(&first, "Bad Request: X").await.unwrap();
+            assert_eq!(store.pending("c").unwrap(), 2);
+            assert_eq!(store.set_aside_count("c").unwrap(), 1);
+            let next = store.next_delivery("c").unwrap().unwrap();
+            assert_eq!(next.delivery.item.id, items[1].id, "the queue goes on");
+            assert!(store.in_flight.is_empty());
+            assert_eq!(
+                store.post_record("c", "s", &items[0].id).unwrap(),
+                Some(PostRecord::Queued),
+                "still queued: never posted twice, never lost"
+            );
+        }
+        let store = reopen(dir.path()).await;
+        assert_eq!(store.set_aside_count("c").unwrap(), 1);
+        assert_eq!(store.requeue("other").await.unwrap(), 0);
+        assert_eq!(store.requeue("c").await.unwrap(), 1);
+        assert_eq!(
+            (
+                store.pending("c").unwrap(),
+                store.set_aside_count("c").unwrap()
+            ),
+            (3, 0)
+        );
+        let first = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(first.delivery.item.id, items[0].id, "back in its place");
     }
 
     /// Records written before digests existed still read.

@@ -1,8 +1,10 @@
 //! Admin commands over Telegram, by long polling: `/status`, `/poll SOURCE`, `/pause X`,
-//! `/resume X` (X a source or a channel), `/check`, `/preview SOURCE`. Only user ids in
-//! `[telegram] admins` get an answer; anyone else gets none and a log line. A network error
-//! never ends the loop.
+//! `/resume X` (X a source or a channel), `/requeue CHANNEL`, `/check`, `/preview SOURCE`. Only
+//! user ids in `[telegram] admins` get an answer; anyone else gets none and a log line. Answers
+//! keep Telegram's limits for their chat, shared with the alerts (see `admin::Alerts::send`). A
+//! network error never ends the loop.
 
+use super::admin::Alerts;
 use crate::app::App;
 use crate::config;
 use crate::model::ItemState;
@@ -36,6 +38,10 @@ pub fn commands() -> Vec<BotCommand> {
         ("poll", "Poll a source now: /poll SOURCE"),
         ("pause", "Pause a source or channel: /pause ID"),
         ("resume", "Resume a source or channel: /resume ID"),
+        (
+            "requeue",
+            "Send a channel's set-aside posts again: /requeue CHANNEL",
+        ),
         ("check", "Validate the config file on disk"),
         (
             "preview",
@@ -49,6 +55,11 @@ pub fn commands() -> Vec<BotCommand> {
 
 /// Answers admin commands until `stop`.
 pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
+    // Made with the admin bot, from the same token: never missing while this runs.
+    let Some(alerts) = app.shared.alerts.clone() else {
+        tracing::error!("admin commands without Telegram alerts: not answering");
+        return;
+    };
     if let Err(e) = bot.set_my_commands(commands()).await {
         tracing::warn!(error = %e, "could not register the admin commands");
     }
@@ -101,7 +112,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 continue;
             }
             let answer = answer(&app, text).await;
-            if let Err(e) = reply(&bot, ChatId(message.chat.id.0), answer).await {
+            if let Err(e) = reply(&alerts, ChatId(message.chat.id.0), answer).await {
                 tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
             }
         }
@@ -143,30 +154,28 @@ impl From<String> for Answer {
     }
 }
 
-/// Sends `answer` to `chat`: HTML with its parse mode when it fits one message, else (or when
-/// Telegram refuses the markup) as plain text, cut to fit.
-async fn reply(bot: &Bot, chat: ChatId, answer: Answer) -> Result<(), teloxide::RequestError> {
-    use teloxide::payloads::SendMessageSetters;
+/// Sends `answer` to `chat`, within the chat's limits (see `Alerts::send`): HTML with its parse
+/// mode when it fits one message, else (or when Telegram refuses the markup) as plain text, cut
+/// to fit.
+async fn reply(
+    alerts: &Alerts,
+    chat: ChatId,
+    answer: Answer,
+) -> Result<(), teloxide::RequestError> {
     use teloxide::types::ParseMode;
     let plain = match answer {
         Answer::Text(text) => text,
         Answer::Html(html) => {
             if super::format::visible_utf16_len(&html) <= super::admin::MAX_TEXT {
-                let sent = bot
-                    .send_message(chat, html.clone())
-                    .parse_mode(ParseMode::Html)
-                    .await;
-                match sent {
+                match alerts.send(chat, &html, Some(ParseMode::Html)).await {
                     Err(teloxide::RequestError::Api(teloxide::ApiError::CantParseEntities(_))) => {}
-                    other => return other.map(|_| ()),
+                    other => return other,
                 }
             }
             super::format::decode(&html)
         }
     };
-    bot.send_message(chat, super::admin::cut(&plain))
-        .await
-        .map(|_| ())
+    alerts.send(chat, &super::admin::cut(&plain), None).await
 }
 
 /// The answer to one command line.
@@ -182,11 +191,13 @@ pub async fn answer(app: &App, text: &str) -> Answer {
         ("/preview", Some(id)) => preview(app, id).await,
         ("/pause", Some(id)) => pause(app, id, true).into(),
         ("/resume", Some(id)) => pause(app, id, false).into(),
-        ("/poll" | "/preview" | "/pause" | "/resume", None) => {
+        ("/requeue", Some(id)) => requeue(app, id).await.into(),
+        ("/poll" | "/preview" | "/pause" | "/resume" | "/requeue", None) => {
             format!("{command} needs an id: {command} ID").into()
         }
         _ => Answer::Text(
-            "Commands: /status, /poll SOURCE, /pause ID, /resume ID, /check, /preview SOURCE"
+            "Commands: /status, /poll SOURCE, /pause ID, /resume ID, /requeue CHANNEL, /check, \
+             /preview SOURCE"
                 .into(),
         ),
     }
@@ -223,9 +234,13 @@ fn status(app: &App) -> String {
     for c in &config.channels {
         let st = store.channel_state(&c.id).unwrap_or_default();
         out.push_str(&format!(
-            "• {}: {} queued{}{}\n",
+            "• {}: {} queued{}{}{}\n",
             c.id,
             store.pending(&c.id).unwrap_or(0),
+            match store.set_aside_count(&c.id).unwrap_or(0) {
+                0 => String::new(),
+                n => format!("; {n} set aside (/requeue {})", c.id),
+            },
             if st.paused { "; paused" } else { "" },
             st.blocked
                 .map(|b| format!("; blocked: {b}"))
@@ -280,6 +295,23 @@ async fn preview(app: &App, id: &str) -> Answer {
     match super::preview_newest_html(&app.shared.fetcher, &config, source).await {
         Ok(html) => Answer::Html(html),
         Err(e) => Answer::Text(e),
+    }
+}
+
+/// Puts a channel's set-aside deliveries (refused by Telegram for good) back in its queue, each
+/// at its original place: they go out first, oldest first, before the posts queued after them.
+async fn requeue(app: &App, id: &str) -> String {
+    let id = id.strip_prefix("channel:").unwrap_or(id);
+    if app.config().channel(id).is_none() {
+        return format!("no channel `{id}`");
+    }
+    match app.shared.store.requeue(id).await {
+        Ok(0) => format!("channel {id}: no post is set aside"),
+        Ok(n) => {
+            app.shared.wake.notify_waiters();
+            format!("channel {id}: {n} set-aside post(s) queued again, in their original place")
+        }
+        Err(e) => format!("could not requeue {id}: {e}"),
     }
 }
 

@@ -46,7 +46,8 @@ pub enum Failure {
     RetryAfter(Duration),
     /// The group became a supergroup with this id: send there from now on.
     Migrated(i64),
-    /// Telegram could not use the photo URL: send the post as text instead.
+    /// Telegram could not use the photo (its URL, its size, its dimensions): send the post as
+    /// text instead.
     PhotoRefused,
     /// "can't parse entities": a bug in our formatter; send as plain text.
     BadMarkup(String),
@@ -57,6 +58,13 @@ pub enum Failure {
     EditMoot,
     /// No answer (timeout, connection lost): Telegram may have accepted it. Retry with backoff.
     Uncertain(String),
+    /// The edit's method does not fit the message ("there is no caption / no text in the
+    /// message to edit"): the message is a photo (`photo`) or a text, not what herald recorded.
+    /// Edit it the other way.
+    WrongEditKind { photo: bool },
+    /// 400 Bad Request that no fallback handles: sent again, it is refused again. The delivery
+    /// is set aside, for an admin to `/requeue`.
+    Rejected(String),
     /// Refused with an answer (5xx, other 4xx): not accepted. Retry with backoff.
     Refused(String),
 }
@@ -123,12 +131,57 @@ fn classify_api(e: &ApiError) -> Failure {
         | ApiError::InvalidToken => Failure::Blocked(e.to_string()),
         ApiError::MessageNotModified
         | ApiError::MessageToEditNotFound
-        | ApiError::MessageCantBeEdited => Failure::EditMoot,
-        ApiError::Unknown(text) if text.contains("wrong type of the web page content") => {
-            Failure::PhotoRefused
+        | ApiError::MessageCantBeEdited
+        | ApiError::MessageIdInvalid => Failure::EditMoot,
+        // teloxide names only some of Telegram's answers; the rest arrive as their text.
+        ApiError::Unknown(text) => classify_text(text),
+        // Every other answer teloxide names is a 400 ("Bad Request: message is too long",
+        // "BUTTON_URL_INVALID", …) except a few that herald never calls for (webhooks,
+        // getUpdates conflicts): retried like an unknown answer.
+        other => {
+            let text = other.to_string();
+            if text.starts_with("Bad Request") {
+                Failure::Rejected(text)
+            } else {
+                Failure::Refused(text)
+            }
         }
-        ApiError::Unknown(text) if text.contains("message to edit not found") => Failure::EditMoot,
-        _ => Failure::Refused(e.to_string()),
+    }
+}
+
+/// What an answer that teloxide does not name means. Photo refusals seen from Telegram:
+/// "PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "WEBPAGE_CURL_FAILED",
+/// "WEBPAGE_MEDIA_EMPTY", "wrong type of the web page content", "not enough rights to send
+/// photos to the chat". A 5xx arrives here too ("Internal Server Error"): retried.
+fn classify_text(text: &str) -> Failure {
+    const PHOTO: [&str; 5] = [
+        "PHOTO_",
+        "WEBPAGE_",
+        "IMAGE_PROCESS_FAILED",
+        "wrong type of the web page content",
+        "to send photos",
+    ];
+    const NO_RIGHTS: [&str; 4] = [
+        "not enough rights",
+        "have no rights",
+        "CHAT_WRITE_FORBIDDEN",
+        "CHAT_ADMIN_REQUIRED",
+    ];
+    if PHOTO.iter().any(|p| text.contains(p)) {
+        Failure::PhotoRefused
+    } else if text.contains("message to edit not found") {
+        Failure::EditMoot
+    } else if text.contains("there is no caption in the message to edit") {
+        Failure::WrongEditKind { photo: false }
+    } else if text.contains("there is no text in the message to edit") {
+        Failure::WrongEditKind { photo: true }
+    } else if NO_RIGHTS.iter().any(|p| text.contains(p)) || text.starts_with("Forbidden") {
+        // Every post would be refused alike: the channel waits for an admin, as when kicked.
+        Failure::Blocked(text.to_owned())
+    } else if text.starts_with("Bad Request") {
+        Failure::Rejected(text.to_owned())
+    } else {
+        Failure::Refused(text.to_owned())
     }
 }
 
@@ -171,6 +224,8 @@ enum Next {
     Now,
     /// Try again after this long.
     After(Duration),
+    /// Telegram refused it for good, for this reason: set it aside and go on with the queue.
+    SetAside(String),
 }
 
 impl Deliverer {
@@ -217,8 +272,14 @@ impl Deliverer {
                     DISK_RETRY
                 }
                 Ok(Some(mut queued)) => {
-                    match self.deliver(&channel, &mut limits, &mut queued).await {
-                        Ok(Next::Now) => {
+                    let outcome = match self.deliver(&channel, &mut limits, &mut queued).await {
+                        Ok(Next::SetAside(reason)) => {
+                            self.set_aside(&channel, &queued, &reason).await
+                        }
+                        other => other,
+                    };
+                    match outcome {
+                        Ok(Next::Now | Next::SetAside(_)) => {
                             backoff = BACKOFF_FIRST;
                             continue;
                         }
@@ -346,8 +407,12 @@ impl Deliverer {
                 self.store.mark_not_sent(queued)?;
             }
             match failure {
-                Failure::PhotoRefused if post.method == Method::SendPhoto => {
-                    tracing::warn!(channel = %channel.id, photo = ?post.photo, "Telegram refused the photo; posting as text");
+                // Any refusal of a photo post gets the text post's chance before it is set
+                // aside: Telegram names many photo problems, not all of them known here.
+                Failure::PhotoRefused | Failure::Rejected(_)
+                    if post.method == Method::SendPhoto =>
+                {
+                    tracing::warn!(channel = %channel.id, photo = ?post.photo, ?failure, "Telegram refused the photo post; posting as text");
                     post = self.format(item, source, channel, false)?;
                 }
                 Failure::BadMarkup(reason) if !plain => {
@@ -532,7 +597,10 @@ impl Deliverer {
                     ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
                 )) => continue,
                 Err(e) => match classify(&e) {
-                    Failure::EditMoot | Failure::Refused(_) | Failure::BadMarkup(_) => continue,
+                    Failure::EditMoot
+                    | Failure::Refused(_)
+                    | Failure::Rejected(_)
+                    | Failure::BadMarkup(_) => continue,
                     other => return Probe::Failed(other),
                 },
             }
@@ -552,7 +620,7 @@ impl Deliverer {
             chat,
             message_id,
             photo,
-            ..
+            at,
         }) = self
             .store
             .post_record(&channel.id, &item.source, &item.id)?
@@ -567,8 +635,10 @@ impl Deliverer {
             Some(id) => Recipient::Id(ChatId(id)),
             None => recipient_from_text(&chat),
         };
-        let post = self.format(item, source, channel, photo)?;
+        let mut post = self.format(item, source, channel, photo)?;
         let mut plain = false;
+        // Whether the message is a photo, once Telegram said it is not what the record says.
+        let mut found_photo: Option<bool> = None;
         loop {
             acquire(limits, &self.global).await;
             let failure =
@@ -579,13 +649,48 @@ impl Deliverer {
             match failure {
                 Failure::EditMoot => {
                     tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
-                    self.store.complete(queued).await?;
+                    match found_photo {
+                        // Recorded as it really is, so that the next correction fits at once.
+                        Some(photo) => {
+                            let record = PostRecord::Sent {
+                                chat: chat_text(&chat),
+                                message_id,
+                                photo,
+                                at,
+                            };
+                            self.store
+                                .complete_post(&channel.id, queued, record)
+                                .await?;
+                        }
+                        None => self.store.complete(queued).await?,
+                    }
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
                 Failure::BadMarkup(reason) if !plain => {
                     tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); editing as plain text");
                     plain = true;
+                }
+                // The record says photo where the message is a text, or the other way round (a
+                // post found after a lost answer is recorded as the photo post it was meant to
+                // be; a text fallback may have gone out): the same message, edited the other way.
+                Failure::WrongEditKind { photo } if found_photo.is_none() => {
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, photo, "the post is not of the kind recorded; editing it the other way");
+                    found_photo = Some(photo);
+                    post = if photo {
+                        Post {
+                            languages: post.languages.clone(),
+                            ..format::format_caption_for(item, source, channel)
+                        }
+                    } else {
+                        self.format(item, source, channel, false)?
+                    };
+                }
+                Failure::WrongEditKind { .. } => {
+                    // Neither a text nor a caption to edit: nothing herald could change there.
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, "the post has neither a text nor a caption to edit; the correction is not sent");
+                    self.store.complete(queued).await?;
+                    return Ok(Next::Now);
                 }
                 other => return self.failed(channel, &mut state, limits, other),
             }
@@ -647,22 +752,63 @@ impl Deliverer {
                 tracing::warn!(channel = %id, %reason, "delivery failed; will retry");
                 Next::After(BACKOFF_FIRST)
             }
-            Failure::PhotoRefused | Failure::BadMarkup(_) | Failure::EditMoot => {
-                tracing::warn!(channel = %id, ?failure, "delivery refused; will retry");
-                Next::After(BACKOFF_FIRST)
-            }
+            // Refused for good, after the fallbacks (text for a photo, plain text for bad
+            // markup, the other edit method): sent again, it would be refused again and hold up
+            // every post behind it.
+            Failure::Rejected(_)
+            | Failure::PhotoRefused
+            | Failure::BadMarkup(_)
+            | Failure::EditMoot
+            | Failure::WrongEditKind { .. } => Next::SetAside(failure_text(&failure)),
         };
-        state.last_error = Some(match &failure {
-            Failure::Blocked(r) | Failure::Uncertain(r) | Failure::Refused(r) => r.clone(),
-            other => format!("{other:?}"),
-        });
+        state.last_error = Some(failure_text(&failure));
         state.last_error_at = Some(Utc::now());
         self.save_state(&id, state)?;
         Ok(next)
     }
 }
 
+/// A failure in words, for `/healthz`, the logs and the admins.
+fn failure_text(failure: &Failure) -> String {
+    match failure {
+        Failure::Blocked(r)
+        | Failure::Uncertain(r)
+        | Failure::Refused(r)
+        | Failure::Rejected(r)
+        | Failure::BadMarkup(r) => r.clone(),
+        other => format!("{other:?}"),
+    }
+}
+
 impl Deliverer {
+    /// Telegram refused the delivery for good: it leaves the queue's head, kept in the store
+    /// (`/requeue` puts it back), and the admins are told once. The channel's queue goes on.
+    async fn set_aside(
+        &self,
+        channel: &Channel,
+        queued: &Queued,
+        reason: &str,
+    ) -> Result<Next, StoreError> {
+        self.store.set_aside(queued, reason).await?;
+        let id = &channel.id;
+        metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone()).increment(1);
+        let item = &queued.delivery.item;
+        let what = match queued.delivery.kind {
+            DeliveryKind::Post => format!("the post of “{}” ({})", item.title, item.link),
+            DeliveryKind::Edit => format!("the correction of “{}” ({})", item.title, item.link),
+            DeliveryKind::Digest => format!(
+                "a digest of {} releases of {}",
+                queued.delivery.items.len(),
+                item.source
+            ),
+        };
+        tracing::error!(channel = %id, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, %reason, "Telegram refused a delivery for good; set aside, the queue goes on");
+        self.alert(format!(
+            "⚠️ herald: channel {id}: Telegram refused {what} for good ({reason}). It is set aside and the next posts go on; /requeue {id} sends it again."
+        ));
+        Ok(Next::Now)
+    }
+
     /// Sends an admin alert without holding up the channel's queue.
     fn alert(&self, text: String) {
         if let Some(alerts) = self.alerts.clone() {
@@ -864,6 +1010,56 @@ mod tests {
             classify(&RequestError::Api(ApiError::Unknown(
                 "Internal Server Error".into()
             ))),
+            Failure::Refused(_)
+        ));
+    }
+
+    /// Telegram's answers by their text, as teloxide hands over the ones it does not name.
+    #[rstest::rstest]
+    #[case::photo_dimensions("Bad Request: PHOTO_INVALID_DIMENSIONS", Failure::PhotoRefused)]
+    #[case::photo_unreachable("Bad Request: WEBPAGE_CURL_FAILED", Failure::PhotoRefused)]
+    #[case::photo_empty("Bad Request: WEBPAGE_MEDIA_EMPTY", Failure::PhotoRefused)]
+    #[case::no_caption(
+        "Bad Request: there is no caption in the message to edit",
+        Failure::WrongEditKind { photo: false }
+    )]
+    #[case::no_text(
+        "Bad Request: there is no text in the message to edit",
+        Failure::WrongEditKind { photo: true }
+    )]
+    #[case::for_good(
+        "Bad Request: BUTTON_URL_INVALID",
+        Failure::Rejected("Bad Request: BUTTON_URL_INVALID".into())
+    )]
+    #[case::no_rights(
+        "Bad Request: not enough rights to send text messages to the chat",
+        Failure::Blocked("Bad Request: not enough rights to send text messages to the chat".into())
+    )]
+    #[case::not_a_member(
+        "Forbidden: bot is not a member of the channel chat",
+        Failure::Blocked("Forbidden: bot is not a member of the channel chat".into())
+    )]
+    #[case::server_error("Bad Gateway", Failure::Refused("Bad Gateway".into()))]
+    fn answers_by_text(#[case] text: &str, #[case] expected: Failure) {
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::Unknown(text.into()))),
+            expected
+        );
+    }
+
+    /// Answers teloxide names: a 400 is for good, the rest is retried.
+    #[test]
+    fn named_bad_requests_are_for_good() {
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::MessageIsTooLong)),
+            Failure::Rejected("Bad Request: message is too long".into())
+        );
+        assert_eq!(
+            classify(&RequestError::Api(ApiError::MessageIdInvalid)),
+            Failure::EditMoot
+        );
+        assert!(matches!(
+            classify(&RequestError::Api(ApiError::TerminatedByOtherGetUpdates)),
             Failure::Refused(_)
         ));
     }

@@ -121,7 +121,6 @@ impl Post {
 /// `allow_photo = false` is the fallback when Telegram refused the photo: the same post as a
 /// message with a link preview.
 pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_photo: bool) -> Post {
-    let link = web_url(&item.link);
     let photo = item
         .image
         .as_deref()
@@ -132,6 +131,25 @@ pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_ph
     } else {
         Method::SendMessage
     };
+    shaped_post(item, source, share, method, photo)
+}
+
+/// The post for `item` as the caption of a photo (at most 1024 units, no link preview), even
+/// when the item has no usable picture any more: the text for editing a photo post.
+pub fn format_caption_for(item: &Item, source: &Source, channel: &Channel) -> Post {
+    let photo = item.image.as_deref().and_then(web_url);
+    let post = shaped_post(item, source, &channel.share, Method::SendPhoto, photo);
+    with_template(post, item, source, channel)
+}
+
+fn shaped_post(
+    item: &Item,
+    source: &Source,
+    share: &[ShareTarget],
+    method: Method,
+    photo: Option<String>,
+) -> Post {
+    let link = web_url(&item.link);
     let title = clean(&item.title, false);
     let mut summary = lead(item);
     if summary == title {
@@ -165,6 +183,11 @@ pub fn format_post(item: &Item, source: &Source, share: &[ShareTarget], allow_ph
 /// `template`), else the default post. Buttons, method and photo are the default post's.
 pub fn format_post_for(item: &Item, source: &Source, channel: &Channel, allow_photo: bool) -> Post {
     let post = format_post(item, source, &channel.share, allow_photo);
+    with_template(post, item, source, channel)
+}
+
+/// `post` with the text of `channel`'s template, if it has one, within the post's limit.
+fn with_template(post: Post, item: &Item, source: &Source, channel: &Channel) -> Post {
     let Some(template) = &channel.template else {
         return post;
     };

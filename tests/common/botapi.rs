@@ -16,8 +16,8 @@
 //!   (Telegram's FAQ "My bot is hitting limits"), with 429 `retry_after` answers and a list of
 //!   violations a test can assert to be empty;
 //! - **faults**: scripted 5xx, delays, kicked bot, chat not found, migration, 429, a message
-//!   accepted whose answer never arrives (the connection is really closed), rejected photos, and a
-//!   server that is down.
+//!   accepted whose answer never arrives (the connection is really closed), rejected photos, any
+//!   other 400, and a server that is down.
 //!
 //! Accepted messages, edits, violations and every request are recorded for inspection.
 //!
@@ -168,6 +168,9 @@ pub enum Fault {
     /// sendPhoto only: 400 "Bad Request: wrong type of the web page content" (what Telegram says
     /// when the photo URL does not serve an image).
     PhotoRejected,
+    /// 400 with this description, e.g. "Bad Request: PHOTO_INVALID_DIMENSIONS" or
+    /// "Bad Request: BUTTON_URL_INVALID": a refusal that sending again does not change.
+    BadRequest(String),
 }
 
 /// Which calls a [`Fault`] applies to: `Match::any().method("sendMessage").chat("@x").times(2)`.
@@ -2070,6 +2073,7 @@ fn process(shared: &Shared, def: &MethodDef, params: &Params, now: Instant) -> R
         Some(Fault::PhotoRejected) => {
             return Reply::bad("Bad Request: wrong type of the web page content");
         }
+        Some(Fault::BadRequest(description)) => return Reply::bad(description),
     }
     if let Some(chat) = &chat {
         if let Some(left) = st.rate.blocked_for(&chat.key, now, opts.rate_tolerance) {
