@@ -142,6 +142,11 @@ pub struct ChannelState {
     /// Calls to the chat in the last minute (see `telegram::limits::ChatLimits`).
     #[serde(default)]
     pub recent_calls: Vec<DateTime<Utc>>,
+    /// The end of the hold of Telegram's last 429 for the chat: no call before it, also by a
+    /// worker started later (a restart, a config edit of the channel). `None` once a call went
+    /// through after it.
+    #[serde(default)]
+    pub held_until: Option<DateTime<Utc>>,
 }
 
 fn channel_prefix(channel: &str) -> Vec<u8> {

@@ -12,6 +12,7 @@ use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, ParseMode};
 use teloxide::{Bot, RequestError};
 use tokio::sync::Mutex;
+use tokio_util::sync::CancellationToken;
 
 /// Telegram's own limit for one message text (UTF-16 units; plain text here, so characters
 /// outside the BMP are the only ones counting double).
@@ -66,7 +67,8 @@ impl Alerts {
         loop {
             {
                 let mut limits = limits.lock().await;
-                acquire(&mut limits, &self.global).await;
+                // Never stopped (see `chat_limits`): the message waits for its turn to the end.
+                let _ = acquire(&mut limits, &self.global).await;
             }
             let mut request = self.bot.send_message(chat, text);
             if let Some(mode) = parse_mode {
@@ -93,6 +95,8 @@ impl Alerts {
                     config.telegram.per_chat_per_second,
                     config.telegram.per_chat_per_minute,
                     &[],
+                    // No stop signal: a message to an admin waits for its turn to the end.
+                    CancellationToken::new(),
                 )))
             })
             .clone()

@@ -217,6 +217,8 @@ enum Probe {
     Found(i32),
     Absent,
     Failed(Failure),
+    /// The worker was told to stop before it could look.
+    Stopped,
 }
 
 enum Next {
@@ -233,11 +235,18 @@ impl Deliverer {
     pub async fn run_channel(self: Arc<Self>, channel: Channel, stop: CancellationToken) {
         let config = self.config.get();
         let tg = &config.telegram;
-        let recent = match self.store.channel_state(&channel.id) {
-            Ok(state) => state.recent_calls,
-            Err(_) => Vec::new(),
-        };
-        let mut limits = ChatLimits::new(tg.per_chat_per_second, tg.per_chat_per_minute, &recent);
+        let earlier = self.store.channel_state(&channel.id).unwrap_or_default();
+        let mut limits = ChatLimits::new(
+            tg.per_chat_per_second,
+            tg.per_chat_per_minute,
+            &earlier.recent_calls,
+            stop.clone(),
+        );
+        // A 429 met by the worker before this one (before a restart, or a config edit of the
+        // channel) still holds: Telegram expects no call to the chat until it ends.
+        if let Some(until) = earlier.held_until {
+            limits.resume_hold(until);
+        }
         let mut backoff = BACKOFF_FIRST;
         while !stop.is_cancelled() {
             let paused = self
@@ -363,6 +372,7 @@ impl Deliverer {
                     return Ok(Next::Now);
                 }
                 Probe::Absent => {}
+                Probe::Stopped => return Ok(Next::Now),
                 Probe::Failed(failure) => return self.failed(channel, &mut state, limits, failure),
             }
         }
@@ -519,8 +529,9 @@ impl Deliverer {
 
     /// Waits for the chat's and the global turn, then marks the delivery in flight. The call's
     /// time is written with the in-flight mark (one flush), so a restarted herald knows how many
-    /// calls this chat had in the last minute. Answers false, and marks nothing, when the channel
-    /// was paused meanwhile (an admin's `/pause` may land while the worker waits for its turn).
+    /// calls this chat had in the last minute. Answers false, and marks nothing, when the worker
+    /// is told to stop while it waits, or the channel was paused meanwhile (an admin's `/pause`
+    /// may land while the worker waits for its turn).
     async fn begin_send(
         &self,
         channel: &str,
@@ -528,8 +539,11 @@ impl Deliverer {
         limits: &mut ChatLimits,
         queued: &mut Queued,
     ) -> Result<bool, StoreError> {
-        acquire(limits, &self.global).await;
+        if acquire(limits, &self.global).await.is_err() {
+            return Ok(false);
+        }
         state.recent_calls = limits.recent();
+        state.held_until = limits.held_until();
         self.save_state(channel, state)?;
         if state.paused {
             tracing::info!(channel, "paused while waiting for its turn; nothing sent");
@@ -582,7 +596,9 @@ impl Deliverer {
         // posts, so re-applying this keyboard there cannot change one.
         let first = last_known.map_or(1, |id| id + 1);
         for id in first..first + PROBE_IDS {
-            acquire(limits, &self.global).await;
+            if acquire(limits, &self.global).await.is_err() {
+                return Probe::Stopped;
+            }
             let answer = self
                 .bot
                 .edit_message_reply_markup(chat.clone(), MessageId(id))
@@ -631,16 +647,18 @@ impl Deliverer {
             return Ok(Next::Now);
         };
         let mut state = self.store.channel_state(&channel.id)?;
-        let chat = match state.migrated_to {
-            Some(id) => Recipient::Id(ChatId(id)),
-            None => recipient_from_text(&chat),
-        };
+        // Message ids are per chat: the post is edited in the chat it was sent to, even when the
+        // channel posts elsewhere now (its group became a supergroup). The same id in another
+        // chat is another message.
+        let chat = recipient_from_text(&chat);
         let mut post = self.format(item, source, channel, photo)?;
         let mut plain = false;
         // Whether the message is a photo, once Telegram said it is not what the record says.
         let mut found_photo: Option<bool> = None;
         loop {
-            acquire(limits, &self.global).await;
+            if acquire(limits, &self.global).await.is_err() {
+                return Ok(Next::Now);
+            }
             let failure =
                 match edit(&self.bot, chat.clone(), MessageId(message_id), &post, plain).await {
                     Ok(()) => Failure::EditMoot,
@@ -692,6 +710,21 @@ impl Deliverer {
                     self.store.complete(queued).await?;
                     return Ok(Next::Now);
                 }
+                Failure::Migrated(new_id) => {
+                    // The post's group became a supergroup: the post lives on there under an id
+                    // herald never learnt, so there is nothing it may edit.
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, new_id, "the post's group became a supergroup, where its message id is unknown; the correction is not sent");
+                    self.store.complete(queued).await?;
+                    let current = recipient(&channel.chat, state.migrated_to);
+                    if chat_text(&chat) == chat_text(&current) {
+                        // The channel's own chat: later posts go to the supergroup.
+                        tracing::warn!(channel = %channel.id, new_id, "chat migrated; following it");
+                        state.recent_calls = limits.recent();
+                        state.migrated_to = Some(new_id);
+                        self.save_state(&channel.id, &mut state)?;
+                    }
+                    return Ok(Next::Now);
+                }
                 other => return self.failed(channel, &mut state, limits, other),
             }
         }
@@ -708,6 +741,7 @@ impl Deliverer {
             self.alert(format!("✅ herald: channel {channel} works again."));
         }
         state.recent_calls = limits.recent();
+        state.held_until = limits.held_until();
         state.blocked = None;
         state.last_success = Some(Utc::now());
         self.save_state(channel, state)
@@ -730,6 +764,9 @@ impl Deliverer {
                     .increment(1);
                 tracing::warn!(channel = %id, retry_after = ?d, "Telegram asked to slow down");
                 limits.hold(*d);
+                // Stored, so that a worker started later (a restart, a config edit) waits too.
+                state.held_until = limits.held_until();
+                self.save_state(&id, state)?;
                 return Ok(Next::Now);
             }
             Failure::Migrated(new_id) => {

@@ -1,13 +1,15 @@
 //! Telegram's rate limits, kept by herald itself (teloxide's `Throttle` allows only 10/min per
 //! channel, and neither paces nor retries edits): per chat at most `per_chat_per_second` and
 //! `per_chat_per_minute` calls, sends and edits alike, and `global_per_second` in all; after a
-//! 429 every call to that chat waits `retry_after`.
+//! 429 every call to that chat waits `retry_after`, also in a worker started later (a restart,
+//! or a config edit of the channel). Every wait ends when the worker is told to stop.
 
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// Telegram measures on its own clock; a small margin keeps jitter on the wire from turning an
 /// exactly-paced call into a 429.
@@ -59,25 +61,42 @@ impl Window {
 pub struct ChatLimits {
     second: Window,
     minute: Window,
-    /// No call before this instant (a 429's `retry_after`).
+    /// No call before this instant (a 429's `retry_after`, or the first call's wait).
     hold_until: Option<Instant>,
+    /// The end of the last 429's hold on the wall clock, for the store: a worker started later
+    /// (a restart, a config edit of the channel) must wait for it too (Bot API: after a 429,
+    /// every call to that chat waits `retry_after`).
+    held_until: Option<DateTime<Utc>>,
     /// Wall-clock times of the calls in the last minute, kept in the store so that a restarted
     /// herald goes on where the last one stopped instead of starting a fresh minute.
     wall: VecDeque<DateTime<Utc>>,
     per_minute: usize,
+    /// The worker's stop signal: a wait for a turn ends, with no call counted, when it fires.
+    stop: CancellationToken,
 }
+
+/// The worker was told to stop while it waited for its turn; no call may start.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Stopped;
 
 impl ChatLimits {
     /// Limits for a chat, continuing from the calls an earlier run made (`recent`, wall-clock).
     /// The last of those may not have reached the disk, so the first call also waits one
-    /// per-second interval.
-    pub fn new(per_second: u32, per_minute: u32, recent: &[DateTime<Utc>]) -> ChatLimits {
+    /// per-second interval. Waits for a turn end when `stop` is cancelled.
+    pub fn new(
+        per_second: u32,
+        per_minute: u32,
+        recent: &[DateTime<Utc>],
+        stop: CancellationToken,
+    ) -> ChatLimits {
         let mut limits = ChatLimits {
             second: Window::new(per_second, Duration::from_secs(1)),
             minute: Window::new(per_minute, Duration::from_secs(60)),
             hold_until: Some(Instant::now() + Duration::from_secs(1) / per_second.max(1) + MARGIN),
+            held_until: None,
             wall: VecDeque::new(),
             per_minute: per_minute.max(1) as usize,
+            stop,
         };
         let (now, wall_now) = (Instant::now(), Utc::now());
         for t in recent {
@@ -108,7 +127,36 @@ impl ChatLimits {
 
     /// Telegram answered 429: nothing goes to this chat for `retry_after`.
     pub fn hold(&mut self, retry_after: Duration) {
-        self.hold_until = Some(Instant::now() + retry_after + MARGIN);
+        let wait = retry_after + MARGIN;
+        self.hold_until = Some(Instant::now() + wait);
+        self.held_until = chrono::Duration::from_std(wait)
+            .ok()
+            .and_then(|d| Utc::now().checked_add_signed(d));
+    }
+
+    /// Goes on with the hold of a 429 that an earlier worker for this chat met (`held_until`,
+    /// stored with the channel): no call before it. A hold already over changes nothing.
+    pub fn resume_hold(&mut self, until: DateTime<Utc>) {
+        let Ok(left) = (until - Utc::now()).to_std() else {
+            return;
+        };
+        let end = Instant::now() + left;
+        self.hold_until = Some(self.hold_until.map_or(end, |t| t.max(end)));
+        self.held_until = Some(until);
+    }
+
+    /// The end of the current 429 hold (wall clock), to be stored with the channel; `None` once
+    /// a call went through after it.
+    pub fn held_until(&self) -> Option<DateTime<Utc>> {
+        self.held_until
+    }
+
+    /// Sleeps `d`, or less when the worker is told to stop.
+    async fn sleep(&self, d: Duration) -> Result<(), Stopped> {
+        tokio::select! {
+            () = self.stop.cancelled() => Err(Stopped),
+            () = tokio::time::sleep(d) => Ok(()),
+        }
     }
 }
 
@@ -122,16 +170,20 @@ impl GlobalLimit {
     }
 }
 
-/// Waits until one call to the chat is allowed by every limit, and counts it.
-pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) {
+/// Waits until one call to the chat is allowed by every limit, and counts it. A stopping
+/// worker starts no call: `Stopped` as soon as the chat's stop signal fires (or has fired).
+pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) -> Result<(), Stopped> {
     loop {
+        if chat.stop.is_cancelled() {
+            return Err(Stopped);
+        }
         let now = Instant::now();
         let hold = chat
             .hold_until
             .map_or(Duration::ZERO, |t| t.saturating_duration_since(now));
         let local = hold.max(chat.second.wait(now)).max(chat.minute.wait(now));
         if !local.is_zero() {
-            tokio::time::sleep(local).await;
+            chat.sleep(local).await?;
             continue;
         }
         let global_wait = {
@@ -147,9 +199,10 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) {
             chat.minute.record(now);
             chat.remember(Utc::now());
             chat.hold_until = None;
-            return;
+            chat.held_until = None;
+            return Ok(());
         }
-        tokio::time::sleep(global_wait).await;
+        chat.sleep(global_wait).await?;
     }
 }
 
@@ -175,10 +228,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn twenty_per_minute_spreads_a_burst() {
         let global = GlobalLimit::new(30);
-        let mut chat = ChatLimits::new(1, 20, &[]);
+        let mut chat = ChatLimits::new(1, 20, &[], CancellationToken::new());
         let start = Instant::now();
         for _ in 0..25 {
-            acquire(&mut chat, &global).await;
+            acquire(&mut chat, &global).await.unwrap();
         }
         let took = start.elapsed();
         // 20 at one per second, then the 21st waits for the first to leave the minute.
@@ -193,9 +246,9 @@ mod tests {
         let earlier: Vec<DateTime<Utc>> = (0..20)
             .map(|i| Utc::now() - chrono::Duration::milliseconds(30_000 - i * 1000))
             .collect();
-        let mut chat = ChatLimits::new(1, 20, &earlier);
+        let mut chat = ChatLimits::new(1, 20, &earlier, CancellationToken::new());
         let start = Instant::now();
-        acquire(&mut chat, &global).await;
+        acquire(&mut chat, &global).await.unwrap();
         assert!(
             start.elapsed() >= Duration::from_secs(30),
             "{:?}",
@@ -207,11 +260,68 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn a_hold_delays_the_next_call() {
         let global = GlobalLimit::new(30);
-        let mut chat = ChatLimits::new(1, 20, &[]);
-        acquire(&mut chat, &global).await;
+        let mut chat = ChatLimits::new(1, 20, &[], CancellationToken::new());
+        acquire(&mut chat, &global).await.unwrap();
         chat.hold(Duration::from_secs(7));
         let start = Instant::now();
-        acquire(&mut chat, &global).await;
+        acquire(&mut chat, &global).await.unwrap();
         assert!(start.elapsed() >= Duration::from_secs(7));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stored_hold_delays_a_new_workers_first_call() {
+        let global = GlobalLimit::new(30);
+        let mut chat = ChatLimits::new(1, 20, &[], CancellationToken::new());
+        chat.resume_hold(Utc::now() + chrono::Duration::seconds(9));
+        let start = Instant::now();
+        acquire(&mut chat, &global).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_secs(8),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            chat.held_until(),
+            None,
+            "a call went through: the hold is over"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hold_that_is_over_changes_nothing() {
+        let global = GlobalLimit::new(30);
+        let mut chat = ChatLimits::new(1, 20, &[], CancellationToken::new());
+        chat.resume_hold(Utc::now() - chrono::Duration::seconds(5));
+        assert_eq!(chat.held_until(), None);
+        let start = Instant::now();
+        acquire(&mut chat, &global).await.unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stop_ends_the_wait_for_a_hold() {
+        let global = GlobalLimit::new(30);
+        let stop = CancellationToken::new();
+        let mut chat = ChatLimits::new(1, 20, &[], stop.clone());
+        acquire(&mut chat, &global).await.unwrap();
+        chat.hold(Duration::from_secs(30));
+        assert!(chat.held_until().is_some());
+        let start = Instant::now();
+        let stopper = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            stop.cancel();
+        });
+        assert_eq!(acquire(&mut chat, &global).await, Err(Stopped));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(chat.recent().len(), 1, "no call counted");
+        stopper.await.unwrap();
     }
 }
