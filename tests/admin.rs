@@ -3,6 +3,8 @@
 
 mod common;
 
+use common::eventually;
+
 use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions};
 use common::site::{Mode, release_en, release_kz};
 use common::{Setup, TestApp, spawn_app_with};
@@ -47,17 +49,6 @@ fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
         .into_iter()
         .map(|m| m.text.unwrap_or_default())
         .collect()
-}
-
-async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

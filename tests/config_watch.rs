@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::eventually;
+
 use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -50,17 +52,6 @@ fn refusals(fake: &FakeBotApi) -> usize {
         .into_iter()
         .filter(|m| m.text.as_deref().unwrap_or_default().contains("refused"))
         .count()
-}
-
-async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 fn title_is(t: &TestApp, title: &str) -> bool {

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::eventually;
+
 use common::botapi::{FakeBotApi, FakeOptions, Fault, Match};
 use common::site::release_en;
 use common::{Setup, TestApp, spawn_app_with};
@@ -32,17 +34,6 @@ fn setup(fake: &FakeBotApi, backfill: u32) -> Setup {
         )],
         token: Some(Token::new(common::botapi::TOKEN)),
         ..Setup::default()
-    }
-}
-
-async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + within;
-    while !cond() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "{what}: not within {within:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

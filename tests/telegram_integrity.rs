@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::eventually;
+
 use common::botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match, RequestRecord};
 use common::site::{Release, release_en};
 use common::{Setup, TestApp, spawn_app_with};
@@ -30,14 +32,6 @@ fn setup(fake: &FakeBotApi, data_dir: &Path) -> Setup {
         token: Some(Token::new(common::botapi::TOKEN)),
         data_dir: Some(data_dir.to_path_buf()),
         ..Setup::default()
-    }
-}
-
-async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + within;
-    while !cond() {
-        assert!(Instant::now() < deadline, "{what}: not within {within:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 

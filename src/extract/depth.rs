@@ -21,46 +21,30 @@ pub const MAX_DEPTH: usize = 1024;
 /// Elements that never hold others, or whose end tag is optional (closed by a sibling or the
 /// parent's end): neither deepens the tree the way an unclosed `<div>` does.
 fn counts(name: &str) -> bool {
-    !matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "source"
-            | "track"
-            | "wbr"
-            | "param"
-            | "keygen"
-            | "frame"
-            | "p"
-            | "li"
-            | "dt"
-            | "dd"
-            | "option"
-            | "optgroup"
-            | "tr"
-            | "td"
-            | "th"
-            | "thead"
-            | "tbody"
-            | "tfoot"
-            | "colgroup"
-            | "caption"
-            | "rb"
-            | "rt"
-            | "rtc"
-            | "rp"
-            | "html"
-            | "head"
-            | "body"
-    )
+    !(super::is_void(name)
+        || matches!(
+            name,
+            "p" | "li"
+                | "dt"
+                | "dd"
+                | "option"
+                | "optgroup"
+                | "tr"
+                | "td"
+                | "th"
+                | "thead"
+                | "tbody"
+                | "tfoot"
+                | "colgroup"
+                | "caption"
+                | "rb"
+                | "rt"
+                | "rtc"
+                | "rp"
+                | "html"
+                | "head"
+                | "body"
+        ))
 }
 
 #[derive(Default)]

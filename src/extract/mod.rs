@@ -39,6 +39,29 @@ pub enum ExtractError {
     TooDeep { depth: usize },
 }
 
+/// HTML's void elements: they never hold others and have no end tag.
+pub(crate) fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+            | "keygen"
+            | "frame"
+    )
+}
+
 /// Query parameters that only track the reader and never identify a page.
 fn is_tracking_param(name: &str) -> bool {
     let name = name.to_ascii_lowercase();

@@ -318,6 +318,18 @@ pub async fn assert_w3c_valid(urls: &[String]) {
     );
 }
 
+/// Waits until `cond` holds, checking every 50 ms; fails the test, naming `what`, after `within`.
+pub async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + within;
+    while !cond() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{what}: not within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// An HTTP client that asks for no compression and decompresses nothing: bodies as sent.
 pub fn raw_client() -> reqwest::Client {
     reqwest::Client::builder()

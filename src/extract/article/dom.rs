@@ -168,28 +168,6 @@ struct Builder {
     stack: Vec<usize>,
 }
 
-fn is_void(name: &str) -> bool {
-    matches!(
-        name,
-        "area"
-            | "base"
-            | "br"
-            | "col"
-            | "embed"
-            | "hr"
-            | "img"
-            | "input"
-            | "link"
-            | "meta"
-            | "param"
-            | "source"
-            | "track"
-            | "wbr"
-            | "keygen"
-            | "frame"
-    )
-}
-
 /// Elements whose start closes an open `<p>` (HTML: "close a p element in button scope").
 fn closes_p(name: &str) -> bool {
     matches!(
@@ -397,13 +375,13 @@ impl Builder {
                     .rev()
                     .take(SCOPE_LIMIT)
                     .any(|&s| matches!(self.nodes[s].name(), "svg" | "math")));
-        if !(is_void(name) || foreign) {
+        if !(crate::extract::is_void(name) || foreign) {
             self.stack.push(id);
         }
     }
 
     fn end_tag(&mut self, name: &str) {
-        if is_void(name) || matches!(name, "html" | "body") {
+        if crate::extract::is_void(name) || matches!(name, "html" | "body") {
             return;
         }
         let found = if matches!(
