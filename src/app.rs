@@ -3,7 +3,7 @@
 //! watcher that re-plans them on a good edit (file change or SIGHUP). Runs until stopped, then
 //! flushes the store.
 
-use crate::config::{Channel, Config, Source};
+use crate::config::{Config, Source};
 use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
@@ -14,7 +14,7 @@ use crate::store::Store;
 use crate::supervise::{Ended, supervise};
 use crate::telegram::Token;
 use crate::telegram::admin::Alerts;
-use crate::telegram::deliver::{self, Deliverer};
+use crate::telegram::deliver::{self, ChatGroup, Deliverer};
 use crate::telegram::limits::GlobalLimit;
 use crate::watch;
 use anyhow::Context;
@@ -194,7 +194,7 @@ impl App {
             .map(|bot| Arc::new(Alerts::new(bot, config.clone(), global.clone())));
         let telegram = bot.map(|bot| {
             Arc::new(Deliverer {
-                bot,
+                api: bot,
                 store: store.clone(),
                 config: config.clone(),
                 global: global.clone(),
@@ -632,29 +632,31 @@ impl Plan {
         )
         .await;
         if let Some(deliverer) = &app.shared.telegram {
-            let wanted = config
-                .channels
-                .iter()
-                .map(|c| {
-                    (
-                        c.id.clone(),
-                        (fingerprint(&(c, &config.telegram)), c.clone()),
-                    )
-                })
+            // One worker per chat, for all the channel entries that post to it.
+            let wanted = deliverer
+                .chat_groups(&config.channels)
+                .await
+                .into_iter()
+                .map(|g| (g.name(), (fingerprint(&(&g, &config.telegram)), g)))
                 .collect();
             sync(
                 &mut self.channels,
                 wanted,
                 stop,
-                |id, channel: Channel, stop| {
+                |name, group: ChatGroup, stop| {
                     let (deliverer, app) = (deliverer.clone(), app.clone());
+                    let ids: Vec<String> = group.entries.iter().map(|c| c.id.clone()).collect();
                     tokio::spawn(supervise(
-                        format!("channel {id}"),
+                        format!("channel {name}"),
                         stop,
-                        move |stop| deliverer.clone().run_channel(channel.clone(), stop),
+                        move |stop| deliverer.clone().run_chat(group.clone(), stop),
                         move |ended| {
-                            let (app, id) = (app.clone(), id.clone());
-                            async move { app.channel_task_ended(&id, ended).await }
+                            let (app, ids) = (app.clone(), ids.clone());
+                            async move {
+                                for id in &ids {
+                                    app.channel_task_ended(id, ended.clone()).await;
+                                }
+                            }
                         },
                     ))
                 },

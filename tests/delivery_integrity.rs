@@ -14,6 +14,7 @@ use common::botapi::{FakeBotApi, FakeOptions, Fault, Match};
 use common::site::release_en;
 use common::{Setup, TestApp, spawn_app_with};
 use herald::pipeline::PollOptions;
+use herald::store::PostRecord;
 use herald::telegram::Token;
 use std::time::Duration;
 
@@ -327,5 +328,126 @@ async fn a_correction_of_a_post_recorded_as_a_photo_edits_its_text() {
     let captions = captions.filter(|r| r.method == "editMessageCaption");
     assert_eq!(captions.count(), 1, "the record learnt the post's kind");
     assert_eq!(fake.messages().len(), 1, "edits, never a new post");
+    t.stop().await;
+}
+
+/// Two entries on one chat, one written as `@name` and one as the chat's id, with different
+/// buttons. They share the chat's limits (the strict fake counts per chat), and when the answer
+/// to one entry's post is lost, the search finds that post and touches no other: no message is
+/// changed, none is sent twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_entries_on_one_chat_share_its_limits_and_the_search_for_a_lost_post() {
+    const CHAT: i64 = -1_001_234_567_890;
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![common::botapi::ChatConfig::channel(CHAT, "herald_en")],
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = spawn_app_with(Setup {
+        extra_config: format!(
+            "[telegram]\napi_url = \"{}\"\n\n\
+             [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\nshare = [\"x\"]\n\n\
+             [[channels]]\nid = \"en-vk\"\nchat = {CHAT}\nshare = [\"vk\"]\n",
+            fake.url()
+        ),
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"en\", \"en-vk\"]\nbackfill = 2".into(),
+        )],
+        token: Some(Token::new(common::botapi::TOKEN)),
+        ..Setup::default()
+    })
+    .await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(4, Duration::from_secs(20)).await;
+
+    // The next post's answer is lost; two more releases follow.
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendPhoto"));
+    t.site.publish("en", release_en(3, 2));
+    t.site.publish("en", release_en(4, 2));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("every post is out", Duration::from_secs(40), || {
+        store.pending("en").unwrap() + store.pending("en-vk").unwrap() == 0
+    })
+    .await;
+
+    let messages = fake.messages();
+    assert_eq!(
+        messages.len(),
+        8,
+        "each release once per entry: {messages:#?}"
+    );
+    assert!(
+        messages.iter().all(|m| m.edit_count == 0),
+        "a message was changed: {messages:#?}"
+    );
+    let buttons = |m: &common::botapi::SentMessage| m.reply_markup.as_ref().unwrap().to_string();
+    for id in ["en", "en-vk"] {
+        let target = if id == "en" { "twitter.com" } else { "vk.com" };
+        for item in store.recent("akorda-en", 10).unwrap() {
+            let record = store.post_record(id, "akorda-en", &item.id).unwrap();
+            let Some(PostRecord::Sent { message_id, .. }) = record else {
+                panic!("{id}: {} is not posted: {record:?}", item.id);
+            };
+            let m = messages
+                .iter()
+                .find(|m| m.message_id == i64::from(message_id))
+                .unwrap();
+            assert!(
+                buttons(m).contains(target),
+                "{id}'s record points at another post: {m:#?}"
+            );
+        }
+    }
+    let violations = fake.violations();
+    assert!(
+        violations.is_empty(),
+        "the entries share the chat's limits: {violations:#?}"
+    );
+    t.stop().await;
+}
+
+/// A digest message whose answer was lost is looked for before it is sent again, as a post is:
+/// found, it is recorded, and the chat gets it once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_message_whose_answer_was_lost_is_found_not_sent_again() {
+    let fake = fake().await;
+    let mut setup = setup(&fake, 3);
+    setup.extra_config.push_str("digest_over = 2\n");
+    let t = spawn_app_with(setup).await;
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendMessage"));
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, 1));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the digest is out", Duration::from_secs(30), || {
+        store.pending("en").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 1, "one digest message, once: {messages:#?}");
+    assert!(
+        messages[0].plain.contains("delegation number 3"),
+        "{messages:#?}"
+    );
+    let probes = fake.requests().into_iter();
+    assert_eq!(
+        probes
+            .filter(|r| r.method == "editMessageReplyMarkup")
+            .count(),
+        1,
+        "found at the first id after the last known one"
+    );
+    for item in store.recent("akorda-en", 10).unwrap() {
+        let record = store.post_record("en", "akorda-en", &item.id).unwrap();
+        assert!(
+            matches!(record, Some(PostRecord::Digest { message_id: 1, .. })),
+            "{record:?}"
+        );
+    }
     t.stop().await;
 }

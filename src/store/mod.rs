@@ -188,6 +188,7 @@ pub struct Store {
     baselines: sled::Tree,
     channels: sled::Tree,
     last_message: sled::Tree,
+    chat_ids: sled::Tree,
     translations: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: sled::Tree,
@@ -354,6 +355,7 @@ impl Store {
             baselines: db.open_tree("baselines")?,
             channels: db.open_tree("channels")?,
             last_message: db.open_tree("last_message")?,
+            chat_ids: db.open_tree("chat_ids")?,
             translations: db.open_tree("translations")?,
             stamps: db.open_tree("stamps")?,
             known_file: Default::default(),

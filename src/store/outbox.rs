@@ -22,6 +22,8 @@
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
 //! - `last_message`: channel                                 → newest message id (i32 BE)
+//! - `chat_ids`:  `@name` of a chat (lower case)             → the chat's numeric id (i64 BE), as
+//!   Telegram answered it: which channel entries post to one chat
 
 use super::{Store, StoreError, codec, transaction_error};
 use crate::model::{Item, ItemId};
@@ -327,6 +329,22 @@ impl Store {
         Ok(None)
     }
 
+    /// A delivery of `channel` whose send started and whose outcome is not recorded (its answer
+    /// was lost, or herald died mid-send), if there is one in the queue. Set-aside deliveries
+    /// are not offered.
+    pub fn in_flight_delivery(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
+        for key in self.in_flight.scan_prefix(channel_prefix(channel)).keys() {
+            let key = key?;
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
+            if let Some(bytes) = self.outbox.get(&key)? {
+                return Ok(Some(self.queued(&key, &bytes)?));
+            }
+        }
+        Ok(None)
+    }
+
     /// Deliveries of `channel` waiting to be sent (set-aside ones not counted).
     pub fn pending(&self, channel: &str) -> Result<usize, StoreError> {
         let mut n: usize = 0;
@@ -515,6 +533,21 @@ impl Store {
             .get(channel)?
             .filter(|v| v.len() == 4)
             .map(|v| i32::from_be_bytes([v[0], v[1], v[2], v[3]])))
+    }
+
+    /// The numeric id Telegram gave for the chat `@name`, when herald has asked.
+    pub fn chat_id(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .chat_ids
+            .get(name.to_lowercase())?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(i64::from_be_bytes))
+    }
+
+    pub fn set_chat_id(&self, name: &str, id: i64) -> Result<(), StoreError> {
+        self.chat_ids
+            .insert(name.to_lowercase(), &id.to_be_bytes()[..])?;
+        Ok(())
     }
 
     pub fn post_record(

@@ -4,6 +4,7 @@
 
 use super::Token;
 use super::admin::Alerts;
+use super::api::{Accepted, TelegramApi};
 use super::digest;
 use super::format::{self, Method, Post};
 use super::limits::{ChatLimits, GlobalLimit, acquire};
@@ -11,18 +12,10 @@ use crate::app::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::store::{ChannelState, Delivery, DeliveryKind, PostRecord, Queued, Store, StoreError};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
-use teloxide::payloads::{
-    EditMessageCaptionSetters, EditMessageReplyMarkupSetters, EditMessageTextSetters,
-    SendMessageSetters, SendPhotoSetters,
-};
-use teloxide::prelude::Requester;
-use teloxide::types::{
-    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
-    ParseMode, Recipient,
-};
+use teloxide::types::{ChatId, Recipient};
 use teloxide::{ApiError, Bot, RequestError};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -195,9 +188,9 @@ pub fn bot(token: &Token, api_url: &url::Url, timeout: Duration) -> Bot {
     Bot::with_client(token.expose(), client).set_api_url(api_url.clone())
 }
 
-/// What the workers share.
-pub struct Deliverer {
-    pub bot: Bot,
+/// What the workers share. `A` is the Bot API: teloxide's `Bot`, or the simulation's Telegram.
+pub struct Deliverer<A: TelegramApi = Bot> {
+    pub api: A,
     pub store: Store,
     pub config: Arc<LiveConfig>,
     pub global: Arc<GlobalLimit>,
@@ -210,8 +203,29 @@ pub struct Deliverer {
     pub broken_store: CancellationToken,
 }
 
+/// The channel entries that post to one Telegram chat (e.g. one template per language): one
+/// worker sends for all of them, so they share the chat's rate limits, its last known message
+/// id, and the rule that a send whose answer was lost is looked for before anything else goes
+/// to the chat.
+#[derive(Clone, Debug)]
+pub struct ChatGroup {
+    /// The chat's numeric id when known (`@name` resolved by getChat), else its `@name`.
+    pub key: String,
+    pub entries: Vec<Channel>,
+}
+
+impl ChatGroup {
+    /// The worker's name: its entries' ids.
+    pub fn name(&self) -> String {
+        let ids: Vec<&str> = self.entries.iter().map(|c| c.id.as_str()).collect();
+        ids.join("+")
+    }
+}
+
 /// How many message ids after the last known one may hold an unanswered post.
 const PROBE_IDS: i32 = 3;
+/// How long a reload may wait for Telegram to name the chats of `@name` entries (getChat).
+const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Probe {
     Found(i32),
@@ -230,45 +244,105 @@ enum Next {
     SetAside(String),
 }
 
-impl Deliverer {
-    /// Delivers `channel`'s queue, oldest first, until `stop`.
-    pub async fn run_channel(self: Arc<Self>, channel: Channel, stop: CancellationToken) {
+impl<A: TelegramApi> Deliverer<A> {
+    /// Groups the channel entries by the chat they post to. An entry written as `@name` and one
+    /// written as the chat's numeric id are the same chat: the name is resolved by getChat (once;
+    /// the answer is stored), only when both forms are in the config. A chat that migrated is
+    /// known by its new id. Unresolved (Telegram unreachable within `RESOLVE_TIMEOUT`), the name
+    /// stands for itself until the next reload.
+    pub async fn chat_groups(&self, channels: &[Channel]) -> Vec<ChatGroup> {
+        let mixed = channels.iter().any(|c| matches!(c.chat, ChatRef::Id(_)))
+            && channels
+                .iter()
+                .any(|c| matches!(c.chat, ChatRef::Username(_)));
+        let deadline = tokio::time::Instant::now() + RESOLVE_TIMEOUT;
+        let mut groups: Vec<ChatGroup> = Vec::new();
+        for channel in channels {
+            let migrated = self
+                .store
+                .channel_state(&channel.id)
+                .ok()
+                .and_then(|s| s.migrated_to);
+            let key = match (migrated, &channel.chat) {
+                (Some(id), _) | (None, &ChatRef::Id(id)) => id.to_string(),
+                (None, ChatRef::Username(name)) => self
+                    .resolve(name, mixed.then_some(deadline))
+                    .await
+                    .map_or_else(|| name.to_lowercase(), |id| id.to_string()),
+            };
+            match groups.iter_mut().find(|g| g.key == key) {
+                Some(group) => group.entries.push(channel.clone()),
+                None => groups.push(ChatGroup {
+                    key,
+                    entries: vec![channel.clone()],
+                }),
+            }
+        }
+        groups
+    }
+
+    /// The numeric id of the chat `@name`: stored, or asked of Telegram before `deadline`.
+    async fn resolve(&self, name: &str, deadline: Option<tokio::time::Instant>) -> Option<i64> {
+        if let Ok(Some(id)) = self.store.chat_id(name) {
+            return Some(id);
+        }
+        let deadline = deadline?;
+        let asked = self
+            .api
+            .chat_id(Recipient::ChannelUsername(name.to_owned()));
+        match tokio::time::timeout_at(deadline, asked).await {
+            Ok(Ok(id)) => {
+                if let Err(e) = self.store.set_chat_id(name, id) {
+                    tracing::warn!(chat = name, error = %e, "could not store the chat's id");
+                }
+                Some(id)
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(chat = name, error = %describe(&e), "could not learn the chat's id; entries written as its id post apart until the next reload");
+                None
+            }
+            Err(_) => {
+                tracing::warn!(
+                    chat = name,
+                    "Telegram did not name the chat in time; entries written as its id post apart until the next reload"
+                );
+                None
+            }
+        }
+    }
+
+    /// Delivers the queues of `group`'s entries until `stop`: a send whose answer was lost
+    /// first (whichever entry it belongs to), then the oldest due delivery of any entry.
+    pub async fn run_chat(self: Arc<Self>, group: ChatGroup, stop: CancellationToken) {
         let config = self.config.get();
         let tg = &config.telegram;
-        let earlier = self.store.channel_state(&channel.id).unwrap_or_default();
+        // The chat's calls of the last minute, and a 429's hold, as the entries' earlier
+        // workers left them (before a restart or a config edit).
+        let earlier: Vec<ChannelState> = group
+            .entries
+            .iter()
+            .map(|c| self.store.channel_state(&c.id).unwrap_or_default())
+            .collect();
+        let mut recent: Vec<DateTime<Utc>> = earlier
+            .iter()
+            .flat_map(|s| s.recent_calls.iter().copied())
+            .collect();
+        recent.sort();
+        recent.dedup();
         let mut limits = ChatLimits::new(
             tg.per_chat_per_second,
             tg.per_chat_per_minute,
-            &earlier.recent_calls,
+            &recent,
             stop.clone(),
         );
-        // A 429 met by the worker before this one (before a restart, or a config edit of the
-        // channel) still holds: Telegram expects no call to the chat until it ends.
-        if let Some(until) = earlier.held_until {
+        // A 429 met by the worker before this one still holds: Telegram expects no call to the
+        // chat until it ends.
+        if let Some(until) = earlier.iter().filter_map(|s| s.held_until).max() {
             limits.resume_hold(until);
         }
         let mut backoff = BACKOFF_FIRST;
         while !stop.is_cancelled() {
-            let paused = self
-                .store
-                .channel_state(&channel.id)
-                .is_ok_and(|s| s.paused);
-            let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
-            // A delivery whose source is not in the config (removed, maybe for a moment) waits
-            // in its place; the rest of the queue goes on. Only `herald prune` deletes it.
-            let config = self.config.get();
-            let configured = |d: &Delivery| config.source(&d.item.source).is_some();
-            let next = if paused {
-                Ok(None)
-            } else if holding {
-                // Silent hours with `quiet = "hold"`: posts wait for the window's end; a
-                // correction still edits its post at once.
-                self.store.next_delivery_where(&channel.id, |d| {
-                    d.kind == DeliveryKind::Edit && configured(d)
-                })
-            } else {
-                self.store.next_delivery_where(&channel.id, configured)
-            };
+            let next = self.next_for_chat(&group);
             let room = self
                 .store
                 .ensure_room(self.config.get().general.min_free_bytes);
@@ -276,17 +350,21 @@ impl Deliverer {
                 // A post is sent only once its in-flight mark is stored: no room, no post.
                 Ok(Some(_)) if room.is_err() => {
                     if let Err(e) = room {
-                        tracing::warn!(channel = %channel.id, error = %e, "posts wait for disk space");
+                        tracing::warn!(chat = %group.key, error = %e, "posts wait for disk space");
                     }
                     DISK_RETRY
                 }
-                Ok(Some(mut queued)) => {
-                    let outcome = match self.deliver(&channel, &mut limits, &mut queued).await {
+                Ok(Some((channel, mut queued))) => {
+                    let outcome = match self
+                        .deliver(channel, &group, &mut limits, &mut queued)
+                        .await
+                    {
                         Ok(Next::SetAside(reason)) => {
-                            self.set_aside(&channel, &queued, &reason).await
+                            self.set_aside(channel, &queued, &reason).await
                         }
                         other => other,
                     };
+                    self.share_migration(&group, channel);
                     match outcome {
                         Ok(Next::Now | Next::SetAside(_)) => {
                             backoff = BACKOFF_FIRST;
@@ -309,7 +387,7 @@ impl Deliverer {
                 }
                 Ok(None) => IDLE_CHECK,
                 Err(e) => {
-                    tracing::error!(channel = %channel.id, error = %e, "outbox unavailable");
+                    tracing::error!(chat = %group.key, error = %e, "outbox unavailable");
                     BACKOFF_FIRST
                 }
             };
@@ -321,9 +399,75 @@ impl Deliverer {
         }
     }
 
+    /// What the chat's worker does next. A send whose answer was lost is looked for before
+    /// anything else goes to the chat, even when its entry is paused or holding (looking sends
+    /// nothing): only then is every message of ours after the chat's last known one that post,
+    /// so that the search cannot touch another post. Then the oldest due delivery of the
+    /// entries not paused: in silent hours with `quiet = "hold"` only edits are due (a
+    /// correction still edits its post at once), and a delivery whose source is not in the
+    /// config (removed, maybe for a moment) waits in its place; only `herald prune` deletes it.
+    fn next_for_chat<'g>(
+        &self,
+        group: &'g ChatGroup,
+    ) -> Result<Option<(&'g Channel, Queued)>, StoreError> {
+        let config = self.config.get();
+        let configured = |d: &Delivery| config.source(&d.item.source).is_some();
+        for channel in &group.entries {
+            if let Some(queued) = self.store.in_flight_delivery(&channel.id)?
+                && configured(&queued.delivery)
+            {
+                return Ok(Some((channel, queued)));
+            }
+        }
+        let mut oldest: Option<(&Channel, Queued)> = None;
+        for channel in &group.entries {
+            if self.store.channel_state(&channel.id)?.paused {
+                continue;
+            }
+            let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
+            let next = if holding {
+                self.store.next_delivery_where(&channel.id, |d| {
+                    d.kind == DeliveryKind::Edit && configured(d)
+                })?
+            } else {
+                self.store.next_delivery_where(&channel.id, configured)?
+            };
+            if let Some(queued) = next
+                && oldest
+                    .as_ref()
+                    .is_none_or(|(_, o)| queued.delivery.enqueued < o.delivery.enqueued)
+            {
+                oldest = Some((channel, queued));
+            }
+        }
+        Ok(oldest)
+    }
+
+    /// A migration learnt by one entry holds for every entry on the chat.
+    fn share_migration(&self, group: &ChatGroup, served: &Channel) {
+        let Ok(Some(new_id)) = self.store.channel_state(&served.id).map(|s| s.migrated_to) else {
+            return;
+        };
+        for other in group.entries.iter().filter(|c| c.id != served.id) {
+            let _ = self.store.update_channel_state(&other.id, |s| {
+                s.migrated_to = Some(new_id);
+            });
+        }
+    }
+
+    /// The newest message id herald knows in the chat, over all its entries.
+    fn last_known(&self, group: &ChatGroup) -> Result<Option<i32>, StoreError> {
+        let mut last = None;
+        for channel in &group.entries {
+            last = last.max(self.store.last_message_id(&channel.id)?);
+        }
+        Ok(last)
+    }
+
     async fn deliver(
         &self,
         channel: &Channel,
+        group: &ChatGroup,
         limits: &mut ChatLimits,
         queued: &mut Queued,
     ) -> Result<Next, StoreError> {
@@ -340,15 +484,19 @@ impl Deliverer {
             return Ok(Next::Now);
         };
         match queued.delivery.kind {
-            DeliveryKind::Post => self.post(channel, source, &item, limits, queued).await,
+            DeliveryKind::Post => {
+                self.post(channel, group, source, &item, limits, queued)
+                    .await
+            }
             DeliveryKind::Edit => self.edit(channel, source, &item, limits, queued).await,
-            DeliveryKind::Digest => self.digest(channel, source, limits, queued).await,
+            DeliveryKind::Digest => self.digest(channel, group, source, limits, queued).await,
         }
     }
 
     async fn post(
         &self,
         channel: &Channel,
+        group: &ChatGroup,
         source: &Source,
         item: &Item,
         limits: &mut ChatLimits,
@@ -360,8 +508,8 @@ impl Deliverer {
         if queued.delivery.in_flight {
             // The last attempt got no answer (a lost connection, or herald died mid-send): find
             // out whether Telegram has the post before sending it again.
-            let last = self.store.last_message_id(&channel.id)?;
-            match self.find_unanswered(&chat, &post, last, limits).await {
+            let last = self.last_known(group)?;
+            match self.find_unanswered(&chat, Some(&post), last, limits).await {
                 Probe::Found(message_id) => {
                     tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
                     let record = sent_record(&chat, message_id, &post);
@@ -369,6 +517,11 @@ impl Deliverer {
                         .complete_post(&channel.id, queued, record)
                         .await?;
                     self.succeeded(&channel.id, &mut state, limits)?;
+                    return Ok(Next::Now);
+                }
+                Probe::Absent if !self.may_send(channel)? => {
+                    // Looked for first (see `next_for_chat`); it is sent when its entry may send.
+                    self.store.mark_not_sent(queued)?;
                     return Ok(Next::Now);
                 }
                 Probe::Absent => {}
@@ -388,10 +541,11 @@ impl Deliverer {
                 .quiet
                 .as_ref()
                 .is_some_and(|q| q.silences(Utc::now()));
-            let sent = send(&self.bot, chat.clone(), &post, plain, silent).await;
+            let sent = self.api.send_post(chat.clone(), &post, plain, silent).await;
             let failure = match sent {
                 Ok(message) => {
-                    let record = sent_record(&chat, message.id.0, &post);
+                    self.learn_chat_id(channel, message);
+                    let record = sent_record(&chat, message.message_id, &post);
                     self.store
                         .complete_post(&channel.id, queued, record)
                         .await?;
@@ -404,7 +558,7 @@ impl Deliverer {
                         source = %item.source,
                         item = %item.id,
                         method = post.method.name(),
-                        message_id = message.id.0,
+                        message_id = message.message_id,
                         queued_secs = (Utc::now() - queued.delivery.enqueued).num_seconds(),
                         "posted"
                     );
@@ -436,11 +590,12 @@ impl Deliverer {
 
     /// Sends the next message of a digest (the first one Telegram has not accepted yet); an
     /// accepted message records its items as delivered, with the digest's progress, in one
-    /// step. A message whose send went unanswered is sent again: a digest has no keyboard
-    /// to look for it by (see `find_unanswered`), so a duplicate is possible after a crash.
+    /// step. A message whose send went unanswered is looked for first, as a post is (see
+    /// `find_unanswered`: a digest is the one message of ours without a keyboard).
     async fn digest(
         &self,
         channel: &Channel,
+        group: &ChatGroup,
         source: &Source,
         limits: &mut ChatLimits,
         queued: &mut Queued,
@@ -452,8 +607,40 @@ impl Deliverer {
         // One message per call: the worker comes back for the next one, so a stop, a pause or
         // a hold window that begins falls between two messages of a digest.
         if let Some(part) = parts.get(queued.delivery.parts_done as usize) {
+            let done = |message_id: i32| {
+                let record = PostRecord::Digest {
+                    chat: chat_text(&chat),
+                    message_id,
+                    at: Utc::now(),
+                };
+                (
+                    record,
+                    part.items.end == items.len(),
+                    &items[part.items.clone()],
+                )
+            };
             if queued.delivery.in_flight {
-                tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered; sending it again (a duplicate is possible)");
+                let last = self.last_known(group)?;
+                match self.find_unanswered(&chat, None, last, limits).await {
+                    Probe::Found(message_id) => {
+                        tracing::info!(channel = %channel.id, part = queued.delivery.parts_done + 1, message_id, "an unanswered digest message had arrived; not sending it again");
+                        let (record, last, listed) = done(message_id);
+                        self.store
+                            .complete_digest_part(&channel.id, queued, listed, record, last)
+                            .await?;
+                        self.succeeded(&channel.id, &mut state, limits)?;
+                        return Ok(Next::Now);
+                    }
+                    Probe::Absent if !self.may_send(channel)? => {
+                        self.store.mark_not_sent(queued)?;
+                        return Ok(Next::Now);
+                    }
+                    Probe::Absent => {}
+                    Probe::Stopped => return Ok(Next::Now),
+                    Probe::Failed(failure) => {
+                        return self.failed(channel, &mut state, limits, failure);
+                    }
+                }
             }
             let mut plain = false;
             loop {
@@ -472,25 +659,14 @@ impl Deliverer {
                     .quiet
                     .as_ref()
                     .is_some_and(|q| q.silences(Utc::now()));
-                let mut req = self
-                    .bot
-                    .send_message(chat.clone(), text)
-                    .link_preview_options(no_preview());
-                if silent {
-                    req = req.disable_notification(true);
-                }
-                if !plain {
-                    req = req.parse_mode(ParseMode::Html);
-                }
-                let failure = match req.await {
+                let sent = self
+                    .api
+                    .send_digest(chat.clone(), text, plain, silent)
+                    .await;
+                let failure = match sent {
                     Ok(message) => {
-                        let record = PostRecord::Digest {
-                            chat: chat_text(&chat),
-                            message_id: message.id.0,
-                            at: Utc::now(),
-                        };
-                        let last = part.items.end == items.len();
-                        let listed = &items[part.items.clone()];
+                        self.learn_chat_id(channel, message);
+                        let (record, last, listed) = done(message.message_id);
                         self.store
                             .complete_digest_part(&channel.id, queued, listed, record, last)
                             .await?;
@@ -501,7 +677,7 @@ impl Deliverer {
                             items = listed.len(),
                             part = queued.delivery.parts_done,
                             parts = parts.len(),
-                            message_id = message.id.0,
+                            message_id = message.message_id,
                             "digest sent"
                         );
                         self.succeeded(&channel.id, &mut state, limits)?;
@@ -580,34 +756,38 @@ impl Deliverer {
         Ok(post)
     }
 
-    /// Looks for a post whose send went unanswered. Bots cannot read a channel's history, but
-    /// they can edit their own messages: re-applying the post's own keyboard to the ids just
-    /// after the last one herald knows answers "not modified" exactly where that post is, and
-    /// changes nothing anywhere (another poster's message "can't be edited", a missing one is
-    /// "not found").
+    /// Looks for a post (or, with `post` None, a digest message) whose send went unanswered.
+    /// Bots cannot read a chat's history, but they can edit their own messages: re-applying the
+    /// post's own keyboard (a digest's: none) to the ids just after the last one herald knows
+    /// answers "not modified" exactly where that message is; another poster's message "can't
+    /// be edited", a missing one is "not found". The chat's worker looks for an unanswered send
+    /// before it sends anything else to the chat (`next_for_chat`), and every accepted message
+    /// of any entry on the chat raises the last known id, so the only message of ours after it
+    /// is the one looked for: the search changes no other post.
     async fn find_unanswered(
         &self,
         chat: &Recipient,
-        post: &Post,
+        post: Option<&Post>,
         last_known: Option<i32>,
         limits: &mut ChatLimits,
     ) -> Probe {
-        // Only ids after every post herald has recorded: none of those can be another of our
-        // posts, so re-applying this keyboard there cannot change one.
         let first = last_known.map_or(1, |id| id + 1);
         for id in first..first + PROBE_IDS {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            let answer = self
-                .bot
-                .edit_message_reply_markup(chat.clone(), MessageId(id))
-                .reply_markup(keyboard(post))
-                .await;
-            match answer {
-                // A bot can only edit its own messages, and this one now carries this post's
-                // keyboard: it is the post.
-                Ok(_) => return Probe::Found(id),
+            match self.api.set_keyboard(chat.clone(), id, post).await {
+                // A message of ours, which now carries this post's keyboard: the post, whose
+                // buttons changed meanwhile (a translation was linked). A digest has no
+                // buttons, so a message that had some is not the digest.
+                Ok(()) if post.is_some() => return Probe::Found(id),
+                Ok(()) => {
+                    tracing::error!(
+                        message_id = id,
+                        "a message of ours after the last known one had buttons; it is not the digest looked for"
+                    );
+                    continue;
+                }
                 Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
@@ -622,6 +802,24 @@ impl Deliverer {
             }
         }
         Probe::Absent
+    }
+
+    /// Whether `channel` may send now: not paused, not holding its posts for silent hours.
+    fn may_send(&self, channel: &Channel) -> Result<bool, StoreError> {
+        let paused = self.store.channel_state(&channel.id)?.paused;
+        let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
+        Ok(!paused && !holding)
+    }
+
+    /// A message accepted in a chat written as `@name` tells its numeric id: stored, so that
+    /// entries written either way are known as one chat at the next reload without asking.
+    fn learn_chat_id(&self, channel: &Channel, accepted: Accepted) {
+        if let ChatRef::Username(name) = &channel.chat
+            && !matches!(self.store.chat_id(name), Ok(Some(id)) if id == accepted.chat_id)
+            && let Err(e) = self.store.set_chat_id(name, accepted.chat_id)
+        {
+            tracing::warn!(chat = %name, error = %e, "could not store the chat's id");
+        }
     }
 
     async fn edit(
@@ -659,11 +857,14 @@ impl Deliverer {
             if acquire(limits, &self.global).await.is_err() {
                 return Ok(Next::Now);
             }
-            let failure =
-                match edit(&self.bot, chat.clone(), MessageId(message_id), &post, plain).await {
-                    Ok(()) => Failure::EditMoot,
-                    Err(e) => classify(&e),
-                };
+            let edited = self
+                .api
+                .edit_post(chat.clone(), message_id, &post, plain)
+                .await;
+            let failure = match edited {
+                Ok(()) => Failure::EditMoot,
+                Err(e) => classify(&e),
+            };
             match failure {
                 Failure::EditMoot => {
                     tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
@@ -817,7 +1018,7 @@ fn failure_text(failure: &Failure) -> String {
     }
 }
 
-impl Deliverer {
+impl<A: TelegramApi> Deliverer<A> {
     /// Telegram refused the delivery for good: it leaves the queue's head, kept in the store
     /// (`/requeue` puts it back), and the admins are told once. The channel's queue goes on.
     async fn set_aside(
@@ -883,121 +1084,6 @@ fn recipient_from_text(text: &str) -> Recipient {
     match text.parse::<i64>() {
         Ok(id) => Recipient::Id(ChatId(id)),
         Err(_) => Recipient::ChannelUsername(text.to_owned()),
-    }
-}
-
-/// The post's button rows (see `Post::keyboard`) as Telegram URL buttons.
-fn keyboard(post: &Post) -> InlineKeyboardMarkup {
-    let rows = post.keyboard().into_iter().map(|row| {
-        row.iter()
-            .filter_map(|b| {
-                Some(InlineKeyboardButton::url(
-                    b.label.clone(),
-                    b.url.parse().ok()?,
-                ))
-            })
-            .collect::<Vec<_>>()
-    });
-    InlineKeyboardMarkup::new(rows)
-}
-
-fn link_preview(post: &Post) -> LinkPreviewOptions {
-    LinkPreviewOptions {
-        is_disabled: post.preview_url.is_none(),
-        url: post.preview_url.clone(),
-        prefer_small_media: false,
-        prefer_large_media: true,
-        show_above_text: false,
-    }
-}
-
-/// A digest lists many links: no preview of any of them.
-fn no_preview() -> LinkPreviewOptions {
-    LinkPreviewOptions {
-        is_disabled: true,
-        url: None,
-        prefer_small_media: false,
-        prefer_large_media: false,
-        show_above_text: false,
-    }
-}
-
-/// Sends a post; `silent` during a channel's silent hours (Bot API `disable_notification`).
-async fn send(
-    bot: &Bot,
-    chat: Recipient,
-    post: &Post,
-    plain: bool,
-    silent: bool,
-) -> Result<teloxide::types::Message, RequestError> {
-    let text = if plain {
-        format::plain_text(post)
-    } else {
-        post.html.clone()
-    };
-    match (post.method, &post.photo) {
-        (Method::SendPhoto, Some(photo)) => {
-            let url = photo
-                .parse()
-                .map_err(|_| RequestError::Api(ApiError::WrongFileIdOrUrl))?;
-            let mut req = bot
-                .send_photo(chat, InputFile::url(url))
-                .caption(text)
-                .reply_markup(keyboard(post));
-            if silent {
-                req = req.disable_notification(true);
-            }
-            if !plain {
-                req = req.parse_mode(ParseMode::Html);
-            }
-            req.await
-        }
-        _ => {
-            let mut req = bot
-                .send_message(chat, text)
-                .link_preview_options(link_preview(post))
-                .reply_markup(keyboard(post));
-            if silent {
-                req = req.disable_notification(true);
-            }
-            if !plain {
-                req = req.parse_mode(ParseMode::Html);
-            }
-            req.await
-        }
-    }
-}
-
-async fn edit(
-    bot: &Bot,
-    chat: Recipient,
-    message_id: MessageId,
-    post: &Post,
-    plain: bool,
-) -> Result<(), RequestError> {
-    let text = if plain {
-        format::plain_text(post)
-    } else {
-        post.html.clone()
-    };
-    if post.method == Method::SendPhoto {
-        let mut req = bot
-            .edit_message_caption(chat, message_id)
-            .caption(text)
-            .reply_markup(keyboard(post));
-        if !plain {
-            req = req.parse_mode(ParseMode::Html);
-        }
-        req.await.map(|_| ())
-    } else {
-        let mut req = bot
-            .edit_message_text(chat, message_id, text)
-            .link_preview_options(link_preview(post))
-            .reply_markup(keyboard(post));
-        if !plain {
-            req = req.parse_mode(ParseMode::Html);
-        }
-        req.await.map(|_| ())
     }
 }
 

@@ -2,6 +2,7 @@
 //! outbox workers that deliver posts and edits (`deliver`).
 
 pub mod admin;
+pub mod api;
 pub mod commands;
 pub mod deliver;
 pub mod digest;

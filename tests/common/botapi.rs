@@ -2102,6 +2102,19 @@ fn process(shared: &Shared, def: &MethodDef, params: &Params, now: Instant) -> R
                 ..Reply::ok(Value::Null)
             };
         }
+        "getChat" => match &chat {
+            Some(chat) => {
+                let mut full = chat.json();
+                full["accent_color_id"] = json!(0);
+                full["max_reaction_count"] = json!(11);
+                full["accepted_gift_types"] = json!({
+                    "unlimited_gifts": false, "limited_gifts": false,
+                    "unique_gifts": false, "premium_subscription": false,
+                });
+                Ok(full)
+            }
+            None => Err(Reply::bad("Bad Request: chat_id is empty")),
+        },
         "getWebhookInfo" => Ok(json!({
             "url": "",
             "has_custom_certificate": false,

@@ -1,0 +1,228 @@
+//! The Bot API calls that delivery makes, behind a trait: teloxide's `Bot` is the real one, and
+//! the delivery simulation (`tests/delivery_simulation.rs`) plays Telegram itself, with faults,
+//! on a paused clock. Answers keep teloxide's error type, so that one `classify` reads both.
+
+use super::format::{self, Method, Post};
+use std::future::Future;
+use teloxide::payloads::{
+    EditMessageCaptionSetters, EditMessageReplyMarkupSetters, EditMessageTextSetters,
+    SendMessageSetters, SendPhotoSetters,
+};
+use teloxide::prelude::Requester;
+use teloxide::types::{
+    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
+    ParseMode, Recipient,
+};
+use teloxide::{ApiError, Bot, RequestError};
+
+/// What Telegram answered to an accepted message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accepted {
+    pub message_id: i32,
+    /// The chat's numeric id (a post to `@name` learns it).
+    pub chat_id: i64,
+}
+
+/// The calls of a channel's worker. `plain` sends the text without `parse_mode` (the fallback
+/// when Telegram cannot parse our HTML); `silent` sets `disable_notification`.
+pub trait TelegramApi: Send + Sync + 'static {
+    /// sendPhoto (the post's method and picture say which) or sendMessage, with the post's
+    /// keyboard.
+    fn send_post(
+        &self,
+        chat: Recipient,
+        post: &Post,
+        plain: bool,
+        silent: bool,
+    ) -> impl Future<Output = Result<Accepted, RequestError>> + Send;
+
+    /// sendMessage of a digest part: no preview, no keyboard.
+    fn send_digest(
+        &self,
+        chat: Recipient,
+        text: String,
+        plain: bool,
+        silent: bool,
+    ) -> impl Future<Output = Result<Accepted, RequestError>> + Send;
+
+    /// editMessageCaption (a photo post) or editMessageText, with the post's keyboard.
+    fn edit_post(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        post: &Post,
+        plain: bool,
+    ) -> impl Future<Output = Result<(), RequestError>> + Send;
+
+    /// editMessageReplyMarkup: the post's keyboard, or none (`None`: a digest's).
+    fn set_keyboard(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        post: Option<&Post>,
+    ) -> impl Future<Output = Result<(), RequestError>> + Send;
+
+    /// getChat: the numeric id of a chat known by its `@name`.
+    fn chat_id(&self, chat: Recipient) -> impl Future<Output = Result<i64, RequestError>> + Send;
+}
+
+impl TelegramApi for Bot {
+    async fn send_post(
+        &self,
+        chat: Recipient,
+        post: &Post,
+        plain: bool,
+        silent: bool,
+    ) -> Result<Accepted, RequestError> {
+        let text = if plain {
+            format::plain_text(post)
+        } else {
+            post.html.clone()
+        };
+        let message = match (post.method, &post.photo) {
+            (Method::SendPhoto, Some(photo)) => {
+                let url = photo
+                    .parse()
+                    .map_err(|_| RequestError::Api(ApiError::WrongFileIdOrUrl))?;
+                let mut req = self
+                    .send_photo(chat, InputFile::url(url))
+                    .caption(text)
+                    .reply_markup(keyboard(post));
+                if silent {
+                    req = req.disable_notification(true);
+                }
+                if !plain {
+                    req = req.parse_mode(ParseMode::Html);
+                }
+                req.await?
+            }
+            _ => {
+                let mut req = self
+                    .send_message(chat, text)
+                    .link_preview_options(link_preview(post))
+                    .reply_markup(keyboard(post));
+                if silent {
+                    req = req.disable_notification(true);
+                }
+                if !plain {
+                    req = req.parse_mode(ParseMode::Html);
+                }
+                req.await?
+            }
+        };
+        Ok(Accepted {
+            message_id: message.id.0,
+            chat_id: message.chat.id.0,
+        })
+    }
+
+    async fn send_digest(
+        &self,
+        chat: Recipient,
+        text: String,
+        plain: bool,
+        silent: bool,
+    ) -> Result<Accepted, RequestError> {
+        let mut req = self
+            .send_message(chat, text)
+            .link_preview_options(no_preview());
+        if silent {
+            req = req.disable_notification(true);
+        }
+        if !plain {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        let message = req.await?;
+        Ok(Accepted {
+            message_id: message.id.0,
+            chat_id: message.chat.id.0,
+        })
+    }
+
+    async fn edit_post(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        post: &Post,
+        plain: bool,
+    ) -> Result<(), RequestError> {
+        let text = if plain {
+            format::plain_text(post)
+        } else {
+            post.html.clone()
+        };
+        let message_id = MessageId(message_id);
+        if post.method == Method::SendPhoto {
+            let mut req = self
+                .edit_message_caption(chat, message_id)
+                .caption(text)
+                .reply_markup(keyboard(post));
+            if !plain {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            req.await.map(|_| ())
+        } else {
+            let mut req = self
+                .edit_message_text(chat, message_id, text)
+                .link_preview_options(link_preview(post))
+                .reply_markup(keyboard(post));
+            if !plain {
+                req = req.parse_mode(ParseMode::Html);
+            }
+            req.await.map(|_| ())
+        }
+    }
+
+    async fn set_keyboard(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        post: Option<&Post>,
+    ) -> Result<(), RequestError> {
+        let markup = post.map_or_else(InlineKeyboardMarkup::default, keyboard);
+        self.edit_message_reply_markup(chat, MessageId(message_id))
+            .reply_markup(markup)
+            .await
+            .map(|_| ())
+    }
+
+    async fn chat_id(&self, chat: Recipient) -> Result<i64, RequestError> {
+        Ok(self.get_chat(chat).await?.id.0)
+    }
+}
+
+/// The post's button rows (see `Post::keyboard`) as Telegram URL buttons.
+fn keyboard(post: &Post) -> InlineKeyboardMarkup {
+    let rows = post.keyboard().into_iter().map(|row| {
+        row.iter()
+            .filter_map(|b| {
+                Some(InlineKeyboardButton::url(
+                    b.label.clone(),
+                    b.url.parse().ok()?,
+                ))
+            })
+            .collect::<Vec<_>>()
+    });
+    InlineKeyboardMarkup::new(rows)
+}
+
+fn link_preview(post: &Post) -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: post.preview_url.is_none(),
+        url: post.preview_url.clone(),
+        prefer_small_media: false,
+        prefer_large_media: true,
+        show_above_text: false,
+    }
+}
+
+/// A digest lists many links: no preview of any of them.
+fn no_preview() -> LinkPreviewOptions {
+    LinkPreviewOptions {
+        is_disabled: true,
+        url: None,
+        prefer_small_media: false,
+        prefer_large_media: false,
+        show_above_text: false,
+    }
+}
