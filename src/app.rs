@@ -50,7 +50,8 @@ impl LiveConfig {
         self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    fn set(&self, config: Config) {
+    /// Puts `config` in force for every later `get`.
+    pub fn set(&self, config: Config) {
         *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
     }
 }

@@ -9,8 +9,8 @@
 //! Trees and keys:
 //! - `outbox`:    channel ++ 0 ++ seq (u64, big-endian)      → Delivery (JSON, deflated when long,
 //!   see `codec`); FIFO per channel
-//! - `in_flight`: an `outbox` key                            → (); a send of it has started and its
-//!   outcome is not recorded yet. A flag of its own, so that starting a send writes a few bytes
+//! - `in_flight`: an `outbox` key                            → SendMark (JSON; empty in databases
+//!   from before it); a send of it has started and its outcome is not recorded yet. A flag of its own, so that starting a send writes a few bytes
 //!   instead of the whole delivery again (`Delivery::in_flight` is how earlier versions kept it)
 //! - `set_aside`: an `outbox` key                            → {reason, at} (JSON); Telegram refused
 //!   the delivery for good: it keeps its place and its record but is not sent (nor counted as
@@ -21,7 +21,10 @@
 //! - `baselines`: channel ++ 0 ++ source                     → (); the source's first poll for the
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
-//! - `last_message`: channel                                 → newest message id (i32 BE)
+//! - `last_message`: channel                                 → newest message id (i32 BE); also
+//!   per chat: 0x01 ++ the chat's key, whichever entry posted there
+//! - `chat_calls`: a chat's key (see `deliver::ChatGroup`)    → ChatCalls (JSON): its calls of the
+//!   last minute and its 429 hold, whichever entry's worker made them
 //! - `chat_ids`:  `@name` of a chat (lower case)             → the chat's numeric id (i64 BE), as
 //!   Telegram answered it: which channel entries post to one chat
 
@@ -128,6 +131,30 @@ pub enum PostRecord {
     },
 }
 
+/// What a send in flight was: where it went and how to know it again, so that a search for it
+/// needs nothing from the config (its source or channel entry may be gone by then).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SendMark {
+    /// The chat's key (see `deliver::ChatGroup`): which worker looks for it.
+    pub chat_key: String,
+    /// The chat as the send named it (an id, or `@name`).
+    pub chat: String,
+    /// The post's keyboard rows as (label, URL); none for a digest message.
+    pub keyboard: Option<Vec<Vec<(String, String)>>>,
+    /// The post is a photo with a caption.
+    pub photo: bool,
+    /// A digest message: the range of its items that the message lists.
+    pub digest_items: Option<(usize, usize)>,
+}
+
+/// A chat's calls of the last minute and the end of its last 429's hold (wall clock), kept for
+/// the next worker of the chat (after a restart, a kill, a config edit of its entries).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ChatCalls {
+    pub recent: Vec<DateTime<Utc>>,
+    pub held_until: Option<DateTime<Utc>>,
+}
+
 /// What the store remembers about a channel.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ChannelState {
@@ -224,6 +251,11 @@ pub(super) fn enqueue_in(
 }
 
 /// Inside a transaction: records `id` as the channel's newest message id unless one newer is.
+/// A chat's key in `last_message`: a byte no channel id has, then the key.
+fn chat_last_key(chat_key: &str) -> String {
+    format!("\u{1}{chat_key}")
+}
+
 fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) -> TxResult<()> {
     let newer = match last_message.get(channel)? {
         Some(v) => v.len() == 4 && i32::from_be_bytes([v[0], v[1], v[2], v[3]]) < id,
@@ -345,6 +377,41 @@ impl Store {
         Ok(None)
     }
 
+    /// Sends in flight to the chat `chat_key` (or known by one of `aliases`), whichever channel
+    /// entry made them, with their marks; set-aside deliveries are not offered. Marks of
+    /// databases from before them (no chat) are not offered: `in_flight_delivery` finds those.
+    pub fn in_flight_to(
+        &self,
+        chat_key: &str,
+        aliases: &[String],
+    ) -> Result<Vec<(String, Queued, SendMark)>, StoreError> {
+        let mut found = Vec::new();
+        for entry in self.in_flight.iter() {
+            let (key, value) = entry?;
+            let Ok(mark) = serde_json::from_slice::<SendMark>(&value) else {
+                continue;
+            };
+            if mark.chat_key != chat_key && !aliases.contains(&mark.chat_key) {
+                continue;
+            }
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
+            let Some(bytes) = self.outbox.get(&key)? else {
+                continue;
+            };
+            let Some(channel) = key
+                .iter()
+                .position(|b| *b == 0)
+                .map(|end| String::from_utf8_lossy(&key[..end]).into_owned())
+            else {
+                continue;
+            };
+            found.push((channel, self.queued(&key, &bytes)?, mark));
+        }
+        Ok(found)
+    }
+
     /// Deliveries of `channel` waiting to be sent (set-aside ones not counted).
     pub fn pending(&self, channel: &str) -> Result<usize, StoreError> {
         let mut n: usize = 0;
@@ -396,6 +463,16 @@ impl Store {
     /// Records, durably, that a send of this delivery is about to start. A delivery found still
     /// in flight (after a crash) counts one uncertain send.
     pub async fn mark_in_flight(&self, queued: &mut Queued) -> Result<(), StoreError> {
+        self.mark_send(queued, None).await
+    }
+
+    /// As `mark_in_flight`, with what the send is (`mark`), so that a search for it after a
+    /// lost answer can be made by any worker of its chat, config or not.
+    pub async fn mark_send(
+        &self,
+        queued: &mut Queued,
+        mark: Option<&SendMark>,
+    ) -> Result<(), StoreError> {
         if queued.delivery.in_flight {
             // Only after a crash in the middle of a send: the delivery itself changes.
             queued.delivery.uncertain_sends += 1;
@@ -406,7 +483,11 @@ impl Store {
             self.outbox.insert(&queued.key, codec::encode(&stored)?)?;
         }
         queued.delivery.in_flight = true;
-        self.in_flight.insert(&queued.key, &[][..])?;
+        let value = match mark {
+            Some(mark) => serde_json::to_vec(mark)?,
+            None => Vec::new(),
+        };
+        self.in_flight.insert(&queued.key, value)?;
         self.sync().await?;
         Ok(())
     }
@@ -425,6 +506,19 @@ impl Store {
         queued: &Queued,
         record: PostRecord,
     ) -> Result<(), StoreError> {
+        self.complete_post_in(channel, None, queued, record).await
+    }
+
+    /// As `complete_post`, raising the last known message of the chat `chat_key` too (see
+    /// `last_message_in`), in the same transaction.
+    pub async fn complete_post_in(
+        &self,
+        channel: &str,
+        chat_key: Option<&str>,
+        queued: &Queued,
+        record: PostRecord,
+    ) -> Result<(), StoreError> {
+        let chat = chat_key.map(chat_last_key);
         let item = &queued.delivery.item;
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
@@ -446,6 +540,9 @@ impl Store {
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
                 if let Some(id) = message_id {
                     raise_last_message(last_message, channel, id)?;
+                    if let Some(chat) = &chat {
+                        raise_last_message(last_message, chat, id)?;
+                    }
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
@@ -465,6 +562,21 @@ impl Store {
         record: PostRecord,
         last: bool,
     ) -> Result<(), StoreError> {
+        self.complete_digest_part_in(channel, None, queued, items, record, last)
+            .await
+    }
+
+    /// As `complete_digest_part`, raising the last known message of the chat `chat_key` too.
+    pub async fn complete_digest_part_in(
+        &self,
+        channel: &str,
+        chat_key: Option<&str>,
+        queued: &mut Queued,
+        items: &[Item],
+        record: PostRecord,
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let chat = chat_key.map(chat_last_key);
         let message_id = match record {
             PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
                 Some(message_id)
@@ -493,6 +605,9 @@ impl Store {
                 }
                 if let Some(id) = message_id {
                     raise_last_message(last_message, channel, id)?;
+                    if let Some(chat) = &chat {
+                        raise_last_message(last_message, chat, id)?;
+                    }
                 }
                 if last {
                     outbox.remove(queued.key.as_slice())?;
@@ -527,12 +642,31 @@ impl Store {
 
     /// The newest message id Telegram gave herald in this channel, recorded with the post
     /// itself, so it is never behind the posts on disk.
+    /// The newest message id Telegram gave herald in the chat `chat_key`, whichever channel
+    /// entry posted it (written with the post's record by `complete_post_in`).
+    pub fn last_message_in(&self, chat_key: &str) -> Result<Option<i32>, StoreError> {
+        self.last_message_id(&chat_last_key(chat_key))
+    }
+
     pub fn last_message_id(&self, channel: &str) -> Result<Option<i32>, StoreError> {
         Ok(self
             .last_message
             .get(channel)?
             .filter(|v| v.len() == 4)
             .map(|v| i32::from_be_bytes([v[0], v[1], v[2], v[3]])))
+    }
+
+    pub fn chat_calls(&self, chat: &str) -> Result<ChatCalls, StoreError> {
+        match self.chat_calls.get(chat)? {
+            Some(bytes) => Ok(serde_json::from_slice(&bytes)?),
+            None => Ok(ChatCalls::default()),
+        }
+    }
+
+    /// Written without a flush: the next flush (a send's in-flight mark) takes it along.
+    pub fn set_chat_calls(&self, chat: &str, calls: &ChatCalls) -> Result<(), StoreError> {
+        self.chat_calls.insert(chat, serde_json::to_vec(calls)?)?;
+        Ok(())
     }
 
     /// The numeric id Telegram gave for the chat `@name`, when herald has asked.

@@ -54,12 +54,12 @@ pub trait TelegramApi: Send + Sync + 'static {
         plain: bool,
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
-    /// editMessageReplyMarkup: the post's keyboard, or none (`None`: a digest's).
+    /// editMessageReplyMarkup: these button rows of (label, URL); none for a digest's.
     fn set_keyboard(
         &self,
         chat: Recipient,
         message_id: i32,
-        post: Option<&Post>,
+        rows: &[Vec<(String, String)>],
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
     /// getChat: the numeric id of a chat known by its `@name`.
@@ -177,9 +177,9 @@ impl TelegramApi for Bot {
         &self,
         chat: Recipient,
         message_id: i32,
-        post: Option<&Post>,
+        rows: &[Vec<(String, String)>],
     ) -> Result<(), RequestError> {
-        let markup = post.map_or_else(InlineKeyboardMarkup::default, keyboard);
+        let markup = markup(rows);
         self.edit_message_reply_markup(chat, MessageId(message_id))
             .reply_markup(markup)
             .await
@@ -191,19 +191,32 @@ impl TelegramApi for Bot {
     }
 }
 
-/// The post's button rows (see `Post::keyboard`) as Telegram URL buttons.
+/// The post's button rows (see `Post::keyboard`) as (label, URL) pairs: what a send in flight
+/// keeps to be known again by (`store::SendMark`).
+pub fn rows(post: &Post) -> Vec<Vec<(String, String)>> {
+    post.keyboard()
+        .into_iter()
+        .map(|row| {
+            row.iter()
+                .map(|b| (b.label.clone(), b.url.clone()))
+                .collect()
+        })
+        .collect()
+}
+
+/// The post's button rows as Telegram URL buttons.
 fn keyboard(post: &Post) -> InlineKeyboardMarkup {
-    let rows = post.keyboard().into_iter().map(|row| {
+    markup(&rows(post))
+}
+
+fn markup(rows: &[Vec<(String, String)>]) -> InlineKeyboardMarkup {
+    InlineKeyboardMarkup::new(rows.iter().map(|row| {
         row.iter()
-            .filter_map(|b| {
-                Some(InlineKeyboardButton::url(
-                    b.label.clone(),
-                    b.url.parse().ok()?,
-                ))
+            .filter_map(|(label, url)| {
+                Some(InlineKeyboardButton::url(label.clone(), url.parse().ok()?))
             })
             .collect::<Vec<_>>()
-    });
-    InlineKeyboardMarkup::new(rows)
+    }))
 }
 
 fn link_preview(post: &Post) -> LinkPreviewOptions {

@@ -4,14 +4,17 @@
 
 use super::Token;
 use super::admin::Alerts;
-use super::api::{Accepted, TelegramApi};
+use super::api::{self, Accepted, TelegramApi};
 use super::digest;
 use super::format::{self, Method, Post};
 use super::limits::{ChatLimits, GlobalLimit, acquire};
 use crate::app::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
-use crate::store::{ChannelState, Delivery, DeliveryKind, PostRecord, Queued, Store, StoreError};
+use crate::store::{
+    ChannelState, ChatCalls, Delivery, DeliveryKind, PostRecord, Queued, SendMark, Store,
+    StoreError,
+};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
 use std::time::Duration;
@@ -235,6 +238,15 @@ enum Probe {
     Stopped,
 }
 
+/// What a chat's worker does next.
+enum Work<'g> {
+    /// Look for the message of a send whose answer was lost (of this channel entry, which may
+    /// have left the config).
+    Search(String, Queued, SendMark),
+    /// Send (or edit) this delivery of this entry.
+    Deliver(&'g Channel, Queued),
+}
+
 enum Next {
     /// Done with this delivery; take the next one now.
     Now,
@@ -316,28 +328,42 @@ impl<A: TelegramApi> Deliverer<A> {
     pub async fn run_chat(self: Arc<Self>, group: ChatGroup, stop: CancellationToken) {
         let config = self.config.get();
         let tg = &config.telegram;
-        // The chat's calls of the last minute, and a 429's hold, as the entries' earlier
-        // workers left them (before a restart or a config edit).
+        // The chat's calls of the last minute, and a 429's hold, as the earlier workers of the
+        // chat left them (before a restart, a kill or a config edit; entries' states hold them
+        // as databases from before kept them).
         let earlier: Vec<ChannelState> = group
             .entries
             .iter()
             .map(|c| self.store.channel_state(&c.id).unwrap_or_default())
             .collect();
+        let kept = self.store.chat_calls(&group.key).unwrap_or_default();
         let mut recent: Vec<DateTime<Utc>> = earlier
             .iter()
             .flat_map(|s| s.recent_calls.iter().copied())
+            .chain(kept.recent.iter().copied())
             .collect();
         recent.sort();
         recent.dedup();
+        let (store, key) = (self.store.clone(), group.key.clone());
         let mut limits = ChatLimits::new(
             tg.per_chat_per_second,
             tg.per_chat_per_minute,
             &recent,
             stop.clone(),
-        );
-        // A 429 met by the worker before this one still holds: Telegram expects no call to the
+        )
+        .kept_by(Box::new(move |recent, held_until| {
+            let calls = ChatCalls {
+                recent: recent.to_vec(),
+                held_until,
+            };
+            if let Err(e) = store.set_chat_calls(&key, &calls) {
+                tracing::warn!(chat = %key, error = %e, "could not keep the chat's calls");
+            }
+        }));
+        // A 429 met by a worker before this one still holds: Telegram expects no call to the
         // chat until it ends.
-        if let Some(until) = earlier.iter().filter_map(|s| s.held_until).max() {
+        let holds = earlier.iter().filter_map(|s| s.held_until);
+        if let Some(until) = holds.chain(kept.held_until).max() {
             limits.resume_hold(until);
         }
         let mut backoff = BACKOFF_FIRST;
@@ -354,7 +380,30 @@ impl<A: TelegramApi> Deliverer<A> {
                     }
                     DISK_RETRY
                 }
-                Ok(Some((channel, mut queued))) => {
+                Ok(Some(Work::Search(channel, mut queued, mark))) => {
+                    match self
+                        .search(&group, &channel, &mut queued, &mark, &mut limits)
+                        .await
+                    {
+                        Ok(Next::Now | Next::SetAside(_)) => {
+                            backoff = BACKOFF_FIRST;
+                            continue;
+                        }
+                        Ok(Next::After(_)) => {
+                            let d = backoff;
+                            backoff = (backoff * 2).min(BACKOFF_CAP);
+                            d
+                        }
+                        Err(e) => {
+                            tracing::error!(channel = %channel, error = %e, "outbox unavailable");
+                            if Store::is_broken(&e) {
+                                self.broken_store.cancel();
+                            }
+                            BACKOFF_FIRST
+                        }
+                    }
+                }
+                Ok(Some(Work::Deliver(channel, mut queued))) => {
                     let outcome = match self
                         .deliver(channel, &group, &mut limits, &mut queued)
                         .await
@@ -406,17 +455,33 @@ impl<A: TelegramApi> Deliverer<A> {
     /// entries not paused: in silent hours with `quiet = "hold"` only edits are due (a
     /// correction still edits its post at once), and a delivery whose source is not in the
     /// config (removed, maybe for a moment) waits in its place; only `herald prune` deletes it.
-    fn next_for_chat<'g>(
-        &self,
-        group: &'g ChatGroup,
-    ) -> Result<Option<(&'g Channel, Queued)>, StoreError> {
+    fn next_for_chat<'g>(&self, group: &'g ChatGroup) -> Result<Option<Work<'g>>, StoreError> {
+        // Marked sends need nothing from the config to be looked for: also those of an entry
+        // or a source that left the config since.
+        let aliases: Vec<String> = group
+            .entries
+            .iter()
+            .map(|c| match &c.chat {
+                ChatRef::Username(name) => name.to_lowercase(),
+                ChatRef::Id(id) => id.to_string(),
+            })
+            .collect();
+        if let Some((channel, queued, mark)) = self
+            .store
+            .in_flight_to(&group.key, &aliases)?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Work::Search(channel, queued, mark)));
+        }
         let config = self.config.get();
         let configured = |d: &Delivery| config.source(&d.item.source).is_some();
+        // Sends marked by versions before the marks: looked for as before, by the entry.
         for channel in &group.entries {
             if let Some(queued) = self.store.in_flight_delivery(&channel.id)?
                 && configured(&queued.delivery)
             {
-                return Ok(Some((channel, queued)));
+                return Ok(Some(Work::Deliver(channel, queued)));
             }
         }
         let mut oldest: Option<(&Channel, Queued)> = None;
@@ -440,7 +505,96 @@ impl<A: TelegramApi> Deliverer<A> {
                 oldest = Some((channel, queued));
             }
         }
-        Ok(oldest)
+        Ok(oldest.map(|(channel, queued)| Work::Deliver(channel, queued)))
+    }
+
+    /// Looks for the message of a send whose answer was lost (see `find_unanswered`), by its
+    /// mark: found, it is recorded as delivered; absent, the delivery is queued as before and
+    /// goes out in its turn when its entry and source are in the config.
+    async fn search(
+        &self,
+        group: &ChatGroup,
+        channel: &str,
+        queued: &mut Queued,
+        mark: &SendMark,
+        limits: &mut ChatLimits,
+    ) -> Result<Next, StoreError> {
+        let chat = recipient_from_text(&mark.chat);
+        let last = self
+            .last_known(group)?
+            .max(self.store.last_message_id(channel)?);
+        match self
+            .find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
+            .await
+        {
+            Probe::Found(message_id) => {
+                tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
+                let at = Utc::now();
+                let items = queued.delivery.items.clone();
+                match (queued.delivery.kind, mark.digest_items) {
+                    (DeliveryKind::Digest, Some((from, to))) if from < to && to <= items.len() => {
+                        let record = PostRecord::Digest {
+                            chat: mark.chat.clone(),
+                            message_id,
+                            at,
+                        };
+                        let last = to == items.len();
+                        let listed = &items[from..to];
+                        self.store
+                            .complete_digest_part_in(
+                                channel,
+                                Some(&mark.chat_key),
+                                queued,
+                                listed,
+                                record,
+                                last,
+                            )
+                            .await?;
+                    }
+                    _ => {
+                        let record = PostRecord::Sent {
+                            chat: mark.chat.clone(),
+                            message_id,
+                            photo: mark.photo,
+                            at,
+                        };
+                        self.store
+                            .complete_post_in(channel, Some(&mark.chat_key), queued, record)
+                            .await?;
+                    }
+                }
+                Ok(Next::Now)
+            }
+            Probe::Absent => {
+                tracing::info!(channel, kind = ?queued.delivery.kind, "an unanswered send did not arrive; it goes out in its turn");
+                self.store.mark_not_sent(queued)?;
+                Ok(Next::Now)
+            }
+            Probe::Stopped => Ok(Next::Now),
+            Probe::Failed(Failure::RetryAfter(d)) => {
+                limits.hold(d);
+                Ok(Next::Now)
+            }
+            // The group became a supergroup, where the message (if it arrived) has an id herald
+            // never learnt: nothing to look for; the delivery goes out in its turn, to the
+            // supergroup.
+            Probe::Failed(Failure::Migrated(_)) => {
+                tracing::warn!(
+                    channel,
+                    "an unanswered send went to a group that has since become a supergroup; it goes out again there"
+                );
+                self.store.mark_not_sent(queued)?;
+                Ok(Next::Now)
+            }
+            Probe::Failed(failure) => {
+                tracing::warn!(
+                    channel,
+                    ?failure,
+                    "could not look for an unanswered send; trying again"
+                );
+                Ok(Next::After(BACKOFF_FIRST))
+            }
+        }
     }
 
     /// A migration learnt by one entry holds for every entry on the chat.
@@ -455,11 +609,18 @@ impl<A: TelegramApi> Deliverer<A> {
         }
     }
 
-    /// The newest message id herald knows in the chat, over all its entries.
+    /// The newest message id herald knows in the chat: recorded for the chat (whichever entry
+    /// posted, also one no longer in the config), and for each of its entries (databases from
+    /// before the chat's own record).
     fn last_known(&self, group: &ChatGroup) -> Result<Option<i32>, StoreError> {
-        let mut last = None;
+        let mut last = self.store.last_message_in(&group.key)?;
         for channel in &group.entries {
             last = last.max(self.store.last_message_id(&channel.id)?);
+            let written = match &channel.chat {
+                ChatRef::Username(name) => name.to_lowercase(),
+                ChatRef::Id(id) => id.to_string(),
+            };
+            last = last.max(self.store.last_message_in(&written)?);
         }
         Ok(last)
     }
@@ -509,12 +670,13 @@ impl<A: TelegramApi> Deliverer<A> {
             // The last attempt got no answer (a lost connection, or herald died mid-send): find
             // out whether Telegram has the post before sending it again.
             let last = self.last_known(group)?;
-            match self.find_unanswered(&chat, Some(&post), last, limits).await {
+            let rows = api::rows(&post);
+            match self.find_unanswered(&chat, Some(&rows), last, limits).await {
                 Probe::Found(message_id) => {
                     tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
                     let record = sent_record(&chat, message_id, &post);
                     self.store
-                        .complete_post(&channel.id, queued, record)
+                        .complete_post_in(&channel.id, Some(&group.key), queued, record)
                         .await?;
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
@@ -531,8 +693,15 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         let mut plain = false;
         loop {
+            let mark = SendMark {
+                chat_key: group.key.clone(),
+                chat: chat_text(&chat),
+                keyboard: Some(api::rows(&post)),
+                photo: post.method == Method::SendPhoto,
+                digest_items: None,
+            };
             if !self
-                .begin_send(&channel.id, &mut state, limits, queued)
+                .begin_send(&channel.id, &mut state, limits, queued, &mark)
                 .await?
             {
                 return Ok(Next::Now);
@@ -547,7 +716,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     self.learn_chat_id(channel, message);
                     let record = sent_record(&chat, message.message_id, &post);
                     self.store
-                        .complete_post(&channel.id, queued, record)
+                        .complete_post_in(&channel.id, Some(&group.key), queued, record)
                         .await?;
                     if queued.delivery.uncertain_sends > 0 {
                         tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
@@ -626,7 +795,14 @@ impl<A: TelegramApi> Deliverer<A> {
                         tracing::info!(channel = %channel.id, part = queued.delivery.parts_done + 1, message_id, "an unanswered digest message had arrived; not sending it again");
                         let (record, last, listed) = done(message_id);
                         self.store
-                            .complete_digest_part(&channel.id, queued, listed, record, last)
+                            .complete_digest_part_in(
+                                &channel.id,
+                                Some(&group.key),
+                                queued,
+                                listed,
+                                record,
+                                last,
+                            )
                             .await?;
                         self.succeeded(&channel.id, &mut state, limits)?;
                         return Ok(Next::Now);
@@ -642,10 +818,17 @@ impl<A: TelegramApi> Deliverer<A> {
                     }
                 }
             }
+            let mark = SendMark {
+                chat_key: group.key.clone(),
+                chat: chat_text(&chat),
+                keyboard: None,
+                photo: false,
+                digest_items: Some((part.items.start, part.items.end)),
+            };
             let mut plain = false;
             loop {
                 if !self
-                    .begin_send(&channel.id, &mut state, limits, queued)
+                    .begin_send(&channel.id, &mut state, limits, queued, &mark)
                     .await?
                 {
                     return Ok(Next::Now);
@@ -668,7 +851,14 @@ impl<A: TelegramApi> Deliverer<A> {
                         self.learn_chat_id(channel, message);
                         let (record, last, listed) = done(message.message_id);
                         self.store
-                            .complete_digest_part(&channel.id, queued, listed, record, last)
+                            .complete_digest_part_in(
+                                &channel.id,
+                                Some(&group.key),
+                                queued,
+                                listed,
+                                record,
+                                last,
+                            )
                             .await?;
                         metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
                         tracing::info!(
@@ -714,6 +904,7 @@ impl<A: TelegramApi> Deliverer<A> {
         state: &mut ChannelState,
         limits: &mut ChatLimits,
         queued: &mut Queued,
+        mark: &SendMark,
     ) -> Result<bool, StoreError> {
         if acquire(limits, &self.global).await.is_err() {
             return Ok(false);
@@ -725,7 +916,7 @@ impl<A: TelegramApi> Deliverer<A> {
             tracing::info!(channel, "paused while waiting for its turn; nothing sent");
             return Ok(false);
         }
-        self.store.mark_in_flight(queued).await?;
+        self.store.mark_send(queued, Some(mark)).await?;
         Ok(true)
     }
 
@@ -767,7 +958,7 @@ impl<A: TelegramApi> Deliverer<A> {
     async fn find_unanswered(
         &self,
         chat: &Recipient,
-        post: Option<&Post>,
+        post: Option<&[Vec<(String, String)>]>,
         last_known: Option<i32>,
         limits: &mut ChatLimits,
     ) -> Probe {
@@ -776,7 +967,11 @@ impl<A: TelegramApi> Deliverer<A> {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            match self.api.set_keyboard(chat.clone(), id, post).await {
+            match self
+                .api
+                .set_keyboard(chat.clone(), id, post.unwrap_or_default())
+                .await
+            {
                 // A message of ours, which now carries this post's keyboard: the post, whose
                 // buttons changed meanwhile (a translation was linked). A digest has no
                 // buttons, so a message that had some is not the digest.

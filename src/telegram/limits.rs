@@ -57,7 +57,6 @@ impl Window {
 }
 
 /// One chat's limits, owned by that chat's worker.
-#[derive(Debug)]
 pub struct ChatLimits {
     second: Window,
     minute: Window,
@@ -73,6 +72,22 @@ pub struct ChatLimits {
     per_minute: usize,
     /// The worker's stop signal: a wait for a turn ends, with no call counted, when it fires.
     stop: CancellationToken,
+    /// Told the calls of the last minute and the hold after every change (`keep`).
+    keeper: Option<Keeper>,
+}
+
+/// Where a chat's calls and hold are kept for the next worker: told after every call and
+/// every 429, so that a worker killed between two store writes leaves none of them untold.
+pub type Keeper = Box<dyn Fn(&[DateTime<Utc>], Option<DateTime<Utc>>) + Send + Sync>;
+
+impl std::fmt::Debug for ChatLimits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChatLimits")
+            .field("hold_until", &self.hold_until)
+            .field("held_until", &self.held_until)
+            .field("wall", &self.wall)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The worker was told to stop while it waited for its turn; no call may start.
@@ -97,6 +112,7 @@ impl ChatLimits {
             wall: VecDeque::new(),
             per_minute: per_minute.max(1) as usize,
             stop,
+            keeper: None,
         };
         let (now, wall_now) = (Instant::now(), Utc::now());
         for t in recent {
@@ -111,6 +127,19 @@ impl ChatLimits {
             }
         }
         limits
+    }
+
+    /// Tells `keeper` the calls and the hold after every change from now on.
+    pub fn kept_by(mut self, keeper: Keeper) -> ChatLimits {
+        self.keeper = Some(keeper);
+        self
+    }
+
+    fn keep(&self) {
+        if let Some(keeper) = &self.keeper {
+            let wall: Vec<DateTime<Utc>> = self.wall.iter().copied().collect();
+            keeper(&wall, self.held_until);
+        }
     }
 
     fn remember(&mut self, t: DateTime<Utc>) {
@@ -132,6 +161,7 @@ impl ChatLimits {
         self.held_until = chrono::Duration::from_std(wait)
             .ok()
             .and_then(|d| Utc::now().checked_add_signed(d));
+        self.keep();
     }
 
     /// Goes on with the hold of a 429 that an earlier worker for this chat met (`held_until`,
@@ -200,6 +230,7 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) -> Result<(), 
             chat.remember(Utc::now());
             chat.hold_until = None;
             chat.held_until = None;
+            chat.keep();
             return Ok(());
         }
         chat.sleep(global_wait).await?;
