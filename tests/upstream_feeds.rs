@@ -317,19 +317,24 @@ async fn a_database_written_before_keeps_its_identities() {
     let data = tempfile::tempdir().unwrap();
     copy_dir(&fixture("feeds/legacy-db"), data.path());
     let upstream = Upstream::start().await;
-    let url = upstream.put(
-        "/podcast.xml",
-        "application/rss+xml",
-        std::fs::read(fixture("feeds/podcast.xml")).unwrap(),
+    // The feed has changed since (a third episode), so that a conditional poll reads it.
+    let feed = std::fs::read_to_string(fixture("feeds/podcast.xml")).unwrap().replacen(
+        "<item>",
+        "<item><title>Episode 3: Seas</title><link>https://pod.example.org/show</link>\
+         <guid isPermaLink=\"false\">pod-ep-3</guid><pubDate>Wed, 03 Dec 2025 09:00:00 +0000</pubDate></item>\n<item>",
+        1,
     );
+    let url = upstream.put("/podcast.xml", "application/rss+xml", feed);
     let app = app_with(&[("pod", &url, "")], Some(data.path().to_owned())).await;
     let report = app.poll("pod").await.unwrap();
-    let states: Vec<(String, ItemState, String)> = report
+    let mut states: Vec<(String, ItemState, String)> = report
         .items
         .iter()
         .map(|o| (o.item.title.clone(), o.state, o.item.id.guid()))
         .collect();
     let known = |title: &str, guid: &str| (title.to_owned(), ItemState::Known, guid.to_owned());
+    assert_eq!(states.len(), 6, "{states:?}");
+    assert_eq!(states.remove(0).1, ItemState::New, "the new episode");
     assert_eq!(
         states[0],
         known(

@@ -65,12 +65,16 @@ pub fn feed_entries(
         // No made-up ids: an entry without its own id is identified by herald (`key`).
         .id_generator(|_, _, _| String::new())
         .build();
-    let feed = parser
-        .parse(document.as_bytes())
-        .map_err(|e| ExtractError::NotAFeed(parse_error(&document, &e)))?;
-    // The raw facts (dates as written, guid permalink flags) line up with feed-rs's entries
-    // when both saw the same number of them; otherwise feed-rs's own reading stands alone.
-    let facts = facts.filter(|f| f.len() == feed.entries.len());
+    let feed = match parser.parse(document.as_bytes()) {
+        Ok(feed) => feed,
+        // An `<rss>` or `<rdf:RDF>` without a `<channel>`: a feed of nothing, as feedparser
+        // reads it (the root was checked above).
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if facts.is_some() => return Ok(FeedEntries::default()),
+        Err(e) => return Err(ExtractError::NotAFeed(parse_error(&document, &e))),
+    };
+    let entries = with_facts(feed.entries, facts.unwrap_or_default());
     let home = feed
         .links
         .iter()
@@ -84,15 +88,41 @@ pub fn feed_entries(
         id_pattern,
     };
     let mut out = FeedEntries::default();
-    for (i, entry) in feed.entries.into_iter().enumerate() {
-        let facts = facts.as_ref().and_then(|f| f.get(i));
-        match reading.entry(entry, facts) {
+    for (entry, facts) in entries {
+        match reading.entry(entry, facts.as_ref()) {
             Some(s) => out.entries.push(s),
             None => out.skipped += 1,
         }
     }
     keep_feed_order(&mut out.entries);
     Ok(out)
+}
+
+/// feed-rs's entries, each with its raw facts. The facts line up with the entries when both saw
+/// the same number; when feed-rs dropped the entries without a link (RSS 1.0 and 0.90), those
+/// come back here from their facts alone. Otherwise feed-rs's reading stands alone.
+fn with_facts(entries: Vec<Entry>, facts: Vec<Facts>) -> Vec<(Entry, Option<Facts>)> {
+    if facts.len() == entries.len() {
+        return entries
+            .into_iter()
+            .zip(facts.into_iter().map(Some))
+            .collect();
+    }
+    if facts.iter().filter(|f| f.has_link).count() == entries.len() {
+        let mut entries = entries.into_iter();
+        return facts
+            .into_iter()
+            .filter_map(|f| {
+                let entry = if f.has_link {
+                    entries.next()?
+                } else {
+                    Entry::default()
+                };
+                Some((entry, Some(f)))
+            })
+            .collect();
+    }
+    entries.into_iter().map(|e| (e, None)).collect()
 }
 
 /// What reading one entry needs of its feed.
@@ -128,7 +158,11 @@ impl Reading<'_> {
             .summary
             .as_ref()
             .map(|t| self.text_of(t, false))
-            .filter(|s| !s.is_empty());
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                let raw = facts?.description.as_deref()?;
+                Some(clean_text(&html_to_text(raw))).filter(|s| !s.is_empty())
+            });
         let content_html = entry
             .content
             .as_ref()
@@ -145,7 +179,17 @@ impl Reading<'_> {
             .title
             .as_ref()
             .map(|t| self.text_of(t, true))
-            .filter(|t| !t.is_empty());
+            .filter(|t| !t.is_empty())
+            .or_else(|| {
+                // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
+                let raw = facts?.title.as_deref()?;
+                let text = if looks_like_html(raw) {
+                    html_to_text(raw)
+                } else {
+                    raw.to_owned()
+                };
+                Some(clean_text(&text)).filter(|t| !t.is_empty())
+            });
         let text = summary.as_deref().or(content_text.as_deref());
         if own_link.is_none() && title.is_none() && text.is_none() {
             return None;
@@ -491,12 +535,24 @@ fn root_of(tag: &BytesStart<'_>, empty: bool, span: (usize, usize)) -> Root {
 }
 
 /// What feed-rs does not keep of an entry, as written: its date elements' texts (the ones that
-/// say when it was published first, then the ones that say when it was updated) and whether its
-/// RSS guid is a permalink.
+/// say when it was published first, then the ones that say when it was updated), whether its
+/// RSS guid is a permalink, a title or description in another namespace, and whether it has a
+/// link (feed-rs drops an RSS 1.0/0.90 item that has none).
 #[derive(Debug, Default)]
 struct Facts {
     dates: Vec<String>,
     guid_is_permalink: Option<bool>,
+    /// Its first title and description of any namespace (`dc:title` too), as written.
+    title: Option<String>,
+    description: Option<String>,
+    has_link: bool,
+}
+
+/// Which text of an entry is being read.
+enum Slot {
+    Date(usize),
+    Title,
+    Description,
 }
 
 /// Date elements an entry may carry, by local name: publication first, then update.
@@ -512,7 +568,7 @@ fn entry_facts(text: &str) -> Vec<Facts> {
     // Depth of the open entry, and of the element whose text is being read (with its rank).
     let mut depth = 0usize;
     let mut entry_depth: Option<usize> = None;
-    let mut reading: Option<(usize, String)> = None;
+    let mut reading: Option<(Slot, String)> = None;
     let mut found: Vec<(usize, String)> = Vec::new();
     loop {
         let Ok(event) = reader.read_event() else {
@@ -539,8 +595,21 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                                 .find(|a| a.key.local_name().as_ref() == "isPermaLink")
                                 .map(|a| !a.value.trim().eq_ignore_ascii_case("false"));
                         }
-                        let rank = PUBLISHED.iter().chain(UPDATED).position(|n| *n == local);
-                        reading = rank.map(|r| (r, String::new()));
+                        if local == "link"
+                            && let Some(facts) = out.last_mut()
+                        {
+                            facts.has_link = true;
+                        }
+                        let slot = match local.as_str() {
+                            "title" => Some(Slot::Title),
+                            "description" => Some(Slot::Description),
+                            _ => PUBLISHED
+                                .iter()
+                                .chain(UPDATED)
+                                .position(|n| *n == local)
+                                .map(Slot::Date),
+                        };
+                        reading = slot.map(|slot| (slot, String::new()));
                     }
                     _ => {}
                 }
@@ -555,12 +624,39 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                     buf.push_str(&t);
                 }
             }
+            Event::GeneralRef(r) => {
+                if let Some((_, buf)) = reading.as_mut() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => buf.push(c),
+                        _ => buf.push_str(
+                            quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
+                        ),
+                    }
+                }
+            }
+            Event::Empty(tag) => {
+                if entry_depth.is_some_and(|d| depth == d)
+                    && tag.local_name().as_ref() == "link"
+                    && let Some(facts) = out.last_mut()
+                {
+                    facts.has_link = true;
+                }
+            }
             Event::End(_) => {
                 if let Some(d) = entry_depth {
                     if depth == d + 1
-                        && let Some(done) = reading.take()
+                        && let Some((slot, text)) = reading.take()
+                        && let Some(facts) = out.last_mut()
                     {
-                        found.push(done);
+                        match slot {
+                            Slot::Date(rank) => found.push((rank, text)),
+                            Slot::Title => {
+                                facts.title.get_or_insert(text);
+                            }
+                            Slot::Description => {
+                                facts.description.get_or_insert(text);
+                            }
+                        }
                     }
                     if depth == d {
                         entry_depth = None;
