@@ -212,3 +212,51 @@ fn value_after(text: &str, key: &str) -> Option<String> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::double_quotes(
+        "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss/>",
+        "<?xml version=\"1.0\" ?><rss/>"
+    )]
+    #[case::single_quotes_and_spaces(
+        "\u{feff}<?xml version='1.0' encoding = 'KOI8-R' standalone='yes'?><a/>",
+        "<?xml version='1.0'  standalone='yes'?><a/>"
+    )]
+    #[case::no_encoding("<?xml version=\"1.0\"?><a/>", "<?xml version=\"1.0\"?><a/>")]
+    #[case::no_declaration("<a encoding=\"x\"/>", "<a encoding=\"x\"/>")]
+    fn the_declaration_no_longer_names_an_encoding(#[case] text: &str, #[case] expected: &str) {
+        assert_eq!(without_declared_encoding(text), expected);
+    }
+
+    #[test]
+    fn us_ascii_is_strict_and_the_declaration_is_next() {
+        let body = [
+            b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><t>".as_slice(),
+            &encoding_rs::WINDOWS_1251.encode("Акорда").0,
+            b"</t>",
+        ]
+        .concat();
+        assert!(decode(&body, Some("text/xml; charset=us-ascii")).contains("Акорда"));
+    }
+
+    #[test]
+    fn a_wide_declaration_in_ascii_bytes_is_wrong() {
+        let body = "<?xml version=\"1.0\" encoding=\"utf-16\"?><t>ü</t>".as_bytes();
+        assert!(decode(body, None).contains("<t>ü</t>"));
+    }
+
+    #[test]
+    fn utf32_without_a_mark_and_a_broken_tail() {
+        let mut body: Vec<u8> = "<a>Ж</a>"
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        body.extend([0, 0]);
+        assert_eq!(decode(&body, None), "<a>Ж</a>\u{fffd}");
+    }
+}
