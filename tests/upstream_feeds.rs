@@ -414,16 +414,23 @@ async fn entries_without_a_title_or_a_link_are_kept_and_empty_ones_counted() {
         <item><title>Permalink guid</title><guid>https://rss.example/p/1</guid></item>
         <item><title>Not a permalink</title><guid isPermaLink="false">https://rss.example/p/2</guid></item>
         <item><description>Only a description, which is enough.</description></item>
+        <item><title>Relative permalink</title><guid>/p/3?x=1</guid></item>
         </channel></rss>"#;
     let report = poll_one("application/rss+xml", rss).await.unwrap();
     let links: Vec<&str> = report.items.iter().map(|o| o.item.link.as_str()).collect();
     assert_eq!(
-        links,
+        links[..3],
         [
             "https://rss.example/p/1",
             "https://rss.example/",
             "https://rss.example/"
         ]
+    );
+    // A relative permalink resolves against the feed's address, as feedparser reads it.
+    assert!(
+        links[3].starts_with("http://127.0.0.1:") && links[3].ends_with("/p/3?x=1"),
+        "{}",
+        links[3]
     );
     assert_eq!(titles(&report)[2], "Only a description, which is enough.");
 }

@@ -143,16 +143,20 @@ impl Reading<'_> {
             .or(entry.links.first())
             .map(|l| l.href.clone());
         let id = entry.id.trim().to_owned();
-        // A permalink guid (RSS) or an id that is a URL (Atom, JSON Feed) links the entry.
-        let id_links = facts.is_none_or(|f| f.guid_is_permalink != Some(false));
+        // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
+        // be relative) or an id that is a URL (Atom, JSON Feed) links the entry.
+        let absolute = id.starts_with("http://") || id.starts_with("https://");
+        let id_links = match self.kind {
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
+                facts.is_none_or(|f| f.guid_is_permalink != Some(false))
+                    && (absolute || id.contains(['/', '?']))
+            }
+            FeedType::Atom | FeedType::JSON => absolute,
+        };
         let own_link = own_href
             .as_deref()
             .and_then(|h| feed_link(self.feed_url, h))
-            .or_else(|| {
-                (id_links && (id.starts_with("http://") || id.starts_with("https://")))
-                    .then(|| feed_link(self.feed_url, &id))
-                    .flatten()
-            });
+            .or_else(|| id_links.then(|| feed_link(self.feed_url, &id)).flatten());
         let base = own_link.as_ref().unwrap_or(self.home);
         let summary = entry
             .summary
