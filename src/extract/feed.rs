@@ -574,10 +574,7 @@ fn entry_facts(text: &str) -> Vec<Facts> {
     let mut entry_depth: Option<usize> = None;
     let mut reading: Option<(Slot, String)> = None;
     let mut found: Vec<(usize, String)> = Vec::new();
-    loop {
-        let Ok(event) = reader.read_event() else {
-            break;
-        };
+    while let Ok(event) = reader.read_event() {
         match event {
             Event::Start(tag) => {
                 depth += 1;
