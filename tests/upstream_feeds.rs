@@ -560,3 +560,36 @@ async fn what_is_not_a_feed_says_what_it_is(
     assert!(error.contains(says), "{error}");
     assert!(!error.contains("no root element"), "{error}");
 }
+
+// ---- Nothing panics on input ----
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// A real feed cut, spliced with arbitrary bytes and served in any encoding form: decoded
+    /// and read, or refused with a reason, never a panic.
+    #[test]
+    fn any_damage_to_a_feed_is_read_or_refused_never_a_panic(
+        cut in 0usize..2000,
+        insert in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        form in 0usize..5,
+    ) {
+        let feed = std::fs::read(fixture("feeds/podcast.xml")).unwrap();
+        let at = cut.min(feed.len());
+        let mut body = feed[..at].to_vec();
+        body.extend(&insert);
+        body.extend(&feed[at..]);
+        let body = match form {
+            0 => body,
+            1 => [b"\xef\xbb\xbf".as_slice(), &body].concat(),
+            2 => body.iter().flat_map(|&b| [0, b]).collect(),
+            3 => body.iter().flat_map(|&b| [b, 0, 0, 0]).collect(),
+            _ => [b"\xff\xfe".as_slice(), &body].concat(),
+        };
+        let text = herald::fetch::decode(&body, Some("application/rss+xml"));
+        let base = url::Url::parse("https://upstream.example/feed").unwrap();
+        if let Err(e) = herald::extract::feed::feed_entries(&text, &base, None) {
+            proptest::prop_assert!(!e.to_string().is_empty());
+        }
+    }
+}
