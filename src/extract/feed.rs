@@ -752,6 +752,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn atom_0_3_is_read_with_its_issued_date() {
+        let atom03 = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+<link rel="alternate" type="text/html" href="http://example.org/"/>
+<entry><title>Atom-Powered Robots Run Amok</title>
+<link rel="alternate" type="text/html" href="http://example.org/2003/12/13/atom03"/>
+<id>tag:example.org,2003:3.2397</id><issued>2003-12-13T08:29:29-04:00</issued>
+<modified>2003-12-13T18:30:02Z</modified></entry></feed>"#;
+        let items = read(atom03);
+        assert_eq!(items[0].title, "Atom-Powered Robots Run Amok");
+        assert_eq!(items[0].link, "http://example.org/2003/12/13/atom03");
+        assert_eq!(items[0].key, "tag:example.org,2003:3.2397");
+        let Some(ParsedDate::Absolute(date)) = items[0].date else {
+            panic!("{:?}", items[0].date)
+        };
+        assert_eq!(date.to_rfc3339(), "2003-12-13T08:29:29-04:00");
+    }
+
     #[rstest]
     #[case::sentence("Shipped the new build. It has fixes.", "Shipped the new build.")]
     #[case::short("just a note", "just a note")]
