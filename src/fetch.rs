@@ -441,58 +441,11 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     msg
 }
 
-/// Decodes a body to text. Order of evidence: a byte-order mark, the HTTP `charset`, a
-/// `<meta charset>` / `http-equiv` / XML `encoding=` declaration near the start, then a guess from
-/// the bytes (chardetng). reqwest alone would use only the HTTP header.
+/// Decodes a body to text, once, by the evidence in order: a byte-order mark, the HTTP
+/// `charset`, the document's own declaration, then UTF-8 or a guess (see [`crate::encoding`]).
+/// reqwest alone would use only the HTTP header.
 pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    // A header that says UTF-8 about bytes that are not UTF-8 is a misconfigured server (common
-    // with Windows-1251 sites): the document's own declaration or the guess is then believed.
-    let header = content_type
-        .and_then(charset_param)
-        .and_then(label)
-        .filter(|&enc| enc != encoding_rs::UTF_8 || std::str::from_utf8(body).is_ok());
-    let encoding = encoding_rs::Encoding::for_bom(body)
-        .map(|(enc, _)| enc)
-        .or(header)
-        .or_else(|| declared_in_document(body).and_then(|l| label(&l)))
-        .unwrap_or_else(|| {
-            let mut detector = chardetng::EncodingDetector::new();
-            detector.feed(body, true);
-            detector.guess(None, true)
-        });
-    let (text, _, _) = encoding.decode(body);
-    text.into_owned()
-}
-
-fn label(name: &str) -> Option<&'static encoding_rs::Encoding> {
-    encoding_rs::Encoding::for_label(name.trim().trim_matches(['"', '\'']).as_bytes())
-}
-
-fn charset_param(content_type: &str) -> Option<&str> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then_some(v.trim())
-    })
-}
-
-/// Looks for `charset=` (HTML) or `encoding=` (XML declaration) in the first 2 KiB, the way a
-/// browser's pre-scan does, without trusting anything past that window.
-fn declared_in_document(body: &[u8]) -> Option<String> {
-    let head = &body[..body.len().min(2048)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    for key in ["charset=", "encoding="] {
-        if let Some(pos) = head.find(key) {
-            let rest = head[pos + key.len()..].trim_start_matches(['"', '\'', ' ']);
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-                .collect();
-            if !name.is_empty() {
-                return Some(name);
-            }
-        }
-    }
-    None
+    crate::encoding::decode(body, content_type)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod config;
+pub mod encoding;
 pub mod extract;
 pub mod fetch;
 pub mod health;

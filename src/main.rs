@@ -485,10 +485,14 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
         }
     }
     note(format_args!(
-        "{id}: {} new, {} changed, {} known{}",
+        "{id}: {} new, {} changed, {} known{}{}",
         report.count(ItemState::New),
         report.count(ItemState::Changed),
         report.count(ItemState::Known),
+        match report.skipped {
+            0 => String::new(),
+            n => format!(", {n} skipped (neither a link nor any text)"),
+        },
         if dry_run {
             " (dry run: nothing stored)"
         } else {

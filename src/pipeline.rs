@@ -61,6 +61,8 @@ pub struct PollReport {
     /// Sources whose feeds changed because this poll linked translations (this source too, when
     /// an item already stored got its first link).
     pub linked: Vec<String>,
+    /// Entries of an upstream feed skipped for having neither a link nor any text.
+    pub skipped: usize,
 }
 
 impl PollReport {
@@ -180,14 +182,15 @@ impl Poller<'_> {
         }
         let now = Utc::now();
         let mut seen_ids = HashSet::new();
-        let mut found = self.classify(source, scrape(source, &page).await?, &mut seen_ids)?;
+        let (scraped, skipped) = scrape(source, &page).await?;
+        let mut found = self.classify(source, scraped, &mut seen_ids)?;
         let mut pages = 1;
         while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
         {
             pages += 1;
             let url = page_url(&source.url, pages);
             let more = match self.fetch(source, &url, None).await {
-                Ok(Some(p)) => scrape(source, &p).await,
+                Ok(Some(p)) => scrape(source, &p).await.map(|(scraped, _)| scraped),
                 Ok(None) => break,
                 Err(e) => {
                     tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
@@ -254,6 +257,7 @@ impl Poller<'_> {
             pages,
             items: report,
             linked,
+            skipped,
         })
     }
 
@@ -394,6 +398,12 @@ impl Poller<'_> {
         seen_ids: &mut HashSet<ItemId>,
     ) -> Result<Found, PollError> {
         let mut found = Found::default();
+        let mut per_link: HashMap<String, usize> = HashMap::new();
+        if source.kind == SourceKind::Feed {
+            for s in &scraped {
+                *per_link.entry(former_key(s)).or_default() += 1;
+            }
+        }
         for s in scraped {
             if !passes(
                 &source.include,
@@ -403,7 +413,12 @@ impl Poller<'_> {
             ) {
                 continue;
             }
-            let id = ItemId::new(&source.id, &s.key);
+            let mut id = ItemId::new(&source.id, &s.key);
+            if source.kind == SourceKind::Feed
+                && let Some(former) = self.former_id(source, &s, id, &per_link, seen_ids)?
+            {
+                id = former;
+            }
             // The same release on two pages (the list moved while we read it) counts once.
             if !seen_ids.insert(id) {
                 continue;
@@ -430,6 +445,49 @@ impl Poller<'_> {
             found.entries.push((id, state, s));
         }
         Ok(found)
+    }
+
+    /// The identity an upstream feed's entry had before entries were identified by their own
+    /// guid/id (issue 20): its canonical link. An entry stored under it keeps it, so that an
+    /// upgraded database announces nothing again. It is taken only when the entry is not known
+    /// under its own id, the poll has not given it to another entry, and it is surely the same
+    /// entry: the only one of this poll with that link, or one that reads as the stored one.
+    fn former_id(
+        &self,
+        source: &Source,
+        s: &Scraped,
+        id: ItemId,
+        per_link: &HashMap<String, usize>,
+        seen_ids: &HashSet<ItemId>,
+    ) -> Result<Option<ItemId>, PollError> {
+        let Some(store) = self.store else {
+            return Ok(None);
+        };
+        let key = former_key(s);
+        if source
+            .id_pattern
+            .as_ref()
+            .is_some_and(|re| re.is_match(&key))
+        {
+            // Identified by the pattern, as before.
+            return Ok(None);
+        }
+        let former = ItemId::new(&source.id, &key);
+        if former == id || seen_ids.contains(&former) {
+            return Ok(None);
+        }
+        let Seen::Before {
+            fingerprint: fp, ..
+        } = store.seen(&source.id, &former)?
+        else {
+            return Ok(None);
+        };
+        if !matches!(store.seen(&source.id, &id)?, Seen::Never) {
+            return Ok(None);
+        }
+        let alone = per_link.get(&key).copied().unwrap_or(0) <= 1;
+        let same = fp == fingerprint(&s.title, s.summary.as_deref());
+        Ok((alone || same).then_some(former))
     }
 
     /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
@@ -745,17 +803,22 @@ fn cap_new(report: &mut Vec<Observed>, source: &Source) -> Vec<Item> {
 
 /// [`read_list`] of a fetched page, off the async workers (parsing is CPU work that grows with
 /// the page: other sources, the server and the signals must not wait for it).
-async fn scrape(source: &Source, page: &Page) -> Result<Vec<Scraped>, PollError> {
+/// Returns the releases and the number of feed entries skipped (see [`read_list_counted`]).
+async fn scrape(source: &Source, page: &Page) -> Result<(Vec<Scraped>, usize), PollError> {
     let (source, text, url) = (source.clone(), page.text.clone(), page.url.clone());
-    tokio::task::spawn_blocking(move || read_list(&source, &text, &url, Utc::now()))
-        .await
-        .unwrap_or_else(|e| {
-            let message = match e.try_into_panic() {
-                Ok(payload) => crate::supervise::panic_message(payload.as_ref()),
-                Err(e) => e.to_string(),
-            };
-            Err(PollError::Panicked(message))
-        })
+    tokio::task::spawn_blocking(move || {
+        let mut skipped = 0;
+        read_list_counted(&source, &text, &url, Utc::now(), &mut skipped)
+            .map(|scraped| (scraped, skipped))
+    })
+    .await
+    .unwrap_or_else(|e| {
+        let message = match e.try_into_panic() {
+            Ok(payload) => crate::supervise::panic_message(payload.as_ref()),
+            Err(e) => e.to_string(),
+        };
+        Err(PollError::Panicked(message))
+    })
 }
 
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
@@ -766,6 +829,18 @@ pub fn read_list(
     text: &str,
     url: &Url,
     now: DateTime<Utc>,
+) -> Result<Vec<Scraped>, PollError> {
+    read_list_counted(source, text, url, now, &mut 0)
+}
+
+/// [`read_list`], also counting in `skipped` the entries of an upstream feed that were skipped
+/// for having neither a link nor any text.
+pub fn read_list_counted(
+    source: &Source,
+    text: &str,
+    url: &Url,
+    now: DateTime<Utc>,
+    skipped: &mut usize,
 ) -> Result<Vec<Scraped>, PollError> {
     // A test hook (tests/supervision.rs): the supervisor's tests need a poll that panics.
     if std::env::var_os("HERALD_TEST_PANIC_IN_POLL").is_some_and(|id| id == *source.id) {
@@ -787,7 +862,12 @@ pub fn read_list(
             };
             extract::html::list_page(text, url, list, source.id_pattern.as_ref(), reading)
         }
-        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()).map(|mut all| {
+        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()).map(|read| {
+            if read.skipped > 0 {
+                tracing::warn!(source = %source.id, skipped = read.skipped, "feed entries with neither a link nor any text skipped");
+            }
+            *skipped = read.skipped;
+            let mut all = read.entries;
             all.truncate(source.max_page_items);
             all
         }),
@@ -813,6 +893,14 @@ pub fn read_list(
         }
     }
     Ok(scraped)
+}
+
+/// The key an upstream feed's entry had before issue 20: its link, canonical (no fragment).
+fn former_key(s: &Scraped) -> String {
+    Url::parse(&s.link)
+        .ok()
+        .and_then(|url| extract::canonical_link(&url, url.as_str()))
+        .map_or_else(|| s.link.clone(), |url| url.to_string())
 }
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.

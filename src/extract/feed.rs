@@ -1,57 +1,328 @@
-//! Upstream feeds (`kind = "feed"`): RSS 0.9x/1.0/2.0, Atom and JSON Feed, read with feed-rs and
-//! turned into the same `Scraped` releases a list page gives.
+//! Upstream feeds (`kind = "feed"`): RSS 0.90-2.0 (also without a version, in a namespace, or
+//! as RDF), Atom 0.3/1.0 and JSON Feed, read with feed-rs and turned into the same `Scraped`
+//! releases a list page gives. What a reader like Python feedparser reads is read here too:
+//!
+//! - identity: an entry's own guid/id, else its link, else a hash of its text (`id_pattern`
+//!   still wins when it matches the link);
+//! - an entry without a title gets one from its text, an entry without a link gets one from a
+//!   permalink guid or a URL id (else the feed's home page); an entry with neither link nor text
+//!   is skipped and counted;
+//! - titles written as text (Atom `type="text"`, JSON Feed, RSS titles that hold no markup) stay
+//!   text; dates in the common variants are read (`feed_dates`); an entry without a readable
+//!   date takes its neighbour's, so that it keeps its place in the feed's order;
+//! - a document that is no feed says what it is.
+//!
+//! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
+//! is dropped before parsing, or feed-rs would decode the text a second time.
 
 use super::{ExtractError, canonical_link, clean_text, item_key, sanitize_html};
 use crate::extract::dates::ParsedDate;
+use crate::extract::feed_dates::feed_date;
 use crate::model::Scraped;
+use feed_rs::model::{Entry, FeedType, Text};
+use quick_xml::events::{BytesStart, Event};
 use regex::Regex;
+use sha2::{Digest, Sha256};
+use std::borrow::Cow;
+use std::sync::LazyLock;
 use url::Url;
 
-/// Every entry of an upstream feed, in the feed's order. Entries without a title or a usable
-/// link are skipped.
+/// The entries of an upstream feed, in the feed's order, and how many were skipped (neither a
+/// link nor any text).
+#[derive(Debug, Default)]
+pub struct FeedEntries {
+    pub entries: Vec<Scraped>,
+    pub skipped: usize,
+}
+
+/// Every entry of an upstream feed, in the feed's order.
 pub fn feed_entries(
     text: &str,
     feed_url: &Url,
     id_pattern: Option<&Regex>,
-) -> Result<Vec<Scraped>, ExtractError> {
-    let feed = feed_rs::parser::parse(text.as_bytes())
-        .map_err(|e| ExtractError::NotAFeed(e.to_string()))?;
-    Ok(feed
-        .entries
-        .into_iter()
-        .filter_map(|entry| read_entry(entry, feed_url, id_pattern))
-        .collect())
-}
-
-fn read_entry(
-    entry: feed_rs::model::Entry,
-    feed_url: &Url,
-    id_pattern: Option<&Regex>,
-) -> Option<Scraped> {
-    let href = entry
+) -> Result<FeedEntries, ExtractError> {
+    let text = crate::encoding::without_declared_encoding(text);
+    let body = text.trim_start();
+    if body.is_empty() {
+        return Err(ExtractError::NotAFeed("the document is empty".into()));
+    }
+    let (document, facts) = if body.starts_with('{') || body.starts_with('[') {
+        if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
+            return Err(ExtractError::NotAFeed(format!("not valid JSON: {e}")));
+        }
+        (Cow::Borrowed(body), None)
+    } else if body.starts_with('<') {
+        let document = normalize_xml(body)?;
+        let facts = entry_facts(&document);
+        (Cow::Owned(document), Some(facts))
+    } else {
+        return Err(ExtractError::NotAFeed(format!(
+            "neither XML nor JSON: the document starts with {:?}",
+            body.chars().take(20).collect::<String>()
+        )));
+    };
+    let parser = feed_rs::parser::Builder::new()
+        // No made-up ids: an entry without its own id is identified by herald (`key`).
+        .id_generator(|_, _, _| String::new())
+        .build();
+    let feed = match parser.parse(document.as_bytes()) {
+        Ok(feed) => feed,
+        // An `<rss>` or `<rdf:RDF>` without a `<channel>`: a feed of nothing, as feedparser
+        // reads it (the root was checked above).
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if facts.is_some() => return Ok(FeedEntries::default()),
+        Err(e) => return Err(ExtractError::NotAFeed(parse_error(&document, &e))),
+    };
+    let entries = with_facts(feed.entries, facts.unwrap_or_default());
+    let home = feed
         .links
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .or(entry.links.first())?
-        .href
-        .clone();
-    let link = canonical_link(feed_url, &href)?;
-    let title = clean_text(&html_to_text(&entry.title.as_ref()?.content));
-    if title.is_empty() {
-        return None;
+        .and_then(|l| canonical_link(feed_url, &l.href))
+        .unwrap_or_else(|| feed_url.clone());
+    let reading = Reading {
+        kind: feed.feed_type.clone(),
+        feed_url,
+        home: &home,
+        id_pattern,
+    };
+    let mut out = FeedEntries::default();
+    for (entry, facts) in entries {
+        match reading.entry(entry, facts.as_ref()) {
+            Some(s) => out.entries.push(s),
+            None => out.skipped += 1,
+        }
     }
-    let summary = entry
-        .summary
-        .as_ref()
-        .map(|t| clean_text(&html_to_text(&t.content)))
-        .filter(|s| !s.is_empty());
-    let content_html = entry
-        .content
-        .as_ref()
-        .and_then(|c| c.body.as_deref())
-        .map(|body| sanitize_html(body, &link))
-        .filter(|s| !s.trim().is_empty());
-    let image = entry
+    keep_feed_order(&mut out.entries);
+    Ok(out)
+}
+
+/// feed-rs's entries, each with its raw facts. The facts line up with the entries when both saw
+/// the same number; when feed-rs dropped the entries without a link (RSS 1.0 and 0.90), those
+/// come back here from their facts alone. Otherwise feed-rs's reading stands alone.
+fn with_facts(entries: Vec<Entry>, facts: Vec<Facts>) -> Vec<(Entry, Option<Facts>)> {
+    if facts.len() == entries.len() {
+        return entries
+            .into_iter()
+            .zip(facts.into_iter().map(Some))
+            .collect();
+    }
+    if facts.iter().filter(|f| f.has_link).count() == entries.len() {
+        let mut entries = entries.into_iter();
+        return facts
+            .into_iter()
+            .filter_map(|f| {
+                let entry = if f.has_link {
+                    entries.next()?
+                } else {
+                    Entry::default()
+                };
+                Some((entry, Some(f)))
+            })
+            .collect();
+    }
+    entries.into_iter().map(|e| (e, None)).collect()
+}
+
+/// What reading one entry needs of its feed.
+struct Reading<'a> {
+    kind: FeedType,
+    feed_url: &'a Url,
+    /// The feed's own page: the link of an entry that has none.
+    home: &'a Url,
+    id_pattern: Option<&'a Regex>,
+}
+
+impl Reading<'_> {
+    fn entry(&self, entry: Entry, facts: Option<&Facts>) -> Option<Scraped> {
+        let own_href = entry
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or(entry.links.first())
+            .map(|l| l.href.clone());
+        let id = entry.id.trim().to_owned();
+        // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
+        // be relative) or an id that is a URL (Atom, JSON Feed) links the entry.
+        let absolute = id.starts_with("http://") || id.starts_with("https://");
+        let id_links = match self.kind {
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
+                facts.is_none_or(|f| f.guid_is_permalink != Some(false))
+                    && (absolute || id.contains(['/', '?']))
+            }
+            FeedType::Atom | FeedType::JSON => absolute,
+        };
+        let own_link = own_href
+            .as_deref()
+            .and_then(|h| feed_link(self.feed_url, h))
+            .or_else(|| id_links.then(|| feed_link(self.feed_url, &id)).flatten());
+        let base = own_link.as_ref().unwrap_or(self.home);
+        let summary = entry
+            .summary
+            .as_ref()
+            .map(|t| self.text_of(t, false))
+            .filter(|s| !s.is_empty())
+            .or_else(|| {
+                let raw = facts?.description.as_deref()?;
+                Some(clean_text(&html_to_text(raw))).filter(|s| !s.is_empty())
+            });
+        let content_html = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .map(|body| sanitize_html(body, base))
+            .filter(|s| !s.trim().is_empty());
+        let content_text = entry
+            .content
+            .as_ref()
+            .and_then(|c| c.body.as_deref())
+            .map(|body| clean_text(&html_to_text(body)))
+            .filter(|s| !s.is_empty());
+        let title = entry
+            .title
+            .as_ref()
+            .map(|t| self.text_of(t, true))
+            .filter(|t| !t.is_empty())
+            .or_else(|| {
+                // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
+                let raw = facts?.title.as_deref()?;
+                let text = if looks_like_html(raw) {
+                    html_to_text(raw)
+                } else {
+                    raw.to_owned()
+                };
+                Some(clean_text(&text)).filter(|t| !t.is_empty())
+            });
+        let text = summary.as_deref().or(content_text.as_deref());
+        if own_link.is_none() && title.is_none() && text.is_none() {
+            return None;
+        }
+        let title = title
+            .or_else(|| text.map(title_from_text))
+            .unwrap_or_else(|| own_link.as_ref().map_or_else(String::new, Url::to_string));
+        let link = own_link.clone().unwrap_or_else(|| self.home.clone());
+        // The pattern reads the link as list pages give it (no fragment).
+        let plain = canonical_link(&link, link.as_str()).unwrap_or_else(|| link.clone());
+        let key = match self.id_pattern.filter(|re| re.is_match(plain.as_str())) {
+            Some(re) => item_key(&plain, Some(re)),
+            None if !id.is_empty() => id,
+            None => match &own_link {
+                Some(link) => link.to_string(),
+                None => content_key(&title, text),
+            },
+        };
+        let image = image_of(&entry, base);
+        let date = facts
+            .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
+            .or_else(|| {
+                entry
+                    .published
+                    .or(entry.updated)
+                    .map(|d| ParsedDate::Absolute(d.fixed_offset()))
+            });
+        Some(Scraped {
+            key,
+            title,
+            link: link.to_string(),
+            date,
+            summary,
+            content_html,
+            image,
+        })
+    }
+
+    /// A text construct as plain text. HTML is made text; text stays text, even when it holds
+    /// brackets ("Option<T>"). RSS says nothing of a title's type: as feedparser does, it is
+    /// HTML when it holds an end tag or an entity, else text.
+    fn text_of(&self, t: &Text, is_title: bool) -> String {
+        let html = match self.kind {
+            FeedType::JSON => false,
+            FeedType::Atom => !t.content_type.to_string().starts_with("text/plain"),
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
+                !is_title || looks_like_html(&t.content)
+            }
+        };
+        if html {
+            clean_text(&html_to_text(&t.content))
+        } else {
+            clean_text(&t.content)
+        }
+    }
+}
+
+/// An entry's link as the feed wrote it, made absolute and rid of tracking parameters; unlike a
+/// list page's card, its `#fragment` is kept (entries of one page may differ only by it).
+fn feed_link(base: &Url, href: &str) -> Option<Url> {
+    let mut link = canonical_link(base, href)?;
+    if let Some(fragment) = base.join(href.trim()).ok().as_ref().and_then(Url::fragment) {
+        link.set_fragment(Some(fragment));
+    }
+    Some(link)
+}
+
+/// The identity of an entry with neither id nor link: a hash of what it says.
+fn content_key(title: &str, text: Option<&str>) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(title.as_bytes());
+    hasher.update([0u8]);
+    hasher.update(text.unwrap_or("").as_bytes());
+    let hex: String = hasher.finalize()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+/// The most a made-up title holds, in characters.
+pub const MADE_TITLE_MAX: usize = 100;
+
+/// A title for an entry that has none (a JSON Feed microblog post, an RSS item with only a
+/// description): its first sentence, cut at a word to at most [`MADE_TITLE_MAX`] characters, as
+/// feed readers show such entries.
+pub fn title_from_text(text: &str) -> String {
+    let text = clean_text(text);
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        if matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…') {
+            let next = text[i + c.len_utf8()..].chars().next();
+            if next.is_none_or(char::is_whitespace) && i > 0 {
+                end = i + c.len_utf8();
+                break;
+            }
+        }
+    }
+    let sentence = &text[..end];
+    if sentence.chars().count() <= MADE_TITLE_MAX {
+        return sentence.to_owned();
+    }
+    // Cut at the last space that leaves room for the ellipsis.
+    let limit = sentence
+        .char_indices()
+        .nth(MADE_TITLE_MAX - 1)
+        .map_or(sentence.len(), |(i, _)| i);
+    let cut = if sentence[limit..].starts_with(' ') {
+        Some(limit)
+    } else {
+        sentence[..limit].rfind(' ')
+    };
+    let cut = cut.filter(|&i| i > 0).unwrap_or(limit);
+    format!(
+        "{}…",
+        sentence[..cut].trim_end_matches([' ', ',', ';', ':', '-', '—'])
+    )
+}
+
+fn looks_like_html(s: &str) -> bool {
+    static MARKUP: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"</[A-Za-z][A-Za-z0-9]*\s*>|<[A-Za-z][A-Za-z0-9]*\s*/>|&(#[0-9]+|#x[0-9A-Fa-f]+|[A-Za-z][A-Za-z0-9]*);")
+            .expect("a valid regex")
+    });
+    MARKUP.is_match(s)
+}
+
+fn image_of(entry: &Entry, base: &Url) -> Option<String> {
+    entry
         .media
         .iter()
         .flat_map(|m| {
@@ -67,22 +338,27 @@ fn read_entry(
             contents.chain(m.thumbnails.iter().map(|t| t.image.uri.clone()))
         })
         .find_map(|src| {
-            let url = link.join(&src).ok()?;
+            let url = base.join(&src).ok()?;
             matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-        });
-    let date = entry
-        .published
-        .or(entry.updated)
-        .map(|d| ParsedDate::Absolute(d.fixed_offset()));
-    Some(Scraped {
-        key: item_key(&link, id_pattern),
-        title,
-        link: link.to_string(),
-        date,
-        summary,
-        content_html,
-        image,
-    })
+        })
+}
+
+/// An entry without a readable date takes the date of the nearest dated entry after it (older,
+/// in a newest-first feed), else before it: it then sorts next to its neighbours, in the feed's
+/// order, instead of coming out as new at the top. With no date anywhere, nothing changes (each
+/// entry is dated when first seen, and the feed's order is kept among them).
+fn keep_feed_order(entries: &mut [Scraped]) {
+    let dates: Vec<Option<ParsedDate>> = entries.iter().map(|e| e.date).collect();
+    for (i, entry) in entries.iter_mut().enumerate() {
+        if entry.date.is_none() {
+            entry.date = dates[i + 1..]
+                .iter()
+                .flatten()
+                .next()
+                .or_else(|| dates[..i].iter().rev().flatten().next())
+                .copied();
+        }
+    }
 }
 
 /// Titles and summaries in feeds are often HTML; feeds and posts want plain text.
@@ -94,6 +370,310 @@ fn html_to_text(s: &str) -> String {
         .root_element()
         .text()
         .collect::<String>()
+}
+
+/// feed-rs's error, in words that say what is wrong with the document.
+fn parse_error(document: &str, e: &feed_rs::parser::ParseFeedError) -> String {
+    use feed_rs::parser::ParseFeedError as E;
+    let json = document.starts_with('{') || document.starts_with('[');
+    match e {
+        E::XmlReader(e) => format!("not well-formed XML: {e}"),
+        E::JsonSerde(e) => format!("JSON, but not a JSON Feed: {e}"),
+        E::JsonUnsupportedVersion(v) => {
+            format!("a JSON Feed of a version herald does not know: {v}")
+        }
+        E::ParseError(_) | E::IoError(_) if json => format!("not a readable JSON Feed: {e}"),
+        E::ParseError(_) | E::IoError(_) => format!("not a readable RSS/Atom feed: {e}"),
+    }
+}
+
+/// Namespaces the RSS family was written in over the years, read as the one feed-rs knows.
+const RSS_NAMESPACES: &[&str] = &[
+    "http://my.netscape.com/rdf/simple/0.9/",
+    "http://channel.netscape.com/rdf/simple/0.9/",
+    "http://backend.userland.com/rss2",
+    "http://backend.userland.com/rss",
+    "http://blogs.law.harvard.edu/tech/rss",
+    "http://purl.org/rss/2.0/",
+    "http://purl.org/net/rss1.1#",
+];
+const RSS_NAMESPACE: &str = "http://purl.org/rss/1.0/";
+const ATOM03_NAMESPACE: &str = "http://purl.org/atom/ns#";
+const ATOM_NAMESPACE: &str = "http://www.w3.org/2005/Atom";
+
+/// The RSS versions feed-rs reads as they are; any other `<rss>` (none, "", "0.93", "0.94",
+/// "2.01", ...) is read as RSS 2.0, a superset of them all, as feedparser does.
+const RSS_VERSIONS: &[&str] = &["0.91", "0.92", "2.0"];
+
+/// Checks that an XML document is a feed, saying what it is when it is not, and rewrites what
+/// feed-rs would refuse or misread in a feed: an `<rss>` version it does not know and the older
+/// RSS and Atom namespaces.
+fn normalize_xml(text: &str) -> Result<String, ExtractError> {
+    let root = root_element(text)?;
+    let local = root.local.as_str();
+    let mut out = match local.to_ascii_lowercase().as_str() {
+        "rss" => {
+            let version = root.version.as_deref().map(str::trim);
+            if version.is_some_and(|v| RSS_VERSIONS.contains(&v)) {
+                text.to_owned()
+            } else {
+                format!(
+                    "{}{}{}",
+                    &text[..root.span.0],
+                    root.rewritten_rss(),
+                    &text[root.span.1..]
+                )
+            }
+        }
+        "rdf" | "feed" | "entry" => text.to_owned(),
+        "html" => {
+            return Err(ExtractError::NotAFeed(
+                "not a feed: an HTML page (its root element is <html>)".into(),
+            ));
+        }
+        "channel" => {
+            return Err(ExtractError::NotAFeed(
+                "not a feed herald reads: a <CHANNEL> root is Microsoft's CDF, not RSS or Atom"
+                    .into(),
+            ));
+        }
+        _ => {
+            return Err(ExtractError::NotAFeed(format!(
+                "not a feed: the root element is <{}>, where a feed has <rss>, <rdf:RDF> or <feed>",
+                root.name
+            )));
+        }
+    };
+    for old in RSS_NAMESPACES {
+        for quote in ['"', '\''] {
+            out = out.replace(
+                &format!("{quote}{old}{quote}"),
+                &format!("{quote}{RSS_NAMESPACE}{quote}"),
+            );
+        }
+    }
+    for quote in ['"', '\''] {
+        out = out.replace(
+            &format!("{quote}{ATOM03_NAMESPACE}{quote}"),
+            &format!("{quote}{ATOM_NAMESPACE}{quote}"),
+        );
+    }
+    Ok(out)
+}
+
+/// The first element of an XML document.
+struct Root {
+    /// As written, with its prefix.
+    name: String,
+    local: String,
+    version: Option<String>,
+    /// Its start tag's byte range, and the tag's attributes other than `version`.
+    span: (usize, usize),
+    attributes: Vec<(String, String)>,
+    empty: bool,
+}
+
+impl Root {
+    fn rewritten_rss(&self) -> String {
+        let mut tag = format!("<{}", self.name);
+        for (key, value) in &self.attributes {
+            let quote = if value.contains('"') { '\'' } else { '"' };
+            tag.push_str(&format!(" {key}={quote}{value}{quote}"));
+        }
+        tag.push_str(" version=\"2.0\"");
+        tag.push_str(if self.empty { "/>" } else { ">" });
+        tag
+    }
+}
+
+fn root_element(text: &str) -> Result<Root, ExtractError> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    loop {
+        let start = position(&reader);
+        let event = reader.read_event().map_err(|e| {
+            ExtractError::NotAFeed(format!(
+                "not well-formed XML before its first element: {e} (at byte {})",
+                reader.error_position()
+            ))
+        })?;
+        let (tag, empty) = match event {
+            Event::Start(tag) => (tag, false),
+            Event::Empty(tag) => (tag, true),
+            Event::Eof => {
+                return Err(ExtractError::NotAFeed(
+                    "an XML document without any element".into(),
+                ));
+            }
+            _ => continue,
+        };
+        return Ok(root_of(&tag, empty, (start, position(&reader))));
+    }
+}
+
+fn position(reader: &quick_xml::Reader<&[u8]>) -> usize {
+    usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX)
+}
+
+fn root_of(tag: &BytesStart<'_>, empty: bool, span: (usize, usize)) -> Root {
+    let name = tag.name().as_ref().to_owned();
+    let local = tag.local_name().as_ref().to_owned();
+    let mut version = None;
+    let mut attributes = Vec::new();
+    for attr in tag.attributes().with_checks(false).flatten() {
+        let key = attr.key.as_ref().to_owned();
+        let value = attr.value.to_string();
+        if key == "version" {
+            version = Some(value);
+        } else {
+            attributes.push((key, value));
+        }
+    }
+    Root {
+        name,
+        local,
+        version,
+        span,
+        attributes,
+        empty,
+    }
+}
+
+/// What feed-rs does not keep of an entry, as written: its date elements' texts (the ones that
+/// say when it was published first, then the ones that say when it was updated), whether its
+/// RSS guid is a permalink, a title or description in another namespace, and whether it has a
+/// link (feed-rs drops an RSS 1.0/0.90 item that has none).
+#[derive(Debug, Default)]
+struct Facts {
+    dates: Vec<String>,
+    guid_is_permalink: Option<bool>,
+    /// Its first title and description of any namespace (`dc:title` too), as written.
+    title: Option<String>,
+    description: Option<String>,
+    has_link: bool,
+}
+
+/// Which text of an entry is being read.
+enum Slot {
+    Date(usize),
+    Title,
+    Description,
+}
+
+/// Date elements an entry may carry, by local name: publication first, then update.
+const PUBLISHED: &[&str] = &["pubDate", "published", "issued", "created", "date"];
+const UPDATED: &[&str] = &["updated", "modified", "lastBuildDate"];
+
+/// The [`Facts`] of each `<item>`/`<entry>` in document order. Reading stops at the first
+/// error of the XML (feed-rs's reading then stands alone, as the counts will differ).
+fn entry_facts(text: &str) -> Vec<Facts> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut out: Vec<Facts> = Vec::new();
+    // Depth of the open entry, and of the element whose text is being read (with its rank).
+    let mut depth = 0usize;
+    let mut entry_depth: Option<usize> = None;
+    let mut reading: Option<(Slot, String)> = None;
+    let mut found: Vec<(usize, String)> = Vec::new();
+    while let Ok(event) = reader.read_event() {
+        match event {
+            Event::Start(tag) => {
+                depth += 1;
+                let local = tag.local_name().as_ref().to_owned();
+                match entry_depth {
+                    None if local == "item" || local == "entry" => {
+                        entry_depth = Some(depth);
+                        out.push(Facts::default());
+                        found.clear();
+                    }
+                    Some(d) if depth == d + 1 => {
+                        if local == "guid"
+                            && let Some(facts) = out.last_mut()
+                        {
+                            facts.guid_is_permalink = tag
+                                .attributes()
+                                .with_checks(false)
+                                .flatten()
+                                .find(|a| a.key.local_name().as_ref() == "isPermaLink")
+                                .map(|a| !a.value.trim().eq_ignore_ascii_case("false"));
+                        }
+                        if local == "link"
+                            && let Some(facts) = out.last_mut()
+                        {
+                            facts.has_link = true;
+                        }
+                        let slot = match local.as_str() {
+                            "title" => Some(Slot::Title),
+                            "description" => Some(Slot::Description),
+                            _ => PUBLISHED
+                                .iter()
+                                .chain(UPDATED)
+                                .position(|n| *n == local)
+                                .map(Slot::Date),
+                        };
+                        reading = slot.map(|slot| (slot, String::new()));
+                    }
+                    _ => {}
+                }
+            }
+            Event::Text(t) => {
+                if let Some((_, buf)) = reading.as_mut() {
+                    buf.push_str(&t);
+                }
+            }
+            Event::CData(t) => {
+                if let Some((_, buf)) = reading.as_mut() {
+                    buf.push_str(&t);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Some((_, buf)) = reading.as_mut() {
+                    match r.resolve_char_ref() {
+                        Ok(Some(c)) => buf.push(c),
+                        _ => buf.push_str(
+                            quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
+                        ),
+                    }
+                }
+            }
+            Event::Empty(tag) => {
+                if entry_depth.is_some_and(|d| depth == d)
+                    && tag.local_name().as_ref() == "link"
+                    && let Some(facts) = out.last_mut()
+                {
+                    facts.has_link = true;
+                }
+            }
+            Event::End(_) => {
+                if let Some(d) = entry_depth {
+                    if depth == d + 1
+                        && let Some((slot, text)) = reading.take()
+                        && let Some(facts) = out.last_mut()
+                    {
+                        match slot {
+                            Slot::Date(rank) => found.push((rank, text)),
+                            Slot::Title => {
+                                facts.title.get_or_insert(text);
+                            }
+                            Slot::Description => {
+                                facts.description.get_or_insert(text);
+                            }
+                        }
+                    }
+                    if depth == d {
+                        entry_depth = None;
+                        found.sort_by_key(|(rank, _)| *rank);
+                        if let Some(facts) = out.last_mut() {
+                            facts.dates = found.drain(..).map(|(_, raw)| raw).collect();
+                        }
+                    }
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -118,14 +698,17 @@ mod tests {
     const JSON: &str = r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[
 {"id":"3","url":"https://ex.org/news/3","title":"Third","content_html":"<p>Three</p>","date_published":"2026-03-21T10:00:00+05:00","image":"https://ex.org/3.jpg"}]}"#;
 
+    fn read(text: &str) -> Vec<Scraped> {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        feed_entries(text, &base, None).unwrap().entries
+    }
+
     #[rstest]
     #[case::rss(RSS, "First & best", "https://ex.org/news/1")]
     #[case::atom(ATOM, "Second", "https://ex.org/news/2")]
     #[case::json_feed(JSON, "Third", "https://ex.org/news/3")]
     fn upstream_feeds(#[case] text: &str, #[case] title: &str, #[case] link: &str) {
-        let base = Url::parse("https://ex.org/feed").unwrap();
-        let items = feed_entries(text, &base, None).unwrap();
-        assert_eq!(items.len(), 1, "entries without a link are skipped");
+        let items = read(text);
         assert_eq!(items[0].title, title);
         assert_eq!(items[0].link, link);
         assert!(items[0].date.is_some());
@@ -133,19 +716,14 @@ mod tests {
 
     #[test]
     fn rss_summary_is_plain_text_and_image_is_kept() {
-        let base = Url::parse("https://ex.org/feed").unwrap();
-        let item = &feed_entries(RSS, &base, None).unwrap()[0];
+        let item = &read(RSS)[0];
         assert_eq!(item.summary.as_deref(), Some("Lead one"));
         assert_eq!(item.image.as_deref(), Some("https://ex.org/1.jpg"));
     }
 
     #[test]
     fn atom_content_is_sanitized() {
-        let base = Url::parse("https://ex.org/feed").unwrap();
-        let html = feed_entries(ATOM, &base, None).unwrap()[0]
-            .content_html
-            .clone()
-            .unwrap();
+        let html = read(ATOM)[0].content_html.clone().unwrap();
         assert!(html.contains("Body"), "{html}");
         assert!(
             !html.contains("script") && !html.contains("onclick") && !html.contains("javascript"),
@@ -153,12 +731,57 @@ mod tests {
         );
     }
 
-    #[test]
-    fn not_a_feed_is_an_error() {
+    #[rstest]
+    #[case::html_page("<!DOCTYPE html><html><body>hi</body></html>", "an HTML page")]
+    #[case::other_root(
+        "<?xml version=\"1.0\"?><opml version=\"2.0\"/>",
+        "the root element is <opml>"
+    )]
+    #[case::empty("  \n", "empty")]
+    #[case::not_xml("hello", "neither XML nor JSON")]
+    #[case::bad_json("{\"version\": ", "not valid JSON")]
+    #[case::broken_xml(
+        "<?xml version=\"1.0\"?><rss version=\"2.0\" <channel>",
+        "not well-formed XML"
+    )]
+    fn what_is_not_a_feed_is_said(#[case] text: &str, #[case] says: &str) {
         let base = Url::parse("https://ex.org/feed").unwrap();
-        assert!(matches!(
-            feed_entries("<html><body>hi</body></html>", &base, None),
-            Err(ExtractError::NotAFeed(_))
-        ));
+        match feed_entries(text, &base, None) {
+            Err(ExtractError::NotAFeed(why)) => assert!(why.contains(says), "{why}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn atom_0_3_is_read_with_its_issued_date() {
+        let atom03 = r#"<?xml version="1.0" encoding="utf-8"?>
+<feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>Old</title>
+<link rel="alternate" type="text/html" href="http://example.org/"/>
+<entry><title>Atom-Powered Robots Run Amok</title>
+<link rel="alternate" type="text/html" href="http://example.org/2003/12/13/atom03"/>
+<id>tag:example.org,2003:3.2397</id><issued>2003-12-13T08:29:29-04:00</issued>
+<modified>2003-12-13T18:30:02Z</modified></entry></feed>"#;
+        let items = read(atom03);
+        assert_eq!(items[0].title, "Atom-Powered Robots Run Amok");
+        assert_eq!(items[0].link, "http://example.org/2003/12/13/atom03");
+        assert_eq!(items[0].key, "tag:example.org,2003:3.2397");
+        let Some(ParsedDate::Absolute(date)) = items[0].date else {
+            panic!("{:?}", items[0].date)
+        };
+        assert_eq!(date.to_rfc3339(), "2003-12-13T08:29:29-04:00");
+    }
+
+    #[rstest]
+    #[case::sentence("Shipped the new build. It has fixes.", "Shipped the new build.")]
+    #[case::short("just a note", "just a note")]
+    #[case::decimal_is_no_end("Version 2.5 is out today", "Version 2.5 is out today")]
+    #[case::long_cut_at_a_word(
+        "word word word word word word word word word word word word word word word word word word word word wordy word",
+        "word word word word word word word word word word word word word word word word word word word word…"
+    )]
+    fn titles_made_from_text(#[case] text: &str, #[case] title: &str) {
+        let made = title_from_text(text);
+        assert_eq!(made, title);
+        assert!(made.chars().count() <= MADE_TITLE_MAX);
     }
 }

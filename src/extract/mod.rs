@@ -6,6 +6,7 @@ pub mod article;
 pub mod dates;
 pub mod depth;
 pub mod feed;
+pub mod feed_dates;
 pub mod html;
 pub mod relative;
 
