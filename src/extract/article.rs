@@ -2,7 +2,7 @@
 //! `herald extract` command that shows them (SPEC, "Command line").
 //!
 //! The stages, each in its own module:
-//! - [`dom`]: a lean parse of the page into a flat tree (why not html5ever: see there);
+//! - [`dom`]: the page parsed as browsers parse it (html5ever) into a flat tree in document order;
 //! - [`content`]: finding the article (readability-style scoring) and writing it out without
 //!   boilerplate (trafilatura-style cleaning) as text and HTML;
 //! - [`meta`]: title, date, image from meta tags, JSON-LD, `<time>` and the text;
