@@ -257,7 +257,12 @@ fn compute_stats(doc: &Doc) -> Stats {
             role[i] = Role::Junk;
         }
     }
-    let (raw, raw_link, _) = sums(doc, &role);
+    let Sums {
+        text: raw,
+        link: raw_link,
+        stops,
+        ..
+    } = sums(doc, &role);
     let mut holds_body = vec![false; n];
     for i in (1..n).rev() {
         if doc.nodes[i].attr("itemprop") == Some("articleBody") {
@@ -305,7 +310,8 @@ fn compute_stats(doc: &Doc) -> Stats {
         if share >= 0.5 && few_links {
             continue;
         }
-        let prose = few_links && raw[i] >= PROSE_CHARS;
+        // Prose: sentences (one end per 250 characters at least), few links, a paragraph or two.
+        let prose = few_links && raw[i] >= PROSE_CHARS && stops[i] * 250 >= raw[i];
         // An `<aside>` is beside the article by definition, unless its name says it is the post;
         // other names are weighed only on small elements (big ones wrap whole pages).
         let aside =
@@ -320,7 +326,9 @@ fn compute_stats(doc: &Doc) -> Stats {
             role[i] = Role::Junk;
         }
     }
-    let (text, link, commas) = sums(doc, &role);
+    let Sums {
+        text, link, commas, ..
+    } = sums(doc, &role);
     let mut own = vec![0u32; n];
     let mut own_commas = vec![0u32; n];
     for i in (1..n).rev() {
@@ -351,11 +359,14 @@ fn compute_stats(doc: &Doc) -> Stats {
 }
 
 /// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas.
-fn sums(doc: &Doc, role: &[Role]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+fn sums(doc: &Doc, role: &[Role]) -> Sums {
     let n = doc.nodes.len();
-    let mut text = vec![0u32; n];
-    let mut link = vec![0u32; n];
-    let mut commas = vec![0u32; n];
+    let mut sums = Sums {
+        text: vec![0u32; n],
+        link: vec![0u32; n],
+        commas: vec![0u32; n],
+        stops: vec![0u32; n],
+    };
     for i in (1..n).rev() {
         if role[i] == Role::Junk {
             continue;
@@ -363,20 +374,46 @@ fn sums(doc: &Doc, role: &[Role]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let node = &doc.nodes[i];
         if let Kind::Text(t) = &node.kind {
             let (len, c) = count_text(t);
-            text[i] += len;
-            commas[i] += c;
+            sums.text[i] += len;
+            sums.commas[i] += c;
+            sums.stops[i] += count_stops(t);
         }
         if node.name() == "a" {
-            link[i] = text[i];
+            sums.link[i] = sums.text[i];
         }
         let p = node.parent;
         if p != NONE {
-            text[p] += text[i];
-            link[p] += link[i];
-            commas[p] += commas[i];
+            sums.text[p] += sums.text[i];
+            sums.link[p] += sums.link[i];
+            sums.commas[p] += sums.commas[i];
+            sums.stops[p] += sums.stops[i];
         }
     }
-    (text, link, commas)
+    sums
+}
+
+/// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas
+/// and sentence ends.
+struct Sums {
+    text: Vec<u32>,
+    link: Vec<u32>,
+    commas: Vec<u32>,
+    stops: Vec<u32>,
+}
+
+/// Sentence ends: a full stop, question or exclamation mark followed by a space or the end,
+/// or an ideographic full stop.
+fn count_stops(s: &str) -> u32 {
+    let mut n = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '。' | '！' | '？' => n += 1,
+            '.' | '!' | '?' if chars.peek().is_none_or(|c| c.is_whitespace()) => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 fn link_density(stats: &Stats, i: usize) -> f32 {
@@ -451,7 +488,12 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         // names with commas between them, a list of references, earn little.
         let points = (1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0))
             * (1.0 - link_density(stats, i));
-        let mut ancestor = doc.nodes[i].parent;
+        // Text written straight into a container (`<div>text<br>text</div>`) is a paragraph of
+        // that container, as if wrapped in a `<p>`: its points start there.
+        let mut ancestor = match doc.nodes[i].name() {
+            "div" | "section" | "article" | "main" | "td" => i,
+            _ => doc.nodes[i].parent,
+        };
         let mut level = 0;
         while ancestor != NONE && ancestor != 0 && level < 5 {
             if score[ancestor].is_nan() {
