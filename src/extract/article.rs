@@ -180,10 +180,14 @@ pub fn date_string(date: &ParsedDate) -> String {
 
 /// Decodes a page read from a file. Valid UTF-8 that declares no other charset is taken as
 /// is (the common case, and the benchmark's: a full `chardetng` pass over every page would cost
-/// more than the extraction); anything else goes through [`crate::fetch::decode`].
+/// more than the extraction), and so is valid UTF-8 with characters past ASCII whatever it
+/// declares: text in a legacy charset is almost never valid UTF-8 by chance, while a page saved
+/// as UTF-8 often keeps the `charset=gb2312` it was served with. Anything else goes through
+/// [`crate::fetch::decode`].
 pub fn decode_file(bytes: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(bytes)
-        && declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8")
+        && (!text.is_ascii()
+            || declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8"))
     {
         return text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
     }
