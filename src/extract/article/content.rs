@@ -83,6 +83,8 @@ struct Stats {
     own_commas: Vec<u32>,
     /// The text nodes holding more than white space, in document order.
     text_nodes: Vec<usize>,
+    /// The page's first `<h1>`, its headline ([`NONE`] without one).
+    headline: usize,
 }
 
 fn is_hard_skip(name: &str) -> bool {
@@ -349,6 +351,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !t.trim().is_empty()))
         .collect();
     Stats {
+        headline: doc.elements("h1").next().unwrap_or(NONE),
         role,
         text,
         link,
@@ -619,7 +622,9 @@ fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
     if stats.role[i] == Role::Junk {
         return true;
     }
-    if name == "h1" {
+    // The page's headline is not its text; further `<h1>`s inside the article are its section
+    // headings (Medium writes them so).
+    if name == "h1" && (i == stats.headline || top) {
         return true;
     }
     if top {
