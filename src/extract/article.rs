@@ -186,8 +186,7 @@ pub fn date_string(date: &ParsedDate) -> String {
 /// [`crate::fetch::decode`].
 pub fn decode_file(bytes: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(bytes)
-        && (!text.is_ascii()
-            || declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8"))
+        && (!text.is_ascii() || declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8"))
     {
         return text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
     }
