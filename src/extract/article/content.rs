@@ -585,7 +585,9 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         let s = score[sibling];
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
-        let keep = (!s.is_nan() && s >= threshold)
+        // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
+        // the article, whatever its score.
+        let keep = (!s.is_nan() && s >= threshold && density < 0.5)
             || (doc.nodes[sibling].name() == "p" && len > 80 && density < 0.25)
             || (doc.nodes[sibling].name() == "p"
                 && len > 0
