@@ -195,8 +195,10 @@ fn a_20_mb_body_is_handled_quickly() {
     let start = std::time::Instant::now();
     let a = extract(&html, None, None);
     assert!(a.text.len() > 1_000_000);
-    // Generous for debug builds on a loaded machine; the release build takes well under 1 s.
-    assert!(start.elapsed().as_secs() < 60, "{:?}", start.elapsed());
+    // The page nests 280,000 levels deep; past the depth bound (1,024) tags are dropped, but
+    // the HTML tree builder still searches the 1,024 open elements for each `<p>`: linear, with
+    // a large constant in a debug build (80 s; 6 s in a release build). Quadratic would be hours.
+    assert!(start.elapsed().as_secs() < 240, "{:?}", start.elapsed());
 }
 
 /// 200,000 unclosed `<div>`s (a hostile page): the work grows with the page, not with the square

@@ -5,7 +5,9 @@
 #
 #   bash benches/extraction/run.sh [RUNS]     # RUNS timed runs of each (default 5); medians printed
 #
-# Env: DATA (the data folder), SKIP_TRAFILATURA=1 (herald only), WORST=N (list the N worst pages).
+# Env: DATA (the data folder; ../shared/data/extraction-readability is the second set),
+# SKIP_TRAFILATURA=1 (herald only), WORST=N (list the N worst pages), HERALD=path (time another
+# build of herald, e.g. one of the previous commit, instead of building this one).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${1:-5}
@@ -21,8 +23,10 @@ mkdir -p "$OUT"
 mapfile -t FILES < <(ls "$DATA"/html/*.html.gz)
 N=${#FILES[@]}
 
-cargo build --release --quiet
-HERALD=target/release/herald
+if [ -z "${HERALD:-}" ]; then
+  cargo build --release --quiet
+  HERALD=target/release/herald
+fi
 
 median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
@@ -59,8 +63,8 @@ echo "trafilatura: $(python3 benches/extraction/score.py "$DATA/ground-truth.jso
 printf 'trafilatura 2.3.1: %.0f pages/s (median of %d, in-process loop, imports excluded)\n' "$traf_pps" "$RUNS"
 printf 'speed ratio herald/trafilatura: %.1fx\n' "$(echo "$herald_pps / $traf_pps" | bc -l)"
 # For benches/run.sh: scenario|herald|reference|ratio|target|verdict.
-printf 'RESULT|extraction: pages/s, 181 pages, one thread|%.0f|%.0f (trafilatura 2.3.1)|%.2f|>= 1.00|%s\n' \
-  "$herald_pps" "$traf_pps" "$(echo "$herald_pps / $traf_pps" | bc -l)" \
+printf 'RESULT|extraction: pages/s, %d pages, one thread|%.0f|%.0f (trafilatura 2.3.1)|%.2f|>= 1.00|%s\n' \
+  "$N" "$herald_pps" "$traf_pps" "$(echo "$herald_pps / $traf_pps" | bc -l)" \
   "$([ "$(echo "$herald_pps >= $traf_pps" | bc -l)" = 1 ] && echo met || echo "NOT met")"
 herald_f1=$(python3 benches/extraction/score.py "$DATA/ground-truth.json" "$OUT/herald.jsonl" | grep -o 'F1=[0-9.]*' | head -1 | cut -d= -f2)
 traf_f1=$(python3 benches/extraction/score.py "$DATA/ground-truth.json" "$OUT/trafilatura.jsonl" | grep -o 'F1=[0-9.]*' | head -1 | cut -d= -f2)

@@ -2,7 +2,7 @@
 //! `herald extract` command that shows them (SPEC, "Command line").
 //!
 //! The stages, each in its own module:
-//! - [`dom`]: a lean parse of the page into a flat tree (why not html5ever: see there);
+//! - [`dom`]: the page parsed as browsers parse it (html5ever) into a flat tree in document order;
 //! - [`content`]: finding the article (readability-style scoring) and writing it out without
 //!   boilerplate (trafilatura-style cleaning) as text and HTML;
 //! - [`meta`]: title, date, image from meta tags, JSON-LD, `<time>` and the text;
@@ -180,10 +180,13 @@ pub fn date_string(date: &ParsedDate) -> String {
 
 /// Decodes a page read from a file. Valid UTF-8 that declares no other charset is taken as
 /// is (the common case, and the benchmark's: a full `chardetng` pass over every page would cost
-/// more than the extraction); anything else goes through [`crate::fetch::decode`].
+/// more than the extraction), and so is valid UTF-8 with characters past ASCII whatever it
+/// declares: text in a legacy charset is almost never valid UTF-8 by chance, while a page saved
+/// as UTF-8 often keeps the `charset=gb2312` it was served with. Anything else goes through
+/// [`crate::fetch::decode`].
 pub fn decode_file(bytes: &[u8]) -> String {
     if let Ok(text) = std::str::from_utf8(bytes)
-        && declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8")
+        && (!text.is_ascii() || declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8"))
     {
         return text.strip_prefix('\u{feff}').unwrap_or(text).to_owned();
     }

@@ -7,6 +7,10 @@
 //! The page is run through html5ever's tokenizer (linear) and the depth counted from its tags:
 //! void elements and elements whose end tag may be left out (`p`, `li`, `td` …) do not count,
 //! so the figure is at most the depth of the tree the tree builder would make of the rest.
+//!
+//! The article extractor reads any page, so it does not refuse: [`Flatten`] sits between the
+//! tokenizer and the tree builder and drops the tags nested past [`MAX_DEPTH`] (their text is
+//! kept, in the deepest element left), counting the same way, in the same single pass.
 
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
@@ -67,17 +71,7 @@ impl TokenSink for Depth {
                     self.now.set(self.now.get() + 1);
                     self.max.set(self.max.get().max(self.now.get()));
                 }
-                // The tokenizer needs to be told, as the tree builder would tell it, where text
-                // that is not markup starts (else `<script>` text would count as tags).
-                match name {
-                    "script" => TokenSinkResult::RawData(RawKind::ScriptData),
-                    "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
-                        TokenSinkResult::RawData(RawKind::Rawtext)
-                    }
-                    "title" | "textarea" => TokenSinkResult::RawData(RawKind::Rcdata),
-                    "plaintext" => TokenSinkResult::Plaintext,
-                    _ => TokenSinkResult::Continue,
-                }
+                raw_content(name).unwrap_or(TokenSinkResult::Continue)
             }
             TagKind::EndTag => {
                 if counts(name) {
@@ -86,6 +80,85 @@ impl TokenSink for Depth {
                 TokenSinkResult::Continue
             }
         }
+    }
+}
+
+/// The tokenizer state that follows a start tag, as the tree builder would set it (the depth
+/// count needs it too, else `<script>` text would count as tags).
+fn raw_content(name: &str) -> Option<TokenSinkResult<()>> {
+    match name {
+        "script" => Some(TokenSinkResult::RawData(RawKind::ScriptData)),
+        "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
+            Some(TokenSinkResult::RawData(RawKind::Rawtext))
+        }
+        "title" | "textarea" => Some(TokenSinkResult::RawData(RawKind::Rcdata)),
+        "plaintext" => Some(TokenSinkResult::Plaintext),
+        _ => None,
+    }
+}
+
+/// A token sink in front of another (the tree builder) that passes every token on except start
+/// tags nested past [`MAX_DEPTH`] and the end tags that close them. Elements whose content is
+/// raw text (`<script>`, `<noscript>` …) always pass: they cannot nest, and the tokenizer must
+/// be told where their text starts.
+pub struct Flatten<S> {
+    inner: S,
+    now: Cell<usize>,
+}
+
+impl<S> Flatten<S> {
+    pub fn new(inner: S) -> Flatten<S> {
+        Flatten {
+            inner,
+            now: Cell::new(0),
+        }
+    }
+
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: TokenSink> TokenSink for Flatten<S> {
+    type Handle = S::Handle;
+
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<S::Handle> {
+        if let Token::TagToken(tag) = &token
+            && counts(&tag.name)
+            && !(raw_content(&tag.name).is_some() || &*tag.name == "noscript")
+        {
+            let now = self.now.get();
+            // `<div/>` opens a `<div>` like `<div>` does: the slash closes only in SVG and MathML.
+            let opens = !tag.self_closing
+                || !self
+                    .inner
+                    .adjusted_current_node_present_but_not_in_html_namespace();
+            match tag.kind {
+                TagKind::StartTag if opens => {
+                    self.now.set(now + 1);
+                    if now >= MAX_DEPTH {
+                        return TokenSinkResult::Continue;
+                    }
+                }
+                TagKind::EndTag => {
+                    self.now.set(now.saturating_sub(1));
+                    if now > MAX_DEPTH {
+                        return TokenSinkResult::Continue;
+                    }
+                }
+                TagKind::StartTag => {}
+            }
+        }
+        self.inner.process_token(token, line)
+    }
+
+    fn end(&self) {
+        self.inner.end();
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.inner
+            .adjusted_current_node_present_but_not_in_html_namespace()
     }
 }
 

@@ -1,9 +1,10 @@
 //! Finding the main text of a page and writing it out as text and as HTML.
 //!
 //! Three steps over the tree from [`super::dom`]:
-//! 1. **Marking what is never content**: scripts, forms' controls, navigation, asides, hidden
-//!    elements, and elements whose class or id names a known kind of boilerplate (share bars,
-//!    comments, "related" teasers, newsletters, cookie notices, bylines, captions).
+//! 1. **Marking what is never content**: scripts, forms' controls, navigation, hidden elements,
+//!    and asides or elements whose class or id names a known kind of boilerplate (share bars,
+//!    comments, "related" teasers, newsletters, cookie notices, bylines, captions) — a name is
+//!    weighed against how much text and how few links the element holds.
 //! 2. **Scoring** (readability-style): every paragraph-like block of at least 25 characters gives
 //!    its ancestors points for its length and commas, fewer the further up; a candidate's score
 //!    is scaled by how little of its text is link text. The best candidate, with siblings that
@@ -28,7 +29,10 @@ static STRONG_JUNK: LazyLock<Regex> = LazyLock::new(|| {
         "pagination|pager|modal|popup|sr-only|screen-reader|visually-hidden|visuallyhidden|",
         "caption|credit|rating|newsletter|paywall|subscription|login|signin|",
         "(?:^|[^a-z])(?:ad|ads|advert|advertisement|adsense|dfp|print|tags|meta|nav|navbar|menu|",
-        "footer|masthead|banner|hidden|timestamp|dateline|skip|jump|follow|topics|keywords)(?:[^a-z]|$)"
+        "footer|masthead|banner|timestamp|dateline|skip|jump|follow|topics|keywords)(?:[^a-z]|$)|",
+        // "hidden" hides only as a word of its own: `field--label-hidden` hides a label, Bootstrap's
+        // `hidden-xs` hides on phones only.
+        r"(?:^|\s)(?:hidden|is-hidden|hide|d-none)(?:\s|$)"
     ))
     .unwrap()
 });
@@ -79,6 +83,8 @@ struct Stats {
     own_commas: Vec<u32>,
     /// The text nodes holding more than white space, in document order.
     text_nodes: Vec<usize>,
+    /// The page's first `<h1>`, its headline ([`NONE`] without one).
+    headline: usize,
 }
 
 fn is_hard_skip(name: &str) -> bool {
@@ -106,7 +112,6 @@ fn is_hard_skip(name: &str) -> bool {
             | "audio"
             | "video"
             | "map"
-            | "aside"
             | "footer"
             | "header"
             | "figcaption"
@@ -197,18 +202,36 @@ fn hidden(node: &super::dom::Node) -> bool {
     })
 }
 
-/// Lower-cased class and id of an element ("" when it has neither).
+/// Lower-cased class and id of an element ("" when it has neither), without taxonomy classes:
+/// `tag-promotion` or `category-comment-news` on a post say what it is about, not what part of
+/// the page it is (WordPress puts every tag and category of the post in its class).
 fn class_id(node: &super::dom::Node) -> String {
     let mut s = String::new();
-    if let Some(c) = node.attr("class") {
-        s.push_str(c);
+    for word in node.attr("class").unwrap_or("").split_ascii_whitespace() {
+        if !is_taxonomy(word) {
+            s.push_str(word);
+            s.push(' ');
+        }
     }
     if let Some(i) = node.attr("id") {
-        s.push(' ');
         s.push_str(i);
     }
     s.make_ascii_lowercase();
     s
+}
+
+fn is_taxonomy(class: &str) -> bool {
+    let class = class.to_ascii_lowercase();
+    [
+        "tag-",
+        "tag_",
+        "tags-",
+        "category-",
+        "category_",
+        "post_tag-",
+    ]
+    .iter()
+    .any(|p| class.starts_with(p))
 }
 
 /// Class/id words that mark boilerplate even on a big element: a comment thread can be
@@ -217,6 +240,10 @@ static ALWAYS_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
     Regex::new("comment|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
 });
+
+/// Characters (not counting spaces) from which a block with few links reads as prose, whatever
+/// its name: a paragraph or two.
+const PROSE_CHARS: u32 = 400;
 
 fn compute_stats(doc: &Doc) -> Stats {
     let n = doc.nodes.len();
@@ -232,7 +259,12 @@ fn compute_stats(doc: &Doc) -> Stats {
             role[i] = Role::Junk;
         }
     }
-    let (raw, _, _) = sums(doc, &role);
+    let Sums {
+        text: raw,
+        link: raw_link,
+        stops,
+        ..
+    } = sums(doc, &role);
     let mut holds_body = vec![false; n];
     for i in (1..n).rev() {
         if doc.nodes[i].attr("itemprop") == Some("articleBody") {
@@ -243,8 +275,11 @@ fn compute_stats(doc: &Doc) -> Stats {
             holds_body[p] = true;
         }
     }
-    // Boilerplate by class or id; never an element that holds a large share of the page's
-    // text ("content-with-sidebar", "page-ad-margins" wrap whole pages), except comments.
+    // Boilerplate by class or id (or an `<aside>`, a landmark role). A name is evidence, weighed
+    // against what the element holds: never an element that holds most of the page's text
+    // ("content-with-sidebar", "post-meta", "byline-author" wrap whole posts), nor a small one
+    // that reads as prose (a "widget" of text, a body "field--label-hidden"); comment threads
+    // and consent notices are left out whatever they hold, unless they hold most of the page.
     let page = raw[0].max(1) as f32;
     for i in 1..n {
         let node = &doc.nodes[i];
@@ -262,18 +297,30 @@ fn compute_stats(doc: &Doc) -> Stats {
             continue;
         }
         let names = class_id(node);
-        let landmark = node.attr("role").is_some_and(|r| {
-            matches!(
-                r,
-                "navigation" | "complementary" | "contentinfo" | "banner" | "dialog"
-            )
-        });
+        let landmark = &**name == "aside"
+            || node.attr("role").is_some_and(|r| {
+                matches!(
+                    r,
+                    "navigation" | "complementary" | "contentinfo" | "banner" | "dialog"
+                )
+            });
         if names.is_empty() && !landmark {
             continue;
         }
-        let small = (raw[i] as f32) < 0.25 * page;
+        let share = raw[i] as f32 / page;
+        let few_links = raw_link[i] * 5 < raw[i];
+        if share >= 0.5 && few_links {
+            continue;
+        }
+        // Prose: sentences (one end per 250 characters at least), few links, a paragraph or two.
+        let prose = few_links && raw[i] >= PROSE_CHARS && stops[i] * 250 >= raw[i];
+        // An `<aside>` is beside the article by definition, unless its name says it is the post;
+        // other names are weighed only on small elements (big ones wrap whole pages).
+        let aside =
+            &**name == "aside" && (!POSITIVE.is_match(&names) || STRONG_JUNK.is_match(&names));
         let junk = ALWAYS_JUNK.is_match(&names)
-            || (small
+            || (!prose
+                && (share < 0.25 || aside)
                 && (landmark
                     || STRONG_JUNK.is_match(&names)
                     || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))));
@@ -281,7 +328,9 @@ fn compute_stats(doc: &Doc) -> Stats {
             role[i] = Role::Junk;
         }
     }
-    let (text, link, commas) = sums(doc, &role);
+    let Sums {
+        text, link, commas, ..
+    } = sums(doc, &role);
     let mut own = vec![0u32; n];
     let mut own_commas = vec![0u32; n];
     for i in (1..n).rev() {
@@ -302,6 +351,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !t.trim().is_empty()))
         .collect();
     Stats {
+        headline: doc.elements("h1").next().unwrap_or(NONE),
         role,
         text,
         link,
@@ -312,11 +362,14 @@ fn compute_stats(doc: &Doc) -> Stats {
 }
 
 /// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas.
-fn sums(doc: &Doc, role: &[Role]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
+fn sums(doc: &Doc, role: &[Role]) -> Sums {
     let n = doc.nodes.len();
-    let mut text = vec![0u32; n];
-    let mut link = vec![0u32; n];
-    let mut commas = vec![0u32; n];
+    let mut sums = Sums {
+        text: vec![0u32; n],
+        link: vec![0u32; n],
+        commas: vec![0u32; n],
+        stops: vec![0u32; n],
+    };
     for i in (1..n).rev() {
         if role[i] == Role::Junk {
             continue;
@@ -324,20 +377,46 @@ fn sums(doc: &Doc, role: &[Role]) -> (Vec<u32>, Vec<u32>, Vec<u32>) {
         let node = &doc.nodes[i];
         if let Kind::Text(t) = &node.kind {
             let (len, c) = count_text(t);
-            text[i] += len;
-            commas[i] += c;
+            sums.text[i] += len;
+            sums.commas[i] += c;
+            sums.stops[i] += count_stops(t);
         }
         if node.name() == "a" {
-            link[i] = text[i];
+            sums.link[i] = sums.text[i];
         }
         let p = node.parent;
         if p != NONE {
-            text[p] += text[i];
-            link[p] += link[i];
-            commas[p] += commas[i];
+            sums.text[p] += sums.text[i];
+            sums.link[p] += sums.link[i];
+            sums.commas[p] += sums.commas[i];
+            sums.stops[p] += sums.stops[i];
         }
     }
-    (text, link, commas)
+    sums
+}
+
+/// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas
+/// and sentence ends.
+struct Sums {
+    text: Vec<u32>,
+    link: Vec<u32>,
+    commas: Vec<u32>,
+    stops: Vec<u32>,
+}
+
+/// Sentence ends: a full stop, question or exclamation mark followed by a space or the end,
+/// or an ideographic full stop.
+fn count_stops(s: &str) -> u32 {
+    let mut n = 0;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '。' | '！' | '？' => n += 1,
+            '.' | '!' | '?' if chars.peek().is_none_or(|c| c.is_whitespace()) => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 fn link_density(stats: &Stats, i: usize) -> f32 {
@@ -408,8 +487,16 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
             continue;
         }
         // A paragraph's own points: one, plus commas, plus one per 100 characters (up to 3).
-        let points = 1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0);
-        let mut ancestor = doc.nodes[i].parent;
+        // Text inside links is not the paragraph's own prose: a "kudos" line of 4,000 linked
+        // names with commas between them, a list of references, earn little.
+        let points = (1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0))
+            * (1.0 - link_density(stats, i));
+        // Text written straight into a container (`<div>text<br>text</div>`) is a paragraph of
+        // that container, as if wrapped in a `<p>`: its points start there.
+        let mut ancestor = match doc.nodes[i].name() {
+            "div" | "section" | "article" | "main" | "td" => i,
+            _ => doc.nodes[i].parent,
+        };
         let mut level = 0;
         while ancestor != NONE && ancestor != 0 && level < 5 {
             if score[ancestor].is_nan() {
@@ -498,7 +585,9 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         let s = score[sibling];
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
-        let keep = (!s.is_nan() && s >= threshold)
+        // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
+        // the article, whatever its score.
+        let keep = (!s.is_nan() && s >= threshold && density < 0.5)
             || (doc.nodes[sibling].name() == "p" && len > 80 && density < 0.25)
             || (doc.nodes[sibling].name() == "p"
                 && len > 0
@@ -535,7 +624,9 @@ fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
     if stats.role[i] == Role::Junk {
         return true;
     }
-    if name == "h1" {
+    // The page's headline is not its text; further `<h1>`s inside the article are its section
+    // headings (Medium writes them so).
+    if name == "h1" && (i == stats.headline || top) {
         return true;
     }
     if top {
@@ -596,15 +687,43 @@ pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
     };
-    let mut w = Writer::default();
-    for r in roots {
-        w.write(doc, &stats, r);
+    let text = write(doc, &stats, &roots, false);
+    if root.is_some() {
+        return text;
+    }
+    // The cleaning while writing must not throw the article away: when it leaves nothing, or
+    // much less than the blocks found hold, write them again with only what is never content
+    // left out; when even that is empty, the page's body.
+    let found: u32 = roots.iter().map(|&r| stats.text[r]).sum();
+    let written = count_text(&text.text).0;
+    if written > 0 && written * 3 >= found {
+        return text;
+    }
+    let lenient = write(doc, &stats, &roots, true);
+    if count_text(&lenient.text).0 > written {
+        return lenient;
+    }
+    if written == 0 {
+        return write(doc, &stats, &body_or_root(doc), true);
+    }
+    text
+}
+
+/// Writes out the `roots`; `lenient`: leave out only what is never content (no cleaning).
+fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool) -> MainText {
+    let mut w = Writer {
+        lenient,
+        ..Writer::default()
+    };
+    for &r in roots {
+        w.write(doc, stats, r);
     }
     w.finish()
 }
 
 #[derive(Default)]
 struct Writer {
+    lenient: bool,
     paragraphs: Vec<String>,
     current: String,
     html: String,
@@ -669,7 +788,7 @@ impl Writer {
                 Kind::Element { name, .. } => {
                     let name: &str = name;
                     if entering {
-                        if drop_in_article(doc, stats, i, i == root) {
+                        if drop_in_article(doc, stats, i, self.lenient || i == root) {
                             continue;
                         }
                         if is_block(name) {

@@ -1,45 +1,45 @@
-//! A lean HTML parser for the article extractor: html5ever's tokenizer feeding a flat tree.
+//! The article extractor's HTML tree: html5ever's tokenizer and tree builder (the HTML
+//! standard's tree-construction rules, as browsers build the page) writing into a flat arena of
+//! our own, then laid out in document order.
 //!
-//! Tokenizing (tags, attributes, character references, raw-text and RCDATA elements, comments,
-//! doctypes) is html5ever's spec tokenizer. Tree building is not html5ever's: the benchmark asks
-//! for many times the speed of Python trafilatura, start-up included, and html5ever's full tree
-//! construction (reconstructing formatting elements, foster parenting, recursive `RcDom`) is most
-//! of that budget. What main-text extraction needs from a tree is its block structure, its text
-//! and a few attributes, so the builder here keeps the parts of the HTML tree-building rules that
-//! shape blocks: void elements, raw-text elements, a `<p>` closed by the next block,
-//! `<li>`/`<dt>`/`<dd>`/table cells closing their open siblings, end tags that close only within
-//! their scope, and stray end tags ignored. Misnested formatting (`<b><p></b>`) is not
-//! re-parented: it changes no text.
+//! Why the standard's rules: a page whose head never closes (no `</head>`, a `<body>` inside
+//! conditional comments), a `<p>` inside a `<table>`, misnested `<b><p></b>` all end up where a
+//! browser puts them, so the text the reader sees is the text the extractor scores.
 //!
-//! Robustness: no recursion anywhere (nodes are stored in document order, so a parent's index is
-//! always below its children's); scope searches look at most [`SCOPE_LIMIT`] open elements deep,
-//! so a page of a million unclosed `<div>`s stays linear.
+//! Why an arena of our own and not `RcDom` or scraper's tree: nodes are indices into one `Vec`
+//! (no reference counting, no allocation per link), and once parsed the nodes are renumbered in
+//! document order, so a subtree is one contiguous range of indices and a parent's index is
+//! always below its children's. Every pass over the tree is then a loop, never a recursion.
+//!
+//! Robustness: the tree builder searches its stack of open elements for most tags, so its time
+//! grows with the depth; [`crate::extract::depth::Flatten`] drops tags nested past
+//! [`crate::extract::depth::MAX_DEPTH`] before they reach it, so parsing stays linear.
 
-use std::cell::RefCell;
+use std::borrow::Cow;
+use std::cell::{Ref, RefCell};
+use std::sync::LazyLock;
 
-use html5ever::TokenizerResult;
+use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::states::RawKind;
-use html5ever::tokenizer::{
-    BufferQueue, CharacterTokens, EndTag, StartTag, TagToken, Token, TokenSink, TokenSinkResult,
-    Tokenizer, TokenizerOpts,
-};
+use html5ever::tokenizer::{BufferQueue, Tokenizer, TokenizerOpts};
+use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts};
+use html5ever::{Attribute, LocalName, QualName, TokenizerResult};
+
+use crate::extract::depth::Flatten;
 
 /// No node.
 pub const NONE: usize = usize::MAX;
-/// How far down the stack of open elements a scope search looks.
-const SCOPE_LIMIT: usize = 256;
 
 #[derive(Debug)]
 pub enum Kind {
     Document,
-    /// Tag name in ASCII lower case; attributes with lower-case names, values decoded.
+    /// An element: its local name (lower case for HTML) and attributes, values decoded.
     Element {
-        name: Box<str>,
-        attrs: Vec<(Box<str>, Box<str>)>,
+        name: LocalName,
+        attrs: Vec<Attribute>,
     },
     /// Text with character references decoded (raw for `<script>`/`<style>`).
-    Text(String),
+    Text(StrTendril),
 }
 
 #[derive(Debug)]
@@ -62,9 +62,10 @@ impl Node {
 
     pub fn attr(&self, key: &str) -> Option<&str> {
         match &self.kind {
-            Kind::Element { attrs, .. } => {
-                attrs.iter().find(|(k, _)| &**k == key).map(|(_, v)| &**v)
-            }
+            Kind::Element { attrs, .. } => attrs
+                .iter()
+                .find(|a| &*a.name.local == key)
+                .map(|a| &*a.value),
             _ => None,
         }
     }
@@ -100,23 +101,17 @@ fn subtree_ends(nodes: &[Node]) -> Vec<usize> {
 
 impl Doc {
     pub fn parse(html: &str) -> Doc {
-        let mut builder = Builder {
-            nodes: Vec::with_capacity(html.len() / 40 + 16),
-            stack: vec![0],
-        };
-        builder.nodes.push(Node {
-            parent: NONE,
-            first_child: NONE,
-            last_child: NONE,
-            next_sibling: NONE,
-            kind: Kind::Document,
-        });
-        let builder = tokenize(builder, html);
-        let ends = subtree_ends(&builder.nodes);
-        Doc {
-            nodes: builder.nodes,
-            ends,
-        }
+        let arena = Arena::new(html.len() / 40 + 16);
+        let builder = TreeBuilder::new(arena, TreeBuilderOpts::default());
+        let tokenizer = Tokenizer::new(Flatten::new(builder), TokenizerOpts::default());
+        let input = BufferQueue::default();
+        input.push_back(StrTendril::from_slice(html));
+        // `feed` stops after each `</script>` (a browser would run it there): go on.
+        while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
+        tokenizer.end();
+        let nodes = tokenizer.sink.into_inner().sink.finish();
+        let ends = subtree_ends(&nodes);
+        Doc { nodes, ends }
     }
 
     pub fn node(&self, id: usize) -> &Node {
@@ -132,9 +127,9 @@ impl Doc {
     }
 
     /// The index just past the subtree of `id`: a subtree is one contiguous range of indices,
-    /// because nodes are only ever appended to the rightmost open path.
+    /// because nodes are numbered in document order.
     /// Taken from a table made once per page: walking up the ancestors each time made deeply
-    /// nested pages (200,000 unclosed `<div>`s) quadratic.
+    /// nested pages quadratic.
     pub fn subtree_end(&self, id: usize) -> usize {
         self.ends[id]
     }
@@ -162,295 +157,333 @@ impl Iterator for Children<'_> {
     }
 }
 
-struct Builder {
-    nodes: Vec<Node>,
-    /// Open elements, the document at the bottom.
-    stack: Vec<usize>,
+/// A node while the tree is built: the tree builder moves nodes around (foster parenting, the
+/// adoption agency, `reparent_children`), so links go both ways and the order is settled only
+/// in [`Arena::finish`].
+struct Slot {
+    parent: usize,
+    first_child: usize,
+    last_child: usize,
+    prev_sibling: usize,
+    next_sibling: usize,
+    kind: SlotKind,
 }
 
-/// Elements whose start closes an open `<p>` (HTML: "close a p element in button scope").
-fn closes_p(name: &str) -> bool {
-    matches!(
-        name,
-        "address"
-            | "article"
-            | "aside"
-            | "blockquote"
-            | "center"
-            | "details"
-            | "dialog"
-            | "dir"
-            | "div"
-            | "dl"
-            | "fieldset"
-            | "figcaption"
-            | "figure"
-            | "footer"
-            | "form"
-            | "h1"
-            | "h2"
-            | "h3"
-            | "h4"
-            | "h5"
-            | "h6"
-            | "header"
-            | "hgroup"
-            | "hr"
-            | "li"
-            | "dd"
-            | "dt"
-            | "main"
-            | "menu"
-            | "nav"
-            | "ol"
-            | "p"
-            | "pre"
-            | "section"
-            | "summary"
-            | "table"
-            | "ul"
-            | "listing"
-    )
+enum SlotKind {
+    Document,
+    Element {
+        name: QualName,
+        attrs: Vec<Attribute>,
+        /// A `<template>`'s contents: a fragment outside the tree (so left out of it).
+        template: usize,
+    },
+    Text(StrTendril),
+    /// Comments, processing instructions and template fragments: not part of what is read.
+    Other,
 }
 
-/// Scope boundaries: an end tag or an implied close never reaches past these.
-fn is_scope_boundary(name: &str) -> bool {
-    matches!(
-        name,
-        "html"
-            | "table"
-            | "td"
-            | "th"
-            | "caption"
-            | "template"
-            | "object"
-            | "marquee"
-            | "applet"
-            | "button"
-            | "svg"
-            | "math"
-    )
+/// The name `elem_name` answers for a node that is not an element (the tree builder never asks).
+static NO_NAME: LazyLock<QualName> =
+    LazyLock::new(|| QualName::new(None, html5ever::ns!(), LocalName::from("")));
+
+/// html5ever's `TreeSink`: it calls these methods as the standard's rules say; handles are
+/// indices into the arena.
+struct Arena {
+    slots: RefCell<Vec<Slot>>,
 }
 
-/// Elements an inline end tag does not close through (HTML's "special" category, abridged).
-fn is_block(name: &str) -> bool {
-    closes_p(name) || is_scope_boundary(name) || matches!(name, "body" | "tr" | "tbody")
-}
-
-impl Builder {
-    fn current(&self) -> usize {
-        self.stack.last().copied().unwrap_or(0)
+impl Arena {
+    fn new(capacity: usize) -> Arena {
+        let mut slots = Vec::with_capacity(capacity);
+        slots.push(Slot::new(SlotKind::Document));
+        Arena {
+            slots: RefCell::new(slots),
+        }
     }
+}
 
-    fn append(&mut self, parent: usize, kind: Kind) -> usize {
-        let id = self.nodes.len();
-        let prev = self.nodes[parent].last_child;
-        self.nodes.push(Node {
-            parent,
+impl Slot {
+    fn new(kind: SlotKind) -> Slot {
+        Slot {
+            parent: NONE,
             first_child: NONE,
             last_child: NONE,
+            prev_sibling: NONE,
             next_sibling: NONE,
             kind,
-        });
-        if prev == NONE {
-            self.nodes[parent].first_child = id;
-        } else {
-            self.nodes[prev].next_sibling = id;
-        }
-        self.nodes[parent].last_child = id;
-        id
-    }
-
-    fn text(&mut self, s: &str) {
-        if s.is_empty() {
-            return;
-        }
-        let parent = self.current();
-        let last = self.nodes[parent].last_child;
-        if last != NONE
-            && let Kind::Text(t) = &mut self.nodes[last].kind
-        {
-            t.push_str(s);
-            return;
-        }
-        self.append(parent, Kind::Text(s.to_owned()));
-    }
-
-    /// Position in the stack of the nearest open `name`, searching down to a boundary.
-    fn find_open(&self, name: &str, boundary: impl Fn(&str) -> bool) -> Option<usize> {
-        for (depth, &id) in self.stack.iter().enumerate().rev().take(SCOPE_LIMIT) {
-            let n = self.nodes[id].name();
-            if n == name {
-                return Some(depth);
-            }
-            if boundary(n) || id == 0 {
-                return None;
-            }
-        }
-        None
-    }
-
-    fn close_to(&mut self, depth: usize) {
-        self.stack.truncate(depth.max(1));
-    }
-
-    fn start_tag(&mut self, name: &str, attrs: Vec<(Box<str>, Box<str>)>, self_closing: bool) {
-        if matches!(name, "html" | "head" | "body")
-            && self.nodes.iter().take(64).any(|n| n.name() == name)
-        {
-            return;
-        }
-        if closes_p(name)
-            && let Some(d) = self.find_open("p", is_scope_boundary)
-        {
-            self.close_to(d);
-        }
-        match name {
-            "li" => {
-                if let Some(d) =
-                    self.find_open("li", |n| is_scope_boundary(n) || matches!(n, "ul" | "ol"))
-                {
-                    self.close_to(d);
-                }
-            }
-            "dt" | "dd" => {
-                let boundary = |n: &str| is_scope_boundary(n) || n == "dl";
-                if let Some(d) = self
-                    .find_open("dt", boundary)
-                    .max(self.find_open("dd", boundary))
-                {
-                    self.close_to(d);
-                }
-            }
-            "tr" | "td" | "th" | "tbody" | "thead" | "tfoot" => {
-                let table = |n: &str| matches!(n, "table" | "html" | "template");
-                let mut closers: &[&str] = &["td", "th"];
-                if matches!(name, "tr" | "tbody" | "thead" | "tfoot") {
-                    closers = &["td", "th", "tr"];
-                }
-                if matches!(name, "tbody" | "thead" | "tfoot") {
-                    closers = &["td", "th", "tr", "tbody", "thead", "tfoot"];
-                }
-                if let Some(d) = closers
-                    .iter()
-                    .filter_map(|c| self.find_open(c, table))
-                    .min()
-                {
-                    self.close_to(d);
-                }
-            }
-            "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                if matches!(
-                    self.nodes[self.current()].name(),
-                    "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
-                ) =>
-            {
-                self.stack.pop();
-            }
-            "option" | "optgroup" if self.nodes[self.current()].name() == "option" => {
-                self.stack.pop();
-            }
-            "a" => {
-                if let Some(d) = self.find_open("a", is_block) {
-                    self.close_to(d);
-                }
-            }
-            _ => {}
-        }
-        let parent = self.current();
-        let id = self.append(
-            parent,
-            Kind::Element {
-                name: name.into(),
-                attrs,
-            },
-        );
-        // `<x/>` closes itself only inside SVG and MathML (and `<svg/>` itself); in HTML the
-        // slash means nothing.
-        let foreign = self_closing
-            && (matches!(name, "svg" | "math")
-                || self
-                    .stack
-                    .iter()
-                    .rev()
-                    .take(SCOPE_LIMIT)
-                    .any(|&s| matches!(self.nodes[s].name(), "svg" | "math")));
-        if !(crate::extract::is_void(name) || foreign) {
-            self.stack.push(id);
-        }
-    }
-
-    fn end_tag(&mut self, name: &str) {
-        if crate::extract::is_void(name) || matches!(name, "html" | "body") {
-            return;
-        }
-        let found = if matches!(
-            name,
-            "td" | "th" | "tr" | "tbody" | "thead" | "tfoot" | "table"
-        ) {
-            self.find_open(name, |n| {
-                matches!(n, "table" | "html" | "template") && n != name
-            })
-        } else if is_block(name) || name == "head" {
-            self.find_open(name, |n| is_scope_boundary(n) && n != name)
-        } else {
-            self.find_open(name, |n| is_block(n) && n != name)
-        };
-        if let Some(d) = found {
-            self.close_to(d);
         }
     }
 }
 
-/// Receives html5ever's tokens and builds the flat tree.
-struct Sink(RefCell<Builder>);
+fn push(slots: &mut Vec<Slot>, kind: SlotKind) -> usize {
+    slots.push(Slot::new(kind));
+    slots.len() - 1
+}
 
-impl TokenSink for Sink {
-    type Handle = ();
+/// Takes `child` out of its parent's list of children.
+fn detach(slots: &mut [Slot], child: usize) {
+    let Slot {
+        parent,
+        prev_sibling: prev,
+        next_sibling: next,
+        ..
+    } = slots[child];
+    if parent == NONE {
+        return;
+    }
+    if prev == NONE {
+        slots[parent].first_child = next;
+    } else {
+        slots[prev].next_sibling = next;
+    }
+    if next == NONE {
+        slots[parent].last_child = prev;
+    } else {
+        slots[next].prev_sibling = prev;
+    }
+    let slot = &mut slots[child];
+    slot.parent = NONE;
+    slot.prev_sibling = NONE;
+    slot.next_sibling = NONE;
+}
 
-    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut builder = self.0.borrow_mut();
-        match token {
-            CharacterTokens(text) => builder.text(&text),
-            TagToken(tag) if tag.kind == StartTag => {
-                let name: &str = &tag.name;
-                let attrs = tag
-                    .attrs
-                    .iter()
-                    .map(|a| (Box::from(&*a.name.local), Box::from(&*a.value)))
-                    .collect();
-                builder.start_tag(name, attrs, tag.self_closing);
-                // The tokenizer reads the content of these as text up to their end tag. (A
-                // self-closed `<script/>` is taken at its word, as pages written as XHTML mean.)
-                if !tag.self_closing {
-                    match name {
-                        "script" => return TokenSinkResult::RawData(RawKind::ScriptData),
-                        "style" | "xmp" | "iframe" | "noembed" | "noframes" => {
-                            return TokenSinkResult::RawData(RawKind::Rawtext);
-                        }
-                        "title" | "textarea" => return TokenSinkResult::RawData(RawKind::Rcdata),
-                        "plaintext" => return TokenSinkResult::Plaintext,
-                        _ => {}
+/// Makes `child` (detached) the last child of `parent`.
+fn link_last(slots: &mut [Slot], parent: usize, child: usize) {
+    let last = slots[parent].last_child;
+    slots[child].parent = parent;
+    slots[child].prev_sibling = last;
+    slots[child].next_sibling = NONE;
+    if last == NONE {
+        slots[parent].first_child = child;
+    } else {
+        slots[last].next_sibling = child;
+    }
+    slots[parent].last_child = child;
+}
+
+/// Makes `child` (detached) the sibling just before `sibling`.
+fn link_before(slots: &mut [Slot], sibling: usize, child: usize) {
+    let parent = slots[sibling].parent;
+    let prev = slots[sibling].prev_sibling;
+    slots[child].parent = parent;
+    slots[child].prev_sibling = prev;
+    slots[child].next_sibling = sibling;
+    slots[sibling].prev_sibling = child;
+    if prev == NONE {
+        if parent != NONE {
+            slots[parent].first_child = child;
+        }
+    } else {
+        slots[prev].next_sibling = child;
+    }
+}
+
+/// Adds text to `text_node` when it is a text node; false when it is not.
+fn merge_text(slots: &mut [Slot], text_node: usize, text: &StrTendril) -> bool {
+    if text_node == NONE {
+        return false;
+    }
+    match &mut slots[text_node].kind {
+        SlotKind::Text(t) => {
+            t.push_tendril(text);
+            true
+        }
+        _ => false,
+    }
+}
+
+impl TreeSink for Arena {
+    type Handle = usize;
+    type Output = Vec<Node>;
+    type ElemName<'a> = Ref<'a, QualName>;
+
+    /// Lays the tree out in document order: a pre-order walk (a loop over the links, no
+    /// recursion) from the document, leaving out what is not in the tree or not read.
+    fn finish(self) -> Vec<Node> {
+        let mut slots = self.slots.into_inner();
+        let mut nodes: Vec<Node> = Vec::with_capacity(slots.len());
+        // The new index of each slot's node, for its children to point at.
+        let mut new_index = vec![NONE; slots.len()];
+        let mut at = 0;
+        loop {
+            let kind = match std::mem::replace(&mut slots[at].kind, SlotKind::Other) {
+                SlotKind::Document => Some(Kind::Document),
+                SlotKind::Element { name, attrs, .. } => Some(Kind::Element {
+                    name: name.local,
+                    attrs,
+                }),
+                SlotKind::Text(t) => Some(Kind::Text(t)),
+                SlotKind::Other => None,
+            };
+            let mut descend = false;
+            if let Some(kind) = kind {
+                let id = nodes.len();
+                new_index[at] = id;
+                let parent = match slots[at].parent {
+                    NONE => NONE,
+                    p => new_index[p],
+                };
+                nodes.push(Node {
+                    parent,
+                    first_child: NONE,
+                    last_child: NONE,
+                    next_sibling: NONE,
+                    kind,
+                });
+                if parent != NONE {
+                    match nodes[parent].last_child {
+                        NONE => nodes[parent].first_child = id,
+                        last => nodes[last].next_sibling = id,
                     }
+                    nodes[parent].last_child = id;
+                }
+                descend = slots[at].first_child != NONE;
+            }
+            if descend {
+                at = slots[at].first_child;
+                continue;
+            }
+            // Next: the sibling, else the sibling of the nearest ancestor that has one.
+            loop {
+                if slots[at].next_sibling != NONE {
+                    at = slots[at].next_sibling;
+                    break;
+                }
+                at = slots[at].parent;
+                if at == NONE || at == 0 {
+                    return nodes;
                 }
             }
-            TagToken(tag) if tag.kind == EndTag => builder.end_tag(&tag.name),
-            // Comments, doctypes, NUL characters (dropped in body text, as HTML does), parse
-            // errors, the end.
-            _ => {}
         }
-        TokenSinkResult::Continue
     }
-}
 
-fn tokenize(builder: Builder, html: &str) -> Builder {
-    let tokenizer = Tokenizer::new(Sink(RefCell::new(builder)), TokenizerOpts::default());
-    let input = BufferQueue::default();
-    input.push_back(StrTendril::from_slice(html));
-    // The sink never asks to stop for a script or an encoding change, so one feed reads it all.
-    while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
-    tokenizer.end();
-    tokenizer.sink.0.into_inner()
+    fn parse_error(&self, _msg: Cow<'static, str>) {}
+
+    fn get_document(&self) -> usize {
+        0
+    }
+
+    fn elem_name<'a>(&'a self, target: &'a usize) -> Ref<'a, QualName> {
+        Ref::map(self.slots.borrow(), |slots| match &slots[*target].kind {
+            SlotKind::Element { name, .. } => name,
+            _ => &NO_NAME,
+        })
+    }
+
+    fn create_element(&self, name: QualName, attrs: Vec<Attribute>, _: ElementFlags) -> usize {
+        let mut slots = self.slots.borrow_mut();
+        let template = if name.local == html5ever::local_name!("template") {
+            push(&mut slots, SlotKind::Other)
+        } else {
+            NONE
+        };
+        push(
+            &mut slots,
+            SlotKind::Element {
+                name,
+                attrs,
+                template,
+            },
+        )
+    }
+
+    fn create_comment(&self, _text: StrTendril) -> usize {
+        push(&mut self.slots.borrow_mut(), SlotKind::Other)
+    }
+
+    fn create_pi(&self, _target: StrTendril, _data: StrTendril) -> usize {
+        push(&mut self.slots.borrow_mut(), SlotKind::Other)
+    }
+
+    fn append(&self, parent: &usize, child: NodeOrText<usize>) {
+        let mut slots = self.slots.borrow_mut();
+        match child {
+            NodeOrText::AppendNode(node) => {
+                detach(&mut slots, node);
+                link_last(&mut slots, *parent, node);
+            }
+            NodeOrText::AppendText(text) => {
+                let last = slots[*parent].last_child;
+                if !merge_text(&mut slots, last, &text) {
+                    let node = push(&mut slots, SlotKind::Text(text));
+                    link_last(&mut slots, *parent, node);
+                }
+            }
+        }
+    }
+
+    fn append_based_on_parent_node(
+        &self,
+        element: &usize,
+        prev_element: &usize,
+        child: NodeOrText<usize>,
+    ) {
+        let has_parent = self.slots.borrow()[*element].parent != NONE;
+        if has_parent {
+            self.append_before_sibling(element, child);
+        } else {
+            self.append(prev_element, child);
+        }
+    }
+
+    fn append_doctype_to_document(&self, _: StrTendril, _: StrTendril, _: StrTendril) {}
+
+    fn get_template_contents(&self, target: &usize) -> usize {
+        let mut slots = self.slots.borrow_mut();
+        match slots[*target].kind {
+            SlotKind::Element { template, .. } if template != NONE => template,
+            // Never asked of anything but a template; a detached node keeps the answer harmless.
+            _ => push(&mut slots, SlotKind::Other),
+        }
+    }
+
+    fn same_node(&self, x: &usize, y: &usize) -> bool {
+        x == y
+    }
+
+    fn set_quirks_mode(&self, _mode: QuirksMode) {}
+
+    fn append_before_sibling(&self, sibling: &usize, new_node: NodeOrText<usize>) {
+        let mut slots = self.slots.borrow_mut();
+        match new_node {
+            NodeOrText::AppendNode(node) => {
+                detach(&mut slots, node);
+                link_before(&mut slots, *sibling, node);
+            }
+            NodeOrText::AppendText(text) => {
+                let prev = slots[*sibling].prev_sibling;
+                if !merge_text(&mut slots, prev, &text) {
+                    let node = push(&mut slots, SlotKind::Text(text));
+                    link_before(&mut slots, *sibling, node);
+                }
+            }
+        }
+    }
+
+    fn add_attrs_if_missing(&self, target: &usize, new: Vec<Attribute>) {
+        if let SlotKind::Element { attrs, .. } = &mut self.slots.borrow_mut()[*target].kind {
+            for attr in new {
+                if !attrs.iter().any(|a| a.name == attr.name) {
+                    attrs.push(attr);
+                }
+            }
+        }
+    }
+
+    fn remove_from_parent(&self, target: &usize) {
+        detach(&mut self.slots.borrow_mut(), *target);
+    }
+
+    fn reparent_children(&self, node: &usize, new_parent: &usize) {
+        let mut slots = self.slots.borrow_mut();
+        let mut child = slots[*node].first_child;
+        while child != NONE {
+            let next = slots[child].next_sibling;
+            detach(&mut slots, child);
+            link_last(&mut slots, *new_parent, child);
+            child = next;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -460,6 +493,12 @@ mod tests {
     fn outline(doc: &Doc, id: usize, out: &mut String) {
         match &doc.node(id).kind {
             Kind::Text(t) => out.push_str(t),
+            // The wrappers every page gets: only their content is shown.
+            Kind::Element { name, .. } if matches!(&**name, "html" | "head" | "body") => {
+                for c in doc.children(id) {
+                    outline(doc, c, out);
+                }
+            }
             Kind::Element { name, .. } => {
                 out.push('<');
                 out.push_str(name);
@@ -502,7 +541,44 @@ mod tests {
         assert_eq!(shape("<div>a</span>b</div>"), "<div>ab</div>");
         assert_eq!(
             shape("<table><tr><td><div>a</td><td>b</table>"),
-            "<table><tr><td><div>a</div></td><td>b</td></tr></table>"
+            "<table><tbody><tr><td><div>a</div></td><td>b</td></tr></tbody></table>"
+        );
+    }
+
+    /// The body of a page whose head is never closed, or whose `<body>` is hidden in a
+    /// conditional comment: where a browser puts it (issue 21; the old builder left it in the
+    /// head, which is never content).
+    #[test]
+    fn the_head_ends_where_the_body_content_starts() {
+        for html in [
+            "<html><head><title>T</title><div class=post><p>Text</p></div>",
+            "<html><head><!--[if IE]><body class=ie><![endif]--><div class=post><p>Text</p>",
+            "<head><meta charset=utf-8><link rel=x href=y><div class=post><p>Text</p></div></head>",
+        ] {
+            let doc = Doc::parse(html);
+            let body = doc.elements("body").next().unwrap();
+            let div = doc.elements("div").next().unwrap();
+            assert_eq!(doc.node(div).parent, body, "{html}");
+            assert!(
+                doc.elements("head").all(|h| doc.subtree_end(h) <= div),
+                "{html}"
+            );
+        }
+    }
+
+    #[test]
+    fn misnested_markup_is_rebuilt_as_browsers_do() {
+        // The adoption agency: the `<b>` is closed and reopened inside the paragraph.
+        assert_eq!(shape("<b>a<p>b</b>c</p>"), "<b>a</b><p><b>b</b>c</p>");
+        // Foster parenting: content misplaced in a table goes before it.
+        assert_eq!(
+            shape("<table><p>a</p><tr><td>b</table>"),
+            "<p>a</p><table><tbody><tr><td>b</td></tr></tbody></table>"
+        );
+        // A template's contents are not part of the page.
+        assert_eq!(
+            shape("<template><p>a</p></template>b"),
+            "<template></template>b"
         );
     }
 
@@ -539,10 +615,22 @@ mod tests {
         assert_eq!(node.attr("hidden"), Some(""));
     }
 
+    /// Tags nested past the depth bound are dropped before tree building (else the tree
+    /// builder's scope searches make deep pages quadratic); their text stays.
     #[test]
-    fn deep_nesting_is_linear_and_safe() {
-        let html = "<div>".repeat(200_000) + "x";
-        let doc = Doc::parse(&html);
-        assert_eq!(doc.nodes.len(), 200_002);
+    fn deep_nesting_is_flattened_and_keeps_its_text() {
+        use crate::extract::depth::MAX_DEPTH;
+        for open in ["<div>", "<div/>", "<span><b>"] {
+            let html = open.repeat(100_000) + "x";
+            let doc = Doc::parse(&html);
+            let elements = doc.nodes.iter().filter(|n| n.is_element()).count();
+            // `html`, `head`, `body` and the nested elements kept.
+            assert_eq!(elements, 3 + MAX_DEPTH, "{open}");
+            assert!(
+                doc.nodes
+                    .iter()
+                    .any(|n| matches!(&n.kind, Kind::Text(t) if &**t == "x"))
+            );
+        }
     }
 }

@@ -65,7 +65,7 @@ pub fn json_ld(doc: &Doc) -> Vec<serde_json::Value> {
         })
         .filter_map(|i| {
             let text = doc.children(i).find_map(|c| match &doc.node(c).kind {
-                Kind::Text(t) => Some(t.as_str()),
+                Kind::Text(t) => Some(&**t),
                 _ => None,
             })?;
             serde_json::from_str(text.trim().trim_end_matches(';')).ok()
