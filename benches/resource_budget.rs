@@ -112,7 +112,11 @@ fn rss_items(n: usize, date: &str) -> String {
 fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
     let mut out = Vec::new();
     if bom {
-        out.extend_from_slice(if big_endian { &[0xfe, 0xff] } else { &[0xff, 0xfe] });
+        out.extend_from_slice(if big_endian {
+            &[0xfe, 0xff]
+        } else {
+            &[0xff, 0xfe]
+        });
     }
     for unit in text.encode_utf16() {
         out.extend_from_slice(&if big_endian {
@@ -126,7 +130,10 @@ fn utf16(text: &str, big_endian: bool, bom: bool) -> Vec<u8> {
 
 /// The hostile upstream: one route per worst input. Returns its address and the source
 /// blocks of the config (`id`, path, kind, extra keys).
-async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'static str, &'static str)>) {
+async fn hostile_upstream() -> (
+    SocketAddr,
+    Vec<(&'static str, &'static str, &'static str, &'static str)>,
+) {
     let flat = Bytes::from(page(&"<b>x</b>".repeat((CAP - 200) / 8)));
     let wide = {
         let one = cards(1, "21 March 2026").len();
@@ -156,7 +163,9 @@ async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'s
         .iter()
         .enumerate()
         .map(|(i, d)| {
-            format!("<div class=\"card\"><h5>{d}</h5><h3><a href=\"/d/{i}\">Dated {i}</a></h3></div>")
+            format!(
+                "<div class=\"card\"><h5>{d}</h5><h3><a href=\"/d/{i}\">Dated {i}</a></h3></div>"
+            )
         })
         .collect::<String>(),
     ));
@@ -169,16 +178,39 @@ async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'s
     ]
     .iter()
     .enumerate()
-    .map(|(i, d)| format!("<item><title>Dated {i}</title><link>http://x/{i}</link><pubDate>{d}</pubDate></item>"))
+    .map(|(i, d)| {
+        format!(
+            "<item><title>Dated {i}</title><link>http://x/{i}</link><pubDate>{d}</pubDate></item>"
+        )
+    })
     .collect::<String>()));
     let feed = rss(&rss_items(50, "Sat, 21 Mar 2026 10:00:00 GMT"));
     let html = page(&cards(20, "21 марта 2026 года"));
-    let utf16be_feed = Bytes::from(utf16(&feed.replace("?>", " encoding=\"utf-16\"?>"), true, false));
+    let utf16be_feed = Bytes::from(utf16(
+        &feed.replace("?>", " encoding=\"utf-16\"?>"),
+        true,
+        false,
+    ));
     let utf16le_feed = Bytes::from(utf16(&feed, false, true));
     let utf16be_html = Bytes::from(utf16(&html, true, false));
-    let cp1251 = Bytes::from(encoding_rs::WINDOWS_1251.encode(&html.replace("utf-8", "windows-1251")).0.into_owned());
-    let sjis = Bytes::from(encoding_rs::SHIFT_JIS.encode(&page(&cards(20, "2026年3月21日"))).0.into_owned());
-    let gb18030 = Bytes::from(encoding_rs::GB18030.encode(&page(&cards(20, "2026年3月21日"))).0.into_owned());
+    let cp1251 = Bytes::from(
+        encoding_rs::WINDOWS_1251
+            .encode(&html.replace("utf-8", "windows-1251"))
+            .0
+            .into_owned(),
+    );
+    let sjis = Bytes::from(
+        encoding_rs::SHIFT_JIS
+            .encode(&page(&cards(20, "2026年3月21日")))
+            .0
+            .into_owned(),
+    );
+    let gb18030 = Bytes::from(
+        encoding_rs::GB18030
+            .encode(&page(&cards(20, "2026年3月21日")))
+            .0
+            .into_owned(),
+    );
     let invalid_utf8 = Bytes::from([html.as_bytes(), b"\xff\xfe\xc3\x28\xed\xa0\x80"].concat());
     let many_cards = Bytes::from(page(&cards(60, "21 March 2026")));
     let article = Bytes::from(page("<div class=\"content-text\"><p>Body.</p></div>"));
@@ -217,8 +249,19 @@ async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'s
                 })))
             }),
         )
-        .route("/drip", get(|| async { Response::new(drip(b"<html><body>")) }))
-        .route("/drip-feed", get(|| async { with_type("application/rss+xml", drip(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>")) }))
+        .route(
+            "/drip",
+            get(|| async { Response::new(drip(b"<html><body>")) }),
+        )
+        .route(
+            "/drip-feed",
+            get(|| async {
+                with_type(
+                    "application/rss+xml",
+                    drip(b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel>"),
+                )
+            }),
+        )
         .route("/gzip", e(&gzip, "gzip"))
         .route("/br", e(&br, "br"))
         .route("/deflate", e(&deflate, "deflate"))
@@ -230,7 +273,10 @@ async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'s
         .route("/cp1251", r(&cp1251, "text/html; charset=utf-8"))
         .route("/sjis", r(&sjis, "text/html"))
         .route("/gb18030", r(&gb18030, "text/html"))
-        .route("/invalid-utf8", r(&invalid_utf8, "text/html; charset=utf-8"))
+        .route(
+            "/invalid-utf8",
+            r(&invalid_utf8, "text/html; charset=utf-8"),
+        )
         .route("/slow-articles", r(&many_cards, "text/html; charset=utf-8"))
         .route(
             "/a/{n}",
@@ -267,12 +313,22 @@ async fn hostile_upstream() -> (SocketAddr, Vec<(&'static str, &'static str, &'s
         ("sjis", "/sjis", "html", ""),
         ("gb18030", "/gb18030", "html", ""),
         ("invalid-utf8", "/invalid-utf8", "html", ""),
-        ("slow-articles", "/slow-articles", "html", "[sources.article]\nbody = \"div.content-text\""),
+        (
+            "slow-articles",
+            "/slow-articles",
+            "html",
+            "[sources.article]\nbody = \"div.content-text\"",
+        ),
     ];
     (addr, sources)
 }
 
-fn config(dir: &std::path::Path, port: u16, upstream: SocketAddr, sources: &[(&str, &str, &str, &str)]) -> std::path::PathBuf {
+fn config(
+    dir: &std::path::Path,
+    port: u16,
+    upstream: SocketAddr,
+    sources: &[(&str, &str, &str, &str)],
+) -> std::path::PathBuf {
     let mut text = format!(
         "[general]\ndata_dir = \"data\"\npublic_url = \"http://127.0.0.1:{port}\"\n\
          [server]\nlisten = \"127.0.0.1:{port}\"\n"
@@ -345,7 +401,11 @@ fn result(name: &str, value: String, target: &str, met: bool) {
 async fn main() {
     let (upstream, sources) = hostile_upstream().await;
     let dir = tempfile::tempdir().unwrap();
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = config(dir.path(), port, upstream, &sources);
     let mut herald = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald"))
         .arg("run")
@@ -359,13 +419,22 @@ async fn main() {
         .unwrap();
     let pid = herald.id().unwrap();
     let base = format!("http://127.0.0.1:{port}");
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
     let started = Instant::now();
     while http.get(format!("{base}/healthz")).send().await.is_err() {
-        assert!(started.elapsed() < Duration::from_secs(30), "herald did not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "herald did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    println!("herald (pid {pid}) up; {} hostile sources, poll_deadline_secs = {POLL_DEADLINE_SECS}; running {RUN:?}", sources.len());
+    println!(
+        "herald (pid {pid}) up; {} hostile sources, poll_deadline_secs = {POLL_DEADLINE_SECS}; running {RUN:?}",
+        sources.len()
+    );
 
     // /healthz, every 200 ms from start to stop, each on a fresh connection.
     let stopping = Arc::new(AtomicBool::new(false));
@@ -409,7 +478,11 @@ async fn main() {
             }
         }
         for n in 0..20 {
-            let path = if n % 2 == 0 { "/feeds/all.rss" } else { "/feeds/ok.atom" };
+            let path = if n % 2 == 0 {
+                "/feeds/all.rss"
+            } else {
+                "/feeds/ok.atom"
+            };
             if let Some(s) = stalled_reader(port, path).await {
                 held.push(s);
             }
@@ -420,11 +493,19 @@ async fn main() {
             let url = match busting % 3 {
                 0 => format!("{base}/feeds/all.rss?limit={}", busting % 500 + 1),
                 1 => format!("{base}/feeds/all.json?include=r{busting}"),
-                _ => format!("{base}/feeds/all.atom?limit={}&x={busting}", busting % 100 + 1),
+                _ => format!(
+                    "{base}/feeds/all.atom?limit={}&x={busting}",
+                    busting % 100 + 1
+                ),
             };
             let http = http.clone();
             queries.push(tokio::spawn(async move {
-                if let Ok(r) = http.get(url).header("Accept-Encoding", "gzip, br").send().await {
+                if let Ok(r) = http
+                    .get(url)
+                    .header("Accept-Encoding", "gzip, br")
+                    .send()
+                    .await
+                {
                     let _ = r.bytes().await;
                 }
             }));
@@ -441,8 +522,22 @@ async fn main() {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     let (peak, rss_now) = memory_mib(pid);
-    let metrics = http.get(format!("{base}/metrics")).send().await.unwrap().text().await.unwrap();
-    let status: serde_json::Value = http.get(format!("{base}/healthz")).send().await.unwrap().json().await.unwrap();
+    let metrics = http
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let status: serde_json::Value = http
+        .get(format!("{base}/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
 
     // SIGTERM with everything still going (drip-fed polls, parked and stalled clients).
     let term = Instant::now();
@@ -460,7 +555,9 @@ async fn main() {
     println!("\nper source (last_error, or items):");
     for (id, ..) in &sources {
         let s = &status["sources"][id];
-        let what = s["last_error"].as_str().map_or_else(|| format!("ok, {} items", s["items"]), str::to_owned);
+        let what = s["last_error"]
+            .as_str()
+            .map_or_else(|| format!("ok, {} items", s["items"]), str::to_owned);
         println!("  {id:<14} {}", what.chars().take(150).collect::<String>());
     }
     // The longest poll: the largest `quantile="1"` of herald_poll_duration_seconds.
@@ -497,10 +594,20 @@ async fn main() {
         median_health * 1000.0,
         worst_health * 1000.0
     );
-    println!("RSS: peak (VmHWM) {peak:.0} MiB, sampled max {peak_sampled:.0} MiB, at the end {rss_now:.0} MiB");
-    println!("SIGTERM to exit: {stop_secs:.2} s ({:?})", exit.map(|r| r.map(|s| s.code())));
+    println!(
+        "RSS: peak (VmHWM) {peak:.0} MiB, sampled max {peak_sampled:.0} MiB, at the end {rss_now:.0} MiB"
+    );
+    println!(
+        "SIGTERM to exit: {stop_secs:.2} s ({:?})",
+        exit.map(|r| r.map(|s| s.code()))
+    );
 
-    result("peak RSS, all hostile inputs at once", format!("{peak:.0} MiB"), "<= 200 MiB", peak <= 200.0);
+    result(
+        "peak RSS, all hostile inputs at once",
+        format!("{peak:.0} MiB"),
+        "<= 200 MiB",
+        peak <= 200.0,
+    );
     if let Some((secs, source)) = longest {
         result(
             &format!("longest poll ({source})"),
@@ -511,10 +618,24 @@ async fn main() {
     }
     result(
         "/healthz answer time, worst of the run",
-        format!("{:.0} ms (median {:.1} ms, {failures} failed)", worst_health * 1000.0, median_health * 1000.0),
+        format!(
+            "{:.0} ms (median {:.1} ms, {failures} failed)",
+            worst_health * 1000.0,
+            median_health * 1000.0
+        ),
         "< 1000 ms",
         worst_health < 1.0 && failures == 0,
     );
-    result("SIGTERM to exit", format!("{stop_secs:.2} s"), "< 10 s", stop_secs < 10.0);
-    result("polls that panicked", format!("{panics}"), "0", panics == 0.0);
+    result(
+        "SIGTERM to exit",
+        format!("{stop_secs:.2} s"),
+        "< 10 s",
+        stop_secs < 10.0,
+    );
+    result(
+        "polls that panicked",
+        format!("{panics}"),
+        "0",
+        panics == 0.0,
+    );
 }

@@ -4,7 +4,7 @@
 # each scenario bounded in time on loopback, and ends with one table:
 #   scenario | herald | reference | ratio | target | verdict
 #
-#   bash benches/run.sh [all | serve | polling | storage | extraction | pure]...   (default all)
+#   bash benches/run.sh [all | serve | polling | storage | extraction | pure | budget]...   (default all)
 #
 # QUICK=1 shortens every scenario (fewer and shorter runs, one polled minute) for a smoke check;
 # the figures in the notes come from a full run. Not part of `cargo test`.
@@ -16,6 +16,9 @@
 #               the sweep), then `herald run` on that database: start to first feed served
 #   extraction  benches/extraction/run.sh: 181 pages, herald against Python trafilatura
 #   pure        cargo bench --bench pure (criterion): list page, dates, rendering, post
+#   budget      cargo bench --bench resource_budget: the worst inputs of each kind at once (huge,
+#               deep, wide, drip-fed, endless, bombs, encodings, dates, cache-busting, silent and
+#               non-reading clients): peak RSS, longest poll, /healthz times, SIGTERM to exit
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -111,6 +114,10 @@ for line in open(sys.argv[1]):
     elif line.strip() and not line.startswith((" ", "Benchmarking", "Found", "Gnuplot", "Warning", "change", "Performance", "No change")):
         name = line.strip()
 PY
+fi
+
+if wants budget; then
+  run cargo bench --bench resource_budget
 fi
 
 echo

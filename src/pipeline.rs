@@ -105,14 +105,12 @@ impl Deadline {
         let Some(at) = self.at else {
             return work.await;
         };
-        tokio::time::timeout_at(at, work)
-            .await
-            .unwrap_or_else(|_| {
-                Err(PollError::Deadline {
-                    url: url.to_string(),
-                    secs: self.secs,
-                })
+        tokio::time::timeout_at(at, work).await.unwrap_or_else(|_| {
+            Err(PollError::Deadline {
+                url: url.to_string(),
+                secs: self.secs,
             })
+        })
     }
 }
 

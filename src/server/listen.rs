@@ -186,6 +186,9 @@ impl OpenConnections {
 struct Activity {
     /// Requests whose head was read and whose answer is not wholly sent yet.
     in_flight: AtomicUsize,
+    /// Requests of those whose answer herald is still making (no send deadline meanwhile: the
+    /// time is herald's, not the client's).
+    making: AtomicUsize,
     /// Whether a request head was ever read (which deadline applies while idle).
     asked: AtomicBool,
     /// Since when no request is in flight (at first: the accept).
@@ -209,6 +212,7 @@ impl Activity {
     fn new(went_idle: Arc<Notify>) -> Activity {
         Activity {
             in_flight: AtomicUsize::new(0),
+            making: AtomicUsize::new(0),
             asked: AtomicBool::new(false),
             idle_since: Mutex::new(Instant::now()),
             closing: AtomicBool::new(false),
@@ -230,6 +234,9 @@ impl Activity {
     /// ahead to represent.
     fn deadline(&self, limits: &Connections) -> Option<Instant> {
         if !self.is_idle() {
+            if self.making.load(Ordering::Acquire) > 0 {
+                return None;
+            }
             return lock(&self.progress_at).checked_add(limits.send_stall);
         }
         let allowed = if self.asked.load(Ordering::Acquire) {
@@ -275,11 +282,11 @@ impl Activity {
 struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    fn start(activity: &Arc<Activity>) -> InFlight {
+    fn start(activity: &Arc<Activity>) -> (InFlight, Making) {
         activity.asked.store(true, Ordering::Release);
-        activity.made_progress();
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(activity.clone())
+        activity.making.fetch_add(1, Ordering::AcqRel);
+        (InFlight(activity.clone()), Making(activity.clone()))
     }
 }
 
@@ -289,6 +296,24 @@ impl Drop for InFlight {
         if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && activity.is_idle() {
             activity.went_idle_now();
         }
+    }
+}
+
+/// A request whose answer herald is making, until the answer (head and body) is handed to
+/// hyper, or the request is dropped.
+struct Making(Arc<Activity>);
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity.making.fetch_sub(1, Ordering::AcqRel);
+        // The send clock starts now, unless answers before this one are still stuck (a
+        // pipelining client that reads nothing must not keep its connection by asking more).
+        if !activity.blocked.load(Ordering::Acquire) {
+            activity.made_progress();
+        }
+        // The watchdog's deadline is now the send deadline.
+        activity.changed.notify_one();
     }
 }
 
@@ -343,10 +368,11 @@ impl Connection {
             let activity = activity.clone();
             hyper::service::service_fn(move |mut request: hyper::Request<_>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
-                let in_flight = InFlight::start(&activity);
+                let (in_flight, making) = InFlight::start(&activity);
                 let answer = router.clone().oneshot(request);
                 async move {
                     let response = answer.await?;
+                    drop(making);
                     Ok::<_, Infallible>(response.map(|body| Tracked {
                         body,
                         _in_flight: in_flight,
@@ -457,10 +483,7 @@ impl tokio::io::AsyncWrite for Watched {
         Pin::new(&mut self.io).poll_flush(cx)
     }
 
-    fn poll_shutdown(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<std::io::Result<()>> {
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
