@@ -396,3 +396,63 @@ async fn http2_request_with_no_window(base: &str) -> TcpStream {
     s.write_all(&out).await.unwrap();
     s
 }
+
+/// A stop is not held up by a poll that a site drip-feeds, nor by a client that reads nothing:
+/// the real binary exits at once after SIGTERM (its fetch timeout is 30 s, its wait for polls
+/// in flight 10 s).
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_is_not_held_up_by_a_drip_fed_poll_or_a_stalled_client() {
+    let mode = Arc::new(AtomicU8::new(DRIP));
+    let hostile = hostile_site(mode).await;
+    let site = common::site::FakeSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup {
+        extra_config: format!(
+            "[[sources]]\nid = \"drip\"\nurl = \"http://{hostile}/list\"\nschedule = \"* * * * * *\"\n\
+             timezone = \"UTC\"\nlanguage = \"en\"\n\
+             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n"
+        ),
+        ..Setup::default()
+    };
+    let (config, port) = common::write_config_on_free_port(dir.path(), &site, &setup);
+    let mut child = common::herald_command()
+        .arg("run")
+        .arg("-c")
+        .arg(&config)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    common::eventually("herald answers", Duration::from_secs(20), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    })
+    .await;
+    // The drip-fed poll has started (every second), and is in flight.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let mut parked = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    parked
+        .write_all(b"GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(
+        reqwest::get(format!("{base}/healthz"))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let pid = child.id().unwrap().to_string();
+    let signalled = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(20), child.wait())
+        .await
+        .expect("no exit within 20 s after SIGTERM")
+        .unwrap();
+    let took = signalled.elapsed();
+    assert!(status.success(), "{status}");
+    // Without cutting the poll, the stop waits 10 s for it.
+    assert!(took < Duration::from_secs(7), "exit took {took:?}");
+    drop(parked);
+}
