@@ -213,7 +213,6 @@ async fn hostile_upstream() -> (
     );
     let invalid_utf8 = Bytes::from([html.as_bytes(), b"\xff\xfe\xc3\x28\xed\xa0\x80"].concat());
     let many_cards = Bytes::from(page(&cards(60, "21 March 2026")));
-    let article = Bytes::from(page("<div class=\"content-text\"><p>Body.</p></div>"));
 
     let r = |b: &Bytes, ct: &'static str| {
         let b = b.clone();
@@ -278,15 +277,11 @@ async fn hostile_upstream() -> (
             r(&invalid_utf8, "text/html; charset=utf-8"),
         )
         .route("/slow-articles", r(&many_cards, "text/html; charset=utf-8"))
+        // Article pages (of the slow source) come a few bytes at a time.
         .route(
             "/a/{n}",
-            get(move |Path(_n): Path<u32>| {
-                let article = article.clone();
-                async move {
-                    // Article pages of the slow source come a byte at a time.
-                    let _ = article;
-                    Response::new(drip(b"<html><body><div class=\"content-text\"><p>"))
-                }
+            get(|Path(_n): Path<u32>| async {
+                Response::new(drip(b"<html><body><div class=\"content-text\"><p>"))
             }),
         );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

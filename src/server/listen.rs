@@ -198,7 +198,7 @@ struct Activity {
     /// A write found the socket full and no write has gone through since: bytes of an answer
     /// are waiting for the client to read.
     blocked: AtomicBool,
-    /// When the connection last made progress sending (a request's head was read, or
+    /// When the connection last made progress sending (an answer was made, or
     /// [`STALL_PROGRESS`] more bytes went out).
     progress_at: Mutex<Instant>,
     /// Bytes written since `progress_at`.
