@@ -24,7 +24,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::stream;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// The poll deadline the bench configures (`poll_deadline_secs`): below the fetch timeout
@@ -394,6 +394,8 @@ fn result(name: &str, value: String, target: &str, met: bool) {
 
 #[tokio::main]
 async fn main() {
+    // Thousands of parked connections: the bench's own descriptors (herald raises its own).
+    herald::server::zerocopy::raise_open_files_limit();
     let (upstream, sources) = hostile_upstream().await;
     let dir = tempfile::tempdir().unwrap();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -536,11 +538,10 @@ async fn main() {
 
     // SIGTERM with everything still going (drip-fed polls, parked and stalled clients).
     let term = Instant::now();
-    rustix::process::kill_process(
-        rustix::process::Pid::from_raw(pid as i32).unwrap(),
-        rustix::process::Signal::TERM,
-    )
-    .unwrap();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
     let exit = tokio::time::timeout(Duration::from_secs(60), herald.wait()).await;
     let stop_secs = term.elapsed().as_secs_f64();
     stopping.store(true, Ordering::Release);
