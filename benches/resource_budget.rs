@@ -136,7 +136,8 @@ async fn hostile_upstream() -> (
 ) {
     let flat = Bytes::from(page(&"<b>x</b>".repeat((CAP - 200) / 8)));
     let wide = {
-        let one = cards(1, "21 March 2026").len();
+        // Under the cap: a card's two numbers grow to 5 digits.
+        let one = cards(1, "21 March 2026").len() + 8;
         Bytes::from(page(&cards((CAP - 200) / one, "21 March 2026")))
     };
     let deep = Bytes::from(format!(
@@ -575,13 +576,13 @@ async fn main() {
             .lines()
             .filter(|l| l.starts_with(name))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-            .sum()
+            .fold(0.0, |a, b| a + b)
     };
     let panics: f64 = metrics
         .lines()
         .filter(|l| l.starts_with("herald_polls_total") && l.contains("result=\"panic\""))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
-        .sum();
+        .fold(0.0, |a, b| a + b);
     println!(
         "\npolls cut at their deadline: {}, send stalls closed: {}, polls that panicked: {panics}, cache-busting requests: {busting}",
         count("herald_poll_deadlines_total"),
