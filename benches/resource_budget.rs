@@ -136,9 +136,9 @@ async fn hostile_upstream() -> (
 ) {
     let flat = Bytes::from(page(&"<b>x</b>".repeat((CAP - 200) / 8)));
     let wide = {
-        // Under the cap: a card's two numbers grow to 5 digits.
-        let one = cards(1, "21 March 2026").len() + 8;
-        Bytes::from(page(&cards((CAP - 200) / one, "21 March 2026")))
+        // Nine tenths of the cap (a card's numbers grow to 5 digits).
+        let one = cards(1, "21 March 2026").len() + 12;
+        Bytes::from(page(&cards(CAP * 9 / 10 / one, "21 March 2026")))
     };
     let deep = Bytes::from(format!(
         "{}{}",
