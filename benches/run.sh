@@ -4,7 +4,7 @@
 # each scenario bounded in time on loopback, and ends with one table:
 #   scenario | herald | reference | ratio | target | verdict
 #
-#   bash benches/run.sh [all | serve | polling | storage | extraction | pure]...   (default all)
+#   bash benches/run.sh [all | serve | polling | storage | extraction | pure | budget | simulation]...   (default all)
 #
 # QUICK=1 shortens every scenario (fewer and shorter runs, one polled minute) for a smoke check;
 # the figures in the notes come from a full run. Not part of `cargo test`.
@@ -16,6 +16,11 @@
 #               the sweep), then `herald run` on that database: start to first feed served
 #   extraction  benches/extraction/run.sh: 181 pages, herald against Python trafilatura
 #   pure        cargo bench --bench pure (criterion): list page, dates, rendering, post
+#   budget      cargo bench --bench resource_budget: the worst inputs of each kind at once (huge,
+#               deep, wide, drip-fed, endless, bombs, encodings, dates, cache-busting, silent and
+#               non-reading clients): peak RSS, longest poll, /healthz times, SIGTERM to exit
+#   simulation  tests/delivery_simulation.rs in release: 100,000 seeds (10,000 with QUICK=1) of the
+#               delivery simulation; seeds per second
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -111,6 +116,15 @@ for line in open(sys.argv[1]):
     elif line.strip() and not line.startswith((" ", "Benchmarking", "Found", "Gnuplot", "Warning", "change", "Performance", "No change")):
         name = line.strip()
 PY
+fi
+
+if wants budget; then
+  run cargo bench --bench resource_budget
+fi
+
+if wants simulation; then
+  HERALD_SIM_SEEDS="$([ "$quick" = 1 ] && echo 10000 || echo 100000)" \
+    run cargo test --release --test delivery_simulation -- --nocapture
 fi
 
 echo

@@ -303,6 +303,12 @@ impl App {
                     .increment(1);
                 tracing::error!(source = %source.id, error = %e, "poll failed");
             }
+            Err(e @ PollError::Deadline { .. }) => {
+                metrics::counter!("herald_polls_total", "source" => id.clone(), "result" => "deadline")
+                    .increment(1);
+                metrics::counter!("herald_poll_deadlines_total", "source" => id).increment(1);
+                tracing::warn!(source = %source.id, error = %e, "poll failed");
+            }
             Err(e) => {
                 metrics::counter!("herald_polls_total", "source" => id, "result" => "error")
                     .increment(1);
@@ -735,7 +741,7 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
     };
     let shared = app.shared.clone();
     let announce = |at| shared.set_next_poll(&source.id, at);
-    schedule::run_every(timing, stop, announce, || async {
+    schedule::run_every(timing, stop.clone(), announce, || async {
         if app
             .shared
             .store
@@ -750,8 +756,14 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
             dry_run: false,
         };
         // Boxed: a poll's state (fetch, parse, store) is tens of kilobytes, and a thousand
-        // sources waiting for their next instant should not each carry it inline.
-        match Box::pin(app.poll(&source, opts)).await {
+        // sources waiting for their next instant should not each carry it inline. A stop cuts
+        // the poll at its next await (its store step is one transaction): a slow site must not
+        // hold up herald's exit.
+        let polled = tokio::select! {
+            polled = Box::pin(app.poll(&source, opts)) => polled,
+            () = stop.cancelled() => return None,
+        };
+        match polled {
             Ok(_) => None,
             Err(_) => {
                 let failures = app

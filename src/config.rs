@@ -115,6 +115,9 @@ pub struct Connections {
     pub first_request: Duration,
     /// `idle_secs`: between requests (from the end of an answer to the next request head).
     pub idle: Duration,
+    /// `send_stall_secs`: while an answer is being sent, how long the client may take nothing
+    /// of it (no progress writing it) before the connection is closed.
+    pub send_stall: Duration,
 }
 
 /// `[server] max_connections` when absent.
@@ -123,6 +126,11 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 512;
 pub const DEFAULT_FIRST_REQUEST_SECS: u64 = 10;
 /// `[server] idle_secs` when absent.
 pub const DEFAULT_IDLE_SECS: u64 = 60;
+/// `[[sources]] poll_deadline_secs` when absent: room for the list pages (`max_pages`, each
+/// fetch cut at 30 s) and the article pages of a first poll, yet well inside a 10-minute schedule.
+pub const DEFAULT_POLL_DEADLINE_SECS: u64 = 300;
+/// `[server] send_stall_secs` when absent.
+pub const DEFAULT_SEND_STALL_SECS: u64 = 30;
 /// `[server] feed_cache_mb` when absent.
 pub const DEFAULT_FEED_CACHE_MB: u32 = 32;
 
@@ -132,6 +140,7 @@ impl Default for Connections {
             max: DEFAULT_MAX_CONNECTIONS as usize,
             first_request: Duration::from_secs(DEFAULT_FIRST_REQUEST_SECS),
             idle: Duration::from_secs(DEFAULT_IDLE_SECS),
+            send_stall: Duration::from_secs(DEFAULT_SEND_STALL_SECS),
         }
     }
 }
@@ -303,6 +312,9 @@ pub struct Source {
     /// `max_new_per_poll`: new items stored by one poll at most; older new ones beyond it are
     /// remembered as seen, never announced.
     pub max_new_per_poll: usize,
+    /// `poll_deadline_secs`: how long one poll may take, fetches and parsing of every page
+    /// included; past it the poll is cut and fails (README "Limits").
+    pub poll_deadline: Duration,
     /// Longest lead taken from an article page, in characters (cut at a sentence; default 400).
     pub summary_length: usize,
     pub id_pattern: Option<Regex>,
@@ -1075,6 +1087,7 @@ const SERVER_KEYS: &[&str] = &[
     "max_connections",
     "first_request_secs",
     "idle_secs",
+    "send_stall_secs",
     "feed_cache_mb",
 ];
 const TELEGRAM_KEYS: &[&str] = &[
@@ -1114,6 +1127,7 @@ const SOURCE_KEYS: &[&str] = &[
     "max_pages",
     "max_page_items",
     "max_new_per_poll",
+    "poll_deadline_secs",
     "summary_length",
     "id_pattern",
     "require_id",
@@ -1164,6 +1178,7 @@ fn server(r: &mut Report, t: &Table) -> Server {
     let max: u32 = t.count(r, "max_connections", 1, DEFAULT_MAX_CONNECTIONS);
     let first_request = t.count(r, "first_request_secs", 1, DEFAULT_FIRST_REQUEST_SECS);
     let idle = t.count(r, "idle_secs", 1, DEFAULT_IDLE_SECS);
+    let send_stall = t.count(r, "send_stall_secs", 1, DEFAULT_SEND_STALL_SECS);
     let feed_cache_mb: u32 = t.count(r, "feed_cache_mb", 1, DEFAULT_FEED_CACHE_MB);
     Server {
         listen: listen.unwrap_or(default),
@@ -1173,6 +1188,7 @@ fn server(r: &mut Report, t: &Table) -> Server {
             max: max as usize,
             first_request: Duration::from_secs(first_request),
             idle: Duration::from_secs(idle),
+            send_stall: Duration::from_secs(send_stall),
         },
         feed_cache_bytes: (feed_cache_mb as usize).saturating_mul(1024 * 1024),
     }
@@ -1671,6 +1687,7 @@ fn source(
     let max_pages = t.count(r, "max_pages", 1, 3);
     let max_page_items = t.count(r, "max_page_items", 1, 1000);
     let max_new_per_poll = t.count(r, "max_new_per_poll", 1, 500);
+    let poll_deadline = t.count(r, "poll_deadline_secs", 1, DEFAULT_POLL_DEADLINE_SECS);
     let summary_length: usize = t.count(r, "summary_length", 1, 400);
     let headers = headers(r, t, &label);
     let source = Source {
@@ -1690,6 +1707,7 @@ fn source(
         max_pages,
         max_page_items,
         max_new_per_poll,
+        poll_deadline: Duration::from_secs(poll_deadline),
         summary_length,
         id_pattern,
         require_id,

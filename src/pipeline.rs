@@ -27,6 +27,12 @@ pub enum PollError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The poll ran past its deadline (`poll_deadline_secs`): the fetch or parse in progress was
+    /// cut, nothing was stored.
+    #[error(
+        "poll cut at its deadline of {secs} s (poll_deadline_secs) while reading {url}; nothing stored"
+    )]
+    Deadline { url: String, secs: u64 },
     /// The poll panicked: a bug, counted as a failed poll (SPEC: nothing fails silently).
     #[error("internal error (a bug in herald, please report it): {0}")]
     Panicked(String),
@@ -68,6 +74,45 @@ pub struct PollReport {
 impl PollReport {
     pub fn count(&self, state: ItemState) -> usize {
         self.items.iter().filter(|o| o.state == state).count()
+    }
+}
+
+/// When a poll must be over (`poll_deadline_secs`); every fetch and parse of the poll is cut
+/// there.
+#[derive(Clone, Copy, Debug)]
+struct Deadline {
+    /// `None`: too far ahead to represent, i.e. never.
+    at: Option<tokio::time::Instant>,
+    secs: u64,
+}
+
+impl Deadline {
+    fn of(source: &Source) -> Deadline {
+        Deadline {
+            at: tokio::time::Instant::now().checked_add(source.poll_deadline),
+            secs: source.poll_deadline.as_secs(),
+        }
+    }
+
+    fn passed(&self) -> bool {
+        self.at.is_some_and(|at| tokio::time::Instant::now() >= at)
+    }
+
+    /// `work`, or [`PollError::Deadline`] (naming `url`) if the deadline comes first.
+    async fn cut<T>(
+        &self,
+        url: &Url,
+        work: impl Future<Output = Result<T, PollError>>,
+    ) -> Result<T, PollError> {
+        let Some(at) = self.at else {
+            return work.await;
+        };
+        tokio::time::timeout_at(at, work).await.unwrap_or_else(|_| {
+            Err(PollError::Deadline {
+                url: url.to_string(),
+                secs: self.secs,
+            })
+        })
     }
 }
 
@@ -163,8 +208,12 @@ impl Poller<'_> {
             _ => false,
         };
         let conditional = opts.conditional && self.store.is_some() && !needs_baseline;
-        let first = self
-            .fetch(source, &source.url, conditional.then_some(&*state))
+        let deadline = Deadline::of(source);
+        let first = deadline
+            .cut(
+                &source.url,
+                self.fetch(source, &source.url, conditional.then_some(&*state)),
+            )
             .await?;
         let Some(page) = first else {
             return Ok(PollReport {
@@ -182,16 +231,21 @@ impl Poller<'_> {
         }
         let now = Utc::now();
         let mut seen_ids = HashSet::new();
-        let (scraped, skipped) = scrape(source, &page).await?;
+        let (scraped, skipped) = deadline.cut(&page.url, scrape(source, &page)).await?;
         let mut found = self.classify(source, scraped, &mut seen_ids)?;
         let mut pages = 1;
         while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
         {
             pages += 1;
             let url = page_url(&source.url, pages);
-            let more = match self.fetch(source, &url, None).await {
-                Ok(Some(p)) => scrape(source, &p).await.map(|(scraped, _)| scraped),
+            let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
+            let more = match fetched {
+                Ok(Some(p)) => deadline
+                    .cut(&url, scrape(source, &p))
+                    .await
+                    .map(|(scraped, _)| scraped),
                 Ok(None) => break,
+                Err(e @ PollError::Deadline { .. }) => return Err(e),
                 Err(e) => {
                     tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
                     break;
@@ -203,6 +257,7 @@ impl Poller<'_> {
                     found.last_page_had_new = next.last_page_had_new;
                     found.entries.extend(next.entries);
                 }
+                Err(e @ PollError::Deadline { .. }) => return Err(e),
                 Err(e) => {
                     tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
                     break;
@@ -217,7 +272,8 @@ impl Poller<'_> {
             .map(|(id, _, s)| (*id, fingerprint(&s.title, s.summary.as_deref())))
             .collect();
         if source.article.is_some() {
-            self.follow_articles(source, &mut found.entries).await;
+            self.follow_articles(source, &mut found.entries, deadline)
+                .await;
         }
         let mut report = self.build(source, found.entries, now)?;
         let seen_only = cap_new(&mut report, source);
@@ -493,8 +549,15 @@ impl Poller<'_> {
     /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
     /// the site never sees a burst, and takes the body, and the date, picture and lead where the
     /// list page gave none. A page that fails leaves the release as the list showed it: it is
-    /// never held back by its article page.
-    async fn follow_articles(&self, source: &Source, entries: &mut [(ItemId, ItemState, Scraped)]) {
+    /// never held back by its article page. At the poll's deadline the page being read is cut
+    /// and the pages not read yet are skipped, their releases too going out as the list showed
+    /// them: the poll stores what it found rather than failing again at every retry.
+    async fn follow_articles(
+        &self,
+        source: &Source,
+        entries: &mut [(ItemId, ItemState, Scraped)],
+        deadline: Deadline,
+    ) {
         let selectors = source.article.as_ref();
         // Article links come from the page, so they may lead only to public addresses, unless
         // the source itself lives on a private network (SSRF, issue 8). A link to the list
@@ -502,8 +565,14 @@ impl Poller<'_> {
         // fetched like the list page, over the same pool of connections: a site then never
         // holds more than `fetch::PER_HOST` connections from herald (issue 9).
         let mut reach = None;
+        // Article pages not read (or cut) because the poll's deadline came.
+        let mut skipped = 0_u64;
         for (_, state, scraped) in entries.iter_mut() {
             if *state == ItemState::Known {
+                continue;
+            }
+            if deadline.passed() {
+                skipped += 1;
                 continue;
             }
             let Ok(url) = Url::parse(&scraped.link) else {
@@ -521,9 +590,16 @@ impl Poller<'_> {
                     }),
                 }
             };
-            let page = match self.fetch_within(source, &url, None, reach).await {
+            let fetched = deadline
+                .cut(&url, self.fetch_within(source, &url, None, reach))
+                .await;
+            let page = match fetched {
                 Ok(Some(page)) => page,
                 Ok(None) => continue,
+                Err(PollError::Deadline { .. }) => {
+                    skipped += 1;
+                    continue;
+                }
                 Err(e) => {
                     metrics::counter!("herald_article_failures_total", "source" => source.id.clone())
                         .increment(1);
@@ -533,18 +609,22 @@ impl Poller<'_> {
             };
             // Off the async workers: a big or deep page must not hold up other sources.
             let (selectors, summary_length) = (selectors.cloned(), source.summary_length);
-            let article = tokio::task::spawn_blocking(move || {
+            let reading = tokio::task::spawn_blocking(move || {
                 let options = extract::article::Options {
                     url: Some(&page.url),
                     selectors: selectors.as_ref(),
                     summary_length,
                 };
                 extract::article::extract_with(&page.text, &options)
-            })
-            .await;
+            });
+            let article = deadline.cut(&url, async { Ok(reading.await) }).await;
             let article = match article {
-                Ok(article) => article,
-                Err(e) => {
+                Ok(Ok(article)) => article,
+                Err(_) => {
+                    skipped += 1;
+                    continue;
+                }
+                Ok(Err(e)) => {
                     tracing::error!(source = %source.id, link = %scraped.link, error = %e, "reading an article page failed (a bug); the release goes out with its list data");
                     continue;
                 }
@@ -559,6 +639,13 @@ impl Poller<'_> {
             };
             scraped.image = scraped.image.take().or(article_image);
             scraped.date = scraped.date.or(article.date);
+        }
+        if skipped > 0 {
+            metrics::counter!("herald_poll_deadlines_total", "source" => source.id.clone())
+                .increment(1);
+            metrics::counter!("herald_article_failures_total", "source" => source.id.clone())
+                .increment(skipped);
+            tracing::warn!(source = %source.id, skipped, deadline_secs = deadline.secs, "poll deadline reached (poll_deadline_secs): article pages not read; their releases go out with their list data");
         }
     }
 

@@ -11,6 +11,13 @@
 //! connection idle the longest is closed for the newcomer, so that idle clients cannot shut out
 //! `/healthz` or anyone else; only connections busy answering make newcomers wait.
 //!
+//! A connection sending an answer is busy, not idle, until its last byte is written: hyper lets
+//! go of an answer's body once the body is in its write buffer (HTTP/1), or holds it while the
+//! peer's flow-control window stays shut (HTTP/2), so the watchdog also watches the socket's
+//! writes ([`Watched`]). While an answer is in flight or a write waits for room, the client must
+//! take at least [`STALL_PROGRESS`] bytes every `send_stall_secs`: a client that asks for a
+//! large feed and never reads it is closed then, with the memory the answer holds.
+//!
 //! The server runs on a thread of its own with a single-threaded runtime: a cached feed is
 //! answered without waiting on anything, so one thread serves tens of thousands of requests a
 //! second, without the wake-ups and hand-overs of a shared multi-threaded runtime (about a tenth
@@ -42,6 +49,11 @@ use tower::ServiceExt;
 use super::lock;
 use super::zerocopy::ZeroCopy;
 use crate::config::Connections;
+
+/// Bytes a sending connection must get out within each `send_stall_secs` to count as moving:
+/// more than the control frames (an HTTP/2 PING's answer is 17 bytes) a stalled client could
+/// provoke to look alive.
+const STALL_PROGRESS: usize = 1024;
 
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -174,12 +186,23 @@ impl OpenConnections {
 struct Activity {
     /// Requests whose head was read and whose answer is not wholly sent yet.
     in_flight: AtomicUsize,
+    /// Requests of those whose answer herald is still making (no send deadline meanwhile: the
+    /// time is herald's, not the client's).
+    making: AtomicUsize,
     /// Whether a request head was ever read (which deadline applies while idle).
     asked: AtomicBool,
     /// Since when no request is in flight (at first: the accept).
     idle_since: Mutex<Instant>,
     /// Set to close the connection as soon as it is idle (its slot is wanted).
     closing: AtomicBool,
+    /// A write found the socket full and no write has gone through since: bytes of an answer
+    /// are waiting for the client to read.
+    blocked: AtomicBool,
+    /// When the connection last made progress sending (an answer was made, or
+    /// [`STALL_PROGRESS`] more bytes went out).
+    progress_at: Mutex<Instant>,
+    /// Bytes written since `progress_at`.
+    unstamped: AtomicUsize,
     /// Wakes the watchdog: the connection went idle, or is to close.
     changed: Notify,
     went_idle: Arc<Notify>,
@@ -189,22 +212,32 @@ impl Activity {
     fn new(went_idle: Arc<Notify>) -> Activity {
         Activity {
             in_flight: AtomicUsize::new(0),
+            making: AtomicUsize::new(0),
             asked: AtomicBool::new(false),
             idle_since: Mutex::new(Instant::now()),
             closing: AtomicBool::new(false),
+            blocked: AtomicBool::new(false),
+            progress_at: Mutex::new(Instant::now()),
+            unstamped: AtomicUsize::new(0),
             changed: Notify::new(),
             went_idle,
         }
     }
 
+    /// Neither answering a request nor waiting to write an answer's bytes.
     fn is_idle(&self) -> bool {
-        self.in_flight.load(Ordering::Acquire) == 0
+        self.in_flight.load(Ordering::Acquire) == 0 && !self.blocked.load(Ordering::Acquire)
     }
 
-    /// When the connection is to close if it stays idle; `None` while a request is in flight.
+    /// When the connection is to close if it stays as it is: idle, at its idle (or first
+    /// request) deadline; sending, when its send stalled for `send_stall_secs`. `None`: too far
+    /// ahead to represent.
     fn deadline(&self, limits: &Connections) -> Option<Instant> {
         if !self.is_idle() {
-            return None;
+            if self.making.load(Ordering::Acquire) > 0 {
+                return None;
+            }
+            return lock(&self.progress_at).checked_add(limits.send_stall);
         }
         let allowed = if self.asked.load(Ordering::Acquire) {
             limits.idle
@@ -213,6 +246,35 @@ impl Activity {
         };
         lock(&self.idle_since).checked_add(allowed)
     }
+
+    fn made_progress(&self) {
+        *lock(&self.progress_at) = Instant::now();
+        self.unstamped.store(0, Ordering::Release);
+    }
+
+    /// What a write on the socket came to: `Some(n)` bytes written, `None` no room.
+    fn wrote(&self, written: Option<usize>) {
+        let Some(n) = written else {
+            if !self.blocked.swap(true, Ordering::AcqRel) {
+                // From idle (an answer handed over whole) to sending: the watchdog's deadline
+                // changes.
+                self.changed.notify_one();
+            }
+            return;
+        };
+        if self.unstamped.fetch_add(n, Ordering::AcqRel) + n >= STALL_PROGRESS {
+            self.made_progress();
+        }
+        if n > 0 && self.blocked.swap(false, Ordering::AcqRel) && self.is_idle() {
+            self.went_idle_now();
+        }
+    }
+
+    fn went_idle_now(&self) {
+        *lock(&self.idle_since) = Instant::now();
+        self.changed.notify_one();
+        self.went_idle.notify_one();
+    }
 }
 
 /// A request in flight on its connection, from its complete head until its answer's body is
@@ -220,21 +282,38 @@ impl Activity {
 struct InFlight(Arc<Activity>);
 
 impl InFlight {
-    fn start(activity: &Arc<Activity>) -> InFlight {
+    fn start(activity: &Arc<Activity>) -> (InFlight, Making) {
         activity.asked.store(true, Ordering::Release);
         activity.in_flight.fetch_add(1, Ordering::AcqRel);
-        InFlight(activity.clone())
+        activity.making.fetch_add(1, Ordering::AcqRel);
+        (InFlight(activity.clone()), Making(activity.clone()))
     }
 }
 
 impl Drop for InFlight {
     fn drop(&mut self) {
         let activity = &self.0;
-        if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            *lock(&activity.idle_since) = Instant::now();
-            activity.changed.notify_one();
-            activity.went_idle.notify_one();
+        if activity.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 && activity.is_idle() {
+            activity.went_idle_now();
         }
+    }
+}
+
+/// A request whose answer herald is making, until the answer (head and body) is handed to
+/// hyper, or the request is dropped.
+struct Making(Arc<Activity>);
+
+impl Drop for Making {
+    fn drop(&mut self) {
+        let activity = &self.0;
+        activity.making.fetch_sub(1, Ordering::AcqRel);
+        // The send clock starts now, unless answers before this one are still stuck (a
+        // pipelining client that reads nothing must not keep its connection by asking more).
+        if !activity.blocked.load(Ordering::Acquire) {
+            activity.made_progress();
+        }
+        // The watchdog's deadline is now the send deadline.
+        activity.changed.notify_one();
     }
 }
 
@@ -289,10 +368,11 @@ impl Connection {
             let activity = activity.clone();
             hyper::service::service_fn(move |mut request: hyper::Request<_>| {
                 request.extensions_mut().insert(ConnectInfo(peer));
-                let in_flight = InFlight::start(&activity);
+                let (in_flight, making) = InFlight::start(&activity);
                 let answer = router.clone().oneshot(request);
                 async move {
                     let response = answer.await?;
+                    drop(making);
                     Ok::<_, Infallible>(response.map(|body| Tracked {
                         body,
                         _in_flight: in_flight,
@@ -300,8 +380,11 @@ impl Connection {
                 }
             })
         };
-        let connection =
-            builder.serve_connection_with_upgrades(TokioIo::new(ZeroCopy::new(stream)), service);
+        let io = Watched {
+            io: ZeroCopy::new(stream),
+            activity: activity.clone(),
+        };
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(io), service);
         tokio::pin!(connection);
         let mut stopping = false;
         loop {
@@ -333,8 +416,74 @@ impl Connection {
                         tracing::debug!(%peer, "idle connection closed at its deadline");
                         return;
                     }
+                    if activity.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
+                        metrics::counter!("herald_send_stalls_total").increment(1);
+                        tracing::debug!(%peer, "connection closed: its client took no part of the answer for send_stall_secs");
+                        return;
+                    }
                 }
             }
         }
+    }
+}
+
+/// The connection's socket, reporting each write's outcome to the watchdog ([`Activity::wrote`]).
+/// Vectored writes pass through as they are, so that `ZeroCopy` still finds file-backed bodies.
+struct Watched {
+    io: ZeroCopy,
+    activity: Arc<Activity>,
+}
+
+impl Watched {
+    fn report(&self, outcome: &Poll<std::io::Result<usize>>) {
+        match outcome {
+            Poll::Ready(Ok(n)) => self.activity.wrote(Some(*n)),
+            Poll::Pending => self.activity.wrote(None),
+            Poll::Ready(Err(_)) => {}
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Watched {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Watched {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let outcome = Pin::new(&mut self.io).poll_write(cx, buf);
+        self.report(&outcome);
+        outcome
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let outcome = Pin::new(&mut self.io).poll_write_vectored(cx, bufs);
+        self.report(&outcome);
+        outcome
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
