@@ -10,7 +10,7 @@ use teloxide::payloads::{
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
-    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, MessageId,
+    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, MessageId,
     ParseMode, Recipient,
 };
 use teloxide::{ApiError, Bot, RequestError};
@@ -97,23 +97,16 @@ impl TelegramApi for Bot {
                 req.await?
             }
             _ => {
-                let mut req = self
-                    .send_message(chat, text)
-                    .link_preview_options(link_preview(post))
-                    .reply_markup(keyboard(post));
-                if silent {
-                    req = req.disable_notification(true);
-                }
-                if !plain {
-                    req = req.parse_mode(ParseMode::Html);
-                }
-                req.await?
+                let how = How {
+                    preview: link_preview(post),
+                    buttons: Some(keyboard(post)),
+                    plain,
+                    silent,
+                };
+                send_text(self, chat, text, how).await?
             }
         };
-        Ok(Accepted {
-            message_id: message.id.0,
-            chat_id: message.chat.id.0,
-        })
+        Ok(accepted(&message))
     }
 
     async fn send_digest(
@@ -123,20 +116,14 @@ impl TelegramApi for Bot {
         plain: bool,
         silent: bool,
     ) -> Result<Accepted, RequestError> {
-        let mut req = self
-            .send_message(chat, text)
-            .link_preview_options(no_preview());
-        if silent {
-            req = req.disable_notification(true);
-        }
-        if !plain {
-            req = req.parse_mode(ParseMode::Html);
-        }
-        let message = req.await?;
-        Ok(Accepted {
-            message_id: message.id.0,
-            chat_id: message.chat.id.0,
-        })
+        let how = How {
+            preview: no_preview(),
+            buttons: None,
+            plain,
+            silent,
+        };
+        let message = send_text(self, chat, text, how).await?;
+        Ok(accepted(&message))
     }
 
     async fn edit_post(
@@ -188,6 +175,48 @@ impl TelegramApi for Bot {
 
     async fn chat_id(&self, chat: Recipient) -> Result<i64, RequestError> {
         Ok(self.get_chat(chat).await?.id.0)
+    }
+}
+
+/// How a text message goes out.
+struct How {
+    preview: LinkPreviewOptions,
+    buttons: Option<InlineKeyboardMarkup>,
+    /// Without `parse_mode`.
+    plain: bool,
+    /// `disable_notification`.
+    silent: bool,
+}
+
+/// sendMessage, the one way posts and digests send text.
+async fn send_text(
+    bot: &Bot,
+    chat: Recipient,
+    text: String,
+    How {
+        preview,
+        buttons,
+        plain,
+        silent,
+    }: How,
+) -> Result<Message, RequestError> {
+    let mut req = bot.send_message(chat, text).link_preview_options(preview);
+    if let Some(buttons) = buttons {
+        req = req.reply_markup(buttons);
+    }
+    if silent {
+        req = req.disable_notification(true);
+    }
+    if !plain {
+        req = req.parse_mode(ParseMode::Html);
+    }
+    req.await
+}
+
+fn accepted(message: &Message) -> Accepted {
+    Accepted {
+        message_id: message.id.0,
+        chat_id: message.chat.id.0,
     }
 }
 

@@ -218,6 +218,18 @@ pub struct ChatGroup {
 }
 
 impl ChatGroup {
+    /// The chat as its entries write it (`@name` in lower case, or the id): the keys an earlier
+    /// worker may have known it by, before the name was resolved or the group migrated.
+    pub fn aliases(&self) -> Vec<String> {
+        self.entries
+            .iter()
+            .map(|c| match &c.chat {
+                ChatRef::Username(name) => name.to_lowercase(),
+                ChatRef::Id(id) => id.to_string(),
+            })
+            .collect()
+    }
+
     /// The worker's name: its entries' ids.
     pub fn name(&self) -> String {
         let ids: Vec<&str> = self.entries.iter().map(|c| c.id.as_str()).collect();
@@ -336,11 +348,16 @@ impl<A: TelegramApi> Deliverer<A> {
             .iter()
             .map(|c| self.store.channel_state(&c.id).unwrap_or_default())
             .collect();
-        let kept = self.store.chat_calls(&group.key).unwrap_or_default();
+        // Kept under the chat's key, or under the key an earlier worker knew it by (the chat as
+        // an entry writes it, before a name was resolved or the group migrated).
+        let kept: Vec<ChatCalls> = std::iter::once(group.key.clone())
+            .chain(group.aliases())
+            .map(|key| self.store.chat_calls(&key).unwrap_or_default())
+            .collect();
         let mut recent: Vec<DateTime<Utc>> = earlier
             .iter()
             .flat_map(|s| s.recent_calls.iter().copied())
-            .chain(kept.recent.iter().copied())
+            .chain(kept.iter().flat_map(|k| k.recent.iter().copied()))
             .collect();
         recent.sort();
         recent.dedup();
@@ -363,7 +380,7 @@ impl<A: TelegramApi> Deliverer<A> {
         // A 429 met by a worker before this one still holds: Telegram expects no call to the
         // chat until it ends.
         let holds = earlier.iter().filter_map(|s| s.held_until);
-        if let Some(until) = holds.chain(kept.held_until).max() {
+        if let Some(until) = holds.chain(kept.iter().filter_map(|k| k.held_until)).max() {
             limits.resume_hold(until);
         }
         let mut backoff = BACKOFF_FIRST;
@@ -458,14 +475,7 @@ impl<A: TelegramApi> Deliverer<A> {
     fn next_for_chat<'g>(&self, group: &'g ChatGroup) -> Result<Option<Work<'g>>, StoreError> {
         // Marked sends need nothing from the config to be looked for: also those of an entry
         // or a source that left the config since.
-        let aliases: Vec<String> = group
-            .entries
-            .iter()
-            .map(|c| match &c.chat {
-                ChatRef::Username(name) => name.to_lowercase(),
-                ChatRef::Id(id) => id.to_string(),
-            })
-            .collect();
+        let aliases = group.aliases();
         if let Some((channel, queued, mark)) = self
             .store
             .in_flight_to(&group.key, &aliases)?
@@ -476,9 +486,11 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         let config = self.config.get();
         let configured = |d: &Delivery| config.source(&d.item.source).is_some();
-        // Sends marked by versions before the marks: looked for as before, by the entry.
+        // Sends marked by versions before the marks: looked for as before, by the entry, once
+        // it may send.
         for channel in &group.entries {
-            if let Some(queued) = self.store.in_flight_delivery(&channel.id)?
+            if self.may_send(channel)?
+                && let Some(queued) = self.store.in_flight_delivery(&channel.id)?
                 && configured(&queued.delivery)
             {
                 return Ok(Some(Work::Deliver(channel, queued)));
@@ -616,11 +628,9 @@ impl<A: TelegramApi> Deliverer<A> {
         let mut last = self.store.last_message_in(&group.key)?;
         for channel in &group.entries {
             last = last.max(self.store.last_message_id(&channel.id)?);
-            let written = match &channel.chat {
-                ChatRef::Username(name) => name.to_lowercase(),
-                ChatRef::Id(id) => id.to_string(),
-            };
-            last = last.max(self.store.last_message_in(&written)?);
+        }
+        for alias in group.aliases() {
+            last = last.max(self.store.last_message_in(&alias)?);
         }
         Ok(last)
     }
@@ -679,11 +689,6 @@ impl<A: TelegramApi> Deliverer<A> {
                         .complete_post_in(&channel.id, Some(&group.key), queued, record)
                         .await?;
                     self.succeeded(&channel.id, &mut state, limits)?;
-                    return Ok(Next::Now);
-                }
-                Probe::Absent if !self.may_send(channel)? => {
-                    // Looked for first (see `next_for_chat`); it is sent when its entry may send.
-                    self.store.mark_not_sent(queued)?;
                     return Ok(Next::Now);
                 }
                 Probe::Absent => {}
@@ -760,7 +765,7 @@ impl<A: TelegramApi> Deliverer<A> {
     /// Sends the next message of a digest (the first one Telegram has not accepted yet); an
     /// accepted message records its items as delivered, with the digest's progress, in one
     /// step. A message whose send went unanswered is looked for first, as a post is (see
-    /// `find_unanswered`: a digest is the one message of ours without a keyboard).
+    /// `search`: a digest is the one message of ours without a keyboard).
     async fn digest(
         &self,
         channel: &Channel,
@@ -789,34 +794,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 )
             };
             if queued.delivery.in_flight {
-                let last = self.last_known(group)?;
-                match self.find_unanswered(&chat, None, last, limits).await {
-                    Probe::Found(message_id) => {
-                        tracing::info!(channel = %channel.id, part = queued.delivery.parts_done + 1, message_id, "an unanswered digest message had arrived; not sending it again");
-                        let (record, last, listed) = done(message_id);
-                        self.store
-                            .complete_digest_part_in(
-                                &channel.id,
-                                Some(&group.key),
-                                queued,
-                                listed,
-                                record,
-                                last,
-                            )
-                            .await?;
-                        self.succeeded(&channel.id, &mut state, limits)?;
-                        return Ok(Next::Now);
-                    }
-                    Probe::Absent if !self.may_send(channel)? => {
-                        self.store.mark_not_sent(queued)?;
-                        return Ok(Next::Now);
-                    }
-                    Probe::Absent => {}
-                    Probe::Stopped => return Ok(Next::Now),
-                    Probe::Failed(failure) => {
-                        return self.failed(channel, &mut state, limits, failure);
-                    }
-                }
+                // Marked by a version before send marks (marked ones are looked for first, see
+                // `search`): nothing to know it by.
+                tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered before an upgrade; sending it again (a duplicate is possible)");
             }
             let mark = SendMark {
                 chat_key: group.key.clone(),
@@ -987,11 +967,11 @@ impl<A: TelegramApi> Deliverer<A> {
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
                 )) => continue,
+                // Telegram said something definite about this id (a 400): not it. A 5xx or no
+                // answer says nothing: the search is tried again later, never taken as "absent"
+                // (the delivery simulation found a post sent twice that way).
                 Err(e) => match classify(&e) {
-                    Failure::EditMoot
-                    | Failure::Refused(_)
-                    | Failure::Rejected(_)
-                    | Failure::BadMarkup(_) => continue,
+                    Failure::EditMoot | Failure::Rejected(_) | Failure::BadMarkup(_) => continue,
                     other => return Probe::Failed(other),
                 },
             }
