@@ -22,7 +22,8 @@
 //!   channel happened (only `backfill` items were posted then)
 //! - `channels`:  channel                                    → ChannelState (JSON)
 //! - `last_message`: channel                                 → newest message id (i32 BE); also
-//!   per chat: 0x01 ++ the chat's key, whichever entry posted there
+//!   per chat: 0x01 ++ the chat's key, whichever entry posted there; and per chat actually sent
+//!   to: 0x01 ++ "=" ++ the chat as sent (lower case), which never mixes two chats' ids
 //! - `chat_calls`: a chat's key (see `deliver::ChatGroup`)    → ChatCalls (JSON): its calls of the
 //!   last minute and its 429 hold, whichever entry's worker made them
 //! - `chat_ids`:  `@name` of a chat (lower case)             → the chat's numeric id (i64 BE), as
@@ -254,6 +255,24 @@ pub(super) fn enqueue_in(
 /// A chat's key in `last_message`: a byte no channel id has, then the key.
 fn chat_last_key(chat_key: &str) -> String {
     format!("\u{1}{chat_key}")
+}
+
+/// The chat a message was accepted in and its id, as the record says: ids are per chat, so the
+/// last known one is kept per chat actually sent to (after a group's migration, the supergroup)
+/// besides the channel entry's and the chat key's, which mix the two chats' ids.
+fn accepted_in(record: &PostRecord) -> Option<(String, i32)> {
+    match record {
+        PostRecord::Sent {
+            chat, message_id, ..
+        }
+        | PostRecord::Digest {
+            chat, message_id, ..
+        } => Some((
+            chat_last_key(&format!("={}", chat.to_lowercase())),
+            *message_id,
+        )),
+        PostRecord::Queued => None,
+    }
 }
 
 fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) -> TxResult<()> {
@@ -522,12 +541,7 @@ impl Store {
         let item = &queued.delivery.item;
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
-        let message_id = match record {
-            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
-                Some(message_id)
-            }
-            PostRecord::Queued => None,
-        };
+        let accepted = accepted_in(&record);
         (
             &self.outbox,
             &self.in_flight,
@@ -538,10 +552,11 @@ impl Store {
                 outbox.remove(queued.key.as_slice())?;
                 in_flight.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
-                if let Some(id) = message_id {
-                    raise_last_message(last_message, channel, id)?;
+                if let Some((actual, id)) = &accepted {
+                    raise_last_message(last_message, channel, *id)?;
+                    raise_last_message(last_message, actual, *id)?;
                     if let Some(chat) = &chat {
-                        raise_last_message(last_message, chat, id)?;
+                        raise_last_message(last_message, chat, *id)?;
                     }
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
@@ -577,12 +592,7 @@ impl Store {
         last: bool,
     ) -> Result<(), StoreError> {
         let chat = chat_key.map(chat_last_key);
-        let message_id = match record {
-            PostRecord::Sent { message_id, .. } | PostRecord::Digest { message_id, .. } => {
-                Some(message_id)
-            }
-            PostRecord::Queued => None,
-        };
+        let accepted = accepted_in(&record);
         let record = serde_json::to_vec(&record)?;
         let keys: Vec<Vec<u8>> = items
             .iter()
@@ -603,10 +613,11 @@ impl Store {
                 for key in &keys {
                     posts.insert(key.as_slice(), record.as_slice())?;
                 }
-                if let Some(id) = message_id {
-                    raise_last_message(last_message, channel, id)?;
+                if let Some((actual, id)) = &accepted {
+                    raise_last_message(last_message, channel, *id)?;
+                    raise_last_message(last_message, actual, *id)?;
                     if let Some(chat) = &chat {
-                        raise_last_message(last_message, chat, id)?;
+                        raise_last_message(last_message, chat, *id)?;
                     }
                 }
                 if last {
@@ -646,6 +657,14 @@ impl Store {
     /// entry posted it (written with the post's record by `complete_post_in`).
     pub fn last_message_in(&self, chat_key: &str) -> Result<Option<i32>, StoreError> {
         self.last_message_id(&chat_last_key(chat_key))
+    }
+
+    /// The newest message id Telegram gave herald in the chat it sent to as `chat` (a numeric
+    /// id, or an `@name`): the only record that never mixes the ids of two chats, e.g. of a
+    /// group and the supergroup it became. None for a chat with nothing recorded since this
+    /// record was added.
+    pub fn last_message_sent_to(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+        self.last_message_id(&chat_last_key(&format!("={}", chat.to_lowercase())))
     }
 
     pub fn last_message_id(&self, channel: &str) -> Result<Option<i32>, StoreError> {

@@ -248,6 +248,8 @@ enum Probe {
     Failed(Failure),
     /// The worker was told to stop before it could look.
     Stopped,
+    /// The send went to the supergroup a group became, where no id of ours is known yet.
+    Blind,
 }
 
 /// What a chat's worker does next.
@@ -532,13 +534,30 @@ impl<A: TelegramApi> Deliverer<A> {
         limits: &mut ChatLimits,
     ) -> Result<Next, StoreError> {
         let chat = recipient_from_text(&mark.chat);
-        let last = self
-            .last_known(group)?
-            .max(self.store.last_message_id(channel)?);
-        match self
-            .find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
-            .await
-        {
+        let sent_to = self.store.last_message_sent_to(&mark.chat)?;
+        let configured = mark.chat == group.key
+            || group
+                .aliases()
+                .iter()
+                .any(|a| a.eq_ignore_ascii_case(&mark.chat));
+        let probe = if configured {
+            let last = self
+                .last_known(group)?
+                .max(self.store.last_message_id(channel)?)
+                .max(sent_to);
+            self.find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
+                .await
+        } else if sent_to.is_some() {
+            // Sent to the supergroup the chat became: only that chat's own record counts (the
+            // entry's and the chat key's mix the group's ids with the supergroup's).
+            self.find_unanswered(&chat, mark.keyboard.as_deref(), sent_to, limits)
+                .await
+        } else {
+            // Nothing of ours is known in the supergroup: whatever an id holds there may be
+            // an older post (its history came along), so no message is touched.
+            Probe::Blind
+        };
+        match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
                 let at = Utc::now();
@@ -589,8 +608,8 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
-            // supergroup.
-            Probe::Failed(Failure::Migrated(_)) => {
+            // supergroup. Likewise a send to the supergroup before any of its ids was known.
+            Probe::Failed(Failure::Migrated(_)) | Probe::Blind => {
                 tracing::warn!(
                     channel,
                     "an unanswered send went to a group that has since become a supergroup; it goes out again there"
@@ -691,7 +710,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
-                Probe::Absent => {}
+                Probe::Absent | Probe::Blind => {}
                 Probe::Stopped => return Ok(Next::Now),
                 Probe::Failed(failure) => return self.failed(channel, &mut state, limits, failure),
             }
