@@ -535,12 +535,13 @@ impl<A: TelegramApi> Deliverer<A> {
     ) -> Result<Next, StoreError> {
         let chat = recipient_from_text(&mark.chat);
         let sent_to = self.store.last_message_sent_to(&mark.chat)?;
-        let configured = mark.chat == group.key
-            || group
-                .aliases()
-                .iter()
-                .any(|a| a.eq_ignore_ascii_case(&mark.chat));
-        let probe = if configured {
+        // A send to the supergroup its entry's group became (see `recipient`).
+        let in_supergroup = self
+            .store
+            .channel_state(channel)?
+            .migrated_to
+            .is_some_and(|id| id.to_string() == mark.chat);
+        let probe = if !in_supergroup {
             let last = self
                 .last_known(group)?
                 .max(self.store.last_message_id(channel)?)
