@@ -542,6 +542,9 @@ async fn main() {
         .await
         .unwrap();
 
+    // /healthz is measured while herald runs: after SIGTERM it is meant to stop answering.
+    stopping.store(true, Ordering::Release);
+    let (mut times, failures) = health.await.unwrap();
     // SIGTERM with everything still going (drip-fed polls, parked and stalled clients).
     let term = Instant::now();
     std::process::Command::new("kill")
@@ -550,8 +553,6 @@ async fn main() {
         .unwrap();
     let exit = tokio::time::timeout(Duration::from_secs(60), herald.wait()).await;
     let stop_secs = term.elapsed().as_secs_f64();
-    stopping.store(true, Ordering::Release);
-    let (mut times, failures) = health.await.unwrap();
     drop(held);
 
     println!("\nper source (last_error, or items):");

@@ -84,6 +84,9 @@ pub struct Page {
     /// The URL after redirects: relative links resolve against it.
     pub url: Url,
     pub text: String,
+    /// For a large page, its place among the [`LARGE_PAGES`] read and parsed at once, held
+    /// until the page is dropped or its reader takes it (to free it once the text is parsed).
+    pub large: Option<LargePage>,
     /// SHA-256 of the raw body, to skip unchanged pages cheaply.
     pub body_hash: [u8; 32],
     pub etag: Option<String>,
@@ -96,6 +99,38 @@ pub enum Fetched {
     /// 304: nothing changed since the validators were taken.
     NotModified,
     Page(Box<Page>),
+}
+
+/// A body over this many bytes is a large page: at most [`LARGE_PAGES`] of them are read,
+/// decoded and parsed at once in the whole process, whatever the number of sources, so that
+/// memory stays bounded (a page costs its body, its text and its parsed tree at once).
+pub const LARGE_PAGE_BYTES: usize = 1024 * 1024;
+/// How many large pages may be in memory at once (see [`LARGE_PAGE_BYTES`]).
+pub const LARGE_PAGES: usize = 2;
+static LARGE_PAGE_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(LARGE_PAGES);
+
+/// A large page's slot (see [`LARGE_PAGE_BYTES`]); freed when the last copy is dropped. Whoever
+/// holds one never waits for another, so slots cannot deadlock.
+#[derive(Clone, Debug)]
+pub struct LargePage {
+    _slot: std::sync::Arc<tokio::sync::SemaphorePermit<'static>>,
+}
+
+impl LargePage {
+    async fn acquire() -> Result<LargePage, FetchError> {
+        let waited = std::time::Instant::now();
+        let permit = LARGE_PAGE_SLOTS
+            .acquire()
+            .await
+            .map_err(|e| FetchError::Request(e.to_string()))?;
+        let waited = waited.elapsed();
+        if waited > Duration::from_millis(100) {
+            tracing::debug!(?waited, "waited for a large page's slot");
+        }
+        Ok(LargePage {
+            _slot: std::sync::Arc::new(permit),
+        })
+    }
 }
 
 /// At most this many requests to one host at a time, whatever the number of sources on it:
@@ -218,7 +253,7 @@ impl Fetcher {
         }
         let final_url = response.url().clone();
         let headers = response.headers().clone();
-        let body = self.read_capped(response).await?;
+        let (body, large) = self.read_capped(response).await?;
         let header_str = |name: HeaderName| {
             headers
                 .get(name)
@@ -229,6 +264,7 @@ impl Fetcher {
         Ok(Fetched::Page(Box::new(Page {
             url: final_url,
             text: decode(&body, content_type.as_deref()),
+            large,
             body_hash: Sha256::digest(&body).into(),
             etag: header_str(header::ETAG),
             last_modified: header_str(header::LAST_MODIFIED),
@@ -236,21 +272,44 @@ impl Fetcher {
         })))
     }
 
-    async fn read_capped(&self, response: reqwest::Response) -> Result<Vec<u8>, FetchError> {
+    /// The body, at most `max_body` bytes (after decompression), and the large page's slot
+    /// when it is one: taken before the body grows past [`LARGE_PAGE_BYTES`].
+    async fn read_capped(
+        &self,
+        response: reqwest::Response,
+    ) -> Result<(Vec<u8>, Option<LargePage>), FetchError> {
         let cap = self.options.max_body;
-        if response.content_length().is_some_and(|n| n as usize > cap) {
+        let announced = response.content_length().map(|n| n as usize);
+        if announced.is_some_and(|n| n > cap) {
             return Err(FetchError::TooLarge(cap));
         }
+        // A compressed body's length says nothing of the text's; a plain one's is exact.
+        let compressed = response.headers().contains_key(header::CONTENT_ENCODING);
+        let mut large = None;
         let mut body = Vec::new();
+        if let Some(n) = announced.filter(|_| !compressed) {
+            if n > LARGE_PAGE_BYTES {
+                large = Some(LargePage::acquire().await?);
+            }
+            body.reserve_exact(n);
+        }
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(classify)?;
-            if body.len() + chunk.len() > cap {
+            let len = body.len() + chunk.len();
+            if len > cap {
                 return Err(FetchError::TooLarge(cap));
+            }
+            if len > LARGE_PAGE_BYTES && large.is_none() {
+                large = Some(LargePage::acquire().await?);
+                // Room up to the cap at once rather than doubling past it: pages not written
+                // cost no memory.
+                body.reserve_exact(cap - body.len());
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(body)
+        body.shrink_to_fit();
+        Ok((body, large))
     }
 }
 

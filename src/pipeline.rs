@@ -215,7 +215,7 @@ impl Poller<'_> {
                 self.fetch(source, &source.url, conditional.then_some(&*state)),
             )
             .await?;
-        let Some(page) = first else {
+        let Some(mut page) = first else {
             return Ok(PollReport {
                 unchanged: true,
                 ..PollReport::default()
@@ -231,7 +231,9 @@ impl Poller<'_> {
         }
         let now = Utc::now();
         let mut seen_ids = HashSet::new();
-        let (scraped, skipped) = deadline.cut(&page.url, scrape(source, &page)).await?;
+        let (scraped, skipped) = deadline
+            .cut(&page.url.clone(), scrape(source, &mut page))
+            .await?;
         let mut found = self.classify(source, scraped, &mut seen_ids)?;
         let mut pages = 1;
         while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
@@ -240,8 +242,8 @@ impl Poller<'_> {
             let url = page_url(&source.url, pages);
             let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
             let more = match fetched {
-                Ok(Some(p)) => deadline
-                    .cut(&url, scrape(source, &p))
+                Ok(Some(mut p)) => deadline
+                    .cut(&url, scrape(source, &mut p))
                     .await
                     .map(|(scraped, _)| scraped),
                 Ok(None) => break,
@@ -891,9 +893,13 @@ fn cap_new(report: &mut Vec<Observed>, source: &Source) -> Vec<Item> {
 /// [`read_list`] of a fetched page, off the async workers (parsing is CPU work that grows with
 /// the page: other sources, the server and the signals must not wait for it).
 /// Returns the releases and the number of feed entries skipped (see [`read_list_counted`]).
-async fn scrape(source: &Source, page: &Page) -> Result<(Vec<Scraped>, usize), PollError> {
-    let (source, text, url) = (source.clone(), page.text.clone(), page.url.clone());
+/// The page's text moves into the parse (not copied), and a large page's slot is freed when
+/// the parse ends (see `fetch::LARGE_PAGES`).
+async fn scrape(source: &Source, page: &mut Page) -> Result<(Vec<Scraped>, usize), PollError> {
+    let (source, url) = (source.clone(), page.url.clone());
+    let (text, large) = (std::mem::take(&mut page.text), page.large.take());
     tokio::task::spawn_blocking(move || {
+        let _large = large;
         let mut skipped = 0;
         read_list_counted(&source, &text, &url, Utc::now(), &mut skipped)
             .map(|scraped| (scraped, skipped))
@@ -946,6 +952,14 @@ pub fn read_list_counted(
                 now,
                 tz: source.timezone,
                 max_items: source.max_page_items,
+            };
+            let max = extract::elements::MAX_ELEMENTS;
+            let text = match extract::elements::cut_after(text, max) {
+                Some(cut) => {
+                    tracing::warn!(source = %source.id, %url, max_elements = max, read_bytes = cut, bytes = text.len(), "the list page has more elements than are read; the rest of it is left unread");
+                    &text[..cut]
+                }
+                None => text,
             };
             extract::html::list_page(text, url, list, source.id_pattern.as_ref(), reading)
         }

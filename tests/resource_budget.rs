@@ -32,6 +32,10 @@ const DRIP: u8 = 1;
 const ENDLESS: u8 = 2;
 /// 16 MiB of markup (past the 10 MiB cap) squeezed into a zlib stream (`Content-Encoding: deflate`).
 const DEFLATE_BOMB: u8 = 3;
+/// The three cards after 100,000 empty elements: past the elements a list page's tree holds.
+const CARDS_PAST_THE_ELEMENTS_READ: u8 = 4;
+/// The three cards, then 3 MiB of text: a large page (over 1 MiB).
+const LARGE: u8 = 5;
 
 fn list_page(n: usize) -> String {
     let cards: String = (1..=n)
@@ -85,6 +89,15 @@ async fn hostile_site(mode: Arc<AtomicU8>) -> SocketAddr {
                     bomb,
                 )
                     .into_response(),
+                CARDS_PAST_THE_ELEMENTS_READ => axum::response::Html(
+                    list_page(3).replace("<body>", &format!("<body>{}", "<i></i>".repeat(100_000))),
+                )
+                .into_response(),
+                LARGE => axum::response::Html(list_page(3).replace(
+                    "</body>",
+                    &format!("<p>{}</p></body>", "words ".repeat(512 * 1024)),
+                ))
+                .into_response(),
                 _ => axum::response::Html(list_page(3)).into_response(),
             }
         }
@@ -208,6 +221,52 @@ async fn endless_bodies_and_deflate_bombs_stop_at_the_page_cap() {
     }
     mode.store(NORMAL, Ordering::Release);
     assert_eq!(t.poll("bodies").await.unwrap().items.len(), 3);
+    t.stop().await;
+}
+
+/// A list page's tree holds its first 100,000 elements (a tree costs a few hundred bytes per
+/// element): cards past them are not read, and the poll says the selector matched nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_list_page_is_read_up_to_its_element_bound() {
+    let mode = Arc::new(AtomicU8::new(CARDS_PAST_THE_ELEMENTS_READ));
+    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "elements", false).await;
+    let error = t
+        .poll("elements")
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("matched nothing"), "{error}");
+    mode.store(NORMAL, Ordering::Release);
+    assert_eq!(t.poll("elements").await.unwrap().items.len(), 3);
+    t.stop().await;
+}
+
+/// Large pages wait for one of the process's few slots (memory stays bounded), but every one
+/// of them is read: slots are freed when a page is parsed, never held while waiting for another.
+#[tokio::test(flavor = "multi_thread")]
+async fn many_large_pages_at_once_are_all_read() {
+    let mode = Arc::new(AtomicU8::new(LARGE));
+    let site = hostile_site(mode).await;
+    let extra: String = (0..5)
+        .map(|n| {
+            format!(
+                "[[sources]]\nid = \"large{n}\"\nurl = \"http://{site}/list?n={n}\"\nschedule = \"0 0 0 1 1 *\"\n\
+                 timezone = \"UTC\"\nlanguage = \"en\"\nmax_pages = 1\n\
+                 [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\ndate = \"h5\"\n"
+            )
+        })
+        .collect();
+    let t = spawn_app_with(Setup {
+        extra_config: extra,
+        ..Setup::default()
+    })
+    .await;
+    let ids: Vec<String> = (0..5).map(|n| format!("large{n}")).collect();
+    let polls = ids.iter().map(|id| t.poll(id));
+    for result in futures_util::future::join_all(polls).await {
+        assert_eq!(result.unwrap().items.len(), 3);
+    }
     t.stop().await;
 }
 

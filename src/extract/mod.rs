@@ -5,6 +5,7 @@
 pub mod article;
 pub mod dates;
 pub mod depth;
+pub mod elements;
 pub mod feed;
 pub mod feed_dates;
 pub mod html;
