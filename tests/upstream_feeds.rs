@@ -561,6 +561,66 @@ async fn what_is_not_a_feed_says_what_it_is(
     assert!(!error.contains("no root element"), "{error}");
 }
 
+/// Microsoft's CDF, which feedparser reads: items with their titles, summaries, dates and links
+/// (made absolute against the channel's BASE), channels nested in channels.
+#[tokio::test]
+async fn a_cdf_channel_is_read_as_feedparser_reads_it() {
+    let cdf = "<CHANNEL BASE=\"http://base.example.org/\" HREF=\"http://www.example.org/\">\
+        <TITLE>Channel</TITLE><ABSTRACT>About it</ABSTRACT>\
+        <ITEM HREF=\"/item/1?a=1&amp;b=2\" LASTMOD=\"2004-04-06T23:05:43-05:00\"><TITLE>First &amp; best</TITLE>\
+        <ABSTRACT>One</ABSTRACT></ITEM>\
+        <CHANNEL><TITLE>Inner</TITLE><ITEM HREF=\"http://other.example/2\" LASTMOD=\"2004-04-05T10:00\">\
+        <TITLE>Second</TITLE></ITEM></CHANNEL></CHANNEL>";
+    let report = poll_one("application/xml", cdf).await.unwrap();
+    let mut read: Vec<(String, String, String)> = report
+        .items
+        .iter()
+        .map(|o| {
+            let published = o.item.published.to_rfc3339();
+            (o.item.title.clone(), o.item.link.clone(), published)
+        })
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            (
+                "First & best".to_owned(),
+                "http://base.example.org/item/1?a=1&b=2".to_owned(),
+                "2004-04-07T04:05:43+00:00".to_owned()
+            ),
+            (
+                "Second".to_owned(),
+                "http://other.example/2".to_owned(),
+                "2004-04-05T10:00:00+00:00".to_owned()
+            ),
+        ]
+    );
+}
+
+/// A feed cut short (a dropped connection, a broken end tag) keeps the entries that ended
+/// before the damage, as feedparser's loose reading does; damage before any entry ends is
+/// still refused with its reason.
+#[tokio::test]
+async fn a_feed_cut_short_keeps_its_whole_entries() {
+    let feed = rss_with_titles(&["One", "Two", "Three"]);
+    let cut = &feed[..feed.find("<item><title>Three").unwrap() + 20];
+    let report = poll_one("application/rss+xml", cut).await.unwrap();
+    assert_eq!(titles(&report), ["One", "Two"]);
+    let unclosed_root = feed.replace("</rss>", "</rss");
+    let report = poll_one("application/rss+xml", unclosed_root)
+        .await
+        .unwrap();
+    assert_eq!(titles(&report).len(), 3);
+    let error = poll_one(
+        "application/rss+xml",
+        &feed[..feed.find("<item>").unwrap() + 10],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("not well-formed XML"), "{error}");
+}
+
 // ---- Nothing panics on input ----
 
 proptest::proptest! {

@@ -46,7 +46,7 @@ pub fn feed_entries(
     if body.is_empty() {
         return Err(ExtractError::NotAFeed("the document is empty".into()));
     }
-    let (document, facts) = if body.starts_with('{') || body.starts_with('[') {
+    let (mut document, mut facts) = if body.starts_with('{') || body.starts_with('[') {
         if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
             return Err(ExtractError::NotAFeed(format!("not valid JSON: {e}")));
         }
@@ -61,11 +61,26 @@ pub fn feed_entries(
             body.chars().take(20).collect::<String>()
         )));
     };
-    let parser = feed_rs::parser::Builder::new()
-        // No made-up ids: an entry without its own id is identified by herald (`key`).
-        .id_generator(|_, _, _| String::new())
-        .build();
-    let feed = match parser.parse(document.as_bytes()) {
+    // A parser for each parse: one that has failed keeps state that makes the next one panic.
+    let parse = |document: &str| {
+        feed_rs::parser::Builder::new()
+            // No made-up ids: an entry without its own id is identified by herald (`key`).
+            .id_generator(|_, _, _| String::new())
+            .build()
+            .parse(document.as_bytes())
+    };
+    let mut parsed = parse(&document);
+    if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
+        && let Some(whole) = complete_entries(&document)
+    {
+        // Cut short (a dropped connection, a full disk upstream) or broken past its last
+        // whole entry: the entries before the damage are read, with a warning.
+        tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed past its last whole entry; the entries before it are read");
+        facts = Some(entry_facts(&whole));
+        document = Cow::Owned(whole);
+        parsed = parse(&document);
+    }
+    let feed = match parsed {
         Ok(feed) => feed,
         // An `<rss>` or `<rdf:RDF>` without a `<channel>`: a feed of nothing, as feedparser
         // reads it (the root was checked above).
@@ -431,12 +446,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                 "not a feed: an HTML page (its root element is <html>)".into(),
             ));
         }
-        "channel" => {
-            return Err(ExtractError::NotAFeed(
-                "not a feed herald reads: a <CHANNEL> root is Microsoft's CDF, not RSS or Atom"
-                    .into(),
-            ));
-        }
+        "channel" => cdf_as_rss(text)?,
         _ => {
             return Err(ExtractError::NotAFeed(format!(
                 "not a feed: the root element is <{}>, where a feed has <rss>, <rdf:RDF> or <feed>",
@@ -459,6 +469,198 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
         );
     }
     Ok(out)
+}
+
+/// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
+/// still open there closed: None when the damage comes before any entry ends.
+fn complete_entries(text: &str) -> Option<String> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    let mut open: Vec<String> = Vec::new();
+    let mut last: Option<(usize, usize)> = None;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                open.push(tag.name().as_ref().to_owned());
+            }
+            Ok(Event::End(tag)) => {
+                open.pop();
+                let local = tag.local_name();
+                if local.as_ref().eq_ignore_ascii_case("item")
+                    || local.as_ref().eq_ignore_ascii_case("entry")
+                {
+                    last = Some((position(&reader), open.len()));
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    let (at, depth) = last?;
+    // The elements open at the entry's end are the first `depth` of those open at the damage.
+    let mut reader = quick_xml::Reader::from_str(&text[..at]);
+    let mut still_open: Vec<String> = Vec::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                still_open.push(tag.name().as_ref().to_owned());
+            }
+            Ok(Event::End(_)) => {
+                still_open.pop();
+            }
+            Ok(Event::Eof) => break,
+            Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    if still_open.len() != depth {
+        return None;
+    }
+    let mut whole = text[..at].to_owned();
+    for name in still_open.iter().rev() {
+        whole.push_str(&format!("</{name}>"));
+    }
+    Some(whole)
+}
+
+/// Microsoft's Channel Definition Format (1997), which feedparser reads: a `<CHANNEL>` of
+/// `<ITEM HREF=… LASTMOD=…>`s with a `<TITLE>` and an `<ABSTRACT>` each, channels nested in
+/// channels. Rewritten as the RSS 2.0 it amounts to, links made absolute against the channel's
+/// `BASE` (else left as written, to resolve against the feed's address).
+fn cdf_as_rss(text: &str) -> Result<String, ExtractError> {
+    use quick_xml::escape::escape;
+    #[derive(Default)]
+    struct Item {
+        href: Option<String>,
+        lastmod: Option<String>,
+        title: String,
+        summary: String,
+    }
+    let attribute = |tag: &BytesStart<'_>, name: &str| -> Option<String> {
+        tag.attributes().flatten().find_map(|a| {
+            a.key.as_ref().eq_ignore_ascii_case(name).then(|| {
+                quick_xml::escape::unescape(&a.value)
+                    .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
+            })
+        })
+    };
+    let mut reader = quick_xml::Reader::from_str(text);
+    let (mut title, mut link, mut base) = (String::new(), None::<String>, None::<Url>);
+    let mut items: Vec<Item> = Vec::new();
+    let mut item: Option<Item> = None;
+    // The element whose text is being read: TITLE or ABSTRACT, of the item or the channel.
+    let mut field: Option<String> = None;
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            ExtractError::NotAFeed(format!("not well-formed XML (a CDF channel): {e}"))
+        })?;
+        match event {
+            Event::Start(tag) | Event::Empty(tag) => {
+                let name = tag.local_name().as_ref().to_ascii_uppercase();
+                match name.as_str() {
+                    "CHANNEL" => {
+                        if base.is_none() {
+                            base = attribute(&tag, "BASE").and_then(|b| Url::parse(&b).ok());
+                        }
+                        if link.is_none() {
+                            link = attribute(&tag, "HREF");
+                        }
+                    }
+                    "ITEM" => {
+                        items.extend(item.take());
+                        item = Some(Item {
+                            href: attribute(&tag, "HREF"),
+                            lastmod: attribute(&tag, "LASTMOD"),
+                            ..Item::default()
+                        });
+                    }
+                    "TITLE" | "ABSTRACT" => field = Some(name),
+                    _ => {}
+                }
+            }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
+                let piece = match &event {
+                    Event::Text(t) => t.to_string(),
+                    Event::CData(t) => t.to_string(),
+                    Event::GeneralRef(r) => match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        _ => quick_xml::escape::resolve_predefined_entity(r)
+                            .unwrap_or_default()
+                            .to_owned(),
+                    },
+                    _ => continue,
+                };
+                let target = match (&mut item, field.as_deref()) {
+                    (Some(i), Some("TITLE")) => &mut i.title,
+                    (Some(i), Some(_)) => &mut i.summary,
+                    (None, Some("TITLE")) if items.is_empty() => &mut title,
+                    _ => continue,
+                };
+                target.push_str(&piece);
+            }
+            Event::End(tag) => {
+                let name = tag.local_name();
+                if name.as_ref().eq_ignore_ascii_case("ITEM") {
+                    items.extend(item.take());
+                } else if name.as_ref().eq_ignore_ascii_case("TITLE")
+                    || name.as_ref().eq_ignore_ascii_case("ABSTRACT")
+                {
+                    field = None;
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    items.extend(item.take());
+    let mut rss = format!(
+        "<rss version=\"2.0\"><channel><title>{}</title>",
+        escape(title.trim())
+    );
+    if let Some(link) = &link {
+        rss.push_str(&format!("<link>{}</link>", escape(link.as_str())));
+    }
+    for i in &items {
+        rss.push_str("<item>");
+        if !i.title.trim().is_empty() {
+            rss.push_str(&format!("<title>{}</title>", escape(i.title.trim())));
+        }
+        if let Some(href) = &i.href {
+            let absolute = base
+                .as_ref()
+                .and_then(|b| b.join(href).ok())
+                .map_or_else(|| href.clone(), String::from);
+            rss.push_str(&format!("<link>{}</link>", escape(absolute.as_str())));
+        }
+        if !i.summary.trim().is_empty() {
+            rss.push_str(&format!(
+                "<description>{}</description>",
+                escape(i.summary.trim())
+            ));
+        }
+        if let Some(date) = i.lastmod.as_deref().and_then(cdf_date) {
+            rss.push_str(&format!("<pubDate>{}</pubDate>", date.to_rfc2822()));
+        }
+        rss.push_str("</item>");
+    }
+    rss.push_str("</channel></rss>");
+    Ok(rss)
+}
+
+/// A CDF `LASTMOD`: ISO 8601, with or without seconds and offset (without one: UTC).
+fn cdf_date(text: &str) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+    let text = text.trim();
+    if let Ok(d) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(d);
+    }
+    ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"]
+        .iter()
+        .find_map(|f| chrono::NaiveDateTime::parse_from_str(text, f).ok())
+        .or_else(|| {
+            chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+        })
+        .map(|n| n.and_utc().fixed_offset())
 }
 
 /// The first element of an XML document.
