@@ -1004,8 +1004,9 @@ fn check(world: &World) -> Result<(), String> {
 /// group's newest id, so the post was sent twice (ids are per chat; the last known id is now
 /// kept per chat actually sent to). 4973: the first fix of that took a send to `@name` by an
 /// entry no longer in the config for a send to another chat, and looked after its own last
-/// message only: it found another entry's post in the same chat.
-const FOUND_DEFECTS: &[u64] = &[4973, 5060];
+/// message only: it found another entry's post in the same chat. 24966: with no id known in
+/// the supergroup, a lost send there was sent again without a search, three times over.
+const FOUND_DEFECTS: &[u64] = &[4973, 5060, 24966];
 
 #[test]
 fn delivery_holds_under_every_seeded_interleaving_of_faults() {

@@ -248,8 +248,6 @@ enum Probe {
     Failed(Failure),
     /// The worker was told to stop before it could look.
     Stopped,
-    /// The send went to the supergroup a group became, where no id of ours is known yet.
-    Blind,
 }
 
 /// What a chat's worker does next.
@@ -541,23 +539,20 @@ impl<A: TelegramApi> Deliverer<A> {
             .channel_state(channel)?
             .migrated_to
             .is_some_and(|id| id.to_string() == mark.chat);
-        let probe = if !in_supergroup {
-            let last = self
-                .last_known(group)?
-                .max(self.store.last_message_id(channel)?)
-                .max(sent_to);
-            self.find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
-                .await
-        } else if sent_to.is_some() {
-            // Sent to the supergroup the chat became: only that chat's own record counts (the
-            // entry's and the chat key's mix the group's ids with the supergroup's).
-            self.find_unanswered(&chat, mark.keyboard.as_deref(), sent_to, limits)
-                .await
+        // In the supergroup its entry's group became, only that chat's own record counts (the
+        // entry's and the chat key's mix the group's ids with the supergroup's); none yet: the
+        // search starts at its first id, as in any chat herald has no message of (the group's
+        // history keeps the group's id; the supergroup holds only what was sent to it).
+        let last = if in_supergroup {
+            sent_to
         } else {
-            // Nothing of ours is known in the supergroup: whatever an id holds there may be
-            // an older post (its history came along), so no message is touched.
-            Probe::Blind
+            self.last_known(group)?
+                .max(self.store.last_message_id(channel)?)
+                .max(sent_to)
         };
+        let probe = self
+            .find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
+            .await;
         match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
@@ -609,8 +604,8 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
-            // supergroup. Likewise a send to the supergroup before any of its ids was known.
-            Probe::Failed(Failure::Migrated(_)) | Probe::Blind => {
+            // supergroup.
+            Probe::Failed(Failure::Migrated(_)) => {
                 tracing::warn!(
                     channel,
                     "an unanswered send went to a group that has since become a supergroup; it goes out again there"
@@ -711,7 +706,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
-                Probe::Absent | Probe::Blind => {}
+                Probe::Absent => {}
                 Probe::Stopped => return Ok(Next::Now),
                 Probe::Failed(failure) => return self.failed(channel, &mut state, limits, failure),
             }
