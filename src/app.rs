@@ -401,10 +401,9 @@ impl App {
         };
         let (text, url) = (page.text, page.url);
         let source = source.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            crate::suggest::suggest_page(&source, &text, &url)
-        })
-        .await;
+        let found =
+            tokio::task::spawn_blocking(move || crate::suggest::suggest_page(&source, &text, &url))
+                .await;
         match found {
             Ok(Ok(s)) => s.list_proposal_text(),
             Ok(Err(e)) => format!("\n\nNo new selectors proposed: {e}"),

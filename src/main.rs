@@ -629,7 +629,11 @@ fn busy(e: anyhow::Error, instead: &str) -> Failure {
 
 /// `herald suggest`: the block and its preview on stdout; exit 1 when no list was found or the
 /// page could not be fetched, 2 for a bad URL, language or zone.
-async fn suggest(url: &str, language: Option<String>, timezone: Option<&str>) -> Result<(), Failure> {
+async fn suggest(
+    url: &str,
+    language: Option<String>,
+    timezone: Option<&str>,
+) -> Result<(), Failure> {
     let url = url::Url::parse(url)
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))

@@ -260,19 +260,20 @@ impl Poller<'_> {
         } else {
             source.max_pages
         };
-        while pages < max_pages && source.kind == SourceKind::Html && found.last_page_had_new
-        {
+        while pages < max_pages && source.kind == SourceKind::Html && found.last_page_had_new {
             pages += 1;
             let url = page_url(&source.url, pages);
             let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
             let more = match fetched {
-                Ok(Some(p)) => deadline
-                    .cut(&url, scrape(source, &p))
-                    .await
-                    .map(|(scraped, notes)| {
-                        unreadable_dates.extend(notes.unreadable_dates);
-                        scraped
-                    }),
+                Ok(Some(p)) => {
+                    deadline
+                        .cut(&url, scrape(source, &p))
+                        .await
+                        .map(|(scraped, notes)| {
+                            unreadable_dates.extend(notes.unreadable_dates);
+                            scraped
+                        })
+                }
                 Ok(None) => break,
                 Err(e @ PollError::Deadline { .. }) => return Err(e),
                 Err(e) => {

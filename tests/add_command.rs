@@ -66,7 +66,10 @@ fn texts(fake: &FakeBotApi, chat: i64) -> Vec<String> {
 }
 
 async fn answer(fake: &FakeBotApi, chat: i64, n: usize, what: &str) -> String {
-    eventually(what, Duration::from_secs(30), || texts(fake, chat).len() >= n).await;
+    eventually(what, Duration::from_secs(30), || {
+        texts(fake, chat).len() >= n
+    })
+    .await;
     texts(fake, chat)[n - 1].clone()
 }
 
@@ -172,10 +175,16 @@ async fn a_redesign_alert_proposes_the_selectors_of_the_new_page() {
     assert!(t.poll("akorda-en").await.is_err());
     let alert = answer(&fake, ADMIN, 1, "the redesign alert").await;
     assert!(alert.contains("looks redesigned"), "{alert}");
-    assert!(alert.contains("Proposed selectors for the new page"), "{alert}");
+    assert!(
+        alert.contains("Proposed selectors for the new page"),
+        "{alert}"
+    );
     assert!(alert.contains("item = \"article.news-tile\""), "{alert}");
     assert!(alert.contains("link = \"h2 a@href\""), "{alert}");
     assert!(alert.contains("They read 4 releases"), "{alert}");
-    assert!(alert.contains("Head of State receives delegation number 4"), "{alert}");
+    assert!(
+        alert.contains("Head of State receives delegation number 4"),
+        "{alert}"
+    );
     t.stop().await;
 }

@@ -20,26 +20,42 @@ fn source(extra: &str) -> herald::config::Config {
          schedule = \"0 */10 * * * *\"\ntimezone = \"America/New_York\"\n{extra}\n\
          [sources.list]\nitem = \"li\"\ntitle = \"a\"\nlink = \"a@href\"\ndate = \"span\"\n"
     );
-    herald::config::parse(std::path::Path::new("t.toml"), &text, std::path::Path::new("/tmp"))
-        .unwrap_or_else(|e| panic!("{e:?}"))
+    herald::config::parse(
+        std::path::Path::new("t.toml"),
+        &text,
+        std::path::Path::new("/tmp"),
+    )
+    .unwrap_or_else(|e| panic!("{e:?}"))
 }
 
 fn page(dates: &[&str]) -> String {
     let items: String = dates
         .iter()
         .enumerate()
-        .map(|(i, d)| format!("<li><a href=\"/r/{i}\">Release number {i}</a> <span>{d}</span></li>"))
+        .map(|(i, d)| {
+            format!("<li><a href=\"/r/{i}\">Release number {i}</a> <span>{d}</span></li>")
+        })
         .collect();
     format!("<html><body><ul>{items}</ul></body></html>")
 }
 
-fn days(config: &herald::config::Config, html: &str) -> (Vec<Option<String>>, ListNotes) {
+fn read_days(config: &herald::config::Config, html: &str) -> (Vec<Option<String>>, ListNotes) {
     let url = Url::parse("https://example.org/news").unwrap();
     let mut notes = ListNotes::default();
-    let items = read_list_counted(&config.sources[0], html, &url, chrono::Utc::now(), &mut notes).unwrap();
+    let items = read_list_counted(
+        &config.sources[0],
+        html,
+        &url,
+        chrono::Utc::now(),
+        &mut notes,
+    )
+    .unwrap();
     let days = items
         .iter()
-        .map(|s| s.date.map(|d| herald::suggest::list::written_day(&d).to_string()))
+        .map(|s| {
+            s.date
+                .map(|d| herald::suggest::list::written_day(&d).to_string())
+        })
         .collect();
     (days, notes)
 }
@@ -48,34 +64,55 @@ fn days(config: &herald::config::Config, html: &str) -> (Vec<Option<String>>, Li
 fn a_field_over_12_decides_the_order_of_the_whole_list() {
     // 9 of these would be read day first without a word before issue 24.
     let html = page(&["03/21/2026", "03/05/2026", "02/11/2026"]);
-    let (days, notes) = days(&source("language = \"ru\""), &html);
+    let (days, notes) = read_days(&source("language = \"ru\""), &html);
     assert_eq!(
         days,
-        vec![Some("2026-03-21".into()), Some("2026-03-05".into()), Some("2026-02-11".into())]
+        vec![
+            Some("2026-03-21".into()),
+            Some("2026-03-05".into()),
+            Some("2026-02-11".into())
+        ]
     );
     assert!(notes.unreadable_dates.is_empty());
     // And the other way round: a first field over 12 means day first, whatever the region.
     let html = page(&["21/03/2026", "05/03/2026"]);
-    let (days, _) = days(&source("language = \"en-US\""), &html);
-    assert_eq!(days, vec![Some("2026-03-21".into()), Some("2026-03-05".into())]);
+    let (days, _) = read_days(&source("language = \"en-US\""), &html);
+    assert_eq!(
+        days,
+        vec![Some("2026-03-21".into()), Some("2026-03-05".into())]
+    );
 }
 
 #[test]
 fn without_evidence_the_region_decides() {
     let html = page(&["03/05/2026", "03/02/2026"]);
-    let (us, _) = days(&source("language = \"en-US\""), &html);
-    assert_eq!(us, vec![Some("2026-03-05".into()), Some("2026-03-02".into())]);
-    let (ru, _) = days(&source("language = \"ru\""), &html);
-    assert_eq!(ru, vec![Some("2026-05-03".into()), Some("2026-02-03".into())]);
+    let (us, _) = read_days(&source("language = \"en-US\""), &html);
+    assert_eq!(
+        us,
+        vec![Some("2026-03-05".into()), Some("2026-03-02".into())]
+    );
+    let (ru, _) = read_days(&source("language = \"ru\""), &html);
+    assert_eq!(
+        ru,
+        vec![Some("2026-05-03".into()), Some("2026-02-03".into())]
+    );
 }
 
 #[test]
 fn dates_that_cannot_be_read_are_noted() {
     let html = page(&["21 March 2026", "21:40", "1711000000", "27.11.26"]);
-    let (days, notes) = days(&source(""), &html);
+    let (days, notes) = read_days(&source(""), &html);
     assert_eq!(days[0].as_deref(), Some("2026-03-21"));
-    assert_eq!(days[3].as_deref(), Some("2026-11-27"), "a two-digit year is read");
-    let texts: Vec<&str> = notes.unreadable_dates.iter().map(|(_, t)| t.as_str()).collect();
+    assert_eq!(
+        days[3].as_deref(),
+        Some("2026-11-27"),
+        "a two-digit year is read"
+    );
+    let texts: Vec<&str> = notes
+        .unreadable_dates
+        .iter()
+        .map(|(_, t)| t.as_str())
+        .collect();
     assert_eq!(texts, vec!["21:40", "1711000000"]);
     assert!(notes.unreadable_dates[0].0.ends_with("/r/1"));
 }
@@ -107,7 +144,12 @@ async fn a_dry_run_says_which_date_it_could_not_read_and_reads_one_page() {
         ),
     )
     .unwrap();
-    let o = output(herald().args(["poll", "s", "--dry-run", "--json", "-c"]).arg(&path)).await;
+    let o = output(
+        herald()
+            .args(["poll", "s", "--dry-run", "--json", "-c"])
+            .arg(&path),
+    )
+    .await;
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -117,9 +159,19 @@ async fn a_dry_run_says_which_date_it_could_not_read_and_reads_one_page() {
     assert!(lines[0].get("warning").is_none());
     let warning = lines[1]["warning"].as_str().unwrap();
     assert!(warning.contains("\"21:40\""), "{warning}");
-    assert_eq!(lines[1]["date"], lines[0]["date"], "kept its place under the release above");
+    assert_eq!(
+        lines[1]["date"], lines[0]["date"],
+        "kept its place under the release above"
+    );
     assert!(lines[1]["date"].as_str().unwrap().starts_with("2026-03-11"));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("warning: 1 list date(s) could not be read"), "{err}");
-    assert_eq!(hits.load(Ordering::SeqCst), 0, "a dry run fetched older pages");
+    assert!(
+        err.contains("warning: 1 list date(s) could not be read"),
+        "{err}"
+    );
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "a dry run fetched older pages"
+    );
 }

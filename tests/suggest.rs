@@ -88,7 +88,9 @@ struct Outcome {
 
 async fn run(dir: &Path) -> Outcome {
     let list = std::fs::read_to_string(dir.join("list.html")).unwrap();
-    let article = std::fs::read_to_string(dir.parent().unwrap().parent().unwrap().join("article.html")).unwrap();
+    let article =
+        std::fs::read_to_string(dir.parent().unwrap().parent().unwrap().join("article.html"))
+            .unwrap();
     let (origin, task) = serve(&list, &article).await;
     let url = format!("{origin}/news/");
     let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
@@ -110,8 +112,13 @@ async fn run(dir: &Path) -> Outcome {
         let config = herald::config::load(&path).unwrap_or_else(|p| panic!("{p:?}\n{stdout}"));
         let source = &config.sources[0];
         let html = list.replace(ORIGIN, &origin);
-        let items = herald::pipeline::read_list(source, &html, &Url::parse(&url).unwrap(), chrono::Utc::now())
-            .unwrap_or_default();
+        let items = herald::pipeline::read_list(
+            source,
+            &html,
+            &Url::parse(&url).unwrap(),
+            chrono::Utc::now(),
+        )
+        .unwrap_or_default();
         got = items
             .into_iter()
             .map(|s| {
@@ -200,6 +207,12 @@ async fn every_development_page_gets_a_block_that_reads_exactly_its_releases() {
 }
 
 #[tokio::test]
+#[ignore = "prints figures: precision and recall over the development pages"]
+async fn dev_score() {
+    report("dev", &score("dev").await);
+}
+
+#[tokio::test]
 #[ignore = "the held-out third: scored once, at the end (issue 24)"]
 async fn heldout_score() {
     report("dev", &score("dev").await);
@@ -208,7 +221,8 @@ async fn heldout_score() {
 
 #[tokio::test]
 async fn selectors_are_short_and_stable() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/dev/cards-lazy-idpattern");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest/dev/cards-lazy-idpattern");
     let o = run(&dir).await;
     assert_eq!(o.status, Some(0), "{}", o.stderr);
     for line in [
@@ -222,7 +236,11 @@ async fn selectors_are_short_and_stable() {
         "body = \"div.content-text\"",
         "image = \"meta[property='og:image']@content\"",
     ] {
-        assert!(o.stdout.lines().any(|l| l == line), "{line} missing:\n{}", o.stdout);
+        assert!(
+            o.stdout.lines().any(|l| l == line),
+            "{line} missing:\n{}",
+            o.stdout
+        );
     }
     assert!(!o.stdout.contains("nth-child"), "{}", o.stdout);
 }
@@ -244,6 +262,7 @@ async fn a_page_without_a_list_exits_1_and_says_what_was_tried() {
 async fn bad_arguments_exit_2() {
     let o = output(herald().args(["suggest", "ftp://x/"])).await;
     assert_eq!(o.status.code(), Some(2));
-    let o = output(herald().args(["suggest", "http://127.0.0.1:9/", "--timezone", "Mars/Base"])).await;
+    let o =
+        output(herald().args(["suggest", "http://127.0.0.1:9/", "--timezone", "Mars/Base"])).await;
     assert_eq!(o.status.code(), Some(2));
 }

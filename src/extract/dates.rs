@@ -661,8 +661,15 @@ mod numeric_tests {
     #[case::default_day_first(&["03/05/2026"], false, None)]
     #[case::two_digit_year(&["27.11.26"], false, Some("%d.%m.%y"))]
     #[case::words(&["21 March 2026", "2026-03-05"], true, None)]
-    fn numeric_order(#[case] texts: &[&str], #[case] month_first: bool, #[case] expected: Option<&str>) {
-        assert_eq!(numeric_format(texts.iter().copied(), month_first).as_deref(), expected);
+    fn numeric_order(
+        #[case] texts: &[&str],
+        #[case] month_first: bool,
+        #[case] expected: Option<&str>,
+    ) {
+        assert_eq!(
+            numeric_format(texts.iter().copied(), month_first).as_deref(),
+            expected
+        );
     }
 
     #[test]
@@ -670,11 +677,15 @@ mod numeric_tests {
         let format = numeric_format(["03/05/2026", "03/21/2026"], false).unwrap();
         assert_eq!(
             parse_date("03/05/2026", Some(&format)),
-            Some(ParsedDate::Day(NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()))
+            Some(ParsedDate::Day(
+                NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()
+            ))
         );
         assert_eq!(
             parse_date("27.11.26", Some("%d.%m.%y")),
-            Some(ParsedDate::Day(NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()))
+            Some(ParsedDate::Day(
+                NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+            ))
         );
     }
 

@@ -37,9 +37,8 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
         .into_iter()
         .find(|css| {
             Selector::parse(css).ok().is_some_and(|s| {
-                docs.iter().all(|(d, t)| {
-                    d.select(&s).next().is_some_and(|e| covers(&text_of(e), t))
-                })
+                docs.iter()
+                    .all(|(d, t)| d.select(&s).next().is_some_and(|e| covers(&text_of(e), t)))
             })
         });
     let common = |css: &str, attr: &str, check: &dyn Fn(&str) -> bool| {
@@ -54,9 +53,15 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
             .then(|| format!("{css}@{attr}"))
     };
     let is_date = |v: &str| dates::parse_date(v, None).is_some();
-    let date = common("meta[property='article:published_time']", "content", &is_date)
-        .or_else(|| common("time", "datetime", &is_date));
-    let image = common("meta[property='og:image']", "content", &|v: &str| !v.trim().is_empty());
+    let date = common(
+        "meta[property='article:published_time']",
+        "content",
+        &is_date,
+    )
+    .or_else(|| common("time", "datetime", &is_date));
+    let image = common("meta[property='og:image']", "content", &|v: &str| {
+        !v.trim().is_empty()
+    });
     ArticleProposal { body, date, image }
 }
 
@@ -84,7 +89,11 @@ fn covers(container: &str, extracted: &str) -> bool {
 /// the tightest first.
 fn body_candidates(doc: &Html, extracted: &str) -> Vec<String> {
     let mut found: Vec<(usize, String)> = Vec::new();
-    for e in doc.root_element().descendants().filter_map(ElementRef::wrap) {
+    for e in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
         let tag = e.value().name();
         if !matches!(tag, "div" | "article" | "section" | "main") {
             continue;

@@ -98,13 +98,18 @@ pub fn stable_class(class: &str) -> bool {
     // CSS modules: `Card_link__9fZ2k` (BEM's `news-item__title` is a word after `__`).
     if let Some((_, hash)) = class.rsplit_once("__")
         && (4..=8).contains(&hash.len())
-        && hash.chars().any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+        && hash
+            .chars()
+            .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
     {
         return false;
     }
     // "kQzTfg", "x8Tq2": letters and digits without a word's shape (an upper-case letter after
     // a lower-case one, no separator) – but "newsItem" is a word.
-    let core: String = class.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let core: String = class
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     let digits = core.chars().filter(char::is_ascii_digit).count();
     let flips = core
         .as_bytes()
@@ -196,12 +201,19 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
 /// Every set of repeated siblings: per parent and tag, all of them and each shared class.
 fn candidate_groups(doc: &Html) -> Vec<Group<'_>> {
     let mut out = Vec::new();
-    for parent in doc.root_element().descendants().filter_map(ElementRef::wrap) {
+    for parent in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
         let mut by_tag: HashMap<&str, Vec<ElementRef<'_>>> = HashMap::new();
         let mut order: Vec<&str> = Vec::new();
         for child in parent.children().filter_map(ElementRef::wrap) {
             let name = child.value().name();
-            if matches!(name, "script" | "style" | "br" | "hr" | "option" | "meta" | "link") {
+            if matches!(
+                name,
+                "script" | "style" | "br" | "hr" | "option" | "meta" | "link"
+            ) {
                 continue;
             }
             let entry = by_tag.entry(name).or_default();
@@ -233,7 +245,10 @@ fn candidate_groups(doc: &Html) -> Vec<Group<'_>> {
                         members: children
                             .iter()
                             .copied()
-                            .filter(|c| c.value().has_class(class, scraper::CaseSensitivity::CaseSensitive))
+                            .filter(|c| {
+                                c.value()
+                                    .has_class(class, scraper::CaseSensitivity::CaseSensitive)
+                            })
                             .collect(),
                         class: Some(class.to_owned()),
                     });
@@ -258,11 +273,7 @@ fn element_css(tag: &str, class: Option<&str>) -> String {
 /// The release a member shows: its main link (the one with the longest text, or the member
 /// itself when it is the link) and its title.
 fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
-    let usable = |a: &ElementRef<'_>| {
-        a.value()
-            .attr("href")
-            .and_then(|h| canonical_link(base, h))
-    };
+    let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| canonical_link(base, h));
     if element.value().name() == "a" {
         let href = usable(&element)?;
         let title = title_inside(element)?;
@@ -328,9 +339,10 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
         .iter()
         .filter(|m| find_date(m.element).is_some())
         .count() as f64;
-    let chrome = group.members[0].ancestors().filter_map(ElementRef::wrap).any(|a| {
-        matches!(a.value().name(), "nav" | "header" | "footer" | "aside")
-    });
+    let chrome = group.members[0]
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "aside"));
     let mut score = titled * (1.0 + dated / n);
     if chrome {
         score *= 0.3;
@@ -366,7 +378,9 @@ fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
     member
         .descendants()
         .filter_map(ElementRef::wrap)
-        .filter(|e| e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0)
+        .filter(|e| {
+            e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
+        })
         .filter(|e| date_in(&text_of(*e)))
         .find(|e| {
             !e.children()
@@ -434,10 +448,10 @@ fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Optio
     let mut shared: Vec<&str> = classes(first)
         .into_iter()
         .filter(|c| {
-            group
-                .members
-                .iter()
-                .all(|m| m.value().has_class(c, scraper::CaseSensitivity::CaseSensitive))
+            group.members.iter().all(|m| {
+                m.value()
+                    .has_class(c, scraper::CaseSensitivity::CaseSensitive)
+            })
         })
         .collect();
     if let Some(c) = &group.class {
@@ -491,9 +505,11 @@ static A_HREF: LazyLock<Selector> = LazyLock::new(|| {
 
 fn looks_like_item(class: &str) -> bool {
     let c = class.to_ascii_lowercase();
-    ["item", "card", "news", "post", "entry", "release", "story", "article", "row"]
-        .iter()
-        .any(|w| c.contains(w))
+    [
+        "item", "card", "news", "post", "entry", "release", "story", "article", "row",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
 }
 
 /// How an admin would name this element alone: `tag.class` for its stable classes, `#id`.
@@ -506,7 +522,10 @@ fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
     if let Some(id) = e.value().id().filter(|id| stable_class(id)) {
         out.push(format!("{tag}#{id}"));
     }
-    if matches!(tag, "main" | "article" | "section" | "table" | "tbody" | "ul" | "ol" | "dl") {
+    if matches!(
+        tag,
+        "main" | "article" | "section" | "table" | "tbody" | "ul" | "ol" | "dl"
+    ) {
         out.push(tag.to_owned());
     }
     out
@@ -546,9 +565,11 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
     }
     tries.into_iter().find(|css| {
         sel(css).is_some_and(|s| {
-            pairs
-                .iter()
-                .all(|(item, target)| item.select(&s).next().is_some_and(|f| f.id() == target.id()))
+            pairs.iter().all(|(item, target)| {
+                item.select(&s)
+                    .next()
+                    .is_some_and(|f| f.id() == target.id())
+            })
         })
     })
 }
@@ -583,7 +604,8 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
     } else {
         relative_selector(&chosen)
     }) else {
-        p.notes.push("the dates are not in an element of their own: no date selector".into());
+        p.notes
+            .push("the dates are not in an element of their own: no date selector".into());
         return;
     };
     if by_attr {
@@ -592,7 +614,8 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
     }
     p.date = Some(css);
     let texts: Vec<String> = chosen.iter().map(|(_, d)| text_of(*d)).collect();
-    let month_first = dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
+    let month_first =
+        dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
     p.date_format = dates::numeric_format(texts.iter().map(String::as_str), month_first);
     let unreadable = texts
         .iter()
@@ -676,7 +699,9 @@ fn id_pattern(p: &mut ListProposal) {
     ];
     let n = p.links.len();
     for pattern in PATTERNS {
-        let Ok(re) = Regex::new(pattern) else { continue };
+        let Ok(re) = Regex::new(pattern) else {
+            continue;
+        };
         let ids: Vec<&str> = p
             .links
             .iter()
@@ -727,5 +752,4 @@ mod tests {
     fn stable_classes(#[case] class: &str, #[case] stable: bool) {
         assert_eq!(stable_class(class), stable, "{class}");
     }
-
 }

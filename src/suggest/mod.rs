@@ -118,12 +118,11 @@ pub fn suggest_page(
         language: Some(source.language.clone()),
         timezone: Some(source.timezone),
     };
-    let proposal = list::discover(html, page_url, &hints).map_err(|found| {
-        SuggestError::NotFound {
+    let proposal =
+        list::discover(html, page_url, &hints).map_err(|found| SuggestError::NotFound {
             url: page_url.to_string(),
             found,
-        }
-    })?;
+        })?;
     let facts = SourceFacts {
         url: source.url.clone(),
         title: Some(source.title.clone()),
@@ -154,16 +153,30 @@ fn build(
 ) -> Result<Suggestion, SuggestError> {
     let id = source_id(&facts.url);
     let block = write_block(&id, facts, proposal, article);
-    let parsed = config::parse(std::path::Path::new("suggested.toml"), &block, std::path::Path::new("."))
-        .map_err(|problems| {
-            SuggestError::Broken(
-                problems
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            )
-        })?;
+    // Checked alone, with stand-ins for the channels it names (the config it goes into has
+    // them: `/add` checks the whole file again before writing).
+    let mut checked = block.clone();
+    for c in &facts.channels {
+        let _ = write!(
+            checked,
+            "\n[[channels]]\nid = {}\nchat = \"@check\"\n",
+            q(c)
+        );
+    }
+    let parsed = config::parse(
+        std::path::Path::new("suggested.toml"),
+        &checked,
+        std::path::Path::new("."),
+    )
+    .map_err(|problems| {
+        SuggestError::Broken(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
+    })?;
     let source = parsed
         .source(&id)
         .ok_or_else(|| SuggestError::Broken("the block names no source".into()))?;
@@ -245,7 +258,10 @@ fn page_language(html: &str) -> Option<String> {
         return Some(l);
     }
     let text: String = doc.root_element().text().collect();
-    let kazakh = text.chars().filter(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(*c)).count();
+    let kazakh = text
+        .chars()
+        .filter(|c| "әғқңөұүһіӘҒҚҢӨҰҮҺІ".contains(*c))
+        .count();
     let cyrillic = text
         .chars()
         .filter(|c| ('\u{400}'..='\u{4ff}').contains(c))
@@ -401,10 +417,10 @@ impl Suggestion {
             self.preview.len()
         );
         for r in &self.preview {
-            let date = r
-                .date
-                .as_ref()
-                .map_or_else(|| "(no date)".to_owned(), |d| list::written_day(d).to_string());
+            let date = r.date.as_ref().map_or_else(
+                || "(no date)".to_owned(),
+                |d| list::written_day(d).to_string(),
+            );
             let _ = writeln!(out, "# {date:<10}  {}", r.title);
             let _ = writeln!(out, "#             {}", r.link);
         }

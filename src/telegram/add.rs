@@ -1,7 +1,8 @@
 //! `/add URL [CHANNEL]` and `/add confirm` (issue 24): an admin gives a list page, herald
 //! proposes the `[[sources]]` block `herald suggest` would print, with its preview; confirmed
-//! within ten minutes by the same admin, the block is appended to config.toml with `toml_edit`
-//! (the file's comments and layout stay), and the ordinary reload, `check` included, makes it
+//! within ten minutes by the same admin, the block is appended to config.toml (the file's own
+//! text, comments and layout stay as they are; `toml_edit` checks that only one source was
+//! added), and the ordinary reload, `check` included, makes it
 //! live. A config herald may not write (read-only: the shipped unit, container and ConfigMap)
 //! is not written: the admin gets the block to paste. Every write is logged.
 
@@ -77,9 +78,11 @@ async fn propose(app: &App, user: i64, url: &str, channel: Option<&str>) -> Stri
         n += 1;
     }
     if s.id != base {
-        s.block = s
-            .block
-            .replacen(&format!("id = \"{base}\""), &format!("id = \"{}\"", s.id), 1);
+        s.block = s.block.replacen(
+            &format!("id = \"{base}\""),
+            &format!("id = \"{}\"", s.id),
+            1,
+        );
     }
     let mut text = format!("Proposed source `{}`:\n\n{}", s.id, s.block);
     for note in &s.notes {
@@ -166,34 +169,38 @@ fn write(path: &Path, block: &str) -> Result<(), Refused> {
     std::fs::write(path, new_text).map_err(|e| Refused::ReadOnly(e.to_string()))
 }
 
-/// The config text with the block's `[[sources]]` appended, through `toml_edit`.
+/// The config text with the block appended at its end, the file's own text untouched (its
+/// comments and layout too). `toml_edit` checks the result: the file's tables are all kept as
+/// they were, and `sources` gained exactly the block's one entry, last.
 pub fn appended(text: &str, block: &str) -> Result<String, String> {
-    let mut doc: toml_edit::DocumentMut = text
+    let before: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| format!("the config is not valid TOML: {e}"))?;
-    let add: toml_edit::DocumentMut = block
-        .parse()
-        .map_err(|e| format!("the proposed block is not valid TOML: {e}"))?;
-    let Some(new) = add
-        .get("sources")
-        .and_then(|s| s.as_array_of_tables())
-        .and_then(|a| a.get(0))
-        .cloned()
-    else {
-        return Err("the proposed block holds no [[sources]]".into());
-    };
-    match doc.get_mut("sources") {
-        Some(item) => match item.as_array_of_tables_mut() {
-            Some(array) => array.push(new),
-            None => return Err("`sources` in the config is not an array of tables".into()),
-        },
-        None => {
-            let mut array = toml_edit::ArrayOfTables::new();
-            array.push(new);
-            doc.insert("sources", toml_edit::Item::ArrayOfTables(array));
-        }
+    let mut new_text = text.to_owned();
+    if !new_text.is_empty() && !new_text.ends_with('\n') {
+        new_text.push('\n');
     }
-    Ok(doc.to_string())
+    new_text.push('\n');
+    new_text.push_str(block);
+    let after: toml_edit::DocumentMut = new_text
+        .parse()
+        .map_err(|e| format!("the config with the block is not valid TOML: {e}"))?;
+    let count = |d: &toml_edit::DocumentMut| {
+        d.get("sources")
+            .and_then(|s| s.as_array_of_tables())
+            .map_or(0, |a| a.len())
+    };
+    if count(&after) != count(&before) + 1 {
+        return Err("the block did not add exactly one [[sources]] entry".into());
+    }
+    let same = before
+        .iter()
+        .filter(|(k, _)| *k != "sources")
+        .all(|(k, v)| after.get(k).map(|a| a.to_string()) == Some(v.to_string()));
+    if !same {
+        return Err("the block would change other tables of the config".into());
+    }
+    Ok(new_text)
 }
 
 #[cfg(test)]
@@ -205,7 +212,7 @@ mod tests {
         let text = "# my sources\n[general]\ndata_dir = \"data\"   # here\n\n[[sources]]\nid = \"a\"  # first\nurl = \"https://a.example/\"\n\n[sources.list]\nitem = \"li\"\ntitle = \"a\"\nlink = \"a@href\"\n\n[[channels]]\nid = \"c\"\nchat = \"@c\"\n";
         let block = "[[sources]]\nid = \"b\"\nurl = \"https://b.example/\"\n\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n";
         let out = appended(text, block).unwrap();
-        assert!(out.starts_with(text.split("[[channels]]").next().unwrap()), "{out}");
+        assert!(out.starts_with(text), "{out}");
         assert!(out.contains("data_dir = \"data\"   # here"), "{out}");
         assert!(out.contains("id = \"a\"  # first"), "{out}");
         assert!(out.contains("item = \"div.card\""), "{out}");
