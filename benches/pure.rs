@@ -72,6 +72,7 @@ fn bench_list_page(c: &mut Criterion) {
         now: Utc::now(),
         tz: source.timezone,
         max_items: source.max_page_items,
+        month_first: false,
     };
     c.bench_function("list page, 20 cards (ru)", |b| {
         b.iter(|| {

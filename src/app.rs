@@ -384,6 +384,33 @@ impl App {
         }
     }
 
+    /// For a redesign alert: the `[sources.list]` block the discovery of `herald suggest`
+    /// proposes for the new page, and what it reads (issue 24); or why there is none.
+    async fn redesign_proposal(&self, source: &Source) -> String {
+        let config = self.config();
+        let req = crate::fetch::Request {
+            user_agent: &config.general.user_agent,
+            headers: &source.headers,
+            insecure_tls: source.insecure_tls,
+            ..Default::default()
+        };
+        let page = match self.shared.fetcher.get(&source.url, &req).await {
+            Ok(crate::fetch::Fetched::Page(p)) => p,
+            Ok(crate::fetch::Fetched::NotModified) => return String::new(),
+            Err(e) => return format!("\n\nNo new selectors proposed: {e}"),
+        };
+        let (text, url) = (page.text, page.url);
+        let source = source.clone();
+        let found =
+            tokio::task::spawn_blocking(move || crate::suggest::suggest_page(&source, &text, &url))
+                .await;
+        match found {
+            Ok(Ok(s)) => s.list_proposal_text(),
+            Ok(Err(e)) => format!("\n\nNo new selectors proposed: {e}"),
+            Err(e) => format!("\n\nNo new selectors proposed: {e}"),
+        }
+    }
+
     /// One admin message when a source starts failing (at once for a redesign, after
     /// `FAILING_AFTER` failures otherwise) and one when it works again.
     async fn alert_on_change(&self, source: &Source, result: &Result<PollReport, PollError>) {
@@ -405,6 +432,14 @@ impl App {
         } else {
             0.0
         });
+        let redesign = matches!(
+            result,
+            Err(PollError::Extract {
+                source: ExtractError::NothingMatched(_) | ExtractError::NoUsableItems { .. },
+                ..
+            })
+        ) && state.ever_succeeded
+            && !state.alerted;
         let message = match result {
             Ok(_) if state.alerted => {
                 state.alerted = false;
@@ -422,14 +457,6 @@ impl App {
                 })
             }
             Err(e) if !state.alerted => {
-                let redesign = matches!(
-                    e,
-                    PollError::Extract {
-                        source: ExtractError::NothingMatched(_)
-                            | ExtractError::NoUsableItems { .. },
-                        ..
-                    }
-                ) && state.ever_succeeded;
                 (redesign || state.consecutive_failures >= FAILING_AFTER).then(|| {
                     state.alerted = true;
                     if redesign {
@@ -447,9 +474,12 @@ impl App {
             }
             _ => None,
         };
-        let Some(message) = message else {
+        let Some(mut message) = message else {
             return;
         };
+        if redesign {
+            message.push_str(&self.redesign_proposal(source).await);
+        }
         let (alerted, stale) = (state.alerted, state.stale);
         let saved = store.update_source_state(&source.id, |current| {
             current.alerted = alerted;

@@ -15,6 +15,7 @@ pub mod render;
 pub mod schedule;
 pub mod server;
 pub mod store;
+pub mod suggest;
 pub mod supervise;
 pub mod telegram;
 pub mod text;

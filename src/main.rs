@@ -70,6 +70,18 @@ enum Command {
         /// The id of a source the database holds and the config no longer names.
         source: String,
     },
+    /// Find the list of releases on a page and print a `[[sources]]` block for it, with a
+    /// preview of what it reads; exit 1 when no list was found.
+    Suggest {
+        /// The list page (http or https).
+        url: String,
+        /// The page's language (BCP 47: en, ru, kk, en-US); else the page's `<html lang>`.
+        #[arg(long)]
+        language: Option<String>,
+        /// The zone of dates printed without one (e.g. Asia/Almaty); else UTC.
+        #[arg(long)]
+        timezone: Option<String>,
+    },
     /// Run the article extractor on files or URLs and print what it found.
     Extract {
         /// The page's address, for resolving relative links when reading a file.
@@ -296,6 +308,11 @@ async fn dispatch(cli: Cli, say: Say) -> Result<(), Failure> {
         Command::Prune { source } => prune(config(&cli.config)?, &source).await,
         Command::Preview { source } => preview(config(&cli.config)?, &source).await,
         Command::Extract { url, json, inputs } => extract(&inputs, url.as_deref(), json).await,
+        Command::Suggest {
+            url,
+            language,
+            timezone,
+        } => suggest(&url, language, timezone.as_deref()).await,
     }
 }
 
@@ -481,14 +498,24 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             .published
             .with_timezone(&source.timezone)
             .to_rfc3339();
+        let unread = report
+            .unreadable_dates
+            .iter()
+            .find(|(link, _)| *link == o.item.link)
+            .map(|(_, text)| text);
         if json {
-            let line = serde_json::json!({
+            let mut line = serde_json::json!({
                 "id": o.item.id.guid(),
                 "state": o.state.as_str(),
                 "title": o.item.title,
                 "link": o.item.link,
                 "date": date,
             });
+            if let Some(text) = unread {
+                line["warning"] = serde_json::json!(format!(
+                    "date \"{text}\" could not be read; dated by the release listed above it"
+                ));
+            }
             out(line)?;
         } else {
             out(format_args!(
@@ -514,6 +541,9 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             ""
         }
     ));
+    if let Some(warning) = report.date_warning() {
+        note(format_args!("{id}: warning: {warning}"));
+    }
     Ok(())
 }
 
@@ -609,6 +639,46 @@ fn busy(e: anyhow::Error, instead: &str) -> Failure {
             ),
         ),
         _ => store_failure(e),
+    }
+}
+
+/// `herald suggest`: the block and its preview on stdout; exit 1 when no list was found or the
+/// page could not be fetched, 2 for a bad URL, language or zone.
+async fn suggest(
+    url: &str,
+    language: Option<String>,
+    timezone: Option<&str>,
+) -> Result<(), Failure> {
+    let url = url::Url::parse(url)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| Failure(2, format!("`{url}` is not an http(s) URL")))?;
+    let timezone = timezone
+        .map(|z| {
+            z.parse::<chrono_tz::Tz>()
+                .map_err(|_| Failure(2, format!("unknown timezone `{z}` (e.g. Asia/Almaty, UTC)")))
+        })
+        .transpose()?;
+    let fetcher =
+        herald::fetch::Fetcher::new(Default::default()).map_err(|e| Failure(1, e.to_string()))?;
+    let ask = herald::suggest::Ask {
+        url,
+        language,
+        timezone,
+        channels: Vec::new(),
+        user_agent: config::default_user_agent(),
+        articles: 3,
+    };
+    match herald::suggest::suggest(&fetcher, &ask).await {
+        Ok(s) => {
+            let text = s.render();
+            match std::io::stdout().lock().write_all(text.as_bytes()) {
+                Ok(()) => Ok(()),
+                Err(e) => Err(write_failure(e)),
+            }
+        }
+        Err(herald::suggest::SuggestError::Usage(e)) => Err(Failure(2, e)),
+        Err(e) => Err(Failure(1, e.to_string())),
     }
 }
 

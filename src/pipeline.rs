@@ -69,11 +69,25 @@ pub struct PollReport {
     pub linked: Vec<String>,
     /// Entries of an upstream feed skipped for having neither a link nor any text.
     pub skipped: usize,
+    /// `(link, text)` of list dates that could not be read (issue 24): those releases are
+    /// dated by the release listed above them, and the poll says so.
+    pub unreadable_dates: Vec<(String, String)>,
 }
 
 impl PollReport {
     pub fn count(&self, state: ItemState) -> usize {
         self.items.iter().filter(|o| o.state == state).count()
+    }
+
+    /// What the admin should hear about dates this poll could not read, if any.
+    pub fn date_warning(&self) -> Option<String> {
+        let (link, text) = self.unreadable_dates.first()?;
+        Some(format!(
+            "{} list date(s) could not be read (e.g. \"{text}\" for {link}); those releases are \
+             dated by the release listed above them: set `date_format`, or a better `date` \
+             selector (e.g. `time@datetime`)",
+            self.unreadable_dates.len()
+        ))
     }
 }
 
@@ -151,7 +165,10 @@ impl Poller<'_> {
         if let (Some(store), false) = (self.store, opts.dry_run) {
             let now = Utc::now();
             match &result {
-                Ok(_) => {
+                Ok(report) => {
+                    if !report.unchanged {
+                        state.date_warning = report.date_warning();
+                    }
                     state.last_success = Some(now);
                     state.ever_succeeded = true;
                     state.consecutive_failures = 0;
@@ -231,21 +248,34 @@ impl Poller<'_> {
         }
         let now = Utc::now();
         let mut seen_ids = HashSet::new();
-        let (scraped, skipped) = deadline
+        let (scraped, notes) = deadline
             .cut(&page.url.clone(), scrape(source, &mut page))
             .await?;
+        let skipped = notes.skipped;
+        let mut unreadable_dates = notes.unreadable_dates;
         let mut found = self.classify(source, scraped, &mut seen_ids)?;
         let mut pages = 1;
-        while pages < source.max_pages && source.kind == SourceKind::Html && found.last_page_had_new
-        {
+        // A dry run without a database sees every release as new: it reads the first page only
+        // (older pages would be fetched on every preview).
+        let max_pages = if opts.dry_run && self.store.is_none() {
+            1
+        } else {
+            source.max_pages
+        };
+        while pages < max_pages && source.kind == SourceKind::Html && found.last_page_had_new {
             pages += 1;
             let url = page_url(&source.url, pages);
             let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
             let more = match fetched {
-                Ok(Some(mut p)) => deadline
-                    .cut(&url, scrape(source, &mut p))
-                    .await
-                    .map(|(scraped, _)| scraped),
+                Ok(Some(mut p)) => {
+                    deadline
+                        .cut(&url, scrape(source, &mut p))
+                        .await
+                        .map(|(scraped, notes)| {
+                            unreadable_dates.extend(notes.unreadable_dates);
+                            scraped
+                        })
+                }
                 Ok(None) => break,
                 Err(e @ PollError::Deadline { .. }) => return Err(e),
                 Err(e) => {
@@ -316,6 +346,7 @@ impl Poller<'_> {
             items: report,
             linked,
             skipped,
+            unreadable_dates,
         })
     }
 
@@ -661,6 +692,7 @@ impl Poller<'_> {
         now: DateTime<Utc>,
     ) -> Result<Vec<Observed>, PollError> {
         let mut out: Vec<Option<Observed>> = vec![None; entries.len()];
+        let mut undated = vec![false; entries.len()];
         for (pos, (id, state, s)) in entries.into_iter().enumerate().rev() {
             let stored = match (state, self.store) {
                 (ItemState::New, _) | (_, None) => None,
@@ -679,6 +711,7 @@ impl Poller<'_> {
                     item
                 }
                 None => {
+                    undated[pos] = s.date.is_none();
                     let published = s
                         .date
                         .map(|d| dates::resolve(d, source.timezone, now, now))
@@ -711,6 +744,17 @@ impl Poller<'_> {
                 }
             };
             out[pos] = Some(Observed { state, item });
+        }
+        // A new release without a date keeps its place in the list: it is dated no later than
+        // the release listed above it, not as the newest of all (issue 24).
+        let mut above: Option<DateTime<Utc>> = None;
+        for (o, undated) in out.iter_mut().zip(undated) {
+            let Some(o) = o else { continue };
+            if undated && let Some(t) = above.filter(|t| *t < o.item.published) {
+                o.item.published = t;
+                o.item.updated = t;
+            }
+            above = Some(o.item.published);
         }
         Ok(out.into_iter().flatten().collect())
     }
@@ -892,17 +936,17 @@ fn cap_new(report: &mut Vec<Observed>, source: &Source) -> Vec<Item> {
 
 /// [`read_list`] of a fetched page, off the async workers (parsing is CPU work that grows with
 /// the page: other sources, the server and the signals must not wait for it).
-/// Returns the releases and the number of feed entries skipped (see [`read_list_counted`]).
+/// Returns the releases and what the reading noticed (see [`read_list_counted`]).
 /// The page's text moves into the parse (not copied), and a large page's slot is freed when
 /// the parse ends (see `fetch::LARGE_PAGES`).
-async fn scrape(source: &Source, page: &mut Page) -> Result<(Vec<Scraped>, usize), PollError> {
+async fn scrape(source: &Source, page: &mut Page) -> Result<(Vec<Scraped>, ListNotes), PollError> {
     let (source, url) = (source.clone(), page.url.clone());
     let (text, large) = (std::mem::take(&mut page.text), page.large.take());
     tokio::task::spawn_blocking(move || {
         let _large = large;
-        let mut skipped = 0;
-        read_list_counted(&source, &text, &url, Utc::now(), &mut skipped)
-            .map(|scraped| (scraped, skipped))
+        let mut notes = ListNotes::default();
+        read_list_counted(&source, &text, &url, Utc::now(), &mut notes)
+            .map(|scraped| (scraped, notes))
     })
     .await
     .unwrap_or_else(|e| {
@@ -914,6 +958,16 @@ async fn scrape(source: &Source, page: &mut Page) -> Result<(Vec<Scraped>, usize
     })
 }
 
+/// What reading one list page or feed noticed besides its releases.
+#[derive(Clone, Debug, Default)]
+pub struct ListNotes {
+    /// Entries of an upstream feed skipped for having neither a link nor any text.
+    pub skipped: usize,
+    /// `(link, text)` of list dates that could not be read: those releases are dated by the
+    /// release listed above them (or the poll), never silently as new.
+    pub unreadable_dates: Vec<(String, String)>,
+}
+
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
 /// source's own rules applied: `require_id` drops items whose link carries no id, and
 /// `image_rewrite` turns each image URL into the one to show.
@@ -923,17 +977,17 @@ pub fn read_list(
     url: &Url,
     now: DateTime<Utc>,
 ) -> Result<Vec<Scraped>, PollError> {
-    read_list_counted(source, text, url, now, &mut 0)
+    read_list_counted(source, text, url, now, &mut ListNotes::default())
 }
 
-/// [`read_list`], also counting in `skipped` the entries of an upstream feed that were skipped
-/// for having neither a link nor any text.
+/// [`read_list`], also noting in `notes` the entries of an upstream feed that were skipped for
+/// having neither a link nor any text, and the list dates that could not be read.
 pub fn read_list_counted(
     source: &Source,
     text: &str,
     url: &Url,
     now: DateTime<Utc>,
-    skipped: &mut usize,
+    notes: &mut ListNotes,
 ) -> Result<Vec<Scraped>, PollError> {
     // A test hook (tests/supervision.rs): the supervisor's tests need a poll that panics.
     if std::env::var_os("HERALD_TEST_PANIC_IN_POLL").is_some_and(|id| id == *source.id) {
@@ -952,6 +1006,7 @@ pub fn read_list_counted(
                 now,
                 tz: source.timezone,
                 max_items: source.max_page_items,
+                month_first: dates::month_first_region(&source.language, Some(source.timezone)),
             };
             let max = extract::elements::MAX_ELEMENTS;
             let text = match extract::elements::cut_after(text, max) {
@@ -961,13 +1016,17 @@ pub fn read_list_counted(
                 }
                 None => text,
             };
-            extract::html::list_page(text, url, list, source.id_pattern.as_ref(), reading)
+            extract::html::list_page_read(text, url, list, source.id_pattern.as_ref(), reading)
+                .map(|read| {
+                    notes.unreadable_dates = read.unreadable_dates;
+                    read.items
+                })
         }
         _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()).map(|read| {
             if read.skipped > 0 {
                 tracing::warn!(source = %source.id, skipped = read.skipped, "feed entries with neither a link nor any text skipped");
             }
-            *skipped = read.skipped;
+            notes.skipped = read.skipped;
             let mut all = read.entries;
             all.truncate(source.max_page_items);
             all

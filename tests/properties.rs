@@ -163,7 +163,7 @@ proptest! {
     fn list_extraction_yields_only_web_links(html in markup()) {
         let config = common::one_akorda_source();
         let source = &config.sources[0];
-        let reading = Reading { now: Utc::now(), tz: source.timezone, max_items: source.max_page_items };
+        let reading = Reading { now: Utc::now(), tz: source.timezone, max_items: source.max_page_items, month_first: false };
         if let Ok(items) = list_page(&html, &source.url, source.list.as_ref().unwrap(), None, reading) {
             for item in items {
                 prop_assert!(is_web(&item.link), "link {}", item.link);

@@ -579,6 +579,127 @@ fn primary_subtag(lang: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// "03/05/2026", "27.11.26": two numbers and a year, in an order the text alone may not tell.
+static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?:^|[^0-9./-])([0-9]{1,2})([./-])([0-9]{1,2})([./-])([0-9]{4}|[0-9]{2})(?:[^0-9]|$)",
+    )
+    .expect("numeric date pattern compiles")
+});
+
+/// Whether `text` holds a numeric date ("03/05/2026", "27.11.26"), readable or not.
+pub fn has_numeric_date(text: &str) -> bool {
+    NUMERIC.is_match(text)
+}
+
+/// The format that reads the numeric dates of one list page the same way, decided by the
+/// evidence of all of them (issue 24): a first number over 12 means day first for the whole
+/// list, a second one month first; without either, `month_first` (the source's region, see
+/// [`month_first_region`]). `None` when no text holds a numeric date, or when the dates are
+/// day first with a four-digit year (the reader's own default, which also keeps their time of
+/// day). A two-digit year ("27.11.26") gets `%y`.
+pub fn numeric_format<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    month_first: bool,
+) -> Option<String> {
+    let mut first: Option<(String, String, usize)> = None;
+    let (mut day_first_seen, mut month_first_seen) = (false, false);
+    for text in texts {
+        let Some(c) = NUMERIC.captures(text) else {
+            continue;
+        };
+        let (a, b) = (
+            c[1].parse::<u32>().unwrap_or(0),
+            c[3].parse::<u32>().unwrap_or(0),
+        );
+        day_first_seen |= a > 12;
+        month_first_seen |= b > 12;
+        if first.is_none() {
+            first = Some((c[2].to_owned(), c[4].to_owned(), c[5].len()));
+        }
+    }
+    let (sep1, sep2, year_len) = first?;
+    let month_first = if day_first_seen {
+        false
+    } else if month_first_seen {
+        true
+    } else {
+        month_first
+    };
+    let year = if year_len == 2 { "%y" } else { "%Y" };
+    match (month_first, year_len) {
+        (true, _) => Some(format!("%m{sep1}%d{sep2}{year}")),
+        (false, 2) => Some(format!("%d{sep1}%m{sep2}{year}")),
+        (false, _) => None,
+    }
+}
+
+/// Whether a source writes numeric dates month first: its language's region is the United
+/// States (or another country that does), or, with no region given, it writes English in an
+/// America/… zone (Latin America writes day first, in Spanish or Portuguese).
+pub fn month_first_region(language: &str, tz: Option<Tz>) -> bool {
+    let mut parts = language.split('-');
+    let primary = parts.next().unwrap_or("").to_ascii_lowercase();
+    let region = parts
+        .find(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_alphabetic()))
+        .map(str::to_ascii_uppercase);
+    match region.as_deref() {
+        Some(r) => matches!(r, "US" | "PH" | "FM" | "MH" | "PW"),
+        None => primary == "en" && tz.is_some_and(|tz| tz.name().starts_with("America/")),
+    }
+}
+
+#[cfg(test)]
+mod numeric_tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::day_first_evidence(&["21/03/2026", "03/05/2026"], true, None)]
+    #[case::month_first_evidence(&["03/21/2026", "03/05/2026"], false, Some("%m/%d/%Y"))]
+    #[case::region_decides(&["03/05/2026", "03/02/2026"], true, Some("%m/%d/%Y"))]
+    #[case::default_day_first(&["03/05/2026"], false, None)]
+    #[case::two_digit_year(&["27.11.26"], false, Some("%d.%m.%y"))]
+    #[case::words(&["21 March 2026", "2026-03-05"], true, None)]
+    fn numeric_order(
+        #[case] texts: &[&str],
+        #[case] month_first: bool,
+        #[case] expected: Option<&str>,
+    ) {
+        assert_eq!(
+            numeric_format(texts.iter().copied(), month_first).as_deref(),
+            expected
+        );
+    }
+
+    #[test]
+    fn a_us_page_is_read_month_first_for_every_date() {
+        let format = numeric_format(["03/05/2026", "03/21/2026"], false).unwrap();
+        assert_eq!(
+            parse_date("03/05/2026", Some(&format)),
+            Some(ParsedDate::Day(
+                NaiveDate::from_ymd_opt(2026, 3, 5).unwrap()
+            ))
+        );
+        assert_eq!(
+            parse_date("27.11.26", Some("%d.%m.%y")),
+            Some(ParsedDate::Day(
+                NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+            ))
+        );
+    }
+
+    #[rstest]
+    #[case("en-US", None, true)]
+    #[case("en", Some(chrono_tz::America::New_York), true)]
+    #[case("en", Some(chrono_tz::Europe::London), false)]
+    #[case("en-GB", Some(chrono_tz::America::New_York), false)]
+    #[case("ru", None, false)]
+    fn regions(#[case] lang: &str, #[case] tz: Option<Tz>, #[case] expected: bool) {
+        assert_eq!(month_first_region(lang, tz), expected);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

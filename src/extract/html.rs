@@ -52,6 +52,17 @@ pub struct Reading {
     /// Elements matching the item selector read at most (`max_page_items`); the rest of the
     /// page is left unread.
     pub max_items: usize,
+    /// Numeric dates ("03/05/2026") are month first when the page itself gives no evidence
+    /// (the source's region, [`dates::month_first_region`]).
+    pub month_first: bool,
+}
+
+/// A list page as read: its releases, and the date texts that could not be read, as
+/// `(link, text)` (the release is then dated by when herald first sees it: say so).
+#[derive(Clone, Debug, Default)]
+pub struct ListRead {
+    pub items: Vec<Scraped>,
+    pub unreadable_dates: Vec<(String, String)>,
 }
 
 pub fn list_page(
@@ -61,13 +72,38 @@ pub fn list_page(
     id_pattern: Option<&Regex>,
     reading: Reading,
 ) -> Result<Vec<Scraped>, ExtractError> {
+    list_page_read(html, page_url, sel, id_pattern, reading).map(|r| r.items)
+}
+
+/// [`list_page`], with the dates that could not be read. Numeric dates are read in one order
+/// for the whole page, decided by the evidence of all of them ([`dates::numeric_format`]),
+/// unless the admin set `date_format`.
+pub fn list_page_read(
+    html: &str,
+    page_url: &Url,
+    sel: &ListSelectors,
+    id_pattern: Option<&Regex>,
+    reading: Reading,
+) -> Result<ListRead, ExtractError> {
     let doc = Html::parse_document(html);
     let base = base_url(&doc, page_url);
-    let mut found = 0;
+    let elements: Vec<ElementRef<'_>> = doc.select(&sel.item).take(reading.max_items).collect();
+    let found = elements.len();
+    let evidence = match (&sel.date_format, &sel.date) {
+        (None, Some(date)) => {
+            let texts: Vec<String> = elements.iter().filter_map(|e| pick(*e, date)).collect();
+            dates::numeric_format(texts.iter().map(String::as_str), reading.month_first)
+        }
+        _ => None,
+    };
+    let format = sel.date_format.as_deref().or(evidence.as_deref());
     let mut items = Vec::new();
-    for element in doc.select(&sel.item).take(reading.max_items) {
-        found += 1;
-        if let Some(item) = read_item(element, &base, sel, id_pattern, reading) {
+    let mut unreadable_dates = Vec::new();
+    for element in elements {
+        if let Some((item, unread)) = read_item(element, &base, sel, format, id_pattern, reading) {
+            if let Some(text) = unread {
+                unreadable_dates.push((item.link.clone(), text));
+            }
             items.push(item);
         }
     }
@@ -82,33 +118,36 @@ pub fn list_page(
             link: sel.link.text.clone(),
         });
     }
-    Ok(items)
+    Ok(ListRead {
+        items,
+        unreadable_dates,
+    })
 }
 
+/// One release, and the text of its date when that could not be read.
 fn read_item(
     element: ElementRef<'_>,
     base: &Url,
     sel: &ListSelectors,
+    format: Option<&str>,
     id_pattern: Option<&Regex>,
     reading: Reading,
-) -> Option<Scraped> {
+) -> Option<(Scraped, Option<String>)> {
     let title = pick(element, &sel.title)?;
     let link = canonical_link(base, &pick(element, &sel.link)?)?;
-    let date = sel
-        .date
-        .as_ref()
-        .and_then(|p| pick(element, p))
-        .and_then(|text| {
-            dates::parse_date(&text, sel.date_format.as_deref())
-                .or_else(|| relative::parse_relative(&text, reading.now, reading.tz))
-        });
+    let date_text = sel.date.as_ref().and_then(|p| pick(element, p));
+    let date = date_text.as_deref().and_then(|text| {
+        dates::parse_date(text, format)
+            .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
+    });
+    let unread = date_text.filter(|_| date.is_none());
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
     let image = sel
         .image
         .as_ref()
         .and_then(|p| pick_image(element, p))
         .and_then(|src| canonical_image(base, &src));
-    Some(Scraped {
+    let scraped = Scraped {
         key: item_key(&link, id_pattern),
         title,
         link: link.to_string(),
@@ -116,7 +155,8 @@ fn read_item(
         summary,
         content_html: None,
         image,
-    })
+    };
+    Some((scraped, unread))
 }
 
 /// Lazy-loading pages put a placeholder (or nothing) in `src` and the picture elsewhere.

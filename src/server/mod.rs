@@ -166,6 +166,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "consecutive_failures": st.consecutive_failures,
                 "stale": st.stale,
                 "paused": st.paused,
+                "date_warning": st.date_warning,
                 "items": shared.store.count(&source.id)?,
             }),
         );

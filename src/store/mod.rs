@@ -130,6 +130,9 @@ pub struct SourceState {
     /// Paused by an admin (`/pause`): not polled until resumed.
     #[serde(default)]
     pub paused: bool,
+    /// The last poll read list dates it could not read (issue 24): what to tell the admin.
+    #[serde(default)]
+    pub date_warning: Option<String>,
 }
 
 /// What the store knows about an item id.

@@ -1,5 +1,6 @@
 //! Admin commands over Telegram, by long polling: `/status`, `/poll SOURCE`, `/pause X`,
-//! `/resume X` (X a source or a channel), `/requeue CHANNEL`, `/check`, `/preview SOURCE`. Only
+//! `/resume X` (X a source or a channel), `/requeue CHANNEL`, `/check`, `/preview SOURCE`,
+//! `/add URL [CHANNEL]` and `/add confirm` (see `add`). Only
 //! user ids in `[telegram] admins` get an answer; anyone else gets none and a log line. Answers
 //! keep Telegram's limits for their chat, shared with the alerts (see `admin::Alerts::send`). A
 //! network error never ends the loop.
@@ -46,6 +47,10 @@ pub fn commands() -> Vec<BotCommand> {
         (
             "preview",
             "Show the post the newest item would make: /preview SOURCE",
+        ),
+        (
+            "add",
+            "Propose a source for a list page: /add URL [CHANNEL], then /add confirm",
         ),
     ]
     .into_iter()
@@ -111,7 +116,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 tracing::warn!(user, command = %text.split_whitespace().next().unwrap_or(""), "command from a user who is not an admin; ignored");
                 continue;
             }
-            let answer = answer(&app, text).await;
+            let answer = answer_from(&app, user, text).await;
             if let Err(e) = reply(&alerts, ChatId(message.chat.id.0), answer).await {
                 tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
             }
@@ -178,6 +183,18 @@ async fn reply(
     alerts.send(chat, &super::admin::cut(&plain), None).await
 }
 
+/// The answer to one command line from `user` (an admin): `/add` belongs to the admin who
+/// asked, the other commands to every admin alike.
+pub async fn answer_from(app: &App, user: i64, text: &str) -> Answer {
+    let mut words = text.split_whitespace();
+    let command = words.next().unwrap_or("").split('@').next().unwrap_or("");
+    if command == "/add" {
+        let args: Vec<&str> = words.collect();
+        return super::add::add(app, user, &args).await.into();
+    }
+    answer(app, text).await
+}
+
 /// The answer to one command line.
 pub async fn answer(app: &App, text: &str) -> Answer {
     let mut words = text.split_whitespace();
@@ -197,7 +214,7 @@ pub async fn answer(app: &App, text: &str) -> Answer {
         }
         _ => Answer::Text(
             "Commands: /status, /poll SOURCE, /pause ID, /resume ID, /requeue CHANNEL, /check, \
-             /preview SOURCE"
+             /preview SOURCE, /add URL [CHANNEL]"
                 .into(),
         ),
     }

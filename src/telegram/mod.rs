@@ -1,6 +1,7 @@
 //! Telegram: the post's text and buttons (`format`), Telegram's rate limits (`limits`), and the
 //! outbox workers that deliver posts and edits (`deliver`).
 
+pub mod add;
 pub mod admin;
 pub mod api;
 pub mod commands;

@@ -33,6 +33,9 @@ pub enum Mode {
     Error,
     /// A page of a redesigned site: no `div.card` at all.
     Redesigned,
+    /// A redesigned site that still lists the releases, in a new shape
+    /// (`article.news-tile` with `h2 a` and `time[datetime]`).
+    RedesignedList,
     /// Never answers within the client's timeout.
     Hang,
     /// The usual page, its cards inside this many nested `<div>`s (a hostile page).
@@ -249,7 +252,23 @@ async fn list(
             .take(per_page)
             .map(|r| card(&lang, r))
             .collect();
+        let tiles: String = releases
+            .iter()
+            .take(per_page)
+            .map(|r| {
+                format!(
+                    "<article class=\"news-tile\"><h2><a href=\"/{lang}/{}-{}\">{}</a></h2><span class=\"when\">{}</span></article>",
+                    r.slug,
+                    r.id,
+                    escape(&r.title),
+                    escape(&r.date)
+                )
+            })
+            .collect();
         let body = match mode {
+            Mode::RedesignedList => format!(
+                "<!doctype html><html lang=\"{lang}\"><body><section class=\"news-grid\">{tiles}</section></body></html>"
+            ),
             Mode::Redesigned => "<html><body><section class=\"news-grid\"><article>new look</article></section></body></html>".to_owned(),
             Mode::Nested(depth) => format!(
                 "<!doctype html><html><body>{}{cards}</body></html>",

@@ -1,0 +1,755 @@
+//! Finding the list of releases on a page: the repeated block of sibling elements that each
+//! hold a link with a title (and usually a date), and the selectors an admin would write for it.
+//!
+//! Decisions:
+//! - Candidates are siblings under one parent with the same tag, all of them or those sharing
+//!   one class (so `div.ad-slot` between `div.card`s stays out, and `story story--featured`
+//!   stays in with `story`). Each candidate is scored by its members that have a distinct link
+//!   with a title of a release's length, more for members with a date, less inside
+//!   header/nav/footer/aside.
+//! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
+//!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
+//!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
+//!   `Card_link__9fZ2k`, `kQzTfg`) are never used; positions (`nth-child`) never.
+//! - Numeric dates are read by the evidence of the whole list: a first field over 12 means day
+//!   first, a second one month first; without evidence, the language's region (en-US, or
+//!   English in an America/… zone) decides, else day first. A `date_format` is written for
+//!   every numeric date, so the admin sees the order chosen.
+
+use crate::extract::{canonical_link, clean_text, dates};
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use regex::Regex;
+use scraper::{ElementRef, Html, Selector};
+use std::collections::{HashMap, HashSet};
+use std::sync::LazyLock;
+use url::Url;
+
+/// What the admin told `suggest` about the source.
+#[derive(Clone, Debug, Default)]
+pub struct Hints {
+    /// BCP 47, normalized.
+    pub language: Option<String>,
+    pub timezone: Option<Tz>,
+}
+
+/// The `[sources.list]` selectors found, and what comes with them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ListProposal {
+    pub item: String,
+    pub title: String,
+    pub link: String,
+    pub date: Option<String>,
+    pub date_format: Option<String>,
+    pub summary: Option<String>,
+    pub image: Option<String>,
+    pub id_pattern: Option<String>,
+    pub require_id: bool,
+    /// Links of the releases found, in page order (for opening a few articles).
+    pub links: Vec<Url>,
+    /// Things the admin should know (a date that cannot be read, …).
+    pub notes: Vec<String>,
+}
+
+/// No list was found: what was tried.
+#[derive(Clone, Debug)]
+pub struct NotFound {
+    pub groups: usize,
+    pub best: Option<String>,
+}
+
+impl std::fmt::Display for NotFound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "no list of releases found: looked at {} groups of repeated sibling elements for at \
+             least {MIN_ITEMS} with each a distinct link whose text is a title ({MIN_TITLE_CHARS}+ \
+             characters)",
+            self.groups
+        )?;
+        if let Some(best) = &self.best {
+            write!(f, "; the closest was {best}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Fewer repeated items than this are no list.
+const MIN_ITEMS: usize = 3;
+/// A title is at least this many characters ("Home", "Next »", "1" are not).
+const MIN_TITLE_CHARS: usize = 12;
+
+static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(r"^-?[A-Za-z_][A-Za-z0-9_-]*$").unwrap()
+});
+
+/// Classes written by CSS-in-JS and CSS modules: they change with every build.
+static HASHED: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(r"^(?:css|sc|jsx|emotion|svelte|styled|tw)-").unwrap()
+});
+
+/// Whether an admin would write this class: a plain name, not a generated one.
+pub fn stable_class(class: &str) -> bool {
+    if !TOKEN.is_match(class) || HASHED.is_match(class) {
+        return false;
+    }
+    // CSS modules: `Card_link__9fZ2k` (BEM's `news-item__title` is a word after `__`).
+    if let Some((_, hash)) = class.rsplit_once("__")
+        && (4..=8).contains(&hash.len())
+        && hash
+            .chars()
+            .any(|c| c.is_ascii_digit() || c.is_ascii_uppercase())
+    {
+        return false;
+    }
+    // "kQzTfg", "x8Tq2": letters and digits without a word's shape (an upper-case letter after
+    // a lower-case one, no separator) – but "newsItem" is a word.
+    let core: String = class
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let digits = core.chars().filter(char::is_ascii_digit).count();
+    let flips = core
+        .as_bytes()
+        .windows(2)
+        .filter(|w| w[0].is_ascii_lowercase() && w[1].is_ascii_uppercase())
+        .count();
+    let separated = class.contains(['-', '_']);
+    let random_case = !separated && core.len() <= 8 && flips >= 2;
+    let random_digits = digits >= 2 && digits * 3 >= core.len() && core.len() >= 5;
+    !(random_case || random_digits)
+}
+
+fn classes(e: ElementRef<'_>) -> Vec<&str> {
+    e.value().classes().filter(|c| stable_class(c)).collect()
+}
+
+fn sel(css: &str) -> Option<Selector> {
+    Selector::parse(css).ok()
+}
+
+fn text_of(e: ElementRef<'_>) -> String {
+    clean_text(&e.text().collect::<String>())
+}
+
+/// One candidate: siblings under one parent.
+struct Group<'a> {
+    members: Vec<ElementRef<'a>>,
+    /// The class they share (or none: all siblings of the tag).
+    class: Option<String>,
+}
+
+/// What one member of a candidate holds.
+#[derive(Clone)]
+struct Member<'a> {
+    element: ElementRef<'a>,
+    link: ElementRef<'a>,
+    href: Url,
+    /// The element whose text is the title.
+    title: ElementRef<'a>,
+}
+
+/// Finds the list on a page and the selectors for it.
+pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposal, NotFound> {
+    let doc = Html::parse_document(html);
+    let base = crate::extract::html::base_url(&doc, page_url);
+    let groups = candidate_groups(&doc);
+    let mut best: Option<(f64, usize, Vec<Member<'_>>)> = None;
+    let mut closest: Option<(usize, String)> = None;
+    for (index, group) in groups.iter().enumerate() {
+        let members: Vec<Member<'_>> = group
+            .members
+            .iter()
+            .filter_map(|m| member(*m, &base))
+            .collect();
+        let distinct: HashSet<&str> = members.iter().map(|m| m.href.as_str()).collect();
+        let describe = || {
+            let e = group.members[0];
+            format!(
+                "{} `{}` elements with {} usable links",
+                group.members.len(),
+                element_css(e.value().name(), group.class.as_deref()),
+                distinct.len()
+            )
+        };
+        if closest.as_ref().is_none_or(|(n, _)| distinct.len() > *n) {
+            closest = Some((distinct.len(), describe()));
+        }
+        if distinct.len() < MIN_ITEMS || members.len() * 5 < group.members.len() * 3 {
+            continue;
+        }
+        let score = score(group, &members);
+        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
+            best = Some((score, index, members));
+        }
+    }
+    let Some((_, index, members)) = best else {
+        return Err(NotFound {
+            groups: groups.len(),
+            best: closest.map(|(_, d)| d),
+        });
+    };
+    let group = &groups[index];
+    propose(&doc, group, &members, hints).ok_or(NotFound {
+        groups: groups.len(),
+        best: None,
+    })
+}
+
+/// Every set of repeated siblings: per parent and tag, all of them and each shared class.
+fn candidate_groups(doc: &Html) -> Vec<Group<'_>> {
+    let mut out = Vec::new();
+    for parent in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+    {
+        let mut by_tag: HashMap<&str, Vec<ElementRef<'_>>> = HashMap::new();
+        let mut order: Vec<&str> = Vec::new();
+        for child in parent.children().filter_map(ElementRef::wrap) {
+            let name = child.value().name();
+            if matches!(
+                name,
+                "script" | "style" | "br" | "hr" | "option" | "meta" | "link"
+            ) {
+                continue;
+            }
+            let entry = by_tag.entry(name).or_default();
+            if entry.is_empty() {
+                order.push(name);
+            }
+            entry.push(child);
+        }
+        for name in order {
+            let children = &by_tag[name];
+            if children.len() < MIN_ITEMS {
+                continue;
+            }
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            let mut class_order = Vec::new();
+            for c in children {
+                for class in classes(*c) {
+                    let n = counts.entry(class).or_default();
+                    if *n == 0 {
+                        class_order.push(class);
+                    }
+                    *n += 1;
+                }
+            }
+            for class in class_order {
+                let n = counts[class];
+                if n >= MIN_ITEMS && n < children.len() {
+                    out.push(Group {
+                        members: children
+                            .iter()
+                            .copied()
+                            .filter(|c| {
+                                c.value()
+                                    .has_class(class, scraper::CaseSensitivity::CaseSensitive)
+                            })
+                            .collect(),
+                        class: Some(class.to_owned()),
+                    });
+                }
+            }
+            out.push(Group {
+                members: children.clone(),
+                class: None,
+            });
+        }
+    }
+    out
+}
+
+fn element_css(tag: &str, class: Option<&str>) -> String {
+    match class {
+        Some(c) => format!("{tag}.{c}"),
+        None => tag.to_owned(),
+    }
+}
+
+/// The release a member shows: its main link (the one with the longest text, or the member
+/// itself when it is the link) and its title.
+fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
+    let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| canonical_link(base, h));
+    if element.value().name() == "a" {
+        let href = usable(&element)?;
+        let title = title_inside(element)?;
+        return Some(Member {
+            element,
+            link: element,
+            href,
+            title,
+        });
+    }
+    static A: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("a[href]").unwrap()
+    });
+    let (_, (link, href)) = element
+        .select(&A)
+        .filter_map(|a| usable(&a).map(|u| (a, u)))
+        .enumerate()
+        .max_by_key(|(i, (a, _))| {
+            // Ties go to the first link: `max_by_key` keeps the last maximum.
+            (text_of(*a).chars().count(), std::cmp::Reverse(*i))
+        })?;
+    let title = if text_of(link).chars().count() >= MIN_TITLE_CHARS {
+        link
+    } else {
+        title_inside(link).or_else(|| title_inside(element))?
+    };
+    Some(Member {
+        element,
+        link,
+        href,
+        title,
+    })
+}
+
+/// A heading (or the element with the longest own text) inside `e` that reads as a title.
+fn title_inside(e: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    static HEADING: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1, h2, h3, h4, h5, h6, [class*=title]").unwrap()
+    });
+    let long = |x: &ElementRef<'_>| text_of(*x).chars().count() >= MIN_TITLE_CHARS;
+    if let Some(h) = e.select(&HEADING).find(long) {
+        return Some(h);
+    }
+    if long(&e) && e.children().filter_map(ElementRef::wrap).count() == 0 {
+        return Some(e);
+    }
+    e.descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|x| x.children().filter_map(ElementRef::wrap).count() == 0)
+        .filter(long)
+        .max_by_key(|x| text_of(*x).chars().count())
+}
+
+fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
+    let n = members.len() as f64;
+    let titled = members
+        .iter()
+        .filter(|m| text_of(m.title).chars().count() >= MIN_TITLE_CHARS)
+        .count() as f64;
+    let dated = members
+        .iter()
+        .filter(|m| find_date(m.element).is_some())
+        .count() as f64;
+    let chrome = group.members[0]
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "aside"));
+    let mut score = titled * (1.0 + dated / n);
+    if chrome {
+        score *= 0.3;
+    }
+    // A release list's titles are long: menus and tag clouds are short.
+    let mean = members
+        .iter()
+        .map(|m| text_of(m.title).chars().count())
+        .sum::<usize>() as f64
+        / n;
+    score * (mean.min(60.0) / 30.0).max(0.2)
+}
+
+/// Whether the text holds a date herald reads, or a numeric one it could read with a format.
+fn date_in(text: &str) -> bool {
+    dates::has_numeric_date(text) || dates::parse_date(text, None).is_some()
+}
+
+/// The element in `member` that carries its date: a `<time datetime>` first, else the
+/// innermost element whose text holds a date.
+fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
+    static TIME: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("time[datetime]").unwrap()
+    });
+    if let Some(t) = member.select(&TIME).find(|t| {
+        t.value()
+            .attr("datetime")
+            .is_some_and(|d| dates::parse_date(d, None).is_some())
+    }) {
+        return Some((t, true));
+    }
+    member
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| {
+            e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
+        })
+        .filter(|e| date_in(&text_of(*e)))
+        .find(|e| {
+            !e.children()
+                .filter_map(ElementRef::wrap)
+                .any(|c| date_in(&text_of(c)))
+        })
+        .or_else(|| date_in(&own_text(member)).then_some(member))
+        .map(|e| (e, false))
+}
+
+/// The text directly inside `e`, without its child elements'.
+fn own_text(e: ElementRef<'_>) -> String {
+    clean_text(
+        &e.children()
+            .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+/// Builds the proposal for the chosen group: every selector verified against every member.
+fn propose(
+    doc: &Html,
+    group: &Group<'_>,
+    members: &[Member<'_>],
+    hints: &Hints,
+) -> Option<ListProposal> {
+    let item = item_selector(doc, group, members)?;
+    let elements: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
+    let links: Vec<_> = members.iter().map(|m| (m.element, m.link)).collect();
+    let titles: Vec<_> = members.iter().map(|m| (m.element, m.title)).collect();
+    let (link, title) = if members.iter().all(|m| m.link.id() == m.element.id()) {
+        // The item is the link (`a.news-item`): its own `href`.
+        ("@href".to_owned(), relative_selector(&titles)?)
+    } else {
+        let link_sel = relative_selector(&links)?;
+        let title = if members.iter().all(|m| m.title.id() == m.link.id()) {
+            link_sel.clone()
+        } else {
+            relative_selector(&titles)?
+        };
+        (format!("{link_sel}@href"), title)
+    };
+    let mut proposal = ListProposal {
+        item,
+        title,
+        link,
+        links: members.iter().map(|m| m.href.clone()).collect(),
+        ..ListProposal::default()
+    };
+    date_selector(&elements, hints, &mut proposal);
+    proposal.summary = summary_selector(members, &proposal);
+    proposal.image = image_selector(&elements);
+    id_pattern(&mut proposal);
+    Some(proposal)
+}
+
+/// The item selector: the shortest that selects exactly the members (elements it selects
+/// beyond them must hold no link, such as a table's header row).
+fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Option<String> {
+    let first = group.members[0];
+    let tag = first.value().name();
+    let wanted: HashSet<_> = group.members.iter().map(|m| m.id()).collect();
+    let releases: HashSet<_> = members.iter().map(|m| m.element.id()).collect();
+    let mut shared: Vec<&str> = classes(first)
+        .into_iter()
+        .filter(|c| {
+            group.members.iter().all(|m| {
+                m.value()
+                    .has_class(c, scraper::CaseSensitivity::CaseSensitive)
+            })
+        })
+        .collect();
+    if let Some(c) = &group.class {
+        shared.retain(|s| *s == c.as_str());
+        if shared.is_empty() {
+            shared.push(c.as_str());
+        }
+    }
+    shared.sort_by_key(|c| (!looks_like_item(c), c.len()));
+    let mut tries: Vec<String> = Vec::new();
+    for c in &shared {
+        tries.push(format!("{tag}.{c}"));
+    }
+    let parent = first.parent().and_then(ElementRef::wrap)?;
+    let anchors = anchors_of(parent);
+    let suffix = match shared.first() {
+        Some(c) => format!("{tag}.{c}"),
+        None => tag.to_owned(),
+    };
+    for a in &anchors {
+        tries.push(format!("{a} > {suffix}"));
+        tries.push(format!("{a} {suffix}"));
+    }
+    if let Some(grand) = parent.parent().and_then(ElementRef::wrap) {
+        for g in anchors_of(grand) {
+            tries.push(format!("{g} > {} > {suffix}", parent.value().name()));
+        }
+    }
+    tries.push(tag.to_owned());
+    tries.into_iter().find(|css| {
+        let Some(s) = sel(css) else { return false };
+        let got: Vec<ElementRef<'_>> = doc.select(&s).collect();
+        let got_ids: HashSet<_> = got.iter().map(|e| e.id()).collect();
+        releases.iter().all(|id| got_ids.contains(id))
+            && got
+                .iter()
+                .filter(|e| !wanted.contains(&e.id()))
+                .all(|e| !has_link(*e))
+    })
+}
+
+fn has_link(e: ElementRef<'_>) -> bool {
+    e.value().name() == "a" && e.value().attr("href").is_some()
+        || e.select(&A_HREF).next().is_some()
+}
+
+static A_HREF: LazyLock<Selector> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+    Selector::parse("a[href]").unwrap()
+});
+
+fn looks_like_item(class: &str) -> bool {
+    let c = class.to_ascii_lowercase();
+    [
+        "item", "card", "news", "post", "entry", "release", "story", "article", "row",
+    ]
+    .iter()
+    .any(|w| c.contains(w))
+}
+
+/// How an admin would name this element alone: `tag.class` for its stable classes, `#id`.
+fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
+    let tag = e.value().name();
+    let mut out: Vec<String> = classes(e)
+        .into_iter()
+        .map(|c| format!("{tag}.{c}"))
+        .collect();
+    if let Some(id) = e.value().id().filter(|id| stable_class(id)) {
+        out.push(format!("{tag}#{id}"));
+    }
+    if matches!(
+        tag,
+        "main" | "article" | "section" | "table" | "tbody" | "ul" | "ol" | "dl"
+    ) {
+        out.push(tag.to_owned());
+    }
+    out
+}
+
+/// A selector, relative to each item, whose first match is the given target in every pair.
+fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
+    let (item, target) = *pairs.first()?;
+    let mut tries: Vec<String> = Vec::new();
+    let tag = target.value().name();
+    let target_classes = classes(target);
+    // `h3 a`: a link in a heading, as admins write it.
+    let parent = target.parent().and_then(ElementRef::wrap);
+    if let Some(p) = parent.filter(|p| p.id() != item.id()) {
+        let ptag = p.value().name();
+        if is_heading(ptag) {
+            tries.push(format!("{ptag} {tag}"));
+        }
+    }
+    for c in &target_classes {
+        tries.push(format!("{tag}.{c}"));
+    }
+    tries.push(tag.to_owned());
+    for c in &target_classes {
+        tries.push(format!(".{c}"));
+    }
+    for a in target.ancestors().filter_map(ElementRef::wrap) {
+        if a.id() == item.id() {
+            break;
+        }
+        for anchor in anchors_of(a) {
+            tries.push(format!("{anchor} {tag}"));
+        }
+        if is_heading(a.value().name()) {
+            tries.push(format!("{} {tag}", a.value().name()));
+        }
+    }
+    tries.into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            pairs.iter().all(|(item, target)| {
+                item.select(&s)
+                    .next()
+                    .is_some_and(|f| f.id() == target.id())
+            })
+        })
+    })
+}
+
+fn is_heading(tag: &str) -> bool {
+    matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
+}
+
+/// The date selector (and `date_format` for numeric dates), or a note why there is none.
+fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) {
+    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = items
+        .iter()
+        .filter_map(|i| find_date(*i).map(|(d, attr)| (*i, d, attr)))
+        .collect();
+    if found.len() * 2 < items.len() {
+        p.notes.push(format!(
+            "no date found in most items ({} of {}): herald will date new releases by when it \
+             first sees them",
+            found.len(),
+            items.len()
+        ));
+        return;
+    }
+    let by_attr = found.iter().filter(|f| f.2).count() * 2 >= found.len();
+    let chosen: Vec<(ElementRef<'_>, ElementRef<'_>)> = found
+        .iter()
+        .filter(|f| f.2 == by_attr)
+        .map(|f| (f.0, f.1))
+        .collect();
+    let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
+        None
+    } else {
+        relative_selector(&chosen)
+    }) else {
+        p.notes
+            .push("the dates are not in an element of their own: no date selector".into());
+        return;
+    };
+    if by_attr {
+        p.date = Some(format!("{css}@datetime"));
+        return;
+    }
+    p.date = Some(css);
+    let texts: Vec<String> = chosen.iter().map(|(_, d)| text_of(*d)).collect();
+    let month_first =
+        dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
+    p.date_format = dates::numeric_format(texts.iter().map(String::as_str), month_first);
+    let unreadable = texts
+        .iter()
+        .filter(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
+        .count();
+    if unreadable > 0 {
+        p.notes.push(format!(
+            "{unreadable} of {} dates cannot be read (e.g. \"{}\"): set `date_format`",
+            texts.len(),
+            texts
+                .iter()
+                .find(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
+                .map_or("", String::as_str)
+        ));
+    }
+}
+
+/// A paragraph of text beside the title (40+ characters) in most items.
+fn summary_selector(members: &[Member<'_>], p: &ListProposal) -> Option<String> {
+    let pairs: Vec<(ElementRef<'_>, ElementRef<'_>)> = members
+        .iter()
+        .filter_map(|m| {
+            let title = text_of(m.title);
+            let e = m
+                .element
+                .descendants()
+                .filter_map(ElementRef::wrap)
+                .filter(|e| matches!(e.value().name(), "p" | "div" | "span" | "dd"))
+                .find(|e| {
+                    let t = text_of(*e);
+                    t.chars().count() >= 40
+                        && !t.contains(&title)
+                        && !e.select(&A_HREF).any(|a| a.id() == m.link.id())
+                        && !date_in(&t)
+                })?;
+            Some((m.element, e))
+        })
+        .collect();
+    if pairs.len() * 5 < members.len() * 3 {
+        return None;
+    }
+    relative_selector(&pairs).filter(|s| Some(s) != p.date.as_ref())
+}
+
+/// The first picture of the items: `img@src`, or the lazy-loading attribute when `src` holds
+/// a placeholder file.
+fn image_selector(items: &[ElementRef<'_>]) -> Option<String> {
+    static IMG: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("img").unwrap()
+    });
+    let pairs: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+        .iter()
+        .filter_map(|i| i.select(&IMG).next().map(|img| (*i, img)))
+        .collect();
+    if pairs.len() * 2 < items.len() {
+        return None;
+    }
+    let css = relative_selector(&pairs)?;
+    let img = pairs[0].1.value();
+    let src = img.attr("src").unwrap_or("").trim();
+    let placeholder = src.is_empty() || src.starts_with("data:");
+    let lazy = ["data-src", "data-lazy-src", "data-original"]
+        .into_iter()
+        .find(|a| img.attr(a).is_some_and(|v| !v.trim().is_empty()));
+    Some(match lazy {
+        Some(attr) if !placeholder => format!("{css}@{attr}"),
+        _ => format!("{css}@src"),
+    })
+}
+
+/// `id_pattern` when the links carry a numeric id (3+ digits) that is unique per release;
+/// `require_id` when a few links (a fifth at most) carry none: those cards are not releases.
+fn id_pattern(p: &mut ListProposal) {
+    const PATTERNS: [&str; 5] = [
+        r"-(\d+)$",
+        r"/(\d+)/?$",
+        r"[?&]id=(\d+)",
+        r"(\d+)\.html?$",
+        r"/(\d+)-[^/]*$",
+    ];
+    let n = p.links.len();
+    for pattern in PATTERNS {
+        let Ok(re) = Regex::new(pattern) else {
+            continue;
+        };
+        let ids: Vec<&str> = p
+            .links
+            .iter()
+            .filter_map(|l| re.captures(l.as_str()).and_then(|c| c.get(1)))
+            .map(|m| m.as_str())
+            .filter(|id| id.len() >= 3)
+            .collect();
+        let unique: HashSet<&&str> = ids.iter().collect();
+        if ids.len() >= MIN_ITEMS && unique.len() == ids.len() && ids.len() * 5 >= n * 4 {
+            p.id_pattern = Some(pattern.to_owned());
+            if ids.len() < n {
+                p.require_id = true;
+                p.notes.push(format!(
+                    "{} of {n} items have no id in their link and are left out (`require_id`)",
+                    n - ids.len()
+                ));
+            }
+            return;
+        }
+    }
+}
+
+/// The date of a release as its page writes it (the day, whatever the zone), for previews.
+pub fn written_day(date: &dates::ParsedDate) -> NaiveDate {
+    match date {
+        dates::ParsedDate::Day(d) => *d,
+        dates::ParsedDate::Local(t) => t.date(),
+        dates::ParsedDate::Absolute(t) => t.date_naive(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::plain("card", true)]
+    #[case::bem("news-item__title", true)]
+    #[case::camel("newsItem", true)]
+    #[case::emotion("css-1x2y3z", false)]
+    #[case::styled("sc-1q2w3e", false)]
+    #[case::module("NewsCard_link__9fZ2k", false)]
+    #[case::random("kQzTfg", false)]
+    #[case::random_digits("x8Tq2", false)]
+    #[case::bootstrap("col-md-4", true)]
+    #[case::button("btn-primary", true)]
+    fn stable_classes(#[case] class: &str, #[case] stable: bool) {
+        assert_eq!(stable_class(class), stable, "{class}");
+    }
+}
