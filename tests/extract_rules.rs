@@ -292,17 +292,18 @@ fn chunks_of_one_article_marked_alike_are_all_kept() {
 fn a_parent_scoring_higher_than_the_box_is_the_article() {
     let page = format!(
         "<body><div class=\"piece\"><h1>Headline</h1>\
-         <div class=\"intro\"><p><strong>{}</strong></p></div><p>{}</p>\
+         <div class=\"intro\"><p><strong>{}</strong></p></div><p>{}</p><p>{}</p>\
          <div id=\"more\"><div><a href=\"#\">Read more</a></div><div class=\"rest\">{}</div></div>\
          </div><div class=\"contact\">{}</div></body>",
         prose("opening", 3),
         prose("second", 3),
+        prose("third", 3),
         paragraphs("rest", 5),
         link_list(8)
     );
     let text = text_of(&page);
     assert!(text.contains("Sentence 0 about the opening"), "{text:?}");
-    assert!(text.contains("Sentence 2 about the second"), "{text:?}");
+    assert!(text.contains("Sentence 2 about the third"), "{text:?}");
     assert!(text.contains("Sentence 2 about the rest 4"), "{text:?}");
     assert!(!text.contains("Read more"), "{text:?}");
 }
