@@ -225,3 +225,85 @@ fn a_utf8_file_declaring_another_charset_is_read_as_utf8() {
     let text = text_of(&decode_file(page.as_bytes()));
     assert!(text.contains("人工智能公司开发出"), "{text:?}");
 }
+
+/// Inside an article, a list item that is all link ("Here is our year in review!") is one of
+/// the list's points, as its neighbours are: a list kept as a whole keeps its items (the item
+/// was dropped for its link density).
+#[test]
+fn an_item_that_is_a_link_in_a_list_of_prose_is_kept() {
+    let page = format!(
+        "<body><article><div class=\"entry\">{}<ul>\
+         <li><a href=\"/review\">Here is our year in review for the whole project!</a></li>\
+         <li>We have just landed a <a href=\"/bug/1\">fix</a>. {}</li>\
+         <li>Also about to land is a <a href=\"/bug/2\">second fix</a>. {}</li>\
+         </ul>{}</div></article></body>",
+        paragraphs("bridge", 2),
+        prose("updates", 2),
+        prose("downloads", 2),
+        paragraphs("tunnel", 2)
+    );
+    let text = text_of(&page);
+    assert!(text.contains("Here is our year in review"), "{text:?}");
+    assert!(text.contains("Sentence 1 about the downloads"), "{text:?}");
+}
+
+/// A `<span>` wrapping a link in the middle of a sentence is part of the sentence, not a block
+/// of links: "… in a statement Twitter Lite is now available …" kept its words.
+#[test]
+fn a_link_in_a_span_inside_a_sentence_is_kept() {
+    let page = format!(
+        "<body><div class=\"article-body\">{}<p>According to a <a href=\"/s\">statement</a> \
+         <span class=\"link\"><a href=\"/lite\">Twitter Lite</a></span> is now available in \
+         eleven more countries, from Bolivia to Venezuela, as of this week.</p>{}</div></body>",
+        paragraphs("bridge", 3),
+        paragraphs("tunnel", 2)
+    );
+    let text = text_of(&page);
+    assert!(
+        text.contains("statement Twitter Lite is now available"),
+        "{text:?}"
+    );
+}
+
+/// An article split into chunks marked alike (the same tag and class), at different depths
+/// around a picture or a pull quote: every chunk is the article, not only the biggest.
+#[test]
+fn chunks_of_one_article_marked_alike_are_all_kept() {
+    let page = format!(
+        "<body><div class=\"page\">\
+         <div class=\"wrap\"><div><div><div><div class=\"chunk\">{}</div></div></div></div></div>\
+         <figure><img src=\"/a.jpg\"></figure>\
+         <div class=\"chunk\">{}</div></div>\
+         <div class=\"contact\">{}</div></body>",
+        paragraphs("opening", 3),
+        paragraphs("rest", 6),
+        link_list(8)
+    );
+    let text = text_of(&page);
+    assert!(text.contains("Sentence 0 about the opening 0"), "{text:?}");
+    assert!(text.contains("Sentence 2 about the rest 5"), "{text:?}");
+    assert!(!text.contains("Another story headline"), "{text:?}");
+}
+
+/// The article's body in a box of its own ("read more") with its opening paragraphs beside
+/// the box: the box's parent, scoring higher than the box for the paragraphs it adds, is the
+/// article (readability walks up so too).
+#[test]
+fn a_parent_scoring_higher_than_the_box_is_the_article() {
+    let page = format!(
+        "<body><div class=\"piece\"><h1>Headline</h1>\
+         <div class=\"intro\"><p><strong>{}</strong></p></div><p>{}</p><p>{}</p>\
+         <div id=\"more\"><div><a href=\"#\">Read more</a></div><div class=\"rest\">{}</div></div>\
+         </div><div class=\"contact\">{}</div></body>",
+        prose("opening", 3),
+        prose("second", 3),
+        prose("third", 3),
+        paragraphs("rest", 5),
+        link_list(8)
+    );
+    let text = text_of(&page);
+    assert!(text.contains("Sentence 0 about the opening"), "{text:?}");
+    assert!(text.contains("Sentence 2 about the third"), "{text:?}");
+    assert!(text.contains("Sentence 2 about the rest 4"), "{text:?}");
+    assert!(!text.contains("Read more"), "{text:?}");
+}

@@ -55,6 +55,9 @@ fn counts(name: &str) -> bool {
 struct Depth {
     now: Cell<usize>,
     max: Cell<usize>,
+    /// Open `<svg>` and `<math>` elements: inside them (and only there) a self-closing tag
+    /// such as `<path/>` opens nothing.
+    foreign: Cell<usize>,
 }
 
 impl TokenSink for Depth {
@@ -67,15 +70,24 @@ impl TokenSink for Depth {
         let name: &str = &tag.name;
         match tag.kind {
             TagKind::StartTag => {
-                if !tag.self_closing && counts(name) {
+                // HTML ignores the slash of `<div/>`: it opens a `<div>` like `<div>` does. In
+                // SVG and MathML (and `<svg/>` itself) the slash closes the element.
+                let foreign = self.foreign.get() > 0 || matches!(name, "svg" | "math");
+                if counts(name) && !(tag.self_closing && foreign) {
                     self.now.set(self.now.get() + 1);
                     self.max.set(self.max.get().max(self.now.get()));
+                    if matches!(name, "svg" | "math") {
+                        self.foreign.set(self.foreign.get() + 1);
+                    }
                 }
                 raw_content(name).unwrap_or(TokenSinkResult::Continue)
             }
             TagKind::EndTag => {
                 if counts(name) {
                     self.now.set(self.now.get().saturating_sub(1));
+                    if matches!(name, "svg" | "math") {
+                        self.foreign.set(self.foreign.get().saturating_sub(1));
+                    }
                 }
                 TokenSinkResult::Continue
             }
@@ -181,7 +193,10 @@ mod tests {
     #[case::flat("<div><p>a<p>b</div><div>c</div>", 1)]
     #[case::nested("<main><div><div><a>x</a></div></div></main>", 4)]
     #[case::unclosed_paragraphs_and_items("<ul><li>a<li>b<li>c</ul><p>x<p>y<p>z", 1)]
-    #[case::void_and_self_closing("<div><img><br><input/><span/></div>", 1)]
+    #[case::void("<div><img><br><input/></div>", 1)]
+    // HTML ignores the slash on an element that is not void: `<span/>` opens a `<span>`.
+    #[case::self_closing_html_elements_open("<div><span/><div/><div/></div>", 4)]
+    #[case::self_closing_in_svg_closes("<div><svg><path/><path/><g/></svg><svg/></div>", 2)]
     #[case::script_text_is_not_markup("<script>'<div><div><div>'</script><div></div>", 1)]
     fn measures(#[case] html: &str, #[case] expected: usize) {
         assert_eq!(depth(html), expected);

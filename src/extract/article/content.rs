@@ -528,6 +528,31 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
     if best == NONE {
         return body_or_root(doc);
     }
+    // An article split into chunks marked alike (the same tag and class) around a picture or a
+    // pull quote, at different depths: the chunks' common ancestor is the article.
+    best = with_twins(doc, stats, best);
+    // The best candidate's parent, or an ancestor, scoring clearly higher than the last one
+    // below it gained more from paragraphs of its own than the distance cost: the article's
+    // opening sits beside a box holding the rest ("read more"). Readability walks up so; here
+    // the gain must be a tenth and the ancestor no more links than the candidate. The best
+    // score stays the candidate's, so that the alternatives below are not weighed lower.
+    let mut last = best_score;
+    let floor = best_score / 3.0;
+    let mut up = doc.nodes[best].parent;
+    while up != NONE && !matches!(doc.nodes[up].name(), "body" | "html" | "") {
+        if !score[up].is_nan() {
+            if score[up] < floor {
+                break;
+            }
+            if score[up] > last * 1.1 && link_density(stats, up) <= link_density(stats, best) + 0.05
+            {
+                best = up;
+                break;
+            }
+            last = score[up];
+        }
+        up = doc.nodes[up].parent;
+    }
     // Articles split into chunks or cards: when other candidates score nearly as well and sit
     // close by, their common ancestor is the article (readability does the same).
     let alternatives: Vec<usize> = (0..n)
@@ -600,6 +625,40 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
     picked
 }
 
+/// Chunks of one article: elements of the same tag whose class starts with the same word as
+/// `best`'s ("story-body story-body-1", "story-body story-body-2"), holding a paragraph or two
+/// of prose with few links, within five levels of it (the depth up to which paragraphs score
+/// their ancestors). Returns the lowest ancestor holding one, or `best` itself.
+fn with_twins(doc: &Doc, stats: &Stats, best: usize) -> usize {
+    let first_class =
+        |i: usize| -> Option<&str> { doc.nodes[i].attr("class")?.split_ascii_whitespace().next() };
+    let Some(class) = first_class(best) else {
+        return best;
+    };
+    let name = doc.nodes[best].name();
+    let best_end = doc.subtree_end(best);
+    let mut ancestor = doc.nodes[best].parent;
+    for _ in 0..5 {
+        if ancestor == NONE || matches!(doc.nodes[ancestor].name(), "body" | "html" | "") {
+            break;
+        }
+        let twin = (ancestor + 1..doc.subtree_end(ancestor)).any(|j| {
+            // Neither inside `best` nor one of its ancestors.
+            (j >= best_end || (j < best && doc.subtree_end(j) <= best))
+                && stats.role[j] != Role::Junk
+                && doc.nodes[j].name() == name
+                && stats.text[j] >= PROSE_CHARS
+                && link_density(stats, j) < 0.25
+                && first_class(j) == Some(class)
+        });
+        if twin {
+            return ancestor;
+        }
+        ancestor = doc.nodes[ancestor].parent;
+    }
+    best
+}
+
 fn ends_sentence(doc: &Doc, i: usize) -> bool {
     let end = doc.subtree_end(i);
     (i..end)
@@ -637,7 +696,12 @@ fn drop_in_article(doc: &Doc, stats: &Stats, i: usize, top: bool) -> bool {
     match name {
         "ul" | "ol" | "dl" | "table" | "div" | "section" | "p" | "li" | "span" | "h2" | "h3"
         | "h4" | "h5" | "h6" | "blockquote" | "figure" => {
-            if text > 0 && density > 0.5 && !(name == "p" && text > 200) {
+            // Link density is weighed on the list, not on its items: an item that is all link
+            // ("Here is our year in review!") is one of the list's points like its neighbours.
+            // Nor on a `<span>` inside a run of text: a link wrapped in a span mid-sentence.
+            let part = name == "li"
+                || (name == "span" && node.parent != NONE && stats.own[node.parent] > text);
+            if !part && text > 0 && density > 0.5 && !(name == "p" && text > 200) {
                 return true;
             }
             if matches!(name, "div" | "section" | "ul" | "table") && density > 0.33 && text < 400 {
