@@ -213,8 +213,10 @@ fn main() -> ExitCode {
 }
 
 fn init_logging(format: LogFormat) {
+    // html5ever warns of parse errors it recovers from ("foster parenting not implemented" is
+    // out of date: our tree sink does it); they are the page's, not herald's.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,html5ever=error"));
     let redact = Redacted(Token::from_env().map(|t| t.secret_for_redaction()));
     let colour = colour(
         std::io::stderr().is_terminal(),
