@@ -2336,7 +2336,7 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
     #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
     #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
-    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 12, "`<h1>` is not a Telegram tag")]
+    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 13, "`<h1>` is not a Telegram tag")]
     #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
     #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]

@@ -553,9 +553,9 @@ mod tests {
             "b",
             3,
             "r.jpg",
-            "Trade grew to 4.8 billion in 2025.",
+            "Trade grew to 4.8 billion in 2025, 31 projects.",
         );
-        let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году.")];
+        let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году, 31 проект.")];
         assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()], &Context::default(), |_| true).is_none());
         let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], &Context::default(), |_| true);
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
