@@ -21,7 +21,7 @@ async fn bidi_overrides_never_reach_a_feed_or_a_post() {
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let t = spawn_app_with(Setup {
         extra_config: format!(
-            "[telegram]\napi_url = \"{}\"\n{}\n[[channels]]\nid = \"c\"\nchat = \"@c\"\n",
+            "[telegram]\napi_url = \"{}\"\n{}\n[[channels]]\nid = \"c\"\nchat = \"@bidi_test\"\n",
             fake.url(),
             botapi::FAST_TELEGRAM
         ),
