@@ -387,7 +387,8 @@ impl Poller<'_> {
                     }
                     partner.insert(c.id, t);
                 }
-                let context = self.linking_context(store, source, other, &candidates, &peers, &fresh)?;
+                let context =
+                    self.linking_context(store, source, other, &candidates, &peers, &fresh)?;
                 let Some(c) = crate::translations::choose(
                     x,
                     source.timezone,
@@ -478,9 +479,7 @@ impl Poller<'_> {
                 .count() as u64;
             let mine = store.image_uses(&source.id, &name)? + unstored;
             let theirs = store.image_uses(&other.id, &name)?;
-            context
-                .image_uses
-                .insert(name, mine.max(theirs) as usize);
+            context.image_uses.insert(name, mine.max(theirs) as usize);
         }
         Ok(context)
     }

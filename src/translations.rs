@@ -452,7 +452,15 @@ mod tests {
             ),
             item("ru", "ru", "y", 3, "b.jpg", "Обсуждены 15 проектов."),
         ];
-        let got = choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), &Context::default(), |_| true);
+        let got = choose(
+            &en,
+            TZ,
+            &ru,
+            TZ,
+            std::slice::from_ref(&en),
+            &Context::default(),
+            |_| true,
+        );
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
 
@@ -463,7 +471,18 @@ mod tests {
             item("ru", "ru", "x", 3, "gerb.jpg", "Встреча в 2026 году."),
             item("ru", "ru", "y", 3, "gerb.jpg", "Совещание в 2026 году."),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), &Context::default(), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -494,7 +513,18 @@ mod tests {
                 "Форум 120 делегатов, 35 стран.",
             ),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), &Context::default(), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -508,7 +538,18 @@ mod tests {
             "Trade grew to 4.8 billion in 2025.",
         );
         let ru = [item("ru", "ru", "x", 6, "a.jpg", "4,8 млрд в 2025 году.")];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), &Context::default(), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -533,7 +574,11 @@ mod tests {
             item("ru", "ru", "y", 3, "b.jpg", "Товарооборот 4,8 млрд."),
         ];
         let peers = std::slice::from_ref(&en);
-        assert!(choose(&en, TZ, &ru, TZ, peers, &Context::default(), |c| c.title != "x").is_none());
+        assert!(
+            choose(&en, TZ, &ru, TZ, peers, &Context::default(), |c| c.title
+                != "x")
+            .is_none()
+        );
     }
 
     #[test]
@@ -555,9 +600,35 @@ mod tests {
             "r.jpg",
             "Trade grew to 4.8 billion in 2025, 31 projects.",
         );
-        let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году, 31 проект.")];
-        assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()], &Context::default(), |_| true).is_none());
-        let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], &Context::default(), |_| true);
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "r.jpg",
+            "4,8 млрд в 2025 году, 31 проект.",
+        )];
+        assert!(
+            choose(
+                &a,
+                TZ,
+                &ru,
+                TZ,
+                &[a.clone(), b.clone()],
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
+        let got = choose(
+            &b,
+            TZ,
+            &ru,
+            TZ,
+            &[a, b.clone()],
+            &Context::default(),
+            |_| true,
+        );
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
 
@@ -569,8 +640,22 @@ mod tests {
     /// France and the Russian one with Egypt shared `telephone_talk.jpg`.
     #[test]
     fn picture_and_date_alone_do_not_link() {
-        let en = item("en", "en", "a", 3, "telephone_talk.jpg", "A telephone conversation.");
-        let ru = [item("ru", "ru", "x", 3, "telephone_talk.jpg", "Телефонный разговор.")];
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "telephone_talk.jpg",
+            "A telephone conversation.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "telephone_talk.jpg",
+            "Телефонный разговор.",
+        )];
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &Context::default(), |_| true).is_none());
     }
 
@@ -578,8 +663,22 @@ mod tests {
     /// alone in the window: the numbers must then carry the link on their own.
     #[test]
     fn a_picture_common_in_the_history_counts_for_nothing() {
-        let en = item("en", "en", "a", 3, "talk.jpg", "Trade reached 4.8 billion, 31 projects.");
-        let ru = [item("ru", "ru", "x", 3, "talk.jpg", "Товарооборот 4,8 млрд, 31 проект.")];
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "talk.jpg",
+            "Trade reached 4.8 billion, 31 projects.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "talk.jpg",
+            "Товарооборот 4,8 млрд, 31 проект.",
+        )];
         let rare = Context::default();
         let common = Context {
             image_uses: [("talk.jpg".to_owned(), 7)].into(),
@@ -589,7 +688,14 @@ mod tests {
         // 1 (day) + 2 (numbers) stays at the threshold: still linked on the text.
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &common, |_| true).is_some());
         let only_year = item("en", "en", "b", 3, "talk.jpg", "A call in 2026.");
-        let ru_year = [item("ru", "ru", "y", 3, "talk.jpg", "Разговор в 2026 году.")];
+        let ru_year = [item(
+            "ru",
+            "ru",
+            "y",
+            3,
+            "talk.jpg",
+            "Разговор в 2026 году.",
+        )];
         let p = peers(&only_year);
         assert!(choose(&only_year, TZ, &ru_year, TZ, p, &rare, |_| true).is_none());
     }
@@ -611,14 +717,20 @@ mod tests {
         };
         // Same id, same day, nothing else: no link, with or without `same_ids`.
         let en = with_id(item("en", "en", "a", 3, "a.jpg", "A decree."), "123456");
-        let ru = [with_id(item("ru", "ru", "x", 3, "b.jpg", "Указ."), "123456")];
+        let ru = [with_id(
+            item("ru", "ru", "x", 3, "b.jpg", "Указ."),
+            "123456",
+        )];
         for context in [&Context::default(), &shared] {
             assert!(choose(&en, TZ, &ru, TZ, peers(&en), context, |_| true).is_none());
         }
         // With the same rare picture, the id is the evidence beyond it: linked with `same_ids`
         // only.
         let en = with_id(item("en", "en", "a", 3, "visit.jpg", "A visit."), "123456");
-        let ru = [with_id(item("ru", "ru", "x", 3, "visit.jpg", "Визит."), "123456")];
+        let ru = [with_id(
+            item("ru", "ru", "x", 3, "visit.jpg", "Визит."),
+            "123456",
+        )];
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &Context::default(), |_| true).is_none());
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &shared, |_| true).is_some());
     }

@@ -33,7 +33,8 @@ async fn bidi_overrides_never_reach_a_feed_or_a_post() {
     t.site.publish(
         "en",
         Release {
-            title: "Decree \u{202E}fdp.exe\u{202C} signed \u{2067}שלום\u{2069} \u{200F}مرحبا".into(),
+            title: "Decree \u{202E}fdp.exe\u{202C} signed \u{2067}שלום\u{2069} \u{200F}مرحبا"
+                .into(),
             summary: "Read \u{202D}the\u{202C} \u{2066}decree\u{2069} here.".into(),
             ..release_en(1, 3)
         },
@@ -41,9 +42,16 @@ async fn bidi_overrides_never_reach_a_feed_or_a_post() {
     t.poll("akorda-en").await.unwrap();
     let posts = fake.wait_for_messages(1, Duration::from_secs(20)).await;
     let post = posts[0].caption.clone().or(posts[0].text.clone()).unwrap();
-    assert!(post.contains("Decree fdp.exe signed שלום \u{200F}مرحبا"), "{post:?}");
+    assert!(
+        post.contains("Decree fdp.exe signed שלום \u{200F}مرحبا"),
+        "{post:?}"
+    );
     assert!(post.contains("Read the decree here."), "{post:?}");
-    for path in ["/feeds/akorda-en.rss", "/feeds/akorda-en.atom", "/feeds/akorda-en.json"] {
+    for path in [
+        "/feeds/akorda-en.rss",
+        "/feeds/akorda-en.atom",
+        "/feeds/akorda-en.json",
+    ] {
         let feed = t.text(path).await;
         assert!(feed.contains("fdp.exe signed שלום"), "{path}: {feed}");
         assert!(!feed.contains(OVERRIDES), "{path}: {feed:?}");

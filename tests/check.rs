@@ -109,8 +109,10 @@ fn with_template(template: &str) -> String {
 /// the tag's column (`template = '` is 12 characters, the `<h1>` is 44 more in).
 #[tokio::test]
 async fn a_foreign_tag_in_a_language_branch_is_reported_at_the_tag() {
-    let (o, path) =
-        check(&with_template("<b>{{ title }}</b>{% if language == \"ru\" %} <h1>{{ summary }}</h1>{% endif %}")).await;
+    let (o, path) = check(&with_template(
+        "<b>{{ title }}</b>{% if language == \"ru\" %} <h1>{{ summary }}</h1>{% endif %}",
+    ))
+    .await;
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     let err = stderr(&o);
     assert!(

@@ -58,7 +58,11 @@ async fn retitle(t: &TestApp, from: &str, to: &str) {
     let text = std::fs::read_to_string(&t.config_path).unwrap();
     let old = format!("title = \"{from}\"");
     assert!(text.contains(&old), "{text}");
-    std::fs::write(&t.config_path, text.replacen(&old, &format!("title = \"{to}\""), 1)).unwrap();
+    std::fs::write(
+        &t.config_path,
+        text.replacen(&old, &format!("title = \"{to}\""), 1),
+    )
+    .unwrap();
     eventually("the new title applies", Duration::from_secs(10), || {
         t.app.config().source("akorda-en").unwrap().title == to
     })
@@ -99,7 +103,10 @@ async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
     }
     fake.set_down(false);
     let store = t.app.shared.store.clone();
-    eventually("the digest is out", WAIT, || store.pending("d").unwrap() == 0).await;
+    eventually("the digest is out", WAIT, || {
+        store.pending("d").unwrap() == 0
+    })
+    .await;
     let messages = fake.messages();
     let got = listed(&messages);
     assert_eq!(

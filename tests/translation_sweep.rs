@@ -87,11 +87,8 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
                 .collect(),
         );
     }
-    let days: BTreeSet<chrono::DateTime<chrono::Utc>> = all
-        .values()
-        .flatten()
-        .map(|(_, i)| i.published)
-        .collect();
+    let days: BTreeSet<chrono::DateTime<chrono::Utc>> =
+        all.values().flatten().map(|(_, i)| i.published).collect();
     // Published so far, and the links: (lang, item id) -> (other lang -> item id).
     let mut published: HashMap<&str, Vec<Item>> = HashMap::new();
     let mut links: HashMap<(String, ItemId), HashMap<String, ItemId>> = HashMap::new();
@@ -130,8 +127,7 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
                         published.get(l).map_or(0, |v| {
                             v.iter()
                                 .filter(|i| {
-                                    i.image.as_deref().and_then(image_key).as_deref()
-                                        == Some(name)
+                                    i.image.as_deref().and_then(image_key).as_deref() == Some(name)
                                 })
                                 .count()
                         })
@@ -237,7 +233,11 @@ fn threshold_sweep_and_no_wrong_link_at_the_shipped_threshold() {
                     let recall = o.right as f64 / o.expected as f64;
                     println!(
                         "| {} | {} first | {same_ids} | {threshold:.1} | {} | {} | {precision:.3} | {recall:.3} |",
-                        if set.is_empty() { "issue 10" } else { "hard (issue 25)" },
+                        if set.is_empty() {
+                            "issue 10"
+                        } else {
+                            "hard (issue 25)"
+                        },
                         order[0],
                         o.found,
                         o.found - o.right,

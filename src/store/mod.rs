@@ -283,7 +283,10 @@ fn add_translation(
     let mut list = read_translations(tree, &from.source, &from.id)?;
     // A link replaced by a better one (issue 25): the release it pointed at forgets `from` too,
     // so that no language button or hreflang is left pointing at the wrong release.
-    for old in list.iter().filter(|t| t.language == to.language && t.id != to.id) {
+    for old in list
+        .iter()
+        .filter(|t| t.language == to.language && t.id != to.id)
+    {
         let mut theirs = read_translations(tree, &old.source, &old.id)?;
         theirs.retain(|t| t.id != from.id);
         write_translations(tree, &old.source, &old.id, &theirs)?;
@@ -510,7 +513,11 @@ impl Store {
         let source = c.source;
         let mut pictures: std::collections::HashMap<Vec<u8>, u64> = Default::default();
         for (item, _) in &new {
-            if let Some(name) = item.image.as_deref().and_then(crate::translations::image_key) {
+            if let Some(name) = item
+                .image
+                .as_deref()
+                .and_then(crate::translations::image_key)
+            {
                 *pictures.entry(image_count_key(source, &name)).or_default() += 1;
             }
         }
@@ -608,7 +615,11 @@ impl Store {
                 continue;
             };
             let source = String::from_utf8_lossy(&key[..end]);
-            if let Some(name) = item.image.as_deref().and_then(crate::translations::image_key) {
+            if let Some(name) = item
+                .image
+                .as_deref()
+                .and_then(crate::translations::image_key)
+            {
                 *counts.entry(image_count_key(&source, &name)).or_default() += 1;
             }
         }

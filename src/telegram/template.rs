@@ -173,7 +173,11 @@ impl PostTemplate {
         // posts in (a source in another language takes the branches English takes, unless the
         // template names it).
         let mut languages = vec!["en", "ru", "kk"];
-        languages.extend(named_languages(text).into_iter().filter(|l| !["en", "ru", "kk"].contains(l)));
+        languages.extend(
+            named_languages(text)
+                .into_iter()
+                .filter(|l| !["en", "ru", "kk"].contains(l)),
+        );
         for language in languages {
             for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
                 let fields = Fields::sample_in(language, image, summary);
