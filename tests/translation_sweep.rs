@@ -154,10 +154,10 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
                     }) else {
                         continue;
                     };
-                    if let Some(old) = partner(c) {
-                        if let Some(l) = links.get_mut(&(lang.to_string(), old)) {
-                            l.remove(other);
-                        }
+                    if let Some(old) = partner(c)
+                        && let Some(l) = links.get_mut(&(lang.to_string(), old))
+                    {
+                        l.remove(other);
                     }
                     taken.insert(c.id);
                     links
