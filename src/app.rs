@@ -187,6 +187,7 @@ impl App {
             config.clone(),
             &user_agent,
             options.websub.clone(),
+            Some(store.clone()),
         ));
         let wake = Arc::new(Notify::new());
         let broken_store = CancellationToken::new();
@@ -251,6 +252,9 @@ impl App {
             min_free_bytes: config.general.min_free_bytes,
             channels: &config.channels,
             translations: config.translations_of(&source.id),
+            same_ids: config
+                .translation_group(&source.id)
+                .is_some_and(|g| g.same_ids),
         };
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;

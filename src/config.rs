@@ -68,7 +68,7 @@ pub struct Config {
     pub sources: Vec<Source>,
     /// `[[translations]]`: groups of source ids whose releases are the same releases in other
     /// languages (each group has sources of distinct languages; a source is in one group at most).
-    pub translations: Vec<Vec<String>>,
+    pub translations: Vec<TranslationGroup>,
     /// Non-fatal remarks (e.g. `insecure_tls` in use), same format as errors.
     pub warnings: Vec<Diagnostic>,
 }
@@ -287,6 +287,17 @@ pub struct ArticleSelectors {
     pub image: Option<Pick>,
 }
 
+/// `[[translations]]`: sources publishing the same releases in other languages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TranslationGroup {
+    /// Source ids, one per language.
+    pub sources: Vec<String>,
+    /// `same_ids` (default false): the site gives a release the same numeric id in its link in
+    /// every language, so equal ids count as evidence (never enough alone). README
+    /// "Translations" says how to tell.
+    pub same_ids: bool,
+}
+
 /// `[[sources]]`: one site or feed that herald polls.
 #[derive(Clone, Debug)]
 pub struct Source {
@@ -340,17 +351,23 @@ impl Config {
 
     /// The other sources of `source`'s `[[translations]]` group (empty when it has none).
     pub fn translations_of(&self, source: &str) -> Vec<&Source> {
-        self.translations
-            .iter()
-            .find(|group| group.iter().any(|id| id == source))
+        self.translation_group(source)
             .map(|group| {
                 group
+                    .sources
                     .iter()
                     .filter(|id| *id != source)
                     .filter_map(|id| self.source(id))
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// The `[[translations]]` group of `source`, if any.
+    pub fn translation_group(&self, source: &str) -> Option<&TranslationGroup> {
+        self.translations
+            .iter()
+            .find(|group| group.sources.iter().any(|id| id == source))
     }
 }
 
@@ -1078,7 +1095,7 @@ const TOP_KEYS: &[&str] = &[
     "sources",
     "translations",
 ];
-const TRANSLATION_KEYS: &[&str] = &["sources"];
+const TRANSLATION_KEYS: &[&str] = &["sources", "same_ids"];
 const GENERAL_KEYS: &[&str] = &["data_dir", "public_url", "user_agent", "min_free_mb"];
 const SERVER_KEYS: &[&str] = &[
     "listen",
@@ -1540,7 +1557,7 @@ fn translations(
     root: &Table,
     sources: &[Source],
     defined: &HashSet<String>,
-) -> Vec<Vec<String>> {
+) -> Vec<TranslationGroup> {
     let mut grouped: HashMap<String, usize> = HashMap::new();
     let mut groups = Vec::new();
     for t in root.array_of_tables(r, "translations") {
@@ -1551,6 +1568,7 @@ fn translations(
         let mut group: Vec<String> = Vec::new();
         let mut languages: HashMap<String, String> = HashMap::new();
         let mut ok = true;
+        let same_ids = t.boolean(r, "same_ids").is_some_and(|(on, _)| on);
         for (id, span) in t.strings(r, "sources") {
             if !defined.contains(id) {
                 r.error(
@@ -1609,7 +1627,10 @@ fn translations(
             grouped.insert(id.clone(), line);
         }
         if ok {
-            groups.push(group);
+            groups.push(TranslationGroup {
+                sources: group,
+                same_ids,
+            });
         }
     }
     groups
@@ -2232,7 +2253,11 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
             FEED.replace("\"a\"", "\"c\"")
         );
         let config = parse_str(&text).expect("valid");
-        assert_eq!(config.translations, [["a", "b"]]);
+        assert_eq!(config.translations.len(), 1);
+        assert_eq!(config.translations[0].sources, ["a", "b"]);
+        assert!(!config.translations[0].same_ids, "off by default");
+        let shared = parse_str(&format!("{text}same_ids = true\n")).expect("valid");
+        assert!(shared.translations[0].same_ids);
         let ids = |id| -> Vec<String> {
             config
                 .translations_of(id)
@@ -2311,7 +2336,7 @@ headers = { "Accept-Language" = "kk", "X-Test" = "1" }
     #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
     #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
     #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
-    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 12, "`<h1>` is not a Telegram tag")]
+    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 13, "`<h1>` is not a Telegram tag")]
     #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
     #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]

@@ -473,6 +473,7 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
             min_free_bytes: config.general.min_free_bytes,
             channels: &config.channels,
             translations: Vec::new(),
+            same_ids: false,
         };
         poller.poll(&source, opts).await
     } else {

@@ -145,6 +145,8 @@ pub struct Poller<'a> {
     pub channels: &'a [Channel],
     /// The other sources of the polled source's `[[translations]]` group (usually none).
     pub translations: Vec<&'a Source>,
+    /// That group's `same_ids`: equal numeric ids in links count as evidence.
+    pub same_ids: bool,
 }
 
 impl Poller<'_> {
@@ -391,17 +393,6 @@ impl Poller<'_> {
                 if candidates.is_empty() {
                     continue;
                 }
-                // Already linked in this language (stored, or by this poll): not available.
-                let mut unavailable: HashSet<ItemId> = HashSet::new();
-                for c in &candidates {
-                    let linked_here = store
-                        .translations(&other.id, &c.id)?
-                        .iter()
-                        .any(|t| t.language == source.language);
-                    if linked_here || taken.contains(&c.id) {
-                        unavailable.insert(c.id);
-                    }
-                }
                 let mut peers = store.published_between(&source.id, from, to)?;
                 peers.extend(
                     fresh
@@ -409,17 +400,60 @@ impl Poller<'_> {
                         .filter(|f| f.published >= from && f.published <= to)
                         .map(|f| (*f).clone()),
                 );
+                // Each candidate's present partner in this language: a release taken by this
+                // poll is not available; one linked before may be taken over by a better match
+                // (`choose` then compared the two), so it joins the peers.
+                let mut partner: HashMap<ItemId, Translation> = HashMap::new();
+                for c in &candidates {
+                    let Some(t) = store
+                        .translations(&other.id, &c.id)?
+                        .into_iter()
+                        .find(|t| t.language == source.language)
+                    else {
+                        continue;
+                    };
+                    if t.source == source.id
+                        && !peers.iter().any(|p| p.id == t.id)
+                        && let Some(item) = store.item(&source.id, &t.id)?
+                    {
+                        peers.push(item);
+                    }
+                    partner.insert(c.id, t);
+                }
+                let context =
+                    self.linking_context(store, source, other, &candidates, &peers, &fresh)?;
                 let Some(c) = crate::translations::choose(
                     x,
                     source.timezone,
                     &candidates,
                     other.timezone,
                     &peers,
-                    |c| !unavailable.contains(&c.id),
+                    &context,
+                    |c| {
+                        !taken.contains(&c.id)
+                            && partner.get(&c.id).is_none_or(|t| {
+                                t.source == source.id && peers.iter().any(|p| p.id == t.id)
+                            })
+                    },
                 ) else {
                     continue;
                 };
-                tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation linked");
+                if let Some(old) = partner.get(&c.id) {
+                    tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, replaced = %old.id, "translation link replaced by a better match");
+                    metrics::counter!("herald_translations_replaced_total", "source" => source.id.clone())
+                        .increment(1);
+                    if self.telegram
+                        && let Some(old_item) = store.item(&source.id, &old.id)?
+                    {
+                        // Its buttons lose the language (the store unlinks both sides).
+                        linking.edits.extend(edits_for(store, source, &old_item)?);
+                    }
+                    if !linking.sources.contains(&source.id) {
+                        linking.sources.push(source.id.clone());
+                    }
+                } else {
+                    tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation linked");
+                }
                 metrics::counter!("herald_translations_linked_total", "source" => source.id.clone())
                     .increment(1);
                 taken.insert(c.id);
@@ -444,6 +478,43 @@ impl Poller<'_> {
             }
         }
         Ok(linking)
+    }
+
+    /// What linking knows beyond the window: the group's rules, and how often each picture of
+    /// the releases compared was used over the stored history of its source (this poll's new
+    /// releases, not stored yet, counted too).
+    fn linking_context(
+        &self,
+        store: &Store,
+        source: &Source,
+        other: &Source,
+        candidates: &[Item],
+        peers: &[Item],
+        fresh: &[&Item],
+    ) -> Result<crate::translations::Context, StoreError> {
+        use crate::translations::image_key;
+        let mut context = crate::translations::Context {
+            rules: crate::translations::Rules {
+                same_ids: self.same_ids,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let names: HashSet<String> = candidates
+            .iter()
+            .chain(peers)
+            .filter_map(|i| i.image.as_deref().and_then(image_key))
+            .collect();
+        for name in names {
+            let unstored = fresh
+                .iter()
+                .filter(|f| f.image.as_deref().and_then(image_key).as_deref() == Some(&name))
+                .count() as u64;
+            let mine = store.image_uses(&source.id, &name)? + unstored;
+            let theirs = store.image_uses(&other.id, &name)?;
+            context.image_uses.insert(name, mine.max(theirs) as usize);
+        }
+        Ok(context)
     }
 
     /// Fetches a page the config names; `Ok(None)` is a 304 to a conditional request.

@@ -1,5 +1,16 @@
 //! Where sentences end, in English, Russian and Kazakh: shared by the Telegram post (which cuts
-//! the summary to fit Telegram's limits) and the article extractor (which cuts the lead).
+//! the summary to fit Telegram's limits) and the article extractor (which cuts the lead). And
+//! which characters a source's text may not carry into a post or a feed beyond the control
+//! characters: the bidirectional overrides and isolates ([`is_bidi_control`]).
+
+/// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a
+/// title holding U+202E (RIGHT-TO-LEFT OVERRIDE) shows its text reversed, which can make a
+/// post or a feed item read as something it is not (text spoofing, CVE-2021-42574's trick).
+/// Dropped wherever source text is cleaned (issue 25). Right-to-left text itself stays, and so
+/// do the marks U+200E and U+200F, which reorder nothing beyond their neighbours.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
 
 /// The byte offset of the last sentence end in `text` whose prefix fits `budget`, each character
 /// counting `units(c)` (`char::len_utf16` for Telegram's limits, 1 for plain characters). A

@@ -1,39 +1,77 @@
 //! Recognizing the same release across sources that publish it in several languages
-//! (`[[translations]]`, issue 10). Pure functions: the pipeline hands in the items and stores what
-//! [`choose`] decides.
+//! (`[[translations]]`, issues 10 and 25). Pure functions: the pipeline hands in the items, what
+//! the store knows of each picture's history, and stores what [`choose`] decides.
 //!
 //! Titles differ by language, so they are never compared as words. What holds on a site such as
 //! akorda.kz is evidence that survives translation:
-//! - the same cover image file (a file name shared by several releases nearby, a generic picture,
-//!   counts for nothing);
+//! - the same cover image file, when it is rare: used by no other release nearby and by at most
+//!   one release of each source over the whole stored history (a stock picture such as
+//!   `telephone_talk.jpg` serves many releases, and says nothing);
 //! - the same date (one day apart is allowed, a translation may come out the next day; further
 //!   apart is never the same release);
 //! - the same numbers in the text (years, counts, sums), each weighted by how rare it is among the
-//!   releases around it, and numbers found on one side only counting against;
-//! - the same numeric id in both links, where a site shares them.
+//!   releases around it (a year counts half), and numbers found on one side only counting against;
+//! - the same numeric id in both links, only where the group says its site shares them
+//!   (`same_ids = true`): on a site whose languages number their pages independently equal ids
+//!   are chance.
 //!
 //! These add up to a score. A link needs the score to reach [`THRESHOLD`], to beat the next
-//! candidate by [`MARGIN`] (two candidates that tie link none), and to be mutual: the chosen
-//! candidate's own best match among the item's source must be the item. Precision matters more
-//! than recall: a wrong link is worse than none.
+//! candidate by [`MARGIN`] (two candidates that tie link none), to be mutual (the chosen
+//! candidate's own best match among the item's source must be the item), and evidence beyond the
+//! picture and the date: shared numbers worth [`TEXT_MIN`] at least, or (with `same_ids`) the same
+//! id in both links. Neither the picture nor the link id links alone. Precision matters more than
+//! recall: a wrong link sends a reader to another release, a missing one only costs a button.
 
 use crate::model::Item;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use std::collections::{BTreeSet, HashMap};
 
-/// The lowest score that links two releases: a point above the highest wrong link seen on the
-/// fixtures with a lower threshold (see `tests/translation_fixtures.rs`).
+/// The lowest score that links two releases (the sweep on the fixtures is in
+/// `benches/translations.md`).
 pub const THRESHOLD: f64 = 3.0;
 /// How much the best candidate must beat the second (and the reverse check its own second).
 pub const MARGIN: f64 = 1.0;
+/// The least evidence from the text (shared numbers, weighted, less the penalty of numbers on
+/// one side only) that a link needs when the links' ids do not vouch for it.
+pub const TEXT_MIN: f64 = 1.0;
 
-/// Score of a shared cover image that no other release nearby has.
+/// Score of a shared cover image that is rare (see [`Context::image_uses`]).
 const IMAGE: f64 = 3.0;
 /// Penalty when both have distinct pictures of their own: usually two different releases.
 const OTHER_IMAGE: f64 = 1.5;
-/// Score of the same numeric id in both links.
-const LINK_ID: f64 = 4.0;
+/// Score of the same numeric id in both links, with `same_ids`: with the same day it stays
+/// below the threshold, so an id never links alone.
+const LINK_ID: f64 = 1.5;
+/// Weight of a year (1900 to 2100) among shared numbers: every release of a year has it.
+const YEAR_WEIGHT: f64 = 0.5;
+
+/// How linking is judged for one `[[translations]]` group.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Rules {
+    /// The score a link needs ([`THRESHOLD`]; other values for the sweep).
+    pub threshold: f64,
+    /// The group's `same_ids`: its site gives a release the same numeric id in every language.
+    pub same_ids: bool,
+}
+
+impl Default for Rules {
+    fn default() -> Rules {
+        Rules {
+            threshold: THRESHOLD,
+            same_ids: false,
+        }
+    }
+}
+
+/// What is known beyond the releases in the window.
+#[derive(Clone, Debug, Default)]
+pub struct Context {
+    pub rules: Rules,
+    /// How many releases used each cover image file name (see [`image_key`]) over the stored
+    /// history, the larger count of the two sources; a name missing counts as used once.
+    pub image_uses: HashMap<String, usize>,
+}
 /// Score of the same date (one day apart scores nothing).
 const SAME_DAY: f64 = 1.0;
 /// The most that shared numbers add.
@@ -70,8 +108,9 @@ pub fn features(item: &Item, tz: Tz) -> Features {
     }
 }
 
-/// The file name of an image URL, lowercased; `None` when the path names no file.
-fn image_key(url: &str) -> Option<String> {
+/// The file name of an image URL, lowercased; `None` when the path names no file. The store
+/// counts releases per file name with it.
+pub fn image_key(url: &str) -> Option<String> {
     let path = url.split(['?', '#']).next().unwrap_or_default();
     let name = path.rsplit('/').next().unwrap_or_default();
     (name.contains('.') && name.len() > 4).then(|| name.to_lowercase())
@@ -164,13 +203,14 @@ pub fn numbers(text: &str, language: &str) -> BTreeSet<String> {
 
 /// How rare each image and number is among the releases around: the larger of its counts in
 /// the two pools (the candidates, and the item's own source).
-struct Rarity {
+struct Rarity<'x> {
     images: HashMap<String, usize>,
     numbers: HashMap<String, usize>,
+    context: &'x Context,
 }
 
-impl Rarity {
-    fn new(pools: [&[Features]; 2]) -> Rarity {
+impl Rarity<'_> {
+    fn new<'x>(pools: [&[Features]; 2], context: &'x Context) -> Rarity<'x> {
         let mut images = HashMap::new();
         let mut numbers = HashMap::new();
         for pool in pools {
@@ -193,29 +233,59 @@ impl Rarity {
                 *e = (*e).max(v);
             }
         }
-        Rarity { images, numbers }
+        Rarity {
+            images,
+            numbers,
+            context,
+        }
     }
 
+    /// A picture no other release nearby has, used by at most one release of each source ever.
     fn image_is_distinctive(&self, image: &str) -> bool {
         self.images.get(image).copied().unwrap_or(0) <= 1
+            && self.context.image_uses.get(image).copied().unwrap_or(1) <= 1
     }
 
     fn number_weight(&self, n: &str) -> f64 {
-        1.0 / self.numbers.get(n).copied().unwrap_or(1).max(1) as f64
+        let weight = 1.0 / self.numbers.get(n).copied().unwrap_or(1).max(1) as f64;
+        if is_year(n) {
+            weight * YEAR_WEIGHT
+        } else {
+            weight
+        }
     }
 }
 
+/// A whole number between 1900 and 2100: most likely a year.
+fn is_year(n: &str) -> bool {
+    n.parse::<u32>().is_ok_and(|y| (1900..=2100).contains(&y))
+}
+
+/// The score of two releases and whether it holds evidence beyond picture and date.
+#[derive(Clone, Copy, Debug)]
+struct Score {
+    total: f64,
+    evidence: bool,
+}
+
 /// The score of `a` and `b` being the same release; `None` when their dates rule it out.
-fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<f64> {
+fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<Score> {
     let days = (a.day - b.day).num_days().abs();
     if days > 1 {
         return None;
     }
     let mut s = if days == 0 { SAME_DAY } else { 0.0 };
-    if let (Some(x), Some(y)) = (&a.link_id, &b.link_id)
-        && x == y
+    let mut same_id = false;
+    if rarity.context.rules.same_ids
+        && let (Some(x), Some(y)) = (&a.link_id, &b.link_id)
     {
-        s += LINK_ID;
+        if x == y {
+            same_id = true;
+            s += LINK_ID;
+        } else {
+            // The site shares ids: different ids are different releases, most likely.
+            s -= LINK_ID;
+        }
     }
     match (&a.image, &b.image) {
         (Some(x), Some(y)) if x == y && rarity.image_is_distinctive(x) => s += IMAGE,
@@ -231,41 +301,49 @@ fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<f64> {
         .intersection(&b.numbers)
         .map(|n| rarity.number_weight(n))
         .sum();
-    s += shared.min(NUMBERS_CAP);
+    let mut text = shared.min(NUMBERS_CAP);
     if !a.numbers.is_empty() && !b.numbers.is_empty() {
         let union = a.numbers.union(&b.numbers).count();
         let one_sided = a.numbers.symmetric_difference(&b.numbers).count();
-        s -= NUMBER_MISMATCH * one_sided as f64 / union as f64;
+        text -= NUMBER_MISMATCH * one_sided as f64 / union as f64;
     }
-    Some(s)
+    s += text;
+    Some(Score {
+        total: s,
+        evidence: same_id || text >= TEXT_MIN,
+    })
 }
 
 /// The index of the best-scoring entry of `pool` for `f`, when it reaches the threshold and
 /// beats the next by the margin.
 fn best(f: &Features, pool: &[Features], rarity: &Rarity) -> Option<usize> {
-    let mut scored: Vec<(usize, f64)> = pool
+    let mut scored: Vec<(usize, Score)> = pool
         .iter()
         .enumerate()
         .filter_map(|(i, g)| score(f, g, rarity).map(|s| (i, s)))
         .collect();
-    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.sort_by(|a, b| b.1.total.total_cmp(&a.1.total));
     let (top, first) = *scored.first()?;
-    let second = scored.get(1).map_or(f64::NEG_INFINITY, |s| s.1);
-    (first >= THRESHOLD && first - second >= MARGIN).then_some(top)
+    let second = scored.get(1).map_or(f64::NEG_INFINITY, |s| s.1.total);
+    let threshold = rarity.context.rules.threshold;
+    (first.evidence && first.total >= threshold && first.total - second >= MARGIN).then_some(top)
 }
 
 /// The translation of `item` among `candidates` (the releases of one other source of its group
 /// around its date), or `None` when the evidence is not conclusive. `peers` are the releases of
 /// `item`'s own source around the same dates, `item` among them: the chosen candidate must match
-/// `item` better than any of them. A best match that is not `eligible` (already linked to another
-/// release in `item`'s language) links nothing: the runner-up is never taken in its place, and
-/// the pools stay whole so that a picture shared with linked releases is still seen as generic.
+/// `item` better than any of them, by the margin. A best match that is not `eligible` (taken by
+/// another release meanwhile) links nothing: the runner-up is never taken in its place, and the
+/// pools stay whole so that a picture shared with linked releases is still seen as generic. A
+/// best match already linked to one of `peers` is eligible: it matches `item` better by the
+/// margin, and the caller replaces that link.
 pub fn choose<'c>(
     item: &Item,
     tz: Tz,
     candidates: &'c [Item],
     candidates_tz: Tz,
     peers: &[Item],
+    context: &Context,
     eligible: impl Fn(&Item) -> bool,
 ) -> Option<&'c Item> {
     let fc: Vec<Features> = candidates
@@ -280,7 +358,7 @@ pub fn choose<'c>(
     let fx = features(item, tz);
     fp.push(fx.clone());
     let me = fp.len() - 1;
-    let rarity = Rarity::new([&fc, &fp]);
+    let rarity = Rarity::new([&fc, &fp], context);
     let chosen = best(&fx, &fc, &rarity)?;
     let mutual = best(&fc[chosen], &fp, &rarity) == Some(me);
     (mutual && eligible(&candidates[chosen])).then(|| &candidates[chosen])
@@ -374,7 +452,15 @@ mod tests {
             ),
             item("ru", "ru", "y", 3, "b.jpg", "Обсуждены 15 проектов."),
         ];
-        let got = choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true);
+        let got = choose(
+            &en,
+            TZ,
+            &ru,
+            TZ,
+            std::slice::from_ref(&en),
+            &Context::default(),
+            |_| true,
+        );
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
     }
 
@@ -385,7 +471,18 @@ mod tests {
             item("ru", "ru", "x", 3, "gerb.jpg", "Встреча в 2026 году."),
             item("ru", "ru", "y", 3, "gerb.jpg", "Совещание в 2026 году."),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -416,7 +513,18 @@ mod tests {
                 "Форум 120 делегатов, 35 стран.",
             ),
         ];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -430,7 +538,18 @@ mod tests {
             "Trade grew to 4.8 billion in 2025.",
         );
         let ru = [item("ru", "ru", "x", 6, "a.jpg", "4,8 млрд в 2025 году.")];
-        assert!(choose(&en, TZ, &ru, TZ, std::slice::from_ref(&en), |_| true).is_none());
+        assert!(
+            choose(
+                &en,
+                TZ,
+                &ru,
+                TZ,
+                std::slice::from_ref(&en),
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
     }
 
     #[test]
@@ -455,7 +574,11 @@ mod tests {
             item("ru", "ru", "y", 3, "b.jpg", "Товарооборот 4,8 млрд."),
         ];
         let peers = std::slice::from_ref(&en);
-        assert!(choose(&en, TZ, &ru, TZ, peers, |c| c.title != "x").is_none());
+        assert!(
+            choose(&en, TZ, &ru, TZ, peers, &Context::default(), |c| c.title
+                != "x")
+            .is_none()
+        );
     }
 
     #[test]
@@ -475,12 +598,141 @@ mod tests {
             "b",
             3,
             "r.jpg",
-            "Trade grew to 4.8 billion in 2025.",
+            "Trade grew to 4.8 billion in 2025, 31 projects.",
         );
-        let ru = [item("ru", "ru", "x", 3, "r.jpg", "4,8 млрд в 2025 году.")];
-        assert!(choose(&a, TZ, &ru, TZ, &[a.clone(), b.clone()], |_| true).is_none());
-        let got = choose(&b, TZ, &ru, TZ, &[a, b.clone()], |_| true);
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "r.jpg",
+            "4,8 млрд в 2025 году, 31 проект.",
+        )];
+        assert!(
+            choose(
+                &a,
+                TZ,
+                &ru,
+                TZ,
+                &[a.clone(), b.clone()],
+                &Context::default(),
+                |_| true
+            )
+            .is_none()
+        );
+        let got = choose(
+            &b,
+            TZ,
+            &ru,
+            TZ,
+            &[a, b.clone()],
+            &Context::default(),
+            |_| true,
+        );
         assert_eq!(got.map(|i| i.title.as_str()), Some("x"));
+    }
+
+    fn peers(x: &Item) -> &[Item] {
+        std::slice::from_ref(x)
+    }
+
+    /// Issue 25: the same picture the same day, no number, links nothing: the English call with
+    /// France and the Russian one with Egypt shared `telephone_talk.jpg`.
+    #[test]
+    fn picture_and_date_alone_do_not_link() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "telephone_talk.jpg",
+            "A telephone conversation.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "telephone_talk.jpg",
+            "Телефонный разговор.",
+        )];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &Context::default(), |_| true).is_none());
+    }
+
+    /// A picture used by several releases over the history is no evidence, even when it is
+    /// alone in the window: the numbers must then carry the link on their own.
+    #[test]
+    fn a_picture_common_in_the_history_counts_for_nothing() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "talk.jpg",
+            "Trade reached 4.8 billion, 31 projects.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "talk.jpg",
+            "Товарооборот 4,8 млрд, 31 проект.",
+        )];
+        let rare = Context::default();
+        let common = Context {
+            image_uses: [("talk.jpg".to_owned(), 7)].into(),
+            ..Context::default()
+        };
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &rare, |_| true).is_some());
+        // 1 (day) + 2 (numbers) stays at the threshold: still linked on the text.
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &common, |_| true).is_some());
+        let only_year = item("en", "en", "b", 3, "talk.jpg", "A call in 2026.");
+        let ru_year = [item(
+            "ru",
+            "ru",
+            "y",
+            3,
+            "talk.jpg",
+            "Разговор в 2026 году.",
+        )];
+        let p = peers(&only_year);
+        assert!(choose(&only_year, TZ, &ru_year, TZ, p, &rare, |_| true).is_none());
+    }
+
+    fn with_id(mut i: Item, id: &str) -> Item {
+        i.link = format!("{}-{id}", i.link);
+        i
+    }
+
+    /// Issue 25: equal link ids count only with `same_ids`, and never link alone.
+    #[test]
+    fn equal_link_ids_count_only_with_same_ids_and_never_alone() {
+        let shared = Context {
+            rules: Rules {
+                same_ids: true,
+                ..Rules::default()
+            },
+            ..Context::default()
+        };
+        // Same id, same day, nothing else: no link, with or without `same_ids`.
+        let en = with_id(item("en", "en", "a", 3, "a.jpg", "A decree."), "123456");
+        let ru = [with_id(
+            item("ru", "ru", "x", 3, "b.jpg", "Указ."),
+            "123456",
+        )];
+        for context in [&Context::default(), &shared] {
+            assert!(choose(&en, TZ, &ru, TZ, peers(&en), context, |_| true).is_none());
+        }
+        // With the same rare picture, the id is the evidence beyond it: linked with `same_ids`
+        // only.
+        let en = with_id(item("en", "en", "a", 3, "visit.jpg", "A visit."), "123456");
+        let ru = [with_id(
+            item("ru", "ru", "x", 3, "visit.jpg", "Визит."),
+            "123456",
+        )];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &Context::default(), |_| true).is_none());
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &shared, |_| true).is_some());
     }
 
     proptest::proptest! {

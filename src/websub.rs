@@ -7,9 +7,12 @@
 //! and `hub.url={topic}`. Pings are best effort and fully in the background: a queue of changed
 //! topics (a set, so a burst of polls pings each feed once) drained by one task, each ping with a
 //! timeout and a few retries with backoff. A slow or failing hub delays nothing else; failures are
-//! logged and counted in `/metrics`.
+//! logged and counted in `/metrics`. The queue is kept in the store too (as feed paths, read
+//! against the `public_url` of the moment): pings pending at a stop are made after the next start
+//! (issue 25).
 
 use crate::app::LiveConfig;
+use crate::store::Store;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -40,12 +43,20 @@ impl Default for PingOptions {
 /// The feed URLs (WebSub topics, the feeds' self links) that change with `source`'s items: its
 /// three formats, and the merged `all` feed's.
 pub fn topics(public_url: &str, source: &str) -> Vec<String> {
+    paths(source)
+        .into_iter()
+        .map(|path| format!("{public_url}{path}"))
+        .collect()
+}
+
+/// The paths of those feeds under `public_url`.
+fn paths(source: &str) -> Vec<String> {
     [source, "all"]
         .iter()
         .flat_map(|id| {
             ["rss", "atom", "json"]
                 .iter()
-                .map(move |ext| format!("{public_url}/feeds/{id}.{ext}"))
+                .map(move |ext| format!("/feeds/{id}.{ext}"))
         })
         .collect()
 }
@@ -55,7 +66,9 @@ pub struct Publisher {
     config: Arc<LiveConfig>,
     client: reqwest::Client,
     options: PingOptions,
-    /// Topics changed since the worker last looked.
+    /// Where the queue is kept across a stop (none in tests of the parts).
+    store: Option<Store>,
+    /// Feeds (paths) changed since the worker last looked.
     pending: Mutex<BTreeSet<String>>,
     wake: Notify,
 }
@@ -72,7 +85,12 @@ enum PingError {
 }
 
 impl Publisher {
-    pub fn new(config: Arc<LiveConfig>, user_agent: &str, options: PingOptions) -> Publisher {
+    pub fn new(
+        config: Arc<LiveConfig>,
+        user_agent: &str,
+        options: PingOptions,
+        store: Option<Store>,
+    ) -> Publisher {
         let client = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
@@ -83,6 +101,7 @@ impl Publisher {
             config,
             client,
             options,
+            store,
             pending: Mutex::new(BTreeSet::new()),
             wake: Notify::new(),
         }
@@ -95,15 +114,17 @@ impl Publisher {
         if config.server.websub_hub.is_none() {
             return;
         }
-        let public_url = &config.general.public_url;
-        let mut any = false;
+        let changed: Vec<String> = sources.into_iter().flat_map(paths).collect();
+        let any = !changed.is_empty();
+        if let Some(store) = &self.store
+            && let Err(e) = store.websub_pending_add(&changed)
         {
-            let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
-            for source in sources {
-                pending.extend(topics(public_url, source));
-                any = true;
-            }
+            tracing::warn!(error = %e, "WebSub pings could not be noted in the store; a stop before they are made loses them");
         }
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(changed);
         if any {
             // A stored permit: a change noted while the worker is busy is seen when it is back.
             self.wake.notify_one();
@@ -112,6 +133,28 @@ impl Publisher {
 
     /// The worker: sends the queued pings, one topic after another, until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        // Pings noted before a stop (or before this task was restarted) are made first.
+        let kept = self
+            .store
+            .as_ref()
+            .map(Store::websub_pending)
+            .transpose()
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the WebSub pings pending at the last stop could not be read");
+                None
+            })
+            .unwrap_or_default();
+        if !kept.is_empty() {
+            tracing::info!(
+                topics = kept.len(),
+                "WebSub pings pending at the last stop are made now"
+            );
+            self.pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .extend(kept);
+            self.wake.notify_one();
+        }
         loop {
             tokio::select! {
                 () = stop.cancelled() => return,
@@ -119,16 +162,34 @@ impl Publisher {
             }
             let batch =
                 std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-            for topic in batch {
+            for path in batch {
                 // Read for each topic: a hub removed or changed by a config edit applies at once.
-                let Some(hub) = self.config.get().server.websub_hub.clone() else {
+                let config = self.config.get();
+                let Some(hub) = config.server.websub_hub.clone() else {
                     break;
                 };
+                let topic = format!("{}{path}", config.general.public_url);
                 tokio::select! {
+                    // What is left stays in the store for the next start.
                     () = stop.cancelled() => return,
                     () = self.ping_with_retries(&hub, &topic) => {}
                 }
+                self.forget(&path);
             }
+        }
+    }
+
+    /// Takes a pinged (or given up) feed out of the store, unless it changed again meanwhile.
+    fn forget(&self, path: &str) {
+        let again = self
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(path);
+        if let (Some(store), false) = (&self.store, again)
+            && let Err(e) = store.websub_pinged(path)
+        {
+            tracing::warn!(error = %e, path, "a WebSub ping could not be marked made; it may be made again after a restart");
         }
     }
 

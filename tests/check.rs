@@ -95,3 +95,45 @@ async fn the_shipped_schedules_draw_no_warning() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(!stderr(&o).contains("cron"), "{}", stderr(&o));
 }
+
+/// A channel whose template is `template` (a TOML literal string on one line, line 4).
+fn with_template(template: &str) -> String {
+    format!(
+        "[[channels]]\nid = \"c\"\nchat = \"@c\"\ntemplate = '{template}'\n\n\
+         [[sources]]\nid = \"akorda-ru\"\nurl = \"https://www.akorda.kz/ru/events\"\n\
+         schedule = \"0 */10 * * * *\"\nlanguage = \"ru\"\nkind = \"feed\"\nchannels = [\"c\"]\n"
+    )
+}
+
+/// Issue 25: a tag Telegram refuses in a branch the English sample does not take is found, at
+/// the tag's column (`template = '` is 12 characters, the `<h1>` is 44 more in).
+#[tokio::test]
+async fn a_foreign_tag_in_a_language_branch_is_reported_at_the_tag() {
+    let (o, path) = check(&with_template(
+        "<b>{{ title }}</b>{% if language == \"ru\" %} <h1>{{ summary }}</h1>{% endif %}",
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!("{path}:4:57: `<h1>` is not a Telegram tag")),
+        "{err}"
+    );
+}
+
+/// Issue 25: a template too long for a caption is refused: a post with a picture would fall
+/// back to the default layout every time.
+#[tokio::test]
+async fn a_template_too_long_for_a_caption_fails_the_check() {
+    let words = "Official news of the Republic. ".repeat(40);
+    let (o, path) = check(&with_template(&format!("<b>{{{{ title }}}}</b> {words}"))).await;
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.starts_with(&format!("{path}:4:")), "{err}");
+    assert!(
+        err.contains("with a picture (a caption)") && err.contains("at most 1024"),
+        "{err}"
+    );
+    // The same text fits a message: without a picture it would pass.
+    assert!(words.len() < 4000);
+}

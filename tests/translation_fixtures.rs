@@ -5,6 +5,12 @@
 //! published on the fake site day by day, English first, and the real app polls each source after
 //! each publication. The links it stores are compared with `truth.json`.
 //!
+//! The second set, `tests/fixtures/translations/hard/` (issue 25, made by
+//! `scripts/translation_fixtures.py`), holds what misled linking before: stock pictures shared by
+//! different releases (a telephone call with France in English and with Egypt in Russian on one
+//! day, neither with a number), languages numbering their pages independently (an English-only
+//! release with the id of a Russian decree), and translations out a day later.
+//!
 //! `cargo test --test translation_fixtures -- --nocapture` prints the figures.
 
 mod common;
@@ -15,14 +21,10 @@ use herald::model::ItemId;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-/// Recall reached on the fixtures when this was written: 103 of 122 pairs (0.844) in either
-/// arrival order; the test allows a small margin below it, and no wrong link at all.
-///
-/// How the threshold (`herald::translations::THRESHOLD`, 3.0) trades them, English first:
-/// 1.0: 117 links, 1 wrong (two releases alone on a sparse day, each missing its translation);
-/// 2.0: 116, none wrong, recall 0.951; 2.5: 112, recall 0.918; 3.0: 103, recall 0.844. The
-/// shipped 3.0 keeps a point of safety above the last wrong link seen.
-const MIN_RECALL: f64 = 0.80;
+/// Recall reached on each set with the rules of issue 25 (figures and the threshold sweep in
+/// `benches/translations.md`); the test allows a small margin below it, and no wrong link at all.
+const MIN_RECALL: f64 = 0.70;
+const MIN_RECALL_HARD: f64 = 0.30;
 
 #[derive(Deserialize)]
 struct Fixture {
@@ -41,9 +43,10 @@ const LANGS: [(&str, &str); 3] = [
     ("kk", "akorda-kz"),
 ];
 
-fn load(name: &str) -> String {
+fn load(set: &str, name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/translations")
+        .join(set)
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
@@ -66,7 +69,7 @@ pub async fn translations_app() -> TestApp {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn linking_on_fixtures_has_no_wrong_link_english_first() {
-    measure(&LANGS).await;
+    measure("", &LANGS, MIN_RECALL).await;
 }
 
 /// The same releases arriving in the other order: Kazakh first, English last.
@@ -74,16 +77,30 @@ async fn linking_on_fixtures_has_no_wrong_link_english_first() {
 async fn linking_on_fixtures_has_no_wrong_link_kazakh_first() {
     let mut order = LANGS;
     order.reverse();
-    measure(&order).await;
+    measure("", &order, MIN_RECALL).await;
 }
 
-async fn measure(order: &[(&str, &str)]) {
+/// Issue 25: stock pictures, independent ids, same-day calls with different countries.
+#[tokio::test(flavor = "multi_thread")]
+async fn hard_cases_have_no_wrong_link_english_first() {
+    measure("hard", &LANGS, MIN_RECALL_HARD).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hard_cases_have_no_wrong_link_russian_first() {
+    measure("hard", &[LANGS[1], LANGS[2], LANGS[0]], MIN_RECALL_HARD).await;
+}
+
+/// A release: its language and the id in its link (languages may number independently).
+type Key = (String, u64);
+
+async fn measure(set: &str, order: &[(&str, &str)], min_recall: f64) {
     let t = translations_app().await;
     let mut fixtures: HashMap<&str, Vec<Fixture>> = HashMap::new();
     for (lang, _) in LANGS {
         fixtures.insert(
             lang,
-            serde_json::from_str(&load(&format!("{lang}.json"))).unwrap(),
+            serde_json::from_str(&load(set, &format!("{lang}.json"))).unwrap(),
         );
     }
     // Day by day: each language publishes its releases of the day, and is polled.
@@ -114,43 +131,48 @@ async fn measure(order: &[(&str, &str)]) {
 
     // Every pair of languages of each release, as (smaller id, larger id).
     let truth: Vec<BTreeMap<String, serde_json::Value>> =
-        serde_json::from_str(&load("truth.json")).unwrap();
-    let mut expected = BTreeSet::new();
+        serde_json::from_str(&load(set, "truth.json")).unwrap();
+    let mut expected: BTreeSet<(Key, Key)> = BTreeSet::new();
     for row in &truth {
-        let ids: Vec<u64> = ["en", "ru", "kk"]
+        let ids: Vec<Key> = ["en", "ru", "kk"]
             .iter()
-            .filter_map(|l| row.get(*l).and_then(|v| v.as_u64()))
+            .filter_map(|l| {
+                row.get(*l)
+                    .and_then(|v| v.as_u64())
+                    .map(|n| (l.to_string(), n))
+            })
             .collect();
         for (i, a) in ids.iter().enumerate() {
             for b in &ids[i + 1..] {
-                expected.insert((*a.min(b), *a.max(b)));
+                expected.insert((a.clone().min(b.clone()), a.clone().max(b.clone())));
             }
         }
     }
     let store = &t.app.shared.store;
     // The item id herald gave each release, found by its link (`…-{id}`).
-    let mut item_of: HashMap<u64, ItemId> = HashMap::new();
-    let mut release_of: HashMap<ItemId, u64> = HashMap::new();
-    for (_, source) in LANGS {
+    let mut item_of: HashMap<Key, ItemId> = HashMap::new();
+    let mut release_of: HashMap<ItemId, Key> = HashMap::new();
+    for (lang, source) in LANGS {
         for item in store.recent(source, 1000).unwrap() {
             let n: u64 = item.link.rsplit('-').next().unwrap().parse().unwrap();
-            item_of.insert(n, item.id);
-            release_of.insert(item.id, n);
+            item_of.insert((lang.to_string(), n), item.id);
+            release_of.insert(item.id, (lang.to_string(), n));
         }
     }
     let mut found = BTreeSet::new();
     for (lang, source) in LANGS {
         for f in &fixtures[lang] {
-            let id = item_of[&f.id];
+            let me: Key = (lang.to_string(), f.id);
+            let id = item_of[&me];
             let links = store.translations(source, &id).unwrap();
             let languages: BTreeSet<&str> = links.iter().map(|l| l.language.as_str()).collect();
             assert_eq!(languages.len(), links.len(), "one per language: {links:?}");
             for link in links {
-                let other = release_of[&link.id];
+                let other = release_of[&link.id].clone();
                 // Stored on both sides.
                 let back = store.translations(&link.source, &link.id).unwrap();
-                assert!(back.iter().any(|b| b.id == id), "{} not linked back", other);
-                found.insert((f.id.min(other), f.id.max(other)));
+                assert!(back.iter().any(|b| b.id == id), "{other:?} not linked back");
+                found.insert((me.clone().min(other.clone()), me.clone().max(other)));
             }
         }
     }
@@ -163,7 +185,8 @@ async fn measure(order: &[(&str, &str)]) {
     };
     let recall = right as f64 / expected.len() as f64;
     println!(
-        "translation links on fixtures, {} first: {} pairs expected, {} found, {right} right, {} wrong: precision {precision:.3}, recall {recall:.3}",
+        "translation links on fixtures{}{set}, {} first: {} pairs expected, {} found, {right} right, {} wrong: precision {precision:.3}, recall {recall:.3}",
+        if set.is_empty() { "" } else { " " },
         order[0].0,
         expected.len(),
         found.len(),
@@ -172,6 +195,6 @@ async fn measure(order: &[(&str, &str)]) {
     let missed: Vec<_> = expected.difference(&found).collect();
     println!("missed pairs: {missed:?}");
     assert!(wrong.is_empty(), "wrong links: {wrong:?}");
-    assert!(recall >= MIN_RECALL, "recall {recall:.3} < {MIN_RECALL}");
+    assert!(recall >= min_recall, "recall {recall:.3} < {min_recall}");
     t.stop().await;
 }

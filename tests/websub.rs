@@ -217,3 +217,35 @@ async fn a_hanging_hub_blocks_neither_polls_nor_feeds() {
     assert!(feed.contains("№ 1") && feed.contains("number 1"), "{feed}");
     t.stop().await;
 }
+
+/// Issue 25: pings pending at a stop are not lost. The hub holds the first ping; herald stops
+/// with the other five still queued; started again on the same database (with a hub that
+/// answers), it pings all six feeds, though its first poll finds nothing new.
+#[tokio::test(flavor = "multi_thread")]
+async fn pings_pending_at_a_stop_are_made_after_the_next_start() {
+    let hanging = Hub::start(HubMode::Hang).await;
+    let data = tempfile::tempdir().unwrap();
+    let setup = |hub: &Hub| Setup {
+        server_keys: format!("websub_hub = \"{}\"\n", hub.url),
+        data_dir: Some(data.path().to_path_buf()),
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup(&hanging)).await;
+    t.site.publish("en", release_en(1, 2));
+    t.poll("akorda-en").await.unwrap();
+    hanging.wait_for(1).await;
+    t.stop().await;
+    assert_eq!(hanging.pings().len(), 1, "the others were still queued");
+
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = spawn_app_with(setup(&hub)).await;
+    let pings = hub.wait_for(6).await;
+    let urls: BTreeSet<String> = pings.iter().map(|p| p["hub.url"].clone()).collect();
+    // The feeds' links under the public_url of the new start.
+    assert_eq!(urls, topics(&t, &["akorda-en", "all"]));
+    // Made once: nothing is left over for a third start.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(hub.pings().len(), 6, "{:?}", hub.pings());
+    assert!(t.app.shared.store.websub_pending().unwrap().is_empty());
+    t.stop().await;
+}

@@ -121,14 +121,23 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
         .unwrap_or_else(|| link.to_string())
 }
 
-/// Collapses runs of whitespace and drops control characters, which readers and XML reject.
+/// Collapses runs of whitespace and drops control characters, which readers and XML reject,
+/// and bidirectional overrides and isolates (see `text::is_bidi_control`).
 pub fn clean_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
+        let kept = word
+            .chars()
+            .filter(|c| !c.is_control() && !crate::text::is_bidi_control(*c));
+        let at = out.len();
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(word.chars().filter(|c| !c.is_control()));
+        out.extend(kept);
+        // A word of overrides only leaves no double space.
+        if out.len() == at + 1 {
+            out.truncate(at);
+        }
     }
     out
 }
@@ -197,5 +206,10 @@ mod tests {
     #[test]
     fn clean_text_collapses_whitespace_and_controls() {
         assert_eq!(clean_text("  a\u{0}b \n\t c\u{1b} "), "ab c");
+        // Issue 25: overrides and isolates go, right-to-left text and its marks stay.
+        assert_eq!(
+            clean_text("\u{202E}gpj.exe \u{2066}x\u{2069} \u{202B} שלום \u{200F}مرحبا"),
+            "gpj.exe x שלום \u{200F}مرحبا"
+        );
     }
 }

@@ -87,7 +87,8 @@ fn is_kept(c: char) -> bool {
     let code = u32::from(c);
     let allowed = matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{7E}' | '\u{A0}'..='\u{FFFC}' | '\u{10000}'..);
     let noncharacter = (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE;
-    allowed && !noncharacter
+    // Bidi overrides and isolates reorder what a reader shows (text spoofing, issue 25).
+    allowed && !noncharacter && !crate::text::is_bidi_control(c)
 }
 
 /// `xml_safe`, owned: the feed crates take `String`s.

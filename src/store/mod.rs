@@ -11,6 +11,11 @@
 //!   (see `outbox`)
 //! - `translations`: source ++ 0 ++ id      → Vec<Translation> (JSON): the same release in other
 //!   languages, one per language, written for both sides in one transaction
+//! - `images`:  source ++ 0 ++ image file name → u64 (big-endian): how many releases of the source
+//!   ever used that cover image (a stock picture recurs; translation linking trusts rare ones);
+//!   counted from the stored items once when a database from before it is opened
+//! - `websub`:  feed path ("/feeds/x.rss") → (): WebSub pings noted and not yet made, so that a
+//!   stop or a crash before the hub was told loses none (issue 25)
 //! - `meta`:    "format"                     → the on-disk format version
 
 mod codec;
@@ -196,6 +201,8 @@ pub struct Store {
     chat_ids: sled::Tree,
     chat_calls: sled::Tree,
     translations: sled::Tree,
+    images: sled::Tree,
+    websub: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: sled::Tree,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
@@ -276,18 +283,61 @@ fn add_translation(
     from: &Translation,
     to: &Translation,
 ) -> Result<(), ConflictableTransactionError<()>> {
-    let key = item_key(&from.source, &from.id);
-    let mut list: Vec<Translation> = match tree.get(&key)? {
-        Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
-        None => Vec::new(),
-    };
+    let mut list = read_translations(tree, &from.source, &from.id)?;
+    // A link replaced by a better one (issue 25): the release it pointed at forgets `from` too,
+    // so that no language button or hreflang is left pointing at the wrong release.
+    for old in list
+        .iter()
+        .filter(|t| t.language == to.language && t.id != to.id)
+    {
+        let mut theirs = read_translations(tree, &old.source, &old.id)?;
+        theirs.retain(|t| t.id != from.id);
+        write_translations(tree, &old.source, &old.id, &theirs)?;
+    }
     list.retain(|t| t.language != to.language);
     list.push(to.clone());
-    let bytes = serde_json::to_vec(&list).map_err(|e| {
+    write_translations(tree, &from.source, &from.id, &list)
+}
+
+fn read_translations(
+    tree: &sled::transaction::TransactionalTree,
+    source: &str,
+    id: &ItemId,
+) -> Result<Vec<Translation>, ConflictableTransactionError<()>> {
+    Ok(match tree.get(item_key(source, id))? {
+        Some(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        None => Vec::new(),
+    })
+}
+
+fn write_translations(
+    tree: &sled::transaction::TransactionalTree,
+    source: &str,
+    id: &ItemId,
+    list: &[Translation],
+) -> Result<(), ConflictableTransactionError<()>> {
+    let key = item_key(source, id);
+    if list.is_empty() {
+        tree.remove(key)?;
+        return Ok(());
+    }
+    let bytes = serde_json::to_vec(list).map_err(|e| {
         ConflictableTransactionError::Storage(sled::Error::Unsupported(e.to_string()))
     })?;
     tree.insert(key, bytes)?;
     Ok(())
+}
+
+/// The key of a source's count of releases using an image file name.
+fn image_count_key(source: &str, name: &str) -> Vec<u8> {
+    let mut k = prefix(source);
+    k.extend_from_slice(name.as_bytes());
+    k
+}
+
+/// A stored count (8 bytes big-endian; anything else reads as 0).
+fn read_count(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
 }
 
 /// Sorts by published time, then by `seq`: big-endian, with the sign bit flipped so that negative
@@ -351,7 +401,7 @@ impl Store {
                 });
             }
         }
-        Ok(Store {
+        let store = Store {
             items: db.open_tree("items")?,
             order: db.open_tree("order")?,
             seen: db.open_tree("seen")?,
@@ -366,13 +416,17 @@ impl Store {
             chat_ids: db.open_tree("chat_ids")?,
             chat_calls: db.open_tree("chat_calls")?,
             translations: db.open_tree("translations")?,
+            images: db.open_tree("images")?,
+            websub: db.open_tree("websub")?,
             stamps: db.open_tree("stamps")?,
             known_file: Default::default(),
             flushing: Default::default(),
             flushes: true,
             dir: dir.to_path_buf(),
             db,
-        })
+        };
+        store.count_images_once()?;
+        Ok(store)
     }
 
     /// The same store, whose writes are never flushed to disk: for the delivery simulation
@@ -460,6 +514,16 @@ impl Store {
         };
         let deliveries = self.prepare_deliveries(c.deliveries)?;
         let source = c.source;
+        let mut pictures: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        for (item, _) in &new {
+            if let Some(name) = item
+                .image
+                .as_deref()
+                .and_then(crate::translations::image_key)
+            {
+                *pictures.entry(image_count_key(source, &name)).or_default() += 1;
+            }
+        }
         (
             &self.items,
             &self.order,
@@ -468,9 +532,10 @@ impl Store {
             &self.posts,
             &self.baselines,
             &self.translations,
+            &self.images,
         )
             .transaction(
-                |(items, order, seen, outbox, posts, baselines, translations)| {
+                |(items, order, seen, outbox, posts, baselines, translations, images)| {
                     for (item, bytes) in &new {
                         let key = item_key(source, &item.id);
                         items.insert(key.clone(), bytes.as_slice())?;
@@ -493,12 +558,78 @@ impl Store {
                         add_translation(translations, a, b)?;
                         add_translation(translations, b, a)?;
                     }
+                    for (key, n) in &pictures {
+                        let before = images.get(key)?.map_or(0, |v| read_count(&v));
+                        images.insert(key.as_slice(), &(before + n).to_be_bytes()[..])?;
+                    }
                     Ok::<(), ConflictableTransactionError<()>>(())
                 },
             )
             .map_err(transaction_error)?;
         self.trim(source, c.max_items)?;
         self.sync().await?;
+        Ok(())
+    }
+
+    /// Notes WebSub topics (feed paths) to ping; kept until [`Store::websub_pinged`].
+    pub fn websub_pending_add(&self, paths: &[String]) -> Result<(), StoreError> {
+        for path in paths {
+            self.websub.insert(path.as_bytes(), &[][..])?;
+        }
+        Ok(())
+    }
+
+    /// A noted WebSub topic was pinged (or given up on).
+    pub fn websub_pinged(&self, path: &str) -> Result<(), StoreError> {
+        self.websub.remove(path.as_bytes())?;
+        Ok(())
+    }
+
+    /// The WebSub topics noted and not pinged yet (a stop came first).
+    pub fn websub_pending(&self) -> Result<Vec<String>, StoreError> {
+        self.websub
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
+    }
+
+    /// How many releases of `source` ever used the cover image file `name` (see
+    /// `translations::image_key`).
+    pub fn image_uses(&self, source: &str, name: &str) -> Result<u64, StoreError> {
+        Ok(self
+            .images
+            .get(image_count_key(source, name))?
+            .map_or(0, |v| read_count(&v)))
+    }
+
+    /// A database from before the `images` tree gets it counted from the items it holds, once.
+    fn count_images_once(&self) -> Result<(), StoreError> {
+        if self.db.get("images-counted")?.is_some() {
+            return Ok(());
+        }
+        let mut counts: std::collections::HashMap<Vec<u8>, u64> = Default::default();
+        for entry in self.items.iter() {
+            let (key, bytes) = entry?;
+            let Ok(item) = codec::decode::<Item>(&bytes) else {
+                continue;
+            };
+            let Some(end) = key.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let source = String::from_utf8_lossy(&key[..end]);
+            if let Some(name) = item
+                .image
+                .as_deref()
+                .and_then(crate::translations::image_key)
+            {
+                *counts.entry(image_count_key(&source, &name)).or_default() += 1;
+            }
+        }
+        for (key, n) in counts {
+            self.images.insert(key, &n.to_be_bytes()[..])?;
+        }
+        self.db.insert("images-counted", &[][..])?;
         Ok(())
     }
 

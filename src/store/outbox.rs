@@ -96,6 +96,12 @@ pub struct Delivery {
     /// next one.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub parts_done: u32,
+    /// How many of a digest's items (from the first) Telegram has accepted: the next message
+    /// is split from the rest, so that a reload changing the split, or a restart, neither skips
+    /// nor repeats a release (issue 25). Zero with `parts_done` above zero: a record from before
+    /// it, whose progress is a part number only.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub items_done: u32,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -326,6 +332,7 @@ impl Store {
                         .map(|i| delivery_copy(i, DeliveryKind::Digest))
                         .collect(),
                     parts_done: 0,
+                    items_done: 0,
                 };
                 let items = if d.items.is_empty() {
                     std::slice::from_ref(&d.item)
@@ -601,6 +608,14 @@ impl Store {
         let mut next = queued.delivery.clone();
         next.parts_done += 1;
         next.in_flight = false;
+        // Progress by item: just past the last one this message listed.
+        if let Some(done) = items.last().and_then(|last| {
+            next.items
+                .iter()
+                .position(|i| i.id == last.id && i.source == last.source)
+        }) {
+            next.items_done = next.items_done.max(done as u32 + 1);
+        }
         let next_bytes = codec::encode(&next)?;
         (
             &self.outbox,

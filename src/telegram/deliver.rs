@@ -790,12 +790,16 @@ impl<A: TelegramApi> Deliverer<A> {
         queued: &mut Queued,
     ) -> Result<Next, StoreError> {
         let items = queued.delivery.items.clone();
-        let parts = digest::digest_parts(&items, source);
+        // Split from the first item not yet accepted (issue 25): a reload may have changed
+        // the source's title, and with it the split.
+        let (done, parts_done) = (queued.delivery.items_done, queued.delivery.parts_done);
+        let start = digest::rest_start(&items, source, done, parts_done);
+        let parts = digest::remaining_parts(&items, source, start, parts_done as usize);
         let mut state = self.store.channel_state(&channel.id)?;
         let chat = recipient(&channel.chat, state.migrated_to);
         // One message per call: the worker comes back for the next one, so a stop, a pause or
         // a hold window that begins falls between two messages of a digest.
-        if let Some(part) = parts.get(queued.delivery.parts_done as usize) {
+        if let Some(part) = parts.first() {
             let done = |message_id: i32| {
                 let record = PostRecord::Digest {
                     chat: chat_text(&chat),
@@ -861,7 +865,7 @@ impl<A: TelegramApi> Deliverer<A> {
                             source = %source.id,
                             items = listed.len(),
                             part = queued.delivery.parts_done,
-                            parts = parts.len(),
+                            parts = parts_done as usize + parts.len(),
                             message_id = message.message_id,
                             "digest sent"
                         );

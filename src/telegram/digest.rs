@@ -13,8 +13,11 @@
 //! ```
 //!
 //! Oldest first. A digest longer than a message (4096 UTF-16 units after entity parsing) is
-//! split between entries, never inside one, each part with the header and its number. Pure:
-//! the split depends only on the items, so a restart sends exactly the parts not yet sent.
+//! split between entries, never inside one, each part with the header and its number. Progress
+//! is kept by item (issue 25): the outbox records how many of the digest's items Telegram has
+//! accepted, and the next message is split from the rest. A reload that changes the source's
+//! title (and so how many entries fit) or a restart between two messages then neither skips nor
+//! repeats a release; only the part count in later headers may change.
 
 use super::format::{MESSAGE_LIMIT, clean, escape, shorten, utf16_len, web_url};
 use super::template::escape_attribute;
@@ -40,7 +43,57 @@ pub fn digest_parts(items: &[Item], source: &Source) -> Vec<DigestPart> {
     digest_parts_within(items, source, MESSAGE_LIMIT)
 }
 
+/// The messages still to send of the digest of `items` when its first `start` items went out in
+/// `parts_done` messages: the rest split anew, numbered after those sent, with item ranges over
+/// the whole digest. The header counts every release of the digest.
+pub fn remaining_parts(
+    items: &[Item],
+    source: &Source,
+    start: usize,
+    parts_done: usize,
+) -> Vec<DigestPart> {
+    remaining_parts_within(items, source, start, parts_done, MESSAGE_LIMIT)
+}
+
+/// Where the rest of a digest starts: `items_done`, or for a record from before it (progress
+/// by part number only) the start of part `parts_done` as split from the current config.
+pub fn rest_start(items: &[Item], source: &Source, items_done: u32, parts_done: u32) -> usize {
+    if items_done > 0 || parts_done == 0 {
+        return items_done as usize;
+    }
+    digest_parts(items, source)
+        .get(parts_done as usize)
+        .map_or(items.len(), |p| p.items.start)
+}
+
+fn remaining_parts_within(
+    items: &[Item],
+    source: &Source,
+    start: usize,
+    parts_done: usize,
+    limit: usize,
+) -> Vec<DigestPart> {
+    let start = start.min(items.len());
+    if parts_done == 0 && start == 0 {
+        return digest_parts_within(items, source, limit);
+    }
+    split(items, &items[start..], source, limit, start, parts_done)
+}
+
 fn digest_parts_within(items: &[Item], source: &Source, limit: usize) -> Vec<DigestPart> {
+    split(items, items, source, limit, 0, 0)
+}
+
+/// Splits `rest` (the tail of `items` from `offset` on) into messages numbered after
+/// `parts_done` sent ones.
+fn split(
+    items: &[Item],
+    rest: &[Item],
+    source: &Source,
+    limit: usize,
+    offset: usize,
+    parts_done: usize,
+) -> Vec<DigestPart> {
     let title = escape(&shorten(&clean(&source.title, false), SOURCE_TITLE_LIMIT));
     let footer = format!("#{}", source.id.replace('-', "_"));
     // The header's room is taken for the widest part number, known only after the split.
@@ -52,7 +105,7 @@ fn digest_parts_within(items: &[Item], source: &Source, limit: usize) -> Vec<Dig
     );
     let frame = utf16_len(&super::format::decode(&widest)) + 2 + 2 + utf16_len(&footer);
     let room = limit.saturating_sub(frame);
-    let entries: Vec<(String, usize)> = items
+    let entries: Vec<(String, usize)> = rest
         .iter()
         .map(|item| {
             let html = entry(item, source, room);
@@ -81,12 +134,12 @@ fn digest_parts_within(items: &[Item], source: &Source, limit: usize) -> Vec<Dig
     if start < entries.len() {
         ranges.push(start..entries.len());
     }
-    let count = ranges.len();
+    let count = parts_done + ranges.len();
     ranges
         .into_iter()
         .enumerate()
         .map(|(k, range)| {
-            let number = (count > 1).then_some((k + 1, count));
+            let number = (count > 1).then_some((parts_done + k + 1, count));
             let lines: Vec<&str> = entries[range.clone()]
                 .iter()
                 .map(|(html, _)| html.as_str())
@@ -98,7 +151,7 @@ fn digest_parts_within(items: &[Item], source: &Source, limit: usize) -> Vec<Dig
                     lines.join("\n"),
                     escape(&footer)
                 ),
-                items: range,
+                items: range.start + offset..range.end + offset,
             }
         })
         .collect()

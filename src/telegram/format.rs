@@ -499,7 +499,8 @@ fn first_paragraphs(html: &str) -> String {
     paragraphs.join("\n")
 }
 
-/// Source text made fit for a post: control characters dropped, each run of whitespace turned
+/// Source text made fit for a post: control characters and bidi overrides and isolates
+/// (`text::is_bidi_control`) dropped, each run of whitespace turned
 /// into one space (or, with `keep_lines`, into one line break when it held one), ends trimmed.
 /// No-break spaces are kept: they are there so that a line does not break.
 pub(super) fn clean(text: &str, keep_lines: bool) -> String {
@@ -510,7 +511,7 @@ pub(super) fn clean(text: &str, keep_lines: bool) -> String {
             gap = Some('\n');
         } else if c.is_whitespace() && !is_no_break(c) {
             gap.get_or_insert(' ');
-        } else if !c.is_control() {
+        } else if !c.is_control() && !crate::text::is_bidi_control(c) {
             if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
                 out.push(gap);
             }

@@ -87,6 +87,7 @@ async fn preview_parts(
         min_free_bytes: config.general.min_free_bytes,
         channels: &config.channels,
         translations: Vec::new(),
+        same_ids: false,
     };
     let opts = PollOptions {
         conditional: false,

@@ -12,10 +12,13 @@
 //!
 //! When none of that can be had (the text is still too long with no summary, or the markup is
 //! broken by what a filter did to it), the channel gets the default post: a post in the wrong
-//! shape is better than no post. `herald check` renders each template against a sample release
-//! and reports syntax errors, unknown fields and tags outside Telegram's subset.
+//! shape is better than no post. `herald check` reports syntax errors, unknown fields, and tags
+//! outside Telegram's subset in every branch of the template (found in its text, at the tag's
+//! column, whether a sample takes the branch or not), then renders it for sample releases in each
+//! language herald words posts in, with and without a picture and a summary, measuring each
+//! against its limit: 1024 with a picture (a caption), 4096 without (issue 25).
 
-use super::format::MESSAGE_LIMIT;
+use super::format::{CAPTION_LIMIT, MESSAGE_LIMIT};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use std::sync::Arc;
 
@@ -109,6 +112,21 @@ impl Fields {
     /// A release as `check` renders templates with: every field set, with text long enough to
     /// show a template's shape, and no markup.
     pub fn sample(image: bool) -> Fields {
+        Fields::sample_in("en", image, true)
+    }
+
+    /// The sample release in `language` (its `language` field), with or without a picture and
+    /// a summary.
+    pub fn sample_in(language: &str, image: bool, summary: bool) -> Fields {
+        let mut fields = Fields::english_sample(image);
+        fields.language = language.to_owned();
+        if !summary {
+            fields.summary.clear();
+        }
+        fields
+    }
+
+    fn english_sample(image: bool) -> Fields {
         Fields {
             title: "President Tokayev met with the Prime Minister".into(),
             summary: "The Head of State heard a report on the economy. Growth reached 6%.".into(),
@@ -150,34 +168,57 @@ impl PostTemplate {
                 message: unknown_field(name),
             });
         }
-        for image in [true, false] {
-            let html = compiled
-                .render(Fields::sample(image).context())
-                .map_err(|e| from_minijinja(&e))?;
-            let problem = match check_markup(&html) {
-                Err(message) => Some(format!(
-                    "the template makes markup Telegram refuses: {message}"
-                )),
-                Ok(()) => {
-                    let text = super::format::decode(&html);
-                    let length: usize = text.chars().map(char::len_utf16).sum();
-                    if text.trim().is_empty() {
-                        Some("the template makes an empty post".to_owned())
-                    } else if length > MESSAGE_LIMIT {
-                        Some(format!(
-                            "the template makes a post of {length} characters for a short release; \
-                             Telegram takes at most {MESSAGE_LIMIT}"
-                        ))
-                    } else {
-                        None
+        check_tags(text)?;
+        // Every branch a language, a picture or a summary chooses: the languages herald words
+        // posts in (a source in another language takes the branches English takes, unless the
+        // template names it).
+        let mut languages = vec!["en", "ru", "kk"];
+        languages.extend(
+            named_languages(text)
+                .into_iter()
+                .filter(|l| !["en", "ru", "kk"].contains(l)),
+        );
+        for language in languages {
+            for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
+                let fields = Fields::sample_in(language, image, summary);
+                let html = compiled
+                    .render(fields.context())
+                    .map_err(|e| from_minijinja(&e))?;
+                // Bot API: a photo's caption is 0-1024 characters after entity parsing, a
+                // message 1-4096.
+                let limit = if image { CAPTION_LIMIT } else { MESSAGE_LIMIT };
+                let what = if image {
+                    "with a picture (a caption)"
+                } else {
+                    "without a picture"
+                };
+                let problem = match check_markup(&html) {
+                    Err(message) => Some(format!(
+                        "the template makes markup Telegram refuses (language {language}): {message}"
+                    )),
+                    Ok(()) => {
+                        let text = super::format::decode(&html);
+                        let length: usize = text.chars().map(char::len_utf16).sum();
+                        if text.trim().is_empty() && summary {
+                            Some(format!(
+                                "the template makes an empty post (language {language})"
+                            ))
+                        } else if length > limit {
+                            Some(format!(
+                                "the template makes a post {what} of {length} characters for a \
+                                 short release (language {language}); Telegram takes at most {limit}"
+                            ))
+                        } else {
+                            None
+                        }
                     }
+                };
+                if let Some(message) = problem {
+                    return Err(TemplateError {
+                        offset: None,
+                        message,
+                    });
                 }
-            };
-            if let Some(message) = problem {
-                return Err(TemplateError {
-                    offset: None,
-                    message,
-                });
             }
         }
         Ok(template)
@@ -194,6 +235,106 @@ impl PostTemplate {
         let template = self.env.get_template(NAME).map_err(|e| e.to_string())?;
         template.render(fields.context()).map_err(|e| e.to_string())
     }
+}
+
+/// The language codes a template compares `language` with (`language == "de"`), so that the
+/// samples take those branches too.
+fn named_languages(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for (at, _) in text.match_indices("language") {
+        let rest = text[at + "language".len()..].trim_start();
+        let Some(rest) = rest.strip_prefix("==").or_else(|| rest.strip_prefix("!=")) else {
+            continue;
+        };
+        let rest = rest.trim_start();
+        let Some(quote) = rest.chars().next().filter(|c| *c == '"' || *c == '\'') else {
+            continue;
+        };
+        if let Some(end) = rest[1..].find(quote) {
+            let code = &rest[1..1 + end];
+            if !code.is_empty() && code.len() <= 16 && !out.contains(&code) {
+                out.push(code);
+            }
+        }
+    }
+    out
+}
+
+/// The template's own tags, in every branch: each `<name` of its literal text (outside `{{ }}`,
+/// `{% %}` and `{# #}`) must be a Telegram tag, with the attributes Telegram takes when the tag
+/// is all literal. A problem is reported at the tag's `<`.
+fn check_tags(text: &str) -> Result<(), TemplateError> {
+    // The template's text with every block blanked out, offsets kept.
+    let mut literal = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let open = ["{{", "{%", "{#"]
+            .iter()
+            .filter_map(|o| rest.find(o).map(|at| (at, *o)))
+            .min();
+        let Some((at, open)) = open else {
+            literal.push_str(rest);
+            break;
+        };
+        literal.push_str(&rest[..at]);
+        let close = match open {
+            "{{" => "}}",
+            "{%" => "%}",
+            _ => "#}",
+        };
+        let end = rest[at + 2..]
+            .find(close)
+            .map_or(rest.len(), |e| at + 2 + e + 2);
+        // A block in a tag stands for a value: blanked with a letter, so that `<{{ x }}>` is
+        // not taken for a tag named by it, and an attribute's value stays one word.
+        literal.extend(std::iter::repeat_n('\u{1}', rest[at..end].chars().count()));
+        rest = &rest[end..];
+    }
+    // `literal` has one char per char of `text`: map back by char index.
+    let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+    let chars: Vec<char> = literal.chars().collect();
+    for (k, c) in chars.iter().enumerate() {
+        if *c != '<' {
+            continue;
+        }
+        let mut j = k + 1;
+        if chars.get(j) == Some(&'/') {
+            j += 1;
+        }
+        let name: String = chars[j..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == '-')
+            .collect();
+        if name.is_empty() || !chars[j].is_ascii_alphabetic() {
+            continue;
+        }
+        let at = offsets.get(k).copied();
+        let name = name.to_ascii_lowercase();
+        if !TAGS.contains(&name.as_str()) {
+            return Err(TemplateError {
+                offset: at,
+                message: format!(
+                    "`<{name}>` is not a Telegram tag (Telegram knows: {})",
+                    TAGS.join(", ")
+                ),
+            });
+        }
+        let end = chars[j..].iter().position(|c| *c == '>').map(|e| j + e);
+        if let Some(end) = end
+            && chars.get(j - 1) != Some(&'/')
+        {
+            let inside: String = chars[j + name.chars().count()..end].iter().collect();
+            if !inside.contains('\u{1}')
+                && let Err(message) = check_attributes(&name, inside.trim())
+            {
+                return Err(TemplateError {
+                    offset: at,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 fn unknown_field(name: &str) -> String {
@@ -480,12 +621,43 @@ mod tests {
     )]
     #[case::attribute_of_a_string("{{ title.foo.bar }}", Some(8), "is undefined")]
     #[case::safe_removed("{{ summary|safe }}", Some(11), "unknown filter")]
-    #[case::foreign_tag("<h1>{{ title }}</h1>", None, "`<h1>` is not a Telegram tag")]
+    #[case::foreign_tag("<h1>{{ title }}</h1>", Some(0), "`<h1>` is not a Telegram tag")]
+    // Issue 25: a branch no English sample takes is still read, and the tag's place is given.
+    #[case::foreign_tag_in_a_branch(
+        "<b>{{ title }}</b>{% if language == \"ru\" %} <h1>{{ summary }}</h1>{% endif %}",
+        Some(44),
+        "`<h1>` is not a Telegram tag"
+    )]
+    #[case::foreign_tag_without_a_picture(
+        "{% if image %}<b>{{ title }}</b>{% else %}<div>{{ title }}</div>{% endif %}",
+        Some(42),
+        "`<div>` is not a Telegram tag"
+    )]
+    #[case::bad_attribute_in_a_branch(
+        "{{ title }}{% if not summary %}<b class=\"x\">!</b>{% endif %}",
+        Some(31),
+        "takes no attribute `class`"
+    )]
+    #[case::unclosed_in_another_language(
+        "{% if language == 'kk' %}<b>{% endif %}{{ title }}",
+        None,
+        "(language kk): `<b>` is never closed"
+    )]
+    #[case::unclosed_in_a_language_named(
+        "{% if language == 'de' %}<i>{% endif %}{{ title }}",
+        None,
+        "(language de): `<i>` is never closed"
+    )]
+    #[case::caption_too_long(
+        "{{ title }}{% for i in range(1100) %}.{% endfor %}",
+        None,
+        "with a picture (a caption) of 1145 characters"
+    )]
     #[case::unclosed("<b>{{ title }}", None, "`<b>` is never closed")]
     #[case::bare_ampersand("{{ title }} & co", None, "`&` must start")]
     #[case::empty("{% if false %}x{% endif %}", None, "an empty post")]
     #[case::too_long(
-        "{{ title }}{% for i in range(5000) %}.{% endfor %}",
+        "{{ title }}{% if not image %}{% for i in range(5000) %}.{% endfor %}{% endif %}",
         None,
         "Telegram takes at most 4096"
     )]
@@ -533,7 +705,7 @@ mod tests {
     #[test]
     fn runaway_loops_run_out_of_fuel() {
         let t = PostTemplate::compile(
-            "x{% if language == 'xx' %}{% for i in range(10000) %}{% for j in range(10000) %}.{% endfor %}{% endfor %}{% endif %}",
+            "x{% if language == 'x' ~ 'x' %}{% for i in range(10000) %}{% for j in range(10000) %}.{% endfor %}{% endfor %}{% endif %}",
         )
         .expect("valid template");
         let mut fields = Fields::sample(false);
@@ -602,7 +774,7 @@ mod tests {
 
     #[rstest]
     #[case::too_long_without_summary(
-        "template = \"{{ title }}{% for i in range(1100) %}.{% endfor %}\"",
+        "template = \"{{ title }}{% if title == 'Title' %}{% for i in range(1100) %}.{% endfor %}{% endif %}\"",
         "Title"
     )]
     #[case::markup_broken_by_a_filter(
