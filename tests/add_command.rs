@@ -6,7 +6,7 @@ mod common;
 use axum::Router;
 use axum::http::Uri;
 use axum::response::Html;
-use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions};
+use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
 use common::site::{Mode, release_en};
 use common::{Setup, TestApp, eventually, spawn_app_with};
 use herald::telegram::Token;
@@ -43,19 +43,6 @@ async fn app(fake: &FakeBotApi) -> TestApp {
         ..Setup::default()
     })
     .await
-}
-
-fn command(from: i64, text: &str) -> serde_json::Value {
-    serde_json::json!({
-        "message": {
-            "message_id": 1,
-            "date": 1_770_000_000,
-            "chat": {"id": from, "type": "private", "first_name": "A"},
-            "from": {"id": from, "is_bot": false, "first_name": "A"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
-        }
-    })
 }
 
 fn texts(fake: &FakeBotApi, chat: i64) -> Vec<String> {

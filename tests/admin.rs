@@ -5,7 +5,7 @@ mod common;
 
 use common::eventually;
 
-use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions};
+use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
 use common::site::{Mode, release_en, release_kz};
 use common::{Setup, TestApp, spawn_app_with};
 use herald::telegram::Token;
@@ -179,19 +179,6 @@ async fn a_redesign_alerts_once_and_recovery_once() {
         texts[2]
     );
     t.stop().await;
-}
-
-fn command(from: i64, text: &str) -> serde_json::Value {
-    serde_json::json!({
-        "message": {
-            "message_id": 1,
-            "date": 1_770_000_000,
-            "chat": {"id": from, "type": "private", "first_name": "A"},
-            "from": {"id": from, "is_bot": false, "first_name": "A"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
-        }
-    })
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::botapi::{self, FAST_TELEGRAM, FakeBotApi, FakeOptions, SentMessage};
+use common::botapi::{self, FAST_TELEGRAM, FakeBotApi, FakeOptions, SentMessage, listed};
 use common::site::{Release, release_en};
 use common::{Setup, TestApp, spawn_app_with};
 use herald::telegram::Token;
@@ -206,19 +206,6 @@ async fn burst_of_100(fake: &FakeBotApi, t: &TestApp) {
         t.site.publish("en", release_en(n, 1 + (n % 28) as u32));
     }
     t.poll("akorda-en").await.unwrap();
-}
-
-/// The release numbers listed by digest messages, in order.
-fn listed(messages: &[SentMessage]) -> Vec<u64> {
-    messages
-        .iter()
-        .filter_map(|m| m.text.as_ref())
-        .flat_map(|text| text.lines().filter(|l| l.starts_with("• ")))
-        .map(|line| {
-            let number = line.split("number ").nth(1).unwrap();
-            number.split('<').next().unwrap().parse().unwrap()
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -11,7 +11,7 @@ mod common;
 
 use common::eventually;
 
-use common::botapi::{FakeBotApi, FakeOptions, Fault, Match};
+use common::botapi::{FakeBotApi, FakeOptions, Fault, Match, command};
 use common::site::release_en;
 use common::{Setup, TestApp, spawn_app_with};
 use herald::pipeline::PollOptions;
@@ -159,20 +159,6 @@ async fn a_token_set_later_posts_the_backfill_at_the_next_poll_of_an_unchanged_p
 }
 
 const ADMIN: i64 = 4242;
-
-/// A command from `from`, as Telegram delivers it to getUpdates.
-fn command(from: i64, text: &str) -> serde_json::Value {
-    serde_json::json!({
-        "message": {
-            "message_id": 1,
-            "date": 1_770_000_000,
-            "chat": {"id": from, "type": "private", "first_name": "A"},
-            "from": {"id": from, "is_bot": false, "first_name": "A"},
-            "text": text,
-            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
-        }
-    })
-}
 
 async fn health(t: &TestApp) -> serde_json::Value {
     t.get("/healthz").await.json().await.unwrap()

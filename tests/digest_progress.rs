@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::botapi::{self, FakeBotApi, FakeOptions, SentMessage};
+use common::botapi::{self, FakeBotApi, FakeOptions, listed};
 use common::site::release_en;
 use common::{Setup, TestApp, eventually, spawn_app_with};
 use herald::telegram::Token;
@@ -38,19 +38,6 @@ fn setup(fake: &FakeBotApi, data_dir: &std::path::Path) -> Setup {
         data_dir: Some(data_dir.to_path_buf()),
         ..Setup::default()
     }
-}
-
-/// The release numbers listed by digest messages, in order.
-fn listed(messages: &[SentMessage]) -> Vec<u64> {
-    messages
-        .iter()
-        .filter_map(|m| m.text.as_ref())
-        .flat_map(|text| text.lines().filter(|l| l.starts_with("• ")))
-        .map(|line| {
-            let number = line.split("number ").nth(1).unwrap();
-            number.split('<').next().unwrap().parse().unwrap()
-        })
-        .collect()
 }
 
 /// Replaces the source's title in the config file, and waits until herald applied it.

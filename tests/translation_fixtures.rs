@@ -16,10 +16,11 @@
 mod common;
 
 use common::site::Release;
+use common::truth::{Key, expected_pairs, load};
 use common::{Setup, TestApp, spawn_app_with};
 use herald::model::ItemId;
 use serde::Deserialize;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// Recall reached on each set with the rules of issue 25 (figures and the threshold sweep in
 /// `benches/translations.md`); the test allows a small margin below it, and no wrong link at all.
@@ -42,14 +43,6 @@ const LANGS: [(&str, &str); 3] = [
     ("ru", "akorda-ru"),
     ("kk", "akorda-kz"),
 ];
-
-fn load(set: &str, name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/translations")
-        .join(set)
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 /// The site's path segment for a language ("kz" on akorda.kz).
 fn site_lang(lang: &str) -> &str {
@@ -91,9 +84,6 @@ async fn hard_cases_have_no_wrong_link_russian_first() {
     measure("hard", &[LANGS[1], LANGS[2], LANGS[0]], MIN_RECALL_HARD).await;
 }
 
-/// A release: its language and the id in its link (languages may number independently).
-type Key = (String, u64);
-
 async fn measure(set: &str, order: &[(&str, &str)], min_recall: f64) {
     let t = translations_app().await;
     let mut fixtures: HashMap<&str, Vec<Fixture>> = HashMap::new();
@@ -129,25 +119,7 @@ async fn measure(set: &str, order: &[(&str, &str)], min_recall: f64) {
         }
     }
 
-    // Every pair of languages of each release, as (smaller id, larger id).
-    let truth: Vec<BTreeMap<String, serde_json::Value>> =
-        serde_json::from_str(&load(set, "truth.json")).unwrap();
-    let mut expected: BTreeSet<(Key, Key)> = BTreeSet::new();
-    for row in &truth {
-        let ids: Vec<Key> = ["en", "ru", "kk"]
-            .iter()
-            .filter_map(|l| {
-                row.get(*l)
-                    .and_then(|v| v.as_u64())
-                    .map(|n| (l.to_string(), n))
-            })
-            .collect();
-        for (i, a) in ids.iter().enumerate() {
-            for b in &ids[i + 1..] {
-                expected.insert((a.clone().min(b.clone()), a.clone().max(b.clone())));
-            }
-        }
-    }
+    let expected = expected_pairs(set);
     let store = &t.app.shared.store;
     // The item id herald gave each release, found by its link (`…-{id}`).
     let mut item_of: HashMap<Key, ItemId> = HashMap::new();

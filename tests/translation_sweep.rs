@@ -11,7 +11,10 @@
 //! a debug build). It asserts no wrong link at the shipped threshold, with and without
 //! `same_ids`; `translation_fixtures` asserts the same through the app in every `cargo test`.
 
+mod common;
+
 use chrono::{NaiveDate, TimeZone};
+use common::truth::{Key, expected_pairs, load};
 use herald::model::{Item, ItemId};
 use herald::translations::{Context, Rules, THRESHOLD, choose, image_key, window};
 use serde::Deserialize;
@@ -29,14 +32,6 @@ struct Fixture {
 
 const LANGS: [&str; 3] = ["en", "ru", "kk"];
 const TZ: chrono_tz::Tz = chrono_tz::Asia::Almaty;
-
-fn load(set: &str, name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/translations")
-        .join(set)
-        .join(name);
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
 
 fn item(lang: &str, f: &Fixture, month: u32) -> Item {
     let day = NaiveDate::from_ymd_opt(2026, month, f.day).unwrap();
@@ -64,8 +59,6 @@ fn item(lang: &str, f: &Fixture, month: u32) -> Item {
         seq: 0,
     }
 }
-
-type Key = (String, u64);
 
 struct Outcome {
     found: usize,
@@ -185,24 +178,7 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
             found.insert((a.clone().min(b.clone()), a.max(b)));
         }
     }
-    let truth: Vec<HashMap<String, serde_json::Value>> =
-        serde_json::from_str(&load(set, "truth.json")).unwrap();
-    let mut expected: BTreeSet<(Key, Key)> = BTreeSet::new();
-    for row in &truth {
-        let ids: Vec<Key> = LANGS
-            .iter()
-            .filter_map(|l| {
-                row.get(*l)
-                    .and_then(|v| v.as_u64())
-                    .map(|n| (l.to_string(), n))
-            })
-            .collect();
-        for (i, a) in ids.iter().enumerate() {
-            for b in &ids[i + 1..] {
-                expected.insert((a.clone().min(b.clone()), a.clone().max(b.clone())));
-            }
-        }
-    }
+    let expected = expected_pairs(set);
     Outcome {
         found: found.len(),
         right: found.intersection(&expected).count(),

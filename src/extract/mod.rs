@@ -126,18 +126,18 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
 pub fn clean_text(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for word in s.split_whitespace() {
-        let kept = word
+        let kept: String = word
             .chars()
-            .filter(|c| !c.is_control() && !crate::text::is_bidi_control(*c));
-        let at = out.len();
+            .filter(|c| !c.is_control() && !crate::text::is_bidi_control(*c))
+            .collect();
+        // A word of overrides only leaves no double space.
+        if kept.is_empty() {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.extend(kept);
-        // A word of overrides only leaves no double space.
-        if out.len() == at + 1 {
-            out.truncate(at);
-        }
+        out.push_str(&kept);
     }
     out
 }
@@ -206,6 +206,10 @@ mod tests {
     #[test]
     fn clean_text_collapses_whitespace_and_controls() {
         assert_eq!(clean_text("  a\u{0}b \n\t c\u{1b} "), "ab c");
+        // A one-letter first word stays (the first version of the bidi rule dropped it: "6
+        // March 2026" lost its day).
+        assert_eq!(clean_text("6 March 2026"), "6 March 2026");
+        assert_eq!(clean_text(" a \u{202E} b"), "a b");
         // Issue 25: overrides and isolates go, right-to-left text and its marks stay.
         assert_eq!(
             clean_text("\u{202E}gpj.exe \u{2066}x\u{2069} \u{202B} שלום \u{200F}مرحبا"),

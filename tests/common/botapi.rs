@@ -2389,3 +2389,30 @@ fn message_json(chat: &ChatInfo, m: &SentMessage, edit_date: Option<i64>) -> Val
     }
     msg
 }
+
+/// A command from `from` (a private chat with that user), as Telegram delivers it to getUpdates.
+pub fn command(from: i64, text: &str) -> serde_json::Value {
+    serde_json::json!({
+        "message": {
+            "message_id": 1,
+            "date": 1_770_000_000,
+            "chat": {"id": from, "type": "private", "first_name": "A"},
+            "from": {"id": from, "is_bot": false, "first_name": "A"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": text.split(' ').next().unwrap().len()}],
+        }
+    })
+}
+
+/// The release numbers listed by digest messages (of `site::release_en` releases), in order.
+pub fn listed(messages: &[SentMessage]) -> Vec<u64> {
+    messages
+        .iter()
+        .filter_map(|m| m.text.as_ref())
+        .flat_map(|text| text.lines().filter(|l| l.starts_with("• ")))
+        .map(|line| {
+            let number = line.split("number ").nth(1).unwrap();
+            number.split('<').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}

@@ -6,6 +6,7 @@
 pub mod botapi;
 pub mod peers;
 pub mod site;
+pub mod truth;
 
 use herald::app::{App, Options};
 use herald::fetch::FetcherOptions;
