@@ -38,9 +38,8 @@ digest_over = -1
         format!("{p}:6:18: template: unknown field `titel`"),
         format!("{p}:7:15: quiet_hours `23:00-31:00` is not a window"),
         format!("{p}:8:9: unknown quiet `loud`"),
-        format!(
-            "{p}:13:12: the template makes markup Telegram refuses: `<p>` is not a Telegram tag"
-        ),
+        // The column of the tag itself (issue 25), not of the value's start.
+        format!("{p}:13:13: `<p>` is not a Telegram tag"),
         format!("{p}:14:12: `include`: invalid regex `(visit`"),
         format!("{p}:15:15: `digest_over` must be a positive integer, found -1"),
     ] {
