@@ -476,45 +476,25 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
 fn complete_entries(text: &str) -> Option<String> {
     let mut reader = quick_xml::Reader::from_str(text);
     let mut open: Vec<String> = Vec::new();
-    let mut last: Option<(usize, usize)> = None;
+    // Where the last whole entry ended, and the elements still open there.
+    let mut last: Option<(usize, Vec<String>)> = None;
     loop {
         match reader.read_event() {
-            Ok(Event::Start(tag)) => {
-                open.push(tag.name().as_ref().to_owned());
-            }
+            Ok(Event::Start(tag)) => open.push(tag.name().as_ref().to_owned()),
             Ok(Event::End(tag)) => {
                 open.pop();
                 let local = tag.local_name();
                 if local.as_ref().eq_ignore_ascii_case("item")
                     || local.as_ref().eq_ignore_ascii_case("entry")
                 {
-                    last = Some((position(&reader), open.len()));
+                    last = Some((position(&reader), open.clone()));
                 }
             }
             Ok(Event::Eof) | Err(_) => break,
             Ok(_) => {}
         }
     }
-    let (at, depth) = last?;
-    // The elements open at the entry's end are the first `depth` of those open at the damage.
-    let mut reader = quick_xml::Reader::from_str(&text[..at]);
-    let mut still_open: Vec<String> = Vec::new();
-    loop {
-        match reader.read_event() {
-            Ok(Event::Start(tag)) => {
-                still_open.push(tag.name().as_ref().to_owned());
-            }
-            Ok(Event::End(_)) => {
-                still_open.pop();
-            }
-            Ok(Event::Eof) => break,
-            Err(_) => return None,
-            Ok(_) => {}
-        }
-    }
-    if still_open.len() != depth {
-        return None;
-    }
+    let (at, still_open) = last?;
     let mut whole = text[..at].to_owned();
     for name in still_open.iter().rev() {
         whole.push_str(&format!("</{name}>"));
