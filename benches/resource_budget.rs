@@ -212,6 +212,28 @@ async fn hostile_upstream() -> (
             .0
             .into_owned(),
     );
+    // Feeds of tiny entries just under the 10 MiB page cap: ~170,000 of them in RSS, ~190,000
+    // in a JSON Feed, where max_page_items (1,000) are read.
+    let tiny = |i: usize| format!("<item><title>T{i}</title><link>http://x/{i}</link></item>");
+    let many_items_feed = Bytes::from(rss(&(1..)
+        .map(tiny)
+        .scan(0, |len, item| {
+            *len += item.len();
+            (*len < 10 * 1024 * 1024 - 200).then_some(item)
+        })
+        .collect::<String>()));
+    let tiny_json = |i: usize| format!("{{\"id\":\"{i}\",\"url\":\"http://x/{i}\"}},");
+    let json_items: String = (1..)
+        .map(tiny_json)
+        .scan(0, |len, item| {
+            *len += item.len();
+            (*len < 10 * 1024 * 1024 - 200).then_some(item)
+        })
+        .collect();
+    let many_items_json = Bytes::from(format!(
+        "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"t\",\"items\":[{}]}}",
+        json_items.trim_end_matches(',')
+    ));
     let invalid_utf8 = Bytes::from([html.as_bytes(), b"\xff\xfe\xc3\x28\xed\xa0\x80"].concat());
     let many_cards = Bytes::from(page(&cards(60, "21 March 2026")));
 
@@ -270,6 +292,14 @@ async fn hostile_upstream() -> (
         .route("/utf16be-feed", r(&utf16be_feed, "application/rss+xml"))
         .route("/utf16le-feed", r(&utf16le_feed, "application/rss+xml"))
         .route("/utf16be-html", r(&utf16be_html, "text/html"))
+        .route(
+            "/many-items-feed",
+            r(&many_items_feed, "application/rss+xml"),
+        )
+        .route(
+            "/many-items-json",
+            r(&many_items_json, "application/feed+json"),
+        )
         .route("/cp1251", r(&cp1251, "text/html; charset=utf-8"))
         .route("/sjis", r(&sjis, "text/html"))
         .route("/gb18030", r(&gb18030, "text/html"))
@@ -305,6 +335,8 @@ async fn hostile_upstream() -> (
         ("utf16be-feed", "/utf16be-feed", "feed", ""),
         ("utf16le-feed", "/utf16le-feed", "feed", ""),
         ("utf16be-html", "/utf16be-html", "html", ""),
+        ("many-items-feed", "/many-items-feed", "feed", ""),
+        ("many-items-json", "/many-items-json", "feed", ""),
         ("cp1251", "/cp1251", "html", ""),
         ("sjis", "/sjis", "html", ""),
         ("gb18030", "/gb18030", "html", ""),

@@ -1093,7 +1093,13 @@ pub fn read_list_counted(
                     read.items
                 })
         }
-        _ => extract::feed::feed_entries(text, url, source.id_pattern.as_ref()).map(|read| {
+        _ => extract::feed::feed_entries(
+            text,
+            url,
+            source.id_pattern.as_ref(),
+            source.max_page_items,
+        )
+        .map(|read| {
             if read.skipped > 0 {
                 tracing::warn!(source = %source.id, skipped = read.skipped, "feed entries with neither a link nor any text skipped");
             }

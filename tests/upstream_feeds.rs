@@ -168,7 +168,7 @@ fn the_corpus_is_read_without_mojibake_and_refusals_say_why() {
         let file = doc["file"].as_str().unwrap();
         let bytes = std::fs::read(root.join(file)).unwrap();
         let text = herald::fetch::decode(&bytes, doc["content_type"].as_str());
-        match herald::extract::feed::feed_entries(&text, &base, None) {
+        match herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
             Ok(read) => {
                 for entry in &read.entries {
                     if looks_decoded_twice(&entry.title) {
@@ -648,7 +648,7 @@ proptest::proptest! {
         };
         let text = herald::fetch::decode(&body, Some("application/rss+xml"));
         let base = url::Url::parse("https://upstream.example/feed").unwrap();
-        if let Err(e) = herald::extract::feed::feed_entries(&text, &base, None) {
+        if let Err(e) = herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
             proptest::prop_assert!(!e.to_string().is_empty());
         }
     }

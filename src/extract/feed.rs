@@ -36,23 +36,38 @@ pub struct FeedEntries {
 }
 
 /// Every entry of an upstream feed, in the feed's order.
+///
+/// Entries past the first `max_entries` are left unread, with a warning: they are cut from the
+/// document before feed-rs builds them, so that a feed of a hundred thousand entries costs what
+/// its first `max_entries` cost.
 pub fn feed_entries(
     text: &str,
     feed_url: &Url,
     id_pattern: Option<&Regex>,
+    max_entries: usize,
 ) -> Result<FeedEntries, ExtractError> {
     let text = crate::encoding::without_declared_encoding(text);
     let body = text.trim_start();
     if body.is_empty() {
         return Err(ExtractError::NotAFeed("the document is empty".into()));
     }
+    let unread = |read: usize| {
+        tracing::warn!(feed = %feed_url, read, "the feed has more entries than are read (max_page_items); the rest are left unread");
+    };
     let (mut document, mut facts) = if body.starts_with('{') || body.starts_with('[') {
-        if let Err(e) = serde_json::from_str::<serde_json::Value>(body) {
-            return Err(ExtractError::NotAFeed(format!("not valid JSON: {e}")));
+        match json_items_bounded(body, max_entries)? {
+            Some(cut) => {
+                unread(max_entries);
+                (Cow::Owned(cut), None)
+            }
+            None => (Cow::Borrowed(body), None),
         }
-        (Cow::Borrowed(body), None)
     } else if body.starts_with('<') {
-        let document = normalize_xml(body)?;
+        let mut document = normalize_xml(body)?;
+        if let Some(cut) = first_entries(&document, max_entries) {
+            unread(max_entries);
+            document = cut;
+        }
         let facts = entry_facts(&document);
         (Cow::Owned(document), Some(facts))
     } else {
@@ -363,15 +378,19 @@ fn image_of(entry: &Entry, base: &Url) -> Option<String> {
 /// order, instead of coming out as new at the top. With no date anywhere, nothing changes (each
 /// entry is dated when first seen, and the feed's order is kept among them).
 fn keep_feed_order(entries: &mut [Scraped]) {
-    let dates: Vec<Option<ParsedDate>> = entries.iter().map(|e| e.date).collect();
-    for (i, entry) in entries.iter_mut().enumerate() {
-        if entry.date.is_none() {
-            entry.date = dates[i + 1..]
-                .iter()
-                .flatten()
-                .next()
-                .or_else(|| dates[..i].iter().rev().flatten().next())
-                .copied();
+    // The nearest date below each entry, found in one pass from the end (a scan per undated
+    // entry was quadratic in a long feed without dates).
+    let mut below: Vec<Option<ParsedDate>> = vec![None; entries.len()];
+    let mut next = None;
+    for (i, entry) in entries.iter().enumerate().rev() {
+        below[i] = next;
+        next = entry.date.or(next);
+    }
+    let mut above = None;
+    for (entry, below) in entries.iter_mut().zip(below) {
+        match entry.date {
+            Some(date) => above = Some(date),
+            None => entry.date = below.or(above),
         }
     }
 }
@@ -474,32 +493,202 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
 /// still open there closed: None when the damage comes before any entry ends.
 fn complete_entries(text: &str) -> Option<String> {
+    let ends = entry_ends(text, usize::MAX);
+    ends.last.map(|end| end.closed(text))
+}
+
+/// The document up to the end of its `max`-th entry, with the elements still open there closed,
+/// when another entry starts after it: None when it has no more than `max` entries.
+fn first_entries(text: &str, max: usize) -> Option<String> {
+    let ends = entry_ends(text, max);
+    match ends.last {
+        Some(end) if ends.more => Some(end.closed(text)),
+        _ => None,
+    }
+}
+
+/// Where a document's entries end, read up to the end of its `max`-th entry (and the start of
+/// the entry after it, if any) or to the first damage.
+struct EntryEnds {
+    /// The end of the last whole entry read, and the elements still open there.
+    last: Option<EntryEnd>,
+    /// Whether another entry starts after the `max`-th.
+    more: bool,
+}
+
+struct EntryEnd {
+    at: usize,
+    open: Vec<String>,
+}
+
+impl EntryEnd {
+    fn closed(&self, text: &str) -> String {
+        let mut whole = text[..self.at].to_owned();
+        for name in self.open.iter().rev() {
+            whole.push_str(&format!("</{name}>"));
+        }
+        whole
+    }
+}
+
+fn entry_ends(text: &str, max: usize) -> EntryEnds {
+    let is_entry =
+        |local: &str| local.eq_ignore_ascii_case("item") || local.eq_ignore_ascii_case("entry");
     let mut reader = quick_xml::Reader::from_str(text);
     let mut open: Vec<String> = Vec::new();
-    // Where the last whole entry ended, and the elements still open there.
-    let mut last: Option<(usize, Vec<String>)> = None;
+    let mut out = EntryEnds {
+        last: None,
+        more: false,
+    };
+    let mut count = 0usize;
     loop {
         match reader.read_event() {
-            Ok(Event::Start(tag)) => open.push(tag.name().as_ref().to_owned()),
+            Ok(Event::Start(tag)) => {
+                if count >= max && is_entry(tag.local_name().as_ref()) {
+                    out.more = true;
+                    break;
+                }
+                open.push(tag.name().as_ref().to_owned());
+            }
+            Ok(Event::Empty(tag)) if count >= max && is_entry(tag.local_name().as_ref()) => {
+                out.more = true;
+                break;
+            }
             Ok(Event::End(tag)) => {
                 open.pop();
-                let local = tag.local_name();
-                if local.as_ref().eq_ignore_ascii_case("item")
-                    || local.as_ref().eq_ignore_ascii_case("entry")
-                {
-                    last = Some((position(&reader), open.clone()));
+                if is_entry(tag.local_name().as_ref()) {
+                    count += 1;
+                    out.last = Some(EntryEnd {
+                        at: position(&reader),
+                        open: open.clone(),
+                    });
                 }
             }
             Ok(Event::Eof) | Err(_) => break,
             Ok(_) => {}
         }
     }
-    let (at, still_open) = last?;
-    let mut whole = text[..at].to_owned();
-    for name in still_open.iter().rev() {
-        whole.push_str(&format!("</{name}>"));
+    out
+}
+
+/// A JSON document with its `items` cut to the first `max` when it has more (None when it has
+/// no more): the items past `max` are skipped as they are read, never built. Anything that is
+/// not valid JSON is refused here, with serde's reason.
+fn json_items_bounded(body: &str, max: usize) -> Result<Option<String>, ExtractError> {
+    use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+    use std::fmt;
+
+    /// The top-level object with its items bounded, and whether any were cut; None for a
+    /// document that is not an object (read to its end, never built).
+    struct Top(usize);
+    /// An `items` value: an array keeps its first `max` elements, anything else is kept whole.
+    struct Items(usize);
+
+    impl<'de> Visitor<'de> for Top {
+        type Value = Option<(Map<String, Value>, bool)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON document")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let (mut out, mut cut) = (Map::new(), false);
+            while let Some(key) = map.next_key::<String>()? {
+                let value = if key == "items" {
+                    let (items, more) = map.next_value_seed(Items(self.0))?;
+                    cut |= more;
+                    items
+                } else {
+                    map.next_value::<Value>()?
+                };
+                out.insert(key, value);
+            }
+            Ok(Some((out, cut)))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(None)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
     }
-    Some(whole)
+
+    impl<'de> DeserializeSeed<'de> for Items {
+        type Value = (Value, bool);
+        fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_any(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Items {
+        type Value = (Value, bool);
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON value")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut kept = Vec::new();
+            let mut more = false;
+            while kept.len() < self.0 {
+                match seq.next_element::<Value>()? {
+                    Some(item) => kept.push(item),
+                    None => return Ok((Value::Array(kept), false)),
+                }
+            }
+            while seq.next_element::<IgnoredAny>()?.is_some() {
+                more = true;
+            }
+            Ok((Value::Array(kept), more))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+            let value =
+                serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            Ok((value, false))
+        }
+        fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+            Ok((Value::from(v), false))
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+            Ok((Value::from(v), false))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+            Ok((Value::from(v), false))
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+            Ok((Value::from(v), false))
+        }
+        fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+            Ok((Value::from(v), false))
+        }
+        fn visit_unit<E>(self) -> Result<Self::Value, E> {
+            Ok((Value::Null, false))
+        }
+    }
+
+    let mut reader = serde_json::Deserializer::from_str(body);
+    let read = serde::Deserializer::deserialize_any(&mut reader, Top(max))
+        .and_then(|top| reader.end().map(|()| top))
+        .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}")))?;
+    match read {
+        Some((top, true)) => serde_json::to_string(&top)
+            .map(Some)
+            .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}"))),
+        _ => Ok(None),
+    }
 }
 
 /// Microsoft's Channel Definition Format (1997), which feedparser reads: a `<CHANNEL>` of
@@ -882,7 +1071,7 @@ mod tests {
 
     fn read(text: &str) -> Vec<Scraped> {
         let base = Url::parse("https://ex.org/feed").unwrap();
-        feed_entries(text, &base, None).unwrap().entries
+        feed_entries(text, &base, None, usize::MAX).unwrap().entries
     }
 
     #[rstest]
@@ -928,7 +1117,7 @@ mod tests {
     )]
     fn what_is_not_a_feed_is_said(#[case] text: &str, #[case] says: &str) {
         let base = Url::parse("https://ex.org/feed").unwrap();
-        match feed_entries(text, &base, None) {
+        match feed_entries(text, &base, None, usize::MAX) {
             Err(ExtractError::NotAFeed(why)) => assert!(why.contains(says), "{why}"),
             other => panic!("{other:?}"),
         }
