@@ -5,8 +5,9 @@
 //! `deny_unknown_fields` would stop at the first problem, and `herald check` must list them all
 //! (SPEC "Command line": `PATH:LINE:COL: message`, COL at the offending key or value).
 
-use crate::telegram::quiet::{QuietHours, QuietMode};
-use crate::telegram::template::PostTemplate;
+use crate::quiet::{QuietHours, QuietMode};
+use crate::schedule::Schedule;
+use crate::template::PostTemplate;
 use chrono_tz::Tz;
 use regex::{Regex, RegexBuilder};
 use std::collections::{HashMap, HashSet};
@@ -233,13 +234,6 @@ impl Channel {
 pub enum SourceKind {
     Html,
     Feed,
-}
-
-/// A parsed 6-field cron expression (seconds first), kept with its text.
-#[derive(Clone, Debug)]
-pub struct Schedule {
-    pub expr: String,
-    pub cron: croner::Cron,
 }
 
 /// A selector with an optional `@attr` suffix: `"h3 a@href"`. An empty selector part (`"@href"`)

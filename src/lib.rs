@@ -5,12 +5,16 @@
 
 pub mod app;
 pub mod config;
+pub mod dates;
 pub mod encoding;
 pub mod extract;
 pub mod fetch;
 pub mod health;
+pub mod lang;
+pub mod markup;
 pub mod model;
 pub mod pipeline;
+pub mod quiet;
 pub mod render;
 pub mod schedule;
 pub mod server;
@@ -18,6 +22,7 @@ pub mod store;
 pub mod suggest;
 pub mod supervise;
 pub mod telegram;
+pub mod template;
 pub mod text;
 pub mod timefmt;
 pub mod translations;

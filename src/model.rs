@@ -59,7 +59,7 @@ pub struct Scraped {
     /// Absolute, canonical link to the release's page.
     pub link: String,
     /// When the source dates the release; `None` when it gives no date.
-    pub date: Option<crate::extract::dates::ParsedDate>,
+    pub date: Option<crate::dates::ParsedDate>,
     /// Plain-text lead, if the source shows one.
     pub summary: Option<String>,
     /// Sanitized HTML of the body, when known.
@@ -80,7 +80,7 @@ pub struct Item {
     pub image: Option<String>,
     /// BCP 47 language of the source ("kk" for Kazakh).
     pub language: String,
-    /// The release's date, or when herald first saw it (see `extract::dates::resolve`).
+    /// The release's date, or when herald first saw it (see `dates::resolve`).
     pub published: DateTime<Utc>,
     /// Last time herald stored a correction; equals `published` or later.
     pub updated: DateTime<Utc>,
@@ -99,17 +99,6 @@ pub struct Translation {
     /// BCP 47, as the other source's `language`.
     pub language: String,
     pub link: String,
-}
-
-/// The name of a language in that language, for "Also in" links and buttons; other tags are
-/// shown as written.
-pub fn language_name(tag: &str) -> &str {
-    match tag.split(['-', '_']).next().unwrap_or_default() {
-        "en" => "English",
-        "ru" => "Русский",
-        "kk" | "kz" => "Қазақша",
-        _ => tag,
-    }
 }
 
 /// What a poll decided about one scraped release.

@@ -3,7 +3,8 @@
 //! and corrected ones in one durable step. Returns what happened; the caller reports it.
 
 use crate::config::{Channel, Source, SourceKind};
-use crate::extract::{self, ExtractError, dates};
+use crate::dates;
+use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{

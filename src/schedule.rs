@@ -8,12 +8,18 @@
 //! a timer. Each source gets one task that sleeps until its next instant and then awaits the
 //! poll, so a poll still running at its next tick is never started twice (the tick is skipped).
 
-use crate::config::Schedule;
 use chrono::{DateTime, Offset, Utc};
 use chrono_tz::Tz;
 use std::future::Future;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+
+/// A parsed 6-field cron expression (seconds first), kept with its text.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub expr: String,
+    pub cron: croner::Cron,
+}
 
 /// The first instant strictly after `after` that `schedule` names in zone `tz`.
 ///

@@ -152,7 +152,7 @@ proptest! {
     /// Any text, with or without a configured format, parses to a date or to nothing.
     #[test]
     fn date_parsing_never_panics(text in "\\PC{0,40}", format in prop_oneof![Just(None), Just(Some("%d %B %Y".to_owned())), Just(Some("%Y-%m-%d %H:%M".to_owned())), "%[a-zA-Z%:. -]{0,12}".prop_map(Some)]) {
-        let _ = herald::extract::dates::parse_date(&text, format.as_deref());
+        let _ = herald::dates::parse_date(&text, format.as_deref());
         let now = Utc.with_ymd_and_hms(2026, 3, 21, 12, 0, 0).unwrap();
         let _ = herald::extract::relative::parse_relative(&text, now, chrono_tz::Asia::Almaty);
     }

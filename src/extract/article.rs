@@ -18,7 +18,7 @@ mod meta;
 pub mod summary;
 
 use crate::config::ArticleSelectors;
-use crate::extract::dates::ParsedDate;
+use crate::dates::ParsedDate;
 use std::io::{Read, Write};
 use url::Url;
 
@@ -138,7 +138,7 @@ impl Picked {
             .date
             .as_ref()
             .and_then(|p| crate::extract::html::pick(root, p))
-            .and_then(|t| crate::extract::dates::parse_date(&t, None));
+            .and_then(|t| crate::dates::parse_date(&t, None));
         let image = sel.image.as_ref().and_then(|p| {
             let element = match &p.selector {
                 Some(s) => root.select(s).next()?,

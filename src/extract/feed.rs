@@ -16,7 +16,7 @@
 //! is dropped before parsing, or feed-rs would decode the text a second time.
 
 use super::{ExtractError, canonical_link, clean_text, item_key, sanitize_html};
-use crate::extract::dates::ParsedDate;
+use crate::dates::ParsedDate;
 use crate::extract::feed_dates::feed_date;
 use crate::model::Scraped;
 use feed_rs::model::{Entry, FeedType, Text};

@@ -1,10 +1,10 @@
 //! Dates as upstream feeds write them. RFC 822/2822 (RSS) and RFC 3339 (Atom, JSON Feed) are the
 //! rule, but real feeds write many variants: "Sat, Dec 16 2023 02:02:33 PM", offsets written
 //! "+00:0" or "+5:30", zone names ("EST"), a space for the `T`, no seconds, no zone. Each is read
-//! here; what is still not a date is handed to [`super::dates::parse_date`], the list pages'
+//! here; what is still not a date is handed to [`crate::dates::parse_date`], the list pages'
 //! reader. A date without a zone stays zone-less (the source's `timezone` applies to it).
 
-use super::dates::{ParsedDate, parse_date};
+use crate::dates::{ParsedDate, parse_date};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use regex::Regex;
 use std::sync::LazyLock;

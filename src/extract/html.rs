@@ -1,8 +1,9 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, canonical_link, clean_text, dates, item_key, relative};
+use super::{ExtractError, canonical_link, clean_text, item_key, relative};
 use crate::config::{ListSelectors, Pick};
+use crate::dates;
 use crate::model::Scraped;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

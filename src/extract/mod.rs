@@ -1,9 +1,9 @@
 //! Extraction: from a fetched page to the releases it shows. `html` reads list pages with the
-//! configured selectors, `feed` reads upstream RSS/Atom/JSON Feed, `dates` reads dates as written.
+//! configured selectors, `feed` reads upstream RSS/Atom/JSON Feed (dates are read by
+//! [`crate::dates`]).
 //! The helpers here are shared by both: canonical links, item keys, clean text, safe HTML.
 
 pub mod article;
-pub mod dates;
 pub mod depth;
 pub mod elements;
 pub mod feed;

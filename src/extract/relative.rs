@@ -3,7 +3,7 @@
 //! "кеше", "2 сағат бұрын"). They only make sense against the moment of reading, so they are
 //! read separately from `dates::parse_date`.
 
-use super::dates::ParsedDate;
+use crate::dates::ParsedDate;
 use chrono::{DateTime, Duration, NaiveTime, Utc};
 use chrono_tz::Tz;
 use regex::Regex;

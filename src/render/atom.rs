@@ -74,7 +74,7 @@ fn entry(meta: &FeedMeta, item: &Item) -> Entry {
     for t in translations_of(meta, item) {
         let mut alternate = link("alternate", t.link.clone(), Some("text/html"));
         alternate.hreflang = Some(clean(&t.language));
-        alternate.title = Some(clean(crate::model::language_name(&t.language)));
+        alternate.title = Some(clean(crate::lang::name(&t.language)));
         links.push(alternate);
     }
     Entry {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 
-use crate::model::{Item, ItemId, Translation, language_name};
+use crate::model::{Item, ItemId, Translation};
 
 /// Each linked item's translations (see `translations`), by item id.
 pub type Translations = HashMap<ItemId, Vec<Translation>>;
@@ -191,7 +191,7 @@ fn also_in(item: &Item, translations: &[Translation]) -> String {
                 "<a href=\"{}\" hreflang=\"{}\">{}</a>",
                 escape_html(&xml_safe(&t.link)),
                 escape_html(&xml_safe(&t.language)),
-                escape_html(language_name(&t.language))
+                escape_html(crate::lang::name(&t.language))
             )
         })
         .collect();

@@ -138,24 +138,6 @@ fn href(url: &str) -> Option<String> {
     matches!(parsed.scheme(), "http" | "https").then(|| escape(parsed.as_str()))
 }
 
-fn language_name(tag: &str) -> &str {
-    match tag.split('-').next().unwrap_or(tag) {
-        "en" => "English",
-        "ru" => "Русский",
-        "kk" => "Қазақша",
-        "de" => "Deutsch",
-        "fr" => "Français",
-        "es" => "Español",
-        "uk" => "Українська",
-        "uz" => "Oʻzbekcha",
-        "ky" => "Кыргызча",
-        "zh" => "中文",
-        "tr" => "Türkçe",
-        "ar" => "العربية",
-        _ => tag,
-    }
-}
-
 fn time_tag(time: DateTime<Utc>, zone: Tz, with_clock: bool) -> String {
     let local = time.with_timezone(&zone);
     let shown = if with_clock {
@@ -250,7 +232,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
          {count} {items_word} · {updated}{next}{page_link}</p>\n\
          <ul class=\"subscribe\" aria-label=\"Subscribe to {title}\">{links}{telegram}</ul>\n",
         status = escape(&status),
-        language = escape(language_name(&source.language)),
+        language = escape(crate::lang::name(&source.language)),
         items_word = if count == 1 { "item" } else { "items" },
         links = feed_links(base, &source.id, &source.title),
         telegram = source

@@ -2,7 +2,8 @@
 //! and the element that holds it is named by a stable selector that works on every page read.
 
 use super::list::stable_class;
-use crate::extract::{article, clean_text, dates};
+use crate::dates;
+use crate::extract::{article, clean_text};
 use scraper::{ElementRef, Html, Selector};
 
 /// `[sources.article]` keys found; all `None` when nothing common was found.

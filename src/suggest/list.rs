@@ -16,7 +16,8 @@
 //!   English in an America/… zone) decides, else day first. A `date_format` is written for
 //!   every numeric date, so the admin sees the order chosen.
 
-use crate::extract::{canonical_link, clean_text, dates};
+use crate::dates;
+use crate::extract::{canonical_link, clean_text};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use regex::Regex;

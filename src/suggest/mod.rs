@@ -10,7 +10,7 @@ pub mod article;
 pub mod list;
 
 use crate::config::{self, Source};
-use crate::extract::dates;
+use crate::dates;
 use crate::fetch::{Fetched, Fetcher, Reach, Request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;

@@ -171,13 +171,13 @@ async fn reply(
     let plain = match answer {
         Answer::Text(text) => text,
         Answer::Html(html) => {
-            if super::format::visible_utf16_len(&html) <= super::admin::MAX_TEXT {
+            if crate::markup::visible_utf16_len(&html) <= super::admin::MAX_TEXT {
                 match alerts.send(chat, &html, Some(ParseMode::Html)).await {
                     Err(teloxide::RequestError::Api(teloxide::ApiError::CantParseEntities(_))) => {}
                     other => return other,
                 }
             }
-            super::format::decode(&html)
+            crate::markup::decode(&html)
         }
     };
     alerts.send(chat, &super::admin::cut(&plain), None).await

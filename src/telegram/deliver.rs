@@ -833,7 +833,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     return Ok(Next::Now);
                 }
                 let text = if plain {
-                    format::decode(&part.html)
+                    crate::markup::decode(&part.html)
                 } else {
                     part.html.clone()
                 };

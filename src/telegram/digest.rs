@@ -19,10 +19,11 @@
 //! title (and so how many entries fit) or a restart between two messages then neither skips nor
 //! repeats a release; only the part count in later headers may change.
 
-use super::format::{MESSAGE_LIMIT, clean, escape, shorten, utf16_len, web_url};
-use super::template::escape_attribute;
+use super::format::{clean, shorten, web_url};
 use crate::config::Source;
-use crate::extract::dates::format_day;
+use crate::dates::format_day;
+use crate::markup::escape_attribute;
+use crate::markup::{MESSAGE_LIMIT, escape, utf16_len};
 use crate::model::Item;
 use std::ops::Range;
 
@@ -103,13 +104,13 @@ fn split(
         items.len(),
         Some((99_999, 99_999)),
     );
-    let frame = utf16_len(&super::format::decode(&widest)) + 2 + 2 + utf16_len(&footer);
+    let frame = utf16_len(&crate::markup::decode(&widest)) + 2 + 2 + utf16_len(&footer);
     let room = limit.saturating_sub(frame);
     let entries: Vec<(String, usize)> = rest
         .iter()
         .map(|item| {
             let html = entry(item, source, room);
-            let length = utf16_len(&super::format::decode(&html));
+            let length = utf16_len(&crate::markup::decode(&html));
             (html, length)
         })
         .collect();
@@ -195,9 +196,9 @@ fn entry(item: &Item, source: &Source, room: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::markup::check_markup;
+    use crate::markup::visible_utf16_len;
     use crate::model::ItemId;
-    use crate::telegram::format::visible_utf16_len;
-    use crate::telegram::template::check_markup;
     use chrono::{DateTime, Utc};
     use rstest::rstest;
     use std::path::Path;

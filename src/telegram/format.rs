@@ -19,20 +19,14 @@
 //! as plain text first, then escaped: a cut can never land inside an entity or a tag, and the only
 //! markup in a post is the one `<b>` around the title.
 
-use super::template::{Fields, PostTemplate, check_markup};
 use crate::config::{Channel, ShareTarget, Source};
-use crate::extract::dates::format_day;
-use crate::model::{Item, Translation, language_name};
+use crate::dates::format_day;
+use crate::markup::{CAPTION_LIMIT, MESSAGE_LIMIT, check_markup, decode, escape, utf16_len};
+use crate::model::{Item, Translation};
+use crate::template::{Fields, PostTemplate};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::{Html, Node};
 use url::Url;
-
-/// Bot API, sendPhoto: "Photo caption …, 0-1024 characters after entities parsing".
-pub const CAPTION_LIMIT: usize = 1024;
-
-/// Bot API, sendMessage: "Text of the message to be sent, 1-4096 characters after entities
-/// parsing".
-pub const MESSAGE_LIMIT: usize = 4096;
 
 /// The title as the `text` of the x and telegram share links, in UTF-16 units: long enough for
 /// any real headline, short enough that the button URL stays reasonable.
@@ -276,7 +270,7 @@ pub fn language_buttons(translations: &[Translation]) -> Vec<Button> {
         .iter()
         .filter_map(|t| {
             Some(Button {
-                label: language_name(&t.language).to_owned(),
+                label: crate::lang::name(&t.language).to_owned(),
                 url: web_url(&t.link)?,
             })
         })
@@ -307,70 +301,11 @@ pub fn preview_html(post: &Post) -> String {
     for button in post.buttons.iter().chain(&post.languages) {
         out.push_str(&format!(
             "\n<a href=\"{}\">{}</a>",
-            super::template::escape_attribute(&button.url),
+            crate::markup::escape_attribute(&button.url),
             escape(&button.label)
         ));
     }
     out
-}
-
-/// Length of Telegram HTML after entity parsing, in UTF-16 code units (what Telegram's limits
-/// count).
-pub fn visible_utf16_len(html: &str) -> usize {
-    utf16_len(&decode(html))
-}
-
-/// The text Telegram shows for `html`: tags dropped, entities decoded. Bot API, "HTML style":
-/// "All numerical HTML entities are supported. The API currently supports only the following named
-/// HTML entities: &lt;, &gt;, &amp; and &quot;." Anything else after `&` stays as written.
-pub(super) fn decode(html: &str) -> String {
-    let mut out = String::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(at) = rest.find(['<', '&']) {
-        out.push_str(&rest[..at]);
-        rest = &rest[at..];
-        if rest.starts_with('<') {
-            match rest.find('>') {
-                Some(end) => rest = &rest[end + 1..],
-                None => {
-                    out.push_str(rest);
-                    rest = "";
-                }
-            }
-        } else if let Some((c, len)) = entity(rest) {
-            out.push(c);
-            rest = &rest[len..];
-        } else {
-            out.push('&');
-            rest = &rest[1..];
-        }
-    }
-    out.push_str(rest);
-    out
-}
-
-/// The character of the entity at the start of `text` (which starts with `&`) and the entity's
-/// length in bytes.
-pub(super) fn entity(text: &str) -> Option<(char, usize)> {
-    // The longest entity we decode, "&#x10FFFF;", is 10 bytes; `;` is ASCII, so its position is a
-    // character boundary.
-    let end = text.bytes().take(12).position(|b| b == b';')?;
-    let name = &text[1..end];
-    let c = match name {
-        "lt" => '<',
-        "gt" => '>',
-        "amp" => '&',
-        "quot" => '"',
-        _ => {
-            let number = name.strip_prefix('#')?;
-            let code = match number.strip_prefix(['x', 'X']) {
-                Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-                None => number.parse().ok()?,
-            };
-            char::from_u32(code)?
-        }
-    };
-    Some((c, end + 1))
 }
 
 /// The post's text: the title in bold (at most half the limit), the summary, and the date line,
@@ -532,26 +467,6 @@ fn is_no_break(c: char) -> bool {
     matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
 }
 
-/// Escapes text for Telegram HTML. Bot API: "All <, > and & symbols that are not a part of a tag
-/// or an HTML entity must be replaced with the corresponding HTML entities".
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
-/// Telegram counts its limits in UTF-16 code units: an emoji outside the BMP counts 2.
-pub(super) fn utf16_len(text: &str) -> usize {
-    text.chars().map(char::len_utf16).sum()
-}
-
 /// `text` whole when it fits `budget` UTF-16 units, else cut at a word with "…".
 pub(super) fn shorten(text: &str, budget: usize) -> String {
     if utf16_len(text) <= budget {
@@ -621,7 +536,7 @@ pub(super) fn web_url(link: &str) -> Option<String> {
 fn buttons(link: &str, title: &str, language: &str, share: &[ShareTarget]) -> Vec<Button> {
     let text = shorten(title, SHARE_TEXT_LIMIT);
     let read = Button {
-        label: read_label(language).to_string(),
+        label: crate::lang::read_label(language).to_string(),
         url: link.to_string(),
     };
     std::iter::once(read)
@@ -633,17 +548,6 @@ fn buttons(link: &str, title: &str, language: &str, share: &[ShareTarget]) -> Ve
 }
 
 /// "Read" in the source's language (SPEC): "Читать" for ru, "Оқу" for kk, "Read" otherwise.
-fn read_label(language: &str) -> &'static str {
-    let primary = language.split(['-', '_']).next().unwrap_or_default();
-    if primary.eq_ignore_ascii_case("ru") {
-        "Читать"
-    } else if primary.eq_ignore_ascii_case("kk") || primary.eq_ignore_ascii_case("kz") {
-        "Оқу"
-    } else {
-        "Read"
-    }
-}
-
 fn share_label(target: ShareTarget) -> &'static str {
     match target {
         ShareTarget::X => "X",
@@ -693,6 +597,7 @@ fn share_url(target: ShareTarget, link: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::markup::visible_utf16_len;
     use crate::model::ItemId;
     use chrono::{DateTime, Utc};
     use proptest::prelude::*;
@@ -797,17 +702,6 @@ mod tests {
             url: LINK.into(),
         };
         assert_eq!(post.buttons, [read]);
-    }
-
-    #[rstest]
-    #[case::en("en", "Read")]
-    #[case::en_us("en-US", "Read")]
-    #[case::ru("ru", "Читать")]
-    #[case::kk("kk", "Оқу")]
-    #[case::kz("kz", "Оқу")]
-    #[case::other("de", "Read")]
-    fn read_label_per_language(#[case] language: &str, #[case] label: &str) {
-        assert_eq!(read_label(language), label);
     }
 
     #[test]
@@ -1206,6 +1100,107 @@ mod tests {
                 let url = Url::parse(&x.url).unwrap();
                 let shared = url.query_pairs().find(|(k, _)| k == "url").unwrap().1;
                 prop_assert_eq!(shared.as_ref(), post.buttons[0].url.as_str());
+            }
+        }
+    }
+
+    /// Posts shaped by a channel's template (`telegram::template` compiles and checks it).
+    mod templated {
+        use super::*;
+        use crate::markup::check_markup;
+
+        /// The channel `c` with `keys`, and a source in Almaty posting to it.
+        fn channel_and_source(keys: &str) -> (crate::config::Channel, crate::config::Source) {
+            let text = format!(
+                "[[channels]]\nid = \"c\"\nchat = \"@c\"\n{keys}\n\
+                 [[sources]]\nid = \"akorda-en\"\ntitle = \"Akorda\"\nurl = \"https://www.akorda.kz/en/events\"\n\
+                 schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\nkind = \"feed\"\nchannels = [\"c\"]\n"
+            );
+            let config = crate::config::parse(
+                std::path::Path::new("c.toml"),
+                &text,
+                std::path::Path::new("/"),
+            )
+            .unwrap_or_else(|e| panic!("{e:#?}"));
+            (config.channels[0].clone(), config.sources[0].clone())
+        }
+
+        fn release(title: &str, summary: &str) -> crate::model::Item {
+            let published: chrono::DateTime<chrono::Utc> = "2026-03-20T20:30:00Z".parse().unwrap();
+            let link = "https://www.akorda.kz/en/release-1";
+            crate::model::Item {
+                id: crate::model::ItemId::new("akorda-en", link),
+                source: "akorda-en".into(),
+                title: title.into(),
+                link: link.into(),
+                summary: Some(summary.into()),
+                content_html: None,
+                image: Some("https://www.akorda.kz/uploadMedia/1.jpg".into()),
+                language: "en".into(),
+                published,
+                updated: published,
+                first_seen: published,
+                seq: 1,
+            }
+        }
+
+        #[test]
+        fn a_long_summary_is_cut_at_a_sentence_until_the_caption_fits() {
+            let (channel, source) = channel_and_source(
+                "template = \"<b>{{ title }}</b>\\n{{ summary }}\\n<i>{{ summary }}</i>\"",
+            );
+            let item = release("Title", &"The sides met. ".repeat(200));
+            let post = format_post_for(&item, &source, &channel, true);
+            assert_eq!(post.method, Method::SendPhoto);
+            let length = visible_utf16_len(&post.html);
+            assert!((900..=1024).contains(&length), "{length}: {}", post.html);
+            assert!(
+                post.html.starts_with("<b>Title</b>\nThe sides met."),
+                "{}",
+                post.html
+            );
+            assert!(post.html.ends_with("The sides met.</i>"), "{}", post.html);
+            assert_eq!(check_markup(&post.html), Ok(()));
+            // Sent as a message instead (a refused photo), the same template gets 4096.
+            let message = format_post_for(&item, &source, &channel, false);
+            assert!(visible_utf16_len(&message.html) > 1024);
+            assert_eq!(message.buttons, post.buttons);
+        }
+
+        #[rstest]
+        #[case::too_long_without_summary(
+            "template = \"{{ title }}{% if title == 'Title' %}{% for i in range(1100) %}.{% endfor %}{% endif %}\"",
+            "Title"
+        )]
+        #[case::markup_broken_by_a_filter(
+            "template = \"{% filter upper %}{{ title }}{% endfilter %}\"",
+            "Tom & Jerry"
+        )]
+        #[case::no_template("", "Title")]
+        fn otherwise_the_default_post(#[case] keys: &str, #[case] title: &str) {
+            let (channel, source) = channel_and_source(keys);
+            let item = release(title, "A summary.");
+            let post = format_post_for(&item, &source, &channel, true);
+            assert_eq!(post, format_post(&item, &source, &channel.share, true));
+        }
+
+        proptest::proptest! {
+            #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
+
+            /// Whatever a site writes, a templated post is well-formed Telegram HTML within the
+            /// limit, or the default post (itself proven so in `format`).
+            #[test]
+            fn any_templated_post_is_valid_and_fits(
+                title in "[a-zA-Z <>&\"'.!?😀\n]{0,400}",
+                summary in "[a-zA-Zа-я <>&\"'.!?😀\n]{0,3000}",
+                photo in proptest::prelude::any::<bool>(),
+            ) {
+                let (channel, source) = channel_and_source(
+                    "template = \"<b>{{ title }}</b> {{ summary }}\\n<blockquote>{{ summary|upper }}</blockquote>\\n{{ hashtag }}\"",
+                );
+                let post = format_post_for(&release(&title, &summary), &source, &channel, photo);
+                proptest::prop_assert_eq!(check_markup(&post.html), Ok(()));
+                proptest::prop_assert!(visible_utf16_len(&post.html) <= post.method.limit());
             }
         }
     }

@@ -9,8 +9,6 @@ pub mod deliver;
 pub mod digest;
 pub mod format;
 pub mod limits;
-pub mod quiet;
-pub mod template;
 
 use crate::config::{Channel, Config, Source};
 use crate::fetch::Fetcher;
@@ -49,7 +47,7 @@ pub async fn preview_newest_html(
 ) -> Result<String, String> {
     let parts = preview_parts(fetcher, config, source).await?;
     Ok(render_parts(&parts, format::preview_html, |id| {
-        format!("<b># channel {}</b>", format::escape(id))
+        format!("<b># channel {}</b>", crate::markup::escape(id))
     }))
 }
 

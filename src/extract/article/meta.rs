@@ -2,7 +2,7 @@
 //! and the JSON-LD `articleBody` some sites ship.
 
 use super::dom::{Doc, Kind, Node};
-use crate::extract::dates::{ParsedDate, parse_date};
+use crate::dates::{ParsedDate, parse_date};
 use url::Url;
 
 /// Meta tags (`property`, `name` or `itemprop`) that carry the publication date, best first.

@@ -18,7 +18,9 @@
 //! language herald words posts in, with and without a picture and a summary, measuring each
 //! against its limit: 1024 with a picture (a caption), 4096 without (issue 25).
 
-use super::format::{CAPTION_LIMIT, MESSAGE_LIMIT};
+use crate::markup::{
+    CAPTION_LIMIT, MESSAGE_LIMIT, TAGS, check_attributes, check_markup, escape_attribute,
+};
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value, context};
 use std::sync::Arc;
 
@@ -197,7 +199,7 @@ impl PostTemplate {
                         "the template makes markup Telegram refuses (language {language}): {message}"
                     )),
                     Ok(()) => {
-                        let text = super::format::decode(&html);
+                        let text = crate::markup::decode(&html);
                         let length: usize = text.chars().map(char::len_utf16).sum();
                         if text.trim().is_empty() && summary {
                             Some(format!(
@@ -372,11 +374,6 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// Escapes text for Telegram HTML, both between tags and inside a quoted attribute.
-pub(super) fn escape_attribute(text: &str) -> String {
-    super::format::escape(text).replace('"', "&quot;")
-}
-
 fn from_minijinja(e: &minijinja::Error) -> TemplateError {
     let detail = e.detail().map(|d| format!(": {d}")).unwrap_or_default();
     let message = match e.kind() {
@@ -415,152 +412,9 @@ fn word_offset(text: &str, name: &str) -> Option<usize> {
     })
 }
 
-/// Bot API, "HTML style": the tags Telegram understands.
-const TAGS: &[&str] = &[
-    "b",
-    "strong",
-    "i",
-    "em",
-    "u",
-    "ins",
-    "s",
-    "strike",
-    "del",
-    "tg-spoiler",
-    "span",
-    "a",
-    "code",
-    "pre",
-    "blockquote",
-];
-
-/// Checks that `html` is text Telegram parses in `parse_mode` HTML: only its tags, each closed in
-/// order, with the attributes it knows; `&` only as an entity it decodes; no bare `>`.
-pub fn check_markup(html: &str) -> Result<(), String> {
-    let mut open: Vec<String> = Vec::new();
-    let mut rest = html;
-    while let Some(at) = rest.find(['<', '>', '&']) {
-        rest = &rest[at..];
-        if rest.starts_with('>') {
-            return Err("a bare `>` in the text: write &gt;".into());
-        }
-        if rest.starts_with('&') {
-            let Some((_, len)) = super::format::entity(rest) else {
-                let shown: String = rest.chars().take(12).collect();
-                return Err(format!(
-                    "`{shown}`: `&` must start &amp;, &lt;, &gt;, &quot; or a numeric entity"
-                ));
-            };
-            rest = &rest[len..];
-            continue;
-        }
-        let Some(end) = rest.find('>') else {
-            return Err("a `<` that opens no tag: write &lt;".into());
-        };
-        let tag = &rest[1..end];
-        rest = &rest[end + 1..];
-        if let Some(name) = tag.strip_prefix('/') {
-            let name = name.trim().to_ascii_lowercase();
-            match open.pop() {
-                Some(top) if top == name => {}
-                Some(top) => return Err(format!("`</{name}>` closes `<{top}>`")),
-                None => return Err(format!("`</{name}>` closes nothing")),
-            }
-            continue;
-        }
-        let name_end = tag
-            .find(|c: char| c.is_whitespace() || c == '/')
-            .unwrap_or(tag.len());
-        let name = tag[..name_end].to_ascii_lowercase();
-        if !TAGS.contains(&name.as_str()) {
-            return Err(format!(
-                "`<{tag}>` is not a Telegram tag (Telegram knows: {})",
-                TAGS.join(", ")
-            ));
-        }
-        check_attributes(&name, tag[name_end..].trim())?;
-        // Bot API: `pre` holds only its `code`; nothing goes inside `code`; links do not nest.
-        let refused =
-            |o: &String| (o == "pre" && name != "code") || o == "code" || (o == "a" && name == "a");
-        if open.iter().any(refused) {
-            return Err(format!(
-                "`<{name}>` cannot be inside `<{}>`",
-                open.join("><")
-            ));
-        }
-        open.push(name);
-    }
-    match open.last() {
-        Some(tag) => Err(format!("`<{tag}>` is never closed")),
-        None => Ok(()),
-    }
-}
-
-/// The attributes Telegram accepts on each tag.
-fn check_attributes(name: &str, attributes: &str) -> Result<(), String> {
-    let attrs = parse_attributes(attributes)
-        .ok_or_else(|| format!("`<{name} {attributes}>`: unreadable attributes"))?;
-    let only = |allowed: &[&str]| match attrs.iter().find(|(k, _)| !allowed.contains(&k.as_str())) {
-        Some((k, _)) => Err(format!("`<{name}>` takes no attribute `{k}`")),
-        None => Ok(()),
-    };
-    match name {
-        "a" => {
-            only(&["href"])?;
-            let href = attrs.iter().find(|(k, _)| k == "href").map(|(_, v)| v);
-            let Some(href) = href else {
-                return Err("`<a>` needs href=\"…\"".into());
-            };
-            let href = super::format::decode(href);
-            match url::Url::parse(href.trim()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https" | "tg" | "mailto") => Ok(()),
-                _ => Err(format!(
-                    "`<a href=\"{href}\">`: not an http(s) or tg:// link"
-                )),
-            }
-        }
-        "span" => match attrs.as_slice() {
-            [(k, v)] if k == "class" && v == "tg-spoiler" => Ok(()),
-            _ => Err("`<span>` is only `<span class=\"tg-spoiler\">`".into()),
-        },
-        "code" => only(&["class"]),
-        "blockquote" => only(&["expandable"]),
-        _ => only(&[]),
-    }
-}
-
-/// `href="x" expandable` as `[("href", "x"), ("expandable", "")]`; `None` when unreadable.
-fn parse_attributes(mut text: &str) -> Option<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    loop {
-        text = text.trim_start();
-        if text.is_empty() {
-            return Some(out);
-        }
-        let key_end = text
-            .find(|c: char| c.is_whitespace() || c == '=')
-            .unwrap_or(text.len());
-        let key = text[..key_end].to_ascii_lowercase();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-            return None;
-        }
-        text = text[key_end..].trim_start();
-        let Some(after) = text.strip_prefix('=') else {
-            out.push((key, String::new()));
-            continue;
-        };
-        let after = after.trim_start();
-        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
-        let close = after[1..].find(quote)?;
-        out.push((key, after[1..1 + close].to_owned()));
-        text = &after[close + 2..];
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::telegram::format::{Method, format_post, format_post_for, visible_utf16_len};
     use rstest::rstest;
 
     fn render(text: &str, fields: &Fields) -> String {
@@ -667,41 +521,6 @@ mod tests {
         assert_eq!(e.offset, offset, "{e:?}");
     }
 
-    #[rstest]
-    #[case::plain("text only")]
-    #[case::nested("<b><i>x</i></b> <u>y</u> <s>z</s>")]
-    #[case::link("<a href=\"https://e.org/?a=1&amp;b=2\">x</a>")]
-    #[case::spoiler("<tg-spoiler>x</tg-spoiler><span class=\"tg-spoiler\">y</span>")]
-    #[case::pre_code("<pre><code class=\"language-rust\">let x;</code></pre>")]
-    #[case::expandable_quote("<blockquote expandable>x</blockquote>")]
-    #[case::entities("&lt;&gt;&amp;&quot;&#39;&#x1F600;")]
-    #[case::upper_case_tags("<B>x</b>")]
-    fn markup_accepted(#[case] html: &str) {
-        assert_eq!(check_markup(html), Ok(()));
-    }
-
-    #[rstest]
-    #[case::unknown_tag("<p>x</p>", "not a Telegram tag")]
-    #[case::crossed("<b><i>x</b></i>", "`</b>` closes `<i>`")]
-    #[case::stray_close("x</b>", "closes nothing")]
-    #[case::bare_gt("a > b", "bare `>`")]
-    #[case::bare_lt("a < b", "opens no tag")]
-    #[case::named_entity("&nbsp;", "`&` must start")]
-    #[case::relative_link("<a href=\"/x\">x</a>", "not an http(s)")]
-    #[case::javascript_link("<a href=\"javascript:alert(1)\">x</a>", "not an http(s)")]
-    #[case::a_without_href("<a>x</a>", "needs href")]
-    #[case::bold_attribute("<b onclick=\"x\">x</b>", "takes no attribute `onclick`")]
-    #[case::other_span("<span class=\"x\">y</span>", "tg-spoiler")]
-    #[case::nested_links(
-        "<a href=\"https://e.org\"><a href=\"https://e.org\">x</a></a>",
-        "cannot be inside"
-    )]
-    #[case::bold_in_pre("<pre><b>x</b></pre>", "cannot be inside")]
-    fn markup_refused(#[case] html: &str, #[case] fragment: &str) {
-        let e = check_markup(html).expect_err("refused");
-        assert!(e.contains(fragment), "{e}");
-    }
-
     #[test]
     fn runaway_loops_run_out_of_fuel() {
         let t = PostTemplate::compile(
@@ -712,100 +531,5 @@ mod tests {
         fields.language = "xx".into();
         let e = t.render(&fields).expect_err("out of fuel");
         assert!(e.contains("fuel"), "{e}");
-    }
-
-    /// The channel `c` with `keys`, and a source in Almaty posting to it.
-    fn channel_and_source(keys: &str) -> (crate::config::Channel, crate::config::Source) {
-        let text = format!(
-            "[[channels]]\nid = \"c\"\nchat = \"@c\"\n{keys}\n\
-             [[sources]]\nid = \"akorda-en\"\ntitle = \"Akorda\"\nurl = \"https://www.akorda.kz/en/events\"\n\
-             schedule = \"0 */10 * * * *\"\ntimezone = \"Asia/Almaty\"\nkind = \"feed\"\nchannels = [\"c\"]\n"
-        );
-        let config = crate::config::parse(
-            std::path::Path::new("c.toml"),
-            &text,
-            std::path::Path::new("/"),
-        )
-        .unwrap_or_else(|e| panic!("{e:#?}"));
-        (config.channels[0].clone(), config.sources[0].clone())
-    }
-
-    fn release(title: &str, summary: &str) -> crate::model::Item {
-        let published: chrono::DateTime<chrono::Utc> = "2026-03-20T20:30:00Z".parse().unwrap();
-        let link = "https://www.akorda.kz/en/release-1";
-        crate::model::Item {
-            id: crate::model::ItemId::new("akorda-en", link),
-            source: "akorda-en".into(),
-            title: title.into(),
-            link: link.into(),
-            summary: Some(summary.into()),
-            content_html: None,
-            image: Some("https://www.akorda.kz/uploadMedia/1.jpg".into()),
-            language: "en".into(),
-            published,
-            updated: published,
-            first_seen: published,
-            seq: 1,
-        }
-    }
-
-    #[test]
-    fn a_long_summary_is_cut_at_a_sentence_until_the_caption_fits() {
-        let (channel, source) = channel_and_source(
-            "template = \"<b>{{ title }}</b>\\n{{ summary }}\\n<i>{{ summary }}</i>\"",
-        );
-        let item = release("Title", &"The sides met. ".repeat(200));
-        let post = format_post_for(&item, &source, &channel, true);
-        assert_eq!(post.method, Method::SendPhoto);
-        let length = visible_utf16_len(&post.html);
-        assert!((900..=1024).contains(&length), "{length}: {}", post.html);
-        assert!(
-            post.html.starts_with("<b>Title</b>\nThe sides met."),
-            "{}",
-            post.html
-        );
-        assert!(post.html.ends_with("The sides met.</i>"), "{}", post.html);
-        assert_eq!(check_markup(&post.html), Ok(()));
-        // Sent as a message instead (a refused photo), the same template gets 4096.
-        let message = format_post_for(&item, &source, &channel, false);
-        assert!(visible_utf16_len(&message.html) > 1024);
-        assert_eq!(message.buttons, post.buttons);
-    }
-
-    #[rstest]
-    #[case::too_long_without_summary(
-        "template = \"{{ title }}{% if title == 'Title' %}{% for i in range(1100) %}.{% endfor %}{% endif %}\"",
-        "Title"
-    )]
-    #[case::markup_broken_by_a_filter(
-        "template = \"{% filter upper %}{{ title }}{% endfilter %}\"",
-        "Tom & Jerry"
-    )]
-    #[case::no_template("", "Title")]
-    fn otherwise_the_default_post(#[case] keys: &str, #[case] title: &str) {
-        let (channel, source) = channel_and_source(keys);
-        let item = release(title, "A summary.");
-        let post = format_post_for(&item, &source, &channel, true);
-        assert_eq!(post, format_post(&item, &source, &channel.share, true));
-    }
-
-    proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(100))]
-
-        /// Whatever a site writes, a templated post is well-formed Telegram HTML within the
-        /// limit, or the default post (itself proven so in `format`).
-        #[test]
-        fn any_templated_post_is_valid_and_fits(
-            title in "[a-zA-Z <>&\"'.!?😀\n]{0,400}",
-            summary in "[a-zA-Zа-я <>&\"'.!?😀\n]{0,3000}",
-            photo in proptest::prelude::any::<bool>(),
-        ) {
-            let (channel, source) = channel_and_source(
-                "template = \"<b>{{ title }}</b> {{ summary }}\\n<blockquote>{{ summary|upper }}</blockquote>\\n{{ hashtag }}\"",
-            );
-            let post = format_post_for(&release(&title, &summary), &source, &channel, photo);
-            proptest::prop_assert_eq!(check_markup(&post.html), Ok(()));
-            proptest::prop_assert!(visible_utf16_len(&post.html) <= post.method.limit());
-        }
     }
 }
