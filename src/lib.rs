@@ -1,7 +1,9 @@
 //! herald: turns websites without usable feeds into RSS/Atom/JSON feeds (and Telegram posts).
 //!
-//! A release travels config → schedule → fetch → extract → store → render/serve; each stage is a
-//! module of its own, and `app` wires them together.
+//! A release travels config → schedule → fetch → extract → pipeline → store → render/serve and
+//! telegram; each stage is a module of its own, and `app` wires them together. The modules are
+//! layered one way (ARCHITECTURE.md, checked by `tests/layers.rs`): each imports only the layers
+//! below it.
 
 pub mod app;
 pub mod config;
@@ -18,6 +20,7 @@ pub mod quiet;
 pub mod render;
 pub mod schedule;
 pub mod server;
+pub mod shared;
 pub mod store;
 pub mod suggest;
 pub mod supervise;

@@ -558,7 +558,7 @@ async fn preview(config: Config, id: &str) -> Result<(), Failure> {
     };
     let fetcher =
         herald::fetch::Fetcher::new(Default::default()).map_err(|e| Failure(1, e.to_string()))?;
-    let text = herald::telegram::preview_newest(&fetcher, &config, &source)
+    let text = herald::app::preview::preview_newest(&fetcher, &config, &source)
         .await
         .map_err(|e| Failure(1, e))?;
     out(text)

@@ -101,6 +101,14 @@ pub struct Translation {
     pub link: String,
 }
 
+/// The file name of an image URL, lowercased; `None` when the path names no file. The store
+/// counts releases per file name with it.
+pub fn image_key(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
+    (name.contains('.') && name.len() > 4).then(|| name.to_lowercase())
+}
+
 /// What a poll decided about one scraped release.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -123,6 +131,7 @@ impl ItemState {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rstest::rstest;
 
     #[test]
     fn item_id_is_stable_across_releases() {
@@ -141,5 +150,15 @@ mod tests {
         assert!(guid.starts_with("urn:uuid:"), "{guid}");
         assert_eq!(guid.len(), "urn:uuid:".len() + 36);
         assert_eq!(&guid[9 + 14..9 + 15], "8");
+    }
+
+    #[rstest]
+    #[case::akorda(
+        "https://www.akorda.kz/uploadMedia/2026/03/abc_1.JPG?w=800",
+        Some("abc_1.jpg")
+    )]
+    #[case::no_file("https://www.akorda.kz/uploadMedia/", None)]
+    fn image_keys(#[case] url: &str, #[case] want: Option<&str>) {
+        assert_eq!(image_key(url).as_deref(), want);
     }
 }

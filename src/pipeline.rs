@@ -493,7 +493,7 @@ impl Poller<'_> {
         peers: &[Item],
         fresh: &[&Item],
     ) -> Result<crate::translations::Context, StoreError> {
-        use crate::translations::image_key;
+        use crate::model::image_key;
         let mut context = crate::translations::Context {
             rules: crate::translations::Rules {
                 same_ids: self.same_ids,
@@ -858,7 +858,7 @@ fn edits_for(store: &Store, source: &Source, item: &Item) -> Result<Vec<NewDeliv
             edits.push(NewDelivery {
                 channel: channel.clone(),
                 kind: DeliveryKind::Edit,
-                item: (*item).clone(),
+                item: queued_copy(item, DeliveryKind::Edit),
                 items: Vec::new(),
             });
         }
@@ -948,7 +948,7 @@ fn into_deliveries(
     let posts: Vec<Item> = due
         .iter()
         .filter(|(kind, _)| *kind == DeliveryKind::Post)
-        .map(|(_, item)| (*item).clone())
+        .map(|(_, item)| queued_copy(item, DeliveryKind::Digest))
         .collect();
     let digest = digest_over.is_some_and(|n| posts.len() > n);
     let mut out = Vec::with_capacity(due.len());
@@ -963,12 +963,24 @@ fn into_deliveries(
             _ => out.push(NewDelivery {
                 channel: channel.to_owned(),
                 kind: *kind,
-                item: (*item).clone(),
+                item: queued_copy(item, *kind),
                 items: Vec::new(),
             }),
         }
     }
     out
+}
+
+/// The copy of an item a delivery carries: its body only when the post's lead has to come
+/// from it (no summary); a digest lists titles and links only. A body is most of an item's
+/// bytes, and each queued copy is written, rewritten (in flight) and deleted: at 300,000
+/// deliveries that was gigabytes of sled log (benches/store_scale).
+fn queued_copy(item: &Item, kind: DeliveryKind) -> Item {
+    let mut copy = item.clone();
+    if kind == DeliveryKind::Digest || !crate::telegram::format::lead_needs_body(item) {
+        copy.content_html = None;
+    }
+    copy
 }
 
 /// Whether a release passes a channel's own `include` / `exclude`, read on the stored title

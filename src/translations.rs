@@ -68,7 +68,7 @@ impl Default for Rules {
 #[derive(Clone, Debug, Default)]
 pub struct Context {
     pub rules: Rules,
-    /// How many releases used each cover image file name (see [`image_key`]) over the stored
+    /// How many releases used each cover image file name (see [`crate::model::image_key`]) over the stored
     /// history, the larger count of the two sources; a name missing counts as used once.
     pub image_uses: HashMap<String, usize>,
 }
@@ -101,19 +101,11 @@ pub fn features(item: &Item, tz: Tz) -> Features {
         text.push_str(&strip_tags(part));
     }
     Features {
-        image: item.image.as_deref().and_then(image_key),
+        image: item.image.as_deref().and_then(crate::model::image_key),
         link_id: link_id(&item.link),
         day: item.published.with_timezone(&tz).date_naive(),
         numbers: numbers(&text, &item.language),
     }
-}
-
-/// The file name of an image URL, lowercased; `None` when the path names no file. The store
-/// counts releases per file name with it.
-pub fn image_key(url: &str) -> Option<String> {
-    let path = url.split(['?', '#']).next().unwrap_or_default();
-    let name = path.rsplit('/').next().unwrap_or_default();
-    (name.contains('.') && name.len() > 4).then(|| name.to_lowercase())
 }
 
 /// The last run of 5 or more digits in the link's last path segment.
@@ -405,16 +397,6 @@ mod tests {
     fn numbers_are_normalized(#[case] text: &str, #[case] lang: &str, #[case] want: &[&str]) {
         let got: Vec<String> = numbers(text, lang).into_iter().collect();
         assert_eq!(got, want);
-    }
-
-    #[rstest]
-    #[case::akorda(
-        "https://www.akorda.kz/uploadMedia/2026/03/abc_1.JPG?w=800",
-        Some("abc_1.jpg")
-    )]
-    #[case::no_file("https://www.akorda.kz/uploadMedia/", None)]
-    fn image_keys(#[case] url: &str, #[case] want: Option<&str>) {
-        assert_eq!(image_key(url).as_deref(), want);
     }
 
     #[rstest]

@@ -11,7 +11,7 @@
 //! against the `public_url` of the moment): pings pending at a stop are made after the next start
 //! (issue 25).
 
-use crate::app::LiveConfig;
+use crate::config::LiveConfig;
 use crate::store::Store;
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};

@@ -17,8 +17,8 @@
 //! bench suite: `HERALD_SIM_SEEDS=100000 cargo test --release --test delivery_simulation`.
 
 use chrono::Utc;
-use herald::app::LiveConfig;
 use herald::config::Config;
+use herald::config::LiveConfig;
 use herald::model::{Item, ItemId};
 use herald::store::{Commit, DeliveryKind, NewDelivery, PostRecord, Store};
 use herald::telegram::api::{Accepted, TelegramApi};

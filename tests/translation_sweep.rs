@@ -15,8 +15,9 @@ mod common;
 
 use chrono::{NaiveDate, TimeZone};
 use common::truth::{Key, expected_pairs, load};
+use herald::model::image_key;
 use herald::model::{Item, ItemId};
-use herald::translations::{Context, Rules, THRESHOLD, choose, image_key, window};
+use herald::translations::{Context, Rules, THRESHOLD, choose, window};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 

@@ -3,8 +3,6 @@
 //! compressed once per document when a reader asks for it. The documents kept are bounded by
 //! bytes (`[server] feed_cache_mb`), the least recently used going first.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
@@ -18,10 +16,10 @@ use super::lru::ByteLru;
 use super::query::{FeedQuery, QueryError};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
-use crate::app::Shared;
 use crate::config::{Config, Source};
 use crate::model::Item;
 use crate::render::{self, FeedMeta};
+use crate::shared::Shared;
 use crate::store::StoreError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -72,40 +70,6 @@ impl Format {
             Format::Atom => "Atom",
             Format::Json => "JSON Feed",
         }
-    }
-}
-
-/// Which stored changes a cached document has seen. Each change of a source takes the next
-/// number of one counter; a source's feed is current while no change of that source (or of the
-/// configuration) came after its rendering, and the merged `all` feed while no change at all did.
-/// So a poll of one source re-renders that source's feeds and `all`, and nothing else.
-#[derive(Default)]
-pub struct FeedVersions {
-    counter: AtomicU64,
-    /// The counter at the last change of each source.
-    by_source: Mutex<HashMap<String, u64>>,
-    /// The counter at the last configuration change (titles, limits and URLs are in every feed).
-    config: AtomicU64,
-}
-
-impl FeedVersions {
-    pub fn source_changed(&self, source: &str) {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        lock(&self.by_source).insert(source.to_owned(), n);
-    }
-
-    pub fn config_changed(&self) {
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        self.config.store(n, Ordering::SeqCst);
-    }
-
-    /// The version of feed `id` ("all" or a source id) as of now.
-    pub(super) fn stamp(&self, id: &str) -> u64 {
-        if id == "all" {
-            return self.counter.load(Ordering::SeqCst);
-        }
-        let source = lock(&self.by_source).get(id).copied().unwrap_or(0);
-        source.max(self.config.load(Ordering::SeqCst))
     }
 }
 
@@ -633,23 +597,5 @@ mod tests {
             .unwrap();
         assert_eq!(out, body);
         assert!(br.len() < body.len() / 10 && gz.len() < body.len() / 10);
-    }
-
-    #[test]
-    fn versions_move_per_source() {
-        let v = FeedVersions::default();
-        let (a0, b0, all0) = (v.stamp("a"), v.stamp("b"), v.stamp("all"));
-        v.source_changed("a");
-        assert_ne!(v.stamp("a"), a0);
-        assert_eq!(
-            v.stamp("b"),
-            b0,
-            "another source's change leaves b's feeds cached"
-        );
-        assert_ne!(v.stamp("all"), all0);
-        let (a1, b1) = (v.stamp("a"), v.stamp("b"));
-        v.config_changed();
-        assert_ne!(v.stamp("a"), a1);
-        assert_ne!(v.stamp("b"), b1);
     }
 }

@@ -19,10 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::feeds::Format;
 use super::{ServerState, lock};
-use crate::app::Shared;
 use crate::config::{ChatRef, Config, Source};
 use crate::model::Item;
 use crate::render::escape_html as escape;
+use crate::shared::Shared;
 use crate::store::{SourceState, StoreError};
 
 /// Newest items listed under each source.

@@ -9,7 +9,6 @@ mod lru;
 pub mod query;
 pub mod zerocopy;
 
-pub use feeds::FeedVersions;
 pub use listen::serve;
 
 use std::net::SocketAddr;
@@ -27,7 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::timeout::TimeoutLayer;
 
-use crate::app::Shared;
+use crate::shared::Shared;
 use feeds::{FeedCache, Format};
 use index::PageCache;
 

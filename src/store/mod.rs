@@ -516,11 +516,7 @@ impl Store {
         let source = c.source;
         let mut pictures: std::collections::HashMap<Vec<u8>, u64> = Default::default();
         for (item, _) in &new {
-            if let Some(name) = item
-                .image
-                .as_deref()
-                .and_then(crate::translations::image_key)
-            {
+            if let Some(name) = item.image.as_deref().and_then(crate::model::image_key) {
                 *pictures.entry(image_count_key(source, &name)).or_default() += 1;
             }
         }
@@ -595,7 +591,7 @@ impl Store {
     }
 
     /// How many releases of `source` ever used the cover image file `name` (see
-    /// `translations::image_key`).
+    /// `model::image_key`).
     pub fn image_uses(&self, source: &str, name: &str) -> Result<u64, StoreError> {
         Ok(self
             .images
@@ -618,11 +614,7 @@ impl Store {
                 continue;
             };
             let source = String::from_utf8_lossy(&key[..end]);
-            if let Some(name) = item
-                .image
-                .as_deref()
-                .and_then(crate::translations::image_key)
-            {
+            if let Some(name) = item.image.as_deref().and_then(crate::model::image_key) {
                 *counts.entry(image_count_key(&source, &name)).or_default() += 1;
             }
         }

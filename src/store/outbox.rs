@@ -57,6 +57,7 @@ pub struct NewDelivery {
     pub kind: DeliveryKind,
     /// A copy of the item as stored now: the item may leave the feed (beyond `max_items`) before
     /// the post goes out, and the post must not be lost with it. For a digest: its first item.
+    /// Stored as given: the poll leaves out what the post does not need (the body, mostly).
     pub item: Item,
     /// A digest's items, oldest first (empty for a post or an edit).
     pub items: Vec<Item>,
@@ -292,18 +293,6 @@ fn raise_last_message(last_message: &TransactionalTree, channel: &str, id: i32) 
     Ok(())
 }
 
-/// The copy of an item a delivery carries: its body only when the post's lead has to come
-/// from it (no summary); a digest lists titles and links only. A body is most of an item's
-/// bytes, and each queued copy is written, rewritten (in flight) and deleted: at 300,000
-/// deliveries that was gigabytes of sled log (benches/store_scale).
-fn delivery_copy(item: &Item, kind: DeliveryKind) -> Item {
-    let mut copy = item.clone();
-    if kind == DeliveryKind::Digest || !crate::telegram::format::lead_needs_body(item) {
-        copy.content_html = None;
-    }
-    copy
-}
-
 fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, UnabortableTransactionError> {
     codec::encode(value)
         .map_err(|e| UnabortableTransactionError::Storage(sled::Error::Unsupported(e.to_string())))
@@ -322,15 +311,11 @@ impl Store {
                 key.extend_from_slice(&self.db.generate_id()?.to_be_bytes());
                 let delivery = Delivery {
                     kind: d.kind,
-                    item: delivery_copy(&d.item, d.kind),
+                    item: d.item.clone(),
                     enqueued: now,
                     uncertain_sends: 0,
                     in_flight: false,
-                    items: d
-                        .items
-                        .iter()
-                        .map(|i| delivery_copy(i, DeliveryKind::Digest))
-                        .collect(),
+                    items: d.items.clone(),
                     parts_done: 0,
                     items_done: 0,
                 };

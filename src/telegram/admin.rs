@@ -4,7 +4,7 @@
 //! through here too (`Alerts::send`), within the same per-chat limits.
 
 use super::limits::{ChatLimits, GlobalLimit, acquire};
-use crate::app::LiveConfig;
+use crate::config::LiveConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
 use teloxide::payloads::SendMessageSetters;
@@ -13,10 +13,6 @@ use teloxide::types::{ChatId, ParseMode};
 use teloxide::{Bot, RequestError};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
-
-/// Telegram's own limit for one message text (UTF-16 units; plain text here, so characters
-/// outside the BMP are the only ones counting double).
-pub(super) const MAX_TEXT: usize = 4096;
 
 /// How many times one message to an admin is sent in all while Telegram answers 429.
 const SEND_TRIES: u32 = 4;
@@ -112,7 +108,7 @@ pub(crate) fn cut(text: &str) -> String {
     let mut units = 0;
     for c in text.chars() {
         units += c.len_utf16();
-        if units > MAX_TEXT - 1 {
+        if units > crate::markup::MESSAGE_LIMIT - 1 {
             out.push('…');
             break;
         }

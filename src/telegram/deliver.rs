@@ -8,7 +8,7 @@ use super::api::{self, Accepted, TelegramApi};
 use super::digest;
 use super::format::{self, Method, Post};
 use super::limits::{ChatLimits, GlobalLimit, acquire};
-use crate::app::LiveConfig;
+use crate::config::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::store::{

@@ -5,11 +5,11 @@
 //! keep Telegram's limits for their chat, shared with the alerts (see `admin::Alerts::send`). A
 //! network error never ends the loop.
 
-use super::admin::Alerts;
 use crate::app::App;
 use crate::config;
 use crate::model::ItemState;
 use crate::pipeline::PollOptions;
+use crate::telegram::admin::Alerts;
 use chrono::Utc;
 use std::time::Duration;
 use teloxide::Bot;
@@ -171,7 +171,7 @@ async fn reply(
     let plain = match answer {
         Answer::Text(text) => text,
         Answer::Html(html) => {
-            if crate::markup::visible_utf16_len(&html) <= super::admin::MAX_TEXT {
+            if crate::markup::visible_utf16_len(&html) <= crate::markup::MESSAGE_LIMIT {
                 match alerts.send(chat, &html, Some(ParseMode::Html)).await {
                     Err(teloxide::RequestError::Api(teloxide::ApiError::CantParseEntities(_))) => {}
                     other => return other,
@@ -180,7 +180,9 @@ async fn reply(
             crate::markup::decode(&html)
         }
     };
-    alerts.send(chat, &super::admin::cut(&plain), None).await
+    alerts
+        .send(chat, &crate::telegram::admin::cut(&plain), None)
+        .await
 }
 
 /// The answer to one command line from `user` (an admin): `/add` belongs to the admin who
@@ -309,7 +311,7 @@ async fn preview(app: &App, id: &str) -> Answer {
     let Some(source) = config.source(id) else {
         return Answer::Text(format!("unknown source `{id}`"));
     };
-    match super::preview_newest_html(&app.shared.fetcher, &config, source).await {
+    match super::preview::preview_newest_html(&app.shared.fetcher, &config, source).await {
         Ok(html) => Answer::Html(html),
         Err(e) => Answer::Text(e),
     }

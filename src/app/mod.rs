@@ -3,13 +3,18 @@
 //! watcher that re-plans them on a good edit (file change or SIGHUP). Runs until stopped, then
 //! flushes the store.
 
-use crate::config::{Config, Source};
+pub mod add;
+pub mod commands;
+pub mod preview;
+
+use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
 use crate::pipeline::{PollError, PollOptions, PollReport, Poller};
 use crate::schedule;
 use crate::server;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::supervise::{Ended, supervise};
 use crate::telegram::Token;
@@ -21,7 +26,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -37,24 +42,6 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// A source is reported failing (to the admins) after this many failed polls in a row.
 pub const FAILING_AFTER: u32 = 3;
-
-/// The running configuration; replaced as a whole by a good edit.
-pub struct LiveConfig(RwLock<Arc<Config>>);
-
-impl LiveConfig {
-    pub fn new(config: Config) -> LiveConfig {
-        LiveConfig(RwLock::new(Arc::new(config)))
-    }
-
-    pub fn get(&self) -> Arc<Config> {
-        self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    /// Puts `config` in force for every later `get`.
-    pub fn set(&self, config: Config) {
-        *self.0.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(config);
-    }
-}
 
 /// How to build an app beyond its config.
 #[derive(Clone, Debug)]
@@ -86,75 +73,6 @@ impl Default for Options {
     }
 }
 
-/// What the running parts share.
-pub struct Shared {
-    pub config: Arc<LiveConfig>,
-    pub store: Store,
-    pub fetcher: Fetcher,
-    /// Which changes cached feed documents have seen (per source, and the config's).
-    pub versions: crate::server::FeedVersions,
-    pub started: DateTime<Utc>,
-    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
-    /// Telegram delivery, when a token is set.
-    pub telegram: Option<Arc<Deliverer>>,
-    pub alerts: Option<Arc<Alerts>>,
-    /// Wakes the delivery workers when a poll queued something.
-    pub wake: Arc<Notify>,
-    /// Cancelled when the database can no longer write (sled keeps failing after an I/O error
-    /// until it is reopened): `run` then stops with an error, for its supervisor to restart it.
-    pub broken_store: CancellationToken,
-    /// Pings the WebSub hub (if one is configured) when feeds change.
-    pub websub: Arc<crate::websub::Publisher>,
-    /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
-    polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// When each source's task polls next (`None`: its schedule names no future instant).
-    next_polls: std::sync::Mutex<HashMap<String, Option<DateTime<Utc>>>>,
-    first_poll_window: Option<Duration>,
-    /// The bot the admin commands are read and answered with (a longer client timeout).
-    admin_bot: Option<teloxide::Bot>,
-    /// Why Telegram refuses the bot as a whole (a wrong token), while it does.
-    telegram_refused: std::sync::Mutex<Option<String>>,
-}
-
-impl Shared {
-    /// When `source` is polled next by its schedule (or its first poll after start); `None`
-    /// when no task has said yet or its schedule has no future instant.
-    pub fn next_poll(&self, source: &str) -> Option<DateTime<Utc>> {
-        self.next_polls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(source)
-            .copied()
-            .flatten()
-    }
-
-    /// Why Telegram refuses the bot token, while it does (`/healthz` says so).
-    pub fn telegram_refused(&self) -> Option<String> {
-        self.telegram_refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
-    }
-
-    /// Records whether Telegram refuses the bot token; answers whether that changed.
-    pub fn set_telegram_refused(&self, why: Option<String>) -> bool {
-        let mut refused = self
-            .telegram_refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        let changed = *refused != why;
-        *refused = why;
-        changed
-    }
-
-    fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {
-        self.next_polls
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(source.to_owned(), at);
-    }
-}
-
 #[derive(Clone)]
 pub struct App {
     pub shared: Arc<Shared>,
@@ -178,7 +96,7 @@ impl App {
             deliver::bot(
                 token,
                 &config.telegram.api_url,
-                crate::telegram::commands::CLIENT_TIMEOUT,
+                crate::app::commands::CLIENT_TIMEOUT,
             )
         });
         let user_agent = config.general.user_agent.clone();
@@ -521,7 +439,7 @@ impl App {
         let commands = self.shared.admin_bot.clone().map(|bot| {
             let app = self.clone();
             self.spawn_supervised("admin commands", &stop, move |stop| {
-                crate::telegram::commands::run(app.clone(), bot.clone(), stop)
+                crate::app::commands::run(app.clone(), bot.clone(), stop)
             })
         });
         let router = server::router(self.shared.clone());

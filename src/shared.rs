@@ -1,0 +1,153 @@
+//! What the running parts share: the live config, the store, the fetcher, the Telegram workers
+//! and alerts, the WebSub publisher, and the state the server reports (which feeds changed, when
+//! each source polls next, whether Telegram refuses the bot). Built by `app`, read by `server`
+//! and the admin commands.
+
+use crate::config::LiveConfig;
+use crate::fetch::Fetcher;
+use crate::store::Store;
+use crate::telegram::admin::Alerts;
+use crate::telegram::deliver::Deliverer;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+/// What the running parts share.
+pub struct Shared {
+    pub config: Arc<LiveConfig>,
+    pub store: Store,
+    pub fetcher: Fetcher,
+    /// Which changes cached feed documents have seen (per source, and the config's).
+    pub versions: FeedVersions,
+    pub started: DateTime<Utc>,
+    pub metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
+    /// Telegram delivery, when a token is set.
+    pub telegram: Option<Arc<Deliverer>>,
+    pub alerts: Option<Arc<Alerts>>,
+    /// Wakes the delivery workers when a poll queued something.
+    pub wake: Arc<Notify>,
+    /// Cancelled when the database can no longer write (sled keeps failing after an I/O error
+    /// until it is reopened): `run` then stops with an error, for its supervisor to restart it.
+    pub broken_store: CancellationToken,
+    /// Pings the WebSub hub (if one is configured) when feeds change.
+    pub websub: Arc<crate::websub::Publisher>,
+    /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
+    pub(crate) polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// When each source's task polls next (`None`: its schedule names no future instant).
+    pub(crate) next_polls: std::sync::Mutex<HashMap<String, Option<DateTime<Utc>>>>,
+    pub(crate) first_poll_window: Option<Duration>,
+    /// The bot the admin commands are read and answered with (a longer client timeout).
+    pub(crate) admin_bot: Option<teloxide::Bot>,
+    /// Why Telegram refuses the bot as a whole (a wrong token), while it does.
+    pub(crate) telegram_refused: std::sync::Mutex<Option<String>>,
+}
+
+impl Shared {
+    /// When `source` is polled next by its schedule (or its first poll after start); `None`
+    /// when no task has said yet or its schedule has no future instant.
+    pub fn next_poll(&self, source: &str) -> Option<DateTime<Utc>> {
+        self.next_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)
+            .copied()
+            .flatten()
+    }
+
+    /// Why Telegram refuses the bot token, while it does (`/healthz` says so).
+    pub fn telegram_refused(&self) -> Option<String> {
+        self.telegram_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Records whether Telegram refuses the bot token; answers whether that changed.
+    pub fn set_telegram_refused(&self, why: Option<String>) -> bool {
+        let mut refused = self
+            .telegram_refused
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        let changed = *refused != why;
+        *refused = why;
+        changed
+    }
+
+    pub(crate) fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {
+        self.next_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source.to_owned(), at);
+    }
+}
+
+/// Which stored changes a cached document has seen. Each change of a source takes the next
+/// number of one counter; a source's feed is current while no change of that source (or of the
+/// configuration) came after its rendering, and the merged `all` feed while no change at all did.
+/// So a poll of one source re-renders that source's feeds and `all`, and nothing else.
+#[derive(Default)]
+pub struct FeedVersions {
+    counter: AtomicU64,
+    /// The counter at the last change of each source.
+    by_source: Mutex<HashMap<String, u64>>,
+    /// The counter at the last configuration change (titles, limits and URLs are in every feed).
+    config: AtomicU64,
+}
+
+impl FeedVersions {
+    pub fn source_changed(&self, source: &str) {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        self.by_source
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(source.to_owned(), n);
+    }
+
+    pub fn config_changed(&self) {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        self.config.store(n, Ordering::SeqCst);
+    }
+
+    /// The version of feed `id` ("all" or a source id) as of now.
+    pub fn stamp(&self, id: &str) -> u64 {
+        if id == "all" {
+            return self.counter.load(Ordering::SeqCst);
+        }
+        let source = self
+            .by_source
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .copied()
+            .unwrap_or(0);
+        source.max(self.config.load(Ordering::SeqCst))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_move_per_source() {
+        let v = FeedVersions::default();
+        let (a0, b0, all0) = (v.stamp("a"), v.stamp("b"), v.stamp("all"));
+        v.source_changed("a");
+        assert_ne!(v.stamp("a"), a0);
+        assert_eq!(
+            v.stamp("b"),
+            b0,
+            "another source's change leaves b's feeds cached"
+        );
+        assert_ne!(v.stamp("all"), all0);
+        let (a1, b1) = (v.stamp("a"), v.stamp("b"));
+        v.config_changed();
+        assert_ne!(v.stamp("a"), a1);
+        assert_ne!(v.stamp("b"), b1);
+    }
+}
