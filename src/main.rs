@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use herald::app::{App, Options};
 use herald::config::{self, Config};
 use herald::model::ItemState;
-use herald::pipeline::{PollOptions, Poller};
+use herald::pipeline::{Mode, PollOptions, Poller};
 use herald::store::{Store, StoreError};
 use herald::telegram::Token;
 use std::fmt::Display;
@@ -456,25 +456,13 @@ async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result<(),
     let Some(source) = config.source(id).cloned() else {
         return Err(unknown_source(&config, id));
     };
-    let opts = PollOptions {
-        conditional: false,
-        dry_run,
-    };
+    let opts = PollOptions { conditional: false };
     let report = if dry_run {
         // A dry run never opens the database: it must work beside a running herald, and it
         // must not create one. Every release therefore shows as new.
         let fetcher = herald::fetch::Fetcher::new(Default::default())
             .map_err(|e| Failure(1, e.to_string()))?;
-        let poller = Poller {
-            fetcher: &fetcher,
-            user_agent: &config.general.user_agent,
-            store: None,
-            telegram: false,
-            min_free_bytes: config.general.min_free_bytes,
-            channels: &config.channels,
-            translations: Vec::new(),
-            same_ids: false,
-        };
+        let poller = Poller::new(&fetcher, &config, id, Mode::DryRun, false);
         poller.poll(&source, opts).await
     } else {
         let app = App::new(config.clone(), app_options()).map_err(|e| {

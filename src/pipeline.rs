@@ -2,7 +2,7 @@
 //! extract the releases, decide for each whether it is new, known or changed, and store the new
 //! and corrected ones in one durable step. Returns what happened; the caller reports it.
 
-use crate::config::{Channel, Source, SourceKind};
+use crate::config::{Channel, Config, Source, SourceKind};
 use crate::dates;
 use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
@@ -45,8 +45,6 @@ pub struct PollOptions {
     /// Send the stored validators (ETag / Last-Modified) and skip an unchanged body. Scheduled
     /// polls do; a poll asked for by hand shows everything.
     pub conditional: bool,
-    /// Decide states but store nothing.
-    pub dry_run: bool,
 }
 
 /// One release as this poll saw it.
@@ -135,8 +133,7 @@ impl Deadline {
 pub struct Poller<'a> {
     pub fetcher: &'a Fetcher,
     pub user_agent: &'a str,
-    /// `None` for a dry run beside a running herald: every release then counts as new.
-    pub store: Option<&'a Store>,
+    pub mode: Mode<'a>,
     /// Telegram delivery is on (a token is set): polls enqueue posts for the source's channels.
     /// Off, nothing is queued, and a later first poll with it on counts as a first poll.
     pub telegram: bool,
@@ -150,22 +147,63 @@ pub struct Poller<'a> {
     pub same_ids: bool,
 }
 
+/// Whether a poll reads and writes the database.
+#[derive(Clone, Copy)]
+pub enum Mode<'a> {
+    /// The running herald's poll: releases are judged against the store and the new ones
+    /// stored, with the deliveries they make due.
+    Live(&'a Store),
+    /// A dry run beside a running herald (or without one): no database is opened, every
+    /// release counts as new, only the first page is read, nothing is stored.
+    DryRun,
+}
+
+impl<'a> Poller<'a> {
+    /// A poller of `source` as `config` describes it; `telegram`: whether delivery is on.
+    pub fn new(
+        fetcher: &'a Fetcher,
+        config: &'a Config,
+        source: &str,
+        mode: Mode<'a>,
+        telegram: bool,
+    ) -> Poller<'a> {
+        Poller {
+            fetcher,
+            user_agent: &config.general.user_agent,
+            mode,
+            telegram,
+            min_free_bytes: config.general.min_free_bytes,
+            channels: &config.channels,
+            translations: config.translations_of(source),
+            same_ids: config.translation_group(source).is_some_and(|g| g.same_ids),
+        }
+    }
+
+    /// The database of a live poll; `None` in a dry run.
+    fn store(&self) -> Option<&'a Store> {
+        match self.mode {
+            Mode::Live(store) => Some(store),
+            Mode::DryRun => None,
+        }
+    }
+}
+
 impl Poller<'_> {
     /// Polls `source` once. On failure the error is also recorded in the source's state (unless
     /// this is a dry run).
     pub async fn poll(&self, source: &Source, opts: PollOptions) -> Result<PollReport, PollError> {
-        let mut state = match self.store {
-            Some(store) => store.source_state(&source.id)?,
-            None => SourceState::default(),
+        let mut state = match self.mode {
+            Mode::Live(store) => store.source_state(&source.id)?,
+            Mode::DryRun => SourceState::default(),
         };
-        let result = match self.store {
-            Some(store) if !opts.dry_run => match store.ensure_room(self.min_free_bytes) {
+        let result = match self.mode {
+            Mode::Live(store) => match store.ensure_room(self.min_free_bytes) {
                 Ok(()) => self.poll_guarded(source, opts, &mut state).await,
                 Err(e) => Err(e.into()),
             },
-            _ => self.poll_guarded(source, opts, &mut state).await,
+            Mode::DryRun => self.poll_guarded(source, opts, &mut state).await,
         };
-        if let (Some(store), false) = (self.store, opts.dry_run) {
+        if let Mode::Live(store) = self.mode {
             let now = Utc::now();
             match &result {
                 Ok(report) => {
@@ -219,15 +257,15 @@ impl Poller<'_> {
         // A channel of this source that has had no first poll yet (a token set on an existing
         // database, a channel added) gets its backfill from this poll: read the page even if
         // it has not changed.
-        let needs_baseline = match self.store {
-            Some(store) if self.telegram => source
+        let needs_baseline = match self.mode {
+            Mode::Live(store) if self.telegram => source
                 .channels
                 .iter()
                 .filter(|c| self.channels.iter().any(|ch| ch.id == **c))
                 .any(|c| !store.baselined(c, &source.id).unwrap_or(true)),
             _ => false,
         };
-        let conditional = opts.conditional && self.store.is_some() && !needs_baseline;
+        let conditional = opts.conditional && self.store().is_some() && !needs_baseline;
         let deadline = Deadline::of(source);
         let first = deadline
             .cut(
@@ -260,7 +298,7 @@ impl Poller<'_> {
         let mut pages = 1;
         // A dry run without a database sees every release as new: it reads the first page only
         // (older pages would be fetched on every preview).
-        let max_pages = if opts.dry_run && self.store.is_none() {
+        let max_pages = if matches!(self.mode, Mode::DryRun) {
             1
         } else {
             source.max_pages
@@ -313,7 +351,7 @@ impl Poller<'_> {
         let mut report = self.build(source, found.entries, now)?;
         let seen_only = cap_new(&mut report, source);
         let mut linked = Vec::new();
-        if let (Some(store), false) = (self.store, opts.dry_run) {
+        if let Mode::Live(store) = self.mode {
             let new: Vec<Item> = pick(&report, ItemState::New);
             let corrected: Vec<Item> = pick(&report, ItemState::Changed);
             let (mut deliveries, baselines) = if self.telegram {
@@ -584,7 +622,7 @@ impl Poller<'_> {
             if !seen_ids.insert(id) {
                 continue;
             }
-            let seen = match self.store {
+            let seen = match self.store() {
                 Some(store) => store.seen(&source.id, &id)?,
                 None => Seen::Never,
             };
@@ -621,7 +659,7 @@ impl Poller<'_> {
         per_link: &HashMap<String, usize>,
         seen_ids: &HashSet<ItemId>,
     ) -> Result<Option<ItemId>, PollError> {
-        let Some(store) = self.store else {
+        let Some(store) = self.store() else {
             return Ok(None);
         };
         let key = former_key(s);
@@ -766,7 +804,7 @@ impl Poller<'_> {
         let mut out: Vec<Option<Observed>> = vec![None; entries.len()];
         let mut undated = vec![false; entries.len()];
         for (pos, (id, state, s)) in entries.into_iter().enumerate().rev() {
-            let stored = match (state, self.store) {
+            let stored = match (state, self.store()) {
                 (ItemState::New, _) | (_, None) => None,
                 (_, Some(store)) => store.item(&source.id, &id)?,
             };
@@ -795,7 +833,7 @@ impl Poller<'_> {
                             plausible
                         })
                         .unwrap_or(now);
-                    let seq = match (state, self.store) {
+                    let seq = match (state, self.store()) {
                         (ItemState::New, Some(store)) => store.next_seq()?,
                         _ => 0,
                     };

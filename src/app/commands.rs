@@ -291,10 +291,7 @@ async fn poll(app: &App, id: &str) -> String {
     let Some(source) = config.source(id) else {
         return format!("unknown source `{id}`");
     };
-    let opts = PollOptions {
-        conditional: false,
-        dry_run: false,
-    };
+    let opts = PollOptions { conditional: false };
     match app.poll(source, opts).await {
         Ok(r) => format!(
             "{id}: {} new, {} changed, {} known",

@@ -11,7 +11,7 @@ use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
 use crate::fetch::{Fetcher, FetcherOptions};
 use crate::model::ItemState;
-use crate::pipeline::{PollError, PollOptions, PollReport, Poller};
+use crate::pipeline::{Mode, PollError, PollOptions, PollReport, Poller};
 use crate::schedule;
 use crate::server;
 use crate::shared::Shared;
@@ -162,18 +162,13 @@ impl App {
             .clone();
         let _turn = gate.lock().await;
         let config = self.config();
-        let poller = Poller {
-            fetcher: &self.shared.fetcher,
-            user_agent: &config.general.user_agent,
-            store: Some(&self.shared.store),
-            telegram: self.shared.telegram.is_some(),
-            min_free_bytes: config.general.min_free_bytes,
-            channels: &config.channels,
-            translations: config.translations_of(&source.id),
-            same_ids: config
-                .translation_group(&source.id)
-                .is_some_and(|g| g.same_ids),
-        };
+        let poller = Poller::new(
+            &self.shared.fetcher,
+            &config,
+            &source.id,
+            Mode::Live(&self.shared.store),
+            self.shared.telegram.is_some(),
+        );
         let started = std::time::Instant::now();
         let result = poller.poll(source, opts).await;
         let id = source.id.clone();
@@ -196,7 +191,7 @@ impl App {
                     .increment(new as u64);
                 metrics::counter!("herald_items_changed_total", "source" => id)
                     .increment(changed as u64);
-                if new + changed > 0 && !opts.dry_run {
+                if new + changed > 0 {
                     self.shared.versions.source_changed(&source.id);
                     self.shared.websub.changed([source.id.as_str()]);
                 }
@@ -207,9 +202,7 @@ impl App {
                 self.shared
                     .websub
                     .changed(report.linked.iter().map(String::as_str));
-                if !opts.dry_run {
-                    self.shared.wake.notify_waiters();
-                }
+                self.shared.wake.notify_waiters();
                 tracing::info!(
                     source = %source.id,
                     new,
@@ -242,9 +235,7 @@ impl App {
                 }
             }
         }
-        if !opts.dry_run {
-            self.alert_on_change(source, &result).await;
-        }
+        self.alert_on_change(source, &result).await;
         result
     }
 
@@ -703,10 +694,7 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
             tracing::debug!(source = %source.id, "paused; not polled");
             return None;
         }
-        let opts = PollOptions {
-            conditional: true,
-            dry_run: false,
-        };
+        let opts = PollOptions { conditional: true };
         // Boxed: a poll's state (fetch, parse, store) is tens of kilobytes, and a thousand
         // sources waiting for their next instant should not each carry it inline. A stop cuts
         // the poll at its next await (its store step is one transaction): a slow site must not

@@ -3,7 +3,7 @@
 
 use crate::config::{Channel, Config, Source};
 use crate::fetch::Fetcher;
-use crate::pipeline::{PollOptions, Poller};
+use crate::pipeline::{Mode, PollOptions, Poller};
 use crate::telegram::format;
 
 /// One post of a preview: the channel it is for (when the source's channels differ), and the
@@ -69,20 +69,8 @@ async fn preview_parts(
     config: &Config,
     source: &Source,
 ) -> Result<Vec<PreviewPart>, String> {
-    let poller = Poller {
-        fetcher,
-        user_agent: &config.general.user_agent,
-        store: None,
-        telegram: false,
-        min_free_bytes: config.general.min_free_bytes,
-        channels: &config.channels,
-        translations: Vec::new(),
-        same_ids: false,
-    };
-    let opts = PollOptions {
-        conditional: false,
-        dry_run: true,
-    };
+    let poller = Poller::new(fetcher, config, &source.id, Mode::DryRun, false);
+    let opts = PollOptions { conditional: false };
     let report = poller
         .poll(source, opts)
         .await

@@ -237,13 +237,7 @@ impl TestApp {
     pub async fn poll(&self, id: &str) -> Result<PollReport, herald::pipeline::PollError> {
         let source = self.app.config().source(id).unwrap().clone();
         self.app
-            .poll(
-                &source,
-                PollOptions {
-                    conditional: true,
-                    dry_run: false,
-                },
-            )
+            .poll(&source, PollOptions { conditional: true })
             .await
     }
 
