@@ -279,7 +279,7 @@ impl Poller<'_> {
                 ..PollReport::default()
             });
         };
-        let body_hash = hex(&page.body_hash);
+        let body_hash = crate::text::hex(&page.body_hash);
         if conditional && state.body_hash.as_deref() == Some(body_hash.as_str()) {
             return Ok(PollReport {
                 unchanged: true,
@@ -1210,10 +1210,6 @@ pub fn page_url(base: &Url, n: u32) -> Url {
         .extend_pairs(kept)
         .append_pair("page", &n.to_string());
     url
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

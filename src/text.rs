@@ -123,3 +123,21 @@ fn is_closer(c: char) -> bool {
 pub fn is_opener(c: char) -> bool {
     matches!(c, '"' | '\'' | '«' | '“' | '„' | '‘' | '(' | '[')
 }
+
+/// Bytes in lowercase hexadecimal, two digits each (ids, hashes, ETags).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hex_is_two_lowercase_digits_a_byte() {
+        assert_eq!(super::hex(&[0, 0x0f, 0xab, 0xff]), "000fabff");
+    }
+}

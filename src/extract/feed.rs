@@ -297,11 +297,7 @@ fn content_key(title: &str, text: Option<&str>) -> String {
     hasher.update(title.as_bytes());
     hasher.update([0u8]);
     hasher.update(text.unwrap_or("").as_bytes());
-    let hex: String = hasher.finalize()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256:{hex}")
+    format!("sha256:{}", crate::text::hex(&hasher.finalize()[..16]))
 }
 
 /// The most a made-up title holds, in characters.

@@ -498,7 +498,7 @@ fn render_feed(
         Format::Json => render::json::render(&meta, &subject.items),
     };
     let digest = Sha256::digest(body.as_bytes());
-    let tag: String = digest[..12].iter().map(|b| format!("{b:02x}")).collect();
+    let tag = crate::text::hex(&digest[..12]);
     let etag = |suffix: &str| {
         HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex is a valid header")
     };
