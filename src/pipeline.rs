@@ -295,6 +295,60 @@ impl Poller<'_> {
         let skipped = notes.skipped;
         let mut unreadable_dates = notes.unreadable_dates;
         let mut found = self.classify(source, scraped, &mut seen_ids)?;
+        let pages = self
+            .read_older_pages(
+                source,
+                deadline,
+                &mut found,
+                &mut seen_ids,
+                &mut unreadable_dates,
+            )
+            .await?;
+        let first_poll = !state.first_poll_done;
+        // Corrections are judged on what the list page shows, before article pages add to it.
+        let fingerprints: HashMap<ItemId, [u8; 8]> = found
+            .entries
+            .iter()
+            .map(|(id, _, s)| (*id, fingerprint(&s.title, s.summary.as_deref())))
+            .collect();
+        if source.article.is_some() {
+            self.follow_articles(source, &mut found.entries, deadline)
+                .await;
+        }
+        let mut report = self.build(source, found.entries, now)?;
+        let seen_only = cap_new(&mut report, source);
+        let mut linked = Vec::new();
+        if let Mode::Live(store) = self.mode {
+            linked = self
+                .store_poll(store, source, &report, &fingerprints, &seen_only)
+                .await?;
+            state.etag = page.etag.clone();
+            state.last_modified = page.last_modified.clone();
+            state.body_hash = Some(body_hash);
+            state.first_poll_done = true;
+        }
+        Ok(PollReport {
+            unchanged: false,
+            first_poll,
+            pages,
+            items: report,
+            linked,
+            skipped,
+            unreadable_dates,
+        })
+    }
+
+    /// The pages after the first (`?page=2`, …), read while the last one held a new release,
+    /// up to `max_pages`; their releases join `found`. Returns how many pages were read in all.
+    /// A page that cannot be read ends the walk with a warning; the deadline fails the poll.
+    async fn read_older_pages(
+        &self,
+        source: &Source,
+        deadline: Deadline,
+        found: &mut Found,
+        seen_ids: &mut HashSet<ItemId>,
+        unreadable_dates: &mut Vec<(String, String)>,
+    ) -> Result<u32, PollError> {
         let mut pages = 1;
         // A dry run without a database sees every release as new: it reads the first page only
         // (older pages would be fetched on every preview).
@@ -326,7 +380,7 @@ impl Poller<'_> {
             };
             match more {
                 Ok(scraped) => {
-                    let next = self.classify(source, scraped, &mut seen_ids)?;
+                    let next = self.classify(source, scraped, seen_ids)?;
                     found.last_page_had_new = next.last_page_had_new;
                     found.entries.extend(next.entries);
                 }
@@ -337,58 +391,43 @@ impl Poller<'_> {
                 }
             }
         }
-        let first_poll = !state.first_poll_done;
-        // Corrections are judged on what the list page shows, before article pages add to it.
-        let fingerprints: HashMap<ItemId, [u8; 8]> = found
-            .entries
-            .iter()
-            .map(|(id, _, s)| (*id, fingerprint(&s.title, s.summary.as_deref())))
-            .collect();
-        if source.article.is_some() {
-            self.follow_articles(source, &mut found.entries, deadline)
-                .await;
-        }
-        let mut report = self.build(source, found.entries, now)?;
-        let seen_only = cap_new(&mut report, source);
-        let mut linked = Vec::new();
-        if let Mode::Live(store) = self.mode {
-            let new: Vec<Item> = pick(&report, ItemState::New);
-            let corrected: Vec<Item> = pick(&report, ItemState::Changed);
-            let (mut deliveries, baselines) = if self.telegram {
-                plan_deliveries(store, source, self.channels, &report)?
-            } else {
-                (Vec::new(), Vec::new())
-            };
-            let linking = self.link_translations(store, source, &report)?;
-            deliveries.extend(linking.edits);
-            linked = linking.sources;
-            store
-                .commit(&Commit {
-                    source: &source.id,
-                    new: &new,
-                    corrected: &corrected,
-                    deliveries: &deliveries,
-                    baselines: &baselines,
-                    fingerprints: &fingerprints,
-                    max_items: source.max_items,
-                    links: &linking.links,
-                    seen_only: &seen_only,
-                })
-                .await?;
-            state.etag = page.etag.clone();
-            state.last_modified = page.last_modified.clone();
-            state.body_hash = Some(body_hash);
-            state.first_poll_done = true;
-        }
-        Ok(PollReport {
-            unchanged: false,
-            first_poll,
-            pages,
-            items: report,
-            linked,
-            skipped,
-            unreadable_dates,
-        })
+        Ok(pages)
+    }
+
+    /// The poll's one durable step: the new and corrected releases, the deliveries they make
+    /// due (planned per channel), the translation links found and the edits those bring, all in
+    /// one store transaction. Returns the other sources whose feeds gained a link.
+    async fn store_poll(
+        &self,
+        store: &Store,
+        source: &Source,
+        report: &[Observed],
+        fingerprints: &HashMap<ItemId, [u8; 8]>,
+        seen_only: &[Item],
+    ) -> Result<Vec<String>, PollError> {
+        let new: Vec<Item> = pick(report, ItemState::New);
+        let corrected: Vec<Item> = pick(report, ItemState::Changed);
+        let (mut deliveries, baselines) = if self.telegram {
+            plan_deliveries(store, source, self.channels, report)?
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        let linking = self.link_translations(store, source, report)?;
+        deliveries.extend(linking.edits);
+        store
+            .commit(&Commit {
+                source: &source.id,
+                new: &new,
+                corrected: &corrected,
+                deliveries: &deliveries,
+                baselines: &baselines,
+                fingerprints,
+                max_items: source.max_items,
+                links: &linking.links,
+                seen_only,
+            })
+            .await?;
+        Ok(linking.sources)
     }
 
     /// Looks for the translations of the releases this poll saw (new ones, and stored ones
