@@ -303,8 +303,10 @@ thread_local! {
     static SPARE: Cell<Vec<Slot>> = const { Cell::new(Vec::new()) };
 }
 
-/// The most slots kept for the next page (a few MiB): a huge page's arena is given back.
-const SPARE_SLOTS: usize = 1 << 15;
+/// The most slots kept for the next page (under 1 MiB, per thread that parsed a page: the
+/// pipeline extracts on tokio's blocking threads, each of which may keep one until it exits);
+/// a larger page's arena is given back.
+const SPARE_SLOTS: usize = 1 << 13;
 
 impl Arena {
     fn new(capacity: usize) -> Arena {
