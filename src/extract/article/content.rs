@@ -221,7 +221,6 @@ fn class_id(node: &super::dom::Node) -> String {
 }
 
 fn is_taxonomy(class: &str) -> bool {
-    let class = class.to_ascii_lowercase();
     [
         "tag-",
         "tag_",
@@ -231,7 +230,12 @@ fn is_taxonomy(class: &str) -> bool {
         "post_tag-",
     ]
     .iter()
-    .any(|p| class.starts_with(p))
+    .any(|p| {
+        class
+            .as_bytes()
+            .get(..p.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(p.as_bytes()))
+    })
 }
 
 /// Class/id words that mark boilerplate even on a big element: a comment thread can be
@@ -264,7 +268,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         link: raw_link,
         stops,
         ..
-    } = sums(doc, &role);
+    } = sums(doc, &role, true);
     let mut holds_body = vec![false; n];
     for i in (1..n).rev() {
         if doc.nodes[i].attr("itemprop") == Some("articleBody") {
@@ -330,7 +334,7 @@ fn compute_stats(doc: &Doc) -> Stats {
     }
     let Sums {
         text, link, commas, ..
-    } = sums(doc, &role);
+    } = sums(doc, &role, false);
     let mut own = vec![0u32; n];
     let mut own_commas = vec![0u32; n];
     for i in (1..n).rev() {
@@ -361,8 +365,9 @@ fn compute_stats(doc: &Doc) -> Stats {
     }
 }
 
-/// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas.
-fn sums(doc: &Doc, role: &[Role]) -> Sums {
+/// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas,
+/// and sentence ends when `with_stops` (else left at 0).
+fn sums(doc: &Doc, role: &[Role], with_stops: bool) -> Sums {
     let n = doc.nodes.len();
     let mut sums = Sums {
         text: vec![0u32; n],
@@ -379,7 +384,9 @@ fn sums(doc: &Doc, role: &[Role]) -> Sums {
             let (len, c) = count_text(t);
             sums.text[i] += len;
             sums.commas[i] += c;
-            sums.stops[i] += count_stops(t);
+            if with_stops {
+                sums.stops[i] += count_stops(t);
+            }
         }
         if node.name() == "a" {
             sums.link[i] = sums.text[i];
@@ -405,14 +412,25 @@ struct Sums {
 }
 
 /// Sentence ends: a full stop, question or exclamation mark followed by a space or the end,
-/// or an ideographic full stop.
+/// or an ideographic full stop. Read byte by byte (the marks are ASCII, the ideographic ones
+/// three bytes each); a character is decoded only after a mark.
 fn count_stops(s: &str) -> u32 {
+    let bytes = s.as_bytes();
     let mut n = 0;
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '。' | '！' | '？' => n += 1,
-            '.' | '!' | '?' if chars.peek().is_none_or(|c| c.is_whitespace()) => n += 1,
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'.' | b'!' | b'?' if s[i + 1..].chars().next().is_none_or(char::is_whitespace) => {
+                n += 1
+            }
+            // '。' (E3 80 82), '！' (EF BC 81), '？' (EF BC 9F).
+            0xE3 | 0xEF
+                if matches!(
+                    bytes.get(i..i + 3),
+                    Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81] | [0xEF, 0xBC, 0x9F])
+                ) =>
+            {
+                n += 1
+            }
             _ => {}
         }
     }
@@ -869,10 +887,7 @@ impl Writer {
                             self.images.push(i);
                         }
                         stack.push((i, false));
-                        let children: Vec<usize> = doc.children(i).collect();
-                        for &c in children.iter().rev() {
-                            stack.push((c, true));
-                        }
+                        push_children(&mut stack, doc, i);
                     } else {
                         if is_block(name) {
                             self.flush();
@@ -886,10 +901,7 @@ impl Writer {
                 }
                 Kind::Document => {
                     if entering {
-                        let children: Vec<usize> = doc.children(i).collect();
-                        for &c in children.iter().rev() {
-                            stack.push((c, true));
-                        }
+                        push_children(&mut stack, doc, i);
                     }
                 }
             }
@@ -905,6 +917,13 @@ impl Writer {
             images: self.images,
         }
     }
+}
+
+/// Pushes the children of `i` on the walk's stack, the first on top.
+fn push_children(stack: &mut Vec<(usize, bool)>, doc: &Doc, i: usize) {
+    let from = stack.len();
+    stack.extend(doc.children(i).map(|c| (c, true)));
+    stack[from..].reverse();
 }
 
 fn open_tag(node: &super::dom::Node, name: &str, out: &mut String) {
@@ -942,6 +961,26 @@ fn html_escape(s: &str, out: &mut String) {
             // Control characters are illegal in XML feeds (issue 5, "Sanitizing").
             c if c.is_control() && !matches!(c, '\n' | '\t') => {}
             _ => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Sentence ends as the character-by-character reading counted them (issue 21 reads bytes).
+    #[test]
+    fn sentence_ends() {
+        for (text, stops) in [
+            ("One. Two! Three? Four.", 4),
+            ("3.14 e.g.x a.\u{a0}b a.\u{2003}b", 2),
+            ("Ends here.", 1),
+            ("句子。句子！句子？", 3),
+            ("？。！... !", 5),
+            ("", 0),
+        ] {
+            assert_eq!(count_stops(text), stops, "{text}");
         }
     }
 }

@@ -16,12 +16,15 @@
 //! [`crate::extract::depth::MAX_DEPTH`] before they reach it, so parsing stays linear.
 
 use std::borrow::Cow;
-use std::cell::{Ref, RefCell};
+use std::cell::{Cell, Ref, RefCell};
 use std::sync::LazyLock;
 
 use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::tendril::StrTendril;
-use html5ever::tokenizer::{BufferQueue, Tokenizer, TokenizerOpts};
+use html5ever::tokenizer::states::RawKind;
+use html5ever::tokenizer::{
+    BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
 use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts};
 use html5ever::{Attribute, LocalName, QualName, TokenizerResult};
 
@@ -103,13 +106,17 @@ impl Doc {
     pub fn parse(html: &str) -> Doc {
         let arena = Arena::new(html.len() / 40 + 16);
         let builder = TreeBuilder::new(arena, TreeBuilderOpts::default());
-        let tokenizer = Tokenizer::new(Flatten::new(builder), TokenizerOpts::default());
         let input = BufferQueue::default();
         input.push_back(StrTendril::from_slice(html));
+        let sink = SkipRaw {
+            inner: Flatten::new(builder),
+            input: &input,
+        };
+        let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
         // `feed` stops after each `</script>` (a browser would run it there): go on.
         while !matches!(tokenizer.feed(&input), TokenizerResult::Done) {}
         tokenizer.end();
-        let nodes = tokenizer.sink.into_inner().sink.finish();
+        let nodes = tokenizer.sink.inner.into_inner().sink.finish();
         let ends = subtree_ends(&nodes);
         Doc { nodes, ends }
     }
@@ -138,6 +145,103 @@ impl Doc {
     pub fn elements<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
         (0..self.nodes.len()).filter(move |&i| self.nodes[i].name() == name)
     }
+}
+
+/// Passes the tokens on, and skips the text of scripts and styles (other than JSON-LD) that
+/// the extractor never reads: half the bytes of a news page are scripts and styles, and the
+/// tokenizer otherwise reads them character run by character run, emitting a token at every
+/// line end, which the tree builder then copies into a text node.
+///
+/// The skip is exactly where the tokenizer would end the element. The tree builder has just
+/// switched it to reading raw text (the start tag's `>` consumed, the text next in the input):
+/// raw text (`<style>`, `<noscript>`, `<iframe>` …) ends at the first `</name` followed by a
+/// space, `/` or `>`; so does a script's text unless it holds `<!--` (the escaped states, in
+/// which `</script>` may not end it), and then nothing is skipped. The end tag itself is left
+/// to the tokenizer, so the element is closed as before, empty.
+struct SkipRaw<'a, S> {
+    inner: S,
+    input: &'a BufferQueue,
+}
+
+impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
+    type Handle = S::Handle;
+
+    fn process_token(&self, token: Token, line: u64) -> TokenSinkResult<S::Handle> {
+        let raw = match &token {
+            Token::TagToken(tag) if tag.kind == TagKind::StartTag && !is_json_ld(tag) => {
+                Some(tag.name.clone())
+            }
+            _ => None,
+        };
+        let result = self.inner.process_token(token, line);
+        if let (
+            Some(name),
+            TokenSinkResult::RawData(kind @ (RawKind::ScriptData | RawKind::Rawtext)),
+        ) = (raw, &result)
+        {
+            skip_raw_text(self.input, &name, *kind == RawKind::ScriptData);
+        }
+        result
+    }
+
+    fn end(&self) {
+        self.inner.end();
+    }
+
+    fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
+        self.inner
+            .adjusted_current_node_present_but_not_in_html_namespace()
+    }
+}
+
+/// A `<script type="application/ld+json">`: [`super::meta::json_ld`] reads its text.
+fn is_json_ld(tag: &Tag) -> bool {
+    &*tag.name == "script"
+        && tag.attrs.iter().any(|a| {
+            &*a.name.local == "type" && a.value.trim().eq_ignore_ascii_case("application/ld+json")
+        })
+}
+
+/// Drops the raw text of element `name` at the front of `input`, up to (not including) its end
+/// tag; leaves the input as it is when the end tag is not in the buffer at hand, or when a
+/// script's text holds `<!--`.
+fn skip_raw_text(input: &BufferQueue, name: &str, script: bool) {
+    let Some(mut chunk) = input.peek_front_chunk_mut() else {
+        return;
+    };
+    let Some(end) = end_tag_at(&chunk, name) else {
+        return;
+    };
+    if script && chunk[..end].contains("<!--") {
+        return;
+    }
+    // `end` is the index of a `<`, so a character boundary; the rest stays non-empty.
+    if let Ok(n) = u32::try_from(end) {
+        let _ = chunk.try_pop_front(n);
+    }
+}
+
+/// Where the first end tag `</name` (any case) followed by a space, `/` or `>` starts.
+fn end_tag_at(text: &str, name: &str) -> Option<usize> {
+    let (bytes, name) = (text.as_bytes(), name.as_bytes());
+    let mut from = 0;
+    // `str::find` with a character looks a word at a time.
+    while let Some(at) = text[from..].find('<') {
+        let start = from + at;
+        let after = start + 2 + name.len();
+        if bytes.len() > after
+            && bytes[start + 1] == b'/'
+            && bytes[start + 2..after].eq_ignore_ascii_case(name)
+            && matches!(
+                bytes[after],
+                b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+            )
+        {
+            return Some(start);
+        }
+        from = start + 1;
+    }
+    None
 }
 
 pub struct Children<'a> {
@@ -192,9 +296,23 @@ struct Arena {
     slots: RefCell<Vec<Slot>>,
 }
 
+thread_local! {
+    /// The last arena's memory, emptied, for the next page parsed on this thread: a batch of
+    /// pages (`herald extract`) then writes into memory already in hand, rather than fresh memory
+    /// whose first touch costs a page fault per 4 KiB. Kept only up to [`SPARE_SLOTS`].
+    static SPARE: Cell<Vec<Slot>> = const { Cell::new(Vec::new()) };
+}
+
+/// The most slots kept for the next page (under 1 MiB, per thread that parsed a page: the
+/// pipeline extracts on tokio's blocking threads, each of which may keep one until it exits);
+/// a larger page's arena is given back.
+const SPARE_SLOTS: usize = 1 << 13;
+
 impl Arena {
     fn new(capacity: usize) -> Arena {
-        let mut slots = Vec::with_capacity(capacity);
+        let mut slots = SPARE.take();
+        slots.clear();
+        slots.reserve(capacity);
         slots.push(Slot::new(SlotKind::Document));
         Arena {
             slots: RefCell::new(slots),
@@ -351,6 +469,10 @@ impl TreeSink for Arena {
                 }
                 at = slots[at].parent;
                 if at == NONE || at == 0 {
+                    if slots.capacity() <= SPARE_SLOTS {
+                        slots.clear();
+                        SPARE.set(slots);
+                    }
                     return nodes;
                 }
             }
@@ -584,12 +706,40 @@ mod tests {
 
     #[test]
     fn raw_text_and_comments() {
+        // Markup in a script is its text, which is skipped (never read).
         assert_eq!(
             shape("<script>if (a<b) x='</p>'</script><!-- <p>no</p> -->ok"),
-            "<script>if (a<b) x='</p>'</script>ok"
+            "<script></script>ok"
         );
         assert_eq!(shape("<title>A &amp; B</title>"), "<title>A & B</title>");
+        assert_eq!(shape("<style>p{}</style>x"), "<style></style>x");
+        // No end tag: the tokenizer reads the rest as the style's text, as before.
         assert_eq!(shape("<style>p{}"), "<style>p{}</style>");
+    }
+
+    /// Scripts and styles end where the tokenizer ends them, skipped or not (issue 21: their
+    /// text is skipped for speed, and must not take the page after them with it).
+    #[test]
+    fn skipped_raw_text_ends_where_the_tokenizer_ends_it() {
+        for (html, expected) in [
+            ("<script>a</scripts>b</script>c", "<script></script>c"),
+            ("<SCRIPT>a</Script >b", "<script></script>b"),
+            ("<style>a</style/>b", "<style></style>b"),
+            ("<noscript><p>a</p></noscript>b", "<noscript></noscript>b"),
+            ("<textarea>a<b></textarea>c", "<textarea>a<b></textarea>c"),
+            // `<!--` puts a script in its escaped states, where `</script>` after a `<script>`
+            // does not end it: left to the tokenizer.
+            (
+                "<script><!--<script>a</script>b--></script>c",
+                "<script><!--<script>a</script>b--></script>c",
+            ),
+        ] {
+            assert_eq!(shape(html), expected, "{html}");
+        }
+        // JSON-LD is read (the date), so its text is kept.
+        let doc = Doc::parse(r#"<script type="application/ld+json">{"a":"</p>"}</script>x"#);
+        let script = doc.elements("script").next().unwrap();
+        assert!(matches!(&doc.node(script + 1).kind, Kind::Text(t) if &**t == r#"{"a":"</p>"}"#));
     }
 
     #[test]
