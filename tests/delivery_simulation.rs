@@ -1164,7 +1164,9 @@ fn check(world: &World) -> Result<(), String> {
 /// kept per chat actually sent to). 4973: the first fix of that took a send to `@name` by an
 /// entry no longer in the config for a send to another chat, and looked after its own last
 /// message only: it found another entry's post in the same chat. 24966: with no id known in
-/// the supergroup, a lost send there was sent again without a search, three times over.
+/// the supergroup, a lost send there was sent again without a search, three times over. 24966
+/// (with quiet hours): a post that waited for its turn (a 429's hold) went out after its entry's
+/// `hold` window had begun; the worker now looks at the window again once its turn comes.
 const FOUND_DEFECTS: &[u64] = &[4973, 5060, 24966];
 
 #[test]

@@ -919,6 +919,21 @@ impl<A: TelegramApi> Deliverer<A> {
             tracing::info!(channel, "paused while waiting for its turn; nothing sent");
             return Ok(false);
         }
+        // A wait for the chat's turn (a 429's hold, the per-minute limit) may end inside the
+        // channel's quiet hours: in `hold` mode the post waits for the window's end.
+        if self
+            .config
+            .get()
+            .channel(channel)
+            .and_then(|c| c.quiet.as_ref())
+            .is_some_and(|q| q.holds(clock::now()))
+        {
+            tracing::info!(
+                channel,
+                "quiet hours began while waiting for its turn; the post waits for their end"
+            );
+            return Ok(false);
+        }
         self.store.mark_send(queued, Some(mark)).await?;
         Ok(true)
     }
