@@ -3,7 +3,8 @@
 //! `disable_notification`) or stay queued until the window ends (`quiet = "hold"`). Edits are
 //! never held nor silenced: a correction should reach a post as soon as it can.
 //!
-//! Everything here is pure: the outbox worker asks [`QuietHours::contains`] before each send.
+//! Everything here is pure: the outbox worker asks [`QuietHours::contains`] before each send,
+//! with the time of [`clock::now`], the one clock the delivery code reads.
 
 use chrono::{DateTime, Timelike, Utc};
 use chrono_tz::Tz;
@@ -82,6 +83,46 @@ impl QuietHours {
     /// Whether a post sent now goes without a notification.
     pub fn silences(&self, now: DateTime<Utc>) -> bool {
         self.mode == QuietMode::Silent && self.contains(now)
+    }
+}
+
+/// The one "now" of the delivery code (quiet hours, the chats' calls and 429 holds as kept in
+/// the store, the outbox's times). In production it is the wall clock, `Utc::now()`. The
+/// delivery simulation (tests/delivery_simulation.rs) runs on tokio's paused clock: it calls
+/// [`clock::follow_tokio`] so that this clock starts at a fixed instant and advances with the
+/// simulated time, and quiet hours and the calls of the last minute are read on the same time
+/// the simulated Telegram counts in, whatever the wall clock does meanwhile.
+pub mod clock {
+    use chrono::{DateTime, Utc};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::time::Instant;
+
+    /// Set once a simulation follows tokio's clock; never in production.
+    static FOLLOWING: AtomicBool = AtomicBool::new(false);
+    /// The wall time that tokio's instant stands for.
+    static BASE: Mutex<Option<(DateTime<Utc>, Instant)>> = Mutex::new(None);
+
+    /// Now: `Utc::now()`, or the simulated time once [`follow_tokio`] was called.
+    pub fn now() -> DateTime<Utc> {
+        if FOLLOWING.load(Ordering::Acquire)
+            && let Some((wall, at)) = *BASE.lock().unwrap_or_else(|p| p.into_inner())
+            && let Ok(elapsed) =
+                chrono::Duration::from_std(Instant::now().saturating_duration_since(at))
+            && let Some(now) = wall.checked_add_signed(elapsed)
+        {
+            return now;
+        }
+        Utc::now()
+    }
+
+    /// For simulations on tokio's paused clock only: from this call on, [`now`] is `start` plus
+    /// the tokio time elapsed since (in the runtime it is called in). Called again (a new
+    /// runtime, the next seed), it starts over.
+    #[doc(hidden)]
+    pub fn follow_tokio(start: DateTime<Utc>) {
+        *BASE.lock().unwrap_or_else(|p| p.into_inner()) = Some((start, Instant::now()));
+        FOLLOWING.store(true, Ordering::Release);
     }
 }
 

@@ -31,6 +31,7 @@
 
 use super::{Store, StoreError, codec, transaction_error};
 use crate::model::{Item, ItemId};
+use crate::quiet::clock;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sled::Transactional;
@@ -303,7 +304,7 @@ impl Store {
         &self,
         deliveries: &[super::NewDelivery],
     ) -> Result<Vec<Prepared>, StoreError> {
-        let now = Utc::now();
+        let now = clock::now();
         deliveries
             .iter()
             .map(|d| {
@@ -446,7 +447,7 @@ impl Store {
     /// Telegram refused the delivery for good: it stays in the outbox, in its place, but is
     /// not offered again (see `next_delivery_where`) until `requeue`.
     pub async fn set_aside(&self, queued: &Queued, reason: &str) -> Result<(), StoreError> {
-        let mark = serde_json::to_vec(&serde_json::json!({"reason": reason, "at": Utc::now()}))?;
+        let mark = serde_json::to_vec(&serde_json::json!({"reason": reason, "at": clock::now()}))?;
         (&self.in_flight, &self.set_aside)
             .transaction(|(in_flight, set_aside)| {
                 in_flight.remove(queued.key.as_slice())?;

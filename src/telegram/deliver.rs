@@ -11,6 +11,7 @@ use super::limits::{ChatLimits, GlobalLimit, acquire};
 use crate::config::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
+use crate::quiet::clock;
 use crate::store::{
     ChannelState, ChatCalls, Delivery, DeliveryKind, PostRecord, Queued, SendMark, Store,
     StoreError,
@@ -501,7 +502,10 @@ impl<A: TelegramApi> Deliverer<A> {
             if self.store.channel_state(&channel.id)?.paused {
                 continue;
             }
-            let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
+            let holding = channel
+                .quiet
+                .as_ref()
+                .is_some_and(|q| q.holds(clock::now()));
             let next = if holding {
                 self.store.next_delivery_where(&channel.id, |d| {
                     d.kind == DeliveryKind::Edit && configured(d)
@@ -556,7 +560,7 @@ impl<A: TelegramApi> Deliverer<A> {
         match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
-                let at = Utc::now();
+                let at = clock::now();
                 let items = queued.delivery.items.clone();
                 match (queued.delivery.kind, mark.digest_items) {
                     (DeliveryKind::Digest, Some((from, to))) if from < to && to <= items.len() => {
@@ -729,7 +733,7 @@ impl<A: TelegramApi> Deliverer<A> {
             let silent = channel
                 .quiet
                 .as_ref()
-                .is_some_and(|q| q.silences(Utc::now()));
+                .is_some_and(|q| q.silences(clock::now()));
             let sent = self.api.send_post(chat.clone(), &post, plain, silent).await;
             let failure = match sent {
                 Ok(message) => {
@@ -748,7 +752,7 @@ impl<A: TelegramApi> Deliverer<A> {
                         item = %item.id,
                         method = post.method.name(),
                         message_id = message.message_id,
-                        queued_secs = (Utc::now() - queued.delivery.enqueued).num_seconds(),
+                        queued_secs = (clock::now() - queued.delivery.enqueued).num_seconds(),
                         "posted"
                     );
                     self.succeeded(&channel.id, &mut state, limits)?;
@@ -804,7 +808,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 let record = PostRecord::Digest {
                     chat: chat_text(&chat),
                     message_id,
-                    at: Utc::now(),
+                    at: clock::now(),
                 };
                 (
                     record,
@@ -840,7 +844,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 let silent = channel
                     .quiet
                     .as_ref()
-                    .is_some_and(|q| q.silences(Utc::now()));
+                    .is_some_and(|q| q.silences(clock::now()));
                 let sent = self
                     .api
                     .send_digest(chat.clone(), text, plain, silent)
@@ -913,6 +917,21 @@ impl<A: TelegramApi> Deliverer<A> {
         self.save_state(channel, state)?;
         if state.paused {
             tracing::info!(channel, "paused while waiting for its turn; nothing sent");
+            return Ok(false);
+        }
+        // A wait for the chat's turn (a 429's hold, the per-minute limit) may end inside the
+        // channel's quiet hours: in `hold` mode the post waits for the window's end.
+        if self
+            .config
+            .get()
+            .channel(channel)
+            .and_then(|c| c.quiet.as_ref())
+            .is_some_and(|q| q.holds(clock::now()))
+        {
+            tracing::info!(
+                channel,
+                "quiet hours began while waiting for its turn; the post waits for their end"
+            );
             return Ok(false);
         }
         self.store.mark_send(queued, Some(mark)).await?;
@@ -1001,7 +1020,10 @@ impl<A: TelegramApi> Deliverer<A> {
     /// Whether `channel` may send now: not paused, not holding its posts for silent hours.
     fn may_send(&self, channel: &Channel) -> Result<bool, StoreError> {
         let paused = self.store.channel_state(&channel.id)?.paused;
-        let holding = channel.quiet.as_ref().is_some_and(|q| q.holds(Utc::now()));
+        let holding = channel
+            .quiet
+            .as_ref()
+            .is_some_and(|q| q.holds(clock::now()));
         Ok(!paused && !holding)
     }
 
@@ -1138,7 +1160,7 @@ impl<A: TelegramApi> Deliverer<A> {
         state.recent_calls = limits.recent();
         state.held_until = limits.held_until();
         state.blocked = None;
-        state.last_success = Some(Utc::now());
+        state.last_success = Some(clock::now());
         self.save_state(channel, state)
     }
 
@@ -1194,7 +1216,7 @@ impl<A: TelegramApi> Deliverer<A> {
             | Failure::WrongEditKind { .. } => Next::SetAside(failure_text(&failure)),
         };
         state.last_error = Some(failure_text(&failure));
-        state.last_error_at = Some(Utc::now());
+        state.last_error_at = Some(clock::now());
         self.save_state(&id, state)?;
         Ok(next)
     }
@@ -1255,7 +1277,7 @@ fn sent_record(chat: &Recipient, message_id: i32, post: &Post) -> PostRecord {
         chat: chat_text(chat),
         message_id,
         photo: post.method == Method::SendPhoto,
-        at: Utc::now(),
+        at: clock::now(),
     }
 }
 

@@ -4,6 +4,7 @@
 //! 429 every call to that chat waits `retry_after`, also in a worker started later (a restart,
 //! or a config edit of the channel). Every wait ends when the worker is told to stop.
 
+use crate::quiet::clock;
 use chrono::{DateTime, Utc};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -114,7 +115,7 @@ impl ChatLimits {
             stop,
             keeper: None,
         };
-        let (now, wall_now) = (Instant::now(), Utc::now());
+        let (now, wall_now) = (Instant::now(), clock::now());
         for t in recent {
             let Ok(ago) = (wall_now - *t).to_std() else {
                 continue;
@@ -160,14 +161,14 @@ impl ChatLimits {
         self.hold_until = Some(Instant::now() + wait);
         self.held_until = chrono::Duration::from_std(wait)
             .ok()
-            .and_then(|d| Utc::now().checked_add_signed(d));
+            .and_then(|d| clock::now().checked_add_signed(d));
         self.keep();
     }
 
     /// Goes on with the hold of a 429 that an earlier worker for this chat met (`held_until`,
     /// stored with the channel): no call before it. A hold already over changes nothing.
     pub fn resume_hold(&mut self, until: DateTime<Utc>) {
-        let Ok(left) = (until - Utc::now()).to_std() else {
+        let Ok(left) = (until - clock::now()).to_std() else {
             return;
         };
         let end = Instant::now() + left;
@@ -227,7 +228,7 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) -> Result<(), 
         if global_wait.is_zero() {
             chat.second.record(now);
             chat.minute.record(now);
-            chat.remember(Utc::now());
+            chat.remember(clock::now());
             chat.hold_until = None;
             chat.held_until = None;
             chat.keep();
