@@ -200,7 +200,10 @@ async fn an_expired_proposal_is_not_written_and_another_admin_cannot_confirm_it(
     let health = format!("http://127.0.0.1:{port}/healthz");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while reqwest::get(&health).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "herald did not start");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "herald did not start"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let before = std::fs::read_to_string(&config).unwrap();

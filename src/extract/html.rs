@@ -192,7 +192,10 @@ impl ItemPlaces {
     pub fn new(items: &[ElementRef<'_>]) -> ItemPlaces {
         let key = |e: ElementRef<'_>| -> *const scraper::node::Element { e.value() };
         let chain = |e: &ElementRef<'_>| -> Vec<*const scraper::node::Element> {
-            e.ancestors().filter_map(ElementRef::wrap).map(key).collect()
+            e.ancestors()
+                .filter_map(ElementRef::wrap)
+                .map(key)
+                .collect()
         };
         // The lowest ancestor common to every item.
         let mut common: Option<Vec<*const scraper::node::Element>> = None;

@@ -670,7 +670,8 @@ fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
         sel(css).is_some_and(|s| {
             members.iter().all(|m| {
                 m.element.select(&s).next().is_some_and(|a| {
-                    a.value().attr("href").map(str::trim) == m.link.value().attr("href").map(str::trim)
+                    a.value().attr("href").map(str::trim)
+                        == m.link.value().attr("href").map(str::trim)
                 })
             })
         })

@@ -266,22 +266,43 @@ mod tests {
         };
         fresh(&mut all);
         let just = made + Duration::from_secs(599);
-        assert!(matches!(take(&mut all, path, 2, just, EXPIRES), Taken::None));
-        assert!(matches!(take(&mut all, path, 1, just, EXPIRES), Taken::Live(_)));
+        assert!(matches!(
+            take(&mut all, path, 2, just, EXPIRES),
+            Taken::None
+        ));
+        assert!(matches!(
+            take(&mut all, path, 1, just, EXPIRES),
+            Taken::Live(_)
+        ));
         // Taken once: a second confirm finds nothing.
-        assert!(matches!(take(&mut all, path, 1, just, EXPIRES), Taken::None));
+        assert!(matches!(
+            take(&mut all, path, 1, just, EXPIRES),
+            Taken::None
+        ));
         fresh(&mut all);
         let edge = made + EXPIRES;
-        assert!(matches!(take(&mut all, path, 1, edge, EXPIRES), Taken::Live(_)));
+        assert!(matches!(
+            take(&mut all, path, 1, edge, EXPIRES),
+            Taken::Live(_)
+        ));
         fresh(&mut all);
         let late = made + EXPIRES + Duration::from_millis(1);
-        assert!(matches!(take(&mut all, path, 1, late, EXPIRES), Taken::Expired));
+        assert!(matches!(
+            take(&mut all, path, 1, late, EXPIRES),
+            Taken::Expired
+        ));
         // The expired proposal is gone.
-        assert!(matches!(take(&mut all, path, 1, late, EXPIRES), Taken::None));
+        assert!(matches!(
+            take(&mut all, path, 1, late, EXPIRES),
+            Taken::None
+        ));
         // Another config's proposal of the same admin is another proposal.
         fresh(&mut all);
         let other = Path::new("/srv/other.toml");
-        assert!(matches!(take(&mut all, other, 1, just, EXPIRES), Taken::None));
+        assert!(matches!(
+            take(&mut all, other, 1, just, EXPIRES),
+            Taken::None
+        ));
         assert_eq!(all.len(), 1);
     }
 
