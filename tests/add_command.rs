@@ -7,8 +7,8 @@ use axum::Router;
 use axum::http::Uri;
 use axum::response::Html;
 use common::botapi::{self, ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
-use common::site::{Mode, release_en};
-use common::{Setup, TestApp, eventually, spawn_app_with};
+use common::site::{FakeSite, Mode, release_en};
+use common::{Setup, TestApp, eventually, spawn_app_with, write_config_on_free_port};
 use herald::telegram::Token;
 use std::time::Duration;
 
@@ -32,8 +32,8 @@ async fn fake() -> FakeBotApi {
     .await
 }
 
-async fn app(fake: &FakeBotApi) -> TestApp {
-    spawn_app_with(Setup {
+fn setup(fake: &FakeBotApi) -> Setup {
+    Setup {
         extra_config: format!(
             "# herald's config, written by hand\n[telegram]\napi_url = \"{}\"\nadmins = [{ADMIN}, {OTHER_ADMIN}]   # two of us\nper_chat_per_second = 10\nper_chat_per_minute = 600\n\n\
              [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n",
@@ -41,8 +41,11 @@ async fn app(fake: &FakeBotApi) -> TestApp {
         ),
         token: Some(Token::new(botapi::TOKEN)),
         ..Setup::default()
-    })
-    .await
+    }
+}
+
+async fn app(fake: &FakeBotApi) -> TestApp {
+    spawn_app_with(setup(fake)).await
 }
 
 fn texts(fake: &FakeBotApi, chat: i64) -> Vec<String> {
@@ -174,4 +177,63 @@ async fn a_redesign_alert_proposes_the_selectors_of_the_new_page() {
         "{alert}"
     );
     t.stop().await;
+}
+
+/// The real binary, its proposals living 3 seconds (the test hook `HERALD_TEST_ADD_EXPIRES_SECS`
+/// stands for the ten minutes, which `telegram::add`'s unit test checks to the second): another
+/// admin's `/add confirm` never confirms the proposal (nor takes it away), and the asking admin's
+/// own confirm after the lifetime says it expired and writes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_expired_proposal_is_not_written_and_another_admin_cannot_confirm_it() {
+    let fake = fake().await;
+    let site = FakeSite::start().await;
+    let url = news_site().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup(&fake));
+    let _child = common::herald_command()
+        .args(["run", "-c"])
+        .arg(&config)
+        .env("TELOXIDE_TOKEN", botapi::TOKEN)
+        .env("HERALD_TEST_ADD_EXPIRES_SECS", "3")
+        .spawn()
+        .unwrap();
+    let health = format!("http://127.0.0.1:{port}/healthz");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while reqwest::get(&health).await.is_err() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "herald did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = std::fs::read_to_string(&config).unwrap();
+
+    fake.push_update(command(ADMIN, &format!("/add {url} en")));
+    let proposal = answer(&fake, ADMIN, 1, "the proposal").await;
+    let proposed = tokio::time::Instant::now();
+    assert!(proposal.contains("[[sources]]"), "{proposal}");
+    assert!(proposal.contains("within 10 minutes"), "{proposal}");
+
+    // Another admin cannot confirm it, live or not.
+    fake.push_update(command(OTHER_ADMIN, "/add confirm"));
+    let other = answer(&fake, OTHER_ADMIN, 1, "the other admin's answer").await;
+    assert!(other.contains("No proposal of yours"), "{other}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    // Past its lifetime, the asking admin's confirm finds it expired (it was not taken by the
+    // other admin's attempt), and nothing is written.
+    tokio::time::sleep_until(proposed + Duration::from_millis(3500)).await;
+    fake.push_update(command(ADMIN, "/add confirm"));
+    let late = answer(&fake, ADMIN, 2, "the late confirm").await;
+    assert!(late.contains("expired"), "{late}");
+    assert!(late.contains("nothing was written"), "{late}");
+    // Give a wrong write time to land before looking.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+
+    // The expired proposal is gone: a second confirm has nothing to confirm.
+    fake.push_update(command(ADMIN, "/add confirm"));
+    let again = answer(&fake, ADMIN, 3, "the second confirm").await;
+    assert!(again.contains("No proposal of yours"), "{again}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
 }

@@ -124,7 +124,7 @@ async fn run(dir: &Path) -> Outcome {
             .map(|s| {
                 let date = s
                     .date
-                    .map(|d| herald::suggest::list::written_day(&d).to_string())
+                    .map(|d| herald::suggest::list::written_day_in(&d, source.timezone).to_string())
                     .unwrap_or_default();
                 (date, s.title, s.link)
             })
@@ -217,6 +217,12 @@ async fn dev_score() {
 async fn heldout_score() {
     report("dev", &score("dev").await);
     report("heldout", &score("heldout").await);
+}
+
+#[tokio::test]
+#[ignore = "prints figures: precision and recall over the CMS pages (cms/)"]
+async fn cms_score() {
+    report("cms", &score("cms").await);
 }
 
 #[tokio::test]

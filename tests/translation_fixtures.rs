@@ -22,10 +22,11 @@ use herald::model::ItemId;
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 
-/// Recall reached on each set with the rules of issue 25 (figures and the threshold sweep in
+/// Recall reached on each set with the rules of issue 25, names across scripts included (0.762
+/// and 0.403; without names 0.738 and 0.331, below these floors; figures and the sweep in
 /// `benches/translations.md`); the test allows a small margin below it, and no wrong link at all.
-const MIN_RECALL: f64 = 0.70;
-const MIN_RECALL_HARD: f64 = 0.30;
+const MIN_RECALL: f64 = 0.75;
+const MIN_RECALL_HARD: f64 = 0.39;
 
 #[derive(Deserialize)]
 struct Fixture {

@@ -17,7 +17,20 @@ use std::time::{Duration, Instant};
 /// How long a proposal waits for `/add confirm`.
 pub const EXPIRES: Duration = Duration::from_secs(600);
 
+/// A test hook (tests/add_command.rs): a proposal's lifetime in seconds, so that the real
+/// binary's expiry is tested without waiting ten minutes.
+const TEST_EXPIRES_ENV: &str = "HERALD_TEST_ADD_EXPIRES_SECS";
+
+/// [`EXPIRES`], unless the test hook sets another lifetime.
+fn lifetime() -> Duration {
+    std::env::var(TEST_EXPIRES_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map_or(EXPIRES, Duration::from_secs)
+}
+
 /// A block waiting for its admin's confirmation.
+#[derive(Debug)]
 struct Proposal {
     id: String,
     block: String,
@@ -92,7 +105,7 @@ async fn propose(app: &App, user: i64, url: &str, channel: Option<&str>) -> Stri
     for r in s.preview.iter().take(5) {
         let date = r.date.as_ref().map_or_else(
             || "(no date)".to_owned(),
-            |d| suggest::list::written_day(d).to_string(),
+            |d| suggest::list::written_day_in(d, s.timezone).to_string(),
         );
         text.push_str(&format!("• {date} {}\n  {}\n", r.title, r.link));
     }
@@ -108,15 +121,42 @@ async fn propose(app: &App, user: i64, url: &str, channel: Option<&str>) -> Stri
     text
 }
 
+/// What `/add confirm` finds of the admin's proposal.
+#[derive(Debug)]
+enum Taken {
+    Live(Proposal),
+    Expired,
+    None,
+}
+
+/// Takes `user`'s proposal for the config at `path` out of `all` (an expired one too: it is
+/// gone either way), live when made at most `lifetime` before `now`. Only the asking admin's
+/// own key is looked at: another admin's proposal is never theirs to confirm.
+fn take(
+    all: &mut HashMap<(PathBuf, i64), Proposal>,
+    path: &Path,
+    user: i64,
+    now: Instant,
+    lifetime: Duration,
+) -> Taken {
+    match all.remove(&(path.to_path_buf(), user)) {
+        Some(p) if now.saturating_duration_since(p.made) <= lifetime => Taken::Live(p),
+        Some(_) => Taken::Expired,
+        None => Taken::None,
+    }
+}
+
 fn confirm(app: &App, user: i64) -> String {
     let path = app.config().path.clone();
-    let proposal = {
-        let mut all = proposals();
-        match all.remove(&(path.clone(), user)) {
-            Some(p) if p.made.elapsed() <= EXPIRES => p,
-            Some(_) => return "Your proposal expired (10 minutes): send /add URL again.".into(),
-            None => return "No proposal of yours to confirm: send /add URL first.".into(),
+    let taken = take(&mut proposals(), &path, user, Instant::now(), lifetime());
+    let proposal = match taken {
+        Taken::Live(p) => p,
+        Taken::Expired => {
+            tracing::info!(user, path = %path.display(), "/add confirm: the proposal expired; nothing written");
+            return "Your proposal expired (10 minutes): nothing was written. Send /add URL again."
+                .into();
         }
+        Taken::None => return "No proposal of yours to confirm: send /add URL first.".into(),
     };
     match write(&path, &proposal.block) {
         Ok(()) => {
@@ -206,6 +246,65 @@ pub fn appended(text: &str, block: &str) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn proposal(made: Instant) -> Proposal {
+        Proposal {
+            id: "s".into(),
+            block: "[[sources]]".into(),
+            made,
+        }
+    }
+
+    /// A proposal lives ten minutes, and only for the admin who asked.
+    #[test]
+    fn a_proposal_expires_after_ten_minutes_and_is_its_admins_alone() {
+        let path = Path::new("/etc/herald/config.toml");
+        let made = Instant::now();
+        let mut all = HashMap::new();
+        let fresh = |all: &mut HashMap<_, _>| {
+            all.insert((path.to_path_buf(), 1), proposal(made));
+        };
+        fresh(&mut all);
+        let just = made + Duration::from_secs(599);
+        assert!(matches!(
+            take(&mut all, path, 2, just, EXPIRES),
+            Taken::None
+        ));
+        assert!(matches!(
+            take(&mut all, path, 1, just, EXPIRES),
+            Taken::Live(_)
+        ));
+        // Taken once: a second confirm finds nothing.
+        assert!(matches!(
+            take(&mut all, path, 1, just, EXPIRES),
+            Taken::None
+        ));
+        fresh(&mut all);
+        let edge = made + EXPIRES;
+        assert!(matches!(
+            take(&mut all, path, 1, edge, EXPIRES),
+            Taken::Live(_)
+        ));
+        fresh(&mut all);
+        let late = made + EXPIRES + Duration::from_millis(1);
+        assert!(matches!(
+            take(&mut all, path, 1, late, EXPIRES),
+            Taken::Expired
+        ));
+        // The expired proposal is gone.
+        assert!(matches!(
+            take(&mut all, path, 1, late, EXPIRES),
+            Taken::None
+        ));
+        // Another config's proposal of the same admin is another proposal.
+        fresh(&mut all);
+        let other = Path::new("/srv/other.toml");
+        assert!(matches!(
+            take(&mut all, other, 1, just, EXPIRES),
+            Taken::None
+        ));
+        assert_eq!(all.len(), 1);
+    }
 
     #[test]
     fn appending_keeps_comments_and_layout() {

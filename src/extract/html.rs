@@ -90,18 +90,24 @@ pub fn list_page_read(
     let base = base_url(&doc, page_url);
     let elements: Vec<ElementRef<'_>> = doc.select(&sel.item).take(reading.max_items).collect();
     let found = elements.len();
+    let places = ItemPlaces::new(&elements);
+    let date_texts: Vec<Option<String>> = elements
+        .iter()
+        .map(|e| sel.date.as_ref().and_then(|p| date_text(*e, p, &places)))
+        .collect();
     let evidence = match (&sel.date_format, &sel.date) {
-        (None, Some(date)) => {
-            let texts: Vec<String> = elements.iter().filter_map(|e| pick(*e, date)).collect();
-            dates::numeric_format(texts.iter().map(String::as_str), reading.month_first)
-        }
+        (None, Some(_)) => dates::numeric_format(
+            date_texts.iter().flatten().map(String::as_str),
+            reading.month_first,
+        ),
         _ => None,
     };
     let format = sel.date_format.as_deref().or(evidence.as_deref());
     let mut items = Vec::new();
     let mut unreadable_dates = Vec::new();
-    for element in elements {
-        if let Some((item, unread)) = read_item(element, &base, sel, format, id_pattern, reading) {
+    for (element, date_text) in elements.into_iter().zip(date_texts) {
+        let read = read_item(element, &base, sel, format, id_pattern, reading, date_text);
+        if let Some((item, unread)) = read {
             if let Some(text) = unread {
                 unreadable_dates.push((item.link.clone(), text));
             }
@@ -133,10 +139,10 @@ fn read_item(
     format: Option<&str>,
     id_pattern: Option<&Regex>,
     reading: Reading,
+    date_text: Option<String>,
 ) -> Option<(Scraped, Option<String>)> {
     let title = pick(element, &sel.title)?;
     let link = canonical_link(base, &pick(element, &sel.link)?)?;
-    let date_text = sel.date.as_ref().and_then(|p| pick(element, p));
     let date = date_text.as_deref().and_then(|text| {
         dates::parse_date(text, format)
             .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
@@ -158,6 +164,88 @@ fn read_item(
         image,
     };
     Some((scraped, unread))
+}
+
+/// An item's date text: its date selector's match inside it; when there is none, the nearest
+/// element before the item that the selector itself matches ([`ItemPlaces::before`]): the `<dt>`
+/// before a `<dd>`, the date heading before that day's releases.
+fn date_text(item: ElementRef<'_>, date: &Pick, places: &ItemPlaces) -> Option<String> {
+    if let Some(text) = pick(item, date) {
+        return Some(text);
+    }
+    let selector = date.selector.as_ref()?;
+    let target = places.before(item, |e| selector.matches(&e))?;
+    let value = match &date.attr {
+        Some(attr) => clean_text(target.value().attr(attr)?),
+        None => clean_text(&target.text().collect::<String>()),
+    };
+    (!value.is_empty()).then_some(value)
+}
+
+/// Where a list's items sit: the element holding them all, and every element on the way from it
+/// down to an item (elements are known by their address in the parsed tree).
+pub struct ItemPlaces {
+    container: Option<*const scraper::node::Element>,
+    holding: std::collections::HashSet<*const scraper::node::Element>,
+}
+
+impl ItemPlaces {
+    pub fn new(items: &[ElementRef<'_>]) -> ItemPlaces {
+        let key = |e: ElementRef<'_>| -> *const scraper::node::Element { e.value() };
+        let chain = |e: &ElementRef<'_>| -> Vec<*const scraper::node::Element> {
+            e.ancestors()
+                .filter_map(ElementRef::wrap)
+                .map(key)
+                .collect()
+        };
+        // The lowest ancestor common to every item.
+        let mut common: Option<Vec<*const scraper::node::Element>> = None;
+        for item in items {
+            let mine = chain(item);
+            common = Some(match common {
+                None => mine,
+                Some(c) => c.into_iter().filter(|a| mine.contains(a)).collect(),
+            });
+        }
+        let container = common.and_then(|c| c.first().copied());
+        let mut holding = std::collections::HashSet::new();
+        for item in items {
+            holding.insert(key(*item));
+            for a in item.ancestors().filter_map(ElementRef::wrap) {
+                if Some(key(a)) == container {
+                    break;
+                }
+                holding.insert(key(a));
+            }
+        }
+        ItemPlaces { container, holding }
+    }
+
+    /// The nearest element before `item`, among its own siblings and those of its ancestors
+    /// below the container, for which `matches` holds. Items, and elements holding an item,
+    /// are passed over (a date heading serves every release after it).
+    pub fn before<'a>(
+        &self,
+        item: ElementRef<'a>,
+        matches: impl Fn(ElementRef<'a>) -> bool,
+    ) -> Option<ElementRef<'a>> {
+        let key = |e: ElementRef<'_>| -> *const scraper::node::Element { e.value() };
+        let mut node = item;
+        loop {
+            if Some(key(node)) == self.container {
+                return None;
+            }
+            if let Some(found) = node
+                .prev_siblings()
+                .filter_map(ElementRef::wrap)
+                .filter(|s| !self.holding.contains(&key(*s)))
+                .find(|s| matches(*s))
+            {
+                return Some(found);
+            }
+            node = node.parent().and_then(ElementRef::wrap)?;
+        }
+    }
 }
 
 /// Lazy-loading pages put a placeholder (or nothing) in `src` and the picture elsewhere.
@@ -225,6 +313,85 @@ fn canonical_image(base: &Url, src: &str) -> Option<String> {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    fn selectors(item: &str, date: &str) -> ListSelectors {
+        ListSelectors {
+            item: Selector::parse(item).unwrap(),
+            title: Pick::parse("a").unwrap(),
+            link: Pick::parse("a@href").unwrap(),
+            date: Some(Pick::parse(date).unwrap()),
+            date_format: None,
+            summary: None,
+            image: None,
+        }
+    }
+
+    /// (title, written day) of each release read.
+    fn dated(html: &str, sel: &ListSelectors) -> Vec<(String, Option<String>)> {
+        let reading = Reading {
+            now: chrono::Utc::now(),
+            tz: chrono_tz::Asia::Almaty,
+            max_items: 100,
+            month_first: false,
+        };
+        let url = Url::parse("https://example.org/news/").unwrap();
+        list_page(html, &url, sel, None, reading)
+            .unwrap()
+            .into_iter()
+            .map(|s| {
+                let day = s.date.map(|d| match d {
+                    dates::ParsedDate::Day(d) => d.to_string(),
+                    dates::ParsedDate::Local(t) => t.date().to_string(),
+                    dates::ParsedDate::Absolute(t) => t.date_naive().to_string(),
+                });
+                (s.title, day)
+            })
+            .collect()
+    }
+
+    /// A release whose date is in the element before it: the `<dt>` of a `<dd>`, and a date
+    /// heading serving every release after it, also from outside the release's own parent.
+    #[rstest]
+    #[case::dt_dd(
+        "<dl><dt>28.03.2026</dt><dd><a href='/a'>Release A</a></dd><dt>26.03.2026</dt><dd><a href='/b'>Release B</a></dd><dd><a href='/c'>Release C</a></dd></dl>",
+        "dd",
+        "dt"
+    )]
+    #[case::headings_flat(
+        "<div><h3>28 March 2026</h3><p class='r'><a href='/a'>Release A</a></p><h3>26 March 2026</h3><p class='r'><a href='/b'>Release B</a></p><p class='r'><a href='/c'>Release C</a></p></div>",
+        "p.r",
+        "h3"
+    )]
+    #[case::headings_before_lists(
+        "<section><h4>28 наурыз 2026 ж.</h4><ul><li><a href='/a'>Release A</a></li></ul><h4>26 наурыз 2026 ж.</h4><ul><li><a href='/b'>Release B</a></li><li><a href='/c'>Release C</a></li></ul></section>",
+        "li",
+        "h4"
+    )]
+    fn dates_in_the_element_before_the_release(
+        #[case] html: &str,
+        #[case] item: &str,
+        #[case] date: &str,
+    ) {
+        let got = dated(html, &selectors(item, date));
+        let day = |d: &str| Some(d.to_owned());
+        assert_eq!(
+            got,
+            vec![
+                ("Release A".into(), day("2026-03-28")),
+                ("Release B".into(), day("2026-03-26")),
+                ("Release C".into(), day("2026-03-26")),
+            ]
+        );
+    }
+
+    /// A card without a date of its own does not take its neighbour's: items are passed over.
+    #[test]
+    fn a_card_without_a_date_takes_no_other_cards_date() {
+        let html = "<div class='list'><div class='card'><a href='/a'>Release A</a><h5>28 March 2026</h5></div><div class='card'><a href='/b'>Release B</a></div></div>";
+        let got = dated(html, &selectors("div.card", "h5"));
+        assert_eq!(got[0].1.as_deref(), Some("2026-03-28"));
+        assert_eq!(got[1].1, None);
+    }
 
     #[rstest]
     #[case::plain(r#"<img src="/a.jpg">"#, Some("/a.jpg"))]

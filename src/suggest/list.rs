@@ -17,6 +17,7 @@
 //!   every numeric date, so the admin sees the order chosen.
 
 use crate::dates;
+use crate::extract::html::ItemPlaces;
 use crate::extract::{canonical_link, clean_text};
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -260,6 +261,59 @@ fn candidate_groups(doc: &Html) -> Vec<Group<'_>> {
                 class: None,
             });
         }
+        out.extend(cousin_groups(parent));
+    }
+    out
+}
+
+/// Repeated elements split over sibling containers of one kind (a date heading before each
+/// day's `ul`, a blog's rows of two columns): the children of `parent`'s children of the same
+/// tag and first class, taken together per tag, when two containers or more hold them.
+fn cousin_groups(parent: ElementRef<'_>) -> Vec<Group<'_>> {
+    let mut containers: HashMap<(&str, Option<&str>), Vec<ElementRef<'_>>> = HashMap::new();
+    let mut order = Vec::new();
+    for child in parent.children().filter_map(ElementRef::wrap) {
+        let key = (child.value().name(), classes(child).first().copied());
+        let entry = containers.entry(key).or_default();
+        if entry.is_empty() {
+            order.push(key);
+        }
+        entry.push(child);
+    }
+    let mut out = Vec::new();
+    for key in order {
+        let boxes = &containers[&key];
+        if boxes.len() < 2 {
+            continue;
+        }
+        let mut by_tag: HashMap<&str, (Vec<ElementRef<'_>>, usize)> = HashMap::new();
+        let mut tags = Vec::new();
+        for b in boxes {
+            let mut seen = HashSet::new();
+            for c in b.children().filter_map(ElementRef::wrap) {
+                let name = c.value().name();
+                if matches!(name, "script" | "style" | "br" | "hr" | "meta" | "link") {
+                    continue;
+                }
+                let entry = by_tag.entry(name).or_default();
+                if entry.0.is_empty() {
+                    tags.push(name);
+                }
+                entry.0.push(c);
+                if seen.insert(name) {
+                    entry.1 += 1;
+                }
+            }
+        }
+        for tag in tags {
+            let (members, holders) = &by_tag[tag];
+            if members.len() >= MIN_ITEMS && *holders >= 2 {
+                out.push(Group {
+                    members: members.clone(),
+                    class: None,
+                });
+            }
+        }
     }
     out
 }
@@ -289,14 +343,38 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
         Selector::parse("a[href]").unwrap()
     });
-    let (_, (link, href)) = element
+    let links: Vec<(ElementRef<'a>, Url)> = element
         .select(&A)
         .filter_map(|a| usable(&a).map(|u| (a, u)))
-        .enumerate()
-        .max_by_key(|(i, (a, _))| {
-            // Ties go to the first link: `max_by_key` keeps the last maximum.
-            (text_of(*a).chars().count(), std::cmp::Reverse(*i))
-        })?;
+        .collect();
+    // A link in a heading (or a "title" element) whose text reads as a title is the release's
+    // own: a "Read more: TITLE" button or a "Comments on TITLE" link beside it is longer.
+    let in_heading = |a: &ElementRef<'_>| {
+        a.ancestors()
+            .filter_map(ElementRef::wrap)
+            .take_while(|x| x.id() != element.id())
+            .chain(std::iter::once(*a))
+            .any(|x| {
+                is_heading(x.value().name())
+                    || x.value()
+                        .classes()
+                        .any(|c| c.to_ascii_lowercase().contains("title"))
+            })
+    };
+    let (link, href) = match links
+        .iter()
+        .find(|(a, _)| in_heading(a) && text_of(*a).chars().count() >= MIN_TITLE_CHARS)
+    {
+        Some(found) => found.clone(),
+        None => links
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, (a, _))| {
+                // Ties go to the first link: `max_by_key` keeps the last maximum.
+                (text_of(*a).chars().count(), std::cmp::Reverse(*i))
+            })
+            .map(|(_, l)| l.clone())?,
+    };
     let title = if text_of(link).chars().count() >= MIN_TITLE_CHARS {
         link
     } else {
@@ -415,13 +493,13 @@ fn propose(
     let titles: Vec<_> = members.iter().map(|m| (m.element, m.title)).collect();
     let (link, title) = if members.iter().all(|m| m.link.id() == m.element.id()) {
         // The item is the link (`a.news-item`): its own `href`.
-        ("@href".to_owned(), relative_selector(&titles)?)
+        ("@href".to_owned(), title_selector(&titles)?)
     } else {
-        let link_sel = relative_selector(&links)?;
-        let title = if members.iter().all(|m| m.title.id() == m.link.id()) {
-            link_sel.clone()
-        } else {
-            relative_selector(&titles)?
+        let link_sel = relative_selector(&links).or_else(|| same_href_selector(members))?;
+        let same = members.iter().all(|m| m.title.id() == m.link.id());
+        let title = match relative_selector(&links) {
+            Some(l) if same => l,
+            _ => title_selector(&titles)?,
         };
         (format!("{link_sel}@href"), title)
     };
@@ -499,6 +577,11 @@ fn has_link(e: ElementRef<'_>) -> bool {
         || e.select(&A_HREF).next().is_some()
 }
 
+static TIME_ANY: LazyLock<Selector> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+    Selector::parse("time").unwrap()
+});
+
 static A_HREF: LazyLock<Selector> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
     Selector::parse("a[href]").unwrap()
@@ -575,6 +658,47 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
     })
 }
 
+/// A link selector whose first match, in every member, points where the member's link does
+/// (Bitrix's news.list links the picture and then the title to one page: `a` reads it).
+fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
+    let first = members.first()?.link;
+    let mut tries: Vec<String> = classes(first)
+        .into_iter()
+        .map(|c| format!("a.{c}"))
+        .collect();
+    tries.push("a".into());
+    tries.into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            members.iter().all(|m| {
+                m.element.select(&s).next().is_some_and(|a| {
+                    a.value().attr("href").map(str::trim)
+                        == m.link.value().attr("href").map(str::trim)
+                })
+            })
+        })
+    })
+}
+
+/// The title selector: for the title element itself, else for the element inside it that holds
+/// all its text (`<a><b>TITLE</b></a>` after a picture's link: `b`).
+fn title_selector(titles: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
+    relative_selector(titles).or_else(|| {
+        let inner: Vec<(ElementRef<'_>, ElementRef<'_>)> = titles
+            .iter()
+            .map(|(item, title)| {
+                let text = text_of(*title);
+                title
+                    .descendants()
+                    .filter_map(ElementRef::wrap)
+                    .skip(1)
+                    .find(|e| text_of(*e) == text)
+                    .map(|e| (*item, e))
+            })
+            .collect::<Option<Vec<_>>>()?;
+        relative_selector(&inner)
+    })
+}
+
 fn is_heading(tag: &str) -> bool {
     matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
@@ -585,36 +709,48 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
         .iter()
         .filter_map(|i| find_date(*i).map(|(d, attr)| (*i, d, attr)))
         .collect();
-    if found.len() * 2 < items.len() {
-        p.notes.push(format!(
-            "no date found in most items ({} of {}): herald will date new releases by when it \
-             first sees them",
-            found.len(),
-            items.len()
-        ));
-        return;
-    }
-    let by_attr = found.iter().filter(|f| f.2).count() * 2 >= found.len();
-    let chosen: Vec<(ElementRef<'_>, ElementRef<'_>)> = found
-        .iter()
-        .filter(|f| f.2 == by_attr)
-        .map(|f| (f.0, f.1))
-        .collect();
-    let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
-        None
+    let (css, texts) = if found.len() * 2 < items.len() {
+        match date_before(items) {
+            Some(before) => {
+                p.notes.push(format!(
+                    "the releases hold no date: each one's is read from the nearest `{}` before it",
+                    before.0
+                ));
+                before
+            }
+            None => {
+                p.notes.push(format!(
+                    "no date found in most items ({} of {}): herald will date new releases by \
+                     when it first sees them",
+                    found.len(),
+                    items.len()
+                ));
+                return;
+            }
+        }
     } else {
-        relative_selector(&chosen)
-    }) else {
-        p.notes
-            .push("the dates are not in an element of their own: no date selector".into());
-        return;
+        let by_attr = found.iter().filter(|f| f.2).count() * 2 >= found.len();
+        let chosen: Vec<(ElementRef<'_>, ElementRef<'_>)> = found
+            .iter()
+            .filter(|f| f.2 == by_attr)
+            .map(|f| (f.0, f.1))
+            .collect();
+        let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
+            None
+        } else {
+            relative_selector(&chosen)
+        }) else {
+            p.notes
+                .push("the dates are not in an element of their own: no date selector".into());
+            return;
+        };
+        if by_attr {
+            p.date = Some(format!("{css}@datetime"));
+            return;
+        }
+        (css, chosen.iter().map(|(_, d)| text_of(*d)).collect())
     };
-    if by_attr {
-        p.date = Some(format!("{css}@datetime"));
-        return;
-    }
     p.date = Some(css);
-    let texts: Vec<String> = chosen.iter().map(|(_, d)| text_of(*d)).collect();
     let month_first =
         dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
     p.date_format = dates::numeric_format(texts.iter().map(String::as_str), month_first);
@@ -634,6 +770,43 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
     }
 }
 
+/// Dates written before the releases rather than inside them (a `<dt>` before each `<dd>`, a
+/// date heading before each day's releases): the selector of those elements, which the list
+/// reader follows from an item without a date of its own to the nearest match before it
+/// ([`ItemPlaces::before`]), and the date texts it reads so. Kept only when that selector reads
+/// exactly the dates found, for at least half of the items.
+fn date_before(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
+    let places = ItemPlaces::new(items);
+    let is_date = |e: ElementRef<'_>| {
+        let t = text_of(e);
+        t.chars().count() <= 60 && date_in(&t) && !has_link(e)
+    };
+    let found: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+        .iter()
+        .filter_map(|i| places.before(*i, is_date).map(|d| (*i, d)))
+        .collect();
+    if found.len() * 2 < items.len() {
+        return None;
+    }
+    let first = found[0].1;
+    let tag = first.value().name();
+    let mut tries: Vec<String> = classes(first)
+        .into_iter()
+        .map(|c| format!("{tag}.{c}"))
+        .collect();
+    tries.push(tag.to_owned());
+    let css = tries.into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            found.iter().all(|(item, date)| {
+                places
+                    .before(*item, |e| s.matches(&e))
+                    .is_some_and(|d| d.id() == date.id())
+            })
+        })
+    })?;
+    Some((css, found.iter().map(|(_, d)| text_of(*d)).collect()))
+}
+
 /// A paragraph of text beside the title (40+ characters) in most items.
 fn summary_selector(members: &[Member<'_>], p: &ListProposal) -> Option<String> {
     let pairs: Vec<(ElementRef<'_>, ElementRef<'_>)> = members
@@ -649,6 +822,7 @@ fn summary_selector(members: &[Member<'_>], p: &ListProposal) -> Option<String> 
                     let t = text_of(*e);
                     t.chars().count() >= 40
                         && !t.contains(&title)
+                        && e.select(&TIME_ANY).next().is_none()
                         && !e.select(&A_HREF).any(|a| a.id() == m.link.id())
                         && !date_in(&t)
                 })?;
@@ -691,10 +865,12 @@ fn image_selector(items: &[ElementRef<'_>]) -> Option<String> {
 /// `id_pattern` when the links carry a numeric id (3+ digits) that is unique per release;
 /// `require_id` when a few links (a fifth at most) carry none: those cards are not releases.
 fn id_pattern(p: &mut ListProposal) {
-    const PATTERNS: [&str; 5] = [
+    const PATTERNS: [&str; 6] = [
         r"-(\d+)$",
         r"/(\d+)/?$",
         r"[?&]id=(\d+)",
+        // Bitrix's detail pages: `detail.php?ID=41230`.
+        r"[?&]ID=(\d+)",
         r"(\d+)\.html?$",
         r"/(\d+)-[^/]*$",
     ];
@@ -725,12 +901,19 @@ fn id_pattern(p: &mut ListProposal) {
     }
 }
 
-/// The date of a release as its page writes it (the day, whatever the zone), for previews.
+/// The date of a release as its page writes it (the day, whatever the zone), for previews; a
+/// time with a zone gives its day in UTC ([`written_day_in`] gives it in the source's zone).
 pub fn written_day(date: &dates::ParsedDate) -> NaiveDate {
+    written_day_in(date, chrono_tz::UTC)
+}
+
+/// [`written_day`], a time with a zone ("2026-03-26T00:40:00+05:00") read in `tz`, the source's
+/// zone: a page writes the day of its own zone (the 26th here, which is the 25th in UTC).
+pub fn written_day_in(date: &dates::ParsedDate, tz: Tz) -> NaiveDate {
     match date {
         dates::ParsedDate::Day(d) => *d,
         dates::ParsedDate::Local(t) => t.date(),
-        dates::ParsedDate::Absolute(t) => t.date_naive(),
+        dates::ParsedDate::Absolute(t) => t.with_timezone(&tz).date_naive(),
     }
 }
 

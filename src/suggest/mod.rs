@@ -40,6 +40,8 @@ pub struct Suggestion {
     pub block: String,
     pub preview: Vec<PreviewRow>,
     pub notes: Vec<String>,
+    /// The source's zone (UTC when not given): the days of the preview are its.
+    pub timezone: Tz,
 }
 
 /// One release as the proposed selectors read it.
@@ -196,6 +198,7 @@ fn build(
         block,
         preview,
         notes,
+        timezone: source.timezone,
     })
 }
 
@@ -397,7 +400,7 @@ impl Suggestion {
         for r in self.preview.iter().take(3) {
             let date = r.date.as_ref().map_or_else(
                 || "(no date)".to_owned(),
-                |d| list::written_day(d).to_string(),
+                |d| list::written_day_in(d, self.timezone).to_string(),
             );
             let _ = write!(out, "\n• {date} {}", r.title);
         }
@@ -419,7 +422,7 @@ impl Suggestion {
         for r in &self.preview {
             let date = r.date.as_ref().map_or_else(
                 || "(no date)".to_owned(),
-                |d| list::written_day(d).to_string(),
+                |d| list::written_day_in(d, self.timezone).to_string(),
             );
             let _ = writeln!(out, "# {date:<10}  {}", r.title);
             let _ = writeln!(out, "#             {}", r.link);
