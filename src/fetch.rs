@@ -2,6 +2,7 @@
 //! User-Agent, conditional GET (ETag / Last-Modified) and charset decoding that looks beyond the
 //! HTTP header (BOM, `<meta charset>`, XML declaration, then a guess).
 
+use crate::encoding::decode;
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -498,13 +499,6 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
         source = inner.source();
     }
     msg
-}
-
-/// Decodes a body to text, once, by the evidence in order: a byte-order mark, the HTTP
-/// `charset`, the document's own declaration, then UTF-8 or a guess (see [`crate::encoding`]).
-/// reqwest alone would use only the HTTP header.
-pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
-    crate::encoding::decode(body, content_type)
 }
 
 #[cfg(test)]

@@ -167,7 +167,7 @@ fn the_corpus_is_read_without_mojibake_and_refusals_say_why() {
     for doc in &manifest {
         let file = doc["file"].as_str().unwrap();
         let bytes = std::fs::read(root.join(file)).unwrap();
-        let text = herald::fetch::decode(&bytes, doc["content_type"].as_str());
+        let text = herald::encoding::decode(&bytes, doc["content_type"].as_str());
         match herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
             Ok(read) => {
                 for entry in &read.entries {
@@ -643,7 +643,7 @@ proptest::proptest! {
             3 => body.iter().flat_map(|&b| [b, 0, 0, 0]).collect(),
             _ => [b"\xff\xfe".as_slice(), &body].concat(),
         };
-        let text = herald::fetch::decode(&body, Some("application/rss+xml"));
+        let text = herald::encoding::decode(&body, Some("application/rss+xml"));
         let base = url::Url::parse("https://upstream.example/feed").unwrap();
         if let Err(e) = herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
             proptest::prop_assert!(!e.to_string().is_empty());

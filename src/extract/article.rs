@@ -184,7 +184,7 @@ pub fn date_string(date: &ParsedDate) -> String {
 /// more than the extraction), and so is valid UTF-8 with characters past ASCII whatever it
 /// declares: text in a legacy charset is almost never valid UTF-8 by chance, while a page saved
 /// as UTF-8 often keeps the `charset=gb2312` it was served with. Anything else goes through
-/// [`crate::fetch::decode`].
+/// [`crate::encoding::decode`].
 pub fn decode_file(bytes: &[u8]) -> String {
     decode_bytes(bytes).into_owned()
 }
@@ -196,7 +196,7 @@ fn decode_bytes(bytes: &[u8]) -> Cow<'_, str> {
     {
         return Cow::Borrowed(text.strip_prefix('\u{feff}').unwrap_or(text));
     }
-    Cow::Owned(crate::fetch::decode(bytes, None))
+    Cow::Owned(crate::encoding::decode(bytes, None))
 }
 
 /// The charset named in the first 2 KiB (`charset=` or XML `encoding=`), lower-cased.
