@@ -34,7 +34,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 /// sled's page cache; its default is 1 GiB, far more than a feed service needs.
-pub const STORE_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+pub const STORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
 /// How long a stop waits for polls and deliveries in flight before abandoning them (a poll's
 /// store step is one transaction, and a delivery in flight is found again after a restart).

@@ -37,12 +37,31 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
         OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            metrics_exporter_prometheus::PrometheusBuilder::new()
+            let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
                 .install_recorder()
-                .ok()
+                .ok()?;
+            // Histogram samples pile up in the recorder until something drains them: a
+            // scrape of /metrics does, and so does this upkeep, so that a herald nobody scrapes
+            // does not grow by every poll's duration for ever.
+            let upkeep = handle.clone();
+            let started = std::thread::Builder::new()
+                .name("herald-metrics".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(METRICS_UPKEEP);
+                        upkeep.run_upkeep();
+                    }
+                });
+            if let Err(e) = started {
+                tracing::warn!(error = %e, "no metrics upkeep thread: histograms grow until /metrics is read");
+            }
+            Some(handle)
         })
         .clone()
 }
+
+/// How often the recorder's histogram samples are folded into their summaries.
+const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 struct ServerState {
