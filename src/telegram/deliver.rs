@@ -816,7 +816,7 @@ impl<A: TelegramApi> Deliverer<A> {
             let mark = job.mark(group);
             let turn = match &mark {
                 Some(mark) => {
-                    self.begin_send(&channel.id, &mut state, limits, queued, &mark)
+                    self.begin_send(&channel.id, &mut state, limits, queued, mark)
                         .await?
                 }
                 // An edit waits for the chat's turn, and is made even when a pause or quiet
