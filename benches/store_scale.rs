@@ -106,7 +106,7 @@ fn channels_of(source: &str) -> Vec<String> {
 /// Stores items `from..from + PER_SOURCE` of every source, each with a post per channel.
 /// Returns the raw JSON bytes of the items stored.
 async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &[String]) -> u64 {
-    let fingerprints = HashMap::new();
+    let content_digests = HashMap::new();
     let mut raw = 0;
     for id in ids {
         let items: Vec<Item> = (from..from + PER_SOURCE)
@@ -137,7 +137,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &
                 corrected: &[],
                 deliveries: &deliveries,
                 baselines: &[],
-                fingerprints: &fingerprints,
+                content_digests: &content_digests,
                 max_items: PER_SOURCE as usize,
                 links: &[],
                 seen_only: &[],

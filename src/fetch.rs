@@ -244,7 +244,7 @@ impl Fetcher {
             .headers(request_headers(req)?)
             .send()
             .await
-            .map_err(classify)?;
+            .map_err(FetchError::from_reqwest)?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -296,7 +296,7 @@ impl Fetcher {
         }
         let mut stream = response.bytes_stream();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(classify)?;
+            let chunk = chunk.map_err(FetchError::from_reqwest)?;
             let len = body.len() + chunk.len();
             if len > cap {
                 return Err(FetchError::TooLarge(cap));
@@ -340,17 +340,21 @@ fn request_headers(req: &Request<'_>) -> Result<HeaderMap, FetchError> {
     Ok(map)
 }
 
-fn classify(e: reqwest::Error) -> FetchError {
-    if let Some(refused) = find_cause::<Refused>(&e) {
-        FetchError::NotAllowed(refused.0.clone())
-    } else if e.is_timeout() {
-        FetchError::Timeout
-    } else if e.is_redirect() {
-        FetchError::Redirects
-    } else if e.is_connect() || e.is_body() || e.is_request() || e.is_decode() {
-        FetchError::Connect(root_cause(&e))
-    } else {
-        FetchError::Request(root_cause(&e))
+impl FetchError {
+    /// What a reqwest error means: refused by the address rule, timed out, too many redirects, no
+    /// connection, or another request error.
+    fn from_reqwest(e: reqwest::Error) -> FetchError {
+        if let Some(refused) = find_cause::<Refused>(&e) {
+            FetchError::NotAllowed(refused.0.clone())
+        } else if e.is_timeout() {
+            FetchError::Timeout
+        } else if e.is_redirect() {
+            FetchError::Redirects
+        } else if e.is_connect() || e.is_body() || e.is_request() || e.is_decode() {
+            FetchError::Connect(root_cause(&e))
+        } else {
+            FetchError::Request(root_cause(&e))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
     Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
-    fingerprint,
+    content_digest,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -306,10 +306,10 @@ impl Poller<'_> {
             .await?;
         let first_poll = !state.first_poll_done;
         // Corrections are judged on what the list page shows, before article pages add to it.
-        let fingerprints: HashMap<ItemId, [u8; 8]> = found
+        let content_digests: HashMap<ItemId, [u8; 8]> = found
             .entries
             .iter()
-            .map(|(id, _, s)| (*id, fingerprint(&s.title, s.summary.as_deref())))
+            .map(|(id, _, s)| (*id, content_digest(&s.title, s.summary.as_deref())))
             .collect();
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries, deadline)
@@ -320,7 +320,7 @@ impl Poller<'_> {
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
             linked = self
-                .store_poll(store, source, &report, &fingerprints, &seen_only)
+                .store_poll(store, source, &report, &content_digests, &seen_only)
                 .await?;
             state.etag = page.etag.clone();
             state.last_modified = page.last_modified.clone();
@@ -402,7 +402,7 @@ impl Poller<'_> {
         store: &Store,
         source: &Source,
         report: &[Observed],
-        fingerprints: &HashMap<ItemId, [u8; 8]>,
+        content_digests: &HashMap<ItemId, [u8; 8]>,
         seen_only: &[Item],
     ) -> Result<Vec<String>, PollError> {
         let new: Vec<Item> = pick(report, ItemState::New);
@@ -421,7 +421,7 @@ impl Poller<'_> {
                 corrected: &corrected,
                 deliveries: &deliveries,
                 baselines: &baselines,
-                fingerprints,
+                content_digests,
                 max_items: source.max_items,
                 links: &linking.links,
                 seen_only,
@@ -668,10 +668,10 @@ impl Poller<'_> {
             let state = match seen {
                 Seen::Never => ItemState::New,
                 Seen::Before {
-                    fingerprint: fp,
+                    content_digest: fp,
                     stored,
                 } => {
-                    let now_fp = fingerprint(&s.title, s.summary.as_deref());
+                    let now_fp = content_digest(&s.title, s.summary.as_deref());
                     if stored && fp != now_fp {
                         ItemState::Changed
                     } else {
@@ -715,7 +715,7 @@ impl Poller<'_> {
             return Ok(None);
         }
         let Seen::Before {
-            fingerprint: fp, ..
+            content_digest: fp, ..
         } = store.seen(&source.id, &former)?
         else {
             return Ok(None);
@@ -724,7 +724,7 @@ impl Poller<'_> {
             return Ok(None);
         }
         let alone = per_link.get(&key).copied().unwrap_or(0) <= 1;
-        let same = fp == fingerprint(&s.title, s.summary.as_deref());
+        let same = fp == content_digest(&s.title, s.summary.as_deref());
         Ok((alone || same).then_some(former))
     }
 

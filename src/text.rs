@@ -1,7 +1,8 @@
 //! Where sentences end, in English, Russian and Kazakh: shared by the Telegram post (which cuts
 //! the summary to fit Telegram's limits) and the article extractor (which cuts the lead). And
-//! which characters a source's text may not carry into a post or a feed beyond the control
-//! characters: the bidirectional overrides and isolates ([`is_bidi_control`]).
+//! the one whitespace cleaner ([`clean`], [`clean_keeping`]): runs of whitespace made one space,
+//! and the characters a source's text may not carry into a post or a feed dropped: the control
+//! characters and the bidirectional overrides and isolates ([`is_bidi_control`]).
 
 /// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a
 /// title holding U+202E (RIGHT-TO-LEFT OVERRIDE) shows its text reversed, which can make a
@@ -10,6 +11,70 @@
 /// do the marks U+200E and U+200F, which reorder nothing beyond their neighbours.
 pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// What [`clean_keeping`] keeps of a text that [`clean`] changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Keep {
+    /// A run of whitespace that holds a line break becomes one line break (else one space).
+    pub line_breaks: bool,
+    /// No-break spaces ([`is_no_break_space`]) stay as written instead of being read as a gap:
+    /// a post keeps them, they are there so that a line does not break.
+    pub no_break_spaces: bool,
+    /// Control characters and bidi controls stay: for text that is matched and never shown (a
+    /// date, a junk-line test), whose matching must not change.
+    pub controls: bool,
+}
+
+/// Text from a source made fit for a feed or a post: each run of whitespace one space, ends
+/// trimmed, control characters (which readers and XML reject) and bidi controls
+/// ([`is_bidi_control`]) dropped.
+pub fn clean(text: &str) -> String {
+    clean_keeping(text, Keep::default())
+}
+
+/// Each run of whitespace one space, ends trimmed, nothing else changed.
+pub fn collapse_whitespace(text: &str) -> String {
+    clean_keeping(
+        text,
+        Keep {
+            controls: true,
+            ..Keep::default()
+        },
+    )
+}
+
+/// [`clean`], keeping what `keep` says.
+pub fn clean_keeping(text: &str, keep: Keep) -> String {
+    let mut out = String::with_capacity(text.len());
+    // The gap before the next character kept: one space, or one line break.
+    let mut gap: Option<char> = None;
+    for c in text.chars() {
+        if keep.line_breaks && is_line_break(c) {
+            gap = Some('\n');
+        } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
+            gap.get_or_insert(' ');
+        } else if keep.controls || !(c.is_control() || is_bidi_control(c)) {
+            // A dropped character leaves no gap of its own: "a \u{202E} b" is "a b".
+            if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
+                out.push(gap);
+            }
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn is_line_break(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
+    )
+}
+
+/// The no-break spaces: U+00A0, U+2007 (figure space), U+202F (narrow no-break space).
+pub fn is_no_break_space(c: char) -> bool {
+    matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
 }
 
 /// The byte offset of the last sentence end in `text` whose prefix fits `budget`, each character
@@ -136,8 +201,85 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn hex_is_two_lowercase_digits_a_byte() {
-        assert_eq!(super::hex(&[0, 0x0f, 0xab, 0xff]), "000fabff");
+        assert_eq!(hex(&[0, 0x0f, 0xab, 0xff]), "000fabff");
+    }
+
+    /// The cleaners as their callers had them before there was one: `split_whitespace` joined by
+    /// spaces, with controls dropped (`extract::clean_text`) or not (the date reader's and the
+    /// junk-line test's).
+    fn by_words(text: &str, drop_controls: bool) -> String {
+        text.split_whitespace()
+            .map(|w| {
+                w.chars()
+                    .filter(|c| !drop_controls || !(c.is_control() || is_bidi_control(*c)))
+                    .collect::<String>()
+            })
+            .filter(|w| !w.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    const SAMPLES: &[&str] = &[
+        "",
+        "   ",
+        "  a\u{0}b \n\t c\u{1b} ",
+        " a \u{202E} b",
+        "\u{202E}gpj.exe \u{2066}x\u{2069} \u{202B} שלום \u{200F}مرحبا",
+        "1\u{a0}500 \u{2007}x\u{202f}y",
+        "line one\r\n\n  line two \u{2028} three\u{85}",
+        "\u{1}\u{2}",
+        "tab\tand\u{b}vertical\u{c}feed",
+    ];
+
+    #[test]
+    fn clean_and_collapse_are_the_word_joins_they_replace() {
+        for text in SAMPLES {
+            assert_eq!(clean(text), by_words(text, true), "{text:?}");
+            assert_eq!(collapse_whitespace(text), by_words(text, false), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn clean_collapses_whitespace_and_controls() {
+        assert_eq!(clean("  a\u{0}b \n\t c\u{1b} "), "ab c");
+        // A one-letter first word stays (the first version of the bidi rule dropped it: "6
+        // March 2026" lost its day).
+        assert_eq!(clean("6 March 2026"), "6 March 2026");
+        assert_eq!(clean(" a \u{202E} b"), "a b");
+        // Issue 25: overrides and isolates go, right-to-left text and its marks stay.
+        assert_eq!(
+            clean("\u{202E}gpj.exe \u{2066}x\u{2069} \u{202B} שלום \u{200F}مرحبا"),
+            "gpj.exe x שלום \u{200F}مرحبا"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_cleans_as_the_word_joins_did(text in proptest::prelude::any::<String>()) {
+            proptest::prop_assert_eq!(clean(&text), by_words(&text, true));
+            proptest::prop_assert_eq!(collapse_whitespace(&text), by_words(&text, false));
+        }
+    }
+
+    #[test]
+    fn a_post_keeps_no_break_spaces_and_may_keep_lines() {
+        let post = Keep {
+            no_break_spaces: true,
+            ..Keep::default()
+        };
+        let lines = Keep {
+            line_breaks: true,
+            ..post
+        };
+        assert_eq!(
+            clean_keeping(" 1\u{a0}500 \u{1} руб ", post),
+            "1\u{a0}500 руб"
+        );
+        assert_eq!(clean_keeping("a \r\n \n b  c\n", lines), "a\nb c");
+        assert_eq!(clean_keeping("a \r\n \n b  c\n", post), "a b c");
     }
 }

@@ -119,7 +119,7 @@ pub fn features(item: &Item, tz: Tz) -> Features {
     let mut text = item.title.clone();
     for part in [&item.summary, &item.content_html].into_iter().flatten() {
         text.push(' ');
-        text.push_str(&strip_tags(part));
+        text.push_str(&tags_as_spaces(part));
     }
     Features {
         image: item.image.as_deref().and_then(crate::model::image_key),
@@ -228,8 +228,12 @@ fn link_id(link: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The text of an HTML fragment (tags dropped; entities left, they hold no digits that matter).
-fn strip_tags(html: &str) -> String {
+/// The text of an HTML fragment for counting its numbers: each tag becomes a space and entities
+/// are left as written. Not `markup::decode` (Telegram's subset, tags dropped without a space)
+/// nor the feed reader's parse (every entity): a tag between two words or numbers must keep
+/// them apart ("2026</td><td>17" is not "202617"); entities hold no digits that matter, and decoding them
+/// would change which numbers a body yields, on which the translation thresholds were measured.
+fn tags_as_spaces(html: &str) -> String {
     let mut out = String::with_capacity(html.len());
     let mut in_tag = false;
     for c in html.chars() {

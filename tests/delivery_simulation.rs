@@ -802,14 +802,14 @@ impl World {
         corrected: &[Item],
         deliveries: &[NewDelivery],
     ) {
-        let fingerprints = HashMap::new();
+        let content_digests = HashMap::new();
         let commit = Commit {
             source,
             new,
             corrected,
             deliveries,
             baselines: &[],
-            fingerprints: &fingerprints,
+            content_digests: &content_digests,
             max_items: 10_000,
             links: &[],
             seen_only: &[],

@@ -15,10 +15,11 @@
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
 //! is dropped before parsing, or feed-rs would decode the text a second time.
 
-use super::{ExtractError, canonical_link, clean_text, item_key, sanitize_html};
+use super::{ExtractError, canonical_link, item_key, sanitize_html};
 use crate::dates::ParsedDate;
 use crate::extract::feed_dates::feed_date;
 use crate::model::Scraped;
+use crate::text::clean;
 use feed_rs::model::{Entry, FeedType, Text};
 use quick_xml::events::{BytesStart, Event};
 use regex::Regex;
@@ -195,7 +196,7 @@ impl Reading<'_> {
             .filter(|s| !s.is_empty())
             .or_else(|| {
                 let raw = facts?.description.as_deref()?;
-                Some(clean_text(&html_to_text(raw))).filter(|s| !s.is_empty())
+                Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
         let content_html = entry
             .content
@@ -207,7 +208,7 @@ impl Reading<'_> {
             .content
             .as_ref()
             .and_then(|c| c.body.as_deref())
-            .map(|body| clean_text(&html_to_text(body)))
+            .map(|body| clean(&html_to_text(body)))
             .filter(|s| !s.is_empty());
         let title = entry
             .title
@@ -222,7 +223,7 @@ impl Reading<'_> {
                 } else {
                     raw.to_owned()
                 };
-                Some(clean_text(&text)).filter(|t| !t.is_empty())
+                Some(clean(&text)).filter(|t| !t.is_empty())
             });
         let text = summary.as_deref().or(content_text.as_deref());
         if own_link.is_none() && title.is_none() && text.is_none() {
@@ -274,9 +275,9 @@ impl Reading<'_> {
             }
         };
         if html {
-            clean_text(&html_to_text(&t.content))
+            clean(&html_to_text(&t.content))
         } else {
-            clean_text(&t.content)
+            clean(&t.content)
         }
     }
 }
@@ -307,7 +308,7 @@ pub const MADE_TITLE_MAX: usize = 100;
 /// description): its first sentence, cut at a word to at most [`MADE_TITLE_MAX`] characters, as
 /// feed readers show such entries.
 pub fn title_from_text(text: &str) -> String {
-    let text = clean_text(text);
+    let text = clean(text);
     let mut end = text.len();
     for (i, c) in text.char_indices() {
         if matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…') {
@@ -391,7 +392,9 @@ fn keep_feed_order(entries: &mut [Scraped]) {
     }
 }
 
-/// Titles and summaries in feeds are often HTML; feeds and posts want plain text.
+/// Titles and summaries in feeds are often HTML; feeds and posts want plain text. Parsed as a
+/// browser would (every named entity, comments and CDATA), unlike `markup::decode`, which reads
+/// only Telegram's subset of HTML (four named entities) for what Telegram shows.
 fn html_to_text(s: &str) -> String {
     if !s.contains('<') && !s.contains('&') {
         return s.to_owned();

@@ -11,7 +11,7 @@ use std::sync::LazyLock;
 
 /// Reads one date element's text. `None` when it holds no date.
 pub fn feed_date(raw: &str) -> Option<ParsedDate> {
-    let text = raw.split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = crate::text::collapse_whitespace(raw);
     if text.is_empty() {
         return None;
     }

@@ -1,10 +1,11 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, canonical_link, clean_text, item_key, relative};
+use super::{ExtractError, canonical_link, item_key, relative};
 use crate::config::{ListSelectors, Pick};
 use crate::dates;
 use crate::model::Scraped;
+use crate::text::clean;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use regex::Regex;
@@ -26,8 +27,8 @@ pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
         None => scope,
     };
     let value = match &pick.attr {
-        Some(attr) => clean_text(target.value().attr(attr)?),
-        None => clean_text(&target.text().collect::<String>()),
+        Some(attr) => clean(target.value().attr(attr)?),
+        None => clean(&target.text().collect::<String>()),
     };
     (!value.is_empty()).then_some(value)
 }
@@ -176,8 +177,8 @@ fn date_text(item: ElementRef<'_>, date: &Pick, places: &ItemPlaces) -> Option<S
     let selector = date.selector.as_ref()?;
     let target = places.before(item, |e| selector.matches(&e))?;
     let value = match &date.attr {
-        Some(attr) => clean_text(target.value().attr(attr)?),
-        None => clean_text(&target.text().collect::<String>()),
+        Some(attr) => clean(target.value().attr(attr)?),
+        None => clean(&target.text().collect::<String>()),
     };
     (!value.is_empty()).then_some(value)
 }

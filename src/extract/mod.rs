@@ -121,27 +121,6 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
         .unwrap_or_else(|| link.to_string())
 }
 
-/// Collapses runs of whitespace and drops control characters, which readers and XML reject,
-/// and bidirectional overrides and isolates (see `text::is_bidi_control`).
-pub fn clean_text(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        let kept: String = word
-            .chars()
-            .filter(|c| !c.is_control() && !crate::text::is_bidi_control(*c))
-            .collect();
-        // A word of overrides only leaves no double space.
-        if kept.is_empty() {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&kept);
-    }
-    out
-}
-
 /// Sanitizes HTML from a source: only harmless tags and attributes survive, relative URLs are
 /// made absolute against `base`, links get `rel="noopener noreferrer"`.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
@@ -201,19 +180,5 @@ mod tests {
         );
         assert!(!out.contains("script") && !out.contains("onerror") && !out.contains("javascript"));
         assert!(out.contains("https://www.akorda.kz/a.jpg"), "{out}");
-    }
-
-    #[test]
-    fn clean_text_collapses_whitespace_and_controls() {
-        assert_eq!(clean_text("  a\u{0}b \n\t c\u{1b} "), "ab c");
-        // A one-letter first word stays (the first version of the bidi rule dropped it: "6
-        // March 2026" lost its day).
-        assert_eq!(clean_text("6 March 2026"), "6 March 2026");
-        assert_eq!(clean_text(" a \u{202E} b"), "a b");
-        // Issue 25: overrides and isolates go, right-to-left text and its marks stay.
-        assert_eq!(
-            clean_text("\u{202E}gpj.exe \u{2066}x\u{2069} \u{202B} שלום \u{200F}مرحبا"),
-            "gpj.exe x שלום \u{200F}مرحبا"
-        );
     }
 }

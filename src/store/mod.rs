@@ -5,7 +5,7 @@
 //! Trees and keys (a source id never contains a NUL byte, so `source ++ 0` is an exact prefix):
 //! - `items`:   source ++ 0 ++ id            → Item (JSON)
 //! - `order`:   source ++ 0 ++ published ++ seq ++ id → ()   (newest last; feeds read it backwards)
-//! - `seen`:    source ++ 0 ++ id            → fingerprint of title and summary
+//! - `seen`:    source ++ 0 ++ id            → content_digest of title and summary
 //! - `sources`: source                       → SourceState (JSON)
 //! - `outbox`, `in_flight`, `set_aside`, `posts`, `baselines`, `channels`: Telegram deliveries
 //!   (see `outbox`)
@@ -146,13 +146,13 @@ pub enum Seen {
     Never,
     /// Seen before; `stored` is false once the item left the feed (beyond `max_items`).
     Before {
-        fingerprint: [u8; 8],
+        content_digest: [u8; 8],
         stored: bool,
     },
 }
 
 /// A short hash of what a correction can change; a different value means "changed".
-pub fn fingerprint(title: &str, summary: Option<&str>) -> [u8; 8] {
+pub fn content_digest(title: &str, summary: Option<&str>) -> [u8; 8] {
     let mut h = Sha256::new();
     h.update(title.as_bytes());
     h.update([0]);
@@ -172,9 +172,9 @@ pub struct Commit<'a> {
     pub deliveries: &'a [NewDelivery],
     /// Channels for which this poll was the first of the source (backfill applied).
     pub baselines: &'a [String],
-    /// What the list page showed of each item (title and summary, see `fingerprint`), the
+    /// What the list page showed of each item (title and summary, see `content_digest`), the
     /// measure of a later correction; items not named here are measured as stored.
-    pub fingerprints: &'a std::collections::HashMap<ItemId, [u8; 8]>,
+    pub content_digests: &'a std::collections::HashMap<ItemId, [u8; 8]>,
     pub max_items: usize,
     /// Translation links found for this poll's new items: each pair is written on both sides.
     pub links: &'a [(Translation, Translation)],
@@ -462,12 +462,12 @@ impl Store {
         let Some(fp) = self.seen.get(&key)? else {
             return Ok(Seen::Never);
         };
-        let mut fingerprint = [0; 8];
+        let mut content_digest = [0; 8];
         if fp.len() == 8 {
-            fingerprint.copy_from_slice(&fp);
+            content_digest.copy_from_slice(&fp);
         }
         Ok(Seen::Before {
-            fingerprint,
+            content_digest,
             stored: self.items.contains_key(&key)?,
         })
     }
@@ -507,10 +507,10 @@ impl Store {
         let new = encoded(&new)?;
         let corrected = encoded(&corrected)?;
         let measure = |item: &Item| {
-            c.fingerprints
+            c.content_digests
                 .get(&item.id)
                 .copied()
-                .unwrap_or_else(|| fingerprint(&item.title, item.summary.as_deref()))
+                .unwrap_or_else(|| content_digest(&item.title, item.summary.as_deref()))
         };
         let deliveries = self.prepare_deliveries(c.deliveries)?;
         let source = c.source;
@@ -896,7 +896,7 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    static NO_FINGERPRINTS: std::sync::LazyLock<std::collections::HashMap<ItemId, [u8; 8]>> =
+    static NO_CONTENT_DIGESTS: std::sync::LazyLock<std::collections::HashMap<ItemId, [u8; 8]>> =
         std::sync::LazyLock::new(Default::default);
 
     pub(super) fn commit<'a>(source: &'a str, new: &'a [Item], max_items: usize) -> Commit<'a> {
@@ -906,7 +906,7 @@ mod tests {
             corrected: &[],
             deliveries: &[],
             baselines: &[],
-            fingerprints: &NO_FINGERPRINTS,
+            content_digests: &NO_CONTENT_DIGESTS,
             max_items,
             links: &[],
             seen_only: &[],

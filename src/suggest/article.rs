@@ -3,7 +3,8 @@
 
 use super::list::stable_class;
 use crate::dates;
-use crate::extract::{article, clean_text};
+use crate::extract::article;
+use crate::text::clean;
 use scraper::{ElementRef, Html, Selector};
 
 /// `[sources.article]` keys found; all `None` when nothing common was found.
@@ -29,7 +30,7 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
         .iter()
         .map(|(url, html)| {
             let text = article::extract(html, Some(url), None).text;
-            (Html::parse_document(html), clean_text(&text))
+            (Html::parse_document(html), clean(&text))
         })
         .collect();
     // The first page's candidates, kept when they name the body on every page read.
@@ -67,7 +68,7 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
 }
 
 fn text_of(e: ElementRef<'_>) -> String {
-    clean_text(&e.text().collect::<String>())
+    clean(&e.text().collect::<String>())
 }
 
 /// Whether `container` holds the extracted text without much more: its start and end, and

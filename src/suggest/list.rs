@@ -17,8 +17,9 @@
 //!   every numeric date, so the admin sees the order chosen.
 
 use crate::dates;
+use crate::extract::canonical_link;
 use crate::extract::html::ItemPlaces;
-use crate::extract::{canonical_link, clean_text};
+use crate::text::clean;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
 use regex::Regex;
@@ -133,7 +134,7 @@ fn sel(css: &str) -> Option<Selector> {
 }
 
 fn text_of(e: ElementRef<'_>) -> String {
-    clean_text(&e.text().collect::<String>())
+    clean(&e.text().collect::<String>())
 }
 
 /// One candidate: siblings under one parent.
@@ -472,7 +473,7 @@ fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
 
 /// The text directly inside `e`, without its child elements'.
 fn own_text(e: ElementRef<'_>) -> String {
-    clean_text(
+    clean(
         &e.children()
             .filter_map(|c| c.value().as_text().map(|t| t.to_string()))
             .collect::<Vec<_>>()

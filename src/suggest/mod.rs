@@ -281,7 +281,7 @@ fn page_language(html: &str) -> Option<String> {
 fn page_title(html: &str) -> Option<String> {
     let doc = scraper::Html::parse_document(html);
     let s = scraper::Selector::parse("title").ok()?;
-    let t = crate::extract::clean_text(&doc.select(&s).next()?.text().collect::<String>());
+    let t = crate::text::clean(&doc.select(&s).next()?.text().collect::<String>());
     (!t.is_empty()).then_some(t)
 }
 

@@ -1,6 +1,7 @@
 //! The Bot API calls that delivery makes, behind a trait: teloxide's `Bot` is the real one, and
 //! the delivery simulation (`tests/delivery_simulation.rs`) plays Telegram itself, with faults,
-//! on a paused clock. Answers keep teloxide's error type, so that one `classify` reads both.
+//! on a paused clock. Answers keep teloxide's error type, so that one reader of errors
+//! (`deliver::SendError::from_request`) reads both.
 
 use super::format::{self, Method, Post};
 use std::future::Future;

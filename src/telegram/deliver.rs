@@ -17,6 +17,7 @@ use crate::store::{
     StoreError,
 };
 use chrono::{DateTime, Utc};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 use std::time::Duration;
 use teloxide::types::{ChatId, Recipient};
@@ -36,9 +37,10 @@ const DISK_RETRY: Duration = Duration::from_secs(10);
 /// How often an idle worker looks at its queue without being woken.
 const IDLE_CHECK: Duration = Duration::from_secs(2);
 
-/// What a Telegram failure means for the delivery; the one place where errors become actions.
+/// What a failed Bot API call (a send, an edit, a search's probe) means for the delivery; the
+/// one place where Telegram's errors become actions.
 #[derive(Debug, PartialEq)]
-pub enum Failure {
+pub enum SendError {
     /// 429: wait `retry_after`, then send the same message again.
     RetryAfter(Duration),
     /// The group became a supergroup with this id: send there from now on.
@@ -74,20 +76,6 @@ pub fn describe(e: &RequestError) -> String {
     }
 }
 
-pub fn classify(e: &RequestError) -> Failure {
-    match e {
-        RequestError::RetryAfter(s) => Failure::RetryAfter(s.duration()),
-        RequestError::MigrateToChatId(id) => Failure::Migrated(id.0),
-        RequestError::Network(e) => Failure::Uncertain(network_error(e)),
-        RequestError::Io(e) => Failure::Uncertain(e.to_string()),
-        RequestError::InvalidJson { raw, .. } => {
-            let raw: String = raw.chars().take(200).collect();
-            Failure::Uncertain(format!("unreadable answer: {raw}"))
-        }
-        RequestError::Api(api) => classify_api(api),
-    }
-}
-
 /// reqwest's own message names the URL, and a Bot API URL holds the token: describe the failure
 /// from its kind and causes instead, so the token never reaches a log, `/healthz` or an alert.
 fn network_error(e: &reqwest::Error) -> String {
@@ -108,77 +96,105 @@ fn network_error(e: &reqwest::Error) -> String {
     msg
 }
 
-fn classify_api(e: &ApiError) -> Failure {
-    match e {
-        ApiError::CantParseEntities(text) => Failure::BadMarkup(text.clone()),
-        ApiError::WrongFileIdOrUrl
-        | ApiError::FailedToGetUrlContent
-        | ApiError::ImageProcessFailed
-        | ApiError::WrongHttpUrl
-        | ApiError::RequestEntityTooLarge => Failure::PhotoRefused,
-        ApiError::BotKicked
-        | ApiError::BotKickedFromSupergroup
-        | ApiError::BotKickedFromChannel
-        | ApiError::BotBlocked
-        | ApiError::ChatNotFound
-        | ApiError::NotEnoughRightsToPostMessages
-        | ApiError::GroupDeactivated
-        | ApiError::UserDeactivated
-        | ApiError::CantInitiateConversation
-        | ApiError::InvalidToken => Failure::Blocked(e.to_string()),
-        ApiError::MessageNotModified
-        | ApiError::MessageToEditNotFound
-        | ApiError::MessageCantBeEdited
-        | ApiError::MessageIdInvalid => Failure::EditMoot,
-        // teloxide names only some of Telegram's answers; the rest arrive as their text.
-        ApiError::Unknown(text) => classify_text(text),
-        // Every other answer teloxide names is a 400 ("Bad Request: message is too long",
-        // "BUTTON_URL_INVALID", …) except a few that herald never calls for (webhooks,
-        // getUpdates conflicts): retried like an unknown answer.
-        other => {
-            let text = other.to_string();
-            if text.starts_with("Bad Request") {
-                Failure::Rejected(text)
-            } else {
-                Failure::Refused(text)
+impl SendError {
+    /// What teloxide's error (the real Bot API's, or the simulation's) means for the delivery.
+    pub fn from_request(e: &RequestError) -> SendError {
+        match e {
+            RequestError::RetryAfter(s) => SendError::RetryAfter(s.duration()),
+            RequestError::MigrateToChatId(id) => SendError::Migrated(id.0),
+            RequestError::Network(e) => SendError::Uncertain(network_error(e)),
+            RequestError::Io(e) => SendError::Uncertain(e.to_string()),
+            RequestError::InvalidJson { raw, .. } => {
+                let raw: String = raw.chars().take(200).collect();
+                SendError::Uncertain(format!("unreadable answer: {raw}"))
+            }
+            RequestError::Api(api) => SendError::from_api(api),
+        }
+    }
+
+    fn from_api(e: &ApiError) -> SendError {
+        match e {
+            ApiError::CantParseEntities(text) => SendError::BadMarkup(text.clone()),
+            ApiError::WrongFileIdOrUrl
+            | ApiError::FailedToGetUrlContent
+            | ApiError::ImageProcessFailed
+            | ApiError::WrongHttpUrl
+            | ApiError::RequestEntityTooLarge => SendError::PhotoRefused,
+            ApiError::BotKicked
+            | ApiError::BotKickedFromSupergroup
+            | ApiError::BotKickedFromChannel
+            | ApiError::BotBlocked
+            | ApiError::ChatNotFound
+            | ApiError::NotEnoughRightsToPostMessages
+            | ApiError::GroupDeactivated
+            | ApiError::UserDeactivated
+            | ApiError::CantInitiateConversation
+            | ApiError::InvalidToken => SendError::Blocked(e.to_string()),
+            ApiError::MessageNotModified
+            | ApiError::MessageToEditNotFound
+            | ApiError::MessageCantBeEdited
+            | ApiError::MessageIdInvalid => SendError::EditMoot,
+            // teloxide names only some of Telegram's answers; the rest arrive as their text.
+            ApiError::Unknown(text) => SendError::from_text(text),
+            // Every other answer teloxide names is a 400 ("Bad Request: message is too long",
+            // "BUTTON_URL_INVALID", …) except a few that herald never calls for (webhooks,
+            // getUpdates conflicts): retried like an unknown answer.
+            other => {
+                let text = other.to_string();
+                if text.starts_with("Bad Request") {
+                    SendError::Rejected(text)
+                } else {
+                    SendError::Refused(text)
+                }
             }
         }
     }
-}
 
-/// What an answer that teloxide does not name means. Photo refusals seen from Telegram:
-/// "PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "WEBPAGE_CURL_FAILED",
-/// "WEBPAGE_MEDIA_EMPTY", "wrong type of the web page content", "not enough rights to send
-/// photos to the chat". A 5xx arrives here too ("Internal Server Error"): retried.
-fn classify_text(text: &str) -> Failure {
-    const PHOTO: [&str; 5] = [
-        "PHOTO_",
-        "WEBPAGE_",
-        "IMAGE_PROCESS_FAILED",
-        "wrong type of the web page content",
-        "to send photos",
-    ];
-    const NO_RIGHTS: [&str; 4] = [
-        "not enough rights",
-        "have no rights",
-        "CHAT_WRITE_FORBIDDEN",
-        "CHAT_ADMIN_REQUIRED",
-    ];
-    if PHOTO.iter().any(|p| text.contains(p)) {
-        Failure::PhotoRefused
-    } else if text.contains("message to edit not found") {
-        Failure::EditMoot
-    } else if text.contains("there is no caption in the message to edit") {
-        Failure::WrongEditKind { photo: false }
-    } else if text.contains("there is no text in the message to edit") {
-        Failure::WrongEditKind { photo: true }
-    } else if NO_RIGHTS.iter().any(|p| text.contains(p)) || text.starts_with("Forbidden") {
-        // Every post would be refused alike: the channel waits for an admin, as when kicked.
-        Failure::Blocked(text.to_owned())
-    } else if text.starts_with("Bad Request") {
-        Failure::Rejected(text.to_owned())
-    } else {
-        Failure::Refused(text.to_owned())
+    /// What an answer that teloxide does not name means. Photo refusals seen from Telegram:
+    /// "PHOTO_INVALID_DIMENSIONS", "PHOTO_SAVE_FILE_INVALID", "WEBPAGE_CURL_FAILED",
+    /// "WEBPAGE_MEDIA_EMPTY", "wrong type of the web page content", "not enough rights to send
+    /// photos to the chat". A 5xx arrives here too ("Internal Server Error"): retried.
+    fn from_text(text: &str) -> SendError {
+        const PHOTO: [&str; 5] = [
+            "PHOTO_",
+            "WEBPAGE_",
+            "IMAGE_PROCESS_FAILED",
+            "wrong type of the web page content",
+            "to send photos",
+        ];
+        const NO_RIGHTS: [&str; 4] = [
+            "not enough rights",
+            "have no rights",
+            "CHAT_WRITE_FORBIDDEN",
+            "CHAT_ADMIN_REQUIRED",
+        ];
+        if PHOTO.iter().any(|p| text.contains(p)) {
+            SendError::PhotoRefused
+        } else if text.contains("message to edit not found") {
+            SendError::EditMoot
+        } else if text.contains("there is no caption in the message to edit") {
+            SendError::WrongEditKind { photo: false }
+        } else if text.contains("there is no text in the message to edit") {
+            SendError::WrongEditKind { photo: true }
+        } else if NO_RIGHTS.iter().any(|p| text.contains(p)) || text.starts_with("Forbidden") {
+            // Every post would be refused alike: the channel waits for an admin, as when kicked.
+            SendError::Blocked(text.to_owned())
+        } else if text.starts_with("Bad Request") {
+            SendError::Rejected(text.to_owned())
+        } else {
+            SendError::Refused(text.to_owned())
+        }
+    }
+    /// The error in words, for `/healthz`, the logs and the admins.
+    fn text(&self) -> String {
+        match self {
+            SendError::Blocked(r)
+            | SendError::Uncertain(r)
+            | SendError::Refused(r)
+            | SendError::Rejected(r)
+            | SendError::BadMarkup(r) => r.clone(),
+            other => format!("{other:?}"),
+        }
     }
 }
 
@@ -246,27 +262,129 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 enum Probe {
     Found(i32),
     Absent,
-    Failed(Failure),
+    Failed(SendError),
     /// The worker was told to stop before it could look.
     Stopped,
 }
 
-/// What a chat's worker does next.
-enum Work<'g> {
-    /// Look for the message of a send whose answer was lost (of this channel entry, which may
-    /// have left the config).
-    Search(String, Queued, SendMark),
-    /// Send (or edit) this delivery of this entry.
-    Deliver(&'g Channel, Queued),
+/// What a search for an unanswered send looks for (see `find_unanswered`).
+#[derive(Clone, Copy)]
+enum Sought<'a> {
+    /// A post, by its keyboard's rows of (label, URL).
+    Post(&'a [Vec<(String, String)>]),
+    /// A digest message: the one message of ours without a keyboard.
+    Digest,
 }
 
+/// What a chat's worker does next.
+enum Work<'g> {
+    /// Look for the message of a send whose answer was lost (of the channel entry `channel`,
+    /// which may have left the config).
+    Search {
+        channel: String,
+        queued: Queued,
+        mark: SendMark,
+    },
+    /// Send (or edit) this delivery of this entry.
+    Deliver {
+        channel: &'g Channel,
+        queued: Queued,
+    },
+}
+
+impl Work<'_> {
+    /// The id of the channel entry the work is for.
+    fn channel(&self) -> &str {
+        match self {
+            Work::Search { channel, .. } => channel,
+            Work::Deliver { channel, .. } => &channel.id,
+        }
+    }
+}
+
+/// What the chat's worker does after a piece of work.
 enum Next {
-    /// Done with this delivery; take the next one now.
+    /// Done with this delivery (or nothing to do now): take the next one at once.
     Now,
-    /// Try again after this long.
-    After(Duration),
+    /// Not done (no answer, a 5xx, a search that could not look): try again after the worker's
+    /// backoff, which doubles with each such failure in a row.
+    Backoff,
+    /// The bot cannot post to the chat: try again after `BLOCKED_RETRY`.
+    Blocked,
     /// Telegram refused it for good, for this reason: set it aside and go on with the queue.
     SetAside(String),
+}
+
+/// What a delivery is made for: the channel entry and its chat, the source, the item (the
+/// newest stored version; a digest's first).
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    channel: &'a Channel,
+    group: &'a ChatGroup,
+    source: &'a Source,
+    item: &'a Item,
+}
+
+/// One Bot API call's worth of a delivery: the kinds of work a chat's worker does, each with
+/// what it needs for its call. `deliver` does for all of them alike what they share (wait for
+/// the chat's turn, call, read Telegram's answer, fall back or fail); the methods below that
+/// `match` on it hold what differs: how it is prepared (`job`), marked (`Job::mark`), called and
+/// recorded (`attempt`), and which fallbacks it has (`fall_back`).
+enum Job {
+    /// A new post, to the channel's chat.
+    Post { chat: Recipient, post: Post },
+    /// The next message of a digest, to the channel's chat: it lists `listed`, the last of the
+    /// digest's items when `last`; `parts` is how many messages the digest has in all.
+    DigestPart {
+        chat: Recipient,
+        part: digest::DigestPart,
+        listed: Vec<Item>,
+        last: bool,
+        parts: usize,
+    },
+    /// A correction: the edit of the post `message_id` in the chat it was sent to (message ids
+    /// are per chat), made `at`. `found_photo` says whether the message is a photo once Telegram
+    /// said it is not what the record says.
+    Edit {
+        chat: Recipient,
+        message_id: i32,
+        at: DateTime<Utc>,
+        post: Post,
+        found_photo: Option<bool>,
+    },
+}
+
+impl Job {
+    /// What the send is, stored with its in-flight mark so that a search for it after a lost
+    /// answer needs nothing from the config. An edit is never marked: made twice, it changes
+    /// nothing, so a lost answer needs no search.
+    fn mark(&self, group: &ChatGroup) -> Option<SendMark> {
+        match self {
+            Job::Post { chat, post } => Some(SendMark {
+                chat_key: group.key.clone(),
+                chat: chat_text(chat),
+                keyboard: Some(api::rows(post)),
+                photo: post.method == Method::SendPhoto,
+                digest_items: None,
+            }),
+            Job::DigestPart { chat, part, .. } => Some(SendMark {
+                chat_key: group.key.clone(),
+                chat: chat_text(chat),
+                keyboard: None,
+                photo: false,
+                digest_items: Some((part.items.start, part.items.end)),
+            }),
+            Job::Edit { .. } => None,
+        }
+    }
+}
+
+/// How one call went.
+enum Called {
+    /// Telegram has the message, or the edit (or has nothing to change): recorded.
+    Done,
+    /// Telegram refused it, or gave no answer.
+    Failed(SendError),
 }
 
 impl<A: TelegramApi> Deliverer<A> {
@@ -390,30 +508,29 @@ impl<A: TelegramApi> Deliverer<A> {
             let room = self
                 .store
                 .ensure_room(self.config.get().general.min_free_bytes);
-            let wait = match next {
+            let wait = match (next, room) {
+                (Ok(None), _) => IDLE_CHECK,
                 // A post is sent only once its in-flight mark is stored: no room, no post.
-                Ok(Some(_)) if room.is_err() => {
-                    if let Err(e) = room {
-                        tracing::warn!(chat = %group.key, error = %e, "posts wait for disk space");
-                    }
+                (Ok(Some(_)), Err(e)) => {
+                    tracing::warn!(chat = %group.key, error = %e, "posts wait for disk space");
                     DISK_RETRY
                 }
-                Ok(Some(Work::Search(channel, mut queued, mark))) => {
-                    match self
-                        .search(&group, &channel, &mut queued, &mark, &mut limits)
-                        .await
-                    {
+                (Ok(Some(work)), Ok(())) => {
+                    let channel = work.channel().to_owned();
+                    match self.work(&group, work, &mut limits).await {
+                        // Set aside (by `work`): the queue goes on.
                         Ok(Next::Now | Next::SetAside(_)) => {
                             backoff = BACKOFF_FIRST;
                             continue;
                         }
-                        Ok(Next::After(_)) => {
+                        Ok(Next::Blocked) => BLOCKED_RETRY,
+                        Ok(Next::Backoff) => {
                             let d = backoff;
                             backoff = (backoff * 2).min(BACKOFF_CAP);
                             d
                         }
                         Err(e) => {
-                            tracing::error!(channel = %channel, error = %e, "outbox unavailable");
+                            tracing::error!(%channel, error = %e, "outbox unavailable");
                             if Store::is_broken(&e) {
                                 self.broken_store.cancel();
                             }
@@ -421,39 +538,7 @@ impl<A: TelegramApi> Deliverer<A> {
                         }
                     }
                 }
-                Ok(Some(Work::Deliver(channel, mut queued))) => {
-                    let outcome = match self
-                        .deliver(channel, &group, &mut limits, &mut queued)
-                        .await
-                    {
-                        Ok(Next::SetAside(reason)) => {
-                            self.set_aside(channel, &queued, &reason).await
-                        }
-                        other => other,
-                    };
-                    self.share_migration(&group, channel);
-                    match outcome {
-                        Ok(Next::Now | Next::SetAside(_)) => {
-                            backoff = BACKOFF_FIRST;
-                            continue;
-                        }
-                        Ok(Next::After(d)) if d == BLOCKED_RETRY => d,
-                        Ok(Next::After(_)) => {
-                            let d = backoff;
-                            backoff = (backoff * 2).min(BACKOFF_CAP);
-                            d
-                        }
-                        Err(e) => {
-                            tracing::error!(channel = %channel.id, error = %e, "outbox unavailable");
-                            if Store::is_broken(&e) {
-                                self.broken_store.cancel();
-                            }
-                            BACKOFF_FIRST
-                        }
-                    }
-                }
-                Ok(None) => IDLE_CHECK,
-                Err(e) => {
+                (Err(e), _) => {
                     tracing::error!(chat = %group.key, error = %e, "outbox unavailable");
                     BACKOFF_FIRST
                 }
@@ -462,6 +547,37 @@ impl<A: TelegramApi> Deliverer<A> {
                 () = stop.cancelled() => return,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Does one piece of work: looks for an unanswered send, or delivers (and sets aside
+    /// what Telegram refused for good).
+    async fn work(
+        &self,
+        group: &ChatGroup,
+        work: Work<'_>,
+        limits: &mut ChatLimits,
+    ) -> Result<Next, StoreError> {
+        match work {
+            Work::Search {
+                channel,
+                mut queued,
+                mark,
+            } => {
+                self.search(group, &channel, &mut queued, &mark, limits)
+                    .await
+            }
+            Work::Deliver {
+                channel,
+                mut queued,
+            } => {
+                let outcome = match self.deliver(channel, group, limits, &mut queued).await {
+                    Ok(Next::SetAside(reason)) => self.set_aside(channel, &queued, &reason).await,
+                    other => other,
+                };
+                self.share_migration(group, channel);
+                outcome
             }
         }
     }
@@ -483,7 +599,11 @@ impl<A: TelegramApi> Deliverer<A> {
             .into_iter()
             .next()
         {
-            return Ok(Some(Work::Search(channel, queued, mark)));
+            return Ok(Some(Work::Search {
+                channel,
+                queued,
+                mark,
+            }));
         }
         let config = self.config.get();
         let configured = |d: &Delivery| config.source(&d.item.source).is_some();
@@ -494,7 +614,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 && let Some(queued) = self.store.in_flight_delivery(&channel.id)?
                 && configured(&queued.delivery)
             {
-                return Ok(Some(Work::Deliver(channel, queued)));
+                return Ok(Some(Work::Deliver { channel, queued }));
             }
         }
         let mut oldest: Option<(&Channel, Queued)> = None;
@@ -521,7 +641,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 oldest = Some((channel, queued));
             }
         }
-        Ok(oldest.map(|(channel, queued)| Work::Deliver(channel, queued)))
+        Ok(oldest.map(|(channel, queued)| Work::Deliver { channel, queued }))
     }
 
     /// Looks for the message of a send whose answer was lost (see `find_unanswered`), by its
@@ -554,9 +674,11 @@ impl<A: TelegramApi> Deliverer<A> {
                 .max(self.store.last_message_id(channel)?)
                 .max(sent_to)
         };
-        let probe = self
-            .find_unanswered(&chat, mark.keyboard.as_deref(), last, limits)
-            .await;
+        let sought = match mark.keyboard.as_deref() {
+            Some(rows) => Sought::Post(rows),
+            None => Sought::Digest,
+        };
+        let probe = self.find_unanswered(&chat, sought, last, limits).await;
         match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
@@ -602,14 +724,14 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
-            Probe::Failed(Failure::RetryAfter(d)) => {
+            Probe::Failed(SendError::RetryAfter(d)) => {
                 limits.hold(d);
                 Ok(Next::Now)
             }
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
             // supergroup.
-            Probe::Failed(Failure::Migrated(_)) => {
+            Probe::Failed(SendError::Migrated(_)) => {
                 tracing::warn!(
                     channel,
                     "an unanswered send went to a group that has since become a supergroup; it goes out again there"
@@ -623,7 +745,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     ?failure,
                     "could not look for an unanswered send; trying again"
                 );
-                Ok(Next::After(BACKOFF_FIRST))
+                Ok(Next::Backoff)
             }
         }
     }
@@ -654,6 +776,11 @@ impl<A: TelegramApi> Deliverer<A> {
         Ok(last)
     }
 
+    /// Delivers one Bot API call's worth of `queued`: a post, the next message of a digest, or
+    /// the edit of a post (see `Job`). Waits for the chat's turn, calls, and reads Telegram's
+    /// answer: accepted, it is recorded; refused, a fallback may apply (HTML sent as plain text,
+    /// and what `fall_back` says for each kind) and the call is made again; else the failure
+    /// says what comes next (see `failed`).
     async fn deliver(
         &self,
         channel: &Channel,
@@ -669,231 +796,393 @@ impl<A: TelegramApi> Deliverer<A> {
             .unwrap_or_else(|| snapshot.clone());
         let config = self.config.get();
         let Some(source) = config.source(&item.source) else {
-            // Removed from the config since it was picked: it waits (see `run_channel`).
+            // Removed from the config since it was picked: it waits (see `next_for_chat`).
             tracing::info!(channel = %channel.id, source = %item.source, "source not in the config; its queued post waits");
             return Ok(Next::Now);
         };
-        match queued.delivery.kind {
-            DeliveryKind::Post => {
-                self.post(channel, group, source, &item, limits, queued)
-                    .await
-            }
-            DeliveryKind::Edit => self.edit(channel, source, &item, limits, queued).await,
-            DeliveryKind::Digest => self.digest(channel, group, source, limits, queued).await,
-        }
-    }
-
-    async fn post(
-        &self,
-        channel: &Channel,
-        group: &ChatGroup,
-        source: &Source,
-        item: &Item,
-        limits: &mut ChatLimits,
-        queued: &mut Queued,
-    ) -> Result<Next, StoreError> {
+        let target = Target {
+            channel,
+            group,
+            source,
+            item: &item,
+        };
         let mut state = self.store.channel_state(&channel.id)?;
-        let chat = recipient(&channel.chat, state.migrated_to);
-        let mut post = self.format(item, source, channel, true)?;
-        if queued.delivery.in_flight {
-            // The last attempt got no answer (a lost connection, or herald died mid-send): find
-            // out whether Telegram has the post before sending it again.
-            let last = self.last_known(group)?;
-            let rows = api::rows(&post);
-            match self.find_unanswered(&chat, Some(&rows), last, limits).await {
-                Probe::Found(message_id) => {
-                    tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
-                    let record = sent_record(&chat, message_id, &post);
-                    self.store
-                        .complete_post_in(&channel.id, Some(&group.key), queued, record)
-                        .await?;
-                    self.succeeded(&channel.id, &mut state, limits)?;
-                    return Ok(Next::Now);
-                }
-                Probe::Absent => {}
-                Probe::Stopped => return Ok(Next::Now),
-                Probe::Failed(failure) => return self.failed(channel, &mut state, limits, failure),
-            }
-        }
+        let mut job = match self.job(&target, &mut state, limits, queued).await? {
+            ControlFlow::Continue(job) => job,
+            ControlFlow::Break(next) => return Ok(next),
+        };
         let mut plain = false;
         loop {
-            let mark = SendMark {
-                chat_key: group.key.clone(),
-                chat: chat_text(&chat),
-                keyboard: Some(api::rows(&post)),
-                photo: post.method == Method::SendPhoto,
-                digest_items: None,
+            let mark = job.mark(group);
+            let turn = match &mark {
+                Some(mark) => {
+                    self.begin_send(&channel.id, &mut state, limits, queued, mark)
+                        .await?
+                }
+                // An edit waits for the chat's turn, and is made even when a pause or quiet
+                // hours began meanwhile: a correction edits its post at once.
+                None => acquire(limits, &self.global).await.is_ok(),
             };
-            if !self
-                .begin_send(&channel.id, &mut state, limits, queued, &mark)
-                .await?
-            {
+            if !turn {
                 return Ok(Next::Now);
             }
-            let silent = channel
-                .quiet
-                .as_ref()
-                .is_some_and(|q| q.silences(clock::now()));
-            let sent = self.api.send_post(chat.clone(), &post, plain, silent).await;
-            let failure = match sent {
-                Ok(message) => {
-                    self.learn_chat_id(channel, message);
-                    let record = sent_record(&chat, message.message_id, &post);
-                    self.store
-                        .complete_post_in(&channel.id, Some(&group.key), queued, record)
-                        .await?;
-                    if queued.delivery.uncertain_sends > 0 {
-                        tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
-                    }
-                    metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
-                    tracing::info!(
-                        channel = %channel.id,
-                        source = %item.source,
-                        item = %item.id,
-                        method = post.method.name(),
-                        message_id = message.message_id,
-                        queued_secs = (clock::now() - queued.delivery.enqueued).num_seconds(),
-                        "posted"
-                    );
+            let error = match self.attempt(&job, &target, plain, queued).await? {
+                Called::Done => {
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
                 }
-                Err(e) => classify(&e),
+                Called::Failed(error) => error,
             };
-            if !matches!(failure, Failure::Uncertain(_)) {
+            // An answer says the send was not accepted: no longer in flight. Without one
+            // (`Uncertain`) it stays marked, to be looked for before it is sent again.
+            if mark.is_some() && !matches!(error, SendError::Uncertain(_)) {
                 self.store.mark_not_sent(queued)?;
             }
-            match failure {
-                // Any refusal of a photo post gets the text post's chance before it is set
-                // aside: Telegram names many photo problems, not all of them known here.
-                Failure::PhotoRefused | Failure::Rejected(_)
-                    if post.method == Method::SendPhoto =>
-                {
-                    tracing::warn!(channel = %channel.id, photo = ?post.photo, ?failure, "Telegram refused the photo post; posting as text");
-                    post = self.format(item, source, channel, false)?;
-                }
-                Failure::BadMarkup(reason) if !plain => {
-                    tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); posting as plain text");
+            let fallback = match error {
+                SendError::BadMarkup(reason) if !plain => {
+                    let html = match &job {
+                        Job::Post { post, .. } | Job::Edit { post, .. } => post.html.as_str(),
+                        Job::DigestPart { part, .. } => part.html.as_str(),
+                    };
+                    tracing::error!(channel = %channel.id, %reason, %html, "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
                     plain = true;
+                    ControlFlow::Continue(())
                 }
-                other => return self.failed(channel, &mut state, limits, other),
+                error => {
+                    self.fall_back(&mut job, &target, error, &mut state, limits, queued)
+                        .await?
+                }
+            };
+            if let ControlFlow::Break(next) = fallback {
+                return Ok(next);
             }
         }
     }
 
-    /// Sends the next message of a digest (the first one Telegram has not accepted yet); an
-    /// accepted message records its items as delivered, with the digest's progress, in one
-    /// step. A message whose send went unanswered is looked for first, as a post is (see
-    /// `search`: a digest is the one message of ours without a keyboard).
-    async fn digest(
+    /// The job for `queued`, or what comes next when there is no call to make: an edit of a
+    /// post that was never sent here, a digest with nothing left, a post whose unanswered send
+    /// is found to have arrived.
+    async fn job(
         &self,
-        channel: &Channel,
-        group: &ChatGroup,
-        source: &Source,
+        target: &Target<'_>,
+        state: &mut ChannelState,
         limits: &mut ChatLimits,
         queued: &mut Queued,
-    ) -> Result<Next, StoreError> {
-        let items = queued.delivery.items.clone();
-        // Split from the first item not yet accepted (issue 25): a reload may have changed
-        // the source's title, and with it the split.
-        let (done, parts_done) = (queued.delivery.items_done, queued.delivery.parts_done);
-        let start = digest::rest_start(&items, source, done, parts_done);
-        let parts = digest::remaining_parts(&items, source, start, parts_done as usize);
-        let mut state = self.store.channel_state(&channel.id)?;
-        let chat = recipient(&channel.chat, state.migrated_to);
-        // One message per call: the worker comes back for the next one, so a stop, a pause or
-        // a hold window that begins falls between two messages of a digest.
-        if let Some(part) = parts.first() {
-            let done = |message_id: i32| {
-                let record = PostRecord::Digest {
-                    chat: chat_text(&chat),
-                    message_id,
-                    at: clock::now(),
-                };
-                (
-                    record,
-                    part.items.end == items.len(),
-                    &items[part.items.clone()],
-                )
-            };
-            if queued.delivery.in_flight {
-                // Marked by a version before send marks (marked ones are looked for first, see
-                // `search`): nothing to know it by.
-                tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered before an upgrade; sending it again (a duplicate is possible)");
-            }
-            let mark = SendMark {
-                chat_key: group.key.clone(),
-                chat: chat_text(&chat),
-                keyboard: None,
-                photo: false,
-                digest_items: Some((part.items.start, part.items.end)),
-            };
-            let mut plain = false;
-            loop {
-                if !self
-                    .begin_send(&channel.id, &mut state, limits, queued, &mark)
-                    .await?
-                {
-                    return Ok(Next::Now);
+    ) -> Result<ControlFlow<Next, Job>, StoreError> {
+        let Target {
+            channel,
+            group,
+            source,
+            item,
+        } = *target;
+        match queued.delivery.kind {
+            DeliveryKind::Post => {
+                let chat = recipient(&channel.chat, state.migrated_to);
+                let post = self.format(item, source, channel, true)?;
+                if queued.delivery.in_flight {
+                    // Marked by a version before send marks (marked ones are looked for first,
+                    // see `search`): find out whether Telegram has the post before sending it
+                    // again.
+                    let last = self.last_known(group)?;
+                    let rows = api::rows(&post);
+                    let sought = Sought::Post(&rows);
+                    match self.find_unanswered(&chat, sought, last, limits).await {
+                        Probe::Found(message_id) => {
+                            tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
+                            let record = sent_record(&chat, message_id, &post);
+                            self.store
+                                .complete_post_in(&channel.id, Some(&group.key), queued, record)
+                                .await?;
+                            self.succeeded(&channel.id, state, limits)?;
+                            return Ok(ControlFlow::Break(Next::Now));
+                        }
+                        Probe::Absent => {}
+                        Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
+                        Probe::Failed(error) => {
+                            let next = self.failed(channel, state, limits, error)?;
+                            return Ok(ControlFlow::Break(next));
+                        }
+                    }
                 }
+                Ok(ControlFlow::Continue(Job::Post { chat, post }))
+            }
+            // One message per call: the worker comes back for the next one, so a stop, a pause
+            // or a hold window that begins falls between two messages of a digest.
+            DeliveryKind::Digest => {
+                let items = &queued.delivery.items;
+                // Split from the first item not yet accepted (issue 25): a reload may have
+                // changed the source's title, and with it the split.
+                let (done, parts_done) = (queued.delivery.items_done, queued.delivery.parts_done);
+                let start = digest::rest_start(items, source, done, parts_done);
+                let parts = digest::remaining_parts(items, source, start, parts_done as usize);
+                let count = parts_done as usize + parts.len();
+                let Some(part) = parts.into_iter().next() else {
+                    // Nothing left to send (an empty digest, or a split that no longer has
+                    // this part).
+                    self.store.complete(queued).await?;
+                    return Ok(ControlFlow::Break(Next::Now));
+                };
+                if queued.delivery.in_flight {
+                    // Marked by a version before send marks (marked ones are looked for first,
+                    // see `search`): nothing to know it by.
+                    tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered before an upgrade; sending it again (a duplicate is possible)");
+                }
+                Ok(ControlFlow::Continue(Job::DigestPart {
+                    chat: recipient(&channel.chat, state.migrated_to),
+                    listed: items[part.items.clone()].to_vec(),
+                    last: part.items.end == items.len(),
+                    part,
+                    parts: count,
+                }))
+            }
+            DeliveryKind::Edit => {
+                let Some(PostRecord::Sent {
+                    chat,
+                    message_id,
+                    photo,
+                    at,
+                }) = self
+                    .store
+                    .post_record(&channel.id, &item.source, &item.id)?
+                else {
+                    // Never posted here (before the channel's backfill) or still queued: the
+                    // queued post reads the corrected item when it goes out.
+                    self.store.complete(queued).await?;
+                    return Ok(ControlFlow::Break(Next::Now));
+                };
+                // Message ids are per chat: the post is edited in the chat it was sent to,
+                // even when the channel posts elsewhere now (its group became a supergroup).
+                // The same id in another chat is another message.
+                Ok(ControlFlow::Continue(Job::Edit {
+                    chat: recipient_from_text(&chat),
+                    message_id,
+                    at,
+                    post: self.format(item, source, channel, photo)?,
+                    found_photo: None,
+                }))
+            }
+        }
+    }
+
+    /// Makes the job's call and, when Telegram took it, records where the message is (in the
+    /// outbox's transaction that takes it off the queue, or counts the digest's part).
+    async fn attempt(
+        &self,
+        job: &Job,
+        target: &Target<'_>,
+        plain: bool,
+        queued: &mut Queued,
+    ) -> Result<Called, StoreError> {
+        let Target {
+            channel,
+            group,
+            source,
+            item,
+        } = *target;
+        let silent = || {
+            channel
+                .quiet
+                .as_ref()
+                .is_some_and(|q| q.silences(clock::now()))
+        };
+        match job {
+            Job::Post { chat, post } => {
+                let message = match self
+                    .api
+                    .send_post(chat.clone(), post, plain, silent())
+                    .await
+                {
+                    Ok(message) => message,
+                    Err(e) => return Ok(Called::Failed(SendError::from_request(&e))),
+                };
+                self.learn_chat_id(channel, message);
+                let record = sent_record(chat, message.message_id, post);
+                self.store
+                    .complete_post_in(&channel.id, Some(&group.key), queued, record)
+                    .await?;
+                if queued.delivery.uncertain_sends > 0 {
+                    tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
+                }
+                metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone())
+                    .increment(1);
+                tracing::info!(
+                    channel = %channel.id,
+                    source = %item.source,
+                    item = %item.id,
+                    method = post.method.name(),
+                    message_id = message.message_id,
+                    queued_secs = (clock::now() - queued.delivery.enqueued).num_seconds(),
+                    "posted"
+                );
+            }
+            Job::DigestPart {
+                chat,
+                part,
+                listed,
+                last,
+                parts,
+            } => {
                 let text = if plain {
                     crate::markup::decode(&part.html)
                 } else {
                     part.html.clone()
                 };
-                let silent = channel
-                    .quiet
-                    .as_ref()
-                    .is_some_and(|q| q.silences(clock::now()));
                 let sent = self
                     .api
-                    .send_digest(chat.clone(), text, plain, silent)
+                    .send_digest(chat.clone(), text, plain, silent())
                     .await;
-                let failure = match sent {
-                    Ok(message) => {
-                        self.learn_chat_id(channel, message);
-                        let (record, last, listed) = done(message.message_id);
-                        self.store
-                            .complete_digest_part_in(
-                                &channel.id,
-                                Some(&group.key),
-                                queued,
-                                listed,
-                                record,
-                                last,
-                            )
-                            .await?;
-                        metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone()).increment(1);
-                        tracing::info!(
-                            channel = %channel.id,
-                            source = %source.id,
-                            items = listed.len(),
-                            part = queued.delivery.parts_done,
-                            parts = parts_done as usize + parts.len(),
-                            message_id = message.message_id,
-                            "digest sent"
-                        );
-                        self.succeeded(&channel.id, &mut state, limits)?;
-                        break;
-                    }
-                    Err(e) => classify(&e),
+                let message = match sent {
+                    Ok(message) => message,
+                    Err(e) => return Ok(Called::Failed(SendError::from_request(&e))),
                 };
-                if !matches!(failure, Failure::Uncertain(_)) {
-                    self.store.mark_not_sent(queued)?;
+                self.learn_chat_id(channel, message);
+                let record = PostRecord::Digest {
+                    chat: chat_text(chat),
+                    message_id: message.message_id,
+                    at: clock::now(),
+                };
+                self.store
+                    .complete_digest_part_in(
+                        &channel.id,
+                        Some(&group.key),
+                        queued,
+                        listed,
+                        record,
+                        *last,
+                    )
+                    .await?;
+                metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone())
+                    .increment(1);
+                tracing::info!(
+                    channel = %channel.id,
+                    source = %source.id,
+                    items = listed.len(),
+                    part = queued.delivery.parts_done,
+                    parts,
+                    message_id = message.message_id,
+                    "digest sent"
+                );
+            }
+            Job::Edit {
+                chat,
+                message_id,
+                at,
+                post,
+                found_photo,
+            } => {
+                let edited = self
+                    .api
+                    .edit_post(chat.clone(), *message_id, post, plain)
+                    .await;
+                match edited.map_err(|e| SendError::from_request(&e)) {
+                    // "Not modified" (the edit is there already) or "not found" (an admin
+                    // deleted the post): nothing more to do.
+                    Ok(()) | Err(SendError::EditMoot) => {}
+                    Err(error) => return Ok(Called::Failed(error)),
                 }
-                match failure {
-                    Failure::BadMarkup(reason) if !plain => {
-                        tracing::error!(channel = %channel.id, %reason, "Telegram could not parse the digest's HTML (a formatter bug); sending it as plain text");
-                        plain = true;
+                tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
+                match found_photo {
+                    // Recorded as it really is, so that the next correction fits at once.
+                    Some(photo) => {
+                        let record = PostRecord::Sent {
+                            chat: chat_text(chat),
+                            message_id: *message_id,
+                            photo: *photo,
+                            at: *at,
+                        };
+                        self.store
+                            .complete_post(&channel.id, queued, record)
+                            .await?;
                     }
-                    other => return self.failed(channel, &mut state, limits, other),
+                    None => self.store.complete(queued).await?,
                 }
             }
-        } else {
-            // Nothing left to send (an empty digest, or a split that no longer has this part).
-            self.store.complete(queued).await?;
         }
-        Ok(Next::Now)
+        Ok(Called::Done)
+    }
+
+    /// What follows a refusal (or no answer) that plain text does not mend: the job changed
+    /// for one more call (Continue), or what comes next.
+    async fn fall_back(
+        &self,
+        job: &mut Job,
+        target: &Target<'_>,
+        error: SendError,
+        state: &mut ChannelState,
+        limits: &mut ChatLimits,
+        queued: &mut Queued,
+    ) -> Result<ControlFlow<Next>, StoreError> {
+        let Target {
+            channel,
+            source,
+            item,
+            ..
+        } = *target;
+        match (job, error) {
+            // Any refusal of a photo post gets the text post's chance before it is set aside:
+            // Telegram names many photo problems, not all of them known here.
+            (
+                Job::Post { post, .. },
+                error @ (SendError::PhotoRefused | SendError::Rejected(_)),
+            ) if post.method == Method::SendPhoto => {
+                tracing::warn!(channel = %channel.id, photo = ?post.photo, failure = ?error, "Telegram refused the photo post; posting as text");
+                *post = self.format(item, source, channel, false)?;
+                Ok(ControlFlow::Continue(()))
+            }
+            // The record says photo where the message is a text, or the other way round (a
+            // post found after a lost answer is recorded as the photo post it was meant to
+            // be; a text fallback may have gone out): the same message, edited the other way.
+            (
+                Job::Edit {
+                    message_id,
+                    post,
+                    found_photo: found_photo @ None,
+                    ..
+                },
+                SendError::WrongEditKind { photo },
+            ) => {
+                tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, photo, "the post is not of the kind recorded; editing it the other way");
+                *found_photo = Some(photo);
+                *post = if photo {
+                    Post {
+                        languages: post.languages.clone(),
+                        ..format::format_caption_for(item, source, channel)
+                    }
+                } else {
+                    self.format(item, source, channel, false)?
+                };
+                Ok(ControlFlow::Continue(()))
+            }
+            (Job::Edit { message_id, .. }, SendError::WrongEditKind { .. }) => {
+                // Neither a text nor a caption to edit: nothing herald could change there.
+                tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, "the post has neither a text nor a caption to edit; the correction is not sent");
+                self.store.complete(queued).await?;
+                Ok(ControlFlow::Break(Next::Now))
+            }
+            (
+                Job::Edit {
+                    chat, message_id, ..
+                },
+                SendError::Migrated(new_id),
+            ) => {
+                // The post's group became a supergroup: the post lives on there under an id
+                // herald never learnt, so there is nothing it may edit.
+                tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, new_id, "the post's group became a supergroup, where its message id is unknown; the correction is not sent");
+                self.store.complete(queued).await?;
+                let current = recipient(&channel.chat, state.migrated_to);
+                if chat_text(chat) == chat_text(&current) {
+                    // The channel's own chat: later posts go to the supergroup.
+                    tracing::warn!(channel = %channel.id, new_id, "chat migrated; following it");
+                    state.recent_calls = limits.recent();
+                    state.migrated_to = Some(new_id);
+                    self.save_state(&channel.id, state)?;
+                }
+                Ok(ControlFlow::Break(Next::Now))
+            }
+            (_, error) => Ok(ControlFlow::Break(
+                self.failed(channel, state, limits, error)?,
+            )),
+        }
     }
 
     /// Waits for the chat's and the global turn, then marks the delivery in flight. The call's
@@ -965,7 +1254,7 @@ impl<A: TelegramApi> Deliverer<A> {
         Ok(post)
     }
 
-    /// Looks for a post (or, with `post` None, a digest message) whose send went unanswered.
+    /// Looks for a post (or a digest message) whose send went unanswered.
     /// Bots cannot read a chat's history, but they can edit their own messages: re-applying the
     /// post's own keyboard (a digest's: none) to the ids just after the last one herald knows
     /// answers "not modified" exactly where that message is; another poster's message "can't
@@ -976,24 +1265,24 @@ impl<A: TelegramApi> Deliverer<A> {
     async fn find_unanswered(
         &self,
         chat: &Recipient,
-        post: Option<&[Vec<(String, String)>]>,
+        sought: Sought<'_>,
         last_known: Option<i32>,
         limits: &mut ChatLimits,
     ) -> Probe {
         let first = last_known.map_or(1, |id| id + 1);
+        let rows = match sought {
+            Sought::Post(rows) => rows,
+            Sought::Digest => &[],
+        };
         for id in first..first + PROBE_IDS {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            match self
-                .api
-                .set_keyboard(chat.clone(), id, post.unwrap_or_default())
-                .await
-            {
+            match self.api.set_keyboard(chat.clone(), id, rows).await {
                 // A message of ours, which now carries this post's keyboard: the post, whose
                 // buttons changed meanwhile (a translation was linked). A digest has no
                 // buttons, so a message that had some is not the digest.
-                Ok(()) if post.is_some() => return Probe::Found(id),
+                Ok(()) if matches!(sought, Sought::Post(_)) => return Probe::Found(id),
                 Ok(()) => {
                     tracing::error!(
                         message_id = id,
@@ -1008,8 +1297,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 // Telegram said something definite about this id (a 400): not it. A 5xx or no
                 // answer says nothing: the search is tried again later, never taken as "absent"
                 // (the delivery simulation found a post sent twice that way).
-                Err(e) => match classify(&e) {
-                    Failure::EditMoot | Failure::Rejected(_) | Failure::BadMarkup(_) => continue,
+                Err(e) => match SendError::from_request(&e) {
+                    SendError::EditMoot | SendError::Rejected(_) | SendError::BadMarkup(_) => {
+                        continue;
+                    }
                     other => return Probe::Failed(other),
                 },
             }
@@ -1038,115 +1329,6 @@ impl<A: TelegramApi> Deliverer<A> {
         }
     }
 
-    async fn edit(
-        &self,
-        channel: &Channel,
-        source: &Source,
-        item: &Item,
-        limits: &mut ChatLimits,
-        queued: &mut Queued,
-    ) -> Result<Next, StoreError> {
-        let Some(PostRecord::Sent {
-            chat,
-            message_id,
-            photo,
-            at,
-        }) = self
-            .store
-            .post_record(&channel.id, &item.source, &item.id)?
-        else {
-            // Never posted here (before the channel's backfill) or still queued: the queued post
-            // reads the corrected item when it goes out.
-            self.store.complete(queued).await?;
-            return Ok(Next::Now);
-        };
-        let mut state = self.store.channel_state(&channel.id)?;
-        // Message ids are per chat: the post is edited in the chat it was sent to, even when the
-        // channel posts elsewhere now (its group became a supergroup). The same id in another
-        // chat is another message.
-        let chat = recipient_from_text(&chat);
-        let mut post = self.format(item, source, channel, photo)?;
-        let mut plain = false;
-        // Whether the message is a photo, once Telegram said it is not what the record says.
-        let mut found_photo: Option<bool> = None;
-        loop {
-            if acquire(limits, &self.global).await.is_err() {
-                return Ok(Next::Now);
-            }
-            let edited = self
-                .api
-                .edit_post(chat.clone(), message_id, &post, plain)
-                .await;
-            let failure = match edited {
-                Ok(()) => Failure::EditMoot,
-                Err(e) => classify(&e),
-            };
-            match failure {
-                Failure::EditMoot => {
-                    tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
-                    match found_photo {
-                        // Recorded as it really is, so that the next correction fits at once.
-                        Some(photo) => {
-                            let record = PostRecord::Sent {
-                                chat: chat_text(&chat),
-                                message_id,
-                                photo,
-                                at,
-                            };
-                            self.store
-                                .complete_post(&channel.id, queued, record)
-                                .await?;
-                        }
-                        None => self.store.complete(queued).await?,
-                    }
-                    self.succeeded(&channel.id, &mut state, limits)?;
-                    return Ok(Next::Now);
-                }
-                Failure::BadMarkup(reason) if !plain => {
-                    tracing::error!(channel = %channel.id, %reason, html = %post.html, "Telegram could not parse our HTML (a formatter bug); editing as plain text");
-                    plain = true;
-                }
-                // The record says photo where the message is a text, or the other way round (a
-                // post found after a lost answer is recorded as the photo post it was meant to
-                // be; a text fallback may have gone out): the same message, edited the other way.
-                Failure::WrongEditKind { photo } if found_photo.is_none() => {
-                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, photo, "the post is not of the kind recorded; editing it the other way");
-                    found_photo = Some(photo);
-                    post = if photo {
-                        Post {
-                            languages: post.languages.clone(),
-                            ..format::format_caption_for(item, source, channel)
-                        }
-                    } else {
-                        self.format(item, source, channel, false)?
-                    };
-                }
-                Failure::WrongEditKind { .. } => {
-                    // Neither a text nor a caption to edit: nothing herald could change there.
-                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, "the post has neither a text nor a caption to edit; the correction is not sent");
-                    self.store.complete(queued).await?;
-                    return Ok(Next::Now);
-                }
-                Failure::Migrated(new_id) => {
-                    // The post's group became a supergroup: the post lives on there under an id
-                    // herald never learnt, so there is nothing it may edit.
-                    tracing::warn!(channel = %channel.id, item = %item.id, message_id, new_id, "the post's group became a supergroup, where its message id is unknown; the correction is not sent");
-                    self.store.complete(queued).await?;
-                    let current = recipient(&channel.chat, state.migrated_to);
-                    if chat_text(&chat) == chat_text(&current) {
-                        // The channel's own chat: later posts go to the supergroup.
-                        tracing::warn!(channel = %channel.id, new_id, "chat migrated; following it");
-                        state.recent_calls = limits.recent();
-                        state.migrated_to = Some(new_id);
-                        self.save_state(&channel.id, &mut state)?;
-                    }
-                    return Ok(Next::Now);
-                }
-                other => return self.failed(channel, &mut state, limits, other),
-            }
-        }
-    }
-
     fn succeeded(
         &self,
         channel: &str,
@@ -1170,13 +1352,13 @@ impl<A: TelegramApi> Deliverer<A> {
         channel: &Channel,
         state: &mut ChannelState,
         limits: &mut ChatLimits,
-        failure: Failure,
+        error: SendError,
     ) -> Result<Next, StoreError> {
         let id = channel.id.clone();
         state.recent_calls = limits.recent();
         metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
-        let next = match &failure {
-            Failure::RetryAfter(d) => {
+        let next = match &error {
+            SendError::RetryAfter(d) => {
                 metrics::counter!("herald_telegram_429_total", "channel" => id.clone())
                     .increment(1);
                 tracing::warn!(channel = %id, retry_after = ?d, "Telegram asked to slow down");
@@ -1186,12 +1368,12 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.save_state(&id, state)?;
                 return Ok(Next::Now);
             }
-            Failure::Migrated(new_id) => {
+            SendError::Migrated(new_id) => {
                 tracing::warn!(channel = %id, new_id, "chat migrated; following it");
                 state.migrated_to = Some(*new_id);
                 Next::Now
             }
-            Failure::Blocked(reason) => {
+            SendError::Blocked(reason) => {
                 if state.blocked.is_none() {
                     tracing::error!(channel = %id, %reason, "channel blocked: posts stay queued until the bot can post again");
                     self.alert(format!(
@@ -1200,37 +1382,25 @@ impl<A: TelegramApi> Deliverer<A> {
                     ));
                 }
                 state.blocked = Some(reason.clone());
-                Next::After(BLOCKED_RETRY)
+                Next::Blocked
             }
-            Failure::Uncertain(reason) | Failure::Refused(reason) => {
+            SendError::Uncertain(reason) | SendError::Refused(reason) => {
                 tracing::warn!(channel = %id, %reason, "delivery failed; will retry");
-                Next::After(BACKOFF_FIRST)
+                Next::Backoff
             }
             // Refused for good, after the fallbacks (text for a photo, plain text for bad
             // markup, the other edit method): sent again, it would be refused again and hold up
             // every post behind it.
-            Failure::Rejected(_)
-            | Failure::PhotoRefused
-            | Failure::BadMarkup(_)
-            | Failure::EditMoot
-            | Failure::WrongEditKind { .. } => Next::SetAside(failure_text(&failure)),
+            SendError::Rejected(_)
+            | SendError::PhotoRefused
+            | SendError::BadMarkup(_)
+            | SendError::EditMoot
+            | SendError::WrongEditKind { .. } => Next::SetAside(error.text()),
         };
-        state.last_error = Some(failure_text(&failure));
+        state.last_error = Some(error.text());
         state.last_error_at = Some(clock::now());
         self.save_state(&id, state)?;
         Ok(next)
-    }
-}
-
-/// A failure in words, for `/healthz`, the logs and the admins.
-fn failure_text(failure: &Failure) -> String {
-    match failure {
-        Failure::Blocked(r)
-        | Failure::Uncertain(r)
-        | Failure::Refused(r)
-        | Failure::Rejected(r)
-        | Failure::BadMarkup(r) => r.clone(),
-        other => format!("{other:?}"),
     }
 }
 
@@ -1308,80 +1478,80 @@ mod tests {
     use super::*;
 
     #[test]
-    fn failures_map_to_actions() {
+    fn errors_map_to_actions() {
         assert_eq!(
-            classify(&RequestError::RetryAfter(
+            SendError::from_request(&RequestError::RetryAfter(
                 teloxide::types::Seconds::from_seconds(7)
             )),
-            Failure::RetryAfter(Duration::from_secs(7))
+            SendError::RetryAfter(Duration::from_secs(7))
         );
         assert_eq!(
-            classify(&RequestError::MigrateToChatId(ChatId(-100123))),
-            Failure::Migrated(-100123)
-        );
-        assert!(matches!(
-            classify(&RequestError::Api(ApiError::BotKickedFromChannel)),
-            Failure::Blocked(_)
-        ));
-        assert!(matches!(
-            classify(&RequestError::Api(ApiError::ChatNotFound)),
-            Failure::Blocked(_)
-        ));
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::MessageToEditNotFound)),
-            Failure::EditMoot
-        );
-        assert_eq!(
-            classify(&RequestError::Api(ApiError::MessageNotModified)),
-            Failure::EditMoot
+            SendError::from_request(&RequestError::MigrateToChatId(ChatId(-100123))),
+            SendError::Migrated(-100123)
         );
         assert!(matches!(
-            classify(&RequestError::Api(ApiError::CantParseEntities("x".into()))),
-            Failure::BadMarkup(_)
+            SendError::from_request(&RequestError::Api(ApiError::BotKickedFromChannel)),
+            SendError::Blocked(_)
+        ));
+        assert!(matches!(
+            SendError::from_request(&RequestError::Api(ApiError::ChatNotFound)),
+            SendError::Blocked(_)
         ));
         assert_eq!(
-            classify(&RequestError::Api(ApiError::Unknown(
+            SendError::from_request(&RequestError::Api(ApiError::MessageToEditNotFound)),
+            SendError::EditMoot
+        );
+        assert_eq!(
+            SendError::from_request(&RequestError::Api(ApiError::MessageNotModified)),
+            SendError::EditMoot
+        );
+        assert!(matches!(
+            SendError::from_request(&RequestError::Api(ApiError::CantParseEntities("x".into()))),
+            SendError::BadMarkup(_)
+        ));
+        assert_eq!(
+            SendError::from_request(&RequestError::Api(ApiError::Unknown(
                 "Bad Request: wrong type of the web page content".into()
             ))),
-            Failure::PhotoRefused
+            SendError::PhotoRefused
         );
         assert!(matches!(
-            classify(&RequestError::Api(ApiError::Unknown(
+            SendError::from_request(&RequestError::Api(ApiError::Unknown(
                 "Internal Server Error".into()
             ))),
-            Failure::Refused(_)
+            SendError::Refused(_)
         ));
     }
 
     /// Telegram's answers by their text, as teloxide hands over the ones it does not name.
     #[rstest::rstest]
-    #[case::photo_dimensions("Bad Request: PHOTO_INVALID_DIMENSIONS", Failure::PhotoRefused)]
-    #[case::photo_unreachable("Bad Request: WEBPAGE_CURL_FAILED", Failure::PhotoRefused)]
-    #[case::photo_empty("Bad Request: WEBPAGE_MEDIA_EMPTY", Failure::PhotoRefused)]
+    #[case::photo_dimensions("Bad Request: PHOTO_INVALID_DIMENSIONS", SendError::PhotoRefused)]
+    #[case::photo_unreachable("Bad Request: WEBPAGE_CURL_FAILED", SendError::PhotoRefused)]
+    #[case::photo_empty("Bad Request: WEBPAGE_MEDIA_EMPTY", SendError::PhotoRefused)]
     #[case::no_caption(
         "Bad Request: there is no caption in the message to edit",
-        Failure::WrongEditKind { photo: false }
+        SendError::WrongEditKind { photo: false }
     )]
     #[case::no_text(
         "Bad Request: there is no text in the message to edit",
-        Failure::WrongEditKind { photo: true }
+        SendError::WrongEditKind { photo: true }
     )]
     #[case::for_good(
         "Bad Request: BUTTON_URL_INVALID",
-        Failure::Rejected("Bad Request: BUTTON_URL_INVALID".into())
+        SendError::Rejected("Bad Request: BUTTON_URL_INVALID".into())
     )]
     #[case::no_rights(
         "Bad Request: not enough rights to send text messages to the chat",
-        Failure::Blocked("Bad Request: not enough rights to send text messages to the chat".into())
+        SendError::Blocked("Bad Request: not enough rights to send text messages to the chat".into())
     )]
     #[case::not_a_member(
         "Forbidden: bot is not a member of the channel chat",
-        Failure::Blocked("Forbidden: bot is not a member of the channel chat".into())
+        SendError::Blocked("Forbidden: bot is not a member of the channel chat".into())
     )]
-    #[case::server_error("Bad Gateway", Failure::Refused("Bad Gateway".into()))]
-    fn answers_by_text(#[case] text: &str, #[case] expected: Failure) {
+    #[case::server_error("Bad Gateway", SendError::Refused("Bad Gateway".into()))]
+    fn answers_by_text(#[case] text: &str, #[case] expected: SendError) {
         assert_eq!(
-            classify(&RequestError::Api(ApiError::Unknown(text.into()))),
+            SendError::from_request(&RequestError::Api(ApiError::Unknown(text.into()))),
             expected
         );
     }
@@ -1390,16 +1560,16 @@ mod tests {
     #[test]
     fn named_bad_requests_are_for_good() {
         assert_eq!(
-            classify(&RequestError::Api(ApiError::MessageIsTooLong)),
-            Failure::Rejected("Bad Request: message is too long".into())
+            SendError::from_request(&RequestError::Api(ApiError::MessageIsTooLong)),
+            SendError::Rejected("Bad Request: message is too long".into())
         );
         assert_eq!(
-            classify(&RequestError::Api(ApiError::MessageIdInvalid)),
-            Failure::EditMoot
+            SendError::from_request(&RequestError::Api(ApiError::MessageIdInvalid)),
+            SendError::EditMoot
         );
         assert!(matches!(
-            classify(&RequestError::Api(ApiError::TerminatedByOtherGetUpdates)),
-            Failure::Refused(_)
+            SendError::from_request(&RequestError::Api(ApiError::TerminatedByOtherGetUpdates)),
+            SendError::Refused(_)
         ));
     }
 }

@@ -24,6 +24,7 @@ use crate::dates::format_day;
 use crate::markup::{CAPTION_LIMIT, MESSAGE_LIMIT, check_markup, decode, escape, utf16_len};
 use crate::model::{Item, Translation};
 use crate::template::{Fields, PostTemplate};
+use crate::text::{Keep, is_no_break_space};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::{Html, Node};
 use url::Url;
@@ -434,37 +435,16 @@ fn first_paragraphs(html: &str) -> String {
     paragraphs.join("\n")
 }
 
-/// Source text made fit for a post: control characters and bidi overrides and isolates
-/// (`text::is_bidi_control`) dropped, each run of whitespace turned
-/// into one space (or, with `keep_lines`, into one line break when it held one), ends trimmed.
-/// No-break spaces are kept: they are there so that a line does not break.
+/// Source text made fit for a post: as a feed's (`text::clean`), but no-break spaces are kept,
+/// they are there so that a line does not break; `keep_lines` keeps one line break where a run
+/// of whitespace held one.
 pub(super) fn clean(text: &str, keep_lines: bool) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut gap: Option<char> = None;
-    for c in text.chars() {
-        if keep_lines && is_line_break(c) {
-            gap = Some('\n');
-        } else if c.is_whitespace() && !is_no_break(c) {
-            gap.get_or_insert(' ');
-        } else if !c.is_control() && !crate::text::is_bidi_control(c) {
-            if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
-                out.push(gap);
-            }
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn is_line_break(c: char) -> bool {
-    matches!(
-        c,
-        '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}'
-    )
-}
-
-fn is_no_break(c: char) -> bool {
-    matches!(c, '\u{a0}' | '\u{2007}' | '\u{202f}')
+    let keep = Keep {
+        line_breaks: keep_lines,
+        no_break_spaces: true,
+        controls: false,
+    };
+    crate::text::clean_keeping(text, keep)
 }
 
 /// `text` whole when it fits `budget` UTF-16 units, else cut at a word with "…".
@@ -499,7 +479,7 @@ fn cut_at_word(text: &str, budget: usize) -> String {
     let mut char_end = text.len();
     let mut in_word = false;
     for (at, c) in text.char_indices() {
-        let space = c.is_whitespace() && !is_no_break(c);
+        let space = c.is_whitespace() && !is_no_break_space(c);
         if space && in_word {
             word_end = Some(at);
         }

@@ -746,7 +746,7 @@ fn is_junk_line(doc: &Doc, stats: &Stats, i: usize) -> bool {
             s.push(' ');
         }
     }
-    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let s = crate::text::collapse_whitespace(&s);
     JUNK_LINE.is_match(&s)
 }
 
@@ -848,7 +848,7 @@ const KEEP_HTML: &[&str] = &[
 
 impl Writer {
     fn flush(&mut self) {
-        let p = crate::extract::clean_text(&self.current);
+        let p = crate::text::clean(&self.current);
         if !p.is_empty() {
             self.paragraphs.push(p);
         }

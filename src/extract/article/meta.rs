@@ -109,7 +109,7 @@ pub fn title(doc: &Doc, meta: &[(String, &str)]) -> Option<String> {
                 .map(|i| element_text(doc, i))
                 .find(|t| !t.is_empty())
         })
-        .map(|t| crate::extract::clean_text(&t))
+        .map(|t| crate::text::clean(&t))
         .filter(|t| !t.is_empty())
 }
 
@@ -121,7 +121,7 @@ pub fn element_text(doc: &Doc, i: usize) -> String {
             s.push_str(t);
         }
     }
-    crate::extract::clean_text(&s)
+    crate::text::clean(&s)
 }
 
 /// The publication date: meta tags, JSON-LD `datePublished`, `<time datetime>`, then short
