@@ -444,14 +444,7 @@ async fn http2_request_with_no_window(base: &str) -> TcpStream {
     let mut out = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     // SETTINGS: SETTINGS_INITIAL_WINDOW_SIZE (0x4) = 0.
     out.extend_from_slice(&[0, 0, 6, 0x4, 0, 0, 0, 0, 0, 0, 0x4, 0, 0, 0, 0]);
-    let path = "/feeds/akorda-en.rss";
-    // HPACK (RFC 7541): :method GET, :scheme http, :path and :authority as literals.
-    let mut block = vec![0x82, 0x86, 0x04, path.len() as u8];
-    block.extend_from_slice(path.as_bytes());
-    block.extend_from_slice(&[0x01, 1, b'x']);
-    // HEADERS on stream 1, END_STREAM | END_HEADERS.
-    out.extend_from_slice(&[0, 0, block.len() as u8, 0x1, 0x5, 0, 0, 0, 1]);
-    out.extend_from_slice(&block);
+    out.extend_from_slice(&common::h2_get_headers("/feeds/akorda-en.rss"));
     s.write_all(&out).await.unwrap();
     s
 }

@@ -173,14 +173,7 @@ async fn http2_get(port: u16, path: &str) -> TcpStream {
     let mut out = H2_PREFACE.to_vec();
     // SETTINGS, empty.
     out.extend_from_slice(&[0, 0, 0, 0x4, 0, 0, 0, 0, 0]);
-    // HPACK (RFC 7541): :method GET, :scheme http (static table), :path and :authority as
-    // literals with indexed names.
-    let mut block = vec![0x82, 0x86, 0x04, path.len() as u8];
-    block.extend_from_slice(path.as_bytes());
-    block.extend_from_slice(&[0x01, 1, b'x']);
-    // HEADERS on stream 1, END_STREAM | END_HEADERS.
-    out.extend_from_slice(&[0, 0, block.len() as u8, 0x1, 0x5, 0, 0, 0, 1]);
-    out.extend_from_slice(&block);
+    out.extend_from_slice(&common::h2_get_headers(path));
     s.write_all(&out).await.unwrap();
     loop {
         let mut head = [0u8; 9];

@@ -353,6 +353,18 @@ pub async fn answering(url: &str, within: Duration) {
     }
 }
 
+/// An HTTP/2 HEADERS frame on stream 1 asking `GET path` (END_STREAM | END_HEADERS), for tests
+/// that speak HTTP/2 by hand. HPACK (RFC 7541): :method GET, :scheme http (static table), :path
+/// and :authority as literals with indexed names.
+pub fn h2_get_headers(path: &str) -> Vec<u8> {
+    let mut block = vec![0x82, 0x86, 0x04, path.len() as u8];
+    block.extend_from_slice(path.as_bytes());
+    block.extend_from_slice(&[0x01, 1, b'x']);
+    let mut frame = vec![0, 0, block.len() as u8, 0x1, 0x5, 0, 0, 0, 1];
+    frame.extend_from_slice(&block);
+    frame
+}
+
 /// An HTTP client that asks for no compression and decompresses nothing: bodies as sent.
 pub fn raw_client() -> reqwest::Client {
     reqwest::Client::builder()
