@@ -11,7 +11,8 @@
 # Scenarios and what they run:
 #   serve       benches/serve.sh: /feeds/akorda-en.rss (100 items) and /feeds/all.rss (500 items),
 #               herald against nginx serving the same bytes, 200 / 304 / gzip (wrk)
-#   polling     benches/polling/run.sh: 1,000 html sources on a one-minute schedule
+#   polling     benches/polling/run.sh: 1,000 html sources on a one-minute schedule; then the same with every
+#               source publishing a release a minute (CHANGING=1)
 #   storage     cargo bench --bench store_scale (100,000 items, 300,000 posts, a 2nd round and
 #               the sweep), then `herald run` on that database: start to first feed served
 #   extraction  benches/extraction/run.sh: 181 pages, herald against Python trafilatura
@@ -58,6 +59,7 @@ fi
 
 if wants polling; then
   run bash benches/polling/run.sh 1000 "$([ "$quick" = 1 ] && echo 1 || echo 2)"
+  CHANGING=1 run bash benches/polling/run.sh 1000 3
 fi
 
 if wants storage; then

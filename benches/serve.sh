@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Serving benchmark: requests per second for a feed from herald, against nginx serving the same
 # bytes as a static file, side by side on loopback.
-#   [ITEMS=100] [FEED=akorda-en|all] bash benches/serve.sh [seconds per run, default 10] [runs, default 3]
+#   [ITEMS=100] [FEED=akorda-en|all] [SHAPES="-t1 -c32,-t2 -c16"] bash benches/serve.sh [seconds per run, default 10] [runs, default 3]
+# Each wrk shape (threads, connections) in SHAPES is measured: one client thread with many
+# connections, and as many client threads as cores with fewer connections (issue 23).
 # ITEMS releases are put on one list page and kept (max_items = ITEMS); FEED=all serves the merged
 # feed (issue 6 asks for /feeds/all.rss with 500 items: ITEMS=500 FEED=all).
 # Needs: target/release/herald (cargo build --release), nginx and wrk (apt-get install nginx wrk).
@@ -54,7 +56,7 @@ date = "h5"
 summary = "p"
 image = "img@src"
 TOML
-sleep 0.5
+until curl -sf "http://127.0.0.1:$site/en/events" >/dev/null; do sleep 0.1; done
 RUST_LOG=warn $bin poll akorda-en -c "$work/config.toml" >/dev/null
 RUST_LOG=warn $bin run -c "$work/config.toml" &
 until curl -sf "http://127.0.0.1:$web/healthz" >/dev/null; do sleep 0.1; done
@@ -94,34 +96,37 @@ etag=$(curl -sI "http://127.0.0.1:$web/feeds/$feed.rss" | awk -F': ' 'tolower($1
 netag=$(curl -sI "http://127.0.0.1:$ngx/feeds/$feed.rss" | awk -F': ' 'tolower($1)=="etag"{print $2}' | tr -d '\r')
 # A run with error answers counts for nothing: stop there.
 rps() {
-  local out; out=$(wrk -t1 -c32 -d"${secs}s" "$@")
-  if grep -q 'Non-2xx' <<<"$out"; then echo "error answers in: wrk $*" >&2; echo "$out" >&2; exit 4; fi
+  local out; out=$(wrk $shape -d"${secs}s" "$@")
+  if grep -q 'Non-2xx' <<<"$out"; then echo "error answers in: wrk $shape $*" >&2; echo "$out" >&2; exit 4; fi
   awk '/Requests\/sec/{print $2}' <<<"$out"
 }
 median() { sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
-h200=(); n200=(); h304=(); n304=(); hgz=(); ngz=()
-for _ in $(seq "$runs"); do
-  h200+=("$(rps "http://127.0.0.1:$web/feeds/$feed.rss")")
-  n200+=("$(rps "http://127.0.0.1:$ngx/feeds/$feed.rss")")
-  h304+=("$(rps -H "If-None-Match: $etag" "http://127.0.0.1:$web/feeds/$feed.rss")")
-  n304+=("$(rps -H "If-None-Match: $netag" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
-  hgz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$web/feeds/$feed.rss")")
-  ngz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
-done
 m() { printf '%s\n' "$@" | median; }
 bytes=$(wc -c < "$work/static/feeds/$feed.rss")
 gzbytes=$(wc -c < "$work/static/feeds/$feed.rss.gz")
-printf 'feed: %s items, %s bytes (%s gzipped); wrk -t1 -c32 -d%ss, %s runs each, alternating; medians\n' "$items" "$bytes" "$gzbytes" "$secs" "$runs"
-printf '%-28s %12s %12s %8s\n' scenario herald nginx ratio
-printf '%-28s %12s %12s %8.2f\n' "200 /feeds/$feed.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
-printf '%-28s %12s %12s %8.2f\n' "304 If-None-Match" "$(m "${h304[@]}")" "$(m "${n304[@]}")" "$(echo "$(m "${h304[@]}") / $(m "${n304[@]}")" | bc -l)"
-printf '%-28s %12s %12s %8.2f\n' "200 gzip (Accept-Encoding)" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")" "$(echo "$(m "${hgz[@]}") / $(m "${ngz[@]}")" | bc -l)"
 # One line per scenario for benches/run.sh: scenario|herald|reference|ratio|target|verdict.
 result() {
   local ratio; ratio=$(echo "$2 / $3" | bc -l)
   printf 'RESULT|%s|%s req/s|%s req/s (nginx)|%.2f|>= 1.00|%s\n' "$1" "$2" "$3" "$ratio" \
     "$(echo "$ratio >= 1" | bc -l | sed 's/1/met/;s/0/NOT met/')"
 }
-result "serve $feed.rss ($items items), 200" "$(m "${h200[@]}")" "$(m "${n200[@]}")"
-result "serve $feed.rss ($items items), 304" "$(m "${h304[@]}")" "$(m "${n304[@]}")"
-result "serve $feed.rss ($items items), 200 gzip" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")"
+IFS=, read -ra shapes <<<"${SHAPES:--t1 -c32,-t2 -c16}"
+for shape in "${shapes[@]}"; do
+  h200=(); n200=(); h304=(); n304=(); hgz=(); ngz=()
+  for _ in $(seq "$runs"); do
+    h200+=("$(rps "http://127.0.0.1:$web/feeds/$feed.rss")")
+    n200+=("$(rps "http://127.0.0.1:$ngx/feeds/$feed.rss")")
+    h304+=("$(rps -H "If-None-Match: $etag" "http://127.0.0.1:$web/feeds/$feed.rss")")
+    n304+=("$(rps -H "If-None-Match: $netag" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
+    hgz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$web/feeds/$feed.rss")")
+    ngz+=("$(rps -H "Accept-Encoding: gzip" "http://127.0.0.1:$ngx/feeds/$feed.rss")")
+  done
+  printf 'feed: %s items, %s bytes (%s gzipped); wrk %s -d%ss, %s runs each, alternating; medians\n' "$items" "$bytes" "$gzbytes" "$shape" "$secs" "$runs"
+  printf '%-28s %12s %12s %8s\n' scenario herald nginx ratio
+  printf '%-28s %12s %12s %8.2f\n' "200 /feeds/$feed.rss" "$(m "${h200[@]}")" "$(m "${n200[@]}")" "$(echo "$(m "${h200[@]}") / $(m "${n200[@]}")" | bc -l)"
+  printf '%-28s %12s %12s %8.2f\n' "304 If-None-Match" "$(m "${h304[@]}")" "$(m "${n304[@]}")" "$(echo "$(m "${h304[@]}") / $(m "${n304[@]}")" | bc -l)"
+  printf '%-28s %12s %12s %8.2f\n' "200 gzip (Accept-Encoding)" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")" "$(echo "$(m "${hgz[@]}") / $(m "${ngz[@]}")" | bc -l)"
+  result "serve $feed.rss ($items items), 200, wrk $shape" "$(m "${h200[@]}")" "$(m "${n200[@]}")"
+  result "serve $feed.rss ($items items), 304, wrk $shape" "$(m "${h304[@]}")" "$(m "${n304[@]}")"
+  result "serve $feed.rss ($items items), 200 gzip, wrk $shape" "$(m "${hgz[@]}")" "$(m "${ngz[@]}")"
+done

@@ -667,10 +667,7 @@ impl Schedule {
         let cron = parser
             .parse(expr)
             .map_err(|e| format!("invalid cron `{expr}`: {e}"))?;
-        Ok(Schedule {
-            expr: expr.to_string(),
-            cron,
-        })
+        Ok(Schedule::new(expr, cron))
     }
 }
 

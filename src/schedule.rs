@@ -10,15 +10,46 @@
 
 use chrono::{DateTime, Offset, Utc};
 use chrono_tz::Tz;
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
-/// A parsed 6-field cron expression (seconds first), kept with its text.
+/// A parsed 6-field cron expression (seconds first), kept with its text. Schedules of the same
+/// text share one parsed form: a parsed cron is a few kilobytes, a thousand sources usually
+/// have a handful of distinct schedules, and every poll task holds a copy.
 #[derive(Clone, Debug)]
 pub struct Schedule {
-    pub expr: String,
-    pub cron: croner::Cron,
+    pub expr: Arc<str>,
+    pub cron: Arc<croner::Cron>,
+}
+
+impl Schedule {
+    /// The schedule of `expr`, parsed as `cron`; `cron` is dropped for the parsed form of an
+    /// earlier schedule of the same text that is still in use.
+    pub fn new(expr: &str, cron: croner::Cron) -> Schedule {
+        static IN_USE: Mutex<Option<HashMap<Box<str>, Weak<croner::Cron>>>> = Mutex::new(None);
+        let mut in_use = IN_USE
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let in_use = in_use.get_or_insert_with(HashMap::new);
+        if let Some(shared) = in_use.get(expr).and_then(Weak::upgrade) {
+            return Schedule {
+                expr: expr.into(),
+                cron: shared,
+            };
+        }
+        // Forget the schedules no longer in use before adding one (the map stays as small as
+        // the set of distinct schedules the configs loaded so far still use).
+        in_use.retain(|_, cron| cron.strong_count() > 0);
+        let cron = Arc::new(cron);
+        in_use.insert(expr.into(), Arc::downgrade(&cron));
+        Schedule {
+            expr: expr.into(),
+            cron,
+        }
+    }
 }
 
 /// The first instant strictly after `after` that `schedule` names in zone `tz`.
@@ -203,8 +234,30 @@ mod tests {
             .unwrap();
         Schedule {
             expr: expr.into(),
-            cron,
+            cron: Arc::new(cron),
         }
+    }
+
+    #[test]
+    fn schedules_of_one_text_share_their_parsed_form() {
+        let parse = |expr: &str| {
+            croner::parser::CronParser::builder()
+                .seconds(croner::parser::Seconds::Required)
+                .build()
+                .parse(expr)
+                .unwrap()
+        };
+        let a = Schedule::new("7 */3 * * * *", parse("7 */3 * * * *"));
+        let b = Schedule::new("7 */3 * * * *", parse("7 */3 * * * *"));
+        let other = Schedule::new("8 */3 * * * *", parse("8 */3 * * * *"));
+        assert!(Arc::ptr_eq(&a.cron, &b.cron));
+        assert!(!Arc::ptr_eq(&a.cron, &other.cron));
+        let weak = Arc::downgrade(&a.cron);
+        drop((a, b));
+        assert!(
+            weak.upgrade().is_none(),
+            "nothing keeps a schedule no longer in use"
+        );
     }
 
     fn utc(s: &str) -> DateTime<Utc> {

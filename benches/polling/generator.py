@@ -3,8 +3,11 @@
 Serves /s/<n> for n in 0..N-1: an akorda-like list page of 20 releases, about 30 KB, with an
 ETag, answering 304 to a matching If-None-Match. Records every request (time, path, status)
 and the most connections it ever had open at once, and prints them as JSON on SIGTERM.
-Usage: python3 generator.py PORT N OUT.json
+With CHANGING=1 every source publishes a new release each minute (the newest 20 of them are on
+its page, whose ETag changes with the minute), so every poll reads and stores something.
+Usage: [CHANGING=1] python3 generator.py PORT N OUT.json
 """
+import os
 import json
 import signal
 import sys
@@ -17,9 +20,12 @@ lock = threading.Lock()
 state = {"open": 0, "max_open": 0, "requests": []}
 
 
-def page(n):
+CHANGING = os.environ.get("CHANGING") == "1"
+
+
+def page(n, newest=20):
     cards = []
-    for i in range(20, 0, -1):
+    for i in range(newest, newest - 20, -1):
         cards.append(
             f'<div class="card"><a href="/s/{n}/r-{i}"><img src="/img/{n}-{i}.jpg"></a>'
             f"<h5>{(i % 28) + 1} March 2026</h5><h3><a href=\"/s/{n}/r-{i}\">Source {n}: the "
@@ -31,6 +37,7 @@ def page(n):
 
 
 PAGES = {n: page(n) for n in range(N)}
+STARTED = time.time()
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -55,6 +62,11 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
             return
         etag = f'"p{n}"'
+        if CHANGING:
+            # A release a minute since the generator started, the newest first.
+            newest = 20 + int((time.time() - STARTED) // 60)
+            etag = f'"p{n}-{newest}"'
+            body = page(n, newest)
         status = 304 if self.headers.get("If-None-Match") == etag else 200
         with lock:
             state["requests"].append((time.time(), n, status))

@@ -18,18 +18,23 @@
 //! take at least [`STALL_PROGRESS`] bytes every `send_stall_secs`: a client that asks for a
 //! large feed and never reads it is closed then, with the memory the answer holds.
 //!
-//! The server runs on a thread of its own with a single-threaded runtime: a cached feed is
-//! answered without waiting on anything, so one thread serves tens of thousands of requests a
-//! second, without the wake-ups and hand-overs of a shared multi-threaded runtime (about a tenth
-//! more requests per second on 2 cores, benches/serve.sh), and polls and deliveries on the main
-//! runtime never delay an answer. Slow work (rendering, the store) goes to the blocking pool as
-//! before.
+//! The server runs on a thread per core, each with a single-threaded runtime accepting on its
+//! own handle of the one listening socket, as nginx's workers do: a connection is served whole by
+//! the thread that accepted it, so a cached feed is answered without any hand-over between
+//! threads (a shared multi-threaded runtime's wake-ups cost about a tenth of the requests per
+//! second, benches/serve.sh), and polls and deliveries on the main runtime never delay an
+//! answer. A thread that accepts a connection while another serves fewer passes it to the one
+//! serving the fewest, once, before serving it, so that keep-alive clients spread evenly over
+//! every core.
+//! The connection cap, the eviction of the longest idle connection and the deadlines hold across
+//! all threads together. Slow work (rendering, the store) goes to the blocking pool as before.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -41,7 +46,8 @@ use hyper::body::{Frame, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
@@ -58,106 +64,261 @@ const STALL_PROGRESS: usize = 1024;
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
-/// Serves `router` on `listener` within `limits` until `stop` is cancelled, on the HTTP thread.
+/// At most this many serving threads, however many cores.
+const MAX_THREADS: usize = 64;
+
+/// Serves `router` on `listener` within `limits` until `stop` is cancelled, on a thread per core.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    // The listener is registered with the caller's runtime: hand its socket over.
-    let listener = listener.into_std()?;
-    let (done, finished) = tokio::sync::oneshot::channel();
-    std::thread::Builder::new()
-        .name("herald-http".into())
-        .spawn(move || {
-            let result = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .and_then(|runtime| {
-                    runtime.block_on(async {
-                        let listener = TcpListener::from_std(listener)?;
-                        accept_loop(listener, router, limits, stop).await
-                    })
-                });
-            let _ = done.send(result);
-        })?;
-    finished
-        .await
-        .unwrap_or_else(|_| Err(std::io::Error::other("the HTTP thread panicked")))
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    serve_on(cores.min(MAX_THREADS), listener, router, limits, stop).await
 }
 
-async fn accept_loop(
+/// [`serve`] on `threads` threads.
+async fn serve_on(
+    threads: usize,
     listener: TcpListener,
     router: Router,
     limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let slots = Arc::new(Semaphore::new(limits.max));
-    let open = Arc::new(OpenConnections::default());
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    // hyper's own header deadline agrees with the idle one (it starts when hyper waits for a
-    // head: after version detection, and again at the end of each answer).
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(limits.idle);
-    let mut next_id = 0_u64;
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    // Out of file descriptors, or a connection reset before it was taken:
-                    // wait a moment rather than spin.
-                    tracing::debug!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+    let threads = threads.max(1);
+    // The listener is registered with the caller's runtime: hand its socket over, and give each
+    // thread a handle of its own (the same socket: the kernel gives each connection to one).
+    let listener = listener.into_std()?;
+    let stop = stop.child_token();
+    let (inboxes, receivers): (Vec<_>, Vec<_>) =
+        (0..threads).map(|_| mpsc::unbounded_channel()).unzip();
+    let pool = Arc::new(Pool {
+        slots: Arc::new(Semaphore::new(limits.max)),
+        open: Arc::new(OpenConnections::default()),
+        next_id: AtomicU64::new(0),
+        load: (0..threads).map(|_| AtomicUsize::new(0)).collect(),
+        inboxes,
+    });
+    let mut finished = Vec::with_capacity(threads);
+    for (index, inbox) in receivers.into_iter().enumerate() {
+        let worker = Worker {
+            index,
+            pool: pool.clone(),
+            router: router.clone(),
+            limits: limits.clone(),
+            stop: stop.clone(),
+        };
+        let listener = listener.try_clone()?;
+        let (done, finish) = tokio::sync::oneshot::channel();
+        let spawned = std::thread::Builder::new()
+            .name(format!("herald-http-{index}"))
+            .spawn(move || {
+                let result = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .and_then(|runtime| {
+                        runtime.block_on(async {
+                            let listener = TcpListener::from_std(listener)?;
+                            worker.run(listener, inbox).await
+                        })
+                    });
+                let _ = done.send(result);
+            });
+        if let Err(e) = spawned {
+            // The threads already running stop with the rest.
+            stop.cancel();
+            return Err(e);
+        }
+        finished.push(finish);
+    }
+    drop(listener);
+    let mut result = Ok(());
+    for finish in finished {
+        let ended = finish
+            .await
+            .unwrap_or_else(|_| Err(std::io::Error::other("an HTTP thread panicked")));
+        if let Err(e) = ended {
+            // One thread failing stops them all: a server on fewer cores than it says is not
+            // left running unnoticed.
+            stop.cancel();
+            result = result.and(Err(e));
+        }
+    }
+    result
+}
+
+/// What the serving threads share: the connection slots and the open connections (for the cap
+/// and the eviction of the idle), and how many connections each thread serves.
+struct Pool {
+    slots: Arc<Semaphore>,
+    open: Arc<OpenConnections>,
+    next_id: AtomicU64,
+    /// Connections each thread serves now.
+    load: Vec<AtomicUsize>,
+    /// Where to pass a connection to each thread.
+    inboxes: Vec<mpsc::UnboundedSender<Accepted>>,
+}
+
+impl Pool {
+    /// The thread a connection accepted by `me` should go to: `me`, unless another serves fewer
+    /// connections than `me` does (then the one serving the fewest).
+    fn thread_for(&self, me: usize) -> usize {
+        let load = |i: usize| self.load[i].load(Ordering::Acquire);
+        let (fewest, least) = (0..self.load.len())
+            .map(|i| (i, load(i)))
+            .min_by_key(|&(_, n)| n)
+            .unwrap_or((me, 0));
+        if load(me) > least { fewest } else { me }
+    }
+}
+
+/// An accepted connection with its slot, on its way to the thread that serves it.
+struct Accepted {
+    stream: std::net::TcpStream,
+    peer: SocketAddr,
+    slot: OwnedSemaphorePermit,
+}
+
+/// One serving thread's accept loop and connections.
+struct Worker {
+    index: usize,
+    pool: Arc<Pool>,
+    router: Router,
+    limits: Connections,
+    stop: CancellationToken,
+}
+
+impl Worker {
+    async fn run(
+        self,
+        listener: TcpListener,
+        mut inbox: mpsc::UnboundedReceiver<Accepted>,
+    ) -> std::io::Result<()> {
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // hyper's own header deadline agrees with the idle one (it starts when hyper waits for a
+        // head: after version detection, and again at the end of each answer).
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.limits.idle);
+        let mut connections = JoinSet::new();
+        loop {
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok(accepted) => accepted,
+                    Err(e) => {
+                        // Out of file descriptors, or a connection reset before it was taken:
+                        // wait a moment rather than spin.
+                        tracing::debug!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                Some(passed) = inbox.recv() => {
+                    // Counted in this thread's load by the thread that passed it.
+                    match TcpStream::from_std(passed.stream) {
+                        Ok(stream) => {
+                            self.spawn(&mut connections, &builder, stream, passed.peer, passed.slot);
+                        }
+                        Err(e) => {
+                            self.pool.load[self.index].fetch_sub(1, Ordering::AcqRel);
+                            tracing::debug!(error = %e, "a passed connection could not be served");
+                        }
+                    }
                     continue;
                 }
-            },
-            () = stop.cancelled() => break,
-        };
-        // Room for it: a free slot, else the slot of the connection idle the longest; while
-        // every connection is busy answering, it waits (and later ones in the kernel's backlog).
-        let slot = loop {
+                Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+                () = self.stop.cancelled() => break,
+            };
+            let Some(slot) = self.slot().await else { break };
+            let _ = stream.set_nodelay(true);
+            let to = self.pool.thread_for(self.index);
+            if to != self.index {
+                self.pool.load[to].fetch_add(1, Ordering::AcqRel);
+                let passed = stream
+                    .into_std()
+                    .map(|stream| Accepted { stream, peer, slot });
+                match passed.map(|passed| self.pool.inboxes[to].send(passed)) {
+                    Ok(Ok(())) => continue,
+                    // That thread has ended (the server is stopping): the connection closes.
+                    Ok(Err(_)) | Err(_) => {
+                        self.pool.load[to].fetch_sub(1, Ordering::AcqRel);
+                        continue;
+                    }
+                }
+            }
+            self.pool.load[self.index].fetch_add(1, Ordering::AcqRel);
+            self.spawn(&mut connections, &builder, stream, peer, slot);
+        }
+        drop(listener);
+        inbox.close();
+        // Connections passed here but not begun close with the inbox; the others finish their
+        // answers within the grace.
+        while let Ok(passed) = inbox.try_recv() {
+            drop(passed);
+            self.pool.load[self.index].fetch_sub(1, Ordering::AcqRel);
+        }
+        let all_ended = async { while connections.join_next().await.is_some() {} };
+        if tokio::time::timeout(STOP_GRACE, all_ended).await.is_err() {
+            tracing::debug!("requests still in flight at stop were cut off");
+        }
+        Ok(())
+    }
+
+    /// Room for a new connection: a free slot, else the slot of the connection idle the longest
+    /// (on any thread); while every connection is busy answering, it waits (and later ones in
+    /// the kernel's backlog). `None`: the server stops.
+    async fn slot(&self) -> Option<OwnedSemaphorePermit> {
+        let Pool { slots, open, .. } = &*self.pool;
+        loop {
             if let Ok(slot) = slots.clone().try_acquire_owned() {
-                break Some(slot);
+                return Some(slot);
             }
             open.close_longest_idle();
             tokio::select! {
                 slot = slots.clone().acquire_owned() => {
-                    break Some(slot.expect("the semaphore is never closed"));
+                    return Some(slot.expect("the semaphore is never closed"));
                 }
                 () = open.went_idle.notified() => {}
-                () = stop.cancelled() => break None,
+                () = self.stop.cancelled() => return None,
             }
-        };
-        let Some(slot) = slot else { break };
-        let _ = stream.set_nodelay(true);
-        next_id += 1;
+        }
+    }
+
+    /// Serves a connection counted in this thread's load until it ends.
+    fn spawn(
+        &self,
+        connections: &mut JoinSet<()>,
+        builder: &auto::Builder<TokioExecutor>,
+        stream: TcpStream,
+        peer: SocketAddr,
+        slot: OwnedSemaphorePermit,
+    ) {
+        let id = self.pool.next_id.fetch_add(1, Ordering::Relaxed);
+        let open = self.pool.open.clone();
         let activity = Arc::new(Activity::new(open.went_idle.clone()));
-        lock(&open.all).insert(next_id, activity.clone());
+        lock(&open.all).insert(id, activity.clone());
         let connection = Connection {
             stream,
             peer,
             activity,
-            limits: limits.clone(),
-            stop: stop.clone(),
+            limits: self.limits.clone(),
+            stop: self.stop.clone(),
         };
-        let (router, builder, open) = (router.clone(), builder.clone(), open.clone());
-        tokio::spawn(async move {
+        let (router, builder, pool, index) = (
+            self.router.clone(),
+            builder.clone(),
+            self.pool.clone(),
+            self.index,
+        );
+        connections.spawn(async move {
             connection.serve(router, &builder).await;
-            lock(&open.all).remove(&next_id);
+            lock(&open.all).remove(&id);
+            pool.load[index].fetch_sub(1, Ordering::AcqRel);
             drop(slot);
         });
     }
-    drop(listener);
-    // Every slot back means every connection ended.
-    let all_back = slots.acquire_many(u32::try_from(limits.max).unwrap_or(u32::MAX));
-    if tokio::time::timeout(STOP_GRACE, all_back).await.is_err() {
-        tracing::debug!("requests still in flight at stop were cut off");
-    }
-    Ok(())
 }
 
 /// The open connections, for closing the one idle the longest when every slot is taken.
@@ -485,5 +646,88 @@ impl tokio::io::AsyncWrite for Watched {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Asks `GET /` on an open keep-alive connection and returns the answer's body.
+    async fn ask(stream: &mut tokio::net::TcpStream) -> String {
+        stream
+            .write_all(b"GET / HTTP/1.1\r\nHost: herald\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0_u8; 1024];
+        loop {
+            let n = stream.read(&mut buf).await.unwrap();
+            assert!(n > 0, "closed before the answer ended");
+            answer.extend_from_slice(&buf[..n]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length: "))
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if body.len() >= length {
+                    return body.to_string();
+                }
+            }
+        }
+    }
+
+    /// Keep-alive connections spread over the serving threads, and the connection cap holds
+    /// across them: each answer names the thread that made it.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_spread_over_every_thread_within_one_cap() {
+        let router = Router::new().route(
+            "/",
+            axum::routing::get(|| async {
+                std::thread::current().name().unwrap_or("?").to_string()
+            }),
+        );
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let limits = Connections {
+            max: 12,
+            ..Connections::default()
+        };
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(serve_on(3, listener, router, limits, stop.clone()));
+        let mut open = Vec::new();
+        let mut served = std::collections::BTreeMap::<String, usize>::new();
+        for _ in 0..12 {
+            let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+            *served.entry(ask(&mut stream).await).or_default() += 1;
+            open.push(stream);
+        }
+        assert_eq!(
+            served,
+            ["herald-http-0", "herald-http-1", "herald-http-2"]
+                .map(|name| (name.to_string(), 4))
+                .into(),
+            "12 open connections, 4 on each of 3 threads"
+        );
+        // A 13th is over the cap of all threads together: the one idle the longest (the first)
+        // is closed for it, whichever thread serves it.
+        let mut over = tokio::net::TcpStream::connect(address).await.unwrap();
+        ask(&mut over).await;
+        let mut buf = [0_u8; 16];
+        let first = tokio::time::timeout(Duration::from_secs(5), open[0].read(&mut buf))
+            .await
+            .expect("the longest idle connection is closed");
+        assert_eq!(first.unwrap(), 0);
+        ask(&mut open[11]).await;
+        stop.cancel();
+        tokio::time::timeout(Duration::from_secs(10), server)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
     }
 }

@@ -305,6 +305,72 @@ chat = "@day_news"
     t.stop().await;
 }
 
+/// A post picked before a hold window begins that then waits out its chat's 429 must look at
+/// the window again before it goes: it waits for the window's end (issue 18). Real time: the
+/// window starts at the next wall-clock minute, so this test takes 20 to 80 seconds.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_waiting_out_a_429_into_a_hold_window_waits_for_the_window() {
+    use chrono::{Timelike, Utc};
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    // The window: the first whole minute at least 15 s away (start-up, poll and the first
+    // send happen before it), two minutes long, in UTC.
+    let start = {
+        let t = Utc::now() + chrono::Duration::seconds(15);
+        let next = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
+        next + chrono::Duration::minutes(1)
+    };
+    let end = start + chrono::Duration::minutes(2);
+    let window = format!(
+        "[[channels]]\nid = \"h\"\nchat = \"@held_news\"\nquiet_hours = \"{}-{}\"\n\
+         quiet_timezone = \"UTC\"\nquiet = \"hold\"\n",
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    );
+    let t = spawn_app_with(setup(&fake, &window, "channels = [\"h\"]")).await;
+    t.site.publish("en", release_en(1, 1));
+    // The first send meets a 429 whose hold ends a few seconds into the window.
+    let retry = (start - Utc::now()).num_seconds() + 5;
+    fake.inject(
+        botapi::Fault::TooManyRequests(u32::try_from(retry).unwrap()),
+        botapi::Match::any().chat("@held_news"),
+    );
+    t.poll("akorda-en").await.unwrap();
+    until("the send that meets the 429", || {
+        fake.requests().iter().any(|r| r.status == 429)
+    })
+    .await;
+    assert!(
+        Utc::now() < start,
+        "the test's premise: the 429 came before the window"
+    );
+    // The hold ends inside the window: nothing may go out until the window ends.
+    let hold_end = start + chrono::Duration::seconds(5);
+    let wait = (hold_end - Utc::now()).to_std().unwrap_or_default() + Duration::from_secs(4);
+    tokio::time::sleep(wait).await;
+    assert!(Utc::now() < end);
+    assert_eq!(
+        fake.messages().len(),
+        0,
+        "a post went out inside its hold window after waiting out a 429"
+    );
+    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    assert_eq!(health["channels"]["h"]["pending"], 1, "{health}");
+
+    // The window ends (the admin removes it): the post goes out, once, and no call came early.
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replace("quiet = \"hold\"\n", "");
+    assert_ne!(edited, text);
+    std::fs::write(&t.config_path, edited).unwrap();
+    let got = fake.wait_for_messages(1, WAIT).await;
+    assert_eq!(numbers(&got), [1]);
+    let violations = fake.violations();
+    assert!(
+        violations.is_empty(),
+        "no call before its retry_after: {violations:?}"
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hold_keeps_posts_queued_during_the_window_while_edits_go_through() {
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
