@@ -331,11 +331,11 @@ async fn a_post_waiting_out_a_429_into_a_hold_window_waits_for_the_window() {
     // The first send meets a 429 whose hold ends a few seconds into the window.
     let retry = (start - Utc::now()).num_seconds() + 5;
     fake.inject(
-        botapi::Fault::TooManyRequests(u32::try_from(retry).unwrap()),
-        botapi::Match::any().chat("@held_news"),
+        fake_botapi::Fault::TooManyRequests(u32::try_from(retry).unwrap()),
+        fake_botapi::Match::any().chat("@held_news"),
     );
     t.poll("akorda-en").await.unwrap();
-    until("the send that meets the 429", || {
+    eventually("the send that meets the 429", WAIT, || {
         fake.requests().iter().any(|r| r.status == 429)
     })
     .await;
@@ -353,7 +353,7 @@ async fn a_post_waiting_out_a_429_into_a_hold_window_waits_for_the_window() {
         0,
         "a post went out inside its hold window after waiting out a 429"
     );
-    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    let health = t.health().await;
     assert_eq!(health["channels"]["h"]["pending"], 1, "{health}");
 
     // The window ends (the admin removes it): the post goes out, once, and no call came early.
