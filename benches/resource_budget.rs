@@ -7,7 +7,7 @@
 //!
 //!   cargo bench --bench resource_budget             (benches/run.sh budget runs it)
 //!
-//! Not part of `cargo test` (tests/resource_budget.rs asserts the functional part of each case).
+//! Not part of `cargo test` (tests/it/resource_budget.rs asserts the functional part of each case).
 //! Everything is on loopback and bounded in time (about two minutes). One figure per line,
 //! `RESULT|scenario|herald|reference|ratio|target|verdict` for the table of benches/run.sh.
 

@@ -3,6 +3,7 @@
 //! and says how long it stays fresh from the source's schedule. Alone in its test binary: it
 //! reads a process-wide counter (renders, from `/metrics`).
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Read;

@@ -3,6 +3,7 @@
 //! least recently used going first, and answers stay right. Alone in its test binary: it reads
 //! a process-wide gauge (`herald_feed_cache_bytes`, from `/metrics`).
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::site::release_en;

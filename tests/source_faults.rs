@@ -2,6 +2,7 @@
 //! local server, polled through the real pipeline. Each gives a typed error and a report in
 //! `/healthz`, takes bounded time and memory, and leaves every other source working.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use std::io::Write;
@@ -410,7 +411,7 @@ async fn every_source_fault_is_typed_reported_bounded_and_isolated() {
     assert!(peak < 400, "peak RSS {peak} MiB");
 
     // Reported per source; the healthy source and its feed are untouched.
-    let health: serde_json::Value = t.get("/healthz").await.json().await.unwrap();
+    let health = t.health().await;
     assert_eq!(health["status"], "degraded");
     for (id, _, _, expect) in &cases {
         let s = &health["sources"][id];

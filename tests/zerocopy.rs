@@ -2,6 +2,7 @@
 //! Alone in its test binary: it reads a process-wide counter (bytes sent from files), which
 //! another test's feeds would move.
 
+#[path = "it/common/mod.rs"]
 mod common;
 
 use common::site::release_en;

@@ -1,0 +1,340 @@
+//! What admins see: live config edits (good ones apply, bad ones are refused and reported),
+//! alerts when a source breaks and when it recovers.
+
+use crate::common;
+
+use common::eventually;
+
+use common::site::{Mode, release_en, release_kz};
+use common::{Setup, TestApp, spawn_app_with};
+use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
+use std::time::Duration;
+
+const ADMIN: i64 = 4242;
+
+async fn fake() -> FakeBotApi {
+    FakeBotApi::start(FakeOptions {
+        per_chat_per_second: 10,
+        per_chat_per_minute: 600,
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await
+}
+
+async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
+    spawn_app_with(Setup {
+        schedule: schedule.into(),
+        source_keys: vec![("akorda-en".into(), "channels = [\"en\"]".into())],
+        ..Setup::telegram(
+            fake,
+            &format!(
+                "admins = [{ADMIN}]\nper_chat_per_second = 10\nper_chat_per_minute = 600\n\n\
+                 [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n"
+            ),
+        )
+    })
+    .await
+}
+
+fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
+    fake.messages_for(ADMIN)
+        .into_iter()
+        .map(|m| m.text.unwrap_or_default())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_edit_adding_a_source_posts_its_backfill() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("kz", release_kz(1, 1));
+    t.site.publish("kz", release_kz(2, 2));
+    // The admin adds a source (the kz list page, under a new id, polled every second).
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(
+        "id = \"akorda-kz\"",
+        "id = \"akorda-kk\"\nchannels = [\"en\"]",
+        1,
+    );
+    let edited = edited.replace(
+        "schedule = \"0 0 0 1 1 *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"kz\"",
+        "schedule = \"* * * * * *\"\ntimezone = \"Asia/Almaty\"\nlanguage = \"kz\"",
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&t.config_path, edited).unwrap();
+    let got = fake.wait_for_messages(1, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].chat, "@herald_en");
+    let post = got[0].text.clone().or(got[0].caption.clone()).unwrap();
+    assert!(post.contains(&release_kz(2, 2).title), "{post}");
+    assert!(post.contains("#akorda_kk"), "{post}");
+    // The new feed is served, the removed one is gone.
+    assert_eq!(t.get("/feeds/akorda-kk.rss").await.status(), 200);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_edit_is_refused_reported_and_feeds_stay() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let before = t.text("/feeds/akorda-en.rss").await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    std::fs::write(
+        &t.config_path,
+        text.replacen(
+            "timezone = \"Asia/Almaty\"",
+            "timezone = \"Asia/Almati\"",
+            1,
+        ),
+    )
+    .unwrap();
+    eventually("admin told", Duration::from_secs(10), || {
+        admin_texts(&fake).iter().any(|t| t.contains("refused"))
+    })
+    .await;
+    let report = admin_texts(&fake)
+        .into_iter()
+        .find(|t| t.contains("refused"))
+        .unwrap();
+    let at = format!("{}:", t.config_path.display());
+    assert!(
+        report.contains(&at) && report.contains("Asia/Almati"),
+        "{report}"
+    );
+    assert_eq!(t.text("/feeds/akorda-en.rss").await, before);
+    assert_eq!(t.app.config().sources[0].timezone, chrono_tz::Asia::Almaty);
+    // Fixing the file applies again.
+    std::fs::write(
+        &t.config_path,
+        text.replace(
+            "title = \"Akorda — press releases\"",
+            "title = \"Akorda (edited)\"",
+        ),
+    )
+    .unwrap();
+    eventually("edit applied", Duration::from_secs(10), || {
+        t.app.config().sources[0].title == "Akorda (edited)"
+    })
+    .await;
+    assert!(
+        t.text("/feeds/akorda-en.rss")
+            .await
+            .contains("Akorda (edited)")
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_redesign_alerts_once_and_recovery_once() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    t.site.set_mode("en", Mode::Redesigned);
+    for _ in 0..4 {
+        assert!(t.poll("akorda-en").await.is_err());
+    }
+    t.site.set_mode("en", Mode::Normal);
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-en").await.unwrap();
+    eventually("two alerts", Duration::from_secs(10), || {
+        admin_texts(&fake).len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[0].contains("redesigned") && texts[0].contains("div.card"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[1].contains("works again"), "{}", texts[1]);
+
+    // A plain outage is reported after three failures, once.
+    t.site.set_mode("en", Mode::Error);
+    for _ in 0..5 {
+        assert!(t.poll("akorda-en").await.is_err());
+    }
+    eventually("outage alert", Duration::from_secs(10), || {
+        admin_texts(&fake).len() >= 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 3, "{texts:#?}");
+    assert!(
+        texts[2].contains("failing (3 polls in a row)"),
+        "{}",
+        texts[2]
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admin_commands_answer_admins_only() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    let mut release = release_en(1, 1);
+    release.title = "Trade & investment talks".into();
+    t.site.publish("en", release);
+    // A stranger first: no answer.
+    fake.push_update(command(999, "/status"));
+    fake.push_update(command(ADMIN, "/poll akorda-en"));
+    eventually("poll answered", Duration::from_secs(15), || {
+        !admin_texts(&fake).is_empty()
+    })
+    .await;
+    assert_eq!(
+        admin_texts(&fake)[0],
+        "akorda-en: 1 new, 0 changed, 0 known"
+    );
+    fake.push_update(command(ADMIN, "/status"));
+    eventually("status answered", Duration::from_secs(15), || {
+        admin_texts(&fake).len() >= 2
+    })
+    .await;
+    let status = &admin_texts(&fake)[1];
+    assert!(status.contains("• akorda-en: 1 items"), "{status}");
+    assert!(status.contains("• en: "), "{status}");
+    fake.push_update(command(ADMIN, "/pause akorda-en"));
+    fake.push_update(command(ADMIN, "/check"));
+    eventually("pause and check", Duration::from_secs(15), || {
+        admin_texts(&fake).len() >= 4
+    })
+    .await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts[2], "source akorda-en paused");
+    assert!(
+        texts[3].ends_with("ok (3 sources, 1 channels)"),
+        "{}",
+        texts[3]
+    );
+    assert!(t.app.shared.store.source_state("akorda-en").unwrap().paused);
+    // One time form with its zone: the source's (Asia/Almaty, "+05").
+    assert!(status.contains("last success 20"), "{status}");
+    assert!(status.contains(" +05; next run 20"), "{status}");
+
+    // /preview shows the post as Telegram shows it: sent as HTML, so no raw `<b>` or `&amp;`.
+    fake.push_update(command(ADMIN, "/preview akorda-en"));
+    fake.push_update(command(ADMIN, "/pause channel:en"));
+    eventually("preview and channel pause", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN).len() >= 6
+    })
+    .await;
+    let preview = &fake.messages_for(ADMIN)[4];
+    assert_eq!(preview.parse_mode.as_deref(), Some("HTML"), "{preview:?}");
+    assert!(!preview.plain.contains("<b>"), "{}", preview.plain);
+    assert!(
+        preview.plain.contains("Trade & investment"),
+        "{}",
+        preview.plain
+    );
+    assert!(
+        preview.entities.iter().any(|e| e["type"] == "bold"),
+        "{preview:?}"
+    );
+    assert_eq!(admin_texts(&fake)[5], "channel en paused");
+    let health = t.health().await;
+    assert_eq!(health["channels"]["en"]["paused"], true, "{health}");
+    assert_eq!(health["sources"]["akorda-en"]["paused"], true, "{health}");
+    assert!(
+        fake.messages_for(999).is_empty(),
+        "a stranger got an answer"
+    );
+    let registered = fake
+        .requests()
+        .iter()
+        .any(|r| r.method.eq_ignore_ascii_case("setMyCommands") && r.status == 200);
+    assert!(registered, "commands not registered");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_source_silent_for_far_longer_than_usual_is_flagged_stale_once() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    // Daily releases in March 2026, then nothing for months.
+    for n in 1..=6 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.poll("akorda-en").await.unwrap();
+    eventually("stale alert", Duration::from_secs(10), || {
+        !admin_texts(&fake).is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 1, "{texts:#?}");
+    assert!(texts[0].contains("far longer than usual"), "{}", texts[0]);
+    let health = t.health().await;
+    assert_eq!(health["sources"]["akorda-en"]["stale"], true);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_source_answers_410_until_pruned() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("ru", common::site::release_ru(1, 1));
+    t.poll("akorda-ru").await.unwrap();
+    assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 200);
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let start = text.find("\n[[sources]]\nid = \"akorda-ru\"").unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[[sources]]").unwrap();
+    std::fs::write(
+        &t.config_path,
+        format!("{}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    eventually("source removed", Duration::from_secs(10), || {
+        t.app.config().source("akorda-ru").is_none()
+    })
+    .await;
+    assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 410);
+    // Its items are still in the database.
+    assert_eq!(t.app.shared.store.count("akorda-ru").unwrap(), 1);
+    assert_eq!(t.get("/feeds/never-was.rss").await.status(), 404);
+    t.stop().await;
+}
+
+/// Eight commands at once, with Telegram's own limit of one message a second per chat: every
+/// command gets its answer, paced, none lost to a 429, and the chat's limit is never broken.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_commands_gets_every_answer_within_the_chat_limit() {
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = spawn_app_with(Setup::telegram(&fake, &format!("admins = [{ADMIN}]\n"))).await;
+    for _ in 0..8 {
+        fake.push_update(command(ADMIN, "/status"));
+    }
+    eventually("eight answers", Duration::from_secs(30), || {
+        admin_texts(&fake).len() >= 8
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let texts = admin_texts(&fake);
+    assert_eq!(texts.len(), 8, "{texts:#?}");
+    assert!(texts.iter().all(|t| t.starts_with("Sources")), "{texts:#?}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}

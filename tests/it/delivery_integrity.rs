@@ -1,0 +1,426 @@
+//! Delivery integrity (issue 18), against the strict fake Bot API: posts of a source briefly out
+//! of the config wait instead of being dropped; a channel paused while it waits for its turn
+//! sends nothing more; a token set on an existing database posts its backfill at the next
+//! scheduled poll even when the list page has not changed; a photo Telegram cannot use becomes
+//! the text post; a post Telegram refuses for good is set aside (the queue goes on, the admins
+//! are told once) until `/requeue`; a post found after a lost answer is recorded as the kind it
+//! is; two entries on one chat share its limits and its search for a lost post; a digest
+//! message whose answer was lost is found, not sent again.
+
+use crate::common;
+
+use common::eventually;
+
+use common::site::release_en;
+use common::{Setup, TestApp, spawn_app_with};
+use fake_botapi::{FakeBotApi, FakeOptions, Fault, Match, command};
+use herald::pipeline::PollOptions;
+use herald::store::PostRecord;
+use std::time::Duration;
+
+async fn fake() -> FakeBotApi {
+    FakeBotApi::start(FakeOptions::default()).await
+}
+
+/// One channel `en` on `@herald_en` for akorda-en, Telegram's default limits (1/s, 20/min).
+fn setup(fake: &FakeBotApi, backfill: u32) -> Setup {
+    Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            format!("channels = [\"en\"]\nbackfill = {backfill}"),
+        )],
+        ..Setup::telegram(fake, "\n[[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n")
+    }
+}
+
+async fn config_without(t: &TestApp, id: &str) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let start = text.find(&format!("[[sources]]\nid = \"{id}\"")).unwrap();
+    let end = text[start + 1..]
+        .find("[[sources]]")
+        .map_or(text.len(), |e| start + 1 + e);
+    let mut cut = text.clone();
+    cut.replace_range(start..end, "");
+    std::fs::write(&t.config_path, cut).unwrap();
+    eventually("the edit applies", Duration::from_secs(10), || {
+        t.app.config().source(id).is_none()
+    })
+    .await;
+    // Keep the original for `config_restored`.
+    std::fs::write(t.dir.path().join("config.full"), text).unwrap();
+}
+
+async fn config_restored(t: &TestApp, id: &str) {
+    let text = std::fs::read_to_string(t.dir.path().join("config.full")).unwrap();
+    std::fs::write(&t.config_path, text).unwrap();
+    eventually("the source is back", Duration::from_secs(10), || {
+        t.app.config().source(id).is_some()
+    })
+    .await;
+}
+
+/// Six posts wait behind the per-chat limit (1/s); the source leaves the config for a few
+/// seconds and comes back: every post still arrives, once, in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn posts_of_a_source_briefly_out_of_the_config_wait_for_it() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 6)).await;
+    for n in 1..=6 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    config_without(&t, "akorda-en").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let while_out = fake.messages().len();
+    assert!(t.app.shared.store.pending("en").unwrap() >= 6 - while_out);
+    config_restored(&t, "akorda-en").await;
+    let got = fake.wait_for_messages(6, Duration::from_secs(20)).await;
+    let titles: Vec<String> = got.iter().map(|m| m.plain.clone()).collect();
+    for (i, n) in (1..=6).enumerate() {
+        assert!(titles[i].contains(&release_en(n, 1).title), "{titles:#?}");
+    }
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(fake.messages().len(), 6, "a post twice");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// `/pause` (the store's paused flag, as the command sets it) lands while the worker waits for
+/// its next turn (1 message a second): nothing more is sent, and the pause stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_channel_paused_while_waiting_for_its_turn_sends_nothing_more() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 5)).await;
+    for n in 1..=5 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    let store = &t.app.shared.store;
+    store
+        .update_channel_state("en", |s| s.paused = true)
+        .unwrap();
+    let sent = fake.messages().len();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(fake.messages().len(), sent, "sent after the pause");
+    assert!(
+        store.channel_state("en").unwrap().paused,
+        "the pause was undone"
+    );
+    assert_eq!(store.pending("en").unwrap(), 5 - sent);
+    store
+        .update_channel_state("en", |s| s.paused = false)
+        .unwrap();
+    t.app.shared.wake.notify_waiters();
+    fake.wait_for_messages(5, Duration::from_secs(15)).await;
+    t.stop().await;
+}
+
+/// A database polled without a token, then herald started with one: the next scheduled
+/// (conditional) poll finds the same list page, and still posts the backfill.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_set_later_posts_the_backfill_at_the_next_poll_of_an_unchanged_page() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = setup(&fake, 1);
+    first.token = None;
+    first.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(first).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.stop().await;
+
+    let mut second = setup(&fake, 1);
+    second.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(second).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    let source = t.app.config().source("akorda-en").unwrap().clone();
+    let scheduled = PollOptions { conditional: true };
+    t.app.poll(&source, scheduled).await.unwrap();
+    let got = fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert!(got[0].plain.contains(&release_en(3, 3).title), "{got:#?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.messages().len(), 1, "only the backfill");
+    t.stop().await;
+}
+
+const ADMIN: i64 = 4242;
+
+/// Telegram refuses two photos in ways teloxide does not name (bad dimensions, a URL it could
+/// not fetch): each post goes out at once as the text post, and each photo is tried only once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_photo_telegram_cannot_use_becomes_the_text_post() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 2)).await;
+    for refusal in [
+        "Bad Request: PHOTO_INVALID_DIMENSIONS",
+        "Bad Request: WEBPAGE_CURL_FAILED",
+    ] {
+        fake.inject(
+            Fault::BadRequest(refusal.into()),
+            Match::any().method("sendPhoto"),
+        );
+    }
+    for n in 1..=2 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let got = fake.wait_for_messages(2, Duration::from_secs(15)).await;
+    assert_eq!(got.len(), 2, "{got:#?}");
+    for (m, n) in got.iter().zip(1..) {
+        assert_eq!(m.method, "sendMessage", "{m:#?}");
+        assert!(m.plain.contains(&release_en(n, 1).title), "{m:#?}");
+    }
+    let photos = fake.requests().into_iter();
+    assert_eq!(photos.filter(|r| r.method == "sendPhoto").count(), 2);
+    t.stop().await;
+}
+
+/// The oldest of three posts is refused for good (as a photo, then as text): it is set aside,
+/// the two after it go out, the admins are told once, `/healthz` and `/metrics` count it, and
+/// nothing is sent again until `/requeue en` puts it back in the queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_refused_for_good_is_set_aside_until_requeued() {
+    let fake = fake().await;
+    let mut with_admin = setup(&fake, 3);
+    with_admin.extra_config = with_admin
+        .extra_config
+        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
+    let t = spawn_app_with(with_admin).await;
+    let refusal = "Bad Request: BUTTON_URL_INVALID";
+    fake.inject(
+        Fault::BadRequest(refusal.into()),
+        Match::any().chat("@herald_en").times(2),
+    );
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let channel = || fake.messages_for("@herald_en");
+    eventually("the queue goes on", Duration::from_secs(15), || {
+        channel().len() >= 2
+    })
+    .await;
+    for (m, n) in channel().iter().zip([2, 3]) {
+        assert!(m.plain.contains(&release_en(n, 1).title), "{m:#?}");
+    }
+    let alerts = || -> Vec<String> {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .map(|m| m.plain)
+            .collect()
+    };
+    eventually("the admins are told", Duration::from_secs(10), || {
+        !alerts().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let told = alerts();
+    assert_eq!(told.len(), 1, "told once: {told:#?}");
+    for part in [&release_en(1, 1).title, refusal, "/requeue en"] {
+        assert!(told[0].contains(part), "{part}: {}", told[0]);
+    }
+    let refused = fake.requests().into_iter().filter(|r| r.status == 400);
+    assert_eq!(refused.count(), 2, "not retried");
+    assert_eq!(channel().len(), 2);
+    let h = t.health().await;
+    assert_eq!(
+        (
+            &h["channels"]["en"]["pending"],
+            &h["channels"]["en"]["set_aside"]
+        ),
+        (&serde_json::json!(0), &serde_json::json!(1)),
+        "{h}"
+    );
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.contains("herald_posts_set_aside_total{channel=\"en\"} 1"),
+        "{metrics}"
+    );
+
+    fake.push_update(command(ADMIN, "/requeue en"));
+    eventually(
+        "the requeued post goes out",
+        Duration::from_secs(15),
+        || channel().len() >= 3,
+    )
+    .await;
+    assert!(channel()[2].plain.contains(&release_en(1, 1).title));
+    eventually("/requeue answered", Duration::from_secs(10), || {
+        alerts().iter().any(|a| a.contains("1 set-aside post"))
+    })
+    .await;
+    let h = t.health().await;
+    assert_eq!(h["channels"]["en"]["set_aside"], 0, "{h}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// The photo is refused and the text post's answer is lost; herald finds the post and records
+/// it as the text post it sent (the send's mark keeps its kind; before marks, it was recorded
+/// as the photo post herald first meant to send, and a correction's caption edit met "there is
+/// no caption in the message to edit"). Each correction edits that message's text.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_of_a_post_found_after_a_lost_answer_edits_its_text() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 1)).await;
+    fake.inject(Fault::PhotoRejected, Match::any().method("sendPhoto"));
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendMessage"));
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the post is found", Duration::from_secs(20), || {
+        t.app.shared.store.pending("en").unwrap() == 0
+    })
+    .await;
+    let posted = fake.messages();
+    assert_eq!(posted.len(), 1);
+    assert_eq!(posted[0].method, "sendMessage");
+
+    for (n, title) in ["Corrected: delegation of Japan", "Corrected again"]
+        .into_iter()
+        .enumerate()
+    {
+        t.site.edit_title("en", release_en(1, 1).id, title);
+        t.poll("akorda-en").await.unwrap();
+        eventually("the post is edited", Duration::from_secs(15), || {
+            fake.edits().len() > n
+        })
+        .await;
+        let edit = &fake.edits()[n];
+        assert_eq!(
+            (edit.method.as_str(), edit.message_id),
+            ("editMessageText", posted[0].message_id)
+        );
+        assert!(edit.text.as_ref().unwrap().contains(title), "{edit:#?}");
+    }
+    let captions = fake.requests().into_iter();
+    let captions = captions.filter(|r| r.method == "editMessageCaption");
+    assert_eq!(captions.count(), 0, "the record knows the post's kind");
+    assert_eq!(fake.messages().len(), 1, "edits, never a new post");
+    t.stop().await;
+}
+
+/// Two entries on one chat, one written as `@name` and one as the chat's id, with different
+/// buttons. They share the chat's limits (the strict fake counts per chat), and when the answer
+/// to one entry's post is lost, the search finds that post and touches no other: no message is
+/// changed, none is sent twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_entries_on_one_chat_share_its_limits_and_the_search_for_a_lost_post() {
+    const CHAT: i64 = -1_001_234_567_890;
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![fake_botapi::ChatConfig::channel(CHAT, "herald_en")],
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = spawn_app_with(Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"en\", \"en-vk\"]\nbackfill = 2".into(),
+        )],
+        ..Setup::telegram(
+            &fake,
+            &format!(
+                "\n[[channels]]\nid = \"en\"\nchat = \"@herald_en\"\nshare = [\"x\"]\n\n\
+                 [[channels]]\nid = \"en-vk\"\nchat = {CHAT}\nshare = [\"vk\"]\n"
+            ),
+        )
+    })
+    .await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(4, Duration::from_secs(20)).await;
+
+    // The next post's answer is lost; two more releases follow.
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendPhoto"));
+    t.site.publish("en", release_en(3, 2));
+    t.site.publish("en", release_en(4, 2));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("every post is out", Duration::from_secs(40), || {
+        store.pending("en").unwrap() + store.pending("en-vk").unwrap() == 0
+    })
+    .await;
+
+    let messages = fake.messages();
+    assert_eq!(
+        messages.len(),
+        8,
+        "each release once per entry: {messages:#?}"
+    );
+    assert!(
+        messages.iter().all(|m| m.edit_count == 0),
+        "a message was changed: {messages:#?}"
+    );
+    let buttons = |m: &fake_botapi::SentMessage| m.reply_markup.as_ref().unwrap().to_string();
+    for id in ["en", "en-vk"] {
+        let target = if id == "en" { "twitter.com" } else { "vk.com" };
+        for item in store.recent("akorda-en", 10).unwrap() {
+            let record = store.post_record(id, "akorda-en", &item.id).unwrap();
+            let Some(PostRecord::Sent { message_id, .. }) = record else {
+                panic!("{id}: {} is not posted: {record:?}", item.id);
+            };
+            let m = messages
+                .iter()
+                .find(|m| m.message_id == i64::from(message_id))
+                .unwrap();
+            assert!(
+                buttons(m).contains(target),
+                "{id}'s record points at another post: {m:#?}"
+            );
+        }
+    }
+    let violations = fake.violations();
+    assert!(
+        violations.is_empty(),
+        "the entries share the chat's limits: {violations:#?}"
+    );
+    t.stop().await;
+}
+
+/// A digest message whose answer was lost is looked for before it is sent again, as a post is:
+/// found, it is recorded, and the chat gets it once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_message_whose_answer_was_lost_is_found_not_sent_again() {
+    let fake = fake().await;
+    let mut setup = setup(&fake, 3);
+    setup.extra_config.push_str("digest_over = 2\n");
+    let t = spawn_app_with(setup).await;
+    fake.inject(Fault::AcceptThenDrop, Match::any().method("sendMessage"));
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, 1));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the digest is out", Duration::from_secs(30), || {
+        store.pending("en").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages();
+    assert_eq!(messages.len(), 1, "one digest message, once: {messages:#?}");
+    assert!(
+        messages[0].plain.contains("delegation number 3"),
+        "{messages:#?}"
+    );
+    let probes = fake.requests().into_iter();
+    assert_eq!(
+        probes
+            .filter(|r| r.method == "editMessageReplyMarkup")
+            .count(),
+        1,
+        "found at the first id after the last known one"
+    );
+    for item in store.recent("akorda-en", 10).unwrap() {
+        let record = store.post_record("en", "akorda-en", &item.id).unwrap();
+        assert!(
+            matches!(record, Some(PostRecord::Digest { message_id: 1, .. })),
+            "{record:?}"
+        );
+    }
+    t.stop().await;
+}

@@ -1,0 +1,124 @@
+//! A digest's progress survives a config change and a restart (issue 25): a 95-release digest
+//! is split in messages; after the first one Telegram goes away, the source's title is shortened
+//! (more entries fit a message) or lengthened (fewer fit), herald reloads (or is stopped and
+//! started again on the same database), and Telegram comes back. Before, the parts were split
+//! anew from the current config while the progress was a part number: releases were lost or
+//! listed twice. Every release must be listed exactly once, oldest first.
+
+use crate::common;
+
+use common::site::release_en;
+use common::{Setup, TestApp, eventually, spawn_app_with};
+use fake_botapi::{FakeBotApi, FakeOptions, listed};
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+const RELEASES: u64 = 95;
+const SHORT: &str = "Akorda";
+/// The title the test config starts with.
+const DEFAULT: &str = "Akorda — press releases";
+
+/// A title near the 200 characters the header keeps.
+fn long_title() -> String {
+    format!("Akorda — {}", "press releases of the President ".repeat(6))
+}
+
+fn setup(fake: &FakeBotApi, data_dir: &std::path::Path) -> Setup {
+    Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"d\"]\nbackfill = 0".into(),
+        )],
+        data_dir: Some(data_dir.to_path_buf()),
+        ..Setup::telegram(
+            fake,
+            "\n[[channels]]\nid = \"d\"\nchat = \"@digest\"\ndigest_over = 10\n",
+        )
+    }
+}
+
+/// Replaces the source's title in the config file, and waits until herald applied it.
+async fn retitle(t: &TestApp, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let old = format!("title = \"{from}\"");
+    assert!(text.contains(&old), "{text}");
+    std::fs::write(
+        &t.config_path,
+        text.replacen(&old, &format!("title = \"{to}\""), 1),
+    )
+    .unwrap();
+    eventually("the new title applies", Duration::from_secs(10), || {
+        t.app.config().source("akorda-en").unwrap().title == to
+    })
+    .await;
+}
+
+/// The digest goes out; after its first message Telegram is down, the title changes from
+/// `before` to `after` (a reload, or a restart when `restart`), and Telegram comes back.
+async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut t = spawn_app_with(setup(&fake, data.path())).await;
+    retitle(&t, DEFAULT, before).await;
+    t.site.set_per_page(200);
+    // A first poll with nothing due (backfill 0), then the burst.
+    t.site.publish("en", release_en(0, 1));
+    t.poll("akorda-en").await.unwrap();
+    for n in 1..=RELEASES {
+        t.site.publish("en", release_en(n, 1 + (n % 28) as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    // Telegram's limit (one message a second in a chat) leaves time to go down in between.
+    fake.wait_for_messages(1, WAIT).await;
+    fake.set_down(true);
+    let first = fake.messages();
+    assert_eq!(first.len(), 1, "the first message only: {first:#?}");
+    assert!(
+        first[0].text.as_ref().unwrap().contains("(1/"),
+        "a split digest: {first:#?}"
+    );
+    if restart {
+        // Stopped, started again on the same database, and the config edited.
+        t.stop().await;
+        t = spawn_app_with(setup(&fake, data.path())).await;
+        retitle(&t, DEFAULT, after).await;
+    } else {
+        retitle(&t, before, after).await;
+    }
+    fake.set_down(false);
+    let store = t.app.shared.store.clone();
+    eventually("the digest is out", WAIT, || {
+        store.pending("d").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages();
+    let got = listed(&messages);
+    assert_eq!(
+        got,
+        (1..=RELEASES).collect::<Vec<u64>>(),
+        "each release once, oldest first ({} messages)",
+        messages.len()
+    );
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_shorter_title_after_the_first_message_loses_no_release() {
+    digest_across_a_change(&long_title(), SHORT, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_longer_title_after_the_first_message_repeats_no_release() {
+    digest_across_a_change(SHORT, &long_title(), false).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_a_shorter_title_loses_no_release() {
+    digest_across_a_change(&long_title(), SHORT, true).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restart_with_a_longer_title_repeats_no_release() {
+    digest_across_a_change(SHORT, &long_title(), true).await;
+}

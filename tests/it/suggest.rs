@@ -1,0 +1,274 @@
+//! `herald suggest URL` (issue 24) through the real binary against a local fake site serving
+//! the list pages of `tests/fixtures/suggest/`: the printed block is accepted by `herald check`,
+//! and read by the poller's own list reader it yields exactly the expected releases (title,
+//! link and the date as written). `heldout/` is only scored (`heldout_score`, ignored).
+
+use crate::common;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::Uri;
+use axum::response::Html;
+use common::{command_output as output, herald_command as herald};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use url::Url;
+
+const ORIGIN: &str = "http://site.test";
+
+fn fixtures(set: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest")
+        .join(set);
+    let mut all: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    all.sort();
+    all
+}
+
+struct Pages {
+    list: String,
+    article: String,
+}
+
+/// Serves `list` at `/news/` and the article page at every other path.
+async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let pages = Arc::new(Pages {
+        list: list.replace(ORIGIN, &origin),
+        article: article.replace(ORIGIN, &origin),
+    });
+    let app = Router::new()
+        .fallback(|State(p): State<Arc<Pages>>, uri: Uri| async move {
+            if uri.path() == "/news/" {
+                Html(p.list.clone())
+            } else {
+                Html(p.article.clone())
+            }
+        })
+        .with_state(pages);
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (origin, task)
+}
+
+/// (date, title, link) rows.
+type Rows = Vec<(String, String, String)>;
+
+fn expected(dir: &Path, origin: &str) -> Rows {
+    std::fs::read_to_string(dir.join("expected.tsv"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            (
+                f[0].to_owned(),
+                f[1].to_owned(),
+                f[2].replace(ORIGIN, origin),
+            )
+        })
+        .collect()
+}
+
+/// What one fixture gave: the suggest output, and the releases its block reads.
+struct Outcome {
+    status: Option<i32>,
+    stdout: String,
+    stderr: String,
+    got: Rows,
+    want: Rows,
+    check_ok: bool,
+}
+
+async fn run(dir: &Path) -> Outcome {
+    let list = std::fs::read_to_string(dir.join("list.html")).unwrap();
+    let article =
+        std::fs::read_to_string(dir.parent().unwrap().parent().unwrap().join("article.html"))
+            .unwrap();
+    let (origin, task) = serve(&list, &article).await;
+    let url = format!("{origin}/news/");
+    let args: Vec<String> = std::fs::read_to_string(dir.join("args"))
+        .map(|a| a.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default();
+    let o = output(herald().arg("suggest").arg(&url).args(&args)).await;
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    let want = expected(dir, &origin);
+    let mut got = Vec::new();
+    let mut check_ok = false;
+    if o.status.success() {
+        // The printed text, as is, is a config file herald accepts.
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(&path, &stdout).unwrap();
+        let c = output(herald().arg("check").arg("-c").arg(&path)).await;
+        check_ok = c.status.success();
+        let config = herald::config::load(&path).unwrap_or_else(|p| panic!("{p:?}\n{stdout}"));
+        let source = &config.sources[0];
+        let html = list.replace(ORIGIN, &origin);
+        let items = herald::pipeline::read_list(
+            source,
+            &html,
+            &Url::parse(&url).unwrap(),
+            chrono::Utc::now(),
+        )
+        .unwrap_or_default();
+        got = items
+            .into_iter()
+            .map(|s| {
+                let date = s
+                    .date
+                    .map(|d| herald::suggest::list::written_day_in(&d, source.timezone).to_string())
+                    .unwrap_or_default();
+                (date, s.title, s.link)
+            })
+            .collect();
+    }
+    task.abort();
+    Outcome {
+        status: o.status.code(),
+        stdout,
+        stderr,
+        got,
+        want,
+        check_ok,
+    }
+}
+
+/// Precision and recall of releases (title + link + date exact) over a set, per fixture too.
+async fn score(set: &str) -> (usize, usize, usize, Vec<String>) {
+    let (mut tp, mut found, mut wanted) = (0, 0, 0);
+    let mut lines = Vec::new();
+    for dir in fixtures(set) {
+        let o = run(&dir).await;
+        let hits = o.got.iter().filter(|r| o.want.contains(r)).count();
+        tp += hits;
+        found += o.got.len();
+        wanted += o.want.len();
+        lines.push(format!(
+            "{:<32} exit {:?} check {} found {:>2} expected {:>2} exact {:>2}",
+            dir.file_name().unwrap().to_string_lossy(),
+            o.status,
+            o.check_ok,
+            o.got.len(),
+            o.want.len(),
+            hits
+        ));
+    }
+    (tp, found, wanted, lines)
+}
+
+fn report(set: &str, (tp, found, wanted, lines): &(usize, usize, usize, Vec<String>)) {
+    for l in lines {
+        println!("{l}");
+    }
+    println!(
+        "{set}: precision {}/{} = {:.3}, recall {}/{} = {:.3}",
+        tp,
+        found,
+        *tp as f64 / (*found).max(1) as f64,
+        tp,
+        wanted,
+        *tp as f64 / (*wanted).max(1) as f64
+    );
+}
+
+#[tokio::test]
+async fn every_development_page_gets_a_block_that_reads_exactly_its_releases() {
+    let mut failures = Vec::new();
+    for dir in fixtures("dev") {
+        let o = run(&dir).await;
+        let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+        if o.status != Some(0) || !o.check_ok || o.got != o.want {
+            failures.push(format!(
+                "== {name}: exit {:?}, check {}\n{}\n{}\ngot  {:#?}\nwant {:#?}",
+                o.status, o.check_ok, o.stdout, o.stderr, o.got, o.want
+            ));
+        }
+        // The preview printed is what the block reads.
+        if o.status == Some(0) {
+            assert!(
+                o.stdout.contains(&format!(
+                    "# preview: {} releases read with these selectors",
+                    o.got.len()
+                )),
+                "{name}: {}",
+                o.stdout
+            );
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[tokio::test]
+#[ignore = "prints figures: precision and recall over the development pages"]
+async fn dev_score() {
+    report("dev", &score("dev").await);
+}
+
+#[tokio::test]
+#[ignore = "the held-out third: scored once, at the end (issue 24)"]
+async fn heldout_score() {
+    report("dev", &score("dev").await);
+    report("heldout", &score("heldout").await);
+}
+
+#[tokio::test]
+#[ignore = "prints figures: precision and recall over the CMS pages (cms/)"]
+async fn cms_score() {
+    report("cms", &score("cms").await);
+}
+
+#[tokio::test]
+async fn selectors_are_short_and_stable() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest/dev/cards-lazy-idpattern");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    for line in [
+        "item = \"div.card\"",
+        "title = \"h3 a\"",
+        "link = \"h3 a@href\"",
+        "date = \"h5\"",
+        "image = \"img.card-img-top@src\"",
+        "id_pattern = '-(\\d+)$'",
+        "require_id = true",
+        "body = \"div.content-text\"",
+        "image = \"meta[property='og:image']@content\"",
+    ] {
+        assert!(
+            o.stdout.lines().any(|l| l == line),
+            "{line} missing:\n{}",
+            o.stdout
+        );
+    }
+    assert!(!o.stdout.contains("nth-child"), "{}", o.stdout);
+}
+
+#[tokio::test]
+async fn a_page_without_a_list_exits_1_and_says_what_was_tried() {
+    let page = "<html><body><nav><a href='/'>Home</a><a href='/a'>About</a></nav><p>Hello</p></body></html>";
+    let (origin, task) = serve(page, page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no list of releases found"), "{err}");
+    assert!(err.contains("looked at"), "{err}");
+}
+
+#[tokio::test]
+async fn bad_arguments_exit_2() {
+    let o = output(herald().args(["suggest", "ftp://x/"])).await;
+    assert_eq!(o.status.code(), Some(2));
+    let o =
+        output(herald().args(["suggest", "http://127.0.0.1:9/", "--timezone", "Mars/Base"])).await;
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -1,0 +1,89 @@
+//! SPEC "nothing fails silently", through the real binary: a poll that panics is a failed poll
+//! of that source (in `/healthz`, `/metrics`), a source task that dies is reported and started
+//! again, and every other source goes on. The panics are planted with test hooks
+//! (`HERALD_TEST_PANIC_IN_POLL`, `HERALD_TEST_PANIC_IN_TASK`: a source id).
+
+use crate::common;
+
+use common::site::{FakeSite, release_en, release_kz, release_ru};
+use common::{Setup, write_config_on_free_port};
+use serde_json::Value;
+use std::time::Duration;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn panics_are_failures_that_are_reported_and_survived() {
+    let site = FakeSite::start().await;
+    site.publish("en", release_en(1, 20));
+    site.publish("ru", release_ru(1, 20));
+    site.publish("kz", release_kz(1, 20));
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup {
+        schedule: "*/2 * * * * *".into(),
+        ..Setup::default()
+    };
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
+    let mut child = common::herald_command()
+        .args(["run", "-c"])
+        .arg(&config)
+        .env("HERALD_TEST_PANIC_IN_POLL", "akorda-en")
+        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-kz")
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let health = |h: &Value, id: &str, key: &str| h["sources"][id][key].clone();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    let h = loop {
+        let h: Option<Value> = match reqwest::get(format!("{base}/healthz")).await {
+            Ok(r) => r.json().await.ok(),
+            Err(_) => None,
+        };
+        if let Some(h) = &h
+            && health(h, "akorda-en", "consecutive_failures").as_u64() >= Some(1)
+            && health(h, "akorda-kz", "consecutive_failures").as_u64() >= Some(2)
+            && !health(h, "akorda-ru", "last_success").is_null()
+        {
+            break h.clone();
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not reported: {h:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(h["status"], "degraded", "{h}");
+    // The poll's panic: a failed poll with the panic's message.
+    let en = health(&h, "akorda-en", "last_error");
+    assert!(en.as_str().unwrap().contains("planted"), "{h}");
+    assert_eq!(health(&h, "akorda-en", "ok"), false);
+    // The task's panic: reported, and the task started again (twice by now).
+    let kz = health(&h, "akorda-kz", "last_error");
+    assert!(kz.as_str().unwrap().contains("restarting"), "{h}");
+    // The healthy source goes on.
+    assert_eq!(health(&h, "akorda-ru", "ok"), true, "{h}");
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains(r#"herald_polls_total{source="akorda-en",result="panic"}"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"herald_task_failures_total{task="source akorda-kz"}"#),
+        "{metrics}"
+    );
+    // And herald still stops cleanly.
+    let pid = child.id().unwrap().to_string();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    let status = tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .expect("no exit within 10 s after SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status}");
+}

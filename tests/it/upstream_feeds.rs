@@ -1,0 +1,652 @@
+//! Upstream feeds (`kind = "feed"`) read as well as Python feedparser reads them (issue 20):
+//! documents served over a real socket with the content type a server would give them, polled
+//! by a real app on a real database. The documents are the feeds corpus (copied into
+//! `tests/fixtures/feeds-corpus/`, see its README) and small feeds written here for one rule
+//! each.
+
+use crate::common;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::IntoResponse;
+use common::{Setup, TestApp, spawn_app_with};
+use herald::model::{ItemId, ItemState};
+use herald::pipeline::PollReport;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// What the fake upstream server answers, per path: content type and body.
+type Documents = Arc<Mutex<HashMap<String, (String, Vec<u8>)>>>;
+
+/// A local HTTP server that serves `Documents` byte for byte.
+struct Upstream {
+    base: String,
+    docs: Documents,
+}
+
+impl Upstream {
+    async fn start() -> Upstream {
+        let docs = Documents::default();
+        let app = Router::new().fallback(serve).with_state(docs.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Upstream { base, docs }
+    }
+
+    fn put(&self, path: &str, content_type: &str, body: impl Into<Vec<u8>>) -> String {
+        self.docs
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (content_type.to_owned(), body.into()));
+        format!("{}{path}", self.base)
+    }
+}
+
+async fn serve(State(docs): State<Documents>, uri: Uri) -> impl IntoResponse {
+    match docs.lock().unwrap().get(uri.path()) {
+        Some((ct, body)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, ct.clone())],
+            body.clone(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// An app whose sources are the given (id, url, extra keys) upstream feeds.
+async fn app_with(feeds: &[(&str, &str, &str)], data_dir: Option<PathBuf>) -> TestApp {
+    let mut extra_config = String::new();
+    for (id, url, keys) in feeds {
+        extra_config.push_str(&format!(
+            "[[sources]]\nid = \"{id}\"\nurl = \"{url}\"\nschedule = \"0 0 0 1 1 *\"\nkind = \"feed\"\nmax_page_items = 500\n{keys}\n\n"
+        ));
+    }
+    spawn_app_with(Setup {
+        extra_config,
+        data_dir,
+        ..Setup::default()
+    })
+    .await
+}
+
+/// Polls one feed document served with `content_type`: the report, or the poll's error.
+async fn poll_one(content_type: &str, body: impl Into<Vec<u8>>) -> Result<PollReport, String> {
+    let upstream = Upstream::start().await;
+    let url = upstream.put("/feed", content_type, body);
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.map_err(|e| e.to_string())
+}
+
+fn titles(report: &PollReport) -> Vec<String> {
+    report.items.iter().map(|o| o.item.title.clone()).collect()
+}
+
+fn rss_with_titles(titles: &[&str]) -> String {
+    let items: String = titles
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            format!(
+                "<item><title>{t}</title><link>https://ex.org/{i}</link><pubDate>Mon, 0{} Dec 2025 10:00:00 +0000</pubDate></item>\n",
+                9 - i.min(8)
+            )
+        })
+        .collect();
+    format!(
+        "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\n{items}</channel></rss>"
+    )
+}
+
+// ---- 1. Declared non-UTF-8 encodings are decoded once ----
+
+#[rstest::rstest]
+#[case::iso_8859_1("ISO-8859-1", "Glasfaserförderung im Landkreis")]
+#[case::windows_1251("windows-1251", "Как Астана встречает зиму")]
+#[case::koi8_r("KOI8-R", "Глава государства провёл совещание")]
+#[case::shift_jis("Shift_JIS", "日本語のニュース記事")]
+#[case::gb2312("GB2312", "中文新闻标题")]
+#[case::euc_kr("EUC-KR", "한국어 뉴스 제목")]
+#[case::big5("Big5", "中文新聞標題")]
+#[tokio::test]
+async fn a_declared_encoding_is_decoded_once(#[case] label: &str, #[case] title: &str) {
+    let encoding = encoding_rs::Encoding::for_label(label.as_bytes()).unwrap();
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"{label}\"?>\n{}",
+        rss_with_titles(&[title])
+    );
+    let (bytes, _, unmappable) = encoding.encode(&text);
+    assert!(!unmappable, "{label} cannot write {title}");
+    let report = poll_one("application/rss+xml", bytes.into_owned())
+        .await
+        .unwrap();
+    assert_eq!(titles(&report), [title]);
+}
+
+#[tokio::test]
+async fn the_http_charset_wins_over_the_declaration_and_a_wrong_one_is_passed_over() {
+    let title = "Президент провёл встречу";
+    let body = |declared: &str| {
+        encoding_rs::WINDOWS_1251
+            .encode(&format!(
+                "<?xml version=\"1.0\" encoding=\"{declared}\"?>{}",
+                rss_with_titles(&[title])
+            ))
+            .0
+            .into_owned()
+    };
+    // RFC 7303: the HTTP charset comes before the XML declaration.
+    let report = poll_one(
+        "application/rss+xml; charset=windows-1251",
+        body("iso-8859-1"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(titles(&report), [title]);
+    // A header that says UTF-8 about bytes that are not UTF-8 is passed over for the declaration.
+    let report = poll_one("application/rss+xml; charset=utf-8", body("windows-1251"))
+        .await
+        .unwrap();
+    assert_eq!(titles(&report), [title]);
+}
+
+/// Every document of the corpus: decoded and read without a panic, refused only with a reason
+/// that says what is wrong, and no title decoded twice (a round trip through a legacy encoding
+/// back to UTF-8 would give different text).
+#[test]
+fn the_corpus_is_read_without_mojibake_and_refusals_say_why() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/feeds-corpus");
+    let manifest: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(root.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.len(), 192);
+    let base = url::Url::parse("https://upstream.example/feed").unwrap();
+    let mut garbled = Vec::new();
+    for doc in &manifest {
+        let file = doc["file"].as_str().unwrap();
+        let bytes = std::fs::read(root.join(file)).unwrap();
+        let text = herald::encoding::decode(&bytes, doc["content_type"].as_str());
+        match herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
+            Ok(read) => {
+                for entry in &read.entries {
+                    if looks_decoded_twice(&entry.title) {
+                        garbled.push(format!("{file}: {}", entry.title));
+                    }
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                assert!(!why.contains("no root element"), "{file}: {why}");
+            }
+        }
+    }
+    assert!(garbled.is_empty(), "{garbled:#?}");
+}
+
+fn looks_decoded_twice(text: &str) -> bool {
+    if text.is_ascii() {
+        return false;
+    }
+    [
+        encoding_rs::WINDOWS_1252,
+        encoding_rs::WINDOWS_1251,
+        encoding_rs::KOI8_R,
+        encoding_rs::SHIFT_JIS,
+        encoding_rs::GBK,
+        encoding_rs::EUC_KR,
+        encoding_rs::BIG5,
+    ]
+    .iter()
+    .any(|enc| {
+        let (bytes, _, unmappable) = enc.encode(text);
+        !unmappable
+            && std::str::from_utf8(&bytes).is_ok_and(|again| again != text && !again.is_ascii())
+    })
+}
+
+// ---- 2. UTF-16 and UTF-32, with and without a byte-order mark ----
+
+fn wide(text: &str, unit: usize, big_endian: bool, bom: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let chars = bom.then_some('\u{feff}').into_iter().chain(text.chars());
+    for c in chars {
+        if unit == 2 {
+            let mut buf = [0u16; 2];
+            for u in c.encode_utf16(&mut buf) {
+                out.extend(if big_endian {
+                    u.to_be_bytes()
+                } else {
+                    u.to_le_bytes()
+                });
+            }
+        } else {
+            let u = c as u32;
+            out.extend(if big_endian {
+                u.to_be_bytes()
+            } else {
+                u.to_le_bytes()
+            });
+        }
+    }
+    out
+}
+
+#[rstest::rstest]
+#[case::utf16le(2, false, false)]
+#[case::utf16be(2, true, false)]
+#[case::utf16le_bom(2, false, true)]
+#[case::utf16be_bom(2, true, true)]
+#[case::utf32le(4, false, false)]
+#[case::utf32be(4, true, false)]
+#[case::utf32le_bom(4, false, true)]
+#[case::utf32be_bom(4, true, true)]
+#[tokio::test]
+async fn wide_encodings_are_read_whole(
+    #[case] unit: usize,
+    #[case] big_endian: bool,
+    #[case] bom: bool,
+) {
+    let names: Vec<String> = (1..=25)
+        .map(|n| format!("Новость №{n} — ünïcödé"))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let declared = if unit == 2 { "UTF-16" } else { "UTF-32" };
+    let text = format!(
+        "<?xml version=\"1.0\" encoding=\"{declared}\"?>\n{}",
+        rss_with_titles(&names)
+    );
+    let report = poll_one("application/rss+xml", wide(&text, unit, big_endian, bom))
+        .await
+        .unwrap();
+    assert_eq!(titles(&report), names);
+}
+
+// ---- 3. Identity: an entry's own guid/id, stable across the upgrade ----
+
+fn fixture(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path)
+}
+
+#[tokio::test]
+async fn entries_sharing_a_link_or_differing_after_the_hash_are_distinct() {
+    let report = poll_one(
+        "application/rss+xml",
+        std::fs::read(fixture("feeds/podcast.xml")).unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        titles(&report),
+        [
+            "Episode 2: Mountains",
+            "Episode 1: Rivers",
+            "Release notes 1.1",
+            "Release notes 1.0",
+            "Transcript index"
+        ]
+    );
+    assert_eq!(
+        report.items[2].item.link, "https://pod.example.org/notes#v1.1",
+        "a feed entry's link keeps its fragment"
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// `tests/fixtures/feeds/legacy-db` was written by herald before issue 20 (commit 15354cf,
+/// `herald poll pod`) polling `podcast.xml`: it stored 3 of its 5 entries, keyed by canonical
+/// link. After the upgrade those 3 keep their GUIDs and are known; the 2 that were collapsed
+/// into them come out as the new releases they are; nothing is announced twice.
+#[tokio::test]
+async fn a_database_written_before_keeps_its_identities() {
+    let data = tempfile::tempdir().unwrap();
+    copy_dir(&fixture("feeds/legacy-db"), data.path());
+    let upstream = Upstream::start().await;
+    // The feed has changed since (a third episode), so that a conditional poll reads it.
+    let feed = std::fs::read_to_string(fixture("feeds/podcast.xml")).unwrap().replacen(
+        "<item>",
+        "<item><title>Episode 3: Seas</title><link>https://pod.example.org/show</link>\
+         <guid isPermaLink=\"false\">pod-ep-3</guid><pubDate>Wed, 03 Dec 2025 09:00:00 +0000</pubDate></item>\n<item>",
+        1,
+    );
+    let url = upstream.put("/podcast.xml", "application/rss+xml", feed);
+    let app = app_with(&[("pod", &url, "")], Some(data.path().to_owned())).await;
+    let report = app.poll("pod").await.unwrap();
+    let mut states: Vec<(String, ItemState, String)> = report
+        .items
+        .iter()
+        .map(|o| (o.item.title.clone(), o.state, o.item.id.guid()))
+        .collect();
+    let known = |title: &str, guid: &str| (title.to_owned(), ItemState::Known, guid.to_owned());
+    assert_eq!(states.len(), 6, "{states:?}");
+    assert_eq!(states.remove(0).1, ItemState::New, "the new episode");
+    assert_eq!(
+        states[0],
+        known(
+            "Episode 2: Mountains",
+            "urn:uuid:e1879774-dd60-8358-b2e2-ab83e9bb6e65"
+        )
+    );
+    assert_eq!(states[1].1, ItemState::New, "{states:?}");
+    assert_eq!(
+        states[2],
+        known(
+            "Release notes 1.1",
+            "urn:uuid:d76b66b1-e34e-87a3-966e-b4bc094af5e0"
+        )
+    );
+    assert_eq!(states[3].1, ItemState::New, "{states:?}");
+    assert_eq!(
+        states[4],
+        known(
+            "Transcript index",
+            "urn:uuid:3bdd93d5-d13b-8ded-9898-071e9c3192a5"
+        )
+    );
+    // The next poll (the feed unchanged but read again) finds every entry known, under the
+    // same identities.
+    let source = app.app.config().source("pod").unwrap().clone();
+    let options = herald::pipeline::PollOptions { conditional: false };
+    let again = app.app.poll(&source, options).await.unwrap();
+    assert!(
+        again.items.iter().all(|o| o.state == ItemState::Known),
+        "{:?}",
+        again.items
+    );
+    let ids = |r: &PollReport| r.items.iter().map(|o| o.item.id).collect::<Vec<_>>();
+    assert_eq!(ids(&again), ids(&report));
+}
+
+#[tokio::test]
+async fn id_pattern_still_wins_over_the_guid() {
+    let upstream = Upstream::start().await;
+    let feed = "<rss version=\"2.0\"><channel><title>T</title>\
+        <item><title>A</title><link>https://ex.org/news/a-17</link><guid>g-1</guid></item>\
+        </channel></rss>";
+    let url = upstream.put("/f", "application/rss+xml", feed);
+    let app = app_with(&[("up", &url, "id_pattern = '-(\\d+)$'")], None).await;
+    let report = app.poll("up").await.unwrap();
+    assert_eq!(report.items[0].item.id, ItemId::new("up", "id:17"));
+}
+
+// ---- 4. Entries without a title or a <link>; RSS versions and namespaces ----
+
+#[tokio::test]
+async fn entries_without_a_title_or_a_link_are_kept_and_empty_ones_counted() {
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"Micro","items":[
+        {"id":"https://micro.example/1","content_text":"Walked to the lake this morning. The ice is back."},
+        {"id":"2","url":"https://micro.example/2","content_html":"<p>A photo of the <b>harbour</b></p>"},
+        {"id":"3"}
+    ]}"#;
+    let report = poll_one("application/feed+json", json).await.unwrap();
+    assert_eq!(
+        titles(&report),
+        ["Walked to the lake this morning.", "A photo of the harbour"]
+    );
+    assert_eq!(report.items[0].item.link, "https://micro.example/1");
+    assert_eq!(report.skipped, 1, "the entry with neither link nor text");
+
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>
+        <entry><title>Only an id</title><id>https://atom.example/posts/7</id><updated>2025-12-01T10:00:00Z</updated></entry>
+        </feed>"#;
+    let report = poll_one("application/atom+xml", atom).await.unwrap();
+    assert_eq!(report.items[0].item.link, "https://atom.example/posts/7");
+
+    let rss = r#"<rss version="2.0"><channel><title>R</title><link>https://rss.example/</link>
+        <item><title>Permalink guid</title><guid>https://rss.example/p/1</guid></item>
+        <item><title>Not a permalink</title><guid isPermaLink="false">https://rss.example/p/2</guid></item>
+        <item><description>Only a description, which is enough.</description></item>
+        <item><title>Relative permalink</title><guid>/p/3?x=1</guid></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let links: Vec<&str> = report.items.iter().map(|o| o.item.link.as_str()).collect();
+    assert_eq!(
+        links[..3],
+        [
+            "https://rss.example/p/1",
+            "https://rss.example/",
+            "https://rss.example/"
+        ]
+    );
+    // A relative permalink resolves against the feed's address, as feedparser reads it.
+    assert!(
+        links[3].starts_with("http://127.0.0.1:") && links[3].ends_with("/p/3?x=1"),
+        "{}",
+        links[3]
+    );
+    assert_eq!(titles(&report)[2], "Only a description, which is enough.");
+}
+
+#[rstest::rstest]
+#[case::rss090("rsscrate/rss090.xml", 5, "New Status Updates")]
+#[case::rss090_feedparser("feedparser-wellformed/rss090_item_title.xml", 1, "Item title")]
+#[case::default_namespace(
+    "feedparser-wellformed/rss2.0NSwithModules.xml",
+    1,
+    "Test Item - RSS2.0 w/ NS"
+)]
+#[case::prefixed_namespace(
+    "feedparser-wellformed/rss2.0NSwithModulesNoDefNS.xml",
+    1,
+    "Test Item - - RSS2.0 w/ NS no default NS"
+)]
+#[case::no_version("rsscrate/dublincore.xml", 1, "")]
+#[tokio::test]
+async fn rss_of_every_version_and_namespace_is_read(
+    #[case] file: &str,
+    #[case] count: usize,
+    #[case] first_title: &str,
+) {
+    let body = std::fs::read(fixture("feeds-corpus").join(file)).unwrap();
+    let report = poll_one("application/rss+xml", body).await.unwrap();
+    assert_eq!(report.items.len(), count, "{:?}", titles(&report));
+    if !first_title.is_empty() {
+        assert_eq!(report.items[0].item.title, first_title);
+    }
+}
+
+#[rstest::rstest]
+#[case::v094("0.94")]
+#[case::v201("2.01")]
+#[case::v093("0.93")]
+#[case::empty("")]
+#[tokio::test]
+async fn rss_versions_feed_rs_does_not_know_are_read_as_rss_2(#[case] version: &str) {
+    let feed = rss_with_titles(&["One", "Two"]).replace(
+        "<rss version=\"2.0\">",
+        &format!("<rss version=\"{version}\">"),
+    );
+    let report = poll_one("application/rss+xml", feed).await.unwrap();
+    assert_eq!(titles(&report), ["One", "Two"]);
+}
+
+// ---- 5. Text constructs are text ----
+
+#[tokio::test]
+async fn plain_text_titles_keep_their_brackets() {
+    let title = "The <dialog> element and Option<T>";
+    let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title><id>urn:a</id>
+        <entry><title type="text">The &lt;dialog&gt; element and Option&lt;T&gt;</title><id>urn:1</id>
+        <link href="https://ex.org/1"/><updated>2025-12-01T10:00:00Z</updated></entry>
+        <entry><title>The &lt;dialog&gt; element and Option&lt;T&gt;</title><id>urn:2</id>
+        <link href="https://ex.org/2"/><updated>2025-12-01T09:00:00Z</updated></entry>
+        <entry><title type="html">&lt;b&gt;Bold&lt;/b&gt; news</title><id>urn:3</id>
+        <link href="https://ex.org/3"/><updated>2025-12-01T08:00:00Z</updated></entry>
+        </feed>"#;
+    let report = poll_one("application/atom+xml", atom).await.unwrap();
+    assert_eq!(titles(&report), [title, title, "Bold news"]);
+    let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","items":[
+        {"id":"1","url":"https://ex.org/j1","title":"The <dialog> element and Option<T>","content_text":"x"}]}"#;
+    let report = poll_one("application/feed+json", json).await.unwrap();
+    assert_eq!(titles(&report), [title]);
+    let rss = rss_with_titles(&["The &lt;dialog&gt; element and Option&lt;T&gt;"]);
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    assert_eq!(titles(&report), [title]);
+}
+
+// ---- 6. Dates ----
+
+#[tokio::test]
+async fn common_date_variants_are_read_and_an_undated_entry_keeps_its_place() {
+    let rss = r#"<rss version="2.0" xmlns:dcterms="http://purl.org/dc/terms/"><channel><title>D</title>
+        <item><title>PM</title><link>https://ex.org/1</link><pubDate>Sat, Dec 16 2023 02:02:33 PM</pubDate></item>
+        <item><title>Short offset</title><link>https://ex.org/2</link><pubDate>2023-12-15T10:00:00+00:0</pubDate></item>
+        <item><title>Undated</title><link>https://ex.org/3</link></item>
+        <item><title>Modified</title><link>https://ex.org/4</link><dcterms:modified>2002-09-28T20:01:19Z</dcterms:modified></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let dates: Vec<String> = report
+        .items
+        .iter()
+        .map(|o| o.item.published.to_rfc3339())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            "2023-12-16T14:02:33+00:00",
+            "2023-12-15T10:00:00+00:00",
+            // The undated entry takes its older neighbour's date: it stays between them.
+            "2002-09-28T20:01:19+00:00",
+            "2002-09-28T20:01:19+00:00",
+        ]
+    );
+}
+
+// ---- 7. A document that is no feed says what it is ----
+
+#[rstest::rstest]
+#[case::html(
+    "text/html",
+    "<!DOCTYPE html><html><head><title>Home</title></head><body>hi</body></html>",
+    "not a feed: an HTML page"
+)]
+#[case::other_root(
+    "application/xml",
+    "<?xml version=\"1.0\"?><opml version=\"2.0\"><body/></opml>",
+    "the root element is <opml>"
+)]
+#[case::empty("application/rss+xml", "", "the document is empty")]
+#[case::json_not_feed("application/json", "{\"hello\": \"world\"}", "JSON Feed")]
+#[case::broken_xml(
+    "application/rss+xml",
+    "<?xml version=\"1.0\"?><rss version=\"2.0\" <channel>",
+    "not well-formed XML"
+)]
+#[tokio::test]
+async fn what_is_not_a_feed_says_what_it_is(
+    #[case] content_type: &str,
+    #[case] body: &str,
+    #[case] says: &str,
+) {
+    let error = poll_one(content_type, body).await.unwrap_err();
+    assert!(error.contains(says), "{error}");
+    assert!(!error.contains("no root element"), "{error}");
+}
+
+/// Microsoft's CDF, which feedparser reads: items with their titles, summaries, dates and links
+/// (made absolute against the channel's BASE), channels nested in channels.
+#[tokio::test]
+async fn a_cdf_channel_is_read_as_feedparser_reads_it() {
+    let cdf = "<CHANNEL BASE=\"http://base.example.org/\" HREF=\"http://www.example.org/\">\
+        <TITLE>Channel</TITLE><ABSTRACT>About it</ABSTRACT>\
+        <ITEM HREF=\"/item/1?a=1&amp;b=2\" LASTMOD=\"2004-04-06T23:05:43-05:00\"><TITLE>First &amp; best</TITLE>\
+        <ABSTRACT>One</ABSTRACT></ITEM>\
+        <CHANNEL><TITLE>Inner</TITLE><ITEM HREF=\"http://other.example/2\" LASTMOD=\"2004-04-05T10:00\">\
+        <TITLE>Second</TITLE></ITEM></CHANNEL></CHANNEL>";
+    let report = poll_one("application/xml", cdf).await.unwrap();
+    let mut read: Vec<(String, String, String)> = report
+        .items
+        .iter()
+        .map(|o| {
+            let published = o.item.published.to_rfc3339();
+            (o.item.title.clone(), o.item.link.clone(), published)
+        })
+        .collect();
+    read.sort();
+    assert_eq!(
+        read,
+        [
+            (
+                "First & best".to_owned(),
+                "http://base.example.org/item/1?a=1&b=2".to_owned(),
+                "2004-04-07T04:05:43+00:00".to_owned()
+            ),
+            (
+                "Second".to_owned(),
+                "http://other.example/2".to_owned(),
+                "2004-04-05T10:00:00+00:00".to_owned()
+            ),
+        ]
+    );
+}
+
+/// A feed cut short (a dropped connection, a broken end tag) keeps the entries that ended
+/// before the damage, as feedparser's loose reading does; damage before any entry ends is
+/// still refused with its reason.
+#[tokio::test]
+async fn a_feed_cut_short_keeps_its_whole_entries() {
+    let feed = rss_with_titles(&["One", "Two", "Three"]);
+    let cut = &feed[..feed.find("<item><title>Three").unwrap() + 20];
+    let report = poll_one("application/rss+xml", cut).await.unwrap();
+    assert_eq!(titles(&report), ["One", "Two"]);
+    let unclosed_root = feed.replace("</rss>", "</rss");
+    let report = poll_one("application/rss+xml", unclosed_root)
+        .await
+        .unwrap();
+    assert_eq!(titles(&report).len(), 3);
+    let error = poll_one(
+        "application/rss+xml",
+        &feed[..feed.find("<item>").unwrap() + 10],
+    )
+    .await
+    .unwrap_err();
+    assert!(error.contains("not well-formed XML"), "{error}");
+}
+
+// ---- Nothing panics on input ----
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+    /// A real feed cut, spliced with arbitrary bytes and served in any encoding form: decoded
+    /// and read, or refused with a reason, never a panic.
+    #[test]
+    fn any_damage_to_a_feed_is_read_or_refused_never_a_panic(
+        cut in 0usize..2000,
+        insert in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+        form in 0usize..5,
+    ) {
+        let feed = std::fs::read(fixture("feeds/podcast.xml")).unwrap();
+        let at = cut.min(feed.len());
+        let mut body = feed[..at].to_vec();
+        body.extend(&insert);
+        body.extend(&feed[at..]);
+        let body = match form {
+            0 => body,
+            1 => [b"\xef\xbb\xbf".as_slice(), &body].concat(),
+            2 => body.iter().flat_map(|&b| [0, b]).collect(),
+            3 => body.iter().flat_map(|&b| [b, 0, 0, 0]).collect(),
+            _ => [b"\xff\xfe".as_slice(), &body].concat(),
+        };
+        let text = herald::encoding::decode(&body, Some("application/rss+xml"));
+        let base = url::Url::parse("https://upstream.example/feed").unwrap();
+        if let Err(e) = herald::extract::feed::feed_entries(&text, &base, None, usize::MAX) {
+            proptest::prop_assert!(!e.to_string().is_empty());
+        }
+    }
+}
