@@ -233,9 +233,7 @@ async fn dispatch(args: Cli, say: Say) -> Result<(), Exit> {
         } => cli::poll(config(&args.config)?, &source, dry_run, json).await,
         Command::Prune { source } => cli::prune(config(&args.config)?, &source).await,
         Command::Preview { source } => cli::preview(config(&args.config)?, &source).await,
-        Command::Extract { url, json, inputs } => {
-            cli::extract(&inputs, url.as_deref(), json).await
-        }
+        Command::Extract { url, json, inputs } => cli::extract(&inputs, url.as_deref(), json).await,
         Command::Suggest {
             url,
             language,

@@ -91,7 +91,11 @@ async fn a_general_value_restarts_no_source() {
     })
     .await;
     tokio::time::sleep(WINDOW * 5).await;
-    assert_eq!(polls(&t), before, "a poll reads [general] as it is: no restart");
+    assert_eq!(
+        polls(&t),
+        before,
+        "a poll reads [general] as it is: no restart"
+    );
     t.stop().await;
 }
 

@@ -554,7 +554,13 @@ fn chat_text(group: &ChatGroup, config: &Config) -> String {
     let mut text = format!("chat {}", group.key);
     for entry in &group.entries {
         text.push('\n');
-        text.push_str(config.texts.channels.get(&entry.id).map_or("", String::as_str));
+        text.push_str(
+            config
+                .texts
+                .channels
+                .get(&entry.id)
+                .map_or("", String::as_str),
+        );
     }
     text
 }

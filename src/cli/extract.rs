@@ -27,7 +27,6 @@ pub async fn extract(inputs: &[String], url: Option<&str>, json: bool) -> Result
     }
 }
 
-
 /// Memory `herald extract` reads each file into, kept from one input to the next: a page is
 /// read and unpacked into memory already in hand rather than fresh memory (whose first touch
 /// costs a page fault per 4 KiB) for each.
@@ -173,7 +172,10 @@ fn write_block(out: &mut (dyn Write + Send), input: &str, a: &Article) -> std::i
     writeln!(
         out,
         "date:    {}",
-        a.date.as_ref().map(article::date_string).unwrap_or_else(none)
+        a.date
+            .as_ref()
+            .map(article::date_string)
+            .unwrap_or_else(none)
     )?;
     writeln!(out, "image:   {}", a.image.clone().unwrap_or_else(none))?;
     writeln!(out, "summary: {}", a.summary.clone().unwrap_or_else(none))?;

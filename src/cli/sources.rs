@@ -15,8 +15,8 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
     let report = if dry_run {
         // A dry run never opens the database: it must work beside a running herald, and it
         // must not create one. Every release therefore shows as new.
-        let fetcher = herald::fetch::Fetcher::new(Default::default())
-            .map_err(|e| Exit(1, e.to_string()))?;
+        let fetcher =
+            herald::fetch::Fetcher::new(Default::default()).map_err(|e| Exit(1, e.to_string()))?;
         let poller = Poller::new(&fetcher, &config, id, Mode::DryRun, false);
         poller.poll(&source, opts).await
     } else {

@@ -198,15 +198,6 @@ mod tests {
     }
 
     #[rstest]
-    #[case::text("h3 a", Some("h3 a"), None)]
-    #[case::attribute("h3 a@href", Some("h3 a"), Some("href"))]
-    #[case::element_itself("@href", None, Some("href"))]
-    #[case::attribute_selector(
-        "meta[property='og:image']@content",
-        Some("meta[property='og:image']"),
-        Some("content")
-    )]
-    #[rstest]
     #[case::seven_fields("0 0 12 * * * 2030")]
     #[case::nickname("@daily")]
     #[case::names("0 30 9 * * MON-FRI")]

@@ -1,6 +1,7 @@
 //! Problems found in a config file, and where: byte offsets turned into `LINE:COL`, every
 //! problem collected (in file order) rather than the first one only.
 
+use super::Config;
 use std::ops::Range;
 use std::path::Path;
 
@@ -133,7 +134,6 @@ impl<'a> Report<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::testing::*;
 
     #[test]

@@ -26,6 +26,7 @@ mod texts;
 mod translations;
 mod values;
 
+pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
 pub use channels::{Channel, ChatRef, ShareTarget};
 pub use diagnostics::Diagnostic;
 pub use general::{
@@ -34,7 +35,6 @@ pub use general::{
     DEFAULT_SEND_STALL_SECS, General, Server, Telegram, default_user_agent,
 };
 pub use live::LiveConfig;
-pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
 pub use sources::{DEFAULT_POLL_DEADLINE_SECS, ImageRewrite, Source, SourceKind, language};
 pub use texts::Texts;
 pub use translations::TranslationGroup;

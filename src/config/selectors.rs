@@ -291,6 +291,15 @@ mod tests {
         assert_eq!(lines, [6, 9, 10], "{errors:#?}");
     }
 
+    #[rstest]
+    #[case::text("h3 a", Some("h3 a"), None)]
+    #[case::attribute("h3 a@href", Some("h3 a"), Some("href"))]
+    #[case::element_itself("@href", None, Some("href"))]
+    #[case::attribute_selector(
+        "meta[property='og:image']@content",
+        Some("meta[property='og:image']"),
+        Some("content")
+    )]
     #[case::at_inside_brackets("a[href*='@x']", Some("a[href*='@x']"), None)]
     #[case::at_inside_brackets_then_attr("a[href*='@x']@href", Some("a[href*='@x']"), Some("href"))]
     #[case::dashed_attribute("img@data-src", Some("img"), Some("data-src"))]

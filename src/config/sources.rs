@@ -1,12 +1,12 @@
 //! `[[sources]]`: the sites and feeds herald polls, one table each.
 
+use super::cron::schedule_frequency;
 use super::diagnostics::{Report, Span};
 use super::selectors::{ArticleSelectors, ListSelectors, article_selectors, list_selectors};
 use super::table::{Table, expect_str};
 use super::values::{
     config_regex, header_value, http_url, read_id, regexes, timezone, unique, written_id,
 };
-use super::cron::schedule_frequency;
 use crate::schedule::Schedule;
 use chrono_tz::Tz;
 use regex::Regex;

@@ -83,7 +83,13 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// An integer of at least `min` that fits `T`, or `default` when absent (or wrong: reported).
-    pub(super) fn count<T: TryFrom<i64>>(&self, r: &mut Report, key: &str, min: i64, default: T) -> T {
+    pub(super) fn count<T: TryFrom<i64>>(
+        &self,
+        r: &mut Report,
+        key: &str,
+        min: i64,
+        default: T,
+    ) -> T {
         let Some((n, span)) = self.integer(r, key) else {
             return default;
         };
@@ -133,7 +139,12 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     /// An optional `[key]` section, or an empty one when absent.
-    pub(super) fn section(&self, r: &mut Report, key: &str, empty: &'t DeTable<'i>) -> Table<'t, 'i> {
+    pub(super) fn section(
+        &self,
+        r: &mut Report,
+        key: &str,
+        empty: &'t DeTable<'i>,
+    ) -> Table<'t, 'i> {
         let name = format!("[{key}]");
         self.table(r, key, name.clone())
             .unwrap_or_else(|| Table::new(empty, 0..0, name))
@@ -205,7 +216,12 @@ pub(super) fn expect_int(r: &mut Report, v: &Value<'_>) -> Option<(i64, Span)> {
     }
 }
 
-pub(super) fn type_error<T>(r: &mut Report, v: &Value<'_>, expected: &str, found: &DeValue<'_>) -> Option<T> {
+pub(super) fn type_error<T>(
+    r: &mut Report,
+    v: &Value<'_>,
+    expected: &str,
+    found: &DeValue<'_>,
+) -> Option<T> {
     let found = article(found.type_str());
     r.error(&v.span(), format!("expected {expected}, found {found}"));
     None
@@ -218,7 +234,10 @@ pub(super) fn article(type_name: &str) -> String {
 }
 
 /// The candidate nearest to a misspelt `word`, when it is near enough to be a likely typo.
-pub(super) fn closest<'c>(word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+pub(super) fn closest<'c>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     let word = word.to_lowercase();
     // One slip in a short word, two in a longer one; more is a different word.
     let limit = if word.chars().count() <= 4 { 1 } else { 2 };

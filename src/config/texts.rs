@@ -50,7 +50,11 @@ impl Texts {
             if !table.contains_key("quiet_timezone")
                 && let Some(quiet) = &channel.quiet
             {
-                let _ = write!(text, "\nquiet_timezone (inherited) = {:?}", quiet.timezone.name());
+                let _ = write!(
+                    text,
+                    "\nquiet_timezone (inherited) = {:?}",
+                    quiet.timezone.name()
+                );
             }
             texts.channels.insert(channel.id.clone(), text);
         }
@@ -71,7 +75,12 @@ impl Texts {
             .collect();
         keys.sort_by(|(a, _), (b, _)| a.get_ref().cmp(b.get_ref()));
         for (key, value) in keys {
-            let _ = writeln!(rest, "{:?} = {}", key.get_ref().as_ref(), canonical(value.get_ref()));
+            let _ = writeln!(
+                rest,
+                "{:?} = {}",
+                key.get_ref().as_ref(),
+                canonical(value.get_ref())
+            );
         }
         texts.rest = rest;
         texts
@@ -193,14 +202,19 @@ mod tests {
         let quiet = "quiet_hours = \"23:00-07:00\"\n";
         let own = format!("quiet_timezone = \"Asia/Almaty\"\n{quiet}");
         let text = |zone: &str, telegram: &str| {
-            let d = CHANNEL.replace("\"c\"", "\"d\"").replace("@c_news", "@d_news");
+            let d = CHANNEL
+                .replace("\"c\"", "\"d\"")
+                .replace("@c_news", "@d_news");
             texts(&format!(
                 "{telegram}{CHANNEL}{quiet}{d}{own}{FEED}timezone = \"{zone}\"\nchannels = [\"c\", \"d\"]\n"
             ))
         };
         let before = text("Asia/Almaty", "");
         let zone = text("Europe/Berlin", "");
-        assert_ne!(zone.channels["c"], before.channels["c"], "inherits the zone");
+        assert_ne!(
+            zone.channels["c"], before.channels["c"],
+            "inherits the zone"
+        );
         assert_eq!(zone.channels["d"], before.channels["d"], "has its own");
         assert_ne!(zone.sources["a"], before.sources["a"]);
         let limits = text("Asia/Almaty", "[telegram]\nper_chat_per_minute = 10\n");

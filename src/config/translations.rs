@@ -108,7 +108,6 @@ pub(super) fn translations(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::testing::*;
 
     #[test]

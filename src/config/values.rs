@@ -138,7 +138,6 @@ fn regex_problem(text: &str, case_insensitive: bool, e: &regex::Error) -> String
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::testing::*;
     use rstest::rstest;
 
