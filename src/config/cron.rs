@@ -84,7 +84,6 @@ fn cron_steps(expr: &str, fields: &[&str]) -> Result<(), String> {
 const RARE_GAP: chrono::TimeDelta = chrono::TimeDelta::days(366);
 
 /// How `schedule` fires from `now` on, read in `tz`: never again is an error (30 February);
-
 /// a warning when it fires less than once a year (29 February) or only once or twice more (a
 /// year field). Judged by its next three instants.
 pub(super) fn schedule_frequency(

@@ -255,7 +255,6 @@ fn insecure_tls(r: &mut Report, t: &Table, label: &str) -> bool {
 }
 
 /// Checks the shape of a BCP 47 tag and writes it in canonical case (`pt-br` -> `pt-BR`);
-
 /// `kz` (the country code people often write for Kazakh) becomes `kk` (SPEC "config.toml").
 pub fn language(text: &str) -> Result<String, String> {
     let bad =
