@@ -62,8 +62,7 @@ pub struct PostTemplate {
     env: Arc<Environment<'static>>,
 }
 
-/// Its `Debug` form is its text: the app fingerprints a channel's config by its `Debug` form to
-/// see whether a reload changed it.
+/// Its `Debug` form is its text (the compiled environment would say nothing to a reader).
 impl std::fmt::Debug for PostTemplate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("PostTemplate").field(&self.source).finish()

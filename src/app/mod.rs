@@ -542,26 +542,39 @@ struct Plan {
 }
 
 struct Running {
-    /// SHA-256 of the `Debug` form of the config part the task runs: a change restarts the task.
-    /// (Hashed: a source's `Debug` form, compiled selectors included, is ~18 KB.)
-    fingerprint: [u8; 32],
+    /// The config text the task was started with ([`crate::config::Texts`]: its own table and
+    /// what it inherits, written canonically): a change restarts the task.
+    text: String,
     stop: CancellationToken,
     task: JoinHandle<()>,
 }
 
-/// What identifies a task's configuration: a digest of its `Debug` form.
-fn fingerprint(part: &impl std::fmt::Debug) -> [u8; 32] {
-    use sha2::Digest;
-    sha2::Sha256::digest(format!("{part:?}").as_bytes()).into()
+/// The config text of a chat's worker: the chat it sends to and the text of each of its entries.
+fn chat_text(group: &ChatGroup, config: &Config) -> String {
+    let mut text = format!("chat {}", group.key);
+    for entry in &group.entries {
+        text.push('\n');
+        text.push_str(
+            config
+                .texts
+                .channels
+                .get(&entry.id)
+                .map_or("", String::as_str),
+        );
+    }
+    text
 }
 
 impl Plan {
     async fn apply(&mut self, app: &App, stop: &CancellationToken) {
         let config = app.config();
-        let wanted: HashMap<String, ([u8; 32], Source)> = config
+        let wanted: HashMap<String, (String, Source)> = config
             .sources
             .iter()
-            .map(|s| (s.id.clone(), (fingerprint(s), s.clone())))
+            .map(|s| {
+                let text = config.texts.sources.get(&s.id).cloned().unwrap_or_default();
+                (s.id.clone(), (text, s.clone()))
+            })
             .collect();
         sync(
             &mut self.sources,
@@ -587,7 +600,7 @@ impl Plan {
                 .chat_groups(&config.channels)
                 .await
                 .into_iter()
-                .map(|g| (g.name(), (fingerprint(&(&g, &config.telegram)), g)))
+                .map(|g| (g.name(), (chat_text(&g, &config), g)))
                 .collect();
             sync(
                 &mut self.channels,
@@ -635,13 +648,13 @@ impl Plan {
 /// same source is never polled, nor the same queue sent from, twice at once.
 async fn sync<T>(
     running: &mut HashMap<String, Running>,
-    wanted: HashMap<String, ([u8; 32], T)>,
+    wanted: HashMap<String, (String, T)>,
     stop: &CancellationToken,
     start: impl Fn(String, T, CancellationToken) -> JoinHandle<()>,
 ) {
     let stale: Vec<String> = running
         .iter()
-        .filter(|(id, r)| wanted.get(*id).is_none_or(|(fp, _)| *fp != r.fingerprint))
+        .filter(|(id, r)| wanted.get(*id).is_none_or(|(text, _)| *text != r.text))
         .map(|(id, _)| id.clone())
         .collect();
     let stopped: Vec<Running> = stale.iter().filter_map(|id| running.remove(id)).collect();
@@ -651,7 +664,7 @@ async fn sync<T>(
     for r in stopped {
         let _ = r.task.await;
     }
-    for (id, (fingerprint, part)) in wanted {
+    for (id, (text, part)) in wanted {
         if running.contains_key(&id) {
             continue;
         }
@@ -660,7 +673,7 @@ async fn sync<T>(
         running.insert(
             id,
             Running {
-                fingerprint,
+                text,
                 stop: child,
                 task,
             },
@@ -733,29 +746,25 @@ pub fn backoff(source: &str, failures: u32) -> chrono::Duration {
 /// A short description of what an edit changed, for the log.
 fn describe_diff(old: &Config, new: &Config) -> String {
     let mut parts = Vec::new();
-    let ids = |c: &Config| -> Vec<(String, String)> {
-        c.sources
-            .iter()
-            .map(|s| (s.id.clone(), format!("{s:?}")))
-            .collect()
-    };
-    let (o, n) = (ids(old), ids(new));
-    for (id, fp) in &n {
-        match o.iter().find(|(oid, _)| oid == id) {
-            None => parts.push(format!("+source {id}")),
-            Some((_, ofp)) if ofp != fp => parts.push(format!("~source {id}")),
+    let (o, n) = (&old.texts, &new.texts);
+    for s in &new.sources {
+        match o.sources.get(&s.id) {
+            None => parts.push(format!("+source {}", s.id)),
+            Some(text) if n.sources.get(&s.id) != Some(text) => {
+                parts.push(format!("~source {}", s.id))
+            }
             _ => {}
         }
     }
-    for (id, _) in &o {
-        if !n.iter().any(|(nid, _)| nid == id) {
-            parts.push(format!("-source {id}"));
+    for s in &old.sources {
+        if new.source(&s.id).is_none() {
+            parts.push(format!("-source {}", s.id));
         }
     }
     for c in &new.channels {
-        match old.channel(&c.id) {
+        match o.channels.get(&c.id) {
             None => parts.push(format!("+channel {}", c.id)),
-            Some(oc) if format!("{oc:?}") != format!("{c:?}") => {
+            Some(text) if n.channels.get(&c.id) != Some(text) => {
                 parts.push(format!("~channel {}", c.id))
             }
             _ => {}
@@ -766,8 +775,7 @@ fn describe_diff(old: &Config, new: &Config) -> String {
             parts.push(format!("-channel {}", c.id));
         }
     }
-    let rest = |c: &Config| format!("{:?}{:?}{:?}", c.general, c.server, c.telegram);
-    if rest(old) != rest(new) {
+    if o.rest != n.rest {
         parts.push("~general/server/telegram".into());
     }
     if old.translations != new.translations {

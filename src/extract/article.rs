@@ -1,5 +1,5 @@
-//! Article pages: the main text, title, date, lead image and summary of one page, and the
-//! `herald extract` command that shows them (SPEC, "Command line").
+//! Article pages: the main text, title, date, lead image and summary of one page (the
+//! `herald extract` command, in the binary's `cli`, reads the pages and prints what this finds).
 //!
 //! The stages, each in its own module:
 //! - [`dom`]: the page parsed as browsers parse it (html5ever) into a flat tree in document order;
@@ -20,7 +20,6 @@ pub mod summary;
 use crate::config::ArticleSelectors;
 use crate::dates::ParsedDate;
 use std::borrow::Cow;
-use std::io::{Read, Write};
 use url::Url;
 
 /// What the extractor found on one page.
@@ -190,7 +189,7 @@ pub fn decode_file(bytes: &[u8]) -> String {
 }
 
 /// [`decode_file`] without a copy of the common case: the page's own bytes as text.
-fn decode_bytes(bytes: &[u8]) -> Cow<'_, str> {
+pub fn decode_bytes(bytes: &[u8]) -> Cow<'_, str> {
     if let Ok(text) = std::str::from_utf8(bytes)
         && (!text.is_ascii() || declared_charset(bytes).is_none_or(|c| c == "utf-8" || c == "utf8"))
     {
@@ -211,156 +210,4 @@ fn declared_charset(bytes: &[u8]) -> Option<String> {
             .collect();
         (!name.is_empty()).then_some(name)
     })
-}
-
-/// Memory `herald extract` reads each file into, kept from one input to the next: a page is
-/// read and unpacked into memory already in hand rather than fresh memory (whose first touch
-/// costs a page fault per 4 KiB) for each.
-#[derive(Default)]
-struct Buffers {
-    /// The file as stored.
-    raw: Vec<u8>,
-    /// The file unpacked (`.gz`).
-    unpacked: Vec<u8>,
-    /// What the gzip decoder writes into before it is appended to `unpacked`: `read_to_end`
-    /// would zero the spare capacity of `unpacked` (megabytes once a large page was read) for
-    /// every page.
-    chunk: Vec<u8>,
-}
-
-/// Reads one input of `herald extract`: the page text and the URL it resolves against.
-async fn read_input<'b>(
-    input: &str,
-    url: Option<&str>,
-    fetcher: &mut Option<crate::fetch::Fetcher>,
-    buffers: &'b mut Buffers,
-) -> Result<(Cow<'b, str>, Option<Url>), String> {
-    let given = url
-        .map(|u| Url::parse(u).map_err(|e| format!("--url {u}: {e}")))
-        .transpose()?;
-    if input.starts_with("http://") || input.starts_with("https://") {
-        let page_url = Url::parse(input).map_err(|e| format!("{input}: {e}"))?;
-        if fetcher.is_none() {
-            *fetcher = Some(
-                crate::fetch::Fetcher::new(crate::fetch::FetcherOptions::default())
-                    .map_err(|e| e.to_string())?,
-            );
-        }
-        let Some(f) = fetcher.as_ref() else {
-            return Err("no HTTP client".into());
-        };
-        let request = crate::fetch::Request {
-            user_agent: concat!("herald/", env!("CARGO_PKG_VERSION")),
-            ..Default::default()
-        };
-        return match f.get(&page_url, &request).await {
-            Ok(crate::fetch::Fetched::Page(page)) => {
-                Ok((Cow::Owned(page.text), Some(given.unwrap_or(page.url))))
-            }
-            Ok(crate::fetch::Fetched::NotModified) => Err(format!("{input}: 304 Not Modified")),
-            Err(e) => Err(format!("{input}: {e}")),
-        };
-    }
-    let Buffers {
-        raw,
-        unpacked,
-        chunk,
-    } = buffers;
-    raw.clear();
-    std::fs::File::open(input)
-        .and_then(|mut f| f.read_to_end(raw))
-        .map_err(|e| format!("{input}: {e}"))?;
-    let bytes = if input.ends_with(".gz") {
-        unpacked.clear();
-        chunk.resize(64 * 1024, 0);
-        let mut decoder = flate2::read::GzDecoder::new(raw.as_slice());
-        loop {
-            match decoder.read(chunk) {
-                Ok(0) => break,
-                Ok(n) => unpacked.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("{input}: not gzip: {e}")),
-            }
-        }
-        unpacked
-    } else {
-        raw
-    };
-    Ok((decode_bytes(bytes), given))
-}
-
-/// Runs `herald extract`: one result per input, in order (`--json`: one object per line,
-/// `{"input","title","date","image","summary","text"}`, plus `"error"` for an input that could
-/// not be read, whose other fields are then null or empty).
-///
-/// An input that cannot be read is reported once, on `err` (SPEC: diagnostics go to stderr);
-/// the text output shows only what was read, the JSON output keeps its line so that lines and
-/// inputs stay aligned. Returns how many inputs could not be read (the caller exits 1 when none
-/// could), or the error that stopped the output (a reader that went away, for one).
-pub async fn run_cli(
-    inputs: &[String],
-    url: Option<&str>,
-    json: bool,
-    out: &mut (dyn Write + Send),
-    err: &mut (dyn Write + Send),
-) -> std::io::Result<usize> {
-    let mut fetcher = None;
-    let mut buffers = Buffers::default();
-    let mut failures = 0;
-    for input in inputs {
-        match read_input(input, url, &mut fetcher, &mut buffers).await {
-            Ok((html, page_url)) => {
-                let article = extract(&html, page_url.as_ref(), None);
-                if json {
-                    write_json(out, input, &article, None)?;
-                } else {
-                    write_block(out, input, &article)?;
-                }
-            }
-            Err(e) => {
-                failures += 1;
-                // The error already names the input. stderr may be gone too: nothing to do then.
-                let _ = writeln!(err, "herald: {e}");
-                if json {
-                    write_json(out, input, &Article::default(), Some(&e))?;
-                }
-            }
-        }
-    }
-    out.flush()?;
-    Ok(failures)
-}
-
-fn write_json(
-    out: &mut (dyn Write + Send),
-    input: &str,
-    a: &Article,
-    error: Option<&str>,
-) -> std::io::Result<()> {
-    let mut line = serde_json::json!({
-        "input": input,
-        "title": a.title,
-        "date": a.date.as_ref().map(date_string),
-        "image": a.image,
-        "summary": a.summary,
-        "text": a.text,
-    });
-    if let Some(e) = error {
-        line["error"] = e.into();
-    }
-    writeln!(out, "{line}")
-}
-
-fn write_block(out: &mut (dyn Write + Send), input: &str, a: &Article) -> std::io::Result<()> {
-    writeln!(out, "== {input}")?;
-    let none = || "-".to_owned();
-    writeln!(out, "title:   {}", a.title.clone().unwrap_or_else(none))?;
-    writeln!(
-        out,
-        "date:    {}",
-        a.date.as_ref().map(date_string).unwrap_or_else(none)
-    )?;
-    writeln!(out, "image:   {}", a.image.clone().unwrap_or_else(none))?;
-    writeln!(out, "summary: {}", a.summary.clone().unwrap_or_else(none))?;
-    writeln!(out, "text:\n{}\n", a.text)
 }

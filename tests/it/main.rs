@@ -38,6 +38,7 @@ mod politeness;
 mod polling;
 mod properties;
 mod readers;
+mod reload_text;
 mod resource_budget;
 mod server_limits;
 mod service;

@@ -1,0 +1,42 @@
+//! `herald run`: the service, until SIGINT or SIGTERM.
+
+use super::{Exit, app_options, store_failure};
+use herald::app::App;
+use herald::config::Config;
+use tokio_util::sync::CancellationToken;
+
+pub async fn run(config: Config) -> Result<(), Exit> {
+    let stop = CancellationToken::new();
+    stop_on_signal(stop.clone())?;
+    let listen = config.server.listen;
+    herald::server::zerocopy::raise_open_files_limit();
+    let app = App::new(config, app_options()).map_err(store_failure)?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Exit(1, format!("cannot listen on {listen}: {e}")))?;
+    tracing::info!(
+        listen = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        sources = app.config().sources.len(),
+        "herald is running"
+    );
+    app.run(listener, stop).await?;
+    Ok(())
+}
+
+/// SIGINT or SIGTERM starts a clean stop. The handlers are registered before this returns, so a
+/// signal that arrives while herald is still starting is not lost (nor fatal).
+fn stop_on_signal(stop: CancellationToken) -> Result<(), Exit> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let register = |kind| signal(kind).map_err(|e| Exit(1, format!("cannot handle signals: {e}")));
+    let mut term = register(SignalKind::terminate())?;
+    let mut int = register(SignalKind::interrupt())?;
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("stopping");
+        stop.cancel();
+    });
+    Ok(())
+}

@@ -1,0 +1,172 @@
+//! Problems found in a config file, and where: byte offsets turned into `LINE:COL`, every
+//! problem collected (in file order) rather than the first one only.
+
+use super::Config;
+use std::ops::Range;
+use std::path::Path;
+
+/// One problem found in a config file, printed as `PATH:LINE:COL: message` (1-based).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            one_line(&self.path),
+            self.line,
+            self.col,
+            one_line(&self.message)
+        )
+    }
+}
+
+/// `text` with control characters written as escapes (`\n`, `\u{1b}`): a diagnostic is one
+/// line (SPEC `PATH:LINE:COL: message`), even when it quotes a value holding a newline.
+fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return text.into();
+    }
+    let escape = |c: char| -> String {
+        if c.is_control() {
+            c.escape_default().collect()
+        } else {
+            c.to_string()
+        }
+    };
+    text.chars().map(escape).collect::<String>().into()
+}
+
+pub(super) type Span = Range<usize>;
+
+/// Every problem found so far, with what is needed to turn byte offsets into line:col.
+pub(super) struct Report<'a> {
+    path: String,
+    pub(super) text: &'a str,
+    line_starts: Vec<usize>,
+    pub(super) errors: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
+}
+
+impl<'a> Report<'a> {
+    pub(super) fn new(path: &Path, text: &'a str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Report {
+            path: path.display().to_string(),
+            text,
+            line_starts,
+            errors: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    /// 1-based line and column (in characters) of a byte offset; never panics.
+    pub(super) fn position(&self, offset: usize) -> (usize, usize) {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.line_starts.partition_point(|&s| s <= offset);
+        let start = self.line_starts[line - 1];
+        (line, self.text[start..offset].chars().count() + 1)
+    }
+
+    pub(super) fn line(&self, offset: usize) -> usize {
+        self.position(offset).0
+    }
+
+    pub(super) fn diagnostic(&self, span: &Span, message: String) -> Diagnostic {
+        let (line, col) = self.position(span.start);
+        Diagnostic {
+            path: self.path.clone(),
+            line,
+            col,
+            message,
+        }
+    }
+
+    pub(super) fn error(&mut self, span: &Span, message: impl Into<String>) {
+        self.errors.push(self.diagnostic(span, message.into()));
+    }
+
+    /// A remark that does not stop the config, printed `PATH:LINE:COL: warning: message` (as
+    /// `check` prints its other warnings).
+    pub(super) fn warn(&mut self, span: &Span, message: impl Into<String>) {
+        let message = format!("warning: {}", message.into());
+        self.warnings.push(self.diagnostic(span, message));
+    }
+
+    /// Keeps `Ok` values; reports `Err` messages at `span`.
+    pub(super) fn check<T>(&mut self, span: &Span, result: Result<T, String>) -> Option<T> {
+        result.map_err(|m| self.error(span, m)).ok()
+    }
+
+    pub(super) fn syntax_error(&mut self, e: &toml::de::Error) {
+        let span = e.span().unwrap_or(0..0);
+        let message = match (e.message(), self.text.get(span.clone())) {
+            ("duplicate key", Some(key)) if !key.is_empty() => format!("duplicate key `{key}`"),
+            (m, _) => format!("invalid TOML: {m}"),
+        };
+        self.error(&span, message);
+    }
+
+    pub(super) fn finish(mut self, mut config: Config) -> Result<Config, Vec<Diagnostic>> {
+        // Sections are checked one after another, not in file order: sort (stably) at the end.
+        let key = |d: &Diagnostic| (d.line, d.col);
+        self.errors.sort_by_key(key);
+        self.warnings.sort_by_key(key);
+        if self.errors.is_empty() {
+            config.warnings = self.warnings;
+            Ok(config)
+        } else {
+            Err(self.errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::testing::*;
+
+    #[test]
+    fn every_problem_is_listed_in_file_order() {
+        let text = "[general]\n\
+                    colour = \"red\"\n\
+                    [[sources]]\n\
+                    id = \"B\"\n\
+                    schedule = \"0 */10 * * *\"\n\
+                    timezone = \"Mars/Olympus\"\n\
+                    kind = \"feed\"\n\
+                    channels = [\"nowhere\"]\n";
+        let errors = errors(text);
+        let at: Vec<_> = errors.iter().map(|d| (d.line, d.col)).collect();
+        assert_eq!(
+            at,
+            [(2, 1), (3, 1), (4, 6), (5, 12), (6, 12), (8, 13)],
+            "{errors:#?}"
+        );
+        assert!(errors[1].message.contains("missing key `url`"));
+        assert_eq!(
+            errors[0].to_string(),
+            format!("config.toml:2:1: {}", errors[0].message)
+        );
+    }
+
+    #[test]
+    fn a_value_with_a_newline_is_quoted_on_one_line() {
+        let errors = errors(&FEED.replace("\"a\"", "\"a\\nb\""));
+        let line = errors[0].to_string();
+        assert_eq!(
+            line,
+            "config.toml:2:6: source id `a\\nb` must match [a-z0-9-]+"
+        );
+    }
+}

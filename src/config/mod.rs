@@ -1,0 +1,483 @@
+//! config.toml: read with spans, collect every problem with its line and column, then build the
+//! runtime types (parsed cron, selectors, zones, URLs) once, so nothing fails later at 3 a.m.
+//!
+//! The document is parsed into toml's spanned `DeTable` and walked by hand: serde's
+//! `deny_unknown_fields` would stop at the first problem, and `herald check` must list them all
+//! (SPEC "Command line": `PATH:LINE:COL: message`, COL at the offending key or value).
+//!
+//! The reader: `diagnostics` (problems and their positions) and `table` (one TOML table,
+//! its keys checked and its values typed). The sections, each read into its runtime types:
+//! `general` (`[general]`, `[server]`, `[telegram]`), `channels`, `sources` with their
+//! `selectors` and `cron` schedules, `translations`; `values` are the values more than
+//! one section reads. `texts` keeps the TOML text that decides each source and channel, which
+//! a reload compares; `live` is the config a reload swaps.
+
+mod channels;
+mod cron;
+mod diagnostics;
+mod general;
+mod live;
+mod selectors;
+mod sources;
+mod table;
+#[cfg(test)]
+mod testing;
+mod texts;
+mod translations;
+mod values;
+
+pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
+pub use channels::{Channel, ChatRef, ShareTarget};
+pub use diagnostics::Diagnostic;
+pub use general::{
+    Connections, DEFAULT_API_URL, DEFAULT_FEED_CACHE_MB, DEFAULT_FIRST_REQUEST_SECS,
+    DEFAULT_IDLE_SECS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_MB,
+    DEFAULT_SEND_STALL_SECS, General, Server, Telegram, default_user_agent,
+};
+pub use live::LiveConfig;
+pub use sources::{DEFAULT_POLL_DEADLINE_SECS, ImageRewrite, Source, SourceKind, language};
+pub use texts::Texts;
+pub use translations::TranslationGroup;
+
+use channels::channels;
+use diagnostics::Report;
+use general::{general, public_url, server, telegram};
+use sources::sources;
+use std::path::{Path, PathBuf};
+use table::Table;
+use toml::de::DeTable;
+use translations::translations;
+
+/// The whole validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The path as given on the command line (used in diagnostics).
+    pub path: PathBuf,
+    pub general: General,
+    pub server: Server,
+    pub telegram: Telegram,
+    pub channels: Vec<Channel>,
+    pub sources: Vec<Source>,
+    /// `[[translations]]`: groups of source ids whose releases are the same releases in other
+    /// languages (each group has sources of distinct languages; a source is in one group at most).
+    pub translations: Vec<TranslationGroup>,
+    /// The text that decides each source and channel entry, which a reload compares.
+    pub texts: Texts,
+    /// Non-fatal remarks (e.g. `insecure_tls` in use), same format as errors.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Config {
+    /// The source with this id.
+    pub fn source(&self, id: &str) -> Option<&Source> {
+        self.sources.iter().find(|s| s.id == id)
+    }
+
+    /// The channel with this id.
+    pub fn channel(&self, id: &str) -> Option<&Channel> {
+        self.channels.iter().find(|c| c.id == id)
+    }
+
+    /// The other sources of `source`'s `[[translations]]` group (empty when it has none).
+    pub fn translations_of(&self, source: &str) -> Vec<&Source> {
+        self.translation_group(source)
+            .map(|group| {
+                group
+                    .sources
+                    .iter()
+                    .filter(|id| *id != source)
+                    .filter_map(|id| self.source(id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The `[[translations]]` group of `source`, if any.
+    pub fn translation_group(&self, source: &str) -> Option<&TranslationGroup> {
+        self.translations
+            .iter()
+            .find(|group| group.sources.iter().any(|id| id == source))
+    }
+}
+
+/// Reads and validates `path`; on failure returns every problem found, in file order.
+pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
+    load_text(path, &text)
+}
+
+/// The problem of a config file that cannot be read (or is not UTF-8).
+pub fn unreadable(path: &Path, e: &std::io::Error) -> Vec<Diagnostic> {
+    vec![Diagnostic {
+        path: path.display().to_string(),
+        line: 1,
+        col: 1,
+        message: format!("cannot read config: {e}"),
+    }]
+}
+
+/// Validates `text`, read from the config file `path`, as [`load`] does: relative paths are
+/// resolved against the file's folder and the environment's overrides applied. (The config
+/// watcher parses the very bytes it saw hold still.)
+pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
+    let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
+    let mut config = parse(path, text, &base_dir)?;
+    apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
+    Ok(config)
+}
+
+/// Environment variables that replace a key of the file when set and not empty (README,
+/// "Docker"): a container's address and data folder belong to the image, not to the config
+/// mounted into it. A relative `HERALD_DATA_DIR` is relative to the current folder, as in a
+/// shell; `public_url` does not follow `HERALD_LISTEN`.
+pub const ENV_OVERRIDES: [(&str, &str); 3] = [
+    ("HERALD_DATA_DIR", "data_dir"),
+    ("HERALD_LISTEN", "listen"),
+    ("HERALD_PUBLIC_URL", "public_url"),
+];
+
+/// Applies [`ENV_OVERRIDES`], read through `var`, saying in the log which keys they replace; a
+/// bad value is a problem of the config (at 1:1, naming the variable).
+fn apply_env_overrides(
+    config: &mut Config,
+    var: impl Fn(&str) -> Option<String>,
+) -> Result<(), Vec<Diagnostic>> {
+    let mut problems = Vec::new();
+    for (name, key) in ENV_OVERRIDES {
+        let Some(text) = var(name).filter(|v| !v.is_empty()) else {
+            continue;
+        };
+        let applied = match key {
+            "data_dir" => std::path::absolute(&text)
+                .map(|dir| config.general.data_dir = dir)
+                .map_err(|e| format!("`{text}` is not a usable folder: {e}")),
+            "listen" => text
+                .parse()
+                .map(|addr| config.server.listen = addr)
+                .map_err(|_| {
+                    format!("`{text}` is not an address with a port, e.g. `0.0.0.0:8080`")
+                }),
+            "public_url" => public_url(&text).map(|url| config.general.public_url = url),
+            other => unreachable!("ENV_OVERRIDES names no key `{other}`"),
+        };
+        match applied {
+            Ok(()) => tracing::info!("{key} = {text} (from {name}, in place of the config's)"),
+            Err(message) => problems.push(Diagnostic {
+                path: config.path.display().to_string(),
+                line: 1,
+                col: 1,
+                message: format!("environment variable {name}: {message}"),
+            }),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems)
+    }
+}
+
+/// Validates `text` as the config file `path_as_given`, resolving relative paths against
+/// `base_dir`; on failure returns every problem found, in file order.
+pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let mut r = Report::new(path_as_given, text);
+    let (document, syntax) = DeTable::parse_recoverable(text);
+    if let Some(first) = syntax
+        .iter()
+        .min_by_key(|e| e.span().map_or(0, |s| s.start))
+    {
+        r.syntax_error(first);
+        return Err(r.errors);
+    }
+    let empty = DeTable::new();
+    let root = Table::new(document.get_ref(), 0..0, "the top level of the file".into());
+    root.check_keys(&mut r, TOP_KEYS);
+    let section = root.section(&mut r, "server", &empty);
+    let server = server(&mut r, &section);
+    let section = root.section(&mut r, "general", &empty);
+    let general = general(&mut r, &section, &server, base_dir);
+    let section = root.section(&mut r, "telegram", &empty);
+    let telegram = telegram(&mut r, &section);
+    let (channels, known) = channels(&mut r, &root);
+    let (sources, defined) = sources(&mut r, &root, &known);
+    let translations = translations(&mut r, &root, &sources, &defined);
+    let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+    let texts = Texts::read(document.get_ref(), &channels, &ids);
+    let config = Config {
+        path: path_as_given.to_path_buf(),
+        general,
+        server,
+        telegram,
+        channels,
+        sources,
+        translations,
+        texts,
+        warnings: Vec::new(),
+    };
+    r.finish(config)
+}
+
+const TOP_KEYS: &[&str] = &[
+    "general",
+    "server",
+    "telegram",
+    "channels",
+    "sources",
+    "translations",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::testing::*;
+    use rstest::rstest;
+
+    #[test]
+    fn spec_example_parses() {
+        let text = format!("{SPEC_EXAMPLE}{KAZAKH_SOURCE}");
+        let config = parse_str(&text).unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        assert_eq!(config.general.public_url, "http://127.0.0.1:8080");
+        assert_eq!(config.telegram.admins, [123456789]);
+        assert_eq!(config.telegram.per_chat_per_minute, 20);
+        assert_eq!(
+            config.channels[0].chat,
+            ChatRef::Username("@akorda_news_en".into())
+        );
+        let share = &config.channels[0].share;
+        assert_eq!(
+            share,
+            &[ShareTarget::X, ShareTarget::Facebook, ShareTarget::Telegram]
+        );
+
+        let en = config.source("akorda-en").expect("akorda-en");
+        assert_eq!(en.timezone, chrono_tz::Asia::Almaty);
+        assert_eq!(en.channels, ["akorda-en"]);
+        let list = en.list.as_ref().expect("list");
+        assert_eq!(list.link.attr.as_deref(), Some("href"));
+        assert_eq!(list.date_format.as_deref(), Some("%d %B %Y"));
+        let article = en.article.as_ref().expect("article");
+        assert_eq!(
+            article.image.as_ref().and_then(|p| p.attr.as_deref()),
+            Some("content")
+        );
+
+        let kz = config.source("akorda-kz").expect("akorda-kz");
+        assert_eq!(kz.language, "kk");
+        assert_eq!(kz.title, "akorda-kz");
+        assert_eq!(kz.kind, SourceKind::Feed);
+        assert_eq!((kz.max_items, kz.max_pages, kz.backfill), (50, 3, 1));
+        assert!(
+            kz.include[1].is_match("указ о ..."),
+            "include is case-insensitive"
+        );
+        assert_eq!(
+            kz.headers[0],
+            ("Accept-Language".to_string(), "kk".to_string())
+        );
+        assert!(kz.id_pattern.is_some() && kz.insecure_tls);
+        assert_eq!(config.warnings.len(), 1);
+        assert_eq!((config.warnings[0].line, config.warnings[0].col), (54, 16));
+        assert!(config.warnings[0].message.contains("insecure_tls is on"));
+    }
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::syntax_error("[general]\ndata_dir = data\n", 2, 12, "invalid TOML")]
+    #[case::duplicate_key("[server]\nlisten = \"127.0.0.1:1\"\nlisten = \"x\"\n", 3, 1, "duplicate key `listen`")]
+    #[case::unknown_top_level("[genral]\n", 1, 2, "unknown key `genral` in the top level of the file (did you mean `general`?")]
+    #[case::unknown_in_general("[general]\ndata_dri = \"x\"\n", 2, 1, "unknown key `data_dri` in [general]")]
+    #[case::unknown_in_sources(&format!("{FEED}titel = \"x\"\n"), 6, 1, "unknown key `titel` in [[sources]] `a` (did you mean `title`? expected one of: id, title, url")]
+    #[case::unknown_in_list(&format!("{HTML}summry = \"p\"\n"), 9, 1, "unknown key `summry` in [sources.list] of source `a`")]
+    #[case::unknown_list_table(&format!("{FEED}[sources.lsit]\n"), 6, 10, "unknown key `lsit`")]
+    #[case::wrong_type(&format!("{FEED}backfill = \"1\"\n"), 6, 12, "expected an integer, found a string")]
+    #[case::negative(&format!("{FEED}max_items = 0\n"), 6, 13, "`max_items` must be a positive integer, found 0")]
+    #[case::too_large(&format!("{FEED}backfill = 99999999999\n"), 6, 12, "`backfill` = 99999999999 is too large")]
+    #[case::integer_overflow(&format!("{FEED}backfill = 99999999999999999999\n"), 6, 12, "does not fit in 64 bits")]
+    #[case::missing_key("[[sources]]\nid = \"a\"\nschedule = \"0 0 * * * *\"\nkind = \"feed\"\n", 1, 1, "missing key `url` in [[sources]] `a`")]
+    #[case::missing_id("x = 1\n[[sources]]\nurl = \"https://e.org\"\nschedule = \"0 0 * * * *\"\nkind = \"feed\"\n", 2, 1, "missing key `id` in [[sources]] #1")]
+    #[case::five_field_cron(&FEED.replace("0 0 * * * *", "0 */10 * * *"), 4, 12, "cron `0 */10 * * *` has 5 fields; herald's schedules start with a seconds field: write `0 0 */10 * * *`")]
+    #[case::invalid_cron(&FEED.replace("0 0 * * * *", "0 0 25 * * *"), 4, 12, "invalid cron `0 0 25 * * *`")]
+    #[case::cron_field_count(&FEED.replace("0 0 * * * *", "* *"), 4, 12, "has 2 fields")]
+    #[case::bad_css(&HTML.replace("item = \"div\"", "item = \"div[\""), 6, 8, "invalid CSS selector `div[`")]
+    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >`")]
+    #[case::item_with_attr(&HTML.replace("item = \"div\"", "item = \"div@id\""), 6, 8, "drop `@id`")]
+    #[case::unknown_timezone(&format!("{FEED}timezone = \"Asia/Almati\"\n"), 6, 12, "unknown timezone `Asia/Almati` (did you mean `Asia/Almaty`?)")]
+    #[case::bad_language(&format!("{FEED}language = \"english language\"\n"), 6, 12, "language `english language` is not a BCP 47 tag")]
+    #[case::bad_url(&FEED.replace("https://example.org/", "www.akorda.kz/en"), 3, 7, "`url` `www.akorda.kz/en` is not a valid absolute URL")]
+    #[case::not_http(&FEED.replace("https://example.org/", "ftp://example.org/"), 3, 7, "must be an http:// or https:// URL")]
+    #[case::bad_api_url("[telegram]\napi_url = \"api.telegram.org\"\n", 2, 11, "`api_url`")]
+    #[case::bad_hub("[server]\nwebsub_hub = \"pubsubhubbub.appspot.com\"\n", 2, 14, "`websub_hub` `pubsubhubbub.appspot.com` is not a valid absolute URL")]
+    #[case::hub_not_http("[server]\nwebsub_hub = \"ftp://hub.example/\"\n", 2, 14, "`websub_hub` must be an http:// or https:// URL")]
+    #[case::translation_unknown_source(&format!("{FEED}[[translations]]\nsources = [\"a\", \"zz\"]\n"), 7, 17, "[[translations]] names source `zz`, which is not defined in [[sources]]")]
+    #[case::translation_same_language(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("\"a\"", "\"b\"")), 12, 17, "`b` and `a` are both in language `en`")]
+    #[case::translation_alone(&format!("{FEED}[[translations]]\nsources = [\"a\"]\n"), 6, 1, "[[translations]] needs at least two sources")]
+    #[case::translation_unknown_key(&format!("{FEED}[[translations]]\nsource = [\"a\"]\n"), 7, 1, "unknown key `source` in [[translations]] #1 (did you mean `sources`?")]
+    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
+    #[case::no_connections("[server]\nmax_connections = 0\n", 2, 19, "`max_connections` must be a positive integer, found 0")]
+    #[case::no_idle_time("[server]\nidle_secs = 0\n", 2, 13, "`idle_secs` must be a positive integer, found 0")]
+    #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
+    #[case::reserved_all(&FEED.replace("\"a\"", "\"all\""), 2, 6, "`all` is reserved for the merged feed")]
+    #[case::duplicate_source(&format!("{FEED}{FEED}"), 7, 6, "duplicate source id `a` (first defined at line 2)")]
+    #[case::duplicate_channel(&format!("{CHANNEL}{CHANNEL}"), 5, 6, "duplicate channel id `c` (first defined at line 2)")]
+    #[case::unknown_channel(&format!("{CHANNEL}{FEED}channels = [\"c\", \"x\"]\n"), 9, 18, "source `a` names channel `x`, which is not defined in [[channels]]")]
+    #[case::bad_chat(&CHANNEL.replace("@c_news", "c_news"), 3, 8, "chat `c_news` must be \"@username\" or a numeric chat id")]
+    #[case::unknown_share(&format!("{CHANNEL}share = [\"x\", \"fb\"]\n"), 4, 15, "unknown share target `fb` (expected one of: x, facebook, telegram, whatsapp, vk, linkedin)")]
+    #[case::duplicate_share(&format!("{CHANNEL}share = [\"x\", \"x\"]\n"), 4, 15, "share target `x` is listed twice")]
+    #[case::bad_regex(&format!("{FEED}include = [\"(unclosed\"]\n"), 6, 12, "`include`: invalid regex `(unclosed`")]
+    #[case::channel_regex(&format!("{CHANNEL}exclude = [\"(x\"]\n"), 4, 12, "`exclude`: invalid regex `(x`")]
+    #[case::digest_zero(&format!("{CHANNEL}digest_over = 0\n"), 4, 15, "`digest_over` must be a positive integer, found 0")]
+    #[case::digest_string(&format!("{CHANNEL}digest_over = \"10\"\n"), 4, 15, "expected an integer, found a string")]
+    #[case::quiet_hours_shape(&format!("{CHANNEL}quiet_hours = \"23-07\"\n"), 4, 15, "quiet_hours `23-07` is not a window such as \"23:00-07:00\"")]
+    #[case::quiet_hours_empty_window(&format!("{CHANNEL}quiet_hours = \"08:00-08:00\"\n"), 4, 15, "starts where it ends")]
+    #[case::quiet_mode(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet = \"mute\"\n"), 5, 9, "unknown quiet `mute` (expected one of: silent, hold)")]
+    #[case::quiet_timezone(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet_timezone = \"Asia/Almati\"\n"), 5, 18, "unknown timezone `Asia/Almati`")]
+    #[case::quiet_without_hours(&format!("{CHANNEL}quiet = \"hold\"\n"), 4, 1, "`quiet` is set but `quiet_hours`")]
+    #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
+    #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
+    #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
+    #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 13, "`<h1>` is not a Telegram tag")]
+    #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
+    #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
+    #[case::list_missing(&FEED.replace("kind = \"feed\"\n", ""), 1, 1, "missing [sources.list] in [[sources]] `a` (required when kind = \"html\"")]
+    #[case::list_for_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), 6, 10, "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
+    #[case::unknown_kind(&FEED.replace("\"feed\"", "\"rss\""), 5, 8, "unknown kind `rss` (expected one of: html, feed)")]
+    #[case::bad_date_format(&format!("{HTML}date = \"h5\"\ndate_format = \"%Q\"\n"), 10, 15, "date_format `%Q` is not a valid strftime format")]
+    #[case::date_format_without_date(&format!("{HTML}date = \"h5\"\ndate_format = \"%H:%M\"\n"), 10, 15, "has no date in it")]
+    #[case::bad_header(&format!("{FEED}headers = {{ \"Bad Name\" = \"x\" }}\n"), 6, 13, "`Bad Name` is not a valid HTTP header name")]
+    #[case::sources_not_array("[sources]\nid = \"a\"\n", 1, 1, "`sources` must be an array of tables, written [[sources]]; found a table")]
+    #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
+    fn rejects(
+        #[case] text: &str,
+        #[case] line: usize,
+        #[case] col: usize,
+        #[case] fragment: &str,
+    ) {
+        let errors = errors(text);
+        let found = errors.iter().find(|d| d.message.contains(fragment));
+        let Some(found) = found else {
+            panic!("no error contains {fragment:?}; got {errors:#?}");
+        };
+        assert_eq!((found.line, found.col), (line, col), "{found}");
+        assert_eq!(found.path, "config.toml");
+    }
+
+    #[test]
+    fn load_reports_unreadable_file_at_1_1() {
+        let path = Path::new("/nonexistent/herald/config.toml");
+        let errors = load(path).expect_err("no such file");
+        assert_eq!((errors.len(), errors[0].line, errors[0].col), (1, 1, 1));
+        assert!(
+            errors[0].message.starts_with("cannot read config: "),
+            "{}",
+            errors[0]
+        );
+        assert_eq!(errors[0].path, "/nonexistent/herald/config.toml");
+    }
+
+    #[test]
+    fn load_resolves_data_dir_next_to_the_file() {
+        let dir = std::env::temp_dir().join(format!("herald-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("herald.toml");
+        std::fs::write(&path, "[general]\ndata_dir = \"state/db\"\n").expect("write");
+        let config = load(&path);
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+        let config = config.unwrap_or_else(|e| panic!("{e:#?}"));
+        assert_eq!(config.general.data_dir, dir.join("state/db"));
+        assert_eq!(config.path, path);
+    }
+
+    #[test]
+    fn environment_overrides_replace_their_keys() {
+        let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
+        let env = |name: &str| match name {
+            "HERALD_DATA_DIR" => Some("/data".to_owned()),
+            "HERALD_LISTEN" => Some("0.0.0.0:8080".to_owned()),
+            "HERALD_PUBLIC_URL" => Some("https://feeds.example.org/".to_owned()),
+            _ => None,
+        };
+        apply_env_overrides(&mut config, env).expect("good values");
+        assert_eq!(config.general.data_dir, Path::new("/data"));
+        assert_eq!(config.server.listen.to_string(), "0.0.0.0:8080");
+        assert_eq!(config.general.public_url, "https://feeds.example.org");
+    }
+
+    #[test]
+    fn empty_environment_overrides_change_nothing_and_bad_ones_are_named() {
+        let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
+        apply_env_overrides(&mut config, |_| Some(String::new())).expect("empty is unset");
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        let bad = |name: &str| (name != "HERALD_DATA_DIR").then(|| "nonsense".to_owned());
+        let errors = apply_env_overrides(&mut config, bad).expect_err("bad values");
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert_eq!(messages.len(), 2, "{messages:?}");
+        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: `nonsense`"));
+        assert!(messages[1].starts_with("environment variable HERALD_PUBLIC_URL: "));
+    }
+
+    /// Random edits of a valid config must give a Config or diagnostics, never a panic.
+    #[test]
+    fn mutations_never_panic() {
+        let base: Vec<char> = format!("{SPEC_EXAMPLE}{KAZAKH_SOURCE}").chars().collect();
+        let pieces = [
+            "[",
+            "]",
+            "@",
+            "\"",
+            "'",
+            "=",
+            "*",
+            "\n",
+            "{",
+            "}",
+            ",",
+            "-",
+            "0x",
+            "9",
+            "é",
+            "[[sources]]\n",
+            "[sources.list]\n",
+            "#",
+            "\\",
+            "@href",
+            "L",
+            "?",
+            " ",
+        ];
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |bound: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % bound as u64) as usize
+        };
+        for _ in 0..1500 {
+            let mut text = base.clone();
+            for _ in 0..1 + next(4) {
+                let at = next(text.len());
+                match next(3) {
+                    0 => {
+                        text.remove(at);
+                    }
+                    1 => text
+                        .splice(at..at, pieces[next(pieces.len())].chars())
+                        .for_each(drop),
+                    _ => text[at] = pieces[next(pieces.len())].chars().next().unwrap_or(' '),
+                }
+            }
+            let text: String = text.into_iter().collect();
+            if let Err(errors) = parse_str(&text) {
+                assert!(
+                    errors.iter().all(|d| d.line >= 1 && d.col >= 1),
+                    "{errors:#?}"
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! Selectors: `"h3 a@href"` (a CSS selector and an optional attribute), and the
+//! `[sources.list]` and `[sources.article]` tables made of them.
+
+use super::diagnostics::Report;
+use super::table::Table;
+
+/// A selector with an optional `@attr` suffix: `"h3 a@href"`. An empty selector part (`"@href"`)
+/// means the element itself. Without `@attr` the value is the element's text.
+#[derive(Clone, Debug)]
+pub struct Pick {
+    pub text: String,
+    pub selector: Option<scraper::Selector>,
+    pub attr: Option<String>,
+}
+
+/// `[sources.list]`: how items are found on a list page.
+#[derive(Clone, Debug)]
+pub struct ListSelectors {
+    pub item: scraper::Selector,
+    pub title: Pick,
+    pub link: Pick,
+    pub date: Option<Pick>,
+    pub date_format: Option<String>,
+    pub summary: Option<Pick>,
+    pub image: Option<Pick>,
+}
+
+/// `[sources.article]`: what to read from each new item's own page.
+#[derive(Clone, Debug)]
+pub struct ArticleSelectors {
+    pub body: Option<Pick>,
+    pub date: Option<Pick>,
+    pub image: Option<Pick>,
+}
+
+impl Pick {
+    /// Parses `"selector@attr"`. The split is at the last `@` outside `[...]` that is followed by
+    /// an attribute name up to the end, so `a[href*='@x']` stays one selector.
+    pub fn parse(text: &str) -> Result<Pick, String> {
+        let (css, attr) = split_attr(text.trim());
+        let css = css.trim();
+        let selector = if css.is_empty() {
+            if attr.is_none() {
+                return Err("empty selector".into());
+            }
+            None
+        } else {
+            let parsed = scraper::Selector::parse(css)
+                .map_err(|e| format!("invalid CSS selector `{css}`: {}", selector_problem(&e)))?;
+            Some(parsed)
+        };
+        Ok(Pick {
+            text: text.to_string(),
+            selector,
+            attr: attr.map(str::to_string),
+        })
+    }
+}
+
+/// What is wrong with a selector, in an admin's words: scraper's own text for most of these is
+/// "Unexpected error occurred. Please report this to the developer" followed by a Rust enum.
+fn selector_problem(e: &scraper::error::SelectorErrorKind) -> &'static str {
+    use scraper::error::SelectorErrorKind as Scraper;
+    use selectors::parser::SelectorParseErrorKind as Css;
+    const PSEUDO_ELEMENT_NAME: &str = "`::` must be followed by the name of a pseudo-element";
+    match e {
+        Scraper::UnexpectedToken => {
+            "a character or word where it cannot be (check brackets, quotes and punctuation)"
+        }
+        Scraper::EndOfLine => {
+            "it ends too early: a `[`, `(` or quote is left open, or a name or value is missing \
+             (after `.`, `#`, `:` or `=`)"
+        }
+        Scraper::InvalidAtRule | Scraper::InvalidAtRuleBody | Scraper::QualRuleInvalid => {
+            "this is CSS of a style sheet, not a selector"
+        }
+        Scraper::TooManyNestedBlocks => "brackets are nested too deeply",
+        Scraper::ExpectedColonOnPseudoElement | Scraper::ExpectedIdentityOnPseudoElement => {
+            PSEUDO_ELEMENT_NAME
+        }
+        Scraper::UnexpectedSelectorParseError(kind) => match kind {
+            Css::EmptySelector => {
+                "a selector is missing (by a comma, a combinator or a bracket), or starts with a \
+                 character that cannot begin one (a tag, .class, #id or [attribute])"
+            }
+            Css::DanglingCombinator => "a combinator (>, +, ~) must be followed by a selector",
+            Css::ClassNeedsIdent => "`.` must be followed by a class name",
+            Css::NoIdentForPseudo => "`:` must be followed by a pseudo-class name",
+            Css::UnsupportedPseudoClassOrElement => {
+                "this pseudo-class or pseudo-element is not supported (supported: :first-child, \
+                 :nth-child(n), :not(…), :has(…), :is(…) and the like)"
+            }
+            Css::UnexpectedIdent => "a word where it cannot be",
+            Css::NoQualifiedNameInAttributeSelector | Css::InvalidQualNameInAttr => {
+                "`[` must be followed by an attribute name, e.g. [href] or [lang='en']"
+            }
+            Css::UnexpectedTokenInAttributeSelector | Css::BadValueInAttr => {
+                "an attribute test is [name], or [name=value] with =, ~=, |=, ^=, $= or *=, the \
+                 value a word or quoted, e.g. [lang='en']"
+            }
+            Css::ExpectedNamespace
+            | Css::ExpectedBarInAttr
+            | Css::ExplicitNamespaceUnexpectedToken => {
+                "`|` names an XML namespace, which selectors for HTML pages do not use"
+            }
+            Css::NonCompoundSelector
+            | Css::NonPseudoElementAfterSlotted
+            | Css::InvalidPseudoElementAfterSlotted
+            | Css::InvalidPseudoElementInsideWhere
+            | Css::InvalidState => {
+                "a pseudo-class or pseudo-element is used where it is not allowed"
+            }
+            Css::PseudoElementExpectedColon | Css::PseudoElementExpectedIdent => {
+                PSEUDO_ELEMENT_NAME
+            }
+        },
+    }
+}
+
+/// Splits `h3 a@href` into `("h3 a", Some("href"))`; see [`Pick::parse`].
+fn split_attr(text: &str) -> (&str, Option<&str>) {
+    let mut depth = 0usize;
+    let mut quote = None;
+    let mut split = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[') => depth += 1,
+            (None, ']') => depth = depth.saturating_sub(1),
+            (None, '@') if depth == 0 && is_attr_name(&text[i + 1..]) => split = Some(i),
+            _ => {}
+        }
+    }
+    match split {
+        Some(i) => (&text[..i], Some(&text[i + 1..])),
+        None => (text, None),
+    }
+}
+
+/// An HTML attribute name as selectors are written: `href`, `data-src`, `xlink:href`.
+fn is_attr_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+}
+
+const LIST_KEYS: &[&str] = &[
+    "item",
+    "title",
+    "link",
+    "date",
+    "date_format",
+    "summary",
+    "image",
+];
+const ARTICLE_KEYS: &[&str] = &["body", "date", "image"];
+
+pub(super) fn list_selectors(r: &mut Report, t: &Table) -> Option<ListSelectors> {
+    t.check_keys(r, LIST_KEYS);
+    let item = t
+        .required_str(r, "item")
+        .and_then(|(text, span)| r.check(&span, item_selector(text)));
+    let title = t.required_pick(r, "title");
+    let link = t.required_pick(r, "link");
+    let date = t.pick(r, "date");
+    let date_format = t.string(r, "date_format").and_then(|(text, span)| {
+        if t.value("date").is_none() {
+            r.error(
+                &span,
+                "`date_format` is set but `date` (where the date is read) is not",
+            );
+        }
+        r.check(&span, date_format(text))
+    });
+    // Read before the `?`s below, so that their problems are reported too.
+    let summary = t.pick(r, "summary");
+    let image = t.pick(r, "image");
+    Some(ListSelectors {
+        item: item?,
+        title: title?,
+        link: link?,
+        date,
+        date_format,
+        summary,
+        image,
+    })
+}
+
+/// `item` selects elements, so an `@attr` suffix makes no sense there.
+fn item_selector(text: &str) -> Result<scraper::Selector, String> {
+    let pick = Pick::parse(text)?;
+    match (pick.selector, pick.attr) {
+        (Some(selector), None) => Ok(selector),
+        (_, Some(attr)) => Err(format!(
+            "`item` selects elements, not values: drop `@{attr}` from `{text}`"
+        )),
+        (None, None) => Err("empty selector".into()),
+    }
+}
+
+/// A chrono strftime format that names at least some part of a date.
+fn date_format(text: &str) -> Result<String, String> {
+    use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
+    let mut has_date = false;
+    for item in StrftimeItems::new(text) {
+        match item {
+            Item::Error => {
+                return Err(format!(
+                    "date_format `{text}` is not a valid strftime format (e.g. `%d %B %Y`)"
+                ));
+            }
+            Item::Numeric(
+                Numeric::Year
+                | Numeric::YearDiv100
+                | Numeric::YearMod100
+                | Numeric::IsoYear
+                | Numeric::Month
+                | Numeric::Day
+                | Numeric::Ordinal
+                | Numeric::Timestamp,
+                _,
+            )
+            | Item::Fixed(
+                Fixed::ShortMonthName | Fixed::LongMonthName | Fixed::RFC2822 | Fixed::RFC3339,
+            ) => {
+                has_date = true;
+            }
+            _ => {}
+        }
+    }
+    if has_date {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "date_format `{text}` has no date in it: use %d, %m or %B, %Y (e.g. `%d %B %Y`)"
+        ))
+    }
+}
+
+pub(super) fn article_selectors(r: &mut Report, t: &Table) -> ArticleSelectors {
+    t.check_keys(r, ARTICLE_KEYS);
+    ArticleSelectors {
+        body: t.pick(r, "body"),
+        date: t.pick(r, "date"),
+        image: t.pick(r, "image"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::testing::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::dangling_combinator("div >", "a combinator (>, +, ~) must be followed by a selector")]
+    #[case::double_combinator("div >> p", "a combinator (>, +, ~) must be followed by a selector")]
+    #[case::double_dot("div..card", "`.` must be followed by a class name")]
+    #[case::open_bracket("h3 a[", "it ends too early: a `[`, `(` or quote is left open")]
+    #[case::attribute_without_value("a[href=]", "it ends too early")]
+    #[case::leading_combinator("> div", "a selector is missing")]
+    #[case::trailing_comma("div,", "a selector is missing")]
+    #[case::bare_hash("#", "a selector is missing")]
+    #[case::unknown_pseudo_class("a:foo", "this pseudo-class or pseudo-element is not supported")]
+    #[case::unknown_pseudo_element("a::after", "this pseudo-class or pseudo-element is not supported")]
+    #[case::colon_without_name("a:", "it ends too early")]
+    #[case::namespace("a|b", "`|` names an XML namespace")]
+    #[case::attribute_without_name("a[=x]", "`[` must be followed by an attribute name")]
+    #[case::stray_parenthesis("div)", "a character or word where it cannot be")]
+    fn selector_problems_are_one_plain_line(#[case] css: &str, #[case] problem: &str) {
+        let text = HTML.replace("title = \"h3\"", &format!("title = '{css}'"));
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let expected = format!("invalid CSS selector `{css}`: {problem}");
+        assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
+        assert_eq!((errors[0].line, errors[0].col), (7, 9));
+        assert_plain(&errors[0]);
+    }
+
+    #[test]
+    fn optional_list_selectors_are_checked_beside_a_broken_item() {
+        let text =
+            HTML.replace("\"div\"", "\"div >\"") + "summary = \"p:foo\"\nimage = \"a|b@src\"\n";
+        let errors = errors(&text);
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [6, 9, 10], "{errors:#?}");
+    }
+
+    #[rstest]
+    #[case::text("h3 a", Some("h3 a"), None)]
+    #[case::attribute("h3 a@href", Some("h3 a"), Some("href"))]
+    #[case::element_itself("@href", None, Some("href"))]
+    #[case::attribute_selector(
+        "meta[property='og:image']@content",
+        Some("meta[property='og:image']"),
+        Some("content")
+    )]
+    #[case::at_inside_brackets("a[href*='@x']", Some("a[href*='@x']"), None)]
+    #[case::at_inside_brackets_then_attr("a[href*='@x']@href", Some("a[href*='@x']"), Some("href"))]
+    #[case::dashed_attribute("img@data-src", Some("img"), Some("data-src"))]
+    fn pick_parses(#[case] text: &str, #[case] css: Option<&str>, #[case] attr: Option<&str>) {
+        let pick = Pick::parse(text).expect("valid pick");
+        assert_eq!(pick.text, text);
+        assert_eq!(pick.attr.as_deref(), attr);
+        assert_eq!(pick.selector.is_some(), css.is_some());
+        assert_eq!(split_attr(text).0, css.unwrap_or(""));
+    }
+
+    #[rstest]
+    #[case::invalid_css("h3 a[", "invalid CSS selector `h3 a[`")]
+    #[case::empty("", "empty selector")]
+    #[case::lone_at("@", "invalid CSS selector `@`")]
+    fn pick_rejects(#[case] text: &str, #[case] fragment: &str) {
+        let error = Pick::parse(text).expect_err("invalid pick");
+        assert!(error.contains(fragment), "{error}");
+    }
+}

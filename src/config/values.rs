@@ -1,0 +1,166 @@
+//! Values that more than one section reads: entry ids, URLs, header values, timezones and
+//! regexes.
+
+use super::diagnostics::{Report, Span};
+use super::table::{Table, closest};
+use chrono_tz::Tz;
+use regex::{Regex, RegexBuilder};
+use std::collections::HashMap;
+use url::Url;
+
+/// An absolute http or https URL with a host.
+pub(super) fn http_url(key: &str, text: &str) -> Result<Url, String> {
+    match Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(url),
+        Ok(_) => Err(format!(
+            "`{key}` must be an http:// or https:// URL, found `{text}`"
+        )),
+        Err(e) => Err(format!(
+            "`{key}` `{text}` is not a valid absolute URL ({e}); write it in full, like https://example.org/news"
+        )),
+    }
+}
+
+pub(super) fn header_value(text: &str) -> Result<String, String> {
+    reqwest::header::HeaderValue::from_str(text)
+        .map(|_| text.to_string())
+        .map_err(|_| format!("`{text}` is not a valid HTTP header value (no control characters)"))
+}
+
+/// `[a-z0-9-]+`: ids end up in URLs (`/feeds/{id}.rss`) and hashtags.
+fn valid_id(id: &str) -> bool {
+    !id.is_empty()
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// The table's `id`, checked for shape; `what` is "source" or "channel".
+pub(super) fn read_id(r: &mut Report, t: &Table, what: &str) -> Option<(String, Span)> {
+    let (id, span) = t.required_str(r, "id")?;
+    if !valid_id(id) {
+        r.error(&span, format!("{what} id `{id}` must match [a-z0-9-]+"));
+        return None;
+    }
+    Some((id.to_string(), span))
+}
+
+/// Records the first line of each id; reports later ones as duplicates.
+pub(super) fn unique(
+    r: &mut Report,
+    seen: &mut HashMap<String, usize>,
+    what: &str,
+    id: &str,
+    span: &Span,
+) -> bool {
+    if let Some(first) = seen.get(id) {
+        let message = format!("duplicate {what} id `{id}` (first defined at line {first})");
+        r.error(span, message);
+        return false;
+    }
+    seen.insert(id.to_string(), r.line(span.start));
+    true
+}
+
+/// The `id` of a `[[sources]]` or `[[channels]]` entry as written, when it is a string: what
+/// other entries may name it by, whatever else is wrong with it (or with the id itself).
+pub(super) fn written_id(t: &Table) -> Option<String> {
+    t.value("id")?.get_ref().as_str().map(str::to_string)
+}
+
+pub(super) fn timezone(text: &str) -> Result<Tz, String> {
+    text.parse().map_err(|_| {
+        let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+        let hint = closest(text, names)
+            .map(|name| format!(" (did you mean `{name}`?)"))
+            .unwrap_or_default();
+        format!("unknown timezone `{text}`{hint}; use an IANA name such as `Asia/Almaty` or `UTC`")
+    })
+}
+
+/// `include` / `exclude`: words or regexes, matched case-insensitively.
+pub(super) fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
+    let patterns = t.strings(r, key);
+    let compiled = patterns
+        .into_iter()
+        .filter_map(|(text, span)| r.check(&span, config_regex(key, text, true)));
+    compiled.collect()
+}
+
+/// A regex of the config; its error is one line naming the key: regex's own text draws the
+/// pattern again over several lines with a caret under the fault.
+pub(super) fn config_regex(key: &str, text: &str, case_insensitive: bool) -> Result<Regex, String> {
+    let built = RegexBuilder::new(text)
+        .case_insensitive(case_insensitive)
+        .build();
+    built.map_err(|e| {
+        let problem = regex_problem(text, case_insensitive, &e);
+        format!("`{key}`: invalid regex `{text}`: {problem}")
+    })
+}
+
+/// What is wrong with `text`, which regex refused: the syntax error, typed, from regex's own
+/// parser, with a hint for the usual slips.
+fn regex_problem(text: &str, case_insensitive: bool, e: &regex::Error) -> String {
+    use regex_syntax::ast::ErrorKind as Ast;
+    if let regex::Error::CompiledTooBig(limit) = e {
+        return format!("it is too large once compiled (over {limit} bytes): make it simpler");
+    }
+    let parsed = regex_syntax::ParserBuilder::new()
+        .case_insensitive(case_insensitive)
+        .build()
+        .parse(text);
+    match parsed {
+        Err(regex_syntax::Error::Parse(e)) => match e.kind() {
+            Ast::GroupUnclosed => "unclosed group: a `(` has no `)`".into(),
+            Ast::GroupUnopened => "a `)` has no `(` before it".into(),
+            Ast::ClassUnclosed => "unclosed class: a `[` has no `]`".into(),
+            Ast::RepetitionMissing => "`*`, `+`, `?` or `{n}` has nothing before it to repeat \
+                (to match the character itself, put a backslash before it, e.g. `\\+`)"
+                .into(),
+            Ast::EscapeUnrecognized => {
+                "unknown escape sequence (a backslash itself is written `\\\\`)".into()
+            }
+            kind => kind.to_string(),
+        },
+        Err(regex_syntax::Error::Translate(e)) => e.kind().to_string(),
+        // Not a syntax error, or one of a kind added later: the last line of regex's text.
+        _ => e
+            .to_string()
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or_default()
+            .trim_start_matches("error: ")
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::testing::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::unclosed_group("include", r"(\d+", "unclosed group: a `(` has no `)`")]
+    #[case::unopened_group("exclude", r"\d+)", "a `)` has no `(` before it")]
+    #[case::nothing_to_repeat("include", "*a", "`*`, `+`, `?` or `{n}` has nothing before it to repeat")]
+    #[case::unclosed_class("exclude", "[abc", "unclosed class: a `[` has no `]`")]
+    #[case::unknown_escape("include", r"x\q", "unknown escape sequence")]
+    #[case::reversed_range("exclude", "[z-a]", "invalid character class range")]
+    #[case::unknown_property("include", r"\p{Foo}", "Unicode property not found")]
+    #[case::id_pattern_unclosed("id_pattern", r"-(\d+$", "unclosed group: a `(` has no `)`")]
+    #[case::id_pattern_count("id_pattern", r"-(\d{2,1})$", "invalid repetition count range")]
+    fn regex_problems_are_one_plain_line(#[case] key: &str, #[case] regex: &str, #[case] problem: &str) {
+        let value = match key {
+            "id_pattern" => format!("'{regex}'"),
+            _ => format!("['{regex}']"),
+        };
+        let errors = errors(&format!("{FEED}{key} = {value}\n"));
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let expected = format!("`{key}`: invalid regex `{regex}`: {problem}");
+        assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
+        assert_plain(&errors[0]);
+    }
+}
