@@ -1111,7 +1111,7 @@ fn check(world: &World) -> Result<(), String> {
         }
     }
     // A duplicate is a message sent again (a digest listing many releases is one message).
-    let mut sent: HashMap<(i64, Vec<String>, String), Vec<i32>> = HashMap::new();
+    let mut sent: HashMap<(i64, Vec<String>, String), Vec<(i64, i32)>> = HashMap::new();
     for chat in &t.chats {
         let family = if chat.id == -1002000000002 {
             -2002
@@ -1126,22 +1126,36 @@ fn check(world: &World) -> Result<(), String> {
                 .unwrap_or_default();
             sent.entry((family, m.links.clone(), entry))
                 .or_default()
-                .push(m.id);
+                .push((chat.id, m.id));
         }
     }
-    let extra: usize = sent.values().map(|ids| ids.len() - 1).sum();
+    let extra: usize = sent.values().map(|copies| copies.len() - 1).sum();
     duplicated.extend(
         sent.iter()
-            .filter(|(_, ids)| ids.len() > 1)
-            .map(|((chat, ..), ids)| format!("chat {chat}: messages {ids:?}")),
+            .filter(|(_, copies)| copies.len() > 1)
+            .map(|((chat, ..), copies)| format!("chat {chat}: messages {copies:?}")),
     );
     // A send whose answer was lost in a group that then became a supergroup cannot be looked for
-    // (its id there is unknown): it goes out again there, once.
+    // (its id there is unknown): it goes out again there, once. Only such a pair is excused by
+    // the migration: one copy in the old group, one in the supergroup. A post sent twice inside
+    // the supergroup (a lost answer there not looked for, or looked for from the wrong id) is
+    // not.
     let migrations = t.chats.iter().filter(|c| c.migrated_to.is_some()).count();
-    if extra > world.kills + migrations {
+    let across_the_migration = sent
+        .values()
+        .filter(|copies| {
+            copies.len() == 2
+                && copies.iter().any(|(chat, _)| *chat == -2002)
+                && copies.iter().any(|(chat, _)| *chat == -1002000000002)
+        })
+        .count();
+    let excused = world.kills + across_the_migration.min(migrations);
+    if extra > excused {
         failures.push(format!(
-            "{extra} duplicates, more than the {} kills and {migrations} migrations: {duplicated:?}",
-            world.kills
+            "{extra} duplicates, more than the {} kills and {} sent again across a migration: \
+             {duplicated:?}",
+            world.kills,
+            across_the_migration.min(migrations)
         ));
     }
     for (id, ..) in ENTRIES {
@@ -1167,6 +1181,10 @@ fn check(world: &World) -> Result<(), String> {
 /// the supergroup, a lost send there was sent again without a search, three times over. 24966
 /// (with quiet hours): a post that waited for its turn (a 429's hold) went out after its entry's
 /// `hold` window had begun; the worker now looks at the window again once its turn comes.
+/// Since the simulation follows one delivery clock and has quiet hours (session 8), each seed
+/// plays out otherwise: 24966 still finds the quiet-hours defect; the first fix above (5060) is
+/// now found at seed 107 of the usual range, by the duplicate check that excuses a migration
+/// only for a post sent once in the old group and once in the supergroup.
 const FOUND_DEFECTS: &[u64] = &[4973, 5060, 24966];
 
 #[test]
