@@ -1111,7 +1111,10 @@ fn check(world: &World) -> Result<(), String> {
         }
     }
     // A duplicate is a message sent again (a digest listing many releases is one message).
-    let mut sent: HashMap<(i64, Vec<String>, String), Vec<(i64, i32)>> = HashMap::new();
+    // (chat, or the group with the supergroup it became; the links; the entry) → each copy's
+    // chat and message id.
+    type Copies = HashMap<(i64, Vec<String>, String), Vec<(i64, i32)>>;
+    let mut sent = Copies::new();
     for chat in &t.chats {
         let family = if chat.id == -1002000000002 {
             -2002

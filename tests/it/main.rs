@@ -6,7 +6,8 @@
 //! (`tests/*.rs` beside this folder), so that no other test moves what they measure:
 //! `delivery_simulation` (a paused tokio clock and herald's process-wide clock), `feed_cache` and
 //! `feed_cache_bytes` (process-wide metrics), `zerocopy` (the process's count of bytes sent from
-//! files) and `source_faults` (the process's peak RSS).
+//! files), `source_faults` (the process's peak RSS) and `resource_budget` (a child's peak RSS,
+//! which starts from its parent's).
 
 mod common;
 
@@ -39,7 +40,6 @@ mod polling;
 mod properties;
 mod readers;
 mod reload_text;
-mod resource_budget;
 mod server_limits;
 mod service;
 mod suggest;

@@ -86,6 +86,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(Setup::default()).await
 }
 
+/// `App::new`, waiting a moment while the database is still locked. A test that reopens the
+/// data folder of an app it stopped can meet the lock of that app for a little while: a child
+/// process another test of this binary starts (fork or vfork, then exec) holds a copy of every
+/// open file until its exec closes them, and with them sled's lock.
+async fn open_app(config: herald::config::Config, options: herald::app::Options) -> App {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match App::new(config.clone(), options.clone()) {
+            Ok(app) => return app,
+            Err(e)
+                if matches!(
+                    e.downcast_ref::<herald::store::StoreError>(),
+                    Some(herald::store::StoreError::Locked(_))
+                ) && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+}
+
 pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let site = FakeSite::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -126,7 +148,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         },
         first_poll_window: setup.first_poll_window,
     };
-    let app = App::new(config, options).unwrap();
+    let app = open_app(config, options).await;
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.clone().run(listener, stop.clone()));
     // Serving means started: the config watcher and the schedules are in place.

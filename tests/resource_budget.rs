@@ -2,8 +2,13 @@
 //! `benches/resource_budget.sh`): for each worst input, nothing panics, the failure is reported
 //! (`/healthz` `last_error`, `/metrics`), and the next poll and request work. Sizes are small so
 //! that this stays fast; the deadlines are the configured ones, set low.
+//!
+//! Alone in its test binary: a child's peak memory as `wait4` reports it starts from the
+//! memory of the process that started it (the kernel carries the parent's high-water mark
+//! through the exec), so the starter must stay small.
 
-use crate::common;
+#[path = "it/common/mod.rs"]
+mod common;
 
 use std::io::Write;
 use std::net::SocketAddr;
