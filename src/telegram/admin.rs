@@ -3,7 +3,7 @@
 //! when a fault starts and one when it ends, never one per poll. Answers to admin commands go
 //! through here too (`Alerts::send`), within the same per-chat limits.
 
-use super::limits::{ChatLimits, GlobalLimit, acquire};
+use super::limits::{ChatLimits, GlobalLimit, acquire, answered};
 use crate::config::LiveConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +70,9 @@ impl Alerts {
             if let Some(mode) = parse_mode {
                 request = request.parse_mode(mode);
             }
-            match request.await {
+            let result = request.await;
+            answered(&mut *limits.lock().await, &self.global);
+            match result {
                 Err(RequestError::RetryAfter(wait)) if tries < SEND_TRIES => {
                     tracing::warn!(chat = chat.0, retry_after = ?wait.duration(), "Telegram asked to slow down; sending the message to the admin again");
                     limits.lock().await.hold(wait.duration());

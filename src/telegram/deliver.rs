@@ -7,7 +7,7 @@ use super::admin::Alerts;
 use super::api::{self, Accepted, TelegramApi};
 use super::digest;
 use super::format::{self, Method, Post};
-use super::limits::{ChatLimits, GlobalLimit, acquire};
+use super::limits::{ChatLimits, GlobalLimit, acquire, answered};
 use crate::config::LiveConfig;
 use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
@@ -826,7 +826,9 @@ impl<A: TelegramApi> Deliverer<A> {
             if !turn {
                 return Ok(Next::Now);
             }
-            let error = match self.attempt(&job, &target, plain, queued).await? {
+            let called = self.attempt(&job, &target, plain, queued).await;
+            answered(limits, &self.global);
+            let error = match called? {
                 Called::Done => {
                     self.succeeded(&channel.id, &mut state, limits)?;
                     return Ok(Next::Now);
@@ -1278,7 +1280,9 @@ impl<A: TelegramApi> Deliverer<A> {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            match self.api.set_keyboard(chat.clone(), id, rows).await {
+            let probed = self.api.set_keyboard(chat.clone(), id, rows).await;
+            answered(limits, &self.global);
+            match probed {
                 // A message of ours, which now carries this post's keyboard: the post, whose
                 // buttons changed meanwhile (a translation was linked). A digest has no
                 // buttons, so a message that had some is not the digest.

@@ -55,6 +55,15 @@ impl Window {
             self.times.pop_front();
         }
     }
+
+    /// The event recorded at `from` happened as late as `to` (≥ every time recorded): it
+    /// counts from then on. Nothing, when it has already left the window's record.
+    fn moved(&mut self, from: Instant, to: Instant) {
+        if let Some(at) = self.times.iter().rposition(|t| *t == from) {
+            self.times.remove(at);
+            self.times.push_back(to);
+        }
+    }
 }
 
 /// One chat's limits, owned by that chat's worker.
@@ -75,6 +84,8 @@ pub struct ChatLimits {
     stop: CancellationToken,
     /// Told the calls of the last minute and the hold after every change (`keep`).
     keeper: Option<Keeper>,
+    /// When the call counted by the last `acquire` started, until its answer (`answered`).
+    started: Option<Instant>,
 }
 
 /// Where a chat's calls and hold are kept for the next worker: told after every call and
@@ -114,6 +125,7 @@ impl ChatLimits {
             per_minute: per_minute.max(1) as usize,
             stop,
             keeper: None,
+            started: None,
         };
         let (now, wall_now) = (Instant::now(), clock::now());
         for t in recent {
@@ -228,6 +240,7 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) -> Result<(), 
         if global_wait.is_zero() {
             chat.second.record(now);
             chat.minute.record(now);
+            chat.started = Some(now);
             chat.remember(clock::now());
             chat.hold_until = None;
             chat.held_until = None;
@@ -236,6 +249,28 @@ pub async fn acquire(chat: &mut ChatLimits, global: &GlobalLimit) -> Result<(), 
         }
         chat.sleep(global_wait).await?;
     }
+}
+
+/// The call the last `acquire` counted has been answered (or given up on): it counts from now,
+/// not from its start. Telegram counts a call when it arrives, which may be any time before its
+/// answer (a slow network, a loaded machine): counted from the answer, two calls are a whole
+/// window apart as Telegram sees them, however long the way there took.
+pub fn answered(chat: &mut ChatLimits, global: &GlobalLimit) {
+    let Some(started) = chat.started.take() else {
+        return;
+    };
+    let now = Instant::now();
+    chat.second.moved(started, now);
+    chat.minute.moved(started, now);
+    global
+        .0
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .moved(started, now);
+    if let Some(last) = chat.wall.back_mut() {
+        *last = clock::now();
+    }
+    chat.keep();
 }
 
 #[cfg(test)]
@@ -287,6 +322,23 @@ mod tests {
             start.elapsed()
         );
         assert_eq!(chat.recent().len(), 20);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_counts_from_its_answer() {
+        let global = GlobalLimit::new(30);
+        let mut chat = ChatLimits::new(1, 20, &[], CancellationToken::new());
+        acquire(&mut chat, &global).await.unwrap();
+        // The call takes 700 ms to be answered; it may have reached Telegram at its end.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        answered(&mut chat, &global);
+        let start = Instant::now();
+        acquire(&mut chat, &global).await.unwrap();
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "the next call waited {:?} after the answer",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
