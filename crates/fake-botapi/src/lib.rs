@@ -477,35 +477,27 @@ struct SchemaError {
 fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();
     SCHEMA.get_or_init(|| {
-        let path = schema_path();
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let (text, from) = match std::env::var_os("HERALD_BOT_API_JSON") {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path)
+                    .unwrap_or_else(|e| panic!("reading {}: {e}", PathBuf::from(&path).display()));
+                (std::borrow::Cow::Owned(text), PathBuf::from(path))
+            }
+            None => (
+                std::borrow::Cow::Borrowed(BOT_API_JSON),
+                PathBuf::from("fixtures/bot-api.json"),
+            ),
+        };
         let doc: Value = serde_json::from_str(&text)
-            .unwrap_or_else(|e| panic!("parsing {}: {e}", path.display()));
+            .unwrap_or_else(|e| panic!("parsing {}: {e}", from.display()));
         Schema::from_json(&doc)
     })
 }
 
-/// `HERALD_BOT_API_JSON`, else the copy in this crate's `fixtures/`, else the shared data folder
-/// beside the project (where the project's README finds SPEC.md).
-fn schema_path() -> PathBuf {
-    if let Some(path) = std::env::var_os("HERALD_BOT_API_JSON") {
-        return path.into();
-    }
-    // This crate is `crates/fake-botapi` of the project.
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        root.join("fixtures/bot-api.json"),
-        root.join("../../../shared/data/telegram/bot-api.json"),
-    ];
-    candidates
-        .iter()
-        .find(|p| p.is_file())
-        .cloned()
-        .unwrap_or_else(|| {
-            panic!("bot-api.json not found in {candidates:?}; set HERALD_BOT_API_JSON")
-        })
-}
+/// The Bot API's description, built into the fake (a copy of the shared data folder's
+/// `telegram/bot-api.json`): no path to find at run time, however the test binary was built.
+/// `HERALD_BOT_API_JSON` names another file to check requests against.
+const BOT_API_JSON: &str = include_str!("../fixtures/bot-api.json");
 
 impl Schema {
     fn from_json(doc: &Value) -> Schema {
