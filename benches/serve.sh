@@ -13,7 +13,7 @@ secs=${1:-10}
 runs=${2:-3}
 items_wanted=${ITEMS:-100}
 feed=${FEED:-akorda-en}
-bin=target/release/herald
+bin=${HERALD_BIN:-target/release/herald}
 for tool in nginx wrk python3 curl; do
   command -v $tool >/dev/null || { echo "missing $tool (apt-get install -y nginx wrk curl)"; exit 3; }
 done

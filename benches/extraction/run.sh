@@ -30,6 +30,7 @@ mkdir -p "$OUT"
 mapfile -t FILES < <(ls "$DATA"/html/*.html.gz)
 N=${#FILES[@]}
 
+HERALD=${HERALD:-${HERALD_BIN:-}}
 if [ -z "${HERALD:-}" ]; then
   cargo build --release --quiet
   HERALD=target/release/herald

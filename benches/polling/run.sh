@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 n=${1:-1000}
 minutes=${2:-3}
-bin=target/release/herald
+bin=${HERALD_BIN:-target/release/herald}
 [ -x $bin ] || cargo build --release
 work=$(mktemp -d)
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }

@@ -142,19 +142,24 @@ impl Rendered {
     /// The body in `coding`, compressed on first demand (off the async threads: a feed of 500
     /// items is a megabyte) and kept, and whether it was compressed now (the document grew).
     /// `None` if compressing failed: the caller sends the plain body, labelled as such.
-    async fn encode(self: &Arc<Self>, coding: Coding) -> Option<(Bytes, bool)> {
+    async fn encode(self: &Arc<Self>, coding: Coding) -> Result<Option<(Bytes, bool)>, Slow> {
         let slot = match coding {
             Coding::Brotli => &self.brotli,
             Coding::Gzip => &self.gzip,
-            Coding::Identity => return Some((self.body.clone(), false)),
+            Coding::Identity => return Ok(Some((self.body.clone(), false))),
         };
         if let Some(bytes) = slot.get() {
-            return Some((bytes.clone(), false));
+            return Ok(Some((bytes.clone(), false)));
         }
         let doc = self.clone();
-        let made = tokio::task::spawn_blocking(move || compress(coding, &doc.body)).await;
-        let bytes = made.ok().flatten()?;
-        Some((slot.get_or_init(|| bytes).clone(), true))
+        let made = in_time(tokio::task::spawn_blocking(move || {
+            compress(coding, &doc.body)
+        }))
+        .await?;
+        let Some(bytes) = made.ok().flatten() else {
+            return Ok(None);
+        };
+        Ok(Some((slot.get_or_init(|| bytes).clone(), true)))
     }
 
     /// The bytes the document holds: its body, its compressed forms made so far, and about what
@@ -317,7 +322,8 @@ pub(super) async fn feed(
     let budget = config.server.feed_cache_bytes;
     let doc = match rendered(&state, id, format, &query, &key, budget).await {
         Ok(doc) => doc,
-        Err(e) => {
+        Err(Slow::Timeout) => return timed_out(),
+        Err(Slow::Store(e)) => {
             tracing::error!(feed = %id, error = %e, "cannot render feed");
             return (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -333,13 +339,14 @@ pub(super) async fn feed(
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let body = match doc.encode(coding).await {
-            Some((body, grew)) => {
+            Err(Slow::Timeout) => return timed_out(),
+            Ok(Some((body, grew))) => {
                 if grew {
                     state.cache.grew(&key, &doc, budget);
                 }
                 body
             }
-            None => {
+            Ok(None) | Err(Slow::Store(_)) => {
                 coding = Coding::Identity;
                 doc.body.clone()
             }
@@ -372,21 +379,46 @@ async fn rendered(
     query: &FeedQuery,
     key: &CacheKey,
     budget: usize,
-) -> Result<Arc<Rendered>, StoreError> {
+) -> Result<Arc<Rendered>, Slow> {
     let stamp = state.shared.versions.stamp(id);
     if let Some(hit) = state.cache.get(key, stamp) {
         return Ok(hit);
     }
     let shared = state.shared.clone();
     let (id_owned, query_owned) = (id.to_owned(), query.clone());
-    let doc = tokio::task::spawn_blocking(move || {
+    let doc = in_time(tokio::task::spawn_blocking(move || {
         render_feed(&shared, &id_owned, format, &query_owned, stamp)
-    })
-    .await
+    }))
+    .await?
     .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
     let doc = Arc::new(doc);
     state.cache.put(key, doc.clone(), budget);
     Ok(doc)
+}
+
+/// Why a feed request that missed the cache got no document.
+enum Slow {
+    /// Rendering or compressing took longer than `REQUEST_TIMEOUT`.
+    Timeout,
+    Store(StoreError),
+}
+
+impl From<StoreError> for Slow {
+    fn from(e: StoreError) -> Slow {
+        Slow::Store(e)
+    }
+}
+
+/// `work` within the request's time (see `REQUEST_TIMEOUT`): the only timers a feed request sets.
+async fn in_time<T>(work: impl Future<Output = T>) -> Result<T, Slow> {
+    tokio::time::timeout(super::REQUEST_TIMEOUT, work)
+        .await
+        .map_err(|_| Slow::Timeout)
+}
+
+/// The answer to a request that took longer than `REQUEST_TIMEOUT`, as the other routes give it.
+fn timed_out() -> Response {
+    StatusCode::REQUEST_TIMEOUT.into_response()
 }
 
 /// What a feed is about: one source, or every source merged.
