@@ -45,22 +45,42 @@ pub fn collapse_whitespace(text: &str) -> String {
 }
 
 /// [`clean`], keeping what `keep` says.
+///
+/// Runs of kept characters are copied whole (a list page's text is mostly such runs, and the
+/// poll cleans every field of every item); only the characters between them are looked at one
+/// by one.
 pub fn clean_keeping(text: &str, keep: Keep) -> String {
     let mut out = String::with_capacity(text.len());
     // The gap before the next character kept: one space, or one line break.
     let mut gap: Option<char> = None;
-    for c in text.chars() {
+    // Where the run of kept characters not yet copied starts.
+    let mut run: Option<usize> = None;
+    for (at, c) in text.char_indices() {
+        // Printable ASCII is kept whatever `keep` says: the common case, decided at once.
+        let kept = ('!'..='~').contains(&c)
+            || !(c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)))
+                && (keep.controls || !(c.is_control() || is_bidi_control(c)));
+        if kept {
+            if run.is_none() {
+                // A dropped character leaves no gap of its own: "a \u{202E} b" is "a b".
+                if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
+                    out.push(gap);
+                }
+                run = Some(at);
+            }
+            continue;
+        }
+        if let Some(start) = run.take() {
+            out.push_str(&text[start..at]);
+        }
         if keep.line_breaks && is_line_break(c) {
             gap = Some('\n');
         } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
             gap.get_or_insert(' ');
-        } else if keep.controls || !(c.is_control() || is_bidi_control(c)) {
-            // A dropped character leaves no gap of its own: "a \u{202E} b" is "a b".
-            if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
-                out.push(gap);
-            }
-            out.push(c);
         }
+    }
+    if let Some(start) = run {
+        out.push_str(&text[start..]);
     }
     out
 }
@@ -257,7 +277,70 @@ mod tests {
         );
     }
 
+    /// The cleaner's rule one character at a time (how it was first written): the oracle for
+    /// the run-copying one.
+    fn by_characters(text: &str, keep: Keep) -> String {
+        let mut out = String::new();
+        let mut gap: Option<char> = None;
+        for c in text.chars() {
+            if keep.line_breaks && is_line_break(c) {
+                gap = Some('\n');
+            } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
+                gap.get_or_insert(' ');
+            } else if keep.controls || !(c.is_control() || is_bidi_control(c)) {
+                if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
+                    out.push(gap);
+                }
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// Text rich in what the cleaner treats apart: spaces, breaks, no-break spaces, controls,
+    /// bidi controls, next to ASCII and non-ASCII letters.
+    fn tricky_text() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::strategy::Strategy;
+        let pieces = proptest::sample::select(vec![
+            " ",
+            "\n",
+            "\r\n",
+            "\t",
+            "\u{a0}",
+            "\u{2007}",
+            "\u{202f}",
+            "\u{85}",
+            "\u{2028}",
+            "\u{0}",
+            "\u{1b}",
+            "\u{7f}",
+            "\u{202e}",
+            "\u{2066}",
+            "\u{200f}",
+            "a",
+            "Zq",
+            "6",
+            "é",
+            "Астана",
+            "שלום",
+            "—",
+            "~!",
+        ]);
+        proptest::collection::vec(pieces, 0..24).prop_map(|p| p.concat())
+    }
+
     proptest::proptest! {
+        #[test]
+        fn runs_are_copied_as_the_characters_were(
+            text in proptest::prop_oneof![tricky_text(), proptest::prelude::any::<String>()],
+            line_breaks: bool,
+            no_break_spaces: bool,
+            controls: bool,
+        ) {
+            let keep = Keep { line_breaks, no_break_spaces, controls };
+            proptest::prop_assert_eq!(clean_keeping(&text, keep), by_characters(&text, keep));
+        }
+
         #[test]
         fn any_text_cleans_as_the_word_joins_did(text in proptest::prelude::any::<String>()) {
             proptest::prop_assert_eq!(clean(&text), by_words(&text, true));
