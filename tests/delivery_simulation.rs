@@ -27,6 +27,7 @@ use herald::config::LiveConfig;
 use herald::model::{Item, ItemId};
 use herald::quiet::{QuietHours, QuietMode, clock};
 use herald::store::{Commit, DeliveryKind, NewDelivery, PostRecord, Store};
+use herald::telegram::admin::{Alerts, SEND_TRIES};
 use herald::telegram::api::{Accepted, TelegramApi};
 use herald::telegram::deliver::Deliverer;
 use herald::telegram::format::{Method, Post};
@@ -36,7 +37,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as WallInstant};
-use teloxide::types::{ChatId, Recipient, Seconds};
+use teloxide::types::{ChatId, ParseMode, Recipient, Seconds};
 use teloxide::{ApiError, RequestError};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -105,12 +106,33 @@ struct Telegram {
     quiet: HashMap<String, QuietHours>,
     violations: Vec<String>,
     calls: u64,
+    /// The messages that reached an admin's chat: (chat, text, when).
+    to_admins: Vec<(i64, String, Instant)>,
+    /// Each try of a message to an admin, by (chat, text), in order.
+    admin_tries: HashMap<(i64, String), Vec<Try>>,
+    /// When a message to an admin was last tried.
+    last_admin_try: Option<Instant>,
+}
+
+/// How one try of a message to an admin went.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Try {
+    /// Telegram took it (its answer may still have been lost on the way back).
+    Arrived,
+    /// Telegram refused it for now: a 429 or a 5xx.
+    Refused,
+    /// It never reached Telegram, and herald got no answer.
+    Lost,
 }
 
 /// Posts and digest messages sent without a notification, and edits made inside a `hold`
 /// window, over a run: the quiet-hours checks had something to check.
 static SILENCED: AtomicU64 = AtomicU64::new(0);
 static EDITS_IN_HOLD: AtomicU64 = AtomicU64::new(0);
+/// Posts set aside whose alert reached an admin, and alerts herald gave up on (see
+/// `check_alerts`), over a run.
+static ALERTS_TOLD: AtomicU64 = AtomicU64::new(0);
+static ALERTS_GIVEN_UP: AtomicU64 = AtomicU64::new(0);
 
 fn urls(post: &Post) -> Vec<String> {
     post.keyboard()
@@ -403,6 +425,29 @@ impl Telegram {
         self.answer(Ok(()))
     }
 
+    /// A message to an admin (an alert, an answer to a command): the admin chats have the
+    /// channels' limits and faults.
+    fn send_text_message(&mut self, chat: ChatId, text: &str) -> Result<(), RequestError> {
+        let i = self
+            .chat_index(&Recipient::Id(chat))
+            .ok_or_else(|| bad("chat not found"))?;
+        let arrived = self.arrive(i, "a message to an admin");
+        let how = match &arrived {
+            Ok(()) => Try::Arrived,
+            Err(RequestError::Io(_)) => Try::Lost,
+            Err(_) => Try::Refused,
+        };
+        let now = Instant::now();
+        self.last_admin_try = Some(now);
+        self.admin_tries
+            .entry((chat.0, text.to_owned()))
+            .or_default()
+            .push(how);
+        arrived?;
+        self.to_admins.push((chat.0, text.to_owned(), now));
+        self.answer(Ok(()))
+    }
+
     fn set_keyboard(
         &mut self,
         chat: &Recipient,
@@ -506,6 +551,16 @@ impl TelegramApi for SimApi {
         let i = t.chat_index(&chat).ok_or_else(|| bad("chat not found"))?;
         Ok(t.chats[i].id)
     }
+
+    async fn send_text_message(
+        &self,
+        chat: ChatId,
+        text: &str,
+        _parse_mode: Option<ParseMode>,
+    ) -> Result<(), RequestError> {
+        let answer = self.0.lock().unwrap().send_text_message(chat, text);
+        self.later(&Recipient::Id(chat), answer).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,6 +576,10 @@ const ENTRIES: [(&str, &str, &str, Option<usize>); 4] = [
     ("grp", "-2002", "linkedin", None),
 ];
 const SOURCES: [&str; 2] = ["s0", "s1"];
+/// The admins (`[telegram] admins`): their private chats have these ids.
+const ADMINS: [i64; 2] = [7001, 7002];
+/// The chats the entries post to come first in `Telegram::chats`; the admins' follow.
+const CHANNEL_CHATS: usize = 4;
 
 fn share_domain(share: &str) -> &'static str {
     match share {
@@ -550,7 +609,7 @@ fn sim_start() -> DateTime<Utc> {
 
 fn config_text(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Quiet; 4]) -> String {
     let mut text = format!(
-        "[general]\ndata_dir = \"{}\"\n\n[telegram]\napi_url = \"http://127.0.0.1:9/\"\n\n",
+        "[general]\ndata_dir = \"{}\"\n\n[telegram]\napi_url = \"http://127.0.0.1:9/\"\nadmins = {ADMINS:?}\n\n",
         dir.display()
     );
     for (n, (id, chat, share, digest)) in ENTRIES.iter().enumerate() {
@@ -614,6 +673,10 @@ struct World {
     live: Arc<LiveConfig>,
     telegram: Arc<Mutex<Telegram>>,
     wake: Arc<Notify>,
+    /// One for the whole run: the limits of the admins' chats outlive restarts (a kill in the
+    /// simulation does not lose an alert on its way either; see `check_alerts`).
+    global: Arc<GlobalLimit>,
+    alerts: Arc<Alerts<SimApi>>,
     workers: Option<Workers>,
     entries: [bool; 4],
     sources: [bool; 2],
@@ -624,6 +687,8 @@ struct World {
     /// (entry, link) due: a post or a digest line was queued for it.
     due: Vec<(usize, String)>,
     kills: usize,
+    /// `/requeue` per entry: how many, and when the last.
+    requeues: [(usize, Option<Instant>); 4],
     failures: Vec<String>,
 }
 
@@ -633,9 +698,9 @@ impl World {
             api: SimApi(self.telegram.clone()),
             store: self.store.clone(),
             config: self.live.clone(),
-            global: Arc::new(GlobalLimit::new(30)),
+            global: self.global.clone(),
             wake: self.wake.clone(),
-            alerts: None,
+            alerts: Some(self.alerts.clone()),
             broken_store: CancellationToken::new(),
         });
         let stop = CancellationToken::new();
@@ -839,8 +904,7 @@ impl World {
 
     fn delete_a_message(&mut self) {
         let mut t = self.telegram.lock().unwrap();
-        let chats = t.chats.len() as u64;
-        let c = t.rng.below(chats) as usize;
+        let c = t.rng.below(CHANNEL_CHATS as u64) as usize;
         let len = t.chats[c].messages.len() as u64;
         if len > 0 {
             let m = t.rng.below(len) as usize;
@@ -851,8 +915,7 @@ impl World {
     fn fault_events(&mut self) {
         let mut t = self.telegram.lock().unwrap();
         if t.rng.chance(30) {
-            let chats = t.chats.len() as u64;
-            let c = t.rng.below(chats) as usize;
+            let c = t.rng.below(CHANNEL_CHATS as u64) as usize;
             t.chats[c].kicked = !t.chats[c].kicked;
         }
         // The group becomes a supergroup (once).
@@ -880,6 +943,8 @@ fn chats() -> Vec<Chat> {
         chat(-1001000000003, Some("sim_chat_b")),
         chat(-2002, None),
         chat(-1002000000002, None),
+        chat(ADMINS[0], None),
+        chat(ADMINS[1], None),
     ]
 }
 
@@ -932,6 +997,9 @@ async fn simulate(seed: u64) -> Result<(), String> {
         quiet: HashMap::new(),
         violations: Vec::new(),
         calls: 0,
+        to_admins: Vec::new(),
+        admin_tries: HashMap::new(),
+        last_admin_try: None,
     }));
     let mut world_rng = Rng(rng.next());
     let quiet: [Quiet; 4] = std::array::from_fn(|_| {
@@ -951,6 +1019,12 @@ async fn simulate(seed: u64) -> Result<(), String> {
     let config = parse(dir.path(), &entries, &sources, &quiet);
     telegram.lock().unwrap().quiet = quiet_of(&config);
     let live = Arc::new(LiveConfig::new(config));
+    let global = Arc::new(GlobalLimit::new(30));
+    let alerts = Arc::new(Alerts::new(
+        SimApi(telegram.clone()),
+        live.clone(),
+        global.clone(),
+    ));
     let mut world = World {
         rng: world_rng,
         dir,
@@ -958,6 +1032,8 @@ async fn simulate(seed: u64) -> Result<(), String> {
         live,
         telegram: telegram.clone(),
         wake: Arc::new(Notify::new()),
+        global,
+        alerts,
         workers: None,
         entries,
         sources,
@@ -967,6 +1043,7 @@ async fn simulate(seed: u64) -> Result<(), String> {
         items: Vec::new(),
         due: Vec::new(),
         kills: 0,
+        requeues: [(0, None); 4],
         failures: Vec::new(),
     };
     world.start_workers().await;
@@ -1002,6 +1079,8 @@ async fn simulate(seed: u64) -> Result<(), String> {
             72..74 => {
                 let e = world.rng.below(4) as usize;
                 let _ = world.store.requeue(ENTRIES[e].0).await;
+                world.requeues[e].0 += 1;
+                world.requeues[e].1 = Some(Instant::now());
                 world.wake.notify_waiters();
             }
             74..80 => world.edit_quiet().await,
@@ -1048,6 +1127,21 @@ async fn simulate(seed: u64) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     world.stop_workers().await;
+    // The alerts still on their way (each waits for its chat's turn, or a 429's hold).
+    let quiet_since = Instant::now();
+    loop {
+        let last = telegram.lock().unwrap().last_admin_try;
+        if last.is_none_or(|t| t.elapsed() > Duration::from_secs(120)) {
+            break;
+        }
+        if quiet_since.elapsed() > Duration::from_secs(3600) {
+            world
+                .failures
+                .push("messages to the admins still going an hour after the drain".into());
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
     check(&world)
 }
 
@@ -1087,13 +1181,13 @@ fn check(world: &World) -> Result<(), String> {
         *copies.entry((*e, link.as_str())).or_default() = n;
     }
     let mut duplicated = Vec::new();
+    let mut set_aside = Vec::new();
     for ((e, link), n) in &copies {
         let poison = t.poison.contains(*link);
         let id = ENTRIES[*e].0;
         let item = world.items.iter().find(|i| i.link == *link).unwrap();
         let record = world.store.post_record(id, &item.source, &item.id).unwrap();
         match (n, &record) {
-            (0, _) if poison => {}
             (0, Some(PostRecord::Sent { .. } | PostRecord::Digest { .. })) => {
                 // Sent and later deleted by an admin: the record keeps it.
                 let deleted = t.chats.iter().any(|c| {
@@ -1105,6 +1199,8 @@ fn check(world: &World) -> Result<(), String> {
                     failures.push(format!("{id}: {link} is recorded as sent but is not there"));
                 }
             }
+            // Refused whatever its form: set aside.
+            (0, _) if poison => set_aside.push((*e, *link)),
             (0, _) => failures.push(format!("{id}: {link} never arrived ({record:?})")),
             (1, _) => {}
             (n, _) => duplicated.push(format!("{id}: {link} ×{n}")),
@@ -1167,12 +1263,99 @@ fn check(world: &World) -> Result<(), String> {
             failures.push(format!("{id}: {pending} still queued"));
         }
     }
+    check_alerts(world, &t, &set_aside, &mut failures);
     if failures.is_empty() {
         Ok(())
     } else {
         failures.dedup();
         failures.truncate(12);
         Err(failures.join("\n  "))
+    }
+}
+
+/// Every delivery set aside was told to every admin, and a post once per time it was set
+/// aside. An alert may be missing only when herald gave up on it (see `Alerts::send`): its
+/// `SEND_TRIES` tries were all refused (429, 5xx), or a try got no answer and had not reached
+/// Telegram (herald does not send again what may have arrived). A kill in the simulation does
+/// not stop an alert on its way (the alerts outlive the workers here), so none is excused by a
+/// kill. `set_aside`: the posts (entry, link) that never arrived because Telegram refuses them.
+fn check_alerts(
+    world: &World,
+    t: &Telegram,
+    set_aside: &[(usize, &str)],
+    failures: &mut Vec<String>,
+) {
+    // Herald gave up on this message to `admin`.
+    let given_up = |admin: i64, text: &str| {
+        t.admin_tries
+            .get(&(admin, text.to_owned()))
+            .is_some_and(|tries| {
+                let refused = tries
+                    .iter()
+                    .rev()
+                    .take_while(|t| **t == Try::Refused)
+                    .count();
+                tries.last() == Some(&Try::Lost) || refused >= SEND_TRIES as usize
+            })
+    };
+    let about = |id: &str, text: &str| text.contains(&format!("channel {id}: Telegram refused "));
+    for admin in ADMINS {
+        for (e, link) in set_aside {
+            let id = ENTRIES[*e].0;
+            let subject = |text: &str| {
+                about(id, text)
+                    && text.contains("the post of “")
+                    && text.contains(&format!("({link})"))
+            };
+            let told = t
+                .to_admins
+                .iter()
+                .filter(|(chat, text, _)| *chat == admin && subject(text))
+                .count();
+            let excused = t
+                .admin_tries
+                .keys()
+                .any(|(chat, text)| *chat == admin && subject(text) && given_up(admin, text));
+            if told > 0 {
+                ALERTS_TOLD.fetch_add(1, Ordering::Relaxed);
+            } else if excused {
+                ALERTS_GIVEN_UP.fetch_add(1, Ordering::Relaxed);
+            } else {
+                failures.push(format!(
+                    "admin {admin} was never told that {id}'s post of {link} was set aside"
+                ));
+            }
+            let times = world.requeues[*e].0 + 1;
+            if told > times {
+                failures.push(format!(
+                    "admin {admin} was told {told} times that {id}'s post of {link} was set aside \
+                     (set aside at most {times} times)"
+                ));
+            }
+        }
+        // Every delivery set aside now (posts, corrections) was told since the entry's last
+        // `/requeue` (which put back every one set aside before it).
+        for (e, (id, ..)) in ENTRIES.iter().enumerate() {
+            let now = world.store.set_aside_count(id).unwrap();
+            let since = world.requeues[e].1;
+            let told = t
+                .to_admins
+                .iter()
+                .filter(|(chat, text, at)| {
+                    *chat == admin && about(id, text) && since.is_none_or(|s| *at >= s)
+                })
+                .count();
+            let given_up = t
+                .admin_tries
+                .keys()
+                .filter(|(chat, text)| *chat == admin && about(id, text) && given_up(admin, text))
+                .count();
+            if told + given_up < now {
+                failures.push(format!(
+                    "{id}: {now} deliveries set aside, admin {admin} told of {told} (and {given_up} given up)"
+                ));
+            }
+        }
     }
 }
 
@@ -1228,9 +1411,12 @@ fn delivery_holds_under_every_seeded_interleaving_of_faults() {
     let rate = done as f64 / secs;
     println!(
         "delivery simulation: {done} seeds ({first}..{seed}) in {secs:.1} s, {rate:.0} seeds/s; \
-         {} posts sent without a notification, {} edits inside a hold window",
+         {} posts sent without a notification, {} edits inside a hold window; posts set aside: \
+         {} alerts to an admin, {} given up after failed tries",
         SILENCED.load(Ordering::Relaxed),
-        EDITS_IN_HOLD.load(Ordering::Relaxed)
+        EDITS_IN_HOLD.load(Ordering::Relaxed),
+        ALERTS_TOLD.load(Ordering::Relaxed),
+        ALERTS_GIVEN_UP.load(Ordering::Relaxed)
     );
     // For the bench suite's table (benches/run.sh).
     println!(
