@@ -22,6 +22,7 @@
 //! bench suite: `HERALD_SIM_SEEDS=100000 cargo test --release --test delivery_simulation`.
 
 use chrono::{DateTime, Timelike, Utc};
+use herald::app::commands::{self, Answer};
 use herald::config::Config;
 use herald::config::LiveConfig;
 use herald::model::{Item, ItemId};
@@ -39,7 +40,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as WallInstant};
 use teloxide::types::{ChatId, ParseMode, Recipient, Seconds};
 use teloxide::{ApiError, RequestError};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -112,6 +113,10 @@ struct Telegram {
     admin_tries: HashMap<(i64, String), Vec<Try>>,
     /// When a message to an admin was last tried.
     last_admin_try: Option<Instant>,
+    /// The answers to admin commands, as applied: (chat, text), each due in that chat.
+    answers: Vec<(i64, String)>,
+    /// `/requeue` per entry: how many, and when the last began.
+    requeues: [(usize, Option<Instant>); 4],
 }
 
 /// How one try of a message to an admin went.
@@ -133,6 +138,8 @@ static EDITS_IN_HOLD: AtomicU64 = AtomicU64::new(0);
 /// `check_alerts`), over a run.
 static ALERTS_TOLD: AtomicU64 = AtomicU64::new(0);
 static ALERTS_GIVEN_UP: AtomicU64 = AtomicU64::new(0);
+/// Answers to admin commands that arrived, over a run.
+static ANSWERS: AtomicU64 = AtomicU64::new(0);
 
 fn urls(post: &Post) -> Vec<String> {
     post.keyboard()
@@ -680,15 +687,15 @@ struct World {
     workers: Option<Workers>,
     entries: [bool; 4],
     sources: [bool; 2],
-    paused: [bool; 4],
     quiet: [Quiet; 4],
     next_item: u64,
     items: Vec<Item>,
     /// (entry, link) due: a post or a digest line was queued for it.
     due: Vec<(usize, String)>,
     kills: usize,
-    /// `/requeue` per entry: how many, and when the last.
-    requeues: [(usize, Option<Instant>); 4],
+    /// The admin commands on their way to the admin poller (`admin_poller`).
+    commands: Option<mpsc::UnboundedSender<(i64, Command)>>,
+    poller: Option<JoinHandle<()>>,
     failures: Vec<String>,
 }
 
@@ -885,20 +892,34 @@ impl World {
         self.wake.notify_waiters();
     }
 
-    fn toggle_pause(&mut self) {
+    /// `/pause` or `/resume` of an entry, whichever it needs.
+    async fn toggle_pause(&mut self) {
         let e = self.rng.below(4) as usize;
-        self.paused[e] = !self.paused[e];
-        let paused = self.paused[e];
-        // The admin's `/pause` is acknowledged once it is stored: from then on, nothing.
-        self.store
-            .update_channel_state(ENTRIES[e].0, |s| s.paused = paused)
-            .unwrap();
-        let domain = share_domain(ENTRIES[e].2).to_owned();
-        let mut t = self.telegram.lock().unwrap();
-        if paused {
-            t.paused.insert(domain);
-        } else {
-            t.paused.remove(&domain);
+        let paused = self.store.channel_state(ENTRIES[e].0).unwrap().paused;
+        self.apply(&Command::Pause(e, !paused)).await;
+    }
+
+    /// An admin command applied by herald's own code, as the admin poller does; the answer.
+    async fn apply(&self, command: &Command) -> String {
+        apply(&self.store, &self.live, &self.wake, &self.telegram, command).await
+    }
+
+    /// Several commands at once from one admin's chat: the poller applies and answers them in
+    /// turn, each answer within the chat's limits (`Alerts::send`).
+    fn command_burst(&mut self) {
+        let chat = ADMINS[self.rng.below(ADMINS.len() as u64) as usize];
+        let n = 2 + self.rng.below(7);
+        for _ in 0..n {
+            let e = self.rng.below(4) as usize;
+            let command = match self.rng.below(4) {
+                0 => Command::Pause(e, true),
+                1 => Command::Pause(e, false),
+                2 => Command::Requeue(e),
+                _ => Command::Status,
+            };
+            if let Some(commands) = &self.commands {
+                let _ = commands.send((chat, command));
+            }
         }
     }
 
@@ -946,6 +967,76 @@ fn chats() -> Vec<Chat> {
         chat(ADMINS[0], None),
         chat(ADMINS[1], None),
     ]
+}
+
+/// An admin command of the simulation.
+#[derive(Debug)]
+enum Command {
+    /// `/pause ENTRY` (true) or `/resume ENTRY`.
+    Pause(usize, bool),
+    /// `/requeue ENTRY`.
+    Requeue(usize),
+    Status,
+}
+
+/// Applies `command` with herald's own appliers (`app::commands`), and keeps the simulated
+/// Telegram's view in step: a paused entry's posts must not arrive from now on (its pause is
+/// stored before the answer goes), and when the entry's set-aside posts went back.
+async fn apply(
+    store: &Store,
+    live: &LiveConfig,
+    wake: &Notify,
+    telegram: &Mutex<Telegram>,
+    command: &Command,
+) -> String {
+    let config = live.get();
+    match *command {
+        Command::Pause(e, paused) => {
+            let id = ENTRIES[e].0;
+            let answer = commands::pause(store, &config, wake, id, paused);
+            if config.channel(id).is_some() {
+                let domain = share_domain(ENTRIES[e].2).to_owned();
+                let mut t = telegram.lock().unwrap();
+                if paused {
+                    t.paused.insert(domain);
+                } else {
+                    t.paused.remove(&domain);
+                }
+            }
+            answer
+        }
+        Command::Requeue(e) => {
+            if config.channel(ENTRIES[e].0).is_some() {
+                // Before: an alert of a post set aside meanwhile counts after it.
+                let mut t = telegram.lock().unwrap();
+                t.requeues[e].0 += 1;
+                t.requeues[e].1 = Some(Instant::now());
+            }
+            commands::requeue(store, &config, wake, ENTRIES[e].0).await
+        }
+        Command::Status => commands::status(store, &config, |_| None, clock::now()),
+    }
+}
+
+/// The admin poller: applies each command in turn and answers it before the next, as
+/// `app::commands::run` does, through `Alerts::send`. Every answer is due in its chat.
+async fn admin_poller(
+    mut commands: mpsc::UnboundedReceiver<(i64, Command)>,
+    store: Store,
+    live: Arc<LiveConfig>,
+    wake: Arc<Notify>,
+    alerts: Arc<Alerts<SimApi>>,
+    telegram: Arc<Mutex<Telegram>>,
+) {
+    while let Some((chat, command)) = commands.recv().await {
+        let answer = apply(&store, &live, &wake, &telegram, &command).await;
+        telegram
+            .lock()
+            .unwrap()
+            .answers
+            .push((chat, answer.clone()));
+        let _ = commands::reply(&alerts, ChatId(chat), Answer::Text(answer)).await;
+    }
 }
 
 /// Runs one seed; the failures found, if any.
@@ -1000,6 +1091,8 @@ async fn simulate(seed: u64) -> Result<(), String> {
         to_admins: Vec::new(),
         admin_tries: HashMap::new(),
         last_admin_try: None,
+        answers: Vec::new(),
+        requeues: [(0, None); 4],
     }));
     let mut world_rng = Rng(rng.next());
     let quiet: [Quiet; 4] = std::array::from_fn(|_| {
@@ -1037,15 +1130,25 @@ async fn simulate(seed: u64) -> Result<(), String> {
         workers: None,
         entries,
         sources,
-        paused: [false; 4],
         quiet,
         next_item: 0,
         items: Vec::new(),
         due: Vec::new(),
         kills: 0,
-        requeues: [(0, None); 4],
+        commands: None,
+        poller: None,
         failures: Vec::new(),
     };
+    let (commands, rx) = mpsc::unbounded_channel();
+    world.commands = Some(commands);
+    world.poller = Some(tokio::spawn(admin_poller(
+        rx,
+        world.store.clone(),
+        world.live.clone(),
+        world.wake.clone(),
+        world.alerts.clone(),
+        telegram.clone(),
+    )));
     world.start_workers().await;
     let steps = 30 + world.rng.below(30);
     for _ in 0..steps {
@@ -1066,7 +1169,7 @@ async fn simulate(seed: u64) -> Result<(), String> {
                 }
                 world.apply_config().await;
             }
-            53..60 => world.toggle_pause(),
+            53..60 => world.toggle_pause().await,
             60..65 => {
                 world.kill_workers();
                 world.start_workers().await;
@@ -1078,16 +1181,19 @@ async fn simulate(seed: u64) -> Result<(), String> {
             69..72 => world.delete_a_message(),
             72..74 => {
                 let e = world.rng.below(4) as usize;
-                let _ = world.store.requeue(ENTRIES[e].0).await;
-                world.requeues[e].0 += 1;
-                world.requeues[e].1 = Some(Instant::now());
-                world.wake.notify_waiters();
+                world.apply(&Command::Requeue(e)).await;
             }
             74..80 => world.edit_quiet().await,
+            80..85 => world.command_burst(),
             _ => {}
         }
     }
 
+    // The admin poller answers the commands sent so far, and stops.
+    world.commands = None;
+    if let Some(poller) = world.poller.take() {
+        let _ = poller.await;
+    }
     // The faults stop, every entry and source is back and resumed: the queues must drain.
     {
         let mut t = telegram.lock().unwrap();
@@ -1095,20 +1201,13 @@ async fn simulate(seed: u64) -> Result<(), String> {
         for chat in &mut t.chats {
             chat.kicked = false;
         }
-        t.paused.clear();
-    }
-    for (entry, paused) in ENTRIES.iter().zip(&mut world.paused) {
-        if *paused {
-            *paused = false;
-            world
-                .store
-                .update_channel_state(entry.0, |s| s.paused = false)
-                .unwrap();
-        }
     }
     world.entries = [true; 4];
     world.sources = [true; 2];
     world.apply_config().await;
+    for e in 0..ENTRIES.len() {
+        world.apply(&Command::Pause(e, false)).await;
+    }
     let drained = Instant::now();
     loop {
         let pending: usize = ENTRIES
@@ -1264,6 +1363,7 @@ fn check(world: &World) -> Result<(), String> {
         }
     }
     check_alerts(world, &t, &set_aside, &mut failures);
+    check_answers(&t, &mut failures);
     if failures.is_empty() {
         Ok(())
     } else {
@@ -1325,7 +1425,7 @@ fn check_alerts(
                     "admin {admin} was never told that {id}'s post of {link} was set aside"
                 ));
             }
-            let times = world.requeues[*e].0 + 1;
+            let times = t.requeues[*e].0 + 1;
             if told > times {
                 failures.push(format!(
                     "admin {admin} was told {told} times that {id}'s post of {link} was set aside \
@@ -1337,7 +1437,7 @@ fn check_alerts(
         // `/requeue` (which put back every one set aside before it).
         for (e, (id, ..)) in ENTRIES.iter().enumerate() {
             let now = world.store.set_aside_count(id).unwrap();
-            let since = world.requeues[e].1;
+            let since = t.requeues[e].1;
             let told = t
                 .to_admins
                 .iter()
@@ -1355,6 +1455,41 @@ fn check_alerts(
                     "{id}: {now} deliveries set aside, admin {admin} told of {told} (and {given_up} given up)"
                 ));
             }
+        }
+    }
+}
+
+/// Every admin command got its answer in its chat, unless herald gave up on the answer (as for
+/// alerts, see `check_alerts`): none lost to a 429.
+fn check_answers(t: &Telegram, failures: &mut Vec<String>) {
+    let mut due: HashMap<(i64, &str), usize> = HashMap::new();
+    for (chat, text) in &t.answers {
+        *due.entry((*chat, text.as_str())).or_default() += 1;
+    }
+    for ((chat, text), n) in due {
+        // The sends of this text to this chat, from their tries: each ends when it arrived, got
+        // no answer, or was refused `SEND_TRIES` times.
+        let (mut arrived, mut given_up, mut refused) = (0, 0, 0);
+        for how in t
+            .admin_tries
+            .get(&(chat, text.to_owned()))
+            .into_iter()
+            .flatten()
+        {
+            match how {
+                Try::Arrived => (arrived, refused) = (arrived + 1, 0),
+                Try::Lost => (given_up, refused) = (given_up + 1, 0),
+                Try::Refused if refused + 1 == SEND_TRIES => {
+                    (given_up, refused) = (given_up + 1, 0)
+                }
+                Try::Refused => refused += 1,
+            }
+        }
+        ANSWERS.fetch_add(arrived as u64, Ordering::Relaxed);
+        if arrived + given_up < n {
+            failures.push(format!(
+                "admin chat {chat}: {n} commands answered {text:?}, {arrived} arrived, {given_up} given up"
+            ));
         }
     }
 }
@@ -1412,11 +1547,12 @@ fn delivery_holds_under_every_seeded_interleaving_of_faults() {
     println!(
         "delivery simulation: {done} seeds ({first}..{seed}) in {secs:.1} s, {rate:.0} seeds/s; \
          {} posts sent without a notification, {} edits inside a hold window; posts set aside: \
-         {} alerts to an admin, {} given up after failed tries",
+         {} alerts to an admin, {} given up after failed tries; {} answers to admin commands",
         SILENCED.load(Ordering::Relaxed),
         EDITS_IN_HOLD.load(Ordering::Relaxed),
         ALERTS_TOLD.load(Ordering::Relaxed),
-        ALERTS_GIVEN_UP.load(Ordering::Relaxed)
+        ALERTS_GIVEN_UP.load(Ordering::Relaxed),
+        ANSWERS.load(Ordering::Relaxed)
     );
     // For the bench suite's table (benches/run.sh).
     println!(
