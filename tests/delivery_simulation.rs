@@ -25,9 +25,10 @@ use chrono::{DateTime, Timelike, Utc};
 use herald::app::commands::{self, Answer};
 use herald::config::Config;
 use herald::config::LiveConfig;
-use herald::model::{Item, ItemId};
+use herald::model::{Item, ItemId, ItemState};
+use herald::pipeline::{Observed, must_read_page, plan_deliveries};
 use herald::quiet::{QuietHours, QuietMode, clock};
-use herald::store::{Commit, DeliveryKind, NewDelivery, PostRecord, Store};
+use herald::store::{Commit, NewDelivery, PostRecord, Store};
 use herald::telegram::admin::{Alerts, SEND_TRIES};
 use herald::telegram::api::{Accepted, TelegramApi};
 use herald::telegram::deliver::Deliverer;
@@ -375,12 +376,7 @@ impl Telegram {
         silent: bool,
     ) -> Result<Accepted, RequestError> {
         let i = self.chat_index(chat).ok_or_else(|| bad("chat not found"))?;
-        // Only `a-vk` sends digests to chat a, only `b` to chat b.
-        let entry = match self.chats[i].id {
-            -1001000000001 => Some(1),
-            -1001000000003 => Some(2),
-            _ => None,
-        };
+        let entry = digest_entry(self.chats[i].id);
         self.quiet_send(entry, silent, "a digest message");
         self.arrive(i, "digest")?;
         self.kicked(i)?;
@@ -587,6 +583,8 @@ const SOURCES: [&str; 2] = ["s0", "s1"];
 const ADMINS: [i64; 2] = [7001, 7002];
 /// The chats the entries post to come first in `Telegram::chats`; the admins' follow.
 const CHANNEL_CHATS: usize = 4;
+/// How many releases a source's list page shows.
+const PAGE: usize = 6;
 
 fn share_domain(share: &str) -> &'static str {
     match share {
@@ -594,6 +592,16 @@ fn share_domain(share: &str) -> &'static str {
         "vk" => "vk.com",
         "facebook" => "facebook.com",
         _ => "linkedin.com",
+    }
+}
+
+/// The entry a digest message in this chat belongs to: only `a-vk` sends digests to chat a,
+/// only `b` to chat b.
+fn digest_entry(chat: i64) -> Option<usize> {
+    match chat {
+        -1001000000001 => Some(1),
+        -1001000000003 => Some(2),
+        _ => None,
     }
 }
 
@@ -614,7 +622,26 @@ fn sim_start() -> DateTime<Utc> {
     "2026-03-20T10:00:00Z".parse().unwrap()
 }
 
-fn config_text(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Quiet; 4]) -> String {
+/// What the config says: which entries and sources are in it, which entries each source posts
+/// to, the entries' quiet hours, the sources' `backfill`.
+struct Layout<'a> {
+    entries: &'a [bool; 4],
+    sources: &'a [bool; 2],
+    members: &'a [[bool; 4]; 2],
+    quiet: &'a [Quiet; 4],
+    backfill: &'a [u32; 2],
+}
+
+fn config_text(
+    dir: &Path,
+    Layout {
+        entries,
+        sources,
+        members,
+        quiet,
+        backfill,
+    }: Layout,
+) -> String {
     let mut text = format!(
         "[general]\ndata_dir = \"{}\"\n\n[telegram]\napi_url = \"http://127.0.0.1:9/\"\nadmins = {ADMINS:?}\n\n",
         dir.display()
@@ -651,19 +678,20 @@ fn config_text(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Qu
         let channels: Vec<String> = ENTRIES
             .iter()
             .enumerate()
-            .filter(|(e, _)| entries[*e])
+            .filter(|(e, _)| entries[*e] && members[n][*e])
             .map(|(_, (id, ..))| format!("\"{id}\""))
             .collect();
         text.push_str(&format!(
-            "[[sources]]\nid = \"{id}\"\nurl = \"http://127.0.0.1:9/{id}\"\nkind = \"feed\"\nschedule = \"0 0 * * * *\"\nchannels = [{}]\n\n",
+            "[[sources]]\nid = \"{id}\"\nurl = \"http://127.0.0.1:9/{id}\"\nkind = \"feed\"\nschedule = \"0 0 * * * *\"\nbackfill = {}\nchannels = [{}]\n\n",
+            backfill[n],
             channels.join(", ")
         ));
     }
     text
 }
 
-fn parse(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Quiet; 4]) -> Config {
-    let text = config_text(dir, entries, sources, quiet);
+fn parse(dir: &Path, layout: Layout) -> Config {
+    let text = config_text(dir, layout);
     herald::config::parse(&dir.join("config.toml"), &text, dir)
         .unwrap_or_else(|e| panic!("the simulation's config is refused: {e:?}\n{text}"))
 }
@@ -688,6 +716,13 @@ struct World {
     entries: [bool; 4],
     sources: [bool; 2],
     quiet: [Quiet; 4],
+    /// Which entries each source posts to (besides being in the config).
+    members: [[bool; 4]; 2],
+    /// Which entries had their first poll of each source (as the simulation expects it).
+    baselined: [[bool; 4]; 2],
+    backfill: [u32; 2],
+    /// Each source's list page: its newest releases, newest first.
+    pages: [Vec<Item>; 2],
     next_item: u64,
     items: Vec<Item>,
     /// (entry, link) due: a post or a digest line was queued for it.
@@ -746,9 +781,19 @@ impl World {
         }
     }
 
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            entries: &self.entries,
+            sources: &self.sources,
+            members: &self.members,
+            quiet: &self.quiet,
+            backfill: &self.backfill,
+        }
+    }
+
     async fn apply_config(&mut self) {
         self.stop_workers().await;
-        let config = parse(self.dir.path(), &self.entries, &self.sources, &self.quiet);
+        let config = parse(self.dir.path(), self.layout());
         self.telegram.lock().unwrap().quiet = quiet_of(&config);
         self.live.set(config);
         self.start_workers().await;
@@ -801,7 +846,16 @@ impl World {
         }
     }
 
-    async fn publish(&mut self) {
+    /// A poll of a configured source, through herald's planning rule (`pipeline::plan_deliveries`):
+    /// its list page gained `new` releases, or shows a correction of one of its releases
+    /// (`correct`), or has not changed (a 304, unless `pipeline::must_read_page` says the page
+    /// must be read: then it is read, with every release already known).
+    ///
+    /// What is due, as the simulation sees it: at an entry's first poll of the source (the
+    /// first while the entry is in the config and among the source's channels: at the start, or
+    /// added later), the source's `backfill` newest releases on the page, whether the page
+    /// changed or not; after that, every new release.
+    async fn poll(&mut self, new: u64, correct: bool) {
         // Only a source in the config is polled.
         let configured: Vec<usize> = (0..2).filter(|s| self.sources[*s]).collect();
         if configured.is_empty() {
@@ -809,8 +863,7 @@ impl World {
         }
         let s = configured[self.rng.below(configured.len() as u64) as usize];
         let source = SOURCES[s];
-        let count = 1 + self.rng.below(4);
-        let items: Vec<Item> = (0..count).map(|_| self.new_item(source)).collect();
+        let mut items: Vec<Item> = (0..new).map(|_| self.new_item(source)).collect();
         for item in &items {
             if self.rng.chance(40) {
                 self.telegram
@@ -820,51 +873,86 @@ impl World {
                     .insert(item.link.clone());
             }
         }
-        let mut deliveries = Vec::new();
-        for (e, (id, _, _, digest)) in ENTRIES.iter().enumerate() {
-            if !self.entries[e] {
-                continue;
+        // The page lists the newest first.
+        items.reverse();
+        let mut corrected = Vec::new();
+        if correct && !self.pages[s].is_empty() {
+            let n = self.rng.below(self.pages[s].len() as u64) as usize;
+            let mut item = self.pages[s][n].clone();
+            item.title = format!("{} (corrected {})", item.title, self.rng.below(1000));
+            item.updated = clock::now();
+            self.pages[s][n] = item.clone();
+            if let Some(known) = self.items.iter_mut().find(|i| i.link == item.link) {
+                *known = item.clone();
             }
-            for item in &items {
-                self.due.push((e, item.link.clone()));
-            }
-            if digest.is_some_and(|d| items.len() > d) {
-                deliveries.push(NewDelivery::digest(id, items.clone()));
-            } else {
-                deliveries.extend(items.iter().map(|item| NewDelivery {
-                    channel: (*id).to_owned(),
-                    kind: DeliveryKind::Post,
-                    item: item.clone(),
-                    items: Vec::new(),
-                }));
-            }
+            corrected.push(item);
         }
-        self.commit(source, &items, &[], &deliveries).await;
+        let changed = !items.is_empty() || !corrected.is_empty();
+        let config = self.live.get();
+        let source_config = config.source(source).expect("a configured source").clone();
+        if !changed && !must_read_page(&self.store, &source_config, &config.channels) {
+            // 304 Not Modified: nothing planned. What the entries expected is still due.
+            self.expect(s, &items);
+            return;
+        }
+        let page: Vec<Item> = items.iter().chain(&self.pages[s]).cloned().collect();
+        let report: Vec<Observed> = page
+            .iter()
+            .map(|item| Observed {
+                state: if items.iter().any(|i| i.link == item.link) {
+                    ItemState::New
+                } else if corrected.iter().any(|i| i.link == item.link) {
+                    ItemState::Changed
+                } else {
+                    ItemState::Known
+                },
+                item: item.clone(),
+            })
+            .collect();
+        let (deliveries, baselines) =
+            match plan_deliveries(&self.store, &source_config, &config.channels, &report) {
+                Ok(planned) => planned,
+                Err(e) => {
+                    self.failures.push(format!("plan_deliveries: {e}"));
+                    return;
+                }
+            };
+        self.expect(s, &items);
+        self.pages[s] = page;
+        self.pages[s].truncate(PAGE);
+        self.commit(source, &items, &corrected, &deliveries, &baselines)
+            .await;
         self.items.extend(items);
     }
 
-    async fn correct(&mut self) {
-        if self.items.is_empty() {
-            return;
+    /// What a poll of source `s` makes due, after its page gained `new` releases (the page as
+    /// it is now in `self.pages`, `new` not yet on it).
+    fn expect(&mut self, s: usize, new: &[Item]) {
+        for e in 0..ENTRIES.len() {
+            if !self.entries[e] || !self.members[s][e] {
+                continue;
+            }
+            let due: Vec<&Item> = if self.baselined[s][e] {
+                new.iter().collect()
+            } else {
+                self.baselined[s][e] = true;
+                new.iter()
+                    .chain(&self.pages[s])
+                    .take(self.backfill[s] as usize)
+                    .collect()
+            };
+            for item in due {
+                self.due.push((e, item.link.clone()));
+            }
         }
-        let n = self.rng.below(self.items.len() as u64) as usize;
-        let mut item = self.items[n].clone();
-        item.title = format!("{} (corrected {})", item.title, self.rng.below(1000));
-        item.updated = clock::now();
-        self.items[n] = item.clone();
-        let deliveries: Vec<NewDelivery> = ENTRIES
-            .iter()
-            .enumerate()
-            .filter(|(e, _)| self.entries[*e])
-            .map(|(_, (id, ..))| NewDelivery {
-                channel: (*id).to_owned(),
-                kind: DeliveryKind::Edit,
-                item: item.clone(),
-                items: Vec::new(),
-            })
-            .collect();
-        let source = item.source.clone();
-        self.commit(&source, &[], &[item], &deliveries).await;
+    }
+
+    /// A channel entry joins a source's channels (or, less often, leaves them).
+    async fn edit_members(&mut self) {
+        let s = self.rng.below(2) as usize;
+        let e = self.rng.below(4) as usize;
+        self.members[s][e] = !self.members[s][e] || self.rng.chance(700);
+        self.apply_config().await;
     }
 
     async fn commit(
@@ -873,6 +961,7 @@ impl World {
         new: &[Item],
         corrected: &[Item],
         deliveries: &[NewDelivery],
+        baselines: &[String],
     ) {
         let content_digests = HashMap::new();
         let commit = Commit {
@@ -880,7 +969,7 @@ impl World {
             new,
             corrected,
             deliveries,
-            baselines: &[],
+            baselines,
             content_digests: &content_digests,
             max_items: 10_000,
             links: &[],
@@ -1109,7 +1198,19 @@ async fn simulate(seed: u64) -> Result<(), String> {
             None
         }
     });
-    let config = parse(dir.path(), &entries, &sources, &quiet);
+    let members: [[bool; 4]; 2] =
+        std::array::from_fn(|_| std::array::from_fn(|_| world_rng.chance(800)));
+    let backfill: [u32; 2] = std::array::from_fn(|_| 1 + world_rng.below(3) as u32);
+    let config = parse(
+        dir.path(),
+        Layout {
+            entries: &entries,
+            sources: &sources,
+            members: &members,
+            quiet: &quiet,
+            backfill: &backfill,
+        },
+    );
     telegram.lock().unwrap().quiet = quiet_of(&config);
     let live = Arc::new(LiveConfig::new(config));
     let global = Arc::new(GlobalLimit::new(30));
@@ -1131,6 +1232,10 @@ async fn simulate(seed: u64) -> Result<(), String> {
         entries,
         sources,
         quiet,
+        members,
+        baselined: [[false; 4]; 2],
+        backfill,
+        pages: Default::default(),
         next_item: 0,
         items: Vec::new(),
         due: Vec::new(),
@@ -1156,8 +1261,11 @@ async fn simulate(seed: u64) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         world.fault_events();
         match world.rng.below(100) {
-            0..35 => world.publish().await,
-            35..45 => world.correct().await,
+            0..35 => {
+                let new = 1 + world.rng.below(4);
+                world.poll(new, false).await;
+            }
+            35..45 => world.poll(0, true).await,
             45..53 => {
                 // An entry or a source leaves the config, or comes back.
                 if world.rng.chance(500) {
@@ -1185,6 +1293,8 @@ async fn simulate(seed: u64) -> Result<(), String> {
             }
             74..80 => world.edit_quiet().await,
             80..85 => world.command_burst(),
+            85..90 => world.poll(0, false).await,
+            90..94 => world.edit_members().await,
             _ => {}
         }
     }
@@ -1328,6 +1438,27 @@ fn check(world: &World) -> Result<(), String> {
         }
     }
     let extra: usize = sent.values().map(|copies| copies.len() - 1).sum();
+    // Nothing arrived that was not due: a release outside an entry's backfill, or of a source
+    // it does not post.
+    let due: HashSet<(usize, &str)> = world.due.iter().map(|(e, l)| (*e, l.as_str())).collect();
+    for chat in &t.chats[..CHANNEL_CHATS] {
+        for m in &chat.messages {
+            let entry = match &m.keyboard {
+                Some(k) => entry_of(k),
+                None => digest_entry(chat.id),
+            };
+            for link in &m.links {
+                if !entry.is_some_and(|e| due.contains(&(e, link.as_str()))) {
+                    failures.push(format!(
+                        "chat {}: message {} has {link}, not due to {:?}",
+                        chat.id,
+                        m.id,
+                        entry.map(|e| ENTRIES[e].0)
+                    ));
+                }
+            }
+        }
+    }
     duplicated.extend(
         sent.iter()
             .filter(|(_, copies)| copies.len() > 1)
