@@ -93,6 +93,8 @@ struct Message {
     keyboard: Option<Vec<String>>,
     photo: bool,
     deleted: bool,
+    /// When Telegram accepted it.
+    at: Instant,
 }
 
 struct Telegram {
@@ -323,6 +325,21 @@ impl Telegram {
     }
 
     /// A call's answer: `Ok` accepted, maybe lost on the way back.
+    /// The answer to a message accepted in chat `i`: in a supergroup a group has just become,
+    /// the first answers are lost far more often (a search there has no id to start from).
+    fn answer_in<T>(
+        &mut self,
+        i: usize,
+        accepted: Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        let chat = &self.chats[i];
+        let new_supergroup = chat.id == -1002000000002 && chat.messages.len() <= 3;
+        if new_supergroup && accepted.is_ok() && self.faults && self.rng.chance(250) {
+            return Err(lost());
+        }
+        self.answer(accepted)
+    }
+
     fn answer<T>(&mut self, accepted: Result<T, RequestError>) -> Result<T, RequestError> {
         match accepted {
             Ok(_) if self.faults && self.rng.chance(30) => Err(lost()),
@@ -364,9 +381,10 @@ impl Telegram {
                 keyboard: Some(keyboard),
                 photo,
                 deleted: false,
+                at: Instant::now(),
             },
         );
-        self.answer(Ok(accepted))
+        self.answer_in(i, Ok(accepted))
     }
 
     fn send_digest(
@@ -388,9 +406,10 @@ impl Telegram {
                 keyboard: None,
                 photo: false,
                 deleted: false,
+                at: Instant::now(),
             },
         );
-        self.answer(Ok(accepted))
+        self.answer_in(i, Ok(accepted))
     }
 
     fn message(&mut self, chat: &Recipient, id: i32) -> Result<(usize, usize), RequestError> {
@@ -458,6 +477,11 @@ impl Telegram {
         rows: &[Vec<(String, String)>],
     ) -> Result<(), RequestError> {
         let (i, m) = self.message(chat, id)?;
+        // The searches for a lost post get more faults than other calls: a 5xx says nothing
+        // of the message, never "not there".
+        if self.faults && self.rng.chance(60) {
+            return Err(RequestError::Api(ApiError::Unknown("Bad Gateway".into())));
+        }
         let wanted: Option<Vec<String>> =
             (!rows.is_empty()).then(|| rows.iter().flatten().map(|(_, url)| url.clone()).collect());
         let chat_id = self.chats[i].id;
@@ -728,6 +752,8 @@ struct World {
     /// (entry, link) due: a post or a digest line was queued for it.
     due: Vec<(usize, String)>,
     kills: usize,
+    /// When each kill happened.
+    kill_times: Vec<Instant>,
     /// The admin commands on their way to the admin poller (`admin_poller`).
     commands: Option<mpsc::UnboundedSender<(i64, Command)>>,
     poller: Option<JoinHandle<()>>,
@@ -778,6 +804,7 @@ impl World {
                 task.abort();
             }
             self.kills += 1;
+            self.kill_times.push(Instant::now());
         }
     }
 
@@ -1240,6 +1267,7 @@ async fn simulate(seed: u64) -> Result<(), String> {
         items: Vec::new(),
         due: Vec::new(),
         kills: 0,
+        kill_times: Vec::new(),
         commands: None,
         poller: None,
         failures: Vec::new(),
@@ -1418,7 +1446,7 @@ fn check(world: &World) -> Result<(), String> {
     // A duplicate is a message sent again (a digest listing many releases is one message).
     // (chat, or the group with the supergroup it became; the links; the entry) → each copy's
     // chat and message id.
-    type Copies = HashMap<(i64, Vec<String>, String), Vec<(i64, i32)>>;
+    type Copies = HashMap<(i64, Vec<String>, String), Vec<(i64, i32, Instant)>>;
     let mut sent = Copies::new();
     for chat in &t.chats {
         let family = if chat.id == -1002000000002 {
@@ -1434,10 +1462,9 @@ fn check(world: &World) -> Result<(), String> {
                 .unwrap_or_default();
             sent.entry((family, m.links.clone(), entry))
                 .or_default()
-                .push((chat.id, m.id));
+                .push((chat.id, m.id, m.at));
         }
     }
-    let extra: usize = sent.values().map(|copies| copies.len() - 1).sum();
     // Nothing arrived that was not due: a release outside an entry's backfill, or of a source
     // it does not post.
     let due: HashSet<(usize, &str)> = world.due.iter().map(|(e, l)| (*e, l.as_str())).collect();
@@ -1459,32 +1486,68 @@ fn check(world: &World) -> Result<(), String> {
             }
         }
     }
-    duplicated.extend(
-        sent.iter()
-            .filter(|(_, copies)| copies.len() > 1)
-            .map(|((chat, ..), copies)| format!("chat {chat}: messages {copies:?}")),
-    );
+    duplicated.extend(sent.iter().filter(|(_, copies)| copies.len() > 1).map(
+        |((chat, ..), copies)| {
+            let ids: Vec<(i64, i32)> = copies.iter().map(|(c, id, _)| (*c, *id)).collect();
+            format!("chat {chat}: messages {ids:?}")
+        },
+    ));
     // A send whose answer was lost in a group that then became a supergroup cannot be looked for
     // (its id there is unknown): it goes out again there, once. Only such a pair is excused by
     // the migration: one copy in the old group, one in the supergroup. A post sent twice inside
     // the supergroup (a lost answer there not looked for, or looked for from the wrong id) is
     // not.
     let migrations = t.chats.iter().filter(|c| c.migrated_to.is_some()).count();
-    let across_the_migration = sent
-        .values()
-        .filter(|copies| {
-            copies.len() == 2
-                && copies.iter().any(|(chat, _)| *chat == -2002)
-                && copies.iter().any(|(chat, _)| *chat == -1002000000002)
-        })
-        .count();
-    let excused = world.kills + across_the_migration.min(migrations);
-    if extra > excused {
+    let mut migration_excuses = migrations;
+    // Each copy after the first is excused by a kill between the previous copy's acceptance and
+    // its own (a kill between Telegram's acceptance and herald's record), one kill each.
+    let mut again: Vec<(Instant, Instant, String)> = Vec::new();
+    for ((family, links, _), copies) in &sent {
+        if copies.len() < 2 {
+            continue;
+        }
+        let across_the_migration = copies.len() == 2
+            && copies.iter().any(|(chat, ..)| *chat == -2002)
+            && copies.iter().any(|(chat, ..)| *chat == -1002000000002);
+        if across_the_migration && migration_excuses > 0 {
+            migration_excuses -= 1;
+            continue;
+        }
+        let mut copies = copies.clone();
+        copies.sort_by_key(|(.., at)| *at);
+        for pair in copies.windows(2) {
+            again.push((
+                pair[0].2,
+                pair[1].2,
+                format!(
+                    "chat {family}: {links:?} as messages {:?} and {:?}",
+                    (pair[0].0, pair[0].1),
+                    (pair[1].0, pair[1].1)
+                ),
+            ));
+        }
+    }
+    // Earliest end first, each taking the earliest kill left in its span: as many excused as
+    // can be.
+    again.sort_by_key(|(_, to, _)| *to);
+    let mut kills: Vec<Option<Instant>> = world.kill_times.iter().copied().map(Some).collect();
+    let mut unexcused = Vec::new();
+    for (from, to, what) in again {
+        match kills
+            .iter_mut()
+            .find(|k| k.is_some_and(|k| from <= k && k <= to))
+        {
+            Some(kill) => *kill = None,
+            None => unexcused.push(what),
+        }
+    }
+    if !unexcused.is_empty() {
         failures.push(format!(
-            "{extra} duplicates, more than the {} kills and {} sent again across a migration: \
-             {duplicated:?}",
+            "{} duplicates without a kill between the copies ({} kills, {} migrations): \
+             {unexcused:?} (all: {duplicated:?})",
+            unexcused.len(),
             world.kills,
-            across_the_migration.min(migrations)
+            migrations
         ));
     }
     for (id, ..) in ENTRIES {
