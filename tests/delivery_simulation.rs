@@ -1,19 +1,24 @@
 //! The delivery simulation (issue 18): the real delivery code (store, outbox, limits, the chat
-//! workers, config edits, pauses, restarts) against a simulated Telegram behind the Bot API
-//! trait, on one thread with a paused clock, driven by a seeded random generator. Each seed
-//! interleaves new releases, corrections, digests, config edits (entries and sources removed and
-//! re-added, two entries on one chat), `/pause` and `/resume`, `/requeue`, graceful restarts and
-//! kills at any await point, with 429s of any length, 5xx, lost and late answers, a group's
-//! migration, a kick, refused photos, posts refused for good and messages deleted by an admin,
-//! and quiet hours (`quiet = "hold"` and `"silent"`) that begin and end while it runs: the
-//! delivery code reads "now" on `herald::quiet::clock`, which here starts at a fixed instant
-//! and follows the paused tokio clock, so that the simulated time is the only time.
-//! When the faults stop and the queues drain, it checks that every release due to a channel is
-//! in its chat exactly once (a duplicate only across a kill, at most one per kill, or across a
-//! group's migration) or set aside;
-//! that no edit, and no search for a lost post, changed a message other than that post; that no
-//! call reached a chat before its `retry_after` nor beyond its limits; that a paused channel
-//! sent nothing; that no post of an entry holding its posts for quiet hours was sent inside its
+//! workers, the planning of a poll's deliveries, config edits, admin commands and alerts,
+//! restarts) against a simulated Telegram behind the Bot API trait, on one thread with a paused
+//! clock, driven by a seeded random generator. Each seed interleaves polls (new releases,
+//! corrections, unchanged pages), digests, config edits (entries and sources removed and
+//! re-added, entries joining a source later, two entries on one chat), bursts of admin commands
+//! (`/pause`, `/resume`, `/requeue`, `/status`) answered within the admin chat's limits,
+//! graceful restarts and kills at any await point, with 429s of any length, 5xx, lost and late
+//! answers (in the channels' and the admins' chats alike), a group's migration, a kick, refused
+//! photos, posts refused for good and messages deleted by an admin, and quiet hours
+//! (`quiet = "hold"` and `"silent"`) that begin and end while it runs: the delivery code reads
+//! "now" on `herald::quiet::clock`, which here starts at a fixed instant and follows the paused
+//! tokio clock, so that the simulated time is the only time.
+//! When the faults stop and the queues drain, it checks that every release due to a channel
+//! (its `backfill` newest at its first poll of a source, whether the page changed or not; every
+//! new one after that) is in its chat exactly once (a duplicate only with a kill between its two
+//! copies, one per kill, or across a group's migration) or set aside with an alert to every
+//! admin, and nothing else is; that every admin command got its answer; that no edit, and no
+//! search for a lost post, changed a message other than that post; that no call reached a chat
+//! (the admins' too) before its `retry_after` nor beyond its limits; that a paused channel sent
+//! nothing; that no post of an entry holding its posts for quiet hours was sent inside its
 //! window (edits are), that a post was sent without a notification exactly when its entry was
 //! in `silent` quiet hours; and that every stop completed within 10 s.
 //!
@@ -874,15 +879,15 @@ impl World {
     }
 
     /// A poll of a configured source, through herald's planning rule (`pipeline::plan_deliveries`):
-    /// its list page gained `new` releases, or shows a correction of one of its releases
-    /// (`correct`), or has not changed (a 304, unless `pipeline::must_read_page` says the page
+    /// its list page gained `new` releases, or shows `corrections` of its releases, or has not
+    /// changed (a 304, unless `pipeline::must_read_page` says the page
     /// must be read: then it is read, with every release already known).
     ///
     /// What is due, as the simulation sees it: at an entry's first poll of the source (the
     /// first while the entry is in the config and among the source's channels: at the start, or
     /// added later), the source's `backfill` newest releases on the page, whether the page
     /// changed or not; after that, every new release.
-    async fn poll(&mut self, new: u64, correct: bool) {
+    async fn poll(&mut self, new: u64, corrections: u64) {
         // Only a source in the config is polled.
         let configured: Vec<usize> = (0..2).filter(|s| self.sources[*s]).collect();
         if configured.is_empty() {
@@ -903,8 +908,19 @@ impl World {
         // The page lists the newest first.
         items.reverse();
         let mut corrected = Vec::new();
-        if correct && !self.pages[s].is_empty() {
+        let corrections = if self.pages[s].is_empty() {
+            0
+        } else {
+            corrections
+        };
+        for _ in 0..corrections {
             let n = self.rng.below(self.pages[s].len() as u64) as usize;
+            if corrected
+                .iter()
+                .any(|c: &Item| c.link == self.pages[s][n].link)
+            {
+                continue;
+            }
             let mut item = self.pages[s][n].clone();
             item.title = format!("{} (corrected {})", item.title, self.rng.below(1000));
             item.updated = clock::now();
@@ -1291,9 +1307,13 @@ async fn simulate(seed: u64) -> Result<(), String> {
         match world.rng.below(100) {
             0..35 => {
                 let new = 1 + world.rng.below(4);
-                world.poll(new, false).await;
+                let corrections = u64::from(world.rng.chance(300));
+                world.poll(new, corrections).await;
             }
-            35..45 => world.poll(0, true).await,
+            35..45 => {
+                let corrections = 1 + world.rng.below(3);
+                world.poll(0, corrections).await;
+            }
             45..53 => {
                 // An entry or a source leaves the config, or comes back.
                 if world.rng.chance(500) {
@@ -1321,7 +1341,7 @@ async fn simulate(seed: u64) -> Result<(), String> {
             }
             74..80 => world.edit_quiet().await,
             80..85 => world.command_burst(),
-            85..90 => world.poll(0, false).await,
+            85..90 => world.poll(0, 0).await,
             90..94 => world.edit_members().await,
             _ => {}
         }
