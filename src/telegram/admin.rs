@@ -132,3 +132,151 @@ pub(crate) fn cut(text: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::api::Accepted;
+    use crate::telegram::format::Post;
+    use std::collections::VecDeque;
+    use std::time::Duration;
+    use teloxide::ApiError;
+    use teloxide::types::{Recipient, Seconds};
+    use tokio::time::Instant;
+
+    /// Answers each message with the next scripted answer (then Ok) after `takes`, and notes
+    /// when each call started.
+    #[derive(Default)]
+    struct Scripted {
+        answers: std::sync::Mutex<VecDeque<Result<(), RequestError>>>,
+        takes: Duration,
+        calls: std::sync::Mutex<Vec<Instant>>,
+    }
+
+    impl TelegramApi for Scripted {
+        async fn send_post(
+            &self,
+            _: Recipient,
+            _: &Post,
+            _: bool,
+            _: bool,
+        ) -> Result<Accepted, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn send_digest(
+            &self,
+            _: Recipient,
+            _: String,
+            _: bool,
+            _: bool,
+        ) -> Result<Accepted, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn edit_post(
+            &self,
+            _: Recipient,
+            _: i32,
+            _: &Post,
+            _: bool,
+        ) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn set_keyboard(
+            &self,
+            _: Recipient,
+            _: i32,
+            _: &[Vec<(String, String)>],
+        ) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn chat_id(&self, _: Recipient) -> Result<i64, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn send_text_message(
+            &self,
+            _: ChatId,
+            _: &str,
+            _: Option<ParseMode>,
+        ) -> Result<(), RequestError> {
+            self.calls.lock().unwrap().push(Instant::now());
+            tokio::time::sleep(self.takes).await;
+            let answer = self.answers.lock().unwrap().pop_front();
+            answer.unwrap_or(Ok(()))
+        }
+    }
+
+    fn alerts(api: Scripted) -> Alerts<Scripted> {
+        let dir = std::path::Path::new(".");
+        let config =
+            crate::config::parse(&dir.join("config.toml"), "[telegram]\nadmins = [7]\n", dir)
+                .expect("a valid config");
+        Alerts::new(
+            api,
+            Arc::new(LiveConfig::new(config)),
+            Arc::new(GlobalLimit::new(30)),
+        )
+    }
+
+    fn calls(alerts: &Alerts<Scripted>) -> Vec<Instant> {
+        alerts.bot.calls.lock().unwrap().clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_on_the_last_try_still_holds_the_chat() {
+        let wait = || Err(RequestError::RetryAfter(Seconds::from_seconds(30)));
+        let api = Scripted {
+            answers: std::sync::Mutex::new((0..SEND_TRIES).map(|_| wait()).collect()),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        let given_up = alerts.send(ChatId(7), "first", None).await;
+        assert!(matches!(given_up, Err(RequestError::RetryAfter(_))));
+        let answered = Instant::now();
+        alerts.send(ChatId(7), "second", None).await.unwrap();
+        let calls = calls(&alerts);
+        assert_eq!(calls.len(), SEND_TRIES as usize + 1);
+        assert!(calls[SEND_TRIES as usize] >= answered + Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_5xx_is_sent_again_and_a_400_is_not() {
+        let api = Scripted {
+            answers: std::sync::Mutex::new(
+                [
+                    Err(RequestError::Api(ApiError::Unknown(
+                        "Internal Server Error".into(),
+                    ))),
+                    Ok(()),
+                    Err(RequestError::Api(ApiError::Unknown(
+                        "Bad Request: message is too long".into(),
+                    ))),
+                ]
+                .into(),
+            ),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        alerts.send(ChatId(7), "once more", None).await.unwrap();
+        assert_eq!(calls(&alerts).len(), 2);
+        assert!(alerts.send(ChatId(7), "refused", None).await.is_err());
+        assert_eq!(calls(&alerts).len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn messages_to_one_chat_go_one_at_a_time() {
+        let api = Scripted {
+            takes: Duration::from_secs(2),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        let (a, b) = tokio::join!(
+            alerts.send(ChatId(7), "one", None),
+            alerts.send(ChatId(7), "two", None)
+        );
+        a.unwrap();
+        b.unwrap();
+        let calls = calls(&alerts);
+        // The second waits for the first's answer, then a second more.
+        assert!(calls[1] >= calls[0] + Duration::from_secs(3), "{calls:?}");
+    }
+}
