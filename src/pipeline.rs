@@ -258,11 +258,7 @@ impl Poller<'_> {
         // database, a channel added) gets its backfill from this poll: read the page even if
         // it has not changed.
         let needs_baseline = match self.mode {
-            Mode::Live(store) if self.telegram => source
-                .channels
-                .iter()
-                .filter(|c| self.channels.iter().any(|ch| ch.id == **c))
-                .any(|c| !store.baselined(c, &source.id).unwrap_or(true)),
+            Mode::Live(store) if self.telegram => must_read_page(store, source, self.channels),
             _ => false,
         };
         let conditional = opts.conditional && self.store().is_some() && !needs_baseline;
@@ -949,6 +945,18 @@ struct Found {
     last_page_had_new: bool,
 }
 
+/// True when a poll of `source` must read its list page even if it has not changed (no
+/// conditional request, no "same body" shortcut): a channel of the source that is in the config
+/// (`channels`) has had no first poll yet (a token set on an existing database, a channel added
+/// later), and gets its backfill from this poll (see `plan_deliveries`). With Telegram on only.
+pub fn must_read_page(store: &Store, source: &Source, channels: &[Channel]) -> bool {
+    source
+        .channels
+        .iter()
+        .filter(|c| channels.iter().any(|ch| ch.id == **c))
+        .any(|c| !store.baselined(c, &source.id).unwrap_or(true))
+}
+
 fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
     report
         .iter()
@@ -965,7 +973,9 @@ fn pick(report: &[Observed], state: ItemState) -> Vec<Item> {
 /// every new release that passes the channel's filters is posted, and every correction of a
 /// release posted there edits its post. When more posts than the channel's `digest_over` are
 /// due at once, they go out as one digest. The store skips posts already queued or sent.
-fn plan_deliveries(
+/// Returns the deliveries, and the channels whose first poll this was (to be stored as
+/// baselined with them).
+pub fn plan_deliveries(
     store: &Store,
     source: &Source,
     channels: &[Channel],

@@ -1,19 +1,24 @@
 //! The delivery simulation (issue 18): the real delivery code (store, outbox, limits, the chat
-//! workers, config edits, pauses, restarts) against a simulated Telegram behind the Bot API
-//! trait, on one thread with a paused clock, driven by a seeded random generator. Each seed
-//! interleaves new releases, corrections, digests, config edits (entries and sources removed and
-//! re-added, two entries on one chat), `/pause` and `/resume`, `/requeue`, graceful restarts and
-//! kills at any await point, with 429s of any length, 5xx, lost and late answers, a group's
-//! migration, a kick, refused photos, posts refused for good and messages deleted by an admin,
-//! and quiet hours (`quiet = "hold"` and `"silent"`) that begin and end while it runs: the
-//! delivery code reads "now" on `herald::quiet::clock`, which here starts at a fixed instant
-//! and follows the paused tokio clock, so that the simulated time is the only time.
-//! When the faults stop and the queues drain, it checks that every release due to a channel is
-//! in its chat exactly once (a duplicate only across a kill, at most one per kill, or across a
-//! group's migration) or set aside;
-//! that no edit, and no search for a lost post, changed a message other than that post; that no
-//! call reached a chat before its `retry_after` nor beyond its limits; that a paused channel
-//! sent nothing; that no post of an entry holding its posts for quiet hours was sent inside its
+//! workers, the planning of a poll's deliveries, config edits, admin commands and alerts,
+//! restarts) against a simulated Telegram behind the Bot API trait, on one thread with a paused
+//! clock, driven by a seeded random generator. Each seed interleaves polls (new releases,
+//! corrections, unchanged pages), digests, config edits (entries and sources removed and
+//! re-added, entries joining a source later, two entries on one chat), bursts of admin commands
+//! (`/pause`, `/resume`, `/requeue`, `/status`) answered within the admin chat's limits,
+//! graceful restarts and kills at any await point, with 429s of any length, 5xx, lost and late
+//! answers (in the channels' and the admins' chats alike), a group's migration, a kick, refused
+//! photos, posts refused for good and messages deleted by an admin, and quiet hours
+//! (`quiet = "hold"` and `"silent"`) that begin and end while it runs: the delivery code reads
+//! "now" on `herald::quiet::clock`, which here starts at a fixed instant and follows the paused
+//! tokio clock, so that the simulated time is the only time.
+//! When the faults stop and the queues drain, it checks that every release due to a channel
+//! (its `backfill` newest at its first poll of a source, whether the page changed or not; every
+//! new one after that) is in its chat exactly once (a duplicate only with a kill between its two
+//! copies, one per kill, or across a group's migration) or set aside with an alert to every
+//! admin, and nothing else is; that every admin command got its answer; that no edit, and no
+//! search for a lost post, changed a message other than that post; that no call reached a chat
+//! (the admins' too) before its `retry_after` nor beyond its limits; that a paused channel sent
+//! nothing; that no post of an entry holding its posts for quiet hours was sent inside its
 //! window (edits are), that a post was sent without a notification exactly when its entry was
 //! in `silent` quiet hours; and that every stop completed within 10 s.
 //!
@@ -22,11 +27,14 @@
 //! bench suite: `HERALD_SIM_SEEDS=100000 cargo test --release --test delivery_simulation`.
 
 use chrono::{DateTime, Timelike, Utc};
+use herald::app::commands::{self, Answer};
 use herald::config::Config;
 use herald::config::LiveConfig;
-use herald::model::{Item, ItemId};
+use herald::model::{Item, ItemId, ItemState};
+use herald::pipeline::{Observed, must_read_page, plan_deliveries};
 use herald::quiet::{QuietHours, QuietMode, clock};
-use herald::store::{Commit, DeliveryKind, NewDelivery, PostRecord, Store};
+use herald::store::{Commit, NewDelivery, PostRecord, Store};
+use herald::telegram::admin::{Alerts, SEND_TRIES};
 use herald::telegram::api::{Accepted, TelegramApi};
 use herald::telegram::deliver::Deliverer;
 use herald::telegram::format::{Method, Post};
@@ -36,9 +44,9 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant as WallInstant};
-use teloxide::types::{ChatId, Recipient, Seconds};
+use teloxide::types::{ChatId, ParseMode, Recipient, Seconds};
 use teloxide::{ApiError, RequestError};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -90,6 +98,8 @@ struct Message {
     keyboard: Option<Vec<String>>,
     photo: bool,
     deleted: bool,
+    /// When Telegram accepted it.
+    at: Instant,
 }
 
 struct Telegram {
@@ -105,12 +115,39 @@ struct Telegram {
     quiet: HashMap<String, QuietHours>,
     violations: Vec<String>,
     calls: u64,
+    /// The messages that reached an admin's chat: (chat, text, when).
+    to_admins: Vec<(i64, String, Instant)>,
+    /// Each try of a message to an admin, by (chat, text), in order.
+    admin_tries: HashMap<(i64, String), Vec<Try>>,
+    /// When a message to an admin was last tried.
+    last_admin_try: Option<Instant>,
+    /// The answers to admin commands, as applied: (chat, text), each due in that chat.
+    answers: Vec<(i64, String)>,
+    /// `/requeue` per entry: how many, and when the last began.
+    requeues: [(usize, Option<Instant>); 4],
+}
+
+/// How one try of a message to an admin went.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Try {
+    /// Telegram took it (its answer may still have been lost on the way back).
+    Arrived,
+    /// Telegram refused it for now: a 429 or a 5xx.
+    Refused,
+    /// It never reached Telegram, and herald got no answer.
+    Lost,
 }
 
 /// Posts and digest messages sent without a notification, and edits made inside a `hold`
 /// window, over a run: the quiet-hours checks had something to check.
 static SILENCED: AtomicU64 = AtomicU64::new(0);
 static EDITS_IN_HOLD: AtomicU64 = AtomicU64::new(0);
+/// Posts set aside whose alert reached an admin, and alerts herald gave up on (see
+/// `check_alerts`), over a run.
+static ALERTS_TOLD: AtomicU64 = AtomicU64::new(0);
+static ALERTS_GIVEN_UP: AtomicU64 = AtomicU64::new(0);
+/// Answers to admin commands that arrived, over a run.
+static ANSWERS: AtomicU64 = AtomicU64::new(0);
 
 fn urls(post: &Post) -> Vec<String> {
     post.keyboard()
@@ -293,6 +330,21 @@ impl Telegram {
     }
 
     /// A call's answer: `Ok` accepted, maybe lost on the way back.
+    /// The answer to a message accepted in chat `i`: in a supergroup a group has just become,
+    /// the first answers are lost far more often (a search there has no id to start from).
+    fn answer_in<T>(
+        &mut self,
+        i: usize,
+        accepted: Result<T, RequestError>,
+    ) -> Result<T, RequestError> {
+        let chat = &self.chats[i];
+        let new_supergroup = chat.id == -1002000000002 && chat.messages.len() <= 3;
+        if new_supergroup && accepted.is_ok() && self.faults && self.rng.chance(250) {
+            return Err(lost());
+        }
+        self.answer(accepted)
+    }
+
     fn answer<T>(&mut self, accepted: Result<T, RequestError>) -> Result<T, RequestError> {
         match accepted {
             Ok(_) if self.faults && self.rng.chance(30) => Err(lost()),
@@ -334,9 +386,10 @@ impl Telegram {
                 keyboard: Some(keyboard),
                 photo,
                 deleted: false,
+                at: Instant::now(),
             },
         );
-        self.answer(Ok(accepted))
+        self.answer_in(i, Ok(accepted))
     }
 
     fn send_digest(
@@ -346,12 +399,7 @@ impl Telegram {
         silent: bool,
     ) -> Result<Accepted, RequestError> {
         let i = self.chat_index(chat).ok_or_else(|| bad("chat not found"))?;
-        // Only `a-vk` sends digests to chat a, only `b` to chat b.
-        let entry = match self.chats[i].id {
-            -1001000000001 => Some(1),
-            -1001000000003 => Some(2),
-            _ => None,
-        };
+        let entry = digest_entry(self.chats[i].id);
         self.quiet_send(entry, silent, "a digest message");
         self.arrive(i, "digest")?;
         self.kicked(i)?;
@@ -363,9 +411,10 @@ impl Telegram {
                 keyboard: None,
                 photo: false,
                 deleted: false,
+                at: Instant::now(),
             },
         );
-        self.answer(Ok(accepted))
+        self.answer_in(i, Ok(accepted))
     }
 
     fn message(&mut self, chat: &Recipient, id: i32) -> Result<(usize, usize), RequestError> {
@@ -403,6 +452,29 @@ impl Telegram {
         self.answer(Ok(()))
     }
 
+    /// A message to an admin (an alert, an answer to a command): the admin chats have the
+    /// channels' limits and faults.
+    fn send_text_message(&mut self, chat: ChatId, text: &str) -> Result<(), RequestError> {
+        let i = self
+            .chat_index(&Recipient::Id(chat))
+            .ok_or_else(|| bad("chat not found"))?;
+        let arrived = self.arrive(i, "a message to an admin");
+        let how = match &arrived {
+            Ok(()) => Try::Arrived,
+            Err(RequestError::Io(_)) => Try::Lost,
+            Err(_) => Try::Refused,
+        };
+        let now = Instant::now();
+        self.last_admin_try = Some(now);
+        self.admin_tries
+            .entry((chat.0, text.to_owned()))
+            .or_default()
+            .push(how);
+        arrived?;
+        self.to_admins.push((chat.0, text.to_owned(), now));
+        self.answer(Ok(()))
+    }
+
     fn set_keyboard(
         &mut self,
         chat: &Recipient,
@@ -410,6 +482,11 @@ impl Telegram {
         rows: &[Vec<(String, String)>],
     ) -> Result<(), RequestError> {
         let (i, m) = self.message(chat, id)?;
+        // The searches for a lost post get more faults than other calls: a 5xx says nothing
+        // of the message, never "not there".
+        if self.faults && self.rng.chance(60) {
+            return Err(RequestError::Api(ApiError::Unknown("Bad Gateway".into())));
+        }
         let wanted: Option<Vec<String>> =
             (!rows.is_empty()).then(|| rows.iter().flatten().map(|(_, url)| url.clone()).collect());
         let chat_id = self.chats[i].id;
@@ -506,6 +583,16 @@ impl TelegramApi for SimApi {
         let i = t.chat_index(&chat).ok_or_else(|| bad("chat not found"))?;
         Ok(t.chats[i].id)
     }
+
+    async fn send_text_message(
+        &self,
+        chat: ChatId,
+        text: &str,
+        _parse_mode: Option<ParseMode>,
+    ) -> Result<(), RequestError> {
+        let answer = self.0.lock().unwrap().send_text_message(chat, text);
+        self.later(&Recipient::Id(chat), answer).await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -521,6 +608,12 @@ const ENTRIES: [(&str, &str, &str, Option<usize>); 4] = [
     ("grp", "-2002", "linkedin", None),
 ];
 const SOURCES: [&str; 2] = ["s0", "s1"];
+/// The admins (`[telegram] admins`): their private chats have these ids.
+const ADMINS: [i64; 2] = [7001, 7002];
+/// The chats the entries post to come first in `Telegram::chats`; the admins' follow.
+const CHANNEL_CHATS: usize = 4;
+/// How many releases a source's list page shows.
+const PAGE: usize = 6;
 
 fn share_domain(share: &str) -> &'static str {
     match share {
@@ -528,6 +621,16 @@ fn share_domain(share: &str) -> &'static str {
         "vk" => "vk.com",
         "facebook" => "facebook.com",
         _ => "linkedin.com",
+    }
+}
+
+/// The entry a digest message in this chat belongs to: only `a-vk` sends digests to chat a,
+/// only `b` to chat b.
+fn digest_entry(chat: i64) -> Option<usize> {
+    match chat {
+        -1001000000001 => Some(1),
+        -1001000000003 => Some(2),
+        _ => None,
     }
 }
 
@@ -548,9 +651,28 @@ fn sim_start() -> DateTime<Utc> {
     "2026-03-20T10:00:00Z".parse().unwrap()
 }
 
-fn config_text(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Quiet; 4]) -> String {
+/// What the config says: which entries and sources are in it, which entries each source posts
+/// to, the entries' quiet hours, the sources' `backfill`.
+struct Layout<'a> {
+    entries: &'a [bool; 4],
+    sources: &'a [bool; 2],
+    members: &'a [[bool; 4]; 2],
+    quiet: &'a [Quiet; 4],
+    backfill: &'a [u32; 2],
+}
+
+fn config_text(
+    dir: &Path,
+    Layout {
+        entries,
+        sources,
+        members,
+        quiet,
+        backfill,
+    }: Layout,
+) -> String {
     let mut text = format!(
-        "[general]\ndata_dir = \"{}\"\n\n[telegram]\napi_url = \"http://127.0.0.1:9/\"\n\n",
+        "[general]\ndata_dir = \"{}\"\n\n[telegram]\napi_url = \"http://127.0.0.1:9/\"\nadmins = {ADMINS:?}\n\n",
         dir.display()
     );
     for (n, (id, chat, share, digest)) in ENTRIES.iter().enumerate() {
@@ -585,19 +707,20 @@ fn config_text(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Qu
         let channels: Vec<String> = ENTRIES
             .iter()
             .enumerate()
-            .filter(|(e, _)| entries[*e])
+            .filter(|(e, _)| entries[*e] && members[n][*e])
             .map(|(_, (id, ..))| format!("\"{id}\""))
             .collect();
         text.push_str(&format!(
-            "[[sources]]\nid = \"{id}\"\nurl = \"http://127.0.0.1:9/{id}\"\nkind = \"feed\"\nschedule = \"0 0 * * * *\"\nchannels = [{}]\n\n",
+            "[[sources]]\nid = \"{id}\"\nurl = \"http://127.0.0.1:9/{id}\"\nkind = \"feed\"\nschedule = \"0 0 * * * *\"\nbackfill = {}\nchannels = [{}]\n\n",
+            backfill[n],
             channels.join(", ")
         ));
     }
     text
 }
 
-fn parse(dir: &Path, entries: &[bool; 4], sources: &[bool; 2], quiet: &[Quiet; 4]) -> Config {
-    let text = config_text(dir, entries, sources, quiet);
+fn parse(dir: &Path, layout: Layout) -> Config {
+    let text = config_text(dir, layout);
     herald::config::parse(&dir.join("config.toml"), &text, dir)
         .unwrap_or_else(|e| panic!("the simulation's config is refused: {e:?}\n{text}"))
 }
@@ -614,16 +737,31 @@ struct World {
     live: Arc<LiveConfig>,
     telegram: Arc<Mutex<Telegram>>,
     wake: Arc<Notify>,
+    /// One for the whole run: the limits of the admins' chats outlive restarts (a kill in the
+    /// simulation does not lose an alert on its way either; see `check_alerts`).
+    global: Arc<GlobalLimit>,
+    alerts: Arc<Alerts<SimApi>>,
     workers: Option<Workers>,
     entries: [bool; 4],
     sources: [bool; 2],
-    paused: [bool; 4],
     quiet: [Quiet; 4],
+    /// Which entries each source posts to (besides being in the config).
+    members: [[bool; 4]; 2],
+    /// Which entries had their first poll of each source (as the simulation expects it).
+    baselined: [[bool; 4]; 2],
+    backfill: [u32; 2],
+    /// Each source's list page: its newest releases, newest first.
+    pages: [Vec<Item>; 2],
     next_item: u64,
     items: Vec<Item>,
     /// (entry, link) due: a post or a digest line was queued for it.
     due: Vec<(usize, String)>,
     kills: usize,
+    /// When each kill happened.
+    kill_times: Vec<Instant>,
+    /// The admin commands on their way to the admin poller (`admin_poller`).
+    commands: Option<mpsc::UnboundedSender<(i64, Command)>>,
+    poller: Option<JoinHandle<()>>,
     failures: Vec<String>,
 }
 
@@ -633,9 +771,9 @@ impl World {
             api: SimApi(self.telegram.clone()),
             store: self.store.clone(),
             config: self.live.clone(),
-            global: Arc::new(GlobalLimit::new(30)),
+            global: self.global.clone(),
             wake: self.wake.clone(),
-            alerts: None,
+            alerts: Some(self.alerts.clone()),
             broken_store: CancellationToken::new(),
         });
         let stop = CancellationToken::new();
@@ -671,12 +809,23 @@ impl World {
                 task.abort();
             }
             self.kills += 1;
+            self.kill_times.push(Instant::now());
+        }
+    }
+
+    fn layout(&self) -> Layout<'_> {
+        Layout {
+            entries: &self.entries,
+            sources: &self.sources,
+            members: &self.members,
+            quiet: &self.quiet,
+            backfill: &self.backfill,
         }
     }
 
     async fn apply_config(&mut self) {
         self.stop_workers().await;
-        let config = parse(self.dir.path(), &self.entries, &self.sources, &self.quiet);
+        let config = parse(self.dir.path(), self.layout());
         self.telegram.lock().unwrap().quiet = quiet_of(&config);
         self.live.set(config);
         self.start_workers().await;
@@ -729,7 +878,17 @@ impl World {
         }
     }
 
-    async fn publish(&mut self) {
+    /// A poll of a configured source, through herald's planning rule
+    /// (`pipeline::plan_deliveries`): its list page gained `new` releases and shows
+    /// `corrections` of its releases, or has not changed (a 304, unless
+    /// `pipeline::must_read_page` says the page must be read: then it is read, with every
+    /// release already known).
+    ///
+    /// What is due, as the simulation sees it: at an entry's first poll of the source (the
+    /// first while the entry is in the config and among the source's channels: at the start, or
+    /// added later), the source's `backfill` newest releases on the page, whether the page
+    /// changed or not; after that, every new release.
+    async fn poll(&mut self, new: u64, corrections: u64) {
         // Only a source in the config is polled.
         let configured: Vec<usize> = (0..2).filter(|s| self.sources[*s]).collect();
         if configured.is_empty() {
@@ -737,8 +896,7 @@ impl World {
         }
         let s = configured[self.rng.below(configured.len() as u64) as usize];
         let source = SOURCES[s];
-        let count = 1 + self.rng.below(4);
-        let items: Vec<Item> = (0..count).map(|_| self.new_item(source)).collect();
+        let mut items: Vec<Item> = (0..new).map(|_| self.new_item(source)).collect();
         for item in &items {
             if self.rng.chance(40) {
                 self.telegram
@@ -748,51 +906,97 @@ impl World {
                     .insert(item.link.clone());
             }
         }
-        let mut deliveries = Vec::new();
-        for (e, (id, _, _, digest)) in ENTRIES.iter().enumerate() {
-            if !self.entries[e] {
+        // The page lists the newest first.
+        items.reverse();
+        let mut corrected = Vec::new();
+        let corrections = if self.pages[s].is_empty() {
+            0
+        } else {
+            corrections
+        };
+        for _ in 0..corrections {
+            let n = self.rng.below(self.pages[s].len() as u64) as usize;
+            if corrected
+                .iter()
+                .any(|c: &Item| c.link == self.pages[s][n].link)
+            {
                 continue;
             }
-            for item in &items {
-                self.due.push((e, item.link.clone()));
+            let mut item = self.pages[s][n].clone();
+            item.title = format!("{} (corrected {})", item.title, self.rng.below(1000));
+            item.updated = clock::now();
+            self.pages[s][n] = item.clone();
+            if let Some(known) = self.items.iter_mut().find(|i| i.link == item.link) {
+                *known = item.clone();
             }
-            if digest.is_some_and(|d| items.len() > d) {
-                deliveries.push(NewDelivery::digest(id, items.clone()));
-            } else {
-                deliveries.extend(items.iter().map(|item| NewDelivery {
-                    channel: (*id).to_owned(),
-                    kind: DeliveryKind::Post,
-                    item: item.clone(),
-                    items: Vec::new(),
-                }));
-            }
+            corrected.push(item);
         }
-        self.commit(source, &items, &[], &deliveries).await;
+        let changed = !items.is_empty() || !corrected.is_empty();
+        let config = self.live.get();
+        let source_config = config.source(source).expect("a configured source").clone();
+        if !changed && !must_read_page(&self.store, &source_config, &config.channels) {
+            // 304 Not Modified: nothing planned. What the entries expected is still due.
+            self.expect(s, &items);
+            return;
+        }
+        let page: Vec<Item> = items.iter().chain(&self.pages[s]).cloned().collect();
+        let report: Vec<Observed> = page
+            .iter()
+            .map(|item| Observed {
+                state: if items.iter().any(|i| i.link == item.link) {
+                    ItemState::New
+                } else if corrected.iter().any(|i| i.link == item.link) {
+                    ItemState::Changed
+                } else {
+                    ItemState::Known
+                },
+                item: item.clone(),
+            })
+            .collect();
+        let (deliveries, baselines) =
+            match plan_deliveries(&self.store, &source_config, &config.channels, &report) {
+                Ok(planned) => planned,
+                Err(e) => {
+                    self.failures.push(format!("plan_deliveries: {e}"));
+                    return;
+                }
+            };
+        self.expect(s, &items);
+        self.pages[s] = page;
+        self.pages[s].truncate(PAGE);
+        self.commit(source, &items, &corrected, &deliveries, &baselines)
+            .await;
         self.items.extend(items);
     }
 
-    async fn correct(&mut self) {
-        if self.items.is_empty() {
-            return;
+    /// What a poll of source `s` makes due, after its page gained `new` releases (the page as
+    /// it is now in `self.pages`, `new` not yet on it).
+    fn expect(&mut self, s: usize, new: &[Item]) {
+        for e in 0..ENTRIES.len() {
+            if !self.entries[e] || !self.members[s][e] {
+                continue;
+            }
+            let due: Vec<&Item> = if self.baselined[s][e] {
+                new.iter().collect()
+            } else {
+                self.baselined[s][e] = true;
+                new.iter()
+                    .chain(&self.pages[s])
+                    .take(self.backfill[s] as usize)
+                    .collect()
+            };
+            for item in due {
+                self.due.push((e, item.link.clone()));
+            }
         }
-        let n = self.rng.below(self.items.len() as u64) as usize;
-        let mut item = self.items[n].clone();
-        item.title = format!("{} (corrected {})", item.title, self.rng.below(1000));
-        item.updated = clock::now();
-        self.items[n] = item.clone();
-        let deliveries: Vec<NewDelivery> = ENTRIES
-            .iter()
-            .enumerate()
-            .filter(|(e, _)| self.entries[*e])
-            .map(|(_, (id, ..))| NewDelivery {
-                channel: (*id).to_owned(),
-                kind: DeliveryKind::Edit,
-                item: item.clone(),
-                items: Vec::new(),
-            })
-            .collect();
-        let source = item.source.clone();
-        self.commit(&source, &[], &[item], &deliveries).await;
+    }
+
+    /// A channel entry joins a source's channels (or, less often, leaves them).
+    async fn edit_members(&mut self) {
+        let s = self.rng.below(2) as usize;
+        let e = self.rng.below(4) as usize;
+        self.members[s][e] = !self.members[s][e] || self.rng.chance(700);
+        self.apply_config().await;
     }
 
     async fn commit(
@@ -801,6 +1005,7 @@ impl World {
         new: &[Item],
         corrected: &[Item],
         deliveries: &[NewDelivery],
+        baselines: &[String],
     ) {
         let content_digests = HashMap::new();
         let commit = Commit {
@@ -808,7 +1013,7 @@ impl World {
             new,
             corrected,
             deliveries,
-            baselines: &[],
+            baselines,
             content_digests: &content_digests,
             max_items: 10_000,
             links: &[],
@@ -820,27 +1025,40 @@ impl World {
         self.wake.notify_waiters();
     }
 
-    fn toggle_pause(&mut self) {
+    /// `/pause` or `/resume` of an entry, whichever it needs.
+    async fn toggle_pause(&mut self) {
         let e = self.rng.below(4) as usize;
-        self.paused[e] = !self.paused[e];
-        let paused = self.paused[e];
-        // The admin's `/pause` is acknowledged once it is stored: from then on, nothing.
-        self.store
-            .update_channel_state(ENTRIES[e].0, |s| s.paused = paused)
-            .unwrap();
-        let domain = share_domain(ENTRIES[e].2).to_owned();
-        let mut t = self.telegram.lock().unwrap();
-        if paused {
-            t.paused.insert(domain);
-        } else {
-            t.paused.remove(&domain);
+        let paused = self.store.channel_state(ENTRIES[e].0).unwrap().paused;
+        self.apply(&Command::Pause(e, !paused)).await;
+    }
+
+    /// An admin command applied by herald's own code, as the admin poller does; the answer.
+    async fn apply(&self, command: &Command) -> String {
+        apply(&self.store, &self.live, &self.wake, &self.telegram, command).await
+    }
+
+    /// Several commands at once from one admin's chat: the poller applies and answers them in
+    /// turn, each answer within the chat's limits (`Alerts::send`).
+    fn command_burst(&mut self) {
+        let chat = ADMINS[self.rng.below(ADMINS.len() as u64) as usize];
+        let n = 2 + self.rng.below(7);
+        for _ in 0..n {
+            let e = self.rng.below(4) as usize;
+            let command = match self.rng.below(4) {
+                0 => Command::Pause(e, true),
+                1 => Command::Pause(e, false),
+                2 => Command::Requeue(e),
+                _ => Command::Status,
+            };
+            if let Some(commands) = &self.commands {
+                let _ = commands.send((chat, command));
+            }
         }
     }
 
     fn delete_a_message(&mut self) {
         let mut t = self.telegram.lock().unwrap();
-        let chats = t.chats.len() as u64;
-        let c = t.rng.below(chats) as usize;
+        let c = t.rng.below(CHANNEL_CHATS as u64) as usize;
         let len = t.chats[c].messages.len() as u64;
         if len > 0 {
             let m = t.rng.below(len) as usize;
@@ -851,8 +1069,7 @@ impl World {
     fn fault_events(&mut self) {
         let mut t = self.telegram.lock().unwrap();
         if t.rng.chance(30) {
-            let chats = t.chats.len() as u64;
-            let c = t.rng.below(chats) as usize;
+            let c = t.rng.below(CHANNEL_CHATS as u64) as usize;
             t.chats[c].kicked = !t.chats[c].kicked;
         }
         // The group becomes a supergroup (once).
@@ -880,7 +1097,79 @@ fn chats() -> Vec<Chat> {
         chat(-1001000000003, Some("sim_chat_b")),
         chat(-2002, None),
         chat(-1002000000002, None),
+        chat(ADMINS[0], None),
+        chat(ADMINS[1], None),
     ]
+}
+
+/// An admin command of the simulation.
+#[derive(Debug)]
+enum Command {
+    /// `/pause ENTRY` (true) or `/resume ENTRY`.
+    Pause(usize, bool),
+    /// `/requeue ENTRY`.
+    Requeue(usize),
+    Status,
+}
+
+/// Applies `command` with herald's own appliers (`app::commands`), and keeps the simulated
+/// Telegram's view in step: a paused entry's posts must not arrive from now on (its pause is
+/// stored before the answer goes), and when the entry's set-aside posts went back.
+async fn apply(
+    store: &Store,
+    live: &LiveConfig,
+    wake: &Notify,
+    telegram: &Mutex<Telegram>,
+    command: &Command,
+) -> String {
+    let config = live.get();
+    match *command {
+        Command::Pause(e, paused) => {
+            let id = ENTRIES[e].0;
+            let answer = commands::pause(store, &config, wake, id, paused);
+            if config.channel(id).is_some() {
+                let domain = share_domain(ENTRIES[e].2).to_owned();
+                let mut t = telegram.lock().unwrap();
+                if paused {
+                    t.paused.insert(domain);
+                } else {
+                    t.paused.remove(&domain);
+                }
+            }
+            answer
+        }
+        Command::Requeue(e) => {
+            if config.channel(ENTRIES[e].0).is_some() {
+                // Before: an alert of a post set aside meanwhile counts after it.
+                let mut t = telegram.lock().unwrap();
+                t.requeues[e].0 += 1;
+                t.requeues[e].1 = Some(Instant::now());
+            }
+            commands::requeue(store, &config, wake, ENTRIES[e].0).await
+        }
+        Command::Status => commands::status(store, &config, |_| None, clock::now()),
+    }
+}
+
+/// The admin poller: applies each command in turn and answers it before the next, as
+/// `app::commands::run` does, through `Alerts::send`. Every answer is due in its chat.
+async fn admin_poller(
+    mut commands: mpsc::UnboundedReceiver<(i64, Command)>,
+    store: Store,
+    live: Arc<LiveConfig>,
+    wake: Arc<Notify>,
+    alerts: Arc<Alerts<SimApi>>,
+    telegram: Arc<Mutex<Telegram>>,
+) {
+    while let Some((chat, command)) = commands.recv().await {
+        let answer = apply(&store, &live, &wake, &telegram, &command).await;
+        telegram
+            .lock()
+            .unwrap()
+            .answers
+            .push((chat, answer.clone()));
+        let _ = commands::reply(&alerts, ChatId(chat), Answer::Text(answer)).await;
+    }
 }
 
 /// Runs one seed; the failures found, if any.
@@ -932,6 +1221,11 @@ async fn simulate(seed: u64) -> Result<(), String> {
         quiet: HashMap::new(),
         violations: Vec::new(),
         calls: 0,
+        to_admins: Vec::new(),
+        admin_tries: HashMap::new(),
+        last_admin_try: None,
+        answers: Vec::new(),
+        requeues: [(0, None); 4],
     }));
     let mut world_rng = Rng(rng.next());
     let quiet: [Quiet; 4] = std::array::from_fn(|_| {
@@ -948,9 +1242,27 @@ async fn simulate(seed: u64) -> Result<(), String> {
             None
         }
     });
-    let config = parse(dir.path(), &entries, &sources, &quiet);
+    let members: [[bool; 4]; 2] =
+        std::array::from_fn(|_| std::array::from_fn(|_| world_rng.chance(800)));
+    let backfill: [u32; 2] = std::array::from_fn(|_| 1 + world_rng.below(3) as u32);
+    let config = parse(
+        dir.path(),
+        Layout {
+            entries: &entries,
+            sources: &sources,
+            members: &members,
+            quiet: &quiet,
+            backfill: &backfill,
+        },
+    );
     telegram.lock().unwrap().quiet = quiet_of(&config);
     let live = Arc::new(LiveConfig::new(config));
+    let global = Arc::new(GlobalLimit::new(30));
+    let alerts = Arc::new(Alerts::new(
+        SimApi(telegram.clone()),
+        live.clone(),
+        global.clone(),
+    ));
     let mut world = World {
         rng: world_rng,
         dir,
@@ -958,17 +1270,35 @@ async fn simulate(seed: u64) -> Result<(), String> {
         live,
         telegram: telegram.clone(),
         wake: Arc::new(Notify::new()),
+        global,
+        alerts,
         workers: None,
         entries,
         sources,
-        paused: [false; 4],
         quiet,
+        members,
+        baselined: [[false; 4]; 2],
+        backfill,
+        pages: Default::default(),
         next_item: 0,
         items: Vec::new(),
         due: Vec::new(),
         kills: 0,
+        kill_times: Vec::new(),
+        commands: None,
+        poller: None,
         failures: Vec::new(),
     };
+    let (commands, rx) = mpsc::unbounded_channel();
+    world.commands = Some(commands);
+    world.poller = Some(tokio::spawn(admin_poller(
+        rx,
+        world.store.clone(),
+        world.live.clone(),
+        world.wake.clone(),
+        world.alerts.clone(),
+        telegram.clone(),
+    )));
     world.start_workers().await;
     let steps = 30 + world.rng.below(30);
     for _ in 0..steps {
@@ -976,8 +1306,15 @@ async fn simulate(seed: u64) -> Result<(), String> {
         tokio::time::sleep(Duration::from_millis(wait)).await;
         world.fault_events();
         match world.rng.below(100) {
-            0..35 => world.publish().await,
-            35..45 => world.correct().await,
+            0..35 => {
+                let new = 1 + world.rng.below(4);
+                let corrections = u64::from(world.rng.chance(300));
+                world.poll(new, corrections).await;
+            }
+            35..45 => {
+                let corrections = 1 + world.rng.below(3);
+                world.poll(0, corrections).await;
+            }
             45..53 => {
                 // An entry or a source leaves the config, or comes back.
                 if world.rng.chance(500) {
@@ -989,7 +1326,7 @@ async fn simulate(seed: u64) -> Result<(), String> {
                 }
                 world.apply_config().await;
             }
-            53..60 => world.toggle_pause(),
+            53..60 => world.toggle_pause().await,
             60..65 => {
                 world.kill_workers();
                 world.start_workers().await;
@@ -1001,14 +1338,21 @@ async fn simulate(seed: u64) -> Result<(), String> {
             69..72 => world.delete_a_message(),
             72..74 => {
                 let e = world.rng.below(4) as usize;
-                let _ = world.store.requeue(ENTRIES[e].0).await;
-                world.wake.notify_waiters();
+                world.apply(&Command::Requeue(e)).await;
             }
             74..80 => world.edit_quiet().await,
+            80..85 => world.command_burst(),
+            85..90 => world.poll(0, 0).await,
+            90..94 => world.edit_members().await,
             _ => {}
         }
     }
 
+    // The admin poller answers the commands sent so far, and stops.
+    world.commands = None;
+    if let Some(poller) = world.poller.take() {
+        let _ = poller.await;
+    }
     // The faults stop, every entry and source is back and resumed: the queues must drain.
     {
         let mut t = telegram.lock().unwrap();
@@ -1016,20 +1360,13 @@ async fn simulate(seed: u64) -> Result<(), String> {
         for chat in &mut t.chats {
             chat.kicked = false;
         }
-        t.paused.clear();
-    }
-    for (entry, paused) in ENTRIES.iter().zip(&mut world.paused) {
-        if *paused {
-            *paused = false;
-            world
-                .store
-                .update_channel_state(entry.0, |s| s.paused = false)
-                .unwrap();
-        }
     }
     world.entries = [true; 4];
     world.sources = [true; 2];
     world.apply_config().await;
+    for e in 0..ENTRIES.len() {
+        world.apply(&Command::Pause(e, false)).await;
+    }
     let drained = Instant::now();
     loop {
         let pending: usize = ENTRIES
@@ -1048,6 +1385,21 @@ async fn simulate(seed: u64) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     world.stop_workers().await;
+    // The alerts still on their way (each waits for its chat's turn, or a 429's hold).
+    let quiet_since = Instant::now();
+    loop {
+        let last = telegram.lock().unwrap().last_admin_try;
+        if last.is_none_or(|t| t.elapsed() > Duration::from_secs(120)) {
+            break;
+        }
+        if quiet_since.elapsed() > Duration::from_secs(3600) {
+            world
+                .failures
+                .push("messages to the admins still going an hour after the drain".into());
+            break;
+        }
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    }
     check(&world)
 }
 
@@ -1087,13 +1439,13 @@ fn check(world: &World) -> Result<(), String> {
         *copies.entry((*e, link.as_str())).or_default() = n;
     }
     let mut duplicated = Vec::new();
+    let mut set_aside = Vec::new();
     for ((e, link), n) in &copies {
         let poison = t.poison.contains(*link);
         let id = ENTRIES[*e].0;
         let item = world.items.iter().find(|i| i.link == *link).unwrap();
         let record = world.store.post_record(id, &item.source, &item.id).unwrap();
         match (n, &record) {
-            (0, _) if poison => {}
             (0, Some(PostRecord::Sent { .. } | PostRecord::Digest { .. })) => {
                 // Sent and later deleted by an admin: the record keeps it.
                 let deleted = t.chats.iter().any(|c| {
@@ -1105,6 +1457,8 @@ fn check(world: &World) -> Result<(), String> {
                     failures.push(format!("{id}: {link} is recorded as sent but is not there"));
                 }
             }
+            // Refused whatever its form: set aside.
+            (0, _) if poison => set_aside.push((*e, *link)),
             (0, _) => failures.push(format!("{id}: {link} never arrived ({record:?})")),
             (1, _) => {}
             (n, _) => duplicated.push(format!("{id}: {link} ×{n}")),
@@ -1113,7 +1467,7 @@ fn check(world: &World) -> Result<(), String> {
     // A duplicate is a message sent again (a digest listing many releases is one message).
     // (chat, or the group with the supergroup it became; the links; the entry) → each copy's
     // chat and message id.
-    type Copies = HashMap<(i64, Vec<String>, String), Vec<(i64, i32)>>;
+    type Copies = HashMap<(i64, Vec<String>, String), Vec<(i64, i32, Instant)>>;
     let mut sent = Copies::new();
     for chat in &t.chats {
         let family = if chat.id == -1002000000002 {
@@ -1129,36 +1483,92 @@ fn check(world: &World) -> Result<(), String> {
                 .unwrap_or_default();
             sent.entry((family, m.links.clone(), entry))
                 .or_default()
-                .push((chat.id, m.id));
+                .push((chat.id, m.id, m.at));
         }
     }
-    let extra: usize = sent.values().map(|copies| copies.len() - 1).sum();
-    duplicated.extend(
-        sent.iter()
-            .filter(|(_, copies)| copies.len() > 1)
-            .map(|((chat, ..), copies)| format!("chat {chat}: messages {copies:?}")),
-    );
+    // Nothing arrived that was not due: a release outside an entry's backfill, or of a source
+    // it does not post.
+    let due: HashSet<(usize, &str)> = world.due.iter().map(|(e, l)| (*e, l.as_str())).collect();
+    for chat in &t.chats[..CHANNEL_CHATS] {
+        for m in &chat.messages {
+            let entry = match &m.keyboard {
+                Some(k) => entry_of(k),
+                None => digest_entry(chat.id),
+            };
+            for link in &m.links {
+                if !entry.is_some_and(|e| due.contains(&(e, link.as_str()))) {
+                    failures.push(format!(
+                        "chat {}: message {} has {link}, not due to {:?}",
+                        chat.id,
+                        m.id,
+                        entry.map(|e| ENTRIES[e].0)
+                    ));
+                }
+            }
+        }
+    }
+    duplicated.extend(sent.iter().filter(|(_, copies)| copies.len() > 1).map(
+        |((chat, ..), copies)| {
+            let ids: Vec<(i64, i32)> = copies.iter().map(|(c, id, _)| (*c, *id)).collect();
+            format!("chat {chat}: messages {ids:?}")
+        },
+    ));
     // A send whose answer was lost in a group that then became a supergroup cannot be looked for
     // (its id there is unknown): it goes out again there, once. Only such a pair is excused by
     // the migration: one copy in the old group, one in the supergroup. A post sent twice inside
     // the supergroup (a lost answer there not looked for, or looked for from the wrong id) is
     // not.
     let migrations = t.chats.iter().filter(|c| c.migrated_to.is_some()).count();
-    let across_the_migration = sent
-        .values()
-        .filter(|copies| {
-            copies.len() == 2
-                && copies.iter().any(|(chat, _)| *chat == -2002)
-                && copies.iter().any(|(chat, _)| *chat == -1002000000002)
-        })
-        .count();
-    let excused = world.kills + across_the_migration.min(migrations);
-    if extra > excused {
+    let mut migration_excuses = migrations;
+    // Each copy after the first is excused by a kill between the previous copy's acceptance and
+    // its own (a kill between Telegram's acceptance and herald's record), one kill each.
+    let mut again: Vec<(Instant, Instant, String)> = Vec::new();
+    for ((family, links, _), copies) in &sent {
+        if copies.len() < 2 {
+            continue;
+        }
+        let across_the_migration = copies.len() == 2
+            && copies.iter().any(|(chat, ..)| *chat == -2002)
+            && copies.iter().any(|(chat, ..)| *chat == -1002000000002);
+        if across_the_migration && migration_excuses > 0 {
+            migration_excuses -= 1;
+            continue;
+        }
+        let mut copies = copies.clone();
+        copies.sort_by_key(|(.., at)| *at);
+        for pair in copies.windows(2) {
+            again.push((
+                pair[0].2,
+                pair[1].2,
+                format!(
+                    "chat {family}: {links:?} as messages {:?} and {:?}",
+                    (pair[0].0, pair[0].1),
+                    (pair[1].0, pair[1].1)
+                ),
+            ));
+        }
+    }
+    // Earliest end first, each taking the earliest kill left in its span: as many excused as
+    // can be.
+    again.sort_by_key(|(_, to, _)| *to);
+    let mut kills: Vec<Option<Instant>> = world.kill_times.iter().copied().map(Some).collect();
+    let mut unexcused = Vec::new();
+    for (from, to, what) in again {
+        match kills
+            .iter_mut()
+            .find(|k| k.is_some_and(|k| from <= k && k <= to))
+        {
+            Some(kill) => *kill = None,
+            None => unexcused.push(what),
+        }
+    }
+    if !unexcused.is_empty() {
         failures.push(format!(
-            "{extra} duplicates, more than the {} kills and {} sent again across a migration: \
-             {duplicated:?}",
+            "{} duplicates without a kill between the copies ({} kills, {} migrations): \
+             {unexcused:?} (all: {duplicated:?})",
+            unexcused.len(),
             world.kills,
-            across_the_migration.min(migrations)
+            migrations
         ));
     }
     for (id, ..) in ENTRIES {
@@ -1167,12 +1577,135 @@ fn check(world: &World) -> Result<(), String> {
             failures.push(format!("{id}: {pending} still queued"));
         }
     }
+    check_alerts(world, &t, &set_aside, &mut failures);
+    check_answers(&t, &mut failures);
     if failures.is_empty() {
         Ok(())
     } else {
         failures.dedup();
         failures.truncate(12);
         Err(failures.join("\n  "))
+    }
+}
+
+/// Every delivery set aside was told to every admin, and a post once per time it was set
+/// aside. An alert may be missing only when herald gave up on it (see `Alerts::send`): its
+/// `SEND_TRIES` tries were all refused (429, 5xx), or a try got no answer and had not reached
+/// Telegram (herald does not send again what may have arrived). A kill in the simulation does
+/// not stop an alert on its way (the alerts outlive the workers here), so none is excused by a
+/// kill. `set_aside`: the posts (entry, link) that never arrived because Telegram refuses them.
+fn check_alerts(
+    world: &World,
+    t: &Telegram,
+    set_aside: &[(usize, &str)],
+    failures: &mut Vec<String>,
+) {
+    // Herald gave up on this message to `admin`.
+    let given_up = |admin: i64, text: &str| {
+        t.admin_tries
+            .get(&(admin, text.to_owned()))
+            .is_some_and(|tries| {
+                let refused = tries
+                    .iter()
+                    .rev()
+                    .take_while(|t| **t == Try::Refused)
+                    .count();
+                tries.last() == Some(&Try::Lost) || refused >= SEND_TRIES as usize
+            })
+    };
+    let about = |id: &str, text: &str| text.contains(&format!("channel {id}: Telegram refused "));
+    for admin in ADMINS {
+        for (e, link) in set_aside {
+            let id = ENTRIES[*e].0;
+            let subject = |text: &str| {
+                about(id, text)
+                    && text.contains("the post of “")
+                    && text.contains(&format!("({link})"))
+            };
+            let told = t
+                .to_admins
+                .iter()
+                .filter(|(chat, text, _)| *chat == admin && subject(text))
+                .count();
+            let excused = t
+                .admin_tries
+                .keys()
+                .any(|(chat, text)| *chat == admin && subject(text) && given_up(admin, text));
+            if told > 0 {
+                ALERTS_TOLD.fetch_add(1, Ordering::Relaxed);
+            } else if excused {
+                ALERTS_GIVEN_UP.fetch_add(1, Ordering::Relaxed);
+            } else {
+                failures.push(format!(
+                    "admin {admin} was never told that {id}'s post of {link} was set aside"
+                ));
+            }
+            let times = t.requeues[*e].0 + 1;
+            if told > times {
+                failures.push(format!(
+                    "admin {admin} was told {told} times that {id}'s post of {link} was set aside \
+                     (set aside at most {times} times)"
+                ));
+            }
+        }
+        // Every delivery set aside now (posts, corrections) was told since the entry's last
+        // `/requeue` (which put back every one set aside before it).
+        for (e, (id, ..)) in ENTRIES.iter().enumerate() {
+            let now = world.store.set_aside_count(id).unwrap();
+            let since = t.requeues[e].1;
+            let told = t
+                .to_admins
+                .iter()
+                .filter(|(chat, text, at)| {
+                    *chat == admin && about(id, text) && since.is_none_or(|s| *at >= s)
+                })
+                .count();
+            let given_up = t
+                .admin_tries
+                .keys()
+                .filter(|(chat, text)| *chat == admin && about(id, text) && given_up(admin, text))
+                .count();
+            if told + given_up < now {
+                failures.push(format!(
+                    "{id}: {now} deliveries set aside, admin {admin} told of {told} (and {given_up} given up)"
+                ));
+            }
+        }
+    }
+}
+
+/// Every admin command got its answer in its chat, unless herald gave up on the answer (as for
+/// alerts, see `check_alerts`): none lost to a 429.
+fn check_answers(t: &Telegram, failures: &mut Vec<String>) {
+    let mut due: HashMap<(i64, &str), usize> = HashMap::new();
+    for (chat, text) in &t.answers {
+        *due.entry((*chat, text.as_str())).or_default() += 1;
+    }
+    for ((chat, text), n) in due {
+        // The sends of this text to this chat, from their tries: each ends when it arrived, got
+        // no answer, or was refused `SEND_TRIES` times.
+        let (mut arrived, mut given_up, mut refused) = (0, 0, 0);
+        for how in t
+            .admin_tries
+            .get(&(chat, text.to_owned()))
+            .into_iter()
+            .flatten()
+        {
+            match how {
+                Try::Arrived => (arrived, refused) = (arrived + 1, 0),
+                Try::Lost => (given_up, refused) = (given_up + 1, 0),
+                Try::Refused if refused + 1 == SEND_TRIES => {
+                    (given_up, refused) = (given_up + 1, 0)
+                }
+                Try::Refused => refused += 1,
+            }
+        }
+        ANSWERS.fetch_add(arrived as u64, Ordering::Relaxed);
+        if arrived + given_up < n {
+            failures.push(format!(
+                "admin chat {chat}: {n} commands answered {text:?}, {arrived} arrived, {given_up} given up"
+            ));
+        }
     }
 }
 
@@ -1188,6 +1721,13 @@ fn check(world: &World) -> Result<(), String> {
 /// plays out otherwise: 24966 still finds the quiet-hours defect; the first fix above (5060) is
 /// now found at seed 107 of the usual range, by the duplicate check that excuses a migration
 /// only for a post sent once in the old group and once in the supergroup.
+/// Since the admins' chats, command bursts, polls planned by `plan_deliveries` and duplicates
+/// excused only by a kill between the copies, reverted fixes are found in the usual range at:
+/// replies to admins without their turn or the 429 retry (defect 8) 1; no page read for an
+/// entry's first poll (`must_read_page` false, defect 9) 1; queued posts of a missing source
+/// completed (defect 1) 1; the worker's stale `paused` written back (defect 6) 1; a 5xx to a
+/// search's probe taken for "not there" 74; a lost send in a supergroup with no known id sent
+/// again without a search 11; two messages to one admin in flight at once 30.
 const FOUND_DEFECTS: &[u64] = &[4973, 5060, 24966];
 
 #[test]
@@ -1228,9 +1768,13 @@ fn delivery_holds_under_every_seeded_interleaving_of_faults() {
     let rate = done as f64 / secs;
     println!(
         "delivery simulation: {done} seeds ({first}..{seed}) in {secs:.1} s, {rate:.0} seeds/s; \
-         {} posts sent without a notification, {} edits inside a hold window",
+         {} posts sent without a notification, {} edits inside a hold window; posts set aside: \
+         {} alerts to an admin, {} given up after failed tries; {} answers to admin commands",
         SILENCED.load(Ordering::Relaxed),
-        EDITS_IN_HOLD.load(Ordering::Relaxed)
+        EDITS_IN_HOLD.load(Ordering::Relaxed),
+        ALERTS_TOLD.load(Ordering::Relaxed),
+        ALERTS_GIVEN_UP.load(Ordering::Relaxed),
+        ANSWERS.load(Ordering::Relaxed)
     );
     // For the bench suite's table (benches/run.sh).
     println!(

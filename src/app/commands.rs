@@ -6,16 +6,19 @@
 //! network error never ends the loop.
 
 use crate::app::App;
-use crate::config;
+use crate::config::{self, Config};
 use crate::model::ItemState;
 use crate::pipeline::PollOptions;
+use crate::store::Store;
 use crate::telegram::admin::Alerts;
-use chrono::Utc;
+use crate::telegram::api::TelegramApi;
+use chrono::{DateTime, Utc};
 use std::time::Duration;
 use teloxide::Bot;
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, ChatId, UpdateKind};
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 /// Long-poll wait per getUpdates call (seconds); Telegram allows up to 50.
@@ -162,8 +165,8 @@ impl From<String> for Answer {
 /// Sends `answer` to `chat`, within the chat's limits (see `Alerts::send`): HTML with its parse
 /// mode when it fits one message, else (or when Telegram refuses the markup) as plain text, cut
 /// to fit.
-async fn reply(
-    alerts: &Alerts,
+pub async fn reply<A: TelegramApi>(
+    alerts: &Alerts<A>,
     chat: ChatId,
     answer: Answer,
 ) -> Result<(), teloxide::RequestError> {
@@ -204,13 +207,27 @@ pub async fn answer(app: &App, text: &str) -> Answer {
     let command = words.next().unwrap_or("").split('@').next().unwrap_or("");
     let arg = words.next();
     match (command, arg) {
-        ("/status", _) => status(app).into(),
+        ("/status", _) => {
+            let next_poll = |id: &str| app.shared.next_poll(id);
+            status(&app.shared.store, &app.config(), next_poll, Utc::now()).into()
+        }
         ("/check", _) => check(app).into(),
         ("/poll", Some(id)) => poll(app, id).await.into(),
         ("/preview", Some(id)) => preview(app, id).await,
-        ("/pause", Some(id)) => pause(app, id, true).into(),
-        ("/resume", Some(id)) => pause(app, id, false).into(),
-        ("/requeue", Some(id)) => requeue(app, id).await.into(),
+        ("/pause", Some(id)) => {
+            pause(&app.shared.store, &app.config(), &app.shared.wake, id, true).into()
+        }
+        ("/resume", Some(id)) => pause(
+            &app.shared.store,
+            &app.config(),
+            &app.shared.wake,
+            id,
+            false,
+        )
+        .into(),
+        ("/requeue", Some(id)) => requeue(&app.shared.store, &app.config(), &app.shared.wake, id)
+            .await
+            .into(),
         ("/poll" | "/preview" | "/pause" | "/resume" | "/requeue", None) => {
             format!("{command} needs an id: {command} ID").into()
         }
@@ -222,16 +239,19 @@ pub async fn answer(app: &App, text: &str) -> Answer {
     }
 }
 
-fn status(app: &App) -> String {
-    let config = app.config();
-    let store = &app.shared.store;
+/// The answer to `/status` at `now`: each source's state and next poll (`next_poll` when the
+/// scheduler knows it, else its schedule's next time), each channel's queue.
+pub fn status(
+    store: &Store,
+    config: &Config,
+    next_poll: impl Fn(&str) -> Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> String {
     let mut out = String::from("Sources\n");
     for s in &config.sources {
         let st = store.source_state(&s.id).unwrap_or_default();
-        let next = app
-            .shared
-            .next_poll(&s.id)
-            .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, Utc::now()))
+        let next = next_poll(&s.id)
+            .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, now))
             .map(|t| crate::timefmt::show(t, s.timezone))
             .unwrap_or_else(|| "never".into());
         out.push_str(&format!(
@@ -314,29 +334,29 @@ async fn preview(app: &App, id: &str) -> Answer {
     }
 }
 
-/// Puts a channel's set-aside deliveries (refused by Telegram for good) back in its queue, each
-/// at its original place: they go out first, oldest first, before the posts queued after them.
-async fn requeue(app: &App, id: &str) -> String {
+/// `/requeue CHANNEL`: puts a channel's set-aside deliveries (refused by Telegram for good) back
+/// in its queue, each at its original place: they go out first, oldest first, before the posts
+/// queued after them. `wake` wakes the channel workers. The answer.
+pub async fn requeue(store: &Store, config: &Config, wake: &Notify, id: &str) -> String {
     let id = id.strip_prefix("channel:").unwrap_or(id);
-    if app.config().channel(id).is_none() {
+    if config.channel(id).is_none() {
         return format!("no channel `{id}`");
     }
-    match app.shared.store.requeue(id).await {
+    match store.requeue(id).await {
         Ok(0) => format!("channel {id}: no post is set aside"),
         Ok(n) => {
-            app.shared.wake.notify_waiters();
+            wake.notify_waiters();
             format!("channel {id}: {n} set-aside post(s) queued again, in their original place")
         }
         Err(e) => format!("could not requeue {id}: {e}"),
     }
 }
 
-/// Pauses or resumes a source (no polls) or a channel (nothing sent; the queue keeps). An id
-/// that names both (the shipped config uses `akorda-en` for each) is written `source:ID` or
-/// `channel:ID`.
-fn pause(app: &App, id: &str, paused: bool) -> String {
-    let config = app.config();
-    let store = &app.shared.store;
+/// `/pause ID` and `/resume ID`: pauses or resumes a source (no polls) or a channel (nothing
+/// sent; the queue keeps). An id that names both (the shipped config uses `akorda-en` for each)
+/// is written `source:ID` or `channel:ID`. `wake` wakes the channel workers on a resume. The
+/// answer.
+pub fn pause(store: &Store, config: &Config, wake: &Notify, id: &str, paused: bool) -> String {
     let (kind, id) = match id.split_once(':') {
         Some((k @ ("source" | "channel"), rest)) => (Some(k), rest),
         _ => (None, id),
@@ -358,7 +378,7 @@ fn pause(app: &App, id: &str, paused: bool) -> String {
             .map(drop),
     };
     if !paused {
-        app.shared.wake.notify_waiters();
+        wake.notify_waiters();
     }
     match result {
         Ok(()) => format!(

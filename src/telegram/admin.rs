@@ -3,22 +3,24 @@
 //! when a fault starts and one when it ends, never one per poll. Answers to admin commands go
 //! through here too (`Alerts::send`), within the same per-chat limits.
 
+use super::api::TelegramApi;
+use super::deliver::SendError;
 use super::limits::{ChatLimits, GlobalLimit, acquire, answered};
 use crate::config::LiveConfig;
 use std::collections::HashMap;
 use std::sync::Arc;
-use teloxide::payloads::SendMessageSetters;
-use teloxide::prelude::Requester;
 use teloxide::types::{ChatId, ParseMode};
 use teloxide::{Bot, RequestError};
 use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
-/// How many times one message to an admin is sent in all while Telegram answers 429.
-const SEND_TRIES: u32 = 4;
+/// How many times one message to an admin is sent in all while Telegram refuses it for now
+/// (429, or a 5xx).
+pub const SEND_TRIES: u32 = 4;
 
-pub struct Alerts {
-    pub bot: Bot,
+/// `A` is the Bot API: teloxide's `Bot`, or the delivery simulation's Telegram.
+pub struct Alerts<A: TelegramApi = Bot> {
+    pub bot: A,
     pub config: Arc<LiveConfig>,
     pub global: Arc<GlobalLimit>,
     /// Per chat (an admin's, or the chat a command came from): alerts and answers to commands
@@ -26,8 +28,8 @@ pub struct Alerts {
     limits: std::sync::Mutex<HashMap<i64, Arc<Mutex<ChatLimits>>>>,
 }
 
-impl Alerts {
-    pub fn new(bot: Bot, config: Arc<LiveConfig>, global: Arc<GlobalLimit>) -> Alerts {
+impl<A: TelegramApi> Alerts<A> {
+    pub fn new(bot: A, config: Arc<LiveConfig>, global: Arc<GlobalLimit>) -> Alerts<A> {
         Alerts {
             bot,
             config,
@@ -50,8 +52,10 @@ impl Alerts {
 
     /// Sends one message to `chat` within Telegram's limits: the chat's own (Bot API: about one
     /// message per second per chat), shared by alerts and answers, and the global one. On a 429
-    /// the chat waits `retry_after` and the same message goes again, up to `SEND_TRIES` times in
-    /// all; the last answer is returned, for the caller to log.
+    /// the chat waits `retry_after` and the same message goes again, and so on a 5xx at the
+    /// chat's next turn, up to `SEND_TRIES` times in all; the last answer is returned, for the
+    /// caller to log. A request without an answer is not sent again: it may have arrived (a
+    /// duplicate), and a connection that does not answer would hold the caller up once more.
     pub async fn send(
         &self,
         chat: ChatId,
@@ -61,24 +65,34 @@ impl Alerts {
         let limits = self.chat_limits(chat.0);
         let mut tries = 1;
         loop {
-            {
+            let result = {
+                // One call at a time per chat, from its turn to its answer (alerts are sent from
+                // many tasks at once): the next one counts its turn from this one's answer, and
+                // waits for a 429's hold.
                 let mut limits = limits.lock().await;
                 // Never stopped (see `chat_limits`): the message waits for its turn to the end.
                 let _ = acquire(&mut limits, &self.global).await;
-            }
-            let mut request = self.bot.send_message(chat, text);
-            if let Some(mode) = parse_mode {
-                request = request.parse_mode(mode);
-            }
-            let result = request.await;
-            answered(&mut *limits.lock().await, &self.global);
+                let result = self.bot.send_text_message(chat, text, parse_mode).await;
+                answered(&mut limits, &self.global);
+                if let Err(RequestError::RetryAfter(wait)) = &result {
+                    // Also after the last try: the next message to the chat waits as well.
+                    limits.hold(wait.duration());
+                }
+                result
+            };
             match result {
                 Err(RequestError::RetryAfter(wait)) if tries < SEND_TRIES => {
                     tracing::warn!(chat = chat.0, retry_after = ?wait.duration(), "Telegram asked to slow down; sending the message to the admin again");
-                    limits.lock().await.hold(wait.duration());
                     tries += 1;
                 }
-                answer => return answer.map(drop),
+                Err(e)
+                    if tries < SEND_TRIES
+                        && matches!(SendError::from_request(&e), SendError::Refused(_)) =>
+                {
+                    tracing::warn!(chat = chat.0, error = %super::deliver::describe(&e), "Telegram could not take the message to the admin; sending it again");
+                    tries += 1;
+                }
+                answer => return answer,
             }
         }
     }
@@ -117,4 +131,152 @@ pub(crate) fn cut(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::telegram::api::Accepted;
+    use crate::telegram::format::Post;
+    use std::collections::VecDeque;
+    use std::time::Duration;
+    use teloxide::ApiError;
+    use teloxide::types::{Recipient, Seconds};
+    use tokio::time::Instant;
+
+    /// Answers each message with the next scripted answer (then Ok) after `takes`, and notes
+    /// when each call started.
+    #[derive(Default)]
+    struct Scripted {
+        answers: std::sync::Mutex<VecDeque<Result<(), RequestError>>>,
+        takes: Duration,
+        calls: std::sync::Mutex<Vec<Instant>>,
+    }
+
+    impl TelegramApi for Scripted {
+        async fn send_post(
+            &self,
+            _: Recipient,
+            _: &Post,
+            _: bool,
+            _: bool,
+        ) -> Result<Accepted, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn send_digest(
+            &self,
+            _: Recipient,
+            _: String,
+            _: bool,
+            _: bool,
+        ) -> Result<Accepted, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn edit_post(
+            &self,
+            _: Recipient,
+            _: i32,
+            _: &Post,
+            _: bool,
+        ) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn set_keyboard(
+            &self,
+            _: Recipient,
+            _: i32,
+            _: &[Vec<(String, String)>],
+        ) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn chat_id(&self, _: Recipient) -> Result<i64, RequestError> {
+            unreachable!("alerts send text messages only")
+        }
+        async fn send_text_message(
+            &self,
+            _: ChatId,
+            _: &str,
+            _: Option<ParseMode>,
+        ) -> Result<(), RequestError> {
+            self.calls.lock().unwrap().push(Instant::now());
+            tokio::time::sleep(self.takes).await;
+            let answer = self.answers.lock().unwrap().pop_front();
+            answer.unwrap_or(Ok(()))
+        }
+    }
+
+    fn alerts(api: Scripted) -> Alerts<Scripted> {
+        let dir = std::path::Path::new(".");
+        let config =
+            crate::config::parse(&dir.join("config.toml"), "[telegram]\nadmins = [7]\n", dir)
+                .expect("a valid config");
+        Alerts::new(
+            api,
+            Arc::new(LiveConfig::new(config)),
+            Arc::new(GlobalLimit::new(30)),
+        )
+    }
+
+    fn calls(alerts: &Alerts<Scripted>) -> Vec<Instant> {
+        alerts.bot.calls.lock().unwrap().clone()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_429_on_the_last_try_still_holds_the_chat() {
+        let wait = || Err(RequestError::RetryAfter(Seconds::from_seconds(30)));
+        let api = Scripted {
+            answers: std::sync::Mutex::new((0..SEND_TRIES).map(|_| wait()).collect()),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        let given_up = alerts.send(ChatId(7), "first", None).await;
+        assert!(matches!(given_up, Err(RequestError::RetryAfter(_))));
+        let answered = Instant::now();
+        alerts.send(ChatId(7), "second", None).await.unwrap();
+        let calls = calls(&alerts);
+        assert_eq!(calls.len(), SEND_TRIES as usize + 1);
+        assert!(calls[SEND_TRIES as usize] >= answered + Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_5xx_is_sent_again_and_a_400_is_not() {
+        let api = Scripted {
+            answers: std::sync::Mutex::new(
+                [
+                    Err(RequestError::Api(ApiError::Unknown(
+                        "Internal Server Error".into(),
+                    ))),
+                    Ok(()),
+                    Err(RequestError::Api(ApiError::Unknown(
+                        "Bad Request: message is too long".into(),
+                    ))),
+                ]
+                .into(),
+            ),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        alerts.send(ChatId(7), "once more", None).await.unwrap();
+        assert_eq!(calls(&alerts).len(), 2);
+        assert!(alerts.send(ChatId(7), "refused", None).await.is_err());
+        assert_eq!(calls(&alerts).len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn messages_to_one_chat_go_one_at_a_time() {
+        let api = Scripted {
+            takes: Duration::from_secs(2),
+            ..Scripted::default()
+        };
+        let alerts = alerts(api);
+        let (a, b) = tokio::join!(
+            alerts.send(ChatId(7), "one", None),
+            alerts.send(ChatId(7), "two", None)
+        );
+        a.unwrap();
+        b.unwrap();
+        let calls = calls(&alerts);
+        // The second waits for the first's answer, then a second more.
+        assert!(calls[1] >= calls[0] + Duration::from_secs(3), "{calls:?}");
+    }
 }

@@ -11,8 +11,8 @@ use teloxide::payloads::{
 };
 use teloxide::prelude::Requester;
 use teloxide::types::{
-    InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message, MessageId,
-    ParseMode, Recipient,
+    ChatId, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message,
+    MessageId, ParseMode, Recipient,
 };
 use teloxide::{ApiError, Bot, RequestError};
 
@@ -65,6 +65,15 @@ pub trait TelegramApi: Send + Sync + 'static {
 
     /// getChat: the numeric id of a chat known by its `@name`.
     fn chat_id(&self, chat: Recipient) -> impl Future<Output = Result<i64, RequestError>> + Send;
+
+    /// sendMessage of a plain text, or of HTML with `parse_mode`, without a keyboard: a message
+    /// to an admin (an alert, or the answer to a command; see `admin::Alerts`).
+    fn send_text_message(
+        &self,
+        chat: ChatId,
+        text: &str,
+        parse_mode: Option<ParseMode>,
+    ) -> impl Future<Output = Result<(), RequestError>> + Send;
 }
 
 impl TelegramApi for Bot {
@@ -176,6 +185,19 @@ impl TelegramApi for Bot {
 
     async fn chat_id(&self, chat: Recipient) -> Result<i64, RequestError> {
         Ok(self.get_chat(chat).await?.id.0)
+    }
+
+    async fn send_text_message(
+        &self,
+        chat: ChatId,
+        text: &str,
+        parse_mode: Option<ParseMode>,
+    ) -> Result<(), RequestError> {
+        let mut request = self.send_message(chat, text);
+        if let Some(mode) = parse_mode {
+            request = request.parse_mode(mode);
+        }
+        request.await.map(drop)
     }
 }
 

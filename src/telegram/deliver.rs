@@ -217,7 +217,7 @@ pub struct Deliverer<A: TelegramApi = Bot> {
     /// Woken when a poll queued something.
     pub wake: Arc<Notify>,
     /// Tells the admins when a channel becomes blocked and when it works again.
-    pub alerts: Option<Arc<Alerts>>,
+    pub alerts: Option<Arc<Alerts<A>>>,
     /// Cancelled when the database can no longer write: herald stops so that a restart
     /// reopens it.
     pub broken_store: CancellationToken,
