@@ -7,7 +7,7 @@ use super::api::TelegramApi;
 use super::deliver::SendError;
 use super::limits::{ChatLimits, GlobalLimit, acquire, answered};
 use crate::config::LiveConfig;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use teloxide::types::{ChatId, ParseMode};
 use teloxide::{Bot, RequestError};
@@ -26,6 +26,9 @@ pub struct Alerts<A: TelegramApi = Bot> {
     /// Per chat (an admin's, or the chat a command came from): alerts and answers to commands
     /// go to the same chats and share their limits.
     limits: std::sync::Mutex<HashMap<i64, Arc<Mutex<ChatLimits>>>>,
+    /// The subjects (set-aside deliveries' keys) of alerts being sent now: a chat worker that
+    /// starts again meanwhile does not tell them twice.
+    telling: std::sync::Mutex<HashSet<Vec<u8>>>,
 }
 
 impl<A: TelegramApi> Alerts<A> {
@@ -35,7 +38,20 @@ impl<A: TelegramApi> Alerts<A> {
             config,
             global,
             limits: Default::default(),
+            telling: Default::default(),
         }
+    }
+
+    /// Claims the alert about `subject`: false while another one about it is being sent.
+    pub fn claim(&self, subject: &[u8]) -> bool {
+        let mut telling = self.telling.lock().unwrap_or_else(|p| p.into_inner());
+        telling.insert(subject.to_vec())
+    }
+
+    /// The alert about `subject` is sent (or given up on): another may be claimed.
+    pub fn release(&self, subject: &[u8]) {
+        let mut telling = self.telling.lock().unwrap_or_else(|p| p.into_inner());
+        telling.remove(subject);
     }
 
     /// Sends `text` (plain, no parse mode) to every admin. A failure other than 429 is logged,

@@ -502,6 +502,7 @@ impl<A: TelegramApi> Deliverer<A> {
         if let Some(until) = holds.chain(kept.iter().filter_map(|k| k.held_until)).max() {
             limits.resume_hold(until);
         }
+        self.tell_untold(&group);
         let mut backoff = BACKOFF_FIRST;
         while !stop.is_cancelled() {
             let next = self.next_for_chat(&group);
@@ -1417,9 +1418,38 @@ impl<A: TelegramApi> Deliverer<A> {
         queued: &Queued,
         reason: &str,
     ) -> Result<Next, StoreError> {
-        self.store.set_aside(queued, reason).await?;
+        let at = self.store.set_aside(queued, reason).await?;
         let id = &channel.id;
         metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone()).increment(1);
+        let item = &queued.delivery.item;
+        tracing::error!(channel = %id, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, %reason, "Telegram refused a delivery for good; set aside, the queue goes on");
+        self.tell_set_aside(id, queued, reason, &at);
+        Ok(Next::Now)
+    }
+
+    /// Tells the admins about the set-aside deliveries of the chat's entries that they were not
+    /// told about: herald stopped between setting one aside and its alert.
+    fn tell_untold(&self, group: &ChatGroup) {
+        for channel in &group.entries {
+            match self.store.untold_set_aside(&channel.id) {
+                Ok(untold) => {
+                    for (queued, reason, at) in untold {
+                        self.tell_set_aside(&channel.id, &queued, &reason, &at);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(channel = %channel.id, error = %e, "cannot read the set-aside posts")
+                }
+            }
+        }
+    }
+
+    /// The admins' alert for a set-aside delivery, sent without holding up the channel's
+    /// queue; once it went (or herald gave up on it), the store records that they were told.
+    fn tell_set_aside(&self, id: &str, queued: &Queued, reason: &str, at: &str) {
+        let Some(alerts) = self.alerts.clone() else {
+            return;
+        };
         let item = &queued.delivery.item;
         let what = match queued.delivery.kind {
             DeliveryKind::Post => format!("the post of “{}” ({})", item.title, item.link),
@@ -1430,11 +1460,22 @@ impl<A: TelegramApi> Deliverer<A> {
                 item.source
             ),
         };
-        tracing::error!(channel = %id, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, %reason, "Telegram refused a delivery for good; set aside, the queue goes on");
-        self.alert(format!(
+        let text = format!(
             "⚠️ herald: channel {id}: Telegram refused {what} for good ({reason}). It is set aside and the next posts go on; /requeue {id} sends it again."
-        ));
-        Ok(Next::Now)
+        );
+        // This setting aside of this delivery: the key alone would also name a later one.
+        let subject = [queued.key.as_slice(), at.as_bytes()].concat();
+        if !alerts.claim(&subject) {
+            return;
+        }
+        let (store, key, at) = (self.store.clone(), queued.key.clone(), at.to_owned());
+        tokio::spawn(async move {
+            alerts.tell(&text).await;
+            if let Err(e) = store.mark_told(&key, &at) {
+                tracing::warn!(error = %e, "cannot record that the admins were told");
+            }
+            alerts.release(&subject);
+        });
     }
 
     /// Sends an admin alert without holding up the channel's queue.

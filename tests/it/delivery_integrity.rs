@@ -261,6 +261,90 @@ async fn a_post_refused_for_good_is_set_aside_until_requeued() {
     t.stop().await;
 }
 
+/// herald stopped between setting a post aside and telling the admins (a kill, or a stop while
+/// the alert waited for its turn): the next start tells them, once; the start after that does
+/// not tell them again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let with_admin = || {
+        let mut s = setup(&fake, 1);
+        s.data_dir = Some(dir.path().to_path_buf());
+        s.extra_config = s
+            .extra_config
+            .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
+        s
+    };
+    let alerts = || fake.messages_for(ADMIN);
+    let t = spawn_app_with(with_admin()).await;
+    fake.inject(
+        Fault::BadRequest("Bad Request: BUTTON_URL_INVALID".into()),
+        Match::any().chat("@herald_en").times(2),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the admins are told", Duration::from_secs(15), || {
+        alerts().len() == 1
+    })
+    .await;
+    eventually("and that is recorded", Duration::from_secs(5), || {
+        t.app
+            .shared
+            .store
+            .untold_set_aside("en")
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    t.stop().await;
+
+    // What a kill right after setting the post aside leaves: set aside, the admins not told.
+    {
+        let store = herald::store::Store::open(dir.path(), 1 << 20).unwrap();
+        assert_eq!(store.requeue("en").await.unwrap(), 1);
+        let mut post = store.next_delivery("en").unwrap().unwrap();
+        store.mark_in_flight(&mut post).await.unwrap();
+        store
+            .set_aside(&post, "Bad Request: BUTTON_URL_INVALID")
+            .await
+            .unwrap();
+        store.flush().await.unwrap();
+    }
+
+    let t = spawn_app_with(with_admin()).await;
+    eventually("told at start", Duration::from_secs(15), || {
+        alerts().len() == 2
+    })
+    .await;
+    assert!(
+        alerts()[1].plain.contains(&release_en(1, 1).title),
+        "{:#?}",
+        alerts()
+    );
+    eventually("and that is recorded", Duration::from_secs(5), || {
+        t.app
+            .shared
+            .store
+            .untold_set_aside("en")
+            .unwrap()
+            .is_empty()
+    })
+    .await;
+    t.stop().await;
+
+    let t = spawn_app_with(with_admin()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(alerts().len(), 2, "told once: {:#?}", alerts());
+    assert!(
+        fake.messages_for("@herald_en").is_empty(),
+        "still set aside"
+    );
+    let h = t.health().await;
+    assert_eq!(h["channels"]["en"]["set_aside"], 1, "{h}");
+    t.stop().await;
+}
+
 /// The photo is refused and the text post's answer is lost; herald finds the post and records
 /// it as the text post it sent (the send's mark keeps its kind; before marks, it was recorded
 /// as the photo post herald first meant to send, and a correction's caption edit met "there is
