@@ -5,7 +5,7 @@
 #            with pages that do not change (304s), then CHANGING=1 (every source publishes a
 #            release every minute): ticks missed, CPU, peak RSS
 #   items    1,000,000 stored items (10,000 sources x 100, no channels; benches/store_scale.rs
-#            with HERALD_BENCH_SOURCES=10000, on disk under target/), then `herald run` on that
+#            with HERALD_BENCH_SOURCES=10000, one round, on disk under target/), then `herald run` on that
 #            database with the 10,000 sources configured: start to /feeds/all.rss served, the
 #            merged feed's first render and a cached answer, the data folder's size
 # A benchmark, not a test: it takes about 25 minutes and prints RESULT lines and a table; the
@@ -33,7 +33,7 @@ if wants items; then
   work=$(mktemp -d)
   trap 'rm -f "$results"; rm -rf "$db" "$work"; kill $(jobs -p) 2>/dev/null || true' EXIT
   echo "== 1,000,000 items (store_scale, 10,000 sources, on disk in $db)"
-  HERALD_BENCH_SOURCES=10000 HERALD_BENCH_CHANNELS=0 HERALD_BENCH_KEEP="$db" \
+  HERALD_BENCH_SOURCES=10000 HERALD_BENCH_CHANNELS=0 HERALD_BENCH_ONE_ROUND=1 HERALD_BENCH_KEEP="$db" \
     cargo bench --bench store_scale 2>&1 | grep -v '^RESULT' | tee "$work/store.txt"
   size=$(du -sb "$db" | cut -f1)
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

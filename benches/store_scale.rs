@@ -122,10 +122,12 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &
         let deliveries: Vec<NewDelivery> = channels_of(id)
             .into_iter()
             .flat_map(|channel| {
+                // The copy the poll queues (`pipeline::queued_copy`): the body only when the
+                // post's lead must come from it.
                 items.iter().map(move |i| NewDelivery {
                     channel: channel.clone(),
                     kind: DeliveryKind::Post,
-                    item: i.clone(),
+                    item: herald::pipeline::queued_copy(i, DeliveryKind::Post),
                     items: Vec::new(),
                 })
             })
@@ -183,6 +185,14 @@ async fn deliver_all(store: &Store, ids: &[String]) -> usize {
     sent
 }
 
+/// sled's cache: herald's (`app::STORE_CACHE_BYTES`), or `HERALD_BENCH_CACHE_MB` to compare.
+fn cache_bytes() -> u64 {
+    std::env::var("HERALD_BENCH_CACHE_MB")
+        .ok()
+        .and_then(|mb| mb.parse::<u64>().ok())
+        .map_or(herald::app::STORE_CACHE_BYTES, |mb| mb << 20)
+}
+
 fn line(label: &str, value: String) {
     println!("  {label:<44} {value}");
 }
@@ -220,7 +230,7 @@ async fn main() {
     );
     let bodies = bodies();
     let mut seq = 0;
-    let store = Store::open(&dir, herald::app::STORE_CACHE_BYTES).unwrap();
+    let store = Store::open(&dir, cache_bytes()).unwrap();
     let started = Instant::now();
     let raw = fill(&store, &ids, 0, &mut seq, &bodies).await;
     store.flush().await.unwrap();
@@ -243,30 +253,37 @@ async fn main() {
     );
 
     // A second round: 100,000 newer items (and their posts) push the first ones out of the feeds.
-    let raw2 = fill(&store, &ids, PER_SOURCE, &mut seq, &bodies).await;
-    deliver_all(&store, &ids).await;
-    store.flush().await.unwrap();
-    let size = dir_size(&dir);
-    line(
-        "after a 2nd round (200,000 seen, 600,000 posts)",
-        format!(
-            "{} ({:.2}x the raw items kept)",
-            mb(size),
-            size as f64 / raw2 as f64
-        ),
-    );
-    let started = Instant::now();
-    let swept = store
-        .sweep_posts(Utc::now() + chrono::Duration::days(1))
-        .unwrap();
-    store.flush().await.unwrap();
-    line(
-        &format!("sweep: {swept} post records of items gone"),
-        format!("{:.2} s", started.elapsed().as_secs_f64()),
-    );
+    // HERALD_BENCH_ONE_ROUND=1 stops after the first (benches/ceiling.sh: a million items).
+    let one_round = std::env::var_os("HERALD_BENCH_ONE_ROUND").is_some();
+    let raw2 = if one_round {
+        raw
+    } else {
+        let raw2 = fill(&store, &ids, PER_SOURCE, &mut seq, &bodies).await;
+        deliver_all(&store, &ids).await;
+        store.flush().await.unwrap();
+        let size = dir_size(&dir);
+        line(
+            "after a 2nd round (200,000 seen, 600,000 posts)",
+            format!(
+                "{} ({:.2}x the raw items kept)",
+                mb(size),
+                size as f64 / raw2 as f64
+            ),
+        );
+        let started = Instant::now();
+        let swept = store
+            .sweep_posts(Utc::now() + chrono::Duration::days(1))
+            .unwrap();
+        store.flush().await.unwrap();
+        line(
+            &format!("sweep: {swept} post records of items gone"),
+            format!("{:.2} s", started.elapsed().as_secs_f64()),
+        );
+        raw2
+    };
     drop(store);
     let opened = Instant::now();
-    let store = Store::open(&dir, herald::app::STORE_CACHE_BYTES).unwrap();
+    let store = Store::open(&dir, cache_bytes()).unwrap();
     let open_time = opened.elapsed();
     let size = dir_size(&dir);
     line(

@@ -1062,7 +1062,7 @@ fn into_deliveries(
 /// from it (no summary); a digest lists titles and links only. A body is most of an item's
 /// bytes, and each queued copy is written, rewritten (in flight) and deleted: at 300,000
 /// deliveries that was gigabytes of sled log (benches/store_scale).
-fn queued_copy(item: &Item, kind: DeliveryKind) -> Item {
+pub fn queued_copy(item: &Item, kind: DeliveryKind) -> Item {
     let mut copy = item.clone();
     if kind == DeliveryKind::Digest || !crate::telegram::format::lead_needs_body(item) {
         copy.content_html = None;
