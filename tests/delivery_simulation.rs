@@ -1385,11 +1385,14 @@ async fn simulate(seed: u64) -> Result<(), String> {
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
     world.stop_workers().await;
-    // The alerts still on their way (each waits for its chat's turn, or a 429's hold).
+    // The alerts still on their way (each waits for its chat's turn, or a 429's hold): those of
+    // posts set aside are counted from the moment they are set aside, before their first try.
     let quiet_since = Instant::now();
     loop {
         let last = telegram.lock().unwrap().last_admin_try;
-        if last.is_none_or(|t| t.elapsed() > Duration::from_secs(120)) {
+        if world.alerts.sending() == 0
+            && last.is_none_or(|t| t.elapsed() > Duration::from_secs(120))
+        {
             break;
         }
         if quiet_since.elapsed() > Duration::from_secs(3600) {

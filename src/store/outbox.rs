@@ -449,12 +449,13 @@ impl Store {
     ///
     /// The mark says the admins are not told yet: [`Store::mark_told`] records that they were,
     /// and [`Store::untold_set_aside`] finds those whose alert was lost to a stop or a kill.
-    /// Returns the mark's time, which tells this setting aside from a later one of the same
-    /// delivery (after a `/requeue`).
-    pub async fn set_aside(&self, queued: &Queued, reason: &str) -> Result<String, StoreError> {
-        let at = clock::now().to_rfc3339();
-        let mark =
-            serde_json::to_vec(&serde_json::json!({"reason": reason, "at": at, "told": false}))?;
+    /// Returns the mark's number, which tells this setting aside from a later one of the same
+    /// delivery (after a `/requeue`), even one at the same instant.
+    pub async fn set_aside(&self, queued: &Queued, reason: &str) -> Result<u64, StoreError> {
+        let n = self.db.generate_id()?;
+        let mark = serde_json::to_vec(
+            &serde_json::json!({"reason": reason, "at": clock::now(), "n": n, "told": false}),
+        )?;
         (&self.in_flight, &self.set_aside)
             .transaction(|(in_flight, set_aside)| {
                 in_flight.remove(queued.key.as_slice())?;
@@ -463,17 +464,17 @@ impl Store {
             })
             .map_err(transaction_error)?;
         self.sync().await?;
-        Ok(at)
+        Ok(n)
     }
 
     /// `channel`'s set-aside deliveries whose admins are not told yet, with the reason Telegram
     /// gave: herald stopped (or was killed) between setting one aside and its alert. Marks of
     /// databases from before this record (no `told`) count as told.
-    /// Each comes with the mark's time (see [`Store::set_aside`]).
+    /// Each comes with the mark's number (see [`Store::set_aside`]).
     pub fn untold_set_aside(
         &self,
         channel: &str,
-    ) -> Result<Vec<(Queued, String, String)>, StoreError> {
+    ) -> Result<Vec<(Queued, String, u64)>, StoreError> {
         let mut untold = Vec::new();
         for entry in self.set_aside.scan_prefix(channel_prefix(channel)) {
             let (key, mark) = entry?;
@@ -482,27 +483,26 @@ impl Store {
                 continue;
             }
             if let Some(bytes) = self.outbox.get(&key)? {
-                let text = |field: &str| {
-                    let value = mark.get(field).and_then(serde_json::Value::as_str);
-                    value.unwrap_or("").to_owned()
-                };
-                untold.push((self.queued(&key, &bytes)?, text("reason"), text("at")));
+                let reason = mark.get("reason").and_then(serde_json::Value::as_str);
+                let n = mark.get("n").and_then(serde_json::Value::as_u64);
+                let reason = reason.unwrap_or("").to_owned();
+                untold.push((self.queued(&key, &bytes)?, reason, n.unwrap_or(0)));
             }
         }
         Ok(untold)
     }
 
-    /// Records that the admins were told about the set-aside delivery `key`, set aside `at`
-    /// (nothing when it was requeued meanwhile, or requeued and set aside again: that time has
-    /// an alert of its own).
-    pub fn mark_told(&self, key: &[u8], at: &str) -> Result<(), StoreError> {
+    /// Records that the admins were told about the set-aside delivery `key`, whose mark is
+    /// number `n` (nothing when it was requeued meanwhile, or requeued and set aside again: that
+    /// time has an alert of its own).
+    pub fn mark_told(&self, key: &[u8], n: u64) -> Result<(), StoreError> {
         self.set_aside.fetch_and_update(key, |mark| {
             let bytes = mark?;
             let mut value: serde_json::Value = match serde_json::from_slice(bytes) {
                 Ok(value) => value,
                 Err(_) => return Some(bytes.to_vec()),
             };
-            if value.get("at").and_then(serde_json::Value::as_str) == Some(at) {
+            if value.get("n").and_then(serde_json::Value::as_u64) == Some(n) {
                 value["told"] = serde_json::Value::Bool(true);
             }
             Some(serde_json::to_vec(&value).unwrap_or_else(|_| bytes.to_vec()))
@@ -1076,7 +1076,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let items = vec![item("s", 1, 1)];
         let deliveries = posts("c", &items);
-        let first_at = {
+        let first = {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
             let mut c = commit("s", &items, 10);
             c.deliveries = &deliveries;
@@ -1088,28 +1088,24 @@ mod tests {
         let store = reopen(dir.path()).await;
         let untold = store.untold_set_aside("c").unwrap();
         assert_eq!(untold.len(), 1);
-        let (queued, reason, at) = &untold[0];
-        assert_eq!(
-            (reason.as_str(), at.as_str()),
-            ("Bad Request: X", first_at.as_str())
-        );
+        let (queued, reason, n) = &untold[0];
+        assert_eq!((reason.as_str(), *n), ("Bad Request: X", first));
         assert!(store.untold_set_aside("other").unwrap().is_empty());
 
-        // Requeued and set aside again before the first alert's record: that record does not
+        // Requeued and set aside again (at once: the same instant) before the first alert's record: that record does not
         // count for the second time.
         store.requeue("c").await.unwrap();
         let mut again = store.next_delivery("c").unwrap().unwrap();
         store.mark_in_flight(&mut again).await.unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(2));
-        let second_at = store.set_aside(&again, "Bad Request: Y").await.unwrap();
-        assert_ne!(first_at, second_at);
-        store.mark_told(&queued.key, &first_at).unwrap();
+        let second = store.set_aside(&again, "Bad Request: Y").await.unwrap();
+        assert_ne!(first, second);
+        store.mark_told(&queued.key, first).unwrap();
         assert_eq!(
             store.untold_set_aside("c").unwrap().len(),
             1,
             "still untold"
         );
-        store.mark_told(&queued.key, &second_at).unwrap();
+        store.mark_told(&queued.key, second).unwrap();
         assert!(store.untold_set_aside("c").unwrap().is_empty());
         assert_eq!(
             store.set_aside_count("c").unwrap(),
@@ -1119,7 +1115,7 @@ mod tests {
 
         // Told about a delivery requeued meanwhile: no mark is made again.
         store.requeue("c").await.unwrap();
-        store.mark_told(&queued.key, &second_at).unwrap();
+        store.mark_told(&queued.key, second).unwrap();
         assert_eq!(store.set_aside_count("c").unwrap(), 0);
     }
 

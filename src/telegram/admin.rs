@@ -48,6 +48,11 @@ impl<A: TelegramApi> Alerts<A> {
         telling.insert(subject.to_vec())
     }
 
+    /// How many claimed alerts are on their way.
+    pub fn sending(&self) -> usize {
+        self.telling.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
     /// The alert about `subject` is sent (or given up on): another may be claimed.
     pub fn release(&self, subject: &[u8]) {
         let mut telling = self.telling.lock().unwrap_or_else(|p| p.into_inner());

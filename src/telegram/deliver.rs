@@ -1418,12 +1418,12 @@ impl<A: TelegramApi> Deliverer<A> {
         queued: &Queued,
         reason: &str,
     ) -> Result<Next, StoreError> {
-        let at = self.store.set_aside(queued, reason).await?;
+        let n = self.store.set_aside(queued, reason).await?;
         let id = &channel.id;
         metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone()).increment(1);
         let item = &queued.delivery.item;
         tracing::error!(channel = %id, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, %reason, "Telegram refused a delivery for good; set aside, the queue goes on");
-        self.tell_set_aside(id, queued, reason, &at);
+        self.tell_set_aside(id, queued, reason, n);
         Ok(Next::Now)
     }
 
@@ -1433,8 +1433,8 @@ impl<A: TelegramApi> Deliverer<A> {
         for channel in &group.entries {
             match self.store.untold_set_aside(&channel.id) {
                 Ok(untold) => {
-                    for (queued, reason, at) in untold {
-                        self.tell_set_aside(&channel.id, &queued, &reason, &at);
+                    for (queued, reason, n) in untold {
+                        self.tell_set_aside(&channel.id, &queued, &reason, n);
                     }
                 }
                 Err(e) => {
@@ -1446,7 +1446,7 @@ impl<A: TelegramApi> Deliverer<A> {
 
     /// The admins' alert for a set-aside delivery, sent without holding up the channel's
     /// queue; once it went (or herald gave up on it), the store records that they were told.
-    fn tell_set_aside(&self, id: &str, queued: &Queued, reason: &str, at: &str) {
+    fn tell_set_aside(&self, id: &str, queued: &Queued, reason: &str, n: u64) {
         let Some(alerts) = self.alerts.clone() else {
             return;
         };
@@ -1464,14 +1464,14 @@ impl<A: TelegramApi> Deliverer<A> {
             "⚠️ herald: channel {id}: Telegram refused {what} for good ({reason}). It is set aside and the next posts go on; /requeue {id} sends it again."
         );
         // This setting aside of this delivery: the key alone would also name a later one.
-        let subject = [queued.key.as_slice(), at.as_bytes()].concat();
+        let subject = [queued.key.as_slice(), &n.to_be_bytes()].concat();
         if !alerts.claim(&subject) {
             return;
         }
-        let (store, key, at) = (self.store.clone(), queued.key.clone(), at.to_owned());
+        let (store, key) = (self.store.clone(), queued.key.clone());
         tokio::spawn(async move {
             alerts.tell(&text).await;
-            if let Err(e) = store.mark_told(&key, &at) {
+            if let Err(e) = store.mark_told(&key, n) {
                 tracing::warn!(error = %e, "cannot record that the admins were told");
             }
             alerts.release(&subject);
