@@ -70,13 +70,7 @@ if wants storage; then
   HERALD_BENCH_KEEP="$db" run cargo bench --bench store_scale
   # `herald run` on that database: from start to the merged feed of 1,000 sources served.
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  {
-    printf '[general]\ndata_dir = "%s"\npublic_url = "http://127.0.0.1:%s"\n[server]\nlisten = "127.0.0.1:%s"\n' "$db" "$port" "$port"
-    for i in $(seq 0 999); do
-      printf '[[sources]]\nid = "source-%04d"\nurl = "http://127.0.0.1:9/s/%s"\nschedule = "0 0 0 1 1 *"\ntimezone = "UTC"\n' "$i" "$i"
-      printf '[sources.list]\nitem = "div.card"\ntitle = "h3 a"\nlink = "h3 a@href"\ndate = "h5"\n'
-    done
-  } >"$work/config.toml"
+  bash benches/stored_config.sh 1000 "$db" "$port" >"$work/config.toml"
   startups=()
   for _ in 1 2 3; do
     start=$(date +%s.%N)

@@ -277,6 +277,12 @@ async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
         s
     };
     let alerts = || fake.messages_for(ADMIN);
+    let recorded = |t: &TestApp| {
+        let store = t.app.shared.store.clone();
+        eventually("and that is recorded", Duration::from_secs(5), move || {
+            store.untold_set_aside("en").unwrap().is_empty()
+        })
+    };
     let t = spawn_app_with(with_admin()).await;
     fake.inject(
         Fault::BadRequest("Bad Request: BUTTON_URL_INVALID".into()),
@@ -288,15 +294,7 @@ async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
         alerts().len() == 1
     })
     .await;
-    eventually("and that is recorded", Duration::from_secs(5), || {
-        t.app
-            .shared
-            .store
-            .untold_set_aside("en")
-            .unwrap()
-            .is_empty()
-    })
-    .await;
+    recorded(&t).await;
     t.stop().await;
 
     // What a kill right after setting the post aside leaves: set aside, the admins not told.
@@ -322,15 +320,7 @@ async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
         "{:#?}",
         alerts()
     );
-    eventually("and that is recorded", Duration::from_secs(5), || {
-        t.app
-            .shared
-            .store
-            .untold_set_aside("en")
-            .unwrap()
-            .is_empty()
-    })
-    .await;
+    recorded(&t).await;
     t.stop().await;
 
     let t = spawn_app_with(with_admin()).await;
