@@ -69,14 +69,4 @@ fi
 
 echo
 echo "herald's ceiling, $(date -u +%Y-%m-%d), $(nproc) cores, $(free -g | awk '/Mem/{print $2}') GiB"
-python3 - "$results" <<'PY'
-import sys
-rows = [l.rstrip("\n").split("|")[1:] for l in open(sys.argv[1]) if l.startswith("RESULT|")]
-head = ["scenario", "herald", "reference", "ratio", "target", "verdict"]
-rows = [head] + [r + [""] * (6 - len(r)) for r in rows]
-widths = [max(len(r[i]) for r in rows) for i in range(6)]
-for k, r in enumerate(rows):
-    print("| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |")
-    if k == 0:
-        print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
-PY
+python3 benches/table.py "$results"
