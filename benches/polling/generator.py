@@ -2,10 +2,13 @@
 
 Serves /s/<n> for n in 0..N-1: an akorda-like list page of 20 releases, about 30 KB, with an
 ETag, answering 304 to a matching If-None-Match. Records every request (time, path, status)
-and the most connections it ever had open at once, and prints them as JSON on SIGTERM.
+and the most connections one host ever had open at once, and prints them as JSON on SIGTERM.
+With HOSTS=K (default 1) it is K sites: it listens on K loopback addresses (see `host`), and
+source n lives on host n % K, so that herald's politeness (two connections per site) limits each
+site and not the whole run, as with sources spread over many real sites.
 With CHANGING=1 every source publishes a new release each minute (the newest 20 of them are on
 its page, whose ETag changes with the minute), so every poll reads and stores something.
-Usage: [CHANGING=1] python3 generator.py PORT N OUT.json
+Usage: [CHANGING=1] [HOSTS=K] python3 generator.py PORT N OUT.json
 """
 import os
 import json
@@ -17,7 +20,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 PORT, N, OUT = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 lock = threading.Lock()
-state = {"open": 0, "max_open": 0, "requests": []}
+state = {"open": {}, "max_open": 0, "requests": []}
+HOSTS = int(os.environ.get("HOSTS", "1"))
+
+
+def host(k):
+    """The loopback address of site k: 127.0.0.1, 127.0.0.2, … (all of 127/8 is loopback)."""
+    return f"127.0.{(k + 1) // 256}.{(k + 1) % 256}"
 
 
 CHANGING = os.environ.get("CHANGING") == "1"
@@ -45,14 +54,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         super().setup()
+        site = self.server.server_address[0]
         with lock:
-            state["open"] += 1
-            state["max_open"] = max(state["max_open"], state["open"])
+            state["open"][site] = state["open"].get(site, 0) + 1
+            state["max_open"] = max(state["max_open"], state["open"][site])
 
     def finish(self):
         super().finish()
         with lock:
-            state["open"] -= 1
+            state["open"][self.server.server_address[0]] -= 1
 
     def do_GET(self):
         try:
@@ -85,15 +95,19 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-server = ThreadingHTTPServer(("127.0.0.1", PORT), Handler)
-server.daemon_threads = True
+servers = [ThreadingHTTPServer((host(k), PORT), Handler) for k in range(HOSTS)]
+for server in servers:
+    server.daemon_threads = True
 
 
 def stop(*_):
     with lock:
         json.dump({"max_open": state["max_open"], "requests": state["requests"]}, open(OUT, "w"))
-    threading.Thread(target=server.shutdown).start()
+    for server in servers:
+        threading.Thread(target=server.shutdown).start()
 
 
 signal.signal(signal.SIGTERM, stop)
-server.serve_forever()
+for server in servers[1:]:
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+servers[0].serve_forever()
