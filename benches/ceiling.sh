@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The ceiling of one machine (issue 23): how far one herald goes on the machine it runs on.
 #   bash benches/ceiling.sh [sources | items]...        (default both)
-#   sources  10,000 html sources on a one-minute schedule (benches/polling/run.sh 10000 3), first
-#            with pages that do not change (304s), then CHANGING=1 (every source publishes a
-#            release every minute): ticks missed, CPU, peak RSS
+#   sources  10,000 html sources on a one-minute schedule, 100 of them per site on 100 sites
+#            (HOSTS=100 benches/polling/run.sh 10000 3: herald polls a site two connections at
+#            a time, so one site cannot serve 10,000 polls a minute), first with pages that do
+#            not change (304s), then CHANGING=1 (every source publishes a release every minute):
+#            ticks missed, CPU, peak RSS
 #   items    1,000,000 stored items (10,000 sources x 100, no channels; benches/store_scale.rs
 #            with HERALD_BENCH_SOURCES=10000, one round, on disk under target/), then `herald run` on that
 #            database with the 10,000 sources configured: start to /feeds/all.rss served, the
@@ -23,7 +25,7 @@ trap 'rm -f "$results"' EXIT
 if wants sources; then
   for changing in 0 1; do
     echo "== 10,000 sources, CHANGING=$changing"
-    CHANGING=$changing HERALD_BIN=$bin bash benches/polling/run.sh 10000 3 2>&1 | tee /dev/stderr |
+    CHANGING=$changing HOSTS=100 HERALD_BIN=$bin bash benches/polling/run.sh 10000 3 2>&1 | tee /dev/stderr |
       grep '^RESULT|' >>"$results" || echo "(the 10,000-source run failed)"
   done
 fi

@@ -37,7 +37,14 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
         OnceLock::new();
     HANDLE
         .get_or_init(|| {
+            // Histograms as fixed buckets, not the exporter's default summaries: a summary
+            // keeps a sketch of every sample of its window per label set, and with a
+            // histogram per source that was most of the heap of a herald polling 1,000
+            // sources (27 of 89 MB, heaptrack). Buckets cost a few counters each, and
+            // Prometheus can sum them over sources.
             let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+                .set_buckets(HISTOGRAM_BUCKETS)
+                .ok()?
                 .install_recorder()
                 .ok()?;
             // Histogram samples pile up in the recorder until something drains them: a
@@ -60,7 +67,11 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
         .clone()
 }
 
-/// How often the recorder's histogram samples are folded into their summaries.
+/// The bucket bounds of every histogram, in seconds (a poll's duration: from a quick 304 to
+/// the poll deadline's order of magnitude).
+const HISTOGRAM_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// How often the recorder's histogram samples are folded into their buckets.
 const METRICS_UPKEEP: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]

@@ -197,6 +197,12 @@ async fn index_opml_and_metrics_are_served() {
     ] {
         assert!(metrics.contains(name), "{name} missing in:\n{metrics}");
     }
+    // A histogram of fixed buckets, not a summary: a summary's sketch per source grew to most
+    // of the heap of a herald with 1,000 sources.
+    assert!(
+        metrics.contains("herald_poll_duration_seconds_bucket{"),
+        "{metrics}"
+    );
     t.stop().await;
 }
 
