@@ -34,7 +34,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -87,6 +87,8 @@ async fn serve_on(
     stop: CancellationToken,
 ) -> std::io::Result<()> {
     let threads = threads.max(1);
+    // The watchdogs' clock starts before any connection's.
+    epoch();
     // The listener is registered with the caller's runtime: hand its socket over, and give each
     // thread a handle of its own (the same socket: the kernel gives each connection to one).
     let listener = listener.into_std()?;
@@ -297,13 +299,16 @@ impl Worker {
     ) {
         let id = self.pool.next_id.fetch_add(1, Ordering::Relaxed);
         let open = self.pool.open.clone();
-        let activity = Arc::new(Activity::new(open.went_idle.clone()));
+        let activity = Arc::new(Activity::new(
+            open.went_idle.clone(),
+            self.pool.slots.clone(),
+            &self.limits,
+        ));
         lock(&open.all).insert(id, activity.clone());
         let connection = Connection {
             stream,
             peer,
             activity,
-            limits: self.limits.clone(),
             stop: self.stop.clone(),
         };
         let (router, builder, pool, index) = (
@@ -337,13 +342,18 @@ impl OpenConnections {
             .filter(|a| a.is_idle() && !a.closing.load(Ordering::Acquire))
             .min_by_key(|a| *lock(&a.idle_since));
         if let Some(activity) = longest {
-            activity.closing.store(true, Ordering::Release);
-            activity.changed.notify_one();
+            activity.close_when_idle();
         }
     }
 }
 
 /// What the watchdog of a connection knows of it.
+///
+/// The watchdog sleeps until a time it arms ([`Activity::armed`]), no later than the
+/// connection's deadline. A change that brings the deadline before that time wakes it
+/// ([`Activity::nudge`]); any other change is seen when it wakes, so that a keep-alive
+/// connection's requests wake it not at all (two wake-ups and two timers per request cost a
+/// tenth of a cached answer's CPU).
 struct Activity {
     /// Requests whose head was read and whose answer is not wholly sent yet.
     in_flight: AtomicUsize,
@@ -364,13 +374,21 @@ struct Activity {
     progress_at: Mutex<Instant>,
     /// Bytes written since `progress_at`.
     unstamped: AtomicUsize,
-    /// Wakes the watchdog: the connection went idle, or is to close.
+    /// Wakes the watchdog: its deadline came nearer, or the connection is to close.
     changed: Notify,
+    /// When the watchdog wakes next, in nanoseconds after [`epoch`].
+    armed: AtomicU64,
     went_idle: Arc<Notify>,
+    /// Every thread's connection slots: a connection going idle tells an accept loop that may
+    /// be waiting for one (only when none is free).
+    slots: Arc<Semaphore>,
+    first_request: Duration,
+    idle: Duration,
+    send_stall: Duration,
 }
 
 impl Activity {
-    fn new(went_idle: Arc<Notify>) -> Activity {
+    fn new(went_idle: Arc<Notify>, slots: Arc<Semaphore>, limits: &Connections) -> Activity {
         Activity {
             in_flight: AtomicUsize::new(0),
             making: AtomicUsize::new(0),
@@ -381,7 +399,12 @@ impl Activity {
             progress_at: Mutex::new(Instant::now()),
             unstamped: AtomicUsize::new(0),
             changed: Notify::new(),
+            armed: AtomicU64::new(0),
             went_idle,
+            slots,
+            first_request: limits.first_request,
+            idle: limits.idle,
+            send_stall: limits.send_stall,
         }
     }
 
@@ -393,19 +416,55 @@ impl Activity {
     /// When the connection is to close if it stays as it is: idle, at its idle (or first
     /// request) deadline; sending, when its send stalled for `send_stall_secs`. `None`: too far
     /// ahead to represent.
-    fn deadline(&self, limits: &Connections) -> Option<Instant> {
+    fn deadline(&self) -> Option<Instant> {
         if !self.is_idle() {
             if self.making.load(Ordering::Acquire) > 0 {
                 return None;
             }
-            return lock(&self.progress_at).checked_add(limits.send_stall);
+            return lock(&self.progress_at).checked_add(self.send_stall);
         }
         let allowed = if self.asked.load(Ordering::Acquire) {
-            limits.idle
+            self.idle
         } else {
-            limits.first_request
+            self.first_request
         };
         lock(&self.idle_since).checked_add(allowed)
+    }
+
+    /// When the watchdog should wake: the deadline, but no later than the shortest deadline
+    /// from now, so that no later change can bring the deadline before it (the deadlines a
+    /// request's steps set are all at least that far ahead).
+    fn wake_at(&self) -> Instant {
+        let soonest = Instant::now()
+            .checked_add(self.send_stall.min(self.idle).min(self.first_request))
+            .unwrap_or_else(far_future);
+        self.deadline().map_or(soonest, |at| at.min(soonest))
+    }
+
+    /// The watchdog sleeps until `at`. True when the deadline changed meanwhile to before it
+    /// (a change its notifier may have judged by the time armed before): look again.
+    fn arm(&self, at: Instant) -> bool {
+        self.armed.store(since_epoch(at), Ordering::SeqCst);
+        // Pairs with the fence in `nudge`: either the change is seen here, or the notifier
+        // sees this time.
+        fence(Ordering::SeqCst);
+        self.deadline().is_some_and(|due| due < at)
+    }
+
+    /// After a change that may bring the deadline nearer: wakes the watchdog if the deadline
+    /// is now before the time it sleeps to.
+    fn nudge(&self) {
+        fence(Ordering::SeqCst);
+        let armed = self.armed.load(Ordering::SeqCst);
+        if self.deadline().is_some_and(|due| since_epoch(due) < armed) {
+            self.changed.notify_one();
+        }
+    }
+
+    /// Marks the connection to close as soon as it is idle (now, if it is).
+    fn close_when_idle(&self) {
+        self.closing.store(true, Ordering::Release);
+        self.changed.notify_one();
     }
 
     fn made_progress(&self) {
@@ -417,9 +476,9 @@ impl Activity {
     fn wrote(&self, written: Option<usize>) {
         let Some(n) = written else {
             if !self.blocked.swap(true, Ordering::AcqRel) {
-                // From idle (an answer handed over whole) to sending: the watchdog's deadline
-                // changes.
-                self.changed.notify_one();
+                // From idle (an answer handed over whole) to sending: the send deadline counts
+                // from the last progress, maybe before the time the watchdog sleeps to.
+                self.nudge();
             }
             return;
         };
@@ -433,9 +492,31 @@ impl Activity {
 
     fn went_idle_now(&self) {
         *lock(&self.idle_since) = Instant::now();
-        self.changed.notify_one();
-        self.went_idle.notify_one();
+        if self.closing.load(Ordering::Acquire) {
+            self.changed.notify_one();
+        } else {
+            self.nudge();
+        }
+        if self.slots.available_permits() == 0 {
+            self.went_idle.notify_one();
+        }
     }
+}
+
+/// The instant the watchdogs' armed times count from.
+fn epoch() -> Instant {
+    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    *EPOCH.get_or_init(Instant::now)
+}
+
+/// `at` in nanoseconds after [`epoch`] (0 before it, `u64::MAX` past what a u64 holds).
+fn since_epoch(at: Instant) -> u64 {
+    u64::try_from(at.saturating_duration_since(epoch()).as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// An instant later than any deadline (about 30 years ahead).
+fn far_future() -> Instant {
+    Instant::now() + Duration::from_secs(86_400 * 365 * 30)
 }
 
 /// A request in flight on its connection, from its complete head until its answer's body is
@@ -473,8 +554,8 @@ impl Drop for Making {
         if !activity.blocked.load(Ordering::Acquire) {
             activity.made_progress();
         }
-        // The watchdog's deadline is now the send deadline.
-        activity.changed.notify_one();
+        // The deadline is now the send deadline.
+        activity.nudge();
     }
 }
 
@@ -510,7 +591,6 @@ struct Connection {
     stream: TcpStream,
     peer: SocketAddr,
     activity: Arc<Activity>,
-    limits: Connections,
     stop: CancellationToken,
 }
 
@@ -522,7 +602,6 @@ impl Connection {
             stream,
             peer,
             activity,
-            limits,
             stop,
         } = self;
         let service = {
@@ -549,7 +628,10 @@ impl Connection {
         tokio::pin!(connection);
         let mut stopping = false;
         loop {
-            let deadline = activity.deadline(&limits);
+            let wake = activity.wake_at();
+            if activity.arm(wake) {
+                continue;
+            }
             tokio::select! {
                 biased;
                 ended = connection.as_mut() => {
@@ -563,21 +645,24 @@ impl Connection {
                     if activity.is_idle() {
                         return;
                     }
-                    // Answers in flight are finished, then the connection closes.
+                    // Answers in flight are finished, then the connection closes (when it
+                    // goes idle, the watchdog is told).
                     connection.as_mut().graceful_shutdown();
+                    activity.closing.store(true, Ordering::Release);
                 }
                 () = activity.changed.notified() => {
-                    if activity.is_idle() && (stopping || activity.closing.load(Ordering::Acquire)) {
+                    if activity.is_idle() && activity.closing.load(Ordering::Acquire) {
                         tracing::debug!(%peer, "idle connection closed: its slot is wanted");
                         return;
                     }
                 }
-                () = tokio::time::sleep_until(deadline.unwrap_or_else(Instant::now)), if deadline.is_some() => {
-                    if activity.is_idle() {
+                () = tokio::time::sleep_until(wake) => {
+                    let due = activity.deadline().is_some_and(|at| at <= Instant::now());
+                    if due && activity.is_idle() {
                         tracing::debug!(%peer, "idle connection closed at its deadline");
                         return;
                     }
-                    if activity.deadline(&limits).is_some_and(|at| at <= Instant::now()) {
+                    if due {
                         metrics::counter!("herald_send_stalls_total").increment(1);
                         tracing::debug!(%peer, "connection closed: its client took no part of the answer for send_stall_secs");
                         return;
@@ -652,7 +737,65 @@ impl tokio::io::AsyncWrite for Watched {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use futures_util::FutureExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Whether the watchdog of `activity` has been woken (and clears it).
+    fn woken(activity: &Activity) -> bool {
+        activity.changed.notified().now_or_never().is_some()
+    }
+
+    fn activity() -> Arc<Activity> {
+        let limits = Connections {
+            max: 4,
+            first_request: Duration::from_secs(10),
+            idle: Duration::from_secs(60),
+            send_stall: Duration::from_secs(30),
+        };
+        Arc::new(Activity::new(
+            Arc::new(Notify::new()),
+            Arc::new(Semaphore::new(4)),
+            &limits,
+        ))
+    }
+
+    #[tokio::test]
+    async fn a_keep_alive_requests_steps_do_not_wake_the_watchdog() {
+        let activity = activity();
+        assert!(!activity.arm(activity.wake_at()));
+        for _ in 0..3 {
+            let (in_flight, making) = InFlight::start(&activity);
+            drop(making);
+            activity.wrote(Some(200));
+            drop(in_flight);
+            assert!(!woken(&activity), "a request's steps woke the watchdog");
+        }
+        // It wakes at the latest when the shortest deadline from its last look would be due.
+        assert!(activity.wake_at() <= Instant::now() + Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_change_that_brings_the_deadline_nearer_wakes_the_watchdog() {
+        let activity = activity();
+        // The watchdog sleeps to a time past the send deadline that a stalled write will have.
+        let (in_flight, making) = InFlight::start(&activity);
+        *lock(&activity.progress_at) = Instant::now() - Duration::from_secs(29);
+        assert!(!activity.arm(Instant::now() + Duration::from_secs(5)));
+        drop(making);
+        // `Making`'s drop restarts the send clock; a write that finds no room keeps it.
+        assert!(!woken(&activity));
+        *lock(&activity.progress_at) = Instant::now() - Duration::from_secs(29);
+        activity.wrote(None);
+        assert!(
+            woken(&activity),
+            "a stalled write did not wake the watchdog"
+        );
+        // Marked to close: woken when it goes idle.
+        activity.closing.store(true, Ordering::Release);
+        activity.wrote(Some(10));
+        drop(in_flight);
+        assert!(woken(&activity));
+    }
 
     /// Asks `GET /` on an open keep-alive connection and returns the answer's body.
     async fn ask(stream: &mut tokio::net::TcpStream) -> String {
