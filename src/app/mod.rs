@@ -23,7 +23,7 @@ use crate::telegram::deliver::{self, ChatGroup, Deliverer};
 use crate::telegram::limits::GlobalLimit;
 use crate::watch;
 use anyhow::Context;
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 use std::collections::HashMap;
 
 use std::sync::Arc;
@@ -332,12 +332,7 @@ impl App {
             return;
         };
         let stale = result.is_ok() && {
-            let published: Vec<DateTime<Utc>> = store
-                .recent(&source.id, 20)
-                .unwrap_or_default()
-                .iter()
-                .map(|i| i.published)
-                .collect();
+            let published = store.recent_published(&source.id, 20).unwrap_or_default();
             crate::health::is_stale(&published, Utc::now())
         };
         metrics::gauge!("herald_source_stale", "source" => source.id.clone()).set(if stale {

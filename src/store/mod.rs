@@ -204,7 +204,7 @@ pub struct Store {
     images: sled::Tree,
     websub: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
-    stamps: sled::Tree,
+    stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
     /// One flush at a time (see `sync`).
@@ -418,7 +418,7 @@ impl Store {
             translations: db.open_tree("translations")?,
             images: db.open_tree("images")?,
             websub: db.open_tree("websub")?,
-            stamps: db.open_tree("stamps")?,
+            stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
             flushing: Default::default(),
             flushes: true,
@@ -498,11 +498,11 @@ impl Store {
         // (`c.new` is in the site's order, newest first) so that the site's order holds.
         let mut new = c.new.to_vec();
         for item in new.iter_mut().rev() {
-            item.updated = stamps::claim(&self.stamps, item.updated)?;
+            item.updated = self.stamps.claim(item.updated)?;
         }
         let mut corrected = c.corrected.to_vec();
         for item in corrected.iter_mut().rev() {
-            item.updated = stamps::claim(&self.stamps, item.updated)?;
+            item.updated = self.stamps.claim(item.updated)?;
         }
         let new = encoded(&new)?;
         let corrected = encoded(&corrected)?;
@@ -697,6 +697,31 @@ impl Store {
             }
             if let Some(item) = self.item_at(source, &key?)? {
                 out.push(item);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The dates of the newest `limit` items of a source, newest first, read from the date
+    /// index alone: no item is read (a poll's staleness check runs on every poll, 304s too).
+    pub fn recent_published(
+        &self,
+        source: &str,
+        limit: usize,
+    ) -> Result<Vec<DateTime<Utc>>, StoreError> {
+        let p = prefix(source);
+        let mut out = Vec::with_capacity(limit.min(1024));
+        for key in self.order.scan_prefix(&p).keys().rev().take(limit) {
+            let key = key?;
+            let Some(millis) = key
+                .get(p.len()..p.len() + 8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+            else {
+                continue;
+            };
+            let millis = (u64::from_be_bytes(millis) ^ (1 << 63)) as i64;
+            if let Some(at) = DateTime::from_timestamp_millis(millis) {
+                out.push(at);
             }
         }
         Ok(out)
@@ -964,6 +989,33 @@ mod tests {
             Seen::Before { stored: true, .. }
         ));
         assert_eq!(store.seen("b", &items[4].id).unwrap(), Seen::Never);
+    }
+
+    #[tokio::test]
+    async fn recent_dates_come_from_the_index_as_the_items_have_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let mut items: Vec<Item> = (1..=6).map(|n| item("a", n, n as u64)).collect();
+        // Dates before 1970 and past 2038 sort and read back too.
+        items[0].published = Utc.with_ymd_and_hms(1969, 7, 20, 20, 17, 40).unwrap();
+        items[5].published = Utc.with_ymd_and_hms(2040, 1, 1, 0, 0, 0).unwrap();
+        store.commit(&commit("a", &items, 100)).await.unwrap();
+        store
+            .commit(&commit("ab", &[item("ab", 9, 9)], 100))
+            .await
+            .unwrap();
+        let from_items: Vec<DateTime<Utc>> = store
+            .recent("a", 4)
+            .unwrap()
+            .iter()
+            .map(|i| i.published)
+            .collect();
+        assert_eq!(store.recent_published("a", 4).unwrap(), from_items);
+        assert_eq!(store.recent_published("a", 100).unwrap().len(), 6);
+        assert_eq!(
+            store.recent_published("a", 100).unwrap().last(),
+            Some(&items[0].published)
+        );
     }
 
     /// Many sources polled for the first time at once (1,000 on one schedule) each add
