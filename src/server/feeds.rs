@@ -287,8 +287,11 @@ pub(super) async fn feed(
     State(state): State<ServerState>,
     Path(file): Path<String>,
     RawQuery(raw_query): RawQuery,
-    headers: HeaderMap,
+    // The request itself, not its `HeaderMap` (which axum extracts as a copy, an allocation
+    // per header on every answer).
+    request: axum::extract::Request,
 ) -> Response {
+    let headers = request.headers();
     let Some((id, format)) = file
         .rsplit_once('.')
         .and_then(|(id, ext)| Some((id, Format::from_ext(ext)?)))
@@ -332,8 +335,8 @@ pub(super) async fn feed(
                 .into_response();
         }
     };
-    let mut coding = Coding::negotiate(&headers);
-    let fresh = doc.is_fresh(&headers);
+    let mut coding = Coding::negotiate(headers);
+    let fresh = doc.is_fresh(headers);
     state.requests[format as usize][usize::from(fresh)].increment(1);
     let mut response = if fresh {
         StatusCode::NOT_MODIFIED.into_response()
