@@ -777,7 +777,7 @@ fn is_junk_line(doc: &Doc, stats: &Stats, i: usize) -> bool {
 pub struct MainText {
     /// Paragraphs separated by blank lines.
     pub text: String,
-    /// The kept elements as HTML (not yet sanitized; URLs as written).
+    /// The kept elements as HTML (not yet sanitized; URLs as written); empty unless asked for.
     pub html: String,
     /// The paragraphs of `text`, in order (for the summary).
     pub paragraphs: Vec<String>,
@@ -785,14 +785,16 @@ pub struct MainText {
     pub images: Vec<usize>,
 }
 
-/// Finds and writes out the main text. `root`: a subtree already known to be the article.
-pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
+/// Finds and writes out the main text. `root`: a subtree already known to be the article;
+/// `html`: write [`MainText::html`] too (only read when the page has a URL to resolve its links
+/// against).
+pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
     let stats = compute_stats(doc);
     let roots = match root {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
     };
-    let text = write(doc, &stats, &roots, false);
+    let text = write(doc, &stats, &roots, false, html);
     if root.is_some() {
         return text;
     }
@@ -804,20 +806,21 @@ pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
     if written > 0 && written * 3 >= found {
         return text;
     }
-    let lenient = write(doc, &stats, &roots, true);
+    let lenient = write(doc, &stats, &roots, true, html);
     if count_text(&lenient.text).0 > written {
         return lenient;
     }
     if written == 0 {
-        return write(doc, &stats, &body_or_root(doc), true);
+        return write(doc, &stats, &body_or_root(doc), true, html);
     }
     text
 }
 
 /// Writes out the `roots`; `lenient`: leave out only what is never content (no cleaning).
-fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool) -> MainText {
+fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool, html: bool) -> MainText {
     let mut w = Writer {
         lenient,
+        with_html: html,
         ..Writer::default()
     };
     for &r in roots {
@@ -829,6 +832,8 @@ fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool) -> MainText {
 #[derive(Default)]
 struct Writer {
     lenient: bool,
+    /// Whether `html` is written.
+    with_html: bool,
     paragraphs: Vec<String>,
     current: String,
     html: String,
@@ -887,7 +892,9 @@ impl Writer {
                 Kind::Text(t) => {
                     if entering {
                         self.current.push_str(t);
-                        html_escape(t, &mut self.html);
+                        if self.with_html {
+                            html_escape(t, &mut self.html);
+                        }
                     }
                 }
                 Kind::Element { name, .. } => {
@@ -900,10 +907,12 @@ impl Writer {
                             self.flush();
                         }
                         if name == "br" {
-                            self.html.push_str("<br>");
+                            if self.with_html {
+                                self.html.push_str("<br>");
+                            }
                             continue;
                         }
-                        if KEEP_HTML.contains(&name) {
+                        if self.with_html && KEEP_HTML.contains(&name) {
                             open_tag(node, name, &mut self.html);
                         }
                         if name == "img" {
@@ -915,7 +924,7 @@ impl Writer {
                         if is_block(name) {
                             self.flush();
                         }
-                        if KEEP_HTML.contains(&name) && name != "img" {
+                        if self.with_html && KEEP_HTML.contains(&name) && name != "img" {
                             self.html.push_str("</");
                             self.html.push_str(name);
                             self.html.push('>');
