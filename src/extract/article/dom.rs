@@ -173,6 +173,13 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
             }
             _ => None,
         };
+        // An `<svg>` opened from HTML content (not `<svg/>`): its drawing may be skipped.
+        let svg = matches!(&token, Token::TagToken(tag) if tag.kind == TagKind::StartTag
+                && tag.name == html5ever::local_name!("svg")
+                && !tag.self_closing)
+            && !self
+                .inner
+                .adjusted_current_node_present_but_not_in_html_namespace();
         let result = self.inner.process_token(token, line);
         if let (
             Some(name),
@@ -180,6 +187,15 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
         ) = (raw, &result)
         {
             skip_raw_text(self.input, &name, *kind == RawKind::ScriptData);
+        }
+        // Only when the tree builder opened the `<svg>` (not dropped past the depth bound).
+        if svg
+            && matches!(result, TokenSinkResult::Continue)
+            && self
+                .inner
+                .adjusted_current_node_present_but_not_in_html_namespace()
+        {
+            skip_drawing(self.input);
         }
         result
     }
@@ -192,6 +208,150 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
         self.inner
             .adjusted_current_node_present_but_not_in_html_namespace()
     }
+}
+
+/// Drops the content of the `<svg>` just opened when it is a plain drawing: up to (not
+/// including) the first `</svg>`, nothing but shapes, groups, gradients, filters and animations
+/// (with any attributes but `itemprop`), and white space between them. Inline icons and logos
+/// are mostly such drawings, often a tenth of a page's markup once scripts are skipped, and the
+/// extractor never reads them (an `<svg>` is never content, and holds no text to read).
+///
+/// Anything else leaves the input as it is, for the tokenizer and the tree builder: text (an
+/// icon's `<title>` is read as the text of the link around it), a comment or CDATA section, a
+/// nested `<svg>`, an element that would end the drawing (`<p>`, `<div>` …) or is HTML within
+/// it (`<foreignObject>`), a `<` that starts no tag, or no `</svg>` in the buffer at hand. The
+/// tags are read as the tokenizer reads them (quoted attribute values may hold `>` or `</svg>`),
+/// so the end found is the one it would find; the tree builder then sees `<svg></svg>`.
+fn skip_drawing(input: &BufferQueue) {
+    let Some(mut chunk) = input.peek_front_chunk_mut() else {
+        return;
+    };
+    let Some(end) = end_tag_at(&chunk, "svg") else {
+        return;
+    };
+    if !plain_drawing(&chunk.as_bytes()[..end]) {
+        return;
+    }
+    // `end` is the index of a `<`, so a character boundary; the rest stays non-empty.
+    if let Ok(n) = u32::try_from(end) {
+        let _ = chunk.try_pop_front(n);
+    }
+}
+
+/// Whether `content` is tags of [`drawing_element`]s and white space only (see [`skip_drawing`]).
+fn plain_drawing(content: &[u8]) -> bool {
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+    let len = content.len();
+    let mut i = 0;
+    loop {
+        // Between tags: white space only.
+        while i < len && space(content[i]) {
+            i += 1;
+        }
+        if i == len {
+            return true;
+        }
+        if content[i] != b'<' {
+            return false;
+        }
+        i += 1;
+        if content.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        // The tag name: to a space, `/` or `>`.
+        let name = i;
+        while i < len && !(space(content[i]) || matches!(content[i], b'/' | b'>')) {
+            i += 1;
+        }
+        if !drawing_element(&content[name..i]) {
+            return false;
+        }
+        // The attributes, to the tag's `>`.
+        loop {
+            while i < len && (space(content[i]) || content[i] == b'/') {
+                i += 1;
+            }
+            match content.get(i) {
+                None => return false,
+                Some(b'>') => {
+                    i += 1;
+                    break;
+                }
+                Some(_) => {}
+            }
+            // The name: its first character whatever it is (even `=`), then to a space, `/`,
+            // `>` or `=`.
+            let attr = i;
+            i += 1;
+            while i < len && !(space(content[i]) || matches!(content[i], b'/' | b'>' | b'=')) {
+                i += 1;
+            }
+            if content[attr..i].eq_ignore_ascii_case(b"itemprop") {
+                return false;
+            }
+            while i < len && space(content[i]) {
+                i += 1;
+            }
+            if content.get(i) != Some(&b'=') {
+                continue;
+            }
+            i += 1;
+            while i < len && space(content[i]) {
+                i += 1;
+            }
+            match content.get(i) {
+                Some(&quote @ (b'"' | b'\'')) => {
+                    let Some(at) = content[i + 1..].iter().position(|&b| b == quote) else {
+                        return false;
+                    };
+                    i += 1 + at + 1;
+                }
+                // No value (`a=>`): the `>` ends the tag.
+                Some(b'>') | None => {}
+                // Unquoted: to a space or `>`.
+                Some(_) => {
+                    while i < len && !(space(content[i]) || content[i] == b'>') {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SVG elements that draw, group or animate, and hold neither text nor HTML (any case).
+fn drawing_element(name: &[u8]) -> bool {
+    const NAMES: &[&[u8]] = &[
+        b"path",
+        b"g",
+        b"circle",
+        b"rect",
+        b"line",
+        b"polyline",
+        b"polygon",
+        b"ellipse",
+        b"defs",
+        b"use",
+        b"symbol",
+        b"lineargradient",
+        b"radialgradient",
+        b"stop",
+        b"clippath",
+        b"mask",
+        b"pattern",
+        b"marker",
+        b"filter",
+        b"animate",
+        b"animatetransform",
+        b"animatemotion",
+        b"set",
+        b"mpath",
+    ];
+    // Filter primitives: feGaussianBlur, feColorMatrix …
+    (name.len() > 2
+        && name[..2].eq_ignore_ascii_case(b"fe")
+        && name.iter().all(u8::is_ascii_alphabetic))
+        || NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
 }
 
 /// A `<script type="application/ld+json">`: [`super::meta::json_ld`] reads its text.
@@ -740,6 +900,51 @@ mod tests {
         let doc = Doc::parse(r#"<script type="application/ld+json">{"a":"</p>"}</script>x"#);
         let script = doc.elements("script").next().unwrap();
         assert!(matches!(&doc.node(script + 1).kind, Kind::Text(t) if &**t == r#"{"a":"</p>"}"#));
+    }
+
+    /// A plain drawing's content is skipped (issue 21, speed): the tree builder sees an empty
+    /// `<svg>`, and the page after it is read as before.
+    #[test]
+    fn plain_drawings_are_skipped() {
+        for html in [
+            "<p>a</p><svg viewBox=\"0 0 9 9\"><g fill=red><path d=\"M0 0L9 9\"/></g>\n<circle r=1 /></svg><p>b</p>",
+            "<p>a</p><SVG><defs><linearGradient id=g><stop offset=0 /></linearGradient></defs><rect data-x='a>b' fill=url(#g)></rect><feGaussianBlur/></SVG ><p>b</p>",
+        ] {
+            assert_eq!(shape(html), "<p>a</p><svg></svg><p>b</p>", "{html}");
+        }
+    }
+
+    /// Anything but a plain drawing is left to the tokenizer and the tree builder, which build
+    /// what they always built.
+    #[test]
+    fn drawings_with_more_are_read_as_before() {
+        for (html, expected) in [
+            // Text (an icon's name, read as the link's text).
+            (
+                "<a><svg><title>Share</title><path d=x /></svg></a>",
+                "<a><svg><title>Share</title><path></path></svg></a>",
+            ),
+            // A `</svg>` inside an attribute value does not end the drawing.
+            (
+                "<svg><path d=\"</svg>\"/></svg>x",
+                "<svg><path></path></svg>x",
+            ),
+            // An HTML element ends the drawing.
+            (
+                "<svg><path/><p>text</p></svg>",
+                "<svg><path></path></svg><p>text</p>",
+            ),
+            // Nested drawings, comments, a `<` that starts no tag.
+            (
+                "<svg><svg><path/></svg><g></g></svg>",
+                "<svg><svg><path></path></svg><g></g></svg>",
+            ),
+            ("<svg><!-- c --><g></g></svg>", "<svg><g></g></svg>"),
+            ("<svg><g></g>< x</svg>", "<svg><g></g>< x</svg>"),
+            ("<svg/><p>a</p>", "<svg></svg><p>a</p>"),
+        ] {
+            assert_eq!(shape(html), expected, "{html}");
+        }
     }
 
     #[test]
