@@ -439,21 +439,30 @@ struct Sums {
 fn count_stops(s: &str) -> u32 {
     let bytes = s.as_bytes();
     let mut n = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'.' | b'!' | b'?' if s[i + 1..].chars().next().is_none_or(char::is_whitespace) => {
-                n += 1
+    // Sixteen bytes at a time: most hold no mark, and are told so without a branch per byte.
+    for (c, chunk) in bytes.chunks(16).enumerate() {
+        if !chunk.iter().fold(false, |any, &b| {
+            any | matches!(b, b'.' | b'!' | b'?' | 0xE3 | 0xEF)
+        }) {
+            continue;
+        }
+        for (i, &b) in chunk.iter().enumerate() {
+            let i = c * 16 + i;
+            match b {
+                b'.' | b'!' | b'?' if s[i + 1..].chars().next().is_none_or(char::is_whitespace) => {
+                    n += 1
+                }
+                // '。' (E3 80 82), '！' (EF BC 81), '？' (EF BC 9F).
+                0xE3 | 0xEF
+                    if matches!(
+                        bytes.get(i..i + 3),
+                        Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81] | [0xEF, 0xBC, 0x9F])
+                    ) =>
+                {
+                    n += 1
+                }
+                _ => {}
             }
-            // '。' (E3 80 82), '！' (EF BC 81), '？' (EF BC 9F).
-            0xE3 | 0xEF
-                if matches!(
-                    bytes.get(i..i + 3),
-                    Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81] | [0xEF, 0xBC, 0x9F])
-                ) =>
-            {
-                n += 1
-            }
-            _ => {}
         }
     }
     n
