@@ -143,7 +143,11 @@ impl Doc {
 
     /// Elements named `name` anywhere in the page, in document order.
     pub fn elements<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        (0..self.nodes.len()).filter(move |&i| self.nodes[i].name() == name)
+        // Names are interned: compared as one word each rather than as text.
+        let name = LocalName::from(name);
+        (0..self.nodes.len()).filter(
+            move |&i| matches!(&self.nodes[i].kind, Kind::Element { name: n, .. } if *n == name),
+        )
     }
 }
 
