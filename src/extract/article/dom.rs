@@ -389,12 +389,12 @@ fn skip_raw_text(input: &BufferQueue, name: &str, script: bool) {
 fn end_tag_at(text: &str, name: &str) -> Option<usize> {
     let (bytes, name) = (text.as_bytes(), name.as_bytes());
     let mut from = 0;
-    // `str::find` with a character looks a word at a time.
-    while let Some(at) = text[from..].find('<') {
+    // Looking for `</` (memchr's vectorised search for the pair) rather than each `<`: a script
+    // has many more of the latter (`a < b`, markup in strings), each a stop and a fresh search.
+    while let Some(at) = memchr::memmem::find(&bytes[from..], b"</") {
         let start = from + at;
         let after = start + 2 + name.len();
         if bytes.len() > after
-            && bytes[start + 1] == b'/'
             && bytes[start + 2..after].eq_ignore_ascii_case(name)
             && matches!(
                 bytes[after],
