@@ -111,6 +111,7 @@ impl Doc {
         let sink = SkipRaw {
             inner: Flatten::new(builder),
             input: &input,
+            svg_end: Cell::new(None),
         };
         let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
         // `feed` stops after each `</script>` (a browser would run it there): go on.
@@ -165,6 +166,9 @@ impl Doc {
 struct SkipRaw<'a, S> {
     inner: S,
     input: &'a BufferQueue,
+    /// The last search for `</svg` (see [`skip_drawing`]): from how many bytes before the end
+    /// of the input, and how many bytes before the end it was found (None: nowhere after).
+    svg_end: Cell<Option<(usize, Option<usize>)>>,
 }
 
 impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
@@ -199,7 +203,7 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
                 .inner
                 .adjusted_current_node_present_but_not_in_html_namespace()
         {
-            skip_drawing(self.input);
+            skip_drawing(self.input, &self.svg_end);
         }
         result
     }
@@ -226,11 +230,27 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
 /// it (`<foreignObject>`), a `<` that starts no tag, or no `</svg>` in the buffer at hand. The
 /// tags are read as the tokenizer reads them (quoted attribute values may hold `>` or `</svg>`),
 /// so the end found is the one it would find; the tree builder then sees `<svg></svg>`.
-fn skip_drawing(input: &BufferQueue) {
+///
+/// The search for `</svg` is remembered in `known` (as distances from the end of the input,
+/// which stay put as the front is read): a page opening many drawings and never closing them
+/// (each `<p>` ends one) is searched once to its end, not once per drawing. A remembered end is
+/// checked before it is used.
+fn skip_drawing(input: &BufferQueue, known: &Cell<Option<(usize, Option<usize>)>>) {
     let Some(mut chunk) = input.peek_front_chunk_mut() else {
         return;
     };
-    let Some(end) = end_tag_at(&chunk, "svg") else {
+    let rest = chunk.len();
+    let end = match known.get() {
+        Some((from, found)) if rest <= from && found.is_none_or(|f| f <= rest) => {
+            found.map(|f| rest - f)
+        }
+        _ => {
+            let end = end_tag_at(&chunk, "svg");
+            known.set(Some((rest, end.map(|e| rest - e))));
+            end
+        }
+    };
+    let Some(end) = end.filter(|&e| is_end_tag(chunk.as_bytes(), e, b"svg")) else {
         return;
     };
     if !plain_drawing(&chunk.as_bytes()[..end]) {
@@ -393,19 +413,25 @@ fn end_tag_at(text: &str, name: &str) -> Option<usize> {
     // has many more of the latter (`a < b`, markup in strings), each a stop and a fresh search.
     while let Some(at) = memchr::memmem::find(&bytes[from..], b"</") {
         let start = from + at;
-        let after = start + 2 + name.len();
-        if bytes.len() > after
-            && bytes[start + 2..after].eq_ignore_ascii_case(name)
-            && matches!(
-                bytes[after],
-                b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
-            )
-        {
+        if is_end_tag(bytes, start, name) {
             return Some(start);
         }
         from = start + 1;
     }
     None
+}
+
+/// Whether `bytes` holds at `start` an end tag `</name` (any case) followed by a space, `/` or
+/// `>`.
+fn is_end_tag(bytes: &[u8], start: usize, name: &[u8]) -> bool {
+    let after = start + 2 + name.len();
+    bytes.len() > after
+        && bytes[start..start + 2] == *b"</"
+        && bytes[start + 2..after].eq_ignore_ascii_case(name)
+        && matches!(
+            bytes[after],
+            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+        )
 }
 
 pub struct Children<'a> {
@@ -949,6 +975,40 @@ mod tests {
         ] {
             assert_eq!(shape(html), expected, "{html}");
         }
+    }
+
+    /// The search for `</svg` is made once for drawings that HTML ends (`<svg><p>` …, with no
+    /// `</svg>` after them: else each searched the rest of the page, quadratic), and what is
+    /// remembered is checked before use.
+    #[test]
+    fn the_end_of_drawings_is_searched_once() {
+        let queue = |text: &str| {
+            let q = BufferQueue::default();
+            q.push_back(StrTendril::from_slice(text));
+            q
+        };
+        let front = |q: &BufferQueue| q.peek_front_chunk_mut().map(|c| c.to_string());
+        // No `</svg`: remembered as none from here to the end.
+        let known = Cell::new(None);
+        let q = queue("<g/><p>a</div>x");
+        skip_drawing(&q, &known);
+        assert_eq!(known.get(), Some((15, None)));
+        assert_eq!(front(&q).as_deref(), Some("<g/><p>a</div>x"));
+        // Later in the same input, the memory is used, not a new search: told "none", a
+        // drawing that does end is left alone (a new search would skip it).
+        let q = queue("<g/></svg>y");
+        skip_drawing(&q, &Cell::new(Some((100, None))));
+        assert_eq!(front(&q).as_deref(), Some("<g/></svg>y"));
+        // A remembered end that is not one is not used.
+        let q = queue("<g/></svg>y");
+        skip_drawing(&q, &Cell::new(Some((100, Some(9)))));
+        assert_eq!(front(&q).as_deref(), Some("<g/></svg>y"));
+        // Once passed, the end is searched for again.
+        let q = queue("<g/></svg>y");
+        let known = Cell::new(Some((100, Some(50))));
+        skip_drawing(&q, &known);
+        assert_eq!(front(&q).as_deref(), Some("</svg>y"));
+        assert_eq!(known.get(), Some((11, Some(7))));
     }
 
     #[test]
