@@ -55,28 +55,44 @@ pub fn clean_keeping(text: &str, keep: Keep) -> String {
     let mut gap: Option<char> = None;
     // Where the run of kept characters not yet copied starts.
     let mut run: Option<usize> = None;
-    for (at, c) in text.char_indices() {
-        // Printable ASCII is kept whatever `keep` says: the common case, decided at once.
-        let kept = ('!'..='~').contains(&c)
-            || !(c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)))
-                && (keep.controls || !(c.is_control() || is_bidi_control(c)));
-        if kept {
-            if run.is_none() {
-                // A dropped character leaves no gap of its own: "a \u{202E} b" is "a b".
-                if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
-                    out.push(gap);
-                }
-                run = Some(at);
+    let bytes = text.as_bytes();
+    let mut next = 0;
+    while next < bytes.len() {
+        let at = next;
+        // Printable ASCII is kept whatever `keep` says: the common case, decided at once, and
+        // a run of it passed over a byte at a time.
+        if (b'!'..=b'~').contains(&bytes[at]) {
+            next = at + 1;
+            while next < bytes.len() && (b'!'..=b'~').contains(&bytes[next]) {
+                next += 1;
             }
-            continue;
+        } else {
+            // `at` is a character boundary: only whole characters are passed over.
+            let Some(c) = text[at..].chars().next() else {
+                break;
+            };
+            next = at + c.len_utf8();
+            let kept = !(c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)))
+                && (keep.controls || !(c.is_control() || is_bidi_control(c)));
+            if !kept {
+                if let Some(start) = run.take() {
+                    out.push_str(&text[start..at]);
+                }
+                if keep.line_breaks && is_line_break(c) {
+                    gap = Some('\n');
+                } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
+                    gap.get_or_insert(' ');
+                }
+                continue;
+            }
         }
-        if let Some(start) = run.take() {
-            out.push_str(&text[start..at]);
-        }
-        if keep.line_breaks && is_line_break(c) {
-            gap = Some('\n');
-        } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
-            gap.get_or_insert(' ');
+        // Kept: a run starts here unless one is open.
+        if run.is_none() {
+            // A dropped character leaves no gap of its own: "a \u{202E} b" is "a b".
+            if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
+                out.push(gap);
+            }
+            run = Some(at);
         }
     }
     if let Some(start) = run {

@@ -34,12 +34,66 @@ pub async fn extract(inputs: &[String], url: Option<&str>, json: bool) -> Result
 struct Buffers {
     /// The file as stored.
     raw: Vec<u8>,
-    /// The file unpacked (`.gz`).
+    /// The file unpacked (`.gz`), in its first bytes: its length is the most any page needed
+    /// (zeroed once, when it grows), so that the decoder writes straight into it, in one call
+    /// for the whole page, rather than a chunk at a time copied over.
     unpacked: Vec<u8>,
-    /// What the gzip decoder writes into before it is appended to `unpacked`: `read_to_end`
-    /// would zero the spare capacity of `unpacked` (megabytes once a large page was read) for
-    /// every page.
-    chunk: Vec<u8>,
+    /// The whole-buffer gzip decoder (libdeflate), kept for the next page.
+    inflater: libdeflater::Decompressor,
+}
+
+/// Unpacks the gzip file `packed` into `into` (see [`Buffers::unpacked`]): the number of bytes
+/// it holds.
+///
+/// libdeflate unpacks a whole file into a buffer known to be large enough, about twice as fast
+/// as zlib's streaming decoder; it takes exactly one gzip member that fits, so a file it
+/// refuses (larger than the trailer says, members after the first, damaged) is read by zlib as
+/// before, which reads the first member and reports damage.
+fn gunzip(
+    packed: &[u8],
+    into: &mut Vec<u8>,
+    inflater: &mut libdeflater::Decompressor,
+) -> std::io::Result<usize> {
+    reserve_unpacked(packed, into);
+    match inflater.gzip_decompress(packed, into) {
+        Ok(n) => Ok(n),
+        Err(_) => gunzip_streaming(packed, into),
+    }
+}
+
+/// Makes `into` at least as long as the size unpacked that the gzip trailer of `packed` gives,
+/// and one byte more.
+fn reserve_unpacked(packed: &[u8], into: &mut Vec<u8>) {
+    // The size unpacked, as the gzip trailer gives it (modulo 4 GiB): room for all of it and
+    // one byte more, so that the end is seen without growing. The trailer is only a hint (a
+    // damaged file may claim anything): no more than deflate can expand the file to (1032
+    // times), nor than 32 MiB; past that, the room grows with what is actually unpacked.
+    let size = packed
+        .last_chunk::<4>()
+        .map_or(0, |t| u32::from_le_bytes(*t) as usize)
+        .min(packed.len().saturating_mul(1032))
+        .min(32 << 20);
+    if into.len() <= size {
+        into.resize(size + 1, 0);
+    }
+}
+
+/// [`gunzip`] with zlib's streaming decoder, growing `into` as needed.
+fn gunzip_streaming(packed: &[u8], into: &mut Vec<u8>) -> std::io::Result<usize> {
+    reserve_unpacked(packed, into);
+    let mut decoder = flate2::bufread::GzDecoder::new(packed);
+    let mut filled = 0;
+    loop {
+        if filled == into.len() {
+            into.resize(into.len() * 2, 0);
+        }
+        match decoder.read(&mut into[filled..]) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Reads one input of `herald extract`: the page text and the URL it resolves against.
@@ -78,27 +132,17 @@ async fn read_input<'b>(
     let Buffers {
         raw,
         unpacked,
-        chunk,
+        inflater,
     } = buffers;
     raw.clear();
     std::fs::File::open(input)
         .and_then(|mut f| f.read_to_end(raw))
         .map_err(|e| format!("{input}: {e}"))?;
     let bytes = if input.ends_with(".gz") {
-        unpacked.clear();
-        chunk.resize(64 * 1024, 0);
-        let mut decoder = flate2::read::GzDecoder::new(raw.as_slice());
-        loop {
-            match decoder.read(chunk) {
-                Ok(0) => break,
-                Ok(n) => unpacked.extend_from_slice(&chunk[..n]),
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(format!("{input}: not gzip: {e}")),
-            }
-        }
-        unpacked
+        let n = gunzip(raw, unpacked, inflater).map_err(|e| format!("{input}: not gzip: {e}"))?;
+        &unpacked[..n]
     } else {
-        raw
+        &raw[..]
     };
     Ok((article::decode_bytes(bytes), given))
 }
@@ -180,4 +224,67 @@ fn write_block(out: &mut (dyn Write + Send), input: &str, a: &Article) -> std::i
     writeln!(out, "image:   {}", a.image.clone().unwrap_or_else(none))?;
     writeln!(out, "summary: {}", a.summary.clone().unwrap_or_else(none))?;
     writeln!(out, "text:\n{}\n", a.text)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    fn gunzip(packed: &[u8], into: &mut Vec<u8>) -> std::io::Result<usize> {
+        super::gunzip(packed, into, &mut libdeflater::Decompressor::new())
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The buffer is reused from page to page: a smaller page after a larger one reads as itself.
+    #[test]
+    fn gunzip_reuses_the_buffer() {
+        let mut into = Vec::new();
+        let big: Vec<u8> = (0..300_000u32).flat_map(|i| i.to_le_bytes()).collect();
+        let n = gunzip(&gzip(&big), &mut into).unwrap();
+        assert_eq!(&into[..n], &big[..]);
+        let n = gunzip(&gzip(b"<p>small</p>"), &mut into).unwrap();
+        assert_eq!(&into[..n], b"<p>small</p>");
+    }
+
+    /// The size in the trailer is a hint: a small file claiming 4 GiB (damaged, or made to) gets
+    /// no more room than it can unpack to, and is reported (the decoder checks the size).
+    #[test]
+    fn gunzip_takes_the_trailer_size_as_a_bounded_hint() {
+        let mut lying = gzip(b"<p>text</p>");
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&u32::MAX.to_le_bytes());
+        let mut into = Vec::new();
+        assert!(gunzip(&lying, &mut into).is_err());
+        assert!(into.len() <= lying.len() * 1032 + 1, "{}", into.len());
+    }
+
+    /// Files libdeflate refuses are read by zlib as before: a page past the 32 MiB that the
+    /// trailer may reserve, and a file of several gzip members (the first is the page).
+    #[test]
+    fn gunzip_reads_what_libdeflate_refuses_as_before() {
+        let mut into = Vec::new();
+        let big = vec![b'a'; (32 << 20) + 10];
+        let n = gunzip(&gzip(&big), &mut into).unwrap();
+        assert_eq!(n, big.len());
+        assert!(into[..n].iter().all(|&b| b == b'a'));
+
+        let mut members = gzip(b"<p>first</p>");
+        members.extend(gzip(b"<p>second</p>"));
+        let mut into = Vec::new();
+        let n = gunzip(&members, &mut into).unwrap();
+        assert_eq!(&into[..n], b"<p>first</p>");
+    }
+
+    #[test]
+    fn gunzip_reports_a_file_that_is_not_gzip() {
+        let mut into = Vec::new();
+        assert!(gunzip(b"<html>not packed</html>", &mut into).is_err());
+        let packed = gzip(b"<p>text</p>");
+        assert!(gunzip(&packed[..packed.len() / 2], &mut into).is_err());
+    }
 }

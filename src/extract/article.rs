@@ -86,10 +86,10 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
     let body = match picked.as_ref().and_then(|p| p.body.as_deref()) {
         Some(fragment) => {
             let fragment = dom::Doc::parse(fragment);
-            let main = content::main_text(&fragment, Some(0));
+            let main = content::main_text(&fragment, Some(0), base.is_some());
             (main, Some(fragment))
         }
-        None => (content::main_text(&doc, None), None),
+        None => (content::main_text(&doc, None, base.is_some()), None),
     };
     let (main, fragment) = body;
     let image_doc = fragment.as_ref().unwrap_or(&doc);

@@ -174,39 +174,44 @@ pub fn is_block(name: &str) -> bool {
 }
 
 fn count_text(s: &str) -> (u32, u32) {
+    // Branch-free, so that the loop runs many bytes at a time (vectorised).
     let mut n = 0u32;
     let mut commas = 0u32;
     for &b in s.as_bytes() {
         // Count characters, not bytes: skip UTF-8 continuation bytes and ASCII space.
-        if b & 0xC0 != 0x80 && !b.is_ascii_whitespace() {
-            n += 1;
-            if b == b',' {
-                commas += 1;
-            }
-        }
+        n += u32::from(b & 0xC0 != 0x80 && !b.is_ascii_whitespace());
+        commas += u32::from(b == b',');
     }
     (n, commas)
 }
 
 fn hidden(node: &super::dom::Node) -> bool {
-    if node.attr("hidden").is_some() || node.attr("aria-hidden") == Some("true") {
-        return true;
-    }
-    node.attr("style").is_some_and(|style| {
-        let style: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        style.contains("display:none") || style.contains("visibility:hidden")
+    let Kind::Element { attrs, .. } = &node.kind else {
+        return false;
+    };
+    // One look at each attribute (an element has each name at most once).
+    attrs.iter().any(|a| match &*a.name.local {
+        "hidden" => true,
+        "aria-hidden" => &*a.value == "true",
+        "style" => {
+            let style: String = a
+                .value
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .collect::<String>()
+                .to_ascii_lowercase();
+            style.contains("display:none") || style.contains("visibility:hidden")
+        }
+        _ => false,
     })
 }
 
 /// Lower-cased class and id of an element ("" when it has neither), without taxonomy classes:
 /// `tag-promotion` or `category-comment-news` on a post say what it is about, not what part of
 /// the page it is (WordPress puts every tag and category of the post in its class).
-fn class_id(node: &super::dom::Node) -> String {
-    let mut s = String::new();
+/// Written into `s` (cleared first), a buffer reused from one element to the next.
+fn class_id(node: &super::dom::Node, s: &mut String) {
+    s.clear();
     for word in node.attr("class").unwrap_or("").split_ascii_whitespace() {
         if !is_taxonomy(word) {
             s.push_str(word);
@@ -217,7 +222,6 @@ fn class_id(node: &super::dom::Node) -> String {
         s.push_str(i);
     }
     s.make_ascii_lowercase();
-    s
 }
 
 fn is_taxonomy(class: &str) -> bool {
@@ -263,12 +267,13 @@ fn compute_stats(doc: &Doc) -> Stats {
             role[i] = Role::Junk;
         }
     }
+    let first = sums(doc, &role, None);
     let Sums {
-        text: raw,
-        link: raw_link,
-        stops,
+        text: ref raw,
+        link: ref raw_link,
+        ref stops,
         ..
-    } = sums(doc, &role, true);
+    } = first;
     let mut holds_body = vec![false; n];
     for i in (1..n).rev() {
         if doc.nodes[i].attr("itemprop") == Some("articleBody") {
@@ -285,6 +290,7 @@ fn compute_stats(doc: &Doc) -> Stats {
     // that reads as prose (a "widget" of text, a body "field--label-hidden"); comment threads
     // and consent notices are left out whatever they hold, unless they hold most of the page.
     let page = raw[0].max(1) as f32;
+    let mut names = String::new();
     for i in 1..n {
         let node = &doc.nodes[i];
         if role[i] == Role::Junk {
@@ -300,7 +306,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         if matches!(&**name, "html" | "body" | "article" | "main" | "a" | "p") || holds_body[i] {
             continue;
         }
-        let names = class_id(node);
+        class_id(node, &mut names);
         let landmark = &**name == "aside"
             || node.attr("role").is_some_and(|r| {
                 matches!(
@@ -334,7 +340,7 @@ fn compute_stats(doc: &Doc) -> Stats {
     }
     let Sums {
         text, link, commas, ..
-    } = sums(doc, &role, false);
+    } = sums(doc, &role, Some(&first));
     let mut own = vec![0u32; n];
     let mut own_commas = vec![0u32; n];
     for i in (1..n).rev() {
@@ -352,7 +358,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         }
     }
     let text_nodes = (0..n)
-        .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !t.trim().is_empty()))
+        .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !is_blank(t)))
         .collect();
     Stats {
         headline: doc.elements("h1").next().unwrap_or(NONE),
@@ -366,8 +372,11 @@ fn compute_stats(doc: &Doc) -> Stats {
 }
 
 /// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas,
-/// and sentence ends when `with_stops` (else left at 0).
-fn sums(doc: &Doc, role: &[Role], with_stops: bool) -> Sums {
+/// and sentence ends. With `first`, the sums of an earlier pass over the same page whose junk
+/// was a subset of `role`'s: each text node's own figures are read from it rather than counted
+/// again (a text node has no children, so its sums are its own figures), and sentence ends are
+/// left at 0.
+fn sums(doc: &Doc, role: &[Role], first: Option<&Sums>) -> Sums {
     let n = doc.nodes.len();
     let mut sums = Sums {
         text: vec![0u32; n],
@@ -380,16 +389,23 @@ fn sums(doc: &Doc, role: &[Role], with_stops: bool) -> Sums {
             continue;
         }
         let node = &doc.nodes[i];
-        if let Kind::Text(t) = &node.kind {
-            let (len, c) = count_text(t);
-            sums.text[i] += len;
-            sums.commas[i] += c;
-            if with_stops {
-                sums.stops[i] += count_stops(t);
+        match &node.kind {
+            Kind::Text(t) => match first {
+                Some(f) => {
+                    sums.text[i] += f.text[i];
+                    sums.commas[i] += f.commas[i];
+                }
+                None => {
+                    let (len, c) = count_text(t);
+                    sums.text[i] += len;
+                    sums.commas[i] += c;
+                    sums.stops[i] += count_stops(t);
+                }
+            },
+            Kind::Element { name, .. } if *name == html5ever::local_name!("a") => {
+                sums.link[i] = sums.text[i];
             }
-        }
-        if node.name() == "a" {
-            sums.link[i] = sums.text[i];
+            _ => {}
         }
         let p = node.parent;
         if p != NONE {
@@ -400,6 +416,12 @@ fn sums(doc: &Doc, role: &[Role], with_stops: bool) -> Sums {
         }
     }
     sums
+}
+
+/// Whether `t` is all white space (`str::trim` would leave nothing): the indentation between
+/// tags, most text nodes of a page, is told by its bytes without decoding characters.
+fn is_blank(t: &str) -> bool {
+    t.bytes().all(|b| b.is_ascii_whitespace()) || t.trim().is_empty()
 }
 
 /// Bottom-up sums over the nodes that are not junk: text characters, link characters, commas
@@ -417,21 +439,30 @@ struct Sums {
 fn count_stops(s: &str) -> u32 {
     let bytes = s.as_bytes();
     let mut n = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        match b {
-            b'.' | b'!' | b'?' if s[i + 1..].chars().next().is_none_or(char::is_whitespace) => {
-                n += 1
+    // Sixteen bytes at a time: most hold no mark, and are told so without a branch per byte.
+    for (c, chunk) in bytes.chunks(16).enumerate() {
+        if !chunk.iter().fold(false, |any, &b| {
+            any | matches!(b, b'.' | b'!' | b'?' | 0xE3 | 0xEF)
+        }) {
+            continue;
+        }
+        for (i, &b) in chunk.iter().enumerate() {
+            let i = c * 16 + i;
+            match b {
+                b'.' | b'!' | b'?' if s[i + 1..].chars().next().is_none_or(char::is_whitespace) => {
+                    n += 1
+                }
+                // '。' (E3 80 82), '！' (EF BC 81), '？' (EF BC 9F).
+                0xE3 | 0xEF
+                    if matches!(
+                        bytes.get(i..i + 3),
+                        Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81] | [0xEF, 0xBC, 0x9F])
+                    ) =>
+                {
+                    n += 1
+                }
+                _ => {}
             }
-            // '。' (E3 80 82), '！' (EF BC 81), '？' (EF BC 9F).
-            0xE3 | 0xEF
-                if matches!(
-                    bytes.get(i..i + 3),
-                    Some([0xE3, 0x80, 0x82] | [0xEF, 0xBC, 0x81] | [0xEF, 0xBC, 0x9F])
-                ) =>
-            {
-                n += 1
-            }
-            _ => {}
         }
     }
     n
@@ -479,7 +510,8 @@ fn tag_weight(name: &str) -> f32 {
 
 fn class_weight(doc: &Doc, i: usize) -> f32 {
     let node = &doc.nodes[i];
-    let names = class_id(node);
+    let mut names = String::new();
+    class_id(node, &mut names);
     let mut w = 0.0;
     if names.is_empty() {
         return w;
@@ -754,7 +786,7 @@ fn is_junk_line(doc: &Doc, stats: &Stats, i: usize) -> bool {
 pub struct MainText {
     /// Paragraphs separated by blank lines.
     pub text: String,
-    /// The kept elements as HTML (not yet sanitized; URLs as written).
+    /// The kept elements as HTML (not yet sanitized; URLs as written); empty unless asked for.
     pub html: String,
     /// The paragraphs of `text`, in order (for the summary).
     pub paragraphs: Vec<String>,
@@ -762,14 +794,16 @@ pub struct MainText {
     pub images: Vec<usize>,
 }
 
-/// Finds and writes out the main text. `root`: a subtree already known to be the article.
-pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
+/// Finds and writes out the main text. `root`: a subtree already known to be the article;
+/// `html`: write [`MainText::html`] too (only read when the page has a URL to resolve its links
+/// against).
+pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
     let stats = compute_stats(doc);
     let roots = match root {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
     };
-    let text = write(doc, &stats, &roots, false);
+    let text = write(doc, &stats, &roots, false, html);
     if root.is_some() {
         return text;
     }
@@ -781,20 +815,21 @@ pub fn main_text(doc: &Doc, root: Option<usize>) -> MainText {
     if written > 0 && written * 3 >= found {
         return text;
     }
-    let lenient = write(doc, &stats, &roots, true);
+    let lenient = write(doc, &stats, &roots, true, html);
     if count_text(&lenient.text).0 > written {
         return lenient;
     }
     if written == 0 {
-        return write(doc, &stats, &body_or_root(doc), true);
+        return write(doc, &stats, &body_or_root(doc), true, html);
     }
     text
 }
 
 /// Writes out the `roots`; `lenient`: leave out only what is never content (no cleaning).
-fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool) -> MainText {
+fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool, html: bool) -> MainText {
     let mut w = Writer {
         lenient,
+        with_html: html,
         ..Writer::default()
     };
     for &r in roots {
@@ -806,6 +841,8 @@ fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool) -> MainText {
 #[derive(Default)]
 struct Writer {
     lenient: bool,
+    /// Whether `html` is written.
+    with_html: bool,
     paragraphs: Vec<String>,
     current: String,
     html: String,
@@ -864,7 +901,9 @@ impl Writer {
                 Kind::Text(t) => {
                     if entering {
                         self.current.push_str(t);
-                        html_escape(t, &mut self.html);
+                        if self.with_html {
+                            html_escape(t, &mut self.html);
+                        }
                     }
                 }
                 Kind::Element { name, .. } => {
@@ -877,10 +916,12 @@ impl Writer {
                             self.flush();
                         }
                         if name == "br" {
-                            self.html.push_str("<br>");
+                            if self.with_html {
+                                self.html.push_str("<br>");
+                            }
                             continue;
                         }
-                        if KEEP_HTML.contains(&name) {
+                        if self.with_html && KEEP_HTML.contains(&name) {
                             open_tag(node, name, &mut self.html);
                         }
                         if name == "img" {
@@ -892,7 +933,7 @@ impl Writer {
                         if is_block(name) {
                             self.flush();
                         }
-                        if KEEP_HTML.contains(&name) && name != "img" {
+                        if self.with_html && KEEP_HTML.contains(&name) && name != "img" {
                             self.html.push_str("</");
                             self.html.push_str(name);
                             self.html.push('>');

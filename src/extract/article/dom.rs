@@ -111,6 +111,7 @@ impl Doc {
         let sink = SkipRaw {
             inner: Flatten::new(builder),
             input: &input,
+            svg_end: Cell::new(None),
         };
         let tokenizer = Tokenizer::new(sink, TokenizerOpts::default());
         // `feed` stops after each `</script>` (a browser would run it there): go on.
@@ -143,7 +144,11 @@ impl Doc {
 
     /// Elements named `name` anywhere in the page, in document order.
     pub fn elements<'a>(&'a self, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-        (0..self.nodes.len()).filter(move |&i| self.nodes[i].name() == name)
+        // Names are interned: compared as one word each rather than as text.
+        let name = LocalName::from(name);
+        (0..self.nodes.len()).filter(
+            move |&i| matches!(&self.nodes[i].kind, Kind::Element { name: n, .. } if *n == name),
+        )
     }
 }
 
@@ -161,6 +166,9 @@ impl Doc {
 struct SkipRaw<'a, S> {
     inner: S,
     input: &'a BufferQueue,
+    /// The last search for `</svg` (see [`skip_drawing`]): from how many bytes before the end
+    /// of the input, and how many bytes before the end it was found (None: nowhere after).
+    svg_end: Cell<Option<(usize, Option<usize>)>>,
 }
 
 impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
@@ -173,6 +181,13 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
             }
             _ => None,
         };
+        // An `<svg>` opened from HTML content (not `<svg/>`): its drawing may be skipped.
+        let svg = matches!(&token, Token::TagToken(tag) if tag.kind == TagKind::StartTag
+                && tag.name == html5ever::local_name!("svg")
+                && !tag.self_closing)
+            && !self
+                .inner
+                .adjusted_current_node_present_but_not_in_html_namespace();
         let result = self.inner.process_token(token, line);
         if let (
             Some(name),
@@ -180,6 +195,15 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
         ) = (raw, &result)
         {
             skip_raw_text(self.input, &name, *kind == RawKind::ScriptData);
+        }
+        // Only when the tree builder opened the `<svg>` (not dropped past the depth bound).
+        if svg
+            && matches!(result, TokenSinkResult::Continue)
+            && self
+                .inner
+                .adjusted_current_node_present_but_not_in_html_namespace()
+        {
+            skip_drawing(self.input, &self.svg_end);
         }
         result
     }
@@ -192,6 +216,166 @@ impl<S: TokenSink> TokenSink for SkipRaw<'_, S> {
         self.inner
             .adjusted_current_node_present_but_not_in_html_namespace()
     }
+}
+
+/// Drops the content of the `<svg>` just opened when it is a plain drawing: up to (not
+/// including) the first `</svg>`, nothing but shapes, groups, gradients, filters and animations
+/// (with any attributes but `itemprop`), and white space between them. Inline icons and logos
+/// are mostly such drawings, often a tenth of a page's markup once scripts are skipped, and the
+/// extractor never reads them (an `<svg>` is never content, and holds no text to read).
+///
+/// Anything else leaves the input as it is, for the tokenizer and the tree builder: text (an
+/// icon's `<title>` is read as the text of the link around it), a comment or CDATA section, a
+/// nested `<svg>`, an element that would end the drawing (`<p>`, `<div>` …) or is HTML within
+/// it (`<foreignObject>`), a `<` that starts no tag, or no `</svg>` in the buffer at hand. The
+/// tags are read as the tokenizer reads them (quoted attribute values may hold `>` or `</svg>`),
+/// so the end found is the one it would find; the tree builder then sees `<svg></svg>`.
+///
+/// The search for `</svg` is remembered in `known` (as distances from the end of the input,
+/// which stay put as the front is read): a page opening many drawings and never closing them
+/// (each `<p>` ends one) is searched once to its end, not once per drawing. A remembered end is
+/// checked before it is used.
+fn skip_drawing(input: &BufferQueue, known: &Cell<Option<(usize, Option<usize>)>>) {
+    let Some(mut chunk) = input.peek_front_chunk_mut() else {
+        return;
+    };
+    let rest = chunk.len();
+    let end = match known.get() {
+        Some((from, found)) if rest <= from && found.is_none_or(|f| f <= rest) => {
+            found.map(|f| rest - f)
+        }
+        _ => {
+            let end = end_tag_at(&chunk, "svg");
+            known.set(Some((rest, end.map(|e| rest - e))));
+            end
+        }
+    };
+    let Some(end) = end.filter(|&e| is_end_tag(chunk.as_bytes(), e, b"svg")) else {
+        return;
+    };
+    if !plain_drawing(&chunk.as_bytes()[..end]) {
+        return;
+    }
+    // `end` is the index of a `<`, so a character boundary; the rest stays non-empty.
+    if let Ok(n) = u32::try_from(end) {
+        let _ = chunk.try_pop_front(n);
+    }
+}
+
+/// Whether `content` is tags of [`drawing_element`]s and white space only (see [`skip_drawing`]).
+fn plain_drawing(content: &[u8]) -> bool {
+    let space = |b: u8| matches!(b, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+    let len = content.len();
+    let mut i = 0;
+    loop {
+        // Between tags: white space only.
+        while i < len && space(content[i]) {
+            i += 1;
+        }
+        if i == len {
+            return true;
+        }
+        if content[i] != b'<' {
+            return false;
+        }
+        i += 1;
+        if content.get(i) == Some(&b'/') {
+            i += 1;
+        }
+        // The tag name: to a space, `/` or `>`.
+        let name = i;
+        while i < len && !(space(content[i]) || matches!(content[i], b'/' | b'>')) {
+            i += 1;
+        }
+        if !drawing_element(&content[name..i]) {
+            return false;
+        }
+        // The attributes, to the tag's `>`.
+        loop {
+            while i < len && (space(content[i]) || content[i] == b'/') {
+                i += 1;
+            }
+            match content.get(i) {
+                None => return false,
+                Some(b'>') => {
+                    i += 1;
+                    break;
+                }
+                Some(_) => {}
+            }
+            // The name: its first character whatever it is (even `=`), then to a space, `/`,
+            // `>` or `=`.
+            let attr = i;
+            i += 1;
+            while i < len && !(space(content[i]) || matches!(content[i], b'/' | b'>' | b'=')) {
+                i += 1;
+            }
+            if content[attr..i].eq_ignore_ascii_case(b"itemprop") {
+                return false;
+            }
+            while i < len && space(content[i]) {
+                i += 1;
+            }
+            if content.get(i) != Some(&b'=') {
+                continue;
+            }
+            i += 1;
+            while i < len && space(content[i]) {
+                i += 1;
+            }
+            match content.get(i) {
+                Some(&quote @ (b'"' | b'\'')) => {
+                    let Some(at) = content[i + 1..].iter().position(|&b| b == quote) else {
+                        return false;
+                    };
+                    i += 1 + at + 1;
+                }
+                // No value (`a=>`): the `>` ends the tag.
+                Some(b'>') | None => {}
+                // Unquoted: to a space or `>`.
+                Some(_) => {
+                    while i < len && !(space(content[i]) || content[i] == b'>') {
+                        i += 1;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SVG elements that draw, group or animate, and hold neither text nor HTML (any case).
+fn drawing_element(name: &[u8]) -> bool {
+    const NAMES: &[&[u8]] = &[
+        b"path",
+        b"g",
+        b"circle",
+        b"rect",
+        b"line",
+        b"polyline",
+        b"polygon",
+        b"ellipse",
+        b"defs",
+        b"use",
+        b"symbol",
+        b"lineargradient",
+        b"radialgradient",
+        b"stop",
+        b"clippath",
+        b"mask",
+        b"pattern",
+        b"marker",
+        b"filter",
+        b"animate",
+        b"animatetransform",
+        b"animatemotion",
+        b"set",
+        b"mpath",
+    ];
+    // Filter primitives: feGaussianBlur, feColorMatrix …
+    (name.len() > 2
+        && name[..2].eq_ignore_ascii_case(b"fe")
+        && name.iter().all(u8::is_ascii_alphabetic))
+        || NAMES.iter().any(|n| name.eq_ignore_ascii_case(n))
 }
 
 /// A `<script type="application/ld+json">`: [`super::meta::json_ld`] reads its text.
@@ -225,23 +409,29 @@ fn skip_raw_text(input: &BufferQueue, name: &str, script: bool) {
 fn end_tag_at(text: &str, name: &str) -> Option<usize> {
     let (bytes, name) = (text.as_bytes(), name.as_bytes());
     let mut from = 0;
-    // `str::find` with a character looks a word at a time.
-    while let Some(at) = text[from..].find('<') {
+    // Looking for `</` (memchr's vectorised search for the pair) rather than each `<`: a script
+    // has many more of the latter (`a < b`, markup in strings), each a stop and a fresh search.
+    while let Some(at) = memchr::memmem::find(&bytes[from..], b"</") {
         let start = from + at;
-        let after = start + 2 + name.len();
-        if bytes.len() > after
-            && bytes[start + 1] == b'/'
-            && bytes[start + 2..after].eq_ignore_ascii_case(name)
-            && matches!(
-                bytes[after],
-                b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
-            )
-        {
+        if is_end_tag(bytes, start, name) {
             return Some(start);
         }
         from = start + 1;
     }
     None
+}
+
+/// Whether `bytes` holds at `start` an end tag `</name` (any case) followed by a space, `/` or
+/// `>`.
+fn is_end_tag(bytes: &[u8], start: usize, name: &[u8]) -> bool {
+    let after = start + 2 + name.len();
+    bytes.len() > after
+        && bytes[start..start + 2] == *b"</"
+        && bytes[start + 2..after].eq_ignore_ascii_case(name)
+        && matches!(
+            bytes[after],
+            b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+        )
 }
 
 pub struct Children<'a> {
@@ -740,6 +930,85 @@ mod tests {
         let doc = Doc::parse(r#"<script type="application/ld+json">{"a":"</p>"}</script>x"#);
         let script = doc.elements("script").next().unwrap();
         assert!(matches!(&doc.node(script + 1).kind, Kind::Text(t) if &**t == r#"{"a":"</p>"}"#));
+    }
+
+    /// A plain drawing's content is skipped (issue 21, speed): the tree builder sees an empty
+    /// `<svg>`, and the page after it is read as before.
+    #[test]
+    fn plain_drawings_are_skipped() {
+        for html in [
+            "<p>a</p><svg viewBox=\"0 0 9 9\"><g fill=red><path d=\"M0 0L9 9\"/></g>\n<circle r=1 /></svg><p>b</p>",
+            "<p>a</p><SVG><defs><linearGradient id=g><stop offset=0 /></linearGradient></defs><rect data-x='a>b' fill=url(#g)></rect><feGaussianBlur/></SVG ><p>b</p>",
+        ] {
+            assert_eq!(shape(html), "<p>a</p><svg></svg><p>b</p>", "{html}");
+        }
+    }
+
+    /// Anything but a plain drawing is left to the tokenizer and the tree builder, which build
+    /// what they always built.
+    #[test]
+    fn drawings_with_more_are_read_as_before() {
+        for (html, expected) in [
+            // Text (an icon's name, read as the link's text).
+            (
+                "<a><svg><title>Share</title><path d=x /></svg></a>",
+                "<a><svg><title>Share</title><path></path></svg></a>",
+            ),
+            // A `</svg>` inside an attribute value does not end the drawing.
+            (
+                "<svg><path d=\"</svg>\"/></svg>x",
+                "<svg><path></path></svg>x",
+            ),
+            // An HTML element ends the drawing.
+            (
+                "<svg><path/><p>text</p></svg>",
+                "<svg><path></path></svg><p>text</p>",
+            ),
+            // Nested drawings, comments, a `<` that starts no tag.
+            (
+                "<svg><svg><path/></svg><g></g></svg>",
+                "<svg><svg><path></path></svg><g></g></svg>",
+            ),
+            ("<svg><!-- c --><g></g></svg>", "<svg><g></g></svg>"),
+            ("<svg><g></g>< x</svg>", "<svg><g></g>< x</svg>"),
+            ("<svg/><p>a</p>", "<svg></svg><p>a</p>"),
+        ] {
+            assert_eq!(shape(html), expected, "{html}");
+        }
+    }
+
+    /// The search for `</svg` is made once for drawings that HTML ends (`<svg><p>` …, with no
+    /// `</svg>` after them: else each searched the rest of the page, quadratic), and what is
+    /// remembered is checked before use.
+    #[test]
+    fn the_end_of_drawings_is_searched_once() {
+        let queue = |text: &str| {
+            let q = BufferQueue::default();
+            q.push_back(StrTendril::from_slice(text));
+            q
+        };
+        let front = |q: &BufferQueue| q.peek_front_chunk_mut().map(|c| c.to_string());
+        // No `</svg`: remembered as none from here to the end.
+        let known = Cell::new(None);
+        let q = queue("<g/><p>a</div>x");
+        skip_drawing(&q, &known);
+        assert_eq!(known.get(), Some((15, None)));
+        assert_eq!(front(&q).as_deref(), Some("<g/><p>a</div>x"));
+        // Later in the same input, the memory is used, not a new search: told "none", a
+        // drawing that does end is left alone (a new search would skip it).
+        let q = queue("<g/></svg>y");
+        skip_drawing(&q, &Cell::new(Some((100, None))));
+        assert_eq!(front(&q).as_deref(), Some("<g/></svg>y"));
+        // A remembered end that is not one is not used.
+        let q = queue("<g/></svg>y");
+        skip_drawing(&q, &Cell::new(Some((100, Some(9)))));
+        assert_eq!(front(&q).as_deref(), Some("<g/></svg>y"));
+        // Once passed, the end is searched for again.
+        let q = queue("<g/></svg>y");
+        let known = Cell::new(Some((100, Some(50))));
+        skip_drawing(&q, &known);
+        assert_eq!(front(&q).as_deref(), Some("</svg>y"));
+        assert_eq!(known.get(), Some((11, Some(7))));
     }
 
     #[test]
