@@ -235,7 +235,7 @@ async fn main() {
     let raw = fill(&store, &ids, 0, &mut seq, &bodies).await;
     store.flush().await.unwrap();
     line(
-        "fill (1,000 commits)",
+        &format!("fill ({sources} commits)"),
         format!("{:.2} s", started.elapsed().as_secs_f64()),
     );
     let started = Instant::now();
@@ -248,7 +248,10 @@ async fn main() {
     let size = dir_size(&dir);
     line("raw item bytes (JSON)", mb(raw));
     line(
-        "data folder, 100,000 items + 300,000 posts",
+        &format!(
+            "data folder, {} items + {sent} posts",
+            sources * PER_SOURCE as usize
+        ),
         format!("{} ({:.2}x raw)", mb(size), size as f64 / raw as f64),
     );
 
