@@ -1027,6 +1027,17 @@ mod tests {
         assert!(store.in_flight.is_empty(), "no flag outlives its delivery");
     }
 
+    /// Stores `items` with their `deliveries` (to channel "c"), tries the first and sets it
+    /// aside; returns the setting aside's number.
+    async fn set_aside_the_first(store: &Store, items: &[Item], deliveries: &[NewDelivery]) -> u64 {
+        let mut c = commit("s", items, 10);
+        c.deliveries = deliveries;
+        store.commit(&c).await.unwrap();
+        let mut first = store.next_delivery("c").unwrap().unwrap();
+        store.mark_in_flight(&mut first).await.unwrap();
+        store.set_aside(&first, "Bad Request: X").await.unwrap()
+    }
+
     /// A set-aside delivery keeps its place but is neither offered nor pending; `requeue`
     /// puts it back where it was, ahead of the deliveries queued after it, across a reopen.
     #[tokio::test]
@@ -1036,12 +1047,7 @@ mod tests {
         let deliveries = posts("c", &items);
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
-            let mut c = commit("s", &items, 10);
-            c.deliveries = &deliveries;
-            store.commit(&c).await.unwrap();
-            let mut first = store.next_delivery("c").unwrap().unwrap();
-            store.mark_in_flight(&mut first).await.unwrap();
-            store.set_aside(&first, "Bad Request: X").await.unwrap();
+            set_aside_the_first(&store, &items, &deliveries).await;
             assert_eq!(store.pending("c").unwrap(), 2);
             assert_eq!(store.set_aside_count("c").unwrap(), 1);
             let next = store.next_delivery("c").unwrap().unwrap();
@@ -1078,12 +1084,7 @@ mod tests {
         let deliveries = posts("c", &items);
         let first = {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
-            let mut c = commit("s", &items, 10);
-            c.deliveries = &deliveries;
-            store.commit(&c).await.unwrap();
-            let mut first = store.next_delivery("c").unwrap().unwrap();
-            store.mark_in_flight(&mut first).await.unwrap();
-            store.set_aside(&first, "Bad Request: X").await.unwrap()
+            set_aside_the_first(&store, &items, &deliveries).await
         };
         let store = reopen(dir.path()).await;
         let untold = store.untold_set_aside("c").unwrap();
