@@ -100,17 +100,25 @@ pub struct FeedVersions {
 }
 
 impl FeedVersions {
+    /// A change takes its number under the lock of `by_source`, and is in `by_source` (or
+    /// `config`) before the lock is let go: whoever reads the counter's new value and then
+    /// takes the lock sees the change (see [`FeedVersions::latest`]).
     pub fn source_changed(&self, source: &str) {
+        let mut by_source = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
         let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
-        self.by_source
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(source.to_owned(), n);
+        by_source.insert(source.to_owned(), n);
     }
 
     pub fn config_changed(&self) {
+        let _by_source = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
         let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
         self.config.store(n, Ordering::SeqCst);
+    }
+
+    /// The number of the latest change of any feed. A document found current (by
+    /// [`FeedVersions::stamp`]) after this was read stays current while this stays the same.
+    pub fn latest(&self) -> u64 {
+        self.counter.load(Ordering::SeqCst)
     }
 
     /// The version of feed `id` ("all" or a source id) as of now.

@@ -428,10 +428,10 @@ impl App {
                 crate::app::commands::run(app.clone(), bot.clone(), stop)
             })
         });
-        let router = server::router(self.shared.clone());
+        let routes = server::routes(self.shared.clone());
         let server_stop = stop.clone();
         let limits = self.config().server.connections.clone();
-        let server = tokio::spawn(server::serve(listener, router, limits, server_stop));
+        let server = tokio::spawn(server::serve(listener, routes, limits, server_stop));
         loop {
             tokio::select! {
                 () = stop.cancelled() => break,

@@ -3,17 +3,20 @@
 //! compressed once per document when a reader asks for it. The documents kept are bounded by
 //! bytes (`[server] feed_cache_mb`), the least recently used going first.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use sha2::{Digest, Sha256};
 
 use super::lru::ByteLru;
 use super::query::{FeedQuery, QueryError};
+use super::tally::{self, Count};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
 use crate::config::{Config, Source};
@@ -291,6 +294,8 @@ pub(super) async fn feed(
     // per header on every answer).
     request: axum::extract::Request,
 ) -> Response {
+    // Read before the document is found current: see `remember`.
+    let version = state.shared.versions.latest();
     let headers = request.headers();
     let Some((id, format)) = file
         .rsplit_once('.')
@@ -337,11 +342,17 @@ pub(super) async fn feed(
     };
     let mut coding = Coding::negotiate(headers);
     let fresh = doc.is_fresh(headers);
-    state.requests[format as usize][usize::from(fresh)].increment(1);
-    let mut response = if fresh {
-        StatusCode::NOT_MODIFIED.into_response()
+    tally::add(
+        Count::FeedAnswers {
+            format: format as usize,
+            fresh,
+        },
+        1,
+    );
+    let body = if fresh {
+        None
     } else {
-        let body = match doc.encode(coding).await {
+        Some(match doc.encode(coding).await {
             Err(Slow::Timeout) => return timed_out(),
             Ok(Some((body, grew))) => {
                 if grew {
@@ -353,26 +364,208 @@ pub(super) async fn feed(
                 coding = Coding::Identity;
                 doc.body.clone()
             }
-        };
-        let mut r = body.into_response();
-        let h = r.headers_mut();
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(doc.content_type),
-        );
-        match coding {
-            Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
-            Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
-            Coding::Identity => None,
-        };
-        r
+        })
     };
+    if query.is_empty() {
+        remember(version, request.uri().path(), &doc, format, budget);
+    }
+    respond(
+        doc.content_type,
+        coding,
+        body,
+        [
+            doc.etags[coding.index()].clone(),
+            doc.last_modified_header.clone(),
+            doc.cache_control.clone(),
+        ],
+    )
+}
+
+/// The answer for a document: 304 without a body, else 200 with `body` in `coding`; `validators`
+/// are its `ETag` (of that coding), `Last-Modified` and `Cache-Control`.
+fn respond(
+    content_type: &'static str,
+    coding: Coding,
+    body: Option<Bytes>,
+    validators: [HeaderValue; 3],
+) -> Response {
+    let mut response = match body {
+        None => {
+            let mut r = Response::new(axum::body::Body::empty());
+            *r.status_mut() = StatusCode::NOT_MODIFIED;
+            r.headers_mut().reserve(6);
+            r
+        }
+        Some(body) => {
+            let mut r = Response::new(axum::body::Body::from(body));
+            let h = r.headers_mut();
+            h.reserve(8);
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+            match coding {
+                Coding::Brotli => {
+                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"))
+                }
+                Coding::Gzip => {
+                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))
+                }
+                Coding::Identity => None,
+            };
+            r
+        }
+    };
+    let [etag, last_modified, cache_control] = validators;
     let h = response.headers_mut();
-    h.insert(header::ETAG, doc.etags[coding.index()].clone());
-    h.insert(header::LAST_MODIFIED, doc.last_modified_header.clone());
-    h.insert(header::CACHE_CONTROL, doc.cache_control.clone());
+    h.insert(header::ETAG, etag);
+    h.insert(header::LAST_MODIFIED, last_modified);
+    h.insert(header::CACHE_CONTROL, cache_control);
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     response
+}
+
+/// The feeds a serving thread answers from memory, without the router, the feed cache's lock,
+/// or anything another thread writes: each thread keeps its own handles of the documents'
+/// bodies and headers, so that answering a cached feed moves no counter between cores (nginx's
+/// workers share nothing on that path either; each shared count cost about as much as the rest
+/// of the bookkeeping, benches/serve.sh). Plain feeds only (no query), by request path.
+#[derive(Default)]
+struct Hot {
+    /// [`crate::shared::FeedVersions::latest`] when the documents were found current: every
+    /// one is dropped when it moves (any change of any feed, or of the configuration).
+    version: u64,
+    docs: HashMap<String, HotDoc>,
+    /// Bytes the documents hold (bodies shared with the feed cache while it keeps them): at
+    /// most the thread's share of `feed_cache_mb`, so that all threads together keep no more
+    /// than the feed cache may, beyond it.
+    bytes: usize,
+}
+
+/// A document with this thread's own handles of its parts.
+struct HotDoc {
+    doc: Arc<Rendered>,
+    /// What it counts for in [`Hot::bytes`].
+    charged: usize,
+    format: Format,
+    /// The bodies by [`Coding::index`], as far as they were made when the document was taken.
+    bodies: [Option<Bytes>; 3],
+    etags: [HeaderValue; 3],
+    last_modified: HeaderValue,
+    cache_control: HeaderValue,
+}
+
+/// Documents a thread keeps at most (besides its share of the feed cache's bytes).
+const HOT_MAX: usize = 64;
+
+thread_local! {
+    static HOT: RefCell<Hot> = RefCell::new(Hot::default());
+}
+
+/// A copy of `value` whose count only this thread touches.
+fn own_header(value: &HeaderValue) -> HeaderValue {
+    HeaderValue::from_bytes(value.as_bytes()).unwrap_or_else(|_| value.clone())
+}
+
+/// A handle of `body` whose count only this thread touches (the same bytes, at the same
+/// address: a file-backed body is still sent from its file).
+fn own_body(body: &Bytes) -> Bytes {
+    Bytes::from_owner(body.clone())
+}
+
+/// Keeps `doc` (found current after `version` was read) for this thread's answers to `path`.
+fn remember(version: u64, path: &str, doc: &Arc<Rendered>, format: Format, budget: usize) {
+    let bodies = [
+        doc.brotli.get().map(own_body),
+        doc.gzip.get().map(own_body),
+        Some(own_body(&doc.body)),
+    ];
+    let _ = HOT.try_with(|hot| {
+        let mut hot = hot.borrow_mut();
+        if version < hot.version {
+            // Found current before a change this thread has already seen.
+            return;
+        }
+        if version > hot.version {
+            *hot = Hot {
+                version,
+                ..Hot::default()
+            };
+        }
+        let bytes = doc.bytes();
+        let share = budget / super::listen::serving_threads();
+        if let Some(old) = hot.docs.remove(path) {
+            hot.bytes -= old.charged;
+        }
+        // Within bounds: this thread's share of the feed cache's budget, and `HOT_MAX`
+        // documents (any one goes: they are the feed cache's documents again, mostly).
+        while hot.docs.len() >= HOT_MAX || (!hot.docs.is_empty() && hot.bytes + bytes > share) {
+            let Some(out) = hot.docs.keys().next().cloned() else {
+                break;
+            };
+            if let Some(old) = hot.docs.remove(&out) {
+                hot.bytes -= old.charged;
+            }
+        }
+        if bytes > share {
+            return;
+        }
+        hot.bytes += bytes;
+        let doc_parts = HotDoc {
+            doc: doc.clone(),
+            charged: bytes,
+            format,
+            bodies,
+            etags: doc.etags.each_ref().map(own_header),
+            last_modified: own_header(&doc.last_modified_header),
+            cache_control: own_header(&doc.cache_control),
+        };
+        hot.docs.insert(path.to_owned(), doc_parts);
+    });
+}
+
+/// The answer to a plain `GET` of a feed this thread keeps current, with the body in a coding
+/// it has (`None`: the router answers, and the thread may keep the document then).
+pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Option<Response> {
+    if request.method() != Method::GET || request.uri().query().is_some() {
+        return None;
+    }
+    let path = request.uri().path();
+    if !path.starts_with("/feeds/") {
+        return None;
+    }
+    let version = state.shared.versions.latest();
+    HOT.try_with(|hot| {
+        let hot = hot.borrow();
+        if hot.version != version {
+            return None;
+        }
+        let kept = hot.docs.get(path)?;
+        let headers = request.headers();
+        let coding = Coding::negotiate(headers);
+        let fresh = kept.doc.is_fresh(headers);
+        let body = if fresh {
+            None
+        } else {
+            Some(kept.bodies[coding.index()].clone()?)
+        };
+        tally::add(
+            Count::FeedAnswers {
+                format: kept.format as usize,
+                fresh,
+            },
+            1,
+        );
+        Some(respond(
+            kept.doc.content_type,
+            coding,
+            body,
+            [
+                kept.etags[coding.index()].clone(),
+                kept.last_modified.clone(),
+                kept.cache_control.clone(),
+            ],
+        ))
+    })
+    .ok()
+    .flatten()
 }
 
 async fn rendered(

@@ -42,13 +42,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use hyper::body::{Frame, SizeHint};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use axum::response::Response;
+use hyper::body::{Frame, Incoming, SizeHint};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_util::either::Either;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -67,22 +69,52 @@ const STOP_GRACE: Duration = Duration::from_secs(5);
 /// At most this many serving threads, however many cores.
 const MAX_THREADS: usize = 64;
 
-/// Serves `router` on `listener` within `limits` until `stop` is cancelled, on a thread per core.
+/// Answers a request on the serving thread without the router, when it can: `None` sends the
+/// request on to the router. It must be quick and must not block (it runs on the thread that
+/// serves the connection).
+pub type Shortcut = Arc<dyn Fn(&hyper::Request<Incoming>) -> Option<Response> + Send + Sync>;
+
+/// What the server answers with: the router, and a shortcut tried first.
+#[derive(Clone)]
+pub struct Routes {
+    pub router: Router,
+    pub shortcut: Option<Shortcut>,
+}
+
+impl From<Router> for Routes {
+    fn from(router: Router) -> Routes {
+        Routes {
+            router,
+            shortcut: None,
+        }
+    }
+}
+
+/// Serves `routes` on `listener` within `limits` until `stop` is cancelled, on a thread per core.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    routes: Routes,
     limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    serve_on(cores.min(MAX_THREADS), listener, router, limits, stop).await
+    serve_on(serving_threads(), listener, routes, limits, stop).await
+}
+
+/// The serving threads [`serve`] runs: one per core, within [`MAX_THREADS`].
+pub(super) fn serving_threads() -> usize {
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, NonZeroUsize::get)
+            .min(MAX_THREADS)
+    })
 }
 
 /// [`serve`] on `threads` threads.
 async fn serve_on(
     threads: usize,
     listener: TcpListener,
-    router: Router,
+    routes: Routes,
     limits: Connections,
     stop: CancellationToken,
 ) -> std::io::Result<()> {
@@ -107,7 +139,7 @@ async fn serve_on(
         let worker = Worker {
             index,
             pool: pool.clone(),
-            router: router.clone(),
+            routes: routes.clone(),
             limits: limits.clone(),
             stop: stop.clone(),
         };
@@ -186,7 +218,7 @@ struct Accepted {
 struct Worker {
     index: usize,
     pool: Arc<Pool>,
-    router: Router,
+    routes: Routes,
     limits: Connections,
     stop: CancellationToken,
 }
@@ -197,13 +229,10 @@ impl Worker {
         listener: TcpListener,
         mut inbox: mpsc::UnboundedReceiver<Accepted>,
     ) -> std::io::Result<()> {
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // hyper's own header deadline agrees with the idle one (it starts when hyper waits for a
-        // head: after version detection, and again at the end of each answer).
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.limits.idle);
+        // No timer for hyper: the watchdog keeps every deadline, a head read slowly included (a
+        // connection is idle until a head is complete). hyper's header deadline set a timer
+        // per request, and read the clock for it, on every keep-alive request.
+        let builder = auto::Builder::new(TokioExecutor::new());
         let mut connections = JoinSet::new();
         loop {
             let (stream, peer) = tokio::select! {
@@ -311,14 +340,14 @@ impl Worker {
             activity,
             stop: self.stop.clone(),
         };
-        let (router, builder, pool, index) = (
-            self.router.clone(),
+        let (routes, builder, pool, index) = (
+            self.routes.clone(),
             builder.clone(),
             self.pool.clone(),
             self.index,
         );
         connections.spawn(async move {
-            connection.serve(router, &builder).await;
+            connection.serve(routes, &builder).await;
             lock(&open.all).remove(&id);
             pool.load[index].fetch_sub(1, Ordering::AcqRel);
             drop(slot);
@@ -597,7 +626,7 @@ struct Connection {
 impl Connection {
     /// Serves the connection until the client closes it, it errs, it stays idle past its
     /// deadline, its slot is wanted while it is idle, or the server stops.
-    async fn serve(self, router: Router, builder: &auto::Builder<TokioExecutor>) {
+    async fn serve(self, routes: Routes, builder: &auto::Builder<TokioExecutor>) {
         let Connection {
             stream,
             peer,
@@ -606,10 +635,16 @@ impl Connection {
         } = self;
         let service = {
             let activity = activity.clone();
-            hyper::service::service_fn(move |mut request: hyper::Request<_>| {
-                request.extensions_mut().insert(ConnectInfo(peer));
+            let Routes { router, shortcut } = routes;
+            hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                 let (in_flight, making) = InFlight::start(&activity);
-                let answer = router.clone().oneshot(request);
+                let answer = match shortcut.as_ref().and_then(|answer| answer(&request)) {
+                    Some(response) => Either::Left(std::future::ready(Ok(response))),
+                    None => {
+                        request.extensions_mut().insert(ConnectInfo(peer));
+                        Either::Right(router.clone().oneshot(request))
+                    }
+                };
                 async move {
                     let response = answer.await?;
                     drop(making);
@@ -841,7 +876,7 @@ mod tests {
             ..Connections::default()
         };
         let stop = CancellationToken::new();
-        let server = tokio::spawn(serve_on(3, listener, router, limits, stop.clone()));
+        let server = tokio::spawn(serve_on(3, listener, router.into(), limits, stop.clone()));
         let mut open = Vec::new();
         let mut served = std::collections::BTreeMap::<String, usize>::new();
         for _ in 0..12 {

@@ -7,9 +7,10 @@ mod index;
 mod listen;
 mod lru;
 pub mod query;
+mod tally;
 pub mod zerocopy;
 
-pub use listen::serve;
+pub use listen::{Routes, serve};
 
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
@@ -79,8 +80,8 @@ struct ServerState {
     shared: Arc<Shared>,
     cache: Arc<FeedCache>,
     page: Arc<PageCache>,
-    /// `herald_feed_requests_total` by format and status, registered once (a labelled
-    /// `counter!` per request costs a key allocation and a registry lookup).
+    /// `herald_feed_requests_total` by format and status, set from the serving threads' own
+    /// counts ([`tally`]) when `/metrics` is read.
     requests: Arc<[[metrics::Counter; 2]; 3]>,
 }
 
@@ -90,7 +91,9 @@ struct ServerState {
 /// plain 304 would pay for nothing.
 pub(super) const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(shared: Arc<Shared>) -> Router {
+/// The router, with the way around it for a feed a serving thread already keeps
+/// ([`feeds::from_memory`]).
+pub fn routes(shared: Arc<Shared>) -> Routes {
     let counter = |format: Format, status: &'static str| metrics::counter!("herald_feed_requests_total", "format" => format.ext(), "status" => status);
     let requests = Format::ALL.map(|f| [counter(f, "200"), counter(f, "304")]);
     let state = ServerState {
@@ -107,7 +110,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
             state.clone(),
             monitor_gate,
         ));
-    Router::new()
+    let router = Router::new()
         .route("/", get(index::index))
         .route("/opml", get(index::opml))
         .merge(monitoring)
@@ -122,7 +125,18 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
         }))
-        .with_state(state)
+        .with_state(state.clone());
+    Routes {
+        router,
+        shortcut: Some(Arc::new(move |request| {
+            // The router's panic guard, for this path too.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                feeds::from_memory(&state, request)
+            }))
+            .ok()
+            .flatten()
+        })),
+    }
 }
 
 /// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
@@ -244,6 +258,11 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
 async fn metrics_text(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
     let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
+    for (format, counters) in state.requests.iter().enumerate() {
+        for (fresh, counter) in [false, true].into_iter().zip(counters) {
+            counter.absolute(tally::total(tally::Count::FeedAnswers { format, fresh }));
+        }
+    }
     let text = state
         .shared
         .metrics

@@ -11,9 +11,10 @@
 //! Correctness does not depend on finding a buffer: the mapping is readable memory, so a body
 //! written the ordinary way sends the same bytes. Elsewhere than Linux bodies stay on the heap.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::io::{self, IoSlice};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -22,6 +23,8 @@ use std::task::{Context, Poll, ready};
 use axum::body::Bytes;
 use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf};
 use tokio::net::TcpStream;
+
+use super::tally::{self, Count};
 
 /// Bodies from this size on are file-backed; below it a copy costs less than the file.
 pub const MIN_FILE_BACKED: usize = 16 * 1024;
@@ -32,10 +35,26 @@ const MAX_LIVE_FILES: usize = 4096;
 
 /// Mapped bodies by the address of their first byte.
 static REGIONS: RwLock<BTreeMap<usize, Region>> = RwLock::new(BTreeMap::new());
+/// Moves on every change of [`REGIONS`] (made while its write lock is held).
+static REGIONS_VERSION: AtomicU64 = AtomicU64::new(0);
 /// File-backed bodies alive now (each holds a descriptor).
 static LIVE_FILES: AtomicUsize = AtomicUsize::new(0);
-/// Bytes sent with `sendfile` since the start, by every connection.
-static SENT_FROM_FILES: AtomicU64 = AtomicU64::new(0);
+/// Regions a thread has met lately, while [`REGIONS`] is as it was then: each serving thread
+/// finds the bodies it sends over and over without the table's lock, which every thread would
+/// otherwise take on every answer (its count moving from core to core).
+#[derive(Default)]
+struct Seen {
+    version: u64,
+    /// (start, end, descriptor) of regions in the table at `version`.
+    regions: Vec<(usize, usize, RawFd)>,
+}
+
+/// Regions a thread remembers at most (the feeds it serves most).
+const SEEN_MAX: usize = 32;
+
+thread_local! {
+    static SEEN: RefCell<Seen> = RefCell::new(Seen::default());
+}
 
 struct Region {
     /// One past the last byte of the mapping.
@@ -51,7 +70,7 @@ pub fn shareable(body: Vec<u8>) -> Bytes {
 
 /// Bytes sent with `sendfile` so far by all connections of this process.
 pub fn sent_from_files() -> u64 {
-    SENT_FROM_FILES.load(Ordering::Relaxed)
+    tally::total(Count::SentFromFiles)
 }
 
 /// Raises the soft limit of open files to the hard one (systemd starts services at 1024):
@@ -112,15 +131,42 @@ fn shareable_within(body: Vec<u8>, max_live: usize) -> Bytes {
     }
 }
 
-/// The file and the offset in it of `buf`, if `buf` lies wholly inside a file-backed body.
-fn file_behind(buf: &[u8]) -> Option<(Arc<OwnedFd>, u64)> {
+/// The descriptor of the file behind `buf` and the offset of `buf` in it, if `buf` lies wholly
+/// inside a file-backed body.
+///
+/// The descriptor is open while the caller holds `buf`: a region is in the table from before
+/// its mapping's first byte is handed out until after its last holder is gone, so a buffer
+/// inside a region that is in the table now is inside that region's mapping, which the buffer
+/// keeps alive with its file. A thread's remembered regions are used only while the table is
+/// unchanged since they were read from it (`REGIONS_VERSION`): a region gone from the table
+/// may have left its addresses, and its descriptor number, to another body.
+fn file_behind(buf: &[u8]) -> Option<(RawFd, u64)> {
     let start = buf.as_ptr() as usize;
-    let regions = REGIONS
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let (&base, region) = regions.range(..=start).next_back()?;
-    let inside = start.checked_add(buf.len())? <= region.end;
-    inside.then(|| (region.file.clone(), (start - base) as u64))
+    let end = start.checked_add(buf.len())?;
+    let within = |&(base, until, fd): &(usize, usize, RawFd)| {
+        (base <= start && end <= until).then(|| (fd, (start - base) as u64))
+    };
+    SEEN.with_borrow_mut(|seen| {
+        if seen.version == REGIONS_VERSION.load(Ordering::Acquire)
+            && let Some(found) = seen.regions.iter().find_map(within)
+        {
+            return Some(found);
+        }
+        let regions = REGIONS
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Read under the lock: the version of the table as it is read here.
+        let version = REGIONS_VERSION.load(Ordering::Acquire);
+        if seen.version != version || seen.regions.len() >= SEEN_MAX {
+            seen.regions.clear();
+            seen.version = version;
+        }
+        let (&base, region) = regions.range(..=start).next_back()?;
+        let region = (base, region.end, region.file.as_raw_fd());
+        let found = within(&region)?;
+        seen.regions.push(region);
+        Some(found)
+    })
 }
 
 /// A read-only shared mapping of a sealed memfd holding a body, registered in [`REGIONS`]
@@ -171,16 +217,18 @@ impl Mapping {
             .ok_or_else(|| io::Error::other("mmap gave a null address"))?;
         let file = Arc::new(OwnedFd::from(file));
         let start = ptr.as_ptr() as usize;
-        REGIONS
+        let mut regions = REGIONS
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(
-                start,
-                Region {
-                    end: start + body.len(),
-                    file: file.clone(),
-                },
-            );
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        regions.insert(
+            start,
+            Region {
+                end: start + body.len(),
+                file: file.clone(),
+            },
+        );
+        REGIONS_VERSION.fetch_add(1, Ordering::AcqRel);
+        drop(regions);
         Ok(Mapping {
             ptr,
             len: body.len(),
@@ -205,10 +253,12 @@ impl Drop for Mapping {
     fn drop(&mut self) {
         // Out of the table before unmapping: once unmapped, the kernel may hand the same
         // addresses to a new body, whose entry this must not remove.
-        REGIONS
+        let mut regions = REGIONS
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .remove(&(self.ptr.as_ptr() as usize));
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        regions.remove(&(self.ptr.as_ptr() as usize));
+        REGIONS_VERSION.fetch_add(1, Ordering::AcqRel);
+        drop(regions);
         #[cfg(target_os = "linux")]
         // SAFETY: the mapping made in `new`; the `Bytes` that owned this value are all gone,
         // so no reference into it is left.
@@ -272,17 +322,19 @@ impl AsyncWrite for ZeroCopy {
             return Pin::new(&mut self.stream).poll_write_vectored(cx, bufs);
         };
         let (head, len) = (&bufs[..at], bufs[at].len());
+        // SAFETY: open while `bufs[at]` is held (see `file_behind`), which it is throughout.
+        let file = unsafe { BorrowedFd::borrow_raw(file) };
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
             let stream = &self.stream;
             // `try_io` forgets the socket's readiness when this says WouldBlock, so that the
             // next `poll_write_ready` waits for room.
             match stream.try_io(Interest::WRITABLE, || {
-                send_with_file(stream, head, &file, offset, len)
+                send_with_file(stream, head, file, offset, len)
             }) {
                 Ok((total, from_file)) => {
                     self.sent_from_files += from_file as u64;
-                    SENT_FROM_FILES.fetch_add(from_file as u64, Ordering::Relaxed);
+                    tally::add(Count::SentFromFiles, from_file as u64);
                     return Poll::Ready(Ok(total));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
@@ -310,7 +362,7 @@ impl AsyncWrite for ZeroCopy {
 fn send_with_file(
     socket: &TcpStream,
     head: &[IoSlice<'_>],
-    file: &OwnedFd,
+    file: BorrowedFd<'_>,
     offset: u64,
     len: usize,
 ) -> io::Result<(usize, usize)> {
@@ -350,7 +402,7 @@ fn after_head(head_sent: usize, from_file: io::Result<usize>) -> io::Result<(usi
 fn send_with_file(
     _socket: &TcpStream,
     _head: &[IoSlice<'_>],
-    _file: &OwnedFd,
+    _file: BorrowedFd<'_>,
     _offset: u64,
     _len: usize,
 ) -> io::Result<(usize, usize)> {
@@ -507,18 +559,41 @@ mod tests {
     fn dropping_the_last_bytes_closes_the_file_and_leaves_the_table() {
         let shared = shareable(body(MIN_FILE_BACKED));
         let copy = shared.slice(100..200);
-        let (file, offset) = file_behind(&shared).expect("file-backed");
+        let (_, offset) = file_behind(&shared).expect("file-backed");
         assert_eq!(offset, 0);
-        let file = {
-            let weak = Arc::downgrade(&file);
-            drop(file);
-            weak
-        };
+        let start = shared.as_ptr() as usize;
+        let file = Arc::downgrade(&REGIONS.read().unwrap()[&start].file);
         drop(shared);
         assert!(file.upgrade().is_some(), "a slice still holds the mapping");
         assert_eq!(file_behind(&copy).map(|(_, at)| at), Some(100));
         drop(copy);
         assert!(file.upgrade().is_none(), "the table let go of the file");
+    }
+
+    /// The bytes the descriptor `file_behind` gives for `bytes` holds at its offset.
+    fn read_behind(bytes: &[u8]) -> Vec<u8> {
+        let (fd, offset) = file_behind(bytes).expect("file-backed");
+        // SAFETY: open while `bytes` is held (see `file_behind`).
+        let file = unsafe { BorrowedFd::borrow_raw(fd) };
+        let mut read = vec![0; bytes.len()];
+        let n = rustix::io::pread(file, &mut read, offset).unwrap();
+        read.truncate(n);
+        read
+    }
+
+    /// A thread remembers the regions it found; a body dropped and another made (often at the
+    /// same addresses, with the same descriptor number) is found anew, never by the old entry.
+    #[test]
+    fn a_remembered_region_is_forgotten_when_the_table_changes() {
+        for round in 0..20_u8 {
+            let mut made = body(MIN_FILE_BACKED * 2);
+            made.iter_mut().for_each(|b| *b ^= round);
+            let bytes = shareable(made);
+            assert!(is_file_backed(&bytes));
+            // Twice: found in the table, then among the remembered regions.
+            assert_eq!(read_behind(&bytes), &bytes[..]);
+            assert_eq!(read_behind(&bytes[5000..9000]), &bytes[5000..9000]);
+        }
     }
 
     #[test]

@@ -411,3 +411,69 @@ async fn a_release_dated_before_1990_is_kept_and_feeds_answer() {
     );
     t.stop().await;
 }
+
+/// `herald_feed_requests_total{format, status}` as `/metrics` reads now.
+async fn feed_answers(t: &common::TestApp, format: &str, status: &str) -> u64 {
+    let wanted = format!("herald_feed_requests_total{{format=\"{format}\",status=\"{status}\"}} ");
+    let metrics = t.text("/metrics").await;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&wanted))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// A feed asked for again and again on one keep-alive connection is answered from its serving
+/// thread's memory (issue 23); such answers still follow every change, a poll and an edit of
+/// the configuration alike, and each is counted in `/metrics`.
+#[tokio::test(flavor = "multi_thread")]
+async fn feeds_answered_from_memory_follow_every_change_and_are_counted() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let path = "/feeds/akorda-en.rss";
+    let first = t.text(path).await;
+    let (ok, fresh) = (
+        feed_answers(&t, "rss", "200").await,
+        feed_answers(&t, "rss", "304").await,
+    );
+    let tag = t.get(path).await.headers()[header::ETAG]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    for _ in 0..4 {
+        assert_eq!(t.text(path).await, first);
+        assert_eq!(t.get_if_none_match(path, &tag).await.status(), 304);
+    }
+    assert_eq!(feed_answers(&t, "rss", "200").await, ok + 5);
+    assert_eq!(feed_answers(&t, "rss", "304").await, fresh + 4);
+
+    // A poll that stores a release: the next answer has it, and the old tag is stale.
+    t.site.publish("en", release_en(2, 2));
+    t.poll("akorda-en").await.unwrap();
+    let after_poll = t.get_if_none_match(path, &tag).await;
+    assert_eq!(after_poll.status(), 200);
+    let after_poll = after_poll.text().await.unwrap();
+    assert!(after_poll.contains(&release_en(2, 2).title));
+    for _ in 0..3 {
+        assert_eq!(t.text(path).await, after_poll);
+    }
+
+    // An edit of the source's title: once the configuration is reloaded, the feed says so.
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(
+        "title = \"Akorda — press releases\"",
+        "title = \"Akorda, renamed\"",
+        1,
+    );
+    assert_ne!(edited, text);
+    std::fs::write(&t.config_path, edited).unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !t.text(path).await.contains("Akorda, renamed") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the renamed title is not served"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    t.stop().await;
+}

@@ -212,9 +212,14 @@ async fn connections_that_ask_nothing_are_closed_at_their_deadlines() {
     let mut http1 = TcpStream::connect(("127.0.0.1", r.port)).await.unwrap();
     http1_get(&mut http1, "/feeds/all.rss").await;
     http1_get(&mut http1, "/healthz").await;
+    // Half of a next request's head: still idle, at the deadline between requests.
+    http1
+        .write_all(b"GET /healthz HTTP/1.1\r\nHo")
+        .await
+        .unwrap();
     waiting.push(tokio::spawn(async move {
         (
-            "HTTP/1.1 kept alive".into(),
+            "HTTP/1.1 kept alive, then half a head".into(),
             closed_within(&mut http1, Duration::from_secs(8)).await,
         )
     }));
