@@ -651,7 +651,11 @@ mod tests {
         let folder = tempfile::tempdir().unwrap();
         let made = body(MIN_FILE_BACKED * 3);
         let file = unnamed_file(folder.path(), &made).unwrap();
-        assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0, "no name");
+        assert_eq!(
+            std::fs::read_dir(folder.path()).unwrap().count(),
+            0,
+            "no name"
+        );
         assert_eq!(file.metadata().unwrap().len(), made.len() as u64);
         // Every test after this one in this process keeps its bodies there too: all the same.
         keep_bodies_in(&std::env::temp_dir());
