@@ -28,6 +28,8 @@
 //! every core.
 //! The connection cap, the eviction of the longest idle connection and the deadlines hold across
 //! all threads together. Slow work (rendering, the store) goes to the blocking pool as before.
+//! A request first meets the [`Routes::shortcut`], which answers what its thread keeps in memory
+//! (a cached feed) without the router; the router answers the rest.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
