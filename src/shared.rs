@@ -92,12 +92,18 @@ impl Shared {
 /// So a poll of one source re-renders that source's feeds and `all`, and nothing else.
 #[derive(Default)]
 pub struct FeedVersions {
-    counter: AtomicU64,
+    counter: OwnLine,
     /// The counter at the last change of each source.
     by_source: Mutex<HashMap<String, u64>>,
     /// The counter at the last configuration change (titles, limits and URLs are in every feed).
     config: AtomicU64,
 }
+
+/// A counter on a cache line of its own: every answer from a serving thread's memory reads it,
+/// and the lock beside it is taken by others.
+#[repr(align(128))]
+#[derive(Default)]
+struct OwnLine(AtomicU64);
 
 impl FeedVersions {
     /// A change takes its number under the lock of `by_source`, and is in `by_source` (or
@@ -105,26 +111,26 @@ impl FeedVersions {
     /// takes the lock sees the change (see [`FeedVersions::latest`]).
     pub fn source_changed(&self, source: &str) {
         let mut by_source = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = self.counter.0.fetch_add(1, Ordering::SeqCst) + 1;
         by_source.insert(source.to_owned(), n);
     }
 
     pub fn config_changed(&self) {
         let _by_source = self.by_source.lock().unwrap_or_else(|p| p.into_inner());
-        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        let n = self.counter.0.fetch_add(1, Ordering::SeqCst) + 1;
         self.config.store(n, Ordering::SeqCst);
     }
 
     /// The number of the latest change of any feed. A document found current (by
     /// [`FeedVersions::stamp`]) after this was read stays current while this stays the same.
     pub fn latest(&self) -> u64 {
-        self.counter.load(Ordering::SeqCst)
+        self.counter.0.load(Ordering::SeqCst)
     }
 
     /// The version of feed `id` ("all" or a source id) as of now.
     pub fn stamp(&self, id: &str) -> u64 {
         if id == "all" {
-            return self.counter.load(Ordering::SeqCst);
+            return self.counter.0.load(Ordering::SeqCst);
         }
         let source = self
             .by_source

@@ -11,7 +11,8 @@ pub async fn run(config: Config) -> Result<(), Exit> {
     let listen = config.server.listen;
     herald::server::zerocopy::raise_open_files_limit();
     let app = App::new(config, app_options()).map_err(store_failure)?;
-    herald::server::zerocopy::keep_bodies_in(&app.config().general.data_dir);
+    let general = &app.config().general;
+    herald::server::zerocopy::keep_bodies_in(&general.data_dir, general.min_free_bytes);
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Exit(1, format!("cannot listen on {listen}: {e}")))?;

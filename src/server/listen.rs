@@ -234,7 +234,8 @@ impl Worker {
         // No timer for hyper: the watchdog keeps every deadline, a head read slowly included (a
         // connection is idle until a head is complete). hyper's header deadline set a timer
         // per request, and read the clock for it, on every keep-alive request.
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().header_read_timeout(None);
         let mut connections = JoinSet::new();
         loop {
             let (stream, peer) = tokio::select! {

@@ -14,8 +14,12 @@
 //! `herald run` keeps the files in the data folder instead ([`keep_bodies_in`]), as unnamed
 //! files (`O_TMPFILE`) that vanish with their last descriptor: a disk filesystem's page cache
 //! hands `sendfile` many pages at once (large folios), where tmpfs, behind a memfd, looks up
-//! each page alone. On a 240 KB feed that was 8% of the kernel's time per answer (issue 23).
-//! Where the folder cannot hold such files, memfds are used.
+//! each page alone. On a 240 KB feed an answer took 17.7 µs of CPU instead of 23.7 (nginx
+//! 23.2), issue 23. The price, as for nginx serving files: the pages are the page cache's, so
+//! under memory pressure the kernel may write them out and read them back (on a disk error
+//! then, reading the body faults, and herald restarts), and they take room on the data disk:
+//! memfds are used instead while the folder has less than `min_free_mb` + 64 MiB free, or where
+//! it cannot hold unnamed files.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -43,8 +47,11 @@ const MAX_LIVE_FILES: usize = 4096;
 static REGIONS: RwLock<BTreeMap<usize, Region>> = RwLock::new(BTreeMap::new());
 /// Moves on every change of [`REGIONS`] (made while its write lock is held).
 static REGIONS_VERSION: AtomicU64 = AtomicU64::new(0);
-/// The folder whose filesystem holds file-backed bodies (else they are memfds).
-static FOLDER: OnceLock<std::path::PathBuf> = OnceLock::new();
+/// The folder whose filesystem holds file-backed bodies (else they are memfds), and the room
+/// to leave free there.
+static FOLDER: OnceLock<(std::path::PathBuf, u64)> = OnceLock::new();
+/// Room left free in the folder besides what the admin keeps free (`min_free_mb`).
+const FOLDER_MARGIN: u64 = 64 * 1024 * 1024;
 /// File-backed bodies alive now (each holds a descriptor).
 static LIVE_FILES: AtomicUsize = AtomicUsize::new(0);
 /// Regions a thread has met lately, while [`REGIONS`] is as it was then: each serving thread
@@ -76,10 +83,10 @@ pub fn shareable(body: Vec<u8>) -> Bytes {
     shareable_within(body, live_files_budget())
 }
 
-/// Keeps later file-backed bodies in unnamed files in `folder` (the first call wins): see the
-/// module's comment.
-pub fn keep_bodies_in(folder: &std::path::Path) {
-    let _ = FOLDER.set(folder.to_owned());
+/// Keeps later file-backed bodies in unnamed files in `folder` while it has more than
+/// `keep_free` bytes (and a margin) free; the first call wins. See the module's comment.
+pub fn keep_bodies_in(folder: &std::path::Path, keep_free: u64) {
+    let _ = FOLDER.set((folder.to_owned(), keep_free));
 }
 
 /// Bytes sent with `sendfile` so far by all connections of this process.
@@ -202,7 +209,14 @@ impl Mapping {
     fn new(body: &[u8]) -> io::Result<Mapping> {
         use rustix::mm::{MapFlags, ProtFlags};
 
-        let file = match FOLDER.get().map(|folder| unnamed_file(folder, body)) {
+        let roomy = |(folder, keep_free): &(std::path::PathBuf, u64)| {
+            let wanted = keep_free
+                .saturating_add(FOLDER_MARGIN)
+                .saturating_add(body.len() as u64);
+            fs2::available_space(folder).is_ok_and(|free| free >= wanted)
+        };
+        let folder = FOLDER.get().filter(|folder| roomy(folder));
+        let file = match folder.map(|(folder, _)| unnamed_file(folder, body)) {
             Some(Ok(file)) => file,
             Some(Err(e)) => {
                 tracing::debug!(error = %e, "a body goes to a memfd: no unnamed file in the data folder");
@@ -211,9 +225,11 @@ impl Mapping {
             None => sealed_memfd(body)?,
         };
         // SAFETY: a fresh mapping chosen by the kernel (no address given), of a file of
-        // exactly `body.len()` bytes that stays as it is: a memfd's seals forbid any change,
-        // and an unnamed file has no name to be opened by, its one descriptor being ours (and
-        // written by nothing after this); unmapped only in `drop`.
+        // exactly `body.len()` bytes that stays as it is: a memfd's seals forbid any change;
+        // an unnamed file has no name (`O_EXCL`: none can be given to it), and this process
+        // writes it no more. (A process of the same user could still reopen it through
+        // /proc/<pid>/fd and change it, as it could change the process's memory itself.)
+        // Unmapped only in `drop`.
         let ptr = unsafe {
             rustix::mm::mmap(
                 std::ptr::null_mut(),
@@ -274,7 +290,8 @@ fn sealed_memfd(body: &[u8]) -> io::Result<std::fs::File> {
     Ok(file)
 }
 
-/// `body` in a file of `folder`'s filesystem that has no name (it goes with its descriptor).
+/// `body` in a file of `folder`'s filesystem that has no name, nor can be given one (it goes
+/// with its descriptor).
 #[cfg(target_os = "linux")]
 fn unnamed_file(folder: &std::path::Path, body: &[u8]) -> io::Result<std::fs::File> {
     use rustix::fs::{Mode, OFlags};
@@ -282,7 +299,7 @@ fn unnamed_file(folder: &std::path::Path, body: &[u8]) -> io::Result<std::fs::Fi
 
     let fd = rustix::fs::open(
         folder,
-        OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+        OFlags::TMPFILE | OFlags::EXCL | OFlags::RDWR | OFlags::CLOEXEC,
         Mode::RUSR | Mode::WUSR,
     )?;
     let mut file = std::fs::File::from(fd);
@@ -658,14 +675,16 @@ mod tests {
         );
         assert_eq!(file.metadata().unwrap().len(), made.len() as u64);
         // Every test after this one in this process keeps its bodies there too: all the same.
-        keep_bodies_in(&std::env::temp_dir());
+        keep_bodies_in(&std::env::temp_dir(), 0);
         let bytes = shareable(made.clone());
         assert_eq!(bytes, made);
         assert_eq!(read_behind(&bytes), made);
         let (fd, _) = file_behind(&bytes).unwrap();
         // SAFETY: open while `bytes` is held.
         let behind = unsafe { BorrowedFd::borrow_raw(fd) };
-        if unnamed_file(&std::env::temp_dir(), b"x").is_ok() {
+        let roomy = fs2::available_space(std::env::temp_dir())
+            .is_ok_and(|free| free >= FOLDER_MARGIN + made.len() as u64);
+        if roomy && unnamed_file(&std::env::temp_dir(), b"x").is_ok() {
             assert!(
                 rustix::fs::fcntl_get_seals(behind).is_err(),
                 "not a memfd (only memfds have seals)"
