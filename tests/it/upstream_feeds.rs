@@ -361,7 +361,10 @@ async fn a_database_written_before_keeps_its_identities() {
     // The next poll (the feed unchanged but read again) finds every entry known, under the
     // same identities.
     let source = app.app.config().source("pod").unwrap().clone();
-    let options = herald::pipeline::PollOptions { conditional: false };
+    let options = herald::pipeline::PollOptions {
+        conditional: false,
+        report_known: true,
+    };
     let again = app.app.poll(&source, options).await.unwrap();
     assert!(
         again.items.iter().all(|o| o.state == ItemState::Known),

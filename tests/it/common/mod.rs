@@ -269,7 +269,13 @@ impl TestApp {
     pub async fn poll(&self, id: &str) -> Result<PollReport, herald::pipeline::PollError> {
         let source = self.app.config().source(id).unwrap().clone();
         self.app
-            .poll(&source, PollOptions { conditional: true })
+            .poll(
+                &source,
+                PollOptions {
+                    conditional: true,
+                    report_known: false,
+                },
+            )
             .await
     }
 
