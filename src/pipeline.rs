@@ -1289,8 +1289,7 @@ pub fn read_list_counted(
     }
     let result = match (&source.kind, &source.list) {
         (SourceKind::Html, Some(list)) => {
-            let depth = extract::depth::depth(text);
-            if depth > extract::depth::MAX_DEPTH {
+            if let Some(depth) = extract::depth::too_deep(text) {
                 return Err(PollError::Extract {
                     url: url.to_string(),
                     source: extract::ExtractError::TooDeep { depth },

@@ -326,7 +326,7 @@ async fn a_database_written_before_keeps_its_identities() {
     );
     let url = upstream.put("/podcast.xml", "application/rss+xml", feed);
     let app = app_with(&[("pod", &url, "")], Some(data.path().to_owned())).await;
-    let report = app.poll("pod").await.unwrap();
+    let report = app.poll_reporting_known("pod").await.unwrap();
     let mut states: Vec<(String, ItemState, String)> = report
         .items
         .iter()
