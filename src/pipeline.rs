@@ -901,17 +901,17 @@ impl Poller<'_> {
                     if undated {
                         // Only now is the date of the release above needed: the known ones
                         // above are read back, nearest first, up to one that has its own date.
-                        let mut dates = Vec::new();
+                        let mut chain = Vec::new();
                         while let Some((id, s)) = unread.pop() {
                             let (item, undated) =
                                 self.build_one(source, id, ItemState::Known, s, now)?;
-                            dates.push((item.published, undated));
+                            chain.push((item.published, undated));
                             if !undated {
                                 break;
                             }
                         }
                         unread.clear();
-                        for (published, undated) in dates.into_iter().rev() {
+                        for (published, undated) in chain.into_iter().rev() {
                             above = Some(dated_below(above, published, undated));
                         }
                         if let Some(t) = above.filter(|t| *t < o.item.published) {
