@@ -45,6 +45,12 @@ pub struct PollOptions {
     /// Send the stored validators (ETag / Last-Modified) and skip an unchanged body. Scheduled
     /// polls do; a poll asked for by hand shows everything.
     pub conditional: bool,
+    /// Put every known release, read back from the store, in the report (`herald poll` lists
+    /// them). Scheduled polls only count them ([`PollReport::count`]) unless the poll itself
+    /// needs them (a channel's backfill, translations, the date of an undated release below
+    /// one): reading each back was most of a poll whose page holds one new release among
+    /// twenty.
+    pub report_known: bool,
 }
 
 /// One release as this poll saw it.
@@ -71,11 +77,18 @@ pub struct PollReport {
     /// `(link, text)` of list dates that could not be read (issue 24): those releases are
     /// dated by the release listed above them, and the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
+    /// Known releases counted but not in `items` (see [`PollOptions::report_known`]).
+    pub known_not_read: usize,
 }
 
 impl PollReport {
     pub fn count(&self, state: ItemState) -> usize {
-        self.items.iter().filter(|o| o.state == state).count()
+        let unread = if state == ItemState::Known {
+            self.known_not_read
+        } else {
+            0
+        };
+        self.items.iter().filter(|o| o.state == state).count() + unread
     }
 
     /// What the admin should hear about dates this poll could not read, if any.
@@ -302,16 +315,17 @@ impl Poller<'_> {
             .await?;
         let first_poll = !state.first_poll_done;
         // Corrections are judged on what the list page shows, before article pages add to it.
-        let content_digests: HashMap<ItemId, [u8; 8]> = found
-            .entries
-            .iter()
-            .map(|(id, _, s)| (*id, content_digest(&s.title, s.summary.as_deref())))
-            .collect();
+        let content_digests = std::mem::take(&mut found.content_digests);
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries, deadline)
                 .await;
         }
-        let mut report = self.build(source, found.entries, now)?;
+        // The known releases are read back when this poll needs them: for the backfill of a
+        // channel not baselined yet (`plan_deliveries`), and for translations
+        // (`link_translations`).
+        let read_known =
+            opts.report_known || !self.translations.is_empty() || self.backfill_due(source)?;
+        let (mut report, known_not_read) = self.build(source, found.entries, now, read_known)?;
         let seen_only = cap_new(&mut report, source);
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
@@ -331,7 +345,25 @@ impl Poller<'_> {
             linked,
             skipped,
             unreadable_dates,
+            known_not_read,
         })
+    }
+
+    /// Whether this poll plans a backfill (see [`plan_deliveries`]): Telegram is on and a
+    /// channel of the source has had no first poll yet.
+    fn backfill_due(&self, source: &Source) -> Result<bool, StoreError> {
+        let Mode::Live(store) = self.mode else {
+            return Ok(false);
+        };
+        if !self.telegram {
+            return Ok(false);
+        }
+        for channel in &source.channels {
+            if !store.baselined(channel, &source.id)? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// The pages after the first (`?page=2`, …), read while the last one held a new release,
@@ -379,6 +411,7 @@ impl Poller<'_> {
                     let next = self.classify(source, scraped, seen_ids)?;
                     found.last_page_had_new = next.last_page_had_new;
                     found.entries.extend(next.entries);
+                    found.content_digests.extend(next.content_digests);
                 }
                 Err(e @ PollError::Deadline { .. }) => return Err(e),
                 Err(e) => {
@@ -648,8 +681,9 @@ impl Poller<'_> {
                 continue;
             }
             let mut id = ItemId::new(&source.id, &s.key);
+            let now_fp = content_digest(&s.title, s.summary.as_deref());
             if source.kind == SourceKind::Feed
-                && let Some(former) = self.former_id(source, &s, id, &per_link, seen_ids)?
+                && let Some(former) = self.former_id(source, &s, id, now_fp, &per_link, seen_ids)?
             {
                 id = former;
             }
@@ -657,25 +691,20 @@ impl Poller<'_> {
             if !seen_ids.insert(id) {
                 continue;
             }
-            let seen = match self.store() {
-                Some(store) => store.seen(&source.id, &id)?,
-                None => Seen::Never,
-            };
-            let state = match seen {
-                Seen::Never => ItemState::New,
-                Seen::Before {
-                    content_digest: fp,
-                    stored,
-                } => {
-                    let now_fp = content_digest(&s.title, s.summary.as_deref());
-                    if stored && fp != now_fp {
+            // Changed: the page shows another title or summary than when the release was
+            // last stored, and the release is still stored (one that left the feed is known).
+            let state = match self.store() {
+                None => ItemState::New,
+                Some(store) => match store.seen_digest(&source.id, &id)? {
+                    None => ItemState::New,
+                    Some(fp) if fp != now_fp && store.stored(&source.id, &id)? => {
                         ItemState::Changed
-                    } else {
-                        ItemState::Known
                     }
-                }
+                    Some(_) => ItemState::Known,
+                },
             };
             found.last_page_had_new |= state == ItemState::New;
+            found.content_digests.insert(id, now_fp);
             found.entries.push((id, state, s));
         }
         Ok(found)
@@ -691,6 +720,7 @@ impl Poller<'_> {
         source: &Source,
         s: &Scraped,
         id: ItemId,
+        now_fp: [u8; 8],
         per_link: &HashMap<String, usize>,
         seen_ids: &HashSet<ItemId>,
     ) -> Result<Option<ItemId>, PollError> {
@@ -720,7 +750,7 @@ impl Poller<'_> {
             return Ok(None);
         }
         let alone = per_link.get(&key).copied().unwrap_or(0) <= 1;
-        let same = fp == content_digest(&s.title, s.summary.as_deref());
+        let same = fp == now_fp;
         Ok((alone || same).then_some(former))
     }
 
@@ -834,79 +864,147 @@ impl Poller<'_> {
 
     /// Turns scraped releases into items: new ones get their date and a `seq` (taken oldest
     /// first, so that the site's order survives among items of the same date); corrected ones
-    /// keep their identity and first date.
+    /// keep their identity and first date. Known releases are read back from the store only
+    /// when `read_known` (otherwise they are counted, and read only where the release below
+    /// one needs its date); the second value is how many were left out of the report.
     fn build(
         &self,
         source: &Source,
         entries: Vec<(ItemId, ItemState, Scraped)>,
         now: DateTime<Utc>,
-    ) -> Result<Vec<Observed>, PollError> {
-        let mut out: Vec<Option<Observed>> = vec![None; entries.len()];
-        let mut undated = vec![false; entries.len()];
-        for (pos, (id, state, s)) in entries.into_iter().enumerate().rev() {
-            let stored = match (state, self.store()) {
-                (ItemState::New, _) | (_, None) => None,
-                (_, Some(store)) => store.item(&source.id, &id)?,
-            };
-            let item = match stored {
-                Some(mut item) => {
-                    if state == ItemState::Changed {
-                        item.title = s.title;
-                        item.summary = s.summary;
-                        item.content_html = s.content_html.or(item.content_html);
-                        item.image = s.image.or(item.image);
-                        item.link = s.link;
-                        item.updated = now.max(item.published);
-                    }
-                    item
-                }
-                None => {
-                    undated[pos] = s.date.is_none();
-                    let published = s
-                        .date
-                        .map(|d| dates::resolve(d, source.timezone, now, now))
-                        .filter(|t| {
-                            let plausible = *t >= dates::earliest_plausible();
-                            if !plausible {
-                                tracing::warn!(source = %source.id, link = %s.link, date = %t, "a date before 1990 counts as no date; the release is kept, dated when first seen");
-                            }
-                            plausible
-                        })
-                        .unwrap_or(now);
-                    let seq = match (state, self.store()) {
-                        (ItemState::New, Some(store)) => store.next_seq()?,
-                        _ => 0,
-                    };
-                    Item {
-                        id,
-                        source: source.id.clone(),
-                        title: s.title,
-                        link: s.link,
-                        summary: s.summary,
-                        content_html: s.content_html,
-                        image: s.image,
-                        language: source.language.clone(),
-                        published,
-                        updated: published,
-                        first_seen: now,
-                        seq,
-                    }
-                }
-            };
-            out[pos] = Some(Observed { state, item });
+        read_known: bool,
+    ) -> Result<(Vec<Observed>, usize), PollError> {
+        let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+        for (id, state, s) in entries.into_iter().rev() {
+            slots.push(if state == ItemState::Known && !read_known {
+                Slot::Unread(id, s)
+            } else {
+                let (item, undated) = self.build_one(source, id, state, s, now)?;
+                Slot::Built(Observed { state, item }, undated)
+            });
         }
+        slots.reverse();
         // A new release without a date keeps its place in the list: it is dated no later than
         // the release listed above it, not as the newest of all (issue 24).
         let mut above: Option<DateTime<Utc>> = None;
-        for (o, undated) in out.iter_mut().zip(undated) {
-            let Some(o) = o else { continue };
-            if undated && let Some(t) = above.filter(|t| *t < o.item.published) {
-                o.item.published = t;
-                o.item.updated = t;
+        // The known releases left unread since `above` was last set, in the site's order.
+        let mut unread: Vec<(ItemId, Scraped)> = Vec::new();
+        let mut out = Vec::with_capacity(slots.len());
+        let mut left_out = 0;
+        for slot in slots {
+            match slot {
+                Slot::Unread(id, s) => {
+                    left_out += 1;
+                    unread.push((id, s));
+                }
+                Slot::Built(mut o, undated) => {
+                    if undated {
+                        // Only now is the date of the release above needed: the known ones
+                        // above are read back, nearest first, up to one that has its own date.
+                        let mut chain = Vec::new();
+                        while let Some((id, s)) = unread.pop() {
+                            let (item, undated) =
+                                self.build_one(source, id, ItemState::Known, s, now)?;
+                            chain.push((item.published, undated));
+                            if !undated {
+                                break;
+                            }
+                        }
+                        unread.clear();
+                        for (published, undated) in chain.into_iter().rev() {
+                            above = Some(dated_below(above, published, undated));
+                        }
+                        if let Some(t) = above.filter(|t| *t < o.item.published) {
+                            o.item.published = t;
+                            o.item.updated = t;
+                        }
+                    } else {
+                        unread.clear();
+                    }
+                    above = Some(o.item.published);
+                    out.push(o);
+                }
             }
-            above = Some(o.item.published);
         }
-        Ok(out.into_iter().flatten().collect())
+        Ok((out, left_out))
+    }
+
+    /// One release as this poll reports it, and whether it is undated (built from the page,
+    /// which gave no date): a stored release as stored (a corrected one with the page's
+    /// title, summary, body, picture and link), any other from the page.
+    fn build_one(
+        &self,
+        source: &Source,
+        id: ItemId,
+        state: ItemState,
+        s: Scraped,
+        now: DateTime<Utc>,
+    ) -> Result<(Item, bool), PollError> {
+        let stored = match (state, self.store()) {
+            (ItemState::New, _) | (_, None) => None,
+            (_, Some(store)) => store.item(&source.id, &id)?,
+        };
+        if let Some(mut item) = stored {
+            if state == ItemState::Changed {
+                item.title = s.title;
+                item.summary = s.summary;
+                item.content_html = s.content_html.or(item.content_html);
+                item.image = s.image.or(item.image);
+                item.link = s.link;
+                item.updated = now.max(item.published);
+            }
+            return Ok((item, false));
+        }
+        let undated = s.date.is_none();
+        let published = s
+            .date
+            .map(|d| dates::resolve(d, source.timezone, now, now))
+            .filter(|t| {
+                let plausible = *t >= dates::earliest_plausible();
+                if !plausible {
+                    tracing::warn!(source = %source.id, link = %s.link, date = %t, "a date before 1990 counts as no date; the release is kept, dated when first seen");
+                }
+                plausible
+            })
+            .unwrap_or(now);
+        let seq = match (state, self.store()) {
+            (ItemState::New, Some(store)) => store.next_seq()?,
+            _ => 0,
+        };
+        let item = Item {
+            id,
+            source: source.id.clone(),
+            title: s.title,
+            link: s.link,
+            summary: s.summary,
+            content_html: s.content_html,
+            image: s.image,
+            language: source.language.clone(),
+            published,
+            updated: published,
+            first_seen: now,
+            seq,
+        };
+        Ok((item, undated))
+    }
+}
+
+/// A release of [`Poller::build`]: reported, with whether it is undated, or known and not read.
+enum Slot {
+    Built(Observed, bool),
+    Unread(ItemId, Scraped),
+}
+
+/// The date an undated release listed below one dated `above` gets (no later than it), or
+/// `published` for a dated one.
+fn dated_below(
+    above: Option<DateTime<Utc>>,
+    published: DateTime<Utc>,
+    undated: bool,
+) -> DateTime<Utc> {
+    match above {
+        Some(t) if undated && t < published => t,
+        _ => published,
     }
 }
 
@@ -947,6 +1045,8 @@ fn edits_for(store: &Store, source: &Source, item: &Item) -> Result<Vec<NewDeliv
 #[derive(Default)]
 struct Found {
     entries: Vec<(ItemId, ItemState, Scraped)>,
+    /// What the list page shows of each entry (see `content_digest`).
+    content_digests: HashMap<ItemId, [u8; 8]>,
     last_page_had_new: bool,
 }
 
@@ -1189,8 +1289,7 @@ pub fn read_list_counted(
     }
     let result = match (&source.kind, &source.list) {
         (SourceKind::Html, Some(list)) => {
-            let depth = extract::depth::depth(text);
-            if depth > extract::depth::MAX_DEPTH {
+            if let Some(depth) = extract::depth::too_deep(text) {
                 return Err(PollError::Extract {
                     url: url.to_string(),
                     source: extract::ExtractError::TooDeep { depth },
@@ -1334,6 +1433,109 @@ mod tests {
             })
             .collect();
         assert_eq!(shape, expected);
+    }
+
+    /// A release as a list page shows it.
+    fn scraped(link: &str, date: Option<dates::ParsedDate>) -> Scraped {
+        Scraped {
+            key: link.into(),
+            title: format!("Title of {link}"),
+            link: link.into(),
+            date,
+            summary: None,
+            content_html: None,
+            image: None,
+        }
+    }
+
+    /// A poll that does not report known releases (a scheduled one) leaves them unread, yet a
+    /// new release without a date is still dated by the release listed above it: the known
+    /// ones above it are read back then, up to one that has a date of its own (issue 23). Every
+    /// release it reports is the same as when all are read.
+    #[tokio::test]
+    async fn known_releases_are_read_back_only_for_an_undated_release_below() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 0 * * * *\"\ntimezone = \"UTC\"\n[sources.list]\n\
+                    item = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\n";
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
+            .expect("valid source");
+        let source = &config.sources[0];
+        let fetcher = Fetcher::new(Default::default()).unwrap();
+        let poller = Poller::new(&fetcher, &config, "s", Mode::Live(&store), false);
+        let link = |n: u8| format!("https://example.org/{n}");
+        let stored = |n: u8, at: &str| {
+            let mut item = item(n);
+            item.id = ItemId::new("s", &link(n));
+            item.source = "s".into();
+            item.link = link(n);
+            item.published = at.parse().unwrap();
+            item
+        };
+        // Stored: 1 (1 March) and 4 (1 February); 2 was seen once and is no longer stored.
+        let (one, four) = (
+            stored(1, "2026-03-01T08:00:00Z"),
+            stored(4, "2026-02-01T08:00:00Z"),
+        );
+        let seen_only = [stored(2, "2026-03-02T08:00:00Z")];
+        let digests = HashMap::new();
+        store
+            .commit(&Commit {
+                source: "s",
+                new: &[one.clone(), four.clone()],
+                corrected: &[],
+                deliveries: &[],
+                baselines: &[],
+                content_digests: &digests,
+                max_items: 100,
+                links: &[],
+                seen_only: &seen_only,
+            })
+            .await
+            .unwrap();
+        let day = |d: u32| {
+            Some(dates::ParsedDate::Day(
+                chrono::NaiveDate::from_ymd_opt(2026, 1, d).unwrap(),
+            ))
+        };
+        // The page, newest first: 1 known; 2 known (seen only, no date); 3 new without a
+        // date; 4 known; 5 new, 15 January; 6 new without a date.
+        let page = || {
+            let entry =
+                |n: u8, state, date| (ItemId::new("s", &link(n)), state, scraped(&link(n), date));
+            vec![
+                entry(1, ItemState::Known, None),
+                entry(2, ItemState::Known, None),
+                entry(3, ItemState::New, None),
+                entry(4, ItemState::Known, day(20)),
+                entry(5, ItemState::New, day(15)),
+                entry(6, ItemState::New, None),
+            ]
+        };
+        let now: DateTime<Utc> = "2026-04-01T00:00:00Z".parse().unwrap();
+        let (all, left_out) = poller.build(source, page(), now, true).unwrap();
+        assert_eq!(left_out, 0);
+        let as_stored = |item: &Item| store.item("s", &item.id).unwrap().unwrap();
+        assert_eq!(all[0].item, as_stored(&one), "a known release as stored");
+        assert_eq!(all[3].item, as_stored(&four));
+        let (some, left_out) = poller.build(source, page(), now, false).unwrap();
+        assert_eq!(left_out, 3, "the known releases are counted");
+        let shown = |report: &[Observed]| -> Vec<(ItemId, ItemState, DateTime<Utc>)> {
+            report
+                .iter()
+                .filter(|o| o.state == ItemState::New)
+                .map(|o| (o.item.id, o.state, o.item.published))
+                .collect()
+        };
+        assert_eq!(shown(&some), shown(&all));
+        assert_eq!(some.len(), 3, "only the new releases are reported");
+        // 3 is dated by 1 (through 2, which has no date either), 6 by 5.
+        assert_eq!(some[0].item.published, one.published);
+        assert_eq!(
+            some[2].item.published.to_rfc3339(),
+            "2026-01-15T00:00:00+00:00"
+        );
     }
 
     #[test]

@@ -427,7 +427,8 @@ async fn every_source_fault_is_typed_reported_bounded_and_isolated() {
     }
     assert_eq!(health["sources"]["akorda-en"]["ok"], true);
     t.site.publish("en", release_en(2, 2));
-    assert_eq!(t.poll("akorda-en").await.unwrap().items.len(), 2);
+    let report = t.poll_reporting_known("akorda-en").await.unwrap();
+    assert_eq!(report.items.len(), 2);
     let feed = t.text("/feeds/akorda-en.rss").await;
     assert_eq!(feed.matches("<item>").count(), 2);
     t.stop().await;

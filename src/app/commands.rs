@@ -311,7 +311,10 @@ async fn poll(app: &App, id: &str) -> String {
     let Some(source) = config.source(id) else {
         return format!("unknown source `{id}`");
     };
-    let opts = PollOptions { conditional: false };
+    let opts = PollOptions {
+        conditional: false,
+        report_known: true,
+    };
     match app.poll(source, opts).await {
         Ok(r) => format!(
             "{id}: {} new, {} changed, {} known",

@@ -702,7 +702,10 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
             tracing::debug!(source = %source.id, "paused; not polled");
             return None;
         }
-        let opts = PollOptions { conditional: true };
+        let opts = PollOptions {
+            conditional: true,
+            report_known: false,
+        };
         // Boxed: a poll's state (fetch, parse, store) is tens of kilobytes, and a thousand
         // sources waiting for their next instant should not each carry it inline. A stop cuts
         // the poll at its next await (its store step is one transaction): a slow site must not

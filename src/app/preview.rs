@@ -70,7 +70,10 @@ async fn preview_parts(
     source: &Source,
 ) -> Result<Vec<PreviewPart>, String> {
     let poller = Poller::new(fetcher, config, &source.id, Mode::DryRun, false);
-    let opts = PollOptions { conditional: false };
+    let opts = PollOptions {
+        conditional: false,
+        report_known: true,
+    };
     let report = poller
         .poll(source, opts)
         .await

@@ -11,7 +11,10 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
     let Some(source) = config.source(id).cloned() else {
         return Err(unknown_source(&config, id));
     };
-    let opts = PollOptions { conditional: false };
+    let opts = PollOptions {
+        conditional: false,
+        report_known: true,
+    };
     let report = if dry_run {
         // A dry run never opens the database: it must work beside a running herald, and it
         // must not create one. Every release therefore shows as new.

@@ -174,6 +174,18 @@ impl<S: TokenSink> TokenSink for Flatten<S> {
     }
 }
 
+/// The depth of `html` when it is past [`MAX_DEPTH`] (the page is refused), else `None`.
+///
+/// Every start tag the tokenizer reads begins with `<` and a letter (the HTML standard's "tag
+/// open state"), and each counted level is a start tag: a page with no more than `MAX_DEPTH`
+/// such pairs cannot be nested deeper, and is not run through the tokenizer at all (counting
+/// them is a scan for `<`, a fraction of a tokenizer's pass). Most pages of a few hundred
+/// elements are such pages.
+pub fn too_deep(html: &str) -> Option<usize> {
+    super::elements::cut_after(html, MAX_DEPTH)?;
+    Some(depth(html)).filter(|&d| d > MAX_DEPTH)
+}
+
 /// The nesting depth of `html` as described in the module's comment.
 pub fn depth(html: &str) -> usize {
     let tokenizer = Tokenizer::new(Depth::default(), TokenizerOpts::default());
@@ -200,6 +212,26 @@ mod tests {
     #[case::script_text_is_not_markup("<script>'<div><div><div>'</script><div></div>", 1)]
     fn measures(#[case] html: &str, #[case] expected: usize) {
         assert_eq!(depth(html), expected);
+    }
+
+    /// `too_deep` says what `depth` says, whether it runs the tokenizer (more than `MAX_DEPTH`
+    /// tag openings) or not.
+    #[rstest]
+    #[case::at_the_bound("<div>".repeat(MAX_DEPTH), None)]
+    #[case::past_the_bound("<div>".repeat(MAX_DEPTH + 1), Some(MAX_DEPTH + 1))]
+    #[case::many_tags_shallow("<div><p>a</p></div>".repeat(MAX_DEPTH), None)]
+    #[case::openings_in_text_and_scripts(
+        format!("<script>{}</script><!--{}-->{}", "<b".repeat(MAX_DEPTH), "<i>".repeat(9), "<div>".repeat(MAX_DEPTH)),
+        None
+    )]
+    #[case::deep_after_many_flat(
+        format!("{}{}", "<br>".repeat(MAX_DEPTH), "<div>".repeat(MAX_DEPTH + 5)),
+        Some(MAX_DEPTH + 5)
+    )]
+    fn too_deep_agrees_with_depth(#[case] html: String, #[case] expected: Option<usize>) {
+        assert_eq!(too_deep(&html), expected);
+        let measured = depth(&html);
+        assert_eq!(expected, Some(measured).filter(|&d| d > MAX_DEPTH));
     }
 
     #[test]

@@ -464,18 +464,31 @@ impl Store {
     }
 
     pub fn seen(&self, source: &str, id: &ItemId) -> Result<Seen, StoreError> {
-        let key = item_key(source, id);
-        let Some(fp) = self.seen.get(&key)? else {
-            return Ok(Seen::Never);
+        Ok(match self.seen_digest(source, id)? {
+            None => Seen::Never,
+            Some(content_digest) => Seen::Before {
+                content_digest,
+                stored: self.stored(source, id)?,
+            },
+        })
+    }
+
+    /// The `content_digest` an item had when last stored or seen, or `None` if it was never
+    /// seen: [`Self::seen`] without looking whether it is still stored.
+    pub fn seen_digest(&self, source: &str, id: &ItemId) -> Result<Option<[u8; 8]>, StoreError> {
+        let Some(fp) = self.seen.get(item_key(source, id))? else {
+            return Ok(None);
         };
         let mut content_digest = [0; 8];
         if fp.len() == 8 {
             content_digest.copy_from_slice(&fp);
         }
-        Ok(Seen::Before {
-            content_digest,
-            stored: self.items.contains_key(&key)?,
-        })
+        Ok(Some(content_digest))
+    }
+
+    /// Whether an item is stored (in its source's feed).
+    pub fn stored(&self, source: &str, id: &ItemId) -> Result<bool, StoreError> {
+        Ok(self.items.contains_key(item_key(source, id))?)
     }
 
     pub fn item(&self, source: &str, id: &ItemId) -> Result<Option<Item>, StoreError> {
@@ -677,6 +690,19 @@ impl Store {
 
     /// Removes the oldest items of `source` from the feed beyond `keep`.
     fn trim(&self, source: &str, keep: usize) -> Result<(), StoreError> {
+        // Most polls find the feed within `keep`: a look from the oldest end, which sled walks
+        // faster than from the newest, says so without walking the feed backwards.
+        let mut held = 0;
+        for key in self.order.scan_prefix(prefix(source)).keys() {
+            key?;
+            held += 1;
+            if held > keep {
+                break;
+            }
+        }
+        if held <= keep {
+            return Ok(());
+        }
         let old: Vec<sled::IVec> = self
             .order
             .scan_prefix(prefix(source))

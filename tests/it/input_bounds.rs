@@ -17,7 +17,10 @@ async fn a_page_nested_past_the_bound_is_refused_and_the_server_keeps_answering(
     let poll = {
         let app = t.app.clone();
         let source = app.config().source("akorda-en").unwrap().clone();
-        let opts = herald::pipeline::PollOptions { conditional: false };
+        let opts = herald::pipeline::PollOptions {
+            conditional: false,
+            report_known: true,
+        };
         tokio::spawn(async move { app.poll(&source, opts).await })
     };
     // Meanwhile /healthz answers at once.

@@ -292,6 +292,43 @@ async fn a_429_pauses_the_chat_then_the_same_post_goes_out() {
     t.stop().await;
 }
 
+/// The backfill of a channel's first poll takes known releases too: a scheduled poll, which
+/// otherwise leaves them unread (issue 23), reads them back when a channel needs its backfill.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_token_backfills_a_known_release_when_nothing_is_new() {
+    let fake = fake(FAST).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup.token = None;
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.stop().await;
+
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::Known), 3);
+    let got = fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.messages().len(), 1, "only the backfill");
+    assert!(
+        got[0]
+            .caption
+            .as_ref()
+            .unwrap()
+            .contains(&release_en(3, 3).title)
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfill() {
     let fake = fake(FAST).await;

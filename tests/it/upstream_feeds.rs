@@ -326,7 +326,7 @@ async fn a_database_written_before_keeps_its_identities() {
     );
     let url = upstream.put("/podcast.xml", "application/rss+xml", feed);
     let app = app_with(&[("pod", &url, "")], Some(data.path().to_owned())).await;
-    let report = app.poll("pod").await.unwrap();
+    let report = app.poll_reporting_known("pod").await.unwrap();
     let mut states: Vec<(String, ItemState, String)> = report
         .items
         .iter()
@@ -361,7 +361,10 @@ async fn a_database_written_before_keeps_its_identities() {
     // The next poll (the feed unchanged but read again) finds every entry known, under the
     // same identities.
     let source = app.app.config().source("pod").unwrap().clone();
-    let options = herald::pipeline::PollOptions { conditional: false };
+    let options = herald::pipeline::PollOptions {
+        conditional: false,
+        report_known: true,
+    };
     let again = app.app.poll(&source, options).await.unwrap();
     assert!(
         again.items.iter().all(|o| o.state == ItemState::Known),

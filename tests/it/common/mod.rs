@@ -266,11 +266,30 @@ pub fn write_config_on_free_port(
 }
 
 impl TestApp {
+    /// A poll as the schedule runs it: conditional, known releases counted, not reported.
     pub async fn poll(&self, id: &str) -> Result<PollReport, herald::pipeline::PollError> {
+        self.poll_with(id, false).await
+    }
+
+    /// A conditional poll that also reports every known release (as `herald poll` lists them).
+    pub async fn poll_reporting_known(
+        &self,
+        id: &str,
+    ) -> Result<PollReport, herald::pipeline::PollError> {
+        self.poll_with(id, true).await
+    }
+
+    async fn poll_with(
+        &self,
+        id: &str,
+        report_known: bool,
+    ) -> Result<PollReport, herald::pipeline::PollError> {
         let source = self.app.config().source(id).unwrap().clone();
-        self.app
-            .poll(&source, PollOptions { conditional: true })
-            .await
+        let options = PollOptions {
+            conditional: true,
+            report_known,
+        };
+        self.app.poll(&source, options).await
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
