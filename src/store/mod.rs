@@ -690,15 +690,12 @@ impl Store {
 
     /// Removes the oldest items of `source` from the feed beyond `keep`.
     fn trim(&self, source: &str, keep: usize) -> Result<(), StoreError> {
-        // Most polls find the feed within `keep`: a look from the oldest end, which sled walks
-        // faster than from the newest, says so without walking the feed backwards.
+        // Walked from the oldest end, which sled walks faster than from the newest: counted,
+        // then the oldest beyond `keep` (most polls find none; a full feed, one or two).
         let mut held = 0;
         for key in self.order.scan_prefix(prefix(source)).keys() {
             key?;
             held += 1;
-            if held > keep {
-                break;
-            }
         }
         if held <= keep {
             return Ok(());
@@ -707,8 +704,7 @@ impl Store {
             .order
             .scan_prefix(prefix(source))
             .keys()
-            .rev()
-            .skip(keep)
+            .take(held - keep)
             .collect::<Result<_, _>>()?;
         for key in old {
             let id = &key[key.len() - 16..];
