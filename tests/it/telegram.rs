@@ -292,45 +292,10 @@ async fn a_429_pauses_the_chat_then_the_same_post_goes_out() {
     t.stop().await;
 }
 
-/// The backfill of a channel's first poll takes known releases too: a scheduled poll, which
-/// otherwise leaves them unread (issue 23), reads them back when a channel needs its backfill.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_later_token_backfills_a_known_release_when_nothing_is_new() {
-    let fake = fake(FAST).await;
-    let dir = tempfile::tempdir().unwrap();
-    let mut setup = telegram_setup(&fake, FAST, "");
-    setup.token = None;
-    setup.data_dir = Some(dir.path().to_path_buf());
-    let t = spawn_app_with(setup).await;
-    for n in 1..=3 {
-        t.site.publish("en", release_en(n, n as u32));
-    }
-    t.poll("akorda-en").await.unwrap();
-    t.stop().await;
-
-    let mut setup = telegram_setup(&fake, FAST, "");
-    setup.data_dir = Some(dir.path().to_path_buf());
-    let t = spawn_app_with(setup).await;
-    for n in 1..=3 {
-        t.site.publish("en", release_en(n, n as u32));
-    }
-    let report = t.poll("akorda-en").await.unwrap();
-    assert_eq!(report.count(herald::model::ItemState::Known), 3);
-    let got = fake.wait_for_messages(1, Duration::from_secs(10)).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(fake.messages().len(), 1, "only the backfill");
-    assert!(
-        got[0]
-            .caption
-            .as_ref()
-            .unwrap()
-            .contains(&release_en(3, 3).title)
-    );
-    t.stop().await;
-}
-
-#[tokio::test(flavor = "multi_thread")]
-async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfill() {
+/// Three releases polled while no token was set; then an app with the token on the same store,
+/// whose site lists the first `listed` releases: its first poll posts only the backfill, the
+/// newest of them. Returns that poll's report.
+async fn backfill_after_a_later_token(listed: u64) -> herald::pipeline::PollReport {
     let fake = fake(FAST).await;
     let dir = tempfile::tempdir().unwrap();
     let mut setup = telegram_setup(&fake, FAST, "");
@@ -347,23 +312,32 @@ async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfil
     let mut setup = telegram_setup(&fake, FAST, "");
     setup.data_dir = Some(dir.path().to_path_buf());
     let t = spawn_app_with(setup).await;
-    // The new app has its own fake site: give it the same releases, and one more.
-    for n in 1..=4 {
+    // The new app has its own fake site: give it the same releases, and any newer.
+    for n in 1..=listed {
         t.site.publish("en", release_en(n, n as u32));
     }
     drop(site);
-    t.poll("akorda-en").await.unwrap();
+    let report = t.poll("akorda-en").await.unwrap();
     let got = fake.wait_for_messages(1, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.messages().len(), 1, "only the backfill");
-    assert!(
-        got[0]
-            .caption
-            .as_ref()
-            .unwrap()
-            .contains(&release_en(4, 4).title)
-    );
+    let newest = release_en(listed, listed as u32).title;
+    assert!(got[0].caption.as_ref().unwrap().contains(&newest));
     t.stop().await;
+    report
+}
+
+/// The backfill of a channel's first poll takes known releases too: a scheduled poll, which
+/// otherwise leaves them unread (issue 23), reads them back when a channel needs its backfill.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_later_token_backfills_a_known_release_when_nothing_is_new() {
+    let report = backfill_after_a_later_token(3).await;
+    assert_eq!(report.count(herald::model::ItemState::Known), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfill() {
+    backfill_after_a_later_token(4).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
