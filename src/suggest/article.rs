@@ -1,7 +1,7 @@
 //! `[sources.article]` from a few release pages: the article extractor finds the main text,
 //! and the element that holds it is named by a stable selector that works on every page read.
 
-use super::list::stable_class;
+use super::list::{stable_class, text_of};
 use crate::dates;
 use crate::extract::article;
 use crate::text::clean;
@@ -65,10 +65,6 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
         !v.trim().is_empty()
     });
     ArticleProposal { body, date, image }
-}
-
-fn text_of(e: ElementRef<'_>) -> String {
-    clean(&e.text().collect::<String>())
 }
 
 /// Whether `container` holds the extracted text without much more: its start and end, and

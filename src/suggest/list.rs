@@ -133,7 +133,8 @@ fn sel(css: &str) -> Option<Selector> {
     Selector::parse(css).ok()
 }
 
-fn text_of(e: ElementRef<'_>) -> String {
+/// The element's text, whitespace collapsed.
+pub(super) fn text_of(e: ElementRef<'_>) -> String {
     clean(&e.text().collect::<String>())
 }
 
