@@ -9,14 +9,17 @@
 //! no idle timeout. A connection is idle while no request of it is being answered (a request
 //! counts from its complete head to the last byte of its answer). When every slot is taken, the
 //! connection idle the longest is closed for the newcomer, so that idle clients cannot shut out
-//! `/healthz` or anyone else; only connections busy answering make newcomers wait.
+//! `/healthz` or anyone else; when none is idle, the busy one taking its answers slowest is, if
+//! it is slow ([`MIN_BUSY_RATE`]); only connections taking their answers fast make newcomers
+//! wait.
 //!
 //! A connection sending an answer is busy, not idle, until its last byte is written: hyper lets
 //! go of an answer's body once the body is in its write buffer (HTTP/1), or holds it while the
 //! peer's flow-control window stays shut (HTTP/2), so the watchdog also watches the socket's
 //! writes ([`Watched`]). While an answer is in flight or a write waits for room, the client must
 //! take at least [`STALL_PROGRESS`] bytes every `send_stall_secs`: a client that asks for a
-//! large feed and never reads it is closed then, with the memory the answer holds.
+//! large feed and never reads it is closed then, with the memory the answer holds. Asking more
+//! meanwhile does not restart that clock.
 //!
 //! The server runs on a thread per core, each with a single-threaded runtime accepting on its
 //! own handle of the one listening socket, as nginx's workers do: a connection is served whole by
@@ -64,6 +67,16 @@ use crate::config::Connections;
 /// more than the control frames (an HTTP/2 PING's answer is 17 bytes) a stalled client could
 /// provoke to look alive.
 const STALL_PROGRESS: usize = 1024;
+
+/// When every slot is taken and none is idle, a busy connection that has taken its answers at
+/// less than this many bytes a second since it was last idle (and has been busy for at least
+/// [`SLOW_AFTER`]) is closed for a newcomer, the slowest first: a client that reads just enough
+/// to pass the send-stall deadline, or keeps an HTTP/2 window shut while it asks more, holds a
+/// slot only while nobody else needs it.
+const MIN_BUSY_RATE: u64 = 8 * 1024;
+
+/// How long a busy connection is measured before it may count as slow.
+const SLOW_AFTER: Duration = Duration::from_secs(2);
 
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(5);
@@ -301,20 +314,23 @@ impl Worker {
     }
 
     /// Room for a new connection: a free slot, else the slot of the connection idle the longest
-    /// (on any thread); while every connection is busy answering, it waits (and later ones in
-    /// the kernel's backlog). `None`: the server stops.
+    /// (on any thread), else that of the busy connection taking its answers slowest, if it is
+    /// slow ([`MIN_BUSY_RATE`]); while every connection is busy and none is slow, it waits (and
+    /// later ones in the kernel's backlog). `None`: the server stops.
     async fn slot(&self) -> Option<OwnedSemaphorePermit> {
         let Pool { slots, open, .. } = &*self.pool;
         loop {
             if let Ok(slot) = slots.clone().try_acquire_owned() {
                 return Some(slot);
             }
-            open.close_longest_idle();
+            open.make_room();
             tokio::select! {
                 slot = slots.clone().acquire_owned() => {
                     return Some(slot.expect("the semaphore is never closed"));
                 }
                 () = open.went_idle.notified() => {}
+                // A busy connection may have become slow enough to give way since.
+                () = tokio::time::sleep(SLOW_AFTER / 4) => {}
                 () = self.stop.cancelled() => return None,
             }
         }
@@ -367,14 +383,28 @@ struct OpenConnections {
 }
 
 impl OpenConnections {
-    fn close_longest_idle(&self) {
+    /// Every slot is taken: closes the connection idle the longest; when none is idle, the busy
+    /// one taking its answers slowest, if it is slower than [`MIN_BUSY_RATE`].
+    fn make_room(&self) {
         let all = lock(&self.all);
-        let longest = all
+        if all.values().any(|a| a.is_idle()) {
+            let longest = all
+                .values()
+                .filter(|a| a.is_idle() && !a.closing.load(Ordering::Acquire))
+                .min_by_key(|a| *lock(&a.idle_since));
+            if let Some(activity) = longest {
+                activity.close_when_idle();
+            }
+            // Else room is already being made.
+            return;
+        }
+        let now = Instant::now();
+        let slowest = all
             .values()
-            .filter(|a| a.is_idle() && !a.closing.load(Ordering::Acquire))
-            .min_by_key(|a| *lock(&a.idle_since));
-        if let Some(activity) = longest {
-            activity.close_when_idle();
+            .filter_map(|a| a.slow_rate(now).map(|rate| (rate, a)))
+            .min_by_key(|(rate, _)| *rate);
+        if let Some((_, activity)) = slowest {
+            activity.evict();
         }
     }
 }
@@ -406,6 +436,11 @@ struct Activity {
     progress_at: Mutex<Instant>,
     /// Bytes written since `progress_at`.
     unstamped: AtomicUsize,
+    /// Bytes written in all, and when the connection last went idle (`idle_since`).
+    sent: AtomicU64,
+    sent_when_idle: AtomicU64,
+    /// Closed for a newcomer while busy: it took its answers too slowly ([`MIN_BUSY_RATE`]).
+    evicted: AtomicBool,
     /// Wakes the watchdog: its deadline came nearer, or the connection is to close.
     changed: Notify,
     /// When the watchdog wakes next, in nanoseconds after [`epoch`].
@@ -430,6 +465,9 @@ impl Activity {
             blocked: AtomicBool::new(false),
             progress_at: Mutex::new(Instant::now()),
             unstamped: AtomicUsize::new(0),
+            sent: AtomicU64::new(0),
+            sent_when_idle: AtomicU64::new(0),
+            evicted: AtomicBool::new(false),
             changed: Notify::new(),
             armed: AtomicU64::new(0),
             went_idle,
@@ -499,6 +537,36 @@ impl Activity {
         self.changed.notify_one();
     }
 
+    /// How fast (bytes a second) the connection has taken its answers since it was last idle,
+    /// when that is slow enough for it to give way to a newcomer: busy (not idle, and no answer
+    /// of it being made by herald, whose time that is), for at least [`SLOW_AFTER`], at under
+    /// [`MIN_BUSY_RATE`]. `None` otherwise.
+    fn slow_rate(&self, now: Instant) -> Option<u64> {
+        if self.is_idle()
+            || self.making.load(Ordering::Acquire) > 0
+            || self.evicted.load(Ordering::Acquire)
+        {
+            return None;
+        }
+        let busy = now.saturating_duration_since(*lock(&self.idle_since));
+        if busy < SLOW_AFTER {
+            return None;
+        }
+        let taken = self
+            .sent
+            .load(Ordering::Acquire)
+            .saturating_sub(self.sent_when_idle.load(Ordering::Acquire));
+        let rate =
+            u64::try_from(u128::from(taken) * 1000 / busy.as_millis().max(1)).unwrap_or(u64::MAX);
+        (rate < MIN_BUSY_RATE).then_some(rate)
+    }
+
+    /// Closes the connection now, busy or not.
+    fn evict(&self) {
+        self.evicted.store(true, Ordering::Release);
+        self.changed.notify_one();
+    }
+
     fn made_progress(&self) {
         *lock(&self.progress_at) = Instant::now();
         self.unstamped.store(0, Ordering::Release);
@@ -514,6 +582,7 @@ impl Activity {
             }
             return;
         };
+        self.sent.fetch_add(n as u64, Ordering::AcqRel);
         if self.unstamped.fetch_add(n, Ordering::AcqRel) + n >= STALL_PROGRESS {
             self.made_progress();
         }
@@ -523,6 +592,8 @@ impl Activity {
     }
 
     fn went_idle_now(&self) {
+        self.sent_when_idle
+            .store(self.sent.load(Ordering::Acquire), Ordering::Release);
         *lock(&self.idle_since) = Instant::now();
         if self.closing.load(Ordering::Acquire) {
             self.changed.notify_one();
@@ -581,9 +652,13 @@ impl Drop for Making {
     fn drop(&mut self) {
         let activity = &self.0;
         activity.making.fetch_sub(1, Ordering::AcqRel);
-        // The send clock starts now, unless answers before this one are still stuck (a
-        // pipelining client that reads nothing must not keep its connection by asking more).
-        if !activity.blocked.load(Ordering::Acquire) {
+        // The send clock starts now, unless answers before this one are still stuck: a
+        // pipelining client that reads nothing (HTTP/1: the socket is full), or one that keeps
+        // its flow-control window shut (HTTP/2: the answers wait in hyper, and the socket is
+        // not full), must not keep its connection by asking more.
+        if !activity.blocked.load(Ordering::Acquire)
+            && activity.in_flight.load(Ordering::Acquire) <= 1
+        {
             activity.made_progress();
         }
         // The deadline is now the send deadline.
@@ -689,6 +764,11 @@ impl Connection {
                     activity.closing.store(true, Ordering::Release);
                 }
                 () = activity.changed.notified() => {
+                    if activity.evicted.load(Ordering::Acquire) {
+                        metrics::counter!("herald_slow_connections_closed_total").increment(1);
+                        tracing::debug!(%peer, "busy connection closed: its slot is wanted and it takes its answers too slowly");
+                        return;
+                    }
                     if activity.is_idle() && activity.closing.load(Ordering::Acquire) {
                         tracing::debug!(%peer, "idle connection closed: its slot is wanted");
                         return;

@@ -314,3 +314,91 @@ async fn idle_clients_do_not_fill_the_default_bound_and_slow_headers_are_cut_off
     drop(idle);
     r.child.kill().await.unwrap();
 }
+
+/// An HTTP/2 HEADERS frame on `stream` asking `GET path` (END_STREAM | END_HEADERS).
+fn h2_get_on(stream: u8, path: &str) -> Vec<u8> {
+    let mut frame = common::h2_get_headers(path);
+    frame[8] = stream;
+    frame
+}
+
+/// Clients that keep every slot busy by taking their answers slowly cannot shut out a newcomer:
+/// HTTP/1 clients that pipeline requests and read 2 KB a second (enough to pass the send-stall
+/// deadline for ever), and HTTP/2 clients whose flow-control window is shut and that ask
+/// something new every half second (each new request used to restart the send-stall clock).
+/// When every slot is busy, the one taking its answers slowest makes room.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_readers_cannot_shut_out_healthz() {
+    let mut r = start("max_connections = 6\nsend_stall_secs = 60").await;
+    let mut holders = Vec::new();
+    for _ in 0..3 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(4096).unwrap();
+        let s = socket
+            .connect(format!("127.0.0.1:{}", r.port).parse().unwrap())
+            .await
+            .unwrap();
+        let (mut read, mut write) = s.into_split();
+        holders.push(tokio::spawn(async move {
+            let ask = "GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n\r\n".repeat(30_000);
+            let _ = write.write_all(ask.as_bytes()).await;
+            std::future::pending::<()>().await;
+        }));
+        holders.push(tokio::spawn(async move {
+            let mut buf = [0u8; 512];
+            while let Ok(1..) = read.read(&mut buf).await {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }));
+    }
+    for _ in 0..3 {
+        let s = TcpStream::connect(("127.0.0.1", r.port)).await.unwrap();
+        let (mut read, mut write) = s.into_split();
+        holders.push(tokio::spawn(async move {
+            let mut out = H2_PREFACE.to_vec();
+            // SETTINGS: SETTINGS_INITIAL_WINDOW_SIZE (4) = 0: no stream may be sent any data.
+            out.extend_from_slice(&[0, 0, 6, 0x4, 0, 0, 0, 0, 0, 0, 4, 0, 0, 0, 0]);
+            out.extend_from_slice(&h2_get_on(1, "/feeds/all.rss"));
+            if write.write_all(&out).await.is_err() {
+                return;
+            }
+            for stream in (3..=99).step_by(2) {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if write.write_all(&h2_get_on(stream, "/")).await.is_err() {
+                    return;
+                }
+            }
+        }));
+        holders.push(tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(1..) = read.read(&mut buf).await {}
+        }));
+    }
+    // Every slot taken and busy.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    let health = tokio::time::timeout(
+        Duration::from_secs(10),
+        reqwest::get(format!("{}/healthz", r.base)),
+    )
+    .await
+    .expect("/healthz did not answer within 10 s: slow clients hold every slot")
+    .unwrap();
+    assert_eq!(health.status(), 200, "after {:?}", started.elapsed());
+    let metrics = reqwest::get(format!("{}/metrics", r.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("herald_slow_connections_closed_total ") && !l.ends_with(" 0")),
+        "{metrics}"
+    );
+    for holder in holders {
+        holder.abort();
+    }
+    r.child.kill().await.unwrap();
+}
