@@ -260,9 +260,7 @@ impl App {
                 let (alerts, label) = (alerts.clone(), label.clone());
                 async move {
                     if let Some(alerts) = alerts {
-                        alerts
-                            .tell(&format!("⚠️ herald: {label} {ended}; restarting it"))
-                            .await;
+                        alerts.tell_soon(format!("⚠️ herald: {label} {ended}; restarting it"));
                     }
                 }
             },
@@ -279,7 +277,7 @@ impl App {
             st.consecutive_failures += 1;
         });
         if let Some(alerts) = &self.shared.alerts {
-            alerts.tell(&format!("⚠️ herald: source {id}: {why}")).await;
+            alerts.tell_soon(format!("⚠️ herald: source {id}: {why}"));
         }
     }
 
@@ -291,9 +289,7 @@ impl App {
             st.last_error_at = Some(Utc::now());
         });
         if let Some(alerts) = &self.shared.alerts {
-            alerts
-                .tell(&format!("⚠️ herald: channel {id}: {why}"))
-                .await;
+            alerts.tell_soon(format!("⚠️ herald: channel {id}: {why}"));
         }
     }
 
@@ -397,8 +393,10 @@ impl App {
             return;
         }
         tracing::warn!(source = %source.id, alert = %message, "admin alert");
+        // Not awaited: the poll holds its source's turn (the next poll, an admin's /poll wait
+        // for it), and a burst of alerts goes at one message a second per admin.
         if let Some(alerts) = &self.shared.alerts {
-            alerts.tell(&message).await;
+            alerts.tell_soon(message);
         }
     }
 
@@ -516,12 +514,10 @@ impl App {
                 }
                 tracing::error!("config edit refused; the running configuration stays");
                 if let Some(alerts) = &self.shared.alerts {
-                    alerts
-                        .tell(&format!(
-                            "⚠️ herald: the config edit was refused; the running configuration stays.\n{}",
-                            lines.join("\n")
-                        ))
-                        .await;
+                    alerts.tell_soon(format!(
+                        "⚠️ herald: the config edit was refused; the running configuration stays.\n{}",
+                        lines.join("\n")
+                    ));
                 }
             }
         }

@@ -71,6 +71,16 @@ impl<A: TelegramApi> Alerts<A> {
         }
     }
 
+    /// Sends `text` to every admin in a task of its own, for callers that must not wait for
+    /// Telegram: a poll (which holds its source's turn), a supervisor, a reload in the main
+    /// loop. At about one message a second per admin chat, and up to a request's timeout each
+    /// while Telegram does not answer, a burst of alerts (many sources failing at once) would
+    /// hold those up for hours.
+    pub fn tell_soon(self: &Arc<Self>, text: String) {
+        let alerts = self.clone();
+        tokio::spawn(async move { alerts.tell(&text).await });
+    }
+
     /// Sends one message to `chat` within Telegram's limits: the chat's own (Bot API: about one
     /// message per second per chat), shared by alerts and answers, and the global one. On a 429
     /// the chat waits `retry_after` and the same message goes again, and so on a 5xx at the

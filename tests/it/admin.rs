@@ -338,3 +338,36 @@ async fn a_burst_of_commands_gets_every_answer_within_the_chat_limit() {
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
+
+/// An alert never holds up a poll: while Telegram takes 6 s to answer each message to the
+/// admin, the poll that starts an outage alert (the third failure in a row) and the next one
+/// return at once, and the alert still arrives.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_admin_chat_does_not_hold_up_polls() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    fake.inject(
+        fake_botapi::Fault::Delay(Duration::from_secs(6)),
+        fake_botapi::Match::any()
+            .method("sendMessage")
+            .chat(ADMIN)
+            .times(10),
+    );
+    t.site.set_mode("en", Mode::Error);
+    for n in 1..=4 {
+        let started = std::time::Instant::now();
+        assert!(t.poll("akorda-en").await.is_err());
+        let took = started.elapsed();
+        assert!(
+            took < Duration::from_secs(3),
+            "poll {n} took {took:?}: it waited for the alert"
+        );
+    }
+    eventually("the outage alert", Duration::from_secs(15), || {
+        admin_texts(&fake)
+            .iter()
+            .any(|t| t.contains("failing (3 polls in a row)"))
+    })
+    .await;
+    t.stop().await;
+}
