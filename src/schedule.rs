@@ -155,6 +155,25 @@ pub struct Timing {
 pub async fn run_every<F, Fut>(
     timing: Timing,
     stop: CancellationToken,
+    announce: impl FnMut(Option<DateTime<Utc>>),
+    job: F,
+) where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<DateTime<Utc>>>,
+{
+    run_by_clock(Utc::now, timing, stop, announce, job).await;
+}
+
+/// [`run_every`] with the wall clock `now` (a test moves it).
+///
+/// The wall clock may be set back (a VM restored from a snapshot, NTP correcting a clock that
+/// ran ahead): no wait is then longer than it was when it began, measured on the monotonic
+/// clock, and the schedule goes on from the clock's new time; a job may then run once more for
+/// an instant it ran for (harmless: a poll finds what it found), never D late.
+async fn run_by_clock<F, Fut>(
+    now: impl Fn() -> DateTime<Utc>,
+    timing: Timing,
+    stop: CancellationToken,
     mut announce: impl FnMut(Option<DateTime<Utc>>),
     mut job: F,
 ) where
@@ -168,17 +187,17 @@ pub async fn run_every<F, Fut>(
         first,
     } = timing;
     let offset = chrono::Duration::from_std(offset).unwrap_or_default();
-    let mut after = Utc::now();
+    let mut after = now();
     let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
     // The first poll after start is the schedule's own when that comes sooner.
     let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
     if let Some(at) = first_at.filter(|at| scheduled.is_none_or(|s| *at < s)) {
         announce(Some(at));
-        if !sleep_until(at, &stop).await {
+        if !sleep_until(&now, at, &stop).await {
             return;
         }
         let not_before = job().await;
-        after = Utc::now();
+        after = now();
         if let Some(t) = not_before {
             after = after.max(t - chrono::Duration::milliseconds(1));
         }
@@ -190,25 +209,42 @@ pub async fn run_every<F, Fut>(
             return;
         };
         announce(Some(next + offset));
-        if !sleep_until(next + offset, &stop).await {
+        if !sleep_until(&now, next + offset, &stop).await {
             return;
         }
         let not_before = job().await;
-        // Never fire twice for one instant, even if the job took no time at all.
-        after = Utc::now().max(next);
+        let ended = now();
+        // Never fire twice for one instant, even if the job took no time at all; but a clock
+        // set back to before the instant is taken as it is (else the next wait would be as
+        // much longer as the clock went back).
+        after = if ended < next { ended } else { ended.max(next) };
         if let Some(t) = not_before {
             after = after.max(t - chrono::Duration::milliseconds(1));
         }
     }
 }
 
-/// Sleeps until the wall-clock instant `at`, in steps of at most 30 s so that a clock jump (NTP,
-/// suspend) moves the wake-up with it. Returns false when stopped first.
-async fn sleep_until(at: DateTime<Utc>, stop: &CancellationToken) -> bool {
+/// Sleeps until the wall-clock instant `at` (by `now`), in steps of at most 30 s so that a clock
+/// set forward (NTP, suspend) brings the wake-up nearer; a clock set back does not put it off:
+/// the sleep lasts at most what was left at its start, on the monotonic clock. Returns false
+/// when stopped first.
+async fn sleep_until(
+    now: &impl Fn() -> DateTime<Utc>,
+    at: DateTime<Utc>,
+    stop: &CancellationToken,
+) -> bool {
+    let latest = (at - now())
+        .to_std()
+        .ok()
+        .and_then(|left| tokio::time::Instant::now().checked_add(left));
     loop {
-        let left = at - Utc::now();
+        let left = at - now();
         let Ok(left) = left.to_std() else {
             return !stop.is_cancelled();
+        };
+        let left = match latest {
+            Some(latest) => left.min(latest.saturating_duration_since(tokio::time::Instant::now())),
+            None => left,
         };
         if left.is_zero() {
             return !stop.is_cancelled();
@@ -328,6 +364,49 @@ mod tests {
             assert_eq!((next - t).num_minutes(), 10, "after {t}");
             t = next;
         }
+    }
+
+    /// The wall clock set back an hour while a job runs, and again while the task waits: the
+    /// job still runs every second (before: after the hour had passed again).
+    #[tokio::test]
+    async fn a_clock_set_back_does_not_pause_the_schedule() {
+        use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+        let stop = CancellationToken::new();
+        let back = Arc::new(AtomicI64::new(0));
+        let runs = Arc::new(AtomicUsize::new(0));
+        let timing = Timing {
+            schedule: schedule("* * * * * *"),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first: None,
+        };
+        let clock = {
+            let back = back.clone();
+            move || Utc::now() - chrono::Duration::seconds(back.load(Ordering::SeqCst))
+        };
+        let (b, n) = (back.clone(), runs.clone());
+        let task = tokio::spawn(run_by_clock(
+            clock,
+            timing,
+            stop.clone(),
+            |_| {},
+            move || {
+                let (b, n) = (b.clone(), n.clone());
+                async move {
+                    if n.fetch_add(1, Ordering::SeqCst) == 1 {
+                        b.fetch_add(3600, Ordering::SeqCst);
+                    }
+                    None
+                }
+            },
+        ));
+        tokio::time::sleep(Duration::from_millis(3200)).await;
+        back.fetch_add(3600, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(3000)).await;
+        stop.cancel();
+        task.await.unwrap();
+        let n = runs.load(Ordering::SeqCst);
+        assert!(n >= 5, "{n} runs in 6.2 s of a job due every second");
     }
 
     #[tokio::test]
