@@ -838,6 +838,9 @@ impl Poller<'_> {
                     continue;
                 }
                 Ok(Err(e)) => {
+                    // Counted where an admin looks, not only logged.
+                    metrics::counter!("herald_article_failures_total", "source" => source.id.clone())
+                        .increment(1);
                     tracing::error!(source = %source.id, link = %scraped.link, error = %e, "reading an article page failed (a bug); the release goes out with its list data");
                     continue;
                 }
