@@ -6,6 +6,7 @@
 pub mod add;
 pub mod commands;
 pub mod preview;
+mod renames;
 
 use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
@@ -82,6 +83,15 @@ impl App {
     /// Opens the store and builds the parts; fails when the database is in use or broken.
     pub fn new(config: Config, options: Options) -> anyhow::Result<App> {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
+        // An entry renamed while herald was stopped: its records follow it before anything
+        // polls or sends.
+        match renames::renamed(&store, &config.channels, &HashMap::new()) {
+            Ok(moves) => {
+                renames::adopt(&store, &moves);
+            }
+            Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
+        }
+        renames::record_chats(&store, &config.channels);
         let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
         let global = Arc::new(GlobalLimit::new(config.telegram.global_per_second));
         let bot = options.token.as_ref().map(|token| {
@@ -472,6 +482,26 @@ impl App {
         served
     }
 
+    /// Before `new` replaces `old`: the records of each channel entry renamed (an id gone, and
+    /// an entry of `new` posting to its chat) move to the new id, with no chat worker running
+    /// (none is in the middle of a send of the queue that moves), and before any poll plans
+    /// with `new` (the new id's first poll would count as a first poll and backfill again).
+    async fn adopt_renamed(&self, plan: &mut Plan, old: &Config, new: &Config) {
+        let store = &self.shared.store;
+        match renames::renamed(store, &new.channels, &renames::chats_of(&old.channels)) {
+            Ok(moves) if !moves.is_empty() => {
+                plan.stop_channels().await;
+                renames::adopt(store, &moves);
+                if let Err(e) = store.flush().await {
+                    tracing::error!(error = %e, "could not flush the moved channel records");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
+        }
+        renames::record_chats(store, &new.channels);
+    }
+
     /// Applies an edit of the config file. A good edit replaces the running config and re-plans
     /// the sources and channels that changed; a bad one is refused with its problems logged and
     /// sent to the admins (once per text, until a good config is applied, unless asked again
@@ -500,6 +530,7 @@ impl App {
                         "data_dir, listen and the connection bounds apply only after a restart"
                     );
                 }
+                self.adopt_renamed(plan, &old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
                 plan.apply(self, stop).await;
@@ -620,6 +651,17 @@ impl Plan {
                 },
             )
             .await;
+        }
+    }
+
+    /// Stops every chat worker and waits for them; the next `apply` starts them again.
+    async fn stop_channels(&mut self) {
+        let all: Vec<Running> = self.channels.drain().map(|(_, r)| r).collect();
+        for r in &all {
+            r.stop.cancel();
+        }
+        for r in all {
+            let _ = r.task.await;
         }
     }
 
