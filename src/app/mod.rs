@@ -502,6 +502,38 @@ impl App {
         renames::record_chats(store, &new.channels);
     }
 
+    /// Tells the admins, once (at the reload that removed it), of each channel entry that left
+    /// the config with deliveries still queued (not moved to an entry of the same chat): no
+    /// worker sends them, and they wait, kept, until the entry is back. `/healthz` and
+    /// `/metrics` go on showing them.
+    async fn tell_stranded(&self, old: &Config, new: &Config) {
+        let store = &self.shared.store;
+        let gone = old
+            .channels
+            .iter()
+            .filter(|c| !new.channels.iter().any(|n| n.id == c.id));
+        for channel in gone {
+            let queued = match (
+                store.pending(&channel.id),
+                store.set_aside_count(&channel.id),
+            ) {
+                (Ok(pending), Ok(aside)) => pending + aside,
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!(channel = %channel.id, error = %e, "could not count the queue of a channel that left the config");
+                    continue;
+                }
+            };
+            if queued == 0 {
+                continue;
+            }
+            let text = server::unconfigured_error(&channel.id, queued);
+            tracing::warn!(channel = %channel.id, queued, "{text}");
+            if let Some(alerts) = &self.shared.alerts {
+                alerts.tell(&format!("⚠️ herald: {text}.")).await;
+            }
+        }
+    }
+
     /// Applies an edit of the config file. A good edit replaces the running config and re-plans
     /// the sources and channels that changed; a bad one is refused with its problems logged and
     /// sent to the admins (once per text, until a good config is applied, unless asked again
@@ -531,6 +563,7 @@ impl App {
                     );
                 }
                 self.adopt_renamed(plan, &old, &new).await;
+                self.tell_stranded(&old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
                 plan.apply(self, stop).await;

@@ -889,6 +889,33 @@ impl Store {
         Ok(ids)
     }
 
+    /// The channel ids with deliveries in the outbox (set aside or not) that `configured` does
+    /// not accept: queues no worker serves, since their entry left the config. Each comes with
+    /// its pending and set-aside counts. One seek per channel id.
+    pub fn unconfigured_queues(
+        &self,
+        configured: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, usize, usize)>, StoreError> {
+        let mut found = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        while let Some(entry) = self.outbox.range(from.clone()..).next() {
+            let (key, _) = entry?;
+            let Some(end) = key.iter().position(|b| *b == 0) else {
+                from = key.to_vec();
+                from.push(0);
+                continue;
+            };
+            let id = String::from_utf8_lossy(&key[..end]).into_owned();
+            from = key[..end].to_vec();
+            from.push(1);
+            if !configured(&id) {
+                let (pending, aside) = (self.pending(&id)?, self.set_aside_count(&id)?);
+                found.push((id, pending, aside));
+            }
+        }
+        Ok(found)
+    }
+
     /// The chat `channel` posted to: as its config entry named it (recorded at each start and
     /// reload), or else as one of its post records says (databases from before that record).
     pub fn recorded_chat(&self, channel: &str) -> Result<Option<String>, StoreError> {

@@ -5,14 +5,25 @@ use crate::common;
 
 use common::site::release_en;
 use common::{Setup, TestApp, eventually, spawn_app_with};
-use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions};
+use fake_botapi::{ChatConfig, ChatKind, FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
+const ADMIN: i64 = 4242;
 
 /// An app whose `akorda-en` posts to channel `en` (`@herald_en`), with `backfill = 1`.
 async fn app(fake: &FakeBotApi) -> TestApp {
     spawn_app_with(setup(fake, "en", None)).await
+}
+
+/// As `app` with channel `id`, and more `[telegram]` keys.
+async fn app_with(fake: &FakeBotApi, id: &str, telegram_keys: &str) -> TestApp {
+    let mut setup = setup(fake, id, None);
+    setup.extra_config =
+        setup
+            .extra_config
+            .replacen(FAST_TELEGRAM, &format!("{FAST_TELEGRAM}{telegram_keys}"), 1);
+    spawn_app_with(setup).await
 }
 
 /// `akorda-en` posting to channel `id` (`@herald_en`), with `backfill = 1`, on the database
@@ -134,5 +145,95 @@ async fn a_channel_renamed_while_herald_was_stopped_posts_nothing_again() {
         "{:#?}",
         all[1]
     );
+    t.stop().await;
+}
+
+/// A channel entry removed from the config with posts still queued (its chat refused them):
+/// the queue stays, `/healthz` shows it (degraded, not ok, its pending count, why), the
+/// metrics keep its pending gauge, the admins are told once; put back, its posts go out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_removed_channel_with_queued_posts_is_shown_and_its_posts_go_out_when_it_is_back() {
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await;
+    // An id of its own: the metrics recorder is the test process's, shared with other tests.
+    let t = app_with(&fake, "gone-en", &format!("admins = [{ADMIN}]\n")).await;
+    // Kicked once: the post stays queued (the worker tries again only after minutes).
+    fake.inject(
+        Fault::Forbidden,
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the 403", WAIT, || {
+        fake.requests().iter().any(|r| r.status == 403)
+    })
+    .await;
+
+    let before = std::fs::read_to_string(&t.config_path).unwrap();
+    let entry = "[[channels]]\nid = \"gone-en\"\nchat = \"@herald_en\"\n";
+    edit_config(&t, &[(entry, ""), ("channels = [\"gone-en\"]", "")], |t| {
+        !has_channel(t, "gone-en")
+    })
+    .await;
+    let health = t.health().await;
+    assert_eq!(health["status"], "degraded", "{health}");
+    let en = &health["channels"]["gone-en"];
+    assert_eq!(en["ok"], false, "{health}");
+    assert_eq!(en["pending"], 1, "{health}");
+    assert!(
+        en["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("no longer in the config"),
+        "{health}"
+    );
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("herald_channel_pending{channel=\"gone-en\"} 1")),
+        "{metrics}"
+    );
+    let told = |fake: &FakeBotApi| {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .filter(|m| {
+                m.text
+                    .as_deref()
+                    .unwrap_or_default()
+                    .contains("no longer in the config")
+            })
+            .count()
+    };
+    eventually("the admins told", WAIT, || told(&fake) == 1).await;
+
+    std::fs::write(&t.config_path, &before).unwrap();
+    eventually("the channel back", WAIT, || has_channel(&t, "gone-en")).await;
+    eventually("the post in its chat", WAIT, || {
+        !fake.messages_for("@herald_en").is_empty()
+    })
+    .await;
+    let posted = fake.messages_for("@herald_en");
+    assert_eq!(posted.len(), 1, "{posted:#?}");
+    assert!(caption_has(&posted[0], &release_en(1, 1).title));
+    let mut pending = serde_json::Value::Null;
+    for _ in 0..50 {
+        pending = t.health().await["channels"]["gone-en"]["pending"].clone();
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(pending, 0);
+    assert_eq!(told(&fake), 1, "told once");
     t.stop().await;
 }
