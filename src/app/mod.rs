@@ -499,7 +499,6 @@ impl App {
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
         }
-        renames::record_chats(store, &new.channels);
     }
 
     /// Tells the admins, once (at the reload that removed it), of each channel entry that left
@@ -567,6 +566,9 @@ impl App {
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
                 plan.apply(self, stop).await;
+                // After `apply`: a worker of an entry whose chat changed has stopped by now, so
+                // no stale copy of its state overwrites the chat recorded here.
+                renames::record_chats(&self.shared.store, &self.config().channels);
                 tracing::info!(changes = %diff, "config reloaded");
             }
             Err(problems) => {

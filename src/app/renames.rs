@@ -80,9 +80,9 @@ pub fn renamed(
     Ok(moves)
 }
 
-/// Moves the records of each renamed entry (see [`renamed`]) to its new id, then records the
-/// chat of each configured entry for the next start or reload. A failure is logged: the
-/// entry's records then stay where they are, visible as a channel no longer configured.
+/// Moves the records of each renamed entry (see [`renamed`]) to its new id. A failure is
+/// logged: the entry's records then stay where they are, and its queue shows in `/healthz` as
+/// a channel no longer in the config.
 pub fn adopt(store: &Store, moves: &[(String, String)]) -> Vec<(String, String, MovedChannel)> {
     let mut done = Vec::new();
     for (old, new) in moves {
