@@ -1100,13 +1100,16 @@ pub fn plan_deliveries(
             for o in report {
                 match o.state {
                     ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
-                    // Only where the release has a post of its own: one filtered out of the
-                    // channel stays out of it, one listed in a digest has no post to edit, and
-                    // a post still queued goes out with the correction anyway.
+                    // Only where the release has a post of its own, sent or queued: one
+                    // filtered out of the channel stays out of it, and one listed in a digest
+                    // has no post to edit. A queued post may have been read and formatted
+                    // already, waiting for its turn (a 429, the per-minute limit): the edit,
+                    // queued behind it, carries the correction; when the post carried it
+                    // already, Telegram answers "not modified" and the edit is done.
                     ItemState::Changed
                         if matches!(
                             store.post_record(id, &source.id, &o.item.id)?,
-                            Some(PostRecord::Sent { .. })
+                            Some(PostRecord::Sent { .. } | PostRecord::Queued)
                         ) =>
                     {
                         due.push((DeliveryKind::Edit, &o.item));

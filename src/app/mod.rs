@@ -6,6 +6,7 @@
 pub mod add;
 pub mod commands;
 pub mod preview;
+mod renames;
 
 use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
@@ -82,6 +83,15 @@ impl App {
     /// Opens the store and builds the parts; fails when the database is in use or broken.
     pub fn new(config: Config, options: Options) -> anyhow::Result<App> {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
+        // An entry renamed while herald was stopped: its records follow it before anything
+        // polls or sends.
+        match renames::renamed(&store, &config.channels, &HashMap::new()) {
+            Ok(moves) => {
+                renames::adopt(&store, &moves);
+            }
+            Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
+        }
+        renames::record_chats(&store, &config.channels);
         let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
         let global = Arc::new(GlobalLimit::new(config.telegram.global_per_second));
         let bot = options.token.as_ref().map(|token| {
@@ -470,6 +480,57 @@ impl App {
         served
     }
 
+    /// Before `new` replaces `old`: the records of each channel entry renamed (an id gone, and
+    /// an entry of `new` posting to its chat) move to the new id, with no chat worker running
+    /// (none is in the middle of a send of the queue that moves), and before any poll plans
+    /// with `new` (the new id's first poll would count as a first poll and backfill again).
+    async fn adopt_renamed(&self, plan: &mut Plan, old: &Config, new: &Config) {
+        let store = &self.shared.store;
+        match renames::renamed(store, &new.channels, &renames::chats_of(&old.channels)) {
+            Ok(moves) if !moves.is_empty() => {
+                plan.stop_channels().await;
+                renames::adopt(store, &moves);
+                if let Err(e) = store.flush().await {
+                    tracing::error!(error = %e, "could not flush the moved channel records");
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
+        }
+    }
+
+    /// Tells the admins, once (at the reload that removed it), of each channel entry that left
+    /// the config with deliveries still queued (not moved to an entry of the same chat): no
+    /// worker sends them, and they wait, kept, until the entry is back. `/healthz` and
+    /// `/metrics` go on showing them.
+    async fn tell_stranded(&self, old: &Config, new: &Config) {
+        let store = &self.shared.store;
+        let gone = old
+            .channels
+            .iter()
+            .filter(|c| !new.channels.iter().any(|n| n.id == c.id));
+        for channel in gone {
+            let queued = match (
+                store.pending(&channel.id),
+                store.set_aside_count(&channel.id),
+            ) {
+                (Ok(pending), Ok(aside)) => pending + aside,
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::error!(channel = %channel.id, error = %e, "could not count the queue of a channel that left the config");
+                    continue;
+                }
+            };
+            if queued == 0 {
+                continue;
+            }
+            let text = server::unconfigured_error(&channel.id, queued);
+            tracing::warn!(channel = %channel.id, queued, "{text}");
+            if let Some(alerts) = &self.shared.alerts {
+                alerts.tell(&format!("⚠️ herald: {text}.")).await;
+            }
+        }
+    }
+
     /// Applies an edit of the config file. A good edit replaces the running config and re-plans
     /// the sources and channels that changed; a bad one is refused with its problems logged and
     /// sent to the admins (once per text, until a good config is applied, unless asked again
@@ -498,9 +559,14 @@ impl App {
                         "data_dir, listen and the connection bounds apply only after a restart"
                     );
                 }
+                self.adopt_renamed(plan, &old, &new).await;
+                self.tell_stranded(&old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
                 plan.apply(self, stop).await;
+                // After `apply`: a worker of an entry whose chat changed has stopped by now, so
+                // no stale copy of its state overwrites the chat recorded here.
+                renames::record_chats(&self.shared.store, &self.config().channels);
                 tracing::info!(changes = %diff, "config reloaded");
             }
             Err(problems) => {
@@ -616,6 +682,17 @@ impl Plan {
                 },
             )
             .await;
+        }
+    }
+
+    /// Stops every chat worker and waits for them; the next `apply` starts them again.
+    async fn stop_channels(&mut self) {
+        let all: Vec<Running> = self.channels.drain().map(|(_, r)| r).collect();
+        for r in &all {
+            r.stop.cancel();
+        }
+        for r in all {
+            let _ = r.task.await;
         }
     }
 

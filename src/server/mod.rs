@@ -241,6 +241,27 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             }),
         );
     }
+    // Queues of channel entries no longer in the config: no worker sends them, and they wait
+    // until the entry is back (or `herald prune`). Shown, never dropped silently.
+    let configured = |id: &str| config.channels.iter().any(|c| c.id == id);
+    for (id, pending, set_aside) in shared.store.unconfigured_queues(configured)? {
+        let st = shared.store.channel_state(&id)?;
+        degraded = true;
+        channels.insert(
+            id.clone(),
+            json!({
+                "ok": false,
+                "pending": pending,
+                "set_aside": set_aside,
+                "last_error": unconfigured_error(&id, pending + set_aside),
+                "last_success": st.last_success.map(|t| t.to_rfc3339()),
+                "blocked": st.blocked.is_some(),
+                "paused": st.paused,
+                "delivery": "off",
+                "configured": false,
+            }),
+        );
+    }
     // Telegram as a whole (the bot token): null without a token.
     let telegram = shared.telegram.as_ref().map(|_| {
         let refused = shared.telegram_refused();
@@ -253,6 +274,14 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         "channels": channels,
         "telegram": telegram,
     }))
+}
+
+/// What `/healthz` says of a channel id that has queued deliveries but is no longer in the
+/// config (also what the reload that removed it tells the admins).
+pub fn unconfigured_error(id: &str, queued: usize) -> String {
+    format!(
+        "channel {id} is no longer in the config: its {queued} queued deliveries wait, unsent, until it is back"
+    )
 }
 
 async fn metrics_text(State(state): State<ServerState>) -> Response {
@@ -293,18 +322,29 @@ fn set_gauges(shared: &Shared) {
                 .set(f64::from(st.consecutive_failures));
         }
     }
-    for c in &config.channels {
-        if let Ok(n) = shared.store.pending(&c.id) {
-            metrics::gauge!("herald_channel_pending", "channel" => c.id.clone()).set(n as f64);
+    // The queues of entries no longer in the config keep their gauges (see `health`).
+    let configured = |id: &str| config.channels.iter().any(|c| c.id == id);
+    let gone = shared
+        .store
+        .unconfigured_queues(configured)
+        .unwrap_or_default();
+    let ids = config
+        .channels
+        .iter()
+        .map(|c| c.id.clone())
+        .chain(gone.into_iter().map(|(id, _, _)| id));
+    for id in ids {
+        if let Ok(n) = shared.store.pending(&id) {
+            metrics::gauge!("herald_channel_pending", "channel" => id.clone()).set(n as f64);
         }
-        if let Ok(n) = shared.store.set_aside_count(&c.id) {
-            metrics::gauge!("herald_channel_set_aside", "channel" => c.id.clone()).set(n as f64);
+        if let Ok(n) = shared.store.set_aside_count(&id) {
+            metrics::gauge!("herald_channel_set_aside", "channel" => id.clone()).set(n as f64);
         }
-        let age = match shared.store.next_delivery(&c.id) {
+        let age = match shared.store.next_delivery(&id) {
             Ok(Some(q)) => (Utc::now() - q.delivery.enqueued).num_milliseconds() as f64 / 1000.0,
             _ => 0.0,
         };
-        metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => c.id.clone())
+        metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => id.clone())
             .set(age.max(0.0));
     }
 }

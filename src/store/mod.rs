@@ -23,7 +23,8 @@ mod outbox;
 mod stamps;
 
 pub use outbox::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, NewDelivery, PostRecord, Queued, SendMark,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, MovedChannel, NewDelivery, PostRecord, Queued,
+    SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};

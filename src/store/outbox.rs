@@ -110,6 +110,17 @@ fn is_zero(n: &u32) -> bool {
     *n == 0
 }
 
+/// What [`Store::move_channel`] moved.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MovedChannel {
+    /// Queued deliveries now under the new id.
+    pub deliveries: usize,
+    /// Post records now under the new id.
+    pub records: usize,
+    /// Queued posts of items the new id had a record of already (posted or queued there).
+    pub dropped: usize,
+}
+
 /// A delivery with its place in the queue.
 #[derive(Clone, Debug)]
 pub struct Queued {
@@ -185,6 +196,11 @@ pub struct ChannelState {
     /// through after it.
     #[serde(default)]
     pub held_until: Option<DateTime<Utc>>,
+    /// The chat the channel's config entry names (`@name` in lower case, or the id), recorded
+    /// at each start and reload: once the entry is gone or renamed, it tells which entry posts
+    /// to the same chat now (see [`Store::move_channel`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<String>,
 }
 
 fn channel_prefix(channel: &str) -> Vec<u8> {
@@ -846,6 +862,192 @@ impl Store {
         }
         Ok(removed)
     }
+
+    /// The channel ids the store keeps anything under: queued deliveries, post records,
+    /// first-poll markers, a state. One seek per id, not one read per record.
+    pub fn channel_ids(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut ids = std::collections::BTreeSet::new();
+        for tree in [&self.outbox, &self.posts, &self.baselines] {
+            let mut from: Vec<u8> = Vec::new();
+            while let Some(entry) = tree.range(from.clone()..).next() {
+                let (key, _) = entry?;
+                let Some(end) = key.iter().position(|b| *b == 0) else {
+                    // Not a key of this layout: step over it.
+                    from = key.to_vec();
+                    from.push(0);
+                    continue;
+                };
+                ids.insert(String::from_utf8_lossy(&key[..end]).into_owned());
+                // Past every key of this channel (channel ++ 0 ++ …).
+                from = key[..end].to_vec();
+                from.push(1);
+            }
+        }
+        for key in self.channels.iter().keys() {
+            ids.insert(String::from_utf8_lossy(&key?).into_owned());
+        }
+        Ok(ids)
+    }
+
+    /// The channel ids with deliveries in the outbox (set aside or not) that `configured` does
+    /// not accept: queues no worker serves, since their entry left the config. Each comes with
+    /// its pending and set-aside counts. One seek per channel id.
+    pub fn unconfigured_queues(
+        &self,
+        configured: impl Fn(&str) -> bool,
+    ) -> Result<Vec<(String, usize, usize)>, StoreError> {
+        let mut found = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        while let Some(entry) = self.outbox.range(from.clone()..).next() {
+            let (key, _) = entry?;
+            let Some(end) = key.iter().position(|b| *b == 0) else {
+                from = key.to_vec();
+                from.push(0);
+                continue;
+            };
+            let id = String::from_utf8_lossy(&key[..end]).into_owned();
+            from = key[..end].to_vec();
+            from.push(1);
+            if !configured(&id) {
+                let (pending, aside) = (self.pending(&id)?, self.set_aside_count(&id)?);
+                found.push((id, pending, aside));
+            }
+        }
+        Ok(found)
+    }
+
+    /// The chat `channel` posted to: as its config entry named it (recorded at each start and
+    /// reload), or else as one of its post records says (databases from before that record).
+    pub fn recorded_chat(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        if let Some(chat) = self.channel_state(channel)?.chat {
+            return Ok(Some(chat));
+        }
+        for entry in self.posts.scan_prefix(channel_prefix(channel)) {
+            let (_, bytes) = entry?;
+            if let Ok(PostRecord::Sent { chat, .. } | PostRecord::Digest { chat, .. }) =
+                serde_json::from_slice(&bytes)
+            {
+                return Ok(Some(chat.to_lowercase()));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Moves what the store keeps under channel id `from` to `to`, in one transaction: a
+    /// channel entry renamed in the config (same chat, new id) keeps its queue, its post
+    /// records and its first-poll markers, so that nothing posted there is posted again and
+    /// nothing queued is stranded.
+    ///
+    /// What `to` holds already wins: a record of `to` for an item is kept (the item was posted
+    /// or queued in that chat already) and the queued post of `from` for that item is dropped,
+    /// since the chat has, or gets, the item from `to`. Queued deliveries keep their sequence
+    /// numbers, so both queues merge in the order they were made due. Written without a flush:
+    /// the caller flushes (or the next flush takes it along).
+    pub fn move_channel(&self, from: &str, to: &str) -> Result<MovedChannel, StoreError> {
+        let (old, new) = (channel_prefix(from), channel_prefix(to));
+        let renamed = |key: &[u8]| {
+            let mut k = new.clone();
+            k.extend_from_slice(&key[old.len()..]);
+            k
+        };
+        let mut deliveries = Vec::new();
+        for entry in self.outbox.scan_prefix(&old) {
+            let (key, bytes) = entry?;
+            let d: Delivery = codec::decode(&bytes)?;
+            let post =
+                (d.kind == DeliveryKind::Post).then(|| post_key(to, &d.item.source, &d.item.id));
+            deliveries.push((
+                key.to_vec(),
+                bytes.to_vec(),
+                post,
+                self.in_flight.get(&key)?,
+                self.set_aside.get(&key)?,
+            ));
+        }
+        let mut records = Vec::new();
+        for entry in self.posts.scan_prefix(&old) {
+            let (key, bytes) = entry?;
+            records.push((key.to_vec(), bytes.to_vec()));
+        }
+        let mut markers = Vec::new();
+        for key in self.baselines.scan_prefix(&old).keys() {
+            markers.push(key?.to_vec());
+        }
+        let old_state = self.channels.get(from)?;
+        let mut state = match self.channels.get(to)? {
+            Some(bytes) => Some(serde_json::from_slice::<ChannelState>(&bytes)?),
+            None => None,
+        };
+        if let (Some(state), Some(bytes)) = (&mut state, &old_state) {
+            // The chat's migration holds for whichever entry posts to it.
+            let old: ChannelState = serde_json::from_slice(bytes)?;
+            state.migrated_to = state.migrated_to.or(old.migrated_to);
+        }
+        let state = match state {
+            Some(state) => Some(serde_json::to_vec(&state)?),
+            None => old_state.map(|b| b.to_vec()),
+        };
+        let last = self.last_message_id(from)?;
+        let moved = (
+            &self.outbox,
+            &self.in_flight,
+            &self.set_aside,
+            &self.posts,
+            &self.baselines,
+            &self.channels,
+            &self.last_message,
+        )
+            .transaction(
+                |(outbox, in_flight, set_aside, posts, baselines, channels, last_message)| {
+                    let mut moved = MovedChannel::default();
+                    // Which items `to` has a record of before the move.
+                    let mut had = std::collections::HashSet::new();
+                    for (key, bytes) in &records {
+                        let target = renamed(key);
+                        if posts.get(&target)?.is_some() {
+                            had.insert(target);
+                        } else {
+                            posts.insert(target, bytes.as_slice())?;
+                            moved.records += 1;
+                        }
+                        posts.remove(key.as_slice())?;
+                    }
+                    for (key, bytes, post, flight, aside) in &deliveries {
+                        outbox.remove(key.as_slice())?;
+                        in_flight.remove(key.as_slice())?;
+                        set_aside.remove(key.as_slice())?;
+                        if post.as_ref().is_some_and(|p| had.contains(p)) {
+                            moved.dropped += 1;
+                            continue;
+                        }
+                        let target = renamed(key);
+                        outbox.insert(target.clone(), bytes.as_slice())?;
+                        if let Some(v) = flight {
+                            in_flight.insert(target.clone(), v.clone())?;
+                        }
+                        if let Some(v) = aside {
+                            set_aside.insert(target, v.clone())?;
+                        }
+                        moved.deliveries += 1;
+                    }
+                    for key in &markers {
+                        baselines.insert(renamed(key), &[][..])?;
+                        baselines.remove(key.as_slice())?;
+                    }
+                    if let Some(state) = &state {
+                        channels.insert(to, state.as_slice())?;
+                    }
+                    channels.remove(from)?;
+                    if let Some(id) = last {
+                        raise_last_message(last_message, to, id)?;
+                    }
+                    last_message.remove(from)?;
+                    Ok::<MovedChannel, ConflictableTransactionError<()>>(moved)
+                },
+            )
+            .map_err(transaction_error)?;
+        Ok(moved)
+    }
 }
 
 #[cfg(test)]
@@ -1118,6 +1320,64 @@ mod tests {
         store.requeue("c").await.unwrap();
         store.mark_told(&queued.key, second).unwrap();
         assert_eq!(store.set_aside_count("c").unwrap(), 0);
+    }
+
+    /// A renamed channel entry: its queue (in order, with its in-flight mark), post records,
+    /// first-poll markers, state and last message id move to the new id in one step; a record
+    /// the new id has already wins, and the old id's queued post of that item is dropped.
+    #[tokio::test]
+    async fn a_channel_moves_to_a_new_id_with_its_queue_and_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let items: Vec<Item> = (1..=4).map(|n| item("s", n, n as u64)).collect();
+        // "c" queues all four; "d" (the same chat) has the last one queued already.
+        let mut deliveries = posts("c", &items);
+        deliveries.extend(posts("d", &items[3..]));
+        let baselines = ["c".to_owned()];
+        let mut c = commit("s", &items, 10);
+        c.deliveries = &deliveries;
+        c.baselines = &baselines;
+        store.commit(&c).await.unwrap();
+        let first = store.next_delivery("c").unwrap().unwrap();
+        let sent = PostRecord::Sent {
+            chat: "@c".into(),
+            message_id: 7,
+            photo: false,
+            at: Utc::now(),
+        };
+        store.complete_post("c", &first, sent).await.unwrap();
+        let mut second = store.next_delivery("c").unwrap().unwrap();
+        store.mark_in_flight(&mut second).await.unwrap();
+        store
+            .update_channel_state("c", |s| s.migrated_to = Some(-100))
+            .unwrap();
+
+        let moved = store.move_channel("c", "d").unwrap();
+        assert_eq!(
+            moved,
+            MovedChannel {
+                deliveries: 2,
+                records: 3,
+                dropped: 1
+            }
+        );
+        assert_eq!(
+            (store.pending("c").unwrap(), store.pending("d").unwrap()),
+            (0, 3)
+        );
+        let next = store.next_delivery("d").unwrap().unwrap();
+        assert_eq!(next.delivery.item.id, items[1].id, "the order holds");
+        assert!(next.delivery.in_flight, "the in-flight mark follows");
+        assert!(matches!(
+            store.post_record("d", "s", &items[0].id).unwrap(),
+            Some(PostRecord::Sent { message_id: 7, .. })
+        ));
+        assert_eq!(store.post_record("c", "s", &items[0].id).unwrap(), None);
+        assert!(store.baselined("d", "s").unwrap() && !store.baselined("c", "s").unwrap());
+        assert_eq!(store.channel_state("d").unwrap().migrated_to, Some(-100));
+        assert_eq!(store.last_message_id("d").unwrap(), Some(7));
+        let ids: Vec<String> = store.channel_ids().unwrap().into_iter().collect();
+        assert_eq!(ids, ["d"]);
     }
 
     /// Records written before digests existed still read.

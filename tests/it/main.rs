@@ -16,6 +16,7 @@ mod admin;
 mod admin_poller;
 mod bidi;
 mod botapi_fake;
+mod channel_config;
 mod channels;
 mod channels_cli;
 mod check;

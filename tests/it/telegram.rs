@@ -502,3 +502,46 @@ async fn wait_until_pending(t: &TestApp, channel: &str, n: u64, within: Duration
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// A correction stored while the post waits out a 429 (read and formatted before the wait,
+/// still only queued) reaches the chat: the post goes out, and an edit after it carries the
+/// correction; one message in all.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_made_while_the_post_waits_out_a_429_reaches_the_chat() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    fake.inject(
+        Fault::TooManyRequests(5),
+        Match::any().method("sendPhoto").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the 429", Duration::from_secs(15), || {
+        fake.requests().iter().any(|r| r.status == 429)
+    })
+    .await;
+    // The worker has read the release again and waits for the hold's end.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let corrected = "Corrected: the President met the delegation";
+    t.site.edit_title("en", release_en(1, 1).id, corrected);
+    t.poll("akorda-en").await.unwrap();
+    let posted = fake.wait_for_messages(1, Duration::from_secs(15)).await;
+    let carries = |text: Option<&String>| text.is_some_and(|t| t.contains(corrected));
+    eventually(
+        "the correction in the chat",
+        Duration::from_secs(15),
+        || {
+            carries(posted[0].caption.as_ref())
+                || fake
+                    .edits()
+                    .iter()
+                    .any(|e| carries(e.caption.as_ref()) || carries(e.text.as_ref()))
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.messages().len(), 1, "an edit, not a second post");
+    wait_until_pending(&t, "en", 0, Duration::from_secs(10)).await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}

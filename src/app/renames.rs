@@ -1,0 +1,124 @@
+//! Channel entries renamed in the config. What was posted is known by the chat it went to, not
+//! by the entry's id: what the store keeps under an id that left the config (its queue, its
+//! post records, its first-poll markers) moves to the entry that posts to the same chat now.
+//! Without this, the renamed entry's first poll counted as a first poll, and its backfill
+//! posted releases a second time into the same chat.
+
+use crate::config::{Channel, ChatRef};
+use crate::store::{MovedChannel, Store, StoreError};
+use std::collections::HashMap;
+
+/// A chat as a config entry names it: `@name` in lower case, or the id.
+pub fn written(chat: &ChatRef) -> String {
+    match chat {
+        ChatRef::Username(name) => name.to_lowercase(),
+        ChatRef::Id(id) => id.to_string(),
+    }
+}
+
+/// The chats of `channels` by id, as written (see [`written`]).
+pub fn chats_of(channels: &[Channel]) -> HashMap<String, String> {
+    channels
+        .iter()
+        .map(|c| (c.id.clone(), written(&c.chat)))
+        .collect()
+}
+
+/// The names a chat may be known by: as written, and for `@name` the id Telegram gave for it
+/// (stored by the delivery workers when a post is accepted, or when they resolve a name), so
+/// that `@name` and its numeric id are one chat once herald has learnt the id.
+fn forms(store: &Store, chat: &str) -> Vec<String> {
+    let chat = chat.to_lowercase();
+    let resolved = if chat.starts_with('@') {
+        store.chat_id(&chat).ok().flatten().map(|id| id.to_string())
+    } else {
+        None
+    };
+    std::iter::once(chat).chain(resolved).collect()
+}
+
+/// The (old id, new id) pairs whose records are to move: each channel id the store keeps
+/// anything under that is not in `channels`, whose chat (as `known` says, for the entries of
+/// a config just replaced; else as the store recorded it) a configured entry posts to. When
+/// several entries post there, the one the store holds nothing for yet (the entry's new id)
+/// takes them, else the first in the config.
+pub fn renamed(
+    store: &Store,
+    channels: &[Channel],
+    known: &HashMap<String, String>,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let ids = store.channel_ids()?;
+    let mut moves = Vec::new();
+    for old in ids
+        .iter()
+        .filter(|id| !channels.iter().any(|c| &c.id == *id))
+    {
+        let chat = match known.get(old) {
+            Some(chat) => Some(chat.clone()),
+            None => store.recorded_chat(old)?,
+        };
+        let Some(chat) = chat else {
+            continue;
+        };
+        let old_forms = forms(store, &chat);
+        let same: Vec<&Channel> = channels
+            .iter()
+            .filter(|c| {
+                forms(store, &written(&c.chat))
+                    .iter()
+                    .any(|f| old_forms.contains(f))
+            })
+            .collect();
+        let target = same
+            .iter()
+            .find(|c| !ids.contains(&c.id))
+            .or_else(|| same.first());
+        if let Some(target) = target {
+            moves.push((old.clone(), target.id.clone()));
+        }
+    }
+    Ok(moves)
+}
+
+/// Moves the records of each renamed entry (see [`renamed`]) to its new id. A failure is
+/// logged: the entry's records then stay where they are, and its queue shows in `/healthz` as
+/// a channel no longer in the config.
+pub fn adopt(store: &Store, moves: &[(String, String)]) -> Vec<(String, String, MovedChannel)> {
+    let mut done = Vec::new();
+    for (old, new) in moves {
+        match store.move_channel(old, new) {
+            Ok(moved) => {
+                tracing::info!(
+                    from = %old,
+                    to = %new,
+                    deliveries = moved.deliveries,
+                    records = moved.records,
+                    dropped = moved.dropped,
+                    "channel entry renamed: its queue and post records follow it (same chat)"
+                );
+                done.push((old.clone(), new.clone(), moved));
+            }
+            Err(e) => {
+                tracing::error!(from = %old, to = %new, error = %e, "could not move a renamed channel's records");
+            }
+        }
+    }
+    done
+}
+
+/// Records the chat each configured entry names, so that a later start or reload knows where
+/// an entry that left the config posted.
+pub fn record_chats(store: &Store, channels: &[Channel]) {
+    for channel in channels {
+        let chat = written(&channel.chat);
+        let known = store
+            .channel_state(&channel.id)
+            .is_ok_and(|s| s.chat.as_deref() == Some(chat.as_str()));
+        if known {
+            continue;
+        }
+        if let Err(e) = store.update_channel_state(&channel.id, |s| s.chat = Some(chat.clone())) {
+            tracing::warn!(channel = %channel.id, error = %e, "could not record the channel's chat");
+        }
+    }
+}
