@@ -155,10 +155,7 @@ impl Rendered {
             return Ok(Some((bytes.clone(), false)));
         }
         let doc = self.clone();
-        let made = in_time(tokio::task::spawn_blocking(move || {
-            compress(coding, &doc.body)
-        }))
-        .await?;
+        let made = in_time(bounded_blocking(move || compress(coding, &doc.body))).await?;
         let Some(bytes) = made.ok().flatten() else {
             return Ok(None);
         };
@@ -637,7 +634,7 @@ async fn rendered(
     }
     let shared = state.shared.clone();
     let (id_owned, query_owned) = (id.to_owned(), query.clone());
-    let doc = in_time(tokio::task::spawn_blocking(move || {
+    let doc = in_time(bounded_blocking(move || {
         render_feed(&shared, &id_owned, format, &query_owned, stamp)
     }))
     .await?
@@ -645,6 +642,35 @@ async fn rendered(
     let doc = Arc::new(doc);
     state.cache.put(key, doc.clone(), budget);
     Ok(doc)
+}
+
+/// Renders and compressions running at once in the whole process, at most: two per core. Each
+/// distinct query (`?limit=1`, `?limit=2`, …) misses the cache and costs a render; without a
+/// bound, a flood of them filled the blocking pool and took every core, and `/healthz` waited
+/// behind them. Those over the bound wait for a turn within the request's time (else 408); a
+/// render whose request gave up meanwhile still holds its turn to its end.
+fn render_turns() -> &'static Arc<tokio::sync::Semaphore> {
+    static TURNS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
+    TURNS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Arc::new(tokio::sync::Semaphore::new(2 * cores))
+    })
+}
+
+/// Runs `work` on the blocking pool when its turn comes (see [`render_turns`]).
+async fn bounded_blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    let turn = render_turns()
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the render turns are never closed");
+    tokio::task::spawn_blocking(move || {
+        let _turn = turn;
+        work()
+    })
+    .await
 }
 
 /// Why a feed request that missed the cache got no document.
@@ -841,6 +867,37 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    /// However many requests ask for renders at once, no more than the bound run at a time,
+    /// and every one runs in the end.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn renders_at_once_are_bounded() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let bound = render_turns().available_permits();
+        let (now, most, done) = (
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+            Arc::new(AtomicUsize::new(0)),
+        );
+        let asks: Vec<_> = (0..bound * 4)
+            .map(|_| {
+                let (now, most, done) = (now.clone(), most.clone(), done.clone());
+                tokio::spawn(bounded_blocking(move || {
+                    let running = now.fetch_add(1, Ordering::SeqCst) + 1;
+                    most.fetch_max(running, Ordering::SeqCst);
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    now.fetch_sub(1, Ordering::SeqCst);
+                    done.fetch_add(1, Ordering::SeqCst);
+                }))
+            })
+            .collect();
+        for ask in asks {
+            ask.await.unwrap().unwrap();
+        }
+        assert_eq!(done.load(Ordering::SeqCst), bound * 4);
+        let most = most.load(Ordering::SeqCst);
+        assert!((1..=bound).contains(&most), "{most} at once, bound {bound}");
+    }
 
     #[rstest]
     #[case::none(None, Coding::Identity)]

@@ -78,6 +78,9 @@ const MIN_BUSY_RATE: u64 = 8 * 1024;
 /// How long a busy connection is measured before it may count as slow.
 const SLOW_AFTER: Duration = Duration::from_secs(2);
 
+/// Requests in flight at once on one HTTP/2 connection, at most.
+const H2_MAX_STREAMS: u32 = 32;
+
 /// How long a stop waits for requests in flight.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -249,6 +252,10 @@ impl Worker {
         // per request, and read the clock for it, on every keep-alive request.
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().header_read_timeout(None);
+        // An HTTP/2 client may ask this many things at once on one connection (hyper's default
+        // is 200): each waits for a render turn or holds an answer, and a feed reader asks one
+        // feed at a time.
+        builder.http2().max_concurrent_streams(H2_MAX_STREAMS);
         let mut connections = JoinSet::new();
         loop {
             let (stream, peer) = tokio::select! {
