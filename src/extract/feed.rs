@@ -87,6 +87,20 @@ pub fn feed_entries(
     };
     let mut parsed = parse(&document);
     if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
+        && let Some(mut repaired) = repair_xml(&document)
+    {
+        // Not well-formed: a bare `&`, HTML written into a title or a description. Read as
+        // feed readers read it, every entry kept, rather than cut at the damage.
+        tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed XML; it is repaired and read");
+        if let Some(cut) = first_entries(&repaired, max_entries) {
+            unread(max_entries);
+            repaired = cut;
+        }
+        facts = Some(entry_facts(&repaired));
+        document = Cow::Owned(repaired);
+        parsed = parse(&document);
+    }
+    if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
         && let Some(whole) = complete_entries(&document)
     {
         // Cut short (a dropped connection, a full disk upstream) or broken past its last
@@ -487,6 +501,191 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
         );
     }
     Ok(out)
+}
+
+/// Elements whose content feeds write as HTML, often without escaping it, by local name.
+const TEXT_ELEMENTS: &[&str] = &[
+    "title",
+    "description",
+    "summary",
+    "content",
+    "encoded",
+    "subtitle",
+];
+
+/// How many text elements without an end tag are looked for before no more are: each look
+/// reads the rest of the document.
+const MAX_UNCLOSED: usize = 8;
+
+/// A document that is not well-formed XML, repaired as feed readers read such feeds: every `&`
+/// that starts no entity or character reference is escaped, a `<` that starts no markup is
+/// escaped, and the content of a text element (title, description, ...) that is not
+/// well-formed markup is made text (a CDATA section), as the HTML it mostly is. None when
+/// nothing was changed. One pass over the document: each element's content is checked once.
+fn repair_xml(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    // Names of text elements that have no end tag past some point: not searched again.
+    let mut unclosed: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['<', '&']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with('&') {
+            push_ampersand(rest, &mut out);
+            rest = &rest[1..];
+            continue;
+        }
+        // Sections whose text is not markup, copied as they are.
+        let section = [("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>"), ("<!", ">")]
+            .into_iter()
+            .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = section {
+            let end = rest[open.len()..]
+                .find(close)
+                .map_or(rest.len(), |i| open.len() + i + close.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_at = if closing { 2 } else { 1 };
+        let name_len = rest[name_at..]
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len() - name_at);
+        let name = &rest[name_at..name_at + name_len];
+        if !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        {
+            out.push_str("&lt;");
+            rest = &rest[1..];
+            continue;
+        }
+        // A tag that never ends is damage this repair does not guess at: left as written.
+        let Some(tag_len) = tag_end(rest) else {
+            out.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        let tag = &rest[..tag_len];
+        escape_ampersands(tag, &mut out);
+        rest = &rest[tag_len..];
+        let local = name.rsplit(':').next().unwrap_or(name);
+        if closing
+            || tag.ends_with("/>")
+            || !TEXT_ELEMENTS.iter().any(|t| t.eq_ignore_ascii_case(local))
+            || unclosed.iter().any(|u| u == name)
+            || unclosed.len() >= MAX_UNCLOSED
+        {
+            continue;
+        }
+        let Some(inner_len) = end_tag_at(rest, name) else {
+            unclosed.push(name.to_owned());
+            continue;
+        };
+        let inner = &rest[..inner_len];
+        let mut escaped = String::with_capacity(inner.len());
+        escape_ampersands(inner, &mut escaped);
+        if well_formed(&escaped) {
+            out.push_str(&escaped);
+        } else {
+            out.push_str("<![CDATA[");
+            out.push_str(&inner.replace("]]>", "]]]]><![CDATA[>"));
+            out.push_str("]]>");
+        }
+        rest = &rest[inner_len..];
+    }
+    out.push_str(rest);
+    (out != text).then_some(out)
+}
+
+/// The length of the tag `text` starts with, up to its `>` (quoted values may hold one).
+fn tag_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            // No `<` in a tag, not even in a quoted value: a tag that runs into the next one
+            // was never a tag (and each scan stops at the next `<`: one pass in all).
+            (_, '<') if i > 0 => return None,
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the end tag `</name>` starts in `text`, if it has one.
+fn end_tag_at(text: &str, name: &str) -> Option<usize> {
+    let needle = format!("</{name}");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&needle) {
+        let at = from + i;
+        let after = text[at + needle.len()..].trim_start();
+        if after.starts_with('>') {
+            return Some(at);
+        }
+        from = at + needle.len();
+    }
+    None
+}
+
+/// Whether a piece of XML content is well-formed on its own: every element closed in order.
+fn well_formed(content: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(content);
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Ok(Event::Eof) => return depth == 0,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// `text` with every `&` that starts no entity or character reference escaped.
+fn escape_ampersands(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(at) = rest.find('&') {
+        out.push_str(&rest[..at]);
+        push_ampersand(&rest[at..], out);
+        rest = &rest[at + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// The `&` that `text` starts with, escaped unless it starts a reference (`&name;`, `&#9;`,
+/// `&#x9;`).
+fn push_ampersand(text: &str, out: &mut String) {
+    let after = &text[1..];
+    let body_len = after
+        .char_indices()
+        .take(40)
+        .find(|&(_, c)| c == ';')
+        .map(|(i, _)| i);
+    let is_reference = body_len.is_some_and(|n| {
+        let body = &after[..n];
+        if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
+            !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())
+        } else if let Some(digits) = body.strip_prefix('#') {
+            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        } else {
+            body.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        }
+    });
+    out.push_str(if is_reference { "&" } else { "&amp;" });
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -1139,6 +1338,51 @@ mod tests {
             panic!("{:?}", items[0].date)
         };
         assert_eq!(date.to_rfc3339(), "2003-12-13T08:29:29-04:00");
+    }
+
+    fn rss_items(items: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>C &amp; D</title><link>https://ex.org/</link>{items}</channel></rss>"
+        )
+    }
+
+    #[test]
+    fn bare_ampersands_and_raw_html_are_read_not_cut() {
+        let doc = rss_items(concat!(
+            "<item><title>Tom & Jerry</title><link>https://ex.org/a?x=1&y=2</link></item>",
+            "<item><title>Two</title><link>https://ex.org/2</link><description>Line<br>two & more</description></item>",
+            "<item><title>A &amp; B &c</title><link>https://ex.org/3</link><description>x < y</description></item>",
+            "<item><title>Four ]]> end</title><link>https://ex.org/4</link><description>a <p>b</description></item>",
+        ));
+        let doc = doc.replace("C &amp; D", "C & D");
+        let doc = doc.replace("C &amp; D", "C & D");
+        let items = read(&doc);
+        let titles: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["Tom & Jerry", "Two", "A & B &c", "Four ]]> end"]);
+        assert_eq!(items[0].link, "https://ex.org/a?x=1&y=2");
+        assert_eq!(items[1].summary.as_deref(), Some("Linetwo & more"));
+        assert_eq!(items[2].summary.as_deref(), Some("x < y"));
+        assert_eq!(items[3].summary.as_deref(), Some("a b"));
+    }
+
+    #[test]
+    fn a_cut_short_document_still_keeps_its_whole_entries() {
+        let doc = rss_items("<item><title>One & all</title><link>https://ex.org/1</link></item><item><title>Tw");
+        let doc = &doc[..doc.find("<title>Tw").unwrap() + 9];
+        let items = read(doc);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].title, "One & all");
+    }
+
+    #[test]
+    fn repair_stays_linear_on_hostile_markup() {
+        let mut doc = rss_items("<item><title>x</title></item>");
+        for _ in 0..20_000 {
+            doc.push_str("<a \"<title><x:title><description>&&<");
+        }
+        let started = std::time::Instant::now();
+        let _ = repair_xml(&doc);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 
     #[rstest]
