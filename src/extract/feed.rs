@@ -203,32 +203,45 @@ impl Reading<'_> {
             .and_then(|h| feed_link(self.feed_url, h))
             .or_else(|| id_links.then(|| feed_link(self.feed_url, &id)).flatten());
         let base = own_link.as_ref().unwrap_or(self.home);
-        let summary = entry
-            .summary
-            .as_ref()
-            .map(|t| self.text_of(t, false))
-            .filter(|s| !s.is_empty())
+        // HTML written unescaped into a summary: its whole content (feed-rs keeps the text up to
+        // its first tag).
+        let markup_text = |markup: &Option<String>| {
+            markup
+                .as_deref()
+                .map(|m| clean(&html_to_text(m)))
+                .filter(|s| !s.is_empty())
+        };
+        let summary = facts
+            .and_then(|f| markup_text(&f.summary_markup))
+            .or_else(|| {
+                entry
+                    .summary
+                    .as_ref()
+                    .map(|t| self.text_of(t, false))
+                    .filter(|s| !s.is_empty())
+            })
             .or_else(|| {
                 let raw = facts?.description.as_deref()?;
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
-        let content_html = entry
-            .content
-            .as_ref()
-            .and_then(|c| c.body.as_deref())
+        let content_body = facts
+            .and_then(|f| f.content_markup.as_deref())
+            .or_else(|| entry.content.as_ref().and_then(|c| c.body.as_deref()));
+        let content_html = content_body
             .map(|body| sanitize_html(body, base))
             .filter(|s| !s.trim().is_empty());
-        let content_text = entry
-            .content
-            .as_ref()
-            .and_then(|c| c.body.as_deref())
+        let content_text = content_body
             .map(|body| clean(&html_to_text(body)))
             .filter(|s| !s.is_empty());
-        let title = entry
-            .title
-            .as_ref()
-            .map(|t| self.text_of(t, true))
-            .filter(|t| !t.is_empty())
+        let title = facts
+            .and_then(|f| markup_text(&f.title_markup))
+            .or_else(|| {
+                entry
+                    .title
+                    .as_ref()
+                    .map(|t| self.text_of(t, true))
+                    .filter(|t| !t.is_empty())
+            })
             .or_else(|| {
                 // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
                 let raw = facts?.title.as_deref()?;
@@ -1109,8 +1122,10 @@ fn root_of(tag: &BytesStart<'_>, empty: bool, span: (usize, usize)) -> Root {
 
 /// What feed-rs does not keep of an entry, as written: its date elements' texts (the ones that
 /// say when it was published first, then the ones that say when it was updated), whether its
-/// RSS guid is a permalink, a title or description in another namespace, and whether it has a
-/// link (feed-rs drops an RSS 1.0/0.90 item that has none).
+/// RSS guid is a permalink, a title or description in another namespace, whether it has a
+/// link (feed-rs drops an RSS 1.0/0.90 item that has none), and the whole content of a title,
+/// summary or content written as unescaped HTML (feed-rs keeps only its text up to the first
+/// tag).
 #[derive(Debug, Default)]
 struct Facts {
     dates: Vec<String>,
@@ -1119,13 +1134,34 @@ struct Facts {
     title: Option<String>,
     description: Option<String>,
     has_link: bool,
+    /// The inner markup of its first title, first description/summary and first content
+    /// (`content:encoded`, Atom `content`), when that element holds child elements (and is not
+    /// Atom XHTML, which feed-rs reads whole).
+    title_markup: Option<String>,
+    summary_markup: Option<String>,
+    content_markup: Option<String>,
 }
 
 /// Which text of an entry is being read.
+#[derive(Clone, Copy, PartialEq)]
 enum Slot {
     Date(usize),
     Title,
     Description,
+    /// An Atom summary or any other summary: only its markup is kept.
+    Summary,
+    Content,
+}
+
+/// The element of an entry being read.
+struct OpenText {
+    slot: Slot,
+    text: String,
+    /// Where its content starts, whether it holds child elements, and whether its markup
+    /// counts (not XHTML, not a media element).
+    start: usize,
+    children: bool,
+    markup: bool,
 }
 
 /// Date elements an entry may carry, by local name: publication first, then update.
@@ -1141,9 +1177,15 @@ fn entry_facts(text: &str) -> Vec<Facts> {
     // Depth of the open entry, and of the element whose text is being read (with its rank).
     let mut depth = 0usize;
     let mut entry_depth: Option<usize> = None;
-    let mut reading: Option<(Slot, String)> = None;
+    let mut reading: Option<OpenText> = None;
     let mut found: Vec<(usize, String)> = Vec::new();
-    while let Ok(event) = reader.read_event() {
+    // Which of title, summary and content were seen in the open entry.
+    let mut seen = [false; 3];
+    loop {
+        let before = position(&reader);
+        let Ok(event) = reader.read_event() else {
+            break;
+        };
         match event {
             Event::Start(tag) => {
                 depth += 1;
@@ -1153,17 +1195,21 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                         entry_depth = Some(depth);
                         out.push(Facts::default());
                         found.clear();
+                        seen = [false; 3];
                     }
                     Some(d) if depth == d + 1 => {
+                        let attribute = |name: &str| {
+                            tag.attributes()
+                                .with_checks(false)
+                                .flatten()
+                                .find(|a| a.key.local_name().as_ref() == name)
+                                .map(|a| a.value.trim().to_ascii_lowercase())
+                        };
                         if local == "guid"
                             && let Some(facts) = out.last_mut()
                         {
-                            facts.guid_is_permalink = tag
-                                .attributes()
-                                .with_checks(false)
-                                .flatten()
-                                .find(|a| a.key.local_name().as_ref() == "isPermaLink")
-                                .map(|a| !a.value.trim().eq_ignore_ascii_case("false"));
+                            facts.guid_is_permalink =
+                                attribute("isPermaLink").map(|v| v != "false");
                         }
                         if local == "link"
                             && let Some(facts) = out.last_mut()
@@ -1173,32 +1219,50 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                         let slot = match local.as_str() {
                             "title" => Some(Slot::Title),
                             "description" => Some(Slot::Description),
+                            "summary" => Some(Slot::Summary),
+                            "content" | "encoded" => Some(Slot::Content),
                             _ => PUBLISHED
                                 .iter()
                                 .chain(UPDATED)
                                 .position(|n| *n == local)
                                 .map(Slot::Date),
                         };
-                        reading = slot.map(|slot| (slot, String::new()));
+                        let xhtml = attribute("type")
+                            .is_some_and(|t| t == "xhtml" || t.contains("xhtml+xml"));
+                        let media = tag.name().prefix().is_some_and(|p| p.as_ref() == "media")
+                            || attribute("url").is_some()
+                            || attribute("src").is_some();
+                        reading = slot.map(|slot| OpenText {
+                            slot,
+                            text: String::new(),
+                            start: position(&reader),
+                            children: false,
+                            markup: !xhtml && !media,
+                        });
+                    }
+                    Some(d) if depth > d + 1 => {
+                        if let Some(r) = reading.as_mut() {
+                            r.children = true;
+                        }
                     }
                     _ => {}
                 }
             }
             Event::Text(t) => {
-                if let Some((_, buf)) = reading.as_mut() {
-                    buf.push_str(&t);
+                if let Some(r) = reading.as_mut() {
+                    r.text.push_str(&t);
                 }
             }
             Event::CData(t) => {
-                if let Some((_, buf)) = reading.as_mut() {
-                    buf.push_str(&t);
+                if let Some(r) = reading.as_mut() {
+                    r.text.push_str(&t);
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some((_, buf)) = reading.as_mut() {
+                if let Some(reading) = reading.as_mut() {
                     match r.resolve_char_ref() {
-                        Ok(Some(c)) => buf.push(c),
-                        _ => buf.push_str(
+                        Ok(Some(c)) => reading.text.push(c),
+                        _ => reading.text.push_str(
                             quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
                         ),
                     }
@@ -1211,21 +1275,48 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                 {
                     facts.has_link = true;
                 }
+                if entry_depth.is_some_and(|d| depth > d)
+                    && let Some(r) = reading.as_mut()
+                {
+                    r.children = true;
+                }
             }
             Event::End(_) => {
                 if let Some(d) = entry_depth {
                     if depth == d + 1
-                        && let Some((slot, text)) = reading.take()
+                        && let Some(r) = reading.take()
                         && let Some(facts) = out.last_mut()
                     {
-                        match slot {
-                            Slot::Date(rank) => found.push((rank, text)),
+                        let which = match r.slot {
+                            Slot::Title => Some(0),
+                            Slot::Description | Slot::Summary => Some(1),
+                            Slot::Content => Some(2),
+                            Slot::Date(_) => None,
+                        };
+                        if let Some(which) = which
+                            && !std::mem::replace(&mut seen[which], true)
+                            && r.children
+                            && r.markup
+                        {
+                            let markup = text[r.start..before.max(r.start)]
+                                .replace("<![CDATA[", "")
+                                .replace("]]>", "");
+                            let field = match which {
+                                0 => &mut facts.title_markup,
+                                1 => &mut facts.summary_markup,
+                                _ => &mut facts.content_markup,
+                            };
+                            *field = Some(markup);
+                        }
+                        match r.slot {
+                            Slot::Date(rank) => found.push((rank, r.text)),
                             Slot::Title => {
-                                facts.title.get_or_insert(text);
+                                facts.title.get_or_insert(r.text);
                             }
                             Slot::Description => {
-                                facts.description.get_or_insert(text);
+                                facts.description.get_or_insert(r.text);
                             }
+                            Slot::Summary | Slot::Content => {}
                         }
                     }
                     if depth == d {
@@ -1383,6 +1474,27 @@ mod tests {
         let started = std::time::Instant::now();
         let _ = repair_xml(&doc);
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn inline_html_in_a_description_or_content_is_read_whole() {
+        let doc = rss_items(concat!(
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<description>First line<br/>Second <b>line</b></description>",
+            "<content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><p>Para one</p><p>Para two</p></content:encoded></item>",
+        ));
+        let item = &read(&doc)[0];
+        assert_eq!(item.summary.as_deref(), Some("First lineSecond line"));
+        let html = item.content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("Para one") && html.contains("Para two"), "{html}");
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title type="html">A <b>bold</b> move</title><id>urn:1</id><link href="https://ex.org/1"/>
+<summary type="html">Lead <i>in</i> here</summary><content type="html">Body <p>more</p> end</content></entry></feed>"#;
+        let item = &read(atom)[0];
+        assert_eq!(item.title, "A bold move");
+        assert_eq!(item.summary.as_deref(), Some("Lead in here"));
+        let html = item.content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("Body") && html.contains("more") && html.contains("end"), "{html}");
     }
 
     #[rstest]
