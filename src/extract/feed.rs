@@ -485,7 +485,8 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                 )
             }
         }
-        "rdf" | "feed" | "entry" => text.to_owned(),
+        "rdf" => text.to_owned(),
+        "feed" | "entry" => atom_text_types(text).into_owned(),
         "html" => {
             return Err(ExtractError::NotAFeed(
                 "not a feed: an HTML page (its root element is <html>)".into(),
@@ -699,6 +700,58 @@ fn push_ampersand(text: &str, out: &mut String) {
         }
     });
     out.push_str(if is_reference { "&" } else { "&amp;" });
+}
+
+/// An Atom document with the `type` (and Atom 0.3 `mode`) of its text constructs written as
+/// one of the three feed-rs reads: `text`, `html` or `xhtml`. feed-rs refuses the whole feed for
+/// any other type of one element (`text/plain`, `HTML`, `application/xhtml+xml`); feedparser
+/// reads them. A type it does not know is read as text. A `<content src=…>` keeps its MIME
+/// type, as the spec wants one there.
+fn atom_text_types(text: &str) -> Cow<'_, str> {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|summary|content|rights|tagline|info|copyright)\s[^<>]*>")
+            .expect("a valid regex")
+    });
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(\s)(type|mode)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("a valid regex")
+    });
+    TAG.replace_all(text, |tag: &regex::Captures<'_>| {
+        let tag = &tag[0];
+        if tag.starts_with("<media:") {
+            return tag.to_owned();
+        }
+        let mut kind = None;
+        let mut mode = None;
+        for a in ATTRIBUTE.captures_iter(tag) {
+            let value = a.get(3).or(a.get(4)).map_or("", |v| v.as_str());
+            match &a[2] {
+                "type" => kind = Some(value.trim().to_ascii_lowercase()),
+                _ => mode = Some(value.trim().to_ascii_lowercase()),
+            }
+        }
+        let src = [" src=", "\tsrc=", "\nsrc="].iter().any(|a| tag.contains(a));
+        if src || (kind.is_none() && mode.is_none()) {
+            return tag.to_owned();
+        }
+        let kind = kind.unwrap_or_else(|| "text".to_owned());
+        let html = matches!(kind.as_str(), "html" | "text/html");
+        let xhtml = matches!(kind.as_str(), "xhtml" | "application/xhtml+xml");
+        let canonical = match mode.as_deref() {
+            Some("escaped") if kind != "text" && kind != "text/plain" => "html",
+            Some("xml") if html || xhtml => "xhtml",
+            _ if html => "html",
+            _ if xhtml => "xhtml",
+            _ => "text",
+        };
+        let rewritten = ATTRIBUTE.replace_all(tag, |a: &regex::Captures<'_>| {
+            if &a[2] == "type" {
+                format!("{}type=\"{canonical}\"", &a[1])
+            } else {
+                String::new()
+            }
+        });
+        rewritten.into_owned()
+    })
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -1495,6 +1548,24 @@ mod tests {
         assert_eq!(item.summary.as_deref(), Some("Lead in here"));
         let html = item.content_html.as_deref().unwrap_or_default();
         assert!(html.contains("Body") && html.contains("more") && html.contains("end"), "{html}");
+    }
+
+    #[rstest]
+    #[case::text_plain(r#"type="text/plain""#, "Plain <b> text")]
+    #[case::upper_html(r#"type="HTML""#, "Plain text")]
+    #[case::atom03_xhtml(r#"type="application/xhtml+xml" mode="xml""#, "Plain <b> text")]
+    #[case::application_xml(r#"type="application/xml""#, "Plain <b> text")]
+    #[case::text_html(r#"type="text/html" mode="escaped""#, "Plain text")]
+    fn any_atom_text_type_is_read(#[case] attributes: &str, #[case] title: &str) {
+        let atom = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title {attributes}>Plain &lt;b&gt; text</title><id>urn:1</id><link href="https://ex.org/1"/>
+<content {attributes}>Body</content></entry>
+<entry><title>Two</title><id>urn:2</id><link href="https://ex.org/2"/></entry></feed>"#
+        );
+        let items = read(&atom);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].title, title);
     }
 
     #[rstest]
