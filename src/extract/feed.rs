@@ -270,7 +270,10 @@ impl Reading<'_> {
                 None => content_key(&title, text),
             },
         };
-        let image = image_of(&entry, base);
+        let image = image_of(&entry, base).or_else(|| {
+            let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
+            matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+        });
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -514,7 +517,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             &format!("{quote}{ATOM_NAMESPACE}{quote}"),
         );
     }
-    Ok(out)
+    Ok(known_namespaces(out))
 }
 
 /// Elements whose content feeds write as HTML, often without escaping it, by local name.
@@ -752,6 +755,79 @@ fn atom_text_types(text: &str) -> Cow<'_, str> {
         });
         rewritten.into_owned()
     })
+}
+
+/// Namespaces of the extensions feeds use, by their usual prefix: a prefix used but never
+/// declared (feedparser reads `<content:encoded>` in an `<rss>` that forgot `xmlns:content`)
+/// is declared on the root, as the namespace it always stands for.
+const KNOWN_PREFIXES: &[(&str, &str)] = &[
+    ("content", "http://purl.org/rss/1.0/modules/content/"),
+    ("media", "http://search.yahoo.com/mrss/"),
+    ("dc", "http://purl.org/dc/elements/1.1/"),
+    ("atom", "http://www.w3.org/2005/Atom"),
+    ("itunes", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("podcast", "https://podcastindex.org/namespace/1.0"),
+    ("wfw", "http://wellformedweb.org/CommentAPI/"),
+    ("dcterms", "http://purl.org/dc/terms/"),
+    ("slash", "http://purl.org/rss/1.0/modules/slash/"),
+    ("georss", "http://www.georss.org/georss"),
+    ("feedburner", "http://rssnamespace.org/feedburner/ext/1.0"),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+];
+
+/// Namespace URIs written with a small difference from the one a reader knows (no trailing
+/// slash, https, another case), and the one they stand for.
+const VARIANT_NAMESPACES: &[(&str, &str)] = &[
+    ("http://search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
+    ("https://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss/"),
+    ("https://search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
+    ("http://video.search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
+    ("http://video.search.yahoo.com/mrss/", "http://search.yahoo.com/mrss/"),
+    ("http://purl.org/rss/1.0/modules/content", "http://purl.org/rss/1.0/modules/content/"),
+    ("https://purl.org/rss/1.0/modules/content/", "http://purl.org/rss/1.0/modules/content/"),
+    ("http://purl.org/dc/elements/1.1", "http://purl.org/dc/elements/1.1/"),
+    ("https://purl.org/dc/elements/1.1/", "http://purl.org/dc/elements/1.1/"),
+    ("http://purl.org/dc/elements/1.0/", "http://purl.org/dc/elements/1.1/"),
+    ("https://www.itunes.com/dtds/podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("http://www.itunes.com/DTDs/Podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("https://www.itunes.com/DTDs/Podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("http://www.w3.org/2005/Atom/", "http://www.w3.org/2005/Atom"),
+    ("https://www.w3.org/2005/Atom", "http://www.w3.org/2005/Atom"),
+    ("https://podcastindex.org/namespace/1.0/", "https://podcastindex.org/namespace/1.0"),
+    ("http://podcastindex.org/namespace/1.0", "https://podcastindex.org/namespace/1.0"),
+];
+
+/// The document with the known variant namespace URIs written as the standard ones and the
+/// well-known prefixes it uses but never declares declared on its root.
+fn known_namespaces(mut text: String) -> String {
+    for (variant, standard) in VARIANT_NAMESPACES {
+        for quote in ['"', '\''] {
+            let written = format!("{quote}{variant}{quote}");
+            if text.contains(&written) {
+                text = text.replace(&written, &format!("{quote}{standard}{quote}"));
+            }
+        }
+    }
+    let missing: String = KNOWN_PREFIXES
+        .iter()
+        .filter(|(prefix, _)| {
+            let used = text.contains(&format!("<{prefix}:"));
+            let declared = text.contains(&format!("xmlns:{prefix}="))
+                || text.contains(&format!("xmlns:{prefix} ="));
+            used && !declared
+        })
+        .map(|(prefix, uri)| format!(" xmlns:{prefix}=\"{uri}\""))
+        .collect();
+    if missing.is_empty() {
+        return text;
+    }
+    let Ok(root) = root_element(&text) else {
+        return text;
+    };
+    let tag = &text[root.span.0..root.span.1];
+    let end = root.span.0 + tag.trim_end_matches('>').trim_end_matches('/').len();
+    text.insert_str(end, &missing);
+    text
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -1193,6 +1269,8 @@ struct Facts {
     title_markup: Option<String>,
     summary_markup: Option<String>,
     content_markup: Option<String>,
+    /// The URL of its first `media:thumbnail`: feed-rs keeps one only beside a `media:content`.
+    thumbnail: Option<String>,
 }
 
 /// Which text of an entry is being read.
@@ -1242,6 +1320,9 @@ fn entry_facts(text: &str) -> Vec<Facts> {
         match event {
             Event::Start(tag) => {
                 depth += 1;
+                if entry_depth.is_some() {
+                    thumbnail_of(&tag, out.last_mut());
+                }
                 let local = tag.local_name().as_ref().to_owned();
                 match entry_depth {
                     None if local == "item" || local == "entry" => {
@@ -1322,6 +1403,9 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                 }
             }
             Event::Empty(tag) => {
+                if entry_depth.is_some() {
+                    thumbnail_of(&tag, out.last_mut());
+                }
                 if entry_depth.is_some_and(|d| depth == d)
                     && tag.local_name().as_ref() == "link"
                     && let Some(facts) = out.last_mut()
@@ -1387,6 +1471,24 @@ fn entry_facts(text: &str) -> Vec<Facts> {
         }
     }
     out
+}
+
+/// Keeps the URL of a `media:thumbnail` (any prefix) as the entry's thumbnail, if it has none.
+fn thumbnail_of(tag: &BytesStart<'_>, facts: Option<&mut Facts>) {
+    let Some(facts) = facts else { return };
+    if facts.thumbnail.is_some() || tag.local_name().as_ref() != "thumbnail" {
+        return;
+    }
+    facts.thumbnail = tag
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == "url")
+        .map(|a| {
+            quick_xml::escape::unescape(&a.value)
+                .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
+        })
+        .filter(|u| !u.trim().is_empty());
 }
 
 #[cfg(test)]
@@ -1566,6 +1668,25 @@ mod tests {
         let items = read(&atom);
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].title, title);
+    }
+
+    #[test]
+    fn undeclared_and_variant_namespaces_are_read() {
+        let doc = concat!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>",
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<content:encoded><![CDATA[<p>Full body</p>]]></content:encoded>",
+            "<media:thumbnail url=\"https://ex.org/1.jpg\"/></item></channel></rss>"
+        );
+        let item = &read(doc)[0];
+        assert!(item.content_html.as_deref().unwrap_or_default().contains("Full body"));
+        assert_eq!(item.image.as_deref(), Some("https://ex.org/1.jpg"));
+        let doc = concat!(
+            "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss\"><channel><title>T</title>",
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<media:content url=\"https://ex.org/2.jpg\" medium=\"image\"/></item></channel></rss>"
+        );
+        assert_eq!(read(doc)[0].image.as_deref(), Some("https://ex.org/2.jpg"));
     }
 
     #[rstest]
