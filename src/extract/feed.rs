@@ -47,7 +47,8 @@ pub fn feed_entries(
     id_pattern: Option<&Regex>,
     max_entries: usize,
 ) -> Result<FeedEntries, ExtractError> {
-    let text = crate::encoding::without_declared_encoding(text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    let text = crate::encoding::without_declared_encoding(past_junk(text));
     let body = text.trim_start();
     if body.is_empty() {
         return Err(ExtractError::NotAFeed("the document is empty".into()));
@@ -828,6 +829,46 @@ fn known_namespaces(mut text: String) -> String {
     let end = root.span.0 + tag.trim_end_matches('>').trim_end_matches('/').len();
     text.insert_str(end, &missing);
     text
+}
+
+/// How far into a document a feed's start is looked for past junk written before it.
+const JUNK_MAX: usize = 64 * 1024;
+
+/// A document with what a server wrote before the feed (a PHP warning, a blank line of HTML)
+/// dropped: when it starts with neither an XML declaration, markup declarations (a comment, a
+/// DOCTYPE, a processing instruction), a feed root nor JSON, it is read from the first
+/// `<?xml` or feed root (`<rss`, `<feed`, `<rdf:RDF`) in its first [`JUNK_MAX`] bytes, if any.
+fn past_junk(body: &str) -> &str {
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let starts = |s: &str, at: usize| {
+        ["<?xml", "<rss", "<feed", "<rdf:rdf"]
+            .iter()
+            .any(|root| {
+                s[at..].starts_with(root)
+                    && s[at + root.len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+            })
+    };
+    let mut window_end = body.len().min(JUNK_MAX);
+    while !body.is_char_boundary(window_end) {
+        window_end -= 1;
+    }
+    let window = lower(&body[..window_end]);
+    if starts(&window, 0)
+        || window.starts_with("<!")
+        || window.starts_with("<?")
+        || window.starts_with('{')
+        || window.starts_with('[')
+    {
+        return body;
+    }
+    window
+        .match_indices('<')
+        .map(|(i, _)| i)
+        .find(|&i| starts(&window, i))
+        .map_or(body, |i| &body[i..])
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -1687,6 +1728,27 @@ mod tests {
             "<media:content url=\"https://ex.org/2.jpg\" medium=\"image\"/></item></channel></rss>"
         );
         assert_eq!(read(doc)[0].image.as_deref(), Some("https://ex.org/2.jpg"));
+    }
+
+    #[rstest]
+    #[case::php_warning(
+        "<br />\n<b>Warning</b>:  Cannot modify header information in <b>/var/www/feed.php</b> on line <b>3</b><br />\n"
+    )]
+    #[case::text_line("Deprecated: function x() is deprecated\n")]
+    #[case::blank_html("<p></p>\n")]
+    fn junk_before_the_feed_is_skipped(#[case] junk: &str) {
+        // The text is decoded already: the declaration after the junk is dropped too.
+        let doc = format!(
+            "{junk}<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>T</title><item><title>Café</title><link>https://ex.org/1</link></item></channel></rss>"
+        );
+        assert_eq!(read(&doc)[0].title, "Café");
+        let doc = format!(
+            "{junk}<?xml version=\"1.0\"?>{}",
+            rss_items("<item><title>One</title><link>https://ex.org/1</link></item>")
+                .trim_start_matches("<?xml version=\"1.0\"?>")
+        );
+        let items = read(&doc);
+        assert_eq!(items[0].title, "One");
     }
 
     #[rstest]
