@@ -83,6 +83,9 @@ pub fn feed_entries(
         feed_rs::parser::Builder::new()
             // No made-up ids: an entry without its own id is identified by herald (`key`).
             .id_generator(|_, _, _| String::new())
+            // Relative URLs (xml:base, links, enclosures, media) resolve against the
+            // document's address; feed-rs drops a relative media URL it cannot resolve.
+            .base_uri(Some(feed_url.as_str()))
             .build()
             .parse(document.as_bytes())
     };
@@ -1749,6 +1752,23 @@ mod tests {
         );
         let items = read(&doc);
         assert_eq!(items[0].title, "One");
+    }
+
+    #[test]
+    fn relative_urls_resolve_against_xml_base_then_the_document() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/"><title>T</title><id>urn:t</id>
+<entry><title>One</title><id>urn:1</id><link href="posts/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].link, "https://ex.org/blog/posts/1");
+        let rss = concat!(
+            "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><title>T</title>",
+            "<item><title>One</title><link>https://ex.org/news/1</link>",
+            "<media:thumbnail url=\"//cdn.ex.org/1.jpg\"/></item>",
+            "<item><title>Two</title><link>https://ex.org/news/2</link>",
+            "<enclosure url=\"/img/2.jpg\" type=\"image/jpeg\" length=\"1\"/></item></channel></rss>"
+        );
+        let items = read(rss);
+        assert_eq!(items[0].image.as_deref(), Some("https://cdn.ex.org/1.jpg"));
+        assert_eq!(items[1].image.as_deref(), Some("https://ex.org/img/2.jpg"));
     }
 
     #[rstest]
