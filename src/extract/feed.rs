@@ -521,7 +521,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             &format!("{quote}{ATOM_NAMESPACE}{quote}"),
         );
     }
-    Ok(known_namespaces(out))
+    Ok(known_namespaces(windows_1252_references(&out).into_owned()))
 }
 
 /// Elements whose content feeds write as HTML, often without escaping it, by local name.
@@ -872,6 +872,37 @@ fn past_junk(body: &str) -> &str {
         .map(|(i, _)| i)
         .find(|&i| starts(&window, i))
         .map_or(body, |i| &body[i..])
+}
+
+/// The characters windows-1252 has at 0x80-0x9F, where Unicode has C1 controls; None where
+/// windows-1252 has none either.
+const WINDOWS_1252_HIGH: [Option<char>; 32] = [
+    Some('€'), None, Some('‚'), Some('ƒ'), Some('„'), Some('…'), Some('†'), Some('‡'),
+    Some('ˆ'), Some('‰'), Some('Š'), Some('‹'), Some('Œ'), None, Some('Ž'), None,
+    None, Some('‘'), Some('’'), Some('“'), Some('”'), Some('•'), Some('–'), Some('—'),
+    Some('˜'), Some('™'), Some('š'), Some('›'), Some('œ'), None, Some('ž'), Some('Ÿ'),
+];
+
+/// The document with its numeric character references to U+0080-U+009F (C1 controls, which
+/// no feed means) made references to the windows-1252 characters of those bytes, as HTML5
+/// reads them: `&#146;` is a right quote, not a control that cleaning deletes.
+fn windows_1252_references(text: &str) -> Cow<'_, str> {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"&#(?:0*(1[2-5][0-9])|[xX]0*([89][0-9A-Fa-f]));").expect("a valid regex")
+    });
+    if !text.contains("&#") {
+        return Cow::Borrowed(text);
+    }
+    REFERENCE.replace_all(text, |c: &regex::Captures<'_>| {
+        let code = match (c.get(1), c.get(2)) {
+            (Some(d), _) => d.as_str().parse::<usize>().ok(),
+            (_, Some(h)) => usize::from_str_radix(h.as_str(), 16).ok(),
+            _ => None,
+        };
+        code.and_then(|n| n.checked_sub(0x80))
+            .and_then(|i| WINDOWS_1252_HIGH.get(i).copied().flatten())
+            .map_or_else(|| c[0].to_owned(), |ch| format!("&#{};", u32::from(ch)))
+    })
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -1769,6 +1800,14 @@ mod tests {
         let items = read(rss);
         assert_eq!(items[0].image.as_deref(), Some("https://cdn.ex.org/1.jpg"));
         assert_eq!(items[1].image.as_deref(), Some("https://ex.org/img/2.jpg"));
+    }
+
+    #[test]
+    fn windows_1252_references_are_the_characters_they_mean() {
+        let doc = rss_items(
+            "<item><title>It&#146;s ok &#150; &#x93;quoted&#x94;</title><link>https://ex.org/1</link></item>",
+        );
+        assert_eq!(read(&doc)[0].title, "It\u{2019}s ok \u{2013} \u{201c}quoted\u{201d}");
     }
 
     #[rstest]
