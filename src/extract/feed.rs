@@ -883,25 +883,91 @@ const WINDOWS_1252_HIGH: [Option<char>; 32] = [
     Some('˜'), Some('™'), Some('š'), Some('›'), Some('œ'), None, Some('ž'), Some('Ÿ'),
 ];
 
+/// The HTML names of U+00A0-U+00FF, in order.
+const LATIN1_NAMES: [&str; 96] = [
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave",
+    "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
+    "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml",
+    "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig",
+    "ccedil", "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth",
+    "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave",
+    "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml",
+];
+
 /// The document with its numeric character references to U+0080-U+009F (C1 controls, which
 /// no feed means) made references to the windows-1252 characters of those bytes, as HTML5
-/// reads them: `&#146;` is a right quote, not a control that cleaning deletes.
+/// reads them: `&#146;` is a right quote, not a control that cleaning deletes. A run of
+/// references to 0x80-0xFF that spells one UTF-8 character (`&#226;&#128;&#166;`, UTF-8 read
+/// as Latin-1 and escaped) is that character, as feedparser reads it.
 fn windows_1252_references(text: &str) -> Cow<'_, str> {
-    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"&#(?:0*(1[2-5][0-9])|[xX]0*([89][0-9A-Fa-f]));").expect("a valid regex")
+    static REFERENCES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,7});)+")
+            .expect("a valid regex")
     });
-    if !text.contains("&#") {
+    if !text.contains('&') {
         return Cow::Borrowed(text);
     }
-    REFERENCE.replace_all(text, |c: &regex::Captures<'_>| {
-        let code = match (c.get(1), c.get(2)) {
-            (Some(d), _) => d.as_str().parse::<usize>().ok(),
-            (_, Some(h)) => usize::from_str_radix(h.as_str(), 16).ok(),
-            _ => None,
-        };
-        code.and_then(|n| n.checked_sub(0x80))
-            .and_then(|i| WINDOWS_1252_HIGH.get(i).copied().flatten())
-            .map_or_else(|| c[0].to_owned(), |ch| format!("&#{};", u32::from(ch)))
+    REFERENCES.replace_all(text, |c: &regex::Captures<'_>| {
+        let written: Vec<&str> = c[0].split_inclusive(';').collect();
+        // Each reference's code point; a named one only for the Latin-1 names.
+        let codes: Vec<u32> = written
+            .iter()
+            .map(|r| {
+                let r = r.trim_start_matches('&').trim_end_matches(';');
+                match r.strip_prefix('#') {
+                    Some(n) => match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).unwrap_or(0),
+                        None => n.parse().unwrap_or(0),
+                    },
+                    None => LATIN1_NAMES
+                        .iter()
+                        .position(|name| *name == r)
+                        .and_then(|i| u32::try_from(i + 0xA0).ok())
+                        .unwrap_or(0),
+                }
+            })
+            .collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < codes.len() {
+            let utf8 = match codes[i] {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            let spelled = (utf8 > 0 && i + utf8 <= codes.len())
+                .then(|| {
+                    let bytes: Vec<u8> = codes[i..i + utf8]
+                        .iter()
+                        .filter_map(|&b| u8::try_from(b).ok())
+                        .collect();
+                    std::str::from_utf8(&bytes)
+                        .ok()
+                        .and_then(|s| s.chars().next())
+                        .filter(|_| bytes.len() == utf8)
+                })
+                .flatten();
+            if let Some(ch) = spelled {
+                out.push_str(&format!("&#{};", u32::from(ch)));
+                i += utf8;
+                continue;
+            }
+            let high = usize::try_from(codes[i])
+                .ok()
+                .filter(|_| written[i].starts_with("&#"))
+                .and_then(|n| n.checked_sub(0x80))
+                .and_then(|n| WINDOWS_1252_HIGH.get(n).copied().flatten());
+            match high {
+                Some(ch) => out.push_str(&format!("&#{};", u32::from(ch))),
+                None => out.push_str(written[i]),
+            }
+            i += 1;
+        }
+        out
     })
 }
 
@@ -1808,6 +1874,11 @@ mod tests {
             "<item><title>It&#146;s ok &#150; &#x93;quoted&#x94;</title><link>https://ex.org/1</link></item>",
         );
         assert_eq!(read(&doc)[0].title, "It\u{2019}s ok \u{2013} \u{201c}quoted\u{201d}");
+        // UTF-8 bytes read as Latin-1 and escaped one by one: the character they spell.
+        let doc = rss_items(
+            "<item><title>Wait&#226;&#128;&#166; &#233;t&#xE9; &#194; &acirc;&#128;&brvbar; &eacute;&eacute;</title><link>https://ex.org/1</link></item>",
+        );
+        assert_eq!(read(&doc)[0].title, "Wait\u{2026} \u{e9}t\u{e9} \u{c2} \u{2026} \u{e9}\u{e9}");
     }
 
     #[rstest]
