@@ -310,10 +310,35 @@ impl Reading<'_> {
         };
         if html {
             clean(&html_to_text(&t.content))
-        } else {
+        } else if self.kind == FeedType::JSON {
             clean(&t.content)
+        } else {
+            clean(&html_entities(&t.content))
         }
     }
+}
+
+/// Text with the named HTML entities XML does not define (`&rsquo;`, `&nbsp;`) decoded: feed-rs
+/// leaves them as written, feed readers read them whatever the element's type. The five XML
+/// entities were decoded already, and are left alone (`&amp;amp;` stays `&amp;`).
+fn html_entities(text: &str) -> Cow<'_, str> {
+    static ENTITY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"&[A-Za-z][A-Za-z0-9]{1,31};").expect("a valid regex"));
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    ENTITY.replace_all(text, |c: &regex::Captures<'_>| {
+        let entity = &c[0];
+        if matches!(entity, "&amp;" | "&lt;" | "&gt;" | "&quot;" | "&apos;") {
+            return entity.to_owned();
+        }
+        let decoded = html_to_text(entity);
+        if decoded.is_empty() {
+            entity.to_owned()
+        } else {
+            decoded
+        }
+    })
 }
 
 /// An entry's link as the feed wrote it, made absolute and rid of tracking parameters; unlike a
@@ -1879,6 +1904,13 @@ mod tests {
             "<item><title>Wait&#226;&#128;&#166; &#233;t&#xE9; &#194; &acirc;&#128;&brvbar; &eacute;&eacute;</title><link>https://ex.org/1</link></item>",
         );
         assert_eq!(read(&doc)[0].title, "Wait\u{2026} \u{e9}t\u{e9} \u{c2} \u{2026} \u{e9}\u{e9}");
+    }
+
+    #[test]
+    fn html_entities_are_decoded_in_text_titles() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title type="text">It&rsquo;s&nbsp;here &amp;amp; now</title><id>urn:1</id><link href="https://ex.org/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].title, "It\u{2019}s here &amp; now");
     }
 
     #[rstest]
