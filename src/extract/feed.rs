@@ -185,11 +185,17 @@ struct Reading<'a> {
 
 impl Reading<'_> {
     fn entry(&self, entry: Entry, facts: Option<&Facts>) -> Option<Scraped> {
+        // A comments link (RSS `<comments>`, `wfw:commentRss`, Atom `rel="replies"`) is never
+        // the entry's own: without another link, a permalink guid links the entry.
+        let not_comments = |l: &&feed_rs::model::Link| {
+            l.target.is_none() && l.rel.as_deref().is_none_or(|r| r != "replies")
+        };
         let own_href = entry
             .links
             .iter()
+            .filter(not_comments)
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(entry.links.first())
+            .or(entry.links.iter().find(not_comments))
             .map(|l| l.href.clone());
         let id = entry.id.trim().to_owned();
         // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
@@ -1911,6 +1917,20 @@ mod tests {
         let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
 <entry><title type="text">It&rsquo;s&nbsp;here &amp;amp; now</title><id>urn:1</id><link href="https://ex.org/1"/></entry></feed>"#;
         assert_eq!(read(atom)[0].title, "It\u{2019}s here &amp; now");
+    }
+
+    #[test]
+    fn a_comments_link_is_never_the_entry_link() {
+        let doc = rss_items(concat!(
+            "<item><title>One</title><comments>https://ex.org/1#comments</comments>",
+            "<guid>https://ex.org/1</guid></item>",
+            "<item><title>Two</title><comments>https://ex.org/2/comments</comments>",
+            "<link>https://ex.org/2</link><guid isPermaLink=\"false\">two</guid></item>",
+        ));
+        let items = read(&doc);
+        assert_eq!(items[0].link, "https://ex.org/1");
+        assert_eq!(items[1].link, "https://ex.org/2");
+        assert_eq!(items[1].key, "two");
     }
 
     #[rstest]
