@@ -1495,7 +1495,8 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
                 }
-                let local = tag.local_name().as_ref().to_owned();
+                // Names are matched in any case, as feedparser does (`<pubdate>`, `<Title>`).
+                let local = tag.local_name().as_ref().to_ascii_lowercase();
                 match entry_depth {
                     None if local == "item" || local == "entry" => {
                         entry_depth = Some(depth);
@@ -1508,7 +1509,7 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                             tag.attributes()
                                 .with_checks(false)
                                 .flatten()
-                                .find(|a| a.key.local_name().as_ref() == name)
+                                .find(|a| a.key.local_name().as_ref().eq_ignore_ascii_case(name))
                                 .map(|a| a.value.trim().to_ascii_lowercase())
                         };
                         if local == "guid"
@@ -1530,7 +1531,7 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                             _ => PUBLISHED
                                 .iter()
                                 .chain(UPDATED)
-                                .position(|n| *n == local)
+                                .position(|n| n.eq_ignore_ascii_case(&local))
                                 .map(Slot::Date),
                         };
                         let xhtml = attribute("type")
@@ -1579,7 +1580,7 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                     thumbnail_of(&tag, out.last_mut());
                 }
                 if entry_depth.is_some_and(|d| depth == d)
-                    && tag.local_name().as_ref() == "link"
+                    && tag.local_name().as_ref().eq_ignore_ascii_case("link")
                     && let Some(facts) = out.last_mut()
                 {
                     facts.has_link = true;
@@ -1931,6 +1932,17 @@ mod tests {
         assert_eq!(items[0].link, "https://ex.org/1");
         assert_eq!(items[1].link, "https://ex.org/2");
         assert_eq!(items[1].key, "two");
+    }
+
+    #[test]
+    fn date_element_names_are_matched_in_any_case() {
+        let doc = rss_items(
+            "<item><title>One</title><link>https://ex.org/1</link><pubdate>Sat, 21 Mar 2026 10:00:00 +0000</pubdate></item>",
+        );
+        let Some(ParsedDate::Absolute(date)) = read(&doc)[0].date else {
+            panic!("no date")
+        };
+        assert_eq!(date.to_rfc3339(), "2026-03-21T10:00:00+00:00");
     }
 
     #[rstest]
