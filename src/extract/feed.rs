@@ -120,10 +120,25 @@ pub fn feed_entries(
         // reads it (the root was checked above).
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
-        )) if facts.is_some() => return Ok(FeedEntries::default()),
+        )) if facts.as_ref().is_some_and(Vec::is_empty) => return Ok(FeedEntries::default()),
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if facts.is_some() => {
+            return Err(ExtractError::NotAFeed(
+                "a feed whose entries are not in a channel where a reader finds them".into(),
+            ));
+        }
         Err(e) => return Err(ExtractError::NotAFeed(parse_error(&document, &e))),
     };
-    let entries = with_facts(feed.entries, facts.unwrap_or_default());
+    let facts = facts.unwrap_or_default();
+    let written = facts.len();
+    let entries = with_facts(feed.entries, facts);
+    if entries.is_empty() && written > 0 {
+        // Never a silent feed of nothing: entries that could not be read are said.
+        return Err(ExtractError::NotAFeed(format!(
+            "a feed whose {written} entries are not where a feed has them (none could be read)"
+        )));
+    }
     let home = feed
         .links
         .iter()
@@ -485,6 +500,58 @@ fn parse_error(document: &str, e: &feed_rs::parser::ParseFeedError) -> String {
     }
 }
 
+/// An XML document with the names of its elements in lower case, but for the RSS names that
+/// are written in camel case (`pubDate`, `lastBuildDate`): an `<RSS>` document written in
+/// capitals, read as feedparser reads it.
+fn lowercase_element_names(text: &str) -> String {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<(/?)([A-Za-z_][\w.:-]*)").expect("a valid regex"));
+    NAME.replace_all(text, |c: &regex::Captures<'_>| {
+        let name = c[2].to_ascii_lowercase();
+        let name = match name.as_str() {
+            "pubdate" => "pubDate".to_owned(),
+            "lastbuilddate" => "lastBuildDate".to_owned(),
+            "managingeditor" => "managingEditor".to_owned(),
+            "webmaster" => "webMaster".to_owned(),
+            "skiphours" => "skipHours".to_owned(),
+            "skipdays" => "skipDays".to_owned(),
+            "textinput" => "textInput".to_owned(),
+            _ => name,
+        };
+        format!("<{}{name}", &c[1])
+    })
+    .into_owned()
+}
+
+/// An RSS document whose items were written after `</channel>` (feedparser reads them; feed-rs
+/// reads only the channel's): its channel is closed after them instead. Items in an `<rss>`
+/// without a channel get one around them.
+fn items_into_channel(mut text: String) -> String {
+    let Some(close) = text.rfind("</channel>") else {
+        // No channel at all: one is made around the items (feedparser reads them).
+        if !text.contains("<channel") && text.contains("<item") {
+            let Ok(root) = root_element(&text) else {
+                return text;
+            };
+            if root.empty {
+                return text;
+            }
+            let end = text.rfind("</rss").filter(|&e| e >= root.span.1);
+            text.insert_str(end.unwrap_or(text.len()), "</channel>");
+            text.insert_str(root.span.1, "<channel>");
+        }
+        return text;
+    };
+    let after = &text[close + "</channel>".len()..];
+    if !after.contains("<item") {
+        return text;
+    }
+    let end = after.rfind("</rss").map_or(text.len(), |i| close + "</channel>".len() + i);
+    text.insert_str(end, "</channel>");
+    text.replace_range(close..close + "</channel>".len(), "");
+    text
+}
+
 /// Namespaces the RSS family was written in over the years, read as the one feed-rs knows.
 const RSS_NAMESPACES: &[&str] = &[
     "http://my.netscape.com/rdf/simple/0.9/",
@@ -510,9 +577,13 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
     let root = root_element(text)?;
     let local = root.local.as_str();
     let mut out = match local.to_ascii_lowercase().as_str() {
+        // `<RSS>`: feed-rs finds no root in it; feedparser reads it, names in any case.
+        "rss" if root.name != "rss" && root.name.eq_ignore_ascii_case("rss") => {
+            return normalize_xml(&lowercase_element_names(text));
+        }
         "rss" => {
             let version = root.version.as_deref().map(str::trim);
-            if version.is_some_and(|v| RSS_VERSIONS.contains(&v)) {
+            let out = if version.is_some_and(|v| RSS_VERSIONS.contains(&v)) {
                 text.to_owned()
             } else {
                 format!(
@@ -521,7 +592,8 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                     root.rewritten_rss(),
                     &text[root.span.1..]
                 )
-            }
+            };
+            items_into_channel(out)
         }
         "rdf" => text.to_owned(),
         "feed" | "entry" => atom_text_types(text).into_owned(),
@@ -1932,6 +2004,35 @@ mod tests {
         assert_eq!(items[0].link, "https://ex.org/1");
         assert_eq!(items[1].link, "https://ex.org/2");
         assert_eq!(items[1].key, "two");
+    }
+
+    #[rstest]
+    #[case::items_after_the_channel(
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title><link>https://ex.org/1</link></item></channel><item><title>Two</title><link>https://ex.org/2</link></item></rss>",
+        &["One", "Two"]
+    )]
+    #[case::capitals(
+        "<RSS version=\"2.0\"><CHANNEL><TITLE>T</TITLE><ITEM><TITLE>One</TITLE><LINK>https://ex.org/1</LINK><PUBDATE>Sat, 21 Mar 2026 10:00:00 +0000</PUBDATE></ITEM></CHANNEL></RSS>",
+        &["One"]
+    )]
+    #[case::no_channel(
+        "<rss version=\"2.0\"><item><title>One</title><link>https://ex.org/1</link></item></rss>",
+        &["One"]
+    )]
+    #[case::capital_root(
+        "<RSS version=\"2.0\"><channel><title>T</title><item><title>One</title><link>https://ex.org/1</link></item></channel></RSS>",
+        &["One"]
+    )]
+    fn entries_a_reader_finds_are_never_a_silent_nothing(
+        #[case] doc: &str,
+        #[case] titles: &[&str],
+    ) {
+        let items = read(doc);
+        let read: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(read, titles);
+        if doc.contains("PUBDATE") {
+            assert!(items.iter().all(|i| i.date.is_some()));
+        }
     }
 
     #[test]
