@@ -58,9 +58,11 @@ pub fn feed_entries(
     };
     let (mut document, mut facts) = if body.starts_with('{') || body.starts_with('[') {
         match json_items_bounded(body, max_entries)? {
-            Some(cut) => {
-                unread(max_entries);
-                (Cow::Owned(cut), None)
+            Some((document, facts, cut)) => {
+                if cut {
+                    unread(max_entries);
+                }
+                (Cow::Owned(document), Some(facts))
             }
             None => (Cow::Borrowed(body), None),
         }
@@ -1155,10 +1157,15 @@ fn entry_ends(text: &str, max: usize) -> EntryEnds {
     out
 }
 
-/// A JSON document with its `items` cut to the first `max` when it has more (None when it has
-/// no more): the items past `max` are skipped as they are read, never built. Anything that is
-/// not valid JSON is refused here, with serde's reason.
-fn json_items_bounded(body: &str, max: usize) -> Result<Option<String>, ExtractError> {
+/// A JSON document's top-level object with its `items` cut to the first `max` when it has more
+/// (and whether it had), made what feed-rs reads ([`json_feed_facts`]), with its items' facts;
+/// None for a document that is not an object. The items past `max` are skipped as they are
+/// read, never built. Anything that is not valid JSON is refused here, with serde's reason.
+#[allow(clippy::type_complexity)]
+fn json_items_bounded(
+    body: &str,
+    max: usize,
+) -> Result<Option<(String, Vec<Facts>, bool)>, ExtractError> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde_json::{Map, Value};
     use std::fmt;
@@ -1268,11 +1275,150 @@ fn json_items_bounded(body: &str, max: usize) -> Result<Option<String>, ExtractE
         .and_then(|top| reader.end().map(|()| top))
         .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}")))?;
     match read {
-        Some((top, true)) => serde_json::to_string(&top)
-            .map(Some)
-            .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}"))),
-        _ => Ok(None),
+        Some((mut top, cut)) => {
+            let facts = json_feed_facts(&mut top);
+            serde_json::to_string(&top)
+                .map(|document| Some((document, facts, cut)))
+                .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}")))
+        }
+        None => Ok(None),
     }
+}
+
+/// A JSON Feed made what feed-rs reads, the way feedparser reads it, with the [`Facts`] of its
+/// items (their images, which feed-rs does not read):
+///
+/// - an id written as a number is that number as a string (the spec says so);
+/// - an author written as a string is an author of that name; a missing title is empty;
+/// - an attachment without a `mime_type` has an unknown one, one without a URL is dropped;
+/// - a string field of another type is dropped, not the whole feed;
+/// - `content_text` alone is text: escaped, its line breaks kept as `<br>`.
+fn json_feed_facts(top: &mut serde_json::Map<String, serde_json::Value>) -> Vec<Facts> {
+    use serde_json::Value;
+    fn as_text(value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    fn author(value: &mut Value) {
+        if let Value::String(name) = value {
+            *value = serde_json::json!({ "name": name });
+        }
+        if !value.is_object() {
+            *value = Value::Null;
+        }
+    }
+    fn authors(object: &mut serde_json::Map<String, Value>) {
+        if let Some(a) = object.get_mut("author") {
+            author(a);
+        }
+        if let Some(Value::Array(list)) = object.get_mut("authors") {
+            list.iter_mut().for_each(author);
+            list.retain(Value::is_object);
+        } else {
+            object.remove("authors");
+        }
+    }
+    for key in ["title", "version"] {
+        match top.get(key).and_then(as_text) {
+            Some(text) => {
+                top.insert(key.to_owned(), Value::String(text));
+            }
+            None if key == "title" => {
+                top.insert(key.to_owned(), Value::String(String::new()));
+            }
+            None => {}
+        }
+    }
+    for key in ["home_page_url", "feed_url", "description", "icon", "favicon", "language"] {
+        if top.get(key).is_some_and(|v| !v.is_string()) {
+            top.remove(key);
+        }
+    }
+    authors(top);
+    let Some(Value::Array(items)) = top.get_mut("items") else {
+        return Vec::new();
+    };
+    // What is not an object is no item (feed-rs refuses the feed for it).
+    items.retain(Value::is_object);
+    let mut facts = Vec::with_capacity(items.len());
+    for item in items.iter_mut() {
+        let Value::Object(item) = item else { continue };
+        for key in ["id", "title"] {
+            match item.get(key).and_then(as_text) {
+                Some(text) => {
+                    item.insert(key.to_owned(), Value::String(text));
+                }
+                None => {
+                    item.remove(key);
+                }
+            }
+        }
+        for key in [
+            "url",
+            "external_url",
+            "content_html",
+            "content_text",
+            "summary",
+            "image",
+            "banner_image",
+            "date_published",
+            "date_modified",
+        ] {
+            if item.get(key).is_some_and(|v| !v.is_string()) {
+                item.remove(key);
+            }
+        }
+        authors(item);
+        match item.get_mut("tags") {
+            Some(Value::Array(tags)) => tags.retain(Value::is_string),
+            Some(_) => {
+                item.remove("tags");
+            }
+            None => {}
+        }
+        match item.get_mut("attachments") {
+            Some(Value::Array(attachments)) => {
+                attachments.retain(|a| a.get("url").is_some_and(Value::is_string));
+                for a in attachments.iter_mut().filter_map(Value::as_object_mut) {
+                    if !a.get("mime_type").is_some_and(Value::is_string) {
+                        a.insert(
+                            "mime_type".to_owned(),
+                            Value::String("application/octet-stream".to_owned()),
+                        );
+                    }
+                    if a.get("title").is_some_and(|v| !v.is_string()) {
+                        a.remove("title");
+                    }
+                    if a.get("size_in_bytes").is_some_and(|v| !v.is_u64()) {
+                        a.remove("size_in_bytes");
+                    }
+                }
+            }
+            Some(_) => {
+                item.remove("attachments");
+            }
+            None => {}
+        }
+        if !item.contains_key("content_html")
+            && let Some(Value::String(text)) = item.remove("content_text")
+        {
+            let html = quick_xml::escape::escape(text.as_str()).replace('\n', "<br>\n");
+            item.insert("content_html".to_owned(), Value::String(html));
+        }
+        let image = ["image", "banner_image"]
+            .iter()
+            .find_map(|k| item.get(*k).and_then(Value::as_str))
+            .filter(|u| !u.trim().is_empty())
+            .map(str::to_owned);
+        facts.push(Facts {
+            thumbnail: image,
+            ..Facts::default()
+        });
+    }
+    facts
 }
 
 /// Microsoft's Channel Definition Format (1997), which feedparser reads: a `<CHANNEL>` of
@@ -2044,6 +2190,23 @@ mod tests {
             panic!("no date")
         };
         assert_eq!(date.to_rfc3339(), "2026-03-21T10:00:00+00:00");
+    }
+
+    #[test]
+    fn json_feeds_of_any_common_shape_are_read() {
+        let doc = r#"{"version":"https://jsonfeed.org/version/1.1","author":"Ann",
+"items":[
+{"id":123,"url":"https://ex.org/1","title":"One","content_text":"Line one\nLine <two>",
+ "image":"/img/1.jpg","author":"Bob","attachments":[{"url":"https://ex.org/a.mp3"}]},
+{"id":"b","url":"https://ex.org/2","title":"Two","banner_image":"https://ex.org/2.jpg","content_html":"<p>x</p>"}
+]}"#;
+        let items = read(doc);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].key, "123");
+        assert_eq!(items[0].image.as_deref(), Some("https://ex.org/img/1.jpg"));
+        assert_eq!(items[1].image.as_deref(), Some("https://ex.org/2.jpg"));
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("Line one<br>") && html.contains("&lt;two&gt;"), "{html}");
     }
 
     #[rstest]
