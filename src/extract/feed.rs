@@ -548,7 +548,9 @@ fn items_into_channel(mut text: String) -> String {
     if !after.contains("<item") {
         return text;
     }
-    let end = after.rfind("</rss").map_or(text.len(), |i| close + "</channel>".len() + i);
+    let end = after
+        .rfind("</rss")
+        .map_or(text.len(), |i| close + "</channel>".len() + i);
     text.insert_str(end, "</channel>");
     text.replace_range(close..close + "</channel>".len(), "");
     text
@@ -662,9 +664,14 @@ fn repair_xml(text: &str) -> Option<String> {
             continue;
         }
         // Sections whose text is not markup, copied as they are.
-        let section = [("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?", "?>"), ("<!", ">")]
-            .into_iter()
-            .find(|(open, _)| rest.starts_with(open));
+        let section = [
+            ("<![CDATA[", "]]>"),
+            ("<!--", "-->"),
+            ("<?", "?>"),
+            ("<!", ">"),
+        ]
+        .into_iter()
+        .find(|(open, _)| rest.starts_with(open));
         if let Some((open, close)) = section {
             let end = rest[open.len()..]
                 .find(close)
@@ -841,7 +848,9 @@ fn atom_text_types(text: &str) -> Cow<'_, str> {
                 _ => mode = Some(value.trim().to_ascii_lowercase()),
             }
         }
-        let src = [" src=", "\tsrc=", "\nsrc="].iter().any(|a| tag.contains(a));
+        let src = [" src=", "\tsrc=", "\nsrc="]
+            .iter()
+            .any(|a| tag.contains(a));
         if src || (kind.is_none() && mode.is_none()) {
             return tag.to_owned();
         }
@@ -887,23 +896,74 @@ const KNOWN_PREFIXES: &[(&str, &str)] = &[
 /// Namespace URIs written with a small difference from the one a reader knows (no trailing
 /// slash, https, another case), and the one they stand for.
 const VARIANT_NAMESPACES: &[(&str, &str)] = &[
-    ("http://search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
-    ("https://search.yahoo.com/mrss/", "http://search.yahoo.com/mrss/"),
-    ("https://search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
-    ("http://video.search.yahoo.com/mrss", "http://search.yahoo.com/mrss/"),
-    ("http://video.search.yahoo.com/mrss/", "http://search.yahoo.com/mrss/"),
-    ("http://purl.org/rss/1.0/modules/content", "http://purl.org/rss/1.0/modules/content/"),
-    ("https://purl.org/rss/1.0/modules/content/", "http://purl.org/rss/1.0/modules/content/"),
-    ("http://purl.org/dc/elements/1.1", "http://purl.org/dc/elements/1.1/"),
-    ("https://purl.org/dc/elements/1.1/", "http://purl.org/dc/elements/1.1/"),
-    ("http://purl.org/dc/elements/1.0/", "http://purl.org/dc/elements/1.1/"),
-    ("https://www.itunes.com/dtds/podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
-    ("http://www.itunes.com/DTDs/Podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
-    ("https://www.itunes.com/DTDs/Podcast-1.0.dtd", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
-    ("http://www.w3.org/2005/Atom/", "http://www.w3.org/2005/Atom"),
-    ("https://www.w3.org/2005/Atom", "http://www.w3.org/2005/Atom"),
-    ("https://podcastindex.org/namespace/1.0/", "https://podcastindex.org/namespace/1.0"),
-    ("http://podcastindex.org/namespace/1.0", "https://podcastindex.org/namespace/1.0"),
+    (
+        "http://search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "https://search.yahoo.com/mrss/",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "https://search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://video.search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://video.search.yahoo.com/mrss/",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://purl.org/rss/1.0/modules/content",
+        "http://purl.org/rss/1.0/modules/content/",
+    ),
+    (
+        "https://purl.org/rss/1.0/modules/content/",
+        "http://purl.org/rss/1.0/modules/content/",
+    ),
+    (
+        "http://purl.org/dc/elements/1.1",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "https://purl.org/dc/elements/1.1/",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "http://purl.org/dc/elements/1.0/",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "https://www.itunes.com/dtds/podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "http://www.itunes.com/DTDs/Podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "https://www.itunes.com/DTDs/Podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "http://www.w3.org/2005/Atom/",
+        "http://www.w3.org/2005/Atom",
+    ),
+    (
+        "https://www.w3.org/2005/Atom",
+        "http://www.w3.org/2005/Atom",
+    ),
+    (
+        "https://podcastindex.org/namespace/1.0/",
+        "https://podcastindex.org/namespace/1.0",
+    ),
+    (
+        "http://podcastindex.org/namespace/1.0",
+        "https://podcastindex.org/namespace/1.0",
+    ),
 ];
 
 /// The document with the known variant namespace URIs written as the standard ones and the
@@ -949,15 +1009,13 @@ const JUNK_MAX: usize = 64 * 1024;
 fn past_junk(body: &str) -> &str {
     let lower = |s: &str| s.to_ascii_lowercase();
     let starts = |s: &str, at: usize| {
-        ["<?xml", "<rss", "<feed", "<rdf:rdf"]
-            .iter()
-            .any(|root| {
-                s[at..].starts_with(root)
-                    && s[at + root.len()..]
-                        .chars()
-                        .next()
-                        .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
-            })
+        ["<?xml", "<rss", "<feed", "<rdf:rdf"].iter().any(|root| {
+            s[at..].starts_with(root)
+                && s[at + root.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+        })
     };
     let mut window_end = body.len().min(JUNK_MAX);
     while !body.is_char_boundary(window_end) {
@@ -982,10 +1040,38 @@ fn past_junk(body: &str) -> &str {
 /// The characters windows-1252 has at 0x80-0x9F, where Unicode has C1 controls; None where
 /// windows-1252 has none either.
 const WINDOWS_1252_HIGH: [Option<char>; 32] = [
-    Some('€'), None, Some('‚'), Some('ƒ'), Some('„'), Some('…'), Some('†'), Some('‡'),
-    Some('ˆ'), Some('‰'), Some('Š'), Some('‹'), Some('Œ'), None, Some('Ž'), None,
-    None, Some('‘'), Some('’'), Some('“'), Some('”'), Some('•'), Some('–'), Some('—'),
-    Some('˜'), Some('™'), Some('š'), Some('›'), Some('œ'), None, Some('ž'), Some('Ÿ'),
+    Some('€'),
+    None,
+    Some('‚'),
+    Some('ƒ'),
+    Some('„'),
+    Some('…'),
+    Some('†'),
+    Some('‡'),
+    Some('ˆ'),
+    Some('‰'),
+    Some('Š'),
+    Some('‹'),
+    Some('Œ'),
+    None,
+    Some('Ž'),
+    None,
+    None,
+    Some('‘'),
+    Some('’'),
+    Some('“'),
+    Some('”'),
+    Some('•'),
+    Some('–'),
+    Some('—'),
+    Some('˜'),
+    Some('™'),
+    Some('š'),
+    Some('›'),
+    Some('œ'),
+    None,
+    Some('ž'),
+    Some('Ÿ'),
 ];
 
 /// The HTML names of U+00A0-U+00FF, in order.
@@ -993,13 +1079,13 @@ const LATIN1_NAMES: [&str; 96] = [
     "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
     "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
     "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
-    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave",
-    "Eacute", "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve",
-    "Oacute", "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml",
-    "Yacute", "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig",
-    "ccedil", "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth",
-    "ntilde", "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave",
-    "uacute", "ucirc", "uuml", "yacute", "thorn", "yuml",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
 ];
 
 /// The document with its numeric character references to U+0080-U+009F (C1 controls, which
@@ -1332,7 +1418,14 @@ fn json_feed_facts(top: &mut serde_json::Map<String, serde_json::Value>) -> Vec<
             None => {}
         }
     }
-    for key in ["home_page_url", "feed_url", "description", "icon", "favicon", "language"] {
+    for key in [
+        "home_page_url",
+        "feed_url",
+        "description",
+        "icon",
+        "favicon",
+        "language",
+    ] {
         if top.get(key).is_some_and(|v| !v.is_string()) {
             top.remove(key);
         }
@@ -2004,7 +2097,9 @@ mod tests {
 
     #[test]
     fn a_cut_short_document_still_keeps_its_whole_entries() {
-        let doc = rss_items("<item><title>One & all</title><link>https://ex.org/1</link></item><item><title>Tw");
+        let doc = rss_items(
+            "<item><title>One & all</title><link>https://ex.org/1</link></item><item><title>Tw",
+        );
         let doc = &doc[..doc.find("<title>Tw").unwrap() + 9];
         let items = read(doc);
         assert_eq!(items.len(), 1);
@@ -2032,7 +2127,10 @@ mod tests {
         let item = &read(&doc)[0];
         assert_eq!(item.summary.as_deref(), Some("First lineSecond line"));
         let html = item.content_html.as_deref().unwrap_or_default();
-        assert!(html.contains("Para one") && html.contains("Para two"), "{html}");
+        assert!(
+            html.contains("Para one") && html.contains("Para two"),
+            "{html}"
+        );
         let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
 <entry><title type="html">A <b>bold</b> move</title><id>urn:1</id><link href="https://ex.org/1"/>
 <summary type="html">Lead <i>in</i> here</summary><content type="html">Body <p>more</p> end</content></entry></feed>"#;
@@ -2040,7 +2138,10 @@ mod tests {
         assert_eq!(item.title, "A bold move");
         assert_eq!(item.summary.as_deref(), Some("Lead in here"));
         let html = item.content_html.as_deref().unwrap_or_default();
-        assert!(html.contains("Body") && html.contains("more") && html.contains("end"), "{html}");
+        assert!(
+            html.contains("Body") && html.contains("more") && html.contains("end"),
+            "{html}"
+        );
     }
 
     #[rstest]
@@ -2070,7 +2171,12 @@ mod tests {
             "<media:thumbnail url=\"https://ex.org/1.jpg\"/></item></channel></rss>"
         );
         let item = &read(doc)[0];
-        assert!(item.content_html.as_deref().unwrap_or_default().contains("Full body"));
+        assert!(
+            item.content_html
+                .as_deref()
+                .unwrap_or_default()
+                .contains("Full body")
+        );
         assert_eq!(item.image.as_deref(), Some("https://ex.org/1.jpg"));
         let doc = concat!(
             "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss\"><channel><title>T</title>",
@@ -2123,12 +2229,18 @@ mod tests {
         let doc = rss_items(
             "<item><title>It&#146;s ok &#150; &#x93;quoted&#x94;</title><link>https://ex.org/1</link></item>",
         );
-        assert_eq!(read(&doc)[0].title, "It\u{2019}s ok \u{2013} \u{201c}quoted\u{201d}");
+        assert_eq!(
+            read(&doc)[0].title,
+            "It\u{2019}s ok \u{2013} \u{201c}quoted\u{201d}"
+        );
         // UTF-8 bytes read as Latin-1 and escaped one by one: the character they spell.
         let doc = rss_items(
             "<item><title>Wait&#226;&#128;&#166; &#233;t&#xE9; &#194; &acirc;&#128;&brvbar; &eacute;&eacute;</title><link>https://ex.org/1</link></item>",
         );
-        assert_eq!(read(&doc)[0].title, "Wait\u{2026} \u{e9}t\u{e9} \u{c2} \u{2026} \u{e9}\u{e9}");
+        assert_eq!(
+            read(&doc)[0].title,
+            "Wait\u{2026} \u{e9}t\u{e9} \u{c2} \u{2026} \u{e9}\u{e9}"
+        );
     }
 
     #[test]
@@ -2206,7 +2318,10 @@ mod tests {
         assert_eq!(items[0].image.as_deref(), Some("https://ex.org/img/1.jpg"));
         assert_eq!(items[1].image.as_deref(), Some("https://ex.org/2.jpg"));
         let html = items[0].content_html.as_deref().unwrap_or_default();
-        assert!(html.contains("Line one<br>") && html.contains("&lt;two&gt;"), "{html}");
+        assert!(
+            html.contains("Line one<br>") && html.contains("&lt;two&gt;"),
+            "{html}"
+        );
     }
 
     #[rstest]
