@@ -783,13 +783,29 @@ fn well_formed(content: &str) -> bool {
     }
 }
 
-/// `text` with every `&` that starts no entity or character reference escaped.
+/// `text` with every `&` that starts no entity or character reference escaped, CDATA sections
+/// and comments left as they are.
 fn escape_ampersands(text: &str, out: &mut String) {
     let mut rest = text;
-    while let Some(at) = rest.find('&') {
+    while let Some(at) = rest.find(['&', '<']) {
         out.push_str(&rest[..at]);
-        push_ampersand(&rest[at..], out);
-        rest = &rest[at + 1..];
+        rest = &rest[at..];
+        let section = [("<![CDATA[", "]]>"), ("<!--", "-->")]
+            .into_iter()
+            .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = section {
+            let end = rest[open.len()..]
+                .find(close)
+                .map_or(rest.len(), |i| open.len() + i + close.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if rest.starts_with('&') {
+            push_ampersand(rest, out);
+            rest = &rest[1..];
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
     }
     out.push_str(rest);
 }
@@ -2083,16 +2099,25 @@ mod tests {
             "<item><title>Two</title><link>https://ex.org/2</link><description>Line<br>two & more</description></item>",
             "<item><title>A &amp; B &c</title><link>https://ex.org/3</link><description>x < y</description></item>",
             "<item><title>Four ]]> end</title><link>https://ex.org/4</link><description>a <p>b</description></item>",
+            "<item><title><![CDATA[Five & six]]></title><link>https://ex.org/5</link><description>Five & <![CDATA[six & <b>seven</b>]]></description></item>",
         ));
         let doc = doc.replace("C &amp; D", "C & D");
         let doc = doc.replace("C &amp; D", "C & D");
         let items = read(&doc);
         let titles: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
-        assert_eq!(titles, ["Tom & Jerry", "Two", "A & B &c", "Four ]]> end"]);
+        assert_eq!(
+            titles,
+            ["Tom & Jerry", "Two", "A & B &c", "Four ]]> end", "Five & six"]
+        );
         assert_eq!(items[0].link, "https://ex.org/a?x=1&y=2");
         assert_eq!(items[1].summary.as_deref(), Some("Linetwo & more"));
         assert_eq!(items[2].summary.as_deref(), Some("x < y"));
         assert_eq!(items[3].summary.as_deref(), Some("a b"));
+        assert_eq!(items[4].summary.as_deref(), Some("Five & six & seven"));
+        // What a CDATA section holds is text as written, in a document repaired around it.
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Bits & bobs</title><id>urn:t</id>
+<entry><title type="text"><![CDATA[Q&amp;A & more]]></title><id>urn:1</id><link href="https://ex.org/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].title, "Q&amp;A & more");
     }
 
     #[test]
