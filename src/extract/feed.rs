@@ -2107,7 +2107,13 @@ mod tests {
         let titles: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
         assert_eq!(
             titles,
-            ["Tom & Jerry", "Two", "A & B &c", "Four ]]> end", "Five & six"]
+            [
+                "Tom & Jerry",
+                "Two",
+                "A & B &c",
+                "Four ]]> end",
+                "Five & six"
+            ]
         );
         assert_eq!(items[0].link, "https://ex.org/a?x=1&y=2");
         assert_eq!(items[1].summary.as_deref(), Some("Linetwo & more"));
