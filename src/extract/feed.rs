@@ -983,24 +983,49 @@ const VARIANT_NAMESPACES: &[(&str, &str)] = &[
 ];
 
 /// The document with the known variant namespace URIs written as the standard ones and the
-/// well-known prefixes it uses but never declares declared on its root.
-fn known_namespaces(mut text: String) -> String {
-    for (variant, standard) in VARIANT_NAMESPACES {
-        for quote in ['"', '\''] {
-            let written = format!("{quote}{variant}{quote}");
-            if text.contains(&written) {
-                text = text.replace(&written, &format!("{quote}{standard}{quote}"));
+/// well-known prefixes it uses but never declares declared on its root. Two passes over the
+/// document, whatever its size: one over its declarations, one over its prefixed names.
+fn known_namespaces(text: String) -> String {
+    static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
+            .expect("a valid regex")
+    });
+    static PREFIXED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<([A-Za-z_][\w.-]*):").expect("a valid regex"));
+    let mut declared: Vec<String> = Vec::new();
+    let mut text = match DECLARATION.replace_all(&text, |c: &regex::Captures<'_>| {
+        if let Some(prefix) = c.get(1) {
+            declared.push(prefix.as_str().to_owned());
+        }
+        let uri = c.get(2).or(c.get(3)).map_or("", |u| u.as_str());
+        match VARIANT_NAMESPACES
+            .iter()
+            .find(|(variant, _)| *variant == uri)
+        {
+            Some((_, standard)) => {
+                let prefix = c
+                    .get(1)
+                    .map_or(String::new(), |p| format!(":{}", p.as_str()));
+                format!("xmlns{prefix}=\"{standard}\"")
             }
+            None => c[0].to_owned(),
+        }
+    }) {
+        Cow::Owned(rewritten) => rewritten,
+        Cow::Borrowed(_) => text,
+    };
+    let mut used: Vec<&str> = Vec::new();
+    for c in PREFIXED.captures_iter(&text) {
+        let prefix = c.get(1).map_or("", |p| p.as_str());
+        if let Some((known, _)) = KNOWN_PREFIXES.iter().find(|(k, _)| *k == prefix)
+            && !used.contains(known)
+        {
+            used.push(known);
         }
     }
     let missing: String = KNOWN_PREFIXES
         .iter()
-        .filter(|(prefix, _)| {
-            let used = text.contains(&format!("<{prefix}:"));
-            let declared = text.contains(&format!("xmlns:{prefix}="))
-                || text.contains(&format!("xmlns:{prefix} ="));
-            used && !declared
-        })
+        .filter(|(prefix, _)| used.contains(prefix) && !declared.iter().any(|d| d == prefix))
         .map(|(prefix, uri)| format!(" xmlns:{prefix}=\"{uri}\""))
         .collect();
     if missing.is_empty() {
