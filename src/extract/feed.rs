@@ -47,7 +47,8 @@ pub fn feed_entries(
     id_pattern: Option<&Regex>,
     max_entries: usize,
 ) -> Result<FeedEntries, ExtractError> {
-    let text = crate::encoding::without_declared_encoding(text);
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    let text = crate::encoding::without_declared_encoding(past_junk(text));
     let body = text.trim_start();
     if body.is_empty() {
         return Err(ExtractError::NotAFeed("the document is empty".into()));
@@ -57,9 +58,11 @@ pub fn feed_entries(
     };
     let (mut document, mut facts) = if body.starts_with('{') || body.starts_with('[') {
         match json_items_bounded(body, max_entries)? {
-            Some(cut) => {
-                unread(max_entries);
-                (Cow::Owned(cut), None)
+            Some((document, facts, cut)) => {
+                if cut {
+                    unread(max_entries);
+                }
+                (Cow::Owned(document), Some(facts))
             }
             None => (Cow::Borrowed(body), None),
         }
@@ -82,10 +85,27 @@ pub fn feed_entries(
         feed_rs::parser::Builder::new()
             // No made-up ids: an entry without its own id is identified by herald (`key`).
             .id_generator(|_, _, _| String::new())
+            // Relative URLs (xml:base, links, enclosures, media) resolve against the
+            // document's address; feed-rs drops a relative media URL it cannot resolve.
+            .base_uri(Some(feed_url.as_str()))
             .build()
             .parse(document.as_bytes())
     };
     let mut parsed = parse(&document);
+    if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
+        && let Some(mut repaired) = repair_xml(&document)
+    {
+        // Not well-formed: a bare `&`, HTML written into a title or a description. Read as
+        // feed readers read it, every entry kept, rather than cut at the damage.
+        tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed XML; it is repaired and read");
+        if let Some(cut) = first_entries(&repaired, max_entries) {
+            unread(max_entries);
+            repaired = cut;
+        }
+        facts = Some(entry_facts(&repaired));
+        document = Cow::Owned(repaired);
+        parsed = parse(&document);
+    }
     if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
         && let Some(whole) = complete_entries(&document)
     {
@@ -102,10 +122,25 @@ pub fn feed_entries(
         // reads it (the root was checked above).
         Err(feed_rs::parser::ParseFeedError::ParseError(
             feed_rs::parser::ParseErrorKind::NoFeedRoot,
-        )) if facts.is_some() => return Ok(FeedEntries::default()),
+        )) if facts.as_ref().is_some_and(Vec::is_empty) => return Ok(FeedEntries::default()),
+        Err(feed_rs::parser::ParseFeedError::ParseError(
+            feed_rs::parser::ParseErrorKind::NoFeedRoot,
+        )) if facts.is_some() => {
+            return Err(ExtractError::NotAFeed(
+                "a feed whose entries are not in a channel where a reader finds them".into(),
+            ));
+        }
         Err(e) => return Err(ExtractError::NotAFeed(parse_error(&document, &e))),
     };
-    let entries = with_facts(feed.entries, facts.unwrap_or_default());
+    let facts = facts.unwrap_or_default();
+    let written = facts.len();
+    let entries = with_facts(feed.entries, facts);
+    if entries.is_empty() && written > 0 {
+        // Never a silent feed of nothing: entries that could not be read are said.
+        return Err(ExtractError::NotAFeed(format!(
+            "a feed whose {written} entries are not where a feed has them (none could be read)"
+        )));
+    }
     let home = feed
         .links
         .iter()
@@ -167,11 +202,17 @@ struct Reading<'a> {
 
 impl Reading<'_> {
     fn entry(&self, entry: Entry, facts: Option<&Facts>) -> Option<Scraped> {
+        // A comments link (RSS `<comments>`, `wfw:commentRss`, Atom `rel="replies"`) is never
+        // the entry's own: without another link, a permalink guid links the entry.
+        let not_comments = |l: &&feed_rs::model::Link| {
+            l.target.is_none() && l.rel.as_deref().is_none_or(|r| r != "replies")
+        };
         let own_href = entry
             .links
             .iter()
+            .filter(not_comments)
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(entry.links.first())
+            .or(entry.links.iter().find(not_comments))
             .map(|l| l.href.clone());
         let id = entry.id.trim().to_owned();
         // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
@@ -189,32 +230,45 @@ impl Reading<'_> {
             .and_then(|h| feed_link(self.feed_url, h))
             .or_else(|| id_links.then(|| feed_link(self.feed_url, &id)).flatten());
         let base = own_link.as_ref().unwrap_or(self.home);
-        let summary = entry
-            .summary
-            .as_ref()
-            .map(|t| self.text_of(t, false))
-            .filter(|s| !s.is_empty())
+        // HTML written unescaped into a summary: its whole content (feed-rs keeps the text up to
+        // its first tag).
+        let markup_text = |markup: &Option<String>| {
+            markup
+                .as_deref()
+                .map(|m| clean(&html_to_text(m)))
+                .filter(|s| !s.is_empty())
+        };
+        let summary = facts
+            .and_then(|f| markup_text(&f.summary_markup))
+            .or_else(|| {
+                entry
+                    .summary
+                    .as_ref()
+                    .map(|t| self.text_of(t, false))
+                    .filter(|s| !s.is_empty())
+            })
             .or_else(|| {
                 let raw = facts?.description.as_deref()?;
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
-        let content_html = entry
-            .content
-            .as_ref()
-            .and_then(|c| c.body.as_deref())
+        let content_body = facts
+            .and_then(|f| f.content_markup.as_deref())
+            .or_else(|| entry.content.as_ref().and_then(|c| c.body.as_deref()));
+        let content_html = content_body
             .map(|body| sanitize_html(body, base))
             .filter(|s| !s.trim().is_empty());
-        let content_text = entry
-            .content
-            .as_ref()
-            .and_then(|c| c.body.as_deref())
+        let content_text = content_body
             .map(|body| clean(&html_to_text(body)))
             .filter(|s| !s.is_empty());
-        let title = entry
-            .title
-            .as_ref()
-            .map(|t| self.text_of(t, true))
-            .filter(|t| !t.is_empty())
+        let title = facts
+            .and_then(|f| markup_text(&f.title_markup))
+            .or_else(|| {
+                entry
+                    .title
+                    .as_ref()
+                    .map(|t| self.text_of(t, true))
+                    .filter(|t| !t.is_empty())
+            })
             .or_else(|| {
                 // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
                 let raw = facts?.title.as_deref()?;
@@ -243,7 +297,10 @@ impl Reading<'_> {
                 None => content_key(&title, text),
             },
         };
-        let image = image_of(&entry, base);
+        let image = image_of(&entry, base).or_else(|| {
+            let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
+            matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+        });
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -276,10 +333,35 @@ impl Reading<'_> {
         };
         if html {
             clean(&html_to_text(&t.content))
-        } else {
+        } else if self.kind == FeedType::JSON {
             clean(&t.content)
+        } else {
+            clean(&html_entities(&t.content))
         }
     }
+}
+
+/// Text with the named HTML entities XML does not define (`&rsquo;`, `&nbsp;`) decoded: feed-rs
+/// leaves them as written, feed readers read them whatever the element's type. The five XML
+/// entities were decoded already, and are left alone (`&amp;amp;` stays `&amp;`).
+fn html_entities(text: &str) -> Cow<'_, str> {
+    static ENTITY: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"&[A-Za-z][A-Za-z0-9]{1,31};").expect("a valid regex"));
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    ENTITY.replace_all(text, |c: &regex::Captures<'_>| {
+        let entity = &c[0];
+        if matches!(entity, "&amp;" | "&lt;" | "&gt;" | "&quot;" | "&apos;") {
+            return entity.to_owned();
+        }
+        let decoded = html_to_text(entity);
+        if decoded.is_empty() {
+            entity.to_owned()
+        } else {
+            decoded
+        }
+    })
 }
 
 /// An entry's link as the feed wrote it, made absolute and rid of tracking parameters; unlike a
@@ -420,6 +502,60 @@ fn parse_error(document: &str, e: &feed_rs::parser::ParseFeedError) -> String {
     }
 }
 
+/// An XML document with the names of its elements in lower case, but for the RSS names that
+/// are written in camel case (`pubDate`, `lastBuildDate`): an `<RSS>` document written in
+/// capitals, read as feedparser reads it.
+fn lowercase_element_names(text: &str) -> String {
+    static NAME: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<(/?)([A-Za-z_][\w.:-]*)").expect("a valid regex"));
+    NAME.replace_all(text, |c: &regex::Captures<'_>| {
+        let name = c[2].to_ascii_lowercase();
+        let name = match name.as_str() {
+            "pubdate" => "pubDate".to_owned(),
+            "lastbuilddate" => "lastBuildDate".to_owned(),
+            "managingeditor" => "managingEditor".to_owned(),
+            "webmaster" => "webMaster".to_owned(),
+            "skiphours" => "skipHours".to_owned(),
+            "skipdays" => "skipDays".to_owned(),
+            "textinput" => "textInput".to_owned(),
+            _ => name,
+        };
+        format!("<{}{name}", &c[1])
+    })
+    .into_owned()
+}
+
+/// An RSS document whose items were written after `</channel>` (feedparser reads them; feed-rs
+/// reads only the channel's): its channel is closed after them instead. Items in an `<rss>`
+/// without a channel get one around them.
+fn items_into_channel(mut text: String) -> String {
+    let Some(close) = text.rfind("</channel>") else {
+        // No channel at all: one is made around the items (feedparser reads them).
+        if !text.contains("<channel") && text.contains("<item") {
+            let Ok(root) = root_element(&text) else {
+                return text;
+            };
+            if root.empty {
+                return text;
+            }
+            let end = text.rfind("</rss").filter(|&e| e >= root.span.1);
+            text.insert_str(end.unwrap_or(text.len()), "</channel>");
+            text.insert_str(root.span.1, "<channel>");
+        }
+        return text;
+    };
+    let after = &text[close + "</channel>".len()..];
+    if !after.contains("<item") {
+        return text;
+    }
+    let end = after
+        .rfind("</rss")
+        .map_or(text.len(), |i| close + "</channel>".len() + i);
+    text.insert_str(end, "</channel>");
+    text.replace_range(close..close + "</channel>".len(), "");
+    text
+}
+
 /// Namespaces the RSS family was written in over the years, read as the one feed-rs knows.
 const RSS_NAMESPACES: &[&str] = &[
     "http://my.netscape.com/rdf/simple/0.9/",
@@ -445,9 +581,13 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
     let root = root_element(text)?;
     let local = root.local.as_str();
     let mut out = match local.to_ascii_lowercase().as_str() {
+        // `<RSS>`: feed-rs finds no root in it; feedparser reads it, names in any case.
+        "rss" if root.name != "rss" && root.name.eq_ignore_ascii_case("rss") => {
+            return normalize_xml(&lowercase_element_names(text));
+        }
         "rss" => {
             let version = root.version.as_deref().map(str::trim);
-            if version.is_some_and(|v| RSS_VERSIONS.contains(&v)) {
+            let out = if version.is_some_and(|v| RSS_VERSIONS.contains(&v)) {
                 text.to_owned()
             } else {
                 format!(
@@ -456,9 +596,11 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                     root.rewritten_rss(),
                     &text[root.span.1..]
                 )
-            }
+            };
+            items_into_channel(out)
         }
-        "rdf" | "feed" | "entry" => text.to_owned(),
+        "rdf" => text.to_owned(),
+        "feed" | "entry" => atom_text_types(text).into_owned(),
         "html" => {
             return Err(ExtractError::NotAFeed(
                 "not a feed: an HTML page (its root element is <html>)".into(),
@@ -486,7 +628,579 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             &format!("{quote}{ATOM_NAMESPACE}{quote}"),
         );
     }
-    Ok(out)
+    Ok(known_namespaces(windows_1252_references(&out).into_owned()))
+}
+
+/// Elements whose content feeds write as HTML, often without escaping it, by local name.
+const TEXT_ELEMENTS: &[&str] = &[
+    "title",
+    "description",
+    "summary",
+    "content",
+    "encoded",
+    "subtitle",
+];
+
+/// How many text elements without an end tag are looked for before no more are: each look
+/// reads the rest of the document.
+const MAX_UNCLOSED: usize = 8;
+
+/// A document that is not well-formed XML, repaired as feed readers read such feeds: every `&`
+/// that starts no entity or character reference is escaped, a `<` that starts no markup is
+/// escaped, and the content of a text element (title, description, ...) that is not
+/// well-formed markup is made text (a CDATA section), as the HTML it mostly is. None when
+/// nothing was changed. One pass over the document: each element's content is checked once.
+fn repair_xml(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    // Names of text elements that have no end tag past some point: not searched again.
+    let mut unclosed: Vec<String> = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(['<', '&']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        if rest.starts_with('&') {
+            push_ampersand(rest, &mut out);
+            rest = &rest[1..];
+            continue;
+        }
+        // Sections whose text is not markup, copied as they are.
+        let section = [
+            ("<![CDATA[", "]]>"),
+            ("<!--", "-->"),
+            ("<?", "?>"),
+            ("<!", ">"),
+        ]
+        .into_iter()
+        .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = section {
+            let end = rest[open.len()..]
+                .find(close)
+                .map_or(rest.len(), |i| open.len() + i + close.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+            continue;
+        }
+        let closing = rest.starts_with("</");
+        let name_at = if closing { 2 } else { 1 };
+        let name_len = rest[name_at..]
+            .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+            .unwrap_or(rest.len() - name_at);
+        let name = &rest[name_at..name_at + name_len];
+        if !name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_' || c == ':')
+        {
+            out.push_str("&lt;");
+            rest = &rest[1..];
+            continue;
+        }
+        // A tag that never ends is damage this repair does not guess at: left as written.
+        let Some(tag_len) = tag_end(rest) else {
+            out.push('<');
+            rest = &rest[1..];
+            continue;
+        };
+        let tag = &rest[..tag_len];
+        escape_ampersands(tag, &mut out);
+        rest = &rest[tag_len..];
+        let local = name.rsplit(':').next().unwrap_or(name);
+        if closing
+            || tag.ends_with("/>")
+            || !TEXT_ELEMENTS.iter().any(|t| t.eq_ignore_ascii_case(local))
+            || unclosed.iter().any(|u| u == name)
+            || unclosed.len() >= MAX_UNCLOSED
+        {
+            continue;
+        }
+        let Some(inner_len) = end_tag_at(rest, name) else {
+            unclosed.push(name.to_owned());
+            continue;
+        };
+        let inner = &rest[..inner_len];
+        let mut escaped = String::with_capacity(inner.len());
+        escape_ampersands(inner, &mut escaped);
+        if well_formed(&escaped) {
+            out.push_str(&escaped);
+        } else {
+            out.push_str("<![CDATA[");
+            out.push_str(&inner.replace("]]>", "]]]]><![CDATA[>"));
+            out.push_str("]]>");
+        }
+        rest = &rest[inner_len..];
+    }
+    out.push_str(rest);
+    (out != text).then_some(out)
+}
+
+/// The length of the tag `text` starts with, up to its `>` (quoted values may hold one).
+fn tag_end(text: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            // No `<` in a tag, not even in a quoted value: a tag that runs into the next one
+            // was never a tag (and each scan stops at the next `<`: one pass in all).
+            (_, '<') if i > 0 => return None,
+            (None, '"' | '\'') => quote = Some(c),
+            (Some(q), _) if c == q => quote = None,
+            (None, '>') => return Some(i + 1),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where the end tag `</name>` starts in `text`, if it has one.
+fn end_tag_at(text: &str, name: &str) -> Option<usize> {
+    let needle = format!("</{name}");
+    let mut from = 0;
+    while let Some(i) = text[from..].find(&needle) {
+        let at = from + i;
+        let after = text[at + needle.len()..].trim_start();
+        if after.starts_with('>') {
+            return Some(at);
+        }
+        from = at + needle.len();
+    }
+    None
+}
+
+/// Whether a piece of XML content is well-formed on its own: every element closed in order.
+fn well_formed(content: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(content);
+    let mut depth = 0usize;
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => depth += 1,
+            Ok(Event::End(_)) => match depth.checked_sub(1) {
+                Some(d) => depth = d,
+                None => return false,
+            },
+            Ok(Event::Eof) => return depth == 0,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// `text` with every `&` that starts no entity or character reference escaped, CDATA sections
+/// and comments left as they are.
+fn escape_ampersands(text: &str, out: &mut String) {
+    let mut rest = text;
+    while let Some(at) = rest.find(['&', '<']) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let section = [("<![CDATA[", "]]>"), ("<!--", "-->")]
+            .into_iter()
+            .find(|(open, _)| rest.starts_with(open));
+        if let Some((open, close)) = section {
+            let end = rest[open.len()..]
+                .find(close)
+                .map_or(rest.len(), |i| open.len() + i + close.len());
+            out.push_str(&rest[..end]);
+            rest = &rest[end..];
+        } else if rest.starts_with('&') {
+            push_ampersand(rest, out);
+            rest = &rest[1..];
+        } else {
+            out.push('<');
+            rest = &rest[1..];
+        }
+    }
+    out.push_str(rest);
+}
+
+/// The `&` that `text` starts with, escaped unless it starts a reference (`&name;`, `&#9;`,
+/// `&#x9;`).
+fn push_ampersand(text: &str, out: &mut String) {
+    let after = &text[1..];
+    let body_len = after
+        .char_indices()
+        .take(40)
+        .find(|&(_, c)| c == ';')
+        .map(|(i, _)| i);
+    let is_reference = body_len.is_some_and(|n| {
+        let body = &after[..n];
+        if let Some(hex) = body.strip_prefix("#x").or_else(|| body.strip_prefix("#X")) {
+            !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit())
+        } else if let Some(digits) = body.strip_prefix('#') {
+            !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+        } else {
+            body.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && body
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        }
+    });
+    out.push_str(if is_reference { "&" } else { "&amp;" });
+}
+
+/// An Atom document with the `type` (and Atom 0.3 `mode`) of its text constructs written as
+/// one of the three feed-rs reads: `text`, `html` or `xhtml`. feed-rs refuses the whole feed for
+/// any other type of one element (`text/plain`, `HTML`, `application/xhtml+xml`); feedparser
+/// reads them. A type it does not know is read as text. A `<content src=…>` keeps its MIME
+/// type, as the spec wants one there.
+fn atom_text_types(text: &str) -> Cow<'_, str> {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|summary|content|rights|tagline|info|copyright)\s[^<>]*>")
+            .expect("a valid regex")
+    });
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(\s)(type|mode)\s*=\s*(?:"([^"]*)"|'([^']*)')"#).expect("a valid regex")
+    });
+    TAG.replace_all(text, |tag: &regex::Captures<'_>| {
+        let tag = &tag[0];
+        if tag.starts_with("<media:") {
+            return tag.to_owned();
+        }
+        let mut kind = None;
+        let mut mode = None;
+        for a in ATTRIBUTE.captures_iter(tag) {
+            let value = a.get(3).or(a.get(4)).map_or("", |v| v.as_str());
+            match &a[2] {
+                "type" => kind = Some(value.trim().to_ascii_lowercase()),
+                _ => mode = Some(value.trim().to_ascii_lowercase()),
+            }
+        }
+        let src = [" src=", "\tsrc=", "\nsrc="]
+            .iter()
+            .any(|a| tag.contains(a));
+        if src || (kind.is_none() && mode.is_none()) {
+            return tag.to_owned();
+        }
+        let kind = kind.unwrap_or_else(|| "text".to_owned());
+        let html = matches!(kind.as_str(), "html" | "text/html");
+        let xhtml = matches!(kind.as_str(), "xhtml" | "application/xhtml+xml");
+        let canonical = match mode.as_deref() {
+            Some("escaped") if kind != "text" && kind != "text/plain" => "html",
+            Some("xml") if html || xhtml => "xhtml",
+            _ if html => "html",
+            _ if xhtml => "xhtml",
+            _ => "text",
+        };
+        let rewritten = ATTRIBUTE.replace_all(tag, |a: &regex::Captures<'_>| {
+            if &a[2] == "type" {
+                format!("{}type=\"{canonical}\"", &a[1])
+            } else {
+                String::new()
+            }
+        });
+        rewritten.into_owned()
+    })
+}
+
+/// Namespaces of the extensions feeds use, by their usual prefix: a prefix used but never
+/// declared (feedparser reads `<content:encoded>` in an `<rss>` that forgot `xmlns:content`)
+/// is declared on the root, as the namespace it always stands for.
+const KNOWN_PREFIXES: &[(&str, &str)] = &[
+    ("content", "http://purl.org/rss/1.0/modules/content/"),
+    ("media", "http://search.yahoo.com/mrss/"),
+    ("dc", "http://purl.org/dc/elements/1.1/"),
+    ("atom", "http://www.w3.org/2005/Atom"),
+    ("itunes", "http://www.itunes.com/dtds/podcast-1.0.dtd"),
+    ("podcast", "https://podcastindex.org/namespace/1.0"),
+    ("wfw", "http://wellformedweb.org/CommentAPI/"),
+    ("dcterms", "http://purl.org/dc/terms/"),
+    ("slash", "http://purl.org/rss/1.0/modules/slash/"),
+    ("georss", "http://www.georss.org/georss"),
+    ("feedburner", "http://rssnamespace.org/feedburner/ext/1.0"),
+    ("rdf", "http://www.w3.org/1999/02/22-rdf-syntax-ns#"),
+];
+
+/// Namespace URIs written with a small difference from the one a reader knows (no trailing
+/// slash, https, another case), and the one they stand for.
+const VARIANT_NAMESPACES: &[(&str, &str)] = &[
+    (
+        "http://search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "https://search.yahoo.com/mrss/",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "https://search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://video.search.yahoo.com/mrss",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://video.search.yahoo.com/mrss/",
+        "http://search.yahoo.com/mrss/",
+    ),
+    (
+        "http://purl.org/rss/1.0/modules/content",
+        "http://purl.org/rss/1.0/modules/content/",
+    ),
+    (
+        "https://purl.org/rss/1.0/modules/content/",
+        "http://purl.org/rss/1.0/modules/content/",
+    ),
+    (
+        "http://purl.org/dc/elements/1.1",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "https://purl.org/dc/elements/1.1/",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "http://purl.org/dc/elements/1.0/",
+        "http://purl.org/dc/elements/1.1/",
+    ),
+    (
+        "https://www.itunes.com/dtds/podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "http://www.itunes.com/DTDs/Podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "https://www.itunes.com/DTDs/Podcast-1.0.dtd",
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+    ),
+    (
+        "http://www.w3.org/2005/Atom/",
+        "http://www.w3.org/2005/Atom",
+    ),
+    (
+        "https://www.w3.org/2005/Atom",
+        "http://www.w3.org/2005/Atom",
+    ),
+    (
+        "https://podcastindex.org/namespace/1.0/",
+        "https://podcastindex.org/namespace/1.0",
+    ),
+    (
+        "http://podcastindex.org/namespace/1.0",
+        "https://podcastindex.org/namespace/1.0",
+    ),
+];
+
+/// The document with the known variant namespace URIs written as the standard ones and the
+/// well-known prefixes it uses but never declares declared on its root. Two passes over the
+/// document, whatever its size: one over its declarations, one over its prefixed names.
+fn known_namespaces(text: String) -> String {
+    static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"xmlns(?::([A-Za-z_][\w.-]*))?\s*=\s*(?:"([^"]*)"|'([^']*)')"#)
+            .expect("a valid regex")
+    });
+    static PREFIXED: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<([A-Za-z_][\w.-]*):").expect("a valid regex"));
+    let mut declared: Vec<String> = Vec::new();
+    let mut text = match DECLARATION.replace_all(&text, |c: &regex::Captures<'_>| {
+        if let Some(prefix) = c.get(1) {
+            declared.push(prefix.as_str().to_owned());
+        }
+        let uri = c.get(2).or(c.get(3)).map_or("", |u| u.as_str());
+        match VARIANT_NAMESPACES
+            .iter()
+            .find(|(variant, _)| *variant == uri)
+        {
+            Some((_, standard)) => {
+                let prefix = c
+                    .get(1)
+                    .map_or(String::new(), |p| format!(":{}", p.as_str()));
+                format!("xmlns{prefix}=\"{standard}\"")
+            }
+            None => c[0].to_owned(),
+        }
+    }) {
+        Cow::Owned(rewritten) => rewritten,
+        Cow::Borrowed(_) => text,
+    };
+    let mut used: Vec<&str> = Vec::new();
+    for c in PREFIXED.captures_iter(&text) {
+        let prefix = c.get(1).map_or("", |p| p.as_str());
+        if let Some((known, _)) = KNOWN_PREFIXES.iter().find(|(k, _)| *k == prefix)
+            && !used.contains(known)
+        {
+            used.push(known);
+        }
+    }
+    let missing: String = KNOWN_PREFIXES
+        .iter()
+        .filter(|(prefix, _)| used.contains(prefix) && !declared.iter().any(|d| d == prefix))
+        .map(|(prefix, uri)| format!(" xmlns:{prefix}=\"{uri}\""))
+        .collect();
+    if missing.is_empty() {
+        return text;
+    }
+    let Ok(root) = root_element(&text) else {
+        return text;
+    };
+    let tag = &text[root.span.0..root.span.1];
+    let end = root.span.0 + tag.trim_end_matches('>').trim_end_matches('/').len();
+    text.insert_str(end, &missing);
+    text
+}
+
+/// How far into a document a feed's start is looked for past junk written before it.
+const JUNK_MAX: usize = 64 * 1024;
+
+/// A document with what a server wrote before the feed (a PHP warning, a blank line of HTML)
+/// dropped: when it starts with neither an XML declaration, markup declarations (a comment, a
+/// DOCTYPE, a processing instruction), a feed root nor JSON, it is read from the first
+/// `<?xml` or feed root (`<rss`, `<feed`, `<rdf:RDF`) in its first [`JUNK_MAX`] bytes, if any.
+fn past_junk(body: &str) -> &str {
+    let lower = |s: &str| s.to_ascii_lowercase();
+    let starts = |s: &str, at: usize| {
+        ["<?xml", "<rss", "<feed", "<rdf:rdf"].iter().any(|root| {
+            s[at..].starts_with(root)
+                && s[at + root.len()..]
+                    .chars()
+                    .next()
+                    .is_none_or(|c| c.is_whitespace() || c == '>' || c == '/')
+        })
+    };
+    let mut window_end = body.len().min(JUNK_MAX);
+    while !body.is_char_boundary(window_end) {
+        window_end -= 1;
+    }
+    let window = lower(&body[..window_end]);
+    if starts(&window, 0)
+        || window.starts_with("<!")
+        || window.starts_with("<?")
+        || window.starts_with('{')
+        || window.starts_with('[')
+    {
+        return body;
+    }
+    window
+        .match_indices('<')
+        .map(|(i, _)| i)
+        .find(|&i| starts(&window, i))
+        .map_or(body, |i| &body[i..])
+}
+
+/// The characters windows-1252 has at 0x80-0x9F, where Unicode has C1 controls; None where
+/// windows-1252 has none either.
+const WINDOWS_1252_HIGH: [Option<char>; 32] = [
+    Some('€'),
+    None,
+    Some('‚'),
+    Some('ƒ'),
+    Some('„'),
+    Some('…'),
+    Some('†'),
+    Some('‡'),
+    Some('ˆ'),
+    Some('‰'),
+    Some('Š'),
+    Some('‹'),
+    Some('Œ'),
+    None,
+    Some('Ž'),
+    None,
+    None,
+    Some('‘'),
+    Some('’'),
+    Some('“'),
+    Some('”'),
+    Some('•'),
+    Some('–'),
+    Some('—'),
+    Some('˜'),
+    Some('™'),
+    Some('š'),
+    Some('›'),
+    Some('œ'),
+    None,
+    Some('ž'),
+    Some('Ÿ'),
+];
+
+/// The HTML names of U+00A0-U+00FF, in order.
+const LATIN1_NAMES: [&str; 96] = [
+    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
+    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
+    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
+    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
+    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
+    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
+    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
+    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
+    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
+    "uuml", "yacute", "thorn", "yuml",
+];
+
+/// The document with its numeric character references to U+0080-U+009F (C1 controls, which
+/// no feed means) made references to the windows-1252 characters of those bytes, as HTML5
+/// reads them: `&#146;` is a right quote, not a control that cleaning deletes. A run of
+/// references to 0x80-0xFF that spells one UTF-8 character (`&#226;&#128;&#166;`, UTF-8 read
+/// as Latin-1 and escaped) is that character, as feedparser reads it.
+fn windows_1252_references(text: &str) -> Cow<'_, str> {
+    static REFERENCES: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?:&(?:#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6}|[A-Za-z][A-Za-z0-9]{1,7});)+")
+            .expect("a valid regex")
+    });
+    if !text.contains('&') {
+        return Cow::Borrowed(text);
+    }
+    REFERENCES.replace_all(text, |c: &regex::Captures<'_>| {
+        let written: Vec<&str> = c[0].split_inclusive(';').collect();
+        // Each reference's code point; a named one only for the Latin-1 names.
+        let codes: Vec<u32> = written
+            .iter()
+            .map(|r| {
+                let r = r.trim_start_matches('&').trim_end_matches(';');
+                match r.strip_prefix('#') {
+                    Some(n) => match n.strip_prefix(['x', 'X']) {
+                        Some(hex) => u32::from_str_radix(hex, 16).unwrap_or(0),
+                        None => n.parse().unwrap_or(0),
+                    },
+                    None => LATIN1_NAMES
+                        .iter()
+                        .position(|name| *name == r)
+                        .and_then(|i| u32::try_from(i + 0xA0).ok())
+                        .unwrap_or(0),
+                }
+            })
+            .collect();
+        let mut out = String::new();
+        let mut i = 0;
+        while i < codes.len() {
+            let utf8 = match codes[i] {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 0,
+            };
+            let spelled = (utf8 > 0 && i + utf8 <= codes.len())
+                .then(|| {
+                    let bytes: Vec<u8> = codes[i..i + utf8]
+                        .iter()
+                        .filter_map(|&b| u8::try_from(b).ok())
+                        .collect();
+                    std::str::from_utf8(&bytes)
+                        .ok()
+                        .and_then(|s| s.chars().next())
+                        .filter(|_| bytes.len() == utf8)
+                })
+                .flatten();
+            if let Some(ch) = spelled {
+                out.push_str(&format!("&#{};", u32::from(ch)));
+                i += utf8;
+                continue;
+            }
+            let high = usize::try_from(codes[i])
+                .ok()
+                .filter(|_| written[i].starts_with("&#"))
+                .and_then(|n| n.checked_sub(0x80))
+                .and_then(|n| WINDOWS_1252_HIGH.get(n).copied().flatten());
+            match high {
+                Some(ch) => out.push_str(&format!("&#{};", u32::from(ch))),
+                None => out.push_str(written[i]),
+            }
+            i += 1;
+        }
+        out
+    })
 }
 
 /// The document up to the end of its last whole entry (`<item>` or `<entry>`), with the elements
@@ -570,10 +1284,15 @@ fn entry_ends(text: &str, max: usize) -> EntryEnds {
     out
 }
 
-/// A JSON document with its `items` cut to the first `max` when it has more (None when it has
-/// no more): the items past `max` are skipped as they are read, never built. Anything that is
-/// not valid JSON is refused here, with serde's reason.
-fn json_items_bounded(body: &str, max: usize) -> Result<Option<String>, ExtractError> {
+/// A JSON document's top-level object with its `items` cut to the first `max` when it has more
+/// (and whether it had), made what feed-rs reads ([`json_feed_facts`]), with its items' facts;
+/// None for a document that is not an object. The items past `max` are skipped as they are
+/// read, never built. Anything that is not valid JSON is refused here, with serde's reason.
+#[allow(clippy::type_complexity)]
+fn json_items_bounded(
+    body: &str,
+    max: usize,
+) -> Result<Option<(String, Vec<Facts>, bool)>, ExtractError> {
     use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
     use serde_json::{Map, Value};
     use std::fmt;
@@ -683,11 +1402,157 @@ fn json_items_bounded(body: &str, max: usize) -> Result<Option<String>, ExtractE
         .and_then(|top| reader.end().map(|()| top))
         .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}")))?;
     match read {
-        Some((top, true)) => serde_json::to_string(&top)
-            .map(Some)
-            .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}"))),
-        _ => Ok(None),
+        Some((mut top, cut)) => {
+            let facts = json_feed_facts(&mut top);
+            serde_json::to_string(&top)
+                .map(|document| Some((document, facts, cut)))
+                .map_err(|e| ExtractError::NotAFeed(format!("not valid JSON: {e}")))
+        }
+        None => Ok(None),
     }
+}
+
+/// A JSON Feed made what feed-rs reads, the way feedparser reads it, with the [`Facts`] of its
+/// items (their images, which feed-rs does not read):
+///
+/// - an id written as a number is that number as a string (the spec says so);
+/// - an author written as a string is an author of that name; a missing title is empty;
+/// - an attachment without a `mime_type` has an unknown one, one without a URL is dropped;
+/// - a string field of another type is dropped, not the whole feed;
+/// - `content_text` alone is text: escaped, its line breaks kept as `<br>`.
+fn json_feed_facts(top: &mut serde_json::Map<String, serde_json::Value>) -> Vec<Facts> {
+    use serde_json::Value;
+    fn as_text(value: &Value) -> Option<String> {
+        match value {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+    fn author(value: &mut Value) {
+        if let Value::String(name) = value {
+            *value = serde_json::json!({ "name": name });
+        }
+        if !value.is_object() {
+            *value = Value::Null;
+        }
+    }
+    fn authors(object: &mut serde_json::Map<String, Value>) {
+        if let Some(a) = object.get_mut("author") {
+            author(a);
+        }
+        if let Some(Value::Array(list)) = object.get_mut("authors") {
+            list.iter_mut().for_each(author);
+            list.retain(Value::is_object);
+        } else {
+            object.remove("authors");
+        }
+    }
+    for key in ["title", "version"] {
+        match top.get(key).and_then(as_text) {
+            Some(text) => {
+                top.insert(key.to_owned(), Value::String(text));
+            }
+            None if key == "title" => {
+                top.insert(key.to_owned(), Value::String(String::new()));
+            }
+            None => {}
+        }
+    }
+    for key in [
+        "home_page_url",
+        "feed_url",
+        "description",
+        "icon",
+        "favicon",
+        "language",
+    ] {
+        if top.get(key).is_some_and(|v| !v.is_string()) {
+            top.remove(key);
+        }
+    }
+    authors(top);
+    let Some(Value::Array(items)) = top.get_mut("items") else {
+        return Vec::new();
+    };
+    // What is not an object is no item (feed-rs refuses the feed for it).
+    items.retain(Value::is_object);
+    let mut facts = Vec::with_capacity(items.len());
+    for item in items.iter_mut() {
+        let Value::Object(item) = item else { continue };
+        for key in ["id", "title"] {
+            match item.get(key).and_then(as_text) {
+                Some(text) => {
+                    item.insert(key.to_owned(), Value::String(text));
+                }
+                None => {
+                    item.remove(key);
+                }
+            }
+        }
+        for key in [
+            "url",
+            "external_url",
+            "content_html",
+            "content_text",
+            "summary",
+            "image",
+            "banner_image",
+            "date_published",
+            "date_modified",
+        ] {
+            if item.get(key).is_some_and(|v| !v.is_string()) {
+                item.remove(key);
+            }
+        }
+        authors(item);
+        match item.get_mut("tags") {
+            Some(Value::Array(tags)) => tags.retain(Value::is_string),
+            Some(_) => {
+                item.remove("tags");
+            }
+            None => {}
+        }
+        match item.get_mut("attachments") {
+            Some(Value::Array(attachments)) => {
+                attachments.retain(|a| a.get("url").is_some_and(Value::is_string));
+                for a in attachments.iter_mut().filter_map(Value::as_object_mut) {
+                    if !a.get("mime_type").is_some_and(Value::is_string) {
+                        a.insert(
+                            "mime_type".to_owned(),
+                            Value::String("application/octet-stream".to_owned()),
+                        );
+                    }
+                    if a.get("title").is_some_and(|v| !v.is_string()) {
+                        a.remove("title");
+                    }
+                    if a.get("size_in_bytes").is_some_and(|v| !v.is_u64()) {
+                        a.remove("size_in_bytes");
+                    }
+                }
+            }
+            Some(_) => {
+                item.remove("attachments");
+            }
+            None => {}
+        }
+        if !item.contains_key("content_html")
+            && let Some(Value::String(text)) = item.remove("content_text")
+        {
+            let html = quick_xml::escape::escape(text.as_str()).replace('\n', "<br>\n");
+            item.insert("content_html".to_owned(), Value::String(html));
+        }
+        let image = ["image", "banner_image"]
+            .iter()
+            .find_map(|k| item.get(*k).and_then(Value::as_str))
+            .filter(|u| !u.trim().is_empty())
+            .map(str::to_owned);
+        facts.push(Facts {
+            thumbnail: image,
+            ..Facts::default()
+        });
+    }
+    facts
 }
 
 /// Microsoft's Channel Definition Format (1997), which feedparser reads: a `<CHANNEL>` of
@@ -910,8 +1775,10 @@ fn root_of(tag: &BytesStart<'_>, empty: bool, span: (usize, usize)) -> Root {
 
 /// What feed-rs does not keep of an entry, as written: its date elements' texts (the ones that
 /// say when it was published first, then the ones that say when it was updated), whether its
-/// RSS guid is a permalink, a title or description in another namespace, and whether it has a
-/// link (feed-rs drops an RSS 1.0/0.90 item that has none).
+/// RSS guid is a permalink, a title or description in another namespace, whether it has a
+/// link (feed-rs drops an RSS 1.0/0.90 item that has none), and the whole content of a title,
+/// summary or content written as unescaped HTML (feed-rs keeps only its text up to the first
+/// tag).
 #[derive(Debug, Default)]
 struct Facts {
     dates: Vec<String>,
@@ -920,13 +1787,36 @@ struct Facts {
     title: Option<String>,
     description: Option<String>,
     has_link: bool,
+    /// The inner markup of its first title, first description/summary and first content
+    /// (`content:encoded`, Atom `content`), when that element holds child elements (and is not
+    /// Atom XHTML, which feed-rs reads whole).
+    title_markup: Option<String>,
+    summary_markup: Option<String>,
+    content_markup: Option<String>,
+    /// The URL of its first `media:thumbnail`: feed-rs keeps one only beside a `media:content`.
+    thumbnail: Option<String>,
 }
 
 /// Which text of an entry is being read.
+#[derive(Clone, Copy, PartialEq)]
 enum Slot {
     Date(usize),
     Title,
     Description,
+    /// An Atom summary or any other summary: only its markup is kept.
+    Summary,
+    Content,
+}
+
+/// The element of an entry being read.
+struct OpenText {
+    slot: Slot,
+    text: String,
+    /// Where its content starts, whether it holds child elements, and whether its markup
+    /// counts (not XHTML, not a media element).
+    start: usize,
+    children: bool,
+    markup: bool,
 }
 
 /// Date elements an entry may carry, by local name: publication first, then update.
@@ -942,29 +1832,43 @@ fn entry_facts(text: &str) -> Vec<Facts> {
     // Depth of the open entry, and of the element whose text is being read (with its rank).
     let mut depth = 0usize;
     let mut entry_depth: Option<usize> = None;
-    let mut reading: Option<(Slot, String)> = None;
+    let mut reading: Option<OpenText> = None;
     let mut found: Vec<(usize, String)> = Vec::new();
-    while let Ok(event) = reader.read_event() {
+    // Which of title, summary and content were seen in the open entry.
+    let mut seen = [false; 3];
+    loop {
+        let before = position(&reader);
+        let Ok(event) = reader.read_event() else {
+            break;
+        };
         match event {
             Event::Start(tag) => {
                 depth += 1;
-                let local = tag.local_name().as_ref().to_owned();
+                if entry_depth.is_some() {
+                    thumbnail_of(&tag, out.last_mut());
+                }
+                // Names are matched in any case, as feedparser does (`<pubdate>`, `<Title>`).
+                let local = tag.local_name().as_ref().to_ascii_lowercase();
                 match entry_depth {
                     None if local == "item" || local == "entry" => {
                         entry_depth = Some(depth);
                         out.push(Facts::default());
                         found.clear();
+                        seen = [false; 3];
                     }
                     Some(d) if depth == d + 1 => {
+                        let attribute = |name: &str| {
+                            tag.attributes()
+                                .with_checks(false)
+                                .flatten()
+                                .find(|a| a.key.local_name().as_ref().eq_ignore_ascii_case(name))
+                                .map(|a| a.value.trim().to_ascii_lowercase())
+                        };
                         if local == "guid"
                             && let Some(facts) = out.last_mut()
                         {
-                            facts.guid_is_permalink = tag
-                                .attributes()
-                                .with_checks(false)
-                                .flatten()
-                                .find(|a| a.key.local_name().as_ref() == "isPermaLink")
-                                .map(|a| !a.value.trim().eq_ignore_ascii_case("false"));
+                            facts.guid_is_permalink =
+                                attribute("isPermaLink").map(|v| v != "false");
                         }
                         if local == "link"
                             && let Some(facts) = out.last_mut()
@@ -974,59 +1878,107 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                         let slot = match local.as_str() {
                             "title" => Some(Slot::Title),
                             "description" => Some(Slot::Description),
+                            "summary" => Some(Slot::Summary),
+                            "content" | "encoded" => Some(Slot::Content),
                             _ => PUBLISHED
                                 .iter()
                                 .chain(UPDATED)
-                                .position(|n| *n == local)
+                                .position(|n| n.eq_ignore_ascii_case(&local))
                                 .map(Slot::Date),
                         };
-                        reading = slot.map(|slot| (slot, String::new()));
+                        let xhtml = attribute("type")
+                            .is_some_and(|t| t == "xhtml" || t.contains("xhtml+xml"));
+                        let media = tag.name().prefix().is_some_and(|p| p.as_ref() == "media")
+                            || attribute("url").is_some()
+                            || attribute("src").is_some();
+                        reading = slot.map(|slot| OpenText {
+                            slot,
+                            text: String::new(),
+                            start: position(&reader),
+                            children: false,
+                            markup: !xhtml && !media,
+                        });
+                    }
+                    Some(d) if depth > d + 1 => {
+                        if let Some(r) = reading.as_mut() {
+                            r.children = true;
+                        }
                     }
                     _ => {}
                 }
             }
             Event::Text(t) => {
-                if let Some((_, buf)) = reading.as_mut() {
-                    buf.push_str(&t);
+                if let Some(r) = reading.as_mut() {
+                    r.text.push_str(&t);
                 }
             }
             Event::CData(t) => {
-                if let Some((_, buf)) = reading.as_mut() {
-                    buf.push_str(&t);
+                if let Some(r) = reading.as_mut() {
+                    r.text.push_str(&t);
                 }
             }
             Event::GeneralRef(r) => {
-                if let Some((_, buf)) = reading.as_mut() {
+                if let Some(reading) = reading.as_mut() {
                     match r.resolve_char_ref() {
-                        Ok(Some(c)) => buf.push(c),
-                        _ => buf.push_str(
+                        Ok(Some(c)) => reading.text.push(c),
+                        _ => reading.text.push_str(
                             quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
                         ),
                     }
                 }
             }
             Event::Empty(tag) => {
+                if entry_depth.is_some() {
+                    thumbnail_of(&tag, out.last_mut());
+                }
                 if entry_depth.is_some_and(|d| depth == d)
-                    && tag.local_name().as_ref() == "link"
+                    && tag.local_name().as_ref().eq_ignore_ascii_case("link")
                     && let Some(facts) = out.last_mut()
                 {
                     facts.has_link = true;
+                }
+                if entry_depth.is_some_and(|d| depth > d)
+                    && let Some(r) = reading.as_mut()
+                {
+                    r.children = true;
                 }
             }
             Event::End(_) => {
                 if let Some(d) = entry_depth {
                     if depth == d + 1
-                        && let Some((slot, text)) = reading.take()
+                        && let Some(r) = reading.take()
                         && let Some(facts) = out.last_mut()
                     {
-                        match slot {
-                            Slot::Date(rank) => found.push((rank, text)),
+                        let which = match r.slot {
+                            Slot::Title => Some(0),
+                            Slot::Description | Slot::Summary => Some(1),
+                            Slot::Content => Some(2),
+                            Slot::Date(_) => None,
+                        };
+                        if let Some(which) = which
+                            && !std::mem::replace(&mut seen[which], true)
+                            && r.children
+                            && r.markup
+                        {
+                            let markup = text[r.start..before.max(r.start)]
+                                .replace("<![CDATA[", "")
+                                .replace("]]>", "");
+                            let field = match which {
+                                0 => &mut facts.title_markup,
+                                1 => &mut facts.summary_markup,
+                                _ => &mut facts.content_markup,
+                            };
+                            *field = Some(markup);
+                        }
+                        match r.slot {
+                            Slot::Date(rank) => found.push((rank, r.text)),
                             Slot::Title => {
-                                facts.title.get_or_insert(text);
+                                facts.title.get_or_insert(r.text);
                             }
                             Slot::Description => {
-                                facts.description.get_or_insert(text);
+                                facts.description.get_or_insert(r.text);
                             }
+                            Slot::Summary | Slot::Content => {}
                         }
                     }
                     if depth == d {
@@ -1044,6 +1996,24 @@ fn entry_facts(text: &str) -> Vec<Facts> {
         }
     }
     out
+}
+
+/// Keeps the URL of a `media:thumbnail` (any prefix) as the entry's thumbnail, if it has none.
+fn thumbnail_of(tag: &BytesStart<'_>, facts: Option<&mut Facts>) {
+    let Some(facts) = facts else { return };
+    if facts.thumbnail.is_some() || tag.local_name().as_ref() != "thumbnail" {
+        return;
+    }
+    facts.thumbnail = tag
+        .attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == "url")
+        .map(|a| {
+            quick_xml::escape::unescape(&a.value)
+                .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
+        })
+        .filter(|u| !u.trim().is_empty());
 }
 
 #[cfg(test)]
@@ -1139,6 +2109,275 @@ mod tests {
             panic!("{:?}", items[0].date)
         };
         assert_eq!(date.to_rfc3339(), "2003-12-13T08:29:29-04:00");
+    }
+
+    fn rss_items(items: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>C &amp; D</title><link>https://ex.org/</link>{items}</channel></rss>"
+        )
+    }
+
+    #[test]
+    fn bare_ampersands_and_raw_html_are_read_not_cut() {
+        let doc = rss_items(concat!(
+            "<item><title>Tom & Jerry</title><link>https://ex.org/a?x=1&y=2</link></item>",
+            "<item><title>Two</title><link>https://ex.org/2</link><description>Line<br>two & more</description></item>",
+            "<item><title>A &amp; B &c</title><link>https://ex.org/3</link><description>x < y</description></item>",
+            "<item><title>Four ]]> end</title><link>https://ex.org/4</link><description>a <p>b</description></item>",
+            "<item><title><![CDATA[Five & six]]></title><link>https://ex.org/5</link><description>Five & <![CDATA[six & <b>seven</b>]]></description></item>",
+        ));
+        let doc = doc.replace("C &amp; D", "C & D");
+        let doc = doc.replace("C &amp; D", "C & D");
+        let items = read(&doc);
+        let titles: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Tom & Jerry",
+                "Two",
+                "A & B &c",
+                "Four ]]> end",
+                "Five & six"
+            ]
+        );
+        assert_eq!(items[0].link, "https://ex.org/a?x=1&y=2");
+        assert_eq!(items[1].summary.as_deref(), Some("Linetwo & more"));
+        assert_eq!(items[2].summary.as_deref(), Some("x < y"));
+        assert_eq!(items[3].summary.as_deref(), Some("a b"));
+        assert_eq!(items[4].summary.as_deref(), Some("Five & six & seven"));
+        // What a CDATA section holds is text as written, in a document repaired around it.
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>Bits & bobs</title><id>urn:t</id>
+<entry><title type="text"><![CDATA[Q&amp;A & more]]></title><id>urn:1</id><link href="https://ex.org/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].title, "Q&amp;A & more");
+    }
+
+    #[test]
+    fn a_cut_short_document_still_keeps_its_whole_entries() {
+        let doc = rss_items(
+            "<item><title>One & all</title><link>https://ex.org/1</link></item><item><title>Tw",
+        );
+        let doc = &doc[..doc.find("<title>Tw").unwrap() + 9];
+        let items = read(doc);
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].title, "One & all");
+    }
+
+    #[test]
+    fn repair_stays_linear_on_hostile_markup() {
+        let mut doc = rss_items("<item><title>x</title></item>");
+        for _ in 0..20_000 {
+            doc.push_str("<a \"<title><x:title><description>&&<");
+        }
+        let started = std::time::Instant::now();
+        let _ = repair_xml(&doc);
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    }
+
+    #[test]
+    fn inline_html_in_a_description_or_content_is_read_whole() {
+        let doc = rss_items(concat!(
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<description>First line<br/>Second <b>line</b></description>",
+            "<content:encoded xmlns:content=\"http://purl.org/rss/1.0/modules/content/\"><p>Para one</p><p>Para two</p></content:encoded></item>",
+        ));
+        let item = &read(&doc)[0];
+        assert_eq!(item.summary.as_deref(), Some("First lineSecond line"));
+        let html = item.content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("Para one") && html.contains("Para two"),
+            "{html}"
+        );
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title type="html">A <b>bold</b> move</title><id>urn:1</id><link href="https://ex.org/1"/>
+<summary type="html">Lead <i>in</i> here</summary><content type="html">Body <p>more</p> end</content></entry></feed>"#;
+        let item = &read(atom)[0];
+        assert_eq!(item.title, "A bold move");
+        assert_eq!(item.summary.as_deref(), Some("Lead in here"));
+        let html = item.content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("Body") && html.contains("more") && html.contains("end"),
+            "{html}"
+        );
+    }
+
+    #[rstest]
+    #[case::text_plain(r#"type="text/plain""#, "Plain <b> text")]
+    #[case::upper_html(r#"type="HTML""#, "Plain text")]
+    #[case::atom03_xhtml(r#"type="application/xhtml+xml" mode="xml""#, "Plain <b> text")]
+    #[case::application_xml(r#"type="application/xml""#, "Plain <b> text")]
+    #[case::text_html(r#"type="text/html" mode="escaped""#, "Plain text")]
+    fn any_atom_text_type_is_read(#[case] attributes: &str, #[case] title: &str) {
+        let atom = format!(
+            r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title {attributes}>Plain &lt;b&gt; text</title><id>urn:1</id><link href="https://ex.org/1"/>
+<content {attributes}>Body</content></entry>
+<entry><title>Two</title><id>urn:2</id><link href="https://ex.org/2"/></entry></feed>"#
+        );
+        let items = read(&atom);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].title, title);
+    }
+
+    #[test]
+    fn undeclared_and_variant_namespaces_are_read() {
+        let doc = concat!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>",
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<content:encoded><![CDATA[<p>Full body</p>]]></content:encoded>",
+            "<media:thumbnail url=\"https://ex.org/1.jpg\"/></item></channel></rss>"
+        );
+        let item = &read(doc)[0];
+        assert!(
+            item.content_html
+                .as_deref()
+                .unwrap_or_default()
+                .contains("Full body")
+        );
+        assert_eq!(item.image.as_deref(), Some("https://ex.org/1.jpg"));
+        let doc = concat!(
+            "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss\"><channel><title>T</title>",
+            "<item><title>One</title><link>https://ex.org/1</link>",
+            "<media:content url=\"https://ex.org/2.jpg\" medium=\"image\"/></item></channel></rss>"
+        );
+        assert_eq!(read(doc)[0].image.as_deref(), Some("https://ex.org/2.jpg"));
+    }
+
+    #[rstest]
+    #[case::php_warning(
+        "<br />\n<b>Warning</b>:  Cannot modify header information in <b>/var/www/feed.php</b> on line <b>3</b><br />\n"
+    )]
+    #[case::text_line("Deprecated: function x() is deprecated\n")]
+    #[case::blank_html("<p></p>\n")]
+    fn junk_before_the_feed_is_skipped(#[case] junk: &str) {
+        // The text is decoded already: the declaration after the junk is dropped too.
+        let doc = format!(
+            "{junk}<?xml version=\"1.0\" encoding=\"windows-1252\"?><rss version=\"2.0\"><channel><title>T</title><item><title>Café</title><link>https://ex.org/1</link></item></channel></rss>"
+        );
+        assert_eq!(read(&doc)[0].title, "Café");
+        let doc = format!(
+            "{junk}<?xml version=\"1.0\"?>{}",
+            rss_items("<item><title>One</title><link>https://ex.org/1</link></item>")
+                .trim_start_matches("<?xml version=\"1.0\"?>")
+        );
+        let items = read(&doc);
+        assert_eq!(items[0].title, "One");
+    }
+
+    #[test]
+    fn relative_urls_resolve_against_xml_base_then_the_document() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom" xml:base="/blog/"><title>T</title><id>urn:t</id>
+<entry><title>One</title><id>urn:1</id><link href="posts/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].link, "https://ex.org/blog/posts/1");
+        let rss = concat!(
+            "<rss version=\"2.0\" xmlns:media=\"http://search.yahoo.com/mrss/\"><channel><title>T</title>",
+            "<item><title>One</title><link>https://ex.org/news/1</link>",
+            "<media:thumbnail url=\"//cdn.ex.org/1.jpg\"/></item>",
+            "<item><title>Two</title><link>https://ex.org/news/2</link>",
+            "<enclosure url=\"/img/2.jpg\" type=\"image/jpeg\" length=\"1\"/></item></channel></rss>"
+        );
+        let items = read(rss);
+        assert_eq!(items[0].image.as_deref(), Some("https://cdn.ex.org/1.jpg"));
+        assert_eq!(items[1].image.as_deref(), Some("https://ex.org/img/2.jpg"));
+    }
+
+    #[test]
+    fn windows_1252_references_are_the_characters_they_mean() {
+        let doc = rss_items(
+            "<item><title>It&#146;s ok &#150; &#x93;quoted&#x94;</title><link>https://ex.org/1</link></item>",
+        );
+        assert_eq!(
+            read(&doc)[0].title,
+            "It\u{2019}s ok \u{2013} \u{201c}quoted\u{201d}"
+        );
+        // UTF-8 bytes read as Latin-1 and escaped one by one: the character they spell.
+        let doc = rss_items(
+            "<item><title>Wait&#226;&#128;&#166; &#233;t&#xE9; &#194; &acirc;&#128;&brvbar; &eacute;&eacute;</title><link>https://ex.org/1</link></item>",
+        );
+        assert_eq!(
+            read(&doc)[0].title,
+            "Wait\u{2026} \u{e9}t\u{e9} \u{c2} \u{2026} \u{e9}\u{e9}"
+        );
+    }
+
+    #[test]
+    fn html_entities_are_decoded_in_text_titles() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+<entry><title type="text">It&rsquo;s&nbsp;here &amp;amp; now</title><id>urn:1</id><link href="https://ex.org/1"/></entry></feed>"#;
+        assert_eq!(read(atom)[0].title, "It\u{2019}s here &amp; now");
+    }
+
+    #[test]
+    fn a_comments_link_is_never_the_entry_link() {
+        let doc = rss_items(concat!(
+            "<item><title>One</title><comments>https://ex.org/1#comments</comments>",
+            "<guid>https://ex.org/1</guid></item>",
+            "<item><title>Two</title><comments>https://ex.org/2/comments</comments>",
+            "<link>https://ex.org/2</link><guid isPermaLink=\"false\">two</guid></item>",
+        ));
+        let items = read(&doc);
+        assert_eq!(items[0].link, "https://ex.org/1");
+        assert_eq!(items[1].link, "https://ex.org/2");
+        assert_eq!(items[1].key, "two");
+    }
+
+    #[rstest]
+    #[case::items_after_the_channel(
+        "<rss version=\"2.0\"><channel><title>T</title><item><title>One</title><link>https://ex.org/1</link></item></channel><item><title>Two</title><link>https://ex.org/2</link></item></rss>",
+        &["One", "Two"]
+    )]
+    #[case::capitals(
+        "<RSS version=\"2.0\"><CHANNEL><TITLE>T</TITLE><ITEM><TITLE>One</TITLE><LINK>https://ex.org/1</LINK><PUBDATE>Sat, 21 Mar 2026 10:00:00 +0000</PUBDATE></ITEM></CHANNEL></RSS>",
+        &["One"]
+    )]
+    #[case::no_channel(
+        "<rss version=\"2.0\"><item><title>One</title><link>https://ex.org/1</link></item></rss>",
+        &["One"]
+    )]
+    #[case::capital_root(
+        "<RSS version=\"2.0\"><channel><title>T</title><item><title>One</title><link>https://ex.org/1</link></item></channel></RSS>",
+        &["One"]
+    )]
+    fn entries_a_reader_finds_are_never_a_silent_nothing(
+        #[case] doc: &str,
+        #[case] titles: &[&str],
+    ) {
+        let items = read(doc);
+        let read: Vec<_> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(read, titles);
+        if doc.contains("PUBDATE") {
+            assert!(items.iter().all(|i| i.date.is_some()));
+        }
+    }
+
+    #[test]
+    fn date_element_names_are_matched_in_any_case() {
+        let doc = rss_items(
+            "<item><title>One</title><link>https://ex.org/1</link><pubdate>Sat, 21 Mar 2026 10:00:00 +0000</pubdate></item>",
+        );
+        let Some(ParsedDate::Absolute(date)) = read(&doc)[0].date else {
+            panic!("no date")
+        };
+        assert_eq!(date.to_rfc3339(), "2026-03-21T10:00:00+00:00");
+    }
+
+    #[test]
+    fn json_feeds_of_any_common_shape_are_read() {
+        let doc = r#"{"version":"https://jsonfeed.org/version/1.1","author":"Ann",
+"items":[
+{"id":123,"url":"https://ex.org/1","title":"One","content_text":"Line one\nLine <two>",
+ "image":"/img/1.jpg","author":"Bob","attachments":[{"url":"https://ex.org/a.mp3"}]},
+{"id":"b","url":"https://ex.org/2","title":"Two","banner_image":"https://ex.org/2.jpg","content_html":"<p>x</p>"}
+]}"#;
+        let items = read(doc);
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].key, "123");
+        assert_eq!(items[0].image.as_deref(), Some("https://ex.org/img/1.jpg"));
+        assert_eq!(items[1].image.as_deref(), Some("https://ex.org/2.jpg"));
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("Line one<br>") && html.contains("&lt;two&gt;"),
+            "{html}"
+        );
     }
 
     #[rstest]

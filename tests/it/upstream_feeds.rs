@@ -653,3 +653,28 @@ proptest::proptest! {
         }
     }
 }
+
+/// A feed as a careless server writes it: a PHP warning before the document, a bare `&` in the
+/// channel and in a link, HTML written unescaped into titles and descriptions, prefixes never
+/// declared. Every item is polled, as feedparser reads them all.
+#[tokio::test]
+async fn a_carelessly_written_feed_is_polled_whole() {
+    let body = concat!(
+        "<br />\n<b>Warning</b>:  session_start(): headers already sent in <b>/srv/feed.php</b><br />\n",
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel><title>News & views</title>",
+        "<link>https://ex.org/</link>",
+        "<item><title>Tom & Jerry</title><link>https://ex.org/a?x=1&y=2</link>",
+        "<description>Line<br>two</description><pubDate>Mon, 08 Dec 2025 10:00:00 +0000</pubDate></item>",
+        "<item><title>Second <b>one</b></title><link>https://ex.org/b</link>",
+        "<content:encoded><![CDATA[<p>Body</p>]]></content:encoded>",
+        "<media:thumbnail url=\"https://ex.org/b.jpg\"/><pubDate>Sun, 07 Dec 2025 10:00:00 +0000</pubDate></item>",
+        "</channel></rss>"
+    );
+    let report = poll_one("application/rss+xml", body).await.unwrap();
+    assert_eq!(titles(&report), ["Tom & Jerry", "Second one"]);
+    assert_eq!(report.items[0].item.link, "https://ex.org/a?x=1&y=2");
+    assert_eq!(
+        report.items[1].item.image.as_deref(),
+        Some("https://ex.org/b.jpg")
+    );
+}
