@@ -717,6 +717,9 @@ impl<A: TelegramApi> Deliverer<A> {
                             .await?;
                     }
                 }
+                // The chat answered: a block or an error the search met before is over.
+                let mut state = self.store.channel_state(channel)?;
+                self.succeeded(channel, &mut state, limits)?;
                 Ok(Next::Now)
             }
             Probe::Absent => {
@@ -725,10 +728,6 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
-            Probe::Failed(SendError::RetryAfter(d)) => {
-                limits.hold(d);
-                Ok(Next::Now)
-            }
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
             // supergroup.
@@ -740,13 +739,21 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.store.mark_not_sent(queued)?;
                 Ok(Next::Now)
             }
+            // A search that could not look is a failed call like a failed send: the chat waits
+            // for it (nothing else goes there first), so the channel's state, the metrics and
+            // the admins say why (a 429's hold, blocked, a 5xx, no answer).
             Probe::Failed(failure) => {
                 tracing::warn!(
                     channel,
                     ?failure,
                     "could not look for an unanswered send; trying again"
                 );
-                Ok(Next::Backoff)
+                let mut state = self.store.channel_state(channel)?;
+                match self.failed(channel, &mut state, limits, failure)? {
+                    // Nothing is set aside for a search: the send it looks for may have arrived.
+                    Next::SetAside(_) => Ok(Next::Backoff),
+                    next => Ok(next),
+                }
             }
         }
     }
@@ -902,7 +909,7 @@ impl<A: TelegramApi> Deliverer<A> {
                         Probe::Absent => {}
                         Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
                         Probe::Failed(error) => {
-                            let next = self.failed(channel, state, limits, error)?;
+                            let next = self.failed(&channel.id, state, limits, error)?;
                             return Ok(ControlFlow::Break(next));
                         }
                     }
@@ -1182,9 +1189,12 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 Ok(ControlFlow::Break(Next::Now))
             }
-            (_, error) => Ok(ControlFlow::Break(
-                self.failed(channel, state, limits, error)?,
-            )),
+            (_, error) => Ok(ControlFlow::Break(self.failed(
+                &channel.id,
+                state,
+                limits,
+                error,
+            )?)),
         }
     }
 
@@ -1351,15 +1361,16 @@ impl<A: TelegramApi> Deliverer<A> {
         self.save_state(channel, state)
     }
 
-    /// Records a failure and says when to try the same delivery again.
+    /// Records a failure of a call for the channel entry `id` (a send, an edit, or a search's
+    /// probe) and says when to try the same delivery again.
     fn failed(
         &self,
-        channel: &Channel,
+        id: &str,
         state: &mut ChannelState,
         limits: &mut ChatLimits,
         error: SendError,
     ) -> Result<Next, StoreError> {
-        let id = channel.id.clone();
+        let id = id.to_owned();
         state.recent_calls = limits.recent();
         metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
         let next = match &error {

@@ -1,7 +1,8 @@
 //! Delivery integrity (issue 18), the Telegram side, against the strict fake Bot API: a 429's
 //! `retry_after` holds across a restart and a config edit of the channel, and neither the edit
 //! nor a stop waits for it; after a group became a supergroup, a correction of an earlier post
-//! is never made to another message, and the channel's queue goes on.
+//! is never made to another message, and the channel's queue goes on; a search for a lost send
+//! that cannot look says why the chat waits.
 
 use crate::common;
 
@@ -223,5 +224,81 @@ async fn after_a_migration_a_correction_never_edits_another_post() {
         t.app.shared.store.pending("grp").unwrap() == 0
     })
     .await;
+    t.stop().await;
+}
+
+const ADMIN: i64 = 4242;
+
+/// One channel entry `id` on `chat` for akorda-en (`backfill`), the fast limits, admins told.
+fn entry_setup(fake: &FakeBotApi, id: &str, chat: &str, backfill: u32) -> Setup {
+    Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            format!("channels = [\"{id}\"]\nbackfill = {backfill}"),
+        )],
+        ..Setup::telegram(
+            fake,
+            &format!(
+                "{FAST_TELEGRAM}admins = [{ADMIN}]\n\n[[channels]]\nid = \"{id}\"\nchat = \"{chat}\"\n"
+            ),
+        )
+    }
+}
+
+/// The number after `name{channel="id"} ` in a /metrics text.
+fn metric(metrics: &str, name: &str, id: &str) -> Option<u64> {
+    let prefix = format!("{name}{{channel=\"{id}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// A post's answer is lost, and the search for it cannot look: the bot was kicked, so every
+/// probe is refused. That is the channel's failure as a refused send is: /healthz says blocked
+/// and why, /metrics counts the probe's error, the admins are told; nothing is sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_that_cannot_look_shows_why_the_chat_waits() {
+    const CHAT: &str = "@herald_probed";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(entry_setup(&fake, "probed", CHAT, 1)).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    fake.inject(
+        Fault::Forbidden,
+        Match::any()
+            .method("editMessageReplyMarkup")
+            .chat(CHAT)
+            .times(1_000),
+    );
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    let alerts = || fake.messages_for(ADMIN);
+    eventually("the admins are told", Duration::from_secs(20), || {
+        !alerts().is_empty()
+    })
+    .await;
+    let told = &alerts()[0].plain;
+    assert!(told.contains("probed") && told.contains("kicked"), "{told}");
+    let h = t.health().await;
+    let channel = &h["channels"]["probed"];
+    assert_eq!(
+        (&channel["ok"], &channel["blocked"], &channel["pending"]),
+        (
+            &serde_json::json!(false),
+            &serde_json::json!(true),
+            &serde_json::json!(1)
+        ),
+        "{h}"
+    );
+    let why = channel["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("kicked"), "{h}");
+    // The lost answer counts one error, the refused probe another.
+    let metrics = t.text("/metrics").await;
+    let errors = metric(&metrics, "herald_telegram_errors_total", "probed");
+    assert!(errors.is_some_and(|n| n >= 2), "{metrics}");
+    assert_eq!(fake.messages_for(CHAT).len(), 1, "sent again");
     t.stop().await;
 }
