@@ -1189,12 +1189,65 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 Ok(ControlFlow::Break(Next::Now))
             }
+            // An edit never holds up the posts behind it. Refused as blocked (kicked, chat not
+            // found) in a chat that is no longer the channel's (its `chat` changed in the
+            // config): nothing herald may do there, and no reason to call the channel blocked,
+            // so the correction is moot. In the channel's own chat: set aside like a refusal
+            // for good (counted, told, `/requeue` sends it again); the next post meets the
+            // block itself and says so.
+            (
+                Job::Edit {
+                    chat, message_id, ..
+                },
+                SendError::Blocked(reason),
+            ) => {
+                if self.is_current_chat(chat, target.group, channel, state) {
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, %reason, "the correction is refused in the channel's chat; set aside, the posts go on");
+                    return Ok(ControlFlow::Break(Next::SetAside(reason)));
+                }
+                tracing::warn!(channel = %channel.id, item = %item.id, chat = %chat_text(chat), message_id = *message_id, %reason, "the post's chat is no longer the channel's and refuses the bot; the correction is not sent");
+                metrics::counter!("herald_telegram_edits_dropped_total", "channel" => channel.id.clone())
+                    .increment(1);
+                self.store.complete(queued).await?;
+                Ok(ControlFlow::Break(Next::Now))
+            }
             (_, error) => Ok(ControlFlow::Break(self.failed(
                 &channel.id,
                 state,
                 limits,
                 error,
             )?)),
+        }
+    }
+
+    /// Whether `chat` (as a post's record names it) is the chat `channel` posts to now: the
+    /// same text (any case), the chat's key, or the same numeric id once an `@name` is known
+    /// by its id.
+    fn is_current_chat(
+        &self,
+        chat: &Recipient,
+        group: &ChatGroup,
+        channel: &Channel,
+        state: &ChannelState,
+    ) -> bool {
+        let text = chat_text(chat).to_lowercase();
+        let current = chat_text(&recipient(&channel.chat, state.migrated_to)).to_lowercase();
+        if text == current || text == group.key.to_lowercase() {
+            return true;
+        }
+        matches!(
+            (self.chat_number(&text), self.chat_number(&current)),
+            (Some(a), Some(b)) if a == b
+        )
+    }
+
+    /// The numeric id of a chat written as a send names it: the id itself, or the id Telegram
+    /// gave for an `@name` when herald has asked (see `resolve`, `learn_chat_id`).
+    fn chat_number(&self, chat: &str) -> Option<i64> {
+        if chat.starts_with('@') {
+            self.store.chat_id(chat).ok().flatten()
+        } else {
+            chat.parse().ok()
         }
     }
 

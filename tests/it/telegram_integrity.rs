@@ -2,7 +2,8 @@
 //! `retry_after` holds across a restart and a config edit of the channel, and neither the edit
 //! nor a stop waits for it; after a group became a supergroup, a correction of an earlier post
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
-//! that cannot look says why the chat waits.
+//! that cannot look says why the chat waits; after the channel's chat changed, a correction in
+//! the old chat the bot lost holds up no post.
 
 use crate::common;
 
@@ -11,6 +12,7 @@ use common::eventually;
 use common::site::{Release, release_en};
 use common::{Setup, TestApp, spawn_app_with};
 use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match, RequestRecord};
+use herald::config::ChatRef;
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -300,5 +302,120 @@ async fn a_search_that_cannot_look_shows_why_the_chat_waits() {
     let errors = metric(&metrics, "herald_telegram_errors_total", "probed");
     assert!(errors.is_some_and(|n| n >= 2), "{metrics}");
     assert_eq!(fake.messages_for(CHAT).len(), 1, "sent again");
+    t.stop().await;
+}
+/// Changes the chat of the channel entry `id` in the config, from `from` to `to`, and waits for
+/// herald to read it.
+async fn move_chat(t: &TestApp, id: &str, from: &str, to: &str) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let moved = text.replacen(
+        &format!("chat = \"{from}\""),
+        &format!("chat = \"{to}\""),
+        1,
+    );
+    assert_ne!(moved, text);
+    std::fs::write(&t.config_path, moved).unwrap();
+    eventually("the new chat is read", Duration::from_secs(10), || {
+        matches!(
+            t.app.config().channel(id).map(|c| c.chat.clone()),
+            Some(ChatRef::Username(name)) if name == to
+        )
+    })
+    .await;
+}
+
+/// The channel's chat was changed in the config, and the bot has lost the old chat. A
+/// correction of a post in the old chat is refused there ("kicked"): the edit is dropped as moot
+/// (its chat is no longer the channel's), the channel is not called blocked, and the next post
+/// goes to the new chat at once instead of waiting behind the edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_in_a_chat_the_bot_lost_holds_up_no_post() {
+    const OLD: &str = "@herald_before";
+    const NEW: &str = "@herald_after";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(entry_setup(&fake, "moved", OLD, 1)).await;
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    assert_eq!(fake.messages_for(OLD).len(), 1);
+
+    move_chat(&t, "moved", OLD, NEW).await;
+    fake.inject(Fault::Forbidden, Match::any().chat(OLD).times(1_000));
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    t.site.publish("en", text_release(2));
+    t.poll("akorda-en").await.unwrap();
+    eventually(
+        "the next post reaches the new chat",
+        Duration::from_secs(15),
+        || !fake.messages_for(NEW).is_empty(),
+    )
+    .await;
+    let posted = fake.messages_for(NEW);
+    assert!(
+        posted[0].plain.contains(&text_release(2).title),
+        "{posted:#?}"
+    );
+    let store = &t.app.shared.store;
+    eventually("nothing left queued", Duration::from_secs(5), || {
+        store.pending("moved").unwrap() == 0 && store.set_aside_count("moved").unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let h = t.health().await;
+    let channel = &h["channels"]["moved"];
+    assert_eq!(
+        (&channel["ok"], &channel["blocked"]),
+        (&serde_json::json!(true), &serde_json::json!(false)),
+        "{h}"
+    );
+    let edits = fake.requests().into_iter();
+    let edits = edits.filter(|r| r.chat.as_deref() == Some(OLD) && r.method.starts_with("edit"));
+    assert_eq!(edits.count(), 1, "the edit was tried again");
+    let alerts = fake.messages_for(ADMIN);
+    assert!(
+        alerts.iter().all(|a| !a.plain.contains("blocked")),
+        "{alerts:#?}"
+    );
+    t.stop().await;
+}
+
+/// A correction in the channel's own chat is refused as blocked ("chat not found") while the
+/// posts still go through: the edit is set aside (counted, the admins told, `/requeue` sends it
+/// again) and the next post goes out at once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_refused_as_blocked_in_the_channels_chat_is_set_aside() {
+    const CHAT: &str = "@herald_edited";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(entry_setup(&fake, "edited", CHAT, 1)).await;
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+
+    fake.inject(
+        Fault::ChatNotFound,
+        Match::any().method("editMessageText").chat(CHAT),
+    );
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    t.site.publish("en", text_release(2));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the next post goes out", Duration::from_secs(15), || {
+        fake.messages_for(CHAT).len() == 2
+    })
+    .await;
+    let store = &t.app.shared.store;
+    eventually("the edit is set aside", Duration::from_secs(5), || {
+        store.pending("edited").unwrap() == 0 && store.set_aside_count("edited").unwrap() == 1
+    })
+    .await;
+    eventually("the admins are told", Duration::from_secs(10), || {
+        fake.messages_for(ADMIN)
+            .iter()
+            .any(|m| m.plain.contains("the correction of") && m.plain.contains("/requeue edited"))
+    })
+    .await;
     t.stop().await;
 }
