@@ -846,6 +846,45 @@ impl Store {
         }
         Ok(removed)
     }
+
+    /// The newest message id that a post record (a post's or a digest's, of any channel entry)
+    /// places in one of `chats`, written as sends name a chat (a numeric id or an `@name`, any
+    /// case). Reads every record: for a search in a chat that has no `last_message_sent_to`
+    /// record (herald sent nothing there since that record exists).
+    pub fn newest_recorded_in(&self, chats: &[String]) -> Result<Option<i32>, StoreError> {
+        let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
+        let mut newest = None;
+        for entry in self.posts.iter() {
+            let (_, bytes) = entry?;
+            let (chat, id) = match serde_json::from_slice(&bytes) {
+                Ok(
+                    PostRecord::Sent {
+                        chat, message_id, ..
+                    }
+                    | PostRecord::Digest {
+                        chat, message_id, ..
+                    },
+                ) => (chat, message_id),
+                _ => continue,
+            };
+            if chats.contains(&chat.to_lowercase()) {
+                newest = newest.max(Some(id));
+            }
+        }
+        Ok(newest)
+    }
+
+    /// The `@name`s (lower case) that Telegram named as the chat `id` (see `set_chat_id`).
+    pub fn chat_names(&self, id: i64) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        for entry in self.chat_ids.iter() {
+            let (name, value) = entry?;
+            if value.as_ref() == id.to_be_bytes() {
+                names.push(String::from_utf8_lossy(&name).into_owned());
+            }
+        }
+        Ok(names)
+    }
 }
 
 #[cfg(test)]

@@ -565,10 +565,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 channel,
                 mut queued,
                 mark,
-            } => {
-                self.search(group, &channel, &mut queued, &mark, limits)
-                    .await
-            }
+            } => self.search(&channel, &mut queued, &mark, limits).await,
             Work::Deliver {
                 channel,
                 mut queued,
@@ -650,31 +647,13 @@ impl<A: TelegramApi> Deliverer<A> {
     /// goes out in its turn when its entry and source are in the config.
     async fn search(
         &self,
-        group: &ChatGroup,
         channel: &str,
         queued: &mut Queued,
         mark: &SendMark,
         limits: &mut ChatLimits,
     ) -> Result<Next, StoreError> {
         let chat = recipient_from_text(&mark.chat);
-        let sent_to = self.store.last_message_sent_to(&mark.chat)?;
-        // A send to the supergroup its entry's group became (see `recipient`).
-        let in_supergroup = self
-            .store
-            .channel_state(channel)?
-            .migrated_to
-            .is_some_and(|id| id.to_string() == mark.chat);
-        // In the supergroup its entry's group became, only that chat's own record counts (the
-        // entry's and the chat key's mix the group's ids with the supergroup's); none yet: the
-        // search starts at its first id, as in any chat herald has no message of (the group's
-        // history keeps the group's id; the supergroup holds only what was sent to it).
-        let last = if in_supergroup {
-            sent_to
-        } else {
-            self.last_known(group)?
-                .max(self.store.last_message_id(channel)?)
-                .max(sent_to)
-        };
+        let last = self.last_in_chat(&mark.chat)?;
         let sought = match mark.keyboard.as_deref() {
             Some(rows) => Sought::Post(rows),
             None => Sought::Digest,
@@ -770,18 +749,30 @@ impl<A: TelegramApi> Deliverer<A> {
         }
     }
 
-    /// The newest message id herald knows in the chat: recorded for the chat (whichever entry
-    /// posted, also one no longer in the config), and for each of its entries (databases from
-    /// before the chat's own record).
-    fn last_known(&self, group: &ChatGroup) -> Result<Option<i32>, StoreError> {
-        let mut last = self.store.last_message_in(&group.key)?;
-        for channel in &group.entries {
-            last = last.max(self.store.last_message_id(&channel.id)?);
+    /// The newest message id herald knows in the chat a send went to (`chat` as the send named
+    /// it), from the records of that very chat only: message ids are per chat, and the records
+    /// of a channel entry and of a chat key mix the ids of the chats the entry posted to (before
+    /// and after its `chat` changed in the config, or its group became a supergroup). The same
+    /// chat written another way (an `@name` and the numeric id Telegram gave for it, whichever
+    /// entry wrote it, in the config or not) counts too. A chat with no such record (none since the record exists) is looked up in the post
+    /// records; none there either: herald has no message in it, and a search starts at its
+    /// first id.
+    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+        let mut forms = vec![chat.to_lowercase()];
+        if let Some(number) = self.chat_number(chat) {
+            forms.push(number.to_string());
+            forms.extend(self.store.chat_names(number)?);
         }
-        for alias in group.aliases() {
-            last = last.max(self.store.last_message_in(&alias)?);
+        forms.sort();
+        forms.dedup();
+        let mut last = None;
+        for form in &forms {
+            last = last.max(self.store.last_message_sent_to(form)?);
         }
-        Ok(last)
+        match last {
+            Some(id) => Ok(Some(id)),
+            None => self.store.newest_recorded_in(&forms),
+        }
     }
 
     /// Delivers one Bot API call's worth of `queued`: a post, the next message of a digest, or
@@ -893,7 +884,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     // Marked by a version before send marks (marked ones are looked for first,
                     // see `search`): find out whether Telegram has the post before sending it
                     // again.
-                    let last = self.last_known(group)?;
+                    let last = self.last_in_chat(&chat_text(&chat))?;
                     let rows = api::rows(&post);
                     let sought = Sought::Post(&rows);
                     match self.find_unanswered(&chat, sought, last, limits).await {

@@ -3,7 +3,8 @@
 //! nor a stop waits for it; after a group became a supergroup, a correction of an earlier post
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
 //! that cannot look says why the chat waits; after the channel's chat changed, a correction in
-//! the old chat the bot lost holds up no post.
+//! the old chat the bot lost holds up no post, and a lost send is looked for among the new
+//! chat's ids.
 
 use crate::common;
 
@@ -13,6 +14,7 @@ use common::site::{Release, release_en};
 use common::{Setup, TestApp, spawn_app_with};
 use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match, RequestRecord};
 use herald::config::ChatRef;
+use herald::store::PostRecord;
 use std::path::Path;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -324,6 +326,15 @@ async fn move_chat(t: &TestApp, id: &str, from: &str, to: &str) {
     .await;
 }
 
+/// The stored item of `release`.
+fn item_of(t: &TestApp, release: &Release) -> herald::model::Item {
+    let items = t.app.shared.store.recent("akorda-en", 20).unwrap();
+    items
+        .into_iter()
+        .find(|i| i.title == release.title)
+        .unwrap_or_else(|| panic!("{} is not stored", release.title))
+}
+
 /// The channel's chat was changed in the config, and the bot has lost the old chat. A
 /// correction of a post in the old chat is refused there ("kicked"): the edit is dropped as moot
 /// (its chat is no longer the channel's), the channel is not called blocked, and the next post
@@ -417,5 +428,52 @@ async fn an_edit_refused_as_blocked_in_the_channels_chat_is_set_aside() {
             .any(|m| m.plain.contains("the correction of") && m.plain.contains("/requeue edited"))
     })
     .await;
+    t.stop().await;
+}
+
+/// The channel posted to one chat (its messages 1 to 3), then its chat was changed in the
+/// config. The first post to the new chat is accepted there but its answer is lost: the search
+/// for it goes by what herald knows of that very chat (nothing yet: it starts at the chat's
+/// first message), not by the old chat's ids, so the post is found and not sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn after_a_chat_change_a_lost_post_is_looked_for_among_the_new_chats_ids() {
+    const OLD: &str = "@herald_first";
+    const NEW: &str = "@herald_second";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(entry_setup(&fake, "switched", OLD, 3)).await;
+    for n in 1..=3 {
+        t.site.publish("en", text_release(n));
+    }
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(3, Duration::from_secs(10)).await;
+    assert_eq!(fake.messages_for(OLD).len(), 3);
+
+    move_chat(&t, "switched", OLD, NEW).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(NEW),
+    );
+    t.site.publish("en", text_release(4));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the post is out", Duration::from_secs(20), || {
+        store.pending("switched").unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let posted = fake.messages_for(NEW);
+    assert_eq!(posted.len(), 1, "sent twice: {posted:#?}");
+    let item = item_of(&t, &text_release(4));
+    let record = store
+        .post_record("switched", "akorda-en", &item.id)
+        .unwrap();
+    assert!(
+        matches!(
+            &record,
+            Some(PostRecord::Sent { chat, message_id: 1, .. }) if chat == NEW
+        ),
+        "{record:?}"
+    );
+    assert!(fake.edits().is_empty(), "{:#?}", fake.edits());
     t.stop().await;
 }
