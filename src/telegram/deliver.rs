@@ -1318,7 +1318,9 @@ impl<A: TelegramApi> Deliverer<A> {
     /// be edited", a missing one is "not found". The chat's worker looks for an unanswered send
     /// before it sends anything else to the chat (`next_for_chat`), and every accepted message
     /// of any entry on the chat raises the last known id, so the only message of ours after it
-    /// is the one looked for: the search changes no other post.
+    /// is the one looked for. A message there that is not it (ours without a record, or
+    /// another poster's that the bot may edit) takes the keyboard as a change: only "not
+    /// modified" says that the message is the one sent, and nothing else is claimed.
     async fn find_unanswered(
         &self,
         chat: &Recipient,
@@ -1338,17 +1340,18 @@ impl<A: TelegramApi> Deliverer<A> {
             let probed = self.api.set_keyboard(chat.clone(), id, rows).await;
             answered(limits, &self.global);
             match probed {
-                // A message of ours, which now carries this post's keyboard: the post, whose
-                // buttons changed meanwhile (a translation was linked). A digest has no
-                // buttons, so a message that had some is not the digest.
-                Ok(()) if matches!(sought, Sought::Post(_)) => return Probe::Found(id),
+                // The message took the keyboard as a change: it had other buttons (or, for a
+                // digest, some), so it is not the message sent, whose buttons were exactly
+                // these. It may be ours without a record, or another poster's that the bot may
+                // edit: never claimed, or the post would be recorded there and never sent.
                 Ok(()) => {
                     tracing::error!(
                         message_id = id,
-                        "a message of ours after the last known one had buttons; it is not the digest looked for"
+                        "a message after the last known one had other buttons; it is not the one looked for"
                     );
                     continue;
                 }
+                // The same buttons as the send had: the message is the one sent.
                 Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,

@@ -4,7 +4,7 @@
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
 //! that cannot look says why the chat waits; after the channel's chat changed, a correction in
 //! the old chat the bot lost holds up no post, and a lost send is looked for among the new
-//! chat's ids.
+//! chat's ids; a search claims no message that is not the post it looks for.
 
 use crate::common;
 
@@ -475,5 +475,48 @@ async fn after_a_chat_change_a_lost_post_is_looked_for_among_the_new_chats_ids()
         "{record:?}"
     );
     assert!(fake.edits().is_empty(), "{:#?}", fake.edits());
+    t.stop().await;
+}
+
+/// A message of the bot that herald has no record of (sent by hand with the bot's token, with
+/// buttons of its own) is in the chat before herald's first post there, whose answer is lost.
+/// The search sets the post's buttons on the ids after the last known one: the other message
+/// takes them (an edit that changed something), which is no sign that it is the post; only
+/// "not modified" is. The post is recorded where it is, and not sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_search_claims_only_the_message_that_is_the_post() {
+    use teloxide::payloads::SendMessageSetters;
+    use teloxide::prelude::Requester;
+    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Recipient};
+    const CHAT: &str = "@herald_claimed";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(entry_setup(&fake, "claimed", CHAT, 1)).await;
+    let elsewhere = InlineKeyboardButton::url("Elsewhere", "https://example.org/".parse().unwrap());
+    fake.bot()
+        .send_message(Recipient::ChannelUsername(CHAT.into()), "Sent by hand")
+        .reply_markup(InlineKeyboardMarkup::new([[elsewhere]]))
+        .await
+        .unwrap();
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the post is out", Duration::from_secs(20), || {
+        store.pending("claimed").unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(messages[1].plain.contains(&text_release(1).title));
+    let item = item_of(&t, &text_release(1));
+    let record = store.post_record("claimed", "akorda-en", &item.id).unwrap();
+    assert!(
+        matches!(record, Some(PostRecord::Sent { message_id: 2, .. })),
+        "the record points at another message: {record:?}"
+    );
     t.stop().await;
 }
