@@ -885,6 +885,33 @@ impl Store {
         }
         Ok(names)
     }
+
+    /// The block of `channel` that its admins were last told about (its reason), or none when
+    /// they were last told it works (or never told anything). The channel's state says whether
+    /// it is blocked: where the two differ, an alert is owed (herald stopped, or was killed,
+    /// between the change and its alert).
+    pub fn told_blocked(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        let key = format!("blocked-told\0{channel}");
+        Ok(self
+            .db
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Records, durably, what the admins of `channel` were told: blocked (for `reason`), or that
+    /// it works (`None`). Kept in the default tree, beside the database's own marks.
+    pub async fn set_told_blocked(
+        &self,
+        channel: &str,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let key = format!("blocked-told\0{channel}");
+        match reason {
+            Some(reason) => self.db.insert(key, reason.as_bytes())?,
+            None => self.db.remove(key)?,
+        };
+        self.sync().await
+    }
 }
 
 #[cfg(test)]

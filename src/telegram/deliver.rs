@@ -1397,15 +1397,19 @@ impl<A: TelegramApi> Deliverer<A> {
         state: &mut ChannelState,
         limits: &ChatLimits,
     ) -> Result<(), StoreError> {
-        if state.blocked.is_some() {
+        let was_blocked = state.blocked.is_some();
+        if was_blocked {
             tracing::info!(channel, "channel works again");
-            self.alert(format!("✅ herald: channel {channel} works again."));
         }
         state.recent_calls = limits.recent();
         state.held_until = limits.held_until();
         state.blocked = None;
         state.last_success = Some(clock::now());
-        self.save_state(channel, state)
+        self.save_state(channel, state)?;
+        if was_blocked {
+            self.tell_block(channel);
+        }
+        Ok(())
     }
 
     /// Records a failure of a call for the channel entry `id` (a send, an edit, or a search's
@@ -1439,10 +1443,6 @@ impl<A: TelegramApi> Deliverer<A> {
             SendError::Blocked(reason) => {
                 if state.blocked.is_none() {
                     tracing::error!(channel = %id, %reason, "channel blocked: posts stay queued until the bot can post again");
-                    self.alert(format!(
-                        "⚠️ herald: channel {id} is blocked ({reason}). Its posts stay queued; herald tries again every {} minutes.",
-                        BLOCKED_RETRY.as_secs() / 60
-                    ));
                 }
                 state.blocked = Some(reason.clone());
                 Next::Blocked
@@ -1463,6 +1463,9 @@ impl<A: TelegramApi> Deliverer<A> {
         state.last_error = Some(error.text());
         state.last_error_at = Some(clock::now());
         self.save_state(&id, state)?;
+        if matches!(next, Next::Blocked) {
+            self.tell_block(&id);
+        }
         Ok(next)
     }
 }
@@ -1486,9 +1489,11 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// Tells the admins about the set-aside deliveries of the chat's entries that they were not
-    /// told about: herald stopped between setting one aside and its alert.
+    /// told about, and about a block (or its end) they were not told of: herald stopped between
+    /// the change and its alert.
     fn tell_untold(&self, group: &ChatGroup) {
         for channel in &group.entries {
+            self.tell_block(&channel.id);
             match self.store.untold_set_aside(&channel.id) {
                 Ok(untold) => {
                     for (queued, reason, n) in untold {
@@ -1536,10 +1541,63 @@ impl<A: TelegramApi> Deliverer<A> {
         });
     }
 
-    /// Sends an admin alert without holding up the channel's queue.
-    fn alert(&self, text: String) {
-        if let Some(alerts) = self.alerts.clone() {
-            tokio::spawn(async move { alerts.tell(&text).await });
+    /// Tells the admins that the channel entry `id` is blocked, or works again, without holding
+    /// up its queue. What they were told is recorded once the alert went
+    /// (`Store::told_blocked`) and compared with the channel's state after each change and when
+    /// the chat's worker starts: an alert lost to a stop or a kill between the change and its
+    /// alert is sent at the next start, and none is sent twice.
+    fn tell_block(&self, id: &str) {
+        let Some(alerts) = self.alerts.clone() else {
+            return;
+        };
+        let subject = format!("\u{1}blocked\u{0}{id}").into_bytes();
+        if !alerts.claim(&subject) {
+            // Being told now: that task looks at the state again once its alert went.
+            return;
+        }
+        let (store, id) = (self.store.clone(), id.to_owned());
+        tokio::spawn(async move {
+            loop {
+                let Some((text, told)) = owed_block_alert(&store, &id) else {
+                    alerts.release(&subject);
+                    // A change made just before the release found the subject claimed.
+                    if owed_block_alert(&store, &id).is_some() && alerts.claim(&subject) {
+                        continue;
+                    }
+                    return;
+                };
+                alerts.tell(&text).await;
+                if let Err(e) = store.set_told_blocked(&id, told.as_deref()).await {
+                    tracing::warn!(channel = %id, error = %e, "cannot record that the admins were told");
+                    alerts.release(&subject);
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// The alert the admins of channel entry `id` are owed about its block, with what they will
+/// have been told once it went: the state says blocked and they were not told, or it works and
+/// they were last told it is blocked.
+fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)> {
+    let read = store.channel_state(id).and_then(|state| {
+        let told = store.told_blocked(id)?;
+        Ok((state.blocked, told))
+    });
+    match read {
+        Ok((Some(reason), None)) => Some((
+            format!(
+                "⚠️ herald: channel {id} is blocked ({reason}). Its posts stay queued; herald tries again every {} minutes.",
+                BLOCKED_RETRY.as_secs() / 60
+            ),
+            Some(reason),
+        )),
+        Ok((None, Some(_))) => Some((format!("✅ herald: channel {id} works again."), None)),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(channel = %id, error = %e, "cannot read whether the admins were told of the channel's block");
+            None
         }
     }
 }

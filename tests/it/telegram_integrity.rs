@@ -4,7 +4,8 @@
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
 //! that cannot look says why the chat waits; after the channel's chat changed, a correction in
 //! the old chat the bot lost holds up no post, and a lost send is looked for among the new
-//! chat's ids; a search claims no message that is not the post it looks for.
+//! chat's ids; a search claims no message that is not the post it looks for; an alert of a
+//! block (or of its end) lost to a stop is sent at the next start.
 
 use crate::common;
 
@@ -518,5 +519,74 @@ async fn a_search_claims_only_the_message_that_is_the_post() {
         matches!(record, Some(PostRecord::Sent { message_id: 2, .. })),
         "the record points at another message: {record:?}"
     );
+    t.stop().await;
+}
+
+/// herald stopped (or was killed) right after a channel's block was saved, before the admins
+/// were told; later, right after the channel was found to work again: each next start tells
+/// them, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_block_alert_lost_to_a_stop_is_sent_at_the_next_start() {
+    const REASON: &str = "Forbidden: bot was kicked from the channel chat";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = || Setup {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..entry_setup(&fake, "told", "@herald_told", 1)
+    };
+    let alerts = || fake.messages_for(ADMIN);
+    let left_by_a_kill = |blocked: Option<&str>| {
+        // The stopped app's tasks may hold the database a moment longer.
+        let mut tries = 0;
+        let store = loop {
+            match herald::store::Store::open(dir.path(), 1 << 20) {
+                Err(herald::store::StoreError::Locked(_)) if tries < 250 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                other => break other.unwrap(),
+            }
+        };
+        store
+            .update_channel_state("told", |s| s.blocked = blocked.map(str::to_owned))
+            .unwrap();
+        drop(store);
+    };
+
+    left_by_a_kill(Some(REASON));
+    let t = spawn_app_with(setup()).await;
+    eventually("told at start", Duration::from_secs(15), || {
+        alerts().len() == 1
+    })
+    .await;
+    let told = &alerts()[0].plain;
+    assert!(
+        told.contains("channel told is blocked") && told.contains(REASON),
+        "{told}"
+    );
+    let store = t.app.shared.store.clone();
+    eventually("and that is recorded", Duration::from_secs(5), || {
+        store.told_blocked("told").unwrap().as_deref() == Some(REASON)
+    })
+    .await;
+    drop(store);
+    t.stop().await;
+
+    let t = spawn_app_with(setup()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(alerts().len(), 1, "told twice: {:#?}", alerts());
+    t.stop().await;
+
+    left_by_a_kill(None);
+    let t = spawn_app_with(setup()).await;
+    eventually("told at start", Duration::from_secs(15), || {
+        alerts().len() == 2
+    })
+    .await;
+    assert!(alerts()[1].plain.contains("works again"), "{:#?}", alerts());
+    t.stop().await;
+    let t = spawn_app_with(setup()).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(alerts().len(), 2, "told twice: {:#?}", alerts());
     t.stop().await;
 }
