@@ -912,6 +912,35 @@ impl Store {
         };
         self.sync().await
     }
+
+    /// Sets aside the queued deliveries of `channel` whose record cannot be read: each is one
+    /// record's fault, and would hold up the channel's queue for ever. Its mark says the admins
+    /// were told (the caller tells them; `untold_set_aside` could not read the delivery to say
+    /// which release it is). Returns the reason for each.
+    pub async fn set_aside_unreadable(&self, channel: &str) -> Result<Vec<String>, StoreError> {
+        let mut reasons = Vec::new();
+        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
+            let (key, bytes) = entry?;
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
+            let reason = match codec::decode::<Delivery>(&bytes) {
+                Ok(_) => continue,
+                Err(e) => format!("stored record is unreadable: {e}"),
+            };
+            let n = self.db.generate_id()?;
+            let mark = serde_json::to_vec(&serde_json::json!({
+                "reason": reason, "at": clock::now(), "n": n, "told": true
+            }))?;
+            self.in_flight.remove(&key)?;
+            self.set_aside.insert(&key, mark)?;
+            reasons.push(reason);
+        }
+        if !reasons.is_empty() {
+            self.sync().await?;
+        }
+        Ok(reasons)
+    }
 }
 
 #[cfg(test)]

@@ -534,6 +534,8 @@ impl<A: TelegramApi> Deliverer<A> {
                             tracing::error!(%channel, error = %e, "outbox unavailable");
                             if Store::is_broken(&e) {
                                 self.broken_store.cancel();
+                            } else {
+                                self.outbox_failed(&group, &e).await;
                             }
                             BACKOFF_FIRST
                         }
@@ -541,6 +543,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 (Err(e), _) => {
                     tracing::error!(chat = %group.key, error = %e, "outbox unavailable");
+                    if !Store::is_broken(&e) {
+                        self.outbox_failed(&group, &e).await;
+                    }
                     BACKOFF_FIRST
                 }
             };
@@ -548,6 +553,44 @@ impl<A: TelegramApi> Deliverer<A> {
                 () = stop.cancelled() => return,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// A store error that is not the disk's (a record that cannot be read) met by the chat's
+    /// worker: it lasts, so it is not only logged. Each entry's state says it (`last_error`,
+    /// `/healthz` not ok until a send goes through) and the errors metric counts it; a queued
+    /// delivery whose record cannot be read is one record's fault, and is set aside (counted,
+    /// the admins told) so that the queue behind it goes on.
+    async fn outbox_failed(&self, group: &ChatGroup, error: &StoreError) {
+        for channel in &group.entries {
+            let id = &channel.id;
+            match self.store.set_aside_unreadable(id).await {
+                Ok(reasons) => {
+                    for reason in reasons {
+                        metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone())
+                            .increment(1);
+                        tracing::error!(channel = %id, %reason, "a queued delivery cannot be read; set aside, the queue goes on");
+                        if let Some(alerts) = self.alerts.clone() {
+                            let text = format!(
+                                "⚠️ herald: channel {id}: a queued delivery cannot be read ({reason}). It is set aside and the next posts go on."
+                            );
+                            tokio::spawn(async move { alerts.tell(&text).await });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(channel = %id, error = %e, "cannot look for unreadable queued deliveries");
+                }
+            }
+            metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
+            let text = format!("outbox: {error}");
+            let noted = self.store.update_channel_state(id, |s| {
+                s.last_error = Some(text.clone());
+                s.last_error_at = Some(clock::now());
+            });
+            if let Err(e) = noted {
+                tracing::warn!(channel = %id, error = %e, "cannot record the outbox's error");
             }
         }
     }
