@@ -1048,6 +1048,101 @@ impl Store {
             .map_err(transaction_error)?;
         Ok(moved)
     }
+
+    /// The newest message id that a post record (a post's or a digest's, of any channel entry)
+    /// places in one of `chats`, written as sends name a chat (a numeric id or an `@name`, any
+    /// case). Reads every record: for a search in a chat that has no `last_message_sent_to`
+    /// record (herald sent nothing there since that record exists).
+    pub fn newest_recorded_in(&self, chats: &[String]) -> Result<Option<i32>, StoreError> {
+        let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
+        let mut newest = None;
+        for entry in self.posts.iter() {
+            let (_, bytes) = entry?;
+            let (chat, id) = match serde_json::from_slice(&bytes) {
+                Ok(
+                    PostRecord::Sent {
+                        chat, message_id, ..
+                    }
+                    | PostRecord::Digest {
+                        chat, message_id, ..
+                    },
+                ) => (chat, message_id),
+                _ => continue,
+            };
+            if chats.contains(&chat.to_lowercase()) {
+                newest = newest.max(Some(id));
+            }
+        }
+        Ok(newest)
+    }
+
+    /// The `@name`s (lower case) that Telegram named as the chat `id` (see `set_chat_id`).
+    pub fn chat_names(&self, id: i64) -> Result<Vec<String>, StoreError> {
+        let mut names = Vec::new();
+        for entry in self.chat_ids.iter() {
+            let (name, value) = entry?;
+            if value.as_ref() == id.to_be_bytes() {
+                names.push(String::from_utf8_lossy(&name).into_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    /// The block of `channel` that its admins were last told about (its reason), or none when
+    /// they were last told it works (or never told anything). The channel's state says whether
+    /// it is blocked: where the two differ, an alert is owed (herald stopped, or was killed,
+    /// between the change and its alert).
+    pub fn told_blocked(&self, channel: &str) -> Result<Option<String>, StoreError> {
+        let key = format!("blocked-told\0{channel}");
+        Ok(self
+            .db
+            .get(key)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Records, durably, what the admins of `channel` were told: blocked (for `reason`), or that
+    /// it works (`None`). Kept in the default tree, beside the database's own marks.
+    pub async fn set_told_blocked(
+        &self,
+        channel: &str,
+        reason: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let key = format!("blocked-told\0{channel}");
+        match reason {
+            Some(reason) => self.db.insert(key, reason.as_bytes())?,
+            None => self.db.remove(key)?,
+        };
+        self.sync().await
+    }
+
+    /// Sets aside the queued deliveries of `channel` whose record cannot be read: each is one
+    /// record's fault, and would hold up the channel's queue for ever. Its mark says the admins
+    /// were told (the caller tells them; `untold_set_aside` could not read the delivery to say
+    /// which release it is). Returns the reason for each.
+    pub async fn set_aside_unreadable(&self, channel: &str) -> Result<Vec<String>, StoreError> {
+        let mut reasons = Vec::new();
+        for entry in self.outbox.scan_prefix(channel_prefix(channel)) {
+            let (key, bytes) = entry?;
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
+            let reason = match codec::decode::<Delivery>(&bytes) {
+                Ok(_) => continue,
+                Err(e) => format!("stored record is unreadable: {e}"),
+            };
+            let n = self.db.generate_id()?;
+            let mark = serde_json::to_vec(&serde_json::json!({
+                "reason": reason, "at": clock::now(), "n": n, "told": true
+            }))?;
+            self.in_flight.remove(&key)?;
+            self.set_aside.insert(&key, mark)?;
+            reasons.push(reason);
+        }
+        if !reasons.is_empty() {
+            self.sync().await?;
+        }
+        Ok(reasons)
+    }
 }
 
 #[cfg(test)]

@@ -534,6 +534,8 @@ impl<A: TelegramApi> Deliverer<A> {
                             tracing::error!(%channel, error = %e, "outbox unavailable");
                             if Store::is_broken(&e) {
                                 self.broken_store.cancel();
+                            } else {
+                                self.outbox_failed(&group, &e).await;
                             }
                             BACKOFF_FIRST
                         }
@@ -541,6 +543,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 (Err(e), _) => {
                     tracing::error!(chat = %group.key, error = %e, "outbox unavailable");
+                    if !Store::is_broken(&e) {
+                        self.outbox_failed(&group, &e).await;
+                    }
                     BACKOFF_FIRST
                 }
             };
@@ -548,6 +553,44 @@ impl<A: TelegramApi> Deliverer<A> {
                 () = stop.cancelled() => return,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// A store error that is not the disk's (a record that cannot be read) met by the chat's
+    /// worker: it lasts, so it is not only logged. Each entry's state says it (`last_error`,
+    /// `/healthz` not ok until a send goes through) and the errors metric counts it; a queued
+    /// delivery whose record cannot be read is one record's fault, and is set aside (counted,
+    /// the admins told) so that the queue behind it goes on.
+    async fn outbox_failed(&self, group: &ChatGroup, error: &StoreError) {
+        for channel in &group.entries {
+            let id = &channel.id;
+            match self.store.set_aside_unreadable(id).await {
+                Ok(reasons) => {
+                    for reason in reasons {
+                        metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone())
+                            .increment(1);
+                        tracing::error!(channel = %id, %reason, "a queued delivery cannot be read; set aside, the queue goes on");
+                        if let Some(alerts) = self.alerts.clone() {
+                            let text = format!(
+                                "⚠️ herald: channel {id}: a queued delivery cannot be read ({reason}). It is set aside and the next posts go on."
+                            );
+                            tokio::spawn(async move { alerts.tell(&text).await });
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(channel = %id, error = %e, "cannot look for unreadable queued deliveries");
+                }
+            }
+            metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
+            let text = format!("outbox: {error}");
+            let noted = self.store.update_channel_state(id, |s| {
+                s.last_error = Some(text.clone());
+                s.last_error_at = Some(clock::now());
+            });
+            if let Err(e) = noted {
+                tracing::warn!(channel = %id, error = %e, "cannot record the outbox's error");
             }
         }
     }
@@ -565,10 +608,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 channel,
                 mut queued,
                 mark,
-            } => {
-                self.search(group, &channel, &mut queued, &mark, limits)
-                    .await
-            }
+            } => self.search(&channel, &mut queued, &mark, limits).await,
             Work::Deliver {
                 channel,
                 mut queued,
@@ -650,31 +690,13 @@ impl<A: TelegramApi> Deliverer<A> {
     /// goes out in its turn when its entry and source are in the config.
     async fn search(
         &self,
-        group: &ChatGroup,
         channel: &str,
         queued: &mut Queued,
         mark: &SendMark,
         limits: &mut ChatLimits,
     ) -> Result<Next, StoreError> {
         let chat = recipient_from_text(&mark.chat);
-        let sent_to = self.store.last_message_sent_to(&mark.chat)?;
-        // A send to the supergroup its entry's group became (see `recipient`).
-        let in_supergroup = self
-            .store
-            .channel_state(channel)?
-            .migrated_to
-            .is_some_and(|id| id.to_string() == mark.chat);
-        // In the supergroup its entry's group became, only that chat's own record counts (the
-        // entry's and the chat key's mix the group's ids with the supergroup's); none yet: the
-        // search starts at its first id, as in any chat herald has no message of (the group's
-        // history keeps the group's id; the supergroup holds only what was sent to it).
-        let last = if in_supergroup {
-            sent_to
-        } else {
-            self.last_known(group)?
-                .max(self.store.last_message_id(channel)?)
-                .max(sent_to)
-        };
+        let last = self.last_in_chat(&mark.chat)?;
         let sought = match mark.keyboard.as_deref() {
             Some(rows) => Sought::Post(rows),
             None => Sought::Digest,
@@ -717,6 +739,9 @@ impl<A: TelegramApi> Deliverer<A> {
                             .await?;
                     }
                 }
+                // The chat answered: a block or an error the search met before is over.
+                let mut state = self.store.channel_state(channel)?;
+                self.succeeded(channel, &mut state, limits)?;
                 Ok(Next::Now)
             }
             Probe::Absent => {
@@ -725,10 +750,6 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
-            Probe::Failed(SendError::RetryAfter(d)) => {
-                limits.hold(d);
-                Ok(Next::Now)
-            }
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
             // supergroup.
@@ -740,13 +761,21 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.store.mark_not_sent(queued)?;
                 Ok(Next::Now)
             }
+            // A search that could not look is a failed call like a failed send: the chat waits
+            // for it (nothing else goes there first), so the channel's state, the metrics and
+            // the admins say why (a 429's hold, blocked, a 5xx, no answer).
             Probe::Failed(failure) => {
                 tracing::warn!(
                     channel,
                     ?failure,
                     "could not look for an unanswered send; trying again"
                 );
-                Ok(Next::Backoff)
+                let mut state = self.store.channel_state(channel)?;
+                match self.failed(channel, &mut state, limits, failure)? {
+                    // Nothing is set aside for a search: the send it looks for may have arrived.
+                    Next::SetAside(_) => Ok(Next::Backoff),
+                    next => Ok(next),
+                }
             }
         }
     }
@@ -763,18 +792,30 @@ impl<A: TelegramApi> Deliverer<A> {
         }
     }
 
-    /// The newest message id herald knows in the chat: recorded for the chat (whichever entry
-    /// posted, also one no longer in the config), and for each of its entries (databases from
-    /// before the chat's own record).
-    fn last_known(&self, group: &ChatGroup) -> Result<Option<i32>, StoreError> {
-        let mut last = self.store.last_message_in(&group.key)?;
-        for channel in &group.entries {
-            last = last.max(self.store.last_message_id(&channel.id)?);
+    /// The newest message id herald knows in the chat a send went to (`chat` as the send named
+    /// it), from the records of that very chat only: message ids are per chat, and the records
+    /// of a channel entry and of a chat key mix the ids of the chats the entry posted to (before
+    /// and after its `chat` changed in the config, or its group became a supergroup). The same
+    /// chat written another way (an `@name` and the numeric id Telegram gave for it, whichever
+    /// entry wrote it, in the config or not) counts too. A chat with no such record (none since the record exists) is looked up in the post
+    /// records; none there either: herald has no message in it, and a search starts at its
+    /// first id.
+    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+        let mut forms = vec![chat.to_lowercase()];
+        if let Some(number) = self.chat_number(chat) {
+            forms.push(number.to_string());
+            forms.extend(self.store.chat_names(number)?);
         }
-        for alias in group.aliases() {
-            last = last.max(self.store.last_message_in(&alias)?);
+        forms.sort();
+        forms.dedup();
+        let mut last = None;
+        for form in &forms {
+            last = last.max(self.store.last_message_sent_to(form)?);
         }
-        Ok(last)
+        match last {
+            Some(id) => Ok(Some(id)),
+            None => self.store.newest_recorded_in(&forms),
+        }
     }
 
     /// Delivers one Bot API call's worth of `queued`: a post, the next message of a digest, or
@@ -886,7 +927,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     // Marked by a version before send marks (marked ones are looked for first,
                     // see `search`): find out whether Telegram has the post before sending it
                     // again.
-                    let last = self.last_known(group)?;
+                    let last = self.last_in_chat(&chat_text(&chat))?;
                     let rows = api::rows(&post);
                     let sought = Sought::Post(&rows);
                     match self.find_unanswered(&chat, sought, last, limits).await {
@@ -902,7 +943,7 @@ impl<A: TelegramApi> Deliverer<A> {
                         Probe::Absent => {}
                         Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
                         Probe::Failed(error) => {
-                            let next = self.failed(channel, state, limits, error)?;
+                            let next = self.failed(&channel.id, state, limits, error)?;
                             return Ok(ControlFlow::Break(next));
                         }
                     }
@@ -1182,9 +1223,65 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 Ok(ControlFlow::Break(Next::Now))
             }
-            (_, error) => Ok(ControlFlow::Break(
-                self.failed(channel, state, limits, error)?,
-            )),
+            // An edit never holds up the posts behind it. Refused as blocked (kicked, chat not
+            // found) in a chat that is no longer the channel's (its `chat` changed in the
+            // config): nothing herald may do there, and no reason to call the channel blocked,
+            // so the correction is moot. In the channel's own chat: set aside like a refusal
+            // for good (counted, told, `/requeue` sends it again); the next post meets the
+            // block itself and says so.
+            (
+                Job::Edit {
+                    chat, message_id, ..
+                },
+                SendError::Blocked(reason),
+            ) => {
+                if self.is_current_chat(chat, target.group, channel, state) {
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, %reason, "the correction is refused in the channel's chat; set aside, the posts go on");
+                    return Ok(ControlFlow::Break(Next::SetAside(reason)));
+                }
+                tracing::warn!(channel = %channel.id, item = %item.id, chat = %chat_text(chat), message_id = *message_id, %reason, "the post's chat is no longer the channel's and refuses the bot; the correction is not sent");
+                metrics::counter!("herald_telegram_edits_dropped_total", "channel" => channel.id.clone())
+                    .increment(1);
+                self.store.complete(queued).await?;
+                Ok(ControlFlow::Break(Next::Now))
+            }
+            (_, error) => Ok(ControlFlow::Break(self.failed(
+                &channel.id,
+                state,
+                limits,
+                error,
+            )?)),
+        }
+    }
+
+    /// Whether `chat` (as a post's record names it) is the chat `channel` posts to now: the
+    /// same text (any case), the chat's key, or the same numeric id once an `@name` is known
+    /// by its id.
+    fn is_current_chat(
+        &self,
+        chat: &Recipient,
+        group: &ChatGroup,
+        channel: &Channel,
+        state: &ChannelState,
+    ) -> bool {
+        let text = chat_text(chat).to_lowercase();
+        let current = chat_text(&recipient(&channel.chat, state.migrated_to)).to_lowercase();
+        if text == current || text == group.key.to_lowercase() {
+            return true;
+        }
+        matches!(
+            (self.chat_number(&text), self.chat_number(&current)),
+            (Some(a), Some(b)) if a == b
+        )
+    }
+
+    /// The numeric id of a chat written as a send names it: the id itself, or the id Telegram
+    /// gave for an `@name` when herald has asked (see `resolve`, `learn_chat_id`).
+    fn chat_number(&self, chat: &str) -> Option<i64> {
+        if chat.starts_with('@') {
+            self.store.chat_id(chat).ok().flatten()
+        } else {
+            chat.parse().ok()
         }
     }
 
@@ -1264,7 +1361,9 @@ impl<A: TelegramApi> Deliverer<A> {
     /// be edited", a missing one is "not found". The chat's worker looks for an unanswered send
     /// before it sends anything else to the chat (`next_for_chat`), and every accepted message
     /// of any entry on the chat raises the last known id, so the only message of ours after it
-    /// is the one looked for: the search changes no other post.
+    /// is the one looked for. A message there that is not it (ours without a record, or
+    /// another poster's that the bot may edit) takes the keyboard as a change: only "not
+    /// modified" says that the message is the one sent, and nothing else is claimed.
     async fn find_unanswered(
         &self,
         chat: &Recipient,
@@ -1284,17 +1383,18 @@ impl<A: TelegramApi> Deliverer<A> {
             let probed = self.api.set_keyboard(chat.clone(), id, rows).await;
             answered(limits, &self.global);
             match probed {
-                // A message of ours, which now carries this post's keyboard: the post, whose
-                // buttons changed meanwhile (a translation was linked). A digest has no
-                // buttons, so a message that had some is not the digest.
-                Ok(()) if matches!(sought, Sought::Post(_)) => return Probe::Found(id),
+                // The message took the keyboard as a change: it had other buttons (or, for a
+                // digest, some), so it is not the message sent, whose buttons were exactly
+                // these. It may be ours without a record, or another poster's that the bot may
+                // edit: never claimed, or the post would be recorded there and never sent.
                 Ok(()) => {
                     tracing::error!(
                         message_id = id,
-                        "a message of ours after the last known one had buttons; it is not the digest looked for"
+                        "a message after the last known one had other buttons; it is not the one looked for"
                     );
                     continue;
                 }
+                // The same buttons as the send had: the message is the one sent.
                 Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
@@ -1340,26 +1440,31 @@ impl<A: TelegramApi> Deliverer<A> {
         state: &mut ChannelState,
         limits: &ChatLimits,
     ) -> Result<(), StoreError> {
-        if state.blocked.is_some() {
+        let was_blocked = state.blocked.is_some();
+        if was_blocked {
             tracing::info!(channel, "channel works again");
-            self.alert(format!("✅ herald: channel {channel} works again."));
         }
         state.recent_calls = limits.recent();
         state.held_until = limits.held_until();
         state.blocked = None;
         state.last_success = Some(clock::now());
-        self.save_state(channel, state)
+        self.save_state(channel, state)?;
+        if was_blocked {
+            self.tell_block(channel);
+        }
+        Ok(())
     }
 
-    /// Records a failure and says when to try the same delivery again.
+    /// Records a failure of a call for the channel entry `id` (a send, an edit, or a search's
+    /// probe) and says when to try the same delivery again.
     fn failed(
         &self,
-        channel: &Channel,
+        id: &str,
         state: &mut ChannelState,
         limits: &mut ChatLimits,
         error: SendError,
     ) -> Result<Next, StoreError> {
-        let id = channel.id.clone();
+        let id = id.to_owned();
         state.recent_calls = limits.recent();
         metrics::counter!("herald_telegram_errors_total", "channel" => id.clone()).increment(1);
         let next = match &error {
@@ -1381,10 +1486,6 @@ impl<A: TelegramApi> Deliverer<A> {
             SendError::Blocked(reason) => {
                 if state.blocked.is_none() {
                     tracing::error!(channel = %id, %reason, "channel blocked: posts stay queued until the bot can post again");
-                    self.alert(format!(
-                        "⚠️ herald: channel {id} is blocked ({reason}). Its posts stay queued; herald tries again every {} minutes.",
-                        BLOCKED_RETRY.as_secs() / 60
-                    ));
                 }
                 state.blocked = Some(reason.clone());
                 Next::Blocked
@@ -1405,6 +1506,9 @@ impl<A: TelegramApi> Deliverer<A> {
         state.last_error = Some(error.text());
         state.last_error_at = Some(clock::now());
         self.save_state(&id, state)?;
+        if matches!(next, Next::Blocked) {
+            self.tell_block(&id);
+        }
         Ok(next)
     }
 }
@@ -1428,9 +1532,11 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// Tells the admins about the set-aside deliveries of the chat's entries that they were not
-    /// told about: herald stopped between setting one aside and its alert.
+    /// told about, and about a block (or its end) they were not told of: herald stopped between
+    /// the change and its alert.
     fn tell_untold(&self, group: &ChatGroup) {
         for channel in &group.entries {
+            self.tell_block(&channel.id);
             match self.store.untold_set_aside(&channel.id) {
                 Ok(untold) => {
                     for (queued, reason, n) in untold {
@@ -1478,10 +1584,63 @@ impl<A: TelegramApi> Deliverer<A> {
         });
     }
 
-    /// Sends an admin alert without holding up the channel's queue.
-    fn alert(&self, text: String) {
-        if let Some(alerts) = self.alerts.clone() {
-            tokio::spawn(async move { alerts.tell(&text).await });
+    /// Tells the admins that the channel entry `id` is blocked, or works again, without holding
+    /// up its queue. What they were told is recorded once the alert went
+    /// (`Store::told_blocked`) and compared with the channel's state after each change and when
+    /// the chat's worker starts: an alert lost to a stop or a kill between the change and its
+    /// alert is sent at the next start, and none is sent twice.
+    fn tell_block(&self, id: &str) {
+        let Some(alerts) = self.alerts.clone() else {
+            return;
+        };
+        let subject = format!("\u{1}blocked\u{0}{id}").into_bytes();
+        if !alerts.claim(&subject) {
+            // Being told now: that task looks at the state again once its alert went.
+            return;
+        }
+        let (store, id) = (self.store.clone(), id.to_owned());
+        tokio::spawn(async move {
+            loop {
+                let Some((text, told)) = owed_block_alert(&store, &id) else {
+                    alerts.release(&subject);
+                    // A change made just before the release found the subject claimed.
+                    if owed_block_alert(&store, &id).is_some() && alerts.claim(&subject) {
+                        continue;
+                    }
+                    return;
+                };
+                alerts.tell(&text).await;
+                if let Err(e) = store.set_told_blocked(&id, told.as_deref()).await {
+                    tracing::warn!(channel = %id, error = %e, "cannot record that the admins were told");
+                    alerts.release(&subject);
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// The alert the admins of channel entry `id` are owed about its block, with what they will
+/// have been told once it went: the state says blocked and they were not told, or it works and
+/// they were last told it is blocked.
+fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)> {
+    let read = store.channel_state(id).and_then(|state| {
+        let told = store.told_blocked(id)?;
+        Ok((state.blocked, told))
+    });
+    match read {
+        Ok((Some(reason), None)) => Some((
+            format!(
+                "⚠️ herald: channel {id} is blocked ({reason}). Its posts stay queued; herald tries again every {} minutes.",
+                BLOCKED_RETRY.as_secs() / 60
+            ),
+            Some(reason),
+        )),
+        Ok((None, Some(_))) => Some((format!("✅ herald: channel {id} works again."), None)),
+        Ok(_) => None,
+        Err(e) => {
+            tracing::warn!(channel = %id, error = %e, "cannot read whether the admins were told of the channel's block");
+            None
         }
     }
 }

@@ -5,7 +5,8 @@
 //! the text post; a post Telegram refuses for good is set aside (the queue goes on, the admins
 //! are told once) until `/requeue`; a post found after a lost answer is recorded as the kind it
 //! is; two entries on one chat share its limits and its search for a lost post; a digest
-//! message whose answer was lost is found, not sent again.
+//! message whose answer was lost is found, not sent again; a queued delivery that cannot be read
+//! is set aside, and the queue behind it goes on.
 
 use crate::common;
 
@@ -501,5 +502,48 @@ async fn a_digest_message_whose_answer_was_lost_is_found_not_sent_again() {
             "{record:?}"
         );
     }
+    t.stop().await;
+}
+
+/// A queued delivery whose record cannot be read (written here straight into the database, as
+/// damage or a foreign writer would leave it) is ahead of a post: it is set aside (counted by
+/// `/healthz`), the channel's state says why, and the post behind it goes out.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreadable_queued_delivery_is_set_aside_and_the_queue_goes_on() {
+    let fake = fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::Config::new()
+            .path(dir.path().join("db"))
+            .open()
+            .unwrap();
+        let mut key = b"en\0".to_vec();
+        key.extend_from_slice(&0_u64.to_be_bytes());
+        let outbox = db.open_tree("outbox").unwrap();
+        outbox.insert(key, &b"{not a delivery"[..]).unwrap();
+        db.flush().unwrap();
+    }
+    let mut with_dir = setup(&fake, 1);
+    with_dir.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(with_dir).await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let got = fake.wait_for_messages(1, Duration::from_secs(15)).await;
+    assert_eq!(
+        got.len(),
+        1,
+        "the queue stalled behind the unreadable record"
+    );
+    assert!(got[0].plain.contains(&release_en(1, 1).title), "{got:#?}");
+    let store = &t.app.shared.store;
+    eventually("nothing left queued", Duration::from_secs(5), || {
+        store.pending("en").unwrap() == 0
+    })
+    .await;
+    let h = t.health().await;
+    let channel = &h["channels"]["en"];
+    assert_eq!(channel["set_aside"], 1, "{h}");
+    let why = channel["last_error"].as_str().unwrap_or_default();
+    assert!(why.contains("unreadable"), "{h}");
     t.stop().await;
 }
