@@ -68,14 +68,15 @@ use crate::config::Connections;
 /// provoke to look alive.
 const STALL_PROGRESS: usize = 1024;
 
-/// When every slot is taken and none is idle, a busy connection that has taken its answers at
-/// less than this many bytes a second since it was last idle (and has been busy for at least
-/// [`SLOW_AFTER`]) is closed for a newcomer, the slowest first: a client that reads just enough
-/// to pass the send-stall deadline, or keeps an HTTP/2 window shut while it asks more, holds a
-/// slot only while nobody else needs it.
+/// When every slot is taken and none is idle, a busy connection that took its answers at less
+/// than this many bytes a second over the last [`SLOW_AFTER`] or more, busy throughout (never
+/// idle, no answer of it being made by herald when looked at), is closed for a newcomer, the
+/// slowest first: a client that reads just enough to pass the send-stall deadline, or keeps an
+/// HTTP/2 window shut while it asks more, holds a slot only while nobody else needs it.
 const MIN_BUSY_RATE: u64 = 8 * 1024;
 
-/// How long a busy connection is measured before it may count as slow.
+/// How long a busy connection is measured before it may count as slow: the span between the
+/// accept loop's first look at it (when every slot is taken) and a later one.
 const SLOW_AFTER: Duration = Duration::from_secs(2);
 
 /// Requests in flight at once on one HTTP/2 connection, at most.
@@ -443,9 +444,12 @@ struct Activity {
     progress_at: Mutex<Instant>,
     /// Bytes written since `progress_at`.
     unstamped: AtomicUsize,
-    /// Bytes written in all, and when the connection last went idle (`idle_since`).
+    /// Bytes written in all, and how many times the connection went idle.
     sent: AtomicU64,
-    sent_when_idle: AtomicU64,
+    idles: AtomicU64,
+    /// What the accept loop saw of it when it last looked for a slow connection (only while
+    /// every slot is taken): a busy span's start.
+    looked: Mutex<Option<Look>>,
     /// Closed for a newcomer while busy: it took its answers too slowly ([`MIN_BUSY_RATE`]).
     evicted: AtomicBool,
     /// Wakes the watchdog: its deadline came nearer, or the connection is to close.
@@ -473,7 +477,8 @@ impl Activity {
             progress_at: Mutex::new(Instant::now()),
             unstamped: AtomicUsize::new(0),
             sent: AtomicU64::new(0),
-            sent_when_idle: AtomicU64::new(0),
+            idles: AtomicU64::new(0),
+            looked: Mutex::new(None),
             evicted: AtomicBool::new(false),
             changed: Notify::new(),
             armed: AtomicU64::new(0),
@@ -544,28 +549,41 @@ impl Activity {
         self.changed.notify_one();
     }
 
-    /// How fast (bytes a second) the connection has taken its answers since it was last idle,
-    /// when that is slow enough for it to give way to a newcomer: busy (not idle, and no answer
-    /// of it being made by herald, whose time that is), for at least [`SLOW_AFTER`], at under
-    /// [`MIN_BUSY_RATE`]. `None` otherwise.
+    /// How fast (bytes a second) the connection took its answers since the accept loop first
+    /// looked at it, when that is slow enough for it to give way to a newcomer: busy at every
+    /// look (not idle, no answer of it being made by herald, whose time that is), never idle in
+    /// between, for at least [`SLOW_AFTER`], at under [`MIN_BUSY_RATE`]. `None` otherwise; a
+    /// connection found busy starts (or, past [`SLOW_AFTER`] and fast, starts again) its span.
     fn slow_rate(&self, now: Instant) -> Option<u64> {
+        let mut looked = lock(&self.looked);
         if self.is_idle()
             || self.making.load(Ordering::Acquire) > 0
             || self.evicted.load(Ordering::Acquire)
         {
+            *looked = None;
             return None;
         }
-        let busy = now.saturating_duration_since(*lock(&self.idle_since));
-        if busy < SLOW_AFTER {
+        let here = Look {
+            at: now,
+            sent: self.sent.load(Ordering::Acquire),
+            idles: self.idles.load(Ordering::Acquire),
+        };
+        let Some(start) = looked.filter(|start| start.idles == here.idles) else {
+            *looked = Some(here);
+            return None;
+        };
+        let span = now.saturating_duration_since(start.at);
+        if span < SLOW_AFTER {
             return None;
         }
-        let taken = self
-            .sent
-            .load(Ordering::Acquire)
-            .saturating_sub(self.sent_when_idle.load(Ordering::Acquire));
+        let taken = here.sent.saturating_sub(start.sent);
         let rate =
-            u64::try_from(u128::from(taken) * 1000 / busy.as_millis().max(1)).unwrap_or(u64::MAX);
-        (rate < MIN_BUSY_RATE).then_some(rate)
+            u64::try_from(u128::from(taken) * 1000 / span.as_millis().max(1)).unwrap_or(u64::MAX);
+        if rate >= MIN_BUSY_RATE {
+            *looked = Some(here);
+            return None;
+        }
+        Some(rate)
     }
 
     /// Closes the connection now, busy or not.
@@ -599,8 +617,7 @@ impl Activity {
     }
 
     fn went_idle_now(&self) {
-        self.sent_when_idle
-            .store(self.sent.load(Ordering::Acquire), Ordering::Release);
+        self.idles.fetch_add(1, Ordering::AcqRel);
         *lock(&self.idle_since) = Instant::now();
         if self.closing.load(Ordering::Acquire) {
             self.changed.notify_one();
@@ -611,6 +628,14 @@ impl Activity {
             self.went_idle.notify_one();
         }
     }
+}
+
+/// A look at a busy connection (see [`Activity::slow_rate`]).
+#[derive(Clone, Copy)]
+struct Look {
+    at: Instant,
+    sent: u64,
+    idles: u64,
 }
 
 /// The instant the watchdogs' armed times count from.
@@ -663,9 +688,11 @@ impl Drop for Making {
         // pipelining client that reads nothing (HTTP/1: the socket is full), or one that keeps
         // its flow-control window shut (HTTP/2: the answers wait in hyper, and the socket is
         // not full), must not keep its connection by asking more.
-        if !activity.blocked.load(Ordering::Acquire)
-            && activity.in_flight.load(Ordering::Acquire) <= 1
-        {
+        let handed_over = activity
+            .in_flight
+            .load(Ordering::Acquire)
+            .saturating_sub(activity.making.load(Ordering::Acquire));
+        if !activity.blocked.load(Ordering::Acquire) && handed_over <= 1 {
             activity.made_progress();
         }
         // The deadline is now the send deadline.

@@ -385,18 +385,6 @@ async fn slow_readers_cannot_shut_out_healthz() {
     .expect("/healthz did not answer within 10 s: slow clients hold every slot")
     .unwrap();
     assert_eq!(health.status(), 200, "after {:?}", started.elapsed());
-    let metrics = reqwest::get(format!("{}/metrics", r.base))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(
-        metrics
-            .lines()
-            .any(|l| l.starts_with("herald_slow_connections_closed_total ") && !l.ends_with(" 0")),
-        "{metrics}"
-    );
     for holder in holders {
         holder.abort();
     }
