@@ -526,7 +526,7 @@ impl App {
             let text = server::unconfigured_error(&channel.id, queued);
             tracing::warn!(channel = %channel.id, queued, "{text}");
             if let Some(alerts) = &self.shared.alerts {
-                alerts.tell(&format!("⚠️ herald: {text}.")).await;
+                alerts.tell_soon(format!("⚠️ herald: {text}."));
             }
         }
     }

@@ -39,9 +39,8 @@ fn forms(store: &Store, chat: &str) -> Vec<String> {
 
 /// The (old id, new id) pairs whose records are to move: each channel id the store keeps
 /// anything under that is not in `channels`, whose chat (as `known` says, for the entries of
-/// a config just replaced; else as the store recorded it) a configured entry posts to. When
-/// several entries post there, the one the store holds nothing for yet (the entry's new id)
-/// takes them, else the first in the config.
+/// a config just replaced; else as the store recorded it) an entry the store holds nothing for
+/// yet (a new id) posts to. None when two ids that left would go to one new id.
 pub fn renamed(
     store: &Store,
     channels: &[Channel],
@@ -69,14 +68,30 @@ pub fn renamed(
                     .any(|f| old_forms.contains(f))
             })
             .collect();
-        let target = same
-            .iter()
-            .find(|c| !ids.contains(&c.id))
-            .or_else(|| same.first());
-        if let Some(target) = target {
+        // Only an entry the store holds nothing for yet (the new name) takes them: an entry
+        // removed beside another that posts to the same chat is a removal, shown as such.
+        if let Some(target) = same.iter().find(|c| !ids.contains(&c.id)) {
             moves.push((old.clone(), target.id.clone()));
         }
     }
+    // Two entries gone for one new one: which was renamed is not known, and merging both
+    // queues could post a release twice. Neither moves (both show as no longer configured).
+    let mut takers: HashMap<&str, usize> = HashMap::new();
+    for (_, new) in &moves {
+        *takers.entry(new.as_str()).or_default() += 1;
+    }
+    let ambiguous: Vec<String> = takers
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(new, _)| new.to_owned())
+        .collect();
+    moves.retain(|(old, new)| {
+        let keep = !ambiguous.contains(new);
+        if !keep {
+            tracing::warn!(from = %old, to = %new, "several channel entries that left the config posted to the chat of this new one: none is taken as renamed");
+        }
+        keep
+    });
     Ok(moves)
 }
 

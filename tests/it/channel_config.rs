@@ -237,3 +237,42 @@ async fn a_removed_channel_with_queued_posts_is_shown_and_its_posts_go_out_when_
     assert_eq!(told(&fake), 1, "told once");
     t.stop().await;
 }
+
+/// An entry removed beside another that posts to the same chat is a removal, not a rename:
+/// its records stay under its id (shown as no longer configured while it has a queue), and
+/// the remaining entry, which has records of its own, takes none of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_entry_removed_beside_another_on_its_chat_is_not_taken_as_renamed() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let mut setup = setup(&fake, "en", None);
+    setup.source_keys = vec![("akorda-en".into(), "channels = [\"en\", \"en2\"]".into())];
+    setup
+        .extra_config
+        .push_str("\n[[channels]]\nid = \"en2\"\nchat = \"@herald_en\"\n");
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("both entries have records", WAIT, || {
+        let ids = store.channel_ids().unwrap();
+        ids.iter().any(|i| i == "en") && ids.iter().any(|i| i == "en2")
+    })
+    .await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let text = text
+        .replacen("channels = [\"en\", \"en2\"]", "channels = [\"en\"]", 1)
+        .replacen(
+            "\n[[channels]]\nid = \"en2\"\nchat = \"@herald_en\"\n",
+            "\n",
+            1,
+        );
+    std::fs::write(&t.config_path, text).unwrap();
+    eventually("en2 removed", WAIT, || !has_channel(&t, "en2")).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ids = store.channel_ids().unwrap();
+    assert!(
+        ids.iter().any(|i| i == "en2"),
+        "en2's records were moved: {ids:?}"
+    );
+    t.stop().await;
+}
