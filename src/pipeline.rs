@@ -1370,7 +1370,14 @@ fn former_key(s: &Scraped) -> String {
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.
 fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&str>) -> bool {
-    let matches = |re: &Regex| re.is_match(title) || summary.is_some_and(|t| re.is_match(t));
+    if include.is_empty() && exclude.is_empty() {
+        return true;
+    }
+    // Read as the patterns were written (`ё` as `е`: see `config::values::regexes`).
+    let title = crate::text::filter_form(title);
+    let summary = summary.map(crate::text::filter_form);
+    let matches =
+        |re: &Regex| re.is_match(&title) || summary.as_deref().is_some_and(|t| re.is_match(t));
     (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
 }
 

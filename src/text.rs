@@ -4,6 +4,37 @@
 //! and the characters a source's text may not carry into a post or a feed dropped: the control
 //! characters and the bidirectional overrides and isolates ([`is_bidi_control`]).
 
+/// Text as the filters (`include` / `exclude`, `?include=`) read it: `ё` as `е`, which
+/// Russian and Kazakh writers often leave undotted ("объединённых", "объединенных").
+pub fn filter_form(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.contains(['ё', 'Ё']) {
+        std::borrow::Cow::Owned(text.replace('ё', "е").replace('Ё', "Е"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether a filter's plain word (letters, digits, spaces, hyphens, apostrophes) is in `text`
+/// at the start of a word: "visit" is in "Visits" and "visited", not in "revisit"; "спорт" in
+/// "спорта", not in "транспорт"; "war" not in "award". Both are in lower case, in
+/// [`filter_form`].
+pub fn has_word_starting_with(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at]
+            .chars()
+            .next_back()
+            .is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Whether a filter's text is a plain word or phrase (matched at word starts), not a regex.
+pub fn is_plain_word(text: &str) -> bool {
+    !text.trim().is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '’'))
+}
+
 /// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a
 /// title holding U+202E (RIGHT-TO-LEFT OVERRIDE) shows its text reversed, which can make a
 /// post or a feed item read as something it is not (text spoofing, CVE-2021-42574's trick).
@@ -380,5 +411,23 @@ mod tests {
         );
         assert_eq!(clean_keeping("a \r\n \n b  c\n", lines), "a\nb c");
         assert_eq!(clean_keeping("a \r\n \n b  c\n", post), "a b c");
+    }
+}
+
+#[cfg(test)]
+mod filter_word_tests {
+    use super::*;
+
+    #[test]
+    fn a_filter_word_is_found_at_word_starts_only() {
+        assert!(has_word_starting_with("итоги спорта", "спорт"));
+        assert!(!has_word_starting_with("транспорт", "спорт"));
+        assert!(has_word_starting_with("state visits", "visit"));
+        assert!(!has_word_starting_with("an award", "war"));
+        assert!(has_word_starting_with("war", "war"));
+        assert!(has_word_starting_with("(war)", "war"));
+        assert_eq!(filter_form("Объединённых Ёлок"), "Объединенных Елок");
+        assert!(is_plain_word("state visit"));
+        assert!(!is_plain_word("number \\d$"));
     }
 }

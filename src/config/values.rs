@@ -78,12 +78,21 @@ pub(super) fn timezone(text: &str) -> Result<Tz, String> {
     })
 }
 
-/// `include` / `exclude`: words or regexes, matched case-insensitively.
+/// `include` / `exclude`: words or regexes, matched case-insensitively, `ё` as `е`
+/// ([`crate::text::filter_form`]; the text matched is read so too). A plain word or phrase
+/// matches at the start of a word ([`crate::text::has_word_starting_with`]): `спорт` finds
+/// "спорта", not "транспорт"; a regex matches as written.
 pub(super) fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
     let patterns = t.strings(r, key);
-    let compiled = patterns
-        .into_iter()
-        .filter_map(|(text, span)| r.check(&span, config_regex(key, text, true)));
+    let compiled = patterns.into_iter().filter_map(|(text, span)| {
+        let folded = crate::text::filter_form(text);
+        let pattern = if crate::text::is_plain_word(text) {
+            format!(r"\b{}", regex::escape(folded.trim()))
+        } else {
+            folded.into_owned()
+        };
+        r.check(&span, config_regex(key, &pattern, true))
+    });
     compiled.collect()
 }
 
@@ -162,5 +171,45 @@ mod tests {
         let expected = format!("`{key}`: invalid regex `{regex}`: {problem}");
         assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
         assert_plain(&errors[0]);
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use crate::config::testing::*;
+    use crate::text::filter_form;
+
+    /// A plain word matches at the start of a word, in any case, `ё` as `е`; a regex as
+    /// written.
+    #[test]
+    fn plain_filter_words_match_at_word_starts() {
+        let config = parse_str(&format!(
+            "{FEED}include = ['спорт', 'Visit', 'объединённых', 'state visit', 'number \\d$']\nexclude = ['war']\n"
+        ))
+        .unwrap();
+        let source = &config.sources[0];
+        let any = |patterns: &[regex::Regex], text: &str| {
+            let text = filter_form(text);
+            patterns.iter().any(|re| re.is_match(&text))
+        };
+        for yes in [
+            "Итоги спорта за год",
+            "Спорт и здоровье",
+            "State visits to Turkey",
+            "Организация Объединенных Наций",
+            "A State Visit begins",
+            "Delegation number 5",
+        ] {
+            assert!(any(&source.include, yes), "include should match {yes:?}");
+        }
+        for no in [
+            "Транспорт и логистика",
+            "The president will revisit the plan",
+            "Delegation number 15",
+        ] {
+            assert!(!any(&source.include, no), "include should not match {no:?}");
+        }
+        assert!(any(&source.exclude, "War and peace"));
+        assert!(!any(&source.exclude, "An award for software"));
     }
 }

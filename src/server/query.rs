@@ -101,7 +101,7 @@ impl FeedQuery {
                     } else {
                         &mut q.exclude
                     };
-                    list.push(word.to_lowercase());
+                    list.push(crate::text::filter_form(&word.to_lowercase()).into_owned());
                 }
                 "lang" => {
                     let tag = crate::config::language(value.trim())
@@ -153,8 +153,9 @@ impl FeedQuery {
             text.push('\n');
             text.push_str(&summary.to_lowercase());
         }
-        (self.include.is_empty() || self.include.iter().any(|w| text.contains(w.as_str())))
-            && !self.exclude.iter().any(|w| text.contains(w.as_str()))
+        let text = crate::text::filter_form(&text);
+        let has = |w: &String| crate::text::has_word_starting_with(&text, w);
+        (self.include.is_empty() || self.include.iter().any(has)) && !self.exclude.iter().any(has)
     }
 
     /// A few words for the feed's title: "include: visit; lang: kk" ("" when nothing filters).
@@ -227,10 +228,12 @@ mod tests {
     #[case::include_any("include=jerry&include=совещание", &[1, 2])]
     #[case::include_reads_summary("include=only+a+summary", &[2])]
     #[case::exclude_any("exclude=tom&exclude=title", &[0, 2, 4])]
-    #[case::include_then_exclude("include=e&exclude=content", &[1, 3])]
+    #[case::include_then_exclude("include=e&exclude=content", &[1])]
     #[case::lang("lang=ru", &[2])]
     #[case::lang_alias("lang=kz", &[0, 1, 3, 4])]
     #[case::no_match("include=nowhere", &[])]
+    #[case::yo_as_ye("include=%D0%BF%D1%80%D0%BE%D0%B2%D0%B5%D0%BB", &[2])]
+    #[case::word_starts_only("include=%D0%BE%D0%B2%D0%B5%D1%89", &[])]
     fn keeps_what_the_options_ask_for(#[case] raw: &str, #[case] kept: &[usize]) {
         let q = FeedQuery::parse(Some(raw)).unwrap();
         let got: Vec<usize> = samples::items()
