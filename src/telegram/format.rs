@@ -189,6 +189,10 @@ fn with_template(post: Post, item: &Item, source: &Source, channel: &Channel) ->
     match templated_text(template, item, source, post.method.limit()) {
         Ok(html) => Post { html, ..post },
         Err(reason) => {
+            // Counted where an admin looks: a template that fails on every release of some
+            // shape (a one-sentence summary, say) would otherwise go unnoticed for ever.
+            metrics::counter!("herald_template_fallbacks_total", "channel" => channel.id.clone())
+                .increment(1);
             tracing::warn!(channel = %channel.id, item = %item.id, %reason, "the channel's template gave no usable post; sending the default post");
             post
         }
@@ -1160,8 +1164,18 @@ mod tests {
         fn otherwise_the_default_post(#[case] keys: &str, #[case] title: &str) {
             let (channel, source) = channel_and_source(keys);
             let item = release(title, "A summary.");
-            let post = format_post_for(&item, &source, &channel, true);
+            let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+            let counts = recorder.handle();
+            let post = metrics::with_local_recorder(&recorder, || {
+                format_post_for(&item, &source, &channel, true)
+            });
             assert_eq!(post, format_post(&item, &source, &channel.share, true));
+            // A template that gave no post is counted where an admin looks.
+            let fell_back = counts.render().contains(&format!(
+                "herald_template_fallbacks_total{{channel=\"{}\"}} 1",
+                channel.id
+            ));
+            assert_eq!(fell_back, !keys.is_empty(), "{}", counts.render());
         }
 
         proptest::proptest! {
