@@ -170,6 +170,26 @@ impl PostTemplate {
             });
         }
         check_tags(text)?;
+        // A release's language is written as herald writes it (`kk`, not `kz`; the primary
+        // subtag in lower case): a comparison with another spelling never holds.
+        for code in named_languages(text) {
+            let primary = code.split('-').next().unwrap_or_default();
+            let written = if primary.eq_ignore_ascii_case("kz") {
+                code.replacen(primary, "kk", 1)
+            } else {
+                code.replacen(primary, &primary.to_ascii_lowercase(), 1)
+            };
+            if written != code {
+                return Err(TemplateError {
+                    offset: text
+                        .find(&format!("\"{code}\""))
+                        .or_else(|| text.find(&format!("'{code}'"))),
+                    message: format!(
+                        "`language` is never \"{code}\": a release's language is written \"{written}\""
+                    ),
+                });
+            }
+        }
         // Every branch a language, a picture or a summary chooses: the languages herald words
         // posts in (a source in another language takes the branches English takes, unless the
         // template names it).
@@ -500,6 +520,16 @@ mod tests {
         "{% if language == 'de' %}<i>{% endif %}{{ title }}",
         None,
         "(language de): `<i>` is never closed"
+    )]
+    #[case::kz_is_written_kk(
+        "{% if language == 'kz' %}Қазақша{% endif %}{{ title }}",
+        Some(18),
+        "`language` is never \"kz\": a release's language is written \"kk\""
+    )]
+    #[case::capitals_never_hold(
+        "{% if language != \"EN\" %}!{% endif %}{{ title }}",
+        Some(18),
+        "written \"en\""
     )]
     #[case::caption_too_long(
         "{{ title }}{% for i in range(1100) %}.{% endfor %}",
