@@ -1089,57 +1089,6 @@ fn past_junk(body: &str) -> &str {
         .map_or(body, |i| &body[i..])
 }
 
-/// The characters windows-1252 has at 0x80-0x9F, where Unicode has C1 controls; None where
-/// windows-1252 has none either.
-const WINDOWS_1252_HIGH: [Option<char>; 32] = [
-    Some('€'),
-    None,
-    Some('‚'),
-    Some('ƒ'),
-    Some('„'),
-    Some('…'),
-    Some('†'),
-    Some('‡'),
-    Some('ˆ'),
-    Some('‰'),
-    Some('Š'),
-    Some('‹'),
-    Some('Œ'),
-    None,
-    Some('Ž'),
-    None,
-    None,
-    Some('‘'),
-    Some('’'),
-    Some('“'),
-    Some('”'),
-    Some('•'),
-    Some('–'),
-    Some('—'),
-    Some('˜'),
-    Some('™'),
-    Some('š'),
-    Some('›'),
-    Some('œ'),
-    None,
-    Some('ž'),
-    Some('Ÿ'),
-];
-
-/// The HTML names of U+00A0-U+00FF, in order.
-const LATIN1_NAMES: [&str; 96] = [
-    "nbsp", "iexcl", "cent", "pound", "curren", "yen", "brvbar", "sect", "uml", "copy", "ordf",
-    "laquo", "not", "shy", "reg", "macr", "deg", "plusmn", "sup2", "sup3", "acute", "micro",
-    "para", "middot", "cedil", "sup1", "ordm", "raquo", "frac14", "frac12", "frac34", "iquest",
-    "Agrave", "Aacute", "Acirc", "Atilde", "Auml", "Aring", "AElig", "Ccedil", "Egrave", "Eacute",
-    "Ecirc", "Euml", "Igrave", "Iacute", "Icirc", "Iuml", "ETH", "Ntilde", "Ograve", "Oacute",
-    "Ocirc", "Otilde", "Ouml", "times", "Oslash", "Ugrave", "Uacute", "Ucirc", "Uuml", "Yacute",
-    "THORN", "szlig", "agrave", "aacute", "acirc", "atilde", "auml", "aring", "aelig", "ccedil",
-    "egrave", "eacute", "ecirc", "euml", "igrave", "iacute", "icirc", "iuml", "eth", "ntilde",
-    "ograve", "oacute", "ocirc", "otilde", "ouml", "divide", "oslash", "ugrave", "uacute", "ucirc",
-    "uuml", "yacute", "thorn", "yuml",
-];
-
 /// The document with its numeric character references to U+0080-U+009F (C1 controls, which
 /// no feed means) made references to the windows-1252 characters of those bytes, as HTML5
 /// reads them: `&#146;` is a right quote, not a control that cleaning deletes. A run of
@@ -1155,7 +1104,7 @@ fn windows_1252_references(text: &str) -> Cow<'_, str> {
     }
     REFERENCES.replace_all(text, |c: &regex::Captures<'_>| {
         let written: Vec<&str> = c[0].split_inclusive(';').collect();
-        // Each reference's code point; a named one only for the Latin-1 names.
+        // Each reference's code point (0 for a name of two code points).
         let codes: Vec<u32> = written
             .iter()
             .map(|r| {
@@ -1165,11 +1114,11 @@ fn windows_1252_references(text: &str) -> Cow<'_, str> {
                         Some(hex) => u32::from_str_radix(hex, 16).unwrap_or(0),
                         None => n.parse().unwrap_or(0),
                     },
-                    None => LATIN1_NAMES
-                        .iter()
-                        .position(|name| *name == r)
-                        .and_then(|i| u32::try_from(i + 0xA0).ok())
-                        .unwrap_or(0),
+                    // HTML's own table (`acirc;` is 0xE2), as html5ever reads them.
+                    None => html5ever::data::NAMED_ENTITIES
+                        .get(format!("{r};").as_str())
+                        .filter(|(_, second)| *second == 0)
+                        .map_or(0, |(code, _)| *code),
                 }
             })
             .collect();
@@ -1203,7 +1152,8 @@ fn windows_1252_references(text: &str) -> Cow<'_, str> {
                 .ok()
                 .filter(|_| written[i].starts_with("&#"))
                 .and_then(|n| n.checked_sub(0x80))
-                .and_then(|n| WINDOWS_1252_HIGH.get(n).copied().flatten());
+                // HTML5's replacements for references to C1 controls: windows-1252's characters.
+                .and_then(|n| html5ever::data::C1_REPLACEMENTS.get(n).copied().flatten());
             match high {
                 Some(ch) => out.push_str(&format!("&#{};", u32::from(ch))),
                 None => out.push_str(written[i]),
