@@ -674,18 +674,13 @@ fn repair_xml(text: &str) -> Option<String> {
             continue;
         }
         // Sections whose text is not markup, copied as they are.
-        let section = [
+        let sections = [
             ("<![CDATA[", "]]>"),
             ("<!--", "-->"),
             ("<?", "?>"),
             ("<!", ">"),
-        ]
-        .into_iter()
-        .find(|(open, _)| rest.starts_with(open));
-        if let Some((open, close)) = section {
-            let end = rest[open.len()..]
-                .find(close)
-                .map_or(rest.len(), |i| open.len() + i + close.len());
+        ];
+        if let Some(end) = section_len(rest, &sections) {
             out.push_str(&rest[..end]);
             rest = &rest[end..];
             continue;
@@ -794,6 +789,17 @@ fn well_formed(content: &str) -> bool {
     }
 }
 
+/// The length of the section (`<![CDATA[…]]>`, say: an (open, close) pair of `sections`)
+/// `text` starts with, to its close or the end of `text`; None when it starts none.
+fn section_len(text: &str, sections: &[(&str, &str)]) -> Option<usize> {
+    let (open, close) = sections.iter().find(|(open, _)| text.starts_with(open))?;
+    Some(
+        text[open.len()..]
+            .find(close)
+            .map_or(text.len(), |i| open.len() + i + close.len()),
+    )
+}
+
 /// `text` with every `&` that starts no entity or character reference escaped, CDATA sections
 /// and comments left as they are.
 fn escape_ampersands(text: &str, out: &mut String) {
@@ -801,13 +807,7 @@ fn escape_ampersands(text: &str, out: &mut String) {
     while let Some(at) = rest.find(['&', '<']) {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
-        let section = [("<![CDATA[", "]]>"), ("<!--", "-->")]
-            .into_iter()
-            .find(|(open, _)| rest.starts_with(open));
-        if let Some((open, close)) = section {
-            let end = rest[open.len()..]
-                .find(close)
-                .map_or(rest.len(), |i| open.len() + i + close.len());
+        if let Some(end) = section_len(rest, &[("<![CDATA[", "]]>"), ("<!--", "-->")]) {
             out.push_str(&rest[..end]);
             rest = &rest[end..];
         } else if rest.starts_with('&') {
