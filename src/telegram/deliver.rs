@@ -571,11 +571,10 @@ impl<A: TelegramApi> Deliverer<A> {
                         metrics::counter!("herald_posts_set_aside_total", "channel" => id.clone())
                             .increment(1);
                         tracing::error!(channel = %id, %reason, "a queued delivery cannot be read; set aside, the queue goes on");
-                        if let Some(alerts) = self.alerts.clone() {
-                            let text = format!(
+                        if let Some(alerts) = &self.alerts {
+                            alerts.tell_soon(format!(
                                 "⚠️ herald: channel {id}: a queued delivery cannot be read ({reason}). It is set aside and the next posts go on."
-                            );
-                            tokio::spawn(async move { alerts.tell(&text).await });
+                            ));
                         }
                     }
                 }
