@@ -33,12 +33,14 @@ pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
     (!value.is_empty()).then_some(value)
 }
 
-/// The base that relative links on this page resolve against: its `<base href>` when present.
+/// The base that relative links on this page resolve against: its `<base href>` when present
+/// and a web address (`<base href="javascript:…">` would make every `href="#"` a script).
 pub fn base_url(doc: &Html, page_url: &Url) -> Url {
     doc.select(&BASE_HREF)
         .next()
         .and_then(|b| b.value().attr("href"))
         .and_then(|href| page_url.join(href.trim()).ok())
+        .filter(|base| matches!(base.scheme(), "http" | "https"))
         .unwrap_or_else(|| page_url.clone())
 }
 

@@ -276,16 +276,19 @@ pub fn image(
     })
 }
 
-/// The page's `<base href>` resolved against its address, else the address itself.
+/// The page's `<base href>` resolved against its address, when that is a web address (a
+/// `javascript:` base would make every `href="#"` a script), else the address itself.
 pub fn base_url(doc: &Doc, page: Option<&Url>) -> Option<Url> {
     let href = doc
         .elements("base")
         .find_map(|i| doc.node(i).attr("href").map(str::trim));
-    match (page, href) {
-        (Some(p), Some(h)) => p.join(h).ok().or_else(|| Some(p.clone())),
+    let base = match (page, href) {
+        (Some(p), Some(h)) => p.join(h).ok(),
         (None, Some(h)) => Url::parse(h).ok(),
-        (p, None) => p.cloned(),
-    }
+        (_, None) => None,
+    };
+    base.filter(|b| matches!(b.scheme(), "http" | "https"))
+        .or_else(|| page.cloned())
 }
 
 #[cfg(test)]
