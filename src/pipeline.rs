@@ -483,6 +483,9 @@ impl Poller<'_> {
         let mut taken: HashSet<ItemId> = HashSet::new();
         for o in report {
             let x = &o.item;
+            if o.state == ItemState::Changed {
+                self.follow_corrected_link(store, source, x, &mut linking)?;
+            }
             let mut known: Vec<String> = match o.state {
                 ItemState::New => Vec::new(),
                 _ => store
@@ -585,6 +588,44 @@ impl Poller<'_> {
             }
         }
         Ok(linking)
+    }
+
+    /// A corrected release may have a new address (a corrected slug under the same id): the
+    /// releases linked to it keep a copy of its link for their language button and hreflang,
+    /// so each copy that differs is written again, and their feeds and posts follow.
+    fn follow_corrected_link(
+        &self,
+        store: &Store,
+        source: &Source,
+        x: &Item,
+        linking: &mut Linking,
+    ) -> Result<(), StoreError> {
+        for t in store.translations(&source.id, &x.id)? {
+            let stale = store
+                .translations(&t.source, &t.id)?
+                .iter()
+                .any(|p| p.source == source.id && p.id == x.id && p.link != x.link);
+            let Some(other) = self.translations.iter().find(|s| s.id == t.source) else {
+                continue;
+            };
+            if !stale {
+                continue;
+            }
+            let Some(partner) = store.item(&other.id, &t.id)? else {
+                continue;
+            };
+            tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %t.id, link = %x.link, "a linked release moved: its translation follows");
+            linking
+                .links
+                .push((translation(source, x), translation(other, &partner)));
+            if !linking.sources.contains(&other.id) {
+                linking.sources.push(other.id.clone());
+            }
+            if self.telegram {
+                linking.edits.extend(edits_for(store, other, &partner)?);
+            }
+        }
+        Ok(())
     }
 
     /// What linking knows beyond the window: the group's rules, and how often each picture of

@@ -125,6 +125,24 @@ async fn a_later_translation_adds_also_in_links_and_keeps_guids() {
     let rss = t.text("/feeds/akorda-en.rss").await;
     assert!(rss.contains("Русский</a>"), "{rss}");
 
+    // The Russian release's slug is corrected (same id): the English entry's link follows.
+    t.site.correct(
+        "ru",
+        520001,
+        "Глава государства принял акима города Алматы",
+        "akim-goroda-almaty",
+    );
+    t.poll("akorda-ru").await.unwrap();
+    let moved = format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr);
+    let en = t.text("/feeds/akorda-en.json").await;
+    assert!(en.contains(&moved), "{en}");
+    assert!(!en.contains(&ru_link), "{en}");
+    let atom = t.text("/feeds/akorda-en.atom").await;
+    assert!(
+        atom.contains(&format!(r#"href="{moved}" rel="alternate" hreflang="ru""#)),
+        "{atom}"
+    );
+
     let urls: Vec<String> = ["akorda-en", "akorda-ru", "all"]
         .iter()
         .flat_map(|id| ["rss", "atom"].map(|ext| format!("{}/feeds/{id}.{ext}", t.base)))
@@ -244,6 +262,28 @@ async fn posts_get_language_buttons_by_an_edit_that_a_correction_keeps() {
         labels(&edit.reply_markup).last().unwrap(),
         &[("Русский".to_owned(), ru_link)]
     );
+
+    // The Russian slug is corrected: the English post's button follows it, by an edit.
+    t.site.correct(
+        "ru",
+        520001,
+        "Глава государства принял акима города Алматы",
+        "akim-goroda-almaty",
+    );
+    t.poll("akorda-ru").await.unwrap();
+    let moved = format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr);
+    let button = [("Русский".to_owned(), moved)];
+    eventually(
+        "the English post's button follows",
+        Duration::from_secs(15),
+        || {
+            fake.edits().iter().any(|e| {
+                e.message_id == en_post[0].message_id
+                    && labels(&e.reply_markup).last() == Some(&button.to_vec())
+            })
+        },
+    )
+    .await;
     assert_eq!(fake.messages().len(), 2, "edits, never new posts");
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;

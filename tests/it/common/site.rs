@@ -97,6 +97,17 @@ impl FakeSite {
         }
     }
 
+    /// Corrects a release's title and the slug of its address (the id stays, as akorda.kz's).
+    pub fn correct(&self, lang: &str, id: u64, title: &str, slug: &str) {
+        let mut inner = self.inner.lock().unwrap();
+        for r in inner.lists.entry(lang.into()).or_default() {
+            if r.id == id {
+                r.title = title.into();
+                r.slug = slug.into();
+            }
+        }
+    }
+
     /// The article page of this release answers 404 from now on.
     pub fn break_article(&self, id: u64) {
         self.inner.lock().unwrap().broken_articles.push(id);
