@@ -867,6 +867,18 @@ impl<A: TelegramApi> Deliverer<A> {
             if !turn {
                 return Ok(Next::Now);
             }
+            if matches!(job, Job::DigestPart { .. })
+                && let Some(fresh) = self.digest_job(queued, source, channel, &state)?
+            {
+                // The turn may have come after a wait (the chat's rate, a 429's hold): what
+                // was corrected meanwhile is listed as corrected, and the mark names the
+                // releases this message lists.
+                let marked = fresh.mark(group);
+                if marked != mark {
+                    self.store.mark_send(queued, marked.as_ref()).await?;
+                }
+                job = fresh;
+            }
             let called = self.attempt(&job, &target, plain, queued).await;
             answered(limits, &self.global);
             let error = match called? {
@@ -900,6 +912,45 @@ impl<A: TelegramApi> Deliverer<A> {
                 return Ok(next);
             }
         }
+    }
+
+    /// Each of `items` as stored now, or as queued when the store no longer holds it.
+    fn newest(&self, items: &[Item]) -> Result<Vec<Item>, StoreError> {
+        items
+            .iter()
+            .map(|queued| {
+                Ok(self
+                    .store
+                    .item(&queued.source, &queued.id)?
+                    .unwrap_or_else(|| queued.clone()))
+            })
+            .collect()
+    }
+
+    /// The next message of the digest `queued`, `None` when none is left. It lists the newest
+    /// stored version of each release, as a post does: a correction made while the digest
+    /// waited (a title, a corrected slug) goes out with it.
+    fn digest_job(
+        &self,
+        queued: &Queued,
+        source: &Source,
+        channel: &Channel,
+        state: &ChannelState,
+    ) -> Result<Option<Job>, StoreError> {
+        let items = self.newest(&queued.delivery.items)?;
+        // Split from the first item not yet accepted (issue 25): a reload may have changed the
+        // source's title, and with it the split; so may a correction.
+        let (done, parts_done) = (queued.delivery.items_done, queued.delivery.parts_done);
+        let start = digest::rest_start(&items, source, done, parts_done);
+        let parts = digest::remaining_parts(&items, source, start, parts_done as usize);
+        let count = parts_done as usize + parts.len();
+        Ok(parts.into_iter().next().map(|part| Job::DigestPart {
+            chat: recipient(&channel.chat, state.migrated_to),
+            listed: items[part.items.clone()].to_vec(),
+            last: part.items.end == items.len(),
+            part,
+            parts: count,
+        }))
     }
 
     /// The job for `queued`, or what comes next when there is no call to make: an edit of a
@@ -952,14 +1003,7 @@ impl<A: TelegramApi> Deliverer<A> {
             // One message per call: the worker comes back for the next one, so a stop, a pause
             // or a hold window that begins falls between two messages of a digest.
             DeliveryKind::Digest => {
-                let items = &queued.delivery.items;
-                // Split from the first item not yet accepted (issue 25): a reload may have
-                // changed the source's title, and with it the split.
-                let (done, parts_done) = (queued.delivery.items_done, queued.delivery.parts_done);
-                let start = digest::rest_start(items, source, done, parts_done);
-                let parts = digest::remaining_parts(items, source, start, parts_done as usize);
-                let count = parts_done as usize + parts.len();
-                let Some(part) = parts.into_iter().next() else {
+                let Some(job) = self.digest_job(queued, source, channel, state)? else {
                     // Nothing left to send (an empty digest, or a split that no longer has
                     // this part).
                     self.store.complete(queued).await?;
@@ -970,13 +1014,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     // see `search`): nothing to know it by.
                     tracing::warn!(channel = %channel.id, part = queued.delivery.parts_done + 1, "a digest message went unanswered before an upgrade; sending it again (a duplicate is possible)");
                 }
-                Ok(ControlFlow::Continue(Job::DigestPart {
-                    chat: recipient(&channel.chat, state.migrated_to),
-                    listed: items[part.items.clone()].to_vec(),
-                    last: part.items.end == items.len(),
-                    part,
-                    parts: count,
-                }))
+                Ok(ControlFlow::Continue(job))
             }
             DeliveryKind::Edit => {
                 let Some(PostRecord::Sent {

@@ -122,3 +122,52 @@ async fn a_restart_with_a_shorter_title_loses_no_release() {
 async fn a_restart_with_a_longer_title_repeats_no_release() {
     digest_across_a_change(SHORT, &long_title(), true).await;
 }
+
+/// A release corrected while its digest waits (Telegram down after the first message) is listed
+/// as corrected: its new title and its new address (the slug corrected, the id kept), as a
+/// post that waited would be. Before, the digest listed the copy frozen when it was queued, and
+/// the correction reached nobody.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(setup(&fake, data.path())).await;
+    t.site.set_per_page(200);
+    t.site.publish("en", release_en(0, 1));
+    t.poll("akorda-en").await.unwrap();
+    for n in 1..=RELEASES {
+        t.site.publish("en", release_en(n, 1 + (n % 28) as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, WAIT).await;
+    fake.set_down(true);
+    assert_eq!(fake.messages().len(), 1);
+    // The newest release, listed in the digest's last message, is corrected.
+    let title = format!("Head of State receives the visiting delegation number {RELEASES}");
+    t.site.correct(
+        "en",
+        100_000 + RELEASES,
+        &title,
+        "head-of-state-receives-visitors",
+    );
+    let report = t.poll("akorda-en").await.unwrap();
+    assert!(format!("{report:?}").contains("Changed"), "{report:?}");
+    fake.set_down(false);
+    let store = t.app.shared.store.clone();
+    eventually("the digest is out", WAIT, || {
+        store.pending("d").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages();
+    assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
+    let text = messages.last().unwrap().text.clone().unwrap();
+    let moved = format!(
+        "http://{}/en/head-of-state-receives-visitors-{}",
+        t.site.addr,
+        100_000 + RELEASES
+    );
+    assert!(text.contains(&title), "{text}");
+    assert!(text.contains(&moved), "{text}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
