@@ -21,7 +21,7 @@ use super::feeds::Format;
 use super::{ServerState, lock};
 use crate::config::{ChatRef, Config, Source};
 use crate::model::Item;
-use crate::render::escape_html as escape;
+use crate::render::{escape_html, xml_safe};
 use crate::shared::Shared;
 use crate::store::{SourceState, StoreError};
 
@@ -187,6 +187,13 @@ fn telegram_link(config: &Config, channel_id: &str) -> Option<String> {
     }
 }
 
+/// Text from the config or the store, for the index page and the OPML file: escaped for an
+/// element or an attribute, without the characters XML forbids (a title with a NUL checks
+/// clean in an old config; the OPML must still parse).
+fn escape(text: &str) -> String {
+    escape_html(&xml_safe(text))
+}
+
 fn feed_links(base: &str, id: &str, what: &str) -> String {
     let mut out = String::new();
     for format in Format::ALL {
@@ -195,6 +202,7 @@ fn feed_links(base: &str, id: &str, what: &str) -> String {
             "<li><a href=\"{base}/feeds/{id}.{ext}\" type=\"{mime}\" aria-label=\"{what}: {label}\">{label}</a></li>",
             base = escape(base),
             id = escape(id),
+            what = escape(what),
             ext = format.ext(),
             mime = format.media_type(),
             label = format.label(),
@@ -361,6 +369,37 @@ mod tests {
     #[case::quote("https://x.org/\"><script>", Some("https://x.org/%22%3E%3Cscript%3E"))]
     fn only_web_addresses_become_links(#[case] url: &str, #[case] expected: Option<&str>) {
         assert_eq!(href(url).as_deref(), expected);
+    }
+
+    /// A title is the config's text: quotes, markup and characters XML forbids in it must
+    /// neither end an attribute nor make the page or the OPML file ill-formed.
+    #[test]
+    fn a_title_cannot_break_the_markup() {
+        let title = "Akorda \"official\" <b>news</b> & more\u{0}\u{7}";
+        let links = feed_links("http://127.0.0.1:1", "a", title);
+        assert!(
+            links.contains(
+                "aria-label=\"Akorda &quot;official&quot; &lt;b&gt;news&lt;/b&gt; &amp; more: RSS\""
+            ),
+            "{links}"
+        );
+        let mut reader = quick_xml::Reader::from_str(&links);
+        let mut elements = 0;
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e)) => {
+                    elements += 1;
+                    for attribute in e.attributes() {
+                        attribute.unwrap();
+                    }
+                }
+                Ok(_) => {}
+                Err(e) => panic!("{e}: {links}"),
+            }
+        }
+        assert_eq!(elements, 2 * Format::ALL.len(), "{links}");
+        assert_eq!(escape("a\u{0}b\u{1b}c\"d"), "abc&quot;d");
     }
 
     #[test]
