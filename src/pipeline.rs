@@ -1132,13 +1132,17 @@ pub fn plan_deliveries(
 ) -> Result<(Vec<NewDelivery>, Vec<String>), StoreError> {
     let mut deliveries = Vec::new();
     let mut baselines = Vec::new();
+    // Newest first by date, the page's order breaking ties (as the feeds order them): a site
+    // may list its releases oldest first, and the backfill is the newest by date all the same.
+    let mut by_date: Vec<&Observed> = report.iter().collect();
+    by_date.sort_by_key(|o| std::cmp::Reverse(o.item.published));
     for id in &source.channels {
         // A channel missing from the config (only possible mid-reload) gets the default.
         let channel = channels.iter().find(|c| &c.id == id);
         let wanted = |o: &&Observed| channel.is_none_or(|c| channel_passes(c, &o.item));
         let mut due: Vec<(DeliveryKind, &Item)> = if store.baselined(id, &source.id)? {
             let mut due = Vec::new();
-            for o in report {
+            for &o in &by_date {
                 match o.state {
                     ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
                     // Only where the release has a post of its own, sent or queued: one
@@ -1161,14 +1165,15 @@ pub fn plan_deliveries(
             due
         } else {
             baselines.push(id.clone());
-            report
+            by_date
                 .iter()
+                .copied()
                 .filter(wanted)
                 .take(source.backfill as usize)
                 .map(|o| (DeliveryKind::Post, &o.item))
                 .collect()
         };
-        // The page lists newest first; Telegram gets the oldest first.
+        // Telegram gets the oldest first.
         due.reverse();
         let digest_over = channel.and_then(|c| c.digest_over);
         deliveries.extend(into_deliveries(id, &due, digest_over));

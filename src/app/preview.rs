@@ -78,7 +78,11 @@ async fn preview_parts(
         .poll(source, opts)
         .await
         .map_err(|e| format!("{}: {e}", source.id))?;
-    let Some(newest) = report.items.first() else {
+    // Newest first by date, the page's order breaking ties (a site may list oldest first), as
+    // the feeds and the backfill take them.
+    let mut by_date: Vec<_> = report.items.iter().collect();
+    by_date.sort_by_key(|o| std::cmp::Reverse(o.item.published));
+    let Some(newest) = by_date.first() else {
         return Err(format!("{}: the list page shows no release", source.id));
     };
     let channels: Vec<&Channel> = source
@@ -100,8 +104,7 @@ async fn preview_parts(
             .iter()
             .map(|channel| PreviewPart {
                 channel: Some(channel.id.clone()),
-                post: report
-                    .items
+                post: by_date
                     .iter()
                     .find(|o| crate::pipeline::channel_passes(channel, &o.item))
                     .map(|o| format::format_post_for(&o.item, source, channel, true)),

@@ -114,3 +114,33 @@ include = ["football"]
         "sport\n(no release on the list page passes this channel's filters)"
     );
 }
+
+/// A list page with its releases oldest first: the preview shows the newest by date, the one
+/// the backfill posts and the feeds list first.
+#[tokio::test]
+async fn preview_shows_the_newest_by_date_on_a_page_listing_oldest_first() {
+    let site = FakeSite::start().await;
+    // `publish` puts a release on top: the page reads 1, 2, 3.
+    for n in (1..=3).rev() {
+        site.publish("en", release_en(n, n as u32));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        config_text(&site, "http://127.0.0.1:1", &Setup::default()),
+    )
+    .unwrap();
+    let o = output(herald().args(["preview", "akorda-en", "-c"]).arg(&path)).await;
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains("<b>Head of State receives delegation number 3</b>"),
+        "{stdout}"
+    );
+}

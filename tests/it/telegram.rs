@@ -59,6 +59,39 @@ share = ["vk"]
     }
 }
 
+/// A site that lists its releases oldest first: the backfill is still the newest by date, and
+/// new releases still go out oldest first (the feeds order by date; so do the posts).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_listing_oldest_first_backfills_the_newest_by_date() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    // `publish` puts a release on top: the page reads 1, 2, 3 from the top.
+    for n in (1..=3).rev() {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let first = fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    let caption = first[0].caption.clone().unwrap();
+    assert!(caption.contains(&release_en(3, 3).title), "{caption}");
+    // Two more on top, oldest first again: the page reads 5, 6, 1, 2, 3.
+    t.site.publish("en", release_en(6, 6));
+    t.site.publish("en", release_en(5, 5));
+    t.poll("akorda-en").await.unwrap();
+    let all = fake.wait_for_messages(3, Duration::from_secs(10)).await;
+    let titles: Vec<bool> = [5, 6]
+        .iter()
+        .zip(&all[1..])
+        .map(|(n, m)| {
+            m.caption
+                .as_ref()
+                .unwrap()
+                .contains(&release_en(*n, *n as u32).title)
+        })
+        .collect();
+    assert_eq!(titles, [true, true], "oldest first: {all:#?}");
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn first_poll_backfills_then_each_new_release_is_posted_once_in_order() {
     let fake = fake(FAST).await;
