@@ -326,7 +326,7 @@ impl Poller<'_> {
         let read_known =
             opts.report_known || !self.translations.is_empty() || self.backfill_due(source)?;
         let (mut report, known_not_read) = self.build(source, found.entries, now, read_known)?;
-        let seen_only = cap_new(&mut report, source);
+        let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
             linked = self
@@ -1239,25 +1239,40 @@ pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
     )
 }
 
-/// Keeps the newest `max_new_per_poll` new items of `report` (the site's order is newest
-/// first) and takes out the rest, which the store only remembers as seen: a list page of
-/// 100,000 cards stores and announces a bounded number, and never the rest later.
-fn cap_new(report: &mut Vec<Observed>, source: &Source) -> Vec<Item> {
-    let mut new = 0;
+/// Keeps the newest `max_new_per_poll` new items of `report` (by date, the page's order breaking
+/// ties: a site may list oldest first) and takes out the rest, which the store only remembers
+/// as seen: a list page of 100,000 cards stores and announces a bounded number, and never the
+/// rest later. `stores` says whether this poll stores anything (a dry run does not), for the
+/// warning's words.
+fn cap_new(report: &mut Vec<Observed>, source: &Source, stores: bool) -> Vec<Item> {
+    let mut new: Vec<(usize, DateTime<Utc>)> = report
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| o.state == ItemState::New)
+        .map(|(i, o)| (i, o.item.published))
+        .collect();
+    if new.len() <= source.max_new_per_poll {
+        return Vec::new();
+    }
+    new.sort_by_key(|&(_, at)| std::cmp::Reverse(at));
+    let out: HashSet<usize> = new[source.max_new_per_poll..]
+        .iter()
+        .map(|&(i, _)| i)
+        .collect();
     let mut cut = Vec::new();
+    let mut at = 0;
     report.retain(|o| {
-        if o.state != ItemState::New {
-            return true;
+        let keep = !out.contains(&at);
+        at += 1;
+        if !keep {
+            cut.push(o.item.clone());
         }
-        new += 1;
-        if new <= source.max_new_per_poll {
-            return true;
-        }
-        cut.push(o.item.clone());
-        false
+        keep
     });
-    if !cut.is_empty() {
+    if stores {
         tracing::warn!(source = %source.id, stored = source.max_new_per_poll, skipped = cut.len(), "more new items than max_new_per_poll: the older ones are remembered as seen and never announced");
+    } else {
+        tracing::warn!(source = %source.id, max_new_per_poll = source.max_new_per_poll, over = cut.len(), "more new items than max_new_per_poll: a real poll would store and announce the newest of them only, and remember the older ones as seen");
     }
     cut
 }
@@ -1464,6 +1479,40 @@ mod tests {
             first_seen: at,
             seq: n.into(),
         }
+    }
+
+    /// `max_new_per_poll` keeps the newest by date, whatever the page's order (here oldest
+    /// first), the page's order breaking ties; the rest is only remembered.
+    #[test]
+    fn the_cap_keeps_the_newest_by_date() {
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 */10 * * * *\"\nkind = \"feed\"\nmax_new_per_poll = 2\n";
+        let mut config = crate::config::parse(
+            std::path::Path::new("c.toml"),
+            text,
+            std::path::Path::new("/"),
+        )
+        .expect("valid source");
+        let source = config.sources.remove(0);
+        let dated = |n: u8, day: u32| Observed {
+            state: ItemState::New,
+            item: Item {
+                published: chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 3, day, 12, 0, 0)
+                    .unwrap(),
+                ..item(n)
+            },
+        };
+        // Oldest first; 3 and 4 share a day (the page's order, 3 above 4, breaks the tie).
+        let mut report = vec![dated(1, 1), dated(2, 2), dated(3, 5), dated(4, 5)];
+        let cut = cap_new(&mut report, &source, true);
+        let kept: Vec<&str> = report.iter().map(|o| o.item.title.as_str()).collect();
+        assert_eq!(kept, ["Title 3", "Title 4"]);
+        let cut: Vec<&str> = cut.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(cut, ["Title 1", "Title 2"]);
+        let mut report = vec![dated(1, 1), dated(2, 2), dated(3, 2)];
+        cap_new(&mut report, &source, false);
+        let kept: Vec<&str> = report.iter().map(|o| o.item.title.as_str()).collect();
+        assert_eq!(kept, ["Title 2", "Title 3"]);
     }
 
     #[rstest]
