@@ -131,6 +131,41 @@ async fn feeds_advertise_the_hub_and_still_validate() {
     t.stop().await;
 }
 
+/// A filtered feed's self link carries its query: a topic herald never pings. Such a feed names
+/// no hub, in any format, so that no reader subscribes to a topic the hub never hears of.
+#[tokio::test(flavor = "multi_thread")]
+async fn filtered_feeds_name_no_hub() {
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = app_with_hub(&hub).await;
+    t.site.publish("en", release_en(1, 2));
+    t.poll("akorda-en").await.unwrap();
+    for (path, self_link) in [
+        (
+            "/feeds/akorda-en.atom?lang=en",
+            "/feeds/akorda-en.atom?lang=en",
+        ),
+        ("/feeds/all.json?limit=5", "/feeds/all.json?limit=5"),
+        ("/feeds/all.rss?limit=1", "/feeds/all.rss?limit=1"),
+        (
+            "/feeds/akorda-en.json?lang=en",
+            "/feeds/akorda-en.json?lang=en",
+        ),
+    ] {
+        let text = t.text(path).await;
+        assert!(
+            text.contains(&format!("{}{self_link}", t.base)),
+            "{path}: {text}"
+        );
+        assert!(!text.contains(&hub.url), "{path} names the hub: {text}");
+    }
+    // The plain feeds, whose self links are pinged, still name it.
+    for ext in ["rss", "atom", "json"] {
+        let text = t.text(&format!("/feeds/all.{ext}")).await;
+        assert!(text.contains(&hub.url), "{ext}: {text}");
+    }
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_hub_feeds_name_none() {
     let t = spawn_app().await;
