@@ -1,22 +1,29 @@
-//! WebSub publishing (W3C WebSub): when `[server] websub_hub` is set, the feeds advertise the hub
-//! (see `render`), and after a poll stores new or corrected items herald tells the hub which feed
-//! URLs (topics) changed, so that subscribed readers fetch them within seconds.
+//! WebSub publishing (W3C WebSub): when `[server] websub_hub` is set, the plain feeds advertise
+//! the hub (see `render`), and herald tells the hub which feed URLs (topics, their self links)
+//! changed, so that subscribed readers fetch them within seconds: after a poll stores new or
+//! corrected items, after a config edit that may change what a feed shows, and for every feed
+//! once at each start.
 //!
 //! The Recommendation leaves the publisher-to-hub call to each hub; the common form, which
 //! pubsubhubbub.appspot.com and Superfeedr accept, is a form-encoded `POST` of `hub.mode=publish`
 //! and `hub.url={topic}`. Pings are best effort and fully in the background: a queue of changed
 //! topics (a set, so a burst of polls pings each feed once) drained by one task, each ping with a
-//! timeout and a few retries with backoff. A slow or failing hub delays nothing else; failures are
-//! logged and counted in `/metrics`. The queue is kept in the store too (as feed paths, read
-//! against the `public_url` of the moment): pings pending at a stop are made after the next start
-//! (issue 25).
+//! timeout and a few retries with backoff. A slow or failing hub delays nothing else.
+//!
+//! Nothing is dropped: the queue is kept in the store too (as feed paths, read against the
+//! `public_url` of the moment) until the hub took the ping; a topic the hub still refused after
+//! its retries stays there, is shown in `/healthz` and `/metrics`, and is tried again after a
+//! wait that grows up to an hour. A change noted just before a stop, or one the store never
+//! heard of (a kill between a poll's write and the note), is covered by the pings of every feed
+//! at the next start: a hub takes a ping of an unchanged feed at the cost of one fetch.
 
-use crate::config::LiveConfig;
+use crate::config::{Config, LiveConfig, TranslationGroup};
 use crate::store::Store;
-use std::collections::BTreeSet;
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// How pings are made.
@@ -24,10 +31,13 @@ use tokio_util::sync::CancellationToken;
 pub struct PingOptions {
     /// How long one request to the hub may take.
     pub timeout: Duration,
-    /// Requests per topic before giving up on it (the first included).
+    /// Requests per topic before it is left for later (the first included).
     pub attempts: u32,
     /// The wait after the first failure; it doubles after each further one.
     pub first_backoff: Duration,
+    /// The wait before the topics the hub refused are tried again; it doubles after each round
+    /// the hub still refuses, up to [`RETRY_LATER_MAX`].
+    pub retry_later: Duration,
 }
 
 impl Default for PingOptions {
@@ -36,9 +46,13 @@ impl Default for PingOptions {
             timeout: Duration::from_secs(10),
             attempts: 4,
             first_backoff: Duration::from_secs(5),
+            retry_later: Duration::from_secs(60),
         }
     }
 }
+
+/// The longest wait between two rounds of the topics a hub refused.
+pub const RETRY_LATER_MAX: Duration = Duration::from_secs(3600);
 
 /// The feed URLs (WebSub topics, the feeds' self links) that change with `source`'s items: its
 /// three formats, and the merged `all` feed's.
@@ -61,6 +75,67 @@ fn paths(source: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every feed of `config`: each source's and `all`'s.
+fn every_path(config: &Config) -> BTreeSet<String> {
+    config
+        .sources
+        .iter()
+        .flat_map(|s| paths(&s.id))
+        .chain(paths("all"))
+        .collect()
+}
+
+/// The feeds whose documents an edit from `old` to `new` may change, to be pinged after the
+/// reload (none without a hub):
+/// - every feed (those of removed sources too) when `[general]`, `[server]` or `[telegram]`
+///   changed: `public_url` changes every self link, and a new hub has heard of no feed;
+/// - a source's feeds and `all`'s when the source's table or what it inherits changed (title,
+///   `max_items`, schedule, …), when it was added or removed (its feed is gone now), or when
+///   its translation group changed;
+/// - none when only channel entries changed: no feed shows them.
+pub fn reload_paths(old: &Config, new: &Config) -> BTreeSet<String> {
+    if new.server.websub_hub.is_none() {
+        return BTreeSet::new();
+    }
+    let ids: BTreeSet<&str> = old
+        .sources
+        .iter()
+        .chain(&new.sources)
+        .map(|s| s.id.as_str())
+        .collect();
+    let everything = old.texts.rest != new.texts.rest
+        || old.server.websub_hub != new.server.websub_hub
+        || old.general.public_url != new.general.public_url;
+    let changed = |id: &str| {
+        everything
+            || old.source(id).is_none()
+            || new.source(id).is_none()
+            || old.texts.sources.get(id) != new.texts.sources.get(id)
+            || group_of(old, id) != group_of(new, id)
+    };
+    ids.into_iter()
+        .filter(|id| changed(id))
+        .flat_map(paths)
+        .collect()
+}
+
+/// The translation group `id` belongs to, if any.
+fn group_of<'c>(config: &'c Config, id: &str) -> Option<&'c TranslationGroup> {
+    config
+        .translations
+        .iter()
+        .find(|g| g.sources.iter().any(|s| s == id))
+}
+
+/// What `/healthz` shows of the pings when a hub is configured.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Health {
+    /// Feeds the hub refused (or never answered for) after every attempt: still to ping.
+    pub undelivered: usize,
+    /// The failure of one of them, with its topic.
+    pub last_error: Option<String>,
+}
+
 /// Queues and sends pings to the configured hub.
 pub struct Publisher {
     config: Arc<LiveConfig>,
@@ -70,6 +145,9 @@ pub struct Publisher {
     store: Option<Store>,
     /// Feeds (paths) changed since the worker last looked.
     pending: Mutex<BTreeSet<String>>,
+    /// Feeds (paths) the hub did not take after every attempt, with the last failure: kept in
+    /// the store and tried again later.
+    undelivered: Mutex<BTreeMap<String, String>>,
     wake: Notify,
 }
 
@@ -82,6 +160,11 @@ enum PingError {
     /// The hub answered with an error status.
     #[error("hub answered {0}")]
     Status(u16),
+}
+
+/// Locks `m`; a panic while it was held leaves a set that is still whole.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Publisher {
@@ -103,6 +186,7 @@ impl Publisher {
             options,
             store,
             pending: Mutex::new(BTreeSet::new()),
+            undelivered: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
         }
     }
@@ -110,30 +194,50 @@ impl Publisher {
     /// Notes that the feeds of these sources changed; returns at once. Nothing is queued when
     /// no hub is configured.
     pub fn changed<'s>(&self, sources: impl IntoIterator<Item = &'s str>) {
-        let config = self.config.get();
-        if config.server.websub_hub.is_none() {
+        self.queue(sources.into_iter().flat_map(paths).collect());
+    }
+
+    /// Notes the feeds a config edit from `old` to `new` may change ([`reload_paths`]); to be
+    /// called once `new` is the running config.
+    pub fn reloaded(&self, old: &Config, new: &Config) {
+        let changed = reload_paths(old, new);
+        if !changed.is_empty() {
+            tracing::info!(
+                topics = changed.len(),
+                "the config edit changes feeds: the WebSub hub is pinged for them"
+            );
+        }
+        self.queue(changed);
+    }
+
+    /// Queues `changed` (kept in the store until pinged) and wakes the worker.
+    fn queue(&self, changed: BTreeSet<String>) {
+        if changed.is_empty() || self.config.get().server.websub_hub.is_none() {
             return;
         }
-        let changed: Vec<String> = sources.into_iter().flat_map(paths).collect();
-        let any = !changed.is_empty();
-        if let Some(store) = &self.store
-            && let Err(e) = store.websub_pending_add(&changed)
-        {
-            tracing::warn!(error = %e, "WebSub pings could not be noted in the store; a stop before they are made loses them");
+        if let Some(store) = &self.store {
+            let listed: Vec<String> = changed.iter().cloned().collect();
+            if let Err(e) = store.websub_pending_add(&listed) {
+                tracing::warn!(error = %e, "WebSub pings could not be noted in the store; the next start pings every feed");
+            }
         }
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .extend(changed);
-        if any {
-            // A stored permit: a change noted while the worker is busy is seen when it is back.
-            self.wake.notify_one();
-        }
+        lock(&self.pending).extend(changed);
+        // A stored permit: a change noted while the worker is busy is seen when it is back.
+        self.wake.notify_one();
+    }
+
+    /// The state of the pings for `/healthz`; `None` without a hub.
+    pub fn health(&self) -> Option<Health> {
+        self.config.get().server.websub_hub.as_ref()?;
+        let undelivered = lock(&self.undelivered);
+        Some(Health {
+            undelivered: undelivered.len(),
+            last_error: undelivered.values().next().cloned(),
+        })
     }
 
     /// The worker: sends the queued pings, one topic after another, until `stop`.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
-        // Pings noted before a stop (or before this task was restarted) are made first.
         let kept = self
             .store
             .as_ref()
@@ -144,48 +248,100 @@ impl Publisher {
                 None
             })
             .unwrap_or_default();
-        if !kept.is_empty() {
+        // Every feed once at each start (or restart of this task), and what was pending.
+        let config = self.config.get();
+        if config.server.websub_hub.is_some() {
+            let mut all = every_path(&config);
+            all.extend(kept);
             tracing::info!(
-                topics = kept.len(),
-                "WebSub pings pending at the last stop are made now"
+                topics = all.len(),
+                "the WebSub hub is pinged for every feed once after start"
             );
-            self.pending
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .extend(kept);
+            lock(&self.pending).extend(all);
             self.wake.notify_one();
         }
+        // When the refused topics are tried again, and how many rounds in a row the hub refused.
+        let mut retry_at: Option<Instant> = None;
+        let mut refused_rounds: u32 = 0;
         loop {
+            let retry = async move {
+                match retry_at {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 () = stop.cancelled() => return,
                 () = self.wake.notified() => {}
+                () = retry => {
+                    retry_at = None;
+                    let again: Vec<String> = lock(&self.undelivered).keys().cloned().collect();
+                    tracing::info!(topics = again.len(), "the WebSub pings the hub refused are tried again");
+                    lock(&self.pending).extend(again);
+                }
             }
-            let batch =
-                std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-            for path in batch {
+            let mut batch = std::mem::take(&mut *lock(&self.pending)).into_iter();
+            let mut refused = false;
+            while let Some(path) = batch.next() {
                 // Read for each topic: a hub removed or changed by a config edit applies at once.
                 let config = self.config.get();
                 let Some(hub) = config.server.websub_hub.clone() else {
+                    // The rest waits, in memory and in the store, for a hub (a hub set again
+                    // has every feed pinged anyway).
+                    let mut pending = lock(&self.pending);
+                    pending.insert(path);
+                    pending.extend(batch);
                     break;
                 };
                 let topic = format!("{}{path}", config.general.public_url);
-                tokio::select! {
+                let result = tokio::select! {
                     // What is left stays in the store for the next start.
                     () = stop.cancelled() => return,
-                    () = self.ping_with_retries(&hub, &topic) => {}
+                    result = self.ping_with_retries(&hub, &topic) => result,
+                };
+                match result {
+                    Ok(()) => {
+                        lock(&self.undelivered).remove(&path);
+                        self.forget(&path);
+                    }
+                    Err(e) => {
+                        refused = true;
+                        self.keep(&path);
+                        lock(&self.undelivered).insert(path, format!("{topic}: {e}"));
+                    }
                 }
-                self.forget(&path);
+            }
+            if lock(&self.undelivered).is_empty() {
+                (retry_at, refused_rounds) = (None, 0);
+            } else if refused && retry_at.is_none() {
+                refused_rounds = refused_rounds.saturating_add(1);
+                retry_at = Some(Instant::now() + self.retry_wait(refused_rounds));
             }
         }
     }
 
-    /// Takes a pinged (or given up) feed out of the store, unless it changed again meanwhile.
+    /// The wait before the `rounds`-th retry of the refused topics: `retry_later`, doubling.
+    fn retry_wait(&self, rounds: u32) -> Duration {
+        let doublings = rounds.saturating_sub(1).min(16);
+        self.options
+            .retry_later
+            .saturating_mul(1 << doublings)
+            .min(RETRY_LATER_MAX)
+    }
+
+    /// Notes a feed the hub refused in the store (a ping of every feed at start is not noted
+    /// there before it is made), so that the store holds every ping still to make.
+    fn keep(&self, path: &str) {
+        if let Some(store) = &self.store
+            && let Err(e) = store.websub_pending_add(&[path.to_owned()])
+        {
+            tracing::warn!(error = %e, path, "a refused WebSub ping could not be noted in the store; the next start pings every feed");
+        }
+    }
+
+    /// Takes a pinged feed out of the store, unless it changed again meanwhile.
     fn forget(&self, path: &str) {
-        let again = self
-            .pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .contains(path);
+        let again = lock(&self.pending).contains(path);
         if let (Some(store), false) = (&self.store, again)
             && let Err(e) = store.websub_pinged(path)
         {
@@ -193,25 +349,29 @@ impl Publisher {
         }
     }
 
-    async fn ping_with_retries(&self, hub: &url::Url, topic: &str) {
+    async fn ping_with_retries(&self, hub: &url::Url, topic: &str) -> Result<(), PingError> {
         let mut wait = self.options.first_backoff;
-        for attempt in 1..=self.options.attempts.max(1) {
+        let attempts = self.options.attempts.max(1);
+        let mut attempt = 1;
+        loop {
             match self.ping(hub, topic).await {
                 Ok(()) => {
                     metrics::counter!("herald_websub_pings_total", "result" => "ok").increment(1);
                     tracing::debug!(%hub, topic, "hub pinged");
-                    return;
+                    return Ok(());
                 }
-                Err(e) if attempt < self.options.attempts => {
+                Err(e) if attempt < attempts => {
                     metrics::counter!("herald_websub_retries_total").increment(1);
                     tracing::debug!(%hub, topic, attempt, error = %e, "hub ping failed; retrying");
                     tokio::time::sleep(wait).await;
                     wait = wait.saturating_mul(2);
+                    attempt += 1;
                 }
                 Err(e) => {
                     metrics::counter!("herald_websub_pings_total", "result" => "failed")
                         .increment(1);
-                    tracing::warn!(%hub, topic, attempts = attempt, error = %e, "hub ping failed; giving up (readers still poll the feed)");
+                    tracing::warn!(%hub, topic, attempts, error = %e, "hub ping failed; kept, and tried again later (readers still poll the feed)");
+                    return Err(e);
                 }
             }
         }
@@ -252,5 +412,87 @@ mod tests {
                 "http://h:8080/feeds/all.json",
             ]
         );
+    }
+
+    fn parse(text: &str) -> Config {
+        crate::config::parse(
+            std::path::Path::new("c.toml"),
+            text,
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    fn source(id: &str, lang: &str, extra: &str) -> String {
+        format!(
+            "[[sources]]\nid = \"{id}\"\nurl = \"https://e.org/{id}\"\n\
+             schedule = \"0 0 * * * *\"\nkind = \"feed\"\nlanguage = \"{lang}\"\n{extra}\n"
+        )
+    }
+
+    const HUB: &str = "[server]\nwebsub_hub = \"https://hub.example/\"\n";
+
+    /// The three sources a, b, c under `head` (`[general]`/`[server]`), with `b_extra` in b's
+    /// table and `tail` after them.
+    fn config(head: &str, b_extra: &str, tail: &str) -> Config {
+        parse(&format!(
+            "{head}{}{}{}{tail}",
+            source("a", "en", ""),
+            source("b", "ru", b_extra),
+            source("c", "kk", "")
+        ))
+    }
+
+    fn feeds_of(ids: &[&str]) -> BTreeSet<String> {
+        ids.iter().flat_map(|id| paths(id)).collect()
+    }
+
+    const CHANNEL: &str = "[telegram]\n[[channels]]\nid = \"x\"\nchat = \"@x\"\n";
+
+    /// Issue 25: an edit that changes what a feed shows pings that feed; an edit no feed shows
+    /// pings none.
+    #[rstest::rstest]
+    #[case::nothing(config(HUB, "", ""), vec![])]
+    #[case::title(config(HUB, "title = \"B\"", ""), vec!["b", "all"])]
+    #[case::max_items(config(HUB, "max_items = 5", ""), vec!["b", "all"])]
+    #[case::removed(parse(&format!("{HUB}{}{}", source("a", "en", ""), source("c", "kk", ""))), vec!["b", "all"])]
+    #[case::added(config(HUB, "", &source("d", "de", "")), vec!["d", "all"])]
+    #[case::translations(config(HUB, "", "[[translations]]\nsources = [\"a\", \"b\"]\n"), vec!["a", "b", "all"])]
+    #[case::public_url(config(&format!("[general]\npublic_url = \"https://feeds.example\"\n{HUB}"), "", ""), vec!["a", "b", "c", "all"])]
+    #[case::hub_changed(config("[server]\nwebsub_hub = \"https://other.example/\"\n", "", ""), vec!["a", "b", "c", "all"])]
+    #[case::hub_removed(config("", "", ""), vec![])]
+    fn a_reload_pings_the_feeds_it_changes(#[case] new: Config, #[case] feeds: Vec<&str>) {
+        let old = config(HUB, "", "");
+        assert_eq!(reload_paths(&old, &new), feeds_of(&feeds));
+    }
+
+    #[test]
+    fn a_new_hub_hears_of_every_feed() {
+        let old = config("", "", "");
+        let new = config(HUB, "", "");
+        assert_eq!(reload_paths(&old, &new), feeds_of(&["a", "b", "c", "all"]));
+    }
+
+    #[test]
+    fn a_channel_edit_pings_no_feed() {
+        let old = config(HUB, "", CHANNEL);
+        let new = config(
+            HUB,
+            "",
+            &format!("{CHANNEL}quiet_hours = \"22:00-07:00\"\n"),
+        );
+        assert_ne!(old.texts.channels, new.texts.channels);
+        assert_eq!(reload_paths(&old, &new), BTreeSet::new());
+    }
+
+    /// The refused topics wait `retry_later`, doubling each round, up to an hour.
+    #[test]
+    fn refused_topics_wait_longer_each_round() {
+        let config = Arc::new(LiveConfig::new(config(HUB, "", "")));
+        let publisher = Publisher::new(config, "t", PingOptions::default(), None);
+        let wait = |n| publisher.retry_wait(n).as_secs();
+        assert_eq!([wait(1), wait(2), wait(3)], [60, 120, 240]);
+        assert_eq!(wait(7), 3600);
+        assert_eq!(wait(u32::MAX), 3600);
     }
 }

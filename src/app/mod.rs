@@ -563,6 +563,9 @@ impl App {
                 self.tell_stranded(&old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
+                // The hub hears of every feed the edit may change (its title, its items' count,
+                // every self link under a new public_url, every feed for a new hub).
+                self.shared.websub.reloaded(&old, &self.config());
                 plan.apply(self, stop).await;
                 // After `apply`: a worker of an entry whose chat changed has stopped by now, so
                 // no stale copy of its state overwrites the chat recorded here.

@@ -42,7 +42,8 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     String::from_utf8(bytes).expect("atom_syndication writes UTF-8")
 }
 
-/// The self link, the page the feed stands for, and the WebSub hub when one is configured.
+/// The self link, the page the feed stands for, and the WebSub hub when one is configured and the
+/// feed is a plain one.
 fn feed_links(meta: &FeedMeta) -> Vec<Link> {
     let mut links = vec![
         link("self", meta.self_url("atom"), Some("application/atom+xml")),
@@ -52,7 +53,7 @@ fn feed_links(meta: &FeedMeta) -> Vec<Link> {
             Some("text/html"),
         ),
     ];
-    if let Some(hub) = meta.hub {
+    if let Some(hub) = meta.advertised_hub() {
         links.push(link("hub", hub.to_owned(), None));
     }
     links

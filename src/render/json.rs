@@ -21,7 +21,7 @@ struct JsonFeed<'a> {
     description: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     language: Option<String>,
-    /// JSON Feed 1.1 `hubs`: the WebSub hub, when one is configured.
+    /// JSON Feed 1.1 `hubs`: the WebSub hub, when one is configured and the feed is a plain one.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     hubs: Vec<Hub>,
     items: Vec<JsonItem<'a>>,
@@ -62,7 +62,7 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         description: present(Some(meta.description)).map(clean),
         language: meta.language.map(clean),
         hubs: meta
-            .hub
+            .advertised_hub()
             .map(|url| Hub {
                 kind: "WebSub",
                 url: clean(url),

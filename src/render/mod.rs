@@ -41,13 +41,14 @@ pub struct FeedMeta<'a> {
     pub ttl_minutes: Option<u32>,
     /// Feed-level updated time (newest item's `updated`, or the caller's fallback when empty).
     pub updated: DateTime<Utc>,
-    /// The WebSub hub to advertise (`[server] websub_hub`), if any.
+    /// The WebSub hub (`[server] websub_hub`), if any; advertised only by the plain feed (see
+    /// [`FeedMeta::advertised_hub`]).
     pub hub: Option<&'a str>,
     /// Translations of the items, shown as "Also in" links; `None` or absent ids: none.
     pub translations: Option<&'a Translations>,
 }
 
-impl FeedMeta<'_> {
+impl<'a> FeedMeta<'a> {
     /// Where this feed is served in the given format (`"rss"`, `"atom"`, `"json"`). The W3C
     /// validator warns when the self link differs from the URL it fetched (FACTS "Feed readers"),
     /// so this must be exactly the route of SPEC "HTTP": `/feeds/{source}.{ext}`.
@@ -56,6 +57,14 @@ impl FeedMeta<'_> {
             "{}/feeds/{}.{}{}",
             self.public_url, self.id, extension, self.query
         )
+    }
+
+    /// The hub the document names. herald pings the hub for the plain feeds' self links only
+    /// (`websub::topics`): a filtered feed (`?lang=`, `?limit=`, …) has its own self link, a topic
+    /// the hub would never hear of, so it names no hub (WebSub §4: a subscriber subscribes to
+    /// the self link it finds beside the hub).
+    pub fn advertised_hub(&self) -> Option<&'a str> {
+        self.hub.filter(|_| self.query.is_empty())
     }
 }
 
@@ -366,6 +375,28 @@ mod tests {
             meta.self_url("rss"),
             "http://127.0.0.1:8080/feeds/akorda-kk.rss"
         );
+    }
+
+    /// The hub is named beside the plain self link only, the one topic herald pings; a filtered
+    /// feed's self link carries its query, and names no hub in any format.
+    #[rstest]
+    #[case::plain("", true)]
+    #[case::filtered("?lang=en", false)]
+    #[case::limited("?limit=5", false)]
+    fn only_the_plain_feed_names_the_hub(#[case] query: &str, #[case] named: bool) {
+        let hub = "https://hub.example/";
+        let mut meta = samples::meta("http://127.0.0.1:8080");
+        meta.hub = Some(hub);
+        meta.query = query;
+        let items = samples::items();
+        for (format, doc) in [
+            ("rss", rss::render(&meta, &items)),
+            ("atom", atom::render(&meta, &items)),
+            ("json", json::render(&meta, &items)),
+        ] {
+            assert!(doc.contains(&meta.self_url(format)), "{format}: {doc}");
+            assert_eq!(doc.contains(hub), named, "{format} {query:?}: {doc}");
+        }
     }
 
     /// Writes the sample feeds for the W3C validator and feedparser (see `validate.sh`):

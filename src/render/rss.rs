@@ -75,8 +75,9 @@ fn hex_refs_outside_cdata(xml: &str) -> String {
     out
 }
 
-/// `atom:link rel="self"`, and `rel="hub"` when a WebSub hub is configured (WebSub §4: a
-/// publisher advertises its hub and the topic, the self link, in the feed itself).
+/// `atom:link rel="self"`, and `rel="hub"` when a WebSub hub is configured and the feed is a
+/// plain one (WebSub §4: a publisher advertises its hub and the topic, the self link, in the feed
+/// itself).
 fn channel_links(meta: &FeedMeta) -> ExtensionMap {
     let mut links = single_extension(
         "atom",
@@ -87,7 +88,7 @@ fn channel_links(meta: &FeedMeta) -> ExtensionMap {
             ("type", "application/rss+xml".to_owned()),
         ],
     );
-    if let Some(hub) = meta.hub {
+    if let Some(hub) = meta.advertised_hub() {
         let hub_link = Extension {
             name: "atom:link".to_owned(),
             attrs: BTreeMap::from([

@@ -268,11 +268,22 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         degraded |= refused.is_some();
         json!({"ok": refused.is_none(), "last_error": refused})
     });
+    // The WebSub pings: null without a hub; feeds the hub refused after every attempt (still
+    // to ping, tried again later) make the status degraded.
+    let websub = shared.websub.health().map(|h| {
+        degraded |= h.undelivered > 0;
+        json!({
+            "ok": h.undelivered == 0,
+            "undelivered": h.undelivered,
+            "last_error": h.last_error,
+        })
+    });
     Ok(json!({
         "status": if degraded { "degraded" } else { "ok" },
         "sources": sources,
         "channels": channels,
         "telegram": telegram,
+        "websub": websub,
     }))
 }
 
@@ -321,6 +332,10 @@ fn set_gauges(shared: &Shared) {
             metrics::gauge!("herald_source_consecutive_failures", "source" => s.id.clone())
                 .set(f64::from(st.consecutive_failures));
         }
+    }
+    // The feeds the WebSub hub refused after every attempt, still to ping (with a hub only).
+    if let Some(websub) = shared.websub.health() {
+        metrics::gauge!("herald_websub_undelivered_topics").set(websub.undelivered as f64);
     }
     // The queues of entries no longer in the config keep their gauges (see `health`).
     let configured = |id: &str| config.channels.iter().any(|c| c.id == id);

@@ -1,7 +1,9 @@
-//! WebSub (issue 10): with `[server] websub_hub` the feeds advertise the hub and still validate,
-//! and a poll that stores news pings the hub for each changed feed, in the background: a hub that
-//! fails is retried and counted, a hub that hangs blocks neither polls nor feeds. The hub here is a
-//! stand-in on 127.0.0.1 that records every ping.
+//! WebSub (issues 10 and 25): with `[server] websub_hub` the plain feeds advertise the hub and
+//! still validate (a filtered feed, whose self link no ping names, advertises none); every feed is
+//! pinged once at each start, and a poll that stores news or a config edit that changes a feed
+//! pings the hub for each changed feed, in the background: a hub that fails is retried, counted,
+//! shown in `/healthz` and tried again later until it takes the ping; a hub that hangs blocks
+//! neither polls nor feeds. The hub here is a stand-in on 127.0.0.1 that records every ping.
 
 use crate::common;
 
@@ -10,7 +12,7 @@ use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use common::site::{release_en, release_ru};
-use common::{Setup, TestApp, assert_w3c_valid, spawn_app, spawn_app_with};
+use common::{Setup, TestApp, assert_w3c_valid, eventually, spawn_app, spawn_app_with};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,22 +30,54 @@ struct Hub {
     url: String,
     /// Every request's form fields, in arrival order.
     pings: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    mode: Arc<Mutex<HubMode>>,
 }
 
 impl Hub {
     async fn start(mode: HubMode) -> Hub {
         let pings: Arc<Mutex<Vec<HashMap<String, String>>>> = Default::default();
+        let mode = Arc::new(Mutex::new(mode));
         let app = Router::new()
             .route("/hub", post(answer))
-            .with_state((pings.clone(), mode));
+            .with_state((pings.clone(), mode.clone()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hub", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Hub { url, pings }
+        Hub { url, pings, mode }
+    }
+
+    /// Answers from now on as `mode` says.
+    fn answer_as(&self, mode: HubMode) {
+        *self.mode.lock().unwrap() = mode;
     }
 
     fn pings(&self) -> Vec<HashMap<String, String>> {
         self.pings.lock().unwrap().clone()
+    }
+
+    /// The topics of the pings so far.
+    fn urls(&self) -> BTreeSet<String> {
+        self.pings().iter().map(|p| p["hub.url"].clone()).collect()
+    }
+
+    /// Waits for the pings of every feed that herald makes after start, checks that each feed
+    /// was pinged once, and forgets them, so that a test counts what comes after.
+    async fn after_start(&self, t: &TestApp) {
+        let every = topics(t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]);
+        let pings = self.wait_for(every.len()).await;
+        let urls: BTreeSet<String> = pings.iter().map(|p| p["hub.url"].clone()).collect();
+        assert_eq!(urls, every, "{pings:?}");
+        self.pings.lock().unwrap().clear();
+    }
+
+    /// Waits (up to 20 s) until the pings so far name exactly `urls`, each once, and no more
+    /// arrive for 300 ms.
+    async fn wait_for_exactly(&self, urls: &BTreeSet<String>) {
+        let pings = self.wait_for(urls.len()).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let later = self.pings();
+        assert_eq!(later.len(), pings.len(), "each feed once: {later:?}");
+        assert_eq!(&self.urls(), urls, "{later:?}");
     }
 
     /// Waits (up to 20 s) until at least `n` requests arrived.
@@ -64,13 +98,17 @@ impl Hub {
     }
 }
 
-type HubState = (Arc<Mutex<Vec<HashMap<String, String>>>>, HubMode);
+type HubState = (
+    Arc<Mutex<Vec<HashMap<String, String>>>>,
+    Arc<Mutex<HubMode>>,
+);
 
 async fn answer(
     State((pings, mode)): State<HubState>,
     Form(form): Form<HashMap<String, String>>,
 ) -> StatusCode {
     pings.lock().unwrap().push(form);
+    let mode = *mode.lock().unwrap();
     match mode {
         // WebSub hubs commonly accept a publish notification with 204 (or 202).
         HubMode::Accept => StatusCode::NO_CONTENT,
@@ -131,6 +169,41 @@ async fn feeds_advertise_the_hub_and_still_validate() {
     t.stop().await;
 }
 
+/// A filtered feed's self link carries its query: a topic herald never pings. Such a feed names
+/// no hub, in any format, so that no reader subscribes to a topic the hub never hears of.
+#[tokio::test(flavor = "multi_thread")]
+async fn filtered_feeds_name_no_hub() {
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = app_with_hub(&hub).await;
+    t.site.publish("en", release_en(1, 2));
+    t.poll("akorda-en").await.unwrap();
+    for (path, self_link) in [
+        (
+            "/feeds/akorda-en.atom?lang=en",
+            "/feeds/akorda-en.atom?lang=en",
+        ),
+        ("/feeds/all.json?limit=5", "/feeds/all.json?limit=5"),
+        ("/feeds/all.rss?limit=1", "/feeds/all.rss?limit=1"),
+        (
+            "/feeds/akorda-en.json?lang=en",
+            "/feeds/akorda-en.json?lang=en",
+        ),
+    ] {
+        let text = t.text(path).await;
+        assert!(
+            text.contains(&format!("{}{self_link}", t.base)),
+            "{path}: {text}"
+        );
+        assert!(!text.contains(&hub.url), "{path} names the hub: {text}");
+    }
+    // The plain feeds, whose self links are pinged, still name it.
+    for ext in ["rss", "atom", "json"] {
+        let text = t.text(&format!("/feeds/all.{ext}")).await;
+        assert!(text.contains(&hub.url), "{ext}: {text}");
+    }
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn without_a_hub_feeds_name_none() {
     let t = spawn_app().await;
@@ -147,6 +220,7 @@ async fn without_a_hub_feeds_name_none() {
 async fn news_pings_the_hub_once_per_changed_feed() {
     let hub = Hub::start(HubMode::Accept).await;
     let t = app_with_hub(&hub).await;
+    hub.after_start(&t).await;
     t.site.publish("en", release_en(1, 2));
     t.poll("akorda-en").await.unwrap();
     let pings = hub.wait_for(6).await;
@@ -169,36 +243,82 @@ async fn news_pings_the_hub_once_per_changed_feed() {
     t.stop().await;
 }
 
+/// Issue 25: a hub that refuses a ping after every attempt does not lose it. The feed stays
+/// pending in the store, `/healthz` and `/metrics` show it, and it is tried again later until the
+/// hub takes it; polls and feeds go on all along.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_failing_hub_is_retried_counted_and_blocks_nothing() {
+async fn a_refused_ping_is_kept_shown_and_made_when_the_hub_is_back() {
     let hub = Hub::start(HubMode::Fail).await;
     let t = app_with_hub(&hub).await;
-    t.site.publish("en", release_en(1, 2));
-    t.poll("akorda-en").await.unwrap();
-    // Three attempts (the test setting) for each of the six topics.
-    let pings = hub.wait_for(18).await;
+    let every = topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]);
+    // Three attempts (the test setting) for each of the twelve feeds pinged after start.
+    let pings = hub.wait_for(36).await;
     let first = &pings[0]["hub.url"];
-    assert_eq!(
-        pings.iter().filter(|p| &p["hub.url"] == first).count(),
-        3,
+    assert!(
+        pings.iter().filter(|p| &p["hub.url"] == first).count() >= 3,
         "{pings:?}"
     );
-    // Counted once the last attempt failed.
+    // Shown where an admin looks, and kept in the store.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let metrics = t.text("/metrics").await;
-        if metrics.contains(r#"herald_websub_pings_total{result="failed"}"#) {
-            assert!(metrics.contains("herald_websub_retries_total"), "{metrics}");
+        let health = t.health().await;
+        if health["websub"]["undelivered"] == 12 {
+            assert_eq!(health["status"], "degraded", "{health}");
+            assert_eq!(health["websub"]["ok"], false, "{health}");
+            let error = health["websub"]["last_error"].as_str().unwrap();
+            assert!(error.contains("500"), "{health}");
             break;
         }
-        assert!(tokio::time::Instant::now() < deadline, "{metrics}");
+        assert!(tokio::time::Instant::now() < deadline, "{health}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.contains("herald_websub_undelivered_topics 12"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"herald_websub_pings_total{result="failed"}"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains("herald_websub_retries_total"), "{metrics}");
+    let pending: BTreeSet<String> = t
+        .app
+        .shared
+        .store
+        .websub_pending()
+        .unwrap()
+        .into_iter()
+        .map(|path| format!("{}{path}", t.base))
+        .collect();
+    assert_eq!(pending, every);
+
     // Polls and feeds went on all along.
     t.site.publish("en", release_en(2, 3));
     let report = t.poll_reporting_known("akorda-en").await.unwrap();
-    assert_eq!(report.items.len(), 2);
+    assert_eq!(report.items.len(), 1);
     assert!(t.text("/feeds/akorda-en.rss").await.contains("number 2"));
+
+    // The hub is back: every refused feed is pinged, with no new change to carry it.
+    hub.answer_as(HubMode::Accept);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let health = t.health().await;
+        if health["websub"]["undelivered"] == 0 {
+            assert_eq!(health["status"], "ok", "{health}");
+            assert_eq!(health["websub"]["ok"], true, "{health}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{health}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(hub.urls(), every);
+    assert!(t.app.shared.store.websub_pending().unwrap().is_empty());
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.contains("herald_websub_undelivered_topics 0"),
+        "{metrics}"
+    );
     t.stop().await;
 }
 
@@ -206,10 +326,10 @@ async fn a_failing_hub_is_retried_counted_and_blocks_nothing() {
 async fn a_hanging_hub_blocks_neither_polls_nor_feeds() {
     let hub = Hub::start(HubMode::Hang).await;
     let t = app_with_hub(&hub).await;
-    t.site.publish("en", release_en(1, 2));
-    t.poll("akorda-en").await.unwrap();
     // The first ping is now held by the hub.
     hub.wait_for(1).await;
+    t.site.publish("en", release_en(1, 2));
+    t.poll("akorda-en").await.unwrap();
     t.site.publish("ru", release_ru(1, 3));
     let report = t.poll("akorda-ru").await.unwrap();
     assert_eq!(report.items.len(), 1);
@@ -219,8 +339,8 @@ async fn a_hanging_hub_blocks_neither_polls_nor_feeds() {
 }
 
 /// Issue 25: pings pending at a stop are not lost. The hub holds the first ping; herald stops
-/// with the other five still queued; started again on the same database (with a hub that
-/// answers), it pings all six feeds, though its first poll finds nothing new.
+/// with the others still queued; started again on the same database (with a hub that answers),
+/// it pings every feed once, though its first poll finds nothing new.
 #[tokio::test(flavor = "multi_thread")]
 async fn pings_pending_at_a_stop_are_made_after_the_next_start() {
     let hanging = Hub::start(HubMode::Hang).await;
@@ -239,13 +359,123 @@ async fn pings_pending_at_a_stop_are_made_after_the_next_start() {
 
     let hub = Hub::start(HubMode::Accept).await;
     let t = spawn_app_with(setup(&hub)).await;
-    let pings = hub.wait_for(6).await;
-    let urls: BTreeSet<String> = pings.iter().map(|p| p["hub.url"].clone()).collect();
-    // The feeds' links under the public_url of the new start.
-    assert_eq!(urls, topics(&t, &["akorda-en", "all"]));
-    // Made once: nothing is left over for a third start.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(hub.pings().len(), 6, "{:?}", hub.pings());
+    // The feeds' links under the public_url of the new start, each once.
+    hub.wait_for_exactly(&topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]))
+        .await;
     assert!(t.app.shared.store.websub_pending().unwrap().is_empty());
+    t.stop().await;
+}
+
+/// Issue 25: a change the store never noted as a ping to make (a kill between a poll's write
+/// and the note; here a poll while no hub was set) still reaches the hub: every feed is pinged
+/// once at each start.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_feed_is_pinged_once_at_each_start() {
+    let data = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(Setup {
+        data_dir: Some(data.path().to_path_buf()),
+        ..Setup::default()
+    })
+    .await;
+    t.site.publish("en", release_en(1, 2));
+    assert_eq!(t.poll("akorda-en").await.unwrap().items.len(), 1);
+    t.stop().await;
+
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = spawn_app_with(Setup {
+        server_keys: format!("websub_hub = \"{}\"\n", hub.url),
+        data_dir: Some(data.path().to_path_buf()),
+        ..Setup::default()
+    })
+    .await;
+    hub.wait_for_exactly(&topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]))
+        .await;
+    let health = t.health().await;
+    assert_eq!(
+        health["websub"],
+        serde_json::json!({"ok": true, "undelivered": 0, "last_error": null}),
+        "{health}"
+    );
+    t.stop().await;
+}
+
+/// Rewrites the config file with `edit` and waits until the running config shows `applied`.
+async fn edit_config(
+    t: &TestApp,
+    edit: impl Fn(&str) -> String,
+    applied: impl Fn(&herald::config::Config) -> bool,
+) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = edit(&text);
+    assert_ne!(edited, text, "the edit changes the config");
+    std::fs::write(&t.config_path, edited).unwrap();
+    eventually("config reloaded", Duration::from_secs(15), || {
+        applied(&t.app.config())
+    })
+    .await;
+}
+
+/// Issue 25: a config edit that changes what a feed serves pings that feed (and `all`'s, which
+/// shows every source); a new hub hears of every feed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_edit_that_changes_a_feed_pings_it() {
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = app_with_hub(&hub).await;
+    hub.after_start(&t).await;
+
+    // A source's title.
+    edit_config(
+        &t,
+        |text| text.replacen("Akorda — press releases", "Akorda — news", 1),
+        |c| c.source("akorda-en").unwrap().title == "Akorda — news",
+    )
+    .await;
+    hub.wait_for_exactly(&topics(&t, &["akorda-en", "all"]))
+        .await;
+    assert!(
+        t.text("/feeds/akorda-en.atom")
+            .await
+            .contains("Akorda — news")
+    );
+    hub.pings.lock().unwrap().clear();
+
+    // How many items a feed holds.
+    edit_config(
+        &t,
+        |text| text.replacen("id = \"akorda-ru\"", "id = \"akorda-ru\"\nmax_items = 5", 1),
+        |c| c.source("akorda-ru").unwrap().max_items == 5,
+    )
+    .await;
+    hub.wait_for_exactly(&topics(&t, &["akorda-ru", "all"]))
+        .await;
+    hub.pings.lock().unwrap().clear();
+
+    // A removed source: its feed is gone, and `all` no longer shows it.
+    edit_config(
+        &t,
+        |text| {
+            let at = text.find("[[sources]]\nid = \"akorda-kz\"").unwrap();
+            text[..at].to_owned()
+        },
+        |c| c.source("akorda-kz").is_none(),
+    )
+    .await;
+    hub.wait_for_exactly(&topics(&t, &["akorda-kz", "all"]))
+        .await;
+    assert_ne!(t.get("/feeds/akorda-kz.rss").await.status(), 200);
+    hub.pings.lock().unwrap().clear();
+
+    // A new hub hears of every feed; the old one of nothing more.
+    let other = Hub::start(HubMode::Accept).await;
+    edit_config(
+        &t,
+        |text| text.replacen(&hub.url, &other.url, 1),
+        |c| c.server.websub_hub.as_ref().map(|u| u.as_str()) == Some(other.url.as_str()),
+    )
+    .await;
+    other
+        .wait_for_exactly(&topics(&t, &["akorda-en", "akorda-ru", "all"]))
+        .await;
+    assert!(hub.pings().is_empty(), "{:?}", hub.pings());
     t.stop().await;
 }

@@ -145,6 +145,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
             timeout: Duration::from_secs(1),
             attempts: 3,
             first_backoff: Duration::from_millis(10),
+            retry_later: Duration::from_millis(500),
         },
         first_poll_window: setup.first_poll_window,
     };
