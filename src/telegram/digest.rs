@@ -31,6 +31,16 @@ use std::ops::Range;
 const TITLE_LIMIT: usize = 300;
 /// The source's title in the header.
 const SOURCE_TITLE_LIMIT: usize = 200;
+/// Entries (one link each) in one message. Telegram shows at most 100 formatting entities of a
+/// message and drops the rest silently (tdlib/telegram-bot-api and TelegramBots issue #854:
+/// "all tags after the 100th are ignored"); the header's bold, the hashtag and what Telegram
+/// finds in titles (a `#tag`, an address) count too: a digest of short titles would list its
+/// last releases without their links.
+const ENTRIES_LIMIT: usize = 80;
+/// Link addresses in one message, in bytes: Telegram refuses a message whose entities are too
+/// large in all ("Entities_too_long", about 9,500 characters of links measured by the Bot API's
+/// maintainers); kept well below.
+const LINKS_LIMIT: usize = 6_000;
 
 /// One message of a digest: its text, and which of the digest's items it lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -106,30 +116,32 @@ fn split(
     );
     let frame = utf16_len(&crate::markup::decode(&widest)) + 2 + 2 + utf16_len(&footer);
     let room = limit.saturating_sub(frame);
-    let entries: Vec<(String, usize)> = rest
+    let entries: Vec<(String, usize, usize)> = rest
         .iter()
         .map(|item| {
             let html = entry(item, source, room);
             let length = utf16_len(&crate::markup::decode(&html));
-            (html, length)
+            let link = web_url(&item.link).map_or(0, |link| link.len());
+            (html, length, link)
         })
         .collect();
     let mut ranges: Vec<Range<usize>> = Vec::new();
     let mut start = 0;
-    let mut used = 0;
-    for (i, (_, length)) in entries.iter().enumerate() {
+    let (mut used, mut links) = (0, 0);
+    for (i, (_, length, link)) in entries.iter().enumerate() {
         // Entries are separated by one line break.
         let needed = if i == start {
             *length
         } else {
             used + 1 + length
         };
-        if i > start && needed > room {
+        let full = needed > room || i - start >= ENTRIES_LIMIT || links + link > LINKS_LIMIT;
+        if i > start && full {
             ranges.push(start..i);
             start = i;
-            used = *length;
+            (used, links) = (*length, *link);
         } else {
-            used = needed;
+            (used, links) = (needed, links + link);
         }
     }
     if start < entries.len() {
@@ -143,7 +155,7 @@ fn split(
             let number = (count > 1).then_some((parts_done + k + 1, count));
             let lines: Vec<&str> = entries[range.clone()]
                 .iter()
-                .map(|(html, _)| html.as_str())
+                .map(|(html, _, _)| html.as_str())
                 .collect();
             DigestPart {
                 html: format!(
@@ -307,6 +319,36 @@ mod tests {
                 assert!(line.ends_with("· 21 March 2026"), "{line}");
             }
         }
+    }
+
+    /// Telegram drops the formatting past a message's 100th entity, and refuses a message whose
+    /// links are too long in all: a digest of short titles, or of long addresses, is split by
+    /// its links as well as by its length.
+    #[rstest]
+    #[case::short_titles(300, 1, 80)]
+    #[case::long_addresses(60, 900, 6)]
+    fn links_per_message_are_bounded(
+        #[case] n: usize,
+        #[case] address_len: usize,
+        #[case] most: usize,
+    ) {
+        let list: Vec<Item> = (0..n)
+            .map(|i| {
+                let mut one = item(i, "Visit");
+                one.link = format!("https://www.akorda.kz/{}-{i}", "a".repeat(address_len));
+                one
+            })
+            .collect();
+        let parts = digest_parts(&list, &source("en"));
+        let mut listed = 0;
+        for part in &parts {
+            let links = part.html.matches("<a href=").count();
+            assert!(links <= most, "{links} links in one message");
+            let bytes: usize = part.items.clone().map(|i| list[i].link.len()).sum();
+            assert!(bytes <= LINKS_LIMIT, "{bytes}");
+            listed += links;
+        }
+        assert_eq!(listed, n, "every release listed once");
     }
 
     #[test]

@@ -65,7 +65,8 @@ async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
     t.site.publish("en", release_en(0, 1));
     t.poll("akorda-en").await.unwrap();
     for n in 1..=RELEASES {
-        t.site.publish("en", release_en(n, 1 + (n % 28) as u32));
+        // Dated in the order they are published (a day holds several: the page breaks ties).
+        t.site.publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
     }
     t.poll("akorda-en").await.unwrap();
     // Telegram's limit (one message a second in a chat) leaves time to go down in between.
@@ -136,7 +137,8 @@ async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
     t.site.publish("en", release_en(0, 1));
     t.poll("akorda-en").await.unwrap();
     for n in 1..=RELEASES {
-        t.site.publish("en", release_en(n, 1 + (n % 28) as u32));
+        // Dated in the order they are published (a day holds several: the page breaks ties).
+        t.site.publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
     }
     t.poll("akorda-en").await.unwrap();
     fake.wait_for_messages(1, WAIT).await;
