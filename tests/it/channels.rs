@@ -189,7 +189,8 @@ async fn burst_of_100(fake: &FakeBotApi, t: &TestApp) {
     fake.wait_for_messages(1, WAIT).await;
     for n in 1..=100 {
         // Dated in the order they are published (a day holds several: the page breaks ties).
-        t.site.publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
+        t.site
+            .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
     }
     t.poll("akorda-en").await.unwrap();
 }

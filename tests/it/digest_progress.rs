@@ -53,6 +53,23 @@ async fn retitle(t: &TestApp, from: &str, to: &str) {
     .await;
 }
 
+/// A first poll with nothing due (backfill 0), then a burst of `RELEASES`: the digest's first
+/// message goes out, and Telegram goes down.
+async fn burst_then_down(t: &TestApp, fake: &FakeBotApi) {
+    t.site.set_per_page(200);
+    t.site.publish("en", release_en(0, 1));
+    t.poll("akorda-en").await.unwrap();
+    for n in 1..=RELEASES {
+        // Dated in the order they are published (a day holds several: the page breaks ties).
+        t.site
+            .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    // Telegram's limit (one message a second in a chat) leaves time to go down in between.
+    fake.wait_for_messages(1, WAIT).await;
+    fake.set_down(true);
+}
+
 /// The digest goes out; after its first message Telegram is down, the title changes from
 /// `before` to `after` (a reload, or a restart when `restart`), and Telegram comes back.
 async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
@@ -60,18 +77,7 @@ async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
     let data = tempfile::tempdir().unwrap();
     let mut t = spawn_app_with(setup(&fake, data.path())).await;
     retitle(&t, DEFAULT, before).await;
-    t.site.set_per_page(200);
-    // A first poll with nothing due (backfill 0), then the burst.
-    t.site.publish("en", release_en(0, 1));
-    t.poll("akorda-en").await.unwrap();
-    for n in 1..=RELEASES {
-        // Dated in the order they are published (a day holds several: the page breaks ties).
-        t.site.publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
-    }
-    t.poll("akorda-en").await.unwrap();
-    // Telegram's limit (one message a second in a chat) leaves time to go down in between.
-    fake.wait_for_messages(1, WAIT).await;
-    fake.set_down(true);
+    burst_then_down(&t, &fake).await;
     let first = fake.messages();
     assert_eq!(first.len(), 1, "the first message only: {first:#?}");
     assert!(
@@ -133,16 +139,7 @@ async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
     let fake = FakeBotApi::start(FakeOptions::default()).await;
     let data = tempfile::tempdir().unwrap();
     let t = spawn_app_with(setup(&fake, data.path())).await;
-    t.site.set_per_page(200);
-    t.site.publish("en", release_en(0, 1));
-    t.poll("akorda-en").await.unwrap();
-    for n in 1..=RELEASES {
-        // Dated in the order they are published (a day holds several: the page breaks ties).
-        t.site.publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
-    }
-    t.poll("akorda-en").await.unwrap();
-    fake.wait_for_messages(1, WAIT).await;
-    fake.set_down(true);
+    burst_then_down(&t, &fake).await;
     assert_eq!(fake.messages().len(), 1);
     // The newest release, listed in the digest's last message, is corrected.
     let title = format!("Head of State receives the visiting delegation number {RELEASES}");

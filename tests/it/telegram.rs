@@ -59,6 +59,20 @@ share = ["vk"]
     }
 }
 
+/// Whether each of `messages` is the post of release `numbers[k]` (dated its number's day).
+fn posted_in_order(numbers: &[u64], messages: &[fake_botapi::SentMessage]) -> Vec<bool> {
+    numbers
+        .iter()
+        .zip(messages)
+        .map(|(n, m)| {
+            m.caption
+                .as_ref()
+                .unwrap()
+                .contains(&release_en(*n, *n as u32).title)
+        })
+        .collect()
+}
+
 /// A site that lists its releases oldest first: the backfill is still the newest by date, and
 /// new releases still go out oldest first (the feeds order by date; so do the posts).
 #[tokio::test(flavor = "multi_thread")]
@@ -78,17 +92,11 @@ async fn a_page_listing_oldest_first_backfills_the_newest_by_date() {
     t.site.publish("en", release_en(5, 5));
     t.poll("akorda-en").await.unwrap();
     let all = fake.wait_for_messages(3, Duration::from_secs(10)).await;
-    let titles: Vec<bool> = [5, 6]
-        .iter()
-        .zip(&all[1..])
-        .map(|(n, m)| {
-            m.caption
-                .as_ref()
-                .unwrap()
-                .contains(&release_en(*n, *n as u32).title)
-        })
-        .collect();
-    assert_eq!(titles, [true, true], "oldest first: {all:#?}");
+    assert_eq!(
+        posted_in_order(&[5, 6], &all[1..]),
+        [true, true],
+        "oldest first: {all:#?}"
+    );
     t.stop().await;
 }
 
@@ -118,17 +126,11 @@ async fn first_poll_backfills_then_each_new_release_is_posted_once_in_order() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     let all_now = fake.messages();
     assert_eq!(all_now.len(), 3, "{all_now:#?}");
-    let order: Vec<bool> = [4, 5]
-        .iter()
-        .zip(&all[1..])
-        .map(|(n, m)| {
-            m.caption
-                .as_ref()
-                .unwrap()
-                .contains(&release_en(*n, *n as u32).title)
-        })
-        .collect();
-    assert_eq!(order, [true, true], "oldest first");
+    assert_eq!(
+        posted_in_order(&[4, 5], &all[1..]),
+        [true, true],
+        "oldest first"
+    );
 
     let m = &all[2];
     assert_eq!(m.method.to_lowercase(), "sendphoto");

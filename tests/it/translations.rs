@@ -60,6 +60,18 @@ fn energy_en() -> Release {
     )
 }
 
+/// Corrects the Russian Almaty release's title and slug (same id) and polls it: its new link.
+async fn correct_the_russian_slug(t: &TestApp) -> String {
+    t.site.correct(
+        "ru",
+        520001,
+        "Глава государства принял акима города Алматы",
+        "akim-goroda-almaty",
+    );
+    t.poll("akorda-ru").await.unwrap();
+    format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr)
+}
+
 async fn json(t: &TestApp, path: &str) -> serde_json::Value {
     serde_json::from_str(&t.text(path).await).unwrap()
 }
@@ -126,14 +138,7 @@ async fn a_later_translation_adds_also_in_links_and_keeps_guids() {
     assert!(rss.contains("Русский</a>"), "{rss}");
 
     // The Russian release's slug is corrected (same id): the English entry's link follows.
-    t.site.correct(
-        "ru",
-        520001,
-        "Глава государства принял акима города Алматы",
-        "akim-goroda-almaty",
-    );
-    t.poll("akorda-ru").await.unwrap();
-    let moved = format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr);
+    let moved = correct_the_russian_slug(&t).await;
     let en = t.text("/feeds/akorda-en.json").await;
     assert!(en.contains(&moved), "{en}");
     assert!(!en.contains(&ru_link), "{en}");
@@ -264,14 +269,7 @@ async fn posts_get_language_buttons_by_an_edit_that_a_correction_keeps() {
     );
 
     // The Russian slug is corrected: the English post's button follows it, by an edit.
-    t.site.correct(
-        "ru",
-        520001,
-        "Глава государства принял акима города Алматы",
-        "akim-goroda-almaty",
-    );
-    t.poll("akorda-ru").await.unwrap();
-    let moved = format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr);
+    let moved = correct_the_russian_slug(&t).await;
     let button = [("Русский".to_owned(), moved)];
     eventually(
         "the English post's button follows",
