@@ -51,6 +51,25 @@ impl Default for PingOptions {
     }
 }
 
+/// Feeds taken from the after-start set per round, after the news.
+const BACKGROUND_ROUND: usize = 32;
+
+/// The feeds of the next round: every changed one, then feeds pinged after start to make up
+/// [`BACKGROUND_ROUND`] (news never waits behind every feed of a large config).
+fn next_round(
+    pending: &mut BTreeSet<String>,
+    background: &mut BTreeSet<String>,
+) -> BTreeSet<String> {
+    let mut round = std::mem::take(pending);
+    while round.len() < BACKGROUND_ROUND {
+        let Some(path) = background.pop_first() else {
+            break;
+        };
+        round.insert(path);
+    }
+    round
+}
+
 /// The longest wait between two rounds of the topics a hub refused.
 pub const RETRY_LATER_MAX: Duration = Duration::from_secs(3600);
 
@@ -145,6 +164,10 @@ pub struct Publisher {
     store: Option<Store>,
     /// Feeds (paths) changed since the worker last looked.
     pending: Mutex<BTreeSet<String>>,
+    /// Feeds pinged once after start whatever changed ([`Publisher::run`]): taken a few at a
+    /// time after what `pending` holds, so that news never waits behind every feed of a large
+    /// config.
+    background: Mutex<BTreeSet<String>>,
     /// Feeds (paths) the hub did not take after every attempt, with the last failure: kept in
     /// the store and tried again later.
     undelivered: Mutex<BTreeMap<String, String>>,
@@ -186,6 +209,7 @@ impl Publisher {
             options,
             store,
             pending: Mutex::new(BTreeSet::new()),
+            background: Mutex::new(BTreeSet::new()),
             undelivered: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
         }
@@ -251,13 +275,13 @@ impl Publisher {
         // Every feed once at each start (or restart of this task), and what was pending.
         let config = self.config.get();
         if config.server.websub_hub.is_some() {
-            let mut all = every_path(&config);
-            all.extend(kept);
+            let all = every_path(&config);
             tracing::info!(
                 topics = all.len(),
                 "the WebSub hub is pinged for every feed once after start"
             );
-            lock(&self.pending).extend(all);
+            lock(&self.pending).extend(kept);
+            lock(&self.background).extend(all);
             self.wake.notify_one();
         }
         // When the refused topics are tried again, and how many rounds in a row the hub refused.
@@ -280,7 +304,16 @@ impl Publisher {
                     lock(&self.pending).extend(again);
                 }
             }
-            let mut batch = std::mem::take(&mut *lock(&self.pending)).into_iter();
+            let mut batch = {
+                let (mut pending, mut background) = (lock(&self.pending), lock(&self.background));
+                let round = next_round(&mut pending, &mut background);
+                if !background.is_empty() {
+                    // More after this round, without waiting for news.
+                    self.wake.notify_one();
+                }
+                round
+            }
+            .into_iter();
             let mut refused = false;
             while let Some(path) = batch.next() {
                 // Read for each topic: a hub removed or changed by a config edit applies at once.
@@ -307,7 +340,17 @@ impl Publisher {
                     Err(e) => {
                         refused = true;
                         self.keep(&path);
-                        lock(&self.undelivered).insert(path, format!("{topic}: {e}"));
+                        let failure = format!("{topic}: {e}");
+                        // The hub refused one feed after every attempt: the rest of the round
+                        // is kept for the next without a request each (a hub that is down
+                        // would otherwise take every attempt and backoff for every feed).
+                        let rest: Vec<String> = batch.by_ref().collect();
+                        let mut undelivered = lock(&self.undelivered);
+                        for later in rest {
+                            self.keep(&later);
+                            undelivered.insert(later, format!("not tried after {failure}"));
+                        }
+                        undelivered.insert(path, failure);
                     }
                 }
             }
@@ -486,6 +529,25 @@ mod tests {
     }
 
     /// The refused topics wait `retry_later`, doubling each round, up to an hour.
+    #[test]
+    fn news_goes_first_and_the_after_start_feeds_a_few_at_a_time() {
+        let paths = |range: std::ops::Range<usize>| -> BTreeSet<String> {
+            range.map(|i| format!("/feeds/s{i:04}.rss")).collect()
+        };
+        let mut background = paths(0..3000);
+        let mut pending: BTreeSet<String> = ["/feeds/news.rss".to_owned()].into();
+        let round = next_round(&mut pending, &mut background);
+        assert!(round.contains("/feeds/news.rss"));
+        assert_eq!(round.len(), BACKGROUND_ROUND);
+        assert!(pending.is_empty());
+        assert_eq!(background.len(), 3000 - (BACKGROUND_ROUND - 1));
+        // Much news: all of it, and nothing more this round.
+        let mut pending = paths(5000..5100);
+        let round = next_round(&mut pending, &mut background);
+        assert_eq!(round, paths(5000..5100));
+        assert_eq!(background.len(), 3000 - (BACKGROUND_ROUND - 1));
+    }
+
     #[test]
     fn refused_topics_wait_longer_each_round() {
         let config = Arc::new(LiveConfig::new(config(HUB, "", "")));
