@@ -43,9 +43,10 @@ use channels::channels;
 use diagnostics::Report;
 use general::{general, public_url, server, telegram};
 use sources::sources;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use table::Table;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 use translations::translations;
 
 /// The whole validated configuration.
@@ -204,7 +205,15 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     let section = root.section(&mut r, "telegram", &empty);
     let telegram = telegram(&mut r, &section);
     let (channels, known) = channels(&mut r, &root);
-    let (sources, defined) = sources(&mut r, &root, &known);
+    // A section that could not be read (misnamed or of the wrong shape, reported already)
+    // leaves references to it unchecked: each would be a false "not defined" follow-on.
+    let known = readable(&root, "channels").then_some(&known);
+    let (sources, defined) = sources(&mut r, &root, known);
+    let defined = if readable(&root, "sources") {
+        defined
+    } else {
+        sources_named_by_translations(&root)
+    };
     let translations = translations(&mut r, &root, &sources, &defined);
     let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
     let texts = Texts::read(document.get_ref(), &channels, &ids);
@@ -220,6 +229,43 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         warnings: Vec::new(),
     };
     r.finish(config)
+}
+
+/// Whether the top-level array of tables `key` was read as written: neither of another shape
+/// (`[sources]` for `[[sources]]`) nor misnamed (`[[source]]`, an unknown key close to `key`).
+/// When it was not, its ids are unknown, so references to it are not checked.
+fn readable(root: &Table, key: &str) -> bool {
+    let shaped = match root.value(key).map(|v| v.get_ref()) {
+        None => true,
+        Some(DeValue::Array(items)) => items
+            .iter()
+            .all(|item| matches!(item.get_ref(), DeValue::Table(_))),
+        Some(_) => false,
+    };
+    let misnamed = root.in_order().into_iter().any(|(name, _)| {
+        let name: &str = name.get_ref();
+        !TOP_KEYS.contains(&name) && table::closest(name, TOP_KEYS.iter().copied()) == Some(key)
+    });
+    shaped && !misnamed
+}
+
+/// Every source id that a `[[translations]]` group names: what counts as defined when
+/// `[[sources]]` cannot be read, so that no group is told its sources do not exist.
+fn sources_named_by_translations(root: &Table) -> HashSet<String> {
+    let Some(DeValue::Array(groups)) = root.value("translations").map(|v| v.get_ref()) else {
+        return HashSet::new();
+    };
+    let named = groups.iter().filter_map(|group| match group.get_ref() {
+        DeValue::Table(t) => match t.get("sources").map(|v| v.get_ref()) {
+            Some(DeValue::Array(ids)) => Some(ids),
+            _ => None,
+        },
+        _ => None,
+    });
+    named
+        .flatten()
+        .filter_map(|id| id.get_ref().as_str().map(str::to_string))
+        .collect()
 }
 
 const TOP_KEYS: &[&str] = &[
@@ -365,6 +411,31 @@ mod tests {
         };
         assert_eq!((found.line, found.col), (line, col), "{found}");
         assert_eq!(found.path, "config.toml");
+    }
+
+    /// A section misnamed (an unknown key close to its name) or of the wrong shape is reported
+    /// once: what names its entries is not also told they are not defined.
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::channels_misnamed(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[channel]]")), "unknown key `channel` in the top level of the file (did you mean `channels`?")]
+    #[case::channels_capitalised(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[Channels]]")), "unknown key `Channels`")]
+    #[case::channels_single_brackets(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[channels]")), "`channels` must be an array of tables, written [[channels]]; found a table")]
+    #[case::channels_not_tables(&format!("channels = [\"c\"]\n{FEED}channels = [\"c\"]\n"), "expected a table, found a string")]
+    #[case::sources_misnamed(&format!("{}[source.list]\nitem = \"div\"\n[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[source]]")), "unknown key `source` in the top level of the file (did you mean `sources`?")]
+    #[case::sources_single_brackets(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[sources]")), "`sources` must be an array of tables")]
+    fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
+        let errors = errors(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].message.contains(problem), "{}", errors[0]);
+    }
+
+    /// A misnamed section elsewhere leaves the references checked.
+    #[test]
+    fn references_are_checked_beside_an_unrelated_misnamed_section() {
+        let text = format!("[genral]\n{CHANNEL}{FEED}channels = [\"c\", \"x\"]\n");
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(errors[1].message.contains("channel `x`, which is not defined"));
     }
 
     #[test]

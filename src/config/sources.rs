@@ -110,11 +110,12 @@ const SOURCE_KEYS: &[&str] = &[
 ];
 
 /// The valid sources, and every source id defined (see [`written_id`]), so that a translation
-/// group naming a broken source is not also told it does not exist.
+/// group naming a broken source is not also told it does not exist. `channels` are the channel
+/// ids defined, or `None` when `[[channels]]` could not be read (names are then not checked).
 pub(super) fn sources(
     r: &mut Report,
     root: &Table,
-    channels: &HashSet<String>,
+    channels: Option<&HashSet<String>>,
 ) -> (Vec<Source>, HashSet<String>) {
     let mut seen = HashMap::new();
     let mut defined = HashSet::new();
@@ -141,7 +142,7 @@ fn source(
     r: &mut Report,
     t: &Table,
     id: Option<(String, Span)>,
-    channels: &HashSet<String>,
+    channels: Option<&HashSet<String>>,
 ) -> Option<Source> {
     t.check_keys(r, SOURCE_KEYS);
     // Messages name the source by its id as written, even a malformed one.
@@ -332,11 +333,16 @@ fn list_section(
     list.and_then(|l| list_selectors(r, &l))
 }
 
-/// The source's channel ids; each must name a `[[channels]]` entry, once.
-fn source_channels(r: &mut Report, t: &Table, label: &str, known: &HashSet<String>) -> Vec<String> {
+/// The source's channel ids; each must name a `[[channels]]` entry (when `known`), once.
+fn source_channels(
+    r: &mut Report,
+    t: &Table,
+    label: &str,
+    known: Option<&HashSet<String>>,
+) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for (id, span) in t.strings(r, "channels") {
-        if !known.contains(id) {
+        if known.is_some_and(|known| !known.contains(id)) {
             let message = format!(
                 "source `{label}` names channel `{id}`, which is not defined in [[channels]]"
             );
