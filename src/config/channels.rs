@@ -3,7 +3,7 @@
 
 use super::diagnostics::{Report, Span};
 use super::table::{Table, expect_int, type_error};
-use super::values::{read_id, regexes, timezone, unique, written_id};
+use super::values::{multi_line_text, read_id, regexes, timezone, unique, written_id};
 use crate::quiet::{QuietHours, QuietMode};
 use crate::template::PostTemplate;
 use chrono_tz::Tz;
@@ -164,6 +164,10 @@ fn first_source_zone(root: &Table, id: &str) -> Tz {
 /// when the value is written without escapes (so its text is the file's text), else at the
 /// start of the value.
 fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
+    if let Err(problem) = multi_line_text("template", text) {
+        r.error(span, problem);
+        return None;
+    }
     let problem = match PostTemplate::compile(text) {
         Ok(t) => return Some(t),
         Err(e) => e,

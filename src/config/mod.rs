@@ -397,6 +397,13 @@ mod tests {
     #[case::date_format_without_date(&format!("{HTML}date = \"h5\"\ndate_format = \"%H:%M\"\n"), 10, 15, "has no date in it")]
     #[case::bad_header(&format!("{FEED}headers = {{ \"Bad Name\" = \"x\" }}\n"), 6, 13, "`Bad Name` is not a valid HTTP header name")]
     #[case::sources_not_array("[sources]\nid = \"a\"\n", 1, 1, "`sources` must be an array of tables, written [[sources]]; found a table")]
+    #[case::title_control_characters(&format!("{FEED}title = \"a\\u0000b\\u0007c\"\n"), 6, 9, "`title` `a\u{0}b\u{7}c` holds the control character U+0000: it is one line")]
+    #[case::title_newline(&format!("{FEED}title = \"a\\nb\"\n"), 6, 9, "holds the control character U+000A")]
+    #[case::title_tab(&format!("{FEED}title = \"a\\tb\"\n"), 6, 9, "holds the control character U+0009")]
+    #[case::title_reversed(&format!("{FEED}title = \"a\u{202e}b\"\n"), 6, 9, "holds the control character U+202E")]
+    #[case::title_empty(&format!("{FEED}title = \"\"\n"), 6, 9, "`title` is empty: write one, or leave the key out")]
+    #[case::title_blank(&format!("{FEED}title = \"  \"\n"), 6, 9, "`title` is empty")]
+    #[case::template_control_character(&format!("{CHANNEL}template = \"{{{{ title }}}}\\u001b\"\n"), 4, 12, "`template` holds the control character U+001B")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
     fn rejects(
         #[case] text: &str,
@@ -435,7 +442,11 @@ mod tests {
         let text = format!("[genral]\n{CHANNEL}{FEED}channels = [\"c\", \"x\"]\n");
         let errors = errors(&text);
         assert_eq!(errors.len(), 2, "{errors:#?}");
-        assert!(errors[1].message.contains("channel `x`, which is not defined"));
+        assert!(
+            errors[1]
+                .message
+                .contains("channel `x`, which is not defined")
+        );
     }
 
     #[test]

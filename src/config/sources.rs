@@ -5,7 +5,8 @@ use super::diagnostics::{Report, Span};
 use super::selectors::{ArticleSelectors, ListSelectors, article_selectors, list_selectors};
 use super::table::{Table, expect_str};
 use super::values::{
-    config_regex, header_value, http_url, read_id, regexes, timezone, unique, written_id,
+    config_regex, header_value, http_url, one_line_text, read_id, regexes, timezone, unique,
+    written_id,
 };
 use crate::schedule::Schedule;
 use chrono_tz::Tz;
@@ -150,7 +151,9 @@ fn source(
         Some(DeValue::String(id)) => id.to_string(),
         _ => "without an id".to_string(),
     };
-    let title = t.string(r, "title").map(|(s, _)| s.to_string());
+    let title = t
+        .string(r, "title")
+        .and_then(|(text, span)| r.check(&span, one_line_text("title", text)));
     let url = t
         .required_str(r, "url")
         .and_then(|(text, span)| r.check(&span, http_url("url", text)));

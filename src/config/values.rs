@@ -27,6 +27,44 @@ pub(super) fn header_value(text: &str) -> Result<String, String> {
         .map_err(|_| format!("`{text}` is not a valid HTTP header value (no control characters)"))
 }
 
+/// A one-line text shown to people (a source's `title`, in feeds, the OPML file and the index
+/// page): not blank, and without control characters (a newline, a tab, U+0000, an escape) or
+/// the bidirectional overrides that would show the text reversed.
+pub(super) fn one_line_text(key: &str, text: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(format!(
+            "`{key}` is empty: write one, or leave the key out for the default"
+        ));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+        return Err(format!(
+            "`{key}` `{text}` holds the control character U+{:04X}: it is one line of plain text \
+             (no newlines, tabs or other invisible characters)",
+            u32::from(c)
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A multi-line text shown to people (a channel's `template`): newlines and tabs are text,
+/// other control characters and bidirectional overrides are not.
+pub(super) fn multi_line_text(key: &str, text: &str) -> Result<(), String> {
+    let bad =
+        |c: &char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(*c);
+    match text.chars().find(bad) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "`{key}` holds the control character U+{:04X}: only newlines and tabs may be in it",
+            u32::from(c)
+        )),
+    }
+}
+
+/// The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `[a-z0-9-]+`: ids end up in URLs (`/feeds/{id}.rss`) and hashtags.
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
