@@ -82,15 +82,37 @@ enum Command {
     /// Run the article extractor on files or URLs and print what it found.
     Extract {
         /// The page's address, for resolving relative links when reading a file.
-        #[arg(long)]
+        #[arg(long, value_parser = web_address)]
         url: Option<String>,
         /// One JSON object per input and line: {"input","title","date","image","summary","text"}.
         #[arg(long)]
         json: bool,
         /// HTML files (.html or .html.gz) or http(s) URLs, read in order.
-        #[arg(required = true, value_name = "FILE_OR_URL")]
+        #[arg(required = true, value_name = "FILE_OR_URL", value_parser = file_or_web_address)]
         inputs: Vec<String>,
     },
+}
+
+/// An absolute http(s) address (`extract --url`). A bad argument is bad usage: clap says so
+/// and exits 2 (SPEC), before anything is read.
+fn web_address(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(text.into()),
+        _ => Err(format!(
+            "`{text}` is not a web address; write it in full, like https://example.org/news"
+        )),
+    }
+}
+
+/// An input of `extract`: a file name, or an address when it starts with http:// or https://
+/// (which must then be one).
+fn file_or_web_address(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        web_address(text)
+    } else {
+        Ok(text.into())
+    }
 }
 
 /// glibc's allocator, left to itself, raises its mmap threshold after a large block is freed

@@ -81,6 +81,30 @@ async fn bad_usage_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     let o = output(herald().args(["frobnicate"])).await;
     assert_eq!(o.status.code(), Some(2));
+    // A bad value of an argument is bad usage too, whichever argument it is; the message
+    // quotes it.
+    for (args, bad) in [
+        (&["extract", "--url", "notaurl", "page.html"][..], "notaurl"),
+        (
+            &["extract", "--url", "ftp://example.org/", "page.html"],
+            "ftp://example.org/",
+        ),
+        (&["extract", "--url", "/news/1", "page.html"], "/news/1"),
+        (
+            &["extract", "https://exa mple.org/"],
+            "https://exa mple.org/",
+        ),
+        (&["extract", "page.html", "http://"], "http://"),
+        (&["suggest", "notaurl"], "notaurl"),
+    ] {
+        let o = output(herald().args(args)).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("`{bad}`")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
 }
 
 struct Instance {
