@@ -168,10 +168,17 @@ fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
         r.error(span, problem);
         return None;
     }
-    let problem = match PostTemplate::compile(text) {
+    let mut problem = match PostTemplate::compile(text) {
         Ok(t) => return Some(t),
         Err(e) => e,
     };
+    // minijinja's words for a template that does more work than one post may take (its
+    // "fuel"): say what that means for the template.
+    if problem.message.contains("out of fuel") {
+        problem.message = "template: it does too much work for one post (a loop runs too long, \
+                           such as a range of thousands inside another loop): make it do less"
+            .into();
+    }
     let within = problem
         .offset
         .and_then(|offset| Some(template_start(r.text.get(span.clone())?, text)? + offset));

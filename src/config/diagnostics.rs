@@ -109,13 +109,49 @@ impl<'a> Report<'a> {
         result.map_err(|m| self.error(span, m)).ok()
     }
 
-    pub(super) fn syntax_error(&mut self, e: &toml::de::Error) {
+    /// A TOML syntax error. `lists` are the top-level keys written as lists of tables
+    /// (`[[sources]]`), so that a `[sources]` beside them is told apart from a repeated key.
+    pub(super) fn syntax_error(&mut self, e: &toml::de::Error, lists: &[&str]) {
         let span = e.span().unwrap_or(0..0);
         let message = match (e.message(), self.text.get(span.clone())) {
-            ("duplicate key", Some(key)) if !key.is_empty() => format!("duplicate key `{key}`"),
+            ("duplicate key", Some(key)) if !key.is_empty() => self.duplicate(key, &span, lists),
             (m, _) => format!("invalid TOML: {m}"),
         };
         self.error(&span, message);
+    }
+
+    /// What a repeated `key` means: a `[key]` table beside a `[[key]]` list, a section
+    /// written twice, or a key set twice.
+    fn duplicate(&self, key: &str, span: &Span, lists: &[&str]) -> String {
+        let headers = |header: String| {
+            self.text
+                .lines()
+                .filter(|line| line.split('#').next().unwrap_or_default().trim() == header)
+                .count()
+        };
+        let (tables, arrays) = (headers(format!("[{key}]")), headers(format!("[[{key}]]")));
+        let list = lists.contains(&key);
+        // Where the second one is: a header (`[[sources]]`), or a key inside a table.
+        let line_start = self.line_starts[self.line(span.start) - 1];
+        let at_header = self.text[line_start..].trim_start().starts_with('[');
+        match (tables, arrays) {
+            (1.., 1..) if list => format!(
+                "[{key}] and [[{key}]] clash: {key} are written [[{key}]], each one under its own \
+                 [[{key}]] header"
+            ),
+            (1.., 1..) => format!(
+                "[{key}] and [[{key}]] clash: [{key}] is one section, written once as [{key}]"
+            ),
+            (2.., 0) if list => format!(
+                "[{key}] is written twice: {key} are written [[{key}]], each one under its own \
+                 [[{key}]] header"
+            ),
+            (2.., 0) => format!("[{key}] is written twice: put all its keys under one [{key}]"),
+            _ if list && arrays > 0 && at_header => format!(
+                "`{key}` is set both as a key and as [[{key}]]: {key} are written [[{key}]] only"
+            ),
+            _ => format!("duplicate key `{key}`"),
+        }
     }
 
     pub(super) fn finish(mut self, mut config: Config) -> Result<Config, Vec<Diagnostic>> {

@@ -192,7 +192,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         .iter()
         .min_by_key(|e| e.span().map_or(0, |s| s.start))
     {
-        r.syntax_error(first);
+        r.syntax_error(first, LIST_KEYS);
         return Err(r.errors);
     }
     let empty = DeTable::new();
@@ -268,6 +268,9 @@ fn sources_named_by_translations(root: &Table) -> HashSet<String> {
         .collect()
 }
 
+/// The top-level keys written as lists of tables (`[[sources]]`).
+const LIST_KEYS: &[&str] = &["channels", "sources", "translations"];
+
 const TOP_KEYS: &[&str] = &[
     "general",
     "server",
@@ -336,6 +339,13 @@ mod tests {
     #[rustfmt::skip]
     #[case::syntax_error("[general]\ndata_dir = data\n", 2, 12, "invalid TOML")]
     #[case::duplicate_key("[server]\nlisten = \"127.0.0.1:1\"\nlisten = \"x\"\n", 3, 1, "duplicate key `listen`")]
+    #[case::table_beside_list(&format!("[sources]\nid = \"x\"\n{FEED}"), 3, 3, "[sources] and [[sources]] clash: sources are written [[sources]], each one under its own [[sources]] header")]
+    #[case::list_beside_table(&format!("{FEED}[sources]\n"), 6, 2, "[sources] and [[sources]] clash")]
+    #[case::list_table_twice("[channels]\n[channels]\n", 2, 2, "[channels] is written twice: channels are written [[channels]]")]
+    #[case::section_twice("[general]\n[general]\n", 2, 2, "[general] is written twice: put all its keys under one [general]")]
+    #[case::section_beside_list("[general]\n[[general]]\n", 2, 3, "[general] and [[general]] clash: [general] is one section")]
+    #[case::key_beside_list(&format!("sources = 1\n{FEED}"), 2, 3, "`sources` is set both as a key and as [[sources]]")]
+    #[case::key_twice_in_a_list(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\nsources = []\n", FEED.replace("\"a\"", "\"b\"")), 13, 1, "duplicate key `sources`")]
     #[case::unknown_top_level("[genral]\n", 1, 2, "unknown key `genral` in the top level of the file (did you mean `general`?")]
     #[case::unknown_in_general("[general]\ndata_dri = \"x\"\n", 2, 1, "unknown key `data_dri` in [general]")]
     #[case::unknown_in_sources(&format!("{FEED}titel = \"x\"\n"), 6, 1, "unknown key `titel` in [[sources]] `a` (did you mean `title`? expected one of: id, title, url")]
@@ -351,7 +361,7 @@ mod tests {
     #[case::invalid_cron(&FEED.replace("0 0 * * * *", "0 0 25 * * *"), 4, 12, "invalid cron `0 0 25 * * *`")]
     #[case::cron_field_count(&FEED.replace("0 0 * * * *", "* *"), 4, 12, "has 2 fields")]
     #[case::bad_css(&HTML.replace("item = \"div\"", "item = \"div[\""), 6, 8, "invalid CSS selector `div[`")]
-    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >`")]
+    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >@href`: a combinator")]
     #[case::item_with_attr(&HTML.replace("item = \"div\"", "item = \"div@id\""), 6, 8, "drop `@id`")]
     #[case::unknown_timezone(&format!("{FEED}timezone = \"Asia/Almati\"\n"), 6, 12, "unknown timezone `Asia/Almati` (did you mean `Asia/Almaty`?)")]
     #[case::bad_language(&format!("{FEED}language = \"english language\"\n"), 6, 12, "language `english language` is not a BCP 47 tag")]
@@ -387,6 +397,7 @@ mod tests {
     #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
     #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
     #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
+    #[case::template_runs_too_long(&format!("{CHANNEL}template = \"{{% for i in range(100000) %}}{{% for j in range(1000) %}}x{{% endfor %}}{{% endfor %}}\"\n"), 4, 67, "template: it does too much work for one post (a loop runs too long")]
     #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 13, "`<h1>` is not a Telegram tag")]
     #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]

@@ -52,7 +52,7 @@ async fn every_problem_is_one_line_in_words_and_without_follow_ons() {
         "4:12: invalid cron `0 */70 * * * *`: step 70 in the minutes field is out of range (1-59)",
         "5:12: `include`: invalid regex `(\\d+`: unclosed group: a `(` has no `)`",
         "6:14: `id_pattern`: invalid regex `-(\\d+$`: unclosed group: a `(` has no `)`",
-        "9:8: invalid CSS selector `div >`: a combinator (>, +, ~) must be followed by a selector",
+        "9:8: invalid CSS selector `div >`: a combinator (>, +, ~ or a space) is followed by no selector",
         "12:11: invalid CSS selector `p:foo`: this pseudo-class or pseudo-element is not supported",
         "17:12: cron `0 0 0 31 4 *` never fires",
     ];
