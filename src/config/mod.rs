@@ -41,7 +41,7 @@ pub use translations::TranslationGroup;
 
 use channels::channels;
 use diagnostics::Report;
-use general::{general, public_url, server, telegram};
+use general::{general, listen_address, public_url, server, telegram};
 use sources::sources;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -132,7 +132,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     Ok(config)
 }
 
-/// Environment variables that replace a key of the file when set and not empty (README,
+/// Environment variables that replace a key of the file when set and not blank (README,
 /// "Docker"): a container's address and data folder belong to the image, not to the config
 /// mounted into it. A relative `HERALD_DATA_DIR` is relative to the current folder, as in a
 /// shell; `public_url` does not follow `HERALD_LISTEN`.
@@ -153,16 +153,16 @@ fn apply_env_overrides(
         let Some(text) = var(name).filter(|v| !v.is_empty()) else {
             continue;
         };
+        // Only spaces is unset too (README): said in the log, as every override is.
+        if text.trim().is_empty() {
+            tracing::warn!("{name} is set but blank: ignored, the config's {key} applies");
+            continue;
+        }
         let applied = match key {
             "data_dir" => std::path::absolute(&text)
                 .map(|dir| config.general.data_dir = dir)
                 .map_err(|e| format!("`{text}` is not a usable folder: {e}")),
-            "listen" => text
-                .parse()
-                .map(|addr| config.server.listen = addr)
-                .map_err(|_| {
-                    format!("`{text}` is not an address with a port, e.g. `0.0.0.0:8080`")
-                }),
+            "listen" => listen_address(&text).map(|addr| config.server.listen = addr),
             "public_url" => public_url(&text).map(|url| config.general.public_url = url),
             other => unreachable!("ENV_OVERRIDES names no key `{other}`"),
         };
@@ -374,7 +374,8 @@ mod tests {
     #[case::translation_same_language(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("\"a\"", "\"b\"")), 12, 17, "`b` and `a` are both in language `en`")]
     #[case::translation_alone(&format!("{FEED}[[translations]]\nsources = [\"a\"]\n"), 6, 1, "[[translations]] needs at least two sources")]
     #[case::translation_unknown_key(&format!("{FEED}[[translations]]\nsource = [\"a\"]\n"), 7, 1, "unknown key `source` in [[translations]] #1 (did you mean `sources`?")]
-    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
+    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an IP address with a port")]
+    #[case::listen_host_name("[server]\nlisten = \"localhost:8080\"\n", 2, 10, "listen `localhost:8080` names the host `localhost`: write an IP address instead")]
     #[case::no_connections("[server]\nmax_connections = 0\n", 2, 19, "`max_connections` must be a positive integer, found 0")]
     #[case::no_idle_time("[server]\nidle_secs = 0\n", 2, 13, "`idle_secs` must be a positive integer, found 0")]
     #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
@@ -415,6 +416,13 @@ mod tests {
     #[case::title_empty(&format!("{FEED}title = \"\"\n"), 6, 9, "`title` is empty: write one, or leave the key out")]
     #[case::title_blank(&format!("{FEED}title = \"  \"\n"), 6, 9, "`title` is empty")]
     #[case::template_control_character(&format!("{CHANNEL}template = \"{{{{ title }}}}\\u001b\"\n"), 4, 12, "`template` holds the control character U+001B")]
+    #[case::public_url_with_credentials("[general]\npublic_url = \"https://user:pw@feeds.example.org/\"\n", 2, 14, "`public_url` `https://user:pw@feeds.example.org/` holds a user name or password")]
+    #[case::public_url_with_a_user("[general]\npublic_url = \"https://user@feeds.example.org/\"\n", 2, 14, "holds a user name or password")]
+    #[case::image_rewrite_missing_group(&format!("{FEED}image_rewrite = ['(a)', '$2']\n"), 6, 25, "`image_rewrite`: the replacement `$2` names group `2`, which the regex `(a)` does not have (it has 1 group")]
+    #[case::image_rewrite_missing_name(&format!("{FEED}image_rewrite = ['(?P<x>a)', '${{y}}.jpg']\n"), 6, 30, "names group `y`")]
+    #[case::image_rewrite_name_runs_on(&format!("{FEED}image_rewrite = ['_thumb(\\.jpg)$', '$1_big']\n"), 6, 36, "names group `1_big`, which the regex `_thumb(\\.jpg)$` does not have (it has 1 group; a group's number followed by letters is written `${1}_big`")]
+    #[case::include_empty(&format!("{FEED}include = ['']\n"), 6, 12, "`include` holds an empty pattern, which matches every title: it keeps everything")]
+    #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
     fn rejects(
         #[case] text: &str,
@@ -506,11 +514,14 @@ mod tests {
         let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
         apply_env_overrides(&mut config, |_| Some(String::new())).expect("empty is unset");
         assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        apply_env_overrides(&mut config, |_| Some(" \t ".into())).expect("blank is unset");
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        assert_eq!(config.server.listen.to_string(), DEFAULT_LISTEN);
         let bad = |name: &str| (name != "HERALD_DATA_DIR").then(|| "nonsense".to_owned());
         let errors = apply_env_overrides(&mut config, bad).expect_err("bad values");
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: `nonsense`"));
+        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: listen `nonsense`"));
         assert!(messages[1].starts_with("environment variable HERALD_PUBLIC_URL: "));
     }
 

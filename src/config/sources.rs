@@ -366,8 +366,9 @@ fn source_channels(
 fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
     let span = t.value("image_rewrite")?.span();
     match t.strings(r, "image_rewrite").as_slice() {
-        [(pattern, pattern_span), (replacement, _)] => {
+        [(pattern, pattern_span), (replacement, replacement_span)] => {
             let pattern = r.check(pattern_span, config_regex("image_rewrite", pattern, false))?;
+            r.check(replacement_span, replacement_groups(&pattern, replacement))?;
             Some(ImageRewrite {
                 pattern,
                 replacement: (*replacement).to_owned(),
@@ -381,6 +382,60 @@ fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
             None
         }
     }
+}
+
+/// Every group that `replacement` names (`$1`, `${1}`, `$name`, `${name}`) is one of
+/// `pattern`'s: regex would put nothing in place of another, silently. `$$` is a dollar sign.
+fn replacement_groups(pattern: &Regex, replacement: &str) -> Result<(), String> {
+    let mut rest = replacement;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            rest = after;
+            continue;
+        }
+        let (name, after) = match rest.strip_prefix('{') {
+            Some(inner) => match inner.split_once('}') {
+                Some((name, after)) => (name, after),
+                None => (inner, ""),
+            },
+            None => {
+                // As regex reads `$name`: the longest run of letters, digits and `_`.
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                rest.split_at(end)
+            }
+        };
+        rest = after;
+        if name.is_empty() {
+            continue;
+        }
+        let exists = match name.parse::<usize>() {
+            Ok(n) => n < pattern.captures_len(),
+            Err(_) => pattern.capture_names().flatten().any(|n| n == name),
+        };
+        if !exists {
+            let groups = pattern.captures_len() - 1;
+            let digits = name.len() - name.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let hint = if digits > 0 && digits < name.len() {
+                format!(
+                    "a group's number followed by letters is written `${{{}}}{}`",
+                    &name[..digits],
+                    &name[digits..]
+                )
+            } else {
+                "write `$$` for a dollar sign".to_string()
+            };
+            return Err(format!(
+                "`image_rewrite`: the replacement `{replacement}` names group `{name}`, which \
+                 the regex `{}` does not have (it has {groups} group{}; {hint})",
+                pattern.as_str(),
+                if groups == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// SPEC: "a regex whose first group, taken from the link, identifies an item".
