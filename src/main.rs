@@ -148,7 +148,8 @@ fn bound_allocator() {
 fn main() -> ExitCode {
     bound_allocator();
     let args = Cli::parse();
-    init_logging(args.log_format);
+    // `run` is a service: its log is its report. Other commands print their outcome themselves.
+    init_logging(args.log_format, !matches!(args.command, Command::Run));
     let say = match (&args.command, args.log_format) {
         (Command::Run, LogFormat::Json) => Say::Log,
         _ => Say::Plain,
@@ -174,7 +175,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, one_shot: bool) {
+    use tracing_subscriber::prelude::*;
     // html5ever warns of parse errors it recovers from ("foster parenting not implemented" is
     // out of date: our tree sink does it); they are the page's, not herald's.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -184,13 +186,63 @@ fn init_logging(format: LogFormat) {
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let said_by_the_command = SaidByTheCommand(one_shot);
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(redact);
+    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => builder.with_timer(ShownTime).init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => registry
+            .with(layer.with_timer(ShownTime).with_filter(said_by_the_command))
+            .init(),
+        LogFormat::Json => registry
+            .with(layer.json().with_filter(said_by_the_command))
+            .init(),
+    }
+}
+
+/// Log events that a one-shot command (`herald poll`) says itself: the app logs a poll's
+/// outcome ("polled", "poll failed") for the service's log, and the command, which prints the
+/// outcome as its last line, would report it twice.
+struct SaidByTheCommand(bool);
+
+impl<S> tracing_subscriber::layer::Filter<S> for SaidByTheCommand {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        true
+    }
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        if !self.0 || !event.metadata().target().starts_with("herald::app") {
+            return true;
+        }
+        let mut message = MessageIs(&["poll failed", "polled"], false);
+        event.record(&mut message);
+        !message.1
+    }
+}
+
+/// Whether an event's message is one of those given.
+struct MessageIs(&'static [&'static str], bool);
+
+impl tracing::field::Visit for MessageIs {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.1 = self.0.contains(&value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.1 = self.0.contains(&format!("{value:?}").as_str());
+        }
     }
 }
 
