@@ -449,6 +449,7 @@ mod tests {
     #[case::channels_not_tables(&format!("channels = [\"c\"]\n{FEED}channels = [\"c\"]\n"), "expected a table, found a string")]
     #[case::sources_misnamed(&format!("{}[source.list]\nitem = \"div\"\n[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[source]]")), "unknown key `source` in the top level of the file (did you mean `sources`?")]
     #[case::sources_single_brackets(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[sources]")), "`sources` must be an array of tables")]
+    #[case::list_of_a_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
     fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
         let errors = errors(text);
         assert_eq!(errors.len(), 1, "{errors:#?}");

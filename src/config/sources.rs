@@ -322,6 +322,8 @@ fn list_section(
                 "source `{label}` has kind = \"feed\": [sources.list] applies only to kind = \"html\""
             );
             r.error(&span, message);
+            // What is in it does not apply either: its missing keys are no further problems.
+            return None;
         }
         (Some(SourceKind::Html), None, None) => {
             let message = format!(
