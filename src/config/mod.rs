@@ -231,15 +231,21 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     r.finish(config)
 }
 
-/// Whether the top-level array of tables `key` was read as written: neither of another shape
-/// (`[sources]` for `[[sources]]`) nor misnamed (`[[source]]`, an unknown key close to `key`).
-/// When it was not, its ids are unknown, so references to it are not checked.
+/// Whether the ids of the top-level array of tables `key` are all known: it is neither of
+/// another shape (`[sources]` for `[[sources]]`) nor misnamed (`[[source]]`, an unknown key
+/// close to `key`), and each entry has a string `id`. When not, references to it are not
+/// checked (each would be a false "not defined").
 fn readable(root: &Table, key: &str) -> bool {
     let shaped = match root.value(key).map(|v| v.get_ref()) {
         None => true,
-        Some(DeValue::Array(items)) => items
-            .iter()
-            .all(|item| matches!(item.get_ref(), DeValue::Table(_))),
+        // Every entry a table with an id: an entry whose id cannot be read may be the one a
+        // reference names.
+        Some(DeValue::Array(items)) => items.iter().all(|item| match item.get_ref() {
+            DeValue::Table(t) => t
+                .get("id")
+                .is_some_and(|id| id.get_ref().as_str().is_some()),
+            _ => false,
+        }),
         Some(_) => false,
     };
     let misnamed = root.in_order().into_iter().any(|(name, _)| {
@@ -450,6 +456,15 @@ mod tests {
     #[case::sources_misnamed(&format!("{}[source.list]\nitem = \"div\"\n[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[source]]")), "unknown key `source` in the top level of the file (did you mean `sources`?")]
     #[case::sources_single_brackets(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[sources]")), "`sources` must be an array of tables")]
     #[case::list_of_a_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
+    #[case::channel_id_misspelt(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("id =", "idd =")), "unknown key `idd` in [[channels]] #1 (did you mean `id`?")]
+    #[case::channel_id_not_a_string(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("\"c\"", "3")), "expected a string, found an integer")]
+    #[case::source_id_misspelt(&format!("{}{FEED}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("id =", "di =")), "unknown key `di` in [[sources]] #1 (did you mean `id`?")]
+    #[case::url_misspelt(&FEED.replace("url =", "ulr ="), "unknown key `ulr` in [[sources]] `a` (did you mean `url`?")]
+    #[case::chat_misspelt(&CHANNEL.replace("chat =", "chta ="), "unknown key `chta` in [[channels]] `c` (did you mean `chat`?")]
+    #[case::kind_misspelt(&FEED.replace("kind =", "knid ="), "unknown key `knid`")]
+    #[case::list_misspelt(&HTML.replace("[sources.list]", "[sources.lsit]"), "unknown key `lsit`")]
+    #[case::list_title_misspelt(&HTML.replace("title =", "titel ="), "unknown key `titel` in [sources.list] of source `a` (did you mean `title`?")]
+    #[case::translation_sources_misspelt(&format!("{FEED}[[translations]]\nsoruces = [\"a\"]\n"), "unknown key `soruces` in [[translations]] #1 (did you mean `sources`?")]
     fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
         let errors = errors(text);
         assert_eq!(errors.len(), 1, "{errors:#?}");

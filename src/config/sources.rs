@@ -293,7 +293,8 @@ pub fn language(text: &str) -> Result<String, String> {
 
 fn source_kind(r: &mut Report, t: &Table) -> Option<SourceKind> {
     match t.string(r, "kind") {
-        None if t.value("kind").is_some() => None,
+        // Unreadable or misspelt (reported): not known to be html either.
+        None if t.value("kind").is_some() || t.misspelt("kind") => None,
         None => Some(SourceKind::Html),
         Some(("html", _)) => Some(SourceKind::Html),
         Some(("feed", _)) => Some(SourceKind::Feed),
@@ -325,7 +326,7 @@ fn list_section(
             // What is in it does not apply either: its missing keys are no further problems.
             return None;
         }
-        (Some(SourceKind::Html), None, None) => {
+        (Some(SourceKind::Html), None, None) if !t.misspelt("list") => {
             let message = format!(
                 "missing [sources.list] in {} (required when kind = \"html\"; \
                  use kind = \"feed\" for an RSS/Atom/JSON feed)",
