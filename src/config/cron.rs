@@ -263,8 +263,8 @@ fn cron_field(field: &str, spec: &CronField) -> Result<(), String> {
                 let day = &part[..part.len() - 1];
                 if day.is_empty() || !day.bytes().all(|b| b.is_ascii_digit()) {
                     return Err(format!(
-                        "`{part}` in the {name} field: W follows a day number (e.g. 15W, the \
-                         weekday nearest the 15th); herald does not read `{part}`"
+                        "`{part}` in the {name} field: W follows a day number in 1-31 (e.g. \
+                         15W, the weekday nearest the 15th); herald does not read `{part}`"
                     ));
                 }
                 spec.value(day)?;

@@ -236,6 +236,12 @@ pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Pat
         None => format!("http://{}", server.listen),
     };
     let user_agent = match t.string(r, "user_agent") {
+        Some((text, span)) if text.trim().is_empty() => {
+            let message = "`user_agent` is empty: sites refuse requests without one; leave the \
+                           key out for herald's own";
+            r.error(&span, message);
+            String::new()
+        }
         Some((text, span)) => r.check(&span, header_value(text)).unwrap_or_default(),
         None => default_user_agent(),
     };

@@ -429,6 +429,8 @@ mod tests {
     #[case::image_rewrite_name_runs_on(&format!("{FEED}image_rewrite = ['_thumb(\\.jpg)$', '$1_big']\n"), 6, 36, "names group `1_big`, which the regex `_thumb(\\.jpg)$` does not have (it has 1 group; a group's number followed by letters is written `${1}_big`")]
     #[case::include_empty(&format!("{FEED}include = ['']\n"), 6, 12, "`include` holds an empty pattern, which matches every title: it keeps everything")]
     #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
+    #[case::user_agent_empty("[general]\nuser_agent = \"\"\n", 2, 14, "`user_agent` is empty")]
+    #[case::selector_empty(&HTML.replace("title = \"h3\"", "title = \"\""), 7, 9, "the selector is empty: write one such as `h3 a`")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
     fn rejects(
         #[case] text: &str,

@@ -43,7 +43,7 @@ impl Pick {
         let css = css.trim();
         let selector = if css.is_empty() {
             if attr.is_none() {
-                return Err("empty selector".into());
+                return Err(EMPTY.into());
             }
             None
         } else {
@@ -59,6 +59,10 @@ impl Pick {
         })
     }
 }
+
+/// A selector with nothing in it.
+const EMPTY: &str =
+    "the selector is empty: write one such as `h3 a`, or `a@href` to read an attribute";
 
 /// Brackets, parentheses and quotes each closed, in order: scraper, given `a:has(`, complains
 /// of something else (a combinator that needs a selector after it).
@@ -252,7 +256,7 @@ fn item_selector(text: &str) -> Result<scraper::Selector, String> {
         (_, Some(attr)) => Err(format!(
             "`item` selects elements, not values: drop `@{attr}` from `{text}`"
         )),
-        (None, None) => Err("empty selector".into()),
+        (None, None) => Err(EMPTY.into()),
     }
 }
 
@@ -368,7 +372,8 @@ mod tests {
 
     #[rstest]
     #[case::invalid_css("h3 a[", "invalid CSS selector `h3 a[`")]
-    #[case::empty("", "empty selector")]
+    #[case::empty("", "the selector is empty: write one such as `h3 a`")]
+    #[case::blank("  ", "the selector is empty")]
     #[case::lone_at(
         "@",
         "invalid CSS selector `@`: an attribute name is missing after `@`"
