@@ -222,7 +222,7 @@ fn quiet(r: &mut Report, t: &Table, zone: Tz) -> Option<QuietHours> {
             .ok_or_else(|| format!("unknown quiet `{text}` (expected one of: silent, hold)"));
         r.check(&span, mode)
     });
-    if t.value("quiet_hours").is_none() {
+    if t.value("quiet_hours").is_none() && !t.misspelt("quiet_hours") {
         for key in ["quiet_timezone", "quiet"] {
             if let Some(span) = t.key_span(key) {
                 let message =

@@ -467,6 +467,9 @@ mod tests {
     #[case::list_misspelt(&HTML.replace("[sources.list]", "[sources.lsit]"), "unknown key `lsit`")]
     #[case::list_title_misspelt(&HTML.replace("title =", "titel ="), "unknown key `titel` in [sources.list] of source `a` (did you mean `title`?")]
     #[case::translation_sources_misspelt(&format!("{FEED}[[translations]]\nsoruces = [\"a\"]\n"), "unknown key `soruces` in [[translations]] #1 (did you mean `sources`?")]
+    #[case::quiet_hours_misspelt(&format!("{CHANNEL}quiet_hour = \"23:00-07:00\"\nquiet = \"hold\"\n"), "unknown key `quiet_hour` in [[channels]] `c` (did you mean `quiet_hours`?")]
+    #[case::date_misspelt(&format!("{HTML}dat = \"h5\"\ndate_format = \"%d %B %Y\"\n"), "unknown key `dat`")]
+    #[case::id_pattern_misspelt(&format!("{FEED}id_patern = '-(\\d+)$'\nrequire_id = true\n"), "unknown key `id_patern`")]
     fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
         let errors = errors(text);
         assert_eq!(errors.len(), 1, "{errors:#?}");

@@ -226,7 +226,7 @@ pub(super) fn list_selectors(r: &mut Report, t: &Table) -> Option<ListSelectors>
     let link = t.required_pick(r, "link");
     let date = t.pick(r, "date");
     let date_format = t.string(r, "date_format").and_then(|(text, span)| {
-        if t.value("date").is_none() {
+        if t.value("date").is_none() && !t.misspelt("date") {
             r.error(
                 &span,
                 "`date_format` is set but `date` (where the date is read) is not",

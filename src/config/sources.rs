@@ -193,7 +193,11 @@ fn source(
         .string(r, "id_pattern")
         .and_then(|(text, span)| r.check(&span, id_pattern(text)));
     let require_id = t.boolean(r, "require_id").is_some_and(|(on, span)| {
-        if on && id_pattern.is_none() && t.value("id_pattern").is_none() {
+        if on
+            && id_pattern.is_none()
+            && t.value("id_pattern").is_none()
+            && !t.misspelt("id_pattern")
+        {
             r.error(
                 &span,
                 "`require_id` needs `id_pattern`: the regex that finds a release's id in its link",
