@@ -47,7 +47,7 @@ impl Pick {
             }
             None
         } else {
-            balanced(css).map_err(|p| invalid(p))?;
+            balanced(css).map_err(invalid)?;
             let parsed =
                 scraper::Selector::parse(css).map_err(|e| invalid(selector_problem(&e)))?;
             Some(parsed)
