@@ -192,6 +192,12 @@ pub(super) fn listen_address(text: &str) -> Result<SocketAddr, String> {
             "listen `{text}` has no port: write the address and a port, {examples}"
         ));
     }
+    if let Some(port) = text.strip_prefix(':') {
+        return Err(format!(
+            "listen `{text}` has no address before the port: write 0.0.0.0:{port} (every \
+             network) or 127.0.0.1:{port} (this machine only)"
+        ));
+    }
     let (host, port) = match text.rsplit_once(':') {
         Some((host, port)) if !host.is_empty() && !host.ends_with(':') => (host, port),
         _ => {
@@ -305,6 +311,10 @@ mod tests {
         "listen `localhost:8080` names the host `localhost`: write an IP address instead, such as 127.0.0.1:8080"
     )]
     #[case::no_port("127.0.0.1", "listen `127.0.0.1` has no port")]
+    #[case::no_address(
+        ":8080",
+        "listen `:8080` has no address before the port: write 0.0.0.0:8080"
+    )]
     #[case::host_without_port("localhost", "is not an IP address with a port")]
     #[case::port_not_a_number("127.0.0.1:http", "`http` is not a port number")]
     #[case::port_too_large("127.0.0.1:70000", "port 70000 is out of range (0-65535)")]

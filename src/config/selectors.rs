@@ -177,7 +177,7 @@ fn split_attr(text: &str) -> Result<(&str, Option<&str>), String> {
     match ats.as_slice() {
         [] => Ok((text, None)),
         [at] => {
-            let name = &text[at + 1..];
+            let name = text[at + 1..].trim();
             if name.trim().is_empty() {
                 Err("an attribute name is missing after `@` (e.g. `a@href`)".into())
             } else if is_attr_name(name) {
@@ -362,6 +362,7 @@ mod tests {
     #[case::at_inside_brackets("a[href*='@x']", Some("a[href*='@x']"), None)]
     #[case::at_inside_brackets_then_attr("a[href*='@x']@href", Some("a[href*='@x']"), Some("href"))]
     #[case::dashed_attribute("img@data-src", Some("img"), Some("data-src"))]
+    #[case::spaced_attribute("h3 a @ href", Some("h3 a "), Some("href"))]
     fn pick_parses(#[case] text: &str, #[case] css: Option<&str>, #[case] attr: Option<&str>) {
         let pick = Pick::parse(text).expect("valid pick");
         assert_eq!(pick.text, text);

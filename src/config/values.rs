@@ -118,7 +118,8 @@ pub(super) fn timezone(text: &str) -> Result<Tz, String> {
 /// What the admin likely meant by an unknown zone, when there is a meaningful guess: `UTC` for
 /// `Z` or `+00:00`, the `Etc/GMT` name of a whole-hour offset (its sign reversed, as IANA
 /// writes it), the zone of a city named alone (`Almaty`), else a near spelling of a name
-/// (`Asia/Almati`); never a name two letters away from a one- or two-letter word.
+/// (`Asia/Almati`), or the place of an abbreviation (`PST`); never a name one letter away
+/// from a short word (`Z` is not `NZ`, `PST` not `EST`).
 fn zone_hint(text: &str) -> Option<String> {
     let word = text.trim();
     if let Some(hours) = utc_offset(word) {
@@ -141,11 +142,35 @@ fn zone_hint(text: &str) -> Option<String> {
     }) {
         return Some(format!("did you mean `{name}`?"));
     }
-    if word.chars().count() < 3 {
-        return None;
+    // A short word of letters is an abbreviation (PST, CEST, MSK): a zone one letter away is
+    // another place, not a likely meaning.
+    if word.len() <= 5 && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        let upper = word.to_ascii_uppercase();
+        let (_, zone) = ABBREVIATIONS.iter().find(|(a, _)| *a == upper)?;
+        return Some(format!(
+            "`{word}` is an abbreviation, not a zone: name the place, e.g. `{zone}`"
+        ));
     }
     closest(word, names()).map(|name| format!("did you mean `{name}`?"))
 }
+
+/// Zone abbreviations people write, each with a place that keeps it (and changes with it).
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("PST", "America/Los_Angeles"),
+    ("PDT", "America/Los_Angeles"),
+    ("MDT", "America/Denver"),
+    ("CST", "America/Chicago"),
+    ("CDT", "America/Chicago"),
+    ("EDT", "America/New_York"),
+    ("BST", "Europe/London"),
+    ("CEST", "Europe/Berlin"),
+    ("EEST", "Europe/Athens"),
+    ("MSK", "Europe/Moscow"),
+    ("IST", "Asia/Kolkata"),
+    ("JST", "Asia/Tokyo"),
+    ("ALMT", "Asia/Almaty"),
+    ("AQTT", "Asia/Aqtau"),
+];
 
 /// A zone written as an offset from UTC: `Z`, `UTC+5`, `GMT-03:00`, `+05:30`. `Some(Some(h))`
 /// for a whole number of hours, `Some(None)` for another offset, `None` when `text` is no
@@ -277,6 +302,11 @@ mod tests {
     #[case::city_alone("Almaty", "did you mean `Asia/Almaty`?")]
     #[case::city_with_a_space("new york", "did you mean `America/New_York`?")]
     #[case::misspelt("Asia/Almati", "did you mean `Asia/Almaty`?")]
+    #[case::abbreviation(
+        "PST",
+        "`PST` is an abbreviation, not a zone: name the place, e.g. `America/Los_Angeles`"
+    )]
+    #[case::summer_abbreviation("cest", "e.g. `Europe/Berlin`")]
     fn zone_hints_are_meaningful(#[case] zone: &str, #[case] hint: &str) {
         let message = super::timezone(zone).expect_err("unknown");
         assert!(message.contains(hint), "{message}");
@@ -285,6 +315,7 @@ mod tests {
     #[rstest]
     #[case::one_letter("X")]
     #[case::two_letters("QQ")]
+    #[case::unknown_abbreviation("XST")]
     #[case::nonsense("Mars/Olympus")]
     fn no_hint_without_a_likely_zone(#[case] zone: &str) {
         let message = super::timezone(zone).expect_err("unknown");
