@@ -248,11 +248,33 @@ fn readable(root: &Table, key: &str) -> bool {
         }),
         Some(_) => false,
     };
-    let misnamed = root.in_order().into_iter().any(|(name, _)| {
+    let misnamed = root.in_order().into_iter().any(|(name, value)| {
         let name: &str = name.get_ref();
-        !TOP_KEYS.contains(&name) && table::closest(name, TOP_KEYS.iter().copied()) == Some(key)
+        !TOP_KEYS.contains(&name)
+            && (table::closest(name, TOP_KEYS.iter().copied()) == Some(key)
+                || looks_like(value.get_ref(), key))
     });
     shaped && !misnamed
+}
+
+/// Whether an unknown top-level section reads like `key` by its content (`[[feeds]]` whose
+/// entries have a `url` or `schedule` are sources; with a `chat`, channels), however far its
+/// name is from `key`.
+fn looks_like(value: &DeValue, key: &str) -> bool {
+    let marks: &[&str] = match key {
+        "sources" => &["url", "schedule"],
+        "channels" => &["chat"],
+        _ => return false,
+    };
+    let has_marks = |t: &DeTable| marks.iter().any(|m| t.contains_key(*m));
+    match value {
+        DeValue::Table(t) => has_marks(t),
+        DeValue::Array(items) => items.iter().any(|item| match item.get_ref() {
+            DeValue::Table(t) => has_marks(t),
+            _ => false,
+        }),
+        _ => false,
+    }
 }
 
 /// Every source id that a `[[translations]]` group names: what counts as defined when
@@ -470,6 +492,8 @@ mod tests {
     #[case::quiet_hours_misspelt(&format!("{CHANNEL}quiet_hour = \"23:00-07:00\"\nquiet = \"hold\"\n"), "unknown key `quiet_hour` in [[channels]] `c` (did you mean `quiet_hours`?")]
     #[case::date_misspelt(&format!("{HTML}dat = \"h5\"\ndate_format = \"%d %B %Y\"\n"), "unknown key `dat`")]
     #[case::id_pattern_misspelt(&format!("{FEED}id_patern = '-(\\d+)$'\nrequire_id = true\n"), "unknown key `id_patern`")]
+    #[case::sources_named_otherwise(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[feeds]]")), "unknown key `feeds` in the top level of the file")]
+    #[case::channels_named_otherwise(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[chats]]")), "unknown key `chats` in the top level of the file")]
     fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
         let errors = errors(text);
         assert_eq!(errors.len(), 1, "{errors:#?}");
