@@ -441,7 +441,7 @@ mod tests {
     #[case::title_newline(&format!("{FEED}title = \"a\\nb\"\n"), 6, 9, "holds the control character U+000A")]
     #[case::title_tab(&format!("{FEED}title = \"a\\tb\"\n"), 6, 9, "holds the control character U+0009")]
     #[case::title_reversed(&format!("{FEED}title = \"a\u{202e}b\"\n"), 6, 9, "holds the control character U+202E")]
-    #[case::title_empty(&format!("{FEED}title = \"\"\n"), 6, 9, "`title` is empty: write one, or leave the key out")]
+    #[case::title_empty(&format!("{FEED}title = \"\"\n"), 6, 9, "`title` is empty: write one, or leave the key out to use the source's id `a`")]
     #[case::title_blank(&format!("{FEED}title = \"  \"\n"), 6, 9, "`title` is empty")]
     #[case::template_control_character(&format!("{CHANNEL}template = \"{{{{ title }}}}\\u001b\"\n"), 4, 12, "`template` holds the control character U+001B")]
     #[case::public_url_with_credentials("[general]\npublic_url = \"https://user:pw@feeds.example.org/\"\n", 2, 14, "`public_url` `https://user:pw@feeds.example.org/` holds a user name or password")]

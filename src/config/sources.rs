@@ -151,9 +151,10 @@ fn source(
         Some(DeValue::String(id)) => id.to_string(),
         _ => "without an id".to_string(),
     };
-    let title = t
-        .string(r, "title")
-        .and_then(|(text, span)| r.check(&span, one_line_text("title", text)));
+    let title = t.string(r, "title").and_then(|(text, span)| {
+        let default = format!("the source's id `{label}`");
+        r.check(&span, one_line_text("title", text, &default))
+    });
     let url = t
         .required_str(r, "url")
         .and_then(|(text, span)| r.check(&span, http_url("url", text)));

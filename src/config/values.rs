@@ -30,10 +30,11 @@ pub(super) fn header_value(text: &str) -> Result<String, String> {
 /// A one-line text shown to people (a source's `title`, in feeds, the OPML file and the index
 /// page): not blank, and without control characters (a newline, a tab, U+0000, an escape) or
 /// the bidirectional overrides that would show the text reversed.
-pub(super) fn one_line_text(key: &str, text: &str) -> Result<String, String> {
+/// `default` says what applies when the key is left out.
+pub(super) fn one_line_text(key: &str, text: &str, default: &str) -> Result<String, String> {
     if text.trim().is_empty() {
         return Err(format!(
-            "`{key}` is empty: write one, or leave the key out for the default"
+            "`{key}` is empty: write one, or leave the key out to use {default}"
         ));
     }
     if let Some(c) = text.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
