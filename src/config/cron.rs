@@ -232,7 +232,9 @@ fn cron_field(field: &str, spec: &CronField) -> Result<(), String> {
     for part in field.split(',') {
         if part.is_empty() {
             return Err(format!(
-                "the {name} field `{field}` has an empty item in its list (two commas, or one at an end)"
+                "the {name} field `{field}` has an empty item in its list (two commas, or one at \
+                 an end); it takes {}",
+                spec.allowed()
             ));
         }
         if part == "*" || (part == "?" && spec.kind != FieldKind::Plain) {
@@ -243,7 +245,8 @@ fn cron_field(field: &str, spec: &CronField) -> Result<(), String> {
                 .then(|| step.parse::<u32>().unwrap_or(u32::MAX));
             let Some(step_value) = step_value else {
                 return Err(format!(
-                    "step `{step}` in the {name} field is not a number (write e.g. */10)"
+                    "step `{step}` in the {name} field is not a number (1-{}, e.g. */10)",
+                    spec.most_step
                 ));
             };
             if !(1..=spec.most_step).contains(&step_value) {
@@ -405,8 +408,8 @@ mod tests {
     #[case::nearest_weekday_of_day_40("0 0 0 40W * *", "40 in the day-of-month field is out of range (1-31)")]
     #[case::month_name_in_weekdays("0 0 0 * * MAR", "`MAR` in the weekday field is not a value it takes")]
     #[case::question_mark_in_hours("0 0 ? * * *", "`?` in the hours field is not a value it takes")]
-    #[case::empty_list_item("0 1,,2 * * * *", "the minutes field `1,,2` has an empty item")]
-    #[case::step_not_a_number("0 */x * * * *", "step `x` in the minutes field is not a number")]
+    #[case::empty_list_item("0 1,,2 * * * *", "the minutes field `1,,2` has an empty item in its list (two commas, or one at an end); it takes 0-59")]
+    #[case::step_not_a_number("0 */x * * * *", "step `x` in the minutes field is not a number (1-59, e.g. */10)")]
     #[case::unknown_nickname("@reboot", "unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)")]
     fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
         let errors = errors(&FEED.replace("0 0 * * * *", expr));
