@@ -82,15 +82,37 @@ enum Command {
     /// Run the article extractor on files or URLs and print what it found.
     Extract {
         /// The page's address, for resolving relative links when reading a file.
-        #[arg(long)]
+        #[arg(long, value_parser = web_address)]
         url: Option<String>,
         /// One JSON object per input and line: {"input","title","date","image","summary","text"}.
         #[arg(long)]
         json: bool,
         /// HTML files (.html or .html.gz) or http(s) URLs, read in order.
-        #[arg(required = true, value_name = "FILE_OR_URL")]
+        #[arg(required = true, value_name = "FILE_OR_URL", value_parser = file_or_web_address)]
         inputs: Vec<String>,
     },
+}
+
+/// An absolute http(s) address (`extract --url`). A bad argument is bad usage: clap says so
+/// and exits 2 (SPEC), before anything is read.
+fn web_address(text: &str) -> Result<String, String> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(text.into()),
+        _ => Err(format!(
+            "`{text}` is not a web address; write it in full, like https://example.org/news"
+        )),
+    }
+}
+
+/// An input of `extract`: a file name, or an address when it starts with http:// or https://
+/// (which must then be one).
+fn file_or_web_address(text: &str) -> Result<String, String> {
+    let lower = text.to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        web_address(text)
+    } else {
+        Ok(text.into())
+    }
 }
 
 /// glibc's allocator, left to itself, raises its mmap threshold after a large block is freed
@@ -126,7 +148,8 @@ fn bound_allocator() {
 fn main() -> ExitCode {
     bound_allocator();
     let args = Cli::parse();
-    init_logging(args.log_format);
+    // `run` is a service: its log is its report. Other commands print their outcome themselves.
+    init_logging(args.log_format, !matches!(args.command, Command::Run));
     let say = match (&args.command, args.log_format) {
         (Command::Run, LogFormat::Json) => Say::Log,
         _ => Say::Plain,
@@ -152,7 +175,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_logging(format: LogFormat) {
+fn init_logging(format: LogFormat, one_shot: bool) {
+    use tracing_subscriber::prelude::*;
     // html5ever warns of parse errors it recovers from ("foster parenting not implemented" is
     // out of date: our tree sink does it); they are the page's, not herald's.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
@@ -162,13 +186,63 @@ fn init_logging(format: LogFormat) {
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
     );
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let said_by_the_command = SaidByTheCommand(one_shot);
+    let layer = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(redact);
+    let registry = tracing_subscriber::registry().with(filter);
     match format {
-        LogFormat::Text => builder.with_timer(ShownTime).init(),
-        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => registry
+            .with(layer.with_timer(ShownTime).with_filter(said_by_the_command))
+            .init(),
+        LogFormat::Json => registry
+            .with(layer.json().with_filter(said_by_the_command))
+            .init(),
+    }
+}
+
+/// Log events that a one-shot command (`herald poll`) says itself: the app logs a poll's
+/// outcome ("polled", "poll failed") for the service's log, and the command, which prints the
+/// outcome as its last line, would report it twice.
+struct SaidByTheCommand(bool);
+
+impl<S> tracing_subscriber::layer::Filter<S> for SaidByTheCommand {
+    fn enabled(
+        &self,
+        _: &tracing::Metadata<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        true
+    }
+
+    fn event_enabled(
+        &self,
+        event: &tracing::Event<'_>,
+        _: &tracing_subscriber::layer::Context<'_, S>,
+    ) -> bool {
+        if !self.0 || !event.metadata().target().starts_with("herald::app") {
+            return true;
+        }
+        let mut message = MessageIs(&["poll failed", "polled"], false);
+        event.record(&mut message);
+        !message.1
+    }
+}
+
+/// Whether an event's message is one of those given.
+struct MessageIs(&'static [&'static str], bool);
+
+impl tracing::field::Visit for MessageIs {
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "message" {
+            self.1 = self.0.contains(&value);
+        }
+    }
+
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            self.1 = self.0.contains(&format!("{value:?}").as_str());
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 
 use super::diagnostics::{Report, Span};
 use super::table::{Table, expect_int, type_error};
-use super::values::{read_id, regexes, timezone, unique, written_id};
+use super::values::{multi_line_text, read_id, regexes, timezone, unique, written_id};
 use crate::quiet::{QuietHours, QuietMode};
 use crate::template::PostTemplate;
 use chrono_tz::Tz;
@@ -164,10 +164,21 @@ fn first_source_zone(root: &Table, id: &str) -> Tz {
 /// when the value is written without escapes (so its text is the file's text), else at the
 /// start of the value.
 fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
-    let problem = match PostTemplate::compile(text) {
+    if let Err(problem) = multi_line_text("template", text) {
+        r.error(span, problem);
+        return None;
+    }
+    let mut problem = match PostTemplate::compile(text) {
         Ok(t) => return Some(t),
         Err(e) => e,
     };
+    // minijinja's words for a template that does more work than one post may take (its
+    // "fuel"): say what that means for the template.
+    if problem.message.contains("out of fuel") {
+        problem.message = "template: it does too much work for one post (a loop runs too long, \
+                           such as a range of thousands inside another loop): make it do less"
+            .into();
+    }
     let within = problem
         .offset
         .and_then(|offset| Some(template_start(r.text.get(span.clone())?, text)? + offset));
@@ -211,7 +222,7 @@ fn quiet(r: &mut Report, t: &Table, zone: Tz) -> Option<QuietHours> {
             .ok_or_else(|| format!("unknown quiet `{text}` (expected one of: silent, hold)"));
         r.check(&span, mode)
     });
-    if t.value("quiet_hours").is_none() {
+    if t.value("quiet_hours").is_none() && !t.misspelt("quiet_hours") {
         for key in ["quiet_timezone", "quiet"] {
             if let Some(span) = t.key_span(key) {
                 let message =

@@ -22,56 +22,310 @@ impl Schedule {
                 fields.join(" ")
             ));
         }
-        let nickname = fields.len() == 1 && expr.trim_start().starts_with('@');
-        if !nickname && !(6..=7).contains(&fields.len()) {
-            return Err(format!(
-                "cron `{expr}` has {} fields; write 6 (second minute hour day month weekday), \
-                 or 7 with a year",
-                fields.len()
-            ));
-        }
-        if !nickname {
-            cron_steps(expr, &fields)?;
+        if let [only] = fields.as_slice()
+            && only.starts_with('@')
+        {
+            nickname(only)?;
+        } else {
+            if !(6..=7).contains(&fields.len()) {
+                return Err(format!(
+                    "cron `{expr}` has {} fields; write 6 (second minute hour day month weekday), \
+                     or 7 with a year",
+                    fields.len()
+                ));
+            }
+            for (field, spec) in fields.iter().zip(&CRON_FIELDS) {
+                cron_field(field, spec)
+                    .map_err(|problem| format!("invalid cron `{expr}`: {problem}"))?;
+            }
         }
         let parser = CronParser::builder()
             .seconds(Seconds::Required)
             .year(Year::Optional)
             .build();
-        let cron = parser
-            .parse(expr)
-            .map_err(|e| format!("invalid cron `{expr}`: {e}"))?;
+        // Every field was checked above, so croner refusing it is a shape the check does not
+        // know yet: say so in plain words rather than in croner's.
+        let cron = parser.parse(expr).map_err(|_| {
+            format!(
+                "invalid cron `{expr}`: herald cannot read it; write 6 fields (second minute \
+                 hour day month weekday) of numbers, ranges (1-5), steps (*/10) and lists (1,15)"
+            )
+        })?;
         Ok(Schedule::new(expr, cron))
     }
 }
 
-/// The fields of a cron with seconds, in order, and the values each takes (croner's ranges,
-/// except that weekdays count 0-6: croner's 7 is Sunday again).
-const CRON_FIELDS: [(&str, u32, u32); 7] = [
-    ("seconds", 0, 59),
-    ("minutes", 0, 59),
-    ("hours", 0, 23),
-    ("day-of-month", 1, 31),
-    ("month", 1, 12),
-    ("weekday", 0, 6),
-    ("year", 1, 5000),
+/// The nicknames croner reads, each the cron it stands for.
+const NICKNAMES: [&str; 6] = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@hourly",
 ];
 
-/// Refuses a step (`*/N`, `A-B/N`, `A/N`) of 0 or longer than its field: croner refuses `*/0`
-/// in words of its own, and takes `*/70` in the minutes, which fires at minute 0 only.
-fn cron_steps(expr: &str, fields: &[&str]) -> Result<(), String> {
-    for (field, (name, min, max)) in fields.iter().zip(CRON_FIELDS) {
-        for part in field.split(',') {
-            // Other shapes of step (`*/x`) are left to croner to refuse.
-            let Some(Ok(step)) = part.split_once('/').map(|(_, n)| n.parse::<u32>()) else {
-                continue;
-            };
-            let most = max - min;
-            if !(1..=most).contains(&step) {
+fn nickname(word: &str) -> Result<(), String> {
+    if NICKNAMES.iter().any(|n| n.eq_ignore_ascii_case(word)) {
+        return Ok(());
+    }
+    Err(format!(
+        "unknown schedule nickname `{word}` (herald accepts {}); or write a cron with seconds, \
+         e.g. `0 */10 * * * *`",
+        NICKNAMES.join(", ")
+    ))
+}
+
+/// One field of a cron with seconds: its name, the values it takes, and the names that stand
+/// for values (months and weekdays).
+struct CronField {
+    name: &'static str,
+    min: u32,
+    max: u32,
+    /// The longest step: one less than the number of values (weekdays: 0-6, since 7 is
+    /// Sunday again).
+    most_step: u32,
+    names: &'static [&'static str],
+    /// `L`, `NW` in the day of month; `N#k`, `NL` in the weekday.
+    kind: FieldKind,
+}
+
+#[derive(PartialEq)]
+enum FieldKind {
+    Plain,
+    DayOfMonth,
+    Weekday,
+}
+
+const MONTHS: &[&str] = &[
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const WEEKDAYS: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+/// The fields of a cron with seconds, in order (croner's ranges; weekdays 0-7, 0 and 7 both
+/// Sunday).
+const CRON_FIELDS: [CronField; 7] = [
+    CronField {
+        name: "seconds",
+        min: 0,
+        max: 59,
+        most_step: 59,
+        names: &[],
+        kind: FieldKind::Plain,
+    },
+    CronField {
+        name: "minutes",
+        min: 0,
+        max: 59,
+        most_step: 59,
+        names: &[],
+        kind: FieldKind::Plain,
+    },
+    CronField {
+        name: "hours",
+        min: 0,
+        max: 23,
+        most_step: 23,
+        names: &[],
+        kind: FieldKind::Plain,
+    },
+    CronField {
+        name: "day-of-month",
+        min: 1,
+        max: 31,
+        most_step: 30,
+        names: &[],
+        kind: FieldKind::DayOfMonth,
+    },
+    CronField {
+        name: "month",
+        min: 1,
+        max: 12,
+        most_step: 11,
+        names: MONTHS,
+        kind: FieldKind::Plain,
+    },
+    CronField {
+        name: "weekday",
+        min: 0,
+        max: 7,
+        most_step: 6,
+        names: WEEKDAYS,
+        kind: FieldKind::Weekday,
+    },
+    CronField {
+        name: "year",
+        min: 1,
+        max: 5000,
+        most_step: 4999,
+        names: &[],
+        kind: FieldKind::Plain,
+    },
+];
+
+impl CronField {
+    /// What the field takes, for messages: "0-23", "1-12 or JAN-DEC".
+    fn allowed(&self) -> String {
+        let mut text = format!("{}-{}", self.min, self.max);
+        if self.kind == FieldKind::Weekday {
+            text.push_str(", 0 and 7 both Sunday");
+        }
+        if let (Some(first), Some(last)) = (self.names.first(), self.names.last()) {
+            text.push_str(&format!(", or {first}-{last}"));
+        }
+        text
+    }
+
+    /// The number `word` stands for: digits, or a name of this field.
+    fn value(&self, word: &str) -> Result<u32, String> {
+        let upper = word.to_ascii_uppercase();
+        let number = match self.names.iter().position(|n| *n == upper) {
+            Some(i) => Some(i as u32 + u32::from(self.kind != FieldKind::Weekday)),
+            None if !word.is_empty() && word.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(word.parse::<u32>().unwrap_or(u32::MAX))
+            }
+            None => None,
+        };
+        let Some(n) = number else {
+            return Err(self.unreadable(word));
+        };
+        if !(self.min..=self.max).contains(&n) {
+            return Err(format!(
+                "{word} in the {} field is out of range ({})",
+                self.name,
+                self.allowed()
+            ));
+        }
+        Ok(n)
+    }
+
+    fn unreadable(&self, word: &str) -> String {
+        let extra = match self.kind {
+            FieldKind::Plain if self.names.is_empty() => "",
+            FieldKind::Plain => ", names such as JAN",
+            FieldKind::DayOfMonth => {
+                ", L (the last day) or NW (the weekday nearest day N, e.g. 15W)"
+            }
+            FieldKind::Weekday => {
+                ", names such as MON, N#k (the k-th such weekday of the month, e.g. FRI#2) or NL \
+                 (the last such weekday of the month, e.g. 5L)"
+            }
+        };
+        format!(
+            "`{word}` in the {} field is not a value it takes: write * or numbers in {}, ranges \
+             (1-5), steps (*/10) and lists (1,15){extra}",
+            self.name,
+            self.allowed()
+        )
+    }
+}
+
+/// Checks one field of a cron, part by part (`1,5-9,*/10`), in the words an admin reads: every
+/// value, range and step within the field's range. (croner's own errors do not name the field.)
+fn cron_field(field: &str, spec: &CronField) -> Result<(), String> {
+    let name = spec.name;
+    // croner's `+` before the weekdays: match day of month AND weekday.
+    let field = match spec.kind {
+        FieldKind::Weekday => field.strip_prefix('+').unwrap_or(field),
+        _ => field,
+    };
+    for part in field.split(',') {
+        if part.is_empty() {
+            return Err(format!(
+                "the {name} field `{field}` has an empty item in its list (two commas, or one at \
+                 an end); it takes {}",
+                spec.allowed()
+            ));
+        }
+        if part == "*" || (part == "?" && spec.kind != FieldKind::Plain) {
+            continue;
+        }
+        if let Some((base, step)) = part.split_once('/') {
+            let step_value = (!step.is_empty() && step.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| step.parse::<u32>().unwrap_or(u32::MAX));
+            let Some(step_value) = step_value else {
                 return Err(format!(
-                    "invalid cron `{expr}`: step {step} in the {name} field is out of range (1-{most})"
+                    "step `{step}` in the {name} field is not a number (1-{}, e.g. */10)",
+                    spec.most_step
+                ));
+            };
+            if !(1..=spec.most_step).contains(&step_value) {
+                return Err(format!(
+                    "step {step} in the {name} field is out of range (1-{})",
+                    spec.most_step
                 ));
             }
+            if base != "*" {
+                range(base, spec)?;
+            }
+            continue;
         }
+        match spec.kind {
+            FieldKind::DayOfMonth if part.eq_ignore_ascii_case("L") => continue,
+            FieldKind::DayOfMonth if part.to_ascii_uppercase().ends_with('W') => {
+                let day = &part[..part.len() - 1];
+                if day.is_empty() || !day.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(format!(
+                        "`{part}` in the {name} field: W follows a day number in 1-31 (e.g. \
+                         15W, the weekday nearest the 15th); herald does not read `{part}`"
+                    ));
+                }
+                spec.value(day)?;
+                continue;
+            }
+            FieldKind::Weekday if part.eq_ignore_ascii_case("L") => continue,
+            FieldKind::Weekday => {
+                if let Some((day, nth)) = part.split_once('#') {
+                    spec.value(day)?;
+                    if !matches!(nth, "1" | "2" | "3" | "4" | "5") {
+                        return Err(format!(
+                            "`{part}` in the {name} field: the week of the month after # is 1 to 5 \
+                             (e.g. FRI#2, the second Friday), not `{nth}`"
+                        ));
+                    }
+                    continue;
+                }
+                if let Some(day) = part
+                    .strip_suffix('L')
+                    .or_else(|| part.strip_suffix('l'))
+                    .filter(|d| !d.is_empty())
+                {
+                    spec.value(day)?;
+                    continue;
+                }
+            }
+            _ => {}
+        }
+        range(part, spec)?;
+    }
+    Ok(())
+}
+
+/// `N` or `A-B` (low to high) in the field's range.
+fn range(text: &str, spec: &CronField) -> Result<(), String> {
+    let Some((low, high)) = text.split_once('-') else {
+        spec.value(text)?;
+        return Ok(());
+    };
+    if low.is_empty() || high.is_empty() || high.contains('-') {
+        return Err(spec.unreadable(text));
+    }
+    let (a, b) = (spec.value(low)?, spec.value(high)?);
+    // SUN as the end of a range is 7 (MON-SUN).
+    let b = if spec.kind == FieldKind::Weekday && b == 0 && a > 0 {
+        7
+    } else {
+        b
+    };
+    if a > b {
+        return Err(format!(
+            "the range {text} in the {} field runs backwards: write it low-high within {} (to \
+             wrap past the end, write two ranges, e.g. `{low}-{},{}-{high}`)",
+            spec.name,
+            spec.allowed(),
+            spec.max,
+            spec.min
+        ));
     }
     Ok(())
 }
@@ -139,6 +393,24 @@ mod tests {
     #[case::thirtieth_of_february("0 0 0 30 2 *", "cron `0 0 0 30 2 *` never fires")]
     #[case::thirty_first_of_april("0 0 0 31 4 *", "cron `0 0 0 31 4 *` never fires")]
     #[case::a_past_year("0 0 0 1 1 * 2020", "never fires")]
+    #[case::hour_too_large("0 0 25 * * *", "invalid cron `0 0 25 * * *`: 25 in the hours field is out of range (0-23)")]
+    #[case::minute_too_large("0 60 * * * *", "60 in the minutes field is out of range (0-59)")]
+    #[case::day_zero("0 0 0 0 * *", "0 in the day-of-month field is out of range (1-31)")]
+    #[case::month_thirteen("0 0 0 1 13 *", "13 in the month field is out of range (1-12, or JAN-DEC)")]
+    #[case::weekday_eight("0 0 0 * * 8", "8 in the weekday field is out of range (0-7, 0 and 7 both Sunday, or SUN-SAT)")]
+    #[case::second_in_a_list("0,61 0 * * * *", "61 in the seconds field is out of range (0-59)")]
+    #[case::year_too_large("0 0 0 1 1 * 6000", "6000 in the year field is out of range (1-5000)")]
+    #[case::backwards_range("0 5-2 * * * *", "the range 5-2 in the minutes field runs backwards")]
+    #[case::range_end_too_large("0 0 20-25 * * *", "25 in the hours field is out of range (0-23)")]
+    #[case::range_start_of_a_step("0 70-80/5 * * * *", "70 in the minutes field is out of range (0-59)")]
+    #[case::sixth_sunday("0 0 0 * * SUN#6", "`SUN#6` in the weekday field: the week of the month after # is 1 to 5")]
+    #[case::last_weekday("0 0 0 LW * *", "`LW` in the day-of-month field: W follows a day number")]
+    #[case::nearest_weekday_of_day_40("0 0 0 40W * *", "40 in the day-of-month field is out of range (1-31)")]
+    #[case::month_name_in_weekdays("0 0 0 * * MAR", "`MAR` in the weekday field is not a value it takes")]
+    #[case::question_mark_in_hours("0 0 ? * * *", "`?` in the hours field is not a value it takes")]
+    #[case::empty_list_item("0 1,,2 * * * *", "the minutes field `1,,2` has an empty item in its list (two commas, or one at an end); it takes 0-59")]
+    #[case::step_not_a_number("0 */x * * * *", "step `x` in the minutes field is not a number (1-59, e.g. */10)")]
+    #[case::unknown_nickname("@reboot", "unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)")]
     fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
         let errors = errors(&FEED.replace("0 0 * * * *", expr));
         assert_eq!(errors.len(), 1, "{errors:#?}");
@@ -197,7 +469,84 @@ mod tests {
     #[case::seven_fields("0 0 12 * * * 2030")]
     #[case::nickname("@daily")]
     #[case::names("0 30 9 * * MON-FRI")]
+    #[case::monday_to_sunday("0 0 12 * * MON-SUN")]
+    #[case::sunday_as_seven("0 0 12 * * 7")]
+    #[case::month_names("0 0 12 1 JAN-MAR,dec *")]
+    #[case::last_day("0 0 0 L * *")]
+    #[case::nearest_weekday("0 0 0 15W * *")]
+    #[case::last_friday("0 0 0 * * 5L")]
+    #[case::second_friday("0 0 0 * * FRI#2")]
+    #[case::question_marks("0 0 0 ? * MON")]
+    #[case::step_from_a_value("0 5/15 * * * *")]
+    #[case::nickname_in_capitals("@Daily")]
     fn schedule_accepts(#[case] expr: &str) {
         Schedule::parse(expr).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Whatever is written in a field, the check refuses it in its own words before croner
+    /// sees it: croner refusing a cron the check let through ends in the fallback message,
+    /// which no value here may reach.
+    #[test]
+    fn every_refused_field_is_refused_by_the_check() {
+        let words = [
+            "*",
+            "0",
+            "7",
+            "59",
+            "60",
+            "5-2",
+            "2-5",
+            "*/0",
+            "*/5",
+            "1/5",
+            "1-9/2",
+            "L",
+            "W",
+            "15W",
+            "LW",
+            "W15",
+            "#",
+            "1#6",
+            "1#0",
+            "2#3",
+            "MON",
+            "JAN",
+            "SUN-SAT",
+            "?",
+            "a",
+            "-1",
+            "1-",
+            "1-2-3",
+            "1,,2",
+            ",1",
+            "+1",
+            "3L",
+            "L3",
+            "99999999999",
+            "1/x",
+            "*/",
+            "/5",
+            "5#L",
+            "@daily",
+            "1.5",
+            "MONDAY",
+            "*-1",
+            "**",
+        ];
+        let base = ["0", "0", "0", "1", "1", "*", "2030"];
+        for at in 0..7 {
+            for word in words {
+                let mut fields = base;
+                fields[at] = word;
+                let expr = fields.join(" ");
+                if let Err(problem) = Schedule::parse(&expr) {
+                    assert!(
+                        !problem.contains("cannot read it"),
+                        "the check let `{expr}` through to croner: {problem}"
+                    );
+                    assert!(problem.contains(" field"), "{expr}: {problem}");
+                }
+            }
+        }
     }
 }

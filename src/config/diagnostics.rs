@@ -109,13 +109,49 @@ impl<'a> Report<'a> {
         result.map_err(|m| self.error(span, m)).ok()
     }
 
-    pub(super) fn syntax_error(&mut self, e: &toml::de::Error) {
+    /// A TOML syntax error. `lists` are the top-level keys written as lists of tables
+    /// (`[[sources]]`), so that a `[sources]` beside them is told apart from a repeated key.
+    pub(super) fn syntax_error(&mut self, e: &toml::de::Error, lists: &[&str]) {
         let span = e.span().unwrap_or(0..0);
         let message = match (e.message(), self.text.get(span.clone())) {
-            ("duplicate key", Some(key)) if !key.is_empty() => format!("duplicate key `{key}`"),
-            (m, _) => format!("invalid TOML: {m}"),
+            ("duplicate key", Some(key)) if !key.is_empty() => self.duplicate(key, &span, lists),
+            (m, _) => format!("invalid TOML: {}", toml_problem(m)),
         };
         self.error(&span, message);
+    }
+
+    /// What a repeated `key` means: a `[key]` table beside a `[[key]]` list, a section
+    /// written twice, or a key set twice.
+    fn duplicate(&self, key: &str, span: &Span, lists: &[&str]) -> String {
+        let headers = |header: String| {
+            self.text
+                .lines()
+                .filter(|line| line.split('#').next().unwrap_or_default().trim() == header)
+                .count()
+        };
+        let (tables, arrays) = (headers(format!("[{key}]")), headers(format!("[[{key}]]")));
+        let list = lists.contains(&key);
+        // Where the second one is: a header (`[[sources]]`), or a key inside a table.
+        let line_start = self.line_starts[self.line(span.start) - 1];
+        let at_header = self.text[line_start..].trim_start().starts_with('[');
+        match (tables, arrays) {
+            (1.., 1..) if list => format!(
+                "[{key}] and [[{key}]] clash: {key} are written [[{key}]], each one under its own \
+                 [[{key}]] header"
+            ),
+            (1.., 1..) => format!(
+                "[{key}] and [[{key}]] clash: [{key}] is one section, written once as [{key}]"
+            ),
+            (2.., 0) if list => format!(
+                "[{key}] is written twice: {key} are written [[{key}]], each one under its own \
+                 [[{key}]] header"
+            ),
+            (2.., 0) => format!("[{key}] is written twice: put all its keys under one [{key}]"),
+            _ if list && arrays > 0 && at_header => format!(
+                "`{key}` is set both as a key and as [[{key}]]: {key} are written [[{key}]] only"
+            ),
+            _ => format!("duplicate key `{key}`"),
+        }
     }
 
     pub(super) fn finish(mut self, mut config: Config) -> Result<Config, Vec<Diagnostic>> {
@@ -130,6 +166,53 @@ impl<'a> Report<'a> {
             Err(self.errors)
         }
     }
+}
+
+/// The toml parser's words for the usual slips, said as what to write; others as it says them.
+fn toml_problem(message: &str) -> String {
+    const SLIPS: &[(&str, &str)] = &[
+        (
+            "invalid basic string",
+            "a \"…\" string is not closed on its line: end it with `\"` (or use \"\"\"…\"\"\" for \
+             several lines)",
+        ),
+        (
+            "invalid literal string",
+            "a '…' string is not closed on its line: end it with `'` (or use '''…''' for several \
+             lines)",
+        ),
+        (
+            "string values must be quoted",
+            "a text value must be in quotes, e.g. key = \"value\"",
+        ),
+        (
+            "unexpected key or value",
+            "something follows the value on the same line: one `key = value` per line (a `#` \
+             starts a comment)",
+        ),
+        (
+            "missing escaped value",
+            "unknown escape after a backslash in a \"…\" string: write `\\\\` for a backslash, or \
+             use a '…' string, which has no escapes",
+        ),
+        (
+            "unexpected leading zero",
+            "a number does not start with 0 (write 1, not 01)",
+        ),
+        ("unclosed array", "an array's `[` is not closed with `]`"),
+        (
+            "unclosed table",
+            "a section header's `[` is not closed with `]`",
+        ),
+        (
+            "unquoted keys cannot be empty",
+            "a key is missing before the `=`",
+        ),
+    ];
+    SLIPS
+        .iter()
+        .find(|(start, _)| message.starts_with(start))
+        .map_or_else(|| message.to_string(), |(_, said)| (*said).to_string())
 }
 
 #[cfg(test)]
@@ -158,6 +241,23 @@ mod tests {
             errors[0].to_string(),
             format!("config.toml:2:1: {}", errors[0].message)
         );
+    }
+
+    #[rstest::rstest]
+    #[case::unclosed_string("title = \"abc\n", "a \"…\" string is not closed on its line")]
+    #[case::unclosed_literal("title = 'abc\n", "a '…' string is not closed on its line")]
+    #[case::unquoted("data_dir = data\n", "a text value must be in quotes")]
+    #[case::two_on_a_line("x = 'a' y = 'b'\n", "something follows the value on the same line")]
+    #[case::bad_escape("x = \"\\q\"\n", "unknown escape after a backslash")]
+    #[case::leading_zero("x = 01\n", "a number does not start with 0")]
+    #[case::unclosed_array("x = [1, 2\n", "an array's `[` is not closed with `]`")]
+    #[case::unclosed_header("[general\n", "a section header's `[` is not closed with `]`")]
+    #[case::no_key("= 1\n", "a key is missing before the `=`")]
+    fn toml_slips_are_said_in_words(#[case] text: &str, #[case] said: &str) {
+        let errors = errors(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        let expected = format!("invalid TOML: {said}");
+        assert!(errors[0].message.starts_with(&expected), "{}", errors[0]);
     }
 
     #[test]

@@ -123,12 +123,9 @@ pub(super) fn server(r: &mut Report, t: &Table) -> Server {
     let default: SocketAddr = DEFAULT_LISTEN
         .parse()
         .expect("the default address is valid");
-    let listen = t.string(r, "listen").and_then(|(text, span)| {
-        let parsed = text.parse().map_err(|_| {
-            format!("listen `{text}` is not an address with a port, e.g. `127.0.0.1:8080`")
-        });
-        r.check(&span, parsed)
-    });
+    let listen = t
+        .string(r, "listen")
+        .and_then(|(text, span)| r.check(&span, listen_address(text)));
     let monitor_allow = t
         .strings(r, "monitor_allow")
         .into_iter()
@@ -166,6 +163,70 @@ pub(super) fn server(r: &mut Report, t: &Table) -> Server {
     }
 }
 
+/// `listen` (or `HERALD_LISTEN`): an IP address and a port. A host name is refused, not
+/// resolved: `localhost` may be 127.0.0.1 or ::1, and which one would decide who can connect.
+pub(super) fn listen_address(text: &str) -> Result<SocketAddr, String> {
+    if let Ok(address) = text.parse() {
+        return Ok(address);
+    }
+    let examples = "such as 127.0.0.1:8080 (this machine only), 0.0.0.0:8080 (every network) or \
+                    [::1]:8080";
+    if let Ok(std::net::IpAddr::V6(_)) = text.parse() {
+        let split = text
+            .rsplit_once(':')
+            .filter(|(host, _)| host.parse::<std::net::Ipv6Addr>().is_ok());
+        let example = match split {
+            Some((host, port)) => format!("`[{host}]:{port}`"),
+            None => format!("`[{text}]:8080`"),
+        };
+        return Err(format!(
+            "listen `{text}` is an IPv6 address without a port: an IPv6 address is written in \
+             brackets before its port, e.g. {example}"
+        ));
+    }
+    let in_brackets = text.strip_prefix('[').and_then(|t| t.strip_suffix(']'));
+    if text.parse::<std::net::IpAddr>().is_ok()
+        || in_brackets.is_some_and(|t| t.parse::<std::net::Ipv6Addr>().is_ok())
+    {
+        return Err(format!(
+            "listen `{text}` has no port: write the address and a port, {examples}"
+        ));
+    }
+    if let Some(port) = text.strip_prefix(':') {
+        return Err(format!(
+            "listen `{text}` has no address before the port: write 0.0.0.0:{port} (every \
+             network) or 127.0.0.1:{port} (this machine only)"
+        ));
+    }
+    let (host, port) = match text.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && !host.ends_with(':') => (host, port),
+        _ => {
+            return Err(format!(
+                "listen `{text}` is not an IP address with a port: write one {examples}"
+            ));
+        }
+    };
+    if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "listen `{text}`: `{port}` is not a port number: write an IP address with a port, {examples}"
+        ));
+    }
+    if port.parse::<u16>().is_err() {
+        return Err(format!(
+            "listen `{text}`: port {port} is out of range (0-65535)"
+        ));
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    if bare.parse::<std::net::Ipv6Addr>().is_ok() {
+        return Err(format!(
+            "listen `{text}`: an IPv6 address is written in brackets before its port, e.g. `[{bare}]:{port}`"
+        ));
+    }
+    Err(format!(
+        "listen `{text}` names the host `{host}`: write an IP address instead, {examples}"
+    ))
+}
+
 pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Path) -> General {
     t.check_keys(r, GENERAL_KEYS);
     let data_dir = match t.string(r, "data_dir") {
@@ -181,6 +242,12 @@ pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Pat
         None => format!("http://{}", server.listen),
     };
     let user_agent = match t.string(r, "user_agent") {
+        Some((text, span)) if text.trim().is_empty() => {
+            let message = "`user_agent` is empty: sites refuse requests without one; leave the \
+                           key out for herald's own";
+            r.error(&span, message);
+            String::new()
+        }
         Some((text, span)) => r.check(&span, header_value(text)).unwrap_or_default(),
         None => default_user_agent(),
     };
@@ -196,6 +263,13 @@ pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Pat
 /// An absolute http(s) base URL, without its trailing slash so that `{base}/feeds/..` works.
 pub(super) fn public_url(text: &str) -> Result<String, String> {
     let url = http_url("public_url", text)?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "`public_url` `{text}` holds a user name or password: it would be written into \
+             every self link of the feeds, the OPML file and the index page; give the address \
+             people use, without credentials"
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(format!(
             "`public_url` `{text}` must not have a query or fragment"
@@ -230,6 +304,32 @@ pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
 mod tests {
     use super::*;
     use crate::config::testing::*;
+
+    #[rstest::rstest]
+    #[case::host_name(
+        "localhost:8080",
+        "listen `localhost:8080` names the host `localhost`: write an IP address instead, such as 127.0.0.1:8080"
+    )]
+    #[case::no_port("127.0.0.1", "listen `127.0.0.1` has no port")]
+    #[case::no_address(
+        ":8080",
+        "listen `:8080` has no address before the port: write 0.0.0.0:8080"
+    )]
+    #[case::host_without_port("localhost", "is not an IP address with a port")]
+    #[case::port_not_a_number("127.0.0.1:http", "`http` is not a port number")]
+    #[case::port_too_large("127.0.0.1:70000", "port 70000 is out of range (0-65535)")]
+    #[case::ipv6_without_brackets(
+        "::1:8080",
+        "an IPv6 address is written in brackets before its port, e.g. `[::1]:8080`"
+    )]
+    #[case::ipv6_in_brackets_without_port(
+        "[::1]",
+        "listen `[::1]` has no port: write the address and a port"
+    )]
+    fn listen_problems_say_what_to_write(#[case] text: &str, #[case] problem: &str) {
+        let message = listen_address(text).expect_err("refused");
+        assert!(message.contains(problem), "{message}");
+    }
 
     #[test]
     fn empty_file_gives_defaults() {

@@ -41,11 +41,12 @@ pub use translations::TranslationGroup;
 
 use channels::channels;
 use diagnostics::Report;
-use general::{general, public_url, server, telegram};
+use general::{general, listen_address, public_url, server, telegram};
 use sources::sources;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use table::Table;
-use toml::de::DeTable;
+use toml::de::{DeTable, DeValue};
 use translations::translations;
 
 /// The whole validated configuration.
@@ -131,7 +132,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     Ok(config)
 }
 
-/// Environment variables that replace a key of the file when set and not empty (README,
+/// Environment variables that replace a key of the file when set and not blank (README,
 /// "Docker"): a container's address and data folder belong to the image, not to the config
 /// mounted into it. A relative `HERALD_DATA_DIR` is relative to the current folder, as in a
 /// shell; `public_url` does not follow `HERALD_LISTEN`.
@@ -152,16 +153,16 @@ fn apply_env_overrides(
         let Some(text) = var(name).filter(|v| !v.is_empty()) else {
             continue;
         };
+        // Only spaces is unset too (README): said in the log, as every override is.
+        if text.trim().is_empty() {
+            tracing::warn!("{name} is set but blank: ignored, the config's {key} applies");
+            continue;
+        }
         let applied = match key {
             "data_dir" => std::path::absolute(&text)
                 .map(|dir| config.general.data_dir = dir)
                 .map_err(|e| format!("`{text}` is not a usable folder: {e}")),
-            "listen" => text
-                .parse()
-                .map(|addr| config.server.listen = addr)
-                .map_err(|_| {
-                    format!("`{text}` is not an address with a port, e.g. `0.0.0.0:8080`")
-                }),
+            "listen" => listen_address(&text).map(|addr| config.server.listen = addr),
             "public_url" => public_url(&text).map(|url| config.general.public_url = url),
             other => unreachable!("ENV_OVERRIDES names no key `{other}`"),
         };
@@ -191,7 +192,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         .iter()
         .min_by_key(|e| e.span().map_or(0, |s| s.start))
     {
-        r.syntax_error(first);
+        r.syntax_error(first, LIST_KEYS);
         return Err(r.errors);
     }
     let empty = DeTable::new();
@@ -204,7 +205,15 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     let section = root.section(&mut r, "telegram", &empty);
     let telegram = telegram(&mut r, &section);
     let (channels, known) = channels(&mut r, &root);
-    let (sources, defined) = sources(&mut r, &root, &known);
+    // A section that could not be read (misnamed or of the wrong shape, reported already)
+    // leaves references to it unchecked: each would be a false "not defined" follow-on.
+    let known = readable(&root, "channels").then_some(&known);
+    let (sources, defined) = sources(&mut r, &root, known);
+    let defined = if readable(&root, "sources") {
+        defined
+    } else {
+        sources_named_by_translations(&root)
+    };
     let translations = translations(&mut r, &root, &sources, &defined);
     let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
     let texts = Texts::read(document.get_ref(), &channels, &ids);
@@ -221,6 +230,74 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     };
     r.finish(config)
 }
+
+/// Whether the ids of the top-level array of tables `key` are all known: it is neither of
+/// another shape (`[sources]` for `[[sources]]`) nor misnamed (`[[source]]`, an unknown key
+/// close to `key`), and each entry has a string `id`. When not, references to it are not
+/// checked (each would be a false "not defined").
+fn readable(root: &Table, key: &str) -> bool {
+    let shaped = match root.value(key).map(|v| v.get_ref()) {
+        None => true,
+        // Every entry a table with an id: an entry whose id cannot be read may be the one a
+        // reference names.
+        Some(DeValue::Array(items)) => items.iter().all(|item| match item.get_ref() {
+            DeValue::Table(t) => t
+                .get("id")
+                .is_some_and(|id| id.get_ref().as_str().is_some()),
+            _ => false,
+        }),
+        Some(_) => false,
+    };
+    let misnamed = root.in_order().into_iter().any(|(name, value)| {
+        let name: &str = name.get_ref();
+        !TOP_KEYS.contains(&name)
+            && (table::closest(name, TOP_KEYS.iter().copied()) == Some(key)
+                || looks_like(value.get_ref(), key))
+    });
+    shaped && !misnamed
+}
+
+/// Whether an unknown top-level section reads like `key` by its content (`[[feeds]]` whose
+/// entries have a `url` or `schedule` are sources; with a `chat`, channels), however far its
+/// name is from `key`.
+fn looks_like(value: &DeValue, key: &str) -> bool {
+    let marks: &[&str] = match key {
+        "sources" => &["url", "schedule"],
+        "channels" => &["chat"],
+        _ => return false,
+    };
+    let has_marks = |t: &DeTable| marks.iter().any(|m| t.contains_key(*m));
+    match value {
+        DeValue::Table(t) => has_marks(t),
+        DeValue::Array(items) => items.iter().any(|item| match item.get_ref() {
+            DeValue::Table(t) => has_marks(t),
+            _ => false,
+        }),
+        _ => false,
+    }
+}
+
+/// Every source id that a `[[translations]]` group names: what counts as defined when
+/// `[[sources]]` cannot be read, so that no group is told its sources do not exist.
+fn sources_named_by_translations(root: &Table) -> HashSet<String> {
+    let Some(DeValue::Array(groups)) = root.value("translations").map(|v| v.get_ref()) else {
+        return HashSet::new();
+    };
+    let named = groups.iter().filter_map(|group| match group.get_ref() {
+        DeValue::Table(t) => match t.get("sources").map(|v| v.get_ref()) {
+            Some(DeValue::Array(ids)) => Some(ids),
+            _ => None,
+        },
+        _ => None,
+    });
+    named
+        .flatten()
+        .filter_map(|id| id.get_ref().as_str().map(str::to_string))
+        .collect()
+}
+
+/// The top-level keys written as lists of tables (`[[sources]]`).
+const LIST_KEYS: &[&str] = &["channels", "sources", "translations"];
 
 const TOP_KEYS: &[&str] = &[
     "general",
@@ -290,6 +367,13 @@ mod tests {
     #[rustfmt::skip]
     #[case::syntax_error("[general]\ndata_dir = data\n", 2, 12, "invalid TOML")]
     #[case::duplicate_key("[server]\nlisten = \"127.0.0.1:1\"\nlisten = \"x\"\n", 3, 1, "duplicate key `listen`")]
+    #[case::table_beside_list(&format!("[sources]\nid = \"x\"\n{FEED}"), 3, 3, "[sources] and [[sources]] clash: sources are written [[sources]], each one under its own [[sources]] header")]
+    #[case::list_beside_table(&format!("{FEED}[sources]\n"), 6, 2, "[sources] and [[sources]] clash")]
+    #[case::list_table_twice("[channels]\n[channels]\n", 2, 2, "[channels] is written twice: channels are written [[channels]]")]
+    #[case::section_twice("[general]\n[general]\n", 2, 2, "[general] is written twice: put all its keys under one [general]")]
+    #[case::section_beside_list("[general]\n[[general]]\n", 2, 3, "[general] and [[general]] clash: [general] is one section")]
+    #[case::key_beside_list(&format!("sources = 1\n{FEED}"), 2, 3, "`sources` is set both as a key and as [[sources]]")]
+    #[case::key_twice_in_a_list(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\nsources = []\n", FEED.replace("\"a\"", "\"b\"")), 13, 1, "duplicate key `sources`")]
     #[case::unknown_top_level("[genral]\n", 1, 2, "unknown key `genral` in the top level of the file (did you mean `general`?")]
     #[case::unknown_in_general("[general]\ndata_dri = \"x\"\n", 2, 1, "unknown key `data_dri` in [general]")]
     #[case::unknown_in_sources(&format!("{FEED}titel = \"x\"\n"), 6, 1, "unknown key `titel` in [[sources]] `a` (did you mean `title`? expected one of: id, title, url")]
@@ -305,7 +389,7 @@ mod tests {
     #[case::invalid_cron(&FEED.replace("0 0 * * * *", "0 0 25 * * *"), 4, 12, "invalid cron `0 0 25 * * *`")]
     #[case::cron_field_count(&FEED.replace("0 0 * * * *", "* *"), 4, 12, "has 2 fields")]
     #[case::bad_css(&HTML.replace("item = \"div\"", "item = \"div[\""), 6, 8, "invalid CSS selector `div[`")]
-    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >`")]
+    #[case::bad_pick(&HTML.replace("\"a@href\"", "\"a >@href\""), 8, 8, "invalid CSS selector `a >@href`: a combinator")]
     #[case::item_with_attr(&HTML.replace("item = \"div\"", "item = \"div@id\""), 6, 8, "drop `@id`")]
     #[case::unknown_timezone(&format!("{FEED}timezone = \"Asia/Almati\"\n"), 6, 12, "unknown timezone `Asia/Almati` (did you mean `Asia/Almaty`?)")]
     #[case::bad_language(&format!("{FEED}language = \"english language\"\n"), 6, 12, "language `english language` is not a BCP 47 tag")]
@@ -318,7 +402,8 @@ mod tests {
     #[case::translation_same_language(&format!("{FEED}{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("\"a\"", "\"b\"")), 12, 17, "`b` and `a` are both in language `en`")]
     #[case::translation_alone(&format!("{FEED}[[translations]]\nsources = [\"a\"]\n"), 6, 1, "[[translations]] needs at least two sources")]
     #[case::translation_unknown_key(&format!("{FEED}[[translations]]\nsource = [\"a\"]\n"), 7, 1, "unknown key `source` in [[translations]] #1 (did you mean `sources`?")]
-    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an address with a port")]
+    #[case::bad_listen("[server]\nlisten = \"localhost\"\n", 2, 10, "listen `localhost` is not an IP address with a port")]
+    #[case::listen_host_name("[server]\nlisten = \"localhost:8080\"\n", 2, 10, "listen `localhost:8080` names the host `localhost`: write an IP address instead")]
     #[case::no_connections("[server]\nmax_connections = 0\n", 2, 19, "`max_connections` must be a positive integer, found 0")]
     #[case::no_idle_time("[server]\nidle_secs = 0\n", 2, 13, "`idle_secs` must be a positive integer, found 0")]
     #[case::malformed_id(&FEED.replace("\"a\"", "\"Akorda_EN\""), 2, 6, "source id `Akorda_EN` must match [a-z0-9-]+")]
@@ -341,6 +426,7 @@ mod tests {
     #[case::template_syntax(&format!("{CHANNEL}template = \"<b>{{{{ title </b>\"\n"), 4, 26, "template: syntax error")]
     #[case::template_unknown_field(&format!("{CHANNEL}template = '''\n<b>{{{{ titel }}}}</b>'''\n"), 5, 7, "template: unknown field `titel` (fields: title, summary, link")]
     #[case::template_with_escapes(&format!("{CHANNEL}template = \"\\t{{{{ titel }}}}\"\n"), 4, 12, "unknown field `titel`")]
+    #[case::template_runs_too_long(&format!("{CHANNEL}template = \"{{% for i in range(100000) %}}{{% for j in range(1000) %}}x{{% endfor %}}{{% endfor %}}\"\n"), 4, 67, "template: it does too much work for one post (a loop runs too long")]
     #[case::template_foreign_tag(&format!("{CHANNEL}template = \"<h1>{{{{ title }}}}</h1>\"\n"), 4, 13, "`<h1>` is not a Telegram tag")]
     #[case::unknown_channel_key(&format!("{CHANNEL}digest = 5\n"), 4, 1, "unknown key `digest` in [[channels]] `c`")]
     #[case::id_pattern_without_group(&format!("{FEED}id_pattern = '-\\d+$'\n"), 6, 14, "has no capture group")]
@@ -351,6 +437,22 @@ mod tests {
     #[case::date_format_without_date(&format!("{HTML}date = \"h5\"\ndate_format = \"%H:%M\"\n"), 10, 15, "has no date in it")]
     #[case::bad_header(&format!("{FEED}headers = {{ \"Bad Name\" = \"x\" }}\n"), 6, 13, "`Bad Name` is not a valid HTTP header name")]
     #[case::sources_not_array("[sources]\nid = \"a\"\n", 1, 1, "`sources` must be an array of tables, written [[sources]]; found a table")]
+    #[case::title_control_characters(&format!("{FEED}title = \"a\\u0000b\\u0007c\"\n"), 6, 9, "`title` `a\u{0}b\u{7}c` holds the control character U+0000: it is one line")]
+    #[case::title_newline(&format!("{FEED}title = \"a\\nb\"\n"), 6, 9, "holds the control character U+000A")]
+    #[case::title_tab(&format!("{FEED}title = \"a\\tb\"\n"), 6, 9, "holds the control character U+0009")]
+    #[case::title_reversed(&format!("{FEED}title = \"a\u{202e}b\"\n"), 6, 9, "holds the control character U+202E")]
+    #[case::title_empty(&format!("{FEED}title = \"\"\n"), 6, 9, "`title` is empty: write one, or leave the key out to use the source's id `a`")]
+    #[case::title_blank(&format!("{FEED}title = \"  \"\n"), 6, 9, "`title` is empty")]
+    #[case::template_control_character(&format!("{CHANNEL}template = \"{{{{ title }}}}\\u001b\"\n"), 4, 12, "`template` holds the control character U+001B")]
+    #[case::public_url_with_credentials("[general]\npublic_url = \"https://user:pw@feeds.example.org/\"\n", 2, 14, "`public_url` `https://user:pw@feeds.example.org/` holds a user name or password")]
+    #[case::public_url_with_a_user("[general]\npublic_url = \"https://user@feeds.example.org/\"\n", 2, 14, "holds a user name or password")]
+    #[case::image_rewrite_missing_group(&format!("{FEED}image_rewrite = ['(a)', '$2']\n"), 6, 25, "`image_rewrite`: the replacement `$2` names group `2`, which the regex `(a)` does not have (it has 1 group")]
+    #[case::image_rewrite_missing_name(&format!("{FEED}image_rewrite = ['(?P<x>a)', '${{y}}.jpg']\n"), 6, 30, "names group `y`")]
+    #[case::image_rewrite_name_runs_on(&format!("{FEED}image_rewrite = ['_thumb(\\.jpg)$', '$1_big']\n"), 6, 36, "names group `1_big`, which the regex `_thumb(\\.jpg)$` does not have (it has 1 group; a group's number followed by letters is written `${1}_big`")]
+    #[case::include_empty(&format!("{FEED}include = ['']\n"), 6, 12, "`include` holds an empty pattern, which matches every title: it keeps everything")]
+    #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
+    #[case::user_agent_empty("[general]\nuser_agent = \"\"\n", 2, 14, "`user_agent` is empty")]
+    #[case::selector_empty(&HTML.replace("title = \"h3\"", "title = \"\""), 7, 9, "the selector is empty: write one such as `h3 a`")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
     fn rejects(
         #[case] text: &str,
@@ -365,6 +467,50 @@ mod tests {
         };
         assert_eq!((found.line, found.col), (line, col), "{found}");
         assert_eq!(found.path, "config.toml");
+    }
+
+    /// A section misnamed (an unknown key close to its name) or of the wrong shape is reported
+    /// once: what names its entries is not also told they are not defined.
+    #[rstest]
+    #[rustfmt::skip]
+    #[case::channels_misnamed(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[channel]]")), "unknown key `channel` in the top level of the file (did you mean `channels`?")]
+    #[case::channels_capitalised(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[Channels]]")), "unknown key `Channels`")]
+    #[case::channels_single_brackets(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[channels]")), "`channels` must be an array of tables, written [[channels]]; found a table")]
+    #[case::channels_not_tables(&format!("channels = [\"c\"]\n{FEED}channels = [\"c\"]\n"), "expected a table, found a string")]
+    #[case::sources_misnamed(&format!("{}[source.list]\nitem = \"div\"\n[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[source]]")), "unknown key `source` in the top level of the file (did you mean `sources`?")]
+    #[case::sources_single_brackets(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[sources]")), "`sources` must be an array of tables")]
+    #[case::list_of_a_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
+    #[case::channel_id_misspelt(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("id =", "idd =")), "unknown key `idd` in [[channels]] #1 (did you mean `id`?")]
+    #[case::channel_id_not_a_string(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("\"c\"", "3")), "expected a string, found an integer")]
+    #[case::source_id_misspelt(&format!("{}{FEED}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("id =", "di =")), "unknown key `di` in [[sources]] #1 (did you mean `id`?")]
+    #[case::url_misspelt(&FEED.replace("url =", "ulr ="), "unknown key `ulr` in [[sources]] `a` (did you mean `url`?")]
+    #[case::chat_misspelt(&CHANNEL.replace("chat =", "chta ="), "unknown key `chta` in [[channels]] `c` (did you mean `chat`?")]
+    #[case::kind_misspelt(&FEED.replace("kind =", "knid ="), "unknown key `knid`")]
+    #[case::list_misspelt(&HTML.replace("[sources.list]", "[sources.lsit]"), "unknown key `lsit`")]
+    #[case::list_title_misspelt(&HTML.replace("title =", "titel ="), "unknown key `titel` in [sources.list] of source `a` (did you mean `title`?")]
+    #[case::translation_sources_misspelt(&format!("{FEED}[[translations]]\nsoruces = [\"a\"]\n"), "unknown key `soruces` in [[translations]] #1 (did you mean `sources`?")]
+    #[case::quiet_hours_misspelt(&format!("{CHANNEL}quiet_hour = \"23:00-07:00\"\nquiet = \"hold\"\n"), "unknown key `quiet_hour` in [[channels]] `c` (did you mean `quiet_hours`?")]
+    #[case::date_misspelt(&format!("{HTML}dat = \"h5\"\ndate_format = \"%d %B %Y\"\n"), "unknown key `dat`")]
+    #[case::id_pattern_misspelt(&format!("{FEED}id_patern = '-(\\d+)$'\nrequire_id = true\n"), "unknown key `id_patern`")]
+    #[case::sources_named_otherwise(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[feeds]]")), "unknown key `feeds` in the top level of the file")]
+    #[case::channels_named_otherwise(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[chats]]")), "unknown key `chats` in the top level of the file")]
+    fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
+        let errors = errors(text);
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert!(errors[0].message.contains(problem), "{}", errors[0]);
+    }
+
+    /// A misnamed section elsewhere leaves the references checked.
+    #[test]
+    fn references_are_checked_beside_an_unrelated_misnamed_section() {
+        let text = format!("[genral]\n{CHANNEL}{FEED}channels = [\"c\", \"x\"]\n");
+        let errors = errors(&text);
+        assert_eq!(errors.len(), 2, "{errors:#?}");
+        assert!(
+            errors[1]
+                .message
+                .contains("channel `x`, which is not defined")
+        );
     }
 
     #[test]
@@ -413,11 +559,14 @@ mod tests {
         let mut config = parse_str("[general]\ndata_dir = \"data\"\n").expect("valid");
         apply_env_overrides(&mut config, |_| Some(String::new())).expect("empty is unset");
         assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        apply_env_overrides(&mut config, |_| Some(" \t ".into())).expect("blank is unset");
+        assert_eq!(config.general.data_dir, Path::new("/etc/herald/data"));
+        assert_eq!(config.server.listen.to_string(), DEFAULT_LISTEN);
         let bad = |name: &str| (name != "HERALD_DATA_DIR").then(|| "nonsense".to_owned());
         let errors = apply_env_overrides(&mut config, bad).expect_err("bad values");
         let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
         assert_eq!(messages.len(), 2, "{messages:?}");
-        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: `nonsense`"));
+        assert!(messages[0].starts_with("environment variable HERALD_LISTEN: listen `nonsense`"));
         assert!(messages[1].starts_with("environment variable HERALD_PUBLIC_URL: "));
     }
 

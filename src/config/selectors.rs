@@ -34,19 +34,22 @@ pub struct ArticleSelectors {
 }
 
 impl Pick {
-    /// Parses `"selector@attr"`. The split is at the last `@` outside `[...]` that is followed by
-    /// an attribute name up to the end, so `a[href*='@x']` stays one selector.
+    /// Parses `"selector@attr"`: one `@` outside `[...]` and quotes, followed by an attribute
+    /// name up to the end, so `a[href*='@x']` stays one selector. Every message quotes the
+    /// value as written.
     pub fn parse(text: &str) -> Result<Pick, String> {
-        let (css, attr) = split_attr(text.trim());
+        let invalid = |problem: &str| format!("invalid CSS selector `{text}`: {problem}");
+        let (css, attr) = split_attr(text.trim()).map_err(|p| invalid(&p))?;
         let css = css.trim();
         let selector = if css.is_empty() {
             if attr.is_none() {
-                return Err("empty selector".into());
+                return Err(EMPTY.into());
             }
             None
         } else {
-            let parsed = scraper::Selector::parse(css)
-                .map_err(|e| format!("invalid CSS selector `{css}`: {}", selector_problem(&e)))?;
+            balanced(css).map_err(invalid)?;
+            let parsed =
+                scraper::Selector::parse(css).map_err(|e| invalid(selector_problem(&e)))?;
             Some(parsed)
         };
         Ok(Pick {
@@ -54,6 +57,40 @@ impl Pick {
             selector,
             attr: attr.map(str::to_string),
         })
+    }
+}
+
+/// A selector with nothing in it.
+const EMPTY: &str =
+    "the selector is empty: write one such as `h3 a`, or `a@href` to read an attribute";
+
+/// Brackets, parentheses and quotes each closed, in order: scraper, given `a:has(`, complains
+/// of something else (a combinator that needs a selector after it).
+fn balanced(css: &str) -> Result<(), &'static str> {
+    let mut open = Vec::new();
+    let mut quote = None;
+    for c in css.chars() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '[' | '(') => open.push(c),
+            (None, ']') if open.pop() != Some('[') => {
+                return Err("a `]` has no `[` before it");
+            }
+            (None, ')') if open.pop() != Some('(') => {
+                return Err("a `)` has no `(` before it");
+            }
+            _ => {}
+        }
+    }
+    if quote.is_some() {
+        return Err("a quote is left open: close it with the same quote");
+    }
+    match open.last() {
+        Some('(') => Err("a `(` is left open: close it with `)`"),
+        Some(_) => Err("a `[` is left open: close it with `]`"),
+        None => Ok(()),
     }
 }
 
@@ -83,7 +120,10 @@ fn selector_problem(e: &scraper::error::SelectorErrorKind) -> &'static str {
                 "a selector is missing (by a comma, a combinator or a bracket), or starts with a \
                  character that cannot begin one (a tag, .class, #id or [attribute])"
             }
-            Css::DanglingCombinator => "a combinator (>, +, ~) must be followed by a selector",
+            Css::DanglingCombinator => {
+                "a combinator (>, +, ~ or a space) is followed by no selector, or by something \
+                 that cannot begin one (a tag, .class, #id, [attribute] or :pseudo-class)"
+            }
             Css::ClassNeedsIdent => "`.` must be followed by a class name",
             Css::NoIdentForPseudo => "`:` must be followed by a pseudo-class name",
             Css::UnsupportedPseudoClassOrElement => {
@@ -117,11 +157,12 @@ fn selector_problem(e: &scraper::error::SelectorErrorKind) -> &'static str {
     }
 }
 
-/// Splits `h3 a@href` into `("h3 a", Some("href"))`; see [`Pick::parse`].
-fn split_attr(text: &str) -> (&str, Option<&str>) {
+/// Splits `h3 a@href` into `("h3 a", Some("href"))`; see [`Pick::parse`]. An `@` outside
+/// brackets and quotes must be the only one, followed by an attribute name.
+fn split_attr(text: &str) -> Result<(&str, Option<&str>), String> {
     let mut depth = 0usize;
     let mut quote = None;
-    let mut split = None;
+    let mut ats = Vec::new();
     for (i, c) in text.char_indices() {
         match (quote, c) {
             (Some(q), _) if c == q => quote = None,
@@ -129,13 +170,30 @@ fn split_attr(text: &str) -> (&str, Option<&str>) {
             (None, '\'' | '"') => quote = Some(c),
             (None, '[') => depth += 1,
             (None, ']') => depth = depth.saturating_sub(1),
-            (None, '@') if depth == 0 && is_attr_name(&text[i + 1..]) => split = Some(i),
+            (None, '@') if depth == 0 => ats.push(i),
             _ => {}
         }
     }
-    match split {
-        Some(i) => (&text[..i], Some(&text[i + 1..])),
-        None => (text, None),
+    match ats.as_slice() {
+        [] => Ok((text, None)),
+        [at] => {
+            let name = text[at + 1..].trim();
+            if name.trim().is_empty() {
+                Err("an attribute name is missing after `@` (e.g. `a@href`)".into())
+            } else if is_attr_name(name) {
+                Ok((&text[..*at], Some(name)))
+            } else {
+                Err(format!(
+                    "`{name}` after `@` is not an attribute name: `@` ends the selector with the \
+                     name of the attribute to read (letters, digits, `-`, `_`, `:`), e.g. `a@href`"
+                ))
+            }
+        }
+        _ => Err(
+            "it has more than one `@`: one `@` ends the selector with the attribute to read, \
+             e.g. `h3 a@href`"
+                .into(),
+        ),
     }
 }
 
@@ -168,7 +226,7 @@ pub(super) fn list_selectors(r: &mut Report, t: &Table) -> Option<ListSelectors>
     let link = t.required_pick(r, "link");
     let date = t.pick(r, "date");
     let date_format = t.string(r, "date_format").and_then(|(text, span)| {
-        if t.value("date").is_none() {
+        if t.value("date").is_none() && !t.misspelt("date") {
             r.error(
                 &span,
                 "`date_format` is set but `date` (where the date is read) is not",
@@ -198,7 +256,7 @@ fn item_selector(text: &str) -> Result<scraper::Selector, String> {
         (_, Some(attr)) => Err(format!(
             "`item` selects elements, not values: drop `@{attr}` from `{text}`"
         )),
-        (None, None) => Err("empty selector".into()),
+        (None, None) => Err(EMPTY.into()),
     }
 }
 
@@ -258,10 +316,10 @@ mod tests {
 
     #[rstest]
     #[rustfmt::skip]
-    #[case::dangling_combinator("div >", "a combinator (>, +, ~) must be followed by a selector")]
-    #[case::double_combinator("div >> p", "a combinator (>, +, ~) must be followed by a selector")]
+    #[case::dangling_combinator("div >", "a combinator (>, +, ~ or a space) is followed by no selector")]
+    #[case::double_combinator("div >> p", "a combinator (>, +, ~ or a space) is followed by no selector")]
     #[case::double_dot("div..card", "`.` must be followed by a class name")]
-    #[case::open_bracket("h3 a[", "it ends too early: a `[`, `(` or quote is left open")]
+    #[case::open_bracket("h3 a[", "a `[` is left open")]
     #[case::attribute_without_value("a[href=]", "it ends too early")]
     #[case::leading_combinator("> div", "a selector is missing")]
     #[case::trailing_comma("div,", "a selector is missing")]
@@ -271,7 +329,8 @@ mod tests {
     #[case::colon_without_name("a:", "it ends too early")]
     #[case::namespace("a|b", "`|` names an XML namespace")]
     #[case::attribute_without_name("a[=x]", "`[` must be followed by an attribute name")]
-    #[case::stray_parenthesis("div)", "a character or word where it cannot be")]
+    #[case::stray_parenthesis("div)", "a `)` has no `(` before it")]
+    #[case::stray_word("div \"x\"", "a combinator (>, +, ~ or a space) is followed by no selector, or by something that cannot begin one")]
     fn selector_problems_are_one_plain_line(#[case] css: &str, #[case] problem: &str) {
         let text = HTML.replace("title = \"h3\"", &format!("title = '{css}'"));
         let errors = errors(&text);
@@ -303,18 +362,49 @@ mod tests {
     #[case::at_inside_brackets("a[href*='@x']", Some("a[href*='@x']"), None)]
     #[case::at_inside_brackets_then_attr("a[href*='@x']@href", Some("a[href*='@x']"), Some("href"))]
     #[case::dashed_attribute("img@data-src", Some("img"), Some("data-src"))]
+    #[case::spaced_attribute("h3 a @ href", Some("h3 a "), Some("href"))]
     fn pick_parses(#[case] text: &str, #[case] css: Option<&str>, #[case] attr: Option<&str>) {
         let pick = Pick::parse(text).expect("valid pick");
         assert_eq!(pick.text, text);
         assert_eq!(pick.attr.as_deref(), attr);
         assert_eq!(pick.selector.is_some(), css.is_some());
-        assert_eq!(split_attr(text).0, css.unwrap_or(""));
+        assert_eq!(split_attr(text).map(|s| s.0), Ok(css.unwrap_or("")));
     }
 
     #[rstest]
     #[case::invalid_css("h3 a[", "invalid CSS selector `h3 a[`")]
-    #[case::empty("", "empty selector")]
-    #[case::lone_at("@", "invalid CSS selector `@`")]
+    #[case::empty("", "the selector is empty: write one such as `h3 a`")]
+    #[case::blank("  ", "the selector is empty")]
+    #[case::lone_at(
+        "@",
+        "invalid CSS selector `@`: an attribute name is missing after `@`"
+    )]
+    #[case::at_without_name(
+        "h3 a@",
+        "invalid CSS selector `h3 a@`: an attribute name is missing after `@`"
+    )]
+    #[case::two_ats(
+        "h3 a@href@x",
+        "invalid CSS selector `h3 a@href@x`: it has more than one `@`"
+    )]
+    #[case::not_a_name(
+        "h3 a@href x",
+        "invalid CSS selector `h3 a@href x`: `href x` after `@` is not an attribute name"
+    )]
+    #[case::open_parenthesis("a:has(", "invalid CSS selector `a:has(`: a `(` is left open")]
+    #[case::open_parenthesis_and_attribute(
+        "a:has(h3@href",
+        "invalid CSS selector `a:has(h3@href`: a `(` is left open"
+    )]
+    #[case::open_bracket_in_parentheses(
+        "a:not([href)",
+        "invalid CSS selector `a:not([href)`: a `)` has no `(` before it"
+    )]
+    #[case::open_quote(
+        "a[lang='en]",
+        "invalid CSS selector `a[lang='en]`: a quote is left open"
+    )]
+    #[case::whole_value_quoted("a >@href", "invalid CSS selector `a >@href`: a combinator")]
     fn pick_rejects(#[case] text: &str, #[case] fragment: &str) {
         let error = Pick::parse(text).expect_err("invalid pick");
         assert!(error.contains(fragment), "{error}");

@@ -5,7 +5,8 @@ use super::diagnostics::{Report, Span};
 use super::selectors::{ArticleSelectors, ListSelectors, article_selectors, list_selectors};
 use super::table::{Table, expect_str};
 use super::values::{
-    config_regex, header_value, http_url, read_id, regexes, timezone, unique, written_id,
+    config_regex, header_value, http_url, one_line_text, read_id, regexes, timezone, unique,
+    written_id,
 };
 use crate::schedule::Schedule;
 use chrono_tz::Tz;
@@ -110,11 +111,12 @@ const SOURCE_KEYS: &[&str] = &[
 ];
 
 /// The valid sources, and every source id defined (see [`written_id`]), so that a translation
-/// group naming a broken source is not also told it does not exist.
+/// group naming a broken source is not also told it does not exist. `channels` are the channel
+/// ids defined, or `None` when `[[channels]]` could not be read (names are then not checked).
 pub(super) fn sources(
     r: &mut Report,
     root: &Table,
-    channels: &HashSet<String>,
+    channels: Option<&HashSet<String>>,
 ) -> (Vec<Source>, HashSet<String>) {
     let mut seen = HashMap::new();
     let mut defined = HashSet::new();
@@ -141,7 +143,7 @@ fn source(
     r: &mut Report,
     t: &Table,
     id: Option<(String, Span)>,
-    channels: &HashSet<String>,
+    channels: Option<&HashSet<String>>,
 ) -> Option<Source> {
     t.check_keys(r, SOURCE_KEYS);
     // Messages name the source by its id as written, even a malformed one.
@@ -149,7 +151,10 @@ fn source(
         Some(DeValue::String(id)) => id.to_string(),
         _ => "without an id".to_string(),
     };
-    let title = t.string(r, "title").map(|(s, _)| s.to_string());
+    let title = t.string(r, "title").and_then(|(text, span)| {
+        let default = format!("the source's id `{label}`");
+        r.check(&span, one_line_text("title", text, &default))
+    });
     let url = t
         .required_str(r, "url")
         .and_then(|(text, span)| r.check(&span, http_url("url", text)));
@@ -189,7 +194,11 @@ fn source(
         .string(r, "id_pattern")
         .and_then(|(text, span)| r.check(&span, id_pattern(text)));
     let require_id = t.boolean(r, "require_id").is_some_and(|(on, span)| {
-        if on && id_pattern.is_none() && t.value("id_pattern").is_none() {
+        if on
+            && id_pattern.is_none()
+            && t.value("id_pattern").is_none()
+            && !t.misspelt("id_pattern")
+        {
             r.error(
                 &span,
                 "`require_id` needs `id_pattern`: the regex that finds a release's id in its link",
@@ -289,7 +298,8 @@ pub fn language(text: &str) -> Result<String, String> {
 
 fn source_kind(r: &mut Report, t: &Table) -> Option<SourceKind> {
     match t.string(r, "kind") {
-        None if t.value("kind").is_some() => None,
+        // Unreadable or misspelt (reported): not known to be html either.
+        None if t.value("kind").is_some() || t.misspelt("kind") => None,
         None => Some(SourceKind::Html),
         Some(("html", _)) => Some(SourceKind::Html),
         Some(("feed", _)) => Some(SourceKind::Feed),
@@ -318,8 +328,10 @@ fn list_section(
                 "source `{label}` has kind = \"feed\": [sources.list] applies only to kind = \"html\""
             );
             r.error(&span, message);
+            // What is in it does not apply either: its missing keys are no further problems.
+            return None;
         }
-        (Some(SourceKind::Html), None, None) => {
+        (Some(SourceKind::Html), None, None) if !t.misspelt("list") => {
             let message = format!(
                 "missing [sources.list] in {} (required when kind = \"html\"; \
                  use kind = \"feed\" for an RSS/Atom/JSON feed)",
@@ -332,11 +344,16 @@ fn list_section(
     list.and_then(|l| list_selectors(r, &l))
 }
 
-/// The source's channel ids; each must name a `[[channels]]` entry, once.
-fn source_channels(r: &mut Report, t: &Table, label: &str, known: &HashSet<String>) -> Vec<String> {
+/// The source's channel ids; each must name a `[[channels]]` entry (when `known`), once.
+fn source_channels(
+    r: &mut Report,
+    t: &Table,
+    label: &str,
+    known: Option<&HashSet<String>>,
+) -> Vec<String> {
     let mut ids: Vec<String> = Vec::new();
     for (id, span) in t.strings(r, "channels") {
-        if !known.contains(id) {
+        if known.is_some_and(|known| !known.contains(id)) {
             let message = format!(
                 "source `{label}` names channel `{id}`, which is not defined in [[channels]]"
             );
@@ -357,8 +374,9 @@ fn source_channels(r: &mut Report, t: &Table, label: &str, known: &HashSet<Strin
 fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
     let span = t.value("image_rewrite")?.span();
     match t.strings(r, "image_rewrite").as_slice() {
-        [(pattern, pattern_span), (replacement, _)] => {
+        [(pattern, pattern_span), (replacement, replacement_span)] => {
             let pattern = r.check(pattern_span, config_regex("image_rewrite", pattern, false))?;
+            r.check(replacement_span, replacement_groups(&pattern, replacement))?;
             Some(ImageRewrite {
                 pattern,
                 replacement: (*replacement).to_owned(),
@@ -372,6 +390,60 @@ fn image_rewrite(r: &mut Report, t: &Table) -> Option<ImageRewrite> {
             None
         }
     }
+}
+
+/// Every group that `replacement` names (`$1`, `${1}`, `$name`, `${name}`) is one of
+/// `pattern`'s: regex would put nothing in place of another, silently. `$$` is a dollar sign.
+fn replacement_groups(pattern: &Regex, replacement: &str) -> Result<(), String> {
+    let mut rest = replacement;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        if let Some(after) = rest.strip_prefix('$') {
+            rest = after;
+            continue;
+        }
+        let (name, after) = match rest.strip_prefix('{') {
+            Some(inner) => match inner.split_once('}') {
+                Some((name, after)) => (name, after),
+                None => (inner, ""),
+            },
+            None => {
+                // As regex reads `$name`: the longest run of letters, digits and `_`.
+                let end = rest
+                    .find(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .unwrap_or(rest.len());
+                rest.split_at(end)
+            }
+        };
+        rest = after;
+        if name.is_empty() {
+            continue;
+        }
+        let exists = match name.parse::<usize>() {
+            Ok(n) => n < pattern.captures_len(),
+            Err(_) => pattern.capture_names().flatten().any(|n| n == name),
+        };
+        if !exists {
+            let groups = pattern.captures_len() - 1;
+            let digits = name.len() - name.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+            let hint = if digits > 0 && digits < name.len() {
+                format!(
+                    "a group's number followed by letters is written `${{{}}}{}`",
+                    &name[..digits],
+                    &name[digits..]
+                )
+            } else {
+                "write `$$` for a dollar sign".to_string()
+            };
+            return Err(format!(
+                "`image_rewrite`: the replacement `{replacement}` names group `{name}`, which \
+                 the regex `{}` does not have (it has {groups} group{}; {hint})",
+                pattern.as_str(),
+                if groups == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// SPEC: "a regex whose first group, taken from the link, identifies an item".

@@ -57,13 +57,24 @@ impl<'t, 'i> Table<'t, 'i> {
         self.entries.get_key_value(key).map(|(k, _)| k.span())
     }
 
-    /// Reports a missing required key at this table's header.
+    /// Reports a missing required key at this table's header, unless a misspelling of it is
+    /// there (reported already as an unknown key, with `key` as its likely meaning).
     pub(super) fn require(&self, r: &mut Report, key: &str) -> bool {
         let present = self.entries.contains_key(key);
-        if !present {
+        if !present && !self.misspelt(key) {
             r.error(&self.span, format!("missing key `{key}` in {}", self.name));
         }
         present
+    }
+
+    /// Whether `key` is absent but another key of this table is a near misspelling of it
+    /// (`ulr` for `url`): what `key` would have said is then unknown, not missing.
+    pub(super) fn misspelt(&self, key: &str) -> bool {
+        !self.entries.contains_key(key)
+            && self.entries.keys().any(|k| {
+                let k: &str = k.get_ref();
+                k != key && closest(k, [key]).is_some()
+            })
     }
 
     pub(super) fn string(&self, r: &mut Report, key: &str) -> Option<(&'t str, Span)> {

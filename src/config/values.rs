@@ -27,6 +27,45 @@ pub(super) fn header_value(text: &str) -> Result<String, String> {
         .map_err(|_| format!("`{text}` is not a valid HTTP header value (no control characters)"))
 }
 
+/// A one-line text shown to people (a source's `title`, in feeds, the OPML file and the index
+/// page): not blank, and without control characters (a newline, a tab, U+0000, an escape) or
+/// the bidirectional overrides that would show the text reversed.
+/// `default` says what applies when the key is left out.
+pub(super) fn one_line_text(key: &str, text: &str, default: &str) -> Result<String, String> {
+    if text.trim().is_empty() {
+        return Err(format!(
+            "`{key}` is empty: write one, or leave the key out to use {default}"
+        ));
+    }
+    if let Some(c) = text.chars().find(|c| c.is_control() || is_bidi_control(*c)) {
+        return Err(format!(
+            "`{key}` `{text}` holds the control character U+{:04X}: it is one line of plain text \
+             (no newlines, tabs or other invisible characters)",
+            u32::from(c)
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// A multi-line text shown to people (a channel's `template`): newlines and tabs are text,
+/// other control characters and bidirectional overrides are not.
+pub(super) fn multi_line_text(key: &str, text: &str) -> Result<(), String> {
+    let bad =
+        |c: &char| (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(*c);
+    match text.chars().find(bad) {
+        None => Ok(()),
+        Some(c) => Err(format!(
+            "`{key}` holds the control character U+{:04X}: only newlines and tabs may be in it",
+            u32::from(c)
+        )),
+    }
+}
+
+/// The bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
 /// `[a-z0-9-]+`: ids end up in URLs (`/feeds/{id}.rss`) and hashtags.
 fn valid_id(id: &str) -> bool {
     !id.is_empty()
@@ -70,12 +109,104 @@ pub(super) fn written_id(t: &Table) -> Option<String> {
 
 pub(super) fn timezone(text: &str) -> Result<Tz, String> {
     text.parse().map_err(|_| {
-        let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
-        let hint = closest(text, names)
-            .map(|name| format!(" (did you mean `{name}`?)"))
+        let hint = zone_hint(text)
+            .map(|hint| format!(" ({hint})"))
             .unwrap_or_default();
         format!("unknown timezone `{text}`{hint}; use an IANA name such as `Asia/Almaty` or `UTC`")
     })
+}
+
+/// What the admin likely meant by an unknown zone, when there is a meaningful guess: `UTC` for
+/// `Z` or `+00:00`, the `Etc/GMT` name of a whole-hour offset (its sign reversed, as IANA
+/// writes it), the zone of a city named alone (`Almaty`), else a near spelling of a name
+/// (`Asia/Almati`), or the place of an abbreviation (`PST`); never a name one letter away
+/// from a short word (`Z` is not `NZ`, `PST` not `EST`).
+fn zone_hint(text: &str) -> Option<String> {
+    let word = text.trim();
+    if let Some(hours) = utc_offset(word) {
+        return Some(match hours {
+            Some(0) => "did you mean `UTC`?".to_string(),
+            Some(h) => format!(
+                "a fixed offset of {h:+} hours is written `Etc/GMT{:+}` (IANA reverses the sign); \
+                 better, name the place, such as `Asia/Almaty`",
+                -h
+            ),
+            None => "name the place whose clock it is, such as `Asia/Kolkata`".to_string(),
+        });
+    }
+    let names = || chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let city = word.replace(' ', "_");
+    if let Some(name) = names().find(|name| {
+        name.rsplit('/')
+            .next()
+            .is_some_and(|last| last.eq_ignore_ascii_case(&city))
+    }) {
+        return Some(format!("did you mean `{name}`?"));
+    }
+    // A short word of letters is an abbreviation (PST, CEST, MSK): a zone one letter away is
+    // another place, not a likely meaning.
+    if word.len() <= 5 && word.bytes().all(|b| b.is_ascii_alphabetic()) {
+        let upper = word.to_ascii_uppercase();
+        let (_, zone) = ABBREVIATIONS.iter().find(|(a, _)| *a == upper)?;
+        return Some(format!(
+            "`{word}` is an abbreviation, not a zone: name the place, e.g. `{zone}`"
+        ));
+    }
+    closest(word, names()).map(|name| format!("did you mean `{name}`?"))
+}
+
+/// Zone abbreviations people write, each with a place that keeps it (and changes with it).
+const ABBREVIATIONS: &[(&str, &str)] = &[
+    ("PST", "America/Los_Angeles"),
+    ("PDT", "America/Los_Angeles"),
+    ("MDT", "America/Denver"),
+    ("CST", "America/Chicago"),
+    ("CDT", "America/Chicago"),
+    ("EDT", "America/New_York"),
+    ("BST", "Europe/London"),
+    ("CEST", "Europe/Berlin"),
+    ("EEST", "Europe/Athens"),
+    ("MSK", "Europe/Moscow"),
+    ("IST", "Asia/Kolkata"),
+    ("JST", "Asia/Tokyo"),
+    ("ALMT", "Asia/Almaty"),
+    ("AQTT", "Asia/Aqtau"),
+];
+
+/// A zone written as an offset from UTC: `Z`, `UTC+5`, `GMT-03:00`, `+05:30`. `Some(Some(h))`
+/// for a whole number of hours, `Some(None)` for another offset, `None` when `text` is no
+/// offset.
+fn utc_offset(text: &str) -> Option<Option<i32>> {
+    let upper = text.to_ascii_uppercase();
+    if matches!(upper.as_str(), "Z" | "UTC" | "GMT" | "UT" | "ZULU") {
+        return Some(Some(0));
+    }
+    let rest = ["UTC", "GMT", "UT"]
+        .iter()
+        .find_map(|prefix| upper.strip_prefix(prefix))
+        .unwrap_or(&upper)
+        .trim();
+    let (sign, digits) = match rest.chars().next()? {
+        '+' => (1, &rest[1..]),
+        '-' => (-1, &rest[1..]),
+        c if c.is_ascii_digit() && rest.len() < upper.len() => (1, rest),
+        _ => return None,
+    };
+    let (hours, minutes) = match digits.split_once(':') {
+        Some((h, m)) => (h, m),
+        None if digits.len() == 4 => digits.split_at(2),
+        None => (digits, "0"),
+    };
+    let all_digits =
+        |s: &str| !s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(hours) || !all_digits(minutes) {
+        return None;
+    }
+    let (hours, minutes): (i32, i32) = (hours.parse().ok()?, minutes.parse().ok()?);
+    if hours > 14 || minutes > 59 {
+        return None;
+    }
+    Some((minutes == 0).then_some(sign * hours))
 }
 
 /// `include` / `exclude`: words or regexes, matched case-insensitively, `ё` as `е`
@@ -85,6 +216,17 @@ pub(super) fn timezone(text: &str) -> Result<Tz, String> {
 pub(super) fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
     let patterns = t.strings(r, key);
     let compiled = patterns.into_iter().filter_map(|(text, span)| {
+        if text.trim().is_empty() {
+            let matches = if key == "include" { "keeps" } else { "drops" };
+            r.error(
+                &span,
+                format!(
+                    "`{key}` holds an empty pattern, which matches every title: it {matches} \
+                     everything; remove it or write a word"
+                ),
+            );
+            return None;
+        }
         let folded = crate::text::filter_form(text);
         let pattern = if crate::text::is_plain_word(text) {
             format!(r"\b{}", regex::escape(folded.trim()))
@@ -149,6 +291,37 @@ fn regex_problem(text: &str, case_insensitive: bool, e: &regex::Error) -> String
 mod tests {
     use crate::config::testing::*;
     use rstest::rstest;
+
+    #[rstest]
+    #[case::zulu("Z", "did you mean `UTC`?")]
+    #[case::zero_offset("+00:00", "did you mean `UTC`?")]
+    #[case::utc_zero("UTC+0", "did you mean `UTC`?")]
+    #[case::lower_case("utc", "did you mean `UTC`?")]
+    #[case::whole_hours("UTC+5", "is written `Etc/GMT-5`")]
+    #[case::negative_hours("GMT-03:00", "is written `Etc/GMT+3`")]
+    #[case::half_hours("+05:30", "name the place whose clock it is")]
+    #[case::city_alone("Almaty", "did you mean `Asia/Almaty`?")]
+    #[case::city_with_a_space("new york", "did you mean `America/New_York`?")]
+    #[case::misspelt("Asia/Almati", "did you mean `Asia/Almaty`?")]
+    #[case::abbreviation(
+        "PST",
+        "`PST` is an abbreviation, not a zone: name the place, e.g. `America/Los_Angeles`"
+    )]
+    #[case::summer_abbreviation("cest", "e.g. `Europe/Berlin`")]
+    fn zone_hints_are_meaningful(#[case] zone: &str, #[case] hint: &str) {
+        let message = super::timezone(zone).expect_err("unknown");
+        assert!(message.contains(hint), "{message}");
+    }
+
+    #[rstest]
+    #[case::one_letter("X")]
+    #[case::two_letters("QQ")]
+    #[case::unknown_abbreviation("XST")]
+    #[case::nonsense("Mars/Olympus")]
+    fn no_hint_without_a_likely_zone(#[case] zone: &str) {
+        let message = super::timezone(zone).expect_err("unknown");
+        assert!(!message.contains("did you mean"), "{message}");
+    }
 
     #[rstest]
     #[rustfmt::skip]

@@ -52,7 +52,7 @@ async fn every_problem_is_one_line_in_words_and_without_follow_ons() {
         "4:12: invalid cron `0 */70 * * * *`: step 70 in the minutes field is out of range (1-59)",
         "5:12: `include`: invalid regex `(\\d+`: unclosed group: a `(` has no `)`",
         "6:14: `id_pattern`: invalid regex `-(\\d+$`: unclosed group: a `(` has no `)`",
-        "9:8: invalid CSS selector `div >`: a combinator (>, +, ~) must be followed by a selector",
+        "9:8: invalid CSS selector `div >`: a combinator (>, +, ~ or a space) is followed by no selector",
         "12:11: invalid CSS selector `p:foo`: this pseudo-class or pseudo-element is not supported",
         "17:12: cron `0 0 0 31 4 *` never fires",
     ];
@@ -132,4 +132,68 @@ async fn a_template_too_long_for_a_caption_fails_the_check() {
     );
     // The same text fits a message: without a picture it would pass.
     assert!(words.len() < 4000);
+}
+
+/// The red team's first hour (issue 17 follow-up): a mistyped section, a title with control
+/// characters, cron values out of range, a nickname herald does not know, a zone written as
+/// `Z`, a replacement naming a missing group, an empty filter, an `@` without an attribute and a
+/// host name for `listen`: one line each, in words, naming what is wrong, and nothing more.
+const MISTAKES: &str = r#"[[channel]]
+id = "ch1"
+chat = "@c"
+
+[[sources]]
+id = "a"
+title = "a\u0000b"
+url = "https://example.org/"
+schedule = "0 0 25 * * *"
+timezone = "Z"
+kind = "feed"
+channels = ["ch1"]
+image_rewrite = ['(a)', '$2']
+
+[[sources]]
+id = "b"
+url = "https://example.org/b"
+schedule = "@reboot"
+include = ['']
+
+[sources.list]
+item = "div"
+title = "h3 a@"
+link = "a@href"
+
+[server]
+listen = "localhost:8080"
+"#;
+
+#[tokio::test]
+async fn each_mistake_is_one_line_naming_it() {
+    let (o, path) = check(MISTAKES).await;
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let lines: Vec<&str> = err.lines().collect();
+    let expected = [
+        "1:3: unknown key `channel` in the top level of the file (did you mean `channels`?",
+        "7:9: `title` `a\\u{0}b` holds the control character U+0000: it is one line of plain text",
+        "9:12: invalid cron `0 0 25 * * *`: 25 in the hours field is out of range (0-23)",
+        "10:12: unknown timezone `Z` (did you mean `UTC`?)",
+        "13:25: `image_rewrite`: the replacement `$2` names group `2`, which the regex `(a)` does not have",
+        "18:12: unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)",
+        "19:12: `include` holds an empty pattern, which matches every title",
+        "23:9: invalid CSS selector `h3 a@`: an attribute name is missing after `@`",
+        "27:10: listen `localhost:8080` names the host `localhost`: write an IP address instead, such as 127.0.0.1:8080",
+    ];
+    assert_eq!(lines.len(), expected.len() + 1, "{err}");
+    for (line, want) in lines.iter().zip(expected) {
+        assert!(line.starts_with(&format!("{path}:{want}")), "{line}");
+    }
+    for library_words in [
+        "out of bounds",
+        "Component error",
+        "Invalid pattern",
+        "closest weekday",
+    ] {
+        assert!(!err.contains(library_words), "{err}");
+    }
 }

@@ -2,7 +2,7 @@
 
 use crate::common;
 
-use common::site::{FakeSite, release_en};
+use common::site::{FakeSite, Mode, release_en};
 use common::{Setup, command_output as output, config_text, herald_command as herald, stderr};
 use std::path::Path;
 use std::process::Output;
@@ -81,6 +81,30 @@ async fn bad_usage_exits_2() {
     assert_eq!(o.status.code(), Some(2));
     let o = output(herald().args(["frobnicate"])).await;
     assert_eq!(o.status.code(), Some(2));
+    // A bad value of an argument is bad usage too, whichever argument it is; the message
+    // quotes it.
+    for (args, bad) in [
+        (&["extract", "--url", "notaurl", "page.html"][..], "notaurl"),
+        (
+            &["extract", "--url", "ftp://example.org/", "page.html"],
+            "ftp://example.org/",
+        ),
+        (&["extract", "--url", "/news/1", "page.html"], "/news/1"),
+        (
+            &["extract", "https://exa mple.org/"],
+            "https://exa mple.org/",
+        ),
+        (&["extract", "page.html", "http://"], "http://"),
+        (&["suggest", "notaurl"], "notaurl"),
+    ] {
+        let o = output(herald().args(args)).await;
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!("`{bad}`")),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
 }
 
 struct Instance {
@@ -103,6 +127,41 @@ fn json_lines(o: &Output) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
         .collect()
+}
+
+/// A poll's outcome is said once, as the command's last line, whether it stores or not (the
+/// app's "poll failed" or "polled" log line would say it a second time).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failed_poll_is_reported_once() {
+    let i = instance().await;
+    i.site.set_mode("en", Mode::Error);
+    for dry_run in [true, false] {
+        let mut command = herald();
+        command.args(["poll", "akorda-en", "-c"]).arg(&i.config);
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        let o = output(command.env("RUST_LOG", "info")).await;
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let err = stderr(&o);
+        let said: Vec<&str> = err.lines().filter(|l| l.contains("500")).collect();
+        assert_eq!(said.len(), 1, "dry run {dry_run}: {err}");
+        assert!(said[0].starts_with("herald: akorda-en: "), "{err}");
+    }
+    i.site.set_mode("en", Mode::Normal);
+    i.site.publish("en", release_en(1, 20));
+    let o = output(
+        herald()
+            .args(["poll", "akorda-en", "-c"])
+            .arg(&i.config)
+            .env("RUST_LOG", "info"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let err = stderr(&o);
+    let said: Vec<&str> = err.lines().filter(|l| l.contains("1 new")).collect();
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(!err.contains(" polled "), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -349,10 +408,12 @@ async fn prune_refuses_unknown_and_configured_sources() {
 async fn log_format_json_writes_json_lines() {
     let i = instance().await;
     i.site.set_mode("en", common::site::Mode::Error);
+    // Debug: log lines of every kind (the command says the failure itself, not in the log).
     let o = output(
         herald()
             .args(["--log-format", "json", "poll", "akorda-en", "-c"])
-            .arg(&i.config),
+            .arg(&i.config)
+            .env("RUST_LOG", "debug"),
     )
     .await;
     assert_eq!(
@@ -361,13 +422,18 @@ async fn log_format_json_writes_json_lines() {
         "a failed fetch is a runtime failure"
     );
     let err = stderr(&o);
-    let line = err
-        .lines()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or_else(|| panic!("no JSON log line in:\n{err}"));
-    let event: serde_json::Value = serde_json::from_str(line).unwrap();
-    assert_eq!(event["level"], "WARN", "{line}");
-    assert_eq!(event["fields"]["source"], "akorda-en", "{line}");
+    let (said, logged): (Vec<&str>, Vec<&str>) =
+        err.lines().partition(|l| l.starts_with("herald: "));
+    assert_eq!(said.len(), 1, "{err}");
+    assert!(!logged.is_empty(), "no log line in:\n{err}");
+    for line in logged {
+        let event: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON: {line}: {e}"));
+        assert!(
+            event["level"].is_string() && event["fields"].is_object(),
+            "{line}"
+        );
+    }
 }
 
 /// A damaged database, or one of another format, stops herald at start with a message that

@@ -59,13 +59,20 @@ async fn output_into_a_closed_pipe_ends_quietly() {
 async fn logs_off_a_terminal_have_no_colour_codes() {
     let (site, _dir, config) = instance(&Setup::default()).await;
     site.set_mode("en", Mode::Error);
-    let o = output(herald().args(["poll", "akorda-en", "-c"]).arg(&config)).await;
+    // Debug: log lines of every kind (the command says the failure itself, not in the log).
+    let o = output(
+        herald()
+            .args(["poll", "akorda-en", "-c"])
+            .arg(&config)
+            .env("RUST_LOG", "debug"),
+    )
+    .await;
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let err = stderr(&o);
-    assert!(err.contains("WARN"), "no log line to look at: {err}");
+    assert!(err.contains("DEBUG"), "no log line to look at: {err}");
     assert!(!err.contains("\x1b["), "colour codes in: {err:?}");
-    // The time in the form of the index page and /status: "2026-12-05 12:21:47 UTC  WARN …".
-    let line = err.lines().find(|l| l.contains("WARN")).unwrap();
+    // The time in the form of the index page and /status: "2026-12-05 12:21:47 UTC DEBUG …".
+    let line = err.lines().find(|l| l.contains("DEBUG")).unwrap();
     let shown = regex::Regex::new(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC ").unwrap();
     assert!(shown.is_match(line), "{line}");
 }

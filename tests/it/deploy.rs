@@ -72,7 +72,7 @@ fn environment_overrides_apply_and_bad_ones_are_config_problems() {
     let err = stderr(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("environment variable HERALD_LISTEN: `not an address`"),
+        err.contains("environment variable HERALD_LISTEN: listen `not an address` is not an IP address with a port"),
         "{err}"
     );
     assert!(!moved.exists() && !dir.path().join("data").exists());
