@@ -185,6 +185,16 @@ enum PingError {
     Status(u16),
 }
 
+impl PingError {
+    /// Whether the hub failed as a whole (no answer, or a server error), not the one feed.
+    fn is_the_hubs(&self) -> bool {
+        match self {
+            PingError::Network(_) => true,
+            PingError::Status(status) => *status >= 500,
+        }
+    }
+}
+
 /// Locks `m`; a panic while it was held leaves a set that is still whole.
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
@@ -301,7 +311,8 @@ impl Publisher {
                     retry_at = None;
                     let again: Vec<String> = lock(&self.undelivered).keys().cloned().collect();
                     tracing::info!(topics = again.len(), "the WebSub pings the hub refused are tried again");
-                    lock(&self.pending).extend(again);
+                    // A few a round, after any news (they are kept in the store meanwhile).
+                    lock(&self.background).extend(again);
                 }
             }
             let mut batch = {
@@ -315,6 +326,9 @@ impl Publisher {
             }
             .into_iter();
             let mut refused = false;
+            // Feeds in a row the hub failed on as a whole (no answer, or a 5xx): two such mean
+            // the hub is down, not that it refuses one feed.
+            let mut hub_failures = 0;
             while let Some(path) = batch.next() {
                 // Read for each topic: a hub removed or changed by a config edit applies at once.
                 let config = self.config.get();
@@ -340,17 +354,25 @@ impl Publisher {
                     Err(e) => {
                         refused = true;
                         self.keep(&path);
+                        hub_failures = if e.is_the_hubs() { hub_failures + 1 } else { 0 };
                         let failure = format!("{topic}: {e}");
-                        // The hub refused one feed after every attempt: the rest of the round
-                        // is kept for the next without a request each (a hub that is down
-                        // would otherwise take every attempt and backoff for every feed).
-                        let rest: Vec<String> = batch.by_ref().collect();
-                        let mut undelivered = lock(&self.undelivered);
-                        for later in rest {
-                            self.keep(&later);
-                            undelivered.insert(later, format!("not tried after {failure}"));
+                        lock(&self.undelivered).insert(path, failure.clone());
+                        if hub_failures >= 2 {
+                            // The hub is down: the rest of the round, and the feeds pinged
+                            // after start, wait for the next round without a request each (a
+                            // hub that is down would take every attempt and backoff of every
+                            // feed). A hub that refuses one feed holds back no other.
+                            let rest: Vec<String> = batch.by_ref().collect();
+                            let after_start = std::mem::take(&mut *lock(&self.background));
+                            let mut undelivered = lock(&self.undelivered);
+                            for later in rest {
+                                self.keep(&later);
+                                undelivered.insert(later, format!("not tried: {failure}"));
+                            }
+                            for later in after_start {
+                                undelivered.insert(later, format!("not tried: {failure}"));
+                            }
                         }
-                        undelivered.insert(path, failure);
                     }
                 }
             }
