@@ -9,7 +9,7 @@ use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
     Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
-    content_digest,
+    address_digest, content_digest,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -614,10 +614,8 @@ impl Poller<'_> {
             let Some(partner) = store.item(&other.id, &t.id)? else {
                 continue;
             };
+            // The store writes the new link into the partner's copy with the correction.
             tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %t.id, link = %x.link, "a linked release moved: its translation follows");
-            linking
-                .links
-                .push((translation(source, x), translation(other, &partner)));
             if !linking.sources.contains(&other.id) {
                 linking.sources.push(other.id.clone());
             }
@@ -733,12 +731,18 @@ impl Poller<'_> {
                 continue;
             }
             // Changed: the page shows another title or summary than when the release was
-            // last stored, and the release is still stored (one that left the feed is known).
+            // last stored, or another address (a corrected slug under the same id; a query
+            // alone does not count), and the release is still stored (one that left the feed
+            // is known).
             let state = match self.store() {
                 None => ItemState::New,
-                Some(store) => match store.seen_digest(&source.id, &id)? {
+                Some(store) => match store.seen_digests(&source.id, &id)? {
                     None => ItemState::New,
-                    Some(fp) if fp != now_fp && store.stored(&source.id, &id)? => {
+                    Some((fp, address))
+                        if (fp != now_fp
+                            || address.is_some_and(|a| a != address_digest(&s.link)))
+                            && store.stored(&source.id, &id)? =>
+                    {
                         ItemState::Changed
                     }
                     Some(_) => ItemState::Known,

@@ -5,7 +5,8 @@
 //! Trees and keys (a source id never contains a NUL byte, so `source ++ 0` is an exact prefix):
 //! - `items`:   source ++ 0 ++ id            → Item (JSON)
 //! - `order`:   source ++ 0 ++ published ++ seq ++ id → ()   (newest last; feeds read it backwards)
-//! - `seen`:    source ++ 0 ++ id            → content_digest of title and summary
+//! - `seen`:    source ++ 0 ++ id            → content_digest of title and summary, then (since
+//!   December 2026) the address_digest of its link: 8 or 16 bytes
 //! - `sources`: source                       → SourceState (JSON)
 //! - `outbox`, `in_flight`, `set_aside`, `posts`, `baselines`, `channels`: Telegram deliveries
 //!   (see `outbox`)
@@ -163,6 +164,35 @@ pub fn content_digest(title: &str, summary: Option<&str>) -> [u8; 8] {
     out
 }
 
+/// The address of a link without its query and fragment (scheme, host, port, path), hashed:
+/// a release whose address differs under the same id (a corrected slug) is a correction, while
+/// a query that changes from visit to visit (a session, a tracking tag) is not.
+pub fn address_digest(link: &str) -> [u8; 8] {
+    let address = match url::Url::parse(link) {
+        Ok(mut url) => {
+            url.set_query(None);
+            url.set_fragment(None);
+            url.to_string()
+        }
+        Err(_) => link.to_owned(),
+    };
+    let mut out = [0; 8];
+    out.copy_from_slice(&Sha256::digest(address.as_bytes())[..8]);
+    out
+}
+
+/// A digest as `seen` keeps it (the first 8 bytes of a SHA-256).
+pub type Digest8 = [u8; 8];
+
+/// What `seen` holds for an item: its content digest, and its address digest when it was
+/// stored or seen since addresses were recorded.
+fn seen_value(content: [u8; 8], link: &str) -> [u8; 16] {
+    let mut value = [0; 16];
+    value[..8].copy_from_slice(&content);
+    value[8..].copy_from_slice(&address_digest(link));
+    value
+}
+
 /// What one poll stores, in one transaction.
 #[derive(Clone, Copy, Debug)]
 pub struct Commit<'a> {
@@ -302,6 +332,30 @@ fn add_translation(
     list.retain(|t| t.language != to.language);
     list.push(to.clone());
     write_translations(tree, &from.source, &from.id, &list)
+}
+
+/// Inside a transaction: each release linked to `item` gets `item`'s link (corrected, the id
+/// kept) in its copy of the link.
+fn follow_address(
+    tree: &sled::transaction::TransactionalTree,
+    source: &str,
+    item: &Item,
+) -> Result<(), ConflictableTransactionError<()>> {
+    for partner in read_translations(tree, source, &item.id)? {
+        let mut theirs = read_translations(tree, &partner.source, &partner.id)?;
+        let mut moved = false;
+        for t in theirs
+            .iter_mut()
+            .filter(|t| t.source == source && t.id == item.id && t.link != item.link)
+        {
+            t.link.clone_from(&item.link);
+            moved = true;
+        }
+        if moved {
+            write_translations(tree, &partner.source, &partner.id, &theirs)?;
+        }
+    }
+    Ok(())
 }
 
 fn read_translations(
@@ -477,14 +531,29 @@ impl Store {
     /// The `content_digest` an item had when last stored or seen, or `None` if it was never
     /// seen: [`Self::seen`] without looking whether it is still stored.
     pub fn seen_digest(&self, source: &str, id: &ItemId) -> Result<Option<[u8; 8]>, StoreError> {
-        let Some(fp) = self.seen.get(item_key(source, id))? else {
+        Ok(self.seen_digests(source, id)?.map(|(content, _)| content))
+    }
+
+    /// The `content_digest` and, when recorded, the [`address_digest`] an item had when last
+    /// stored or seen; `None` if it was never seen.
+    pub fn seen_digests(
+        &self,
+        source: &str,
+        id: &ItemId,
+    ) -> Result<Option<(Digest8, Option<Digest8>)>, StoreError> {
+        let Some(value) = self.seen.get(item_key(source, id))? else {
             return Ok(None);
         };
-        let mut content_digest = [0; 8];
-        if fp.len() == 8 {
-            content_digest.copy_from_slice(&fp);
+        let mut content = [0; 8];
+        if value.len() >= 8 {
+            content.copy_from_slice(&value[..8]);
         }
-        Ok(Some(content_digest))
+        let address = (value.len() == 16).then(|| {
+            let mut address = [0; 8];
+            address.copy_from_slice(&value[8..]);
+            address
+        });
+        Ok(Some((content, address)))
     }
 
     /// Whether an item is stored (in its source's feed).
@@ -556,15 +625,16 @@ impl Store {
                         let key = item_key(source, &item.id);
                         items.insert(key.clone(), bytes.as_slice())?;
                         order.insert(order_key(item), &[][..])?;
-                        seen.insert(key, &measure(item)[..])?;
+                        seen.insert(key, &seen_value(measure(item), &item.link)[..])?;
                     }
                     for item in c.seen_only {
-                        seen.insert(item_key(source, &item.id), &measure(item)[..])?;
+                        let value = seen_value(measure(item), &item.link);
+                        seen.insert(item_key(source, &item.id), &value[..])?;
                     }
                     for (item, bytes) in &corrected {
                         let key = item_key(source, &item.id);
                         items.insert(key.clone(), bytes.as_slice())?;
-                        seen.insert(key, &measure(item)[..])?;
+                        seen.insert(key, &seen_value(measure(item), &item.link)[..])?;
                     }
                     outbox::enqueue_in(outbox, posts, &deliveries)?;
                     for channel in c.baselines {
@@ -573,6 +643,11 @@ impl Store {
                     for (a, b) in c.links {
                         add_translation(translations, a, b)?;
                         add_translation(translations, b, a)?;
+                    }
+                    // After the links: a corrected address reaches the releases still linked
+                    // to it (their copy of its link), never a link this poll replaced.
+                    for (item, _) in &corrected {
+                        follow_address(translations, source, item)?;
                     }
                     for (key, n) in &pictures {
                         let before = images.get(key)?.map_or(0, |v| read_count(&v));
@@ -1238,6 +1313,20 @@ mod tests {
             total += sent.unwrap();
         }
         total
+    }
+
+    #[test]
+    fn an_address_is_its_link_without_query_and_fragment() {
+        let a = address_digest("https://www.akorda.kz/ru/akim-almaty-520001");
+        assert_eq!(
+            a,
+            address_digest("https://www.akorda.kz/ru/akim-almaty-520001?sid=1#top")
+        );
+        assert_ne!(
+            a,
+            address_digest("https://www.akorda.kz/ru/akim-goroda-almaty-520001")
+        );
+        assert_ne!(a, address_digest("https://akorda.kz/ru/akim-almaty-520001"));
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ use crate::common;
 use common::site::Release;
 use common::{Setup, TestApp, assert_w3c_valid, eventually, spawn_app_with};
 use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions};
+use herald::model::ItemState;
 use std::time::Duration;
 
 const GROUP: &str = "[[translations]]\nsources = [\"akorda-en\", \"akorda-ru\", \"akorda-kz\"]\n";
@@ -153,6 +154,35 @@ async fn a_later_translation_adds_also_in_links_and_keeps_guids() {
         .flat_map(|id| ["rss", "atom"].map(|ext| format!("{}/feeds/{id}.{ext}", t.base)))
         .collect();
     assert_w3c_valid(&urls).await;
+    t.stop().await;
+}
+
+/// A corrected slug alone (same id, same title and summary) is a correction: the release's own
+/// feed entry and its translation's "Also in" link move to the new address.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_corrected_address_alone_is_a_correction() {
+    let t = spawn_app_with(Setup {
+        extra_config: GROUP.into(),
+        extra_source_keys: ARTICLE.into(),
+        ..Setup::default()
+    })
+    .await;
+    t.site.publish("en", almaty_en());
+    t.poll("akorda-en").await.unwrap();
+    t.site.publish("ru", almaty_ru());
+    assert_eq!(t.poll("akorda-ru").await.unwrap().linked, ["akorda-en"]);
+    t.site
+        .correct("ru", 520001, &almaty_ru().title, "akim-goroda-almaty");
+    let report = t.poll("akorda-ru").await.unwrap();
+    assert_eq!(report.count(ItemState::Changed), 1, "{report:?}");
+    let moved = format!("http://{}/ru/akim-goroda-almaty-520001", t.site.addr);
+    let ru = json(&t, "/feeds/akorda-ru.json").await;
+    assert_eq!(ru["items"][0]["url"], moved.as_str(), "{ru}");
+    let en = t.text("/feeds/akorda-en.json").await;
+    assert!(en.contains(&moved), "{en}");
+    // Polled again unchanged: known, nothing more.
+    let again = t.poll("akorda-ru").await.unwrap();
+    assert_eq!(again.count(ItemState::Changed), 0, "{again:?}");
     t.stop().await;
 }
 
