@@ -81,6 +81,8 @@ impl std::fmt::Display for NotFound {
 const MIN_ITEMS: usize = 3;
 /// A title is at least this many characters ("Home", "Next »", "1" are not).
 const MIN_TITLE_CHARS: usize = 12;
+/// Candidate groups tried for selectors, best first, before discovery gives up.
+const MAX_PROPOSALS: usize = 8;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
@@ -160,7 +162,7 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     let doc = Html::parse_document(html);
     let base = crate::extract::html::base_url(&doc, page_url);
     let groups = candidate_groups(&doc);
-    let mut best: Option<(f64, usize, Vec<Member<'_>>)> = None;
+    let mut scored: Vec<(f64, usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
     for (index, group) in groups.iter().enumerate() {
         let members: Vec<Member<'_>> = group
@@ -184,21 +186,36 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
         if distinct.len() < MIN_ITEMS || members.len() * 5 < group.members.len() * 3 {
             continue;
         }
-        let score = score(group, &members);
-        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-            best = Some((score, index, members));
+        let like = alike(group, &members);
+        if like.is_empty() {
+            continue;
+        }
+        scored.push((score(group, &like), index, members));
+    }
+    // Best first; on a tie the group found first (a class's group comes before all the
+    // siblings of its tag, so `div.card` wins over the same cards seen as `div`).
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    // The best group may have no selectors that fit all its members (an unlike sibling among
+    // them): the next ones are tried before giving up.
+    for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
+        if let Some(p) = propose(&doc, &groups[*index], members, hints) {
+            return Ok(p);
         }
     }
-    let Some((_, index, members)) = best else {
-        return Err(NotFound {
-            groups: groups.len(),
-            best: closest.map(|(_, d)| d),
-        });
+    let best = match scored.first() {
+        Some((_, index, _)) => {
+            let g = &groups[*index];
+            Some(format!(
+                "{} `{}` elements, but no selectors read the same title and link in each",
+                g.members.len(),
+                element_css(g.members[0].value().name(), g.class.as_deref())
+            ))
+        }
+        None => closest.map(|(_, d)| d),
     };
-    let group = &groups[index];
-    propose(&doc, group, &members, hints).ok_or(NotFound {
+    Err(NotFound {
         groups: groups.len(),
-        best: None,
+        best,
     })
 }
 
@@ -382,12 +399,63 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
     } else {
         title_inside(link).or_else(|| title_inside(element))?
     };
+    // A pager or a "more" link among the cards is no release.
+    if pager_link(&href) || navigation_text(&text_of(title)) {
+        return None;
+    }
     Some(Member {
         element,
         link,
         href,
         title,
     })
+}
+
+/// Words that start a pager's or an archive's link ("Next page »", "Show all news",
+/// "Следующая страница", "Барлық жаңалықтар"): such a link is a way through the list, not a
+/// release. A real title starting so ("Next generation …") goes on with other words.
+static NAVIGATION: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(
+        r"(?ix)^(?:
+            (?:next|previous|prev|older|newer|more|all)(?:\s+(?:page|pages|posts|entries|news|articles|stories|releases|items|results))?
+            | (?:show|view|see|load|read|browse)\s+(?:all|more|older|the\s+archive)\b.*
+            | (?:news\s+)?archive
+            | (?:go\s+)?to\s+(?:the\s+)?(?:archive|all\s+news|next\s+page)\b.*
+            | (?:следующ|предыдущ)\w*(?:\s+страниц\w*)?
+            | далее | ещё | еще | больше(?:\s+новостей)? | архив(?:\s+новостей)?
+            | (?:показать|загрузить|смотреть|все|читать)\s+(?:ещё|еще|все|больше|новости|архив)\b.*
+            | (?:келесі|алдыңғы)(?:\s+бет)?
+            | (?:барлық|барлығы|тағы|толығырақ)(?:\s+\w+)?
+        )$",
+    )
+    .unwrap()
+});
+
+/// Whether a link's text is a pager's or a "more" button's (arrows and page numbers aside).
+fn navigation_text(text: &str) -> bool {
+    let words: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let words = clean(&words);
+    let words = words.trim_matches(|c: char| c.is_ascii_digit() || c == ' ');
+    words.is_empty() || NAVIGATION.is_match(words)
+}
+
+/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`).
+fn pager_link(href: &Url) -> bool {
+    let pager_key = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k == "page" || k == "paged" || k.starts_with("pagen_")
+    };
+    href.query_pairs().any(|(k, _)| pager_key(&k))
+        || href.path_segments().is_some_and(|s| {
+            let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
+            s.windows(2).any(|w| {
+                w[0] == "page" && !w[1].is_empty() && w[1].chars().all(|c| c.is_ascii_digit())
+            })
+        })
 }
 
 /// A heading (or the element with the longest own text) inside `e` that reads as a title.
@@ -408,6 +476,40 @@ fn title_inside(e: ElementRef<'_>) -> Option<ElementRef<'_>> {
         .filter(|x| x.children().filter_map(ElementRef::wrap).count() == 0)
         .filter(long)
         .max_by_key(|x| text_of(*x).chars().count())
+}
+
+/// The members that count for a group's score. When three quarters of a tag's siblings or
+/// more share a class and the others lack it, those others (a pager, a "more" box, a banner
+/// among the cards) are unlike the releases: the group of all the siblings then scores no
+/// more than the group of the class, which wins the tie and reads no stranger.
+fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
+    if group.class.is_some() {
+        return members.to_vec();
+    }
+    let n = group.members.len();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for m in &group.members {
+        for c in classes(*m) {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let Some(common) = counts
+        .iter()
+        .filter(|(_, k)| **k * 4 >= n * 3 && **k < n)
+        .max_by_key(|(c, k)| (**k, std::cmp::Reverse(**c)))
+        .map(|(c, _)| *c)
+    else {
+        return members.to_vec();
+    };
+    members
+        .iter()
+        .filter(|m| {
+            m.element
+                .value()
+                .has_class(common, scraper::CaseSensitivity::CaseSensitive)
+        })
+        .cloned()
+        .collect()
 }
 
 fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
@@ -497,7 +599,9 @@ fn propose(
         // The item is the link (`a.news-item`): its own `href`.
         ("@href".to_owned(), title_selector(&titles)?)
     } else {
-        let link_sel = relative_selector(&links).or_else(|| same_href_selector(members))?;
+        let link_sel = relative_selector(&links)
+            .or_else(|| same_href_selector(members))
+            .or_else(|| positional_selector(&links))?;
         let same = members.iter().all(|m| m.title.id() == m.link.id());
         let title = match relative_selector(&links) {
             Some(l) if same => l,
@@ -660,6 +764,40 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
     })
 }
 
+/// A selector by position, for a target that no class or tag names alone (the second `<a>`
+/// after a picture's link, the fourth `<td>`, the second `<span>`): `tag:nth-of-type(k)`,
+/// anchored at the target's parent when that is not the item. Tried last: positions break
+/// when a site adds a column, so a name is always preferred.
+fn positional_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
+    let (item, target) = *pairs.first()?;
+    let tag = target.value().name();
+    let k = target
+        .prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == tag)
+        .count()
+        + 1;
+    let mut tries = vec![format!("{tag}:nth-of-type({k})")];
+    if let Some(p) = target.parent().and_then(ElementRef::wrap)
+        && p.id() != item.id()
+    {
+        let ptag = p.value().name();
+        for anchor in anchors_of(p) {
+            tries.push(format!("{anchor} > {tag}:nth-of-type({k})"));
+        }
+        tries.push(format!("{ptag} > {tag}:nth-of-type({k})"));
+    }
+    tries.into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            pairs.iter().all(|(item, target)| {
+                item.select(&s)
+                    .next()
+                    .is_some_and(|f| f.id() == target.id())
+            })
+        })
+    })
+}
+
 /// A link selector whose first match, in every member, points where the member's link does
 /// (Bitrix's news.list links the picture and then the title to one page: `a` reads it).
 fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
@@ -684,21 +822,23 @@ fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
 /// The title selector: for the title element itself, else for the element inside it that holds
 /// all its text (`<a><b>TITLE</b></a>` after a picture's link: `b`).
 fn title_selector(titles: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
-    relative_selector(titles).or_else(|| {
-        let inner: Vec<(ElementRef<'_>, ElementRef<'_>)> = titles
-            .iter()
-            .map(|(item, title)| {
-                let text = text_of(*title);
-                title
-                    .descendants()
-                    .filter_map(ElementRef::wrap)
-                    .skip(1)
-                    .find(|e| text_of(*e) == text)
-                    .map(|e| (*item, e))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        relative_selector(&inner)
-    })
+    relative_selector(titles)
+        .or_else(|| {
+            let inner: Vec<(ElementRef<'_>, ElementRef<'_>)> = titles
+                .iter()
+                .map(|(item, title)| {
+                    let text = text_of(*title);
+                    title
+                        .descendants()
+                        .filter_map(ElementRef::wrap)
+                        .skip(1)
+                        .find(|e| text_of(*e) == text)
+                        .map(|e| (*item, e))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            relative_selector(&inner)
+        })
+        .or_else(|| positional_selector(titles))
 }
 
 fn is_heading(tag: &str) -> bool {
@@ -937,5 +1077,29 @@ mod tests {
     #[case::button("btn-primary", true)]
     fn stable_classes(#[case] class: &str, #[case] stable: bool) {
         assert_eq!(stable_class(class), stable, "{class}");
+    }
+
+    #[rstest]
+    #[case::next("Next page »", true)]
+    #[case::numbers("1 2 3 Next »", true)]
+    #[case::ru("Следующая страница »", true)]
+    #[case::all_news("Show all news from the archive", true)]
+    #[case::kk("Барлық жаңалықтар", true)]
+    #[case::more("Ещё", true)]
+    #[case::release("Next generation satellites launched today", false)]
+    #[case::archive_release("National archive opens a new reading hall", false)]
+    #[case::all_release("All regions report a record harvest", false)]
+    fn navigation_texts(#[case] text: &str, #[case] navigation: bool) {
+        assert_eq!(navigation_text(text), navigation, "{text}");
+    }
+
+    #[rstest]
+    #[case::query("https://x.test/news?page=2", true)]
+    #[case::bitrix("https://x.test/news/?PAGEN_1=3", true)]
+    #[case::path("https://x.test/news/page/3/", true)]
+    #[case::post("https://x.test/?p=123", false)]
+    #[case::story("https://x.test/news/page-turner-wins-award", false)]
+    fn pager_links(#[case] url: &str, #[case] pager: bool) {
+        assert_eq!(pager_link(&Url::parse(url).unwrap()), pager, "{url}");
     }
 }

@@ -181,8 +181,21 @@ fn report(set: &str, (tp, found, wanted, lines): &(usize, usize, usize, Vec<Stri
 
 #[tokio::test]
 async fn every_development_page_gets_a_block_that_reads_exactly_its_releases() {
+    reads_exactly("dev").await;
+}
+
+/// The red team's pages (`redteam/`): each one a rule discovery broke (a pager among the
+/// cards, a picture's link before the title's, navigation beside the news, …).
+#[tokio::test]
+async fn every_red_team_page_gets_a_block_that_reads_exactly_its_releases() {
+    reads_exactly("redteam").await;
+}
+
+/// Every page of `set` gets a block `herald check` accepts, which reads exactly its releases,
+/// and the preview printed counts them.
+async fn reads_exactly(set: &str) {
     let mut failures = Vec::new();
-    for dir in fixtures("dev") {
+    for dir in fixtures(set) {
         let o = run(&dir).await;
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         if o.status != Some(0) || !o.check_ok || o.got != o.want {
