@@ -5,8 +5,10 @@
 //! - Candidates are siblings under one parent with the same tag, all of them or those sharing
 //!   one class (so `div.ad-slot` between `div.card`s stays out, and `story story--featured`
 //!   stays in with `story`). Each candidate is scored by its members that have a distinct link
-//!   with a title of a release's length, more for members with a date, less inside
-//!   header/nav/footer/aside.
+//!   with a title of a release's length, more for members with a date and inside the main
+//!   content; dated releases outside the page's chrome (nav/header/footer/aside, a navigation
+//!   role, classes such as `menu`, `sidebar`, `widget`, `popular`) rank above undated ones,
+//!   and those above the chrome's links.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -162,7 +164,7 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     let doc = Html::parse_document(html);
     let base = crate::extract::html::base_url(&doc, page_url);
     let groups = candidate_groups(&doc);
-    let mut scored: Vec<(f64, usize, Vec<Member<'_>>)> = Vec::new();
+    let mut scored: Vec<((u8, f64), usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
     for (index, group) in groups.iter().enumerate() {
         let members: Vec<Member<'_>> = group
@@ -194,7 +196,12 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     }
     // Best first; on a tie the group found first (a class's group comes before all the
     // siblings of its tag, so `div.card` wins over the same cards seen as `div`).
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    scored.sort_by(|a, b| {
+        b.0.0
+            .cmp(&a.0.0)
+            .then(b.0.1.total_cmp(&a.0.1))
+            .then(a.1.cmp(&b.1))
+    });
     // The best group may have no selectors that fit all its members (an unlike sibling among
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
@@ -512,7 +519,11 @@ fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
         .collect()
 }
 
-fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
+/// A group's rank: first its tier (dated releases outside the page's chrome over undated ones,
+/// and those over the chrome's links, so a menu of 30 links or a footer of 20 never beats three
+/// dated teasers), then a score within the tier: members with a title, more for those with a
+/// date and for long titles, more inside the page's main content.
+fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     let n = members.len() as f64;
     let titled = members
         .iter()
@@ -522,13 +533,12 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
         .iter()
         .filter(|m| find_date(m.element).is_some())
         .count() as f64;
-    let chrome = group.members[0]
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "aside"));
+    let place = place_of(group.members[0]);
     let mut score = titled * (1.0 + dated / n);
-    if chrome {
-        score *= 0.3;
+    match place {
+        Place::Chrome => score *= 0.3,
+        Place::Content => score *= 1.5,
+        Place::Other => {}
     }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
@@ -536,7 +546,116 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
         .map(|m| text_of(m.title).chars().count())
         .sum::<usize>() as f64
         / n;
-    score * (mean.min(60.0) / 30.0).max(0.2)
+    let tier = u8::from(place != Place::Chrome) + u8::from(dated * 2.0 >= n);
+    (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Where on the page a group sits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place {
+    /// Navigation, a header or footer, a sidebar or widget ("most read", "popular", tags).
+    Chrome,
+    /// The page's main content (`<main>`, `<article>`, `role=main`, `.content`, `#news`).
+    Content,
+    Other,
+}
+
+/// The place of `e`: chrome when it or an ancestor is `nav`/`header`/`footer`/`aside` or has a
+/// navigation role; else the nearest element whose class or id names a place decides
+/// (`div.top-menu`, `div.sidebar`, `ul.popular` are chrome; `div.main`, `#content` content).
+fn place_of(e: ElementRef<'_>) -> Place {
+    let chain: Vec<ElementRef<'_>> = std::iter::once(e)
+        .chain(e.ancestors().filter_map(ElementRef::wrap))
+        .collect();
+    let chrome_role = |x: &ElementRef<'_>| {
+        x.value().attr("role").is_some_and(|r| {
+            matches!(
+                r.trim().to_ascii_lowercase().as_str(),
+                "navigation" | "banner" | "contentinfo" | "complementary" | "menu" | "menubar"
+            )
+        })
+    };
+    if chain.iter().any(|x| {
+        matches!(x.value().name(), "nav" | "header" | "footer" | "aside") || chrome_role(x)
+    }) {
+        return Place::Chrome;
+    }
+    for x in &chain {
+        let names = x
+            .value()
+            .classes()
+            .chain(x.value().id())
+            .map(str::to_ascii_lowercase);
+        let mut content = false;
+        for name in names {
+            match named_place(&name) {
+                Place::Chrome => return Place::Chrome,
+                Place::Content => content = true,
+                Place::Other => {}
+            }
+        }
+        let main_role = x
+            .value()
+            .attr("role")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("main"));
+        if content || main_role || matches!(x.value().name(), "main" | "article") {
+            return Place::Content;
+        }
+    }
+    Place::Other
+}
+
+/// What one class or id (lower case) says of the place: its words split at `-`, `_` and
+/// digits; words after "with", "has" or "no" describe a neighbour (`content-with-sidebar`).
+fn named_place(name: &str) -> Place {
+    const CHROME: [&str; 11] = [
+        "nav",
+        "menu",
+        "sidebar",
+        "footer",
+        "header",
+        "widget",
+        "popular",
+        "breadcrumb",
+        "trending",
+        "related",
+        "recommended",
+    ];
+    const MOST: [&str; 5] = [
+        "mostread",
+        "mostviewed",
+        "mostpopular",
+        "mostcommented",
+        "topread",
+    ];
+    const CONTENT: [&str; 7] = [
+        "main", "content", "news", "articles", "posts", "press", "releases",
+    ];
+    let squeezed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    if MOST.iter().any(|m| squeezed.contains(m)) {
+        return Place::Chrome;
+    }
+    let mut content = false;
+    for word in name
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        if matches!(word, "with" | "has" | "no") {
+            break;
+        }
+        // `navbar`, `menu-item`, `sidebar-left`, `breadcrumbs`: the word starts so.
+        if CHROME.iter().any(|c| word.starts_with(c)) {
+            return Place::Chrome;
+        }
+        if CONTENT.contains(&word) {
+            content = true;
+        }
+    }
+    if content {
+        Place::Content
+    } else {
+        Place::Other
+    }
 }
 
 /// Whether the text holds a date herald reads, or a numeric one it could read with a format.
@@ -1091,6 +1210,21 @@ mod tests {
     #[case::all_release("All regions report a record harvest", false)]
     fn navigation_texts(#[case] text: &str, #[case] navigation: bool) {
         assert_eq!(navigation_text(text), navigation, "{text}");
+    }
+
+    #[rstest]
+    #[case::menu("top-menu", Place::Chrome)]
+    #[case::navbar("navbar", Place::Chrome)]
+    #[case::wordpress("menu-item", Place::Chrome)]
+    #[case::most_read("mostread__article", Place::Chrome)]
+    #[case::popular("c-article-most-popular__item", Place::Chrome)]
+    #[case::news_sidebar("news-sidebar", Place::Chrome)]
+    #[case::layout("content-with-sidebar", Place::Content)]
+    #[case::main("main", Place::Content)]
+    #[case::news("news-list", Place::Content)]
+    #[case::card("card", Place::Other)]
+    fn named_places(#[case] name: &str, #[case] place: Place) {
+        assert_eq!(named_place(name), place, "{name}");
     }
 
     #[rstest]
