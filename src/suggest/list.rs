@@ -357,7 +357,7 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
     let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| canonical_link(base, h));
     if element.value().name() == "a" {
         let href = usable(&element)?;
-        let title = title_inside(element)?;
+        let title = whole_card_title(element).or_else(|| title_inside(element))?;
         return Some(Member {
             element,
             link: element,
@@ -402,7 +402,7 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
             .map(|(_, l)| l.clone())?,
     };
     let title = if text_of(link).chars().count() >= MIN_TITLE_CHARS {
-        link
+        whole_card_title(link).unwrap_or(link)
     } else {
         title_inside(link).or_else(|| title_inside(element))?
     };
@@ -463,6 +463,38 @@ fn pager_link(href: &Url) -> bool {
                 w[0] == "page" && !w[1].is_empty() && w[1].chars().all(|c| c.is_ascii_digit())
             })
         })
+}
+
+/// The title inside a link that holds a whole card (a picture, a heading, a date): the heading
+/// or "title" element in it, else, when the link's text holds a date, its longest text that is
+/// no date. `None` for a link that is its title alone.
+fn whole_card_title(link: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    static TITLED: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1, h2, h3, h4, h5, h6, [class*=title]").unwrap()
+    });
+    let long = |x: &ElementRef<'_>| text_of(*x).chars().count() >= MIN_TITLE_CHARS;
+    if let Some(h) = link.select(&TITLED).find(long) {
+        return Some(h);
+    }
+    let children: Vec<ElementRef<'_>> = link.children().filter_map(ElementRef::wrap).collect();
+    if children.is_empty() || !children.iter().any(|c| date_in(&text_of(*c))) {
+        return None;
+    }
+    // The first text of a title's length that is no date, a paragraph last: a card's title
+    // comes before its teaser.
+    let texts: Vec<ElementRef<'_>> = link
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .skip(1)
+        .filter(|x| x.children().filter_map(ElementRef::wrap).count() == 0)
+        .filter(|x| long(x) && !date_in(&text_of(*x)))
+        .collect();
+    texts
+        .iter()
+        .find(|x| x.value().name() != "p")
+        .or_else(|| texts.first())
+        .copied()
 }
 
 /// A heading (or the element with the longest own text) inside `e` that reads as a title.
@@ -1083,6 +1115,7 @@ fn summary_selector(members: &[Member<'_>], p: &ListProposal) -> Option<String> 
                     let t = text_of(*e);
                     t.chars().count() >= 40
                         && !t.contains(&title)
+                        && !title.contains(&t)
                         && e.select(&TIME_ANY).next().is_none()
                         && !e.select(&A_HREF).any(|a| a.id() == m.link.id())
                         && !date_in(&t)
@@ -1210,6 +1243,50 @@ mod tests {
     #[case::all_release("All regions report a record harvest", false)]
     fn navigation_texts(#[case] text: &str, #[case] navigation: bool) {
         assert_eq!(navigation_text(text), navigation, "{text}");
+    }
+
+    fn page(cards: &str) -> ListProposal {
+        let html = format!("<html lang='en'><body><div class='list'>{cards}</div></body></html>");
+        let url = Url::parse("https://x.test/news/").unwrap();
+        discover(&html, &url, &Hints::default()).unwrap()
+    }
+
+    #[test]
+    fn a_summary_never_holds_part_of_the_title() {
+        // The lead repeats the start of the title: it is no summary (nor is the title one).
+        let cards: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class='card'><h3><a href='/n/{i}'>The government approves the national \
+                     road programme for the years 2026 to 2030 ({i})</a></h3><div class='lead'>The \
+                     government approves the national road programme</div><span>{} March 2026</span></div>",
+                    5 - i
+                )
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(p.title, "h3 a");
+        assert_eq!(p.summary, None, "{p:?}");
+    }
+
+    #[test]
+    fn a_link_holding_a_whole_card_has_its_heading_for_title() {
+        let cards: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class='tile'><a href='/p/{i}'><img src='/i/{i}.jpg'><h4>Ministry signs \
+                     agreement number {i}</h4><span class='meta'>{} March 2026</span></a></div>",
+                    5 - i
+                )
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(
+            (p.title.as_str(), p.link.as_str()),
+            ("h4", "a@href"),
+            "{p:?}"
+        );
+        assert_eq!(p.date.as_deref(), Some("span.meta"));
     }
 
     #[rstest]
