@@ -42,6 +42,8 @@ pub struct Suggestion {
     pub notes: Vec<String>,
     /// The source's zone (UTC when not given): the days of the preview are its.
     pub timezone: Tz,
+    /// The address is a feed (`kind = "feed"`): no selectors.
+    pub feed: bool,
 }
 
 /// One release as the proposed selectors read it.
@@ -59,8 +61,16 @@ pub enum SuggestError {
     Usage(String),
     #[error("fetch {url}: {reason}")]
     Fetch { url: String, reason: String },
-    #[error("{url}: {found}")]
-    NotFound { url: String, found: NotFound },
+    #[error("{url}: {found}{feed}")]
+    NotFound {
+        url: String,
+        found: NotFound,
+        /// The feed the page advertises, as a sentence to add ("" when none).
+        feed: String,
+    },
+    /// The address answers something that is neither a web page nor a feed.
+    #[error("{url}: not a list page nor a feed: received {received}")]
+    NotAPage { url: String, received: String },
     /// A bug: the block written is refused by the config parser, or reads nothing.
     #[error("the proposed block does not work (a bug in herald, please report it): {0}")]
     Broken(String),
@@ -74,16 +84,51 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         .map(config::language)
         .transpose()
         .map_err(SuggestError::Usage)?;
-    let page = fetch(fetcher, &ask.url, &ask.user_agent, Reach::Any).await?;
+    let (page, content_type) = fetch(fetcher, &ask.url, &ask.user_agent, Reach::Any).await?;
+    match body_kind(content_type.as_deref(), &page.1) {
+        Body::Html => {}
+        Body::Feed => {
+            let facts = SourceFacts {
+                url: ask.url.clone(),
+                title: page_title(&page.1),
+                language: language.or_else(|| Some("en".into())),
+                timezone: ask.timezone,
+                channels: ask.channels.clone(),
+            };
+            return build(&facts, None, None, &page.1, &page.0);
+        }
+        Body::Other(received) => {
+            return Err(SuggestError::NotAPage {
+                url: ask.url.to_string(),
+                received,
+            });
+        }
+    }
     let hints = Hints {
         language: language.clone().or_else(|| page_language(&page.1)),
         timezone: ask.timezone,
     };
-    let proposal =
+    let feeds = advertised_feeds(&page.1, &page.0);
+    let mut proposal =
         list::discover(&page.1, &page.0, &hints).map_err(|found| SuggestError::NotFound {
             url: ask.url.to_string(),
             found,
+            feed: feeds.first().map_or_else(String::new, |f| {
+                format!(
+                    "; the page advertises a feed, {f}: `herald suggest {f}` proposes a source \
+                     that reads it"
+                )
+            }),
         })?;
+    if let Some(f) = feeds.first() {
+        proposal.notes.insert(
+            0,
+            format!(
+                "the page advertises a feed, {f}: a source reading it (`kind = \"feed\"`, \
+                 `herald suggest {f}`) needs no selectors and survives a redesign"
+            ),
+        );
+    }
     let mut pages = Vec::new();
     for link in same_host_first(&proposal.links, &page.0)
         .into_iter()
@@ -95,7 +140,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             Reach::Public
         };
         match fetch(fetcher, &link, &ask.user_agent, reach).await {
-            Ok(p) => pages.push(p),
+            Ok((p, _)) => pages.push(p),
             Err(e) => tracing::debug!("suggest: article {link} not read: {e}"),
         }
     }
@@ -107,7 +152,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         timezone: ask.timezone,
         channels: ask.channels.clone(),
     };
-    build(&source, &proposal, Some(&article), &page.1, &page.0)
+    build(&source, Some(&proposal), Some(&article), &page.1, &page.0)
 }
 
 /// The suggestion for a page already fetched, without article pages: the redesign alert's.
@@ -124,6 +169,7 @@ pub fn suggest_page(
         list::discover(html, page_url, &hints).map_err(|found| SuggestError::NotFound {
             url: page_url.to_string(),
             found,
+            feed: String::new(),
         })?;
     let facts = SourceFacts {
         url: source.url.clone(),
@@ -132,7 +178,7 @@ pub fn suggest_page(
         timezone: Some(source.timezone),
         channels: source.channels.clone(),
     };
-    let mut s = build(&facts, &proposal, None, html, page_url)?;
+    let mut s = build(&facts, Some(&proposal), None, html, page_url)?;
     s.id = source.id.clone();
     Ok(s)
 }
@@ -146,9 +192,11 @@ struct SourceFacts {
     channels: Vec<String>,
 }
 
+/// The block for the list `proposal` found, or for a feed (`None`: `kind = "feed"`), checked by
+/// the config parser, and its preview.
 fn build(
     facts: &SourceFacts,
-    proposal: &ListProposal,
+    proposal: Option<&ListProposal>,
     article: Option<&article::ArticleProposal>,
     html: &str,
     page_url: &Url,
@@ -184,9 +232,9 @@ fn build(
         .ok_or_else(|| SuggestError::Broken("the block names no source".into()))?;
     let preview = read_preview(source, html, page_url, Utc::now())
         .map_err(|e| SuggestError::Broken(e.to_string()))?;
-    let mut notes = proposal.notes.clone();
+    let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
     let undated = preview.iter().filter(|r| r.date.is_none()).count();
-    if proposal.date.is_some() && undated > 0 {
+    if proposal.is_some_and(|p| p.date.is_some()) && undated > 0 {
         notes.push(format!(
             "{undated} of {} releases have a date herald cannot read: set `date_format`, or a \
              better `date` selector (e.g. `time@datetime`)",
@@ -199,6 +247,7 @@ fn build(
         preview,
         notes,
         timezone: source.timezone,
+        feed: proposal.is_none(),
     })
 }
 
@@ -219,18 +268,19 @@ pub fn read_preview(
         .collect())
 }
 
+/// The page (its address after redirects, its text) and its content type.
 async fn fetch(
     fetcher: &Fetcher,
     url: &Url,
     user_agent: &str,
     reach: Reach,
-) -> Result<(Url, String), SuggestError> {
+) -> Result<((Url, String), Option<String>), SuggestError> {
     let req = Request {
         user_agent,
         ..Request::default()
     };
     match fetcher.get_within(url, &req, reach).await {
-        Ok(Fetched::Page(p)) => Ok((p.url, p.text)),
+        Ok(Fetched::Page(p)) => Ok(((p.url, p.text), p.content_type)),
         Ok(Fetched::NotModified) => Err(SuggestError::Fetch {
             url: url.to_string(),
             reason: "304 Not Modified to an unconditional request".into(),
@@ -240,6 +290,115 @@ async fn fetch(
             reason: e.to_string(),
         }),
     }
+}
+
+/// What a fetched body is.
+#[derive(Debug, PartialEq)]
+enum Body {
+    Html,
+    /// RSS, Atom or a JSON Feed.
+    Feed,
+    /// Anything else, described for the admin ("`application/pdf` (a PDF document)").
+    Other(String),
+}
+
+/// Tells a feed and a web page from what is neither, by the body first (servers often send
+/// feeds as `text/xml` or `text/html`, and pages as `text/plain`) and the content type next.
+fn body_kind(content_type: Option<&str>, text: &str) -> Body {
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let head: String = body
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let received = |what: &str| {
+        if mime.is_empty() {
+            format!("{what} (no content type)")
+        } else {
+            format!("{what} (content type `{mime}`)")
+        }
+    };
+    if body.is_empty() {
+        return Body::Other(received("an empty body"));
+    }
+    if head.starts_with('<') {
+        // Past an XML declaration, comments and processing instructions: the first element.
+        let mut rest = head.as_str();
+        loop {
+            rest = rest.trim_start();
+            let skip = if rest.starts_with("<?") {
+                rest.find("?>").map(|i| i + 2)
+            } else if rest.starts_with("<!--") {
+                rest.find("-->").map(|i| i + 3)
+            } else {
+                None
+            };
+            match skip {
+                Some(i) => rest = &rest[i..],
+                None => break,
+            }
+        }
+        let feed_root = ["<rss", "<feed", "<rdf:rdf"]
+            .iter()
+            .any(|r| rest.starts_with(r));
+        return if feed_root { Body::Feed } else { Body::Html };
+    }
+    if head.starts_with('{') || head.starts_with('[') {
+        return if head.contains("jsonfeed.org/version") {
+            Body::Feed
+        } else {
+            Body::Other(received("JSON that is not a JSON Feed"))
+        };
+    }
+    if body.starts_with("%PDF") || mime == "application/pdf" {
+        return Body::Other(received("a PDF document"));
+    }
+    let odd = body
+        .chars()
+        .take(4096)
+        .filter(|c| *c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()))
+        .count();
+    if odd * 20 > body.chars().take(4096).count() {
+        return Body::Other(received("binary data"));
+    }
+    if mime.contains("html") {
+        return Body::Html;
+    }
+    Body::Other(received("text that is not HTML"))
+}
+
+/// The feeds a page names in its head (`<link rel="alternate" type="application/rss+xml">`,
+/// Atom, JSON Feed), as absolute addresses.
+fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
+    let doc = scraper::Html::parse_document(html);
+    let Ok(s) = scraper::Selector::parse("link[rel][href][type]") else {
+        return Vec::new();
+    };
+    let base = crate::extract::html::base_url(&doc, page_url);
+    doc.select(&s)
+        .filter(|l| {
+            let v = l.value();
+            let alternate = v.attr("rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|w| w.eq_ignore_ascii_case("alternate"))
+            });
+            let kind = v.attr("type").unwrap_or("").trim().to_ascii_lowercase();
+            alternate
+                && matches!(
+                    kind.as_str(),
+                    "application/rss+xml"
+                        | "application/atom+xml"
+                        | "application/feed+json"
+                        | "application/rdf+xml"
+                )
+        })
+        .filter_map(|l| base.join(l.value().attr("href")?.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .collect()
 }
 
 /// Links on the page's own host first (their pages are the site's release pages).
@@ -317,7 +476,7 @@ fn q(s: &str) -> String {
 fn write_block(
     id: &str,
     facts: &SourceFacts,
-    p: &ListProposal,
+    p: Option<&ListProposal>,
     article: Option<&article::ArticleProposal>,
 ) -> String {
     let mut b = String::new();
@@ -346,6 +505,10 @@ fn write_block(
     );
     let channels: Vec<String> = facts.channels.iter().map(|c| q(c)).collect();
     let _ = writeln!(b, "channels = [{}]", channels.join(", "));
+    let Some(p) = p else {
+        let _ = writeln!(b, "kind = \"feed\"");
+        return b;
+    };
     let _ = writeln!(b, "kind = \"html\"");
     if let Some(re) = &p.id_pattern {
         let _ = writeln!(b, "id_pattern = '{re}'");
@@ -416,8 +579,13 @@ impl Suggestion {
         }
         let _ = writeln!(
             out,
-            "# preview: {} releases read with these selectors (first page only)",
-            self.preview.len()
+            "# preview: {} releases read {}",
+            self.preview.len(),
+            if self.feed {
+                "from the feed"
+            } else {
+                "with these selectors (first page only)"
+            }
         );
         for r in &self.preview {
             let date = r.date.as_ref().map_or_else(
@@ -428,5 +596,41 @@ impl Suggestion {
             let _ = writeln!(out, "#             {}", r.link);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::xhtml(
+        Some("application/xhtml+xml"),
+        "<?xml version='1.0'?><html><body/></html>",
+        Body::Html
+    )]
+    #[case::plain_html(Some("text/plain"), "<!DOCTYPE html><html></html>", Body::Html)]
+    #[case::rss_as_html(
+        Some("text/html"),
+        "<?xml version='1.0'?><!-- hi --><rss version='2.0'/>",
+        Body::Feed
+    )]
+    #[case::rdf(None, "<rdf:RDF xmlns:rdf='x'></rdf:RDF>", Body::Feed)]
+    #[case::json_feed(
+        Some("application/json"),
+        "{\"version\": \"https://jsonfeed.org/version/1\"}",
+        Body::Feed
+    )]
+    fn bodies(#[case] content_type: Option<&str>, #[case] text: &str, #[case] kind: Body) {
+        assert_eq!(body_kind(content_type, text), kind);
+    }
+
+    #[test]
+    fn text_without_markup_is_no_page() {
+        let Body::Other(what) = body_kind(Some("text/plain"), "just some words") else {
+            panic!("read as a page or a feed");
+        };
+        assert_eq!(what, "text that is not HTML (content type `text/plain`)");
     }
 }

@@ -285,3 +285,112 @@ async fn bad_arguments_exit_2() {
         output(herald().args(["suggest", "http://127.0.0.1:9/", "--timezone", "Mars/Base"])).await;
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Serves `body` as `content_type` at every path.
+async fn serve_typed(
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let body = Arc::new(body);
+    let app = Router::new().fallback(move || {
+        let body = Arc::clone(&body);
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                body.as_ref().clone(),
+            )
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (origin, task)
+}
+
+fn feed_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/suggest/feeds")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_feed_address_gets_a_feed_block_that_check_accepts() {
+    for (name, content_type) in [
+        ("rss.xml", "application/rss+xml"),
+        ("atom.xml", "text/xml"),
+        ("feed.json", "application/json"),
+    ] {
+        let (origin, task) = serve_typed(content_type, feed_fixture(name)).await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/{name}"))).await;
+        task.abort();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{name}: {stderr}");
+        assert!(
+            stdout.lines().any(|l| l == "kind = \"feed\""),
+            "{name}:\n{stdout}"
+        );
+        assert!(!stdout.contains("[sources.list]"), "{name}:\n{stdout}");
+        assert!(
+            stdout.contains("# preview: 4 releases read from the feed"),
+            "{name}:\n{stdout}"
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(&path, &stdout).unwrap();
+        let c = output(herald().arg("check").arg("-c").arg(&path)).await;
+        assert!(
+            c.status.success(),
+            "{name}: {}\n{stdout}",
+            String::from_utf8_lossy(&c.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_advertising_a_feed_says_so_and_still_proposes_its_list() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/advertises");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert_eq!(o.got, o.want, "{}", o.stdout);
+    let note = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("# note: the page advertises a feed"))
+        .unwrap_or_else(|| panic!("no note of the feed:\n{}", o.stdout));
+    assert!(note.contains("/feed.xml"), "{note}");
+}
+
+#[tokio::test]
+async fn a_body_that_is_no_page_is_refused_naming_what_came() {
+    let noise: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    for (content_type, body, what) in [
+        (
+            "application/pdf",
+            b"%PDF-1.4\n%\xe2\xe3\n1 0 obj".to_vec(),
+            "a PDF document",
+        ),
+        (
+            "application/json",
+            br#"{"status":"ok","items":[1,2,3]}"#.to_vec(),
+            "JSON that is not a JSON Feed",
+        ),
+        ("text/html", Vec::new(), "an empty body"),
+        ("application/octet-stream", noise, "binary data"),
+    ] {
+        let (origin, task) = serve_typed(content_type, body).await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/x"))).await;
+        task.abort();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{content_type}: {err}");
+        assert!(o.stdout.is_empty(), "{content_type}");
+        assert!(err.contains(what), "{content_type}: {err}");
+        assert!(err.contains(&format!("`{content_type}`")), "{err}");
+    }
+}
