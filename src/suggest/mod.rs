@@ -251,15 +251,19 @@ fn build(
     })
 }
 
-/// The releases `source` reads on this page, through the poller's own list reader.
+/// The releases `source` reads on this page, through the poller's own list reader, each once
+/// as the poller counts them: by the item id of its key (a pinned release listed again below
+/// is one release).
 pub fn read_preview(
     source: &Source,
     html: &str,
     page_url: &Url,
     now: DateTime<Utc>,
 ) -> Result<Vec<PreviewRow>, crate::pipeline::PollError> {
+    let mut seen = std::collections::HashSet::new();
     Ok(crate::pipeline::read_list(source, html, page_url, now)?
         .into_iter()
+        .filter(|s| seen.insert(crate::model::ItemId::new(&source.id, &s.key)))
         .map(|s| PreviewRow {
             title: s.title,
             link: s.link,

@@ -119,8 +119,11 @@ async fn run(dir: &Path) -> Outcome {
             chrono::Utc::now(),
         )
         .unwrap_or_default();
+        // Each release once, as the poller counts them (by the item id of its key).
+        let mut seen = std::collections::HashSet::new();
         got = items
             .into_iter()
+            .filter(|s| seen.insert(herald::model::ItemId::new(&source.id, &s.key)))
             .map(|s| {
                 let date = s
                     .date
@@ -393,4 +396,50 @@ async fn a_body_that_is_no_page_is_refused_naming_what_came() {
         assert!(err.contains(what), "{content_type}: {err}");
         assert!(err.contains(&format!("`{content_type}`")), "{err}");
     }
+}
+
+/// The preview lists the releases `herald poll --dry-run` reads with the block, in its order
+/// and each once (a pinned release listed again below it is one release).
+#[tokio::test]
+async fn the_preview_lists_what_poll_reads() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/pinned-dup");
+    let list = std::fs::read_to_string(dir.join("list.html")).unwrap();
+    let (origin, task) = serve(&list, "<html></html>").await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let preview: Vec<String> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# preview:"))
+        .skip(1)
+        .filter(|l| !l.starts_with("#  "))
+        .map(|l| l.get(14..).unwrap_or("").to_owned())
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("config.toml");
+    std::fs::write(&path, &stdout).unwrap();
+    let id = herald::config::load(&path).unwrap().sources[0].id.clone();
+    let p = output(
+        herald()
+            .args(["poll", &id, "--dry-run", "--json", "-c"])
+            .arg(&path),
+    )
+    .await;
+    task.abort();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let polled: Vec<String> = String::from_utf8_lossy(&p.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["title"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(polled.len(), 4, "{polled:?}");
+    assert_eq!(preview, polled, "{stdout}");
 }
