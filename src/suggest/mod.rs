@@ -11,6 +11,7 @@ pub mod list;
 
 use crate::config::{self, Source};
 use crate::dates;
+use crate::extract::ExtractError;
 use crate::fetch::{Fetched, Fetcher, Reach, Request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -71,6 +72,10 @@ pub enum SuggestError {
     /// The address answers something that is neither a web page nor a feed.
     #[error("{url}: not a list page nor a feed: received {received}")]
     NotAPage { url: String, received: String },
+    /// The page is beyond what herald reads (nested deeper than any real page, a feed that
+    /// cannot be parsed): a problem with the page, not with herald.
+    #[error("{url}: {problem}")]
+    Page { url: String, problem: String },
     /// A bug: the block written is refused by the config parser, or reads nothing.
     #[error("the proposed block does not work (a bug in herald, please report it): {0}")]
     Broken(String),
@@ -104,6 +109,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             });
         }
     }
+    refuse_too_deep(&page.1, &page.0)?;
     let hints = Hints {
         language: language.clone().or_else(|| page_language(&page.1)),
         timezone: ask.timezone,
@@ -161,6 +167,7 @@ pub fn suggest_page(
     html: &str,
     page_url: &Url,
 ) -> Result<Suggestion, SuggestError> {
+    refuse_too_deep(html, page_url)?;
     let hints = Hints {
         language: Some(source.language.clone()),
         timezone: Some(source.timezone),
@@ -230,8 +237,16 @@ fn build(
     let source = parsed
         .source(&id)
         .ok_or_else(|| SuggestError::Broken("the block names no source".into()))?;
-    let preview = read_preview(source, html, page_url, Utc::now())
-        .map_err(|e| SuggestError::Broken(e.to_string()))?;
+    let preview = read_preview(source, html, page_url, Utc::now()).map_err(|e| match e {
+        crate::pipeline::PollError::Extract {
+            url,
+            source: source @ (ExtractError::TooDeep { .. } | ExtractError::NotAFeed(_)),
+        } => SuggestError::Page {
+            url,
+            problem: source.to_string(),
+        },
+        e => SuggestError::Broken(e.to_string()),
+    })?;
     let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
     let undated = preview.iter().filter(|r| r.date.is_none()).count();
     if proposal.is_some_and(|p| p.date.is_some()) && undated > 0 {
@@ -293,6 +308,18 @@ async fn fetch(
             url: url.to_string(),
             reason: e.to_string(),
         }),
+    }
+}
+
+/// A page nested deeper than the list reader reads is refused before discovery parses it
+/// (the poller would refuse it too).
+fn refuse_too_deep(html: &str, url: &Url) -> Result<(), SuggestError> {
+    match crate::extract::depth::too_deep(html) {
+        Some(depth) => Err(SuggestError::Page {
+            url: url.to_string(),
+            problem: ExtractError::TooDeep { depth }.to_string(),
+        }),
+        None => Ok(()),
     }
 }
 

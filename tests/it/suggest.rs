@@ -443,3 +443,28 @@ async fn the_preview_lists_what_poll_reads() {
     assert_eq!(polled.len(), 4, "{polled:?}");
     assert_eq!(preview, polled, "{stdout}");
 }
+
+/// A page over a limit of the reader (nested 5,000 deep) is a problem with the page, said so,
+/// not "a bug in herald".
+#[tokio::test]
+async fn a_page_over_the_readers_limits_is_reported_as_the_pages_problem() {
+    let cards: String = (0..5)
+        .map(|i| {
+            format!(
+                "<div class='card'><h3><a href='/n/{i}'>A release title number {i}</a></h3></div>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><body>{}{cards}{}</body></html>",
+        "<div>".repeat(5000),
+        "</div>".repeat(5000)
+    );
+    let (origin, task) = serve(&page, &page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("nests elements"), "{err}");
+    assert!(!err.contains("bug in herald"), "{err}");
+}
