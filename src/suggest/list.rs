@@ -1028,10 +1028,12 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
             .filter(|f| f.2 == by_attr)
             .map(|f| (f.0, f.1))
             .collect();
+        // A date that is not the first of its tag (the fourth `<td>`, a second `<span>`) and
+        // has no class of its own is named by its position.
         let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
             None
         } else {
-            relative_selector(&chosen)
+            relative_selector(&chosen).or_else(|| positional_selector(&chosen))
         }) else {
             p.notes
                 .push("the dates are not in an element of their own: no date selector".into());
