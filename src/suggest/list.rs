@@ -1012,6 +1012,29 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
                 before
             }
             None => {
+                if let Some((css, texts)) = date_like(items) {
+                    let example = texts.first().map_or("", String::as_str);
+                    p.date = Some(css);
+                    if texts.iter().all(|t| t.len() == 10 && UNIX_TIME.is_match(t)) {
+                        p.date_format = Some("%s".into());
+                        p.notes.push(format!(
+                            "the releases' dates are Unix timestamps (e.g. \"{example}\"): read \
+                             with `date_format = \"%s\"`"
+                        ));
+                        return;
+                    }
+                    let what = if UNIX_TIME.is_match(example) {
+                        "look like Unix timestamps, which herald cannot read"
+                    } else {
+                        "are in an element made for dates, but herald cannot read them"
+                    };
+                    p.notes.push(format!(
+                        "the releases' dates (e.g. \"{example}\") {what}: set \
+                         `date_format` to the way they are written, or `date` to another element \
+                         (until then new releases are dated when herald first sees them)"
+                    ));
+                    return;
+                }
                 p.notes.push(format!(
                     "no date found in most items ({} of {}): herald will date new releases by \
                      when it first sees them",
@@ -1063,6 +1086,62 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
                 .map_or("", String::as_str)
         ));
     }
+}
+
+/// A Unix timestamp: seconds (10 digits) or milliseconds (13) since 1970.
+static UNIX_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(r"^(?:\d{10}|\d{13})$").unwrap()
+});
+
+/// An element in most items that holds a date herald cannot read: a `<time>`, an element whose
+/// class, id or `itemprop` names a date (`span.date`, `div.post-time`, `published`), or a Unix
+/// timestamp. Its selector and texts, so that the admin is pointed at `date_format`.
+fn date_like(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
+    let names_a_date = |e: ElementRef<'_>| {
+        let v = e.value();
+        v.name() == "time"
+            || v.classes()
+                .chain(v.id())
+                .chain(v.attr("itemprop"))
+                .any(|name| {
+                    name.to_ascii_lowercase()
+                        .split(|c: char| !c.is_ascii_alphabetic())
+                        .any(|w| {
+                            matches!(
+                                w,
+                                "date"
+                                    | "time"
+                                    | "datetime"
+                                    | "pubdate"
+                                    | "published"
+                                    | "posted"
+                                    | "datepublished"
+                            )
+                        })
+                })
+    };
+    let pairs: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+        .iter()
+        .filter_map(|item| {
+            item.descendants()
+                .filter_map(ElementRef::wrap)
+                .skip(1)
+                .find(|e| {
+                    let t = text_of(*e);
+                    !t.is_empty()
+                        && t.chars().count() <= 40
+                        && !has_link(*e)
+                        && (names_a_date(*e) || UNIX_TIME.is_match(&t))
+                })
+                .map(|e| (*item, e))
+        })
+        .collect();
+    if pairs.len() * 2 < items.len() {
+        return None;
+    }
+    let css = relative_selector(&pairs).or_else(|| positional_selector(&pairs))?;
+    Some((css, pairs.iter().map(|(_, e)| text_of(*e)).collect()))
 }
 
 /// Dates written before the releases rather than inside them (a `<dt>` before each `<dd>`, a
@@ -1251,6 +1330,43 @@ mod tests {
         let html = format!("<html lang='en'><body><div class='list'>{cards}</div></body></html>");
         let url = Url::parse("https://x.test/news/").unwrap();
         discover(&html, &url, &Hints::default()).unwrap()
+    }
+
+    fn dated(dates: &[&str]) -> ListProposal {
+        let cards: String = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "<div class='news-item'><h3><a href='/n/{i}'>Some release title for a date \
+                     test {i}</a></h3><span class='date'>{d}</span></div>"
+                )
+            })
+            .collect();
+        page(&cards)
+    }
+
+    #[test]
+    fn a_date_herald_cannot_read_gets_its_selector_and_a_note_on_date_format() {
+        let p = dated(&["27 Qarasha 2026", "26 Qarasha 2026", "25 Qarasha 2026"]);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("27 Qarasha 2026") && n.contains("`date_format`")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn unix_timestamps_are_read_with_date_format_s() {
+        let p = dated(&["1772668800", "1772582400", "1772496000"]);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+        assert_eq!(p.date_format.as_deref(), Some("%s"));
+        assert!(
+            p.notes.iter().any(|n| n.contains("Unix timestamps")),
+            "{p:?}"
+        );
     }
 
     #[test]
