@@ -1071,7 +1071,16 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
     p.date = Some(css);
     let month_first =
         dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
-    p.date_format = dates::numeric_format(texts.iter().map(String::as_str), month_first);
+    let order = dates::numeric_order(texts.iter().map(String::as_str), month_first);
+    p.date_format = order.as_ref().and_then(|o| o.format.clone());
+    if let Some(o) = &order {
+        // The order is a guess without a number over 12: the admin is told which one and why.
+        p.notes.push(format!(
+            "numeric dates are read {} first, decided by {}",
+            if o.month_first { "month" } else { "day" },
+            o.why
+        ));
+    }
     let unreadable = texts
         .iter()
         .filter(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
@@ -1354,6 +1363,29 @@ mod tests {
             p.notes
                 .iter()
                 .any(|n| n.contains("27 Qarasha 2026") && n.contains("`date_format`")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_numeric_date_format_keeps_the_time_and_the_order_is_stated() {
+        let p = dated(&[
+            "03/13/2026 2:30 PM",
+            "03/12/2026 11:00 AM",
+            "02/27/2026 4:45 PM",
+        ]);
+        assert_eq!(p.date_format.as_deref(), Some("%m/%d/%Y %I:%M %p"), "{p:?}");
+        assert!(
+            p.notes.iter().any(|n| n.contains("read month first")),
+            "{p:?}"
+        );
+        // No evidence, no format written: the order chosen is still said.
+        let p = dated(&["05.03.2026", "04.03.2026", "03.03.2026"]);
+        assert_eq!(p.date_format, None);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("read day first") && n.contains("default")),
             "{p:?}"
         );
     }
