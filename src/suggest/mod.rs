@@ -585,9 +585,20 @@ impl Suggestion {
             .skip_while(|l| *l != "[sources.list]")
             .take_while(|l| !l.trim().is_empty())
             .collect();
+        // The keys of `[[sources]]` the preview was read with (an id in the links, cards
+        // without one left out) belong to the proposal too.
+        let source_keys: Vec<String> = self
+            .block
+            .lines()
+            .take_while(|l| *l != "[sources.list]")
+            .filter(|l| l.starts_with("id_pattern = ") || l.starts_with("require_id = "))
+            .map(|l| format!("{l}   # in [[sources]]"))
+            .collect();
+        let mut lines = source_keys;
+        lines.extend(section.iter().map(|l| (*l).to_owned()));
         let mut out = format!(
             "\n\nProposed selectors for the new page (herald suggest):\n{}\nThey read {} releases",
-            section.join("\n"),
+            lines.join("\n"),
             self.preview.len()
         );
         out.push_str(if self.preview.is_empty() { "." } else { ":" });
@@ -655,6 +666,34 @@ mod tests {
     )]
     fn bodies(#[case] content_type: Option<&str>, #[case] text: &str, #[case] kind: Body) {
         assert_eq!(body_kind(content_type, text), kind);
+    }
+
+    #[test]
+    fn the_redesign_proposal_holds_the_id_keys_its_preview_was_read_with() {
+        let s = Suggestion {
+            id: "x".into(),
+            block: "[[sources]]\nid = \"x\"\nkind = \"html\"\nid_pattern = '-(\\d+)$'\n\
+                    require_id = true\n\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
+                    link = \"h3 a@href\"\n"
+                .into(),
+            preview: Vec::new(),
+            notes: Vec::new(),
+            timezone: chrono_tz::UTC,
+            feed: false,
+        };
+        let text = s.list_proposal_text();
+        assert!(
+            text.contains("id_pattern = '-(\\d+)$'   # in [[sources]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("require_id = true   # in [[sources]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[sources.list]\nitem = \"div.card\""),
+            "{text}"
+        );
     }
 
     #[test]
