@@ -425,7 +425,7 @@ static NAVIGATION: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
     Regex::new(
         r"(?ix)^(?:
-            (?:next|previous|prev|older|newer|more|all)(?:\s+(?:page|pages|posts|entries|news|articles|stories|releases|items|results))?
+            (?:next|previous|prev|older|newer|more|all)(?:(?:\s+\w+)?\s+(?:page|pages|posts|entries|news|articles|stories|releases|items|results|publications|events))?
             | (?:show|view|see|load|read|browse)\s+(?:all|more|older|the\s+archive)\b.*
             | (?:news\s+)?archive
             | (?:go\s+)?to\s+(?:the\s+)?(?:archive|all\s+news|next\s+page)\b.*
@@ -525,10 +525,11 @@ fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
     if group.class.is_some() {
         return members.to_vec();
     }
-    let n = group.members.len();
+    // Counted over the members that hold a release's link (a pager already left out).
+    let n = members.len();
     let mut counts: HashMap<&str, usize> = HashMap::new();
-    for m in &group.members {
-        for c in classes(*m) {
+    for m in members {
+        for c in classes(m.element) {
             *counts.entry(c).or_default() += 1;
         }
     }
@@ -1328,6 +1329,9 @@ mod tests {
     #[case::all_news("Show all news from the archive", true)]
     #[case::kk("Барлық жаңалықтар", true)]
     #[case::more("Ещё", true)]
+    #[case::all_press("All press releases →", true)]
+    #[case::older("Older posts", true)]
+    #[case::short_release("Next generation summit", false)]
     #[case::release("Next generation satellites launched today", false)]
     #[case::archive_release("National archive opens a new reading hall", false)]
     #[case::all_release("All regions report a record harvest", false)]
