@@ -417,7 +417,13 @@ fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
                 r.split_ascii_whitespace()
                     .any(|w| w.eq_ignore_ascii_case("alternate"))
             });
-            let kind = v.attr("type").unwrap_or("").trim().to_ascii_lowercase();
+            // "application/rss+xml; charset=utf-8": the type without its parameters.
+            let kind = v
+                .attr("type")
+                .and_then(|t| t.split(';').next())
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             alternate
                 && matches!(
                     kind.as_str(),
@@ -693,6 +699,25 @@ mod tests {
         assert!(
             text.contains("[sources.list]\nitem = \"div.card\""),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn advertised_feeds_are_read_with_their_type_parameters_and_not_other_json() {
+        let page = r#"<html><head>
+            <link rel="alternate" type="application/rss+xml; charset=utf-8" href="/rss">
+            <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/7">
+            <link rel="stylesheet" type="text/css" href="/a.css">
+            <link rel="Alternate" type="application/atom+xml" href="atom.xml">
+            </head><body></body></html>"#;
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let feeds: Vec<String> = advertised_feeds(page, &url)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            feeds,
+            ["https://x.test/rss", "https://x.test/news/atom.xml"]
         );
     }
 
