@@ -619,7 +619,7 @@ pub struct NumericOrder {
 /// A time of day right after a numeric date: its separator, hours and minutes, seconds, and
 /// AM/PM with the space before it.
 static NUMERIC_TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\s*,\s*|\s+)([0-9]{1,2}):[0-9]{2}(:[0-9]{2})?(?:(\s*)([AaPp]\.?[Mm]\.?))?")
+    Regex::new(r"^(\s*,\s*|\s+(?:at|в|kl\.|um|à)\s+|\s+)([0-9]{1,2}):[0-9]{2}(:[0-9]{2})?(?:(\s*)([AaPp]\.?[Mm]\.?))?")
         .expect("time pattern compiles")
 });
 
@@ -654,7 +654,13 @@ pub fn numeric_order<'a>(
         }
         let end = c.get(5).map_or(text.len(), |m| m.end());
         let this = NUMERIC_TIME_AFTER.captures(&text[end..]).map(|t| {
-            let sep = if t[1].contains(',') { ", " } else { " " };
+            // The glue as written: ", ", " at ", " в " or a space.
+            let glue = t[1].trim();
+            let sep = match glue {
+                "" => " ".to_owned(),
+                "," => ", ".to_owned(),
+                word => format!(" {word} "),
+            };
             let seconds = if t.get(3).is_some() { ":%S" } else { "" };
             match t.get(5) {
                 Some(_) => format!(
@@ -728,6 +734,7 @@ mod numeric_tests {
     #[case::us_time(&["03/13/2026 2:30 PM", "03/12/2026 11:00 AM"], true, Some("%m/%d/%Y %I:%M %p"))]
     #[case::us_time_24(&["03/13/2026, 14:30", "03/12/2026, 09:00"], true, Some("%m/%d/%Y, %H:%M"))]
     #[case::yy_time(&["27.11.26 21:40:05"], false, Some("%d.%m.%y %H:%M:%S"))]
+    #[case::us_at(&["03/02/2026 at 4:15 PM", "03/05/2026 at 9:00 AM"], true, Some("%m/%d/%Y at %I:%M %p"))]
     #[case::some_without_time(&["03/13/2026 2:30 PM", "03/12/2026"], true, Some("%m/%d/%Y"))]
     fn numeric_orders(
         #[case] texts: &[&str],
@@ -750,6 +757,21 @@ mod numeric_tests {
                 NaiveDate::from_ymd_opt(2026, 3, 13)
                     .unwrap()
                     .and_hms_opt(14, 30, 0)
+                    .unwrap()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_time_after_at_is_read_too() {
+        let texts = ["03/02/2026 at 4:15 PM", "03/05/2026 at 9:00 AM"];
+        let format = numeric_format(texts, true).unwrap();
+        assert_eq!(
+            parse_date(texts[0], Some(&format)),
+            Some(ParsedDate::Local(
+                NaiveDate::from_ymd_opt(2026, 3, 2)
+                    .unwrap()
+                    .and_hms_opt(16, 15, 0)
                     .unwrap()
             ))
         );
