@@ -12,11 +12,14 @@
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
-//!   `Card_link__9fZ2k`, `kQzTfg`) are never used; positions (`nth-child`) never.
+//!   `Card_link__9fZ2k`, `kQzTfg`) are never used; a position (`td:nth-of-type(4)`) only when
+//!   no class or tag names the element alone. Pager and "more" links are no releases; when the
+//!   best group gets no selectors that fit, the next groups are tried.
 //! - Numeric dates are read by the evidence of the whole list: a first field over 12 means day
 //!   first, a second one month first; without evidence, the language's region (en-US, or
-//!   English in an America/… zone) decides, else day first. A `date_format` is written for
-//!   every numeric date, so the admin sees the order chosen.
+//!   English in an America/… zone) decides, else day first. The order chosen, and why, is
+//!   always a note; a `date_format` is written when the reader's default would not read the
+//!   dates so, and it covers the time they carry.
 
 use crate::dates;
 use crate::extract::canonical_link;
