@@ -597,13 +597,43 @@ pub fn has_numeric_date(text: &str) -> bool {
 /// list, a second one month first; without either, `month_first` (the source's region, see
 /// [`month_first_region`]). `None` when no text holds a numeric date, or when the dates are
 /// day first with a four-digit year (the reader's own default, which also keeps their time of
-/// day). A two-digit year ("27.11.26") gets `%y`.
+/// day). A two-digit year ("27.11.26") gets `%y`. When every date carries a time after it
+/// ("03/13/2026 2:30 PM"), the format reads it too (`%m/%d/%Y %I:%M %p`).
 pub fn numeric_format<'a>(
     texts: impl IntoIterator<Item = &'a str>,
     month_first: bool,
 ) -> Option<String> {
+    numeric_order(texts, month_first)?.format
+}
+
+/// How the numeric dates of a list are read, and why (for `suggest`'s note).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NumericOrder {
+    pub month_first: bool,
+    /// What decided the order: "a first number over 12 (\"21.03.2026\")", ….
+    pub why: String,
+    /// The `date_format` to write: `None` when the reader's own default reads them so.
+    pub format: Option<String>,
+}
+
+/// A time of day right after a numeric date: its separator, hours and minutes, seconds, and
+/// AM/PM with the space before it.
+static NUMERIC_TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(\s*,\s*|\s+(?:at|в|kl\.|um|à)\s+|\s+)([0-9]{1,2}):[0-9]{2}(:[0-9]{2})?(?:(\s*)([AaPp]\.?[Mm]\.?))?")
+        .expect("time pattern compiles")
+});
+
+/// [`numeric_format`], with the order chosen and what decided it. `None` when no text holds a
+/// numeric date.
+pub fn numeric_order<'a>(
+    texts: impl IntoIterator<Item = &'a str>,
+    month_first: bool,
+) -> Option<NumericOrder> {
     let mut first: Option<(String, String, usize)> = None;
-    let (mut day_first_seen, mut month_first_seen) = (false, false);
+    let mut day_first_seen: Option<String> = None;
+    let mut month_first_seen: Option<String> = None;
+    // The time written after the dates: its format when every date has one of one shape.
+    let mut time: Option<Option<String>> = None;
     for text in texts {
         let Some(c) = NUMERIC.captures(text) else {
             continue;
@@ -612,26 +642,66 @@ pub fn numeric_format<'a>(
             c[1].parse::<u32>().unwrap_or(0),
             c[3].parse::<u32>().unwrap_or(0),
         );
-        day_first_seen |= a > 12;
-        month_first_seen |= b > 12;
+        let written = || format!("{}{}{}{}{}", &c[1], &c[2], &c[3], &c[4], &c[5]);
+        if a > 12 && day_first_seen.is_none() {
+            day_first_seen = Some(written());
+        }
+        if b > 12 && month_first_seen.is_none() {
+            month_first_seen = Some(written());
+        }
         if first.is_none() {
             first = Some((c[2].to_owned(), c[4].to_owned(), c[5].len()));
         }
+        let end = c.get(5).map_or(text.len(), |m| m.end());
+        let this = NUMERIC_TIME_AFTER.captures(&text[end..]).map(|t| {
+            // The glue as written: ", ", " at ", " в " or a space.
+            let glue = t[1].trim();
+            let sep = match glue {
+                "" => " ".to_owned(),
+                "," => ", ".to_owned(),
+                word => format!(" {word} "),
+            };
+            let seconds = if t.get(3).is_some() { ":%S" } else { "" };
+            match t.get(5) {
+                Some(_) => format!(
+                    "{sep}%I:%M{seconds}{}%p",
+                    t.get(4)
+                        .map_or("", |s| if s.as_str().is_empty() { "" } else { " " })
+                ),
+                None => format!("{sep}%H:%M{seconds}"),
+            }
+        });
+        time = Some(match time {
+            None => this,
+            Some(t) if t == this => t,
+            Some(_) => None,
+        });
     }
     let (sep1, sep2, year_len) = first?;
-    let month_first = if day_first_seen {
-        false
-    } else if month_first_seen {
-        true
+    let (month_first, why) = if let Some(d) = day_first_seen {
+        (false, format!("a first number over 12 (\"{d}\")"))
+    } else if let Some(m) = month_first_seen {
+        (true, format!("a second number over 12 (\"{m}\")"))
+    } else if month_first {
+        (
+            true,
+            "no number over 12; the source's language and region write month first".into(),
+        )
     } else {
-        month_first
+        (false, "no number over 12; day first is the default".into())
     };
     let year = if year_len == 2 { "%y" } else { "%Y" };
-    match (month_first, year_len) {
-        (true, _) => Some(format!("%m{sep1}%d{sep2}{year}")),
-        (false, 2) => Some(format!("%d{sep1}%m{sep2}{year}")),
+    let time = time.flatten().unwrap_or_default();
+    let format = match (month_first, year_len) {
+        (true, _) => Some(format!("%m{sep1}%d{sep2}{year}{time}")),
+        (false, 2) => Some(format!("%d{sep1}%m{sep2}{year}{time}")),
         (false, _) => None,
-    }
+    };
+    Some(NumericOrder {
+        month_first,
+        why,
+        format,
+    })
 }
 
 /// Whether a source writes numeric dates month first: its language's region is the United
@@ -661,7 +731,12 @@ mod numeric_tests {
     #[case::default_day_first(&["03/05/2026"], false, None)]
     #[case::two_digit_year(&["27.11.26"], false, Some("%d.%m.%y"))]
     #[case::words(&["21 March 2026", "2026-03-05"], true, None)]
-    fn numeric_order(
+    #[case::us_time(&["03/13/2026 2:30 PM", "03/12/2026 11:00 AM"], true, Some("%m/%d/%Y %I:%M %p"))]
+    #[case::us_time_24(&["03/13/2026, 14:30", "03/12/2026, 09:00"], true, Some("%m/%d/%Y, %H:%M"))]
+    #[case::yy_time(&["27.11.26 21:40:05"], false, Some("%d.%m.%y %H:%M:%S"))]
+    #[case::us_at(&["03/02/2026 at 4:15 PM", "03/05/2026 at 9:00 AM"], true, Some("%m/%d/%Y at %I:%M %p"))]
+    #[case::some_without_time(&["03/13/2026 2:30 PM", "03/12/2026"], true, Some("%m/%d/%Y"))]
+    fn numeric_orders(
         #[case] texts: &[&str],
         #[case] month_first: bool,
         #[case] expected: Option<&str>,
@@ -670,6 +745,46 @@ mod numeric_tests {
             numeric_format(texts.iter().copied(), month_first).as_deref(),
             expected
         );
+    }
+
+    #[test]
+    fn a_us_page_keeps_the_time_its_dates_carry() {
+        let texts = ["03/13/2026 2:30 PM", "03/12/2026 11:00 AM"];
+        let format = numeric_format(texts, false).unwrap();
+        assert_eq!(
+            parse_date(texts[0], Some(&format)),
+            Some(ParsedDate::Local(
+                NaiveDate::from_ymd_opt(2026, 3, 13)
+                    .unwrap()
+                    .and_hms_opt(14, 30, 0)
+                    .unwrap()
+            ))
+        );
+    }
+
+    #[test]
+    fn a_time_after_at_is_read_too() {
+        let texts = ["03/02/2026 at 4:15 PM", "03/05/2026 at 9:00 AM"];
+        let format = numeric_format(texts, true).unwrap();
+        assert_eq!(
+            parse_date(texts[0], Some(&format)),
+            Some(ParsedDate::Local(
+                NaiveDate::from_ymd_opt(2026, 3, 2)
+                    .unwrap()
+                    .and_hms_opt(16, 15, 0)
+                    .unwrap()
+            ))
+        );
+    }
+
+    #[test]
+    fn the_order_chosen_says_why() {
+        let o = numeric_order(["21.03.2026", "03.05.2026"], true).unwrap();
+        assert!(!o.month_first);
+        assert!(o.why.contains("21.03.2026"), "{}", o.why);
+        let o = numeric_order(["03.05.2026"], false).unwrap();
+        assert!(!o.month_first);
+        assert!(o.why.contains("default"), "{}", o.why);
     }
 
     #[test]

@@ -5,16 +5,21 @@
 //! - Candidates are siblings under one parent with the same tag, all of them or those sharing
 //!   one class (so `div.ad-slot` between `div.card`s stays out, and `story story--featured`
 //!   stays in with `story`). Each candidate is scored by its members that have a distinct link
-//!   with a title of a release's length, more for members with a date, less inside
-//!   header/nav/footer/aside.
+//!   with a title of a release's length, more for members with a date and inside the main
+//!   content; dated releases outside the page's chrome (nav/header/footer/aside, a navigation
+//!   role, classes such as `menu`, `sidebar`, `widget`, `popular`) rank above undated ones,
+//!   and those above the chrome's links.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
-//!   `Card_link__9fZ2k`, `kQzTfg`) are never used; positions (`nth-child`) never.
+//!   `Card_link__9fZ2k`, `kQzTfg`) are never used; a position (`td:nth-of-type(4)`) only when
+//!   no class or tag names the element alone. Pager and "more" links are no releases; when the
+//!   best group gets no selectors that fit, the next groups are tried.
 //! - Numeric dates are read by the evidence of the whole list: a first field over 12 means day
 //!   first, a second one month first; without evidence, the language's region (en-US, or
-//!   English in an America/… zone) decides, else day first. A `date_format` is written for
-//!   every numeric date, so the admin sees the order chosen.
+//!   English in an America/… zone) decides, else day first. The order chosen, and why, is
+//!   always a note; a `date_format` is written when the reader's default would not read the
+//!   dates so, and it covers the time they carry.
 
 use crate::dates;
 use crate::extract::canonical_link;
@@ -81,6 +86,8 @@ impl std::fmt::Display for NotFound {
 const MIN_ITEMS: usize = 3;
 /// A title is at least this many characters ("Home", "Next »", "1" are not).
 const MIN_TITLE_CHARS: usize = 12;
+/// Candidate groups tried for selectors, best first, before discovery gives up.
+const MAX_PROPOSALS: usize = 8;
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
@@ -160,7 +167,7 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     let doc = Html::parse_document(html);
     let base = crate::extract::html::base_url(&doc, page_url);
     let groups = candidate_groups(&doc);
-    let mut best: Option<(f64, usize, Vec<Member<'_>>)> = None;
+    let mut scored: Vec<((u8, f64), usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
     for (index, group) in groups.iter().enumerate() {
         let members: Vec<Member<'_>> = group
@@ -184,21 +191,41 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
         if distinct.len() < MIN_ITEMS || members.len() * 5 < group.members.len() * 3 {
             continue;
         }
-        let score = score(group, &members);
-        if best.as_ref().is_none_or(|(s, _, _)| score > *s) {
-            best = Some((score, index, members));
+        let like = alike(group, &members);
+        if like.is_empty() {
+            continue;
+        }
+        scored.push((score(group, &like), index, members));
+    }
+    // Best first; on a tie the group found first (a class's group comes before all the
+    // siblings of its tag, so `div.card` wins over the same cards seen as `div`).
+    scored.sort_by(|a, b| {
+        b.0.0
+            .cmp(&a.0.0)
+            .then(b.0.1.total_cmp(&a.0.1))
+            .then(a.1.cmp(&b.1))
+    });
+    // The best group may have no selectors that fit all its members (an unlike sibling among
+    // them): the next ones are tried before giving up.
+    for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
+        if let Some(p) = propose(&doc, &groups[*index], members, hints) {
+            return Ok(p);
         }
     }
-    let Some((_, index, members)) = best else {
-        return Err(NotFound {
-            groups: groups.len(),
-            best: closest.map(|(_, d)| d),
-        });
+    let best = match scored.first() {
+        Some((_, index, _)) => {
+            let g = &groups[*index];
+            Some(format!(
+                "{} `{}` elements, but no selectors read the same title and link in each",
+                g.members.len(),
+                element_css(g.members[0].value().name(), g.class.as_deref())
+            ))
+        }
+        None => closest.map(|(_, d)| d),
     };
-    let group = &groups[index];
-    propose(&doc, group, &members, hints).ok_or(NotFound {
+    Err(NotFound {
         groups: groups.len(),
-        best: None,
+        best,
     })
 }
 
@@ -333,7 +360,7 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
     let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| canonical_link(base, h));
     if element.value().name() == "a" {
         let href = usable(&element)?;
-        let title = title_inside(element)?;
+        let title = whole_card_title(element).or_else(|| title_inside(element))?;
         return Some(Member {
             element,
             link: element,
@@ -378,16 +405,99 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
             .map(|(_, l)| l.clone())?,
     };
     let title = if text_of(link).chars().count() >= MIN_TITLE_CHARS {
-        link
+        whole_card_title(link).unwrap_or(link)
     } else {
         title_inside(link).or_else(|| title_inside(element))?
     };
+    // A pager or a "more" link among the cards is no release.
+    if pager_link(&href) || navigation_text(&text_of(title)) {
+        return None;
+    }
     Some(Member {
         element,
         link,
         href,
         title,
     })
+}
+
+/// Words that start a pager's or an archive's link ("Next page »", "Show all news",
+/// "Следующая страница", "Барлық жаңалықтар"): such a link is a way through the list, not a
+/// release. A real title starting so ("Next generation …") goes on with other words.
+static NAVIGATION: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(
+        r"(?ix)^(?:
+            (?:next|previous|prev|older|newer|more|all)(?:(?:\s+\w+)?\s+(?:page|pages|posts|entries|news|articles|stories|releases|items|results|publications|events))?
+            | (?:show|view|see|load|read|browse)\s+(?:all|more|older|the\s+archive)\b.*
+            | (?:news\s+)?archive
+            | (?:go\s+)?to\s+(?:the\s+)?(?:archive|all\s+news|next\s+page)\b.*
+            | (?:следующ|предыдущ)\w*(?:\s+страниц\w*)?
+            | далее | ещё | еще | больше(?:\s+новостей)? | архив(?:\s+новостей)?
+            | (?:показать|загрузить|смотреть|все|читать)\s+(?:ещё|еще|все|больше|новости|архив)\b.*
+            | (?:келесі|алдыңғы)(?:\s+бет)?
+            | (?:барлық|барлығы|тағы|толығырақ)(?:\s+\w+)?
+        )$",
+    )
+    .unwrap()
+});
+
+/// Whether a link's text is a pager's or a "more" button's (arrows and page numbers aside).
+fn navigation_text(text: &str) -> bool {
+    let words: String = text
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    let words = clean(&words);
+    let words = words.trim_matches(|c: char| c.is_ascii_digit() || c == ' ');
+    words.is_empty() || NAVIGATION.is_match(words)
+}
+
+/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`).
+fn pager_link(href: &Url) -> bool {
+    let pager_key = |k: &str| {
+        let k = k.to_ascii_lowercase();
+        k == "page" || k == "paged" || k.starts_with("pagen_")
+    };
+    href.query_pairs().any(|(k, _)| pager_key(&k))
+        || href.path_segments().is_some_and(|s| {
+            let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
+            s.windows(2).any(|w| {
+                w[0] == "page" && !w[1].is_empty() && w[1].chars().all(|c| c.is_ascii_digit())
+            })
+        })
+}
+
+/// The title inside a link that holds a whole card (a picture, a heading, a date): the heading
+/// or "title" element in it, else, when the link's text holds a date, its longest text that is
+/// no date. `None` for a link that is its title alone.
+fn whole_card_title(link: ElementRef<'_>) -> Option<ElementRef<'_>> {
+    static TITLED: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1, h2, h3, h4, h5, h6, [class*=title]").unwrap()
+    });
+    let long = |x: &ElementRef<'_>| text_of(*x).chars().count() >= MIN_TITLE_CHARS;
+    if let Some(h) = link.select(&TITLED).find(long) {
+        return Some(h);
+    }
+    let children: Vec<ElementRef<'_>> = link.children().filter_map(ElementRef::wrap).collect();
+    if children.is_empty() || !children.iter().any(|c| date_in(&text_of(*c))) {
+        return None;
+    }
+    // The first text of a title's length that is no date, a paragraph last: a card's title
+    // comes before its teaser.
+    let texts: Vec<ElementRef<'_>> = link
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .skip(1)
+        .filter(|x| x.children().filter_map(ElementRef::wrap).count() == 0)
+        .filter(|x| long(x) && !date_in(&text_of(*x)))
+        .collect();
+    texts
+        .iter()
+        .find(|x| x.value().name() != "p")
+        .or_else(|| texts.first())
+        .copied()
 }
 
 /// A heading (or the element with the longest own text) inside `e` that reads as a title.
@@ -410,7 +520,46 @@ fn title_inside(e: ElementRef<'_>) -> Option<ElementRef<'_>> {
         .max_by_key(|x| text_of(*x).chars().count())
 }
 
-fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
+/// The members that count for a group's score. When three quarters of a tag's siblings or
+/// more share a class and the others lack it, those others (a pager, a "more" box, a banner
+/// among the cards) are unlike the releases: the group of all the siblings then scores no
+/// more than the group of the class, which wins the tie and reads no stranger.
+fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
+    if group.class.is_some() {
+        return members.to_vec();
+    }
+    // Counted over the members that hold a release's link (a pager already left out).
+    let n = members.len();
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for m in members {
+        for c in classes(m.element) {
+            *counts.entry(c).or_default() += 1;
+        }
+    }
+    let Some(common) = counts
+        .iter()
+        .filter(|(_, k)| **k * 4 >= n * 3 && **k < n)
+        .max_by_key(|(c, k)| (**k, std::cmp::Reverse(**c)))
+        .map(|(c, _)| *c)
+    else {
+        return members.to_vec();
+    };
+    members
+        .iter()
+        .filter(|m| {
+            m.element
+                .value()
+                .has_class(common, scraper::CaseSensitivity::CaseSensitive)
+        })
+        .cloned()
+        .collect()
+}
+
+/// A group's rank: first its tier (dated releases outside the page's chrome over undated ones,
+/// and those over the chrome's links, so a menu of 30 links or a footer of 20 never beats three
+/// dated teasers), then a score within the tier: members with a title, more for those with a
+/// date and for long titles, more inside the page's main content.
+fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     let n = members.len() as f64;
     let titled = members
         .iter()
@@ -420,13 +569,12 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
         .iter()
         .filter(|m| find_date(m.element).is_some())
         .count() as f64;
-    let chrome = group.members[0]
-        .ancestors()
-        .filter_map(ElementRef::wrap)
-        .any(|a| matches!(a.value().name(), "nav" | "header" | "footer" | "aside"));
+    let place = place_of(group.members[0]);
     let mut score = titled * (1.0 + dated / n);
-    if chrome {
-        score *= 0.3;
+    match place {
+        Place::Chrome => score *= 0.3,
+        Place::Content => score *= 1.5,
+        Place::Other => {}
     }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
@@ -434,7 +582,116 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> f64 {
         .map(|m| text_of(m.title).chars().count())
         .sum::<usize>() as f64
         / n;
-    score * (mean.min(60.0) / 30.0).max(0.2)
+    let tier = u8::from(place != Place::Chrome) + u8::from(dated * 2.0 >= n);
+    (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Where on the page a group sits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Place {
+    /// Navigation, a header or footer, a sidebar or widget ("most read", "popular", tags).
+    Chrome,
+    /// The page's main content (`<main>`, `<article>`, `role=main`, `.content`, `#news`).
+    Content,
+    Other,
+}
+
+/// The place of `e`: chrome when it or an ancestor is `nav`/`header`/`footer`/`aside` or has a
+/// navigation role; else the nearest element whose class or id names a place decides
+/// (`div.top-menu`, `div.sidebar`, `ul.popular` are chrome; `div.main`, `#content` content).
+fn place_of(e: ElementRef<'_>) -> Place {
+    let chain: Vec<ElementRef<'_>> = std::iter::once(e)
+        .chain(e.ancestors().filter_map(ElementRef::wrap))
+        .collect();
+    let chrome_role = |x: &ElementRef<'_>| {
+        x.value().attr("role").is_some_and(|r| {
+            matches!(
+                r.trim().to_ascii_lowercase().as_str(),
+                "navigation" | "banner" | "contentinfo" | "complementary" | "menu" | "menubar"
+            )
+        })
+    };
+    if chain.iter().any(|x| {
+        matches!(x.value().name(), "nav" | "header" | "footer" | "aside") || chrome_role(x)
+    }) {
+        return Place::Chrome;
+    }
+    for x in &chain {
+        let names = x
+            .value()
+            .classes()
+            .chain(x.value().id())
+            .map(str::to_ascii_lowercase);
+        let mut content = false;
+        for name in names {
+            match named_place(&name) {
+                Place::Chrome => return Place::Chrome,
+                Place::Content => content = true,
+                Place::Other => {}
+            }
+        }
+        let main_role = x
+            .value()
+            .attr("role")
+            .is_some_and(|r| r.trim().eq_ignore_ascii_case("main"));
+        if content || main_role || matches!(x.value().name(), "main" | "article") {
+            return Place::Content;
+        }
+    }
+    Place::Other
+}
+
+/// What one class or id (lower case) says of the place: its words split at `-`, `_` and
+/// digits; words after "with", "has" or "no" describe a neighbour (`content-with-sidebar`).
+fn named_place(name: &str) -> Place {
+    const CHROME: [&str; 11] = [
+        "nav",
+        "menu",
+        "sidebar",
+        "footer",
+        "header",
+        "widget",
+        "popular",
+        "breadcrumb",
+        "trending",
+        "related",
+        "recommended",
+    ];
+    const MOST: [&str; 5] = [
+        "mostread",
+        "mostviewed",
+        "mostpopular",
+        "mostcommented",
+        "topread",
+    ];
+    const CONTENT: [&str; 7] = [
+        "main", "content", "news", "articles", "posts", "press", "releases",
+    ];
+    let squeezed: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    if MOST.iter().any(|m| squeezed.contains(m)) {
+        return Place::Chrome;
+    }
+    let mut content = false;
+    for word in name
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        if matches!(word, "with" | "has" | "no") {
+            break;
+        }
+        // `navbar`, `menu-item`, `sidebar-left`, `breadcrumbs`: the word starts so.
+        if CHROME.iter().any(|c| word.starts_with(c)) {
+            return Place::Chrome;
+        }
+        if CONTENT.contains(&word) {
+            content = true;
+        }
+    }
+    if content {
+        Place::Content
+    } else {
+        Place::Other
+    }
 }
 
 /// Whether the text holds a date herald reads, or a numeric one it could read with a format.
@@ -497,7 +754,9 @@ fn propose(
         // The item is the link (`a.news-item`): its own `href`.
         ("@href".to_owned(), title_selector(&titles)?)
     } else {
-        let link_sel = relative_selector(&links).or_else(|| same_href_selector(members))?;
+        let link_sel = relative_selector(&links)
+            .or_else(|| same_href_selector(members))
+            .or_else(|| positional_selector(&links))?;
         let same = members.iter().all(|m| m.title.id() == m.link.id());
         let title = match relative_selector(&links) {
             Some(l) if same => l,
@@ -660,6 +919,40 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
     })
 }
 
+/// A selector by position, for a target that no class or tag names alone (the second `<a>`
+/// after a picture's link, the fourth `<td>`, the second `<span>`): `tag:nth-of-type(k)`,
+/// anchored at the target's parent when that is not the item. Tried last: positions break
+/// when a site adds a column, so a name is always preferred.
+fn positional_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
+    let (item, target) = *pairs.first()?;
+    let tag = target.value().name();
+    let k = target
+        .prev_siblings()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == tag)
+        .count()
+        + 1;
+    let mut tries = vec![format!("{tag}:nth-of-type({k})")];
+    if let Some(p) = target.parent().and_then(ElementRef::wrap)
+        && p.id() != item.id()
+    {
+        let ptag = p.value().name();
+        for anchor in anchors_of(p) {
+            tries.push(format!("{anchor} > {tag}:nth-of-type({k})"));
+        }
+        tries.push(format!("{ptag} > {tag}:nth-of-type({k})"));
+    }
+    tries.into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            pairs.iter().all(|(item, target)| {
+                item.select(&s)
+                    .next()
+                    .is_some_and(|f| f.id() == target.id())
+            })
+        })
+    })
+}
+
 /// A link selector whose first match, in every member, points where the member's link does
 /// (Bitrix's news.list links the picture and then the title to one page: `a` reads it).
 fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
@@ -684,21 +977,23 @@ fn same_href_selector(members: &[Member<'_>]) -> Option<String> {
 /// The title selector: for the title element itself, else for the element inside it that holds
 /// all its text (`<a><b>TITLE</b></a>` after a picture's link: `b`).
 fn title_selector(titles: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<String> {
-    relative_selector(titles).or_else(|| {
-        let inner: Vec<(ElementRef<'_>, ElementRef<'_>)> = titles
-            .iter()
-            .map(|(item, title)| {
-                let text = text_of(*title);
-                title
-                    .descendants()
-                    .filter_map(ElementRef::wrap)
-                    .skip(1)
-                    .find(|e| text_of(*e) == text)
-                    .map(|e| (*item, e))
-            })
-            .collect::<Option<Vec<_>>>()?;
-        relative_selector(&inner)
-    })
+    relative_selector(titles)
+        .or_else(|| {
+            let inner: Vec<(ElementRef<'_>, ElementRef<'_>)> = titles
+                .iter()
+                .map(|(item, title)| {
+                    let text = text_of(*title);
+                    title
+                        .descendants()
+                        .filter_map(ElementRef::wrap)
+                        .skip(1)
+                        .find(|e| text_of(*e) == text)
+                        .map(|e| (*item, e))
+                })
+                .collect::<Option<Vec<_>>>()?;
+            relative_selector(&inner)
+        })
+        .or_else(|| positional_selector(titles))
 }
 
 fn is_heading(tag: &str) -> bool {
@@ -721,6 +1016,29 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
                 before
             }
             None => {
+                if let Some((css, texts)) = date_like(items) {
+                    let example = texts.first().map_or("", String::as_str);
+                    p.date = Some(css);
+                    if texts.iter().all(|t| t.len() == 10 && UNIX_TIME.is_match(t)) {
+                        p.date_format = Some("%s".into());
+                        p.notes.push(format!(
+                            "the releases' dates are Unix timestamps (e.g. \"{example}\"): read \
+                             with `date_format = \"%s\"`"
+                        ));
+                        return;
+                    }
+                    let what = if UNIX_TIME.is_match(example) {
+                        "look like Unix timestamps, which herald cannot read"
+                    } else {
+                        "are in an element made for dates, but herald cannot read them"
+                    };
+                    p.notes.push(format!(
+                        "the releases' dates (e.g. \"{example}\") {what}: set \
+                         `date_format` to the way they are written, or `date` to another element \
+                         (until then new releases are dated when herald first sees them)"
+                    ));
+                    return;
+                }
                 p.notes.push(format!(
                     "no date found in most items ({} of {}): herald will date new releases by \
                      when it first sees them",
@@ -737,10 +1055,12 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
             .filter(|f| f.2 == by_attr)
             .map(|f| (f.0, f.1))
             .collect();
+        // A date that is not the first of its tag (the fourth `<td>`, a second `<span>`) and
+        // has no class of its own is named by its position.
         let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
             None
         } else {
-            relative_selector(&chosen)
+            relative_selector(&chosen).or_else(|| positional_selector(&chosen))
         }) else {
             p.notes
                 .push("the dates are not in an element of their own: no date selector".into());
@@ -755,7 +1075,16 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
     p.date = Some(css);
     let month_first =
         dates::month_first_region(hints.language.as_deref().unwrap_or(""), hints.timezone);
-    p.date_format = dates::numeric_format(texts.iter().map(String::as_str), month_first);
+    let order = dates::numeric_order(texts.iter().map(String::as_str), month_first);
+    p.date_format = order.as_ref().and_then(|o| o.format.clone());
+    if let Some(o) = &order {
+        // The order is a guess without a number over 12: the admin is told which one and why.
+        p.notes.push(format!(
+            "numeric dates are read {} first, decided by {}",
+            if o.month_first { "month" } else { "day" },
+            o.why
+        ));
+    }
     let unreadable = texts
         .iter()
         .filter(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
@@ -770,6 +1099,62 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
                 .map_or("", String::as_str)
         ));
     }
+}
+
+/// A Unix timestamp: seconds (10 digits) or milliseconds (13) since 1970.
+static UNIX_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(r"^(?:\d{10}|\d{13})$").unwrap()
+});
+
+/// An element in most items that holds a date herald cannot read: a `<time>`, an element whose
+/// class, id or `itemprop` names a date (`span.date`, `div.post-time`, `published`), or a Unix
+/// timestamp. Its selector and texts, so that the admin is pointed at `date_format`.
+fn date_like(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
+    let names_a_date = |e: ElementRef<'_>| {
+        let v = e.value();
+        v.name() == "time"
+            || v.classes()
+                .chain(v.id())
+                .chain(v.attr("itemprop"))
+                .any(|name| {
+                    name.to_ascii_lowercase()
+                        .split(|c: char| !c.is_ascii_alphabetic())
+                        .any(|w| {
+                            matches!(
+                                w,
+                                "date"
+                                    | "time"
+                                    | "datetime"
+                                    | "pubdate"
+                                    | "published"
+                                    | "posted"
+                                    | "datepublished"
+                            )
+                        })
+                })
+    };
+    let pairs: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+        .iter()
+        .filter_map(|item| {
+            item.descendants()
+                .filter_map(ElementRef::wrap)
+                .skip(1)
+                .find(|e| {
+                    let t = text_of(*e);
+                    !t.is_empty()
+                        && t.chars().count() <= 40
+                        && !has_link(*e)
+                        && (names_a_date(*e) || UNIX_TIME.is_match(&t))
+                })
+                .map(|e| (*item, e))
+        })
+        .collect();
+    if pairs.len() * 2 < items.len() {
+        return None;
+    }
+    let css = relative_selector(&pairs).or_else(|| positional_selector(&pairs))?;
+    Some((css, pairs.iter().map(|(_, e)| text_of(*e)).collect()))
 }
 
 /// Dates written before the releases rather than inside them (a `<dt>` before each `<dd>`, a
@@ -824,6 +1209,7 @@ fn summary_selector(members: &[Member<'_>], p: &ListProposal) -> Option<String> 
                     let t = text_of(*e);
                     t.chars().count() >= 40
                         && !t.contains(&title)
+                        && !title.contains(&t)
                         && e.select(&TIME_ANY).next().is_none()
                         && !e.select(&A_HREF).any(|a| a.id() == m.link.id())
                         && !date_in(&t)
@@ -937,5 +1323,151 @@ mod tests {
     #[case::button("btn-primary", true)]
     fn stable_classes(#[case] class: &str, #[case] stable: bool) {
         assert_eq!(stable_class(class), stable, "{class}");
+    }
+
+    #[rstest]
+    #[case::next("Next page »", true)]
+    #[case::numbers("1 2 3 Next »", true)]
+    #[case::ru("Следующая страница »", true)]
+    #[case::all_news("Show all news from the archive", true)]
+    #[case::kk("Барлық жаңалықтар", true)]
+    #[case::more("Ещё", true)]
+    #[case::all_press("All press releases →", true)]
+    #[case::older("Older posts", true)]
+    #[case::short_release("Next generation summit", false)]
+    #[case::release("Next generation satellites launched today", false)]
+    #[case::archive_release("National archive opens a new reading hall", false)]
+    #[case::all_release("All regions report a record harvest", false)]
+    fn navigation_texts(#[case] text: &str, #[case] navigation: bool) {
+        assert_eq!(navigation_text(text), navigation, "{text}");
+    }
+
+    fn page(cards: &str) -> ListProposal {
+        let html = format!("<html lang='en'><body><div class='list'>{cards}</div></body></html>");
+        let url = Url::parse("https://x.test/news/").unwrap();
+        discover(&html, &url, &Hints::default()).unwrap()
+    }
+
+    fn dated(dates: &[&str]) -> ListProposal {
+        let cards: String = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "<div class='news-item'><h3><a href='/n/{i}'>Some release title for a date \
+                     test {i}</a></h3><span class='date'>{d}</span></div>"
+                )
+            })
+            .collect();
+        page(&cards)
+    }
+
+    #[test]
+    fn a_date_herald_cannot_read_gets_its_selector_and_a_note_on_date_format() {
+        let p = dated(&["27 Qarasha 2026", "26 Qarasha 2026", "25 Qarasha 2026"]);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("27 Qarasha 2026") && n.contains("`date_format`")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_numeric_date_format_keeps_the_time_and_the_order_is_stated() {
+        let p = dated(&[
+            "03/13/2026 2:30 PM",
+            "03/12/2026 11:00 AM",
+            "02/27/2026 4:45 PM",
+        ]);
+        assert_eq!(p.date_format.as_deref(), Some("%m/%d/%Y %I:%M %p"), "{p:?}");
+        assert!(
+            p.notes.iter().any(|n| n.contains("read month first")),
+            "{p:?}"
+        );
+        // No evidence, no format written: the order chosen is still said.
+        let p = dated(&["05.03.2026", "04.03.2026", "03.03.2026"]);
+        assert_eq!(p.date_format, None);
+        assert!(
+            p.notes
+                .iter()
+                .any(|n| n.contains("read day first") && n.contains("default")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn unix_timestamps_are_read_with_date_format_s() {
+        let p = dated(&["1772668800", "1772582400", "1772496000"]);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+        assert_eq!(p.date_format.as_deref(), Some("%s"));
+        assert!(
+            p.notes.iter().any(|n| n.contains("Unix timestamps")),
+            "{p:?}"
+        );
+    }
+
+    #[test]
+    fn a_summary_never_holds_part_of_the_title() {
+        // The lead repeats the start of the title: it is no summary (nor is the title one).
+        let cards: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class='card'><h3><a href='/n/{i}'>The government approves the national \
+                     road programme for the years 2026 to 2030 ({i})</a></h3><div class='lead'>The \
+                     government approves the national road programme</div><span>{} March 2026</span></div>",
+                    5 - i
+                )
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(p.title, "h3 a");
+        assert_eq!(p.summary, None, "{p:?}");
+    }
+
+    #[test]
+    fn a_link_holding_a_whole_card_has_its_heading_for_title() {
+        let cards: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class='tile'><a href='/p/{i}'><img src='/i/{i}.jpg'><h4>Ministry signs \
+                     agreement number {i}</h4><span class='meta'>{} March 2026</span></a></div>",
+                    5 - i
+                )
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(
+            (p.title.as_str(), p.link.as_str()),
+            ("h4", "a@href"),
+            "{p:?}"
+        );
+        assert_eq!(p.date.as_deref(), Some("span.meta"));
+    }
+
+    #[rstest]
+    #[case::menu("top-menu", Place::Chrome)]
+    #[case::navbar("navbar", Place::Chrome)]
+    #[case::wordpress("menu-item", Place::Chrome)]
+    #[case::most_read("mostread__article", Place::Chrome)]
+    #[case::popular("c-article-most-popular__item", Place::Chrome)]
+    #[case::news_sidebar("news-sidebar", Place::Chrome)]
+    #[case::layout("content-with-sidebar", Place::Content)]
+    #[case::main("main", Place::Content)]
+    #[case::news("news-list", Place::Content)]
+    #[case::card("card", Place::Other)]
+    fn named_places(#[case] name: &str, #[case] place: Place) {
+        assert_eq!(named_place(name), place, "{name}");
+    }
+
+    #[rstest]
+    #[case::query("https://x.test/news?page=2", true)]
+    #[case::bitrix("https://x.test/news/?PAGEN_1=3", true)]
+    #[case::path("https://x.test/news/page/3/", true)]
+    #[case::post("https://x.test/?p=123", false)]
+    #[case::story("https://x.test/news/page-turner-wins-award", false)]
+    fn pager_links(#[case] url: &str, #[case] pager: bool) {
+        assert_eq!(pager_link(&Url::parse(url).unwrap()), pager, "{url}");
     }
 }

@@ -11,6 +11,7 @@ pub mod list;
 
 use crate::config::{self, Source};
 use crate::dates;
+use crate::extract::ExtractError;
 use crate::fetch::{Fetched, Fetcher, Reach, Request};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -42,6 +43,8 @@ pub struct Suggestion {
     pub notes: Vec<String>,
     /// The source's zone (UTC when not given): the days of the preview are its.
     pub timezone: Tz,
+    /// The address is a feed (`kind = "feed"`): no selectors.
+    pub feed: bool,
 }
 
 /// One release as the proposed selectors read it.
@@ -59,8 +62,20 @@ pub enum SuggestError {
     Usage(String),
     #[error("fetch {url}: {reason}")]
     Fetch { url: String, reason: String },
-    #[error("{url}: {found}")]
-    NotFound { url: String, found: NotFound },
+    #[error("{url}: {found}{feed}")]
+    NotFound {
+        url: String,
+        found: NotFound,
+        /// The feed the page advertises, as a sentence to add ("" when none).
+        feed: String,
+    },
+    /// The address answers something that is neither a web page nor a feed.
+    #[error("{url}: not a list page nor a feed: received {received}")]
+    NotAPage { url: String, received: String },
+    /// The page is beyond what herald reads (nested deeper than any real page, a feed that
+    /// cannot be parsed): a problem with the page, not with herald.
+    #[error("{url}: {problem}")]
+    Page { url: String, problem: String },
     /// A bug: the block written is refused by the config parser, or reads nothing.
     #[error("the proposed block does not work (a bug in herald, please report it): {0}")]
     Broken(String),
@@ -74,16 +89,52 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         .map(config::language)
         .transpose()
         .map_err(SuggestError::Usage)?;
-    let page = fetch(fetcher, &ask.url, &ask.user_agent, Reach::Any).await?;
+    let (page, content_type) = fetch(fetcher, &ask.url, &ask.user_agent, Reach::Any).await?;
+    match body_kind(content_type.as_deref(), &page.1) {
+        Body::Html => {}
+        Body::Feed => {
+            let facts = SourceFacts {
+                url: ask.url.clone(),
+                title: page_title(&page.1),
+                language: language.or_else(|| Some("en".into())),
+                timezone: ask.timezone,
+                channels: ask.channels.clone(),
+            };
+            return build(&facts, None, None, &page.1, &page.0);
+        }
+        Body::Other(received) => {
+            return Err(SuggestError::NotAPage {
+                url: ask.url.to_string(),
+                received,
+            });
+        }
+    }
+    refuse_too_deep(&page.1, &page.0)?;
     let hints = Hints {
         language: language.clone().or_else(|| page_language(&page.1)),
         timezone: ask.timezone,
     };
-    let proposal =
+    let feeds = advertised_feeds(&page.1, &page.0);
+    let mut proposal =
         list::discover(&page.1, &page.0, &hints).map_err(|found| SuggestError::NotFound {
             url: ask.url.to_string(),
             found,
+            feed: feeds.first().map_or_else(String::new, |f| {
+                format!(
+                    "; the page advertises a feed, {f}: `herald suggest {f}` proposes a source \
+                     that reads it"
+                )
+            }),
         })?;
+    if let Some(f) = feeds.first() {
+        proposal.notes.insert(
+            0,
+            format!(
+                "the page advertises a feed, {f}: a source reading it (`kind = \"feed\"`, \
+                 `herald suggest {f}`) needs no selectors and survives a redesign"
+            ),
+        );
+    }
     let mut pages = Vec::new();
     for link in same_host_first(&proposal.links, &page.0)
         .into_iter()
@@ -95,7 +146,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             Reach::Public
         };
         match fetch(fetcher, &link, &ask.user_agent, reach).await {
-            Ok(p) => pages.push(p),
+            Ok((p, _)) => pages.push(p),
             Err(e) => tracing::debug!("suggest: article {link} not read: {e}"),
         }
     }
@@ -107,7 +158,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         timezone: ask.timezone,
         channels: ask.channels.clone(),
     };
-    build(&source, &proposal, Some(&article), &page.1, &page.0)
+    build(&source, Some(&proposal), Some(&article), &page.1, &page.0)
 }
 
 /// The suggestion for a page already fetched, without article pages: the redesign alert's.
@@ -116,6 +167,7 @@ pub fn suggest_page(
     html: &str,
     page_url: &Url,
 ) -> Result<Suggestion, SuggestError> {
+    refuse_too_deep(html, page_url)?;
     let hints = Hints {
         language: Some(source.language.clone()),
         timezone: Some(source.timezone),
@@ -124,6 +176,7 @@ pub fn suggest_page(
         list::discover(html, page_url, &hints).map_err(|found| SuggestError::NotFound {
             url: page_url.to_string(),
             found,
+            feed: String::new(),
         })?;
     let facts = SourceFacts {
         url: source.url.clone(),
@@ -132,7 +185,7 @@ pub fn suggest_page(
         timezone: Some(source.timezone),
         channels: source.channels.clone(),
     };
-    let mut s = build(&facts, &proposal, None, html, page_url)?;
+    let mut s = build(&facts, Some(&proposal), None, html, page_url)?;
     s.id = source.id.clone();
     Ok(s)
 }
@@ -146,9 +199,11 @@ struct SourceFacts {
     channels: Vec<String>,
 }
 
+/// The block for the list `proposal` found, or for a feed (`None`: `kind = "feed"`), checked by
+/// the config parser, and its preview.
 fn build(
     facts: &SourceFacts,
-    proposal: &ListProposal,
+    proposal: Option<&ListProposal>,
     article: Option<&article::ArticleProposal>,
     html: &str,
     page_url: &Url,
@@ -182,11 +237,19 @@ fn build(
     let source = parsed
         .source(&id)
         .ok_or_else(|| SuggestError::Broken("the block names no source".into()))?;
-    let preview = read_preview(source, html, page_url, Utc::now())
-        .map_err(|e| SuggestError::Broken(e.to_string()))?;
-    let mut notes = proposal.notes.clone();
+    let preview = read_preview(source, html, page_url, Utc::now()).map_err(|e| match e {
+        crate::pipeline::PollError::Extract {
+            url,
+            source: source @ (ExtractError::TooDeep { .. } | ExtractError::NotAFeed(_)),
+        } => SuggestError::Page {
+            url,
+            problem: source.to_string(),
+        },
+        e => SuggestError::Broken(e.to_string()),
+    })?;
+    let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
     let undated = preview.iter().filter(|r| r.date.is_none()).count();
-    if proposal.date.is_some() && undated > 0 {
+    if proposal.is_some_and(|p| p.date.is_some()) && undated > 0 {
         notes.push(format!(
             "{undated} of {} releases have a date herald cannot read: set `date_format`, or a \
              better `date` selector (e.g. `time@datetime`)",
@@ -199,18 +262,23 @@ fn build(
         preview,
         notes,
         timezone: source.timezone,
+        feed: proposal.is_none(),
     })
 }
 
-/// The releases `source` reads on this page, through the poller's own list reader.
+/// The releases `source` reads on this page, through the poller's own list reader, each once
+/// as the poller counts them: by the item id of its key (a pinned release listed again below
+/// is one release).
 pub fn read_preview(
     source: &Source,
     html: &str,
     page_url: &Url,
     now: DateTime<Utc>,
 ) -> Result<Vec<PreviewRow>, crate::pipeline::PollError> {
+    let mut seen = std::collections::HashSet::new();
     Ok(crate::pipeline::read_list(source, html, page_url, now)?
         .into_iter()
+        .filter(|s| seen.insert(crate::model::ItemId::new(&source.id, &s.key)))
         .map(|s| PreviewRow {
             title: s.title,
             link: s.link,
@@ -219,18 +287,19 @@ pub fn read_preview(
         .collect())
 }
 
+/// The page (its address after redirects, its text) and its content type.
 async fn fetch(
     fetcher: &Fetcher,
     url: &Url,
     user_agent: &str,
     reach: Reach,
-) -> Result<(Url, String), SuggestError> {
+) -> Result<((Url, String), Option<String>), SuggestError> {
     let req = Request {
         user_agent,
         ..Request::default()
     };
     match fetcher.get_within(url, &req, reach).await {
-        Ok(Fetched::Page(p)) => Ok((p.url, p.text)),
+        Ok(Fetched::Page(p)) => Ok(((p.url, p.text), p.content_type)),
         Ok(Fetched::NotModified) => Err(SuggestError::Fetch {
             url: url.to_string(),
             reason: "304 Not Modified to an unconditional request".into(),
@@ -240,6 +309,133 @@ async fn fetch(
             reason: e.to_string(),
         }),
     }
+}
+
+/// A page nested deeper than the list reader reads is refused before discovery parses it
+/// (the poller would refuse it too).
+fn refuse_too_deep(html: &str, url: &Url) -> Result<(), SuggestError> {
+    match crate::extract::depth::too_deep(html) {
+        Some(depth) => Err(SuggestError::Page {
+            url: url.to_string(),
+            problem: ExtractError::TooDeep { depth }.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// What a fetched body is.
+#[derive(Debug, PartialEq)]
+enum Body {
+    Html,
+    /// RSS, Atom or a JSON Feed.
+    Feed,
+    /// Anything else, described for the admin ("`application/pdf` (a PDF document)").
+    Other(String),
+}
+
+/// Tells a feed and a web page from what is neither, by the body first (servers often send
+/// feeds as `text/xml` or `text/html`, and pages as `text/plain`) and the content type next.
+fn body_kind(content_type: Option<&str>, text: &str) -> Body {
+    let mime = content_type
+        .and_then(|c| c.split(';').next())
+        .map(|c| c.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let head: String = body
+        .chars()
+        .take(4096)
+        .collect::<String>()
+        .to_ascii_lowercase();
+    let received = |what: &str| {
+        if mime.is_empty() {
+            format!("{what} (no content type)")
+        } else {
+            format!("{what} (content type `{mime}`)")
+        }
+    };
+    if body.is_empty() {
+        return Body::Other(received("an empty body"));
+    }
+    if head.starts_with('<') {
+        // Past an XML declaration, comments and processing instructions: the first element.
+        let mut rest = head.as_str();
+        loop {
+            rest = rest.trim_start();
+            let skip = if rest.starts_with("<?") {
+                rest.find("?>").map(|i| i + 2)
+            } else if rest.starts_with("<!--") {
+                rest.find("-->").map(|i| i + 3)
+            } else {
+                None
+            };
+            match skip {
+                Some(i) => rest = &rest[i..],
+                None => break,
+            }
+        }
+        let feed_root = ["<rss", "<feed", "<rdf:rdf"]
+            .iter()
+            .any(|r| rest.starts_with(r));
+        return if feed_root { Body::Feed } else { Body::Html };
+    }
+    if head.starts_with('{') || head.starts_with('[') {
+        return if head.contains("jsonfeed.org/version") {
+            Body::Feed
+        } else {
+            Body::Other(received("JSON that is not a JSON Feed"))
+        };
+    }
+    if body.starts_with("%PDF") || mime == "application/pdf" {
+        return Body::Other(received("a PDF document"));
+    }
+    let odd = body
+        .chars()
+        .take(4096)
+        .filter(|c| *c == '\u{fffd}' || (c.is_control() && !c.is_whitespace()))
+        .count();
+    if odd * 20 > body.chars().take(4096).count() {
+        return Body::Other(received("binary data"));
+    }
+    if mime.contains("html") {
+        return Body::Html;
+    }
+    Body::Other(received("text that is not HTML"))
+}
+
+/// The feeds a page names in its head (`<link rel="alternate" type="application/rss+xml">`,
+/// Atom, JSON Feed), as absolute addresses.
+fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
+    let doc = scraper::Html::parse_document(html);
+    let Ok(s) = scraper::Selector::parse("link[rel][href][type]") else {
+        return Vec::new();
+    };
+    let base = crate::extract::html::base_url(&doc, page_url);
+    doc.select(&s)
+        .filter(|l| {
+            let v = l.value();
+            let alternate = v.attr("rel").is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|w| w.eq_ignore_ascii_case("alternate"))
+            });
+            // "application/rss+xml; charset=utf-8": the type without its parameters.
+            let kind = v
+                .attr("type")
+                .and_then(|t| t.split(';').next())
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            alternate
+                && matches!(
+                    kind.as_str(),
+                    "application/rss+xml"
+                        | "application/atom+xml"
+                        | "application/feed+json"
+                        | "application/rdf+xml"
+                )
+        })
+        .filter_map(|l| base.join(l.value().attr("href")?.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .collect()
 }
 
 /// Links on the page's own host first (their pages are the site's release pages).
@@ -317,7 +513,7 @@ fn q(s: &str) -> String {
 fn write_block(
     id: &str,
     facts: &SourceFacts,
-    p: &ListProposal,
+    p: Option<&ListProposal>,
     article: Option<&article::ArticleProposal>,
 ) -> String {
     let mut b = String::new();
@@ -346,6 +542,10 @@ fn write_block(
     );
     let channels: Vec<String> = facts.channels.iter().map(|c| q(c)).collect();
     let _ = writeln!(b, "channels = [{}]", channels.join(", "));
+    let Some(p) = p else {
+        let _ = writeln!(b, "kind = \"feed\"");
+        return b;
+    };
     let _ = writeln!(b, "kind = \"html\"");
     if let Some(re) = &p.id_pattern {
         let _ = writeln!(b, "id_pattern = '{re}'");
@@ -391,9 +591,20 @@ impl Suggestion {
             .skip_while(|l| *l != "[sources.list]")
             .take_while(|l| !l.trim().is_empty())
             .collect();
+        // The keys of `[[sources]]` the preview was read with (an id in the links, cards
+        // without one left out) belong to the proposal too.
+        let source_keys: Vec<String> = self
+            .block
+            .lines()
+            .take_while(|l| *l != "[sources.list]")
+            .filter(|l| l.starts_with("id_pattern = ") || l.starts_with("require_id = "))
+            .map(|l| format!("{l}   # in [[sources]]"))
+            .collect();
+        let mut lines = source_keys;
+        lines.extend(section.iter().map(|l| (*l).to_owned()));
         let mut out = format!(
             "\n\nProposed selectors for the new page (herald suggest):\n{}\nThey read {} releases",
-            section.join("\n"),
+            lines.join("\n"),
             self.preview.len()
         );
         out.push_str(if self.preview.is_empty() { "." } else { ":" });
@@ -416,8 +627,13 @@ impl Suggestion {
         }
         let _ = writeln!(
             out,
-            "# preview: {} releases read with these selectors (first page only)",
-            self.preview.len()
+            "# preview: {} releases read {}",
+            self.preview.len(),
+            if self.feed {
+                "from the feed"
+            } else {
+                "with these selectors (first page only)"
+            }
         );
         for r in &self.preview {
             let date = r.date.as_ref().map_or_else(
@@ -428,5 +644,88 @@ impl Suggestion {
             let _ = writeln!(out, "#             {}", r.link);
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case::xhtml(
+        Some("application/xhtml+xml"),
+        "<?xml version='1.0'?><html><body/></html>",
+        Body::Html
+    )]
+    #[case::plain_html(Some("text/plain"), "<!DOCTYPE html><html></html>", Body::Html)]
+    #[case::rss_as_html(
+        Some("text/html"),
+        "<?xml version='1.0'?><!-- hi --><rss version='2.0'/>",
+        Body::Feed
+    )]
+    #[case::rdf(None, "<rdf:RDF xmlns:rdf='x'></rdf:RDF>", Body::Feed)]
+    #[case::json_feed(
+        Some("application/json"),
+        "{\"version\": \"https://jsonfeed.org/version/1\"}",
+        Body::Feed
+    )]
+    fn bodies(#[case] content_type: Option<&str>, #[case] text: &str, #[case] kind: Body) {
+        assert_eq!(body_kind(content_type, text), kind);
+    }
+
+    #[test]
+    fn the_redesign_proposal_holds_the_id_keys_its_preview_was_read_with() {
+        let s = Suggestion {
+            id: "x".into(),
+            block: "[[sources]]\nid = \"x\"\nkind = \"html\"\nid_pattern = '-(\\d+)$'\n\
+                    require_id = true\n\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
+                    link = \"h3 a@href\"\n"
+                .into(),
+            preview: Vec::new(),
+            notes: Vec::new(),
+            timezone: chrono_tz::UTC,
+            feed: false,
+        };
+        let text = s.list_proposal_text();
+        assert!(
+            text.contains("id_pattern = '-(\\d+)$'   # in [[sources]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("require_id = true   # in [[sources]]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("[sources.list]\nitem = \"div.card\""),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn advertised_feeds_are_read_with_their_type_parameters_and_not_other_json() {
+        let page = r#"<html><head>
+            <link rel="alternate" type="application/rss+xml; charset=utf-8" href="/rss">
+            <link rel="alternate" type="application/json" href="/wp-json/wp/v2/pages/7">
+            <link rel="stylesheet" type="text/css" href="/a.css">
+            <link rel="Alternate" type="application/atom+xml" href="atom.xml">
+            </head><body></body></html>"#;
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let feeds: Vec<String> = advertised_feeds(page, &url)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            feeds,
+            ["https://x.test/rss", "https://x.test/news/atom.xml"]
+        );
+    }
+
+    #[test]
+    fn text_without_markup_is_no_page() {
+        let Body::Other(what) = body_kind(Some("text/plain"), "just some words") else {
+            panic!("read as a page or a feed");
+        };
+        assert_eq!(what, "text that is not HTML (content type `text/plain`)");
     }
 }

@@ -119,8 +119,11 @@ async fn run(dir: &Path) -> Outcome {
             chrono::Utc::now(),
         )
         .unwrap_or_default();
+        // Each release once, as the poller counts them (by the item id of its key).
+        let mut seen = std::collections::HashSet::new();
         got = items
             .into_iter()
+            .filter(|s| seen.insert(herald::model::ItemId::new(&source.id, &s.key)))
             .map(|s| {
                 let date = s
                     .date
@@ -181,8 +184,21 @@ fn report(set: &str, (tp, found, wanted, lines): &(usize, usize, usize, Vec<Stri
 
 #[tokio::test]
 async fn every_development_page_gets_a_block_that_reads_exactly_its_releases() {
+    reads_exactly("dev").await;
+}
+
+/// The red team's pages (`redteam/`): each one a rule discovery broke (a pager among the
+/// cards, a picture's link before the title's, navigation beside the news, …).
+#[tokio::test]
+async fn every_red_team_page_gets_a_block_that_reads_exactly_its_releases() {
+    reads_exactly("redteam").await;
+}
+
+/// Every page of `set` gets a block `herald check` accepts, which reads exactly its releases,
+/// and the preview printed counts them.
+async fn reads_exactly(set: &str) {
     let mut failures = Vec::new();
-    for dir in fixtures("dev") {
+    for dir in fixtures(set) {
         let o = run(&dir).await;
         let name = dir.file_name().unwrap().to_string_lossy().into_owned();
         if o.status != Some(0) || !o.check_ok || o.got != o.want {
@@ -271,4 +287,184 @@ async fn bad_arguments_exit_2() {
     let o =
         output(herald().args(["suggest", "http://127.0.0.1:9/", "--timezone", "Mars/Base"])).await;
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Serves `body` as `content_type` at every path.
+async fn serve_typed(
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> (String, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let body = Arc::new(body);
+    let app = Router::new().fallback(move || {
+        let body = Arc::clone(&body);
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                body.as_ref().clone(),
+            )
+        }
+    });
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app).await.unwrap();
+    });
+    (origin, task)
+}
+
+fn feed_fixture(name: &str) -> Vec<u8> {
+    std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/suggest/feeds")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_feed_address_gets_a_feed_block_that_check_accepts() {
+    for (name, content_type) in [
+        ("rss.xml", "application/rss+xml"),
+        ("atom.xml", "text/xml"),
+        ("feed.json", "application/json"),
+    ] {
+        let (origin, task) = serve_typed(content_type, feed_fixture(name)).await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/{name}"))).await;
+        task.abort();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{name}: {stderr}");
+        assert!(
+            stdout.lines().any(|l| l == "kind = \"feed\""),
+            "{name}:\n{stdout}"
+        );
+        assert!(!stdout.contains("[sources.list]"), "{name}:\n{stdout}");
+        assert!(
+            stdout.contains("# preview: 4 releases read from the feed"),
+            "{name}:\n{stdout}"
+        );
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("config.toml");
+        std::fs::write(&path, &stdout).unwrap();
+        let c = output(herald().arg("check").arg("-c").arg(&path)).await;
+        assert!(
+            c.status.success(),
+            "{name}: {}\n{stdout}",
+            String::from_utf8_lossy(&c.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_page_advertising_a_feed_says_so_and_still_proposes_its_list() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/advertises");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert_eq!(o.got, o.want, "{}", o.stdout);
+    let note = o
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("# note: the page advertises a feed"))
+        .unwrap_or_else(|| panic!("no note of the feed:\n{}", o.stdout));
+    assert!(note.contains("/feed.xml"), "{note}");
+}
+
+#[tokio::test]
+async fn a_body_that_is_no_page_is_refused_naming_what_came() {
+    let noise: Vec<u8> = (0..4000u32).map(|i| (i * 7919 % 251) as u8).collect();
+    for (content_type, body, what) in [
+        (
+            "application/pdf",
+            b"%PDF-1.4\n%\xe2\xe3\n1 0 obj".to_vec(),
+            "a PDF document",
+        ),
+        (
+            "application/json",
+            br#"{"status":"ok","items":[1,2,3]}"#.to_vec(),
+            "JSON that is not a JSON Feed",
+        ),
+        ("text/html", Vec::new(), "an empty body"),
+        ("application/octet-stream", noise, "binary data"),
+    ] {
+        let (origin, task) = serve_typed(content_type, body).await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/x"))).await;
+        task.abort();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{content_type}: {err}");
+        assert!(o.stdout.is_empty(), "{content_type}");
+        assert!(err.contains(what), "{content_type}: {err}");
+        assert!(err.contains(&format!("`{content_type}`")), "{err}");
+    }
+}
+
+/// The preview lists the releases `herald poll --dry-run` reads with the block, in its order
+/// and each once (a pinned release listed again below it is one release).
+#[tokio::test]
+async fn the_preview_lists_what_poll_reads() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/pinned-dup");
+    let list = std::fs::read_to_string(dir.join("list.html")).unwrap();
+    let (origin, task) = serve(&list, "<html></html>").await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let preview: Vec<String> = stdout
+        .lines()
+        .skip_while(|l| !l.starts_with("# preview:"))
+        .skip(1)
+        .filter(|l| !l.starts_with("#  "))
+        .map(|l| l.get(14..).unwrap_or("").to_owned())
+        .collect();
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("config.toml");
+    std::fs::write(&path, &stdout).unwrap();
+    let id = herald::config::load(&path).unwrap().sources[0].id.clone();
+    let p = output(
+        herald()
+            .args(["poll", &id, "--dry-run", "--json", "-c"])
+            .arg(&path),
+    )
+    .await;
+    task.abort();
+    assert!(p.status.success(), "{}", String::from_utf8_lossy(&p.stderr));
+    let polled: Vec<String> = String::from_utf8_lossy(&p.stdout)
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["title"].as_str().unwrap().to_owned()
+        })
+        .collect();
+    assert_eq!(polled.len(), 4, "{polled:?}");
+    assert_eq!(preview, polled, "{stdout}");
+}
+
+/// A page over a limit of the reader (nested 5,000 deep) is a problem with the page, said so,
+/// not "a bug in herald".
+#[tokio::test]
+async fn a_page_over_the_readers_limits_is_reported_as_the_pages_problem() {
+    let cards: String = (0..5)
+        .map(|i| {
+            format!(
+                "<div class='card'><h3><a href='/n/{i}'>A release title number {i}</a></h3></div>"
+            )
+        })
+        .collect();
+    let page = format!(
+        "<html><body>{}{cards}{}</body></html>",
+        "<div>".repeat(5000),
+        "</div>".repeat(5000)
+    );
+    let (origin, task) = serve(&page, &page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("nests elements"), "{err}");
+    assert!(!err.contains("bug in herald"), "{err}");
 }
