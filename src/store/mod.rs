@@ -164,16 +164,18 @@ pub fn content_digest(title: &str, summary: Option<&str>) -> [u8; 8] {
     out
 }
 
-/// The address of a link without its query and fragment (scheme, host, port, path), hashed:
-/// a release whose address differs under the same id (a corrected slug) is a correction, while
-/// a query that changes from visit to visit (a session, a tracking tag) is not.
+/// The address of a link without its scheme, query and fragment (host, port, path), hashed: a
+/// release whose address differs under the same id (a corrected slug) is a correction, while a
+/// query that changes from visit to visit (a session, a tracking tag) or a site's move from
+/// http to https is not.
 pub fn address_digest(link: &str) -> [u8; 8] {
     let address = match url::Url::parse(link) {
-        Ok(mut url) => {
-            url.set_query(None);
-            url.set_fragment(None);
-            url.to_string()
-        }
+        Ok(url) => format!(
+            "{}:{}{}",
+            url.host_str().unwrap_or_default(),
+            url.port().unwrap_or_default(),
+            url.path()
+        ),
         Err(_) => link.to_owned(),
     };
     let mut out = [0; 8];
@@ -1327,6 +1329,10 @@ mod tests {
             address_digest("https://www.akorda.kz/ru/akim-goroda-almaty-520001")
         );
         assert_ne!(a, address_digest("https://akorda.kz/ru/akim-almaty-520001"));
+        assert_eq!(
+            a,
+            address_digest("http://www.akorda.kz/ru/akim-almaty-520001")
+        );
     }
 
     #[tokio::test]
