@@ -571,6 +571,15 @@ impl Store {
         Ok(())
     }
 
+    /// The send marked in flight by [`Self::mark_send`] changed before it was made (a digest's
+    /// message listing other releases once built again): its mark is replaced, nothing else.
+    pub async fn remark_send(&self, queued: &Queued, mark: &SendMark) -> Result<(), StoreError> {
+        self.in_flight
+            .insert(&queued.key, serde_json::to_vec(mark)?)?;
+        self.sync().await?;
+        Ok(())
+    }
+
     /// A send failed with an answer from Telegram (so it was not accepted): not in flight.
     pub fn mark_not_sent(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.in_flight = false;

@@ -873,9 +873,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 // The turn may have come after a wait (the chat's rate, a 429's hold): what
                 // was corrected meanwhile is listed as corrected, and the mark names the
                 // releases this message lists.
-                let marked = fresh.mark(group);
-                if marked != mark {
-                    self.store.mark_send(queued, marked.as_ref()).await?;
+                if let Some(marked) = fresh.mark(group)
+                    && Some(&marked) != mark.as_ref()
+                {
+                    self.store.remark_send(queued, &marked).await?;
                 }
                 job = fresh;
             }

@@ -9,7 +9,7 @@ use crate::common;
 
 use common::site::release_en;
 use common::{Setup, TestApp, eventually, spawn_app_with};
-use fake_botapi::{FakeBotApi, FakeOptions, listed};
+use fake_botapi::{FakeBotApi, FakeOptions, Fault, Match, listed};
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(60);
@@ -167,6 +167,49 @@ async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
     );
     assert!(text.contains(&title), "{text}");
     assert!(text.contains(&moved), "{text}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// The same correction made while the digest's next message waits out a 429 (its message was
+/// built when the wait began, before the correction): it is built again once the chat's turn
+/// comes, and lists the release as corrected.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_corrected_during_a_429_hold_is_listed_as_corrected() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(setup(&fake, data.path())).await;
+    fake.inject(
+        Fault::TooManyRequests(4),
+        Match::any().method("sendMessage").times(1),
+    );
+    t.site.set_per_page(200);
+    t.site.publish("en", release_en(0, 1));
+    t.poll("akorda-en").await.unwrap();
+    for n in 1..=RELEASES {
+        t.site
+            .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    // The first message meets the 429: the worker takes the next turn at once and waits in it.
+    eventually("the 429", WAIT, || {
+        fake.requests().iter().any(|r| r.status == 429)
+    })
+    .await;
+    assert!(fake.messages().is_empty());
+    let title = "Head of State receives the visiting delegation number 1";
+    t.site
+        .correct("en", 100_001, title, "head-of-state-receives-visitors");
+    t.poll("akorda-en").await.unwrap();
+    let store = t.app.shared.store.clone();
+    eventually("the digest is out", WAIT, || {
+        store.pending("d").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages();
+    assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
+    let first = messages[0].text.clone().unwrap();
+    assert!(first.contains(title), "{first}");
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
