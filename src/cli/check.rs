@@ -19,7 +19,7 @@ pub fn check(path: &std::path::Path) -> Result<(), Exit> {
 /// A source the database holds but the config no longer names may have been renamed: its items
 /// would then get new ids and be announced again (SPEC). Warn, pointing at a configured source
 /// the database does not know yet (the likely new name), else at the top of the file.
-fn renamed_source_warnings(config: &Config) -> Vec<config::Diagnostic> {
+pub(super) fn renamed_source_warnings(config: &Config) -> Vec<config::Diagnostic> {
     let known = herald::store::known_sources_on_disk(&config.general.data_dir);
     let gone: Vec<&String> = known
         .iter()

@@ -10,6 +10,11 @@ pub async fn run(config: Config) -> Result<(), Exit> {
     stop_on_signal(stop.clone())?;
     let listen = config.server.listen;
     herald::server::zerocopy::raise_open_files_limit();
+    // What `check` warns of, in the journal of a service that never ran `check`: a renamed
+    // source announces its releases again.
+    for warning in super::check::renamed_source_warnings(&config) {
+        tracing::warn!("{warning}");
+    }
     let app = App::new(config, app_options()).map_err(store_failure)?;
     let general = &app.config().general;
     herald::server::zerocopy::keep_bodies_in(&general.data_dir, general.min_free_bytes);

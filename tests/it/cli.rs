@@ -350,6 +350,42 @@ async fn check_warns_when_a_known_source_was_renamed() {
         "{}",
         stderr(&o)
     );
+    // `run` says it too, in the log (a systemd service never runs `check`).
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = std::fs::read_to_string(&i.config).unwrap();
+    std::fs::write(
+        &i.config,
+        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    let mut running = herald()
+        .args(["run", "-c"])
+        .arg(&i.config)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "run did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(send_signal(running.id().unwrap() as i32, 15), 0);
+    let o = tokio::time::timeout(Duration::from_secs(20), running.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(log.contains("holds source `akorda-en`"), "{log}");
 }
 
 /// `prune` is for sources the config no longer names: one neither the config nor the database
