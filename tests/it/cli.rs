@@ -362,7 +362,7 @@ async fn check_warns_when_a_known_source_was_renamed() {
         text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
     )
     .unwrap();
-    let mut running = herald()
+    let running = herald()
         .args(["run", "-c"])
         .arg(&i.config)
         .stderr(std::process::Stdio::piped())
