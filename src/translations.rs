@@ -32,6 +32,9 @@
 //! picture and the date: shared numbers and names worth [`TEXT_MIN`] at least, or (with
 //! `same_ids`) the same id in both links. Neither the picture nor the link id links alone. Precision matters more than
 //! recall: a wrong link sends a reader to another release, a missing one only costs a button.
+//!
+//! The pipeline keeps each group a clique (`pipeline::link_translations`): a link that would
+//! join releases whose partners disagree is refused, one that agrees brings the partners along.
 
 use crate::model::Item;
 use chrono::NaiveDate;
@@ -212,7 +215,7 @@ pub fn names(text: &str) -> BTreeSet<String> {
 
 /// The names of `item`'s title and text (see [`names`]), for its source's [`NameHistory`]: the
 /// text names whoever is named in every release, which its title may not.
-pub fn names_anywhere(item: &Item) -> BTreeSet<String> {
+fn names_anywhere(item: &Item) -> BTreeSet<String> {
     // The title is a sentence of its own: the text's first word starts one.
     let mut text = format!("{}.", item.title);
     for part in [&item.summary, &item.content_html].into_iter().flatten() {
