@@ -463,6 +463,12 @@ impl Poller<'_> {
     /// still missing a language: a translation may appear days later, or two polls may have
     /// run at once) among the stored releases of the other sources of the group. Returns the
     /// links to store, and the edits that add language buttons to posts already made.
+    ///
+    /// A group's links form a clique: a release and its translations all link to each other,
+    /// one release per language. A link that would join two releases whose partners disagree
+    /// (the English release linked to Russian B, its new Kazakh partner to Russian D) is
+    /// refused; one that agrees brings the partners' links along (linking English A to Kazakh
+    /// C, which is linked to Russian B, links A and B too).
     fn link_translations(
         &self,
         store: &Store,
@@ -481,22 +487,26 @@ impl Poller<'_> {
             .collect();
         // Candidates taken by this poll, so that two of its releases never share one.
         let mut taken: HashSet<ItemId> = HashSet::new();
+        let mut view = LinkView::new(store);
+        // A new release has no link yet (whatever a release of the same id trimmed long ago left).
+        for f in &fresh {
+            view.lists.insert((source.id.clone(), f.id), Vec::new());
+        }
+        let mut histories = NameHistories::around(report);
         for o in report {
             let x = &o.item;
             if o.state == ItemState::Changed {
                 self.follow_corrected_link(store, source, x, &mut linking)?;
             }
-            let mut known: Vec<String> = match o.state {
-                ItemState::New => Vec::new(),
-                _ => store
-                    .translations(&source.id, &x.id)?
-                    .into_iter()
-                    .map(|t| t.language)
-                    .collect(),
-            };
             let (from, to) = (x.published - window, x.published + window);
             for other in &self.translations {
-                if known.contains(&other.language) {
+                // The languages `x` has now: stored, linked by this poll, or brought along by
+                // a link of this poll.
+                let known = view
+                    .of(&source.id, &x.id)?
+                    .iter()
+                    .any(|t| t.language == other.language);
+                if known {
                     continue;
                 }
                 let candidates = store.published_between(&other.id, from, to)?;
@@ -515,8 +525,8 @@ impl Poller<'_> {
                 // (`choose` then compared the two), so it joins the peers.
                 let mut partner: HashMap<ItemId, Translation> = HashMap::new();
                 for c in &candidates {
-                    let Some(t) = store
-                        .translations(&other.id, &c.id)?
+                    let Some(t) = view
+                        .of(&other.id, &c.id)?
                         .into_iter()
                         .find(|t| t.language == source.language)
                     else {
@@ -530,8 +540,12 @@ impl Poller<'_> {
                     }
                     partner.insert(c.id, t);
                 }
-                let context =
+                let mut context =
                     self.linking_context(store, source, other, &candidates, &peers, &fresh)?;
+                context.name_history = [
+                    histories.of(store, &source.id, &fresh)?.clone(),
+                    histories.of(store, &other.id, &[])?.clone(),
+                ];
                 let Some(c) = crate::translations::choose(
                     x,
                     source.timezone,
@@ -546,6 +560,13 @@ impl Poller<'_> {
                             })
                     },
                 ) else {
+                    continue;
+                };
+                let (a, b) = (translation(source, x), translation(other, c));
+                let Some(pairs) = view.joined(&a, &b)? else {
+                    tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation not linked: a partner of one is linked to another release of the other's group");
+                    metrics::counter!("herald_translations_refused_total", "source" => source.id.clone())
+                        .increment(1);
                     continue;
                 };
                 if let Some(old) = partner.get(&c.id) {
@@ -566,25 +587,54 @@ impl Poller<'_> {
                 }
                 metrics::counter!("herald_translations_linked_total", "source" => source.id.clone())
                     .increment(1);
-                taken.insert(c.id);
-                known.push(other.language.clone());
-                linking
-                    .links
-                    .push((translation(source, x), translation(other, c)));
-                if !linking.sources.contains(&other.id) {
-                    linking.sources.push(other.id.clone());
-                }
-                if o.state != ItemState::New && !linking.sources.contains(&source.id) {
-                    linking.sources.push(source.id.clone());
-                }
-                if self.telegram {
-                    // Posts already made get their language buttons by an edit, through the
-                    // outbox like any edit; a new release's post reads its links when it is sent.
-                    if o.state != ItemState::New {
-                        linking.edits.extend(edits_for(store, source, x)?);
+                // The releases that gain a link: their feeds change, their posts get buttons.
+                let mut gained: Vec<&Translation> = Vec::new();
+                for (p, q) in &pairs {
+                    if (p, q) != (&a, &b) {
+                        tracing::info!(source = %p.source, item = %p.id, other = %q.source, translation = %q.id, "translation linked along with its group");
                     }
-                    linking.edits.extend(edits_for(store, other, c)?);
+                    view.link(p, q)?;
+                    for t in [p, q] {
+                        if !gained.iter().any(|g| g.source == t.source && g.id == t.id) {
+                            gained.push(t);
+                        }
+                    }
                 }
+                for t in gained {
+                    if t.source != source.id {
+                        taken.insert(t.id);
+                    }
+                    let is_x = t.source == source.id && t.id == x.id;
+                    if is_x && o.state == ItemState::New {
+                        // A new release's post reads its links when it is sent, and its feed
+                        // is written after the poll anyway.
+                        continue;
+                    }
+                    if !linking.sources.contains(&t.source) {
+                        linking.sources.push(t.source.clone());
+                    }
+                    if !self.telegram {
+                        continue;
+                    }
+                    // Posts already made get their language buttons by an edit, through the
+                    // outbox like any edit.
+                    let owner = if t.source == source.id {
+                        Some(source)
+                    } else {
+                        self.translations.iter().copied().find(|s| s.id == t.source)
+                    };
+                    let item = if is_x {
+                        Some(x.clone())
+                    } else if t.source == other.id && t.id == c.id {
+                        Some(c.clone())
+                    } else {
+                        store.item(&t.source, &t.id)?
+                    };
+                    if let (Some(owner), Some(item)) = (owner, item) {
+                        linking.edits.extend(edits_for(store, owner, &item)?);
+                    }
+                }
+                linking.links.extend(pairs);
             }
         }
         Ok(linking)
@@ -1062,6 +1112,146 @@ struct Linking {
     links: Vec<(Translation, Translation)>,
     edits: Vec<NewDelivery>,
     sources: Vec<String>,
+}
+
+/// The translation links as this poll leaves them: the stored ones, with the poll's links
+/// applied as the store will apply them (a new link in a language replaces the old one, on
+/// both sides).
+struct LinkView<'s> {
+    store: &'s Store,
+    lists: HashMap<(String, ItemId), Vec<Translation>>,
+}
+
+impl<'s> LinkView<'s> {
+    fn new(store: &'s Store) -> LinkView<'s> {
+        LinkView {
+            store,
+            lists: HashMap::new(),
+        }
+    }
+
+    /// The links of one release.
+    fn of(&mut self, source: &str, id: &ItemId) -> Result<Vec<Translation>, StoreError> {
+        let key = (source.to_owned(), *id);
+        if let Some(list) = self.lists.get(&key) {
+            return Ok(list.clone());
+        }
+        let list = self.store.translations(source, id)?;
+        self.lists.insert(key, list.clone());
+        Ok(list)
+    }
+
+    /// Links `a` and `b`, on both sides.
+    fn link(&mut self, a: &Translation, b: &Translation) -> Result<(), StoreError> {
+        self.add(a, b)?;
+        self.add(b, a)
+    }
+
+    fn add(&mut self, from: &Translation, to: &Translation) -> Result<(), StoreError> {
+        let mut list = self.of(&from.source, &from.id)?;
+        for old in list
+            .iter()
+            .filter(|t| t.language == to.language && t.id != to.id)
+        {
+            let mut theirs = self.of(&old.source, &old.id)?;
+            theirs.retain(|t| t.id != from.id);
+            self.lists.insert((old.source.clone(), old.id), theirs);
+        }
+        list.retain(|t| t.language != to.language);
+        list.push(to.clone());
+        self.lists.insert((from.source.clone(), from.id), list);
+        Ok(())
+    }
+
+    /// The links that linking `a` to `b` makes, so that their groups become one clique: each
+    /// of `a` and its partners with each of `b` and its partners, but `b`'s partner in `a`'s
+    /// language, which `a` replaces. `None` when the groups disagree: a language in both with
+    /// different releases, or a partner linked in the other's language to another release.
+    fn joined(
+        &mut self,
+        a: &Translation,
+        b: &Translation,
+    ) -> Result<Option<Vec<(Translation, Translation)>>, StoreError> {
+        let mut left = vec![a.clone()];
+        left.extend(
+            self.of(&a.source, &a.id)?
+                .into_iter()
+                .filter(|t| t.language != b.language),
+        );
+        let mut right = vec![b.clone()];
+        right.extend(
+            self.of(&b.source, &b.id)?
+                .into_iter()
+                .filter(|t| t.language != a.language),
+        );
+        let same = |p: &Translation, q: &Translation| p.source == q.source && p.id == q.id;
+        let mut pairs = Vec::new();
+        for p in &left {
+            for q in &right {
+                if same(p, q) {
+                    continue;
+                }
+                if p.language == q.language {
+                    return Ok(None);
+                }
+                let p_has = self.of(&p.source, &p.id)?;
+                let p_has = p_has.iter().find(|t| t.language == q.language);
+                let q_has = self.of(&q.source, &q.id)?;
+                let q_has = q_has.iter().find(|t| t.language == p.language);
+                // `b`'s partner in `a`'s language is the one `a` replaces (`choose` allowed it).
+                let replaced = same(p, a) && same(q, b);
+                if p_has.is_some_and(|t| !same(t, q))
+                    || (!replaced && q_has.is_some_and(|t| !same(t, p)))
+                {
+                    return Ok(None);
+                }
+                if p_has.is_none_or(|t| !same(t, q)) {
+                    pairs.push((p.clone(), q.clone()));
+                }
+            }
+        }
+        Ok(Some(pairs))
+    }
+}
+
+/// The history of names of each source of a group (see
+/// [`crate::translations::NameHistory`]), read once per poll: the releases stored from
+/// [`crate::translations::history`] before the poll's oldest release to a window after its
+/// newest (the polled source's new releases, not stored yet, counted too).
+struct NameHistories {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    of: HashMap<String, crate::translations::NameHistory>,
+}
+
+impl NameHistories {
+    fn around(report: &[Observed]) -> NameHistories {
+        let dates = report.iter().map(|o| o.item.published);
+        let (from, to) = match (dates.clone().min(), dates.max()) {
+            (Some(first), Some(last)) => (first, last),
+            _ => (Utc::now(), Utc::now()),
+        };
+        NameHistories {
+            from: from - crate::translations::history(),
+            to: to + crate::translations::window(),
+            of: HashMap::new(),
+        }
+    }
+
+    fn of(
+        &mut self,
+        store: &Store,
+        source: &str,
+        fresh: &[&Item],
+    ) -> Result<&crate::translations::NameHistory, StoreError> {
+        if !self.of.contains_key(source) {
+            let stored = store.published_between(source, self.from, self.to)?;
+            let history =
+                crate::translations::NameHistory::of(stored.iter().chain(fresh.iter().copied()));
+            self.of.insert(source.to_owned(), history);
+        }
+        Ok(&self.of[source])
+    }
 }
 
 fn translation(source: &Source, item: &Item) -> Translation {

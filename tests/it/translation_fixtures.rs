@@ -23,10 +23,15 @@ use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 
 /// Recall reached on each set with the rules of issue 25, names across scripts included (0.762
-/// and 0.403; without names 0.738 and 0.331, below these floors; figures and the sweep in
+/// and 0.403; without names 0.738 and 0.331; figures and the sweep in
 /// `benches/translations.md`); the test allows a small margin below it, and no wrong link at all.
+/// The hard set's 0.403 became 0.370 when names had to be rare over each source's history
+/// (issue 25's red team: the head of state's name linked two calls): on its first day no
+/// source holds ten releases, so no name counts there (the audience with Uzbekistan's
+/// ambassador, and the Russian and Kazakh calls with Italy, linked before on "Президент"
+/// alone), and "Spain" no longer matches "Испании", as "Niger" must not match "Нигерии".
 const MIN_RECALL: f64 = 0.75;
-const MIN_RECALL_HARD: f64 = 0.39;
+const MIN_RECALL_HARD: f64 = 0.36;
 
 #[derive(Deserialize)]
 struct Fixture {

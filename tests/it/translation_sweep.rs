@@ -3,7 +3,9 @@
 //! arrive day by day in each order, and after each language's arrival every release of it still
 //! missing a language is matched against the other languages' releases of the window, as the
 //! pipeline does (a candidate already linked may be taken over by a better match; each picture's
-//! use is counted over everything published so far). The app's own figures are those of
+//! use and each name's share of the releases are counted over everything published so far; a
+//! link that contradicts a partner's link is refused, one that agrees brings the partners'
+//! links along, so that each group is a clique). The app's own figures are those of
 //! `translation_fixtures`; this replays the same rules fast enough to try several thresholds.
 //!
 //! `cargo test --release --test translation_sweep -- --ignored --nocapture` prints the table of
@@ -17,7 +19,7 @@ use chrono::{NaiveDate, TimeZone};
 use common::truth::{Key, expected_pairs, load};
 use herald::model::image_key;
 use herald::model::{Item, ItemId};
-use herald::translations::{Context, Rules, THRESHOLD, choose, window};
+use herald::translations::{Context, NameHistory, Rules, THRESHOLD, choose, window};
 use serde::Deserialize;
 use std::collections::{BTreeSet, HashMap};
 
@@ -61,6 +63,64 @@ fn item(lang: &str, f: &Fixture, month: u32) -> Item {
     }
 }
 
+/// The links: (language, item id) -> (other language -> item id).
+type Links = HashMap<(String, ItemId), HashMap<String, ItemId>>;
+type Member = (String, ItemId);
+
+/// The links that join `a`'s group and `b`'s into one clique, as the pipeline makes them
+/// (`LinkView::joined`): `None` when the groups disagree (a language in both with different
+/// releases, or a partner linked in the other's language to another release).
+fn joined(links: &Links, a: (&str, ItemId), b: (&str, ItemId)) -> Option<Vec<(Member, Member)>> {
+    let group = |x: (&str, ItemId), skip: &str| -> Vec<Member> {
+        let mut g = vec![(x.0.to_string(), x.1)];
+        if let Some(l) = links.get(&(x.0.to_string(), x.1)) {
+            g.extend(
+                l.iter()
+                    .filter(|(lang, _)| lang.as_str() != skip)
+                    .map(|(lang, id)| (lang.clone(), *id)),
+            );
+        }
+        g
+    };
+    let partner = |p: &Member, lang: &str| links.get(p).and_then(|l| l.get(lang)).copied();
+    let (left, right) = (group(a, b.0), group(b, a.0));
+    let mut pairs = Vec::new();
+    for p in &left {
+        for q in &right {
+            if p == q {
+                continue;
+            }
+            if p.0 == q.0 {
+                return None;
+            }
+            // `b`'s partner in `a`'s language is the one `a` replaces.
+            let replaced = (p.0.as_str(), p.1) == a && (q.0.as_str(), q.1) == b;
+            if partner(p, &q.0).is_some_and(|i| i != q.1)
+                || (!replaced && partner(q, &p.0).is_some_and(|i| i != p.1))
+            {
+                return None;
+            }
+            if partner(p, &q.0) != Some(q.1) {
+                pairs.push((p.clone(), q.clone()));
+            }
+        }
+    }
+    Some(pairs)
+}
+
+/// Links `p` and `q` on both sides; a partner either had in the other's language loses it.
+fn link(links: &mut Links, p: &Member, q: &Member) {
+    for (x, y) in [(p, q), (q, p)] {
+        if let Some(old) = links.get(x).and_then(|l| l.get(&y.0)).copied()
+            && old != y.1
+            && let Some(l) = links.get_mut(&(y.0.clone(), old))
+        {
+            l.remove(&x.0);
+        }
+        links.entry(x.clone()).or_default().insert(y.0.clone(), y.1);
+    }
+}
+
 struct Outcome {
     found: usize,
     right: usize,
@@ -86,9 +146,9 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
     }
     let days: BTreeSet<chrono::DateTime<chrono::Utc>> =
         all.values().flatten().map(|(_, i)| i.published).collect();
-    // Published so far, and the links: (lang, item id) -> (other lang -> item id).
+    // Published so far, and the links.
     let mut published: HashMap<&str, Vec<Item>> = HashMap::new();
-    let mut links: HashMap<(String, ItemId), HashMap<String, ItemId>> = HashMap::new();
+    let mut links: Links = HashMap::new();
     for day in days {
         for &lang in order {
             let todays: Vec<Item> = all[lang]
@@ -101,6 +161,12 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
             }
             published.entry(lang).or_default().extend(todays);
             let mine = published[lang].clone();
+            // Each language's history of names: everything published so far (the fixtures
+            // span less than the pipeline's 60 days).
+            let histories: HashMap<&str, NameHistory> = LANGS
+                .iter()
+                .map(|l| (*l, NameHistory::of(published.get(l).into_iter().flatten())))
+                .collect();
             let mut taken: BTreeSet<ItemId> = BTreeSet::new();
             for x in &mine {
                 for &other in LANGS.iter().filter(|l| **l != lang) {
@@ -131,6 +197,7 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
                     };
                     let mut context = Context {
                         rules,
+                        name_history: [histories[lang].clone(), histories[other].clone()],
                         ..Default::default()
                     };
                     for i in candidates.iter().chain(&peers) {
@@ -151,20 +218,17 @@ fn replay(set: &str, order: &[&str], rules: Rules) -> Outcome {
                     }) else {
                         continue;
                     };
-                    if let Some(old) = partner(c)
-                        && let Some(l) = links.get_mut(&(lang.to_string(), old))
-                    {
-                        l.remove(other);
+                    let Some(pairs) = joined(&links, (lang, x.id), (other, c.id)) else {
+                        continue;
+                    };
+                    for (p, q) in pairs {
+                        for t in [&p, &q] {
+                            if t.0 != lang {
+                                taken.insert(t.1);
+                            }
+                        }
+                        link(&mut links, &p, &q);
                     }
-                    taken.insert(c.id);
-                    links
-                        .entry((lang.to_string(), x.id))
-                        .or_default()
-                        .insert(other.to_string(), c.id);
-                    links
-                        .entry((other.to_string(), c.id))
-                        .or_default()
-                        .insert(lang.to_string(), x.id);
                 }
             }
         }

@@ -316,3 +316,172 @@ async fn posts_get_language_buttons_by_an_edit_that_a_correction_keeps() {
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
+
+/// A release with the picture `image` (without one the fake site gives each its own), its
+/// body holding `numbers`.
+fn numbered(id: u64, date: &str, image: Option<&str>, numbers: &str) -> Release {
+    Release {
+        id,
+        slug: format!("release-{id}"),
+        title: "Meeting held".into(),
+        date: date.into(),
+        summary: String::new(),
+        image: image.map(str::to_owned),
+        body: Some(format!("The figures were {numbers}.")),
+    }
+}
+
+/// The stored links of a release, as (language, item id).
+fn links_of(t: &TestApp, source: &str, id: u64) -> Vec<(String, herald::model::ItemId)> {
+    let store = &t.app.shared.store;
+    let item = store
+        .recent(source, 100)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.link.ends_with(&format!("-{id}")))
+        .unwrap();
+    let mut links: Vec<_> = store
+        .translations(source, &item.id)
+        .unwrap()
+        .into_iter()
+        .map(|l| (l.language, l.id))
+        .collect();
+    links.sort();
+    links
+}
+
+/// Red team of issue 25: links chosen pair by pair could contradict each other across three
+/// languages. English A and Russian B share their numbers; Kazakh C shares A's numbers and,
+/// with Russian D, both a rare picture and other numbers. C links to A; pair by pair it then
+/// linked to D too (its best Russian match), while A's Russian partner is B: one of the two
+/// "Also in" sets was wrong. Each group is a clique: C joins A and B, or D alone, never both.
+#[tokio::test(flavor = "multi_thread")]
+async fn links_across_three_languages_never_contradict() {
+    let t = spawn_app_with(Setup {
+        extra_config: GROUP.into(),
+        extra_source_keys: ARTICLE.into(),
+        ..Setup::default()
+    })
+    .await;
+    // A and B share a stock picture (an older release of each source has it too): no evidence.
+    let stock = Some("/uploadMedia/stock/gerb.jpg");
+    t.site
+        .publish("en", numbered(610000, "20 February 2026", stock, "none"));
+    t.site.publish(
+        "ru",
+        numbered(620000, "20 февраля 2026 года", stock, "none"),
+    );
+    let a = numbered(610001, "2 March 2026", stock, "41, 52 and 63");
+    t.site.publish("en", a);
+    t.poll("akorda-en").await.unwrap();
+    let b = numbered(620001, "2 марта 2026 года", stock, "41, 52 и 63");
+    let picture = Some("/uploadMedia/2026/03/own_picture.jpg");
+    let d = numbered(620002, "2 марта 2026 года", picture, "74, 85 и 96");
+    t.site.publish("ru", b);
+    t.site.publish("ru", d);
+    t.poll("akorda-ru").await.unwrap();
+    let c = numbered(
+        630001,
+        "2 наурыз 2026 ж.",
+        picture,
+        "41, 52, 63, 74, 85 және 96",
+    );
+    t.site.publish("kz", c);
+    t.poll("akorda-kz").await.unwrap();
+
+    // Every link is mutual, and a release's partners are linked to each other.
+    let releases = [
+        ("akorda-kz", 630001),
+        ("akorda-en", 610001),
+        ("akorda-ru", 620001),
+        ("akorda-ru", 620002),
+    ];
+    let store = &t.app.shared.store;
+    let mut links = 0;
+    for (source, id) in releases {
+        let item = store
+            .recent(source, 100)
+            .unwrap()
+            .into_iter()
+            .find(|i| i.link.ends_with(&format!("-{id}")))
+            .unwrap();
+        let partners = store.translations(source, &item.id).unwrap();
+        links += partners.len();
+        for p in &partners {
+            let back = store.translations(&p.source, &p.id).unwrap();
+            assert!(
+                back.iter().any(|b| b.id == item.id),
+                "{id}: {p:?} not linked back"
+            );
+            // No contradiction: a partner's partner in a language is this release's.
+            for r in back.iter().filter(|r| r.id != item.id) {
+                let mine = partners.iter().find(|m| m.language == r.language);
+                assert!(
+                    mine.is_none_or(|m| m.id == r.id),
+                    "{id}: its partner {} is linked to {}, its own partner in that language is {:?}",
+                    p.link,
+                    r.link,
+                    mine.map(|m| &m.link)
+                );
+            }
+            for q in partners.iter().filter(|q| q.language != p.language) {
+                assert!(
+                    back.iter().any(|b| b.id == q.id),
+                    "{id} is linked to {} and {}, which are not linked to each other: {back:?}",
+                    p.link,
+                    q.link
+                );
+            }
+        }
+    }
+    // A and B are linked (C then joins their group, or links to D apart).
+    let b = links_of(&t, "akorda-ru", 620001);
+    assert!(b.iter().any(|(lang, _)| lang == "en"), "{b:?}");
+    assert!(links >= 4, "{links} links");
+    t.stop().await;
+}
+
+/// Red team of issue 25, through the app: one release in each language, the same day, the same
+/// never-used stock picture, no number, the head of state's name in both titles: a call with
+/// France and one with Egypt. Nothing in the stored history says the name is rare: no link.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_head_of_states_name_links_nothing_on_a_new_store() {
+    let t = spawn_app_with(Setup {
+        extra_config: GROUP.into(),
+        extra_source_keys: ARTICLE.into(),
+        ..Setup::default()
+    })
+    .await;
+    let call = |id: u64, title: &str, date: &str, body: &str| Release {
+        id,
+        slug: format!("call-{id}"),
+        title: title.into(),
+        date: date.into(),
+        summary: String::new(),
+        image: Some("/uploadMedia/2026/stock/telephone_talk.jpg".into()),
+        body: Some(body.into()),
+    };
+    t.site.publish(
+        "en",
+        call(
+            710001,
+            "Kassym-Jomart Tokayev held a telephone conversation with the President of France",
+            "6 March 2026",
+            "Kassym-Jomart Tokayev held a telephone conversation with the President of France.",
+        ),
+    );
+    t.poll("akorda-en").await.unwrap();
+    t.site.publish(
+        "ru",
+        call(
+            720001,
+            "Касым-Жомарт Токаев провел телефонный разговор с Президентом Египта",
+            "6 марта 2026 года",
+            "Касым-Жомарт Токаев провел телефонный разговор с Президентом Египта.",
+        ),
+    );
+    let report = t.poll("akorda-ru").await.unwrap();
+    assert!(report.linked.is_empty(), "{:?}", report.linked);
+    assert!(links_of(&t, "akorda-en", 710001).is_empty());
+    t.stop().await;
+}
