@@ -233,17 +233,7 @@ async fn a_second_herald_on_the_same_database_is_refused() {
     let i = instance().await;
     i.site.publish("en", release_en(1, 20));
     // A fixed port, so that the test can tell when the running herald is up.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let text = std::fs::read_to_string(&i.config).unwrap();
-    std::fs::write(
-        &i.config,
-        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
-    )
-    .unwrap();
+    let port = listen_on_a_fixed_port(&i.config);
     let mut running = herald()
         .args(["run", "-c"])
         .arg(&i.config)
@@ -311,6 +301,22 @@ async fn a_second_herald_on_the_same_database_is_refused() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// Writes a free port into the config's `listen`, so that a test can tell when `run` is up.
+fn listen_on_a_fixed_port(config: &std::path::Path) -> u16 {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = std::fs::read_to_string(config).unwrap();
+    std::fs::write(
+        config,
+        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
+    )
+    .unwrap();
+    port
+}
+
 fn send_signal(pid: i32, sig: i32) -> i32 {
     std::process::Command::new("kill")
         .args([format!("-{sig}"), pid.to_string()])
@@ -351,17 +357,7 @@ async fn check_warns_when_a_known_source_was_renamed() {
         stderr(&o)
     );
     // `run` says it too, in the log (a systemd service never runs `check`).
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let text = std::fs::read_to_string(&i.config).unwrap();
-    std::fs::write(
-        &i.config,
-        text.replace("127.0.0.1:0", &format!("127.0.0.1:{port}")),
-    )
-    .unwrap();
+    let port = listen_on_a_fixed_port(&i.config);
     let running = herald()
         .args(["run", "-c"])
         .arg(&i.config)

@@ -53,9 +53,8 @@ async fn retitle(t: &TestApp, from: &str, to: &str) {
     .await;
 }
 
-/// A first poll with nothing due (backfill 0), then a burst of `RELEASES`: the digest's first
-/// message goes out, and Telegram goes down.
-async fn burst_then_down(t: &TestApp, fake: &FakeBotApi) {
+/// A first poll with nothing due (backfill 0), then a burst of `RELEASES`: a digest is due.
+async fn burst(t: &TestApp) {
     t.site.set_per_page(200);
     t.site.publish("en", release_en(0, 1));
     t.poll("akorda-en").await.unwrap();
@@ -65,6 +64,11 @@ async fn burst_then_down(t: &TestApp, fake: &FakeBotApi) {
             .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
     }
     t.poll("akorda-en").await.unwrap();
+}
+
+/// [`burst`]; the digest's first message goes out, and Telegram goes down.
+async fn burst_then_down(t: &TestApp, fake: &FakeBotApi) {
+    burst(t).await;
     // Telegram's limit (one message a second in a chat) leaves time to go down in between.
     fake.wait_for_messages(1, WAIT).await;
     fake.set_down(true);
@@ -183,14 +187,7 @@ async fn a_release_corrected_during_a_429_hold_is_listed_as_corrected() {
         Fault::TooManyRequests(4),
         Match::any().method("sendMessage").times(1),
     );
-    t.site.set_per_page(200);
-    t.site.publish("en", release_en(0, 1));
-    t.poll("akorda-en").await.unwrap();
-    for n in 1..=RELEASES {
-        t.site
-            .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
-    }
-    t.poll("akorda-en").await.unwrap();
+    burst(&t).await;
     // The first message meets the 429: the worker takes the next turn at once and waits in it.
     eventually("the 429", WAIT, || {
         fake.requests().iter().any(|r| r.status == 429)
