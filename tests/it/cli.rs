@@ -240,21 +240,7 @@ async fn a_second_herald_on_the_same_database_is_refused() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await
-        .is_err()
-    {
-        assert!(
-            running.try_wait().unwrap().is_none(),
-            "herald run exited early"
-        );
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "herald run did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_up(port, &mut running).await;
     let refused = output(herald().args(["poll", "akorda-en", "-c"]).arg(&i.config)).await;
     assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
     assert!(
@@ -317,6 +303,25 @@ fn listen_on_a_fixed_port(config: &std::path::Path) -> u16 {
     port
 }
 
+/// Waits (up to 20 s) until the `herald run` listening on `port` answers `/healthz`.
+async fn wait_until_up(port: u16, running: &mut tokio::process::Child) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+        .await
+        .is_err()
+    {
+        assert!(
+            running.try_wait().unwrap().is_none(),
+            "herald run exited early"
+        );
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "herald run did not come up"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 fn send_signal(pid: i32, sig: i32) -> i32 {
     std::process::Command::new("kill")
         .args([format!("-{sig}"), pid.to_string()])
@@ -358,23 +363,13 @@ async fn check_warns_when_a_known_source_was_renamed() {
     );
     // `run` says it too, in the log (a systemd service never runs `check`).
     let port = listen_on_a_fixed_port(&i.config);
-    let running = herald()
+    let mut running = herald()
         .args(["run", "-c"])
         .arg(&i.config)
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
-        .await
-        .is_err()
-    {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "run did not come up"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_until_up(port, &mut running).await;
     assert_eq!(send_signal(running.id().unwrap() as i32, 15), 0);
     let o = tokio::time::timeout(Duration::from_secs(20), running.wait_with_output())
         .await

@@ -37,6 +37,15 @@ fn setup(fake: &FakeBotApi, data_dir: &std::path::Path) -> Setup {
     }
 }
 
+/// Waits until the digest's last message went out.
+async fn digest_is_out(t: &TestApp) {
+    let store = t.app.shared.store.clone();
+    eventually("the digest is out", WAIT, || {
+        store.pending("d").unwrap() == 0
+    })
+    .await;
+}
+
 /// Replaces the source's title in the config file, and waits until herald applied it.
 async fn retitle(t: &TestApp, from: &str, to: &str) {
     let text = std::fs::read_to_string(&t.config_path).unwrap();
@@ -97,11 +106,7 @@ async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
         retitle(&t, before, after).await;
     }
     fake.set_down(false);
-    let store = t.app.shared.store.clone();
-    eventually("the digest is out", WAIT, || {
-        store.pending("d").unwrap() == 0
-    })
-    .await;
+    digest_is_out(&t).await;
     let messages = fake.messages();
     let got = listed(&messages);
     assert_eq!(
@@ -156,11 +161,7 @@ async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
     let report = t.poll("akorda-en").await.unwrap();
     assert!(format!("{report:?}").contains("Changed"), "{report:?}");
     fake.set_down(false);
-    let store = t.app.shared.store.clone();
-    eventually("the digest is out", WAIT, || {
-        store.pending("d").unwrap() == 0
-    })
-    .await;
+    digest_is_out(&t).await;
     let messages = fake.messages();
     assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
     let text = messages.last().unwrap().text.clone().unwrap();
@@ -198,11 +199,7 @@ async fn a_release_corrected_during_a_429_hold_is_listed_as_corrected() {
     t.site
         .correct("en", 100_001, title, "head-of-state-receives-visitors");
     t.poll("akorda-en").await.unwrap();
-    let store = t.app.shared.store.clone();
-    eventually("the digest is out", WAIT, || {
-        store.pending("d").unwrap() == 0
-    })
-    .await;
+    digest_is_out(&t).await;
     let messages = fake.messages();
     assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
     let first = messages[0].text.clone().unwrap();
