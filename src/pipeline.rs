@@ -8,8 +8,8 @@ use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
-    Commit, DeliveryKind, NewDelivery, PostRecord, Seen, SourceState, Store, StoreError,
-    address_digest, content_digest,
+    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, address_digest,
+    content_digest,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -1339,17 +1339,15 @@ pub fn plan_deliveries(
             for &o in &by_date {
                 match o.state {
                     ItemState::New if wanted(&o) => due.push((DeliveryKind::Post, &o.item)),
-                    // Only where the release has a post of its own, sent or queued: one
-                    // filtered out of the channel stays out of it, and one listed in a digest
-                    // has no post to edit. A queued post may have been read and formatted
-                    // already, waiting for its turn (a 429, the per-minute limit): the edit,
-                    // queued behind it, carries the correction; when the post carried it
-                    // already, Telegram answers "not modified" and the edit is done.
+                    // Only where the release was posted, listed in a digest message, or is
+                    // queued: one filtered out of the channel stays out of it. A queued post
+                    // may have been read and formatted already, waiting for its turn (a 429,
+                    // the per-minute limit): the edit, queued behind it, carries the
+                    // correction; when the post carried it already, Telegram answers "not
+                    // modified" and the edit is done. A digest message's edit rewrites its
+                    // line of the release.
                     ItemState::Changed
-                        if matches!(
-                            store.post_record(id, &source.id, &o.item.id)?,
-                            Some(PostRecord::Sent { .. } | PostRecord::Queued)
-                        ) =>
+                        if store.post_record(id, &source.id, &o.item.id)?.is_some() =>
                     {
                         due.push((DeliveryKind::Edit, &o.item));
                     }

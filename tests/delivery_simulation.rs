@@ -142,6 +142,8 @@ enum Try {
 /// window, over a run: the quiet-hours checks had something to check.
 static SILENCED: AtomicU64 = AtomicU64::new(0);
 static EDITS_IN_HOLD: AtomicU64 = AtomicU64::new(0);
+/// Digest messages edited for a correction, over a run.
+static DIGEST_EDITS: AtomicU64 = AtomicU64::new(0);
 /// Posts set aside whose alert reached an admin, and alerts herald gave up on (see
 /// `check_alerts`), over a run.
 static ALERTS_TOLD: AtomicU64 = AtomicU64::new(0);
@@ -452,6 +454,24 @@ impl Telegram {
         self.answer(Ok(()))
     }
 
+    /// A correction's edit of a digest message: it must land on that digest message, listing
+    /// the same releases.
+    fn edit_digest(&mut self, chat: &Recipient, id: i32, text: &str) -> Result<(), RequestError> {
+        let (i, m) = self.message(chat, id)?;
+        let chat_id = self.chats[i].id;
+        self.quiet_edit(digest_entry(chat_id));
+        let links = hrefs(text);
+        let message = &mut self.chats[i].messages[m];
+        if message.keyboard.is_some() || message.links != links {
+            self.violations.push(format!(
+                "a digest edit listing {links:?} landed on message {id} of chat {chat_id}: {:?} {:?}",
+                message.links, message.keyboard
+            ));
+        }
+        DIGEST_EDITS.fetch_add(1, Ordering::Relaxed);
+        self.answer(Ok(()))
+    }
+
     /// A message to an admin (an alert, an answer to a command): the admin chats have the
     /// channels' limits and faults.
     fn send_text_message(&mut self, chat: ChatId, text: &str) -> Result<(), RequestError> {
@@ -565,6 +585,17 @@ impl TelegramApi for SimApi {
         _plain: bool,
     ) -> Result<(), RequestError> {
         let answer = self.0.lock().unwrap().edit_post(&chat, message_id, post);
+        self.later(&chat, answer).await
+    }
+
+    async fn edit_digest(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        text: String,
+        _plain: bool,
+    ) -> Result<(), RequestError> {
+        let answer = self.0.lock().unwrap().edit_digest(&chat, message_id, &text);
         self.later(&chat, answer).await
     }
 
@@ -1771,10 +1802,12 @@ fn delivery_holds_under_every_seeded_interleaving_of_faults() {
     let rate = done as f64 / secs;
     println!(
         "delivery simulation: {done} seeds ({first}..{seed}) in {secs:.1} s, {rate:.0} seeds/s; \
-         {} posts sent without a notification, {} edits inside a hold window; posts set aside: \
-         {} alerts to an admin, {} given up after failed tries; {} answers to admin commands",
+         {} posts sent without a notification, {} edits inside a hold window, {} digest messages \
+         edited; posts set aside: {} alerts to an admin, {} given up after failed tries; {} answers \
+         to admin commands",
         SILENCED.load(Ordering::Relaxed),
         EDITS_IN_HOLD.load(Ordering::Relaxed),
+        DIGEST_EDITS.load(Ordering::Relaxed),
         ALERTS_TOLD.load(Ordering::Relaxed),
         ALERTS_GIVEN_UP.load(Ordering::Relaxed),
         ANSWERS.load(Ordering::Relaxed)

@@ -24,8 +24,8 @@ mod outbox;
 mod stamps;
 
 pub use outbox::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, MovedChannel, NewDelivery, PostRecord, Queued,
-    SendMark,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, DigestText,
+    MovedChannel, NewDelivery, PostRecord, Queued, SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};
@@ -230,6 +230,7 @@ pub struct Store {
     translations: sled::Tree,
     images: sled::Tree,
     websub: sled::Tree,
+    digest_messages: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
@@ -301,7 +302,7 @@ fn prefix(source: &str) -> Vec<u8> {
     k
 }
 
-fn item_key(source: &str, id: &ItemId) -> Vec<u8> {
+pub(super) fn item_key(source: &str, id: &ItemId) -> Vec<u8> {
     let mut k = prefix(source);
     k.extend_from_slice(&id.0);
     k
@@ -473,6 +474,7 @@ impl Store {
             translations: db.open_tree("translations")?,
             images: db.open_tree("images")?,
             websub: db.open_tree("websub")?,
+            digest_messages: db.open_tree("digest_messages")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
             flushing: Default::default(),

@@ -28,6 +28,9 @@
 //!   last minute and its 429 hold, whichever entry's worker made them
 //! - `chat_ids`:  `@name` of a chat (lower case)             → the chat's numeric id (i64 BE), as
 //!   Telegram answered it: which channel entries post to one chat
+//! - `digest_messages`: the chat as sent (lower case) ++ 0 ++ message id (i32 BE) →
+//!   DigestMessage (JSON, deflated when long): what a digest message lists and says, written
+//!   with its items' records, so that a correction of one of them edits the message
 
 use super::{Store, StoreError, codec, transaction_error};
 use crate::model::{Item, ItemId};
@@ -142,8 +145,8 @@ pub enum PostRecord {
         photo: bool,
         at: DateTime<Utc>,
     },
-    /// Listed in a digest message: delivered, but there is no post of its own to edit, so
-    /// corrections of it are not sent.
+    /// Listed in a digest message: delivered in the message `message_id` (see
+    /// [`DigestMessage`]), which a correction edits.
     Digest {
         chat: String,
         message_id: i32,
@@ -165,6 +168,58 @@ pub struct SendMark {
     pub photo: bool,
     /// A digest message: the range of its items that the message lists.
     pub digest_items: Option<(usize, usize)>,
+    /// A digest message: its text, recorded with the message once it is found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest_text: Option<DigestText>,
+}
+
+/// A digest message's text in its three pieces: the header, one line per release listed, and
+/// the footer (see `telegram::digest`). Kept by piece so that a correction rewrites its
+/// release's line and leaves the rest of the message as it was sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestText {
+    pub head: String,
+    pub lines: Vec<String>,
+    pub foot: String,
+}
+
+impl DigestText {
+    /// The message's HTML: the header, the lines, the footer, a blank line between them.
+    pub fn html(&self) -> String {
+        format!(
+            "{}\n\n{}\n\n{}",
+            self.head,
+            self.lines.join("\n"),
+            self.foot
+        )
+    }
+}
+
+/// A digest message as sent: the source and items it lists (one line each, in order) and its
+/// text as it stands in the chat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DigestMessage {
+    pub source: String,
+    pub items: Vec<ItemId>,
+    pub text: DigestText,
+    pub at: DateTime<Utc>,
+}
+
+/// One digest message Telegram accepted (see [`Store::complete_digest_part_in`]): the items it
+/// lists, where it is, its text when known, and whether it is the digest's last.
+pub struct DigestPartSent<'a> {
+    pub items: &'a [Item],
+    pub record: PostRecord,
+    pub text: Option<&'a DigestText>,
+    pub last: bool,
+}
+
+/// A digest message's key in `digest_messages`: message ids are per chat.
+fn digest_message_key(chat: &str, message_id: i32) -> Vec<u8> {
+    let mut k = chat.to_lowercase().into_bytes();
+    k.push(0);
+    k.extend_from_slice(&message_id.to_be_bytes());
+    k
 }
 
 /// A chat's calls of the last minute and the end of its last 429's hold (wall clock), kept for
@@ -646,22 +701,56 @@ impl Store {
         record: PostRecord,
         last: bool,
     ) -> Result<(), StoreError> {
-        self.complete_digest_part_in(channel, None, queued, items, record, last)
+        let part = DigestPartSent {
+            items,
+            record,
+            text: None,
+            last,
+        };
+        self.complete_digest_part_in(channel, None, queued, part)
             .await
     }
 
-    /// As `complete_digest_part`, raising the last known message of the chat `chat_key` too.
+    /// As `complete_digest_part`, raising the last known message of the chat `chat_key` too,
+    /// and keeping the message's text (when known) for the edits of corrections.
     pub async fn complete_digest_part_in(
         &self,
         channel: &str,
         chat_key: Option<&str>,
         queued: &mut Queued,
-        items: &[Item],
-        record: PostRecord,
-        last: bool,
+        part: DigestPartSent<'_>,
     ) -> Result<(), StoreError> {
+        let DigestPartSent {
+            items,
+            record,
+            text,
+            last,
+        } = part;
         let chat = chat_key.map(chat_last_key);
         let accepted = accepted_in(&record);
+        let message = match (&record, text, items.first()) {
+            (
+                PostRecord::Digest {
+                    chat,
+                    message_id,
+                    at,
+                },
+                Some(text),
+                Some(first),
+            ) => {
+                let message = DigestMessage {
+                    source: first.source.clone(),
+                    items: items.iter().map(|i| i.id).collect(),
+                    text: text.clone(),
+                    at: *at,
+                };
+                Some((
+                    digest_message_key(chat, *message_id),
+                    codec::encode(&message)?,
+                ))
+            }
+            _ => None,
+        };
         let record = serde_json::to_vec(&record)?;
         let keys: Vec<Vec<u8>> = items
             .iter()
@@ -684,26 +773,32 @@ impl Store {
             &self.in_flight,
             &self.posts,
             &self.last_message,
+            &self.digest_messages,
         )
-            .transaction(|(outbox, in_flight, posts, last_message)| {
-                in_flight.remove(queued.key.as_slice())?;
-                for key in &keys {
-                    posts.insert(key.as_slice(), record.as_slice())?;
-                }
-                if let Some((actual, id)) = &accepted {
-                    raise_last_message(last_message, channel, *id)?;
-                    raise_last_message(last_message, actual, *id)?;
-                    if let Some(chat) = &chat {
-                        raise_last_message(last_message, chat, *id)?;
+            .transaction(
+                |(outbox, in_flight, posts, last_message, digest_messages)| {
+                    in_flight.remove(queued.key.as_slice())?;
+                    for key in &keys {
+                        posts.insert(key.as_slice(), record.as_slice())?;
                     }
-                }
-                if last {
-                    outbox.remove(queued.key.as_slice())?;
-                } else {
-                    outbox.insert(queued.key.as_slice(), next_bytes.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
+                    if let Some((key, bytes)) = &message {
+                        digest_messages.insert(key.as_slice(), bytes.as_slice())?;
+                    }
+                    if let Some((actual, id)) = &accepted {
+                        raise_last_message(last_message, channel, *id)?;
+                        raise_last_message(last_message, actual, *id)?;
+                        if let Some(chat) = &chat {
+                            raise_last_message(last_message, chat, *id)?;
+                        }
+                    }
+                    if last {
+                        outbox.remove(queued.key.as_slice())?;
+                    } else {
+                        outbox.insert(queued.key.as_slice(), next_bytes.as_slice())?;
+                    }
+                    Ok::<(), ConflictableTransactionError<()>>(())
+                },
+            )
             .map_err(transaction_error)?;
         self.sync().await?;
         queued.delivery = next;
@@ -713,6 +808,44 @@ impl Store {
     /// The oldest edit waiting for `channel`: posts may wait (silent hours), edits go on.
     pub fn next_edit(&self, channel: &str) -> Result<Option<Queued>, StoreError> {
         self.next_delivery_where(channel, |d| d.kind == DeliveryKind::Edit)
+    }
+
+    /// The digest message `message_id` in `chat` (as sent), when herald keeps what it lists.
+    pub fn digest_message(
+        &self,
+        chat: &str,
+        message_id: i32,
+    ) -> Result<Option<DigestMessage>, StoreError> {
+        match self
+            .digest_messages
+            .get(digest_message_key(chat, message_id))?
+        {
+            Some(bytes) => Ok(Some(codec::decode(&bytes)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// A correction's edit of the digest message `message_id` in `chat` went through (or was
+    /// moot): keep the message's text as it now stands and take the edit off the queue, at once.
+    pub async fn complete_digest_edit(
+        &self,
+        queued: &Queued,
+        chat: &str,
+        message_id: i32,
+        message: &DigestMessage,
+    ) -> Result<(), StoreError> {
+        let key = digest_message_key(chat, message_id);
+        let bytes = codec::encode(message)?;
+        (&self.outbox, &self.in_flight, &self.digest_messages)
+            .transaction(|(outbox, in_flight, digest_messages)| {
+                outbox.remove(queued.key.as_slice())?;
+                in_flight.remove(queued.key.as_slice())?;
+                digest_messages.insert(key.as_slice(), bytes.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await?;
+        Ok(())
     }
 
     /// The delivery needs nothing more (an edit done, or moot): take it off the queue.
@@ -842,6 +975,23 @@ impl Store {
                 removed += 1;
             }
         }
+        // A digest message is looked up for the corrections of what it lists: kept while one
+        // of its items is.
+        for entry in self.digest_messages.iter() {
+            let (key, bytes) = entry?;
+            let Ok(message) = codec::decode::<DigestMessage>(&bytes) else {
+                continue;
+            };
+            let mut kept = false;
+            for id in &message.items {
+                kept |= self
+                    .items
+                    .contains_key(super::item_key(&message.source, id))?;
+            }
+            if message.at < before && !kept {
+                self.digest_messages.remove(&key)?;
+            }
+        }
         Ok(removed)
     }
 
@@ -867,6 +1017,12 @@ impl Store {
             let rest = &key[start..];
             if rest.len() == source.len() + 17 && rest.starts_with(source.as_bytes()) {
                 self.posts.remove(&key)?;
+            }
+        }
+        for entry in self.digest_messages.iter() {
+            let (key, bytes) = entry?;
+            if codec::decode::<DigestMessage>(&bytes).is_ok_and(|m| m.source == source) {
+                self.digest_messages.remove(&key)?;
             }
         }
         Ok(removed)
@@ -1275,6 +1431,94 @@ mod tests {
         );
         let kept = store.post_record("c", "s", &items[2].id).unwrap();
         assert!(matches!(kept, Some(PostRecord::Digest { .. })));
+    }
+
+    /// A digest message's text is kept with its items' records (across a reopen), replaced by
+    /// an edit, and swept once none of its items is stored any more.
+    #[tokio::test]
+    async fn a_digest_message_is_kept_while_one_of_its_items_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let text = |n: usize| DigestText {
+            head: "<b>S</b>: 3 new releases (1/2)".into(),
+            lines: vec![format!("• line {n}")],
+            foot: "#s".into(),
+        };
+        let long_ago = "2026-01-01T00:00:00Z".parse().unwrap();
+        let sent = |message_id: i32| PostRecord::Digest {
+            chat: "@C".into(),
+            message_id,
+            at: long_ago,
+        };
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let deliveries = [NewDelivery::digest("c", items.clone())];
+            // Only item 3 stays stored: 1 and 2 left the feed.
+            let mut c = commit("s", &items, 1);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let mut digest = store.next_delivery("c").unwrap().unwrap();
+            for (n, listed, last) in [(1, &items[..2], false), (2, &items[2..], true)] {
+                let part = DigestPartSent {
+                    items: listed,
+                    record: sent(n),
+                    text: Some(&text(n as usize)),
+                    last,
+                };
+                store
+                    .complete_digest_part_in("c", None, &mut digest, part)
+                    .await
+                    .unwrap();
+            }
+        }
+        let store = reopen(dir.path()).await;
+        let message = store.digest_message("@c", 2).unwrap().unwrap();
+        assert_eq!(
+            (
+                message.source.as_str(),
+                message.items.as_slice(),
+                &message.text
+            ),
+            ("s", &[items[2].id][..], &text(2))
+        );
+        assert_eq!(store.digest_message("@c", 3).unwrap(), None);
+        assert_eq!(
+            store.digest_message("@d", 2).unwrap(),
+            None,
+            "ids are per chat"
+        );
+
+        let edit = vec![NewDelivery {
+            channel: "c".into(),
+            kind: DeliveryKind::Edit,
+            item: items[2].clone(),
+            items: Vec::new(),
+        }];
+        let mut c = commit("s", &items[2..], 1);
+        c.deliveries = &edit;
+        store.commit(&c).await.unwrap();
+        let queued = store.next_edit("c").unwrap().unwrap();
+        let edited = DigestMessage {
+            text: text(9),
+            ..message
+        };
+        store
+            .complete_digest_edit(&queued, "@c", 2, &edited)
+            .await
+            .unwrap();
+        assert_eq!(store.digest_message("@c", 2).unwrap(), Some(edited));
+        assert_eq!(store.pending("c").unwrap(), 0);
+
+        store.sweep_posts(Utc::now()).unwrap();
+        assert_eq!(
+            store.digest_message("@c", 1).unwrap(),
+            None,
+            "its items are gone"
+        );
+        assert!(
+            store.digest_message("@c", 2).unwrap().is_some(),
+            "item 3 is stored"
+        );
     }
 
     /// A started send is flagged in a tree of its own: the flag survives a reopen and the next

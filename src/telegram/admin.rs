@@ -212,6 +212,15 @@ mod tests {
         ) -> Result<(), RequestError> {
             unreachable!("alerts send text messages only")
         }
+        async fn edit_digest(
+            &self,
+            _: Recipient,
+            _: i32,
+            _: String,
+            _: bool,
+        ) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
         async fn set_keyboard(
             &self,
             _: Recipient,

@@ -55,6 +55,15 @@ pub trait TelegramApi: Send + Sync + 'static {
         plain: bool,
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
+    /// editMessageText of a digest message: no preview, no keyboard.
+    fn edit_digest(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        text: String,
+        plain: bool,
+    ) -> impl Future<Output = Result<(), RequestError>> + Send;
+
     /// editMessageReplyMarkup: these button rows of (label, URL); none for a digest's.
     fn set_keyboard(
         &self,
@@ -168,6 +177,22 @@ impl TelegramApi for Bot {
             }
             req.await.map(|_| ())
         }
+    }
+
+    async fn edit_digest(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+        text: String,
+        plain: bool,
+    ) -> Result<(), RequestError> {
+        let mut req = self
+            .edit_message_text(chat, MessageId(message_id), text)
+            .link_preview_options(no_preview());
+        if !plain {
+            req = req.parse_mode(ParseMode::Html);
+        }
+        req.await.map(|_| ())
     }
 
     async fn set_keyboard(

@@ -13,8 +13,8 @@ use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::quiet::clock;
 use crate::store::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, PostRecord, Queued, SendMark, Store,
-    StoreError,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, PostRecord,
+    Queued, SendMark, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
@@ -352,6 +352,13 @@ enum Job {
         post: Post,
         found_photo: Option<bool>,
     },
+    /// A correction of a release listed in a digest: the edit of the digest message
+    /// `message_id` in the chat it was sent to, to read as `message` (its lines rewritten).
+    DigestEdit {
+        chat: Recipient,
+        message_id: i32,
+        message: DigestMessage,
+    },
 }
 
 impl Job {
@@ -366,6 +373,7 @@ impl Job {
                 keyboard: Some(api::rows(post)),
                 photo: post.method == Method::SendPhoto,
                 digest_items: None,
+                digest_text: None,
             }),
             Job::DigestPart { chat, part, .. } => Some(SendMark {
                 chat_key: group.key.clone(),
@@ -373,8 +381,9 @@ impl Job {
                 keyboard: None,
                 photo: false,
                 digest_items: Some((part.items.start, part.items.end)),
+                digest_text: Some(part.text.clone()),
             }),
-            Job::Edit { .. } => None,
+            Job::Edit { .. } | Job::DigestEdit { .. } => None,
         }
     }
 }
@@ -713,17 +722,14 @@ impl<A: TelegramApi> Deliverer<A> {
                             message_id,
                             at,
                         };
-                        let last = to == items.len();
-                        let listed = &items[from..to];
+                        let part = DigestPartSent {
+                            items: &items[from..to],
+                            record,
+                            text: mark.digest_text.as_ref(),
+                            last: to == items.len(),
+                        };
                         self.store
-                            .complete_digest_part_in(
-                                channel,
-                                Some(&mark.chat_key),
-                                queued,
-                                listed,
-                                record,
-                                last,
-                            )
+                            .complete_digest_part_in(channel, Some(&mark.chat_key), queued, part)
                             .await?;
                     }
                     _ => {
@@ -897,8 +903,9 @@ impl<A: TelegramApi> Deliverer<A> {
             let fallback = match error {
                 SendError::BadMarkup(reason) if !plain => {
                     let html = match &job {
-                        Job::Post { post, .. } | Job::Edit { post, .. } => post.html.as_str(),
-                        Job::DigestPart { part, .. } => part.html.as_str(),
+                        Job::Post { post, .. } | Job::Edit { post, .. } => post.html.clone(),
+                        Job::DigestPart { part, .. } => part.html(),
+                        Job::DigestEdit { message, .. } => message.text.html(),
                     };
                     tracing::error!(channel = %channel.id, %reason, %html, "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
                     plain = true;
@@ -951,6 +958,41 @@ impl<A: TelegramApi> Deliverer<A> {
             last: part.items.end == items.len(),
             part,
             parts: count,
+        }))
+    }
+
+    /// The edit of the digest message `message_id` in `chat` that lists the release `queued`
+    /// corrects: the message with the line of each release it lists read anew from the store
+    /// (so one edit carries every correction made so far). Nothing to call when the message is
+    /// unknown (sent by a version that kept no text) or would read as it does.
+    async fn digest_edit(
+        &self,
+        queued: &Queued,
+        source: &Source,
+        channel: &Channel,
+        chat: &str,
+        message_id: i32,
+    ) -> Result<ControlFlow<Next, Job>, StoreError> {
+        let Some(mut message) = self.store.digest_message(chat, message_id)? else {
+            tracing::info!(channel = %channel.id, item = %queued.delivery.item.id, message_id, "the release is listed in a digest message whose text herald did not keep; the correction is not sent");
+            self.store.complete(queued).await?;
+            return Ok(ControlFlow::Break(Next::Now));
+        };
+        let items = message
+            .items
+            .iter()
+            .map(|id| self.store.item(&message.source, id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = digest::corrected(&message.text, &items, source);
+        if text == message.text {
+            self.store.complete(queued).await?;
+            return Ok(ControlFlow::Break(Next::Now));
+        }
+        message.text = text;
+        Ok(ControlFlow::Continue(Job::DigestEdit {
+            chat: recipient_from_text(chat),
+            message_id,
+            message,
         }))
     }
 
@@ -1018,19 +1060,29 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(ControlFlow::Continue(job))
             }
             DeliveryKind::Edit => {
-                let Some(PostRecord::Sent {
-                    chat,
-                    message_id,
-                    photo,
-                    at,
-                }) = self
+                let record = self
                     .store
-                    .post_record(&channel.id, &item.source, &item.id)?
-                else {
+                    .post_record(&channel.id, &item.source, &item.id)?;
+                let (chat, message_id, photo, at) = match record {
+                    Some(PostRecord::Sent {
+                        chat,
+                        message_id,
+                        photo,
+                        at,
+                    }) => (chat, message_id, photo, at),
+                    Some(PostRecord::Digest {
+                        chat, message_id, ..
+                    }) => {
+                        return self
+                            .digest_edit(queued, source, channel, &chat, message_id)
+                            .await;
+                    }
                     // Never posted here (before the channel's backfill) or still queued: the
                     // queued post reads the corrected item when it goes out.
-                    self.store.complete(queued).await?;
-                    return Ok(ControlFlow::Break(Next::Now));
+                    Some(PostRecord::Queued) | None => {
+                        self.store.complete(queued).await?;
+                        return Ok(ControlFlow::Break(Next::Now));
+                    }
                 };
                 // Message ids are per chat: the post is edited in the chat it was sent to,
                 // even when the channel posts elsewhere now (its group became a supergroup).
@@ -1105,9 +1157,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 parts,
             } => {
                 let text = if plain {
-                    crate::markup::decode(&part.html)
+                    crate::markup::decode(&part.html())
                 } else {
-                    part.html.clone()
+                    part.html()
                 };
                 let sent = self
                     .api
@@ -1123,15 +1175,14 @@ impl<A: TelegramApi> Deliverer<A> {
                     message_id: message.message_id,
                     at: clock::now(),
                 };
+                let sent = DigestPartSent {
+                    items: listed,
+                    record,
+                    text: Some(&part.text),
+                    last: *last,
+                };
                 self.store
-                    .complete_digest_part_in(
-                        &channel.id,
-                        Some(&group.key),
-                        queued,
-                        listed,
-                        record,
-                        *last,
-                    )
+                    .complete_digest_part_in(&channel.id, Some(&group.key), queued, sent)
                     .await?;
                 metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone())
                     .increment(1);
@@ -1178,6 +1229,30 @@ impl<A: TelegramApi> Deliverer<A> {
                     }
                     None => self.store.complete(queued).await?,
                 }
+            }
+            Job::DigestEdit {
+                chat,
+                message_id,
+                message,
+            } => {
+                let html = message.text.html();
+                let text = if plain {
+                    crate::markup::decode(&html)
+                } else {
+                    html
+                };
+                let edited = self
+                    .api
+                    .edit_digest(chat.clone(), *message_id, text, plain)
+                    .await;
+                match edited.map_err(|e| SendError::from_request(&e)) {
+                    Ok(()) | Err(SendError::EditMoot) => {}
+                    Err(error) => return Ok(Called::Failed(error)),
+                }
+                tracing::info!(channel = %channel.id, item = %item.id, message_id, "digest message edited");
+                self.store
+                    .complete_digest_edit(queued, &chat_text(chat), *message_id, message)
+                    .await?;
             }
         }
         Ok(Called::Done)
@@ -1235,7 +1310,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 };
                 Ok(ControlFlow::Continue(()))
             }
-            (Job::Edit { message_id, .. }, SendError::WrongEditKind { .. }) => {
+            (
+                Job::Edit { message_id, .. } | Job::DigestEdit { message_id, .. },
+                SendError::WrongEditKind { .. },
+            ) => {
                 // Neither a text nor a caption to edit: nothing herald could change there.
                 tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, "the post has neither a text nor a caption to edit; the correction is not sent");
                 self.store.complete(queued).await?;
@@ -1243,6 +1321,9 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             (
                 Job::Edit {
+                    chat, message_id, ..
+                }
+                | Job::DigestEdit {
                     chat, message_id, ..
                 },
                 SendError::Migrated(new_id),
@@ -1269,6 +1350,9 @@ impl<A: TelegramApi> Deliverer<A> {
             // block itself and says so.
             (
                 Job::Edit {
+                    chat, message_id, ..
+                }
+                | Job::DigestEdit {
                     chat, message_id, ..
                 },
                 SendError::Blocked(reason),

@@ -25,6 +25,7 @@ use crate::dates::format_day;
 use crate::markup::escape_attribute;
 use crate::markup::{MESSAGE_LIMIT, escape, utf16_len};
 use crate::model::Item;
+use crate::store::DigestText;
 use std::ops::Range;
 
 /// A title in a digest is a line, not a post: a longer one is cut at a word.
@@ -45,8 +46,14 @@ const LINKS_LIMIT: usize = 6_000;
 /// One message of a digest: its text, and which of the digest's items it lists.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DigestPart {
-    pub html: String,
+    pub text: DigestText,
     pub items: Range<usize>,
+}
+
+impl DigestPart {
+    pub fn html(&self) -> String {
+        self.text.html()
+    }
 }
 
 /// The messages of the digest of `items` (oldest first), each within Telegram's message limit.
@@ -153,21 +160,59 @@ fn split(
         .enumerate()
         .map(|(k, range)| {
             let number = (count > 1).then_some((parts_done + k + 1, count));
-            let lines: Vec<&str> = entries[range.clone()]
+            let lines = entries[range.clone()]
                 .iter()
-                .map(|(html, _, _)| html.as_str())
+                .map(|(html, _, _)| html.clone())
                 .collect();
             DigestPart {
-                html: format!(
-                    "{}\n\n{}\n\n{}",
-                    header(&title, &source.language, items.len(), number),
-                    lines.join("\n"),
-                    escape(&footer)
-                ),
+                text: DigestText {
+                    head: header(&title, &source.language, items.len(), number),
+                    lines,
+                    foot: escape(&footer),
+                },
                 items: range.start + offset..range.end + offset,
             }
         })
         .collect()
+}
+
+/// The text of a sent digest message once its releases read as `items` say (one per line, in
+/// the message's order; `None` for one the store no longer holds, whose line stays as sent).
+/// The header and the footer stay as sent: a correction changes a release, not the digest.
+/// When the corrected lines would make the message too long, each corrected line gets the
+/// room its line took before; when even that does not fit, the message stays as it is.
+pub fn corrected(text: &DigestText, items: &[Option<Item>], source: &Source) -> DigestText {
+    corrected_within(text, items, source, MESSAGE_LIMIT)
+}
+
+fn corrected_within(
+    text: &DigestText,
+    items: &[Option<Item>],
+    source: &Source,
+    limit: usize,
+) -> DigestText {
+    let visible = |html: &str| utf16_len(&crate::markup::decode(html));
+    let rewrite = |room: &dyn Fn(&str) -> usize| DigestText {
+        lines: text
+            .lines
+            .iter()
+            .zip(items.iter().chain(std::iter::repeat(&None)))
+            .map(|(line, item)| match item {
+                Some(item) => entry(item, source, room(line)),
+                None => line.clone(),
+            })
+            .collect(),
+        ..text.clone()
+    };
+    let fresh = rewrite(&|_| limit);
+    if visible(&fresh.html()) <= limit {
+        return fresh;
+    }
+    let kept = rewrite(&|line| visible(line));
+    if visible(&kept.html()) <= limit {
+        return kept;
+    }
+    text.clone()
 }
 
 /// `<b>Source</b>: N new releases (k/m)`, in the source's language (en, ru, kk).
@@ -255,13 +300,13 @@ mod tests {
         assert_eq!(parts.len(), 1);
         assert_eq!(parts[0].items, 0..2);
         assert_eq!(
-            parts[0].html,
+            parts[0].html(),
             "<b>Akorda &amp; co</b>: 2 new releases\n\n\
              • <a href=\"https://www.akorda.kz/en/release-1?a=1&amp;b=2\">Tom &amp; &lt;Jerry&gt;</a> · 21 March 2026\n\
              • <a href=\"https://www.akorda.kz/en/release-2?a=1&amp;b=2\">Second</a> · 21 March 2026\n\n\
              #akorda_en"
         );
-        assert_eq!(check_markup(&parts[0].html), Ok(()));
+        assert_eq!(check_markup(&parts[0].html()), Ok(()));
     }
 
     #[rstest]
@@ -273,8 +318,8 @@ mod tests {
         #[case] date: &str,
     ) {
         let parts = digest_parts(&items(3, 10), &source(language));
-        assert!(parts[0].html.contains(header), "{}", parts[0].html);
-        assert!(parts[0].html.contains(date), "{}", parts[0].html);
+        assert!(parts[0].html().contains(header), "{}", parts[0].html());
+        assert!(parts[0].html().contains(date), "{}", parts[0].html());
     }
 
     #[rstest]
@@ -296,12 +341,12 @@ mod tests {
         for (k, part) in parts.iter().enumerate() {
             assert_eq!(part.items.start, next, "parts are consecutive");
             next = part.items.end;
-            assert!(visible_utf16_len(&part.html) <= MESSAGE_LIMIT, "part {k}");
-            assert_eq!(check_markup(&part.html), Ok(()), "part {k}");
-            assert_eq!(part.html.matches("• ").count(), part.items.len());
+            assert!(visible_utf16_len(&part.html()) <= MESSAGE_LIMIT, "part {k}");
+            assert_eq!(check_markup(&part.html()), Ok(()), "part {k}");
+            assert_eq!(part.html().matches("• ").count(), part.items.len());
             if parts.len() > 1 {
                 let number = format!("({}/{})", k + 1, parts.len());
-                assert!(part.html.contains(&number), "{number}");
+                assert!(part.html().contains(&number), "{number}");
             }
         }
         assert_eq!(next, n, "every item is listed");
@@ -314,8 +359,8 @@ mod tests {
         let parts = digest_parts_within(&list, &source("en"), 200);
         assert!(parts.len() > 1);
         for part in &parts {
-            assert!(visible_utf16_len(&part.html) <= 200, "{}", part.html);
-            for line in part.html.lines().filter(|l| l.starts_with('•')) {
+            assert!(visible_utf16_len(&part.html()) <= 200, "{}", part.html());
+            for line in part.html().lines().filter(|l| l.starts_with('•')) {
                 assert!(line.ends_with("· 21 March 2026"), "{line}");
             }
         }
@@ -342,7 +387,7 @@ mod tests {
         let parts = digest_parts(&list, &source("en"));
         let mut listed = 0;
         for part in &parts {
-            let links = part.html.matches("<a href=").count();
+            let links = part.html().matches("<a href=").count();
             assert!(links <= most, "{links} links in one message");
             let bytes: usize = part.items.clone().map(|i| list[i].link.len()).sum();
             assert!(bytes <= LINKS_LIMIT, "{bytes}");
@@ -351,13 +396,47 @@ mod tests {
         assert_eq!(listed, n, "every release listed once");
     }
 
+    /// A correction rewrites its release's line and nothing else; a line grown past the
+    /// message's room is cut to the room its line took; a release no longer stored keeps its
+    /// line as sent.
+    #[test]
+    fn a_correction_rewrites_its_line_within_the_message() {
+        let list = items(3, 20);
+        let limit = 400;
+        let parts = digest_parts_within(&list, &source("en"), limit);
+        assert_eq!(parts.len(), 1);
+        let sent = &parts[0].text;
+        let mut fixed = list[1].clone();
+        fixed.title = "Corrected & <b>".into();
+        let now = |item: &Item| {
+            let listed = [None, Some(item.clone()), Some(list[2].clone())];
+            corrected_within(sent, &listed, &source("en"), limit)
+        };
+        let text = now(&fixed);
+        assert_eq!((&text.head, &text.foot), (&sent.head, &sent.foot));
+        assert_eq!(text.lines[0], sent.lines[0]);
+        assert_eq!(text.lines[2], sent.lines[2]);
+        assert!(
+            text.lines[1].contains(">Corrected &amp; &lt;b&gt;</a>"),
+            "{}",
+            text.lines[1]
+        );
+        assert_eq!(check_markup(&text.html()), Ok(()));
+
+        fixed.title = "y".repeat(2000);
+        let text = now(&fixed);
+        assert!(visible_utf16_len(&text.html()) <= limit, "{}", text.html());
+        assert!(text.lines[1].contains("yyyy"), "{}", text.lines[1]);
+        assert_eq!(text.lines[0], sent.lines[0]);
+    }
+
     #[test]
     fn a_link_that_is_not_a_web_address_is_plain_text() {
         let mut one = item(1, "Title");
         one.link = "javascript:alert(1)".into();
         let parts = digest_parts(&[one], &source("en"));
-        assert!(parts[0].html.contains("• Title · 21 March 2026"));
-        assert!(!parts[0].html.contains("<a "));
-        assert!(parts[0].html.contains(": 1 new release\n"));
+        assert!(parts[0].html().contains("• Title · 21 March 2026"));
+        assert!(!parts[0].html().contains("<a "));
+        assert!(parts[0].html().contains(": 1 new release\n"));
     }
 }

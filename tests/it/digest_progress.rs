@@ -67,12 +67,17 @@ async fn burst(t: &TestApp) {
     t.site.set_per_page(200);
     t.site.publish("en", release_en(0, 1));
     t.poll("akorda-en").await.unwrap();
+    publish_burst(t);
+    t.poll("akorda-en").await.unwrap();
+}
+
+/// The burst's releases on the site, without a poll.
+fn publish_burst(t: &TestApp) {
     for n in 1..=RELEASES {
         // Dated in the order they are published (a day holds several: the page breaks ties).
         t.site
             .publish("en", release_en(n, 1 + (n * 27 / 100) as u32));
     }
-    t.poll("akorda-en").await.unwrap();
 }
 
 /// [`burst`]; the digest's first message goes out, and Telegram goes down.
@@ -204,6 +209,127 @@ async fn a_release_corrected_during_a_429_hold_is_listed_as_corrected() {
     assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
     let first = messages[0].text.clone().unwrap();
     assert!(first.contains(title), "{first}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// The digest message listing `n`, and its text as it stands.
+fn message_listing(fake: &FakeBotApi, n: u64) -> (i64, String) {
+    fake.messages()
+        .into_iter()
+        .find(|m| listed(std::slice::from_ref(m)).contains(&n))
+        .map(|m| (m.message_id, m.text.unwrap()))
+        .unwrap_or_else(|| panic!("no message lists {n}"))
+}
+
+/// Corrects release `n`'s title (its slug too when `slug`) and polls.
+async fn correct(t: &TestApp, n: u64, title: &str, slug: &str) {
+    t.site.correct("en", 100_000 + n, title, slug);
+    let report = t.poll("akorda-en").await.unwrap();
+    assert!(format!("{report:?}").contains("Changed"), "{report:?}");
+}
+
+/// A release corrected after its digest message went out: the message is edited, the release's
+/// line rewritten (title and address), the header and the other lines as they were. Corrections
+/// of one message made together go out in one edit; a later one keeps the earlier; and after a
+/// restart the message is still known. Before, corrections of releases listed in a digest were
+/// never sent: the release had no post of its own to edit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_corrected_after_its_digest_went_out_edits_the_digest_message() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let mut t = spawn_app_with(setup(&fake, data.path())).await;
+    burst(&t).await;
+    digest_is_out(&t).await;
+    let (first_id, first_text) = message_listing(&fake, 1);
+    let (last_id, last_text) = message_listing(&fake, RELEASES);
+    assert_ne!(first_id, last_id, "a split digest");
+    let sent = fake.messages().len();
+
+    // Two releases of the first message and one of the last, in one poll.
+    let one = "Head of State receives the visiting delegation number 1";
+    let two = "Head of State welcomes the delegation number 2";
+    let newest = format!("Head of State meets the delegation number {RELEASES}");
+    t.site
+        .correct("en", 100_001, one, "head-of-state-receives-visitors");
+    t.site
+        .correct("en", 100_002, two, "president-meets-delegation-2");
+    correct(
+        &t,
+        RELEASES,
+        &newest,
+        &format!("president-meets-delegation-{RELEASES}"),
+    )
+    .await;
+    eventually("both messages edited", WAIT, || {
+        let edits = fake.edits();
+        edits.iter().any(|e| e.message_id == first_id)
+            && edits.iter().any(|e| e.message_id == last_id)
+    })
+    .await;
+    // Then nothing more: the second correction of the first message went out with the first.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let edits = fake.edits();
+    assert_eq!(edits.len(), 2, "one edit per message: {edits:#?}");
+    assert!(
+        edits.iter().all(|e| e.method == "editMessageText"),
+        "{edits:#?}"
+    );
+    assert_eq!(fake.messages().len(), sent, "nothing sent anew");
+
+    let (_, first_now) = message_listing(&fake, 1);
+    let moved = format!(
+        "http://{}/en/head-of-state-receives-visitors-100001",
+        t.site.addr
+    );
+    assert!(
+        first_now.contains(one) && first_now.contains(two),
+        "{first_now}"
+    );
+    assert!(first_now.contains(&moved), "{first_now}");
+    assert!(
+        !first_now.contains(">Head of State receives delegation number 1<"),
+        "{first_now}"
+    );
+    // The header and every other line as sent.
+    let unchanged = |before: &str, after: &str, changed: &[u64]| {
+        let lines = |text: &str| -> Vec<String> {
+            text.lines()
+                .filter(|l| !changed.iter().any(|n| l.contains(&format!("number {n}<"))))
+                .map(str::to_owned)
+                .collect()
+        };
+        assert_eq!(lines(before), lines(after));
+    };
+    unchanged(&first_text, &first_now, &[1, 2]);
+    let (_, last_now) = message_listing(&fake, RELEASES);
+    assert!(last_now.contains(&newest), "{last_now}");
+    unchanged(&last_text, &last_now, &[RELEASES]);
+    assert_eq!(
+        listed(&fake.messages()),
+        (1..=RELEASES).collect::<Vec<u64>>()
+    );
+
+    // After a restart (its test site is new: the same releases, the same corrections), a
+    // second correction of release 1 keeps release 2's.
+    t.stop().await;
+    t = spawn_app_with(setup(&fake, data.path())).await;
+    t.site.set_per_page(200);
+    t.site.publish("en", release_en(0, 1));
+    publish_burst(&t);
+    t.site
+        .correct("en", 100_002, two, "president-meets-delegation-2");
+    t.site.correct(
+        "en",
+        100_000 + RELEASES,
+        &newest,
+        &format!("president-meets-delegation-{RELEASES}"),
+    );
+    let again = "Head of State hosts the delegation number 1";
+    correct(&t, 1, again, "head-of-state-receives-visitors").await;
+    eventually("the message edited again", WAIT, || fake.edits().len() == 3).await;
+    let (_, text) = message_listing(&fake, 1);
+    assert!(text.contains(again) && text.contains(two), "{text}");
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
