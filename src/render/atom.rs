@@ -102,17 +102,51 @@ fn entry(meta: &FeedMeta, item: &Item) -> Entry {
     }
 }
 
-/// A title or summary, which are plain text. Text holding `<` or `&` goes out as `type="html"`,
-/// escaped once more (RFC 4287 §3.1.1.2): the W3C validator warns "should not contain HTML unless
-/// declared in the type attribute" about `type="text"` holding tags or entity names, and a
-/// reader that wrongly renders text as HTML then still shows `<script>` instead of running it.
+/// A title or summary, which are plain text, and go out as `type="text"`, so that every reader
+/// reads them as written ("AT&T", "a < b"). Text that reads as markup (a tag such as
+/// `<script>`, or an entity name such as `&amp;`) goes out as `type="html"`, escaped once more
+/// (RFC 4287 §3.1.1.2): the W3C validator warns "should not contain HTML unless declared in the
+/// type attribute" about `type="text"` holding those, and a reader that wrongly renders text as
+/// HTML then still shows `<script>` instead of running it.
 fn text_construct(text: &str) -> Text {
     let text = xml_safe(text);
-    if text.contains(['<', '&']) {
+    if reads_as_markup(&text) {
         Text::html(escape_html(&text))
     } else {
         Text::plain(text)
     }
+}
+
+/// Whether `text` holds what an HTML reader would take for markup: a `<` opening a tag (a
+/// letter, `/`, `!` or `?` after it) or an `&` starting a character reference (`&name;`,
+/// `&#…`, or one of the names HTML reads without a semicolon, such as `&amp`).
+fn reads_as_markup(text: &str) -> bool {
+    let opens_tag = |rest: &str| {
+        rest.chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
+    };
+    let starts_reference = |rest: &str| {
+        if let Some(number) = rest.strip_prefix('#') {
+            return number.starts_with(|c: char| c.is_ascii_digit() || c == 'x' || c == 'X');
+        }
+        let end = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        (end > 0 && rest[end..].starts_with(';'))
+            || ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"]
+                .iter()
+                .any(|legacy| name.to_ascii_lowercase().starts_with(legacy))
+    };
+    text.match_indices(['<', '&']).any(|(at, mark)| {
+        let rest = &text[at + 1..];
+        if mark == "<" {
+            opens_tag(rest)
+        } else {
+            starts_reference(rest)
+        }
+    })
 }
 
 fn link(rel: &str, href: String, mime_type: Option<&str>) -> Link {
@@ -178,8 +212,8 @@ mod tests {
         assert_eq!(feed.id, feed_id("akorda-kk"));
         assert_eq!(feed.lang.as_deref(), Some("kk"));
         assert_eq!(feed.authors[0].name, "Ақорда — баспасөз релиздері & news");
-        assert_eq!(feed.title.value, "Ақорда — баспасөз релиздері &amp; news");
-        assert_eq!(feed.title.r#type, TextType::Html);
+        assert_eq!(feed.title.value, "Ақорда — баспасөз релиздері & news");
+        assert_eq!(feed.title.r#type, TextType::Text);
         assert_eq!(feed.updated, fixed(samples::time(9, 12)));
         let self_link = feed.links.iter().find(|l| l.rel == "self").unwrap();
         assert_eq!(
@@ -220,6 +254,31 @@ mod tests {
             entry.content.as_ref().unwrap().value.as_deref(),
             Some("<p>Tom &amp; Jerry &lt;b&gt;not bold&lt;/b&gt; and [31m escapes</p>")
         );
+    }
+
+    /// Text is text unless an HTML reader would take part of it for markup: then it is
+    /// declared HTML and escaped once more.
+    #[rstest]
+    #[case::ampersand("AT&T and Tom & Jerry", false)]
+    #[case::comparison("a < b, 3<4 and x <= y", false)]
+    #[case::generic("Option<T> in Rust", true)]
+    #[case::end_tag("x </b> y", true)]
+    #[case::entity_name("Tom &amp; Jerry", true)]
+    #[case::numeric_reference("&#169; 2026", true)]
+    #[case::no_reference("R&D, &# and & alone", false)]
+    #[case::legacy_name("&amp without a semicolon", true)]
+    #[case::numeric_without_semicolon("&#169 2026", true)]
+    fn text_is_declared_html_only_when_it_reads_as_markup(#[case] text: &str, #[case] html: bool) {
+        let construct = text_construct(text);
+        let wanted = if html { TextType::Html } else { TextType::Text };
+        assert_eq!(construct.r#type, wanted, "{text}");
+        // What a reader gets back either way.
+        let read = if html {
+            crate::markup::decode(&construct.value)
+        } else {
+            construct.value.clone()
+        };
+        assert_eq!(read, text);
     }
 
     #[rstest]
