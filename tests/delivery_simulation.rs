@@ -94,8 +94,10 @@ struct Message {
     id: i32,
     /// A post's "Read" link, or the links a digest lists.
     links: Vec<String>,
-    /// All button URLs, in order; `None` for a digest.
+    /// All button URLs, in order (a digest's one button too).
     keyboard: Option<Vec<String>>,
+    /// A digest message.
+    digest: bool,
     photo: bool,
     deleted: bool,
     /// When Telegram accepted it.
@@ -160,6 +162,11 @@ fn urls(post: &Post) -> Vec<String> {
 
 fn read_link(post: &Post) -> String {
     urls(post).into_iter().next().unwrap_or_default()
+}
+
+/// A digest's button URLs, in order.
+fn row_urls(rows: &[Vec<(String, String)>]) -> Vec<String> {
+    rows.iter().flatten().map(|(_, url)| url.clone()).collect()
 }
 
 /// Which post a keyboard belongs to: its "Read" link and its share button's host (the entry).
@@ -386,6 +393,7 @@ impl Telegram {
                 id: 0,
                 links: vec![link],
                 keyboard: Some(keyboard),
+                digest: false,
                 photo,
                 deleted: false,
                 at: Instant::now(),
@@ -398,6 +406,7 @@ impl Telegram {
         &mut self,
         chat: &Recipient,
         text: &str,
+        rows: &[Vec<(String, String)>],
         silent: bool,
     ) -> Result<Accepted, RequestError> {
         let i = self.chat_index(chat).ok_or_else(|| bad("chat not found"))?;
@@ -410,7 +419,8 @@ impl Telegram {
             Message {
                 id: 0,
                 links: hrefs(text),
-                keyboard: None,
+                keyboard: Some(row_urls(rows)),
+                digest: true,
                 photo: false,
                 deleted: false,
                 at: Instant::now(),
@@ -456,13 +466,22 @@ impl Telegram {
 
     /// A correction's edit of a digest message: it must land on that digest message, listing
     /// the same releases.
-    fn edit_digest(&mut self, chat: &Recipient, id: i32, text: &str) -> Result<(), RequestError> {
+    fn edit_digest(
+        &mut self,
+        chat: &Recipient,
+        id: i32,
+        text: &str,
+        rows: &[Vec<(String, String)>],
+    ) -> Result<(), RequestError> {
         let (i, m) = self.message(chat, id)?;
         let chat_id = self.chats[i].id;
         self.quiet_edit(digest_entry(chat_id));
         let links = hrefs(text);
         let message = &mut self.chats[i].messages[m];
-        if message.keyboard.is_some() || message.links != links {
+        if !message.digest
+            || message.links != links
+            || message.keyboard.as_ref() != Some(&row_urls(rows))
+        {
             self.violations.push(format!(
                 "a digest edit listing {links:?} landed on message {id} of chat {chat_id}: {:?} {:?}",
                 message.links, message.keyboard
@@ -570,10 +589,15 @@ impl TelegramApi for SimApi {
         &self,
         chat: Recipient,
         text: String,
+        rows: &[Vec<(String, String)>],
         _plain: bool,
         silent: bool,
     ) -> Result<Accepted, RequestError> {
-        let answer = self.0.lock().unwrap().send_digest(&chat, &text, silent);
+        let answer = self
+            .0
+            .lock()
+            .unwrap()
+            .send_digest(&chat, &text, rows, silent);
         self.later(&chat, answer).await
     }
 
@@ -593,9 +617,14 @@ impl TelegramApi for SimApi {
         chat: Recipient,
         message_id: i32,
         text: String,
+        rows: &[Vec<(String, String)>],
         _plain: bool,
     ) -> Result<(), RequestError> {
-        let answer = self.0.lock().unwrap().edit_digest(&chat, message_id, &text);
+        let answer = self
+            .0
+            .lock()
+            .unwrap()
+            .edit_digest(&chat, message_id, &text, rows);
         self.later(&chat, answer).await
     }
 
@@ -1463,9 +1492,10 @@ fn check(world: &World) -> Result<(), String> {
                     continue;
                 }
                 let mine = match &m.keyboard {
-                    Some(k) => k.get(1).is_some_and(|u| u.contains(sharer)),
                     // A digest: only entries with digests send them.
-                    None => digest,
+                    _ if m.digest => digest,
+                    Some(k) => k.get(1).is_some_and(|u| u.contains(sharer)),
+                    None => false,
                 };
                 n += usize::from(mine);
             }
@@ -1526,8 +1556,9 @@ fn check(world: &World) -> Result<(), String> {
     for chat in &t.chats[..CHANNEL_CHATS] {
         for m in &chat.messages {
             let entry = match &m.keyboard {
+                _ if m.digest => digest_entry(chat.id),
                 Some(k) => entry_of(k),
-                None => digest_entry(chat.id),
+                None => None,
             };
             for link in &m.links {
                 if !entry.is_some_and(|e| due.contains(&(e, link.as_str()))) {

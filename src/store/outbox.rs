@@ -181,6 +181,10 @@ pub struct DigestText {
     pub head: String,
     pub lines: Vec<String>,
     pub foot: String,
+    /// The message's button rows as (label, URL): one button, unique to the message (see
+    /// `telegram::digest::keyboard`); none in messages sent before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keyboard: Vec<Vec<(String, String)>>,
 }
 
 impl DigestText {
@@ -1443,6 +1447,7 @@ mod tests {
             head: "<b>S</b>: 3 new releases (1/2)".into(),
             lines: vec![format!("• line {n}")],
             foot: "#s".into(),
+            keyboard: vec![vec![("Website".into(), format!("https://s.example/#{n}"))]],
         };
         let long_ago = "2026-01-01T00:00:00Z".parse().unwrap();
         let sent = |message_id: i32| PostRecord::Digest {

@@ -198,6 +198,7 @@ mod tests {
             &self,
             _: Recipient,
             _: String,
+            _: &[Vec<(String, String)>],
             _: bool,
             _: bool,
         ) -> Result<Accepted, RequestError> {
@@ -217,6 +218,7 @@ mod tests {
             _: Recipient,
             _: i32,
             _: String,
+            _: &[Vec<(String, String)>],
             _: bool,
         ) -> Result<(), RequestError> {
             unreachable!("alerts send text messages only")

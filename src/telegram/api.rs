@@ -37,11 +37,12 @@ pub trait TelegramApi: Send + Sync + 'static {
         silent: bool,
     ) -> impl Future<Output = Result<Accepted, RequestError>> + Send;
 
-    /// sendMessage of a digest part: no preview, no keyboard.
+    /// sendMessage of a digest part: no preview, these button rows of (label, URL).
     fn send_digest(
         &self,
         chat: Recipient,
         text: String,
+        rows: &[Vec<(String, String)>],
         plain: bool,
         silent: bool,
     ) -> impl Future<Output = Result<Accepted, RequestError>> + Send;
@@ -55,12 +56,13 @@ pub trait TelegramApi: Send + Sync + 'static {
         plain: bool,
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
-    /// editMessageText of a digest message: no preview, no keyboard.
+    /// editMessageText of a digest message: no preview, its button rows kept.
     fn edit_digest(
         &self,
         chat: Recipient,
         message_id: i32,
         text: String,
+        rows: &[Vec<(String, String)>],
         plain: bool,
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
@@ -132,12 +134,13 @@ impl TelegramApi for Bot {
         &self,
         chat: Recipient,
         text: String,
+        rows: &[Vec<(String, String)>],
         plain: bool,
         silent: bool,
     ) -> Result<Accepted, RequestError> {
         let how = How {
             preview: no_preview(),
-            buttons: None,
+            buttons: (!rows.is_empty()).then(|| markup(rows)),
             plain,
             silent,
         };
@@ -184,11 +187,16 @@ impl TelegramApi for Bot {
         chat: Recipient,
         message_id: i32,
         text: String,
+        rows: &[Vec<(String, String)>],
         plain: bool,
     ) -> Result<(), RequestError> {
         let mut req = self
             .edit_message_text(chat, MessageId(message_id), text)
             .link_preview_options(no_preview());
+        // An edit without `reply_markup` takes the buttons away.
+        if !rows.is_empty() {
+            req = req.reply_markup(markup(rows));
+        }
         if !plain {
             req = req.parse_mode(ParseMode::Html);
         }

@@ -272,7 +272,8 @@ enum Probe {
 enum Sought<'a> {
     /// A post, by its keyboard's rows of (label, URL).
     Post(&'a [Vec<(String, String)>]),
-    /// A digest message: the one message of ours without a keyboard.
+    /// A digest message sent by a version before digest messages had a button of their own:
+    /// the one message of ours without a keyboard.
     Digest,
 }
 
@@ -283,7 +284,7 @@ enum Work<'g> {
     Search {
         channel: String,
         queued: Queued,
-        mark: SendMark,
+        mark: Box<SendMark>,
     },
     /// Send (or edit) this delivery of this entry.
     Deliver {
@@ -378,7 +379,7 @@ impl Job {
             Job::DigestPart { chat, part, .. } => Some(SendMark {
                 chat_key: group.key.clone(),
                 chat: chat_text(chat),
-                keyboard: None,
+                keyboard: Some(part.text.keyboard.clone()),
                 photo: false,
                 digest_items: Some((part.items.start, part.items.end)),
                 digest_text: Some(part.text.clone()),
@@ -651,7 +652,7 @@ impl<A: TelegramApi> Deliverer<A> {
             return Ok(Some(Work::Search {
                 channel,
                 queued,
-                mark,
+                mark: Box::new(mark),
             }));
         }
         let config = self.config.get();
@@ -1163,7 +1164,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 };
                 let sent = self
                     .api
-                    .send_digest(chat.clone(), text, plain, silent())
+                    .send_digest(chat.clone(), text, &part.text.keyboard, plain, silent())
                     .await;
                 let message = match sent {
                     Ok(message) => message,
@@ -1208,12 +1209,16 @@ impl<A: TelegramApi> Deliverer<A> {
                     .edit_post(chat.clone(), *message_id, post, plain)
                     .await;
                 match edited.map_err(|e| SendError::from_request(&e)) {
+                    Ok(()) => {
+                        tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
+                    }
                     // "Not modified" (the edit is there already) or "not found" (an admin
                     // deleted the post): nothing more to do.
-                    Ok(()) | Err(SendError::EditMoot) => {}
+                    Err(SendError::EditMoot) => {
+                        tracing::info!(channel = %channel.id, item = %item.id, message_id, "the post needed no edit (as corrected already, or deleted)");
+                    }
                     Err(error) => return Ok(Called::Failed(error)),
                 }
-                tracing::info!(channel = %channel.id, item = %item.id, message_id, "post edited");
                 match found_photo {
                     // Recorded as it really is, so that the next correction fits at once.
                     Some(photo) => {
@@ -1243,13 +1248,23 @@ impl<A: TelegramApi> Deliverer<A> {
                 };
                 let edited = self
                     .api
-                    .edit_digest(chat.clone(), *message_id, text, plain)
+                    .edit_digest(
+                        chat.clone(),
+                        *message_id,
+                        text,
+                        &message.text.keyboard,
+                        plain,
+                    )
                     .await;
                 match edited.map_err(|e| SendError::from_request(&e)) {
-                    Ok(()) | Err(SendError::EditMoot) => {}
+                    Ok(()) => {
+                        tracing::info!(channel = %channel.id, item = %item.id, message_id, "digest message edited");
+                    }
+                    Err(SendError::EditMoot) => {
+                        tracing::info!(channel = %channel.id, item = %item.id, message_id, "the digest message needed no edit (as corrected already, or deleted)");
+                    }
                     Err(error) => return Ok(Called::Failed(error)),
                 }
-                tracing::info!(channel = %channel.id, item = %item.id, message_id, "digest message edited");
                 self.store
                     .complete_digest_edit(queued, &chat_text(chat), *message_id, message)
                     .await?;
@@ -1478,7 +1493,7 @@ impl<A: TelegramApi> Deliverer<A> {
 
     /// Looks for a post (or a digest message) whose send went unanswered.
     /// Bots cannot read a chat's history, but they can edit their own messages: re-applying the
-    /// post's own keyboard (a digest's: none) to the ids just after the last one herald knows
+    /// post's own keyboard (a digest message's: its one button) to the ids just after the last one herald knows
     /// answers "not modified" exactly where that message is; another poster's message "can't
     /// be edited", a missing one is "not found". The chat's worker looks for an unanswered send
     /// before it sends anything else to the chat (`next_for_chat`), and every accepted message
@@ -1505,15 +1520,25 @@ impl<A: TelegramApi> Deliverer<A> {
             let probed = self.api.set_keyboard(chat.clone(), id, rows).await;
             answered(limits, &self.global);
             match probed {
-                // The message took the keyboard as a change: it had other buttons (or, for a
-                // digest, some), so it is not the message sent, whose buttons were exactly
-                // these. It may be ours without a record, or another poster's that the bot may
-                // edit: never claimed, or the post would be recorded there and never sent.
+                // The message took the keyboard as a change: it had other buttons (or none), so
+                // it is not the message sent, whose buttons were exactly these (a digest
+                // message's too: its one button is its own). It is another poster's that the
+                // bot may edit (an admin's post, when the bot may edit others' messages): never
+                // claimed, or the post would be recorded there and never sent. The buttons it
+                // took are taken off again: a message that had none is as it was.
                 Ok(()) => {
                     tracing::error!(
                         message_id = id,
-                        "a message after the last known one had other buttons; it is not the one looked for"
+                        "a message after the last known one had other buttons; it is not the one looked for, and the buttons it took are taken off again"
                     );
+                    if acquire(limits, &self.global).await.is_err() {
+                        return Probe::Stopped;
+                    }
+                    let undone = self.api.set_keyboard(chat.clone(), id, &[]).await;
+                    answered(limits, &self.global);
+                    if let Err(error) = undone {
+                        tracing::warn!(message_id = id, %error, "could not take the buttons off again");
+                    }
                     continue;
                 }
                 // The same buttons as the send had: the message is the one sent.

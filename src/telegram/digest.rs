@@ -20,13 +20,14 @@
 //! repeats a release; only the part count in later headers may change.
 
 use super::format::{clean, shorten, web_url};
-use crate::config::Source;
+use crate::config::{Source, SourceKind};
 use crate::dates::format_day;
 use crate::markup::escape_attribute;
 use crate::markup::{MESSAGE_LIMIT, escape, utf16_len};
 use crate::model::Item;
 use crate::store::DigestText;
 use std::ops::Range;
+use url::Url;
 
 /// A title in a digest is a line, not a post: a longer one is cut at a word.
 const TITLE_LIMIT: usize = 300;
@@ -169,6 +170,7 @@ fn split(
                     head: header(&title, &source.language, items.len(), number),
                     lines,
                     foot: escape(&footer),
+                    keyboard: keyboard(source, &rest[range.start]),
                 },
                 items: range.start + offset..range.end + offset,
             }
@@ -213,6 +215,32 @@ fn corrected_within(
         return kept;
     }
     text.clone()
+}
+
+/// A digest message's one button: the source's site ("Website"; "Сайт" in Russian and Kazakh):
+/// the list page of an HTML source, the home page of a feed's releases. Its address ends in a
+/// fragment naming the message's first release (which no other digest message of the channel
+/// lists), so that no two digest messages have the same keyboard: a message whose send went
+/// unanswered is known again by its buttons alone, as a post is (`deliver::find_unanswered`),
+/// and a message without buttons (someone else's) is never taken for it.
+pub fn keyboard(source: &Source, first: &Item) -> Vec<Vec<(String, String)>> {
+    let home = || {
+        let mut url = Url::parse(&web_url(&first.link)?).ok()?;
+        url.set_path("/");
+        url.set_query(None);
+        Some(url)
+    };
+    let mut url = match source.kind {
+        SourceKind::Html => None,
+        SourceKind::Feed => home(),
+    }
+    .unwrap_or_else(|| source.url.clone());
+    url.set_fragment(Some(&format!("herald-{}", &first.id.hex()[..12])));
+    let label = match source.language.split('-').next().unwrap_or_default() {
+        "ru" | "kk" => "Сайт",
+        _ => "Website",
+    };
+    vec![vec![(label.to_owned(), url.into())]]
 }
 
 /// `<b>Source</b>: N new releases (k/m)`, in the source's language (en, ru, kk).

@@ -216,9 +216,21 @@ async fn a_burst_becomes_one_digest_listing_each_release_once_and_never_again() 
         "oldest first, each once"
     );
     assert!(digest.len() <= 3, "{}", digest.len());
+    let mut buttons = std::collections::HashSet::new();
     for (k, m) in digest.iter().enumerate() {
         assert_eq!(m.method.to_lowercase(), "sendmessage");
-        assert!(m.reply_markup.is_none(), "a digest has no buttons");
+        // One button to the site, its address unique to the message.
+        let rows = m.reply_markup.as_ref().unwrap()["inline_keyboard"].clone();
+        assert_eq!(rows[0][0]["text"], "Website", "{rows}");
+        let url = rows[0][0]["url"].as_str().unwrap().to_owned();
+        assert!(
+            url.starts_with(&format!("http://{}/en/", t.site.addr)) && url.contains("#herald-"),
+            "{url}"
+        );
+        assert!(
+            buttons.insert(url),
+            "each digest message has a keyboard of its own"
+        );
         let preview = m.link_preview_options.as_ref().unwrap();
         assert_eq!(preview["is_disabled"], true);
         let text = m.text.as_ref().unwrap();
@@ -232,7 +244,7 @@ async fn a_burst_becomes_one_digest_listing_each_release_once_and_never_again() 
     }
 
     // Corrected, polled again, or joined by a new release: no release of the digest is posted
-    // or edited again.
+    // again; the correction edits the digest message that lists it.
     t.site.edit_title(
         "en",
         100_050,
@@ -245,7 +257,21 @@ async fn a_burst_becomes_one_digest_listing_each_release_once_and_never_again() 
     t.poll("akorda-en").await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(fake.messages().len(), digest.len() + 2);
-    assert!(fake.edits().is_empty(), "{:?}", fake.edits());
+    let edits = fake.edits();
+    let listing = digest
+        .iter()
+        .find(|m| listed(std::slice::from_ref(m)).contains(&50))
+        .unwrap();
+    assert_eq!(edits.len(), 1, "{edits:?}");
+    assert_eq!(edits[0].message_id, listing.message_id);
+    assert!(
+        edits[0]
+            .text
+            .as_ref()
+            .unwrap()
+            .contains("number 50 (corrected)<"),
+        "{edits:?}"
+    );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }

@@ -522,6 +522,56 @@ async fn a_search_claims_only_the_message_that_is_the_post() {
     t.stop().await;
 }
 
+/// An admin's post without buttons is in the chat (the bot may edit others' messages) when a
+/// digest message's answer is lost. Before, a digest message had no buttons, and the search took
+/// the admin's post for it ("not modified" to "no buttons"): the digest was recorded there. Now
+/// the digest message has a button of its own: the search finds the digest message itself, and
+/// the admin's post keeps no button of ours.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_digest_message_is_not_taken_for_a_post_without_buttons() {
+    use teloxide::prelude::Requester;
+    use teloxide::types::Recipient;
+    const CHAT: &str = "@herald_digest_sought";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let mut setup = entry_setup(&fake, "sought", CHAT, 0);
+    setup.extra_config.push_str("digest_over = 1\n");
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    fake.bot()
+        .send_message(
+            Recipient::ChannelUsername(CHAT.into()),
+            "An admin's own post",
+        )
+        .await
+        .unwrap();
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    for n in 2..=3 {
+        t.site.publish("en", text_release(n));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the digest is out", Duration::from_secs(20), || {
+        store.pending("sought").unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 2, "sent once: {messages:#?}");
+    assert!(messages[0].reply_markup.is_none(), "{messages:#?}");
+    assert!(messages[1].reply_markup.is_some(), "{messages:#?}");
+    let item = item_of(&t, &text_release(3));
+    let record = store.post_record("sought", "akorda-en", &item.id).unwrap();
+    assert!(
+        matches!(record, Some(PostRecord::Digest { message_id, .. }) if i64::from(message_id) == messages[1].message_id),
+        "the record points at another message: {record:?}"
+    );
+    t.stop().await;
+}
+
 /// herald stopped (or was killed) right after a channel's block was saved, before the admins
 /// were told; later, right after the channel was found to work again: each next start tells
 /// them, once.
