@@ -313,22 +313,28 @@ pub fn preview_html(post: &Post) -> String {
     out
 }
 
-/// The post's text: the title in bold (at most half the limit), the summary, and the date line,
-/// each block as long as the limit allows. The date line always stays, so the text is never
-/// empty.
+/// The least room (UTF-16 units) a cut summary gets: with less, it is left out.
+const MIN_SUMMARY_ROOM: usize = 40;
+
+/// The post's text: the title in bold, the summary, and the date line. The title is whole
+/// whenever it fits beside the date line; the summary takes the room left (cut at a sentence,
+/// else a word, or left out). The date line always stays, so the text is never empty.
 fn compose(title: &str, summary: &str, footer: &str, limit: usize) -> String {
     let separator = utf16_len(BLOCK_SEPARATOR);
     let footer = shorten(footer, limit);
     let mut used = utf16_len(&footer);
-    // A headline is short; one that is not may take half the room, so the lead still shows.
-    let title = shorten(
-        title,
-        (limit / 2).min(limit.saturating_sub(used + separator)),
-    );
+    let title = shorten(title, limit.saturating_sub(used + separator));
     if !title.is_empty() {
         used += utf16_len(&title) + separator;
     }
-    let summary = fit_summary(summary, limit.saturating_sub(used + separator));
+    let room = limit.saturating_sub(used + separator);
+    // Beside a title that takes nearly all the room, a summary cut to a few words says
+    // nothing: left out.
+    let summary = if utf16_len(summary) > room && room < MIN_SUMMARY_ROOM {
+        String::new()
+    } else {
+        fit_summary(summary, room)
+    };
     let mut blocks = Vec::with_capacity(3);
     if !title.is_empty() {
         blocks.push(format!("<b>{}</b>", escape(&title)));
@@ -408,8 +414,14 @@ fn first_paragraphs(html: &str) -> String {
         chars
     };
     for node in document.tree.root().descendants() {
-        let Node::Text(text) = node.value() else {
-            continue;
+        let text = match node.value() {
+            Node::Text(text) => text,
+            // A line break ends a line: the text before it never runs into the text after.
+            Node::Element(e) if e.name() == "br" => {
+                current.push(' ');
+                continue;
+            }
+            _ => continue,
         };
         let mut block = None;
         let mut skipped = false;
@@ -869,14 +881,13 @@ mod tests {
         let post = format_post(&item(&title, Some("Summary.")), &en(), &[], true);
         assert!(visible_utf16_len(&post.html) <= CAPTION_LIMIT);
         assert!(post.html.starts_with("<b>Headline Headline"));
+        // The title takes the room the date line leaves; no summary fits beside it.
         assert!(
             post.html
-                .ends_with("Headline…</b>\n\nSummary.\n\n21 March 2026 · #akorda_en"),
+                .ends_with("Headline…</b>\n\n21 March 2026 · #akorda_en"),
             "{}",
             post.html
         );
-        let bold = post.html.split("</b>").next().unwrap();
-        assert!(utf16_len(bold) - "<b>".len() <= CAPTION_LIMIT / 2);
         // Without a summary the title still leaves room for the date line.
         let post = format_post(&item(&"x".repeat(5000), None), &en(), &[], false);
         assert!(visible_utf16_len(&post.html) <= MESSAGE_LIMIT);
@@ -897,6 +908,35 @@ mod tests {
         assert_eq!(
             summary_of(&post),
             "The Head of State met students &amp; teachers.\nHe wished them success."
+        );
+    }
+
+    /// A long title that fits beside the date line is whole; the summary takes what is left.
+    /// Before, a title was cut at half the limit even when the whole post would fit.
+    #[test]
+    fn a_long_title_that_fits_is_whole() {
+        let title = format!("{}end", "Long headline words ".repeat(38));
+        let summary = "First sentence of the lead. Second sentence of it.";
+        let post = format_post(&item(&title, Some(summary)), &en(), &[], true);
+        assert!(
+            post.html.starts_with(&format!("<b>{title}</b>")),
+            "{}",
+            post.html
+        );
+        assert!(visible_utf16_len(&post.html) <= CAPTION_LIMIT);
+        let longer = format!("{title} {}", "more ".repeat(40));
+        let post = format_post(&item(&longer, Some(summary)), &en(), &[], true);
+        assert!(visible_utf16_len(&post.html) <= CAPTION_LIMIT);
+        assert!(post.html.contains("<b>Long headline"), "{}", post.html);
+    }
+
+    /// A line break inside a paragraph ends a line: sentences on either side stay apart.
+    #[test]
+    fn a_line_break_in_the_body_keeps_sentences_apart() {
+        let html = "<p>The President arrived in Astana.<br>He met the delegation.<br/><b>Talks</b> went well.</p>";
+        assert_eq!(
+            first_paragraphs(html),
+            "The President arrived in Astana. He met the delegation. Talks went well."
         );
     }
 

@@ -31,9 +31,22 @@ pub fn lead(paragraphs: &[String], max_chars: usize) -> Option<String> {
 }
 
 /// A paragraph worth putting in a summary: long enough to be a sentence, not a byline or date.
+/// A short one (three words or more) counts when it is a whole sentence: it starts with a
+/// capital, ends with a sentence end, and holds no digit or colon (a dateline "Astana, 5
+/// March.", a caption "Photo: Akorda.").
 fn reads_like_prose(p: &str) -> bool {
     let words = p.split_whitespace().count();
-    words >= 6 && p.chars().any(char::is_alphabetic)
+    if !p.chars().any(char::is_alphabetic) {
+        return false;
+    }
+    if words >= 6 {
+        return true;
+    }
+    let trimmed = p.trim_end_matches(['"', '\'', '»', '”', ')', ' ']);
+    let sentence = trimmed.ends_with(['.', '!', '?', '…'])
+        && p.chars().next().is_some_and(char::is_uppercase)
+        && !p.chars().any(|c| c.is_ascii_digit() || c == ':');
+    words >= 3 && sentence
 }
 
 /// Cuts `text` to at most `max_chars` characters at the last sentence end, else at a word.
@@ -91,6 +104,34 @@ mod tests {
         } else {
             assert_eq!(got, expected);
         }
+    }
+
+    /// A short lead sentence is the lead; a short dateline or caption is not.
+    #[rstest]
+    #[case::short_lead("Глава государства провел совещание.", true)]
+    #[case::short_exclamation("The talks went well!", true)]
+    #[case::quoted("He said: “We agree.”", false)]
+    #[case::dateline("Astana, 5 March 2026.", false)]
+    #[case::caption("Photo: Akorda press service.", false)]
+    #[case::no_sentence_end("Read more about it", false)]
+    #[case::two_words("Thank you.", false)]
+    #[case::lowercase("and so it went.", false)]
+    fn a_short_paragraph_counts_when_it_is_a_sentence(#[case] p: &str, #[case] prose: bool) {
+        assert_eq!(reads_like_prose(p), prose, "{p}");
+    }
+
+    #[test]
+    fn a_short_first_sentence_stays_in_the_lead() {
+        let paragraphs = [
+            "Глава государства провел совещание.".to_owned(),
+            "На совещании обсуждались вопросы развития энергетики страны.".to_owned(),
+        ];
+        assert_eq!(
+            lead(&paragraphs, 400).as_deref(),
+            Some(
+                "Глава государства провел совещание. На совещании обсуждались вопросы развития энергетики страны."
+            )
+        );
     }
 
     #[test]
