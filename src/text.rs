@@ -224,8 +224,9 @@ fn abbreviation_before(chars: &[(usize, char)], dot: usize) -> bool {
         .skip_while(|&c| is_opener(c))
         .collect::<String>()
         .to_lowercase();
-    // Initials and dotted abbreviations: "N", "U.S", "т.е".
+    // Initials and dotted abbreviations: "N", "U.S", "т.е"; not the "etc." ones.
     let initials = !word.is_empty()
+        && !ENDS_LIKE_ETC.contains(&word.as_str())
         && word.split('.').all(|part| {
             let mut letters = part.chars();
             letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none()
@@ -240,9 +241,13 @@ const ABBREVIATIONS: &[&str] = &[
     "mr", "mrs", "ms", "dr", "prof", "st", "vs", "jr", "sr", "no", "nos", "gen", "gov", "sen",
     "rep", "col", "lt", "sgt", "capt", "hon", "rev", "approx", "dept", "inc", "corp", "ltd", "co",
     "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
-    "dec", "fig", "vol", "pp", "гг", "вв", "им", "ул", "обл", "пр", "др", "проф", "акад", "млн",
-    "млрд", "трлн", "тыс", "руб", "долл", "напр", "ст", "стр", "рис", "см", "жж", "мыс", "мың",
+    "dec", "fig", "vol", "pp", "гг", "вв", "им", "ул", "обл", "пр", "проф", "акад", "млн", "млрд",
+    "трлн", "тыс", "руб", "долл", "напр", "ст", "стр", "рис", "см", "жж", "мыс", "мың",
 ];
+
+/// Dotted abbreviations meaning "and so on" (Russian "т.д.", "т.п.", Kazakh "т.б."): they often
+/// end a sentence, so a capital after them starts the next one.
+const ENDS_LIKE_ETC: &[&str] = &["т.д", "т.п", "т.б", "т.с.с"];
 
 fn is_terminator(c: char) -> bool {
     matches!(c, '.' | '!' | '?' | '…' | '。' | '！' | '？')

@@ -94,6 +94,16 @@ mod tests {
         32,
         "В 2025 г. Казахстан вырос."
     )]
+    #[case::etc_ends_a_sentence(
+        "Обсуждались энергетика, транспорт и т.д. Далее выступил министр.",
+        50,
+        "Обсуждались энергетика, транспорт и т.д."
+    )]
+    #[case::etc_inside_a_sentence(
+        "Энергетика, транспорт и т.д. были темами. Далее слово.",
+        45,
+        "Энергетика, транспорт и т.д. были темами."
+    )]
     #[case::quote_kept("He said \"yes.\" Then left the room.", 20, "He said \"yes.\"")]
     #[case::no_sentence_fits("Averyveryverylongword and more words", 20, "Averyveryverylongword…")]
     #[case::fits_whole("Short.", 400, "Short.")]
