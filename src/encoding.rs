@@ -8,8 +8,10 @@
 //! get wrong: UTF-8 text with a few stray bytes is still UTF-8 where UTF-8 is declared or
 //! nothing else holds (the strays become U+FFFD, the rest is not thrown to a guess); a document
 //! that declares UTF-8 itself and is UTF-8 text is UTF-8 whatever the HTTP header says; and a
-//! Latin-1 charset that reads the bytes as no Latin text (words of only À-ÿ letters: Cyrillic in
-//! windows-1251 or KOI8-R) is passed over for the next evidence. UTF-16 and UTF-32 are read
+//! declared single-byte charset that plainly misreads the bytes is passed over for the next
+//! evidence (Latin-1 that reads words of only À-ÿ letters: Cyrillic in windows-1251 or KOI8-R;
+//! a Cyrillic charset that reads capitals after small letters: KOI8-R in windows-1251, UTF-8 in
+//! either). UTF-16 and UTF-32 are read
 //! with or without a byte-order mark (XML 1.0, appendix F). Nothing here fails: what cannot be
 //! decoded becomes U+FFFD.
 //!
@@ -51,11 +53,8 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
             return String::from_utf8_lossy(body).into_owned();
         }
         if let Some(text) = decode_strictly(body, label) {
-            if names_latin(label) && misread_as_latin(&text) {
-                tracing::debug!(
-                    label,
-                    "a Latin charset reads the body as no Latin text: passed over"
-                );
+            if misread(label, &text) {
+                tracing::debug!(label, "the charset reads the body as no text: passed over");
                 continue;
             }
             return text;
@@ -112,13 +111,53 @@ fn names_utf8(label: &str) -> bool {
     Encoding::for_label(clean_label(label).as_bytes()) == Some(encoding_rs::UTF_8)
 }
 
-/// Whether `label` names a Western single-byte charset (ISO-8859-1, windows-1252 and their
-/// aliases, ISO-8859-15): the default many servers and CMSs send whatever the body is.
-fn names_latin(label: &str) -> bool {
-    matches!(
-        Encoding::for_label(clean_label(label).as_bytes()),
-        Some(e) if e == encoding_rs::WINDOWS_1252 || e == encoding_rs::ISO_8859_15
-    )
+/// Whether `text`, decoded in the single-byte charset `label` names, is plainly not what the
+/// bytes say: Latin-1 (ISO-8859-1, windows-1252, ISO-8859-15: the default many servers send
+/// whatever the body is) that reads another script, or one Cyrillic charset that reads another
+/// one's bytes (windows-1251 and KOI8-R swap the cases of the letters).
+fn misread(label: &str, text: &str) -> bool {
+    let Some(encoding) = Encoding::for_label(clean_label(label).as_bytes()) else {
+        return false;
+    };
+    if encoding == encoding_rs::WINDOWS_1252 || encoding == encoding_rs::ISO_8859_15 {
+        misread_as_latin(text)
+    } else if [
+        encoding_rs::WINDOWS_1251,
+        encoding_rs::KOI8_R,
+        encoding_rs::KOI8_U,
+        encoding_rs::ISO_8859_5,
+        encoding_rs::IBM866,
+        encoding_rs::X_MAC_CYRILLIC,
+    ]
+    .contains(&encoding)
+    {
+        misread_as_cyrillic(text)
+    } else {
+        false
+    }
+}
+
+/// Whether Cyrillic text is the bytes of another charset: words are written in lower case, in
+/// capitals, or with a capital first, and a word with a capital after a small letter
+/// ("рТЕЪЙДЕОФ", KOI8-R read as windows-1251; "РџСЂРµР·", UTF-8 read so) is a rare brand name.
+/// At least three such words, and one word in ten, is no text.
+fn misread_as_cyrillic(text: &str) -> bool {
+    let cyrillic = |c: char| ('\u{400}'..='\u{4ff}').contains(&c);
+    let (mut inverted, mut words) = (0usize, 0usize);
+    for word in text.split(|c: char| !cyrillic(c)) {
+        let letters: Vec<char> = word.chars().collect();
+        if letters.len() < 2 {
+            continue;
+        }
+        words += 1;
+        if letters
+            .windows(2)
+            .any(|pair| pair[0].is_lowercase() && pair[1].is_uppercase())
+        {
+            inverted += 1;
+        }
+    }
+    inverted >= 3 && inverted * 10 >= words
 }
 
 /// Whether text decoded as Latin-1 is another script's bytes: in a Latin language the accented
@@ -489,5 +528,50 @@ mod tests {
         .concat();
         let text = decode(&body, Some("text/xml; charset=ISO-8859-1"));
         assert!(text.contains(words), "{text}");
+    }
+
+    fn declared_feed(prolog_label: &str, encoding: &'static Encoding, titles: &str) -> Vec<u8> {
+        [
+            format!("<?xml version=\"1.0\" encoding=\"{prolog_label}\"?><rss><title>").as_bytes(),
+            &encoding.encode(titles).0,
+            b"</title></rss>",
+        ]
+        .concat()
+    }
+
+    const NEWS: &str = "Президент провёл совещание по экономике. Глава государства встретился с \
+                        министром. Правительство Казахстана и Астана: новости";
+
+    #[rstest]
+    #[case::koi8_r_under_windows_1251("windows-1251", "koi8-r", encoding_rs::KOI8_R)]
+    #[case::windows_1251_under_koi8_r("koi8-r", "windows-1251", encoding_rs::WINDOWS_1251)]
+    #[case::ibm866_under_windows_1251("windows-1251", "cp866", encoding_rs::IBM866)]
+    fn one_cyrillic_charset_read_as_another_is_passed_over(
+        #[case] http: &str,
+        #[case] own: &str,
+        #[case] encoding: &'static Encoding,
+    ) {
+        let body = declared_feed(own, encoding, NEWS);
+        let text = decode(&body, Some(&format!("text/xml; charset={http}")));
+        assert!(text.contains(NEWS), "{text}");
+    }
+
+    #[test]
+    fn utf8_read_as_windows_1251_is_passed_over() {
+        let body = format!("<rss><title>{NEWS}</title></rss>");
+        let text = decode(body.as_bytes(), Some("text/xml; charset=windows-1251"));
+        assert!(text.contains(NEWS), "{text}");
+    }
+
+    #[rstest]
+    #[case::capitals("ПРЕЗИДЕНТ ПРОВЁЛ СОВЕЩАНИЕ. ГЛАВА ГОСУДАРСТВА ВСТРЕТИЛСЯ С МИНИСТРОМ")]
+    #[case::brand_names(
+        "ВКонтакте и МегаФон: новости. Компания ВКонтакте провела встречу с министром, \
+         а МегаФон открыл салон в Астане; эксперты обсудили цифровую экономику страны"
+    )]
+    fn cyrillic_text_with_odd_cases_keeps_the_http_charset(#[case] titles: &str) {
+        let body = declared_feed("koi8-r", encoding_rs::WINDOWS_1251, titles);
+        let text = decode(&body, Some("text/xml; charset=windows-1251"));
+        assert!(text.contains(titles), "{text}");
     }
 }
