@@ -96,29 +96,67 @@ pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
         return None;
     }
     url.set_fragment(None);
-    if url.query().is_some() {
-        let kept: Vec<(String, String)> = url
-            .query_pairs()
-            .filter(|(k, _)| !is_tracking_param(k))
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+    if let Some(query) = url.query() {
+        // Only a tracking parameter goes, cut out as written: the others stay byte for byte and
+        // in their order (a server may read `?123`, `?x=1;y=2` or `&flag` its own way).
+        let parts: Vec<&str> = query.split('&').collect();
+        let kept: Vec<&str> = parts
+            .iter()
+            .copied()
+            .filter(|part| !is_tracking_part(part))
             .collect();
-        if kept.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(kept);
+        if kept.len() < parts.len() {
+            let query = kept.join("&");
+            if kept.iter().all(|part| part.is_empty()) {
+                url.set_query(None);
+            } else {
+                url.set_query(Some(&query));
+            }
         }
     }
     Some(url)
 }
 
+/// Whether one `name=value` piece of a query names a tracking parameter (the name read as a
+/// form decodes it: `+` and percent escapes).
+fn is_tracking_part(part: &str) -> bool {
+    let name = part.split_once('=').map_or(part, |(name, _)| name);
+    url::form_urlencoded::parse(name.as_bytes())
+        .next()
+        .is_some_and(|(name, _)| is_tracking_param(&name))
+}
+
+/// A link as item keys have always been written: its query rebuilt as form pairs (`?123` as
+/// `?123=`, `/` as `%2F`), and an empty query dropped. Links were stored so before their query
+/// was kept as written; the key keeps that form so that no stored item's identity changes.
+pub fn link_key(link: &Url) -> String {
+    let mut url = link.clone();
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if pairs.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+    }
+    url.into()
+}
+
 /// What identifies an item within its source: the `id_pattern` capture when it matches the
 /// canonical link (so a corrected slug is an edit), else the canonical link itself.
+///
+/// Both read the link in its key form ([`link_key`]), the form keys were made from before links
+/// kept their query as written, so that stored items keep their identity.
 pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
+    let key = link_key(link);
     id_pattern
-        .and_then(|re| re.captures(link.as_str()))
+        .and_then(|re| re.captures(&key))
         .and_then(|c| c.get(1))
         .map(|m| format!("id:{}", m.as_str()))
-        .unwrap_or_else(|| link.to_string())
+        .unwrap_or(key)
 }
 
 /// Sanitizes HTML from a source: only harmless tags and attributes survive, relative URLs are
@@ -147,6 +185,18 @@ mod tests {
     #[case::host_case_folded("HTTPS://WWW.Akorda.KZ/en/a-1", "https://www.akorda.kz/en/a-1")]
     #[case::dot_segments("/en/../en/./a-1", "https://www.akorda.kz/en/a-1")]
     #[case::relative_to_page("a-2", "https://www.akorda.kz/en/a-2")]
+    #[case::bare_value("/a?123", "https://www.akorda.kz/a?123")]
+    #[case::semicolons("/a?x=1;y=2", "https://www.akorda.kz/a?x=1;y=2")]
+    #[case::flag_and_punctuation(
+        "/a?path=/news/2026/03&t=a,b:c&flag",
+        "https://www.akorda.kz/a?path=/news/2026/03&t=a,b:c&flag"
+    )]
+    #[case::tracking_cut_as_written(
+        "/a?b=2&utm_source=tg&a=1;x&&flag&fbclid=9&c=%2F+",
+        "https://www.akorda.kz/a?b=2&a=1;x&&flag&c=%2F+"
+    )]
+    #[case::tracking_name_escaped("/a?id=5&utm%5Fsource=x", "https://www.akorda.kz/a?id=5")]
+    #[case::only_tracking_and_empty("/a?utm_source=x&&gclid=1", "https://www.akorda.kz/a")]
     fn canonical_links(#[case] href: &str, #[case] expected: &str) {
         let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
         assert_eq!(canonical_link(&base, href).unwrap().as_str(), expected);
@@ -160,6 +210,67 @@ mod tests {
     fn rejected_links(#[case] href: &str) {
         let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
         assert_eq!(canonical_link(&base, href), None);
+    }
+
+    /// Keys stored before links kept their query as written are the keys made now.
+    #[rstest]
+    #[case::plain("/en/a-1", "https://www.akorda.kz/en/a-1")]
+    #[case::bare_value("/a?123", "https://www.akorda.kz/a?123=")]
+    #[case::semicolons("/a?x=1;y=2", "https://www.akorda.kz/a?x=1%3By%3D2")]
+    #[case::punctuation(
+        "/a?path=/news/2026/03&t=a,b:c&flag&utm_source=x",
+        "https://www.akorda.kz/a?path=%2Fnews%2F2026%2F03&t=a%2Cb%3Ac&flag="
+    )]
+    #[case::empty_query("/a?", "https://www.akorda.kz/a")]
+    fn item_keys_keep_their_former_form(#[case] href: &str, #[case] expected: &str) {
+        let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+        let link = canonical_link(&base, href).unwrap();
+        assert_eq!(item_key(&link, None), expected);
+        let re = Regex::new(r"(\?.*)$").unwrap();
+        let query = expected.find('?').map_or("", |at| &expected[at..]);
+        if !query.is_empty() {
+            assert_eq!(item_key(&link, Some(&re)), format!("id:{query}"));
+        }
+    }
+
+    /// The link as keys were made before queries were kept as written.
+    fn former_canonical(base: &Url, href: &str) -> Option<Url> {
+        let mut url = base.join(href.trim()).ok()?;
+        url.set_fragment(None);
+        if url.query().is_some() {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| !is_tracking_param(k))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            if kept.is_empty() {
+                url.set_query(None);
+            } else {
+                url.query_pairs_mut().clear().extend_pairs(kept);
+            }
+        }
+        Some(url)
+    }
+
+    proptest::proptest! {
+        /// Whatever the query, the key is the one the former canonical link gave.
+        #[test]
+        fn keys_of_any_query_are_the_former_ones(
+            query in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[a-z0-9;:,/+%=.~-]{0,8}").unwrap(),
+                    proptest::string::string_regex("(utm_[a-z]{1,5}|fbclid|gclid|utm%5Fid)(=[a-z0-9]{0,4})?").unwrap(),
+                    proptest::string::string_regex("[а-я ]{0,4}").unwrap(),
+                ],
+                0..6,
+            )
+        ) {
+            let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+            let href = format!("/a?{}", query.join("&"));
+            let now = canonical_link(&base, &href).unwrap();
+            let before = former_canonical(&base, &href).unwrap();
+            proptest::prop_assert_eq!(item_key(&now, None), before.to_string());
+        }
     }
 
     #[test]
