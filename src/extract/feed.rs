@@ -2738,6 +2738,210 @@ mod tests {
         );
     }
 
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/feeds")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn read_all(text: &str) -> FeedEntries {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        feed_entries(text, &base, None, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn a_guid_several_entries_share_identifies_none_of_them() {
+        let read = read_all(&fixture("shared-guids.xml"));
+        let keys: Vec<&str> = read.entries.iter().map(|e| e.key.as_str()).collect();
+        // Shared with distinct links: each by its link; a unique guid stays the key.
+        assert_eq!(
+            keys[..4],
+            [
+                "https://shared.example/news/41",
+                "u-40",
+                "https://shared.example/news/39",
+                "https://shared.example/news/38",
+            ]
+        );
+        // Shared guid and shared link: each by what it says.
+        assert!(keys[4].starts_with("sha256:") && keys[5].starts_with("sha256:"));
+        assert_ne!(keys[4], keys[5]);
+        let mut unique: Vec<&str> = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        assert_eq!(
+            read.shared_ids
+                .get("https://shared.example/news/39")
+                .map(String::as_str),
+            Some("https://shared.example/")
+        );
+        assert_eq!(
+            read.shared_ids.get(keys[5]).map(String::as_str),
+            Some("series")
+        );
+        assert!(!read.shared_ids.contains_key("u-40"));
+    }
+
+    #[test]
+    fn scripts_styles_and_templates_are_never_text() {
+        let items = read(&fixture("hidden-text.xml"));
+        let summary = items[0].summary.as_deref().unwrap_or_default();
+        assert_eq!(summary, "The council met today.");
+        assert_eq!(items[1].title, "Budget passed");
+        for hidden in [
+            "gallery",
+            "tracker",
+            "Enable scripts",
+            "Card template",
+            "no frames",
+        ] {
+            assert!(!summary.contains(hidden), "{summary}");
+        }
+    }
+
+    #[test]
+    fn atom_text_is_text_and_html_is_html() {
+        let items = read(&fixture("text-constructs.xml"));
+        assert_eq!(
+            items[0].summary.as_deref(),
+            Some("Use Vec<u8> when n < 10 & keep <b> as written.")
+        );
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("if a&lt;b then &lt;script&gt;run()&lt;/script&gt; is shown")
+                && html.contains("<br>")
+                && html.contains("&lt;em&gt;stays&lt;/em&gt;"),
+            "{html}"
+        );
+        // No type is text too.
+        let html = items[1].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("A &lt;tag&gt; inside and words after it."),
+            "{html}"
+        );
+        assert_eq!(items[1].summary.as_deref(), None, "content is no summary");
+        let html = items[2].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<em>markup</em>"), "{html}");
+        let html = items[3].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<a href=\"https://tc.example/l\""), "{html}");
+        // JSON Feed: content_html is the body, content_text the text beside it.
+        let json = read(&fixture("json-dates.json"));
+        assert_eq!(json[3].summary.as_deref(), Some("Plain <b> text"));
+        let html = json[3].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<b>bold</b>"), "{html}");
+        assert_eq!(json[0].content_html.as_deref(), Some("one"));
+    }
+
+    #[test]
+    fn an_html_summary_without_content_is_the_body() {
+        let items = read(&fixture("text-constructs.xml"));
+        let html = items[4].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("<li>One</li>")
+                && html.contains("href=\"https://tc.example/x\"")
+                && html.contains("Two"),
+            "{html}"
+        );
+        assert_eq!(items[4].summary.as_deref(), Some("One Two"));
+        // A text summary is no body (herald's feeds escape it as the text it is).
+        assert_eq!(items[5].content_html, None);
+        assert_eq!(items[5].summary.as_deref(), Some("Plain <ul> words."));
+        // An RSS description holding HTML likewise; one of words alone is no body.
+        let items = read(&fixture("media-kinds.xml"));
+        let html = items[6].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("<img") && html.contains("Text seven"),
+            "{html}"
+        );
+        assert_eq!(items[6].summary.as_deref(), Some("Text seven"));
+        let items = read(&fixture("hidden-text.xml"));
+        assert_eq!(items[1].content_html, None);
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("The council met today.") && !html.contains("tracker"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn only_images_are_the_picture() {
+        let items = read(&fixture("media-kinds.xml"));
+        let images: Vec<Option<&str>> = items.iter().map(|i| i.image.as_deref()).collect();
+        assert_eq!(
+            images,
+            [
+                None,
+                None,
+                None,
+                Some("https://media.example/pic?id=4"),
+                Some("https://media.example/5.JPG"),
+                Some("https://media.example/6t.png"),
+                // The description's picture, past its tracking pixel.
+                Some("https://media.example/up/7.jpg"),
+                Some("https://media.example/8.png"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_links_to_its_page_never_to_an_api_or_the_home_page() {
+        let items = read(&fixture("links.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://links.example/a/1",
+                "https://links.example/a/2",
+                "https://links.example/news/p/3",
+                "https://links.example/other/p/4",
+                // Only a self link: the feed's home page stands in.
+                "https://links.example/",
+            ]
+        );
+        let items = read(&fixture("links-atom.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://al.example/",
+                "https://al.example/2",
+                "https://al.example/3",
+                "https://al.example/4",
+                "https://al.example/5",
+            ]
+        );
+        let items = read(&fixture("links-rdf.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            ["https://rdf.example/a/1", "https://rdf.example/a/2/page"]
+        );
+    }
+
+    #[test]
+    fn json_feed_dates_are_read_as_rss_dates_are() {
+        let items = read(&fixture("json-dates.json"));
+        let dates: Vec<String> = items
+            .iter()
+            .map(|i| match i.date {
+                Some(ParsedDate::Absolute(t)) => t.to_rfc3339(),
+                Some(ParsedDate::Local(t)) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-03-05T04:00:00",
+                "2026-03-05T03:00:00+00:00",
+                "2026-03-05T02:00:00+01:00",
+                "2026-03-05T01:00:00+00:00",
+            ]
+        );
+    }
+
     #[rstest]
     #[case::sentence("Shipped the new build. It has fixes.", "Shipped the new build.")]
     #[case::short("just a note", "just a note")]
