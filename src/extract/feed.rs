@@ -3,13 +3,19 @@
 //! releases a list page gives. What a reader like Python feedparser reads is read here too:
 //!
 //! - identity: an entry's own guid/id, else its link, else a hash of its text (`id_pattern`
-//!   still wins when it matches the link);
-//! - an entry without a title gets one from its text, an entry without a link gets one from a
-//!   permalink guid or a URL id (else the feed's home page); an entry with neither link nor text
-//!   is skipped and counted;
-//! - titles written as text (Atom `type="text"`, JSON Feed, RSS titles that hold no markup) stay
-//!   text; dates in the common variants are read (`feed_dates`); an entry without a readable
-//!   date takes its neighbour's, so that it keeps its place in the feed's order;
+//!   still wins when it matches the link); a guid/id several entries of the document share
+//!   identifies none of them (each by its link, else its text);
+//! - an entry without a title gets one from its text; its link is its alternate link (an
+//!   `atom:link` in RSS too), else a permalink guid or a URL id (against `xml:base`), else an
+//!   `rdf:about`, else a link of a rel that may name a page, else the feed's home page (never a
+//!   `self`/`edit`/`enclosure` link); an entry with neither link nor text is skipped and counted;
+//! - text constructs written as text (Atom `type="text"` or no type, JSON Feed, RSS titles that
+//!   hold no markup) stay text, escaped when they are the body; the text of scripts, styles,
+//!   templates and the like is never text; an HTML summary without content is the body;
+//! - the picture is an image (by type, `medium`, or file name), never audio or video; else the
+//!   summary's first `<img>`;
+//! - dates in the common variants are read (`feed_dates`), JSON Feed's too; an entry without a
+//!   readable date takes its neighbour's, so that it keeps its place in the feed's order;
 //! - a document that is no feed says what it is.
 //!
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
