@@ -420,8 +420,13 @@ impl Reading<'_> {
     /// (the caller's `home`).
     fn own_link(&self, entry: &Entry, facts: Option<&Facts>, id: &str) -> Option<Url> {
         // Links of both readings, feed-rs's first, as (rel, href).
-        let comments =
-            |l: &feed_rs::model::Link| l.target.is_some() || l.rel.as_deref() == Some("replies");
+        // Comments are never the entry's page, nor a JSON Feed attachment (feed-rs gives it as a
+        // link of no rel, with the attachment's MIME type).
+        let comments = |l: &feed_rs::model::Link| {
+            l.target.is_some()
+                || l.rel.as_deref() == Some("replies")
+                || (self.kind == FeedType::JSON && l.media_type.is_some())
+        };
         let links: Vec<(Option<&str>, &str)> = entry
             .links
             .iter()
@@ -2918,6 +2923,10 @@ mod tests {
                 "https://al.example/5",
             ]
         );
+        // A JSON Feed attachment is no page: the URL id links the item.
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","home_page_url":"https://jf.example/","items":[
+{"id":"https://jf.example/ep/1","title":"Episode","attachments":[{"url":"https://cdn.jf.example/1.mp3","mime_type":"audio/mpeg"}]}]}"#;
+        assert_eq!(read(json)[0].link, "https://jf.example/ep/1");
         let items = read(&fixture("links-rdf.xml"));
         let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
         assert_eq!(
