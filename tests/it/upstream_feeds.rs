@@ -863,3 +863,30 @@ async fn a_changed_guid_is_the_same_release_but_two_entries_are_never_one() {
     assert_eq!(report.items[3].item.id, ItemId::new("up", "m-3"));
     assert_eq!(report.items[3].state, ItemState::Known);
 }
+
+/// An upstream summary that holds HTML (a list, links, a picture) and no separate content keeps
+/// its markup in herald's own feeds, and its picture is the item's image; a plain-text summary
+/// stays escaped text.
+#[tokio::test]
+async fn an_html_summary_keeps_its_markup_in_herald_feeds() {
+    let upstream = Upstream::start().await;
+    let feed = r#"<rss version="2.0"><channel><title>T</title><link>https://ex.org/</link>
+<item><title>Listed</title><link>https://ex.org/1</link><guid isPermaLink="false">l-1</guid>
+<description>&lt;ul&gt;&lt;li&gt;First point&lt;/li&gt;&lt;li&gt;&lt;a href="https://ex.org/more"&gt;More&lt;/a&gt;&lt;/li&gt;&lt;/ul&gt;&lt;img src="/pics/1.jpg"&gt;</description>
+<pubDate>Thu, 05 Mar 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+    let url = upstream.put("/f", "application/rss+xml", feed);
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let item = &report.items[0].item;
+    assert_eq!(item.summary.as_deref(), Some("First point More"));
+    assert_eq!(item.image.as_deref(), Some("https://ex.org/pics/1.jpg"));
+    let json: serde_json::Value = serde_json::from_str(&app.text("/feeds/up.json").await).unwrap();
+    let body = json["items"][0]["content_html"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        body.contains("<li>First point</li>") && body.contains("href=\"https://ex.org/more\""),
+        "{body}"
+    );
+}
