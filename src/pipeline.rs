@@ -303,7 +303,7 @@ impl Poller<'_> {
             .await?;
         let skipped = notes.skipped;
         let mut unreadable_dates = notes.unreadable_dates;
-        let mut found = self.classify(source, scraped, &mut seen_ids)?;
+        let mut found = self.classify(source, scraped, &mut seen_ids, &notes.shared_ids)?;
         let pages = self
             .read_older_pages(
                 source,
@@ -408,7 +408,7 @@ impl Poller<'_> {
             };
             match more {
                 Ok(scraped) => {
-                    let next = self.classify(source, scraped, seen_ids)?;
+                    let next = self.classify(source, scraped, seen_ids, &HashMap::new())?;
                     found.last_page_had_new = next.last_page_had_new;
                     found.entries.extend(next.entries);
                     found.content_digests.extend(next.content_digests);
@@ -747,18 +747,25 @@ impl Poller<'_> {
         }
     }
 
+    /// `shared`: the feed's entries identified otherwise because other entries share their
+    /// guid/id, that id by their key ([`extract::feed::FeedEntries::shared_ids`]).
     fn classify(
         &self,
         source: &Source,
         scraped: Vec<Scraped>,
         seen_ids: &mut HashSet<ItemId>,
+        shared: &HashMap<String, String>,
     ) -> Result<Found, PollError> {
         let mut found = Found::default();
         let mut per_link: HashMap<String, usize> = HashMap::new();
+        let mut claims = HashMap::new();
+        let mut renamed = Renamed::default();
         if source.kind == SourceKind::Feed {
             for s in &scraped {
                 *per_link.entry(former_key(s)).or_default() += 1;
             }
+            claims = self.shared_id_claims(source, &scraped, shared)?;
+            renamed = Renamed::of(source, &scraped, &claims);
         }
         for s in scraped {
             if !passes(
@@ -771,10 +778,16 @@ impl Poller<'_> {
             }
             let mut id = ItemId::new(&source.id, &s.key);
             let now_fp = content_digest(&s.title, s.summary.as_deref());
-            if source.kind == SourceKind::Feed
-                && let Some(former) = self.former_id(source, &s, id, now_fp, &per_link, seen_ids)?
-            {
-                id = former;
+            if source.kind == SourceKind::Feed {
+                if let Some(former) = self.former_id(source, &s, id, now_fp, &per_link, seen_ids)? {
+                    id = former;
+                } else if let Some(held) = claims.get(&s.key).filter(|c| !seen_ids.contains(c)) {
+                    id = *held;
+                } else if let Some(store) = self.store()
+                    && let Some(former) = renamed.former(store, source, &s, id, now_fp, seen_ids)?
+                {
+                    id = former;
+                }
             }
             // The same release on two pages (the list moved while we read it) counts once.
             if !seen_ids.insert(id) {
@@ -847,6 +860,57 @@ impl Poller<'_> {
         let alone = per_link.get(&key).copied().unwrap_or(0) <= 1;
         let same = fp == now_fp;
         Ok((alone || same).then_some(former))
+    }
+
+    /// Which entry of the document keeps the identity of a release stored under a guid/id the
+    /// document's entries now share (they are identified otherwise: `shared`): so that a feed
+    /// that starts to give a second entry the same guid does not announce the first again. Of
+    /// the entries sharing that id, the one at the stored release's address, else the one that
+    /// reads as it (same title and text), when only one is; and only when it is not known under
+    /// its own key already. By key.
+    fn shared_id_claims(
+        &self,
+        source: &Source,
+        scraped: &[Scraped],
+        shared: &HashMap<String, String>,
+    ) -> Result<HashMap<String, ItemId>, PollError> {
+        let mut claims = HashMap::new();
+        let Some(store) = self.store() else {
+            return Ok(claims);
+        };
+        let ids: HashSet<&String> = shared.values().collect();
+        for guid in ids {
+            let held = ItemId::new(&source.id, guid);
+            if !store.stored(&source.id, &held)? {
+                continue;
+            }
+            let Some((fp, address)) = store.seen_digests(&source.id, &held)? else {
+                continue;
+            };
+            let sharers: Vec<&Scraped> = scraped
+                .iter()
+                .filter(|s| shared.get(&s.key) == Some(guid))
+                .collect();
+            let at_address: Vec<&&Scraped> = sharers
+                .iter()
+                .filter(|s| address == Some(address_digest(&s.link)))
+                .collect();
+            let reads_as: Vec<&&Scraped> = sharers
+                .iter()
+                .filter(|s| content_digest(&s.title, s.summary.as_deref()) == fp)
+                .collect();
+            let claimant = match (at_address.as_slice(), reads_as.as_slice()) {
+                ([one], _) | ([], [one]) => **one,
+                _ => continue,
+            };
+            if matches!(
+                store.seen(&source.id, &ItemId::new(&source.id, &claimant.key))?,
+                Seen::Never
+            ) {
+                claims.insert(claimant.key.clone(), held);
+            }
+        }
+        Ok(claims)
     }
 
     /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
@@ -1084,6 +1148,82 @@ impl Poller<'_> {
             seq,
         };
         Ok((item, undated))
+    }
+}
+
+/// A stored release whose upstream guid/id changed while the entry did not (SPEC: an entry's
+/// identity is its guid; some feeds rewrite every guid once, on a move to another platform): an
+/// entry unknown under its id is that release when it is surely the same entry. That is, the
+/// release is no longer in the document under its own id, and it has the entry's link, title
+/// and text, and date (to the second), and no other entry of the document has that link, title
+/// and text. Two real entries are never one: episodes sharing a link differ by title, a
+/// recurring entry ("Weekly digest") by date; an entry without a date of its own is never
+/// matched.
+#[derive(Default)]
+struct Renamed {
+    /// The ids of the document's entries (and of the releases other entries keep).
+    in_document: HashSet<ItemId>,
+    /// How many entries of the document have each (link, content digest).
+    twins: HashMap<(String, [u8; 8]), usize>,
+    /// The source's stored releases, read when first needed.
+    stored: Option<Vec<Item>>,
+}
+
+impl Renamed {
+    fn of(source: &Source, scraped: &[Scraped], claims: &HashMap<String, ItemId>) -> Renamed {
+        let mut renamed = Renamed::default();
+        for s in scraped {
+            renamed.in_document.insert(ItemId::new(&source.id, &s.key));
+            let digest = content_digest(&s.title, s.summary.as_deref());
+            *renamed.twins.entry((s.link.clone(), digest)).or_default() += 1;
+        }
+        renamed.in_document.extend(claims.values().copied());
+        renamed
+    }
+
+    fn former(
+        &mut self,
+        store: &Store,
+        source: &Source,
+        s: &Scraped,
+        id: ItemId,
+        now_fp: [u8; 8],
+        seen_ids: &HashSet<ItemId>,
+    ) -> Result<Option<ItemId>, PollError> {
+        let Some(date) = s.date else {
+            return Ok(None);
+        };
+        if self.twins.get(&(s.link.clone(), now_fp)) != Some(&1)
+            || !matches!(store.seen(&source.id, &id)?, Seen::Never)
+        {
+            return Ok(None);
+        }
+        let now = Utc::now();
+        let published = dates::resolve(date, source.timezone, now, now);
+        let stored = match &mut self.stored {
+            Some(stored) => stored,
+            None => self
+                .stored
+                .insert(store.recent(&source.id, source.max_items)?),
+        };
+        let mut same = Vec::new();
+        for item in stored.iter() {
+            if item.link == s.link
+                && item.published == published
+                && !self.in_document.contains(&item.id)
+                && !seen_ids.contains(&item.id)
+                && store.seen_digest(&source.id, &item.id)? == Some(now_fp)
+            {
+                same.push(item.id);
+            }
+        }
+        let [former] = same.as_slice() else {
+            return Ok(None);
+        };
+        tracing::info!(source = %source.id, link = %s.link, "an entry's guid changed: it stays the release stored under its former one");
+        // Taken once: no other entry of this poll is matched to it.
+        self.in_document.insert(*former);
+        Ok(Some(*former))
     }
 }
 
@@ -1519,6 +1659,9 @@ pub struct ListNotes {
     /// `(link, text)` of list dates that could not be read: those releases are dated by the
     /// release listed above them (or the poll), never silently as new.
     pub unreadable_dates: Vec<(String, String)>,
+    /// Entries of an upstream feed identified otherwise because other entries share their
+    /// guid/id: that id, by their key.
+    pub shared_ids: HashMap<String, String>,
 }
 
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
@@ -1585,6 +1728,7 @@ pub fn read_list_counted(
                 tracing::warn!(source = %source.id, skipped = read.skipped, "feed entries with neither a link nor any text skipped");
             }
             notes.skipped = read.skipped;
+            notes.shared_ids = read.shared_ids;
             let mut all = read.entries;
             all.truncate(source.max_page_items);
             all

@@ -3,13 +3,19 @@
 //! releases a list page gives. What a reader like Python feedparser reads is read here too:
 //!
 //! - identity: an entry's own guid/id, else its link, else a hash of its text (`id_pattern`
-//!   still wins when it matches the link);
-//! - an entry without a title gets one from its text, an entry without a link gets one from a
-//!   permalink guid or a URL id (else the feed's home page); an entry with neither link nor text
-//!   is skipped and counted;
-//! - titles written as text (Atom `type="text"`, JSON Feed, RSS titles that hold no markup) stay
-//!   text; dates in the common variants are read (`feed_dates`); an entry without a readable
-//!   date takes its neighbour's, so that it keeps its place in the feed's order;
+//!   still wins when it matches the link); a guid/id several entries of the document share
+//!   identifies none of them (each by its link, else its text);
+//! - an entry without a title gets one from its text; its link is its alternate link (an
+//!   `atom:link` in RSS too), else a permalink guid or a URL id (against `xml:base`), else an
+//!   `rdf:about`, else a link of a rel that may name a page, else the feed's home page (never a
+//!   `self`/`edit`/`enclosure` link); an entry with neither link nor text is skipped and counted;
+//! - text constructs written as text (Atom `type="text"` or no type, JSON Feed, RSS titles that
+//!   hold no markup) stay text, escaped when they are the body; the text of scripts, styles,
+//!   templates and the like is never text; an HTML summary without content is the body;
+//! - the picture is an image (by type, `medium`, or file name), never audio or video; else the
+//!   summary's first `<img>`;
+//! - dates in the common variants are read (`feed_dates`), JSON Feed's too; an entry without a
+//!   readable date takes its neighbour's, so that it keeps its place in the feed's order;
 //! - a document that is no feed says what it is.
 //!
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
@@ -25,6 +31,7 @@ use quick_xml::events::{BytesStart, Event};
 use regex::Regex;
 use sha2::{Digest, Sha256};
 use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 use url::Url;
 
@@ -34,6 +41,9 @@ use url::Url;
 pub struct FeedEntries {
     pub entries: Vec<Scraped>,
     pub skipped: usize,
+    /// Entries whose guid/id other entries of the document share, identified otherwise: the
+    /// id each had, by the key it has now (a release stored under that id may be one of them).
+    pub shared_ids: HashMap<String, String>,
 }
 
 /// Every entry of an upstream feed, in the feed's order.
@@ -72,7 +82,7 @@ pub fn feed_entries(
             unread(max_entries);
             document = cut;
         }
-        let facts = entry_facts(&document);
+        let facts = entry_facts(&document, feed_url);
         (Cow::Owned(document), Some(facts))
     } else {
         return Err(ExtractError::NotAFeed(format!(
@@ -102,7 +112,7 @@ pub fn feed_entries(
             unread(max_entries);
             repaired = cut;
         }
-        facts = Some(entry_facts(&repaired));
+        facts = Some(entry_facts(&repaired, feed_url));
         document = Cow::Owned(repaired);
         parsed = parse(&document);
     }
@@ -112,7 +122,7 @@ pub fn feed_entries(
         // Cut short (a dropped connection, a full disk upstream) or broken past its last
         // whole entry: the entries before the damage are read, with a warning.
         tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed past its last whole entry; the entries before it are read");
-        facts = Some(entry_facts(&whole));
+        facts = Some(entry_facts(&whole, feed_url));
         document = Cow::Owned(whole);
         parsed = parse(&document);
     }
@@ -154,14 +164,83 @@ pub fn feed_entries(
         id_pattern,
     };
     let mut out = FeedEntries::default();
+    let mut read = Vec::with_capacity(entries.len());
     for (entry, facts) in entries {
         match reading.entry(entry, facts.as_ref()) {
-            Some(s) => out.entries.push(s),
+            Some(r) => read.push(r),
             None => out.skipped += 1,
         }
     }
+    out.shared_ids = identify_sharers(&mut read, feed_url);
+    out.entries = read.into_iter().map(|r| r.scraped).collect();
     keep_feed_order(&mut out.entries);
     Ok(out)
+}
+
+/// A guid/id that more than one entry of the document uses identifies none of them (a feed that
+/// gives every entry its home page as guid would otherwise be one release, and its next entry an
+/// edit of the last): those entries are identified by their link instead, else by a hash of what
+/// they say (also when their link is another entry's key). Said once per document. Returns the
+/// shared id of each entry so re-keyed, by its new key.
+fn identify_sharers(read: &mut [Read], feed_url: &Url) -> HashMap<String, String> {
+    let mut uses: HashMap<&str, usize> = HashMap::new();
+    for r in read.iter().filter(|r| r.from_id) {
+        *uses.entry(r.scraped.key.as_str()).or_default() += 1;
+    }
+    let shared: HashSet<String> = uses
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    if shared.is_empty() {
+        return HashMap::new();
+    }
+    let sharers = read
+        .iter()
+        .filter(|r| r.from_id && shared.contains(&r.scraped.key))
+        .count();
+    tracing::warn!(
+        feed = %feed_url,
+        ids = shared.len(),
+        entries = sharers,
+        example = %shared.iter().next().map_or("", String::as_str),
+        "entries of the feed share a guid/id: each of them is identified by its link (else its text) instead"
+    );
+    // The keys no re-keyed entry may take: those of the other entries, and the links taken.
+    let mut taken: HashSet<String> = read
+        .iter()
+        .filter(|r| !(r.from_id && shared.contains(&r.scraped.key)))
+        .map(|r| r.scraped.key.clone())
+        .collect();
+    let mut link_uses: HashMap<&str, usize> = HashMap::new();
+    for r in read
+        .iter()
+        .filter(|r| r.from_id && shared.contains(&r.scraped.key))
+    {
+        if let Some(link) = r.by_link.as_deref() {
+            *link_uses.entry(link).or_default() += 1;
+        }
+    }
+    let link_uses: HashMap<String, usize> = link_uses
+        .into_iter()
+        .map(|(l, n)| (l.to_owned(), n))
+        .collect();
+    let mut re_keyed = HashMap::new();
+    for r in read.iter_mut() {
+        if !(r.from_id && shared.contains(&r.scraped.key)) {
+            continue;
+        }
+        let key = r
+            .by_link
+            .clone()
+            .filter(|l| link_uses.get(l) == Some(&1) && !taken.contains(l))
+            .unwrap_or_else(|| r.by_content.clone());
+        taken.insert(key.clone());
+        let id = std::mem::replace(&mut r.scraped.key, key.clone());
+        r.from_id = false;
+        re_keyed.insert(key, id);
+    }
+    re_keyed
 }
 
 /// feed-rs's entries, each with its raw facts. The facts line up with the entries when both saw
@@ -191,6 +270,16 @@ fn with_facts(entries: Vec<Entry>, facts: Vec<Facts>) -> Vec<(Entry, Option<Fact
     entries.into_iter().map(|e| (e, None)).collect()
 }
 
+/// One entry as read, with what identifies it when its own id cannot.
+struct Read {
+    scraped: Scraped,
+    /// Whether its key is its own guid/id.
+    from_id: bool,
+    /// Its own link, and a hash of its title and text.
+    by_link: Option<String>,
+    by_content: String,
+}
+
 /// What reading one entry needs of its feed.
 struct Reading<'a> {
     kind: FeedType,
@@ -201,35 +290,15 @@ struct Reading<'a> {
 }
 
 impl Reading<'_> {
-    fn entry(&self, entry: Entry, facts: Option<&Facts>) -> Option<Scraped> {
-        // A comments link (RSS `<comments>`, `wfw:commentRss`, Atom `rel="replies"`) is never
-        // the entry's own: without another link, a permalink guid links the entry.
-        let not_comments = |l: &&feed_rs::model::Link| {
-            l.target.is_none() && l.rel.as_deref().is_none_or(|r| r != "replies")
-        };
-        let own_href = entry
-            .links
-            .iter()
-            .filter(not_comments)
-            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-            .or(entry.links.iter().find(not_comments))
-            .map(|l| l.href.clone());
+    fn entry(&self, entry: Entry, facts: Option<&Facts>) -> Option<Read> {
         let id = entry.id.trim().to_owned();
-        // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
-        // be relative) or an id that is a URL (Atom, JSON Feed) links the entry.
-        let absolute = id.starts_with("http://") || id.starts_with("https://");
-        let id_links = match self.kind {
-            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
-                facts.is_none_or(|f| f.guid_is_permalink != Some(false))
-                    && (absolute || id.contains(['/', '?']))
-            }
-            FeedType::Atom | FeedType::JSON => absolute,
-        };
-        let own_link = own_href
-            .as_deref()
-            .and_then(|h| feed_link(self.feed_url, h))
-            .or_else(|| id_links.then(|| feed_link(self.feed_url, &id)).flatten());
-        let base = own_link.as_ref().unwrap_or(self.home);
+        let own_link = self.own_link(&entry, facts, &id);
+        // Relative URLs in the entry's HTML resolve against the `xml:base` in effect, as
+        // feed readers resolve them, else against the entry's own page.
+        let base = facts
+            .and_then(|f| f.base.as_ref())
+            .or(own_link.as_ref())
+            .unwrap_or(self.home);
         // HTML written unescaped into a summary: its whole content (feed-rs keeps the text up to
         // its first tag).
         let markup_text = |markup: &Option<String>| {
@@ -238,6 +307,19 @@ impl Reading<'_> {
                 .map(|m| clean(&html_to_text(m)))
                 .filter(|s| !s.is_empty())
         };
+        // The summary as the HTML it holds, when it is HTML (RSS descriptions are; an Atom
+        // summary says so by its type; a JSON Feed summary is text).
+        let summary_html: Option<&str> = facts
+            .and_then(|f| f.summary_markup.as_deref())
+            .or_else(|| {
+                let t = entry.summary.as_ref()?;
+                self.is_html(t, false).then_some(t.content.as_str())
+            })
+            .or_else(|| {
+                matches!(self.kind, FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2)
+                    .then(|| facts?.description.as_deref())
+                    .flatten()
+            });
         let summary = facts
             .and_then(|f| markup_text(&f.summary_markup))
             .or_else(|| {
@@ -251,15 +333,15 @@ impl Reading<'_> {
                 let raw = facts?.description.as_deref()?;
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
-        let content_body = facts
-            .and_then(|f| f.content_markup.as_deref())
-            .or_else(|| entry.content.as_ref().and_then(|c| c.body.as_deref()));
-        let content_html = content_body
-            .map(|body| sanitize_html(body, base))
-            .filter(|s| !s.trim().is_empty());
-        let content_text = content_body
-            .map(|body| clean(&html_to_text(body)))
-            .filter(|s| !s.is_empty());
+        let (content_html, content_text) = self.content_of(&entry, facts, base);
+        // No content: a summary that holds HTML (a list, links, a picture) is the body,
+        // sanitized as content is, and stays the plain-text lead too.
+        let content_html = content_html.or_else(|| {
+            summary_html
+                .filter(|h| holds_elements(h))
+                .map(|h| sanitize_html(h, base))
+                .filter(|h| !h.trim().is_empty())
+        });
         let title = facts
             .and_then(|f| markup_text(&f.title_markup))
             .or_else(|| {
@@ -289,18 +371,21 @@ impl Reading<'_> {
         let link = own_link.clone().unwrap_or_else(|| self.home.clone());
         // The pattern reads the link as list pages give it (no fragment).
         let plain = canonical_link(&link, link.as_str()).unwrap_or_else(|| link.clone());
-        let key = match self.id_pattern.filter(|re| re.is_match(plain.as_str())) {
-            Some(re) => item_key(&plain, Some(re)),
-            None if !id.is_empty() => id,
-            None => match &own_link {
-                Some(link) => link.to_string(),
-                None => content_key(&title, text),
-            },
+        // What identifies the entry when its own id does not (none, or one other entries of the
+        // document share): its link, else a hash of what it says.
+        let by_link = own_link.as_ref().map(Url::to_string);
+        let by_content = content_key(&title, text);
+        let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(plain.as_str())) {
+            Some(re) => (item_key(&plain, Some(re)), false),
+            None if !id.is_empty() => (id, true),
+            None => (by_link.clone().unwrap_or_else(|| by_content.clone()), false),
         };
-        let image = image_of(&entry, base).or_else(|| {
-            let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
-            matches!(url.scheme(), "http" | "https").then(|| url.to_string())
-        });
+        let image = image_of(&entry, facts, base)
+            .or_else(|| {
+                let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
+                matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+            })
+            .or_else(|| first_image(summary_html?, base));
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -309,29 +394,137 @@ impl Reading<'_> {
                     .or(entry.updated)
                     .map(|d| ParsedDate::Absolute(d.fixed_offset()))
             });
-        Some(Scraped {
-            key,
-            title,
-            link: link.to_string(),
-            date,
-            summary,
-            content_html,
-            image,
+        Some(Read {
+            scraped: Scraped {
+                key,
+                title,
+                link: link.to_string(),
+                date,
+                summary,
+                content_html,
+                image,
+            },
+            from_id,
+            by_link,
+            by_content,
         })
     }
 
-    /// A text construct as plain text. HTML is made text; text stays text, even when it holds
-    /// brackets ("Option<T>"). RSS says nothing of a title's type: as feedparser does, it is
-    /// HTML when it holds an end tag or an entity, else text.
-    fn text_of(&self, t: &Text, is_title: bool) -> String {
-        let html = match self.kind {
+    /// The entry's own page. In order: a link that is the entry's alternate (`rel="alternate"`
+    /// or no rel, which means the same), of feed-rs's reading or of the document (an
+    /// `atom:link` in an RSS item, which feed-rs does not read); a permalink guid or an id that
+    /// is a URL (resolved against the `xml:base` in effect on it); an RSS 1.0 item's
+    /// `rdf:about`; a link of another rel that may name a page (`related`, `via`, one herald
+    /// does not know). Never a link to the entry as an API resource or a file (`self`, `edit`,
+    /// `enclosure`, ...), nor its comments: with none of these, the feed's home page stands in
+    /// (the caller's `home`).
+    fn own_link(&self, entry: &Entry, facts: Option<&Facts>, id: &str) -> Option<Url> {
+        // Links of both readings, feed-rs's first, as (rel, href).
+        // Comments are never the entry's page, nor a JSON Feed attachment (feed-rs gives it as a
+        // link of no rel, with the attachment's MIME type).
+        let comments = |l: &feed_rs::model::Link| {
+            l.target.is_some()
+                || l.rel.as_deref() == Some("replies")
+                || (self.kind == FeedType::JSON && l.media_type.is_some())
+        };
+        let links: Vec<(Option<&str>, &str)> = entry
+            .links
+            .iter()
+            .filter(|l| !comments(l))
+            .map(|l| (l.rel.as_deref(), l.href.as_str()))
+            .chain(
+                facts
+                    .map(|f| f.links.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(rel, href)| (rel.as_deref(), href.as_str())),
+            )
+            .collect();
+        let alternate = links
+            .iter()
+            .filter(|(rel, _)| rel.is_none_or(|r| r.eq_ignore_ascii_case("alternate")))
+            .find_map(|(_, href)| feed_link(self.feed_url, href));
+        if alternate.is_some() {
+            return alternate;
+        }
+        // A permalink guid (RSS: a guid is one unless it says `isPermaLink="false"`, and may
+        // be relative) or an id that is a URL (Atom, JSON Feed) links the entry.
+        let absolute = id.starts_with("http://") || id.starts_with("https://");
+        let id_links = match self.kind {
+            FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
+                facts.is_none_or(|f| f.guid_is_permalink != Some(false))
+                    && (absolute || id.contains(['/', '?']))
+            }
+            FeedType::Atom | FeedType::JSON => absolute,
+        };
+        let id_base = facts
+            .and_then(|f| f.guid_base.as_ref().or(f.base.as_ref()))
+            .unwrap_or(self.feed_url);
+        id_links
+            .then(|| feed_link(id_base, id))
+            .flatten()
+            .or_else(|| feed_link(self.feed_url, facts?.about.as_deref()?))
+            .or_else(|| {
+                links
+                    .iter()
+                    .filter(|(rel, _)| rel.is_some_and(|r| !names_no_page(r)))
+                    .find_map(|(_, href)| feed_link(self.feed_url, href))
+            })
+    }
+
+    /// The entry's content as sanitized HTML, and as text. Atom content of type text (or of no
+    /// type) is text: escaped into HTML, read as written. HTML is HTML; XHTML is markup.
+    fn content_of(
+        &self,
+        entry: &Entry,
+        facts: Option<&Facts>,
+        base: &Url,
+    ) -> (Option<String>, Option<String>) {
+        let html_content = |body: &str| {
+            let html = Some(sanitize_html(body, base)).filter(|s| !s.trim().is_empty());
+            let text = Some(clean(&html_to_text(body))).filter(|s| !s.is_empty());
+            (html, text)
+        };
+        if let Some(markup) = facts.and_then(|f| f.content_markup.as_deref()) {
+            return html_content(markup);
+        }
+        let Some(content) = entry.content.as_ref() else {
+            return (None, None);
+        };
+        let Some(body) = content.body.as_deref() else {
+            return (None, None);
+        };
+        let is_text = self.kind == FeedType::Atom
+            && content.content_type.to_string().starts_with("text/plain");
+        if !is_text {
+            return html_content(body);
+        }
+        let text = html_entities(body);
+        let plain = clean(&text);
+        if plain.is_empty() {
+            return (None, None);
+        }
+        let html = quick_xml::escape::escape(text.trim()).replace('\n', "<br>\n");
+        (Some(format!("<p>{html}</p>")), Some(plain))
+    }
+
+    /// Whether a text construct holds HTML. RSS says nothing of a title's type: as feedparser
+    /// does, it is HTML when it holds an end tag or an entity, else text; an RSS description is
+    /// HTML. Atom says it by its type; JSON Feed's text fields are text.
+    fn is_html(&self, t: &Text, is_title: bool) -> bool {
+        match self.kind {
             FeedType::JSON => false,
             FeedType::Atom => !t.content_type.to_string().starts_with("text/plain"),
             FeedType::RSS0 | FeedType::RSS1 | FeedType::RSS2 => {
                 !is_title || looks_like_html(&t.content)
             }
-        };
-        if html {
+        }
+    }
+
+    /// A text construct as plain text. HTML is made text; text stays text, even when it holds
+    /// brackets ("Option<T>").
+    fn text_of(&self, t: &Text, is_title: bool) -> String {
+        if self.is_html(t, is_title) {
             clean(&html_to_text(&t.content))
         } else if self.kind == FeedType::JSON {
             clean(&t.content)
@@ -430,26 +623,124 @@ fn looks_like_html(s: &str) -> bool {
     MARKUP.is_match(s)
 }
 
-fn image_of(entry: &Entry, base: &Url) -> Option<String> {
+/// The entry's picture among its media: a `media:content` or enclosure that is an image (an
+/// `image/*` type; without a type, `medium="image"`; with neither, a URL whose file is an
+/// image's), else a thumbnail. Audio, video and documents are never the picture.
+fn image_of(entry: &Entry, facts: Option<&Facts>, base: &Url) -> Option<String> {
+    let medium = |url: &str| {
+        facts?
+            .media_medium
+            .iter()
+            .find(|(u, _)| u == url)
+            .map(|(_, m)| m.as_str())
+    };
     entry
         .media
         .iter()
         .flat_map(|m| {
-            let contents = m
-                .content
-                .iter()
-                .filter(|c| {
-                    c.content_type
-                        .as_ref()
-                        .is_none_or(|t| t.to_string().starts_with("image/"))
-                })
-                .filter_map(|c| c.url.as_ref().map(Url::to_string));
+            let contents = m.content.iter().filter_map(|c| {
+                let url = c.url.as_ref()?.to_string();
+                let image = match &c.content_type {
+                    Some(t) => t.to_string().to_ascii_lowercase().starts_with("image/"),
+                    None => match medium(&url) {
+                        Some(m) => m == "image",
+                        None => has_image_extension(&url),
+                    },
+                };
+                image.then_some(url)
+            });
             contents.chain(m.thumbnails.iter().map(|t| t.image.uri.clone()))
         })
         .find_map(|src| {
             let url = base.join(&src).ok()?;
             matches!(url.scheme(), "http" | "https").then(|| url.to_string())
         })
+}
+
+/// Whether a URL's file name ends as an image's does.
+fn has_image_extension(url: &str) -> bool {
+    let Ok(url) = Url::parse(url) else {
+        return false;
+    };
+    let name = url.path().rsplit('/').next().unwrap_or_default();
+    let Some((_, extension)) = name.rsplit_once('.') else {
+        return false;
+    };
+    matches!(
+        extension.to_ascii_lowercase().as_str(),
+        "jpg"
+            | "jpeg"
+            | "jpe"
+            | "png"
+            | "gif"
+            | "webp"
+            | "avif"
+            | "svg"
+            | "bmp"
+            | "jxl"
+            | "heic"
+            | "heif"
+            | "tif"
+            | "tiff"
+    )
+}
+
+/// The first picture of an HTML summary (`<img src>`), when it is no tracking pixel (a width or
+/// height of 1 or 2), resolved against `base`.
+fn first_image(html: &str, base: &Url) -> Option<String> {
+    static IMG: LazyLock<scraper::Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        scraper::Selector::parse("img[src]").unwrap()
+    });
+    if !html.contains("<img") && !html.contains("<IMG") {
+        return None;
+    }
+    let doc = scraper::Html::parse_fragment(html);
+    doc.select(&IMG).find_map(|img| {
+        let tiny = ["width", "height"].iter().any(|a| {
+            img.value()
+                .attr(a)
+                .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
+                .is_some_and(|n| n <= 2)
+        });
+        if tiny {
+            return None;
+        }
+        let url = base.join(img.value().attr("src")?.trim()).ok()?;
+        matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    })
+}
+
+/// Whether a text holds an HTML element (a start or end tag), not merely brackets or entities.
+fn holds_elements(text: &str) -> bool {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>").expect("a valid regex")
+    });
+    TAG.is_match(text)
+}
+
+/// Link relations that never name the entry's own page: the entry as an API resource, its
+/// files, its comments, the feed's paging and hubs.
+fn names_no_page(rel: &str) -> bool {
+    matches!(
+        rel.to_ascii_lowercase().as_str(),
+        "self"
+            | "edit"
+            | "edit-media"
+            | "enclosure"
+            | "replies"
+            | "license"
+            | "payment"
+            | "hub"
+            | "first"
+            | "last"
+            | "next"
+            | "previous"
+            | "prev"
+            | "search"
+            | "icon"
+            | "stylesheet"
+    )
 }
 
 /// An entry without a readable date takes the date of the nearest dated entry after it (older,
@@ -491,11 +782,28 @@ fn html_to_text(s: &str) -> String {
         .expect("a valid regex")
     });
     let spaced = BREAKING.replace_all(s, " <$1$2");
-    scraper::Html::parse_fragment(&spaced)
-        .root_element()
-        .text()
-        .collect::<String>()
+    let fragment = scraper::Html::parse_fragment(&spaced);
+    let mut out = String::new();
+    // Depth first, in document order, without recursion (fragments may nest deep); what an
+    // element whose content is no text holds is never visited.
+    let mut stack = vec![*fragment.root_element()];
+    while let Some(node) = stack.pop() {
+        match node.value() {
+            scraper::Node::Element(e) if NOT_TEXT.contains(&e.name()) => continue,
+            scraper::Node::Text(t) => out.push_str(t),
+            _ => {}
+        }
+        stack.extend(node.children().rev());
+    }
+    out
 }
+
+/// Elements whose content is never text a reader sees: scripts and styles, templates, what
+/// shows only without scripts or frames, embedded frames and applets.
+const NOT_TEXT: &[&str] = &[
+    "script", "style", "template", "noscript", "iframe", "noembed", "noframes", "applet", "object",
+    "head", "title",
+];
 
 /// feed-rs's error, in words that say what is wrong with the document.
 fn parse_error(document: &str, e: &feed_rs::parser::ParseFeedError) -> String {
@@ -1508,8 +1816,15 @@ fn json_feed_facts(top: &mut serde_json::Map<String, serde_json::Value>) -> Vec<
             .find_map(|k| item.get(*k).and_then(Value::as_str))
             .filter(|u| !u.trim().is_empty())
             .map(str::to_owned);
+        // Its dates as written, read as RSS dates are (feed-rs reads RFC 3339 only, not
+        // "2026-03-05 04:00:00").
+        let dates = ["date_published", "date_modified"]
+            .iter()
+            .filter_map(|k| item.get(*k).and_then(Value::as_str).map(str::to_owned))
+            .collect();
         facts.push(Facts {
             thumbnail: image,
+            dates,
             ..Facts::default()
         });
     }
@@ -1756,6 +2071,17 @@ struct Facts {
     content_markup: Option<String>,
     /// The URL of its first `media:thumbnail`: feed-rs keeps one only beside a `media:content`.
     thumbnail: Option<String>,
+    /// Its `<link href=…>` children (Atom links, `atom:link` in an RSS item, which feed-rs does
+    /// not read there), as (rel, href resolved against the `xml:base` in effect).
+    links: Vec<(Option<String>, String)>,
+    /// Its `rdf:about` (RSS 1.0: the item's own URI), resolved.
+    about: Option<String>,
+    /// The `xml:base` in effect on its guid/id and on the entry itself, when the document
+    /// declares one (a relative permalink guid and relative URLs in its HTML resolve there).
+    guid_base: Option<Url>,
+    base: Option<Url>,
+    /// The `medium` of its `media:content`s, by URL (feed-rs drops it).
+    media_medium: Vec<(String, String)>,
 }
 
 /// Which text of an entry is being read.
@@ -1786,10 +2112,12 @@ const UPDATED: &[&str] = &["updated", "modified", "lastBuildDate"];
 
 /// The [`Facts`] of each `<item>`/`<entry>` in document order. Reading stops at the first
 /// error of the XML (feed-rs's reading then stands alone, as the counts will differ).
-fn entry_facts(text: &str) -> Vec<Facts> {
+fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
     let mut reader = quick_xml::Reader::from_str(text);
     reader.config_mut().check_end_names = false;
     let mut out: Vec<Facts> = Vec::new();
+    // The `xml:base`s declared on the open elements, with the depth of each.
+    let mut bases: Vec<(usize, Url)> = Vec::new();
     // Depth of the open entry, and of the element whose text is being read (with its rank).
     let mut depth = 0usize;
     let mut entry_depth: Option<usize> = None;
@@ -1805,15 +2133,29 @@ fn entry_facts(text: &str) -> Vec<Facts> {
         match event {
             Event::Start(tag) => {
                 depth += 1;
+                let current = bases.last().map_or(feed_url, |(_, b)| b);
+                if let Some(base) =
+                    raw_attribute(&tag, "xml:base").and_then(|b| current.join(b.trim()).ok())
+                {
+                    bases.push((depth, base));
+                }
+                let base = bases.last().map(|(_, b)| b);
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
+                    media_of(&tag, base.unwrap_or(feed_url), out.last_mut());
                 }
                 // Names are matched in any case, as feedparser does (`<pubdate>`, `<Title>`).
                 let local = tag.local_name().as_ref().to_ascii_lowercase();
                 match entry_depth {
                     None if local == "item" || local == "entry" => {
                         entry_depth = Some(depth);
-                        out.push(Facts::default());
+                        out.push(Facts {
+                            about: raw_attribute(&tag, "rdf:about")
+                                .and_then(|a| base.unwrap_or(feed_url).join(a.trim()).ok())
+                                .map(String::from),
+                            base: base.cloned(),
+                            ..Facts::default()
+                        });
                         found.clear();
                         seen = [false; 3];
                     }
@@ -1831,10 +2173,16 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                             facts.guid_is_permalink =
                                 attribute("isPermaLink").map(|v| v != "false");
                         }
+                        if (local == "guid" || local == "id")
+                            && let Some(facts) = out.last_mut()
+                        {
+                            facts.guid_base = base.cloned();
+                        }
                         if local == "link"
                             && let Some(facts) = out.last_mut()
                         {
                             facts.has_link = true;
+                            link_of(&tag, base.unwrap_or(feed_url), facts);
                         }
                         let slot = match local.as_str() {
                             "title" => Some(Slot::Title),
@@ -1889,14 +2237,20 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                 }
             }
             Event::Empty(tag) => {
+                // An empty element's own `xml:base` applies to its attributes.
+                let current = bases.last().map_or(feed_url, |(_, b)| b);
+                let own = raw_attribute(&tag, "xml:base").and_then(|b| current.join(b.trim()).ok());
+                let base = own.as_ref().unwrap_or(current);
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
+                    media_of(&tag, base, out.last_mut());
                 }
                 if entry_depth.is_some_and(|d| depth == d)
                     && tag.local_name().as_ref().eq_ignore_ascii_case("link")
                     && let Some(facts) = out.last_mut()
                 {
                     facts.has_link = true;
+                    link_of(&tag, base, facts);
                 }
                 if entry_depth.is_some_and(|d| depth > d)
                     && let Some(r) = reading.as_mut()
@@ -1950,6 +2304,9 @@ fn entry_facts(text: &str) -> Vec<Facts> {
                         }
                     }
                 }
+                if bases.last().is_some_and(|(d, _)| *d == depth) {
+                    bases.pop();
+                }
                 depth = depth.saturating_sub(1);
             }
             Event::Eof => break,
@@ -1957,6 +2314,55 @@ fn entry_facts(text: &str) -> Vec<Facts> {
         }
     }
     out
+}
+
+/// An attribute's value as written (entities decoded), its name matched in any case; a prefixed
+/// name (`xml:base`) is matched whole, another by its local name.
+fn raw_attribute(tag: &BytesStart<'_>, name: &str) -> Option<String> {
+    tag.attributes()
+        .with_checks(false)
+        .flatten()
+        .find(|a| {
+            let key = if name.contains(':') {
+                a.key.as_ref()
+            } else {
+                a.key.local_name().into_inner()
+            };
+            key.eq_ignore_ascii_case(name)
+        })
+        .map(|a| {
+            quick_xml::escape::unescape(&a.value)
+                .map_or_else(|_| a.value.to_string(), |v| v.into_owned())
+        })
+}
+
+/// Keeps a `<link href=…>` of an entry (rel, href resolved against `base`).
+fn link_of(tag: &BytesStart<'_>, base: &Url, facts: &mut Facts) {
+    let Some(href) = raw_attribute(tag, "href").filter(|h| !h.trim().is_empty()) else {
+        return;
+    };
+    let Ok(href) = base.join(href.trim()) else {
+        return;
+    };
+    let rel = raw_attribute(tag, "rel").map(|r| r.trim().to_ascii_lowercase());
+    facts.links.push((rel, href.to_string()));
+}
+
+/// Keeps the `medium` of a `media:content` (any prefix), by its URL resolved against `base`.
+fn media_of(tag: &BytesStart<'_>, base: &Url, facts: Option<&mut Facts>) {
+    let Some(facts) = facts else { return };
+    if tag.local_name().as_ref() != "content" {
+        return;
+    }
+    let (Some(url), Some(medium)) = (raw_attribute(tag, "url"), raw_attribute(tag, "medium"))
+    else {
+        return;
+    };
+    if let Ok(url) = base.join(url.trim()) {
+        facts
+            .media_medium
+            .push((url.to_string(), medium.trim().to_ascii_lowercase()));
+    }
 }
 
 /// Keeps the URL of a `media:thumbnail` (any prefix) as the entry's thumbnail, if it has none.
@@ -2340,6 +2746,214 @@ mod tests {
         assert!(
             html.contains("Line one<br>") && html.contains("&lt;two&gt;"),
             "{html}"
+        );
+    }
+
+    fn fixture(name: &str) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/feeds")
+            .join(name);
+        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn read_all(text: &str) -> FeedEntries {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        feed_entries(text, &base, None, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn a_guid_several_entries_share_identifies_none_of_them() {
+        let read = read_all(&fixture("shared-guids.xml"));
+        let keys: Vec<&str> = read.entries.iter().map(|e| e.key.as_str()).collect();
+        // Shared with distinct links: each by its link; a unique guid stays the key.
+        assert_eq!(
+            keys[..4],
+            [
+                "https://shared.example/news/41",
+                "u-40",
+                "https://shared.example/news/39",
+                "https://shared.example/news/38",
+            ]
+        );
+        // Shared guid and shared link: each by what it says.
+        assert!(keys[4].starts_with("sha256:") && keys[5].starts_with("sha256:"));
+        assert_ne!(keys[4], keys[5]);
+        let mut unique: Vec<&str> = keys.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        assert_eq!(
+            read.shared_ids
+                .get("https://shared.example/news/39")
+                .map(String::as_str),
+            Some("https://shared.example/")
+        );
+        assert_eq!(
+            read.shared_ids.get(keys[5]).map(String::as_str),
+            Some("series")
+        );
+        assert!(!read.shared_ids.contains_key("u-40"));
+    }
+
+    #[test]
+    fn scripts_styles_and_templates_are_never_text() {
+        let items = read(&fixture("hidden-text.xml"));
+        let summary = items[0].summary.as_deref().unwrap_or_default();
+        assert_eq!(summary, "The council met today.");
+        assert_eq!(items[1].title, "Budget passed");
+        for hidden in [
+            "gallery",
+            "tracker",
+            "Enable scripts",
+            "Card template",
+            "no frames",
+        ] {
+            assert!(!summary.contains(hidden), "{summary}");
+        }
+    }
+
+    #[test]
+    fn atom_text_is_text_and_html_is_html() {
+        let items = read(&fixture("text-constructs.xml"));
+        assert_eq!(
+            items[0].summary.as_deref(),
+            Some("Use Vec<u8> when n < 10 & keep <b> as written.")
+        );
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("if a&lt;b then &lt;script&gt;run()&lt;/script&gt; is shown")
+                && html.contains("<br>")
+                && html.contains("&lt;em&gt;stays&lt;/em&gt;"),
+            "{html}"
+        );
+        // No type is text too.
+        let html = items[1].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("A &lt;tag&gt; inside and words after it."),
+            "{html}"
+        );
+        assert_eq!(items[1].summary.as_deref(), None, "content is no summary");
+        let html = items[2].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<em>markup</em>"), "{html}");
+        let html = items[3].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<a href=\"https://tc.example/l\""), "{html}");
+        // JSON Feed: content_html is the body, content_text the text beside it.
+        let json = read(&fixture("json-dates.json"));
+        assert_eq!(json[3].summary.as_deref(), Some("Plain <b> text"));
+        let html = json[3].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<b>bold</b>"), "{html}");
+        assert_eq!(json[0].content_html.as_deref(), Some("one"));
+    }
+
+    #[test]
+    fn an_html_summary_without_content_is_the_body() {
+        let items = read(&fixture("text-constructs.xml"));
+        let html = items[4].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("<li>One</li>")
+                && html.contains("href=\"https://tc.example/x\"")
+                && html.contains("Two"),
+            "{html}"
+        );
+        assert_eq!(items[4].summary.as_deref(), Some("One Two"));
+        // A text summary is no body (herald's feeds escape it as the text it is).
+        assert_eq!(items[5].content_html, None);
+        assert_eq!(items[5].summary.as_deref(), Some("Plain <ul> words."));
+        // An RSS description holding HTML likewise; one of words alone is no body.
+        let items = read(&fixture("media-kinds.xml"));
+        let html = items[6].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("<img") && html.contains("Text seven"),
+            "{html}"
+        );
+        assert_eq!(items[6].summary.as_deref(), Some("Text seven"));
+        let items = read(&fixture("hidden-text.xml"));
+        assert_eq!(items[1].content_html, None);
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(
+            html.contains("The council met today.") && !html.contains("tracker"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn only_images_are_the_picture() {
+        let items = read(&fixture("media-kinds.xml"));
+        let images: Vec<Option<&str>> = items.iter().map(|i| i.image.as_deref()).collect();
+        assert_eq!(
+            images,
+            [
+                None,
+                None,
+                None,
+                Some("https://media.example/pic?id=4"),
+                Some("https://media.example/5.JPG"),
+                Some("https://media.example/6t.png"),
+                // The description's picture, past its tracking pixel.
+                Some("https://media.example/up/7.jpg"),
+                Some("https://media.example/8.png"),
+            ]
+        );
+    }
+
+    #[test]
+    fn an_entry_links_to_its_page_never_to_an_api_or_the_home_page() {
+        let items = read(&fixture("links.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://links.example/a/1",
+                "https://links.example/a/2",
+                "https://links.example/news/p/3",
+                "https://links.example/other/p/4",
+                // Only a self link: the feed's home page stands in.
+                "https://links.example/",
+            ]
+        );
+        let items = read(&fixture("links-atom.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://al.example/",
+                "https://al.example/2",
+                "https://al.example/3",
+                "https://al.example/4",
+                "https://al.example/5",
+            ]
+        );
+        // A JSON Feed attachment is no page: the URL id links the item.
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"J","home_page_url":"https://jf.example/","items":[
+{"id":"https://jf.example/ep/1","title":"Episode","attachments":[{"url":"https://cdn.jf.example/1.mp3","mime_type":"audio/mpeg"}]}]}"#;
+        assert_eq!(read(json)[0].link, "https://jf.example/ep/1");
+        let items = read(&fixture("links-rdf.xml"));
+        let links: Vec<&str> = items.iter().map(|i| i.link.as_str()).collect();
+        assert_eq!(
+            links,
+            ["https://rdf.example/a/1", "https://rdf.example/a/2/page"]
+        );
+    }
+
+    #[test]
+    fn json_feed_dates_are_read_as_rss_dates_are() {
+        let items = read(&fixture("json-dates.json"));
+        let dates: Vec<String> = items
+            .iter()
+            .map(|i| match i.date {
+                Some(ParsedDate::Absolute(t)) => t.to_rfc3339(),
+                Some(ParsedDate::Local(t)) => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+                other => format!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            dates,
+            [
+                "2026-03-05T04:00:00",
+                "2026-03-05T03:00:00+00:00",
+                "2026-03-05T02:00:00+01:00",
+                "2026-03-05T01:00:00+00:00",
+            ]
         );
     }
 

@@ -47,6 +47,9 @@ const DATE_TIMES: &[&str] = &[
     "%Y-%m-%d %H:%M:%S%.f",
     "%Y-%m-%dT%H:%M",
     "%Y-%m-%d %H:%M",
+    // ISO 8601's basic format: "20231216T140233", "20231216T1402".
+    "%Y%m%dT%H%M%S%.f",
+    "%Y%m%dT%H%M",
     "%Y/%m/%d %H:%M:%S",
     "%Y/%m/%d %H:%M",
     "%d %b %Y %H:%M:%S%.f",
@@ -76,6 +79,7 @@ fn split_zone(text: &str) -> (&str, Option<FixedOffset>) {
     static NUMERIC: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?:\s*(?:GMT|UTC|UT))?\s*([+-])([0-9]{1,2})(?::?([0-9]{1,2}))?$").unwrap()
     });
+    static BASIC: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^[0-9]{8}T[0-9]{4}").unwrap());
     static NAMED: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r"(?i)\s*\b(Z|GMT|UTC|UT|[ECMP][SD]T)$|(?:[0-9])(Z)$").unwrap()
     });
@@ -84,8 +88,11 @@ fn split_zone(text: &str) -> (&str, Option<FixedOffset>) {
         Some((c, whole))
     }) {
         let before = &text[..whole.start()];
-        // A date's own dashes ("2023-12-16") are no offset: an offset follows a time.
-        if before.ends_with(|ch: char| ch.is_ascii_digit()) && before.contains(':') {
+        // A date's own dashes ("2023-12-16") are no offset: an offset follows a time (in ISO
+        // 8601's basic format too: "20231216T140233+0100").
+        if before.ends_with(|ch: char| ch.is_ascii_digit())
+            && (before.contains(':') || BASIC.is_match(before))
+        {
             let hours: i32 = c[2].parse().unwrap_or(0);
             let minutes: i32 = c
                 .get(3)
@@ -140,6 +147,12 @@ mod tests {
     )]
     #[case::asctime("Sat Dec 16 14:02:33 2023", "2023-12-16T14:02:33")]
     #[case::date_only("2023-12-16", "2023-12-16")]
+    #[case::basic_iso_z("20231216T140233Z", "2023-12-16T14:02:33+00:00")]
+    #[case::basic_iso_offset("20231216T140233+0100", "2023-12-16T14:02:33+01:00")]
+    #[case::basic_iso_no_seconds("20231216T1402Z", "2023-12-16T14:02:00+00:00")]
+    #[case::basic_iso_fraction("20231216T140233.5-05:00", "2023-12-16T14:02:33.500-05:00")]
+    #[case::basic_iso_local("20231216T140233", "2023-12-16T14:02:33")]
+    #[case::space_for_t("2023-12-16 14:02:33", "2023-12-16T14:02:33")]
     fn reads_the_variants_feeds_write(#[case] raw: &str, #[case] expected: &str) {
         let got = match feed_date(raw) {
             Some(ParsedDate::Absolute(t)) => t.to_rfc3339(),

@@ -678,3 +678,215 @@ async fn a_carelessly_written_feed_is_polled_whole() {
         Some("https://ex.org/b.jpg")
     );
 }
+
+// ---- Identity when upstream guids are shared or change ----
+
+/// An RSS document of `(title, link, guid, pubDate)` items; an empty date writes none.
+fn rss_items(items: &[(&str, &str, &str, &str)]) -> String {
+    let items: String = items
+        .iter()
+        .map(|(title, link, guid, date)| {
+            let date = if date.is_empty() {
+                String::new()
+            } else {
+                format!("<pubDate>{date}</pubDate>")
+            };
+            format!(
+                "<item><title>{title}</title><link>{link}</link><guid isPermaLink=\"false\">{guid}</guid><description>{title} text.</description>{date}</item>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\n{items}</channel></rss>"
+    )
+}
+
+fn states(report: &PollReport) -> Vec<(String, ItemState)> {
+    report
+        .items
+        .iter()
+        .map(|o| (o.item.title.clone(), o.state))
+        .collect()
+}
+
+fn state(title: &str, state: ItemState) -> (String, ItemState) {
+    (title.to_owned(), state)
+}
+
+/// A guid that every entry of the feed carries (its home page) identifies none of them: each
+/// is a release of its own, and the next entry at the top is new, never an edit of the last.
+#[tokio::test]
+async fn entries_sharing_a_guid_are_distinct_and_the_next_one_is_new() {
+    let upstream = Upstream::start().await;
+    let home = "https://ex.org/";
+    let day = |h: u8| format!("Thu, 05 Mar 2026 {h:02}:00:00 GMT");
+    let (d12, d11, d10, d9) = (day(12), day(11), day(10), day(9));
+    let first = rss_items(&[
+        ("Story 3", "https://ex.org/s/3", home, &d11),
+        ("Story 2", "https://ex.org/s/2", home, &d10),
+        ("Story 1", "https://ex.org/s/1", home, &d9),
+    ]);
+    let url = upstream.put("/f", "application/rss+xml", first);
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story 3", ItemState::New),
+            state("Story 2", ItemState::New),
+            state("Story 1", ItemState::New)
+        ]
+    );
+    let next = rss_items(&[
+        ("Story 4", "https://ex.org/s/4", home, &d12),
+        ("Story 3", "https://ex.org/s/3", home, &d11),
+        ("Story 2", "https://ex.org/s/2", home, &d10),
+        ("Story 1", "https://ex.org/s/1", home, &d9),
+    ]);
+    upstream.put("/f", "application/rss+xml", next);
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story 4", ItemState::New),
+            state("Story 3", ItemState::Known),
+            state("Story 2", ItemState::Known),
+            state("Story 1", ItemState::Known)
+        ]
+    );
+}
+
+/// A release stored under its own guid keeps it when a later entry starts to share that guid
+/// (it is no longer the entry's key, but it stays the stored release's identity), and again
+/// when the guid is its own once more. The feed has no dates, so only the shared guid tells.
+#[tokio::test]
+async fn a_stored_release_keeps_its_guid_when_others_start_to_share_it() {
+    let upstream = Upstream::start().await;
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Alpha", "https://ex.org/a", "g", ""),
+            ("Beta", "https://ex.org/b", "b", ""),
+        ]),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let alpha = report.items[0].item.id;
+    assert_eq!(alpha, ItemId::new("up", "g"));
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Gamma", "https://ex.org/c", "g", ""),
+            ("Alpha", "https://ex.org/a", "g", ""),
+            ("Beta", "https://ex.org/b", "b", ""),
+        ]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Gamma", ItemState::New),
+            state("Alpha", ItemState::Known),
+            state("Beta", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[1].item.id, alpha);
+    // Gamma leaves; the guid is Alpha's alone again.
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Alpha", "https://ex.org/a", "g", ""),
+            ("Beta", "https://ex.org/b", "b", ""),
+        ]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert!(
+        report.items.iter().all(|o| o.state == ItemState::Known),
+        "{:?}",
+        states(&report)
+    );
+    assert_eq!(report.items[0].item.id, alpha);
+}
+
+/// An entry whose guid changed (same link, title, text and date; its old guid gone from the
+/// feed) is the release already stored, not a second post. Entries that only look alike are
+/// never one: an episode sharing the show's link under another title, a recurring entry of the
+/// same title and text on another date.
+#[tokio::test]
+async fn a_changed_guid_is_the_same_release_but_two_entries_are_never_one() {
+    let upstream = Upstream::start().await;
+    let day = |d: u8| format!("{d:02} Feb 2026 10:00:00 GMT");
+    let (d2, d3, d4, d5, d9) = (day(2), day(3), day(4), day(5), day(9));
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Item 4", "https://ex.org/4", "m-4", &d4),
+            ("Item 3", "https://ex.org/3", "m-3", &d3),
+            ("Episode 1", "https://ex.org/show", "ep-1", &d3),
+            ("Weekly digest", "https://ex.org/digest", "w-1", &d2),
+        ]),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Weekly digest", "https://ex.org/digest", "w-2", &d9),
+            ("Episode 2", "https://ex.org/show", "ep-2", &d5),
+            ("Item 4", "https://ex.org/4", "m-4", &d4),
+            ("Item 3", "https://ex.org/3", "m-3-v2", &d3),
+        ]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Weekly digest", ItemState::New),
+            state("Episode 2", ItemState::New),
+            state("Item 4", ItemState::Known),
+            state("Item 3", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[3].item.id, ItemId::new("up", "m-3"));
+    // The same document read again: still the stored release.
+    let source = app.app.config().source("up").unwrap().clone();
+    let options = herald::pipeline::PollOptions {
+        conditional: false,
+        report_known: true,
+    };
+    let report = app.app.poll(&source, options).await.unwrap();
+    assert_eq!(report.items[3].item.id, ItemId::new("up", "m-3"));
+    assert_eq!(report.items[3].state, ItemState::Known);
+}
+
+/// An upstream summary that holds HTML (a list, links, a picture) and no separate content keeps
+/// its markup in herald's own feeds, and its picture is the item's image; a plain-text summary
+/// stays escaped text.
+#[tokio::test]
+async fn an_html_summary_keeps_its_markup_in_herald_feeds() {
+    let upstream = Upstream::start().await;
+    let feed = r#"<rss version="2.0"><channel><title>T</title><link>https://ex.org/</link>
+<item><title>Listed</title><link>https://ex.org/1</link><guid isPermaLink="false">l-1</guid>
+<description>&lt;ul&gt;&lt;li&gt;First point&lt;/li&gt;&lt;li&gt;&lt;a href="https://ex.org/more"&gt;More&lt;/a&gt;&lt;/li&gt;&lt;/ul&gt;&lt;img src="/pics/1.jpg"&gt;</description>
+<pubDate>Thu, 05 Mar 2026 10:00:00 GMT</pubDate></item>
+</channel></rss>"#;
+    let url = upstream.put("/f", "application/rss+xml", feed);
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let item = &report.items[0].item;
+    assert_eq!(item.summary.as_deref(), Some("First point More"));
+    assert_eq!(item.image.as_deref(), Some("https://ex.org/pics/1.jpg"));
+    let json: serde_json::Value = serde_json::from_str(&app.text("/feeds/up.json").await).unwrap();
+    let body = json["items"][0]["content_html"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        body.contains("<li>First point</li>") && body.contains("href=\"https://ex.org/more\""),
+        "{body}"
+    );
+}
