@@ -1762,7 +1762,7 @@ fn former_key(s: &Scraped) -> String {
     Url::parse(&s.link)
         .ok()
         .and_then(|url| extract::canonical_link(&url, url.as_str()))
-        .map_or_else(|| s.link.clone(), |url| url.to_string())
+        .map_or_else(|| s.link.clone(), |url| extract::link_key(&url))
 }
 
 /// `include`: at least one pattern must match the title or summary; `exclude`: none may.

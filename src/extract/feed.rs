@@ -21,7 +21,7 @@
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
 //! is dropped before parsing, or feed-rs would decode the text a second time.
 
-use super::{ExtractError, canonical_link, item_key, sanitize_html};
+use super::{ExtractError, canonical_link, item_key, link_key, sanitize_html};
 use crate::dates::ParsedDate;
 use crate::extract::feed_dates::feed_date;
 use crate::model::Scraped;
@@ -373,9 +373,10 @@ impl Reading<'_> {
         let plain = canonical_link(&link, link.as_str()).unwrap_or_else(|| link.clone());
         // What identifies the entry when its own id does not (none, or one other entries of the
         // document share): its link, else a hash of what it says.
-        let by_link = own_link.as_ref().map(Url::to_string);
+        // In the form keys were made from before links kept their query as written.
+        let by_link = own_link.as_ref().map(link_key);
         let by_content = content_key(&title, text);
-        let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(plain.as_str())) {
+        let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
             None if !id.is_empty() => (id, true),
             None => (by_link.clone().unwrap_or_else(|| by_content.clone()), false),
@@ -2419,6 +2420,22 @@ mod tests {
         assert_eq!(items[0].title, title);
         assert_eq!(items[0].link, link);
         assert!(items[0].date.is_some());
+    }
+
+    /// An entry without a guid is keyed by its link in the form keys always had (the query
+    /// rebuilt as form pairs), while the link itself keeps its query as written: an upgrade
+    /// announces no stored entry again.
+    #[test]
+    fn a_link_keeps_its_query_and_its_key_the_form_it_had() {
+        let rss = "<rss version=\"2.0\"><channel><title>t</title><link>https://ex.org/</link>\
+                   <item><title>One</title><link>https://ex.org/n?123</link></item>\
+                   <item><title>Two</title><link>https://ex.org/n?path=/a/b&amp;t=a,b:c</link></item>\
+                   </channel></rss>";
+        let items = read(rss);
+        assert_eq!(items[0].link, "https://ex.org/n?123");
+        assert_eq!(items[0].key, "https://ex.org/n?123=");
+        assert_eq!(items[1].link, "https://ex.org/n?path=/a/b&t=a,b:c");
+        assert_eq!(items[1].key, "https://ex.org/n?path=%2Fa%2Fb&t=a%2Cb%3Ac");
     }
 
     #[test]
