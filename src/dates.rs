@@ -644,7 +644,7 @@ pub fn on_day_at_written_time(day: NaiveDate, text: &str) -> ParsedDate {
 /// Ranges are dated by their first day: each rewrites a range to its first day, with the end's
 /// year (less one when the range crosses the new year). A range of days reads "5–7", "5-7",
 /// "5 — 7", "5 to 7" or "с 5 по 7".
-static RANGES: LazyLock<Vec<(Regex, fn(&Captures) -> String)>> = LazyLock::new(|| {
+static RANGES: LazyLock<Vec<(Regex, Rewrite)>> = LazyLock::new(|| {
     let dash = r"(?: ?[\-‐‑‒–—―−] ?| (?:to|по|до|till|until) )";
     let tight = r"[\-‐‑‒–—―−]";
     let ord = r"(?:st|nd|rd|th|-го)?";
@@ -653,7 +653,7 @@ static RANGES: LazyLock<Vec<(Regex, fn(&Captures) -> String)>> = LazyLock::new(|
     let year = r"(?:,?[ \-/]?(?P<y>[0-9]{4}))?";
     let m1 = month_group("m1");
     let m2 = month_group("m2");
-    let ranges: [(String, fn(&Captures) -> String); 6] = [
+    let ranges: [(String, Rewrite); 6] = [
         // 5–7 March 2026, 2026 жылғы 5–7 наурыз
         (
             format!(
@@ -727,6 +727,9 @@ static RANGES: LazyLock<Vec<(Regex, fn(&Captures) -> String)>> = LazyLock::new(|
         .map(|(pattern, rewrite)| (Regex::new(&pattern).expect("range compiles"), rewrite))
         .collect()
 });
+
+/// How a matched range is written as its first day.
+type Rewrite = fn(&Captures) -> String;
 
 /// " 2026" for a range's start, a year earlier when its first month is later than its last.
 fn start_year(c: &Captures) -> String {
