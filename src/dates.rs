@@ -466,6 +466,13 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             true,
             false,
         ),
+        // 21.03.26: a two-digit year, day first as in Russian and Kazakh usage; dots only
+        // ("03/21/26" may be American).
+        (
+            r"(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<yy>[0-9]{2})",
+            false,
+            false,
+        ),
         // 21 March 2026, 21st of March, 2026, 21-Mar-2026, 1-го мая 2026
         (
             r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го)?\.?[ \-/]?(?:of )?MONTH\.?,?[ \-/]?(?P<y>[0-9]{4})",
@@ -860,7 +867,11 @@ fn calendar_day(shape: &Shape, caps: &Captures, latest: NaiveDate) -> Option<Nai
     if shape.year_less {
         return infer_year(month, day, latest);
     }
-    let year: i32 = number(caps, "y")?;
+    // A two-digit year is read as chrono's %y reads it: 00-69 is 20xx, 70-99 19xx.
+    let year: i32 = match number::<i32>(caps, "yy") {
+        Some(yy) => yy + if yy < 70 { 2000 } else { 1900 },
+        None => number(caps, "y")?,
+    };
     let (day, month) = if shape.may_swap && month > 12 && day <= 12 {
         (month, day)
     } else {
@@ -1306,6 +1317,10 @@ mod tests {
     )]
     #[case::rfc2822_gmt("Sat, 21 Mar 2026 09:30:00 GMT", absolute("2026-03-21T09:30:00Z"))]
     #[case::time_range_is_not_offset("21.03.2026 14:30-15:30", local(2026, 3, 21, 14, 30))]
+    #[case::two_digit_year("21.03.26", day(2026, 3, 21))]
+    #[case::two_digit_year_with_time("05.03.26 14:30", local(2026, 3, 5, 14, 30))]
+    #[case::two_digit_year_last_century("21.03.99", day(1999, 3, 21))]
+    #[case::two_digit_year_is_not_in_an_address("192.168.10.15", None)]
     fn parses_english_and_numeric(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
         assert_eq!(parse_date(text, None), expected);
     }
