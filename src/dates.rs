@@ -532,11 +532,11 @@ const CLOCK: &str = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.
 /// Characters that may separate a date from its time: "21 March 2026, 14:30", "… | 14:30".
 const GLUE: &str = r"[ ,;|/\-–—]";
 
-/// Zone abbreviations read after a time. Those of Russia and Kazakhstan name a region, so the
-/// offset is the one it had on the day ("MSK" was +4 in 2011-2014, "ALMT" +6 before March 2024);
-/// the others are fixed. Abbreviations that name two different offsets (CST: China or the US
+/// Zone abbreviations read after a time. Those of Russia and Kazakhstan, and the American "ET"
+/// and "PT", name a region, so the offset is the one it had on the day ("MSK" was +4 in
+/// 2011-2014, "ALMT" +6 before March 2024, "ET" is -4 in summer); the others are fixed. Abbreviations that name two different offsets (CST: China or the US
 /// Central; AST) are left out: the time then stays in the source's zone.
-const NAMED_ZONES: [(&str, NamedZone); 50] = {
+const NAMED_ZONES: [(&str, NamedZone); 52] = {
     use NamedZone::{Fixed, Region};
     [
         ("UTC", Fixed(0)),
@@ -583,6 +583,8 @@ const NAMED_ZONES: [(&str, NamedZone); 50] = {
         ("VLAT", Region(chrono_tz::Asia::Vladivostok)),
         ("AEST", Fixed(600)),
         ("AEDT", Fixed(660)),
+        ("ET", Region(chrono_tz::America::New_York)),
+        ("PT", Region(chrono_tz::America::Los_Angeles)),
         ("EST", Fixed(-300)),
         ("EDT", Fixed(-240)),
         ("CDT", Fixed(-300)),
@@ -1582,6 +1584,7 @@ mod tests {
     #[case::qyzt("5 March 2026 14:30 QYZT", absolute("2026-03-05T14:30:00+05:00"))]
     #[case::gmt("5 March 2026 14:30 GMT", absolute("2026-03-05T14:30:00+00:00"))]
     #[case::pm_and_zone("March 5, 2026 2:30 PM EST", absolute("2026-03-05T14:30:00-05:00"))]
+    #[case::et_in_summer("July 5, 2026 2:30 p.m. ET", absolute("2026-07-05T14:30:00-04:00"))]
     #[case::zone_before_date("14:30 MSK, 5 March 2026", absolute("2026-03-05T14:30:00+03:00"))]
     #[case::unknown_name_is_local("5 March 2026 14:30 Astana time", local(2026, 3, 5, 14, 30))]
     #[case::unknown_abbreviation_is_local("5 March 2026 14:30 XYZT", local(2026, 3, 5, 14, 30))]
