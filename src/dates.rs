@@ -1,16 +1,19 @@
 //! Dates as sources write them: parse the text, resolve it to an instant, write it back for a post.
 //!
 //! The journey has three pure steps:
-//! 1. [`parse_date`]: page text (and the admin's optional `date_format`) -> [`ParsedDate`], which
-//!    records only what the text says; no zone has been applied yet.
+//! 1. [`parse_date_in`]: page text (and the admin's optional `date_format`), read at `now` for a
+//!    source in zone `tz` -> [`ParsedDate`], which records only what the text says (and the year
+//!    of a year-less date); no zone has been applied yet. [`parse_date`] is the same on the wall
+//!    clock, for callers that know no zone.
 //! 2. [`resolve`]: [`ParsedDate`] + the source's `timezone` + when herald first saw the item ->
 //!    a UTC instant (SPEC: "a date-only release gets its first-seen time when that falls on the
 //!    same day").
 //! 3. [`format_day`]: instant -> "21 марта 2026" for the Telegram post, in the source's language.
 //!
-//! Month words in English, Russian and Kazakh, in any grammatical case ("марта", "январе",
-//! "наурыздың", "қаңтардағы"), are first rewritten to English month names. After that a single
-//! set of patterns, and chrono's `%B`/`%b`, read all three languages.
+//! Month words in English, Russian and Kazakh (Cyrillic or Latin), in any grammatical case
+//! ("марта", "январе", "наурыздың", "қаңтардағы", "naýryzda"), are first rewritten to English
+//! month names. After that a single set of patterns, and chrono's `%B`/`%b`, read all three
+//! languages.
 //!
 //! Decisions:
 //! - A date needs a day and a month. A year-less date ("21 марта", "March 21", common on news
