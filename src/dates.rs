@@ -640,6 +640,9 @@ static TIME_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
 /// read as the dates of [`parse_date`] are: relative dates ("вчера в 11:30 PM") share it.
 /// Without a time, the day alone.
 pub fn on_day_at_written_time(day: NaiveDate, text: &str) -> ParsedDate {
+    // One space for any run of spaces: "3:15\u{202f}PM" as ICU writes it.
+    let text = normalize(text);
+    let text = text.as_str();
     let time = TIME_ANYWHERE.captures_iter(text).find_map(|caps| {
         let end = caps.get(0)?.end();
         if text[end..].starts_with(|c: char| c.is_ascii_digit() || c == ':') {

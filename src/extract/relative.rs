@@ -156,6 +156,7 @@ mod tests {
     #[case::noon("today 12:10 pm", at(21, 12, 10))]
     #[case::midnight("today 12:10 am", at(21, 0, 10))]
     #[case::dotted("yesterday, 4:00 p.m.", at(20, 16, 0))]
+    #[case::narrow_space("yesterday at 3:15\u{202f}PM", at(20, 15, 15))]
     #[case::twenty_four_hours("вчера, 23:50", at(20, 23, 50))]
     #[case::with_zone(
         "вчера в 14:30 МСК",
