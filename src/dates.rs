@@ -1,27 +1,38 @@
 //! Dates as sources write them: parse the text, resolve it to an instant, write it back for a post.
 //!
 //! The journey has three pure steps:
-//! 1. [`parse_date`]: page text (and the admin's optional `date_format`) -> [`ParsedDate`], which
-//!    records only what the text says; no zone has been applied yet.
+//! 1. [`parse_date_in`]: page text (and the admin's optional `date_format`), read at `now` for a
+//!    source in zone `tz` -> [`ParsedDate`], which records only what the text says (and the year
+//!    of a year-less date); no zone has been applied yet. [`parse_date`] is the same on the wall
+//!    clock, for callers that know no zone.
 //! 2. [`resolve`]: [`ParsedDate`] + the source's `timezone` + when herald first saw the item ->
 //!    a UTC instant (SPEC: "a date-only release gets its first-seen time when that falls on the
 //!    same day").
 //! 3. [`format_day`]: instant -> "21 марта 2026" for the Telegram post, in the source's language.
 //!
-//! Month words in English, Russian and Kazakh, in any grammatical case ("марта", "январе",
-//! "наурыздың", "қаңтардағы"), are first rewritten to English month names. After that a single
-//! set of patterns, and chrono's `%B`/`%b`, read all three languages.
+//! Month words in English, Russian and Kazakh (Cyrillic or Latin), in any grammatical case
+//! ("марта", "январе", "наурыздың", "қаңтардағы", "naýryzda"), are first rewritten to English
+//! month names. After that a single set of patterns, and chrono's `%B`/`%b`, read all three
+//! languages.
 //!
 //! Decisions:
-//! - A date needs a day, a month and a year. "март 2026", "21 марта" and "2026" give `None`: the
-//!   1st of the month, or a guessed year, would be a made-up date, and it would sort the item wrongly.
+//! - A date needs a day and a month. A year-less date ("21 марта", "March 21", common on news
+//!   lists) gets the latest year that does not put it after today in the source's zone, with one
+//!   day of tolerance for zones ([`parse_date_in`]): on 6 December "7 December" is this year's,
+//!   "8 December" last year's. "март 2026" and "2026" give `None`: the 1st of the month would be a
+//!   made-up date, and it would sort the item wrongly.
+//! - A range ("5–7 March 2026", "5 марта – 7 марта 2026", "March 5–7, 2026",
+//!   "05.03–07.03.2026") is dated by its first day.
 //! - Numeric dates are day first ("21.03.2026", "21/03/2026"), as on akorda.kz and in Russian and
 //!   Kazakh usage. They are read month first only when the second number cannot be a month
 //!   ("03/21/2026").
 //! - Years outside 1900..=2100 are not plausible publication dates.
 //! - A time of day is recognised only with a colon ("14:30"), right after the date (at most two
 //!   words such as "года," or "at" between) or right before it. "10.15" would be too easily
-//!   confused with numbers in the text.
+//!   confused with numbers in the text. AM/PM is read (12 AM is 0h, 12 PM is 12h).
+//! - A zone after the time is read when it is an offset ("+0300", "UTC+3", "(GMT+03:00)") or an
+//!   abbreviation in [`NAMED_ZONES`] ("MSK", "ALMT", "CET"); an unknown word leaves the time in the
+//!   source's zone.
 
 use std::ops::RangeInclusive;
 use std::sync::LazyLock;
@@ -44,22 +55,47 @@ pub enum ParsedDate {
     Absolute(DateTime<FixedOffset>),
 }
 
-/// Parses a date as written on a page.
-///
-/// `format` is the admin's optional chrono strftime format (e.g. `"%d %B %Y"`). Month names in
-/// English, Russian or Kazakh in any grammatical case are understood with it too, and words
-/// around the date are ignored. When `format` is absent or does not match, common shapes are
-/// recognised: "21 March 2026", "March 21, 2026", "21.03.2026", "2026-03-21", "2026 жылғы
-/// 21 наурыз", RFC 3339, RFC 2822, each optionally with a time of day.
-///
-/// Returns `None` when no plausible date is found. Never panics.
+/// Parses a date as written on a page, as [`parse_date_in`] does for a source whose zone is not
+/// known: a year-less date is placed against the clock of the zone furthest ahead (UTC+14), so
+/// that a day begun anywhere is never taken for last year's ([`resolve`] clamps a date after now).
 pub fn parse_date(text: &str, format: Option<&str>) -> Option<ParsedDate> {
-    let normalized = normalize(text);
+    parse_date_in(text, format, Utc::now(), UNKNOWN_ZONE)
+}
+
+/// The zone [`parse_date`] places year-less dates in: UTC+14 (the POSIX name inverts the sign).
+const UNKNOWN_ZONE: Tz = chrono_tz::Etc::GMTMinus14;
+
+/// Parses a date as written on a page of a source in zone `tz`, read at `now`.
+///
+/// `format` is the admin's optional chrono strftime format (e.g. `"%d %B %Y"`, or `"%d %B"`
+/// without a year). Month names in English, Russian or Kazakh (Cyrillic or Latin) in any
+/// grammatical case are understood with it too, and words around the date are ignored. When
+/// `format` is absent or does not match, common shapes are recognised: "21 March 2026",
+/// "March 21, 2026", "21.03.2026", "2026-03-21", "2026 жылғы 21 наурыз", RFC 3339, RFC 2822, each
+/// optionally with a time of day and a zone, and the same without a year ("21 марта").
+///
+/// A year-less date gets the latest year that keeps it no later than tomorrow in `tz` (a day of
+/// tolerance for the zones a site may write in). Returns `None` when no plausible date is found.
+/// Never panics.
+pub fn parse_date_in(
+    text: &str,
+    format: Option<&str>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Option<ParsedDate> {
+    let latest = latest_day(now, tz);
+    let normalized = collapse_ranges(&normalize(text));
     format
-        .and_then(|format| parse_with_format(&normalized, format))
+        .and_then(|format| parse_with_format(&normalized, format, latest))
         // RFC 2822 wants "Mar", so the standard shapes see the text as written.
         .or_else(|| parse_standard(text.trim()))
-        .or_else(|| parse_heuristic(&normalized))
+        .or_else(|| parse_heuristic(&normalized, latest))
+}
+
+/// The last day a year-less date may fall on: tomorrow in `tz`.
+fn latest_day(now: DateTime<Utc>, tz: Tz) -> NaiveDate {
+    let today = local_date(now, tz);
+    today.succ_opt().unwrap_or(today)
 }
 
 /// The earliest date a release is believed to carry (1990-01-01): an earlier one ("01.01.1970",
@@ -196,11 +232,30 @@ const KAZAKH_MAX_SUFFIX: usize = 7;
 
 const PLAUSIBLE_YEARS: RangeInclusive<i32> = 1900..=2100;
 
+/// Kazakh month names in the Latin alphabet, without diacritics: the 2018 alphabet writes
+/// "naýryz", "sáýir", "qyrkúiek", the 2021 one "säuır", "şılde", "qyrküiek"; [`fold_latin`]
+/// brings all of them to these forms.
+const KAZAKH_LATIN_MONTHS: [&str; 12] = [
+    "qantar",
+    "aqpan",
+    "nauryz",
+    "sauir",
+    "mamyr",
+    "mausym",
+    "shilde",
+    "tamyz",
+    "qyrkuiek",
+    "qazan",
+    "qarasha",
+    "jeltoqsan",
+];
+
 /// Month number (1-12) of a lower-cased word in English, Russian or Kazakh, any case form.
 fn month_of_word(word: &str) -> Option<u32> {
     english_month(word)
         .or_else(|| russian_month(word))
         .or_else(|| kazakh_month(word))
+        .or_else(|| kazakh_latin_month(word))
 }
 
 /// English words do not inflect: full names, three-letter abbreviations and "sept".
@@ -234,6 +289,34 @@ fn kazakh_month(word: &str) -> Option<u32> {
         .iter()
         .position(|name| has_stem(word, name, KAZAKH_MAX_SUFFIX))
         .map(month_number)
+}
+
+/// Kazakh in Latin letters takes the same suffixes as in Cyrillic ("naýryzda", "qarashadaǵy").
+fn kazakh_latin_month(word: &str) -> Option<u32> {
+    let folded = fold_latin(word);
+    KAZAKH_LATIN_MONTHS
+        .iter()
+        .position(|name| has_stem(&folded, name, KAZAKH_MAX_SUFFIX))
+        .map(month_number)
+}
+
+/// A lower-case Kazakh Latin word without its diacritics, in the letters of
+/// [`KAZAKH_LATIN_MONTHS`]: á ä → a, ý ú ü ū → u, ı → i, ş → sh, ǵ ğ → g, ń ñ → n, ó ö → o.
+fn fold_latin(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        match c {
+            'á' | 'ä' => out.push('a'),
+            'ý' | 'ú' | 'ü' | 'ū' => out.push('u'),
+            'ı' | 'í' => out.push('i'),
+            'ş' => out.push_str("sh"),
+            'ǵ' | 'ğ' => out.push('g'),
+            'ń' | 'ñ' => out.push('n'),
+            'ó' | 'ö' => out.push('o'),
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Whether `word` is `stem` followed by at most `max_suffix` letters.
@@ -278,22 +361,58 @@ fn normalize(text: &str) -> String {
 
 /// Tries the admin's format at every word start, so that words around the date are ignored
 /// and whatever follows it is left over. An offset (`%z`) gives `Absolute`, a time `Local`.
-fn parse_with_format(text: &str, format: &str) -> Option<ParsedDate> {
+/// A format without a year ("%d %B") reads the year as [`infer_year`] does.
+fn parse_with_format(text: &str, format: &str, latest: NaiveDate) -> Option<ParsedDate> {
+    use chrono::format::{Parsed, StrftimeItems, parse_and_remainder};
     word_starts(text).find_map(|start| {
-        let window = &text[start..];
-        let absolute =
-            || DateTime::parse_and_remainder(window, format).map(|(t, _)| ParsedDate::Absolute(t));
-        let local = || {
-            NaiveDateTime::parse_and_remainder(window, format).map(|(t, _)| ParsedDate::Local(t))
-        };
-        let day =
-            || NaiveDate::parse_and_remainder(window, format).map(|(d, _)| ParsedDate::Day(d));
-        absolute()
-            .or_else(|_| local())
-            .or_else(|_| day())
-            .ok()
-            .and_then(plausible)
+        let mut parsed = Parsed::new();
+        parse_and_remainder(&mut parsed, &text[start..], StrftimeItems::new(format)).ok()?;
+        let has_year = parsed.year().is_some()
+            || parsed.year_mod_100().is_some()
+            || parsed.isoyear().is_some()
+            || parsed.timestamp().is_some();
+        if has_year {
+            return from_parsed(&parsed);
+        }
+        // The latest year that keeps the date (and its weekday, when one is written) no later
+        // than `latest`. A weekday repeats on a date within 28 years.
+        (0..=28).find_map(|back| {
+            let mut dated = parsed.clone();
+            dated.set_year(i64::from(latest.year() - back)).ok()?;
+            from_parsed(&dated).filter(|date| day_of(*date) <= latest)
+        })
     })
+}
+
+fn from_parsed(parsed: &chrono::format::Parsed) -> Option<ParsedDate> {
+    parsed
+        .to_datetime()
+        .map(ParsedDate::Absolute)
+        .or_else(|_| {
+            parsed
+                .to_naive_datetime_with_offset(0)
+                .map(ParsedDate::Local)
+        })
+        .or_else(|_| parsed.to_naive_date().map(ParsedDate::Day))
+        .ok()
+        .and_then(plausible)
+}
+
+/// The calendar day a parsed date names, as written (before any zone is applied).
+fn day_of(date: ParsedDate) -> NaiveDate {
+    match date {
+        ParsedDate::Day(day) => day,
+        ParsedDate::Local(time) => time.date(),
+        ParsedDate::Absolute(time) => time.naive_local().date(),
+    }
+}
+
+/// The latest year that puts day `day` of month `month` no later than `latest`; 29 February
+/// looks back up to eight years.
+fn infer_year(month: u32, day: u32, latest: NaiveDate) -> Option<NaiveDate> {
+    (0..=8)
+        .filter_map(|back| NaiveDate::from_ymd_opt(latest.year() - back, month, day))
+        .find(|date| *date <= latest)
 }
 
 /// Byte offsets where a word (or a sign) starts: the beginning of the text, or a non-space
@@ -330,81 +449,359 @@ struct Shape {
     regex: Regex,
     /// Numeric day-first dates are read month first when the second number can't be a month.
     may_swap: bool,
+    /// The shape has no year: it is inferred ([`infer_year`]).
+    year_less: bool,
 }
 
 /// Patterns use `[0-9]` rather than `\d`, which would also match digits of other scripts.
 /// `MONTH` stands for the English month names that [`normalize`] leaves in the text.
 static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
-    let months = format!("(?P<mon>{})", ENGLISH_MONTHS.join("|"));
     let shapes = [
         // 2026-03-21, 2026/03/21, 2026.03.21
         (
             r"(?P<y>[0-9]{4})[-/.](?P<m>[0-9]{1,2})[-/.](?P<d>[0-9]{1,2})",
+            false,
             false,
         ),
         // 21.03.2026, 21/03/2026, 21-03-2026
         (
             r"(?P<d>[0-9]{1,2})[./-](?P<m>[0-9]{1,2})[./-](?P<y>[0-9]{4})",
             true,
+            false,
+        ),
+        // 21.03.26: a two-digit year, day first as in Russian and Kazakh usage; dots only
+        // ("03/21/26" may be American).
+        (
+            r"(?P<d>[0-9]{1,2})\.(?P<m>[0-9]{1,2})\.(?P<yy>[0-9]{2})",
+            false,
+            false,
         ),
         // 21 March 2026, 21st of March, 2026, 21-Mar-2026, 1-го мая 2026
         (
             r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го)?\.?[ \-/]?(?:of )?MONTH\.?,?[ \-/]?(?P<y>[0-9]{4})",
+            false,
             false,
         ),
         // March 21, 2026; Mar. 21 2026
         (
             r"MONTH\.?[ \-/]?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?,?[ \-/]?(?P<y>[0-9]{4})",
             false,
+            false,
         ),
         // Kazakh order: 2026 жылғы 21 наурыз, 2026 ж. 21-наурыз
         (
             r"(?P<y>[0-9]{4})[ ,]?(?:\p{L}+\.?[ ,]?)?(?P<d>[0-9]{1,2})(?:-го)?[ \-]?MONTH\b",
+            false,
             false,
         ),
         // 2026 жылғы наурыздың 21-і, 2026 March 21
         (
             r"(?P<y>[0-9]{4})[ ,]?(?:\p{L}+\.?[ ,]?)?MONTH\.?[ \-]?(?P<d>[0-9]{1,2})",
             false,
+            false,
+        ),
+        // Without a year: 21 March, 21-го марта, 21st of March, 21-наурыз
+        (
+            r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го)?\.?[ \-/]?(?:of )?MONTH\b\.?",
+            false,
+            true,
+        ),
+        // Without a year: March 21, Mar. 21st
+        (
+            r"\bMONTH\.?[ \-/]?(?P<d>[0-9]{1,2})(?:st|nd|rd|th)?\b",
+            false,
+            true,
         ),
     ];
     shapes
         .into_iter()
-        .map(|(pattern, may_swap)| Shape {
-            regex: Regex::new(&pattern.replace("MONTH", &months)).expect("date shape compiles"),
+        .map(|(pattern, may_swap, year_less)| Shape {
+            regex: Regex::new(&pattern.replace("MONTH", &month_group("mon")))
+                .expect("date shape compiles"),
             may_swap,
+            year_less,
         })
         .collect()
 });
 
+/// The English month names as a named group.
+fn month_group(name: &str) -> String {
+    format!("(?P<{name}>{})", ENGLISH_MONTHS.join("|"))
+}
+
 /// Hours and minutes with a colon, optional seconds (fraction dropped) and AM/PM.
-const CLOCK: &str = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.[0-9]{1,9})?)?(?: ?(?P<ampm>[AaPp]\.?[Mm]\.?))?";
+const CLOCK: &str = r"(?P<h>[0-9]{1,2}):(?P<mi>[0-9]{2})(?::(?P<s>[0-9]{2})(?:\.[0-9]{1,9})?)?(?: ?(?P<ampm>[AaPp]\.?[Mm]\b\.?))?";
 
 /// Characters that may separate a date from its time: "21 March 2026, 14:30", "… | 14:30".
 const GLUE: &str = r"[ ,;|/\-–—]";
 
+/// Zone abbreviations read after a time. Those of Russia and Kazakhstan, and the American "ET"
+/// and "PT", name a region, so the offset is the one it had on the day ("MSK" was +4 in
+/// 2011-2014, "ALMT" +6 before March 2024, "ET" is -4 in summer); the others are fixed. Abbreviations that name two different offsets (CST: China or the US
+/// Central; AST) are left out: the time then stays in the source's zone.
+const NAMED_ZONES: [(&str, NamedZone); 52] = {
+    use NamedZone::{Fixed, Region};
+    [
+        ("UTC", Fixed(0)),
+        ("GMT", Fixed(0)),
+        ("UT", Fixed(0)),
+        ("Z", Fixed(0)),
+        ("WET", Fixed(0)),
+        ("WEST", Fixed(60)),
+        ("BST", Fixed(60)),
+        ("CET", Fixed(60)),
+        ("CEST", Fixed(120)),
+        ("EET", Fixed(120)),
+        ("EEST", Fixed(180)),
+        ("TRT", Fixed(180)),
+        ("MSK", Region(chrono_tz::Europe::Moscow)),
+        ("МСК", Region(chrono_tz::Europe::Moscow)),
+        ("мск", Region(chrono_tz::Europe::Moscow)),
+        ("MSD", Fixed(240)),
+        ("SAMT", Region(chrono_tz::Europe::Samara)),
+        ("GST", Fixed(240)),
+        ("AZT", Fixed(240)),
+        ("GET", Fixed(240)),
+        ("YEKT", Region(chrono_tz::Asia::Yekaterinburg)),
+        ("ALMT", Region(chrono_tz::Asia::Almaty)),
+        ("QYZT", Region(chrono_tz::Asia::Qyzylorda)),
+        ("AQTT", Region(chrono_tz::Asia::Aqtau)),
+        ("ORAT", Region(chrono_tz::Asia::Oral)),
+        ("UZT", Fixed(300)),
+        ("TJT", Fixed(300)),
+        ("TMT", Fixed(300)),
+        ("PKT", Fixed(300)),
+        ("IST", Fixed(330)),
+        ("OMST", Region(chrono_tz::Asia::Omsk)),
+        ("KGT", Fixed(360)),
+        ("NOVT", Region(chrono_tz::Asia::Novosibirsk)),
+        ("KRAT", Region(chrono_tz::Asia::Krasnoyarsk)),
+        ("ICT", Fixed(420)),
+        ("IRKT", Region(chrono_tz::Asia::Irkutsk)),
+        ("HKT", Fixed(480)),
+        ("SGT", Fixed(480)),
+        ("YAKT", Region(chrono_tz::Asia::Yakutsk)),
+        ("JST", Fixed(540)),
+        ("KST", Fixed(540)),
+        ("VLAT", Region(chrono_tz::Asia::Vladivostok)),
+        ("AEST", Fixed(600)),
+        ("AEDT", Fixed(660)),
+        ("ET", Region(chrono_tz::America::New_York)),
+        ("PT", Region(chrono_tz::America::Los_Angeles)),
+        ("EST", Fixed(-300)),
+        ("EDT", Fixed(-240)),
+        ("CDT", Fixed(-300)),
+        ("MST", Fixed(-420)),
+        ("PST", Fixed(-480)),
+        ("PDT", Fixed(-420)),
+    ]
+};
+
+/// What a zone abbreviation stands for: minutes east of UTC, or a region's offset on the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum NamedZone {
+    Fixed(i32),
+    Region(Tz),
+}
+
+/// A zone written after a time: an offset, an abbreviation of [`NAMED_ZONES`] (bracketed or
+/// not), "(UTC+3)", "(GMT+03:00)", "по московскому времени".
+static ZONE: LazyLock<String> = LazyLock::new(|| {
+    let mut names: Vec<&str> = NAMED_ZONES.iter().map(|(name, _)| *name).collect();
+    // Longer names first, so that "CEST" is not read as "CET" and a rest.
+    names.sort_by_key(|name| std::cmp::Reverse(name.len()));
+    names.dedup();
+    format!(
+        r"(?: ?(?P<off>[+-][0-9]{{2}}(?::?[0-9]{{2}})?|\(?(?:UTC|GMT|UT) ?[+-] ?[0-9]{{1,2}}(?::?[0-9]{{2}})?\)?|\(?(?:{})\b\)?|(?i:по московскому времени)))?",
+        names.join("|")
+    )
+});
+
 /// A time right after the date: "T14:30:00Z", ", 14:30", " года, 10:15", " at 10:00 +0500".
 static TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    let offset = r"(?: ?(?P<off>Z\b|[+-][0-9]{2}(?::?[0-9]{2})?|(?:UTC|GMT|UT)(?:[+-][0-9]{1,2}(?::?[0-9]{2})?)?\b))?";
-    let pattern = format!(r"^(?:T|{GLUE}+(?:\p{{L}}+\.?{GLUE}+){{0,2}}){CLOCK}{offset}");
+    let zone = ZONE.as_str();
+    let pattern = format!(r"^(?:T|{GLUE}+(?:\p{{L}}+\.?{GLUE}+){{0,2}}){CLOCK}{zone}");
     Regex::new(&pattern).expect("time pattern compiles")
 });
 
-/// A time right before the date: "14:30, 21 March 2026", "10:15 21.03.2026".
-static TIME_BEFORE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!(r"{CLOCK}{GLUE}*$")).expect("time pattern compiles"));
+/// A time right before the date: "14:30, 21 March 2026", "10:15 MSK 21.03.2026".
+static TIME_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    let zone = ZONE.as_str();
+    Regex::new(&format!(r"{CLOCK}{zone}{GLUE}*$")).expect("time pattern compiles")
+});
 
-/// The earliest date in the text; of dates starting at the same place, the longest.
-fn parse_heuristic(text: &str) -> Option<ParsedDate> {
-    SHAPES
-        .iter()
-        .flat_map(|shape| {
-            shape
-                .regex
-                .captures_iter(text)
-                .filter_map(move |caps| found(text, shape, &caps))
-        })
-        .min_by_key(|found| (found.start, std::cmp::Reverse(found.end)))
+/// A time anywhere in a text: "вчера в 11:30 PM", "Today, 1:05 AM".
+static TIME_ANYWHERE: LazyLock<Regex> = LazyLock::new(|| {
+    let zone = ZONE.as_str();
+    Regex::new(&format!(r"(?:^|[^0-9:.]){CLOCK}{zone}")).expect("time pattern compiles")
+});
+
+/// Day `day` at the first time of day written in `text` (with its zone, when one is written),
+/// read as the dates of [`parse_date`] are: relative dates ("вчера в 11:30 PM") share it.
+/// Without a time, the day alone.
+pub fn on_day_at_written_time(day: NaiveDate, text: &str) -> ParsedDate {
+    // One space for any run of spaces: "3:15\u{202f}PM" as ICU writes it.
+    let text = normalize(text);
+    let text = text.as_str();
+    let time = TIME_ANYWHERE.captures_iter(text).find_map(|caps| {
+        let end = caps.get(0)?.end();
+        if text[end..].starts_with(|c: char| c.is_ascii_digit() || c == ':') {
+            return None;
+        }
+        Some((clock(&caps)?, zone(&caps)))
+    });
+    match time {
+        Some((time, zone)) => with_time(day, Some(time), zone),
+        None => ParsedDate::Day(day),
+    }
+}
+
+/// Ranges are dated by their first day: each rewrites a range to its first day, with the end's
+/// year (less one when the range crosses the new year). A range of days reads "5–7", "5-7",
+/// "5 — 7", "5 to 7" or "с 5 по 7".
+static RANGES: LazyLock<Vec<(Regex, Rewrite)>> = LazyLock::new(|| {
+    let dash = r"(?: ?[\-‐‑‒–—―−] ?| (?:to|по|до|till|until) )";
+    let tight = r"[\-‐‑‒–—―−]";
+    let ord = r"(?:st|nd|rd|th|-го)?";
+    let before = r"(?P<pre>^|[^0-9.:/])";
+    let after = r"(?P<post>[^0-9:]|$)";
+    let year = r"(?:,?[ \-/]?(?P<y>[0-9]{4}))?";
+    let m1 = month_group("m1");
+    let m2 = month_group("m2");
+    let ranges: [(String, Rewrite); 6] = [
+        // 5–7 March 2026, 2026 жылғы 5–7 наурыз
+        (
+            format!(
+                r"{before}(?P<d1>[0-9]{{1,2}}){ord}{dash}[0-9]{{1,2}}(?P<rest>{ord}\.?[ \-/]?(?:of )?{m1})"
+            ),
+            |c| format!("{}{}{}", &c["pre"], &c["d1"], &c["rest"]),
+        ),
+        // 5 марта – 7 апреля 2026, 30 December – 2 January 2026
+        (
+            format!(
+                r"{before}(?P<d1>[0-9]{{1,2}}){ord}\.?[ \-/]?(?:of )?{m1}\.?,?{dash}[0-9]{{1,2}}{ord}\.?[ \-/]?(?:of )?{m2}\.?{year}"
+            ),
+            |c| format!("{}{} {}{}", &c["pre"], &c["d1"], &c["m1"], start_year(c)),
+        ),
+        // March 5–7, 2026
+        (
+            format!(
+                r"\b{m1}\.?[ ]?(?P<d1>[0-9]{{1,2}}){ord}{dash}[0-9]{{1,2}}{ord}(?:,?[ ]?(?P<y>[0-9]{{4}})|{after})"
+            ),
+            |c| {
+                format!(
+                    "{} {}{}{}",
+                    &c["m1"],
+                    &c["d1"],
+                    start_year_comma(c),
+                    post(c)
+                )
+            },
+        ),
+        // March 30 – April 2, 2026
+        (
+            format!(
+                r"\b{m1}\.?[ ]?(?P<d1>[0-9]{{1,2}}){ord}{dash}{m2}\.?[ ]?[0-9]{{1,2}}{ord}(?:,?[ ]?(?P<y>[0-9]{{4}})|{after})"
+            ),
+            |c| {
+                format!(
+                    "{} {}{}{}",
+                    &c["m1"],
+                    &c["d1"],
+                    start_year_comma(c),
+                    post(c)
+                )
+            },
+        ),
+        // 05.03 – 07.03.2026
+        (
+            format!(
+                r"{before}(?P<d1>[0-9]{{1,2}})(?P<sep>[./])(?P<n1>[0-9]{{1,2}})\.?{dash}[0-9]{{1,2}}[./](?P<n2>[0-9]{{1,2}})[./](?P<y>[0-9]{{4}})"
+            ),
+            |c| {
+                let year = number::<i32>(c, "y").unwrap_or_default();
+                let (n1, n2) = (
+                    number::<u32>(c, "n1").unwrap_or_default(),
+                    number::<u32>(c, "n2").unwrap_or_default(),
+                );
+                let year = if n1 > n2 && n1 <= 12 { year - 1 } else { year };
+                let sep = &c["sep"];
+                format!("{}{}{sep}{}{sep}{year}", &c["pre"], &c["d1"], &c["n1"])
+            },
+        ),
+        // 05–07.03.2026 (no spaces: "2 – 15.03.2026" may be a number and a date)
+        (
+            format!(
+                r"{before}(?P<d1>[0-9]{{1,2}}){tight}[0-9]{{1,2}}(?P<rest>[./][0-9]{{1,2}}[./][0-9]{{4}})"
+            ),
+            |c| format!("{}{}{}", &c["pre"], &c["d1"], &c["rest"]),
+        ),
+    ];
+    ranges
+        .into_iter()
+        .map(|(pattern, rewrite)| (Regex::new(&pattern).expect("range compiles"), rewrite))
+        .collect()
+});
+
+/// How a matched range is written as its first day.
+type Rewrite = fn(&Captures) -> String;
+
+/// " 2026" for a range's start, a year earlier when its first month is later than its last.
+fn start_year(c: &Captures) -> String {
+    let Some(year) = number::<i32>(c, "y") else {
+        return String::new();
+    };
+    let month = |group: &str| {
+        c.name(group)
+            .and_then(|m| ENGLISH_MONTHS.iter().position(|name| *name == m.as_str()))
+    };
+    let crosses = matches!((month("m1"), month("m2")), (Some(a), Some(b)) if a > b);
+    format!(" {}", if crosses { year - 1 } else { year })
+}
+
+fn start_year_comma(c: &Captures) -> String {
+    let year = start_year(c);
+    if year.is_empty() {
+        year
+    } else {
+        format!(",{year}")
+    }
+}
+
+fn post<'t>(c: &Captures<'t>) -> &'t str {
+    c.name("post").map_or("", |m| m.as_str())
+}
+
+/// Rewrites each date range in normalized text to its first day ([`RANGES`]).
+fn collapse_ranges(text: &str) -> String {
+    let mut out = text.to_owned();
+    for (regex, rewrite) in RANGES.iter() {
+        if regex.is_match(&out) {
+            out = regex
+                .replace_all(&out, |c: &Captures| rewrite(c))
+                .into_owned();
+        }
+    }
+    out
+}
+
+/// The earliest date in the text; of dates starting at the same place, the longest. A date
+/// with a year is preferred to one without.
+fn parse_heuristic(text: &str, latest: NaiveDate) -> Option<ParsedDate> {
+    let earliest = |year_less: bool| {
+        SHAPES
+            .iter()
+            .filter(|shape| shape.year_less == year_less)
+            .flat_map(|shape| {
+                shape
+                    .regex
+                    .captures_iter(text)
+                    .filter_map(move |caps| found(text, shape, &caps, latest))
+            })
+            .min_by_key(|found| (found.start, std::cmp::Reverse(found.end)))
+    };
+    earliest(false)
+        .or_else(|| earliest(true))
         .map(|found| found.date)
 }
 
@@ -415,18 +812,39 @@ struct Found {
     date: ParsedDate,
 }
 
-fn found(text: &str, shape: &Shape, caps: &Captures) -> Option<Found> {
+/// After a year-less date, a number that is not a time is its (implausible) year or part of
+/// something else: "21 March 1066", "March 21, 99".
+static NUMBER_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[.,]? ?[0-9]").expect("pattern compiles"));
+static CLOCK_AFTER: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^[.,]? ?[0-9]{1,2}:[0-9]{2}").expect("pattern compiles"));
+/// Before a year-less date, a year: "1066 жылғы 21 наурыз".
+static YEAR_BEFORE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"[0-9]{3,}[ ,]?(?:\p{L}+\.?[ ,]?)?$").expect("pattern compiles"));
+
+fn found(text: &str, shape: &Shape, caps: &Captures, latest: NaiveDate) -> Option<Found> {
     let whole = caps.get(0)?;
     // A date glued to more digits is part of some other number ("121 March 2026", "2026-03-215").
     if digit_before(text, whole.start()) || digit_after(text, whole.end()) {
         return None;
     }
-    let day = calendar_day(shape, caps)?;
-    let (time, offset, end) = match time_after(&text[whole.end()..]) {
-        Some((time, offset, length)) => (Some(time), offset, whole.end() + length),
-        None => (time_before(&text[..whole.start()]), None, whole.end()),
+    if shape.year_less {
+        let rest = &text[whole.end()..];
+        if (NUMBER_AFTER.is_match(rest) && !CLOCK_AFTER.is_match(rest))
+            || YEAR_BEFORE.is_match(&text[..whole.start()])
+        {
+            return None;
+        }
+    }
+    let day = calendar_day(shape, caps, latest)?;
+    let (time, zone, end) = match time_after(&text[whole.end()..]) {
+        Some((time, zone, length)) => (Some(time), zone, whole.end() + length),
+        None => match time_before(&text[..whole.start()]) {
+            Some((time, zone)) => (Some(time), zone, whole.end()),
+            None => (None, None, whole.end()),
+        },
     };
-    let date = plausible(with_time(day, time, offset))?;
+    let date = plausible(with_time(day, time, zone))?;
     Some(Found {
         start: whole.start(),
         end,
@@ -445,8 +863,7 @@ fn digit_after(text: &str, index: usize) -> bool {
     text[index..].starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn calendar_day(shape: &Shape, caps: &Captures) -> Option<NaiveDate> {
-    let year: i32 = number(caps, "y")?;
+fn calendar_day(shape: &Shape, caps: &Captures, latest: NaiveDate) -> Option<NaiveDate> {
     let month = match caps.name("mon") {
         Some(name) => ENGLISH_MONTHS
             .iter()
@@ -455,6 +872,14 @@ fn calendar_day(shape: &Shape, caps: &Captures) -> Option<NaiveDate> {
         None => number(caps, "m")?,
     };
     let day = number(caps, "d")?;
+    if shape.year_less {
+        return infer_year(month, day, latest);
+    }
+    // A two-digit year is read as chrono's %y reads it: 00-69 is 20xx, 70-99 19xx.
+    let year: i32 = match number::<i32>(caps, "yy") {
+        Some(yy) => yy + if yy < 70 { 2000 } else { 1900 },
+        None => number(caps, "y")?,
+    };
     let (day, month) = if shape.may_swap && month > 12 && day <= 12 {
         (month, day)
     } else {
@@ -467,24 +892,34 @@ fn number<T: std::str::FromStr>(caps: &Captures, group: &str) -> Option<T> {
     caps.name(group)?.as_str().parse().ok()
 }
 
-/// The time (and offset) at the start of `rest`, with the number of bytes it spans.
-fn time_after(rest: &str) -> Option<(NaiveTime, Option<FixedOffset>, usize)> {
+/// A zone written after a time: its offset, or the region whose offset on the day counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Zone {
+    Fixed(FixedOffset),
+    Region(Tz),
+}
+
+/// The time (and zone) at the start of `rest`, with the number of bytes it spans.
+fn time_after(rest: &str) -> Option<(NaiveTime, Option<Zone>, usize)> {
     let caps = TIME_AFTER.captures(rest)?;
     let length = caps.get(0)?.end();
     if digit_after(rest, length) {
         return None;
     }
-    let offset = caps.name("off").and_then(|off| parse_offset(off.as_str()));
-    Some((clock(&caps)?, offset, length))
+    Some((clock(&caps)?, zone(&caps), length))
 }
 
-fn time_before(prefix: &str) -> Option<NaiveTime> {
+fn time_before(prefix: &str) -> Option<(NaiveTime, Option<Zone>)> {
     let caps = TIME_BEFORE.captures(prefix)?;
     let start = caps.get(0)?.start();
     if prefix[..start].ends_with(|c: char| c.is_ascii_digit() || c == ':') {
         return None;
     }
-    clock(&caps)
+    Some((clock(&caps)?, zone(&caps)))
+}
+
+fn zone(caps: &Captures) -> Option<Zone> {
+    caps.name("off").and_then(|off| parse_zone(off.as_str()))
 }
 
 fn clock(caps: &Captures) -> Option<NaiveTime> {
@@ -504,16 +939,29 @@ fn clock(caps: &Captures) -> Option<NaiveTime> {
     NaiveTime::from_hms_opt(hour, minute, second)
 }
 
-/// "Z", "UTC", "GMT+5", "+05:00", "+0500", "-03". Real offsets stay within ±14 hours; a larger
-/// one is more likely the end of a range such as "14:30-15:30" than a zone.
-fn parse_offset(text: &str) -> Option<FixedOffset> {
-    let signed = ["UTC", "GMT", "UT", "Z"]
+/// "Z", "UTC", "GMT+5", "(UTC+3)", "+05:00", "+0500", "-03", "MSK", "(CET)". Real offsets stay
+/// within ±14 hours; a larger one is more likely the end of a range such as "14:30-15:30" than
+/// a zone.
+fn parse_zone(text: &str) -> Option<Zone> {
+    let text: String = text
+        .chars()
+        .filter(|c| !matches!(c, '(' | ')' | ' '))
+        .collect::<String>()
+        .to_uppercase();
+    if text.starts_with("ПОМОСКОВСКОМУ") {
+        return Some(Zone::Region(chrono_tz::Europe::Moscow));
+    }
+    if let Some((_, named)) = NAMED_ZONES.iter().find(|(name, _)| *name == text) {
+        return match *named {
+            NamedZone::Fixed(minutes) => FixedOffset::east_opt(minutes * 60).map(Zone::Fixed),
+            NamedZone::Region(tz) => Some(Zone::Region(tz)),
+        };
+    }
+    let signed = ["UTC", "GMT", "UT"]
         .iter()
         .find_map(|name| text.strip_prefix(name))
-        .unwrap_or(text);
-    let Some(sign) = signed.chars().next() else {
-        return FixedOffset::east_opt(0);
-    };
+        .unwrap_or(&text);
+    let sign = signed.chars().next()?;
     let digits: String = signed[sign.len_utf8()..]
         .chars()
         .filter(char::is_ascii_digit)
@@ -529,17 +977,22 @@ fn parse_offset(text: &str) -> Option<FixedOffset> {
         return None;
     }
     let seconds = (hours * 60 + minutes) * 60;
-    FixedOffset::east_opt(if sign == '-' { -seconds } else { seconds })
+    FixedOffset::east_opt(if sign == '-' { -seconds } else { seconds }).map(Zone::Fixed)
 }
 
-fn with_time(day: NaiveDate, time: Option<NaiveTime>, offset: Option<FixedOffset>) -> ParsedDate {
+fn with_time(day: NaiveDate, time: Option<NaiveTime>, zone: Option<Zone>) -> ParsedDate {
     let Some(time) = time else {
         return ParsedDate::Day(day);
     };
     let local = day.and_time(time);
-    offset
-        .and_then(|offset| offset.from_local_datetime(&local).single())
-        .map_or(ParsedDate::Local(local), ParsedDate::Absolute)
+    let absolute = zone.and_then(|zone| match zone {
+        Zone::Fixed(offset) => offset.from_local_datetime(&local).single(),
+        Zone::Region(tz) => tz
+            .from_local_datetime(&local)
+            .earliest()
+            .map(|t| t.fixed_offset()),
+    });
+    absolute.map_or(ParsedDate::Local(local), ParsedDate::Absolute)
 }
 
 /// The instant that wall-clock time `local` names in `tz`: the earlier one when the clocks fall
@@ -872,6 +1325,10 @@ mod tests {
     )]
     #[case::rfc2822_gmt("Sat, 21 Mar 2026 09:30:00 GMT", absolute("2026-03-21T09:30:00Z"))]
     #[case::time_range_is_not_offset("21.03.2026 14:30-15:30", local(2026, 3, 21, 14, 30))]
+    #[case::two_digit_year("21.03.26", day(2026, 3, 21))]
+    #[case::two_digit_year_with_time("05.03.26 14:30", local(2026, 3, 5, 14, 30))]
+    #[case::two_digit_year_last_century("21.03.99", day(1999, 3, 21))]
+    #[case::two_digit_year_is_not_in_an_address("192.168.10.15", None)]
     fn parses_english_and_numeric(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
         assert_eq!(parse_date(text, None), expected);
     }
@@ -992,7 +1449,8 @@ mod tests {
     #[case::month_and_year_ru("март 2026")]
     #[case::prepositional_without_day("в январе 2026 года")]
     #[case::month_and_year_kk("2026 жылғы наурыз")]
-    #[case::day_and_month_only("21 марта")]
+    #[case::implausible_year_without_day_first("March 21, 1066")]
+    #[case::implausible_year_kazakh_order("1066 жылғы 21 наурыз")]
     #[case::implausible_year("21 March 1066")]
     #[case::glued_to_number("121 March 2026")]
     #[case::kazakhstan_is_not_october("Қазақстан 2026 21")]
@@ -1000,6 +1458,190 @@ mod tests {
     fn rejects(#[case] text: &str) {
         assert_eq!(parse_date(text, None), None);
         assert_eq!(parse_date(text, Some("%d %B %Y")), None);
+    }
+
+    /// 20:40 UTC on 6 December 2026: already 01:40 on the 7th in Almaty (UTC+5).
+    fn evening() -> DateTime<Utc> {
+        utc("2026-12-06T20:40:00Z")
+    }
+
+    #[rstest]
+    #[case::ru("5 марта", chrono_tz::UTC, day(2026, 3, 5))]
+    #[case::en_month_first("March 5", chrono_tz::UTC, day(2026, 3, 5))]
+    #[case::kk_hyphen("5-наурыз", chrono_tz::UTC, day(2026, 3, 5))]
+    #[case::weekday_before("Четверг, 5 марта", chrono_tz::UTC, day(2026, 3, 5))]
+    #[case::with_time("5 марта, 14:30", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
+    #[case::time_first("14:30, 5 марта", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
+    #[case::today_in_utc("6 December", chrono_tz::UTC, day(2026, 12, 6))]
+    // Tomorrow in the source's zone is the tolerance; the day after is last year's.
+    #[case::tomorrow_in_utc("7 December", chrono_tz::UTC, day(2026, 12, 7))]
+    #[case::two_days_ahead_in_utc("8 December", chrono_tz::UTC, day(2025, 12, 8))]
+    #[case::tomorrow_in_almaty("8 December", chrono_tz::Asia::Almaty, day(2026, 12, 8))]
+    #[case::two_days_ahead_in_almaty("9 December", chrono_tz::Asia::Almaty, day(2025, 12, 9))]
+    #[case::leap_day("29 February", chrono_tz::UTC, day(2024, 2, 29))]
+    #[case::new_year("31 декабря", chrono_tz::UTC, day(2025, 12, 31))]
+    #[case::with_year_is_as_written("8 December 2026", chrono_tz::UTC, day(2026, 12, 8))]
+    fn a_year_less_date_gets_the_latest_year_not_after_tomorrow(
+        #[case] text: &str,
+        #[case] tz: Tz,
+        #[case] expected: Option<ParsedDate>,
+    ) {
+        assert_eq!(parse_date_in(text, None, evening(), tz), expected);
+    }
+
+    #[rstest]
+    #[case::day_month("5 марта", "%d %B", day(2026, 3, 5))]
+    #[case::month_day("03/05", "%m/%d", day(2026, 3, 5))]
+    #[case::with_time("5 March 23:10", "%d %B %H:%M", local(2026, 3, 5, 23, 10))]
+    #[case::ahead_is_last_year("9 December", "%d %B", day(2025, 12, 9))]
+    // 5 March was a Thursday in 2026, 2020 and 2015: the latest year whose weekday fits.
+    #[case::weekday_picks_the_year("Thursday, 5 March", "%A, %d %B", day(2026, 3, 5))]
+    #[case::weekday_of_an_earlier_year("Friday, 5 March", "%A, %d %B", day(2021, 3, 5))]
+    fn a_format_without_a_year_reads_the_latest_year(
+        #[case] text: &str,
+        #[case] format: &str,
+        #[case] expected: Option<ParsedDate>,
+    ) {
+        assert_eq!(
+            parse_date_in(text, Some(format), evening(), chrono_tz::UTC),
+            expected
+        );
+    }
+
+    #[test]
+    fn parse_date_places_a_year_less_date_in_the_zone_furthest_ahead() {
+        // Today anywhere on Earth is at most tomorrow at UTC+14: such a date is this year's.
+        let ahead = Utc::now() + TimeDelta::hours(14);
+        let text = format!(
+            "{} {}",
+            ahead.day(),
+            ENGLISH_MONTHS[ahead.month0() as usize]
+        );
+        assert_eq!(
+            parse_date(&text, None),
+            day(ahead.year(), ahead.month(), ahead.day()),
+            "{text}"
+        );
+    }
+
+    #[rstest]
+    #[case::days_en_dash("5–7 March 2026", day(2026, 3, 5))]
+    #[case::days_hyphen("5-7 March 2026", day(2026, 3, 5))]
+    #[case::days_spaced_em_dash("5 — 7 March 2026", day(2026, 3, 5))]
+    #[case::days_ordinal("5th–7th March 2026", day(2026, 3, 5))]
+    #[case::days_ru("5–7 марта 2026 года", day(2026, 3, 5))]
+    #[case::days_ru_po("с 5 по 7 марта 2026 года", day(2026, 3, 5))]
+    #[case::days_kk_year_first("2026 жылғы 5-7 наурыз", day(2026, 3, 5))]
+    #[case::day_month_twice_ru("5 марта – 7 марта 2026", day(2026, 3, 5))]
+    #[case::day_month_twice_tight("5 марта—7 апреля 2026", day(2026, 3, 5))]
+    #[case::across_new_year("30 December – 2 January 2026", day(2025, 12, 30))]
+    #[case::month_days("March 5–7, 2026", day(2026, 3, 5))]
+    #[case::month_days_hyphen("March 5-7 2026", day(2026, 3, 5))]
+    #[case::month_day_month_day("March 30 – April 2, 2026", day(2026, 3, 30))]
+    #[case::numeric_full("05.03.2026 – 07.03.2026", day(2026, 3, 5))]
+    #[case::numeric_day_month("05.03–07.03.2026", day(2026, 3, 5))]
+    #[case::numeric_days("05-07.03.2026", day(2026, 3, 5))]
+    #[case::full_dates("5 March 2026 – 7 March 2026", day(2026, 3, 5))]
+    #[case::time_range_is_kept("5 March 2026, 14:30–16:00", local(2026, 3, 5, 14, 30))]
+    #[case::dash_before_time("5 March 2026 - 14:30", local(2026, 3, 5, 14, 30))]
+    fn a_range_is_dated_by_its_first_day(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
+        assert_eq!(
+            parse_date_in(text, None, evening(), chrono_tz::UTC),
+            expected
+        );
+        // A format without a time reads the day alone.
+        let day = expected.map(|date| ParsedDate::Day(day_of(date)));
+        assert_eq!(
+            parse_date_in(text, Some("%d %B %Y"), evening(), chrono_tz::UTC),
+            day,
+            "with a date_format"
+        );
+    }
+
+    #[test]
+    fn a_year_less_range_is_dated_by_its_first_day() {
+        let at = |text| parse_date_in(text, None, evening(), chrono_tz::UTC);
+        assert_eq!(at("5–7 марта"), day(2026, 3, 5));
+        assert_eq!(at("March 5–7"), day(2026, 3, 5));
+        assert_eq!(at("March 5 - 14:30"), local(2026, 3, 5, 14, 30));
+    }
+
+    #[rstest]
+    #[case::msk("5 March 2026 14:30 MSK", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::msk_cyrillic("5 марта 2026, 14:30 МСК", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::msk_lower("5 марта 2026, 14:30 мск", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::msk_words(
+        "5 марта 2026 года в 14:30 по московскому времени",
+        absolute("2026-03-05T14:30:00+03:00")
+    )]
+    // Moscow was UTC+4 from 2011 to 2014: the abbreviation names the region.
+    #[case::msk_2012("5 March 2012 14:30 MSK", absolute("2012-03-05T14:30:00+04:00"))]
+    #[case::bracketed_utc("5 March 2026 14:30 (UTC+3)", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::bracketed_gmt_minutes(
+        "5 March 2026 14:30 (GMT+03:00)",
+        absolute("2026-03-05T14:30:00+03:00")
+    )]
+    #[case::utc_spaced("5 March 2026 14:30 UTC +3", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::bracketed_name("5 March 2026 14:30 (CET)", absolute("2026-03-05T14:30:00+01:00"))]
+    #[case::cest("5 July 2026 14:30 CEST", absolute("2026-07-05T14:30:00+02:00"))]
+    #[case::eet("5 March 2026 14:30 EET", absolute("2026-03-05T14:30:00+02:00"))]
+    #[case::almt("5 March 2026 14:30 ALMT", absolute("2026-03-05T14:30:00+05:00"))]
+    #[case::almt_before_2024("5 March 2023 14:30 ALMT", absolute("2023-03-05T14:30:00+06:00"))]
+    #[case::qyzt("5 March 2026 14:30 QYZT", absolute("2026-03-05T14:30:00+05:00"))]
+    #[case::gmt("5 March 2026 14:30 GMT", absolute("2026-03-05T14:30:00+00:00"))]
+    #[case::pm_and_zone("March 5, 2026 2:30 PM EST", absolute("2026-03-05T14:30:00-05:00"))]
+    #[case::et_in_summer("July 5, 2026 2:30 p.m. ET", absolute("2026-07-05T14:30:00-04:00"))]
+    #[case::zone_before_date("14:30 MSK, 5 March 2026", absolute("2026-03-05T14:30:00+03:00"))]
+    #[case::unknown_name_is_local("5 March 2026 14:30 Astana time", local(2026, 3, 5, 14, 30))]
+    #[case::unknown_abbreviation_is_local("5 March 2026 14:30 XYZT", local(2026, 3, 5, 14, 30))]
+    #[case::ambiguous_cst_is_local("5 March 2026 14:30 CST", local(2026, 3, 5, 14, 30))]
+    fn a_zone_after_the_time_is_read(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
+        assert_eq!(parse_date(text, None), expected);
+    }
+
+    #[rstest]
+    #[case::pm("March 21, 2026 at 2:30 PM", local(2026, 3, 21, 14, 30))]
+    #[case::noon("21 March 2026 12:05 PM", local(2026, 3, 21, 12, 5))]
+    #[case::midnight("21 March 2026 12:05 AM", local(2026, 3, 21, 0, 5))]
+    #[case::dotted("21 March 2026 11:30 p.m.", local(2026, 3, 21, 23, 30))]
+    #[case::am_starting_a_word("21 March 2026 10:15 amsterdam", local(2026, 3, 21, 10, 15))]
+    fn the_meridiem_is_read(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
+        assert_eq!(parse_date(text, None), expected);
+    }
+
+    #[rstest]
+    #[case::latin_2018("27 Qarasha 2026", day(2026, 11, 27))]
+    #[case::latin_lower("5 nauryz 2026", day(2026, 3, 5))]
+    #[case::latin_diacritics("5 naýryz 2026", day(2026, 3, 5))]
+    #[case::latin_upper("5 NAÝRYZ 2026", day(2026, 3, 5))]
+    #[case::latin_2021("5 Säuır 2026", day(2026, 4, 5))]
+    #[case::latin_2021_shilde("5 Şılde 2026", day(2026, 7, 5))]
+    #[case::latin_suffix("2026 jylǵy 5 naýryzda", day(2026, 3, 5))]
+    #[case::latin_with_format("5 qyrkúiek 2026", day(2026, 9, 5))]
+    fn kazakh_latin_months(#[case] text: &str, #[case] expected: Option<ParsedDate>) {
+        assert_eq!(parse_date(text, None), expected);
+        assert_eq!(parse_date(text, Some("%d %B %Y")), expected);
+    }
+
+    #[rstest]
+    #[case::qantar("qantar", 1)]
+    #[case::aqpan("aqpan", 2)]
+    #[case::nauryz("nauryz", 3)]
+    #[case::nauryz_diacritic("naýryz", 3)]
+    #[case::sauir("sauir", 4)]
+    #[case::sauir_diacritics("sáýir", 4)]
+    #[case::mamyr("mamyr", 5)]
+    #[case::mausym("mausym", 6)]
+    #[case::mausym_diacritic("maýsym", 6)]
+    #[case::shilde("shilde", 7)]
+    #[case::tamyz("tamyz", 8)]
+    #[case::qyrkuiek("qyrkuiek", 9)]
+    #[case::qyrkuiek_diacritic("qyrkúiek", 9)]
+    #[case::qazan("qazan", 10)]
+    #[case::qarasha("qarasha", 11)]
+    #[case::jeltoqsan("jeltoqsan", 12)]
+    fn every_kazakh_latin_month(#[case] word: &str, #[case] month: u32) {
+        assert_eq!(month_of_word(word), Some(month));
     }
 
     #[rstest]

@@ -260,10 +260,13 @@ fn item_selector(text: &str) -> Result<scraper::Selector, String> {
     }
 }
 
-/// A chrono strftime format that names at least some part of a date.
+/// A chrono strftime format that can read a date: a day and a month (a year may be left out:
+/// herald then takes the latest year that does not put the date in the future), a year and a
+/// day of the year (%j), a year, week and weekday, or a whole date (%s, %+, RFC 2822).
 fn date_format(text: &str) -> Result<String, String> {
     use chrono::format::{Fixed, Item, Numeric, StrftimeItems};
-    let mut has_date = false;
+    let (mut year, mut month, mut day, mut ordinal, mut week, mut weekday, mut whole) =
+        (false, false, false, false, false, false, false);
     for item in StrftimeItems::new(text) {
         match item {
             Item::Error => {
@@ -271,32 +274,46 @@ fn date_format(text: &str) -> Result<String, String> {
                     "date_format `{text}` is not a valid strftime format (e.g. `%d %B %Y`)"
                 ));
             }
-            Item::Numeric(
-                Numeric::Year
-                | Numeric::YearDiv100
-                | Numeric::YearMod100
-                | Numeric::IsoYear
-                | Numeric::Month
-                | Numeric::Day
-                | Numeric::Ordinal
-                | Numeric::Timestamp,
-                _,
-            )
-            | Item::Fixed(
-                Fixed::ShortMonthName | Fixed::LongMonthName | Fixed::RFC2822 | Fixed::RFC3339,
-            ) => {
-                has_date = true;
-            }
+            Item::Numeric(numeric, _) => match numeric {
+                Numeric::Year | Numeric::YearMod100 | Numeric::IsoYear | Numeric::IsoYearMod100 => {
+                    year = true
+                }
+                Numeric::Month => month = true,
+                Numeric::Day => day = true,
+                Numeric::Ordinal => ordinal = true,
+                Numeric::WeekFromSun | Numeric::WeekFromMon | Numeric::IsoWeek => week = true,
+                Numeric::WeekdayFromMon | Numeric::NumDaysFromSun => weekday = true,
+                Numeric::Timestamp => whole = true,
+                _ => {}
+            },
+            Item::Fixed(fixed) => match fixed {
+                Fixed::ShortMonthName | Fixed::LongMonthName => month = true,
+                Fixed::ShortWeekdayName | Fixed::LongWeekdayName => weekday = true,
+                Fixed::RFC2822 | Fixed::RFC3339 => whole = true,
+                _ => {}
+            },
             _ => {}
         }
     }
-    if has_date {
-        Ok(text.to_string())
-    } else {
-        Err(format!(
-            "date_format `{text}` has no date in it: use %d, %m or %B, %Y (e.g. `%d %B %Y`)"
-        ))
+    let readable = whole || (month && day) || (year && ordinal) || (year && week && weekday);
+    if readable {
+        return Ok(text.to_string());
     }
+    let named = year || month || day || ordinal || week;
+    let missing = match (month, day) {
+        _ if !named => {
+            return Err(format!(
+                "date_format `{text}` has no date in it: use %d, %m or %B, %Y (e.g. `%d %B %Y`)"
+            ));
+        }
+        (true, false) => "day of the month (%d)",
+        (false, true) => "month (%m or %B)",
+        _ => "day of the month and no month (%d, and %m or %B)",
+    };
+    Err(format!(
+        "date_format `{text}` names no {missing}, so no date can be read with it (e.g. `%d %B %Y`; \
+         the year may be left out)"
+    ))
 }
 
 pub(super) fn article_selectors(r: &mut Report, t: &Table) -> ArticleSelectors {
@@ -408,5 +425,29 @@ mod tests {
     fn pick_rejects(#[case] text: &str, #[case] fragment: &str) {
         let error = Pick::parse(text).expect_err("invalid pick");
         assert!(error.contains(fragment), "{error}");
+    }
+
+    #[rstest]
+    #[case::full("%d %B %Y")]
+    #[case::without_year("%d %B")]
+    #[case::month_first_without_year("%m/%d")]
+    #[case::weekday_without_year("%A, %d %B %H:%M")]
+    #[case::ordinal("%Y-%j")]
+    #[case::iso_week("%G-W%V-%u")]
+    #[case::timestamp("%s")]
+    #[case::rfc3339("%+")]
+    fn date_formats_that_can_read_a_date(#[case] format: &str) {
+        assert_eq!(date_format(format).as_deref(), Ok(format));
+    }
+
+    #[rstest]
+    #[case::time_only("%H:%M", "has no date in it")]
+    #[case::month_and_year("%B %Y", "names no day of the month (%d), so no date can be read")]
+    #[case::day_and_year("%d %Y", "names no month (%m or %B)")]
+    #[case::year_only("%Y", "names no day of the month and no month")]
+    #[case::ordinal_without_year("%j", "names no day of the month and no month")]
+    fn date_formats_that_can_never_read_a_date(#[case] format: &str, #[case] problem: &str) {
+        let err = date_format(format).unwrap_err();
+        assert!(err.contains(problem), "{err}");
     }
 }

@@ -175,3 +175,197 @@ async fn a_dry_run_says_which_date_it_could_not_read_and_reads_one_page() {
         "a dry run fetched older pages"
     );
 }
+
+/// The day `days` before today (UTC), written "5 March" and "5 марта", and as "YYYY-MM-DD".
+fn days_ago(days: i64) -> (String, String, String) {
+    use chrono::Datelike;
+    const EN: [&str; 12] = [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ];
+    const RU: [&str; 12] = [
+        "января",
+        "февраля",
+        "марта",
+        "апреля",
+        "мая",
+        "июня",
+        "июля",
+        "августа",
+        "сентября",
+        "октября",
+        "ноября",
+        "декабря",
+    ];
+    let d = (chrono::Utc::now() - chrono::Duration::days(days)).date_naive();
+    let m = d.month0() as usize;
+    (
+        format!("{} {}", d.day(), EN[m]),
+        format!("{} {}", d.day(), RU[m]),
+        d.to_string(),
+    )
+}
+
+/// The red team's list page forms (rt-lists d1-d6): ranges, zones, AM/PM, Kazakh Latin months,
+/// year-less dates, relative dates without a number. Each is read, and read right.
+#[test]
+fn dates_in_many_written_forms_are_read() {
+    let (en, ru, iso) = days_ago(3);
+    let texts = [
+        "5–7 March 2026",
+        "March 5–7, 2026",
+        "5 марта – 7 марта 2026",
+        "05.03.2026 – 07.03.2026",
+        "27 Qarasha 2026",
+        "5 naýryz 2026",
+        en.as_str(),
+        ru.as_str(),
+    ];
+    let html = page(&texts);
+    let (days, notes) = read_days(&source("language = \"ru\""), &html);
+    assert!(
+        notes.unreadable_dates.is_empty(),
+        "{:?}",
+        notes.unreadable_dates
+    );
+    let expected = [
+        "2026-03-05",
+        "2026-03-05",
+        "2026-03-05",
+        "2026-03-05",
+        "2026-11-27",
+        "2026-03-05",
+        iso.as_str(),
+        iso.as_str(),
+    ];
+    let days: Vec<&str> = days.iter().map(|d| d.as_deref().unwrap_or("-")).collect();
+    assert_eq!(days, expected);
+}
+
+/// A zone after the time, and a relative date's AM/PM, reach the stored instant.
+#[test]
+fn zones_and_the_meridiem_reach_the_instant() {
+    let config = source("");
+    let html = page(&[
+        "5 March 2026 14:30 MSK",
+        "5 March 2026 14:30 (UTC+3)",
+        "5 March 2026 14:30 Astana time",
+    ]);
+    let url = Url::parse("https://example.org/news").unwrap();
+    let mut notes = ListNotes::default();
+    let now = chrono::Utc::now();
+    let items = read_list_counted(&config.sources[0], &html, &url, now, &mut notes).unwrap();
+    let instants: Vec<String> = items
+        .iter()
+        .map(|s| {
+            let d = s.date.expect("a date");
+            herald::dates::resolve(d, config.sources[0].timezone, now, now).to_rfc3339()
+        })
+        .collect();
+    assert_eq!(
+        instants,
+        vec![
+            "2026-03-05T11:30:00+00:00",
+            "2026-03-05T11:30:00+00:00",
+            // No known zone: the source's (New York, UTC-5).
+            "2026-03-05T19:30:00+00:00",
+        ]
+    );
+}
+
+/// A config with `date_format` and a poll of a page written that way, end to end.
+async fn check_and_poll(
+    date_format: &str,
+    dates: &[&str],
+) -> (std::process::Output, Option<Vec<serde_json::Value>>) {
+    let html = page(dates);
+    let app = Router::new().fallback(move || {
+        let html = html.clone();
+        async move { Html(html) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[sources]]\nid = \"s\"\nurl = \"http://{addr}/news\"\nschedule = \"0 */10 * * * *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"ru\"\n\n[sources.list]\nitem = \"li\"\ntitle = \"a\"\n\
+             link = \"a@href\"\ndate = \"span\"\ndate_format = \"{date_format}\"\n"
+        ),
+    )
+    .unwrap();
+    let checked = output(herald().args(["check", "-c"]).arg(&path)).await;
+    if !checked.status.success() {
+        return (checked, None);
+    }
+    let o = output(
+        herald()
+            .args(["poll", "s", "--dry-run", "--json", "-c"])
+            .arg(&path),
+    )
+    .await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let lines = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (checked, Some(lines))
+}
+
+#[tokio::test]
+async fn a_date_format_without_a_year_is_checked_and_reads_the_latest_year() {
+    let (_, ru, iso) = days_ago(3);
+    let (checked, lines) = check_and_poll("%d %B", &[&ru, "5 марта"]).await;
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let lines = lines.unwrap();
+    assert_eq!(lines.len(), 2);
+    assert!(
+        lines.iter().all(|l| l.get("warning").is_none()),
+        "{lines:?}"
+    );
+    // A date-only release is dated at the start of its day in the source's zone (Almaty).
+    assert_eq!(
+        lines[0]["date"],
+        format!("{iso}T00:00:00+05:00"),
+        "{lines:?}"
+    );
+    // 5 March: this year's once it has begun in Almaty (a day of tolerance), else last year's.
+    use chrono::Datelike;
+    let latest = (chrono::Utc::now() + chrono::Duration::hours(5 + 24)).date_naive();
+    let this_year = chrono::NaiveDate::from_ymd_opt(latest.year(), 3, 5).unwrap();
+    let year = if this_year <= latest {
+        latest.year()
+    } else {
+        latest.year() - 1
+    };
+    assert_eq!(lines[1]["date"], format!("{year}-03-05T00:00:00+05:00"));
+}
+
+#[tokio::test]
+async fn a_date_format_that_can_never_read_a_date_fails_the_check() {
+    let (checked, lines) = check_and_poll("%B %Y", &["март 2026"]).await;
+    assert_eq!(checked.status.code(), Some(2));
+    assert!(lines.is_none());
+    let err = String::from_utf8_lossy(&checked.stderr);
+    assert!(
+        err.contains("date_format `%B %Y` names no day of the month (%d)"),
+        "{err}"
+    );
+}
