@@ -335,3 +335,27 @@ async fn a_walk_cut_short_by_an_error_is_resumed() {
     assert!(third.unchanged);
     t.stop().await;
 }
+
+/// The next poll reads on from where the cut walk stopped even when newer releases pushed the
+/// releases it missed a page further down.
+#[tokio::test]
+async fn a_cut_walk_reads_on_past_releases_pushed_down() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let day = Some("5 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    pages.set("/list?page=2", 503, String::new());
+    assert!(t.poll("x").await.unwrap().walk_error.is_some());
+    // Two releases since: A and B are on page 2 now, the missed C and D on page 3.
+    let today = Some("today");
+    pages.set("/list", 200, cards(&[("/n1", "N1", today), ("/n2", "N2", today)]));
+    pages.set("/list?page=2", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    let missed = Some("4 March 2026");
+    pages.set("/list?page=3", 200, cards(&[("/c", "C", missed), ("/d", "D", missed)]));
+    let second = t.poll("x").await.unwrap();
+    assert_eq!(second.count(herald::model::ItemState::New), 4, "{second:?}");
+    assert!(second.walk_error.is_none());
+    assert_eq!(t.app.shared.store.count("x").unwrap(), 6);
+    t.stop().await;
+}
