@@ -349,10 +349,22 @@ async fn a_cut_walk_reads_on_past_releases_pushed_down() {
     assert!(t.poll("x").await.unwrap().walk_error.is_some());
     // Two releases since: A and B are on page 2 now, the missed C and D on page 3.
     let today = Some("today");
-    pages.set("/list", 200, cards(&[("/n1", "N1", today), ("/n2", "N2", today)]));
-    pages.set("/list?page=2", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n1", "N1", today), ("/n2", "N2", today)]),
+    );
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/a", "A", day), ("/b", "B", day)]),
+    );
     let missed = Some("4 March 2026");
-    pages.set("/list?page=3", 200, cards(&[("/c", "C", missed), ("/d", "D", missed)]));
+    pages.set(
+        "/list?page=3",
+        200,
+        cards(&[("/c", "C", missed), ("/d", "D", missed)]),
+    );
     let second = t.poll("x").await.unwrap();
     assert_eq!(second.count(herald::model::ItemState::New), 4, "{second:?}");
     assert!(second.walk_error.is_none());
