@@ -346,8 +346,16 @@ impl Poller<'_> {
         let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
+            let walk_done = walk_cut.is_none();
             linked = self
-                .store_poll(store, source, &report, &content_digests, &seen_only)
+                .store_poll(
+                    store,
+                    source,
+                    &report,
+                    &content_digests,
+                    &seen_only,
+                    walk_done,
+                )
                 .await?;
             // A walk cut short is not done: the next poll reads the first page again (its
             // validators and hash are not kept) and reads on.
@@ -486,14 +494,21 @@ impl Poller<'_> {
         report: &[Observed],
         content_digests: &HashMap<ItemId, [u8; 8]>,
         seen_only: &[Item],
+        walk_done: bool,
     ) -> Result<Vec<String>, PollError> {
         let new: Vec<Item> = pick(report, ItemState::New);
         let corrected: Vec<Item> = pick(report, ItemState::Changed);
-        let (mut deliveries, baselines) = if self.telegram {
+        let (mut deliveries, mut baselines) = if self.telegram {
             plan_deliveries(store, source, self.channels, report)?
         } else {
             (Vec::new(), Vec::new())
         };
+        // A channel's first poll of the source ends with a whole walk: the releases of older
+        // pages that a cut walk leaves to the next poll are part of the backfill, not news to
+        // post (that poll plans the backfill again; what was posted is not posted twice).
+        if !walk_done {
+            baselines.clear();
+        }
         let linking = self.link_translations(store, source, report)?;
         deliveries.extend(linking.edits);
         store

@@ -7,6 +7,7 @@
 use crate::common;
 
 use std::path::Path;
+use std::time::Duration;
 use url::Url;
 
 fn shipped() -> herald::config::Config {
@@ -369,5 +370,59 @@ async fn a_cut_walk_reads_on_past_releases_pushed_down() {
     assert_eq!(second.count(herald::model::ItemState::New), 4, "{second:?}");
     assert!(second.walk_error.is_none());
     assert_eq!(t.app.shared.store.count("x").unwrap(), 6);
+    t.stop().await;
+}
+
+/// The releases a cut first walk leaves to the next poll belong to the first poll's backfill:
+/// they are stored, not posted; what is new after that is.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_read_on_after_a_cut_first_walk_are_not_posted() {
+    use fake_botapi::{FakeBotApi, FakeOptions};
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = common::spawn_app_with(common::Setup::telegram(
+        &fake,
+        &format!(
+            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
+             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
+             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
+             date = \"h5\"\n"
+        ),
+    ))
+    .await;
+    let day = Some("5 March 2026");
+    let (a, b) = (("/a", "Release A", day), ("/b", "Release B", day));
+    pages.set("/list", 200, cards(&[a, b]));
+    pages.set("/list?page=2", 500, String::new());
+    t.poll("x").await.unwrap();
+    let first = fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    let older = Some("4 March 2026");
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/c", "Release C", older), ("/d", "Release D", older)]),
+    );
+    let second = t.poll("x").await.unwrap();
+    assert_eq!(second.count(herald::model::ItemState::New), 2);
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/e", "Release E", Some("6 March 2026")), a, b]),
+    );
+    t.poll("x").await.unwrap();
+    let all = fake.wait_for_messages(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts: Vec<String> = fake
+        .messages()
+        .iter()
+        .map(|m| m.text.clone().or(m.caption.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(texts[0].contains("Release A"), "{texts:#?}");
+    assert!(texts[1].contains("Release E"), "{texts:#?}");
+    assert_eq!(first.len(), 1);
+    assert_eq!(all.len(), 2);
     t.stop().await;
 }
