@@ -1136,10 +1136,10 @@ impl Poller<'_> {
                     }
                     new_ones += 1;
                 }
-                let lower = lower.unwrap_or_else(|| upper.saturating_sub(crate::store::SEQ_GAP));
-                if lower < seq && seq < upper {
+                if seq < upper && lower.is_none_or(|l| l < seq) {
                     continue;
                 }
+                let lower = lower.unwrap_or_else(|| upper.saturating_sub(crate::store::SEQ_GAP));
                 let step = ((upper.saturating_sub(lower)) / (new_ones + 1)).max(1);
                 let seq = upper.saturating_sub(step);
                 if let Slot::Built(o, _) = &mut slots[i] {
