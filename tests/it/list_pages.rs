@@ -426,3 +426,25 @@ async fn releases_read_on_after_a_cut_first_walk_are_not_posted() {
     assert_eq!(all.len(), 2);
     t.stop().await;
 }
+
+/// An older page that shows no release (a list read to its end, a site without `?page=N`) or
+/// is not there (404) ends the walk: no fault, nothing left for the next poll.
+#[tokio::test]
+async fn an_older_page_without_releases_ends_the_list() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set("/list", 200, cards(&[("/a", "A", Some("5 March 2026"))]));
+    pages.set(
+        "/list?page=2",
+        200,
+        "<html><body><p>No more news</p></body></html>".into(),
+    );
+    let first = t.poll("x").await.unwrap();
+    assert!(first.walk_error.is_none(), "{first:?}");
+    assert_eq!(first.pages, 2);
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["ok"], true, "{health}");
+    assert!(t.poll("x").await.unwrap().unchanged);
+    t.stop().await;
+}
