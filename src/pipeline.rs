@@ -8,8 +8,8 @@ use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
-    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, address_digest,
-    content_digest,
+    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
+    address_digest, content_digest,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -79,6 +79,9 @@ pub struct PollReport {
     pub unreadable_dates: Vec<(String, String)>,
     /// Known releases counted but not in `items` (see [`PollOptions::report_known`]).
     pub known_not_read: usize,
+    /// The walk through older pages was cut short by this error: the releases there are read
+    /// by the next poll; until then the source counts as failing.
+    pub walk_error: Option<String>,
 }
 
 impl PollReport {
@@ -223,9 +226,16 @@ impl Poller<'_> {
                     if !report.unchanged {
                         state.date_warning = report.date_warning();
                     }
-                    state.last_success = Some(now);
                     state.ever_succeeded = true;
-                    state.consecutive_failures = 0;
+                    if let Some(error) = &report.walk_error {
+                        // Releases are missing until the next poll reads on: a fault to show.
+                        state.last_error = Some(error.clone());
+                        state.last_error_at = Some(now);
+                        state.consecutive_failures += 1;
+                    } else {
+                        state.last_success = Some(now);
+                        state.consecutive_failures = 0;
+                    }
                 }
                 Err(e) => {
                     state.last_error = Some(e.to_string());
@@ -274,7 +284,11 @@ impl Poller<'_> {
             Mode::Live(store) if self.telegram => must_read_page(store, source, self.channels),
             _ => false,
         };
-        let conditional = opts.conditional && self.store().is_some() && !needs_baseline;
+        // A walk through older pages cut short by the last poll reads on, page 1 unchanged or not.
+        let conditional = opts.conditional
+            && self.store().is_some()
+            && !needs_baseline
+            && state.walk_cut.is_none();
         let deadline = Deadline::of(source);
         let first = deadline
             .cut(
@@ -304,15 +318,18 @@ impl Poller<'_> {
         let skipped = notes.skipped;
         let mut unreadable_dates = notes.unreadable_dates;
         let mut found = self.classify(source, scraped, &mut seen_ids, &notes.shared_ids)?;
-        let pages = self
+        let walk = self
             .read_older_pages(
                 source,
                 deadline,
                 &mut found,
                 &mut seen_ids,
                 &mut unreadable_dates,
+                state.walk_cut.as_ref(),
             )
             .await?;
+        let pages = walk.pages;
+        let (walk_cut, walk_error) = walk.cut.unzip();
         let first_poll = !state.first_poll_done;
         // Corrections are judged on what the list page shows, before article pages add to it.
         let content_digests = std::mem::take(&mut found.content_digests);
@@ -329,12 +346,24 @@ impl Poller<'_> {
         let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
+            let walk_done = walk_cut.is_none();
             linked = self
-                .store_poll(store, source, &report, &content_digests, &seen_only)
+                .store_poll(
+                    store,
+                    source,
+                    &report,
+                    &content_digests,
+                    &seen_only,
+                    walk_done,
+                )
                 .await?;
-            state.etag = page.etag.clone();
-            state.last_modified = page.last_modified.clone();
-            state.body_hash = Some(body_hash);
+            // A walk cut short is not done: the next poll reads the first page again (its
+            // validators and hash are not kept) and reads on.
+            let done = walk_cut.is_none();
+            state.etag = page.etag.clone().filter(|_| done);
+            state.last_modified = page.last_modified.clone().filter(|_| done);
+            state.body_hash = Some(body_hash).filter(|_| done);
+            state.walk_cut = walk_cut;
             state.first_poll_done = true;
         }
         Ok(PollReport {
@@ -346,6 +375,7 @@ impl Poller<'_> {
             skipped,
             unreadable_dates,
             known_not_read,
+            walk_error,
         })
     }
 
@@ -367,8 +397,11 @@ impl Poller<'_> {
     }
 
     /// The pages after the first (`?page=2`, …), read while the last one held a new release,
-    /// up to `max_pages`; their releases join `found`. Returns how many pages were read in all.
-    /// A page that cannot be read ends the walk with a warning; the deadline fails the poll.
+    /// up to `max_pages`; their releases join `found`. A walk the last poll could not finish
+    /// (`resume`) goes on to the page after the one showing the release it read last, new
+    /// releases or not. A page the site says is not there (404, 410) or that shows no release
+    /// ends the list; any other error cuts the walk short: it is noted ([`Walk::cut`]) for the
+    /// next poll to read on, and reported. The deadline fails the poll.
     async fn read_older_pages(
         &self,
         source: &Source,
@@ -376,7 +409,8 @@ impl Poller<'_> {
         found: &mut Found,
         seen_ids: &mut HashSet<ItemId>,
         unreadable_dates: &mut Vec<(String, String)>,
-    ) -> Result<u32, PollError> {
+        resume: Option<&WalkCut>,
+    ) -> Result<Walk, PollError> {
         let mut pages = 1;
         // A dry run without a database sees every release as new: it reads the first page only
         // (older pages would be fetched on every preview).
@@ -385,11 +419,26 @@ impl Poller<'_> {
         } else {
             source.max_pages
         };
-        while pages < max_pages && source.kind == SourceKind::Html && found.last_page_had_new {
+        // The page showing the release a cut walk read last, once read.
+        let shows_last = |entries: &[(ItemId, ItemState, Scraped)]| {
+            resume
+                .and_then(|c| c.after)
+                .is_some_and(|after| entries.iter().any(|(id, _, _)| *id == after))
+        };
+        let mut last_seen_on = shows_last(&found.entries).then_some(1);
+        let resuming = |pages: u32, last_seen_on: Option<u32>| match resume {
+            None => false,
+            Some(WalkCut { after: Some(_), .. }) => last_seen_on.is_none_or(|p| p >= pages),
+            Some(WalkCut { after: None, page }) => pages < *page,
+        };
+        while pages < max_pages
+            && source.kind == SourceKind::Html
+            && (found.last_page_had_new || resuming(pages, last_seen_on))
+        {
             pages += 1;
             let url = page_url(&source.url, pages);
             let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
-            let more = match fetched {
+            let read = match fetched {
                 Ok(Some(mut p)) => {
                     deadline
                         .cut(&url, scrape(source, &mut p))
@@ -400,27 +449,39 @@ impl Poller<'_> {
                         })
                 }
                 Ok(None) => break,
+                Err(e) => Err(e),
+            };
+            let scraped = match read {
+                Ok(scraped) => scraped,
                 Err(e @ PollError::Deadline { .. }) => return Err(e),
-                Err(e) => {
-                    tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
+                Err(e) if ends_the_list(&e) => {
+                    tracing::debug!(source = %source.id, page = pages, error = %e, "no older page: the list ends");
                     break;
+                }
+                Err(e) => {
+                    tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read; the next poll reads on from it");
+                    let cut = WalkCut {
+                        page: pages,
+                        after: found.entries.last().map(|(id, _, _)| *id),
+                    };
+                    let error = format!(
+                        "older page {pages} not read ({e}); its releases are read by the next poll"
+                    );
+                    return Ok(Walk {
+                        pages,
+                        cut: Some((cut, error)),
+                    });
                 }
             };
-            match more {
-                Ok(scraped) => {
-                    let next = self.classify(source, scraped, seen_ids, &HashMap::new())?;
-                    found.last_page_had_new = next.last_page_had_new;
-                    found.entries.extend(next.entries);
-                    found.content_digests.extend(next.content_digests);
-                }
-                Err(e @ PollError::Deadline { .. }) => return Err(e),
-                Err(e) => {
-                    tracing::warn!(source = %source.id, page = pages, error = %e, "older page not read");
-                    break;
-                }
+            let next = self.classify(source, scraped, seen_ids, &HashMap::new())?;
+            if last_seen_on.is_none() && shows_last(&next.entries) {
+                last_seen_on = Some(pages);
             }
+            found.last_page_had_new = next.last_page_had_new;
+            found.entries.extend(next.entries);
+            found.content_digests.extend(next.content_digests);
         }
-        Ok(pages)
+        Ok(Walk { pages, cut: None })
     }
 
     /// The poll's one durable step: the new and corrected releases, the deliveries they make
@@ -433,14 +494,21 @@ impl Poller<'_> {
         report: &[Observed],
         content_digests: &HashMap<ItemId, [u8; 8]>,
         seen_only: &[Item],
+        walk_done: bool,
     ) -> Result<Vec<String>, PollError> {
         let new: Vec<Item> = pick(report, ItemState::New);
         let corrected: Vec<Item> = pick(report, ItemState::Changed);
-        let (mut deliveries, baselines) = if self.telegram {
+        let (mut deliveries, mut baselines) = if self.telegram {
             plan_deliveries(store, source, self.channels, report)?
         } else {
             (Vec::new(), Vec::new())
         };
+        // A channel's first poll of the source ends with a whole walk: the releases of older
+        // pages that a cut walk leaves to the next poll are part of the backfill, not news to
+        // post (that poll plans the backfill again; what was posted is not posted twice).
+        if !walk_done {
+            baselines.clear();
+        }
         let linking = self.link_translations(store, source, report)?;
         deliveries.extend(linking.edits);
         store
@@ -1027,8 +1095,14 @@ impl Poller<'_> {
     /// Turns scraped releases into items: new ones get their date and a `seq` (taken oldest
     /// first, so that the site's order survives among items of the same date); corrected ones
     /// keep their identity and first date. Known releases are read back from the store only
-    /// when `read_known` (otherwise they are counted, and read only where the release below
-    /// one needs its date); the second value is how many were left out of the report.
+    /// when `read_known` (otherwise they are counted, and read only where a new release next
+    /// to one needs its date or place); the second value is how many were left out of the
+    /// report.
+    ///
+    /// A new release never sorts above a release the site lists above it with the same date
+    /// (SPEC: items of the same date keep the site's list order): it is dated no later than
+    /// that release, and at an equal time its `seq` puts it below. Stored releases are never
+    /// moved.
     fn build(
         &self,
         source: &Source,
@@ -1046,49 +1120,143 @@ impl Poller<'_> {
             });
         }
         slots.reverse();
-        // A new release without a date keeps its place in the list: it is dated no later than
-        // the release listed above it, not as the newest of all (issue 24).
-        let mut above: Option<DateTime<Utc>> = None;
-        // The known releases left unread since `above` was last set, in the site's order.
-        let mut unread: Vec<(ItemId, Scraped)> = Vec::new();
+        // Each release's place in the sort (published, seq) once known: a stored one's as
+        // stored, a new one's once settled (top down).
+        let mut places: Places = slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Built(o, false) if o.state != ItemState::New => {
+                    Some((o.item.published, o.item.seq))
+                }
+                _ => None,
+            })
+            .collect();
+        // The date: no later than the release above for one without a date (issue 24), and
+        // for one of the same day as that release on a list page.
+        for i in 0..slots.len() {
+            let Slot::Built(o, undated) = &slots[i] else {
+                continue;
+            };
+            let (published, undated) = (o.item.published, *undated);
+            if o.state != ItemState::New && !undated {
+                continue;
+            }
+            let above = match i.checked_sub(1) {
+                Some(j) => self.place_of(source, &slots, &mut places, j, now)?,
+                None => None,
+            };
+            let capped = match above {
+                Some((t, _)) if t < published => {
+                    let same_day =
+                        |x: DateTime<Utc>| x.with_timezone(&source.timezone).date_naive();
+                    let same_date =
+                        source.kind == SourceKind::Html && same_day(t) == same_day(published);
+                    (undated || same_date).then_some(t)
+                }
+                _ => None,
+            };
+            if let (Some(t), Slot::Built(o, _)) = (capped, &mut slots[i]) {
+                o.item.published = t;
+                o.item.updated = t;
+            }
+            if let Slot::Built(o, _) = &slots[i] {
+                places[i] = Some((o.item.published, o.item.seq));
+            }
+        }
+        // The order at equal times: a new release at the time of the release above it takes a
+        // `seq` below that one's, and above the next stored one's of the same time below it.
+        if self.store().is_some() {
+            for i in 1..slots.len() {
+                let Slot::Built(o, _) = &slots[i] else {
+                    continue;
+                };
+                if o.state != ItemState::New {
+                    continue;
+                }
+                let (published, seq) = (o.item.published, o.item.seq);
+                let millis = published.timestamp_millis();
+                let Some((above_at, upper)) = places[i - 1] else {
+                    continue;
+                };
+                if above_at.timestamp_millis() != millis {
+                    continue;
+                }
+                // The new releases from this one down, and the stored one closing the run.
+                let mut new_ones: u64 = 1;
+                let mut lower = None;
+                for j in i + 1..slots.len() {
+                    let is_new =
+                        matches!(&slots[j], Slot::Built(o, _) if o.state == ItemState::New);
+                    let Some((at, below)) = self.place_of(source, &slots, &mut places, j, now)?
+                    else {
+                        break;
+                    };
+                    if at.timestamp_millis() != millis {
+                        break;
+                    }
+                    if !is_new {
+                        lower = Some(below);
+                        break;
+                    }
+                    new_ones += 1;
+                }
+                if seq < upper && lower.is_none_or(|l| l < seq) {
+                    continue;
+                }
+                let lower = lower.unwrap_or_else(|| upper.saturating_sub(crate::store::SEQ_GAP));
+                let step = ((upper.saturating_sub(lower)) / (new_ones + 1)).max(1);
+                let seq = upper.saturating_sub(step);
+                if let Slot::Built(o, _) = &mut slots[i] {
+                    o.item.seq = seq;
+                }
+                places[i] = Some((published, seq));
+            }
+        }
         let mut out = Vec::with_capacity(slots.len());
         let mut left_out = 0;
         for slot in slots {
             match slot {
-                Slot::Unread(id, s) => {
-                    left_out += 1;
-                    unread.push((id, s));
-                }
-                Slot::Built(mut o, undated) => {
-                    if undated {
-                        // Only now is the date of the release above needed: the known ones
-                        // above are read back, nearest first, up to one that has its own date.
-                        let mut chain = Vec::new();
-                        while let Some((id, s)) = unread.pop() {
-                            let (item, undated) =
-                                self.build_one(source, id, ItemState::Known, s, now)?;
-                            chain.push((item.published, undated));
-                            if !undated {
-                                break;
-                            }
-                        }
-                        unread.clear();
-                        for (published, undated) in chain.into_iter().rev() {
-                            above = Some(dated_below(above, published, undated));
-                        }
-                        if let Some(t) = above.filter(|t| *t < o.item.published) {
-                            o.item.published = t;
-                            o.item.updated = t;
-                        }
-                    } else {
-                        unread.clear();
-                    }
-                    above = Some(o.item.published);
-                    out.push(o);
-                }
+                Slot::Unread(..) => left_out += 1,
+                Slot::Built(o, _) => out.push(o),
             }
         }
         Ok((out, left_out))
+    }
+
+    /// Where release `j` of `slots` sorts (published, seq): read back from the store when it
+    /// is a known release not read yet; `None` for a new one not yet settled.
+    fn place_of(
+        &self,
+        source: &Source,
+        slots: &[Slot],
+        places: &mut [Option<(DateTime<Utc>, u64)>],
+        j: usize,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(DateTime<Utc>, u64)>, PollError> {
+        // The releases read back, from `j` up to one with a date of its own (a release seen
+        // once and no longer stored may have none: it is dated by the one above it).
+        let mut chain = Vec::new();
+        let mut k = j;
+        while places[k].is_none() {
+            let Slot::Unread(id, s) = &slots[k] else {
+                break;
+            };
+            let (item, undated) = self.build_one(source, *id, ItemState::Known, s.clone(), now)?;
+            chain.push((k, item.published, item.seq, undated));
+            match k.checked_sub(1) {
+                Some(above) if undated => k = above,
+                _ => break,
+            }
+        }
+        for (k, published, seq, undated) in chain.into_iter().rev() {
+            let above = k.checked_sub(1).and_then(|a| places[a]);
+            let published = match above {
+                Some((t, _)) if undated && t < published => t,
+                _ => published,
+            };
+            places[k] = Some((published, seq));
+        }
+        Ok(places[j])
     }
 
     /// One release as this poll reports it, and whether it is undated (built from the page,
@@ -1227,24 +1395,39 @@ impl Renamed {
     }
 }
 
+/// How a walk through a list's pages went: pages read (or tried), and, when an error cut it
+/// short, where the next poll reads on and what to report.
+struct Walk {
+    pages: u32,
+    cut: Option<(WalkCut, String)>,
+}
+
+/// An older page that is not there (404, 410) or shows no release: the list has no more
+/// pages (a site without `?page=N`, or one read to its end), not a fault.
+fn ends_the_list(e: &PollError) -> bool {
+    match e {
+        PollError::Fetch {
+            source: FetchError::Status(404 | 410),
+            ..
+        } => true,
+        PollError::Extract { source, .. } => matches!(
+            source,
+            ExtractError::NothingMatched(_)
+                | ExtractError::NoUsableItems { .. }
+                | ExtractError::NoIds { .. }
+        ),
+        _ => false,
+    }
+}
+
 /// A release of [`Poller::build`]: reported, with whether it is undated, or known and not read.
 enum Slot {
     Built(Observed, bool),
     Unread(ItemId, Scraped),
 }
 
-/// The date an undated release listed below one dated `above` gets (no later than it), or
-/// `published` for a dated one.
-fn dated_below(
-    above: Option<DateTime<Utc>>,
-    published: DateTime<Utc>,
-    undated: bool,
-) -> DateTime<Utc> {
-    match above {
-        Some(t) if undated && t < published => t,
-        _ => published,
-    }
-}
+/// Where each release of [`Poller::build`] sorts (published, seq), as far as known.
+type Places = Vec<Option<(DateTime<Utc>, u64)>>;
 
 /// What linking translations found in one poll.
 #[derive(Default)]
@@ -1741,6 +1924,7 @@ pub fn read_list_counted(
     if let (true, Some(pattern)) = (source.require_id, &source.id_pattern) {
         // `require_id`: a card whose link carries no id is not a release (akorda.kz lists a
         // card for officials' asset declarations among its releases).
+        let found = scraped.len();
         scraped.retain(|s| {
             let release = pattern.is_match(&s.link);
             if !release {
@@ -1748,6 +1932,20 @@ pub fn read_list_counted(
             }
             release
         });
+        // Every card skipped is no quiet day: the addresses changed (a redesign).
+        if found > 0 && scraped.is_empty() {
+            return Err(PollError::Extract {
+                url: url.to_string(),
+                source: ExtractError::NoIds {
+                    found,
+                    pattern: pattern.as_str().to_owned(),
+                },
+            });
+        }
+        // A card that is not a release has no date to warn about.
+        notes
+            .unreadable_dates
+            .retain(|(link, _)| scraped.iter().any(|s| &s.link == link));
     }
     if let Some(rewrite) = &source.image_rewrite {
         for s in &mut scraped {

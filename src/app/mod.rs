@@ -349,7 +349,9 @@ impl App {
         let redesign = matches!(
             result,
             Err(PollError::Extract {
-                source: ExtractError::NothingMatched(_) | ExtractError::NoUsableItems { .. },
+                source: ExtractError::NothingMatched(_)
+                    | ExtractError::NoUsableItems { .. }
+                    | ExtractError::NoIds { .. },
                 ..
             })
         ) && state.ever_succeeded

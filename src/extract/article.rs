@@ -13,6 +13,8 @@
 //! Quality and speed are measured by `bash benches/extraction/run.sh` (issue 5).
 
 mod content;
+// List pages separate words at the same block edges (`html::element_text`).
+pub(crate) use content::is_block;
 mod dom;
 mod meta;
 pub mod summary;

@@ -26,11 +26,51 @@ pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
         Some(sel) => scope.select(sel).next()?,
         None => scope,
     };
-    let value = match &pick.attr {
+    value_of(target, pick.attr.as_deref())
+}
+
+/// An element's attribute `attr`, or without one its text ([`element_text`]), whitespace
+/// collapsed; `None` when empty.
+fn value_of(target: ElementRef<'_>, attr: Option<&str>) -> Option<String> {
+    let value = match attr {
         Some(attr) => clean(target.value().attr(attr)?),
-        None => clean(&target.text().collect::<String>()),
+        None => clean(&element_text(target)),
     };
     (!value.is_empty()).then_some(value)
+}
+
+/// An element's text as a reader sees it: a line break (`<br>`) or the edge of a block
+/// (`<p>`, `<div>`, `<li>`, …) separates words, so that `Head<br>line` reads "Head line", not
+/// "Headline"; the content of `<script>`, `<style>`, `<template>` and `<noscript>` is not
+/// text. Whitespace is left for the caller to collapse.
+pub fn element_text(element: ElementRef<'_>) -> String {
+    use scraper::Node;
+    let mut out = String::new();
+    // Nodes still to visit, last first; `true`: the end of a block already opened.
+    let mut stack = vec![(*element, false)];
+    while let Some((node, closing)) = stack.pop() {
+        match node.value() {
+            Node::Text(text) => out.push_str(text),
+            Node::Element(e) => {
+                let name = e.name();
+                if matches!(name, "script" | "style" | "template" | "noscript") {
+                    continue;
+                }
+                let block = super::article::is_block(name);
+                if block {
+                    out.push(' ');
+                }
+                if !closing {
+                    if block {
+                        stack.push((node, true));
+                    }
+                    stack.extend(node.children().rev().map(|c| (c, false)));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// The base that relative links on this page resolve against: its `<base href>` when present
@@ -147,10 +187,15 @@ fn read_item(
     let title = pick(element, &sel.title)?;
     let link = canonical_link(base, &pick(element, &sel.link)?)?;
     let date = date_text.as_deref().and_then(|text| {
-        dates::parse_date(text, format)
+        dates::parse_date_in(text, format, reading.now, reading.tz)
             .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
     });
-    let unread = date_text.filter(|_| date.is_none());
+    // A date selector that finds nothing is a date not read, like text that is no date: the
+    // release would pass for the newest, and the admin must hear of it.
+    let unread = match (&sel.date, date_text) {
+        (Some(pick), None) => Some(no_date_text(pick)),
+        (_, text) => text.filter(|_| date.is_none()),
+    };
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
     let image = sel
         .image
@@ -169,6 +214,11 @@ fn read_item(
     Some((scraped, unread))
 }
 
+/// What an unread date "says" when the date selector found nothing in or before the release.
+fn no_date_text(pick: &Pick) -> String {
+    format!("(nothing: `{}` found no date)", pick.text)
+}
+
 /// An item's date text: its date selector's match inside it; when there is none, the nearest
 /// element before the item that the selector itself matches ([`ItemPlaces::before`]): the `<dt>`
 /// before a `<dd>`, the date heading before that day's releases.
@@ -178,11 +228,7 @@ fn date_text(item: ElementRef<'_>, date: &Pick, places: &ItemPlaces) -> Option<S
     }
     let selector = date.selector.as_ref()?;
     let target = places.before(item, |e| selector.matches(&e))?;
-    let value = match &date.attr {
-        Some(attr) => clean(target.value().attr(attr)?),
-        None => clean(&target.text().collect::<String>()),
-    };
-    (!value.is_empty()).then_some(value)
+    value_of(target, date.attr.as_deref())
 }
 
 /// Where a list's items sit: the element holding them all, and every element on the way from it
@@ -394,6 +440,62 @@ mod tests {
         let got = dated(html, &selectors("div.card", "h5"));
         assert_eq!(got[0].1.as_deref(), Some("2026-03-28"));
         assert_eq!(got[1].1, None);
+    }
+
+    /// A date selector that finds nothing in a release (nor before it) is a date not read:
+    /// noted with the release's link, as text that is no date is.
+    #[test]
+    fn a_date_selector_finding_nothing_is_an_unread_date() {
+        let html = "<div class='list'><div class='card'><a href='/a'>Release A</a><h5>28 March 2026</h5></div><div class='card'><a href='/b'>Release B</a></div><div class='card'><a href='/c'>Release C</a><h5>no date here</h5></div></div>";
+        let reading = Reading {
+            now: chrono::Utc::now(),
+            tz: chrono_tz::Asia::Almaty,
+            max_items: 100,
+            month_first: false,
+        };
+        let url = Url::parse("https://example.org/news/").unwrap();
+        let read = list_page_read(html, &url, &selectors("div.card", "h5"), None, reading).unwrap();
+        let links: Vec<&str> = read
+            .unreadable_dates
+            .iter()
+            .map(|(l, _)| l.as_str())
+            .collect();
+        assert_eq!(
+            links,
+            ["https://example.org/b", "https://example.org/c"],
+            "{:?}",
+            read.unreadable_dates
+        );
+        assert!(read.unreadable_dates[0].1.contains("`h5`"));
+        assert_eq!(read.unreadable_dates[1].1, "no date here");
+        // Without a date selector, no date is expected and none is missed.
+        let mut sel = selectors("div.card", "h5");
+        sel.date = None;
+        let read = list_page_read(html, &url, &sel, None, reading).unwrap();
+        assert!(read.unreadable_dates.is_empty());
+    }
+
+    /// Line breaks and block edges separate words; scripts and styles are not text.
+    #[rstest]
+    #[case::br("<a href='/a'>Президент<br>встретился</a>", "Президент встретился")]
+    #[case::blocks(
+        "<a href='/a'><div>Headline one</div><div>Standfirst</div></a>",
+        "Headline one Standfirst"
+    )]
+    #[case::block_then_text("<a href='/a'><p>One</p>two<br/>three</a>", "One two three")]
+    #[case::inline_joins("<a href='/a'>Pre<b>si</b>dent</a>", "President")]
+    #[case::script(
+        "<a href='/a'>Visible<script>var x = 1;</script><style>a{}</style><noscript>no js</noscript><template>tpl</template> text</a>",
+        "Visible text"
+    )]
+    fn text_is_read_as_a_reader_sees_it(#[case] inner: &str, #[case] expected: &str) {
+        let html = format!("<ul><li>{inner}</li></ul>");
+        let doc = Html::parse_document(&html);
+        let li = doc.select(&Selector::parse("li").unwrap()).next().unwrap();
+        assert_eq!(
+            pick(li, &Pick::parse("a").unwrap()).as_deref(),
+            Some(expected)
+        );
     }
 
     #[rstest]

@@ -30,6 +30,12 @@ pub enum ExtractError {
         title: String,
         link: String,
     },
+    /// Releases were read, but with `require_id` none counts: no link carries the id
+    /// `id_pattern` takes (the site changed its addresses, most likely).
+    #[error(
+        "{found} releases were read, but no link matches `id_pattern` (`{pattern}`), and `require_id` skips those: the site's addresses may have changed"
+    )]
+    NoIds { found: usize, pattern: String },
     /// The body is not a feed that could be parsed.
     #[error("not a readable RSS/Atom/JSON feed: {0}")]
     NotAFeed(String),

@@ -140,6 +140,20 @@ pub struct SourceState {
     /// The last poll read list dates it could not read (issue 24): what to tell the admin.
     #[serde(default)]
     pub date_warning: Option<String>,
+    /// The last poll's walk through older pages (`?page=N`) was cut short by an error: the
+    /// next poll reads on (see the pipeline's `read_older_pages`).
+    #[serde(default)]
+    pub walk_cut: Option<WalkCut>,
+}
+
+/// An older-pages walk cut short: where the next poll reads on from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WalkCut {
+    /// The page (`?page=N`) that could not be read.
+    pub page: u32,
+    /// The lowest release read before it: the walk goes on to the page after the one showing
+    /// it now (newer releases may have pushed it down). `None` when no release was read.
+    pub after: Option<ItemId>,
 }
 
 /// What the store knows about an item id.
@@ -396,6 +410,10 @@ fn read_count(bytes: &[u8]) -> u64 {
     <[u8; 8]>::try_from(bytes).map_or(0, u64::from_be_bytes)
 }
 
+/// How far apart fresh `seq` numbers are ([`Store::next_seq`]): room for releases placed
+/// between two stored ones of the same time (about twenty placed one between the last two).
+pub const SEQ_GAP: u64 = 1 << 20;
+
 /// Sorts by published time, then by `seq`: big-endian, with the sign bit flipped so that negative
 /// timestamps sort before positive ones.
 fn order_key(item: &Item) -> Vec<u8> {
@@ -566,9 +584,12 @@ impl Store {
         }
     }
 
-    /// A fresh, store-wide increasing number for a new item's `seq`.
+    /// A fresh, store-wide increasing number for a new item's `seq`, [`SEQ_GAP`] apart from
+    /// the one before, so that a release the site lists below a stored one of the same time can
+    /// take a `seq` between them (the pipeline's `build`).
     pub fn next_seq(&self) -> Result<u64, StoreError> {
-        Ok(self.db.generate_id()?)
+        let id = self.db.generate_id()?;
+        Ok(id.saturating_add(1).saturating_mul(SEQ_GAP))
     }
 
     /// Stores a poll's new and corrected items, and the Telegram deliveries they make due, in one

@@ -7,6 +7,7 @@
 use crate::common;
 
 use std::path::Path;
+use std::time::Duration;
 use url::Url;
 
 fn shipped() -> herald::config::Config {
@@ -93,4 +94,357 @@ fn require_id_and_image_rewrite_are_checked() {
         );
         assert!(lines[0].contains(message), "{lines:?}");
     }
+}
+
+/// A list site whose pages a test sets: path and query → (status, body); 404 for any other.
+#[derive(Clone, Default)]
+struct Pages(std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, (u16, String)>>>);
+
+impl Pages {
+    /// Starts the site; returns its base URL.
+    async fn serve(&self) -> String {
+        let pages = self.clone();
+        let app = axum::Router::new().fallback(move |uri: axum::http::Uri| {
+            let page = pages.0.lock().unwrap().get(&uri.to_string()).cloned();
+            async move {
+                let (status, body) = page.unwrap_or((404, String::new()));
+                (
+                    axum::http::StatusCode::from_u16(status).unwrap(),
+                    [("content-type", "text/html; charset=utf-8")],
+                    body,
+                )
+            }
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    fn set(&self, path: &str, status: u16, body: String) {
+        self.0
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (status, body));
+    }
+}
+
+/// A list page of `div.card`s: (link path, title, date text or none) each.
+fn cards(releases: &[(&str, &str, Option<&str>)]) -> String {
+    let cards: String = releases
+        .iter()
+        .map(|(path, title, date)| {
+            let date = date.map(|d| format!("<h5>{d}</h5>")).unwrap_or_default();
+            format!("<div class=\"card\"><h3><a href=\"{path}\">{title}</a></h3>{date}</div>\n")
+        })
+        .collect();
+    format!("<html><body>{cards}</body></html>")
+}
+
+/// An app with one more source, `x`, reading `div.card`s at `{base}/list` with `keys`.
+async fn app_with_list(base: &str, keys: &str) -> common::TestApp {
+    common::spawn_app_with(common::Setup {
+        extra_config: format!(
+            "[[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\n{keys}\n[sources.list]\n\
+             item = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\ndate = \"h5\"\n"
+        ),
+        ..common::Setup::default()
+    })
+    .await
+}
+
+/// Titles of source `x`'s JSON Feed, in order, with their dates.
+async fn feed_of(t: &common::TestApp) -> Vec<(String, String)> {
+    let feed: serde_json::Value = t.get("/feeds/x.json").await.json().await.unwrap();
+    feed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["title"].as_str().unwrap().to_owned(),
+                i["date_published"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// SPEC: items of the same date keep the site's list order. A new release listed below a
+/// stored one of the same date sorts below it, at the bottom or between two (a date-only
+/// release of today is not dated after the one above it); stored releases keep their dates;
+/// releases of other dates keep the dates' order.
+#[tokio::test]
+async fn releases_of_one_date_keep_the_site_order_across_polls() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let poll = |releases: Vec<(&'static str, &'static str, Option<&'static str>)>| {
+        pages.set("/list", 200, cards(&releases));
+        t.poll("x")
+    };
+    let a = ("/a", "Today A", Some("today"));
+    let b = ("/b", "Today B", Some("today"));
+    let c = ("/c", "March C", Some("3 March 2026"));
+    let d = ("/d", "March D", Some("3 March 2026"));
+    let e = ("/e", "March E", Some("3 March 2026"));
+    let f = ("/f", "Earlier F", Some("2 March 2026"));
+    poll(vec![a, c]).await.unwrap();
+    let first = feed_of(&t).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    poll(vec![a, b, c, d]).await.unwrap();
+    let titles = |feed: &[(String, String)]| -> Vec<String> {
+        feed.iter().map(|(t, _)| t.clone()).collect()
+    };
+    let feed = feed_of(&t).await;
+    assert_eq!(titles(&feed), ["Today A", "Today B", "March C", "March D"]);
+    // Stored releases keep their dates.
+    assert_eq!(feed[0], first[0]);
+    assert_eq!(feed[2], first[1]);
+    // One between two stored releases of the date, one above them all, one of another date
+    // below.
+    poll(vec![a, b, e, c, f, d]).await.unwrap();
+    let feed = feed_of(&t).await;
+    assert_eq!(
+        titles(&feed),
+        [
+            "Today A",
+            "Today B",
+            "March E",
+            "March C",
+            "March D",
+            "Earlier F"
+        ]
+    );
+    let x = ("/x", "March X", Some("3 March 2026"));
+    poll(vec![a, b, e, c, x, d, f]).await.unwrap();
+    let feed = feed_of(&t).await;
+    assert_eq!(
+        titles(&feed),
+        [
+            "Today A",
+            "Today B",
+            "March E",
+            "March C",
+            "March X",
+            "March D",
+            "Earlier F"
+        ]
+    );
+    t.stop().await;
+}
+
+/// `require_id` that skips every card (the site changed its addresses) is a fault reported
+/// like selectors that match nothing, naming `id_pattern`; not "no news".
+#[tokio::test]
+async fn require_id_skipping_every_card_is_a_reported_fault() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "id_pattern = '-(\\d{4,})$'\nrequire_id = true").await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n/one-1001", "One", Some("3 March 2026"))]),
+    );
+    t.poll("x").await.unwrap();
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/one", "One", Some("3 March 2026")),
+            ("/news/two", "Two", Some("4 March 2026")),
+        ]),
+    );
+    let err = t.poll("x").await.unwrap_err();
+    assert!(err.to_string().contains("id_pattern"), "{err}");
+    let health = t.health().await;
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["sources"]["x"]["ok"], false);
+    let last = health["sources"]["x"]["last_error"].as_str().unwrap();
+    assert!(last.contains("id_pattern"), "{last}");
+    t.stop().await;
+}
+
+/// A release in which the configured date selector finds nothing has a date not read: the
+/// poll warns, /healthz says so, and the release is dated by the one above it, not as new.
+#[tokio::test]
+async fn a_date_selector_finding_nothing_is_warned_about() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/a", "Dated", Some("3 March 2026")),
+            ("/b", "Dateless", None),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.unreadable_dates.len(), 1, "{report:?}");
+    assert!(report.unreadable_dates[0].0.ends_with("/b"));
+    let health = t.health().await;
+    let warning = health["sources"]["x"]["date_warning"].as_str().unwrap();
+    assert!(warning.contains("could not be read"), "{warning}");
+    let feed = feed_of(&t).await;
+    assert_eq!(feed[1].0, "Dateless");
+    assert_eq!(feed[1].1, feed[0].1, "dated by the release above it");
+    t.stop().await;
+}
+
+/// An older page that fails cuts the walk short: /healthz shows it, and the next poll reads
+/// on, though the first page is unchanged. A page that is not there (404) ends the list
+/// without a fault.
+#[tokio::test]
+async fn a_walk_cut_short_by_an_error_is_resumed() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/a", "A", Some("5 March 2026")),
+            ("/b", "B", Some("5 March 2026")),
+        ]),
+    );
+    pages.set("/list?page=2", 500, "oops".into());
+    let first = t.poll("x").await.unwrap();
+    assert_eq!(first.count(herald::model::ItemState::New), 2);
+    assert!(first.walk_error.is_some());
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["ok"], false, "{health}");
+    let last = health["sources"]["x"]["last_error"].as_str().unwrap();
+    assert!(last.contains("page 2"), "{last}");
+
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[
+            ("/c", "C", Some("4 March 2026")),
+            ("/d", "D", Some("4 March 2026")),
+        ]),
+    );
+    let second = t.poll("x").await.unwrap();
+    assert_eq!(second.count(herald::model::ItemState::New), 2, "{second:?}");
+    assert!(second.walk_error.is_none());
+    assert_eq!(t.app.shared.store.count("x").unwrap(), 4);
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["ok"], true, "{health}");
+    // The walk is done: the next poll sees page 1 unchanged and reads nothing more.
+    let third = t.poll("x").await.unwrap();
+    assert!(third.unchanged);
+    t.stop().await;
+}
+
+/// The next poll reads on from where the cut walk stopped even when newer releases pushed the
+/// releases it missed a page further down.
+#[tokio::test]
+async fn a_cut_walk_reads_on_past_releases_pushed_down() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let day = Some("5 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    pages.set("/list?page=2", 503, String::new());
+    assert!(t.poll("x").await.unwrap().walk_error.is_some());
+    // Two releases since: A and B are on page 2 now, the missed C and D on page 3.
+    let today = Some("today");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n1", "N1", today), ("/n2", "N2", today)]),
+    );
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/a", "A", day), ("/b", "B", day)]),
+    );
+    let missed = Some("4 March 2026");
+    pages.set(
+        "/list?page=3",
+        200,
+        cards(&[("/c", "C", missed), ("/d", "D", missed)]),
+    );
+    let second = t.poll("x").await.unwrap();
+    assert_eq!(second.count(herald::model::ItemState::New), 4, "{second:?}");
+    assert!(second.walk_error.is_none());
+    assert_eq!(t.app.shared.store.count("x").unwrap(), 6);
+    t.stop().await;
+}
+
+/// The releases a cut first walk leaves to the next poll belong to the first poll's backfill:
+/// they are stored, not posted; what is new after that is.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_read_on_after_a_cut_first_walk_are_not_posted() {
+    use fake_botapi::{FakeBotApi, FakeOptions};
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = common::spawn_app_with(common::Setup::telegram(
+        &fake,
+        &format!(
+            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
+             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
+             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
+             date = \"h5\"\n"
+        ),
+    ))
+    .await;
+    let day = Some("5 March 2026");
+    let (a, b) = (("/a", "Release A", day), ("/b", "Release B", day));
+    pages.set("/list", 200, cards(&[a, b]));
+    pages.set("/list?page=2", 500, String::new());
+    t.poll("x").await.unwrap();
+    let first = fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    let older = Some("4 March 2026");
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/c", "Release C", older), ("/d", "Release D", older)]),
+    );
+    let second = t.poll("x").await.unwrap();
+    assert_eq!(second.count(herald::model::ItemState::New), 2);
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/e", "Release E", Some("6 March 2026")), a, b]),
+    );
+    t.poll("x").await.unwrap();
+    let all = fake.wait_for_messages(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let texts: Vec<String> = fake
+        .messages()
+        .iter()
+        .map(|m| m.text.clone().or(m.caption.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(texts[0].contains("Release A"), "{texts:#?}");
+    assert!(texts[1].contains("Release E"), "{texts:#?}");
+    assert_eq!(first.len(), 1);
+    assert_eq!(all.len(), 2);
+    t.stop().await;
+}
+
+/// An older page that shows no release (a list read to its end, a site without `?page=N`) or
+/// is not there (404) ends the walk: no fault, nothing left for the next poll.
+#[tokio::test]
+async fn an_older_page_without_releases_ends_the_list() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set("/list", 200, cards(&[("/a", "A", Some("5 March 2026"))]));
+    pages.set(
+        "/list?page=2",
+        200,
+        "<html><body><p>No more news</p></body></html>".into(),
+    );
+    let first = t.poll("x").await.unwrap();
+    assert!(first.walk_error.is_none(), "{first:?}");
+    assert_eq!(first.pages, 2);
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["ok"], true, "{health}");
+    assert!(t.poll("x").await.unwrap().unchanged);
+    t.stop().await;
 }
