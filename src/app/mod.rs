@@ -560,6 +560,13 @@ impl App {
                     );
                 }
                 self.adopt_renamed(plan, &old, &new).await;
+                // An entry whose chat migrated and that names another chat now drops the
+                // migration before its worker is planned (which would send to the migrated
+                // chat); the running workers stop first, so that none writes it back.
+                if !renames::migrations_left(&self.shared.store, &new.channels).is_empty() {
+                    plan.stop_channels().await;
+                    renames::record_chats(&self.shared.store, &new.channels);
+                }
                 self.tell_stranded(&old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
