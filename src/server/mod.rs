@@ -225,7 +225,9 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let ok = st.blocked.is_none() && !failing_since_success;
+        // Held by a 429: nothing goes to the chat until `held_until`.
+        let held = crate::health::held_until(&shared.store, channel, &st, Utc::now());
+        let ok = st.blocked.is_none() && !failing_since_success && held.is_none();
         degraded |= !ok;
         channels.insert(
             channel.id.clone(),
@@ -236,6 +238,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "last_error": st.blocked.clone().or(st.last_error),
                 "last_success": st.last_success.map(|t| t.to_rfc3339()),
                 "blocked": st.blocked.is_some(),
+                "held_until": held.map(|t| t.to_rfc3339()),
                 "paused": st.paused,
                 "delivery": if shared.telegram.is_some() { "on" } else { "off" },
             }),
