@@ -1,8 +1,6 @@
-//! Judgements about health that need more than one event: a source's staleness (the newest
-//! release is far older than the source's usual rhythm), and a channel's chat held by a 429.
+//! Judgements about a source's health that need more than one poll: staleness (the newest
+//! release is far older than the source's usual rhythm).
 
-use crate::config::Channel;
-use crate::store::{ChannelState, Store};
 use chrono::{DateTime, Duration, Utc};
 
 /// A source is never called stale before this much silence, however busy it usually is.
@@ -25,31 +23,6 @@ pub fn is_stale(published: &[DateTime<Utc>], now: DateTime<Utc>) -> bool {
     let median = gaps[gaps.len() / 2];
     let silence = now - published[0];
     silence > (median * FACTOR).max(MIN_SILENCE)
-}
-
-/// The end of the 429 hold on the chat of `channel` (whose state is `state`), when it is still
-/// to come: no call goes to the chat before it. Telegram's `retry_after` may be long (an hour
-/// after a flood), and the hold is the chat's, whichever of its entries met the 429: it is
-/// kept with the entry that met it, and under the chat's key (its id, `@name`, or the id it
-/// migrated to) for every worker of the chat.
-pub fn held_until(
-    store: &Store,
-    channel: &Channel,
-    state: &ChannelState,
-    now: DateTime<Utc>,
-) -> Option<DateTime<Utc>> {
-    let written = crate::app::renames::written(&channel.chat);
-    let resolved = written
-        .starts_with('@')
-        .then(|| store.chat_id(&written).ok().flatten())
-        .flatten();
-    let keys = std::iter::once(written)
-        .chain(state.migrated_to.map(|id| id.to_string()))
-        .chain(resolved.map(|id| id.to_string()));
-    keys.filter_map(|key| store.chat_calls(&key).ok()?.held_until)
-        .chain(state.held_until)
-        .filter(|&until| until > now)
-        .max()
 }
 
 #[cfg(test)]

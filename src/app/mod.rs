@@ -6,7 +6,7 @@
 pub mod add;
 pub mod commands;
 pub mod preview;
-pub(crate) mod renames;
+mod renames;
 
 use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
