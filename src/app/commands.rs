@@ -32,6 +32,12 @@ pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(LONG_POLL as u64 + 10);
 const FIRST_RETRY: Duration = Duration::from_secs(5);
 /// The longest wait between getUpdates calls while they fail.
 const LAST_RETRY: Duration = Duration::from_secs(300);
+/// getUpdates failures in a row after which `/healthz` shows the admin poller failing (one
+/// failure, soon retried, is not yet an outage).
+const REPORT_AFTER: u32 = 2;
+/// getUpdates failures in a row after which the admins are told, once, by message (Telegram
+/// may still take messages: a 409 means another process takes the bot's updates).
+const ALERT_AFTER: u32 = 3;
 
 pub fn commands() -> Vec<BotCommand> {
     [
@@ -73,6 +79,8 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     }
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
+    // The admins were told that commands get no answer (told again when they do).
+    let mut alerted = false;
     while !stop.is_cancelled() {
         let request = bot
             .get_updates()
@@ -85,18 +93,31 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
         };
         let updates = match updates {
             Ok(u) => {
+                if failures > 0 {
+                    tracing::info!(
+                        failures,
+                        "getUpdates works again: admin commands are answered"
+                    );
+                }
                 failures = 0;
-                if app.shared.set_telegram_refused(None) {
-                    tracing::info!("Telegram accepts the bot token again");
+                app.shared.set_telegram_refused(None);
+                if std::mem::take(&mut alerted) {
+                    alerts.tell_soon("✅ herald: admin commands are answered again.".into());
                 }
                 u
             }
             Err(e) => {
                 failures += 1;
+                metrics::counter!("herald_admin_poll_failures_total").increment(1);
                 let wait = FIRST_RETRY
                     .saturating_mul(1 << failures.min(7).saturating_sub(1))
                     .min(LAST_RETRY);
-                report_failure(&app, &e, failures, wait);
+                if let Some(text) = report_failure(&app, &e, failures, wait)
+                    && !alerted
+                {
+                    alerts.tell_soon(format!("⚠️ herald: {text}"));
+                    alerted = true;
+                }
                 tokio::select! {
                     () = stop.cancelled() => return,
                     () = tokio::time::sleep(wait) => continue,
@@ -127,9 +148,17 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     }
 }
 
-/// Logs a failed getUpdates: a refused token once, clearly (and `/healthz` says so until it
-/// works); other failures once per run of failures, then quietly while they go on.
-fn report_failure(app: &App, e: &teloxide::RequestError, failures: u32, wait: Duration) {
+/// Reports a failed getUpdates. A refused token is said once, clearly, and `/healthz` says so
+/// until it works (no message can reach the admins then). Any other failure is logged (a
+/// warning at the first of a run, then quietly), shown in `/healthz` (`telegram.last_error`,
+/// status degraded) from the [`REPORT_AFTER`]th in a row until a getUpdates works, and from the
+/// [`ALERT_AFTER`]th its text is returned, for the admins.
+fn report_failure(
+    app: &App,
+    e: &teloxide::RequestError,
+    failures: u32,
+    wait: Duration,
+) -> Option<String> {
     use teloxide::{ApiError, RequestError};
     if let RequestError::Api(ApiError::InvalidToken) = e {
         let why = "Telegram: not authorized (the bot token in TELOXIDE_TOKEN was refused)";
@@ -140,14 +169,24 @@ fn report_failure(app: &App, e: &teloxide::RequestError, failures: u32, wait: Du
         } else {
             tracing::debug!(retry_in = ?wait, "{why}");
         }
-        return;
+        return None;
     }
     let error = crate::telegram::deliver::describe(e);
+    let why = match e {
+        RequestError::Api(ApiError::TerminatedByOtherGetUpdates) => format!(
+            "admin commands get no answer: another process takes this bot's updates (another herald, or a webhook?); posts and alerts still go out ({error})"
+        ),
+        _ => format!("admin commands get no answer: getUpdates fails ({error})"),
+    };
     if failures == 1 {
         tracing::warn!(%error, "getUpdates failed; trying again with backoff");
     } else {
         tracing::debug!(%error, failures, retry_in = ?wait, "getUpdates failed again");
     }
+    if failures >= REPORT_AFTER && app.shared.set_telegram_refused(Some(why.clone())) {
+        tracing::error!(failures, "{why}");
+    }
+    (failures == ALERT_AFTER).then(|| format!("{why}; {failures} failures in a row."))
 }
 
 /// An answer to an admin: plain text, or Telegram HTML (a preview shows the post as it looks).

@@ -37,8 +37,10 @@ use tokio_util::sync::CancellationToken;
 /// sled's page cache; its default is 1 GiB, far more than a feed service needs.
 pub const STORE_CACHE_BYTES: u64 = 8 * 1024 * 1024;
 
-/// How long a stop waits for polls and deliveries in flight before abandoning them (a poll's
-/// store step is one transaction, and a delivery in flight is found again after a restart).
+/// How long a stop waits, from the signal, for polls, deliveries and admin answers in flight
+/// before abandoning them (a poll's store step is one transaction, and a delivery in flight is
+/// found again after a restart). The HTTP server's own wait for answers being sent (5 s) runs
+/// inside it. README.md states this bound.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
 /// A source is reported failing (to the admins) after this many failed polls in a row.
@@ -453,11 +455,14 @@ impl App {
                 edit = edits.next() => self.reload(&mut plan, &stop, edit, &mut refused).await,
             }
         }
+        // The tasks were told to stop with the server: the grace counts from the signal, not
+        // from the server's end, so that a stop never waits the two one after the other.
+        let grace_ends = tokio::time::Instant::now() + STOP_GRACE;
         let served = server
             .await
             .context("HTTP server task")?
             .context("HTTP server failed");
-        let drained = tokio::time::timeout(STOP_GRACE, async {
+        let drained = tokio::time::timeout_at(grace_ends, async {
             plan.stop_all().await;
             if let Some(task) = commands {
                 let _ = task.await;
@@ -562,6 +567,13 @@ impl App {
                     );
                 }
                 self.adopt_renamed(plan, &old, &new).await;
+                // An entry whose chat migrated and that names another chat now drops the
+                // migration before its worker is planned (which would send to the migrated
+                // chat); the running workers stop first, so that none writes it back.
+                if !renames::migrations_left(&self.shared.store, &new.channels).is_empty() {
+                    plan.stop_channels().await;
+                    renames::record_chats(&self.shared.store, &new.channels);
+                }
                 self.tell_stranded(&old, &new).await;
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();

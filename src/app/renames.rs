@@ -121,9 +121,38 @@ pub fn adopt(store: &Store, moves: &[(String, String)]) -> Vec<(String, String, 
     done
 }
 
+/// Whether the recorded chat of an entry (`recorded`, as [`written`]) and the chat it names
+/// now are one chat: the same text, or `@name` and the id herald learnt for it.
+fn same_chat(store: &Store, recorded: &str, now: &str) -> bool {
+    let now = forms(store, now);
+    forms(store, recorded).iter().any(|f| now.contains(f))
+}
+
+/// The ids of the entries of `channels` that follow a chat migration (`migrated_to`) of a chat
+/// they no longer name: the entry's recorded chat migrated, and the entry names another chat
+/// now. A migration belongs to the chat that migrated; [`record_chats`] drops these.
+pub fn migrations_left(store: &Store, channels: &[Channel]) -> Vec<String> {
+    channels
+        .iter()
+        .filter(|channel| {
+            store.channel_state(&channel.id).is_ok_and(|s| {
+                s.migrated_to.is_some()
+                    && s.chat
+                        .as_deref()
+                        .is_some_and(|old| !same_chat(store, old, &written(&channel.chat)))
+            })
+        })
+        .map(|channel| channel.id.clone())
+        .collect()
+}
+
 /// Records the chat each configured entry names, so that a later start or reload knows where
-/// an entry that left the config posted.
+/// an entry that left the config posted. An entry that names another chat than the one
+/// recorded drops the migration it followed (see [`migrations_left`]): posts go to the chat
+/// the entry names. Its chat's worker must not be running (it would write its copy of the
+/// state back).
 pub fn record_chats(store: &Store, channels: &[Channel]) {
+    let left = migrations_left(store, channels);
     for channel in channels {
         let chat = written(&channel.chat);
         let known = store
@@ -132,8 +161,21 @@ pub fn record_chats(store: &Store, channels: &[Channel]) {
         if known {
             continue;
         }
-        if let Err(e) = store.update_channel_state(&channel.id, |s| s.chat = Some(chat.clone())) {
-            tracing::warn!(channel = %channel.id, error = %e, "could not record the channel's chat");
+        let drop_migration = left.contains(&channel.id);
+        let recorded = store.update_channel_state(&channel.id, |s| {
+            s.chat = Some(chat.clone());
+            if drop_migration {
+                s.migrated_to = None;
+            }
+        });
+        match recorded {
+            Ok(_) if drop_migration => {
+                tracing::info!(channel = %channel.id, %chat, "the entry names another chat than the one that migrated: its posts go to the chat it names");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(channel = %channel.id, error = %e, "could not record the channel's chat");
+            }
         }
     }
 }

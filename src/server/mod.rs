@@ -225,7 +225,9 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             (Some(_), None) => true,
             (None, _) => false,
         };
-        let ok = st.blocked.is_none() && !failing_since_success;
+        // Held by a 429: nothing goes to the chat until `held_until`.
+        let held = held_until(&shared.store, channel, &st, Utc::now());
+        let ok = st.blocked.is_none() && !failing_since_success && held.is_none();
         degraded |= !ok;
         channels.insert(
             channel.id.clone(),
@@ -236,6 +238,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "last_error": st.blocked.clone().or(st.last_error),
                 "last_success": st.last_success.map(|t| t.to_rfc3339()),
                 "blocked": st.blocked.is_some(),
+                "held_until": held.map(|t| t.to_rfc3339()),
                 "paused": st.paused,
                 "delivery": if shared.telegram.is_some() { "on" } else { "off" },
             }),
@@ -285,6 +288,34 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         "telegram": telegram,
         "websub": websub,
     }))
+}
+
+/// The end of the 429 hold on the chat of `channel` (whose state is `state`), when it is still
+/// to come: no call goes to the chat before it. Telegram's `retry_after` may be long (an hour
+/// after a flood), and the hold is the chat's, whichever of its entries met the 429: it is
+/// kept with the entry that met it, and under the chat's key (its id, `@name` in lower case,
+/// or the id it migrated to; see `store::ChatCalls`) for every worker of the chat.
+fn held_until(
+    store: &crate::store::Store,
+    channel: &crate::config::Channel,
+    state: &crate::store::ChannelState,
+    now: chrono::DateTime<Utc>,
+) -> Option<chrono::DateTime<Utc>> {
+    use crate::config::ChatRef;
+    let (written, resolved) = match &channel.chat {
+        ChatRef::Username(name) => (
+            name.to_lowercase(),
+            store.chat_id(name).ok().flatten().map(|id| id.to_string()),
+        ),
+        ChatRef::Id(id) => (id.to_string(), None),
+    };
+    let keys = std::iter::once(written)
+        .chain(state.migrated_to.map(|id| id.to_string()))
+        .chain(resolved);
+    keys.filter_map(|key| store.chat_calls(&key).ok()?.held_until)
+        .chain(state.held_until)
+        .filter(|&until| until > now)
+        .max()
 }
 
 /// What `/healthz` says of a channel id that has queued deliveries but is no longer in the

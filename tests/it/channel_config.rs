@@ -276,3 +276,117 @@ async fn an_entry_removed_beside_another_on_its_chat_is_not_taken_as_renamed() {
     );
     t.stop().await;
 }
+
+/// Whether channel `en` of `t` posts to `chat` in the running config.
+fn names_chat(t: &TestApp, chat: &str) -> bool {
+    t.app
+        .config()
+        .channels
+        .iter()
+        .any(|c| c.id == "en" && format!("{:?}", c.chat).contains(chat))
+}
+
+/// Posts `n` releases (1..=n) on `t`'s site, polls, and waits for `count` messages in all.
+async fn post_releases(t: &TestApp, fake: &FakeBotApi, n: u64, count: usize) {
+    for k in 1..=n {
+        t.site.publish("en", release_en(k, k as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(count, WAIT).await;
+}
+
+/// The chat of channel `en` migrated (a group became a supergroup): its posts follow the new
+/// id. Then the entry is given another chat: the migration belonged to the chat that migrated,
+/// so the posts go to the chat the entry names now, at the reload that changed it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_is_dropped_when_the_entry_names_another_chat() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let t = app(&fake).await;
+    fake.inject(
+        Fault::Migrate(-100_777),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    post_releases(&t, &fake, 1, 1).await;
+    assert_eq!(
+        fake.messages_for("-100777").len(),
+        1,
+        "{:#?}",
+        fake.messages()
+    );
+
+    edit_config(
+        &t,
+        &[("chat = \"@herald_en\"", "chat = \"@herald_other\"")],
+        |t| names_chat(t, "herald_other"),
+    )
+    .await;
+    post_releases(&t, &fake, 2, 2).await;
+    let other = fake.messages_for("@herald_other");
+    assert_eq!(other.len(), 1, "{:#?}", fake.messages());
+    assert!(caption_has(&other[0], &release_en(2, 2).title));
+    assert_eq!(fake.messages_for("-100777").len(), 1);
+    t.stop().await;
+}
+
+/// The same, the chat changed while herald was stopped: the migration, kept in the store, is
+/// dropped at the start.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_is_dropped_when_the_entry_named_another_chat_while_stopped() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(setup(&fake, "en", Some(data.path()))).await;
+    fake.inject(
+        Fault::Migrate(-100_777),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    post_releases(&t, &fake, 1, 1).await;
+    assert_eq!(
+        fake.messages_for("-100777").len(),
+        1,
+        "{:#?}",
+        fake.messages()
+    );
+    t.stop().await;
+
+    let mut moved = setup(&fake, "en", Some(data.path()));
+    moved.extra_config =
+        moved
+            .extra_config
+            .replacen("chat = \"@herald_en\"", "chat = \"@herald_other\"", 1);
+    let t = spawn_app_with(moved).await;
+    post_releases(&t, &fake, 2, 2).await;
+    let other = fake.messages_for("@herald_other");
+    assert_eq!(other.len(), 1, "{:#?}", fake.messages());
+    assert!(caption_has(&other[0], &release_en(2, 2).title));
+    t.stop().await;
+}
+
+/// A migrated chat's entry edited in another key (its chat unchanged) keeps following the
+/// migration.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_holds_while_the_entry_names_the_chat_that_migrated() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let t = app(&fake).await;
+    fake.inject(
+        Fault::Migrate(-100_777),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    post_releases(&t, &fake, 1, 1).await;
+    edit_config(
+        &t,
+        &[(
+            "chat = \"@herald_en\"",
+            "chat = \"@herald_en\"\nshare = [\"telegram\"]",
+        )],
+        |t| t.app.config().channels.iter().any(|c| !c.share.is_empty()),
+    )
+    .await;
+    post_releases(&t, &fake, 2, 2).await;
+    assert_eq!(
+        fake.messages_for("-100777").len(),
+        2,
+        "{:#?}",
+        fake.messages()
+    );
+    t.stop().await;
+}

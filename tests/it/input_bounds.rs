@@ -44,6 +44,18 @@ async fn a_page_nested_past_the_bound_is_refused_and_the_server_keeps_answering(
     t.stop().await;
 }
 
+/// Depth is counted as the tree builder nests: 2,000 unclosed links are one level deep (each
+/// `<a>` ends the one before), so the page is read, not refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_of_unclosed_links_is_not_taken_as_deep() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 3));
+    t.site.set_mode("en", Mode::UnclosedLinks(2000));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 1);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_page_of_many_cards_stores_a_bounded_number_and_never_the_rest() {
     let t = spawn_app_with(Setup {

@@ -580,3 +580,78 @@ async fn a_correction_made_while_the_post_waits_out_a_429_reaches_the_chat() {
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
+
+/// A 429 holds the chat for `retry_after`: while the hold lasts, `/healthz` shows the channel
+/// held (`held_until`, when it ends; not ok, the status degraded), and once the post went
+/// through after it, ok again and no hold.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_chat_held_by_a_429_shows_in_healthz_while_the_hold_lasts() {
+    let fake = fake(FAST).await;
+    let t = app(&fake, FAST, "").await;
+    fake.inject(
+        Fault::TooManyRequests(6),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the 429", Duration::from_secs(10), || {
+        fake.requests().iter().any(|r| r.status == 429)
+    })
+    .await;
+    let health = t.health().await;
+    let en = &health["channels"]["en"];
+    let until = en["held_until"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{health}"));
+    let until = chrono::DateTime::parse_from_rfc3339(until).unwrap();
+    let left = until.signed_duration_since(chrono::Utc::now());
+    assert!(
+        left > chrono::Duration::seconds(3) && left <= chrono::Duration::seconds(8),
+        "held for {left} more: {health}"
+    );
+    assert_eq!(en["ok"], false, "{health}");
+    assert_eq!(en["pending"], 1, "{health}");
+    assert_eq!(health["status"], "degraded", "{health}");
+    // The other channel's chat is not held.
+    assert!(health["channels"]["ru"]["held_until"].is_null(), "{health}");
+
+    wait_until_pending(&t, "en", 0, Duration::from_secs(20)).await;
+    let health = t.health().await;
+    assert!(health["channels"]["en"]["held_until"].is_null(), "{health}");
+    assert_eq!(health["channels"]["en"]["ok"], true, "{health}");
+    assert_eq!(fake.messages_for("@herald_en").len(), 1);
+    t.stop().await;
+}
+
+/// The hold is the chat's: an entry that posts to the same chat as the one that met the 429
+/// shows it too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_hold_shows_on_every_entry_of_the_chat() {
+    let fake = fake(FAST).await;
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup
+        .extra_config
+        .push_str("\n[[channels]]\nid = \"en2\"\nchat = \"@herald_en\"\n");
+    let t = spawn_app_with(setup).await;
+    fake.inject(
+        Fault::TooManyRequests(6),
+        Match::any().method("sendPhoto").chat("@herald_en").times(1),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the 429", Duration::from_secs(10), || {
+        fake.requests().iter().any(|r| r.status == 429)
+    })
+    .await;
+    let health = t.health().await;
+    assert!(
+        health["channels"]["en2"]["held_until"].is_string(),
+        "{health}"
+    );
+    assert_eq!(
+        health["channels"]["en2"]["held_until"], health["channels"]["en"]["held_until"],
+        "{health}"
+    );
+    assert!(health["channels"]["ru"]["held_until"].is_null(), "{health}");
+    t.stop().await;
+}

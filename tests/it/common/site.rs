@@ -40,6 +40,8 @@ pub enum Mode {
     Hang,
     /// The usual page, its cards inside this many nested `<div>`s (a hostile page).
     Nested(usize),
+    /// The usual page, this many unclosed links (`<a href=x>link`) before its cards.
+    UnclosedLinks(usize),
 }
 
 #[derive(Default)]
@@ -284,6 +286,10 @@ async fn list(
             Mode::Nested(depth) => format!(
                 "<!doctype html><html><body>{}{cards}</body></html>",
                 "<div>".repeat(depth)
+            ),
+            Mode::UnclosedLinks(n) => format!(
+                "<!doctype html><html><body>{}</a>{cards}</body></html>",
+                "<a href=x>link".repeat(n)
             ),
             _ => format!(
                 "<!doctype html><html lang=\"{lang}\"><head><meta charset=\"utf-8\"><title>Akorda</title></head>\
