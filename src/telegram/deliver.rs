@@ -1517,7 +1517,16 @@ impl<A: TelegramApi> Deliverer<A> {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            let probed = self.api.set_keyboard(chat.clone(), id, rows).await;
+            // A probe only sets the buttons a message has or must not have: cut short by a
+            // stop, it loses nothing, and the search runs again at the next start.
+            let stop = limits.stop_signal();
+            let probed = tokio::select! {
+                probed = self.api.set_keyboard(chat.clone(), id, rows) => probed,
+                () = stop.cancelled() => {
+                    answered(limits, &self.global);
+                    return Probe::Stopped;
+                }
+            };
             answered(limits, &self.global);
             match probed {
                 // The message took the keyboard as a change: it had other buttons (or none), so

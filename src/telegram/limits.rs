@@ -194,6 +194,11 @@ impl ChatLimits {
         self.held_until
     }
 
+    /// The worker's stop signal, for a call that may be cut short (a search's probe).
+    pub fn stop_signal(&self) -> CancellationToken {
+        self.stop.clone()
+    }
+
     /// Sleeps `d`, or less when the worker is told to stop.
     async fn sleep(&self, d: Duration) -> Result<(), Stopped> {
         tokio::select! {
