@@ -140,9 +140,10 @@ fn sel(css: &str) -> Option<Selector> {
     Selector::parse(css).ok()
 }
 
-/// The element's text, whitespace collapsed.
+/// The element's text as the poller reads it (words apart at `<br>` and block edges, no script
+/// or style text), whitespace collapsed.
 pub(super) fn text_of(e: ElementRef<'_>) -> String {
-    clean(&e.text().collect::<String>())
+    clean(&crate::extract::html::element_text(e))
 }
 
 /// One candidate: siblings under one parent.
