@@ -166,9 +166,17 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
 }
 
 /// Sanitizes HTML from a source: only harmless tags and attributes survive, relative URLs are
-/// made absolute against `base`, links get `rel="noopener noreferrer"`.
+/// made absolute against `base`, links get `rel="noopener noreferrer"`. What a page shows only
+/// without scripts or plug-ins (`<noscript>`, the fallback inside `<iframe>`, `<object>`,
+/// `<template>`) goes with its content: the parser reads a `<noscript>`'s markup as text, which
+/// would show as `<img src=…>` written out.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     ammonia::Builder::default()
+        .clean_content_tags(
+            ["script", "style", "noscript", "iframe", "object", "template"]
+                .into_iter()
+                .collect(),
+        )
         .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .clean(html)
@@ -297,5 +305,17 @@ mod tests {
         );
         assert!(!out.contains("script") && !out.contains("onerror") && !out.contains("javascript"));
         assert!(out.contains("https://www.akorda.kz/a.jpg"), "{out}");
+    }
+
+    /// A lazy-loaded picture's `<noscript>` copy does not show as markup written out, nor does
+    /// the fallback text of an embed.
+    #[test]
+    fn what_shows_only_without_scripts_is_left_out() {
+        let base = Url::parse("https://example.org/").unwrap();
+        let out = sanitize_html(
+            r#"<p>Text.</p><img data-src="/a.jpg" class="lazy"><noscript><img src="/a.jpg"></noscript><iframe src="https://v.example/1">Your browser cannot show this.</iframe><template><p>later</p></template>"#,
+            &base,
+        );
+        assert_eq!(out, "<p>Text.</p><img>", "{out}");
     }
 }
