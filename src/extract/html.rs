@@ -147,7 +147,6 @@ pub fn list_page_read(
     };
     let format = sel.date_format.as_deref().or(evidence.as_deref());
     let mut items = Vec::new();
-    let mut fragments = Vec::new();
     let mut unreadable_dates = Vec::new();
     for (element, date_text) in elements.into_iter().zip(date_texts) {
         let read = read_item(element, &base, sel, format, id_pattern, reading, date_text);
@@ -155,14 +154,9 @@ pub fn list_page_read(
             if let Some(text) = unread {
                 unreadable_dates.push((item.link.clone(), text));
             }
-            let fragment = pick(element, &sel.link)
-                .and_then(|href| base.join(href.trim()).ok())
-                .and_then(|url| url.fragment().filter(|f| !f.is_empty()).map(str::to_owned));
-            fragments.push(fragment);
             items.push(item);
         }
     }
-    keep_telling_fragments(&mut items, &fragments, id_pattern);
     if found == 0 {
         return Err(ExtractError::NothingMatched(sel.item.to_css_string()));
     }
@@ -178,51 +172,6 @@ pub fn list_page_read(
         items,
         unreadable_dates,
     })
-}
-
-/// Cards whose links differ only by their fragment (`/news#r1`, `/news#r2`: releases that are
-/// parts of one page) are different releases: each keeps its fragment in its link, and every
-/// card after the first of them is known by its link with the fragment (the first keeps the key
-/// the link alone gives, which it had when such cards were read as one). A link keyed by
-/// `id_pattern` is left as it is: the admin said what identifies a release.
-fn keep_telling_fragments(
-    items: &mut [Scraped],
-    fragments: &[Option<String>],
-    id_pattern: Option<&Regex>,
-) {
-    let mut told: std::collections::HashMap<&str, std::collections::HashSet<&str>> =
-        std::collections::HashMap::new();
-    for (item, fragment) in items.iter().zip(fragments) {
-        told.entry(item.link.as_str())
-            .or_default()
-            .insert(fragment.as_deref().unwrap_or_default());
-    }
-    let shared: std::collections::HashSet<String> = told
-        .into_iter()
-        .filter(|(_, fragments)| fragments.len() > 1)
-        .map(|(link, _)| link.to_owned())
-        .collect();
-    let mut first_seen = std::collections::HashSet::new();
-    for (item, fragment) in items.iter_mut().zip(fragments) {
-        if !shared.contains(&item.link) {
-            continue;
-        }
-        let Ok(plain) = Url::parse(&item.link) else {
-            continue;
-        };
-        if item.key != item_key(&plain, None) {
-            continue;
-        }
-        let first = first_seen.insert(item.link.clone());
-        if let Some(fragment) = fragment {
-            let mut told = plain.clone();
-            told.set_fragment(Some(fragment));
-            if !first {
-                item.key = item_key(&told, id_pattern);
-            }
-            item.link = told.to_string();
-        }
-    }
 }
 
 /// One release, and the text of its date when that could not be read.
@@ -482,37 +431,6 @@ mod tests {
                 ("Release C".into(), day("2026-03-26")),
             ]
         );
-    }
-
-    /// Cards whose links differ only by their fragment are different releases: each keeps its
-    /// fragment; the first keeps the key of the link alone (what it had when such cards were
-    /// read as one), the others are known by their link with the fragment. A fragment on a link
-    /// no other card shares is dropped as before.
-    #[test]
-    fn cards_told_apart_by_their_fragment_stay_apart() {
-        let html = "<ul><li><a href='/news#r2'>Second</a><i>2 March 2026</i></li>\
-                    <li><a href='/news#r1'>First</a><i>1 March 2026</i></li>\
-                    <li><a href='/other#top'>Other</a><i>1 March 2026</i></li></ul>";
-        let reading = Reading {
-            now: chrono::Utc::now(),
-            tz: chrono_tz::Asia::Almaty,
-            max_items: 100,
-            month_first: false,
-        };
-        let url = Url::parse("https://example.org/").unwrap();
-        let items = list_page(html, &url, &selectors("li", "i"), None, reading).unwrap();
-        let links: Vec<&str> = items.iter().map(|s| s.link.as_str()).collect();
-        assert_eq!(
-            links,
-            [
-                "https://example.org/news#r2",
-                "https://example.org/news#r1",
-                "https://example.org/other"
-            ]
-        );
-        assert_eq!(items[0].key, "https://example.org/news");
-        assert_eq!(items[1].key, "https://example.org/news#r1");
-        assert_eq!(items[2].key, "https://example.org/other");
     }
 
     /// A card without a date of its own does not take its neighbour's: items are passed over.
