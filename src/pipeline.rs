@@ -1926,7 +1926,9 @@ pub fn read_list_counted(
         // card for officials' asset declarations among its releases).
         let found = scraped.len();
         scraped.retain(|s| {
-            let release = pattern.is_match(&s.link);
+            // Exactly the cards the pattern keyed: it read the link in the form keys are made
+            // from (`extract::link_key`), which may differ from the link shown.
+            let release = s.key.starts_with("id:");
             if !release {
                 tracing::debug!(source = %source.id, link = %s.link, "not a release (no id in the link); skipped");
             }

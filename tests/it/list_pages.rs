@@ -265,6 +265,32 @@ async fn require_id_skipping_every_card_is_a_reported_fault() {
     t.stop().await;
 }
 
+/// `require_id` keeps exactly the cards `id_pattern` keys: the pattern reads the link in the
+/// form keys are made from (the query rebuilt as form pairs), though the link shown keeps its
+/// query as written. Before, `require_id` tested the link as shown and skipped every card.
+#[tokio::test]
+async fn require_id_keeps_the_cards_the_pattern_keys() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(
+        &base,
+        "id_pattern = 'path=%2Fnews%2F(\\d+)'\nrequire_id = true",
+    )
+    .await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/item?path=/news/1001", "One", Some("3 March 2026")),
+            ("/about", "About us", Some("3 March 2026")),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    let text = format!("{report:?}");
+    assert!(text.contains("One") && !text.contains("About us"), "{text}");
+    t.stop().await;
+}
+
 /// A release in which the configured date selector finds nothing has a date not read: the
 /// poll warns, /healthz says so, and the release is dated by the one above it, not as new.
 #[tokio::test]
