@@ -330,6 +330,10 @@ impl Poller<'_> {
             .await?;
         let pages = walk.pages;
         let (walk_cut, walk_error) = walk.cut.unzip();
+        let walk_cut = walk_cut.map(|cut| WalkCut {
+            cuts: state.walk_cut.as_ref().map_or(0, |c| c.cuts) + 1,
+            ..cut
+        });
         let first_poll = !state.first_poll_done;
         // Corrections are judged on what the list page shows, before article pages add to it.
         let content_digests = std::mem::take(&mut found.content_digests);
@@ -346,7 +350,18 @@ impl Poller<'_> {
         let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
         if let Mode::Live(store) = self.mode {
-            let walk_done = walk_cut.is_none();
+            // A channel's first poll waits for a whole walk, a few polls at most: an older page
+            // that keeps failing (a 403, a 500) must not keep the channel from its first poll
+            // for ever (it would post only its backfill of every burst).
+            let walk_done = walk_cut
+                .as_ref()
+                .is_none_or(|cut| cut.cuts >= CUT_WALKS_BEFORE_BASELINE);
+            if walk_cut
+                .as_ref()
+                .is_some_and(|cut| cut.cuts == CUT_WALKS_BEFORE_BASELINE)
+            {
+                tracing::warn!(source = %source.id, "older pages failed {CUT_WALKS_BEFORE_BASELINE} polls in a row: the first poll counts as done without them");
+            }
             linked = self
                 .store_poll(
                     store,
@@ -429,7 +444,9 @@ impl Poller<'_> {
         let resuming = |pages: u32, last_seen_on: Option<u32>| match resume {
             None => false,
             Some(WalkCut { after: Some(_), .. }) => last_seen_on.is_none_or(|p| p >= pages),
-            Some(WalkCut { after: None, page }) => pages < *page,
+            Some(WalkCut {
+                after: None, page, ..
+            }) => pages < *page,
         };
         while pages < max_pages
             && source.kind == SourceKind::Html
@@ -463,6 +480,7 @@ impl Poller<'_> {
                     let cut = WalkCut {
                         page: pages,
                         after: found.entries.last().map(|(id, _, _)| *id),
+                        cuts: 1,
                     };
                     let error = format!(
                         "older page {pages} not read ({e}); its releases are read by the next poll"
@@ -1394,6 +1412,9 @@ impl Renamed {
         Ok(Some(*former))
     }
 }
+
+/// Polls in a row with a cut walk after which a channel's first poll counts as done anyway.
+const CUT_WALKS_BEFORE_BASELINE: u32 = 3;
 
 /// How a walk through a list's pages went: pages read (or tried), and, when an error cut it
 /// short, where the next poll reads on and what to report.

@@ -154,6 +154,9 @@ pub struct WalkCut {
     /// The lowest release read before it: the walk goes on to the page after the one showing
     /// it now (newer releases may have pushed it down). `None` when no release was read.
     pub after: Option<ItemId>,
+    /// Polls in a row whose walk was cut (this one included).
+    #[serde(default)]
+    pub cuts: u32,
 }
 
 /// What the store knows about an item id.

@@ -453,6 +453,47 @@ async fn releases_read_on_after_a_cut_first_walk_are_not_posted() {
     t.stop().await;
 }
 
+/// An older page that keeps failing (a 500 at every poll) keeps a channel's first poll
+/// waiting for a whole walk a few polls only: then the first poll counts as done, and a burst
+/// is posted whole, not only its backfill.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_older_page_that_keeps_failing_holds_the_first_poll_a_few_polls_only() {
+    use fake_botapi::{FakeBotApi, FakeOptions};
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = common::spawn_app_with(common::Setup::telegram(
+        &fake,
+        &format!(
+            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
+             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
+             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
+             date = \"h5\"\n"
+        ),
+    ))
+    .await;
+    let a = ("/a", "Release A", Some("5 March 2026"));
+    pages.set("/list", 200, cards(&[a]));
+    pages.set("/list?page=2", 500, String::new());
+    for _ in 0..3 {
+        t.poll("x").await.unwrap();
+    }
+    let day = Some("6 March 2026");
+    let burst = [("/e", "Release E", day), ("/f", "Release F", day)];
+    pages.set("/list", 200, cards(&[burst[1], burst[0], a]));
+    t.poll("x").await.unwrap();
+    fake.wait_for_messages(3, Duration::from_secs(10)).await;
+    let texts: Vec<String> = fake
+        .messages()
+        .iter()
+        .map(|m| m.text.clone().or(m.caption.clone()).unwrap_or_default())
+        .collect();
+    assert_eq!(texts.len(), 3, "{texts:#?}");
+    assert!(texts[0].contains("Release A"), "{texts:#?}");
+    t.stop().await;
+}
+
 /// An older page that shows no release (a list read to its end, a site without `?page=N`) or
 /// is not there (404) ends the walk: no fault, nothing left for the next poll.
 #[tokio::test]
