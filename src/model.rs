@@ -66,6 +66,10 @@ pub struct Scraped {
     pub content_html: Option<String>,
     /// Absolute URL of the cover picture.
     pub image: Option<String>,
+    /// The title and summary as herald read the list page before it kept words apart at `<br>`
+    /// and block edges (text joined as it came), when that reads otherwise: a release stored
+    /// then is no correction for reading the same page better.
+    pub former_text: Option<(String, Option<String>)>,
 }
 
 /// A release as the store keeps it and the feeds show it.

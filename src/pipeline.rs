@@ -888,7 +888,7 @@ impl Poller<'_> {
                 Some(store) => match store.seen_digests(&source.id, &id)? {
                     None => ItemState::New,
                     Some((fp, address))
-                        if (fp != now_fp
+                        if ((fp != now_fp && !reads_as_stored(&s, fp))
                             || address.is_some_and(|a| a != address_digest(&s.link)))
                             && store.stored(&source.id, &id)? =>
                     {
@@ -1411,6 +1411,14 @@ impl Renamed {
         self.in_document.insert(*former);
         Ok(Some(*former))
     }
+}
+
+/// Whether the release's text as herald read it before (see `Scraped::former_text`) is what the
+/// store's digest `fp` says: then a new way of reading the page is no correction.
+fn reads_as_stored(s: &Scraped, fp: [u8; 8]) -> bool {
+    s.former_text
+        .as_ref()
+        .is_some_and(|(title, summary)| content_digest(title, summary.as_deref()) == fp)
 }
 
 /// Polls in a row with a cut walk after which a channel's first poll counts as done anyway.
@@ -2110,6 +2118,7 @@ mod tests {
             summary: None,
             content_html: None,
             image: None,
+            former_text: None,
         }
     }
 

@@ -404,6 +404,7 @@ impl Reading<'_> {
                 summary,
                 content_html,
                 image,
+                former_text: None,
             },
             from_id,
             by_link,

@@ -29,6 +29,19 @@ pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
     value_of(target, pick.attr.as_deref())
 }
 
+/// [`pick`] as herald read text before [`element_text`]: the text nodes joined as they come.
+fn pick_as_before(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
+    let target = match &pick.selector {
+        Some(sel) => scope.select(sel).next()?,
+        None => scope,
+    };
+    let value = match pick.attr.as_deref() {
+        Some(attr) => clean(target.value().attr(attr)?),
+        None => clean(&target.text().collect::<String>()),
+    };
+    (!value.is_empty()).then_some(value)
+}
+
 /// An element's attribute `attr`, or without one its text ([`element_text`]), whitespace
 /// collapsed; `None` when empty.
 fn value_of(target: ElementRef<'_>, attr: Option<&str>) -> Option<String> {
@@ -197,6 +210,14 @@ fn read_item(
         (_, text) => text.filter(|_| date.is_none()),
     };
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
+    let former_title = pick_as_before(element, &sel.title);
+    let former_summary = sel
+        .summary
+        .as_ref()
+        .and_then(|p| pick_as_before(element, p));
+    let former_text = (former_title.as_ref() != Some(&title) || former_summary != summary)
+        .then(|| former_title.map(|t| (t, former_summary)))
+        .flatten();
     let image = sel
         .image
         .as_ref()
@@ -210,6 +231,7 @@ fn read_item(
         summary,
         content_html: None,
         image,
+        former_text,
     };
     Some((scraped, unread))
 }

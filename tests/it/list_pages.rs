@@ -291,6 +291,39 @@ async fn require_id_keeps_the_cards_the_pattern_keys() {
     t.stop().await;
 }
 
+/// Reading a page better is no correction: a release stored when herald joined a title's text
+/// nodes as they came ("Headline" for `Head<br>line`) is known, not changed, once herald keeps
+/// the words apart ("Head line"); a real correction still is one.
+#[tokio::test]
+async fn reading_a_title_better_is_no_correction() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let day = Some("3 March 2026");
+    // As the former reading stored it.
+    pages.set("/list", 200, cards(&[("/a", "Headline", day)]));
+    t.poll("x").await.unwrap();
+    pages.set("/list", 200, cards(&[("/a", "Head<br>line", day)]));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(
+        report.count(herald::model::ItemState::Changed),
+        0,
+        "{report:?}"
+    );
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "Head<br>line corrected", day)]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(
+        report.count(herald::model::ItemState::Changed),
+        1,
+        "{report:?}"
+    );
+    t.stop().await;
+}
+
 /// A release in which the configured date selector finds nothing has a date not read: the
 /// poll warns, /healthz says so, and the release is dated by the one above it, not as new.
 #[tokio::test]
