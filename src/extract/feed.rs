@@ -4,7 +4,8 @@
 //!
 //! - identity: an entry's own guid/id, else its link, else a hash of its text (`id_pattern`
 //!   still wins when it matches the link); a guid/id several entries of the document share
-//!   identifies none of them (each by its link, else its text);
+//!   identifies none of them (each by its link, else its text), but an entry listed twice
+//!   (same guid/id, same link) is one entry keyed by it;
 //! - an entry without a title gets one from its text; its link is its alternate link (an
 //!   `atom:link` in RSS too), else a permalink guid or a URL id (against `xml:base`), else an
 //!   `rdf:about`, else a link of a rel that may name a page, else the feed's home page (never a
