@@ -173,11 +173,9 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
 pub fn sanitize_html(html: &str, base: &Url) -> String {
     ammonia::Builder::default()
         .clean_content_tags(
-            [
-                "script", "style", "noscript", "iframe", "object", "template",
-            ]
-            .into_iter()
-            .collect(),
+            ["script", "style", "noscript", "iframe", "object", "template"]
+                .into_iter()
+                .collect(),
         )
         .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
