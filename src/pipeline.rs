@@ -948,12 +948,13 @@ impl Poller<'_> {
         Ok((alone || same).then_some(former))
     }
 
-    /// Which entry of the document keeps the identity of a release stored under a guid/id the
+    /// Which entry of the document keeps the identity of a release known under a guid/id the
     /// document's entries now share (they are identified otherwise: `shared`): so that a feed
     /// that starts to give a second entry the same guid does not announce the first again. Of
-    /// the entries sharing that id, the one at the stored release's address, else the one that
-    /// reads as it (same title and text), when only one is; and only when it is not known under
-    /// its own key already. By key.
+    /// the entries sharing that id, the one at the known release's address, else the one that
+    /// reads as it (same title and text), when only one is; of several at its address, the one
+    /// that reads as it. Only when that entry is not known under its own key already. A release
+    /// no longer stored (past `max_items`) is still known: its sharers are not new. By key.
     fn shared_id_claims(
         &self,
         source: &Source,
@@ -967,26 +968,29 @@ impl Poller<'_> {
         let ids: HashSet<&String> = shared.values().collect();
         for guid in ids {
             let held = ItemId::new(&source.id, guid);
-            if !store.stored(&source.id, &held)? {
-                continue;
-            }
             let Some((fp, address)) = store.seen_digests(&source.id, &held)? else {
                 continue;
             };
+            // One entry per key: a later one of the same key is a duplicate the poll drops.
+            let mut keys = HashSet::new();
             let sharers: Vec<&Scraped> = scraped
                 .iter()
-                .filter(|s| shared.get(&s.key) == Some(guid))
+                .filter(|s| shared.get(&s.key) == Some(guid) && keys.insert(s.key.as_str()))
                 .collect();
+            let reads_as = |s: &&&Scraped| content_digest(&s.title, s.summary.as_deref()) == fp;
             let at_address: Vec<&&Scraped> = sharers
                 .iter()
                 .filter(|s| address == Some(address_digest(&s.link)))
                 .collect();
-            let reads_as: Vec<&&Scraped> = sharers
-                .iter()
-                .filter(|s| content_digest(&s.title, s.summary.as_deref()) == fp)
-                .collect();
-            let claimant = match (at_address.as_slice(), reads_as.as_slice()) {
-                ([one], _) | ([], [one]) => **one,
+            let at_address_reading_as: Vec<&&Scraped> =
+                at_address.iter().copied().filter(reads_as).collect();
+            let reading_as: Vec<&&Scraped> = sharers.iter().filter(reads_as).collect();
+            let claimant = match (
+                at_address.as_slice(),
+                at_address_reading_as.as_slice(),
+                reading_as.as_slice(),
+            ) {
+                ([one], _, _) | ([_, _, ..], [one], _) | ([], _, [one]) => **one,
                 _ => continue,
             };
             if matches!(

@@ -4,7 +4,8 @@
 //!
 //! - identity: an entry's own guid/id, else its link, else a hash of its text (`id_pattern`
 //!   still wins when it matches the link); a guid/id several entries of the document share
-//!   identifies none of them (each by its link, else its text);
+//!   identifies none of them (each by its link, else its text), but an entry listed twice
+//!   (same guid/id, same link) is one entry keyed by it;
 //! - an entry without a title gets one from its text; its link is its alternate link (an
 //!   `atom:link` in RSS too), else a permalink guid or a URL id (against `xml:base`), else an
 //!   `rdf:about`, else a link of a rel that may name a page, else the feed's home page (never a
@@ -180,25 +181,46 @@ pub fn feed_entries(
 /// A guid/id that more than one entry of the document uses identifies none of them (a feed that
 /// gives every entry its home page as guid would otherwise be one release, and its next entry an
 /// edit of the last): those entries are identified by their link instead, else by a hash of what
-/// they say (also when their link is another entry's key). Said once per document. Returns the
-/// shared id of each entry so re-keyed, by its new key.
+/// they say (also when their link is another entry's key). Entries of the same guid/id and the
+/// same link (without a link: the same title and text) are one entry listed twice, not sharers:
+/// each keeps the key of the first, so that the poll drops the later ones as it drops any
+/// repeated id (an id they share alone stays their key, as it always was). Said once per
+/// document. Returns the shared id of each entry so re-keyed, by its new key.
 fn identify_sharers(read: &mut [Read], feed_url: &Url) -> HashMap<String, String> {
-    let mut uses: HashMap<&str, usize> = HashMap::new();
-    for r in read.iter().filter(|r| r.from_id) {
-        *uses.entry(r.scraped.key.as_str()).or_default() += 1;
+    // The entry an entry is a copy of: the first of its id and link (else text).
+    let same = |r: &Read| {
+        (
+            r.scraped.key.clone(),
+            r.by_link.clone().unwrap_or_else(|| r.by_content.clone()),
+        )
+    };
+    let mut first_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut copy_of: Vec<Option<usize>> = Vec::with_capacity(read.len());
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for (i, r) in read.iter().enumerate() {
+        if !r.from_id {
+            copy_of.push(None);
+            continue;
+        }
+        match first_of.entry(same(r)) {
+            std::collections::hash_map::Entry::Occupied(first) => copy_of.push(Some(*first.get())),
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(i);
+                copy_of.push(None);
+                *uses.entry(r.scraped.key.clone()).or_default() += 1;
+            }
+        }
     }
     let shared: HashSet<String> = uses
         .into_iter()
         .filter(|(_, n)| *n > 1)
-        .map(|(id, _)| id.to_owned())
+        .map(|(id, _)| id)
         .collect();
     if shared.is_empty() {
         return HashMap::new();
     }
-    let sharers = read
-        .iter()
-        .filter(|r| r.from_id && shared.contains(&r.scraped.key))
-        .count();
+    let is_sharer = |r: &Read| r.from_id && shared.contains(&r.scraped.key);
+    let sharers = read.iter().filter(|r| is_sharer(r)).count();
     tracing::warn!(
         feed = %feed_url,
         ids = shared.len(),
@@ -209,33 +231,38 @@ fn identify_sharers(read: &mut [Read], feed_url: &Url) -> HashMap<String, String
     // The keys no re-keyed entry may take: those of the other entries, and the links taken.
     let mut taken: HashSet<String> = read
         .iter()
-        .filter(|r| !(r.from_id && shared.contains(&r.scraped.key)))
+        .filter(|r| !is_sharer(r))
         .map(|r| r.scraped.key.clone())
         .collect();
-    let mut link_uses: HashMap<&str, usize> = HashMap::new();
-    for r in read
-        .iter()
-        .filter(|r| r.from_id && shared.contains(&r.scraped.key))
-    {
-        if let Some(link) = r.by_link.as_deref() {
-            *link_uses.entry(link).or_default() += 1;
+    let mut link_uses: HashMap<String, usize> = HashMap::new();
+    for (r, copy) in read.iter().zip(&copy_of) {
+        if is_sharer(r)
+            && copy.is_none()
+            && let Some(link) = &r.by_link
+        {
+            *link_uses.entry(link.clone()).or_default() += 1;
         }
     }
-    let link_uses: HashMap<String, usize> = link_uses
-        .into_iter()
-        .map(|(l, n)| (l.to_owned(), n))
-        .collect();
     let mut re_keyed = HashMap::new();
-    for r in read.iter_mut() {
-        if !(r.from_id && shared.contains(&r.scraped.key)) {
+    for i in 0..read.len() {
+        if !is_sharer(&read[i]) {
             continue;
         }
-        let key = r
-            .by_link
-            .clone()
-            .filter(|l| link_uses.get(l) == Some(&1) && !taken.contains(l))
-            .unwrap_or_else(|| r.by_content.clone());
-        taken.insert(key.clone());
+        let key = match copy_of[i] {
+            // Re-keyed already: the first comes before its copies.
+            Some(first) => read[first].scraped.key.clone(),
+            None => {
+                let r = &read[i];
+                let key = r
+                    .by_link
+                    .clone()
+                    .filter(|l| link_uses.get(l) == Some(&1) && !taken.contains(l))
+                    .unwrap_or_else(|| r.by_content.clone());
+                taken.insert(key.clone());
+                key
+            }
+        };
+        let r = &mut read[i];
         let id = std::mem::replace(&mut r.scraped.key, key.clone());
         r.from_id = false;
         re_keyed.insert(key, id);
@@ -379,7 +406,13 @@ impl Reading<'_> {
         let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
             None if !id.is_empty() => (id, true),
-            None => (by_link.clone().unwrap_or_else(|| by_content.clone()), false),
+            None => (
+                by_link
+                    .clone()
+                    .or_else(|| self.former_link(&entry).as_ref().map(link_key))
+                    .unwrap_or_else(|| by_content.clone()),
+                false,
+            ),
         };
         let image = image_of(&entry, facts, base)
             .or_else(|| {
@@ -472,6 +505,23 @@ impl Reading<'_> {
                     .filter(|(rel, _)| rel.is_some_and(|r| !names_no_page(r)))
                     .find_map(|(_, href)| feed_link(self.feed_url, href))
             })
+    }
+
+    /// The link an entry without an id and without a page link (only `self`, `edit`,
+    /// `enclosure`, ...) was identified by before herald told page links from the others: its
+    /// first link that is not its comments, as feed-rs reads them. It stays the entry's key, so
+    /// that an upgraded database announces nothing again; the entry links the feed's home.
+    fn former_link(&self, entry: &Entry) -> Option<Url> {
+        let not_comments = |l: &&feed_rs::model::Link| {
+            l.target.is_none() && l.rel.as_deref().is_none_or(|r| r != "replies")
+        };
+        let href = entry
+            .links
+            .iter()
+            .filter(not_comments)
+            .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+            .or(entry.links.iter().find(not_comments))?;
+        feed_link(self.feed_url, &href.href)
     }
 
     /// The entry's content as sanitized HTML, and as text. Atom content of type text (or of no
@@ -2793,24 +2843,58 @@ mod tests {
                 "https://shared.example/news/38",
             ]
         );
-        // Shared guid and shared link: each by what it says.
-        assert!(keys[4].starts_with("sha256:") && keys[5].starts_with("sha256:"));
-        assert_ne!(keys[4], keys[5]);
-        let mut unique: Vec<&str> = keys.clone();
-        unique.sort_unstable();
-        unique.dedup();
-        assert_eq!(unique.len(), keys.len(), "{keys:?}");
+        // Same guid and same link: one entry listed twice, keyed by its guid as it always was
+        // (the poll keeps the first).
+        assert_eq!(keys[4..], ["series", "series"]);
         assert_eq!(
             read.shared_ids
                 .get("https://shared.example/news/39")
                 .map(String::as_str),
             Some("https://shared.example/")
         );
-        assert_eq!(
-            read.shared_ids.get(keys[5]).map(String::as_str),
-            Some("series")
-        );
+        assert!(!read.shared_ids.contains_key("series"));
         assert!(!read.shared_ids.contains_key("u-40"));
+    }
+
+    #[test]
+    fn an_entry_listed_twice_is_one_sharer_of_its_guid() {
+        let read = read_all(&rss_items(
+            "<item><title>A</title><link>https://ex.org/a</link><guid isPermaLink=\"false\">g</guid><description>One.</description></item>\
+             <item><title>A</title><link>https://ex.org/a</link><guid isPermaLink=\"false\">g</guid><description>One, edited.</description></item>\
+             <item><title>B</title><link>https://ex.org/b</link><guid isPermaLink=\"false\">g</guid></item>\
+             <item><title>Home</title><guid isPermaLink=\"false\">h</guid><description>Same.</description></item>\
+             <item><title>Home</title><guid isPermaLink=\"false\">h</guid><description>Same.</description></item>\
+             <item><title>Other</title><guid isPermaLink=\"false\">h2</guid><description>First.</description></item>\
+             <item><title>Other</title><guid isPermaLink=\"false\">h2</guid><description>Second.</description></item>",
+        ));
+        let keys: Vec<&str> = read.entries.iter().map(|e| e.key.as_str()).collect();
+        // Both copies of A take its link: the poll keeps the first as one release.
+        assert_eq!(
+            keys[..5],
+            [
+                "https://ex.org/a",
+                "https://ex.org/a",
+                "https://ex.org/b",
+                "h",
+                "h"
+            ]
+        );
+        assert_eq!(read.shared_ids.get(keys[0]).map(String::as_str), Some("g"));
+        assert!(!read.shared_ids.contains_key("h"));
+        // Without a link, entries that say different things are two.
+        assert!(keys[5].starts_with("sha256:") && keys[6].starts_with("sha256:"));
+        assert_ne!(keys[5], keys[6]);
+    }
+
+    #[test]
+    fn an_entry_without_an_id_or_a_page_link_keeps_the_key_its_link_gave_it() {
+        let read = read_all(
+            "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><link href=\"https://ex.org/\"/>\
+             <entry><title>Only self</title><link rel=\"self\" href=\"https://ex.org/api/7\"/><summary>S</summary></entry></feed>",
+        );
+        let entry = &read.entries[0];
+        assert_eq!(entry.key, "https://ex.org/api/7");
+        assert_eq!(entry.link, "https://ex.org/");
     }
 
     #[test]

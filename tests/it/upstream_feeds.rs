@@ -890,3 +890,125 @@ async fn an_html_summary_keeps_its_markup_in_herald_feeds() {
         "{body}"
     );
 }
+
+/// A feed that lists the same entry twice (same guid, same link; the copy's text edited) lists
+/// one entry: it keeps the guid it was stored under and is announced once, whatever the copy
+/// says. Entries without a link that share a guid are told apart by what they say: the one that
+/// reads as the release stored under that guid keeps it.
+#[tokio::test]
+async fn an_entry_listed_twice_keeps_its_guid_and_is_not_announced_again() {
+    let upstream = Upstream::start().await;
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[("Alpha", "https://ex.org/a", "g", "")]),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let alpha = report.items[0].item.id;
+    assert_eq!(alpha, ItemId::new("up", "g"));
+    let twice = rss_items(&[
+        ("Alpha", "https://ex.org/a", "g", ""),
+        ("Alpha", "https://ex.org/a", "g", ""),
+    ]);
+    upstream.put("/f", "application/rss+xml", twice.clone());
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(states(&report), [state("Alpha", ItemState::Known)]);
+    assert_eq!(report.items[0].item.id, alpha);
+    // The copy's text edited: still the one release, under its guid.
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        twice.replacen("Alpha text.", "Alpha text, edited.", 1),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(report.items.len(), 1, "{:?}", states(&report));
+    assert_eq!(report.items[0].item.id, alpha);
+    assert_ne!(report.items[0].state, ItemState::New);
+}
+
+/// An RSS document of `(title, guid)` items without links.
+fn rss_unlinked(items: &[(&str, &str)]) -> String {
+    let items: String = items
+        .iter()
+        .map(|(title, guid)| {
+            format!(
+                "<item><title>{title}</title><guid isPermaLink=\"false\">{guid}</guid><description>{title} text.</description></item>\n"
+            )
+        })
+        .collect();
+    format!(
+        "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\n{items}</channel></rss>"
+    )
+}
+
+/// Entries without a link sharing the guid a release is stored under are all at its address
+/// (the feed's home): the one that reads as it keeps it; the other is new.
+#[tokio::test]
+async fn of_sharers_at_the_stored_address_the_one_reading_as_it_keeps_the_guid() {
+    let upstream = Upstream::start().await;
+    let url = upstream.put("/f", "application/rss+xml", rss_unlinked(&[("Alpha", "h")]));
+    let app = app_with(&[("up", &url, "")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let alpha = report.items[0].item.id;
+    assert_eq!(alpha, ItemId::new("up", "h"));
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_unlinked(&[("Beta", "h"), ("Alpha", "h")]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Beta", ItemState::New),
+            state("Alpha", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[1].item.id, alpha);
+}
+
+/// A release past `max_items` (no longer in the feed, still known) keeps its guid when other
+/// entries start to share it: it is not announced again.
+#[tokio::test]
+async fn a_release_past_max_items_keeps_its_guid_when_others_share_it() {
+    let upstream = Upstream::start().await;
+    let day = |d: u8| format!("{d:02} Feb 2026 10:00:00 GMT");
+    let (d2, d3, d4) = (day(2), day(3), day(4));
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[("Alpha", "https://ex.org/a", "g", &d2)]),
+    );
+    let app = app_with(&[("up", &url, "max_items = 1")], None).await;
+    let report = app.poll("up").await.unwrap();
+    let alpha = report.items[0].item.id;
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Beta", "https://ex.org/b", "b", &d3),
+            ("Alpha", "https://ex.org/a", "g", &d2),
+        ]),
+    );
+    app.poll("up").await.unwrap();
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Gamma", "https://ex.org/c", "g", &d4),
+            ("Beta", "https://ex.org/b", "b", &d3),
+            ("Alpha", "https://ex.org/a", "g", &d2),
+        ]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Gamma", ItemState::New),
+            state("Beta", ItemState::Known),
+            state("Alpha", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[2].item.id, alpha);
+}
