@@ -187,14 +187,17 @@ pub fn feed_entries(
 /// repeated id (an id they share alone stays their key, as it always was). Said once per
 /// document. Returns the shared id of each entry so re-keyed, by its new key.
 fn identify_sharers(read: &mut [Read], feed_url: &Url) -> HashMap<String, String> {
-    // The entry an entry is a copy of: the first of its id and link (else text).
+    // The entry an entry is a copy of: the first of its id, link (else text) and title. Two
+    // entries under one guid and one link with different titles (the parts of a series) are
+    // two entries, as a reader shows them.
     let same = |r: &Read| {
         (
             r.scraped.key.clone(),
             r.by_link.clone().unwrap_or_else(|| r.by_content.clone()),
+            r.scraped.title.clone(),
         )
     };
-    let mut first_of: HashMap<(String, String), usize> = HashMap::new();
+    let mut first_of: HashMap<(String, String, String), usize> = HashMap::new();
     let mut copy_of: Vec<Option<usize>> = Vec::with_capacity(read.len());
     let mut uses: HashMap<String, usize> = HashMap::new();
     for (i, r) in read.iter().enumerate() {
@@ -2843,16 +2846,19 @@ mod tests {
                 "https://shared.example/news/38",
             ]
         );
-        // Same guid and same link: one entry listed twice, keyed by its guid as it always was
-        // (the poll keeps the first).
-        assert_eq!(keys[4..], ["series", "series"]);
+        // Same guid and same link, different titles (the parts of a series): two entries, each
+        // by its text, the link being shared too.
+        assert!(
+            keys[4..].iter().all(|k| k.starts_with("sha256:")),
+            "{keys:?}"
+        );
+        assert_ne!(keys[4], keys[5]);
         assert_eq!(
             read.shared_ids
                 .get("https://shared.example/news/39")
                 .map(String::as_str),
             Some("https://shared.example/")
         );
-        assert!(!read.shared_ids.contains_key("series"));
         assert!(!read.shared_ids.contains_key("u-40"));
     }
 
