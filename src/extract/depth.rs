@@ -6,11 +6,14 @@
 //!
 //! The page is run through html5ever's tokenizer (linear) and the depth counted from its tags
 //! the way the tree builder nests them: void elements and elements whose end tag may be left
-//! out (`p`, `li`, `td` …) do not count, a start tag that the tree builder takes as the end of
-//! an open element of its kind does not nest (`<a>` in an `<a>`, a heading in a heading; see
-//! `Nesting::start`), and an end tag closes only an element of its name that is open. The
-//! figure is then about the depth of the tree the tree builder would make of the rest, never
-//! more: a page of 2,000 unclosed `<a>`s is flat, as its tree is.
+//! out and that cannot nest in one of their kind (`p`, `option`, table parts …) do not count,
+//! a start tag that the tree builder takes as the end of an open element of its kind does not
+//! nest (`<a>` in an `<a>`, a heading right in a heading, an `<li>` in an `<li>`; see
+//! `Nesting::start`), and an end tag closes only an element of its name that is open, where the
+//! tree builder would close it. Each closing rule applies only where the tree builder finds the
+//! element: an uncounted element opened inside it (an `<option>` in an `<h1>`) makes the next
+//! one nest. The figure is then about the depth of the tree the tree builder would make of the
+//! rest, or more, never much less: a page of 2,000 unclosed `<a>`s is flat, as its tree is.
 //!
 //! The article extractor reads any page, so it does not refuse: [`Flatten`] sits between the
 //! tokenizer and the tree builder and drops the tags nested past [`MAX_DEPTH`] (their text is
@@ -28,8 +31,10 @@ use std::collections::HashMap;
 /// The deepest nesting a list page may have (twice Chromium's flattening depth).
 pub const MAX_DEPTH: usize = 1024;
 
-/// Elements that never hold others, or whose end tag is optional (closed by a sibling or the
-/// parent's end): neither deepens the tree the way an unclosed `<div>` does.
+/// Elements that never hold others, or whose end tag is optional and that a start tag of their
+/// kind closes wherever they are (`p`) or that live only in tables: none deepens the tree the
+/// way an unclosed `<div>` does. (`li`, `dt`, `dd`, `optgroup` and the ruby parts nest in each
+/// other, or in themselves outside a `<ruby>`: they count.)
 fn counts(name: &str) -> bool {
     !(super::is_void(name)
         || matches!(
@@ -656,6 +661,13 @@ mod tests {
     #[case::forms_in_a_form("<form><div><form><form>", 2)]
     #[case::headings_in_headings("<h1>a<h2>b<h3>c</h3><h4>d", 1)]
     #[case::a_heading_inside_other_markup_nests("<h1><b><h2>x", 3)]
+    // A heading closes only a heading that is the current node (a `p` in it is closed first).
+    #[case::headings_around_uncounted_elements_nest(&"<h2><option>".repeat(5), 5)]
+    #[case::headings_around_list_items_nest(&"<h1><li>".repeat(5), 10)]
+    #[case::a_paragraph_in_a_heading_is_closed(&"<h1><p>x".repeat(5), 1)]
+    #[case::a_closed_item_in_a_heading(&"<h1><option>x</option>".repeat(5), 1)]
+    #[case::items_end_items("<ul><li><li><div><li></ul><dl><dt><dd><dt>", 3)]
+    #[case::items_in_other_blocks_nest("<li><section><li><dd><li>", 5)]
     #[case::selects_in_a_select("<select><select><select>", 1)]
     #[case::heading_end_tags_close_any_heading("<div><h1>a</h2><div>", 2)]
     // Real nesting still counts, links and all.
