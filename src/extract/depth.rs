@@ -79,6 +79,8 @@ struct Open {
     kind: LocalName,
     /// Whether [`Flatten`] passed its start tag on.
     passed: bool,
+    /// Whether it is special (see [`is_special`]), kept so that walks down the stack are cheap.
+    special: bool,
     /// What uncounted elements may be open inside it (after the counted ones inside it).
     inside: Inside,
 }
@@ -214,6 +216,7 @@ impl Nesting {
         let passed = self.open.len() < MAX_DEPTH;
         *self.count.entry(kind.clone()).or_default() += 1;
         self.open.push(Open {
+            special: is_special(&kind),
             kind,
             passed,
             inside: Inside::Clean,
@@ -344,11 +347,11 @@ impl Nesting {
                 self.push(kind)
             }
             "li" => {
-                self.close_item(&["li"]);
+                self.close_item(&[local_name!("li")]);
                 self.push(kind)
             }
             "dt" | "dd" => {
-                self.close_item(&["dt", "dd"]);
+                self.close_item(&[local_name!("dt"), local_name!("dd")]);
                 self.push(kind)
             }
             "rb" | "rtc" | "rt" | "rp" => {
@@ -374,23 +377,40 @@ impl Nesting {
 
     /// The list item (`<li>`, or `<dt>` and `<dd>`) a new one ends: the innermost open one of
     /// `kinds`, unless a special element other than `address`, `div` and `p` is open inside it.
-    fn close_item(&mut self, kinds: &[&str]) {
-        for open in self.open.iter().rev() {
-            if kinds.contains(&&*open.kind) {
-                let kind = open.kind.clone();
-                self.close(&kind);
-                return;
-            }
-            if is_special(&open.kind) && !matches!(&*open.kind, "address" | "div") {
-                return;
-            }
+    fn close_item(&mut self, kinds: &[LocalName]) {
+        let from = self.open.len().saturating_sub(MAX_DEPTH);
+        let Some(at) = self.open[from..]
+            .iter()
+            .rposition(|open| kinds.contains(&open.kind))
+            .map(|at| from + at)
+        else {
+            return;
+        };
+        let stop = |open: &Open| {
+            open.special && open.kind != local_name!("address") && open.kind != local_name!("div")
+        };
+        if !self.open[at + 1..].iter().any(stop) {
+            let kind = self.open[at].kind.clone();
+            self.close(&kind);
         }
+    }
+
+    /// The position of the innermost open element of `kind`, looked for among the last
+    /// [`MAX_DEPTH`] only: each lookup stays short however deep the page (one deeper than that
+    /// is taken as not open, so the rule that looked for it does not close it, and the count
+    /// only grows; the page is past the bound anyway).
+    fn find(&self, kind: &LocalName) -> Option<usize> {
+        let from = self.open.len().saturating_sub(MAX_DEPTH);
+        self.open[from..]
+            .iter()
+            .rposition(|open| &open.kind == kind)
+            .map(|at| from + at)
     }
 
     /// Whether an element of `kind` is open with no scope boundary (see [`is_boundary`]) inside
     /// it.
     fn in_scope(&self, kind: &LocalName) -> bool {
-        for open in self.open.iter().rev() {
+        for open in self.open.iter().rev().take(MAX_DEPTH) {
             if &open.kind == kind {
                 return true;
             }
@@ -408,7 +428,7 @@ impl Nesting {
     /// with everything inside it, and the formatting elements among those (`<b>`, `<i>` …) are
     /// opened again in the same order.
     fn adopt(&mut self, kind: &LocalName) {
-        let Some(at) = self.open.iter().rposition(|open| &open.kind == kind) else {
+        let Some(at) = self.find(kind) else {
             return;
         };
         if self.block_inside(at) {
@@ -421,9 +441,7 @@ impl Nesting {
     /// Whether a special element may be open inside the element at `at`: a counted one, or
     /// any uncounted one.
     fn block_inside(&self, at: usize) -> bool {
-        self.open[at + 1..]
-            .iter()
-            .any(|open| is_special(&open.kind))
+        self.open[at + 1..].iter().any(|open| open.special)
             || self.open[at..]
                 .iter()
                 .any(|open| open.inside != Inside::Clean)
@@ -433,7 +451,7 @@ impl Nesting {
     /// elements that were inside it (the tree builder reconstructs them before the next
     /// element), each as passed on as it was.
     fn close_reopening_formatting(&mut self, kind: &LocalName) {
-        let Some(at) = self.open.iter().rposition(|open| &open.kind == kind) else {
+        let Some(at) = self.find(kind) else {
             return;
         };
         let reopened: Vec<(LocalName, bool)> = self.open[at + 1..]
@@ -447,6 +465,7 @@ impl Nesting {
             self.open.push(Open {
                 kind,
                 passed,
+                special: false,
                 inside: Inside::Clean,
             });
         }
@@ -454,11 +473,7 @@ impl Nesting {
 
     /// Whether the innermost open element of `kind` was passed on.
     fn innermost(&self, kind: &LocalName) -> bool {
-        self.open
-            .iter()
-            .rev()
-            .find(|open| &open.kind == kind)
-            .is_none_or(|open| open.passed)
+        self.find(kind).is_none_or(|at| self.open[at].passed)
     }
 
     /// An end tag of a counted element: whether it is to be passed on (not when it closes an
@@ -472,7 +487,7 @@ impl Nesting {
     /// - any other element (`<span>` …) with a special element open inside it is not closed.
     fn end(&mut self, name: &LocalName) -> bool {
         let kind = kind(name);
-        let Some(at) = self.open.iter().rposition(|open| open.kind == kind) else {
+        let Some(at) = self.find(&kind) else {
             return true;
         };
         let boundary = |open: &Open| {
@@ -773,6 +788,34 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// The rules that look down the stack (a list item looks for the last one) stay linear
+    /// under a deep stack of elements they look through.
+    #[test]
+    fn lookups_under_a_deep_stack_stay_linear() {
+        for tail in [
+            "<li></li>",
+            "<dd></dd>",
+            "</span>",
+            "</b>",
+            "<a></a>",
+            "<rt></rt>",
+            "<form>",
+        ] {
+            let html = format!(
+                "<ruby><span><form><a>{}{}",
+                "<b>".repeat(30_000),
+                tail.repeat(30_000)
+            );
+            let start = std::time::Instant::now();
+            assert!(depth(&html) > 30_000);
+            assert!(
+                start.elapsed().as_secs() < 5,
+                "{tail}: {:?}",
+                start.elapsed()
+            );
+        }
     }
 
     #[test]
