@@ -18,11 +18,12 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// Class/id words that always mean boilerplate, whatever else the name says
-/// ("related-articles", "article-share", "comment-content").
+/// ("related-articles", "article-share", "comment-content"). "comment" is not followed by an
+/// "a": a "commentary" or a "commentator" column is the article.
 static STRONG_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
     Regex::new(concat!(
-        "comment|disqus|share|sharing|social|related|recommend|newsletter|subscri|signup|",
+        "comment(?:[^a]|$)|disqus|share|sharing|social|related|recommend|newsletter|subscri|signup|",
         "cookie|consent|gdpr|breadcrumb|sidebar|widget|promo|sponsor|outbrain|taboola|",
         "popular|trending|readmore|read-more|more-stories|more-articles|more-from|",
         "author-bio|author-info|authorbox|author-box|byline|taglist|tag-list|toolbar|",
@@ -246,14 +247,16 @@ fn is_taxonomy(class: &str) -> bool {
 /// longer than the article it follows.
 static ALWAYS_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
-    Regex::new("comment|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
+    Regex::new("comment(?:[^a]|$)|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
 });
 
 /// Characters (not counting spaces) from which a block with few links reads as prose, whatever
 /// its name: a paragraph or two.
 const PROSE_CHARS: u32 = 400;
 
-fn compute_stats(doc: &Doc) -> Stats {
+/// `by_name`: whether class and id names mark boilerplate (off for the last fallback, when the
+/// names threw the whole article away).
+fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
     let n = doc.nodes.len();
     let mut role = vec![Role::Normal; n];
     // Top-down (a parent's index is below its children's): elements that are never content.
@@ -314,7 +317,7 @@ fn compute_stats(doc: &Doc) -> Stats {
                     "navigation" | "complementary" | "contentinfo" | "banner" | "dialog"
                 )
             });
-        if names.is_empty() && !landmark {
+        if !by_name || (names.is_empty() && !landmark) {
             continue;
         }
         let share = raw[i] as f32 / page;
@@ -798,7 +801,7 @@ pub struct MainText {
 /// `html`: write [`MainText::html`] too (only read when the page has a URL to resolve its links
 /// against).
 pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
-    let stats = compute_stats(doc);
+    let stats = compute_stats(doc, true);
     let roots = match root {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
@@ -820,7 +823,14 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
         return lenient;
     }
     if written == 0 {
-        return write(doc, &stats, &body_or_root(doc), true, html);
+        // Names can be wrong ("widget-area main-story"): search again without them.
+        let blind = compute_stats(doc, false);
+        let roots = find_article(doc, &blind);
+        let again = write(doc, &blind, &roots, true, html);
+        if count_text(&again.text).0 > 0 {
+            return again;
+        }
+        return write(doc, &blind, &body_or_root(doc), true, html);
     }
     text
 }
