@@ -250,12 +250,24 @@ static ALWAYS_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("comment(?:[^a]|$)|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
 });
 
+/// Class/id words of a comment or review thread.
+static THREAD: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("comment(?:[^a]|$)|disqus|replies|reviews").unwrap()
+});
+
+/// Class/id words of a single comment or review.
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("comment(?:[^a]|$)|review|reply").unwrap()
+});
+
 /// Characters (not counting spaces) from which a block with few links reads as prose, whatever
 /// its name: a paragraph or two.
 const PROSE_CHARS: u32 = 400;
 
 /// `by_name`: whether class and id names mark boilerplate (off for the last fallback, when the
-/// names threw the whole article away).
+/// names threw the whole article away; comment threads are left out even then).
 fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
     let n = doc.nodes.len();
     let mut role = vec![Role::Normal; n];
@@ -294,6 +306,37 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
     // and consent notices are left out whatever they hold, unless they hold most of the page.
     let page = raw[0].max(1) as f32;
     let mut names = String::new();
+    // How many elements inside each one are named as comments, and how many of its children
+    // repeat the tag and class of the child before them (the items of a thread).
+    let mut comments = vec![0u32; n];
+    let mut repeated = vec![0u32; n];
+    for i in (1..n).rev() {
+        let node = &doc.nodes[i];
+        if node.parent == NONE || !matches!(node.kind, Kind::Element { .. }) {
+            continue;
+        }
+        class_id(node, &mut names);
+        let own = u32::from(COMMENT.is_match(&names));
+        comments[node.parent] += comments[i] + own;
+    }
+    for (i, count) in repeated.iter_mut().enumerate() {
+        let mut before: Option<usize> = None;
+        for c in doc.children(i) {
+            let child = &doc.nodes[c];
+            if !matches!(child.kind, Kind::Element { .. }) {
+                continue;
+            }
+            let class = child.attr("class").unwrap_or("");
+            if !class.is_empty()
+                && before.is_some_and(|b| {
+                    doc.nodes[b].name() == child.name() && doc.nodes[b].attr("class") == Some(class)
+                })
+            {
+                *count += 1;
+            }
+            before = Some(c);
+        }
+    }
     for i in 1..n {
         let node = &doc.nodes[i];
         if role[i] == Role::Junk {
@@ -317,11 +360,21 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
                     "navigation" | "complementary" | "contentinfo" | "banner" | "dialog"
                 )
             });
-        if !by_name || (names.is_empty() && !landmark) {
+        if names.is_empty() && !landmark {
             continue;
         }
         let share = raw[i] as f32 / page;
         let few_links = raw_link[i] * 5 < raw[i];
+        // A comment thread (an element named so that holds several comments named so) is never
+        // the article, however long it runs; a single comment-named element that holds most of
+        // the page is the post (a forum's first post).
+        if comments[i].max(repeated[i]) >= 3 && THREAD.is_match(&names) {
+            role[i] = Role::Junk;
+            continue;
+        }
+        if !by_name {
+            continue;
+        }
         if share >= 0.5 && few_links {
             continue;
         }
@@ -1033,5 +1086,93 @@ mod tests {
         ] {
             assert_eq!(count_stops(text), stops, "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+
+    fn body(html: &str) -> String {
+        main_text(&Doc::parse(html), None, false).text
+    }
+
+    fn sentence(word: &str) -> String {
+        format!(
+            "<p>The {word} council met on Tuesday and agreed to repair the old bridge before the winter comes to the valley.</p>"
+        )
+    }
+
+    /// A "commentary" column is an opinion article, not a comment thread.
+    #[test]
+    fn a_commentary_column_is_the_article() {
+        let text: String = (0..4).map(|_| sentence("district")).collect();
+        let items: String = (0..8)
+            .map(|_| format!("<li class=\"comment\">{}</li>", sentence("reader")))
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"commentary\"><h1>Why</h1>{text}</div>\
+             <ol class=\"comment-list\">{items}</ol></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("district council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// A long comment thread of repeated items is left out even when it holds most of the page.
+    #[test]
+    fn a_long_thread_is_not_the_article() {
+        let article = sentence("town");
+        let items: String = (0..12)
+            .map(|i| {
+                format!(
+                    "<div class=\"c-item\"><div class=\"c-user\">user{i}</div>{}</div>",
+                    sentence("reader")
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"article\"><h1>T</h1>{article}{article}</div>\
+             <div id=\"comments\">{items}</div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// A forum's first post, named as a comment, is still the article when it holds the page.
+    #[test]
+    fn a_single_comment_named_post_holding_the_page_is_kept() {
+        let post: String = (0..6).map(|_| sentence("forum")).collect();
+        let html = format!(
+            "<html><body><h1>Q</h1><div class=\"commentText\">{post}</div>\
+             <div class=\"commentText\">{}</div></body></html>",
+            sentence("reply")
+        );
+        assert!(body(&html).contains("forum council"), "{}", body(&html));
+    }
+
+    /// When the names throw everything away ("widget"), the article is searched again without
+    /// them, still leaving the comment thread out.
+    #[test]
+    fn names_that_leave_nothing_are_ignored_but_threads_still_go() {
+        let post: String = (0..3)
+            .map(|_| "<p>รัฐบาลประกาศแผนพัฒนาระบบขนส่งสาธารณะในกรุงเทพมหานครและปริมณฑลเพื่อลดปัญหา</p>")
+            .collect();
+        let items: String = (0..10)
+            .map(|_| {
+                format!(
+                    "<li class=\"comment\"><div class=\"comment-content\">{}</div></li>",
+                    sentence("reader")
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"post-content widget-text\">{post}</div>\
+             <div id=\"comments\" class=\"comments-area\"><h2>10 thoughts</h2><ol class=\"comment-list\">{items}</ol></div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("รัฐบาล"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
     }
 }
