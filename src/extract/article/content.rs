@@ -888,6 +888,36 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
     text
 }
 
+/// The article's text as a page's JSON-LD `articleBody` gives it: plain text with a paragraph a
+/// line, or HTML. Used when the page shows much less of the article than its metadata holds.
+pub fn from_article_body(body: &str) -> MainText {
+    if body.contains('<') {
+        return main_text(&Doc::parse(body), Some(0), true);
+    }
+    let paragraphs: Vec<String> = body
+        .lines()
+        .map(crate::text::clean)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut html = String::new();
+    for p in &paragraphs {
+        html.push_str("<p>");
+        html_escape(p, &mut html);
+        html.push_str("</p>");
+    }
+    MainText {
+        text: paragraphs.join("\n\n"),
+        html,
+        paragraphs,
+        images: Vec::new(),
+    }
+}
+
+/// Characters of `text` (not counting spaces).
+pub fn text_chars(text: &str) -> u32 {
+    count_text(text).0
+}
+
 /// Writes out the `roots`; `lenient`: leave out only what is never content (no cleaning).
 fn write(doc: &Doc, stats: &Stats, roots: &[usize], lenient: bool, html: bool) -> MainText {
     let mut w = Writer {
