@@ -82,6 +82,8 @@ struct Stats {
     /// Text characters and commas not inside block children: the element's own paragraph.
     own: Vec<u32>,
     own_commas: Vec<u32>,
+    /// Runs of an element's own text split by `<br>`: each scores as a paragraph.
+    runs: Vec<u32>,
     /// The text nodes holding more than white space, in document order.
     text_nodes: Vec<usize>,
     /// The page's first `<h1>`, its headline ([`NONE`] without one).
@@ -413,6 +415,27 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
             own_commas[p] += commas[i];
         }
     }
+    // Runs of an element's own text between `<br>`s (and its block children).
+    let mut runs = vec![0u32; n];
+    for (i, count) in runs.iter_mut().enumerate() {
+        if own[i] == 0 {
+            continue;
+        }
+        let mut in_run = false;
+        for c in doc.children(i) {
+            let child = &doc.nodes[c];
+            if role[c] == Role::Junk {
+                continue;
+            }
+            let name = child.name();
+            if name == "br" || is_block(name) {
+                in_run = false;
+            } else if text[c] > 0 && !in_run {
+                in_run = true;
+                *count += 1;
+            }
+        }
+    }
     let text_nodes = (0..n)
         .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !is_blank(t)))
         .collect();
@@ -423,6 +446,7 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
         link,
         own,
         own_commas,
+        runs,
         text_nodes,
     }
 }
@@ -595,7 +619,11 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         // A paragraph's own points: one, plus commas, plus one per 100 characters (up to 3).
         // Text inside links is not the paragraph's own prose: a "kudos" line of 4,000 linked
         // names with commas between them, a list of references, earn little.
-        let points = (1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0))
+        // Text split by `<br>` into lines is that many paragraphs, each earning its points.
+        let runs = stats.runs[i].max(1) as f32;
+        let points = (runs
+            + stats.own_commas[i] as f32
+            + runs * (stats.own[i] as f32 / runs / 100.0).min(3.0))
             * (1.0 - link_density(stats, i));
         // Text written straight into a container (`<div>text<br>text</div>`) is a paragraph of
         // that container, as if wrapped in a `<p>`: its points start there.
