@@ -127,6 +127,17 @@ fn is_hard_skip(name: &str) -> bool {
     )
 }
 
+/// Is this `<time>` or `<address>` part of a sentence (text beside it in its parent), not a
+/// line of its own? "The meeting on <time>Tuesday</time> agreed" keeps its date.
+fn in_sentence(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    matches!(node.name(), "time" | "address")
+        && node.parent != NONE
+        && doc
+            .children(node.parent)
+            .any(|c| matches!(&doc.nodes[c].kind, Kind::Text(t) if !is_blank(t)))
+}
+
 /// Block-level elements: text on either side of them is not one run.
 pub fn is_block(name: &str) -> bool {
     matches!(
@@ -279,7 +290,7 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
         if node.parent != NONE && role[node.parent] == Role::Junk {
             role[i] = Role::Junk;
         } else if let Kind::Element { name, .. } = &node.kind
-            && (is_hard_skip(name) || hidden(node))
+            && ((is_hard_skip(name) && !in_sentence(doc, i)) || hidden(node))
         {
             role[i] = Role::Junk;
         }
@@ -1159,6 +1170,21 @@ mod thread_tests {
         format!(
             "<p>The {word} council met on Tuesday and agreed to repair the old bridge before the winter comes to the valley.</p>"
         )
+    }
+
+    /// A date or an address inside a sentence is part of it; standing alone, it is left out.
+    #[test]
+    fn time_and_address_inside_a_sentence_are_kept() {
+        let text: String = (0..3).map(|_| sentence("district")).collect();
+        let html = format!(
+            "<html><body><article><h1>M</h1><p><time>3 November 2026</time></p>{text}\
+             <p>The meeting on <time>Tuesday 3 November</time> agreed the plan, the mayor said at \
+             <address>City Hall, Main Street</address> after the vote.</p></article></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("on Tuesday 3 November agreed"), "{text}");
+        assert!(text.contains("City Hall, Main Street"), "{text}");
+        assert!(!text.contains("3 November 2026"), "{text}");
     }
 
     /// A "commentary" column is an opinion article, not a comment thread.
