@@ -138,6 +138,22 @@ fn in_sentence(doc: &Doc, i: usize) -> bool {
             .any(|c| matches!(&doc.nodes[c].kind, Kind::Text(t) if !is_blank(t)))
 }
 
+/// Is this a `<header>` inside an `<article>`? Its standfirst is the article's lead; its
+/// headline and byline go by the usual rules.
+fn article_header(doc: &Doc, i: usize) -> bool {
+    if doc.nodes[i].name() != "header" {
+        return false;
+    }
+    let mut a = doc.nodes[i].parent;
+    while a != NONE {
+        if doc.nodes[a].name() == "article" {
+            return true;
+        }
+        a = doc.nodes[a].parent;
+    }
+    false
+}
+
 /// Block-level elements: text on either side of them is not one run.
 pub fn is_block(name: &str) -> bool {
     matches!(
@@ -290,7 +306,8 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
         if node.parent != NONE && role[node.parent] == Role::Junk {
             role[i] = Role::Junk;
         } else if let Kind::Element { name, .. } = &node.kind
-            && ((is_hard_skip(name) && !in_sentence(doc, i)) || hidden(node))
+            && ((is_hard_skip(name) && !in_sentence(doc, i) && !article_header(doc, i))
+                || hidden(node))
         {
             role[i] = Role::Junk;
         }
@@ -743,6 +760,14 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         return vec![best];
     }
     let threshold = (best_score * 0.2).max(10.0);
+    // The element just before the best one: a lead or standfirst in a block of its own
+    // ("<div class=lead>", a `<header>` in the `<article>`) sits there.
+    let elements: Vec<usize> = doc
+        .children(parent)
+        .filter(|&c| doc.nodes[c].is_element())
+        .collect();
+    let at = elements.iter().position(|&c| c == best);
+    let next_to = |c: usize| at.is_some_and(|k| k > 0 && elements[k - 1] == c);
     let mut picked = Vec::new();
     for sibling in doc.children(parent) {
         if sibling == best {
@@ -762,7 +787,8 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
             || (doc.nodes[sibling].name() == "p"
                 && len > 0
                 && density == 0.0
-                && ends_sentence(doc, sibling));
+                && ends_sentence(doc, sibling))
+            || (next_to(sibling) && len > 80 && density < 0.1 && ends_sentence(doc, sibling));
         if keep {
             picked.push(sibling);
         }
@@ -1185,6 +1211,27 @@ mod thread_tests {
         assert!(text.contains("on Tuesday 3 November agreed"), "{text}");
         assert!(text.contains("City Hall, Main Street"), "{text}");
         assert!(!text.contains("3 November 2026"), "{text}");
+    }
+
+    /// A standfirst in the article's `<header>`, or in its own block just before the body, is
+    /// the article's lead.
+    #[test]
+    fn a_lead_before_the_body_is_kept() {
+        let text: String = (0..5).map(|_| sentence("district")).collect();
+        for lead in [
+            "<header><h1>Rail</h1><p class=\"standfirst\">The long rail strike ended on Monday \
+             when the union and the operator signed a new pay deal after talks.</p></header>",
+            "<h1>Rail</h1><div class=\"lead\">The long rail strike ended on Monday when the \
+             union and the operator signed a new pay deal after talks.</div>",
+        ] {
+            let html = format!(
+                "<html><body><article>{lead}<div class=\"body\">{text}</div></article>\
+                 <div class=\"sidebar\"><a href=\"/x\">Most read story of the day</a></div></body></html>"
+            );
+            let out = body(&html);
+            assert!(out.contains("rail strike ended"), "{out}");
+            assert!(out.contains("district council"), "{out}");
+        }
     }
 
     /// A "commentary" column is an opinion article, not a comment thread.
