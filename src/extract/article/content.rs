@@ -777,7 +777,19 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         if stats.role[sibling] == Role::Junk || stats.text[sibling] == 0 {
             continue;
         }
-        let s = score[sibling];
+        // A sibling marked alike (tag and class) is judged by its best block: an article in
+        // chunks wraps each paragraph in a few layers of `<div>`s, and the points fade on the
+        // way up.
+        let alike = doc.nodes[sibling].name() == doc.nodes[best].name()
+            && doc.nodes[sibling].attr("class") == doc.nodes[best].attr("class");
+        let s = if alike {
+            (sibling..doc.subtree_end(sibling))
+                .map(|d| score[d])
+                .filter(|v| !v.is_nan())
+                .fold(score[sibling], f32::max)
+        } else {
+            score[sibling]
+        };
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
         // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
@@ -1231,6 +1243,30 @@ mod thread_tests {
             let out = body(&html);
             assert!(out.contains("rail strike ended"), "{out}");
             assert!(out.contains("district council"), "{out}");
+        }
+    }
+
+    /// An article in chunks marked alike, each paragraph wrapped in layers of `<div>`s, keeps
+    /// every chunk.
+    #[test]
+    fn chunks_marked_alike_are_all_kept() {
+        let chunks: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<div class=\"t-rec\"><div class=\"t-container\"><div class=\"t-col\">\
+                     <div class=\"t-text\">Chunk {i}: the museum reopened on Saturday, \
+                     and the town came to see the new hall, its lights, and its old maps.</div>\
+                     </div></div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"t-records\"><div class=\"t-rec\"><h1>Museum</h1></div>{chunks}\
+             </div><div class=\"t-rec foot\"><a href=\"/a\">Contacts</a></div></body></html>"
+        );
+        let out = body(&html);
+        for i in 0..6 {
+            assert!(out.contains(&format!("Chunk {i}:")), "{out}");
         }
     }
 
