@@ -93,7 +93,23 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
         }
         None => (content::main_text(&doc, None, base.is_some()), None),
     };
-    let (main, fragment) = body;
+    let (mut main, fragment) = body;
+    // A page that shows a teaser of what its JSON-LD `articleBody` holds in full (a paywall, a
+    // "read more" button): the metadata's text is the article.
+    if fragment.is_none()
+        && let Some(ld_body) = meta::json_ld_string(&ld, "articleBody")
+    {
+        let shown = content::text_chars(&main.text);
+        let full = content::from_article_body(ld_body);
+        if content::text_chars(&full.text) > shown.saturating_mul(2).max(200) {
+            let images = std::mem::take(&mut main.images);
+            main = full;
+            main.images = images;
+            if base.is_none() {
+                main.html.clear();
+            }
+        }
+    }
     let image_doc = fragment.as_ref().unwrap_or(&doc);
 
     let date = picked
@@ -212,4 +228,39 @@ fn declared_charset(bytes: &[u8]) -> Option<String> {
             .collect();
         (!name.is_empty()).then_some(name)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(ld_body: &str) -> String {
+        format!(
+            "<html><head><script type=\"application/ld+json\">{{\"@type\":\"NewsArticle\",\
+             \"articleBody\":{}}}</script></head><body><h1>Budget</h1><article>\
+             <p>The council passed the budget.</p><a href=\"/subscribe\">Subscribe to read</a>\
+             </article></body></html>",
+            serde_json::Value::from(ld_body)
+        )
+    }
+
+    /// A teaser page whose JSON-LD holds the whole article gives the whole article.
+    #[test]
+    fn json_ld_article_body_fills_a_teaser() {
+        let full = "The council passed the budget on Tuesday after a long debate about schools.\n\
+                    Teachers welcomed the new money, and the mayor said roads come next year.\n\
+                    The opposition voted against it, saying the plan borrows too much for too little.\n\
+                    A final vote on the harbour works is expected before the winter holidays begin.";
+        let a = extract(&page(full), None, None);
+        assert!(a.text.contains("roads come next year"), "{}", a.text);
+        assert_eq!(a.text.split("\n\n").count(), 4, "{}", a.text);
+    }
+
+    /// A short `articleBody` (a description) does not replace the page's text.
+    #[test]
+    fn a_short_article_body_is_not_used() {
+        let a = extract(&page("Budget news."), None, None);
+        assert!(a.text.contains("passed the budget"), "{}", a.text);
+        assert!(!a.text.contains("Budget news"), "{}", a.text);
+    }
 }

@@ -401,3 +401,33 @@ fn configured_selectors_pick_body_date_and_image() {
         Some("https://www.akorda.kz/uploadMedia/2026/03/21/photo-1.jpg")
     );
 }
+
+/// Pages written against the extractor's weak points (issue 21's red team; `redteam/README`):
+/// a comment or review thread longer than the article, a "commentary" column, an article in a
+/// "widget", a teaser whose JSON-LD holds the article, text split by `<br>` beside a column of
+/// short paragraphs, a forum's first post and a newsletter named so (guards). Each page's text
+/// must match its truth (`NAME.truth.txt`) with F1 0.95 or more.
+#[test]
+fn red_team_pages_read_right() {
+    let dir = fixtures_dir().join("redteam");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().into_string().unwrap();
+            name.strip_suffix(".html").map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    assert!(names.len() >= 8, "pages missing: {names:?}");
+    for name in &names {
+        let html = decode_file(&std::fs::read(dir.join(format!("{name}.html"))).unwrap());
+        let truth = std::fs::read_to_string(dir.join(format!("{name}.truth.txt"))).unwrap();
+        let a = extract(&html, None, None);
+        let (f, p, r) = f1(&[(truth, a.text.clone())]);
+        assert!(
+            f >= 0.95,
+            "{name}: F1 {f:.3} (P {p:.3} R {r:.3})\n{}",
+            a.text
+        );
+    }
+}

@@ -18,11 +18,12 @@ use regex::Regex;
 use std::sync::LazyLock;
 
 /// Class/id words that always mean boilerplate, whatever else the name says
-/// ("related-articles", "article-share", "comment-content").
+/// ("related-articles", "article-share", "comment-content"). "comment" is not followed by an
+/// "a": a "commentary" or a "commentator" column is the article.
 static STRONG_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
     Regex::new(concat!(
-        "comment|disqus|share|sharing|social|related|recommend|newsletter|subscri|signup|",
+        "comment(?:[^a]|$)|disqus|share|sharing|social|related|recommend|newsletter|subscri|signup|",
         "cookie|consent|gdpr|breadcrumb|sidebar|widget|promo|sponsor|outbrain|taboola|",
         "popular|trending|readmore|read-more|more-stories|more-articles|more-from|",
         "author-bio|author-info|authorbox|author-box|byline|taglist|tag-list|toolbar|",
@@ -81,6 +82,8 @@ struct Stats {
     /// Text characters and commas not inside block children: the element's own paragraph.
     own: Vec<u32>,
     own_commas: Vec<u32>,
+    /// Runs of an element's own text split by `<br>`: each scores as a paragraph.
+    runs: Vec<u32>,
     /// The text nodes holding more than white space, in document order.
     text_nodes: Vec<usize>,
     /// The page's first `<h1>`, its headline ([`NONE`] without one).
@@ -122,6 +125,33 @@ fn is_hard_skip(name: &str) -> bool {
             | "meta"
             | "address"
     )
+}
+
+/// Is this `<time>` or `<address>` part of a sentence (text beside it in its parent), not a
+/// line of its own? "The meeting on <time>Tuesday</time> agreed" keeps its date.
+fn in_sentence(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    matches!(node.name(), "time" | "address")
+        && node.parent != NONE
+        && doc
+            .children(node.parent)
+            .any(|c| matches!(&doc.nodes[c].kind, Kind::Text(t) if !is_blank(t)))
+}
+
+/// Is this a `<header>` inside an `<article>`? Its standfirst is the article's lead; its
+/// headline and byline go by the usual rules.
+fn article_header(doc: &Doc, i: usize) -> bool {
+    if doc.nodes[i].name() != "header" {
+        return false;
+    }
+    let mut a = doc.nodes[i].parent;
+    while a != NONE {
+        if doc.nodes[a].name() == "article" {
+            return true;
+        }
+        a = doc.nodes[a].parent;
+    }
+    false
 }
 
 /// Block-level elements: text on either side of them is not one run.
@@ -246,14 +276,28 @@ fn is_taxonomy(class: &str) -> bool {
 /// longer than the article it follows.
 static ALWAYS_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
-    Regex::new("comment|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
+    Regex::new("comment(?:[^a]|$)|disqus|respond|replies|cookie|consent|gdpr|newsletter").unwrap()
+});
+
+/// Class/id words of a comment or review thread.
+static THREAD: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("comment(?:[^a]|$)|disqus|replies|reviews").unwrap()
+});
+
+/// Class/id words of a single comment or review.
+static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("comment(?:[^a]|$)|review|reply").unwrap()
 });
 
 /// Characters (not counting spaces) from which a block with few links reads as prose, whatever
 /// its name: a paragraph or two.
 const PROSE_CHARS: u32 = 400;
 
-fn compute_stats(doc: &Doc) -> Stats {
+/// `by_name`: whether class and id names mark boilerplate (off for the last fallback, when the
+/// names threw the whole article away; comment threads are left out even then).
+fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
     let n = doc.nodes.len();
     let mut role = vec![Role::Normal; n];
     // Top-down (a parent's index is below its children's): elements that are never content.
@@ -262,7 +306,8 @@ fn compute_stats(doc: &Doc) -> Stats {
         if node.parent != NONE && role[node.parent] == Role::Junk {
             role[i] = Role::Junk;
         } else if let Kind::Element { name, .. } = &node.kind
-            && (is_hard_skip(name) || hidden(node))
+            && ((is_hard_skip(name) && !in_sentence(doc, i) && !article_header(doc, i))
+                || hidden(node))
         {
             role[i] = Role::Junk;
         }
@@ -291,6 +336,37 @@ fn compute_stats(doc: &Doc) -> Stats {
     // and consent notices are left out whatever they hold, unless they hold most of the page.
     let page = raw[0].max(1) as f32;
     let mut names = String::new();
+    // How many elements inside each one are named as comments, and how many of its children
+    // repeat the tag and class of the child before them (the items of a thread).
+    let mut comments = vec![0u32; n];
+    let mut repeated = vec![0u32; n];
+    for i in (1..n).rev() {
+        let node = &doc.nodes[i];
+        if node.parent == NONE || !matches!(node.kind, Kind::Element { .. }) {
+            continue;
+        }
+        class_id(node, &mut names);
+        let own = u32::from(COMMENT.is_match(&names));
+        comments[node.parent] += comments[i] + own;
+    }
+    for (i, count) in repeated.iter_mut().enumerate() {
+        let mut before: Option<usize> = None;
+        for c in doc.children(i) {
+            let child = &doc.nodes[c];
+            if !matches!(child.kind, Kind::Element { .. }) {
+                continue;
+            }
+            let class = child.attr("class").unwrap_or("");
+            if !class.is_empty()
+                && before.is_some_and(|b| {
+                    doc.nodes[b].name() == child.name() && doc.nodes[b].attr("class") == Some(class)
+                })
+            {
+                *count += 1;
+            }
+            before = Some(c);
+        }
+    }
     for i in 1..n {
         let node = &doc.nodes[i];
         if role[i] == Role::Junk {
@@ -319,6 +395,16 @@ fn compute_stats(doc: &Doc) -> Stats {
         }
         let share = raw[i] as f32 / page;
         let few_links = raw_link[i] * 5 < raw[i];
+        // A comment thread (an element named so that holds several comments named so) is never
+        // the article, however long it runs; a single comment-named element that holds most of
+        // the page is the post (a forum's first post).
+        if comments[i].max(repeated[i]) >= 3 && THREAD.is_match(&names) {
+            role[i] = Role::Junk;
+            continue;
+        }
+        if !by_name {
+            continue;
+        }
         if share >= 0.5 && few_links {
             continue;
         }
@@ -357,6 +443,27 @@ fn compute_stats(doc: &Doc) -> Stats {
             own_commas[p] += commas[i];
         }
     }
+    // Runs of an element's own text between `<br>`s (and its block children).
+    let mut runs = vec![0u32; n];
+    for (i, count) in runs.iter_mut().enumerate() {
+        if own[i] == 0 {
+            continue;
+        }
+        let mut in_run = false;
+        for c in doc.children(i) {
+            let child = &doc.nodes[c];
+            if role[c] == Role::Junk {
+                continue;
+            }
+            let name = child.name();
+            if name == "br" || is_block(name) {
+                in_run = false;
+            } else if text[c] > 0 && !in_run {
+                in_run = true;
+                *count += 1;
+            }
+        }
+    }
     let text_nodes = (0..n)
         .filter(|&i| matches!(&doc.nodes[i].kind, Kind::Text(t) if !is_blank(t)))
         .collect();
@@ -367,6 +474,7 @@ fn compute_stats(doc: &Doc) -> Stats {
         link,
         own,
         own_commas,
+        runs,
         text_nodes,
     }
 }
@@ -539,7 +647,11 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         // A paragraph's own points: one, plus commas, plus one per 100 characters (up to 3).
         // Text inside links is not the paragraph's own prose: a "kudos" line of 4,000 linked
         // names with commas between them, a list of references, earn little.
-        let points = (1.0 + stats.own_commas[i] as f32 + (stats.own[i] as f32 / 100.0).min(3.0))
+        // Text split by `<br>` into lines is that many paragraphs, each earning its points.
+        let runs = stats.runs[i].max(1) as f32;
+        let points = (runs
+            + stats.own_commas[i] as f32
+            + runs * (stats.own[i] as f32 / runs / 100.0).min(3.0))
             * (1.0 - link_density(stats, i));
         // Text written straight into a container (`<div>text<br>text</div>`) is a paragraph of
         // that container, as if wrapped in a `<p>`: its points start there.
@@ -648,6 +760,14 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         return vec![best];
     }
     let threshold = (best_score * 0.2).max(10.0);
+    // The element just before the best one: a lead or standfirst in a block of its own
+    // ("<div class=lead>", a `<header>` in the `<article>`) sits there.
+    let elements: Vec<usize> = doc
+        .children(parent)
+        .filter(|&c| doc.nodes[c].is_element())
+        .collect();
+    let at = elements.iter().position(|&c| c == best);
+    let next_to = |c: usize| at.is_some_and(|k| k > 0 && elements[k - 1] == c);
     let mut picked = Vec::new();
     for sibling in doc.children(parent) {
         if sibling == best {
@@ -657,7 +777,19 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         if stats.role[sibling] == Role::Junk || stats.text[sibling] == 0 {
             continue;
         }
-        let s = score[sibling];
+        // A sibling marked alike (tag and class) is judged by its best block: an article in
+        // chunks wraps each paragraph in a few layers of `<div>`s, and the points fade on the
+        // way up.
+        let alike = doc.nodes[sibling].name() == doc.nodes[best].name()
+            && doc.nodes[sibling].attr("class") == doc.nodes[best].attr("class");
+        let s = if alike {
+            (sibling..doc.subtree_end(sibling))
+                .map(|d| score[d])
+                .filter(|v| !v.is_nan())
+                .fold(score[sibling], f32::max)
+        } else {
+            score[sibling]
+        };
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
         // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
@@ -667,7 +799,8 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
             || (doc.nodes[sibling].name() == "p"
                 && len > 0
                 && density == 0.0
-                && ends_sentence(doc, sibling));
+                && ends_sentence(doc, sibling))
+            || (next_to(sibling) && len > 80 && density < 0.1 && ends_sentence(doc, sibling));
         if keep {
             picked.push(sibling);
         }
@@ -798,7 +931,7 @@ pub struct MainText {
 /// `html`: write [`MainText::html`] too (only read when the page has a URL to resolve its links
 /// against).
 pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
-    let stats = compute_stats(doc);
+    let stats = compute_stats(doc, true);
     let roots = match root {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
@@ -820,9 +953,46 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
         return lenient;
     }
     if written == 0 {
-        return write(doc, &stats, &body_or_root(doc), true, html);
+        // Names can be wrong ("widget-area main-story"): search again without them.
+        let blind = compute_stats(doc, false);
+        let roots = find_article(doc, &blind);
+        let again = write(doc, &blind, &roots, true, html);
+        if count_text(&again.text).0 > 0 {
+            return again;
+        }
+        return write(doc, &blind, &body_or_root(doc), true, html);
     }
     text
+}
+
+/// The article's text as a page's JSON-LD `articleBody` gives it: plain text with a paragraph a
+/// line, or HTML. Used when the page shows much less of the article than its metadata holds.
+pub fn from_article_body(body: &str) -> MainText {
+    if body.contains('<') {
+        return main_text(&Doc::parse(body), Some(0), true);
+    }
+    let paragraphs: Vec<String> = body
+        .lines()
+        .map(crate::text::clean)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut html = String::new();
+    for p in &paragraphs {
+        html.push_str("<p>");
+        html_escape(p, &mut html);
+        html.push_str("</p>");
+    }
+    MainText {
+        text: paragraphs.join("\n\n"),
+        html,
+        paragraphs,
+        images: Vec::new(),
+    }
+}
+
+/// Characters of `text` (not counting spaces).
+pub fn text_chars(text: &str) -> u32 {
+    count_text(text).0
 }
 
 /// Writes out the `roots`; `lenient`: leave out only what is never content (no cleaning).
@@ -1023,5 +1193,153 @@ mod tests {
         ] {
             assert_eq!(count_stops(text), stops, "{text}");
         }
+    }
+}
+
+#[cfg(test)]
+mod thread_tests {
+    use super::*;
+
+    fn body(html: &str) -> String {
+        main_text(&Doc::parse(html), None, false).text
+    }
+
+    fn sentence(word: &str) -> String {
+        format!(
+            "<p>The {word} council met on Tuesday and agreed to repair the old bridge before the winter comes to the valley.</p>"
+        )
+    }
+
+    /// A date or an address inside a sentence is part of it; standing alone, it is left out.
+    #[test]
+    fn time_and_address_inside_a_sentence_are_kept() {
+        let text: String = (0..3).map(|_| sentence("district")).collect();
+        let html = format!(
+            "<html><body><article><h1>M</h1><p><time>3 November 2026</time></p>{text}\
+             <p>The meeting on <time>Tuesday 3 November</time> agreed the plan, the mayor said at \
+             <address>City Hall, Main Street</address> after the vote.</p></article></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("on Tuesday 3 November agreed"), "{text}");
+        assert!(text.contains("City Hall, Main Street"), "{text}");
+        assert!(!text.contains("3 November 2026"), "{text}");
+    }
+
+    /// A standfirst in the article's `<header>`, or in its own block just before the body, is
+    /// the article's lead.
+    #[test]
+    fn a_lead_before_the_body_is_kept() {
+        let text: String = (0..5).map(|_| sentence("district")).collect();
+        for lead in [
+            "<header><h1>Rail</h1><p class=\"standfirst\">The long rail strike ended on Monday \
+             when the union and the operator signed a new pay deal after talks.</p></header>",
+            "<h1>Rail</h1><div class=\"lead\">The long rail strike ended on Monday when the \
+             union and the operator signed a new pay deal after talks.</div>",
+        ] {
+            let html = format!(
+                "<html><body><article>{lead}<div class=\"body\">{text}</div></article>\
+                 <div class=\"sidebar\"><a href=\"/x\">Most read story of the day</a></div></body></html>"
+            );
+            let out = body(&html);
+            assert!(out.contains("rail strike ended"), "{out}");
+            assert!(out.contains("district council"), "{out}");
+        }
+    }
+
+    /// An article in chunks marked alike, each paragraph wrapped in layers of `<div>`s, keeps
+    /// every chunk.
+    #[test]
+    fn chunks_marked_alike_are_all_kept() {
+        let chunks: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<div class=\"t-rec\"><div class=\"t-container\"><div class=\"t-col\">\
+                     <div class=\"t-text\">Chunk {i}: the museum reopened on Saturday, \
+                     and the town came to see the new hall, its lights, and its old maps.</div>\
+                     </div></div></div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"t-records\"><div class=\"t-rec\"><h1>Museum</h1></div>{chunks}\
+             </div><div class=\"t-rec foot\"><a href=\"/a\">Contacts</a></div></body></html>"
+        );
+        let out = body(&html);
+        for i in 0..6 {
+            assert!(out.contains(&format!("Chunk {i}:")), "{out}");
+        }
+    }
+
+    /// A "commentary" column is an opinion article, not a comment thread.
+    #[test]
+    fn a_commentary_column_is_the_article() {
+        let text: String = (0..4).map(|_| sentence("district")).collect();
+        let items: String = (0..8)
+            .map(|_| format!("<li class=\"comment\">{}</li>", sentence("reader")))
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"commentary\"><h1>Why</h1>{text}</div>\
+             <ol class=\"comment-list\">{items}</ol></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("district council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// A long comment thread of repeated items is left out even when it holds most of the page.
+    #[test]
+    fn a_long_thread_is_not_the_article() {
+        let article = sentence("town");
+        let items: String = (0..12)
+            .map(|i| {
+                format!(
+                    "<div class=\"c-item\"><div class=\"c-user\">user{i}</div>{}</div>",
+                    sentence("reader")
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"article\"><h1>T</h1>{article}{article}</div>\
+             <div id=\"comments\">{items}</div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// A forum's first post, named as a comment, is still the article when it holds the page.
+    #[test]
+    fn a_single_comment_named_post_holding_the_page_is_kept() {
+        let post: String = (0..6).map(|_| sentence("forum")).collect();
+        let html = format!(
+            "<html><body><h1>Q</h1><div class=\"commentText\">{post}</div>\
+             <div class=\"commentText\">{}</div></body></html>",
+            sentence("reply")
+        );
+        assert!(body(&html).contains("forum council"), "{}", body(&html));
+    }
+
+    /// When the names throw everything away ("widget"), the article is searched again without
+    /// them, still leaving the comment thread out.
+    #[test]
+    fn names_that_leave_nothing_are_ignored_but_threads_still_go() {
+        let post: String = (0..3)
+            .map(|_| "<p>รัฐบาลประกาศแผนพัฒนาระบบขนส่งสาธารณะในกรุงเทพมหานครและปริมณฑลเพื่อลดปัญหา</p>")
+            .collect();
+        let items: String = (0..10)
+            .map(|_| {
+                format!(
+                    "<li class=\"comment\"><div class=\"comment-content\">{}</div></li>",
+                    sentence("reader")
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"post-content widget-text\">{post}</div>\
+             <div id=\"comments\" class=\"comments-area\"><h2>10 thoughts</h2><ol class=\"comment-list\">{items}</ol></div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("รัฐบาล"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
     }
 }
