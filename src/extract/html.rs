@@ -22,19 +22,20 @@ static BASE_HREF: LazyLock<Selector> = LazyLock::new(|| {
 /// Reads the value a `Pick` names inside `scope`: an attribute when `@attr` is given, else the
 /// element's text with whitespace collapsed. `None` when nothing matches or the value is empty.
 pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
-    let target = match &pick.selector {
-        Some(sel) => scope.select(sel).next()?,
-        None => scope,
-    };
-    value_of(target, pick.attr.as_deref())
+    value_of(target(scope, pick)?, pick.attr.as_deref())
+}
+
+/// The element a pick reads: its selector's first match in `scope`, or `scope` itself.
+fn target<'a>(scope: ElementRef<'a>, pick: &Pick) -> Option<ElementRef<'a>> {
+    match &pick.selector {
+        Some(sel) => scope.select(sel).next(),
+        None => Some(scope),
+    }
 }
 
 /// [`pick`] as herald read text before [`element_text`]: the text nodes joined as they come.
 fn pick_as_before(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
-    let target = match &pick.selector {
-        Some(sel) => scope.select(sel).next()?,
-        None => scope,
-    };
+    let target = target(scope, pick)?;
     let value = match pick.attr.as_deref() {
         Some(attr) => clean(target.value().attr(attr)?),
         None => clean(&target.text().collect::<String>()),
@@ -335,10 +336,7 @@ pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     if let Some(v) = pick(scope, image).filter(|v| usable(v)) {
         return Some(v);
     }
-    let target = match &image.selector {
-        Some(sel) => scope.select(sel).next()?,
-        None => scope,
-    };
+    let target = target(scope, image)?;
     LAZY_ATTRS.iter().find_map(|attr| {
         let value = target.value().attr(attr)?;
         let value = if attr.ends_with("srcset") {

@@ -205,14 +205,27 @@ const TEMPLATE_CUTS: usize = 6;
 
 /// The template's text for `item`, well-formed and within `limit` UTF-16 units after entity
 /// parsing: the summary is cut (at a sentence, else a word) until the text fits, and dropped if
-/// it must. `Err` says why no text fits (then the default post goes out).
+/// it must. The title is whole when the text fits with it, else cut to half the limit. `Err`
+/// says why no text fits (then the default post goes out).
 pub fn templated_text(
     template: &PostTemplate,
     item: &Item,
     source: &Source,
     limit: usize,
 ) -> Result<String, String> {
-    let title = shorten(&clean(&item.title, false), limit / 2);
+    templated_text_with(template, item, source, limit, limit)
+        .or_else(|_| templated_text_with(template, item, source, limit, limit / 2))
+}
+
+/// [`templated_text`] with the title cut to at most `title_room` units.
+fn templated_text_with(
+    template: &PostTemplate,
+    item: &Item,
+    source: &Source,
+    limit: usize,
+    title_room: usize,
+) -> Result<String, String> {
+    let title = shorten(&clean(&item.title, false), title_room);
     let mut summary = lead(item);
     if summary == title {
         summary.clear();
@@ -1189,6 +1202,28 @@ mod tests {
             let message = format_post_for(&item, &source, &channel, false);
             assert!(visible_utf16_len(&message.html) > 1024);
             assert_eq!(message.buttons, post.buttons);
+        }
+
+        /// A long title that fits is whole in a template's post too; one that does not is cut.
+        #[test]
+        fn a_long_title_that_fits_is_whole_in_a_template() {
+            let (channel, source) =
+                channel_and_source("template = \"<b>{{ title }}</b>\\n{{ summary }}\"");
+            let title = format!("{}end", "Long headline words ".repeat(38));
+            let post = format_post_for(&release(&title, "A summary."), &source, &channel, true);
+            assert!(
+                post.html.starts_with(&format!("<b>{title}</b>")),
+                "{}",
+                post.html
+            );
+            let giant = "Headline ".repeat(300);
+            let post = format_post_for(&release(&giant, "A summary."), &source, &channel, true);
+            assert!(visible_utf16_len(&post.html) <= 1024, "{}", post.html);
+            assert!(
+                post.html.starts_with("<b>Headline Headline"),
+                "{}",
+                post.html
+            );
         }
 
         #[rstest]

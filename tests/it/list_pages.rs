@@ -141,6 +141,22 @@ fn cards(releases: &[(&str, &str, Option<&str>)]) -> String {
     format!("<html><body>{cards}</body></html>")
 }
 
+/// An app posting source `x` (`div.card`s at `{base}/list`, backfill 1) to channel `c` through
+/// the fake Bot API.
+async fn telegram_list_app(fake: &fake_botapi::FakeBotApi, base: &str) -> common::TestApp {
+    common::spawn_app_with(common::Setup::telegram(
+        fake,
+        &format!(
+            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
+             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
+             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
+             date = \"h5\"\n"
+        ),
+    ))
+    .await
+}
+
 /// An app with one more source, `x`, reading `div.card`s at `{base}/list` with `keys`.
 async fn app_with_list(base: &str, keys: &str) -> common::TestApp {
     common::spawn_app_with(common::Setup {
@@ -440,17 +456,7 @@ async fn releases_read_on_after_a_cut_first_walk_are_not_posted() {
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let pages = Pages::default();
     let base = pages.serve().await;
-    let t = common::spawn_app_with(common::Setup::telegram(
-        &fake,
-        &format!(
-            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
-             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
-             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
-             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
-             date = \"h5\"\n"
-        ),
-    ))
-    .await;
+    let t = telegram_list_app(&fake, &base).await;
     let day = Some("5 March 2026");
     let (a, b) = (("/a", "Release A", day), ("/b", "Release B", day));
     pages.set("/list", 200, cards(&[a, b]));
@@ -495,17 +501,7 @@ async fn an_older_page_that_keeps_failing_holds_the_first_poll_a_few_polls_only(
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let pages = Pages::default();
     let base = pages.serve().await;
-    let t = common::spawn_app_with(common::Setup::telegram(
-        &fake,
-        &format!(
-            "[[channels]]\nid = \"c\"\nchat = \"@list_channel\"\n\n\
-             [[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
-             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nchannels = [\"c\"]\nbackfill = 1\n\
-             [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n\
-             date = \"h5\"\n"
-        ),
-    ))
-    .await;
+    let t = telegram_list_app(&fake, &base).await;
     let a = ("/a", "Release A", Some("5 March 2026"));
     pages.set("/list", 200, cards(&[a]));
     pages.set("/list?page=2", 500, String::new());
