@@ -197,7 +197,13 @@ impl App {
                     report.count(ItemState::New),
                     report.count(ItemState::Changed),
                 );
-                metrics::counter!("herald_polls_total", "source" => id.clone(), "result" => "ok")
+                // A walk of the older pages cut short leaves releases unread: not an ok poll.
+                let outcome = if report.walk_error.is_some() {
+                    "walk_cut"
+                } else {
+                    "ok"
+                };
+                metrics::counter!("herald_polls_total", "source" => id.clone(), "result" => outcome)
                     .increment(1);
                 metrics::counter!("herald_items_new_total", "source" => id.clone())
                     .increment(new as u64);
@@ -358,7 +364,21 @@ impl App {
             })
         ) && state.ever_succeeded
             && !state.alerted;
+        // A poll whose walk of the older pages was cut short is failing too: releases are missing
+        // until a poll reads on (the poll counted it in `consecutive_failures`).
+        let walk_error = result.as_ref().ok().and_then(|r| r.walk_error.as_deref());
         let message = match result {
+            Ok(_) if walk_error.is_some() => (!state.alerted
+                && state.consecutive_failures >= FAILING_AFTER)
+                .then(|| {
+                    state.alerted = true;
+                    format!(
+                        "⚠️ herald: source {} is failing ({} polls in a row): {}",
+                        source.id,
+                        state.consecutive_failures,
+                        walk_error.unwrap_or_default()
+                    )
+                }),
             Ok(_) if state.alerted => {
                 state.alerted = false;
                 Some(format!("✅ herald: source {} works again.", source.id))

@@ -412,6 +412,83 @@ async fn a_walk_cut_short_by_an_error_is_resumed() {
     t.stop().await;
 }
 
+/// A walk cut short poll after poll is a failing source: `/metrics` counts those polls apart
+/// from ok ones (metrics are the process's: the source has an id of its own), the admins are
+/// told once the cut has lasted `FAILING_AFTER` polls, and told again when a walk gets through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_walk_cut_poll_after_poll_is_reported_as_failing() {
+    const ADMIN: i64 = 4242;
+    let fake = fake_botapi::FakeBotApi::start(fake_botapi::FakeOptions {
+        chats: vec![fake_botapi::ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: fake_botapi::ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..fake_botapi::FakeOptions::default()
+    })
+    .await;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let mut setup = common::Setup::telegram(&fake, &format!("admins = [{ADMIN}]\n"));
+    setup.extra_config.push_str(&format!(
+        "[[sources]]\nid = \"walk-cut\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+         language = \"en\"\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
+         link = \"h3 a@href\"\ndate = \"h5\"\n"
+    ));
+    let t = common::spawn_app_with(setup).await;
+    let day = Some("5 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    pages.set("/list?page=2", 500, "oops".into());
+    for _ in 0..4 {
+        assert!(t.poll("walk-cut").await.unwrap().walk_error.is_some());
+    }
+    let metrics = t.text("/metrics").await;
+    let polls = |result: &str| {
+        metrics
+            .lines()
+            .find(|l| {
+                l.starts_with("herald_polls_total")
+                    && l.contains(&format!("result=\"{result}\""))
+                    && l.contains("source=\"walk-cut\"")
+            })
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+    };
+    assert_eq!(polls("walk_cut").as_deref(), Some("4"), "{metrics}");
+    assert_eq!(polls("ok"), None, "{metrics}");
+    let admin_texts = || {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .map(|m| m.text.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    common::eventually("the failing alert", Duration::from_secs(10), || {
+        !admin_texts().is_empty()
+    })
+    .await;
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/c", "C", Some("4 March 2026"))]),
+    );
+    assert!(t.poll("walk-cut").await.unwrap().walk_error.is_none());
+    common::eventually("the recovery alert", Duration::from_secs(10), || {
+        admin_texts().len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts = admin_texts();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[0].contains("is failing (3 polls in a row)") && texts[0].contains("page 2"),
+        "{}",
+        texts[0]
+    );
+    assert!(texts[1].contains("works again"), "{}", texts[1]);
+    t.stop().await;
+}
+
 /// The next poll reads on from where the cut walk stopped even when newer releases pushed the
 /// releases it missed a page further down.
 #[tokio::test]
