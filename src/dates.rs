@@ -39,7 +39,7 @@ use std::sync::LazyLock;
 
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeDelta,
-    TimeZone, Timelike, Utc,
+    TimeZone, Timelike, Utc, Weekday,
 };
 use chrono_tz::Tz;
 use regex::{Captures, Regex};
@@ -407,12 +407,106 @@ fn day_of(date: ParsedDate) -> NaiveDate {
     }
 }
 
+/// Weekday names as written in dates, in English, Russian and Kazakh (Cyrillic and Latin), in
+/// the forms dates use ("Thu", "четверг", "в среду", "бейсенбі"), Monday first.
+const WEEKDAY_WORDS: [&[&str]; 7] = [
+    &[
+        "monday",
+        "mon",
+        "понедельник",
+        "пн",
+        "дүйсенбі",
+        "dúısenbi",
+        "duisenbi",
+    ],
+    &[
+        "tuesday",
+        "tue",
+        "tues",
+        "вторник",
+        "вт",
+        "сейсенбі",
+        "seısenbi",
+        "seisenbi",
+    ],
+    &[
+        "wednesday",
+        "wed",
+        "среда",
+        "среду",
+        "ср",
+        "сәрсенбі",
+        "sársenbi",
+        "sarsenbi",
+    ],
+    &[
+        "thursday",
+        "thu",
+        "thur",
+        "thurs",
+        "четверг",
+        "чт",
+        "бейсенбі",
+        "beısenbi",
+        "beisenbi",
+    ],
+    &["friday", "fri", "пятница", "пятницу", "пт", "жұма", "juma"],
+    &[
+        "saturday",
+        "sat",
+        "суббота",
+        "субботу",
+        "сб",
+        "сенбі",
+        "senbi",
+    ],
+    &["sunday", "sun", "воскресенье", "вс", "жексенбі", "jeksenbi"],
+];
+
+/// The one weekday `text` names, if it names exactly one: a date's weekday decides what its
+/// numbers alone leave open ("Thu, 03/05/2026" is 5 March; "Четверг, 5 марта" this year or
+/// the latest year it fell on a Thursday).
+fn written_weekday(text: &str) -> Option<Weekday> {
+    let mut named = None;
+    for word in text.split(|c: char| !c.is_alphabetic()) {
+        if word.is_empty() {
+            continue;
+        }
+        let word = word.to_lowercase();
+        let Some(index) = WEEKDAY_WORDS
+            .iter()
+            .position(|forms| forms.contains(&word.as_str()))
+        else {
+            continue;
+        };
+        let weekday = Weekday::try_from(index as u8).ok()?;
+        match named {
+            Some(other) if other != weekday => return None,
+            _ => named = Some(weekday),
+        }
+    }
+    named
+}
+
 /// The latest year that puts day `day` of month `month` no later than `latest`; 29 February
-/// looks back up to eight years.
-fn infer_year(month: u32, day: u32, latest: NaiveDate) -> Option<NaiveDate> {
-    (0..=8)
-        .filter_map(|back| NaiveDate::from_ymd_opt(latest.year() - back, month, day))
-        .find(|date| *date <= latest)
+/// looks back up to eight years. With a `weekday` written, the latest such year the date fell
+/// on it (a weekday repeats on a date within 28 years); with none, as if none were written.
+fn infer_year(
+    month: u32,
+    day: u32,
+    latest: NaiveDate,
+    weekday: Option<Weekday>,
+) -> Option<NaiveDate> {
+    let fits = |back: i32| {
+        NaiveDate::from_ymd_opt(latest.year() - back, month, day).filter(|date| *date <= latest)
+    };
+    weekday
+        .and_then(|weekday| {
+            (0..=28)
+                .filter_map(fits)
+                .find(|date| date.weekday() == weekday)
+        })
+        .or_else(|| (0..=8).find_map(fits))
 }
 
 /// Byte offsets where a word (or a sign) starts: the beginning of the text, or a non-space
@@ -836,7 +930,7 @@ fn found(text: &str, shape: &Shape, caps: &Captures, latest: NaiveDate) -> Optio
             return None;
         }
     }
-    let day = calendar_day(shape, caps, latest)?;
+    let day = calendar_day(shape, caps, latest, written_weekday(text))?;
     let (time, zone, end) = match time_after(&text[whole.end()..]) {
         Some((time, zone, length)) => (Some(time), zone, whole.end() + length),
         None => match time_before(&text[..whole.start()]) {
@@ -863,7 +957,12 @@ fn digit_after(text: &str, index: usize) -> bool {
     text[index..].starts_with(|c: char| c.is_ascii_digit())
 }
 
-fn calendar_day(shape: &Shape, caps: &Captures, latest: NaiveDate) -> Option<NaiveDate> {
+fn calendar_day(
+    shape: &Shape,
+    caps: &Captures,
+    latest: NaiveDate,
+    weekday: Option<Weekday>,
+) -> Option<NaiveDate> {
     let month = match caps.name("mon") {
         Some(name) => ENGLISH_MONTHS
             .iter()
@@ -873,19 +972,25 @@ fn calendar_day(shape: &Shape, caps: &Captures, latest: NaiveDate) -> Option<Nai
     };
     let day = number(caps, "d")?;
     if shape.year_less {
-        return infer_year(month, day, latest);
+        return infer_year(month, day, latest, weekday);
     }
     // A two-digit year is read as chrono's %y reads it: 00-69 is 20xx, 70-99 19xx.
     let year: i32 = match number::<i32>(caps, "yy") {
         Some(yy) => yy + if yy < 70 { 2000 } else { 1900 },
         None => number(caps, "y")?,
     };
-    let (day, month) = if shape.may_swap && month > 12 && day <= 12 {
-        (month, day)
-    } else {
-        (day, month)
-    };
-    NaiveDate::from_ymd_opt(year, month, day)
+    let as_written = NaiveDate::from_ymd_opt(year, month, day);
+    let swapped = NaiveDate::from_ymd_opt(year, day, month).filter(|_| shape.may_swap);
+    match (as_written, swapped) {
+        // The written weekday fits only the month-first reading: "Thu, 03/05/2026".
+        (Some(written), Some(swapped))
+            if weekday.is_some_and(|w| written.weekday() != w && swapped.weekday() == w) =>
+        {
+            Some(swapped)
+        }
+        (None, swapped) => swapped,
+        (written, _) => written,
+    }
 }
 
 fn number<T: std::str::FromStr>(caps: &Captures, group: &str) -> Option<T> {
@@ -1072,7 +1177,7 @@ pub struct NumericOrder {
 /// A time of day right after a numeric date: its separator, hours and minutes, seconds, and
 /// AM/PM with the space before it.
 static NUMERIC_TIME_AFTER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(\s*,\s*|\s+(?:at|в|kl\.|um|à)\s+|\s+)([0-9]{1,2}):[0-9]{2}(:[0-9]{2})?(?:(\s*)([AaPp]\.?[Mm]\.?))?")
+    Regex::new(r"^(\s*,\s*|\s+(?:at|в|kl\.|um|à|-|–|\|)\s+|\s+)([0-9]{1,2}):[0-9]{2}(:[0-9]{2})?(?:(\s*)([AaPp]\.?[Mm]\.?))?")
         .expect("time pattern compiles")
 });
 
@@ -1087,6 +1192,8 @@ pub fn numeric_order<'a>(
     let mut month_first_seen: Option<String> = None;
     // The time written after the dates: its format when every date has one of one shape.
     let mut time: Option<Option<String>> = None;
+    // Each date read day first and month first, in the list's order.
+    let mut readings = Vec::new();
     for text in texts {
         let Some(c) = NUMERIC.captures(text) else {
             continue;
@@ -1097,11 +1204,28 @@ pub fn numeric_order<'a>(
         );
         let written = || format!("{}{}{}{}{}", &c[1], &c[2], &c[3], &c[4], &c[5]);
         if a > 12 && day_first_seen.is_none() {
-            day_first_seen = Some(written());
+            day_first_seen = Some(format!("a first number over 12 (\"{}\")", written()));
         }
         if b > 12 && month_first_seen.is_none() {
-            month_first_seen = Some(written());
+            month_first_seen = Some(format!("a second number over 12 (\"{}\")", written()));
         }
+        let year = match c[5].parse::<i32>().unwrap_or(0) {
+            yy if c[5].len() == 2 => yy + if yy < 70 { 2000 } else { 1900 },
+            year => year,
+        };
+        let day_first = NaiveDate::from_ymd_opt(year, b, a);
+        let month_first = NaiveDate::from_ymd_opt(year, a, b);
+        // A weekday written beside the date that fits one reading only.
+        if let Some(weekday) = written_weekday(text) {
+            let on = |date: Option<NaiveDate>| date.is_some_and(|d| d.weekday() == weekday);
+            let why = || format!("its weekday (\"{}\")", text.trim());
+            match (on(day_first), on(month_first)) {
+                (true, false) if day_first_seen.is_none() => day_first_seen = Some(why()),
+                (false, true) if month_first_seen.is_none() => month_first_seen = Some(why()),
+                _ => {}
+            }
+        }
+        readings.push((day_first, month_first));
         if first.is_none() {
             first = Some((c[2].to_owned(), c[4].to_owned(), c[5].len()));
         }
@@ -1131,10 +1255,20 @@ pub fn numeric_order<'a>(
         });
     }
     let (sep1, sep2, year_len) = first?;
-    let (month_first, why) = if let Some(d) = day_first_seen {
-        (false, format!("a first number over 12 (\"{d}\")"))
-    } else if let Some(m) = month_first_seen {
-        (true, format!("a second number over 12 (\"{m}\")"))
+    let (month_first, why) = if let Some(why) = day_first_seen {
+        (false, why)
+    } else if let Some(why) = month_first_seen {
+        (true, why)
+    } else if let Some(month_first) = order_by_sequence(&readings) {
+        let way = if month_first {
+            "month first"
+        } else {
+            "day first"
+        };
+        (
+            month_first,
+            format!("no number over 12; the list's dates are in order only when read {way}"),
+        )
     } else if month_first {
         (
             true,
@@ -1155,6 +1289,35 @@ pub fn numeric_order<'a>(
         why,
         format,
     })
+}
+
+/// The reading under which a list's dates, as listed, are in order (newest first or oldest
+/// first) when the other reading puts them out of order: `Some(true)` for month first. Needs
+/// three dates at least, each read both ways, and two different days in the ordered reading.
+fn order_by_sequence(readings: &[(Option<NaiveDate>, Option<NaiveDate>)]) -> Option<bool> {
+    if readings.len() < 3 {
+        return None;
+    }
+    let read = |month_first: bool| -> Option<Vec<NaiveDate>> {
+        readings
+            .iter()
+            .map(|(day_first, month)| if month_first { *month } else { *day_first })
+            .collect()
+    };
+    let ordered = |dates: &[NaiveDate]| {
+        dates.windows(2).any(|w| w[0] != w[1])
+            && (dates.windows(2).all(|w| w[0] >= w[1]) || dates.windows(2).all(|w| w[0] <= w[1]))
+    };
+    match (read(false), read(true)) {
+        (Some(day_first), Some(month_first)) => {
+            match (ordered(&day_first), ordered(&month_first)) {
+                (true, false) => Some(false),
+                (false, true) => Some(true),
+                _ => None,
+            }
+        }
+        _ => None,
+    }
 }
 
 /// Whether a source writes numeric dates month first: its language's region is the United
@@ -1460,6 +1623,72 @@ mod tests {
         assert_eq!(parse_date(text, Some("%d %B %Y")), None);
     }
 
+    /// A numeric date's weekday tells day and month apart where the numbers cannot: 5 March
+    /// 2026 was a Thursday, 3 May a Sunday.
+    #[rstest]
+    #[case::month_first_by_weekday("Thu, 03/05/2026 - 10:30", local(2026, 3, 5, 10, 30))]
+    #[case::day_first_by_weekday("Sun, 03/05/2026 - 10:30", local(2026, 5, 3, 10, 30))]
+    #[case::ru_abbreviation("Чт, 03.05.2026", day(2026, 3, 5))]
+    #[case::weekday_fitting_neither("Wed, 03/05/2026", day(2026, 5, 3))]
+    #[case::two_weekdays_say_nothing("Thu, 03/05/2026 (Sun)", day(2026, 5, 3))]
+    #[case::no_weekday("03/05/2026", day(2026, 5, 3))]
+    fn a_written_weekday_orders_a_numeric_date(
+        #[case] text: &str,
+        #[case] expected: Option<ParsedDate>,
+    ) {
+        assert_eq!(parse_date(text, None), expected);
+    }
+
+    /// A list's dates read one way: a weekday that fits only the month-first reading is
+    /// evidence for the whole list, like a number over 12 (Drupal's "Thu, 03/05/2026 - 10:30").
+    #[test]
+    fn a_written_weekday_is_evidence_for_a_lists_order() {
+        let texts = ["Thu, 03/05/2026 - 10:30", "Wed, 03/04/2026 - 09:00"];
+        let order = numeric_order(texts, false).unwrap();
+        assert!(order.month_first, "{order:?}");
+        assert!(order.why.contains("weekday"), "{order:?}");
+        let format = order.format.unwrap();
+        assert_eq!(format, "%m/%d/%Y - %H:%M");
+        assert_eq!(parse_date(texts[1], Some(&format)), local(2026, 3, 4, 9, 0));
+        let texts = ["Sun, 03/05/2026", "Sat, 02/05/2026"];
+        assert!(!numeric_order(texts, true).unwrap().month_first);
+    }
+
+    /// With no number over 12 and no weekday, the list's own order tells: Drupal's
+    /// "12/04/2026 - 15:30" list, newest first, is in order only when read month first.
+    #[test]
+    fn the_lists_order_tells_day_and_month_apart() {
+        let texts = [
+            "12/04/2026 - 15:30",
+            "12/02/2026 - 10:00",
+            "11/10/2026 - 09:00",
+            "11/03/2026 - 18:45",
+        ];
+        let order = numeric_order(texts, false).unwrap();
+        assert!(order.month_first, "{order:?}");
+        assert!(order.why.contains("in order"), "{order:?}");
+        // Day first it is: 4 December, 2 December, 10 November, 3 November.
+        let texts = ["04.12.2026", "02.12.2026", "10.11.2026", "03.11.2026"];
+        assert!(!numeric_order(texts, true).unwrap().month_first);
+        // In order both ways, or neither way, or too few: the region decides.
+        for texts in [
+            &["01.02.2026", "01.02.2026", "01.01.2026"][..],
+            &["04.12.2026", "02.05.2026", "10.11.2026"][..],
+            &["12/04/2026", "12/02/2026"][..],
+        ] {
+            assert!(
+                numeric_order(texts.iter().copied(), true)
+                    .unwrap()
+                    .month_first
+            );
+            assert!(
+                !numeric_order(texts.iter().copied(), false)
+                    .unwrap()
+                    .month_first
+            );
+        }
+    }
+
     /// 20:40 UTC on 6 December 2026: already 01:40 on the 7th in Almaty (UTC+5).
     fn evening() -> DateTime<Utc> {
         utc("2026-12-06T20:40:00Z")
@@ -1470,6 +1699,11 @@ mod tests {
     #[case::en_month_first("March 5", chrono_tz::UTC, day(2026, 3, 5))]
     #[case::kk_hyphen("5-наурыз", chrono_tz::UTC, day(2026, 3, 5))]
     #[case::weekday_before("Четверг, 5 марта", chrono_tz::UTC, day(2026, 3, 5))]
+    // A written weekday keeps to the years the date fell on it.
+    #[case::weekday_of_an_earlier_year("Friday, 5 March", chrono_tz::UTC, day(2021, 3, 5))]
+    #[case::weekday_ru("пятница, 5 марта", chrono_tz::UTC, day(2021, 3, 5))]
+    #[case::weekday_kk("Жұма, 5 наурыз", chrono_tz::UTC, day(2021, 3, 5))]
+    #[case::weekday_abbreviated("Wed 5 Mar", chrono_tz::UTC, day(2025, 3, 5))]
     #[case::with_time("5 марта, 14:30", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
     #[case::time_first("14:30, 5 марта", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
     #[case::today_in_utc("6 December", chrono_tz::UTC, day(2026, 12, 6))]
