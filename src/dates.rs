@@ -256,6 +256,35 @@ fn month_of_word(word: &str) -> Option<u32> {
         .or_else(|| russian_month(word))
         .or_else(|| kazakh_month(word))
         .or_else(|| kazakh_latin_month(word))
+        .or_else(|| other_month(word))
+}
+
+/// Month names of other languages sites are written in, as whole lower-case words separated by
+/// spaces: French, German, Spanish, Italian, Portuguese, Dutch, Polish, Czech, Turkish, Uzbek
+/// and Ukrainian, in the forms dates use (the genitive too) and common abbreviations. A date
+/// shape still has to hold the word between numbers, so a word that is also something else
+/// ("mars", "mart") is read as a month only inside a date. Short abbreviations that are words
+/// too (Polish "lis", Ukrainian "лист") are left out.
+const OTHER_MONTHS: [&str; 12] = [
+    "janvier janv januar jänner jän enero gennaio janeiro januari styczeń stycznia leden ledna ocak yanvar січень січня",
+    "février fevrier févr fevr februar febrero febbraio fevereiro februari luty lutego únor února şubat subat fevral лютий лютого",
+    "mars märz maerz mär marzo março marco maart marzec marca březen března mart березень березня",
+    "avril avr abril aprile kwiecień kwietnia duben dubna nisan aprel квітень квітня",
+    "mai mayo maggio maio mei maj maja květen května mayıs mayis травень травня",
+    "juin juni junio giugno junho czerwiec czerwca červen června haziran iyun червень червня",
+    "juillet juil juli julio luglio julho lipiec lipca červenec července temmuz iyul липень липня",
+    "août aout agosto augustus sierpień sierpnia srpen srpna ağustos agustos avgust серпень серпня",
+    "septembre septiembre setiembre settembre setembro wrzesień września září eylül eylul sentyabr вересень вересня",
+    "octobre oktober okt octubre ottobre outubro październik października říjen října ekim oktyabr жовтень жовтня",
+    "novembre noviembre novembro listopad listopada listopadu kasım kasim noyabr листопад листопада",
+    "décembre decembre déc dezember dez diciembre dicembre dezembro grudzień grudnia prosinec prosince aralık aralik dekabr грудень грудня",
+];
+
+fn other_month(word: &str) -> Option<u32> {
+    OTHER_MONTHS
+        .iter()
+        .position(|forms| forms.split(' ').any(|form| form == word))
+        .map(month_number)
 }
 
 /// English words do not inflect: full names, three-letter abbreviations and "sept".
@@ -557,6 +586,12 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
             false,
             false,
         ),
+        // 2026年3月21日, 2026년 3월 21일
+        (
+            r"(?P<y>[0-9]{4}) ?[年년] ?(?P<m>[0-9]{1,2}) ?[月월] ?(?P<d>[0-9]{1,2})",
+            false,
+            false,
+        ),
         // 21.03.2026, 21/03/2026, 21-03-2026
         (
             r"(?P<d>[0-9]{1,2})[./-](?P<m>[0-9]{1,2})[./-](?P<y>[0-9]{4})",
@@ -572,7 +607,7 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
         ),
         // 21 March 2026, 21st of March, 2026, 21-Mar-2026, 1-го мая 2026
         (
-            r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го)?\.?[ \-/]?(?:of )?MONTH\.?,?[ \-/]?(?P<y>[0-9]{4})",
+            r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го|er)?\.?[ \-/]?(?:of |de |del )?MONTH\.?,?[ \-/]?(?:de |del )?(?P<y>[0-9]{4})",
             false,
             false,
         ),
@@ -596,7 +631,7 @@ static SHAPES: LazyLock<Vec<Shape>> = LazyLock::new(|| {
         ),
         // Without a year: 21 March, 21-го марта, 21st of March, 21-наурыз
         (
-            r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го)?\.?[ \-/]?(?:of )?MONTH\b\.?",
+            r"(?P<d>[0-9]{1,2})(?:st|nd|rd|th|-го|er)?\.?[ \-/]?(?:of |de |del )?MONTH\b\.?",
             false,
             true,
         ),
@@ -1621,6 +1656,30 @@ mod tests {
     fn rejects(#[case] text: &str) {
         assert_eq!(parse_date(text, None), None);
         assert_eq!(parse_date(text, Some("%d %B %Y")), None);
+    }
+
+    /// Month names of other languages read as the three of the SPEC are.
+    #[rstest]
+    #[case::french("5 mars 2026", day(2026, 3, 5))]
+    #[case::french_accented("1er décembre 2025 à 14h", day(2025, 12, 1))]
+    #[case::german("5. März 2026, 10:30", local(2026, 3, 5, 10, 30))]
+    #[case::german_abbreviation("5. Dez. 2025", day(2025, 12, 5))]
+    #[case::spanish("5 de marzo de 2026", day(2026, 3, 5))]
+    #[case::portuguese("5 de março de 2026", day(2026, 3, 5))]
+    #[case::italian("5 settembre 2025", day(2025, 9, 5))]
+    #[case::dutch("5 mei 2026", day(2026, 5, 5))]
+    #[case::polish("5 października 2025", day(2025, 10, 5))]
+    #[case::czech("5. listopadu 2025", day(2025, 11, 5))]
+    #[case::ukrainian("5 березня 2026", day(2026, 3, 5))]
+    #[case::turkish("5 Mart 2026", day(2026, 3, 5))]
+    #[case::uzbek("5-mart, 2026", day(2026, 3, 5))]
+    #[case::chinese("2026年3月5日", day(2026, 3, 5))]
+    #[case::korean("2026년 3월 5일", day(2026, 3, 5))]
+    fn reads_month_names_of_other_languages(
+        #[case] text: &str,
+        #[case] expected: Option<ParsedDate>,
+    ) {
+        assert_eq!(parse_date(text, None), expected);
     }
 
     /// A numeric date's weekday tells day and month apart where the numbers cannot: 5 March
