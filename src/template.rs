@@ -127,6 +127,26 @@ impl Fields {
         fields
     }
 
+    /// The sample releases of `source`, one that posts to the channel: its id, title, hashtag,
+    /// language and date as its posts carry them, with and without a picture and a summary (a
+    /// post always has a title, a link and a date).
+    pub fn samples_of(source: &SampleSource) -> Vec<Fields> {
+        let mut out = Vec::new();
+        for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
+            let mut fields = Fields::sample_in(source.language, image, summary);
+            fields.source_id = source.id.to_owned();
+            fields.source_title = source.title.to_owned();
+            fields.hashtag = hashtag(source.id);
+            fields.date = crate::dates::format_day(
+                chrono::DateTime::from_timestamp(1_774_080_000, 0).unwrap_or_default(),
+                source.timezone,
+                source.language,
+            );
+            out.push(fields);
+        }
+        out
+    }
+
     fn english_sample(image: bool) -> Fields {
         Fields {
             title: "President Tokayev met with the Prime Minister".into(),
@@ -140,6 +160,20 @@ impl Fields {
             image: image.then(|| "https://www.akorda.kz/uploadMedia/cover.jpg".into()),
         }
     }
+}
+
+/// A post's `hashtag`: `#` and the source id with `-` turned into `_`.
+pub fn hashtag(source_id: &str) -> String {
+    format!("#{}", source_id.replace('-', "_"))
+}
+
+/// A source that posts to a channel, as `check` renders the channel's template for it.
+#[derive(Clone, Copy, Debug)]
+pub struct SampleSource<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub language: &'a str,
+    pub timezone: chrono_tz::Tz,
 }
 
 impl PostTemplate {
@@ -202,39 +236,9 @@ impl PostTemplate {
         for language in languages {
             for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
                 let fields = Fields::sample_in(language, image, summary);
-                let html = compiled
-                    .render(fields.context())
-                    .map_err(|e| from_minijinja(&e))?;
-                // Bot API: a photo's caption is 0-1024 characters after entity parsing, a
-                // message 1-4096.
-                let limit = if image { CAPTION_LIMIT } else { MESSAGE_LIMIT };
-                let what = if image {
-                    "with a picture (a caption)"
-                } else {
-                    "without a picture"
-                };
-                let problem = match check_markup(&html) {
-                    Err(message) => Some(format!(
-                        "the template makes markup Telegram refuses (language {language}): {message}"
-                    )),
-                    Ok(()) => {
-                        let text = crate::markup::decode(&html);
-                        let length: usize = text.chars().map(char::len_utf16).sum();
-                        if text.trim().is_empty() && summary {
-                            Some(format!(
-                                "the template makes an empty post (language {language})"
-                            ))
-                        } else if length > limit {
-                            Some(format!(
-                                "the template makes a post {what} of {length} characters for a \
-                                 short release (language {language}); Telegram takes at most {limit}"
-                            ))
-                        } else {
-                            None
-                        }
-                    }
-                };
-                if let Some(message) = problem {
+                if let Some(message) =
+                    sample_problem(&compiled, &fields, &format!("language {language}"))?
+                {
                     return Err(TemplateError {
                         offset: None,
                         message,
@@ -243,6 +247,29 @@ impl PostTemplate {
             }
         }
         Ok(template)
+    }
+
+    /// Renders the template for the sample releases of each source that posts to its channel
+    /// (see [`Fields::samples_of`]): a branch on `source_id`, `hashtag`, `source_title` or a
+    /// source's date is taken as that source's posts take it. The first problem, naming the
+    /// source.
+    pub fn check_sources(&self, sources: &[SampleSource]) -> Result<(), TemplateError> {
+        let compiled = self
+            .env
+            .get_template(NAME)
+            .map_err(|e| from_minijinja(&e))?;
+        for source in sources {
+            for fields in Fields::samples_of(source) {
+                let what = format!("source `{}`, language {}", source.id, source.language);
+                if let Some(message) = sample_problem(&compiled, &fields, &what)? {
+                    return Err(TemplateError {
+                        offset: None,
+                        message,
+                    });
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The template's text as written.
@@ -256,6 +283,47 @@ impl PostTemplate {
         let template = self.env.get_template(NAME).map_err(|e| e.to_string())?;
         template.render(fields.context()).map_err(|e| e.to_string())
     }
+}
+
+/// What is wrong with the post `compiled` makes of `fields`, if anything: markup Telegram
+/// refuses, an empty post, or a post over its limit. `what` names the sample in the message
+/// (its language, or its source and language).
+fn sample_problem(
+    compiled: &minijinja::Template,
+    fields: &Fields,
+    what: &str,
+) -> Result<Option<String>, TemplateError> {
+    let html = compiled
+        .render(fields.context())
+        .map_err(|e| from_minijinja(&e))?;
+    let image = fields.image.is_some();
+    let summary = !fields.summary.is_empty();
+    // Bot API: a photo's caption is 0-1024 characters after entity parsing, a message 1-4096.
+    let limit = if image { CAPTION_LIMIT } else { MESSAGE_LIMIT };
+    let kind = if image {
+        "with a picture (a caption)"
+    } else {
+        "without a picture"
+    };
+    Ok(match check_markup(&html) {
+        Err(message) => Some(format!(
+            "the template makes markup Telegram refuses ({what}): {message}"
+        )),
+        Ok(()) => {
+            let text = crate::markup::decode(&html);
+            let length: usize = text.chars().map(char::len_utf16).sum();
+            if text.trim().is_empty() && summary {
+                Some(format!("the template makes an empty post ({what})"))
+            } else if length > limit {
+                Some(format!(
+                    "the template makes a post {kind} of {length} characters for a short \
+                     release ({what}); Telegram takes at most {limit}"
+                ))
+            } else {
+                None
+            }
+        }
+    })
 }
 
 /// The language codes a template compares `language` with (`language == "de"`), so that the

@@ -97,12 +97,17 @@ const CHANNEL_KEYS: &[&str] = &[
     "quiet",
 ];
 
-/// The valid channels, and every channel id defined (see [`written_id`]), so that a source naming
-/// a broken channel is not also told it does not exist.
-pub(super) fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<String>) {
+/// The valid channels, every channel id defined (see [`written_id`]), so that a source naming
+/// a broken channel is not also told it does not exist, and where each valid template is
+/// written (for [`check_templates`], once the sources are read).
+pub(super) fn channels(
+    r: &mut Report,
+    root: &Table,
+) -> (Vec<Channel>, HashSet<String>, HashMap<String, Span>) {
     let mut seen = HashMap::new();
     let mut defined = HashSet::new();
     let mut channels = Vec::new();
+    let mut template_spans = HashMap::new();
     for t in root.array_of_tables(r, "channels") {
         t.check_keys(r, CHANNEL_KEYS);
         defined.extend(written_id(&t));
@@ -112,9 +117,11 @@ pub(super) fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<S
         let share = share(r, &t);
         let include = regexes(r, &t, "include");
         let exclude = regexes(r, &t, "exclude");
-        let template = t
-            .string(r, "template")
-            .and_then(|(text, span)| template(r, text, &span));
+        let mut template_span = None;
+        let template = t.string(r, "template").and_then(|(text, span)| {
+            template_span = Some(span.clone());
+            template(r, text, &span)
+        });
         let digest_over = t
             .value("digest_over")
             .map(|_| t.count(r, "digest_over", 1, 0usize))
@@ -124,6 +131,9 @@ pub(super) fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<S
             .map_or(Tz::UTC, |(id, _)| first_source_zone(root, id));
         let quiet = quiet(r, &t, fallback_zone);
         if let (Some((id, _)), Some(chat)) = (id, chat) {
+            if let (Some(span), Some(_)) = (template_span, &template) {
+                template_spans.insert(id.clone(), span);
+            }
             channels.push(Channel {
                 id,
                 chat,
@@ -136,7 +146,36 @@ pub(super) fn channels(r: &mut Report, root: &Table) -> (Vec<Channel>, HashSet<S
             });
         }
     }
-    (channels, defined)
+    (channels, defined, template_spans)
+}
+
+/// Each channel's template rendered for the sources that post to it (issue 25): a branch on
+/// the source (`source_id`, `hashtag`, `source_title`, its language or date) is checked as that
+/// source's posts take it, not only as the built-in samples do. Reported at the template.
+pub(super) fn check_templates(
+    r: &mut Report,
+    channels: &[Channel],
+    spans: &HashMap<String, Span>,
+    sources: &[super::Source],
+) {
+    for channel in channels {
+        let (Some(template), Some(span)) = (&channel.template, spans.get(&channel.id)) else {
+            continue;
+        };
+        let posting: Vec<crate::template::SampleSource> = sources
+            .iter()
+            .filter(|s| s.channels.contains(&channel.id))
+            .map(|s| crate::template::SampleSource {
+                id: &s.id,
+                title: &s.title,
+                language: &s.language,
+                timezone: s.timezone,
+            })
+            .collect();
+        if let Err(problem) = template.check_sources(&posting) {
+            r.error(span, format!("template: {}", problem.message));
+        }
+    }
 }
 
 /// The timezone of the first source (in file order) that posts to channel `id`, read from the

@@ -204,7 +204,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     let general = general(&mut r, &section, &server, base_dir);
     let section = root.section(&mut r, "telegram", &empty);
     let telegram = telegram(&mut r, &section);
-    let (channels, known) = channels(&mut r, &root);
+    let (channels, known, template_spans) = channels(&mut r, &root);
     // A section that could not be read (misnamed or of the wrong shape, reported already)
     // leaves references to it unchecked: each would be a false "not defined" follow-on.
     let known = readable(&root, "channels").then_some(&known);
@@ -215,6 +215,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         sources_named_by_translations(&root)
     };
     let translations = translations(&mut r, &root, &sources, &defined);
+    channels::check_templates(&mut r, &channels, &template_spans, &sources);
     let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
     let texts = Texts::read(document.get_ref(), &channels, &ids);
     let config = Config {

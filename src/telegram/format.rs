@@ -237,7 +237,7 @@ fn templated_text_with(
         date: format_day(item.published, source.timezone, &source.language),
         source_id: source.id.clone(),
         source_title: source.title.clone(),
-        hashtag: format!("#{}", source.id.replace('-', "_")),
+        hashtag: crate::template::hashtag(&source.id),
         language: source.language.clone(),
         image: item.image.as_deref().and_then(web_url),
     };

@@ -117,6 +117,34 @@ async fn a_foreign_tag_in_a_language_branch_is_reported_at_the_tag() {
     );
 }
 
+/// Red team of issue 25: a branch on the source (`source_id`, `hashtag`, `source_title`, the
+/// date as the source writes it) was checked only as the built-in sample ("akorda-en") takes
+/// it, and every post of the channel fell back to the default at run time ("<b> is never
+/// closed"). The samples are now each source that posts to the channel.
+#[tokio::test]
+async fn a_branch_on_the_posting_source_is_checked_as_its_posts_take_it() {
+    for template in [
+        "{% if source_id == \"akorda-ru\" %}<b>{% endif %}{{ title }}",
+        "{% if hashtag == \"#akorda_ru\" %}<i>{% endif %}{{ title }}",
+        "{% if \"марта\" in date %}<u>{% endif %}{{ title }}",
+    ] {
+        let (o, path) = check(&with_template(template)).await;
+        assert_eq!(o.status.code(), Some(2), "{template}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("{path}:4:")), "{err}");
+        assert!(
+            err.contains("source `akorda-ru`") && err.contains("never closed"),
+            "{err}"
+        );
+    }
+    // A branch no source posting here takes passes.
+    let (o, _) = check(&with_template(
+        "{% if source_id == \"akorda-kz\" %}<b>{% endif %}{{ title }}",
+    ))
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 /// Issue 25: a template too long for a caption is refused: a post with a picture would fall
 /// back to the default layout every time.
 #[tokio::test]
