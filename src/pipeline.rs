@@ -649,7 +649,45 @@ impl Poller<'_> {
                     continue;
                 };
                 let (a, b) = (translation(source, x), translation(other, c));
-                let Some(pairs) = view.joined(&a, &b)? else {
+                // A release taking the place of `c`'s partner takes it for the whole group
+                // linked to `c`, when it matches the group better than the old partner.
+                let mut replaces = None;
+                if let Some(old) = partner.get(&c.id) {
+                    let members: Vec<Translation> = view
+                        .of(&other.id, &c.id)?
+                        .into_iter()
+                        .filter(|t| t.language != source.language)
+                        .collect();
+                    let mut group: Vec<(Item, chrono_tz::Tz)> = vec![(c.clone(), other.timezone)];
+                    for t in &members {
+                        let owner = self.translations.iter().find(|s| s.id == t.source);
+                        if let (Some(owner), Some(item)) = (owner, store.item(&t.source, &t.id)?) {
+                            group.push((item, owner.timezone));
+                        }
+                    }
+                    let old_item = peers.iter().find(|p| p.id == old.id).cloned();
+                    let whole = members.is_empty()
+                        || old_item.is_some_and(|old_item| {
+                            let group: Vec<(&Item, chrono_tz::Tz)> =
+                                group.iter().map(|(i, tz)| (i, *tz)).collect();
+                            crate::translations::better_for_group(
+                                x,
+                                &old_item,
+                                source.timezone,
+                                &peers,
+                                &group,
+                                &context,
+                            )
+                        });
+                    if !whole {
+                        tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, linked = %old.id, "translation not linked: it does not match the linked group better than the release linked to it");
+                        metrics::counter!("herald_translations_refused_total", "source" => source.id.clone())
+                            .increment(1);
+                        continue;
+                    }
+                    replaces = Some(old.clone());
+                }
+                let Some(pairs) = view.joined(&a, &b, replaces.as_ref())? else {
                     tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, "translation not linked: a partner of one is linked to another release of the other's group");
                     metrics::counter!("herald_translations_refused_total", "source" => source.id.clone())
                         .increment(1);
@@ -1521,12 +1559,14 @@ impl<'s> LinkView<'s> {
 
     /// The links that linking `a` to `b` makes, so that their groups become one clique: each
     /// of `a` and its partners with each of `b` and its partners, but `b`'s partner in `a`'s
-    /// language, which `a` replaces. `None` when the groups disagree: a language in both with
+    /// language (`replaces`), which `a` replaces for the whole of `b`'s group (the store then
+    /// unlinks it from every member). `None` when the groups disagree: a language in both with
     /// different releases, or a partner linked in the other's language to another release.
     fn joined(
         &mut self,
         a: &Translation,
         b: &Translation,
+        replaces: Option<&Translation>,
     ) -> Result<Option<Vec<(Translation, Translation)>>, StoreError> {
         let mut left = vec![a.clone()];
         left.extend(
@@ -1554,8 +1594,10 @@ impl<'s> LinkView<'s> {
                 let p_has = p_has.iter().find(|t| t.language == q.language);
                 let q_has = self.of(&q.source, &q.id)?;
                 let q_has = q_has.iter().find(|t| t.language == p.language);
-                // `b`'s partner in `a`'s language is the one `a` replaces (`choose` allowed it).
-                let replaced = same(p, a) && same(q, b);
+                // `b`'s partner in `a`'s language is the one `a` replaces, with every member
+                // of `b`'s group (`choose` and `better_for_group` allowed it).
+                let replaced =
+                    same(p, a) && q_has.is_some_and(|t| replaces.is_some_and(|r| same(t, r)));
                 if p_has.is_some_and(|t| !same(t, q))
                     || (!replaced && q_has.is_some_and(|t| !same(t, p)))
                 {
@@ -1690,6 +1732,9 @@ pub fn plan_deliveries(
         // A channel missing from the config (only possible mid-reload) gets the default.
         let channel = channels.iter().find(|c| &c.id == id);
         let wanted = |o: &&Observed| channel.is_none_or(|c| channel_passes(c, &o.item));
+        if let Some(channel) = channel {
+            count_filtered(store, source, channel, &by_date)?;
+        }
         let mut due: Vec<(DeliveryKind, &Item)> = if store.baselined(id, &source.id)? {
             let mut due = Vec::new();
             for &o in &by_date {
@@ -1727,6 +1772,59 @@ pub fn plan_deliveries(
         deliveries.extend(into_deliveries(id, &due, digest_over));
     }
     Ok((deliveries, baselines))
+}
+
+/// How many new releases in a row a channel's filters may keep out of it before herald warns
+/// that they may pass nothing at all (a mistyped word, an `exclude` that matches everything).
+pub const FILTERED_WARN: u64 = 20;
+
+/// Counts the new releases of `by_date` (newest first) that `channel`'s own filters keep out of
+/// it: `herald_posts_filtered_total{channel}`, the channel's stored state (`filtered`, and
+/// `filtered_in_a_row` since the last release that passed), a line at info, and a warning
+/// when the filters have kept out each of the last [`FILTERED_WARN`] new releases. A filter
+/// that passes nothing otherwise looks like a quiet channel.
+fn count_filtered(
+    store: &Store,
+    source: &Source,
+    channel: &Channel,
+    by_date: &[&Observed],
+) -> Result<(), StoreError> {
+    if channel.include.is_empty() && channel.exclude.is_empty() {
+        return Ok(());
+    }
+    let new: Vec<bool> = by_date
+        .iter()
+        .filter(|o| o.state == ItemState::New)
+        .map(|o| channel_passes(channel, &o.item))
+        .collect();
+    let filtered = new.iter().filter(|p| !**p).count() as u64;
+    if filtered == 0 && new.is_empty() {
+        return Ok(());
+    }
+    // Kept out after (newer than) the newest release that passed, or all of them.
+    let newest_kept_out = new.iter().take_while(|p| !**p).count() as u64;
+    let any_passed = new.iter().any(|p| *p);
+    // The closure may run again when another writer changed the state meanwhile: the last
+    // run's reading counts.
+    let before = std::cell::Cell::new(0);
+    let state = store.update_channel_state(&channel.id, |st| {
+        before.set(st.filtered_in_a_row);
+        st.filtered += filtered;
+        st.filtered_in_a_row = if any_passed {
+            newest_kept_out
+        } else {
+            st.filtered_in_a_row + filtered
+        };
+    })?;
+    if filtered > 0 {
+        metrics::counter!("herald_posts_filtered_total", "channel" => channel.id.clone())
+            .increment(filtered);
+        tracing::info!(channel = %channel.id, source = %source.id, filtered, in_a_row = state.filtered_in_a_row, "new releases kept out of the channel by its include/exclude");
+    }
+    if state.filtered_in_a_row >= FILTERED_WARN && before.get() < FILTERED_WARN {
+        tracing::warn!(channel = %channel.id, in_a_row = state.filtered_in_a_row, "the channel's include/exclude kept out each of its last {} new releases: check that they can pass anything", state.filtered_in_a_row);
+    }
+    Ok(())
 }
 
 /// The deliveries of one channel for `due` (oldest first): a post or an edit each, except that

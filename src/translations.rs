@@ -47,13 +47,22 @@ pub const THRESHOLD: f64 = 3.0;
 /// How much the best candidate must beat the second (and the reverse check its own second).
 pub const MARGIN: f64 = 1.0;
 /// The least evidence from the text (shared numbers, weighted, less the penalty of numbers on
-/// one side only) that a link needs when the links' ids do not vouch for it.
+/// one side only) that a link needs when the links' ids do not vouch for it. Years and days of
+/// the month written beside a month's name never count towards it: releases of the same days
+/// share them whatever they are about ("2026", "29-30 May").
 pub const TEXT_MIN: f64 = 1.0;
 
 /// Score of a shared cover image that is rare (see [`Context::image_uses`]).
 const IMAGE: f64 = 3.0;
 /// Penalty when both have distinct pictures of their own: usually two different releases.
 const OTHER_IMAGE: f64 = 1.5;
+/// Penalty when one has a distinctive picture and the other none: the pictures cannot agree,
+/// and a translation carries its release's picture.
+const MISSING_IMAGE: f64 = 1.0;
+/// How many releases with a picture each source's history must hold before a picture seen
+/// once is taken at its full weight: a stock picture is known only by its reuse, and a short
+/// history has not seen it reused yet. Below that it weighs less, down to half.
+const PICTURE_HISTORY: usize = 20;
 /// Score of the same numeric id in both links, with `same_ids`: with the same day it stays
 /// below the threshold, so an id never links alone.
 const LINK_ID: f64 = 1.5;
@@ -102,6 +111,9 @@ pub struct Context {
 pub struct NameHistory {
     /// The releases counted.
     pub releases: usize,
+    /// The releases counted that have a picture: how much the history can tell of a picture
+    /// seen once (see [`PICTURE_HISTORY`]).
+    pub pictures: usize,
     /// For each [`name_key`], the releases that hold it.
     pub uses: HashMap<String, usize>,
 }
@@ -112,6 +124,14 @@ impl NameHistory {
         let mut history = NameHistory::default();
         for item in items {
             history.releases += 1;
+            if item
+                .image
+                .as_deref()
+                .and_then(crate::model::image_key)
+                .is_some()
+            {
+                history.pictures += 1;
+            }
             for name in names_anywhere(item) {
                 *history.uses.entry(name).or_default() += 1;
             }
@@ -161,6 +181,9 @@ pub struct Features {
     /// Numbers of two digits or more in the title and text, normalized (`1 500` and `1,500` are
     /// `1500`; `1,5` and `1.5` are `1.5`).
     pub numbers: BTreeSet<String>,
+    /// Those of [`Features::numbers`] written as a day of the month beside a month's name
+    /// ("29-30 May", "4 декабря", "May 4"): dates, not evidence of what a release is about.
+    pub date_numbers: BTreeSet<String>,
     /// Proper names in the title, as [`name_key`]s (the title names its topic; the text names
     /// the head of state in nearly every release, which early on, with few releases around,
     /// would look rare).
@@ -179,8 +202,87 @@ pub fn features(item: &Item, tz: Tz) -> Features {
         link_id: link_id(&item.link),
         day: item.published.with_timezone(&tz).date_naive(),
         numbers: numbers(&text, &item.language),
+        date_numbers: date_numbers(&text),
         names: names(&item.title),
     }
+}
+
+/// The numbers of `text` written as days of the month: one or more numbers from 1 to 31
+/// (joined by hyphens or dashes, "29-30") next to a month's name, before or after it.
+pub fn date_numbers(text: &str) -> BTreeSet<String> {
+    let words: Vec<&str> = text
+        .split(|c: char| c.is_whitespace())
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = BTreeSet::new();
+    for (i, word) in words.iter().enumerate() {
+        // "4th", "1st": the ordinal's letters.
+        let word = word.trim_end_matches(['s', 't', 'n', 'd', 'h', 'r']);
+        let days: Option<Vec<u32>> = word
+            .split(['-', '\u{2013}', '\u{2014}'])
+            .map(|d| d.parse::<u32>().ok().filter(|d| (1..=31).contains(d)))
+            .collect();
+        let Some(days) = days else {
+            continue;
+        };
+        let beside = |j: Option<usize>| j.and_then(|j| words.get(j)).is_some_and(|w| is_month(w));
+        if beside(i.checked_sub(1)) || beside(Some(i + 1)) {
+            out.extend(days.into_iter().map(|d| d.to_string()));
+        }
+    }
+    out
+}
+
+/// Whether `word` names a month in English, Russian or Kazakh (the languages translation groups
+/// link), in any case form.
+fn is_month(word: &str) -> bool {
+    const ENGLISH: [&str; 12] = [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ];
+    // Stems that case endings follow ("марта", "мамырда"); May is "май", "мая", "мае".
+    const STEMS: [&str; 23] = [
+        "январ",
+        "феврал",
+        "март",
+        "апрел",
+        "июн",
+        "июл",
+        "август",
+        "сентябр",
+        "октябр",
+        "ноябр",
+        "декабр",
+        "қаңтар",
+        "ақпан",
+        "наурыз",
+        "сәуір",
+        "мамыр",
+        "маусым",
+        "шілде",
+        "тамыз",
+        "қыркүйек",
+        "қазан",
+        "қараша",
+        "желтоқсан",
+    ];
+    let w = word.to_lowercase();
+    ENGLISH
+        .iter()
+        .any(|m| w == *m || (w.len() == 3 && m.starts_with(&w)) || w == "sept")
+        || matches!(w.as_str(), "май" | "мая" | "мае")
+        || STEMS.iter().any(|s| w.starts_with(s))
 }
 
 /// The proper names of `text`: words that start with a capital letter and do not start a
@@ -470,6 +572,20 @@ impl Rarity<'_> {
             && self.context.image_uses.get(image).copied().unwrap_or(1) <= 1
     }
 
+    /// What a shared distinctive picture adds: [`IMAGE`] when both sources' histories hold
+    /// [`PICTURE_HISTORY`] releases with a picture, less over a shorter history (half over
+    /// none): a picture not seen before may be a stock one not reused yet.
+    fn image_weight(&self) -> f64 {
+        let known = self
+            .context
+            .name_history
+            .iter()
+            .map(|h| h.pictures)
+            .min()
+            .unwrap_or(0);
+        IMAGE * (known as f64 / PICTURE_HISTORY as f64).clamp(0.5, 1.0)
+    }
+
     /// A shared name's weight: how rare it is around, nothing when common around or over
     /// either source's history.
     fn name_weight(&self, n: &str) -> f64 {
@@ -528,24 +644,29 @@ fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<Score> {
         }
     }
     match (&a.image, &b.image) {
-        (Some(x), Some(y)) if x == y && rarity.image_is_distinctive(x) => s += IMAGE,
+        (Some(x), Some(y)) if x == y && rarity.image_is_distinctive(x) => {
+            s += rarity.image_weight()
+        }
         // A shared generic picture says nothing either way.
         (Some(x), Some(y)) if x == y => {}
         (Some(x), Some(y)) if rarity.image_is_distinctive(x) && rarity.image_is_distinctive(y) => {
             s -= OTHER_IMAGE;
         }
+        (Some(x), None) | (None, Some(x)) if rarity.image_is_distinctive(x) => s -= MISSING_IMAGE,
         _ => {}
     }
-    let shared: f64 = a
-        .numbers
-        .intersection(&b.numbers)
+    let shared = a.numbers.intersection(&b.numbers);
+    let all: f64 = shared.clone().map(|n| rarity.number_weight(n)).sum();
+    // Years and days of the month add to the score, never to the evidence.
+    let plain: f64 = shared
+        .filter(|n| !is_year(n) && !a.date_numbers.contains(*n) && !b.date_numbers.contains(*n))
         .map(|n| rarity.number_weight(n))
         .sum();
-    let mut text = shared.min(NUMBERS_CAP);
+    let mut rest = 0.0;
     if !a.numbers.is_empty() && !b.numbers.is_empty() {
         let union = a.numbers.union(&b.numbers).count();
         let one_sided = a.numbers.symmetric_difference(&b.numbers).count();
-        text -= NUMBER_MISMATCH * one_sided as f64 / union as f64;
+        rest -= NUMBER_MISMATCH * one_sided as f64 / union as f64;
     }
     if rarity.context.rules.names {
         let names: f64 = a
@@ -553,12 +674,12 @@ fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<Score> {
             .intersection(&b.names)
             .map(|n| rarity.name_weight(n))
             .sum();
-        text += names.min(NAMES_CAP);
+        rest += names.min(NAMES_CAP);
     }
-    s += text;
+    s += all.min(NUMBERS_CAP) + rest;
     Some(Score {
         total: s,
-        evidence: same_id || text >= TEXT_MIN,
+        evidence: same_id || plain.min(NUMBERS_CAP) + rest >= TEXT_MIN,
     })
 }
 
@@ -610,6 +731,45 @@ pub fn choose<'c>(
     let chosen = best(&fx, &fc, &rarity)?;
     let mutual = best(&fc[chosen], &fp, &rarity) == Some(me);
     (mutual && eligible(&candidates[chosen])).then(|| &candidates[chosen])
+}
+
+/// Whether `new`, a release of one source, should take the place of `old`, a release of the
+/// same source linked to `group` (the releases of the other languages linked together, each
+/// with its source's timezone), for the whole group: summed over the group's members, `new`
+/// scores at least [`MARGIN`] more than `old`, and no member's date rules `new` out. `peers`
+/// are the releases of the source around the same dates. A link found between `new` and one
+/// member alone (see [`choose`]) must not leave the others linked to `old` for good, nor move
+/// the whole group on the strength of one member.
+pub fn better_for_group(
+    new: &Item,
+    old: &Item,
+    tz: Tz,
+    peers: &[Item],
+    group: &[(&Item, Tz)],
+    context: &Context,
+) -> bool {
+    let fnew = features(new, tz);
+    let fold = features(old, tz);
+    let mut fp: Vec<Features> = peers
+        .iter()
+        .filter(|p| p.id != new.id && p.id != old.id)
+        .map(|p| features(p, tz))
+        .collect();
+    fp.push(fnew.clone());
+    fp.push(fold.clone());
+    let mut gain = 0.0;
+    for (member, member_tz) in group {
+        let fg = features(member, *member_tz);
+        // Each member is compared within its own source: a picture the group's languages
+        // share is not common for that.
+        let rarity = Rarity::new([std::slice::from_ref(&fg), &fp], context);
+        let Some(n) = score(&fnew, &fg, &rarity) else {
+            return false;
+        };
+        let o = score(&fold, &fg, &rarity).map_or(0.0, |s| s.total);
+        gain += n.total - o;
+    }
+    !group.is_empty() && gain >= MARGIN
 }
 
 /// How far around a release's date candidates are looked for (dates more than a day apart never
@@ -1189,6 +1349,204 @@ mod tests {
         };
         let got = choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true);
         assert_eq!(got.map(|i| i.title.as_str()), Some(ru[0].title.as_str()));
+    }
+
+    /// A context whose two sources have a long history of releases with pictures of their
+    /// own: a picture seen once weighs [`IMAGE`].
+    fn long_picture_history() -> Context {
+        let known = NameHistory {
+            releases: PICTURE_HISTORY,
+            pictures: PICTURE_HISTORY,
+            ..NameHistory::default()
+        };
+        Context {
+            name_history: [known.clone(), known],
+            ..Context::default()
+        }
+    }
+
+    fn without_picture(mut i: Item) -> Item {
+        i.image = None;
+        i
+    }
+
+    #[test]
+    fn days_of_the_month_beside_a_month_are_dates() {
+        let set = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<BTreeSet<_>>();
+        assert_eq!(
+            date_numbers("The forum is held on 29-30 May."),
+            set(&["29", "30"])
+        );
+        assert_eq!(date_numbers("форум пройдёт 29–30 мая"), set(&["29", "30"]));
+        assert_eq!(
+            date_numbers("форумы 29-30 мамырда өтеді"),
+            set(&["29", "30"])
+        );
+        assert_eq!(date_numbers("On May 14th, 2026"), set(&["14"]));
+        assert_eq!(date_numbers("4 декабря"), set(&["4"]));
+        assert!(date_numbers("15 agreements worth 1,500 million, 2026").is_empty());
+        assert!(date_numbers("34 May").is_empty());
+    }
+
+    /// Red team of issue 25: the call with France and the call with Egypt under one stock
+    /// picture, both naming the plans "for 2026" and the roadmap "to 2030": two years are no
+    /// evidence from the text, however rare the picture looks.
+    #[test]
+    fn years_are_never_the_texts_evidence() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "telephone_talk.jpg",
+            "Cooperation plans for 2026 and a roadmap to 2030.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "telephone_talk.jpg",
+            "Планы сотрудничества на 2026 год и дорожная карта до 2030 года.",
+        )];
+        let long = long_picture_history();
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_none());
+        assert!(choose_plainly(&en, &ru).is_none());
+        // A number that is not a date beside them is: linked.
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "telephone_talk.jpg",
+            "Plans for 2026, a roadmap to 2030 and 31 projects.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "telephone_talk.jpg",
+            "Планы на 2026 год, карта до 2030 года и 31 проект.",
+        )];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_some());
+    }
+
+    /// Red team of issue 25: "29-30 May" in both texts, the same day, one release with its own
+    /// picture and the other without any: a meeting with the Speaker and a meeting on the forum
+    /// linked (1 + 2). Days of the month are no evidence, and the missing picture counts
+    /// against; the same forum dates beside the same picture still link with a number of their
+    /// own.
+    #[test]
+    fn days_of_the_month_and_a_missing_picture_link_nothing() {
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "speaker.jpg",
+            "The Astana International Forum will be held on 29-30 May.",
+        );
+        let ru = [without_picture(item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "unused.jpg",
+            "Форум пройдёт 29-30 мая.",
+        ))];
+        let long = long_picture_history();
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_none());
+        // The same picture on both sides: the forum's dates are still not the text's evidence.
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "speaker.jpg",
+            "Форум пройдёт 29-30 мая.",
+        )];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_none());
+        // Two numbers that are not dates, and no picture on one side: 1 + 2 - 1.
+        let en = item("en", "en", "a", 3, "speaker.jpg", "Bills: 41 and 52.");
+        let ru = [without_picture(item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "unused.jpg",
+            "Законопроекты: 41 и 52.",
+        ))];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_none());
+        // With the picture on both sides they are the same release.
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            3,
+            "speaker.jpg",
+            "Законопроекты: 41 и 52.",
+        )];
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_some());
+    }
+
+    /// A picture seen once weighs its full [`IMAGE`] only over a history long enough to have
+    /// seen a stock picture reused: a translation a day late with one number in common links
+    /// on a long history, not on a store that holds nothing yet.
+    #[test]
+    fn a_picture_not_seen_before_weighs_less_without_a_history() {
+        let en = item("en", "en", "a", 3, "visit.jpg", "Some 41 guests.");
+        let ru = [item("ru", "ru", "x", 4, "visit.jpg", "Около 41 гостя.")];
+        let long = long_picture_history();
+        assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_some());
+        assert!(choose_plainly(&en, &ru).is_none());
+    }
+
+    /// Issue 25's group rule: a release replaces the one linked to a group only when it matches
+    /// the whole group better by the margin.
+    #[test]
+    fn a_better_release_replaces_the_old_for_the_whole_group() {
+        let long = long_picture_history();
+        let en = item(
+            "en",
+            "en",
+            "a",
+            3,
+            "talks.jpg",
+            "15 agreements, 41 projects.",
+        );
+        let kk = item("kk", "kk", "k", 3, "talks.jpg", "15 келісім, 41 жоба.");
+        let stock = item(
+            "ru",
+            "ru",
+            "old",
+            3,
+            "gerb.jpg",
+            "15 соглашений, 41 проект.",
+        );
+        let real = item(
+            "ru",
+            "ru",
+            "new",
+            3,
+            "talks.jpg",
+            "15 соглашений, 41 проект.",
+        );
+        let group = [(&en, TZ), (&kk, TZ)];
+        let peers = [stock.clone(), real.clone()];
+        assert!(better_for_group(&real, &stock, TZ, &peers, &group, &long));
+        assert!(!better_for_group(&stock, &real, TZ, &peers, &group, &long));
+        // Two days apart from a member: never part of the group.
+        let late = item(
+            "ru",
+            "ru",
+            "late",
+            5,
+            "talks.jpg",
+            "15 соглашений, 41 проект.",
+        );
+        let peers = [stock.clone(), late.clone()];
+        assert!(!better_for_group(&late, &stock, TZ, &peers, &group, &long));
     }
 
     proptest::proptest! {

@@ -94,6 +94,7 @@ impl App {
             Err(e) => tracing::error!(error = %e, "could not look for renamed channel entries"),
         }
         renames::record_chats(&store, &config.channels);
+        store.set_translation_groups(translation_groups(&config));
         let fetcher = Fetcher::new(options.fetcher).context("building the HTTP client")?;
         let global = Arc::new(GlobalLimit::new(config.telegram.global_per_second));
         let bot = options.token.as_ref().map(|token| {
@@ -595,6 +596,11 @@ impl App {
                     renames::record_chats(&self.shared.store, &new.channels);
                 }
                 self.tell_stranded(&old, &new).await;
+                // Feeds and later posts show links between sources of one group only: a
+                // group taken out of the config takes its links out with it.
+                self.shared
+                    .store
+                    .set_translation_groups(translation_groups(&new));
                 self.shared.config.set(new);
                 self.shared.versions.config_changed();
                 // The hub hears of every feed the edit may change (its title, its items' count,
@@ -890,6 +896,15 @@ fn describe_diff(old: &Config, new: &Config) -> String {
         parts.push("~translations".into());
     }
     parts.join(", ")
+}
+
+/// The config's `[[translations]]` groups as source ids (see `Store::set_translation_groups`).
+fn translation_groups(config: &Config) -> Vec<Vec<String>> {
+    config
+        .translations
+        .iter()
+        .map(|g| g.sources.clone())
+        .collect()
 }
 
 /// How long the record of a post outlives its item in the feed (see `Store::sweep_posts`).

@@ -252,6 +252,9 @@ pub struct Store {
     stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
+    /// The config's `[[translations]]` groups, as source ids (see
+    /// [`Store::set_translation_groups`]); `None` until set: every stored link is read.
+    translation_groups: std::sync::Arc<std::sync::RwLock<Option<Vec<Vec<String>>>>>,
     /// One flush at a time (see `sync`).
     flushing: std::sync::Arc<tokio::sync::Mutex<()>>,
     /// Callers of `sync` numbered in order (each after its writes), and the number up to which
@@ -498,6 +501,7 @@ impl Store {
             digest_messages: db.open_tree("digest_messages")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
+            translation_groups: Default::default(),
             flushing: Default::default(),
             sync_calls: Default::default(),
             synced: Default::default(),
@@ -744,10 +748,34 @@ impl Store {
 
     /// The known translations of an item, one per language.
     pub fn translations(&self, source: &str, id: &ItemId) -> Result<Vec<Translation>, StoreError> {
-        match self.translations.get(item_key(source, id))? {
-            Some(bytes) => Ok(serde_json::from_slice(&bytes)?),
-            None => Ok(Vec::new()),
+        let mut links: Vec<Translation> = match self.translations.get(item_key(source, id))? {
+            Some(bytes) => serde_json::from_slice(&bytes)?,
+            None => Vec::new(),
+        };
+        let groups = self
+            .translation_groups
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(groups) = groups.as_ref() {
+            let grouped = |other: &str| {
+                groups
+                    .iter()
+                    .any(|g| g.iter().any(|s| s == source) && g.iter().any(|s| s == other))
+            };
+            links.retain(|t| grouped(&t.source));
         }
+        Ok(links)
+    }
+
+    /// The config's `[[translations]]` groups (each a list of source ids), set at start and at
+    /// each reload: [`Store::translations`] then reads only links between sources of one group.
+    /// A group removed from the config takes its links out of the feeds and of later posts and
+    /// edits; its stored links are kept, and come back if the group does.
+    pub fn set_translation_groups(&self, groups: Vec<Vec<String>>) {
+        *self
+            .translation_groups
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(groups);
     }
 
     /// Items of `source` published between `from` and `to` (inclusive), oldest first: the

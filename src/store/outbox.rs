@@ -260,6 +260,13 @@ pub struct ChannelState {
     /// to the same chat now (see [`Store::move_channel`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<String>,
+    /// New releases the channel's `include` / `exclude` kept out of it, in all.
+    #[serde(default)]
+    pub filtered: u64,
+    /// New releases kept out of it since the last one that passed its filters: a channel whose
+    /// filters pass nothing shows it (see `pipeline::FILTERED_WARN`).
+    #[serde(default)]
+    pub filtered_in_a_row: u64,
 }
 
 fn channel_prefix(channel: &str) -> Vec<u8> {

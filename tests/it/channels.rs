@@ -461,3 +461,56 @@ async fn hold_keeps_posts_queued_during_the_window_while_edits_go_through() {
     assert_eq!(fake.edits().len(), 1);
     t.stop().await;
 }
+
+/// Red team of issue 25: a channel whose filters keep out every release (`include =
+/// ["zzzqqq"]`) posted nothing and left no trace. Each release kept out is counted
+/// (`herald_posts_filtered_total{channel}`, the channel's stored state), and a run of
+/// `FILTERED_WARN` kept out in a row is there to see; one that passes ends the run.
+#[tokio::test(flavor = "multi_thread")]
+async fn releases_kept_out_by_a_channels_filters_are_counted() {
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let channels = r#"
+[[channels]]
+id = "all"
+chat = "@all_news"
+
+[[channels]]
+id = "none"
+chat = "@none_news"
+include = ["zzzqqq"]
+"#;
+    let t = app(&fake, channels, "channels = [\"all\", \"none\"]").await;
+    t.site.set_per_page(100);
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let n = herald::pipeline::FILTERED_WARN;
+    for i in 0..n {
+        t.site.publish("en", release_en(10 + i, 2));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    let none = store.channel_state("none").unwrap();
+    assert_eq!(none.filtered, n + 1);
+    assert!(none.filtered_in_a_row >= n, "{none:?}");
+    let all = store.channel_state("all").unwrap();
+    assert_eq!((all.filtered, all.filtered_in_a_row), (0, 0));
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.lines().any(|l| l.starts_with(&format!(
+            "herald_posts_filtered_total{{channel=\"none\"}} {}",
+            n + 1
+        ))),
+        "{metrics}"
+    );
+    // A release that passes ends the run.
+    t.site.publish(
+        "en",
+        Release {
+            title: "Head of State on zzzqqq".into(),
+            ..release_en(99, 3)
+        },
+    );
+    t.poll("akorda-en").await.unwrap();
+    assert_eq!(store.channel_state("none").unwrap().filtered_in_a_row, 0);
+    t.stop().await;
+}
