@@ -251,6 +251,11 @@ const KAZAKH_LATIN_MONTHS: [&str; 12] = [
 ];
 
 /// Month number (1-12) of a lower-cased word in English, Russian or Kazakh, any case form.
+/// Whether `word` names a month, in any language and case form [`parse_date`] reads.
+pub fn is_month_word(word: &str) -> bool {
+    month_of_word(&word.to_lowercase()).is_some()
+}
+
 fn month_of_word(word: &str) -> Option<u32> {
     english_month(word)
         .or_else(|| russian_month(word))

@@ -226,63 +226,15 @@ pub fn date_numbers(text: &str) -> BTreeSet<String> {
         let Some(days) = days else {
             continue;
         };
-        let beside = |j: Option<usize>| j.and_then(|j| words.get(j)).is_some_and(|w| is_month(w));
+        let beside = |j: Option<usize>| {
+            j.and_then(|j| words.get(j))
+                .is_some_and(|w| crate::dates::is_month_word(w))
+        };
         if beside(i.checked_sub(1)) || beside(Some(i + 1)) {
             out.extend(days.into_iter().map(|d| d.to_string()));
         }
     }
     out
-}
-
-/// Whether `word` names a month in English, Russian or Kazakh (the languages translation groups
-/// link), in any case form.
-fn is_month(word: &str) -> bool {
-    const ENGLISH: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    // Stems that case endings follow ("марта", "мамырда"); May is "май", "мая", "мае".
-    const STEMS: [&str; 23] = [
-        "январ",
-        "феврал",
-        "март",
-        "апрел",
-        "июн",
-        "июл",
-        "август",
-        "сентябр",
-        "октябр",
-        "ноябр",
-        "декабр",
-        "қаңтар",
-        "ақпан",
-        "наурыз",
-        "сәуір",
-        "мамыр",
-        "маусым",
-        "шілде",
-        "тамыз",
-        "қыркүйек",
-        "қазан",
-        "қараша",
-        "желтоқсан",
-    ];
-    let w = word.to_lowercase();
-    ENGLISH
-        .iter()
-        .any(|m| w == *m || (w.len() == 3 && m.starts_with(&w)) || w == "sept")
-        || matches!(w.as_str(), "май" | "мая" | "мае")
-        || STEMS.iter().any(|s| w.starts_with(s))
 }
 
 /// The proper names of `text`: words that start with a capital letter and do not start a
