@@ -261,6 +261,10 @@ fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
 pub(super) struct FeedCache {
     plain: Mutex<ByteLru<Arc<Rendered>>>,
     filtered: Mutex<ByteLru<Arc<Rendered>>>,
+    /// What each document held and since when, kept longer than the documents (a few dozen
+    /// bytes each, within `DATES_BYTES`): a document let go and rendered again alike keeps its
+    /// `Last-Modified`, and so its ETag.
+    dates: Mutex<ByteLru<Dated>>,
     /// `herald_feed_cache_bytes` of each pool (plain, filtered).
     bytes: [metrics::Gauge; 2],
 }
@@ -283,6 +287,9 @@ impl CacheKey {
     }
 }
 
+/// Bytes kept for the documents' dates (see `FeedCache::dates`): some ten thousand documents.
+const DATES_BYTES: usize = 1 << 20;
+
 /// Longest `Cache-Control: max-age` given to a feed, in seconds.
 const MAX_AGE_CAP_SECS: u32 = 3600;
 
@@ -292,6 +299,7 @@ impl FeedCache {
         FeedCache {
             plain: Mutex::default(),
             filtered: Mutex::default(),
+            dates: Mutex::default(),
             bytes: [gauge("plain"), gauge("filtered")],
         }
     }
@@ -309,13 +317,19 @@ impl FeedCache {
         hit.filter(|doc| doc.stamp == stamp)
     }
 
-    /// What the document kept for `key` holds, current or not.
+    /// What the last document rendered for `key` held, and since when.
     fn dated(&self, key: &CacheKey) -> Option<Dated> {
-        lock(self.pool(key)).get(&key.key).map(|doc| doc.dated)
+        lock(&self.dates).get(&key.key).copied()
     }
 
     /// Keeps `doc` within `budget` bytes for its pool.
     fn put(&self, key: &CacheKey, doc: Arc<Rendered>, budget: usize) {
+        lock(&self.dates).put(
+            key.key.clone(),
+            doc.dated,
+            std::mem::size_of::<Dated>(),
+            DATES_BYTES,
+        );
         let mut pool = lock(self.pool(key));
         let bytes = doc.bytes();
         pool.put(key.key.clone(), doc, bytes, budget);
