@@ -404,6 +404,9 @@ fn write_translations(
     Ok(())
 }
 
+/// A digest of a feed document's content, and when that content was first served.
+pub type FeedDate = ([u8; 16], DateTime<Utc>);
+
 /// The key of a source's count of releases using an image file name.
 fn image_count_key(source: &str, name: &str) -> Vec<u8> {
     let mut k = prefix(source);
@@ -713,7 +716,7 @@ impl Store {
 
     /// What plain feed `feed` ("x.rss") last held: a digest of its content and when that content
     /// was first served (see `server::feeds`). `None` when never noted (or unreadable).
-    pub fn feed_date(&self, feed: &str) -> Result<Option<([u8; 16], DateTime<Utc>)>, StoreError> {
+    pub fn feed_date(&self, feed: &str) -> Result<Option<FeedDate>, StoreError> {
         let Some(bytes) = self.feed_dates.get(feed.as_bytes())? else {
             return Ok(None);
         };
