@@ -7,21 +7,37 @@ use chrono::{DateTime, Duration, Utc};
 const MIN_SILENCE: Duration = Duration::days(2);
 /// Silence counts as unusual at this many times the usual gap between releases.
 const FACTOR: i32 = 10;
+/// Releases closer together than this are one moment of publishing: a site that prints dates
+/// without a time gives a day's releases one time (its midnight, or when herald first saw them).
+const SAME_MOMENT: Duration = Duration::minutes(1);
+/// Fewer moments of publishing than this say nothing about a rhythm (for a site without times,
+/// fewer days with releases).
+const MIN_MOMENTS: usize = 5;
 
-/// True when the newest release (`published`, newest first) is far older than the usual gap
-/// between the source's releases: the median of the gaps among the newest ones, times ten, and
-/// at least two days. Fewer than five releases say nothing about a rhythm.
+/// True when the newest release (`published`) is far older than the usual gap between the
+/// source's moments of publishing: the median of the gaps among the newest ones, times ten, and
+/// at least two days. Releases of one moment count once, so that ten releases of a site without
+/// times, stored by its first poll, make no gap of zero (which left the two-day floor to decide
+/// alone); fewer than five moments are not enough history to judge.
 pub fn is_stale(published: &[DateTime<Utc>], now: DateTime<Utc>) -> bool {
-    if published.len() < 5 {
+    let mut newest_first = published.to_vec();
+    newest_first.sort_unstable_by(|a, b| b.cmp(a));
+    let mut moments: Vec<DateTime<Utc>> = Vec::with_capacity(newest_first.len());
+    for time in newest_first {
+        if moments
+            .last()
+            .is_none_or(|&later| later - time >= SAME_MOMENT)
+        {
+            moments.push(time);
+        }
+    }
+    if moments.len() < MIN_MOMENTS {
         return false;
     }
-    let mut gaps: Vec<Duration> = published
-        .windows(2)
-        .map(|w| (w[0] - w[1]).max(Duration::zero()))
-        .collect();
+    let mut gaps: Vec<Duration> = moments.windows(2).map(|w| w[0] - w[1]).collect();
     gaps.sort_unstable();
     let median = gaps[gaps.len() / 2];
-    let silence = now - published[0];
+    let silence = now - moments[0];
     silence > (median * FACTOR).max(MIN_SILENCE)
 }
 
@@ -44,6 +60,31 @@ mod tests {
     #[case::too_few_releases_to_judge(daily(4, 100), false)]
     fn staleness(#[case] published: Vec<DateTime<Utc>>, #[case] stale: bool) {
         assert_eq!(is_stale(&published, Utc::now()), stale);
+    }
+
+    /// A site without times: ten releases stored by the first poll, a few a day over three
+    /// days, the newest 52 hours old. Three days are not enough history.
+    #[test]
+    fn a_few_days_of_date_only_releases_are_not_a_rhythm() {
+        let now = Utc::now();
+        let midnight = |days_ago: i64| now - Duration::hours(52 + 24 * days_ago);
+        let published: Vec<_> = [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+            .into_iter()
+            .map(midnight)
+            .collect();
+        assert!(!is_stale(&published, now));
+    }
+
+    /// A site without times, two releases a day for six days: its rhythm is a day, not zero,
+    /// so 52 hours of silence is not stale, and 11 days are.
+    #[test]
+    fn date_only_releases_count_by_day() {
+        let now = Utc::now();
+        let published: Vec<_> = (0..12)
+            .map(|i| now - Duration::hours(52 + 24 * (i / 2)))
+            .collect();
+        assert!(!is_stale(&published, now));
+        assert!(is_stale(&published, now + Duration::days(9)));
     }
 
     #[test]

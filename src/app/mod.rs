@@ -346,7 +346,9 @@ impl App {
         let Ok(mut state) = store.source_state(&source.id) else {
             return;
         };
-        let stale = result.is_ok() && {
+        // The first poll of a source never judges it stale: what it stored is the site's past,
+        // not a silence herald saw (`health::is_stale` also wants enough history).
+        let stale = result.as_ref().is_ok_and(|report| !report.first_poll) && {
             let published = store.recent_published(&source.id, 20).unwrap_or_default();
             crate::health::is_stale(&published, Utc::now())
         };

@@ -22,8 +22,10 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         // A filtered feed is a feed of its own (`?include=visit`), with an id of its own.
         id: feed_id(&format!("{}{}", meta.id, meta.query)),
         updated: fixed(meta.updated),
+        // A person's name is plain text, with no `type` to say otherwise: written as a title is
+        // in RSS, so that no reader (and no validator) takes a `<b>` in it for a tag.
         authors: vec![Person {
-            name: clean(meta.title),
+            name: plain_name(meta.title),
             ..Person::default()
         }],
         generator: Some(Generator {
@@ -126,19 +128,6 @@ fn reads_as_markup(text: &str) -> bool {
             .next()
             .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '/' | '!' | '?'))
     };
-    let starts_reference = |rest: &str| {
-        if let Some(number) = rest.strip_prefix('#') {
-            return number.starts_with(|c: char| c.is_ascii_digit() || c == 'x' || c == 'X');
-        }
-        let end = rest
-            .find(|c: char| !c.is_ascii_alphanumeric())
-            .unwrap_or(rest.len());
-        let name = &rest[..end];
-        (end > 0 && rest[end..].starts_with(';'))
-            || ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"]
-                .iter()
-                .any(|legacy| name.to_ascii_lowercase().starts_with(legacy))
-    };
     text.match_indices(['<', '&']).any(|(at, mark)| {
         let rest = &text[at + 1..];
         if mark == "<" {
@@ -149,6 +138,38 @@ fn reads_as_markup(text: &str) -> bool {
     })
 }
 
+/// Whether `rest`, after an `&`, makes it a character reference to an HTML reader (`&name;`,
+/// `&#…`, or one of the names HTML reads without a semicolon, such as `&amp`).
+fn starts_reference(rest: &str) -> bool {
+    if let Some(number) = rest.strip_prefix('#') {
+        return number.starts_with(|c: char| c.is_ascii_digit() || c == 'x' || c == 'X');
+    }
+    let end = rest
+        .find(|c: char| !c.is_ascii_alphanumeric())
+        .unwrap_or(rest.len());
+    let name = &rest[..end];
+    (end > 0 && rest[end..].starts_with(';'))
+        || ["amp", "lt", "gt", "quot", "nbsp", "copy", "reg"]
+            .iter()
+            .any(|legacy| name.to_ascii_lowercase().starts_with(legacy))
+}
+
+/// A person's name, which Atom makes plain text with no `type` to say otherwise: as a title in
+/// RSS (see `plain_title`), and with a U+2060 WORD JOINER after an `&` that would start a
+/// character reference (`&amp;` from a site that escaped twice), so that neither a reader nor
+/// the W3C validator ("name should not contain HTML") reads markup in it.
+fn plain_name(text: &str) -> String {
+    let text = super::plain_title(text);
+    let mut out = String::with_capacity(text.len());
+    for (at, c) in text.char_indices() {
+        out.push(c);
+        if c == '&' && starts_reference(&text[at + 1..]) {
+            out.push('\u{2060}');
+        }
+    }
+    out
+}
+
 fn link(rel: &str, href: String, mime_type: Option<&str>) -> Link {
     Link {
         href: clean(&href),
@@ -156,6 +177,13 @@ fn link(rel: &str, href: String, mime_type: Option<&str>) -> Link {
         mime_type: mime_type.map(str::to_owned),
         ..Link::default()
     }
+}
+
+/// The document [`render`] gives with `meta.updated` set to `updated`, from one it gave with
+/// another date: the feed's `updated` comes before every entry's, and the entries need not be
+/// rendered again.
+pub fn redated(body: &str, updated: DateTime<Utc>) -> Option<String> {
+    super::with_first_element_text(body, "updated", &fixed(updated).to_rfc3339())
 }
 
 fn fixed(time: DateTime<Utc>) -> DateTime<FixedOffset> {
@@ -180,6 +208,21 @@ mod tests {
     use super::*;
     use crate::render::samples;
     use atom_syndication::TextType;
+
+    /// Setting the feed's date afterwards gives the document rendered with that date (the
+    /// items' own dates, sample 1's included, left alone).
+    #[test]
+    fn redated_is_the_document_rendered_with_that_date() {
+        let items = samples::items();
+        let mut meta = samples::meta(samples::PUBLIC_URL);
+        meta.updated = items[1].updated;
+        let first = render(&meta, &items);
+        meta.updated = samples::time(20, 7);
+        assert_eq!(
+            redated(&first, meta.updated).as_deref(),
+            Some(&*render(&meta, &items))
+        );
+    }
 
     fn parse(xml: &str) -> Feed {
         Feed::read_from(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"))

@@ -59,7 +59,7 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
         title: plain_title(meta.title),
         home_page_url: clean(meta.home_page_url),
         feed_url: clean(&meta.self_url("json")),
-        description: present(Some(meta.description)).map(clean),
+        description: present(Some(meta.description)).map(plain_title),
         language: meta.language.map(clean),
         hubs: meta
             .advertised_hub()

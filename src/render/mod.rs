@@ -123,7 +123,8 @@ pub(crate) fn escape_html(text: &str) -> String {
     out
 }
 
-/// A title, which RSS 2.0 and JSON Feed call plain text but many readers render as HTML. A `<` that
+/// A title (or any text of the feed's own that RSS 2.0, JSON Feed or an Atom name call plain: the
+/// feed's description, its author), which many readers render as HTML all the same. A `<` that
 /// would open a tag there (`<` then a letter, `/`, `!` or `?`, HTML's "tag open state") gets a
 /// U+2060 WORD JOINER after it: invisible, but no reader parses a tag, so a title saying
 /// `<script>` is shown, never run (SPEC "HTTP"), and the W3C validator's "title should not
@@ -205,6 +206,20 @@ fn also_in(item: &Item, translations: &[Translation]) -> String {
         })
         .collect();
     format!("<p>{label} {}</p>", links.join(", "))
+}
+
+/// `body` with the text of its first `<tag>` element set to `text`. The RSS and Atom writers put
+/// the feed's own date (`lastBuildDate`, `updated`) before any item's, and escape every `<` of
+/// text, so the first such element is the feed's. `None` when there is none.
+fn with_first_element_text(body: &str, tag: &str, text: &str) -> Option<String> {
+    let open = format!("<{tag}>");
+    let start = body.find(&open)? + open.len();
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    let mut out = String::with_capacity(body.len() + text.len());
+    out.push_str(&body[..start]);
+    out.push_str(text);
+    out.push_str(&body[end..]);
+    Some(out)
 }
 
 /// RFC 3339 in UTC with whole seconds, the form Atom and JSON Feed both accept; seconds because

@@ -32,7 +32,8 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     let channel = Channel {
         title: plain_title(meta.title),
         link: clean(meta.home_page_url),
-        description: clean(meta.description),
+        // Plain text like the title (a source's title, a filtered feed's words): no markup.
+        description: plain_title(meta.description),
         language: meta.language.map(clean),
         last_build_date: Some(rfc822(meta.updated)),
         generator: Some("herald".to_owned()),
@@ -165,6 +166,13 @@ fn single_extension<const N: usize>(
 
 /// RFC 822 date as RSS 2.0 requires, in UTC with a numeric zone. Formatted by hand rather than
 /// with `to_rfc2822`, which panics outside the years 0–9999.
+/// The document [`render`] gives with `meta.updated` set to `updated`, from one it gave with
+/// another date: the feed's `lastBuildDate` is the only place that date is written, and the
+/// items need not be rendered again.
+pub fn redated(body: &str, updated: DateTime<Utc>) -> Option<String> {
+    super::with_first_element_text(body, "lastBuildDate", &rfc822(updated))
+}
+
 fn rfc822(time: DateTime<Utc>) -> String {
     time.format("%a, %d %b %Y %H:%M:%S +0000").to_string()
 }
@@ -175,6 +183,21 @@ mod tests {
 
     use super::*;
     use crate::render::samples;
+
+    /// Setting the feed's date afterwards gives the document rendered with that date (the
+    /// items' own dates, sample 1's included, left alone).
+    #[test]
+    fn redated_is_the_document_rendered_with_that_date() {
+        let items = samples::items();
+        let mut meta = samples::meta(samples::PUBLIC_URL);
+        meta.updated = items[1].updated;
+        let first = render(&meta, &items);
+        meta.updated = samples::time(20, 7);
+        assert_eq!(
+            redated(&first, meta.updated).as_deref(),
+            Some(&*render(&meta, &items))
+        );
+    }
 
     fn parse(xml: &str) -> Channel {
         Channel::read_from(xml.as_bytes()).unwrap_or_else(|e| panic!("{e}: {xml}"))

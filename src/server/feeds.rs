@@ -85,8 +85,16 @@ enum Coding {
 }
 
 impl Coding {
-    /// Picks brotli, then gzip, among what `Accept-Encoding` allows (`q=0` refuses, `*` stands
-    /// for any coding not named).
+    /// Server preference, best first: ties of `q` go to the earlier.
+    const PREFERRED: [Coding; 3] = [Coding::Brotli, Coding::Gzip, Coding::Identity];
+
+    /// The coding to send under `Accept-Encoding` (RFC 9110 §12.5.3): of those the reader
+    /// accepts, the one with the highest `q`, ties going by [`Coding::PREFERRED`]. `q` and `Q`
+    /// alike, names in any case, `x-gzip` for gzip; `q=0` refuses a coding, `*` stands for every
+    /// coding not named, and identity is acceptable unless refused (`identity;q=0`, or `*;q=0`
+    /// without naming it). Without the header, identity. When the reader refuses every coding
+    /// herald has, identity all the same: the RFC lets a server disregard the header rather
+    /// than answer 406, and a feed reader is better served by the plain document than by none.
     fn negotiate(headers: &HeaderMap) -> Coding {
         let Some(accept) = headers
             .get(header::ACCEPT_ENCODING)
@@ -94,31 +102,62 @@ impl Coding {
         else {
             return Coding::Identity;
         };
-        let q_of = |name: &str| -> Option<f32> {
-            let mut star = None;
-            for part in accept.split(',') {
+        // (coding, q) as given; an element with a malformed `q` is left out.
+        let given: Vec<(&str, f32)> = accept
+            .split(',')
+            .filter_map(|part| {
                 let mut pieces = part.split(';');
-                let coding = pieces.next().unwrap_or_default().trim();
-                let q = pieces
-                    .find_map(|p| p.trim().strip_prefix("q="))
-                    .and_then(|q| q.trim().parse::<f32>().ok())
-                    .unwrap_or(1.0);
-                if coding.eq_ignore_ascii_case(name) {
-                    return Some(q);
+                let name = pieces.next().unwrap_or_default().trim();
+                let mut q = 1.0;
+                for param in pieces {
+                    let Some((key, value)) = param.split_once('=') else {
+                        continue;
+                    };
+                    if key.trim().eq_ignore_ascii_case("q") {
+                        q = value
+                            .trim()
+                            .parse::<f32>()
+                            .ok()
+                            .filter(|q| (0.0..=1.0).contains(q))?;
+                    }
                 }
-                if coding == "*" {
-                    star = Some(q);
-                }
-            }
-            star
+                (!name.is_empty()).then_some((name, q))
+            })
+            .collect();
+        let named = |coding: Coding| -> Option<f32> {
+            let names: &[&str] = match coding {
+                Coding::Brotli => &["br"],
+                Coding::Gzip => &["gzip", "x-gzip"],
+                Coding::Identity => &["identity"],
+            };
+            // The highest `q` the reader gave the coding under any of its names.
+            given
+                .iter()
+                .filter(|(name, _)| names.iter().any(|n| name.eq_ignore_ascii_case(n)))
+                .map(|&(_, q)| q)
+                .reduce(f32::max)
         };
-        if q_of("br").is_some_and(|q| q > 0.0) {
-            Coding::Brotli
-        } else if q_of("gzip").is_some_and(|q| q > 0.0) {
-            Coding::Gzip
-        } else {
-            Coding::Identity
+        let star = given
+            .iter()
+            .filter(|(name, _)| *name == "*")
+            .map(|&(_, q)| q)
+            .reduce(f32::max);
+        let q_of = |coding: Coding| -> f32 {
+            named(coding).or(star).unwrap_or(match coding {
+                // Acceptable when not named, but last: a reader that names only codings
+                // (`br;q=0.5, gzip;q=0.5`) wants one of them.
+                Coding::Identity => f32::MIN_POSITIVE,
+                _ => 0.0,
+            })
+        };
+        let mut best = (Coding::Identity, 0.0);
+        for coding in Coding::PREFERRED {
+            let q = q_of(coding);
+            if q > best.1 {
+                best = (coding, q);
+            }
         }
+        best.0
     }
 
     fn index(self) -> usize {
@@ -135,7 +174,8 @@ pub(super) struct Rendered {
     /// Strong validators, one per coding: each coding is its own representation (RFC 9110
     /// §8.8.3), so the compressed bodies get tags of their own.
     etags: [HeaderValue; 3],
-    last_modified: DateTime<Utc>,
+    /// What the document holds and since when (`Last-Modified`).
+    dated: Dated,
     last_modified_header: HeaderValue,
     cache_control: HeaderValue,
     content_type: &'static str,
@@ -170,9 +210,11 @@ impl Rendered {
         self.body.len() + coded(&self.brotli) + coded(&self.gzip) + HEADERS
     }
 
-    /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Any of the
-    /// document's tags matches: each stands for this same version.
-    fn is_fresh(&self, headers: &HeaderMap) -> bool {
+    /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Only the
+    /// tag of the representation that would be sent, in `coding`, matches (RFC 9111 §4.3.2: a
+    /// 304 says the reader's copy is that representation); a tag of another coding is another
+    /// representation, which the reader must be sent anew.
+    fn is_fresh(&self, headers: &HeaderMap, coding: Coding) -> bool {
         if let Some(inm) = headers
             .get(header::IF_NONE_MATCH)
             .and_then(|v| v.to_str().ok())
@@ -180,7 +222,7 @@ impl Rendered {
             return inm.split(',').any(|tag| {
                 let tag = tag.trim();
                 let tag = tag.strip_prefix("W/").unwrap_or(tag);
-                tag == "*" || self.etags.iter().any(|e| e.as_bytes() == tag.as_bytes())
+                tag == "*" || self.etags[coding.index()].as_bytes() == tag.as_bytes()
             });
         }
         headers
@@ -188,7 +230,7 @@ impl Rendered {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
             .is_some_and(|since| {
-                self.last_modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
+                self.dated.modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
             })
     }
 }
@@ -219,6 +261,10 @@ fn compress(coding: Coding, body: &[u8]) -> Option<Bytes> {
 pub(super) struct FeedCache {
     plain: Mutex<ByteLru<Arc<Rendered>>>,
     filtered: Mutex<ByteLru<Arc<Rendered>>>,
+    /// What each document held and since when, kept longer than the documents (a few dozen
+    /// bytes each, within `DATES_BYTES`): a document let go and rendered again alike keeps its
+    /// `Last-Modified`, and so its ETag.
+    dates: Mutex<ByteLru<Dated>>,
     /// `herald_feed_cache_bytes` of each pool (plain, filtered).
     bytes: [metrics::Gauge; 2],
 }
@@ -241,6 +287,9 @@ impl CacheKey {
     }
 }
 
+/// Bytes kept for the documents' dates (see `FeedCache::dates`): some ten thousand documents.
+const DATES_BYTES: usize = 1 << 20;
+
 /// Longest `Cache-Control: max-age` given to a feed, in seconds.
 const MAX_AGE_CAP_SECS: u32 = 3600;
 
@@ -250,6 +299,7 @@ impl FeedCache {
         FeedCache {
             plain: Mutex::default(),
             filtered: Mutex::default(),
+            dates: Mutex::default(),
             bytes: [gauge("plain"), gauge("filtered")],
         }
     }
@@ -267,8 +317,19 @@ impl FeedCache {
         hit.filter(|doc| doc.stamp == stamp)
     }
 
+    /// What the last document rendered for `key` held, and since when.
+    fn dated(&self, key: &CacheKey) -> Option<Dated> {
+        lock(&self.dates).get(&key.key).copied()
+    }
+
     /// Keeps `doc` within `budget` bytes for its pool.
     fn put(&self, key: &CacheKey, doc: Arc<Rendered>, budget: usize) {
+        lock(&self.dates).put(
+            key.key.clone(),
+            doc.dated,
+            std::mem::size_of::<Dated>(),
+            DATES_BYTES,
+        );
         let mut pool = lock(self.pool(key));
         let bytes = doc.bytes();
         pool.put(key.key.clone(), doc, bytes, budget);
@@ -296,7 +357,8 @@ impl FeedCache {
 
 pub(super) async fn feed(
     State(state): State<ServerState>,
-    Path(file): Path<String>,
+    // A file name that is not UTF-8 (`%FF.rss`) names no feed: 404, as any other.
+    file: Result<Path<String>, axum::extract::rejection::PathRejection>,
     RawQuery(raw_query): RawQuery,
     // The request itself, not its `HeaderMap` (which axum extracts as a copy, an allocation
     // per header on every answer).
@@ -305,22 +367,13 @@ pub(super) async fn feed(
     // Read before the document is found current: see `remember`.
     let version = state.shared.versions.latest();
     let headers = request.headers();
-    let Some((id, format)) = file
-        .rsplit_once('.')
-        .and_then(|(id, ext)| Some((id, Format::from_ext(ext)?)))
-    else {
+    let Some((id, format)) = file.as_ref().ok().and_then(|Path(file)| {
+        let (id, ext) = file.rsplit_once('.')?;
+        Some((id, Format::from_ext(ext)?))
+    }) else {
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
     };
-    let query = match FeedQuery::parse(raw_query.as_deref()) {
-        Ok(q) => q,
-        Err(e) => {
-            let status = match e {
-                QueryError::TooLong => StatusCode::URI_TOO_LONG,
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return (status, format!("{e}\n")).into_response();
-        }
-    };
+    // Which feed first (404, 410), then its options (400, 414).
     let config = state.shared.config.get();
     if id != "all" && config.source(id).is_none() {
         // A source removed from the config keeps its items until `herald prune`: say so.
@@ -333,6 +386,19 @@ pub(super) async fn feed(
                 .into_response();
         }
         return (StatusCode::NOT_FOUND, "no such feed\n").into_response();
+    }
+    let query = match FeedQuery::parse(raw_query.as_deref()) {
+        Ok(q) => q,
+        Err(e) => {
+            let status = match e {
+                QueryError::TooLong => StatusCode::URI_TOO_LONG,
+                _ => StatusCode::BAD_REQUEST,
+            };
+            return (status, format!("{e}\n")).into_response();
+        }
+    };
+    if let Some(moved) = to_canonical(&config, request.uri(), id, format, &query) {
+        return moved;
     }
     let key = CacheKey::new(id, format, &query);
     let budget = config.server.feed_cache_bytes;
@@ -349,7 +415,7 @@ pub(super) async fn feed(
         }
     };
     let mut coding = Coding::negotiate(headers);
-    let fresh = doc.is_fresh(headers);
+    let fresh = doc.is_fresh(headers, coding);
     tally::add(
         Count::FeedAnswers {
             format: format as usize,
@@ -395,6 +461,41 @@ pub(super) async fn feed(
             doc.cache_control.clone(),
         ],
     )
+}
+
+/// A permanent redirect to the feed's own address (its self link) when it was asked for by
+/// another: the `.xml` spelling of `.rss`, an escaped path, or a query other than its canonical
+/// options (`?utm_source=x`, `?include=%FF`, a bare `?`). The W3C validator and WebSub want the
+/// self link to be the address fetched, and a reader told 301 keeps the right one.
+fn to_canonical(
+    config: &Config,
+    uri: &axum::http::Uri,
+    id: &str,
+    format: Format,
+    query: &FeedQuery,
+) -> Option<Response> {
+    let path = format!("/feeds/{id}.{}", format.ext());
+    let canonical_query = (!query.is_empty()).then(|| query.canonical());
+    if uri.path() == path && uri.query() == canonical_query {
+        return None;
+    }
+    let mut location = format!("{}{path}", config.general.public_url);
+    if let Some(q) = canonical_query {
+        location.push('?');
+        location.push_str(q);
+    }
+    let Ok(location) = HeaderValue::from_str(&location) else {
+        // Not a header value (a public_url that checks let through): served where asked.
+        tracing::warn!(%location, "a feed's own address cannot be a Location header");
+        return None;
+    };
+    let mut response = (
+        StatusCode::MOVED_PERMANENTLY,
+        "moved to the feed's own address\n",
+    )
+        .into_response();
+    response.headers_mut().insert(header::LOCATION, location);
+    Some(response)
 }
 
 /// The answer for a document: 304 without a body, else 200 with `body` in `coding`; `validators`
@@ -592,7 +693,7 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
         }
         let headers = request.headers();
         let coding = Coding::negotiate(headers);
-        let fresh = kept.doc.is_fresh(headers);
+        let fresh = kept.doc.is_fresh(headers, coding);
         let body = if fresh {
             None
         } else {
@@ -634,8 +735,26 @@ async fn rendered(
     }
     let shared = state.shared.clone();
     let (id_owned, query_owned) = (id.to_owned(), query.clone());
+    let before = state.cache.dated(key);
+    let feed = (!key.filtered).then(|| key.key.clone());
     let doc = in_time(bounded_blocking(move || {
-        render_feed(&shared, &id_owned, format, &query_owned, stamp)
+        let before = match (before, &feed) {
+            (Some(dated), _) => Some(dated),
+            (None, Some(feed)) => stored_date(&shared, feed),
+            (None, None) => None,
+        };
+        let doc = render_feed(&shared, &id_owned, format, &query_owned, stamp, before)?;
+        if let Some(feed) = feed
+            && before.is_none_or(|b| b != doc.dated)
+            && let Err(e) = shared
+                .store
+                .set_feed_date(&feed, doc.dated.content, doc.dated.modified)
+        {
+            // The date served stays right while herald runs; after a restart, this feed's
+            // `Last-Modified` becomes the time of its first answer (later, never earlier).
+            tracing::warn!(feed = %feed, error = %e, "cannot note the feed's Last-Modified");
+        }
+        Ok::<_, StoreError>(doc)
     }))
     .await?
     .map_err(|e| StoreError::Sled(sled::Error::ReportableBug(e.to_string())))??;
@@ -696,6 +815,60 @@ async fn in_time<T>(work: impl Future<Output = T>) -> Result<T, Slow> {
 /// The answer to a request that took longer than `REQUEST_TIMEOUT`, as the other routes give it.
 fn timed_out() -> Response {
     StatusCode::REQUEST_TIMEOUT.into_response()
+}
+
+/// What a feed document holds, and since when. `Last-Modified` and the feed-level dates (RSS
+/// `lastBuildDate`, Atom `updated`) must move whenever the document does: a reader that
+/// revalidates with `If-Modified-Since` alone would otherwise get 304 for a feed that changed
+/// without a newer item (an older-dated release, a new source title, a hub, a source gone from
+/// `all`). So the date is the later of the newest item's time and the time the content was first
+/// served as it is, and a change of content always moves it on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Dated {
+    /// A digest of the document rendered with its newest item's time as its date (the date it
+    /// finally carries is made from this one, so it cannot be in the digest).
+    content: [u8; 16],
+    modified: DateTime<Utc>,
+}
+
+impl Dated {
+    /// The date of a document holding `content`, whose newest item has `newest`, after the
+    /// document `before` (if known), at `now`. Whole seconds: HTTP dates have no finer ones.
+    fn after(
+        before: Option<Dated>,
+        content: [u8; 16],
+        newest: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Dated {
+        let whole = |t: DateTime<Utc>| DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t);
+        let newest = newest.map(whole);
+        let now = whole(now);
+        let modified = match before {
+            Some(before) if before.content == content => {
+                before.modified.max(newest.unwrap_or(before.modified))
+            }
+            // Changed: now at the earliest, and a second after the last date in any case (two
+            // changes within one second, or a clock set back).
+            Some(before) => now
+                .max(before.modified + chrono::Duration::seconds(1))
+                .max(newest.unwrap_or(now)),
+            // Never seen (a new feed, a filtered one no longer kept, or a database from before
+            // dates were kept): as of now, which no earlier answer can be after.
+            None => now.max(newest.unwrap_or(now)),
+        };
+        Dated { content, modified }
+    }
+}
+
+/// The date noted for plain feed `feed` (see [`Dated`]); a store that cannot say counts as none.
+fn stored_date(shared: &Shared, feed: &str) -> Option<Dated> {
+    match shared.store.feed_date(feed) {
+        Ok(found) => found.map(|(content, modified)| Dated { content, modified }),
+        Err(e) => {
+            tracing::warn!(feed = %feed, error = %e, "cannot read the feed's Last-Modified");
+            None
+        }
+    }
 }
 
 /// What a feed is about: one source, or every source merged.
@@ -771,16 +944,12 @@ fn render_feed(
     format: Format,
     query: &FeedQuery,
     stamp: u64,
+    before: Option<Dated>,
 ) -> Result<Rendered, StoreError> {
     metrics::counter!("herald_feed_renders_total", "format" => format.ext()).increment(1);
     let config = shared.config.get();
     let subject = subject(shared, &config, id, query)?;
-    let updated = subject
-        .items
-        .iter()
-        .map(|i| i.updated)
-        .max()
-        .unwrap_or(shared.started);
+    let newest = subject.items.iter().map(|i| i.updated).max();
     let query_suffix = if query.is_empty() {
         String::new()
     } else {
@@ -797,14 +966,29 @@ fn render_feed(
         query: &query_suffix,
         language: subject.language,
         ttl_minutes: subject.ttl,
-        updated,
+        // The date to digest the content with; see `Dated`.
+        updated: newest.unwrap_or(DateTime::UNIX_EPOCH),
         hub: hub.as_deref(),
         translations: Some(&translations),
     };
-    let body = match format {
+    let draft = match format {
         Format::Rss => render::rss::render(&meta, &subject.items),
         Format::Atom => render::atom::render(&meta, &subject.items),
         Format::Json => render::json::render(&meta, &subject.items),
+    };
+    let mut content = [0; 16];
+    content.copy_from_slice(&Sha256::digest(draft.as_bytes())[..16]);
+    let dated = Dated::after(before, content, newest, Utc::now());
+    let body = if dated.modified == meta.updated {
+        draft
+    } else {
+        let redated = match format {
+            Format::Rss => render::rss::redated(&draft, dated.modified),
+            Format::Atom => render::atom::redated(&draft, dated.modified),
+            // JSON Feed has no feed-level date.
+            Format::Json => None,
+        };
+        redated.unwrap_or(draft)
     };
     let digest = Sha256::digest(body.as_bytes());
     let tag = crate::text::hex(&digest[..12]);
@@ -820,8 +1004,8 @@ fn render_feed(
         brotli: OnceLock::new(),
         gzip: OnceLock::new(),
         etags: [etag("-br"), etag("-gzip"), etag("")],
-        last_modified: updated,
-        last_modified_header: http_date(updated),
+        dated,
+        last_modified_header: http_date(dated.modified),
         cache_control: HeaderValue::from_str(&format!("public, max-age={max_age}"))
             .expect("digits are a valid header"),
         content_type: format.content_type(),
@@ -909,6 +1093,19 @@ mod tests {
     #[case::deflate_only("deflate", Coding::Identity)]
     #[case::identity_only("identity", Coding::Identity)]
     #[case::case_and_spaces(" GZIP ; q=0.8 ", Coding::Gzip)]
+    #[case::highest_q_wins("gzip;q=1, br;q=0.1", Coding::Gzip)]
+    #[case::upper_case_q_refuses("gzip;Q=0", Coding::Identity)]
+    #[case::upper_case_q_weighs("br;Q=0.2, gzip;Q=0.9", Coding::Gzip)]
+    #[case::x_gzip("x-gzip", Coding::Gzip)]
+    #[case::x_gzip_refused("x-gzip;q=0, *", Coding::Brotli)]
+    #[case::tie_goes_to_brotli("gzip;q=0.5, br;q=0.5", Coding::Brotli)]
+    #[case::identity_preferred("identity;q=1, gzip;q=0.5", Coding::Identity)]
+    #[case::identity_refused_gzip_low("identity;q=0, gzip;q=0.1", Coding::Gzip)]
+    #[case::star_refused_identity_too("br;q=0.3, *;q=0", Coding::Brotli)]
+    #[case::nothing_acceptable("*;q=0", Coding::Identity)]
+    #[case::empty("", Coding::Identity)]
+    #[case::malformed_q_ignored("br;q=high, gzip", Coding::Gzip)]
+    #[case::low_q_beats_unnamed_identity("br;q=0.5, gzip;q=0.5", Coding::Brotli)]
     fn negotiates_coding(
         #[case] accept: impl Into<Option<&'static str>>,
         #[case] expected: Coding,
@@ -918,6 +1115,48 @@ mod tests {
             headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_static(accept));
         }
         assert_eq!(Coding::negotiate(&headers), expected);
+    }
+
+    /// `Last-Modified` keeps its date while the content stays, and moves on (to now, at least a
+    /// second later, never back) when it changes; the newest item's time is a floor.
+    #[test]
+    fn a_feeds_date_moves_only_forward_and_only_with_its_content() {
+        let at = |secs: i64| DateTime::from_timestamp(secs, 0).unwrap();
+        let (a, b) = ([1; 16], [2; 16]);
+        let now = at(10_000) + chrono::Duration::milliseconds(700);
+        let before = Dated {
+            content: a,
+            modified: at(5_000),
+        };
+        // Same content: the date it had, also after a restart (read back from the store).
+        assert_eq!(Dated::after(Some(before), a, Some(at(4_000)), now), before);
+        // Changed, without a newer item: now, in whole seconds.
+        assert_eq!(
+            Dated::after(Some(before), b, Some(at(4_000)), now).modified,
+            at(10_000)
+        );
+        // Changed again within the same second, or after the clock went back: a second on.
+        let last = Dated {
+            content: a,
+            modified: at(10_000),
+        };
+        assert_eq!(Dated::after(Some(last), b, None, now).modified, at(10_001));
+        let ahead = Dated {
+            content: a,
+            modified: at(20_000),
+        };
+        assert_eq!(Dated::after(Some(ahead), b, None, now).modified, at(20_001));
+        // An item dated later than now (a site's clock) is the floor.
+        assert_eq!(
+            Dated::after(Some(before), b, Some(at(30_000)), now).modified,
+            at(30_000)
+        );
+        // Never seen: now, or the newest item's time if later.
+        assert_eq!(
+            Dated::after(None, a, Some(at(4_000)), now).modified,
+            at(10_000)
+        );
+        assert_eq!(Dated::after(None, a, None, now).modified, at(10_000));
     }
 
     #[test]

@@ -47,7 +47,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use hyper::body::{Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -735,6 +735,24 @@ struct Connection {
     stop: CancellationToken,
 }
 
+/// The 400 that RFC 9112 §3.2 requires for an HTTP/1.1 request without a `Host` header, and
+/// for a request of any version with more than one (HTTP/2 names the host in `:authority`).
+fn without_one_host<B>(request: &hyper::Request<B>) -> Option<Response> {
+    let hosts = request
+        .headers()
+        .get_all(axum::http::header::HOST)
+        .iter()
+        .count();
+    let missing = hosts == 0 && request.version() == axum::http::Version::HTTP_11;
+    (missing || hosts > 1).then(|| {
+        (
+            axum::http::StatusCode::BAD_REQUEST,
+            "the request must name its host once (Host header)\n",
+        )
+            .into_response()
+    })
+}
+
 impl Connection {
     /// Serves the connection until the client closes it, it errs, it stays idle past its
     /// deadline, its slot is wanted while it is idle, or the server stops.
@@ -750,7 +768,9 @@ impl Connection {
             let Routes { router, shortcut } = routes;
             hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
                 let (in_flight, making) = InFlight::start(&activity);
-                let answer = match shortcut.as_ref().and_then(|answer| answer(&request)) {
+                let answer = match without_one_host(&request)
+                    .or_else(|| shortcut.as_ref().and_then(|answer| answer(&request)))
+                {
                     Some(response) => Either::Left(std::future::ready(Ok(response))),
                     None => {
                         request.extensions_mut().insert(ConnectInfo(peer));

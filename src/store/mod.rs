@@ -17,6 +17,8 @@
 //!   counted from the stored items once when a database from before it is opened
 //! - `websub`:  feed path ("/feeds/x.rss") → (): WebSub pings noted and not yet made, so that a
 //!   stop or a crash before the hub was told loses none (issue 25)
+//! - `feed_dates`: plain feed ("x.rss")    → a digest of its content (16 bytes) and when that
+//!   content was first served (i64 seconds, big-endian): its `Last-Modified`, kept across restarts
 //! - `meta`:    "format"                     → the on-disk format version
 
 mod codec;
@@ -247,6 +249,7 @@ pub struct Store {
     translations: sled::Tree,
     images: sled::Tree,
     websub: sled::Tree,
+    feed_dates: sled::Tree,
     digest_messages: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
@@ -404,6 +407,9 @@ fn write_translations(
     Ok(())
 }
 
+/// A digest of a feed document's content, and when that content was first served.
+pub type FeedDate = ([u8; 16], DateTime<Utc>);
+
 /// The key of a source's count of releases using an image file name.
 fn image_count_key(source: &str, name: &str) -> Vec<u8> {
     let mut k = prefix(source);
@@ -498,6 +504,7 @@ impl Store {
             translations: db.open_tree("translations")?,
             images: db.open_tree("images")?,
             websub: db.open_tree("websub")?,
+            feed_dates: db.open_tree("feed_dates")?,
             digest_messages: db.open_tree("digest_messages")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
@@ -709,6 +716,34 @@ impl Store {
             .keys()
             .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
             .collect()
+    }
+
+    /// What plain feed `feed` ("x.rss") last held: a digest of its content and when that content
+    /// was first served (see `server::feeds`). `None` when never noted (or unreadable).
+    pub fn feed_date(&self, feed: &str) -> Result<Option<FeedDate>, StoreError> {
+        let Some(bytes) = self.feed_dates.get(feed.as_bytes())? else {
+            return Ok(None);
+        };
+        let (Ok(digest), Ok(secs)) = (
+            <[u8; 16]>::try_from(bytes.get(..16).unwrap_or_default()),
+            <[u8; 8]>::try_from(bytes.get(16..).unwrap_or_default()),
+        ) else {
+            return Ok(None);
+        };
+        Ok(DateTime::from_timestamp(i64::from_be_bytes(secs), 0).map(|at| (digest, at)))
+    }
+
+    /// Notes what plain feed `feed` holds now (see [`Store::feed_date`]).
+    pub fn set_feed_date(
+        &self,
+        feed: &str,
+        digest: [u8; 16],
+        modified: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut value = digest.to_vec();
+        value.extend_from_slice(&modified.timestamp().to_be_bytes());
+        self.feed_dates.insert(feed.as_bytes(), value)?;
+        Ok(())
     }
 
     /// How many releases of `source` ever used the cover image file `name` (see
@@ -1409,6 +1444,23 @@ mod tests {
         store.prune("ru").await.unwrap();
         assert!(store.translations("en", &en.id).unwrap().is_empty());
         assert!(store.translations("ru", &ru2.id).unwrap().is_empty());
+    }
+
+    /// A feed's noted date is there after the database is opened again (a restart must not
+    /// move `Last-Modified` back).
+    #[test]
+    fn feed_dates_survive_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = DateTime::from_timestamp(1_780_000_000, 0).unwrap();
+        {
+            let store = Store::open(dir.path(), 8 << 20).unwrap();
+            assert_eq!(store.feed_date("a.rss").unwrap(), None);
+            store.set_feed_date("a.rss", [7; 16], at).unwrap();
+            store.db.flush().unwrap();
+        }
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        assert_eq!(store.feed_date("a.rss").unwrap(), Some(([7; 16], at)));
+        assert_eq!(store.feed_date("a.atom").unwrap(), None);
     }
 
     #[tokio::test]

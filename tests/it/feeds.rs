@@ -529,3 +529,344 @@ async fn feeds_answered_from_memory_follow_every_change_and_are_counted() {
     }
     t.stop().await;
 }
+
+/// A feed's `ETag`, `Last-Modified` and body, answered to `GET path` with `If-Modified-Since:
+/// since` when given.
+async fn validators(
+    t: &common::TestApp,
+    path: &str,
+    since: Option<&str>,
+) -> (u16, String, String, String) {
+    let mut ask = t.http.get(format!("{}{path}", t.base));
+    if let Some(since) = since {
+        ask = ask.header(header::IF_MODIFIED_SINCE, since);
+    }
+    let r = ask.send().await.unwrap();
+    let status = r.status().as_u16();
+    let etag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+    let modified = r.headers()[header::LAST_MODIFIED]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    (status, etag, modified, r.text().await.unwrap())
+}
+
+/// The feed-level date a document carries (RSS `lastBuildDate`, Atom `updated`, the first of
+/// its kind), as seconds; `None` for JSON Feed, which has none.
+fn feed_date(body: &str) -> Option<i64> {
+    let inner = |tag: &str| {
+        let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+        let end = start + body[start..].find('<')?;
+        Some(body[start..end].to_owned())
+    };
+    if body.contains("<rss") {
+        let text = inner("lastBuildDate")?;
+        return Some(
+            chrono::DateTime::parse_from_rfc2822(&text)
+                .unwrap()
+                .timestamp(),
+        );
+    }
+    if body.contains("<feed") {
+        let text = inner("updated")?;
+        return Some(
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .unwrap()
+                .timestamp(),
+        );
+    }
+    None
+}
+
+fn http_seconds(date: &str) -> i64 {
+    let at = httpdate::parse_http_date(date).unwrap();
+    at.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// `Last-Modified` and the feed-level dates move on whenever a feed's document (its ETag)
+/// changes, also when no newer item came: a release dated before the newest, a new source title.
+/// A reader revalidating with `If-Modified-Since` alone got 304 for a feed that had changed.
+#[tokio::test(flavor = "multi_thread")]
+async fn last_modified_moves_whenever_the_feed_changes() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.poll("akorda-en").await.unwrap();
+    let paths = [
+        "/feeds/akorda-en.rss",
+        "/feeds/akorda-en.atom",
+        "/feeds/akorda-en.json",
+        "/feeds/all.rss",
+        "/feeds/all.atom",
+    ];
+    let mut seen = Vec::new();
+    for path in paths {
+        let (status, etag, modified, body) = validators(&t, path, None).await;
+        assert_eq!(status, 200);
+        if let Some(date) = feed_date(&body) {
+            assert_eq!(date, http_seconds(&modified), "{path}: {body}");
+        }
+        // Unchanged: 304 by date.
+        let (status, again, ..) = validators(&t, path, Some(&modified)).await;
+        assert_eq!((status, &again), (304, &etag), "{path}");
+        seen.push((etag, modified));
+    }
+    // Changes that bring no newer item: an older release, then a new title for the source.
+    let older = || t.site.publish("en", release_en(2, 3));
+    let retitle = || {
+        let text = std::fs::read_to_string(&t.config_path).unwrap();
+        let edited = text.replacen("Akorda — press releases", "Akorda — news", 1);
+        std::fs::write(&t.config_path, edited).unwrap();
+    };
+    for (step, change) in [
+        ("an older release", &older as &dyn Fn()),
+        ("a new title", &retitle),
+    ] {
+        change();
+        if step == "a new title" {
+            common::eventually(
+                "the title edit applied",
+                std::time::Duration::from_secs(10),
+                || t.app.config().sources[0].title == "Akorda — news",
+            )
+            .await;
+        } else {
+            t.poll("akorda-en").await.unwrap();
+        }
+        for (path, (etag, modified)) in paths.iter().zip(&mut seen) {
+            if step == "a new title" && path.starts_with("/feeds/all") {
+                continue;
+            }
+            let (status, new_etag, new_modified, body) = validators(&t, path, Some(modified)).await;
+            assert_eq!(
+                status, 200,
+                "{step}: {path} answered 304 to If-Modified-Since"
+            );
+            assert_ne!(&new_etag, etag, "{step}: {path}");
+            assert!(
+                http_seconds(&new_modified) > http_seconds(modified),
+                "{step}: {path}: Last-Modified {new_modified} after {modified}"
+            );
+            if let Some(date) = feed_date(&body) {
+                assert_eq!(date, http_seconds(&new_modified), "{step}: {path}");
+            }
+            (*etag, *modified) = (new_etag, new_modified);
+        }
+    }
+    t.stop().await;
+}
+
+/// A 304 says the reader's copy is the representation that would be sent: a tag of another
+/// content coding is another representation. `Accept-Encoding` weighs codings by `q` (`Q` too)
+/// and knows `x-gzip`.
+#[tokio::test(flavor = "multi_thread")]
+async fn conditional_requests_and_codings_agree() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.poll("akorda-en").await.unwrap();
+    let http = common::raw_client();
+    let path = format!("{}/feeds/akorda-en.rss", t.base);
+    let ask = |accept: &'static str, tag: Option<String>| {
+        let mut r = http.get(&path).header(header::ACCEPT_ENCODING, accept);
+        if let Some(tag) = tag {
+            r = r.header(header::IF_NONE_MATCH, tag);
+        }
+        async move {
+            let r = r.send().await.unwrap();
+            let coding = r
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .map(|v| v.to_str().unwrap().to_owned());
+            let etag = r.headers()[header::ETAG].to_str().unwrap().to_owned();
+            (r.status().as_u16(), coding, etag)
+        }
+    };
+    let (_, coding, gzip_tag) = ask("gzip", None).await;
+    assert_eq!(coding.as_deref(), Some("gzip"));
+    // Twice: through the router, then from the serving thread's memory.
+    for _ in 0..2 {
+        let (status, coding, tag) = ask("br", Some(gzip_tag.clone())).await;
+        assert_eq!((status, coding.as_deref()), (200, Some("br")));
+        assert_ne!(tag, gzip_tag);
+        let (status, _, tag) = ask("gzip", Some(gzip_tag.clone())).await;
+        assert_eq!((status, &tag), (304, &gzip_tag));
+        let (status, _, _) = ask("identity", Some(gzip_tag.clone())).await;
+        assert_eq!(status, 200);
+    }
+    for (accept, expected) in [
+        ("gzip;q=1, br;q=0.1", Some("gzip")),
+        ("gzip;Q=0", None),
+        ("x-gzip", Some("gzip")),
+        ("br;q=0.5, gzip;q=0.5", Some("br")),
+    ] {
+        let (status, coding, _) = ask(accept, None).await;
+        assert_eq!((status, coding.as_deref()), (200, expected), "{accept}");
+    }
+    t.stop().await;
+}
+
+/// Text of the feed's own (a source title with markup, a filtered feed's words taken from its
+/// address) is plain in every field that holds it: RSS `description`, Atom `author`, JSON Feed
+/// `description`, as titles are. The W3C validator warned "should not contain HTML".
+#[tokio::test(flavor = "multi_thread")]
+async fn feed_level_text_is_plain_in_every_field() {
+    let t = spawn_app().await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let title = "Akorda <b>bold</b> &amp; co";
+    std::fs::write(
+        &t.config_path,
+        text.replacen("Akorda — press releases", title, 1),
+    )
+    .unwrap();
+    common::eventually(
+        "the title edit applied",
+        std::time::Duration::from_secs(10),
+        || t.app.config().sources[0].title == title,
+    )
+    .await;
+    t.site.publish("en", release_en(1, 5));
+    t.poll("akorda-en").await.unwrap();
+    let rss = t.text("/feeds/akorda-en.rss").await;
+    let description = rss
+        .split("<description>")
+        .nth(1)
+        .and_then(|d| d.split("</description>").next())
+        .unwrap();
+    assert!(description.contains("&#x3C;\u{2060}b"), "{description}");
+    let atom = t.text("/feeds/akorda-en.atom").await;
+    let author = atom
+        .split("<name>")
+        .nth(1)
+        .unwrap()
+        .split("</name>")
+        .next()
+        .unwrap();
+    assert!(author.contains("&lt;\u{2060}b&gt;"), "{author}");
+    let json: serde_json::Value = t.get("/feeds/akorda-en.json").await.json().await.unwrap();
+    assert!(
+        json["description"]
+            .as_str()
+            .unwrap()
+            .contains("<\u{2060}b>"),
+        "{json}"
+    );
+    let marked = "include=%3Ci%3Ex%3C%2Fi%3E";
+    let json: serde_json::Value = t
+        .get(&format!("/feeds/all.json?{marked}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        !json["description"].as_str().unwrap().contains("<i>"),
+        "{json}"
+    );
+    let urls: Vec<String> = [
+        "/feeds/akorda-en.rss".to_owned(),
+        "/feeds/akorda-en.atom".to_owned(),
+        format!("/feeds/all.rss?{marked}"),
+        format!("/feeds/all.atom?{marked}"),
+    ]
+    .iter()
+    .map(|path| format!("{}{path}", t.base))
+    .collect();
+    common::assert_w3c_valid(&urls).await;
+    t.stop().await;
+}
+
+/// A feed is served at its own address only, the one its self link names: another spelling
+/// (`.xml`, an escaped path, a query other than its canonical options) is redirected there.
+/// What names no feed is 404 before any option is looked at, a file name that is not UTF-8
+/// included.
+#[tokio::test(flavor = "multi_thread")]
+async fn feeds_are_served_at_their_own_address() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.poll("akorda-en").await.unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    for (asked, own) in [
+        ("/feeds/akorda-en.xml", "/feeds/akorda-en.rss"),
+        ("/feeds/akorda%2Den.rss", "/feeds/akorda-en.rss"),
+        ("/feeds/akorda-en.rss?", "/feeds/akorda-en.rss"),
+        ("/feeds/akorda-en.rss?utm_source=x", "/feeds/akorda-en.rss"),
+        (
+            "/feeds/akorda-en.atom?utm_source=x&limit=2",
+            "/feeds/akorda-en.atom?limit=2",
+        ),
+        (
+            "/feeds/all.rss?include=%FF%FE",
+            "/feeds/all.rss?include=%EF%BF%BD%EF%BF%BD",
+        ),
+        (
+            "/feeds/all.json?include=a%20b",
+            "/feeds/all.json?include=a+b",
+        ),
+    ] {
+        let r = http.get(format!("{}{asked}", t.base)).send().await.unwrap();
+        assert_eq!(r.status(), 301, "{asked}");
+        let location = r.headers()[header::LOCATION].to_str().unwrap().to_owned();
+        assert_eq!(location, format!("{}{own}", t.base), "{asked}");
+        // The address redirected to is served, and names itself.
+        let r = http.get(&location).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{own}");
+        assert!(
+            r.text()
+                .await
+                .unwrap()
+                .contains(&location.replace('&', "&amp;")),
+            "{own}"
+        );
+    }
+    for path in ["/feeds/akorda-en.rss?limit=2", "/feeds/all.atom"] {
+        let r = http.get(format!("{}{path}", t.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{path}");
+    }
+    for path in [
+        "/feeds/%FF.rss",
+        "/feeds/nope.rss?limit=0",
+        "/feeds/nope.rss?include=",
+    ] {
+        let r = http.get(format!("{}{path}", t.base)).send().await.unwrap();
+        assert_eq!(r.status(), 404, "{path}");
+        assert_eq!(r.text().await.unwrap(), "no such feed\n", "{path}");
+    }
+    t.stop().await;
+}
+
+/// RFC 9112 §3.2: an HTTP/1.1 request without `Host`, or any with two, is answered 400; an
+/// HTTP/1.0 request may leave it out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_names_its_host_once() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = spawn_app().await;
+    let addr = t.base.trim_start_matches("http://").to_owned();
+    for (head, status) in [
+        ("GET /feeds/all.rss HTTP/1.1\r\n", "400"),
+        (
+            "GET /feeds/all.rss HTTP/1.1\r\nHost: a\r\nHost: b\r\n",
+            "400",
+        ),
+        ("GET / HTTP/1.1\r\n", "400"),
+        ("GET /feeds/all.rss HTTP/1.1\r\nHost: x\r\n", "200"),
+        ("GET /feeds/all.rss HTTP/1.0\r\n", "200"),
+    ] {
+        // Twice on fresh connections: the first asks the router, the second may be answered
+        // from the serving thread's memory.
+        for _ in 0..2 {
+            let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            s.write_all(format!("{head}Connection: close\r\n\r\n").as_bytes())
+                .await
+                .unwrap();
+            let mut answer = Vec::new();
+            s.read_to_end(&mut answer).await.unwrap();
+            let answer = String::from_utf8_lossy(&answer);
+            assert!(
+                answer.split(' ').nth(1) == Some(status),
+                "{head:?}: {answer}"
+            );
+        }
+    }
+    t.stop().await;
+}
