@@ -64,10 +64,19 @@ pub struct ListProposal {
 pub struct NotFound {
     pub groups: usize,
     pub best: Option<String>,
+    /// The page is an article, and why it reads as one (`og:type` "article").
+    pub article: Option<String>,
 }
 
 impl std::fmt::Display for NotFound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(why) = &self.article {
+            return write!(
+                f,
+                "this is an article, not a list of releases ({why}): give the address of the \
+                 list page that links to it (the news section, the blog's index)"
+            );
+        }
         write!(
             f,
             "no list of releases found: looked at {} groups of repeated sibling elements for at \
@@ -167,6 +176,14 @@ struct Member<'a> {
 pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposal, NotFound> {
     let doc = Html::parse_document(html);
     let base = crate::extract::html::base_url(&doc, page_url);
+    // An article's own page lists no releases: its links are chrome and "related" blocks.
+    if let Some(why) = article_page(&doc) {
+        return Err(NotFound {
+            groups: 0,
+            best: None,
+            article: Some(why),
+        });
+    }
     let groups = candidate_groups(&doc);
     let mut scored: Vec<((u8, f64), usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
@@ -190,6 +207,11 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
             closest = Some((distinct.len(), describe()));
         }
         if distinct.len() < MIN_ITEMS || members.len() * 5 < group.members.len() * 3 {
+            continue;
+        }
+        // The page's chrome (a menu, "most read", "related") lists other pages, never the
+        // source's releases: it is not proposed even when it is all there is (an article).
+        if place_of(group.members[0]) == Place::Chrome {
             continue;
         }
         let like = alike(group, &members);
@@ -227,7 +249,85 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     Err(NotFound {
         groups: groups.len(),
         best,
+        article: None,
     })
+}
+
+/// Why the page reads as one article (its own page, not a list): it says so (`og:type`
+/// "article", a JSON-LD `NewsArticle`, `Article` or `BlogPosting`), has one `h1`, and one
+/// element holds three paragraphs or more of body text. `None` for anything else: a list page
+/// marked as an article by mistake has its summaries in separate cards.
+fn article_page(doc: &Html) -> Option<String> {
+    static OG: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("meta[property='og:type']").unwrap()
+    });
+    static LD: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("script[type='application/ld+json']").unwrap()
+    });
+    static H1: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1").unwrap()
+    });
+    const TYPES: [&str; 5] = [
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+    ];
+    let og = doc
+        .select(&OG)
+        .filter_map(|m| m.value().attr("content"))
+        .any(|c| c.trim().eq_ignore_ascii_case("article"));
+    let ld = doc.select(&LD).find_map(|script| {
+        let value: serde_json::Value =
+            serde_json::from_str(&script.text().collect::<String>()).ok()?;
+        let top: Vec<&serde_json::Value> = match &value {
+            serde_json::Value::Array(a) => a.iter().collect(),
+            v => std::iter::once(v)
+                .chain(
+                    v.get("@graph")
+                        .and_then(|g| g.as_array())
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect(),
+        };
+        top.iter()
+            .filter_map(|v| v.get("@type"))
+            .flat_map(|t| match t {
+                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+                t => t.as_str().into_iter().collect::<Vec<_>>(),
+            })
+            .find(|t| TYPES.contains(t))
+            .map(str::to_owned)
+    });
+    let why = match (og, ld) {
+        (_, Some(t)) => format!("its JSON-LD says `{t}`"),
+        (true, None) => "its `og:type` is \"article\"".to_owned(),
+        (false, None) => return None,
+    };
+    if doc.select(&H1).count() != 1 {
+        return None;
+    }
+    let prose = doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .any(|e| {
+            let paragraphs: Vec<String> = e
+                .children()
+                .filter_map(ElementRef::wrap)
+                .filter(|c| c.value().name() == "p")
+                .map(text_of)
+                .filter(|t| t.chars().count() >= 40)
+                .collect();
+            paragraphs.len() >= 3
+                && paragraphs.iter().map(|t| t.chars().count()).sum::<usize>() >= 300
+        });
+    prose.then_some(why)
 }
 
 /// Every set of repeated siblings: per parent and tag, all of them and each shared class.
@@ -411,7 +511,7 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
         title_inside(link).or_else(|| title_inside(element))?
     };
     // A pager or a "more" link among the cards is no release.
-    if pager_link(&href) || navigation_text(&text_of(title)) {
+    if pager_link(&href, base) || navigation_text(&text_of(title)) {
         return None;
     }
     Some(Member {
@@ -454,19 +554,32 @@ fn navigation_text(text: &str) -> bool {
     words.is_empty() || NAVIGATION.is_match(words)
 }
 
-/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`).
-fn pager_link(href: &Url) -> bool {
+/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`): a
+/// small page number, and otherwise the list's own address: no query key the list lacks
+/// (`/index.php?page=news&id=1501` names a page of a site's script, not a page of the list).
+fn pager_link(href: &Url, list: &Url) -> bool {
     let pager_key = |k: &str| {
         let k = k.to_ascii_lowercase();
         k == "page" || k == "paged" || k.starts_with("pagen_")
     };
-    href.query_pairs().any(|(k, _)| pager_key(&k))
-        || href.path_segments().is_some_and(|s| {
-            let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
-            s.windows(2).any(|w| {
-                w[0] == "page" && !w[1].is_empty() && w[1].chars().all(|c| c.is_ascii_digit())
-            })
-        })
+    let small_number =
+        |v: &str| (1..=4).contains(&v.len()) && v.chars().all(|c| c.is_ascii_digit());
+    if href
+        .query_pairs()
+        .any(|(k, v)| pager_key(&k) && small_number(&v))
+    {
+        // The rest of the address is the list's: no query key the list lacks.
+        let own: HashSet<String> = list.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        let rest_is_list = href
+            .query_pairs()
+            .filter(|(k, _)| !pager_key(k))
+            .all(|(k, _)| own.contains(k.as_ref()));
+        return rest_is_list;
+    }
+    href.path_segments().is_some_and(|s| {
+        let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
+        s.windows(2).any(|w| w[0] == "page" && small_number(w[1]))
+    })
 }
 
 /// The title inside a link that holds a whole card (a picture, a heading, a date): the heading
@@ -566,10 +679,7 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
         .iter()
         .filter(|m| text_of(m.title).chars().count() >= MIN_TITLE_CHARS)
         .count() as f64;
-    let dated = members
-        .iter()
-        .filter(|m| find_date(m.element).is_some())
-        .count() as f64;
+    let dated = members.iter().filter(|m| find_date(m).is_some()).count() as f64;
     let place = place_of(group.members[0]);
     let mut score = titled * (1.0 + dated / n);
     match place {
@@ -613,7 +723,9 @@ fn place_of(e: ElementRef<'_>) -> Place {
         })
     };
     if chain.iter().any(|x| {
-        matches!(x.value().name(), "nav" | "header" | "footer" | "aside") || chrome_role(x)
+        matches!(x.value().name(), "nav" | "header" | "footer" | "aside")
+            || chrome_role(x)
+            || headed_as_chrome(*x)
     }) {
         return Place::Chrome;
     }
@@ -640,6 +752,50 @@ fn place_of(e: ElementRef<'_>) -> Place {
         }
     }
     Place::Other
+}
+
+/// Headings of the blocks beside the news: "Most read", "Popular", "Related", "See also",
+/// "Самое читаемое", "Популярное", "Читайте также", "Көп оқылған". The whole heading must be
+/// one of them, so a release titled "Popular science festival opens" is no such heading.
+static CHROME_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(
+        r"(?ix)^(?:
+            (?:the\s+)?(?:most|top)\s+(?:read|viewed|popular|commented|shared)(?:\s+\w+)?
+            | popular(?:\s+\w+)? | trending(?:\s+\w+)? | recommended(?:\s+\w+)?
+            | related(?:\s+\w+)? | see\s+also | read\s+also | you\s+may\s+also\s+like
+            | (?:самое|самые)\s+(?:читаемое|читаемые|популярное|популярные|обсуждаемое|обсуждаемые)
+            | популярное | популярные(?:\s+\w+)? | читайте\s+также | смотрите\s+также
+            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем
+            | көп\s+оқылған(?:\s+\w+)? | ең\s+көп\s+оқылған(?:\s+\w+)? | танымал(?:\s+\w+)?
+            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты
+        )$",
+    )
+    .unwrap()
+});
+
+/// Whether `e` is a block headed as chrome: its first child, or the element just before it,
+/// is a heading (or a "title" element) whose whole text is such a heading.
+fn headed_as_chrome(e: ElementRef<'_>) -> bool {
+    let chrome = |h: ElementRef<'_>| {
+        let v = h.value();
+        let heading = is_heading(v.name())
+            || v.classes()
+                .any(|c| c.to_ascii_lowercase().contains("title") || c.contains("heading"));
+        heading && {
+            let text = text_of(h);
+            let text = text.trim_matches(|c: char| !c.is_alphanumeric());
+            text.chars().count() <= 40 && CHROME_HEADING.is_match(text)
+        }
+    };
+    e.children()
+        .filter_map(ElementRef::wrap)
+        .next()
+        .is_some_and(chrome)
+        || e.prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .next()
+            .is_some_and(chrome)
 }
 
 /// What one class or id (lower case) says of the place: its words split at `-`, `_` and
@@ -700,17 +856,27 @@ fn date_in(text: &str) -> bool {
     dates::has_numeric_date(text) || dates::parse_date(text, None).is_some()
 }
 
-/// The element in `member` that carries its date: a `<time datetime>` first, else the
-/// innermost element whose text holds a date.
-fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
+/// The element in `m` that carries its date: a `<time datetime>` first, else the innermost
+/// element whose text holds a date. The title (and a link whose text is the title) is never
+/// the date: "Elections will be held on 15 March 2027" is a title that names a day.
+fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
+    let member = m.element;
+    let link_is_title = text_of(m.link) == text_of(m.title);
+    let in_title = |e: &ElementRef<'_>| {
+        std::iter::once(e.id())
+            .chain(e.ancestors().map(|a| a.id()))
+            .take_while(|id| *id != member.id())
+            .any(|id| id == m.title.id() || (link_is_title && id == m.link.id()))
+    };
     static TIME: LazyLock<Selector> = LazyLock::new(|| {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
         Selector::parse("time[datetime]").unwrap()
     });
     if let Some(t) = member.select(&TIME).find(|t| {
-        t.value()
-            .attr("datetime")
-            .is_some_and(|d| dates::parse_date(d, None).is_some())
+        !in_title(t)
+            && t.value()
+                .attr("datetime")
+                .is_some_and(|d| dates::parse_date(d, None).is_some())
     }) {
         return Some((t, true));
     }
@@ -720,11 +886,11 @@ fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
         .filter(|e| {
             e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
         })
-        .filter(|e| date_in(&text_of(*e)))
+        .filter(|e| !in_title(e) && date_in(&text_of(*e)))
         .find(|e| {
             !e.children()
                 .filter_map(ElementRef::wrap)
-                .any(|c| date_in(&text_of(c)))
+                .any(|c| !in_title(&c) && date_in(&text_of(c)))
         })
         .or_else(|| date_in(&own_text(member)).then_some(member))
         .map(|e| (e, false))
@@ -772,7 +938,7 @@ fn propose(
         links: members.iter().map(|m| m.href.clone()).collect(),
         ..ListProposal::default()
     };
-    date_selector(&elements, hints, &mut proposal);
+    date_selector(members, hints, &mut proposal);
     proposal.summary = summary_selector(members, &proposal);
     proposal.image = image_selector(&elements);
     id_pattern(&mut proposal);
@@ -1001,11 +1167,53 @@ fn is_heading(tag: &str) -> bool {
     matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// The date selector (and `date_format` for numeric dates), or a note why there is none.
-fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) {
-    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = items
+/// The dates the selector is chosen by: all of them when one selector names each, else those
+/// the selector of most of them names, when that is half the items or more (one release
+/// with its date somewhere else does not cost the list its date selector).
+fn majority<'a>(
+    chosen: Vec<(ElementRef<'a>, ElementRef<'a>)>,
+    items: usize,
+) -> Vec<(ElementRef<'a>, ElementRef<'a>)> {
+    if chosen.iter().all(|(i, d)| i.id() == d.id()) || relative_selector(&chosen).is_some() {
+        return chosen;
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for pair in &chosen {
+        if let Some(css) = relative_selector(std::slice::from_ref(pair)) {
+            match counts.iter_mut().find(|(c, _)| *c == css) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((css, 1)),
+            }
+        }
+    }
+    // The most common; on a tie the first seen.
+    let Some((css, _)) = counts
         .iter()
-        .filter_map(|i| find_date(*i).map(|(d, attr)| (*i, d, attr)))
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .and_then(|(css, n)| Some((sel(css)?, n)))
+    else {
+        return chosen;
+    };
+    let kept: Vec<(ElementRef<'a>, ElementRef<'a>)> = chosen
+        .iter()
+        .filter(|(i, d)| i.select(&css).next().is_some_and(|f| f.id() == d.id()))
+        .copied()
+        .collect();
+    if kept.len() * 2 >= items {
+        kept
+    } else {
+        chosen
+    }
+}
+
+/// The date selector (and `date_format` for numeric dates), or a note why there is none.
+fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
+    let items: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
+    let items = items.as_slice();
+    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = members
+        .iter()
+        .filter_map(|m| find_date(m).map(|(d, attr)| (m.element, d, attr)))
         .collect();
     let (css, texts) = if found.len() * 2 < items.len() {
         match date_before(items) {
@@ -1056,6 +1264,7 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
             .filter(|f| f.2 == by_attr)
             .map(|f| (f.0, f.1))
             .collect();
+        let chosen = majority(chosen, items.len());
         // A date that is not the first of its tag (the fourth `<td>`, a second `<span>`) and
         // has no class of its own is named by its position.
         let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
@@ -1467,9 +1676,13 @@ mod tests {
     #[case::query("https://x.test/news?page=2", true)]
     #[case::bitrix("https://x.test/news/?PAGEN_1=3", true)]
     #[case::path("https://x.test/news/page/3/", true)]
+    #[case::script_list("https://x.test/index.php?page=2&section=news", true)]
     #[case::post("https://x.test/?p=123", false)]
     #[case::story("https://x.test/news/page-turner-wins-award", false)]
+    #[case::script_page("https://x.test/index.php?page=news&id=1501", false)]
+    #[case::script_item("https://x.test/index.php?page=3&id=1501", false)]
     fn pager_links(#[case] url: &str, #[case] pager: bool) {
-        assert_eq!(pager_link(&Url::parse(url).unwrap()), pager, "{url}");
+        let list = Url::parse("https://x.test/index.php?section=news").unwrap();
+        assert_eq!(pager_link(&Url::parse(url).unwrap(), &list), pager, "{url}");
     }
 }

@@ -403,14 +403,34 @@ fn body_kind(content_type: Option<&str>, text: &str) -> Body {
 }
 
 /// The feeds a page names in its head (`<link rel="alternate" type="application/rss+xml">`,
-/// Atom, JSON Feed), as absolute addresses.
+/// Atom, JSON Feed), as absolute addresses, the page's own first: comment feeds are left out
+/// (they carry comments, not releases), and a feed whose path lies under the page's, whose
+/// title names the page's heading, or whose `hreflang` is the page's language comes before
+/// the site-wide one (a WordPress category page names `/feed/` first, its own feed last).
 fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
     let doc = scraper::Html::parse_document(html);
     let Ok(s) = scraper::Selector::parse("link[rel][href][type]") else {
         return Vec::new();
     };
     let base = crate::extract::html::base_url(&doc, page_url);
-    doc.select(&s)
+    // The page's heading (its `h1`, else its title before " | " or " — "), lower case.
+    let heading = scraper::Selector::parse("h1")
+        .ok()
+        .and_then(|h| doc.select(&h).next())
+        .map(|h| crate::text::clean(&h.text().collect::<String>()))
+        .or_else(|| {
+            let t = page_title(html)?;
+            let first = [" | ", " — ", " – ", " - ", " » "]
+                .iter()
+                .filter_map(|sep| t.split_once(sep).map(|(head, _)| head))
+                .min_by_key(|head| head.len())
+                .unwrap_or(&t);
+            Some(first.trim().to_owned())
+        })
+        .map(|h| h.to_lowercase());
+    let lang = doc.root_element().value().attr("lang").map(str::to_owned);
+    let mut ranked = doc
+        .select(&s)
         .filter(|l| {
             let v = l.value();
             let alternate = v.attr("rel").is_some_and(|r| {
@@ -433,9 +453,47 @@ fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
                         | "application/rdf+xml"
                 )
         })
-        .filter_map(|l| base.join(l.value().attr("href")?.trim()).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .collect()
+        .filter_map(|l| {
+            let url = base.join(l.value().attr("href")?.trim()).ok()?;
+            Some((l, url))
+        })
+        .filter(|(_, u)| matches!(u.scheme(), "http" | "https"))
+        .filter(|(l, u)| {
+            let title = l.value().attr("title").unwrap_or("").to_lowercase();
+            let path = u.path().to_lowercase();
+            !["comment", "коммент", "пікір"]
+                .iter()
+                .any(|w| title.contains(w) || path.contains(w))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(l, u)| {
+            let v = l.value();
+            let own_path = page_url.path().trim_end_matches('/');
+            let under = !own_path.is_empty() && u.path().starts_with(own_path);
+            let title = crate::text::clean(v.attr("title").unwrap_or("")).to_lowercase();
+            let named = !title.is_empty()
+                && heading
+                    .as_deref()
+                    .is_some_and(|h| !h.is_empty() && title.contains(h));
+            let language = v.attr("hreflang").is_some_and(|h| {
+                lang.as_deref()
+                    .is_some_and(|p| primary(h).eq_ignore_ascii_case(primary(p)))
+            });
+            (
+                2 * u8::from(under) + u8::from(named) + u8::from(language),
+                u,
+            )
+        })
+        .collect::<Vec<_>>();
+    // Best first; on a tie the page's order.
+    ranked.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+    ranked.into_iter().map(|(_, u)| u).collect()
+}
+
+/// A language tag's first part (`en` of `en-US`).
+fn primary(tag: &str) -> &str {
+    tag.trim().split(['-', '_']).next().unwrap_or("")
 }
 
 /// Links on the page's own host first (their pages are the site's release pages).
@@ -715,9 +773,53 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
+        // The feed under the page's path first.
         assert_eq!(
             feeds,
-            ["https://x.test/rss", "https://x.test/news/atom.xml"]
+            ["https://x.test/news/atom.xml", "https://x.test/rss"]
+        );
+    }
+
+    #[test]
+    fn the_pages_own_feed_is_advertised_first_and_comment_feeds_never() {
+        // WordPress on a category page: the site's feed, its comments, then the category's.
+        let page = r#"<html lang="en-US"><head><title>Press Releases | Ministry</title>
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Feed" href="/feed/">
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Comments Feed" href="/comments/feed/">
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Press Releases Category Feed" href="/category/press/feed/">
+            </head><body><h1>Press Releases</h1></body></html>"#;
+        let feeds = |url: &str| -> Vec<String> {
+            advertised_feeds(page, &Url::parse(url).unwrap())
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let want = [
+            "https://x.test/category/press/feed/",
+            "https://x.test/feed/",
+        ];
+        assert_eq!(feeds("https://x.test/category/press/"), want);
+        // Named by the heading alone, wherever the page is.
+        assert_eq!(feeds("https://x.test/news/"), want);
+        // By the path alone.
+        let page = page
+            .replace("<h1>Press Releases</h1>", "")
+            .replace("Press Releases |", "News |");
+        assert_eq!(
+            advertised_feeds(
+                &page,
+                &Url::parse("https://x.test/category/press/").unwrap()
+            )
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+            want
+        );
+        // An article's comments feed is no feed of releases.
+        let article = r#"<html><head><link rel="alternate" type="application/rss+xml"
+            title="Комментарии к статье" href="/news/12345/comments/rss"></head></html>"#;
+        assert!(
+            advertised_feeds(article, &Url::parse("https://x.test/news/12345").unwrap()).is_empty()
         );
     }
 

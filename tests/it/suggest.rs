@@ -280,6 +280,45 @@ async fn a_page_without_a_list_exits_1_and_says_what_was_tried() {
     assert!(err.contains("looked at"), "{err}");
 }
 
+/// An article's own page (the red team's): its only repeated links are its menu, a "related"
+/// block and a "most read" widget. Chrome is never proposed; the page is named an article.
+#[tokio::test]
+async fn an_article_page_exits_1_and_asks_for_the_list_page() {
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/article-page-ru.html"),
+    )
+    .unwrap();
+    let (origin, task) = serve(&page, &page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{err}\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(err.contains("this is an article"), "{err}");
+    assert!(err.contains("list page"), "{err}");
+    // Its comments feed is no source of releases.
+    assert!(!err.contains("comments/rss"), "{err}");
+    task.abort();
+    // Unmarked (no `og:type`, no JSON-LD), its chrome is still no list.
+    let unmarked = page
+        .replace(r#"<meta property="og:type" content="article">"#, "")
+        .replace("NewsArticle", "Thing");
+    let (origin, task) = serve(&unmarked, &unmarked).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{err}\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(err.contains("no list of releases found"), "{err}");
+}
+
 #[tokio::test]
 async fn bad_arguments_exit_2() {
     let o = output(herald().args(["suggest", "ftp://x/"])).await;
