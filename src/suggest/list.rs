@@ -6,9 +6,10 @@
 //!   one class (so `div.ad-slot` between `div.card`s stays out, and `story story--featured`
 //!   stays in with `story`). Each candidate is scored by its members that have a distinct link
 //!   with a title of a release's length, more for members with a date and inside the main
-//!   content; dated releases outside the page's chrome (nav/header/footer/aside, a navigation
-//!   role, classes such as `menu`, `sidebar`, `widget`, `popular`) rank above undated ones,
-//!   and those above the chrome's links.
+//!   content; dated releases (or cards with a picture and a teaser) rank above bare undated
+//!   ones. The page's chrome (nav/header/footer/aside, a navigation role, classes such as
+//!   `menu`, `sidebar`, `widget`, `popular`, a block headed "Most read" or "Читайте также")
+//!   is never proposed, and an article's own page is refused as one.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -669,10 +670,9 @@ fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
         .collect()
 }
 
-/// A group's rank: first its tier (dated releases outside the page's chrome over undated ones,
-/// and those over the chrome's links, so a menu of 30 links or a footer of 20 never beats three
-/// dated teasers), then a score within the tier: members with a title, more for those with a
-/// date and for long titles, more inside the page's main content.
+/// A group's rank: first its tier (dated or rich releases over bare undated ones; chrome is
+/// left out before), then a score within the tier: members with a title, more for those with
+/// a date or a picture and teaser, for long titles, and inside the page's main content.
 fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     let n = members.len() as f64;
     let titled = members
@@ -680,8 +680,11 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
         .filter(|m| text_of(m.title).chars().count() >= MIN_TITLE_CHARS)
         .count() as f64;
     let dated = members.iter().filter(|m| find_date(m).is_some()).count() as f64;
+    // A card with a picture and a teaser is a release's: a main list's cards are rich where
+    // a "most read" widget's lines are bare.
+    let rich = members.iter().filter(|m| rich_card(m)).count() as f64;
     let place = place_of(group.members[0]);
-    let mut score = titled * (1.0 + dated / n);
+    let mut score = titled * (1.0 + dated.max(rich) / n);
     match place {
         Place::Chrome => score *= 0.3,
         Place::Content => score *= 1.5,
@@ -693,8 +696,30 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
         .map(|m| text_of(m.title).chars().count())
         .sum::<usize>() as f64
         / n;
-    let tier = u8::from(place != Place::Chrome) + u8::from(dated * 2.0 >= n);
+    // A date lifts a list above an undated one, but not above rich cards: those weigh alike.
+    let tier = u8::from(place != Place::Chrome) + u8::from(dated.max(rich) * 2.0 >= n);
     (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Whether a member shows a picture and a teaser (a text of 40 characters or more besides its
+/// title and its date).
+fn rich_card(m: &Member<'_>) -> bool {
+    static IMG: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("img, picture").unwrap()
+    });
+    if m.element.select(&IMG).next().is_none() {
+        return false;
+    }
+    let title = text_of(m.title);
+    m.element
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| matches!(e.value().name(), "p" | "div" | "span" | "dd"))
+        .any(|e| {
+            let t = text_of(e);
+            t.chars().count() >= 40 && !t.contains(&title) && !title.contains(&t) && !date_in(&t)
+        })
 }
 
 /// Where on the page a group sits.
