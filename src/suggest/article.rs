@@ -1,7 +1,7 @@
 //! `[sources.article]` from a few release pages: the article extractor finds the main text,
 //! and the element that holds it is named by a stable selector that works on every page read.
 
-use super::list::{stable_class, text_of};
+use super::list::{anchors_of, stable_class, text_of};
 use crate::dates;
 use crate::extract::article;
 use crate::text::clean;
@@ -54,13 +54,7 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
             })
             .then(|| format!("{css}@{attr}"))
     };
-    let is_date = |v: &str| dates::parse_date(v, None).is_some();
-    let date = common(
-        "meta[property='article:published_time']",
-        "content",
-        &is_date,
-    )
-    .or_else(|| common("time", "datetime", &is_date));
+    let date = article_date(&docs);
     let image = common("meta[property='og:image']", "content", &|v: &str| {
         !v.trim().is_empty()
     });
@@ -125,4 +119,115 @@ fn body_candidates(doc: &Html, extracted: &str) -> Vec<String> {
     }
     found.sort_by_key(|(len, _)| *len);
     found.into_iter().map(|(_, css)| css).collect()
+}
+
+/// The `[sources.article]` date: `article:published_time`, else a `<time datetime>` named by
+/// a selector whose first match reads a date on every page read, and different dates on
+/// different pages (a header's "today" reads the same day on each: it is the day the pages
+/// were read, not their releases'). Of the `<time>`s, the one nearest the page's `h1` first.
+fn article_date(docs: &[(Html, String)]) -> Option<String> {
+    let read = |css: &str, attr: &str| -> Option<Vec<String>> {
+        let s = Selector::parse(css).ok()?;
+        docs.iter()
+            .map(|(d, _)| {
+                let v = d.select(&s).next()?.value().attr(attr)?.trim().to_owned();
+                dates::parse_date(&v, None).is_some().then_some(v)
+            })
+            .collect()
+    };
+    // One page read proves nothing either way; two or more must not all agree.
+    let differ = |values: &[String]| values.len() < 2 || values.iter().any(|v| *v != values[0]);
+    let meta = "meta[property='article:published_time']";
+    if read(meta, "content").is_some_and(|v| differ(&v)) {
+        return Some(format!("{meta}@content"));
+    }
+    let (first, _) = docs.first()?;
+    let order: Vec<ElementRef<'_>> = first
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .collect();
+    let position = |e: ElementRef<'_>| order.iter().position(|x| x.id() == e.id());
+    let h1 = Selector::parse("h1")
+        .ok()
+        .and_then(|s| first.select(&s).next())
+        .and_then(position)
+        .unwrap_or(0);
+    let Ok(time) = Selector::parse("time[datetime]") else {
+        return None;
+    };
+    let mut times: Vec<(usize, ElementRef<'_>)> = first
+        .select(&time)
+        .filter_map(|t| Some((position(t)?.abs_diff(h1), t)))
+        .collect();
+    times.sort_by_key(|(distance, _)| *distance);
+    for (_, t) in times {
+        let mut names: Vec<String> = stable_class_names(t)
+            .into_iter()
+            .map(|c| format!("time.{c}"))
+            .collect();
+        for a in t.ancestors().filter_map(ElementRef::wrap).take(4) {
+            names.extend(anchors_of(a).into_iter().map(|a| format!("{a} time")));
+        }
+        names.push("time".into());
+        for css in names {
+            // The name must pick this very element first on the page.
+            let names_it = Selector::parse(&css)
+                .ok()
+                .and_then(|s| first.select(&s).next())
+                .is_some_and(|f| f.id() == t.id());
+            if names_it && read(&css, "datetime").is_some_and(|v| differ(&v)) {
+                return Some(format!("{css}@datetime"));
+            }
+        }
+    }
+    None
+}
+
+fn stable_class_names(e: ElementRef<'_>) -> Vec<&str> {
+    e.value().classes().filter(|c| stable_class(c)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A release page of the red team's: a header's "today" before the article's own date.
+    fn page(n: u32, day: u32) -> (url::Url, String) {
+        let html = format!(
+            r#"<html><body><header class="top"><div class="today">Today: <time
+            datetime="2026-12-06">6 December 2026</time></div></header><div class="content"><div
+            class="news-detail"><h1>Release number {n} of the ministry</h1><div class="news-date"><time
+            datetime="2026-12-{day:02}T10:00:00+05:00">{day} December 2026</time></div><div
+            class="news-text"><p>The first paragraph of release {n}, telling what happened in some
+            detail and with facts, long enough to be the page's main text.</p><p>A second paragraph
+            with quotes of officials and more detail on the event of this week in the region.</p>
+            <p>A third paragraph on the plans for the months to come for the region's people.</p>
+            </div></div></div><footer>2026</footer></body></html>"#
+        );
+        (
+            url::Url::parse(&format!("https://x.test/press/{n}")).unwrap(),
+            html,
+        )
+    }
+
+    #[test]
+    fn the_article_date_is_the_one_that_differs_between_pages_not_the_headers_today() {
+        let p = propose(&[page(1, 5), page(2, 3), page(3, 1)]);
+        assert_eq!(
+            p.date.as_deref(),
+            Some("div.news-date time@datetime"),
+            "{p:?}"
+        );
+        // One page read: the `<time>` nearest the `h1`.
+        let p = propose(&[page(1, 5)]);
+        assert_eq!(
+            p.date.as_deref(),
+            Some("div.news-date time@datetime"),
+            "{p:?}"
+        );
+        // The same day in the article's place on every page is no release date either.
+        let p = propose(&[page(1, 6), page(2, 6)]);
+        assert_eq!(p.date, None, "{p:?}");
+    }
 }

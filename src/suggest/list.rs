@@ -92,6 +92,11 @@ impl std::fmt::Display for NotFound {
     }
 }
 
+/// What happens to releases the list dates not, said in its notes (`build` says otherwise
+/// when the release pages carry a date).
+pub const FIRST_SEEN: &str = "herald will date new releases by when it first sees them";
+pub const UNTIL_FIRST_SEEN: &str = "until then new releases are dated when herald first sees them";
+
 /// Fewer repeated items than this are no list.
 const MIN_ITEMS: usize = 3;
 /// A title is at least this many characters ("Home", "Next »", "1" are not).
@@ -1050,7 +1055,7 @@ fn looks_like_item(class: &str) -> bool {
 }
 
 /// How an admin would name this element alone: `tag.class` for its stable classes, `#id`.
-fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
+pub(super) fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
     let tag = e.value().name();
     let mut out: Vec<String> = classes(e)
         .into_iter()
@@ -1269,13 +1274,12 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
                     p.notes.push(format!(
                         "the releases' dates (e.g. \"{example}\") {what}: set \
                          `date_format` to the way they are written, or `date` to another element \
-                         (until then new releases are dated when herald first sees them)"
+                         ({UNTIL_FIRST_SEEN})"
                     ));
                     return;
                 }
                 p.notes.push(format!(
-                    "no date found in most items ({} of {}): herald will date new releases by \
-                     when it first sees them",
+                    "no date found in most items ({} of {}): {FIRST_SEEN}",
                     found.len(),
                     items.len()
                 ));

@@ -248,6 +248,18 @@ fn build(
         e => SuggestError::Broken(e.to_string()),
     })?;
     let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
+    // A release the list dates not takes its page's date (`[sources.article] date`).
+    if let Some(date) = article.and_then(|a| a.date.as_deref()) {
+        let by_page = format!(
+            "new releases are dated from their own pages (`[sources.article] date = {}`)",
+            q(date)
+        );
+        for n in &mut notes {
+            *n = n
+                .replace(list::FIRST_SEEN, &by_page)
+                .replace(list::UNTIL_FIRST_SEEN, &format!("until then {by_page}"));
+        }
+    }
     let undated = preview.iter().filter(|r| r.date.is_none()).count();
     if proposal.is_some_and(|p| p.date.is_some()) && undated > 0 {
         notes.push(format!(
@@ -757,6 +769,42 @@ mod tests {
         assert!(
             text.contains("[sources.list]\nitem = \"div.card\""),
             "{text}"
+        );
+    }
+
+    #[test]
+    fn undated_releases_are_said_to_take_the_article_date_when_one_is_written() {
+        let cards: String = (0..4)
+            .map(|i| {
+                format!("<div class='card'><h3><a href='/n/{i}'>Undated release number {i} of the site</a></h3></div>")
+            })
+            .collect();
+        let html = format!("<html lang='en'><body><main>{cards}</main></body></html>");
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let proposal = list::discover(&html, &url, &Hints::default()).unwrap();
+        let facts = SourceFacts {
+            url: url.clone(),
+            title: None,
+            language: Some("en".into()),
+            timezone: None,
+            channels: Vec::new(),
+        };
+        let notes = |article: &article::ArticleProposal| {
+            build(&facts, Some(&proposal), Some(article), &html, &url)
+                .unwrap()
+                .notes
+                .join("\n")
+        };
+        let without = notes(&article::ArticleProposal::default());
+        assert!(without.contains(list::FIRST_SEEN), "{without}");
+        let with = notes(&article::ArticleProposal {
+            date: Some("div.news-date time@datetime".into()),
+            ..article::ArticleProposal::default()
+        });
+        assert!(!with.contains("first sees them"), "{with}");
+        assert!(
+            with.contains("dated from their own pages (`[sources.article] date = \"div.news-date time@datetime\"`)"),
+            "{with}"
         );
     }
 
