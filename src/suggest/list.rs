@@ -237,7 +237,10 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     // The best group may have no selectors that fit all its members (an unlike sibling among
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
-        if let Some(p) = propose(&doc, &groups[*index], members, hints) {
+        if let Some(mut p) = propose(&doc, &groups[*index], members, hints) {
+            if let Some(hero) = featured(&groups[*index], members, &base) {
+                add_featured(&doc, members, &hero, &mut p);
+            }
             return Ok(p);
         }
     }
@@ -934,6 +937,125 @@ fn own_text(e: ElementRef<'_>) -> String {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// A featured release above the list (a news site's hero card: `div.main-news` before
+/// `div.news-grid > div.news-card`): the element just before the list's first member or just
+/// before its container (through wrappers of one child), outside the chrome, holding a
+/// release's link of the same shape as the members' (`/en/news/5510` beside `/en/news/5501`),
+/// not one of theirs.
+fn featured<'a>(group: &Group<'a>, members: &[Member<'a>], base: &Url) -> Option<Member<'a>> {
+    let first = group.members[0];
+    let container = first.parent().and_then(ElementRef::wrap)?;
+    let before = |e: ElementRef<'a>| e.prev_siblings().filter_map(ElementRef::wrap).next();
+    let shape = |u: &Url| {
+        let mut segments: Vec<String> = u
+            .path_segments()
+            .map(|s| {
+                s.filter(|x| !x.is_empty())
+                    .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        segments.pop();
+        (u.host_str().map(str::to_owned), segments)
+    };
+    let wanted = shape(&members.first()?.href);
+    if members.iter().any(|m| shape(&m.href) != wanted) {
+        return None;
+    }
+    let hrefs: HashSet<&str> = members.iter().map(|m| m.href.as_str()).collect();
+    [before(first), before(container)]
+        .into_iter()
+        .flatten()
+        .find_map(|mut e| {
+            // Through wrappers of one element (`section.main-news > div.main-news__hero`).
+            loop {
+                let mut children = e.children().filter_map(ElementRef::wrap);
+                match (children.next(), children.next()) {
+                    (Some(only), None) if only.value().name() != "a" => e = only,
+                    _ => break,
+                }
+            }
+            if is_heading(e.value().name()) || place_of(e) == Place::Chrome {
+                return None;
+            }
+            let m = member(e, base)?;
+            (shape(&m.href) == wanted && !hrefs.contains(m.href.as_str())).then_some(m)
+        })
+}
+
+/// Reads the featured release too, by a selector list (`div.news-card, div.main-news`) for the
+/// item and for each field the hero's own selector beside the list's, when every member
+/// still picks what it did; else a note says the featured release is not read.
+fn add_featured(doc: &Html, members: &[Member<'_>], hero: &Member<'_>, p: &mut ListProposal) {
+    let note = |p: &mut ListProposal| {
+        p.notes.push(format!(
+            "a featured release above the list (\"{}\") is not read by these selectors: add its \
+             element to `item` (a selector list, `a, b`) to read it",
+            text_of(hero.title)
+        ));
+    };
+    if p.link == "@href" {
+        return note(p);
+    }
+    let hero_item = anchors_of(hero.element).into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            let got: Vec<ElementRef<'_>> = doc.select(&s).collect();
+            got.len() == 1 && got[0].id() == hero.element.id()
+        })
+    });
+    let Some(hero_item) = hero_item else {
+        return note(p);
+    };
+    // One field: `css@attr` as is when it picks `target` in the hero, else `css, hero_css@attr`.
+    let extend = |field: &str, target: ElementRef<'_>| -> Option<String> {
+        let (css, attr) = match field.rsplit_once('@') {
+            Some((c, a)) => (c, Some(a)),
+            None => (field, None),
+        };
+        let s = sel(css)?;
+        let with_attr = |c: String| match attr {
+            Some(a) => format!("{c}@{a}"),
+            None => c,
+        };
+        if hero
+            .element
+            .select(&s)
+            .next()
+            .is_some_and(|f| f.id() == target.id())
+        {
+            return Some(field.to_owned());
+        }
+        // Anchored at the hero, so it picks nothing in the members (`div.main-news a`).
+        let own = relative_selector(&[(hero.element, target)])?;
+        let union = format!("{css}, {hero_item} {own}");
+        let u = sel(&union)?;
+        let same = members.iter().all(|m| {
+            m.element.select(&u).next().map(|e| e.id())
+                == m.element.select(&s).next().map(|e| e.id())
+        });
+        let picks = hero
+            .element
+            .select(&u)
+            .next()
+            .is_some_and(|f| f.id() == target.id());
+        (same && picks).then(|| with_attr(union))
+    };
+    let title = extend(&p.title, hero.title);
+    let link = extend(&p.link, hero.link);
+    let date = match &p.date {
+        None => Some(None),
+        Some(d) => find_date(hero).and_then(|(e, _)| extend(d, e)).map(Some),
+    };
+    let (Some(title), Some(link), Some(date)) = (title, link, date) else {
+        return note(p);
+    };
+    p.item = format!("{}, {hero_item}", p.item);
+    p.title = title;
+    p.link = link;
+    p.date = date;
+    p.links.insert(0, hero.href.clone());
 }
 
 /// Builds the proposal for the chosen group: every selector verified against every member.
