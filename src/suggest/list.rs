@@ -1139,6 +1139,7 @@ fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Optio
             tries.push(format!("{g} > {} > {suffix}", parent.value().name()));
         }
     }
+    tries.extend(structural_path(parent, &suffix));
     tries.push(tag.to_owned());
     tries.into_iter().find(|css| {
         let Some(s) = sel(css) else { return false };
@@ -1150,6 +1151,44 @@ fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Optio
                 .filter(|e| !wanted.contains(&e.id()))
                 .all(|e| !has_link(*e))
     })
+}
+
+/// Where no class names the list (CSS-in-JS pages: `div.css-1q2w3e4` all the way up), a
+/// path of child steps from the nearest ancestor with a stable name (`div#__next`, `main`):
+/// `div#__next > div > div:nth-of-type(2) > div`. A step has a position only where siblings of
+/// its tag stand beside it.
+fn structural_path(parent: ElementRef<'_>, suffix: &str) -> Option<String> {
+    let mut steps: Vec<String> = Vec::new();
+    let mut e = parent;
+    for _ in 0..8 {
+        if let Some(anchor) = anchors_of(e).into_iter().next() {
+            steps.reverse();
+            let path: String = steps.iter().map(|s| format!(" > {s}")).collect();
+            return Some(format!("{anchor}{path} > {suffix}"));
+        }
+        let tag = e.value().name();
+        let same = |x: &ElementRef<'_>| x.value().name() == tag;
+        let before = e
+            .prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(same)
+            .count();
+        let after = e
+            .next_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(same)
+            .count();
+        steps.push(if before + after == 0 {
+            tag.to_owned()
+        } else {
+            format!("{tag}:nth-of-type({})", before + 1)
+        });
+        e = e.parent().and_then(ElementRef::wrap)?;
+        if matches!(e.value().name(), "html") {
+            return None;
+        }
+    }
+    None
 }
 
 fn has_link(e: ElementRef<'_>) -> bool {
