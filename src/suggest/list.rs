@@ -1848,6 +1848,47 @@ mod tests {
     }
 
     #[rstest]
+    #[case::most_read_ru("<h4>Самое читаемое</h4><ul class='list-group'>", Place::Chrome)]
+    #[case::related_en(
+        "<div class='box'><h3>Related articles</h3><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::kk(
+        "<h2 class='block-title'>Көп оқылған</h2><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::see_also("<h5>See also:</h5><ul class='list-group'>", Place::Chrome)]
+    #[case::section("<h4>Экономика</h4><ul class='list-group'>", Place::Other)]
+    #[case::title(
+        "<h4>Popular science festival opens in the capital</h4><ul class='list-group'>",
+        Place::Other
+    )]
+    fn blocks_headed_as_chrome(#[case] head: &str, #[case] place: Place) {
+        let html =
+            format!("<html><body><div class='col'>{head}<li>x</li></ul></div></body></html>");
+        let doc = Html::parse_document(&html);
+        let ul = doc.select(&sel("ul.list-group").unwrap()).next().unwrap();
+        assert_eq!(place_of(ul), place, "{head}");
+    }
+
+    #[test]
+    fn the_date_selector_follows_most_items_when_one_has_its_date_elsewhere() {
+        let cards: String = (0..5)
+            .map(|i| {
+                let date = format!("{} March 2026", 9 - i);
+                let date = if i == 2 {
+                    format!("<em>{date}</em>")
+                } else {
+                    format!("<span class='date'>{date}</span>")
+                };
+                format!("<div class='news-item'><h3><a href='/n/{i}'>Some release title number {i}</a></h3>{date}</div>")
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+    }
+
+    #[rstest]
     #[case::menu("top-menu", Place::Chrome)]
     #[case::navbar("navbar", Place::Chrome)]
     #[case::wordpress("menu-item", Place::Chrome)]
