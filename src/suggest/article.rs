@@ -5,6 +5,8 @@ use super::list::{anchors_of, stable_class, text_of};
 use crate::dates;
 use crate::extract::article;
 use crate::text::clean;
+use chrono::NaiveDate;
+use chrono_tz::Tz;
 use scraper::{ElementRef, Html, Selector};
 
 /// `[sources.article]` keys found; all `None` when nothing common was found.
@@ -21,8 +23,13 @@ impl ArticleProposal {
     }
 }
 
-/// Proposes article selectors from pages `(url, html)` of the same source.
-pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
+/// Proposes article selectors from pages `(url, html)` of the same source; `list_days` holds
+/// the day the list gives each page's release (`None` where it gives none), read in `tz`.
+pub fn propose(
+    pages: &[(url::Url, String)],
+    list_days: &[Option<NaiveDate>],
+    tz: Tz,
+) -> ArticleProposal {
     if pages.is_empty() {
         return ArticleProposal::default();
     }
@@ -54,7 +61,7 @@ pub fn propose(pages: &[(url::Url, String)]) -> ArticleProposal {
             })
             .then(|| format!("{css}@{attr}"))
     };
-    let date = article_date(&docs);
+    let date = article_date(&docs, list_days, tz);
     let image = common("meta[property='og:image']", "content", &|v: &str| {
         !v.trim().is_empty()
     });
@@ -124,14 +131,27 @@ fn body_candidates(doc: &Html, extracted: &str) -> Vec<String> {
 /// The `[sources.article]` date: `article:published_time`, else a `<time datetime>` named by
 /// a selector whose first match reads a date on every page read, and different dates on
 /// different pages (a header's "today" reads the same day on each: it is the day the pages
-/// were read, not their releases'). Of the `<time>`s, the one nearest the page's `h1` first.
-fn article_date(docs: &[(Html, String)]) -> Option<String> {
+/// were read, not their releases'), each the day the list gives the release where it gives
+/// one (a day apart at most: the list may write another zone's day). Of the `<time>`s, the one
+/// nearest the page's `h1` first.
+fn article_date(
+    docs: &[(Html, String)],
+    list_days: &[Option<NaiveDate>],
+    tz: Tz,
+) -> Option<String> {
     let read = |css: &str, attr: &str| -> Option<Vec<String>> {
         let s = Selector::parse(css).ok()?;
         docs.iter()
-            .map(|(d, _)| {
+            .enumerate()
+            .map(|(i, (d, _))| {
                 let v = d.select(&s).next()?.value().attr(attr)?.trim().to_owned();
-                dates::parse_date(&v, None).is_some().then_some(v)
+                let day = super::list::written_day_in(&dates::parse_date(&v, None)?, tz);
+                let agrees = list_days
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|listed| (day - listed).num_days().abs() <= 1);
+                agrees.then_some(v)
             })
             .collect()
     };
@@ -211,23 +231,45 @@ mod tests {
         )
     }
 
+    fn day(d: u32) -> Option<NaiveDate> {
+        NaiveDate::from_ymd_opt(2026, 12, d)
+    }
+
     #[test]
     fn the_article_date_is_the_one_that_differs_between_pages_not_the_headers_today() {
-        let p = propose(&[page(1, 5), page(2, 3), page(3, 1)]);
+        let utc = chrono_tz::UTC;
+        let p = propose(&[page(1, 5), page(2, 3), page(3, 1)], &[], utc);
         assert_eq!(
             p.date.as_deref(),
             Some("div.news-date time@datetime"),
             "{p:?}"
         );
         // One page read: the `<time>` nearest the `h1`.
-        let p = propose(&[page(1, 5)]);
+        let p = propose(&[page(1, 5)], &[], utc);
         assert_eq!(
             p.date.as_deref(),
             Some("div.news-date time@datetime"),
             "{p:?}"
         );
         // The same day in the article's place on every page is no release date either.
-        let p = propose(&[page(1, 6), page(2, 6)]);
+        let p = propose(&[page(1, 6), page(2, 6)], &[], utc);
+        assert_eq!(p.date, None, "{p:?}");
+    }
+
+    #[test]
+    fn the_article_date_agrees_with_the_lists_day() {
+        let utc = chrono_tz::UTC;
+        // One page: the header's "today" (the 6th) is the list's day, the article's is not.
+        let p = propose(&[page(1, 1)], &[day(6)], utc);
+        assert_eq!(p.date.as_deref(), Some("div.today time@datetime"), "{p:?}");
+        let p = propose(&[page(1, 5), page(2, 3)], &[day(5), day(3)], utc);
+        assert_eq!(
+            p.date.as_deref(),
+            Some("div.news-date time@datetime"),
+            "{p:?}"
+        );
+        // A list that disagrees with every `<time>`: none is proposed.
+        let p = propose(&[page(1, 5), page(2, 3)], &[day(20), None], utc);
         assert_eq!(p.date, None, "{p:?}");
     }
 }

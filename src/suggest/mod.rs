@@ -135,7 +135,25 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             ),
         );
     }
+    let source = SourceFacts {
+        url: ask.url.clone(),
+        title: page_title(&page.1),
+        language: hints.language.clone(),
+        timezone: ask.timezone,
+        channels: ask.channels.clone(),
+    };
+    // The day the list gives each release, for the article date to agree with.
+    let list_only = build(&source, Some(&proposal), None, &page.1, &page.0)?;
+    let days: std::collections::HashMap<&str, chrono::NaiveDate> = list_only
+        .preview
+        .iter()
+        .filter_map(|r| {
+            let day = list::written_day_in(r.date.as_ref()?, list_only.timezone);
+            Some((r.link.as_str(), day))
+        })
+        .collect();
     let mut pages = Vec::new();
+    let mut list_days = Vec::new();
     for link in same_host_first(&proposal.links, &page.0)
         .into_iter()
         .take(ask.articles)
@@ -146,18 +164,14 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             Reach::Public
         };
         match fetch(fetcher, &link, &ask.user_agent, reach).await {
-            Ok((p, _)) => pages.push(p),
+            Ok((p, _)) => {
+                pages.push(p);
+                list_days.push(days.get(link.as_str()).copied());
+            }
             Err(e) => tracing::debug!("suggest: article {link} not read: {e}"),
         }
     }
-    let article = article::propose(&pages);
-    let source = SourceFacts {
-        url: ask.url.clone(),
-        title: page_title(&page.1),
-        language: hints.language.clone(),
-        timezone: ask.timezone,
-        channels: ask.channels.clone(),
-    };
+    let article = article::propose(&pages, &list_days, list_only.timezone);
     build(&source, Some(&proposal), Some(&article), &page.1, &page.0)
 }
 
