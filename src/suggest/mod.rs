@@ -93,14 +93,18 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
     match body_kind(content_type.as_deref(), &page.1) {
         Body::Html => {}
         Body::Feed => {
+            // The feed's own title and language (`en` when it names none).
+            let head = feed_head(&page.1);
             let facts = SourceFacts {
-                url: ask.url.clone(),
-                title: page_title(&page.1),
-                language: language.or_else(|| Some("en".into())),
+                url: page.0.clone(),
+                title: head.title.or_else(|| page_title(&page.1)),
+                language: language.or(head.language).or_else(|| Some("en".into())),
                 timezone: ask.timezone,
                 channels: ask.channels.clone(),
             };
-            return build(&facts, None, None, &page.1, &page.0);
+            let mut s = build(&facts, None, None, &page.1, &page.0)?;
+            s.notes.extend(redirected(&ask.url, &page.0));
+            return Ok(s);
         }
         Body::Other(received) => {
             return Err(SuggestError::NotAPage {
@@ -136,7 +140,7 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         );
     }
     let source = SourceFacts {
-        url: ask.url.clone(),
+        url: page.0.clone(),
         title: page_title(&page.1),
         language: hints.language.clone(),
         timezone: ask.timezone,
@@ -172,7 +176,121 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         }
     }
     let article = article::propose(&pages, &list_days, list_only.timezone);
-    build(&source, Some(&proposal), Some(&article), &page.1, &page.0)
+    let mut s = build(&source, Some(&proposal), Some(&article), &page.1, &page.0)?;
+    s.notes.extend(redirected(&ask.url, &page.0));
+    Ok(s)
+}
+
+/// A note when the address asked redirects: the block reads the address the page is at.
+fn redirected(asked: &Url, fetched: &Url) -> Option<String> {
+    (asked != fetched).then(|| {
+        format!("{asked} redirects to {fetched}: the block reads {fetched}, where the page is")
+    })
+}
+
+/// What a feed says of itself: its title and language.
+#[derive(Debug, Default, PartialEq)]
+struct FeedHead {
+    title: Option<String>,
+    language: Option<String>,
+}
+
+/// The title and language a feed declares (RSS `<language>`, Atom's `xml:lang`, a JSON Feed's
+/// `language`), read from its head only: the entries are never built (a feed may hold
+/// hundreds of thousands). A language that is no BCP 47 tag is left out.
+fn feed_head(text: &str) -> FeedHead {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let (title, language) = if body.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            title: Option<String>,
+            language: Option<String>,
+        }
+        match serde_json::from_str::<Head>(body) {
+            Ok(h) => (h.title, h.language),
+            Err(_) => (None, None),
+        }
+    } else {
+        xml_feed_head(body)
+    };
+    FeedHead {
+        title: title
+            .map(|t| crate::text::clean(&t))
+            .filter(|t| !t.is_empty()),
+        language: language.and_then(|l| config::language(l.trim()).ok()),
+    }
+}
+
+/// RSS and Atom: the root's `xml:lang`, the channel's `<language>` and its first `<title>`,
+/// before the first `<item>` or `<entry>`.
+fn xml_feed_head(body: &str) -> (Option<String>, Option<String>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(body);
+    let (mut title, mut language) = (None, None);
+    let mut depth = 0usize;
+    let mut inside: Option<&'static str> = None;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let local = e.local_name();
+                let name: &str = local.as_ref();
+                if matches!(name, "item" | "entry") {
+                    break;
+                }
+                if depth == 0 {
+                    language = e
+                        .attributes()
+                        .flatten()
+                        .find(|a| {
+                            let key: &str = a.key.as_ref();
+                            key == "xml:lang"
+                        })
+                        .and_then(|a| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned())
+                        });
+                }
+                depth += 1;
+                inside = match name {
+                    "title" if title.is_none() => Some("title"),
+                    "language" if language.is_none() => Some("language"),
+                    _ => None,
+                };
+                text.clear();
+            }
+            Ok(Event::Text(t)) if inside.is_some() => {
+                let t: &str = t.as_ref();
+                text.push_str(t);
+            }
+            Ok(Event::CData(t)) if inside.is_some() => {
+                let t: &str = t.as_ref();
+                text.push_str(t);
+            }
+            Ok(Event::GeneralRef(r)) if inside.is_some() => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(c) = quick_xml::escape::resolve_predefined_entity(r.as_ref()) {
+                    text.push_str(c);
+                }
+            }
+            Ok(Event::End(_)) => {
+                match inside.take() {
+                    Some("title") => title = Some(std::mem::take(&mut text)),
+                    Some(_) => language = Some(std::mem::take(&mut text)),
+                    None => {}
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        if title.is_some() && language.is_some() {
+            break;
+        }
+    }
+    (title, language)
 }
 
 /// The suggestion for a page already fetched, without article pages: the redesign alert's.
@@ -402,7 +520,21 @@ fn body_kind(content_type: Option<&str>, text: &str) -> Body {
         let feed_root = ["<rss", "<feed", "<rdf:rdf"]
             .iter()
             .any(|r| rest.starts_with(r));
-        return if feed_root { Body::Feed } else { Body::Html };
+        if feed_root {
+            return Body::Feed;
+        }
+        if ["<urlset", "<sitemapindex"]
+            .iter()
+            .any(|r| rest.starts_with(r))
+        {
+            return Body::Other(received("XML that is not a feed (a sitemap)"));
+        }
+        // An XML document whose root is no page's (`<?xml …?><data>`); XHTML is a page.
+        let page_root = rest.starts_with("<!doctype") || rest.starts_with("<html");
+        if head.starts_with("<?xml") && !page_root {
+            return Body::Other(received("XML that is not a feed"));
+        }
+        return Body::Html;
     }
     if head.starts_with('{') || head.starts_with('[') {
         return if head.contains("jsonfeed.org/version") {
@@ -883,6 +1015,76 @@ mod tests {
         assert!(
             advertised_feeds(article, &Url::parse("https://x.test/news/12345").unwrap()).is_empty()
         );
+    }
+
+    #[rstest]
+    #[case::rss(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Новости &amp; пресс-релизы</title>\
+         <link>http://x/</link><language>ru-RU</language><item><title>Item</title>\
+         <language>en</language></item></channel></rss>",
+        Some("Новости & пресс-релизы"),
+        Some("ru-RU")
+    )]
+    #[case::atom(
+        "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom' xml:lang='kk'>\
+         <title type='text'>Жаңалықтар</title><entry><title>Entry</title></entry></feed>",
+        Some("Жаңалықтар"),
+        Some("kk")
+    )]
+    #[case::json(
+        r#"{"version": "https://jsonfeed.org/version/1.1", "title": "Press", "language": "en-GB", "items": []}"#,
+        Some("Press"),
+        Some("en-GB")
+    )]
+    #[case::rss_without_language(
+        "<rss version='2.0'><channel><title><![CDATA[Press room]]></title><item><title>x</title></item></channel></rss>",
+        Some("Press room"),
+        None
+    )]
+    #[case::bad_language(
+        "<rss version='2.0'><channel><title>T</title><language>English</language></channel></rss>",
+        Some("T"),
+        None
+    )]
+    fn a_feed_says_its_title_and_language(
+        #[case] text: &str,
+        #[case] title: Option<&str>,
+        #[case] language: Option<&str>,
+    ) {
+        let head = feed_head(text);
+        assert_eq!(head.title.as_deref(), title);
+        assert_eq!(head.language.as_deref(), language);
+    }
+
+    #[test]
+    fn a_sitemap_or_other_xml_is_no_page() {
+        let sitemap = "<?xml version='1.0' encoding='UTF-8'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>https://x.test/</loc></url></urlset>";
+        assert_eq!(
+            body_kind(Some("application/xml"), sitemap),
+            Body::Other(
+                "XML that is not a feed (a sitemap) (content type `application/xml`)".into()
+            )
+        );
+        assert_eq!(
+            body_kind(
+                Some("text/xml"),
+                "<?xml version='1.0'?><data><row>1</row></data>"
+            ),
+            Body::Other("XML that is not a feed (content type `text/xml`)".into())
+        );
+    }
+
+    #[test]
+    fn a_redirect_is_noted_with_the_address_the_block_reads() {
+        let asked = Url::parse("http://x.test/news").unwrap();
+        let at = Url::parse("https://x.test/news/").unwrap();
+        assert_eq!(
+            redirected(&asked, &at).as_deref(),
+            Some(
+                "http://x.test/news redirects to https://x.test/news/: the block reads https://x.test/news/, where the page is"
+            )
+        );
+        assert_eq!(redirected(&at, &at), None);
     }
 
     #[test]
