@@ -129,31 +129,38 @@ fn body_candidates(doc: &Html, extracted: &str) -> Vec<String> {
 }
 
 /// The `[sources.article]` date: `article:published_time`, else a `<time datetime>` named by
-/// a selector whose first match reads a date on every page read, and different dates on
+/// a selector whose first match reads a date on most pages read, and different dates on
 /// different pages (a header's "today" reads the same day on each: it is the day the pages
 /// were read, not their releases'), each the day the list gives the release where it gives
-/// one (a day apart at most: the list may write another zone's day). Of the `<time>`s, the one
-/// nearest the page's `h1` first.
+/// one (a day apart at most: the list may write another zone's day). Of the `<time>`s, those
+/// outside the page's chrome first, and of them the one nearest the page's `h1`.
 fn article_date(
     docs: &[(Html, String)],
     list_days: &[Option<NaiveDate>],
     tz: Tz,
 ) -> Option<String> {
+    // The values a selector reads, on the pages where it reads a date: more than half of them
+    // (a page may lack its date or write it wrong), each agreeing with the list's day.
     let read = |css: &str, attr: &str| -> Option<Vec<String>> {
         let s = Selector::parse(css).ok()?;
-        docs.iter()
-            .enumerate()
-            .map(|(i, (d, _))| {
-                let v = d.select(&s).next()?.value().attr(attr)?.trim().to_owned();
-                let day = super::list::written_day_in(&dates::parse_date(&v, None)?, tz);
-                let agrees = list_days
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .is_none_or(|listed| (day - listed).num_days().abs() <= 1);
-                agrees.then_some(v)
-            })
-            .collect()
+        let mut values = Vec::new();
+        for (i, (d, _)) in docs.iter().enumerate() {
+            let Some(v) = d.select(&s).next().and_then(|e| e.value().attr(attr)) else {
+                continue;
+            };
+            let v = v.trim().to_owned();
+            let Some(date) = dates::parse_date(&v, None) else {
+                continue;
+            };
+            let day = super::list::written_day_in(&date, tz);
+            if let Some(listed) = list_days.get(i).copied().flatten()
+                && (day - listed).num_days().abs() > 1
+            {
+                return None;
+            }
+            values.push(v);
+        }
+        (values.len() * 2 > docs.len()).then_some(values)
     };
     // One page read proves nothing either way; two or more must not all agree.
     let differ = |values: &[String]| values.len() < 2 || values.iter().any(|v| *v != values[0]);
@@ -176,12 +183,30 @@ fn article_date(
     let Ok(time) = Selector::parse("time[datetime]") else {
         return None;
     };
-    let mut times: Vec<(usize, ElementRef<'_>)> = first
+    let h1_element = Selector::parse("h1")
+        .ok()
+        .and_then(|s| first.select(&s).next());
+    // A `<time>` in the page's chrome (its menu, sidebar or footer, a site header that holds
+    // no `h1` and lies in no article) is the page's, not the release's: tried last.
+    let chrome = |t: ElementRef<'_>| {
+        let chain: Vec<ElementRef<'_>> = t.ancestors().filter_map(ElementRef::wrap).collect();
+        let in_article = chain
+            .iter()
+            .any(|a| matches!(a.value().name(), "article" | "main"));
+        chain.iter().any(|a| match a.value().name() {
+            "nav" | "footer" | "aside" => true,
+            "header" => {
+                !in_article && !h1_element.is_some_and(|h| h.ancestors().any(|x| x.id() == a.id()))
+            }
+            _ => false,
+        })
+    };
+    let mut times: Vec<(bool, usize, ElementRef<'_>)> = first
         .select(&time)
-        .filter_map(|t| Some((position(t)?.abs_diff(h1), t)))
+        .filter_map(|t| Some((chrome(t), position(t)?.abs_diff(h1), t)))
         .collect();
-    times.sort_by_key(|(distance, _)| *distance);
-    for (_, t) in times {
+    times.sort_by_key(|(chrome, distance, _)| (*chrome, *distance));
+    for (_, _, t) in times {
         let mut names: Vec<String> = stable_class_names(t)
             .into_iter()
             .map(|c| format!("time.{c}"))
@@ -254,6 +279,44 @@ mod tests {
         // The same day in the article's place on every page is no release date either.
         let p = propose(&[page(1, 6), page(2, 6)], &[], utc);
         assert_eq!(p.date, None, "{p:?}");
+    }
+
+    #[test]
+    fn a_headers_date_is_no_article_date_even_when_it_varies_and_one_page_is_wrong() {
+        // The red team's release pages: one page's "today" differs, one article date is no
+        // date at all ("2026-12-00").
+        let (u, odd_today) = page(1, 5);
+        let odd_today = (
+            u,
+            odd_today.replace("datetime=\"2026-12-06\"", "datetime=\"2026-11-11\""),
+        );
+        let (u, bad_date) = page(2, 3);
+        let bad_date = (u, bad_date.replace("2026-12-03T", "2026-12-00T"));
+        let p = propose(&[odd_today, bad_date, page(3, 1)], &[], chrono_tz::UTC);
+        assert_eq!(
+            p.date.as_deref(),
+            Some("div.news-date time@datetime"),
+            "{p:?}"
+        );
+        // The article's date below its text, farther from the `h1` than the header's.
+        let (u, html) = page(4, 2);
+        let start = html.find("<div class=\"news-date\">").unwrap();
+        let end = start + html[start..].find("</div>").unwrap() + "</div>".len();
+        let date = html[start..end].to_owned();
+        let below = html.replacen(&date, "", 1).replace(
+            "</div></div></div><footer>",
+            &format!("</div>{date}</div></div><footer>"),
+        );
+        assert!(
+            below.find(&date) > below.find("A third paragraph"),
+            "{below}"
+        );
+        let p = propose(&[(u, below)], &[], chrono_tz::UTC);
+        assert_eq!(
+            p.date.as_deref(),
+            Some("div.news-date time@datetime"),
+            "{p:?}"
+        );
     }
 
     #[test]
