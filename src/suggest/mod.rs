@@ -563,7 +563,7 @@ fn body_kind(content_type: Option<&str>, text: &str) -> Body {
 /// The feeds a page names in its head (`<link rel="alternate" type="application/rss+xml">`,
 /// Atom, JSON Feed), as absolute addresses, the page's own first: comment feeds are left out
 /// (they carry comments, not releases), and a feed whose path lies under the page's, whose
-/// title names the page's heading, or whose `hreflang` is the page's language comes before
+/// title names the page (its heading or its title), or whose `hreflang` is the page's language comes before
 /// the site-wide one (a WordPress category page names `/feed/` first, its own feed last).
 fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
     let doc = scraper::Html::parse_document(html);
@@ -571,21 +571,32 @@ fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
         return Vec::new();
     };
     let base = crate::extract::html::base_url(&doc, page_url);
-    // The page's heading (its `h1`, else its title before " | " or " — "), lower case.
-    let heading = scraper::Selector::parse("h1")
+    // The page's names, lower case: its `h1` (and what follows a "Category:" in it) and its
+    // title before " | " or " — ".
+    let mut names: Vec<String> = Vec::new();
+    if let Some(h) = scraper::Selector::parse("h1")
         .ok()
         .and_then(|h| doc.select(&h).next())
-        .map(|h| crate::text::clean(&h.text().collect::<String>()))
-        .or_else(|| {
-            let t = page_title(html)?;
-            let first = [" | ", " — ", " – ", " - ", " » "]
-                .iter()
-                .filter_map(|sep| t.split_once(sep).map(|(head, _)| head))
-                .min_by_key(|head| head.len())
-                .unwrap_or(&t);
-            Some(first.trim().to_owned())
-        })
-        .map(|h| h.to_lowercase());
+    {
+        let h = crate::text::clean(&h.text().collect::<String>());
+        if let Some((_, rest)) = h.rsplit_once(':') {
+            names.push(rest.trim().to_owned());
+        }
+        names.push(h);
+    }
+    if let Some(t) = page_title(html) {
+        let first = [" | ", " — ", " – ", " - ", " » "]
+            .iter()
+            .filter_map(|sep| t.split_once(sep).map(|(head, _)| head))
+            .min_by_key(|head| head.len())
+            .unwrap_or(&t);
+        names.push(first.trim().to_owned());
+    }
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.to_lowercase())
+        .filter(|n| n.chars().count() >= 3)
+        .collect();
     let lang = doc.root_element().value().attr("lang").map(str::to_owned);
     let mut ranked = doc
         .select(&s)
@@ -630,10 +641,7 @@ fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
             let own_path = page_url.path().trim_end_matches('/');
             let under = !own_path.is_empty() && u.path().starts_with(own_path);
             let title = crate::text::clean(v.attr("title").unwrap_or("")).to_lowercase();
-            let named = !title.is_empty()
-                && heading
-                    .as_deref()
-                    .is_some_and(|h| !h.is_empty() && title.contains(h));
+            let named = names.iter().any(|n| title.contains(n.as_str()));
             let language = v.attr("hreflang").is_some_and(|h| {
                 lang.as_deref()
                     .is_some_and(|p| primary(h).eq_ignore_ascii_case(primary(p)))
@@ -981,7 +989,7 @@ mod tests {
             <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Feed" href="/feed/">
             <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Comments Feed" href="/comments/feed/">
             <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Press Releases Category Feed" href="/category/press/feed/">
-            </head><body><h1>Press Releases</h1></body></html>"#;
+            </head><body><h1>Category: Press Releases</h1></body></html>"#;
         let feeds = |url: &str| -> Vec<String> {
             advertised_feeds(page, &Url::parse(url).unwrap())
                 .iter()
@@ -997,7 +1005,7 @@ mod tests {
         assert_eq!(feeds("https://x.test/news/"), want);
         // By the path alone.
         let page = page
-            .replace("<h1>Press Releases</h1>", "")
+            .replace("<h1>Category: Press Releases</h1>", "")
             .replace("Press Releases |", "News |");
         assert_eq!(
             advertised_feeds(
