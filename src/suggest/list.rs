@@ -264,8 +264,9 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
 
 /// Why the page reads as one article (its own page, not a list): it says so (`og:type`
 /// "article", a JSON-LD `NewsArticle`, `Article` or `BlogPosting`), has one `h1`, and one
-/// element holds three paragraphs or more of body text. `None` for anything else: a list page
-/// marked as an article by mistake has its summaries in separate cards.
+/// element after it holds three paragraphs or more of body text, before three links with a
+/// title's text. `None` for anything else: a list page marked as an article by mistake has
+/// its summaries in separate cards, and its list before any text of its own.
 fn article_page(doc: &Html) -> Option<String> {
     static OG: LazyLock<Selector> = LazyLock::new(|| {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
@@ -318,25 +319,40 @@ fn article_page(doc: &Html) -> Option<String> {
         (true, None) => "its `og:type` is \"article\"".to_owned(),
         (false, None) => return None,
     };
-    if doc.select(&H1).count() != 1 {
+    let mut h1s = doc.select(&H1);
+    let (Some(h1), None) = (h1s.next(), h1s.next()) else {
         return None;
-    }
-    let prose = doc
+    };
+    // In document order from the `h1` on: the body text must come before any list (a list
+    // page's own text, an "about this section" below its list, is no article's body).
+    let mut titled_links = 0;
+    for e in doc
         .root_element()
         .descendants()
         .filter_map(ElementRef::wrap)
-        .any(|e| {
-            let paragraphs: Vec<String> = e
-                .children()
-                .filter_map(ElementRef::wrap)
-                .filter(|c| c.value().name() == "p")
-                .map(text_of)
-                .filter(|t| t.chars().count() >= 40)
-                .collect();
-            paragraphs.len() >= 3
-                && paragraphs.iter().map(|t| t.chars().count()).sum::<usize>() >= 300
-        });
-    prose.then_some(why)
+        .skip_while(|e| e.id() != h1.id())
+    {
+        if e.value().name() == "a"
+            && e.value().attr("href").is_some()
+            && text_of(e).chars().count() >= MIN_TITLE_CHARS
+        {
+            titled_links += 1;
+            if titled_links >= MIN_ITEMS {
+                return None;
+            }
+        }
+        let paragraphs: Vec<usize> = e
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| c.value().name() == "p")
+            .map(|p| text_of(p).chars().count())
+            .filter(|n| *n >= 40)
+            .collect();
+        if paragraphs.len() >= 3 && paragraphs.iter().sum::<usize>() >= 300 {
+            return Some(why);
+        }
+    }
+    None
 }
 
 /// Every set of repeated siblings: per parent and tag, all of them and each shared class.
@@ -693,10 +709,9 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     let rich = members.iter().filter(|m| rich_card(m)).count() as f64;
     let place = place_of(group.members[0]);
     let mut score = titled * (1.0 + dated.max(rich) / n);
-    match place {
-        Place::Chrome => score *= 0.3,
-        Place::Content => score *= 1.5,
-        Place::Other => {}
+    // Chrome never gets here (`discover` leaves it out).
+    if place == Place::Content {
+        score *= 1.5;
     }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
@@ -705,7 +720,7 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
         .sum::<usize>() as f64
         / n;
     // A date lifts a list above an undated one, but not above rich cards: those weigh alike.
-    let tier = u8::from(place != Place::Chrome) + u8::from(dated.max(rich) * 2.0 >= n);
+    let tier = u8::from(dated.max(rich) * 2.0 >= n);
     (tier, score * (mean.min(60.0) / 30.0).max(0.2))
 }
 
@@ -1845,6 +1860,31 @@ mod tests {
             "{p:?}"
         );
         assert_eq!(p.date.as_deref(), Some("span.meta"));
+    }
+
+    #[test]
+    fn a_list_page_marked_as_an_article_is_read_as_a_list() {
+        // og:type "article" on a section page, with its own text below its list.
+        let cards: String = (0..4)
+            .map(|i| format!("<div class='card'><h3><a href='/n/{i}'>Release number {i} of the ministry</a></h3></div>"))
+            .collect();
+        let about: String = (0..3)
+            .map(|i| format!("<p>About this section, paragraph {i}: what the ministry publishes here, how often it does so and where to ask.</p>"))
+            .collect();
+        let page = |body: &str| {
+            format!(
+                "<html><head><meta property='og:type' content='article'></head><body><main>\
+                 <h1>Press releases</h1>{body}</main></body></html>"
+            )
+        };
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let list = page(&format!("{cards}<div class='about'>{about}</div>"));
+        let p = discover(&list, &url, &Hints::default());
+        assert_eq!(p.map(|p| p.item).ok().as_deref(), Some("div.card"));
+        // The text before the links: an article with links below it.
+        let article = page(&format!("<div class='about'>{about}</div>{cards}"));
+        let found = discover(&article, &url, &Hints::default()).unwrap_err();
+        assert!(found.article.is_some(), "{found}");
     }
 
     #[rstest]
