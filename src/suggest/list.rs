@@ -6,9 +6,10 @@
 //!   one class (so `div.ad-slot` between `div.card`s stays out, and `story story--featured`
 //!   stays in with `story`). Each candidate is scored by its members that have a distinct link
 //!   with a title of a release's length, more for members with a date and inside the main
-//!   content; dated releases outside the page's chrome (nav/header/footer/aside, a navigation
-//!   role, classes such as `menu`, `sidebar`, `widget`, `popular`) rank above undated ones,
-//!   and those above the chrome's links.
+//!   content; dated releases (or cards with a picture and a teaser) rank above bare undated
+//!   ones. The page's chrome (nav/header/footer/aside, a navigation role, classes such as
+//!   `menu`, `sidebar`, `widget`, `popular`, a block headed "Most read" or "Читайте также")
+//!   is never proposed, and an article's own page is refused as one.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -64,10 +65,19 @@ pub struct ListProposal {
 pub struct NotFound {
     pub groups: usize,
     pub best: Option<String>,
+    /// The page is an article, and why it reads as one (`og:type` "article").
+    pub article: Option<String>,
 }
 
 impl std::fmt::Display for NotFound {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(why) = &self.article {
+            return write!(
+                f,
+                "this is an article, not a list of releases ({why}): give the address of the \
+                 list page that links to it (the news section, the blog's index)"
+            );
+        }
         write!(
             f,
             "no list of releases found: looked at {} groups of repeated sibling elements for at \
@@ -81,6 +91,11 @@ impl std::fmt::Display for NotFound {
         Ok(())
     }
 }
+
+/// What happens to releases the list dates not, said in its notes (`build` says otherwise
+/// when the release pages carry a date).
+pub const FIRST_SEEN: &str = "herald will date new releases by when it first sees them";
+pub const UNTIL_FIRST_SEEN: &str = "until then new releases are dated when herald first sees them";
 
 /// Fewer repeated items than this are no list.
 const MIN_ITEMS: usize = 3;
@@ -167,6 +182,14 @@ struct Member<'a> {
 pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposal, NotFound> {
     let doc = Html::parse_document(html);
     let base = crate::extract::html::base_url(&doc, page_url);
+    // An article's own page lists no releases: its links are chrome and "related" blocks.
+    if let Some(why) = article_page(&doc) {
+        return Err(NotFound {
+            groups: 0,
+            best: None,
+            article: Some(why),
+        });
+    }
     let groups = candidate_groups(&doc);
     let mut scored: Vec<((u8, f64), usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
@@ -192,6 +215,11 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
         if distinct.len() < MIN_ITEMS || members.len() * 5 < group.members.len() * 3 {
             continue;
         }
+        // The page's chrome (a menu, "most read", "related") lists other pages, never the
+        // source's releases: it is not proposed even when it is all there is (an article).
+        if place_of(group.members[0]) == Place::Chrome {
+            continue;
+        }
         let like = alike(group, &members);
         if like.is_empty() {
             continue;
@@ -209,7 +237,10 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     // The best group may have no selectors that fit all its members (an unlike sibling among
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
-        if let Some(p) = propose(&doc, &groups[*index], members, hints) {
+        if let Some(mut p) = propose(&doc, &groups[*index], members, hints) {
+            if let Some(hero) = featured(&groups[*index], members, &base) {
+                add_featured(&doc, members, &hero, &mut p);
+            }
             return Ok(p);
         }
     }
@@ -227,7 +258,101 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     Err(NotFound {
         groups: groups.len(),
         best,
+        article: None,
     })
+}
+
+/// Why the page reads as one article (its own page, not a list): it says so (`og:type`
+/// "article", a JSON-LD `NewsArticle`, `Article` or `BlogPosting`), has one `h1`, and one
+/// element after it holds three paragraphs or more of body text, before three links with a
+/// title's text. `None` for anything else: a list page marked as an article by mistake has
+/// its summaries in separate cards, and its list before any text of its own.
+fn article_page(doc: &Html) -> Option<String> {
+    static OG: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("meta[property='og:type']").unwrap()
+    });
+    static LD: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("script[type='application/ld+json']").unwrap()
+    });
+    static H1: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1").unwrap()
+    });
+    const TYPES: [&str; 5] = [
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+    ];
+    let og = doc
+        .select(&OG)
+        .filter_map(|m| m.value().attr("content"))
+        .any(|c| c.trim().eq_ignore_ascii_case("article"));
+    let ld = doc.select(&LD).find_map(|script| {
+        let value: serde_json::Value =
+            serde_json::from_str(&script.text().collect::<String>()).ok()?;
+        let top: Vec<&serde_json::Value> = match &value {
+            serde_json::Value::Array(a) => a.iter().collect(),
+            v => std::iter::once(v)
+                .chain(
+                    v.get("@graph")
+                        .and_then(|g| g.as_array())
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect(),
+        };
+        top.iter()
+            .filter_map(|v| v.get("@type"))
+            .flat_map(|t| match t {
+                serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str()).collect(),
+                t => t.as_str().into_iter().collect::<Vec<_>>(),
+            })
+            .find(|t| TYPES.contains(t))
+            .map(str::to_owned)
+    });
+    let why = match (og, ld) {
+        (_, Some(t)) => format!("its JSON-LD says `{t}`"),
+        (true, None) => "its `og:type` is \"article\"".to_owned(),
+        (false, None) => return None,
+    };
+    let mut h1s = doc.select(&H1);
+    let (Some(h1), None) = (h1s.next(), h1s.next()) else {
+        return None;
+    };
+    // In document order from the `h1` on: the body text must come before any list (a list
+    // page's own text, an "about this section" below its list, is no article's body).
+    let mut titled_links = 0;
+    for e in doc
+        .root_element()
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .skip_while(|e| e.id() != h1.id())
+    {
+        if e.value().name() == "a"
+            && e.value().attr("href").is_some()
+            && text_of(e).chars().count() >= MIN_TITLE_CHARS
+        {
+            titled_links += 1;
+            if titled_links >= MIN_ITEMS {
+                return None;
+            }
+        }
+        let paragraphs: Vec<usize> = e
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|c| c.value().name() == "p")
+            .map(|p| text_of(p).chars().count())
+            .filter(|n| *n >= 40)
+            .collect();
+        if paragraphs.len() >= 3 && paragraphs.iter().sum::<usize>() >= 300 {
+            return Some(why);
+        }
+    }
+    None
 }
 
 /// Every set of repeated siblings: per parent and tag, all of them and each shared class.
@@ -411,7 +536,7 @@ fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
         title_inside(link).or_else(|| title_inside(element))?
     };
     // A pager or a "more" link among the cards is no release.
-    if pager_link(&href) || navigation_text(&text_of(title)) {
+    if pager_link(&href, base) || navigation_text(&text_of(title)) {
         return None;
     }
     Some(Member {
@@ -454,19 +579,32 @@ fn navigation_text(text: &str) -> bool {
     words.is_empty() || NAVIGATION.is_match(words)
 }
 
-/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`).
-fn pager_link(href: &Url) -> bool {
+/// Whether a link turns the list's page (`?page=2`, `/page/3/`, Bitrix's `?PAGEN_1=2`): a
+/// small page number, and otherwise the list's own address: no query key the list lacks
+/// (`/index.php?page=news&id=1501` names a page of a site's script, not a page of the list).
+fn pager_link(href: &Url, list: &Url) -> bool {
     let pager_key = |k: &str| {
         let k = k.to_ascii_lowercase();
         k == "page" || k == "paged" || k.starts_with("pagen_")
     };
-    href.query_pairs().any(|(k, _)| pager_key(&k))
-        || href.path_segments().is_some_and(|s| {
-            let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
-            s.windows(2).any(|w| {
-                w[0] == "page" && !w[1].is_empty() && w[1].chars().all(|c| c.is_ascii_digit())
-            })
-        })
+    let small_number =
+        |v: &str| (1..=4).contains(&v.len()) && v.chars().all(|c| c.is_ascii_digit());
+    if href
+        .query_pairs()
+        .any(|(k, v)| pager_key(&k) && small_number(&v))
+    {
+        // The rest of the address is the list's: no query key the list lacks.
+        let own: HashSet<String> = list.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        let rest_is_list = href
+            .query_pairs()
+            .filter(|(k, _)| !pager_key(k))
+            .all(|(k, _)| own.contains(k.as_ref()));
+        return rest_is_list;
+    }
+    href.path_segments().is_some_and(|s| {
+        let s: Vec<&str> = s.filter(|x| !x.is_empty()).collect();
+        s.windows(2).any(|w| w[0] == "page" && small_number(w[1]))
+    })
 }
 
 /// The title inside a link that holds a whole card (a picture, a heading, a date): the heading
@@ -556,26 +694,24 @@ fn alike<'a>(group: &Group<'_>, members: &[Member<'a>]) -> Vec<Member<'a>> {
         .collect()
 }
 
-/// A group's rank: first its tier (dated releases outside the page's chrome over undated ones,
-/// and those over the chrome's links, so a menu of 30 links or a footer of 20 never beats three
-/// dated teasers), then a score within the tier: members with a title, more for those with a
-/// date and for long titles, more inside the page's main content.
+/// A group's rank: first its tier (dated or rich releases over bare undated ones; chrome is
+/// left out before), then a score within the tier: members with a title, more for those with
+/// a date or a picture and teaser, for long titles, and inside the page's main content.
 fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     let n = members.len() as f64;
     let titled = members
         .iter()
         .filter(|m| text_of(m.title).chars().count() >= MIN_TITLE_CHARS)
         .count() as f64;
-    let dated = members
-        .iter()
-        .filter(|m| find_date(m.element).is_some())
-        .count() as f64;
+    let dated = members.iter().filter(|m| find_date(m).is_some()).count() as f64;
+    // A card with a picture and a teaser is a release's: a main list's cards are rich where
+    // a "most read" widget's lines are bare.
+    let rich = members.iter().filter(|m| rich_card(m)).count() as f64;
     let place = place_of(group.members[0]);
-    let mut score = titled * (1.0 + dated / n);
-    match place {
-        Place::Chrome => score *= 0.3,
-        Place::Content => score *= 1.5,
-        Place::Other => {}
+    let mut score = titled * (1.0 + dated.max(rich) / n);
+    // Chrome never gets here (`discover` leaves it out).
+    if place == Place::Content {
+        score *= 1.5;
     }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
@@ -583,8 +719,30 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
         .map(|m| text_of(m.title).chars().count())
         .sum::<usize>() as f64
         / n;
-    let tier = u8::from(place != Place::Chrome) + u8::from(dated * 2.0 >= n);
+    // A date lifts a list above an undated one, but not above rich cards: those weigh alike.
+    let tier = u8::from(dated.max(rich) * 2.0 >= n);
     (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Whether a member shows a picture and a teaser (a text of 40 characters or more besides its
+/// title and its date).
+fn rich_card(m: &Member<'_>) -> bool {
+    static IMG: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("img, picture").unwrap()
+    });
+    if m.element.select(&IMG).next().is_none() {
+        return false;
+    }
+    let title = text_of(m.title);
+    m.element
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| matches!(e.value().name(), "p" | "div" | "span" | "dd"))
+        .any(|e| {
+            let t = text_of(e);
+            t.chars().count() >= 40 && !t.contains(&title) && !title.contains(&t) && !date_in(&t)
+        })
 }
 
 /// Where on the page a group sits.
@@ -613,7 +771,9 @@ fn place_of(e: ElementRef<'_>) -> Place {
         })
     };
     if chain.iter().any(|x| {
-        matches!(x.value().name(), "nav" | "header" | "footer" | "aside") || chrome_role(x)
+        matches!(x.value().name(), "nav" | "header" | "footer" | "aside")
+            || chrome_role(x)
+            || headed_as_chrome(*x)
     }) {
         return Place::Chrome;
     }
@@ -640,6 +800,50 @@ fn place_of(e: ElementRef<'_>) -> Place {
         }
     }
     Place::Other
+}
+
+/// Headings of the blocks beside the news: "Most read", "Popular", "Related", "See also",
+/// "Самое читаемое", "Популярное", "Читайте также", "Көп оқылған". The whole heading must be
+/// one of them, so a release titled "Popular science festival opens" is no such heading.
+static CHROME_HEADING: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+    Regex::new(
+        r"(?ix)^(?:
+            (?:the\s+)?(?:most|top)\s+(?:read|viewed|popular|commented|shared)(?:\s+\w+)?
+            | popular(?:\s+\w+)? | trending(?:\s+\w+)? | recommended(?:\s+\w+)?
+            | related(?:\s+\w+)? | see\s+also | read\s+also | you\s+may\s+also\s+like
+            | (?:самое|самые)\s+(?:читаемое|читаемые|популярное|популярные|обсуждаемое|обсуждаемые)
+            | популярное | популярные(?:\s+\w+)? | читайте\s+также | смотрите\s+также
+            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем
+            | көп\s+оқылған(?:\s+\w+)? | ең\s+көп\s+оқылған(?:\s+\w+)? | танымал(?:\s+\w+)?
+            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты
+        )$",
+    )
+    .unwrap()
+});
+
+/// Whether `e` is a block headed as chrome: its first child, or the element just before it,
+/// is a heading (or a "title" element) whose whole text is such a heading.
+fn headed_as_chrome(e: ElementRef<'_>) -> bool {
+    let chrome = |h: ElementRef<'_>| {
+        let v = h.value();
+        let heading = is_heading(v.name())
+            || v.classes()
+                .any(|c| c.to_ascii_lowercase().contains("title") || c.contains("heading"));
+        heading && {
+            let text = text_of(h);
+            let text = text.trim_matches(|c: char| !c.is_alphanumeric());
+            text.chars().count() <= 40 && CHROME_HEADING.is_match(text)
+        }
+    };
+    e.children()
+        .filter_map(ElementRef::wrap)
+        .next()
+        .is_some_and(chrome)
+        || e.prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .next()
+            .is_some_and(chrome)
 }
 
 /// What one class or id (lower case) says of the place: its words split at `-`, `_` and
@@ -700,17 +904,27 @@ fn date_in(text: &str) -> bool {
     dates::has_numeric_date(text) || dates::parse_date(text, None).is_some()
 }
 
-/// The element in `member` that carries its date: a `<time datetime>` first, else the
-/// innermost element whose text holds a date.
-fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
+/// The element in `m` that carries its date: a `<time datetime>` first, else the innermost
+/// element whose text holds a date. The title (and a link whose text is the title) is never
+/// the date: "Elections will be held on 15 March 2027" is a title that names a day.
+fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
+    let member = m.element;
+    let link_is_title = text_of(m.link) == text_of(m.title);
+    let in_title = |e: &ElementRef<'_>| {
+        std::iter::once(e.id())
+            .chain(e.ancestors().map(|a| a.id()))
+            .take_while(|id| *id != member.id())
+            .any(|id| id == m.title.id() || (link_is_title && id == m.link.id()))
+    };
     static TIME: LazyLock<Selector> = LazyLock::new(|| {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
         Selector::parse("time[datetime]").unwrap()
     });
     if let Some(t) = member.select(&TIME).find(|t| {
-        t.value()
-            .attr("datetime")
-            .is_some_and(|d| dates::parse_date(d, None).is_some())
+        !in_title(t)
+            && t.value()
+                .attr("datetime")
+                .is_some_and(|d| dates::parse_date(d, None).is_some())
     }) {
         return Some((t, true));
     }
@@ -720,11 +934,11 @@ fn find_date(member: ElementRef<'_>) -> Option<(ElementRef<'_>, bool)> {
         .filter(|e| {
             e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
         })
-        .filter(|e| date_in(&text_of(*e)))
+        .filter(|e| !in_title(e) && date_in(&text_of(*e)))
         .find(|e| {
             !e.children()
                 .filter_map(ElementRef::wrap)
-                .any(|c| date_in(&text_of(c)))
+                .any(|c| !in_title(&c) && date_in(&text_of(c)))
         })
         .or_else(|| date_in(&own_text(member)).then_some(member))
         .map(|e| (e, false))
@@ -738,6 +952,125 @@ fn own_text(e: ElementRef<'_>) -> String {
             .collect::<Vec<_>>()
             .join(" "),
     )
+}
+
+/// A featured release above the list (a news site's hero card: `div.main-news` before
+/// `div.news-grid > div.news-card`): the element just before the list's first member or just
+/// before its container (through wrappers of one child), outside the chrome, holding a
+/// release's link of the same shape as the members' (`/en/news/5510` beside `/en/news/5501`),
+/// not one of theirs.
+fn featured<'a>(group: &Group<'a>, members: &[Member<'a>], base: &Url) -> Option<Member<'a>> {
+    let first = group.members[0];
+    let container = first.parent().and_then(ElementRef::wrap)?;
+    let before = |e: ElementRef<'a>| e.prev_siblings().filter_map(ElementRef::wrap).next();
+    let shape = |u: &Url| {
+        let mut segments: Vec<String> = u
+            .path_segments()
+            .map(|s| {
+                s.filter(|x| !x.is_empty())
+                    .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
+                    .collect()
+            })
+            .unwrap_or_default();
+        segments.pop();
+        (u.host_str().map(str::to_owned), segments)
+    };
+    let wanted = shape(&members.first()?.href);
+    if members.iter().any(|m| shape(&m.href) != wanted) {
+        return None;
+    }
+    let hrefs: HashSet<&str> = members.iter().map(|m| m.href.as_str()).collect();
+    [before(first), before(container)]
+        .into_iter()
+        .flatten()
+        .find_map(|mut e| {
+            // Through wrappers of one element (`section.main-news > div.main-news__hero`).
+            loop {
+                let mut children = e.children().filter_map(ElementRef::wrap);
+                match (children.next(), children.next()) {
+                    (Some(only), None) if only.value().name() != "a" => e = only,
+                    _ => break,
+                }
+            }
+            if is_heading(e.value().name()) || place_of(e) == Place::Chrome {
+                return None;
+            }
+            let m = member(e, base)?;
+            (shape(&m.href) == wanted && !hrefs.contains(m.href.as_str())).then_some(m)
+        })
+}
+
+/// Reads the featured release too, by a selector list (`div.news-card, div.main-news`) for the
+/// item and for each field the hero's own selector beside the list's, when every member
+/// still picks what it did; else a note says the featured release is not read.
+fn add_featured(doc: &Html, members: &[Member<'_>], hero: &Member<'_>, p: &mut ListProposal) {
+    let note = |p: &mut ListProposal| {
+        p.notes.push(format!(
+            "a featured release above the list (\"{}\") is not read by these selectors: add its \
+             element to `item` (a selector list, `a, b`) to read it",
+            text_of(hero.title)
+        ));
+    };
+    if p.link == "@href" {
+        return note(p);
+    }
+    let hero_item = anchors_of(hero.element).into_iter().find(|css| {
+        sel(css).is_some_and(|s| {
+            let got: Vec<ElementRef<'_>> = doc.select(&s).collect();
+            got.len() == 1 && got[0].id() == hero.element.id()
+        })
+    });
+    let Some(hero_item) = hero_item else {
+        return note(p);
+    };
+    // One field: `css@attr` as is when it picks `target` in the hero, else `css, hero_css@attr`.
+    let extend = |field: &str, target: ElementRef<'_>| -> Option<String> {
+        let (css, attr) = match field.rsplit_once('@') {
+            Some((c, a)) => (c, Some(a)),
+            None => (field, None),
+        };
+        let s = sel(css)?;
+        let with_attr = |c: String| match attr {
+            Some(a) => format!("{c}@{a}"),
+            None => c,
+        };
+        if hero
+            .element
+            .select(&s)
+            .next()
+            .is_some_and(|f| f.id() == target.id())
+        {
+            return Some(field.to_owned());
+        }
+        // Anchored at the hero, so it picks nothing in the members (`div.main-news a`).
+        let own = relative_selector(&[(hero.element, target)])?;
+        let union = format!("{css}, {hero_item} {own}");
+        let u = sel(&union)?;
+        let same = members.iter().all(|m| {
+            m.element.select(&u).next().map(|e| e.id())
+                == m.element.select(&s).next().map(|e| e.id())
+        });
+        let picks = hero
+            .element
+            .select(&u)
+            .next()
+            .is_some_and(|f| f.id() == target.id());
+        (same && picks).then(|| with_attr(union))
+    };
+    let title = extend(&p.title, hero.title);
+    let link = extend(&p.link, hero.link);
+    let date = match &p.date {
+        None => Some(None),
+        Some(d) => find_date(hero).and_then(|(e, _)| extend(d, e)).map(Some),
+    };
+    let (Some(title), Some(link), Some(date)) = (title, link, date) else {
+        return note(p);
+    };
+    p.item = format!("{}, {hero_item}", p.item);
+    p.title = title;
+    p.link = link;
+    p.date = date;
+    p.links.insert(0, hero.href.clone());
 }
 
 /// Builds the proposal for the chosen group: every selector verified against every member.
@@ -772,7 +1105,7 @@ fn propose(
         links: members.iter().map(|m| m.href.clone()).collect(),
         ..ListProposal::default()
     };
-    date_selector(&elements, hints, &mut proposal);
+    date_selector(members, hints, &mut proposal);
     proposal.summary = summary_selector(members, &proposal);
     proposal.image = image_selector(&elements);
     id_pattern(&mut proposal);
@@ -821,6 +1154,7 @@ fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Optio
             tries.push(format!("{g} > {} > {suffix}", parent.value().name()));
         }
     }
+    tries.extend(structural_path(parent, &suffix));
     tries.push(tag.to_owned());
     tries.into_iter().find(|css| {
         let Some(s) = sel(css) else { return false };
@@ -832,6 +1166,44 @@ fn item_selector(doc: &Html, group: &Group<'_>, members: &[Member<'_>]) -> Optio
                 .filter(|e| !wanted.contains(&e.id()))
                 .all(|e| !has_link(*e))
     })
+}
+
+/// Where no class names the list (CSS-in-JS pages: `div.css-1q2w3e4` all the way up), a
+/// path of child steps from the nearest ancestor with a stable name (`div#__next`, `main`):
+/// `div#__next > div > div:nth-of-type(2) > div`. A step has a position only where siblings of
+/// its tag stand beside it.
+fn structural_path(parent: ElementRef<'_>, suffix: &str) -> Option<String> {
+    let mut steps: Vec<String> = Vec::new();
+    let mut e = parent;
+    for _ in 0..8 {
+        if let Some(anchor) = anchors_of(e).into_iter().next() {
+            steps.reverse();
+            let path: String = steps.iter().map(|s| format!(" > {s}")).collect();
+            return Some(format!("{anchor}{path} > {suffix}"));
+        }
+        let tag = e.value().name();
+        let same = |x: &ElementRef<'_>| x.value().name() == tag;
+        let before = e
+            .prev_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(same)
+            .count();
+        let after = e
+            .next_siblings()
+            .filter_map(ElementRef::wrap)
+            .filter(same)
+            .count();
+        steps.push(if before + after == 0 {
+            tag.to_owned()
+        } else {
+            format!("{tag}:nth-of-type({})", before + 1)
+        });
+        e = e.parent().and_then(ElementRef::wrap)?;
+        if matches!(e.value().name(), "html") {
+            return None;
+        }
+    }
+    None
 }
 
 fn has_link(e: ElementRef<'_>) -> bool {
@@ -859,7 +1231,7 @@ fn looks_like_item(class: &str) -> bool {
 }
 
 /// How an admin would name this element alone: `tag.class` for its stable classes, `#id`.
-fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
+pub(super) fn anchors_of(e: ElementRef<'_>) -> Vec<String> {
     let tag = e.value().name();
     let mut out: Vec<String> = classes(e)
         .into_iter()
@@ -1001,11 +1373,53 @@ fn is_heading(tag: &str) -> bool {
     matches!(tag, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-/// The date selector (and `date_format` for numeric dates), or a note why there is none.
-fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) {
-    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = items
+/// The dates the selector is chosen by: all of them when one selector names each, else those
+/// the selector of most of them names, when that is half the items or more (one release
+/// with its date somewhere else does not cost the list its date selector).
+fn majority<'a>(
+    chosen: Vec<(ElementRef<'a>, ElementRef<'a>)>,
+    items: usize,
+) -> Vec<(ElementRef<'a>, ElementRef<'a>)> {
+    if chosen.iter().all(|(i, d)| i.id() == d.id()) || relative_selector(&chosen).is_some() {
+        return chosen;
+    }
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for pair in &chosen {
+        if let Some(css) = relative_selector(std::slice::from_ref(pair)) {
+            match counts.iter_mut().find(|(c, _)| *c == css) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((css, 1)),
+            }
+        }
+    }
+    // The most common; on a tie the first seen.
+    let Some((css, _)) = counts
         .iter()
-        .filter_map(|i| find_date(*i).map(|(d, attr)| (*i, d, attr)))
+        .rev()
+        .max_by_key(|(_, n)| *n)
+        .and_then(|(css, n)| Some((sel(css)?, n)))
+    else {
+        return chosen;
+    };
+    let kept: Vec<(ElementRef<'a>, ElementRef<'a>)> = chosen
+        .iter()
+        .filter(|(i, d)| i.select(&css).next().is_some_and(|f| f.id() == d.id()))
+        .copied()
+        .collect();
+    if kept.len() * 2 >= items {
+        kept
+    } else {
+        chosen
+    }
+}
+
+/// The date selector (and `date_format` for numeric dates), or a note why there is none.
+fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
+    let items: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
+    let items = items.as_slice();
+    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = members
+        .iter()
+        .filter_map(|m| find_date(m).map(|(d, attr)| (m.element, d, attr)))
         .collect();
     let (css, texts) = if found.len() * 2 < items.len() {
         match date_before(items) {
@@ -1036,13 +1450,12 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
                     p.notes.push(format!(
                         "the releases' dates (e.g. \"{example}\") {what}: set \
                          `date_format` to the way they are written, or `date` to another element \
-                         (until then new releases are dated when herald first sees them)"
+                         ({UNTIL_FIRST_SEEN})"
                     ));
                     return;
                 }
                 p.notes.push(format!(
-                    "no date found in most items ({} of {}): herald will date new releases by \
-                     when it first sees them",
+                    "no date found in most items ({} of {}): {FIRST_SEEN}",
                     found.len(),
                     items.len()
                 ));
@@ -1056,6 +1469,7 @@ fn date_selector(items: &[ElementRef<'_>], hints: &Hints, p: &mut ListProposal) 
             .filter(|f| f.2 == by_attr)
             .map(|f| (f.0, f.1))
             .collect();
+        let chosen = majority(chosen, items.len());
         // A date that is not the first of its tag (the fourth `<td>`, a second `<span>`) and
         // has no class of its own is named by its position.
         let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
@@ -1448,6 +1862,72 @@ mod tests {
         assert_eq!(p.date.as_deref(), Some("span.meta"));
     }
 
+    #[test]
+    fn a_list_page_marked_as_an_article_is_read_as_a_list() {
+        // og:type "article" on a section page, with its own text below its list.
+        let cards: String = (0..4)
+            .map(|i| format!("<div class='card'><h3><a href='/n/{i}'>Release number {i} of the ministry</a></h3></div>"))
+            .collect();
+        let about: String = (0..3)
+            .map(|i| format!("<p>About this section, paragraph {i}: what the ministry publishes here, how often it does so and where to ask.</p>"))
+            .collect();
+        let page = |body: &str| {
+            format!(
+                "<html><head><meta property='og:type' content='article'></head><body><main>\
+                 <h1>Press releases</h1>{body}</main></body></html>"
+            )
+        };
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let list = page(&format!("{cards}<div class='about'>{about}</div>"));
+        let p = discover(&list, &url, &Hints::default());
+        assert_eq!(p.map(|p| p.item).ok().as_deref(), Some("div.card"));
+        // The text before the links: an article with links below it.
+        let article = page(&format!("<div class='about'>{about}</div>{cards}"));
+        let found = discover(&article, &url, &Hints::default()).unwrap_err();
+        assert!(found.article.is_some(), "{found}");
+    }
+
+    #[rstest]
+    #[case::most_read_ru("<h4>Самое читаемое</h4><ul class='list-group'>", Place::Chrome)]
+    #[case::related_en(
+        "<div class='box'><h3>Related articles</h3><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::kk(
+        "<h2 class='block-title'>Көп оқылған</h2><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::see_also("<h5>See also:</h5><ul class='list-group'>", Place::Chrome)]
+    #[case::section("<h4>Экономика</h4><ul class='list-group'>", Place::Other)]
+    #[case::title(
+        "<h4>Popular science festival opens in the capital</h4><ul class='list-group'>",
+        Place::Other
+    )]
+    fn blocks_headed_as_chrome(#[case] head: &str, #[case] place: Place) {
+        let html =
+            format!("<html><body><div class='col'>{head}<li>x</li></ul></div></body></html>");
+        let doc = Html::parse_document(&html);
+        let ul = doc.select(&sel("ul.list-group").unwrap()).next().unwrap();
+        assert_eq!(place_of(ul), place, "{head}");
+    }
+
+    #[test]
+    fn the_date_selector_follows_most_items_when_one_has_its_date_elsewhere() {
+        let cards: String = (0..5)
+            .map(|i| {
+                let date = format!("{} March 2026", 9 - i);
+                let date = if i == 2 {
+                    format!("<em>{date}</em>")
+                } else {
+                    format!("<span class='date'>{date}</span>")
+                };
+                format!("<div class='news-item'><h3><a href='/n/{i}'>Some release title number {i}</a></h3>{date}</div>")
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(p.date.as_deref(), Some("span.date"), "{p:?}");
+    }
+
     #[rstest]
     #[case::menu("top-menu", Place::Chrome)]
     #[case::navbar("navbar", Place::Chrome)]
@@ -1467,9 +1947,13 @@ mod tests {
     #[case::query("https://x.test/news?page=2", true)]
     #[case::bitrix("https://x.test/news/?PAGEN_1=3", true)]
     #[case::path("https://x.test/news/page/3/", true)]
+    #[case::script_list("https://x.test/index.php?page=2&section=news", true)]
     #[case::post("https://x.test/?p=123", false)]
     #[case::story("https://x.test/news/page-turner-wins-award", false)]
+    #[case::script_page("https://x.test/index.php?page=news&id=1501", false)]
+    #[case::script_item("https://x.test/index.php?page=3&id=1501", false)]
     fn pager_links(#[case] url: &str, #[case] pager: bool) {
-        assert_eq!(pager_link(&Url::parse(url).unwrap()), pager, "{url}");
+        let list = Url::parse("https://x.test/index.php?section=news").unwrap();
+        assert_eq!(pager_link(&Url::parse(url).unwrap(), &list), pager, "{url}");
     }
 }

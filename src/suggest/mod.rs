@@ -93,14 +93,18 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
     match body_kind(content_type.as_deref(), &page.1) {
         Body::Html => {}
         Body::Feed => {
+            // The feed's own title and language (`en` when it names none).
+            let head = feed_head(&page.1);
             let facts = SourceFacts {
-                url: ask.url.clone(),
-                title: page_title(&page.1),
-                language: language.or_else(|| Some("en".into())),
+                url: page.0.clone(),
+                title: head.title.or_else(|| page_title(&page.1)),
+                language: language.or(head.language).or_else(|| Some("en".into())),
                 timezone: ask.timezone,
                 channels: ask.channels.clone(),
             };
-            return build(&facts, None, None, &page.1, &page.0);
+            let mut s = build(&facts, None, None, &page.1, &page.0)?;
+            s.notes.extend(redirected(&ask.url, &page.0));
+            return Ok(s);
         }
         Body::Other(received) => {
             return Err(SuggestError::NotAPage {
@@ -135,7 +139,25 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             ),
         );
     }
+    let source = SourceFacts {
+        url: page.0.clone(),
+        title: page_title(&page.1),
+        language: hints.language.clone(),
+        timezone: ask.timezone,
+        channels: ask.channels.clone(),
+    };
+    // The day the list gives each release, for the article date to agree with.
+    let list_only = build(&source, Some(&proposal), None, &page.1, &page.0)?;
+    let days: std::collections::HashMap<&str, chrono::NaiveDate> = list_only
+        .preview
+        .iter()
+        .filter_map(|r| {
+            let day = list::written_day_in(r.date.as_ref()?, list_only.timezone);
+            Some((r.link.as_str(), day))
+        })
+        .collect();
     let mut pages = Vec::new();
+    let mut list_days = Vec::new();
     for link in same_host_first(&proposal.links, &page.0)
         .into_iter()
         .take(ask.articles)
@@ -146,19 +168,129 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
             Reach::Public
         };
         match fetch(fetcher, &link, &ask.user_agent, reach).await {
-            Ok((p, _)) => pages.push(p),
+            Ok((p, _)) => {
+                pages.push(p);
+                list_days.push(days.get(link.as_str()).copied());
+            }
             Err(e) => tracing::debug!("suggest: article {link} not read: {e}"),
         }
     }
-    let article = article::propose(&pages);
-    let source = SourceFacts {
-        url: ask.url.clone(),
-        title: page_title(&page.1),
-        language: hints.language.clone(),
-        timezone: ask.timezone,
-        channels: ask.channels.clone(),
+    let article = article::propose(&pages, &list_days, list_only.timezone);
+    let mut s = build(&source, Some(&proposal), Some(&article), &page.1, &page.0)?;
+    s.notes.extend(redirected(&ask.url, &page.0));
+    Ok(s)
+}
+
+/// A note when the address asked redirects: the block reads the address the page is at.
+fn redirected(asked: &Url, fetched: &Url) -> Option<String> {
+    (asked != fetched).then(|| {
+        format!("{asked} redirects to {fetched}: the block reads {fetched}, where the page is")
+    })
+}
+
+/// What a feed says of itself: its title and language.
+#[derive(Debug, Default, PartialEq)]
+struct FeedHead {
+    title: Option<String>,
+    language: Option<String>,
+}
+
+/// The title and language a feed declares (RSS `<language>`, Atom's `xml:lang`, a JSON Feed's
+/// `language`), read from its head only: the entries are never built (a feed may hold
+/// hundreds of thousands). A language that is no BCP 47 tag is left out.
+fn feed_head(text: &str) -> FeedHead {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    let (title, language) = if body.starts_with('{') {
+        #[derive(serde::Deserialize)]
+        struct Head {
+            title: Option<String>,
+            language: Option<String>,
+        }
+        match serde_json::from_str::<Head>(body) {
+            Ok(h) => (h.title, h.language),
+            Err(_) => (None, None),
+        }
+    } else {
+        xml_feed_head(body)
     };
-    build(&source, Some(&proposal), Some(&article), &page.1, &page.0)
+    FeedHead {
+        title: title
+            .map(|t| crate::text::clean(&t))
+            .filter(|t| !t.is_empty()),
+        language: language.and_then(|l| config::language(l.trim()).ok()),
+    }
+}
+
+/// RSS and Atom: the root's `xml:lang`, the channel's `<language>` and its first `<title>`,
+/// before the first `<item>` or `<entry>`.
+fn xml_feed_head(body: &str) -> (Option<String>, Option<String>) {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_str(body);
+    let (mut title, mut language) = (None, None);
+    let mut depth = 0usize;
+    let mut inside: Option<&'static str> = None;
+    let mut text = String::new();
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(e)) => {
+                let local = e.local_name();
+                let name: &str = local.as_ref();
+                if matches!(name, "item" | "entry") {
+                    break;
+                }
+                if depth == 0 {
+                    language = e
+                        .attributes()
+                        .flatten()
+                        .find(|a| {
+                            let key: &str = a.key.as_ref();
+                            key == "xml:lang"
+                        })
+                        .and_then(|a| {
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned())
+                        });
+                }
+                depth += 1;
+                inside = match name {
+                    "title" if title.is_none() => Some("title"),
+                    "language" if language.is_none() => Some("language"),
+                    _ => None,
+                };
+                text.clear();
+            }
+            Ok(Event::Text(t)) if inside.is_some() => {
+                let t: &str = t.as_ref();
+                text.push_str(t);
+            }
+            Ok(Event::CData(t)) if inside.is_some() => {
+                let t: &str = t.as_ref();
+                text.push_str(t);
+            }
+            Ok(Event::GeneralRef(r)) if inside.is_some() => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(c) = quick_xml::escape::resolve_predefined_entity(r.as_ref()) {
+                    text.push_str(c);
+                }
+            }
+            Ok(Event::End(_)) => {
+                match inside.take() {
+                    Some("title") => title = Some(std::mem::take(&mut text)),
+                    Some(_) => language = Some(std::mem::take(&mut text)),
+                    None => {}
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            _ => {}
+        }
+        if title.is_some() && language.is_some() {
+            break;
+        }
+    }
+    (title, language)
 }
 
 /// The suggestion for a page already fetched, without article pages: the redesign alert's.
@@ -248,6 +380,18 @@ fn build(
         e => SuggestError::Broken(e.to_string()),
     })?;
     let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
+    // A release the list dates not takes its page's date (`[sources.article] date`).
+    if let Some(date) = article.and_then(|a| a.date.as_deref()) {
+        let by_page = format!(
+            "new releases are dated from their own pages (`[sources.article] date = {}`)",
+            q(date)
+        );
+        for n in &mut notes {
+            *n = n
+                .replace(list::FIRST_SEEN, &by_page)
+                .replace(list::UNTIL_FIRST_SEEN, &format!("until then {by_page}"));
+        }
+    }
     let undated = preview.iter().filter(|r| r.date.is_none()).count();
     if proposal.is_some_and(|p| p.date.is_some()) && undated > 0 {
         notes.push(format!(
@@ -376,7 +520,21 @@ fn body_kind(content_type: Option<&str>, text: &str) -> Body {
         let feed_root = ["<rss", "<feed", "<rdf:rdf"]
             .iter()
             .any(|r| rest.starts_with(r));
-        return if feed_root { Body::Feed } else { Body::Html };
+        if feed_root {
+            return Body::Feed;
+        }
+        if ["<urlset", "<sitemapindex"]
+            .iter()
+            .any(|r| rest.starts_with(r))
+        {
+            return Body::Other(received("XML that is not a feed (a sitemap)"));
+        }
+        // An XML document whose root is no page's (`<?xml …?><data>`); XHTML is a page.
+        let page_root = rest.starts_with("<!doctype") || rest.starts_with("<html");
+        if head.starts_with("<?xml") && !page_root {
+            return Body::Other(received("XML that is not a feed"));
+        }
+        return Body::Html;
     }
     if head.starts_with('{') || head.starts_with('[') {
         return if head.contains("jsonfeed.org/version") {
@@ -403,14 +561,45 @@ fn body_kind(content_type: Option<&str>, text: &str) -> Body {
 }
 
 /// The feeds a page names in its head (`<link rel="alternate" type="application/rss+xml">`,
-/// Atom, JSON Feed), as absolute addresses.
+/// Atom, JSON Feed), as absolute addresses, the page's own first: comment feeds are left out
+/// (they carry comments, not releases), and a feed whose path lies under the page's, whose
+/// title names the page (its heading or its title), or whose `hreflang` is the page's language comes before
+/// the site-wide one (a WordPress category page names `/feed/` first, its own feed last).
 fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
     let doc = scraper::Html::parse_document(html);
     let Ok(s) = scraper::Selector::parse("link[rel][href][type]") else {
         return Vec::new();
     };
     let base = crate::extract::html::base_url(&doc, page_url);
-    doc.select(&s)
+    // The page's names, lower case: its `h1` (and what follows a "Category:" in it) and its
+    // title before " | " or " — ".
+    let mut names: Vec<String> = Vec::new();
+    if let Some(h) = scraper::Selector::parse("h1")
+        .ok()
+        .and_then(|h| doc.select(&h).next())
+    {
+        let h = crate::text::clean(&h.text().collect::<String>());
+        if let Some((_, rest)) = h.rsplit_once(':') {
+            names.push(rest.trim().to_owned());
+        }
+        names.push(h);
+    }
+    if let Some(t) = page_title(html) {
+        let first = [" | ", " — ", " – ", " - ", " » "]
+            .iter()
+            .filter_map(|sep| t.split_once(sep).map(|(head, _)| head))
+            .min_by_key(|head| head.len())
+            .unwrap_or(&t);
+        names.push(first.trim().to_owned());
+    }
+    let names: Vec<String> = names
+        .into_iter()
+        .map(|n| n.to_lowercase())
+        .filter(|n| n.chars().count() >= 3)
+        .collect();
+    let lang = doc.root_element().value().attr("lang").map(str::to_owned);
+    let mut ranked = doc
+        .select(&s)
         .filter(|l| {
             let v = l.value();
             let alternate = v.attr("rel").is_some_and(|r| {
@@ -433,9 +622,44 @@ fn advertised_feeds(html: &str, page_url: &Url) -> Vec<Url> {
                         | "application/rdf+xml"
                 )
         })
-        .filter_map(|l| base.join(l.value().attr("href")?.trim()).ok())
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
-        .collect()
+        .filter_map(|l| {
+            let url = base.join(l.value().attr("href")?.trim()).ok()?;
+            Some((l, url))
+        })
+        .filter(|(_, u)| matches!(u.scheme(), "http" | "https"))
+        .filter(|(l, u)| {
+            let title = l.value().attr("title").unwrap_or("").to_lowercase();
+            let path = u.path().to_lowercase();
+            !["comment", "коммент", "пікір"]
+                .iter()
+                .any(|w| title.contains(w) || path.contains(w))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|(l, u)| {
+            let v = l.value();
+            let own_path = page_url.path().trim_end_matches('/');
+            let under = !own_path.is_empty() && u.path().starts_with(own_path);
+            let title = crate::text::clean(v.attr("title").unwrap_or("")).to_lowercase();
+            let named = names.iter().any(|n| title.contains(n.as_str()));
+            let language = v.attr("hreflang").is_some_and(|h| {
+                lang.as_deref()
+                    .is_some_and(|p| primary(h).eq_ignore_ascii_case(primary(p)))
+            });
+            (
+                2 * u8::from(under) + u8::from(named) + u8::from(language),
+                u,
+            )
+        })
+        .collect::<Vec<_>>();
+    // Best first; on a tie the page's order.
+    ranked.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+    ranked.into_iter().map(|(_, u)| u).collect()
+}
+
+/// A language tag's first part (`en` of `en-US`).
+fn primary(tag: &str) -> &str {
+    tag.trim().split(['-', '_']).next().unwrap_or("")
 }
 
 /// Links on the page's own host first (their pages are the site's release pages).
@@ -703,6 +927,42 @@ mod tests {
     }
 
     #[test]
+    fn undated_releases_are_said_to_take_the_article_date_when_one_is_written() {
+        let cards: String = (0..4)
+            .map(|i| {
+                format!("<div class='card'><h3><a href='/n/{i}'>Undated release number {i} of the site</a></h3></div>")
+            })
+            .collect();
+        let html = format!("<html lang='en'><body><main>{cards}</main></body></html>");
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let proposal = list::discover(&html, &url, &Hints::default()).unwrap();
+        let facts = SourceFacts {
+            url: url.clone(),
+            title: None,
+            language: Some("en".into()),
+            timezone: None,
+            channels: Vec::new(),
+        };
+        let notes = |article: &article::ArticleProposal| {
+            build(&facts, Some(&proposal), Some(article), &html, &url)
+                .unwrap()
+                .notes
+                .join("\n")
+        };
+        let without = notes(&article::ArticleProposal::default());
+        assert!(without.contains(list::FIRST_SEEN), "{without}");
+        let with = notes(&article::ArticleProposal {
+            date: Some("div.news-date time@datetime".into()),
+            ..article::ArticleProposal::default()
+        });
+        assert!(!with.contains("first sees them"), "{with}");
+        assert!(
+            with.contains("dated from their own pages (`[sources.article] date = \"div.news-date time@datetime\"`)"),
+            "{with}"
+        );
+    }
+
+    #[test]
     fn advertised_feeds_are_read_with_their_type_parameters_and_not_other_json() {
         let page = r#"<html><head>
             <link rel="alternate" type="application/rss+xml; charset=utf-8" href="/rss">
@@ -715,10 +975,124 @@ mod tests {
             .iter()
             .map(ToString::to_string)
             .collect();
+        // The feed under the page's path first.
         assert_eq!(
             feeds,
-            ["https://x.test/rss", "https://x.test/news/atom.xml"]
+            ["https://x.test/news/atom.xml", "https://x.test/rss"]
         );
+    }
+
+    #[test]
+    fn the_pages_own_feed_is_advertised_first_and_comment_feeds_never() {
+        // WordPress on a category page: the site's feed, its comments, then the category's.
+        let page = r#"<html lang="en-US"><head><title>Press Releases | Ministry</title>
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Feed" href="/feed/">
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Comments Feed" href="/comments/feed/">
+            <link rel="alternate" type="application/rss+xml" title="Ministry &raquo; Press Releases Category Feed" href="/category/press/feed/">
+            </head><body><h1>Category: Press Releases</h1></body></html>"#;
+        let feeds = |url: &str| -> Vec<String> {
+            advertised_feeds(page, &Url::parse(url).unwrap())
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        };
+        let want = [
+            "https://x.test/category/press/feed/",
+            "https://x.test/feed/",
+        ];
+        assert_eq!(feeds("https://x.test/category/press/"), want);
+        // Named by the heading alone, wherever the page is.
+        assert_eq!(feeds("https://x.test/news/"), want);
+        // By the path alone.
+        let page = page
+            .replace("<h1>Category: Press Releases</h1>", "")
+            .replace("Press Releases |", "News |");
+        assert_eq!(
+            advertised_feeds(
+                &page,
+                &Url::parse("https://x.test/category/press/").unwrap()
+            )
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>(),
+            want
+        );
+        // An article's comments feed is no feed of releases.
+        let article = r#"<html><head><link rel="alternate" type="application/rss+xml"
+            title="Комментарии к статье" href="/news/12345/comments/rss"></head></html>"#;
+        assert!(
+            advertised_feeds(article, &Url::parse("https://x.test/news/12345").unwrap()).is_empty()
+        );
+    }
+
+    #[rstest]
+    #[case::rss(
+        "<?xml version='1.0'?><rss version='2.0'><channel><title>Новости &amp; пресс-релизы</title>\
+         <link>http://x/</link><language>ru-RU</language><item><title>Item</title>\
+         <language>en</language></item></channel></rss>",
+        Some("Новости & пресс-релизы"),
+        Some("ru-RU")
+    )]
+    #[case::atom(
+        "<?xml version='1.0'?><feed xmlns='http://www.w3.org/2005/Atom' xml:lang='kk'>\
+         <title type='text'>Жаңалықтар</title><entry><title>Entry</title></entry></feed>",
+        Some("Жаңалықтар"),
+        Some("kk")
+    )]
+    #[case::json(
+        r#"{"version": "https://jsonfeed.org/version/1.1", "title": "Press", "language": "en-GB", "items": []}"#,
+        Some("Press"),
+        Some("en-GB")
+    )]
+    #[case::rss_without_language(
+        "<rss version='2.0'><channel><title><![CDATA[Press room]]></title><item><title>x</title></item></channel></rss>",
+        Some("Press room"),
+        None
+    )]
+    #[case::bad_language(
+        "<rss version='2.0'><channel><title>T</title><language>English</language></channel></rss>",
+        Some("T"),
+        None
+    )]
+    fn a_feed_says_its_title_and_language(
+        #[case] text: &str,
+        #[case] title: Option<&str>,
+        #[case] language: Option<&str>,
+    ) {
+        let head = feed_head(text);
+        assert_eq!(head.title.as_deref(), title);
+        assert_eq!(head.language.as_deref(), language);
+    }
+
+    #[test]
+    fn a_sitemap_or_other_xml_is_no_page() {
+        let sitemap = "<?xml version='1.0' encoding='UTF-8'?><urlset xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'><url><loc>https://x.test/</loc></url></urlset>";
+        assert_eq!(
+            body_kind(Some("application/xml"), sitemap),
+            Body::Other(
+                "XML that is not a feed (a sitemap) (content type `application/xml`)".into()
+            )
+        );
+        assert_eq!(
+            body_kind(
+                Some("text/xml"),
+                "<?xml version='1.0'?><data><row>1</row></data>"
+            ),
+            Body::Other("XML that is not a feed (content type `text/xml`)".into())
+        );
+    }
+
+    #[test]
+    fn a_redirect_is_noted_with_the_address_the_block_reads() {
+        let asked = Url::parse("http://x.test/news").unwrap();
+        let at = Url::parse("https://x.test/news/").unwrap();
+        assert_eq!(
+            redirected(&asked, &at).as_deref(),
+            Some(
+                "http://x.test/news redirects to https://x.test/news/: the block reads https://x.test/news/, where the page is"
+            )
+        );
+        assert_eq!(redirected(&at, &at), None);
     }
 
     #[test]

@@ -34,7 +34,8 @@ struct Pages {
     article: String,
 }
 
-/// Serves `list` at `/news/` and the article page at every other path.
+/// Serves `list` at `/news/` (and a redirect to it at `/old-news`) and the article page at
+/// every other path.
 async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -44,10 +45,11 @@ async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()
     });
     let app = Router::new()
         .fallback(|State(p): State<Arc<Pages>>, uri: Uri| async move {
-            if uri.path() == "/news/" {
-                Html(p.list.clone())
-            } else {
-                Html(p.article.clone())
+            use axum::response::IntoResponse;
+            match uri.path() {
+                "/news/" => Html(p.list.clone()).into_response(),
+                "/old-news" => axum::response::Redirect::permanent("/news/").into_response(),
+                _ => Html(p.article.clone()).into_response(),
             }
         })
         .with_state(pages);
@@ -278,6 +280,70 @@ async fn a_page_without_a_list_exits_1_and_says_what_was_tried() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no list of releases found"), "{err}");
     assert!(err.contains("looked at"), "{err}");
+}
+
+/// An address that redirects: the block reads the address the page is at, and says so.
+#[tokio::test]
+async fn a_redirected_address_gets_the_final_one_in_its_block() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/popular");
+    let list = std::fs::read_to_string(dir.join("list.html")).unwrap();
+    let (origin, task) = serve(&list, &list).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/old-news"))).await;
+    task.abort();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("url = \"{origin}/news/\"")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{origin}/old-news redirects to {origin}/news/")),
+        "{stdout}"
+    );
+}
+
+/// An article's own page (the red team's): its only repeated links are its menu, a "related"
+/// block and a "most read" widget. Chrome is never proposed; the page is named an article.
+#[tokio::test]
+async fn an_article_page_exits_1_and_asks_for_the_list_page() {
+    let page = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/article-page-ru.html"),
+    )
+    .unwrap();
+    let (origin, task) = serve(&page, &page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{err}\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(err.contains("this is an article"), "{err}");
+    assert!(err.contains("list page"), "{err}");
+    // Its comments feed is no source of releases.
+    assert!(!err.contains("comments/rss"), "{err}");
+    task.abort();
+    // Unmarked (no `og:type`, no JSON-LD), its chrome is still no list.
+    let unmarked = page
+        .replace(r#"<meta property="og:type" content="article">"#, "")
+        .replace("NewsArticle", "Thing");
+    let (origin, task) = serve(&unmarked, &unmarked).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{err}\n{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(err.contains("no list of releases found"), "{err}");
 }
 
 #[tokio::test]
