@@ -193,6 +193,10 @@ enum Inside {
     Other,
 }
 
+/// How far down the stack [`Nesting::close_p`] looks for an open `p`: inline elements in a
+/// paragraph nest a few deep on real pages.
+const P_REACH: usize = 128;
+
 fn is_p(inside: &Inside) -> bool {
     matches!(inside, Inside::One(name) if &**name == "p")
 }
@@ -485,7 +489,9 @@ impl Nesting {
             *n = n.saturating_sub(1);
         }
         self.live.remove(&open.id);
-        self.paragraphs -= usize::from(is_p(&open.inside));
+        self.paragraphs = self
+            .paragraphs
+            .saturating_sub(usize::from(is_p(&open.inside)));
         while self
             .markers
             .last()
@@ -514,7 +520,8 @@ impl Nesting {
             None => &mut self.root,
         };
         let was = is_p(slot);
-        self.paragraphs = self.paragraphs + usize::from(is_p(&inside)) - usize::from(was);
+        self.paragraphs =
+            (self.paragraphs + usize::from(is_p(&inside))).saturating_sub(usize::from(was));
         *slot = inside;
     }
 
@@ -522,12 +529,14 @@ impl Nesting {
     /// (see [`closes_p`]) while a `p` is open in button scope: the `p` ends with what is
     /// inside it (`<p><b>x</p>` ends the `<b>`). The `p` is the one noted as open right inside
     /// a counted element (or outside them all), under elements that are neither blocks nor
-    /// scope boundaries (a block's start tag ends the `p`, a boundary hides it).
+    /// scope boundaries (a block's start tag ends the `p`, a boundary hides it). It is looked
+    /// for among the last [`P_REACH`] elements only, so that each look stays short: one further
+    /// down is left open, with what is above it (the count is then higher, never lower).
     fn close_p(&mut self) {
         if self.paragraphs == 0 {
             return;
         }
-        let from = self.open.len().saturating_sub(MAX_DEPTH);
+        let from = self.open.len().saturating_sub(P_REACH);
         for at in (from..self.open.len()).rev() {
             let open = &self.open[at];
             if is_p(&open.inside) {
@@ -1362,8 +1371,8 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
-    /// The rules that look down the stack (a list item looks for the last one) stay linear
-    /// under a deep stack of elements they look through.
+    /// The rules that look down the stack (a list item looks for the last one, `</p>` for the
+    /// `p`) stay linear under a deep stack of elements they look through.
     #[test]
     fn lookups_under_a_deep_stack_stay_linear() {
         for tail in [
@@ -1374,9 +1383,15 @@ mod tests {
             "<a></a>",
             "<rt></rt>",
             "<form>",
+            // A `p` open under the stack: its end and blocks' start tags look for it.
+            "</p>",
+            "<hr>",
+            "<div></div>",
+            // Text reopens formatting elements closed under the stack.
+            "</i>x",
         ] {
             let html = format!(
-                "<ruby><span><form><a>{}{}",
+                "<ruby><span><form><a><p><i>{}{}",
                 "<b>".repeat(30_000),
                 tail.repeat(30_000)
             );
