@@ -1052,4 +1052,72 @@ mod tests {
             );
         }
     }
+
+    /// Formatting elements closed by the end of an element around them stay on the tree
+    /// builder's list of active formatting elements and are opened again at the next text:
+    /// rows of them nest, and each new start tag is compared with the whole list, and each
+    /// reopening looks through the stack for each entry (32,000 rows took 26 s). The list and
+    /// the depth stay bounded: the tree has no path deeper than the bounds, no more than
+    /// `MAX_FORMATTING` elements per row, and, in rows whose entries never leave the list (no
+    /// end tag or `<a>` ends them), at most `MAX_FORMATTING` distinct formatting tags (the
+    /// list's length); the text is all there.
+    #[test]
+    fn reopened_formatting_is_bounded() {
+        use crate::extract::depth::{MAX_DEPTH, MAX_FORMATTING};
+        for (row, rows, listed) in [
+            ("<span><b class=c{i}></span>x", 32_000, true),
+            ("<span><b class=c></span>x", 32_000, false),
+            ("<div><i class=c{i}></div>x", 32_000, true),
+            ("<span><font face=f{i}></span><img>x", 32_000, true),
+            ("<td><u id=u{i}></td>x", 32_000, true),
+            ("<a href=u{i}><div>x", 32_000, false),
+            ("<em><a href=u{i}><nobr id=n{i}></em>x", 32_000, false),
+            // Each paragraph reopens every font before it: without a bound, the tree grows as
+            // the square of the rows.
+            ("<p><font color=c{i}>x</p>", 3_000, true),
+        ] {
+            let html: String = (0..rows)
+                .map(|i| row.replace("{i}", &i.to_string()))
+                .collect();
+            let doc = Doc::parse(&format!("<html><body>{html}</body></html>"));
+            let mut depth = vec![0; doc.nodes.len()];
+            let mut formatting = std::collections::HashSet::new();
+            for (i, node) in doc.nodes.iter().enumerate() {
+                if node.parent != NONE {
+                    depth[i] = depth[node.parent] + usize::from(node.is_element());
+                }
+                if let Kind::Element { name, attrs } = &node.kind
+                    && matches!(&**name, "a" | "b" | "i" | "font" | "nobr" | "u" | "em")
+                {
+                    let attrs: Vec<_> = attrs.iter().map(|a| (&*a.name.local, &*a.value)).collect();
+                    formatting.insert(format!("{name}{attrs:?}"));
+                }
+            }
+            let deepest = depth.iter().max().copied().unwrap_or(0);
+            let elements = doc.nodes.iter().filter(|n| n.is_element()).count();
+            let texts = doc
+                .nodes
+                .iter()
+                .filter(|n| matches!(&n.kind, Kind::Text(t) if t.contains('x')))
+                .map(|n| match &n.kind {
+                    Kind::Text(t) => t.matches('x').count(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+            assert!(
+                deepest <= MAX_DEPTH + MAX_FORMATTING + 4,
+                "{row}: depth {deepest}"
+            );
+            assert!(
+                !listed || formatting.len() <= MAX_FORMATTING,
+                "{row}: {} tags",
+                formatting.len()
+            );
+            assert!(
+                elements <= (MAX_FORMATTING + 4) * rows,
+                "{row}: {elements} elements"
+            );
+            assert_eq!(texts, rows, "{row}");
+        }
+    }
 }
