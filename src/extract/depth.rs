@@ -1395,10 +1395,13 @@ mod tests {
                 "<b>".repeat(30_000),
                 tail.repeat(30_000)
             );
+            // Each lookup looks at MAX_DEPTH elements at most (0.3–1.8 s a case in a debug
+            // build); looking through the whole stack takes about 30 times as long. The bound
+            // leaves room for a busy machine.
             let start = std::time::Instant::now();
             assert!(depth(&html) > 30_000);
             assert!(
-                start.elapsed().as_secs() < 5,
+                start.elapsed().as_secs() < 15,
                 "{tail}: {:?}",
                 start.elapsed()
             );
