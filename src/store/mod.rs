@@ -25,7 +25,7 @@ mod stamps;
 
 pub use outbox::{
     ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, DigestText,
-    MovedChannel, NewDelivery, PostRecord, Queued, SendMark,
+    MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};
@@ -1261,6 +1261,7 @@ mod tests {
                 message_id: queued.delivery.item.seq as i32,
                 photo: false,
                 at: long_ago,
+                chat_id: None,
             };
             store.complete_post("c", &queued, record).await.unwrap();
         }
@@ -1321,6 +1322,7 @@ mod tests {
                         message_id: sent,
                         photo: false,
                         at: Utc::now(),
+                        chat_id: None,
                     };
                     store
                         .complete_post(&channel, &queued, record)
