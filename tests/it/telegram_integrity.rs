@@ -833,20 +833,28 @@ async fn a_message_a_probe_changed_gets_its_buttons_back_after_a_429() {
     t.stop().await;
 }
 
-/// Red team G: Telegram stores a post, then answers 500. The answer says nothing of whether the
-/// post is there: it is looked for, found, and not sent again.
+/// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
+/// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
+/// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_answered_with_a_server_error_after_it_was_stored_is_not_sent_again() {
     const CHAT: &str = "@herald_stored";
-    let (fake, t) = searched(FakeOptions::fast(), "stored", CHAT).await;
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(Setup {
+        telegram_timeout: Some(Duration::from_secs(15)),
+        ..entry_setup(&fake, "stored", CHAT, 1)
+    })
+    .await;
     post_and_drain(&t, "stored", 1).await;
     fake.inject(
-        Fault::AcceptThenServerError(500),
+        Fault::AcceptThenServerError(502),
         Match::any().method("sendMessage").chat(CHAT),
     );
     post_and_drain(&t, "stored", 2).await;
     let messages = fake.messages_for(CHAT);
     assert_eq!(messages.len(), 2, "sent twice: {messages:#?}");
+    let answered = fake.requests().into_iter().any(|r| r.status == 502);
+    assert!(answered, "{:#?}", fake.requests());
     let item = item_of(&t, &text_release(2));
     let record = t
         .app
