@@ -14,7 +14,8 @@
 //! When the faults stop and the queues drain, it checks that every release due to a channel
 //! (its `backfill` newest at its first poll of a source, whether the page changed or not; every
 //! new one after that) is in its chat exactly once (a duplicate only with a kill between its two
-//! copies, one per kill, or across a group's migration) or set aside with an alert to every
+//! copies, one per kill, across a group's migration, or after a lost answer in a chat where
+//! herald knew no message id, which it reports) or set aside with an alert to every
 //! admin, and nothing else is; that every admin command got its answer; that no edit, and no
 //! search for a lost post, changed a message other than that post; that no call reached a chat
 //! (the admins' too) before its `retry_after` nor beyond its limits; that a paused channel sent
@@ -346,7 +347,8 @@ impl Telegram {
 
     /// A call's answer: `Ok` accepted, maybe lost on the way back.
     /// The answer to a message accepted in chat `i`: in a supergroup a group has just become,
-    /// the first answers are lost far more often (a search there has no id to start from).
+    /// the first answers are lost far more often (a search there has no id to start from: the
+    /// post goes out again, reported).
     fn answer_in<T>(
         &mut self,
         i: usize,

@@ -3,9 +3,12 @@
 //! nor a stop waits for it; after a group became a supergroup, a correction of an earlier post
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
 //! that cannot look says why the chat waits; after the channel's chat changed, a correction in
-//! the old chat the bot lost holds up no post, and a lost send is looked for among the new
+//! the old chat the bot lost holds up no post, and a lost send is not looked for by the old
 //! chat's ids; a search claims no message that is not the post it looks for; an alert of a
-//! block (or of its end) lost to a stop is sent at the next start.
+//! block (or of its end) lost to a stop is sent at the next start. And the red team's findings
+//! of 2026-12-06: a search steps over others' messages and touches nothing where herald knows
+//! no id (the resend is reported), buttons a probe took go back through a 429, a 5xx to a send
+//! is looked for, and after the channel's `@name` changes edits and searches go by its id.
 
 use crate::common;
 
