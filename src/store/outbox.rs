@@ -1645,6 +1645,47 @@ mod tests {
     /// A started send is flagged in a tree of its own: the flag survives a reopen and the next
     /// start counts one uncertain send; a delivery that an earlier version wrote in flight (the
     /// flag inside its JSON) reads the same; an answered failure clears the flag.
+    /// A send that no search could settle counts as uncertain and leaves flight, and both last
+    /// across a reopen; buttons owed back by a search are kept until restored, per chat.
+    #[tokio::test]
+    async fn uncertain_sends_and_owed_restores_last_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=1).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = posts("c", &items);
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let mut first = store.next_delivery("c").unwrap().unwrap();
+            store.mark_in_flight(&mut first).await.unwrap();
+            store.mark_uncertain(&mut first).await.unwrap();
+            let owed = OwedRestore {
+                chat_key: "-100".into(),
+                chat: "-100".into(),
+                message_id: 7,
+                keyboard: vec![vec![("Read".into(), "https://e.org/".into())]],
+            };
+            store.owe_restore(&owed).await.unwrap();
+        }
+        let store = reopen(dir.path()).await;
+        let first = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (first.delivery.in_flight, first.delivery.uncertain_sends),
+            (false, 1)
+        );
+        assert!(store.owed_restores("-200", &[]).unwrap().is_empty());
+        let owed = store.owed_restores("@c", &["-100".into()]).unwrap();
+        assert_eq!(
+            owed.iter()
+                .map(|o| (o.message_id, o.keyboard.len()))
+                .collect::<Vec<_>>(),
+            [(7, 1)]
+        );
+        store.restored("-100", 7).await.unwrap();
+        assert!(store.owed_restores("-100", &[]).unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn an_interrupted_send_counts_as_uncertain_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
