@@ -169,6 +169,7 @@ async fn deliver_all(store: &Store, ids: &[String]) -> usize {
                         message_id: n,
                         photo: true,
                         at: Utc::now(),
+                        chat_id: None,
                     };
                     store
                         .complete_post(&channel, &queued, record)

@@ -27,7 +27,7 @@ mod stamps;
 
 pub use outbox::{
     ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, DigestText,
-    MovedChannel, NewDelivery, PostRecord, Queued, SendMark,
+    MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};
@@ -1324,6 +1324,7 @@ mod tests {
                 message_id: queued.delivery.item.seq as i32,
                 photo: false,
                 at: long_ago,
+                chat_id: None,
             };
             store.complete_post("c", &queued, record).await.unwrap();
         }
@@ -1384,6 +1385,7 @@ mod tests {
                         message_id: sent,
                         photo: false,
                         at: Utc::now(),
+                        chat_id: None,
                     };
                     store
                         .complete_post(&channel, &queued, record)

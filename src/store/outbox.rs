@@ -144,6 +144,10 @@ pub enum PostRecord {
         /// The post is a photo with a caption (edits use editMessageCaption).
         photo: bool,
         at: DateTime<Utc>,
+        /// The chat's numeric id, as Telegram answered it: an `@name` can change hands or be
+        /// renamed, the id never does. None in records written before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat_id: Option<i64>,
     },
     /// Listed in a digest message: delivered in the message `message_id` (see
     /// [`DigestMessage`]), which a correction edits.
@@ -151,6 +155,9 @@ pub enum PostRecord {
         chat: String,
         message_id: i32,
         at: DateTime<Utc>,
+        /// The chat's numeric id (see `Sent`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        chat_id: Option<i64>,
     },
 }
 
@@ -171,7 +178,37 @@ pub struct SendMark {
     /// A digest message: its text, recorded with the message once it is found.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest_text: Option<DigestText>,
+    /// The chat's numeric id when herald knew it at the send: the search goes there even
+    /// after the chat's `@name` changed. None in marks written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_id: Option<i64>,
 }
+
+/// A message that a search for a lost send changed (it took the sought post's buttons, so it
+/// is not that post) and whose buttons are owed back. Kept durably until they are back: a
+/// later search would take the message for the post, whose buttons it now has.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct OwedRestore {
+    /// The chat's key (see `deliver::ChatGroup`): which worker puts the buttons back.
+    pub chat_key: String,
+    /// The chat as the search called it (an id, or `@name`).
+    pub chat: String,
+    pub message_id: i32,
+    /// The buttons the message had, as herald knows them: none for a message herald did not
+    /// send.
+    pub keyboard: Vec<Vec<(String, String)>>,
+}
+
+/// An owed restore's key in the default tree.
+fn owed_restore_key(chat: &str, message_id: i32) -> Vec<u8> {
+    let mut k = OWED_RESTORE.to_vec();
+    k.extend_from_slice(chat.to_lowercase().as_bytes());
+    k.push(0);
+    k.extend_from_slice(&message_id.to_be_bytes());
+    k
+}
+
+const OWED_RESTORE: &[u8] = b"restore-owed\0";
 
 /// A digest message's text in its three pieces: the header, one line per release listed, and
 /// the footer (see `telegram::digest`). Kept by piece so that a correction rewrites its
@@ -350,18 +387,26 @@ fn chat_last_key(chat_key: &str) -> String {
 /// The chat a message was accepted in and its id, as the record says: ids are per chat, so the
 /// last known one is kept per chat actually sent to (after a group's migration, the supergroup)
 /// besides the channel entry's and the chat key's, which mix the two chats' ids.
-fn accepted_in(record: &PostRecord) -> Option<(String, i32)> {
+/// A record with the chat's numeric id counts for that id too, so that the chat is known by it
+/// whatever its `@name` was or becomes.
+fn accepted_in(record: &PostRecord) -> Vec<(String, i32)> {
     match record {
         PostRecord::Sent {
-            chat, message_id, ..
+            chat,
+            message_id,
+            chat_id,
+            ..
         }
         | PostRecord::Digest {
-            chat, message_id, ..
-        } => Some((
-            chat_last_key(&format!("={}", chat.to_lowercase())),
-            *message_id,
-        )),
-        PostRecord::Queued => None,
+            chat,
+            message_id,
+            chat_id,
+            ..
+        } => std::iter::once(chat.to_lowercase())
+            .chain(chat_id.map(|id| id.to_string()))
+            .map(|form| (chat_last_key(&format!("={form}")), *message_id))
+            .collect(),
+        PostRecord::Queued => Vec::new(),
     }
 }
 
@@ -479,19 +524,21 @@ impl Store {
         chat_key: &str,
         aliases: &[String],
     ) -> Result<Vec<(String, Queued, SendMark)>, StoreError> {
+        self.in_flight_where(|_, mark| {
+            mark.chat_key == chat_key || aliases.contains(&mark.chat_key)
+        })
+    }
+
+    /// Sends in flight whose mark `claims` accepts (given the channel entry that made the send
+    /// and its mark); set-aside deliveries and marks from before them are not offered.
+    pub fn in_flight_where(
+        &self,
+        claims: impl Fn(&str, &SendMark) -> bool,
+    ) -> Result<Vec<(String, Queued, SendMark)>, StoreError> {
         let mut found = Vec::new();
         for entry in self.in_flight.iter() {
             let (key, value) = entry?;
             let Ok(mark) = serde_json::from_slice::<SendMark>(&value) else {
-                continue;
-            };
-            if mark.chat_key != chat_key && !aliases.contains(&mark.chat_key) {
-                continue;
-            }
-            if self.set_aside.contains_key(&key)? {
-                continue;
-            }
-            let Some(bytes) = self.outbox.get(&key)? else {
                 continue;
             };
             let Some(channel) = key
@@ -499,6 +546,15 @@ impl Store {
                 .position(|b| *b == 0)
                 .map(|end| String::from_utf8_lossy(&key[..end]).into_owned())
             else {
+                continue;
+            };
+            if !claims(&channel, &mark) {
+                continue;
+            }
+            if self.set_aside.contains_key(&key)? {
+                continue;
+            }
+            let Some(bytes) = self.outbox.get(&key)? else {
                 continue;
             };
             found.push((channel, self.queued(&key, &bytes)?, mark));
@@ -646,6 +702,61 @@ impl Store {
         Ok(())
     }
 
+    /// A send whose answer was lost could not be found, nor shown to be absent: it goes out
+    /// again in its turn, counted as an uncertain send (a duplicate is possible). One write.
+    pub async fn mark_uncertain(&self, queued: &mut Queued) -> Result<(), StoreError> {
+        queued.delivery.uncertain_sends += 1;
+        queued.delivery.in_flight = false;
+        let stored = codec::encode(&queued.delivery)?;
+        (&self.outbox, &self.in_flight)
+            .transaction(|(outbox, in_flight)| {
+                // Taken off the queue meanwhile (`prune`): nothing to count.
+                if outbox.get(queued.key.as_slice())?.is_some() {
+                    outbox.insert(queued.key.as_slice(), stored.as_slice())?;
+                }
+                in_flight.remove(queued.key.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await?;
+        Ok(())
+    }
+
+    /// Records, durably, that a search changed the buttons of a message that is not the post it
+    /// looked for: they are owed back before anything else goes to the chat.
+    pub async fn owe_restore(&self, owed: &OwedRestore) -> Result<(), StoreError> {
+        self.db.insert(
+            owed_restore_key(&owed.chat, owed.message_id),
+            serde_json::to_vec(owed)?,
+        )?;
+        self.sync().await
+    }
+
+    /// The restores owed in the chat `chat_key` (or known by one of `aliases`).
+    pub fn owed_restores(
+        &self,
+        chat_key: &str,
+        aliases: &[String],
+    ) -> Result<Vec<OwedRestore>, StoreError> {
+        let mut owed = Vec::new();
+        for entry in self.db.scan_prefix(OWED_RESTORE) {
+            let (_, value) = entry?;
+            let Ok(restore) = serde_json::from_slice::<OwedRestore>(&value) else {
+                continue;
+            };
+            if restore.chat_key == chat_key || aliases.contains(&restore.chat_key) {
+                owed.push(restore);
+            }
+        }
+        Ok(owed)
+    }
+
+    /// The buttons of the message are back (or it is gone): nothing is owed any more.
+    pub async fn restored(&self, chat: &str, message_id: i32) -> Result<(), StoreError> {
+        self.db.remove(owed_restore_key(chat, message_id))?;
+        self.sync().await
+    }
+
     /// A send failed with an answer from Telegram (so it was not accepted): not in flight.
     pub fn mark_not_sent(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.in_flight = false;
@@ -687,7 +798,7 @@ impl Store {
                 outbox.remove(queued.key.as_slice())?;
                 in_flight.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
-                if let Some((actual, id)) = &accepted {
+                for (actual, id) in &accepted {
                     raise_last_message(last_message, channel, *id)?;
                     raise_last_message(last_message, actual, *id)?;
                     if let Some(chat) = &chat {
@@ -745,6 +856,7 @@ impl Store {
                     chat,
                     message_id,
                     at,
+                    ..
                 },
                 Some(text),
                 Some(first),
@@ -795,7 +907,7 @@ impl Store {
                     if let Some((key, bytes)) = &message {
                         digest_messages.insert(key.as_slice(), bytes.as_slice())?;
                     }
-                    if let Some((actual, id)) = &accepted {
+                    for (actual, id) in &accepted {
                         raise_last_message(last_message, channel, *id)?;
                         raise_last_message(last_message, actual, *id)?;
                         if let Some(chat) = &chat {
@@ -1345,6 +1457,7 @@ mod tests {
             chat: "@c".into(),
             message_id,
             at: Utc::now(),
+            chat_id: None,
         }
     }
 
@@ -1370,6 +1483,7 @@ mod tests {
                 message_id: 7,
                 photo: false,
                 at: Utc::now(),
+                chat_id: None,
             };
             store.complete_post("c", &post, sent).await.unwrap();
 
@@ -1430,6 +1544,7 @@ mod tests {
             chat: "@c".into(),
             message_id: 1,
             at: long_ago,
+            chat_id: None,
         };
         store
             .complete_digest_part("c", &mut digest, &items, record, true)
@@ -1461,6 +1576,7 @@ mod tests {
             chat: "@C".into(),
             message_id,
             at: long_ago,
+            chat_id: None,
         };
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
@@ -1536,6 +1652,47 @@ mod tests {
     /// A started send is flagged in a tree of its own: the flag survives a reopen and the next
     /// start counts one uncertain send; a delivery that an earlier version wrote in flight (the
     /// flag inside its JSON) reads the same; an answered failure clears the flag.
+    /// A send that no search could settle counts as uncertain and leaves flight, and both last
+    /// across a reopen; buttons owed back by a search are kept until restored, per chat.
+    #[tokio::test]
+    async fn uncertain_sends_and_owed_restores_last_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=1).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = posts("c", &items);
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let mut first = store.next_delivery("c").unwrap().unwrap();
+            store.mark_in_flight(&mut first).await.unwrap();
+            store.mark_uncertain(&mut first).await.unwrap();
+            let owed = OwedRestore {
+                chat_key: "-100".into(),
+                chat: "-100".into(),
+                message_id: 7,
+                keyboard: vec![vec![("Read".into(), "https://e.org/".into())]],
+            };
+            store.owe_restore(&owed).await.unwrap();
+        }
+        let store = reopen(dir.path()).await;
+        let first = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (first.delivery.in_flight, first.delivery.uncertain_sends),
+            (false, 1)
+        );
+        assert!(store.owed_restores("-200", &[]).unwrap().is_empty());
+        let owed = store.owed_restores("@c", &["-100".into()]).unwrap();
+        assert_eq!(
+            owed.iter()
+                .map(|o| (o.message_id, o.keyboard.len()))
+                .collect::<Vec<_>>(),
+            [(7, 1)]
+        );
+        store.restored("-100", 7).await.unwrap();
+        assert!(store.owed_restores("-100", &[]).unwrap().is_empty());
+    }
+
     #[tokio::test]
     async fn an_interrupted_send_counts_as_uncertain_across_a_reopen() {
         let dir = tempfile::tempdir().unwrap();
@@ -1572,6 +1729,7 @@ mod tests {
             message_id: 1,
             photo: false,
             at: Utc::now(),
+            chat_id: None,
         };
         store.complete_post("c", &first, sent).await.unwrap();
 
@@ -1704,6 +1862,7 @@ mod tests {
             message_id: 7,
             photo: false,
             at: Utc::now(),
+            chat_id: None,
         };
         store.complete_post("c", &first, sent).await.unwrap();
         let mut second = store.next_delivery("c").unwrap().unwrap();

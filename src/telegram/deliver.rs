@@ -13,8 +13,8 @@ use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::quiet::clock;
 use crate::store::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, PostRecord,
-    Queued, SendMark, Store, StoreError,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, OwedRestore,
+    PostRecord, Queued, SendMark, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
@@ -254,14 +254,27 @@ impl ChatGroup {
     }
 }
 
-/// How many message ids after the last known one may hold an unanswered post.
-const PROBE_IDS: i32 = 3;
+/// A search for a lost send ends, the send absent, after this many ids in a row past the
+/// newest message herald knows in the chat answer "message to edit not found": message ids
+/// are given in order, so a run of missing ids is the end of the chat (a few may be messages
+/// deleted by an admin). Messages of other posters are there, and do not count.
+const MISSES_TO_END: u32 = 10;
+/// At most this many ids are looked at by one search: beyond, the outcome stays unknown (a
+/// chat where others post that much between two posts of herald is not searched for ever).
+const MAX_PROBES: u32 = 100;
+/// How often a search puts back the buttons of a message it changed, waiting out each 429,
+/// before it gives up for now (the restore stays owed, and is made before anything else).
+const RESTORE_TRIES: u32 = 5;
 /// How long a reload may wait for Telegram to name the chats of `@name` entries (getChat).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 enum Probe {
     Found(i32),
     Absent,
+    /// Nothing tells whether the send arrived: herald knows no message id in the chat (no
+    /// search may start there without changing messages it cannot put back), or the search
+    /// met no end within `MAX_PROBES` ids. Why, in words.
+    Unknown(String),
     Failed(SendError),
     /// The worker was told to stop before it could look.
     Stopped,
@@ -279,6 +292,8 @@ enum Sought<'a> {
 
 /// What a chat's worker does next.
 enum Work<'g> {
+    /// Put back the buttons of a message that a search changed (see `OwedRestore`).
+    Restore(OwedRestore),
     /// Look for the message of a send whose answer was lost (of the channel entry `channel`,
     /// which may have left the config).
     Search {
@@ -297,6 +312,7 @@ impl Work<'_> {
     /// The id of the channel entry the work is for.
     fn channel(&self) -> &str {
         match self {
+            Work::Restore(owed) => &owed.chat_key,
             Work::Search { channel, .. } => channel,
             Work::Deliver { channel, .. } => &channel.id,
         }
@@ -348,6 +364,9 @@ enum Job {
     /// said it is not what the record says.
     Edit {
         chat: Recipient,
+        /// The chat and its id as the post's record names them, for the record written again.
+        record_chat: String,
+        chat_id: Option<i64>,
         message_id: i32,
         at: DateTime<Utc>,
         post: Post,
@@ -357,6 +376,8 @@ enum Job {
     /// `message_id` in the chat it was sent to, to read as `message` (its lines rewritten).
     DigestEdit {
         chat: Recipient,
+        /// The chat as the digest's record names it: where its text is kept.
+        record_chat: String,
         message_id: i32,
         message: DigestMessage,
     },
@@ -375,6 +396,7 @@ impl Job {
                 photo: post.method == Method::SendPhoto,
                 digest_items: None,
                 digest_text: None,
+                chat_id: None,
             }),
             Job::DigestPart { chat, part, .. } => Some(SendMark {
                 chat_key: group.key.clone(),
@@ -383,6 +405,7 @@ impl Job {
                 photo: false,
                 digest_items: Some((part.items.start, part.items.end)),
                 digest_text: Some(part.text.clone()),
+                chat_id: None,
             }),
             Job::Edit { .. } | Job::DigestEdit { .. } => None,
         }
@@ -613,6 +636,7 @@ impl<A: TelegramApi> Deliverer<A> {
         limits: &mut ChatLimits,
     ) -> Result<Next, StoreError> {
         match work {
+            Work::Restore(owed) => self.restore(group, &owed, limits).await,
             Work::Search {
                 channel,
                 mut queued,
@@ -640,12 +664,22 @@ impl<A: TelegramApi> Deliverer<A> {
     /// correction still edits its post at once), and a delivery whose source is not in the
     /// config (removed, maybe for a moment) waits in its place; only `herald prune` deletes it.
     fn next_for_chat<'g>(&self, group: &'g ChatGroup) -> Result<Option<Work<'g>>, StoreError> {
+        // Buttons a search took from a message that is not its post are put back first: until
+        // then a search would take that message for the post.
+        let aliases = group.aliases();
+        if let Some(owed) = self
+            .store
+            .owed_restores(&group.key, &aliases)?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Work::Restore(owed)));
+        }
         // Marked sends need nothing from the config to be looked for: also those of an entry
         // or a source that left the config since.
-        let aliases = group.aliases();
         if let Some((channel, queued, mark)) = self
             .store
-            .in_flight_to(&group.key, &aliases)?
+            .in_flight_where(|channel, mark| self.claims(group, &aliases, channel, mark))?
             .into_iter()
             .next()
         {
@@ -694,6 +728,55 @@ impl<A: TelegramApi> Deliverer<A> {
         Ok(oldest.map(|(channel, queued)| Work::Deliver { channel, queued }))
     }
 
+    /// Whether the chat's worker looks for the send marked `mark` by the entry `channel`: it
+    /// went to this chat, by the key the worker knows it by (or an earlier one), or by its
+    /// numeric id (a chat keeps its id when its `@name` changes). A mark of one of the group's
+    /// own entries whose chat no other entry in the config serves is looked for here too: the
+    /// entry's `@name` changed before herald learnt the chat's id.
+    fn claims(
+        &self,
+        group: &ChatGroup,
+        aliases: &[String],
+        channel: &str,
+        mark: &SendMark,
+    ) -> bool {
+        if mark.chat_key == group.key || aliases.contains(&mark.chat_key) {
+            return true;
+        }
+        let number = |text: &str| self.chat_number(text);
+        let ours: Vec<i64> = std::iter::once(group.key.as_str())
+            .chain(aliases.iter().map(String::as_str))
+            .filter_map(number)
+            .collect();
+        let theirs: Vec<i64> = mark
+            .chat_id
+            .into_iter()
+            .chain(number(&mark.chat_key))
+            .chain(number(&mark.chat))
+            .collect();
+        if theirs.iter().any(|id| ours.contains(id)) {
+            return true;
+        }
+        if !group.entries.iter().any(|c| c.id == channel) {
+            return false;
+        }
+        let config = self.config.get();
+        let served_elsewhere = config
+            .channels
+            .iter()
+            .filter(|c| !group.entries.iter().any(|e| e.id == c.id))
+            .any(|c| {
+                let form = match &c.chat {
+                    ChatRef::Username(name) => name.to_lowercase(),
+                    ChatRef::Id(id) => id.to_string(),
+                };
+                form == mark.chat_key.to_lowercase()
+                    || form == mark.chat.to_lowercase()
+                    || number(&form).is_some_and(|id| theirs.contains(&id))
+            });
+        !served_elsewhere
+    }
+
     /// Looks for the message of a send whose answer was lost (see `find_unanswered`), by its
     /// mark: found, it is recorded as delivered; absent, the delivery is queued as before and
     /// goes out in its turn when its entry and source are in the config.
@@ -704,13 +787,22 @@ impl<A: TelegramApi> Deliverer<A> {
         mark: &SendMark,
         limits: &mut ChatLimits,
     ) -> Result<Next, StoreError> {
-        let chat = recipient_from_text(&mark.chat);
-        let last = self.last_in_chat(&mark.chat)?;
+        // By the chat's id when known: an `@name` may have changed since the send.
+        let chat_id = mark.chat_id.or_else(|| self.chat_number(&mark.chat));
+        let chat = chat_id.map_or_else(
+            || recipient_from_text(&mark.chat),
+            |id| Recipient::Id(ChatId(id)),
+        );
+        let mut last = self.last_in_chat(&mark.chat)?;
+        if let Some(id) = chat_id {
+            last = last.max(self.last_in_chat(&id.to_string())?);
+        }
         let sought = match mark.keyboard.as_deref() {
             Some(rows) => Sought::Post(rows),
             None => Sought::Digest,
         };
-        let probe = self.find_unanswered(&chat, sought, last, limits).await;
+        let key = &mark.chat_key;
+        let probe = self.find_unanswered(key, &chat, sought, last, limits).await;
         match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
@@ -722,6 +814,7 @@ impl<A: TelegramApi> Deliverer<A> {
                             chat: mark.chat.clone(),
                             message_id,
                             at,
+                            chat_id,
                         };
                         let part = DigestPartSent {
                             items: &items[from..to],
@@ -739,6 +832,7 @@ impl<A: TelegramApi> Deliverer<A> {
                             message_id,
                             photo: mark.photo,
                             at,
+                            chat_id,
                         };
                         self.store
                             .complete_post_in(channel, Some(&mark.chat_key), queued, record)
@@ -753,6 +847,10 @@ impl<A: TelegramApi> Deliverer<A> {
             Probe::Absent => {
                 tracing::info!(channel, kind = ?queued.delivery.kind, "an unanswered send did not arrive; it goes out in its turn");
                 self.store.mark_not_sent(queued)?;
+                Ok(Next::Now)
+            }
+            Probe::Unknown(why) => {
+                self.uncertain(channel, queued, &why).await?;
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
@@ -861,7 +959,7 @@ impl<A: TelegramApi> Deliverer<A> {
         };
         let mut plain = false;
         loop {
-            let mark = job.mark(group);
+            let mark = self.mark_of(&job, group);
             let turn = match &mark {
                 Some(mark) => {
                     self.begin_send(&channel.id, &mut state, limits, queued, mark)
@@ -880,7 +978,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 // The turn may have come after a wait (the chat's rate, a 429's hold): what
                 // was corrected meanwhile is listed as corrected, and the mark names the
                 // releases this message lists.
-                if let Some(marked) = fresh.mark(group)
+                if let Some(marked) = self.mark_of(&fresh, group)
                     && Some(&marked) != mark.as_ref()
                 {
                     self.store.remark_send(queued, &marked).await?;
@@ -896,9 +994,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 Called::Failed(error) => error,
             };
-            // An answer says the send was not accepted: no longer in flight. Without one
-            // (`Uncertain`) it stays marked, to be looked for before it is sent again.
-            if mark.is_some() && !matches!(error, SendError::Uncertain(_)) {
+            // An answer that says the send was refused: no longer in flight. Without one
+            // (`Uncertain`), or with a server error (`Refused`: a 5xx may come after Telegram
+            // stored the message), it stays marked, to be looked for before it is sent again.
+            if mark.is_some() && !matches!(error, SendError::Uncertain(_) | SendError::Refused(_)) {
                 self.store.mark_not_sent(queued)?;
             }
             let fallback = match error {
@@ -971,7 +1070,7 @@ impl<A: TelegramApi> Deliverer<A> {
         queued: &Queued,
         source: &Source,
         channel: &Channel,
-        chat: &str,
+        (chat, to): (&str, Recipient),
         message_id: i32,
     ) -> Result<ControlFlow<Next, Job>, StoreError> {
         let Some(mut message) = self.store.digest_message(chat, message_id)? else {
@@ -991,7 +1090,8 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         message.text = text;
         Ok(ControlFlow::Continue(Job::DigestEdit {
-            chat: recipient_from_text(chat),
+            chat: to,
+            record_chat: chat.to_owned(),
             message_id,
             message,
         }))
@@ -1024,10 +1124,14 @@ impl<A: TelegramApi> Deliverer<A> {
                     let last = self.last_in_chat(&chat_text(&chat))?;
                     let rows = api::rows(&post);
                     let sought = Sought::Post(&rows);
-                    match self.find_unanswered(&chat, sought, last, limits).await {
+                    match self
+                        .find_unanswered(&group.key, &chat, sought, last, limits)
+                        .await
+                    {
                         Probe::Found(message_id) => {
                             tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
-                            let record = sent_record(&chat, message_id, &post);
+                            let chat_id = self.chat_number(&chat_text(&chat));
+                            let record = sent_record(&chat, message_id, chat_id, &post);
                             self.store
                                 .complete_post_in(&channel.id, Some(&group.key), queued, record)
                                 .await?;
@@ -1035,6 +1139,7 @@ impl<A: TelegramApi> Deliverer<A> {
                             return Ok(ControlFlow::Break(Next::Now));
                         }
                         Probe::Absent => {}
+                        Probe::Unknown(why) => self.uncertain(&channel.id, queued, &why).await?,
                         Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
                         Probe::Failed(error) => {
                             let next = self.failed(&channel.id, state, limits, error)?;
@@ -1064,18 +1169,23 @@ impl<A: TelegramApi> Deliverer<A> {
                 let record = self
                     .store
                     .post_record(&channel.id, &item.source, &item.id)?;
-                let (chat, message_id, photo, at) = match record {
+                let (chat, message_id, photo, at, chat_id) = match record {
                     Some(PostRecord::Sent {
                         chat,
                         message_id,
                         photo,
                         at,
-                    }) => (chat, message_id, photo, at),
+                        chat_id,
+                    }) => (chat, message_id, photo, at, chat_id),
                     Some(PostRecord::Digest {
-                        chat, message_id, ..
+                        chat,
+                        message_id,
+                        chat_id,
+                        ..
                     }) => {
+                        let to = self.record_recipient(&chat, chat_id);
                         return self
-                            .digest_edit(queued, source, channel, &chat, message_id)
+                            .digest_edit(queued, source, channel, (&chat, to), message_id)
                             .await;
                     }
                     // Never posted here (before the channel's backfill) or still queued: the
@@ -1089,7 +1199,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 // even when the channel posts elsewhere now (its group became a supergroup).
                 // The same id in another chat is another message.
                 Ok(ControlFlow::Continue(Job::Edit {
-                    chat: recipient_from_text(&chat),
+                    chat: self.record_recipient(&chat, chat_id),
+                    record_chat: chat,
+                    chat_id,
                     message_id,
                     at,
                     post: self.format(item, source, channel, photo)?,
@@ -1131,7 +1243,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     Err(e) => return Ok(Called::Failed(SendError::from_request(&e))),
                 };
                 self.learn_chat_id(channel, message);
-                let record = sent_record(chat, message.message_id, post);
+                let record = sent_record(chat, message.message_id, Some(message.chat_id), post);
                 self.store
                     .complete_post_in(&channel.id, Some(&group.key), queued, record)
                     .await?;
@@ -1175,6 +1287,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     chat: chat_text(chat),
                     message_id: message.message_id,
                     at: clock::now(),
+                    chat_id: Some(message.chat_id),
                 };
                 let sent = DigestPartSent {
                     items: listed,
@@ -1199,6 +1312,8 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             Job::Edit {
                 chat,
+                record_chat,
+                chat_id,
                 message_id,
                 at,
                 post,
@@ -1223,10 +1338,11 @@ impl<A: TelegramApi> Deliverer<A> {
                     // Recorded as it really is, so that the next correction fits at once.
                     Some(photo) => {
                         let record = PostRecord::Sent {
-                            chat: chat_text(chat),
+                            chat: record_chat.clone(),
                             message_id: *message_id,
                             photo: *photo,
                             at: *at,
+                            chat_id: *chat_id,
                         };
                         self.store
                             .complete_post(&channel.id, queued, record)
@@ -1237,6 +1353,7 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             Job::DigestEdit {
                 chat,
+                record_chat,
                 message_id,
                 message,
             } => {
@@ -1266,7 +1383,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     Err(error) => return Ok(Called::Failed(error)),
                 }
                 self.store
-                    .complete_digest_edit(queued, &chat_text(chat), *message_id, message)
+                    .complete_digest_edit(queued, record_chat, *message_id, message)
                     .await?;
             }
         }
@@ -1347,8 +1464,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 // herald never learnt, so there is nothing it may edit.
                 tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, new_id, "the post's group became a supergroup, where its message id is unknown; the correction is not sent");
                 self.store.complete(queued).await?;
-                let current = recipient(&channel.chat, state.migrated_to);
-                if chat_text(chat) == chat_text(&current) {
+                if self.is_current_chat(chat, target.group, channel, state) {
                     // The channel's own chat: later posts go to the supergroup.
                     tracing::warn!(channel = %channel.id, new_id, "chat migrated; following it");
                     state.recent_calls = limits.recent();
@@ -1493,32 +1609,46 @@ impl<A: TelegramApi> Deliverer<A> {
 
     /// Looks for a post (or a digest message) whose send went unanswered.
     /// Bots cannot read a chat's history, but they can edit their own messages: re-applying the
-    /// post's own keyboard (a digest message's: its one button) to the ids just after the last one herald knows
-    /// answers "not modified" exactly where that message is; another poster's message "can't
-    /// be edited", a missing one is "not found". The chat's worker looks for an unanswered send
-    /// before it sends anything else to the chat (`next_for_chat`), and every accepted message
-    /// of any entry on the chat raises the last known id, so the only message of ours after it
-    /// is the one looked for. A message there that is not it (ours without a record, or
-    /// another poster's that the bot may edit) takes the keyboard as a change: only "not
-    /// modified" says that the message is the one sent, and nothing else is claimed.
+    /// post's own keyboard (a digest message's: its one button) to the ids after the newest one
+    /// herald knows in the chat answers "not modified" exactly where that message is; another
+    /// poster's message "can't be edited", a missing id is "not found". The chat's worker looks
+    /// for an unanswered send before it sends anything else to the chat (`next_for_chat`), and
+    /// every accepted message of any entry on the chat raises the last known id, so the only
+    /// message of ours after it is the one looked for.
+    ///
+    /// - Messages of other posters may be any number: they do not end the search. Only a run of
+    ///   `MISSES_TO_END` missing ids says that the chat ends before the send: absent.
+    /// - A message that takes the keyboard as a change is not the post (whose buttons were
+    ///   exactly these): its buttons are put back before the search goes on, owed durably until
+    ///   they are (`restore`). Above the newest message herald knows, herald sent nothing but
+    ///   the post, so what such a message had is no keyboard of herald's: it gets none back.
+    /// - With no known id in the chat there is nowhere safe to start: its older messages (the
+    ///   bot's too, from before this database) would take the keyboard, and a run of missing
+    ///   ids says nothing of where the chat's ids are now. Nothing is touched, and the outcome
+    ///   is unknown (`Probe::Unknown`): the post goes out again, counted and reported.
     async fn find_unanswered(
         &self,
+        chat_key: &str,
         chat: &Recipient,
         sought: Sought<'_>,
         last_known: Option<i32>,
         limits: &mut ChatLimits,
     ) -> Probe {
-        let first = last_known.map_or(1, |id| id + 1);
+        let Some(last) = last_known else {
+            return Probe::Unknown(
+                "herald knows no message in the chat to look after, so it cannot look".into(),
+            );
+        };
         let rows = match sought {
             Sought::Post(rows) => rows,
             Sought::Digest => &[],
         };
-        for id in first..first + PROBE_IDS {
+        let mut misses = 0;
+        for id in (last + 1..).take(MAX_PROBES as usize) {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            // A probe only sets the buttons a message has or must not have: cut short by a
-            // stop, it loses nothing, and the search runs again at the next start.
+            // Cut short by a stop, the search runs again at the next start.
             let stop = limits.stop_signal();
             let probed = tokio::select! {
                 probed = self.api.set_keyboard(chat.clone(), id, rows) => probed,
@@ -1529,46 +1659,204 @@ impl<A: TelegramApi> Deliverer<A> {
             };
             answered(limits, &self.global);
             match probed {
-                // The message took the keyboard as a change: it had other buttons (or none), so
-                // it is not the message sent, whose buttons were exactly these (a digest
-                // message's too: its one button is its own). It is another poster's that the
-                // bot may edit (an admin's post, when the bot may edit others' messages): never
-                // claimed, or the post would be recorded there and never sent. The buttons it
-                // took are taken off again: a message that had none is as it was.
-                Ok(()) => {
-                    tracing::error!(
-                        message_id = id,
-                        "a message after the last known one had other buttons; it is not the one looked for, and the buttons it took are taken off again"
-                    );
-                    if acquire(limits, &self.global).await.is_err() {
-                        return Probe::Stopped;
-                    }
-                    let undone = self.api.set_keyboard(chat.clone(), id, &[]).await;
-                    answered(limits, &self.global);
-                    if let Err(error) = undone {
-                        tracing::warn!(message_id = id, %error, "could not take the buttons off again");
-                    }
-                    continue;
-                }
                 // The same buttons as the send had: the message is the one sent.
                 Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
+                // No message there: one more of the run that ends the chat.
                 Err(RequestError::Api(
-                    ApiError::MessageToEditNotFound | ApiError::MessageCantBeEdited,
-                )) => continue,
-                // Telegram said something definite about this id (a 400): not it. A 5xx or no
-                // answer says nothing: the search is tried again later, never taken as "absent"
-                // (the delivery simulation found a post sent twice that way).
-                Err(e) => match SendError::from_request(&e) {
-                    SendError::EditMoot | SendError::Rejected(_) | SendError::BadMarkup(_) => {
-                        continue;
+                    ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid,
+                )) => {
+                    misses += 1;
+                    if misses >= MISSES_TO_END {
+                        return Probe::Absent;
                     }
+                }
+                // The message took the keyboard as a change: it is not the message sent (a
+                // message of another poster that the bot may edit). Its buttons go back first.
+                Ok(()) => {
+                    misses = 0;
+                    tracing::error!(
+                        chat = %chat_text(chat),
+                        message_id = id,
+                        "a message after the last known one took the buttons of the post looked for; it is not that post, and its buttons are put back"
+                    );
+                    let owed = OwedRestore {
+                        chat_key: chat_key.to_owned(),
+                        chat: chat_text(chat),
+                        message_id: id,
+                        keyboard: Vec::new(),
+                    };
+                    if let Err(e) = self.store.owe_restore(&owed).await {
+                        tracing::error!(error = %e, message_id = id, "could not record the buttons owed back");
+                    }
+                    match self.put_back(&owed, limits).await {
+                        Ok(()) => {}
+                        Err(ControlFlow::Break(())) => return Probe::Stopped,
+                        Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
+                    }
+                }
+                Err(e) => match SendError::from_request(&e) {
+                    // A message that is there and is not ours ("can't be edited"), or a
+                    // definite 400 about it: not the post, and no end of the chat.
+                    SendError::EditMoot
+                    | SendError::Rejected(_)
+                    | SendError::BadMarkup(_)
+                    | SendError::WrongEditKind { .. } => misses = 0,
+                    // A 429, a 5xx or no answer says nothing: the search is tried again later
+                    // (after the hold), never taken as "absent".
                     other => return Probe::Failed(other),
                 },
             }
         }
-        Probe::Absent
+        Probe::Unknown(format!(
+            "{MAX_PROBES} ids after the last known one ({last}) were looked at without finding it or the chat's end"
+        ))
     }
 
+    /// Puts back the buttons of a message that a search changed (see `OwedRestore`), waiting
+    /// out each 429 in the chat's hold; once back, nothing is owed. `Break` when the worker is
+    /// told to stop, `Continue` with the last failure after `RESTORE_TRIES` tries: the restore
+    /// stays owed, and is made before anything else goes to the chat.
+    async fn put_back(
+        &self,
+        owed: &OwedRestore,
+        limits: &mut ChatLimits,
+    ) -> Result<(), ControlFlow<(), SendError>> {
+        let chat = recipient_from_text(&owed.chat);
+        let mut last = None;
+        for _ in 0..RESTORE_TRIES {
+            if acquire(limits, &self.global).await.is_err() {
+                return Err(ControlFlow::Break(()));
+            }
+            let undone = self
+                .api
+                .set_keyboard(chat.clone(), owed.message_id, &owed.keyboard)
+                .await;
+            answered(limits, &self.global);
+            let error = match undone {
+                // Back, or already as it was, or gone (an admin deleted it).
+                Ok(())
+                | Err(RequestError::Api(
+                    ApiError::MessageNotModified
+                    | ApiError::MessageToEditNotFound
+                    | ApiError::MessageIdInvalid,
+                )) => {
+                    if let Err(e) = self.store.restored(&owed.chat, owed.message_id).await {
+                        tracing::warn!(error = %e, "could not record that the buttons are back");
+                    }
+                    tracing::info!(chat = %owed.chat, message_id = owed.message_id, "the message's buttons are back");
+                    return Ok(());
+                }
+                Err(e) => SendError::from_request(&e),
+            };
+            tracing::warn!(chat = %owed.chat, message_id = owed.message_id, failure = ?error, "could not put the message's buttons back yet; trying again");
+            match &error {
+                // Telegram's hold for the chat: the next try waits for its end.
+                SendError::RetryAfter(d) => {
+                    limits.hold(*d);
+                    metrics::counter!("herald_telegram_429_total", "channel" => owed.chat_key.clone())
+                        .increment(1);
+                }
+                // Nothing will put them back (the bot lost the chat, or the message is not
+                // editable any more): given up, said loudly.
+                SendError::Blocked(_) | SendError::Rejected(_) | SendError::EditMoot => {
+                    tracing::error!(chat = %owed.chat, message_id = owed.message_id, failure = ?error, "the message's buttons cannot be put back");
+                    if let Err(e) = self.store.restored(&owed.chat, owed.message_id).await {
+                        tracing::warn!(error = %e, "could not record the restore as given up");
+                    }
+                    return Ok(());
+                }
+                _ => {
+                    let (wait, stop) = (BACKOFF_FIRST, limits.stop_signal());
+                    tokio::select! {
+                        () = stop.cancelled() => return Err(ControlFlow::Break(())),
+                        () = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+            last = Some(error);
+        }
+        Err(ControlFlow::Continue(last.unwrap_or_else(|| {
+            SendError::Uncertain("no try was made".into())
+        })))
+    }
+
+    /// An owed restore, made by the chat's worker before anything else.
+    async fn restore(
+        &self,
+        group: &ChatGroup,
+        owed: &OwedRestore,
+        limits: &mut ChatLimits,
+    ) -> Result<Next, StoreError> {
+        match self.put_back(owed, limits).await {
+            Ok(()) | Err(ControlFlow::Break(())) => Ok(Next::Now),
+            Err(ControlFlow::Continue(error)) => {
+                let Some(channel) = group.entries.first() else {
+                    return Ok(Next::Backoff);
+                };
+                let mut state = self.store.channel_state(&channel.id)?;
+                match self.failed(&channel.id, &mut state, limits, error)? {
+                    Next::SetAside(_) => Ok(Next::Backoff),
+                    next => Ok(next),
+                }
+            }
+        }
+    }
+
+    /// A send whose answer was lost and that no search could find nor show absent: it goes out
+    /// again in its turn, and a duplicate is possible. Never silent: counted with the delivery
+    /// (`uncertain_sends`) and in `herald_telegram_uncertain_sends_total`, the channel's
+    /// `/healthz` names it (`last_error`), the log warns, and the admins are told.
+    async fn uncertain(
+        &self,
+        channel: &str,
+        queued: &mut Queued,
+        why: &str,
+    ) -> Result<(), StoreError> {
+        self.store.mark_uncertain(queued).await?;
+        let item = &queued.delivery.item;
+        let what = match queued.delivery.kind {
+            DeliveryKind::Digest => format!(
+                "a digest message of {} releases of {}",
+                queued.delivery.items.len(),
+                item.source
+            ),
+            _ => format!("the post of “{}” ({})", item.title, item.link),
+        };
+        metrics::counter!("herald_telegram_uncertain_sends_total", "channel" => channel.to_owned())
+            .increment(1);
+        tracing::warn!(channel, source = %item.source, item = %item.id, title = %item.title, link = %item.link, kind = ?queued.delivery.kind, reason = why, "an unanswered send may have arrived, but cannot be looked for; it goes out again: a duplicate is possible");
+        let text = format!(
+            "{what}: its answer was lost and it cannot be looked for ({why}); sent again, a duplicate is possible"
+        );
+        let noted = self.store.update_channel_state(channel, |s| {
+            s.last_error = Some(text.clone());
+            s.last_error_at = Some(clock::now());
+        });
+        if let Err(e) = noted {
+            tracing::warn!(channel, error = %e, "cannot record the uncertain send");
+        }
+        if let Some(alerts) = &self.alerts {
+            alerts.tell_soon(format!("⚠️ herald: channel {channel}: {text}."));
+        }
+        Ok(())
+    }
+
+    /// The job's in-flight mark, with the chat's numeric id when herald knows it.
+    fn mark_of(&self, job: &Job, group: &ChatGroup) -> Option<SendMark> {
+        job.mark(group).map(|mut mark| {
+            mark.chat_id = self.chat_number(&mark.chat);
+            mark
+        })
+    }
+
+    /// Where a recorded message is: by the chat's numeric id when known (recorded with it, or
+    /// learnt for its `@name`), so that an edit reaches it after the `@name` changed.
+    fn record_recipient(&self, chat: &str, chat_id: Option<i64>) -> Recipient {
+        match chat_id.or_else(|| self.chat_number(chat)) {
+            Some(id) => Recipient::Id(ChatId(id)),
+            None => recipient_from_text(chat),
+        }
+    }
     /// Whether `channel` may send now: not paused, not holding its posts for silent hours.
     fn may_send(&self, channel: &Channel) -> Result<bool, StoreError> {
         let paused = self.store.channel_state(&channel.id)?.paused;
@@ -1802,12 +2090,13 @@ fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)>
 }
 
 /// Where an accepted post is, for later edits.
-fn sent_record(chat: &Recipient, message_id: i32, post: &Post) -> PostRecord {
+fn sent_record(chat: &Recipient, message_id: i32, chat_id: Option<i64>, post: &Post) -> PostRecord {
     PostRecord::Sent {
         chat: chat_text(chat),
         message_id,
         photo: post.method == Method::SendPhoto,
         at: clock::now(),
+        chat_id,
     }
 }
 

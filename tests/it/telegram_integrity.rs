@@ -3,9 +3,12 @@
 //! nor a stop waits for it; after a group became a supergroup, a correction of an earlier post
 //! is never made to another message, and the channel's queue goes on; a search for a lost send
 //! that cannot look says why the chat waits; after the channel's chat changed, a correction in
-//! the old chat the bot lost holds up no post, and a lost send is looked for among the new
+//! the old chat the bot lost holds up no post, and a lost send is not looked for by the old
 //! chat's ids; a search claims no message that is not the post it looks for; an alert of a
-//! block (or of its end) lost to a stop is sent at the next start.
+//! block (or of its end) lost to a stop is sent at the next start. And the red team's findings
+//! of 2026-12-06: a search steps over others' messages and touches nothing where herald knows
+//! no id (the resend is reported), buttons a probe took go back through a 429, a 5xx to a send
+//! is looked for, and after the channel's `@name` changes edits and searches go by its id.
 
 use crate::common;
 
@@ -267,6 +270,8 @@ async fn a_search_that_cannot_look_shows_why_the_chat_waits() {
     const CHAT: &str = "@herald_probed";
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let t = spawn_app_with(entry_setup(&fake, "probed", CHAT, 1)).await;
+    // herald's first post: the search has a known id to start after.
+    post_and_drain(&t, "probed", 1).await;
     fake.inject(
         Fault::AcceptThenDrop,
         Match::any().method("sendMessage").chat(CHAT),
@@ -278,7 +283,7 @@ async fn a_search_that_cannot_look_shows_why_the_chat_waits() {
             .chat(CHAT)
             .times(1_000),
     );
-    t.site.publish("en", text_release(1));
+    t.site.publish("en", text_release(2));
     t.poll("akorda-en").await.unwrap();
     let alerts = || fake.messages_for(ADMIN);
     eventually("the admins are told", Duration::from_secs(20), || {
@@ -304,7 +309,7 @@ async fn a_search_that_cannot_look_shows_why_the_chat_waits() {
     let metrics = t.text("/metrics").await;
     let errors = metric(&metrics, "herald_telegram_errors_total", "probed");
     assert!(errors.is_some_and(|n| n >= 2), "{metrics}");
-    assert_eq!(fake.messages_for(CHAT).len(), 1, "sent again");
+    assert_eq!(fake.messages_for(CHAT).len(), 2, "sent again");
     t.stop().await;
 }
 /// Changes the chat of the channel entry `id` in the config, from `from` to `to`, and waits for
@@ -433,11 +438,12 @@ async fn an_edit_refused_as_blocked_in_the_channels_chat_is_set_aside() {
 }
 
 /// The channel posted to one chat (its messages 1 to 3), then its chat was changed in the
-/// config. The first post to the new chat is accepted there but its answer is lost: the search
-/// for it goes by what herald knows of that very chat (nothing yet: it starts at the chat's
-/// first message), not by the old chat's ids, so the post is found and not sent again.
+/// config. The first post to the new chat is accepted there but its answer is lost: what
+/// herald knows of the new chat is nothing, and the old chat's ids say nothing of it, so no
+/// search is made in either (none could start anywhere safe): the post goes out again, and
+/// the possible duplicate is counted.
 #[tokio::test(flavor = "multi_thread")]
-async fn after_a_chat_change_a_lost_post_is_looked_for_among_the_new_chats_ids() {
+async fn after_a_chat_change_a_lost_post_is_not_looked_for_by_the_old_chats_ids() {
     const OLD: &str = "@herald_first";
     const NEW: &str = "@herald_second";
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
@@ -463,7 +469,7 @@ async fn after_a_chat_change_a_lost_post_is_looked_for_among_the_new_chats_ids()
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let posted = fake.messages_for(NEW);
-    assert_eq!(posted.len(), 1, "sent twice: {posted:#?}");
+    assert_eq!(posted.len(), 2, "{posted:#?}");
     let item = item_of(&t, &text_release(4));
     let record = store
         .post_record("switched", "akorda-en", &item.id)
@@ -471,52 +477,60 @@ async fn after_a_chat_change_a_lost_post_is_looked_for_among_the_new_chats_ids()
     assert!(
         matches!(
             &record,
-            Some(PostRecord::Sent { chat, message_id: 1, .. }) if chat == NEW
+            Some(PostRecord::Sent { chat, message_id: 2, .. }) if chat == NEW
         ),
         "{record:?}"
     );
-    assert!(fake.edits().is_empty(), "{:#?}", fake.edits());
+    let probes = fake.requests().into_iter();
+    let probes: Vec<_> = probes
+        .filter(|r| r.method == "editMessageReplyMarkup")
+        .collect();
+    assert!(probes.is_empty(), "{probes:#?}");
+    let metrics = t.text("/metrics").await;
+    assert_eq!(
+        metric(
+            &metrics,
+            "herald_telegram_uncertain_sends_total",
+            "switched"
+        ),
+        Some(1),
+        "{metrics}"
+    );
     t.stop().await;
 }
 
-/// A message of the bot that herald has no record of (sent by hand with the bot's token, with
-/// buttons of its own) is in the chat before herald's first post there, whose answer is lost.
-/// The search sets the post's buttons on the ids after the last known one: the other message
-/// takes them (an edit that changed something), which is no sign that it is the post; only
-/// "not modified" is. The post is recorded where it is, and not sent again.
+/// A message of the bot that herald has no record of (sent by hand with the bot's token) is in
+/// the chat after herald's first post there, and the next post's answer is lost. The search
+/// sets the post's buttons on the ids after the last known one: the other message takes them
+/// (an edit that changed something), which is no sign that it is the post; only "not
+/// modified" is. Its buttons are put back (it had none); the post is recorded where it is,
+/// and not sent again.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_search_claims_only_the_message_that_is_the_post() {
-    use teloxide::payloads::SendMessageSetters;
     use teloxide::prelude::Requester;
-    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Recipient};
+    use teloxide::types::Recipient;
     const CHAT: &str = "@herald_claimed";
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
     let t = spawn_app_with(entry_setup(&fake, "claimed", CHAT, 1)).await;
-    let elsewhere = InlineKeyboardButton::url("Elsewhere", "https://example.org/".parse().unwrap());
+    post_and_drain(&t, "claimed", 1).await;
     fake.bot()
         .send_message(Recipient::ChannelUsername(CHAT.into()), "Sent by hand")
-        .reply_markup(InlineKeyboardMarkup::new([[elsewhere]]))
         .await
         .unwrap();
     fake.inject(
         Fault::AcceptThenDrop,
         Match::any().method("sendMessage").chat(CHAT),
     );
-    t.site.publish("en", text_release(1));
-    t.poll("akorda-en").await.unwrap();
+    post_and_drain(&t, "claimed", 2).await;
     let store = &t.app.shared.store;
-    eventually("the post is out", Duration::from_secs(20), || {
-        store.pending("claimed").unwrap() == 0
-    })
-    .await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
     let messages = fake.messages_for(CHAT);
-    assert_eq!(messages.len(), 2, "{messages:#?}");
-    assert!(messages[1].plain.contains(&text_release(1).title));
-    let item = item_of(&t, &text_release(1));
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    assert!(messages[2].plain.contains(&text_release(2).title));
+    assert!(messages[1].reply_markup.is_none(), "{messages:#?}");
+    let item = item_of(&t, &text_release(2));
     let record = store.post_record("claimed", "akorda-en", &item.id).unwrap();
     assert!(
-        matches!(record, Some(PostRecord::Sent { message_id: 2, .. })),
+        matches!(record, Some(PostRecord::Sent { message_id: 3, .. })),
         "the record points at another message: {record:?}"
     );
     t.stop().await;
@@ -533,11 +547,11 @@ async fn a_lost_digest_message_is_not_taken_for_a_post_without_buttons() {
     use teloxide::types::Recipient;
     const CHAT: &str = "@herald_digest_sought";
     let fake = FakeBotApi::start(FakeOptions::fast()).await;
-    let mut setup = entry_setup(&fake, "sought", CHAT, 0);
+    let mut setup = entry_setup(&fake, "sought", CHAT, 1);
     setup.extra_config.push_str("digest_over = 1\n");
     let t = spawn_app_with(setup).await;
-    t.site.publish("en", text_release(1));
-    t.poll("akorda-en").await.unwrap();
+    // herald's first post: the search has a known id to start after.
+    post_and_drain(&t, "sought", 1).await;
     fake.bot()
         .send_message(
             Recipient::ChannelUsername(CHAT.into()),
@@ -560,13 +574,13 @@ async fn a_lost_digest_message_is_not_taken_for_a_post_without_buttons() {
     .await;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let messages = fake.messages_for(CHAT);
-    assert_eq!(messages.len(), 2, "sent once: {messages:#?}");
-    assert!(messages[0].reply_markup.is_none(), "{messages:#?}");
-    assert!(messages[1].reply_markup.is_some(), "{messages:#?}");
+    assert_eq!(messages.len(), 3, "sent once: {messages:#?}");
+    assert!(messages[1].reply_markup.is_none(), "{messages:#?}");
+    assert!(messages[2].reply_markup.is_some(), "{messages:#?}");
     let item = item_of(&t, &text_release(3));
     let record = store.post_record("sought", "akorda-en", &item.id).unwrap();
     assert!(
-        matches!(record, Some(PostRecord::Digest { message_id, .. }) if i64::from(message_id) == messages[1].message_id),
+        matches!(record, Some(PostRecord::Digest { message_id, .. }) if i64::from(message_id) == messages[2].message_id),
         "the record points at another message: {record:?}"
     );
     t.stop().await;
@@ -638,5 +652,299 @@ async fn a_block_alert_lost_to_a_stop_is_sent_at_the_next_start() {
     let t = spawn_app_with(setup()).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(alerts().len(), 2, "told twice: {:#?}", alerts());
+    t.stop().await;
+}
+
+// ---- The search for a lost send (red team, 2026-12-06) -----------------------------------------
+
+/// One channel `id` on `chat` for akorda-en (`backfill = 1`), the fast limits, admins told, a
+/// fake Bot API started with `options`.
+async fn searched(options: FakeOptions, id: &str, chat: &str) -> (FakeBotApi, TestApp) {
+    let fake = FakeBotApi::start(options).await;
+    let t = spawn_app_with(entry_setup(&fake, id, chat, 1)).await;
+    (fake, t)
+}
+
+/// Publishes text release `n`, polls, and waits until nothing is queued for `id`.
+async fn post_and_drain(t: &TestApp, id: &str, n: u64) {
+    t.site.publish("en", text_release(n));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the queue drains", Duration::from_secs(30), || {
+        store.pending(id).unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// The requests of `method` for `chat`.
+fn calls_of(fake: &FakeBotApi, method: &str, chat: &str) -> Vec<RequestRecord> {
+    fake.requests()
+        .into_iter()
+        .filter(|r| r.method == method && r.chat.as_deref() == Some(chat))
+        .collect()
+}
+
+/// Red team A and B: herald's first post into a chat with history (its ids start at 1000, and
+/// older messages of the bot with buttons of their own are there) is accepted, but its answer
+/// is lost. herald knows no id in the chat: a search would have to start at its first id,
+/// where it would change those older messages and find nothing. Nothing is probed; the post
+/// goes out again, and the possible duplicate is reported: the log, the metric, /healthz's
+/// last error, the admins.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_first_post_in_a_chat_with_history_touches_nothing_and_is_reported() {
+    use teloxide::payloads::SendMessageSetters;
+    use teloxide::prelude::Requester;
+    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Recipient};
+    const CHAT: &str = "@herald_history";
+    let options = FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    };
+    let (fake, t) = searched(options, "history", CHAT).await;
+    let own = InlineKeyboardButton::url("Own", "https://example.org/own".parse().unwrap());
+    fake.bot()
+        .send_message(
+            Recipient::ChannelUsername(CHAT.into()),
+            "An old post of the bot",
+        )
+        .reply_markup(InlineKeyboardMarkup::new([[own]]))
+        .await
+        .unwrap();
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    post_and_drain(&t, "history", 1).await;
+    assert!(
+        calls_of(&fake, "editMessageReplyMarkup", CHAT).is_empty(),
+        "a search probed a chat where herald knows no id: {:#?}",
+        fake.requests()
+    );
+    let messages = fake.messages_for(CHAT);
+    assert!(messages[0].reply_markup.is_some() && messages[0].edit_count == 0);
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    let metrics = t.text("/metrics").await;
+    assert_eq!(
+        metric(&metrics, "herald_telegram_uncertain_sends_total", "history"),
+        Some(1),
+        "{metrics}"
+    );
+    let h = t.health().await;
+    let why = h["channels"]["history"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        why.contains("duplicate") && why.contains(&text_release(1).title),
+        "{h}"
+    );
+    eventually("the admins are told", Duration::from_secs(10), || {
+        fake.messages_for(ADMIN)
+            .iter()
+            .any(|m| m.plain.contains("duplicate") && m.plain.contains(&text_release(1).title))
+    })
+    .await;
+    t.stop().await;
+}
+
+/// Red team C: between two posts of herald, others post twelve messages (the bot cannot edit
+/// them). The second post's answer is lost: the search steps over the others' messages (they
+/// do not use up the search) and finds the post; it is not sent again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_post_is_found_after_many_messages_of_others() {
+    const CHAT: &str = "@herald_busy";
+    let (fake, t) = searched(FakeOptions::fast(), "busy", CHAT).await;
+    post_and_drain(&t, "busy", 1).await;
+    for n in 0..12 {
+        fake.post_as_other(CHAT, &format!("Someone else, {n}"), &[]);
+    }
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    post_and_drain(&t, "busy", 2).await;
+    let ours: Vec<_> = fake
+        .messages_for(CHAT)
+        .into_iter()
+        .filter(|m| !m.from_other)
+        .collect();
+    assert_eq!(ours.len(), 2, "sent twice: {ours:#?}");
+    assert_eq!(ours[1].message_id, 14);
+    let item = item_of(&t, &text_release(2));
+    let record = t
+        .app
+        .shared
+        .store
+        .post_record("busy", "akorda-en", &item.id);
+    assert!(
+        matches!(record, Ok(Some(PostRecord::Sent { message_id: 14, .. }))),
+        "{record:?}"
+    );
+    assert!(fake.edits().is_empty(), "{:#?}", fake.edits());
+    t.stop().await;
+}
+
+/// Red team B and F: a message of another poster that the bot may edit (a channel admin's,
+/// without buttons) is between two posts of herald, and the second post's answer is lost. The
+/// search's probe changes it (it takes the post's buttons: it is not the post); its buttons
+/// are put back as they were, and the 429 Telegram answers to that is waited out before any
+/// other call to the chat. The post is found, not sent again, and no message but it keeps the
+/// post's buttons.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_a_probe_changed_gets_its_buttons_back_after_a_429() {
+    const CHAT: &str = "@herald_restored";
+    const HOLD: u32 = 3;
+    let options = FakeOptions {
+        bot_edits_others: true,
+        ..FakeOptions::fast()
+    };
+    let (fake, t) = searched(options, "restored", CHAT).await;
+    post_and_drain(&t, "restored", 1).await;
+    let other = fake.post_as_other(CHAT, "An admin's own post", &[]);
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    // The first probe (of the admin's post) goes through; the call after it, which puts its
+    // buttons back, gets a 429.
+    fake.inject(
+        Fault::TooManyRequests(HOLD),
+        Match::any()
+            .method("editMessageReplyMarkup")
+            .chat(CHAT)
+            .after(1),
+    );
+    post_and_drain(&t, "restored", 2).await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    let admins = messages.iter().find(|m| m.message_id == other).unwrap();
+    assert!(
+        admins.reply_markup.is_none(),
+        "the admin's post kept the post's buttons: {admins:#?}"
+    );
+    assert!(fake.violations().is_empty(), "{:#?}", fake.violations());
+    let item = item_of(&t, &text_release(2));
+    let record = t
+        .app
+        .shared
+        .store
+        .post_record("restored", "akorda-en", &item.id);
+    assert!(
+        matches!(record, Ok(Some(PostRecord::Sent { message_id: 3, .. }))),
+        "{record:?}"
+    );
+    t.stop().await;
+}
+
+/// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
+/// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
+/// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_answered_with_a_server_error_after_it_was_stored_is_not_sent_again() {
+    const CHAT: &str = "@herald_stored";
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(Setup {
+        telegram_timeout: Some(Duration::from_secs(15)),
+        ..entry_setup(&fake, "stored", CHAT, 1)
+    })
+    .await;
+    post_and_drain(&t, "stored", 1).await;
+    fake.inject(
+        Fault::AcceptThenServerError(502),
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    post_and_drain(&t, "stored", 2).await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 2, "sent twice: {messages:#?}");
+    let answered = fake.requests().into_iter().any(|r| r.status == 502);
+    assert!(answered, "{:#?}", fake.requests());
+    let item = item_of(&t, &text_release(2));
+    let record = t
+        .app
+        .shared
+        .store
+        .post_record("stored", "akorda-en", &item.id);
+    assert!(
+        matches!(record, Ok(Some(PostRecord::Sent { message_id: 2, .. }))),
+        "{record:?}"
+    );
+    t.stop().await;
+}
+
+/// Red team H: the channel's `@name` changes (same chat, new name in the config; the old name
+/// names no chat any more). A correction of a post made under the old name edits it, by the
+/// chat's id; and a post whose answer was lost under the old name is looked for there, by
+/// the id, and not sent again (nor another post's buttons touched).
+#[tokio::test(flavor = "multi_thread")]
+async fn after_the_channels_name_changes_corrections_and_searches_go_by_the_chats_id() {
+    use fake_botapi::ChatConfig;
+    const OLD: &str = "@herald_oldname";
+    const NEW: &str = "@herald_newname";
+    const ID: i64 = -1_001_777_000_001;
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![
+            ChatConfig::channel(ID, "herald_oldname"),
+            ChatConfig::channel(ID, "herald_newname"),
+        ],
+        ..FakeOptions::fast()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = || Setup {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..entry_setup(&fake, "renamed", OLD, 1)
+    };
+    let t = spawn_app_with(setup()).await;
+    post_and_drain(&t, "renamed", 1).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(ID),
+    );
+    t.site.publish("en", text_release(2));
+    t.poll("akorda-en").await.unwrap();
+    eventually(
+        "the second post is accepted",
+        Duration::from_secs(10),
+        || fake.messages_for(ID).len() == 2,
+    )
+    .await;
+    t.stop().await;
+
+    fake.forget_username(OLD);
+    let mut renamed = setup();
+    renamed.extra_config = renamed.extra_config.replace(OLD, NEW);
+    let t = spawn_app_with(renamed).await;
+    let store = &t.app.shared.store;
+    eventually("the lost post is settled", Duration::from_secs(20), || {
+        store.pending("renamed").unwrap() == 0
+    })
+    .await;
+    let messages = fake.messages_for(ID);
+    assert_eq!(messages.len(), 2, "sent twice: {messages:#?}");
+    assert_eq!(
+        messages[0].edit_count, 0,
+        "another post was changed: {messages:#?}"
+    );
+    let item = item_of(&t, &text_release(2));
+    let record = store.post_record("renamed", "akorda-en", &item.id);
+    assert!(
+        matches!(record, Ok(Some(PostRecord::Sent { message_id: 2, .. }))),
+        "{record:?}"
+    );
+
+    // The new run's site: the same releases, the first one then corrected.
+    for n in 1..=2 {
+        t.site.publish("en", text_release(n));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    eventually(
+        "the correction edits the post",
+        Duration::from_secs(15),
+        || fake.messages_for(ID)[0].plain.contains(&corrected),
+    )
+    .await;
     t.stop().await;
 }

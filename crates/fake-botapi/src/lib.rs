@@ -77,6 +77,12 @@ pub struct FakeOptions {
     pub only_configured_chats: bool,
     /// Longest URL accepted in an inline keyboard button, in bytes.
     pub max_button_url_len: usize,
+    /// The id of the first message in each chat (Telegram: a chat with history is far past 1).
+    pub first_message_id: i64,
+    /// Whether the bot may edit the messages of other posters ([`FakeBotApi::post_as_other`]),
+    /// as a channel admin with the right to edit others' posts may. When false, an edit of one
+    /// answers "message can't be edited".
+    pub bot_edits_others: bool,
 }
 
 impl Default for FakeOptions {
@@ -89,6 +95,8 @@ impl Default for FakeOptions {
             chats: Vec::new(),
             only_configured_chats: false,
             max_button_url_len: 2048,
+            first_message_id: 1,
+            bot_edits_others: false,
         }
     }
 }
@@ -166,6 +174,9 @@ pub enum Fault {
     /// 400 with this description, e.g. "Bad Request: PHOTO_INVALID_DIMENSIONS" or
     /// "Bad Request: BUTTON_URL_INVALID": a refusal that sending again does not change.
     BadRequest(String),
+    /// Handle the request normally (a message is stored), then answer with this 5xx: the
+    /// server failed after it had done the work.
+    AcceptThenServerError(u16),
 }
 
 /// Which calls a [`Fault`] applies to: `Match::any().method("sendMessage").chat("@x").times(2)`.
@@ -175,6 +186,7 @@ pub struct Match {
     method: Option<String>,
     chat: Option<String>,
     times: usize,
+    skip: usize,
 }
 
 impl Match {
@@ -184,6 +196,7 @@ impl Match {
             method: None,
             chat: None,
             times: 1,
+            skip: 0,
         }
     }
 
@@ -202,6 +215,12 @@ impl Match {
     /// The next `n` matching calls instead of one.
     pub fn times(mut self, n: usize) -> Self {
         self.times = n;
+        self
+    }
+
+    /// Only after `n` matching calls went through untouched.
+    pub fn after(mut self, n: usize) -> Self {
+        self.skip = n;
         self
     }
 }
@@ -234,6 +253,8 @@ pub struct SentMessage {
     pub edit_count: u32,
     /// Deleted by `deleteMessage` or [`FakeBotApi::delete_message`] (a channel admin).
     pub deleted: bool,
+    /// Posted by someone else than the bot ([`FakeBotApi::post_as_other`]).
+    pub from_other: bool,
 }
 
 /// One accepted edit.
@@ -371,10 +392,52 @@ impl FakeBotApi {
         id
     }
 
+    /// Posts a message as someone else than the bot (an admin of the channel, a user of the
+    /// group), with these inline keyboard rows of (label, URL) when any. Returns its id.
+    pub fn post_as_other(&self, chat: impl Display, text: &str, rows: &[(&str, &str)]) -> i64 {
+        let opts = &self.shared.options;
+        let mut st = self.shared.lock();
+        let key = st.key_of(opts, &chat.to_string());
+        let reply_markup = (!rows.is_empty()).then(|| {
+            let row: Vec<Value> = rows
+                .iter()
+                .map(|(label, url)| json!({ "text": label, "url": url }))
+                .collect();
+            json!({ "inline_keyboard": [row] })
+        });
+        let message_id = st.next_message_id(&key, opts);
+        st.messages.push(SentMessage {
+            message_id,
+            chat: key,
+            method: "sendMessage".into(),
+            text: Some(text.to_owned()),
+            caption: None,
+            plain: text.to_owned(),
+            entities: Vec::new(),
+            parse_mode: None,
+            photo: None,
+            reply_markup,
+            link_preview_options: None,
+            time: Instant::now(),
+            date: unix_now(),
+            edit_count: 0,
+            deleted: false,
+            from_other: true,
+        });
+        message_id
+    }
+
+    /// The chat's `@name` changes: from now on `@name` names no chat ("chat not found"); its
+    /// id, and any other name it has, still do.
+    pub fn forget_username(&self, name: &str) {
+        let name = name.trim_start_matches('@').to_ascii_lowercase();
+        self.shared.lock().forgotten_names.push(name);
+    }
+
     /// Deletes a message the way a channel admin would. False when there was none.
     pub fn delete_message(&self, chat: impl Display, message_id: i64) -> bool {
         let mut st = self.shared.lock();
-        let key = chat_key(&self.shared.options, &chat.to_string());
+        let key = st.key_of(&self.shared.options, &chat.to_string());
         st.messages
             .iter_mut()
             .find(|m| m.chat == key && m.message_id == message_id && !m.deleted)
@@ -390,7 +453,7 @@ impl FakeBotApi {
     /// Accepted messages of one chat (`"@name"` or an id).
     pub fn messages_for(&self, chat: impl Display) -> Vec<SentMessage> {
         let st = self.shared.lock();
-        let key = chat_key(&self.shared.options, &chat.to_string());
+        let key = st.key_of(&self.shared.options, &chat.to_string());
         st.messages
             .iter()
             .filter(|m| m.chat == key)
@@ -1578,6 +1641,8 @@ struct FakeState {
     last_anonymous_id: i64,
     updates: VecDeque<Value>,
     next_update_id: i64,
+    /// `@name`s that no longer name a chat (see [`FakeBotApi::forget_username`]).
+    forgotten_names: Vec<String>,
 }
 
 /// A chat as the fake knows it.
@@ -1642,6 +1707,19 @@ fn chat_key(opts: &FakeOptions, chat: &str) -> String {
 }
 
 impl FakeState {
+    /// The record key of a chat as a test or a request writes it (see `chat_key`): a chat known
+    /// by its `@name` is the same chat when called by the numeric id it was given, as on
+    /// Telegram.
+    fn key_of(&self, opts: &FakeOptions, chat: &str) -> String {
+        if let Ok(id) = chat.trim().parse::<i64>()
+            && find_configured(opts, chat).is_none()
+            && let Some(known) = self.chats.values().find(|c| c.id == id)
+        {
+            return known.key.clone();
+        }
+        chat_key(opts, chat)
+    }
+
     /// Finds or makes the chat that `chat_id` names; Err is the Telegram answer.
     fn resolve_chat(&mut self, value: &Value, opts: &FakeOptions) -> Result<ChatInfo, Reply> {
         let not_found = || Reply::error(400, "Bad Request: chat not found");
@@ -1650,6 +1728,11 @@ impl FakeState {
             Value::String(s) => s.clone(),
             _ => return Err(not_found()),
         };
+        if let Some(name) = text.strip_prefix('@')
+            && self.forgotten_names.contains(&name.to_ascii_lowercase())
+        {
+            return Err(not_found());
+        }
         if let Some(c) = find_configured(opts, &text) {
             let chat = ChatInfo {
                 key: c.id.to_string(),
@@ -1664,7 +1747,7 @@ impl FakeState {
         if opts.only_configured_chats {
             return Err(not_found());
         }
-        let key = chat_key(opts, &text);
+        let key = self.key_of(opts, &text);
         if let Some(chat) = self.chats.get(&key) {
             return Ok(chat.clone());
         }
@@ -1707,9 +1790,15 @@ impl FakeState {
     }
 
     fn take_fault(&mut self, method: &str, chat: Option<&ChatInfo>) -> Option<Fault> {
-        let armed = self.faults.iter_mut().find(|a| a.matches(method, chat))?;
-        armed.when.times -= 1;
-        Some(armed.fault.clone())
+        for armed in self.faults.iter_mut().filter(|a| a.matches(method, chat)) {
+            if armed.when.skip > 0 {
+                armed.when.skip -= 1;
+                continue;
+            }
+            armed.when.times -= 1;
+            return Some(armed.fault.clone());
+        }
+        None
     }
 
     /// Counts a message against the rate limits, or answers 429 and records the violation.
@@ -1736,8 +1825,11 @@ impl FakeState {
         Err(too_many_requests(secs))
     }
 
-    fn next_message_id(&mut self, chat: &str) -> i64 {
-        let id = self.last_message_id.entry(chat.to_owned()).or_insert(0);
+    fn next_message_id(&mut self, chat: &str, opts: &FakeOptions) -> i64 {
+        let id = self
+            .last_message_id
+            .entry(chat.to_owned())
+            .or_insert(opts.first_message_id - 1);
         *id += 1;
         *id
     }
@@ -1953,9 +2045,12 @@ async fn serve_request(
             Ok(params) => {
                 log.multipart = params.multipart;
                 log.params = Value::Object(params.fields.clone());
-                log.chat = params.fields.get("chat_id").map(|c| match c {
-                    Value::String(s) => chat_key(&shared.options, s),
-                    other => chat_key(&shared.options, &other.to_string()),
+                log.chat = params.fields.get("chat_id").map(|c| {
+                    let st = shared.lock();
+                    match c {
+                        Value::String(s) => st.key_of(&shared.options, s),
+                        other => st.key_of(&shared.options, &other.to_string()),
+                    }
                 });
                 process(&shared, def, &params, now)
             }
@@ -2032,8 +2127,10 @@ fn process(shared: &Shared, def: &MethodDef, params: &Params, now: Instant) -> R
         None => None,
     };
     let mut after = After::Respond;
+    let mut fail_after = None;
     match st.take_fault(&def.name, chat.as_ref()) {
         None => {}
+        Some(Fault::AcceptThenServerError(code)) => fail_after = Some(code),
         Some(Fault::ServerError(code)) => return server_error(code),
         Some(Fault::Delay(d)) => after = After::Delay(d),
         Some(Fault::AcceptThenDrop) => after = After::Drop,
@@ -2121,6 +2218,12 @@ fn process(shared: &Shared, def: &MethodDef, params: &Params, now: Instant) -> R
     };
     let mut reply = outcome.map_or_else(|e| e, Reply::ok);
     if reply.status == 200 {
+        if let Some(code) = fail_after {
+            return Reply {
+                note: Some("the call was carried out, then answered with a server error".into()),
+                ..server_error(code)
+            };
+        }
         reply.after = after;
     }
     reply
@@ -2171,7 +2274,7 @@ fn send(
     }
     st.admit(&chat, &def.name, now, opts)?;
     let message = SentMessage {
-        message_id: st.next_message_id(&chat.key),
+        message_id: st.next_message_id(&chat.key, opts),
         chat: chat.key.clone(),
         method: def.name.clone(),
         text,
@@ -2186,6 +2289,7 @@ fn send(
         date: unix_now(),
         edit_count: 0,
         deleted: false,
+        from_other: false,
     };
     let json = message_json(&chat, &message, None);
     st.messages.push(message);
@@ -2217,6 +2321,9 @@ fn edit(
         .position(|m| m.chat == chat.key && m.message_id == message_id && !m.deleted)
         .ok_or_else(|| Reply::bad("Bad Request: message to edit not found"))?;
     let old = st.messages[index].clone();
+    if old.from_other && !opts.bot_edits_others {
+        return Err(Reply::bad("Bad Request: message can't be edited"));
+    }
     // Telegram drops the inline keyboard of an edited message unless the edit sends it again.
     let markup = params.fields.get("reply_markup").cloned();
     if let Some(markup) = &markup {

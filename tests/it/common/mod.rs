@@ -51,6 +51,9 @@ pub struct Setup {
     pub first_poll_window: Option<Duration>,
     /// The config path is a symlink to `real/config.toml` (`config_path` stays the link).
     pub symlinked_config: bool,
+    /// The Bot API request timeout; default 3 s. teloxide reads a 5xx answer only after 10 s,
+    /// so a test of what a 5xx means needs more.
+    pub telegram_timeout: Option<Duration>,
 }
 
 impl Default for Setup {
@@ -65,6 +68,7 @@ impl Default for Setup {
             data_dir: None,
             first_poll_window: None,
             symlinked_config: false,
+            telegram_timeout: None,
         }
     }
 }
@@ -139,7 +143,7 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
             timeout: Duration::from_secs(2),
             ..FetcherOptions::default()
         },
-        telegram_timeout: Some(Duration::from_secs(3)),
+        telegram_timeout: Some(setup.telegram_timeout.unwrap_or(Duration::from_secs(3))),
         // Fast retries, so that a test of a failing hub sees them all.
         websub: herald::websub::PingOptions {
             timeout: Duration::from_secs(1),
