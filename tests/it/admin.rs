@@ -6,7 +6,7 @@ use crate::common;
 use common::eventually;
 
 use common::site::{Mode, release_en, release_kz};
-use common::{Setup, TestApp, spawn_app_with};
+use common::{Setup, TestApp, spawn_app, spawn_app_with};
 use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
 use std::time::Duration;
 
@@ -369,5 +369,107 @@ async fn a_slow_admin_chat_does_not_hold_up_polls() {
             .any(|t| t.contains("failing (3 polls in a row)"))
     })
     .await;
+    t.stop().await;
+}
+
+/// Writes the config with `from` replaced by `to` (the first time it is written) and waits
+/// until the running app has taken the edit (`applied`).
+async fn edit_config(t: &TestApp, from: &str, to: &str, applied: impl Fn(&TestApp) -> bool) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(from, to, 1);
+    assert_ne!(edited, text, "`{from}` is not in the config");
+    std::fs::write(&t.config_path, edited).unwrap();
+    eventually("edit applied", Duration::from_secs(10), || applied(t)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_of_how_a_source_is_read_rereads_its_unchanged_page_and_announces_nothing() {
+    use herald::model::ItemState;
+    let t = spawn_app().await;
+    // The source reads no summary at first.
+    edit_config(&t, "summary = \"p\"\n", "", |t| {
+        t.app.config().sources[0]
+            .list
+            .as_ref()
+            .unwrap()
+            .summary
+            .is_none()
+    })
+    .await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    let first = t.poll("akorda-en").await.unwrap();
+    assert_eq!(first.count(ItemState::New), 2);
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    // The admin adds the summary: the unchanged page is read again with it, its releases are
+    // known (no correction to announce), and the next poll is as before.
+    edit_config(&t, "h5\"\n", "h5\"\nsummary = \"p\"\n", |t| {
+        t.app.config().sources[0]
+            .list
+            .as_ref()
+            .unwrap()
+            .summary
+            .is_some()
+    })
+    .await;
+    let reread = t.poll("akorda-en").await.unwrap();
+    assert!(!reread.unchanged, "the edit is not read: {reread:?}");
+    assert_eq!(reread.count(ItemState::Known), 2, "{reread:?}");
+    assert_eq!(reread.count(ItemState::Changed), 0, "{reread:?}");
+    assert_eq!(reread.count(ItemState::New), 0, "{reread:?}");
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    // A release published after the edit is read with the summary.
+    t.site.publish("en", release_en(3, 3));
+    let next = t.poll_reporting_known("akorda-en").await.unwrap();
+    assert_eq!(next.count(ItemState::New), 1);
+    assert_eq!(next.count(ItemState::Changed), 0, "{next:?}");
+    let new = next
+        .items
+        .iter()
+        .find(|o| o.state == ItemState::New)
+        .unwrap();
+    assert_eq!(
+        new.item.summary.as_deref(),
+        Some(release_en(3, 3).summary.as_str())
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_keeps_its_identity_through_an_id_pattern_edit() {
+    use herald::model::ItemState;
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert_eq!(t.poll("akorda-en").await.unwrap().count(ItemState::New), 2);
+    // Without `id_pattern` the releases are keyed by their links: still the same releases.
+    edit_config(&t, "id_pattern = '-(\\d+)$'\n", "", |t| {
+        t.app.config().sources[0].id_pattern.is_none()
+    })
+    .await;
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 2, "{report:?}");
+    t.site.publish("en", release_en(3, 3));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 2, "{report:?}");
+    // And back: keyed by the pattern again, nothing is new.
+    edit_config(
+        &t,
+        "language = \"en\"\n",
+        "language = \"en\"\nid_pattern = '-(\\d+)$'\n",
+        |t| t.app.config().sources[0].id_pattern.is_some(),
+    )
+    .await;
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 3, "{report:?}");
+    t.site.publish("en", release_en(4, 4));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    // The feed holds each release once.
+    let feed = t.text("/feeds/akorda-en.rss").await;
+    assert_eq!(feed.matches("<item>").count(), 4, "{feed}");
     t.stop().await;
 }
