@@ -7,6 +7,7 @@ pub mod add;
 pub mod commands;
 pub mod preview;
 mod renames;
+pub use renames::renamed_source_warnings;
 
 use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
@@ -526,6 +527,30 @@ impl App {
         }
     }
 
+    /// What `check` warns of in an applied edit, in the log (as at start): the config's own
+    /// warnings and the sources the database holds that it no longer names. A source this edit
+    /// removed while the database holds it (a rename announces its releases again under the new
+    /// id) is also told to the admins, once, at this reload.
+    fn warn_of(&self, old: &Config, new: &Config) {
+        for warning in &new.warnings {
+            tracing::warn!("{warning}");
+        }
+        let removed: Vec<&str> = old
+            .sources
+            .iter()
+            .filter(|s| new.source(&s.id).is_none())
+            .map(|s| s.id.as_str())
+            .collect();
+        for (id, warning) in renames::renamed_sources(new) {
+            tracing::warn!("{warning}");
+            if removed.contains(&id.as_str())
+                && let Some(alerts) = &self.shared.alerts
+            {
+                alerts.tell_soon(format!("⚠️ herald: {warning}"));
+            }
+        }
+    }
+
     /// Tells the admins, once (at the reload that removed it), of each channel entry that left
     /// the config with deliveries still queued (not moved to an entry of the same chat): no
     /// worker sends them, and they wait, kept, until the entry is back. `/healthz` and
@@ -605,6 +630,7 @@ impl App {
                 // no stale copy of its state overwrites the chat recorded here.
                 renames::record_chats(&self.shared.store, &self.config().channels);
                 tracing::info!(changes = %diff, "config reloaded");
+                self.warn_of(&old, &self.config());
             }
             Err(problems) => {
                 if !edit.asked && *refused == Some(edit.digest) {

@@ -473,3 +473,36 @@ async fn a_release_keeps_its_identity_through_an_id_pattern_edit() {
     assert_eq!(feed.matches("<item>").count(), 4, "{feed}");
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_rename_of_a_source_is_told_to_the_admins() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    edit_config(&t, "id = \"akorda-en\"", "id = \"akorda-en2\"", |t| {
+        t.app.config().source("akorda-en2").is_some()
+    })
+    .await;
+    eventually("admin told of the rename", Duration::from_secs(10), || {
+        admin_texts(&fake)
+            .iter()
+            .any(|t| t.contains("holds source `akorda-en`") && t.contains("herald prune akorda-en"))
+    })
+    .await;
+    // Told once: a later edit that does not remove it again tells nothing more.
+    edit_config(
+        &t,
+        "title = \"Akorda — press releases\"",
+        "title = \"Akorda\"",
+        |t| t.app.config().sources[0].title == "Akorda",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let told = admin_texts(&fake)
+        .iter()
+        .filter(|t| t.contains("holds source `akorda-en`"))
+        .count();
+    assert_eq!(told, 1);
+    t.stop().await;
+}
