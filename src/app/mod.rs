@@ -136,7 +136,7 @@ impl App {
                 broken_store: broken_store.clone(),
             })
         });
-        Ok(App {
+        let app = App {
             shared: Arc::new(Shared {
                 config,
                 store,
@@ -152,10 +152,14 @@ impl App {
                 polling: Default::default(),
                 next_polls: Default::default(),
                 telegram_refused: Default::default(),
+                config_health: Default::default(),
                 admin_bot,
                 first_poll_window: options.first_poll_window,
             }),
-        })
+        };
+        // The running config is the file's, as read at start.
+        app.shared.config_taken();
+        Ok(app)
     }
 
     pub fn config(&self) -> Arc<Config> {
@@ -598,6 +602,7 @@ impl App {
         match edit.load(&old.path) {
             Ok(new) => {
                 *refused = None;
+                self.shared.config_taken();
                 let diff = describe_diff(&old, &new);
                 if diff.is_empty() {
                     tracing::info!("config re-read: no change");
@@ -638,6 +643,7 @@ impl App {
                 }
                 *refused = Some(edit.digest);
                 let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                self.shared.config_refused(lines.clone());
                 for line in &lines {
                     tracing::error!("{line}");
                 }

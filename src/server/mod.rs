@@ -281,8 +281,25 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             "last_error": h.last_error,
         })
     });
+    // The config file: an edit refused leaves herald running the config before it, which
+    // the file on disk no longer says: degraded until the file is good again.
+    let config_file = shared.config_health();
+    let refused = !config_file.problems.is_empty();
+    degraded |= refused;
+    let config_file = json!({
+        "ok": !refused,
+        "last_error": refused.then(|| format!(
+            "the config file was refused ({} problem{}); herald runs the config before the edit",
+            config_file.problems.len(),
+            if config_file.problems.len() == 1 { "" } else { "s" }
+        )),
+        "problems": config_file.problems,
+        "at": config_file.at.map(|t| t.to_rfc3339()),
+        "last_success": config_file.last_success.map(|t| t.to_rfc3339()),
+    });
     Ok(json!({
         "status": if degraded { "degraded" } else { "ok" },
+        "config": config_file,
         "sources": sources,
         "channels": channels,
         "telegram": telegram,

@@ -506,3 +506,58 @@ async fn a_live_rename_of_a_source_is_told_to_the_admins() {
     assert_eq!(told, 1);
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_edit_shows_in_healthz_and_metrics_until_the_file_is_good() {
+    let t = spawn_app().await;
+    let health = t.health().await;
+    assert_eq!(health["status"], "ok", "{health:#}");
+    assert_eq!(health["config"]["ok"], true, "{health:#}");
+    assert!(health["config"]["last_success"].is_string(), "{health:#}");
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    std::fs::write(
+        &t.config_path,
+        text.replacen("Asia/Almaty", "Asia/Almati", 1),
+    )
+    .unwrap();
+    let mut health = t.health().await;
+    for _ in 0..100 {
+        if health["config"]["ok"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        health = t.health().await;
+    }
+    assert_eq!(health["status"], "degraded", "{health:#}");
+    assert_eq!(health["config"]["ok"], false, "{health:#}");
+    let problems = health["config"]["problems"].as_array().unwrap();
+    assert!(
+        problems.len() == 1 && problems[0].as_str().unwrap().contains("Asia/Almati"),
+        "{health:#}"
+    );
+    assert!(health["config"]["at"].is_string(), "{health:#}");
+    let metrics = t.text("/metrics").await;
+    let failures = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("herald_config_reload_failures_total "))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(failures.trim().parse::<f64>().unwrap() >= 1.0, "{metrics}");
+    assert!(
+        metrics.contains("herald_config_last_reload_success_timestamp_seconds "),
+        "{metrics}"
+    );
+    // The file made good again: healthy again.
+    std::fs::write(&t.config_path, &text).unwrap();
+    let mut health = t.health().await;
+    for _ in 0..100 {
+        if health["config"]["ok"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        health = t.health().await;
+    }
+    assert_eq!(health["config"]["ok"], true, "{health:#}");
+    assert_eq!(health["status"], "ok", "{health:#}");
+    assert!(health["config"]["problems"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
