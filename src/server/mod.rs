@@ -12,6 +12,7 @@ pub mod zerocopy;
 
 pub use listen::{Routes, serve};
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -345,7 +346,9 @@ pub fn unconfigured_error(id: &str, queued: usize) -> String {
 
 async fn metrics_text(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
-    let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
+    let shown = tokio::task::spawn_blocking(move || set_gauges(&shared))
+        .await
+        .unwrap_or_default();
     for (format, counters) in state.requests.iter().enumerate() {
         for (fresh, counter) in [false, true].into_iter().zip(counters) {
             counter.absolute(tally::total(tally::Count::FeedAnswers { format, fresh }));
@@ -355,7 +358,7 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .shared
         .metrics
         .as_ref()
-        .map(|h| h.render())
+        .map(|h| without_gone_ids(&h.render(), &shown))
         .unwrap_or_default();
     (
         [(
@@ -367,12 +370,64 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .into_response()
 }
 
+/// The ids whose per-id gauges `/metrics` shows: the sources the config names, and the
+/// channels it names or that still have a queue (see [`set_gauges`]).
+#[derive(Default)]
+struct Shown {
+    sources: HashSet<String>,
+    channels: HashSet<String>,
+}
+
+/// Gauges that describe one source or channel as it is now (not counts of what happened).
+const PER_ID_GAUGES: &[(&str, &str)] = &[
+    ("herald_source_items", "source"),
+    ("herald_source_consecutive_failures", "source"),
+    ("herald_source_stale", "source"),
+    ("herald_channel_pending", "channel"),
+    ("herald_channel_set_aside", "channel"),
+    ("herald_channel_oldest_pending_seconds", "channel"),
+];
+
+/// The rendered metrics without the per-id gauges of ids no longer shown (a source or channel
+/// removed by a reload): the recorder keeps every series it was given until the process ends,
+/// and a gauge of a removed source would go on saying it fails.
+fn without_gone_ids(text: &str, shown: &Shown) -> String {
+    let gone = |line: &str| {
+        let Some((name, labels)) = line.split_once('{') else {
+            return false;
+        };
+        let Some((_, label)) = PER_ID_GAUGES.iter().find(|(g, _)| *g == name) else {
+            return false;
+        };
+        let ids = if *label == "source" {
+            &shown.sources
+        } else {
+            &shown.channels
+        };
+        let key = format!("{label}=\"");
+        let id = labels
+            .split_once(&key)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id);
+        id.is_some_and(|id| !ids.contains(id))
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|line| !gone(line)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Gauges read from the store at scrape time: items per source, queue length, set-aside
-/// deliveries and age of the oldest queued delivery per channel, and the build.
-fn set_gauges(shared: &Shared) {
+/// deliveries and age of the oldest queued delivery per channel, and the build. Returns the
+/// ids they were set for.
+fn set_gauges(shared: &Shared) -> Shown {
+    let mut shown = Shown::default();
     let config = shared.config.get();
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for s in &config.sources {
+        shown.sources.insert(s.id.clone());
         if let Ok(n) = shared.store.count(&s.id) {
             metrics::gauge!("herald_source_items", "source" => s.id.clone()).set(n as f64);
         }
@@ -397,6 +452,7 @@ fn set_gauges(shared: &Shared) {
         .map(|c| c.id.clone())
         .chain(gone.into_iter().map(|(id, _, _)| id));
     for id in ids {
+        shown.channels.insert(id.clone());
         if let Ok(n) = shared.store.pending(&id) {
             metrics::gauge!("herald_channel_pending", "channel" => id.clone()).set(n as f64);
         }
@@ -410,6 +466,7 @@ fn set_gauges(shared: &Shared) {
         metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => id.clone())
             .set(age.max(0.0));
     }
+    shown
 }
 
 #[cfg(test)]

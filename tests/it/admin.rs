@@ -561,3 +561,25 @@ async fn a_refused_edit_shows_in_healthz_and_metrics_until_the_file_is_good() {
     assert!(health["config"]["problems"].as_array().unwrap().is_empty());
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_show_no_gauges_of_a_source_the_config_no_longer_names() {
+    let t = spawn_app().await;
+    let metrics = t.text("/metrics").await;
+    let gauge = "herald_source_consecutive_failures{source=\"akorda-kz\"}";
+    assert!(metrics.contains(gauge), "{metrics}");
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let at = text.find("\n[[sources]]\nid = \"akorda-kz\"").unwrap();
+    std::fs::write(&t.config_path, &text[..at]).unwrap();
+    eventually("source removed", Duration::from_secs(10), || {
+        t.app.config().source("akorda-kz").is_none()
+    })
+    .await;
+    let metrics = t.text("/metrics").await;
+    assert!(!metrics.contains("source=\"akorda-kz\"}"), "{metrics}");
+    assert!(
+        metrics.contains("herald_source_consecutive_failures{source=\"akorda-en\"}"),
+        "{metrics}"
+    );
+    t.stop().await;
+}
