@@ -2,6 +2,7 @@
 //! index page, OPML, health and metrics. Feed documents are rendered on demand and cached until
 //! their source changes.
 
+mod described;
 mod feeds;
 mod index;
 mod listen;
@@ -49,6 +50,7 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
                 .ok()?
                 .install_recorder()
                 .ok()?;
+            described::describe();
             // Histogram samples pile up in the recorder until something drains them: a
             // scrape of /metrics does, and so does this upkeep, so that a herald nobody scrapes
             // does not grow by every poll's duration for ever.
@@ -425,6 +427,7 @@ fn without_gone_ids(text: &str, shown: &Shown) -> String {
 fn set_gauges(shared: &Shared) -> Shown {
     let mut shown = Shown::default();
     let config = shared.config.get();
+    described::register_counters(&config);
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for s in &config.sources {
         shown.sources.insert(s.id.clone());

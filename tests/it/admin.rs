@@ -583,3 +583,31 @@ async fn metrics_show_no_gauges_of_a_source_the_config_no_longer_names() {
     );
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_described_and_counters_are_there_before_they_count() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    let metrics = t.text("/metrics").await;
+    for sample in [
+        "herald_admin_poll_failures_total ",
+        "herald_config_reload_failures_total ",
+        "herald_telegram_429_total{channel=\"en\"} ",
+        "herald_telegram_errors_total{channel=\"en\"} ",
+        "herald_items_new_total{source=\"akorda-en\"} ",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(sample)),
+            "no `{sample}`: {metrics}"
+        );
+    }
+    // Every metric shown says what it is.
+    for line in metrics.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split_whitespace().nth(2).unwrap();
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "no HELP for {name}: {metrics}"
+        );
+    }
+    t.stop().await;
+}
