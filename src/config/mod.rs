@@ -103,8 +103,29 @@ impl Config {
 
 /// Reads and validates `path`; on failure returns every problem found, in file order.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
-    load_text(path, &text)
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    load_text(path, text_of(path, &bytes)?)
+}
+
+/// The file's bytes as text; a byte that is not UTF-8 is reported where it is.
+pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnostic>> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        // The valid part is text: count its lines and the characters on the last one.
+        let before = std::str::from_utf8(good).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+        vec![Diagnostic {
+            path: path.display().to_string(),
+            line,
+            col,
+            message: format!(
+                "the byte 0x{byte:02X} is not UTF-8 text: the file must be saved as UTF-8 \
+                 (an editor's \"encoding\" setting; Latin-1 or Windows-1251 text reads so)"
+            ),
+        }]
+    })
 }
 
 /// The problem of a config file that cannot be read (or is not UTF-8).
@@ -531,6 +552,18 @@ mod tests {
             errors[0]
         );
         assert_eq!(errors[0].path, "/nonexistent/herald/config.toml");
+    }
+
+    #[test]
+    fn a_byte_that_is_not_utf8_is_reported_where_it_is() {
+        let bytes = b"[general]\nuser_agent = \"caf\xe9\"\n";
+        let errors = text_of(Path::new("c.toml"), bytes).expect_err("not UTF-8");
+        assert_eq!(
+            errors[0].to_string(),
+            "c.toml:2:18: the byte 0xE9 is not UTF-8 text: the file must be saved as UTF-8 \
+             (an editor's \"encoding\" setting; Latin-1 or Windows-1251 text reads so)"
+        );
+        assert_eq!(text_of(Path::new("c.toml"), b"x = 1\n"), Ok("x = 1\n"));
     }
 
     #[test]
