@@ -1749,21 +1749,19 @@ impl Rereading {
     }
 }
 
-/// A digest of what decides how a source's pages are read into releases: where and how it is
-/// fetched, what is picked from list and article pages, what is kept, how keys and dates are
-/// made. Not when it is polled nor where its releases go. Stored with the validators
-/// (`SourceState::read_with`): another digest makes the next poll read the pages again.
+/// A digest of what decides how a source's pages are read into releases: which page and how
+/// it is fetched, what is picked from list and article pages, what is kept, how keys and dates
+/// are made. Not when it is polled nor where its releases go, nor the site's host (a site that
+/// moves to https or another domain serves the same pages; its validators and page hash tell
+/// whether the page changed). Stored with the validators (`SourceState::read_with`): another
+/// digest makes the next poll read the pages again.
 fn reading_digest(source: &Source) -> String {
     use sha2::{Digest, Sha256};
+    let page = &source.url[url::Position::BeforePath..];
     let reading = format!(
         "{:?}",
         (
-            (
-                source.url.as_str(),
-                source.kind,
-                &source.list,
-                &source.article
-            ),
+            (page, source.kind, &source.list, &source.article),
             (&source.include, &source.exclude, &source.id_pattern),
             (source.require_id, &source.image_rewrite, &source.headers),
             (&source.language, source.timezone, source.summary_length),
