@@ -620,3 +620,34 @@ async fn metrics_are_described_and_counters_are_there_before_they_count() {
     }
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_of_how_a_source_is_read_while_herald_was_stopped_is_read_at_the_next_poll() {
+    use herald::model::ItemState;
+    let data = tempfile::tempdir().unwrap();
+    let setup = |keys: &str| Setup {
+        data_dir: Some(data.path().to_path_buf()),
+        source_keys: vec![("akorda-en".into(), keys.into())],
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup("")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert_eq!(t.poll("akorda-en").await.unwrap().count(ItemState::New), 2);
+    t.stop().await;
+    // The same page, herald started again with the same config: nothing to read.
+    let t = spawn_app_with(setup("")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    t.stop().await;
+    // Started with an edit of how the source is read: the page is read again.
+    let t = spawn_app_with(setup("exclude = ['number 1$']")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert!(!report.unchanged, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 1, "{report:?}");
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    t.stop().await;
+}
