@@ -285,9 +285,14 @@ impl Poller<'_> {
             _ => false,
         };
         // A walk through older pages cut short by the last poll reads on, page 1 unchanged or not.
+        // A source whose reading config changed since its validators were kept (an edit, live
+        // or while herald was stopped) is read again with the new config, changed page or not.
+        let reading = reading_digest(source);
+        let reread = self.store().is_some() && state.read_with.as_ref() != Some(&reading);
         let conditional = opts.conditional
             && self.store().is_some()
             && !needs_baseline
+            && !reread
             && state.walk_cut.is_none();
         let deadline = Deadline::of(source);
         let first = deadline
@@ -317,7 +322,15 @@ impl Poller<'_> {
             .await?;
         let skipped = notes.skipped;
         let mut unreadable_dates = notes.unreadable_dates;
-        let mut found = self.classify(source, scraped, &mut seen_ids, &notes.shared_ids)?;
+        let mut rereading = reread.then(Rereading::default);
+        let mut found = self.classify(
+            source,
+            scraped,
+            &mut seen_ids,
+            &notes.shared_ids,
+            &mut rereading,
+        )?;
+        found.rereading = rereading;
         let walk = self
             .read_older_pages(
                 source,
@@ -337,6 +350,7 @@ impl Poller<'_> {
         let first_poll = !state.first_poll_done;
         // Corrections are judged on what the list page shows, before article pages add to it.
         let content_digests = std::mem::take(&mut found.content_digests);
+        let rereading = found.rereading.take();
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries, deadline)
                 .await;
@@ -375,6 +389,17 @@ impl Poller<'_> {
             // A walk cut short is not done: the next poll reads the first page again (its
             // validators and hash are not kept) and reads on.
             let done = walk_cut.is_none();
+            if let Some(rereading) = rereading {
+                store
+                    .note_reading(&source.id, &rereading.reread, &rereading.aliases)
+                    .await?;
+                if rereading.reread.len() + rereading.aliases.len() > 0 {
+                    tracing::info!(source = %source.id, reread = rereading.reread.len(), rekeyed = rereading.aliases.len(), "the source's reading config changed: known releases read in the new way are not corrections, nor new");
+                }
+            }
+            if done {
+                state.read_with = Some(reading);
+            }
             state.etag = page.etag.clone().filter(|_| done);
             state.last_modified = page.last_modified.clone().filter(|_| done);
             state.body_hash = Some(body_hash).filter(|_| done);
@@ -491,7 +516,13 @@ impl Poller<'_> {
                     });
                 }
             };
-            let next = self.classify(source, scraped, seen_ids, &HashMap::new())?;
+            let next = self.classify(
+                source,
+                scraped,
+                seen_ids,
+                &HashMap::new(),
+                &mut found.rereading,
+            )?;
             if last_seen_on.is_none() && shows_last(&next.entries) {
                 last_seen_on = Some(pages);
             }
@@ -879,8 +910,17 @@ impl Poller<'_> {
         scraped: Vec<Scraped>,
         seen_ids: &mut HashSet<ItemId>,
         shared: &HashMap<String, String>,
+        rereading: &mut Option<Rereading>,
     ) -> Result<Found, PollError> {
         let mut found = Found::default();
+        // How many entries of this page share each address (an address several show tells
+        // none of them apart: see `Rereading::former`).
+        let mut page_addresses: HashMap<[u8; 8], usize> = HashMap::new();
+        if rereading.is_some() {
+            for s in &scraped {
+                *page_addresses.entry(address_digest(&s.link)).or_default() += 1;
+            }
+        }
         let mut per_link: HashMap<String, usize> = HashMap::new();
         let mut claims = HashMap::new();
         let mut renamed = Renamed::default();
@@ -913,6 +953,19 @@ impl Poller<'_> {
                     id = former;
                 }
             }
+            // A release whose key changed (an `id_pattern` edit) keeps the identity it is
+            // stored under.
+            if let Some(store) = self.store() {
+                if let Some(former) = store.alias(&source.id, &id)? {
+                    id = former;
+                } else if let Some(r) = rereading.as_mut()
+                    && let Some(former) =
+                        r.former(store, source, &s, id, seen_ids, &page_addresses)?
+                {
+                    r.aliases.push((id, former));
+                    id = former;
+                }
+            }
             // The same release on two pages (the list moved while we read it) counts once.
             if !seen_ids.insert(id) {
                 continue;
@@ -921,18 +974,24 @@ impl Poller<'_> {
             // last stored, or another address (a corrected slug under the same id; a query
             // alone does not count), and the release is still stored (one that left the feed
             // is known).
+            // A release read in a new way (the source's reading config changed) is known: the
+            // edit is no correction to announce; its text as now read is kept for the next poll.
             let state = match self.store() {
                 None => ItemState::New,
                 Some(store) => match store.seen_digests(&source.id, &id)? {
                     None => ItemState::New,
-                    Some((fp, address))
-                        if ((fp != now_fp && !reads_as_stored(&s, fp))
-                            || address.is_some_and(|a| a != address_digest(&s.link)))
-                            && store.stored(&source.id, &id)? =>
-                    {
-                        ItemState::Changed
+                    Some((fp, address)) => {
+                        let differs = (fp != now_fp && !reads_as_stored(&s, fp))
+                            || address.is_some_and(|a| a != address_digest(&s.link));
+                        match rereading.as_mut() {
+                            Some(r) if differs => {
+                                r.reread.push((id, now_fp, s.link.clone()));
+                                ItemState::Known
+                            }
+                            None if differs && store.stored(&source.id, &id)? => ItemState::Changed,
+                            _ => ItemState::Known,
+                        }
                     }
-                    Some(_) => ItemState::Known,
                 },
             };
             found.last_page_had_new |= state == ItemState::New;
@@ -1684,6 +1743,74 @@ struct Found {
     /// What the list page shows of each entry (see `content_digest`).
     content_digests: HashMap<ItemId, [u8; 8]>,
     last_page_had_new: bool,
+    /// Set when this poll reads the pages in a new way (see `reading_digest`).
+    rereading: Option<Rereading>,
+}
+
+/// What a poll that reads the source's pages in a new way (its reading config changed) notes
+/// for the store: known releases whose text or address now reads otherwise, and releases found
+/// under a new key.
+#[derive(Default)]
+struct Rereading {
+    /// Id, content digest and link of each known release that now reads otherwise.
+    reread: Vec<(ItemId, [u8; 8], String)>,
+    /// New key's id -> the id the release is stored under.
+    aliases: Vec<(ItemId, ItemId)>,
+    /// The source's seen releases by address, read once when first needed.
+    by_address: Option<HashMap<[u8; 8], Option<ItemId>>>,
+}
+
+impl Rereading {
+    /// The release an entry unknown under its key was seen as before the edit: the one seen
+    /// release at the entry's address, when no other entry of the page and no other seen
+    /// release has that address and this poll has not given it to another entry yet.
+    fn former(
+        &mut self,
+        store: &Store,
+        source: &Source,
+        s: &Scraped,
+        id: ItemId,
+        seen_ids: &HashSet<ItemId>,
+        page_addresses: &HashMap<[u8; 8], usize>,
+    ) -> Result<Option<ItemId>, StoreError> {
+        if store.seen_digests(&source.id, &id)?.is_some() {
+            return Ok(None);
+        }
+        let address = address_digest(&s.link);
+        if page_addresses.get(&address).copied().unwrap_or(0) > 1 {
+            return Ok(None);
+        }
+        if self.by_address.is_none() {
+            self.by_address = Some(store.seen_by_address(&source.id)?);
+        }
+        let former = self
+            .by_address
+            .as_ref()
+            .and_then(|map| map.get(&address).copied().flatten());
+        Ok(former.filter(|f| *f != id && !seen_ids.contains(f)))
+    }
+}
+
+/// A digest of what decides how a source's pages are read into releases: which page and how
+/// it is fetched, what is picked from list and article pages, what is kept, how keys and dates
+/// are made. Not when it is polled nor where its releases go, nor the site's host (a site that
+/// moves to https or another domain serves the same pages; its validators and page hash tell
+/// whether the page changed). Stored with the validators (`SourceState::read_with`): another
+/// digest makes the next poll read the pages again.
+fn reading_digest(source: &Source) -> String {
+    use sha2::{Digest, Sha256};
+    let page = &source.url[url::Position::BeforePath..];
+    let reading = format!(
+        "{:?}",
+        (
+            (page, source.kind, &source.list, &source.article),
+            (&source.include, &source.exclude, &source.id_pattern),
+            (source.require_id, &source.image_rewrite, &source.headers),
+            (&source.language, source.timezone, source.summary_length),
+            (source.max_page_items, source.max_pages),
+        )
+    );
+    crate::text::hex(&Sha256::digest(reading.as_bytes())[..16])
 }
 
 /// True when a poll of `source` must read its list page even if it has not changed (no

@@ -45,6 +45,21 @@ pub struct Shared {
     pub(crate) admin_bot: Option<teloxide::Bot>,
     /// Why Telegram refuses the bot as a whole (a wrong token), while it does.
     pub(crate) telegram_refused: std::sync::Mutex<Option<String>>,
+    /// Whether the config file on disk is the running config (see [`ConfigHealth`]).
+    pub(crate) config_health: std::sync::Mutex<ConfigHealth>,
+}
+
+/// Whether the config file on disk is what herald runs: an edit refused (a typo) leaves the
+/// running config in place, and `/healthz` and `/metrics` say so until the file is good again.
+#[derive(Clone, Debug, Default)]
+pub struct ConfigHealth {
+    /// The problems of the file on disk while it is refused (`check`'s lines); empty when
+    /// the running config is the file's.
+    pub problems: Vec<String>,
+    /// When the file was last refused, or last taken (at start or by a reload).
+    pub at: Option<DateTime<Utc>>,
+    /// When the file was last taken as the running config (at start or by a reload).
+    pub last_success: Option<DateTime<Utc>>,
 }
 
 impl Shared {
@@ -76,6 +91,38 @@ impl Shared {
         let changed = *refused != why;
         *refused = why;
         changed
+    }
+
+    /// What `/healthz` says of the config file (see [`ConfigHealth`]).
+    pub fn config_health(&self) -> ConfigHealth {
+        self.config_health
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The config file was read into the running config (at start, or a reload that found it
+    /// good, changed or not).
+    pub(crate) fn config_taken(&self) {
+        let now = Utc::now();
+        let mut health = self.config_health.lock().unwrap_or_else(|p| p.into_inner());
+        *health = ConfigHealth {
+            problems: Vec::new(),
+            at: Some(now),
+            last_success: Some(now),
+        };
+        metrics::gauge!("herald_config_last_reload_success_timestamp_seconds")
+            .set(now.timestamp() as f64);
+        metrics::gauge!("herald_config_refused").set(0.0);
+    }
+
+    /// An edit of the config file was refused with `problems`; the running config stays.
+    pub(crate) fn config_refused(&self, problems: Vec<String>) {
+        let mut health = self.config_health.lock().unwrap_or_else(|p| p.into_inner());
+        health.problems = problems;
+        health.at = Some(Utc::now());
+        metrics::counter!("herald_config_reload_failures_total").increment(1);
+        metrics::gauge!("herald_config_refused").set(1.0);
     }
 
     pub(crate) fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {

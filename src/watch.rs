@@ -36,7 +36,7 @@ enum Trigger {
 /// The config file's content, once it held still.
 pub(crate) struct Edit {
     /// The text, or why it cannot be read.
-    pub(crate) read: std::io::Result<String>,
+    pub(crate) read: std::io::Result<Vec<u8>>,
     /// A digest of what was read (the text, or the error): the same edit has the same one.
     pub(crate) digest: [u8; 32],
     /// Asked for with SIGHUP (handed on even when nothing changed).
@@ -47,7 +47,9 @@ impl Edit {
     /// The config this edit holds, validated as `config::load` would.
     pub(crate) fn load(&self, path: &Path) -> Result<Config, Vec<Diagnostic>> {
         match &self.read {
-            Ok(text) => config::load_text(path, text),
+            Ok(bytes) => {
+                config::text_of(path, bytes).and_then(|text| config::load_text(path, text))
+            }
             Err(e) => Err(config::unreadable(path, e)),
         }
     }
@@ -128,10 +130,10 @@ impl ConfigWatch {
 }
 
 /// The file's text (or why it cannot be read) and its digest.
-async fn snapshot(path: &Path) -> (std::io::Result<String>, [u8; 32]) {
-    let read = tokio::fs::read_to_string(path).await;
+async fn snapshot(path: &Path) -> (std::io::Result<Vec<u8>>, [u8; 32]) {
+    let read = tokio::fs::read(path).await;
     let digest = match &read {
-        Ok(text) => Sha256::digest(text.as_bytes()).into(),
+        Ok(bytes) => Sha256::digest(bytes).into(),
         Err(e) => Sha256::digest(format!("unreadable: {e}").as_bytes()).into(),
     };
     (read, digest)

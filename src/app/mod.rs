@@ -7,6 +7,7 @@ pub mod add;
 pub mod commands;
 pub mod preview;
 mod renames;
+pub use renames::renamed_source_warnings;
 
 use crate::config::{Config, LiveConfig, Source};
 use crate::extract::ExtractError;
@@ -136,7 +137,7 @@ impl App {
                 broken_store: broken_store.clone(),
             })
         });
-        Ok(App {
+        let app = App {
             shared: Arc::new(Shared {
                 config,
                 store,
@@ -152,10 +153,14 @@ impl App {
                 polling: Default::default(),
                 next_polls: Default::default(),
                 telegram_refused: Default::default(),
+                config_health: Default::default(),
                 admin_bot,
                 first_poll_window: options.first_poll_window,
             }),
-        })
+        };
+        // The running config is the file's, as read at start.
+        app.shared.config_taken();
+        Ok(app)
     }
 
     pub fn config(&self) -> Arc<Config> {
@@ -529,6 +534,30 @@ impl App {
         }
     }
 
+    /// What `check` warns of in an applied edit, in the log (as at start): the config's own
+    /// warnings and the sources the database holds that it no longer names. A source this edit
+    /// removed while the database holds it (a rename announces its releases again under the new
+    /// id) is also told to the admins, once, at this reload.
+    fn warn_of(&self, old: &Config, new: &Config) {
+        for warning in &new.warnings {
+            tracing::warn!("{warning}");
+        }
+        let removed: Vec<&str> = old
+            .sources
+            .iter()
+            .filter(|s| new.source(&s.id).is_none())
+            .map(|s| s.id.as_str())
+            .collect();
+        for (id, warning) in renames::renamed_sources(new) {
+            tracing::warn!("{warning}");
+            if removed.contains(&id.as_str())
+                && let Some(alerts) = &self.shared.alerts
+            {
+                alerts.tell_soon(format!("⚠️ herald: {warning}"));
+            }
+        }
+    }
+
     /// Tells the admins, once (at the reload that removed it), of each channel entry that left
     /// the config with deliveries still queued (not moved to an entry of the same chat): no
     /// worker sends them, and they wait, kept, until the entry is back. `/healthz` and
@@ -576,6 +605,7 @@ impl App {
         match edit.load(&old.path) {
             Ok(new) => {
                 *refused = None;
+                self.shared.config_taken();
                 let diff = describe_diff(&old, &new);
                 if diff.is_empty() {
                     tracing::info!("config re-read: no change");
@@ -613,6 +643,7 @@ impl App {
                 // no stale copy of its state overwrites the chat recorded here.
                 renames::record_chats(&self.shared.store, &self.config().channels);
                 tracing::info!(changes = %diff, "config reloaded");
+                self.warn_of(&old, &self.config());
             }
             Err(problems) => {
                 if !edit.asked && *refused == Some(edit.digest) {
@@ -620,6 +651,7 @@ impl App {
                 }
                 *refused = Some(edit.digest);
                 let lines: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+                self.shared.config_refused(lines.clone());
                 for line in &lines {
                     tracing::error!("{line}");
                 }

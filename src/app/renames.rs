@@ -4,7 +4,7 @@
 //! Without this, the renamed entry's first poll counted as a first poll, and its backfill
 //! posted releases a second time into the same chat.
 
-use crate::config::{Channel, ChatRef};
+use crate::config::{Channel, ChatRef, Config, Diagnostic};
 use crate::store::{MovedChannel, Store, StoreError};
 use std::collections::HashMap;
 
@@ -178,4 +178,58 @@ pub fn record_chats(store: &Store, channels: &[Channel]) {
             }
         }
     }
+}
+
+/// A source the database holds but the config no longer names may have been renamed: its items
+/// would then get new ids and be announced again (SPEC). Warn, pointing at a configured source
+/// the database does not know yet (the likely new name), else at the top of the file.
+pub fn renamed_source_warnings(config: &Config) -> Vec<Diagnostic> {
+    renamed_sources(config)
+        .into_iter()
+        .map(|(_, d)| d)
+        .collect()
+}
+
+/// [`renamed_source_warnings`], each with the id of the source it is about.
+pub(super) fn renamed_sources(config: &Config) -> Vec<(String, Diagnostic)> {
+    let known = crate::store::known_sources_on_disk(&config.general.data_dir);
+    let gone: Vec<&String> = known
+        .iter()
+        .filter(|id| config.source(id).is_none())
+        .collect();
+    if gone.is_empty() {
+        return Vec::new();
+    }
+    let text = std::fs::read_to_string(&config.path).unwrap_or_default();
+    let (line, col) = config
+        .sources
+        .iter()
+        .filter(|s| !known.contains(&s.id))
+        .find_map(|s| position_of(&text, &format!("\"{}\"", s.id)))
+        .unwrap_or((1, 1));
+    gone.into_iter()
+        .map(|id| {
+            let warning = Diagnostic {
+                path: config.path.display().to_string(),
+                line,
+                col,
+                message: format!(
+                    "warning: the database in {} holds source `{id}`, which this config does not name: \
+                     a renamed source's items get new ids and are announced again; if `{id}` is gone \
+                     for good, run `herald prune {id}`",
+                    config.general.data_dir.display()
+                ),
+            };
+            (id.clone(), warning)
+        })
+        .collect()
+}
+
+/// 1-based line and column (in characters) of the first occurrence of `needle`.
+fn position_of(text: &str, needle: &str) -> Option<(usize, usize)> {
+    let at = text.find(needle)?;
+    let before = &text[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    Some((line, col))
 }

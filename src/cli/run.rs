@@ -12,7 +12,7 @@ pub async fn run(config: Config) -> Result<(), Exit> {
     herald::server::zerocopy::raise_open_files_limit();
     // What `check` warns of, in the journal of a service that never ran `check`: a renamed
     // source announces its releases again.
-    for warning in super::check::renamed_source_warnings(&config) {
+    for warning in herald::app::renamed_source_warnings(&config) {
         tracing::warn!("{warning}");
     }
     let app = App::new(config, app_options()).map_err(store_failure)?;

@@ -285,7 +285,7 @@ fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {
     }
     let v = t.value("chat")?;
     match v.get_ref() {
-        DeValue::Integer(_) => expect_int(r, v).map(|(n, _)| ChatRef::Id(n)),
+        DeValue::Integer(_) => expect_int(r, v, &t.place("chat")).map(|(n, _)| ChatRef::Id(n)),
         DeValue::String(s) => {
             let parsed = parse_chat(s).ok_or_else(|| {
                 format!(
@@ -297,6 +297,7 @@ fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {
         other => type_error(
             r,
             v,
+            &t.place("chat"),
             "a string (\"@username\") or an integer (chat id)",
             other,
         ),

@@ -115,9 +115,80 @@ impl<'a> Report<'a> {
         let span = e.span().unwrap_or(0..0);
         let message = match (e.message(), self.text.get(span.clone())) {
             ("duplicate key", Some(key)) if !key.is_empty() => self.duplicate(key, &span, lists),
-            (m, _) => format!("invalid TOML: {}", toml_problem(m)),
+            (m, _) => {
+                let said = self
+                    .said_in_place(m, &span)
+                    .unwrap_or_else(|| toml_problem(m));
+                format!("invalid TOML: {said}")
+            }
         };
         self.error(&span, message);
+    }
+
+    /// The true slip behind the toml parser's words where the line shows it: a header not
+    /// closed (`[[sources]`), a key with no value (`backfill =`), two values (`backfill = 1 2`),
+    /// a word not quoted (`data_dir = data`, said with the value to write).
+    fn said_in_place(&self, message: &str, span: &Span) -> Option<String> {
+        let start = span.start.min(self.text.len());
+        let line_start = self.line_starts[self.line(start) - 1];
+        let line_end = self.text[line_start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| line_start + i);
+        let line = self.text[line_start..line_end].trim_end_matches('\r');
+        let code = line.split('#').next().unwrap_or_default().trim();
+        if message.starts_with("unclosed array") || message.starts_with("unclosed table") {
+            // A header, not an array value: `[[sources]` or `[general`.
+            if !code.starts_with('[') || code.contains('=') {
+                return None;
+            }
+            let name = code.trim_matches(|c| c == '[' || c == ']').trim();
+            let write = if code.starts_with("[[") {
+                format!("[[{name}]]")
+            } else {
+                format!("[{name}]")
+            };
+            return Some(format!(
+                "the section header `{code}` is not closed: write {write}"
+            ));
+        }
+        if !message.starts_with("string values must be quoted") {
+            return None;
+        }
+        let (key, _) = code.split_once('=')?;
+        let key = key.trim();
+        let after_equals = line_start + line.find('=')? + 1;
+        let from = start.min(line_end).max(after_equals);
+        // The value is what follows the `=` only when the parser stopped at its start (inside
+        // an array it stopped at one element).
+        if !self.text[after_equals..from].trim().is_empty() {
+            return None;
+        }
+        let value = self.text[from..line_end]
+            .split('#')
+            .next()
+            .unwrap_or_default()
+            .trim();
+        if value.is_empty() {
+            return Some(format!(
+                "`{key}` has no value after the `=`: write one, e.g. {key} = 3 or {key} = \"text\""
+            ));
+        }
+        let words: Vec<&str> = value.split_whitespace().collect();
+        let plain = |w: &str| {
+            w.parse::<f64>().is_ok() || matches!(w, "true" | "false") || w.starts_with(['"', '\''])
+        };
+        if words.len() > 1 && words.iter().all(|w| plain(w)) {
+            return Some(format!(
+                "`{key}` has more than one value (`{value}`): one value per key, e.g. {key} = {}; \
+                 a list is written [{}]",
+                words[0],
+                words.join(", ")
+            ));
+        }
+        let quoted = value.replace('\\', "\\\\").replace('"', "\\\"");
+        Some(format!(
+            "a text value must be in quotes: write {key} = \"{quoted}\""
+        ))
     }
 
     /// What a repeated `key` means: a `[key]` table beside a `[[key]]` list, a section
@@ -246,12 +317,32 @@ mod tests {
     #[rstest::rstest]
     #[case::unclosed_string("title = \"abc\n", "a \"…\" string is not closed on its line")]
     #[case::unclosed_literal("title = 'abc\n", "a '…' string is not closed on its line")]
-    #[case::unquoted("data_dir = data\n", "a text value must be in quotes")]
+    #[case::unquoted(
+        "data_dir = data\n",
+        "a text value must be in quotes: write data_dir = \"data\""
+    )]
+    #[case::unquoted_in_array("channels = [en]\n", "a text value must be in quotes")]
+    #[case::no_value("backfill =\n", "`backfill` has no value after the `=`")]
+    #[case::no_value_then_a_comment(
+        "backfill =   # three\n",
+        "`backfill` has no value after the `=`"
+    )]
+    #[case::two_values(
+        "backfill = 1 2\n",
+        "`backfill` has more than one value (`1 2`): one value per key, e.g. backfill = 1; a list is written [1, 2]"
+    )]
+    #[case::list_header(
+        "[[sources]\nid = \"a\"\n",
+        "the section header `[[sources]` is not closed: write [[sources]]"
+    )]
     #[case::two_on_a_line("x = 'a' y = 'b'\n", "something follows the value on the same line")]
     #[case::bad_escape("x = \"\\q\"\n", "unknown escape after a backslash")]
     #[case::leading_zero("x = 01\n", "a number does not start with 0")]
     #[case::unclosed_array("x = [1, 2\n", "an array's `[` is not closed with `]`")]
-    #[case::unclosed_header("[general\n", "a section header's `[` is not closed with `]`")]
+    #[case::unclosed_header(
+        "[general\n",
+        "the section header `[general` is not closed: write [general]"
+    )]
     #[case::no_key("= 1\n", "a key is missing before the `=`")]
     fn toml_slips_are_said_in_words(#[case] text: &str, #[case] said: &str) {
         let errors = errors(text);

@@ -285,9 +285,10 @@ pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
         .string(r, "api_url")
         .and_then(|(text, span)| r.check(&span, http_url("api_url", text)));
     let admins = t.array(r, "admins").unwrap_or_default();
+    let place = t.element_place("admins");
     let admins = admins
         .iter()
-        .filter_map(|v| expect_int(r, v))
+        .filter_map(|v| expect_int(r, v, &place))
         .map(|(n, _)| n)
         .collect();
     // SPEC "Guarantees": Telegram's own limits are the defaults.

@@ -103,8 +103,29 @@ impl Config {
 
 /// Reads and validates `path`; on failure returns every problem found, in file order.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let text = std::fs::read_to_string(path).map_err(|e| unreadable(path, &e))?;
-    load_text(path, &text)
+    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    load_text(path, text_of(path, &bytes)?)
+}
+
+/// The file's bytes as text; a byte that is not UTF-8 is reported where it is.
+pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnostic>> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        // The valid part is text: count its lines and the characters on the last one.
+        let before = std::str::from_utf8(good).unwrap_or_default();
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
+        vec![Diagnostic {
+            path: path.display().to_string(),
+            line,
+            col,
+            message: format!(
+                "the byte 0x{byte:02X} is not UTF-8 text: the file must be saved as UTF-8 \
+                 (an editor's \"encoding\" setting; Latin-1 or Windows-1251 text reads so)"
+            ),
+        }]
+    })
 }
 
 /// The problem of a config file that cannot be read (or is not UTF-8).
@@ -380,7 +401,14 @@ mod tests {
     #[case::unknown_in_sources(&format!("{FEED}titel = \"x\"\n"), 6, 1, "unknown key `titel` in [[sources]] `a` (did you mean `title`? expected one of: id, title, url")]
     #[case::unknown_in_list(&format!("{HTML}summry = \"p\"\n"), 9, 1, "unknown key `summry` in [sources.list] of source `a`")]
     #[case::unknown_list_table(&format!("{FEED}[sources.lsit]\n"), 6, 10, "unknown key `lsit`")]
-    #[case::wrong_type(&format!("{FEED}backfill = \"1\"\n"), 6, 12, "expected an integer, found a string")]
+    #[case::wrong_type(&format!("{FEED}backfill = \"1\"\n"), 6, 12, "`backfill` in [[sources]] `a` must be an integer, found the string \"1\": write backfill = 1")]
+    #[case::wrong_type_no_hint(&format!("{FEED}backfill = \"three\"\n"), 6, 12, "`backfill` in [[sources]] `a` must be an integer, found the string \"three\" (e.g. backfill = 10)")]
+    #[case::float_for_integer(&format!("{FEED}max_items = 20.0\n"), 6, 13, "`max_items` in [[sources]] `a` must be an integer, found the float 20.0: write max_items = 20")]
+    #[case::integer_for_string(&format!("{FEED}id_pattern = 5\n"), 6, 14, "`id_pattern` in [[sources]] `a` must be a string, found the integer 5: write id_pattern = \"5\"")]
+    #[case::string_for_boolean(&format!("{FEED}require_id = \"true\"\n"), 6, 14, "`require_id` in [[sources]] `a` must be a boolean (true or false), found the string \"true\": write require_id = true")]
+    #[case::string_for_array(&format!("{FEED}include = \"visit\"\n"), 6, 11, "`include` in [[sources]] `a` must be an array, found the string \"visit\": write include = [\"visit\"]")]
+    #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be an integer, found the string \"@me\"")]
+    #[case::server_type("[server]\nidle_secs = \"60\"\n", 2, 13, "`idle_secs` in [server] must be an integer, found the string \"60\": write idle_secs = 60")]
     #[case::negative(&format!("{FEED}max_items = 0\n"), 6, 13, "`max_items` must be a positive integer, found 0")]
     #[case::too_large(&format!("{FEED}backfill = 99999999999\n"), 6, 12, "`backfill` = 99999999999 is too large")]
     #[case::integer_overflow(&format!("{FEED}backfill = 99999999999999999999\n"), 6, 12, "does not fit in 64 bits")]
@@ -418,7 +446,7 @@ mod tests {
     #[case::bad_regex(&format!("{FEED}include = [\"(unclosed\"]\n"), 6, 12, "`include`: invalid regex `(unclosed`")]
     #[case::channel_regex(&format!("{CHANNEL}exclude = [\"(x\"]\n"), 4, 12, "`exclude`: invalid regex `(x`")]
     #[case::digest_zero(&format!("{CHANNEL}digest_over = 0\n"), 4, 15, "`digest_over` must be a positive integer, found 0")]
-    #[case::digest_string(&format!("{CHANNEL}digest_over = \"10\"\n"), 4, 15, "expected an integer, found a string")]
+    #[case::digest_string(&format!("{CHANNEL}digest_over = \"10\"\n"), 4, 15, "`digest_over` in [[channels]] `c` must be an integer, found the string \"10\": write digest_over = 10")]
     #[case::quiet_hours_shape(&format!("{CHANNEL}quiet_hours = \"23-07\"\n"), 4, 15, "quiet_hours `23-07` is not a window such as \"23:00-07:00\"")]
     #[case::quiet_hours_empty_window(&format!("{CHANNEL}quiet_hours = \"08:00-08:00\"\n"), 4, 15, "starts where it ends")]
     #[case::quiet_mode(&format!("{CHANNEL}quiet_hours = \"23:00-07:00\"\nquiet = \"mute\"\n"), 5, 9, "unknown quiet `mute` (expected one of: silent, hold)")]
@@ -454,7 +482,7 @@ mod tests {
     #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
     #[case::user_agent_empty("[general]\nuser_agent = \"\"\n", 2, 14, "`user_agent` is empty")]
     #[case::selector_empty(&HTML.replace("title = \"h3\"", "title = \"\""), 7, 9, "the selector is empty: write one such as `h3 a`")]
-    #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "expected a string, found an integer")]
+    #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "`Y` in `headers` of source `a` must be a string, found the integer 1: write Y = \"1\"")]
     fn rejects(
         #[case] text: &str,
         #[case] line: usize,
@@ -477,12 +505,12 @@ mod tests {
     #[case::channels_misnamed(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[channel]]")), "unknown key `channel` in the top level of the file (did you mean `channels`?")]
     #[case::channels_capitalised(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[Channels]]")), "unknown key `Channels`")]
     #[case::channels_single_brackets(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[channels]")), "`channels` must be an array of tables, written [[channels]]; found a table")]
-    #[case::channels_not_tables(&format!("channels = [\"c\"]\n{FEED}channels = [\"c\"]\n"), "expected a table, found a string")]
+    #[case::channels_not_tables(&format!("channels = [\"c\"]\n{FEED}channels = [\"c\"]\n"), "each entry of `channels` (written [[channels]]) must be a table, found the string \"c\"")]
     #[case::sources_misnamed(&format!("{}[source.list]\nitem = \"div\"\n[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[source]]")), "unknown key `source` in the top level of the file (did you mean `sources`?")]
     #[case::sources_single_brackets(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[sources]")), "`sources` must be an array of tables")]
     #[case::list_of_a_feed(&format!("{FEED}[sources.list]\nitem = \"div\"\n"), "has kind = \"feed\": [sources.list] applies only to kind = \"html\"")]
     #[case::channel_id_misspelt(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("id =", "idd =")), "unknown key `idd` in [[channels]] #1 (did you mean `id`?")]
-    #[case::channel_id_not_a_string(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("\"c\"", "3")), "expected a string, found an integer")]
+    #[case::channel_id_not_a_string(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("\"c\"", "3")), "`id` in [[channels]] #1 must be a string, found the integer 3: write id = \"3\"")]
     #[case::source_id_misspelt(&format!("{}{FEED}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("id =", "di =")), "unknown key `di` in [[sources]] #1 (did you mean `id`?")]
     #[case::url_misspelt(&FEED.replace("url =", "ulr ="), "unknown key `ulr` in [[sources]] `a` (did you mean `url`?")]
     #[case::chat_misspelt(&CHANNEL.replace("chat =", "chta ="), "unknown key `chta` in [[channels]] `c` (did you mean `chat`?")]
@@ -525,6 +553,18 @@ mod tests {
             errors[0]
         );
         assert_eq!(errors[0].path, "/nonexistent/herald/config.toml");
+    }
+
+    #[test]
+    fn a_byte_that_is_not_utf8_is_reported_where_it_is() {
+        let bytes = b"[general]\nuser_agent = \"caf\xe9\"\n";
+        let errors = text_of(Path::new("c.toml"), bytes).expect_err("not UTF-8");
+        assert_eq!(
+            errors[0].to_string(),
+            "c.toml:2:18: the byte 0xE9 is not UTF-8 text: the file must be saved as UTF-8 \
+             (an editor's \"encoding\" setting; Latin-1 or Windows-1251 text reads so)"
+        );
+        assert_eq!(text_of(Path::new("c.toml"), b"x = 1\n"), Ok("x = 1\n"));
     }
 
     #[test]

@@ -465,7 +465,8 @@ fn headers(r: &mut Report, t: &Table, label: &str) -> Vec<(String, String)> {
     let mut headers: Vec<(String, String)> = Vec::new();
     for (key, v) in table.in_order() {
         let name: &str = key.get_ref();
-        let value = expect_str(r, v).and_then(|(text, span)| r.check(&span, header_value(text)));
+        let value = expect_str(r, v, &table.place(name))
+            .and_then(|(text, span)| r.check(&span, header_value(text)));
         if reqwest::header::HeaderName::from_bytes(name.as_bytes()).is_err() {
             r.error(
                 &key.span(),

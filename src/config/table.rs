@@ -77,8 +77,24 @@ impl<'t, 'i> Table<'t, 'i> {
             })
     }
 
+    /// Where a key is, as type errors name it: "`backfill` in [[sources]] `akorda-en`".
+    pub(super) fn place(&self, key: &str) -> Place {
+        Place {
+            what: format!("`{key}` in {}", self.name),
+            key: Some(key.to_owned()),
+        }
+    }
+
+    /// Where an element of the array `key` is (see [`Self::place`]).
+    pub(super) fn element_place(&self, key: &str) -> Place {
+        Place {
+            what: format!("each element of `{key}` in {}", self.name),
+            key: None,
+        }
+    }
+
     pub(super) fn string(&self, r: &mut Report, key: &str) -> Option<(&'t str, Span)> {
-        expect_str(r, self.value(key)?)
+        expect_str(r, self.value(key)?, &self.place(key))
     }
 
     pub(super) fn required_str(&self, r: &mut Report, key: &str) -> Option<(&'t str, Span)> {
@@ -90,7 +106,7 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     pub(super) fn integer(&self, r: &mut Report, key: &str) -> Option<(i64, Span)> {
-        expect_int(r, self.value(key)?)
+        expect_int(r, self.value(key)?, &self.place(key))
     }
 
     /// An integer of at least `min` that fits `T`, or `default` when absent (or wrong: reported).
@@ -123,7 +139,7 @@ impl<'t, 'i> Table<'t, 'i> {
         let v = self.value(key)?;
         match v.get_ref() {
             DeValue::Boolean(b) => Some((*b, v.span())),
-            other => type_error(r, v, "a boolean (true or false)", other),
+            other => type_error(r, v, &self.place(key), "a boolean (true or false)", other),
         }
     }
 
@@ -131,21 +147,25 @@ impl<'t, 'i> Table<'t, 'i> {
         let v = self.value(key)?;
         match v.get_ref() {
             DeValue::Array(a) => Some(a),
-            other => type_error(r, v, "an array", other),
+            other => type_error(r, v, &self.place(key), "an array", other),
         }
     }
 
     /// The strings of an array; elements of another type are reported and skipped.
     pub(super) fn strings(&self, r: &mut Report, key: &str) -> Vec<(&'t str, Span)> {
         let items = self.array(r, key).unwrap_or_default();
-        items.iter().filter_map(|v| expect_str(r, v)).collect()
+        let place = self.element_place(key);
+        items
+            .iter()
+            .filter_map(|v| expect_str(r, v, &place))
+            .collect()
     }
 
     pub(super) fn table(&self, r: &mut Report, key: &str, name: String) -> Option<Table<'t, 'i>> {
         let v = self.value(key)?;
         match v.get_ref() {
             DeValue::Table(t) => Some(Table::new(t, v.span(), name)),
-            other => type_error(r, v, "a table", other),
+            other => type_error(r, v, &self.place(key), "a table", other),
         }
     }
 
@@ -186,7 +206,11 @@ impl<'t, 'i> Table<'t, 'i> {
                     tables.push(Table::new(t, item.span(), name));
                 }
                 other => {
-                    type_error::<()>(r, item, "a table", other);
+                    let place = Place {
+                        what: format!("each entry of `{key}` (written [[{key}]])"),
+                        key: None,
+                    };
+                    type_error::<()>(r, item, &place, "a table", other);
                 }
             }
         }
@@ -207,35 +231,130 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 }
 
-pub(super) fn expect_str<'t>(r: &mut Report, v: &'t Value<'_>) -> Option<(&'t str, Span)> {
+/// Where a value is, for its type error: what to call it ("`backfill` in [[sources]] `x`")
+/// and, for a key's own value, the key (the message then says `write KEY = VALUE`).
+pub(super) struct Place {
+    pub(super) what: String,
+    pub(super) key: Option<String>,
+}
+
+pub(super) fn expect_str<'t>(
+    r: &mut Report,
+    v: &'t Value<'_>,
+    place: &Place,
+) -> Option<(&'t str, Span)> {
     match v.get_ref() {
         DeValue::String(s) => Some((s.as_ref(), v.span())),
-        other => type_error(r, v, "a string", other),
+        other => type_error(r, v, place, "a string", other),
     }
 }
 
-pub(super) fn expect_int(r: &mut Report, v: &Value<'_>) -> Option<(i64, Span)> {
+pub(super) fn expect_int(r: &mut Report, v: &Value<'_>, place: &Place) -> Option<(i64, Span)> {
     match v.get_ref() {
         DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
             Ok(n) => Some((n, v.span())),
             Err(_) => {
-                r.error(&v.span(), format!("integer {i} does not fit in 64 bits"));
+                let message = format!(
+                    "{} is the integer {i}, which does not fit in 64 bits",
+                    place.what
+                );
+                r.error(&v.span(), message);
                 None
             }
         },
-        other => type_error(r, v, "an integer", other),
+        other => type_error(r, v, place, "an integer", other),
     }
 }
 
+/// A value of the wrong type: says where it is, what it must be, the value as written, and
+/// what to write instead ("`backfill` in [[sources]] `x` must be an integer, found the string
+/// \"1\": write backfill = 1").
 pub(super) fn type_error<T>(
     r: &mut Report,
     v: &Value<'_>,
+    place: &Place,
     expected: &str,
     found: &DeValue<'_>,
 ) -> Option<T> {
-    let found = article(found.type_str());
-    r.error(&v.span(), format!("expected {expected}, found {found}"));
+    let span = v.span();
+    let raw = r.text.get(span.clone()).unwrap_or_default().trim();
+    let written = shortened(raw);
+    let found_text = match found {
+        DeValue::Table(_) if !written.starts_with('{') => "a table".to_owned(),
+        _ => format!("the {} {written}", found.type_str()),
+    };
+    let instead = suggestion(expected, found, raw);
+    let write = match (&place.key, instead) {
+        (Some(key), Some(value)) => format!(": write {key} = {value}"),
+        (None, Some(value)) => format!(": write {value}"),
+        (Some(key), None) => format!(" (e.g. {})", example(key, expected)),
+        (None, None) => String::new(),
+    };
+    r.error(
+        &span,
+        format!(
+            "{} must be {expected}, found {found_text}{write}",
+            place.what
+        ),
+    );
     None
+}
+
+/// A value as written, cut to a length a one-line message can quote.
+fn shortened(written: &str) -> String {
+    const MAX: usize = 60;
+    if written.chars().count() <= MAX {
+        return written.to_owned();
+    }
+    let cut: String = written.chars().take(MAX).collect();
+    format!("{cut}…")
+}
+
+/// The value the admin most likely meant, in the expected type, when the one written says it:
+/// `"1"` for an integer is `1`, `1` for a string is `"1"`, `"true"` for a boolean is `true`,
+/// `"x"` for an array is `["x"]`.
+fn suggestion(expected: &str, found: &DeValue<'_>, written: &str) -> Option<String> {
+    let wants = |kind: &str| expected.starts_with(kind);
+    match found {
+        DeValue::String(s) if wants("an integer") => {
+            let n: i64 = s.trim().replace('_', "").parse().ok()?;
+            Some(n.to_string())
+        }
+        DeValue::Float(_) if wants("an integer") => {
+            let f: f64 = written.replace('_', "").parse().ok()?;
+            (f.fract() == 0.0 && f.abs() < 9e15).then(|| format!("{}", f as i64))
+        }
+        DeValue::String(s) if wants("a boolean") => match s.trim() {
+            "true" | "yes" | "on" => Some("true".to_owned()),
+            "false" | "no" | "off" => Some("false".to_owned()),
+            _ => None,
+        },
+        DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) | DeValue::Datetime(_)
+            if expected == "a string" =>
+        {
+            Some(format!("\"{written}\""))
+        }
+        DeValue::String(_) if wants("an array") => Some(format!("[{written}]")),
+        _ => None,
+    }
+}
+
+/// A value of the expected type, to show the form: `key = 1`, `key = "text"`.
+fn example(key: &str, expected: &str) -> String {
+    let value = if expected.starts_with("an integer") {
+        "10"
+    } else if expected.starts_with("a boolean") {
+        "true"
+    } else if expected.starts_with("an array") {
+        "[\"…\"]"
+    } else if expected.starts_with("a table") {
+        return format!("{key} = {{ … }}, or a section of its own");
+    } else if expected.contains("@username") {
+        "\"@username\""
+    } else {
+        "\"…\""
+    };
+    format!("{key} = {value}")
 }
 
 /// "integer" -> "an integer".

@@ -2,6 +2,7 @@
 //! index page, OPML, health and metrics. Feed documents are rendered on demand and cached until
 //! their source changes.
 
+mod described;
 mod feeds;
 mod index;
 mod listen;
@@ -12,6 +13,7 @@ pub mod zerocopy;
 
 pub use listen::{Routes, serve};
 
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -48,6 +50,7 @@ pub fn metrics_handle() -> Option<metrics_exporter_prometheus::PrometheusHandle>
                 .ok()?
                 .install_recorder()
                 .ok()?;
+            described::describe();
             // Histogram samples pile up in the recorder until something drains them: a
             // scrape of /metrics does, and so does this upkeep, so that a herald nobody scrapes
             // does not grow by every poll's duration for ever.
@@ -281,8 +284,25 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
             "last_error": h.last_error,
         })
     });
+    // The config file: an edit refused leaves herald running the config before it, which
+    // the file on disk no longer says: degraded until the file is good again.
+    let config_file = shared.config_health();
+    let refused = !config_file.problems.is_empty();
+    degraded |= refused;
+    let config_file = json!({
+        "ok": !refused,
+        "last_error": refused.then(|| format!(
+            "the config file was refused ({} problem{}); herald runs the config before the edit",
+            config_file.problems.len(),
+            if config_file.problems.len() == 1 { "" } else { "s" }
+        )),
+        "problems": config_file.problems,
+        "at": config_file.at.map(|t| t.to_rfc3339()),
+        "last_success": config_file.last_success.map(|t| t.to_rfc3339()),
+    });
     Ok(json!({
         "status": if degraded { "degraded" } else { "ok" },
+        "config": config_file,
         "sources": sources,
         "channels": channels,
         "telegram": telegram,
@@ -328,7 +348,9 @@ pub fn unconfigured_error(id: &str, queued: usize) -> String {
 
 async fn metrics_text(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
-    let _ = tokio::task::spawn_blocking(move || set_gauges(&shared)).await;
+    let shown = tokio::task::spawn_blocking(move || set_gauges(&shared))
+        .await
+        .unwrap_or_default();
     for (format, counters) in state.requests.iter().enumerate() {
         for (fresh, counter) in [false, true].into_iter().zip(counters) {
             counter.absolute(tally::total(tally::Count::FeedAnswers { format, fresh }));
@@ -338,7 +360,7 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .shared
         .metrics
         .as_ref()
-        .map(|h| h.render())
+        .map(|h| without_gone_ids(&h.render(), &shown))
         .unwrap_or_default();
     (
         [(
@@ -350,12 +372,65 @@ async fn metrics_text(State(state): State<ServerState>) -> Response {
         .into_response()
 }
 
+/// The ids whose per-id gauges `/metrics` shows: the sources the config names, and the
+/// channels it names or that still have a queue (see [`set_gauges`]).
+#[derive(Default)]
+struct Shown {
+    sources: HashSet<String>,
+    channels: HashSet<String>,
+}
+
+/// Gauges that describe one source or channel as it is now (not counts of what happened).
+const PER_ID_GAUGES: &[(&str, &str)] = &[
+    ("herald_source_items", "source"),
+    ("herald_source_consecutive_failures", "source"),
+    ("herald_source_stale", "source"),
+    ("herald_channel_pending", "channel"),
+    ("herald_channel_set_aside", "channel"),
+    ("herald_channel_oldest_pending_seconds", "channel"),
+];
+
+/// The rendered metrics without the per-id gauges of ids no longer shown (a source or channel
+/// removed by a reload): the recorder keeps every series it was given until the process ends,
+/// and a gauge of a removed source would go on saying it fails.
+fn without_gone_ids(text: &str, shown: &Shown) -> String {
+    let gone = |line: &str| {
+        let Some((name, labels)) = line.split_once('{') else {
+            return false;
+        };
+        let Some((_, label)) = PER_ID_GAUGES.iter().find(|(g, _)| *g == name) else {
+            return false;
+        };
+        let ids = if *label == "source" {
+            &shown.sources
+        } else {
+            &shown.channels
+        };
+        let key = format!("{label}=\"");
+        let id = labels
+            .split_once(&key)
+            .and_then(|(_, rest)| rest.split_once('"'))
+            .map(|(id, _)| id);
+        id.is_some_and(|id| !ids.contains(id))
+    };
+    let mut out = String::with_capacity(text.len());
+    for line in text.lines().filter(|line| !gone(line)) {
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
 /// Gauges read from the store at scrape time: items per source, queue length, set-aside
-/// deliveries and age of the oldest queued delivery per channel, and the build.
-fn set_gauges(shared: &Shared) {
+/// deliveries and age of the oldest queued delivery per channel, and the build. Returns the
+/// ids they were set for.
+fn set_gauges(shared: &Shared) -> Shown {
+    let mut shown = Shown::default();
     let config = shared.config.get();
+    described::register_counters(&config);
     metrics::gauge!("herald_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for s in &config.sources {
+        shown.sources.insert(s.id.clone());
         if let Ok(n) = shared.store.count(&s.id) {
             metrics::gauge!("herald_source_items", "source" => s.id.clone()).set(n as f64);
         }
@@ -380,6 +455,7 @@ fn set_gauges(shared: &Shared) {
         .map(|c| c.id.clone())
         .chain(gone.into_iter().map(|(id, _, _)| id));
     for id in ids {
+        shown.channels.insert(id.clone());
         if let Ok(n) = shared.store.pending(&id) {
             metrics::gauge!("herald_channel_pending", "channel" => id.clone()).set(n as f64);
         }
@@ -393,6 +469,7 @@ fn set_gauges(shared: &Shared) {
         metrics::gauge!("herald_channel_oldest_pending_seconds", "channel" => id.clone())
             .set(age.max(0.0));
     }
+    shown
 }
 
 #[cfg(test)]

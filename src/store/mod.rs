@@ -126,6 +126,11 @@ pub struct SourceState {
     pub consecutive_failures: u32,
     /// True once a poll has stored this source's items (the first poll only backfills).
     pub first_poll_done: bool,
+    /// A digest of the source's reading config (how its pages are read) the validators above
+    /// and the stored texts were read with; another one drops them (the pipeline's
+    /// `reading_digest`).
+    #[serde(default)]
+    pub read_with: Option<String>,
     /// True once any poll succeeded: a page that then matches nothing is a redesign.
     #[serde(default)]
     pub ever_succeeded: bool,
@@ -251,6 +256,9 @@ pub struct Store {
     websub: sled::Tree,
     feed_dates: sled::Tree,
     digest_messages: sled::Tree,
+    /// A release's identity under another key (an `id_pattern` edit changed its key): the new
+    /// key's item id -> the id it is stored under (see `Store::alias`).
+    aliases: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
@@ -506,6 +514,7 @@ impl Store {
             websub: db.open_tree("websub")?,
             feed_dates: db.open_tree("feed_dates")?,
             digest_messages: db.open_tree("digest_messages")?,
+            aliases: db.open_tree("aliases")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
             translation_groups: Default::default(),
@@ -584,6 +593,58 @@ impl Store {
             address
         });
         Ok(Some((content, address)))
+    }
+
+    /// The id a release is known under when an edit of the source's reading (`id_pattern`)
+    /// gave it another key: `id` is the new key's id.
+    pub fn alias(&self, source: &str, id: &ItemId) -> Result<Option<ItemId>, StoreError> {
+        Ok(self.aliases.get(item_key(source, id))?.and_then(|v| {
+            let bytes: [u8; 16] = v.as_ref().try_into().ok()?;
+            Some(ItemId(bytes))
+        }))
+    }
+
+    /// Every seen release of `source` by its address ([`address_digest`]); an address that
+    /// several releases share maps to `None` (it tells none of them apart).
+    pub fn seen_by_address(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::HashMap<Digest8, Option<ItemId>>, StoreError> {
+        let start = prefix(source).len();
+        let mut out: std::collections::HashMap<Digest8, Option<ItemId>> = Default::default();
+        for entry in self.seen.scan_prefix(prefix(source)) {
+            let (key, value) = entry?;
+            let (Ok(id), Ok(address)) = (
+                <[u8; 16]>::try_from(&key[start..]),
+                <[u8; 8]>::try_from(value.get(8..).unwrap_or_default()),
+            ) else {
+                continue;
+            };
+            out.entry(address)
+                .and_modify(|held| *held = None)
+                .or_insert(Some(ItemId(id)));
+        }
+        Ok(out)
+    }
+
+    /// After a poll that read the source's pages in a new way (its reading config changed):
+    /// records each release's text and address as now read (`reread`: id, content digest,
+    /// link), so the next poll compares with them, and each release found under a new key
+    /// (`aliases`: new id -> the id it is stored under). Nothing is announced.
+    pub async fn note_reading(
+        &self,
+        source: &str,
+        reread: &[(ItemId, Digest8, String)],
+        aliases: &[(ItemId, ItemId)],
+    ) -> Result<(), StoreError> {
+        for (id, content, link) in reread {
+            self.seen
+                .insert(item_key(source, id), &seen_value(*content, link)[..])?;
+        }
+        for (new, former) in aliases {
+            self.aliases.insert(item_key(source, new), &former.0[..])?;
+        }
+        self.sync().await
     }
 
     /// Whether an item is stored (in its source's feed).

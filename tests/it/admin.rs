@@ -6,7 +6,7 @@ use crate::common;
 use common::eventually;
 
 use common::site::{Mode, release_en, release_kz};
-use common::{Setup, TestApp, spawn_app_with};
+use common::{Setup, TestApp, spawn_app, spawn_app_with};
 use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
 use std::time::Duration;
 
@@ -373,5 +373,285 @@ async fn a_slow_admin_chat_does_not_hold_up_polls() {
             .any(|t| t.contains("failing (3 polls in a row)"))
     })
     .await;
+    t.stop().await;
+}
+
+/// Writes the config with `from` replaced by `to` (the first time it is written) and waits
+/// until the running app has taken the edit (`applied`).
+async fn edit_config(t: &TestApp, from: &str, to: &str, applied: impl Fn(&TestApp) -> bool) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(from, to, 1);
+    assert_ne!(edited, text, "`{from}` is not in the config");
+    std::fs::write(&t.config_path, edited).unwrap();
+    eventually("edit applied", Duration::from_secs(10), || applied(t)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_of_how_a_source_is_read_rereads_its_unchanged_page_and_announces_nothing() {
+    use herald::model::ItemState;
+    let t = spawn_app().await;
+    // The source reads no summary at first.
+    edit_config(&t, "summary = \"p\"\n", "", |t| {
+        t.app.config().sources[0]
+            .list
+            .as_ref()
+            .unwrap()
+            .summary
+            .is_none()
+    })
+    .await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    let first = t.poll("akorda-en").await.unwrap();
+    assert_eq!(first.count(ItemState::New), 2);
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    // The admin adds the summary: the unchanged page is read again with it, its releases are
+    // known (no correction to announce), and the next poll is as before.
+    edit_config(&t, "h5\"\n", "h5\"\nsummary = \"p\"\n", |t| {
+        t.app.config().sources[0]
+            .list
+            .as_ref()
+            .unwrap()
+            .summary
+            .is_some()
+    })
+    .await;
+    let reread = t.poll("akorda-en").await.unwrap();
+    assert!(!reread.unchanged, "the edit is not read: {reread:?}");
+    assert_eq!(reread.count(ItemState::Known), 2, "{reread:?}");
+    assert_eq!(reread.count(ItemState::Changed), 0, "{reread:?}");
+    assert_eq!(reread.count(ItemState::New), 0, "{reread:?}");
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    // A release published after the edit is read with the summary.
+    t.site.publish("en", release_en(3, 3));
+    let next = t.poll_reporting_known("akorda-en").await.unwrap();
+    assert_eq!(next.count(ItemState::New), 1);
+    assert_eq!(next.count(ItemState::Changed), 0, "{next:?}");
+    let new = next
+        .items
+        .iter()
+        .find(|o| o.state == ItemState::New)
+        .unwrap();
+    assert_eq!(
+        new.item.summary.as_deref(),
+        Some(release_en(3, 3).summary.as_str())
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_keeps_its_identity_through_an_id_pattern_edit() {
+    use herald::model::ItemState;
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert_eq!(t.poll("akorda-en").await.unwrap().count(ItemState::New), 2);
+    // Without `id_pattern` the releases are keyed by their links: still the same releases.
+    edit_config(&t, "id_pattern = '-(\\d+)$'\n", "", |t| {
+        t.app.config().sources[0].id_pattern.is_none()
+    })
+    .await;
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 2, "{report:?}");
+    t.site.publish("en", release_en(3, 3));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 2, "{report:?}");
+    // And back: keyed by the pattern again, nothing is new.
+    edit_config(
+        &t,
+        "language = \"en\"\n",
+        "language = \"en\"\nid_pattern = '-(\\d+)$'\n",
+        |t| t.app.config().sources[0].id_pattern.is_some(),
+    )
+    .await;
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 3, "{report:?}");
+    t.site.publish("en", release_en(4, 4));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    // The feed holds each release once.
+    let feed = t.text("/feeds/akorda-en.rss").await;
+    assert_eq!(feed.matches("<item>").count(), 4, "{feed}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_rename_of_a_source_is_told_to_the_admins() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    edit_config(&t, "id = \"akorda-en\"", "id = \"akorda-en2\"", |t| {
+        t.app.config().source("akorda-en2").is_some()
+    })
+    .await;
+    eventually("admin told of the rename", Duration::from_secs(10), || {
+        admin_texts(&fake)
+            .iter()
+            .any(|t| t.contains("holds source `akorda-en`") && t.contains("herald prune akorda-en"))
+    })
+    .await;
+    // Told once: a later edit that does not remove it again tells nothing more.
+    edit_config(
+        &t,
+        "title = \"Akorda — press releases\"",
+        "title = \"Akorda\"",
+        |t| t.app.config().sources[0].title == "Akorda",
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let told = admin_texts(&fake)
+        .iter()
+        .filter(|t| t.contains("holds source `akorda-en`"))
+        .count();
+    assert_eq!(told, 1);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_edit_shows_in_healthz_and_metrics_until_the_file_is_good() {
+    let t = spawn_app().await;
+    let health = t.health().await;
+    assert_eq!(health["status"], "ok", "{health:#}");
+    assert_eq!(health["config"]["ok"], true, "{health:#}");
+    assert!(health["config"]["last_success"].is_string(), "{health:#}");
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    std::fs::write(
+        &t.config_path,
+        text.replacen("Asia/Almaty", "Asia/Almati", 1),
+    )
+    .unwrap();
+    let mut health = t.health().await;
+    for _ in 0..100 {
+        if health["config"]["ok"] == false {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        health = t.health().await;
+    }
+    assert_eq!(health["status"], "degraded", "{health:#}");
+    assert_eq!(health["config"]["ok"], false, "{health:#}");
+    let problems = health["config"]["problems"].as_array().unwrap();
+    assert!(
+        problems.len() == 1 && problems[0].as_str().unwrap().contains("Asia/Almati"),
+        "{health:#}"
+    );
+    assert!(health["config"]["at"].is_string(), "{health:#}");
+    let metrics = t.text("/metrics").await;
+    let failures = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("herald_config_reload_failures_total "))
+        .unwrap_or_else(|| panic!("{metrics}"));
+    assert!(failures.trim().parse::<f64>().unwrap() >= 1.0, "{metrics}");
+    assert!(
+        metrics.contains("herald_config_last_reload_success_timestamp_seconds "),
+        "{metrics}"
+    );
+    // The file made good again: healthy again.
+    std::fs::write(&t.config_path, &text).unwrap();
+    let mut health = t.health().await;
+    for _ in 0..100 {
+        if health["config"]["ok"] == true {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        health = t.health().await;
+    }
+    assert_eq!(health["config"]["ok"], true, "{health:#}");
+    assert_eq!(health["status"], "ok", "{health:#}");
+    assert!(health["config"]["problems"].as_array().unwrap().is_empty());
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_show_no_gauges_of_a_source_the_config_no_longer_names() {
+    let t = spawn_app().await;
+    let metrics = t.text("/metrics").await;
+    let gauge = "herald_source_consecutive_failures{source=\"akorda-kz\"}";
+    assert!(metrics.contains(gauge), "{metrics}");
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let at = text.find("\n[[sources]]\nid = \"akorda-kz\"").unwrap();
+    std::fs::write(&t.config_path, &text[..at]).unwrap();
+    eventually("source removed", Duration::from_secs(10), || {
+        t.app.config().source("akorda-kz").is_none()
+    })
+    .await;
+    let metrics = t.text("/metrics").await;
+    // (Counters of it stay: they count what happened. Other tests of this process may also
+    // have a source of that id, whose counters show here too: the recorder is global.)
+    for gauge in [
+        "herald_source_items",
+        "herald_source_consecutive_failures",
+        "herald_source_stale",
+    ] {
+        let series = format!("{gauge}{{source=\"akorda-kz\"}}");
+        assert!(!metrics.contains(&series), "{series}: {metrics}");
+    }
+    assert!(
+        metrics.contains("herald_source_consecutive_failures{source=\"akorda-en\"}"),
+        "{metrics}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_are_described_and_counters_are_there_before_they_count() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    let metrics = t.text("/metrics").await;
+    for sample in [
+        "herald_admin_poll_failures_total ",
+        "herald_config_reload_failures_total ",
+        "herald_telegram_429_total{channel=\"en\"} ",
+        "herald_telegram_errors_total{channel=\"en\"} ",
+        "herald_items_new_total{source=\"akorda-en\"} ",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l.starts_with(sample)),
+            "no `{sample}`: {metrics}"
+        );
+    }
+    // Every metric shown says what it is.
+    for line in metrics.lines().filter(|l| l.starts_with("# TYPE ")) {
+        let name = line.split_whitespace().nth(2).unwrap();
+        assert!(
+            metrics.contains(&format!("# HELP {name} ")),
+            "no HELP for {name}: {metrics}"
+        );
+    }
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_of_how_a_source_is_read_while_herald_was_stopped_is_read_at_the_next_poll() {
+    use herald::model::ItemState;
+    let data = tempfile::tempdir().unwrap();
+    let setup = |keys: &str| Setup {
+        data_dir: Some(data.path().to_path_buf()),
+        source_keys: vec![("akorda-en".into(), keys.into())],
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup("")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert_eq!(t.poll("akorda-en").await.unwrap().count(ItemState::New), 2);
+    t.stop().await;
+    // The same page, herald started again with the same config: nothing to read.
+    let t = spawn_app_with(setup("")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    assert!(t.poll("akorda-en").await.unwrap().unchanged);
+    t.stop().await;
+    // Started with an edit of how the source is read: the page is read again.
+    let t = spawn_app_with(setup("exclude = ['number 1$']")).await;
+    t.site.publish("en", release_en(1, 1));
+    t.site.publish("en", release_en(2, 2));
+    let report = t.poll("akorda-en").await.unwrap();
+    assert!(!report.unchanged, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 1, "{report:?}");
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
     t.stop().await;
 }

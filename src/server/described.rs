@@ -1,0 +1,313 @@
+//! What each metric of `/metrics` means (its `# HELP` line), and the counters registered at
+//! zero, so that a counter the README names is there before the first time it counts
+//! (a rate over a series that appears only at its first increment misses that increment).
+
+use crate::config::Config;
+use metrics::Unit;
+
+/// Every metric herald records: name, kind, unit and what it counts.
+const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
+    (
+        "herald_build_info",
+        Kind::Gauge,
+        None,
+        "Always 1; the version label is herald's version.",
+    ),
+    (
+        "herald_polls_total",
+        Kind::Counter,
+        None,
+        "Polls by source and result (ok, unchanged, walk_cut, error, deadline, panic).",
+    ),
+    (
+        "herald_poll_duration_seconds",
+        Kind::Histogram,
+        Some(Unit::Seconds),
+        "How long each poll took, by source.",
+    ),
+    (
+        "herald_poll_deadlines_total",
+        Kind::Counter,
+        None,
+        "Polls cut at their deadline (poll_deadline_secs), by source.",
+    ),
+    (
+        "herald_article_failures_total",
+        Kind::Counter,
+        None,
+        "Article pages that could not be read (the release went out with its list data), by source.",
+    ),
+    (
+        "herald_items_new_total",
+        Kind::Counter,
+        None,
+        "New releases stored, by source.",
+    ),
+    (
+        "herald_items_changed_total",
+        Kind::Counter,
+        None,
+        "Corrected releases stored, by source.",
+    ),
+    (
+        "herald_source_items",
+        Kind::Gauge,
+        None,
+        "Releases stored for the source's feed.",
+    ),
+    (
+        "herald_source_consecutive_failures",
+        Kind::Gauge,
+        None,
+        "Failed polls in a row of the source (0 when its last poll worked).",
+    ),
+    (
+        "herald_source_stale",
+        Kind::Gauge,
+        None,
+        "1 when the source's newest release is far older than its usual rhythm.",
+    ),
+    (
+        "herald_translations_linked_total",
+        Kind::Counter,
+        None,
+        "Translation links made, by source.",
+    ),
+    (
+        "herald_translations_replaced_total",
+        Kind::Counter,
+        None,
+        "Translation links replaced by a better match, by source.",
+    ),
+    (
+        "herald_translations_refused_total",
+        Kind::Counter,
+        None,
+        "Translation links refused (they would join releases whose partners disagree), by source.",
+    ),
+    (
+        "herald_telegram_sent_total",
+        Kind::Counter,
+        None,
+        "Posts and edits Telegram accepted, by channel.",
+    ),
+    (
+        "herald_telegram_errors_total",
+        Kind::Counter,
+        None,
+        "Telegram calls that failed, by channel.",
+    ),
+    (
+        "herald_telegram_429_total",
+        Kind::Counter,
+        None,
+        "Telegram answers \"too many requests\" (429), by channel.",
+    ),
+    (
+        "herald_telegram_edits_dropped_total",
+        Kind::Counter,
+        None,
+        "Edits of posts given up (the post could not be edited), by channel.",
+    ),
+    (
+        "herald_template_fallbacks_total",
+        Kind::Counter,
+        None,
+        "Posts made with the default layout because the channel's template gave none, by channel.",
+    ),
+    (
+        "herald_posts_set_aside_total",
+        Kind::Counter,
+        None,
+        "Posts Telegram refused for good, set aside (see /requeue), by channel.",
+    ),
+    (
+        "herald_channel_pending",
+        Kind::Gauge,
+        None,
+        "Deliveries queued for the channel.",
+    ),
+    (
+        "herald_channel_set_aside",
+        Kind::Gauge,
+        None,
+        "Deliveries of the channel set aside (refused for good).",
+    ),
+    (
+        "herald_channel_oldest_pending_seconds",
+        Kind::Gauge,
+        Some(Unit::Seconds),
+        "Age of the channel's oldest queued delivery (0 when none).",
+    ),
+    (
+        "herald_admin_poll_failures_total",
+        Kind::Counter,
+        None,
+        "Failed getUpdates calls of the admin command poller.",
+    ),
+    (
+        "herald_task_failures_total",
+        Kind::Counter,
+        None,
+        "Long-lived tasks that panicked or ended, restarted by their supervisor, by task.",
+    ),
+    (
+        "herald_feed_requests_total",
+        Kind::Counter,
+        None,
+        "Feed requests answered, by format and whether the answer was 304 (fresh).",
+    ),
+    (
+        "herald_feed_renders_total",
+        Kind::Counter,
+        None,
+        "Feed documents rendered (not served from the cache), by format.",
+    ),
+    (
+        "herald_feed_cache_bytes",
+        Kind::Gauge,
+        Some(Unit::Bytes),
+        "Bytes held by the feed cache, by pool.",
+    ),
+    (
+        "herald_slow_connections_closed_total",
+        Kind::Counter,
+        None,
+        "Idle or slow connections closed to make room for a new one.",
+    ),
+    (
+        "herald_send_stalls_total",
+        Kind::Counter,
+        None,
+        "Answers whose client stopped reading, cut at the send deadline.",
+    ),
+    (
+        "herald_websub_pings_total",
+        Kind::Counter,
+        None,
+        "Pings of the WebSub hub, by result.",
+    ),
+    (
+        "herald_websub_retries_total",
+        Kind::Counter,
+        None,
+        "WebSub pings tried again after a failure.",
+    ),
+    (
+        "herald_websub_undelivered_topics",
+        Kind::Gauge,
+        None,
+        "Feeds the WebSub hub refused after every attempt, still to ping.",
+    ),
+    (
+        "herald_config_reload_failures_total",
+        Kind::Counter,
+        None,
+        "Edits of the config file refused (the running configuration stayed).",
+    ),
+    (
+        "herald_config_refused",
+        Kind::Gauge,
+        None,
+        "1 while the config file on disk is refused and herald runs the config before the edit.",
+    ),
+    (
+        "herald_config_last_reload_success_timestamp_seconds",
+        Kind::Gauge,
+        Some(Unit::Seconds),
+        "When the config file was last taken (at start or by a reload), as a Unix time.",
+    ),
+];
+
+#[derive(Clone, Copy)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Gives every metric its `# HELP` text (and unit); once, after the recorder is installed.
+pub(super) fn describe() {
+    for &(name, kind, unit, help) in METRICS {
+        match (kind, unit) {
+            (Kind::Counter, Some(unit)) => metrics::describe_counter!(name, unit, help),
+            (Kind::Counter, None) => metrics::describe_counter!(name, help),
+            (Kind::Gauge, Some(unit)) => metrics::describe_gauge!(name, unit, help),
+            (Kind::Gauge, None) => metrics::describe_gauge!(name, help),
+            (Kind::Histogram, Some(unit)) => metrics::describe_histogram!(name, unit, help),
+            (Kind::Histogram, None) => metrics::describe_histogram!(name, help),
+        }
+    }
+}
+
+/// Counters without labels, and the per-source and per-channel ones of the ids `config`
+/// names, registered at zero (an increment of 0 leaves a counter as it is).
+pub(super) fn register_counters(config: &Config) {
+    for name in [
+        "herald_admin_poll_failures_total",
+        "herald_config_reload_failures_total",
+        "herald_send_stalls_total",
+        "herald_slow_connections_closed_total",
+        "herald_websub_retries_total",
+    ] {
+        metrics::counter!(name).increment(0);
+    }
+    for s in &config.sources {
+        for name in [
+            "herald_items_new_total",
+            "herald_items_changed_total",
+            "herald_poll_deadlines_total",
+            "herald_article_failures_total",
+        ] {
+            metrics::counter!(name, "source" => s.id.clone()).increment(0);
+        }
+    }
+    for c in &config.channels {
+        for name in [
+            "herald_telegram_sent_total",
+            "herald_telegram_errors_total",
+            "herald_telegram_429_total",
+            "herald_posts_set_aside_total",
+        ] {
+            metrics::counter!(name, "channel" => c.id.clone()).increment(0);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every metric the code records is described here (a new one without a `# HELP` line
+    /// fails this test).
+    #[test]
+    fn every_recorded_metric_is_described() {
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(src)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for macro_ in ["counter!(", "gauge!(", "histogram!("] {
+                    for (at, _) in text.match_indices(macro_) {
+                        let rest = text[at + macro_.len()..].trim_start();
+                        let Some(rest) = rest.strip_prefix('"') else {
+                            continue;
+                        };
+                        let name = rest.split('"').next().unwrap();
+                        if name.starts_with("herald_") && !METRICS.iter().any(|(n, ..)| *n == name)
+                        {
+                            missing.push(format!("{} ({})", name, path.display()));
+                        }
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "not described: {missing:?}");
+    }
+}
