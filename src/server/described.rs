@@ -122,6 +122,18 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Posts Telegram refused for good, set aside (see /requeue), by channel.",
     ),
     (
+        "herald_posts_filtered_total",
+        Kind::Counter,
+        None,
+        "New releases a channel's include/exclude kept out of it, by channel.",
+    ),
+    (
+        "herald_telegram_uncertain_sends_total",
+        Kind::Counter,
+        None,
+        "Posts sent again without knowing whether the first send arrived (a lost answer in a chat with no known message id), by channel.",
+    ),
+    (
         "herald_channel_pending",
         Kind::Gauge,
         None,
@@ -268,6 +280,8 @@ pub(super) fn register_counters(config: &Config) {
             "herald_telegram_errors_total",
             "herald_telegram_429_total",
             "herald_posts_set_aside_total",
+            "herald_posts_filtered_total",
+            "herald_telegram_uncertain_sends_total",
         ] {
             metrics::counter!(name, "channel" => c.id.clone()).increment(0);
         }

@@ -244,6 +244,14 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "held_until": held.map(|t| t.to_rfc3339()),
                 "paused": st.paused,
                 "delivery": if shared.telegram.is_some() { "on" } else { "off" },
+                // What the channel's include/exclude kept out; a long run of nothing passing
+                // is noted (the filters may be wrong), without making the service degraded.
+                "filtered": st.filtered,
+                "filtered_in_a_row": st.filtered_in_a_row,
+                "note": (st.filtered_in_a_row >= crate::pipeline::FILTERED_WARN).then(|| format!(
+                    "the channel's include/exclude kept out each of the last {} new releases",
+                    st.filtered_in_a_row
+                )),
             }),
         );
     }

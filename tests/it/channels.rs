@@ -502,6 +502,14 @@ include = ["zzzqqq"]
         ))),
         "{metrics}"
     );
+    let health = t.health().await;
+    let entry = &health["channels"]["none"];
+    assert_eq!(entry["filtered"], n + 1, "{health}");
+    assert!(
+        entry["note"].as_str().unwrap().contains("kept out"),
+        "{health}"
+    );
+    assert!(health["channels"]["all"]["note"].is_null(), "{health}");
     // A release that passes ends the run.
     t.site.publish(
         "en",
