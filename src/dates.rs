@@ -523,24 +523,27 @@ fn written_weekday(text: &str) -> Option<Weekday> {
 }
 
 /// The latest year that puts day `day` of month `month` no later than `latest`; 29 February
-/// looks back up to eight years. With a `weekday` written, the latest such year the date fell
-/// on it (a weekday repeats on a date within 28 years); with none, as if none were written.
+/// looks back up to eight years. A written `weekday` that fits the year before and not that
+/// one takes the year before: a list without years shows the past months, and a weekday that
+/// fits neither is a slip of the site, not a date years back.
 fn infer_year(
     month: u32,
     day: u32,
     latest: NaiveDate,
     weekday: Option<Weekday>,
 ) -> Option<NaiveDate> {
-    let fits = |back: i32| {
+    let mut years = (0..=8).filter_map(|back| {
         NaiveDate::from_ymd_opt(latest.year() - back, month, day).filter(|date| *date <= latest)
-    };
-    weekday
-        .and_then(|weekday| {
-            (0..=28)
-                .filter_map(fits)
-                .find(|date| date.weekday() == weekday)
-        })
-        .or_else(|| (0..=8).find_map(fits))
+    });
+    let first = years.next()?;
+    match (weekday, years.next()) {
+        (Some(weekday), Some(before))
+            if first.weekday() != weekday && before.weekday() == weekday =>
+        {
+            Some(before)
+        }
+        _ => Some(first),
+    }
 }
 
 /// Byte offsets where a word (or a sign) starts: the beginning of the text, or a non-space
@@ -1764,10 +1767,18 @@ mod tests {
     #[case::kk_hyphen("5-наурыз", chrono_tz::UTC, day(2026, 3, 5))]
     #[case::weekday_before("Четверг, 5 марта", chrono_tz::UTC, day(2026, 3, 5))]
     // A written weekday keeps to the years the date fell on it.
-    #[case::weekday_of_an_earlier_year("Friday, 5 March", chrono_tz::UTC, day(2021, 3, 5))]
-    #[case::weekday_ru("пятница, 5 марта", chrono_tz::UTC, day(2021, 3, 5))]
-    #[case::weekday_kk("Жұма, 5 наурыз", chrono_tz::UTC, day(2021, 3, 5))]
+    // A written weekday that fits last year and not this one takes last year (5 March 2025
+    // was a Wednesday); one that fits neither is ignored (5 March was a Friday in 2021 only).
+    #[case::weekday_of_last_year("Wednesday, 5 March", chrono_tz::UTC, day(2025, 3, 5))]
+    #[case::weekday_ru("среда, 5 марта", chrono_tz::UTC, day(2025, 3, 5))]
+    #[case::weekday_kk("Сәрсенбі, 5 наурыз", chrono_tz::UTC, day(2025, 3, 5))]
     #[case::weekday_abbreviated("Wed 5 Mar", chrono_tz::UTC, day(2025, 3, 5))]
+    #[case::weekday_fitting_neither_year("Friday, 5 March", chrono_tz::UTC, day(2026, 3, 5))]
+    #[case::weekday_beside_a_time(
+        "Sat, 14:00, 2 December",
+        chrono_tz::UTC,
+        local(2026, 12, 2, 14, 0)
+    )]
     #[case::with_time("5 марта, 14:30", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
     #[case::time_first("14:30, 5 марта", chrono_tz::UTC, local(2026, 3, 5, 14, 30))]
     #[case::today_in_utc("6 December", chrono_tz::UTC, day(2026, 12, 6))]
