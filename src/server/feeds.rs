@@ -463,6 +463,30 @@ pub(super) async fn feed(
     )
 }
 
+/// Whether two queries are the same options, written alike or not: each pair's bytes as
+/// decoded (`+` a space). A client may spell `%7E` as `~` (an unreserved character, which
+/// Python's `requests` decodes before each request): told to go where it already is, it would
+/// loop. Bytes that are not UTF-8 (`%FF`) stay bytes, so the canonical form (U+FFFD) differs.
+fn same_options(asked: Option<&str>, canonical: Option<&str>) -> bool {
+    let pairs = |query: Option<&str>| -> Vec<(Vec<u8>, Vec<u8>)> {
+        let decode = |part: &str| {
+            percent_encoding::percent_decode_str(&part.replace('+', " ")).collect::<Vec<u8>>()
+        };
+        query
+            .unwrap_or("")
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| {
+                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+                (decode(key), decode(value))
+            })
+            .collect()
+    };
+    // A bare `?` is not the canonical spelling of no options: it is sent to the address
+    // without one.
+    asked == canonical || (asked != Some("") && pairs(asked) == pairs(canonical))
+}
+
 /// A permanent redirect to the feed's own address (its self link) when it was asked for by
 /// another: the `.xml` spelling of `.rss`, an escaped path, or a query other than its canonical
 /// options (`?utm_source=x`, `?include=%FF`, a bare `?`). The W3C validator and WebSub want the
@@ -476,7 +500,7 @@ fn to_canonical(
 ) -> Option<Response> {
     let path = format!("/feeds/{id}.{}", format.ext());
     let canonical_query = (!query.is_empty()).then(|| query.canonical());
-    if uri.path() == path && uri.query() == canonical_query {
+    if uri.path() == path && same_options(uri.query(), canonical_query) {
         return None;
     }
     let mut location = format!("{}{path}", config.general.public_url);

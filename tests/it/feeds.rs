@@ -799,10 +799,6 @@ async fn feeds_are_served_at_their_own_address() {
             "/feeds/all.rss?include=%FF%FE",
             "/feeds/all.rss?include=%EF%BF%BD%EF%BF%BD",
         ),
-        (
-            "/feeds/all.json?include=a%20b",
-            "/feeds/all.json?include=a+b",
-        ),
     ] {
         let r = http.get(format!("{}{asked}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 301, "{asked}");
@@ -819,7 +815,15 @@ async fn feeds_are_served_at_their_own_address() {
             "{own}"
         );
     }
-    for path in ["/feeds/akorda-en.rss?limit=2", "/feeds/all.atom"] {
+    // The same options spelt otherwise are served where asked: a client that decodes `%7E`
+    // to `~` before each request (Python's requests) would loop if sent to `%7E`.
+    for path in [
+        "/feeds/akorda-en.rss?limit=2",
+        "/feeds/all.atom",
+        "/feeds/all.json?include=a%20b",
+        "/feeds/all.rss?include=~x",
+        "/feeds/all.rss?include=%7Ex",
+    ] {
         let r = http.get(format!("{}{path}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
     }
