@@ -130,7 +130,8 @@ struct Telegram {
     requeues: [(usize, Option<Instant>); 4],
     /// Per chat, when herald first got the answer to a message sent there: before it, herald
     /// knows no message id in the chat, and a send whose answer was lost cannot be looked for
-    /// (it goes out again, counted and reported as a possible duplicate).
+    /// before it goes out again (a post is looked for below the copy sent again; a digest
+    /// message is counted and reported as a possible duplicate).
     known_since: HashMap<i64, Instant>,
     /// The messages whose answer herald got: (chat, message id).
     answered: HashSet<(i64, i32)>,
@@ -522,6 +523,21 @@ impl Telegram {
         self.answer(Ok(()))
     }
 
+    /// deleteMessage: herald deletes only a second copy of a post it found below the copy it
+    /// recorded.
+    fn delete_message(&mut self, chat: &Recipient, id: i32) -> Result<(), RequestError> {
+        let i = self.chat_index(chat).ok_or_else(|| bad("chat not found"))?;
+        self.arrive(i, "delete")?;
+        self.kicked(i)?;
+        let m = self.chats[i]
+            .messages
+            .iter()
+            .position(|m| m.id == id && !m.deleted)
+            .ok_or(RequestError::Api(ApiError::MessageToDeleteNotFound))?;
+        self.chats[i].messages[m].deleted = true;
+        self.answer(Ok(()))
+    }
+
     fn set_keyboard(
         &mut self,
         chat: &Recipient,
@@ -658,6 +674,11 @@ impl TelegramApi for SimApi {
         rows: &[Vec<(String, String)>],
     ) -> Result<(), RequestError> {
         let answer = self.0.lock().unwrap().set_keyboard(&chat, message_id, rows);
+        self.later(&chat, answer).await
+    }
+
+    async fn delete_message(&self, chat: Recipient, message_id: i32) -> Result<(), RequestError> {
+        let answer = self.0.lock().unwrap().delete_message(&chat, message_id);
         self.later(&chat, answer).await
     }
 
@@ -1627,10 +1648,18 @@ fn check(world: &World) -> Result<(), String> {
         let mut copies = copies.clone();
         copies.sort_by_key(|(.., at)| *at);
         for pair in copies.windows(2) {
-            // The first copy's answer was lost while herald knew no message id in that chat: the
-            // search could not start anywhere, and the copy after it was counted and reported
-            // as a possible duplicate (see `known_since`).
-            let unknown_chat = pair[0].0 == pair[1].0
+            // A digest message's answer was lost while herald knew no message id in that chat:
+            // the search could not start anywhere, and the copy after it was counted and
+            // reported as a possible duplicate (see `known_since`). A post is looked for below
+            // the copy sent again, and one of the two deleted: no excuse.
+            let digest = t
+                .chats
+                .iter()
+                .find(|c| c.id == pair[0].0)
+                .and_then(|c| c.messages.iter().find(|m| m.id == pair[0].1))
+                .is_some_and(|m| m.digest);
+            let unknown_chat = digest
+                && pair[0].0 == pair[1].0
                 && !t.answered.contains(&(pair[0].0, pair[0].1))
                 && t.known_since.get(&pair[0].0).is_none_or(|k| pair[0].2 < *k);
             if unknown_chat {

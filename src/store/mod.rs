@@ -27,7 +27,7 @@ mod stamps;
 
 pub use outbox::{
     ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, DigestText,
-    MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
+    LookBack, MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};

@@ -199,6 +199,50 @@ pub struct OwedRestore {
     pub keyboard: Vec<Vec<(String, String)>>,
 }
 
+/// A post sent again after its first send went unanswered and could not be looked for, now
+/// accepted: the ids below it are owed a look for the earlier copy (see
+/// `deliver::Deliverer::look_back`). Written with the post's record, in one transaction, and
+/// kept until the look is over, so that a restart at any point goes on with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LookBack {
+    /// The channel entry of the post, and the post's source and item.
+    pub channel: String,
+    pub source: String,
+    pub item: ItemId,
+    /// The post's title and link, for the report.
+    pub title: String,
+    pub link: String,
+    /// The chat's key (see `deliver::ChatGroup`): which worker looks.
+    pub chat_key: String,
+    /// The chat as the send named it (an id, or `@name`), and its numeric id when known.
+    pub chat: String,
+    pub chat_id: Option<i64>,
+    /// The copy the post is recorded at now: the look is below it.
+    pub message_id: i32,
+    /// The newest message id herald knew in the chat before the post was sent again: the
+    /// look stops above it. None: herald knew none.
+    pub floor: Option<i32>,
+    /// The post's keyboard rows as (label, URL): the earlier copy has exactly these.
+    pub keyboard: Vec<Vec<(String, String)>>,
+    pub photo: bool,
+    /// How many earlier sends may have arrived (each unanswered one): the look ends once as
+    /// many copies are found.
+    pub owed: u32,
+    /// A newer copy, found to be a duplicate, that is owed a deleteMessage.
+    pub delete: Option<i32>,
+    /// Earlier copies found so far.
+    pub found: u32,
+}
+
+/// A look back's key in the default tree: by the post.
+fn look_back_key(look: &LookBack) -> Vec<u8> {
+    let mut k = LOOK_BACK.to_vec();
+    k.extend_from_slice(&post_key(&look.channel, &look.source, &look.item));
+    k
+}
+
+const LOOK_BACK: &[u8] = b"look-back\0";
+
 /// An owed restore's key in the default tree.
 fn owed_restore_key(chat: &str, message_id: i32) -> Vec<u8> {
     let mut k = OWED_RESTORE.to_vec();
@@ -757,6 +801,60 @@ impl Store {
         self.sync().await
     }
 
+    /// The looks back owed in the chat `chat_key` (or known by one of `aliases`).
+    pub fn looks_back(
+        &self,
+        chat_key: &str,
+        aliases: &[String],
+    ) -> Result<Vec<LookBack>, StoreError> {
+        let mut owed = Vec::new();
+        for entry in self.db.scan_prefix(LOOK_BACK) {
+            let (_, value) = entry?;
+            let Ok(look) = serde_json::from_slice::<LookBack>(&value) else {
+                continue;
+            };
+            if look.chat_key == chat_key || aliases.contains(&look.chat_key) {
+                owed.push(look);
+            }
+        }
+        Ok(owed)
+    }
+
+    /// A look back goes on as `look` says; with `record`, the post is recorded there (an
+    /// earlier copy found), in the same transaction.
+    pub async fn update_look_back(
+        &self,
+        look: &LookBack,
+        record: Option<&PostRecord>,
+    ) -> Result<(), StoreError> {
+        let key = look_back_key(look);
+        let value = serde_json::to_vec(look)?;
+        let post = match record {
+            Some(record) => Some((
+                post_key(&look.channel, &look.source, &look.item),
+                serde_json::to_vec(record)?,
+            )),
+            None => None,
+        };
+        let default: &sled::Tree = &self.db;
+        (&self.posts, default)
+            .transaction(|(posts, default)| {
+                if let Some((pkey, bytes)) = &post {
+                    posts.insert(pkey.as_slice(), bytes.as_slice())?;
+                }
+                default.insert(key.as_slice(), value.as_slice())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await
+    }
+
+    /// A look back is over.
+    pub async fn looked_back(&self, look: &LookBack) -> Result<(), StoreError> {
+        self.db.remove(look_back_key(look))?;
+        self.sync().await
+    }
+
     /// A send failed with an answer from Telegram (so it was not accepted): not in flight.
     pub fn mark_not_sent(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.in_flight = false;
@@ -783,21 +881,44 @@ impl Store {
         queued: &Queued,
         record: PostRecord,
     ) -> Result<(), StoreError> {
+        self.complete_post_looking_back(channel, chat_key, queued, record, None)
+            .await
+    }
+
+    /// As `complete_post_in`, and, in the same transaction, the look below the post owed
+    /// (`look`) when the post was sent again after an unanswered send.
+    pub async fn complete_post_looking_back(
+        &self,
+        channel: &str,
+        chat_key: Option<&str>,
+        queued: &Queued,
+        record: PostRecord,
+        look: Option<&LookBack>,
+    ) -> Result<(), StoreError> {
+        let look = match look {
+            Some(look) => Some((look_back_key(look), serde_json::to_vec(look)?)),
+            None => None,
+        };
         let chat = chat_key.map(chat_last_key);
         let item = &queued.delivery.item;
         let pkey = post_key(channel, &item.source, &item.id);
         let bytes = serde_json::to_vec(&record)?;
         let accepted = accepted_in(&record);
+        let default: &sled::Tree = &self.db;
         (
             &self.outbox,
             &self.in_flight,
             &self.posts,
             &self.last_message,
+            default,
         )
-            .transaction(|(outbox, in_flight, posts, last_message)| {
+            .transaction(|(outbox, in_flight, posts, last_message, default)| {
                 outbox.remove(queued.key.as_slice())?;
                 in_flight.remove(queued.key.as_slice())?;
                 posts.insert(pkey.as_slice(), bytes.as_slice())?;
+                if let Some((key, value)) = &look {
+                    default.insert(key.as_slice(), value.as_slice())?;
+                }
                 for (actual, id) in &accepted {
                     raise_last_message(last_message, channel, *id)?;
                     raise_last_message(last_message, actual, *id)?;
@@ -1691,6 +1812,72 @@ mod tests {
         );
         store.restored("-100", 7).await.unwrap();
         assert!(store.owed_restores("-100", &[]).unwrap().is_empty());
+    }
+
+    /// A post sent again is recorded with its look back in one write; both last across a
+    /// reopen. An earlier copy found moves the record there with the look (the newer copy owed
+    /// a delete) in one write; once over, nothing is owed.
+    #[tokio::test]
+    async fn a_look_back_is_written_with_the_post_and_lasts_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=1).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = posts("c", &items);
+        let sent = |message_id| PostRecord::Sent {
+            chat: "-100".into(),
+            message_id,
+            photo: false,
+            at: clock::now(),
+            chat_id: Some(-100),
+        };
+        let mut look = LookBack {
+            channel: "c".into(),
+            source: "s".into(),
+            item: items[0].id,
+            title: items[0].title.clone(),
+            link: items[0].link.clone(),
+            chat_key: "-100".into(),
+            chat: "-100".into(),
+            chat_id: Some(-100),
+            message_id: 9,
+            floor: None,
+            keyboard: vec![vec![("Read".into(), "https://e.org/".into())]],
+            photo: false,
+            owed: 1,
+            delete: None,
+            found: 0,
+        };
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let first = store.next_delivery("c").unwrap().unwrap();
+            store
+                .complete_post_looking_back("c", Some("-100"), &first, sent(9), Some(&look))
+                .await
+                .unwrap();
+        }
+        let store = reopen(dir.path()).await;
+        assert!(store.next_delivery("c").unwrap().is_none());
+        assert_eq!(store.looks_back("-100", &[]).unwrap(), [look.clone()]);
+        assert!(store.looks_back("-200", &[]).unwrap().is_empty());
+        look.delete = Some(9);
+        look.message_id = 7;
+        look.found = 1;
+        store.update_look_back(&look, Some(&sent(7))).await.unwrap();
+        drop(store);
+        let store = reopen(dir.path()).await;
+        assert_eq!(
+            store.looks_back("@c", &["-100".into()]).unwrap(),
+            [look.clone()]
+        );
+        let record = store.post_record("c", "s", &items[0].id).unwrap();
+        assert!(
+            matches!(record, Some(PostRecord::Sent { message_id: 7, .. })),
+            "{record:?}"
+        );
+        store.looked_back(&look).await.unwrap();
+        assert!(store.looks_back("-100", &[]).unwrap().is_empty());
     }
 
     #[tokio::test]

@@ -231,6 +231,9 @@ mod tests {
         ) -> Result<(), RequestError> {
             unreachable!("alerts send text messages only")
         }
+        async fn delete_message(&self, _: Recipient, _: i32) -> Result<(), RequestError> {
+            unreachable!("alerts send text messages only")
+        }
         async fn chat_id(&self, _: Recipient) -> Result<i64, RequestError> {
             unreachable!("alerts send text messages only")
         }

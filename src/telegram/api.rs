@@ -74,6 +74,13 @@ pub trait TelegramApi: Send + Sync + 'static {
         rows: &[Vec<(String, String)>],
     ) -> impl Future<Output = Result<(), RequestError>> + Send;
 
+    /// deleteMessage: a message of the bot (a post found to be a second copy).
+    fn delete_message(
+        &self,
+        chat: Recipient,
+        message_id: i32,
+    ) -> impl Future<Output = Result<(), RequestError>> + Send;
+
     /// getChat: the numeric id of a chat known by its `@name`.
     fn chat_id(&self, chat: Recipient) -> impl Future<Output = Result<i64, RequestError>> + Send;
 
@@ -214,6 +221,12 @@ impl TelegramApi for Bot {
             .reply_markup(markup)
             .await
             .map(|_| ())
+    }
+
+    async fn delete_message(&self, chat: Recipient, message_id: i32) -> Result<(), RequestError> {
+        Requester::delete_message(self, chat, MessageId(message_id))
+            .await
+            .map(drop)
     }
 
     async fn chat_id(&self, chat: Recipient) -> Result<i64, RequestError> {

@@ -13,8 +13,8 @@ use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::quiet::clock;
 use crate::store::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, OwedRestore,
-    PostRecord, Queued, SendMark, Store, StoreError,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, LookBack,
+    OwedRestore, PostRecord, Queued, SendMark, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
@@ -268,6 +268,17 @@ const RESTORE_TRIES: u32 = 5;
 /// How long a reload may wait for Telegram to name the chats of `@name` entries (getChat).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Where a search for a lost send looks.
+#[derive(Clone, Copy)]
+enum Direction {
+    /// Upward, from the id after the newest one herald knows in the chat (None: it knows
+    /// none, and cannot look).
+    After(Option<i32>),
+    /// Downward, from the id below `from` (a copy sent again) to the one above `floor` (the
+    /// newest id herald knew before; None: to the chat's first id).
+    Below { from: i32, floor: Option<i32> },
+}
+
 enum Probe {
     Found(i32),
     Absent,
@@ -294,6 +305,8 @@ enum Sought<'a> {
 enum Work<'g> {
     /// Put back the buttons of a message that a search changed (see `OwedRestore`).
     Restore(OwedRestore),
+    /// Look below a post sent again for its earlier copy (see `look_back`).
+    LookBack(LookBack),
     /// Look for the message of a send whose answer was lost (of the channel entry `channel`,
     /// which may have left the config).
     Search {
@@ -313,6 +326,7 @@ impl Work<'_> {
     fn channel(&self) -> &str {
         match self {
             Work::Restore(owed) => &owed.chat_key,
+            Work::LookBack(look) => &look.channel,
             Work::Search { channel, .. } => channel,
             Work::Deliver { channel, .. } => &channel.id,
         }
@@ -637,6 +651,7 @@ impl<A: TelegramApi> Deliverer<A> {
     ) -> Result<Next, StoreError> {
         match work {
             Work::Restore(owed) => self.restore(group, &owed, limits).await,
+            Work::LookBack(look) => self.look_back(look, limits).await,
             Work::Search {
                 channel,
                 mut queued,
@@ -674,6 +689,16 @@ impl<A: TelegramApi> Deliverer<A> {
             .next()
         {
             return Ok(Some(Work::Restore(owed)));
+        }
+        // A post sent again is looked for below before anything else goes to the chat: until
+        // then the only message of the bot between its earlier copy and it is that copy.
+        if let Some(look) = self
+            .store
+            .looks_back(&group.key, &aliases)?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(Work::LookBack(look)));
         }
         // Marked sends need nothing from the config to be looked for: also those of an entry
         // or a source that left the config since.
@@ -802,7 +827,9 @@ impl<A: TelegramApi> Deliverer<A> {
             None => Sought::Digest,
         };
         let key = &mark.chat_key;
-        let probe = self.find_unanswered(key, &chat, sought, last, limits).await;
+        let probe = self
+            .find_unanswered(key, &chat, sought, Direction::After(last), limits)
+            .await;
         match probe {
             Probe::Found(message_id) => {
                 tracing::info!(channel, message_id, kind = ?queued.delivery.kind, "an unanswered send had arrived; not sending it again");
@@ -1125,7 +1152,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     let rows = api::rows(&post);
                     let sought = Sought::Post(&rows);
                     match self
-                        .find_unanswered(&group.key, &chat, sought, last, limits)
+                        .find_unanswered(&group.key, &chat, sought, Direction::After(last), limits)
                         .await
                     {
                         Probe::Found(message_id) => {
@@ -1242,13 +1269,42 @@ impl<A: TelegramApi> Deliverer<A> {
                     Ok(message) => message,
                     Err(e) => return Ok(Called::Failed(SendError::from_request(&e))),
                 };
+                // Sent again after an unanswered send that could not be looked for: the ids
+                // below it are looked at for the earlier copy (`look_back`), owed durably with
+                // the record, before anything else goes to the chat.
+                let look = match queued.delivery.uncertain_sends {
+                    0 => None,
+                    owed => Some(LookBack {
+                        channel: channel.id.clone(),
+                        source: item.source.clone(),
+                        item: item.id,
+                        title: item.title.clone(),
+                        link: item.link.clone(),
+                        chat_key: group.key.clone(),
+                        chat: chat_text(chat),
+                        chat_id: Some(message.chat_id),
+                        message_id: message.message_id,
+                        floor: self.last_in_chat(&chat_text(chat))?,
+                        keyboard: api::rows(post),
+                        photo: post.method == Method::SendPhoto,
+                        owed,
+                        delete: None,
+                        found: 0,
+                    }),
+                };
                 self.learn_chat_id(channel, message);
                 let record = sent_record(chat, message.message_id, Some(message.chat_id), post);
                 self.store
-                    .complete_post_in(&channel.id, Some(&group.key), queued, record)
+                    .complete_post_looking_back(
+                        &channel.id,
+                        Some(&group.key),
+                        queued,
+                        record,
+                        look.as_ref(),
+                    )
                     .await?;
-                if queued.delivery.uncertain_sends > 0 {
-                    tracing::warn!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: a duplicate is possible");
+                if look.is_some() {
+                    tracing::info!(channel = %channel.id, item = %item.id, uncertain = queued.delivery.uncertain_sends, "posted after an unanswered attempt: looking below it for the earlier copy");
                 }
                 metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone())
                     .increment(1);
@@ -1625,26 +1681,50 @@ impl<A: TelegramApi> Deliverer<A> {
     /// - With no known id in the chat there is nowhere safe to start: its older messages (the
     ///   bot's too, from before this database) would take the keyboard, and a run of missing
     ///   ids says nothing of where the chat's ids are now. Nothing is touched, and the outcome
-    ///   is unknown (`Probe::Unknown`): the post goes out again, counted and reported.
+    ///   is unknown (`Probe::Unknown`): the post goes out again, and once accepted the ids
+    ///   below it are looked at (`Direction::Below`, see `look_back`).
+    /// - Below a copy sent again, the search ends at the first message the bot can edit: only
+    ///   the earlier copy can be between the newest id herald knew and the copy sent again, so
+    ///   a message that takes the keyboard as a change says that the copy did not arrive. Its
+    ///   buttons are put back as above (none: herald cannot know what they were).
     async fn find_unanswered(
         &self,
         chat_key: &str,
         chat: &Recipient,
         sought: Sought<'_>,
-        last_known: Option<i32>,
+        direction: Direction,
         limits: &mut ChatLimits,
     ) -> Probe {
-        let Some(last) = last_known else {
-            return Probe::Unknown(
-                "herald knows no message in the chat to look after, so it cannot look".into(),
-            );
-        };
         let rows = match sought {
             Sought::Post(rows) => rows,
             Sought::Digest => &[],
         };
+        let (ids, downward): (Vec<i32>, bool) = match direction {
+            Direction::After(None) => {
+                return Probe::Unknown(
+                    "herald knows no message in the chat to look after, so it cannot look".into(),
+                );
+            }
+            Direction::After(Some(last)) => {
+                ((last + 1..).take(MAX_PROBES as usize).collect(), false)
+            }
+            Direction::Below { from, floor } => {
+                let lowest = floor.unwrap_or(0).max(0) + 1;
+                (
+                    (lowest..from).rev().take(MAX_PROBES as usize).collect(),
+                    true,
+                )
+            }
+        };
+        // Downward, every id to the floor (or the chat's first id) looked at: not there.
+        let whole = match direction {
+            Direction::Below { from, floor } => {
+                i64::from(from) - i64::from(floor.unwrap_or(0).max(0)) - 1 <= i64::from(MAX_PROBES)
+            }
+            Direction::After(_) => false,
+        };
         let mut misses = 0;
-        for id in (last + 1..).take(MAX_PROBES as usize) {
+        for id in ids {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
@@ -1677,7 +1757,8 @@ impl<A: TelegramApi> Deliverer<A> {
                     tracing::error!(
                         chat = %chat_text(chat),
                         message_id = id,
-                        "a message after the last known one took the buttons of the post looked for; it is not that post, and its buttons are put back"
+                        downward,
+                        "a message took the buttons of the post looked for; it is not that post, and its buttons are put back"
                     );
                     let owed = OwedRestore {
                         chat_key: chat_key.to_owned(),
@@ -1693,6 +1774,11 @@ impl<A: TelegramApi> Deliverer<A> {
                         Err(ControlFlow::Break(())) => return Probe::Stopped,
                         Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
                     }
+                    // Below a copy sent again, the nearest message of the bot that is not the
+                    // post: the earlier copy would be nearer.
+                    if downward {
+                        return Probe::Absent;
+                    }
                 }
                 Err(e) => match SendError::from_request(&e) {
                     // A message that is there and is not ours ("can't be edited"), or a
@@ -1707,8 +1793,11 @@ impl<A: TelegramApi> Deliverer<A> {
                 },
             }
         }
+        if whole {
+            return Probe::Absent;
+        }
         Probe::Unknown(format!(
-            "{MAX_PROBES} ids after the last known one ({last}) were looked at without finding it or the chat's end"
+            "{MAX_PROBES} ids were looked at without finding it or the chat's end"
         ))
     }
 
@@ -1803,9 +1892,10 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// A send whose answer was lost and that no search could find nor show absent: it goes out
-    /// again in its turn, and a duplicate is possible. Never silent: counted with the delivery
-    /// (`uncertain_sends`) and in `herald_telegram_uncertain_sends_total`, the channel's
-    /// `/healthz` names it (`last_error`), the log warns, and the admins are told.
+    /// again in its turn, counted with the delivery (`uncertain_sends`). A post is looked for
+    /// below the copy sent again once Telegram accepts it (`look_back`), which reports how it
+    /// ended. A digest message has nothing to be looked for by below (its copy sent again may
+    /// list other releases): a duplicate is possible, reported at once (`possible_duplicate`).
     async fn uncertain(
         &self,
         channel: &str,
@@ -1814,20 +1904,29 @@ impl<A: TelegramApi> Deliverer<A> {
     ) -> Result<(), StoreError> {
         self.store.mark_uncertain(queued).await?;
         let item = &queued.delivery.item;
-        let what = match queued.delivery.kind {
-            DeliveryKind::Digest => format!(
-                "a digest message of {} releases of {}",
-                queued.delivery.items.len(),
-                item.source
-            ),
-            _ => format!("the post of “{}” ({})", item.title, item.link),
-        };
-        metrics::counter!("herald_telegram_uncertain_sends_total", "channel" => channel.to_owned())
-            .increment(1);
-        tracing::warn!(channel, source = %item.source, item = %item.id, title = %item.title, link = %item.link, kind = ?queued.delivery.kind, reason = why, "an unanswered send may have arrived, but cannot be looked for; it goes out again: a duplicate is possible");
+        if queued.delivery.kind == DeliveryKind::Post {
+            tracing::info!(channel, source = %item.source, item = %item.id, reason = why, "an unanswered post cannot be looked for yet; it goes out again, and the ids below the copy sent again are looked at for it");
+            return Ok(());
+        }
+        let what = format!(
+            "a digest message of {} releases of {}",
+            queued.delivery.items.len(),
+            item.source
+        );
+        tracing::warn!(channel, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, reason = why, "an unanswered send may have arrived, but cannot be looked for; it goes out again: a duplicate is possible");
         let text = format!(
             "{what}: its answer was lost and it cannot be looked for ({why}); sent again, a duplicate is possible"
         );
+        self.possible_duplicate(channel, text);
+        Ok(())
+    }
+
+    /// A post or digest message that may be (or is) in its chat twice: never silent. Counted
+    /// in `herald_telegram_uncertain_sends_total`, the channel's `/healthz` names it
+    /// (`last_error`), and the admins are told.
+    fn possible_duplicate(&self, channel: &str, text: String) {
+        metrics::counter!("herald_telegram_uncertain_sends_total", "channel" => channel.to_owned())
+            .increment(1);
         let noted = self.store.update_channel_state(channel, |s| {
             s.last_error = Some(text.clone());
             s.last_error_at = Some(clock::now());
@@ -1838,7 +1937,155 @@ impl<A: TelegramApi> Deliverer<A> {
         if let Some(alerts) = &self.alerts {
             alerts.tell_soon(format!("⚠️ herald: channel {channel}: {text}."));
         }
-        Ok(())
+    }
+
+    /// Looks below a post sent again for its earlier copy (the first send's answer was lost,
+    /// and herald could not look for it then; see `LookBack`). Each step is recorded before
+    /// the next is made, so that a restart goes on where it stopped:
+    /// 1. The ids below the copy are looked at (`find_unanswered`, `Direction::Below`).
+    /// 2. Found: the post is recorded at the earlier copy (edits go there), and the newer copy
+    ///    is owed a deleteMessage, in one write.
+    /// 3. The newer copy is deleted; then the look goes on below the earlier copy while more
+    ///    unanswered sends may have arrived.
+    ///
+    /// Not found: the copy sent again is the only one, said at info level. Deletion refused,
+    /// or a look that could not end: the post may be (or is) twice in the chat, reported as a
+    /// possible duplicate.
+    async fn look_back(
+        &self,
+        mut look: LookBack,
+        limits: &mut ChatLimits,
+    ) -> Result<Next, StoreError> {
+        let channel = look.channel.clone();
+        let chat = match look.chat_id {
+            Some(id) => Recipient::Id(ChatId(id)),
+            None => recipient_from_text(&look.chat),
+        };
+        let what = format!("the post of “{}” ({})", look.title, look.link);
+        if let Some(newer) = look.delete {
+            if acquire(limits, &self.global).await.is_err() {
+                return Ok(Next::Now);
+            }
+            let deleted = self.api.delete_message(chat.clone(), newer).await;
+            answered(limits, &self.global);
+            match deleted.map_err(|e| (SendError::from_request(&e), e)) {
+                // Gone, or gone already (a delete whose answer was lost, an admin's).
+                Ok(()) | Err((_, RequestError::Api(ApiError::MessageToDeleteNotFound))) => {
+                    tracing::info!(
+                        channel,
+                        message_id = newer,
+                        kept = look.message_id,
+                        "a post sent again was a second copy; the newer one is deleted"
+                    );
+                }
+                Err((
+                    failure @ (SendError::Uncertain(_)
+                    | SendError::Refused(_)
+                    | SendError::RetryAfter(_)
+                    | SendError::Blocked(_)),
+                    _,
+                )) => {
+                    tracing::warn!(
+                        channel,
+                        message_id = newer,
+                        ?failure,
+                        "could not delete a second copy of a post yet; trying again"
+                    );
+                    let mut state = self.store.channel_state(&channel)?;
+                    return match self.failed(&channel, &mut state, limits, failure)? {
+                        Next::SetAside(_) => Ok(Next::Backoff),
+                        next => Ok(next),
+                    };
+                }
+                Err((failure, _)) => {
+                    tracing::warn!(
+                        channel,
+                        message_id = newer,
+                        kept = look.message_id,
+                        ?failure,
+                        "a second copy of a post cannot be deleted; both stay"
+                    );
+                    self.possible_duplicate(
+                        &channel,
+                        format!(
+                            "{what} is in the chat twice (messages {} and {newer}): its first answer was lost, and the copy sent again cannot be deleted ({failure:?})",
+                            look.message_id
+                        ),
+                    );
+                }
+            }
+            look.delete = None;
+            if look.found >= look.owed {
+                self.store.looked_back(&look).await?;
+            } else {
+                self.store.update_look_back(&look, None).await?;
+            }
+            return Ok(Next::Now);
+        }
+        let sought = Sought::Post(&look.keyboard);
+        let below = Direction::Below {
+            from: look.message_id,
+            floor: look.floor,
+        };
+        let probe = self
+            .find_unanswered(&look.chat_key, &chat, sought, below, limits)
+            .await;
+        match probe {
+            Probe::Found(earlier) => {
+                tracing::info!(
+                    channel,
+                    message_id = earlier,
+                    newer = look.message_id,
+                    "the earlier copy of a post sent again had arrived; the post is recorded there"
+                );
+                let record = PostRecord::Sent {
+                    chat: look.chat.clone(),
+                    message_id: earlier,
+                    photo: look.photo,
+                    at: clock::now(),
+                    chat_id: look.chat_id,
+                };
+                look.delete = Some(look.message_id);
+                look.message_id = earlier;
+                look.found += 1;
+                self.store.update_look_back(&look, Some(&record)).await?;
+                Ok(Next::Now)
+            }
+            Probe::Absent => {
+                self.store.looked_back(&look).await?;
+                tracing::info!(
+                    channel,
+                    message_id = look.message_id,
+                    found = look.found,
+                    "no earlier copy of a post sent again is in the chat: it is there once"
+                );
+                Ok(Next::Now)
+            }
+            Probe::Unknown(why) => {
+                self.store.looked_back(&look).await?;
+                self.possible_duplicate(
+                    &channel,
+                    format!(
+                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it ({why}); a duplicate is possible",
+                        look.message_id
+                    ),
+                );
+                Ok(Next::Now)
+            }
+            Probe::Stopped => Ok(Next::Now),
+            Probe::Failed(failure) => {
+                tracing::warn!(
+                    channel,
+                    ?failure,
+                    "could not look below a post sent again; trying again"
+                );
+                let mut state = self.store.channel_state(&channel)?;
+                match self.failed(&channel, &mut state, limits, failure)? {
+                    Next::SetAside(_) => Ok(Next::Backoff),
+                    next => Ok(next),
+                }
+            }
+        }
     }
 
     /// The job's in-flight mark, with the chat's numeric id when herald knows it.
