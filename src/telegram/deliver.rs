@@ -1845,9 +1845,14 @@ impl<A: TelegramApi> Deliverer<A> {
                     metrics::counter!("herald_telegram_429_total", "channel" => owed.chat_key.clone())
                         .increment(1);
                 }
-                // Nothing will put them back (the bot lost the chat, or the message is not
-                // editable any more): given up, said loudly.
-                SendError::Blocked(_) | SendError::Rejected(_) | SendError::EditMoot => {
+                // Nothing will put them back (the bot lost the chat, the message is not
+                // editable any more, or the group became a supergroup, whose messages are
+                // others): given up, said loudly. Retried, it would hold the chat for ever.
+                SendError::Blocked(_)
+                | SendError::Rejected(_)
+                | SendError::EditMoot
+                | SendError::Migrated(_)
+                | SendError::BadMarkup(_) => {
                     tracing::error!(chat = %owed.chat, message_id = owed.message_id, failure = ?error, "the message's buttons cannot be put back");
                     if let Err(e) = self.store.restored(&owed.chat, owed.message_id).await {
                         tracing::warn!(error = %e, "could not record the restore as given up");

@@ -1013,6 +1013,47 @@ async fn a_message_a_probe_changed_gets_its_buttons_back_after_a_429() {
     t.stop().await;
 }
 
+/// A restore that can never be made (the group became a supergroup: the old chat's messages
+/// are not the bot's to edit) is given up, said loudly, and the chat goes on: retried, it would
+/// come before everything else in the chat for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restore_in_a_chat_that_migrated_is_given_up_and_the_chat_goes_on() {
+    const CHAT: &str = "@herald_restore_moved";
+    let options = FakeOptions {
+        bot_edits_others: true,
+        ..FakeOptions::fast()
+    };
+    let (fake, t) = searched(options, "restore-moved", CHAT).await;
+    post_and_drain(&t, "restore-moved", 1).await;
+    fake.post_as_other(CHAT, "An admin's own post", &[]);
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    // The first probe (of the admin's post) goes through; every call putting its buttons back
+    // is told the chat moved.
+    fake.inject(
+        Fault::Migrate(-1_001_555_000_001),
+        Match::any()
+            .method("editMessageReplyMarkup")
+            .chat(CHAT)
+            .after(1)
+            .times(1_000),
+    );
+    post_and_drain(&t, "restore-moved", 2).await;
+    // Nothing is owed any more: the next post goes out (the queue drains).
+    post_and_drain(&t, "restore-moved", 3).await;
+    let title = text_release(3).title;
+    assert!(
+        fake.messages_for(CHAT)
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains(&title))),
+        "{:#?}",
+        fake.messages_for(CHAT)
+    );
+    t.stop().await;
+}
+
 /// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
 /// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
 /// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
