@@ -9,7 +9,9 @@
 //!   content; dated releases (or cards with a picture and a teaser) rank above bare undated
 //!   ones. The page's chrome (nav/header/footer/aside, a navigation role, classes such as
 //!   `menu`, `sidebar`, `widget`, `popular`, a block headed "Most read" or "Читайте также")
-//!   is never proposed, and an article's own page is refused as one.
+//!   is never proposed, and an article's own page is refused as one. A class on `body` (or on
+//!   a wrapper holding the main region) names the layout, not chrome; paragraphs led by a
+//!   titled link are list items, not an article's body.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -341,18 +343,49 @@ fn article_page(doc: &Html) -> Option<String> {
                 return None;
             }
         }
-        let paragraphs: Vec<usize> = e
+        // A paragraph led by a link with a title's text is a list item, not body prose; a
+        // container whose paragraphs are mostly such items is a list.
+        let (items, paragraphs): (Vec<ElementRef<'_>>, Vec<ElementRef<'_>>) = e
             .children()
             .filter_map(ElementRef::wrap)
             .filter(|c| c.value().name() == "p")
+            .partition(|p| led_by_title(*p));
+        let paragraphs: Vec<usize> = paragraphs
+            .into_iter()
             .map(|p| text_of(p).chars().count())
             .filter(|n| *n >= 40)
             .collect();
-        if paragraphs.len() >= 3 && paragraphs.iter().sum::<usize>() >= 300 {
+        if paragraphs.len() >= 3
+            && paragraphs.len() >= items.len()
+            && paragraphs.iter().sum::<usize>() >= 300
+        {
             return Some(why);
         }
     }
     None
+}
+
+/// Whether the paragraph opens with a link whose text reads as a title: only a date (or
+/// nothing) stands before it. "1 December 2026 <a>The President held a meeting…</a>" is a
+/// release in a list; "According to <a>the ministry's annual report</a>, …" is body prose.
+fn led_by_title(p: ElementRef<'_>) -> bool {
+    static A: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("a[href]").unwrap()
+    });
+    let Some(link) = p.select(&A).next() else {
+        return false;
+    };
+    let title = text_of(link);
+    if title.chars().count() < MIN_TITLE_CHARS {
+        return false;
+    }
+    let text = text_of(p);
+    let Some(at) = text.find(&title) else {
+        return false;
+    };
+    let before = text[..at].trim_matches(|c: char| !c.is_alphanumeric());
+    before.is_empty() || (before.chars().count() <= 40 && date_in(before))
 }
 
 /// Every set of repeated siblings: per parent and tag, all of them and each shared class.
@@ -758,6 +791,7 @@ enum Place {
 /// The place of `e`: chrome when it or an ancestor is `nav`/`header`/`footer`/`aside` or has a
 /// navigation role; else the nearest element whose class or id names a place decides
 /// (`div.top-menu`, `div.sidebar`, `ul.popular` are chrome; `div.main`, `#content` content).
+/// A chrome name on `body`, or on a wrapper holding the main region, is layout.
 fn place_of(e: ElementRef<'_>) -> Place {
     let chain: Vec<ElementRef<'_>> = std::iter::once(e)
         .chain(e.ancestors().filter_map(ElementRef::wrap))
@@ -777,6 +811,12 @@ fn place_of(e: ElementRef<'_>) -> Place {
     }) {
         return Place::Chrome;
     }
+    // Classes on `html`/`body` name the page's layout (WordPress's `right-sidebar`), not a
+    // block beside the news; so do those of a wrapper holding the main region (`sidebar-right`
+    // around the posts and the widgets), when no element is named as the content.
+    let layout = |x: &ElementRef<'_>| {
+        matches!(x.value().name(), "html" | "body") || holds_main_region(*x, &chain)
+    };
     for x in &chain {
         let names = x
             .value()
@@ -786,6 +826,7 @@ fn place_of(e: ElementRef<'_>) -> Place {
         let mut content = false;
         for name in names {
             match named_place(&name) {
+                Place::Chrome if layout(x) => {}
                 Place::Chrome => return Place::Chrome,
                 Place::Content => content = true,
                 Place::Other => {}
@@ -800,6 +841,57 @@ fn place_of(e: ElementRef<'_>) -> Place {
         }
     }
     Place::Other
+}
+
+/// Whether `wrapper` (an element of `chain`, the candidate and its ancestors) holds the page's
+/// main region: the page names no element as content, the wrapper holds more than half of the
+/// page's text, and it holds a chrome block besides the candidate (the sidebar it is named
+/// for). A widget named `widget-latest` holds only its own list, so it stays chrome.
+fn holds_main_region(wrapper: ElementRef<'_>, chain: &[ElementRef<'_>]) -> bool {
+    let Some(body) = wrapper
+        .ancestors()
+        .filter_map(ElementRef::wrap)
+        .find(|a| a.value().name() == "body")
+    else {
+        return false;
+    };
+    let named_content = |x: &ElementRef<'_>| {
+        matches!(x.value().name(), "main" | "article")
+            || x.value()
+                .attr("role")
+                .is_some_and(|r| r.trim().eq_ignore_ascii_case("main"))
+            || x.value()
+                .classes()
+                .chain(x.value().id())
+                .any(|n| named_place(&n.to_ascii_lowercase()) == Place::Content)
+    };
+    if body
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .any(|x| named_content(&x))
+    {
+        return false;
+    }
+    if text_of(wrapper).chars().count() * 2 <= text_of(body).chars().count() {
+        return false;
+    }
+    // Outside the candidate's own container: a card's `entry-footer` is no sidebar.
+    let container = chain.get(1).map(|c| c.id());
+    let beside = |x: &ElementRef<'_>| {
+        !chain.iter().any(|c| c.id() == x.id()) && !x.ancestors().any(|a| Some(a.id()) == container)
+    };
+    wrapper
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .skip(1)
+        .any(|x| {
+            beside(&x)
+                && (matches!(x.value().name(), "nav" | "header" | "footer" | "aside")
+                    || x.value()
+                        .classes()
+                        .chain(x.value().id())
+                        .any(|n| named_place(&n.to_ascii_lowercase()) == Place::Chrome))
+        })
 }
 
 /// Headings of the blocks beside the news: "Most read", "Popular", "Related", "See also",
@@ -1885,6 +1977,93 @@ mod tests {
         let article = page(&format!("<div class='about'>{about}</div>{cards}"));
         let found = discover(&article, &url, &Hints::default()).unwrap_err();
         assert!(found.article.is_some(), "{found}");
+    }
+
+    #[rstest]
+    #[case::dated(
+        "<p><span>1 December 2026</span> <a href='/n/1'>The minister held a meeting on roads</a><br>A teaser.</p>",
+        true
+    )]
+    #[case::first(
+        "<p><a href='/n/1'>The minister held a meeting on roads</a> A teaser follows.</p>",
+        true
+    )]
+    #[case::inline(
+        "<p>According to <a href='/r'>the ministry's annual report on roads</a>, the work goes on.</p>",
+        false
+    )]
+    #[case::short(
+        "<p><a href='/r'>Report</a> says the work on the roads goes on.</p>",
+        false
+    )]
+    #[case::none(
+        "<p>The work on the regional roads goes on, the ministry says.</p>",
+        false
+    )]
+    fn paragraphs_led_by_a_title(#[case] p: &str, #[case] led: bool) {
+        let doc = Html::parse_document(&format!("<html><body>{p}</body></html>"));
+        let p = doc.select(&sel("p").unwrap()).next().unwrap();
+        assert_eq!(led_by_title(p), led);
+    }
+
+    #[test]
+    fn paragraphs_that_are_mostly_linked_items_are_a_list_not_an_article() {
+        let items: String = (0..8)
+            .map(|i| format!("<p><span>{} December 2026</span> <a href='/n/{i}'>The minister held a meeting number {i}</a><br>The head of the ministry was briefed on the progress of the programme.</p>", i + 1))
+            .collect();
+        let prose: String = (0..3)
+            .map(|i| format!("<p>Paragraph {i} of the body: the minister was briefed on the programme, its costs and the work left to do this year.</p>"))
+            .collect();
+        let inline: String = (0..3)
+            .map(|i| format!("<p>Paragraph {i}: according to <a href='/r/{i}'>the ministry's annual report on roads</a>, the work on the regional roads goes on this year.</p>"))
+            .collect();
+        let page = |body: &str| {
+            Html::parse_document(&format!(
+                "<html><head><meta property='og:type' content='article'></head><body><main>\
+                 <h1>News</h1><div class='news'>{body}</div></main></body></html>"
+            ))
+        };
+        assert_eq!(article_page(&page(&items)), None);
+        // An intro of three paragraphs above eight items is still a list.
+        assert_eq!(article_page(&page(&format!("{prose}{items}"))), None);
+        // Body prose with links inside its sentences is an article's.
+        assert!(article_page(&page(&inline)).is_some());
+        assert!(article_page(&page(&prose)).is_some());
+    }
+
+    #[rstest]
+    #[case::body_class(
+        "<body class='home blog right-sidebar'><div class='loop'>{cards}</div><div class='widget-area'>{side}</div></body>",
+        Place::Other
+    )]
+    #[case::wrapper(
+        "<body><div class='wrap sidebar-right'><div class='loop'>{cards}</div><div class='widget-area'>{side}</div></div></body>",
+        Place::Other
+    )]
+    #[case::wrapper_with_content_elsewhere(
+        "<body><div id='content'>{side}</div><div class='wrap sidebar-right'><div class='loop'>{cards}</div><div class='widget-area'>x</div></div></body>",
+        Place::Chrome
+    )]
+    #[case::widget_alone(
+        "<body><div class='widget-latest'><div class='loop'>{cards}</div></div><div>{side}</div></body>",
+        Place::Chrome
+    )]
+    #[case::sidebar_holding_the_list(
+        "<body><div class='sidebar'><div class='loop'>{cards}</div></div><div>{side}</div></body>",
+        Place::Chrome
+    )]
+    fn layout_classes_do_not_make_the_main_list_chrome(#[case] body: &str, #[case] place: Place) {
+        let cards: String = (0..8)
+            .map(|i| format!("<div class='entry'><h2><a href='/p/{i}'>The minister held a meeting number {i}</a></h2><p>The head of the ministry was briefed on the programme.</p></div>"))
+            .collect();
+        let side = "<ul><li><a href='/a'>About us</a></li><li><a href='/c'>Contacts</a></li></ul>";
+        let html = format!(
+            "<html>{}</html>",
+            body.replace("{cards}", &cards).replace("{side}", side)
+        );
+        let doc = Html::parse_document(&html);
+        let card = doc.select(&sel("div.entry").unwrap()).next().unwrap();
+        assert_eq!(place_of(card), place, "{body}");
     }
 
     #[rstest]
