@@ -9,7 +9,7 @@ use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
     Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
-    address_digest, content_digest,
+    address_digest, content_digest, whole_address,
 };
 use chrono::{DateTime, Utc};
 use regex::Regex;
@@ -82,6 +82,9 @@ pub struct PollReport {
     /// The walk through older pages was cut short by this error: the releases there are read
     /// by the next poll; until then the source counts as failing.
     pub walk_error: Option<String>,
+    /// Stored releases this poll rewrote as now read, the source's reading config having
+    /// changed: their feed entries show the new reading; nothing is announced.
+    pub refreshed: usize,
 }
 
 impl PollReport {
@@ -363,6 +366,7 @@ impl Poller<'_> {
         let (mut report, known_not_read) = self.build(source, found.entries, now, read_known)?;
         let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
+        let mut refreshed_count = 0;
         if let Mode::Live(store) = self.mode {
             // A channel's first poll waits for a whole walk, a few polls at most: an older page
             // that keeps failing (a 403, a 500) must not keep the channel from its first poll
@@ -390,16 +394,24 @@ impl Poller<'_> {
             // validators and hash are not kept) and reads on.
             let done = walk_cut.is_none();
             if let Some(rereading) = rereading {
+                let rewritten = refreshed(store, source, rereading.refresh)?;
+                refreshed_count = rewritten.len();
                 store
-                    .note_reading(&source.id, &rereading.reread, &rereading.aliases)
+                    .note_reading(
+                        &source.id,
+                        &rereading.reread,
+                        &rereading.aliases,
+                        &rewritten,
+                    )
                     .await?;
                 if rereading.reread.len() + rereading.aliases.len() > 0 {
-                    tracing::info!(source = %source.id, reread = rereading.reread.len(), rekeyed = rereading.aliases.len(), "the source's reading config changed: known releases read in the new way are not corrections, nor new");
+                    tracing::info!(source = %source.id, reread = rereading.reread.len(), rekeyed = rereading.aliases.len(), rewritten = refreshed_count, "the source's reading config changed: known releases read in the new way are not corrections, nor new");
                 }
             }
-            if done {
-                state.read_with = Some(reading);
-            }
+            // The digest tells how page 1 was read, not how far the walk went: a walk cut
+            // short (an older page that keeps failing) must not make every poll a reread, where
+            // a release that reads otherwise is known and a true correction is lost.
+            state.read_with = Some(reading);
             state.etag = page.etag.clone().filter(|_| done);
             state.last_modified = page.last_modified.clone().filter(|_| done);
             state.body_hash = Some(body_hash).filter(|_| done);
@@ -416,6 +428,7 @@ impl Poller<'_> {
             unreadable_dates,
             known_not_read,
             walk_error,
+            refreshed: refreshed_count,
         })
     }
 
@@ -915,10 +928,17 @@ impl Poller<'_> {
         let mut found = Found::default();
         // How many entries of this page share each address (an address several show tells
         // none of them apart: see `Rereading::former`).
-        let mut page_addresses: HashMap<[u8; 8], usize> = HashMap::new();
+        let mut page_addresses = PageAddresses::default();
         if rereading.is_some() {
             for s in &scraped {
-                *page_addresses.entry(address_digest(&s.link)).or_default() += 1;
+                *page_addresses
+                    .paths
+                    .entry(address_digest(&s.link))
+                    .or_default() += 1;
+                *page_addresses
+                    .whole
+                    .entry(whole_address(&s.link))
+                    .or_default() += 1;
             }
         }
         let mut per_link: HashMap<String, usize> = HashMap::new();
@@ -986,6 +1006,9 @@ impl Poller<'_> {
                         match rereading.as_mut() {
                             Some(r) if differs => {
                                 r.reread.push((id, now_fp, s.link.clone()));
+                                if store.stored(&source.id, &id)? {
+                                    r.refresh.push((id, s.clone()));
+                                }
                                 ItemState::Known
                             }
                             None if differs && store.stored(&source.id, &id)? => ItemState::Changed,
@@ -1756,14 +1779,29 @@ struct Rereading {
     reread: Vec<(ItemId, [u8; 8], String)>,
     /// New key's id -> the id the release is stored under.
     aliases: Vec<(ItemId, ItemId)>,
+    /// Each stored release among `reread`, as the page now shows it: its stored item is
+    /// rewritten so that the feed is not left with the former reading (see `refreshed`).
+    refresh: Vec<(ItemId, Scraped)>,
     /// The source's seen releases by address, read once when first needed.
     by_address: Option<HashMap<[u8; 8], Option<ItemId>>>,
+    /// The source's stored releases by whole address, read once when first needed.
+    by_whole_address: Option<HashMap<String, Option<ItemId>>>,
+}
+
+/// How many entries of a page share each address: by path ([`address_digest`]) and by
+/// whole address, query too ([`whole_address`]).
+#[derive(Default)]
+struct PageAddresses {
+    paths: HashMap<[u8; 8], usize>,
+    whole: HashMap<String, usize>,
 }
 
 impl Rereading {
-    /// The release an entry unknown under its key was seen as before the edit: the one seen
-    /// release at the entry's address, when no other entry of the page and no other seen
-    /// release has that address and this poll has not given it to another entry yet.
+    /// The release an entry unknown under its key was seen as before the edit: the one stored
+    /// release at the entry's whole address (path and query), else the one seen release at its
+    /// path; each only when no other entry of the page and no other release has that address,
+    /// and this poll has not given it to another entry yet. The whole address first: a site
+    /// that tells its releases apart by query alone (`/news.php?id=101`) shows one path for all.
     fn former(
         &mut self,
         store: &Store,
@@ -1771,13 +1809,28 @@ impl Rereading {
         s: &Scraped,
         id: ItemId,
         seen_ids: &HashSet<ItemId>,
-        page_addresses: &HashMap<[u8; 8], usize>,
+        page_addresses: &PageAddresses,
     ) -> Result<Option<ItemId>, StoreError> {
         if store.seen_digests(&source.id, &id)?.is_some() {
             return Ok(None);
         }
+        let free = |f: &ItemId| *f != id && !seen_ids.contains(f);
+        let whole = whole_address(&s.link);
+        if page_addresses.whole.get(&whole).copied().unwrap_or(0) <= 1 {
+            if self.by_whole_address.is_none() {
+                self.by_whole_address = Some(store.stored_by_whole_address(&source.id)?);
+            }
+            let former = self
+                .by_whole_address
+                .as_ref()
+                .and_then(|map| map.get(&whole).copied().flatten())
+                .filter(free);
+            if former.is_some() {
+                return Ok(former);
+            }
+        }
         let address = address_digest(&s.link);
-        if page_addresses.get(&address).copied().unwrap_or(0) > 1 {
+        if page_addresses.paths.get(&address).copied().unwrap_or(0) > 1 {
             return Ok(None);
         }
         if self.by_address.is_none() {
@@ -1787,8 +1840,34 @@ impl Rereading {
             .by_address
             .as_ref()
             .and_then(|map| map.get(&address).copied().flatten());
-        Ok(former.filter(|f| *f != id && !seen_ids.contains(f)))
+        Ok(former.filter(free))
     }
+}
+
+/// The stored items of a reread poll's releases that read otherwise (`Rereading::refresh`),
+/// with what the list page now shows: title, summary and address, and body and picture when
+/// the page gives them. A release read in a new way is no correction: it is not posted nor
+/// edited on Telegram, and keeps its dates; but its feed entry must not keep the former
+/// reading, else a correction made with the edit would never reach the feed (the next poll
+/// compares with the new reading and finds nothing changed).
+fn refreshed(
+    store: &Store,
+    source: &Source,
+    refresh: Vec<(ItemId, Scraped)>,
+) -> Result<Vec<Item>, StoreError> {
+    let mut out = Vec::with_capacity(refresh.len());
+    for (id, s) in refresh {
+        let Some(mut item) = store.item(&source.id, &id)? else {
+            continue;
+        };
+        item.title = s.title;
+        item.summary = s.summary;
+        item.content_html = s.content_html.or(item.content_html);
+        item.image = s.image.or(item.image);
+        item.link = s.link;
+        out.push(item);
+    }
+    Ok(out)
 }
 
 /// A digest of what decides how a source's pages are read into releases: which page and how

@@ -215,7 +215,8 @@ impl App {
                     .increment(new as u64);
                 metrics::counter!("herald_items_changed_total", "source" => id)
                     .increment(changed as u64);
-                if new + changed > 0 {
+                // A release rewritten as now read (the reading config changed) shows in the feed.
+                if new + changed + report.refreshed > 0 {
                     self.shared.versions.source_changed(&source.id);
                     self.shared.websub.changed([source.id.as_str()]);
                 }

@@ -201,6 +201,22 @@ pub fn address_digest(link: &str) -> [u8; 8] {
     out
 }
 
+/// A link's whole address, path and query, as keys read it ([`crate::extract::link_key`]: the
+/// query rebuilt as form pairs), without scheme and host. Releases of a site that tells them
+/// apart by query alone (`/news.php?id=101`) share a path but not this.
+pub fn whole_address(link: &str) -> String {
+    match url::Url::parse(link) {
+        Ok(url) => {
+            let key = url::Url::parse(&crate::extract::link_key(&url)).unwrap_or(url);
+            match key.query() {
+                Some(query) => format!("{}?{query}", key.path()),
+                None => key.path().to_owned(),
+            }
+        }
+        Err(_) => link.to_owned(),
+    }
+}
+
 /// A digest as `seen` keeps it (the first 8 bytes of a SHA-256).
 pub type Digest8 = [u8; 8];
 
@@ -627,16 +643,41 @@ impl Store {
         Ok(out)
     }
 
+    /// Every stored release of `source` by its [`whole_address`]; an address that several
+    /// releases share maps to `None` (it tells none of them apart).
+    pub fn stored_by_whole_address(
+        &self,
+        source: &str,
+    ) -> Result<std::collections::HashMap<String, Option<ItemId>>, StoreError> {
+        let mut out: std::collections::HashMap<String, Option<ItemId>> = Default::default();
+        for entry in self.items.scan_prefix(prefix(source)) {
+            let (_, bytes) = entry?;
+            let item: Item = codec::decode(&bytes)?;
+            out.entry(whole_address(&item.link))
+                .and_modify(|held| *held = None)
+                .or_insert(Some(item.id));
+        }
+        Ok(out)
+    }
+
     /// After a poll that read the source's pages in a new way (its reading config changed):
     /// records each release's text and address as now read (`reread`: id, content digest,
     /// link), so the next poll compares with them, and each release found under a new key
-    /// (`aliases`: new id -> the id it is stored under). Nothing is announced.
+    /// (`aliases`: new id -> the id it is stored under), and rewrites the stored items of
+    /// `rewritten` (same id, dates and place in the feed). Nothing is announced.
     pub async fn note_reading(
         &self,
         source: &str,
         reread: &[(ItemId, Digest8, String)],
         aliases: &[(ItemId, ItemId)],
+        rewritten: &[Item],
     ) -> Result<(), StoreError> {
+        for item in rewritten {
+            let key = item_key(source, &item.id);
+            if self.items.contains_key(&key)? {
+                self.items.insert(key, codec::encode(item)?)?;
+            }
+        }
         for (id, content, link) in reread {
             self.seen
                 .insert(item_key(source, id), &seen_value(*content, link)[..])?;
@@ -1478,6 +1519,18 @@ mod tests {
         assert_eq!(
             a,
             address_digest("http://www.akorda.kz/ru/akim-almaty-520001")
+        );
+    }
+
+    #[test]
+    fn a_whole_address_is_the_links_path_and_query_as_keys_read_them() {
+        let a = whole_address("https://www.example.kz/news.php?id=101");
+        assert_eq!(a, "/news.php?id=101");
+        assert_ne!(a, whole_address("https://www.example.kz/news.php?id=102"));
+        assert_eq!(a, whole_address("http://example.kz/news.php?id=101#top"));
+        assert_eq!(
+            whole_address("https://example.kz/a?q=x%20y"),
+            whole_address("https://example.kz/a?q=x+y")
         );
     }
 

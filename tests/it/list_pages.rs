@@ -621,3 +621,114 @@ async fn an_older_page_without_releases_ends_the_list() {
     assert!(t.poll("x").await.unwrap().unchanged);
     t.stop().await;
 }
+
+/// Writes `t`'s config with `from` replaced by `to` and waits until the app has taken it.
+async fn edit_config(
+    t: &common::TestApp,
+    from: &str,
+    to: &str,
+    applied: impl Fn(&common::TestApp) -> bool,
+) {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen(from, to, 1);
+    assert_ne!(edited, text, "`{from}` is not in the config");
+    std::fs::write(&t.config_path, edited).unwrap();
+    common::eventually("edit applied", Duration::from_secs(10), || applied(t)).await;
+}
+
+/// The reading digest tells how page 1 was read, not how far the walk went: with an older
+/// page that keeps failing, the polls after the first are no rereads, and a title corrected
+/// on page 1 is a correction (a reread would take it for a reading change, known).
+#[tokio::test]
+async fn a_correction_is_one_while_an_older_page_keeps_failing() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A", day), ("/b", "B", day), ("/c", "C", day)]),
+    );
+    pages.set("/list?page=2", 500, String::new());
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 3);
+    t.poll("x").await.unwrap();
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/a", "A corrected", day),
+            ("/b", "B", day),
+            ("/c", "C", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::Changed), 1, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 2, "{report:?}");
+    t.stop().await;
+}
+
+/// A site that tells its releases apart by query alone (`/news.php?id=101`): an `id_pattern`
+/// added to read the id keeps every release's identity (matched by its whole address), so
+/// none is new again.
+#[tokio::test]
+async fn an_id_pattern_edit_keeps_releases_told_apart_by_query() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news.php?id=103", "Three", day),
+            ("/news.php?id=102", "Two", day),
+            ("/news.php?id=101", "One", day),
+        ]),
+    );
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 3);
+    edit_config(&t, "# x keys", "id_pattern = 'id=(\\d+)'", |t| {
+        t.app.config().source("x").unwrap().id_pattern.is_some()
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::Known), 3, "{report:?}");
+    assert_eq!(feed_of(&t).await.len(), 3);
+    t.stop().await;
+}
+
+/// A title corrected on the site while the admin edits how the source is read: the poll that
+/// reads the page the new way announces nothing (known), but the feed shows the page's
+/// reading, not the stored one for ever (later polls compare with the new reading).
+#[tokio::test]
+async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 2);
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
+    );
+    edit_config(&t, "# x keys", "exclude = ['^nothing like this$']", |t| {
+        !t.app.config().source("x").unwrap().exclude.is_empty()
+    })
+    .await;
+    // The feed as served after the edit, before the poll (kept in the feed cache).
+    assert_eq!(feed_of(&t).await.len(), 2);
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::Changed), 0, "{report:?}");
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    let titles: Vec<String> = feed_of(&t).await.into_iter().map(|(t, _)| t).collect();
+    assert!(titles.contains(&"A corrected".to_owned()), "{titles:?}");
+    assert!(!titles.contains(&"A".to_owned()), "{titles:?}");
+    assert!(t.poll("x").await.unwrap().unchanged);
+    t.stop().await;
+}
