@@ -782,14 +782,33 @@ impl Store {
         chat_key: &str,
         aliases: &[String],
     ) -> Result<Vec<OwedRestore>, StoreError> {
+        self.owed_in_chat(OWED_RESTORE, chat_key, aliases, |r: &OwedRestore| {
+            &r.chat_key
+        })
+    }
+
+    /// The records under `prefix` whose chat (`chat_of`) is `chat_key` or one of `aliases`. A
+    /// record that does not read is logged and skipped (it names no chat to hold up).
+    fn owed_in_chat<T: serde::de::DeserializeOwned>(
+        &self,
+        prefix: &[u8],
+        chat_key: &str,
+        aliases: &[String],
+        chat_of: impl Fn(&T) -> &String,
+    ) -> Result<Vec<T>, StoreError> {
         let mut owed = Vec::new();
-        for entry in self.db.scan_prefix(OWED_RESTORE) {
-            let (_, value) = entry?;
-            let Ok(restore) = serde_json::from_slice::<OwedRestore>(&value) else {
-                continue;
+        for entry in self.db.scan_prefix(prefix) {
+            let (key, value) = entry?;
+            let record = match serde_json::from_slice::<T>(&value) {
+                Ok(record) => record,
+                Err(e) => {
+                    tracing::error!(key = %String::from_utf8_lossy(&key), error = %e, "a record owed to a chat does not read: skipped");
+                    continue;
+                }
             };
-            if restore.chat_key == chat_key || aliases.contains(&restore.chat_key) {
-                owed.push(restore);
+            let chat = chat_of(&record);
+            if chat == chat_key || aliases.contains(chat) {
+                owed.push(record);
             }
         }
         Ok(owed)
@@ -807,17 +826,7 @@ impl Store {
         chat_key: &str,
         aliases: &[String],
     ) -> Result<Vec<LookBack>, StoreError> {
-        let mut owed = Vec::new();
-        for entry in self.db.scan_prefix(LOOK_BACK) {
-            let (_, value) = entry?;
-            let Ok(look) = serde_json::from_slice::<LookBack>(&value) else {
-                continue;
-            };
-            if look.chat_key == chat_key || aliases.contains(&look.chat_key) {
-                owed.push(look);
-            }
-        }
-        Ok(owed)
+        self.owed_in_chat(LOOK_BACK, chat_key, aliases, |l: &LookBack| &l.chat_key)
     }
 
     /// A look back goes on as `look` says; with `record`, the post is recorded there (an
