@@ -132,6 +132,25 @@ impl ItemState {
     }
 }
 
+/// A link as item keys have always been written: its query rebuilt as form pairs (`?123` as
+/// `?123=`, `/` as `%2F`), and an empty query dropped. Links were stored so before their query
+/// was kept as written; the key keeps that form so that no stored item's identity changes.
+pub fn link_key(link: &url::Url) -> String {
+    let mut url = link.clone();
+    if url.query().is_some() {
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if pairs.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+    }
+    url.into()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -14,6 +14,9 @@ pub mod relative;
 use regex::Regex;
 use url::Url;
 
+/// Item keys read links in the form they always had (see [`crate::model::link_key`]).
+pub use crate::model::link_key;
+
 /// Why a page yielded no releases; a fault to report, never "no news".
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -130,25 +133,6 @@ fn is_tracking_part(part: &str) -> bool {
     url::form_urlencoded::parse(name.as_bytes())
         .next()
         .is_some_and(|(name, _)| is_tracking_param(&name))
-}
-
-/// A link as item keys have always been written: its query rebuilt as form pairs (`?123` as
-/// `?123=`, `/` as `%2F`), and an empty query dropped. Links were stored so before their query
-/// was kept as written; the key keeps that form so that no stored item's identity changes.
-pub fn link_key(link: &Url) -> String {
-    let mut url = link.clone();
-    if url.query().is_some() {
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .collect();
-        if pairs.is_empty() {
-            url.set_query(None);
-        } else {
-            url.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-    }
-    url.into()
 }
 
 /// What identifies an item within its source: the `id_pattern` capture when it matches the

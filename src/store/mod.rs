@@ -201,13 +201,13 @@ pub fn address_digest(link: &str) -> [u8; 8] {
     out
 }
 
-/// A link's whole address, path and query, as keys read it ([`crate::extract::link_key`]: the
+/// A link's whole address, path and query, as keys read it ([`crate::model::link_key`]: the
 /// query rebuilt as form pairs), without scheme and host. Releases of a site that tells them
 /// apart by query alone (`/news.php?id=101`) share a path but not this.
 pub fn whole_address(link: &str) -> String {
     match url::Url::parse(link) {
         Ok(url) => {
-            let key = url::Url::parse(&crate::extract::link_key(&url)).unwrap_or(url);
+            let key = url::Url::parse(&crate::model::link_key(&url)).unwrap_or(url);
             match key.query() {
                 Some(query) => format!("{}?{query}", key.path()),
                 None => key.path().to_owned(),
