@@ -1846,7 +1846,7 @@ impl Rereading {
 
 /// The stored items of a reread poll's releases that read otherwise (`Rereading::refresh`),
 /// with what the list page now shows: title, summary and address, and body and picture when
-/// the page gives them. A release read in a new way is no correction: it is not posted nor
+/// the page gives them (for a source with article pages, the stored summary when it gives none). A release read in a new way is no correction: it is not posted nor
 /// edited on Telegram, and keeps its dates; but its feed entry must not keep the former
 /// reading, else a correction made with the edit would never reach the feed (the next poll
 /// compares with the new reading and finds nothing changed).
@@ -1861,7 +1861,13 @@ fn refreshed(
             continue;
         };
         item.title = s.title;
-        item.summary = s.summary;
+        // A release's summary is the list's, else its article page's. A reread reads the list
+        // only (not the article pages of known releases): with no summary on the list, the
+        // stored one (the article's) stands.
+        item.summary = match source.article {
+            Some(_) => s.summary.or(item.summary),
+            None => s.summary,
+        };
         item.content_html = s.content_html.or(item.content_html);
         item.image = s.image.or(item.image);
         item.link = s.link;

@@ -732,3 +732,47 @@ async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
     assert!(t.poll("x").await.unwrap().unchanged);
     t.stop().await;
 }
+
+/// A source whose list shows no summary takes its releases' summaries from their article
+/// pages. A reread poll (a reading edit) reads the list only, not the article pages of known
+/// releases: the feed keeps the summaries the articles gave, not the list's none.
+#[tokio::test]
+async fn a_reread_poll_keeps_the_summaries_article_pages_gave() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys\n[sources.article]\nbody = \"div.text\"\n").await;
+    let day = Some("3 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    for page in ["a", "b"] {
+        pages.set(
+            &format!("/{page}"),
+            200,
+            format!(
+                "<html><body><div class=\"text\"><p>Article text of {page}, told at length.</p></div></body></html>"
+            ),
+        );
+    }
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 2);
+    let before = t.get("/feeds/x.json").await.text().await.unwrap();
+    assert!(before.contains("Article text of a"), "{before}");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
+    );
+    edit_config(&t, "# x keys", "summary_length = 123", |t| {
+        t.app.config().source("x").unwrap().summary_length == 123
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.refreshed, 1, "{report:?}");
+    let after = t.get("/feeds/x.json").await.text().await.unwrap();
+    assert!(after.contains("A corrected"), "{after}");
+    let feed: serde_json::Value = serde_json::from_str(&after).unwrap();
+    for item in feed["items"].as_array().unwrap() {
+        let summary = item["summary"].as_str().unwrap_or_default();
+        assert!(summary.contains("Article text of"), "{item}");
+    }
+    t.stop().await;
+}
