@@ -393,7 +393,15 @@ impl Poller<'_> {
             // A walk cut short is not done: the next poll reads the first page again (its
             // validators and hash are not kept) and reads on.
             let done = walk_cut.is_none();
-            if let Some(rereading) = rereading {
+            if let Some(mut rereading) = rereading {
+                // Every stored release gets the key the source's key rule now gives its link,
+                // read on this poll's pages or not: a later poll that walks on to an older
+                // page finds it known.
+                let keyed = rereading.keyed(store, source)?.clone();
+                let taken: HashSet<ItemId> = rereading.aliases.iter().map(|(n, _)| *n).collect();
+                rereading
+                    .aliases
+                    .extend(keyed.into_iter().filter(|(n, _)| !taken.contains(n)));
                 let rewritten = refreshed(store, source, rereading.refresh)?;
                 refreshed_count = rewritten.len();
                 store
@@ -977,6 +985,14 @@ impl Poller<'_> {
             // stored under.
             if let Some(store) = self.store() {
                 if let Some(former) = store.alias(&source.id, &id)? {
+                    id = former;
+                } else if let Some(r) = rereading.as_mut()
+                    && let Some(former) = r
+                        .keyed(store, source)?
+                        .get(&id)
+                        .copied()
+                        .filter(|f| !seen_ids.contains(f))
+                {
                     id = former;
                 } else if let Some(r) = rereading.as_mut()
                     && let Some(former) =
@@ -1786,6 +1802,9 @@ struct Rereading {
     by_address: Option<HashMap<[u8; 8], Option<ItemId>>>,
     /// The source's stored releases by whole address, read once when first needed.
     by_whole_address: Option<HashMap<String, Option<ItemId>>>,
+    /// The source's stored releases by the id their link's key now makes, where it is not the
+    /// one they are stored under (see `Rereading::keyed`), read once when first needed.
+    by_key: Option<HashMap<ItemId, ItemId>>,
 }
 
 /// How many entries of a page share each address: by path ([`address_digest`]) and by
@@ -1797,6 +1816,51 @@ struct PageAddresses {
 }
 
 impl Rereading {
+    /// The stored releases whose link the source's key rule (`id_pattern`) now keys otherwise:
+    /// new id -> the id stored under. Left out: a new id that is a release seen under it, or
+    /// already an alias. Two stored releases given one key (slug variants stored apart before
+    /// the pattern) map to the latest stored; the other keeps its own id.
+    fn keyed(
+        &mut self,
+        store: &Store,
+        source: &Source,
+    ) -> Result<&HashMap<ItemId, ItemId>, StoreError> {
+        if self.by_key.is_none() {
+            let mut latest: HashMap<ItemId, (u64, ItemId)> = HashMap::new();
+            for item in store.stored_items(&source.id)? {
+                let Ok(link) = Url::parse(&item.link) else {
+                    continue;
+                };
+                // A feed's entry is keyed by its link only when the pattern reads it (else by
+                // its own guid, which is not stored).
+                let key = match source.kind {
+                    SourceKind::Html => extract::item_key(&link, source.id_pattern.as_ref()),
+                    _ => match source.id_pattern.as_ref() {
+                        Some(re) if re.is_match(&extract::link_key(&link)) => {
+                            extract::item_key(&link, Some(re))
+                        }
+                        _ => continue,
+                    },
+                };
+                let new = ItemId::new(&source.id, &key);
+                if new == item.id || latest.get(&new).is_some_and(|(seq, _)| *seq > item.seq) {
+                    continue;
+                }
+                latest.insert(new, (item.seq, item.id));
+            }
+            let mut by_key = HashMap::new();
+            for (new, (_, former)) in latest {
+                if store.seen_digests(&source.id, &new)?.is_none()
+                    && store.alias(&source.id, &new)?.is_none()
+                {
+                    by_key.insert(new, former);
+                }
+            }
+            self.by_key = Some(by_key);
+        }
+        Ok(self.by_key.get_or_insert_default())
+    }
+
     /// The release an entry unknown under its key was seen as before the edit: the one stored
     /// release at the entry's whole address (path and query), else the one seen release at its
     /// path; each only when no other entry of the page and no other release has that address,

@@ -660,6 +660,16 @@ impl Store {
         Ok(out)
     }
 
+    /// The source's stored items (its feed), in key order.
+    pub fn stored_items(&self, source: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.items.scan_prefix(prefix(source)) {
+            let (_, bytes) = entry?;
+            out.push(codec::decode(&bytes)?);
+        }
+        Ok(out)
+    }
+
     /// After a poll that read the source's pages in a new way (its reading config changed):
     /// records each release's text and address as now read (`reread`: id, content digest,
     /// link), so the next poll compares with them, and each release found under a new key

@@ -776,3 +776,48 @@ async fn a_reread_poll_keeps_the_summaries_article_pages_gave() {
     }
     t.stop().await;
 }
+
+/// An `id_pattern` edit gives every stored release its new key at once, not only those the
+/// reread poll reads: a later poll that walks on to page 2 finds its releases known, not new.
+#[tokio::test]
+async fn an_id_pattern_edit_keeps_the_releases_of_older_pages() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/news/3-three", "Three", day), ("/news/2-two", "Two", day)]),
+    );
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/news/1-one", "One", day), ("/news/0-zero", "Zero", day)]),
+    );
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 4);
+    edit_config(&t, "# x keys", "id_pattern = '/news/(\\d+)'", |t| {
+        t.app.config().source("x").unwrap().id_pattern.is_some()
+    })
+    .await;
+    // The reread poll reads page 1 only: nothing on it is new.
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.pages, 1, "{report:?}");
+    // A new release on page 1: the poll walks on to page 2.
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/4-four", "Four", day),
+            ("/news/3-three", "Three", day),
+            ("/news/2-two", "Two", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert!(report.pages >= 2, "{report:?}");
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    assert_eq!(feed_of(&t).await.len(), 5);
+    t.stop().await;
+}
