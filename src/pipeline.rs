@@ -290,12 +290,19 @@ impl Poller<'_> {
         // A walk through older pages cut short by the last poll reads on, page 1 unchanged or not.
         // A source whose reading config changed since its validators were kept (an edit, live
         // or while herald was stopped) is read again with the new config, changed page or not.
+        // An edit of what is fetched or kept (filters, headers, how far the walk goes) reads the
+        // page again too, but reads no release otherwise: no reread (a correction made
+        // meanwhile is one).
         let reading = reading_digest(source);
-        let reread = self.store().is_some() && state.read_with.as_ref() != Some(&reading);
+        let kept_with = state.read_with.as_deref().map(read_with_parts);
+        let reread =
+            self.store().is_some() && kept_with.map(|(r, _)| r) != Some(reading.0.as_str());
+        let edited = kept_with != Some((reading.0.as_str(), reading.1.as_str()));
+        let reading = format!("{}+{}", reading.0, reading.1);
         let conditional = opts.conditional
             && self.store().is_some()
             && !needs_baseline
-            && !reread
+            && !edited
             && state.walk_cut.is_none();
         let deadline = Deadline::of(source);
         let first = deadline
@@ -1940,26 +1947,42 @@ fn refreshed(
     Ok(out)
 }
 
-/// A digest of what decides how a source's pages are read into releases: which page and how
-/// it is fetched, what is picked from list and article pages, what is kept, how keys and dates
-/// are made. Not when it is polled nor where its releases go, nor the site's host (a site that
-/// moves to https or another domain serves the same pages; its validators and page hash tell
-/// whether the page changed). Stored with the validators (`SourceState::read_with`): another
-/// digest makes the next poll read the pages again.
-fn reading_digest(source: &Source) -> String {
+/// Digests of a source's config as its pages are read (`SourceState::read_with`, kept as
+/// `reading+fetching`). The first: what decides how a page reads into releases, how they are
+/// keyed and dated (selectors, `id_pattern`, `require_id`, summary length, timezone, language,
+/// image rewrite, the kind of page): another one makes the next poll a reread, where releases
+/// that read otherwise are known, not corrections. The second: what is fetched and kept (the
+/// page's path, headers, filters, how many pages and items): another one makes the next poll
+/// read the page even if it has not changed, nothing more. Neither counts when the source is
+/// polled, where its releases go, nor the site's host (a site that moves to https or another
+/// domain serves the same pages; its validators and page hash tell whether the page changed).
+fn reading_digest(source: &Source) -> (String, String) {
     use sha2::{Digest, Sha256};
-    let page = &source.url[url::Position::BeforePath..];
+    let digest = |text: String| crate::text::hex(&Sha256::digest(text.as_bytes())[..16]);
     let reading = format!(
         "{:?}",
         (
-            (page, source.kind, &source.list, &source.article),
-            (&source.include, &source.exclude, &source.id_pattern),
-            (source.require_id, &source.image_rewrite, &source.headers),
+            (source.kind, &source.list, &source.article),
+            (&source.id_pattern, source.require_id, &source.image_rewrite),
             (&source.language, source.timezone, source.summary_length),
+        )
+    );
+    let page = &source.url[url::Position::BeforePath..];
+    let fetching = format!(
+        "{:?}",
+        (
+            (page, &source.headers),
+            (&source.include, &source.exclude),
             (source.max_page_items, source.max_pages),
         )
     );
-    crate::text::hex(&Sha256::digest(reading.as_bytes())[..16])
+    (digest(reading), digest(fetching))
+}
+
+/// A kept `read_with` as its two digests (see `reading_digest`); one kept before they were
+/// split is a reading digest alone (it differs from any new one: one reread).
+fn read_with_parts(kept: &str) -> (&str, &str) {
+    kept.split_once('+').unwrap_or((kept, ""))
 }
 
 /// True when a poll of `source` must read its list page even if it has not changed (no

@@ -717,8 +717,8 @@ async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
         200,
         cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
     );
-    edit_config(&t, "# x keys", "exclude = ['^nothing like this$']", |t| {
-        !t.app.config().source("x").unwrap().exclude.is_empty()
+    edit_config(&t, "# x keys", "summary_length = 123", |t| {
+        t.app.config().source("x").unwrap().summary_length == 123
     })
     .await;
     // The feed as served after the edit, before the poll (kept in the feed cache).
@@ -819,5 +819,41 @@ async fn an_id_pattern_edit_keeps_the_releases_of_older_pages() {
     assert!(report.pages >= 2, "{report:?}");
     assert_eq!(report.count(ItemState::New), 1, "{report:?}");
     assert_eq!(feed_of(&t).await.len(), 5);
+    t.stop().await;
+}
+
+/// An edit that changes no release's reading (a filter, the pages walked, the request's
+/// headers) makes the next poll read the page, but no reread: a title corrected on the site
+/// meanwhile is a correction.
+#[tokio::test]
+async fn an_edit_of_what_is_kept_reads_the_page_without_a_reread() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 2);
+    assert!(t.poll("x").await.unwrap().unchanged);
+    // The page unchanged: the edit alone makes the poll read it.
+    edit_config(&t, "# x keys", "max_pages = 2\n# x keys", |t| {
+        t.app.config().source("x").unwrap().max_pages == 2
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert!(!report.unchanged, "{report:?}");
+    assert!(t.poll("x").await.unwrap().unchanged);
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
+    );
+    edit_config(&t, "# x keys", "exclude = ['^nothing like this$']", |t| {
+        !t.app.config().source("x").unwrap().exclude.is_empty()
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::Changed), 1, "{report:?}");
+    assert_eq!(report.refreshed, 0, "{report:?}");
     t.stop().await;
 }
