@@ -290,12 +290,19 @@ impl Poller<'_> {
         // A walk through older pages cut short by the last poll reads on, page 1 unchanged or not.
         // A source whose reading config changed since its validators were kept (an edit, live
         // or while herald was stopped) is read again with the new config, changed page or not.
+        // An edit of what is fetched or kept (filters, headers, how far the walk goes) reads the
+        // page again too, but reads no release otherwise: no reread (a correction made
+        // meanwhile is one).
         let reading = reading_digest(source);
-        let reread = self.store().is_some() && state.read_with.as_ref() != Some(&reading);
+        let kept_with = state.read_with.as_deref().map(read_with_parts);
+        let reread =
+            self.store().is_some() && kept_with.map(|(r, _)| r) != Some(reading.0.as_str());
+        let edited = kept_with != Some((reading.0.as_str(), reading.1.as_str()));
+        let reading = format!("{}+{}", reading.0, reading.1);
         let conditional = opts.conditional
             && self.store().is_some()
             && !needs_baseline
-            && !reread
+            && !edited
             && state.walk_cut.is_none();
         let deadline = Deadline::of(source);
         let first = deadline
@@ -393,7 +400,15 @@ impl Poller<'_> {
             // A walk cut short is not done: the next poll reads the first page again (its
             // validators and hash are not kept) and reads on.
             let done = walk_cut.is_none();
-            if let Some(rereading) = rereading {
+            if let Some(mut rereading) = rereading {
+                // Every stored release gets the key the source's key rule now gives its link,
+                // read on this poll's pages or not: a later poll that walks on to an older
+                // page finds it known.
+                let keyed = rereading.keyed(store, source)?.clone();
+                let taken: HashSet<ItemId> = rereading.aliases.iter().map(|(n, _)| *n).collect();
+                rereading
+                    .aliases
+                    .extend(keyed.into_iter().filter(|(n, _)| !taken.contains(n)));
                 let rewritten = refreshed(store, source, rereading.refresh)?;
                 refreshed_count = rewritten.len();
                 store
@@ -977,6 +992,14 @@ impl Poller<'_> {
             // stored under.
             if let Some(store) = self.store() {
                 if let Some(former) = store.alias(&source.id, &id)? {
+                    id = former;
+                } else if let Some(r) = rereading.as_mut()
+                    && let Some(former) = r
+                        .keyed(store, source)?
+                        .get(&id)
+                        .copied()
+                        .filter(|f| !seen_ids.contains(f))
+                {
                     id = former;
                 } else if let Some(r) = rereading.as_mut()
                     && let Some(former) =
@@ -1786,6 +1809,9 @@ struct Rereading {
     by_address: Option<HashMap<[u8; 8], Option<ItemId>>>,
     /// The source's stored releases by whole address, read once when first needed.
     by_whole_address: Option<HashMap<String, Option<ItemId>>>,
+    /// The source's stored releases by the id their link's key now makes, where it is not the
+    /// one they are stored under (see `Rereading::keyed`), read once when first needed.
+    by_key: Option<HashMap<ItemId, ItemId>>,
 }
 
 /// How many entries of a page share each address: by path ([`address_digest`]) and by
@@ -1797,6 +1823,51 @@ struct PageAddresses {
 }
 
 impl Rereading {
+    /// The stored releases whose link the source's key rule (`id_pattern`) now keys otherwise:
+    /// new id -> the id stored under. Left out: a new id that is a release seen under it, or
+    /// already an alias. Two stored releases given one key (slug variants stored apart before
+    /// the pattern) map to the latest stored; the other keeps its own id.
+    fn keyed(
+        &mut self,
+        store: &Store,
+        source: &Source,
+    ) -> Result<&HashMap<ItemId, ItemId>, StoreError> {
+        if self.by_key.is_none() {
+            let mut latest: HashMap<ItemId, (u64, ItemId)> = HashMap::new();
+            for item in store.stored_items(&source.id)? {
+                let Ok(link) = Url::parse(&item.link) else {
+                    continue;
+                };
+                // A feed's entry is keyed by its link only when the pattern reads it (else by
+                // its own guid, which is not stored).
+                let key = match source.kind {
+                    SourceKind::Html => extract::item_key(&link, source.id_pattern.as_ref()),
+                    _ => match source.id_pattern.as_ref() {
+                        Some(re) if re.is_match(&extract::link_key(&link)) => {
+                            extract::item_key(&link, Some(re))
+                        }
+                        _ => continue,
+                    },
+                };
+                let new = ItemId::new(&source.id, &key);
+                if new == item.id || latest.get(&new).is_some_and(|(seq, _)| *seq > item.seq) {
+                    continue;
+                }
+                latest.insert(new, (item.seq, item.id));
+            }
+            let mut by_key = HashMap::new();
+            for (new, (_, former)) in latest {
+                if store.seen_digests(&source.id, &new)?.is_none()
+                    && store.alias(&source.id, &new)?.is_none()
+                {
+                    by_key.insert(new, former);
+                }
+            }
+            self.by_key = Some(by_key);
+        }
+        Ok(self.by_key.get_or_insert_default())
+    }
+
     /// The release an entry unknown under its key was seen as before the edit: the one stored
     /// release at the entry's whole address (path and query), else the one seen release at its
     /// path; each only when no other entry of the page and no other release has that address,
@@ -1846,7 +1917,7 @@ impl Rereading {
 
 /// The stored items of a reread poll's releases that read otherwise (`Rereading::refresh`),
 /// with what the list page now shows: title, summary and address, and body and picture when
-/// the page gives them. A release read in a new way is no correction: it is not posted nor
+/// the page gives them (for a source with article pages, the stored summary when it gives none). A release read in a new way is no correction: it is not posted nor
 /// edited on Telegram, and keeps its dates; but its feed entry must not keep the former
 /// reading, else a correction made with the edit would never reach the feed (the next poll
 /// compares with the new reading and finds nothing changed).
@@ -1861,7 +1932,13 @@ fn refreshed(
             continue;
         };
         item.title = s.title;
-        item.summary = s.summary;
+        // A release's summary is the list's, else its article page's. A reread reads the list
+        // only (not the article pages of known releases): with no summary on the list, the
+        // stored one (the article's) stands.
+        item.summary = match source.article {
+            Some(_) => s.summary.or(item.summary),
+            None => s.summary,
+        };
         item.content_html = s.content_html.or(item.content_html);
         item.image = s.image.or(item.image);
         item.link = s.link;
@@ -1870,26 +1947,42 @@ fn refreshed(
     Ok(out)
 }
 
-/// A digest of what decides how a source's pages are read into releases: which page and how
-/// it is fetched, what is picked from list and article pages, what is kept, how keys and dates
-/// are made. Not when it is polled nor where its releases go, nor the site's host (a site that
-/// moves to https or another domain serves the same pages; its validators and page hash tell
-/// whether the page changed). Stored with the validators (`SourceState::read_with`): another
-/// digest makes the next poll read the pages again.
-fn reading_digest(source: &Source) -> String {
+/// Digests of a source's config as its pages are read (`SourceState::read_with`, kept as
+/// `reading+fetching`). The first: what decides how a page reads into releases, how they are
+/// keyed and dated (selectors, `id_pattern`, `require_id`, summary length, timezone, language,
+/// image rewrite, the kind of page): another one makes the next poll a reread, where releases
+/// that read otherwise are known, not corrections. The second: what is fetched and kept (the
+/// page's path, headers, filters, how many pages and items): another one makes the next poll
+/// read the page even if it has not changed, nothing more. Neither counts when the source is
+/// polled, where its releases go, nor the site's host (a site that moves to https or another
+/// domain serves the same pages; its validators and page hash tell whether the page changed).
+fn reading_digest(source: &Source) -> (String, String) {
     use sha2::{Digest, Sha256};
-    let page = &source.url[url::Position::BeforePath..];
+    let digest = |text: String| crate::text::hex(&Sha256::digest(text.as_bytes())[..16]);
     let reading = format!(
         "{:?}",
         (
-            (page, source.kind, &source.list, &source.article),
-            (&source.include, &source.exclude, &source.id_pattern),
-            (source.require_id, &source.image_rewrite, &source.headers),
+            (source.kind, &source.list, &source.article),
+            (&source.id_pattern, source.require_id, &source.image_rewrite),
             (&source.language, source.timezone, source.summary_length),
+        )
+    );
+    let page = &source.url[url::Position::BeforePath..];
+    let fetching = format!(
+        "{:?}",
+        (
+            (page, &source.headers),
+            (&source.include, &source.exclude),
             (source.max_page_items, source.max_pages),
         )
     );
-    crate::text::hex(&Sha256::digest(reading.as_bytes())[..16])
+    (digest(reading), digest(fetching))
+}
+
+/// A kept `read_with` as its two digests (see `reading_digest`); one kept before they were
+/// split is a reading digest alone (it differs from any new one: one reread).
+fn read_with_parts(kept: &str) -> (&str, &str) {
+    kept.split_once('+').unwrap_or((kept, ""))
 }
 
 /// True when a poll of `source` must read its list page even if it has not changed (no

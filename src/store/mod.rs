@@ -126,9 +126,9 @@ pub struct SourceState {
     pub consecutive_failures: u32,
     /// True once a poll has stored this source's items (the first poll only backfills).
     pub first_poll_done: bool,
-    /// A digest of the source's reading config (how its pages are read) the validators above
-    /// and the stored texts were read with; another one drops them (the pipeline's
-    /// `reading_digest`).
+    /// Digests of the source's config (how its pages are read, and what is fetched and kept)
+    /// the validators above and the stored texts were read with; another one drops the
+    /// validators, and another reading one makes a reread (the pipeline's `reading_digest`).
     #[serde(default)]
     pub read_with: Option<String>,
     /// True once any poll succeeded: a page that then matches nothing is a redesign.
@@ -656,6 +656,16 @@ impl Store {
             out.entry(whole_address(&item.link))
                 .and_modify(|held| *held = None)
                 .or_insert(Some(item.id));
+        }
+        Ok(out)
+    }
+
+    /// The source's stored items (its feed), in key order.
+    pub fn stored_items(&self, source: &str) -> Result<Vec<Item>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.items.scan_prefix(prefix(source)) {
+            let (_, bytes) = entry?;
+            out.push(codec::decode(&bytes)?);
         }
         Ok(out)
     }

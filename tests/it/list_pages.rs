@@ -717,8 +717,8 @@ async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
         200,
         cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
     );
-    edit_config(&t, "# x keys", "exclude = ['^nothing like this$']", |t| {
-        !t.app.config().source("x").unwrap().exclude.is_empty()
+    edit_config(&t, "# x keys", "summary_length = 123", |t| {
+        t.app.config().source("x").unwrap().summary_length == 123
     })
     .await;
     // The feed as served after the edit, before the poll (kept in the feed cache).
@@ -730,5 +730,130 @@ async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
     assert!(titles.contains(&"A corrected".to_owned()), "{titles:?}");
     assert!(!titles.contains(&"A".to_owned()), "{titles:?}");
     assert!(t.poll("x").await.unwrap().unchanged);
+    t.stop().await;
+}
+
+/// A source whose list shows no summary takes its releases' summaries from their article
+/// pages. A reread poll (a reading edit) reads the list only, not the article pages of known
+/// releases: the feed keeps the summaries the articles gave, not the list's none.
+#[tokio::test]
+async fn a_reread_poll_keeps_the_summaries_article_pages_gave() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys\n[sources.article]\nbody = \"div.text\"\n").await;
+    let day = Some("3 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    for page in ["a", "b"] {
+        pages.set(
+            &format!("/{page}"),
+            200,
+            format!(
+                "<html><body><div class=\"text\"><p>Article text of {page}, told at length.</p></div></body></html>"
+            ),
+        );
+    }
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 2);
+    let before = t.get("/feeds/x.json").await.text().await.unwrap();
+    assert!(before.contains("Article text of a"), "{before}");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
+    );
+    edit_config(&t, "# x keys", "summary_length = 123", |t| {
+        t.app.config().source("x").unwrap().summary_length == 123
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.refreshed, 1, "{report:?}");
+    let after = t.get("/feeds/x.json").await.text().await.unwrap();
+    assert!(after.contains("A corrected"), "{after}");
+    let feed: serde_json::Value = serde_json::from_str(&after).unwrap();
+    for item in feed["items"].as_array().unwrap() {
+        let summary = item["summary"].as_str().unwrap_or_default();
+        assert!(summary.contains("Article text of"), "{item}");
+    }
+    t.stop().await;
+}
+
+/// An `id_pattern` edit gives every stored release its new key at once, not only those the
+/// reread poll reads: a later poll that walks on to page 2 finds its releases known, not new.
+#[tokio::test]
+async fn an_id_pattern_edit_keeps_the_releases_of_older_pages() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/news/3-three", "Three", day), ("/news/2-two", "Two", day)]),
+    );
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/news/1-one", "One", day), ("/news/0-zero", "Zero", day)]),
+    );
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 4);
+    edit_config(&t, "# x keys", "id_pattern = '/news/(\\d+)'", |t| {
+        t.app.config().source("x").unwrap().id_pattern.is_some()
+    })
+    .await;
+    // The reread poll reads page 1 only: nothing on it is new.
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::New), 0, "{report:?}");
+    assert_eq!(report.pages, 1, "{report:?}");
+    // A new release on page 1: the poll walks on to page 2.
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/4-four", "Four", day),
+            ("/news/3-three", "Three", day),
+            ("/news/2-two", "Two", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert!(report.pages >= 2, "{report:?}");
+    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    assert_eq!(feed_of(&t).await.len(), 5);
+    t.stop().await;
+}
+
+/// An edit that changes no release's reading (a filter, the pages walked, the request's
+/// headers) makes the next poll read the page, but no reread: a title corrected on the site
+/// meanwhile is a correction.
+#[tokio::test]
+async fn an_edit_of_what_is_kept_reads_the_page_without_a_reread() {
+    use herald::model::ItemState;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "# x keys").await;
+    let day = Some("3 March 2026");
+    pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
+    assert_eq!(t.poll("x").await.unwrap().count(ItemState::New), 2);
+    assert!(t.poll("x").await.unwrap().unchanged);
+    // The page unchanged: the edit alone makes the poll read it.
+    edit_config(&t, "# x keys", "max_pages = 2\n# x keys", |t| {
+        t.app.config().source("x").unwrap().max_pages == 2
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert!(!report.unchanged, "{report:?}");
+    assert!(t.poll("x").await.unwrap().unchanged);
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/a", "A corrected", day), ("/b", "B", day)]),
+    );
+    edit_config(&t, "# x keys", "exclude = ['^nothing like this$']", |t| {
+        !t.app.config().source("x").unwrap().exclude.is_empty()
+    })
+    .await;
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(ItemState::Changed), 1, "{report:?}");
+    assert_eq!(report.refreshed, 0, "{report:?}");
     t.stop().await;
 }
