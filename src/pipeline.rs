@@ -1950,28 +1950,30 @@ fn refreshed(
 /// Digests of a source's config as its pages are read (`SourceState::read_with`, kept as
 /// `reading+fetching`). The first: what decides how a page reads into releases, how they are
 /// keyed and dated (selectors, `id_pattern`, `require_id`, summary length, timezone, language,
-/// image rewrite, the kind of page): another one makes the next poll a reread, where releases
-/// that read otherwise are known, not corrections. The second: what is fetched and kept (the
-/// page's path, headers, filters, how many pages and items): another one makes the next poll
+/// image rewrite, the kind of page, the list page's path): another one makes the next poll a
+/// reread, where releases that read otherwise are known, not corrections. The second: what is
+/// fetched and kept (headers, filters, how many pages and items): another one makes the next poll
 /// read the page even if it has not changed, nothing more. Neither counts when the source is
 /// polled, where its releases go, nor the site's host (a site that moves to https or another
 /// domain serves the same pages; its validators and page hash tell whether the page changed).
 fn reading_digest(source: &Source) -> (String, String) {
     use sha2::{Digest, Sha256};
     let digest = |text: String| crate::text::hex(&Sha256::digest(text.as_bytes())[..16]);
+    // The list page's path reads as the selectors do: a list moved to another page (its
+    // releases shown otherwise there) is a reread, not a run of corrections.
+    let page = &source.url[url::Position::BeforePath..];
     let reading = format!(
         "{:?}",
         (
-            (source.kind, &source.list, &source.article),
+            (source.kind, &source.list, &source.article, page),
             (&source.id_pattern, source.require_id, &source.image_rewrite),
             (&source.language, source.timezone, source.summary_length),
         )
     );
-    let page = &source.url[url::Position::BeforePath..];
     let fetching = format!(
         "{:?}",
         (
-            (page, &source.headers),
+            &source.headers,
             (&source.include, &source.exclude),
             (source.max_page_items, source.max_pages),
         )
