@@ -2078,6 +2078,20 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
+            // The group became a supergroup: its old messages are not the bot's to edit, so
+            // the look can never be made. It ends, said loudly; retried, it would come before
+            // everything else in the chat for ever.
+            Probe::Failed(failure @ SendError::Migrated(_)) => {
+                self.store.looked_back(&look).await?;
+                self.possible_duplicate(
+                    &channel,
+                    format!(
+                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {failure:?}); a duplicate is possible",
+                        look.message_id
+                    ),
+                );
+                Ok(Next::Now)
+            }
             Probe::Failed(failure) => {
                 tracing::warn!(
                     channel,

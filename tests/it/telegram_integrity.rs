@@ -1054,6 +1054,51 @@ async fn a_restore_in_a_chat_that_migrated_is_given_up_and_the_chat_goes_on() {
     t.stop().await;
 }
 
+/// A look below a post sent again in a group that became a supergroup (every probe is told
+/// the chat moved) can never be made: it ends, reported as a possible duplicate, and the chat
+/// goes on. Retried, it came before everything else in the chat for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_look_back_in_a_chat_that_migrated_ends_and_the_chat_goes_on() {
+    const CHAT: &str = "@herald_look_moved";
+    let options = FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    };
+    let (fake, t) = searched(options, "look-moved", CHAT).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    fake.inject(
+        Fault::Migrate(-1_001_555_000_002),
+        Match::any()
+            .method("editMessageReplyMarkup")
+            .chat(CHAT)
+            .times(1_000),
+    );
+    post_and_drain(&t, "look-moved", 1).await;
+    post_and_drain(&t, "look-moved", 2).await;
+    let title = text_release(2).title;
+    eventually("the next post goes out", Duration::from_secs(15), || {
+        fake.messages_for(CHAT)
+            .iter()
+            .any(|m| m.text.as_deref().is_some_and(|t| t.contains(&title)))
+    })
+    .await;
+    eventually("a duplicate is reported", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN)
+            .iter()
+            .any(|m| m.plain.contains("duplicate"))
+    })
+    .await;
+    assert!(
+        calls_of(&fake, "editMessageReplyMarkup", CHAT).len() < 5,
+        "{:#?}",
+        calls_of(&fake, "editMessageReplyMarkup", CHAT)
+    );
+    t.stop().await;
+}
+
 /// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
 /// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
 /// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
