@@ -107,6 +107,11 @@ pub struct Delivery {
     /// it, whose progress is a part number only.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub items_done: u32,
+    /// The keyboards (rows of (label, URL)) that the post's lost sends went out with, each
+    /// once, from their send marks: a correction may change the buttons before the post goes
+    /// out again, and the look below the copy sent again searches with these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_keyboards: Vec<Vec<Vec<(String, String)>>>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -224,6 +229,10 @@ pub struct LookBack {
     pub floor: Option<i32>,
     /// The post's keyboard rows as (label, URL): the earlier copy has exactly these.
     pub keyboard: Vec<Vec<(String, String)>>,
+    /// The keyboards the lost sends went out with (see `Delivery::lost_keyboards`): the
+    /// earlier copies have one of these. Empty in looks written before it: `keyboard`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_keyboards: Vec<Vec<Vec<(String, String)>>>,
     pub photo: bool,
     /// How many earlier sends may have arrived (each unanswered one): the look ends once as
     /// many copies are found.
@@ -490,6 +499,7 @@ impl Store {
                     items: d.items.clone(),
                     parts_done: 0,
                     items_done: 0,
+                    lost_keyboards: Vec::new(),
                 };
                 let items = if d.items.is_empty() {
                     std::slice::from_ref(&d.item)
@@ -721,6 +731,7 @@ impl Store {
         if queued.delivery.in_flight {
             // Only after a crash in the middle of a send: the delivery itself changes.
             queued.delivery.uncertain_sends += 1;
+            self.keep_lost_keyboard(queued);
             let stored = Delivery {
                 in_flight: false,
                 ..queued.delivery.clone()
@@ -746,11 +757,38 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps, with the delivery, the keyboard its send marked in flight went out with (a
+    /// post's; a digest's mark or a bare mark has none). A mark that does not read is logged.
+    fn keep_lost_keyboard(&self, queued: &mut Queued) {
+        let mark = match self.in_flight.get(&queued.key) {
+            Ok(Some(bytes)) if !bytes.is_empty() => serde_json::from_slice::<SendMark>(&bytes),
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a lost send's mark");
+                return;
+            }
+        };
+        match mark {
+            Ok(SendMark {
+                keyboard: Some(rows),
+                digest_items: None,
+                ..
+            }) => {
+                if !queued.delivery.lost_keyboards.contains(&rows) {
+                    queued.delivery.lost_keyboards.push(rows);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a lost send's mark does not read"),
+        }
+    }
+
     /// A send whose answer was lost could not be found, nor shown to be absent: it goes out
     /// again in its turn, counted as an uncertain send (a duplicate is possible). One write.
     pub async fn mark_uncertain(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.uncertain_sends += 1;
         queued.delivery.in_flight = false;
+        self.keep_lost_keyboard(queued);
         let stored = codec::encode(&queued.delivery)?;
         (&self.outbox, &self.in_flight)
             .transaction(|(outbox, in_flight)| {
@@ -1850,6 +1888,7 @@ mod tests {
             message_id: 9,
             floor: None,
             keyboard: vec![vec![("Read".into(), "https://e.org/".into())]],
+            lost_keyboards: Vec::new(),
             photo: false,
             owed: 1,
             delete: None,

@@ -289,6 +289,9 @@ enum Probe {
     Failed(SendError),
     /// The worker was told to stop before it could look.
     Stopped,
+    /// Below a copy sent again: the message at this id took the keyboard as a change. It is
+    /// left as it is now (with the keyboard) for the caller, who knows what it may have had.
+    Took(i32),
 }
 
 /// What a search for an unanswered send looks for (see `find_unanswered`).
@@ -880,7 +883,8 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.uncertain(channel, queued, &why).await?;
                 Ok(Next::Now)
             }
-            Probe::Stopped => Ok(Next::Now),
+            // Only a look below a copy sent again is told this (`Direction::Below`).
+            Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
             // supergroup.
@@ -1167,7 +1171,10 @@ impl<A: TelegramApi> Deliverer<A> {
                         }
                         Probe::Absent => {}
                         Probe::Unknown(why) => self.uncertain(&channel.id, queued, &why).await?,
-                        Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
+                        // Only a look below a copy sent again is told `Took`.
+                        Probe::Stopped | Probe::Took(_) => {
+                            return Ok(ControlFlow::Break(Next::Now));
+                        }
                         Probe::Failed(error) => {
                             let next = self.failed(&channel.id, state, limits, error)?;
                             return Ok(ControlFlow::Break(next));
@@ -1286,6 +1293,7 @@ impl<A: TelegramApi> Deliverer<A> {
                         message_id: message.message_id,
                         floor: self.last_in_chat(&chat_text(chat))?,
                         keyboard: api::rows(post),
+                        lost_keyboards: queued.delivery.lost_keyboards.clone(),
                         photo: post.method == Method::SendPhoto,
                         owed,
                         delete: None,
@@ -1752,6 +1760,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 // The message took the keyboard as a change: it is not the message sent (a
                 // message of another poster that the bot may edit). Its buttons go back first.
+                Ok(()) if downward => return Probe::Took(id),
                 Ok(()) => {
                     misses = 0;
                     tracing::error!(
@@ -1773,11 +1782,6 @@ impl<A: TelegramApi> Deliverer<A> {
                         Ok(()) => {}
                         Err(ControlFlow::Break(())) => return Probe::Stopped,
                         Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
-                    }
-                    // Below a copy sent again, the nearest message of the bot that is not the
-                    // post: the earlier copy would be nearer.
-                    if downward {
-                        return Probe::Absent;
                     }
                 }
                 Err(e) => match SendError::from_request(&e) {
@@ -2027,15 +2031,63 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             return Ok(Next::Now);
         }
-        let sought = Sought::Post(&look.keyboard);
+        // The earlier copies went out with the lost sends' keyboards (a correction may have
+        // changed the buttons of the copy sent again). Looks written before these were kept
+        // know the copy sent again's only.
+        let keyboards = if look.lost_keyboards.is_empty() {
+            vec![look.keyboard.clone()]
+        } else {
+            look.lost_keyboards.clone()
+        };
+        let sought = Sought::Post(&keyboards[0]);
         let below = Direction::Below {
             from: look.message_id,
             floor: look.floor,
         };
-        let probe = self
+        let mut probe = self
             .find_unanswered(&look.chat_key, &chat, sought, below, limits)
             .await;
+        if let Probe::Took(id) = probe {
+            // Above the floor, a message the bot can edit is herald's: an earlier copy that
+            // went out with another of the lost sends' keyboards. Its buttons are never taken
+            // away: with one other keyboard known, it had that one (put back, and it is the
+            // copy); otherwise which one is unknown, and the admins are told.
+            match &keyboards[1..] {
+                [other] => {
+                    let owed = OwedRestore {
+                        chat_key: look.chat_key.clone(),
+                        chat: chat_text(&chat),
+                        message_id: id,
+                        keyboard: other.clone(),
+                    };
+                    self.store.owe_restore(&owed).await?;
+                    probe = match self.put_back(&owed, limits).await {
+                        Ok(()) => Probe::Found(id),
+                        Err(ControlFlow::Break(())) => Probe::Stopped,
+                        Err(ControlFlow::Continue(error)) => Probe::Failed(error),
+                    };
+                }
+                _ => {
+                    self.store.looked_back(&look).await?;
+                    tracing::error!(
+                        channel,
+                        message_id = id,
+                        newer = look.message_id,
+                        "a message below a post sent again took the post's buttons: it is herald's, with buttons herald cannot tell"
+                    );
+                    self.possible_duplicate(
+                        &channel,
+                        format!(
+                            "{what}: its answer was lost; below the copy sent again (message {}), message {id} is herald's and may be an earlier copy, but its buttons are unknown (it now has the post's); a duplicate is possible",
+                            look.message_id
+                        ),
+                    );
+                    return Ok(Next::Now);
+                }
+            }
+        }
         match probe {
+            Probe::Took(_) => Ok(Next::Now),
             Probe::Found(earlier) => {
                 tracing::info!(
                     channel,

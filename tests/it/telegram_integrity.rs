@@ -1099,6 +1099,83 @@ async fn a_look_back_in_a_chat_that_migrated_ends_and_the_chat_goes_on() {
     t.stop().await;
 }
 
+/// herald's first post into a chat (no id known there) is stored, but its answer comes too
+/// late; before it goes out again, its title is corrected, which changes its share button.
+/// The look below the copy sent again searches with the buttons the lost send had: the
+/// earlier copy answers "not modified", keeps its buttons, the post is recorded there and the
+/// newer copy is deleted. (Searched with the new buttons, the earlier copy took them as a
+/// change, lost every button, and both copies stayed.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_post_corrected_before_it_goes_out_again_is_found_by_its_first_buttons() {
+    const CHAT: &str = "@herald_look_corrected";
+    let fake = FakeBotApi::start(FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    })
+    .await;
+    let setup = Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"corrected\"]\nbackfill = 1".into(),
+        )],
+        ..Setup::telegram(
+            &fake,
+            &format!(
+                "{FAST_TELEGRAM}admins = [{ADMIN}]\n\n[[channels]]\nid = \"corrected\"\nchat = \"{CHAT}\"\nshare = [\"telegram\"]\n"
+            ),
+        )
+    };
+    let t = spawn_app_with(setup).await;
+    fake.inject(
+        Fault::Delay(Duration::from_secs(6)),
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the first copy is stored", Duration::from_secs(10), || {
+        !fake.messages_for(CHAT).is_empty()
+    })
+    .await;
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    eventually("the newer copy is deleted", Duration::from_secs(30), || {
+        fake.messages_for(CHAT).iter().any(|m| m.deleted)
+    })
+    .await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(
+        !messages[0].deleted && messages[0].reply_markup.is_some(),
+        "{messages:#?}"
+    );
+    assert!(messages[1].deleted, "{messages:#?}");
+    let item = item_of(
+        &t,
+        &Release {
+            title: corrected.clone(),
+            ..text_release(1)
+        },
+    );
+    let store = &t.app.shared.store;
+    eventually(
+        "the post is recorded at the earlier copy",
+        Duration::from_secs(5),
+        || {
+            matches!(
+                store.post_record("corrected", "akorda-en", &item.id),
+                Ok(Some(PostRecord::Sent {
+                    message_id: 1000,
+                    ..
+                }))
+            )
+        },
+    )
+    .await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
 /// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
 /// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
 /// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
