@@ -112,6 +112,11 @@ pub struct Delivery {
     /// out again, and the look below the copy sent again searches with these.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lost_keyboards: Vec<Vec<Vec<(String, String)>>>,
+    /// The newest message id herald knew in the chat when the first lost send was made (0: it
+    /// knew none), from its send mark: the earlier copy is above it, whatever herald posted
+    /// in the chat since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_floor: Option<i32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -187,6 +192,10 @@ pub struct SendMark {
     /// after the chat's `@name` changed. None in marks written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<i64>,
+    /// The newest message id herald knew in the chat when the send was made (0: it knew
+    /// none): a look below a copy sent again stops above it. None in marks written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<i32>,
 }
 
 /// A message that a search for a lost send changed (it took the sought post's buttons, so it
@@ -224,8 +233,9 @@ pub struct LookBack {
     pub chat_id: Option<i64>,
     /// The copy the post is recorded at now: the look is below it.
     pub message_id: i32,
-    /// The newest message id herald knew in the chat before the post was sent again: the
-    /// look stops above it. None: herald knew none.
+    /// The newest message id herald knew in the chat when the first lost send was made (from
+    /// its mark; in looks of older deliveries, before the post was sent again): the look stops
+    /// above it. None or 0: herald knew none.
     pub floor: Option<i32>,
     /// The post's keyboard rows as (label, URL): the earlier copy has exactly these.
     pub keyboard: Vec<Vec<(String, String)>>,
@@ -500,6 +510,7 @@ impl Store {
                     parts_done: 0,
                     items_done: 0,
                     lost_keyboards: Vec::new(),
+                    lost_floor: None,
                 };
                 let items = if d.items.is_empty() {
                     std::slice::from_ref(&d.item)
@@ -772,8 +783,13 @@ impl Store {
             Ok(SendMark {
                 keyboard: Some(rows),
                 digest_items: None,
+                floor,
                 ..
             }) => {
+                // The first lost send's: a later one knew the ids of others posted meanwhile.
+                if queued.delivery.uncertain_sends == 1 {
+                    queued.delivery.lost_floor = floor;
+                }
                 if !queued.delivery.lost_keyboards.contains(&rows) {
                     queued.delivery.lost_keyboards.push(rows);
                 }
@@ -1509,6 +1525,35 @@ impl Store {
     /// places in one of `chats`, written as sends name a chat (a numeric id or an `@name`, any
     /// case). Reads every record: for a search in a chat that has no `last_message_sent_to`
     /// record (herald sent nothing there since that record exists).
+    /// The ids of the messages recorded in any of `chats` above `above` and below `below`.
+    pub fn recorded_in(
+        &self,
+        chats: &[String],
+        above: i32,
+        below: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
+        let mut ids = Vec::new();
+        for entry in self.posts.iter() {
+            let (_, bytes) = entry?;
+            if let Ok(
+                PostRecord::Sent {
+                    chat, message_id, ..
+                }
+                | PostRecord::Digest {
+                    chat, message_id, ..
+                },
+            ) = serde_json::from_slice(&bytes)
+                && message_id > above
+                && message_id < below
+                && chats.contains(&chat.to_lowercase())
+            {
+                ids.push(message_id);
+            }
+        }
+        Ok(ids)
+    }
+
     pub fn newest_recorded_in(&self, chats: &[String]) -> Result<Option<i32>, StoreError> {
         let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
         let mut newest = None;

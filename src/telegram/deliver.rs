@@ -270,13 +270,18 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a search for a lost send looks.
 #[derive(Clone, Copy)]
-enum Direction {
+enum Direction<'a> {
     /// Upward, from the id after the newest one herald knows in the chat (None: it knows
     /// none, and cannot look).
     After(Option<i32>),
     /// Downward, from the id below `from` (a copy sent again) to the one above `floor` (the
     /// newest id herald knew before; None: to the chat's first id).
-    Below { from: i32, floor: Option<i32> },
+    /// `skip`: herald's own recorded messages there, stepped over.
+    Below {
+        from: i32,
+        floor: Option<i32>,
+        skip: &'a [i32],
+    },
 }
 
 enum Probe {
@@ -414,6 +419,7 @@ impl Job {
                 digest_items: None,
                 digest_text: None,
                 chat_id: None,
+                floor: None,
             }),
             Job::DigestPart { chat, part, .. } => Some(SendMark {
                 chat_key: group.key.clone(),
@@ -423,6 +429,7 @@ impl Job {
                 digest_items: Some((part.items.start, part.items.end)),
                 digest_text: Some(part.text.clone()),
                 chat_id: None,
+                floor: None,
             }),
             Job::Edit { .. } | Job::DigestEdit { .. } => None,
         }
@@ -935,6 +942,23 @@ impl<A: TelegramApi> Deliverer<A> {
     /// entry wrote it, in the config or not) counts too. A chat with no such record (none since the record exists) is looked up in the post
     /// records; none there either: herald has no message in it, and a search starts at its
     /// first id.
+    /// The ids of herald's recorded messages in `chat` (known by any of its names) above
+    /// `floor` and below `from`.
+    fn recorded_between(
+        &self,
+        chat: &str,
+        floor: Option<i32>,
+        from: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        let mut forms = vec![chat.to_lowercase()];
+        if let Some(number) = self.chat_number(chat) {
+            forms.push(number.to_string());
+            forms.extend(self.store.chat_names(number)?);
+        }
+        let lowest = floor.unwrap_or(0);
+        self.store.recorded_in(&forms, lowest, from)
+    }
+
     fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
         let mut forms = vec![chat.to_lowercase()];
         if let Some(number) = self.chat_number(chat) {
@@ -1291,7 +1315,12 @@ impl<A: TelegramApi> Deliverer<A> {
                         chat: chat_text(chat),
                         chat_id: Some(message.chat_id),
                         message_id: message.message_id,
-                        floor: self.last_in_chat(&chat_text(chat))?,
+                        // Known since the first lost send: herald's own posts since are
+                        // above it (stepped over by the look), the earlier copy too.
+                        floor: match queued.delivery.lost_floor {
+                            Some(floor) => Some(floor),
+                            None => self.last_in_chat(&chat_text(chat))?,
+                        },
                         keyboard: api::rows(post),
                         lost_keyboards: queued.delivery.lost_keyboards.clone(),
                         photo: post.method == Method::SendPhoto,
@@ -1700,7 +1729,7 @@ impl<A: TelegramApi> Deliverer<A> {
         chat_key: &str,
         chat: &Recipient,
         sought: Sought<'_>,
-        direction: Direction,
+        direction: Direction<'_>,
         limits: &mut ChatLimits,
     ) -> Probe {
         let rows = match sought {
@@ -1716,18 +1745,24 @@ impl<A: TelegramApi> Deliverer<A> {
             Direction::After(Some(last)) => {
                 ((last + 1..).take(MAX_PROBES as usize).collect(), false)
             }
-            Direction::Below { from, floor } => {
+            Direction::Below { from, floor, skip } => {
                 let lowest = floor.unwrap_or(0).max(0) + 1;
                 (
-                    (lowest..from).rev().take(MAX_PROBES as usize).collect(),
+                    (lowest..from)
+                        .rev()
+                        .filter(|id| !skip.contains(id))
+                        .take(MAX_PROBES as usize)
+                        .collect(),
                     true,
                 )
             }
         };
         // Downward, every id to the floor (or the chat's first id) looked at: not there.
         let whole = match direction {
-            Direction::Below { from, floor } => {
-                i64::from(from) - i64::from(floor.unwrap_or(0).max(0)) - 1 <= i64::from(MAX_PROBES)
+            Direction::Below { from, floor, skip } => {
+                let lowest = floor.unwrap_or(0).max(0);
+                let stepped = skip.iter().filter(|&&id| id > lowest && id < from).count();
+                i64::from(from) - i64::from(lowest) - 1 - stepped as i64 <= i64::from(MAX_PROBES)
             }
             Direction::After(_) => false,
         };
@@ -2040,9 +2075,13 @@ impl<A: TelegramApi> Deliverer<A> {
             look.lost_keyboards.clone()
         };
         let sought = Sought::Post(&keyboards[0]);
+        // herald's own messages between the floor and the copy (other posts to the chat since
+        // the first lost send) are stepped over: they are not the post.
+        let skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
         let below = Direction::Below {
             from: look.message_id,
             floor: look.floor,
+            skip: &skip,
         };
         let mut probe = self
             .find_unanswered(&look.chat_key, &chat, sought, below, limits)
@@ -2163,6 +2202,8 @@ impl<A: TelegramApi> Deliverer<A> {
     fn mark_of(&self, job: &Job, group: &ChatGroup) -> Option<SendMark> {
         job.mark(group).map(|mut mark| {
             mark.chat_id = self.chat_number(&mark.chat);
+            // Unread (a store error): the look below a copy sent again uses the floor then.
+            mark.floor = self.last_in_chat(&mark.chat).ok().map(|l| l.unwrap_or(0));
             mark
         })
     }
