@@ -107,6 +107,16 @@ pub struct Delivery {
     /// it, whose progress is a part number only.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub items_done: u32,
+    /// The keyboards (rows of (label, URL)) that the post's lost sends went out with, each
+    /// once, from their send marks: a correction may change the buttons before the post goes
+    /// out again, and the look below the copy sent again searches with these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_keyboards: Vec<Vec<Vec<(String, String)>>>,
+    /// The newest message id herald knew in the chat when the first lost send was made (0: it
+    /// knew none), from its send mark: the earlier copy is above it, whatever herald posted
+    /// in the chat since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lost_floor: Option<i32>,
 }
 
 fn is_zero(n: &u32) -> bool {
@@ -182,6 +192,10 @@ pub struct SendMark {
     /// after the chat's `@name` changed. None in marks written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat_id: Option<i64>,
+    /// The newest message id herald knew in the chat when the send was made (0: it knew
+    /// none): a look below a copy sent again stops above it. None in marks written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<i32>,
 }
 
 /// A message that a search for a lost send changed (it took the sought post's buttons, so it
@@ -219,11 +233,16 @@ pub struct LookBack {
     pub chat_id: Option<i64>,
     /// The copy the post is recorded at now: the look is below it.
     pub message_id: i32,
-    /// The newest message id herald knew in the chat before the post was sent again: the
-    /// look stops above it. None: herald knew none.
+    /// The newest message id herald knew in the chat when the first lost send was made (from
+    /// its mark; in looks of older deliveries, before the post was sent again): the look stops
+    /// above it. None or 0: herald knew none.
     pub floor: Option<i32>,
     /// The post's keyboard rows as (label, URL): the earlier copy has exactly these.
     pub keyboard: Vec<Vec<(String, String)>>,
+    /// The keyboards the lost sends went out with (see `Delivery::lost_keyboards`): the
+    /// earlier copies have one of these. Empty in looks written before it: `keyboard`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lost_keyboards: Vec<Vec<Vec<(String, String)>>>,
     pub photo: bool,
     /// How many earlier sends may have arrived (each unanswered one): the look ends once as
     /// many copies are found.
@@ -490,6 +509,8 @@ impl Store {
                     items: d.items.clone(),
                     parts_done: 0,
                     items_done: 0,
+                    lost_keyboards: Vec::new(),
+                    lost_floor: None,
                 };
                 let items = if d.items.is_empty() {
                     std::slice::from_ref(&d.item)
@@ -721,6 +742,7 @@ impl Store {
         if queued.delivery.in_flight {
             // Only after a crash in the middle of a send: the delivery itself changes.
             queued.delivery.uncertain_sends += 1;
+            self.keep_lost_keyboard(queued);
             let stored = Delivery {
                 in_flight: false,
                 ..queued.delivery.clone()
@@ -746,11 +768,43 @@ impl Store {
         Ok(())
     }
 
+    /// Keeps, with the delivery, the keyboard its send marked in flight went out with (a
+    /// post's; a digest's mark or a bare mark has none). A mark that does not read is logged.
+    fn keep_lost_keyboard(&self, queued: &mut Queued) {
+        let mark = match self.in_flight.get(&queued.key) {
+            Ok(Some(bytes)) if !bytes.is_empty() => serde_json::from_slice::<SendMark>(&bytes),
+            Ok(_) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read a lost send's mark");
+                return;
+            }
+        };
+        match mark {
+            Ok(SendMark {
+                keyboard: Some(rows),
+                digest_items: None,
+                floor,
+                ..
+            }) => {
+                // The first lost send's: a later one knew the ids of others posted meanwhile.
+                if queued.delivery.uncertain_sends == 1 {
+                    queued.delivery.lost_floor = floor;
+                }
+                if !queued.delivery.lost_keyboards.contains(&rows) {
+                    queued.delivery.lost_keyboards.push(rows);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "a lost send's mark does not read"),
+        }
+    }
+
     /// A send whose answer was lost could not be found, nor shown to be absent: it goes out
     /// again in its turn, counted as an uncertain send (a duplicate is possible). One write.
     pub async fn mark_uncertain(&self, queued: &mut Queued) -> Result<(), StoreError> {
         queued.delivery.uncertain_sends += 1;
         queued.delivery.in_flight = false;
+        self.keep_lost_keyboard(queued);
         let stored = codec::encode(&queued.delivery)?;
         (&self.outbox, &self.in_flight)
             .transaction(|(outbox, in_flight)| {
@@ -1471,6 +1525,35 @@ impl Store {
     /// places in one of `chats`, written as sends name a chat (a numeric id or an `@name`, any
     /// case). Reads every record: for a search in a chat that has no `last_message_sent_to`
     /// record (herald sent nothing there since that record exists).
+    /// The ids of the messages recorded in any of `chats` above `above` and below `below`.
+    pub fn recorded_in(
+        &self,
+        chats: &[String],
+        above: i32,
+        below: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
+        let mut ids = Vec::new();
+        for entry in self.posts.iter() {
+            let (_, bytes) = entry?;
+            if let Ok(
+                PostRecord::Sent {
+                    chat, message_id, ..
+                }
+                | PostRecord::Digest {
+                    chat, message_id, ..
+                },
+            ) = serde_json::from_slice(&bytes)
+                && message_id > above
+                && message_id < below
+                && chats.contains(&chat.to_lowercase())
+            {
+                ids.push(message_id);
+            }
+        }
+        Ok(ids)
+    }
+
     pub fn newest_recorded_in(&self, chats: &[String]) -> Result<Option<i32>, StoreError> {
         let chats: Vec<String> = chats.iter().map(|c| c.to_lowercase()).collect();
         let mut newest = None;
@@ -1850,6 +1933,7 @@ mod tests {
             message_id: 9,
             floor: None,
             keyboard: vec![vec![("Read".into(), "https://e.org/".into())]],
+            lost_keyboards: Vec::new(),
             photo: false,
             owed: 1,
             delete: None,

@@ -270,13 +270,18 @@ const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Where a search for a lost send looks.
 #[derive(Clone, Copy)]
-enum Direction {
+enum Direction<'a> {
     /// Upward, from the id after the newest one herald knows in the chat (None: it knows
     /// none, and cannot look).
     After(Option<i32>),
     /// Downward, from the id below `from` (a copy sent again) to the one above `floor` (the
     /// newest id herald knew before; None: to the chat's first id).
-    Below { from: i32, floor: Option<i32> },
+    /// `skip`: herald's own recorded messages there, stepped over.
+    Below {
+        from: i32,
+        floor: Option<i32>,
+        skip: &'a [i32],
+    },
 }
 
 enum Probe {
@@ -289,6 +294,9 @@ enum Probe {
     Failed(SendError),
     /// The worker was told to stop before it could look.
     Stopped,
+    /// Below a copy sent again: the message at this id took the keyboard as a change. It is
+    /// left as it is now (with the keyboard) for the caller, who knows what it may have had.
+    Took(i32),
 }
 
 /// What a search for an unanswered send looks for (see `find_unanswered`).
@@ -411,6 +419,7 @@ impl Job {
                 digest_items: None,
                 digest_text: None,
                 chat_id: None,
+                floor: None,
             }),
             Job::DigestPart { chat, part, .. } => Some(SendMark {
                 chat_key: group.key.clone(),
@@ -420,6 +429,7 @@ impl Job {
                 digest_items: Some((part.items.start, part.items.end)),
                 digest_text: Some(part.text.clone()),
                 chat_id: None,
+                floor: None,
             }),
             Job::Edit { .. } | Job::DigestEdit { .. } => None,
         }
@@ -880,7 +890,8 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.uncertain(channel, queued, &why).await?;
                 Ok(Next::Now)
             }
-            Probe::Stopped => Ok(Next::Now),
+            // Only a look below a copy sent again is told this (`Direction::Below`).
+            Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
             // supergroup.
@@ -931,6 +942,23 @@ impl<A: TelegramApi> Deliverer<A> {
     /// entry wrote it, in the config or not) counts too. A chat with no such record (none since the record exists) is looked up in the post
     /// records; none there either: herald has no message in it, and a search starts at its
     /// first id.
+    /// The ids of herald's recorded messages in `chat` (known by any of its names) above
+    /// `floor` and below `from`.
+    fn recorded_between(
+        &self,
+        chat: &str,
+        floor: Option<i32>,
+        from: i32,
+    ) -> Result<Vec<i32>, StoreError> {
+        let mut forms = vec![chat.to_lowercase()];
+        if let Some(number) = self.chat_number(chat) {
+            forms.push(number.to_string());
+            forms.extend(self.store.chat_names(number)?);
+        }
+        let lowest = floor.unwrap_or(0);
+        self.store.recorded_in(&forms, lowest, from)
+    }
+
     fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
         let mut forms = vec![chat.to_lowercase()];
         if let Some(number) = self.chat_number(chat) {
@@ -1167,7 +1195,10 @@ impl<A: TelegramApi> Deliverer<A> {
                         }
                         Probe::Absent => {}
                         Probe::Unknown(why) => self.uncertain(&channel.id, queued, &why).await?,
-                        Probe::Stopped => return Ok(ControlFlow::Break(Next::Now)),
+                        // Only a look below a copy sent again is told `Took`.
+                        Probe::Stopped | Probe::Took(_) => {
+                            return Ok(ControlFlow::Break(Next::Now));
+                        }
                         Probe::Failed(error) => {
                             let next = self.failed(&channel.id, state, limits, error)?;
                             return Ok(ControlFlow::Break(next));
@@ -1284,8 +1315,14 @@ impl<A: TelegramApi> Deliverer<A> {
                         chat: chat_text(chat),
                         chat_id: Some(message.chat_id),
                         message_id: message.message_id,
-                        floor: self.last_in_chat(&chat_text(chat))?,
+                        // Known since the first lost send: herald's own posts since are
+                        // above it (stepped over by the look), the earlier copy too.
+                        floor: match queued.delivery.lost_floor {
+                            Some(floor) => Some(floor),
+                            None => self.last_in_chat(&chat_text(chat))?,
+                        },
                         keyboard: api::rows(post),
+                        lost_keyboards: queued.delivery.lost_keyboards.clone(),
                         photo: post.method == Method::SendPhoto,
                         owed,
                         delete: None,
@@ -1692,7 +1729,7 @@ impl<A: TelegramApi> Deliverer<A> {
         chat_key: &str,
         chat: &Recipient,
         sought: Sought<'_>,
-        direction: Direction,
+        direction: Direction<'_>,
         limits: &mut ChatLimits,
     ) -> Probe {
         let rows = match sought {
@@ -1708,18 +1745,24 @@ impl<A: TelegramApi> Deliverer<A> {
             Direction::After(Some(last)) => {
                 ((last + 1..).take(MAX_PROBES as usize).collect(), false)
             }
-            Direction::Below { from, floor } => {
+            Direction::Below { from, floor, skip } => {
                 let lowest = floor.unwrap_or(0).max(0) + 1;
                 (
-                    (lowest..from).rev().take(MAX_PROBES as usize).collect(),
+                    (lowest..from)
+                        .rev()
+                        .filter(|id| !skip.contains(id))
+                        .take(MAX_PROBES as usize)
+                        .collect(),
                     true,
                 )
             }
         };
         // Downward, every id to the floor (or the chat's first id) looked at: not there.
         let whole = match direction {
-            Direction::Below { from, floor } => {
-                i64::from(from) - i64::from(floor.unwrap_or(0).max(0)) - 1 <= i64::from(MAX_PROBES)
+            Direction::Below { from, floor, skip } => {
+                let lowest = floor.unwrap_or(0).max(0);
+                let stepped = skip.iter().filter(|&&id| id > lowest && id < from).count();
+                i64::from(from) - i64::from(lowest) - 1 - stepped as i64 <= i64::from(MAX_PROBES)
             }
             Direction::After(_) => false,
         };
@@ -1752,6 +1795,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 // The message took the keyboard as a change: it is not the message sent (a
                 // message of another poster that the bot may edit). Its buttons go back first.
+                Ok(()) if downward => return Probe::Took(id),
                 Ok(()) => {
                     misses = 0;
                     tracing::error!(
@@ -1773,11 +1817,6 @@ impl<A: TelegramApi> Deliverer<A> {
                         Ok(()) => {}
                         Err(ControlFlow::Break(())) => return Probe::Stopped,
                         Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
-                    }
-                    // Below a copy sent again, the nearest message of the bot that is not the
-                    // post: the earlier copy would be nearer.
-                    if downward {
-                        return Probe::Absent;
                     }
                 }
                 Err(e) => match SendError::from_request(&e) {
@@ -2027,15 +2066,67 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             return Ok(Next::Now);
         }
-        let sought = Sought::Post(&look.keyboard);
+        // The earlier copies went out with the lost sends' keyboards (a correction may have
+        // changed the buttons of the copy sent again). Looks written before these were kept
+        // know the copy sent again's only.
+        let keyboards = if look.lost_keyboards.is_empty() {
+            vec![look.keyboard.clone()]
+        } else {
+            look.lost_keyboards.clone()
+        };
+        let sought = Sought::Post(&keyboards[0]);
+        // herald's own messages between the floor and the copy (other posts to the chat since
+        // the first lost send) are stepped over: they are not the post.
+        let skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
         let below = Direction::Below {
             from: look.message_id,
             floor: look.floor,
+            skip: &skip,
         };
-        let probe = self
+        let mut probe = self
             .find_unanswered(&look.chat_key, &chat, sought, below, limits)
             .await;
+        if let Probe::Took(id) = probe {
+            // Above the floor, a message the bot can edit is herald's: an earlier copy that
+            // went out with another of the lost sends' keyboards. Its buttons are never taken
+            // away: with one other keyboard known, it had that one (put back, and it is the
+            // copy); otherwise which one is unknown, and the admins are told.
+            match &keyboards[1..] {
+                [other] => {
+                    let owed = OwedRestore {
+                        chat_key: look.chat_key.clone(),
+                        chat: chat_text(&chat),
+                        message_id: id,
+                        keyboard: other.clone(),
+                    };
+                    self.store.owe_restore(&owed).await?;
+                    probe = match self.put_back(&owed, limits).await {
+                        Ok(()) => Probe::Found(id),
+                        Err(ControlFlow::Break(())) => Probe::Stopped,
+                        Err(ControlFlow::Continue(error)) => Probe::Failed(error),
+                    };
+                }
+                _ => {
+                    self.store.looked_back(&look).await?;
+                    tracing::error!(
+                        channel,
+                        message_id = id,
+                        newer = look.message_id,
+                        "a message below a post sent again took the post's buttons: it is herald's, with buttons herald cannot tell"
+                    );
+                    self.possible_duplicate(
+                        &channel,
+                        format!(
+                            "{what}: its answer was lost; below the copy sent again (message {}), message {id} is herald's and may be an earlier copy, but its buttons are unknown (it now has the post's); a duplicate is possible",
+                            look.message_id
+                        ),
+                    );
+                    return Ok(Next::Now);
+                }
+            }
+        }
         match probe {
+            Probe::Took(_) => Ok(Next::Now),
             Probe::Found(earlier) => {
                 tracing::info!(
                     channel,
@@ -2078,6 +2169,20 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(Next::Now)
             }
             Probe::Stopped => Ok(Next::Now),
+            // The group became a supergroup: its old messages are not the bot's to edit, so
+            // the look can never be made. It ends, said loudly; retried, it would come before
+            // everything else in the chat for ever.
+            Probe::Failed(failure @ SendError::Migrated(_)) => {
+                self.store.looked_back(&look).await?;
+                self.possible_duplicate(
+                    &channel,
+                    format!(
+                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {failure:?}); a duplicate is possible",
+                        look.message_id
+                    ),
+                );
+                Ok(Next::Now)
+            }
             Probe::Failed(failure) => {
                 tracing::warn!(
                     channel,
@@ -2097,6 +2202,8 @@ impl<A: TelegramApi> Deliverer<A> {
     fn mark_of(&self, job: &Job, group: &ChatGroup) -> Option<SendMark> {
         job.mark(group).map(|mut mark| {
             mark.chat_id = self.chat_number(&mark.chat);
+            // Unread (a store error): the look below a copy sent again uses the floor then.
+            mark.floor = self.last_in_chat(&mark.chat).ok().map(|l| l.unwrap_or(0));
             mark
         })
     }
