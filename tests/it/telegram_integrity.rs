@@ -791,6 +791,67 @@ async fn a_lost_first_post_that_arrived_is_found_below_the_copy_sent_again() {
     t.stop().await;
 }
 
+/// A lost first post is corrected before its copy sent again goes out (the send after the
+/// lost one meets a 429, and the poll in that hold reads a new title). The look below the copy
+/// sent again finds the earlier copy, which went out with the old title: the copy that stays is
+/// edited to the release as stored, not left with the text the correction replaced.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_post_corrected_before_its_copy_went_out_is_kept_with_the_correction() {
+    const CHAT: &str = "@herald_kept";
+    let options = FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    };
+    let (fake, t) = searched(options, "kept", CHAT).await;
+    let sends = Match::any().method("sendMessage").chat(CHAT);
+    fake.inject(Fault::AcceptThenDrop, sends.clone());
+    fake.inject(Fault::TooManyRequests(4), sends);
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    eventually(
+        "the send after the lost one is held",
+        Duration::from_secs(15),
+        || calls_of(&fake, "sendMessage", CHAT).len() >= 2,
+    )
+    .await;
+    let item = item_of(&t, &text_release(1));
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    eventually("the newer copy is deleted", Duration::from_secs(30), || {
+        fake.messages_for(CHAT).iter().any(|m| m.deleted)
+    })
+    .await;
+    eventually(
+        "the copy that stays reads the correction",
+        Duration::from_secs(15),
+        || {
+            let messages = fake.messages_for(CHAT);
+            let visible: Vec<_> = messages.iter().filter(|m| !m.deleted).collect();
+            visible.len() == 1
+                && visible[0].message_id == 1000
+                && visible[0].plain.contains(&corrected)
+        },
+    )
+    .await;
+    let record = t
+        .app
+        .shared
+        .store
+        .post_record("kept", "akorda-en", &item.id);
+    assert!(
+        matches!(
+            record,
+            Ok(Some(PostRecord::Sent {
+                message_id: 1000,
+                ..
+            }))
+        ),
+        "{record:?}"
+    );
+    t.stop().await;
+}
+
 /// herald's first post into a chat where only others posted (ids from 1000) gets a 5xx and
 /// was not stored. herald cannot look before the send, so it goes out again; the ids below the
 /// copy are others' messages (not the bot's to edit), then none: the copy sent again is the
@@ -1136,6 +1197,7 @@ async fn a_lost_post_corrected_before_it_goes_out_again_is_found_by_its_first_bu
         !fake.messages_for(CHAT).is_empty()
     })
     .await;
+    let item = item_of(&t, &text_release(1));
     let corrected = format!("Corrected: {}", text_release(1).title);
     t.site.edit_title("en", text_release(1).id, &corrected);
     t.poll("akorda-en").await.unwrap();
