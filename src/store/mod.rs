@@ -461,6 +461,34 @@ fn order_key(item: &Item) -> Vec<u8> {
     k
 }
 
+/// Removes snapshot files sled began and never finished (`snap.<lsn>.generating`: it writes
+/// one, syncs it, then renames it to `snap.<lsn>`, so a file still named so was cut short, by a
+/// full disk or a kill). sled 0.34 takes the last snapshot file by name, this one included, and
+/// then calls the whole database corrupt; without it, sled reads the finished snapshot before
+/// it and the log after, and loses nothing.
+fn drop_unfinished_snapshots(db: &Path) {
+    let Ok(entries) = std::fs::read_dir(db) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => tracing::warn!(
+                    file = %entry.path().display(),
+                    "removed a database snapshot that was never finished (a full disk or a kill while it was written); the database is read from the one before and its log"
+                ),
+                Err(e) => tracing::warn!(
+                    file = %entry.path().display(),
+                    error = %e,
+                    "cannot remove a database snapshot that was never finished"
+                ),
+            }
+        }
+    }
+}
+
 impl Store {
     /// Opens (or creates) the database in `dir`, with an explicit page cache (sled's default is
     /// 1 GiB). A second herald on the same directory gets `Locked`, not sled's raw I/O error, and
@@ -477,6 +505,7 @@ impl Store {
 
     fn open_in(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(e.into()))?;
+        drop_unfinished_snapshots(&dir.join("db"));
         let db = sled::Config::new()
             .path(dir.join("db"))
             .cache_capacity(cache_bytes)
@@ -1302,6 +1331,26 @@ mod tests {
             Seen::Before { stored: true, .. }
         ));
         assert_eq!(store.seen("b", &items[4].id).unwrap(), Seen::Never);
+    }
+
+    /// A full disk (or a kill) while sled wrote a snapshot leaves an empty
+    /// `snap.<lsn>.generating` file; the database opens after it as it was, never "damaged".
+    #[tokio::test]
+    async fn an_unfinished_snapshot_left_by_a_full_disk_does_not_stop_the_database_opening() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("a", n, n as u64)).collect();
+        {
+            let store = Store::open(dir.path(), 8 << 20).unwrap();
+            store.commit(&commit("a", &items, 10)).await.unwrap();
+        }
+        // A clean reopen makes sled write a finished snapshot.
+        drop(Store::open(dir.path(), 8 << 20).unwrap());
+        let db = dir.path().join("db");
+        let unfinished = db.join("snap.00000000FFFFFFFF.generating");
+        std::fs::write(&unfinished, b"").unwrap();
+        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        assert_eq!(store.recent("a", 10).unwrap().len(), 3);
+        assert!(!unfinished.exists());
     }
 
     #[tokio::test]
