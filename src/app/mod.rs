@@ -501,18 +501,20 @@ impl App {
         if drained.is_err() {
             tracing::warn!("abandoning work still running after {STOP_GRACE:?}");
         }
-        self.shared
-            .store
-            .flush()
-            .await
-            .context("flushing the database")?;
-        tracing::info!("stopped");
+        let flushed = self.shared.store.flush().await;
         if self.shared.broken_store.is_cancelled() {
+            // The flush fails the same way the writes did: said once, then the one line the
+            // admin needs.
+            if let Err(e) = flushed {
+                tracing::error!(error = %e, "cannot flush the database");
+            }
             anyhow::bail!(
                 "stopped: the database in {} can no longer write; free disk space and start herald again",
                 self.config().general.data_dir.display()
             );
         }
+        flushed.context("flushing the database")?;
+        tracing::info!("stopped");
         served
     }
 
