@@ -153,3 +153,32 @@ async fn a_file_written_in_pieces_is_applied_whole() {
     assert_eq!(refusals(&fake), 0, "{:#?}", fake.messages_for(ADMIN));
     t.stop().await;
 }
+
+/// An edit that empties the file (a save cut short by a full disk, a failed deploy write) is
+/// refused like a deleted file: the running config stays, its feeds keep answering, and the
+/// admins and /healthz hear of it. A file of comments only is the same.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_that_empties_the_config_is_refused() {
+    let fake = fake().await;
+    let t = app_with_admin(&fake).await;
+    let wait = Duration::from_secs(10);
+    std::fs::write(&t.config_path, "").unwrap();
+    eventually("the empty file is refused", wait, || refusals(&fake) == 1).await;
+    let h = t.health().await;
+    assert_eq!(h["config"]["ok"], false, "{h}");
+    assert!(
+        h["config"]["problems"][0]
+            .as_str()
+            .is_some_and(|e| e.contains("the file is empty")),
+        "{h}"
+    );
+    std::fs::write(&t.config_path, "# herald\n\n  # nothing yet\n").unwrap();
+    eventually("a file of comments is refused", wait, || {
+        refusals(&fake) == 2
+    })
+    .await;
+    assert_eq!(t.app.config().sources.len(), 3, "the running config stays");
+    let feed = t.get("/feeds/akorda-en.rss").await;
+    assert_eq!(feed.status(), 200);
+    t.stop().await;
+}
