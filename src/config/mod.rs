@@ -405,6 +405,8 @@ mod tests {
     #[case::wrong_type_no_hint(&format!("{FEED}backfill = \"three\"\n"), 6, 12, "`backfill` in [[sources]] `a` must be an integer, found the string \"three\" (e.g. backfill = 10)")]
     #[case::float_for_integer(&format!("{FEED}max_items = 20.0\n"), 6, 13, "`max_items` in [[sources]] `a` must be an integer, found the float 20.0: write max_items = 20")]
     #[case::integer_for_string(&format!("{FEED}id_pattern = 5\n"), 6, 14, "`id_pattern` in [[sources]] `a` must be a string, found the integer 5: write id_pattern = \"5\"")]
+    #[case::seconds_for_schedule(&FEED.replace("\"0 0 * * * *\"", "600"), 4, 12, "`schedule` in [[sources]] `a` must be a string, found the integer 600: write schedule = \"0 */10 * * * *\" (a cron text with seconds")]
+    #[case::odd_seconds_for_schedule(&FEED.replace("\"0 0 * * * *\"", "7"), 4, 12, "found the integer 7: write schedule = \"0 */10 * * * *\"")]
     #[case::string_for_boolean(&format!("{FEED}require_id = \"true\"\n"), 6, 14, "`require_id` in [[sources]] `a` must be a boolean (true or false), found the string \"true\": write require_id = true")]
     #[case::string_for_array(&format!("{FEED}include = \"visit\"\n"), 6, 11, "`include` in [[sources]] `a` must be an array, found the string \"visit\": write include = [\"visit\"]")]
     #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be an integer, found the string \"@me\"")]

@@ -283,7 +283,11 @@ pub(super) fn type_error<T>(
         DeValue::Table(_) if !written.starts_with('{') => "a table".to_owned(),
         _ => format!("the {} {written}", found.type_str()),
     };
-    let instead = suggestion(expected, found, raw);
+    let instead = match (place.key.as_deref(), found) {
+        // A schedule is a cron text: a number in its place was meant as seconds between polls.
+        (Some("schedule"), DeValue::Integer(n)) => Some(cron_every(n.as_str())),
+        _ => suggestion(expected, found, raw),
+    };
     let write = match (&place.key, instead) {
         (Some(key), Some(value)) => format!(": write {key} = {value}"),
         (None, Some(value)) => format!(": write {value}"),
@@ -337,6 +341,22 @@ fn suggestion(expected: &str, found: &DeValue<'_>, written: &str) -> Option<Stri
         DeValue::String(_) if wants("an array") => Some(format!("[{written}]")),
         _ => None,
     }
+}
+
+/// A cron schedule (with seconds) polling every `seconds` (as written in the file), when the
+/// interval divides a minute, an hour or a day; else a ten-minute example.
+fn cron_every(seconds: &str) -> String {
+    let cron = match seconds.replace('_', "").parse::<u64>() {
+        Ok(s @ 1..=59) if 60 % s == 0 => format!("*/{s} * * * * *"),
+        Ok(s) if s % 60 == 0 && (1..=59).contains(&(s / 60)) && 60 % (s / 60) == 0 => {
+            format!("0 */{} * * * *", s / 60)
+        }
+        Ok(s) if s % 3600 == 0 && (1..=23).contains(&(s / 3600)) && 24 % (s / 3600) == 0 => {
+            format!("0 0 */{} * * *", s / 3600)
+        }
+        _ => "0 */10 * * * *".to_owned(),
+    };
+    format!("\"{cron}\" (a cron text with seconds, read in the source's timezone)")
 }
 
 /// A value of the expected type, to show the form: `key = 1`, `key = "text"`.
