@@ -252,7 +252,9 @@ impl Worker {
         // connection is idle until a head is complete). hyper's header deadline set a timer
         // per request, and read the clock for it, on every keep-alive request.
         let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder.http1().header_read_timeout(None);
+        // A client may send its request and shut its side at once (`nc -N`): it still waits
+        // for the answer.
+        builder.http1().header_read_timeout(None).half_close(true);
         // An HTTP/2 client may ask this many things at once on one connection (hyper's default
         // is 200): each waits for a render turn or holds an answer, and a feed reader asks one
         // feed at a time.

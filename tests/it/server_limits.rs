@@ -390,3 +390,27 @@ async fn slow_readers_cannot_shut_out_healthz() {
     }
     r.child.kill().await.unwrap();
 }
+
+/// A client that sends its request and shuts its side of the connection at once (`nc -N`,
+/// `printf … | nc`) still gets the answer, for each request it sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_then_a_half_close_is_answered() {
+    let mut r = start("").await;
+    for request in [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /feeds/akorda-en.rss HTTP/1.1\r\nHost: x\r\n\r\n",
+    ] {
+        let mut s = TcpStream::connect(("127.0.0.1", r.port)).await.unwrap();
+        s.write_all(request.as_bytes()).await.unwrap();
+        s.shutdown().await.unwrap();
+        let mut answer = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut answer))
+            .await
+            .expect("answered and closed")
+            .unwrap();
+        let answer = String::from_utf8_lossy(&answer);
+        let answers = answer.matches("HTTP/1.1 200 OK").count();
+        assert_eq!(answers, request.matches("GET").count(), "{answer}");
+    }
+    r.child.kill().await.unwrap();
+}
