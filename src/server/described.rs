@@ -255,42 +255,134 @@ pub(super) fn describe() {
 /// Counters without labels, and the per-source and per-channel ones of the ids `config`
 /// names, registered at zero (an increment of 0 leaves a counter as it is).
 pub(super) fn register_counters(config: &Config) {
-    for name in [
-        "herald_admin_poll_failures_total",
-        "herald_config_reload_failures_total",
-        "herald_send_stalls_total",
-        "herald_slow_connections_closed_total",
-        "herald_websub_retries_total",
-    ] {
+    for &name in UNLABELLED {
         metrics::counter!(name).increment(0);
     }
     for s in &config.sources {
-        for name in [
-            "herald_items_new_total",
-            "herald_items_changed_total",
-            "herald_poll_deadlines_total",
-            "herald_article_failures_total",
-        ] {
+        for &name in PER_SOURCE {
             metrics::counter!(name, "source" => s.id.clone()).increment(0);
         }
     }
     for c in &config.channels {
-        for name in [
-            "herald_telegram_sent_total",
-            "herald_telegram_errors_total",
-            "herald_telegram_429_total",
-            "herald_posts_set_aside_total",
-            "herald_posts_filtered_total",
-            "herald_telegram_uncertain_sends_total",
-        ] {
+        for &name in PER_CHANNEL {
             metrics::counter!(name, "channel" => c.id.clone()).increment(0);
         }
     }
+    // A few values, known in advance: every feed format is rendered at some point.
+    for format in ["rss", "atom", "json"] {
+        metrics::counter!("herald_feed_renders_total", "format" => format).increment(0);
+    }
 }
+
+/// The counters without labels (a test checks every such counter of the code is here).
+const UNLABELLED: &[&str] = &[
+    "herald_admin_poll_failures_total",
+    "herald_config_reload_failures_total",
+    "herald_send_stalls_total",
+    "herald_slow_connections_closed_total",
+    "herald_websub_retries_total",
+];
+
+/// The counters labelled by source only.
+const PER_SOURCE: &[&str] = &[
+    "herald_items_new_total",
+    "herald_items_changed_total",
+    "herald_poll_deadlines_total",
+    "herald_article_failures_total",
+    "herald_translations_linked_total",
+    "herald_translations_replaced_total",
+    "herald_translations_refused_total",
+];
+
+/// The counters labelled by channel only.
+const PER_CHANNEL: &[&str] = &[
+    "herald_telegram_sent_total",
+    "herald_telegram_errors_total",
+    "herald_telegram_429_total",
+    "herald_telegram_edits_dropped_total",
+    "herald_template_fallbacks_total",
+    "herald_posts_set_aside_total",
+    "herald_posts_filtered_total",
+    "herald_telegram_uncertain_sends_total",
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `counter!` calls of the code: (name, the text of its labels), read from `src/`.
+    fn counters_in_code() -> Vec<(String, String)> {
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut found = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(src)];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).unwrap();
+                for (at, _) in text.match_indices("counter!(") {
+                    let rest = text[at + "counter!(".len()..].trim_start();
+                    let Some(rest) = rest.strip_prefix('"') else {
+                        continue;
+                    };
+                    let name = rest.split('"').next().unwrap();
+                    let after = &rest[name.len() + 1..];
+                    // Up to the macro's closing parenthesis (values may call methods).
+                    let mut depth = 0usize;
+                    let end = after
+                        .char_indices()
+                        .find(|&(_, c)| match c {
+                            '(' => {
+                                depth += 1;
+                                false
+                            }
+                            ')' if depth == 0 => true,
+                            ')' => {
+                                depth -= 1;
+                                false
+                            }
+                            _ => false,
+                        })
+                        .map_or(after.len(), |(i, _)| i);
+                    let labels = &after[..end];
+                    if name.starts_with("herald_") {
+                        found.push((name.to_owned(), labels.to_owned()));
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Every counter the code records without labels, or by source or channel alone, is
+    /// registered at zero (README: the counters are there at 0 before they first count).
+    #[test]
+    fn every_counter_by_nothing_by_source_or_by_channel_is_registered_at_zero() {
+        let mut missing = Vec::new();
+        for (name, labels) in counters_in_code() {
+            let keys: Vec<&str> = labels
+                .split("=>")
+                .filter_map(|part| part.rsplit(',').next())
+                .map(|key| key.trim().trim_matches('"'))
+                .filter(|key| !key.is_empty())
+                .collect();
+            // The last piece is the last label's value, not a key.
+            let keys = &keys[..keys.len().saturating_sub(1)];
+            let registered = match keys {
+                [] => UNLABELLED.contains(&name.as_str()),
+                ["source"] => PER_SOURCE.contains(&name.as_str()),
+                ["channel"] => PER_CHANNEL.contains(&name.as_str()),
+                _ => true,
+            };
+            if !registered {
+                missing.push(format!("{name} {keys:?}"));
+            }
+        }
+        assert!(missing.is_empty(), "not registered at zero: {missing:?}");
+    }
 
     /// Every metric the code records is described here (a new one without a `# HELP` line
     /// fails this test).
