@@ -1197,7 +1197,6 @@ async fn a_lost_post_corrected_before_it_goes_out_again_is_found_by_its_first_bu
         !fake.messages_for(CHAT).is_empty()
     })
     .await;
-    let item = item_of(&t, &text_release(1));
     let corrected = format!("Corrected: {}", text_release(1).title);
     t.site.edit_title("en", text_release(1).id, &corrected);
     t.poll("akorda-en").await.unwrap();
