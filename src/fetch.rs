@@ -509,6 +509,8 @@ impl FetchError {
     /// What a reqwest error means: refused by the address rule, timed out, too many redirects, no
     /// connection, or another request error.
     fn from_reqwest(e: reqwest::Error) -> FetchError {
+        // The address is said by whoever reports the failure: reqwest's text would say it again.
+        let e = e.without_url();
         if let Some(refused) = find_cause::<Refused>(&e) {
             FetchError::NotAllowed(refused.0.clone())
         } else if e.is_timeout() {
@@ -897,6 +899,25 @@ mod tests {
             text.contains("<title>Президент провёл совещание</title>"),
             "{coding}: {text}"
         );
+    }
+
+    /// A failed connection says what failed, not the address again: whoever reports it names
+    /// the address ("fetch URL: connection failed: …").
+    #[tokio::test]
+    async fn a_failed_connection_does_not_repeat_the_address() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
+        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
+        let request = Request {
+            user_agent: "herald-test",
+            ..Request::default()
+        };
+        let error = fetcher.get(&url, &request).await.unwrap_err();
+        let text = error.to_string();
+        assert!(matches!(error, FetchError::Connect(_)), "{error:?}");
+        assert!(!text.contains(&addr.to_string()), "{text}");
     }
 
     #[rstest]
