@@ -463,28 +463,45 @@ pub(super) async fn feed(
     )
 }
 
-/// Whether two queries are the same options, written alike or not: each pair's bytes as
-/// decoded (`+` a space). A client may spell `%7E` as `~` (an unreserved character, which
-/// Python's `requests` decodes before each request): told to go where it already is, it would
-/// loop. Bytes that are not UTF-8 (`%FF`) stay bytes, so the canonical form (U+FFFD) differs.
+/// Whether the query asked is the canonical one as a client may have rewritten it. The self link
+/// must be the address fetched (the W3C validator warns otherwise), so any other spelling
+/// (`%20` for `+`, a trailing `&`, a bare `?`) is redirected. The one rewrite allowed is an
+/// escaped unreserved character (RFC 3986 §6.2.2.2: `%7E` is `~`), which Python's `requests`
+/// decodes before each request; the canonical form holds none (see `FeedQuery::parse`), so a
+/// client sent there asks for it as written and never loops.
 fn same_options(asked: Option<&str>, canonical: Option<&str>) -> bool {
-    let pairs = |query: Option<&str>| -> Vec<(Vec<u8>, Vec<u8>)> {
-        let decode = |part: &str| {
-            percent_encoding::percent_decode_str(&part.replace('+', " ")).collect::<Vec<u8>>()
-        };
-        query
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(key), decode(value))
-            })
-            .collect()
-    };
-    // A bare `?` is not the canonical spelling of no options: it is sent to the address
-    // without one.
-    asked == canonical || (asked != Some("") && pairs(asked) == pairs(canonical))
+    asked.map(unreserved_decoded).as_deref() == canonical
+}
+
+/// `query` with each `%XX` that stands for an unreserved character (letters, digits, `-._~`)
+/// written as that character; every other byte as it was.
+fn unreserved_decoded(query: &str) -> String {
+    let bytes = query.as_bytes();
+    let mut out = String::with_capacity(query.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let decoded = bytes
+            .get(at + 1..at + 3)
+            .filter(|_| bytes[at] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        match decoded {
+            Some(b) => {
+                out.push(char::from(b));
+                at += 3;
+            }
+            None => {
+                // Copy up to the next `%` after this byte (a `%` is one byte: the slice starts
+                // on a character either way).
+                let from = at + usize::from(bytes[at] == b'%');
+                let next = query[from..].find('%').map_or(query.len(), |i| from + i);
+                out.push_str(&query[at..next]);
+                at = next;
+            }
+        }
+    }
+    out
 }
 
 /// A permanent redirect to the feed's own address (its self link) when it was asked for by
@@ -1075,6 +1092,27 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    /// Only the canonical query, or one that differs by escaped unreserved characters (what
+    /// Python's `requests` rewrites by itself), is served where asked; another spelling of the
+    /// same options is redirected, so that the self link is the address fetched.
+    #[rstest]
+    #[case::same(Some("include=visit"), Some("include=visit"), true)]
+    #[case::none(None, None, true)]
+    #[case::tilde_escaped(Some("include=%7Ex"), Some("include=~x"), true)]
+    #[case::letter_escaped(Some("include=%76isit"), Some("include=visit"), true)]
+    #[case::trailing_amp(Some("include=visit&"), Some("include=visit"), false)]
+    #[case::space_as_pct20(Some("include=Visit%20to"), Some("include=Visit+to"), false)]
+    #[case::bare_question_mark(Some(""), None, false)]
+    #[case::reserved_escape_kept(Some("include=a%26b"), Some("include=a&b"), false)]
+    #[case::not_utf8(Some("include=%FF\u{430}%"), Some("include=%EF%BF%BD"), false)]
+    fn only_unreserved_escapes_are_the_same_options(
+        #[case] asked: Option<&str>,
+        #[case] canonical: Option<&str>,
+        #[case] same: bool,
+    ) {
+        assert_eq!(same_options(asked, canonical), same);
+    }
 
     /// However many requests ask for renders at once, no more than the bound run at a time,
     /// and every one runs in the end.

@@ -216,7 +216,12 @@ async fn index_opml_and_metrics_are_served() {
     assert!(index.contains(&format!("href=\"{}/feeds/akorda-en.atom\"", t.base)));
     assert!(index.contains("rel=\"alternate\""));
     let opml = t.text("/opml").await;
-    assert_eq!(opml.matches("<outline ").count(), 3);
+    // The three sources and the merged feed, as on the index page.
+    assert_eq!(opml.matches("<outline ").count(), 4);
+    assert!(
+        opml.contains(&format!("xmlUrl=\"{}/feeds/all.rss\"", t.base)),
+        "{opml}"
+    );
     t.site.publish("en", release_en(1, 1));
     t.poll("akorda-en").await.unwrap();
     t.text("/feeds/akorda-en.rss").await;
@@ -359,6 +364,7 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
         ("limit=all", 400, "limit"),
         ("include=", 400, "include"),
         ("lang=english+please", 400, "lang"),
+        ("limit=1&limit=2", 400, "once"),
     ] {
         let r = t.get(&format!("/feeds/akorda-en.rss?{query}")).await;
         assert_eq!(r.status(), status, "{query}");
@@ -799,6 +805,15 @@ async fn feeds_are_served_at_their_own_address() {
             "/feeds/all.rss?include=%FF%FE",
             "/feeds/all.rss?include=%EF%BF%BD%EF%BF%BD",
         ),
+        // The same options spelt otherwise: the self link must be the address fetched.
+        (
+            "/feeds/all.rss?include=visit&",
+            "/feeds/all.rss?include=visit",
+        ),
+        (
+            "/feeds/all.json?include=a%20b",
+            "/feeds/all.json?include=a+b",
+        ),
     ] {
         let r = http.get(format!("{}{asked}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 301, "{asked}");
@@ -815,14 +830,16 @@ async fn feeds_are_served_at_their_own_address() {
             "{own}"
         );
     }
-    // The same options spelt otherwise are served where asked: a client that decodes `%7E`
-    // to `~` before each request (Python's requests) would loop if sent to `%7E`.
+    // Escaped unreserved characters are served where asked: a client that decodes `%7E` to
+    // `~` before each request (Python's requests) would loop if sent to `%7E` (the canonical
+    // form writes `~` itself, so it is never sent there).
     for path in [
         "/feeds/akorda-en.rss?limit=2",
         "/feeds/all.atom",
-        "/feeds/all.json?include=a%20b",
+        "/feeds/all.json?include=a+b",
         "/feeds/all.rss?include=~x",
         "/feeds/all.rss?include=%7Ex",
+        "/feeds/all.rss?include=%7ex",
     ] {
         let r = http.get(format!("{}{path}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");
