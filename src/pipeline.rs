@@ -77,6 +77,8 @@ pub struct PollReport {
     /// `(link, text)` of list dates that could not be read (issue 24): those releases are
     /// dated by the release listed above them, and the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
+    /// Cards of the list page not read as releases, with why (no title, no own link, …).
+    pub skipped_cards: Vec<extract::html::SkippedCard>,
     /// Known releases counted but not in `items` (see [`PollOptions::report_known`]).
     pub known_not_read: usize,
     /// The walk through older pages was cut short by this error: the releases there are read
@@ -95,6 +97,16 @@ impl PollReport {
             0
         };
         self.items.iter().filter(|o| o.state == state).count() + unread
+    }
+
+    /// What the admin should hear about cards of the list page this poll skipped, if any.
+    pub fn card_warning(&self) -> Option<String> {
+        let first = self.skipped_cards.first()?;
+        Some(format!(
+            "{} card(s) of the list page skipped (e.g. {first}): check the `title` and `link` \
+             selectors",
+            self.skipped_cards.len()
+        ))
     }
 
     /// What the admin should hear about dates this poll could not read, if any.
@@ -332,6 +344,7 @@ impl Poller<'_> {
             .await?;
         let skipped = notes.skipped;
         let mut unreadable_dates = notes.unreadable_dates;
+        let skipped_cards = notes.skipped_cards;
         let mut rereading = reread.then(Rereading::default);
         let mut found = self.classify(
             source,
@@ -441,6 +454,7 @@ impl Poller<'_> {
             linked,
             skipped,
             unreadable_dates,
+            skipped_cards,
             known_not_read,
             walk_error,
             refreshed: refreshed_count,
@@ -2274,6 +2288,8 @@ pub struct ListNotes {
     /// `(link, text)` of list dates that could not be read: those releases are dated by the
     /// release listed above them (or the poll), never silently as new.
     pub unreadable_dates: Vec<(String, String)>,
+    /// Cards of a list page not read as releases, with why.
+    pub skipped_cards: Vec<extract::html::SkippedCard>,
     /// Entries of an upstream feed identified otherwise because other entries share their
     /// guid/id: that id, by their key.
     pub shared_ids: HashMap<String, String>,
@@ -2329,6 +2345,10 @@ pub fn read_list_counted(
             extract::html::list_page_read(text, url, list, source.id_pattern.as_ref(), reading)
                 .map(|read| {
                     notes.unreadable_dates = read.unreadable_dates;
+                    if let Some(first) = read.skipped.first() {
+                        tracing::warn!(source = %source.id, %url, skipped = read.skipped.len(), example = %first, "list cards skipped");
+                    }
+                    notes.skipped_cards = read.skipped;
                     read.items
                 })
         }

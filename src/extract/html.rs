@@ -1,7 +1,7 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, canonical_link, item_key, relative};
+use super::{ExtractError, NoOwnLink, card_link, item_key, relative};
 use crate::config::{ListSelectors, Pick};
 use crate::dates;
 use crate::model::Scraped;
@@ -121,6 +121,59 @@ pub struct Reading {
 pub struct ListRead {
     pub items: Vec<Scraped>,
     pub unreadable_dates: Vec<(String, String)>,
+    /// Cards the item selector matched that are no release read: the admin must hear of them,
+    /// or a page that lost its links would look like a quiet day.
+    pub skipped: Vec<SkippedCard>,
+}
+
+/// A card on a list page not read as a release, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SkippedCard {
+    /// Its place among the cards read, from 1.
+    pub card: usize,
+    /// Its title, else its link as written ("" when it has neither), cut short: enough to
+    /// find it on the page.
+    pub shows: String,
+    pub why: SkipReason,
+}
+
+/// Why a card is not read as a release.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SkipReason {
+    /// The title selector finds no text, nor an image with `alt` or `title`.
+    NoTitle,
+    /// The link selector finds no link.
+    NoLink,
+    /// A link that is not http(s): `javascript:`, `data:`, `mailto:`.
+    NotHttp,
+    /// A link to the list page itself, at an anchor at most (`#frag-1`).
+    ListPage,
+    /// The same release as a card above it (the same link or id).
+    Duplicate,
+}
+
+impl SkipReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SkipReason::NoTitle => "no title",
+            SkipReason::NoLink => "no link",
+            SkipReason::NotHttp => "a link that is not http(s)",
+            SkipReason::ListPage => "a link to the list page itself",
+            SkipReason::Duplicate => "the same link as a card above",
+        }
+    }
+}
+
+impl std::fmt::Display for SkippedCard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "card {} ({:?}): {}",
+            self.card,
+            self.shows,
+            self.why.as_str()
+        )
+    }
 }
 
 pub fn list_page(
@@ -160,15 +213,36 @@ pub fn list_page_read(
         _ => None,
     };
     let format = sel.date_format.as_deref().or(evidence.as_deref());
-    let mut items = Vec::new();
+    let mut items: Vec<Scraped> = Vec::new();
     let mut unreadable_dates = Vec::new();
-    for (element, date_text) in elements.into_iter().zip(date_texts) {
-        let read = read_item(element, &base, sel, format, id_pattern, reading, date_text);
-        if let Some((item, unread)) = read {
-            if let Some(text) = unread {
-                unreadable_dates.push((item.link.clone(), text));
+    let mut skipped = Vec::new();
+    let mut keys = std::collections::HashSet::new();
+    let links = Links {
+        page: page_url,
+        base: &base,
+    };
+    for (at, (element, date_text)) in elements.into_iter().zip(date_texts).enumerate() {
+        let read = read_item(element, links, sel, format, id_pattern, reading, date_text).and_then(
+            |(item, unread)| {
+                if keys.insert(item.key.clone()) {
+                    Ok((item, unread))
+                } else {
+                    Err((SkipReason::Duplicate, item.title))
+                }
+            },
+        );
+        match read {
+            Ok((item, unread)) => {
+                if let Some(text) = unread {
+                    unreadable_dates.push((item.link.clone(), text));
+                }
+                items.push(item);
             }
-            items.push(item);
+            Err((why, shows)) => skipped.push(SkippedCard {
+                card: at + 1,
+                shows: shows.chars().take(80).collect(),
+                why,
+            }),
         }
     }
     if found == 0 {
@@ -185,21 +259,44 @@ pub fn list_page_read(
     Ok(ListRead {
         items,
         unreadable_dates,
+        skipped,
     })
 }
 
-/// One release, and the text of its date when that could not be read.
+/// The list page's address and the base its links resolve against (its `<base href>`).
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    page: &'a Url,
+    base: &'a Url,
+}
+
+/// One release, and the text of its date when that could not be read; or why the card is none,
+/// with what it shows (its title, else its link).
 fn read_item(
     element: ElementRef<'_>,
-    base: &Url,
+    links: Links<'_>,
     sel: &ListSelectors,
     format: Option<&str>,
     id_pattern: Option<&Regex>,
     reading: Reading,
     date_text: Option<String>,
-) -> Option<(Scraped, Option<String>)> {
-    let title = pick(element, &sel.title)?;
-    let link = canonical_link(base, &pick(element, &sel.link)?)?;
+) -> Result<(Scraped, Option<String>), (SkipReason, String)> {
+    let base = links.base;
+    // A title that is only an image (a logo, a photo with a caption in `alt`) reads as the
+    // image's `alt` or `title`, as a reader without images sees it.
+    let title = pick(element, &sel.title).or_else(|| image_text(element, &sel.title));
+    let (title, href) = match (title, pick(element, &sel.link)) {
+        (Some(title), Some(href)) => (title, href),
+        (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
+        (None, Some(href)) => return Err((SkipReason::NoTitle, href)),
+    };
+    let link = card_link(links.page, base, &href).map_err(|e| {
+        let why = match e {
+            NoOwnLink::NotHttp => SkipReason::NotHttp,
+            NoOwnLink::ListPage => SkipReason::ListPage,
+        };
+        (why, title.clone())
+    })?;
     let date = date_text.as_deref().and_then(|text| {
         dates::parse_date_in(text, format, reading.now, reading.tz)
             .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
@@ -234,7 +331,25 @@ fn read_item(
         image,
         former_text,
     };
-    Some((scraped, unread))
+    Ok((scraped, unread))
+}
+
+/// The `alt` or `title` of the first image a text pick's element holds (or is), for a title
+/// that is only an image; `None` for an attribute pick or when no image says anything.
+fn image_text(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
+    if pick.attr.is_some() {
+        return None;
+    }
+    target(scope, pick)?
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .filter(|e| e.value().name() == "img")
+        .find_map(|img| {
+            ["alt", "title"].into_iter().find_map(|attr| {
+                let text = clean(img.value().attr(attr)?);
+                (!text.is_empty()).then_some(text)
+            })
+        })
 }
 
 /// What an unread date "says" when the date selector found nothing in or before the release.
@@ -493,6 +608,75 @@ mod tests {
         sel.date = None;
         let read = list_page_read(html, &url, &sel, None, reading).unwrap();
         assert!(read.unreadable_dates.is_empty());
+    }
+
+    /// Every card the item selector matches is a release or is reported with why: no title, no
+    /// link, a link that is not http(s), the list page itself (an anchor), the same link as a
+    /// card above. An image-only title reads as the image's `alt` (or `title`); a route
+    /// fragment on the list page's address is a release of its own.
+    #[test]
+    fn every_card_is_read_or_reported() {
+        let cards = [
+            "<a href='/a'>Release A</a>",
+            "<a href='/b'>   </a>",
+            "<a href='/c'><img src='/c.jpg' alt='Release C'></a>",
+            "<a href='/d'><img src='/d.jpg' title='Release D'></a>",
+            "<a href='javascript:void(0)'>Release E</a>",
+            "<a href='data:text/html,x'>Release F</a>",
+            "<a href='/a?utm_source=x'>Release A again</a>",
+            "<a href='#frag-1'>Release G</a>",
+            "<a href='#frag-2'>Release H</a>",
+            "<a href='#/news/9'>Release I</a>",
+            "<a href='#!news-10'>Release J</a>",
+            "<span>Release K, no link</span>",
+            "<a href='/l'><img src='/l.jpg'></a>",
+        ];
+        let html: String = cards
+            .iter()
+            .map(|c| format!("<div class='card'>{c}</div>"))
+            .collect();
+        let mut sel = selectors("div.card", "h5");
+        sel.date = None;
+        let reading = Reading {
+            now: chrono::Utc::now(),
+            tz: chrono_tz::Asia::Almaty,
+            max_items: 100,
+            month_first: false,
+        };
+        let url = Url::parse("https://example.org/news/").unwrap();
+        let read = list_page_read(&html, &url, &sel, None, reading).unwrap();
+        let items: Vec<(&str, &str)> = read
+            .items
+            .iter()
+            .map(|s| (s.title.as_str(), s.link.as_str()))
+            .collect();
+        assert_eq!(
+            items,
+            [
+                ("Release A", "https://example.org/a"),
+                ("Release C", "https://example.org/c"),
+                ("Release D", "https://example.org/d"),
+                ("Release I", "https://example.org/news/#/news/9"),
+                ("Release J", "https://example.org/news/#!news-10"),
+            ]
+        );
+        let skipped: Vec<(usize, SkipReason)> =
+            read.skipped.iter().map(|s| (s.card, s.why)).collect();
+        assert_eq!(
+            skipped,
+            [
+                (2, SkipReason::NoTitle),
+                (5, SkipReason::NotHttp),
+                (6, SkipReason::NotHttp),
+                (7, SkipReason::Duplicate),
+                (8, SkipReason::ListPage),
+                (9, SkipReason::ListPage),
+                (12, SkipReason::NoLink),
+                (13, SkipReason::NoTitle),
+            ]
+        );
+        assert_eq!(read.skipped[3].shows, "Release A again");
+        assert_eq!(read.items.len() + read.skipped.len(), cards.len());
     }
 
     /// Line breaks and block edges separate words; scripts and styles are not text.

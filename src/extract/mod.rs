@@ -126,6 +126,39 @@ pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
     Some(url)
 }
 
+/// Why a list card's link names no release of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoOwnLink {
+    /// Not an http(s) link (`javascript:`, `data:`, `mailto:`), or none at all.
+    NotHttp,
+    /// The list page itself, at an anchor at most (`#frag-1`).
+    ListPage,
+}
+
+/// A list card's link, as [`canonical_link`] reads it, unless it names the list page itself
+/// (`page`, or the `base` its links resolve against): every card would then be one release. A
+/// page that routes by fragment (`#/news/1`, `#!news-1`, a single-page site) has its releases
+/// there, so such a fragment is kept, in the item's identity and its link; any other fragment
+/// is an anchor on the list page, and the card has no link of its own.
+pub fn card_link(page: &Url, base: &Url, href: &str) -> Result<Url, NoOwnLink> {
+    let mut link = canonical_link(base, href).ok_or(NoOwnLink::NotHttp)?;
+    let names = |list: &Url| canonical_link(list, list.as_str()).is_some_and(|l| l == link);
+    if !(names(page) || names(base)) {
+        return Ok(link);
+    }
+    let fragment = base
+        .join(href.trim())
+        .ok()
+        .and_then(|url| url.fragment().map(str::to_owned));
+    match fragment {
+        Some(route) if route.starts_with('/') || route.starts_with('!') => {
+            link.set_fragment(Some(&route));
+            Ok(link)
+        }
+        _ => Err(NoOwnLink::ListPage),
+    }
+}
+
 /// Whether one `name=value` piece of a query names a tracking parameter (the name read as a
 /// form decodes it: `+` and percent escapes).
 fn is_tracking_part(part: &str) -> bool {
@@ -210,6 +243,23 @@ mod tests {
     fn rejected_links(#[case] href: &str) {
         let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
         assert_eq!(canonical_link(&base, href), None);
+    }
+
+    /// A card linking to the list page itself names a release only by a route fragment
+    /// (`#/…`, `#!…`), which is then kept; an anchor (`#frag-1`) or no fragment names none.
+    #[rstest]
+    #[case::route("#/news/1", Ok("https://www.akorda.kz/en/events?page=1#/news/1"))]
+    #[case::hashbang("#!news-2", Ok("https://www.akorda.kz/en/events?page=1#!news-2"))]
+    #[case::anchor("#frag-1", Err(NoOwnLink::ListPage))]
+    #[case::page_itself("?page=1&utm_source=x", Err(NoOwnLink::ListPage))]
+    #[case::empty_fragment("#", Err(NoOwnLink::ListPage))]
+    #[case::other_page("/en/a-1#top", Ok("https://www.akorda.kz/en/a-1"))]
+    #[case::other_page_route("/en/a#/x", Ok("https://www.akorda.kz/en/a"))]
+    #[case::javascript("javascript:void(0)", Err(NoOwnLink::NotHttp))]
+    fn card_links(#[case] href: &str, #[case] expected: Result<&str, NoOwnLink>) {
+        let page = Url::parse("https://www.akorda.kz/en/events?page=1").unwrap();
+        let got = card_link(&page, &page, href);
+        assert_eq!(got.as_ref().map(Url::as_str).map_err(|e| *e), expected);
     }
 
     /// Keys stored before links kept their query as written are the keys made now.

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::{
     FeedMeta, body_with_translations, clean, escape_html, present, summary_text, translations_of,
-    xml_safe,
+    uri_safe, xml_safe,
 };
 use crate::model::Item;
 
@@ -172,7 +172,7 @@ fn plain_name(text: &str) -> String {
 
 fn link(rel: &str, href: String, mime_type: Option<&str>) -> Link {
     Link {
-        href: clean(&href),
+        href: uri_safe(&href),
         rel: rel.to_owned(),
         mime_type: mime_type.map(str::to_owned),
         ..Link::default()

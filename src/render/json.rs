@@ -6,7 +6,9 @@
 
 use serde::Serialize;
 
-use super::{FeedMeta, body_with_translations, clean, plain_title, present, rfc3339, summary_text};
+use super::{
+    FeedMeta, body_with_translations, clean, plain_title, present, rfc3339, summary_text, uri_safe,
+};
 use crate::model::Item;
 
 const VERSION: &str = "https://jsonfeed.org/version/1.1";
@@ -57,15 +59,15 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     let feed = JsonFeed {
         version: VERSION,
         title: plain_title(meta.title),
-        home_page_url: clean(meta.home_page_url),
-        feed_url: clean(&meta.self_url("json")),
+        home_page_url: uri_safe(meta.home_page_url),
+        feed_url: uri_safe(&meta.self_url("json")),
         description: present(Some(meta.description)).map(plain_title),
         language: meta.language.map(clean),
         hubs: meta
             .advertised_hub()
             .map(|url| Hub {
                 kind: "WebSub",
-                url: clean(url),
+                url: uri_safe(url),
             })
             .into_iter()
             .collect(),
@@ -77,11 +79,12 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
 fn json_item<'i>(meta: &FeedMeta, item: &'i Item) -> JsonItem<'i> {
     JsonItem {
         id: item.id.guid(),
-        url: clean(&item.link),
+        url: uri_safe(&item.link),
         title: plain_title(&item.title),
         content_html: body_with_translations(meta, item),
-        summary: summary_text(item),
-        image: present(item.image.as_deref()).map(clean),
+        // Plain text, which readers may render as HTML all the same: protected like the title.
+        summary: summary_text(item).map(|summary| plain_title(&summary)),
+        image: present(item.image.as_deref()).map(uri_safe),
         date_published: rfc3339(item.published),
         date_modified: rfc3339(item.updated),
         language: present(Some(&item.language)),

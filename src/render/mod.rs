@@ -105,6 +105,44 @@ fn clean(s: &str) -> String {
     xml_safe(s).into_owned()
 }
 
+/// A URL as a feed writes it (a link, an image, the home page, the self link): XML-safe, and in
+/// the form RFC 3986 §2 allows, so that neither the W3C validator ("Invalid character in a URI")
+/// nor a strict reader rejects it. A byte outside the unreserved and reserved characters is
+/// percent-encoded (UTF-8, as RFC 3987 §3.1 maps an IRI), and so is a `%` not followed by two hex
+/// digits; an existing `%XX` stays as written. `[` and `]` are kept only in the host, where an
+/// IPv6 literal needs them. A URL already in that form comes back unchanged.
+pub(crate) fn uri_safe(url: &str) -> String {
+    let url = xml_safe(url);
+    // The authority runs from after `scheme://` to the next `/`, `?` or `#`.
+    let authority = url.find("://").map_or(0..0, |at| {
+        let start = at + 3;
+        let end = url[start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| start + i);
+        start..end
+    });
+    let bytes = url.as_bytes();
+    let mut out = String::with_capacity(url.len());
+    for (at, &b) in bytes.iter().enumerate() {
+        let kept = match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => true,
+            b':' | b'/' | b'?' | b'#' | b'@' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*'
+            | b'+' | b',' | b';' | b'=' => true,
+            b'[' | b']' => authority.contains(&at),
+            b'%' => bytes
+                .get(at + 1..at + 3)
+                .is_some_and(|hex| hex.iter().all(u8::is_ascii_hexdigit)),
+            _ => false,
+        };
+        if kept {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Escapes plain text for use inside HTML (content and quoted attributes), so that a summary
 /// saying `<script>` is shown, not run (SPEC "HTTP": nothing from a source can inject script into
 /// a reader).
@@ -199,7 +237,7 @@ fn also_in(item: &Item, translations: &[Translation]) -> String {
         .map(|t| {
             format!(
                 "<a href=\"{}\" hreflang=\"{}\">{}</a>",
-                escape_html(&xml_safe(&t.link)),
+                escape_html(&uri_safe(&t.link)),
                 escape_html(&xml_safe(&t.language)),
                 escape_html(crate::lang::name(&t.language))
             )
@@ -381,6 +419,76 @@ mod tests {
         item.content_html = content.map(Into::into);
         item.summary = summary.map(Into::into);
         assert_eq!(body_html(&item), expected);
+    }
+
+    #[rstest]
+    #[case::plain(
+        "https://a.example/kz/news?id=1&p=2#x",
+        "https://a.example/kz/news?id=1&p=2#x"
+    )]
+    #[case::pipes_and_braces(
+        "https://a.example/a|b^c{d}`e?q=[1]",
+        "https://a.example/a%7Cb%5Ec%7Bd%7D%60e?q=%5B1%5D"
+    )]
+    #[case::ipv6_host_kept("http://[::1]:8080/x[y]", "http://[::1]:8080/x%5By%5D")]
+    #[case::escapes_kept_stray_percent_encoded(
+        "https://a.example/%D0%B0%zz%",
+        "https://a.example/%D0%B0%25zz%25"
+    )]
+    #[case::non_ascii_and_space(
+        "https://a.example/жаңа бет",
+        "https://a.example/%D0%B6%D0%B0%D2%A3%D0%B0%20%D0%B1%D0%B5%D1%82"
+    )]
+    #[case::quotes_and_angles("https://a.example/\"<x>\\", "https://a.example/%22%3Cx%3E%5C")]
+    fn uri_safe_writes_rfc3986_form(#[case] input: &str, #[case] expected: &str) {
+        assert_eq!(uri_safe(input), expected);
+        assert_eq!(uri_safe(expected), expected, "already in form: unchanged");
+    }
+
+    /// Every URL a feed writes (item link, image, home page, self link) is in RFC 3986 form in
+    /// all three formats; the item's id is left as it is.
+    #[test]
+    fn feeds_write_urls_in_rfc3986_form() {
+        let raw = "https://a.example/n|1^{2}[3]`?q=a|b";
+        let encoded = "https://a.example/n%7C1%5E%7B2%7D%5B3%5D%60?q=a%7Cb";
+        let mut meta = samples::meta("http://127.0.0.1:8080");
+        meta.home_page_url = "https://a.example/list|all";
+        meta.query = "?include=a|b";
+        let mut items = samples::items();
+        items[0].link = raw.to_owned();
+        items[0].image = Some(format!("{raw}&img"));
+        for (format, doc) in [
+            ("rss", rss::render(&meta, &items)),
+            ("atom", atom::render(&meta, &items)),
+            ("json", json::render(&meta, &items)),
+        ] {
+            for bad in ["|", "^", "{2}", "[3]", "`"] {
+                assert!(!doc.contains(bad), "{format} writes {bad:?}: {doc}");
+            }
+            assert!(doc.contains(encoded), "{format}: {doc}");
+            assert!(
+                doc.contains("https://a.example/list%7Call"),
+                "{format}: {doc}"
+            );
+            assert!(doc.contains("?include=a%7Cb"), "{format}: {doc}");
+            assert!(doc.contains(&items[0].id.guid()), "{format}: {doc}");
+        }
+    }
+
+    /// JSON Feed's summary is plain text that readers may render as HTML: a tag in it is
+    /// written so that none opens, as in the title.
+    #[test]
+    fn json_summary_opens_no_tag() {
+        let meta = samples::meta("http://127.0.0.1:8080");
+        let mut items = samples::items();
+        items[0].summary = Some("<img src=x onerror=alert(1)> hi".to_owned());
+        let doc: serde_json::Value = serde_json::from_str(&json::render(&meta, &items)).unwrap();
+        let summary = doc["items"][0]["summary"].as_str().unwrap();
+        assert!(!summary.contains("<img"), "{summary}");
+        assert_eq!(
+            summary.replace('\u{2060}', ""),
+            "<img src=x onerror=alert(1)> hi"
+        );
     }
 
     #[test]

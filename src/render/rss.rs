@@ -13,7 +13,7 @@ use rss::{Channel, Guid, Item as RssItem};
 
 use super::{
     FeedMeta, body_html, body_with_translations, clean, escape_html, plain_title, present,
-    summary_text, translations_of,
+    summary_text, translations_of, uri_safe,
 };
 use crate::model::Item;
 
@@ -31,7 +31,7 @@ pub fn render(meta: &FeedMeta, items: &[Item]) -> String {
     }
     let channel = Channel {
         title: plain_title(meta.title),
-        link: clean(meta.home_page_url),
+        link: uri_safe(meta.home_page_url),
         // Plain text like the title (a source's title, a filtered feed's words): no markup.
         description: plain_title(meta.description),
         language: meta.language.map(clean),
@@ -84,7 +84,7 @@ fn channel_links(meta: &FeedMeta) -> ExtensionMap {
         "atom",
         "link",
         [
-            ("href", clean(&meta.self_url("rss"))),
+            ("href", uri_safe(&meta.self_url("rss"))),
             ("rel", "self".to_owned()),
             ("type", "application/rss+xml".to_owned()),
         ],
@@ -93,7 +93,7 @@ fn channel_links(meta: &FeedMeta) -> ExtensionMap {
         let hub_link = Extension {
             name: "atom:link".to_owned(),
             attrs: BTreeMap::from([
-                ("href".to_owned(), clean(hub)),
+                ("href".to_owned(), uri_safe(hub)),
                 ("rel".to_owned(), "hub".to_owned()),
             ]),
             ..Extension::default()
@@ -124,7 +124,7 @@ fn rss_item(meta: &FeedMeta, item: &Item) -> RssItem {
     };
     RssItem {
         title: Some(plain_title(&item.title)),
-        link: Some(clean(&item.link)),
+        link: Some(uri_safe(&item.link)),
         description: Some(description),
         // SPEC "HTTP": GUIDs are stable for ever and never depend on `public_url`.
         guid: Some(Guid {
@@ -139,7 +139,7 @@ fn rss_item(meta: &FeedMeta, item: &Item) -> RssItem {
             Some(image) => single_extension(
                 "media",
                 "content",
-                [("url", clean(image)), ("medium", "image".to_owned())],
+                [("url", uri_safe(image)), ("medium", "image".to_owned())],
             ),
             None => ExtensionMap::new(),
         },

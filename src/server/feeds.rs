@@ -463,28 +463,45 @@ pub(super) async fn feed(
     )
 }
 
-/// Whether two queries are the same options, written alike or not: each pair's bytes as
-/// decoded (`+` a space). A client may spell `%7E` as `~` (an unreserved character, which
-/// Python's `requests` decodes before each request): told to go where it already is, it would
-/// loop. Bytes that are not UTF-8 (`%FF`) stay bytes, so the canonical form (U+FFFD) differs.
+/// Whether the query asked is the canonical one as a client may have rewritten it. The self link
+/// must be the address fetched (the W3C validator warns otherwise), so any other spelling
+/// (`%20` for `+`, a trailing `&`, a bare `?`) is redirected. The one rewrite allowed is an
+/// escaped unreserved character (RFC 3986 §6.2.2.2: `%7E` is `~`), which Python's `requests`
+/// decodes before each request; the canonical form holds none (see `FeedQuery::parse`), so a
+/// client sent there asks for it as written and never loops.
 fn same_options(asked: Option<&str>, canonical: Option<&str>) -> bool {
-    let pairs = |query: Option<&str>| -> Vec<(Vec<u8>, Vec<u8>)> {
-        let decode = |part: &str| {
-            percent_encoding::percent_decode_str(&part.replace('+', " ")).collect::<Vec<u8>>()
-        };
-        query
-            .unwrap_or("")
-            .split('&')
-            .filter(|pair| !pair.is_empty())
-            .map(|pair| {
-                let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-                (decode(key), decode(value))
-            })
-            .collect()
-    };
-    // A bare `?` is not the canonical spelling of no options: it is sent to the address
-    // without one.
-    asked == canonical || (asked != Some("") && pairs(asked) == pairs(canonical))
+    asked.map(unreserved_decoded).as_deref() == canonical
+}
+
+/// `query` with each `%XX` that stands for an unreserved character (letters, digits, `-._~`)
+/// written as that character; every other byte as it was.
+fn unreserved_decoded(query: &str) -> String {
+    let bytes = query.as_bytes();
+    let mut out = String::with_capacity(query.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let decoded = bytes
+            .get(at + 1..at + 3)
+            .filter(|_| bytes[at] == b'%')
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok())
+            .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~'));
+        match decoded {
+            Some(b) => {
+                out.push(char::from(b));
+                at += 3;
+            }
+            None => {
+                // Copy up to the next `%` after this byte (a `%` is one byte: the slice starts
+                // on a character either way).
+                let from = at + usize::from(bytes[at] == b'%');
+                let next = query[from..].find('%').map_or(query.len(), |i| from + i);
+                out.push_str(&query[at..next]);
+                at = next;
+            }
+        }
+    }
+    out
 }
 
 /// A permanent redirect to the feed's own address (its self link) when it was asked for by
@@ -882,6 +899,22 @@ impl Dated {
         };
         Dated { content, modified }
     }
+
+    /// The date of a filtered document (`?lang=`, `?limit=`, …): its newest item's `updated`
+    /// (the second that item was stored or corrected); for one that keeps none, the newest of the
+    /// items it was filtered from; with none at all, 1990-01-01, the earliest date the W3C
+    /// validator calls plausible. Filtered
+    /// documents have no stored date (their options are the street's, without bound), and one
+    /// dated by the render would come back with other bytes, so another ETag, after every
+    /// restart. A change that brings no item (a new source title) moves the ETag only.
+    fn of_items(content: [u8; 16], newest: Option<DateTime<Utc>>) -> Dated {
+        let modified = newest
+            .map_or(crate::dates::earliest_plausible(), |t| {
+                DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+            })
+            .max(crate::dates::earliest_plausible());
+        Dated { content, modified }
+    }
 }
 
 /// The date noted for plain feed `feed` (see [`Dated`]); a store that cannot say counts as none.
@@ -897,6 +930,9 @@ fn stored_date(shared: &Shared, feed: &str) -> Option<Dated> {
 
 /// What a feed is about: one source, or every source merged.
 struct Subject<'a> {
+    /// The newest `updated` of the items read before the query's filters (the date of a
+    /// filtered document that keeps none of them).
+    newest_read: Option<DateTime<Utc>>,
     title: String,
     home: String,
     language: Option<&'a str>,
@@ -923,6 +959,7 @@ fn subject<'a>(
     let public_url = config.general.public_url.as_str();
     let mut subject = match config.source(id) {
         Some(source) => Subject {
+            newest_read: None,
             title: source.title.clone(),
             home: source.url.to_string(),
             language: Some(source.language.as_str()),
@@ -944,6 +981,7 @@ fn subject<'a>(
             langs.sort_unstable();
             langs.dedup();
             Subject {
+                newest_read: None,
                 title: "herald: all sources".to_owned(),
                 home: format!("{public_url}/"),
                 language: (langs.len() == 1).then(|| langs[0]),
@@ -952,6 +990,7 @@ fn subject<'a>(
             }
         }
     };
+    subject.newest_read = subject.items.iter().map(|i| i.updated).max();
     if query.filters() {
         subject.items.retain(|item| query.keeps(item));
         subject.title = format!("{} ({})", subject.title, query.describe());
@@ -1002,7 +1041,11 @@ fn render_feed(
     };
     let mut content = [0; 16];
     content.copy_from_slice(&Sha256::digest(draft.as_bytes())[..16]);
-    let dated = Dated::after(before, content, newest, Utc::now());
+    let dated = if query.is_empty() {
+        Dated::after(before, content, newest, Utc::now())
+    } else {
+        Dated::of_items(content, newest.or(subject.newest_read))
+    };
     let body = if dated.modified == meta.updated {
         draft
     } else {
@@ -1075,6 +1118,27 @@ mod tests {
     use rstest::rstest;
 
     use super::*;
+
+    /// Only the canonical query, or one that differs by escaped unreserved characters (what
+    /// Python's `requests` rewrites by itself), is served where asked; another spelling of the
+    /// same options is redirected, so that the self link is the address fetched.
+    #[rstest]
+    #[case::same(Some("include=visit"), Some("include=visit"), true)]
+    #[case::none(None, None, true)]
+    #[case::tilde_escaped(Some("include=%7Ex"), Some("include=~x"), true)]
+    #[case::letter_escaped(Some("include=%76isit"), Some("include=visit"), true)]
+    #[case::trailing_amp(Some("include=visit&"), Some("include=visit"), false)]
+    #[case::space_as_pct20(Some("include=Visit%20to"), Some("include=Visit+to"), false)]
+    #[case::bare_question_mark(Some(""), None, false)]
+    #[case::reserved_escape_kept(Some("include=a%26b"), Some("include=a&b"), false)]
+    #[case::not_utf8(Some("include=%FF\u{430}%"), Some("include=%EF%BF%BD"), false)]
+    fn only_unreserved_escapes_are_the_same_options(
+        #[case] asked: Option<&str>,
+        #[case] canonical: Option<&str>,
+        #[case] same: bool,
+    ) {
+        assert_eq!(same_options(asked, canonical), same);
+    }
 
     /// However many requests ask for renders at once, no more than the bound run at a time,
     /// and every one runs in the end.
@@ -1181,6 +1245,24 @@ mod tests {
             at(10_000)
         );
         assert_eq!(Dated::after(None, a, None, now).modified, at(10_000));
+    }
+
+    /// A filtered document's date is its newest item's (or the newest of those it was filtered
+    /// from, passed in the same way), whatever the time of the render: the same content gives
+    /// the same bytes and validators after a restart. With no item at all, a date the W3C
+    /// validator calls plausible.
+    #[test]
+    fn a_filtered_feeds_date_comes_from_its_items() {
+        let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+        let newest = Some(at(1_000_000_000));
+        let dated = Dated::of_items([1; 16], newest);
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert_eq!(Dated::of_items([1; 16], newest), dated);
+        assert_eq!(dated.modified, at(1_000_000_000));
+        assert_eq!(
+            Dated::of_items([1; 16], None).modified,
+            crate::dates::earliest_plausible()
+        );
     }
 
     #[test]

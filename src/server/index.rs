@@ -331,7 +331,10 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
 pub(super) async fn opml(State(state): State<ServerState>) -> Response {
     let config = state.shared.config.get();
     let base = escape(&config.general.public_url);
-    let mut outlines = String::new();
+    // The merged feed first, as the index page offers it.
+    let mut outlines = format!(
+        "    <outline type=\"rss\" text=\"All sources\" title=\"All sources\" xmlUrl=\"{base}/feeds/all.rss\" htmlUrl=\"{base}/\"/>\n"
+    );
     for s in &config.sources {
         let _ = writeln!(
             outlines,

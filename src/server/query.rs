@@ -40,6 +40,9 @@ pub enum QueryError {
     BadLimit(String),
     BadWord(String),
     BadLanguage(String),
+    /// An option that takes one value, given twice (`?limit=1&limit=2`): which one was meant
+    /// cannot be known, so neither is picked silently.
+    Repeated(&'static str),
 }
 
 impl fmt::Display for QueryError {
@@ -59,6 +62,7 @@ impl fmt::Display for QueryError {
                 f,
                 "include and exclude take a word of 1 to {MAX_WORD_CHARS} characters, not `{v}`"
             ),
+            QueryError::Repeated(name) => write!(f, "{name} may be given once only"),
             QueryError::BadLanguage(v) => {
                 write!(
                     f,
@@ -82,6 +86,9 @@ impl FeedQuery {
         for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
             match &*key {
                 "limit" => {
+                    if q.limit.is_some() {
+                        return Err(QueryError::Repeated("limit"));
+                    }
                     let n = value
                         .trim()
                         .parse::<usize>()
@@ -115,7 +122,10 @@ impl FeedQuery {
             }
             canonical.append_pair(&key, &value);
         }
-        q.canonical = canonical.finish();
+        // The serializer escapes `~` as `%7E`, which RFC 3986 §2.3 calls unreserved and
+        // Python's `requests` decodes before each request: a client sent to `%7E` would ask for
+        // `~` again. The canonical form writes it as itself, a spelling no client rewrites.
+        q.canonical = canonical.finish().replace("%7E", "~");
         Ok(q)
     }
 
@@ -209,12 +219,24 @@ mod tests {
         assert_eq!(q.describe(), "include: state visit; lang: kk");
     }
 
+    /// The canonical spelling is one that clients send as written: `~` stays itself.
+    #[test]
+    fn canonical_writes_tilde_as_itself() {
+        for raw in ["include=~x", "include=%7Ex", "include=%7ex"] {
+            assert_eq!(
+                FeedQuery::parse(Some(raw)).unwrap().canonical(),
+                "include=~x"
+            );
+        }
+    }
+
     #[rstest]
     #[case::zero("limit=0", QueryError::BadLimit("0".into()))]
     #[case::text("limit=ten", QueryError::BadLimit("ten".into()))]
     #[case::huge("limit=99999999999999999999", QueryError::BadLimit("99999999999999999999".into()))]
     #[case::empty_word("include=", QueryError::BadWord(String::new()))]
     #[case::bad_lang("lang=english%20please", QueryError::BadLanguage("english please".into()))]
+    #[case::repeated_limit("limit=1&limit=2", QueryError::Repeated("limit"))]
     #[case::too_many(&"exclude=a&".repeat(17), QueryError::TooManyTerms)]
     #[case::too_long(&format!("include={}", "a".repeat(1100)), QueryError::TooLong)]
     fn bad_options_are_refused(#[case] raw: &str, #[case] expected: QueryError) {

@@ -216,7 +216,12 @@ async fn index_opml_and_metrics_are_served() {
     assert!(index.contains(&format!("href=\"{}/feeds/akorda-en.atom\"", t.base)));
     assert!(index.contains("rel=\"alternate\""));
     let opml = t.text("/opml").await;
-    assert_eq!(opml.matches("<outline ").count(), 3);
+    // The three sources and the merged feed, as on the index page.
+    assert_eq!(opml.matches("<outline ").count(), 4);
+    assert!(
+        opml.contains(&format!("xmlUrl=\"{}/feeds/all.rss\"", t.base)),
+        "{opml}"
+    );
     t.site.publish("en", release_en(1, 1));
     t.poll("akorda-en").await.unwrap();
     t.text("/feeds/akorda-en.rss").await;
@@ -359,6 +364,7 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
         ("limit=all", 400, "limit"),
         ("include=", 400, "include"),
         ("lang=english+please", 400, "lang"),
+        ("limit=1&limit=2", 400, "once"),
     ] {
         let r = t.get(&format!("/feeds/akorda-en.rss?{query}")).await;
         assert_eq!(r.status(), status, "{query}");
@@ -576,6 +582,48 @@ fn feed_date(body: &str) -> Option<i64> {
         );
     }
     None
+}
+
+/// A filtered feed is dated by its items, never by the render: its `Last-Modified` and feed
+/// date are its newest entry's `updated` (a filtered document keeps no stored date, so one dated
+/// by the render got other bytes, another ETag, after each restart).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_feed_is_dated_by_its_items() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.site.publish("en", release_en(2, 6));
+    t.poll("akorda-en").await.unwrap();
+    for path in [
+        "/feeds/akorda-en.atom?limit=1",
+        "/feeds/all.atom?lang=en",
+        "/feeds/all.rss?include=nothing-matches-this",
+    ] {
+        let (status, _, modified, body) = validators(&t, path, None).await;
+        assert_eq!(status, 200, "{path}");
+        // The newest `updated` of its entries; with none kept, of the entries it was
+        // filtered from (the plain feed's).
+        let plain = validators(&t, "/feeds/akorda-en.atom", None).await.3;
+        let entry = newest_entry_updated(&body)
+            .or_else(|| newest_entry_updated(&plain))
+            .unwrap();
+        assert_eq!(http_seconds(&modified), entry, "{path}: {body}");
+        assert_eq!(feed_date(&body), Some(entry), "{path}");
+    }
+    t.stop().await;
+}
+
+/// The latest `<updated>` among an Atom document's entries, as seconds.
+fn newest_entry_updated(atom: &str) -> Option<i64> {
+    atom.split("<entry")
+        .skip(1)
+        .filter_map(|entry| {
+            let start = entry.find("<updated>")? + "<updated>".len();
+            let end = start + entry[start..].find('<')?;
+            chrono::DateTime::parse_from_rfc3339(&entry[start..end])
+                .ok()
+                .map(|t| t.timestamp())
+        })
+        .max()
 }
 
 fn http_seconds(date: &str) -> i64 {
@@ -799,6 +847,15 @@ async fn feeds_are_served_at_their_own_address() {
             "/feeds/all.rss?include=%FF%FE",
             "/feeds/all.rss?include=%EF%BF%BD%EF%BF%BD",
         ),
+        // The same options spelt otherwise: the self link must be the address fetched.
+        (
+            "/feeds/all.rss?include=visit&",
+            "/feeds/all.rss?include=visit",
+        ),
+        (
+            "/feeds/all.json?include=a%20b",
+            "/feeds/all.json?include=a+b",
+        ),
     ] {
         let r = http.get(format!("{}{asked}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 301, "{asked}");
@@ -815,14 +872,16 @@ async fn feeds_are_served_at_their_own_address() {
             "{own}"
         );
     }
-    // The same options spelt otherwise are served where asked: a client that decodes `%7E`
-    // to `~` before each request (Python's requests) would loop if sent to `%7E`.
+    // Escaped unreserved characters are served where asked: a client that decodes `%7E` to
+    // `~` before each request (Python's requests) would loop if sent to `%7E` (the canonical
+    // form writes `~` itself, so it is never sent there).
     for path in [
         "/feeds/akorda-en.rss?limit=2",
         "/feeds/all.atom",
-        "/feeds/all.json?include=a%20b",
+        "/feeds/all.json?include=a+b",
         "/feeds/all.rss?include=~x",
         "/feeds/all.rss?include=%7Ex",
+        "/feeds/all.rss?include=%7ex",
     ] {
         let r = http.get(format!("{}{path}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 200, "{path}");

@@ -369,3 +369,30 @@ async fn a_date_format_that_can_never_read_a_date_fails_the_check() {
         "{err}"
     );
 }
+
+/// A date that reads but cannot be a publication date is no unread date (issue 3, README
+/// "Limits"): one in the future is dated now, one before 1990 when first seen; neither takes
+/// the date of the release listed above it, as a date that cannot be read does.
+#[test]
+fn far_dates_read_and_are_clamped_not_taken_from_a_neighbour() {
+    let html = page(&["21 March 2026", "1 January 2999", "1 January 1800"]);
+    let (days, notes) = read_days(&source(""), &html);
+    assert_eq!(
+        days,
+        vec![
+            Some("2026-03-21".into()),
+            Some("2999-01-01".into()),
+            Some("1800-01-01".into())
+        ]
+    );
+    assert!(
+        notes.unreadable_dates.is_empty(),
+        "{:?}",
+        notes.unreadable_dates
+    );
+    let now = chrono::Utc::now();
+    let tz = chrono_tz::America::New_York;
+    let day = |y| herald::dates::ParsedDate::Day(chrono::NaiveDate::from_ymd_opt(y, 1, 1).unwrap());
+    assert_eq!(herald::dates::resolve(day(2999), tz, now, now), now);
+    assert!(herald::dates::resolve(day(1800), tz, now, now) < herald::dates::earliest_plausible());
+}
