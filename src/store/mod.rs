@@ -466,19 +466,24 @@ fn order_key(item: &Item) -> Vec<u8> {
 /// full disk or a kill). sled 0.34 takes the last snapshot file by name, this one included, and
 /// then calls the whole database corrupt; without it, sled reads the finished snapshot before
 /// it and the log after, and loses nothing.
-fn drop_unfinished_snapshots(db: &Path) {
+/// Returns how many were removed.
+fn drop_unfinished_snapshots(db: &Path) -> usize {
     let Ok(entries) = std::fs::read_dir(db) else {
-        return;
+        return 0;
     };
+    let mut removed = 0;
     for entry in entries.flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
         if name.starts_with("snap.") && name.ends_with(".generating") {
             match std::fs::remove_file(entry.path()) {
-                Ok(()) => tracing::warn!(
+                Ok(()) => {
+                    removed += 1;
+                    tracing::warn!(
                     file = %entry.path().display(),
                     "removed a database snapshot that was never finished (a full disk or a kill while it was written); the database is read from the one before and its log"
-                ),
+                    );
+                }
                 Err(e) => tracing::warn!(
                     file = %entry.path().display(),
                     error = %e,
@@ -487,6 +492,7 @@ fn drop_unfinished_snapshots(db: &Path) {
             }
         }
     }
+    removed
 }
 
 impl Store {
@@ -505,29 +511,42 @@ impl Store {
 
     fn open_in(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(e.into()))?;
-        drop_unfinished_snapshots(&dir.join("db"));
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(Some(500))
-            .open()
-            .map_err(|e| match e {
-                // sled wraps the lock failure in an `Other` error whose text names it.
-                sled::Error::Io(io)
-                    if io.kind() == std::io::ErrorKind::WouldBlock
-                        || io.to_string().contains("could not acquire lock") =>
-                {
-                    StoreError::Locked(dir.to_path_buf())
-                }
-                sled::Error::Corruption { at, .. } => StoreError::Corrupt {
-                    dir: dir.to_path_buf(),
-                    detail: match at {
-                        Some(at) => format!("unreadable data at {at:?}"),
-                        None => "unreadable files".to_owned(),
-                    },
+        let open = || {
+            sled::Config::new()
+                .path(dir.join("db"))
+                .cache_capacity(cache_bytes)
+                .flush_every_ms(Some(500))
+                .open()
+        };
+        let db = match open() {
+            // sled read a snapshot it never finished. Only sled's lock holder gets this far, so
+            // no other herald is writing that file: it is taken away, and the database opened
+            // again. (Removed before the lock, it could be another herald's snapshot in the
+            // making.)
+            Err(sled::Error::Corruption { .. })
+                if drop_unfinished_snapshots(&dir.join("db")) > 0 =>
+            {
+                open()
+            }
+            opened => opened,
+        }
+        .map_err(|e| match e {
+            // sled wraps the lock failure in an `Other` error whose text names it.
+            sled::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::WouldBlock
+                    || io.to_string().contains("could not acquire lock") =>
+            {
+                StoreError::Locked(dir.to_path_buf())
+            }
+            sled::Error::Corruption { at, .. } => StoreError::Corrupt {
+                dir: dir.to_path_buf(),
+                detail: match at {
+                    Some(at) => format!("unreadable data at {at:?}"),
+                    None => "unreadable files".to_owned(),
                 },
-                other => StoreError::Sled(other),
-            })?;
+            },
+            other => StoreError::Sled(other),
+        })?;
         match db.get("format")? {
             None => {
                 db.insert("format", FORMAT_VERSION)?;
@@ -1351,6 +1370,14 @@ mod tests {
         let store = Store::open(dir.path(), 8 << 20).unwrap();
         assert_eq!(store.recent("a", 10).unwrap().len(), 3);
         assert!(!unfinished.exists());
+        // While a herald holds the database, a second one touches none of its files: such a
+        // file may be the running one's snapshot in the making.
+        std::fs::write(&unfinished, b"").unwrap();
+        assert!(matches!(
+            Store::open(dir.path(), 8 << 20),
+            Err(StoreError::Locked(_))
+        ));
+        assert!(unfinished.exists());
     }
 
     #[tokio::test]
