@@ -114,12 +114,12 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
     }
     let image_doc = fragment.as_ref().unwrap_or(&doc);
 
-    let chrome = meta::chrome(&doc);
-    let headline = meta::headline(&doc, &chrome);
+    let marks = meta::Marks::of(&doc);
+    let headline = meta::headline(&doc, &marks);
     let date = picked
         .as_ref()
         .and_then(|p| p.date)
-        .or_else(|| meta::date(&doc, &meta_tags, &ld, &chrome, headline));
+        .or_else(|| meta::date(&doc, &meta_tags, &ld, &marks, headline));
     let image = picked.as_ref().and_then(|p| p.image.clone()).or_else(|| {
         let source = picked
             .as_ref()
@@ -145,7 +145,10 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
         image,
         summary: summary::lead(
             &main.paragraphs,
-            &meta::headings(image_doc),
+            &match &fragment {
+                Some(f) => meta::Marks::of(f).heading_texts(f),
+                None => marks.heading_texts(&doc),
+            },
             options.summary_length,
         ),
         text: main.text,

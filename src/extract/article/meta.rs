@@ -247,26 +247,21 @@ fn names_contain(n: &Node, words: &[&str]) -> bool {
 /// outside the page's chrome (see [`chrome`]) that is not the site's name or logo, else the
 /// first heading styled as an entry title, else the first heading of an `<article>` that the
 /// `<title>` names.
-pub fn headline(doc: &Doc, chrome: &[bool]) -> Option<usize> {
+pub fn headline(doc: &Doc, marks: &Marks) -> Option<usize> {
+    let chrome = &marks.chrome;
     let has_text = |i: usize| !element_text(doc, i).is_empty();
-    (0..doc.nodes.len())
-        .find(|&i| {
-            let n = doc.node(i);
-            n.is_element()
-                && n.name() != "meta"
-                && n.attr("itemprop").is_some_and(|v| {
-                    v.split_whitespace()
-                        .any(|w| w.eq_ignore_ascii_case("headline"))
-                })
-                && has_text(i)
-        })
+    marks
+        .headline_props
+        .iter()
+        .copied()
+        .find(|&i| has_text(i))
         .or_else(|| {
             doc.elements("h1").find(|&i| {
                 !chrome[i] && !names_contain(doc.node(i), SITE_TITLE_WORDS) && has_text(i)
             })
         })
         .or_else(|| {
-            (0..doc.nodes.len()).find(|&i| {
+            marks.headings.iter().copied().find(|&i| {
                 let n = doc.node(i);
                 matches!(n.name(), "h1" | "h2" | "h3")
                     && !chrome[i]
@@ -300,51 +295,97 @@ const THREAD_WORDS: &[&str] = &[
     "otzyv",
 ];
 
-/// Per node, whether it lies in the page's chrome or in a comment thread: `nav`, `aside`, a
-/// `header` or `footer` outside the article (an article's own header holds its title and date),
-/// the ARIA roles of those, and elements whose class or id names a readers' thread. Dates and headlines
-/// there are the site's or the readers', not the article's.
-pub fn chrome(doc: &Doc) -> Vec<bool> {
-    let mut out = vec![false; doc.nodes.len()];
-    let mut in_article = vec![false; doc.nodes.len()];
-    for (i, n) in doc.nodes.iter().enumerate() {
-        let (up, up_article) = match n.parent {
-            p if p < i => (out[p], in_article[p]),
-            _ => (false, false),
-        };
-        in_article[i] = up_article || matches!(n.name(), "article" | "main");
-        if up {
-            out[i] = true;
-            continue;
-        }
-        if !n.is_element() {
-            continue;
-        }
-        let role = n.attr("role").unwrap_or("");
-        out[i] = match n.name() {
-            "nav" | "aside" => true,
-            "header" | "footer" => !up_article,
-            _ => false,
-        } || ["navigation", "complementary", "banner", "contentinfo"]
-            .iter()
-            .any(|r| role.eq_ignore_ascii_case(r))
-            || is_thread(n);
-    }
-    out
+/// What one walk over a page finds for the metadata rules: the chrome, the elements marked as
+/// the headline or the publication date (microdata), and the headings. One pass with the tag
+/// and attribute names compared as interned atoms: it visits every node of every page.
+pub struct Marks {
+    /// Per node, whether it lies in the page's chrome or in a readers' thread: `nav`, `aside`,
+    /// a `header` or `footer` outside the article (an article's own header holds its title and
+    /// date), the ARIA roles of those, and elements whose class or id names a readers' thread.
+    /// Dates and headlines there are the site's or the readers', not the article's.
+    pub chrome: Vec<bool>,
+    /// Elements (not `<meta>`) with `itemprop="headline"`, the first few.
+    headline_props: Vec<usize>,
+    /// Elements (not `<meta>`) with `itemprop="datePublished"`, the first few.
+    date_props: Vec<usize>,
+    /// `h1`–`h6` and `role="heading"` elements.
+    headings: Vec<usize>,
 }
 
-/// The texts of the page's headings (`h1`–`h6`, `role="heading"`), which a summary leaves out.
-pub fn headings(doc: &Doc) -> Vec<String> {
-    (0..doc.nodes.len())
-        .filter(|&i| {
-            let n = doc.node(i);
-            matches!(n.name(), "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
-                || n.attr("role")
-                    .is_some_and(|r| r.eq_ignore_ascii_case("heading"))
-        })
-        .map(|i| element_text(doc, i))
-        .filter(|t| !t.is_empty())
-        .collect()
+impl Marks {
+    pub fn of(doc: &Doc) -> Marks {
+        use html5ever::local_name as n;
+        let mut marks = Marks {
+            chrome: vec![false; doc.nodes.len()],
+            headline_props: Vec::new(),
+            date_props: Vec::new(),
+            headings: Vec::new(),
+        };
+        let mut in_article = vec![false; doc.nodes.len()];
+        for (i, node) in doc.nodes.iter().enumerate() {
+            let (up, up_article) = match node.parent {
+                p if p < i => (marks.chrome[p], in_article[p]),
+                _ => (false, false),
+            };
+            let Kind::Element { name, attrs } = &node.kind else {
+                marks.chrome[i] = up;
+                continue;
+            };
+            let name = name.clone();
+            in_article[i] = up_article || name == n!("article") || name == n!("main");
+            let mut chrome = up
+                || name == n!("nav")
+                || name == n!("aside")
+                || (!up_article && (name == n!("header") || name == n!("footer")));
+            let mut heading = matches!(
+                name,
+                n!("h1") | n!("h2") | n!("h3") | n!("h4") | n!("h5") | n!("h6")
+            );
+            let page = matches!(
+                name,
+                n!("html") | n!("body") | n!("main") | n!("article") | n!("meta")
+            );
+            for a in attrs {
+                let v = &*a.value;
+                match a.name.local {
+                    n!("role") => {
+                        chrome |= ["navigation", "complementary", "banner", "contentinfo"]
+                            .iter()
+                            .any(|r| v.eq_ignore_ascii_case(r));
+                        heading |= v.eq_ignore_ascii_case("heading");
+                    }
+                    n!("class") | n!("id") if !page && !chrome => chrome = is_thread_name(v),
+                    n!("itemprop") if name != n!("meta") => {
+                        for w in v.split_whitespace() {
+                            if w.eq_ignore_ascii_case("headline") && marks.headline_props.len() < 4
+                            {
+                                marks.headline_props.push(i);
+                            }
+                            if w.eq_ignore_ascii_case("datepublished") && marks.date_props.len() < 4
+                            {
+                                marks.date_props.push(i);
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            marks.chrome[i] = chrome;
+            if heading {
+                marks.headings.push(i);
+            }
+        }
+        marks
+    }
+
+    /// The texts of the headings, which a summary leaves out.
+    pub fn heading_texts(&self, doc: &Doc) -> Vec<String> {
+        self.headings
+            .iter()
+            .map(|&i| element_text(doc, i))
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
 }
 
 /// The text of an element, whitespace collapsed.
@@ -364,7 +405,7 @@ pub fn date(
     doc: &Doc,
     meta: &[(String, &str)],
     ld: &[serde_json::Value],
-    chrome: &[bool],
+    marks: &Marks,
     headline: Option<usize>,
 ) -> Option<ParsedDate> {
     DATE_META
@@ -372,8 +413,8 @@ pub fn date(
         .filter_map(|k| meta.iter().find(|(key, _)| key == k).map(|(_, v)| *v))
         .find_map(|v| parse_date(v, None))
         .or_else(|| json_ld_date(ld))
-        .or_else(|| microdata_date(doc))
-        .or_else(|| page_date(doc, chrome, headline))
+        .or_else(|| microdata_date(doc, marks))
+        .or_else(|| page_date(doc, &marks.chrome, headline))
         .or_else(|| {
             // Every date is in the chrome: the first one anywhere but in a readers' thread, as
             // a last resort (a site may wrap its whole page in a `<header>`).
@@ -398,12 +439,26 @@ fn in_thread(doc: &Doc, mut i: usize) -> bool {
 
 fn is_thread(n: &Node) -> bool {
     !matches!(n.name(), "html" | "body" | "main" | "article")
-        && ["class", "id"].iter().filter_map(|a| n.attr(a)).any(|v| {
-            v.split_whitespace().any(|w| {
-                let w = w.to_ascii_lowercase();
-                THREAD_WORDS.iter().any(|t| w.contains(t)) && !w.contains("commentary")
-            })
-        })
+        && ["class", "id"]
+            .iter()
+            .filter_map(|a| n.attr(a))
+            .any(is_thread_name)
+}
+
+/// Does a class or id value name a readers' thread ("comments", "discussion"…)?
+fn is_thread_name(v: &str) -> bool {
+    v.split_whitespace().any(|w| {
+        THREAD_WORDS.iter().any(|t| contains_ignore_case(w, t))
+            && !contains_ignore_case(w, "commentary")
+    })
+}
+
+/// Does `hay` hold `needle` (lower-case ASCII), ignoring ASCII case? No allocation: this runs
+/// on every class and id of a page.
+fn contains_ignore_case(hay: &str, needle: &str) -> bool {
+    hay.as_bytes()
+        .windows(needle.len())
+        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 /// The JSON-LD article's `datePublished` (see [`json_ld_objects`]). A bare day there is made
@@ -431,24 +486,14 @@ fn same_day(d: &ParsedDate, day: chrono::NaiveDate) -> bool {
 
 /// The date of the first element marked `itemprop="datePublished"` (microdata): its
 /// `datetime` or `content`, else its text.
-fn microdata_date(doc: &Doc) -> Option<ParsedDate> {
-    (0..doc.nodes.len())
-        .filter(|&i| {
-            let n = doc.node(i);
-            n.name() != "meta"
-                && n.attr("itemprop").is_some_and(|v| {
-                    v.split_whitespace()
-                        .any(|w| w.eq_ignore_ascii_case("datepublished"))
-                })
-        })
-        .take(4)
-        .find_map(|i| {
-            let n = doc.node(i);
-            n.attr("datetime")
-                .or_else(|| n.attr("content"))
-                .and_then(|v| parse_date(v, None))
-                .or_else(|| parse_date(&element_text(doc, i), None))
-        })
+fn microdata_date(doc: &Doc, marks: &Marks) -> Option<ParsedDate> {
+    marks.date_props.iter().find_map(|&i| {
+        let n = doc.node(i);
+        n.attr("datetime")
+            .or_else(|| n.attr("content"))
+            .and_then(|v| parse_date(v, None))
+            .or_else(|| parse_date(&element_text(doc, i), None))
+    })
 }
 
 /// A date the page shows: `<time datetime>` or a short text that reads as a date (akorda.kz
@@ -850,7 +895,7 @@ pub fn image(
         })
     };
     let from_amp = || {
-        let chrome = chrome(doc);
+        let chrome = Marks::of(doc).chrome;
         doc.elements("amp-img").find_map(|i| {
             let node = doc.node(i);
             let src = image_src(node)?;
