@@ -118,7 +118,12 @@ fn json_ld_objects(
 ) -> Vec<&serde_json::Map<String, serde_json::Value>> {
     let mut out = Vec::new();
     let mut stack: Vec<(&serde_json::Value, u8)> = values.iter().rev().map(|v| (v, 0)).collect();
+    // The article is near the top: a JSON-LD of thousands of nodes (a catalogue, a site map)
+    // is read no further than its first 256 objects.
     while let Some((v, depth)) = stack.pop() {
+        if out.len() >= 256 {
+            break;
+        }
         match v {
             serde_json::Value::Object(map) => {
                 out.push(map);
@@ -417,7 +422,11 @@ pub fn date(
         .or_else(|| page_date(doc, &marks.chrome, headline))
         .or_else(|| {
             // Every date is in the chrome: the first one anywhere but in a readers' thread, as
-            // a last resort (a site may wrap its whole page in a `<header>`).
+            // a last resort (a site may wrap its whole page in a `<header>`). A page without
+            // chrome has been read whole already.
+            if !marks.chrome.contains(&true) {
+                return None;
+            }
             let thread = |i| in_thread(doc, i);
             doc.elements("time")
                 .filter(|&i| !thread(i))
@@ -586,7 +595,9 @@ fn dates_in<'a>(
             return None;
         }
         let n = doc.node(i);
-        if matches!(n.name(), "time" | "abbr") {
+        let stamp = matches!(&n.kind, Kind::Element { name, .. }
+            if *name == html5ever::local_name!("time") || *name == html5ever::local_name!("abbr"));
+        if stamp {
             inside_time = doc.subtree_end(i);
             *tries += 1;
             let d = time_date(doc, i)?;

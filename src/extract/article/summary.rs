@@ -46,14 +46,20 @@ pub fn lead(paragraphs: &[String], headings: &[String], max_chars: usize) -> Opt
     (!out.is_empty()).then_some(out)
 }
 
-/// Words of `p`: Chinese and Japanese write none between them, so two of their characters
-/// count as one.
+/// Words of `p`, counted up to 64 (the rules here look at 30 at most): Chinese and Japanese
+/// write no spaces between words, so two of their characters count as one.
 fn words(p: &str) -> usize {
+    let spaced = p.split_whitespace().take(64).count();
+    // Only a line of few spaced words can be Chinese or Japanese text worth counting.
+    if spaced >= 20 || p.is_ascii() {
+        return spaced;
+    }
     let cjk = p
         .chars()
+        .take(400)
         .filter(|&c| ('\u{3040}'..='\u{9fff}').contains(&c))
         .count();
-    p.split_whitespace().count().max(cjk / 2)
+    spaced.max(cjk / 2)
 }
 
 /// Does `p` end with a sentence end (before closing quotes and brackets)?
@@ -107,6 +113,10 @@ const SHARE: &[&str] = &[
 /// share or subscribe line: not the lead, though it may read as a sentence.
 fn is_boilerplate(p: &str) -> bool {
     let words = words(p);
+    // Such lines are short; a long paragraph is read no further (nor copied).
+    if words > 30 {
+        return false;
+    }
     let lower = p.to_lowercase();
     let byline = (p.starts_with("By ") && (words <= 4 || !ends_sentence(p)))
         || ["автор:", "авторы:", "автор -", "автор —", "авторлар:"]
