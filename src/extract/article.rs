@@ -17,6 +17,8 @@ mod content;
 pub(crate) use content::is_block;
 mod dom;
 mod meta;
+#[cfg(test)]
+mod meta_rules;
 pub mod summary;
 
 use crate::config::ArticleSelectors;
@@ -112,23 +114,43 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
     }
     let image_doc = fragment.as_ref().unwrap_or(&doc);
 
+    let marks = meta::Marks::of(&doc);
+    let headline = meta::headline(&doc, &marks);
     let date = picked
         .as_ref()
         .and_then(|p| p.date)
-        .or_else(|| meta::date(&doc, &meta_tags, &ld));
-    let image = picked
-        .as_ref()
-        .and_then(|p| p.image.clone())
-        .or_else(|| meta::image(image_doc, &meta_tags, &main.images, base.as_ref()));
+        .or_else(|| meta::date(&doc, &meta_tags, &ld, &marks, headline));
+    let image = picked.as_ref().and_then(|p| p.image.clone()).or_else(|| {
+        let source = picked
+            .as_ref()
+            .and_then(|p| p.body.as_deref())
+            .filter(|_| fragment.is_some())
+            .unwrap_or(html);
+        meta::image(
+            image_doc,
+            &meta_tags,
+            &ld,
+            &main.images,
+            source,
+            base.as_ref(),
+        )
+    });
     let html = base
         .as_ref()
         .map(|b| crate::extract::sanitize_html(&main.html, b))
         .unwrap_or_default();
     Article {
-        title: meta::title(&doc, &meta_tags),
+        title: meta::title(&doc, &meta_tags, headline),
         date,
         image,
-        summary: summary::lead(&main.paragraphs, options.summary_length),
+        summary: summary::lead(
+            &main.paragraphs,
+            &match &fragment {
+                Some(f) => meta::Marks::of(f).heading_texts(f),
+                None => marks.heading_texts(&doc),
+            },
+            options.summary_length,
+        ),
         text: main.text,
         html,
     }
