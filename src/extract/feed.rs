@@ -364,6 +364,20 @@ impl Reading<'_> {
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
         let (content_html, content_text) = self.content_of(&entry, facts, base);
+        // No description and no content: a lead of another namespace (a podcast's
+        // `itunes:summary` or `itunes:subtitle`, a video's `media:description`), as text.
+        let had_summary = summary.is_some();
+        let summary = summary.or_else(|| {
+            if content_text.is_some() {
+                return None;
+            }
+            let mut leads: Vec<&(usize, String)> = facts?.leads.iter().collect();
+            leads.sort_by_key(|(rank, _)| *rank);
+            leads
+                .into_iter()
+                .map(|(_, text)| clean(&html_entities(text)))
+                .find(|t| !t.is_empty())
+        });
         // No content: a summary that holds HTML (a list, links, a picture) is the body,
         // sanitized as content is, and stays the plain-text lead too.
         let content_html = content_html.or_else(|| {
@@ -395,6 +409,16 @@ impl Reading<'_> {
         if own_link.is_none() && title.is_none() && text.is_none() {
             return None;
         }
+        // The title and summary as read before leads were: a release stored then is no
+        // correction for the lead read now.
+        let from_lead = summary.is_some() && !had_summary;
+        let former_title = title
+            .clone()
+            .or_else(|| own_link.as_ref().map(Url::to_string));
+        let former_text = former_title
+            .clone()
+            .filter(|_| from_lead)
+            .map(|title| (title, None));
         let title = title
             .or_else(|| text.map(title_from_text))
             .unwrap_or_else(|| own_link.as_ref().map_or_else(String::new, Url::to_string));
@@ -405,7 +429,11 @@ impl Reading<'_> {
         // document share): its link, else a hash of what it says.
         // In the form keys were made from before links kept their query as written.
         let by_link = own_link.as_ref().map(link_key);
-        let by_content = content_key(&title, text);
+        // Made of the text as read before leads were, so that such an entry keeps its key.
+        let by_content = match (&former_text, from_lead) {
+            (Some((title, _)), true) => content_key(title, None),
+            _ => content_key(&title, text),
+        };
         let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
             None if !id.is_empty() => (id, true),
@@ -440,7 +468,7 @@ impl Reading<'_> {
                 summary,
                 content_html,
                 image,
-                former_text: None,
+                former_text,
             },
             from_id,
             by_link,
@@ -2137,6 +2165,24 @@ struct Facts {
     base: Option<Url>,
     /// The `medium` of its `media:content`s, by URL (feed-rs drops it).
     media_medium: Vec<(String, String)>,
+    /// Its plain-text leads of other namespaces, the first of each kind by rank (see
+    /// [`lead_rank`]): the summary of an entry without description or content.
+    leads: Vec<(usize, String)>,
+}
+
+/// The rank of an element that holds an entry's lead as plain text, when it is one: a podcast's
+/// `itunes:summary`, then its `itunes:subtitle`, then a `media:description` (YouTube puts it in
+/// a `media:group`).
+fn lead_rank(tag: &BytesStart<'_>) -> Option<usize> {
+    let name = tag.name();
+    let prefix = name.prefix()?.into_inner().to_ascii_lowercase();
+    let local = name.local_name().into_inner().to_ascii_lowercase();
+    match (prefix.as_str(), local.as_str()) {
+        ("itunes", "summary") => Some(0),
+        ("itunes", "subtitle") => Some(1),
+        ("media", "description") => Some(2),
+        _ => None,
+    }
 }
 
 /// Which text of an entry is being read.
@@ -2180,6 +2226,8 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
     let mut found: Vec<(usize, String)> = Vec::new();
     // Which of title, summary and content were seen in the open entry.
     let mut seen = [false; 3];
+    // The lead being read (`lead_rank`): its rank, depth and text.
+    let mut lead: Option<(usize, usize, String)> = None;
     loop {
         let before = position(&reader);
         let Ok(event) = reader.read_event() else {
@@ -2198,6 +2246,9 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
                     media_of(&tag, base.unwrap_or(feed_url), out.last_mut());
+                    if let Some(rank) = lead_rank(&tag) {
+                        lead = Some((rank, depth, String::new()));
+                    }
                 }
                 // Names are matched in any case, as feedparser does (`<pubdate>`, `<Title>`).
                 let local = tag.local_name().as_ref().to_ascii_lowercase();
@@ -2240,6 +2291,8 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                             link_of(&tag, base.unwrap_or(feed_url), facts);
                         }
                         let slot = match local.as_str() {
+                            // Leads of other namespaces are not the entry's description.
+                            _ if lead_rank(&tag).is_some() => None,
                             "title" => Some(Slot::Title),
                             "description" => Some(Slot::Description),
                             "summary" => Some(Slot::Summary),
@@ -2275,20 +2328,30 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if let Some(r) = reading.as_mut() {
                     r.text.push_str(&t);
                 }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&t);
+                }
             }
             Event::CData(t) => {
                 if let Some(r) = reading.as_mut() {
                     r.text.push_str(&t);
                 }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&t);
+                }
             }
             Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => quick_xml::escape::resolve_predefined_entity(&r)
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
                 if let Some(reading) = reading.as_mut() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => reading.text.push(c),
-                        _ => reading.text.push_str(
-                            quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
-                        ),
-                    }
+                    reading.text.push_str(&resolved);
+                }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&resolved);
                 }
             }
             Event::Empty(tag) => {
@@ -2314,6 +2377,12 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 }
             }
             Event::End(_) => {
+                if let Some((rank, _, text)) = lead.take_if(|(_, d, _)| *d == depth)
+                    && let Some(facts) = out.last_mut()
+                    && !facts.leads.iter().any(|(r, _)| *r == rank)
+                {
+                    facts.leads.push((rank, text));
+                }
                 if let Some(d) = entry_depth {
                     if depth == d + 1
                         && let Some(r) = reading.take()
@@ -3077,5 +3146,32 @@ mod tests {
         let made = title_from_text(text);
         assert_eq!(made, title);
         assert!(made.chars().count() <= MADE_TITLE_MAX);
+    }
+
+    /// An entry with neither description nor content takes its lead from `itunes:summary`,
+    /// else `itunes:subtitle`, else a `media:description` (in a `media:group` too), as text.
+    #[test]
+    fn podcast_and_video_leads_are_the_summary_without_a_description() {
+        let items = read(&fixture("rt-itunes.xml"));
+        assert_eq!(
+            items[0].summary.as_deref(),
+            Some("Episode one summary & notes")
+        );
+        // Stored before leads were read, it is no correction: it read as its title alone.
+        assert_eq!(items[0].former_text, Some(("Ep 1".to_owned(), None)));
+        // Content, no description: the content is the text, no lead is taken.
+        assert_eq!(items[1].summary, None);
+        let items = read(&fixture("rt-itunes-subtitle.xml"));
+        assert_eq!(items[0].summary.as_deref(), Some("Only a subtitle here"));
+        let items = read(&fixture("rt-youtube.xml"));
+        let summary = items[0].summary.as_deref().unwrap_or_default();
+        assert!(
+            summary.starts_with("In this video we talk about things."),
+            "{summary:?}"
+        );
+        // A description wins over any lead.
+        let rss = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
+<item><title>E</title><link>https://ex.org/e</link><itunes:summary>Lead</itunes:summary><description>Desc</description></item></channel></rss>"#;
+        assert_eq!(read(rss)[0].summary.as_deref(), Some("Desc"));
     }
 }
