@@ -79,7 +79,7 @@ pub fn feed_entries(
         }
     } else if body.starts_with('<') {
         let mut document = normalize_xml(body)?;
-        if let Some(cut) = first_entries(&document, max_entries) {
+        if let Some(cut) = kept_entries(&document, max_entries) {
             unread(max_entries);
             document = cut;
         }
@@ -109,7 +109,7 @@ pub fn feed_entries(
         // Not well-formed: a bare `&`, HTML written into a title or a description. Read as
         // feed readers read it, every entry kept, rather than cut at the damage.
         tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed XML; it is repaired and read");
-        if let Some(cut) = first_entries(&repaired, max_entries) {
+        if let Some(cut) = kept_entries(&repaired, max_entries) {
             unread(max_entries);
             repaired = cut;
         }
@@ -1572,6 +1572,141 @@ fn first_entries(text: &str, max: usize) -> Option<String> {
     }
 }
 
+/// The document with only `max` of its entries, when it has more: its first `max`, unless its
+/// dates run oldest-first (or in no order), where its newest `max` by date, kept in the
+/// document's order; None when it has no more than `max`. A feed that lists its oldest entry
+/// first would otherwise never show a new one past the cut.
+fn kept_entries(text: &str, max: usize) -> Option<String> {
+    let first = first_entries(text, max)?;
+    let spans = entry_spans(text);
+    if spans.len() <= max {
+        return Some(first);
+    }
+    let dates: Vec<Option<chrono::NaiveDateTime>> =
+        spans.iter().map(|span| span.date.map(date_order)).collect();
+    let Some(keep) = newest(&dates, max) else {
+        return Some(first);
+    };
+    let mut out = text[..spans[0].start].to_owned();
+    for i in keep {
+        out.push_str(&text[spans[i].start..spans[i].end]);
+        out.push('\n');
+    }
+    let last = spans.last().map_or(text.len(), |span| span.end);
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+/// A date as a point to order entries by: UTC when it has a zone, else as written.
+fn date_order(date: ParsedDate) -> chrono::NaiveDateTime {
+    match date {
+        ParsedDate::Absolute(t) => t.naive_utc(),
+        ParsedDate::Local(t) => t,
+        ParsedDate::Day(d) => d.and_time(chrono::NaiveTime::MIN),
+    }
+}
+
+/// Which `max` entries of a document to keep, by their dates in document order (an undated
+/// entry takes the date of the one before it): None when its first `max` (its dates run
+/// newest-first, or too few are dated to tell), else the indices of its newest `max` by date
+/// (the later of two of the same date), in document order.
+fn newest(dates: &[Option<chrono::NaiveDateTime>], max: usize) -> Option<Vec<usize>> {
+    let dated: Vec<chrono::NaiveDateTime> = dates.iter().flatten().copied().collect();
+    match (dated.first(), dated.last()) {
+        (Some(first), Some(last)) if dated.len() >= 2 && first < last => {}
+        _ => return None,
+    }
+    let mut held = None;
+    let mut order: Vec<(Option<chrono::NaiveDateTime>, usize)> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            held = d.or(held);
+            (held, i)
+        })
+        .collect();
+    order.sort_by(|a, b| b.cmp(a));
+    let mut keep: Vec<usize> = order.into_iter().take(max).map(|(_, i)| i).collect();
+    keep.sort_unstable();
+    Some(keep)
+}
+
+/// One top-level entry of a document: where it starts and ends, and its first readable date
+/// (publication before update).
+struct EntrySpan {
+    start: usize,
+    end: usize,
+    date: Option<ParsedDate>,
+}
+
+/// The entries (`<item>`, `<entry>`, not nested in another) of a document, read to its end or
+/// to its first damage.
+fn entry_spans(text: &str) -> Vec<EntrySpan> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    // The open entry: its depth and start; the date element being read, with its rank.
+    let mut open: Option<(usize, usize)> = None;
+    let mut reading: Option<(usize, String)> = None;
+    let mut found: Vec<(usize, String)> = Vec::new();
+    loop {
+        let before = position(&reader);
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                depth += 1;
+                let local = tag.local_name().as_ref().to_ascii_lowercase();
+                match open {
+                    None if local == "item" || local == "entry" => {
+                        open = Some((depth, before));
+                        found.clear();
+                    }
+                    Some((d, _)) if depth == d + 1 => {
+                        reading = PUBLISHED
+                            .iter()
+                            .chain(UPDATED)
+                            .position(|n| n.eq_ignore_ascii_case(&local))
+                            .map(|rank| (rank, String::new()));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some((_, text)) = reading.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some((_, text)) = reading.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Ok(Event::End(_)) => {
+                if let Some((d, start)) = open {
+                    if depth == d + 1
+                        && let Some(date) = reading.take()
+                    {
+                        found.push(date);
+                    }
+                    if depth == d {
+                        found.sort_by_key(|(rank, _)| *rank);
+                        out.push(EntrySpan {
+                            start,
+                            end: position(&reader),
+                            date: found.iter().find_map(|(_, raw)| feed_date(raw)),
+                        });
+                        open = None;
+                    }
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
 /// Where a document's entries end, read up to the end of its `max`-th entry (and the start of
 /// the entry after it, if any) or to the first damage.
 struct EntryEnds {
@@ -1719,8 +1854,35 @@ fn json_items_bounded(
                     None => return Ok((Value::Array(kept), false)),
                 }
             }
-            while seq.next_element::<IgnoredAny>()?.is_some() {
+            // Past the first `max`: the newest `max` by date are kept beside them, in case the
+            // items run oldest-first (see `newest`); an undated item takes the date before it.
+            let mut dates: Vec<Option<chrono::NaiveDateTime>> =
+                kept.iter().map(json_item_date).collect();
+            let mut held = None;
+            let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<Ranked>> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    held = json_item_date(item).or(held);
+                    std::cmp::Reverse(Ranked(held, i, item.clone()))
+                })
+                .collect();
+            let mut index = kept.len();
+            while let Some(item) = seq.next_element::<Value>()? {
                 more = true;
+                let date = json_item_date(&item);
+                dates.push(date);
+                held = date.or(held);
+                heap.push(std::cmp::Reverse(Ranked(held, index, item)));
+                if heap.len() > self.0 {
+                    heap.pop();
+                }
+                index += 1;
+            }
+            if newest(&dates, self.0).is_some() {
+                let mut newest: Vec<Ranked> = heap.into_iter().map(|r| r.0).collect();
+                newest.sort_by_key(|r| r.1);
+                kept = newest.into_iter().map(|r| r.2).collect();
             }
             Ok((Value::Array(kept), more))
         }
@@ -1747,6 +1909,31 @@ fn json_items_bounded(
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok((Value::Null, false))
         }
+    }
+
+    /// An item with its date and place, ordered by them (the item itself is not compared).
+    struct Ranked(Option<chrono::NaiveDateTime>, usize, Value);
+    impl PartialEq for Ranked {
+        fn eq(&self, other: &Self) -> bool {
+            (self.0, self.1) == (other.0, other.1)
+        }
+    }
+    impl Eq for Ranked {}
+    impl PartialOrd for Ranked {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Ranked {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            (self.0, self.1).cmp(&(other.0, other.1))
+        }
+    }
+    fn json_item_date(item: &Value) -> Option<chrono::NaiveDateTime> {
+        ["date_published", "date_modified"]
+            .iter()
+            .find_map(|k| feed_date(item.get(k)?.as_str()?))
+            .map(date_order)
     }
 
     let mut reader = serde_json::Deserializer::from_str(body);
@@ -3173,5 +3360,52 @@ mod tests {
         let rss = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
 <item><title>E</title><link>https://ex.org/e</link><itunes:summary>Lead</itunes:summary><description>Desc</description></item></channel></rss>"#;
         assert_eq!(read(rss)[0].summary.as_deref(), Some("Desc"));
+    }
+
+    /// A feed longer than `max_entries` whose dates run oldest-first keeps its newest entries,
+    /// in RSS, Atom and JSON Feed; one that runs newest-first keeps its first, as before.
+    #[test]
+    fn an_oldest_first_feed_cut_keeps_its_newest_entries() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let titles = |text: &str| -> Vec<String> {
+            feed_entries(text, &base, None, 3)
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.title)
+                .collect()
+        };
+        let rss = |order: &[u8]| {
+            let items: String = order
+                .iter()
+                .map(|d| format!("<item><title>E{d}</title><link>https://ex.org/{d}</link><pubDate>{d:02} Feb 2026 10:00:00 GMT</pubDate></item>\n"))
+                .collect();
+            format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>")
+        };
+        let atom = |order: &[u8]| {
+            let entries: String = order
+                .iter()
+                .map(|d| format!("<entry><title>E{d}</title><id>urn:{d}</id><link href=\"https://ex.org/{d}\"/><updated>2026-02-{d:02}T10:00:00Z</updated></entry>\n"))
+                .collect();
+            format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>{entries}</feed>")
+        };
+        let json = |order: &[u8]| {
+            let items: Vec<String> = order
+                .iter()
+                .map(|d| format!("{{\"id\":\"{d}\",\"url\":\"https://ex.org/{d}\",\"title\":\"E{d}\",\"content_text\":\"t\",\"date_published\":\"2026-02-{d:02}T10:00:00Z\"}}"))
+                .collect();
+            format!(
+                "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"T\",\"items\":[{}]}}",
+                items.join(",")
+            )
+        };
+        let oldest_first: Vec<u8> = (1..=9).collect();
+        let newest_first: Vec<u8> = (1..=9).rev().collect();
+        for make in [&rss as &dyn Fn(&[u8]) -> String, &atom, &json] {
+            assert_eq!(titles(&make(&oldest_first)), ["E7", "E8", "E9"]);
+            assert_eq!(titles(&make(&newest_first)), ["E9", "E8", "E7"]);
+            // In no order: the newest three by date, in the document's order.
+            assert_eq!(titles(&make(&[2, 9, 1, 5, 8, 3, 7])), ["E9", "E8", "E7"]);
+        }
     }
 }
