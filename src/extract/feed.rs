@@ -1001,7 +1001,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             items_into_channel(out)
         }
         "rdf" => text.to_owned(),
-        "feed" | "entry" => atom_text_types(text).into_owned(),
+        "feed" | "entry" => atom_text_types(&atom_base64(text)).into_owned(),
         "html" => {
             return Err(ExtractError::NotAFeed(
                 "not a feed: an HTML page (its root element is <html>)".into(),
@@ -1237,6 +1237,36 @@ fn push_ampersand(text: &str, out: &mut String) {
         }
     });
     out.push_str(if is_reference { "&" } else { "&amp;" });
+}
+
+/// An Atom 0.3 document with the text constructs written in `mode="base64"` decoded: their
+/// text written escaped (`mode="escaped"`), read then as their type says. One that does not
+/// decode to UTF-8 text is left as written.
+fn atom_base64(text: &str) -> Cow<'_, str> {
+    use base64::Engine;
+    static BASE64: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?s)(<(?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|summary|content|tagline|info|copyright)\s[^<>]*?)\bmode\s*=\s*(?:"base64"|'base64')([^<>]*>)([^<]*)</"#)
+            .expect("a valid regex")
+    });
+    if !text.contains("base64") {
+        return Cow::Borrowed(text);
+    }
+    BASE64.replace_all(text, |c: &regex::Captures<'_>| {
+        let encoded: String = c[3].chars().filter(|c| !c.is_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match decoded {
+            Some(decoded) => format!(
+                "{}mode=\"escaped\"{}{}</",
+                &c[1],
+                &c[2],
+                quick_xml::escape::escape(decoded.as_str())
+            ),
+            None => c[0].to_owned(),
+        }
+    })
 }
 
 /// An Atom document with the `type` (and Atom 0.3 `mode`) of its text constructs written as
@@ -3407,5 +3437,17 @@ mod tests {
             // In no order: the newest three by date, in the document's order.
             assert_eq!(titles(&make(&[2, 9, 1, 5, 8, 3, 7])), ["E9", "E8", "E7"]);
         }
+    }
+
+    /// Atom 0.3 text written in `mode="base64"` is decoded before it is read.
+    #[test]
+    fn atom_03_base64_content_is_decoded() {
+        let items = read(&fixture("rt-atom03.xml"));
+        let html = items[1].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<p>base64 body</p>"), "{html}");
+        assert!(!html.contains("PHA+"), "{html}");
+        // Escaped content is read as before.
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<p>escaped body</p>"), "{html}");
     }
 }
