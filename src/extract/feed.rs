@@ -506,10 +506,36 @@ impl Reading<'_> {
                     .map(|(rel, href)| (rel.as_deref(), href.as_str())),
             )
             .collect();
-        let alternate = links
+        // Of several alternates, a page (HTML, XHTML, or no type said) before another kind of
+        // file (a PDF, an audio file), as feed readers choose.
+        let types: Vec<(&str, &str)> = entry
+            .links
+            .iter()
+            .filter_map(|l| Some((l.href.as_str(), l.media_type.as_deref()?)))
+            .chain(
+                facts
+                    .map(|f| f.link_types.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(href, t)| (href.as_str(), t.as_str())),
+            )
+            .collect();
+        let is_page = |href: &str| {
+            types.iter().filter(|(h, _)| *h == href).all(|(_, t)| {
+                let t = t.trim().to_ascii_lowercase();
+                t.is_empty() || t.starts_with("text/html") || t.starts_with("application/xhtml+xml")
+            })
+        };
+        let alternates: Vec<&str> = links
             .iter()
             .filter(|(rel, _)| rel.is_none_or(|r| r.eq_ignore_ascii_case("alternate")))
-            .find_map(|(_, href)| feed_link(self.feed_url, href));
+            .map(|(_, href)| *href)
+            .collect();
+        let alternate = alternates
+            .iter()
+            .filter(|href| is_page(href))
+            .chain(alternates.iter().filter(|href| !is_page(href)))
+            .find_map(|href| feed_link(self.feed_url, href));
         if alternate.is_some() {
             return alternate;
         }
@@ -2374,6 +2400,8 @@ struct Facts {
     /// Its `<link href=…>` children (Atom links, `atom:link` in an RSS item, which feed-rs does
     /// not read there), as (rel, href resolved against the `xml:base` in effect).
     links: Vec<(Option<String>, String)>,
+    /// The `type` of those links that say one, by href as in `links`.
+    link_types: Vec<(String, String)>,
     /// Its `rdf:about` (RSS 1.0: the item's own URI), resolved.
     about: Option<String>,
     /// The `xml:base` in effect on its guid/id and on the entry itself, when the document
@@ -2686,6 +2714,9 @@ fn link_of(tag: &BytesStart<'_>, base: &Url, facts: &mut Facts) {
         return;
     };
     let rel = raw_attribute(tag, "rel").map(|r| r.trim().to_ascii_lowercase());
+    if let Some(kind) = raw_attribute(tag, "type") {
+        facts.link_types.push((href.to_string(), kind));
+    }
     facts.links.push((rel, href.to_string()));
 }
 
@@ -3449,5 +3480,19 @@ mod tests {
         // Escaped content is read as before.
         let html = items[0].content_html.as_deref().unwrap_or_default();
         assert!(html.contains("<p>escaped body</p>"), "{html}");
+    }
+
+    /// Of several alternate links, the page (HTML, XHTML, no type) is the entry's link, not a
+    /// PDF listed before it.
+    #[test]
+    fn of_several_alternates_the_page_is_the_link() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>Two</title><id>urn:b5</id><link rel="alternate" type="application/pdf" href="https://ex.org/p5.pdf"/><link rel="alternate" type="text/html" href="https://ex.org/p5.html"/><updated>2025-12-05T10:00:00Z</updated></entry>
+<entry><title>One</title><id>urn:b6</id><link rel="alternate" type="application/pdf" href="https://ex.org/p6.pdf"/><updated>2025-12-05T10:00:00Z</updated></entry>
+</feed>"#;
+        let items = read(atom);
+        assert_eq!(items[0].link, "https://ex.org/p5.html");
+        // A lone alternate of another type is still the link.
+        assert_eq!(items[1].link, "https://ex.org/p6.pdf");
     }
 }
