@@ -329,6 +329,9 @@ impl Reading<'_> {
             .and_then(|f| f.base.as_ref())
             .or(own_link.as_ref())
             .unwrap_or(self.home);
+        // The content's and the summary's own `xml:base` (or one above them) wins.
+        let content_base = facts.and_then(|f| f.content_base.as_ref()).unwrap_or(base);
+        let summary_base = facts.and_then(|f| f.summary_base.as_ref()).unwrap_or(base);
         // HTML written unescaped into a summary: its whole content (feed-rs keeps the text up to
         // its first tag).
         let markup_text = |markup: &Option<String>| {
@@ -363,7 +366,7 @@ impl Reading<'_> {
                 let raw = facts?.description.as_deref()?;
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
-        let (content_html, content_text) = self.content_of(&entry, facts, base);
+        let (content_html, content_text) = self.content_of(&entry, facts, content_base);
         // No description and no content: a lead of another namespace (a podcast's
         // `itunes:summary` or `itunes:subtitle`, a video's `media:description`), as text.
         let had_summary = summary.is_some();
@@ -383,7 +386,7 @@ impl Reading<'_> {
         let content_html = content_html.or_else(|| {
             summary_html
                 .filter(|h| holds_elements(h))
-                .map(|h| sanitize_html(h, base))
+                .map(|h| sanitize_html(h, summary_base))
                 .filter(|h| !h.trim().is_empty())
         });
         let title = facts
@@ -450,7 +453,7 @@ impl Reading<'_> {
                 let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
                 matches!(url.scheme(), "http" | "https").then(|| url.to_string())
             })
-            .or_else(|| first_image(summary_html?, base));
+            .or_else(|| first_image(summary_html?, summary_base));
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -2408,6 +2411,11 @@ struct Facts {
     /// declares one (a relative permalink guid and relative URLs in its HTML resolve there).
     guid_base: Option<Url>,
     base: Option<Url>,
+    /// The `xml:base` in effect on its first content and on its first summary/description
+    /// (their own, or one above them), when the document declares one: their HTML's relative
+    /// URLs resolve there.
+    content_base: Option<Url>,
+    summary_base: Option<Url>,
     /// The `medium` of its `media:content`s, by URL (feed-rs drops it).
     media_medium: Vec<(String, String)>,
     /// Its plain-text leads of other namespaces, the first of each kind by rank (see
@@ -2553,6 +2561,19 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                         let media = tag.name().prefix().is_some_and(|p| p.as_ref() == "media")
                             || attribute("url").is_some()
                             || attribute("src").is_some();
+                        if let Some(facts) = out.last_mut() {
+                            match slot {
+                                Some(Slot::Content) if facts.content_base.is_none() => {
+                                    facts.content_base = base.cloned();
+                                }
+                                Some(Slot::Description | Slot::Summary)
+                                    if facts.summary_base.is_none() =>
+                                {
+                                    facts.summary_base = base.cloned();
+                                }
+                                _ => {}
+                            }
+                        }
                         reading = slot.map(|slot| OpenText {
                             slot,
                             text: String::new(),
@@ -3494,5 +3515,26 @@ mod tests {
         assert_eq!(items[0].link, "https://ex.org/p5.html");
         // A lone alternate of another type is still the link.
         assert_eq!(items[1].link, "https://ex.org/p6.pdf");
+    }
+
+    /// An `xml:base` on the content or summary element itself, or nested under the entry's and
+    /// the feed's, resolves that element's HTML.
+    #[test]
+    fn xml_base_on_the_content_element_resolves_its_html() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let read = feed_entries(&fixture("rt-xml-base.xml"), &base, None, usize::MAX).unwrap();
+        let html = read.entries[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("https://ex.org/blog/img/a.png"), "{html}");
+        assert!(html.contains("https://ex.org/blog/img/x"), "{html}");
+        assert_eq!(read.entries[0].link, "https://ex.org/blog/2025/post-1");
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>S</title><id>urn:s</id><link href="https://ex.org/p"/><summary type="html" xml:base="https://cdn.ex.org/s/">&lt;p&gt;&lt;img src="b.png"&gt; &lt;a href="y"&gt;y&lt;/a&gt;&lt;/p&gt;</summary></entry></feed>"#;
+        let read = feed_entries(atom, &base, None, usize::MAX).unwrap();
+        let html = read.entries[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("https://cdn.ex.org/s/y"), "{html}");
+        assert_eq!(
+            read.entries[0].image.as_deref(),
+            Some("https://cdn.ex.org/s/b.png")
+        );
     }
 }
