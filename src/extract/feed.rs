@@ -79,6 +79,11 @@ pub fn feed_entries(
         }
     } else if body.starts_with('<') {
         let mut document = normalize_xml(body)?;
+        if let Some(joined) = join_documents(&document) {
+            // Read as feed readers read it: the entries of every document, in order.
+            tracing::warn!(feed = %feed_url, "the feed is several XML documents written one after another (not well-formed); the entries of all of them are read");
+            document = joined;
+        }
         if let Some(cut) = kept_entries(&document, max_entries) {
             unread(max_entries);
             document = cut;
@@ -104,11 +109,17 @@ pub fn feed_entries(
     };
     let mut parsed = parse(&document);
     if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
-        && let Some(mut repaired) = repair_xml(&document)
+        && let Some((mut repaired, damage)) = close_open_entries(&document)
+            .map(|fixed| {
+                let damage = "an entry left open where the next starts";
+                (repair_xml(&fixed).unwrap_or(fixed), damage)
+            })
+            .or_else(|| repair_xml(&document).map(|fixed| (fixed, "")))
     {
-        // Not well-formed: a bare `&`, HTML written into a title or a description. Read as
-        // feed readers read it, every entry kept, rather than cut at the damage.
-        tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed XML; it is repaired and read");
+        // Not well-formed: a bare `&`, HTML written into a title or a description, an entry
+        // left open, documents written one after another. Read as feed readers read it, every
+        // entry kept, rather than cut at the damage.
+        tracing::warn!(feed = %feed_url, error = %e, damage, "the feed document is not well-formed XML; it is repaired and read");
         if let Some(cut) = kept_entries(&repaired, max_entries) {
             unread(max_entries);
             repaired = cut;
@@ -1070,6 +1081,94 @@ const TEXT_ELEMENTS: &[&str] = &[
     "encoded",
     "subtitle",
 ];
+
+/// Documents written one after another (each from its own `<?xml …?>` declaration) made one:
+/// the entries of the later ones are added after the first's last entry, as feed readers read
+/// them. None when the document is one.
+fn join_documents(text: &str) -> Option<String> {
+    let starts: Vec<usize> = text
+        .match_indices("<?xml")
+        .map(|(at, _)| at)
+        .filter(|&at| text[..at].trim_end().ends_with('>'))
+        .collect();
+    let first = &text[..*starts.first()?];
+    // A declaration written inside the first document (in a CDATA section) starts none.
+    if !is_whole_document(first) {
+        return None;
+    }
+    let last = entry_spans(first).last()?.end;
+    let mut more = String::new();
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    for (start, end) in starts.iter().copied().zip(ends) {
+        let next = &text[start..end];
+        for span in entry_spans(next) {
+            more.push('\n');
+            more.push_str(&next[span.start..span.end]);
+        }
+    }
+    (!more.is_empty()).then(|| format!("{}{more}{}", &first[..last], &first[last..]))
+}
+
+/// Whether a text is one XML document whose root element is closed at its end.
+fn is_whole_document(text: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let (mut depth, mut rooted) = (0usize, false);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                rooted = true;
+            }
+            Ok(Event::Empty(_)) => rooted = true,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) => return rooted && depth == 0,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The document with each entry still open where another starts closed there (with the
+/// elements open inside it); None when there is none.
+fn close_open_entries(text: &str) -> Option<String> {
+    let is_entry =
+        |local: &[u8]| local.eq_ignore_ascii_case(b"item") || local.eq_ignore_ascii_case(b"entry");
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut out = String::new();
+    let mut copied = 0;
+    loop {
+        let before = position(&reader);
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                let entry = is_entry(tag.local_name().as_ref().as_bytes());
+                if entry && let Some(at) = open.iter().rposition(|(_, e)| *e) {
+                    out.push_str(&text[copied..before]);
+                    copied = before;
+                    for (name, _) in open.drain(at..).rev() {
+                        out.push_str(&format!("</{name}>"));
+                    }
+                }
+                open.push((tag.name().as_ref().to_owned(), entry));
+            }
+            Ok(Event::End(tag)) => {
+                let name = tag.name();
+                if let Some(at) = open.iter().rposition(|(n, _)| n.as_str() == name.as_ref()) {
+                    open.truncate(at);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
 
 /// How many text elements without an end tag are looked for before no more are: each look
 /// reads the rest of the document.
@@ -3536,5 +3635,30 @@ mod tests {
             read.entries[0].image.as_deref(),
             Some("https://cdn.ex.org/s/b.png")
         );
+    }
+
+    /// Broken documents keep what feed readers keep: an `<item>` left open before the next
+    /// one is an entry of its own, and a second document written after the first adds its
+    /// entries.
+    #[test]
+    fn broken_documents_keep_their_complete_entries() {
+        let titles = |name: &str| -> Vec<String> {
+            read(&fixture(name)).into_iter().map(|e| e.title).collect()
+        };
+        assert_eq!(
+            titles("rt-unclosed-item.xml"),
+            ["Unclosed item", "Second in first"]
+        );
+        assert_eq!(
+            titles("rt-two-documents.xml"),
+            ["First doc item", "Second doc item"]
+        );
+        // A declaration quoted in an entry's text is no second document.
+        let quoted = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Code</title><link>https://ex.org/c</link><description><![CDATA[<pre>
+<?xml version="1.0"?><item><title>Not an entry</title></item></pre>]]></description></item>
+<item><title>Next</title><link>https://ex.org/n</link></item></channel></rss>"#;
+        let titles: Vec<String> = read(quoted).into_iter().map(|e| e.title).collect();
+        assert_eq!(titles, ["Code", "Next"]);
     }
 }
