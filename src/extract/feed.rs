@@ -460,6 +460,7 @@ impl Reading<'_> {
             ),
         };
         let image = image_of(&entry, facts, base)
+            .or_else(|| self.image_attachment(&entry, base))
             .or_else(|| {
                 let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
                 matches!(url.scheme(), "http" | "https").then(|| url.to_string())
@@ -593,6 +594,27 @@ impl Reading<'_> {
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or(entry.links.iter().find(not_comments))?;
         feed_link(self.feed_url, &href.href)
+    }
+
+    /// A picture attached to the entry as a file: an Atom `<link rel="enclosure">` or a JSON
+    /// Feed attachment whose type is an image's.
+    fn image_attachment(&self, entry: &Entry, base: &Url) -> Option<String> {
+        entry
+            .links
+            .iter()
+            .filter(|l| {
+                l.rel.as_deref() == Some("enclosure")
+                    || (self.kind == FeedType::JSON && l.rel.is_none())
+            })
+            .filter(|l| {
+                l.media_type
+                    .as_deref()
+                    .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("image/"))
+            })
+            .find_map(|l| {
+                let url = base.join(l.href.trim()).ok()?;
+                matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+            })
     }
 
     /// The entry's content as sanitized HTML, and as text. Atom content of type text (or of no
@@ -3660,5 +3682,20 @@ mod tests {
 <item><title>Next</title><link>https://ex.org/n</link></item></channel></rss>"#;
         let titles: Vec<String> = read(quoted).into_iter().map(|e| e.title).collect();
         assert_eq!(titles, ["Code", "Next"]);
+    }
+
+    /// An Atom enclosure link and a JSON Feed attachment of an image type are the picture;
+    /// one of another type is not.
+    #[test]
+    fn image_enclosures_and_attachments_are_pictures() {
+        let items = read(&fixture("rt-json-attachment.json"));
+        assert_eq!(items[0].image.as_deref(), Some("http://j.org/7.png"));
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>Pic</title><id>urn:1</id><link href="https://ex.org/1"/><link rel="enclosure" type="image/jpeg" href="https://ex.org/1.jpg"/><updated>2025-12-05T10:00:00Z</updated></entry>
+<entry><title>Audio</title><id>urn:2</id><link href="https://ex.org/2"/><link rel="enclosure" type="audio/mpeg" href="https://ex.org/2.mp3"/><updated>2025-12-05T10:00:00Z</updated></entry>
+</feed>"#;
+        let items = read(atom);
+        assert_eq!(items[0].image.as_deref(), Some("https://ex.org/1.jpg"));
+        assert_eq!(items[1].image, None);
     }
 }
