@@ -311,7 +311,7 @@ impl Fetcher {
             }
             let len = body.len() + chunk.len();
             if len > cap {
-                if !looks_like_feed(&body) {
+                if !looks_like_feed(if body.is_empty() { &chunk } else { &body }) {
                     return Err(FetchError::TooLarge(cap));
                 }
                 body.extend_from_slice(&chunk[..cap - body.len()]);
@@ -1003,8 +1003,8 @@ mod tests {
         feed.into_bytes()
     }
 
-    /// A feed over the body cap is read up to the cap (plain or decompressed), and its reader
-    /// keeps the whole entries before the cut; any other page over the cap is refused.
+    /// A feed over the body cap is read up to the cap (plain or decompressed); any other page
+    /// over the cap is refused.
     #[rstest]
     #[case::plain("none", long_feed(40_000))]
     #[case::gzip("gzip", gzip(&long_feed(40_000)))]
@@ -1016,10 +1016,9 @@ mod tests {
         let cap = 1 << 20;
         let text = text_of(fetch_coded(coding, body, cap).await);
         assert_eq!(text.len(), cap);
-        let url = Url::parse("https://ex.org/feed").unwrap();
-        let read = crate::extract::feed::feed_entries(&text, &url, None, usize::MAX).unwrap();
-        assert!(read.entries.len() > 9_000, "{}", read.entries.len());
-        assert_eq!(read.entries[0].title, "Entry 0");
+        assert!(text.starts_with("<?xml"), "{}", &text[..40]);
+        // Its reader keeps the whole entries before the cut (tests/it/upstream_feeds.rs,
+        // `a_feed_cut_short_keeps_its_whole_entries`).
         let page = [b"<html><body>".as_slice(), &vec![b'x'; 2 << 20]].concat();
         let error = fetch_coded("none", page, cap).await.unwrap_err();
         assert!(matches!(error, FetchError::TooLarge(_)), "{error:?}");
