@@ -286,10 +286,8 @@ impl Fetcher {
         response: reqwest::Response,
     ) -> Result<(Vec<u8>, Option<LargePage>), FetchError> {
         let cap = self.options.max_body;
+        let url = response.url().clone();
         let announced = response.content_length().map(|n| n as usize);
-        if announced.is_some_and(|n| n > cap) {
-            return Err(FetchError::TooLarge(cap));
-        }
         // A compressed body's length says nothing of the text's; a plain one's is exact.
         let compressed = response.headers().contains_key(header::CONTENT_ENCODING);
         let mut large = None;
@@ -298,14 +296,27 @@ impl Fetcher {
             if n > LARGE_PAGE_BYTES {
                 large = Some(LargePage::acquire().await?);
             }
-            body.reserve_exact(n);
+            body.reserve_exact(n.min(cap));
         }
         let mut stream = response.bytes_stream();
+        let mut first = true;
         while let Some(chunk) = stream.next().await {
             let chunk = chunk.map_err(FetchError::from_reqwest)?;
+            // Over the cap by its announced length: refused at once, unless it is a feed.
+            if std::mem::take(&mut first)
+                && announced.is_some_and(|n| n > cap)
+                && !looks_like_feed(&chunk)
+            {
+                return Err(FetchError::TooLarge(cap));
+            }
             let len = body.len() + chunk.len();
             if len > cap {
-                return Err(FetchError::TooLarge(cap));
+                if !looks_like_feed(if body.is_empty() { &chunk } else { &body }) {
+                    return Err(FetchError::TooLarge(cap));
+                }
+                body.extend_from_slice(&chunk[..cap - body.len()]);
+                tracing::warn!(%url, max_body = cap, "the feed is larger than the cap: it is read up to the cap, its entries past it are left unread");
+                break;
             }
             if len > LARGE_PAGE_BYTES && large.is_none() {
                 large = Some(LargePage::acquire().await?);
@@ -348,7 +359,7 @@ impl Fetcher {
                 tracing::info!(%url, ?coding, "body labelled so is not: read as it came");
                 continue;
             }
-            match self.inflate(coding, &body, &mut large).await {
+            match self.inflate(coding, &body, &mut large, url).await {
                 Ok(out) => body = out,
                 Err(Inflate::TooLarge) => return Err(FetchError::TooLarge(self.options.max_body)),
                 Err(Inflate::Broken(_)) if coding.no_magic() && looks_like_text(&body) => {
@@ -368,6 +379,7 @@ impl Fetcher {
         coding: Coding,
         raw: &[u8],
         large: &mut Option<LargePage>,
+        url: &Url,
     ) -> Result<Vec<u8>, Inflate> {
         use std::io::Read;
         let cap = self.options.max_body;
@@ -387,7 +399,12 @@ impl Fetcher {
                 Err(e) => return Err(Inflate::Broken(e.to_string())),
             };
             if out.len() + n > cap {
-                return Err(Inflate::TooLarge);
+                if !looks_like_feed(&out) {
+                    return Err(Inflate::TooLarge);
+                }
+                out.extend_from_slice(&step[..cap - out.len()]);
+                tracing::warn!(%url, max_body = cap, "the feed is larger than the cap once decompressed: it is read up to the cap, its entries past it are left unread");
+                break;
             }
             if out.len() + n > LARGE_PAGE_BYTES && large.is_none() {
                 *large = Some(
@@ -443,6 +460,42 @@ impl Coding {
             Coding::Deflate | Coding::Brotli => !body.is_empty(),
         }
     }
+}
+
+/// Whether a body opens as an XML feed (RSS, RDF or Atom root, after an optional BOM, XML
+/// declaration, comments and doctype). A feed over the size cap is read up to the cap (its
+/// reader keeps the whole entries before the cut), while any other page over it is refused.
+fn looks_like_feed(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(4096)];
+    let mut rest = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+    loop {
+        rest = rest.trim_ascii_start();
+        let skip = if rest.starts_with(b"<?") {
+            b"?>".as_slice()
+        } else if rest.starts_with(b"<!--") {
+            b"-->".as_slice()
+        } else if rest.starts_with(b"<!") {
+            b">".as_slice()
+        } else {
+            break;
+        };
+        match rest.windows(skip.len()).position(|w| w == skip) {
+            Some(at) => rest = &rest[at + skip.len()..],
+            None => return false,
+        }
+    }
+    let root: Vec<u8> = rest
+        .get(1..)
+        .unwrap_or_default()
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace() && **b != b'>' && **b != b'/')
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    rest.starts_with(b"<")
+        && matches!(
+            root.rsplit(|b| *b == b':').next().unwrap_or_default(),
+            b"rss" | b"rdf" | b"feed" | b"channel"
+        )
 }
 
 /// Why a body could not be decompressed.
@@ -955,5 +1008,53 @@ mod tests {
             matches!(error, FetchError::TooLarge(n) if n == 2 << 20),
             "{error:?}"
         );
+    }
+
+    /// A feed of `n` entries of about 100 bytes each.
+    fn long_feed(n: usize) -> Vec<u8> {
+        let mut feed = String::from(
+            "<?xml version=\"1.0\"?>\n<!-- big -->\n<rss version=\"2.0\"><channel><title>T</title>",
+        );
+        for i in 0..n {
+            feed.push_str(&format!(
+                "<item><title>Entry {i}</title><link>https://ex.org/{i}</link><description>Text {i}.</description></item>\n"
+            ));
+        }
+        feed.push_str("</channel></rss>");
+        feed.into_bytes()
+    }
+
+    /// A feed over the body cap is read up to the cap (plain or decompressed); any other page
+    /// over the cap is refused.
+    #[rstest]
+    #[case::plain("none", long_feed(40_000))]
+    #[case::gzip("gzip", gzip(&long_feed(40_000)))]
+    #[tokio::test]
+    async fn a_feed_over_the_cap_is_read_up_to_it(
+        #[case] coding: &'static str,
+        #[case] body: Vec<u8>,
+    ) {
+        let cap = 1 << 20;
+        let text = text_of(fetch_coded(coding, body, cap).await);
+        assert_eq!(text.len(), cap);
+        assert!(text.starts_with("<?xml"), "{}", &text[..40]);
+        // Its reader keeps the whole entries before the cut (tests/it/upstream_feeds.rs,
+        // `a_feed_cut_short_keeps_its_whole_entries`).
+        let page = [b"<html><body>".as_slice(), &vec![b'x'; 2 << 20]].concat();
+        let error = fetch_coded("none", page, cap).await.unwrap_err();
+        assert!(matches!(error, FetchError::TooLarge(_)), "{error:?}");
+    }
+
+    #[test]
+    fn feeds_are_told_by_their_root() {
+        assert!(looks_like_feed(
+            b"\xef\xbb\xbf<?xml version=\"1.0\"?><!DOCTYPE rss><rss>"
+        ));
+        assert!(looks_like_feed(
+            b"<feed xmlns=\"http://www.w3.org/2005/Atom\">"
+        ));
+        assert!(looks_like_feed(b"<rdf:RDF xmlns:rdf=\"x\">"));
+        assert!(!looks_like_feed(b"<!DOCTYPE html><html>"));
+        assert!(!looks_like_feed(b"{\"items\": []}"));
     }
 }

@@ -973,12 +973,14 @@ impl Poller<'_> {
         let mut per_link: HashMap<String, usize> = HashMap::new();
         let mut claims = HashMap::new();
         let mut renamed = Renamed::default();
+        let mut reused = Reused::default();
         if source.kind == SourceKind::Feed {
             for s in &scraped {
                 *per_link.entry(former_key(s)).or_default() += 1;
             }
             claims = self.shared_id_claims(source, &scraped, shared)?;
             renamed = Renamed::of(source, &scraped, &claims);
+            reused = self.reused_ids(source, &scraped)?;
         }
         for s in scraped {
             if !passes(
@@ -992,7 +994,11 @@ impl Poller<'_> {
             let mut id = ItemId::new(&source.id, &s.key);
             let now_fp = content_digest(&s.title, s.summary.as_deref());
             if source.kind == SourceKind::Feed {
-                if let Some(former) = self.former_id(source, &s, id, now_fp, &per_link, seen_ids)? {
+                if let Some(other) = reused.id_of(source, &s, seen_ids) {
+                    id = other;
+                } else if let Some(former) =
+                    self.former_id(source, &s, id, now_fp, &per_link, seen_ids)?
+                {
                     id = former;
                 } else if let Some(held) = claims.get(&s.key).filter(|c| !seen_ids.contains(c)) {
                     id = *held;
@@ -1103,6 +1109,47 @@ impl Poller<'_> {
         let alone = per_link.get(&key).copied().unwrap_or(0) <= 1;
         let same = fp == now_fp;
         Ok((alone || same).then_some(former))
+    }
+
+    /// Which entries carry a guid/id a stored release had while they are another release: the
+    /// stored one has another link (path), another title and another date (a feed that numbers
+    /// its entries by position gives each number to a new release at every post). A release
+    /// past `max_items` is compared by what the store still holds of it: its path, its title
+    /// and text. An entry without a date of its own never agrees by date.
+    fn reused_ids(&self, source: &Source, scraped: &[Scraped]) -> Result<Reused, PollError> {
+        let mut reused = Reused::default();
+        let Some(store) = self.store() else {
+            return Ok(reused);
+        };
+        let now = Utc::now();
+        for s in scraped {
+            let id = ItemId::new(&source.id, &s.key);
+            let other = match store.item(&source.id, &id)? {
+                Some(stored) => !same_release(&stored, s, source, now),
+                None => match store.seen_digests(&source.id, &id)? {
+                    Some((fp, Some(address))) => {
+                        address != address_digest(&s.link)
+                            && fp != content_digest(&s.title, s.summary.as_deref())
+                    }
+                    _ => false,
+                },
+            };
+            if other {
+                reused.keys.insert(s.key.clone());
+            } else {
+                reused.kept.insert(id);
+            }
+        }
+        if let Some(example) = reused.keys.iter().next() {
+            tracing::warn!(
+                source = %source.id,
+                entries = reused.keys.len(),
+                %example,
+                "entries of the feed carry the guid/id of another stored release (link, title and date all differ): each is identified by its link"
+            );
+            reused.by_address = store.stored_by_whole_address(&source.id)?;
+        }
+        Ok(reused)
     }
 
     /// Which entry of the document keeps the identity of a release known under a guid/id the
@@ -1572,6 +1619,45 @@ impl Renamed {
         self.in_document.insert(*former);
         Ok(Some(*former))
     }
+}
+
+/// Entries whose guid/id a stored release had while they are another release
+/// ([`Poller::reused_ids`]). Each is identified by its link: it is the stored release at that
+/// address (an entry that moved to another position's guid), else a release keyed by the link.
+#[derive(Default)]
+struct Reused {
+    /// The keys (guids/ids) that name another stored release than the entry that has them.
+    keys: HashSet<String>,
+    /// The ids of the document's entries that are the release stored under them: never given
+    /// to another entry.
+    kept: HashSet<ItemId>,
+    /// The source's stored releases by address ([`whole_address`]), read when a key is reused.
+    by_address: HashMap<String, Option<ItemId>>,
+}
+
+impl Reused {
+    fn id_of(&self, source: &Source, s: &Scraped, seen_ids: &HashSet<ItemId>) -> Option<ItemId> {
+        if !self.keys.contains(&s.key) {
+            return None;
+        }
+        if let Some(Some(stored)) = self.by_address.get(&whole_address(&s.link))
+            && !self.kept.contains(stored)
+            && !seen_ids.contains(stored)
+        {
+            return Some(*stored);
+        }
+        Some(ItemId::new(&source.id, &former_key(s)))
+    }
+}
+
+/// Whether a stored release and an entry under its guid/id are one release: the link's path
+/// (no query, scheme or host), or the title, or the date (to the second) still agrees. A
+/// correction changes one of them, seldom all three.
+fn same_release(stored: &Item, s: &Scraped, source: &Source, now: DateTime<Utc>) -> bool {
+    address_digest(&stored.link) == address_digest(&s.link)
+        || stored.title.trim() == s.title.trim()
+        || s.date
+            .is_some_and(|d| dates::resolve(d, source.timezone, now, now) == stored.published)
 }
 
 /// Whether the release's text as herald read it before (see `Scraped::former_text`) is what the

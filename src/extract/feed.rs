@@ -79,7 +79,12 @@ pub fn feed_entries(
         }
     } else if body.starts_with('<') {
         let mut document = normalize_xml(body)?;
-        if let Some(cut) = first_entries(&document, max_entries) {
+        if let Some(joined) = join_documents(&document) {
+            // Read as feed readers read it: the entries of every document, in order.
+            tracing::warn!(feed = %feed_url, "the feed is several XML documents written one after another (not well-formed); the entries of all of them are read");
+            document = joined;
+        }
+        if let Some(cut) = kept_entries(&document, max_entries) {
             unread(max_entries);
             document = cut;
         }
@@ -104,12 +109,18 @@ pub fn feed_entries(
     };
     let mut parsed = parse(&document);
     if let (Err(feed_rs::parser::ParseFeedError::XmlReader(e)), Some(_)) = (&parsed, &facts)
-        && let Some(mut repaired) = repair_xml(&document)
+        && let Some((mut repaired, damage)) = close_open_entries(&document)
+            .map(|fixed| {
+                let damage = "an entry left open where the next starts";
+                (repair_xml(&fixed).unwrap_or(fixed), damage)
+            })
+            .or_else(|| repair_xml(&document).map(|fixed| (fixed, "")))
     {
-        // Not well-formed: a bare `&`, HTML written into a title or a description. Read as
-        // feed readers read it, every entry kept, rather than cut at the damage.
-        tracing::warn!(feed = %feed_url, error = %e, "the feed document is not well-formed XML; it is repaired and read");
-        if let Some(cut) = first_entries(&repaired, max_entries) {
+        // Not well-formed: a bare `&`, HTML written into a title or a description, an entry
+        // left open, documents written one after another. Read as feed readers read it, every
+        // entry kept, rather than cut at the damage.
+        tracing::warn!(feed = %feed_url, error = %e, damage, "the feed document is not well-formed XML; it is repaired and read");
+        if let Some(cut) = kept_entries(&repaired, max_entries) {
             unread(max_entries);
             repaired = cut;
         }
@@ -329,6 +340,9 @@ impl Reading<'_> {
             .and_then(|f| f.base.as_ref())
             .or(own_link.as_ref())
             .unwrap_or(self.home);
+        // The content's and the summary's own `xml:base` (or one above them) wins.
+        let content_base = facts.and_then(|f| f.content_base.as_ref()).unwrap_or(base);
+        let summary_base = facts.and_then(|f| f.summary_base.as_ref()).unwrap_or(base);
         // HTML written unescaped into a summary: its whole content (feed-rs keeps the text up to
         // its first tag).
         let markup_text = |markup: &Option<String>| {
@@ -363,13 +377,27 @@ impl Reading<'_> {
                 let raw = facts?.description.as_deref()?;
                 Some(clean(&html_to_text(raw))).filter(|s| !s.is_empty())
             });
-        let (content_html, content_text) = self.content_of(&entry, facts, base);
+        let (content_html, content_text) = self.content_of(&entry, facts, content_base);
+        // No description and no content: a lead of another namespace (a podcast's
+        // `itunes:summary` or `itunes:subtitle`, a video's `media:description`), as text.
+        let had_summary = summary.is_some();
+        let summary = summary.or_else(|| {
+            if content_text.is_some() {
+                return None;
+            }
+            let mut leads: Vec<&(usize, String)> = facts?.leads.iter().collect();
+            leads.sort_by_key(|(rank, _)| *rank);
+            leads
+                .into_iter()
+                .map(|(_, text)| clean(&html_entities(text)))
+                .find(|t| !t.is_empty())
+        });
         // No content: a summary that holds HTML (a list, links, a picture) is the body,
         // sanitized as content is, and stays the plain-text lead too.
         let content_html = content_html.or_else(|| {
             summary_html
                 .filter(|h| holds_elements(h))
-                .map(|h| sanitize_html(h, base))
+                .map(|h| sanitize_html(h, summary_base))
                 .filter(|h| !h.trim().is_empty())
         });
         let title = facts
@@ -395,6 +423,16 @@ impl Reading<'_> {
         if own_link.is_none() && title.is_none() && text.is_none() {
             return None;
         }
+        // The title and summary as read before leads were: a release stored then is no
+        // correction for the lead read now.
+        let from_lead = summary.is_some() && !had_summary;
+        let former_title = title
+            .clone()
+            .or_else(|| own_link.as_ref().map(Url::to_string));
+        let former_text = former_title
+            .clone()
+            .filter(|_| from_lead)
+            .map(|title| (title, None));
         let title = title
             .or_else(|| text.map(title_from_text))
             .unwrap_or_else(|| own_link.as_ref().map_or_else(String::new, Url::to_string));
@@ -405,7 +443,11 @@ impl Reading<'_> {
         // document share): its link, else a hash of what it says.
         // In the form keys were made from before links kept their query as written.
         let by_link = own_link.as_ref().map(link_key);
-        let by_content = content_key(&title, text);
+        // Made of the text as read before leads were, so that such an entry keeps its key.
+        let by_content = match (&former_text, from_lead) {
+            (Some((title, _)), true) => content_key(title, None),
+            _ => content_key(&title, text),
+        };
         let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
             None if !id.is_empty() => (id, true),
@@ -418,11 +460,12 @@ impl Reading<'_> {
             ),
         };
         let image = image_of(&entry, facts, base)
+            .or_else(|| self.image_attachment(&entry, base))
             .or_else(|| {
                 let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
                 matches!(url.scheme(), "http" | "https").then(|| url.to_string())
             })
-            .or_else(|| first_image(summary_html?, base));
+            .or_else(|| first_image(summary_html?, summary_base));
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -440,7 +483,7 @@ impl Reading<'_> {
                 summary,
                 content_html,
                 image,
-                former_text: None,
+                former_text,
             },
             from_id,
             by_link,
@@ -478,10 +521,36 @@ impl Reading<'_> {
                     .map(|(rel, href)| (rel.as_deref(), href.as_str())),
             )
             .collect();
-        let alternate = links
+        // Of several alternates, a page (HTML, XHTML, or no type said) before another kind of
+        // file (a PDF, an audio file), as feed readers choose.
+        let types: Vec<(&str, &str)> = entry
+            .links
+            .iter()
+            .filter_map(|l| Some((l.href.as_str(), l.media_type.as_deref()?)))
+            .chain(
+                facts
+                    .map(|f| f.link_types.as_slice())
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|(href, t)| (href.as_str(), t.as_str())),
+            )
+            .collect();
+        let is_page = |href: &str| {
+            types.iter().filter(|(h, _)| *h == href).all(|(_, t)| {
+                let t = t.trim().to_ascii_lowercase();
+                t.is_empty() || t.starts_with("text/html") || t.starts_with("application/xhtml+xml")
+            })
+        };
+        let alternates: Vec<&str> = links
             .iter()
             .filter(|(rel, _)| rel.is_none_or(|r| r.eq_ignore_ascii_case("alternate")))
-            .find_map(|(_, href)| feed_link(self.feed_url, href));
+            .map(|(_, href)| *href)
+            .collect();
+        let alternate = alternates
+            .iter()
+            .filter(|href| is_page(href))
+            .chain(alternates.iter().filter(|href| !is_page(href)))
+            .find_map(|href| feed_link(self.feed_url, href));
         if alternate.is_some() {
             return alternate;
         }
@@ -525,6 +594,27 @@ impl Reading<'_> {
             .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
             .or(entry.links.iter().find(not_comments))?;
         feed_link(self.feed_url, &href.href)
+    }
+
+    /// A picture attached to the entry as a file: an Atom `<link rel="enclosure">` or a JSON
+    /// Feed attachment whose type is an image's.
+    fn image_attachment(&self, entry: &Entry, base: &Url) -> Option<String> {
+        entry
+            .links
+            .iter()
+            .filter(|l| {
+                l.rel.as_deref() == Some("enclosure")
+                    || (self.kind == FeedType::JSON && l.rel.is_none())
+            })
+            .filter(|l| {
+                l.media_type
+                    .as_deref()
+                    .is_some_and(|t| t.trim().to_ascii_lowercase().starts_with("image/"))
+            })
+            .find_map(|l| {
+                let url = base.join(l.href.trim()).ok()?;
+                matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+            })
     }
 
     /// The entry's content as sanitized HTML, and as text. Atom content of type text (or of no
@@ -973,7 +1063,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             items_into_channel(out)
         }
         "rdf" => text.to_owned(),
-        "feed" | "entry" => atom_text_types(text).into_owned(),
+        "feed" | "entry" => atom_text_types(&atom_base64(text)).into_owned(),
         "html" => {
             return Err(ExtractError::NotAFeed(
                 "not a feed: an HTML page (its root element is <html>)".into(),
@@ -1013,6 +1103,94 @@ const TEXT_ELEMENTS: &[&str] = &[
     "encoded",
     "subtitle",
 ];
+
+/// Documents written one after another (each from its own `<?xml …?>` declaration) made one:
+/// the entries of the later ones are added after the first's last entry, as feed readers read
+/// them. None when the document is one.
+fn join_documents(text: &str) -> Option<String> {
+    let starts: Vec<usize> = text
+        .match_indices("<?xml")
+        .map(|(at, _)| at)
+        .filter(|&at| text[..at].trim_end().ends_with('>'))
+        .collect();
+    let first = &text[..*starts.first()?];
+    // A declaration written inside the first document (in a CDATA section) starts none.
+    if !is_whole_document(first) {
+        return None;
+    }
+    let last = entry_spans(first).last()?.end;
+    let mut more = String::new();
+    let ends = starts.iter().skip(1).copied().chain([text.len()]);
+    for (start, end) in starts.iter().copied().zip(ends) {
+        let next = &text[start..end];
+        for span in entry_spans(next) {
+            more.push('\n');
+            more.push_str(&next[span.start..span.end]);
+        }
+    }
+    (!more.is_empty()).then(|| format!("{}{more}{}", &first[..last], &first[last..]))
+}
+
+/// Whether a text is one XML document whose root element is closed at its end.
+fn is_whole_document(text: &str) -> bool {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let (mut depth, mut rooted) = (0usize, false);
+    loop {
+        match reader.read_event() {
+            Ok(Event::Start(_)) => {
+                depth += 1;
+                rooted = true;
+            }
+            Ok(Event::Empty(_)) => rooted = true,
+            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
+            Ok(Event::Eof) => return rooted && depth == 0,
+            Err(_) => return false,
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The document with each entry still open where another starts closed there (with the
+/// elements open inside it); None when there is none.
+fn close_open_entries(text: &str) -> Option<String> {
+    let is_entry =
+        |local: &[u8]| local.eq_ignore_ascii_case(b"item") || local.eq_ignore_ascii_case(b"entry");
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut open: Vec<(String, bool)> = Vec::new();
+    let mut out = String::new();
+    let mut copied = 0;
+    loop {
+        let before = position(&reader);
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                let entry = is_entry(tag.local_name().as_ref().as_bytes());
+                if entry && let Some(at) = open.iter().rposition(|(_, e)| *e) {
+                    out.push_str(&text[copied..before]);
+                    copied = before;
+                    for (name, _) in open.drain(at..).rev() {
+                        out.push_str(&format!("</{name}>"));
+                    }
+                }
+                open.push((tag.name().as_ref().to_owned(), entry));
+            }
+            Ok(Event::End(tag)) => {
+                let name = tag.name();
+                if let Some(at) = open.iter().rposition(|(n, _)| n.as_str() == name.as_ref()) {
+                    open.truncate(at);
+                }
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
 
 /// How many text elements without an end tag are looked for before no more are: each look
 /// reads the rest of the document.
@@ -1209,6 +1387,36 @@ fn push_ampersand(text: &str, out: &mut String) {
         }
     });
     out.push_str(if is_reference { "&" } else { "&amp;" });
+}
+
+/// An Atom 0.3 document with the text constructs written in `mode="base64"` decoded: their
+/// text written escaped (`mode="escaped"`), read then as their type says. One that does not
+/// decode to UTF-8 text is left as written.
+fn atom_base64(text: &str) -> Cow<'_, str> {
+    use base64::Engine;
+    static BASE64: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?s)(<(?:[A-Za-z_][\w.-]*:)?(?:title|subtitle|summary|content|tagline|info|copyright)\s[^<>]*?)\bmode\s*=\s*(?:"base64"|'base64')([^<>]*>)([^<]*)</"#)
+            .expect("a valid regex")
+    });
+    if !text.contains("base64") {
+        return Cow::Borrowed(text);
+    }
+    BASE64.replace_all(text, |c: &regex::Captures<'_>| {
+        let encoded: String = c[3].chars().filter(|c| !c.is_whitespace()).collect();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(encoded.as_bytes())
+            .ok()
+            .and_then(|bytes| String::from_utf8(bytes).ok());
+        match decoded {
+            Some(decoded) => format!(
+                "{}mode=\"escaped\"{}{}</",
+                &c[1],
+                &c[2],
+                quick_xml::escape::escape(decoded.as_str())
+            ),
+            None => c[0].to_owned(),
+        }
+    })
 }
 
 /// An Atom document with the `type` (and Atom 0.3 `mode`) of its text constructs written as
@@ -1544,6 +1752,141 @@ fn first_entries(text: &str, max: usize) -> Option<String> {
     }
 }
 
+/// The document with only `max` of its entries, when it has more: its first `max`, unless its
+/// dates run oldest-first (or in no order), where its newest `max` by date, kept in the
+/// document's order; None when it has no more than `max`. A feed that lists its oldest entry
+/// first would otherwise never show a new one past the cut.
+fn kept_entries(text: &str, max: usize) -> Option<String> {
+    let first = first_entries(text, max)?;
+    let spans = entry_spans(text);
+    if spans.len() <= max {
+        return Some(first);
+    }
+    let dates: Vec<Option<chrono::NaiveDateTime>> =
+        spans.iter().map(|span| span.date.map(date_order)).collect();
+    let Some(keep) = newest(&dates, max) else {
+        return Some(first);
+    };
+    let mut out = text[..spans[0].start].to_owned();
+    for i in keep {
+        out.push_str(&text[spans[i].start..spans[i].end]);
+        out.push('\n');
+    }
+    let last = spans.last().map_or(text.len(), |span| span.end);
+    out.push_str(&text[last..]);
+    Some(out)
+}
+
+/// A date as a point to order entries by: UTC when it has a zone, else as written.
+fn date_order(date: ParsedDate) -> chrono::NaiveDateTime {
+    match date {
+        ParsedDate::Absolute(t) => t.naive_utc(),
+        ParsedDate::Local(t) => t,
+        ParsedDate::Day(d) => d.and_time(chrono::NaiveTime::MIN),
+    }
+}
+
+/// Which `max` entries of a document to keep, by their dates in document order (an undated
+/// entry takes the date of the one before it): None when its first `max` (its dates run
+/// newest-first, or too few are dated to tell), else the indices of its newest `max` by date
+/// (the later of two of the same date), in document order.
+fn newest(dates: &[Option<chrono::NaiveDateTime>], max: usize) -> Option<Vec<usize>> {
+    let dated: Vec<chrono::NaiveDateTime> = dates.iter().flatten().copied().collect();
+    match (dated.first(), dated.last()) {
+        (Some(first), Some(last)) if dated.len() >= 2 && first < last => {}
+        _ => return None,
+    }
+    let mut held = None;
+    let mut order: Vec<(Option<chrono::NaiveDateTime>, usize)> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            held = d.or(held);
+            (held, i)
+        })
+        .collect();
+    order.sort_by(|a, b| b.cmp(a));
+    let mut keep: Vec<usize> = order.into_iter().take(max).map(|(_, i)| i).collect();
+    keep.sort_unstable();
+    Some(keep)
+}
+
+/// One top-level entry of a document: where it starts and ends, and its first readable date
+/// (publication before update).
+struct EntrySpan {
+    start: usize,
+    end: usize,
+    date: Option<ParsedDate>,
+}
+
+/// The entries (`<item>`, `<entry>`, not nested in another) of a document, read to its end or
+/// to its first damage.
+fn entry_spans(text: &str) -> Vec<EntrySpan> {
+    let mut reader = quick_xml::Reader::from_str(text);
+    reader.config_mut().check_end_names = false;
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    // The open entry: its depth and start; the date element being read, with its rank.
+    let mut open: Option<(usize, usize)> = None;
+    let mut reading: Option<(usize, String)> = None;
+    let mut found: Vec<(usize, String)> = Vec::new();
+    loop {
+        let before = position(&reader);
+        match reader.read_event() {
+            Ok(Event::Start(tag)) => {
+                depth += 1;
+                let local = tag.local_name().as_ref().to_ascii_lowercase();
+                match open {
+                    None if local == "item" || local == "entry" => {
+                        open = Some((depth, before));
+                        found.clear();
+                    }
+                    Some((d, _)) if depth == d + 1 => {
+                        reading = PUBLISHED
+                            .iter()
+                            .chain(UPDATED)
+                            .position(|n| n.eq_ignore_ascii_case(&local))
+                            .map(|rank| (rank, String::new()));
+                    }
+                    _ => {}
+                }
+            }
+            Ok(Event::Text(t)) => {
+                if let Some((_, text)) = reading.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Ok(Event::CData(t)) => {
+                if let Some((_, text)) = reading.as_mut() {
+                    text.push_str(&t);
+                }
+            }
+            Ok(Event::End(_)) => {
+                if let Some((d, start)) = open {
+                    if depth == d + 1
+                        && let Some(date) = reading.take()
+                    {
+                        found.push(date);
+                    }
+                    if depth == d {
+                        found.sort_by_key(|(rank, _)| *rank);
+                        out.push(EntrySpan {
+                            start,
+                            end: position(&reader),
+                            date: found.iter().find_map(|(_, raw)| feed_date(raw)),
+                        });
+                        open = None;
+                    }
+                }
+                depth = depth.saturating_sub(1);
+            }
+            Ok(Event::Eof) | Err(_) => break,
+            Ok(_) => {}
+        }
+    }
+    out
+}
+
 /// Where a document's entries end, read up to the end of its `max`-th entry (and the start of
 /// the entry after it, if any) or to the first damage.
 struct EntryEnds {
@@ -1691,8 +2034,35 @@ fn json_items_bounded(
                     None => return Ok((Value::Array(kept), false)),
                 }
             }
-            while seq.next_element::<IgnoredAny>()?.is_some() {
+            // Past the first `max`: the newest `max` by date are kept beside them, in case the
+            // items run oldest-first (see `newest`); an undated item takes the date before it.
+            let mut dates: Vec<Option<chrono::NaiveDateTime>> =
+                kept.iter().map(json_item_date).collect();
+            let mut held = None;
+            let mut heap: std::collections::BinaryHeap<std::cmp::Reverse<Ranked>> = kept
+                .iter()
+                .enumerate()
+                .map(|(i, item)| {
+                    held = json_item_date(item).or(held);
+                    std::cmp::Reverse(Ranked(held, i, item.clone()))
+                })
+                .collect();
+            let mut index = kept.len();
+            while let Some(item) = seq.next_element::<Value>()? {
                 more = true;
+                let date = json_item_date(&item);
+                dates.push(date);
+                held = date.or(held);
+                heap.push(std::cmp::Reverse(Ranked(held, index, item)));
+                if heap.len() > self.0 {
+                    heap.pop();
+                }
+                index += 1;
+            }
+            if newest(&dates, self.0).is_some() {
+                let mut newest: Vec<Ranked> = heap.into_iter().map(|r| r.0).collect();
+                newest.sort_by_key(|r| r.1);
+                kept = newest.into_iter().map(|r| r.2).collect();
             }
             Ok((Value::Array(kept), more))
         }
@@ -1719,6 +2089,31 @@ fn json_items_bounded(
         fn visit_unit<E>(self) -> Result<Self::Value, E> {
             Ok((Value::Null, false))
         }
+    }
+
+    /// An item with its date and place, ordered by them (the item itself is not compared).
+    struct Ranked(Option<chrono::NaiveDateTime>, usize, Value);
+    impl PartialEq for Ranked {
+        fn eq(&self, other: &Self) -> bool {
+            (self.0, self.1) == (other.0, other.1)
+        }
+    }
+    impl Eq for Ranked {}
+    impl PartialOrd for Ranked {
+        fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+            Some(self.cmp(other))
+        }
+    }
+    impl Ord for Ranked {
+        fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+            (self.0, self.1).cmp(&(other.0, other.1))
+        }
+    }
+    fn json_item_date(item: &Value) -> Option<chrono::NaiveDateTime> {
+        ["date_published", "date_modified"]
+            .iter()
+            .find_map(|k| feed_date(item.get(k)?.as_str()?))
+            .map(date_order)
     }
 
     let mut reader = serde_json::Deserializer::from_str(body);
@@ -2129,14 +2524,39 @@ struct Facts {
     /// Its `<link href=…>` children (Atom links, `atom:link` in an RSS item, which feed-rs does
     /// not read there), as (rel, href resolved against the `xml:base` in effect).
     links: Vec<(Option<String>, String)>,
+    /// The `type` of those links that say one, by href as in `links`.
+    link_types: Vec<(String, String)>,
     /// Its `rdf:about` (RSS 1.0: the item's own URI), resolved.
     about: Option<String>,
     /// The `xml:base` in effect on its guid/id and on the entry itself, when the document
     /// declares one (a relative permalink guid and relative URLs in its HTML resolve there).
     guid_base: Option<Url>,
     base: Option<Url>,
+    /// The `xml:base` in effect on its first content and on its first summary/description
+    /// (their own, or one above them), when the document declares one: their HTML's relative
+    /// URLs resolve there.
+    content_base: Option<Url>,
+    summary_base: Option<Url>,
     /// The `medium` of its `media:content`s, by URL (feed-rs drops it).
     media_medium: Vec<(String, String)>,
+    /// Its plain-text leads of other namespaces, the first of each kind by rank (see
+    /// [`lead_rank`]): the summary of an entry without description or content.
+    leads: Vec<(usize, String)>,
+}
+
+/// The rank of an element that holds an entry's lead as plain text, when it is one: a podcast's
+/// `itunes:summary`, then its `itunes:subtitle`, then a `media:description` (YouTube puts it in
+/// a `media:group`).
+fn lead_rank(tag: &BytesStart<'_>) -> Option<usize> {
+    let name = tag.name();
+    let prefix = name.prefix()?.into_inner().to_ascii_lowercase();
+    let local = name.local_name().into_inner().to_ascii_lowercase();
+    match (prefix.as_str(), local.as_str()) {
+        ("itunes", "summary") => Some(0),
+        ("itunes", "subtitle") => Some(1),
+        ("media", "description") => Some(2),
+        _ => None,
+    }
 }
 
 /// Which text of an entry is being read.
@@ -2180,6 +2600,8 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
     let mut found: Vec<(usize, String)> = Vec::new();
     // Which of title, summary and content were seen in the open entry.
     let mut seen = [false; 3];
+    // The lead being read (`lead_rank`): its rank, depth and text.
+    let mut lead: Option<(usize, usize, String)> = None;
     loop {
         let before = position(&reader);
         let Ok(event) = reader.read_event() else {
@@ -2198,6 +2620,9 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
                     media_of(&tag, base.unwrap_or(feed_url), out.last_mut());
+                    if let Some(rank) = lead_rank(&tag) {
+                        lead = Some((rank, depth, String::new()));
+                    }
                 }
                 // Names are matched in any case, as feedparser does (`<pubdate>`, `<Title>`).
                 let local = tag.local_name().as_ref().to_ascii_lowercase();
@@ -2240,6 +2665,8 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                             link_of(&tag, base.unwrap_or(feed_url), facts);
                         }
                         let slot = match local.as_str() {
+                            // Leads of other namespaces are not the entry's description.
+                            _ if lead_rank(&tag).is_some() => None,
                             "title" => Some(Slot::Title),
                             "description" => Some(Slot::Description),
                             "summary" => Some(Slot::Summary),
@@ -2255,6 +2682,19 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                         let media = tag.name().prefix().is_some_and(|p| p.as_ref() == "media")
                             || attribute("url").is_some()
                             || attribute("src").is_some();
+                        if let Some(facts) = out.last_mut() {
+                            match slot {
+                                Some(Slot::Content) if facts.content_base.is_none() => {
+                                    facts.content_base = base.cloned();
+                                }
+                                Some(Slot::Description | Slot::Summary)
+                                    if facts.summary_base.is_none() =>
+                                {
+                                    facts.summary_base = base.cloned();
+                                }
+                                _ => {}
+                            }
+                        }
                         reading = slot.map(|slot| OpenText {
                             slot,
                             text: String::new(),
@@ -2275,20 +2715,30 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if let Some(r) = reading.as_mut() {
                     r.text.push_str(&t);
                 }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&t);
+                }
             }
             Event::CData(t) => {
                 if let Some(r) = reading.as_mut() {
                     r.text.push_str(&t);
                 }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&t);
+                }
             }
             Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => quick_xml::escape::resolve_predefined_entity(&r)
+                        .unwrap_or_default()
+                        .to_owned(),
+                };
                 if let Some(reading) = reading.as_mut() {
-                    match r.resolve_char_ref() {
-                        Ok(Some(c)) => reading.text.push(c),
-                        _ => reading.text.push_str(
-                            quick_xml::escape::resolve_predefined_entity(&r).unwrap_or_default(),
-                        ),
-                    }
+                    reading.text.push_str(&resolved);
+                }
+                if let Some((_, _, text)) = lead.as_mut() {
+                    text.push_str(&resolved);
                 }
             }
             Event::Empty(tag) => {
@@ -2314,6 +2764,12 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 }
             }
             Event::End(_) => {
+                if let Some((rank, _, text)) = lead.take_if(|(_, d, _)| *d == depth)
+                    && let Some(facts) = out.last_mut()
+                    && !facts.leads.iter().any(|(r, _)| *r == rank)
+                {
+                    facts.leads.push((rank, text));
+                }
                 if let Some(d) = entry_depth {
                     if depth == d + 1
                         && let Some(r) = reading.take()
@@ -2400,6 +2856,9 @@ fn link_of(tag: &BytesStart<'_>, base: &Url, facts: &mut Facts) {
         return;
     };
     let rel = raw_attribute(tag, "rel").map(|r| r.trim().to_ascii_lowercase());
+    if let Some(kind) = raw_attribute(tag, "type") {
+        facts.link_types.push((href.to_string(), kind));
+    }
     facts.links.push((rel, href.to_string()));
 }
 
@@ -3077,5 +3536,166 @@ mod tests {
         let made = title_from_text(text);
         assert_eq!(made, title);
         assert!(made.chars().count() <= MADE_TITLE_MAX);
+    }
+
+    /// An entry with neither description nor content takes its lead from `itunes:summary`,
+    /// else `itunes:subtitle`, else a `media:description` (in a `media:group` too), as text.
+    #[test]
+    fn podcast_and_video_leads_are_the_summary_without_a_description() {
+        let items = read(&fixture("rt-itunes.xml"));
+        assert_eq!(
+            items[0].summary.as_deref(),
+            Some("Episode one summary & notes")
+        );
+        // Stored before leads were read, it is no correction: it read as its title alone.
+        assert_eq!(items[0].former_text, Some(("Ep 1".to_owned(), None)));
+        // Content, no description: the content is the text, no lead is taken.
+        assert_eq!(items[1].summary, None);
+        let items = read(&fixture("rt-itunes-subtitle.xml"));
+        assert_eq!(items[0].summary.as_deref(), Some("Only a subtitle here"));
+        let items = read(&fixture("rt-youtube.xml"));
+        let summary = items[0].summary.as_deref().unwrap_or_default();
+        assert!(
+            summary.starts_with("In this video we talk about things."),
+            "{summary:?}"
+        );
+        // A description wins over any lead.
+        let rss = r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
+<item><title>E</title><link>https://ex.org/e</link><itunes:summary>Lead</itunes:summary><description>Desc</description></item></channel></rss>"#;
+        assert_eq!(read(rss)[0].summary.as_deref(), Some("Desc"));
+    }
+
+    /// A feed longer than `max_entries` whose dates run oldest-first keeps its newest entries,
+    /// in RSS, Atom and JSON Feed; one that runs newest-first keeps its first, as before.
+    #[test]
+    fn an_oldest_first_feed_cut_keeps_its_newest_entries() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let titles = |text: &str| -> Vec<String> {
+            feed_entries(text, &base, None, 3)
+                .unwrap()
+                .entries
+                .into_iter()
+                .map(|e| e.title)
+                .collect()
+        };
+        let rss = |order: &[u8]| {
+            let items: String = order
+                .iter()
+                .map(|d| format!("<item><title>E{d}</title><link>https://ex.org/{d}</link><pubDate>{d:02} Feb 2026 10:00:00 GMT</pubDate></item>\n"))
+                .collect();
+            format!("<rss version=\"2.0\"><channel><title>T</title>{items}</channel></rss>")
+        };
+        let atom = |order: &[u8]| {
+            let entries: String = order
+                .iter()
+                .map(|d| format!("<entry><title>E{d}</title><id>urn:{d}</id><link href=\"https://ex.org/{d}\"/><updated>2026-02-{d:02}T10:00:00Z</updated></entry>\n"))
+                .collect();
+            format!("<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title>{entries}</feed>")
+        };
+        let json = |order: &[u8]| {
+            let items: Vec<String> = order
+                .iter()
+                .map(|d| format!("{{\"id\":\"{d}\",\"url\":\"https://ex.org/{d}\",\"title\":\"E{d}\",\"content_text\":\"t\",\"date_published\":\"2026-02-{d:02}T10:00:00Z\"}}"))
+                .collect();
+            format!(
+                "{{\"version\":\"https://jsonfeed.org/version/1.1\",\"title\":\"T\",\"items\":[{}]}}",
+                items.join(",")
+            )
+        };
+        let oldest_first: Vec<u8> = (1..=9).collect();
+        let newest_first: Vec<u8> = (1..=9).rev().collect();
+        for make in [&rss as &dyn Fn(&[u8]) -> String, &atom, &json] {
+            assert_eq!(titles(&make(&oldest_first)), ["E7", "E8", "E9"]);
+            assert_eq!(titles(&make(&newest_first)), ["E9", "E8", "E7"]);
+            // In no order: the newest three by date, in the document's order.
+            assert_eq!(titles(&make(&[2, 9, 1, 5, 8, 3, 7])), ["E9", "E8", "E7"]);
+        }
+    }
+
+    /// Atom 0.3 text written in `mode="base64"` is decoded before it is read.
+    #[test]
+    fn atom_03_base64_content_is_decoded() {
+        let items = read(&fixture("rt-atom03.xml"));
+        let html = items[1].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<p>base64 body</p>"), "{html}");
+        assert!(!html.contains("PHA+"), "{html}");
+        // Escaped content is read as before.
+        let html = items[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("<p>escaped body</p>"), "{html}");
+    }
+
+    /// Of several alternate links, the page (HTML, XHTML, no type) is the entry's link, not a
+    /// PDF listed before it.
+    #[test]
+    fn of_several_alternates_the_page_is_the_link() {
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>Two</title><id>urn:b5</id><link rel="alternate" type="application/pdf" href="https://ex.org/p5.pdf"/><link rel="alternate" type="text/html" href="https://ex.org/p5.html"/><updated>2025-12-05T10:00:00Z</updated></entry>
+<entry><title>One</title><id>urn:b6</id><link rel="alternate" type="application/pdf" href="https://ex.org/p6.pdf"/><updated>2025-12-05T10:00:00Z</updated></entry>
+</feed>"#;
+        let items = read(atom);
+        assert_eq!(items[0].link, "https://ex.org/p5.html");
+        // A lone alternate of another type is still the link.
+        assert_eq!(items[1].link, "https://ex.org/p6.pdf");
+    }
+
+    /// An `xml:base` on the content or summary element itself, or nested under the entry's and
+    /// the feed's, resolves that element's HTML.
+    #[test]
+    fn xml_base_on_the_content_element_resolves_its_html() {
+        let base = Url::parse("https://ex.org/feed").unwrap();
+        let read = feed_entries(&fixture("rt-xml-base.xml"), &base, None, usize::MAX).unwrap();
+        let html = read.entries[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("https://ex.org/blog/img/a.png"), "{html}");
+        assert!(html.contains("https://ex.org/blog/img/x"), "{html}");
+        assert_eq!(read.entries[0].link, "https://ex.org/blog/2025/post-1");
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>S</title><id>urn:s</id><link href="https://ex.org/p"/><summary type="html" xml:base="https://cdn.ex.org/s/">&lt;p&gt;&lt;img src="b.png"&gt; &lt;a href="y"&gt;y&lt;/a&gt;&lt;/p&gt;</summary></entry></feed>"#;
+        let read = feed_entries(atom, &base, None, usize::MAX).unwrap();
+        let html = read.entries[0].content_html.as_deref().unwrap_or_default();
+        assert!(html.contains("https://cdn.ex.org/s/y"), "{html}");
+        assert_eq!(
+            read.entries[0].image.as_deref(),
+            Some("https://cdn.ex.org/s/b.png")
+        );
+    }
+
+    /// Broken documents keep what feed readers keep: an `<item>` left open before the next
+    /// one is an entry of its own, and a second document written after the first adds its
+    /// entries.
+    #[test]
+    fn broken_documents_keep_their_complete_entries() {
+        let titles = |name: &str| -> Vec<String> {
+            read(&fixture(name)).into_iter().map(|e| e.title).collect()
+        };
+        assert_eq!(
+            titles("rt-unclosed-item.xml"),
+            ["Unclosed item", "Second in first"]
+        );
+        assert_eq!(
+            titles("rt-two-documents.xml"),
+            ["First doc item", "Second doc item"]
+        );
+        // A declaration quoted in an entry's text is no second document.
+        let quoted = r#"<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>Code</title><link>https://ex.org/c</link><description><![CDATA[<pre>
+<?xml version="1.0"?><item><title>Not an entry</title></item></pre>]]></description></item>
+<item><title>Next</title><link>https://ex.org/n</link></item></channel></rss>"#;
+        let titles: Vec<String> = read(quoted).into_iter().map(|e| e.title).collect();
+        assert_eq!(titles, ["Code", "Next"]);
+    }
+
+    /// An Atom enclosure link and a JSON Feed attachment of an image type are the picture;
+    /// one of another type is not.
+    #[test]
+    fn image_enclosures_and_attachments_are_pictures() {
+        let items = read(&fixture("rt-json-attachment.json"));
+        assert_eq!(items[0].image.as_deref(), Some("http://j.org/7.png"));
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>F</title><id>urn:f</id>
+<entry><title>Pic</title><id>urn:1</id><link href="https://ex.org/1"/><link rel="enclosure" type="image/jpeg" href="https://ex.org/1.jpg"/><updated>2025-12-05T10:00:00Z</updated></entry>
+<entry><title>Audio</title><id>urn:2</id><link href="https://ex.org/2"/><link rel="enclosure" type="audio/mpeg" href="https://ex.org/2.mp3"/><updated>2025-12-05T10:00:00Z</updated></entry>
+</feed>"#;
+        let items = read(atom);
+        assert_eq!(items[0].image.as_deref(), Some("https://ex.org/1.jpg"));
+        assert_eq!(items[1].image, None);
     }
 }

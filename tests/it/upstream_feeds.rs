@@ -1012,3 +1012,99 @@ async fn a_release_past_max_items_keeps_its_guid_when_others_share_it() {
     );
     assert_eq!(report.items[2].item.id, alpha);
 }
+
+/// A feed that numbers its entries by position gives each guid to another release at every
+/// post: a guid names the stored release only while its link, title or date still agrees. A new
+/// release under an old number is new (keyed by its link), the releases that moved down keep
+/// their identity, the next poll of the same document is quiet, and a title corrected under the
+/// same link and date is still a correction.
+#[tokio::test]
+async fn a_reused_positional_guid_is_a_new_release_not_an_edit() {
+    let upstream = Upstream::start().await;
+    let day = |d: u8| format!("{d:02} Feb 2026 10:00:00 GMT");
+    let (d1, d2, d3, d4) = (day(1), day(2), day(3), day(4));
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Story A", "https://ex.org/a", "1", &d3),
+            ("Story B", "https://ex.org/b", "2", &d2),
+            ("Story C", "https://ex.org/c", "3", &d1),
+        ]),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    let next = rss_items(&[
+        ("Story D", "https://ex.org/d", "1", &d4),
+        ("Story A", "https://ex.org/a", "2", &d3),
+        ("Story B", "https://ex.org/b", "3", &d2),
+    ]);
+    upstream.put("/f", "application/rss+xml", next);
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story D", ItemState::New),
+            state("Story A", ItemState::Known),
+            state("Story B", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[1].item.id, ItemId::new("up", "1"));
+    assert_eq!(report.items[2].item.id, ItemId::new("up", "2"));
+    let d = report.items[0].item.id;
+    // The same document again: nothing new, nothing changed, the same identities.
+    let source = app.app.config().source("up").unwrap().clone();
+    let options = herald::pipeline::PollOptions {
+        conditional: false,
+        report_known: true,
+    };
+    let report = app.app.poll(&source, options).await.unwrap();
+    assert!(
+        report.items.iter().all(|o| o.state == ItemState::Known),
+        "{:?}",
+        states(&report)
+    );
+    assert_eq!(report.items[0].item.id, d);
+    // A corrected title under the same link and date is a correction.
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[
+            ("Story D", "https://ex.org/d", "1", &d4),
+            ("Story A, corrected", "https://ex.org/a", "2", &d3),
+            ("Story B", "https://ex.org/b", "3", &d2),
+        ]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story D", ItemState::Known),
+            state("Story A, corrected", ItemState::Changed),
+            state("Story B", ItemState::Known)
+        ]
+    );
+    assert_eq!(report.items[1].item.id, ItemId::new("up", "1"));
+}
+
+/// A guid kept by its entry with a corrected title (same link and date) is a correction.
+#[tokio::test]
+async fn a_corrected_title_under_its_guid_is_a_correction() {
+    let upstream = Upstream::start().await;
+    let d = "02 Feb 2026 10:00:00 GMT";
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[("Old title", "https://ex.org/a", "g1", d)]),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        rss_items(&[("New title", "https://ex.org/a?utm=x", "g1", d)]),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(states(&report), [state("New title", ItemState::Changed)]);
+    assert_eq!(report.items[0].item.id, ItemId::new("up", "g1"));
+}
