@@ -291,6 +291,139 @@ static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("comment(?:[^a]|$)|review|reply").unwrap()
 });
 
+/// The whole text of a "Reply" control of a comment.
+static REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        r"(?i)^\W*(?:reply|reply to this comment|ответить|жауап беру|жауап қайтару|antworten|",
+        r"répondre|responder|rispondi|odpowiedz|відповісти|yanıtla|cevapla)\W*$"
+    ))
+    .unwrap()
+});
+
+/// A comment's header line: "user0 wrote on 04.11.2026:", "Иван написал 12:30".
+static WROTE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(r"(?i)\b(?:wrote|says|said|написал|написала|пишет|жазды|schrieb|a écrit)\b").unwrap()
+});
+
+/// A date or a time of day written in text ("04.11.2026", "2026-11-04", "12:30").
+static DATE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})\b").unwrap()
+});
+
+/// Text (not counting spaces, nor link text) before an element from which a run of comments
+/// after it is a thread below an article, not a forum's posts (whose first is the article).
+const TEXT_BEFORE_THREAD: u32 = 200;
+
+/// The items of comment threads found by their shape, not their names (`#responses`,
+/// `#kommentarii`, `.msg`): three or more siblings of the same tag and class, each one a comment —
+/// holding a "Reply" control, or opening with a line that names its writer and its date ("user0
+/// wrote on 04.11.2026:") — standing after some text of the page's own (so that a forum's posts,
+/// the first of which is the article, are not taken for one). `true` at each item.
+pub fn thread_items(doc: &Doc) -> Vec<bool> {
+    let n = doc.nodes.len();
+    // Whether each element holds a "Reply" control (a link or button reading so, or a link to a
+    // reply form).
+    let mut reply = vec![false; n];
+    for i in (1..n).rev() {
+        let node = &doc.nodes[i];
+        let own = match &node.kind {
+            Kind::Text(t) => t.len() <= 60 && REPLY.is_match(t),
+            Kind::Element { .. } => {
+                node.name() == "a"
+                    && node.attr("href").is_some_and(|h| {
+                        let h = h.to_ascii_lowercase();
+                        h.contains("#reply") || h.contains("replytocom") || h.contains("reply=")
+                    })
+            }
+            Kind::Document => false,
+        };
+        reply[i] |= own;
+        let p = node.parent;
+        if reply[i] && p != NONE {
+            reply[p] = true;
+        }
+    }
+    // Text outside links before each node, in document order.
+    let mut before = vec![0u32; n + 1];
+    let mut link_end = 0;
+    for i in 0..n {
+        let node = &doc.nodes[i];
+        let mut add = 0;
+        if node.name() == "a" && i >= link_end {
+            link_end = doc.subtree_end(i);
+        } else if let Kind::Text(t) = &node.kind
+            && i >= link_end
+            && !in_skipped(doc, i)
+        {
+            add = count_text(t).0;
+        }
+        before[i + 1] = before[i] + add;
+    }
+    let mut items = vec![false; n];
+    // The element children of one parent, grouped by tag and class (in document order).
+    let mut groups: std::collections::HashMap<(&str, Option<&str>), Vec<usize>> =
+        std::collections::HashMap::new();
+    for p in 0..n {
+        if doc.children(p).nth(2).is_none() {
+            continue;
+        }
+        groups.clear();
+        for c in doc.children(p) {
+            let node = &doc.nodes[c];
+            if node.is_element() && (reply[c] || wrote_header(doc, c)) {
+                groups
+                    .entry((node.name(), node.attr("class")))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        for group in groups.values() {
+            if group.len() >= 3 && before[group[0]] >= TEXT_BEFORE_THREAD {
+                for &c in group {
+                    items[c] = true;
+                }
+            }
+        }
+    }
+    items
+}
+
+/// Whether a text node sits in an element that never holds content (a script, a style).
+fn in_skipped(doc: &Doc, i: usize) -> bool {
+    let p = doc.nodes[i].parent;
+    p != NONE
+        && matches!(
+            doc.nodes[p].name(),
+            "script" | "style" | "noscript" | "template" | "title"
+        )
+}
+
+/// Does element `i` open with a line naming a writer and a date ("user0 wrote on 04.11.2026:")?
+/// The line is its first text, up to a `<br>` or a block, of 100 characters at most.
+fn wrote_header(doc: &Doc, i: usize) -> bool {
+    let mut line = String::new();
+    for j in (i + 1..doc.subtree_end(i)).take(200) {
+        match &doc.nodes[j].kind {
+            Kind::Text(t) => {
+                line.push_str(t);
+                if line.len() > 300 {
+                    return false;
+                }
+            }
+            Kind::Element { name, .. } if (is_block(name) && !line.trim().is_empty()) => break,
+            _ => {}
+        }
+    }
+    let line = line.trim();
+    !line.is_empty()
+        && line.chars().count() <= 100
+        && WROTE.is_match(line)
+        && DATE_TEXT.is_match(line)
+}
+
 /// Characters (not counting spaces) from which a block with few links reads as prose, whatever
 /// its name: a paragraph or two.
 const PROSE_CHARS: u32 = 400;
@@ -367,12 +500,13 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
             before = Some(c);
         }
     }
+    let thread = thread_items(doc);
     for i in 1..n {
         let node = &doc.nodes[i];
         if role[i] == Role::Junk {
             continue;
         }
-        if node.parent != NONE && role[node.parent] == Role::Junk {
+        if (node.parent != NONE && role[node.parent] == Role::Junk) || thread[i] {
             role[i] = Role::Junk;
             continue;
         }
@@ -1341,5 +1475,105 @@ mod thread_tests {
         let text = body(&html);
         assert!(text.contains("รัฐบาล"), "{text}");
         assert!(!text.contains("reader council"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    fn body(html: &str) -> String {
+        main_text(&Doc::parse(html), None, false).text
+    }
+
+    fn sentence(word: &str) -> String {
+        format!(
+            "<p>The {word} council met on Tuesday and agreed to repair the old bridge before the winter comes to the valley.</p>"
+        )
+    }
+
+    /// A comment thread is told by its shape whatever its name: repeated items, each with a
+    /// writer, a date and a "Reply" link (in any language), or opening with "X wrote on DATE:".
+    #[test]
+    fn a_thread_is_told_by_its_shape() {
+        let article: String = (0..3).map(|_| sentence("town")).collect();
+        let items = |reply: &str| -> String {
+            (0..5)
+                .map(|i| {
+                    format!(
+                        "<div class=\"post\"><div class=\"who\"><a href=\"/u{i}\">user{i}</a> \
+                         <time datetime=\"2026-11-0{i}\">Nov {i}</time></div>{}{}\
+                         <a href=\"#\">{reply}</a></div>",
+                        sentence("reader"),
+                        sentence("reader")
+                    )
+                })
+                .collect()
+        };
+        for (name, reply) in [
+            ("discussion", "Reply"),
+            ("kommentarii", "Ответить"),
+            ("pikirler", "Жауап беру"),
+        ] {
+            let html = format!(
+                "<html><body><main><article><h1>T</h1>{article}</article>\
+                 <section id=\"{name}\">{}</section></main></body></html>",
+                items(reply)
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{name}: {text}");
+            assert!(!text.contains("reader council"), "{name}: {text}");
+        }
+        let wrote: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class=\"msg\"><b>user{i}</b> wrote on 0{i}.11.2026:<br>The reader \
+                     council met on Tuesday and agreed to repair the old bridge before the \
+                     winter comes to the valley, and more besides that.</div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"text\"><h1>T</h1>{article}<div class=\"thread\">{wrote}</div>\
+             </div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// Repeated items with a time and a writer but no "Reply" (a live blog's entries) are the
+    /// article; so are a forum's posts with "Reply" links, the first of which opens the page.
+    #[test]
+    fn entries_without_replies_and_forum_posts_are_kept() {
+        let entries: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<article class=\"entry\"><header><time>2{i}:00</time><span>By Staff</span>\
+                     </header>{}</article>",
+                    sentence(&format!("live{i}"))
+                )
+            })
+            .collect();
+        let text = body(&format!(
+            "<html><body><main><h1>Live</h1><div class=\"feed\">{entries}</div></main></body></html>"
+        ));
+        assert!(
+            text.contains("live0 council") && text.contains("live4 council"),
+            "{text}"
+        );
+        let posts: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class=\"post\"><a href=\"/u{i}\">user{i}</a>{}{}<a href=\"#r\">Reply</a></div>",
+                    sentence(&format!("forum{i}")),
+                    sentence("more")
+                )
+            })
+            .collect();
+        let text = body(&format!(
+            "<html><body><h1>Question</h1><div class=\"topic\">{posts}</div></body></html>"
+        ));
+        assert!(text.contains("forum0 council"), "{text}");
     }
 }
