@@ -50,19 +50,45 @@ static WEAK_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("breaking|header|foot|extra|supplement|community|rss|shoutbox|skyscraper|aside|links|author|date|info|tool|overlay").unwrap()
 });
 
-/// Short lines that are boilerplate wherever they stand.
+/// Short lines that are boilerplate wherever they stand: one or more of these, between
+/// punctuation ("Go back | Twitter | Facebook | Print", "Поделиться: VK Telegram").
 static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let items = [
+        // Back to the list, print, share.
+        r"go back|back|back to (?:the |all )*(?:news|list|top|home|homepage|main page|blog|articles",
+        r"|posts|stories|press releases|releases|overview|index|search results|events|media)",
+        r"|return to (?:the )?(?:list|news|top|homepage|home)",
+        r"|share|share this(?: article| story| page| post| news)?|share (?:on|via|to) \w+",
+        r"|print|print this(?: page| article| story)?|print version|printer[- ]friendly(?: version)?",
+        r"|tweet|email|e-mail|copy link|copied|facebook|twitter|telegram|whatsapp|linkedin|vk",
+        r"|vkontakte|odnoklassniki|instagram|youtube|viber|pinterest|reddit",
+        // Teasers, subscriptions, advertising, counters.
+        r"|advertisement|advertising|ad|sponsored|scroll to continue|read more|read next",
+        r"|read (?:more|also|next)\s*:.*|related|related articles|related stories|related\s*:.*",
+        r"|see also|see also\s*:.*|more from\b.*|more on\b.*|breaking news|subscribe\b.*",
+        r"|sign up\b.*|follow us\b.*|image|photo|video|click here\b.*|continue reading\b.*",
+        r"|loading|listen|listen to this article\b.*|comments?|\d+ (?:comments?|responses?|replies)",
+        r"|views?:? *\d+|\d+ views|tags?:.*",
+        // Russian.
+        r"|назад|назад к (?:новостям|списку\w*|разделу|статьям)|вернуться",
+        r"|вернуться (?:назад|к списку\b.*|к новостям|в раздел\b.*|на главную\b.*)",
+        r"|возврат к списку\b.*|к списку новостей|на главную|все новости|поделиться",
+        r"|поделиться (?:в|с) \w+|печать|версия для печати|распечатать|печатная версия",
+        r"|подписывайтесь\b.*|подпишитесь\b.*|читайте (?:также|ещё|еще|нас)\b.*",
+        r"|смотрите также\b.*|теги\s*:.*|метки\s*:.*|просмотров:? *\d+|\d+ просмотр\w*|реклама",
+        r"|\d+ комментари\w*",
+        // Kazakh.
+        r"|артқа|басып шығару|бөлісу|жаңалықтар тізіміне оралу|тізімге оралу|басты бетке",
+        r"|жазылыңыз\b.*|сондай-ақ оқыңыз\b.*|тегтер\s*:.*",
+    ]
+    .concat();
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
-    Regex::new(concat!(
-        r"(?i)^\W*(?:go back|back|share|share this|print|tweet|email|e-mail|advertisement|advertising|",
-        r"ad|sponsored|read more|read next|related|related articles|related stories|see also|",
-        r"more from\b.*|more on\b.*|breaking news|subscribe\b.*|sign up\b.*|follow us\b.*|",
-        r"image|photo|video|click here\b.*|continue reading\b.*|loading|назад|вернуться|",
-        r"поделиться|печать|артқа|басып шығару|facebook|twitter|telegram|whatsapp|linkedin|",
-        r"copy link|copied|listen|listen to this article|comments?|\d+ comments?)\W*$"
-    ))
-    .unwrap()
+    Regex::new(&format!(r"(?i)^\W*(?:{items})(?:\W+(?:{items}))*\W*$")).unwrap()
 });
+
+/// Characters (not counting spaces) up to which a line of text (a run between blocks or
+/// `<br>`s) is weighed as a boilerplate line.
+const JUNK_LINE_CHARS: u32 = 120;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -1151,6 +1177,11 @@ struct Writer {
     current: String,
     html: String,
     images: Vec<usize>,
+    /// Kept elements of `html` open now.
+    depth: usize,
+    /// Where the current run of text began: the length of `html` and `images`, and `depth`,
+    /// then. A run that is a boilerplate line is cut back to there.
+    mark: (usize, usize, usize),
 }
 
 const KEEP_HTML: &[&str] = &[
@@ -1188,15 +1219,32 @@ const KEEP_HTML: &[&str] = &[
 ];
 
 impl Writer {
+    /// Ends the current run of text (at a block or a `<br>`): a paragraph, unless it is a
+    /// boilerplate line ("Go back Twitter Facebook Print", "Версия для печати") of bare links or
+    /// text, which is left out of the text and, when its tags close within it, of the HTML.
     fn flush(&mut self) {
         let p = crate::text::clean(&self.current);
         if !p.is_empty() {
-            self.paragraphs.push(p);
+            if !self.lenient && count_text(&p).0 <= JUNK_LINE_CHARS && JUNK_LINE.is_match(&p) {
+                let (html, images, depth) = self.mark;
+                if depth == self.depth {
+                    self.html.truncate(html);
+                    self.images.truncate(images);
+                }
+            } else {
+                self.paragraphs.push(p);
+            }
         }
         self.current.clear();
     }
 
+    /// A run of text begins here.
+    fn set_mark(&mut self) {
+        self.mark = (self.html.len(), self.images.len(), self.depth);
+    }
+
     fn write(&mut self, doc: &Doc, stats: &Stats, root: usize) {
+        self.set_mark();
         // Iterative walk: (node, entering?).
         let mut stack = vec![(root, true)];
         while let Some((i, entering)) = stack.pop() {
@@ -1223,13 +1271,20 @@ impl Writer {
                             if self.with_html {
                                 self.html.push_str("<br>");
                             }
+                            self.set_mark();
                             continue;
                         }
                         if self.with_html && KEEP_HTML.contains(&name) {
                             open_tag(node, name, &mut self.html);
+                            if name != "img" {
+                                self.depth += 1;
+                            }
                         }
                         if name == "img" {
                             self.images.push(i);
+                        }
+                        if is_block(name) {
+                            self.set_mark();
                         }
                         stack.push((i, false));
                         push_children(&mut stack, doc, i);
@@ -1241,6 +1296,10 @@ impl Writer {
                             self.html.push_str("</");
                             self.html.push_str(name);
                             self.html.push('>');
+                            self.depth = self.depth.saturating_sub(1);
+                        }
+                        if is_block(name) {
+                            self.set_mark();
                         }
                     }
                 }
@@ -1575,5 +1634,65 @@ mod shape_tests {
             "<html><body><h1>Question</h1><div class=\"topic\">{posts}</div></body></html>"
         ));
         assert!(text.contains("forum0 council"), "{text}");
+    }
+
+    /// Lines of bare links or text between blocks or `<br>`s that are back / print / share /
+    /// subscribe / read-also boilerplate are left out, in English, Russian and Kazakh, also when
+    /// a selector gives the article; lines that only begin with such a word are kept.
+    #[test]
+    fn boilerplate_lines_of_bare_links_are_left_out() {
+        let article: String = (0..3).map(|_| sentence("town")).collect();
+        let lines = [
+            "<a href=\"/en/events\">Go back</a> <a href=\"https://twitter.com/x\">Twitter</a> \
+             <a href=\"https://facebook.com/x\">Facebook</a> <a href=\"javascript:print()\">Print</a>",
+            "<a href=\"/ru\">Назад</a>",
+            "<a href=\"/ru/news\">Возврат к списку</a>",
+            "<a href=\"/ru/news\">Вернуться к списку новостей</a>",
+            "<a href=\"?print=y\">Версия для печати</a>",
+            "Бөлісу: <a href=\"#\">Facebook</a> | <a href=\"#\">Telegram</a>",
+            "<a href=\"/kz/news\">Жаңалықтар тізіміне оралу</a>",
+            "Подписывайтесь на наш канал в <a href=\"https://t.me/x\">Telegram</a>",
+            "<a href=\"#\">Share this article</a>",
+            "<a href=\"#\">Share on Facebook</a>",
+            "<a href=\"/news\">← Back to news</a>",
+            "<a href=\"#\">Print this page</a>",
+            "Читайте также: <a href=\"/a\">Тарифы вырастут</a>",
+        ];
+        for line in lines {
+            let html = format!(
+                "<html><body><div class=\"content-text\"><h1>T</h1>{article}{line}<br>\
+                 Back to school: the ministry opened new classes.<br>Share prices rose on Monday.\
+                 </div></body></html>"
+            );
+            let doc = Doc::parse(&html);
+            let root = doc.elements("div").next().unwrap_or(0);
+            for (how, out) in [
+                ("found", main_text(&doc, None, true)),
+                ("selector", main_text(&doc, Some(root), true)),
+            ] {
+                assert!(
+                    out.text.contains("town council"),
+                    "{how} {line}: {}",
+                    out.text
+                );
+                assert!(
+                    out.text.contains("Back to school: the ministry"),
+                    "{how}: {}",
+                    out.text
+                );
+                assert!(
+                    out.text.contains("Share prices rose"),
+                    "{how}: {}",
+                    out.text
+                );
+                assert_eq!(out.paragraphs.len(), 5, "{how} {line}: {}", out.text);
+                assert!(
+                    !out.html.contains("href=\"#\""),
+                    "{how} {line}: {}",
+                    out.html
+                );
+                assert!(!out.html.contains("/news\""), "{how} {line}: {}", out.html);
+            }
+        }
     }
 }
