@@ -950,6 +950,18 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         } else {
             score[sibling]
         };
+        // A box of its own beside the article — named as boilerplate (a prose "sidebar" is let
+        // through the names only as the article itself), or following it and opening with a
+        // heading of a level the article does not use ("More", "About the region") — is not
+        // part of it. (A box before it with a heading is a summary: "Key points".)
+        // (Siblings alike without a class share no mark.)
+        let marked_alike = alike && doc.nodes[sibling].attr("class").is_some();
+        if !marked_alike
+            && (junk_name(doc, sibling)
+                || (sibling > best && own_heading(doc, stats, sibling, best)))
+        {
+            continue;
+        }
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
         // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
@@ -966,6 +978,47 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         }
     }
     picked
+}
+
+/// Whether the class or id of element `i` (or its tag or role) names boilerplate.
+fn junk_name(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    let mut names = String::new();
+    class_id(node, &mut names);
+    node.name() == "aside"
+        || node.attr("role") == Some("complementary")
+        || (!names.is_empty()
+            && (STRONG_JUNK.is_match(&names)
+                || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))))
+}
+
+/// The heading (`h2`…`h6`) element `i`'s text opens with, if any.
+fn opening_heading<'a>(doc: &'a Doc, stats: &Stats, i: usize) -> Option<&'a str> {
+    let end = doc.subtree_end(i);
+    let from = stats.text_nodes.partition_point(|&j| j < i);
+    let first = stats.text_nodes[from..]
+        .iter()
+        .copied()
+        .take_while(|&j| j < end)
+        .find(|&j| stats.role[j] != Role::Junk)?;
+    let mut a = doc.nodes[first].parent;
+    while a != NONE && a != i {
+        let name = doc.nodes[a].name();
+        if matches!(name, "h2" | "h3" | "h4" | "h5" | "h6") {
+            return Some(name);
+        }
+        a = doc.nodes[a].parent;
+    }
+    None
+}
+
+/// Whether `sibling` opens with a heading of a level that the article `best` holds none of:
+/// a box of its own, not the article's next section.
+fn own_heading(doc: &Doc, stats: &Stats, sibling: usize, best: usize) -> bool {
+    let Some(h) = opening_heading(doc, stats, sibling) else {
+        return false;
+    };
+    !(best..doc.subtree_end(best)).any(|j| doc.nodes[j].name() == h && stats.role[j] != Role::Junk)
 }
 
 /// Chunks of one article: elements of the same tag whose class starts with the same word as
@@ -1694,5 +1747,40 @@ mod shape_tests {
                 assert!(!out.html.contains("/news\""), "{how} {line}: {}", out.html);
             }
         }
+    }
+
+    /// A prose box beside the article — named "sidebar", or opening with a heading of its own —
+    /// is not appended to it; the article's next section (a heading of a level it uses) is kept.
+    #[test]
+    fn a_prose_box_beside_the_article_is_left_out() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        let side: String = (0..3)
+            .map(|_| {
+                "<p>The region lies in the north of the country and is home to many farms, lakes \
+                 and forests, and its towns hold fairs every weekend.</p>"
+            })
+            .collect();
+        for (open, close) in [
+            ("<div class=\"side\"><h3>More</h3>", "</div>"),
+            ("<div id=\"sidebar\"><div class=\"block\">", "</div></div>"),
+        ] {
+            let html = format!(
+                "<html><body><div class=\"main\"><h1>T</h1><div class=\"txt\">{article}</div></div>\
+                 {open}{side}{close}</body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{open}: {text}");
+            assert!(!text.contains("region lies"), "{open}: {text}");
+        }
+        let html = format!(
+            "<html><body><div class=\"part-one\"><h2>One</h2>{article}</div>\
+             <div class=\"part-two\"><h2>Two</h2>{}{}{}</div></body></html>",
+            sentence("valley"),
+            sentence("valley"),
+            sentence("valley")
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(text.contains("valley council"), "{text}");
     }
 }
