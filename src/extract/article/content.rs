@@ -149,15 +149,15 @@ fn is_hard_skip(name: &str) -> bool {
             | "time"
             | "link"
             | "meta"
-            | "address"
     )
 }
 
-/// Is this `<time>` or `<address>` part of a sentence (text beside it in its parent), not a
-/// line of its own? "The meeting on <time>Tuesday</time> agreed" keeps its date.
+/// Is this `<time>` part of a sentence (text beside it in its parent), not a line of its own?
+/// "The meeting on <time>Tuesday</time> agreed" keeps its date. (An `<address>` is never
+/// skipped: inside the article it is a press release's contacts; elsewhere it is not picked.)
 fn in_sentence(doc: &Doc, i: usize) -> bool {
     let node = &doc.nodes[i];
-    matches!(node.name(), "time" | "address")
+    node.name() == "time"
         && node.parent != NONE
         && doc
             .children(node.parent)
@@ -1782,5 +1782,21 @@ mod shape_tests {
         let text = body(&html);
         assert!(text.contains("town council"), "{text}");
         assert!(text.contains("valley council"), "{text}");
+    }
+
+    /// An `<address>` block in the article (a press release's contacts) is kept; one in the
+    /// page's footer is not.
+    #[test]
+    fn contacts_in_an_address_are_kept() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        let html = format!(
+            "<html><body><article><h1>T</h1>{article}<address>Press office of the ministry<br>\
+             Tel.: +7 (7172) 74-00-00<br>press@example.kz</address></article>\
+             <footer><address>1 Main Street, Example City</address></footer></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("Press office of the ministry"), "{text}");
+        assert!(text.contains("press@example.kz"), "{text}");
+        assert!(!text.contains("Main Street"), "{text}");
     }
 }
