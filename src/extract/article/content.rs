@@ -1180,7 +1180,17 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
 
 /// The article's text as a page's JSON-LD `articleBody` gives it: plain text with a paragraph a
 /// line, or HTML. Used when the page shows much less of the article than its metadata holds.
+/// Entities are decoded (`&amp;`, `&nbsp;`, `&#8217;`), and HTML written escaped
+/// (`&lt;p&gt;…`, as some sites put it there) is read as HTML: no tag nor entity is left in the
+/// text.
 pub fn from_article_body(body: &str) -> MainText {
+    let decoded;
+    let body = if !body.contains('<') && body.contains('&') {
+        decoded = decode_entities(body);
+        &decoded
+    } else {
+        body
+    };
     if body.contains('<') {
         return main_text(&Doc::parse(body), Some(0), true);
     }
@@ -1201,6 +1211,19 @@ pub fn from_article_body(body: &str) -> MainText {
         paragraphs,
         images: Vec::new(),
     }
+}
+
+/// `text` with its character references decoded, read as HTML would read them (line breaks
+/// kept).
+fn decode_entities(text: &str) -> String {
+    let doc = Doc::parse(text);
+    let mut out = String::with_capacity(text.len());
+    for node in &doc.nodes {
+        if let Kind::Text(t) = &node.kind {
+            out.push_str(t);
+        }
+    }
+    out
 }
 
 /// Characters of `text` (not counting spaces).
@@ -1798,5 +1821,31 @@ mod shape_tests {
         assert!(text.contains("Press office of the ministry"), "{text}");
         assert!(text.contains("press@example.kz"), "{text}");
         assert!(!text.contains("Main Street"), "{text}");
+    }
+
+    /// JSON-LD `articleBody` text keeps no entity nor tag: entities are decoded, and HTML
+    /// written escaped is read as HTML.
+    #[test]
+    fn article_body_entities_and_escaped_tags_are_decoded() {
+        let out = from_article_body(
+            "&lt;p&gt;Rock &amp;amp; roll came to the town hall.&lt;/p&gt;&lt;p&gt;The second \
+             paragraph.&lt;/p&gt;",
+        );
+        assert_eq!(
+            out.paragraphs,
+            [
+                "Rock & roll came to the town hall.",
+                "The second paragraph."
+            ],
+            "{}",
+            out.text
+        );
+        let out = from_article_body("Tom&#8217;s caf&eacute; &amp; bar\nA&nbsp;second line");
+        assert_eq!(
+            out.paragraphs,
+            ["Tom\u{2019}s caf\u{e9} & bar", "A second line"],
+            "{}",
+            out.text
+        );
     }
 }
