@@ -1149,7 +1149,21 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
     };
-    let text = write(doc, &stats, &roots, false, html);
+    let mut text = write(doc, &stats, &roots, false, html);
+    // A gallery: the pictures' captions inside the article hold more text than the rest of
+    // it. The captions are its text then (elsewhere they repeat what the article says).
+    let written = count_text(&text.text).0;
+    if caption_chars(doc, &roots) > written {
+        let mut w = Writer {
+            with_html: html,
+            captions: true,
+            ..Writer::default()
+        };
+        for &r in &roots {
+            w.write(doc, &stats, r);
+        }
+        text = w.finish();
+    }
     if root.is_some() {
         return text;
     }
@@ -1180,6 +1194,41 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
 
 /// The article's text as a page's JSON-LD `articleBody` gives it: plain text with a paragraph a
 /// line, or HTML. Used when the page shows much less of the article than its metadata holds.
+/// Characters of the text of the `<figcaption>`s inside the `roots`.
+fn caption_chars(doc: &Doc, roots: &[usize]) -> u32 {
+    let mut n = 0;
+    for &r in roots {
+        let end = doc.subtree_end(r);
+        let mut j = r;
+        while j < end {
+            if doc.nodes[j].name() == "figcaption" {
+                n += caption_text(doc, j).map_or(0, |t| count_text(&t).0);
+                j = doc.subtree_end(j);
+            } else {
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The text of the `<figcaption>` `i` (its scripts and styles left out), or `None` if it is
+/// hidden.
+fn caption_text(doc: &Doc, i: usize) -> Option<String> {
+    if hidden(&doc.nodes[i]) {
+        return None;
+    }
+    let mut s = String::new();
+    for j in i + 1..doc.subtree_end(i) {
+        if let Kind::Text(t) = &doc.nodes[j].kind
+            && !in_skipped(doc, j)
+        {
+            s.push_str(t);
+        }
+    }
+    Some(s)
+}
+
 /// Entities are decoded (`&amp;`, `&nbsp;`, `&#8217;`), and HTML written escaped
 /// (`&lt;p&gt;…`, as some sites put it there) is read as HTML: no tag nor entity is left in the
 /// text.
@@ -1253,6 +1302,8 @@ struct Writer {
     current: String,
     html: String,
     images: Vec<usize>,
+    /// Whether `<figcaption>`s are written (a gallery's text), as paragraphs.
+    captions: bool,
     /// Kept elements of `html` open now.
     depth: usize,
     /// Where the current run of text began: the length of `html` and `images`, and `depth`,
@@ -1337,6 +1388,20 @@ impl Writer {
                 Kind::Element { name, .. } => {
                     let name: &str = name;
                     if entering {
+                        if self.captions && name == "figcaption" {
+                            self.flush();
+                            if let Some(t) = caption_text(doc, i) {
+                                self.current.push_str(&t);
+                                if self.with_html {
+                                    self.html.push_str("<p>");
+                                    html_escape(&t, &mut self.html);
+                                    self.html.push_str("</p>");
+                                }
+                            }
+                            self.flush();
+                            self.set_mark();
+                            continue;
+                        }
                         if drop_in_article(doc, stats, i, self.lenient || i == root) {
                             continue;
                         }
@@ -1847,5 +1912,35 @@ mod shape_tests {
             "{}",
             out.text
         );
+    }
+
+    /// A gallery — captions holding more text than the rest of the article — keeps its
+    /// captions; an article with a captioned picture does not.
+    #[test]
+    fn a_gallery_keeps_its_captions() {
+        let figures: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<figure><img src=\"/g/{i}.jpg\"><figcaption>Picture {i}: water reached the \
+                     first floor of houses in the old town on Monday morning.</figcaption></figure>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><article><h1>Floods in pictures</h1>{}{figures}</article></body></html>",
+            sentence("town")
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(
+            text.contains("Picture 0: water") && text.contains("Picture 3"),
+            "{text}"
+        );
+        let article: String = (0..6).map(|_| sentence("town")).collect();
+        let html = format!(
+            "<html><body><article><h1>T</h1>{article}<figure><img src=\"/a.jpg\">\
+             <figcaption>Picture: the old bridge.</figcaption></figure></article></body></html>"
+        );
+        assert!(!body(&html).contains("Picture"), "{}", body(&html));
     }
 }
