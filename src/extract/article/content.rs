@@ -262,6 +262,45 @@ fn hidden(node: &super::dom::Node) -> bool {
     })
 }
 
+/// The whole text of a control that unfolds the rest of an article.
+static UNFOLD: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        r"(?i)^\W*(?:read more|show more|read the full (?:story|article)|continue reading|expand|",
+        r"читать (?:далее|полностью|ещё|еще)|показать (?:полностью|ещё|еще)|развернуть|",
+        r"подробнее|толығырақ|толық оқу|әрі қарай оқу)\W*$"
+    ))
+    .unwrap()
+});
+
+/// Is hidden element `i` the folded rest of a text — hidden by its style only, with a "Read
+/// more" control just after it (one of the next two elements)? Its text is the article's,
+/// shown by a click.
+fn folded(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    if node.attr("hidden").is_some() || node.attr("aria-hidden") == Some("true") {
+        return false;
+    }
+    let mut next = node.next_sibling;
+    let mut seen = 0;
+    while next != NONE && seen < 2 {
+        if doc.nodes[next].is_element() {
+            seen += 1;
+            let mut text = String::new();
+            for j in (next + 1..doc.subtree_end(next)).take(50) {
+                if let Kind::Text(t) = &doc.nodes[j].kind {
+                    text.push_str(t);
+                }
+            }
+            if text.len() <= 80 && UNFOLD.is_match(text.trim()) {
+                return true;
+            }
+        }
+        next = doc.nodes[next].next_sibling;
+    }
+    false
+}
+
 /// Lower-cased class and id of an element ("" when it has neither), without taxonomy classes:
 /// `tag-promotion` or `category-comment-news` on a post say what it is about, not what part of
 /// the page it is (WordPress puts every tag and category of the post in its class).
@@ -466,7 +505,7 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
             role[i] = Role::Junk;
         } else if let Kind::Element { name, .. } = &node.kind
             && ((is_hard_skip(name) && !in_sentence(doc, i) && !article_header(doc, i))
-                || hidden(node))
+                || (hidden(node) && !folded(doc, i)))
         {
             role[i] = Role::Junk;
         }
@@ -1942,5 +1981,28 @@ mod shape_tests {
              <figcaption>Picture: the old bridge.</figcaption></figure></article></body></html>"
         );
         assert!(!body(&html).contains("Picture"), "{}", body(&html));
+    }
+
+    /// The folded rest of an article (hidden by its style, a "Read more" control after it) is
+    /// its text; hidden text without such a control is not.
+    #[test]
+    fn the_folded_rest_of_an_article_is_kept() {
+        let shown = sentence("town");
+        let rest = format!("{}{}", sentence("folded"), sentence("folded"));
+        for (toggle, kept) in [
+            ("<a href=\"#\" class=\"show-more\">Read more</a>", true),
+            ("<button>Читать полностью</button>", true),
+            ("<a href=\"/about\">About us</a>", false),
+        ] {
+            let html = format!(
+                "<html><body><article><h1>T</h1><div class=\"text\">{shown}{shown}\
+                 <div class=\"more\" style=\"display: none\">{rest}</div>{toggle}</div>\
+                 </article></body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{text}");
+            assert_eq!(text.contains("folded council"), kept, "{toggle}: {text}");
+            assert!(!text.contains("Read more"), "{text}");
+        }
     }
 }
