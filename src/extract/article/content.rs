@@ -395,7 +395,7 @@ pub fn thread_items(doc: &Doc) -> Vec<bool> {
     for i in (1..n).rev() {
         let node = &doc.nodes[i];
         let own = match &node.kind {
-            Kind::Text(t) => t.len() <= 60 && REPLY.is_match(t),
+            Kind::Text(t) => t.len() <= 60 && t.trim().len() <= 40 && REPLY.is_match(t),
             Kind::Element { .. } => {
                 node.name() == "a"
                     && node.attr("href").is_some_and(|h| {
@@ -466,15 +466,22 @@ fn in_skipped(doc: &Doc, i: usize) -> bool {
         )
 }
 
-/// Does element `i` open with a line naming a writer and a date ("user0 wrote on 04.11.2026:")?
-/// The line is its first text, up to a `<br>` or a block, of 100 characters at most.
+/// Does element `i`, a container (a paragraph is not a comment), open with a line naming a
+/// writer and a date ("user0 wrote on 04.11.2026:")? The line is its first text, up to a `<br>`
+/// or a block, of 100 characters at most.
 fn wrote_header(doc: &Doc, i: usize) -> bool {
+    if !matches!(
+        doc.nodes[i].name(),
+        "div" | "li" | "article" | "section" | "dd" | "td" | "blockquote"
+    ) {
+        return false;
+    }
     let mut line = String::new();
-    for j in (i + 1..doc.subtree_end(i)).take(200) {
+    for j in (i + 1..doc.subtree_end(i)).take(50) {
         match &doc.nodes[j].kind {
             Kind::Text(t) => {
                 line.push_str(t);
-                if line.len() > 300 {
+                if line.len() > 400 {
                     return false;
                 }
             }
@@ -484,6 +491,7 @@ fn wrote_header(doc: &Doc, i: usize) -> bool {
     }
     let line = line.trim();
     !line.is_empty()
+        && line.bytes().any(|b| b.is_ascii_digit())
         && line.chars().count() <= 100
         && WROTE.is_match(line)
         && DATE_TEXT.is_match(line)
