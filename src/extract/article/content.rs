@@ -4,14 +4,16 @@
 //! 1. **Marking what is never content**: scripts, forms' controls, navigation, hidden elements,
 //!    and asides or elements whose class or id names a known kind of boilerplate (share bars,
 //!    comments, "related" teasers, newsletters, cookie notices, bylines, captions) — a name is
-//!    weighed against how much text and how few links the element holds.
+//!    weighed against how much text and how few links the element holds. Comment threads are
+//!    also told by their shape (repeated items with a "Reply" control), whatever their name.
 //! 2. **Scoring** (readability-style): every paragraph-like block of at least 25 characters gives
 //!    its ancestors points for its length and commas, fewer the further up; a candidate's score
 //!    is scaled by how little of its text is link text. The best candidate, with siblings that
 //!    score nearly as well or read like paragraphs, is the article.
 //! 3. **Cleaning while writing** (trafilatura-style): inside the article, link lists, blocks that
 //!    are mostly links, headlines and short boilerplate lines ("Go back", "Share", "Advertisement",
-//!    "BREAKING NEWS", "Read more…") are left out.
+//!    "BREAKING NEWS", "Read more…") are left out; each run of text between blocks or `<br>`s is
+//!    weighed as a line, bare links included.
 
 use super::dom::{Doc, Kind, NONE};
 use regex::Regex;
@@ -68,7 +70,7 @@ static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
         r"|see also|see also\s*:.*|more from\b.*|more on\b.*|breaking news|subscribe\b.*",
         r"|sign up\b.*|follow us\b.*|image|photo|video|click here\b.*|continue reading\b.*",
         r"|loading|listen|listen to this article\b.*|comments?|\d+ (?:comments?|responses?|replies)",
-        r"|views?:? *\d+|\d+ views|tags?:.*",
+        r"|views?:? *\d+|\d+ views|tags?:.*|photo\s*:.*|фото\s*:.*|сурет\s*:.*",
         // Russian.
         r"|назад|назад к (?:новостям|списку\w*|разделу|статьям)|вернуться",
         r"|вернуться (?:назад|к списку\b.*|к новостям|в раздел\b.*|на главную\b.*)",
@@ -1845,6 +1847,7 @@ mod shape_tests {
             "<a href=\"/news\">← Back to news</a>",
             "<a href=\"#\">Print this page</a>",
             "Читайте также: <a href=\"/a\">Тарифы вырастут</a>",
+            "Фото: пресс-служба акимата",
         ];
         for line in lines {
             let html = format!(
