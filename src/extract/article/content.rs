@@ -4,14 +4,16 @@
 //! 1. **Marking what is never content**: scripts, forms' controls, navigation, hidden elements,
 //!    and asides or elements whose class or id names a known kind of boilerplate (share bars,
 //!    comments, "related" teasers, newsletters, cookie notices, bylines, captions) — a name is
-//!    weighed against how much text and how few links the element holds.
+//!    weighed against how much text and how few links the element holds. Comment threads are
+//!    also told by their shape (repeated items with a "Reply" control), whatever their name.
 //! 2. **Scoring** (readability-style): every paragraph-like block of at least 25 characters gives
 //!    its ancestors points for its length and commas, fewer the further up; a candidate's score
 //!    is scaled by how little of its text is link text. The best candidate, with siblings that
 //!    score nearly as well or read like paragraphs, is the article.
 //! 3. **Cleaning while writing** (trafilatura-style): inside the article, link lists, blocks that
 //!    are mostly links, headlines and short boilerplate lines ("Go back", "Share", "Advertisement",
-//!    "BREAKING NEWS", "Read more…") are left out.
+//!    "BREAKING NEWS", "Read more…") are left out; each run of text between blocks or `<br>`s is
+//!    weighed as a line, bare links included.
 
 use super::dom::{Doc, Kind, NONE};
 use regex::Regex;
@@ -50,19 +52,45 @@ static WEAK_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("breaking|header|foot|extra|supplement|community|rss|shoutbox|skyscraper|aside|links|author|date|info|tool|overlay").unwrap()
 });
 
-/// Short lines that are boilerplate wherever they stand.
+/// Short lines that are boilerplate wherever they stand: one or more of these, between
+/// punctuation ("Go back | Twitter | Facebook | Print", "Поделиться: VK Telegram").
 static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    let items = [
+        // Back to the list, print, share.
+        r"go back|back|back to (?:the |all )*(?:news|list|top|home|homepage|main page|blog|articles",
+        r"|posts|stories|press releases|releases|overview|index|search results|events|media)",
+        r"|return to (?:the )?(?:list|news|top|homepage|home)",
+        r"|share|share this(?: article| story| page| post| news)?|share (?:on|via|to) \w+",
+        r"|print|print this(?: page| article| story)?|print version|printer[- ]friendly(?: version)?",
+        r"|tweet|email|e-mail|copy link|copied|facebook|twitter|telegram|whatsapp|linkedin|vk",
+        r"|vkontakte|odnoklassniki|instagram|youtube|viber|pinterest|reddit",
+        // Teasers, subscriptions, advertising, counters.
+        r"|advertisement|advertising|ad|sponsored|scroll to continue|read more|read next",
+        r"|read (?:more|also|next)\s*:.*|related|related articles|related stories|related\s*:.*",
+        r"|see also|see also\s*:.*|more from\b.*|more on\b.*|breaking news|subscribe\b.*",
+        r"|sign up\b.*|follow us\b.*|image|photo|video|click here\b.*|continue reading\b.*",
+        r"|loading|listen|listen to this article\b.*|comments?|\d+ (?:comments?|responses?|replies)",
+        r"|views?:? *\d+|\d+ views|tags?:.*|photo\s*:.*|фото\s*:.*|сурет\s*:.*",
+        // Russian.
+        r"|назад|назад к (?:новостям|списку\w*|разделу|статьям)|вернуться",
+        r"|вернуться (?:назад|к списку\b.*|к новостям|в раздел\b.*|на главную\b.*)",
+        r"|возврат к списку\b.*|к списку новостей|на главную|все новости|поделиться",
+        r"|поделиться (?:в|с) \w+|печать|версия для печати|распечатать|печатная версия",
+        r"|подписывайтесь\b.*|подпишитесь\b.*|читайте (?:также|ещё|еще|нас)\b.*",
+        r"|смотрите также\b.*|теги\s*:.*|метки\s*:.*|просмотров:? *\d+|\d+ просмотр\w*|реклама",
+        r"|\d+ комментари\w*",
+        // Kazakh.
+        r"|артқа|басып шығару|бөлісу|жаңалықтар тізіміне оралу|тізімге оралу|басты бетке",
+        r"|жазылыңыз\b.*|сондай-ақ оқыңыз\b.*|тегтер\s*:.*",
+    ]
+    .concat();
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
-    Regex::new(concat!(
-        r"(?i)^\W*(?:go back|back|share|share this|print|tweet|email|e-mail|advertisement|advertising|",
-        r"ad|sponsored|read more|read next|related|related articles|related stories|see also|",
-        r"more from\b.*|more on\b.*|breaking news|subscribe\b.*|sign up\b.*|follow us\b.*|",
-        r"image|photo|video|click here\b.*|continue reading\b.*|loading|назад|вернуться|",
-        r"поделиться|печать|артқа|басып шығару|facebook|twitter|telegram|whatsapp|linkedin|",
-        r"copy link|copied|listen|listen to this article|comments?|\d+ comments?)\W*$"
-    ))
-    .unwrap()
+    Regex::new(&format!(r"(?i)^\W*(?:{items})(?:\W+(?:{items}))*\W*$")).unwrap()
 });
+
+/// Characters (not counting spaces) up to which a line of text (a run between blocks or
+/// `<br>`s) is weighed as a boilerplate line.
+const JUNK_LINE_CHARS: u32 = 120;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -123,15 +151,15 @@ fn is_hard_skip(name: &str) -> bool {
             | "time"
             | "link"
             | "meta"
-            | "address"
     )
 }
 
-/// Is this `<time>` or `<address>` part of a sentence (text beside it in its parent), not a
-/// line of its own? "The meeting on <time>Tuesday</time> agreed" keeps its date.
+/// Is this `<time>` part of a sentence (text beside it in its parent), not a line of its own?
+/// "The meeting on <time>Tuesday</time> agreed" keeps its date. (An `<address>` is never
+/// skipped: inside the article it is a press release's contacts; elsewhere it is not picked.)
 fn in_sentence(doc: &Doc, i: usize) -> bool {
     let node = &doc.nodes[i];
-    matches!(node.name(), "time" | "address")
+    node.name() == "time"
         && node.parent != NONE
         && doc
             .children(node.parent)
@@ -236,6 +264,45 @@ fn hidden(node: &super::dom::Node) -> bool {
     })
 }
 
+/// The whole text of a control that unfolds the rest of an article.
+static UNFOLD: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        r"(?i)^\W*(?:read more|show more|read the full (?:story|article)|continue reading|expand|",
+        r"читать (?:далее|полностью|ещё|еще)|показать (?:полностью|ещё|еще)|развернуть|",
+        r"подробнее|толығырақ|толық оқу|әрі қарай оқу)\W*$"
+    ))
+    .unwrap()
+});
+
+/// Is hidden element `i` the folded rest of a text — hidden by its style only, with a "Read
+/// more" control just after it (one of the next two elements)? Its text is the article's,
+/// shown by a click.
+fn folded(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    if node.attr("hidden").is_some() || node.attr("aria-hidden") == Some("true") {
+        return false;
+    }
+    let mut next = node.next_sibling;
+    let mut seen = 0;
+    while next != NONE && seen < 2 {
+        if doc.nodes[next].is_element() {
+            seen += 1;
+            let mut text = String::new();
+            for j in (next + 1..doc.subtree_end(next)).take(50) {
+                if let Kind::Text(t) = &doc.nodes[j].kind {
+                    text.push_str(t);
+                }
+            }
+            if text.len() <= 80 && UNFOLD.is_match(text.trim()) {
+                return true;
+            }
+        }
+        next = doc.nodes[next].next_sibling;
+    }
+    false
+}
+
 /// Lower-cased class and id of an element ("" when it has neither), without taxonomy classes:
 /// `tag-promotion` or `category-comment-news` on a post say what it is about, not what part of
 /// the page it is (WordPress puts every tag and category of the post in its class).
@@ -291,6 +358,147 @@ static COMMENT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("comment(?:[^a]|$)|review|reply").unwrap()
 });
 
+/// The whole text of a "Reply" control of a comment.
+static REPLY: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        r"(?i)^\W*(?:reply|reply to this comment|ответить|жауап беру|жауап қайтару|antworten|",
+        r"répondre|responder|rispondi|odpowiedz|відповісти|yanıtla|cevapla)\W*$"
+    ))
+    .unwrap()
+});
+
+/// A comment's header line: "user0 wrote on 04.11.2026:", "Иван написал 12:30".
+static WROTE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(r"(?i)\b(?:wrote|says|said|написал|написала|пишет|жазды|schrieb|a écrit)\b").unwrap()
+});
+
+/// A date or a time of day written in text ("04.11.2026", "2026-11-04", "12:30").
+static DATE_TEXT: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(r"\b(?:\d{1,2}[./-]\d{1,2}[./-]\d{2,4}|\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2})\b").unwrap()
+});
+
+/// Text (not counting spaces, nor link text) before an element from which a run of comments
+/// after it is a thread below an article, not a forum's posts (whose first is the article).
+const TEXT_BEFORE_THREAD: u32 = 200;
+
+/// The items of comment threads found by their shape, not their names (`#responses`,
+/// `#kommentarii`, `.msg`): three or more siblings of the same tag and class, each one a comment —
+/// holding a "Reply" control, or opening with a line that names its writer and its date ("user0
+/// wrote on 04.11.2026:") — standing after some text of the page's own (so that a forum's posts,
+/// the first of which is the article, are not taken for one). `true` at each item.
+pub fn thread_items(doc: &Doc) -> Vec<bool> {
+    let n = doc.nodes.len();
+    // Whether each element holds a "Reply" control (a link or button reading so, or a link to a
+    // reply form).
+    let mut reply = vec![false; n];
+    for i in (1..n).rev() {
+        let node = &doc.nodes[i];
+        let own = match &node.kind {
+            Kind::Text(t) => t.len() <= 60 && t.trim().len() <= 40 && REPLY.is_match(t),
+            Kind::Element { .. } => {
+                node.name() == "a"
+                    && node.attr("href").is_some_and(|h| {
+                        let h = h.to_ascii_lowercase();
+                        h.contains("#reply") || h.contains("replytocom") || h.contains("reply=")
+                    })
+            }
+            Kind::Document => false,
+        };
+        reply[i] |= own;
+        let p = node.parent;
+        if reply[i] && p != NONE {
+            reply[p] = true;
+        }
+    }
+    // Text outside links before each node, in document order.
+    let mut before = vec![0u32; n + 1];
+    let mut link_end = 0;
+    for i in 0..n {
+        let node = &doc.nodes[i];
+        let mut add = 0;
+        if node.name() == "a" && i >= link_end {
+            link_end = doc.subtree_end(i);
+        } else if let Kind::Text(t) = &node.kind
+            && i >= link_end
+            && !in_skipped(doc, i)
+        {
+            add = count_text(t).0;
+        }
+        before[i + 1] = before[i] + add;
+    }
+    let mut items = vec![false; n];
+    // The element children of one parent, grouped by tag and class (in document order).
+    let mut groups: std::collections::HashMap<(&str, Option<&str>), Vec<usize>> =
+        std::collections::HashMap::new();
+    for p in 0..n {
+        if doc.children(p).nth(2).is_none() {
+            continue;
+        }
+        groups.clear();
+        for c in doc.children(p) {
+            let node = &doc.nodes[c];
+            if node.is_element() && (reply[c] || wrote_header(doc, c)) {
+                groups
+                    .entry((node.name(), node.attr("class")))
+                    .or_default()
+                    .push(c);
+            }
+        }
+        for group in groups.values() {
+            if group.len() >= 3 && before[group[0]] >= TEXT_BEFORE_THREAD {
+                for &c in group {
+                    items[c] = true;
+                }
+            }
+        }
+    }
+    items
+}
+
+/// Whether a text node sits in an element that never holds content (a script, a style).
+fn in_skipped(doc: &Doc, i: usize) -> bool {
+    let p = doc.nodes[i].parent;
+    p != NONE
+        && matches!(
+            doc.nodes[p].name(),
+            "script" | "style" | "noscript" | "template" | "title"
+        )
+}
+
+/// Does element `i`, a container (a paragraph is not a comment), open with a line naming a
+/// writer and a date ("user0 wrote on 04.11.2026:")? The line is its first text, up to a `<br>`
+/// or a block, of 100 characters at most.
+fn wrote_header(doc: &Doc, i: usize) -> bool {
+    if !matches!(
+        doc.nodes[i].name(),
+        "div" | "li" | "article" | "section" | "dd" | "td" | "blockquote"
+    ) {
+        return false;
+    }
+    let mut line = String::new();
+    for j in (i + 1..doc.subtree_end(i)).take(50) {
+        match &doc.nodes[j].kind {
+            Kind::Text(t) => {
+                line.push_str(t);
+                if line.len() > 400 {
+                    return false;
+                }
+            }
+            Kind::Element { name, .. } if (is_block(name) && !line.trim().is_empty()) => break,
+            _ => {}
+        }
+    }
+    let line = line.trim();
+    !line.is_empty()
+        && line.bytes().any(|b| b.is_ascii_digit())
+        && line.chars().count() <= 100
+        && WROTE.is_match(line)
+        && DATE_TEXT.is_match(line)
+}
+
 /// Characters (not counting spaces) from which a block with few links reads as prose, whatever
 /// its name: a paragraph or two.
 const PROSE_CHARS: u32 = 400;
@@ -307,7 +515,7 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
             role[i] = Role::Junk;
         } else if let Kind::Element { name, .. } = &node.kind
             && ((is_hard_skip(name) && !in_sentence(doc, i) && !article_header(doc, i))
-                || hidden(node))
+                || (hidden(node) && !folded(doc, i)))
         {
             role[i] = Role::Junk;
         }
@@ -367,12 +575,13 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
             before = Some(c);
         }
     }
+    let thread = thread_items(doc);
     for i in 1..n {
         let node = &doc.nodes[i];
         if role[i] == Role::Junk {
             continue;
         }
-        if node.parent != NONE && role[node.parent] == Role::Junk {
+        if (node.parent != NONE && role[node.parent] == Role::Junk) || thread[i] {
             role[i] = Role::Junk;
             continue;
         }
@@ -790,6 +999,18 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         } else {
             score[sibling]
         };
+        // A box of its own beside the article — named as boilerplate (a prose "sidebar" is let
+        // through the names only as the article itself), or following it and opening with a
+        // heading of a level the article does not use ("More", "About the region") — is not
+        // part of it. (A box before it with a heading is a summary: "Key points".)
+        // (Siblings alike without a class share no mark.)
+        let marked_alike = alike && doc.nodes[sibling].attr("class").is_some();
+        if !marked_alike
+            && (junk_name(doc, sibling)
+                || (sibling > best && own_heading(doc, stats, sibling, best)))
+        {
+            continue;
+        }
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
         // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
@@ -806,6 +1027,47 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         }
     }
     picked
+}
+
+/// Whether the class or id of element `i` (or its tag or role) names boilerplate.
+fn junk_name(doc: &Doc, i: usize) -> bool {
+    let node = &doc.nodes[i];
+    let mut names = String::new();
+    class_id(node, &mut names);
+    node.name() == "aside"
+        || node.attr("role") == Some("complementary")
+        || (!names.is_empty()
+            && (STRONG_JUNK.is_match(&names)
+                || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))))
+}
+
+/// The heading (`h2`…`h6`) element `i`'s text opens with, if any.
+fn opening_heading<'a>(doc: &'a Doc, stats: &Stats, i: usize) -> Option<&'a str> {
+    let end = doc.subtree_end(i);
+    let from = stats.text_nodes.partition_point(|&j| j < i);
+    let first = stats.text_nodes[from..]
+        .iter()
+        .copied()
+        .take_while(|&j| j < end)
+        .find(|&j| stats.role[j] != Role::Junk)?;
+    let mut a = doc.nodes[first].parent;
+    while a != NONE && a != i {
+        let name = doc.nodes[a].name();
+        if matches!(name, "h2" | "h3" | "h4" | "h5" | "h6") {
+            return Some(name);
+        }
+        a = doc.nodes[a].parent;
+    }
+    None
+}
+
+/// Whether `sibling` opens with a heading of a level that the article `best` holds none of:
+/// a box of its own, not the article's next section.
+fn own_heading(doc: &Doc, stats: &Stats, sibling: usize, best: usize) -> bool {
+    let Some(h) = opening_heading(doc, stats, sibling) else {
+        return false;
+    };
+    !(best..doc.subtree_end(best)).any(|j| doc.nodes[j].name() == h && stats.role[j] != Role::Junk)
 }
 
 /// Chunks of one article: elements of the same tag whose class starts with the same word as
@@ -936,7 +1198,21 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
         Some(r) => vec![r],
         None => find_article(doc, &stats),
     };
-    let text = write(doc, &stats, &roots, false, html);
+    let mut text = write(doc, &stats, &roots, false, html);
+    // A gallery: the pictures' captions inside the article hold more text than the rest of
+    // it. The captions are its text then (elsewhere they repeat what the article says).
+    let written = count_text(&text.text).0;
+    if caption_chars(doc, &roots) > written {
+        let mut w = Writer {
+            with_html: html,
+            captions: true,
+            ..Writer::default()
+        };
+        for &r in &roots {
+            w.write(doc, &stats, r);
+        }
+        text = w.finish();
+    }
     if root.is_some() {
         return text;
     }
@@ -967,7 +1243,52 @@ pub fn main_text(doc: &Doc, root: Option<usize>, html: bool) -> MainText {
 
 /// The article's text as a page's JSON-LD `articleBody` gives it: plain text with a paragraph a
 /// line, or HTML. Used when the page shows much less of the article than its metadata holds.
+/// Characters of the text of the `<figcaption>`s inside the `roots`.
+fn caption_chars(doc: &Doc, roots: &[usize]) -> u32 {
+    let mut n = 0;
+    for &r in roots {
+        let end = doc.subtree_end(r);
+        let mut j = r;
+        while j < end {
+            if doc.nodes[j].name() == "figcaption" {
+                n += caption_text(doc, j).map_or(0, |t| count_text(&t).0);
+                j = doc.subtree_end(j);
+            } else {
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
+/// The text of the `<figcaption>` `i` (its scripts and styles left out), or `None` if it is
+/// hidden.
+fn caption_text(doc: &Doc, i: usize) -> Option<String> {
+    if hidden(&doc.nodes[i]) {
+        return None;
+    }
+    let mut s = String::new();
+    for j in i + 1..doc.subtree_end(i) {
+        if let Kind::Text(t) = &doc.nodes[j].kind
+            && !in_skipped(doc, j)
+        {
+            s.push_str(t);
+        }
+    }
+    Some(s)
+}
+
+/// Entities are decoded (`&amp;`, `&nbsp;`, `&#8217;`), and HTML written escaped
+/// (`&lt;p&gt;…`, as some sites put it there) is read as HTML: no tag nor entity is left in the
+/// text.
 pub fn from_article_body(body: &str) -> MainText {
+    let decoded;
+    let body = if !body.contains('<') && body.contains('&') {
+        decoded = decode_entities(body);
+        &decoded
+    } else {
+        body
+    };
     if body.contains('<') {
         return main_text(&Doc::parse(body), Some(0), true);
     }
@@ -988,6 +1309,19 @@ pub fn from_article_body(body: &str) -> MainText {
         paragraphs,
         images: Vec::new(),
     }
+}
+
+/// `text` with its character references decoded, read as HTML would read them (line breaks
+/// kept).
+fn decode_entities(text: &str) -> String {
+    let doc = Doc::parse(text);
+    let mut out = String::with_capacity(text.len());
+    for node in &doc.nodes {
+        if let Kind::Text(t) = &node.kind {
+            out.push_str(t);
+        }
+    }
+    out
 }
 
 /// Characters of `text` (not counting spaces).
@@ -1017,6 +1351,13 @@ struct Writer {
     current: String,
     html: String,
     images: Vec<usize>,
+    /// Whether `<figcaption>`s are written (a gallery's text), as paragraphs.
+    captions: bool,
+    /// Kept elements of `html` open now.
+    depth: usize,
+    /// Where the current run of text began: the length of `html` and `images`, and `depth`,
+    /// then. A run that is a boilerplate line is cut back to there.
+    mark: (usize, usize, usize),
 }
 
 const KEEP_HTML: &[&str] = &[
@@ -1054,15 +1395,32 @@ const KEEP_HTML: &[&str] = &[
 ];
 
 impl Writer {
+    /// Ends the current run of text (at a block or a `<br>`): a paragraph, unless it is a
+    /// boilerplate line ("Go back Twitter Facebook Print", "Версия для печати") of bare links or
+    /// text, which is left out of the text and, when its tags close within it, of the HTML.
     fn flush(&mut self) {
         let p = crate::text::clean(&self.current);
         if !p.is_empty() {
-            self.paragraphs.push(p);
+            if !self.lenient && count_text(&p).0 <= JUNK_LINE_CHARS && JUNK_LINE.is_match(&p) {
+                let (html, images, depth) = self.mark;
+                if depth == self.depth {
+                    self.html.truncate(html);
+                    self.images.truncate(images);
+                }
+            } else {
+                self.paragraphs.push(p);
+            }
         }
         self.current.clear();
     }
 
+    /// A run of text begins here.
+    fn set_mark(&mut self) {
+        self.mark = (self.html.len(), self.images.len(), self.depth);
+    }
+
     fn write(&mut self, doc: &Doc, stats: &Stats, root: usize) {
+        self.set_mark();
         // Iterative walk: (node, entering?).
         let mut stack = vec![(root, true)];
         while let Some((i, entering)) = stack.pop() {
@@ -1079,6 +1437,20 @@ impl Writer {
                 Kind::Element { name, .. } => {
                     let name: &str = name;
                     if entering {
+                        if self.captions && name == "figcaption" {
+                            self.flush();
+                            if let Some(t) = caption_text(doc, i) {
+                                self.current.push_str(&t);
+                                if self.with_html {
+                                    self.html.push_str("<p>");
+                                    html_escape(&t, &mut self.html);
+                                    self.html.push_str("</p>");
+                                }
+                            }
+                            self.flush();
+                            self.set_mark();
+                            continue;
+                        }
                         if drop_in_article(doc, stats, i, self.lenient || i == root) {
                             continue;
                         }
@@ -1089,13 +1461,20 @@ impl Writer {
                             if self.with_html {
                                 self.html.push_str("<br>");
                             }
+                            self.set_mark();
                             continue;
                         }
                         if self.with_html && KEEP_HTML.contains(&name) {
                             open_tag(node, name, &mut self.html);
+                            if name != "img" {
+                                self.depth += 1;
+                            }
                         }
                         if name == "img" {
                             self.images.push(i);
+                        }
+                        if is_block(name) {
+                            self.set_mark();
                         }
                         stack.push((i, false));
                         push_children(&mut stack, doc, i);
@@ -1107,6 +1486,10 @@ impl Writer {
                             self.html.push_str("</");
                             self.html.push_str(name);
                             self.html.push('>');
+                            self.depth = self.depth.saturating_sub(1);
+                        }
+                        if is_block(name) {
+                            self.set_mark();
                         }
                     }
                 }
@@ -1341,5 +1724,296 @@ mod thread_tests {
         let text = body(&html);
         assert!(text.contains("รัฐบาล"), "{text}");
         assert!(!text.contains("reader council"), "{text}");
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::*;
+
+    fn body(html: &str) -> String {
+        main_text(&Doc::parse(html), None, false).text
+    }
+
+    fn sentence(word: &str) -> String {
+        format!(
+            "<p>The {word} council met on Tuesday and agreed to repair the old bridge before the winter comes to the valley.</p>"
+        )
+    }
+
+    /// A comment thread is told by its shape whatever its name: repeated items, each with a
+    /// writer, a date and a "Reply" link (in any language), or opening with "X wrote on DATE:".
+    #[test]
+    fn a_thread_is_told_by_its_shape() {
+        let article: String = (0..3).map(|_| sentence("town")).collect();
+        let items = |reply: &str| -> String {
+            (0..5)
+                .map(|i| {
+                    format!(
+                        "<div class=\"post\"><div class=\"who\"><a href=\"/u{i}\">user{i}</a> \
+                         <time datetime=\"2026-11-0{i}\">Nov {i}</time></div>{}{}\
+                         <a href=\"#\">{reply}</a></div>",
+                        sentence("reader"),
+                        sentence("reader")
+                    )
+                })
+                .collect()
+        };
+        for (name, reply) in [
+            ("discussion", "Reply"),
+            ("kommentarii", "Ответить"),
+            ("pikirler", "Жауап беру"),
+        ] {
+            let html = format!(
+                "<html><body><main><article><h1>T</h1>{article}</article>\
+                 <section id=\"{name}\">{}</section></main></body></html>",
+                items(reply)
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{name}: {text}");
+            assert!(!text.contains("reader council"), "{name}: {text}");
+        }
+        let wrote: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class=\"msg\"><b>user{i}</b> wrote on 0{i}.11.2026:<br>The reader \
+                     council met on Tuesday and agreed to repair the old bridge before the \
+                     winter comes to the valley, and more besides that.</div>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"text\"><h1>T</h1>{article}<div class=\"thread\">{wrote}</div>\
+             </div></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(!text.contains("reader council"), "{text}");
+    }
+
+    /// Repeated items with a time and a writer but no "Reply" (a live blog's entries) are the
+    /// article; so are a forum's posts with "Reply" links, the first of which opens the page.
+    #[test]
+    fn entries_without_replies_and_forum_posts_are_kept() {
+        let entries: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<article class=\"entry\"><header><time>2{i}:00</time><span>By Staff</span>\
+                     </header>{}</article>",
+                    sentence(&format!("live{i}"))
+                )
+            })
+            .collect();
+        let text = body(&format!(
+            "<html><body><main><h1>Live</h1><div class=\"feed\">{entries}</div></main></body></html>"
+        ));
+        assert!(
+            text.contains("live0 council") && text.contains("live4 council"),
+            "{text}"
+        );
+        let posts: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class=\"post\"><a href=\"/u{i}\">user{i}</a>{}{}<a href=\"#r\">Reply</a></div>",
+                    sentence(&format!("forum{i}")),
+                    sentence("more")
+                )
+            })
+            .collect();
+        let text = body(&format!(
+            "<html><body><h1>Question</h1><div class=\"topic\">{posts}</div></body></html>"
+        ));
+        assert!(text.contains("forum0 council"), "{text}");
+    }
+
+    /// Lines of bare links or text between blocks or `<br>`s that are back / print / share /
+    /// subscribe / read-also boilerplate are left out, in English, Russian and Kazakh, also when
+    /// a selector gives the article; lines that only begin with such a word are kept.
+    #[test]
+    fn boilerplate_lines_of_bare_links_are_left_out() {
+        let article: String = (0..3).map(|_| sentence("town")).collect();
+        let lines = [
+            "<a href=\"/en/events\">Go back</a> <a href=\"https://twitter.com/x\">Twitter</a> \
+             <a href=\"https://facebook.com/x\">Facebook</a> <a href=\"javascript:print()\">Print</a>",
+            "<a href=\"/ru\">Назад</a>",
+            "<a href=\"/ru/news\">Возврат к списку</a>",
+            "<a href=\"/ru/news\">Вернуться к списку новостей</a>",
+            "<a href=\"?print=y\">Версия для печати</a>",
+            "Бөлісу: <a href=\"#\">Facebook</a> | <a href=\"#\">Telegram</a>",
+            "<a href=\"/kz/news\">Жаңалықтар тізіміне оралу</a>",
+            "Подписывайтесь на наш канал в <a href=\"https://t.me/x\">Telegram</a>",
+            "<a href=\"#\">Share this article</a>",
+            "<a href=\"#\">Share on Facebook</a>",
+            "<a href=\"/news\">← Back to news</a>",
+            "<a href=\"#\">Print this page</a>",
+            "Читайте также: <a href=\"/a\">Тарифы вырастут</a>",
+            "Фото: пресс-служба акимата",
+        ];
+        for line in lines {
+            let html = format!(
+                "<html><body><div class=\"content-text\"><h1>T</h1>{article}{line}<br>\
+                 Back to school: the ministry opened new classes.<br>Share prices rose on Monday.\
+                 </div></body></html>"
+            );
+            let doc = Doc::parse(&html);
+            let root = doc.elements("div").next().unwrap_or(0);
+            for (how, out) in [
+                ("found", main_text(&doc, None, true)),
+                ("selector", main_text(&doc, Some(root), true)),
+            ] {
+                assert!(
+                    out.text.contains("town council"),
+                    "{how} {line}: {}",
+                    out.text
+                );
+                assert!(
+                    out.text.contains("Back to school: the ministry"),
+                    "{how}: {}",
+                    out.text
+                );
+                assert!(
+                    out.text.contains("Share prices rose"),
+                    "{how}: {}",
+                    out.text
+                );
+                assert_eq!(out.paragraphs.len(), 5, "{how} {line}: {}", out.text);
+                assert!(
+                    !out.html.contains("href=\"#\""),
+                    "{how} {line}: {}",
+                    out.html
+                );
+                assert!(!out.html.contains("/news\""), "{how} {line}: {}", out.html);
+            }
+        }
+    }
+
+    /// A prose box beside the article — named "sidebar", or opening with a heading of its own —
+    /// is not appended to it; the article's next section (a heading of a level it uses) is kept.
+    #[test]
+    fn a_prose_box_beside_the_article_is_left_out() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        let side: String = (0..3)
+            .map(|_| {
+                "<p>The region lies in the north of the country and is home to many farms, lakes \
+                 and forests, and its towns hold fairs every weekend.</p>"
+            })
+            .collect();
+        for (open, close) in [
+            ("<div class=\"side\"><h3>More</h3>", "</div>"),
+            ("<div id=\"sidebar\"><div class=\"block\">", "</div></div>"),
+        ] {
+            let html = format!(
+                "<html><body><div class=\"main\"><h1>T</h1><div class=\"txt\">{article}</div></div>\
+                 {open}{side}{close}</body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{open}: {text}");
+            assert!(!text.contains("region lies"), "{open}: {text}");
+        }
+        let html = format!(
+            "<html><body><div class=\"part-one\"><h2>One</h2>{article}</div>\
+             <div class=\"part-two\"><h2>Two</h2>{}{}{}</div></body></html>",
+            sentence("valley"),
+            sentence("valley"),
+            sentence("valley")
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(text.contains("valley council"), "{text}");
+    }
+
+    /// An `<address>` block in the article (a press release's contacts) is kept; one in the
+    /// page's footer is not.
+    #[test]
+    fn contacts_in_an_address_are_kept() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        let html = format!(
+            "<html><body><article><h1>T</h1>{article}<address>Press office of the ministry<br>\
+             Tel.: +7 (7172) 74-00-00<br>press@example.kz</address></article>\
+             <footer><address>1 Main Street, Example City</address></footer></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("Press office of the ministry"), "{text}");
+        assert!(text.contains("press@example.kz"), "{text}");
+        assert!(!text.contains("Main Street"), "{text}");
+    }
+
+    /// JSON-LD `articleBody` text keeps no entity nor tag: entities are decoded, and HTML
+    /// written escaped is read as HTML.
+    #[test]
+    fn article_body_entities_and_escaped_tags_are_decoded() {
+        let out = from_article_body(
+            "&lt;p&gt;Rock &amp;amp; roll came to the town hall.&lt;/p&gt;&lt;p&gt;The second \
+             paragraph.&lt;/p&gt;",
+        );
+        assert_eq!(
+            out.paragraphs,
+            [
+                "Rock & roll came to the town hall.",
+                "The second paragraph."
+            ],
+            "{}",
+            out.text
+        );
+        let out = from_article_body("Tom&#8217;s caf&eacute; &amp; bar\nA&nbsp;second line");
+        assert_eq!(
+            out.paragraphs,
+            ["Tom\u{2019}s caf\u{e9} & bar", "A second line"],
+            "{}",
+            out.text
+        );
+    }
+
+    /// A gallery — captions holding more text than the rest of the article — keeps its
+    /// captions; an article with a captioned picture does not.
+    #[test]
+    fn a_gallery_keeps_its_captions() {
+        let figures: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<figure><img src=\"/g/{i}.jpg\"><figcaption>Picture {i}: water reached the \
+                     first floor of houses in the old town on Monday morning.</figcaption></figure>"
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html><body><article><h1>Floods in pictures</h1>{}{figures}</article></body></html>",
+            sentence("town")
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(
+            text.contains("Picture 0: water") && text.contains("Picture 3"),
+            "{text}"
+        );
+        let article: String = (0..6).map(|_| sentence("town")).collect();
+        let html = format!(
+            "<html><body><article><h1>T</h1>{article}<figure><img src=\"/a.jpg\">\
+             <figcaption>Picture: the old bridge.</figcaption></figure></article></body></html>"
+        );
+        assert!(!body(&html).contains("Picture"), "{}", body(&html));
+    }
+
+    /// The folded rest of an article (hidden by its style, a "Read more" control after it) is
+    /// its text; hidden text without such a control is not.
+    #[test]
+    fn the_folded_rest_of_an_article_is_kept() {
+        let shown = sentence("town");
+        let rest = format!("{}{}", sentence("folded"), sentence("folded"));
+        for (toggle, kept) in [
+            ("<a href=\"#\" class=\"show-more\">Read more</a>", true),
+            ("<button>Читать полностью</button>", true),
+            ("<a href=\"/about\">About us</a>", false),
+        ] {
+            let html = format!(
+                "<html><body><article><h1>T</h1><div class=\"text\">{shown}{shown}\
+                 <div class=\"more\" style=\"display: none\">{rest}</div>{toggle}</div>\
+                 </article></body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{text}");
+            assert_eq!(text.contains("folded council"), kept, "{toggle}: {text}");
+            assert!(!text.contains("Read more"), "{text}");
+        }
     }
 }
