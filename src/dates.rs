@@ -928,9 +928,11 @@ fn collapse_ranges(text: &str) -> String {
 }
 
 /// The earliest date in the text; of dates starting at the same place, the longest. A date
-/// with a year is preferred to one without.
+/// with a year is preferred to one without, and a year of our times ([`LIKELY_YEARS`]) to a far
+/// one: a number before a date ("№ 1100 21 марта 2026", "v1.2.1234, 21 March 2026") may read as
+/// a far year, and must not win over the date beside it.
 fn parse_heuristic(text: &str, latest: NaiveDate) -> Option<ParsedDate> {
-    let earliest = |year_less: bool| {
+    let earliest = |year_less: bool, likely: bool| {
         SHAPES
             .iter()
             .filter(|shape| shape.year_less == year_less)
@@ -940,11 +942,24 @@ fn parse_heuristic(text: &str, latest: NaiveDate) -> Option<ParsedDate> {
                     .captures_iter(text)
                     .filter_map(move |caps| found(text, shape, &caps, latest))
             })
+            .filter(|found| !likely || LIKELY_YEARS.contains(&year_of(found.date)))
             .min_by_key(|found| (found.start, std::cmp::Reverse(found.end)))
     };
-    earliest(false)
-        .or_else(|| earliest(true))
+    earliest(false, true)
+        .or_else(|| earliest(false, false))
+        .or_else(|| earliest(true, false))
         .map(|found| found.date)
+}
+
+/// Years a page of today dates its releases in; others are read only when nothing else is.
+const LIKELY_YEARS: RangeInclusive<i32> = 1900..=2100;
+
+fn year_of(date: ParsedDate) -> i32 {
+    match date {
+        ParsedDate::Day(d) => d.year(),
+        ParsedDate::Local(t) => t.year(),
+        ParsedDate::Absolute(t) => t.year(),
+    }
 }
 
 /// A date found by the heuristic and the byte range it spans.
@@ -1513,6 +1528,11 @@ mod tests {
     #[case::early_year_kazakh_order("1066 жылғы 21 наурыз", day(1066, 3, 21))]
     #[case::year_1800("1 January 1800", day(1800, 1, 1))]
     #[case::far_future("1 January 2999", day(2999, 1, 1))]
+    // A number before the date that reads as a far year does not win over it.
+    #[case::number_before_a_date_ru("Постановление № 1100 21 марта 2026 г.", day(2026, 3, 21))]
+    #[case::number_before_a_date_order("Приказ № 5000 от 5 мая 2026", day(2026, 5, 5))]
+    #[case::version_before_a_date("v1.2.1234 published 21 March 2026", day(2026, 3, 21))]
+    #[case::numbers_before_a_numeric_date("Report 3.4.1500, 21.03.2026", day(2026, 3, 21))]
     #[case::month_day_year("March 21, 2026", day(2026, 3, 21))]
     #[case::short_month("21 Mar 2026", day(2026, 3, 21))]
     #[case::short_month_dot_first("Mar. 21, 2026", day(2026, 3, 21))]
