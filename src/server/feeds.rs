@@ -900,8 +900,8 @@ impl Dated {
         Dated { content, modified }
     }
 
-    /// The date of a filtered document (`?lang=`, `?limit=`, …): its newest item's `updated`
-    /// (the second that item was stored or corrected); for one that keeps none, the newest of the
+    /// The date of a filtered document (`?lang=`, `?limit=`, …): the newest change of its
+    /// items (stored or corrected, see `changed_at`); for one that keeps none, the newest of the
     /// items it was filtered from; with none at all, 1990-01-01, the earliest date the W3C
     /// validator calls plausible. Filtered
     /// documents have no stored date (their options are the street's, without bound), and one
@@ -915,6 +915,12 @@ impl Dated {
             .max(crate::dates::earliest_plausible());
         Dated { content, modified }
     }
+}
+
+/// When a release last changed what a feed shows of it: stored (first seen) or corrected. A
+/// release dated before the newest one still moves a filtered feed's date when it arrives.
+fn changed_at(item: &Item) -> DateTime<Utc> {
+    item.updated.max(item.first_seen)
 }
 
 /// The date noted for plain feed `feed` (see [`Dated`]); a store that cannot say counts as none.
@@ -990,7 +996,7 @@ fn subject<'a>(
             }
         }
     };
-    subject.newest_read = subject.items.iter().map(|i| i.updated).max();
+    subject.newest_read = subject.items.iter().map(changed_at).max();
     if query.filters() {
         subject.items.retain(|item| query.keeps(item));
         subject.title = format!("{} ({})", subject.title, query.describe());
@@ -1044,7 +1050,8 @@ fn render_feed(
     let dated = if query.is_empty() {
         Dated::after(before, content, newest, Utc::now())
     } else {
-        Dated::of_items(content, newest.or(subject.newest_read))
+        let newest_change = subject.items.iter().map(changed_at).max();
+        Dated::of_items(content, newest_change.or(subject.newest_read))
     };
     let body = if dated.modified == meta.updated {
         draft
