@@ -1,7 +1,7 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, NoOwnLink, card_link, item_key, relative};
+use super::{ExtractError, NoOwnLink, card_link, item_key, relative, routed_pages};
 use crate::config::{ListSelectors, Pick};
 use crate::dates;
 use crate::model::Scraped;
@@ -217,9 +217,12 @@ pub fn list_page_read(
     let mut unreadable_dates = Vec::new();
     let mut skipped = Vec::new();
     let mut keys = std::collections::HashSet::new();
+    let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick(*e, &sel.link)).collect();
+    let routed = routed_pages(&base, hrefs.iter().flatten().map(String::as_str));
     let links = Links {
         page: page_url,
         base: &base,
+        routed: &routed,
     };
     for (at, (element, date_text)) in elements.into_iter().zip(date_texts).enumerate() {
         let read = read_item(element, links, sel, format, id_pattern, reading, date_text).and_then(
@@ -268,6 +271,8 @@ pub fn list_page_read(
 struct Links<'a> {
     page: &'a Url,
     base: &'a Url,
+    /// Pages whose cards are told apart by their route fragments (see `card_link`).
+    routed: &'a std::collections::HashSet<Url>,
 }
 
 /// One release, and the text of its date when that could not be read; or why the card is none,
@@ -290,7 +295,7 @@ fn read_item(
         (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
         (None, Some(href)) => return Err((SkipReason::NoTitle, href)),
     };
-    let link = card_link(links.page, base, &href).map_err(|e| {
+    let link = card_link(links.page, base, &href, links.routed).map_err(|e| {
         let why = match e {
             NoOwnLink::NotHttp => SkipReason::NotHttp,
             NoOwnLink::ListPage => SkipReason::ListPage,
@@ -608,6 +613,44 @@ mod tests {
         sel.date = None;
         let read = list_page_read(html, &url, &sel, None, reading).unwrap();
         assert!(read.unreadable_dates.is_empty());
+    }
+
+    /// Cards told apart only by a route fragment on another page than the list (`/app/#/news/1`,
+    /// `/app/#/news/2`) are releases of their own; a route on a link no other card shares stays
+    /// out of the link (`/m#/comments` is `/m`, as it was stored before).
+    #[test]
+    fn routes_that_tell_cards_apart_are_kept() {
+        let cards = [
+            "<a href='/app/#/news/1'>Release 1</a>",
+            "<a href='/app/#/news/2'>Release 2</a>",
+            "<a href='/app/#!/news/3'>Release 3</a>",
+            "<a href='/m#/comments'>Release M</a>",
+        ];
+        let html: String = cards
+            .iter()
+            .map(|c| format!("<div class='card'>{c}</div>"))
+            .collect();
+        let mut sel = selectors("div.card", "h5");
+        sel.date = None;
+        let reading = Reading {
+            now: chrono::Utc::now(),
+            tz: chrono_tz::Asia::Almaty,
+            max_items: 100,
+            month_first: false,
+        };
+        let url = Url::parse("https://example.org/index.html").unwrap();
+        let read = list_page_read(&html, &url, &sel, None, reading).unwrap();
+        let links: Vec<&str> = read.items.iter().map(|s| s.link.as_str()).collect();
+        assert_eq!(
+            links,
+            [
+                "https://example.org/app/#/news/1",
+                "https://example.org/app/#/news/2",
+                "https://example.org/app/#!/news/3",
+                "https://example.org/m",
+            ]
+        );
+        assert!(read.skipped.is_empty(), "{:?}", read.skipped.len());
     }
 
     /// Every card the item selector matches is a release or is reported with why: no title, no

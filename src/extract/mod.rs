@@ -12,6 +12,7 @@ pub mod html;
 pub mod relative;
 
 use regex::Regex;
+use std::collections::{HashMap, HashSet};
 use url::Url;
 
 /// Item keys read links in the form they always had (see [`crate::model::link_key`]).
@@ -138,25 +139,54 @@ pub enum NoOwnLink {
 /// A list card's link, as [`canonical_link`] reads it, unless it names the list page itself
 /// (`page`, or the `base` its links resolve against): every card would then be one release. A
 /// page that routes by fragment (`#/news/1`, `#!news-1`, a single-page site) has its releases
-/// there, so such a fragment is kept, in the item's identity and its link; any other fragment
-/// is an anchor on the list page, and the card has no link of its own.
-pub fn card_link(page: &Url, base: &Url, href: &str) -> Result<Url, NoOwnLink> {
+/// there, so such a fragment is kept, in the item's identity and its link, when it is what
+/// tells the release apart: on a link to the list page itself, or on a page other cards of the
+/// list link to with other routes (`routed`, see [`routed_pages`]). A route on a link no other
+/// card shares stays out (a release stored under the page keeps its identity). Any other
+/// fragment on the list page is an anchor there, and the card has no link of its own.
+pub fn card_link(
+    page: &Url,
+    base: &Url,
+    href: &str,
+    routed: &HashSet<Url>,
+) -> Result<Url, NoOwnLink> {
     let mut link = canonical_link(base, href).ok_or(NoOwnLink::NotHttp)?;
     let names = |list: &Url| canonical_link(list, list.as_str()).is_some_and(|l| l == link);
-    if !(names(page) || names(base)) {
+    let on_list = names(page) || names(base);
+    if !on_list && !routed.contains(&link) {
         return Ok(link);
     }
-    let fragment = base
-        .join(href.trim())
-        .ok()
-        .and_then(|url| url.fragment().map(str::to_owned));
-    match fragment {
-        Some(route) if route.starts_with('/') || route.starts_with('!') => {
+    match route_of(base, href) {
+        Some(route) => {
             link.set_fragment(Some(&route));
             Ok(link)
         }
-        _ => Err(NoOwnLink::ListPage),
+        None if on_list => Err(NoOwnLink::ListPage),
+        None => Ok(link),
     }
+}
+
+/// A link's fragment when it is a route (`#/…`, `#!…`).
+fn route_of(base: &Url, href: &str) -> Option<String> {
+    let url = base.join(href.trim()).ok()?;
+    let fragment = url.fragment()?;
+    (fragment.starts_with('/') || fragment.starts_with('!')).then(|| fragment.to_owned())
+}
+
+/// The pages (links without their fragment) that two or more of a list's cards link to with
+/// different routes (`/app/#/news/1`, `/app/#/news/2`): there the route tells releases apart.
+pub fn routed_pages<'h>(base: &Url, hrefs: impl IntoIterator<Item = &'h str>) -> HashSet<Url> {
+    let mut routes: HashMap<Url, HashSet<String>> = HashMap::new();
+    for href in hrefs {
+        if let (Some(link), Some(route)) = (canonical_link(base, href), route_of(base, href)) {
+            routes.entry(link).or_default().insert(route);
+        }
+    }
+    routes
+        .into_iter()
+        .filter(|(_, routes)| routes.len() > 1)
+        .map(|(link, _)| link)
+        .collect()
 }
 
 /// Whether one `name=value` piece of a query names a tracking parameter (the name read as a
@@ -258,7 +288,7 @@ mod tests {
     #[case::javascript("javascript:void(0)", Err(NoOwnLink::NotHttp))]
     fn card_links(#[case] href: &str, #[case] expected: Result<&str, NoOwnLink>) {
         let page = Url::parse("https://www.akorda.kz/en/events?page=1").unwrap();
-        let got = card_link(&page, &page, href);
+        let got = card_link(&page, &page, href, &HashSet::new());
         assert_eq!(got.as_ref().map(Url::as_str).map_err(|e| *e), expected);
     }
 
