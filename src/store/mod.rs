@@ -511,6 +511,12 @@ impl Store {
 
     fn open_in(dir: &Path, cache_bytes: u64) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(|e| StoreError::Sled(e.into()))?;
+        // Opening is one herald's at a time (released when this returns): sled's own lock is let
+        // go when its open fails, and the unfinished snapshot removed below must not be the
+        // snapshot of a herald that started opening in between.
+        let _opening = std::fs::File::create(dir.join("open.lock"))
+            .and_then(|file| file.lock().map(|()| file))
+            .map_err(|e| StoreError::Sled(e.into()))?;
         let open = || {
             sled::Config::new()
                 .path(dir.join("db"))
@@ -519,10 +525,10 @@ impl Store {
                 .open()
         };
         let db = match open() {
-            // sled read a snapshot it never finished. Only sled's lock holder gets this far, so
-            // no other herald is writing that file: it is taken away, and the database opened
-            // again. (Removed before the lock, it could be another herald's snapshot in the
-            // making.)
+            // sled read a snapshot it never finished. sled's lock was ours (else `Locked`), and
+            // the opening lock still is, so no other herald is writing that file: it is taken
+            // away, and the database opened again. (Removed before sled's lock, it could be a
+            // running herald's snapshot in the making.)
             Err(sled::Error::Corruption { .. })
                 if drop_unfinished_snapshots(&dir.join("db")) > 0 =>
             {
