@@ -2431,10 +2431,19 @@ pub fn read_list_counted(
             extract::html::list_page_read(text, url, list, source.id_pattern.as_ref(), reading)
                 .map(|read| {
                     notes.unreadable_dates = read.unreadable_dates;
-                    if let Some(first) = read.skipped.first() {
-                        tracing::warn!(source = %source.id, %url, skipped = read.skipped.len(), example = %first, "list cards skipped");
+                    // A card shown twice (a featured card and its place in the list) is one
+                    // release, not a selector to fix: said at debug level, and not reported.
+                    let (twice, skipped): (Vec<_>, Vec<_>) = read
+                        .skipped
+                        .into_iter()
+                        .partition(|card| card.why == extract::html::SkipReason::Duplicate);
+                    if let Some(first) = twice.first() {
+                        tracing::debug!(source = %source.id, %url, cards = twice.len(), example = %first, "list cards showing a release twice");
                     }
-                    notes.skipped_cards = read.skipped;
+                    if let Some(first) = skipped.first() {
+                        tracing::warn!(source = %source.id, %url, skipped = skipped.len(), example = %first, "list cards skipped");
+                    }
+                    notes.skipped_cards = skipped;
                     read.items
                 })
         }

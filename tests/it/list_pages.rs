@@ -857,3 +857,39 @@ async fn an_edit_of_what_is_kept_reads_the_page_without_a_reread() {
     assert_eq!(report.refreshed, 0, "{report:?}");
     t.stop().await;
 }
+
+/// A card without a title is reported in the poll's warning; a card showing a release twice (a
+/// featured card and its place in the list) is the same release, nothing to fix: not reported.
+#[tokio::test]
+async fn a_release_shown_twice_is_not_a_skipped_card() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/one", "One", Some("3 March 2026")),
+            ("/news/two", "Two", Some("4 March 2026")),
+            ("/news/one", "One", Some("3 March 2026")),
+            ("/news/three", " ", Some("5 March 2026")),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    let warning = report
+        .card_warning()
+        .expect("the untitled card is reported");
+    assert!(warning.starts_with("1 card(s)"), "{warning}");
+    assert!(warning.contains("no title"), "{warning}");
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/one", "One", Some("3 March 2026")),
+            ("/news/one", "One", Some("3 March 2026")),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.card_warning(), None);
+    t.stop().await;
+}
