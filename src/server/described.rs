@@ -310,8 +310,9 @@ const PER_CHANNEL: &[&str] = &[
 mod tests {
     use super::*;
 
-    /// The `counter!` calls of the code: (name, the text of its labels), read from `src/`.
-    fn counters_in_code() -> Vec<(String, String)> {
+    /// The calls of `macro_` (`"counter!("`, …) in the code: (metric name, the text of its
+    /// labels), read from `src/`.
+    fn metrics_in_code(macro_: &str) -> Vec<(String, String)> {
         let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
         let mut found = Vec::new();
         let mut stack = vec![std::path::PathBuf::from(src)];
@@ -323,8 +324,8 @@ mod tests {
                     continue;
                 }
                 let text = std::fs::read_to_string(&path).unwrap();
-                for (at, _) in text.match_indices("counter!(") {
-                    let rest = text[at + "counter!(".len()..].trim_start();
+                for (at, _) in text.match_indices(macro_) {
+                    let rest = text[at + macro_.len()..].trim_start();
                     let Some(rest) = rest.strip_prefix('"') else {
                         continue;
                     };
@@ -347,9 +348,8 @@ mod tests {
                             _ => false,
                         })
                         .map_or(after.len(), |(i, _)| i);
-                    let labels = &after[..end];
                     if name.starts_with("herald_") {
-                        found.push((name.to_owned(), labels.to_owned()));
+                        found.push((name.to_owned(), after[..end].to_owned()));
                     }
                 }
             }
@@ -362,7 +362,7 @@ mod tests {
     #[test]
     fn every_counter_by_nothing_by_source_or_by_channel_is_registered_at_zero() {
         let mut missing = Vec::new();
-        for (name, labels) in counters_in_code() {
+        for (name, labels) in metrics_in_code("counter!(") {
             let keys: Vec<&str> = labels
                 .split("=>")
                 .filter_map(|part| part.rsplit(',').next())
@@ -388,32 +388,12 @@ mod tests {
     /// fails this test).
     #[test]
     fn every_recorded_metric_is_described() {
-        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
-        let mut missing = Vec::new();
-        let mut stack = vec![std::path::PathBuf::from(src)];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let text = std::fs::read_to_string(&path).unwrap();
-                for macro_ in ["counter!(", "gauge!(", "histogram!("] {
-                    for (at, _) in text.match_indices(macro_) {
-                        let rest = text[at + macro_.len()..].trim_start();
-                        let Some(rest) = rest.strip_prefix('"') else {
-                            continue;
-                        };
-                        let name = rest.split('"').next().unwrap();
-                        if name.starts_with("herald_") && !METRICS.iter().any(|(n, ..)| *n == name)
-                        {
-                            missing.push(format!("{} ({})", name, path.display()));
-                        }
-                    }
-                }
-            }
-        }
+        let missing: Vec<String> = ["counter!(", "gauge!(", "histogram!("]
+            .into_iter()
+            .flat_map(metrics_in_code)
+            .map(|(name, _)| name)
+            .filter(|name| !METRICS.iter().any(|(n, ..)| n == name))
+            .collect();
         assert!(missing.is_empty(), "not described: {missing:?}");
     }
 }
