@@ -8,7 +8,7 @@ use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
 use crate::model::{Item, ItemId, ItemState, Scraped, Translation};
 use crate::store::{
-    Commit, DeliveryKind, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
+    Commit, DeliveryKind, Digest8, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
     address_digest, content_digest, whole_address,
 };
 use chrono::{DateTime, Utc};
@@ -970,6 +970,17 @@ impl Poller<'_> {
                     .or_default() += 1;
             }
         }
+        let keys: HashSet<&str> = scraped.iter().map(|s| s.key.as_str()).collect();
+        let mut moved = Vec::new();
+        for s in &scraped {
+            moved.push(
+                moved_keys(&s.key)
+                    .into_iter()
+                    .filter(|k| !keys.contains(k.as_str()))
+                    .collect::<Vec<_>>(),
+            );
+        }
+        let mut moved = moved.into_iter();
         let mut per_link: HashMap<String, usize> = HashMap::new();
         let mut claims = HashMap::new();
         let mut renamed = Renamed::default();
@@ -983,6 +994,7 @@ impl Poller<'_> {
             reused = self.reused_ids(source, &scraped)?;
         }
         for s in scraped {
+            let moved = moved.next().unwrap_or_default();
             if !passes(
                 &source.include,
                 &source.exclude,
@@ -1029,6 +1041,23 @@ impl Poller<'_> {
                     id = former;
                 }
             }
+            // A site that moved to https, or began or stopped ending its paths with a slash,
+            // keeps its releases: one unknown under its link and known under the link written
+            // the former way is that release (unless this page lists that link too).
+            if !moved.is_empty()
+                && let Some(store) = self.store()
+                && matches!(store.seen(&source.id, &id)?, Seen::Never)
+            {
+                for key in &moved {
+                    let former = ItemId::new(&source.id, key);
+                    if !seen_ids.contains(&former)
+                        && !matches!(store.seen(&source.id, &former)?, Seen::Never)
+                    {
+                        id = former;
+                        break;
+                    }
+                }
+            }
             // The same release on two pages (the list moved while we read it) counts once.
             if !seen_ids.insert(id) {
                 continue;
@@ -1045,7 +1074,7 @@ impl Poller<'_> {
                     None => ItemState::New,
                     Some((fp, address)) => {
                         let differs = (fp != now_fp && !reads_as_stored(&s, fp))
-                            || address.is_some_and(|a| a != address_digest(&s.link));
+                            || address.is_some_and(|a| !same_path(a, &s.link));
                         match rereading.as_mut() {
                             Some(r) if differs => {
                                 r.reread.push((id, now_fp, s.link.clone()));
@@ -2504,6 +2533,50 @@ pub fn read_list_counted(
     Ok(scraped)
 }
 
+/// How a key that is an http(s) link may have been written before its site changed how it
+/// writes links: with the other of http and https, with its path's last slash added or removed,
+/// or both. Nothing for a key that is no link (a guid that is no address, an `id_pattern`
+/// capture) or whose path is the site's root.
+fn moved_keys(key: &str) -> Vec<String> {
+    let (scheme, rest) = match key.split_once("://") {
+        Some(("http", rest)) => ("https", rest),
+        Some(("https", rest)) => ("http", rest),
+        _ => return Vec::new(),
+    };
+    let mut out = vec![format!("{scheme}://{rest}")];
+    if let Some(toggled) = slash_toggled(key) {
+        out.push(format!(
+            "{scheme}://{}",
+            toggled.split_once("://").map_or("", |(_, r)| r)
+        ));
+        out.push(toggled);
+    }
+    out
+}
+
+/// A link with its path's last slash removed (`/a/` → `/a`) or added (`/a` → `/a/`); `None`
+/// for a site's root or what is no link.
+fn slash_toggled(link: &str) -> Option<String> {
+    let (scheme, rest) = link.split_once("://")?;
+    let path_start = rest.find('/')?;
+    let path_end = rest.find(['?', '#']).unwrap_or(rest.len());
+    if path_end <= path_start + 1 {
+        return None;
+    }
+    let (before, after) = rest.split_at(path_end);
+    let path = match before.strip_suffix('/') {
+        Some(without) => without.to_owned(),
+        None => format!("{before}/"),
+    };
+    Some(format!("{scheme}://{path}{after}"))
+}
+
+/// Whether a stored address digest is a link's path, with or without its last slash.
+fn same_path(address: Digest8, link: &str) -> bool {
+    address == address_digest(link)
+        || slash_toggled(link).is_some_and(|other| address == address_digest(&other))
+}
+
 /// The key an upstream feed's entry had before issue 20: its link, canonical (no fragment).
 fn former_key(s: &Scraped) -> String {
     Url::parse(&s.link)
@@ -2544,6 +2617,17 @@ pub fn page_url(base: &Url, n: u32) -> Url {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    #[rstest]
+    #[case("http://ex.org/a", &["https://ex.org/a", "https://ex.org/a/", "http://ex.org/a/"])]
+    #[case("https://ex.org/a/?x=1#f", &["http://ex.org/a/?x=1#f", "http://ex.org/a?x=1#f", "https://ex.org/a?x=1#f"])]
+    #[case("https://ex.org/", &["http://ex.org/"])]
+    #[case("https://ex.org?x=/y", &["http://ex.org?x=/y"])]
+    #[case("urn:uuid:1", &[])]
+    #[case("news-101", &[])]
+    fn a_link_key_may_have_been_written_another_way(#[case] key: &str, #[case] want: &[&str]) {
+        assert_eq!(moved_keys(key), want);
+    }
 
     fn item(n: u8) -> Item {
         let at: DateTime<Utc> = "2026-03-01T12:00:00Z".parse().unwrap();

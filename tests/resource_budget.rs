@@ -121,8 +121,15 @@ async fn hostile_site(mode: Arc<AtomicU8>) -> SocketAddr {
 }
 
 /// An app with one more source, `id`, reading the hostile site's list page (and its
-/// article pages when `articles`), with a poll deadline of 1 s (the tests' fetch timeout is 2 s).
-async fn app_with_hostile_source(site: SocketAddr, id: &str, articles: bool) -> TestApp {
+/// article pages when `articles`), with a poll deadline of `deadline_secs` (the tests' fetch
+/// timeout is 2 s). Tests of other bounds than the deadline give it room: a debug build on a
+/// busy machine reads a page of 100,000 elements in about a second.
+async fn app_with_hostile_source(
+    site: SocketAddr,
+    id: &str,
+    articles: bool,
+    deadline_secs: u64,
+) -> TestApp {
     let article = if articles {
         "[sources.article]\nbody = \"p\"\n"
     } else {
@@ -130,7 +137,7 @@ async fn app_with_hostile_source(site: SocketAddr, id: &str, articles: bool) -> 
     };
     let extra = format!(
         "[[sources]]\nid = \"{id}\"\nurl = \"http://{site}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
-         timezone = \"UTC\"\nlanguage = \"en\"\nmax_pages = 1\npoll_deadline_secs = 1\n\
+         timezone = \"UTC\"\nlanguage = \"en\"\nmax_pages = 1\npoll_deadline_secs = {deadline_secs}\n\
          [sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\ndate = \"h5\"\n\
          {article}\n"
     );
@@ -151,7 +158,7 @@ async fn health_of(t: &TestApp, id: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_poll_past_its_deadline_is_cut_reported_and_the_next_one_works() {
     let mode = Arc::new(AtomicU8::new(DRIP));
-    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "drip", false).await;
+    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "drip", false, 1).await;
     let started = Instant::now();
     let result = t.poll("drip").await;
     let took = started.elapsed();
@@ -189,7 +196,7 @@ async fn a_poll_past_its_deadline_is_cut_reported_and_the_next_one_works() {
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_article_pages_cannot_hold_a_poll_past_its_deadline() {
     let mode = Arc::new(AtomicU8::new(NORMAL));
-    let t = app_with_hostile_source(hostile_site(mode).await, "slow-articles", true).await;
+    let t = app_with_hostile_source(hostile_site(mode).await, "slow-articles", true, 1).await;
     let started = Instant::now();
     let report = t.poll("slow-articles").await.unwrap();
     let took = started.elapsed();
@@ -212,7 +219,7 @@ async fn slow_article_pages_cannot_hold_a_poll_past_its_deadline() {
 #[tokio::test(flavor = "multi_thread")]
 async fn endless_bodies_and_deflate_bombs_stop_at_the_page_cap() {
     let mode = Arc::new(AtomicU8::new(ENDLESS));
-    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "bodies", false).await;
+    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "bodies", false, 30).await;
     for (what, m) in [("endless", ENDLESS), ("deflate bomb", DEFLATE_BOMB)] {
         mode.store(m, Ordering::Release);
         let result = t.poll("bodies").await;
@@ -234,7 +241,7 @@ async fn endless_bodies_and_deflate_bombs_stop_at_the_page_cap() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_list_page_is_read_up_to_its_element_bound() {
     let mode = Arc::new(AtomicU8::new(CARDS_PAST_THE_ELEMENTS_READ));
-    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "elements", false).await;
+    let t = app_with_hostile_source(hostile_site(mode.clone()).await, "elements", false, 30).await;
     let error = t
         .poll("elements")
         .await
@@ -602,8 +609,11 @@ async fn a_feed_of_many_entries_costs_what_its_first_entries_cost() {
         .await
         .unwrap();
         assert!(status.success(), "{id}: {status}");
+        // About 55 MiB (RSS) and 80 MiB (JSON) on a quiet machine; one CI run on a busy one
+        // saw 183 MiB (the allocator's arenas per thread). The bound tells that apart from
+        // building every entry (420 and 620 MB).
         assert!(
-            peak_kib < 160 * 1024,
+            peak_kib < 300 * 1024,
             "{id}: a dry-run poll peaked at {} MiB",
             peak_kib / 1024
         );

@@ -1108,3 +1108,78 @@ async fn a_corrected_title_under_its_guid_is_a_correction() {
     assert_eq!(states(&report), [state("New title", ItemState::Changed)]);
     assert_eq!(report.items[0].item.id, ItemId::new("up", "g1"));
 }
+
+/// A feed without guids whose site moved to https, and began ending its paths with a slash:
+/// its releases, known under their former links, are known still (nothing announced again, no
+/// correction), and a release new under the new form is new.
+#[tokio::test]
+async fn a_feed_without_guids_whose_links_changed_form_announces_nothing_again() {
+    for (scheme, slash) in [("https", ""), ("http", "/"), ("https", "/")] {
+        let upstream = Upstream::start().await;
+        let doc = |scheme: &str, slash: &str, extra: &str| {
+            format!(
+                "<rss version=\"2.0\"><channel><title>T</title><link>{scheme}://ex.org/</link>\n{extra}\
+                 <item><title>Story A</title><link>{scheme}://ex.org/a{slash}</link><pubDate>02 Feb 2026 10:00:00 GMT</pubDate></item>\n\
+                 <item><title>Story B</title><link>{scheme}://ex.org/news/b{slash}?lang=en</link><pubDate>01 Feb 2026 10:00:00 GMT</pubDate></item>\n\
+                 </channel></rss>"
+            )
+        };
+        let url = upstream.put("/f", "application/rss+xml", doc("http", "", ""));
+        let app = app_with(&[("up", &url, "")], None).await;
+        app.poll("up").await.unwrap();
+        let new = format!(
+            "<item><title>Story C</title><link>{scheme}://ex.org/c{slash}</link><pubDate>03 Feb 2026 10:00:00 GMT</pubDate></item>\n"
+        );
+        upstream.put("/f", "application/rss+xml", doc(scheme, slash, &new));
+        let report = app.poll_reporting_known("up").await.unwrap();
+        assert_eq!(
+            states(&report),
+            [
+                state("Story C", ItemState::New),
+                state("Story A", ItemState::Known),
+                state("Story B", ItemState::Known)
+            ],
+            "{scheme} {slash}"
+        );
+        // Moving back is no news either.
+        upstream.put("/f", "application/rss+xml", doc("http", "", &new));
+        let report = app.poll_reporting_known("up").await.unwrap();
+        assert!(
+            report.items.iter().all(|i| i.state == ItemState::Known),
+            "{scheme} {slash}: {:?}",
+            states(&report)
+        );
+    }
+}
+
+/// A page listing both `/a` and `/a/` (or both schemes) lists two releases: the second is not
+/// taken for the first.
+#[tokio::test]
+async fn links_differing_only_in_form_on_one_page_stay_two_releases() {
+    let upstream = Upstream::start().await;
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        "<rss version=\"2.0\"><channel><title>T</title><link>http://ex.org/</link>\n\
+         <item><title>Story A</title><link>http://ex.org/a</link></item>\n</channel></rss>"
+            .to_owned(),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        "<rss version=\"2.0\"><channel><title>T</title><link>http://ex.org/</link>\n\
+         <item><title>Story A2</title><link>http://ex.org/a/</link></item>\n\
+         <item><title>Story A</title><link>http://ex.org/a</link></item>\n</channel></rss>"
+            .to_owned(),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story A2", ItemState::New),
+            state("Story A", ItemState::Known)
+        ]
+    );
+}
