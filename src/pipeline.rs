@@ -240,6 +240,7 @@ impl Poller<'_> {
                 Ok(report) => {
                     if !report.unchanged {
                         state.date_warning = report.date_warning();
+                        state.card_warning = report.card_warning();
                     }
                     state.ever_succeeded = true;
                     if let Some(error) = &report.walk_error {

@@ -216,6 +216,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "stale": st.stale,
                 "paused": st.paused,
                 "date_warning": st.date_warning,
+                "card_warning": st.card_warning,
                 "items": shared.store.count(&source.id)?,
             }),
         );

@@ -147,6 +147,10 @@ pub struct SourceState {
     /// The last poll read list dates it could not read (issue 24): what to tell the admin.
     #[serde(default)]
     pub date_warning: Option<String>,
+    /// The last poll skipped cards of the list page (no title, no link of its own): what to
+    /// tell the admin.
+    #[serde(default)]
+    pub card_warning: Option<String>,
     /// The last poll's walk through older pages (`?page=N`) was cut short by an error: the
     /// next poll reads on (see the pipeline's `read_older_pages`).
     #[serde(default)]

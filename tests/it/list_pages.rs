@@ -881,6 +881,8 @@ async fn a_release_shown_twice_is_not_a_skipped_card() {
         .expect("the untitled card is reported");
     assert!(warning.starts_with("1 card(s)"), "{warning}");
     assert!(warning.contains("no title"), "{warning}");
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["card_warning"], warning.as_str());
     pages.set(
         "/list",
         200,
@@ -891,5 +893,10 @@ async fn a_release_shown_twice_is_not_a_skipped_card() {
     );
     let report = t.poll("x").await.unwrap();
     assert_eq!(report.card_warning(), None);
+    let health = t.health().await;
+    assert_eq!(
+        health["sources"]["x"]["card_warning"],
+        serde_json::Value::Null
+    );
     t.stop().await;
 }
