@@ -74,11 +74,11 @@ fn next_round(
 pub const RETRY_LATER_MAX: Duration = Duration::from_secs(3600);
 
 /// The feed URLs (WebSub topics, the feeds' self links) that change with `source`'s items: its
-/// three formats, and the merged `all` feed's.
+/// three formats, and the merged `all` feed's, written as the documents write their self links.
 pub fn topics(public_url: &str, source: &str) -> Vec<String> {
     paths(source)
         .into_iter()
-        .map(|path| format!("{public_url}{path}"))
+        .map(|path| crate::render::uri_safe(&format!("{public_url}{path}")))
         .collect()
 }
 
@@ -476,6 +476,15 @@ mod tests {
                 "http://h:8080/feeds/all.atom",
                 "http://h:8080/feeds/all.json",
             ]
+        );
+        // A public_url whose path holds characters a URI may not: as the self link writes them.
+        assert_eq!(
+            topics("http://h:8080/a|b", "x")[0],
+            crate::render::uri_safe("http://h:8080/a|b/feeds/x.rss")
+        );
+        assert_eq!(
+            topics("http://h:8080/a|b", "x")[0],
+            "http://h:8080/a%7Cb/feeds/x.rss"
         );
     }
 

@@ -525,6 +525,8 @@ fn to_canonical(
         location.push('?');
         location.push_str(q);
     }
+    // Written as the document writes its self link.
+    let location = crate::render::uri_safe(&location);
     let Ok(location) = HeaderValue::from_str(&location) else {
         // Not a header value (a public_url that checks let through): served where asked.
         tracing::warn!(%location, "a feed's own address cannot be a Location header");
