@@ -972,12 +972,14 @@ impl Poller<'_> {
             }
         }
         let keys: HashSet<&str> = scraped.iter().map(|s| s.key.as_str()).collect();
+        // The source's own host, with its port as links write it.
+        let home = &source.url[url::Position::BeforeHost..url::Position::AfterPort];
         let mut moved = Vec::new();
         for s in &scraped {
             moved.push(
-                moved_keys(&s.key)
+                moved_keys(&s.key, Some(home).filter(|h| !h.is_empty()))
                     .into_iter()
-                    .filter(|k| !keys.contains(k.as_str()))
+                    .filter(|(k, _)| !keys.contains(k.as_str()))
                     .collect::<Vec<_>>(),
             );
         }
@@ -1042,20 +1044,26 @@ impl Poller<'_> {
                     id = former;
                 }
             }
-            // A site that moved to https, or began or stopped ending its paths with a slash,
+            // A site that moved to https or to another host (`www.` added or dropped, a list
+            // page redirecting elsewhere), or began or stopped ending its paths with a slash,
             // keeps its releases: one unknown under its link and known under the link written
-            // the former way is that release (unless this page lists that link too).
+            // the former way is that release (unless this page lists that link too; on another
+            // host, only with the same text).
             if !moved.is_empty()
                 && let Some(store) = self.store()
-                && matches!(store.seen(&source.id, &id)?, Seen::Never)
+                && store.seen_digest(&source.id, &id)?.is_none()
             {
-                for key in &moved {
+                for (key, same_text) in &moved {
                     let former = ItemId::new(&source.id, key);
-                    if !seen_ids.contains(&former)
-                        && !matches!(store.seen(&source.id, &former)?, Seen::Never)
-                    {
-                        id = former;
-                        break;
+                    if seen_ids.contains(&former) {
+                        continue;
+                    }
+                    match store.seen_digest(&source.id, &former)? {
+                        Some(fp) if !same_text || fp == now_fp || reads_as_stored(&s, fp) => {
+                            id = former;
+                            break;
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -2536,21 +2544,45 @@ pub fn read_list_counted(
 
 /// How a key that is an http(s) link may have been written before its site changed how it
 /// writes links: with the other of http and https, with its path's last slash added or removed,
-/// or both. Nothing for a key that is no link (a guid that is no address, an `id_pattern`
+/// on its host with or without `www.`, or on `home` (the source's configured host, when a list
+/// page now redirects to another), or several of these. Each with whether it names the same
+/// release only if its text is the same (`true` for another host: two sites may both have a
+/// `/news/5`). Nothing for a key that is no link (a guid that is no address, an `id_pattern`
 /// capture) or whose path is the site's root.
-fn moved_keys(key: &str) -> Vec<String> {
-    let (scheme, rest) = match key.split_once("://") {
-        Some(("http", rest)) => ("https", rest),
-        Some(("https", rest)) => ("http", rest),
+fn moved_keys(key: &str, home: Option<&str>) -> Vec<(String, bool)> {
+    let Some((scheme, rest)) = key.split_once("://") else {
+        return Vec::new();
+    };
+    let other_scheme = match scheme {
+        "http" => "https",
+        "https" => "http",
         _ => return Vec::new(),
     };
-    let mut out = vec![format!("{scheme}://{rest}")];
+    let host_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (host, path) = rest.split_at(host_end);
+    let mut hosts = vec![(host.to_owned(), false)];
+    let www = match host.strip_prefix("www.") {
+        Some(bare) => bare.to_owned(),
+        None => format!("www.{host}"),
+    };
+    hosts.push((www, true));
+    if let Some(home) = home.filter(|h| !h.eq_ignore_ascii_case(host)) {
+        hosts.push((home.to_owned(), true));
+    }
+    let mut paths = vec![path.to_owned()];
     if let Some(toggled) = slash_toggled(key) {
-        out.push(format!(
-            "{scheme}://{}",
-            toggled.split_once("://").map_or("", |(_, r)| r)
-        ));
-        out.push(toggled);
+        paths.push(toggled.split_at(scheme.len() + 3 + host_end).1.to_owned());
+    }
+    let mut out = Vec::new();
+    for (h, other_host) in &hosts {
+        for p in &paths {
+            for sc in [scheme, other_scheme] {
+                let k = format!("{sc}://{h}{p}");
+                if k != key && !out.iter().any(|(o, _)| o == &k) {
+                    out.push((k, *other_host));
+                }
+            }
+        }
     }
     out
 }
@@ -2620,14 +2652,36 @@ mod tests {
     use rstest::rstest;
 
     #[rstest]
-    #[case("http://ex.org/a", &["https://ex.org/a", "https://ex.org/a/", "http://ex.org/a/"])]
-    #[case("https://ex.org/a/?x=1#f", &["http://ex.org/a/?x=1#f", "http://ex.org/a?x=1#f", "https://ex.org/a?x=1#f"])]
-    #[case("https://ex.org/", &["http://ex.org/"])]
-    #[case("https://ex.org?x=/y", &["http://ex.org?x=/y"])]
-    #[case("urn:uuid:1", &[])]
-    #[case("news-101", &[])]
-    fn a_link_key_may_have_been_written_another_way(#[case] key: &str, #[case] want: &[&str]) {
-        assert_eq!(moved_keys(key), want);
+    #[case("http://ex.org/a", None, &[
+        ("https://ex.org/a", false), ("http://ex.org/a/", false), ("https://ex.org/a/", false),
+        ("http://www.ex.org/a", true), ("https://www.ex.org/a", true),
+        ("http://www.ex.org/a/", true), ("https://www.ex.org/a/", true),
+    ])]
+    #[case("https://www.ex.org/a/?x=1#f", Some("ex.org"), &[
+        ("http://www.ex.org/a/?x=1#f", false), ("https://www.ex.org/a?x=1#f", false),
+        ("http://www.ex.org/a?x=1#f", false),
+        ("https://ex.org/a/?x=1#f", true), ("http://ex.org/a/?x=1#f", true),
+        ("https://ex.org/a?x=1#f", true), ("http://ex.org/a?x=1#f", true),
+    ])]
+    #[case("https://new.kz/", Some("old.kz"), &[
+        ("http://new.kz/", false), ("https://www.new.kz/", true), ("http://www.new.kz/", true),
+        ("https://old.kz/", true), ("http://old.kz/", true),
+    ])]
+    #[case("https://ex.org?x=/y", Some("ex.org"), &[
+        ("http://ex.org?x=/y", false), ("https://www.ex.org?x=/y", true),
+        ("http://www.ex.org?x=/y", true),
+    ])]
+    #[case("urn:uuid:1", Some("ex.org"), &[])]
+    #[case("news-101", None, &[])]
+    fn a_link_key_may_have_been_written_another_way(
+        #[case] key: &str,
+        #[case] home: Option<&str>,
+        #[case] want: &[(&str, bool)],
+    ) {
+        let got: HashSet<(String, bool)> = moved_keys(key, home).into_iter().collect();
+        let want: HashSet<(String, bool)> =
+            want.iter().map(|(k, h)| ((*k).to_owned(), *h)).collect();
+        assert_eq!(got, want);
     }
 
     fn item(n: u8) -> Item {

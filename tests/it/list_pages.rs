@@ -900,3 +900,53 @@ async fn a_release_shown_twice_is_not_a_skipped_card() {
     );
     t.stop().await;
 }
+
+/// A site whose links move to another host (here the configured host's other name, as after a
+/// redirect to a new domain) keeps its releases: the same text under the same path on the
+/// source's own host is the release known; a release new there is new, and so is one whose
+/// text differs (two hosts may both have a `/news/b`).
+#[tokio::test]
+async fn releases_whose_links_moved_to_another_host_stay_known() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/a", "One", Some("3 March 2026")),
+            ("/news/b", "Two", Some("2 March 2026")),
+        ]),
+    );
+    t.poll("x").await.unwrap();
+    let moved = base.replace("127.0.0.1", "localhost");
+    let (a, b, c) = (
+        format!("{moved}/news/a"),
+        format!("{moved}/news/b"),
+        format!("{moved}/news/c"),
+    );
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            (&c, "Three", Some("4 March 2026")),
+            (&a, "One", Some("3 March 2026")),
+            (&b, "Two, other text", Some("2 March 2026")),
+        ]),
+    );
+    let report = t.poll_reporting_known("x").await.unwrap();
+    let states: Vec<(&str, herald::model::ItemState)> = report
+        .items
+        .iter()
+        .map(|o| (o.item.title.as_str(), o.state))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("Three", herald::model::ItemState::New),
+            ("One", herald::model::ItemState::Known),
+            ("Two, other text", herald::model::ItemState::New)
+        ]
+    );
+    t.stop().await;
+}

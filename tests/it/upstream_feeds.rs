@@ -1183,3 +1183,30 @@ async fn links_differing_only_in_form_on_one_page_stay_two_releases() {
         ]
     );
 }
+
+/// A feed without guids whose links dropped `www.`: its releases are known still when their
+/// text is the same; an entry of another text at the path is new.
+#[tokio::test]
+async fn a_feed_without_guids_that_dropped_www_announces_nothing_again() {
+    let upstream = Upstream::start().await;
+    let doc = |host: &str, b_title: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://{host}/</link>\n\
+             <item><title>Story A</title><link>https://{host}/a</link></item>\n\
+             <item><title>{b_title}</title><link>https://{host}/b</link></item>\n\
+             </channel></rss>"
+        )
+    };
+    let url = upstream.put("/f", "application/rss+xml", doc("www.ex.org", "Story B"));
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    upstream.put("/f", "application/rss+xml", doc("ex.org", "Story B2"));
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story A", ItemState::Known),
+            state("Story B2", ItemState::New)
+        ]
+    );
+}
