@@ -196,7 +196,12 @@ impl App {
             Ok(report) if report.unchanged => {
                 metrics::counter!("herald_polls_total", "source" => id, "result" => "unchanged")
                     .increment(1);
-                tracing::debug!(source = %source.id, "unchanged");
+                // One line per poll (issue 7), a 304 or the same page included.
+                tracing::info!(
+                    source = %source.id,
+                    millis = started.elapsed().as_millis() as u64,
+                    "polled: unchanged"
+                );
             }
             Ok(report) => {
                 let (new, changed) = (

@@ -285,7 +285,10 @@ fn chat(r: &mut Report, t: &Table) -> Option<ChatRef> {
     }
     let v = t.value("chat")?;
     match v.get_ref() {
-        DeValue::Integer(_) => expect_int(r, v, &t.place("chat")).map(|(n, _)| ChatRef::Id(n)),
+        DeValue::Integer(_) => {
+            let (n, _) = expect_int(r, v, &t.place("chat"))?;
+            r.check(&v.span(), chat_id(n))
+        }
         DeValue::String(s) => {
             let parsed = parse_chat(s).ok_or_else(|| {
                 format!(
@@ -313,8 +316,18 @@ fn parse_chat(text: &str) -> Option<ChatRef> {
             Some(ChatRef::Username(text.to_string()))
         }
         Some(_) => None,
-        None => text.parse().ok().map(ChatRef::Id),
+        None => text.parse().ok().and_then(|n| chat_id(n).ok()),
     }
+}
+
+/// A numeric chat id: any but 0, which names no chat.
+fn chat_id(n: i64) -> Result<ChatRef, String> {
+    if n == 0 {
+        return Err(
+            "chat 0 names no chat: write the channel's id (-100…) or its \"@username\"".into(),
+        );
+    }
+    Ok(ChatRef::Id(n))
 }
 
 fn share(r: &mut Report, t: &Table) -> Vec<ShareTarget> {
@@ -352,6 +365,11 @@ mod tests {
         assert_eq!(config.general.public_url, "https://news.example.org/herald");
         assert_eq!(config.channels[0].chat, ChatRef::Id(-1001234567890));
         assert_eq!(config.channels[1].chat, ChatRef::Id(-100123));
+        for chat in ["0", "\"0\""] {
+            let text = format!("[[channels]]\nid = \"a\"\nchat = {chat}\n");
+            let errors = parse_str(&text).expect_err("chat 0 names no chat");
+            assert!(format!("{errors:?}").contains("chat"), "{errors:?}");
+        }
     }
 
     #[test]

@@ -14,6 +14,31 @@ impl Schedule {
                 "schedule is empty: write a cron with seconds, e.g. `0 */10 * * * *`".into(),
             );
         }
+        // Forms of other schedulers: a zone prefix (cronie, Kubernetes) and Go's `@every`.
+        if let Some((prefix, zone)) = fields
+            .first()
+            .and_then(|f| f.split_once('='))
+            .filter(|(p, _)| p.eq_ignore_ascii_case("CRON_TZ") || p.eq_ignore_ascii_case("TZ"))
+        {
+            let rest = &fields[1..];
+            let cron = if rest.len() == 5 {
+                format!("0 {}", rest.join(" "))
+            } else {
+                rest.join(" ")
+            };
+            return Err(format!(
+                "cron `{expr}` names its zone with `{prefix}=`: write `timezone = \"{zone}\"` \
+                 in the source and `schedule = \"{cron}\"`"
+            ));
+        }
+        if let [every, interval] = fields.as_slice()
+            && every.eq_ignore_ascii_case("@every")
+        {
+            return Err(format!(
+                "`@every` is not a cron: for `{expr}` write {}",
+                every_as_cron(interval)
+            ));
+        }
         // A 5-field cron is the classic crontab shape; croner would read it with seconds = 0
         // silently, or reject it vaguely, so say exactly what to write instead.
         if fields.len() == 5 {
@@ -52,6 +77,49 @@ impl Schedule {
             )
         })?;
         Ok(Schedule::new(expr, cron))
+    }
+}
+
+/// A cron (with seconds) that fires every `interval` (`30s`, `10m`, `2h`, `1h30m` as Go writes
+/// it), when the interval divides a minute, an hour or a day; else a ten-minute example.
+fn every_as_cron(interval: &str) -> String {
+    let mut seconds = 0_u64;
+    let mut number = String::new();
+    let mut read = true;
+    for c in interval.chars() {
+        if c.is_ascii_digit() {
+            number.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => 0,
+        };
+        match number.parse::<u64>() {
+            Ok(n) if unit > 0 => seconds = seconds.saturating_add(n.saturating_mul(unit)),
+            _ => read = false,
+        }
+        number.clear();
+    }
+    read &= number.is_empty();
+    let cron = cron_every(read.then_some(seconds));
+    format!("`{cron}` (a cron with seconds, read in the source's timezone)")
+}
+
+/// A cron (with seconds) firing every `seconds`, when the interval divides a minute, an hour or
+/// a day; else (or without one) a ten-minute example.
+pub(super) fn cron_every(seconds: Option<u64>) -> String {
+    match seconds {
+        Some(s @ 1..=59) if 60 % s == 0 => format!("*/{s} * * * * *"),
+        Some(s) if s % 60 == 0 && (1..=59).contains(&(s / 60)) && 60 % (s / 60) == 0 => {
+            format!("0 */{} * * * *", s / 60)
+        }
+        Some(s) if s % 3600 == 0 && (1..=23).contains(&(s / 3600)) && 24 % (s / 3600) == 0 => {
+            format!("0 0 */{} * * *", s / 3600)
+        }
+        _ => "0 */10 * * * *".to_owned(),
     }
 }
 
@@ -410,6 +478,11 @@ mod tests {
     #[case::question_mark_in_hours("0 0 ? * * *", "`?` in the hours field is not a value it takes")]
     #[case::empty_list_item("0 1,,2 * * * *", "the minutes field `1,,2` has an empty item in its list (two commas, or one at an end); it takes 0-59")]
     #[case::step_not_a_number("0 */x * * * *", "step `x` in the minutes field is not a number (1-59, e.g. */10)")]
+    #[case::zone_prefix("CRON_TZ=Asia/Almaty 0 */10 * * * *", "cron `CRON_TZ=Asia/Almaty 0 */10 * * * *` names its zone with `CRON_TZ=`: write `timezone = \"Asia/Almaty\"` in the source and `schedule = \"0 */10 * * * *\"`")]
+    #[case::zone_prefix_five_fields("TZ=UTC */5 * * * *", "cron `TZ=UTC */5 * * * *` names its zone with `TZ=`: write `timezone = \"UTC\"` in the source and `schedule = \"0 */5 * * * *\"`")]
+    #[case::go_every("@every 10m", "`@every` is not a cron: for `@every 10m` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
+    #[case::go_every_hours("@every 2h", "`@every` is not a cron: for `@every 2h` write `0 0 */2 * * *` (a cron with seconds, read in the source's timezone)")]
+    #[case::go_every_seconds("@every 1m30s", "`@every` is not a cron: for `@every 1m30s` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
     #[case::unknown_nickname("@reboot", "unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)")]
     fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
         let errors = errors(&FEED.replace("0 0 * * * *", expr));

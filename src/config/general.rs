@@ -227,6 +227,17 @@ pub(super) fn listen_address(text: &str) -> Result<SocketAddr, String> {
     ))
 }
 
+/// `data_dir` is a folder herald can make or use: not a file that is there already.
+fn not_a_file(path: &Path) -> Result<(), String> {
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_dir() => Err(format!(
+            "`data_dir` {} is a file, not a folder: name a folder (herald makes it if missing)",
+            path.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Path) -> General {
     t.check_keys(r, GENERAL_KEYS);
     let data_dir = match t.string(r, "data_dir") {
@@ -234,7 +245,11 @@ pub(super) fn general(r: &mut Report, t: &Table, server: &Server, base_dir: &Pat
             r.error(&span, "`data_dir` is empty: name a folder, e.g. \"data\"");
             PathBuf::new()
         }
-        Some((dir, _)) => base_dir.join(dir),
+        Some((dir, span)) => {
+            let path = base_dir.join(dir);
+            r.check(&span, not_a_file(&path));
+            path
+        }
         None => base_dir.join("data"),
     };
     let public_url = match t.string(r, "public_url") {
@@ -330,6 +345,21 @@ mod tests {
     fn listen_problems_say_what_to_write(#[case] text: &str, #[case] problem: &str) {
         let message = listen_address(text).expect_err("refused");
         assert!(message.contains(problem), "{message}");
+    }
+
+    #[test]
+    fn a_data_dir_that_is_a_file_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("data");
+        std::fs::write(&file, "").unwrap();
+        let text = format!("[general]\ndata_dir = \"{}\"\n", file.display());
+        let errors = parse_str(&text).expect_err("a file is no folder");
+        assert!(
+            format!("{errors:?}").contains("is a file, not a folder"),
+            "{errors:?}"
+        );
+        let text = format!("[general]\ndata_dir = \"{}\"\n", dir.path().display());
+        parse_str(&text).expect("a folder is");
     }
 
     #[test]

@@ -346,16 +346,7 @@ fn suggestion(expected: &str, found: &DeValue<'_>, written: &str) -> Option<Stri
 /// A cron schedule (with seconds) polling every `seconds` (as written in the file), when the
 /// interval divides a minute, an hour or a day; else a ten-minute example.
 fn cron_every(seconds: &str) -> String {
-    let cron = match seconds.replace('_', "").parse::<u64>() {
-        Ok(s @ 1..=59) if 60 % s == 0 => format!("*/{s} * * * * *"),
-        Ok(s) if s % 60 == 0 && (1..=59).contains(&(s / 60)) && 60 % (s / 60) == 0 => {
-            format!("0 */{} * * * *", s / 60)
-        }
-        Ok(s) if s % 3600 == 0 && (1..=23).contains(&(s / 3600)) && 24 % (s / 3600) == 0 => {
-            format!("0 0 */{} * * *", s / 3600)
-        }
-        _ => "0 */10 * * * *".to_owned(),
-    };
+    let cron = super::cron::cron_every(seconds.replace('_', "").parse::<u64>().ok());
     format!("\"{cron}\" (a cron text with seconds, read in the source's timezone)")
 }
 
