@@ -86,6 +86,19 @@ impl App {
     /// Opens the store and builds the parts; fails when the database is in use or broken.
     pub fn new(config: Config, options: Options) -> anyhow::Result<App> {
         let store = Store::open(&config.general.data_dir, STORE_CACHE_BYTES)?;
+        // SPEC: without a token nothing is queued for Telegram, and the first poll after a
+        // token appears counts as a first poll. Releases stored meanwhile would otherwise be
+        // known to channels baselined before, and never posted.
+        if options.token.is_none() {
+            match store.forget_baselines() {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(
+                    channels = n,
+                    "no Telegram token: each channel starts with its backfill when a token is set"
+                ),
+                Err(e) => tracing::error!(error = %e, "could not reset the channels' first polls"),
+            }
+        }
         // An entry renamed while herald was stopped: its records follow it before anything
         // polls or sends.
         match renames::renamed(&store, &config.channels, &HashMap::new()) {

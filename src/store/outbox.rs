@@ -1237,6 +1237,18 @@ impl Store {
         Ok(self.baselines.contains_key(baseline_key(channel, source))?)
     }
 
+    /// Forgets every channel's first poll (herald runs without a token: nothing is queued
+    /// meanwhile, and the first poll after a token appears is a first poll again, posting only
+    /// `backfill` releases, none already posted). Returns how many were forgotten.
+    pub fn forget_baselines(&self) -> Result<usize, StoreError> {
+        let n = self.baselines.len();
+        if n > 0 {
+            self.baselines.clear()?;
+            self.baselines.flush()?;
+        }
+        Ok(n)
+    }
+
     pub fn channel_state(&self, channel: &str) -> Result<ChannelState, StoreError> {
         match self.channels.get(channel)? {
             Some(bytes) => Ok(serde_json::from_slice(&bytes)?),

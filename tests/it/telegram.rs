@@ -375,6 +375,51 @@ async fn without_a_token_nothing_is_queued_and_a_later_token_starts_with_backfil
     backfill_after_a_later_token(4).await;
 }
 
+/// A channel that had its first poll, then a run without a token storing new releases, then
+/// the token again: the first poll after it counts as a first poll (SPEC), posting the backfill
+/// (the newest release, never posted), not nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_token_set_again_after_a_run_without_one_starts_with_backfill() {
+    let fake = fake(FAST).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    t.stop().await;
+
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup.token = None;
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    t.stop().await;
+
+    let mut setup = telegram_setup(&fake, FAST, "");
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let got = fake.wait_for_messages(2, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.messages().len(), 2, "the first post and the backfill");
+    assert!(
+        got[1]
+            .caption
+            .as_ref()
+            .unwrap()
+            .contains(&release_en(3, 3).title)
+    );
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_lost_on_the_wire_does_not_duplicate_the_post() {
     let fake = fake(FAST).await;
