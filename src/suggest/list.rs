@@ -25,8 +25,8 @@
 //!   dates so, and it covers the time they carry.
 
 use crate::dates;
-use crate::extract::canonical_link;
 use crate::extract::html::ItemPlaces;
+use crate::extract::{card_link, routed_pages};
 use crate::text::clean;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -196,10 +196,11 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     let mut scored: Vec<((u8, f64), usize, Vec<Member<'_>>)> = Vec::new();
     let mut closest: Option<(usize, String)> = None;
     for (index, group) in groups.iter().enumerate() {
+        let links = LinkReading::of(group, page_url, &base);
         let members: Vec<Member<'_>> = group
             .members
             .iter()
-            .filter_map(|m| member(*m, &base))
+            .filter_map(|m| member(*m, &links))
             .collect();
         let distinct: HashSet<&str> = members.iter().map(|m| m.href.as_str()).collect();
         let describe = || {
@@ -240,7 +241,8 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
         if let Some(mut p) = propose(&doc, &groups[*index], members, hints) {
-            if let Some(hero) = featured(&groups[*index], members, &base) {
+            let links = LinkReading::of(&groups[*index], page_url, &base);
+            if let Some(hero) = featured(&groups[*index], members, &links) {
                 add_featured(&doc, members, &hero, &mut p);
             }
             return Ok(p);
@@ -513,10 +515,50 @@ fn element_css(tag: &str, class: Option<&str>) -> String {
     }
 }
 
+/// How a group's links are read: as the list reader reads its cards' links
+/// ([`crate::extract::card_link`]), so that discovery counts the releases the poller will.
+/// A route fragment (`#/news/101`) tells cards apart where two or more of them route one page,
+/// and a link to the list page itself names no release.
+struct LinkReading<'u> {
+    page: &'u Url,
+    base: &'u Url,
+    /// The pages the group's links route to with two or more fragments.
+    routed: HashSet<Url>,
+}
+
+impl<'u> LinkReading<'u> {
+    fn of(group: &Group<'_>, page: &'u Url, base: &'u Url) -> Self {
+        static A: LazyLock<Selector> = LazyLock::new(|| {
+            #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+            Selector::parse("a[href]").unwrap()
+        });
+        let hrefs: Vec<&str> = group
+            .members
+            .iter()
+            .flat_map(|m| {
+                let own = (m.value().name() == "a").then_some(*m);
+                own.into_iter().chain(m.select(&A))
+            })
+            .filter_map(|a| a.value().attr("href"))
+            .collect();
+        LinkReading {
+            page,
+            base,
+            routed: routed_pages(base, hrefs),
+        }
+    }
+
+    /// The release a link names, as the list reader reads it; `None` for none.
+    fn read(&self, href: &str) -> Option<Url> {
+        card_link(self.page, self.base, href, &self.routed).ok()
+    }
+}
+
 /// The release a member shows: its main link (the one with the longest text, or the member
 /// itself when it is the link) and its title.
-fn member<'a>(element: ElementRef<'a>, base: &Url) -> Option<Member<'a>> {
-    let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| canonical_link(base, h));
+fn member<'a>(element: ElementRef<'a>, links: &LinkReading<'_>) -> Option<Member<'a>> {
+    let base = links.base;
+    let usable = |a: &ElementRef<'_>| a.value().attr("href").and_then(|h| links.read(h));
     if element.value().name() == "a" {
         let href = usable(&element)?;
         let title = whole_card_title(element).or_else(|| title_inside(element))?;
@@ -1051,7 +1093,11 @@ fn own_text(e: ElementRef<'_>) -> String {
 /// before its container (through wrappers of one child), outside the chrome, holding a
 /// release's link of the same shape as the members' (`/en/news/5510` beside `/en/news/5501`),
 /// not one of theirs.
-fn featured<'a>(group: &Group<'a>, members: &[Member<'a>], base: &Url) -> Option<Member<'a>> {
+fn featured<'a>(
+    group: &Group<'a>,
+    members: &[Member<'a>],
+    links: &LinkReading<'_>,
+) -> Option<Member<'a>> {
     let first = group.members[0];
     let container = first.parent().and_then(ElementRef::wrap)?;
     let before = |e: ElementRef<'a>| e.prev_siblings().filter_map(ElementRef::wrap).next();
@@ -1087,7 +1133,7 @@ fn featured<'a>(group: &Group<'a>, members: &[Member<'a>], base: &Url) -> Option
             if is_heading(e.value().name()) || place_of(e) == Place::Chrome {
                 return None;
             }
-            let m = member(e, base)?;
+            let m = member(e, links)?;
             (shape(&m.href) == wanted && !hrefs.contains(m.href.as_str())).then_some(m)
         })
 }
@@ -1759,6 +1805,8 @@ fn image_selector(items: &[ElementRef<'_>]) -> Option<String> {
 
 /// `id_pattern` when the links carry a numeric id (3+ digits) that is unique per release;
 /// `require_id` when a few links (a fifth at most) carry none: those cards are not releases.
+/// A release shown twice (a pinned card and its place in the list) is one release, as the
+/// list reader counts it (by its link's key): its id is not counted twice.
 fn id_pattern(p: &mut ListProposal) {
     const PATTERNS: [&str; 6] = [
         r"-(\d+)$",
@@ -1769,13 +1817,18 @@ fn id_pattern(p: &mut ListProposal) {
         r"(\d+)\.html?$",
         r"/(\d+)-[^/]*$",
     ];
-    let n = p.links.len();
+    let mut seen = HashSet::new();
+    let releases: Vec<&Url> = p
+        .links
+        .iter()
+        .filter(|l| seen.insert(crate::model::link_key(l)))
+        .collect();
+    let n = releases.len();
     for pattern in PATTERNS {
         let Ok(re) = Regex::new(pattern) else {
             continue;
         };
-        let ids: Vec<&str> = p
-            .links
+        let ids: Vec<&str> = releases
             .iter()
             .filter_map(|l| re.captures(l.as_str()).and_then(|c| c.get(1)))
             .map(|m| m.as_str())
@@ -1853,6 +1906,49 @@ mod tests {
         let html = format!("<html lang='en'><body><div class='list'>{cards}</div></body></html>");
         let url = Url::parse("https://x.test/news/").unwrap();
         discover(&html, &url, &Hints::default()).unwrap()
+    }
+
+    /// Links to routes of the list page are the releases the reader reads: kept whole, each
+    /// one (a link to the list page without a route names none).
+    #[test]
+    fn route_links_are_read_as_the_list_reader_reads_them() {
+        let cards: String = (0..4)
+            .map(|i| {
+                format!(
+                    "<div class='card'><a href='#/news/{i}'>A release routed by the app {i}</a></div>"
+                )
+            })
+            .collect();
+        let p = page(&cards);
+        assert_eq!(p.item, "div.card");
+        let links: Vec<&str> = p.links.iter().map(Url::as_str).collect();
+        assert_eq!(
+            links,
+            (0..4)
+                .map(|i| format!("https://x.test/news/#/news/{i}"))
+                .collect::<Vec<_>>()
+        );
+    }
+
+    /// The same release twice (pinned above the list) counts once for `id_pattern`.
+    #[test]
+    fn a_release_listed_twice_keeps_its_id_pattern() {
+        let mut p = ListProposal {
+            links: [
+                "https://x.test/n/a-1003",
+                "https://x.test/n/a-1000",
+                "https://x.test/n/a-1001",
+                "https://x.test/n/a-1002",
+                "https://x.test/n/a-1003",
+            ]
+            .iter()
+            .map(|l| Url::parse(l).unwrap())
+            .collect(),
+            ..ListProposal::default()
+        };
+        id_pattern(&mut p);
+        assert_eq!(p.id_pattern.as_deref(), Some(r"-(\d+)$"));
+        assert!(!p.require_id);
     }
 
     fn dated(dates: &[&str]) -> ListProposal {

@@ -118,26 +118,35 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         language: language.clone().or_else(|| page_language(&page.1)),
         timezone: ask.timezone,
     };
-    let feeds = advertised_feeds(&page.1, &page.0);
+    let feed = read_advertised(fetcher, &advertised_feeds(&page.1, &page.0), &page.0, ask).await;
     let mut proposal =
         list::discover(&page.1, &page.0, &hints).map_err(|found| SuggestError::NotFound {
             url: ask.url.to_string(),
             found,
-            feed: feeds.first().map_or_else(String::new, |f| {
-                format!(
+            feed: match &feed {
+                None => String::new(),
+                Some(Advertised::Feed(f)) => format!(
                     "; the page advertises a feed, {f}: `herald suggest {f}` proposes a source \
                      that reads it"
-                )
-            }),
+                ),
+                Some(Advertised::Broken(f, why)) => {
+                    format!("; the page advertises a feed, {f}, which {why}")
+                }
+            },
         })?;
-    if let Some(f) = feeds.first() {
-        proposal.notes.insert(
+    match &feed {
+        None => {}
+        Some(Advertised::Feed(f)) => proposal.notes.insert(
             0,
             format!(
                 "the page advertises a feed, {f}: a source reading it (`kind = \"feed\"`, \
                  `herald suggest {f}`) needs no selectors and survives a redesign"
             ),
-        );
+        ),
+        Some(Advertised::Broken(f, why)) => proposal.notes.insert(
+            0,
+            format!("the page advertises a feed, {f}, which {why}: the block reads the page"),
+        ),
     }
     let source = SourceFacts {
         url: page.0.clone(),
@@ -179,6 +188,82 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
     let mut s = build(&source, Some(&proposal), Some(&article), &page.1, &page.0)?;
     s.notes.extend(redirected(&ask.url, &page.0));
     Ok(s)
+}
+
+/// What came of the feeds a page advertises.
+#[derive(Debug, PartialEq)]
+enum Advertised {
+    /// A feed that was fetched and read (its address after redirects).
+    Feed(Url),
+    /// None could be read: the first, and why ("answered HTTP status 404", "is not a feed: …").
+    Broken(Url, String),
+}
+
+/// Advertised feeds fetched and read at most.
+const FEEDS_TRIED: usize = 3;
+
+/// Fetches and reads the feeds the page advertises, in its order, until one reads as a feed
+/// with entries: a feed is named to the admin only when herald has read it. `None` when the
+/// page advertises none.
+async fn read_advertised(
+    fetcher: &Fetcher,
+    feeds: &[Url],
+    page: &Url,
+    ask: &Ask,
+) -> Option<Advertised> {
+    let mut first_broken = None;
+    for f in feeds.iter().take(FEEDS_TRIED) {
+        match read_feed(fetcher, f, page, &ask.user_agent).await {
+            Ok(at) => return Some(Advertised::Feed(at)),
+            Err(why) => {
+                tracing::debug!("suggest: advertised feed {f}: {why}");
+                first_broken.get_or_insert_with(|| Advertised::Broken(f.clone(), why));
+            }
+        }
+    }
+    first_broken
+}
+
+/// One advertised feed, fetched and read as the poller reads a feed: its address after
+/// redirects, or why it is none (said after "which").
+async fn read_feed(
+    fetcher: &Fetcher,
+    feed: &Url,
+    page: &Url,
+    user_agent: &str,
+) -> Result<Url, String> {
+    // A feed on another host is fetched as any address found on a page is.
+    let reach = if feed.host_str() == page.host_str() {
+        Reach::Any
+    } else {
+        Reach::Public
+    };
+    let req = Request {
+        user_agent,
+        ..Request::default()
+    };
+    let fetched = match fetcher.get_within(feed, &req, reach).await {
+        Ok(Fetched::Page(p)) => p,
+        Ok(Fetched::NotModified) => {
+            return Err("answered 304 Not Modified to an unconditional request".into());
+        }
+        Err(crate::fetch::FetchError::Status(code)) => {
+            return Err(format!("answered HTTP status {code}"));
+        }
+        Err(e) => return Err(format!("could not be fetched ({e})")),
+    };
+    match body_kind(fetched.content_type.as_deref(), &fetched.text) {
+        Body::Feed => {}
+        Body::Html => return Err("is not a feed: it answered a web page".into()),
+        Body::Other(received) => return Err(format!("is not a feed: it answered {received}")),
+    }
+    // Its first entry is enough (the reader warns of the others left unread: not here).
+    let first = || crate::extract::feed::feed_entries(&fetched.text, &fetched.url, None, 1);
+    match tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), first) {
+        Ok(read) if !read.entries.is_empty() => Ok(fetched.url),
+        Ok(_) => Err("reads as a feed but holds no entries".into()),
+        Err(e) => Err(format!("is not a feed herald reads: {e}")),
+    }
 }
 
 /// A note when the address asked redirects: the block reads the address the page is at.
@@ -331,15 +416,25 @@ struct SourceFacts {
     channels: Vec<String>,
 }
 
-/// The block for the list `proposal` found, or for a feed (`None`: `kind = "feed"`), checked by
-/// the config parser, and its preview.
-fn build(
+/// A block written, checked by the config parser, and read on its page.
+struct Read {
+    id: String,
+    block: String,
+    timezone: Tz,
+    preview: Vec<PreviewRow>,
+    /// Cards the list reader skipped (not the ones showing a release twice): the poll warns
+    /// of each.
+    skipped: Vec<crate::extract::html::SkippedCard>,
+}
+
+/// Writes the block, checks it with the config parser and reads its page with it.
+fn read_block(
     facts: &SourceFacts,
     proposal: Option<&ListProposal>,
     article: Option<&article::ArticleProposal>,
     html: &str,
     page_url: &Url,
-) -> Result<Suggestion, SuggestError> {
+) -> Result<Read, SuggestError> {
     let id = source_id(&facts.url);
     let block = write_block(&id, facts, proposal, article);
     // Checked alone, with stand-ins for the channels it names (the config it goes into has
@@ -369,7 +464,16 @@ fn build(
     let source = parsed
         .source(&id)
         .ok_or_else(|| SuggestError::Broken("the block names no source".into()))?;
-    let preview = read_preview(source, html, page_url, Utc::now()).map_err(|e| match e {
+    let mut counted = crate::pipeline::ListNotes::default();
+    let mut read = || read_preview_counted(source, html, page_url, Utc::now(), &mut counted);
+    // A list block may be a trial (`build` narrows its item selector): the reader's warnings
+    // (the cards it skipped) are not logged but said in the notes.
+    let preview = if proposal.is_some() {
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), read)
+    } else {
+        read()
+    };
+    let preview = preview.map_err(|e| match e {
         crate::pipeline::PollError::Extract {
             url,
             source: source @ (ExtractError::TooDeep { .. } | ExtractError::NotAFeed(_)),
@@ -379,7 +483,79 @@ fn build(
         },
         e => SuggestError::Broken(e.to_string()),
     })?;
+    Ok(Read {
+        timezone: source.timezone,
+        id,
+        block,
+        preview,
+        skipped: counted.skipped_cards,
+    })
+}
+
+/// The block for the list `proposal` found, or for a feed (`None`: `kind = "feed"`), checked by
+/// the config parser, and its preview.
+///
+/// The block must read its own page as the poller will, without skipping a card: a card the
+/// item selector matches and the reader skips (a table's header row, no link) would be
+/// warned of at every poll. Then the item selector is narrowed to the elements holding the
+/// link and the title (`tbody > tr:has(td a)`) when that reads the same releases and skips
+/// none; else a note says which cards are skipped.
+fn build(
+    facts: &SourceFacts,
+    proposal: Option<&ListProposal>,
+    article: Option<&article::ArticleProposal>,
+    html: &str,
+    page_url: &Url,
+) -> Result<Suggestion, SuggestError> {
+    let mut read = read_block(facts, proposal, article, html, page_url)?;
+    let mut proposal = proposal.cloned();
+    let mut skipped_note = None;
+    if let Some(p) = proposal.as_mut()
+        && let Some(first) = read.skipped.first()
+    {
+        let narrowed = narrower_items(p).into_iter().find_map(|item| {
+            let narrow = ListProposal { item, ..p.clone() };
+            let r = read_block(facts, Some(&narrow), article, html, page_url).ok()?;
+            // The same releases (their dates may be read against another instant).
+            let same = |a: &[PreviewRow], b: &[PreviewRow]| {
+                a.len() == b.len()
+                    && a.iter()
+                        .zip(b)
+                        .all(|(x, y)| x.title == y.title && x.link == y.link)
+            };
+            (r.skipped.is_empty() && same(&r.preview, &read.preview)).then_some((narrow, r))
+        });
+        match narrowed {
+            Some((narrow, r)) => {
+                *p = narrow;
+                read = r;
+            }
+            None => {
+                skipped_note = Some(format!(
+                    "{} card(s) the item selector matches are no release the reader reads (e.g. \
+                     {first}): every poll will say they were skipped; narrow `item` to the \
+                     releases",
+                    read.skipped.len()
+                ));
+            }
+        }
+    }
+    let proposal = proposal.as_ref();
+    let Read {
+        id,
+        block,
+        timezone,
+        preview,
+        ..
+    } = read;
     let mut notes = proposal.map(|p| p.notes.clone()).unwrap_or_default();
+    notes.extend(skipped_note);
+    let max = crate::extract::elements::MAX_ELEMENTS;
+    if proposal.is_some() && crate::extract::elements::cut_after(html, max).is_some() {
+        notes.push(format!(
+            "the page has more than {max} elements: herald reads the releases before them only"
+        ));
+    }
     // A release the list dates not takes its page's date (`[sources.article] date`).
     if let Some(date) = article.and_then(|a| a.date.as_deref()) {
         let by_page = format!(
@@ -405,9 +581,38 @@ fn build(
         block,
         preview,
         notes,
-        timezone: source.timezone,
+        timezone,
         feed: proposal.is_none(),
     })
+}
+
+/// Item selectors narrower than the proposal's: its elements that hold the link, the title,
+/// or both (`tbody > tr:has(td a)` leaves out a header row of `th` cells). None for a selector
+/// list (a featured card's beside the list's).
+fn narrower_items(p: &ListProposal) -> Vec<String> {
+    if p.item.contains(',') {
+        return Vec::new();
+    }
+    let element = |css: &str| {
+        let e = css.split('@').next().unwrap_or("").trim().to_owned();
+        (!e.is_empty() && !e.contains(',')).then_some(e)
+    };
+    let (link, title) = (element(&p.link), element(&p.title));
+    let mut items = Vec::new();
+    match &link {
+        Some(l) => items.push(format!("{}:has({l}[href])", p.item)),
+        // The item is the link.
+        None => items.push(format!("{}[href]", p.item)),
+    }
+    if let Some(t) = &title {
+        items.push(format!("{}:has({t})", p.item));
+        if let Some(l) = &link
+            && l != t
+        {
+            items.push(format!("{}:has({l}[href]):has({t})", p.item));
+        }
+    }
+    items
 }
 
 /// The releases `source` reads on this page, through the poller's own list reader, each once
@@ -419,16 +624,35 @@ pub fn read_preview(
     page_url: &Url,
     now: DateTime<Utc>,
 ) -> Result<Vec<PreviewRow>, crate::pipeline::PollError> {
+    read_preview_counted(
+        source,
+        html,
+        page_url,
+        now,
+        &mut crate::pipeline::ListNotes::default(),
+    )
+}
+
+/// [`read_preview`], with what the reader noted (the cards it skipped).
+fn read_preview_counted(
+    source: &Source,
+    html: &str,
+    page_url: &Url,
+    now: DateTime<Utc>,
+    counted: &mut crate::pipeline::ListNotes,
+) -> Result<Vec<PreviewRow>, crate::pipeline::PollError> {
     let mut seen = std::collections::HashSet::new();
-    Ok(crate::pipeline::read_list(source, html, page_url, now)?
-        .into_iter()
-        .filter(|s| seen.insert(crate::model::ItemId::new(&source.id, &s.key)))
-        .map(|s| PreviewRow {
-            title: s.title,
-            link: s.link,
-            date: s.date,
-        })
-        .collect())
+    Ok(
+        crate::pipeline::read_list_counted(source, html, page_url, now, counted)?
+            .into_iter()
+            .filter(|s| seen.insert(crate::model::ItemId::new(&source.id, &s.key)))
+            .map(|s| PreviewRow {
+                title: s.title,
+                link: s.link,
+                date: s.date,
+            })
+            .collect(),
+    )
 }
 
 /// The page (its address after redirects, its text) and its content type.
@@ -1062,6 +1286,48 @@ mod tests {
         let head = feed_head(text);
         assert_eq!(head.title.as_deref(), title);
         assert_eq!(head.language.as_deref(), language);
+    }
+
+    /// Narrower item selectors keep the proposal's and ask for the link, the title or both;
+    /// a selector list (a featured card's beside the list's) gets none.
+    #[test]
+    fn narrower_items_hold_the_link_and_the_title() {
+        let p = ListProposal {
+            item: "tbody > tr".into(),
+            title: "td a".into(),
+            link: "td a@href".into(),
+            ..ListProposal::default()
+        };
+        assert_eq!(
+            narrower_items(&p),
+            ["tbody > tr:has(td a[href])", "tbody > tr:has(td a)"]
+        );
+        let apart = ListProposal {
+            item: "div.card".into(),
+            title: "h3".into(),
+            link: "a.more@href".into(),
+            ..ListProposal::default()
+        };
+        assert_eq!(
+            narrower_items(&apart),
+            [
+                "div.card:has(a.more[href])",
+                "div.card:has(h3)",
+                "div.card:has(a.more[href]):has(h3)",
+            ]
+        );
+        let own = ListProposal {
+            item: "a.news".into(),
+            title: "span".into(),
+            link: "@href".into(),
+            ..ListProposal::default()
+        };
+        assert_eq!(narrower_items(&own), ["a.news[href]", "a.news:has(span)"]);
+        let featured = ListProposal {
+            item: "div.card, div.hero".into(),
+            ..p
+        };
+        assert!(narrower_items(&featured).is_empty());
     }
 
     #[test]

@@ -34,8 +34,8 @@ struct Pages {
     article: String,
 }
 
-/// Serves `list` at `/news/` (and a redirect to it at `/old-news`) and the article page at
-/// every other path.
+/// Serves `list` at `/news/` (and a redirect to it at `/old-news`), an RSS feed at `/feed.xml`,
+/// 404 at every path under `/gone/`, and the article page at every other path.
 async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -49,6 +49,14 @@ async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()
             match uri.path() {
                 "/news/" => Html(p.list.clone()).into_response(),
                 "/old-news" => axum::response::Redirect::permanent("/news/").into_response(),
+                "/feed.xml" => (
+                    [(axum::http::header::CONTENT_TYPE, "application/rss+xml")],
+                    feed_fixture("rss.xml"),
+                )
+                    .into_response(),
+                path if path.starts_with("/gone/") => {
+                    axum::http::StatusCode::NOT_FOUND.into_response()
+                }
                 _ => Html(p.article.clone()).into_response(),
             }
         })
@@ -86,6 +94,9 @@ struct Outcome {
     got: Rows,
     want: Rows,
     check_ok: bool,
+    /// Cards the block's item selector matches that the reader skips (every poll warns of
+    /// them), as the reader describes them.
+    skipped: Vec<String>,
 }
 
 async fn run(dir: &Path) -> Outcome {
@@ -104,6 +115,7 @@ async fn run(dir: &Path) -> Outcome {
     let want = expected(dir, &origin);
     let mut got = Vec::new();
     let mut check_ok = false;
+    let mut skipped = Vec::new();
     if o.status.success() {
         // The printed text, as is, is a config file herald accepts.
         let tmp = tempfile::tempdir().unwrap();
@@ -114,13 +126,20 @@ async fn run(dir: &Path) -> Outcome {
         let config = herald::config::load(&path).unwrap_or_else(|p| panic!("{p:?}\n{stdout}"));
         let source = &config.sources[0];
         let html = list.replace(ORIGIN, &origin);
-        let items = herald::pipeline::read_list(
+        let mut notes = herald::pipeline::ListNotes::default();
+        let items = herald::pipeline::read_list_counted(
             source,
             &html,
             &Url::parse(&url).unwrap(),
             chrono::Utc::now(),
+            &mut notes,
         )
         .unwrap_or_default();
+        skipped = notes
+            .skipped_cards
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         // Each release once, as the poller counts them (by the item id of its key).
         let mut seen = std::collections::HashSet::new();
         got = items
@@ -143,6 +162,7 @@ async fn run(dir: &Path) -> Outcome {
         got,
         want,
         check_ok,
+        skipped,
     }
 }
 
@@ -207,6 +227,14 @@ async fn reads_exactly(set: &str) {
             failures.push(format!(
                 "== {name}: exit {:?}, check {}\n{}\n{}\ngot  {:#?}\nwant {:#?}",
                 o.status, o.check_ok, o.stdout, o.stderr, o.got, o.want
+            ));
+        }
+        // The block reads its own page without skipping a card (the poll would warn of each
+        // at every poll), or says which it skips.
+        if !o.skipped.is_empty() && !o.stdout.contains("card(s) the item selector matches") {
+            failures.push(format!(
+                "== {name}: the block skips cards and says nothing: {:?}\n{}",
+                o.skipped, o.stdout
             ));
         }
         // The preview printed is what the block reads.
@@ -533,4 +561,113 @@ async fn a_page_over_the_readers_limits_is_reported_as_the_pages_problem() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("nests elements"), "{err}");
     assert!(!err.contains("bug in herald"), "{err}");
+}
+
+/// A feed the page advertises is named only once herald has fetched and read it: one that
+/// answers 404, or a web page, is said to be so, and no `kind = "feed"` source is offered for
+/// it, whether the page has a list or not.
+#[tokio::test]
+async fn an_advertised_feed_is_named_only_when_it_reads_as_one() {
+    let cards: String = (0..4)
+        .map(|i| {
+            format!(
+                "<article class='post'><h2><a href='/posts/{i}'>A post about the topic {i}</a></h2>\
+                 <time>{} March 2026</time></article>",
+                10 + i
+            )
+        })
+        .collect();
+    let with = |href: &str, body: &str| {
+        format!(
+            "<html lang='en'><head><title>Blog</title><link rel='alternate' \
+             type='application/rss+xml' title='Blog' href='{href}'></head><body><main>{body}\
+             </main></body></html>"
+        )
+    };
+    for (href, why) in [
+        ("/gone/feed.xml", "which answered HTTP status 404"),
+        ("/blog.rss", "which is not a feed: it answered a web page"),
+    ] {
+        // A list beside it: the block reads the list, and the note says what the feed is.
+        let page = with(href, &cards);
+        let (origin, task) = serve(&page, "<html><body><p>An article.</p></body></html>").await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+        task.abort();
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{href}: {stderr}");
+        let note = stdout
+            .lines()
+            .find(|l| l.starts_with("# note: the page advertises a feed"))
+            .unwrap_or_else(|| panic!("{href}: no note of the feed:\n{stdout}"));
+        assert!(note.contains(&format!("{origin}{href}, {why}")), "{note}");
+        assert!(!stdout.contains("needs no selectors"), "{href}:\n{stdout}");
+        assert!(!stdout.contains("kind = \"feed\""), "{href}:\n{stdout}");
+        // No list: exit 1, and no `herald suggest FEED` to try.
+        let page = with(href, "<p>Nothing listed here yet.</p>");
+        let (origin, task) = serve(&page, &page).await;
+        let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+        task.abort();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{href}: {err}");
+        assert!(err.contains(&format!("{origin}{href}, {why}")), "{err}");
+        assert!(!err.contains("proposes a source"), "{err}");
+    }
+    // A feed that reads is offered, with or without a list.
+    let page = with("/feed.xml", "<p>Nothing listed here yet.</p>");
+    let (origin, task) = serve(&page, &page).await;
+    let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+    task.abort();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "`herald suggest {origin}/feed.xml` proposes a source"
+        )),
+        "{err}"
+    );
+}
+
+/// A table whose header row sits in `<tbody>` beside its data rows: the block's item selector
+/// matches the releases only, so that no poll reports a card skipped.
+#[tokio::test]
+async fn a_table_header_row_is_no_card_the_block_reads() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest/redteam/table-header-in-tbody");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert_eq!(o.got, o.want, "{}", o.stdout);
+    assert!(o.skipped.is_empty(), "{:?}\n{}", o.skipped, o.stdout);
+    assert!(
+        !o.stdout.contains("card(s) the item selector"),
+        "{}",
+        o.stdout
+    );
+}
+
+/// Cards linking to routes of the list page (`#/news/210`) are releases, as the poller reads
+/// them: discovery counts their links with the route kept.
+#[tokio::test]
+async fn cards_told_apart_by_their_routes_are_a_list() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/suggest/redteam/hash-routes");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert_eq!(o.got, o.want, "{}", o.stdout);
+}
+
+/// A pinned card listed again below is one release, as the reader counts it: it does not stop
+/// `id_pattern`, and `require_id` leaves out the off-site ad card among the releases.
+#[tokio::test]
+async fn a_pinned_duplicate_does_not_stop_the_id_pattern() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest/redteam/pinned-beside-offsite-ad");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert!(
+        o.stdout.lines().any(|l| l == "require_id = true"),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(o.got, o.want, "{}", o.stdout);
 }
