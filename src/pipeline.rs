@@ -344,6 +344,9 @@ impl Poller<'_> {
             .cut(&page.url.clone(), scrape(source, &mut page))
             .await?;
         let skipped = notes.skipped;
+        if source.kind == SourceKind::Feed {
+            state.site = notes.site.as_ref().map(Url::to_string);
+        }
         let mut unreadable_dates = notes.unreadable_dates;
         let skipped_cards = notes.skipped_cards;
         let mut rereading = reread.then(Rereading::default);
@@ -2417,6 +2420,8 @@ pub struct ListNotes {
     /// Entries of an upstream feed identified otherwise because other entries share their
     /// guid/id: that id, by their key.
     pub shared_ids: HashMap<String, String>,
+    /// The page an upstream feed names as its site's (its alternate link), if any.
+    pub site: Option<Url>,
 }
 
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
@@ -2497,6 +2502,7 @@ pub fn read_list_counted(
             }
             notes.skipped = read.skipped;
             notes.shared_ids = read.shared_ids;
+            notes.site = read.site;
             let mut all = read.entries;
             all.truncate(source.max_page_items);
             all

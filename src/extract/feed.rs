@@ -45,6 +45,9 @@ pub struct FeedEntries {
     /// Entries whose guid/id other entries of the document share, identified otherwise: the
     /// id each had, by the key it has now (a release stored under that id may be one of them).
     pub shared_ids: HashMap<String, String>,
+    /// The page the feed names as its site's (its alternate link, `<link>` in RSS,
+    /// `home_page_url` in a JSON Feed), when it names one.
+    pub site: Option<Url>,
 }
 
 /// Every entry of an upstream feed, in the feed's order.
@@ -163,19 +166,22 @@ pub fn feed_entries(
             "a feed whose {written} entries are not where a feed has them (none could be read)"
         )));
     }
-    let home = feed
+    let site = feed
         .links
         .iter()
         .find(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
-        .and_then(|l| canonical_link(feed_url, &l.href))
-        .unwrap_or_else(|| feed_url.clone());
+        .and_then(|l| canonical_link(feed_url, &l.href));
+    let home = site.clone().unwrap_or_else(|| feed_url.clone());
     let reading = Reading {
         kind: feed.feed_type.clone(),
         feed_url,
         home: &home,
         id_pattern,
     };
-    let mut out = FeedEntries::default();
+    let mut out = FeedEntries {
+        site: site.filter(|s| s != feed_url),
+        ..FeedEntries::default()
+    };
     let mut read = Vec::with_capacity(entries.len());
     for (entry, facts) in entries {
         match reading.entry(entry, facts.as_ref()) {

@@ -19,7 +19,7 @@ use super::query::{FeedQuery, QueryError};
 use super::tally::{self, Count};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
-use crate::config::{Config, Source};
+use crate::config::{Config, Source, SourceKind};
 use crate::model::Item;
 use crate::render::{self, FeedMeta};
 use crate::shared::Shared;
@@ -969,7 +969,16 @@ fn subject<'a>(
         Some(source) => Subject {
             newest_read: None,
             title: source.title.clone(),
-            home: source.url.to_string(),
+            // A list page is the site's page; an upstream feed's own site page, once read,
+            // is what a reader opens (not the feed's XML).
+            home: match source.kind {
+                SourceKind::Feed => shared
+                    .store
+                    .source_state(&source.id)?
+                    .site
+                    .unwrap_or_else(|| source.url.to_string()),
+                _ => source.url.to_string(),
+            },
             language: Some(source.language.as_str()),
             ttl: ttl_minutes(source),
             items: if query.wants_language(&source.language) {

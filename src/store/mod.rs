@@ -151,6 +151,10 @@ pub struct SourceState {
     /// tell the admin.
     #[serde(default)]
     pub card_warning: Option<String>,
+    /// The page an upstream feed (`kind = "feed"`) names as its site's, as last read: the
+    /// published feeds' home page link.
+    #[serde(default)]
+    pub site: Option<String>,
     /// The last poll's walk through older pages (`?page=N`) was cut short by an error: the
     /// next poll reads on (see the pipeline's `read_older_pages`).
     #[serde(default)]

@@ -1210,3 +1210,52 @@ async fn a_feed_without_guids_that_dropped_www_announces_nothing_again() {
         ]
     );
 }
+
+/// A feed source's published feeds link the site's page the upstream feed names (its RSS
+/// `<link>`), not the upstream feed's own XML; without one, the feed's address stays.
+#[tokio::test]
+async fn a_feed_sources_home_page_is_the_site_the_feed_names() {
+    let upstream = Upstream::start().await;
+    let named = upstream.put(
+        "/named",
+        "application/rss+xml",
+        "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/news/</link>\n\
+         <item><title>Story A</title><link>https://ex.org/a</link></item>\n</channel></rss>"
+            .to_owned(),
+    );
+    let unnamed = upstream.put(
+        "/unnamed",
+        "application/atom+xml",
+        "<feed xmlns=\"http://www.w3.org/2005/Atom\"><title>T</title><id>urn:x</id>\
+         <updated>2026-01-01T00:00:00Z</updated>\
+         <entry><title>Story B</title><id>urn:b</id><link href=\"https://ex.org/b\"/>\
+         <updated>2026-01-01T00:00:00Z</updated></entry></feed>"
+            .to_owned(),
+    );
+    let app = app_with(&[("named", &named, ""), ("unnamed", &unnamed, "")], None).await;
+    for (id, home) in [
+        ("named", "https://ex.org/news/"),
+        ("unnamed", unnamed.as_str()),
+    ] {
+        app.poll(id).await.unwrap();
+        let json: serde_json::Value = app
+            .get(&format!("/feeds/{id}.json"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(json["home_page_url"], home, "{id}");
+        let atom = app
+            .get(&format!("/feeds/{id}.atom"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            atom.contains(&format!(
+                "<link href=\"{home}\" rel=\"alternate\" type=\"text/html\"/>"
+            )),
+            "{id}: {atom}"
+        );
+    }
+}
