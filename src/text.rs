@@ -482,7 +482,10 @@ mod filter_word_tests {
         let text = filter_form("president\u{2019}s address, nur\u{2011}sultan, 25\u{a0}000");
         assert_eq!(text, "president's address, nur-sultan, 25 000");
         assert!(has_word_starting_with(&text, &filter_form("president's")));
-        assert!(has_word_starting_with(&text, &filter_form("president\u{02bc}s")));
+        assert!(has_word_starting_with(
+            &text,
+            &filter_form("president\u{02bc}s")
+        ));
         assert!(has_word_starting_with(&text, "nur-sultan"));
         assert!(has_word_starting_with(&text, "25 000"));
         assert!(is_plain_word("president\u{2019}s address"));

@@ -10,7 +10,12 @@
 //! - the same date (one day apart is allowed, a translation may come out the next day; further
 //!   apart is never the same release);
 //! - the same numbers in the text (years, counts, sums), each weighted by how rare it is among the
-//!   releases around it (a year counts half), and numbers found on one side only counting against;
+//!   releases around it (a year counts half, and so does a count under 100 that is the only
+//!   number shared, unless a picture known to be rare vouches for the pair: [`SMALL_WEIGHT`]),
+//!   and numbers found on one side only counting against;
+//! - countries named in the titles ([`countries`], a table in English, Russian and Kazakh): when
+//!   each title names one the other does not ("France" and "Египта"), they count against, as
+//!   one-sided numbers do;
 //! - the same proper names in the titles (words written with a capital inside a sentence)
 //!   across scripts: "Erdoğan", "Эрдоган" and "Ердоған" are the same name once transliterated to
 //!   Latin and reduced to their first consonants ([`name_key`]; endings of case and suffixes
@@ -171,12 +176,13 @@ const NUMBER_MISMATCH: f64 = 2.0;
 /// Penalty weight of countries named in one title only, when each title names one the other
 /// does not (times the share of such countries; see [`countries`]).
 const COUNTRY_MISMATCH: f64 = 2.0;
-/// Weight of a whole number below 100 among shared numbers: counts of a few dozen ("25 joint
-/// projects", "12 agreements") recur in releases about different things, so one of them beside
-/// a picture not yet known to be rare must not link (a stock picture seen for the first time,
-/// the date and "25" linked a call with France to one with Egypt). Beside a shared picture
-/// known to be rare over a long history (weighing its full [`IMAGE`]) a count only has to
-/// confirm it, and weighs in full.
+/// Weight of a whole number below 100 when it is the only number two releases share (years and
+/// days of the month aside): a count of a few dozen ("25 joint projects", "12 agreements")
+/// recurs in releases about different things, so one of them beside a picture not yet known
+/// to be rare must not link (a stock picture seen for the first time, the date and "25" linked
+/// a call with France to one with Egypt). Two or more shared counts rarely agree by chance, and
+/// beside a shared picture known to be rare over a long history (weighing its full [`IMAGE`])
+/// one count only has to confirm it: those weigh in full.
 const SMALL_WEIGHT: f64 = 0.5;
 
 /// What a release offers as evidence.
@@ -228,7 +234,10 @@ pub fn features(item: &Item, tz: Tz) -> Features {
 const COUNTRIES: &[(&str, &[&str])] = &[
     ("af", &["afghan", "афган", "ауған"]),
     ("am", &["armenia", "армени"]),
-    ("ae", &["emirates", "uae$", "эмират", "оаэ$", "әмірлік", "баә$"]),
+    (
+        "ae",
+        &["emirates", "uae$", "эмират", "оаэ$", "әмірлік", "баә$"],
+    ),
     ("at", &["austria", "австри"]),
     ("au", &["australia", "австрали"]),
     ("az", &["azerbaijan", "азербайджан", "әзірбайжан"]),
@@ -238,21 +247,57 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("by", &["belarus", "беларус", "белорус"]),
     ("ca", &["canada", "canadian", "канад"]),
     ("ch", &["switzerland", "swiss", "швейцари"]),
-    ("cn", &["china", "chinese", "китай", "китая", "китае", "китаю", "китаем", "қытай"]),
+    (
+        "cn",
+        &[
+            "china",
+            "chinese",
+            "китай",
+            "китая",
+            "китае",
+            "китаю",
+            "китаем",
+            "қытай",
+        ],
+    ),
     ("cz", &["czech", "чехи", "чешск"]),
     ("de", &["germany", "german", "германи", "неміс"]),
-    ("dk", &["denmark", "danish", "дания$", "дании$", "данию$", "данией$", "данияның$", "даниямен$"]),
+    (
+        "dk",
+        &[
+            "denmark",
+            "danish",
+            "дания$",
+            "дании$",
+            "данию$",
+            "данией$",
+            "данияның$",
+            "даниямен$",
+        ],
+    ),
     ("dz", &["algeria", "алжир"]),
     ("eg", &["egypt", "египет", "египт", "мысыр"]),
     ("es", &["spain", "spanish", "испани"]),
     ("ee", &["estonia", "эстони"]),
     ("fi", &["finland", "finnish", "финлянди", "финлянд"]),
     ("fr", &["france", "french", "франци", "француз"]),
-    ("gb", &["britain", "british", "британи", "великобритани", "ұлыбритани"]),
+    (
+        "gb",
+        &[
+            "britain",
+            "british",
+            "британи",
+            "великобритани",
+            "ұлыбритани",
+        ],
+    ),
     ("ge", &["georgia", "грузи"]),
     ("gr", &["greece", "greek", "греци", "грек"]),
     ("hr", &["croatia", "хорвати"]),
-    ("hu", &["hungary", "hungarian", "венгри", "мажар", "мажарстан"]),
+    (
+        "hu",
+        &["hungary", "hungarian", "венгри", "мажар", "мажарстан"],
+    ),
     ("id", &["indonesia", "индонези"]),
     ("ie", &["ireland", "irish", "ирланди"]),
     ("il", &["israel", "израил"]),
@@ -262,10 +307,30 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("it", &["italy", "italian", "итали"]),
     ("jo", &["jordan", "иордани"]),
     ("jp", &["japan", "япони", "жапони"]),
-    ("kg", &["kyrgyz", "киргиз", "кыргыз", "кыргызстан", "қырғыз", "қырғызстан"]),
+    (
+        "kg",
+        &[
+            "kyrgyz",
+            "киргиз",
+            "кыргыз",
+            "кыргызстан",
+            "қырғыз",
+            "қырғызстан",
+        ],
+    ),
     ("kr", &["korea", "коре"]),
     ("kw", &["kuwait", "кувейт"]),
-    ("kz", &["kazakhstan", "kazakh", "казахстан", "казах", "қазақстан", "қазақ"]),
+    (
+        "kz",
+        &[
+            "kazakhstan",
+            "kazakh",
+            "казахстан",
+            "казах",
+            "қазақстан",
+            "қазақ",
+        ],
+    ),
     ("lb", &["lebanon", "lebanese", "ливан"]),
     ("lt", &["lithuania", "литв"]),
     ("lv", &["latvia", "латви"]),
@@ -292,13 +357,56 @@ const COUNTRIES: &[(&str, &[&str])] = &[
     ("sk", &["slovakia", "slovak", "словаки", "словацк"]),
     ("sy", &["syria", "сири"]),
     ("th", &["thailand", "таиланд"]),
-    ("tj", &["tajik", "tajikistan", "таджик", "таджикистан", "тәжік", "тәжікстан"]),
-    ("tm", &["turkmen", "turkmenistan", "туркмен", "туркменистан", "түрікмен", "түрікменстан"]),
+    (
+        "tj",
+        &[
+            "tajik",
+            "tajikistan",
+            "таджик",
+            "таджикистан",
+            "тәжік",
+            "тәжікстан",
+        ],
+    ),
+    (
+        "tm",
+        &[
+            "turkmen",
+            "turkmenistan",
+            "туркмен",
+            "туркменистан",
+            "түрікмен",
+            "түрікменстан",
+        ],
+    ),
     ("tn", &["tunisia", "тунис"]),
-    ("tr", &["turkey", "turkiye", "türkiye", "turkish", "турци", "турецк", "түркия", "түркиямен", "түрік"]),
+    (
+        "tr",
+        &[
+            "turkey",
+            "turkiye",
+            "türkiye",
+            "turkish",
+            "турци",
+            "турецк",
+            "түркия",
+            "түркиямен",
+            "түрік",
+        ],
+    ),
     ("ua", &["ukrain", "украин"]),
     ("us", &["usa$", "america", "сша$", "америк", "ақш$"]),
-    ("uz", &["uzbek", "uzbekistan", "узбек", "узбекистан", "өзбек", "өзбекстан"]),
+    (
+        "uz",
+        &[
+            "uzbek",
+            "uzbekistan",
+            "узбек",
+            "узбекистан",
+            "өзбек",
+            "өзбекстан",
+        ],
+    ),
     ("vn", &["vietnam", "вьетнам"]),
 ];
 
@@ -690,12 +798,12 @@ impl Rarity<'_> {
     }
 
     /// A shared number's weight: how rare it is around, less for a year, and less for a small
-    /// count unless `vouched` (the two share a picture known to be rare: see [`SMALL_WEIGHT`]).
-    fn number_weight(&self, n: &str, vouched: bool) -> f64 {
+    /// count when it is `lone_small` (see [`SMALL_WEIGHT`]).
+    fn number_weight(&self, n: &str, lone_small: bool) -> f64 {
         let weight = 1.0 / self.numbers.get(n).copied().unwrap_or(1).max(1) as f64;
         if is_year(n) {
             weight * YEAR_WEIGHT
-        } else if is_small(n) && !vouched {
+        } else if lone_small && is_small(n) {
             weight * SMALL_WEIGHT
         } else {
             weight
@@ -756,14 +864,21 @@ fn score(a: &Features, b: &Features, rarity: &Rarity) -> Option<Score> {
         _ => {}
     }
     let shared = a.numbers.intersection(&b.numbers);
+    // Years and days of the month add to the score, never to the evidence.
+    let is_plain =
+        |n: &&String| !is_year(n) && !a.date_numbers.contains(*n) && !b.date_numbers.contains(*n);
+    // One count under 100 alone is weak: two releases of a day share one by chance.
+    let lone_small = !vouched && {
+        let mut plain = shared.clone().filter(is_plain);
+        plain.next().is_some_and(|n| is_small(n)) && plain.next().is_none()
+    };
     let all: f64 = shared
         .clone()
-        .map(|n| rarity.number_weight(n, vouched))
+        .map(|n| rarity.number_weight(n, lone_small))
         .sum();
-    // Years and days of the month add to the score, never to the evidence.
     let plain: f64 = shared
-        .filter(|n| !is_year(n) && !a.date_numbers.contains(*n) && !b.date_numbers.contains(*n))
-        .map(|n| rarity.number_weight(n, vouched))
+        .filter(is_plain)
+        .map(|n| rarity.number_weight(n, lone_small))
         .sum();
     let mut rest = 0.0;
     if !a.numbers.is_empty() && !b.numbers.is_empty() {
@@ -1744,8 +1859,22 @@ mod tests {
     /// small count's lower weight is only for a picture not yet known.
     #[test]
     fn a_count_beside_a_picture_known_to_be_rare_still_links() {
-        let en = item("en", "en", "a", 2, "visit_0302.jpg", "They signed 25 agreements.");
-        let ru = [item("ru", "ru", "x", 2, "visit_0302.jpg", "Подписано 25 соглашений.")];
+        let en = item(
+            "en",
+            "en",
+            "a",
+            2,
+            "visit_0302.jpg",
+            "They signed 25 agreements.",
+        );
+        let ru = [item(
+            "ru",
+            "ru",
+            "x",
+            2,
+            "visit_0302.jpg",
+            "Подписано 25 соглашений.",
+        )];
         let long = long_picture_history();
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &long, |_| true).is_some());
         assert!(choose_plainly(&en, &ru).is_none());
