@@ -312,8 +312,20 @@ fn sample_problem(
         Ok(()) => {
             let text = crate::markup::decode(&html);
             let length: usize = text.chars().map(char::len_utf16).sum();
-            if text.trim().is_empty() && summary {
-                Some(format!("the template makes an empty post ({what})"))
+            // Every sample counts: a release without a summary is common, and a long one is
+            // rendered again without its summary when it does not fit. An empty post there
+            // falls back to the default post at run time.
+            if text.trim().is_empty() {
+                let shape = match (image, summary) {
+                    (true, true) => "with a picture and a summary",
+                    (true, false) => "with a picture and no summary",
+                    (false, true) => "with a summary and no picture",
+                    (false, false) => "with neither a picture nor a summary",
+                };
+                Some(format!(
+                    "the template makes an empty post for a release {shape} ({what}); such \
+                     releases would get the default post"
+                ))
             } else if length > limit {
                 Some(format!(
                     "the template makes a post {kind} of {length} characters for a short \
@@ -607,6 +619,17 @@ mod tests {
     #[case::unclosed("<b>{{ title }}", None, "`<b>` is never closed")]
     #[case::bare_ampersand("{{ title }} & co", None, "`&` must start")]
     #[case::empty("{% if false %}x{% endif %}", None, "an empty post")]
+    // A post of the summary alone is empty for every release without one (issue 25).
+    #[case::summary_only(
+        "{{ summary }}",
+        None,
+        "an empty post for a release with a picture and no summary"
+    )]
+    #[case::summary_only_without_picture(
+        "{% if image %}{{ title }}{% else %}{{ summary }}{% endif %}",
+        None,
+        "an empty post for a release with neither a picture nor a summary"
+    )]
     #[case::too_long(
         "{{ title }}{% if not image %}{% for i in range(5000) %}.{% endfor %}{% endif %}",
         None,

@@ -4,14 +4,53 @@
 //! and the characters a source's text may not carry into a post or a feed dropped: the control
 //! characters and the bidirectional overrides and isolates ([`is_bidi_control`]).
 
-/// Text as the filters (`include` / `exclude`, `?include=`) read it: `ё` as `е`, which
-/// Russian and Kazakh writers often leave undotted ("объединённых", "объединенных").
+/// Text as the filters (`include` / `exclude`, `?include=`) read it, and as their words are
+/// read, so that a filter matches however the site typed the same text:
+/// - `ё` as `е`, which Russian and Kazakh writers often leave undotted ("объединённых",
+///   "объединенных");
+/// - the apostrophe's typographic forms (’ ‘ ‛ ʼ ′ ´ ` ＇) as `'`: "President’s" is
+///   "president's" to a filter;
+/// - the hyphen's forms (U+2010 hyphen, U+2011 non-breaking hyphen, U+2012 figure dash,
+///   U+2013 en dash, small and full-width hyphen-minus) as `-`: "Kazakhstan–China" and
+///   "2025‑2026" are written with either. The em dash (U+2014) stays: it parts clauses, it does
+///   not join words;
+/// - the no-break and thin spaces (U+00A0, U+2007, U+2009, U+202F) as a space.
 pub fn filter_form(text: &str) -> std::borrow::Cow<'_, str> {
-    if text.contains(['ё', 'Ё']) {
-        std::borrow::Cow::Owned(text.replace('ё', "е").replace('Ё', "Е"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
+    fold_for_filters(text, "-")
+}
+
+/// A filter's regex read as [`filter_form`] reads text: the same characters folded, a hyphen's
+/// form written `\-` so that it stays a literal hyphen inside a class (`[a‑z]` must not become
+/// the range `[a-z]`).
+pub fn filter_pattern_form(pattern: &str) -> std::borrow::Cow<'_, str> {
+    fold_for_filters(pattern, r"\-")
+}
+
+/// What [`filter_form`] folds `c` to, `hyphen` for a hyphen's form; `None` when it stays.
+fn folded_char(c: char, hyphen: &'static str) -> Option<&'static str> {
+    Some(match c {
+        'ё' => "е",
+        'Ё' => "Е",
+        '\u{2019}' | '\u{2018}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' | '\u{00B4}' | '`'
+        | '\u{FF07}' => "'",
+        '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{FE63}' | '\u{FF0D}' => hyphen,
+        '\u{00A0}' | '\u{2007}' | '\u{2009}' | '\u{202F}' => " ",
+        _ => return None,
+    })
+}
+
+fn fold_for_filters<'t>(text: &'t str, hyphen: &'static str) -> std::borrow::Cow<'t, str> {
+    if !text.chars().any(|c| folded_char(c, hyphen).is_some()) {
+        return std::borrow::Cow::Borrowed(text);
     }
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match folded_char(c, hyphen) {
+            Some(s) => out.push_str(s),
+            None => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// Whether a filter's plain word (letters, digits, spaces, hyphens, apostrophes) is in `text`
@@ -30,9 +69,9 @@ pub fn has_word_starting_with(text: &str, word: &str) -> bool {
 /// Whether a filter's text is a plain word or phrase (matched at word starts), not a regex.
 pub fn is_plain_word(text: &str) -> bool {
     !text.trim().is_empty()
-        && text
+        && filter_form(text)
             .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\'' | '’'))
+            .all(|c| c.is_alphanumeric() || matches!(c, ' ' | '-' | '\''))
 }
 
 /// The bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069): a
@@ -434,5 +473,25 @@ mod filter_word_tests {
         assert_eq!(filter_form("Объединённых Ёлок"), "Объединенных Елок");
         assert!(is_plain_word("state visit"));
         assert!(!is_plain_word("number \\d$"));
+    }
+
+    /// `?include=president's` finds "President’s address" (issue 25): the text and the word
+    /// are read alike, apostrophes, hyphens and no-break spaces folded.
+    #[test]
+    fn typographic_apostrophes_hyphens_and_spaces_read_as_plain_ones() {
+        let text = filter_form("president\u{2019}s address, nur\u{2011}sultan, 25\u{a0}000");
+        assert_eq!(text, "president's address, nur-sultan, 25 000");
+        assert!(has_word_starting_with(&text, &filter_form("president's")));
+        assert!(has_word_starting_with(
+            &text,
+            &filter_form("president\u{02bc}s")
+        ));
+        assert!(has_word_starting_with(&text, "nur-sultan"));
+        assert!(has_word_starting_with(&text, "25 000"));
+        assert!(is_plain_word("president\u{2019}s address"));
+        // The em dash parts clauses: it stays.
+        assert_eq!(filter_form("a\u{2014}b"), "a\u{2014}b");
+        // In a regex a hyphen's form stays a literal hyphen, inside a class too.
+        assert_eq!(filter_pattern_form("[a\u{2011}c]"), "[a\\-c]");
     }
 }

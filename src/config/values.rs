@@ -209,7 +209,8 @@ fn utc_offset(text: &str) -> Option<Option<i32>> {
     Some((minutes == 0).then_some(sign * hours))
 }
 
-/// `include` / `exclude`: words or regexes, matched case-insensitively, `ё` as `е`
+/// `include` / `exclude`: words or regexes, matched case-insensitively, `ё` as `е`, typographic
+/// apostrophes and hyphens as `'` and `-`, no-break spaces as spaces
 /// ([`crate::text::filter_form`]; the text matched is read so too). A plain word or phrase
 /// matches at the start of a word ([`crate::text::has_word_starting_with`]): `спорт` finds
 /// "спорта", not "транспорт"; a regex matches as written.
@@ -227,11 +228,11 @@ pub(super) fn regexes(r: &mut Report, t: &Table, key: &str) -> Vec<Regex> {
             );
             return None;
         }
-        let folded = crate::text::filter_form(text);
         let pattern = if crate::text::is_plain_word(text) {
+            let folded = crate::text::filter_form(text);
             format!(r"\b{}", regex::escape(folded.trim()))
         } else {
-            folded.into_owned()
+            crate::text::filter_pattern_form(text).into_owned()
         };
         r.check(&span, config_regex(key, &pattern, true))
     });
@@ -384,5 +385,42 @@ mod filter_tests {
         }
         assert!(any(&source.exclude, "War and peace"));
         assert!(!any(&source.exclude, "An award for software"));
+    }
+
+    /// A site types its apostrophes, hyphens and spaces as it likes; the admin types them
+    /// plainly, or copies them from the site. Either matches either (issue 25).
+    #[test]
+    fn filters_read_typographic_apostrophes_hyphens_and_spaces_as_plain_ones() {
+        let config = parse_str(&format!(
+            "{FEED}include = [\"president's address\", 'Kazakhstan-China', 'Nur\u{2011}Sultan', \
+             'ел\u{a0}басы', 'one\u{2019}s [a\u{2011}c]x$']\n"
+        ))
+        .unwrap();
+        let source = &config.sources[0];
+        let any = |text: &str| {
+            let text = filter_form(text);
+            source.include.iter().any(|re| re.is_match(&text))
+        };
+        for yes in [
+            "President\u{2019}s address to the nation",
+            "President\u{02BC}s Address",
+            "President`s address",
+            "President's address",
+            "Kazakhstan\u{2013}China business council",
+            "Kazakhstan\u{2011}China",
+            "Visit to Nur-Sultan",
+            "Визит Ел\u{202f}басы",
+            "everyone's -x",
+        ] {
+            assert!(any(yes), "include should match {yes:?}");
+        }
+        // The hyphen typed in a regex's class stays a literal hyphen, not a range.
+        for no in [
+            "President\u{2014}s address",
+            "everyone's bx",
+            "Kazakhstan China",
+        ] {
+            assert!(!any(no), "include should not match {no:?}");
+        }
     }
 }

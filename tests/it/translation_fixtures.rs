@@ -30,7 +30,14 @@ use std::collections::{BTreeSet, HashMap};
 /// source holds ten releases, so no name counts there (the audience with Uzbekistan's
 /// ambassador, and the Russian and Kazakh calls with Italy, linked before on "Президент"
 /// alone), and "Spain" no longer matches "Испании", as "Niger" must not match "Нигерии".
-const MIN_RECALL: f64 = 0.75;
+///
+/// 0.762 became 0.738 on the issue 10 set (and the floor 0.75 became 0.73) when a lone count
+/// under 100 beside a picture not yet known to be rare stopped being the text's evidence (issue
+/// 25, second round: a stock picture seen for the first time, the date and "25 joint projects"
+/// linked a call with France to one with Egypt): the narrow-format talks with Uzbekistan on the
+/// fifth day, under a picture of their own that a short history cannot tell from a stock one,
+/// share only "22" and are no longer linked. The hard set stays at 0.370.
+const MIN_RECALL: f64 = 0.73;
 const MIN_RECALL_HARD: f64 = 0.36;
 
 #[derive(Deserialize)]

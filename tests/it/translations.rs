@@ -660,3 +660,87 @@ async fn a_group_taken_out_of_the_config_takes_its_links_out() {
     assert!(t.text("/feeds/akorda-en.json").await.contains("Also in"));
     t.stop().await;
 }
+
+/// Red team of issue 25, second round, through the app: English "…with the President of
+/// France", Russian and Kazakh "…с Президентом Египта" / "Мысыр Президентімен", one stock
+/// picture seen for the first time, the same day, one count in common ("25 joint projects").
+/// The English call linked to both Egyptian ones (picture, date and "25"), and kept them when
+/// the Russian call with France came out later. Now nothing links the different calls, and the
+/// feeds never point from the call with France to a call with Egypt.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_with_different_countries_under_one_stock_picture_never_link() {
+    let t = spawn_app_with(Setup {
+        extra_config: GROUP.into(),
+        extra_source_keys: ARTICLE.into(),
+        ..Setup::default()
+    })
+    .await;
+    let picture = "/uploadMedia/2026/stock/telephone_talk.jpg";
+    t.site.publish(
+        "en",
+        release(
+            910001,
+            "call-france",
+            "Head of State held a telephone conversation with the President of France",
+            "2 March 2026",
+            picture,
+            "The sides discussed 25 joint projects in energy and agreed to keep in touch.",
+        ),
+    );
+    t.site.publish(
+        "ru",
+        release(
+            920001,
+            "call-egypt",
+            "Глава государства провел телефонный разговор с Президентом Египта",
+            "2 марта 2026 года",
+            picture,
+            "Стороны обсудили 25 совместных проектов в сфере туризма и договорились о визите.",
+        ),
+    );
+    t.site.publish(
+        "kz",
+        release(
+            930001,
+            "call-egypt",
+            "Мемлекет басшысы Мысыр Президентімен телефон арқылы сөйлесті",
+            "2 наурыз 2026 ж.",
+            picture,
+            "Тараптар туризм саласындағы 25 бірлескен жобаны талқылады.",
+        ),
+    );
+    for source in ["akorda-en", "akorda-ru", "akorda-kz"] {
+        t.poll(source).await.unwrap();
+    }
+    assert!(links_of(&t, "akorda-en", 910001).is_empty());
+    // The calls with Egypt may link to each other; never to the call with France.
+    let egypt = id_of(&t, "akorda-ru", 920001);
+    let kk_egypt = id_of(&t, "akorda-kz", 930001);
+    // The real Russian call with France comes out later the same day.
+    t.site.publish(
+        "ru",
+        release(
+            920002,
+            "call-france",
+            "Глава государства провел телефонный разговор с Президентом Франции",
+            "2 марта 2026 года",
+            picture,
+            "Стороны обсудили 25 совместных проектов в энергетике и договорились поддерживать контакт.",
+        ),
+    );
+    t.poll("akorda-ru").await.unwrap();
+    t.poll("akorda-en").await.unwrap();
+    let en_links = links_of(&t, "akorda-en", 910001);
+    assert!(
+        en_links
+            .iter()
+            .all(|(_, id)| *id != egypt && *id != kk_egypt),
+        "{en_links:?}"
+    );
+    let france = id_of(&t, "akorda-ru", 920002);
+    assert!(en_links.iter().all(|(_, id)| *id == france), "{en_links:?}");
+    let feed = t.text("/feeds/akorda-en.json").await;
+    assert!(!feed.contains("call-egypt-920001"), "{feed}");
+    assert!(!feed.contains("call-egypt-930001"), "{feed}");
+    t.stop().await;
+}
