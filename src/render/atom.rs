@@ -306,6 +306,8 @@ mod tests {
     #[case::comparison("a < b, 3<4 and x <= y", false)]
     #[case::generic("Option<T> in Rust", true)]
     #[case::end_tag("x </b> y", true)]
+    // No U+2060 in Atom titles or summaries: `type="html"` keeps the text as written.
+    #[case::start_tag("President signs law on <education>", true)]
     #[case::entity_name("Tom &amp; Jerry", true)]
     #[case::numeric_reference("&#169; 2026", true)]
     #[case::no_reference("R&D, &# and & alone", false)]

@@ -167,6 +167,12 @@ pub(crate) fn escape_html(text: &str) -> String {
 /// U+2060 WORD JOINER after it: invisible, but no reader parses a tag, so a title saying
 /// `<script>` is shown, never run (SPEC "HTTP"), and the W3C validator's "title should not
 /// contain HTML", which hexadecimal references alone do not silence for end tags, goes away.
+///
+/// Where it is needed: RSS has no way to say "this is text", and the validator warns about
+/// `&#x3C;/b>` in an RSS title or an Atom `<name>` (checked offline). Atom titles and summaries
+/// do without it: they say `type="html"` when they read as markup (see `atom::text_construct`;
+/// `type="text"` holding `</b>` draws the same warning). JSON Feed calls its title and summary
+/// plain text, but readers that render them as HTML exist, so they keep it (tests/it/hostile.rs).
 pub(crate) fn plain_title(text: &str) -> String {
     let text = xml_safe(text);
     let mut out = String::with_capacity(text.len());

@@ -291,7 +291,7 @@ impl CacheKey {
 const DATES_BYTES: usize = 1 << 20;
 
 /// Longest `Cache-Control: max-age` given to a feed, in seconds.
-const MAX_AGE_CAP_SECS: u32 = 3600;
+const MAX_AGE_CAP_SECS: u64 = 3600;
 
 impl FeedCache {
     pub(super) fn new() -> FeedCache {
@@ -944,7 +944,8 @@ struct Subject<'a> {
     title: String,
     home: String,
     language: Option<&'a str>,
-    ttl: Option<u32>,
+    /// The polling interval in seconds (for `all`, the shortest of its sources'), if known.
+    interval: Option<u64>,
     items: Vec<Item>,
 }
 
@@ -980,7 +981,7 @@ fn subject<'a>(
                 _ => source.url.to_string(),
             },
             language: Some(source.language.as_str()),
-            ttl: ttl_minutes(source),
+            interval: interval_secs(source),
             items: if query.wants_language(&source.language) {
                 shared.store.recent(&source.id, source.max_items)?
             } else {
@@ -1002,7 +1003,8 @@ fn subject<'a>(
                 title: "herald: all sources".to_owned(),
                 home: format!("{public_url}/"),
                 language: (langs.len() == 1).then(|| langs[0]),
-                ttl: config.sources.iter().filter_map(ttl_minutes).min(),
+                // Any of its sources' polls may change it.
+                interval: sources.iter().copied().filter_map(interval_secs).min(),
                 items: shared.store.recent_merged(&ids, merged_limit(config))?,
             }
         }
@@ -1045,7 +1047,10 @@ fn render_feed(
         public_url: &config.general.public_url,
         query: &query_suffix,
         language: subject.language,
-        ttl_minutes: subject.ttl,
+        // RSS counts `ttl` in whole minutes.
+        ttl_minutes: subject
+            .interval
+            .map(|secs| u32::try_from(secs / 60).unwrap_or(u32::MAX).max(1)),
         // The date to digest the content with; see `Dated`.
         updated: newest.unwrap_or(DateTime::UNIX_EPOCH),
         hub: hub.as_deref(),
@@ -1082,7 +1087,8 @@ fn render_feed(
     };
     // Fresh for one polling interval, but asked again at least hourly: a revalidation costs a
     // 304, and an admin's `/poll` can change a feed between scheduled polls.
-    let max_age = (subject.ttl.unwrap_or(1).max(1).saturating_mul(60)).min(MAX_AGE_CAP_SECS);
+    // Unknown (a schedule that never fires again): a minute.
+    let max_age = subject.interval.unwrap_or(60).clamp(1, MAX_AGE_CAP_SECS);
     Ok(Rendered {
         stamp,
         body: shareable(body.into_bytes()),
@@ -1121,14 +1127,10 @@ fn translations_of(shared: &Shared, items: &[Item]) -> Result<render::Translatio
     Ok(out)
 }
 
-/// RSS `ttl` and `Cache-Control: max-age`: the schedule's usual interval in minutes (at least 1).
-fn ttl_minutes(source: &Source) -> Option<u32> {
-    let interval = crate::schedule::interval(&source.schedule, source.timezone, Utc::now())?;
-    Some(
-        u32::try_from(interval.as_secs() / 60)
-            .unwrap_or(u32::MAX)
-            .max(1),
-    )
+/// The schedule's usual interval in seconds: `Cache-Control: max-age` (at most an hour), and RSS
+/// `ttl` in whole minutes. A schedule of seconds (`*/30 * * * * *`) keeps its 30 s as max-age.
+fn interval_secs(source: &Source) -> Option<u64> {
+    crate::schedule::interval(&source.schedule, source.timezone, Utc::now()).map(|i| i.as_secs())
 }
 
 #[cfg(test)]

@@ -755,6 +755,19 @@ fn without_one_host<B>(request: &hyper::Request<B>) -> Option<Response> {
     })
 }
 
+/// `response` without `Content-Length` when it is a 304. axum writes the length of the (empty)
+/// body on every answer to HEAD, so a 304 to HEAD said `content-length: 0`, which RFC 9110
+/// §8.6 forbids unless it is the length of the 200's body; a 304 to GET had none. No 304
+/// carries one, whatever the route, method, coding or HTTP version.
+fn without_length_if_304(mut response: Response) -> Response {
+    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        response
+            .headers_mut()
+            .remove(axum::http::header::CONTENT_LENGTH);
+    }
+    response
+}
+
 impl Connection {
     /// Serves the connection until the client closes it, it errs, it stays idle past its
     /// deadline, its slot is wanted while it is idle, or the server stops.
@@ -780,7 +793,7 @@ impl Connection {
                     }
                 };
                 async move {
-                    let response = answer.await?;
+                    let response = without_length_if_304(answer.await?);
                     drop(making);
                     Ok::<_, Infallible>(response.map(|body| Tracked {
                         body,

@@ -28,8 +28,9 @@ pub struct FeedQuery {
     exclude: Vec<String>,
     /// BCP 47 in canonical case (`kz` written `kk`).
     langs: Vec<String>,
-    /// The recognized options in the order given, form-encoded: the cache key and the feed's
-    /// self link (the W3C validator wants the self link to be the address it fetched).
+    /// The recognized options in their fixed order (see `parse`), form-encoded: the cache key
+    /// and the feed's self link (the W3C validator wants the self link to be the address it
+    /// fetched, and the server redirects every other spelling here).
     canonical: String,
 }
 
@@ -83,7 +84,17 @@ impl FeedQuery {
         }
         let mut q = FeedQuery::default();
         let mut canonical = url::form_urlencoded::Serializer::new(String::new());
-        for (key, value) in url::form_urlencoded::parse(raw.as_bytes()) {
+        // One address per document: the options in a fixed order (README's: limit, include,
+        // exclude, lang), the values of one option by their text, and a word or language given
+        // twice once.
+        // Another order is then another spelling, which the server redirects to this one.
+        let mut options: Vec<_> = url::form_urlencoded::parse(raw.as_bytes())
+            .filter_map(|(key, value)| Some((option_rank(&key)?, key, value)))
+            .collect();
+        options.sort_unstable();
+        // A second `limit` stays an error even when it repeats the first.
+        options.dedup_by(|a, b| a == b && a.1 != "limit");
+        for (_, key, value) in options {
             match &*key {
                 "limit" => {
                     if q.limit.is_some() {
@@ -134,7 +145,7 @@ impl FeedQuery {
         self.canonical.is_empty()
     }
 
-    /// The recognized options, form-encoded, in the order given ("" for none).
+    /// The recognized options, form-encoded, in their fixed order ("" for none).
     pub fn canonical(&self) -> &str {
         &self.canonical
     }
@@ -184,6 +195,14 @@ impl FeedQuery {
     }
 }
 
+/// Where an option goes in the canonical query; `None` for a key that is not an option.
+fn option_rank(key: &str) -> Option<u8> {
+    ["limit", "include", "exclude", "lang"]
+        .iter()
+        .position(|k| *k == key)
+        .and_then(|i| u8::try_from(i).ok())
+}
+
 /// `pt` asks for `pt-BR` too; `pt-BR` asks for `pt-BR` only.
 fn same_language(asked: &str, language: &str) -> bool {
     let language = crate::config::language(language).unwrap_or_else(|_| language.to_owned());
@@ -212,11 +231,30 @@ mod tests {
     }
 
     #[test]
-    fn canonical_keeps_known_options_in_order() {
+    fn canonical_keeps_known_options_in_a_fixed_order() {
         let q = FeedQuery::parse(Some("utm_source=a&include=State+visit&limit=5&lang=kz")).unwrap();
-        assert_eq!(q.canonical(), "include=State+visit&limit=5&lang=kz");
+        assert_eq!(q.canonical(), "limit=5&include=State+visit&lang=kz");
         assert_eq!(q.limit, Some(5));
         assert_eq!(q.describe(), "include: state visit; lang: kk");
+    }
+
+    /// The same options in any order, or one given twice, are one document with one address;
+    /// the canonical query parses to itself (the redirect to it does not loop).
+    #[rstest]
+    #[case::order("lang=en&limit=2", "limit=2&lang=en")]
+    #[case::all_four(
+        "lang=ru&exclude=b&include=a&limit=3",
+        "limit=3&include=a&exclude=b&lang=ru"
+    )]
+    #[case::values("include=visit&include=state", "include=state&include=visit")]
+    #[case::twice("include=a&lang=en&include=a", "include=a&lang=en")]
+    #[case::unknown_between("include=a&utm_source=x&limit=1", "limit=1&include=a")]
+    fn one_canonical_query_per_document(#[case] raw: &str, #[case] canonical: &str) {
+        let q = FeedQuery::parse(Some(raw)).unwrap();
+        assert_eq!(q.canonical(), canonical);
+        let again = FeedQuery::parse(Some(canonical)).unwrap();
+        assert_eq!(again, q);
+        assert_eq!(again.describe(), q.describe());
     }
 
     /// The canonical spelling is one that clients send as written: `~` stays itself.
@@ -237,7 +275,11 @@ mod tests {
     #[case::empty_word("include=", QueryError::BadWord(String::new()))]
     #[case::bad_lang("lang=english%20please", QueryError::BadLanguage("english please".into()))]
     #[case::repeated_limit("limit=1&limit=2", QueryError::Repeated("limit"))]
-    #[case::too_many(&"exclude=a&".repeat(17), QueryError::TooManyTerms)]
+    #[case::too_many(
+        &(0..17).map(|n| format!("exclude=w{n}&")).collect::<String>(),
+        QueryError::TooManyTerms
+    )]
+    #[case::repeated_same_limit("limit=1&limit=1", QueryError::Repeated("limit"))]
     #[case::too_long(&format!("include={}", "a".repeat(1100)), QueryError::TooLong)]
     fn bad_options_are_refused(#[case] raw: &str, #[case] expected: QueryError) {
         assert_eq!(FeedQuery::parse(Some(raw)), Err(expected));

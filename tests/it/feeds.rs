@@ -268,7 +268,7 @@ async fn w3c_validator_accepts_every_feed() {
         .collect();
     // Filtered feeds too: their self links carry the options.
     for path in [
-        "/feeds/all.rss?lang=kk&limit=1",
+        "/feeds/all.rss?limit=1&lang=kk",
         "/feeds/akorda-en.atom?include=tom&exclude=nothing",
         "/feeds/akorda-en.rss?include=nowhere",
     ] {
@@ -307,15 +307,30 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
             })
             .collect()
     };
-    for (query, expected) in [
-        ("limit=2", vec!["100005", "100004"]),
-        ("include=visit", vec!["100005", "100004", "100002"]),
-        ("include=visit&exclude=number+4", vec!["100005", "100002"]),
-        ("include=visit&limit=1", vec!["100005"]),
-        ("exclude=VISIT", vec!["100003", "100001"]),
-        ("lang=ru", vec![]),
+    // The query asked, the canonical one (options in README's order: limit, include, exclude,
+    // lang; the client follows the 301 there), and the items.
+    for (query, canonical, expected) in [
+        ("limit=2", "limit=2", vec!["100005", "100004"]),
+        (
+            "include=visit",
+            "include=visit",
+            vec!["100005", "100004", "100002"],
+        ),
+        (
+            "include=visit&exclude=number+4",
+            "include=visit&exclude=number+4",
+            vec!["100005", "100002"],
+        ),
+        (
+            "include=visit&limit=1",
+            "limit=1&include=visit",
+            vec!["100005"],
+        ),
+        ("exclude=VISIT", "exclude=VISIT", vec!["100003", "100001"]),
+        ("lang=ru", "lang=ru", vec![]),
         (
             "utm_source=mail&lang=en&limit=3",
+            "limit=3&lang=en",
             vec!["100005", "100004", "100003"],
         ),
     ] {
@@ -324,7 +339,6 @@ async fn query_options_filter_feeds_and_keep_their_own_validators() {
         assert_eq!(r.status(), 200, "{query}");
         let feed: serde_json::Value = r.json().await.unwrap();
         assert_eq!(ids(&feed), expected, "{query}");
-        let canonical = query.trim_start_matches("utm_source=mail&");
         assert_eq!(
             feed["feed_url"],
             format!("{}/feeds/akorda-en.json?{canonical}", t.base),
@@ -869,6 +883,20 @@ async fn feeds_are_served_at_their_own_address() {
             "/feeds/all.json?include=a%20b",
             "/feeds/all.json?include=a+b",
         ),
+        // One address per document: the options in a fixed order (limit, include, exclude,
+        // lang), the values of one option by their text, one given twice once.
+        (
+            "/feeds/all.atom?lang=en&limit=2",
+            "/feeds/all.atom?limit=2&lang=en",
+        ),
+        (
+            "/feeds/akorda-en.atom?lang=en&exclude=x&include=b&include=a&limit=3",
+            "/feeds/akorda-en.atom?limit=3&include=a&include=b&exclude=x&lang=en",
+        ),
+        (
+            "/feeds/all.json?include=a&include=a",
+            "/feeds/all.json?include=a",
+        ),
     ] {
         let r = http.get(format!("{}{asked}", t.base)).send().await.unwrap();
         assert_eq!(r.status(), 301, "{asked}");
@@ -890,6 +918,7 @@ async fn feeds_are_served_at_their_own_address() {
     // form writes `~` itself, so it is never sent there).
     for path in [
         "/feeds/akorda-en.rss?limit=2",
+        "/feeds/all.atom?limit=2&lang=en",
         "/feeds/all.atom",
         "/feeds/all.json?include=a+b",
         "/feeds/all.rss?include=~x",
@@ -945,4 +974,110 @@ async fn a_request_names_its_host_once() {
         }
     }
     t.stop().await;
+}
+
+/// The head of an answer read from a raw socket: a client library may drop or add
+/// `Content-Length` on a 304, so the bytes on the wire are read.
+async fn raw_head(addr: &str, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    answer
+        .split_once("\r\n\r\n")
+        .map_or(answer.clone(), |(head, _)| head.to_owned())
+}
+
+/// RFC 9110 §8.6: a 304 carries no `Content-Length` unless it is the 200's. A 304 to HEAD said
+/// `content-length: 0` (axum writes the empty body's length on every answer to HEAD); none
+/// carries one now: GET or HEAD, any coding, plain or filtered, from the router or from a
+/// serving thread's memory.
+#[tokio::test(flavor = "multi_thread")]
+async fn no_304_carries_a_content_length() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 5));
+    t.poll("akorda-en").await.unwrap();
+    let addr = t.base.trim_start_matches("http://").to_owned();
+    for path in [
+        "/feeds/akorda-en.rss",
+        "/feeds/akorda-en.atom",
+        "/feeds/akorda-en.json",
+        "/feeds/all.rss?limit=1",
+    ] {
+        for coding in ["identity", "gzip"] {
+            let asked = format!(
+                "GET {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {coding}\r\n\
+                 Connection: close\r\n\r\n"
+            );
+            let head = raw_head(&addr, &asked).await;
+            assert!(head.starts_with("HTTP/1.1 200"), "{path} {coding}: {head}");
+            let etag = head
+                .lines()
+                .find_map(|l| l.strip_prefix("etag: "))
+                .unwrap_or_else(|| panic!("{path}: no etag in {head}"))
+                .to_owned();
+            for method in ["GET", "HEAD"] {
+                // Twice: the second GET of a plain feed is answered from the thread's memory.
+                for round in 0..2 {
+                    let asked = format!(
+                        "{method} {path} HTTP/1.1\r\nHost: x\r\nAccept-Encoding: {coding}\r\n\
+                         If-None-Match: {etag}\r\nConnection: close\r\n\r\n"
+                    );
+                    let head = raw_head(&addr, &asked).await;
+                    let context = format!("{method} {path} {coding} #{round}");
+                    assert!(head.starts_with("HTTP/1.1 304"), "{context}: {head}");
+                    assert!(
+                        !head.to_ascii_lowercase().contains("content-length"),
+                        "{context}: {head}"
+                    );
+                }
+            }
+        }
+    }
+    t.stop().await;
+}
+
+/// `Cache-Control: max-age` is the polling interval in seconds, at most an hour; RSS `ttl`
+/// is the same interval in whole minutes, at least 1. A schedule of every 30 seconds gave
+/// max-age=60 (whole minutes of the `ttl`).
+#[tokio::test(flavor = "multi_thread")]
+async fn max_age_is_the_polling_interval_in_seconds() {
+    for (schedule, max_age, ttl) in [
+        ("*/30 * * * * *", "30", Some("1")),
+        ("0 */5 * * * *", "300", Some("5")),
+        // Yearly: fresh for an hour, asked again at least that often.
+        ("0 0 0 1 1 *", "3600", None),
+    ] {
+        let t = common::spawn_app_with(common::Setup {
+            schedule: schedule.into(),
+            ..common::Setup::default()
+        })
+        .await;
+        t.site.publish("en", release_en(1, 5));
+        t.poll("akorda-en").await.unwrap();
+        for path in [
+            "/feeds/akorda-en.rss",
+            "/feeds/akorda-en.atom",
+            "/feeds/akorda-en.json",
+            "/feeds/all.rss",
+            "/feeds/all.json?lang=en",
+        ] {
+            let r = t.get(path).await;
+            assert_eq!(
+                r.headers()[header::CACHE_CONTROL],
+                format!("public, max-age={max_age}").as_str(),
+                "{schedule}: {path}"
+            );
+            if let Some(ttl) = ttl.filter(|_| path.contains(".rss")) {
+                let body = r.text().await.unwrap();
+                assert!(
+                    body.contains(&format!("<ttl>{ttl}</ttl>")),
+                    "{schedule}: {path}: {body}"
+                );
+            }
+        }
+        t.stop().await;
+    }
 }
