@@ -231,8 +231,10 @@ impl App {
                     .increment(1);
                 metrics::counter!("herald_items_new_total", "source" => id.clone())
                     .increment(new as u64);
-                metrics::counter!("herald_items_changed_total", "source" => id)
+                metrics::counter!("herald_items_changed_total", "source" => id.clone())
                     .increment(changed as u64);
+                metrics::counter!("herald_list_cards_skipped_total", "source" => id)
+                    .increment(report.skipped_cards.len() as u64);
                 // A release rewritten as now read (the reading config changed) shows in the feed.
                 if new + changed + report.refreshed > 0 {
                     self.shared.versions.source_changed(&source.id);
@@ -410,6 +412,18 @@ impl App {
                 state.alerted = false;
                 Some(format!("✅ herald: source {} works again.", source.id))
             }
+            // Cards the list reader skips (a selector that no longer fits part of the list):
+            // said once when they start and once when every card reads again.
+            Ok(report) if !report.unchanged && report.card_warning().is_some() != state.cards_alerted => {
+                state.cards_alerted = !state.cards_alerted;
+                Some(match report.card_warning() {
+                    Some(warning) => format!("⚠️ herald: source {}: {warning}.", source.id),
+                    None => format!(
+                        "✅ herald: source {}: every card of the list page reads again.",
+                        source.id
+                    ),
+                })
+            }
             Ok(_) if stale != state.stale => {
                 state.stale = stale;
                 Some(if stale {
@@ -445,10 +459,11 @@ impl App {
         if redesign {
             message.push_str(&self.redesign_proposal(source).await);
         }
-        let (alerted, stale) = (state.alerted, state.stale);
+        let (alerted, stale, cards_alerted) = (state.alerted, state.stale, state.cards_alerted);
         let saved = store.update_source_state(&source.id, |current| {
             current.alerted = alerted;
             current.stale = stale;
+            current.cards_alerted = cards_alerted;
         });
         if saved.is_err() {
             return;

@@ -50,6 +50,12 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Corrected releases stored, by source.",
     ),
     (
+        "herald_list_cards_skipped_total",
+        Kind::Counter,
+        None,
+        "Cards of a list page its item selector matched but that were no release (no title, no link of its own), by source.",
+    ),
+    (
         "herald_source_items",
         Kind::Gauge,
         None,
@@ -287,6 +293,7 @@ const UNLABELLED: &[&str] = &[
 const PER_SOURCE: &[&str] = &[
     "herald_items_new_total",
     "herald_items_changed_total",
+    "herald_list_cards_skipped_total",
     "herald_poll_deadlines_total",
     "herald_article_failures_total",
     "herald_translations_linked_total",

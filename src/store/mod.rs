@@ -151,6 +151,9 @@ pub struct SourceState {
     /// tell the admin.
     #[serde(default)]
     pub card_warning: Option<String>,
+    /// The admins were told that the list page's cards are skipped (see `card_warning`).
+    #[serde(default)]
+    pub cards_alerted: bool,
     /// The page an upstream feed (`kind = "feed"`) names as its site's, as last read: the
     /// published feeds' home page link.
     #[serde(default)]

@@ -950,3 +950,79 @@ async fn releases_whose_links_moved_to_another_host_stay_known() {
     );
     t.stop().await;
 }
+
+/// Cards the list reader skips are counted in `/metrics` (metrics are the process's: the
+/// source has an id of its own) and told to the admins once when they start, and once when
+/// every card reads again; a poll skipping the same cards again says nothing more.
+#[tokio::test(flavor = "multi_thread")]
+async fn skipped_cards_are_counted_and_told_once() {
+    const ADMIN: i64 = 4343;
+    let fake = fake_botapi::FakeBotApi::start(fake_botapi::FakeOptions {
+        chats: vec![fake_botapi::ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: fake_botapi::ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..fake_botapi::FakeOptions::default()
+    })
+    .await;
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let mut setup = common::Setup::telegram(&fake, &format!("admins = [{ADMIN}]\n"));
+    setup.extra_config.push_str(&format!(
+        "[[sources]]\nid = \"cards-skipped\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+         language = \"en\"\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
+         link = \"h3 a@href\"\ndate = \"h5\"\n"
+    ));
+    let t = common::spawn_app_with(setup).await;
+    let day = Some("5 March 2026");
+    let broken = "<div class=\"card\"><h3><span>No link</span></h3><h5>5 March 2026</h5></div>";
+    let with_broken = cards(&[("/a", "A", day)]).replace("<body>", &format!("<body>{broken}"));
+    pages.set("/list", 200, with_broken.clone());
+    t.poll("cards-skipped").await.unwrap();
+    pages.set(
+        "/list",
+        200,
+        with_broken.replace("</body>", "<p>changed</p></body>"),
+    );
+    t.poll("cards-skipped").await.unwrap();
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "herald_list_cards_skipped_total{source=\"cards-skipped\"} 2"),
+        "{metrics}"
+    );
+    let admin_texts = || {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .map(|m| m.text.unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    common::eventually("the skipped-cards alert", Duration::from_secs(10), || {
+        !admin_texts().is_empty()
+    })
+    .await;
+    pages.set("/list", 200, cards(&[("/a", "A", day)]));
+    t.poll("cards-skipped").await.unwrap();
+    common::eventually("the recovery alert", Duration::from_secs(10), || {
+        admin_texts().len() >= 2
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let texts = admin_texts();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts[0].contains("1 card(s) of the list page skipped"),
+        "{}",
+        texts[0]
+    );
+    assert!(
+        texts[1].contains("every card of the list page reads again"),
+        "{}",
+        texts[1]
+    );
+    t.stop().await;
+}
