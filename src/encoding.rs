@@ -7,8 +7,9 @@
 //! that are not UTF-8 and declare nothing are guessed (chardetng). Three rules for what servers
 //! get wrong: UTF-8 text with a few stray bytes is still UTF-8 where UTF-8 is declared or
 //! nothing else holds (the strays become U+FFFD, the rest is not thrown to a guess); a document
-//! that declares UTF-8 itself and is UTF-8 text is UTF-8 whatever the HTTP header says; and a
-//! declared single-byte charset that plainly misreads the bytes is passed over for the next
+//! that declares UTF-8 itself and is UTF-8 text is UTF-8 whatever the HTTP header says; UTF-8
+//! text (multibyte sequences, at most a few stray bytes) is UTF-8 whatever single-byte charset
+//! the header or the document names; and a declared single-byte charset that plainly misreads the bytes is passed over for the next
 //! evidence (Latin-1 that reads words of only À-ÿ letters: Cyrillic in windows-1251 or KOI8-R;
 //! a Cyrillic charset that reads capitals after small letters: KOI8-R in windows-1251, UTF-8 in
 //! either). UTF-16 and UTF-32 are read
@@ -49,7 +50,10 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
         return String::from_utf8_lossy(body).into_owned();
     }
     for label in [&http, &own].into_iter().flatten() {
-        if names_utf8(label) && census.is_utf8_text() {
+        // UTF-8 text under a single-byte charset is UTF-8: legacy single-byte text with a few
+        // non-ASCII letters is practically never valid UTF-8, so the label is the server's (or
+        // the template's) default, and believing it would store "â€™" for "’".
+        if (names_utf8(label) || names_single_byte(label)) && census.is_utf8_text() {
             return String::from_utf8_lossy(body).into_owned();
         }
         if let Some(text) = decode_strictly(body, label) {
@@ -109,6 +113,12 @@ impl Utf8Census {
 /// Whether `label` names UTF-8.
 fn names_utf8(label: &str) -> bool {
     Encoding::for_label(clean_label(label).as_bytes()) == Some(encoding_rs::UTF_8)
+}
+
+/// Whether `label` names a single-byte charset (Latin-1, windows-1251, KOI8-R, … and ASCII,
+/// which WHATWG reads as windows-1252).
+fn names_single_byte(label: &str) -> bool {
+    Encoding::for_label(clean_label(label).as_bytes()).is_some_and(Encoding::is_single_byte)
 }
 
 /// Whether `text`, decoded in the single-byte charset `label` names, is plainly not what the
@@ -489,10 +499,58 @@ mod tests {
 
     #[test]
     fn without_its_own_word_the_http_charset_still_wins() {
-        // RFC 7303's order: the header before the bytes, when the document says nothing.
-        let body = "<rss><title>Президент</title></rss>";
-        let text = decode(body.as_bytes(), Some("text/xml; charset=windows-1251"));
-        assert_eq!(text, encoding_rs::WINDOWS_1251.decode(body.as_bytes()).0);
+        // RFC 7303's order: the header before the guess, when the document says nothing and
+        // its bytes are no UTF-8 text.
+        let words = "Zażółć gęślą jaźń: Wałbrzych, Łódź i Świętokrzyskie";
+        let body = [
+            b"<rss><title>".as_slice(),
+            &encoding_rs::ISO_8859_2.encode(words).0,
+            b"</title></rss>",
+        ]
+        .concat();
+        let text = decode(&body, Some("text/xml; charset=iso-8859-2"));
+        assert!(text.contains(words), "{text}");
+    }
+
+    /// UTF-8 text under a single-byte charset, named by the header or by the document, reads
+    /// as UTF-8: "President’s visit", not "Presidentâ€™s visit".
+    #[rstest]
+    #[case::latin_1_header(Some("text/html; charset=ISO-8859-1"), "")]
+    #[case::windows_1252_header(Some("text/html; charset=windows-1252"), "")]
+    #[case::latin_1_meta(Some("text/html"), "<meta charset=\"iso-8859-1\">")]
+    #[case::latin_1_meta_no_header(None, "<meta charset=\"iso-8859-1\">")]
+    #[case::both(
+        Some("text/html; charset=iso-8859-1"),
+        "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"
+    )]
+    #[case::ascii_header(Some("text/html; charset=us-ascii"), "")]
+    #[case::koi8_r_meta(Some("text/html"), "<meta charset=\"koi8-r\">")]
+    fn utf8_text_under_a_single_byte_charset_is_utf8(
+        #[case] content_type: Option<&str>,
+        #[case] meta: &str,
+    ) {
+        for words in [
+            "President’s visit to France — “a new era” for both",
+            "Глава государства",
+            "Le président à l’été",
+        ] {
+            let body = format!("<html><head>{meta}</head><body><p>{words}</p></body></html>");
+            let text = decode(body.as_bytes(), content_type);
+            assert!(text.contains(words), "{content_type:?} {meta}: {text}");
+        }
+    }
+
+    /// A stray byte among UTF-8 text under a Latin-1 header: still UTF-8 text (the census's
+    /// allowance), the stray a U+FFFD.
+    #[test]
+    fn utf8_text_with_a_stray_byte_under_latin_1_is_utf8() {
+        let mut body = "<p>".as_bytes().to_vec();
+        for _ in 0..20 {
+            body.extend_from_slice("Президент — “визит” ".as_bytes());
+        }
+        body.extend_from_slice(b"\x96</p>");
+        let text = decode(&body, Some("text/html; charset=iso-8859-1"));
+        assert!(text.contains("Президент — “визит” \u{fffd}<"), "{text}");
     }
 
     #[rstest]

@@ -75,10 +75,13 @@ pub struct PollReport {
     /// Entries of an upstream feed skipped for having neither a link nor any text.
     pub skipped: usize,
     /// `(link, text)` of list dates that could not be read (issue 24): those releases are
-    /// dated by the release listed above them, and the poll says so.
+    /// dated when first seen (by the release listed above them, when it is of that day), and
+    /// the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
     /// Cards of the list page not read as releases, with why (no title, no own link, …).
     pub skipped_cards: Vec<extract::html::SkippedCard>,
+    /// Links of the releases `require_id` left out (no id in the link), in the page's order.
+    pub no_id: Vec<String>,
     /// Known releases counted but not in `items` (see [`PollOptions::report_known`]).
     pub known_not_read: usize,
     /// The walk through older pages was cut short by this error: the releases there are read
@@ -109,13 +112,23 @@ impl PollReport {
         ))
     }
 
+    /// What the admin should hear about the releases `require_id` left out, if any: they are
+    /// meant to be (cards that are no releases), but never without a word.
+    pub fn no_id_note(&self) -> Option<String> {
+        let first = self.no_id.first()?;
+        Some(format!(
+            "{} card(s) left out by `require_id`: no id in the link (e.g. {first})",
+            self.no_id.len()
+        ))
+    }
+
     /// What the admin should hear about dates this poll could not read, if any.
     pub fn date_warning(&self) -> Option<String> {
         let (link, text) = self.unreadable_dates.first()?;
         Some(format!(
             "{} list date(s) could not be read (e.g. \"{text}\" for {link}); those releases are \
-             dated by the release listed above them: set `date_format`, or a better `date` \
-             selector (e.g. `time@datetime`)",
+             dated when first seen (by the release listed above them, when it is of that day): \
+             set `date_format`, or a better `date` selector (e.g. `time@datetime`)",
             self.unreadable_dates.len()
         ))
     }
@@ -349,6 +362,7 @@ impl Poller<'_> {
         }
         let mut unreadable_dates = notes.unreadable_dates;
         let skipped_cards = notes.skipped_cards;
+        let no_id = notes.no_id;
         let mut rereading = reread.then(Rereading::default);
         let mut found = self.classify(
             source,
@@ -459,6 +473,7 @@ impl Poller<'_> {
             skipped,
             unreadable_dates,
             skipped_cards,
+            no_id,
             known_not_read,
             walk_error,
             refreshed: refreshed_count,
@@ -1398,8 +1413,11 @@ impl Poller<'_> {
                 _ => None,
             })
             .collect();
-        // The date: no later than the release above for one without a date (issue 24), and
-        // for one of the same day as that release on a list page.
+        // The date: no later than the release above when that one is of the same day (in the
+        // source's zone), for a release without a date of its own (issue 24) and, on a list
+        // page, for one dated that day. A release without a date of its own is otherwise dated
+        // when first seen: the release above may be a card pinned for months, or a release
+        // stored days ago, and a new release must never pass for that old.
         for i in 0..slots.len() {
             let Slot::Built(o, undated) = &slots[i] else {
                 continue;
@@ -1413,12 +1431,8 @@ impl Poller<'_> {
                 None => None,
             };
             let capped = match above {
-                Some((t, _)) if t < published => {
-                    let same_day =
-                        |x: DateTime<Utc>| x.with_timezone(&source.timezone).date_naive();
-                    let same_date =
-                        source.kind == SourceKind::Html && same_day(t) == same_day(published);
-                    (undated || same_date).then_some(t)
+                Some((t, _)) if t < published && same_day(source, t, published) => {
+                    (undated || source.kind == SourceKind::Html).then_some(t)
                 }
                 _ => None,
             };
@@ -1501,7 +1515,8 @@ impl Poller<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<(DateTime<Utc>, u64)>, PollError> {
         // The releases read back, from `j` up to one with a date of its own (a release seen
-        // once and no longer stored may have none: it is dated by the one above it).
+        // once and no longer stored may have none: it is dated by the one above it when that
+        // one is of the same day).
         let mut chain = Vec::new();
         let mut k = j;
         while places[k].is_none() {
@@ -1518,7 +1533,7 @@ impl Poller<'_> {
         for (k, published, seq, undated) in chain.into_iter().rev() {
             let above = k.checked_sub(1).and_then(|a| places[a]);
             let published = match above {
-                Some((t, _)) if undated && t < published => t,
+                Some((t, _)) if undated && t < published && same_day(source, t, published) => t,
                 _ => published,
             };
             places[k] = Some((published, seq));
@@ -1584,6 +1599,12 @@ impl Poller<'_> {
         };
         Ok((item, undated))
     }
+}
+
+/// Whether two instants fall on the same day in the source's zone.
+fn same_day(source: &Source, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    let day = |x: DateTime<Utc>| x.with_timezone(&source.timezone).date_naive();
+    day(a) == day(b)
 }
 
 /// A stored release whose upstream guid/id changed while the entry did not (SPEC: an entry's
@@ -2412,11 +2433,13 @@ async fn reading_turn() -> tokio::sync::OwnedSemaphorePermit {
 pub struct ListNotes {
     /// Entries of an upstream feed skipped for having neither a link nor any text.
     pub skipped: usize,
-    /// `(link, text)` of list dates that could not be read: those releases are dated by the
-    /// release listed above them (or the poll), never silently as new.
+    /// `(link, text)` of list dates that could not be read: those releases are dated when first
+    /// seen (by the release listed above them, when it is of that day), and the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
     /// Cards of a list page not read as releases, with why.
     pub skipped_cards: Vec<extract::html::SkippedCard>,
+    /// Links of the releases `require_id` left out (no id in the link).
+    pub no_id: Vec<String>,
     /// Entries of an upstream feed identified otherwise because other entries share their
     /// guid/id: that id, by their key.
     pub shared_ids: HashMap<String, String>,
@@ -2516,15 +2539,21 @@ pub fn read_list_counted(
         // `require_id`: a card whose link carries no id is not a release (akorda.kz lists a
         // card for officials' asset declarations among its releases).
         let found = scraped.len();
+        let mut no_id = Vec::new();
         scraped.retain(|s| {
             // Exactly the cards the pattern keyed: it read the link in the form keys are made
             // from (`extract::link_key`), which may differ from the link shown.
             let release = s.key.starts_with("id:");
             if !release {
-                tracing::debug!(source = %source.id, link = %s.link, "not a release (no id in the link); skipped");
+                no_id.push(s.link.clone());
             }
             release
         });
+        // Leaving such cards out is what `require_id` is for: no warning in the log on every
+        // poll, but the poll's report (and `herald poll`) says how many, with an example.
+        if let Some(first) = no_id.first() {
+            tracing::debug!(source = %source.id, %url, cards = no_id.len(), example = %first, "cards left out by require_id (no id in the link)");
+        }
         // Every card skipped is no quiet day: the addresses changed (a redesign).
         if found > 0 && scraped.is_empty() {
             return Err(PollError::Extract {
@@ -2539,6 +2568,7 @@ pub fn read_list_counted(
         notes
             .unreadable_dates
             .retain(|(link, _)| scraped.iter().any(|s| &s.link == link));
+        notes.no_id = no_id;
     }
     if let Some(rewrite) = &source.image_rewrite {
         for s in &mut scraped {
@@ -2786,9 +2816,11 @@ mod tests {
     }
 
     /// A poll that does not report known releases (a scheduled one) leaves them unread, yet a
-    /// new release without a date is still dated by the release listed above it: the known
-    /// ones above it are read back then, up to one that has a date of its own (issue 23). Every
-    /// release it reports is the same as when all are read.
+    /// new release without a date is still dated by the release listed above it when that one
+    /// is of the same day: the known ones above it are read back then, up to one that has a
+    /// date of its own (issue 23). Every release it reports is the same as when all are read.
+    /// A day later, a release without a date is dated when first seen: never by a release of
+    /// another day.
     #[tokio::test]
     async fn known_releases_are_read_back_only_for_an_undated_release_below() {
         let dir = tempfile::tempdir().unwrap();
@@ -2850,7 +2882,7 @@ mod tests {
                 entry(6, ItemState::New, None),
             ]
         };
-        let now: DateTime<Utc> = "2026-04-01T00:00:00Z".parse().unwrap();
+        let now: DateTime<Utc> = "2026-03-01T20:00:00Z".parse().unwrap();
         let (all, left_out) = poller.build(source, page(), now, true).unwrap();
         assert_eq!(left_out, 0);
         let as_stored = |item: &Item| store.item("s", &item.id).unwrap().unwrap();
@@ -2867,12 +2899,19 @@ mod tests {
         };
         assert_eq!(shown(&some), shown(&all));
         assert_eq!(some.len(), 3, "only the new releases are reported");
-        // 3 is dated by 1 (through 2, which has no date either), 6 by 5.
+        // 3 is dated by 1 (through 2, which has no date either): the same day. 6 is not dated
+        // by 5, of 15 January: it is dated when first seen.
         assert_eq!(some[0].item.published, one.published);
         assert_eq!(
-            some[2].item.published.to_rfc3339(),
+            some[1].item.published.to_rfc3339(),
             "2026-01-15T00:00:00+00:00"
         );
+        assert_eq!(some[2].item.published, now);
+        // A day later (1 is of 1 March, the poll of 2 March), 3 is no longer dated by 1.
+        let later: DateTime<Utc> = "2026-03-02T06:00:00Z".parse().unwrap();
+        let (some, _) = poller.build(source, page(), later, false).unwrap();
+        assert_eq!(some[0].item.published, later);
+        assert_eq!(some[2].item.published, later);
     }
 
     #[test]

@@ -62,7 +62,8 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
             });
             if let Some(text) = unread {
                 line["warning"] = serde_json::json!(format!(
-                    "date \"{text}\" could not be read; dated by the release listed above it"
+                    "date \"{text}\" could not be read; dated when first seen (by the release \
+                     listed above it, when that one is of the same day)"
                 ));
             }
             out(line)?;
@@ -92,6 +93,9 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
     ));
     if let Some(warning) = report.card_warning() {
         note(format_args!("{id}: warning: {warning}"));
+    }
+    if let Some(left_out) = report.no_id_note() {
+        note(format_args!("{id}: {left_out}"));
     }
     if let Some(warning) = report.date_warning() {
         note(format_args!("{id}: warning: {warning}"));

@@ -94,8 +94,84 @@ fn is_tracking_param(name: &str) -> bool {
         )
 }
 
-/// Resolves `href` against `base` and canonicalizes it: fragment dropped, tracking parameters
-/// removed, only http(s) accepted (a `javascript:` or `data:` link is no link at all).
+/// Query parameters that carry a session id. herald sends no cookies, so a site that keeps
+/// sessions in its links (PHP's trans_sid, servlet URL rewriting, ColdFusion) hands it a fresh
+/// id on every poll: kept, it would make every release new on every poll.
+fn is_session_param(name: &str, value: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.starts_with("aspsessionid")
+        || matches!(
+            name.as_str(),
+            "phpsessid" | "jsessionid" | "sessionid" | "session_id" | "cfid" | "cftoken"
+        )
+        // `sid` also names sections (`?sid=12`, `?sid=news`): only a token-like value goes.
+        || (name == "sid" && looks_like_token(value))
+}
+
+/// Whether a value looks like a session token: 16 or more letters and digits, of both kinds.
+fn looks_like_token(value: &str) -> bool {
+    value.len() >= 16
+        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
+}
+
+/// `path` without the session ids a server wrote into it: a servlet's `;jsessionid=…` path
+/// parameter, and ASP.NET's cookieless segment (`/(S(…))/`, `/(X(1)S(…))/`). `None` when it
+/// has none.
+fn path_without_session(path: &str) -> Option<String> {
+    let mut changed = false;
+    let mut segments = Vec::new();
+    for segment in path.split('/') {
+        if is_cookieless_segment(segment) {
+            changed = true;
+            continue;
+        }
+        // `name;jsessionid=…` (and any path parameters after it) is `name`.
+        let lower = segment.to_ascii_lowercase();
+        match lower.find(";jsessionid=") {
+            Some(at) => {
+                changed = true;
+                segments.push(&segment[..at]);
+            }
+            None => segments.push(segment),
+        }
+    }
+    changed.then(|| segments.join("/"))
+}
+
+/// ASP.NET's cookieless session segment: `(S(…))`, or several `L(…)` groups one of which is
+/// `S(…)`, in parentheses (`(X(1)S(abc)F(def))`).
+fn is_cookieless_segment(segment: &str) -> bool {
+    let Some(inner) = segment.strip_prefix('(').and_then(|s| s.strip_suffix(')')) else {
+        return false;
+    };
+    let mut rest = inner;
+    let mut session = false;
+    while !rest.is_empty() {
+        let mut chars = rest.chars();
+        let (Some(letter), Some('(')) = (chars.next(), chars.next()) else {
+            return false;
+        };
+        if !letter.is_ascii_alphabetic() {
+            return false;
+        }
+        let Some(close) = rest.find(')') else {
+            return false;
+        };
+        let value = &rest[2..close];
+        if value.contains('(') {
+            return false;
+        }
+        session |= letter.eq_ignore_ascii_case(&'S') && !value.is_empty();
+        rest = &rest[close + 1..];
+    }
+    session
+}
+
+/// Resolves `href` against `base` and canonicalizes it: fragment dropped, tracking and session
+/// parameters removed, only http(s) accepted (a `javascript:` or `data:` link is no link at
+/// all).
 pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
@@ -106,9 +182,13 @@ pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
         return None;
     }
     url.set_fragment(None);
+    if let Some(path) = path_without_session(url.path()) {
+        url.set_path(&path);
+    }
     if let Some(query) = url.query() {
-        // Only a tracking parameter goes, cut out as written: the others stay byte for byte and
-        // in their order (a server may read `?123`, `?x=1;y=2` or `&flag` its own way).
+        // Only a tracking or session parameter goes, cut out as written: the others stay byte
+        // for byte and in their order (a server may read `?123`, `?x=1;y=2` or `&flag` its own
+        // way).
         let parts: Vec<&str> = query.split('&').collect();
         let kept: Vec<&str> = parts
             .iter()
@@ -189,13 +269,12 @@ pub fn routed_pages<'h>(base: &Url, hrefs: impl IntoIterator<Item = &'h str>) ->
         .collect()
 }
 
-/// Whether one `name=value` piece of a query names a tracking parameter (the name read as a
+/// Whether one `name=value` piece of a query is a tracking or session parameter (read as a
 /// form decodes it: `+` and percent escapes).
 fn is_tracking_part(part: &str) -> bool {
-    let name = part.split_once('=').map_or(part, |(name, _)| name);
-    url::form_urlencoded::parse(name.as_bytes())
+    url::form_urlencoded::parse(part.as_bytes())
         .next()
-        .is_some_and(|(name, _)| is_tracking_param(&name))
+        .is_some_and(|(name, value)| is_tracking_param(&name) || is_session_param(&name, &value))
 }
 
 /// What identifies an item within its source: the `id_pattern` capture when it matches the
@@ -260,6 +339,43 @@ mod tests {
     )]
     #[case::tracking_name_escaped("/a?id=5&utm%5Fsource=x", "https://www.akorda.kz/a?id=5")]
     #[case::only_tracking_and_empty("/a?utm_source=x&&gclid=1", "https://www.akorda.kz/a")]
+    #[case::servlet_session(
+        "/en/news/1;jsessionid=A1B2C3D4E5?id=1",
+        "https://www.akorda.kz/en/news/1?id=1"
+    )]
+    #[case::servlet_session_upper(
+        "/app;JSESSIONID=a1b2.node0/news/2",
+        "https://www.akorda.kz/app/news/2"
+    )]
+    #[case::php_session(
+        "item.php?id=1&PHPSESSID=9k2l1m3n4b5v6c7x8z9a0s1d2f",
+        "https://www.akorda.kz/en/item.php?id=1"
+    )]
+    #[case::asp_session(
+        "/a?ASPSESSIONIDQQGGQGPA=KHBNCPOAEHIB&id=7",
+        "https://www.akorda.kz/a?id=7"
+    )]
+    #[case::session_ids("/a?sessionid=x1&id=7&session_id=y2", "https://www.akorda.kz/a?id=7")]
+    #[case::coldfusion("/a?id=7&CFID=1234&CFTOKEN=56789012", "https://www.akorda.kz/a?id=7")]
+    #[case::aspnet_cookieless(
+        "/(S(lit3py55t21z5v55vlm25s55))/news.aspx?id=7",
+        "https://www.akorda.kz/news.aspx?id=7"
+    )]
+    #[case::aspnet_cookieless_groups(
+        "/app/(X(1)S(3f5kpa55zirqa2jkoa3gxj55))/news.aspx",
+        "https://www.akorda.kz/app/news.aspx"
+    )]
+    #[case::sid_token(
+        "/a?id=7&sid=0f3e9a7c2b1d4e5f6a7b8c9d0e1f2a3b",
+        "https://www.akorda.kz/a?id=7"
+    )]
+    #[case::sid_section("/a?sid=12&id=7", "https://www.akorda.kz/a?sid=12&id=7")]
+    #[case::sid_word(
+        "/a?sid=internationalnews",
+        "https://www.akorda.kz/a?sid=internationalnews"
+    )]
+    #[case::other_path_parameter("/a;v=2/b;x", "https://www.akorda.kz/a;v=2/b;x")]
+    #[case::brackets_not_a_session("/(about)/a", "https://www.akorda.kz/(about)/a")]
     fn canonical_links(#[case] href: &str, #[case] expected: &str) {
         let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
         assert_eq!(canonical_link(&base, href).unwrap().as_str(), expected);
@@ -320,7 +436,7 @@ mod tests {
         if url.query().is_some() {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
-                .filter(|(k, _)| !is_tracking_param(k))
+                .filter(|(k, v)| !is_tracking_param(k) && !is_session_param(k, v))
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect();
             if kept.is_empty() {
@@ -351,6 +467,36 @@ mod tests {
             let before = former_canonical(&base, &href).unwrap();
             proptest::prop_assert_eq!(item_key(&now, None), before.to_string());
         }
+    }
+
+    /// A release linked with a new session id on every poll is one release: the session is no
+    /// part of its key; a link without one keeps its key.
+    #[rstest]
+    #[case::servlet(
+        "/n/1;jsessionid=AAAA1111?id=1",
+        "/n/1;jsessionid=BBBB2222?id=1",
+        "/n/1?id=1"
+    )]
+    #[case::php(
+        "/item.php?id=1&PHPSESSID=aaaa1111bbbb2222cccc3333dd",
+        "/item.php?id=1&PHPSESSID=eeee4444ffff5555gggg6666hh",
+        "/item.php?id=1"
+    )]
+    #[case::aspnet(
+        "/(S(aaaa1111))/n.aspx?id=1",
+        "/(S(bbbb2222))/n.aspx?id=1",
+        "/n.aspx?id=1"
+    )]
+    fn a_session_id_is_no_part_of_the_key(
+        #[case] first: &str,
+        #[case] second: &str,
+        #[case] plain: &str,
+    ) {
+        let base = Url::parse("https://www.akorda.kz/en/events").unwrap();
+        let key = |href: &str| item_key(&canonical_link(&base, href).unwrap(), None);
+        assert_eq!(key(first), key(second));
+        assert_eq!(key(first), key(plain));
+        assert_eq!(key(plain), base.join(plain).unwrap().as_str());
     }
 
     #[test]

@@ -302,8 +302,116 @@ async fn require_id_keeps_the_cards_the_pattern_keys() {
         ]),
     );
     let report = t.poll("x").await.unwrap();
-    let text = format!("{report:?}");
-    assert!(text.contains("One") && !text.contains("About us"), "{text}");
+    let titles: Vec<&str> = report.items.iter().map(|o| o.item.title.as_str()).collect();
+    assert_eq!(titles, ["One"]);
+    // The card left out is said, with its link.
+    assert_eq!(report.no_id, [format!("{base}/about")]);
+    let note = report.no_id_note().unwrap();
+    assert!(
+        note.starts_with("1 card(s) left out by `require_id`"),
+        "{note}"
+    );
+    assert!(note.contains(&format!("{base}/about")), "{note}");
+    t.stop().await;
+}
+
+/// `herald poll` says how many cards `require_id` left out, with an example link, in its
+/// summary (with `--json` too): a card that is no release does not vanish without a word.
+#[tokio::test]
+async fn herald_poll_says_which_cards_require_id_left_out() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/n/one-1001", "One", Some("3 March 2026")),
+            ("/declarations", "Asset declarations", Some("3 March 2026")),
+            ("/n/two-1002", "Two", Some("2 March 2026")),
+            ("/about", "About us", None),
+        ]),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\nid_pattern = '-(\\d{{4,}})$'\n\
+             require_id = true\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
+             link = \"h3 a@href\"\ndate = \"h5\"\n"
+        ),
+    )
+    .unwrap();
+    for json in [false, true] {
+        let mut command = common::herald_command();
+        command.args(["poll", "x", "--dry-run", "-c"]).arg(&path);
+        if json {
+            command.arg("--json");
+        }
+        let o = common::command_output(&mut command).await;
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        );
+        assert!(o.status.success(), "{stderr}");
+        assert!(stdout.contains("One") && stdout.contains("Two"), "{stdout}");
+        assert!(!stdout.contains("declarations"), "{stdout}");
+        assert!(
+            stderr.contains(&format!(
+                "x: 2 card(s) left out by `require_id`: no id in the link (e.g. {base}/declarations)"
+            )),
+            "{stderr}"
+        );
+    }
+}
+
+/// A site that writes a session id into its links (PHP's trans_sid, servlet URL rewriting,
+/// ASP.NET's cookieless sessions) hands herald, which sends no cookies, a fresh one on every
+/// poll: the session is no part of a release's identity, nor of its link, so the second poll
+/// finds nothing new.
+#[tokio::test]
+async fn session_ids_in_links_make_no_new_releases() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let page = |session: &str| {
+        let (jsession, php, asp, sid) = (
+            format!("/en/news/1;jsessionid={session}?id=1"),
+            format!("/item.php?id=2&PHPSESSID={session}"),
+            format!("/(S({session}))/news.aspx?id=3"),
+            format!("/list.php?id=4&sid={session}"),
+        );
+        cards(&[
+            (jsession.as_str(), "One", Some("3 March 2026")),
+            (php.as_str(), "Two", Some("3 March 2026")),
+            (asp.as_str(), "Three", Some("3 March 2026")),
+            (sid.as_str(), "Four", Some("3 March 2026")),
+            ("/list.php?id=5&sid=12", "Five", Some("3 March 2026")),
+        ])
+    };
+    pages.set("/list", 200, page("a1b2c3d4e5f6a7b8c9d0e1f2a3"));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 5, "{report:?}");
+    let links: Vec<String> = report.items.iter().map(|o| o.item.link.clone()).collect();
+    assert_eq!(
+        links,
+        [
+            format!("{base}/en/news/1?id=1"),
+            format!("{base}/item.php?id=2"),
+            format!("{base}/news.aspx?id=3"),
+            format!("{base}/list.php?id=4"),
+            format!("{base}/list.php?id=5&sid=12"),
+        ]
+    );
+    pages.set("/list", 200, page("f9e8d7c6b5a4f3e2d1c0b9a8f7"));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
+    assert_eq!(
+        report.count(herald::model::ItemState::Known),
+        5,
+        "{report:?}"
+    );
     t.stop().await;
 }
 
@@ -341,7 +449,8 @@ async fn reading_a_title_better_is_no_correction() {
 }
 
 /// A release in which the configured date selector finds nothing has a date not read: the
-/// poll warns, /healthz says so, and the release is dated by the one above it, not as new.
+/// poll warns, /healthz says so, and the release is dated when first seen: the release above
+/// it is of another day, so it does not date it (it may be a card pinned for months).
 #[tokio::test]
 async fn a_date_selector_finding_nothing_is_warned_about() {
     let pages = Pages::default();
@@ -362,8 +471,95 @@ async fn a_date_selector_finding_nothing_is_warned_about() {
     let warning = health["sources"]["x"]["date_warning"].as_str().unwrap();
     assert!(warning.contains("could not be read"), "{warning}");
     let feed = feed_of(&t).await;
-    assert_eq!(feed[1].0, "Dateless");
-    assert_eq!(feed[1].1, feed[0].1, "dated by the release above it");
+    let date = |title: &str| {
+        let (_, date) = feed.iter().find(|(t, _)| t == title).unwrap();
+        chrono::DateTime::parse_from_rfc3339(date).unwrap()
+    };
+    let now = chrono::Utc::now();
+    assert!(now - date("Dated").to_utc() > chrono::Duration::days(1));
+    let age = now - date("Dateless").to_utc();
+    assert!(
+        age < chrono::Duration::minutes(5),
+        "dated when first seen, not by the release above: {feed:?}"
+    );
+    t.stop().await;
+}
+
+/// A release without a date of its own is never dated earlier than the day it is first seen:
+/// with no `date` selector, a new card below a card stored on another day (here a card
+/// pinned at the top, first seen long ago) is dated when first seen, not at that card's
+/// time; below a release of the day it is first seen, it keeps its place under it.
+#[tokio::test]
+async fn a_release_without_a_date_is_never_backdated_by_another_day() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = common::spawn_app_with(common::Setup {
+        extra_config: format!(
+            "[[sources]]\nid = \"x\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+             timezone = \"Asia/Almaty\"\nlanguage = \"en\"\n[sources.list]\n\
+             item = \"div.card\"\ntitle = \"h3 a\"\nlink = \"h3 a@href\"\n"
+        ),
+        ..common::Setup::default()
+    })
+    .await;
+    // The pinned card, stored when first seen 40 days ago.
+    let store = &t.app.shared.store;
+    let link = format!("{base}/pinned");
+    let at = chrono::Utc::now() - chrono::Duration::days(40);
+    let pinned = herald::model::Item {
+        id: herald::model::ItemId::new("x", &link),
+        source: "x".into(),
+        title: "Pinned".into(),
+        link,
+        summary: None,
+        content_html: None,
+        image: None,
+        language: "en".into(),
+        published: at,
+        updated: at,
+        first_seen: at,
+        seq: store.next_seq().unwrap(),
+    };
+    store
+        .commit(&herald::store::Commit {
+            source: "x",
+            new: &[pinned],
+            corrected: &[],
+            deliveries: &[],
+            baselines: &[],
+            content_digests: &std::collections::HashMap::new(),
+            max_items: 100,
+            links: &[],
+            seen_only: &[],
+        })
+        .await
+        .unwrap();
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/pinned", "Pinned", None),
+            ("/new-1", "New one", None),
+            ("/new-2", "New two", None),
+        ]),
+    );
+    let before = chrono::Utc::now();
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 2, "{report:?}");
+    for o in &report.items {
+        if o.item.title.starts_with("New") {
+            assert!(
+                o.item.published >= before - chrono::Duration::seconds(1),
+                "{} dated {}, the pinned card's time",
+                o.item.title,
+                o.item.published
+            );
+        }
+    }
+    // The feed: the new releases above the pinned one, in the page's order.
+    let feed = feed_of(&t).await;
+    let titles: Vec<&str> = feed.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(titles, ["New one", "New two", "Pinned"]);
     t.stop().await;
 }
 
