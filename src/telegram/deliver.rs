@@ -2349,17 +2349,44 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// A message accepted in a chat written as `@name` tells its numeric id: stored, and the
-    /// chats grouped again when it is new (the name may now be a chat another entry writes as
-    /// its id), so that entries written either way are one chat.
+    /// chats grouped again at once when another entry of the config (in another group) turns
+    /// out to post to that id, so that entries written either way are one chat.
     fn learn_chat_id(&self, channel: &Channel, accepted: Accepted) {
         if let ChatRef::Username(name) = &channel.chat
             && !matches!(self.store.chat_id(name), Ok(Some(id)) if id == accepted.chat_id)
         {
             match self.store.set_chat_id(name, accepted.chat_id) {
-                Ok(()) => self.regroup.notify_one(),
+                Ok(()) if self.another_posts_to(channel, accepted.chat_id) => {
+                    self.regroup.notify_one();
+                }
+                Ok(()) => {}
                 Err(e) => tracing::warn!(chat = %name, error = %e, "could not store the chat's id"),
             }
         }
+    }
+
+    /// Whether an entry of the config that writes its chat otherwise than `channel` does posts
+    /// to the chat `id` (written as the id, migrated to it, or another `@name` known as it).
+    fn another_posts_to(&self, channel: &Channel, id: i64) -> bool {
+        let config = self.config.get();
+        let form = |chat: &ChatRef| match chat {
+            ChatRef::Username(name) => name.to_lowercase(),
+            ChatRef::Id(id) => id.to_string(),
+        };
+        let ours = form(&channel.chat);
+        let mut others = config.channels.iter().filter(|c| form(&c.chat) != ours);
+        others.any(|c| {
+            let migrated = self
+                .store
+                .channel_state(&c.id)
+                .ok()
+                .and_then(|s| s.migrated_to);
+            let number = match &c.chat {
+                ChatRef::Id(n) => Some(*n),
+                ChatRef::Username(name) => self.store.chat_id(name).ok().flatten(),
+            };
+            migrated.or(number) == Some(id)
+        })
     }
 
     fn succeeded(
