@@ -879,6 +879,7 @@ impl World {
             wake: self.wake.clone(),
             alerts: Some(self.alerts.clone()),
             broken_store: CancellationToken::new(),
+            regroup: Arc::new(tokio::sync::Notify::new()),
         });
         let stop = CancellationToken::new();
         let config = self.live.get();

@@ -148,6 +148,7 @@ impl App {
                 wake: wake.clone(),
                 alerts: alerts.clone(),
                 broken_store: broken_store.clone(),
+                regroup: Arc::new(Notify::new()),
             })
         });
         let app = App {
@@ -515,6 +516,12 @@ impl App {
                     break;
                 }
                 edit = edits.next() => self.reload(&mut plan, &stop, edit, &mut refused).await,
+                // Herald learnt the id of a chat written as `@name`: its entries and those
+                // written as that id get one worker (see `Deliverer::chat_groups`).
+                () = regrouped(&self) => {
+                    tracing::info!("a chat's id is known: grouping the channel entries again");
+                    plan.apply(&self, &stop).await;
+                }
             }
         }
         // The tasks were told to stop with the server: the grace counts from the signal, not
@@ -722,6 +729,11 @@ struct Running {
 /// The config text of a chat's worker: the chat it sends to and the text of each of its entries.
 fn chat_text(group: &ChatGroup, config: &Config) -> String {
     let mut text = format!("chat {}", group.key);
+    // A worker that waits for its chat's id is replaced once the id is known, even when the
+    // groups come out the same (the id is another chat's).
+    if group.unresolved.is_some() {
+        text.push_str(" (id unknown)");
+    }
     for entry in &group.entries {
         text.push('\n');
         text.push_str(
@@ -821,6 +833,14 @@ impl Plan {
         for r in all {
             let _ = r.task.await;
         }
+    }
+}
+
+/// Answers when the deliverer asks for the chats to be grouped again; never without Telegram.
+async fn regrouped(app: &App) {
+    match &app.shared.telegram {
+        Some(deliverer) => deliverer.regroup.notified().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -221,6 +221,10 @@ pub struct Deliverer<A: TelegramApi = Bot> {
     /// Cancelled when the database can no longer write: herald stops so that a restart
     /// reopens it.
     pub broken_store: CancellationToken,
+    /// Notified when herald learns the numeric id of a chat written as `@name` (getChat, or an
+    /// accepted send): the app builds the chat groups again, so that entries written either
+    /// way join one worker.
+    pub regroup: Arc<Notify>,
 }
 
 /// The channel entries that post to one Telegram chat (e.g. one template per language): one
@@ -232,6 +236,11 @@ pub struct ChatGroup {
     /// The chat's numeric id when known (`@name` resolved by getChat), else its `@name`.
     pub key: String,
     pub entries: Vec<Channel>,
+    /// The `@name` (lower case) the group is written as, when herald could not learn its id
+    /// while an entry of the config is written as a numeric id: that entry may be the same
+    /// chat, served by another worker. The group's worker sends nothing until the id is known
+    /// (see `await_chat_id`).
+    pub unresolved: Option<String>,
 }
 
 impl ChatGroup {
@@ -267,6 +276,9 @@ const MAX_PROBES: u32 = 100;
 const RESTORE_TRIES: u32 = 5;
 /// How long a reload may wait for Telegram to name the chats of `@name` entries (getChat).
 const RESOLVE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the worker of an unresolved `@name` asks getChat again: from `BACKOFF_FIRST`,
+/// doubling up to this.
+const RESOLVE_RETRY_CAP: Duration = Duration::from_secs(300);
 
 /// Where a search for a lost send looks.
 #[derive(Clone, Copy)]
@@ -448,8 +460,16 @@ impl<A: TelegramApi> Deliverer<A> {
     /// Groups the channel entries by the chat they post to. An entry written as `@name` and one
     /// written as the chat's numeric id are the same chat: the name is resolved by getChat (once;
     /// the answer is stored), only when both forms are in the config. A chat that migrated is
-    /// known by its new id. Unresolved (Telegram unreachable within `RESOLVE_TIMEOUT`), the name
-    /// stands for itself until the next reload.
+    /// known by its new id.
+    ///
+    /// Two workers never serve one chat: they would break its rate limits, and each would take
+    /// the other's send in flight for a lost one and search the chat for it, changing the
+    /// other's posts. So a name left unresolved (Telegram unreachable within `RESOLVE_TIMEOUT`,
+    /// or getChat refused) while an entry is written as an id makes a group marked
+    /// `unresolved`: its worker sends nothing (no post, no edit, no search) and asks getChat
+    /// again in the background; once the id is known it asks the app to group again
+    /// (`regroup`), which stops it and the worker of the id (awaited) before one worker starts
+    /// for the chat. Its entries' posts wait meanwhile, and `/healthz` says why.
     pub async fn chat_groups(&self, channels: &[Channel]) -> Vec<ChatGroup> {
         let mixed = channels.iter().any(|c| matches!(c.chat, ChatRef::Id(_)))
             && channels
@@ -463,18 +483,22 @@ impl<A: TelegramApi> Deliverer<A> {
                 .channel_state(&channel.id)
                 .ok()
                 .and_then(|s| s.migrated_to);
-            let key = match (migrated, &channel.chat) {
-                (Some(id), _) | (None, &ChatRef::Id(id)) => id.to_string(),
-                (None, ChatRef::Username(name)) => self
-                    .resolve(name, mixed.then_some(deadline))
-                    .await
-                    .map_or_else(|| name.to_lowercase(), |id| id.to_string()),
+            let (key, unresolved) = match (migrated, &channel.chat) {
+                (Some(id), _) | (None, &ChatRef::Id(id)) => (id.to_string(), None),
+                (None, ChatRef::Username(name)) => {
+                    match self.resolve(name, mixed.then_some(deadline)).await {
+                        Some(id) => (id.to_string(), None),
+                        // Only the other form in the config can be the same chat.
+                        None => (name.to_lowercase(), mixed.then(|| name.to_lowercase())),
+                    }
+                }
             };
             match groups.iter_mut().find(|g| g.key == key) {
                 Some(group) => group.entries.push(channel.clone()),
                 None => groups.push(ChatGroup {
                     key,
                     entries: vec![channel.clone()],
+                    unresolved,
                 }),
             }
         }
@@ -498,22 +522,93 @@ impl<A: TelegramApi> Deliverer<A> {
                 Some(id)
             }
             Ok(Err(e)) => {
-                tracing::warn!(chat = name, error = %describe(&e), "could not learn the chat's id; entries written as its id post apart until the next reload");
+                tracing::warn!(chat = name, error = %describe(&e), "could not learn the chat's id; its entries wait until Telegram names it");
                 None
             }
             Err(_) => {
                 tracing::warn!(
                     chat = name,
-                    "Telegram did not name the chat in time; entries written as its id post apart until the next reload"
+                    "Telegram did not name the chat in time; its entries wait until it does"
                 );
                 None
             }
         }
     }
 
+    /// The worker of an unresolved `@name` (see `chat_groups`): sends nothing, asks getChat
+    /// until Telegram names the chat, then asks the app to group again (and again, later, if
+    /// this worker is still running then: the id could not be stored, say) until `stop`.
+    async fn await_chat_id(&self, group: &ChatGroup, name: &str, stop: &CancellationToken) {
+        let mut wait = BACKOFF_FIRST;
+        loop {
+            let known = match self.store.chat_id(name) {
+                Ok(Some(id)) => Some(id),
+                _ => {
+                    let asked = self
+                        .api
+                        .chat_id(Recipient::ChannelUsername(name.to_owned()));
+                    let why = match tokio::time::timeout(RESOLVE_TIMEOUT, asked).await {
+                        Ok(Ok(id)) => {
+                            if let Err(e) = self.store.set_chat_id(name, id) {
+                                tracing::warn!(chat = name, error = %e, "could not store the chat's id");
+                            }
+                            return self.regroup_after(id, name, stop).await;
+                        }
+                        Ok(Err(e)) => describe(&e),
+                        Err(_) => "no answer in time".to_owned(),
+                    };
+                    tracing::warn!(chat = name, error = %why, retry_in = ?wait, "Telegram does not name the chat yet; its posts wait");
+                    let text = format!(
+                        "the id of {name} is not known yet (getChat: {why}); its posts wait, so that one worker serves the chat"
+                    );
+                    for channel in &group.entries {
+                        let noted = self.store.update_channel_state(&channel.id, |s| {
+                            s.last_error = Some(text.clone());
+                            s.last_error_at = Some(clock::now());
+                        });
+                        if let Err(e) = noted {
+                            tracing::warn!(channel = %channel.id, error = %e, "cannot record the error");
+                        }
+                    }
+                    None
+                }
+            };
+            if let Some(id) = known {
+                return self.regroup_after(id, name, stop).await;
+            }
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(RESOLVE_RETRY_CAP);
+        }
+    }
+
+    /// Asks the app to group the chats again now that `name` is known as `id`, until `stop`
+    /// (the app stops this worker when it does).
+    async fn regroup_after(&self, id: i64, name: &str, stop: &CancellationToken) {
+        tracing::info!(
+            chat = name,
+            id,
+            "Telegram named the chat; grouping its entries again"
+        );
+        let mut wait = BACKOFF_FIRST;
+        loop {
+            self.regroup.notify_one();
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = tokio::time::sleep(wait) => {}
+            }
+            wait = (wait * 2).min(RESOLVE_RETRY_CAP);
+        }
+    }
+
     /// Delivers the queues of `group`'s entries until `stop`: a send whose answer was lost
     /// first (whichever entry it belongs to), then the oldest due delivery of any entry.
     pub async fn run_chat(self: Arc<Self>, group: ChatGroup, stop: CancellationToken) {
+        if let Some(name) = &group.unresolved {
+            return self.await_chat_id(&group, name, &stop).await;
+        }
         let config = self.config.get();
         let tg = &config.telegram;
         // The chat's calls of the last minute, and a 429's hold, as the earlier workers of the
@@ -779,6 +874,31 @@ impl<A: TelegramApi> Deliverer<A> {
             return true;
         }
         let number = |text: &str| self.chat_number(text);
+        // Marked by the worker of another group of the config (by its key, or a form its
+        // entries write the chat in): that worker looks for it. It may be its ordinary send in
+        // flight, not a lost one.
+        let config = self.config.get();
+        let others = config
+            .channels
+            .iter()
+            .filter(|c| !group.entries.iter().any(|e| e.id == c.id));
+        for other in others {
+            let form = match &other.chat {
+                ChatRef::Username(name) => name.to_lowercase(),
+                ChatRef::Id(id) => id.to_string(),
+            };
+            let migrated = self
+                .store
+                .channel_state(&other.id)
+                .ok()
+                .and_then(|s| s.migrated_to);
+            let key = migrated
+                .or_else(|| number(&form))
+                .map_or_else(|| form.clone(), |id| id.to_string());
+            if mark.chat_key == key || mark.chat_key.to_lowercase() == form {
+                return false;
+            }
+        }
         let ours: Vec<i64> = std::iter::once(group.key.as_str())
             .chain(aliases.iter().map(String::as_str))
             .filter_map(number)
@@ -795,7 +915,6 @@ impl<A: TelegramApi> Deliverer<A> {
         if !group.entries.iter().any(|c| c.id == channel) {
             return false;
         }
-        let config = self.config.get();
         let served_elsewhere = config
             .channels
             .iter()
@@ -1566,12 +1685,13 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
                 Ok(ControlFlow::Break(Next::Now))
             }
-            // An edit never holds up the posts behind it. Refused as blocked (kicked, chat not
-            // found) in a chat that is no longer the channel's (its `chat` changed in the
-            // config): nothing herald may do there, and no reason to call the channel blocked,
-            // so the correction is moot. In the channel's own chat: set aside like a refusal
-            // for good (counted, told, `/requeue` sends it again); the next post meets the
-            // block itself and says so.
+            // Refused as blocked (kicked, chat not found) in a chat that is no longer the
+            // channel's (its `chat` changed in the config): nothing herald may do there, and
+            // no reason to call the channel blocked, so the correction is moot. In the
+            // channel's own chat the bot is blocked there like for a post: the block may end
+            // (the bot added back), so the correction stays queued, the channel is blocked
+            // (retried on the blocked schedule, the admins told), and it goes out once the
+            // bot may post again. Only refusals of the message itself are for good.
             (
                 Job::Edit {
                     chat, message_id, ..
@@ -1582,8 +1702,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 SendError::Blocked(reason),
             ) => {
                 if self.is_current_chat(chat, target.group, channel, state) {
-                    tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, %reason, "the correction is refused in the channel's chat; set aside, the posts go on");
-                    return Ok(ControlFlow::Break(Next::SetAside(reason)));
+                    tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, %reason, "the correction is refused in the channel's chat; it stays queued until the bot may post there again");
+                    let next =
+                        self.failed(&channel.id, state, limits, SendError::Blocked(reason))?;
+                    return Ok(ControlFlow::Break(next));
                 }
                 tracing::warn!(channel = %channel.id, item = %item.id, chat = %chat_text(chat), message_id = *message_id, %reason, "the post's chat is no longer the channel's and refuses the bot; the correction is not sent");
                 metrics::counter!("herald_telegram_edits_dropped_total", "channel" => channel.id.clone())
@@ -2226,15 +2348,45 @@ impl<A: TelegramApi> Deliverer<A> {
         Ok(!paused && !holding)
     }
 
-    /// A message accepted in a chat written as `@name` tells its numeric id: stored, so that
-    /// entries written either way are known as one chat at the next reload without asking.
+    /// A message accepted in a chat written as `@name` tells its numeric id: stored, and the
+    /// chats grouped again at once when another entry of the config (in another group) turns
+    /// out to post to that id, so that entries written either way are one chat.
     fn learn_chat_id(&self, channel: &Channel, accepted: Accepted) {
         if let ChatRef::Username(name) = &channel.chat
             && !matches!(self.store.chat_id(name), Ok(Some(id)) if id == accepted.chat_id)
-            && let Err(e) = self.store.set_chat_id(name, accepted.chat_id)
         {
-            tracing::warn!(chat = %name, error = %e, "could not store the chat's id");
+            match self.store.set_chat_id(name, accepted.chat_id) {
+                Ok(()) if self.another_posts_to(channel, accepted.chat_id) => {
+                    self.regroup.notify_one();
+                }
+                Ok(()) => {}
+                Err(e) => tracing::warn!(chat = %name, error = %e, "could not store the chat's id"),
+            }
         }
+    }
+
+    /// Whether an entry of the config that writes its chat otherwise than `channel` does posts
+    /// to the chat `id` (written as the id, migrated to it, or another `@name` known as it).
+    fn another_posts_to(&self, channel: &Channel, id: i64) -> bool {
+        let config = self.config.get();
+        let form = |chat: &ChatRef| match chat {
+            ChatRef::Username(name) => name.to_lowercase(),
+            ChatRef::Id(id) => id.to_string(),
+        };
+        let ours = form(&channel.chat);
+        let mut others = config.channels.iter().filter(|c| form(&c.chat) != ours);
+        others.any(|c| {
+            let migrated = self
+                .store
+                .channel_state(&c.id)
+                .ok()
+                .and_then(|s| s.migrated_to);
+            let number = match &c.chat {
+                ChatRef::Id(n) => Some(*n),
+                ChatRef::Username(name) => self.store.chat_id(name).ok().flatten(),
+            };
+            migrated.or(number) == Some(id)
+        })
     }
 
     fn succeeded(
