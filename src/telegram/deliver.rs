@@ -487,9 +487,15 @@ impl<A: TelegramApi> Deliverer<A> {
                 (Some(id), _) | (None, &ChatRef::Id(id)) => (id.to_string(), None),
                 (None, ChatRef::Username(name)) => {
                     match self.resolve(name, mixed.then_some(deadline)).await {
-                        Some(id) => (id.to_string(), None),
-                        // Only the other form in the config can be the same chat.
-                        None => (name.to_lowercase(), mixed.then(|| name.to_lowercase())),
+                        Ok(id) => (id.to_string(), None),
+                        // Only the other form in the config can be the same chat, and only
+                        // while Telegram may yet name it: a name it refuses for good ("chat
+                        // not found") names no chat, and its posts fail and are reported as
+                        // any blocked chat's are.
+                        Err(for_now) => (
+                            name.to_lowercase(),
+                            (mixed && for_now).then(|| name.to_lowercase()),
+                        ),
                     }
                 }
             };
@@ -506,11 +512,17 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// The numeric id of the chat `@name`: stored, or asked of Telegram before `deadline`.
-    async fn resolve(&self, name: &str, deadline: Option<tokio::time::Instant>) -> Option<i64> {
+    /// Else whether Telegram may name it later (`true`: no answer, a 5xx, a 429) or refused it
+    /// for good (`false`: "chat not found", the bot kicked or the token refused; or not asked).
+    async fn resolve(
+        &self,
+        name: &str,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<i64, bool> {
         if let Ok(Some(id)) = self.store.chat_id(name) {
-            return Some(id);
+            return Ok(id);
         }
-        let deadline = deadline?;
+        let deadline = deadline.ok_or(false)?;
         let asked = self
             .api
             .chat_id(Recipient::ChannelUsername(name.to_owned()));
@@ -519,18 +531,26 @@ impl<A: TelegramApi> Deliverer<A> {
                 if let Err(e) = self.store.set_chat_id(name, id) {
                     tracing::warn!(chat = name, error = %e, "could not store the chat's id");
                 }
-                Some(id)
+                Ok(id)
             }
             Ok(Err(e)) => {
-                tracing::warn!(chat = name, error = %describe(&e), "could not learn the chat's id; its entries wait until Telegram names it");
-                None
+                let for_now = !matches!(
+                    SendError::from_request(&e),
+                    SendError::Blocked(_) | SendError::Rejected(_)
+                );
+                if for_now {
+                    tracing::warn!(chat = name, error = %describe(&e), "could not learn the chat's id; its entries wait until Telegram names it");
+                } else {
+                    tracing::warn!(chat = name, error = %describe(&e), "Telegram names no such chat; its entries post to it apart (and are reported when refused)");
+                }
+                Err(for_now)
             }
             Err(_) => {
                 tracing::warn!(
                     chat = name,
                     "Telegram did not name the chat in time; its entries wait until it does"
                 );
-                None
+                Err(true)
             }
         }
     }

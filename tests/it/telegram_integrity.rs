@@ -1539,3 +1539,55 @@ async fn a_chat_whose_name_could_not_be_resolved_gets_one_worker() {
     assert_eq!(health["channels"]["by-name"]["ok"], true, "{health}");
     t.stop().await;
 }
+
+/// An `@name` Telegram says is no chat ("chat not found"), beside an entry written as an id:
+/// it names no chat, so nothing waits for it to be resolved; its posts are refused and the
+/// channel is reported blocked (`/healthz`), while the id's entry posts on.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_name_telegram_says_is_no_chat_is_reported_blocked_not_left_waiting() {
+    const ID: i64 = -1001900000002;
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![fake_botapi::ChatConfig::channel(ID, "@herald_real")],
+        only_configured_chats: true,
+        ..FakeOptions::default()
+    })
+    .await;
+    let setup = Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"by-name\", \"by-id\"]\nbackfill = 1".into(),
+        )],
+        ..Setup::telegram(
+            &fake,
+            &format!(
+                "[[channels]]\nid = \"by-name\"\nchat = \"@herald_misspelt\"\n\n[[channels]]\nid = \"by-id\"\nchat = \"{ID}\"\n"
+            ),
+        )
+    };
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the id's entry posts", Duration::from_secs(10), || {
+        fake.messages_for(ID.to_string()).len() == 1
+    })
+    .await;
+    let mut blocked = false;
+    for _ in 0..100 {
+        let health = t.health().await;
+        if health["channels"]["by-name"]["blocked"] == true {
+            blocked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let health = t.health().await;
+    assert!(blocked, "{health}");
+    assert!(
+        !health["channels"]["by-name"]["last_error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("not known yet"),
+        "{health}"
+    );
+    t.stop().await;
+}
