@@ -102,6 +102,9 @@ impl SendError {
         match e {
             RequestError::RetryAfter(s) => SendError::RetryAfter(s.duration()),
             RequestError::MigrateToChatId(id) => SendError::Migrated(id.0),
+            // No connection was made (refused, unreachable, a connect timeout): the request
+            // never left, so Telegram cannot have it. Retried with backoff, nothing to look for.
+            RequestError::Network(e) if e.is_connect() => SendError::Refused(network_error(e)),
             RequestError::Network(e) => SendError::Uncertain(network_error(e)),
             RequestError::Io(e) => SendError::Uncertain(e.to_string()),
             RequestError::InvalidJson { raw, .. } => {
@@ -1025,9 +1028,11 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.store.mark_not_sent(queued)?;
                 Ok(Next::Now)
             }
+            // The search could not be made (Telegram unreachable): the send goes out again
+            // after the backoff, which only a call Telegram answers resets.
             Probe::Unknown(why) => {
                 self.uncertain(channel, queued, &why).await?;
-                Ok(Next::Now)
+                Ok(Next::Backoff)
             }
             // Only a look below a copy sent again is told this (`Direction::Below`).
             Probe::Stopped | Probe::Took(_) => Ok(Next::Now),

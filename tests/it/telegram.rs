@@ -704,3 +704,67 @@ async fn a_429_hold_shows_on_every_entry_of_the_chat() {
     assert!(health["channels"]["ru"]["held_until"].is_null(), "{health}");
     t.stop().await;
 }
+
+/// A Bot API that takes each request and closes the connection without an answer (a post may
+/// have arrived): the post and the searches for it are retried after a backoff that doubles,
+/// never every 2 s for as long as Telegram cannot be reached. Returns the paths asked.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unanswering_bot_api_is_retried_with_a_doubling_backoff() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let record = asked.clone();
+    tokio::spawn(async move {
+        use tokio::io::AsyncReadExt;
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let record = record.clone();
+            tokio::spawn(async move {
+                let mut head = Vec::new();
+                let mut buf = [0_u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match socket.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head)
+                    .lines()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                record.lock().unwrap().push(line);
+                // Dropped without an answer.
+            });
+        }
+    });
+    let setup = Setup {
+        extra_config: format!(
+            "[telegram]\napi_url = \"http://{addr}\"\n[[channels]]\nid = \"c\"\nchat = \"@herald_c\"\n"
+        ),
+        token: Some(herald::telegram::Token::new(fake_botapi::TOKEN)),
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"c\"]\nbackfill = 1".into(),
+        )],
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    let calls: Vec<String> = asked
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| !l.contains("getUpdates") && !l.contains("getMe"))
+        .cloned()
+        .collect();
+    // Tries at about 0, 2, 6 s (and 14): every 2 s it would be six or more, each with its search.
+    assert!(!calls.is_empty(), "no call was made");
+    assert!(
+        calls.len() <= 5,
+        "{} calls in 13 s: {calls:#?}",
+        calls.len()
+    );
+    t.stop().await;
+}
