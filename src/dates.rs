@@ -30,7 +30,7 @@
 //!   dates. Too early or too late is the pipeline's to decide (issue 3, README "Limits": before
 //!   1990 the release counts as undated and is dated when first seen; after now it is dated now):
 //!   a date that reads but is implausible must not pass for one that cannot be read, which is
-//!   dated by the release listed above it.
+//!   dated when first seen, or by the release listed above it when that one is of the same day.
 //! - A time of day is recognised only with a colon ("14:30"), right after the date (at most two
 //!   words such as "года," or "at" between) or right before it. "10.15" would be too easily
 //!   confused with numbers in the text. AM/PM is read (12 AM is 0h, 12 PM is 12h).
