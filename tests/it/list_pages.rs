@@ -608,15 +608,15 @@ async fn a_walk_cut_short_by_an_error_is_resumed() {
     t.stop().await;
 }
 
-/// A walk cut short poll after poll is a failing source: `/metrics` counts those polls apart
-/// from ok ones (metrics are the process's: the source has an id of its own), the admins are
-/// told once the cut has lasted `FAILING_AFTER` polls, and told again when a walk gets through.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_walk_cut_poll_after_poll_is_reported_as_failing() {
-    const ADMIN: i64 = 4242;
+/// A fake Bot API with one admin chat (`admin`), a site, and an app reading source `id`
+/// (`div.card`s at the site's `/list`) whose faults the admin is told.
+async fn app_told_to_admin(
+    id: &str,
+    admin: i64,
+) -> (fake_botapi::FakeBotApi, Pages, common::TestApp) {
     let fake = fake_botapi::FakeBotApi::start(fake_botapi::FakeOptions {
         chats: vec![fake_botapi::ChatConfig {
-            id: ADMIN,
+            id: admin,
             username: None,
             title: "admin".into(),
             kind: fake_botapi::ChatKind::Private,
@@ -627,13 +627,31 @@ async fn a_walk_cut_poll_after_poll_is_reported_as_failing() {
     .await;
     let pages = Pages::default();
     let base = pages.serve().await;
-    let mut setup = common::Setup::telegram(&fake, &format!("admins = [{ADMIN}]\n"));
+    let mut setup = common::Setup::telegram(&fake, &format!("admins = [{admin}]\n"));
     setup.extra_config.push_str(&format!(
-        "[[sources]]\nid = \"walk-cut\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
+        "[[sources]]\nid = \"{id}\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
          language = \"en\"\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
          link = \"h3 a@href\"\ndate = \"h5\"\n"
     ));
     let t = common::spawn_app_with(setup).await;
+    (fake, pages, t)
+}
+
+/// The texts of the messages sent to `chat`.
+fn texts_to(fake: &fake_botapi::FakeBotApi, chat: i64) -> Vec<String> {
+    fake.messages_for(chat)
+        .into_iter()
+        .map(|m| m.text.unwrap_or_default())
+        .collect()
+}
+
+/// A walk cut short poll after poll is a failing source: `/metrics` counts those polls apart
+/// from ok ones (metrics are the process's: the source has an id of its own), the admins are
+/// told once the cut has lasted `FAILING_AFTER` polls, and told again when a walk gets through.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_walk_cut_poll_after_poll_is_reported_as_failing() {
+    const ADMIN: i64 = 4242;
+    let (fake, pages, t) = app_told_to_admin("walk-cut", ADMIN).await;
     let day = Some("5 March 2026");
     pages.set("/list", 200, cards(&[("/a", "A", day), ("/b", "B", day)]));
     pages.set("/list?page=2", 500, "oops".into());
@@ -653,12 +671,7 @@ async fn a_walk_cut_poll_after_poll_is_reported_as_failing() {
     };
     assert_eq!(polls("walk_cut").as_deref(), Some("4"), "{metrics}");
     assert_eq!(polls("ok"), None, "{metrics}");
-    let admin_texts = || {
-        fake.messages_for(ADMIN)
-            .into_iter()
-            .map(|m| m.text.unwrap_or_default())
-            .collect::<Vec<_>>()
-    };
+    let admin_texts = || texts_to(&fake, ADMIN);
     common::eventually("the failing alert", Duration::from_secs(10), || {
         !admin_texts().is_empty()
     })
@@ -1153,26 +1166,7 @@ async fn releases_whose_links_moved_to_another_host_stay_known() {
 #[tokio::test(flavor = "multi_thread")]
 async fn skipped_cards_are_counted_and_told_once() {
     const ADMIN: i64 = 4343;
-    let fake = fake_botapi::FakeBotApi::start(fake_botapi::FakeOptions {
-        chats: vec![fake_botapi::ChatConfig {
-            id: ADMIN,
-            username: None,
-            title: "admin".into(),
-            kind: fake_botapi::ChatKind::Private,
-            bot_is_member: true,
-        }],
-        ..fake_botapi::FakeOptions::default()
-    })
-    .await;
-    let pages = Pages::default();
-    let base = pages.serve().await;
-    let mut setup = common::Setup::telegram(&fake, &format!("admins = [{ADMIN}]\n"));
-    setup.extra_config.push_str(&format!(
-        "[[sources]]\nid = \"cards-skipped\"\nurl = \"{base}/list\"\nschedule = \"0 0 0 1 1 *\"\n\
-         language = \"en\"\n[sources.list]\nitem = \"div.card\"\ntitle = \"h3 a\"\n\
-         link = \"h3 a@href\"\ndate = \"h5\"\n"
-    ));
-    let t = common::spawn_app_with(setup).await;
+    let (fake, pages, t) = app_told_to_admin("cards-skipped", ADMIN).await;
     let day = Some("5 March 2026");
     let broken = "<div class=\"card\"><h3><span>No link</span></h3><h5>5 March 2026</h5></div>";
     let with_broken = cards(&[("/a", "A", day)]).replace("<body>", &format!("<body>{broken}"));
@@ -1191,12 +1185,7 @@ async fn skipped_cards_are_counted_and_told_once() {
             .any(|l| l == "herald_list_cards_skipped_total{source=\"cards-skipped\"} 2"),
         "{metrics}"
     );
-    let admin_texts = || {
-        fake.messages_for(ADMIN)
-            .into_iter()
-            .map(|m| m.text.unwrap_or_default())
-            .collect::<Vec<_>>()
-    };
+    let admin_texts = || texts_to(&fake, ADMIN);
     common::eventually("the skipped-cards alert", Duration::from_secs(10), || {
         !admin_texts().is_empty()
     })
