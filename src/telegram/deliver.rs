@@ -360,6 +360,9 @@ impl Work<'_> {
 enum Next {
     /// Done with this delivery (or nothing to do now): take the next one at once.
     Now,
+    /// Not done, but its next step follows at once (a send whose search could not be made
+    /// goes out again): the backoff is not reset, as Telegram answered nothing.
+    Again,
     /// Not done (no answer, a 5xx, a search that could not look): try again after the worker's
     /// backoff, which doubles with each such failure in a row.
     Backoff,
@@ -699,6 +702,7 @@ impl<A: TelegramApi> Deliverer<A> {
                             backoff = BACKOFF_FIRST;
                             continue;
                         }
+                        Ok(Next::Again) => continue,
                         Ok(Next::Blocked) => BLOCKED_RETRY,
                         Ok(Next::Backoff) => {
                             let d = backoff;
@@ -1028,11 +1032,11 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.store.mark_not_sent(queued)?;
                 Ok(Next::Now)
             }
-            // The search could not be made (Telegram unreachable): the send goes out again
-            // after the backoff, which only a call Telegram answers resets.
+            // The search could not be made (Telegram unreachable): the send goes out again in
+            // its turn, and the backoff, which only a call Telegram answers resets, goes on.
             Probe::Unknown(why) => {
                 self.uncertain(channel, queued, &why).await?;
-                Ok(Next::Backoff)
+                Ok(Next::Again)
             }
             // Only a look below a copy sent again is told this (`Direction::Below`).
             Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
