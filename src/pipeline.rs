@@ -75,8 +75,8 @@ pub struct PollReport {
     /// Entries of an upstream feed skipped for having neither a link nor any text.
     pub skipped: usize,
     /// `(link, text)` of list dates that could not be read (issue 24): those releases are
-    /// dated when first seen (by the release listed above them, when it is of that day), and
-    /// the poll says so.
+    /// dated by the release listed above them (when first seen, if that one is out of the
+    /// list's order), and the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
     /// Cards of the list page not read as releases, with why (no title, no own link, …).
     pub skipped_cards: Vec<extract::html::SkippedCard>,
@@ -127,8 +127,9 @@ impl PollReport {
         let (link, text) = self.unreadable_dates.first()?;
         Some(format!(
             "{} list date(s) could not be read (e.g. \"{text}\" for {link}); those releases are \
-             dated when first seen (by the release listed above them, when it is of that day): \
-             set `date_format`, or a better `date` selector (e.g. `time@datetime`)",
+             dated by the release listed above them (when first seen, if that one is a card \
+             pinned above newer ones): set `date_format`, or a better `date` selector (e.g. \
+             `time@datetime`)",
             self.unreadable_dates.len()
         ))
     }
@@ -1413,11 +1414,13 @@ impl Poller<'_> {
                 _ => None,
             })
             .collect();
-        // The date: no later than the release above when that one is of the same day (in the
-        // source's zone), for a release without a date of its own (issue 24) and, on a list
-        // page, for one dated that day. A release without a date of its own is otherwise dated
-        // when first seen: the release above may be a card pinned for months, or a release
-        // stored days ago, and a new release must never pass for that old.
+        // The date: no later than the release above, for a release without a date of its own
+        // (issue 24: it keeps its place in the list) and, on a list page, for one dated the
+        // same day as that release. A release without a date of its own below a known one is
+        // dated by it only while the list is in order there (the next release below with a
+        // time of its own is no newer; with none below, the known one is of the same day):
+        // else the known one is a card pinned above newer ones, maybe for months, and a new
+        // release must never pass for that old; it is dated when first seen.
         for i in 0..slots.len() {
             let Slot::Built(o, undated) = &slots[i] else {
                 continue;
@@ -1431,8 +1434,20 @@ impl Poller<'_> {
                 None => None,
             };
             let capped = match above {
-                Some((t, _)) if t < published && same_day(source, t, published) => {
-                    (undated || source.kind == SourceKind::Html).then_some(t)
+                Some((t, _)) if t < published => {
+                    let same_date =
+                        source.kind == SourceKind::Html && same_day(source, t, published);
+                    let above_new = matches!(
+                        &slots[i - 1],
+                        Slot::Built(o, _) if o.state == ItemState::New
+                    );
+                    let in_order = || -> Result<bool, PollError> {
+                        Ok(match self.time_below(source, &slots, i)? {
+                            Some(below) => below <= t,
+                            None => same_day(source, t, published),
+                        })
+                    };
+                    (same_date || (undated && (above_new || in_order()?))).then_some(t)
                 }
                 _ => None,
             };
@@ -1515,8 +1530,7 @@ impl Poller<'_> {
         now: DateTime<Utc>,
     ) -> Result<Option<(DateTime<Utc>, u64)>, PollError> {
         // The releases read back, from `j` up to one with a date of its own (a release seen
-        // once and no longer stored may have none: it is dated by the one above it when that
-        // one is of the same day).
+        // once and no longer stored may have none: it is dated by the one above it).
         let mut chain = Vec::new();
         let mut k = j;
         while places[k].is_none() {
@@ -1533,12 +1547,39 @@ impl Poller<'_> {
         for (k, published, seq, undated) in chain.into_iter().rev() {
             let above = k.checked_sub(1).and_then(|a| places[a]);
             let published = match above {
-                Some((t, _)) if undated && t < published && same_day(source, t, published) => t,
+                Some((t, _)) if undated && t < published => t,
                 _ => published,
             };
             places[k] = Some((published, seq));
         }
         Ok(places[j])
+    }
+
+    /// The time of the first release below slot `i` that has one of its own: a stored
+    /// release's (its date, or when it was first seen), a new one's date read from the page.
+    /// `None` when there is none below.
+    fn time_below(
+        &self,
+        source: &Source,
+        slots: &[Slot],
+        i: usize,
+    ) -> Result<Option<DateTime<Utc>>, PollError> {
+        for slot in &slots[i + 1..] {
+            match slot {
+                Slot::Built(o, undated) if o.state != ItemState::New || !undated => {
+                    return Ok(Some(o.item.published));
+                }
+                Slot::Built(..) => {}
+                Slot::Unread(id, _) => {
+                    if let Some(store) = self.store()
+                        && let Some(item) = store.item(&source.id, id)?
+                    {
+                        return Ok(Some(item.published));
+                    }
+                }
+            }
+        }
+        Ok(None)
     }
 
     /// One release as this poll reports it, and whether it is undated (built from the page,
@@ -2433,8 +2474,9 @@ async fn reading_turn() -> tokio::sync::OwnedSemaphorePermit {
 pub struct ListNotes {
     /// Entries of an upstream feed skipped for having neither a link nor any text.
     pub skipped: usize,
-    /// `(link, text)` of list dates that could not be read: those releases are dated when first
-    /// seen (by the release listed above them, when it is of that day), and the poll says so.
+    /// `(link, text)` of list dates that could not be read: those releases are dated by the
+    /// release listed above them (when first seen, if that one is out of the list's order),
+    /// never silently as new.
     pub unreadable_dates: Vec<(String, String)>,
     /// Cards of a list page not read as releases, with why.
     pub skipped_cards: Vec<extract::html::SkippedCard>,
@@ -2816,11 +2858,10 @@ mod tests {
     }
 
     /// A poll that does not report known releases (a scheduled one) leaves them unread, yet a
-    /// new release without a date is still dated by the release listed above it when that one
-    /// is of the same day: the known ones above it are read back then, up to one that has a
-    /// date of its own (issue 23). Every release it reports is the same as when all are read.
-    /// A day later, a release without a date is dated when first seen: never by a release of
-    /// another day.
+    /// new release without a date is still dated by the release listed above it: the known
+    /// ones above it are read back then, up to one that has a date of its own (issue 23). Every
+    /// release it reports is the same as when all are read. Below a release out of the list's
+    /// order (older than the next one below: a pinned card), it is dated when first seen.
     #[tokio::test]
     async fn known_releases_are_read_back_only_for_an_undated_release_below() {
         let dir = tempfile::tempdir().unwrap();
@@ -2882,7 +2923,7 @@ mod tests {
                 entry(6, ItemState::New, None),
             ]
         };
-        let now: DateTime<Utc> = "2026-03-01T20:00:00Z".parse().unwrap();
+        let now: DateTime<Utc> = "2026-04-01T00:00:00Z".parse().unwrap();
         let (all, left_out) = poller.build(source, page(), now, true).unwrap();
         assert_eq!(left_out, 0);
         let as_stored = |item: &Item| store.item("s", &item.id).unwrap().unwrap();
@@ -2899,19 +2940,32 @@ mod tests {
         };
         assert_eq!(shown(&some), shown(&all));
         assert_eq!(some.len(), 3, "only the new releases are reported");
-        // 3 is dated by 1 (through 2, which has no date either): the same day. 6 is not dated
-        // by 5, of 15 January: it is dated when first seen.
+        // 3 is dated by 1 (through 2, which has no date either), 6 by 5.
         assert_eq!(some[0].item.published, one.published);
         assert_eq!(
-            some[1].item.published.to_rfc3339(),
+            some[2].item.published.to_rfc3339(),
             "2026-01-15T00:00:00+00:00"
         );
-        assert_eq!(some[2].item.published, now);
-        // A day later (1 is of 1 March, the poll of 2 March), 3 is no longer dated by 1.
-        let later: DateTime<Utc> = "2026-03-02T06:00:00Z".parse().unwrap();
-        let (some, _) = poller.build(source, page(), later, false).unwrap();
-        assert_eq!(some[0].item.published, later);
-        assert_eq!(some[2].item.published, later);
+        // 4 (1 February) pinned above 3 and 1 (1 March): 3 is dated when first seen.
+        let pinned = vec![
+            (
+                ItemId::new("s", &link(4)),
+                ItemState::Known,
+                scraped(&link(4), None),
+            ),
+            (
+                ItemId::new("s", &link(3)),
+                ItemState::New,
+                scraped(&link(3), None),
+            ),
+            (
+                ItemId::new("s", &link(1)),
+                ItemState::Known,
+                scraped(&link(1), None),
+            ),
+        ];
+        let (some, _) = poller.build(source, pinned, now, false).unwrap();
+        assert_eq!(some[0].item.published, now);
     }
 
     #[test]

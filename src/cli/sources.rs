@@ -62,8 +62,8 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
             });
             if let Some(text) = unread {
                 line["warning"] = serde_json::json!(format!(
-                    "date \"{text}\" could not be read; dated when first seen (by the release \
-                     listed above it, when that one is of the same day)"
+                    "date \"{text}\" could not be read; dated by the release listed above it \
+                     (when first seen, if that one is a card pinned above newer ones)"
                 ));
             }
             out(line)?;
