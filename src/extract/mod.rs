@@ -97,15 +97,17 @@ fn is_tracking_param(name: &str) -> bool {
 /// Query parameters that carry a session id. herald sends no cookies, so a site that keeps
 /// sessions in its links (PHP's trans_sid, servlet URL rewriting, ColdFusion) hands it a fresh
 /// id on every poll: kept, it would make every release new on every poll.
+/// Only names no site uses for its content: `sessionid` and `session_id` also name a
+/// conference's sessions (`?session_id=2`), so only a token-like value of theirs goes; `sid`
+/// names stories and sections as often as sessions (`?sid=12`, a story's hash) and stays.
 fn is_session_param(name: &str, value: &str) -> bool {
     let name = name.to_ascii_lowercase();
     name.starts_with("aspsessionid")
         || matches!(
             name.as_str(),
-            "phpsessid" | "jsessionid" | "sessionid" | "session_id" | "cfid" | "cftoken"
+            "phpsessid" | "jsessionid" | "cfid" | "cftoken"
         )
-        // `sid` also names sections (`?sid=12`, `?sid=news`): only a token-like value goes.
-        || (name == "sid" && looks_like_token(value))
+        || (matches!(name.as_str(), "sessionid" | "session_id") && looks_like_token(value))
 }
 
 /// Whether a value looks like a session token: 16 or more letters and digits, of both kinds.
@@ -355,7 +357,14 @@ mod tests {
         "/a?ASPSESSIONIDQQGGQGPA=KHBNCPOAEHIB&id=7",
         "https://www.akorda.kz/a?id=7"
     )]
-    #[case::session_ids("/a?sessionid=x1&id=7&session_id=y2", "https://www.akorda.kz/a?id=7")]
+    #[case::session_ids(
+        "/a?sessionid=x1b2c3d4e5f6a7b8c9&id=7&session_id=y2k3j4h5g6f7d8s9a0",
+        "https://www.akorda.kz/a?id=7"
+    )]
+    #[case::conference_session(
+        "/program?session_id=2",
+        "https://www.akorda.kz/program?session_id=2"
+    )]
     #[case::coldfusion("/a?id=7&CFID=1234&CFTOKEN=56789012", "https://www.akorda.kz/a?id=7")]
     #[case::aspnet_cookieless(
         "/(S(lit3py55t21z5v55vlm25s55))/news.aspx?id=7",
@@ -365,9 +374,9 @@ mod tests {
         "/app/(X(1)S(3f5kpa55zirqa2jkoa3gxj55))/news.aspx",
         "https://www.akorda.kz/app/news.aspx"
     )]
-    #[case::sid_token(
+    #[case::sid_hash_names_a_story(
         "/a?id=7&sid=0f3e9a7c2b1d4e5f6a7b8c9d0e1f2a3b",
-        "https://www.akorda.kz/a?id=7"
+        "https://www.akorda.kz/a?id=7&sid=0f3e9a7c2b1d4e5f6a7b8c9d0e1f2a3b"
     )]
     #[case::sid_section("/a?sid=12&id=7", "https://www.akorda.kz/a?sid=12&id=7")]
     #[case::sid_word(

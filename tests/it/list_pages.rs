@@ -380,7 +380,7 @@ async fn session_ids_in_links_make_no_new_releases() {
             format!("/en/news/1;jsessionid={session}?id=1"),
             format!("/item.php?id=2&PHPSESSID={session}"),
             format!("/(S({session}))/news.aspx?id=3"),
-            format!("/list.php?id=4&sid={session}"),
+            format!("/list.php?id=4&sessionid={session}"),
         );
         cards(&[
             (jsession.as_str(), "One", Some("3 March 2026")),
@@ -388,11 +388,12 @@ async fn session_ids_in_links_make_no_new_releases() {
             (asp.as_str(), "Three", Some("3 March 2026")),
             (sid.as_str(), "Four", Some("3 March 2026")),
             ("/list.php?id=5&sid=12", "Five", Some("3 March 2026")),
+            ("/program?session_id=2", "Six", Some("3 March 2026")),
         ])
     };
     pages.set("/list", 200, page("a1b2c3d4e5f6a7b8c9d0e1f2a3"));
     let report = t.poll("x").await.unwrap();
-    assert_eq!(report.count(herald::model::ItemState::New), 5, "{report:?}");
+    assert_eq!(report.count(herald::model::ItemState::New), 6, "{report:?}");
     let links: Vec<String> = report.items.iter().map(|o| o.item.link.clone()).collect();
     assert_eq!(
         links,
@@ -402,6 +403,7 @@ async fn session_ids_in_links_make_no_new_releases() {
             format!("{base}/news.aspx?id=3"),
             format!("{base}/list.php?id=4"),
             format!("{base}/list.php?id=5&sid=12"),
+            format!("{base}/program?session_id=2"),
         ]
     );
     pages.set("/list", 200, page("f9e8d7c6b5a4f3e2d1c0b9a8f7"));
@@ -409,7 +411,7 @@ async fn session_ids_in_links_make_no_new_releases() {
     assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
     assert_eq!(
         report.count(herald::model::ItemState::Known),
-        5,
+        6,
         "{report:?}"
     );
     t.stop().await;
