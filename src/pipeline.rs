@@ -2701,11 +2701,19 @@ fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&st
     if include.is_empty() && exclude.is_empty() {
         return true;
     }
-    // Read as the patterns were written (`ё` as `е`: see `config::values::regexes`).
-    let title = crate::text::filter_form(title);
-    let summary = summary.map(crate::text::filter_form);
-    let matches =
-        |re: &Regex| re.is_match(&title) || summary.as_deref().is_some_and(|t| re.is_match(t));
+    // Read as the patterns were written (`ё` as `е`, `’` as `'`: see
+    // `config::values::regexes`), or as the page wrote it: a pattern may name a folded
+    // character by its escape (`\x{2019}`), which no folding of the pattern sees.
+    let (folded_title, folded_summary) = (
+        crate::text::filter_form(title),
+        summary.map(crate::text::filter_form),
+    );
+    let matches = |re: &Regex| {
+        re.is_match(&folded_title)
+            || re.is_match(title)
+            || folded_summary.as_deref().is_some_and(|t| re.is_match(t))
+            || summary.is_some_and(|t| re.is_match(t))
+    };
     (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
 }
 
@@ -2966,6 +2974,25 @@ mod tests {
         ];
         let (some, _) = poller.build(source, pinned, now, false).unwrap();
         assert_eq!(some[0].item.published, now);
+    }
+
+    /// A filter regex naming a folded character by its escape matches the page's text as
+    /// written; one written with the plain character matches the folded text.
+    #[test]
+    fn filters_match_typographic_characters_written_either_way() {
+        let text = "President\u{2019}s visit to France";
+        let escaped = [Regex::new(r"President\x{2019}s").unwrap()];
+        let plain = [Regex::new(r"President's").unwrap()];
+        assert!(!passes(&[], &escaped, text, None));
+        assert!(!passes(&[], &plain, text, None));
+        assert!(passes(&escaped, &[], text, None));
+        assert!(!passes(
+            &[],
+            &escaped,
+            "A visit",
+            Some("President\u{2019}s words")
+        ));
+        assert!(passes(&[], &escaped, "A visit", Some("nothing")));
     }
 
     #[test]
