@@ -104,8 +104,16 @@ fn every_as_cron(interval: &str) -> String {
         number.clear();
     }
     read &= number.is_empty();
-    let cron = cron_every(read.then_some(seconds));
-    format!("`{cron}` (a cron with seconds, read in the source's timezone)")
+    let seconds = read.then_some(seconds);
+    let cron = cron_every(seconds);
+    if seconds.is_some_and(|s| cron != cron_every(None) || s == 600) {
+        format!("`{cron}` (a cron with seconds, read in the source's timezone)")
+    } else {
+        format!(
+            "a cron with seconds: no cron fires every `{interval}` (it divides no minute, hour \
+             or day), so pick an interval that does, e.g. `{cron}` for every ten minutes"
+        )
+    }
 }
 
 /// A cron (with seconds) firing every `seconds`, when the interval divides a minute, an hour or
@@ -482,7 +490,8 @@ mod tests {
     #[case::zone_prefix_five_fields("TZ=UTC */5 * * * *", "cron `TZ=UTC */5 * * * *` names its zone with `TZ=`: write `timezone = \"UTC\"` in the source and `schedule = \"0 */5 * * * *\"`")]
     #[case::go_every("@every 10m", "`@every` is not a cron: for `@every 10m` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
     #[case::go_every_hours("@every 2h", "`@every` is not a cron: for `@every 2h` write `0 0 */2 * * *` (a cron with seconds, read in the source's timezone)")]
-    #[case::go_every_seconds("@every 1m30s", "`@every` is not a cron: for `@every 1m30s` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
+    #[case::go_every_seconds("@every 1m30s", "`@every` is not a cron: for `@every 1m30s` write a cron with seconds: no cron fires every `1m30s` (it divides no minute, hour or day), so pick an interval that does, e.g. `0 */10 * * * *` for every ten minutes")]
+    #[case::go_every_ten_minutes("@every 600s", "`@every` is not a cron: for `@every 600s` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
     #[case::unknown_nickname("@reboot", "unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)")]
     fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
         let errors = errors(&FEED.replace("0 0 * * * *", expr));
