@@ -382,6 +382,17 @@ struct Target<'a> {
     item: &'a Item,
 }
 
+/// A copy of a post in its chat that herald records the post at: where it is, and what it
+/// was sent with.
+struct CopyAt<'a> {
+    chat_key: &'a str,
+    chat: String,
+    chat_id: Option<i64>,
+    message_id: i32,
+    keyboard: Vec<Vec<(String, String)>>,
+    photo: bool,
+}
+
 /// One Bot API call's worth of a delivery: the kinds of work a chat's worker does, each with
 /// what it needs for its call. `deliver` does for all of them alike what they share (wait for
 /// the chat's turn, call, read Telegram's answer, fall back or fail); the methods below that
@@ -1010,6 +1021,19 @@ impl<A: TelegramApi> Deliverer<A> {
                             .await?;
                     }
                     _ => {
+                        // The copy found may be one sent again after a send that could not be
+                        // looked for (another message of herald's went to the chat between, so
+                        // this search starts above the earlier copy): the ids below it are
+                        // looked at for that copy, as after a copy sent again and answered.
+                        let copy = CopyAt {
+                            chat_key: &mark.chat_key,
+                            chat: mark.chat.clone(),
+                            chat_id,
+                            message_id,
+                            keyboard: mark.keyboard.clone().unwrap_or_default(),
+                            photo: mark.photo,
+                        };
+                        let look = self.owed_look(channel, &queued.delivery.item, queued, copy)?;
                         let record = PostRecord::Sent {
                             chat: mark.chat.clone(),
                             message_id,
@@ -1018,8 +1042,22 @@ impl<A: TelegramApi> Deliverer<A> {
                             chat_id,
                         };
                         self.store
-                            .complete_post_in(channel, Some(&mark.chat_key), queued, record)
+                            .complete_post_looking_back(
+                                channel,
+                                Some(&mark.chat_key),
+                                queued,
+                                record,
+                                look.as_ref(),
+                            )
                             .await?;
+                        if look.is_some() {
+                            tracing::info!(
+                                channel,
+                                message_id,
+                                uncertain = queued.delivery.uncertain_sends,
+                                "found after an unanswered attempt: looking below it for the earlier copy"
+                            );
+                        }
                     }
                 }
                 // The chat answered: a block or an error the search met before is over.
@@ -1334,9 +1372,24 @@ impl<A: TelegramApi> Deliverer<A> {
                         Probe::Found(message_id) => {
                             tracing::info!(channel = %channel.id, item = %item.id, message_id, "an unanswered post had arrived; not sending it again");
                             let chat_id = self.chat_number(&chat_text(&chat));
+                            let copy = CopyAt {
+                                chat_key: &group.key,
+                                chat: chat_text(&chat),
+                                chat_id,
+                                message_id,
+                                keyboard: rows.clone(),
+                                photo: post.method == Method::SendPhoto,
+                            };
+                            let look = self.owed_look(&channel.id, item, queued, copy)?;
                             let record = sent_record(&chat, message_id, chat_id, &post);
                             self.store
-                                .complete_post_in(&channel.id, Some(&group.key), queued, record)
+                                .complete_post_looking_back(
+                                    &channel.id,
+                                    Some(&group.key),
+                                    queued,
+                                    record,
+                                    look.as_ref(),
+                                )
                                 .await?;
                             self.succeeded(&channel.id, state, limits)?;
                             return Ok(ControlFlow::Break(Next::Now));
@@ -1451,32 +1504,15 @@ impl<A: TelegramApi> Deliverer<A> {
                 // Sent again after an unanswered send that could not be looked for: the ids
                 // below it are looked at for the earlier copy (`look_back`), owed durably with
                 // the record, before anything else goes to the chat.
-                let look = match queued.delivery.uncertain_sends {
-                    0 => None,
-                    owed => Some(LookBack {
-                        channel: channel.id.clone(),
-                        source: item.source.clone(),
-                        item: item.id,
-                        title: item.title.clone(),
-                        link: item.link.clone(),
-                        chat_key: group.key.clone(),
-                        chat: chat_text(chat),
-                        chat_id: Some(message.chat_id),
-                        message_id: message.message_id,
-                        // Known since the first lost send: herald's own posts since are
-                        // above it (stepped over by the look), the earlier copy too.
-                        floor: match queued.delivery.lost_floor {
-                            Some(floor) => Some(floor),
-                            None => self.last_in_chat(&chat_text(chat))?,
-                        },
-                        keyboard: api::rows(post),
-                        lost_keyboards: queued.delivery.lost_keyboards.clone(),
-                        photo: post.method == Method::SendPhoto,
-                        owed,
-                        delete: None,
-                        found: 0,
-                    }),
+                let copy = CopyAt {
+                    chat_key: &group.key,
+                    chat: chat_text(chat),
+                    chat_id: Some(message.chat_id),
+                    message_id: message.message_id,
+                    keyboard: api::rows(post),
+                    photo: post.method == Method::SendPhoto,
                 };
+                let look = self.owed_look(&channel.id, item, queued, copy)?;
                 self.learn_chat_id(channel, message);
                 let record = sent_record(chat, message.message_id, Some(message.chat_id), post);
                 self.store
@@ -2347,6 +2383,49 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
             }
         }
+    }
+
+    /// The look below a copy of a post (`look_back`) owed when the post is recorded at it
+    /// after sends that could not be looked for (`uncertain_sends`): each may have arrived,
+    /// below it and above the newest id herald knew at the first of them. Owed whether the
+    /// copy was answered or found by a search: a search starts above herald's newest message,
+    /// which may be above an earlier copy. None when no such send was made, and for a digest
+    /// message (its copies may list other releases: `uncertain` reported it).
+    fn owed_look(
+        &self,
+        channel: &str,
+        item: &Item,
+        queued: &Queued,
+        copy: CopyAt<'_>,
+    ) -> Result<Option<LookBack>, StoreError> {
+        let owed = queued.delivery.uncertain_sends;
+        if owed == 0 || queued.delivery.kind != DeliveryKind::Post {
+            return Ok(None);
+        }
+        // Known since the first lost send: herald's own posts since are above it (stepped
+        // over by the look), the earlier copy too.
+        let floor = match queued.delivery.lost_floor {
+            Some(floor) => Some(floor),
+            None => self.last_in_chat(&copy.chat)?,
+        };
+        Ok(Some(LookBack {
+            channel: channel.to_owned(),
+            source: item.source.clone(),
+            item: item.id,
+            title: item.title.clone(),
+            link: item.link.clone(),
+            chat_key: copy.chat_key.to_owned(),
+            chat: copy.chat,
+            chat_id: copy.chat_id,
+            message_id: copy.message_id,
+            floor,
+            keyboard: copy.keyboard,
+            lost_keyboards: queued.delivery.lost_keyboards.clone(),
+            photo: copy.photo,
+            owed,
+            delete: None,
+            found: 0,
+        }))
     }
 
     /// The job's in-flight mark, with the chat's numeric id when herald knows it.

@@ -1334,6 +1334,93 @@ async fn a_lost_post_is_found_below_another_entrys_post_sent_between() {
     t.stop().await;
 }
 
+/// As above, and the copy sent again is stored but its answer is lost too. The search for it
+/// starts above the other entry's post and finds it: the post is recorded there only after the
+/// ids below it are looked at, so the earlier copy is found, the post is recorded at it, and the
+/// copy found by the search is deleted. (The search used to record the post at the copy sent
+/// again and stop: the earlier copy stayed, a duplicate no one was told of.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_post_whose_copy_sent_again_is_lost_too_is_found_below_that_copy() {
+    const CHAT: &str = "@herald_look_twice";
+    let fake = FakeBotApi::start(FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    })
+    .await;
+    let setup = Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"twice-a\", \"twice-b\"]\nbackfill = 1".into(),
+        )],
+        ..Setup::telegram(
+            &fake,
+            &format!(
+                "{FAST_TELEGRAM}admins = [{ADMIN}]\n\n[[channels]]\nid = \"twice-b\"\nchat = \"{CHAT}\"\n\n[[channels]]\nid = \"twice-a\"\nchat = \"{CHAT}\"\n"
+            ),
+        )
+    };
+    let t = spawn_app_with(setup).await;
+    let store = &t.app.shared.store;
+    // twice-b (first in the config: its post goes first of two as old) waits until twice-a's
+    // first send is made; then its post goes out between twice-a's lost send and its copy.
+    store
+        .update_channel_state("twice-b", |s| s.paused = true)
+        .unwrap();
+    fake.inject(
+        Fault::Delay(Duration::from_secs(6)),
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    // The third send to the chat (twice-a's copy sent again) is stored, its answer lost.
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT).after(1),
+    );
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the first copy is stored", Duration::from_secs(10), || {
+        !fake.messages_for(CHAT).is_empty()
+    })
+    .await;
+    store
+        .update_channel_state("twice-b", |s| s.paused = false)
+        .unwrap();
+    eventually("the queues drain", Duration::from_secs(30), || {
+        store.pending("twice-a").unwrap() == 0 && store.pending("twice-b").unwrap() == 0
+    })
+    .await;
+    eventually(
+        "the copy sent again is deleted",
+        Duration::from_secs(15),
+        || fake.messages_for(CHAT).iter().any(|m| m.deleted),
+    )
+    .await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    let visible: Vec<i64> = messages
+        .iter()
+        .filter(|m| !m.deleted)
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(visible, [1000, 1001], "one post per entry: {messages:#?}");
+    let item = item_of(&t, &text_release(1));
+    eventually(
+        "the post is recorded at the earlier copy",
+        Duration::from_secs(5),
+        || {
+            matches!(
+                store.post_record("twice-a", "akorda-en", &item.id),
+                Ok(Some(PostRecord::Sent {
+                    message_id: 1000,
+                    ..
+                }))
+            )
+        },
+    )
+    .await;
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
 /// Red team G: Telegram stores a post, then answers 502. The answer says nothing of whether the
 /// post is there: it is looked for, found, and not sent again. (teloxide reads a 5xx answer
 /// after 10 s: the request timeout is longer here, so that herald reads the answer itself.)
