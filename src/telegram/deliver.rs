@@ -1751,7 +1751,8 @@ impl<A: TelegramApi> Deliverer<A> {
                 Ok(ControlFlow::Break(Next::Now))
             }
             // Refused as blocked (kicked, chat not found) in a chat that is no longer the
-            // channel's (its `chat` changed in the config): nothing herald may do there, and
+            // channel's (its `chat` changed in the config, or its `@name` names another chat
+            // now): nothing herald may do there, and
             // no reason to call the channel blocked, so the correction is moot. In the
             // channel's own chat the bot is blocked there like for a post: the block may end
             // (the bot added back), so the correction stays queued, the channel is blocked
@@ -1766,7 +1767,25 @@ impl<A: TelegramApi> Deliverer<A> {
                 },
                 SendError::Blocked(reason),
             ) => {
-                if self.is_current_chat(chat, target.group, channel, state) {
+                // An `@name` may name another chat by now (a channel made anew, the name given
+                // to another): Telegram says which, not the id learnt before. The post's chat is
+                // then no longer the channel's, and its block holds no post back.
+                let moved = match (&channel.chat, state.migrated_to) {
+                    (ChatRef::Username(name), None) => {
+                        let asked = self.api.chat_id(Recipient::ChannelUsername(name.clone()));
+                        match tokio::time::timeout(RESOLVE_TIMEOUT, asked).await {
+                            Ok(Ok(id)) if Some(id) != self.chat_number(&chat_text(chat)) => {
+                                if let Err(e) = self.store.set_chat_id(name, id) {
+                                    tracing::warn!(chat = %name, error = %e, "could not store the chat's id");
+                                }
+                                true
+                            }
+                            _ => false,
+                        }
+                    }
+                    _ => false,
+                };
+                if !moved && self.is_current_chat(chat, target.group, channel, state) {
                     tracing::warn!(channel = %channel.id, item = %item.id, message_id = *message_id, %reason, "the correction is refused in the channel's chat; it stays queued until the bot may post there again");
                     let next =
                         self.failed(&channel.id, state, limits, SendError::Blocked(reason))?;

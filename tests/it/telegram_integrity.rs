@@ -1678,3 +1678,69 @@ async fn a_name_telegram_says_is_no_chat_is_reported_blocked_not_left_waiting() 
     );
     t.stop().await;
 }
+
+/// A channel's `@name` that now names another chat (a channel made anew, the name given to
+/// another) while the bot is gone from the old one: a correction of a post in the old chat is
+/// refused there ("chat not found"), and Telegram names the new chat: the correction is moot,
+/// the channel is not blocked, and the next post goes out to the new chat. (The block held
+/// every later post back, retried for ever ahead of them.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_correction_refused_in_a_chat_the_name_left_holds_no_post_back() {
+    const NAME: &str = "@herald_moving";
+    const OLD: i64 = -1001900000011;
+    const NEW: i64 = -1001900000012;
+    let fake = FakeBotApi::start(FakeOptions {
+        chats: vec![
+            fake_botapi::ChatConfig::channel(OLD, NAME),
+            fake_botapi::ChatConfig::channel(NEW, "@herald_new_home"),
+            fake_botapi::ChatConfig {
+                id: ADMIN,
+                username: None,
+                title: "admin".into(),
+                kind: fake_botapi::ChatKind::Private,
+                bot_is_member: true,
+            },
+        ],
+        ..FakeOptions::fast()
+    })
+    .await;
+    let t = spawn_app_with(entry_setup(&fake, "moving", NAME, 1)).await;
+    t.site.publish("en", text_release(1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the first post", Duration::from_secs(10), || {
+        fake.messages_for(OLD).len() == 1
+    })
+    .await;
+
+    fake.move_username(NAME, NEW);
+    for method in [
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+        "sendMessage",
+        "sendPhoto",
+    ] {
+        fake.inject(
+            Fault::ChatNotFound,
+            Match::any().method(method).chat(OLD).times(1000),
+        );
+    }
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.site.publish("en", text_release(2));
+    t.poll("akorda-en").await.unwrap();
+    eventually(
+        "the next post goes out to the new chat",
+        Duration::from_secs(20),
+        || fake.messages_for(NEW).len() == 1,
+    )
+    .await;
+    let store = &t.app.shared.store;
+    assert!(store.channel_state("moving").unwrap().blocked.is_none());
+    eventually("nothing is left queued", Duration::from_secs(5), || {
+        store.pending("moving").unwrap() == 0
+    })
+    .await;
+    assert!(!fake.messages_for(OLD)[0].plain.contains("Corrected"));
+    t.stop().await;
+}

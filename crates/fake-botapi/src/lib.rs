@@ -434,6 +434,13 @@ impl FakeBotApi {
         self.shared.lock().forgotten_names.push(name);
     }
 
+    /// The `@name` moves to the chat `to` (a channel made anew, the name given to another):
+    /// from now on it names that chat.
+    pub fn move_username(&self, name: &str, to: i64) {
+        let name = name.trim_start_matches('@').to_ascii_lowercase();
+        self.shared.lock().moved_names.push((name, to));
+    }
+
     /// Deletes a message the way a channel admin would. False when there was none.
     pub fn delete_message(&self, chat: impl Display, message_id: i64) -> bool {
         let mut st = self.shared.lock();
@@ -1643,6 +1650,8 @@ struct FakeState {
     next_update_id: i64,
     /// `@name`s that no longer name a chat (see [`FakeBotApi::forget_username`]).
     forgotten_names: Vec<String>,
+    /// Names moved to another chat, latest last ([`FakeBotApi::move_username`]).
+    moved_names: Vec<(String, i64)>,
 }
 
 /// A chat as the fake knows it.
@@ -1733,6 +1742,11 @@ impl FakeState {
         {
             return Err(not_found());
         }
+        let moved = text.strip_prefix('@').and_then(|name| {
+            let name = name.to_ascii_lowercase();
+            self.moved_names.iter().rev().find(|(n, _)| *n == name)
+        });
+        let text = moved.map_or(text, |(_, to)| to.to_string());
         if let Some(c) = find_configured(opts, &text) {
             let chat = ChatInfo {
                 key: c.id.to_string(),
