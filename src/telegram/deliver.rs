@@ -591,6 +591,18 @@ impl<A: TelegramApi> Deliverer<A> {
                             }
                             return self.regroup_after(id, name, stop).await;
                         }
+                        // Refused for good ("chat not found", the bot kicked): the name names
+                        // no chat the id's entries post to. Grouped again, it is a chat of its
+                        // own (see `chat_groups`), whose posts are refused and reported blocked.
+                        Ok(Err(e))
+                            if matches!(
+                                SendError::from_request(&e),
+                                SendError::Blocked(_) | SendError::Rejected(_)
+                            ) =>
+                        {
+                            tracing::warn!(chat = name, error = %describe(&e), "Telegram names no such chat; grouping its entries again, apart");
+                            return self.ask_regroup(stop).await;
+                        }
                         Ok(Err(e)) => describe(&e),
                         Err(_) => "no answer in time".to_owned(),
                     };
@@ -629,6 +641,12 @@ impl<A: TelegramApi> Deliverer<A> {
             id,
             "Telegram named the chat; grouping its entries again"
         );
+        self.ask_regroup(stop).await;
+    }
+
+    /// Asks the app to group the chats again, and again after a doubling wait, until `stop`
+    /// (the app stops this worker when it groups them).
+    async fn ask_regroup(&self, stop: &CancellationToken) {
         let mut wait = BACKOFF_FIRST;
         loop {
             self.regroup.notify_one();

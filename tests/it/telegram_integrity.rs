@@ -1632,6 +1632,13 @@ async fn a_chat_whose_name_could_not_be_resolved_gets_one_worker() {
 /// channel is reported blocked (`/healthz`), while the id's entry posts on.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_name_telegram_says_is_no_chat_is_reported_blocked_not_left_waiting() {
+    // Told at the grouping at start, and told later (getChat failed once at start).
+    for first_fails in [false, true] {
+        a_name_telegram_says_is_no_chat(first_fails).await;
+    }
+}
+
+async fn a_name_telegram_says_is_no_chat(first_fails: bool) {
     const ID: i64 = -1001900000002;
     let fake = FakeBotApi::start(FakeOptions {
         chats: vec![fake_botapi::ChatConfig::channel(ID, "@herald_real")],
@@ -1639,6 +1646,12 @@ async fn a_name_telegram_says_is_no_chat_is_reported_blocked_not_left_waiting() 
         ..FakeOptions::default()
     })
     .await;
+    if first_fails {
+        fake.inject(
+            Fault::ServerError(500),
+            Match::any().method("getChat").times(1),
+        );
+    }
     let setup = Setup {
         source_keys: vec![(
             "akorda-en".into(),
