@@ -118,7 +118,10 @@ impl<A: TelegramApi> Alerts<A> {
                 }
                 Err(e)
                     if tries < SEND_TRIES
-                        && matches!(SendError::from_request(&e), SendError::Refused(_)) =>
+                        && matches!(
+                            SendError::from_request(&e),
+                            SendError::Refused(_) | SendError::Unreached(_)
+                        ) =>
                 {
                     tracing::warn!(chat = chat.0, error = %super::deliver::describe(&e), "Telegram could not take the message to the admin; sending it again");
                     tries += 1;

@@ -66,6 +66,9 @@ pub enum SendError {
     Rejected(String),
     /// Refused with an answer (5xx, other 4xx): not accepted. Retry with backoff.
     Refused(String),
+    /// No connection could be made (refused, unreachable, a connect timeout): the request
+    /// never left, so Telegram cannot have it. Retry with backoff; nothing to look for.
+    Unreached(String),
 }
 
 /// A request error as text without the request's URL (which holds the token).
@@ -104,7 +107,7 @@ impl SendError {
             RequestError::MigrateToChatId(id) => SendError::Migrated(id.0),
             // No connection was made (refused, unreachable, a connect timeout): the request
             // never left, so Telegram cannot have it. Retried with backoff, nothing to look for.
-            RequestError::Network(e) if e.is_connect() => SendError::Refused(network_error(e)),
+            RequestError::Network(e) if e.is_connect() => SendError::Unreached(network_error(e)),
             RequestError::Network(e) => SendError::Uncertain(network_error(e)),
             RequestError::Io(e) => SendError::Uncertain(e.to_string()),
             RequestError::InvalidJson { raw, .. } => {
@@ -194,6 +197,7 @@ impl SendError {
             SendError::Blocked(r)
             | SendError::Uncertain(r)
             | SendError::Refused(r)
+            | SendError::Unreached(r)
             | SendError::Rejected(r)
             | SendError::BadMarkup(r) => r.clone(),
             other => format!("{other:?}"),
@@ -2249,6 +2253,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 Err((
                     failure @ (SendError::Uncertain(_)
                     | SendError::Refused(_)
+                    | SendError::Unreached(_)
                     | SendError::RetryAfter(_)
                     | SendError::Blocked(_)),
                     _,
@@ -2590,7 +2595,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 state.blocked = Some(reason.clone());
                 Next::Blocked
             }
-            SendError::Uncertain(reason) | SendError::Refused(reason) => {
+            SendError::Uncertain(reason)
+            | SendError::Refused(reason)
+            | SendError::Unreached(reason) => {
                 tracing::warn!(channel = %id, %reason, "delivery failed; will retry");
                 Next::Backoff
             }

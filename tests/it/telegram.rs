@@ -774,3 +774,60 @@ async fn an_unanswering_bot_api_is_retried_with_a_doubling_backoff() {
     assert!(late.is_empty(), "calls between 8 and 13 s: {calls:#?}");
     t.stop().await;
 }
+
+/// A Bot API no connection reaches (nothing listens): the sends never left, so nothing is
+/// looked for and no duplicate is feared; a digest is not reported as possibly sent twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn sends_that_never_reached_the_bot_api_fear_no_duplicate() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let setup = Setup {
+        extra_config: format!(
+            "[telegram]\napi_url = \"http://{closed}\"\n[[channels]]\nid = \"c\"\nchat = \"@herald_c\"\ndigest_over = 1\n"
+        ),
+        token: Some(herald::telegram::Token::new(fake_botapi::TOKEN)),
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"c\"]\nbackfill = 3".into(),
+        )],
+        ..Setup::default()
+    };
+    let t = spawn_app_with(setup).await;
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    eventually("a failed send", Duration::from_secs(10), || {
+        t.app
+            .shared
+            .store
+            .channel_state("c")
+            .unwrap()
+            .last_error
+            .is_some_and(|e| e.contains("connection failed"))
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(7)).await;
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "herald_telegram_uncertain_sends_total{channel=\"c\"} 0"),
+        "{}",
+        metrics
+            .lines()
+            .filter(|l| l.contains("uncertain"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let state = t.app.shared.store.channel_state("c").unwrap();
+    assert!(
+        !state
+            .last_error
+            .unwrap_or_default()
+            .contains("duplicate is possible"),
+    );
+    t.stop().await;
+}
