@@ -90,6 +90,8 @@ pub struct PollReport {
     /// Stored releases this poll rewrote as now read, the source's reading config having
     /// changed: their feed entries show the new reading; nothing is announced.
     pub refreshed: usize,
+    /// The site page an upstream feed names changed: the published feeds link it.
+    pub site_changed: bool,
 }
 
 impl PollReport {
@@ -358,8 +360,11 @@ impl Poller<'_> {
             .cut(&page.url.clone(), scrape(source, &mut page))
             .await?;
         let skipped = notes.skipped;
+        let mut site_changed = false;
         if source.kind == SourceKind::Feed {
-            state.site = notes.site.as_ref().map(Url::to_string);
+            let site = notes.site.as_ref().map(Url::to_string);
+            site_changed = state.site != site;
+            state.site = site;
         }
         let mut unreadable_dates = notes.unreadable_dates;
         let skipped_cards = notes.skipped_cards;
@@ -478,6 +483,7 @@ impl Poller<'_> {
             known_not_read,
             walk_error,
             refreshed: refreshed_count,
+            site_changed,
         })
     }
 

@@ -237,7 +237,7 @@ impl App {
                 metrics::counter!("herald_list_cards_skipped_total", "source" => id)
                     .increment(report.skipped_cards.len() as u64);
                 // A release rewritten as now read (the reading config changed) shows in the feed.
-                if new + changed + report.refreshed > 0 {
+                if new + changed + report.refreshed > 0 || report.site_changed {
                     self.shared.versions.source_changed(&source.id);
                     self.shared.websub.changed([source.id.as_str()]);
                 }

@@ -1258,4 +1258,15 @@ async fn a_feed_sources_home_page_is_the_site_the_feed_names() {
             "{id}: {atom}"
         );
     }
+    // The site moves, its entries do not: the feeds served before (and kept) link the new page.
+    upstream.put(
+        "/named",
+        "application/rss+xml",
+        "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/press/</link>\n\
+         <item><title>Story A</title><link>https://ex.org/a</link></item>\n</channel></rss>"
+            .to_owned(),
+    );
+    app.poll("named").await.unwrap();
+    let json: serde_json::Value = app.get("/feeds/named.json").await.json().await.unwrap();
+    assert_eq!(json["home_page_url"], "https://ex.org/press/");
 }
