@@ -1420,13 +1420,14 @@ impl Poller<'_> {
                 _ => None,
             })
             .collect();
-        // The date: no later than the release above, for a release without a date of its own
-        // (issue 24: it keeps its place in the list) and, on a list page, for one dated the
-        // same day as that release. A release without a date of its own below a known one is
-        // dated by it only while the list is in order there (the next release below with a
-        // time of its own is no newer; with none below, the known one is of the same day):
-        // else the known one is a card pinned above newer ones, maybe for months, and a new
-        // release must never pass for that old; it is dated when first seen.
+        // The date: no later than the release above, on a list page for one dated the same day
+        // as that release, and for a release whose date could not be read (issue 24: it keeps
+        // its place in the list) while the list is in order there (the next release below
+        // with a time of its own is no newer; with none below, the one above is new too, or
+        // of the same day): else the one above is a card pinned above newer ones, maybe for months, and a
+        // new release must never pass for that old; it is dated when first seen. A source that reads no dates (no `date` selector) has its releases dated when
+        // first seen: a new one below a known one is dated by it only within this poll's new
+        // releases (the page's order among them).
         for i in 0..slots.len() {
             let Slot::Built(o, undated) = &slots[i] else {
                 continue;
@@ -1447,13 +1448,20 @@ impl Poller<'_> {
                         &slots[i - 1],
                         Slot::Built(o, _) if o.state == ItemState::New
                     );
+                    let reads_dates = source.kind == SourceKind::Feed
+                        || source.list.as_ref().is_some_and(|l| l.date.is_some());
                     let in_order = || -> Result<bool, PollError> {
                         Ok(match self.time_below(source, &slots, i)? {
                             Some(below) => below <= t,
-                            None => same_day(source, t, published),
+                            None => above_new || same_day(source, t, published),
                         })
                     };
-                    (same_date || (undated && (above_new || in_order()?))).then_some(t)
+                    let keeps_place = if reads_dates {
+                        same_date || (undated && in_order()?)
+                    } else {
+                        undated && above_new
+                    };
+                    keeps_place.then_some(t)
                 }
                 _ => None,
             };
@@ -2882,7 +2890,7 @@ mod tests {
         let store = Store::open(dir.path(), 1 << 20).unwrap();
         let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
                     schedule = \"0 0 * * * *\"\ntimezone = \"UTC\"\n[sources.list]\n\
-                    item = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\n";
+                    item = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\ndate = \"h5\"\n";
         let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
             .expect("valid source");
         let source = &config.sources[0];
@@ -2980,6 +2988,18 @@ mod tests {
         ];
         let (some, _) = poller.build(source, pinned, now, false).unwrap();
         assert_eq!(some[0].item.published, now);
+        // All new, a card of 1 January above one of 20 January: the undated one between them
+        // is not dated 1 January (the card is out of the list's order).
+        let new = |n: u8, date| {
+            (
+                ItemId::new("s", &link(n)),
+                ItemState::New,
+                scraped(&link(n), date),
+            )
+        };
+        let page = vec![new(7, day(1)), new(8, None), new(9, day(20))];
+        let (some, _) = poller.build(source, page, now, false).unwrap();
+        assert_eq!(some[1].item.published, now);
     }
 
     /// A filter regex naming a folded character by its escape matches the page's text as

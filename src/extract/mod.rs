@@ -110,10 +110,13 @@ fn is_session_param(name: &str, value: &str) -> bool {
         || (matches!(name.as_str(), "sessionid" | "session_id") && looks_like_token(value))
 }
 
-/// Whether a value looks like a session token: 16 or more letters and digits, of both kinds.
+/// Whether a value looks like a session token: 16 or more letters and digits, of both kinds
+/// (a UUID's hyphens aside).
 fn looks_like_token(value: &str) -> bool {
     value.len() >= 16
-        && value.bytes().all(|b| b.is_ascii_alphanumeric())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && value.bytes().any(|b| b.is_ascii_digit())
         && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
@@ -364,6 +367,10 @@ mod tests {
     #[case::conference_session(
         "/program?session_id=2",
         "https://www.akorda.kz/program?session_id=2"
+    )]
+    #[case::uuid_session(
+        "/a?sessionid=3f2504e0-4f89-11d3-9a0c-0305e82c3301&id=7",
+        "https://www.akorda.kz/a?id=7"
     )]
     #[case::coldfusion("/a?id=7&CFID=1234&CFTOKEN=56789012", "https://www.akorda.kz/a?id=7")]
     #[case::aspnet_cookieless(

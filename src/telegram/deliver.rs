@@ -1796,7 +1796,13 @@ impl<A: TelegramApi> Deliverer<A> {
                     (ChatRef::Username(name), None) => {
                         let asked = self.api.chat_id(Recipient::ChannelUsername(name.clone()));
                         match tokio::time::timeout(RESOLVE_TIMEOUT, asked).await {
-                            Ok(Ok(id)) if Some(id) != self.chat_number(&chat_text(chat)) => {
+                            // Only a known id that differs says so: with none known (a record of
+                            // an older herald), the chat is judged as before.
+                            Ok(Ok(id))
+                                if self
+                                    .chat_number(&chat_text(chat))
+                                    .is_some_and(|known| known != id) =>
+                            {
                                 if let Err(e) = self.store.set_chat_id(name, id) {
                                     tracing::warn!(chat = %name, error = %e, "could not store the chat's id");
                                 }
