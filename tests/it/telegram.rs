@@ -630,6 +630,20 @@ async fn a_correction_made_while_the_post_waits_out_a_429_reaches_the_chat() {
     t.stop().await;
 }
 
+/// `/healthz` once it shows `channel` held, or after 2 s: the fake records a 429 before herald
+/// has read the answer and stored the hold.
+async fn health_once_held(t: &TestApp, channel: &str) -> serde_json::Value {
+    let mut health = t.health().await;
+    for _ in 0..40 {
+        if health["channels"][channel]["held_until"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        health = t.health().await;
+    }
+    health
+}
+
 /// A 429 holds the chat for `retry_after`: while the hold lasts, `/healthz` shows the channel
 /// held (`held_until`, when it ends; not ok, the status degraded), and once the post went
 /// through after it, ok again and no hold.
@@ -647,7 +661,7 @@ async fn a_chat_held_by_a_429_shows_in_healthz_while_the_hold_lasts() {
         fake.requests().iter().any(|r| r.status == 429)
     })
     .await;
-    let health = t.health().await;
+    let health = health_once_held(&t, "en").await;
     let en = &health["channels"]["en"];
     let until = en["held_until"]
         .as_str()
@@ -692,7 +706,7 @@ async fn a_429_hold_shows_on_every_entry_of_the_chat() {
         fake.requests().iter().any(|r| r.status == 429)
     })
     .await;
-    let health = t.health().await;
+    let health = health_once_held(&t, "en2").await;
     assert!(
         health["channels"]["en2"]["held_until"].is_string(),
         "{health}"
