@@ -615,17 +615,8 @@ mod tests {
         assert!(read.unreadable_dates.is_empty());
     }
 
-    /// Cards told apart only by a route fragment on another page than the list (`/app/#/news/1`,
-    /// `/app/#/news/2`) are releases of their own; a route on a link no other card shares stays
-    /// out of the link (`/m#/comments` is `/m`, as it was stored before).
-    #[test]
-    fn routes_that_tell_cards_apart_are_kept() {
-        let cards = [
-            "<a href='/app/#/news/1'>Release 1</a>",
-            "<a href='/app/#/news/2'>Release 2</a>",
-            "<a href='/app/#!/news/3'>Release 3</a>",
-            "<a href='/m#/comments'>Release M</a>",
-        ];
+    /// Each card of `cards` in a `div.card`, read as a list page at `url` (no date selector).
+    fn read_cards(cards: &[&str], url: &str) -> ListRead {
         let html: String = cards
             .iter()
             .map(|c| format!("<div class='card'>{c}</div>"))
@@ -638,8 +629,22 @@ mod tests {
             max_items: 100,
             month_first: false,
         };
-        let url = Url::parse("https://example.org/index.html").unwrap();
-        let read = list_page_read(&html, &url, &sel, None, reading).unwrap();
+        let url = Url::parse(url).unwrap();
+        list_page_read(&html, &url, &sel, None, reading).unwrap()
+    }
+
+    /// Cards told apart only by a route fragment on another page than the list (`/app/#/news/1`,
+    /// `/app/#/news/2`) are releases of their own; a route on a link no other card shares stays
+    /// out of the link (`/m#/comments` is `/m`, as it was stored before).
+    #[test]
+    fn routes_that_tell_cards_apart_are_kept() {
+        let cards = [
+            "<a href='/app/#/news/1'>Release 1</a>",
+            "<a href='/app/#/news/2'>Release 2</a>",
+            "<a href='/app/#!/news/3'>Release 3</a>",
+            "<a href='/m#/comments'>Release M</a>",
+        ];
+        let read = read_cards(&cards, "https://example.org/index.html");
         let links: Vec<&str> = read.items.iter().map(|s| s.link.as_str()).collect();
         assert_eq!(
             links,
@@ -674,20 +679,7 @@ mod tests {
             "<span>Release K, no link</span>",
             "<a href='/l'><img src='/l.jpg'></a>",
         ];
-        let html: String = cards
-            .iter()
-            .map(|c| format!("<div class='card'>{c}</div>"))
-            .collect();
-        let mut sel = selectors("div.card", "h5");
-        sel.date = None;
-        let reading = Reading {
-            now: chrono::Utc::now(),
-            tz: chrono_tz::Asia::Almaty,
-            max_items: 100,
-            month_first: false,
-        };
-        let url = Url::parse("https://example.org/news/").unwrap();
-        let read = list_page_read(&html, &url, &sel, None, reading).unwrap();
+        let read = read_cards(&cards, "https://example.org/news/");
         let items: Vec<(&str, &str)> = read
             .items
             .iter()

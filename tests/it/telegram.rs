@@ -719,6 +719,22 @@ async fn a_429_hold_shows_on_every_entry_of_the_chat() {
     t.stop().await;
 }
 
+/// An app whose Bot API is at `addr` (no fake: a test's own server, or none), posting source
+/// `akorda-en` to channel `c` (`@herald_c`, with `channel_keys`) with `backfill`.
+fn bot_api_at(addr: &str, channel_keys: &str, backfill: u32) -> Setup {
+    Setup {
+        extra_config: format!(
+            "[telegram]\napi_url = \"http://{addr}\"\n[[channels]]\nid = \"c\"\nchat = \"@herald_c\"\n{channel_keys}"
+        ),
+        token: Some(herald::telegram::Token::new(fake_botapi::TOKEN)),
+        source_keys: vec![(
+            "akorda-en".into(),
+            format!("channels = [\"c\"]\nbackfill = {backfill}"),
+        )],
+        ..Setup::default()
+    }
+}
+
 /// A Bot API that takes each request and closes the connection without an answer (a post may
 /// have arrived): the post and the searches for it are retried after a backoff that doubles,
 /// never every 2 s for as long as Telegram cannot be reached. Returns the paths asked.
@@ -756,17 +772,7 @@ async fn an_unanswering_bot_api_is_retried_with_a_doubling_backoff() {
             });
         }
     });
-    let setup = Setup {
-        extra_config: format!(
-            "[telegram]\napi_url = \"http://{addr}\"\n[[channels]]\nid = \"c\"\nchat = \"@herald_c\"\n"
-        ),
-        token: Some(herald::telegram::Token::new(fake_botapi::TOKEN)),
-        source_keys: vec![(
-            "akorda-en".into(),
-            "channels = [\"c\"]\nbackfill = 1".into(),
-        )],
-        ..Setup::default()
-    };
+    let setup = bot_api_at(&addr.to_string(), "", 1);
     let t = spawn_app_with(setup).await;
     t.site.publish("en", release_en(1, 1));
     let start = std::time::Instant::now();
@@ -797,17 +803,7 @@ async fn sends_that_never_reached_the_bot_api_fear_no_duplicate() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap()
     };
-    let setup = Setup {
-        extra_config: format!(
-            "[telegram]\napi_url = \"http://{closed}\"\n[[channels]]\nid = \"c\"\nchat = \"@herald_c\"\ndigest_over = 1\n"
-        ),
-        token: Some(herald::telegram::Token::new(fake_botapi::TOKEN)),
-        source_keys: vec![(
-            "akorda-en".into(),
-            "channels = [\"c\"]\nbackfill = 3".into(),
-        )],
-        ..Setup::default()
-    };
+    let setup = bot_api_at(&closed.to_string(), "digest_over = 1\n", 3);
     let t = spawn_app_with(setup).await;
     for n in 1..=3 {
         t.site.publish("en", release_en(n, n as u32));
