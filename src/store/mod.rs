@@ -1329,6 +1329,21 @@ mod tests {
             .collect()
     }
 
+    /// Opens the database in `dir` again once every holder of the dropped handle's lock has let
+    /// go: sled's background threads may hold it a moment after the drop, and so does a child
+    /// process another test of this binary starts, until its exec closes the inherited files.
+    pub(super) fn reopen(dir: &Path) -> Store {
+        for _ in 0..250 {
+            match Store::open(dir, 8 << 20) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other.unwrap(),
+            }
+        }
+        panic!("the database stayed locked after its handle was dropped");
+    }
+
     pub(super) fn item(source: &str, n: u32, seq: u64) -> Item {
         let t = Utc.with_ymd_and_hms(2026, 3, 1 + n, 12, 0, 0).unwrap();
         let link = format!("https://example.org/{n}");
@@ -1380,11 +1395,11 @@ mod tests {
             store.commit(&commit("a", &items, 10)).await.unwrap();
         }
         // A clean reopen makes sled write a finished snapshot.
-        drop(Store::open(dir.path(), 8 << 20).unwrap());
+        drop(reopen(dir.path()));
         let db = dir.path().join("db");
         let unfinished = db.join("snap.00000000FFFFFFFF.generating");
         std::fs::write(&unfinished, b"").unwrap();
-        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.recent("a", 10).unwrap().len(), 3);
         assert!(!unfinished.exists());
         // While a herald holds the database, a second one touches none of its files: such a
@@ -1677,7 +1692,7 @@ mod tests {
             store.set_feed_date("a.rss", [7; 16], at).unwrap();
             store.db.flush().unwrap();
         }
-        let store = Store::open(dir.path(), 8 << 20).unwrap();
+        let store = reopen(dir.path());
         assert_eq!(store.feed_date("a.rss").unwrap(), Some(([7; 16], at)));
         assert_eq!(store.feed_date("a.atom").unwrap(), None);
     }

@@ -1660,22 +1660,8 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use super::super::tests::{commit, item, posts};
+    use super::super::tests::{commit, item, posts, reopen};
     use super::*;
-
-    /// Opens the database again once sled's background thread of the dropped handle has let go
-    /// of its lock (it may hold it a moment after the drop).
-    async fn reopen(dir: &std::path::Path) -> Store {
-        for _ in 0..250 {
-            match Store::open(dir, 1 << 20) {
-                Err(StoreError::Locked(_)) => {
-                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-                }
-                other => return other.unwrap(),
-            }
-        }
-        panic!("the database stayed locked after its handle was dropped");
-    }
 
     fn digest_record(message_id: i32) -> PostRecord {
         PostRecord::Digest {
@@ -1727,7 +1713,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         let mut digest = store.next_delivery("c").unwrap().unwrap();
         assert_eq!(
             (digest.delivery.parts_done, digest.delivery.in_flight),
@@ -1824,7 +1810,7 @@ mod tests {
                     .unwrap();
             }
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         let message = store.digest_message("@c", 2).unwrap().unwrap();
         assert_eq!(
             (
@@ -1900,7 +1886,7 @@ mod tests {
             };
             store.owe_restore(&owed).await.unwrap();
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         let first = store.next_delivery("c").unwrap().unwrap();
         assert_eq!(
             (first.delivery.in_flight, first.delivery.uncertain_sends),
@@ -1962,7 +1948,7 @@ mod tests {
                 .await
                 .unwrap();
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         assert!(store.next_delivery("c").unwrap().is_none());
         assert_eq!(store.looks_back("-100", &[]).unwrap(), [look.clone()]);
         assert!(store.looks_back("-200", &[]).unwrap().is_empty());
@@ -1971,7 +1957,7 @@ mod tests {
         look.found = 1;
         store.update_look_back(&look, Some(&sent(7))).await.unwrap();
         drop(store);
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         assert_eq!(
             store.looks_back("@c", &["-100".into()]).unwrap(),
             [look.clone()]
@@ -2008,7 +1994,7 @@ mod tests {
                 .unwrap();
             store.flush().await.unwrap();
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         let mut first = store.next_delivery("c").unwrap().unwrap();
         assert_eq!(
             (first.delivery.in_flight, first.delivery.uncertain_sends),
@@ -2071,7 +2057,7 @@ mod tests {
                 "still queued: never posted twice, never lost"
             );
         }
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         assert_eq!(store.set_aside_count("c").unwrap(), 1);
         assert_eq!(store.requeue("other").await.unwrap(), 0);
         assert_eq!(store.requeue("c").await.unwrap(), 1);
@@ -2098,7 +2084,7 @@ mod tests {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
             set_aside_the_first(&store, &items, &deliveries).await
         };
-        let store = reopen(dir.path()).await;
+        let store = reopen(dir.path());
         let untold = store.untold_set_aside("c").unwrap();
         assert_eq!(untold.len(), 1);
         let (queued, reason, n) = &untold[0];

@@ -13,7 +13,7 @@ use crate::common;
 use common::eventually;
 
 use common::site::release_en;
-use common::{Setup, TestApp, spawn_app_with};
+use common::{Setup, TestApp, open_store, spawn_app_with};
 use fake_botapi::{FakeBotApi, FakeOptions, Fault, Match, command};
 use herald::pipeline::PollOptions;
 use herald::store::PostRecord;
@@ -305,7 +305,7 @@ async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
 
     // What a kill right after setting the post aside leaves: set aside, the admins not told.
     {
-        let store = herald::store::Store::open(dir.path(), 1 << 20).unwrap();
+        let store = open_store(dir.path());
         assert_eq!(store.requeue("en").await.unwrap(), 1);
         let mut post = store.next_delivery("en").unwrap().unwrap();
         store.mark_in_flight(&mut post).await.unwrap();

@@ -17,7 +17,7 @@ use crate::common;
 use common::eventually;
 
 use common::site::{Release, release_en};
-use common::{Setup, TestApp, spawn_app_with};
+use common::{Setup, TestApp, open_store, spawn_app_with};
 use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match, RequestRecord};
 use herald::config::ChatRef;
 use herald::store::PostRecord;
@@ -645,17 +645,7 @@ async fn a_block_alert_lost_to_a_stop_is_sent_at_the_next_start() {
     };
     let alerts = || fake.messages_for(ADMIN);
     let left_by_a_kill = |blocked: Option<&str>| {
-        // The stopped app's tasks may hold the database a moment longer.
-        let mut tries = 0;
-        let store = loop {
-            match herald::store::Store::open(dir.path(), 1 << 20) {
-                Err(herald::store::StoreError::Locked(_)) if tries < 250 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(20));
-                }
-                other => break other.unwrap(),
-            }
-        };
+        let store = open_store(dir.path());
         store
             .update_channel_state("told", |s| s.blocked = blocked.map(str::to_owned))
             .unwrap();

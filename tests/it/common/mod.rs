@@ -112,6 +112,21 @@ async fn open_app(config: herald::config::Config, options: herald::app::Options)
     }
 }
 
+/// Opens the data folder of an app the test stopped, waiting a moment while its lock is still
+/// held (by the stopped app's tasks, or by a child process another test started; see
+/// `open_app`).
+pub fn open_store(dir: &std::path::Path) -> herald::store::Store {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match herald::store::Store::open(dir, 1 << 20) {
+            Err(herald::store::StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.unwrap(),
+        }
+    }
+}
+
 pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let site = FakeSite::start().await;
     let dir = tempfile::tempdir().unwrap();
