@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -38,8 +38,8 @@ pub struct Shared {
     pub websub: Arc<crate::websub::Publisher>,
     /// One poll of a source at a time, whoever asks (its schedule, `/poll`).
     pub(crate) polling: std::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
-    /// When each source's task polls next (`None`: its schedule names no future instant).
-    pub(crate) next_polls: std::sync::Mutex<HashMap<String, Option<DateTime<Utc>>>>,
+    /// When each source's task polls next (see [`NextPoll`]).
+    pub(crate) next_polls: std::sync::Mutex<HashMap<String, NextPoll>>,
     pub(crate) first_poll_window: Option<Duration>,
     /// The bot the admin commands are read and answered with (a longer client timeout).
     pub(crate) admin_bot: Option<teloxide::Bot>,
@@ -47,6 +47,31 @@ pub struct Shared {
     pub(crate) telegram_refused: std::sync::Mutex<Option<String>>,
     /// Whether the config file on disk is the running config (see [`ConfigHealth`]).
     pub(crate) config_health: std::sync::Mutex<ConfigHealth>,
+}
+
+/// When a source's task polls next, on both clocks: the wall-clock instant it announced
+/// (`None`: its schedule names no future instant), and the monotonic instant its wait ends by
+/// at the latest (a wall clock set back does not put the wait off; set forward, it ends
+/// sooner). A task that lets that instant pass by far is stuck, or keeps stopping before it
+/// polls: `/healthz` says so ([`Shared::poll_overdue`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct NextPoll {
+    at: Option<DateTime<Utc>>,
+    due: Option<Instant>,
+}
+
+impl NextPoll {
+    /// The poll at `at`, announced when the clocks read `wall` and `mono`.
+    fn new(at: Option<DateTime<Utc>>, wall: DateTime<Utc>, mono: Instant) -> NextPoll {
+        let due = at.and_then(|at| mono.checked_add((at - wall).to_std().unwrap_or_default()));
+        NextPoll { at, due }
+    }
+
+    /// How long past `grace` after its due instant the poll has not started at `now`.
+    fn overdue(&self, now: Instant, grace: Duration) -> Option<Duration> {
+        now.checked_duration_since(self.due?.checked_add(grace)?)
+            .filter(|late| !late.is_zero())
+    }
 }
 
 /// Whether the config file on disk is what herald runs: an edit refused (a typo) leaves the
@@ -70,8 +95,18 @@ impl Shared {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(source)
-            .copied()
-            .flatten()
+            .and_then(|next| next.at)
+    }
+
+    /// How long the poll `source`'s task is due to start has been waited for past `grace`
+    /// (on the monotonic clock); `None` while it is on time, when no poll is due (a schedule
+    /// without a future instant), or for a source no task was started for.
+    pub fn poll_overdue(&self, source: &str, grace: Duration) -> Option<Duration> {
+        self.next_polls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(source)?
+            .overdue(Instant::now(), grace)
     }
 
     /// Why Telegram refuses the bot token, while it does (`/healthz` says so).
@@ -125,11 +160,13 @@ impl Shared {
         metrics::gauge!("herald_config_refused").set(1.0);
     }
 
+    /// `source`'s task polls next at `at` (or never, `None`).
     pub(crate) fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {
+        let next = NextPoll::new(at, Utc::now(), Instant::now());
         self.next_polls
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(source.to_owned(), at);
+            .insert(source.to_owned(), next);
     }
 }
 
@@ -193,6 +230,27 @@ impl FeedVersions {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A poll is overdue past its due instant and the grace, measured on the monotonic clock
+    /// from when it was announced: a wall clock moved since changes nothing.
+    #[test]
+    fn a_poll_is_overdue_only_past_its_due_instant_and_the_grace() {
+        let (wall, mono) = (Utc::now(), Instant::now());
+        let grace = Duration::from_secs(60);
+        let secs = Duration::from_secs;
+        let in_ten = NextPoll::new(Some(wall + chrono::Duration::seconds(10)), wall, mono);
+        assert_eq!(in_ten.overdue(mono + secs(69), grace), None);
+        assert_eq!(in_ten.overdue(mono + secs(70), grace), None);
+        assert_eq!(in_ten.overdue(mono + secs(75), grace), Some(secs(5)));
+        // Announced for an instant already past (a task that starts late): due at once.
+        let past = NextPoll::new(Some(wall - chrono::Duration::seconds(30)), wall, mono);
+        assert_eq!(past.overdue(mono + secs(61), grace), Some(secs(1)));
+        // No future instant: never overdue; an instant too far for the clock: neither.
+        let never = NextPoll::new(None, wall, mono);
+        assert_eq!(never.overdue(mono + secs(1_000_000), grace), None);
+        let far = NextPoll::new(Some(DateTime::<Utc>::MAX_UTC), wall, mono);
+        assert_eq!(far.overdue(mono + secs(1_000_000), grace), None);
+    }
 
     #[test]
     fn versions_move_per_source() {

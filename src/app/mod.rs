@@ -763,6 +763,9 @@ impl Plan {
             wanted,
             stop,
             |id, source: Source, stop| {
+                // Its first poll is due when the task has said when (at once): a task that
+                // stops before it says so is overdue in time (`/healthz`).
+                app.shared.set_next_poll(&id, Some(Utc::now()));
                 let (task_app, report_app) = (app.clone(), app.clone());
                 tokio::spawn(supervise(
                     format!("source {id}"),
@@ -883,8 +886,11 @@ async fn sync<T>(
 }
 
 async fn source_task(app: App, source: Source, stop: CancellationToken) {
-    // A test hook (tests/supervision.rs): a source task that dies, for its supervisor.
-    if std::env::var_os("HERALD_TEST_PANIC_IN_TASK").is_some_and(|id| id == *source.id) {
+    // A test hook (tests/it/supervision.rs): a source task that dies, for its supervisor (ids
+    // separated by commas).
+    if std::env::var("HERALD_TEST_PANIC_IN_TASK")
+        .is_ok_and(|ids| ids.split(',').any(|id| id == source.id))
+    {
         panic!("planted by HERALD_TEST_PANIC_IN_TASK");
     }
     let timing = schedule::Timing {

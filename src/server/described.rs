@@ -68,6 +68,12 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Failed polls in a row of the source (0 when its last poll worked).",
     ),
     (
+        "herald_source_poll_overdue_seconds",
+        Kind::Gauge,
+        None,
+        "How long the source's poll due by its schedule has not started, past a grace of twice its poll deadline and a minute (0 while on time; more: its task is stuck or stops before it polls).",
+    ),
+    (
         "herald_source_stale",
         Kind::Gauge,
         None,

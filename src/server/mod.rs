@@ -188,22 +188,53 @@ async fn healthz(State(state): State<ServerState>) -> Response {
     let shared = state.shared.clone();
     let body = tokio::task::spawn_blocking(move || health(&shared)).await;
     match body {
+        Ok(Ok(value)) if value["status"] == "down" => {
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(value)).into_response()
+        }
         Ok(Ok(value)) => axum::Json(value).into_response(),
         _ => (
             StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({"status": "down", "sources": {}, "channels": {}})),
+            axum::Json(json!({
+                "status": "down",
+                "down": "the store: the database cannot be read",
+                "sources": {},
+                "channels": {},
+            })),
         )
             .into_response(),
     }
+}
+
+/// How long past its due instant a source's poll may wait to start before its task counts as
+/// stuck: the poll before it may take its whole deadline and then fetch the page once more (a
+/// redesign's proposal, one fetch: 30 s at most), a `/poll` may hold the source's turn as long,
+/// and a busy machine stores slowly.
+fn overdue_grace(source: &crate::config::Source) -> Duration {
+    2 * source.poll_deadline + Duration::from_secs(60)
 }
 
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let mut sources = serde_json::Map::new();
     let mut degraded = false;
     let config = shared.config.get();
+    // The scheduler is down when no source is polled on time and some source is overdue
+    // (sources whose schedule names no future instant are neither).
+    let (mut on_time, mut overdue_sources) = (false, Vec::new());
     for source in &config.sources {
         let st = shared.store.source_state(&source.id)?;
-        let ok = st.consecutive_failures == 0;
+        let grace = overdue_grace(source);
+        let overdue = shared.poll_overdue(&source.id, grace);
+        match overdue {
+            Some(_) => overdue_sources.push(source.id.as_str()),
+            None => on_time |= shared.next_poll(&source.id).is_some(),
+        }
+        let overdue = overdue.map(|late| {
+            format!(
+                "its poll due {} s ago has not started (its task is stuck, or stops before it polls)",
+                (late + grace).as_secs()
+            )
+        });
+        let ok = st.consecutive_failures == 0 && overdue.is_none();
         degraded |= !ok;
         sources.insert(
             source.id.clone(),
@@ -217,6 +248,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "paused": st.paused,
                 "date_warning": st.date_warning,
                 "card_warning": st.card_warning,
+                "overdue": overdue,
                 "items": shared.store.count(&source.id)?,
             }),
         );
@@ -309,8 +341,15 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         "at": config_file.at.map(|t| t.to_rfc3339()),
         "last_success": config_file.last_success.map(|t| t.to_rfc3339()),
     });
+    let down = (!on_time && !overdue_sources.is_empty()).then(|| {
+        format!(
+            "the scheduler: no source is polled when due ({} overdue)",
+            overdue_sources.join(", ")
+        )
+    });
     Ok(json!({
-        "status": if degraded { "degraded" } else { "ok" },
+        "status": if down.is_some() { "down" } else if degraded { "degraded" } else { "ok" },
+        "down": down,
         "config": config_file,
         "sources": sources,
         "channels": channels,
@@ -394,6 +433,7 @@ const PER_ID_GAUGES: &[(&str, &str)] = &[
     ("herald_source_items", "source"),
     ("herald_source_consecutive_failures", "source"),
     ("herald_source_stale", "source"),
+    ("herald_source_poll_overdue_seconds", "source"),
     ("herald_channel_pending", "channel"),
     ("herald_channel_set_aside", "channel"),
     ("herald_channel_oldest_pending_seconds", "channel"),
@@ -447,6 +487,9 @@ fn set_gauges(shared: &Shared) -> Shown {
             metrics::gauge!("herald_source_consecutive_failures", "source" => s.id.clone())
                 .set(f64::from(st.consecutive_failures));
         }
+        let overdue = shared.poll_overdue(&s.id, overdue_grace(s));
+        metrics::gauge!("herald_source_poll_overdue_seconds", "source" => s.id.clone())
+            .set(overdue.map_or(0.0, |late| late.as_secs_f64()));
     }
     // The feeds the WebSub hub refused after every attempt, still to ping (with a hub only).
     if let Some(websub) = shared.websub.health() {

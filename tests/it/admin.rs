@@ -586,6 +586,7 @@ async fn metrics_show_no_gauges_of_a_source_the_config_no_longer_names() {
         "herald_source_items",
         "herald_source_consecutive_failures",
         "herald_source_stale",
+        "herald_source_poll_overdue_seconds",
     ] {
         let series = format!("{gauge}{{source=\"akorda-kz\"}}");
         assert!(!metrics.contains(&series), "{series}: {metrics}");

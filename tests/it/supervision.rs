@@ -1,7 +1,8 @@
 //! SPEC "nothing fails silently", through the real binary: a poll that panics is a failed poll
 //! of that source (in `/healthz`, `/metrics`), a source task that dies is reported and started
 //! again, and every other source goes on. The panics are planted with test hooks
-//! (`HERALD_TEST_PANIC_IN_POLL`, `HERALD_TEST_PANIC_IN_TASK`: a source id).
+//! (`HERALD_TEST_PANIC_IN_POLL`, `HERALD_TEST_PANIC_IN_TASK`: source ids). A scheduler that
+//! polls no source when due is down: `/healthz` answers 503.
 
 use crate::common;
 
@@ -86,4 +87,94 @@ async fn panics_are_failures_that_are_reported_and_survived() {
         .expect("no exit within 10 s after SIGTERM")
         .unwrap();
     assert!(status.success(), "{status}");
+}
+
+/// Every source task stops before it polls (a bug at their start): no poll starts when due, and
+/// once the grace is over (twice the poll deadline and a minute) `/healthz` says the scheduler
+/// is down, with 503, each source overdue, and `/metrics` says by how long. Before that it is
+/// degraded, 200. A herald beside it whose other sources are polled on time is degraded only.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_scheduler_that_polls_no_source_when_due_is_down() {
+    let site = FakeSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup {
+        schedule: "*/2 * * * * *".into(),
+        extra_source_keys: "poll_deadline_secs = 1".into(),
+        ..Setup::default()
+    };
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
+    let mut child = common::herald_command()
+        .args(["run", "-c"])
+        .arg(&config)
+        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-en,akorda-ru,akorda-kz")
+        .spawn()
+        .unwrap();
+    let other_dir = tempfile::tempdir().unwrap();
+    let (other_config, other_port) = write_config_on_free_port(other_dir.path(), &site, &setup);
+    let mut other = common::herald_command()
+        .args(["run", "-c"])
+        .arg(&other_config)
+        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-kz")
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let healthz = || async {
+        let r = reqwest::get(format!("{base}/healthz")).await.ok()?;
+        let code = r.status().as_u16();
+        Some((code, r.json::<Value>().await.ok()?))
+    };
+    let started = tokio::time::Instant::now();
+    let deadline = started + Duration::from_secs(90);
+    let mut seen_degraded = false;
+    let h = loop {
+        match healthz().await {
+            Some((503, h)) => break h,
+            Some((200, h)) => {
+                assert_eq!(h["status"], "degraded", "{h}");
+                assert!(h["sources"]["akorda-en"]["overdue"].is_null(), "{h}");
+                seen_degraded = true;
+            }
+            other => assert!(other.is_none(), "{other:?}"),
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never down");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    // Not before the grace: 2 × 1 s + 60 s.
+    assert!(
+        started.elapsed() >= Duration::from_secs(62),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(seen_degraded);
+    assert_eq!(h["status"], "down", "{h}");
+    assert!(h["down"].as_str().unwrap().contains("scheduler"), "{h}");
+    for id in ["akorda-en", "akorda-ru", "akorda-kz"] {
+        let overdue = h["sources"][id]["overdue"].as_str().unwrap_or_default();
+        assert!(overdue.contains("has not started"), "{h}");
+        assert_eq!(h["sources"][id]["ok"], false, "{h}");
+    }
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let late: f64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(r#"herald_source_poll_overdue_seconds{source="akorda-en"} "#))
+        .expect("the gauge")
+        .parse()
+        .unwrap();
+    assert!(late > 0.0, "{metrics}");
+    let answer = reqwest::get(format!("http://127.0.0.1:{other_port}/healthz"))
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let h: Value = answer.json().await.unwrap();
+    assert_eq!(h["status"], "degraded", "{h}");
+    assert!(h["down"].is_null(), "{h}");
+    assert!(h["sources"]["akorda-kz"]["overdue"].is_string(), "{h}");
+    assert!(h["sources"]["akorda-en"]["overdue"].is_null(), "{h}");
+    child.kill().await.unwrap();
+    other.kill().await.unwrap();
 }
