@@ -1,7 +1,7 @@
 //! List pages: one element per release (`[sources.list] item`), and inside it the title, link,
 //! date, summary and image, each read with a configured selector.
 
-use super::{ExtractError, NoOwnLink, card_link, item_key, relative, routed_pages};
+use super::{ExtractError, NoOwnLink, PageLinks, card_link, item_key, relative};
 use crate::config::{ListSelectors, Pick};
 use crate::dates;
 use crate::model::Scraped;
@@ -218,11 +218,11 @@ pub fn list_page_read(
     let mut skipped = Vec::new();
     let mut keys = std::collections::HashSet::new();
     let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick(*e, &sel.link)).collect();
-    let routed = routed_pages(&base, hrefs.iter().flatten().map(String::as_str));
+    let page_links = PageLinks::read(&base, hrefs.iter().flatten().map(String::as_str));
     let links = Links {
         page: page_url,
         base: &base,
-        routed: &routed,
+        page_links: &page_links,
     };
     for (at, (element, date_text)) in elements.into_iter().zip(date_texts).enumerate() {
         let read = read_item(element, links, sel, format, id_pattern, reading, date_text).and_then(
@@ -271,8 +271,8 @@ pub fn list_page_read(
 struct Links<'a> {
     page: &'a Url,
     base: &'a Url,
-    /// Pages whose cards are told apart by their route fragments (see `card_link`).
-    routed: &'a std::collections::HashSet<Url>,
+    /// What the cards' links tell as a whole (routes, a session; see `card_link`).
+    page_links: &'a PageLinks,
 }
 
 /// One release, and the text of its date when that could not be read; or why the card is none,
@@ -295,7 +295,7 @@ fn read_item(
         (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
         (None, Some(href)) => return Err((SkipReason::NoTitle, href)),
     };
-    let link = card_link(links.page, base, &href, links.routed).map_err(|e| {
+    let link = card_link(links.page, base, &href, links.page_links).map_err(|e| {
         let why = match e {
             NoOwnLink::NotHttp => SkipReason::NotHttp,
             NoOwnLink::ListPage => SkipReason::ListPage,

@@ -190,26 +190,27 @@ pub fn canonical_link(base: &Url, href: &str) -> Option<Url> {
     if let Some(path) = path_without_session(url.path()) {
         url.set_path(&path);
     }
-    if let Some(query) = url.query() {
-        // Only a tracking or session parameter goes, cut out as written: the others stay byte
-        // for byte and in their order (a server may read `?123`, `?x=1;y=2` or `&flag` its own
-        // way).
-        let parts: Vec<&str> = query.split('&').collect();
-        let kept: Vec<&str> = parts
-            .iter()
-            .copied()
-            .filter(|part| !is_tracking_part(part))
-            .collect();
-        if kept.len() < parts.len() {
-            let query = kept.join("&");
-            if kept.iter().all(|part| part.is_empty()) {
-                url.set_query(None);
-            } else {
-                url.set_query(Some(&query));
-            }
+    drop_query_parts(&mut url, is_tracking_part);
+    Some(url)
+}
+
+/// Cuts out of `url`'s query the `name=value` pieces `drop` picks, as written: the others stay
+/// byte for byte and in their order (a server may read `?123`, `?x=1;y=2` or `&flag` its own
+/// way).
+fn drop_query_parts(url: &mut Url, drop: impl Fn(&str) -> bool) {
+    let Some(query) = url.query() else {
+        return;
+    };
+    let parts: Vec<&str> = query.split('&').collect();
+    let kept: Vec<&str> = parts.iter().copied().filter(|part| !drop(part)).collect();
+    if kept.len() < parts.len() {
+        let query = kept.join("&");
+        if kept.iter().all(|part| part.is_empty()) {
+            url.set_query(None);
+        } else {
+            url.set_query(Some(&query));
         }
     }
-    Some(url)
 }
 
 /// Why a list card's link names no release of its own.
@@ -229,26 +230,94 @@ pub enum NoOwnLink {
 /// list link to with other routes (`routed`, see [`routed_pages`]). A route on a link no other
 /// card shares stays out (a release stored under the page keeps its identity). Any other
 /// fragment on the list page is an anchor there, and the card has no link of its own.
-pub fn card_link(
-    page: &Url,
-    base: &Url,
-    href: &str,
-    routed: &HashSet<Url>,
-) -> Result<Url, NoOwnLink> {
+/// A session parameter the page wrote into its links ([`PageLinks`]) is no part of the link.
+pub fn card_link(page: &Url, base: &Url, href: &str, links: &PageLinks) -> Result<Url, NoOwnLink> {
     let mut link = canonical_link(base, href).ok_or(NoOwnLink::NotHttp)?;
     let names = |list: &Url| canonical_link(list, list.as_str()).is_some_and(|l| l == link);
     let on_list = names(page) || names(base);
-    if !on_list && !routed.contains(&link) {
-        return Ok(link);
-    }
-    match route_of(base, href) {
-        Some(route) => {
-            link.set_fragment(Some(&route));
-            Ok(link)
+    if on_list || links.routed.contains(&link) {
+        match route_of(base, href) {
+            Some(route) => link.set_fragment(Some(&route)),
+            None if on_list => return Err(NoOwnLink::ListPage),
+            None => {}
         }
-        None if on_list => Err(NoOwnLink::ListPage),
-        None => Ok(link),
     }
+    if !links.sessions.is_empty() {
+        drop_query_parts(&mut link, |part| {
+            query_pair(part).is_some_and(|(name, value)| {
+                links.sessions.contains(&(name.to_ascii_lowercase(), value))
+            })
+        });
+    }
+    Ok(link)
+}
+
+/// What a list page's card links tell as a whole, and one link alone cannot.
+#[derive(Debug, Default)]
+pub struct PageLinks {
+    /// The pages (links without their fragment) that two or more cards link to with different
+    /// routes (`/app/#/news/1`, `/app/#/news/2`): there the route tells releases apart.
+    routed: HashSet<Url>,
+    /// Session parameters (lower-cased name, value) the page wrote into its links: a forum
+    /// keeps a cookieless reader's session in every link it serves (phpBB's `sid`,
+    /// vBulletin's `s`), new on each fetch. Such a name reads a session only where two cards
+    /// or more that link to different pages carry one token-like value: a story's own `?sid=`
+    /// differs from card to card and stays.
+    sessions: HashSet<(String, String)>,
+}
+
+impl PageLinks {
+    /// Reads the card links `hrefs` of a page whose links resolve against `base`.
+    pub fn read<'h>(base: &Url, hrefs: impl IntoIterator<Item = &'h str>) -> PageLinks {
+        let mut routes: HashMap<Url, HashSet<String>> = HashMap::new();
+        // By session-like name and value: the links that carry it.
+        let mut carried: HashMap<(String, String), HashSet<Url>> = HashMap::new();
+        for href in hrefs {
+            let Some(link) = canonical_link(base, href) else {
+                continue;
+            };
+            if let Some(route) = route_of(base, href) {
+                routes.entry(link.clone()).or_default().insert(route);
+            }
+            for part in link.query().unwrap_or_default().split('&') {
+                if let Some((name, value)) = query_pair(part) {
+                    let name = name.to_ascii_lowercase();
+                    if is_page_session_name(&name) && looks_like_token(&value) {
+                        carried
+                            .entry((name, value))
+                            .or_default()
+                            .insert(link.clone());
+                    }
+                }
+            }
+        }
+        PageLinks {
+            routed: routes
+                .into_iter()
+                .filter(|(_, routes)| routes.len() > 1)
+                .map(|(link, _)| link)
+                .collect(),
+            sessions: carried
+                .into_iter()
+                .filter(|(_, on)| on.len() > 1)
+                .map(|(session, _)| session)
+                .collect(),
+        }
+    }
+}
+
+/// Names a forum or CMS keeps a cookieless reader's session under, in every link of a page
+/// (phpBB `sid`, vBulletin `s`, others `sess`, `session`, `sessid`); each also names other
+/// things, so only [`PageLinks`] decides, from a whole page.
+fn is_page_session_name(name: &str) -> bool {
+    matches!(name, "sid" | "s" | "sess" | "session" | "sessid")
+}
+
+/// One `name=value` piece of a query, as a form decodes it (`+` and percent escapes).
+fn query_pair(part: &str) -> Option<(String, String)> {
+    url::form_urlencoded::parse(part.as_bytes())
+        .next()
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
 }
 
 /// A link's fragment when it is a route (`#/…`, `#!…`).
@@ -258,27 +327,10 @@ fn route_of(base: &Url, href: &str) -> Option<String> {
     (fragment.starts_with('/') || fragment.starts_with('!')).then(|| fragment.to_owned())
 }
 
-/// The pages (links without their fragment) that two or more of a list's cards link to with
-/// different routes (`/app/#/news/1`, `/app/#/news/2`): there the route tells releases apart.
-pub fn routed_pages<'h>(base: &Url, hrefs: impl IntoIterator<Item = &'h str>) -> HashSet<Url> {
-    let mut routes: HashMap<Url, HashSet<String>> = HashMap::new();
-    for href in hrefs {
-        if let (Some(link), Some(route)) = (canonical_link(base, href), route_of(base, href)) {
-            routes.entry(link).or_default().insert(route);
-        }
-    }
-    routes
-        .into_iter()
-        .filter(|(_, routes)| routes.len() > 1)
-        .map(|(link, _)| link)
-        .collect()
-}
-
 /// Whether one `name=value` piece of a query is a tracking or session parameter (read as a
 /// form decodes it: `+` and percent escapes).
 fn is_tracking_part(part: &str) -> bool {
-    url::form_urlencoded::parse(part.as_bytes())
-        .next()
+    query_pair(part)
         .is_some_and(|(name, value)| is_tracking_param(&name) || is_session_param(&name, &value))
 }
 
@@ -420,8 +472,35 @@ mod tests {
     #[case::javascript("javascript:void(0)", Err(NoOwnLink::NotHttp))]
     fn card_links(#[case] href: &str, #[case] expected: Result<&str, NoOwnLink>) {
         let page = Url::parse("https://www.akorda.kz/en/events?page=1").unwrap();
-        let got = card_link(&page, &page, href, &HashSet::new());
+        let got = card_link(&page, &page, href, &PageLinks::default());
         assert_eq!(got.as_ref().map(Url::as_str).map_err(|e| *e), expected);
+    }
+
+    /// A session-like parameter is the page's session where links to two pages or more carry
+    /// one token value.
+    #[rstest]
+    #[case::phpbb(&["/t?t=1&sid=0123456789abcdef0123456789abcdef", "/t?t=2&sid=0123456789abcdef0123456789abcdef"], &["/t?t=1", "/t?t=2"])]
+    #[case::vbulletin_first(&["/x?s=0123456789abcdef0123456789abcdef&t=1", "/x?s=0123456789abcdef0123456789abcdef&t=2"], &["/x?t=1", "/x?t=2"])]
+    #[case::story_ids(&["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"], &["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"])]
+    #[case::one_link(&["/t?t=1&sid=0123456789abcdef0123456789abcdef"], &["/t?t=1&sid=0123456789abcdef0123456789abcdef"])]
+    #[case::not_a_token(&["/t?t=1&s=news", "/t?t=2&s=news"], &["/t?t=1&s=news", "/t?t=2&s=news"])]
+    #[case::other_name(&["/t?t=1&key=0123456789abcdef0123456789abcdef", "/t?t=2&key=0123456789abcdef0123456789abcdef"], &["/t?t=1&key=0123456789abcdef0123456789abcdef", "/t?t=2&key=0123456789abcdef0123456789abcdef"])]
+    #[case::a_story_among_them(&["/t?t=1&sid=0123456789abcdef0123456789abcdef", "/t?t=2&sid=0123456789abcdef0123456789abcdef", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"], &["/t?t=1", "/t?t=2", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"])]
+    fn a_session_every_card_link_carries_is_no_part_of_a_link(
+        #[case] hrefs: &[&str],
+        #[case] expected: &[&str],
+    ) {
+        let page = Url::parse("https://forum.example/list").unwrap();
+        let links = PageLinks::read(&page, hrefs.iter().copied());
+        let got: Vec<String> = hrefs
+            .iter()
+            .map(|href| card_link(&page, &page, href, &links).unwrap().to_string())
+            .collect();
+        let expected: Vec<String> = expected
+            .iter()
+            .map(|e| format!("https://forum.example{e}"))
+            .collect();
+        assert_eq!(got, expected);
     }
 
     /// Keys stored before links kept their query as written are the keys made now.

@@ -26,7 +26,7 @@
 
 use crate::dates;
 use crate::extract::html::ItemPlaces;
-use crate::extract::{card_link, routed_pages};
+use crate::extract::{PageLinks, card_link};
 use crate::text::clean;
 use chrono::NaiveDate;
 use chrono_tz::Tz;
@@ -522,8 +522,8 @@ fn element_css(tag: &str, class: Option<&str>) -> String {
 struct LinkReading<'u> {
     page: &'u Url,
     base: &'u Url,
-    /// The pages the group's links route to with two or more fragments.
-    routed: HashSet<Url>,
+    /// What the group's links tell as a whole (routes, a session; see `card_link`).
+    page_links: PageLinks,
 }
 
 impl<'u> LinkReading<'u> {
@@ -544,13 +544,13 @@ impl<'u> LinkReading<'u> {
         LinkReading {
             page,
             base,
-            routed: routed_pages(base, hrefs),
+            page_links: PageLinks::read(base, hrefs),
         }
     }
 
     /// The release a link names, as the list reader reads it; `None` for none.
     fn read(&self, href: &str) -> Option<Url> {
-        card_link(self.page, self.base, href, &self.routed).ok()
+        card_link(self.page, self.base, href, &self.page_links).ok()
     }
 }
 

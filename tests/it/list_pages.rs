@@ -417,6 +417,65 @@ async fn session_ids_in_links_make_no_new_releases() {
     t.stop().await;
 }
 
+/// A forum that keeps a cookieless reader's session in every link of the page (phpBB's
+/// `&sid=`, vBulletin's `?s=`, 32 hex digits new on each fetch): a session-like name that every
+/// card link carries with one token value is the page's session, no part of a release. A story
+/// id under the same name (`sid`, different on every card) stays.
+#[tokio::test]
+async fn a_session_every_link_of_a_forum_page_carries_makes_no_new_releases() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let page = |session: &str| {
+        let links: Vec<String> = (1..=3)
+            .map(|n| format!("/viewtopic.php?f=2&t={n}&sid={session}"))
+            .chain((4..=5).map(|n| format!("/showthread.php?s={session}&t={n}")))
+            .collect();
+        let mut cards_of: Vec<(&str, &str, Option<&str>)> = links
+            .iter()
+            .zip(["One", "Two", "Three", "Four", "Five"])
+            .map(|(link, title)| (link.as_str(), title, Some("3 March 2026")))
+            .collect();
+        // Stories whose own id is `sid`: one per card.
+        cards_of.push((
+            "/story.php?sid=a1b2c3d4e5f6a7b8c9d0",
+            "Six",
+            Some("3 March 2026"),
+        ));
+        cards_of.push((
+            "/story.php?sid=0f9e8d7c6b5a4f3e2d1c",
+            "Seven",
+            Some("3 March 2026"),
+        ));
+        cards(&cards_of)
+    };
+    pages.set("/list", 200, page("0123456789abcdef0123456789abcdef"));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 7, "{report:?}");
+    let links: Vec<String> = report.items.iter().map(|o| o.item.link.clone()).collect();
+    assert_eq!(
+        links,
+        [
+            format!("{base}/viewtopic.php?f=2&t=1"),
+            format!("{base}/viewtopic.php?f=2&t=2"),
+            format!("{base}/viewtopic.php?f=2&t=3"),
+            format!("{base}/showthread.php?t=4"),
+            format!("{base}/showthread.php?t=5"),
+            format!("{base}/story.php?sid=a1b2c3d4e5f6a7b8c9d0"),
+            format!("{base}/story.php?sid=0f9e8d7c6b5a4f3e2d1c"),
+        ]
+    );
+    pages.set("/list", 200, page("fedcba9876543210fedcba9876543210"));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
+    assert_eq!(
+        report.count(herald::model::ItemState::Known),
+        7,
+        "{report:?}"
+    );
+    t.stop().await;
+}
+
 /// Reading a page better is no correction: a release stored when herald joined a title's text
 /// nodes as they came ("Headline" for `Head<br>line`) is known, not changed, once herald keeps
 /// the words apart ("Head line"); a real correction still is one.
