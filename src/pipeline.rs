@@ -398,6 +398,7 @@ impl Poller<'_> {
         // Corrections are judged on what the list page shows, before article pages add to it.
         let content_digests = std::mem::take(&mut found.content_digests);
         let rereading = found.rereading.take();
+        let relinked = std::mem::take(&mut found.relinked);
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries, deadline)
                 .await;
@@ -459,6 +460,23 @@ impl Poller<'_> {
                 if rereading.reread.len() + rereading.aliases.len() > 0 {
                     tracing::info!(source = %source.id, reread = rereading.reread.len(), rekeyed = rereading.aliases.len(), rewritten = refreshed_count, "the source's reading config changed: known releases read in the new way are not corrections, nor new");
                 }
+            }
+            if !relinked.is_empty() {
+                let mut items = Vec::new();
+                for (id, _, link, _) in &relinked {
+                    if let Some(mut item) = store.item(&source.id, id)? {
+                        item.link = link.clone();
+                        items.push(item);
+                    }
+                }
+                let (seen, aliases): (Vec<_>, Vec<_>) = relinked
+                    .into_iter()
+                    .map(|(id, fp, link, own)| ((id, fp, link), (own, id)))
+                    .unzip();
+                store
+                    .note_reading(&source.id, &seen, &aliases, &items)
+                    .await?;
+                tracing::info!(source = %source.id, releases = seen.len(), "known releases found under their links written anew (https, another host, a last slash) take the new links");
             }
             // The digest tells how page 1 was read, not how far the walk went: a walk cut
             // short (an older page that keeps failing) must not make every poll a reread, where
@@ -1074,6 +1092,7 @@ impl Poller<'_> {
             // keeps its releases: one unknown under its link and known under the link written
             // the former way is that release (unless this page lists that link too; on another
             // host, only with the same text).
+            let mut moved_from = None;
             if !moved.is_empty()
                 && let Some(store) = self.store()
                 && store.seen_digest(&source.id, &id)?.is_none()
@@ -1085,6 +1104,7 @@ impl Poller<'_> {
                     }
                     match store.seen_digest(&source.id, &former)? {
                         Some(fp) if !same_text || fp == now_fp || reads_as_stored(&s, fp) => {
+                            moved_from = Some(id);
                             id = former;
                             break;
                         }
@@ -1118,7 +1138,12 @@ impl Poller<'_> {
                                 ItemState::Known
                             }
                             None if differs && store.stored(&source.id, &id)? => ItemState::Changed,
-                            _ => ItemState::Known,
+                            _ => {
+                                if let Some(own) = moved_from {
+                                    found.relinked.push((id, fp, s.link.clone(), own));
+                                }
+                                ItemState::Known
+                            }
                         }
                     }
                 },
@@ -2008,6 +2033,12 @@ struct Found {
     last_page_had_new: bool,
     /// Set when this poll reads the pages in a new way (see `reading_digest`).
     rereading: Option<Rereading>,
+    /// Known releases found under their link written the former way (a site moved to https,
+    /// another host, or a path's last slash): id, stored content digest, the link now, and the
+    /// id its key now makes. Their stored items and addresses take the new link, announcing
+    /// nothing, and the new key names them from then on (an alias, as after an `id_pattern`
+    /// edit).
+    relinked: Vec<(ItemId, [u8; 8], String, ItemId)>,
 }
 
 /// What a poll that reads the source's pages in a new way (its reading config changed) notes

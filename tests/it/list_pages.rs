@@ -1208,6 +1208,26 @@ async fn releases_whose_links_moved_to_another_host_stay_known() {
             ("Two, other text", herald::model::ItemState::New)
         ]
     );
+    // The release known takes its new link in the feed (no correction, nothing announced),
+    // and is known under it from then on.
+    let feed: serde_json::Value = t.get("/feeds/x.json").await.json().await.unwrap();
+    let url_of = |title: &str| {
+        feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["title"] == title)
+            .map(|i| i["url"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(url_of("One").as_deref(), Some(a.as_str()), "{feed}");
+    let report = t.poll_reporting_known("x").await.unwrap();
+    assert!(
+        report
+            .items
+            .iter()
+            .all(|o| o.state == herald::model::ItemState::Known),
+        "{report:?}"
+    );
     t.stop().await;
 }
 

@@ -1141,6 +1141,23 @@ async fn a_feed_without_guids_whose_links_changed_form_announces_nothing_again()
             ],
             "{scheme} {slash}"
         );
+        // The feed links the releases as the site now writes them.
+        let feed: serde_json::Value = app.get("/feeds/up.json").await.json().await.unwrap();
+        let urls: Vec<&str> = feed["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["url"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            urls,
+            [
+                format!("{scheme}://ex.org/c{slash}"),
+                format!("{scheme}://ex.org/a{slash}"),
+                format!("{scheme}://ex.org/news/b{slash}?lang=en"),
+            ],
+            "{scheme} {slash}"
+        );
         // Moving back is no news either.
         upstream.put("/f", "application/rss+xml", doc("http", "", &new));
         let report = app.poll_reporting_known("up").await.unwrap();
