@@ -2307,13 +2307,20 @@ pub fn plan_deliveries(
             due
         } else {
             baselines.push(id.clone());
-            by_date
-                .iter()
-                .copied()
-                .filter(wanted)
-                .take(source.backfill as usize)
-                .map(|o| (DeliveryKind::Post, &o.item))
-                .collect()
+            // A known release no longer in the feed (past `max_items`) is none of the newest:
+            // its post record may have been swept since it was posted (`Store::sweep_posts`), and
+            // posting it again would post it twice.
+            let mut due = Vec::new();
+            for o in by_date.iter().copied().filter(wanted) {
+                if due.len() >= source.backfill as usize {
+                    break;
+                }
+                if o.state == ItemState::Known && !store.stored(&source.id, &o.item.id)? {
+                    continue;
+                }
+                due.push((DeliveryKind::Post, &o.item));
+            }
+            due
         };
         // Telegram gets the oldest first.
         due.reverse();

@@ -420,6 +420,52 @@ async fn a_token_set_again_after_a_run_without_one_starts_with_backfill() {
     t.stop().await;
 }
 
+/// A release posted, then gone from the feed (past `max_items`) and its post record swept a
+/// month later, is never posted again by a backfill: after a run without a token, the first
+/// poll's backfill takes the newest releases still in the feed only.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backfill_never_posts_again_a_release_gone_from_the_feed() {
+    let fake = fake(FAST).await;
+    let dir = tempfile::tempdir().unwrap();
+    let keys = "max_items = 1\nbackfill = 2";
+    let mut setup = telegram_setup(&fake, FAST, keys);
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(1, Duration::from_secs(10)).await;
+    t.site.publish("en", release_en(2, 2));
+    t.poll("akorda-en").await.unwrap();
+    fake.wait_for_messages(2, Duration::from_secs(10)).await;
+    t.stop().await;
+    // A month on: the record of release 1, gone from the feed, is swept.
+    let store = common::open_store(dir.path());
+    assert!(
+        store
+            .sweep_posts(chrono::Utc::now() + chrono::Duration::days(1))
+            .unwrap()
+            > 0
+    );
+    drop(store);
+
+    let mut setup = telegram_setup(&fake, FAST, keys);
+    setup.token = None;
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    t.stop().await;
+
+    let mut setup = telegram_setup(&fake, FAST, keys);
+    setup.data_dir = Some(dir.path().to_path_buf());
+    let t = spawn_app_with(setup).await;
+    for n in 1..=2 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(fake.messages().len(), 2, "{:?}", fake.messages());
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn an_answer_lost_on_the_wire_does_not_duplicate_the_post() {
     let fake = fake(FAST).await;
