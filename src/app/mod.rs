@@ -413,18 +413,6 @@ impl App {
                 state.alerted = false;
                 Some(format!("✅ herald: source {} works again.", source.id))
             }
-            // Cards the list reader skips (a selector that no longer fits part of the list):
-            // said once when they start and once when every card reads again.
-            Ok(report) if !report.unchanged && report.card_warning().is_some() != state.cards_alerted => {
-                state.cards_alerted = !state.cards_alerted;
-                Some(match report.card_warning() {
-                    Some(warning) => format!("⚠️ herald: source {}: {warning}.", source.id),
-                    None => format!(
-                        "✅ herald: source {}: every card of the list page reads again.",
-                        source.id
-                    ),
-                })
-            }
             Ok(_) if stale != state.stale => {
                 state.stale = stale;
                 Some(if stale {
@@ -454,8 +442,28 @@ impl App {
             }
             _ => None,
         };
-        let Some(mut message) = message else {
-            return;
+        // Cards the list reader skips (a selector that no longer fits part of the list): said
+        // once when they start and once when every card reads again, beside whatever else this
+        // poll says (an unchanged poll reads no card).
+        let cards = match result {
+            Ok(report)
+                if !report.unchanged && report.card_warning().is_some() != state.cards_alerted =>
+            {
+                state.cards_alerted = !state.cards_alerted;
+                Some(match report.card_warning() {
+                    Some(warning) => format!("⚠️ herald: source {}: {warning}.", source.id),
+                    None => format!(
+                        "✅ herald: source {}: every card of the list page reads again.",
+                        source.id
+                    ),
+                })
+            }
+            _ => None,
+        };
+        let mut message = match (message, cards) {
+            (Some(message), Some(cards)) => format!("{message}\n{cards}"),
+            (Some(message), None) | (None, Some(message)) => message,
+            (None, None) => return,
         };
         if redesign {
             message.push_str(&self.redesign_proposal(source).await);

@@ -1280,5 +1280,28 @@ async fn skipped_cards_are_counted_and_told_once() {
         "{}",
         texts[1]
     );
+    // A source failing long enough to be told, which works again with a card skipped: both
+    // said at once, the skipped card not left for a later changed poll (the next may be a 304).
+    pages.set("/list", 500, "down".into());
+    for _ in 0..3 {
+        let _ = t.poll("cards-skipped").await;
+    }
+    common::eventually("the failing alert", Duration::from_secs(10), || {
+        admin_texts().len() >= 3
+    })
+    .await;
+    pages.set("/list", 200, with_broken.clone());
+    t.poll("cards-skipped").await.unwrap();
+    common::eventually("the works-again alert", Duration::from_secs(10), || {
+        admin_texts().len() >= 4
+    })
+    .await;
+    let texts = admin_texts();
+    assert!(texts[2].contains("is failing"), "{texts:#?}");
+    assert!(texts[3].contains("works again"), "{texts:#?}");
+    assert!(
+        texts[3].contains("1 card(s) of the list page skipped"),
+        "{texts:#?}"
+    );
     t.stop().await;
 }
