@@ -19,6 +19,12 @@ static BASE_HREF: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse("base[href]").unwrap()
 });
 
+/// Every link of a page (for the session it may carry: see `PageLinks`).
+static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+    Selector::parse("a[href]").unwrap()
+});
+
 /// Reads the value a `Pick` names inside `scope`: an attribute when `@attr` is given, else the
 /// element's text with whitespace collapsed. `None` when nothing matches or the value is empty.
 pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
@@ -218,7 +224,12 @@ pub fn list_page_read(
     let mut skipped = Vec::new();
     let mut keys = std::collections::HashSet::new();
     let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick(*e, &sel.link)).collect();
-    let page_links = PageLinks::read(&base, hrefs.iter().flatten().map(String::as_str));
+    let cards: Vec<&str> = hrefs.iter().flatten().map(String::as_str).collect();
+    let others: Vec<&str> = doc
+        .select(&ANCHORS)
+        .filter_map(|a| a.value().attr("href"))
+        .collect();
+    let page_links = PageLinks::read(&base, &cards, &others);
     let links = Links {
         page: page_url,
         base: &base,

@@ -201,16 +201,43 @@ fn drop_query_parts(url: &mut Url, drop: impl Fn(&str) -> bool) {
     let Some(query) = url.query() else {
         return;
     };
-    let parts: Vec<&str> = query.split('&').collect();
-    let kept: Vec<&str> = parts.iter().copied().filter(|part| !drop(part)).collect();
-    if kept.len() < parts.len() {
-        let query = kept.join("&");
-        if kept.iter().all(|part| part.is_empty()) {
-            url.set_query(None);
+    let mut changed = false;
+    let mut kept: Vec<String> = Vec::new();
+    for part in query.split('&') {
+        if !part.contains(';') {
+            if drop(part) {
+                changed = true;
+            } else {
+                kept.push(part.to_owned());
+            }
+            continue;
+        }
+        // Some servers separate their parameters with `;` (SMF's `?PHPSESSID=…;topic=1.0`):
+        // only the piece dropped goes, never the parameters beside it.
+        let pieces: Vec<&str> = part.split(';').collect();
+        let left: Vec<&str> = pieces.iter().copied().filter(|p| !drop(p)).collect();
+        if left.len() < pieces.len() {
+            changed = true;
+            if !left.is_empty() {
+                kept.push(left.join(";"));
+            }
         } else {
-            url.set_query(Some(&query));
+            kept.push(part.to_owned());
         }
     }
+    if changed {
+        if kept.iter().all(String::is_empty) {
+            url.set_query(None);
+        } else {
+            url.set_query(Some(&kept.join("&")));
+        }
+    }
+}
+
+/// The `name=value` pieces of a query: separated by `&`, and by `;` too (some servers write
+/// them so).
+fn query_pieces(query: &str) -> impl Iterator<Item = &str> {
+    query.split(['&', ';'])
 }
 
 /// Why a list card's link names no release of its own.
@@ -267,27 +294,40 @@ pub struct PageLinks {
 }
 
 impl PageLinks {
-    /// Reads the card links `hrefs` of a page whose links resolve against `base`.
-    pub fn read<'h>(base: &Url, hrefs: impl IntoIterator<Item = &'h str>) -> PageLinks {
+    /// Reads the card links `cards` of a page whose links resolve against `base`, and the
+    /// page's other links `others` (its navigation, its pages: a session is in them too).
+    ///
+    /// The page's session is a session-like name whose links (cards and others) all carry one
+    /// token-like value, and which links to two pages or more carry (pages told apart by
+    /// their path or by a parameter both have, not by one's extra parameter: a story's
+    /// featured card `?sid=X&from=top` and its card `?sid=X` are one page). A story id under
+    /// such a name differs from link to link, and stays.
+    pub fn read(base: &Url, cards: &[&str], others: &[&str]) -> PageLinks {
         let mut routes: HashMap<Url, HashSet<String>> = HashMap::new();
-        // By session-like name and value: the links that carry it.
-        let mut carried: HashMap<(String, String), HashSet<Url>> = HashMap::new();
-        for href in hrefs {
+        // By session-like name: the values seen, and the links carrying it, without it.
+        let mut carried: HashMap<String, (HashSet<String>, HashSet<Url>)> = HashMap::new();
+        let all = cards.iter().map(|href| (href, true));
+        let all = all.chain(others.iter().map(|href| (href, false)));
+        for (href, card) in all.take(MAX_PAGE_LINKS) {
             let Some(link) = canonical_link(base, href) else {
                 continue;
             };
-            if let Some(route) = route_of(base, href) {
+            if card && let Some(route) = route_of(base, href) {
                 routes.entry(link.clone()).or_default().insert(route);
             }
-            for part in link.query().unwrap_or_default().split('&') {
-                if let Some((name, value)) = query_pair(part) {
-                    let name = name.to_ascii_lowercase();
-                    if is_page_session_name(&name) && looks_like_token(&value) {
-                        carried
-                            .entry((name, value))
-                            .or_default()
-                            .insert(link.clone());
-                    }
+            for piece in query_pieces(link.query().unwrap_or_default()) {
+                let Some((name, value)) = query_pair(piece) else {
+                    continue;
+                };
+                let name = name.to_ascii_lowercase();
+                if is_page_session_name(&name) {
+                    let mut without = link.clone();
+                    drop_query_parts(&mut without, |p| {
+                        query_pair(p).is_some_and(|(n, _)| n.eq_ignore_ascii_case(&name))
+                    });
+                    let (values, on) = carried.entry(name).or_default();
+                    values.insert(value);
+                    on.insert(without);
                 }
             }
         }
@@ -299,11 +339,53 @@ impl PageLinks {
                 .collect(),
             sessions: carried
                 .into_iter()
-                .filter(|(_, on)| on.len() > 1)
-                .map(|(session, _)| session)
+                .filter_map(|(name, (values, on))| {
+                    let mut values = values.into_iter();
+                    let (Some(value), None) = (values.next(), values.next()) else {
+                        return None;
+                    };
+                    (looks_like_session_value(&value) && two_pages(&on)).then_some((name, value))
+                })
                 .collect(),
         }
     }
+}
+
+/// Links of a page read for its session, at most (a page of ten thousand links is read on
+/// its first ones).
+const MAX_PAGE_LINKS: usize = 2_000;
+
+/// Whether `links` name two pages or more: two differ in their path, or in the value of a
+/// query parameter both have (an extra parameter alone, `?from=top`, names the same page).
+fn two_pages(links: &HashSet<Url>) -> bool {
+    let params = |url: &Url| -> HashMap<String, String> {
+        query_pieces(url.query().unwrap_or_default())
+            .filter_map(query_pair)
+            .collect()
+    };
+    let read: Vec<(&str, &str, HashMap<String, String>)> = links
+        .iter()
+        .take(200)
+        .map(|u| (u.host_str().unwrap_or_default(), u.path(), params(u)))
+        .collect();
+    read.iter().enumerate().any(|(i, (host, path, a))| {
+        read[i + 1..].iter().any(|(other_host, other_path, b)| {
+            host != other_host
+                || path != other_path
+                || a.iter().any(|(k, v)| b.get(k).is_some_and(|w| w != v))
+        })
+    })
+}
+
+/// Whether a value reads as a session a page wrote into its links: 6 letters and digits or
+/// more, of both kinds (phpBB's 32 hex digits, Discuz!'s 6 characters).
+fn looks_like_session_value(value: &str) -> bool {
+    value.len() >= 6
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && value.bytes().any(|b| b.is_ascii_digit())
+        && value.bytes().any(|b| b.is_ascii_alphabetic())
 }
 
 /// Names a forum or CMS keeps a cookieless reader's session under, in every link of a page
@@ -476,31 +558,71 @@ mod tests {
         assert_eq!(got.as_ref().map(Url::as_str).map_err(|e| *e), expected);
     }
 
-    /// A session-like parameter is the page's session where links to two pages or more carry
-    /// one token value.
+    /// A session-like parameter is the page's session where all the page's links that have it
+    /// carry one token value, and links to two pages or more do.
     #[rstest]
-    #[case::phpbb(&["/t?t=1&sid=0123456789abcdef0123456789abcdef", "/t?t=2&sid=0123456789abcdef0123456789abcdef"], &["/t?t=1", "/t?t=2"])]
-    #[case::vbulletin_first(&["/x?s=0123456789abcdef0123456789abcdef&t=1", "/x?s=0123456789abcdef0123456789abcdef&t=2"], &["/x?t=1", "/x?t=2"])]
-    #[case::story_ids(&["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"], &["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"])]
-    #[case::one_link(&["/t?t=1&sid=0123456789abcdef0123456789abcdef"], &["/t?t=1&sid=0123456789abcdef0123456789abcdef"])]
-    #[case::not_a_token(&["/t?t=1&s=news", "/t?t=2&s=news"], &["/t?t=1&s=news", "/t?t=2&s=news"])]
-    #[case::other_name(&["/t?t=1&key=0123456789abcdef0123456789abcdef", "/t?t=2&key=0123456789abcdef0123456789abcdef"], &["/t?t=1&key=0123456789abcdef0123456789abcdef", "/t?t=2&key=0123456789abcdef0123456789abcdef"])]
-    #[case::a_story_among_them(&["/t?t=1&sid=0123456789abcdef0123456789abcdef", "/t?t=2&sid=0123456789abcdef0123456789abcdef", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"], &["/t?t=1", "/t?t=2", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"])]
-    fn a_session_every_card_link_carries_is_no_part_of_a_link(
-        #[case] hrefs: &[&str],
+    #[case::phpbb(&["/t?t=1&sid=S", "/t?t=2&sid=S"], &[], &["/t?t=1", "/t?t=2"])]
+    #[case::vbulletin_first(&["/x?s=S&t=1", "/x?s=S&t=2"], &[], &["/x?t=1", "/x?t=2"])]
+    #[case::story_ids(&["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"], &[], &["/s?sid=a1b2c3d4e5f6a7b8c9d0", "/s?sid=0f9e8d7c6b5a4f3e2d1c"])]
+    #[case::one_link(&["/t?t=1&sid=S"], &[], &["/t?t=1&sid=S"])]
+    #[case::one_card_and_the_page_links(&["/t?t=1&sid=S"], &["/index.php?sid=S", "/f?f=2&sid=S"], &["/t?t=1"])]
+    #[case::not_a_token(&["/t?t=1&s=news", "/t?t=2&s=news"], &[], &["/t?t=1&s=news", "/t?t=2&s=news"])]
+    #[case::other_name(&["/t?t=1&key=S", "/t?t=2&key=S"], &[], &["/t?t=1&key=S", "/t?t=2&key=S"])]
+    #[case::a_story_featured_twice(&["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6"], &[], &["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6"])]
+    #[case::stories_one_featured(&["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"], &[], &["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"])]
+    #[case::two_values(&["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"], &[], &["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"])]
+    #[case::discuz(&["/forum.php?mod=viewthread&tid=101&sid=Qx7Lm2", "/forum.php?mod=viewthread&tid=102&sid=Qx7Lm2"], &[], &["/forum.php?mod=viewthread&tid=101", "/forum.php?mod=viewthread&tid=102"])]
+    #[case::semicolons(&["/index.php?topic=101.0;sid=S", "/index.php?topic=102.0;sid=S"], &[], &["/index.php?topic=101.0", "/index.php?topic=102.0"])]
+    fn a_session_the_page_links_carry_is_no_part_of_a_link(
+        #[case] cards: &[&str],
+        #[case] others: &[&str],
         #[case] expected: &[&str],
     ) {
+        // `S` stands for the session's value.
+        const S: &str = "0123456789abcdef0123456789abcdef";
+        let session = |h: &&str| h.replace("=S", &format!("={S}"));
+        let cards: Vec<String> = cards.iter().map(session).collect();
+        let others: Vec<String> = others.iter().map(session).collect();
+        let cards: Vec<&str> = cards.iter().map(String::as_str).collect();
+        let others: Vec<&str> = others.iter().map(String::as_str).collect();
         let page = Url::parse("https://forum.example/list").unwrap();
-        let links = PageLinks::read(&page, hrefs.iter().copied());
-        let got: Vec<String> = hrefs
+        let links = PageLinks::read(&page, &cards, &others);
+        let got: Vec<String> = cards
             .iter()
             .map(|href| card_link(&page, &page, href, &links).unwrap().to_string())
             .collect();
         let expected: Vec<String> = expected
             .iter()
-            .map(|e| format!("https://forum.example{e}"))
+            .map(|e| format!("https://forum.example{}", session(e)))
             .collect();
         assert_eq!(got, expected);
+    }
+
+    /// A session id in a query whose parameters are separated by `;` goes alone: the
+    /// parameters beside it stay (SMF writes `?PHPSESSID=…;topic=1.0`).
+    #[rstest]
+    #[case::session_first(
+        "/index.php?PHPSESSID=a1b2c3d4e5f6a7b8c9d0;topic=101.0",
+        "/index.php?topic=101.0"
+    )]
+    #[case::session_last(
+        "/index.php?topic=101.0;PHPSESSID=a1b2c3d4e5f6a7b8c9d0",
+        "/index.php?topic=101.0"
+    )]
+    #[case::among_others(
+        "/i?a=1&topic=1;PHPSESSID=a1b2c3d4e5f6a7b8c9d0;b=2&c=3",
+        "/i?a=1&topic=1;b=2&c=3"
+    )]
+    #[case::plain_semicolon("/i?q=a;b", "/i?q=a;b")]
+    fn a_session_beside_semicolon_parameters_goes_alone(
+        #[case] href: &str,
+        #[case] expected: &str,
+    ) {
+        let base = Url::parse("https://forum.example/").unwrap();
+        assert_eq!(
+            canonical_link(&base, href).unwrap().as_str(),
+            format!("https://forum.example{expected}")
+        );
     }
 
     /// Keys stored before links kept their query as written are the keys made now.

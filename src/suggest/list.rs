@@ -544,7 +544,7 @@ impl<'u> LinkReading<'u> {
         LinkReading {
             page,
             base,
-            page_links: PageLinks::read(base, hrefs),
+            page_links: PageLinks::read(base, &hrefs, &[]),
         }
     }
 

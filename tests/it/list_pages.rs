@@ -418,40 +418,35 @@ async fn session_ids_in_links_make_no_new_releases() {
 }
 
 /// A forum that keeps a cookieless reader's session in every link of the page (phpBB's
-/// `&sid=`, vBulletin's `?s=`, 32 hex digits new on each fetch): a session-like name that every
-/// card link carries with one token value is the page's session, no part of a release. A story
-/// id under the same name (`sid`, different on every card) stays.
+/// `&sid=`, vBulletin's `?s=`, new on each fetch): a session-like name that all the page's links
+/// carry with one token value is the page's session, no part of a release; so too when the page
+/// briefly lists one topic (its navigation links carry the session too).
 #[tokio::test]
 async fn a_session_every_link_of_a_forum_page_carries_makes_no_new_releases() {
     let pages = Pages::default();
     let base = pages.serve().await;
     let t = app_with_list(&base, "").await;
-    let page = |session: &str| {
+    let page = |session: &str, topics: u32| {
         let links: Vec<String> = (1..=3)
             .map(|n| format!("/viewtopic.php?f=2&t={n}&sid={session}"))
             .chain((4..=5).map(|n| format!("/showthread.php?s={session}&t={n}")))
+            .take(topics as usize)
             .collect();
-        let mut cards_of: Vec<(&str, &str, Option<&str>)> = links
+        let cards_of: Vec<(&str, &str, Option<&str>)> = links
             .iter()
             .zip(["One", "Two", "Three", "Four", "Five"])
             .map(|(link, title)| (link.as_str(), title, Some("3 March 2026")))
             .collect();
-        // Stories whose own id is `sid`: one per card.
-        cards_of.push((
-            "/story.php?sid=a1b2c3d4e5f6a7b8c9d0",
-            "Six",
-            Some("3 March 2026"),
-        ));
-        cards_of.push((
-            "/story.php?sid=0f9e8d7c6b5a4f3e2d1c",
-            "Seven",
-            Some("3 March 2026"),
-        ));
-        cards(&cards_of)
+        cards(&cards_of).replace(
+            "<body>",
+            &format!(
+                "<body><a href=\"/index.php?sid={session}\">Index</a> <a href=\"/viewforum.php?f=2&amp;sid={session}\">Forum</a> <a href=\"/index.php?s={session}\">Home</a> <a href=\"/forumdisplay.php?f=2&amp;s={session}\">Board</a>"
+            ),
+        )
     };
-    pages.set("/list", 200, page("0123456789abcdef0123456789abcdef"));
+    pages.set("/list", 200, page("0123456789abcdef0123456789abcdef", 5));
     let report = t.poll("x").await.unwrap();
-    assert_eq!(report.count(herald::model::ItemState::New), 7, "{report:?}");
+    assert_eq!(report.count(herald::model::ItemState::New), 5, "{report:?}");
     let links: Vec<String> = report.items.iter().map(|o| o.item.link.clone()).collect();
     assert_eq!(
         links,
@@ -461,18 +456,61 @@ async fn a_session_every_link_of_a_forum_page_carries_makes_no_new_releases() {
             format!("{base}/viewtopic.php?f=2&t=3"),
             format!("{base}/showthread.php?t=4"),
             format!("{base}/showthread.php?t=5"),
-            format!("{base}/story.php?sid=a1b2c3d4e5f6a7b8c9d0"),
-            format!("{base}/story.php?sid=0f9e8d7c6b5a4f3e2d1c"),
         ]
     );
-    pages.set("/list", 200, page("fedcba9876543210fedcba9876543210"));
+    pages.set("/list", 200, page("fedcba9876543210fedcba9876543210", 5));
     let report = t.poll("x").await.unwrap();
     assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
     assert_eq!(
         report.count(herald::model::ItemState::Known),
-        7,
+        5,
         "{report:?}"
     );
+    // The page briefly lists one topic: still known.
+    pages.set("/list", 200, page("aaaabbbbccccdddd0000111122223333", 1));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
+    t.stop().await;
+}
+
+/// Stories whose own id is `sid`, one of them shown twice (a featured card with an extra
+/// parameter): no session, every story its own release with its own link, across polls.
+#[tokio::test]
+async fn story_ids_named_sid_are_no_session() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/article.php?sid=X1b2c3d4e5f6&from=top", "Featured X", day),
+            ("/article.php?sid=X1b2c3d4e5f6", "X", day),
+            ("/article.php?sid=Y1b2c3d4e5f6", "Y", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    let links: Vec<String> = report.items.iter().map(|o| o.item.link.clone()).collect();
+    assert_eq!(
+        links,
+        [
+            format!("{base}/article.php?sid=X1b2c3d4e5f6&from=top"),
+            format!("{base}/article.php?sid=X1b2c3d4e5f6"),
+            format!("{base}/article.php?sid=Y1b2c3d4e5f6"),
+        ]
+    );
+    // Only X is left, shown twice: still two links of X, both known.
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/article.php?sid=X1b2c3d4e5f6&from=top", "Featured X", day),
+            ("/article.php?sid=X1b2c3d4e5f6", "X", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 0, "{report:?}");
     t.stop().await;
 }
 
