@@ -1019,10 +1019,14 @@ impl Poller<'_> {
         let home = &source.url[url::Position::BeforeHost..url::Position::AfterPort];
         let mut moved = Vec::new();
         for s in &scraped {
+            // Each written-otherwise key with whether this page lists it too.
             moved.push(
                 moved_keys(&s.key, Some(home).filter(|h| !h.is_empty()))
                     .into_iter()
-                    .filter(|(k, _)| !keys.contains(k.as_str()))
+                    .map(|(k, same_text)| {
+                        let listed = keys.contains(k.as_str());
+                        (k, same_text, listed)
+                    })
                     .collect::<Vec<_>>(),
             );
         }
@@ -1090,18 +1094,30 @@ impl Poller<'_> {
             // A site that moved to https or to another host (`www.` added or dropped, a list
             // page redirecting elsewhere), or began or stopped ending its paths with a slash,
             // keeps its releases: one unknown under its link and known under the link written
-            // the former way is that release (unless this page lists that link too; on another
-            // host, only with the same text).
+            // the former way is that release (on the source's home host after a redirect, only
+            // with the same text). This page listing the link written the other way too is
+            // that release listed twice when the two read the same (a migration's pinned old
+            // link above the new list), else another release.
             let mut moved_from = None;
-            if !moved.is_empty()
-                && let Some(store) = self.store()
-                && store.seen_digest(&source.id, &id)?.is_none()
-            {
-                for (key, same_text) in &moved {
+            let unknown = match self.store() {
+                Some(store) => store.seen_digest(&source.id, &id)?.is_none(),
+                None => true,
+            };
+            if !moved.is_empty() && unknown {
+                for (key, same_text, listed) in &moved {
                     let former = ItemId::new(&source.id, key);
-                    if seen_ids.contains(&former) {
+                    if *listed || seen_ids.contains(&former) {
+                        // Listed above with the same text: this entry is that release again
+                        // (skipped below); listed otherwise, or below, another release.
+                        if found.content_digests.get(&former) == Some(&now_fp) {
+                            id = former;
+                            break;
+                        }
                         continue;
                     }
+                    let Some(store) = self.store() else {
+                        continue;
+                    };
                     match store.seen_digest(&source.id, &former)? {
                         Some(fp) if !same_text || fp == now_fp || reads_as_stored(&s, fp) => {
                             moved_from = Some(id);
@@ -2676,8 +2692,9 @@ pub fn read_list_counted(
 /// writes links: with the other of http and https, with its path's last slash added or removed,
 /// on its host with or without `www.`, or on `home` (the source's configured host, when a list
 /// page now redirects to another), or several of these. Each with whether it names the same
-/// release only if its text is the same (`true` for another host: two sites may both have a
-/// `/news/5`). Nothing for a key that is no link (a guid that is no address, an `id_pattern`
+/// release only if its text is the same (`true` for the home host: two sites may both have a
+/// `/news/5`; `www.` added or dropped is the same site, where a correction made with the move
+/// is a correction). Nothing for a key that is no link (a guid that is no address, an `id_pattern`
 /// capture) or whose path is the site's root.
 fn moved_keys(key: &str, home: Option<&str>) -> Vec<(String, bool)> {
     let Some((scheme, rest)) = key.split_once("://") else {
@@ -2695,7 +2712,7 @@ fn moved_keys(key: &str, home: Option<&str>) -> Vec<(String, bool)> {
         Some(bare) => bare.to_owned(),
         None => format!("www.{host}"),
     };
-    hosts.push((www, true));
+    hosts.push((www, false));
     if let Some(home) = home.filter(|h| !h.eq_ignore_ascii_case(host)) {
         hosts.push((home.to_owned(), true));
     }
@@ -2792,22 +2809,22 @@ mod tests {
     #[rstest]
     #[case("http://ex.org/a", None, &[
         ("https://ex.org/a", false), ("http://ex.org/a/", false), ("https://ex.org/a/", false),
-        ("http://www.ex.org/a", true), ("https://www.ex.org/a", true),
-        ("http://www.ex.org/a/", true), ("https://www.ex.org/a/", true),
+        ("http://www.ex.org/a", false), ("https://www.ex.org/a", false),
+        ("http://www.ex.org/a/", false), ("https://www.ex.org/a/", false),
     ])]
     #[case("https://www.ex.org/a/?x=1#f", Some("ex.org"), &[
         ("http://www.ex.org/a/?x=1#f", false), ("https://www.ex.org/a?x=1#f", false),
         ("http://www.ex.org/a?x=1#f", false),
-        ("https://ex.org/a/?x=1#f", true), ("http://ex.org/a/?x=1#f", true),
-        ("https://ex.org/a?x=1#f", true), ("http://ex.org/a?x=1#f", true),
+        ("https://ex.org/a/?x=1#f", false), ("http://ex.org/a/?x=1#f", false),
+        ("https://ex.org/a?x=1#f", false), ("http://ex.org/a?x=1#f", false),
     ])]
     #[case("https://new.kz/", Some("old.kz"), &[
-        ("http://new.kz/", false), ("https://www.new.kz/", true), ("http://www.new.kz/", true),
+        ("http://new.kz/", false), ("https://www.new.kz/", false), ("http://www.new.kz/", false),
         ("https://old.kz/", true), ("http://old.kz/", true),
     ])]
     #[case("https://ex.org?x=/y", Some("ex.org"), &[
-        ("http://ex.org?x=/y", false), ("https://www.ex.org?x=/y", true),
-        ("http://www.ex.org?x=/y", true),
+        ("http://ex.org?x=/y", false), ("https://www.ex.org?x=/y", false),
+        ("http://www.ex.org?x=/y", false),
     ])]
     #[case("urn:uuid:1", Some("ex.org"), &[])]
     #[case("news-101", None, &[])]

@@ -1201,8 +1201,8 @@ async fn links_differing_only_in_form_on_one_page_stay_two_releases() {
     );
 }
 
-/// A feed without guids whose links dropped `www.`: its releases are known still when their
-/// text is the same; an entry of another text at the path is new.
+/// A feed without guids whose links dropped `www.`: its releases are known still; one whose
+/// text changed with the move is a correction of it, not a new release (the same site).
 #[tokio::test]
 async fn a_feed_without_guids_that_dropped_www_announces_nothing_again() {
     let upstream = Upstream::start().await;
@@ -1223,7 +1223,51 @@ async fn a_feed_without_guids_that_dropped_www_announces_nothing_again() {
         states(&report),
         [
             state("Story A", ItemState::Known),
-            state("Story B2", ItemState::New)
+            state("Story B2", ItemState::Changed)
+        ]
+    );
+}
+
+/// A feed that lists a release both ways during a move (the old link pinned above the new
+/// list, the same text): one release, known, never a second post; with another text the
+/// other link is another release.
+#[tokio::test]
+async fn a_release_listed_both_ways_during_a_move_is_one() {
+    let upstream = Upstream::start().await;
+    let item = |title: &str, link: &str| {
+        format!("<item><title>{title}</title><link>{link}</link></item>\n")
+    };
+    let doc = |items: &str| {
+        format!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\n{items}</channel></rss>"
+        )
+    };
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        doc(&item("Story A", "http://ex.org/a")),
+    );
+    let app = app_with(&[("up", &url, "")], None).await;
+    app.poll("up").await.unwrap();
+    let both = [
+        item("Story A", "http://ex.org/a"),
+        item("Story A", "https://ex.org/a"),
+        item("Story A", "https://ex.org/a/"),
+        item("Story C", "https://ex.org/c"),
+        item("Story C", "https://www.ex.org/c"),
+        item("Story D", "https://ex.org/d"),
+        item("Story D2", "https://ex.org/d/"),
+    ]
+    .concat();
+    upstream.put("/f", "application/rss+xml", doc(&both));
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Story A", ItemState::Known),
+            state("Story C", ItemState::New),
+            state("Story D", ItemState::New),
+            state("Story D2", ItemState::New),
         ]
     );
 }
