@@ -11,6 +11,7 @@ use chrono_tz::Tz;
 use regex::Regex;
 use scraper::selector::ToCss;
 use scraper::{ElementRef, Html, Selector};
+use std::collections::HashMap;
 use std::sync::LazyLock;
 use url::Url;
 
@@ -156,6 +157,9 @@ pub enum SkipReason {
     ListPage,
     /// The same release as a card above it (the same link or id).
     Duplicate,
+    /// Another link than a card above, with another title, and yet the same id: two
+    /// releases `id_pattern` (or the link's reading) cannot tell apart.
+    SameId,
 }
 
 impl SkipReason {
@@ -166,8 +170,22 @@ impl SkipReason {
             SkipReason::NotHttp => "a link that is not http(s)",
             SkipReason::ListPage => "a link to the list page itself",
             SkipReason::Duplicate => "the same link as a card above",
+            SkipReason::SameId => {
+                "the same release id as a card above, with another link and title (check `id_pattern`)"
+            }
         }
     }
+}
+
+/// Whether two titles read the same, case, spacing and punctuation aside.
+fn same_words(a: &str, b: &str) -> bool {
+    let words = |t: &str| -> Vec<String> {
+        t.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    };
+    words(a) == words(b)
 }
 
 impl std::fmt::Display for SkippedCard {
@@ -222,7 +240,7 @@ pub fn list_page_read(
     let mut items: Vec<Scraped> = Vec::new();
     let mut unreadable_dates = Vec::new();
     let mut skipped = Vec::new();
-    let mut keys = std::collections::HashSet::new();
+    let mut keys: HashMap<String, (String, String)> = HashMap::new();
     let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick(*e, &sel.link)).collect();
     let cards: Vec<&str> = hrefs.iter().flatten().map(String::as_str).collect();
     let others: Vec<&str> = doc
@@ -237,11 +255,23 @@ pub fn list_page_read(
     };
     for (at, (element, date_text)) in elements.into_iter().zip(date_texts).enumerate() {
         let read = read_item(element, links, sel, format, id_pattern, reading, date_text).and_then(
-            |(item, unread)| {
-                if keys.insert(item.key.clone()) {
+            |(item, unread)| match keys.entry(item.key.clone()) {
+                std::collections::hash_map::Entry::Vacant(place) => {
+                    place.insert((item.link.clone(), item.title.clone()));
                     Ok((item, unread))
-                } else {
-                    Err((SkipReason::Duplicate, item.title))
+                }
+                // A card shown twice (a featured card and its place in the list) is one
+                // release; two cards of other links and titles under one id are two
+                // releases the id cannot tell apart, and the admin must hear of it.
+                std::collections::hash_map::Entry::Occupied(first) => {
+                    let (link, title) = first.get();
+                    let other = *link != item.link && !same_words(title, &item.title);
+                    let why = if other {
+                        SkipReason::SameId
+                    } else {
+                        SkipReason::Duplicate
+                    };
+                    Err((why, item.title))
                 }
             },
         );

@@ -473,6 +473,34 @@ async fn a_session_every_link_of_a_forum_page_carries_makes_no_new_releases() {
     t.stop().await;
 }
 
+/// An `id_pattern` that gives cards of other links and titles one id (here the year) cannot
+/// tell those releases apart: the cards it merges are skipped and said (the poll's report,
+/// `/healthz`'s `card_warning`, naming `id_pattern`), never silently; a card shown twice (the
+/// same link) stays a silent duplicate.
+#[tokio::test]
+async fn cards_an_id_pattern_merges_are_reported() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "id_pattern = '/(\\d{4})/'").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/news/2026/alpha", "Alpha", day),
+            ("/news/2026/alpha", "Alpha", day),
+            ("/news/2026/beta", "Beta", day),
+        ]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 1, "{report:?}");
+    let warning = report.card_warning().expect("a warning");
+    assert!(warning.starts_with("1 card(s)"), "{warning}");
+    assert!(warning.contains("id_pattern"), "{warning}");
+    assert!(warning.contains("Beta"), "{warning}");
+    t.stop().await;
+}
+
 /// Stories whose own id is `sid`, one of them shown twice (a featured card with an extra
 /// parameter): no session, every story its own release with its own link, across polls.
 #[tokio::test]
