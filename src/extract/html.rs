@@ -20,6 +20,12 @@ static BASE_HREF: LazyLock<Selector> = LazyLock::new(|| {
     Selector::parse("base[href]").unwrap()
 });
 
+/// Pictures (an `image` pick without `@attr` reads the first one inside its element).
+static IMAGES: LazyLock<Selector> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+    Selector::parse("img").unwrap()
+});
+
 /// Every link of a page (for the session it may carry: see `PageLinks`).
 static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
@@ -30,6 +36,30 @@ static ANCHORS: LazyLock<Selector> = LazyLock::new(|| {
 /// element's text with whitespace collapsed. `None` when nothing matches or the value is empty.
 pub fn pick(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
     value_of(target(scope, pick)?, pick.attr.as_deref())
+}
+
+/// Reads the address a card's `link` names: with `@attr`, that attribute; without one, the
+/// element's own `href`, else that of the first link inside it, else its text only when that
+/// is an absolute http(s) address. An address field reads an address: `link = "h3 a"` (the
+/// `@href` forgotten) must not make a release's address of its title.
+pub fn pick_link(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
+    if pick.attr.is_some() {
+        return self::pick(scope, pick);
+    }
+    let target = target(scope, pick)?;
+    let inner = || target.select(&ANCHORS).next();
+    if let Some(href) = target
+        .value()
+        .attr("href")
+        .or_else(|| inner()?.value().attr("href"))
+    {
+        let href = clean(href);
+        return (!href.is_empty()).then_some(href);
+    }
+    value_of(target, None).filter(|text| {
+        let lower = text.to_ascii_lowercase();
+        (lower.starts_with("http://") || lower.starts_with("https://")) && !text.contains(' ')
+    })
 }
 
 /// The element a pick reads: its selector's first match in `scope`, or `scope` itself.
@@ -241,7 +271,7 @@ pub fn list_page_read(
     let mut unreadable_dates = Vec::new();
     let mut skipped = Vec::new();
     let mut keys: HashMap<String, (String, String)> = HashMap::new();
-    let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick(*e, &sel.link)).collect();
+    let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick_link(*e, &sel.link)).collect();
     let cards: Vec<&str> = hrefs.iter().flatten().map(String::as_str).collect();
     let others: Vec<&str> = doc
         .select(&ANCHORS)
@@ -331,7 +361,7 @@ fn read_item(
     // A title that is only an image (a logo, a photo with a caption in `alt`) reads as the
     // image's `alt` or `title`, as a reader without images sees it.
     let title = pick(element, &sel.title).or_else(|| image_text(element, &sel.title));
-    let (title, href) = match (title, pick(element, &sel.link)) {
+    let (title, href) = match (title, pick_link(element, &sel.link)) {
         (Some(title), Some(href)) => (title, href),
         (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
         (None, Some(href)) => return Err((SkipReason::NoTitle, href)),
@@ -494,10 +524,27 @@ const LAZY_ATTRS: [&str; 5] = [
 /// lazy-loading attributes of the same element (for `srcset`, its widest candidate).
 pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     let usable = |v: &str| !v.trim().is_empty() && !v.trim_start().starts_with("data:");
-    if let Some(v) = pick(scope, image).filter(|v| usable(v)) {
+    let mut target = target(scope, image)?;
+    // An address field reads an address: without `@attr`, the element's `src` (`image =
+    // "img"`, the `@src` forgotten), or that of the first picture inside it, never its text.
+    let named = match image.attr {
+        Some(_) => pick(scope, image),
+        None => {
+            if target.value().name() != "img"
+                && let Some(img) = target.select(&IMAGES).next()
+            {
+                target = img;
+            }
+            target
+                .value()
+                .attr("src")
+                .map(clean)
+                .filter(|v| !v.is_empty())
+        }
+    };
+    if let Some(v) = named.filter(|v| usable(v)) {
         return Some(v);
     }
-    let target = target(scope, image)?;
     LAZY_ATTRS.iter().find_map(|attr| {
         let value = target.value().attr(attr)?;
         let value = if attr.ends_with("srcset") {
@@ -612,6 +659,62 @@ mod tests {
                 ("Release C".into(), day("2026-03-26")),
             ]
         );
+    }
+
+    /// An address field reads an address: a `link` or `image` written without `@href`/`@src`
+    /// reads the element's own attribute (or that of the link or picture inside it), never its
+    /// text; a text that is an absolute address is read as written.
+    #[rstest]
+    #[case::link_on_the_anchor(
+        "h3 a",
+        "img",
+        Some("https://example.org/news/a-1"),
+        Some("https://example.org/p/1.jpg")
+    )]
+    #[case::link_around_the_anchor(
+        "h3",
+        "div.photo",
+        Some("https://example.org/news/a-1"),
+        Some("https://example.org/p/1.jpg")
+    )]
+    #[case::text_address(
+        "span.url",
+        "img@src",
+        Some("https://example.org/news/a-1"),
+        Some("https://example.org/p/1.jpg")
+    )]
+    #[case::no_address("h5", "img", None, None)]
+    fn address_fields_read_addresses(
+        #[case] link: &str,
+        #[case] image: &str,
+        #[case] want_link: Option<&str>,
+        #[case] want_image: Option<&str>,
+    ) {
+        let html = "<div class='card'><h3><a href='/news/a-1'>Meeting with the governor</a></h3>\
+                    <span class='url'>https://example.org/news/a-1</span><h5>28 March 2026</h5>\
+                    <div class='photo'><img src='/p/1.jpg' alt='A photo'></div></div>";
+        let sel = ListSelectors {
+            title: Pick::parse("h3").unwrap(),
+            link: Pick::parse(link).unwrap(),
+            image: Some(Pick::parse(image).unwrap()),
+            ..selectors("div.card", "h5")
+        };
+        let reading = Reading {
+            now: chrono::Utc::now(),
+            tz: chrono_tz::Asia::Almaty,
+            max_items: 100,
+            month_first: false,
+        };
+        let url = Url::parse("https://example.org/news/").unwrap();
+        let read = list_page_read(html, &url, &sel, None, reading);
+        match want_link {
+            Some(want) => {
+                let items = read.unwrap().items;
+                assert_eq!(items[0].link, want);
+                assert_eq!(items[0].image.as_deref(), want_image);
+            }
+            None => assert!(read.is_err() || read.unwrap().items.is_empty()),
+        }
     }
 
     /// A card without a date of its own does not take its neighbour's: items are passed over.
