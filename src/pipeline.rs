@@ -386,6 +386,7 @@ impl Poller<'_> {
                 &mut seen_ids,
                 &mut unreadable_dates,
                 state.walk_cut.as_ref(),
+                notes.next_page.clone(),
             )
             .await?;
         let pages = walk.pages;
@@ -536,8 +537,12 @@ impl Poller<'_> {
         seen_ids: &mut HashSet<ItemId>,
         unreadable_dates: &mut Vec<(String, String)>,
         resume: Option<&WalkCut>,
+        mut next_page: Option<Url>,
     ) -> Result<Walk, PollError> {
         let mut pages = 1;
+        // The pages read, so that a pager linking back (a last page whose "next" is the first)
+        // ends the walk.
+        let mut read_pages: HashSet<Url> = HashSet::from([source.url.clone()]);
         // A dry run without a database sees every release as new: it reads the first page only
         // (older pages would be fetched on every preview).
         let max_pages = if matches!(self.mode, Mode::DryRun) {
@@ -564,7 +569,14 @@ impl Poller<'_> {
             && (found.last_page_had_new || resuming(pages, last_seen_on))
         {
             pages += 1;
-            let url = page_url(&source.url, pages);
+            // The page's own "next" link when it has one (a pager numbered from 0, or by
+            // path), else `?page=N`.
+            let url = next_page
+                .take()
+                .unwrap_or_else(|| page_url(&source.url, pages));
+            if !read_pages.insert(url.clone()) {
+                break;
+            }
             let fetched = deadline.cut(&url, self.fetch(source, &url, None)).await;
             let read = match fetched {
                 Ok(Some(mut p)) => {
@@ -573,6 +585,7 @@ impl Poller<'_> {
                         .await
                         .map(|(scraped, notes)| {
                             unreadable_dates.extend(notes.unreadable_dates);
+                            next_page = notes.next_page;
                             scraped
                         })
                 }
@@ -2555,6 +2568,9 @@ pub struct ListNotes {
     pub shared_ids: HashMap<String, String>,
     /// The page an upstream feed names as its site's (its alternate link), if any.
     pub site: Option<Url>,
+    /// A list page's own link to its next page (`rel="next"`), followed by the walk of the
+    /// older pages instead of `?page=N` when there is one.
+    pub next_page: Option<Url>,
 }
 
 /// The releases a list page (or an upstream feed) of `source` shows, as of `now`, with the
@@ -2607,6 +2623,7 @@ pub fn read_list_counted(
             extract::html::list_page_read(text, url, list, source.id_pattern.as_ref(), reading)
                 .map(|read| {
                     notes.unreadable_dates = read.unreadable_dates;
+                    notes.next_page = read.next_page;
                     // A card shown twice (a featured card and its place in the list) is one
                     // release, not a selector to fix: said at debug level, and not reported.
                     let (twice, skipped): (Vec<_>, Vec<_>) = read

@@ -161,6 +161,24 @@ pub struct ListRead {
     /// Cards the item selector matched that are no release read: the admin must hear of them,
     /// or a page that lost its links would look like a quiet day.
     pub skipped: Vec<SkippedCard>,
+    /// The page's own link to its next (older) page, `rel="next"` (see [`next_page`]).
+    pub next_page: Option<Url>,
+}
+
+/// A page's own link to its next page: the first `<link rel="next">` or `<a rel="next">`, on
+/// the page's host and not the page itself. A pager numbered from 0 (Drupal's `?page=1` is
+/// its second page) or by path (`/page/2/`) is followed as the site numbers it.
+pub fn next_page(doc: &Html, base: &Url, page_url: &Url) -> Option<Url> {
+    static NEXT: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("link[rel~=next][href], a[rel~=next][href]").unwrap()
+    });
+    let href = doc.select(&NEXT).next()?.value().attr("href")?;
+    let mut next = base.join(href.trim()).ok()?;
+    next.set_fragment(None);
+    let same_host = next.host_str() == page_url.host_str();
+    let http = matches!(next.scheme(), "http" | "https");
+    (same_host && http && next != *page_url).then_some(next)
 }
 
 /// A card on a list page not read as a release, and why.
@@ -334,6 +352,7 @@ pub fn list_page_read(
         items,
         unreadable_dates,
         skipped,
+        next_page: next_page(&doc, &base, page_url),
     })
 }
 

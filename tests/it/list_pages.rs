@@ -501,6 +501,63 @@ async fn cards_an_id_pattern_merges_are_reported() {
     t.stop().await;
 }
 
+/// A pager numbered from 0 (Drupal: `?page=1` is the second page) or by path is walked as the
+/// page's own `rel="next"` link says: releases published while herald was down are all read,
+/// none of a page skipped; a last page linking back to the first ends the walk.
+#[tokio::test]
+async fn the_walk_follows_the_pages_own_next_link() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "max_pages = 5").await;
+    let day = Some("3 March 2026");
+    let page = |releases: &[(&str, &str, Option<&str>)], next: Option<&str>| {
+        let pager = next
+            .map(|n| {
+                format!("<ul class=\"pager\"><li><a href=\"{n}\" rel=\"next\">Next</a></li></ul>")
+            })
+            .unwrap_or_default();
+        cards(releases).replace("</body>", &format!("{pager}</body>"))
+    };
+    pages.set(
+        "/list",
+        200,
+        page(
+            &[("/n/9", "Nine", day), ("/n/8", "Eight", day)],
+            Some("?page=1"),
+        ),
+    );
+    pages.set(
+        "/list?page=1",
+        200,
+        page(
+            &[("/n/7", "Seven", day), ("/n/6", "Six", day)],
+            Some("/archive/page/3"),
+        ),
+    );
+    pages.set(
+        "/archive/page/3",
+        200,
+        page(
+            &[("/n/5", "Five", day), ("/n/4", "Four", day)],
+            Some("/list"),
+        ),
+    );
+    // What `?page=2` would read on such a site: the third page (never asked for).
+    pages.set(
+        "/list?page=2",
+        200,
+        page(&[("/n/5", "Five", day), ("/n/4", "Four", day)], None),
+    );
+    let report = t.poll("x").await.unwrap();
+    let titles: Vec<&str> = report.items.iter().map(|o| o.item.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Nine", "Eight", "Seven", "Six", "Five", "Four"],
+        "{report:?}"
+    );
+    t.stop().await;
+}
+
 /// Stories whose own id is `sid`, one of them shown twice (a featured card with an extra
 /// parameter): no session, every story its own release with its own link, across polls.
 #[tokio::test]
