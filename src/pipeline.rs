@@ -378,6 +378,7 @@ impl Poller<'_> {
             &mut rereading,
         )?;
         found.rereading = rereading;
+        found.next_page = notes.next_page.clone();
         let walk = self
             .read_older_pages(
                 source,
@@ -386,7 +387,6 @@ impl Poller<'_> {
                 &mut seen_ids,
                 &mut unreadable_dates,
                 state.walk_cut.as_ref(),
-                notes.next_page.clone(),
             )
             .await?;
         let pages = walk.pages;
@@ -537,8 +537,8 @@ impl Poller<'_> {
         seen_ids: &mut HashSet<ItemId>,
         unreadable_dates: &mut Vec<(String, String)>,
         resume: Option<&WalkCut>,
-        mut next_page: Option<Url>,
     ) -> Result<Walk, PollError> {
+        let mut next_page = found.next_page.take();
         let mut pages = 1;
         // The pages read, so that a pager linking back (a last page whose "next" is the first)
         // ends the walk.
@@ -2068,6 +2068,8 @@ struct Found {
     /// nothing, and the new key names them from then on (an alias, as after an `id_pattern`
     /// edit).
     relinked: Vec<(ItemId, [u8; 8], String, ItemId)>,
+    /// The first page's own link to its next page (see `ListNotes::next_page`).
+    next_page: Option<Url>,
 }
 
 /// What a poll that reads the source's pages in a new way (its reading config changed) notes
