@@ -4,17 +4,18 @@
 //! mark, else the HTTP `charset`, else the document's own declaration (an XML declaration's
 //! `encoding=`, an HTML `<meta charset>`), else UTF-8. A declared encoding the bytes do not
 //! decode in is passed over for the next evidence, the way Python feedparser falls back; bytes
-//! that are not UTF-8 and declare nothing are guessed (chardetng). Three rules for what servers
-//! get wrong: UTF-8 text with a few stray bytes is still UTF-8 where UTF-8 is declared or
-//! nothing else holds (the strays become U+FFFD, the rest is not thrown to a guess); a document
-//! that declares UTF-8 itself and is UTF-8 text is UTF-8 whatever the HTTP header says; UTF-8
-//! text (multibyte sequences, at most a few stray bytes) is UTF-8 whatever single-byte charset
-//! the header or the document names; and a declared single-byte charset that plainly misreads the bytes is passed over for the next
-//! evidence (Latin-1 that reads words of only À-ÿ letters: Cyrillic in windows-1251 or KOI8-R;
-//! a Cyrillic charset that reads capitals after small letters: KOI8-R in windows-1251, UTF-8 in
-//! either). UTF-16 and UTF-32 are read
-//! with or without a byte-order mark (XML 1.0, appendix F). Nothing here fails: what cannot be
-//! decoded becomes U+FFFD.
+//! that are not UTF-8 and declare nothing are guessed (chardetng). A label names one of the
+//! WHATWG encodings or KZ-1048 (Kazakh, which encoding_rs lacks). Rules for what servers get
+//! wrong: UTF-8 text with stray bytes (at least as many valid multibyte sequences as invalid
+//! ones) is still UTF-8 where UTF-8 is declared or nothing else holds (the strays become U+FFFD,
+//! the rest is not thrown to a guess); a document that declares UTF-8 itself and is UTF-8 text
+//! is UTF-8 whatever the HTTP header says; UTF-8 text, strays and all, is UTF-8 whatever
+//! single-byte charset the header or the document names; and a declared single-byte charset
+//! that plainly misreads the bytes is passed over for the next evidence (Latin-1 that reads
+//! words of only À-ÿ letters: Cyrillic in windows-1251 or KOI8-R; a Cyrillic charset that reads
+//! capitals after small letters: KOI8-R in windows-1251, UTF-8 in either). UTF-16 and UTF-32
+//! are read with or without a byte-order mark (XML 1.0, appendix F). Nothing here fails: what
+//! cannot be decoded becomes U+FFFD.
 //!
 //! A leaf module: it uses nothing else of herald.
 
@@ -42,7 +43,7 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
     let http = content_type.and_then(charset_param).map(str::to_owned);
     let own = declared_in_document(body);
     let census = Utf8Census::of(body);
-    // The document says UTF-8 and its bytes are UTF-8 text (multibyte sequences, at most a few
+    // The document says UTF-8 and its bytes are UTF-8 text (multibyte sequences, perhaps some
     // stray bytes): a legacy charset in the HTTP header is the server's default, not the
     // document's. Legacy text is practically never valid UTF-8 once it has a few non-ASCII
     // letters, so the bytes settle it.
@@ -73,11 +74,10 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
     guess.decode_without_bom_handling(body).0.into_owned()
 }
 
-/// How a body reads as UTF-8: its characters, the multibyte ones among them, and the invalid
-/// sequences (each would become one U+FFFD).
+/// How a body reads as UTF-8: its valid multibyte sequences and its invalid ones (each would
+/// become one U+FFFD).
 #[derive(Clone, Copy, Debug, Default)]
 struct Utf8Census {
-    chars: usize,
     multibyte: usize,
     invalid: usize,
 }
@@ -86,39 +86,111 @@ impl Utf8Census {
     fn of(body: &[u8]) -> Utf8Census {
         let mut census = Utf8Census::default();
         for chunk in body.utf8_chunks() {
-            for c in chunk.valid().chars() {
-                census.chars += 1;
-                census.multibyte += usize::from(!c.is_ascii());
-            }
-            if !chunk.invalid().is_empty() {
-                census.chars += 1;
-                census.invalid += 1;
-            }
+            census.multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+            census.invalid += usize::from(!chunk.invalid().is_empty());
         }
         census
     }
 
-    /// UTF-8 text, perhaps with a few stray bytes: it has multibyte sequences, at most 1 % of its
-    /// characters are invalid sequences (one at least is allowed, for a short document), and the
-    /// valid multibyte sequences outnumber the invalid ones ten to one. A legacy body (Cyrillic
-    /// in windows-1251, French in Latin-1) is nearly all invalid sequences where it is not ASCII,
-    /// so it never passes.
+    /// UTF-8 text, perhaps with stray bytes: it has valid multibyte sequences, and at least as
+    /// many of them as invalid ones. A legacy single-byte body read as UTF-8 is the other way
+    /// round: each of its non-ASCII letters (Cyrillic in windows-1251, "é" in Latin-1) is an
+    /// invalid sequence, as it is followed by a letter or ASCII where UTF-8 wants continuation
+    /// bytes, while a valid sequence comes only by chance (a capital before "ё" or a no-break
+    /// space), so such a body has many invalid sequences and few or no valid ones. English UTF-8
+    /// text has few multibyte characters (’ “ ” —), so a count of the whole text (a share of
+    /// its characters, a margin of ten to one) threw it to the guess for one stray byte, and
+    /// every "’" became "â€™".
     fn is_utf8_text(&self) -> bool {
-        self.multibyte > 0
-            && self.invalid <= (self.chars / 100).max(1)
-            && self.invalid.saturating_mul(10) <= self.multibyte
+        self.multibyte > 0 && self.invalid <= self.multibyte
     }
+}
+
+/// A charset a label names: one of the WHATWG Encoding Standard's (encoding_rs), or KZ-1048, the
+/// Kazakh single-byte charset it does not have.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Charset {
+    Whatwg(&'static Encoding),
+    Kz1048,
+}
+
+impl Charset {
+    /// The charset `label` names, if any: every label is resolved here.
+    fn for_label(label: &str) -> Option<Charset> {
+        let label = clean_label(label);
+        if is_kz1048_label(label) {
+            return Some(Charset::Kz1048);
+        }
+        Encoding::for_label(label.as_bytes()).map(Charset::Whatwg)
+    }
+
+    fn is(self, encoding: &'static Encoding) -> bool {
+        self == Charset::Whatwg(encoding)
+    }
+}
+
+/// Whether `label` names KZ-1048 (STRK1048-2002): IANA's names "KZ-1048", "STRK1048-2002",
+/// "RK1048", "csKZ1048", and Python's "kz1048", "kz_1048", "strk1048_2002", in any case, with `-`
+/// or `_` anywhere.
+fn is_kz1048_label(label: &str) -> bool {
+    let bare: String = label
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    matches!(
+        bare.as_str(),
+        "kz1048" | "rk1048" | "strk10482002" | "cskz1048"
+    )
+}
+
+/// KZ-1048's bytes 0x80-0xFF (its lower half is ASCII), from the standard's mapping (the one
+/// Python's `kz1048` codec has). It is windows-1251 with the Kazakh letters in place of some
+/// Serbian, Macedonian and Ukrainian ones; 0x98 is undefined (U+FFFD).
+const KZ1048_HIGH: [char; 128] = [
+    '\u{0402}', '\u{0403}', '\u{201A}', '\u{0453}', '\u{201E}', '\u{2026}', '\u{2020}', '\u{2021}',
+    '\u{20AC}', '\u{2030}', '\u{0409}', '\u{2039}', '\u{040A}', '\u{049A}', '\u{04BA}', '\u{040F}',
+    '\u{0452}', '\u{2018}', '\u{2019}', '\u{201C}', '\u{201D}', '\u{2022}', '\u{2013}', '\u{2014}',
+    '\u{FFFD}', '\u{2122}', '\u{0459}', '\u{203A}', '\u{045A}', '\u{049B}', '\u{04BB}', '\u{045F}',
+    '\u{00A0}', '\u{04B0}', '\u{04B1}', '\u{04D8}', '\u{00A4}', '\u{04E8}', '\u{00A6}', '\u{00A7}',
+    '\u{0401}', '\u{00A9}', '\u{0492}', '\u{00AB}', '\u{00AC}', '\u{00AD}', '\u{00AE}', '\u{04AE}',
+    '\u{00B0}', '\u{00B1}', '\u{0406}', '\u{0456}', '\u{04E9}', '\u{00B5}', '\u{00B6}', '\u{00B7}',
+    '\u{0451}', '\u{2116}', '\u{0493}', '\u{00BB}', '\u{04D9}', '\u{04A2}', '\u{04A3}', '\u{04AF}',
+    '\u{0410}', '\u{0411}', '\u{0412}', '\u{0413}', '\u{0414}', '\u{0415}', '\u{0416}', '\u{0417}',
+    '\u{0418}', '\u{0419}', '\u{041A}', '\u{041B}', '\u{041C}', '\u{041D}', '\u{041E}', '\u{041F}',
+    '\u{0420}', '\u{0421}', '\u{0422}', '\u{0423}', '\u{0424}', '\u{0425}', '\u{0426}', '\u{0427}',
+    '\u{0428}', '\u{0429}', '\u{042A}', '\u{042B}', '\u{042C}', '\u{042D}', '\u{042E}', '\u{042F}',
+    '\u{0430}', '\u{0431}', '\u{0432}', '\u{0433}', '\u{0434}', '\u{0435}', '\u{0436}', '\u{0437}',
+    '\u{0438}', '\u{0439}', '\u{043A}', '\u{043B}', '\u{043C}', '\u{043D}', '\u{043E}', '\u{043F}',
+    '\u{0440}', '\u{0441}', '\u{0442}', '\u{0443}', '\u{0444}', '\u{0445}', '\u{0446}', '\u{0447}',
+    '\u{0448}', '\u{0449}', '\u{044A}', '\u{044B}', '\u{044C}', '\u{044D}', '\u{044E}', '\u{044F}',
+];
+
+/// The body in KZ-1048. Its one undefined byte, 0x98, is a U+FFFD rather than a reason to pass
+/// the label over: windows-1251, its twin, leaves the same byte undefined and encoding_rs decodes
+/// it there (as U+0098) all the same, while the guess that would come next knows no KZ-1048.
+fn decode_kz1048(body: &[u8]) -> String {
+    body.iter()
+        .map(|&b| match b {
+            0..0x80 => char::from(b),
+            _ => KZ1048_HIGH[usize::from(b - 0x80)],
+        })
+        .collect()
 }
 
 /// Whether `label` names UTF-8.
 fn names_utf8(label: &str) -> bool {
-    Encoding::for_label(clean_label(label).as_bytes()) == Some(encoding_rs::UTF_8)
+    Charset::for_label(label).is_some_and(|c| c.is(encoding_rs::UTF_8))
 }
 
-/// Whether `label` names a single-byte charset (Latin-1, windows-1251, KOI8-R, … and ASCII,
-/// which WHATWG reads as windows-1252).
+/// Whether `label` names a single-byte charset (Latin-1, windows-1251, KOI8-R, KZ-1048, … and
+/// ASCII, which WHATWG reads as windows-1252).
 fn names_single_byte(label: &str) -> bool {
-    Encoding::for_label(clean_label(label).as_bytes()).is_some_and(Encoding::is_single_byte)
+    match Charset::for_label(label) {
+        Some(Charset::Whatwg(encoding)) => encoding.is_single_byte(),
+        Some(Charset::Kz1048) => true,
+        None => false,
+    }
 }
 
 /// Whether `text`, decoded in the single-byte charset `label` names, is plainly not what the
@@ -126,20 +198,22 @@ fn names_single_byte(label: &str) -> bool {
 /// whatever the body is) that reads another script, or one Cyrillic charset that reads another
 /// one's bytes (windows-1251 and KOI8-R swap the cases of the letters).
 fn misread(label: &str, text: &str) -> bool {
-    let Some(encoding) = Encoding::for_label(clean_label(label).as_bytes()) else {
+    let Some(charset) = Charset::for_label(label) else {
         return false;
     };
-    if encoding == encoding_rs::WINDOWS_1252 || encoding == encoding_rs::ISO_8859_15 {
+    if charset.is(encoding_rs::WINDOWS_1252) || charset.is(encoding_rs::ISO_8859_15) {
         misread_as_latin(text)
-    } else if [
-        encoding_rs::WINDOWS_1251,
-        encoding_rs::KOI8_R,
-        encoding_rs::KOI8_U,
-        encoding_rs::ISO_8859_5,
-        encoding_rs::IBM866,
-        encoding_rs::X_MAC_CYRILLIC,
-    ]
-    .contains(&encoding)
+    } else if charset == Charset::Kz1048
+        || [
+            encoding_rs::WINDOWS_1251,
+            encoding_rs::KOI8_R,
+            encoding_rs::KOI8_U,
+            encoding_rs::ISO_8859_5,
+            encoding_rs::IBM866,
+            encoding_rs::X_MAC_CYRILLIC,
+        ]
+        .into_iter()
+        .any(|encoding| charset.is(encoding))
     {
         misread_as_cyrillic(text)
     } else {
@@ -304,7 +378,10 @@ fn decode_strictly(body: &[u8], label: &str) -> Option<String> {
     {
         return None;
     }
-    let encoding = Encoding::for_label(label.as_bytes())?;
+    let encoding = match Charset::for_label(label)? {
+        Charset::Kz1048 => return Some(decode_kz1048(body)),
+        Charset::Whatwg(encoding) => encoding,
+    };
     if encoding == encoding_rs::REPLACEMENT {
         return None;
     }
@@ -409,11 +486,17 @@ mod tests {
         assert_eq!(decode(&body, None), "<a>Ж</a>\u{fffd}");
     }
 
-    /// One document of `tests/fixtures/encoding` and the content type it is served with.
+    /// One document of `tests/fixtures/encoding` (`NAME.xml`, else `NAME.json`) and the content
+    /// type it is served with.
     fn fixture(name: &str) -> (Vec<u8>, String) {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/encoding/");
-        let body = std::fs::read(format!("{dir}{name}.xml")).unwrap();
-        let header = std::fs::read_to_string(format!("{dir}{name}.xml.hdr")).unwrap();
+        let file = ["xml", "json"]
+            .iter()
+            .map(|ext| format!("{dir}{name}.{ext}"))
+            .find(|file| std::path::Path::new(file).exists())
+            .unwrap();
+        let body = std::fs::read(&file).unwrap();
+        let header = std::fs::read_to_string(format!("{file}.hdr")).unwrap();
         let header: serde_json::Value = serde_json::from_str(&header).unwrap();
         (body, header["content_type"].as_str().unwrap().to_owned())
     }
@@ -426,6 +509,17 @@ mod tests {
     #[case::kazakh_utf8_under_windows_1251("c2", "Мемлекет басшысы Қазақстан халқына", 0)]
     #[case::utf8_under_koi8_r("c3", "Глава государства", 0)]
     #[case::windows_1251_under_latin_1("p4", "Президент провёл совещание", 0)]
+    #[case::english_stray_declared_in_the_prolog("u1", "President’s visit to “Astana”", 1)]
+    #[case::english_stray_declared_nowhere("u2", "Officials’ meeting", 1)]
+    #[case::english_cut_ellipsis("u3", "He said “welcome” and the talk went on…", 1)]
+    #[case::english_stray_under_latin_1("u4", "<title>President’s visit</title>", 1)]
+    #[case::kz_1048_in_the_prolog(
+        "k1",
+        "Қазақстан халқына Жолдау жариялады: әділетті, қауіпсіз, өркенді",
+        0
+    )]
+    #[case::rk1048_in_the_header("k2", "Қазақ тіліндегі мәтін.", 0)]
+    #[case::kz_1048_json_feed("k3", "\"title\": \"Қазақстан\"", 0)]
     fn servers_wrong_charsets_are_read_right(
         #[case] name: &str,
         #[case] title: &str,
@@ -461,12 +555,72 @@ mod tests {
     }
 
     #[test]
-    fn many_stray_bytes_are_no_longer_a_few() {
-        // Three stray bytes per title of 17 Cyrillic letters: over 1 % of the characters, so
-        // the body is no UTF-8 text, and the guess reads it (as anything but Cyrillic).
+    fn strays_fewer_than_the_multibyte_characters_leave_utf8_text_utf8() {
+        // Three stray bytes per title of 17 multibyte characters (over 1 % of the characters,
+        // which once sent the body to the guess, read as anything but Cyrillic).
         let body = cyrillic_feed(" encoding=\"utf-8\"", b"\x96\x97\x98", 4);
         let text = decode(&body, Some("text/xml; charset=utf-8"));
-        assert!(!text.contains("Глава"), "{text}");
+        assert!(
+            text.contains("Глава государства – \u{fffd}\u{fffd}\u{fffd}<"),
+            "{text}"
+        );
+        assert_eq!(text.matches('\u{fffd}').count(), 12, "{text}");
+    }
+
+    /// One stray byte in English UTF-8 text, which has few multibyte characters (here three):
+    /// the text stays UTF-8 whatever is declared, and so it does with as many strays as
+    /// multibyte characters; one stray more and the body is no UTF-8 text (the guess reads it).
+    #[rstest]
+    #[case::declared_in_the_header(Some("text/xml; charset=utf-8"), "")]
+    #[case::declared_in_the_prolog(Some("text/xml"), " encoding=\"UTF-8\"")]
+    #[case::declared_nowhere(None, "")]
+    #[case::under_latin_1(Some("text/xml; charset=iso-8859-1"), "")]
+    #[case::under_windows_1252_in_the_prolog(None, " encoding=\"windows-1252\"")]
+    #[case::under_kz_1048(Some("text/xml; charset=kz-1048"), "")]
+    fn english_utf8_text_with_a_stray_byte_is_utf8(
+        #[case] content_type: Option<&str>,
+        #[case] prolog: &str,
+    ) {
+        let words = "President’s visit to “Astana”";
+        let with_strays = |strays: usize| {
+            let mut body =
+                format!("<?xml version=\"1.0\"{prolog}?><rss><title>{words}</title>").into_bytes();
+            for _ in 0..strays {
+                body.extend_from_slice(b"<p>Caf\xe9</p>");
+            }
+            body.extend_from_slice(b"</rss>");
+            body
+        };
+        for strays in 1..=3 {
+            let text = decode(&with_strays(strays), content_type);
+            assert!(text.contains(words), "{strays}: {text}");
+            assert_eq!(text.matches("Caf\u{fffd}<").count(), strays, "{text}");
+        }
+        let text = decode(&with_strays(4), content_type);
+        assert!(!text.contains(words), "{text}");
+    }
+
+    /// Cyrillic in windows-1251 has a valid UTF-8 sequence here and there (a capital before
+    /// "і", "ё" or a no-break space: "Ві", "В\u{a0}"), but an invalid one for nearly every
+    /// other letter: declared UTF-8, it is still no UTF-8 text.
+    #[rstest]
+    #[case::ukrainian(
+        "Він сказав, що В\u{a0}Києві відбулася зустріч. Після неї Віктор і Віра поїхали до Ніжина"
+    )]
+    #[case::russian("Пётр и Фёдор: В\u{a0}Астане Чёрный «НУР» — С\u{a0}утра Жёлтый Лёд")]
+    fn windows_1251_with_chance_utf8_sequences_is_no_utf8_text(#[case] words: &str) {
+        let body = [
+            b"<?xml version=\"1.0\" encoding=\"utf-8\"?><rss><title>".as_slice(),
+            &encoding_rs::WINDOWS_1251.encode(words).0,
+            b"</title></rss>",
+        ]
+        .concat();
+        let census = Utf8Census::of(&body);
+        assert!(census.multibyte >= 4, "{census:?}");
+        for content_type in [Some("text/xml; charset=utf-8"), None] {
+            let text = decode(&body, content_type);
+            assert!(text.contains(words), "{text}");
+        }
     }
 
     #[rstest]
@@ -631,5 +785,97 @@ mod tests {
         let body = declared_feed("koi8-r", encoding_rs::WINDOWS_1251, titles);
         let text = decode(&body, Some("text/xml; charset=windows-1251"));
         assert!(text.contains(titles), "{text}");
+    }
+
+    /// Kazakh text in KZ-1048, written with the table the decoder reads (its ASCII as is).
+    fn kz1048(text: &str) -> Vec<u8> {
+        text.chars()
+            .map(|c| match c {
+                '\0'..='\u{7f}' => c as u8,
+                _ => 0x80 + KZ1048_HIGH.iter().position(|&k| k == c).unwrap() as u8,
+            })
+            .collect()
+    }
+
+    const KAZAKH: &str = "Мемлекет басшысы Қазақстан халқына Жолдау жариялады: әділетті, \
+                          қауіпсіз, өркенді ел. Ұлттық құрылтай, Үкімет, ғылым, Һ, «Ң»";
+
+    #[test]
+    fn the_kz_1048_table_is_windows_1251_but_for_the_kazakh_letters() {
+        let windows_1251 = encoding_rs::WINDOWS_1251
+            .decode_without_bom_handling(&(0x80..=0xFF).collect::<Vec<u8>>())
+            .0
+            .chars()
+            .collect::<Vec<char>>();
+        let kazakh = "ҚҺқһҰұӘӨҒҮөғәҢңү";
+        for (i, (&kz, &cyr)) in KZ1048_HIGH.iter().zip(&windows_1251).enumerate() {
+            if i == 0x18 {
+                assert_eq!(kz, '\u{fffd}');
+            } else if kz != cyr {
+                assert!(kazakh.contains(kz), "0x{:X}: {kz} for {cyr}", i + 0x80);
+            }
+        }
+        assert!(kazakh.chars().all(|c| KZ1048_HIGH.contains(&c)));
+    }
+
+    /// KZ-1048 named any way IANA or Python names it, by the header, the XML declaration, or an
+    /// HTML meta charset (list and article pages).
+    #[rstest]
+    #[case::header(Some("text/xml; charset=KZ-1048"), "<?xml version=\"1.0\"?><rss>")]
+    #[case::header_rk1048(Some("application/rss+xml; charset=\"RK1048\""), "<rss>")]
+    #[case::header_strk(Some("text/xml; charset=STRK1048-2002"), "<rss>")]
+    #[case::prolog(None, "<?xml version=\"1.0\" encoding=\"kz-1048\"?><rss>")]
+    #[case::prolog_python(Some("text/xml"), "<?xml version='1.0' encoding='kz1048'?><rss>")]
+    #[case::prolog_python_underscore(None, "<?xml version=\"1.0\" encoding=\"KZ_1048\"?><rss>")]
+    #[case::prolog_strk_underscore(None, "<?xml version=\"1.0\" encoding=\"strk1048_2002\"?><rss>")]
+    #[case::meta_charset(
+        Some("text/html"),
+        "<html><head><meta charset=\"kz-1048\"></head><body>"
+    )]
+    #[case::meta_http_equiv(
+        None,
+        "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=rk1048\"></head><body>"
+    )]
+    #[case::over_a_windows_1251_prolog(
+        Some("text/xml; charset=kz-1048"),
+        "<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>"
+    )]
+    fn kz_1048_is_decoded_wherever_it_is_named(
+        #[case] content_type: Option<&str>,
+        #[case] head: &str,
+    ) {
+        let body = [head.as_bytes(), &kz1048(KAZAKH), b"</rss>"].concat();
+        let text = decode(&body, content_type);
+        assert!(text.contains(KAZAKH), "{text}");
+    }
+
+    /// Windows-1251 stays windows-1251: its bytes for Ќ ћ Ў ў Ј Ґ Є Ї ґ є ј Ѕ ѕ ї are KZ-1048's
+    /// Kazakh letters, read only where KZ-1048 is named.
+    #[rstest]
+    #[case::declared("<?xml version=\"1.0\" encoding=\"windows-1251\"?><rss>", None)]
+    #[case::in_the_header("<rss>", Some("text/xml; charset=windows-1251"))]
+    fn windows_1251_is_not_kz_1048(#[case] head: &str, #[case] content_type: Option<&str>) {
+        for words in [
+            "Мемлекет басшысы Казахстан халкына Жолдау жариялады: адiлеттi, кауiпсiз ел",
+            "Україна: Ґрунт, їжа, Євген; Ќ, ћ, Ў, ў, Ј, Ѕ, ѕ, ј — Ніжин і Київ",
+        ] {
+            let body = [
+                head.as_bytes(),
+                &encoding_rs::WINDOWS_1251.encode(words).0,
+                b"</rss>",
+            ]
+            .concat();
+            let text = decode(&body, content_type);
+            assert!(text.contains(words), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_kz_1048_byte_it_leaves_undefined_is_a_replacement_character() {
+        let mut body = b"<?xml version=\"1.0\" encoding=\"kz-1048\"?><t>".to_vec();
+        body.extend_from_slice(&kz1048(KAZAKH));
+        body.extend_from_slice(b"\x98</t>");
+        let text = decode(&body, None);
+        assert!(text.contains(&format!("{KAZAKH}\u{fffd}</t>")), "{text}");
     }
 }

@@ -1331,3 +1331,61 @@ async fn a_feed_sources_home_page_is_the_site_the_feed_names() {
     let json: serde_json::Value = app.get("/feeds/named.json").await.json().await.unwrap();
     assert_eq!(json["home_page_url"], "https://ex.org/press/");
 }
+
+// ---- Charsets: UTF-8 with a stray byte, KZ-1048 ----
+
+/// English UTF-8 has few multibyte characters; one stray byte (a Latin-1 "é") among them leaves
+/// the feed UTF-8, declared so or not, even under a Latin-1 header: "President’s", never
+/// "Presidentâ€™s".
+#[rstest::rstest]
+#[case::declared("application/rss+xml; charset=utf-8")]
+#[case::undeclared("application/rss+xml")]
+#[case::under_latin_1("text/xml; charset=iso-8859-1")]
+#[tokio::test]
+async fn one_stray_byte_leaves_an_english_utf8_feed_utf8(#[case] content_type: &str) {
+    let mut body =
+        rss_with_titles(&["President’s visit to “Astana”", "Minister’s statement"]).into_bytes();
+    let quote = "”</title>".as_bytes();
+    let at = body.windows(quote.len()).position(|w| w == quote).unwrap() + 3;
+    body.splice(at..at, *b" caf\xe9");
+    let report = poll_one(content_type, body).await.unwrap();
+    assert_eq!(
+        titles(&report),
+        [
+            "President’s visit to “Astana” caf\u{fffd}",
+            "Minister’s statement"
+        ]
+    );
+}
+
+/// Kazakh text in KZ-1048 (windows-1251 but for the Kazakh letters), named by the header or the
+/// XML declaration.
+#[rstest::rstest]
+#[case::header("text/xml; charset=RK1048", "")]
+#[case::prolog("application/xml", "<?xml version=\"1.0\" encoding=\"KZ-1048\"?>\n")]
+#[tokio::test]
+async fn a_kz_1048_feed_keeps_its_kazakh_letters(#[case] content_type: &str, #[case] prolog: &str) {
+    let title = "Қазақстан халқына Жолдау: әділетті, қауіпсіз, өркенді ел, ұлттық құндылық";
+    let kazakh = [
+        ('Қ', 0x8D),
+        ('қ', 0x9D),
+        ('ә', 0xBC),
+        ('ө', 0xB4),
+        ('ұ', 0xA2),
+        ('ү', 0xBF),
+        ('і', 0xB3),
+    ];
+    let text = format!("{prolog}{}", rss_with_titles(&[title]));
+    let body: Vec<u8> = text
+        .chars()
+        .flat_map(|c| match kazakh.iter().find(|(k, _)| *k == c) {
+            Some(&(_, byte)) => vec![byte],
+            None => encoding_rs::WINDOWS_1251
+                .encode(c.encode_utf8(&mut [0; 4]))
+                .0
+                .into_owned(),
+        })
+        .collect();
+    let report = poll_one(content_type, body).await.unwrap();
+    assert_eq!(titles(&report), [title]);
+}
