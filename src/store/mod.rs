@@ -26,8 +26,8 @@ mod outbox;
 mod stamps;
 
 pub use outbox::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, DigestText,
-    LookBack, MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestCopy, DigestMessage, DigestPartSent,
+    DigestText, LookBack, MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
 };
 
 use crate::model::{Item, ItemId, Translation};

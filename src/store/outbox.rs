@@ -179,7 +179,8 @@ pub struct SendMark {
     pub chat_key: String,
     /// The chat as the send named it (an id, or `@name`).
     pub chat: String,
-    /// The post's keyboard rows as (label, URL); none for a digest message.
+    /// The post's keyboard rows as (label, URL), or a digest message's one button; none in
+    /// marks of digest messages from before that button.
     pub keyboard: Option<Vec<Vec<(String, String)>>>,
     /// The post is a photo with a caption.
     pub photo: bool,
@@ -213,13 +214,15 @@ pub struct OwedRestore {
     pub keyboard: Vec<Vec<(String, String)>>,
 }
 
-/// A post sent again after its first send went unanswered and could not be looked for, now
-/// accepted: the ids below it are owed a look for the earlier copy (see
-/// `deliver::Deliverer::look_back`). Written with the post's record, in one transaction, and
-/// kept until the look is over, so that a restart at any point goes on with it.
+/// A post (or a digest message) sent again after its first send went unanswered and could not
+/// be looked for, now accepted: the ids below it are owed a look for the earlier copy (see
+/// `deliver::Deliverer::look_back`). Written with the post's record (the digest message's), in
+/// one transaction, and kept until the look is over, so that a restart at any point goes on
+/// with it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LookBack {
-    /// The channel entry of the post, and the post's source and item.
+    /// The channel entry of the post, and the post's source and item (a digest message's
+    /// first).
     pub channel: String,
     pub source: String,
     pub item: ItemId,
@@ -251,6 +254,19 @@ pub struct LookBack {
     pub delete: Option<i32>,
     /// Earlier copies found so far.
     pub found: u32,
+    /// A digest message's look: what the copy sent again lists and says. None for a post's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<DigestCopy>,
+}
+
+/// A digest message sent again after unanswered sends (see [`LookBack`]): the releases it lists
+/// (of the look's source, in order) and its text. An earlier copy found below it is edited to
+/// read so (a correction, or a split changed by a reload, may have made the copies differ), then
+/// the releases are recorded there with this text, so that corrections edit that copy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DigestCopy {
+    pub items: Vec<ItemId>,
+    pub text: DigestText,
 }
 
 /// A look back's key in the default tree: by the post.
@@ -316,6 +332,8 @@ pub struct DigestPartSent<'a> {
     pub record: PostRecord,
     pub text: Option<&'a DigestText>,
     pub last: bool,
+    /// The look below the message owed when it was sent again after unanswered sends.
+    pub look: Option<&'a LookBack>,
 }
 
 /// A digest message's key in `digest_messages`: message ids are per chat.
@@ -769,7 +787,8 @@ impl Store {
     }
 
     /// Keeps, with the delivery, the keyboard its send marked in flight went out with (a
-    /// post's; a digest's mark or a bare mark has none). A mark that does not read is logged.
+    /// post's or a digest message's; a bare mark has none). A mark that does not read is
+    /// logged.
     fn keep_lost_keyboard(&self, queued: &mut Queued) {
         let mark = match self.in_flight.get(&queued.key) {
             Ok(Some(bytes)) if !bytes.is_empty() => serde_json::from_slice::<SendMark>(&bytes),
@@ -782,7 +801,6 @@ impl Store {
         match mark {
             Ok(SendMark {
                 keyboard: Some(rows),
-                digest_items: None,
                 floor,
                 ..
             }) => {
@@ -884,7 +902,8 @@ impl Store {
     }
 
     /// A look back goes on as `look` says; with `record`, the post is recorded there (an
-    /// earlier copy found), in the same transaction.
+    /// earlier copy found), in the same transaction. A digest message's look records each of
+    /// its releases there, and its text at that message in place of the copy owed a delete.
     pub async fn update_look_back(
         &self,
         look: &LookBack,
@@ -892,18 +911,51 @@ impl Store {
     ) -> Result<(), StoreError> {
         let key = look_back_key(look);
         let value = serde_json::to_vec(look)?;
-        let post = match record {
-            Some(record) => Some((
-                post_key(&look.channel, &look.source, &look.item),
-                serde_json::to_vec(record)?,
-            )),
-            None => None,
-        };
+        let mut posts_written = Vec::new();
+        let mut message = None;
+        if let Some(record) = record {
+            let bytes = serde_json::to_vec(record)?;
+            match (&look.digest, record) {
+                (
+                    Some(digest),
+                    PostRecord::Digest {
+                        chat,
+                        message_id,
+                        at,
+                        ..
+                    },
+                ) => {
+                    for item in &digest.items {
+                        posts_written
+                            .push((post_key(&look.channel, &look.source, item), bytes.clone()));
+                    }
+                    let kept = DigestMessage {
+                        source: look.source.clone(),
+                        items: digest.items.clone(),
+                        text: digest.text.clone(),
+                        at: *at,
+                    };
+                    let gone = look.delete.map(|newer| digest_message_key(chat, newer));
+                    message = Some((
+                        digest_message_key(chat, *message_id),
+                        codec::encode(&kept)?,
+                        gone,
+                    ));
+                }
+                _ => posts_written.push((post_key(&look.channel, &look.source, &look.item), bytes)),
+            }
+        }
         let default: &sled::Tree = &self.db;
-        (&self.posts, default)
-            .transaction(|(posts, default)| {
-                if let Some((pkey, bytes)) = &post {
+        (&self.posts, &self.digest_messages, default)
+            .transaction(|(posts, digest_messages, default)| {
+                for (pkey, bytes) in &posts_written {
                     posts.insert(pkey.as_slice(), bytes.as_slice())?;
+                }
+                if let Some((kept, bytes, gone)) = &message {
+                    if let Some(gone) = gone {
+                        digest_messages.remove(gone.as_slice())?;
+                    }
+                    digest_messages.insert(kept.as_slice(), bytes.as_slice())?;
                 }
                 default.insert(key.as_slice(), value.as_slice())?;
                 Ok::<(), ConflictableTransactionError<()>>(())
@@ -1012,6 +1064,7 @@ impl Store {
             record,
             text: None,
             last,
+            look: None,
         };
         self.complete_digest_part_in(channel, None, queued, part)
             .await
@@ -1031,7 +1084,12 @@ impl Store {
             record,
             text,
             last,
+            look,
         } = part;
+        let look = match look {
+            Some(look) => Some((look_back_key(look), serde_json::to_vec(look)?)),
+            None => None,
+        };
         let chat = chat_key.map(chat_last_key);
         let accepted = accepted_in(&record);
         let message = match (&record, text, items.first()) {
@@ -1066,6 +1124,11 @@ impl Store {
         let mut next = queued.delivery.clone();
         next.parts_done += 1;
         next.in_flight = false;
+        // The lost sends counted so far were this message's (its look, if owed, is written
+        // here): the next message starts with none.
+        next.uncertain_sends = 0;
+        next.lost_keyboards.clear();
+        next.lost_floor = None;
         // Progress by item: just past the last one this message listed.
         if let Some(done) = items.last().and_then(|last| {
             next.items
@@ -1075,16 +1138,21 @@ impl Store {
             next.items_done = next.items_done.max(done as u32 + 1);
         }
         let next_bytes = codec::encode(&next)?;
+        let default: &sled::Tree = &self.db;
         (
             &self.outbox,
             &self.in_flight,
             &self.posts,
             &self.last_message,
             &self.digest_messages,
+            default,
         )
             .transaction(
-                |(outbox, in_flight, posts, last_message, digest_messages)| {
+                |(outbox, in_flight, posts, last_message, digest_messages, default)| {
                     in_flight.remove(queued.key.as_slice())?;
+                    if let Some((key, value)) = &look {
+                        default.insert(key.as_slice(), value.as_slice())?;
+                    }
                     for key in &keys {
                         posts.insert(key.as_slice(), record.as_slice())?;
                     }
@@ -1803,6 +1871,7 @@ mod tests {
                     record: sent(n),
                     text: Some(&text(n as usize)),
                     last,
+                    look: None,
                 };
                 store
                     .complete_digest_part_in("c", None, &mut digest, part)
@@ -1936,6 +2005,7 @@ mod tests {
             owed: 1,
             delete: None,
             found: 0,
+            digest: None,
         };
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
@@ -1969,6 +2039,130 @@ mod tests {
         );
         store.looked_back(&look).await.unwrap();
         assert!(store.looks_back("-100", &[]).unwrap().is_empty());
+    }
+
+    /// A digest message sent again after a lost send of it is recorded with its look back in
+    /// one write, and the next message of the digest starts with no lost send counted. An
+    /// earlier copy found records each of the message's releases there, with its text, in
+    /// place of the copy owed a delete; all across a reopen.
+    #[tokio::test]
+    async fn a_digest_message_sent_again_is_looked_below_across_a_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let items: Vec<Item> = (1..=3).map(|n| item("s", n, n as u64)).collect();
+        let deliveries = vec![NewDelivery::digest("c", items.clone())];
+        let keyboard = vec![vec![(
+            "Website".to_owned(),
+            "https://s.example/#1".to_owned(),
+        )]];
+        let text = DigestText {
+            head: "<b>S</b>: 3 new releases (1/2)".into(),
+            lines: vec!["• one".into(), "• two".into()],
+            foot: "#s".into(),
+            keyboard: keyboard.clone(),
+        };
+        let mark = SendMark {
+            chat_key: "@c".into(),
+            chat: "@c".into(),
+            keyboard: Some(keyboard.clone()),
+            digest_items: Some((0, 2)),
+            digest_text: Some(text.clone()),
+            floor: Some(0),
+            ..SendMark::default()
+        };
+        let mut look = LookBack {
+            channel: "c".into(),
+            source: "s".into(),
+            item: items[0].id,
+            title: items[0].title.clone(),
+            link: items[0].link.clone(),
+            chat_key: "@c".into(),
+            chat: "@c".into(),
+            chat_id: None,
+            message_id: 2,
+            floor: Some(0),
+            keyboard: keyboard.clone(),
+            lost_keyboards: vec![keyboard.clone()],
+            photo: false,
+            owed: 1,
+            delete: None,
+            found: 0,
+            digest: Some(DigestCopy {
+                items: vec![items[0].id, items[1].id],
+                text: text.clone(),
+            }),
+        };
+        {
+            let store = Store::open(dir.path(), 1 << 20).unwrap();
+            let mut c = commit("s", &items, 10);
+            c.deliveries = &deliveries;
+            store.commit(&c).await.unwrap();
+            let mut digest = store.next_delivery("c").unwrap().unwrap();
+            store.mark_send(&mut digest, Some(&mark)).await.unwrap();
+            store.mark_uncertain(&mut digest).await.unwrap();
+            assert_eq!(
+                (
+                    digest.delivery.uncertain_sends,
+                    &digest.delivery.lost_keyboards,
+                    digest.delivery.lost_floor
+                ),
+                (1, &vec![keyboard.clone()], Some(0)),
+                "a digest message's lost send is known by its button"
+            );
+            store.mark_send(&mut digest, Some(&mark)).await.unwrap();
+            let part = DigestPartSent {
+                items: &items[..2],
+                record: digest_record(2),
+                text: Some(&text),
+                last: false,
+                look: Some(&look),
+            };
+            store
+                .complete_digest_part_in("c", Some("@c"), &mut digest, part)
+                .await
+                .unwrap();
+        }
+        let store = reopen(dir.path());
+        assert_eq!(store.looks_back("@c", &[]).unwrap(), [look.clone()]);
+        let digest = store.next_delivery("c").unwrap().unwrap();
+        assert_eq!(
+            (
+                digest.delivery.items_done,
+                digest.delivery.uncertain_sends,
+                digest.delivery.lost_keyboards.len(),
+                digest.delivery.lost_floor
+            ),
+            (2, 0, 0, None),
+            "the next message starts with no lost send"
+        );
+        look.delete = Some(2);
+        look.message_id = 1;
+        look.found = 1;
+        store
+            .update_look_back(&look, Some(&digest_record(1)))
+            .await
+            .unwrap();
+        drop(store);
+        let store = reopen(dir.path());
+        for listed in &items[..2] {
+            let record = store.post_record("c", "s", &listed.id).unwrap();
+            assert!(
+                matches!(record, Some(PostRecord::Digest { message_id: 1, .. })),
+                "{record:?}"
+            );
+        }
+        assert_eq!(
+            store.post_record("c", "s", &items[2].id).unwrap(),
+            Some(PostRecord::Queued)
+        );
+        let kept = store.digest_message("@c", 1).unwrap().unwrap();
+        assert_eq!(
+            (kept.items, kept.text),
+            (vec![items[0].id, items[1].id], text)
+        );
+        assert_eq!(store.digest_message("@c", 2).unwrap(), None, "deleted");
+        assert_eq!(store.looks_back("@c", &[]).unwrap(), [look.clone()]);
+        store.looked_back(&look).await.unwrap();
+        assert!(store.looks_back("@c", &[]).unwrap().is_empty());
     }
 
     #[tokio::test]

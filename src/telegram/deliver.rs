@@ -13,8 +13,8 @@ use crate::config::{Channel, ChatRef, Source};
 use crate::model::Item;
 use crate::quiet::clock;
 use crate::store::{
-    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestMessage, DigestPartSent, LookBack,
-    OwedRestore, PostRecord, Queued, SendMark, Store, StoreError,
+    ChannelState, ChatCalls, Delivery, DeliveryKind, DigestCopy, DigestMessage, DigestPartSent,
+    LookBack, OwedRestore, PostRecord, Queued, SendMark, Store, StoreError,
 };
 use chrono::{DateTime, Utc};
 use std::ops::ControlFlow;
@@ -1026,6 +1026,22 @@ impl<A: TelegramApi> Deliverer<A> {
                 let items = queued.delivery.items.clone();
                 match (queued.delivery.kind, mark.digest_items) {
                     (DeliveryKind::Digest, Some((from, to))) if from < to && to <= items.len() => {
+                        // As a post's below (a send of this message before may not have been
+                        // looked for): the ids below it are owed a look.
+                        let copy = CopyAt {
+                            chat_key: &mark.chat_key,
+                            chat: mark.chat.clone(),
+                            chat_id,
+                            message_id,
+                            keyboard: mark.keyboard.clone().unwrap_or_default(),
+                            photo: false,
+                        };
+                        let listed = &items[from..to];
+                        let digest = mark.digest_text.as_ref().map(|text| DigestCopy {
+                            items: listed.iter().map(|i| i.id).collect(),
+                            text: text.clone(),
+                        });
+                        let look = self.owed_look(channel, &listed[0], queued, copy, digest)?;
                         let record = PostRecord::Digest {
                             chat: mark.chat.clone(),
                             message_id,
@@ -1033,10 +1049,11 @@ impl<A: TelegramApi> Deliverer<A> {
                             chat_id,
                         };
                         let part = DigestPartSent {
-                            items: &items[from..to],
+                            items: listed,
                             record,
                             text: mark.digest_text.as_ref(),
                             last: to == items.len(),
+                            look: look.as_ref(),
                         };
                         self.store
                             .complete_digest_part_in(channel, Some(&mark.chat_key), queued, part)
@@ -1055,7 +1072,8 @@ impl<A: TelegramApi> Deliverer<A> {
                             keyboard: mark.keyboard.clone().unwrap_or_default(),
                             photo: mark.photo,
                         };
-                        let look = self.owed_look(channel, &queued.delivery.item, queued, copy)?;
+                        let look =
+                            self.owed_look(channel, &queued.delivery.item, queued, copy, None)?;
                         let record = PostRecord::Sent {
                             chat: mark.chat.clone(),
                             message_id,
@@ -1095,7 +1113,10 @@ impl<A: TelegramApi> Deliverer<A> {
             // The search could not be made (Telegram unreachable): the send goes out again in
             // its turn, and the backoff, which only a call Telegram answers resets, goes on.
             Probe::Unknown(why) => {
-                self.uncertain(channel, queued, &why).await?;
+                // Known by its buttons (a mark from before digest messages had one is not):
+                // looked for below the copy sent again.
+                let below = queued.delivery.kind == DeliveryKind::Post || mark.keyboard.is_some();
+                self.uncertain(channel, queued, &why, below).await?;
                 Ok(Next::Again)
             }
             // Only a look below a copy sent again is told this (`Direction::Below`).
@@ -1402,7 +1423,7 @@ impl<A: TelegramApi> Deliverer<A> {
                                 keyboard: rows.clone(),
                                 photo: post.method == Method::SendPhoto,
                             };
-                            let look = self.owed_look(&channel.id, item, queued, copy)?;
+                            let look = self.owed_look(&channel.id, item, queued, copy, None)?;
                             let record = sent_record(&chat, message_id, chat_id, &post);
                             self.store
                                 .complete_post_looking_back(
@@ -1417,7 +1438,9 @@ impl<A: TelegramApi> Deliverer<A> {
                             return Ok(ControlFlow::Break(Next::Now));
                         }
                         Probe::Absent => {}
-                        Probe::Unknown(why) => self.uncertain(&channel.id, queued, &why).await?,
+                        Probe::Unknown(why) => {
+                            self.uncertain(&channel.id, queued, &why, true).await?;
+                        }
                         // Only a look below a copy sent again is told `Took`.
                         Probe::Stopped | Probe::Took(_) => {
                             return Ok(ControlFlow::Break(Next::Now));
@@ -1534,7 +1557,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     keyboard: api::rows(post),
                     photo: post.method == Method::SendPhoto,
                 };
-                let look = self.owed_look(&channel.id, item, queued, copy)?;
+                let look = self.owed_look(&channel.id, item, queued, copy, None)?;
                 self.learn_chat_id(channel, message);
                 let record = sent_record(chat, message.message_id, Some(message.chat_id), post);
                 self.store
@@ -1582,6 +1605,26 @@ impl<A: TelegramApi> Deliverer<A> {
                     Err(e) => return Ok(Called::Failed(SendError::from_request(&e))),
                 };
                 self.learn_chat_id(channel, message);
+                // Sent again after an unanswered send that could not be looked for: looked
+                // for below, as a post is.
+                let copy = CopyAt {
+                    chat_key: &group.key,
+                    chat: chat_text(chat),
+                    chat_id: Some(message.chat_id),
+                    message_id: message.message_id,
+                    keyboard: part.text.keyboard.clone(),
+                    photo: false,
+                };
+                let digest = DigestCopy {
+                    items: listed.iter().map(|i| i.id).collect(),
+                    text: part.text.clone(),
+                };
+                let look = match listed.first() {
+                    Some(first) => {
+                        self.owed_look(&channel.id, first, queued, copy, Some(digest))?
+                    }
+                    None => None,
+                };
                 let record = PostRecord::Digest {
                     chat: chat_text(chat),
                     message_id: message.message_id,
@@ -1593,10 +1636,14 @@ impl<A: TelegramApi> Deliverer<A> {
                     record,
                     text: Some(&part.text),
                     last: *last,
+                    look: look.as_ref(),
                 };
                 self.store
                     .complete_digest_part_in(&channel.id, Some(&group.key), queued, sent)
                     .await?;
+                if look.is_some() {
+                    tracing::info!(channel = %channel.id, message_id = message.message_id, "digest message sent after an unanswered attempt: looking below it for the earlier copy");
+                }
                 metrics::counter!("herald_telegram_sent_total", "channel" => channel.id.clone())
                     .increment(1);
                 tracing::info!(
@@ -2170,20 +2217,22 @@ impl<A: TelegramApi> Deliverer<A> {
     }
 
     /// A send whose answer was lost and that no search could find nor show absent: it goes out
-    /// again in its turn, counted with the delivery (`uncertain_sends`). A post is looked for
-    /// below the copy sent again once Telegram accepts it (`look_back`), which reports how it
-    /// ended. A digest message has nothing to be looked for by below (its copy sent again may
-    /// list other releases): a duplicate is possible, reported at once (`possible_duplicate`).
+    /// again in its turn, counted with the delivery (`uncertain_sends`). A post, or a digest
+    /// message known by its button (`below`), is looked for below the copy sent again once
+    /// Telegram accepts it (`look_back`), which reports how it ended. A digest message sent by
+    /// a version before its button has nothing to be looked for by: a duplicate is possible,
+    /// reported at once (`possible_duplicate`).
     async fn uncertain(
         &self,
         channel: &str,
         queued: &mut Queued,
         why: &str,
+        below: bool,
     ) -> Result<(), StoreError> {
         self.store.mark_uncertain(queued).await?;
         let item = &queued.delivery.item;
-        if queued.delivery.kind == DeliveryKind::Post {
-            tracing::info!(channel, source = %item.source, item = %item.id, reason = why, "an unanswered post cannot be looked for yet; it goes out again, and the ids below the copy sent again are looked at for it");
+        if below && queued.delivery.kind != DeliveryKind::Edit {
+            tracing::info!(channel, source = %item.source, item = %item.id, kind = ?queued.delivery.kind, reason = why, "an unanswered send cannot be looked for yet; it goes out again, and the ids below the copy sent again are looked at for it");
             return Ok(());
         }
         let what = format!(
@@ -2229,6 +2278,12 @@ impl<A: TelegramApi> Deliverer<A> {
     /// Not found: the copy sent again is the only one, said at info level. Deletion refused,
     /// or a look that could not end: the post may be (or is) twice in the chat, reported as a
     /// possible duplicate.
+    ///
+    /// A digest message's look (`LookBack::digest`) is the same, except that the earlier copy
+    /// found is first edited to read as the copy sent again (`retext`: a correction made
+    /// meanwhile, or a split changed by a reload, may have made the two list otherwise; an
+    /// edit that changes nothing is answered "not modified"), and its releases and text are
+    /// recorded there with the delete owed, in one write: a correction edits that copy.
     async fn look_back(
         &self,
         mut look: LookBack,
@@ -2239,7 +2294,14 @@ impl<A: TelegramApi> Deliverer<A> {
             Some(id) => Recipient::Id(ChatId(id)),
             None => recipient_from_text(&look.chat),
         };
-        let what = format!("the post of “{}” ({})", look.title, look.link);
+        let what = match &look.digest {
+            Some(digest) => format!(
+                "a digest message of {} releases of {}",
+                digest.items.len(),
+                look.source
+            ),
+            None => format!("the post of “{}” ({})", look.title, look.link),
+        };
         if let Some(newer) = look.delete {
             if acquire(limits, &self.global).await.is_err() {
                 return Ok(Next::Now);
@@ -2363,18 +2425,72 @@ impl<A: TelegramApi> Deliverer<A> {
         match probe {
             Probe::Took(_) => Ok(Next::Now),
             Probe::Found(earlier) => {
+                if let Some(digest) = &look.digest {
+                    match self.retext(&chat, earlier, digest, limits).await {
+                        Ok(()) => {}
+                        Err(ControlFlow::Break(())) => return Ok(Next::Now),
+                        // Gone meanwhile (an admin deleted it): the next look goes on below.
+                        Err(ControlFlow::Continue(SendError::EditMoot)) => return Ok(Next::Now),
+                        Err(ControlFlow::Continue(
+                            failure @ (SendError::Uncertain(_)
+                            | SendError::Refused(_)
+                            | SendError::Unreached(_)
+                            | SendError::RetryAfter(_)
+                            | SendError::Blocked(_)),
+                        )) => {
+                            tracing::warn!(
+                                channel,
+                                message_id = earlier,
+                                ?failure,
+                                "could not make the earlier copy of a digest message read as the copy sent again yet; trying again"
+                            );
+                            let mut state = self.store.channel_state(&channel)?;
+                            return match self.failed(&channel, &mut state, limits, failure)? {
+                                Next::SetAside(_) => Ok(Next::Backoff),
+                                next => Ok(next),
+                            };
+                        }
+                        Err(ControlFlow::Continue(failure)) => {
+                            self.store.looked_back(&look).await?;
+                            tracing::warn!(
+                                channel,
+                                message_id = earlier,
+                                newer = look.message_id,
+                                ?failure,
+                                "the earlier copy of a digest message cannot be edited; both stay"
+                            );
+                            self.possible_duplicate(
+                                &channel,
+                                format!(
+                                    "{what} is in the chat twice (messages {earlier} and {}): its first answer was lost, and the earlier copy cannot be edited to read as the copy sent again ({failure:?})",
+                                    look.message_id
+                                ),
+                            );
+                            return Ok(Next::Now);
+                        }
+                    }
+                }
                 tracing::info!(
                     channel,
                     message_id = earlier,
                     newer = look.message_id,
-                    "the earlier copy of a post sent again had arrived; the post is recorded there"
+                    "the earlier copy of a message sent again had arrived; it is recorded there"
                 );
-                let record = PostRecord::Sent {
-                    chat: look.chat.clone(),
-                    message_id: earlier,
-                    photo: look.photo,
-                    at: clock::now(),
-                    chat_id: look.chat_id,
+                let at = clock::now();
+                let record = match look.digest {
+                    Some(_) => PostRecord::Digest {
+                        chat: look.chat.clone(),
+                        message_id: earlier,
+                        at,
+                        chat_id: look.chat_id,
+                    },
+                    None => PostRecord::Sent {
+                        chat: look.chat.clone(),
+                        message_id: earlier,
+                        photo: look.photo,
+                        at,
+                        chat_id: look.chat_id,
+                    },
                 };
                 look.delete = Some(look.message_id);
                 look.message_id = earlier;
@@ -2433,21 +2549,69 @@ impl<A: TelegramApi> Deliverer<A> {
         }
     }
 
+    /// Edits the earlier copy `message_id` of a digest message to read as the copy sent again
+    /// (`digest`), its text and its button; as plain text when Telegram cannot parse the HTML
+    /// (the copy sent again went out so). "Not modified" is done. `Break` when the worker is
+    /// told to stop; `Continue` with the failure otherwise.
+    async fn retext(
+        &self,
+        chat: &Recipient,
+        message_id: i32,
+        digest: &DigestCopy,
+        limits: &mut ChatLimits,
+    ) -> Result<(), ControlFlow<(), SendError>> {
+        let html = digest.text.html();
+        let mut plain = false;
+        loop {
+            if acquire(limits, &self.global).await.is_err() {
+                return Err(ControlFlow::Break(()));
+            }
+            let text = if plain {
+                crate::markup::decode(&html)
+            } else {
+                html.clone()
+            };
+            let edited = self
+                .api
+                .edit_digest(chat.clone(), message_id, text, &digest.text.keyboard, plain)
+                .await;
+            answered(limits, &self.global);
+            match edited {
+                Ok(()) | Err(RequestError::Api(ApiError::MessageNotModified)) => return Ok(()),
+                Err(e) => match SendError::from_request(&e) {
+                    SendError::BadMarkup(_) if !plain => plain = true,
+                    failure => return Err(ControlFlow::Continue(failure)),
+                },
+            }
+        }
+    }
+
     /// The look below a copy of a post (`look_back`) owed when the post is recorded at it
     /// after sends that could not be looked for (`uncertain_sends`): each may have arrived,
     /// below it and above the newest id herald knew at the first of them. Owed whether the
     /// copy was answered or found by a search: a search starts above herald's newest message,
-    /// which may be above an earlier copy. None when no such send was made, and for a digest
-    /// message (its copies may list other releases: `uncertain` reported it).
+    /// which may be above an earlier copy. None when no such send was made.
+    ///
+    /// A digest message (`digest`: what the copy lists and says; `item` its first release) is
+    /// looked for alike, by the buttons its lost sends went out with (a message's button is
+    /// its own: it names the message's first release). Its lost sends are counted per message
+    /// (the count starts again with each message of the digest). None when none of them is
+    /// known by its button (sent by a version before the button: `uncertain` reported it).
     fn owed_look(
         &self,
         channel: &str,
         item: &Item,
         queued: &Queued,
         copy: CopyAt<'_>,
+        digest: Option<DigestCopy>,
     ) -> Result<Option<LookBack>, StoreError> {
         let owed = queued.delivery.uncertain_sends;
-        if owed == 0 || queued.delivery.kind != DeliveryKind::Post {
+        let lookable = match queued.delivery.kind {
+            DeliveryKind::Post => true,
+            DeliveryKind::Digest => digest.is_some() && !queued.delivery.lost_keyboards.is_empty(),
+            DeliveryKind::Edit => false,
+        };
+        if owed == 0 || !lookable {
             return Ok(None);
         }
         // Known since the first lost send: herald's own posts since are above it (stepped
@@ -2473,6 +2637,7 @@ impl<A: TelegramApi> Deliverer<A> {
             owed,
             delete: None,
             found: 0,
+            digest,
         }))
     }
 

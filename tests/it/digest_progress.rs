@@ -80,22 +80,49 @@ fn publish_burst(t: &TestApp) {
     }
 }
 
-/// [`burst`]; the digest's first message goes out, and Telegram goes down.
-async fn burst_then_down(t: &TestApp, fake: &FakeBotApi) {
+/// [`burst`]; the digest's first message goes out, and Telegram goes down. With `cut`, the
+/// answer to that message is lost (as it may be when Telegram goes down at that moment): it is
+/// herald's first message in the chat, so herald cannot look for it before it sends it again.
+async fn burst_then_down(t: &TestApp, fake: &FakeBotApi, cut: bool) {
+    if cut {
+        fake.inject(
+            Fault::AcceptThenDrop,
+            Match::any().method("sendMessage").times(1),
+        );
+    }
     burst(t).await;
     // Telegram's limit (one message a second in a chat) leaves time to go down in between.
     fake.wait_for_messages(1, WAIT).await;
     fake.set_down(true);
 }
 
-/// The digest goes out; after its first message Telegram is down, the title changes from
-/// `before` to `after` (a reload, or a restart when `restart`), and Telegram comes back.
-async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
+/// Waits until the chat lists each release once, oldest first: a copy sent again after a lost
+/// answer is deleted once the earlier copy is found below it.
+async fn each_release_once(fake: &FakeBotApi) {
+    let all = (1..=RELEASES).collect::<Vec<u64>>();
+    let within = Duration::from_secs(10);
+    let deadline = tokio::time::Instant::now() + within;
+    while listed(&in_chat(fake)) != all {
+        let chat = in_chat(fake);
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "each release once, oldest first ({} messages): {:?}",
+            chat.len(),
+            listed(&chat)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The digest goes out; after its first message Telegram is down (its answer lost when `cut`),
+/// the title changes from `before` to `after` (a reload, or a restart when `restart`), and
+/// Telegram comes back.
+async fn digest_across_a_change(before: &str, after: &str, restart: bool, cut: bool) {
     let fake = FakeBotApi::start(FakeOptions::default()).await;
     let data = tempfile::tempdir().unwrap();
     let mut t = spawn_app_with(setup(&fake, data.path())).await;
     retitle(&t, DEFAULT, before).await;
-    burst_then_down(&t, &fake).await;
+    burst_then_down(&t, &fake, cut).await;
     let first = fake.messages();
     assert_eq!(first.len(), 1, "the first message only: {first:#?}");
     assert!(
@@ -112,36 +139,57 @@ async fn digest_across_a_change(before: &str, after: &str, restart: bool) {
     }
     fake.set_down(false);
     digest_is_out(&t).await;
-    let messages = fake.messages();
-    let got = listed(&messages);
-    assert_eq!(
-        got,
-        (1..=RELEASES).collect::<Vec<u64>>(),
-        "each release once, oldest first ({} messages)",
-        messages.len()
-    );
+    each_release_once(&fake).await;
+    if cut {
+        // The first copy stays, made to read as the copy sent again (split anew).
+        let chat = in_chat(&fake);
+        assert_eq!(chat[0].message_id, 1, "{chat:#?}");
+        assert_eq!(fake.messages().iter().filter(|m| m.deleted).count(), 1);
+        assert!(edited(&fake, 1), "{:#?}", fake.edits());
+    }
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_shorter_title_after_the_first_message_loses_no_release() {
-    digest_across_a_change(&long_title(), SHORT, false).await;
+    digest_across_a_change(&long_title(), SHORT, false, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_longer_title_after_the_first_message_repeats_no_release() {
-    digest_across_a_change(SHORT, &long_title(), false).await;
+    digest_across_a_change(SHORT, &long_title(), false, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_with_a_shorter_title_loses_no_release() {
-    digest_across_a_change(&long_title(), SHORT, true).await;
+    digest_across_a_change(&long_title(), SHORT, true, false).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_with_a_longer_title_repeats_no_release() {
-    digest_across_a_change(SHORT, &long_title(), true).await;
+    digest_across_a_change(SHORT, &long_title(), true, false).await;
+}
+
+/// The first message's answer lost as well: it is sent again, split anew (more releases fit),
+/// and the earlier copy found below it is made to read as the copy sent again (listing the
+/// releases it left for the next message before).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_first_answer_and_a_shorter_title_list_each_release_once() {
+    digest_across_a_change(&long_title(), SHORT, false, true).await;
+}
+
+/// The same with fewer releases fitting: the earlier copy lists more than the copy sent again,
+/// and is made to list only those (the others go out in the next message).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_first_answer_and_a_longer_title_list_each_release_once() {
+    digest_across_a_change(SHORT, &long_title(), false, true).await;
+}
+
+/// A restart between: the look below the copy sent again is made by the new process.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_first_answer_and_a_restart_list_each_release_once() {
+    digest_across_a_change(SHORT, &long_title(), true, true).await;
 }
 
 /// A release corrected while its digest waits (Telegram down after the first message) is listed
@@ -150,33 +198,52 @@ async fn a_restart_with_a_longer_title_repeats_no_release() {
 /// the correction reached nobody.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_release_corrected_while_its_digest_waits_is_listed_as_corrected() {
+    // The newest release, listed in the digest's last message.
+    corrected_while_the_digest_waits(false, RELEASES).await;
+}
+
+/// The same when the answer to the digest's first message is lost as Telegram goes down, and
+/// the release corrected is listed in that message: the message is sent again (corrected), the
+/// earlier copy found below it is edited to read so, and the copy sent again deleted.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_release_corrected_while_its_digest_waits_after_a_lost_answer_is_listed_once() {
+    corrected_while_the_digest_waits(true, 1).await;
+}
+
+/// Corrects release `n` while the digest waits (Telegram down after its first message, whose
+/// answer is lost when `cut`), and checks that the message listing it in the chat lists it as
+/// corrected, each release once.
+async fn corrected_while_the_digest_waits(cut: bool, n: u64) {
     let fake = FakeBotApi::start(FakeOptions::default()).await;
     let data = tempfile::tempdir().unwrap();
     let t = spawn_app_with(setup(&fake, data.path())).await;
-    burst_then_down(&t, &fake).await;
+    burst_then_down(&t, &fake, cut).await;
     assert_eq!(fake.messages().len(), 1);
-    // The newest release, listed in the digest's last message, is corrected.
-    let title = format!("Head of State receives the visiting delegation number {RELEASES}");
-    t.site.correct(
-        "en",
-        100_000 + RELEASES,
-        &title,
-        "head-of-state-receives-visitors",
-    );
+    let title = format!("Head of State receives the visiting delegation number {n}");
+    t.site
+        .correct("en", 100_000 + n, &title, "head-of-state-receives-visitors");
     let report = t.poll("akorda-en").await.unwrap();
     assert!(format!("{report:?}").contains("Changed"), "{report:?}");
     fake.set_down(false);
     digest_is_out(&t).await;
-    let messages = fake.messages();
-    assert_eq!(listed(&messages), (1..=RELEASES).collect::<Vec<u64>>());
-    let text = messages.last().unwrap().text.clone().unwrap();
+    each_release_once(&fake).await;
+    let messages = in_chat(&fake);
+    let text = messages
+        .iter()
+        .find(|m| listed(std::slice::from_ref(m)).contains(&n))
+        .and_then(|m| m.text.clone())
+        .unwrap();
     let moved = format!(
         "http://{}/en/head-of-state-receives-visitors-{}",
         t.site.addr,
-        100_000 + RELEASES
+        100_000 + n
     );
     assert!(text.contains(&title), "{text}");
     assert!(text.contains(&moved), "{text}");
+    if cut {
+        assert_eq!(messages[0].message_id, 1, "the earlier copy stays");
+        assert!(edited(&fake, 1), "{:#?}", fake.edits());
+    }
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
@@ -330,6 +397,70 @@ async fn a_release_corrected_after_its_digest_went_out_edits_the_digest_message(
     eventually("the message edited again", WAIT, || fake.edits().len() == 3).await;
     let (_, text) = message_listing(&fake, 1);
     assert!(text.contains(again) && text.contains(two), "{text}");
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
+/// Whether the text of message `message_id` was edited.
+fn edited(fake: &FakeBotApi, message_id: i64) -> bool {
+    fake.edits()
+        .iter()
+        .any(|e| e.message_id == message_id && e.method == "editMessageText")
+}
+
+/// The messages in the chat now: those accepted and not deleted since.
+fn in_chat(fake: &FakeBotApi) -> Vec<fake_botapi::SentMessage> {
+    fake.messages().into_iter().filter(|m| !m.deleted).collect()
+}
+
+/// The digest's first message is herald's first in the chat (a first poll with `backfill = 0`),
+/// and its answer is lost: with no message of its own to look after, herald cannot look for it,
+/// so it goes out again. Once accepted, the ids below the copy sent again are looked at, as for
+/// a post: the earlier copy is found, the digest's releases recorded there (a later correction
+/// edits it) and the copy sent again deleted. Before, digest messages got no look below, and
+/// the first message's releases stayed in the chat twice.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_answer_to_the_first_digest_message_leaves_one_copy() {
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let data = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(setup(&fake, data.path())).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").times(1),
+    );
+    burst(&t).await;
+    digest_is_out(&t).await;
+    eventually("one copy of each release in the chat", WAIT, || {
+        listed(&in_chat(&fake)) == (1..=RELEASES).collect::<Vec<u64>>()
+    })
+    .await;
+    let chat = in_chat(&fake);
+    let first = &chat[0];
+    assert_eq!(first.message_id, 1, "the earlier copy is kept: {chat:#?}");
+    let deleted: Vec<i64> = fake
+        .messages()
+        .iter()
+        .filter(|m| m.deleted)
+        .map(|m| m.message_id)
+        .collect();
+    assert_eq!(deleted, [2], "the copy sent again is deleted");
+
+    // A correction of a release of that message edits the copy kept.
+    let title = "Head of State receives the visiting delegation number 1";
+    correct(&t, 1, title, "head-of-state-receives-visitors").await;
+    eventually("the kept copy edited", WAIT, || {
+        fake.edits().iter().any(|e| {
+            e.method == "editMessageText" && e.text.as_deref().is_some_and(|x| x.contains(title))
+        })
+    })
+    .await;
+    let (message_id, text) = message_listing(&fake, 1);
+    assert_eq!(message_id, 1, "{text}");
+    assert!(text.contains(title), "{text}");
+    assert_eq!(
+        listed(&in_chat(&fake)),
+        (1..=RELEASES).collect::<Vec<u64>>()
+    );
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
