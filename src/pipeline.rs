@@ -628,6 +628,7 @@ impl Poller<'_> {
             found.last_page_had_new = next.last_page_had_new;
             found.entries.extend(next.entries);
             found.content_digests.extend(next.content_digests);
+            found.relinked.extend(next.relinked);
         }
         Ok(Walk { pages, cut: None })
     }
@@ -1119,19 +1120,34 @@ impl Poller<'_> {
             if !moved.is_empty() && unknown {
                 for (key, same_text, listed) in &moved {
                     let former = ItemId::new(&source.id, key);
-                    if *listed || seen_ids.contains(&former) {
-                        // Listed above with the same text: this entry is that release again
-                        // (skipped below); listed otherwise, or below, another release.
-                        if found.content_digests.get(&former) == Some(&now_fp) {
+                    let stored = match self.store() {
+                        Some(store) => store.seen_digest(&source.id, &former)?,
+                        None => None,
+                    };
+                    if seen_ids.contains(&former) {
+                        // Counted already in this poll (above on this page, or on a page read
+                        // before): this entry is that release again when the two read the same
+                        // (skipped below); else another release.
+                        if found.content_digests.get(&former) == Some(&now_fp)
+                            || stored == Some(now_fp)
+                        {
                             id = former;
                             break;
                         }
                         continue;
                     }
-                    let Some(store) = self.store() else {
+                    if *listed {
+                        // Listed below in the other form: this entry is that release when the
+                        // store knows it with this very text (the entry below then counts
+                        // once); else another release.
+                        if stored == Some(now_fp) {
+                            moved_from = Some(id);
+                            id = former;
+                            break;
+                        }
                         continue;
-                    };
-                    match store.seen_digest(&source.id, &former)? {
+                    }
+                    match stored {
                         Some(fp) if !same_text || fp == now_fp || reads_as_stored(&s, fp) => {
                             moved_from = Some(id);
                             id = former;

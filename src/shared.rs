@@ -160,6 +160,15 @@ impl Shared {
         metrics::gauge!("herald_config_refused").set(1.0);
     }
 
+    /// `source`'s task started a poll that may take up to `deadline`: it is on time while
+    /// that runs (a machine paused longer than the grace wakes to polls running, not stuck).
+    pub(crate) fn poll_running(&self, source: &str, deadline: Duration) {
+        let mut polls = self.next_polls.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(next) = polls.get_mut(source) {
+            next.due = Instant::now().checked_add(deadline);
+        }
+    }
+
     /// `source`'s task polls next at `at` (or never, `None`).
     pub(crate) fn set_next_poll(&self, source: &str, at: Option<DateTime<Utc>>) {
         let next = NextPoll::new(at, Utc::now(), Instant::now());

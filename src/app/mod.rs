@@ -913,6 +913,7 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
     let shared = app.shared.clone();
     let announce = |at| shared.set_next_poll(&source.id, at);
     schedule::run_every(timing, stop.clone(), announce, || async {
+        app.shared.poll_running(&source.id, source.poll_deadline);
         if app
             .shared
             .store

@@ -210,7 +210,10 @@ async fn healthz(State(state): State<ServerState>) -> Response {
 /// redesign's proposal, one fetch: 30 s at most), a `/poll` may hold the source's turn as long,
 /// and a busy machine stores slowly.
 fn overdue_grace(source: &crate::config::Source) -> Duration {
-    2 * source.poll_deadline + Duration::from_secs(60)
+    source
+        .poll_deadline
+        .saturating_mul(2)
+        .saturating_add(Duration::from_secs(60))
 }
 
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
@@ -527,6 +530,19 @@ fn set_gauges(shared: &Shared) -> Shown {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The grace of a source with a huge poll deadline (the config takes any positive number)
+    /// is as long as a duration goes: no overflow, no panic turning `/healthz` into a 503.
+    #[test]
+    fn the_overdue_grace_of_a_huge_deadline_does_not_overflow() {
+        let text = "[general]\ndata_dir = \"d\"\n[server]\nlisten = \"127.0.0.1:0\"\n\
+                    [[sources]]\nid = \"a\"\nurl = \"https://ex.org/\"\nschedule = \"0 0 * * * *\"\n\
+                    kind = \"feed\"\npoll_deadline_secs = 9223372036854775807\n";
+        let dir = std::path::Path::new(".");
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir).unwrap();
+        let grace = overdue_grace(&config.sources[0]);
+        assert!(grace >= config.sources[0].poll_deadline);
+    }
 
     #[test]
     fn monitor_allow_list() {
