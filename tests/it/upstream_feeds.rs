@@ -1270,6 +1270,22 @@ async fn a_release_listed_both_ways_during_a_move_is_one() {
             state("Story D2", ItemState::New),
         ]
     );
+    // The new form listed above the old one (pinned below): still one release, known.
+    let url_e = upstream.put(
+        "/g",
+        "application/rss+xml",
+        doc(&item("Story E", "http://ex.org/e")),
+    );
+    let app = app_with(&[("up2", &url_e, "")], None).await;
+    app.poll("up2").await.unwrap();
+    let reversed = [
+        item("Story E", "https://ex.org/e"),
+        item("Story E", "http://ex.org/e"),
+    ]
+    .concat();
+    upstream.put("/g", "application/rss+xml", doc(&reversed));
+    let report = app.poll_reporting_known("up2").await.unwrap();
+    assert_eq!(states(&report), [state("Story E", ItemState::Known)]);
 }
 
 /// A feed source's published feeds link the site's page the upstream feed names (its RSS
