@@ -166,8 +166,10 @@ pub struct ListRead {
 }
 
 /// A page's own link to its next page: the first `<link rel="next">` or `<a rel="next">`, on
-/// the page's host and not the page itself. A pager numbered from 0 (Drupal's `?page=1` is
-/// its second page) or by path (`/page/2/`) is followed as the site numbers it.
+/// the page's host, not the page itself, and shaped as this list's next page (see
+/// [`pager_step`]): a "next story" or "next month" link elsewhere on the page is none. A
+/// pager numbered from 0 (Drupal's `?page=1` is its second page) or by path (`/page/2/`) is
+/// followed as the site numbers it.
 pub fn next_page(doc: &Html, base: &Url, page_url: &Url) -> Option<Url> {
     static NEXT: LazyLock<Selector> = LazyLock::new(|| {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
@@ -178,7 +180,30 @@ pub fn next_page(doc: &Html, base: &Url, page_url: &Url) -> Option<Url> {
     next.set_fragment(None);
     let same_host = next.host_str() == page_url.host_str();
     let http = matches!(next.scheme(), "http" | "https");
-    (same_host && http && next != *page_url).then_some(next)
+    (same_host && http && next != *page_url && pager_step(page_url, &next)).then_some(next)
+}
+
+/// Whether `next` is shaped as a next page of the list at `page`: the same path (a pager by
+/// query), the path with numbered segments after it (`/news` → `/news/page/2`), or the same
+/// path but for segments holding numbers (`/news/page/2` → `/news/page/3`).
+fn pager_step(page: &Url, next: &Url) -> bool {
+    let (p, n) = (
+        page.path().trim_end_matches('/'),
+        next.path().trim_end_matches('/'),
+    );
+    let numbered = |segment: &str| segment.bytes().any(|b| b.is_ascii_digit());
+    if p == n {
+        return true;
+    }
+    if let Some(rest) = n.strip_prefix(p).and_then(|r| r.strip_prefix('/')) {
+        return rest.split('/').any(numbered) && rest.split('/').count() <= 2;
+    }
+    let (ps, ns): (Vec<&str>, Vec<&str>) = (p.split('/').collect(), n.split('/').collect());
+    ps.len() == ns.len()
+        && ps
+            .iter()
+            .zip(&ns)
+            .all(|(a, b)| a == b || (numbered(a) || a.is_empty()) && numbered(b))
 }
 
 /// A card on a list page not read as a release, and why.
@@ -205,8 +230,8 @@ pub enum SkipReason {
     ListPage,
     /// The same release as a card above it (the same link or id).
     Duplicate,
-    /// Another link than a card above, with another title, and yet the same id: two
-    /// releases `id_pattern` (or the link's reading) cannot tell apart.
+    /// The same link or id as a card above, with another title: two releases the `link`
+    /// selector (a category link read for each card) or `id_pattern` cannot tell apart.
     SameId,
 }
 
@@ -219,7 +244,7 @@ impl SkipReason {
             SkipReason::ListPage => "a link to the list page itself",
             SkipReason::Duplicate => "the same link as a card above",
             SkipReason::SameId => {
-                "the same release id as a card above, with another link and title (check `id_pattern`)"
+                "the same release (link or id) as a card above, with another title (check the `link` selector and `id_pattern`)"
             }
         }
     }
@@ -288,7 +313,7 @@ pub fn list_page_read(
     let mut items: Vec<Scraped> = Vec::new();
     let mut unreadable_dates = Vec::new();
     let mut skipped = Vec::new();
-    let mut keys: HashMap<String, (String, String)> = HashMap::new();
+    let mut keys: HashMap<String, (String, String, usize)> = HashMap::new();
     let hrefs: Vec<Option<String>> = elements.iter().map(|e| pick_link(*e, &sel.link)).collect();
     let cards: Vec<&str> = hrefs.iter().flatten().map(String::as_str).collect();
     let others: Vec<&str> = doc
@@ -305,16 +330,19 @@ pub fn list_page_read(
         let read = read_item(element, links, sel, format, id_pattern, reading, date_text).and_then(
             |(item, unread)| match keys.entry(item.key.clone()) {
                 std::collections::hash_map::Entry::Vacant(place) => {
-                    place.insert((item.link.clone(), item.title.clone()));
+                    place.insert((item.link.clone(), item.title.clone(), 0));
                     Ok((item, unread))
                 }
-                // A card shown twice (a featured card and its place in the list) is one
-                // release; two cards of other links and titles under one id are two
-                // releases the id cannot tell apart, and the admin must hear of it.
-                std::collections::hash_map::Entry::Occupied(first) => {
-                    let (link, title) = first.get();
-                    let other = *link != item.link && !same_words(title, &item.title);
-                    let why = if other {
+                // A card shown twice (a featured card and its place in the list, its title
+                // worded a little otherwise) is one release. Cards of other titles under one
+                // id but other links, or a third title under one link (a category link read
+                // for every card), are releases the reading cannot tell apart, and the admin
+                // must hear of it.
+                std::collections::hash_map::Entry::Occupied(mut first) => {
+                    let (link, title, others) = first.get_mut();
+                    let other = !same_words(title, &item.title);
+                    *others += usize::from(other);
+                    let why = if other && (*link != item.link || *others > 1) {
                         SkipReason::SameId
                     } else {
                         SkipReason::Duplicate
@@ -825,6 +853,24 @@ mod tests {
     /// link, a link that is not http(s), the list page itself (an anchor), the same link as a
     /// card above. An image-only title reads as the image's `alt` (or `title`); a route
     /// fragment on the list page's address is a release of its own.
+    /// A `link` that reads one link for every card (a category link) merges releases: a
+    /// third title under one link is reported, not dropped in silence.
+    #[test]
+    fn one_link_for_cards_of_other_titles_is_reported() {
+        let cards = [
+            "<a href='/news'>Meeting</a>",
+            "<a href='/news'>Visit</a>",
+            "<a href='/news'>Decree</a>",
+        ];
+        let read = read_cards(&cards, "https://example.org/list");
+        let skipped: Vec<(usize, SkipReason)> =
+            read.skipped.iter().map(|s| (s.card, s.why)).collect();
+        assert_eq!(
+            skipped,
+            [(2, SkipReason::Duplicate), (3, SkipReason::SameId)]
+        );
+    }
+
     #[test]
     fn every_card_is_read_or_reported() {
         let cards = [

@@ -309,26 +309,38 @@ impl PageLinks {
         let all = cards.iter().map(|href| (href, true));
         let all = all.chain(others.iter().map(|href| (href, false)));
         for (href, card) in all.take(MAX_PAGE_LINKS) {
+            // A link of hostile length is no pager's nor session's (and is read at a cost).
+            if href.len() > MAX_LINK_BYTES {
+                continue;
+            }
             let Some(link) = canonical_link(base, href) else {
                 continue;
             };
             if card && let Some(route) = route_of(base, href) {
                 routes.entry(link.clone()).or_default().insert(route);
             }
-            for piece in query_pieces(link.query().unwrap_or_default()) {
-                let Some((name, value)) = query_pair(piece) else {
-                    continue;
-                };
-                let name = name.to_ascii_lowercase();
-                if is_page_session_name(&name) {
-                    let mut without = link.clone();
-                    drop_query_parts(&mut without, |p| {
-                        query_pair(p).is_some_and(|(n, _)| n.eq_ignore_ascii_case(&name))
-                    });
-                    let (values, on) = carried.entry(name).or_default();
-                    values.insert(value);
-                    on.insert(without);
+            // Only the page's own site writes its session into links: a partner's link with
+            // its own `sid` says nothing of this page's.
+            if link.host_str() != base.host_str() {
+                continue;
+            }
+            let mut names: HashMap<String, String> = HashMap::new();
+            for piece in query_pieces(link.query().unwrap_or_default()).take(MAX_LINK_PIECES) {
+                if let Some((name, value)) = query_pair(piece) {
+                    let name = name.to_ascii_lowercase();
+                    if is_page_session_name(&name) {
+                        names.entry(name).or_insert(value);
+                    }
                 }
+            }
+            for (name, value) in names {
+                let mut without = link.clone();
+                drop_query_parts(&mut without, |p| {
+                    query_pair(p).is_some_and(|(n, _)| n.eq_ignore_ascii_case(&name))
+                });
+                let (values, on) = carried.entry(name).or_default();
+                values.insert(value);
+                on.insert(without);
             }
         }
         PageLinks {
@@ -354,6 +366,9 @@ impl PageLinks {
 /// Links of a page read for its session, at most (a page of ten thousand links is read on
 /// its first ones).
 const MAX_PAGE_LINKS: usize = 2_000;
+/// Longest link read for a session (bytes), and most query pieces of one link.
+const MAX_LINK_BYTES: usize = 2_048;
+const MAX_LINK_PIECES: usize = 64;
 
 /// Whether `links` name two pages or more: two differ in their path, or in the value of a
 /// query parameter both have (an extra parameter alone, `?from=top`, names the same page).
@@ -377,15 +392,21 @@ fn two_pages(links: &HashSet<Url>) -> bool {
     })
 }
 
-/// Whether a value reads as a session a page wrote into its links: 6 letters and digits or
-/// more, of both kinds (phpBB's 32 hex digits, Discuz!'s 6 characters).
+/// Whether a value reads as a random token a server made up, not a name a site gave: 16
+/// letters and digits or more of both kinds (phpBB's and vBulletin's 32 hex digits), or 6 or
+/// more mixing digits, capitals and small letters (Discuz!'s `Qx7Lm2`). A legislature's
+/// `session=2025R1` or a section's `sid=en2024` is no token.
 fn looks_like_session_value(value: &str) -> bool {
-    value.len() >= 6
-        && value
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        && value.bytes().any(|b| b.is_ascii_digit())
-        && value.bytes().any(|b| b.is_ascii_alphabetic())
+    let alnum = value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let digit = value.bytes().any(|b| b.is_ascii_digit());
+    let upper = value.bytes().any(|b| b.is_ascii_uppercase());
+    let lower = value.bytes().any(|b| b.is_ascii_lowercase());
+    alnum
+        && digit
+        && (upper || lower)
+        && (value.len() >= 16 || (value.len() >= 6 && upper && lower))
 }
 
 /// Names a forum or CMS keeps a cookieless reader's session under, in every link of a page
@@ -572,6 +593,9 @@ mod tests {
     #[case::stories_one_featured(&["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"], &[], &["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"])]
     #[case::two_values(&["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"], &[], &["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"])]
     #[case::discuz(&["/forum.php?mod=viewthread&tid=101&sid=Qx7Lm2", "/forum.php?mod=viewthread&tid=102&sid=Qx7Lm2"], &[], &["/forum.php?mod=viewthread&tid=101", "/forum.php?mod=viewthread&tid=102"])]
+    #[case::a_partners_link(&["/t?t=1&sid=S", "/t?t=2&sid=S"], &["https://partner.example/x?sid=a1b2c3d4e5f6a7b8c9d0"], &["/t?t=1", "/t?t=2"])]
+    #[case::a_legislatures_session(&["/bills?session=2025R1&id=HB100", "/bills?session=2025R1&id=HB101"], &[], &["/bills?session=2025R1&id=HB100", "/bills?session=2025R1&id=HB101"])]
+    #[case::a_sections_sid(&["/n?sid=en2024&id=1", "/n?sid=en2024&id=2"], &[], &["/n?sid=en2024&id=1", "/n?sid=en2024&id=2"])]
     #[case::semicolons(&["/index.php?topic=101.0;sid=S", "/index.php?topic=102.0;sid=S"], &[], &["/index.php?topic=101.0", "/index.php?topic=102.0"])]
     fn a_session_the_page_links_carry_is_no_part_of_a_link(
         #[case] cards: &[&str],

@@ -503,12 +503,12 @@ async fn cards_an_id_pattern_merges_are_reported() {
 
 /// A pager numbered from 0 (Drupal: `?page=1` is the second page) or by path is walked as the
 /// page's own `rel="next"` link says: releases published while herald was down are all read,
-/// none of a page skipped; a last page linking back to the first ends the walk.
+/// none of a page skipped; a "next" link not shaped as the list's next page is none.
 #[tokio::test]
 async fn the_walk_follows_the_pages_own_next_link() {
     let pages = Pages::default();
     let base = pages.serve().await;
-    let t = app_with_list(&base, "max_pages = 5").await;
+    let t = app_with_list(&base, "max_pages = 6").await;
     let day = Some("3 March 2026");
     let page = |releases: &[(&str, &str, Option<&str>)], next: Option<&str>| {
         let pager = next
@@ -518,41 +518,45 @@ async fn the_walk_follows_the_pages_own_next_link() {
             .unwrap_or_default();
         cards(releases).replace("</body>", &format!("{pager}</body>"))
     };
-    pages.set(
+    let set = |path: &str, releases: &[(&str, &str, Option<&str>)], next: Option<&str>| {
+        pages.set(path, 200, page(releases, next));
+    };
+    set(
         "/list",
-        200,
-        page(
-            &[("/n/9", "Nine", day), ("/n/8", "Eight", day)],
-            Some("?page=1"),
-        ),
+        &[("/n/9", "Nine", day), ("/n/8", "Eight", day)],
+        Some("?page=1"),
     );
-    pages.set(
+    set(
         "/list?page=1",
-        200,
-        page(
-            &[("/n/7", "Seven", day), ("/n/6", "Six", day)],
-            Some("/archive/page/3"),
-        ),
+        &[("/n/7", "Seven", day), ("/n/6", "Six", day)],
+        Some("/list/page/3"),
     );
-    pages.set(
-        "/archive/page/3",
-        200,
-        page(
-            &[("/n/5", "Five", day), ("/n/4", "Four", day)],
-            Some("/list"),
-        ),
+    set(
+        "/list/page/3",
+        &[("/n/5", "Five", day), ("/n/4", "Four", day)],
+        Some("/list/page/4"),
     );
+    // A "next" link of another kind (an archive) is no next page: the walk numbers on.
+    set(
+        "/list/page/4",
+        &[("/n/3", "Three", day)],
+        Some("/archive-2019.html"),
+    );
+    set("/archive-2019.html", &[("/old/1", "Old", day)], None);
+    set("/list?page=5", &[("/n/2", "Two", day)], None);
     // What `?page=2` would read on such a site: the third page (never asked for).
-    pages.set(
+    set(
         "/list?page=2",
-        200,
-        page(&[("/n/5", "Five", day), ("/n/4", "Four", day)], None),
+        &[("/n/5", "Five", day), ("/n/4", "Four", day)],
+        None,
     );
     let report = t.poll("x").await.unwrap();
     let titles: Vec<&str> = report.items.iter().map(|o| o.item.title.as_str()).collect();
     assert_eq!(
         titles,
-        ["Nine", "Eight", "Seven", "Six", "Five", "Four"],
+        [
+            "Nine", "Eight", "Seven", "Six", "Five", "Four", "Three", "Two"
+        ],
         "{report:?}"
     );
     t.stop().await;
