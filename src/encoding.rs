@@ -79,6 +79,9 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
 #[derive(Clone, Copy, Debug, Default)]
 struct Utf8Census {
     multibyte: usize,
+    /// Those of three or four bytes (’ “ ” — …, CJK): a legacy single-byte body forms one by
+    /// chance far more rarely than a two-byte one (`É’` in windows-1252 is C9 92, valid).
+    long: usize,
     invalid: usize,
 }
 
@@ -86,7 +89,10 @@ impl Utf8Census {
     fn of(body: &[u8]) -> Utf8Census {
         let mut census = Utf8Census::default();
         for chunk in body.utf8_chunks() {
-            census.multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+            for c in chunk.valid().chars().filter(|c| !c.is_ascii()) {
+                census.multibyte += 1;
+                census.long += usize::from(c.len_utf8() >= 3);
+            }
             census.invalid += usize::from(!chunk.invalid().is_empty());
         }
         census
@@ -101,8 +107,13 @@ impl Utf8Census {
     /// text has few multibyte characters (’ “ ” —), so a count of the whole text (a share of
     /// its characters, a margin of ten to one) threw it to the guess for one stray byte, and
     /// every "’" became "â€™".
+    ///
+    /// Two-byte sequences (Cyrillic, accented Latin) weigh less: a windows-1252 "É’", a
+    /// windows-1250 "ŻÓ" or a KOI8 "ё" pair is valid UTF-8 by chance, so beyond the three- and
+    /// four-byte ones a body is UTF-8 only with three of them per invalid one.
     fn is_utf8_text(&self) -> bool {
-        self.multibyte > 0 && self.invalid <= self.multibyte
+        self.multibyte > 0
+            && (self.invalid <= self.long || self.invalid.saturating_mul(3) <= self.multibyte)
     }
 }
 
@@ -540,6 +551,20 @@ mod tests {
         }
         body.extend_from_slice(b"</channel></rss>");
         body
+    }
+
+    /// Legacy text that forms a two-byte UTF-8 sequence by chance (windows-1252 "É’" is C9 92)
+    /// is still read as what it is, not as UTF-8 with strays.
+    #[rstest::rstest]
+    #[case::windows_1252(encoding_rs::WINDOWS_1252, "BEYONCÉ’S Pokémon")]
+    #[case::windows_1250(encoding_rs::WINDOWS_1250, "ŻÓŁW i kot")]
+    fn a_chance_two_byte_sequence_is_no_utf8_text(
+        #[case] encoding: &'static Encoding,
+        #[case] text: &str,
+    ) {
+        let (bytes, _, _) = encoding.encode(text);
+        let read = decode(&bytes, Some("text/html"));
+        assert!(!read.contains('\u{fffd}'), "{read}");
     }
 
     #[test]
