@@ -101,6 +101,37 @@ fn with_template(template: &str) -> String {
     )
 }
 
+/// The red team's first hour: channels configured and no TELOXIDE_TOKEN passed `check` without
+/// a word, while `run` would post nothing to them. Now a warning at the first `[[channels]]`
+/// (the check still passes); with a token in the environment, none.
+#[tokio::test]
+async fn channels_without_a_token_in_the_environment_are_a_warning() {
+    let text = with_template("{{ title }}");
+    let (o, path) = check(&text).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let warning = format!(
+        "{path}:1:1: warning: 1 Telegram channel is configured, but TELOXIDE_TOKEN is not set in \
+         this environment: herald run here has delivery off and posts nothing to it"
+    );
+    assert!(err.starts_with(&warning), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, &text).unwrap();
+    let o = output(
+        herald()
+            .arg("check")
+            .arg("-c")
+            .arg(&config)
+            .env("TELOXIDE_TOKEN", "123456:ABC"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "a token is set");
+}
+
 /// Issue 25: a tag Telegram refuses in a branch the English sample does not take is found, at
 /// the tag's column (`template = '` is 12 characters, the `<h1>` is 44 more in).
 #[tokio::test]
