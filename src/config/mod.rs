@@ -152,6 +152,10 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
     let mut config = parse(path, text, &base_dir)?;
     apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
+    // The address herald listens on is known only now (HERALD_LISTEN in a container).
+    if let Some(warning) = environment::loopback_public_url_warning(&config, text) {
+        config.warnings.push(warning);
+    }
     Ok(config)
 }
 
