@@ -1,9 +1,12 @@
-//! Warnings about what a valid config does where it runs: channels with no bot token to post
-//! with, and links to a loopback address served to readers on other machines. They depend on
-//! the environment (`TELOXIDE_TOKEN`, `HERALD_LISTEN`), so the file alone does not decide them.
+//! What a valid config does where it runs: channels with no bot token to post with, links to a
+//! loopback address served to readers on other machines (warnings), and a `data_dir` herald
+//! cannot make or write (a problem of `check`). They depend on the environment
+//! (`TELOXIDE_TOKEN`, `HERALD_LISTEN`, `HERALD_DATA_DIR`, the user, the mounts), so the file
+//! alone does not decide them.
 
 use super::{Config, Diagnostic};
 use std::net::IpAddr;
+use std::path::Path;
 use url::{Host, Url};
 
 /// Channels are configured but `TELOXIDE_TOKEN` is not set (`token_set` false): delivery is off,
@@ -55,6 +58,105 @@ pub(super) fn loopback_public_url_warning(config: &Config, text: &str) -> Option
              HERALD_PUBLIC_URL) to the address readers use, e.g. https://feeds.example.org"
         ),
     })
+}
+
+/// `data_dir` (after `HERALD_DATA_DIR`) as this process finds it: a problem when herald could
+/// neither make it nor write in it, judged without making anything. The folder when it exists,
+/// else the nearest folder above it that does: a file in the way, a read-only file system, a
+/// kernel file system (`/proc`, `/sys`), or a folder this user may not write in. Said at
+/// `data_dir` in `text` (1:1 when the environment named it).
+pub fn data_dir_problem(config: &Config, text: &str) -> Option<Diagnostic> {
+    let dir = &config.general.data_dir;
+    let from_env = std::env::var("HERALD_DATA_DIR").is_ok_and(|v| !v.trim().is_empty());
+    let why = unusable_folder(dir)?;
+    let (line, col) = if from_env {
+        (1, 1)
+    } else {
+        value_position(text, "data_dir").unwrap_or((1, 1))
+    };
+    let named = if from_env {
+        " (from HERALD_DATA_DIR)"
+    } else {
+        ""
+    };
+    Some(Diagnostic {
+        path: config.path.display().to_string(),
+        line,
+        col,
+        message: format!(
+            "`data_dir` {}{named} cannot be used: {why}; name a folder herald can make or \
+             write in",
+            dir.display()
+        ),
+    })
+}
+
+/// Why herald could not make `dir` or write in it, if so.
+fn unusable_folder(dir: &Path) -> Option<String> {
+    let mut at = dir;
+    loop {
+        match std::fs::metadata(at) {
+            Ok(meta) if meta.is_dir() => break,
+            Ok(_) => return Some(format!("{} is a file, not a folder", at.display())),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                at = at.parent()?;
+            }
+            Err(e) => return Some(format!("{} cannot be read: {e}", at.display())),
+        }
+    }
+    let made = if at == dir {
+        String::new()
+    } else {
+        " (where it would be made)".to_owned()
+    };
+    let place = at.display();
+    if let Some(kind) = kernel_file_system(at) {
+        return Some(format!(
+            "{place}{made} is on the {kind} file system, where no folder can be made"
+        ));
+    }
+    if rustix::fs::statvfs(at)
+        .is_ok_and(|v| v.f_flag.contains(rustix::fs::StatVfsMountFlags::RDONLY))
+    {
+        return Some(format!("{place}{made} is on a read-only file system"));
+    }
+    let access = rustix::fs::Access::WRITE_OK | rustix::fs::Access::EXEC_OK;
+    match rustix::fs::access(at, access) {
+        Ok(()) => None,
+        Err(_) => Some(format!(
+            "this user (uid {}) may not write in {place}{made} (run check as the user herald \
+             runs as)",
+            rustix::process::geteuid().as_raw(),
+        )),
+    }
+}
+
+/// The name of the kernel's file system that `path` is on, when it is one where no folder can
+/// be made (`/proc`, `/sys` and their kind); writable for root by its modes, so `access` does not
+/// tell.
+fn kernel_file_system(path: &Path) -> Option<&'static str> {
+    const KINDS: [(i64, &str); 10] = [
+        (0x9fa0, "proc"),
+        (0x6265_6572, "sysfs"),
+        (0x0027_e0eb, "cgroup"),
+        (0x6367_7270, "cgroup2"),
+        (0x1cd1, "devpts"),
+        (0x7363_6673, "securityfs"),
+        (0x6462_6720, "debugfs"),
+        (0x7472_6163, "tracefs"),
+        (0xcafe_4a11, "bpf"),
+        (0x6265_6570, "configfs"),
+    ];
+    let kind = rustix::fs::statfs(path).ok()?.f_type as i64;
+    KINDS
+        .iter()
+        .find(|(magic, _)| *magic == kind)
+        .map(|(_, name)| *name)
 }
 
 /// Whether `url`'s host is this machine wherever it is opened: a loopback address, `localhost`,
@@ -163,6 +265,48 @@ mod tests {
             let w = loopback_public_url_warning(&config, &text);
             assert_eq!(w.is_some(), warned, "{listen} {url}: {w:?}");
         }
+    }
+
+    /// What herald could not make or write in is refused, judged without making anything.
+    #[test]
+    fn a_data_dir_herald_cannot_make_is_a_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        std::fs::write(&file, "x").unwrap();
+        let refused = [
+            (
+                "/proc/herald",
+                "/proc (where it would be made) is on the proc file system",
+            ),
+            (
+                "/proc/herald/data",
+                "/proc (where it would be made) is on the proc file system",
+            ),
+            ("/sys/kernel/herald", "is on the sysfs file system"),
+            (
+                &format!("{}/a/b", file.display()),
+                "file is a file, not a folder",
+            ),
+        ];
+        for (data_dir, why) in refused {
+            let text = format!("[general]\nuser_agent = \"x\"\ndata_dir = \"{data_dir}\"\n");
+            let config = parse_str(&text).expect("valid");
+            let p = data_dir_problem(&config, &text).expect(data_dir);
+            assert_eq!((p.line, p.col), (3, 12), "{p}");
+            assert!(
+                p.message
+                    .starts_with(&format!("`data_dir` {data_dir} cannot be used: "))
+                    && p.message.contains(why),
+                "{p}"
+            );
+            assert!(!Path::new(data_dir).exists(), "nothing made");
+        }
+        for fine in [dir.path().to_path_buf(), dir.path().join("new/deeper")] {
+            let text = format!("[general]\ndata_dir = \"{}\"\n", fine.display());
+            let config = parse_str(&text).expect("valid");
+            assert_eq!(data_dir_problem(&config, &text), None, "{}", fine.display());
+        }
+        assert!(!dir.path().join("new").exists(), "nothing made");
     }
 
     #[test]

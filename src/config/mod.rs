@@ -30,7 +30,7 @@ mod values;
 pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
 pub use channels::{Channel, ChatRef, ShareTarget};
 pub use diagnostics::Diagnostic;
-pub use environment::delivery_off_warning;
+pub use environment::{data_dir_problem, delivery_off_warning};
 pub use general::{
     Connections, DEFAULT_API_URL, DEFAULT_FEED_CACHE_MB, DEFAULT_FIRST_REQUEST_SECS,
     DEFAULT_IDLE_SECS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_MB,
