@@ -7,6 +7,17 @@ pub fn check(path: &std::path::Path) -> Result<(), Exit> {
     for w in herald::app::renamed_source_warnings(&config) {
         note(w);
     }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // The data folder as `run` would meet it here: one it cannot make fails the check.
+    if let Some(problem) = herald::config::data_dir_problem(&config, &text) {
+        note(problem);
+        return Err(Exit(2, format!("{}: 1 problem found", path.display())));
+    }
+    // The token is read from this environment, as `run` would read it here.
+    let token_set = herald::telegram::Token::from_env().is_some();
+    if let Some(w) = herald::config::delivery_off_warning(&config, &text, token_set) {
+        note(w);
+    }
     out(format_args!(
         "{}: ok ({} sources, {} channels)",
         path.display(),

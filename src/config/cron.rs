@@ -411,8 +411,9 @@ fn range(text: &str, spec: &CronField) -> Result<(), String> {
 const RARE_GAP: chrono::TimeDelta = chrono::TimeDelta::days(366);
 
 /// How `schedule` fires from `now` on, read in `tz`: never again is an error (30 February);
-/// a warning when it fires less than once a year (29 February) or only once or twice more (a
-/// year field). Judged by its next three instants.
+/// a warning when it fires less than once a year (29 February), only once or twice more (a
+/// year field), or more than once a minute (`*/10 * * * * *`, minutes written in the seconds
+/// field). Judged by its next three instants.
 pub(super) fn schedule_frequency(
     schedule: &Schedule,
     tz: Tz,
@@ -449,8 +450,40 @@ pub(super) fn schedule_frequency(
                 show(second)
             )))
         }
+        [first, second, third] => {
+            let gap = (*second - *first).min(*third - *second);
+            Ok((gap < chrono::TimeDelta::minutes(1)).then(|| too_often(expr, gap.num_seconds())))
+        }
         _ => Ok(None),
     }
+}
+
+/// The warning for a cron whose instants lie `gap` seconds apart (less than a minute): each is
+/// a request to the site. Its first field is seconds, so `*/10 * * * * *` is every ten seconds,
+/// not minutes: say what to write for minutes.
+fn too_often(expr: &str, gap: i64) -> String {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    let interval = match gap {
+        ..=1 => "every second".to_owned(),
+        n => format!("every {n} seconds"),
+    };
+    let instead = match fields.as_slice() {
+        // The seconds field holds what was meant for the minutes: move it there.
+        [seconds, "*", rest @ ..] => {
+            let cron = format!("0 {seconds} {}", rest.join(" "));
+            match seconds.strip_prefix("*/") {
+                _ if *seconds == "*" => format!("for every minute write `{cron}`"),
+                Some(n) => format!("for every {n} minutes write `{cron}`"),
+                None => format!("for minutes write `{cron}`"),
+            }
+        }
+        [_, rest @ ..] => format!("for once a minute at most write `0 {}`", rest.join(" ")),
+        [] => String::new(),
+    };
+    format!(
+        "cron `{expr}` fires {interval}, more than once a minute (the first of its fields is \
+         seconds), each time a request to the site: {instead}"
+    )
 }
 
 #[cfg(test)]
@@ -511,7 +544,31 @@ mod tests {
         assert!(warning.message.starts_with(expected), "{warning}");
     }
 
+    /// Minutes written in the seconds field (a five-field "every 10 minutes" with a seconds
+    /// field added) poll the site every few seconds: a warning naming the interval and the cron
+    /// for minutes.
     #[rstest]
+    #[rustfmt::skip]
+    #[case::every_ten_seconds("*/10 * * * * *", "cron `*/10 * * * * *` fires every 10 seconds, more than once a minute (the first of its fields is seconds), each time a request to the site: for every 10 minutes write `0 */10 * * * *`")]
+    #[case::every_second("* * * * * *", "cron `* * * * * *` fires every second, more than once a minute (the first of its fields is seconds), each time a request to the site: for every minute write `0 * * * * *`")]
+    #[case::a_list_of_seconds("0,30 * * * * *", "fires every 30 seconds, more than once a minute (the first of its fields is seconds), each time a request to the site: for minutes write `0 0,30 * * * *`")]
+    #[case::seconds_in_one_hour("*/5 0 9 * * *", "fires every 5 seconds, more than once a minute (the first of its fields is seconds), each time a request to the site: for once a minute at most write `0 0 9 * * *`")]
+    fn a_schedule_firing_more_than_once_a_minute_is_a_warning(
+        #[case] expr: &str,
+        #[case] expected: &str,
+    ) {
+        let config = parse_str(&FEED.replace("0 0 * * * *", expr)).expect("valid");
+        assert_eq!(config.warnings.len(), 1, "{:#?}", config.warnings);
+        let warning = &config.warnings[0];
+        assert_eq!((warning.line, warning.col), (4, 12));
+        assert!(
+            warning.message.starts_with("warning: source `a`: ") && warning.message.ends_with(expected),
+            "{warning}"
+        );
+    }
+
+    #[rstest]
+    #[case::every_minute("0 * * * * *")]
     #[case::every_59_minutes("0 */59 * * * *")]
     #[case::every_23_hours("0 0 */23 * * *")]
     #[case::every_6_weekdays("0 0 0 * * */6")]

@@ -221,8 +221,26 @@ impl<'a> Report<'a> {
             _ if list && arrays > 0 && at_header => format!(
                 "`{key}` is set both as a key and as [[{key}]]: {key} are written [[{key}]] only"
             ),
+            _ if !at_header && self.header_above(span.start) == "[[sources]]" && key == "title" => {
+                "duplicate key `title` in [[sources]]: a source has one title; if this one is the \
+                 list page's selector (with `item` and `link`), write the header [sources.list] \
+                 on the line above the list's keys"
+                    .to_owned()
+            }
             _ => format!("duplicate key `{key}`"),
         }
+    }
+
+    /// The section header (`[[sources]]`, `[general]`) above byte `at`, as written; empty at the
+    /// top level.
+    fn header_above(&self, at: usize) -> &str {
+        let before = &self.text[..at.min(self.text.len())];
+        before
+            .lines()
+            .rev()
+            .map(|line| line.split('#').next().unwrap_or_default().trim())
+            .find(|code| code.starts_with('['))
+            .unwrap_or_default()
     }
 
     pub(super) fn finish(mut self, mut config: Config) -> Result<Config, Vec<Diagnostic>> {

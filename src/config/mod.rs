@@ -15,6 +15,7 @@
 mod channels;
 mod cron;
 mod diagnostics;
+mod environment;
 mod general;
 mod live;
 mod selectors;
@@ -29,6 +30,7 @@ mod values;
 pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
 pub use channels::{Channel, ChatRef, ShareTarget};
 pub use diagnostics::Diagnostic;
+pub use environment::{data_dir_problem, delivery_off_warning};
 pub use general::{
     Connections, DEFAULT_API_URL, DEFAULT_FEED_CACHE_MB, DEFAULT_FIRST_REQUEST_SECS,
     DEFAULT_IDLE_SECS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_MB,
@@ -150,6 +152,10 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
     let mut config = parse(path, text, &base_dir)?;
     apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
+    // The address herald listens on is known only now (HERALD_LISTEN in a container).
+    if let Some(warning) = environment::loopback_public_url_warning(&config, text) {
+        config.warnings.push(warning);
+    }
     Ok(config)
 }
 
@@ -218,7 +224,9 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     }
     let empty = DeTable::new();
     let root = Table::new(document.get_ref(), 0..0, "the top level of the file".into());
-    root.check_keys(&mut r, TOP_KEYS);
+    let misplaced = misnamed_source_sections(&mut r, &root);
+    let names: Vec<&str> = misplaced.iter().map(|(name, _)| name.as_str()).collect();
+    root.check_keys_but(&mut r, TOP_KEYS, &names);
     let section = root.section(&mut r, "server", &empty);
     let server = server(&mut r, &section);
     let section = root.section(&mut r, "general", &empty);
@@ -229,7 +237,16 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
     // A section that could not be read (misnamed or of the wrong shape, reported already)
     // leaves references to it unchecked: each would be a false "not defined" follow-on.
     let known = readable(&root, "channels").then_some(&known);
-    let (sources, defined) = sources(&mut r, &root, known);
+    // `[[source]]` then `[sources.list]`: the list made `sources` a table, which is no further
+    // problem than the misnamed `source` (reported).
+    let (sources, defined) = if only_source_sections(root.value("sources").map(|v| v.get_ref()))
+        && misnamed(&root, "sources")
+    {
+        (Vec::new(), HashSet::new())
+    } else {
+        let lists_at: Vec<usize> = misplaced.iter().map(|(_, at)| *at).collect();
+        sources(&mut r, &root, known, &lists_at)
+    };
     let defined = if readable(&root, "sources") {
         defined
     } else {
@@ -270,13 +287,65 @@ fn readable(root: &Table, key: &str) -> bool {
         }),
         Some(_) => false,
     };
-    let misnamed = root.in_order().into_iter().any(|(name, value)| {
+    shaped && !misnamed(root, key)
+}
+
+/// Whether an unknown top-level key is `key` misnamed: close to its name (`[[source]]`), or
+/// like it by its content.
+fn misnamed(root: &Table, key: &str) -> bool {
+    root.in_order().into_iter().any(|(name, value)| {
         let name: &str = name.get_ref();
         !TOP_KEYS.contains(&name)
             && (table::closest(name, TOP_KEYS.iter().copied()) == Some(key)
                 || looks_like(value.get_ref(), key))
-    });
-    shaped && !misnamed
+    })
+}
+
+/// Whether `value` is a table of a source's sub-sections only (`list`, `article`): what
+/// `[source.list]` makes of `source`, or `[sources.list]` of `sources` after `[[source]]`.
+fn only_source_sections(value: Option<&DeValue>) -> bool {
+    match value {
+        Some(DeValue::Table(t)) => {
+            !t.is_empty()
+                && t.keys().all(|k| {
+                    let k: &str = k.get_ref();
+                    matches!(k, "list" | "article")
+                })
+        }
+        _ => false,
+    }
+}
+
+/// A source's sub-section under a misspelt name (`[source.list]` for `[sources.list]`): one
+/// problem each, saying what to write. Returns each misnamed key with where its header is, so
+/// that the source above it is not also told its list is missing.
+fn misnamed_source_sections(r: &mut Report, root: &Table) -> Vec<(String, usize)> {
+    let mut found = Vec::new();
+    for (name, value) in root.in_order() {
+        let name: &str = name.get_ref();
+        let DeValue::Table(t) = value.get_ref() else {
+            continue;
+        };
+        if TOP_KEYS.contains(&name)
+            || table::closest(name, TOP_KEYS.iter().copied()) != Some("sources")
+            || !only_source_sections(Some(value.get_ref()))
+        {
+            continue;
+        }
+        let Some(span) = root.key_span(name) else {
+            continue;
+        };
+        for sub in t.keys() {
+            let sub: &str = sub.get_ref();
+            let message = format!(
+                "[{name}.{sub}] is no section herald knows: write [sources.{sub}] (the {sub} of \
+                 the [[sources]] above it)"
+            );
+            r.error(&span, message);
+        }
+        found.push((name.to_owned(), span.start));
+    }
+    found
 }
 
 /// Whether an unknown top-level section reads like `key` by its content (`[[feeds]]` whose
@@ -525,6 +594,13 @@ mod tests {
     #[case::id_pattern_misspelt(&format!("{FEED}id_patern = '-(\\d+)$'\nrequire_id = true\n"), "unknown key `id_patern`")]
     #[case::sources_named_otherwise(&format!("{}[[translations]]\nsources = [\"a\", \"b\"]\n", FEED.replace("[[sources]]", "[[feeds]]")), "unknown key `feeds` in the top level of the file")]
     #[case::channels_named_otherwise(&format!("{}{FEED}channels = [\"c\"]\n", CHANNEL.replace("[[channels]]", "[[chats]]")), "unknown key `chats` in the top level of the file")]
+    #[case::sources_misnamed_before_its_list(&HTML.replace("[[sources]]", "[[source]]"), "unknown key `source` in the top level of the file (did you mean `sources`?")]
+    #[case::list_misnamed(&HTML.replace("[sources.list]", "[source.list]"), "[source.list] is no section herald knows: write [sources.list] (the list of the [[sources]] above it)")]
+    #[case::article_misnamed(&format!("{HTML}[source.article]\nbody = \"main\"\n"), "[source.article] is no section herald knows: write [sources.article]")]
+    #[case::list_header_left_out(&HTML.replace("[sources.list]\n", ""), "`item`, `title`, `link` in [[sources]] `a` are keys of the list page: write the header [sources.list] on the line above `item`")]
+    #[case::list_header_left_out_after_a_title(&HTML.replace("id = \"a\"\n", "id = \"a\"\ntitle = \"A\"\n").replace("[sources.list]\n", ""), "duplicate key `title` in [[sources]]: a source has one title; if this one is the list page's selector (with `item` and `link`), write the header [sources.list] on the line above the list's keys")]
+    #[case::list_header_left_out_no_title(&HTML.replace("[sources.list]\n", "").replace("title = \"h3\"\n", ""), "`item`, `link` in [[sources]] `a` are keys of the list page: write the header [sources.list] on the line above `item`")]
+    #[case::list_key_left_out(&FEED.replace("kind = \"feed\"\n", "date = \"time\"\n"), "`date` in [[sources]] `a` is one of the keys of the list page: write the header [sources.list] on the line above `date`")]
     fn a_misread_section_gives_no_follow_on_errors(#[case] text: &str, #[case] problem: &str) {
         let errors = errors(text);
         assert_eq!(errors.len(), 1, "{errors:#?}");

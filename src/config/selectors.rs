@@ -206,7 +206,7 @@ fn is_attr_name(s: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
 }
 
-const LIST_KEYS: &[&str] = &[
+pub(super) const LIST_KEYS: &[&str] = &[
     "item",
     "title",
     "link",

@@ -2,7 +2,9 @@
 
 use super::cron::schedule_frequency;
 use super::diagnostics::{Report, Span};
-use super::selectors::{ArticleSelectors, ListSelectors, article_selectors, list_selectors};
+use super::selectors::{
+    ArticleSelectors, LIST_KEYS, ListSelectors, article_selectors, list_selectors,
+};
 use super::table::{Table, expect_str};
 use super::values::{
     config_regex, header_value, http_url, one_line_text, read_id, regexes, timezone, unique,
@@ -113,15 +115,23 @@ const SOURCE_KEYS: &[&str] = &[
 /// The valid sources, and every source id defined (see [`written_id`]), so that a translation
 /// group naming a broken source is not also told it does not exist. `channels` are the channel
 /// ids defined, or `None` when `[[channels]]` could not be read (names are then not checked).
+/// `lists_at`: where a misnamed `[source.list]` stands (reported already): the source above it
+/// is not also told its list is missing.
 pub(super) fn sources(
     r: &mut Report,
     root: &Table,
     channels: Option<&HashSet<String>>,
+    lists_at: &[usize],
 ) -> (Vec<Source>, HashSet<String>) {
     let mut seen = HashMap::new();
     let mut defined = HashSet::new();
     let mut sources = Vec::new();
-    for t in root.array_of_tables(r, "sources") {
+    let tables = root.array_of_tables(r, "sources");
+    let list_said: HashSet<usize> = lists_at
+        .iter()
+        .filter_map(|&at| tables.iter().rposition(|t| t.span.start < at))
+        .collect();
+    for (n, t) in tables.into_iter().enumerate() {
         defined.extend(written_id(&t));
         let id = read_id(r, &t, "source").filter(|(id, span)| {
             if id == "all" {
@@ -133,7 +143,7 @@ pub(super) fn sources(
             }
             unique(r, &mut seen, "source", id, span)
         });
-        sources.extend(source(r, &t, id, channels));
+        sources.extend(source(r, &t, id, channels, list_said.contains(&n)));
     }
     (sources, defined)
 }
@@ -144,8 +154,10 @@ fn source(
     t: &Table,
     id: Option<(String, Span)>,
     channels: Option<&HashSet<String>>,
+    list_said: bool,
 ) -> Option<Source> {
-    t.check_keys(r, SOURCE_KEYS);
+    let stray = stray_list_keys(r, t);
+    t.check_keys_but(r, SOURCE_KEYS, &stray);
     // Messages name the source by its id as written, even a malformed one.
     let label = match t.value("id").map(|v| v.get_ref()) {
         Some(DeValue::String(id)) => id.to_string(),
@@ -182,7 +194,7 @@ fn source(
             r.check(&span, language(text))
         });
     let kind = source_kind(r, t);
-    let list = list_section(r, t, kind, &label);
+    let list = list_section(r, t, kind, &label, list_said || !stray.is_empty());
     let article = t
         .table(
             r,
@@ -313,12 +325,59 @@ fn source_kind(r: &mut Report, t: &Table) -> Option<SourceKind> {
     }
 }
 
-/// `[sources.list]`: required for `kind = "html"`, meaningless for `kind = "feed"`.
+/// Keys of `[sources.list]` written in the source itself (`item`, `link`, `date` under
+/// `[[sources]]`: the `[sources.list]` header left out), when it has no `[sources.list]`: one
+/// problem at the first, saying to write the header above it. Returns the keys said.
+fn stray_list_keys(r: &mut Report, t: &Table) -> Vec<&'static str> {
+    let feed = t.value("kind").and_then(|v| v.get_ref().as_str()) == Some("feed");
+    if feed || t.value("list").is_some() {
+        return Vec::new();
+    }
+    let entries = t.in_order();
+    let stray: Vec<&'static str> = LIST_KEYS
+        .iter()
+        .copied()
+        .filter(|k| !SOURCE_KEYS.contains(k) && t.value(k).is_some())
+        .collect();
+    let Some((first, _)) = entries
+        .iter()
+        .find(|(key, _)| stray.contains(&key.get_ref().as_ref()))
+    else {
+        return Vec::new();
+    };
+    let at = first.span().start;
+    let first: &str = first.get_ref();
+    // A `title` after the first of them is the list's too (the source's own comes before).
+    let written: Vec<String> = entries
+        .iter()
+        .filter(|(key, _)| key.span().start >= at && LIST_KEYS.contains(&key.get_ref().as_ref()))
+        .map(|(key, _)| format!("`{}`", key.get_ref()))
+        .collect();
+    let message = format!(
+        "{} in {} {} keys of the list page: write the header [sources.list] on the line above \
+         `{first}` (the list's keys go under it, after the source's own)",
+        written.join(", "),
+        t.name,
+        if written.len() == 1 {
+            "is one of the"
+        } else {
+            "are"
+        }
+    );
+    if let Some(span) = t.key_span(first) {
+        r.error(&span, message);
+    }
+    stray
+}
+
+/// `[sources.list]`: required for `kind = "html"`, meaningless for `kind = "feed"`. Not said
+/// missing when its keys stand in the source (`stray`, reported already).
 fn list_section(
     r: &mut Report,
     t: &Table,
     kind: Option<SourceKind>,
     label: &str,
+    stray: bool,
 ) -> Option<ListSelectors> {
     let name = format!("[sources.list] of source `{label}`");
     let list = t.table(r, "list", name);
@@ -331,7 +390,7 @@ fn list_section(
             // What is in it does not apply either: its missing keys are no further problems.
             return None;
         }
-        (Some(SourceKind::Html), None, None) if !t.misspelt("list") => {
+        (Some(SourceKind::Html), None, None) if !t.misspelt("list") && !stray => {
             let message = format!(
                 "missing [sources.list] in {} (required when kind = \"html\"; \
                  use kind = \"feed\" for an RSS/Atom/JSON feed)",

@@ -32,9 +32,14 @@ impl<'t, 'i> Table<'t, 'i> {
     }
 
     pub(super) fn check_keys(&self, r: &mut Report, allowed: &[&str]) {
+        self.check_keys_but(r, allowed, &[]);
+    }
+
+    /// [`Table::check_keys`], saying nothing of the keys `said` (reported otherwise).
+    pub(super) fn check_keys_but(&self, r: &mut Report, allowed: &[&str], said: &[&str]) {
         for (key, _) in self.in_order() {
             let k: &str = key.get_ref();
-            if allowed.contains(&k) {
+            if allowed.contains(&k) || said.contains(&k) {
                 continue;
             }
             let hint = closest(k, allowed.iter().copied())

@@ -172,6 +172,20 @@ fn status(state: &SourceState) -> (String, &'static str) {
     }
 }
 
+/// The source's public Telegram channels, while delivery is on: without a bot token nothing is
+/// ever posted there, and a reader sent to an empty channel would wait for nothing (`/healthz`
+/// says `"delivery": "off"`, `check` warns).
+fn telegram_links(shared: &Shared, config: &Config, source: &Source) -> String {
+    if shared.telegram.is_none() {
+        return String::new();
+    }
+    source
+        .channels
+        .iter()
+        .filter_map(|c| telegram_link(config, c))
+        .collect()
+}
+
 fn telegram_link(config: &Config, channel_id: &str) -> Option<String> {
     let channel = config.channel(channel_id)?;
     match &channel.chat {
@@ -243,11 +257,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
         language = escape(crate::lang::name(&source.language)),
         items_word = if count == 1 { "item" } else { "items" },
         links = feed_links(base, &source.id, &source.title),
-        telegram = source
-            .channels
-            .iter()
-            .filter_map(|c| telegram_link(config, c))
-            .collect::<String>(),
+        telegram = telegram_links(shared, config, source),
     );
     if items.is_empty() {
         out.push_str("<p class=\"empty\">Nothing published yet.</p>\n");
@@ -313,7 +323,7 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"color-scheme\" content=\"light dark\">\n\
          <title>herald — feeds</title>\n{discovery}<style>{STYLE}</style>\n</head>\n<body>\n\
-         <header>\n<h1>herald</h1>\n<p>Feeds of {n} {sources_word}, for your feed reader or Telegram. \
+         <header>\n<h1>herald</h1>\n<p>Feeds of {n} {sources_word}, for your feed reader{or_telegram}. \
          Copy a link into your reader, or open it in one.</p>\n\
          <ul class=\"all subscribe\" aria-label=\"Every source in one feed\"><li>All sources:</li>{all_links}\
          <li><a href=\"{base_e}/opml\" type=\"text/x-opml\">OPML</a></li></ul>\n</header>\n\
@@ -322,6 +332,11 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
          <code>?exclude=word</code> and <code>?lang=xx</code>. Served by herald {version}.</footer>\n\
          </body>\n</html>\n",
         sources_word = if n == 1 { "source" } else { "sources" },
+        or_telegram = if shared.telegram.is_some() && !config.channels.is_empty() {
+            " or Telegram"
+        } else {
+            ""
+        },
         all_links = feed_links(base, "all", "All sources"),
         base_e = escape(base),
         version = env!("CARGO_PKG_VERSION"),

@@ -101,6 +101,91 @@ fn with_template(template: &str) -> String {
     )
 }
 
+/// The red team's first hour: channels configured and no TELOXIDE_TOKEN passed `check` without
+/// a word, while `run` would post nothing to them. Now a warning at the first `[[channels]]`
+/// (the check still passes); with a token in the environment, none.
+#[tokio::test]
+async fn channels_without_a_token_in_the_environment_are_a_warning() {
+    let text = with_template("{{ title }}");
+    let (o, path) = check(&text).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let warning = format!(
+        "{path}:1:1: warning: 1 Telegram channel is configured, but TELOXIDE_TOKEN is not set in \
+         this environment: herald run here has delivery off and posts nothing to it"
+    );
+    assert!(err.starts_with(&warning), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, &text).unwrap();
+    let o = output(
+        herald()
+            .arg("check")
+            .arg("-c")
+            .arg(&config)
+            .env("TELOXIDE_TOKEN", "123456:ABC"),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_eq!(stderr(&o), "", "a token is set");
+}
+
+/// The red team's first hour: `data_dir = "/proc/herald"` passed `check`, and `run` exited 1.
+/// A data folder herald cannot make (a kernel file system, a file in the way) fails the check,
+/// in one line, at `data_dir`, or at 1:1 naming HERALD_DATA_DIR; nothing is made.
+#[tokio::test]
+async fn a_data_dir_herald_cannot_make_fails_the_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let in_a_file = file.join("data");
+    for (data_dir, why) in [
+        (
+            Path::new("/proc/herald"),
+            "/proc (where it would be made) is on the proc file system, where no folder can be made",
+        ),
+        (
+            in_a_file.as_path(),
+            &format!("{} is a file, not a folder", file.display()),
+        ),
+    ] {
+        let text = format!("[general]\ndata_dir = \"{}\"\n", data_dir.display());
+        let (o, path) = check(&text).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert_eq!(
+            err,
+            format!(
+                "{path}:2:12: `data_dir` {} cannot be used: {why}; name a folder herald can make \
+                 or write in\nherald: {path}: 1 problem found\n",
+                data_dir.display()
+            )
+        );
+    }
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[general]\n").unwrap();
+    let o = output(
+        herald()
+            .arg("check")
+            .arg("-c")
+            .arg(&config)
+            .env("HERALD_DATA_DIR", "/sys/kernel/herald"),
+    )
+    .await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:1:1: `data_dir` /sys/kernel/herald (from HERALD_DATA_DIR) cannot be used: ",
+            config.display()
+        )),
+        "{err}"
+    );
+    assert!(!dir.path().join("data").exists() && !Path::new("/sys/kernel/herald").exists());
+}
+
 /// Issue 25: a tag Telegram refuses in a branch the English sample does not take is found, at
 /// the tag's column (`template = '` is 12 characters, the `<h1>` is 44 more in).
 #[tokio::test]

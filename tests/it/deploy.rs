@@ -105,3 +105,76 @@ fn environment_overrides_apply_and_bad_ones_are_config_problems() {
     let folder = moved.join("db").display().to_string();
     assert!(err.contains(&format!("database in {folder}: ")), "{err}");
 }
+
+/// The red team's container: HERALD_LISTEN=0.0.0.0:8080 (every address) with the shipped
+/// public_url (http://127.0.0.1:8080) linked every outside reader to their own machine without
+/// a word. `check` and the start of `run` now warn once, naming public_url; with herald on
+/// loopback, or a public_url readers reach, nothing is said.
+#[test]
+fn a_loopback_public_url_served_to_other_machines_is_a_warning() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = write_config(dir.path(), Path::new("data"));
+    let text = std::fs::read_to_string(&config).expect("read config");
+    let port = text
+        .rsplit(':')
+        .next()
+        .expect("a port")
+        .trim()
+        .trim_end_matches('"');
+    let warning = format!(
+        "warning: herald listens on 0.0.0.0:{port}, open to other machines, but public_url is \
+         http://127.0.0.1:{port}, which every reader reads as their own machine"
+    );
+    let o = herald(&config, &["check"])
+        .env("HERALD_LISTEN", format!("0.0.0.0:{port}"))
+        .output()
+        .expect("check");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert_eq!(err.matches(&warning).count(), 1, "{err}");
+    assert!(
+        err.contains("Set public_url (or HERALD_PUBLIC_URL)"),
+        "{err}"
+    );
+
+    // At the start of `run`, in its log: once, before it serves.
+    let mut child = herald(&config, &["run"])
+        .env("HERALD_LISTEN", format!("0.0.0.0:{port}"))
+        .env("HERALD_DATA_DIR", dir.path().join("data"))
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run herald");
+    let log = std::io::BufReader::new(child.stderr.take().expect("stderr"));
+    let (lines, seen) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in log.lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let mut said = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while let Ok(line) = seen.recv_timeout(deadline - std::time::Instant::now()) {
+        said.push(line);
+        if std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).is_ok() {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let said = said.join("\n");
+    assert_eq!(said.matches(&warning).count(), 1, "{said}");
+
+    for env in [
+        ("HERALD_LISTEN", format!("127.0.0.1:{port}")),
+        ("HERALD_PUBLIC_URL", "https://feeds.example.org".to_owned()),
+    ] {
+        let o = herald(&config, &["check"])
+            .env("HERALD_LISTEN", format!("0.0.0.0:{port}"))
+            .env(env.0, &env.1)
+            .output()
+            .expect("check");
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_eq!(stderr(&o), "", "{env:?}");
+    }
+}

@@ -6,6 +6,7 @@ use crate::common;
 use common::peers::{Chromium, Newsboat, feedsmith};
 use common::site::{release_en, release_kz, release_ru};
 use common::{Setup, TestApp, spawn_app, spawn_app_with};
+use fake_botapi::{FakeBotApi, FakeOptions};
 
 /// Three sources with a few releases each, Kazakh and Russian titles included.
 async fn app_with_releases() -> TestApp {
@@ -159,8 +160,16 @@ async fn feedsmith_reads_json_feed_rss_and_atom_alike() {
 /// `target/index-page.png` (`docs/index-page.png` is one of these).
 #[tokio::test(flavor = "multi_thread")]
 async fn index_page_in_headless_chromium_shows_every_source_and_link() {
+    // Delivery on (a token, the fake Bot API): the page shows the channels then only.
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
     let setup = Setup {
-        extra_config: r#"
+        source_keys: vec![(
+            "akorda-en".into(),
+            r#"channels = ["news-en", "private"]"#.into(),
+        )],
+        ..Setup::telegram(
+            &fake,
+            r#"
 [[channels]]
 id = "news-en"
 chat = "@akorda_news_en"
@@ -168,13 +177,8 @@ chat = "@akorda_news_en"
 [[channels]]
 id = "private"
 chat = -1001234567890
-"#
-        .into(),
-        source_keys: vec![(
-            "akorda-en".into(),
-            r#"channels = ["news-en", "private"]"#.into(),
-        )],
-        ..Setup::default()
+"#,
+        )
     };
     let t = spawn_app_with(setup).await;
     let mut hostile = release_en(9, 9);
@@ -289,16 +293,50 @@ chat = -1001234567890
     t.stop().await;
 }
 
+/// A channel on the index page is a promise of posts: without a bot token (delivery off)
+/// nothing is posted there, so the page names no Telegram channel and offers feeds only; with
+/// one, the public channels are linked.
+#[tokio::test(flavor = "multi_thread")]
+async fn index_page_shows_telegram_channels_only_while_delivery_is_on() {
+    let channels = "[[channels]]\nid = \"news-en\"\nchat = \"@akorda_news_en\"\n";
+    let keys = vec![("akorda-en".into(), r#"channels = ["news-en"]"#.into())];
+    let off = spawn_app_with(Setup {
+        extra_config: channels.into(),
+        source_keys: keys.clone(),
+        ..Setup::default()
+    })
+    .await;
+    let page = off.get("/").await.text().await.unwrap();
+    assert!(!page.contains("t.me/"), "delivery off, yet:\n{page}");
+    assert!(!page.contains("Telegram"), "delivery off, yet:\n{page}");
+    assert!(page.contains("for your feed reader."), "{page}");
+    let health = off.get("/healthz").await.text().await.unwrap();
+    assert!(health.contains(r#""delivery":"off""#), "{health}");
+    off.stop().await;
+
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
+    let on = spawn_app_with(Setup {
+        source_keys: keys,
+        ..Setup::telegram(&fake, channels)
+    })
+    .await;
+    let page = on.get("/").await.text().await.unwrap();
+    assert!(
+        page.contains(r#"<a href="https://t.me/akorda_news_en">Telegram @akorda_news_en</a>"#),
+        "{page}"
+    );
+    assert!(page.contains("for your feed reader or Telegram."), "{page}");
+    on.stop().await;
+}
+
 /// The README's screenshot (`docs/index-page.png`): the index page with releases as akorda.kz
 /// prints them (made-up texts of the site's kind) and the channels the shipped config names.
 /// Written to `target/tmp/index-page-readme.png`; copy it to `docs/` when the page changes.
 #[tokio::test(flavor = "multi_thread")]
 async fn index_page_screenshot_for_the_readme() {
+    // Delivery on (the fake Bot API), as a deployment with channels has it.
+    let fake = FakeBotApi::start(FakeOptions::default()).await;
     let setup = Setup {
-        extra_config: "[[channels]]\nid = \"akorda-en\"\nchat = \"@akorda_news_en\"\n\n\
-                       [[channels]]\nid = \"akorda-ru\"\nchat = \"@akorda_news_ru\"\n\n\
-                       [[channels]]\nid = \"akorda-kz\"\nchat = \"@akorda_news_kz\"\n"
-            .into(),
         source_keys: ["en", "ru", "kz"]
             .iter()
             .map(|l| {
@@ -310,7 +348,12 @@ async fn index_page_screenshot_for_the_readme() {
             .collect(),
         // The shipped schedule, so that the page shows a next poll as it would.
         schedule: "0 */10 * * * *".into(),
-        ..Setup::default()
+        ..Setup::telegram(
+            &fake,
+            "[[channels]]\nid = \"akorda-en\"\nchat = \"@akorda_news_en\"\n\n\
+             [[channels]]\nid = \"akorda-ru\"\nchat = \"@akorda_news_ru\"\n\n\
+             [[channels]]\nid = \"akorda-kz\"\nchat = \"@akorda_news_kz\"\n",
+        )
     };
     let t = spawn_app_with(setup).await;
     let titles = [
