@@ -1025,6 +1025,23 @@ fn items_into_channel(mut text: String) -> String {
     text
 }
 
+/// An `<rss>` document with the default namespace declared on its `<rss>`, `<channel>` or
+/// `<item>` elements dropped: an RSS element is RSS whatever default namespace it was given
+/// (`<rss xmlns="http://www.w3.org/2005/Atom">`, a site's own URI), as feedparser reads it,
+/// where feed-rs would look for the channel and its items in that namespace and find none.
+/// Prefixed declarations stay.
+fn rss_in_no_namespace(text: &str) -> Cow<'_, str> {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(?:rss|channel|item)\s[^<>]*\bxmlns\s*=[^<>]*>").expect("a valid regex")
+    });
+    static DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\s+xmlns\s*=\s*(?:"[^"]*"|'[^']*')"#).expect("a valid regex")
+    });
+    TAG.replace_all(text, |c: &regex::Captures<'_>| {
+        DEFAULT.replace_all(&c[0], "").into_owned()
+    })
+}
+
 /// Namespaces the RSS family was written in over the years, read as the one feed-rs knows.
 const RSS_NAMESPACES: &[&str] = &[
     "http://my.netscape.com/rdf/simple/0.9/",
@@ -1066,7 +1083,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                     &text[root.span.1..]
                 )
             };
-            items_into_channel(out)
+            rss_in_no_namespace(&items_into_channel(out)).into_owned()
         }
         "rdf" => text.to_owned(),
         "feed" | "entry" => atom_text_types(&atom_base64(text)).into_owned(),
@@ -1097,7 +1114,35 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             &format!("{quote}{ATOM_NAMESPACE}{quote}"),
         );
     }
+    let out = readable_character_references(&out);
     Ok(known_namespaces(windows_1252_references(&out).into_owned()))
+}
+
+/// The document with each numeric character reference XML cannot read dropped: one to no
+/// character (`&#0;`, a surrogate such as `&#xD800;`, a number past U+10FFFF) costs that
+/// character, as feedparser reads it, where the parser would refuse the whole feed. `&#X41;`,
+/// written with a capital X, is read as `&#x41;`.
+fn readable_character_references(text: &str) -> Cow<'_, str> {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"&#(?:([0-9]+)|([xX])([0-9A-Fa-f]+));").expect("a valid regex")
+    });
+    if !text.contains("&#") {
+        return Cow::Borrowed(text);
+    }
+    REFERENCE.replace_all(text, |c: &regex::Captures<'_>| {
+        let code = match (c.get(1), c.get(3)) {
+            (Some(decimal), _) => decimal.as_str().parse::<u32>().ok(),
+            (None, Some(hex)) => u32::from_str_radix(hex.as_str(), 16).ok(),
+            (None, None) => None,
+        };
+        match code.filter(|&n| n != 0).and_then(char::from_u32) {
+            Some(_) if c.get(2).is_some_and(|x| x.as_str() == "X") => {
+                format!("&#x{};", &c[3])
+            }
+            Some(_) => c[0].to_owned(),
+            None => String::new(),
+        }
+    })
 }
 
 /// Elements whose content feeds write as HTML, often without escaping it, by local name.
@@ -3703,5 +3748,56 @@ mod tests {
         let items = read(atom);
         assert_eq!(items[0].image.as_deref(), Some("https://ex.org/1.jpg"));
         assert_eq!(items[1].image, None);
+    }
+
+    /// An RSS element is RSS whatever default namespace it was given, on the root, the channel
+    /// or an item (red team: the whole feed was refused as "entries not where a feed has them").
+    #[rstest]
+    #[case::atom_on_root(r#"<rss version="2.0" xmlns="http://www.w3.org/2005/Atom"><channel>"#)]
+    #[case::unknown_on_root(r#"<rss version="2.0" xmlns='https://ex.org/my-rss'><channel>"#)]
+    #[case::atom_on_channel(r#"<rss version="2.0"><channel xmlns="http://www.w3.org/2005/Atom">"#)]
+    #[case::with_prefixes(
+        r#"<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns="urn:x" version="2.0"><channel>"#
+    )]
+    fn an_rss_element_in_a_default_namespace_is_rss(#[case] head: &str) {
+        let rss = format!(
+            "{head}<title>T</title><link>https://ex.org/</link>\
+             <item xmlns=\"urn:y\"><title>One</title><link>https://ex.org/1</link>\
+             <pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate></item>\
+             <item><title>Two</title><link>https://ex.org/2</link></item></channel></rss>"
+        );
+        let items = read(&rss);
+        let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["One", "Two"]);
+        assert!(items[0].date.is_some());
+    }
+
+    /// A numeric character reference to no character costs that character, never the feed.
+    #[rstest]
+    #[case::zero("&#0;")]
+    #[case::zeros("&#00;")]
+    #[case::high_surrogate("&#xD800;")]
+    #[case::low_surrogate("&#xDFFF;")]
+    #[case::past_unicode("&#x110000;")]
+    #[case::overflow("&#99999999999;")]
+    fn an_invalid_character_reference_costs_only_itself(#[case] reference: &str) {
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\
+             <item><title>Bad {reference} ref</title><link>https://ex.org/1</link>\
+             <description>Body{reference}.</description></item>\
+             <item><title>Next</title><link>https://ex.org/2</link></item></channel></rss>"
+        );
+        let items = read(&rss);
+        let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["Bad ref", "Next"]);
+        assert_eq!(items[0].summary.as_deref(), Some("Body."));
+    }
+
+    #[test]
+    fn a_capital_x_reference_is_read() {
+        let rss = "<rss version=\"2.0\"><channel><title>T</title>\
+             <item><title>&#X41;&#x42;&#67;</title><link>https://ex.org/1</link></item>\
+             </channel></rss>";
+        assert_eq!(read(rss)[0].title, "ABC");
     }
 }

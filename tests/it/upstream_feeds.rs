@@ -101,6 +101,30 @@ fn rss_with_titles(titles: &[&str]) -> String {
     )
 }
 
+// ---- Red team (feeds): one local defect never costs the whole feed; dates; pictures ----
+
+/// An RSS document whose root or channel was given a default namespace (Atom's, a site's own)
+/// and one whose text holds a reference to no character are read whole, as feedparser reads
+/// them: before, each was refused.
+#[tokio::test]
+async fn a_default_namespace_or_a_bad_character_reference_costs_no_entry() {
+    let feed = rss_with_titles(&["One", "Two"]);
+    for rewritten in [
+        feed.replace(
+            "<rss version=\"2.0\">",
+            "<rss version=\"2.0\" xmlns=\"http://www.w3.org/2005/Atom\">",
+        ),
+        feed.replace("<channel>", "<channel xmlns=\"https://ex.org/ns/rss\">"),
+        feed.replace("<title>One", "<title>One&#0;"),
+        feed.replace("<title>Two", "<title>&#xDFFF;Two"),
+    ] {
+        let report = poll_one("application/rss+xml", rewritten.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{rewritten}: {e}"));
+        assert_eq!(titles(&report), ["One", "Two"], "{rewritten}");
+    }
+}
+
 // ---- 1. Declared non-UTF-8 encodings are decoded once ----
 
 #[rstest::rstest]
