@@ -16,7 +16,8 @@
 //! - the picture is an image (by type, `medium`, or file name), never audio or video; else the
 //!   summary's first `<img>`;
 //! - dates in the common variants are read (`feed_dates`), JSON Feed's too; an entry without a
-//!   readable date takes its neighbour's, so that it keeps its place in the feed's order;
+//!   readable date (or with one no release carries, "01 Jan 1970") takes its neighbour's, so
+//!   that it keeps its place in the feed's order;
 //! - a document that is no feed says what it is.
 //!
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
@@ -479,6 +480,7 @@ impl Reading<'_> {
                     .published
                     .or(entry.updated)
                     .map(|d| ParsedDate::Absolute(d.fixed_offset()))
+                    .filter(|d| crate::dates::is_plausible(*d))
             });
         Some(Read {
             scraped: Scraped {
@@ -3799,5 +3801,24 @@ mod tests {
              <item><title>&#X41;&#x42;&#67;</title><link>https://ex.org/1</link></item>\
              </channel></rss>";
         assert_eq!(read(rss)[0].title, "ABC");
+    }
+
+    /// A date no release carries (1970-01-01, a year 26, "0000-00-00") is no date: the entry
+    /// takes its neighbour's date as an undated entry does, rather than its first-seen time.
+    #[test]
+    fn an_implausible_date_is_no_date() {
+        let rss = "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\
+             <item><title>A</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate></item>\
+             <item><title>B</title><link>https://ex.org/2</link><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item>\
+             <item><title>C</title><link>https://ex.org/3</link><pubDate>0026-03-21</pubDate></item>\
+             <item><title>D</title><link>https://ex.org/4</link><pubDate>0000-00-00 00:00:00</pubDate></item>\
+             <item><title>E</title><link>https://ex.org/5</link><pubDate>Fri, 20 Mar 2026 10:00:00 GMT</pubDate></item>\
+             </channel></rss>";
+        let items = read(rss);
+        let older = items[4].date;
+        assert!(older.is_some());
+        for item in &items[1..4] {
+            assert_eq!(item.date, older, "{}", item.title);
+        }
     }
 }

@@ -125,6 +125,37 @@ async fn a_default_namespace_or_a_bad_character_reference_costs_no_entry() {
     }
 }
 
+/// RFC 822/850 dates with a two-digit year are read as RFC 2822 reads them, in a zone the
+/// date shapes do not know too (the year was read as the day, or as year 26); a date thrown out
+/// as implausible (1970) is no date, so the entry takes its older neighbour's date and keeps its
+/// place, instead of being dated when first seen, at the top.
+#[tokio::test]
+async fn two_digit_years_are_read_and_an_implausible_date_keeps_the_entry_in_place() {
+    let rss = r#"<rss version="2.0"><channel><title>D</title><link>https://ex.org/</link>
+        <item><title>MSK</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 26 10:00:00 MSK</pubDate></item>
+        <item><title>RFC 850</title><link>https://ex.org/2</link><pubDate>Friday, 20-Mar-26 10:00:00 GMT</pubDate></item>
+        <item><title>Epoch</title><link>https://ex.org/3</link><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item>
+        <item><title>ALMT</title><link>https://ex.org/4</link><pubDate>Fri, 05 Dec 25 10:00 ALMT</pubDate></item>
+        <item><title>Day</title><link>https://ex.org/5</link><pubDate>Thu, 04 Dec 25</pubDate></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let dates: Vec<(String, String)> = report
+        .items
+        .iter()
+        .map(|o| (o.item.title.clone(), o.item.published.to_rfc3339()))
+        .collect();
+    let expected = [
+        ("MSK", "2026-03-21T07:00:00+00:00"),
+        ("RFC 850", "2026-03-20T10:00:00+00:00"),
+        ("Epoch", "2025-12-05T05:00:00+00:00"),
+        ("ALMT", "2025-12-05T05:00:00+00:00"),
+        // A day without a time: its first instant in the source's zone (UTC here).
+        ("Day", "2025-12-04T00:00:00+00:00"),
+    ]
+    .map(|(t, d)| (t.to_owned(), d.to_owned()));
+    assert_eq!(dates, expected);
+}
+
 // ---- 1. Declared non-UTF-8 encodings are decoded once ----
 
 #[rstest::rstest]
