@@ -156,6 +156,39 @@ async fn two_digit_years_are_read_and_an_implausible_date_keeps_the_entry_in_pla
     assert_eq!(dates, expected);
 }
 
+/// A picture in the entry's body is its picture when the summary has none (a WordPress excerpt
+/// beside a `content:encoded` that starts with one), and so is an item's own `itunes:image`; a
+/// lazy-loaded picture is read, and shown, by its real source.
+#[tokio::test]
+async fn a_picture_in_the_body_is_the_release_picture() {
+    let rss = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+        xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>P</title><link>https://ex.org/</link>
+        <item><title>WP</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate>
+        <description>Excerpt text only [&#8230;]</description>
+        <content:encoded><![CDATA[<figure><img width="1024" src="https://ex.org/wp-content/uploads/2026/03/photo-1024x683.jpg"></figure><p>Article.</p>]]></content:encoded></item>
+        <item><title>Lazy</title><link>https://ex.org/2</link><pubDate>Fri, 20 Mar 2026 10:00:00 GMT</pubDate>
+        <description>&lt;img src="data:image/gif;base64,R0lGOD" data-src="https://ex.org/lazy.jpg"&gt;&lt;p&gt;Text&lt;/p&gt;</description></item>
+        <item><title>Episode</title><link>https://ex.org/3</link><pubDate>Thu, 19 Mar 2026 10:00:00 GMT</pubDate>
+        <description>Notes.</description><itunes:image href="https://ex.org/ep3.jpg"/></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let images: Vec<Option<&str>> = report
+        .items
+        .iter()
+        .map(|o| o.item.image.as_deref())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://ex.org/wp-content/uploads/2026/03/photo-1024x683.jpg"),
+            Some("https://ex.org/lazy.jpg"),
+            Some("https://ex.org/ep3.jpg"),
+        ]
+    );
+    let body = report.items[1].item.content_html.as_deref().unwrap();
+    assert!(body.contains("src=\"https://ex.org/lazy.jpg\""), "{body}");
+}
+
 // ---- 1. Declared non-UTF-8 encodings are decoded once ----
 
 #[rstest::rstest]
