@@ -109,6 +109,18 @@ pub fn earliest_plausible() -> DateTime<Utc> {
     DateTime::from_timestamp(631_152_000, 0).unwrap_or(DateTime::UNIX_EPOCH)
 }
 
+/// Whether a parsed date is one a release may carry: not before [`earliest_plausible`] (a
+/// "1970-01-01", a year 26). A date without a zone is read as UTC here: the source's zone moves
+/// it by hours, not by years.
+pub fn is_plausible(date: ParsedDate) -> bool {
+    let instant = match date {
+        ParsedDate::Day(day) => day.and_time(NaiveTime::MIN).and_utc(),
+        ParsedDate::Local(time) => time.and_utc(),
+        ParsedDate::Absolute(time) => time.with_timezone(&Utc),
+    };
+    instant >= earliest_plausible()
+}
+
 /// Turns a parsed date into an instant, reading zone-less dates in `tz`.
 ///
 /// - `Day(d)`: `first_seen` when that falls on day `d` in `tz`; otherwise the first instant of

@@ -14,9 +14,11 @@
 //!   hold no markup) stay text, escaped when they are the body; the text of scripts, styles,
 //!   templates and the like is never text; an HTML summary without content is the body;
 //! - the picture is an image (by type, `medium`, or file name), never audio or video; else the
-//!   summary's first `<img>`;
+//!   first `<img>` of the summary, else of the content (a lazy-loaded one by its real source,
+//!   never inline data nor a tracking pixel), else the item's own `itunes:image`;
 //! - dates in the common variants are read (`feed_dates`), JSON Feed's too; an entry without a
-//!   readable date takes its neighbour's, so that it keeps its place in the feed's order;
+//!   readable date (or with one no release carries, "01 Jan 1970") takes its neighbour's, so
+//!   that it keeps its place in the feed's order;
 //! - a document that is no feed says what it is.
 //!
 //! The text handed in is already decoded ([`crate::encoding`]); an XML declaration's `encoding=`
@@ -403,7 +405,7 @@ impl Reading<'_> {
         let content_html = content_html.or_else(|| {
             summary_html
                 .filter(|h| holds_elements(h))
-                .map(|h| sanitize_html(h, summary_base))
+                .map(|h| sanitize_html(&lazy_images(h), summary_base))
                 .filter(|h| !h.trim().is_empty())
         });
         let title = facts
@@ -471,7 +473,14 @@ impl Reading<'_> {
                 let url = base.join(facts?.thumbnail.as_deref()?.trim()).ok()?;
                 matches!(url.scheme(), "http" | "https").then(|| url.to_string())
             })
-            .or_else(|| first_image(summary_html?, summary_base));
+            // A picture in the text: the summary's, else the body's (a WordPress excerpt has
+            // none, its `content:encoded` starts with one), else one the item names by itself.
+            .or_else(|| first_image(summary_html?, summary_base))
+            .or_else(|| first_image(content_html.as_deref()?, content_base))
+            .or_else(|| {
+                let url = Url::parse(facts?.item_image.as_deref()?).ok()?;
+                matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+            });
         let date = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
@@ -479,6 +488,7 @@ impl Reading<'_> {
                     .published
                     .or(entry.updated)
                     .map(|d| ParsedDate::Absolute(d.fixed_offset()))
+                    .filter(|d| crate::dates::is_plausible(*d))
             });
         Some(Read {
             scraped: Scraped {
@@ -632,7 +642,8 @@ impl Reading<'_> {
         base: &Url,
     ) -> (Option<String>, Option<String>) {
         let html_content = |body: &str| {
-            let html = Some(sanitize_html(body, base)).filter(|s| !s.trim().is_empty());
+            let html =
+                Some(sanitize_html(&lazy_images(body), base)).filter(|s| !s.trim().is_empty());
             let text = Some(clean(&html_to_text(body))).filter(|s| !s.is_empty());
             (html, text)
         };
@@ -836,8 +847,9 @@ fn has_image_extension(url: &str) -> bool {
     )
 }
 
-/// The first picture of an HTML summary (`<img src>`), when it is no tracking pixel (a width or
-/// height of 1 or 2), resolved against `base`.
+/// The first picture of an entry's HTML (`<img src>`, or the real source of a lazy-loaded one,
+/// [`lazy_images`]), when it is no tracking pixel (a width or height of 1 or 2) nor inline data
+/// (`data:`), resolved against `base`.
 fn first_image(html: &str, base: &Url) -> Option<String> {
     static IMG: LazyLock<scraper::Selector> = LazyLock::new(|| {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
@@ -846,7 +858,7 @@ fn first_image(html: &str, base: &Url) -> Option<String> {
     if !html.contains("<img") && !html.contains("<IMG") {
         return None;
     }
-    let doc = scraper::Html::parse_fragment(html);
+    let doc = scraper::Html::parse_fragment(&lazy_images(html));
     doc.select(&IMG).find_map(|img| {
         let tiny = ["width", "height"].iter().any(|a| {
             img.value()
@@ -859,6 +871,57 @@ fn first_image(html: &str, base: &Url) -> Option<String> {
         }
         let url = base.join(img.value().attr("src")?.trim()).ok()?;
         matches!(url.scheme(), "http" | "https").then(|| url.to_string())
+    })
+}
+
+/// Attributes lazy-loading scripts keep an image's real source in.
+const LAZY_SOURCES: &[&str] = &["data-src", "data-lazy-src", "data-original"];
+
+/// HTML with each lazy-loaded `<img>` (no `src`, or a `data:` placeholder, and the real source
+/// in `data-src`, `data-lazy-src` or `data-original`) given its real source as `src`: it is the
+/// picture, and the body shows it, where sanitizing would leave an `<img>` of no source.
+fn lazy_images(html: &str) -> Cow<'_, str> {
+    static IMG: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"(?i)<img\s[^<>]*>").expect("a valid regex"));
+    static ATTRIBUTE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"(?i)\s([a-z-]+)\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'<>]+))"#)
+            .expect("a valid regex")
+    });
+    if !LAZY_SOURCES.iter().any(|a| html.contains(a)) {
+        return Cow::Borrowed(html);
+    }
+    IMG.replace_all(html, |c: &regex::Captures<'_>| {
+        let tag = &c[0];
+        let mut src = None;
+        let mut lazy = None;
+        for a in ATTRIBUTE.captures_iter(tag) {
+            let name = a[1].to_ascii_lowercase();
+            let value = a
+                .get(2)
+                .or(a.get(3))
+                .or(a.get(4))
+                .map_or("", |v| v.as_str());
+            if name == "src" {
+                src = Some(a.get(0).map_or(0..0, |m| m.range()));
+                if !value.trim_start().to_ascii_lowercase().starts_with("data:") {
+                    return tag.to_owned();
+                }
+            } else if lazy.is_none()
+                && LAZY_SOURCES.contains(&name.as_str())
+                && !value.trim().is_empty()
+            {
+                lazy = Some(value.replace('"', "&quot;"));
+            }
+        }
+        let Some(lazy) = lazy else {
+            return tag.to_owned();
+        };
+        let mut tag = tag.to_owned();
+        if let Some(range) = src {
+            tag.replace_range(range, "");
+        }
+        tag.insert_str("<img".len(), &format!(" src=\"{lazy}\""));
+        tag
     })
 }
 
@@ -1025,6 +1088,23 @@ fn items_into_channel(mut text: String) -> String {
     text
 }
 
+/// An `<rss>` document with the default namespace declared on its `<rss>`, `<channel>` or
+/// `<item>` elements dropped: an RSS element is RSS whatever default namespace it was given
+/// (`<rss xmlns="http://www.w3.org/2005/Atom">`, a site's own URI), as feedparser reads it,
+/// where feed-rs would look for the channel and its items in that namespace and find none.
+/// Prefixed declarations stay.
+fn rss_in_no_namespace(text: &str) -> Cow<'_, str> {
+    static TAG: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"<(?:rss|channel|item)\s[^<>]*\bxmlns\s*=[^<>]*>").expect("a valid regex")
+    });
+    static DEFAULT: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"\s+xmlns\s*=\s*(?:"[^"]*"|'[^']*')"#).expect("a valid regex")
+    });
+    TAG.replace_all(text, |c: &regex::Captures<'_>| {
+        DEFAULT.replace_all(&c[0], "").into_owned()
+    })
+}
+
 /// Namespaces the RSS family was written in over the years, read as the one feed-rs knows.
 const RSS_NAMESPACES: &[&str] = &[
     "http://my.netscape.com/rdf/simple/0.9/",
@@ -1066,7 +1146,7 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
                     &text[root.span.1..]
                 )
             };
-            items_into_channel(out)
+            rss_in_no_namespace(&items_into_channel(out)).into_owned()
         }
         "rdf" => text.to_owned(),
         "feed" | "entry" => atom_text_types(&atom_base64(text)).into_owned(),
@@ -1097,7 +1177,35 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
             &format!("{quote}{ATOM_NAMESPACE}{quote}"),
         );
     }
+    let out = readable_character_references(&out);
     Ok(known_namespaces(windows_1252_references(&out).into_owned()))
+}
+
+/// The document with each numeric character reference XML cannot read dropped: one to no
+/// character (`&#0;`, a surrogate such as `&#xD800;`, a number past U+10FFFF) costs that
+/// character, as feedparser reads it, where the parser would refuse the whole feed. `&#X41;`,
+/// written with a capital X, is read as `&#x41;`.
+fn readable_character_references(text: &str) -> Cow<'_, str> {
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"&#(?:([0-9]+)|([xX])([0-9A-Fa-f]+));").expect("a valid regex")
+    });
+    if !text.contains("&#") {
+        return Cow::Borrowed(text);
+    }
+    REFERENCE.replace_all(text, |c: &regex::Captures<'_>| {
+        let code = match (c.get(1), c.get(3)) {
+            (Some(decimal), _) => decimal.as_str().parse::<u32>().ok(),
+            (None, Some(hex)) => u32::from_str_radix(hex.as_str(), 16).ok(),
+            (None, None) => None,
+        };
+        match code.filter(|&n| n != 0).and_then(char::from_u32) {
+            Some(_) if c.get(2).is_some_and(|x| x.as_str() == "X") => {
+                format!("&#x{};", &c[3])
+            }
+            Some(_) => c[0].to_owned(),
+            None => String::new(),
+        }
+    })
 }
 
 /// Elements whose content feeds write as HTML, often without escaping it, by local name.
@@ -2527,6 +2635,9 @@ struct Facts {
     content_markup: Option<String>,
     /// The URL of its first `media:thumbnail`: feed-rs keeps one only beside a `media:content`.
     thumbnail: Option<String>,
+    /// The picture its own `<itunes:image href=…>` (any prefix) names, resolved against the
+    /// `xml:base` in effect: feed-rs reads it only on the channel.
+    item_image: Option<String>,
     /// Its `<link href=…>` children (Atom links, `atom:link` in an RSS item, which feed-rs does
     /// not read there), as (rel, href resolved against the `xml:base` in effect).
     links: Vec<(Option<String>, String)>,
@@ -2626,6 +2737,7 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
                     media_of(&tag, base.unwrap_or(feed_url), out.last_mut());
+                    item_image_of(&tag, base.unwrap_or(feed_url), out.last_mut());
                     if let Some(rank) = lead_rank(&tag) {
                         lead = Some((rank, depth, String::new()));
                     }
@@ -2755,6 +2867,7 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                 if entry_depth.is_some() {
                     thumbnail_of(&tag, out.last_mut());
                     media_of(&tag, base, out.last_mut());
+                    item_image_of(&tag, base, out.last_mut());
                 }
                 if entry_depth.is_some_and(|d| depth == d)
                     && tag.local_name().as_ref().eq_ignore_ascii_case("link")
@@ -2883,6 +2996,18 @@ fn media_of(tag: &BytesStart<'_>, base: &Url, facts: Option<&mut Facts>) {
             .media_medium
             .push((url.to_string(), medium.trim().to_ascii_lowercase()));
     }
+}
+
+/// Keeps the picture an entry's `<itunes:image href=…>` (any prefix: an `image` with an
+/// `href`) names, if it has none yet.
+fn item_image_of(tag: &BytesStart<'_>, base: &Url, facts: Option<&mut Facts>) {
+    let Some(facts) = facts else { return };
+    if facts.item_image.is_some() || !tag.local_name().as_ref().eq_ignore_ascii_case("image") {
+        return;
+    }
+    facts.item_image = raw_attribute(tag, "href")
+        .and_then(|href| base.join(href.trim()).ok())
+        .map(String::from);
 }
 
 /// Keeps the URL of a `media:thumbnail` (any prefix) as the entry's thumbnail, if it has none.
@@ -3703,5 +3828,146 @@ mod tests {
         let items = read(atom);
         assert_eq!(items[0].image.as_deref(), Some("https://ex.org/1.jpg"));
         assert_eq!(items[1].image, None);
+    }
+
+    /// An RSS element is RSS whatever default namespace it was given, on the root, the channel
+    /// or an item (red team: the whole feed was refused as "entries not where a feed has them").
+    #[rstest]
+    #[case::atom_on_root(r#"<rss version="2.0" xmlns="http://www.w3.org/2005/Atom"><channel>"#)]
+    #[case::unknown_on_root(r#"<rss version="2.0" xmlns='https://ex.org/my-rss'><channel>"#)]
+    #[case::atom_on_channel(r#"<rss version="2.0"><channel xmlns="http://www.w3.org/2005/Atom">"#)]
+    #[case::with_prefixes(
+        r#"<rss xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns="urn:x" version="2.0"><channel>"#
+    )]
+    fn an_rss_element_in_a_default_namespace_is_rss(#[case] head: &str) {
+        let rss = format!(
+            "{head}<title>T</title><link>https://ex.org/</link>\
+             <item xmlns=\"urn:y\"><title>One</title><link>https://ex.org/1</link>\
+             <pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate></item>\
+             <item><title>Two</title><link>https://ex.org/2</link></item></channel></rss>"
+        );
+        let items = read(&rss);
+        let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["One", "Two"]);
+        assert!(items[0].date.is_some());
+    }
+
+    /// A numeric character reference to no character costs that character, never the feed.
+    #[rstest]
+    #[case::zero("&#0;")]
+    #[case::zeros("&#00;")]
+    #[case::high_surrogate("&#xD800;")]
+    #[case::low_surrogate("&#xDFFF;")]
+    #[case::past_unicode("&#x110000;")]
+    #[case::overflow("&#99999999999;")]
+    fn an_invalid_character_reference_costs_only_itself(#[case] reference: &str) {
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\
+             <item><title>Bad {reference} ref</title><link>https://ex.org/1</link>\
+             <description>Body{reference}.</description></item>\
+             <item><title>Next</title><link>https://ex.org/2</link></item></channel></rss>"
+        );
+        let items = read(&rss);
+        let titles: Vec<&str> = items.iter().map(|i| i.title.as_str()).collect();
+        assert_eq!(titles, ["Bad ref", "Next"]);
+        assert_eq!(items[0].summary.as_deref(), Some("Body."));
+    }
+
+    #[test]
+    fn a_capital_x_reference_is_read() {
+        let rss = "<rss version=\"2.0\"><channel><title>T</title>\
+             <item><title>&#X41;&#x42;&#67;</title><link>https://ex.org/1</link></item>\
+             </channel></rss>";
+        assert_eq!(read(rss)[0].title, "ABC");
+    }
+
+    /// A date no release carries (1970-01-01, a year 26, "0000-00-00") is no date: the entry
+    /// takes its neighbour's date as an undated entry does, rather than its first-seen time.
+    #[test]
+    fn an_implausible_date_is_no_date() {
+        let rss = "<rss version=\"2.0\"><channel><title>T</title><link>https://ex.org/</link>\
+             <item><title>A</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate></item>\
+             <item><title>B</title><link>https://ex.org/2</link><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item>\
+             <item><title>C</title><link>https://ex.org/3</link><pubDate>0026-03-21</pubDate></item>\
+             <item><title>D</title><link>https://ex.org/4</link><pubDate>0000-00-00 00:00:00</pubDate></item>\
+             <item><title>E</title><link>https://ex.org/5</link><pubDate>Fri, 20 Mar 2026 10:00:00 GMT</pubDate></item>\
+             </channel></rss>";
+        let items = read(rss);
+        let older = items[4].date;
+        assert!(older.is_some());
+        for item in &items[1..4] {
+            assert_eq!(item.date, older, "{}", item.title);
+        }
+    }
+
+    /// A picture in the entry's text is its picture: the summary's, else the content's (a
+    /// WordPress excerpt has none, its `content:encoded` starts with one; Atom HTML content; a
+    /// JSON Feed's `content_html`), else the item's own `itunes:image`. Inline data and
+    /// tracking pixels are passed over; a lazy-loaded `<img>` is read by its real source.
+    #[test]
+    fn a_picture_in_the_body_or_an_item_image_is_the_entry_picture() {
+        let rss = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+             xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>T</title>
+             <link>https://ex.org/</link><itunes:image href="https://ex.org/show.jpg"/>
+             <item><title>WP</title><link>https://ex.org/1</link><description>Excerpt [&#8230;]</description>
+             <content:encoded><![CDATA[<figure><img width="1" height="1" src="https://px.ex.org/p.gif"><img src="data:image/gif;base64,R0lGOD"><img width="1024" src="/up/photo-1024x683.jpg"></figure><p>Body.</p>]]></content:encoded></item>
+             <item><title>Lazy</title><link>https://ex.org/2</link>
+             <description>&lt;img src="data:image/gif;base64,R0lGOD" data-src="https://ex.org/lazy.jpg"&gt;&lt;p&gt;Text&lt;/p&gt;</description></item>
+             <item><title>Podcast</title><link>https://ex.org/3</link><description>Text.</description>
+             <itunes:image href="https://ex.org/ep3.jpg"/></item>
+             <item><title>None</title><link>https://ex.org/4</link><description>Text.</description></item>
+             </channel></rss>"#;
+        let items = read(rss);
+        let images: Vec<Option<&str>> = items.iter().map(|i| i.image.as_deref()).collect();
+        assert_eq!(
+            images,
+            [
+                Some("https://ex.org/up/photo-1024x683.jpg"),
+                Some("https://ex.org/lazy.jpg"),
+                Some("https://ex.org/ep3.jpg"),
+                // The channel's picture is the show's, no entry's.
+                None,
+            ]
+        );
+        // The lazy picture is shown in the body by its real source, not as an empty `<img>`.
+        let body = items[1].content_html.as_deref().unwrap();
+        assert!(
+            body.contains(r#"<img src="https://ex.org/lazy.jpg">"#),
+            "{body}"
+        );
+
+        let atom = r#"<feed xmlns="http://www.w3.org/2005/Atom"><title>T</title><id>urn:t</id>
+             <entry><title>A</title><id>urn:1</id><link href="https://ex.org/a/1"/><updated>2026-03-21T10:00:00Z</updated>
+             <summary>Text only.</summary>
+             <content type="html">&lt;p&gt;Hello &lt;img src="pic.jpg"&gt;&lt;/p&gt;</content></entry></feed>"#;
+        assert_eq!(
+            read(atom)[0].image.as_deref(),
+            Some("https://ex.org/a/pic.jpg")
+        );
+
+        let json = r#"{"version":"https://jsonfeed.org/version/1.1","title":"T","items":[
+             {"id":"1","url":"https://ex.org/j/1","title":"J","content_html":"<p>HTML <img src=\"/i/2.jpg\"></p>"}]}"#;
+        assert_eq!(
+            read(json)[0].image.as_deref(),
+            Some("https://ex.org/i/2.jpg")
+        );
+    }
+
+    #[rstest]
+    #[case::data_placeholder(
+        r#"<img src="data:image/gif;base64,R0" data-src="a.jpg" alt="x">"#,
+        r#"<img src="a.jpg" data-src="a.jpg" alt="x">"#
+    )]
+    #[case::no_src(
+        r#"<IMG class=lazy data-lazy-src='a.jpg'>"#,
+        r#"<IMG src="a.jpg" class=lazy data-lazy-src='a.jpg'>"#
+    )]
+    #[case::real_src_stays(
+        r#"<img src="b.jpg" data-src="a.jpg">"#,
+        r#"<img src="b.jpg" data-src="a.jpg">"#
+    )]
+    #[case::nothing_lazy(r#"<img src="data:x">"#, r#"<img src="data:x">"#)]
+    fn lazy_images_get_their_real_source(#[case] html: &str, #[case] expected: &str) {
+        assert_eq!(lazy_images(html), expected);
     }
 }

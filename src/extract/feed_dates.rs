@@ -4,17 +4,26 @@
 //! here; what is still not a date is handed to [`crate::dates::parse_date`], the list pages'
 //! reader. A date without a zone stays zone-less (the source's `timezone` applies to it).
 
-use crate::dates::{ParsedDate, parse_date};
+use crate::dates::{ParsedDate, is_plausible, parse_date};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use regex::Regex;
+use std::borrow::Cow;
 use std::sync::LazyLock;
 
-/// Reads one date element's text. `None` when it holds no date.
+/// Reads one date element's text. `None` when it holds no date, or one no release carries
+/// ([`crate::dates::is_plausible`]: "Thu, 01 Jan 1970", a year 26): such an entry is undated,
+/// and takes its neighbour's date as an undated entry does, rather than being dated when first
+/// seen (which put it at the top of the feed, and made a first poll's backfill post it).
 pub fn feed_date(raw: &str) -> Option<ParsedDate> {
+    read_date(raw).filter(|date| is_plausible(*date))
+}
+
+fn read_date(raw: &str) -> Option<ParsedDate> {
     let text = crate::text::collapse_whitespace(raw);
     if text.is_empty() {
         return None;
     }
+    let text = four_digit_year(&text);
     if let Ok(t) =
         DateTime::parse_from_rfc3339(&text).or_else(|_| DateTime::parse_from_rfc2822(&text))
     {
@@ -54,8 +63,6 @@ const DATE_TIMES: &[&str] = &[
     "%Y/%m/%d %H:%M",
     "%d %b %Y %H:%M:%S%.f",
     "%d %b %Y %H:%M",
-    "%d %b %y %H:%M:%S",
-    "%d %b %y %H:%M",
     "%d-%b-%Y %H:%M:%S",
     "%b %d %Y %I:%M:%S %p",
     "%b %d %Y %I:%M %p",
@@ -72,6 +79,25 @@ const DATE_TIMES: &[&str] = &[
 ];
 
 const DATES: &[&str] = &["%Y-%m-%d", "%d %b %Y", "%b %d, %Y", "%b %d %Y", "%Y/%m/%d"];
+
+/// An RFC 822 or RFC 850 date written with a two-digit year ("Sat, 21 Mar 26 10:00:00 MSK",
+/// "Saturday, 21-Mar-26 10:00:00 GMT", "21 Mar 26") with its year written in full, as RFC 2822
+/// (section 4.3) reads it: 2000 added to a year below 50, else 1900. The shapes below, and the
+/// list pages' reader a date of a zone they do not know falls to, would read "26" as a year 26
+/// or as the day.
+fn four_digit_year(text: &str) -> Cow<'_, str> {
+    static SHORT_YEAR: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(
+            r"(?i)^((?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?)([0-9]{1,2})[\s-]+((?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?)[\s-]+([0-9]{2})(\s|,|$)",
+        )
+        .expect("a valid regex")
+    });
+    SHORT_YEAR.replace(text, |c: &regex::Captures<'_>| {
+        let short: i32 = c[4].parse().unwrap_or(0);
+        let year = short + if short < 50 { 2000 } else { 1900 };
+        format!("{}{} {} {year}{}", &c[1], &c[2], &c[3], &c[5])
+    })
+}
 
 /// Splits a trailing zone off: a numeric offset in any of its loose spellings ("+00:0",
 /// "+5:30", "-0800", "+03"), `Z`, or a zone name RFC 822 knows.
@@ -153,6 +179,18 @@ mod tests {
     #[case::basic_iso_fraction("20231216T140233.5-05:00", "2023-12-16T14:02:33.500-05:00")]
     #[case::basic_iso_local("20231216T140233", "2023-12-16T14:02:33")]
     #[case::space_for_t("2023-12-16 14:02:33", "2023-12-16T14:02:33")]
+    // Two-digit years (RFC 2822 section 4.3), with a zone the shapes do not know.
+    #[case::short_year_msk("Sat, 21 Mar 26 10:00:00 MSK", "2026-03-21T10:00:00+03:00")]
+    #[case::short_year_almt("Fri, 05 Dec 25 10:00 ALMT", "2025-12-05T10:00:00+05:00")]
+    #[case::short_year_cet("Sat, 21 Mar 26 10:00:00 CET", "2026-03-21T10:00:00+01:00")]
+    #[case::short_year_gmt("Sat, 21 Mar 26 10:00 GMT", "2026-03-21T10:00:00+00:00")]
+    #[case::short_year_no_zone("21 Mar 26 10:00:00", "2026-03-21T10:00:00")]
+    #[case::short_year_day("21 Mar 26", "2026-03-21")]
+    #[case::short_year_weekday_day("Sat, 21 Mar 26", "2026-03-21")]
+    #[case::rfc850("Saturday, 21-Mar-26 10:00:00 GMT", "2026-03-21T10:00:00+00:00")]
+    #[case::rfc850_no_weekday("21-Mar-26 10:00:00 GMT", "2026-03-21T10:00:00+00:00")]
+    #[case::last_century("Sun, 21 Mar 99 10:00:00 +0000", "1999-03-21T10:00:00+00:00")]
+    #[case::comment_zone("Mon, 02 Mar 26 09:00:00 +0500 (ALMT)", "2026-03-02T09:00:00+05:00")]
     fn reads_the_variants_feeds_write(#[case] raw: &str, #[case] expected: &str) {
         let got = match feed_date(raw) {
             Some(ParsedDate::Absolute(t)) => t.to_rfc3339(),

@@ -101,6 +101,94 @@ fn rss_with_titles(titles: &[&str]) -> String {
     )
 }
 
+// ---- Red team (feeds): one local defect never costs the whole feed; dates; pictures ----
+
+/// An RSS document whose root or channel was given a default namespace (Atom's, a site's own)
+/// and one whose text holds a reference to no character are read whole, as feedparser reads
+/// them: before, each was refused.
+#[tokio::test]
+async fn a_default_namespace_or_a_bad_character_reference_costs_no_entry() {
+    let feed = rss_with_titles(&["One", "Two"]);
+    for rewritten in [
+        feed.replace(
+            "<rss version=\"2.0\">",
+            "<rss version=\"2.0\" xmlns=\"http://www.w3.org/2005/Atom\">",
+        ),
+        feed.replace("<channel>", "<channel xmlns=\"https://ex.org/ns/rss\">"),
+        feed.replace("<title>One", "<title>One&#0;"),
+        feed.replace("<title>Two", "<title>&#xDFFF;Two"),
+    ] {
+        let report = poll_one("application/rss+xml", rewritten.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{rewritten}: {e}"));
+        assert_eq!(titles(&report), ["One", "Two"], "{rewritten}");
+    }
+}
+
+/// RFC 822/850 dates with a two-digit year are read as RFC 2822 reads them, in a zone the
+/// date shapes do not know too (the year was read as the day, or as year 26); a date thrown out
+/// as implausible (1970) is no date, so the entry takes its older neighbour's date and keeps its
+/// place, instead of being dated when first seen, at the top.
+#[tokio::test]
+async fn two_digit_years_are_read_and_an_implausible_date_keeps_the_entry_in_place() {
+    let rss = r#"<rss version="2.0"><channel><title>D</title><link>https://ex.org/</link>
+        <item><title>MSK</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 26 10:00:00 MSK</pubDate></item>
+        <item><title>RFC 850</title><link>https://ex.org/2</link><pubDate>Friday, 20-Mar-26 10:00:00 GMT</pubDate></item>
+        <item><title>Epoch</title><link>https://ex.org/3</link><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item>
+        <item><title>ALMT</title><link>https://ex.org/4</link><pubDate>Fri, 05 Dec 25 10:00 ALMT</pubDate></item>
+        <item><title>Day</title><link>https://ex.org/5</link><pubDate>Thu, 04 Dec 25</pubDate></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let dates: Vec<(String, String)> = report
+        .items
+        .iter()
+        .map(|o| (o.item.title.clone(), o.item.published.to_rfc3339()))
+        .collect();
+    let expected = [
+        ("MSK", "2026-03-21T07:00:00+00:00"),
+        ("RFC 850", "2026-03-20T10:00:00+00:00"),
+        ("Epoch", "2025-12-05T05:00:00+00:00"),
+        ("ALMT", "2025-12-05T05:00:00+00:00"),
+        // A day without a time: its first instant in the source's zone (UTC here).
+        ("Day", "2025-12-04T00:00:00+00:00"),
+    ]
+    .map(|(t, d)| (t.to_owned(), d.to_owned()));
+    assert_eq!(dates, expected);
+}
+
+/// A picture in the entry's body is its picture when the summary has none (a WordPress excerpt
+/// beside a `content:encoded` that starts with one), and so is an item's own `itunes:image`; a
+/// lazy-loaded picture is read, and shown, by its real source.
+#[tokio::test]
+async fn a_picture_in_the_body_is_the_release_picture() {
+    let rss = r#"<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+        xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><channel><title>P</title><link>https://ex.org/</link>
+        <item><title>WP</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 2026 10:00:00 GMT</pubDate>
+        <description>Excerpt text only [&#8230;]</description>
+        <content:encoded><![CDATA[<figure><img width="1024" src="https://ex.org/wp-content/uploads/2026/03/photo-1024x683.jpg"></figure><p>Article.</p>]]></content:encoded></item>
+        <item><title>Lazy</title><link>https://ex.org/2</link><pubDate>Fri, 20 Mar 2026 10:00:00 GMT</pubDate>
+        <description>&lt;img src="data:image/gif;base64,R0lGOD" data-src="https://ex.org/lazy.jpg"&gt;&lt;p&gt;Text&lt;/p&gt;</description></item>
+        <item><title>Episode</title><link>https://ex.org/3</link><pubDate>Thu, 19 Mar 2026 10:00:00 GMT</pubDate>
+        <description>Notes.</description><itunes:image href="https://ex.org/ep3.jpg"/></item>
+        </channel></rss>"#;
+    let report = poll_one("application/rss+xml", rss).await.unwrap();
+    let images: Vec<Option<&str>> = report
+        .items
+        .iter()
+        .map(|o| o.item.image.as_deref())
+        .collect();
+    assert_eq!(
+        images,
+        [
+            Some("https://ex.org/wp-content/uploads/2026/03/photo-1024x683.jpg"),
+            Some("https://ex.org/lazy.jpg"),
+            Some("https://ex.org/ep3.jpg"),
+        ]
+    );
+    let body = report.items[1].item.content_html.as_deref().unwrap();
+    assert!(body.contains("src=\"https://ex.org/lazy.jpg\""), "{body}");
+}
+
 // ---- 1. Declared non-UTF-8 encodings are decoded once ----
 
 #[rstest::rstest]
