@@ -164,7 +164,12 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(dispatch(args, say)) {
+    let outcome = runtime.block_on(dispatch(args, say));
+    // The command is done (a `run` has stopped and flushed its database). Work left on the
+    // blocking threads (a page still parsing after its poll was cut) is not waited for: a
+    // stop must not wait on it (systemd would kill herald at its TimeoutStopSec).
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(Exit(code, msg)) => {
             if !msg.is_empty() {

@@ -47,6 +47,12 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 /// A source is reported failing (to the admins) after this many failed polls in a row.
 pub const FAILING_AFTER: u32 = 3;
 
+/// The longest a redesign alert waits for its proposal of new selectors.
+const PROPOSAL_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// The largest list page a redesign proposal reads (discovery's time grows faster than a
+/// page's size: 2 MB of nested blocks took 36 s).
+const PROPOSAL_BYTES: usize = 1 << 20;
+
 /// How to build an app beyond its config.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -342,6 +348,21 @@ impl App {
     /// For a redesign alert: the `[sources.list]` block the discovery of `herald suggest`
     /// proposes for the new page, and what it reads (issue 24); or why there is none.
     async fn redesign_proposal(&self, source: &Source) -> String {
+        // Optional work done while the source's poll holds its turn, and before the admins
+        // hear of the redesign: bounded, so that neither waits long (a hostile page could
+        // make discovery run for hours; see `PROPOSAL_BYTES`).
+        let proposal =
+            tokio::time::timeout(PROPOSAL_TIME, self.redesign_proposal_unbounded(source));
+        match proposal.await {
+            Ok(text) => text,
+            Err(_) => format!(
+                "\n\nNo new selectors proposed: reading the page took longer than {} s.",
+                PROPOSAL_TIME.as_secs()
+            ),
+        }
+    }
+
+    async fn redesign_proposal_unbounded(&self, source: &Source) -> String {
         let config = self.config();
         let req = crate::fetch::Request {
             user_agent: &config.general.user_agent,
@@ -355,6 +376,13 @@ impl App {
             Err(e) => return format!("\n\nNo new selectors proposed: {e}"),
         };
         let (text, url) = (page.text, page.url);
+        if text.len() > PROPOSAL_BYTES {
+            return format!(
+                "\n\nNo new selectors proposed: the page is larger ({} KiB) than discovery reads ({} KiB).",
+                text.len() / 1024,
+                PROPOSAL_BYTES / 1024
+            );
+        }
         let source = source.clone();
         let found =
             tokio::task::spawn_blocking(move || crate::suggest::suggest_page(&source, &text, &url))
@@ -949,6 +977,9 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
         }
     })
     .await;
+    // A schedule that ran out (its years past) polls no more: the task waits for the stop,
+    // not ended, which its supervisor would take for a failure and start again.
+    stop.cancelled().await;
 }
 
 /// How long a failing source rests before its next poll: one minute, doubling with each failure

@@ -431,8 +431,14 @@ pub(super) fn schedule_frequency(
     }
     let show = |t: &chrono::DateTime<chrono::Utc>| crate::timefmt::show(*t, tz);
     match instants.as_slice() {
+        // A schedule with a year field whose years are past ran out: it was a good schedule,
+        // and a config that ran must not become one herald refuses to start with (or reload)
+        // by the date alone. Said, not refused.
+        [] if expr.split_whitespace().count() == 7 => Ok(Some(format!(
+            "cron `{expr}` fires no more (no instant is left in its years): the source is not polled"
+        ))),
         [] => Err(format!(
-            "cron `{expr}` never fires: no date matches it (such as 30 February, or a year past)"
+            "cron `{expr}` never fires: no date matches it (such as 30 February)"
         )),
         [once] => Ok(Some(format!(
             "cron `{expr}` fires once more, at {}, and then never",
@@ -501,7 +507,6 @@ mod tests {
     #[case::step_zero("0 */0 * * * *", "step 0 in the minutes field is out of range (1-59)")]
     #[case::thirtieth_of_february("0 0 0 30 2 *", "cron `0 0 0 30 2 *` never fires")]
     #[case::thirty_first_of_april("0 0 0 31 4 *", "cron `0 0 0 31 4 *` never fires")]
-    #[case::a_past_year("0 0 0 1 1 * 2020", "never fires")]
     #[case::hour_too_large("0 0 25 * * *", "invalid cron `0 0 25 * * *`: 25 in the hours field is out of range (0-23)")]
     #[case::minute_too_large("0 60 * * * *", "60 in the minutes field is out of range (0-59)")]
     #[case::day_zero("0 0 0 0 * *", "0 in the day-of-month field is out of range (1-31)")]
@@ -601,7 +606,10 @@ mod tests {
                     .into()
             ))
         );
-        assert!(of("0 0 0 1 1 * 2026").is_err_and(|e| e.contains("never fires")));
+        // Its years past, a schedule ran out: said, not refused.
+        assert!(
+            of("0 0 0 1 1 * 2026").is_ok_and(|w| w.is_some_and(|w| w.contains("fires no more")))
+        );
     }
 
     #[rstest]

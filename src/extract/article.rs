@@ -166,6 +166,21 @@ struct Picked {
 
 impl Picked {
     fn read(html: &str, sel: &ArticleSelectors, base: Option<&Url>) -> Picked {
+        // The selectors read a tree built as it comes; a page nested past any real article
+        // would take the tree builder time growing with its depth squared (800,000 `<div>`s
+        // fit in the body limit: hours). It is read as the automatic reader reads it,
+        // flattened, without the selectors.
+        if let Some(depth) = crate::extract::depth::too_deep(html) {
+            tracing::warn!(
+                depth,
+                "an article page nested too deep for its selectors: read without them"
+            );
+            return Picked {
+                body: None,
+                date: None,
+                image: None,
+            };
+        }
         let doc = scraper::Html::parse_document(html);
         let root = doc.root_element();
         let body = sel
@@ -255,6 +270,26 @@ fn declared_charset(bytes: &[u8]) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A page nested past any real article is not given to the selectors (whose tree builder
+    /// would take time growing with the depth squared): it is read flattened, as without them.
+    #[test]
+    fn a_page_nested_too_deep_is_read_without_the_selectors() {
+        let depth = crate::extract::depth::MAX_DEPTH + 100;
+        let html = format!(
+            "<html><body>{}<div class='content-text'>Deep text</div>{}</body></html>",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let sel = ArticleSelectors {
+            body: Some(crate::config::Pick::parse("div.content-text").unwrap()),
+            date: None,
+            image: None,
+        };
+        assert_eq!(Picked::read(&html, &sel, None).body, None);
+        let shallow = "<html><body><div class='content-text'>Text</div></body></html>";
+        assert!(Picked::read(shallow, &sel, None).body.is_some());
+    }
 
     fn page(ld_body: &str) -> String {
         format!(

@@ -996,6 +996,16 @@ fn html_to_text(s: &str) -> String {
         .expect("a valid regex")
     });
     let spaced = BREAKING.replace_all(s, " <$1$2");
+    // A fragment nested past any real text (an entry's description of 40,000 `<div>`s) would
+    // take the tree builder time growing with its depth squared: its tags are dropped before,
+    // and its text read flat.
+    static TAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"<[^>]*>").expect("a valid regex"));
+    let spaced = match spaced.matches('<').count() > crate::extract::depth::MAX_DEPTH
+        && crate::extract::depth::too_deep(&spaced).is_some()
+    {
+        true => std::borrow::Cow::Owned(TAG.replace_all(&spaced, " ").into_owned()),
+        false => spaced,
+    };
     let fragment = scraper::Html::parse_fragment(&spaced);
     let mut out = String::new();
     // Depth first, in document order, without recursion (fragments may nest deep); what an
@@ -3032,6 +3042,22 @@ fn thumbnail_of(tag: &BytesStart<'_>, facts: Option<&mut Facts>) {
 mod tests {
     use super::*;
     use rstest::rstest;
+
+    /// An entry's HTML nested past any real text is read flat: its words, entities read.
+    #[test]
+    fn a_fragment_nested_too_deep_is_read_flat() {
+        let depth = crate::extract::depth::MAX_DEPTH + 100;
+        let html = format!(
+            "{}Hello &amp; <b>world</b>{}",
+            "<div>".repeat(depth),
+            "</div>".repeat(depth)
+        );
+        let text = html_to_text(&html);
+        assert_eq!(
+            text.split_whitespace().collect::<Vec<_>>(),
+            ["Hello", "&", "world"]
+        );
+    }
 
     const RSS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" xmlns:media="http://search.yahoo.com/mrss/"><channel><title>T</title><link>https://ex.org/</link>

@@ -178,3 +178,52 @@ async fn a_scheduler_that_polls_no_source_when_due_is_down() {
     child.kill().await.unwrap();
     other.kill().await.unwrap();
 }
+
+/// A schedule whose years are past (it ran out) is said at start, not refused; its source has
+/// its first poll, and then is simply not polled: its task is no failure, restarted (and its
+/// source polled again) and reported for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_schedule_that_ran_out_is_no_failure() {
+    let site = FakeSite::start().await;
+    site.publish("en", release_en(1, 20));
+    site.publish("ru", release_ru(1, 20));
+    site.publish("kz", release_kz(1, 20));
+    let dir = tempfile::tempdir().unwrap();
+    let setup = Setup {
+        schedule: "0 0 0 1 1 * 2020".into(),
+        ..Setup::default()
+    };
+    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
+    let mut child = common::herald_command()
+        .args(["run", "-c"])
+        .arg(&config)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    // Its one poll comes within the first minute after start (the first-poll window); then
+    // the schedule has no instant left.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let h = loop {
+        if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
+            && let Ok(h) = r.json::<Value>().await
+            && !h["sources"]["akorda-en"]["last_success"].is_null()
+        {
+            break h;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never polled");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Long enough for a supervisor to have restarted an ended task twice (1 s, then 2 s).
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let h2: Value = reqwest::get(format!("{base}/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for h in [&h, &h2] {
+        assert_eq!(h["sources"]["akorda-en"]["consecutive_failures"], 0, "{h}");
+        assert!(h["sources"]["akorda-en"]["last_error"].is_null(), "{h}");
+    }
+    child.kill().await.unwrap();
+}
