@@ -434,9 +434,15 @@ pub(super) fn schedule_frequency(
         // A schedule with a year field whose years are past ran out: it was a good schedule,
         // and a config that ran must not become one herald refuses to start with (or reload)
         // by the date alone. Said, not refused.
-        [] if expr.split_whitespace().count() == 7 => Ok(Some(format!(
-            "cron `{expr}` fires no more (no instant is left in its years): the source is not polled"
-        ))),
+        // (Only one that fired once: 30 February of any year never did, and is refused.)
+        [] if expr.split_whitespace().count() == 7
+            && crate::schedule::next_fire(schedule, tz, now - chrono::Duration::days(366 * 30))
+                .is_some() =>
+        {
+            Ok(Some(format!(
+                "cron `{expr}` fires no more (no instant is left in its years): the source is not polled"
+            )))
+        }
         [] => Err(format!(
             "cron `{expr}` never fires: no date matches it (such as 30 February)"
         )),
@@ -507,6 +513,7 @@ mod tests {
     #[case::step_zero("0 */0 * * * *", "step 0 in the minutes field is out of range (1-59)")]
     #[case::thirtieth_of_february("0 0 0 30 2 *", "cron `0 0 0 30 2 *` never fires")]
     #[case::thirty_first_of_april("0 0 0 31 4 *", "cron `0 0 0 31 4 *` never fires")]
+    #[case::thirtieth_of_february_of_any_year("0 0 0 30 2 * *", "never fires")]
     #[case::hour_too_large("0 0 25 * * *", "invalid cron `0 0 25 * * *`: 25 in the hours field is out of range (0-23)")]
     #[case::minute_too_large("0 60 * * * *", "60 in the minutes field is out of range (0-59)")]
     #[case::day_zero("0 0 0 0 * *", "0 in the day-of-month field is out of range (1-31)")]

@@ -392,21 +392,20 @@ fn two_pages(links: &HashSet<Url>) -> bool {
     })
 }
 
-/// Whether a value reads as a random token a server made up, not a name a site gave: 16
-/// letters and digits or more of both kinds (phpBB's and vBulletin's 32 hex digits), or 6 or
-/// more mixing digits, capitals and small letters (Discuz!'s `Qx7Lm2`). A legislature's
-/// `session=2025R1` or a section's `sid=en2024` is no token.
+/// Whether a value reads as a random token a server made up, not a name a site gave: 6 letters
+/// and digits or more, of both kinds (phpBB's and vBulletin's 32 hex digits, Discuz!'s
+/// `Qx7Lm2`), holding no year when short (a legislature's `session=2025R1`, a section's
+/// `sid=en2024` name a session of their own: a year in a short value is a label, not chance).
 fn looks_like_session_value(value: &str) -> bool {
     let alnum = value
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-');
     let digit = value.bytes().any(|b| b.is_ascii_digit());
-    let upper = value.bytes().any(|b| b.is_ascii_uppercase());
-    let lower = value.bytes().any(|b| b.is_ascii_lowercase());
-    alnum
-        && digit
-        && (upper || lower)
-        && (value.len() >= 16 || (value.len() >= 6 && upper && lower))
+    let letter = value.bytes().any(|b| b.is_ascii_alphabetic());
+    let year = value.as_bytes().windows(4).any(|w| {
+        matches!(&w[..2], b"19" | b"20") && w[2].is_ascii_digit() && w[3].is_ascii_digit()
+    });
+    alnum && digit && letter && (value.len() >= 16 || (value.len() >= 6 && !year))
 }
 
 /// Names a forum or CMS keeps a cookieless reader's session under, in every link of a page
@@ -593,6 +592,7 @@ mod tests {
     #[case::stories_one_featured(&["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"], &[], &["/a.php?sid=X1b2c3d4e5f6&from=top", "/a.php?sid=X1b2c3d4e5f6", "/a.php?sid=Y1b2c3d4e5f6"])]
     #[case::two_values(&["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"], &[], &["/t?t=1&sid=S", "/t?t=2&sid=S", "/t?t=3&sid=ffff456789abcdef0123456789abcdef"])]
     #[case::discuz(&["/forum.php?mod=viewthread&tid=101&sid=Qx7Lm2", "/forum.php?mod=viewthread&tid=102&sid=Qx7Lm2"], &[], &["/forum.php?mod=viewthread&tid=101", "/forum.php?mod=viewthread&tid=102"])]
+    #[case::discuz_small_letters(&["/forum.php?mod=viewthread&tid=101&sid=qx7lm2", "/forum.php?mod=viewthread&tid=102&sid=qx7lm2"], &[], &["/forum.php?mod=viewthread&tid=101", "/forum.php?mod=viewthread&tid=102"])]
     #[case::a_partners_link(&["/t?t=1&sid=S", "/t?t=2&sid=S"], &["https://partner.example/x?sid=a1b2c3d4e5f6a7b8c9d0"], &["/t?t=1", "/t?t=2"])]
     #[case::a_legislatures_session(&["/bills?session=2025R1&id=HB100", "/bills?session=2025R1&id=HB101"], &[], &["/bills?session=2025R1&id=HB100", "/bills?session=2025R1&id=HB101"])]
     #[case::a_sections_sid(&["/n?sid=en2024&id=1", "/n?sid=en2024&id=2"], &[], &["/n?sid=en2024&id=1", "/n?sid=en2024&id=2"])]

@@ -11,27 +11,53 @@ use common::{Setup, write_config_on_free_port};
 use serde_json::Value;
 use std::time::Duration;
 
-#[tokio::test(flavor = "multi_thread")]
-async fn panics_are_failures_that_are_reported_and_survived() {
+/// A fake site with a release in each language.
+async fn site_with_releases() -> FakeSite {
     let site = FakeSite::start().await;
     site.publish("en", release_en(1, 20));
     site.publish("ru", release_ru(1, 20));
     site.publish("kz", release_kz(1, 20));
-    let dir = tempfile::tempdir().unwrap();
+    site
+}
+
+/// `herald run` on a config of `site`'s sources polled on `schedule` in `dir`, with `env`;
+/// returns the process and its base URL.
+fn run_herald(
+    dir: &std::path::Path,
+    site: &FakeSite,
+    schedule: &str,
+    extra_source_keys: &str,
+    env: &[(&str, &str)],
+) -> (tokio::process::Child, String) {
     let setup = Setup {
-        schedule: "*/2 * * * * *".into(),
+        schedule: schedule.into(),
+        extra_source_keys: extra_source_keys.into(),
         ..Setup::default()
     };
-    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
-    let mut child = common::herald_command()
-        .args(["run", "-c"])
-        .arg(&config)
-        .env("HERALD_TEST_PANIC_IN_POLL", "akorda-en")
-        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-kz")
-        .env("RUST_LOG", "info")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (config, port) = write_config_on_free_port(dir, site, &setup);
+    let mut command = common::herald_command();
+    command.args(["run", "-c"]).arg(&config);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    (command.spawn().unwrap(), format!("http://127.0.0.1:{port}"))
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn panics_are_failures_that_are_reported_and_survived() {
+    let site = site_with_releases().await;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut child, base) = run_herald(
+        dir.path(),
+        &site,
+        "*/2 * * * * *",
+        "",
+        &[
+            ("HERALD_TEST_PANIC_IN_POLL", "akorda-en"),
+            ("HERALD_TEST_PANIC_IN_TASK", "akorda-kz"),
+            ("RUST_LOG", "info"),
+        ],
+    );
     let health = |h: &Value, id: &str, key: &str| h["sources"][id][key].clone();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let h = loop {
@@ -96,28 +122,12 @@ async fn panics_are_failures_that_are_reported_and_survived() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_scheduler_that_polls_no_source_when_due_is_down() {
     let site = FakeSite::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let setup = Setup {
-        schedule: "*/2 * * * * *".into(),
-        extra_source_keys: "poll_deadline_secs = 1".into(),
-        ..Setup::default()
-    };
-    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
-    let mut child = common::herald_command()
-        .args(["run", "-c"])
-        .arg(&config)
-        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-en,akorda-ru,akorda-kz")
-        .spawn()
-        .unwrap();
-    let other_dir = tempfile::tempdir().unwrap();
-    let (other_config, other_port) = write_config_on_free_port(other_dir.path(), &site, &setup);
-    let mut other = common::herald_command()
-        .args(["run", "-c"])
-        .arg(&other_config)
-        .env("HERALD_TEST_PANIC_IN_TASK", "akorda-kz")
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (dir, other_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (schedule, deadline) = ("*/2 * * * * *", "poll_deadline_secs = 1");
+    let every = ("HERALD_TEST_PANIC_IN_TASK", "akorda-en,akorda-ru,akorda-kz");
+    let (mut child, base) = run_herald(dir.path(), &site, schedule, deadline, &[every]);
+    let one = ("HERALD_TEST_PANIC_IN_TASK", "akorda-kz");
+    let (mut other, other_base) = run_herald(other_dir.path(), &site, schedule, deadline, &[one]);
     let healthz = || async {
         let r = reqwest::get(format!("{base}/healthz")).await.ok()?;
         let code = r.status().as_u16();
@@ -166,9 +176,7 @@ async fn a_scheduler_that_polls_no_source_when_due_is_down() {
         .parse()
         .unwrap();
     assert!(late > 0.0, "{metrics}");
-    let answer = reqwest::get(format!("http://127.0.0.1:{other_port}/healthz"))
-        .await
-        .unwrap();
+    let answer = reqwest::get(format!("{other_base}/healthz")).await.unwrap();
     assert_eq!(answer.status(), 200);
     let h: Value = answer.json().await.unwrap();
     assert_eq!(h["status"], "degraded", "{h}");
@@ -184,22 +192,9 @@ async fn a_scheduler_that_polls_no_source_when_due_is_down() {
 /// source polled again) and reported for ever.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_schedule_that_ran_out_is_no_failure() {
-    let site = FakeSite::start().await;
-    site.publish("en", release_en(1, 20));
-    site.publish("ru", release_ru(1, 20));
-    site.publish("kz", release_kz(1, 20));
+    let site = site_with_releases().await;
     let dir = tempfile::tempdir().unwrap();
-    let setup = Setup {
-        schedule: "0 0 0 1 1 * 2020".into(),
-        ..Setup::default()
-    };
-    let (config, port) = write_config_on_free_port(dir.path(), &site, &setup);
-    let mut child = common::herald_command()
-        .args(["run", "-c"])
-        .arg(&config)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let (mut child, base) = run_herald(dir.path(), &site, "0 0 0 1 1 * 2020", "", &[]);
     // Its one poll comes within the first minute after start (the first-poll window); then
     // the schedule has no instant left.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
