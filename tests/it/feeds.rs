@@ -500,8 +500,10 @@ async fn feeds_answered_from_memory_follow_every_change_and_are_counted() {
         assert_eq!(t.text(path).await, first);
         assert_eq!(t.get_if_none_match(path, &tag).await.status(), 304);
     }
-    assert_eq!(feed_answers(&t, "rss", "200").await, ok + 5);
-    assert_eq!(feed_answers(&t, "rss", "304").await, fresh + 4);
+    // At least these (the counters are the process's: another test of this binary may serve
+    // an RSS feed meanwhile, as a CI run saw).
+    assert!(feed_answers(&t, "rss", "200").await >= ok + 5);
+    assert!(feed_answers(&t, "rss", "304").await >= fresh + 4);
 
     // A change of another source: this feed is still current, answered without a new render.
     let renders = |metrics: &str| {
