@@ -191,6 +191,19 @@ impl SendError {
             SendError::Refused(text.to_owned())
         }
     }
+    /// A failure that passes (a 429's hold, a 5xx, no answer, no connection, the bot blocked
+    /// until an admin acts): the call is worth making again later.
+    fn is_for_now(&self) -> bool {
+        matches!(
+            self,
+            SendError::Uncertain(_)
+                | SendError::Refused(_)
+                | SendError::Unreached(_)
+                | SendError::RetryAfter(_)
+                | SendError::Blocked(_)
+        )
+    }
+
     /// The error in words, for `/healthz`, the logs and the admins.
     fn text(&self) -> String {
         match self {
@@ -1141,12 +1154,8 @@ impl<A: TelegramApi> Deliverer<A> {
                     ?failure,
                     "could not look for an unanswered send; trying again"
                 );
-                let mut state = self.store.channel_state(channel)?;
-                match self.failed(channel, &mut state, limits, failure)? {
-                    // Nothing is set aside for a search: the send it looks for may have arrived.
-                    Next::SetAside(_) => Ok(Next::Backoff),
-                    next => Ok(next),
-                }
+                // Nothing is set aside for a search: the send it looks for may have arrived.
+                self.failed_for_now(channel, limits, failure)
             }
         }
     }
@@ -2207,11 +2216,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 let Some(channel) = group.entries.first() else {
                     return Ok(Next::Backoff);
                 };
-                let mut state = self.store.channel_state(&channel.id)?;
-                match self.failed(&channel.id, &mut state, limits, error)? {
-                    Next::SetAside(_) => Ok(Next::Backoff),
-                    next => Ok(next),
-                }
+                self.failed_for_now(&channel.id, limits, error)
             }
         }
     }
@@ -2318,25 +2323,14 @@ impl<A: TelegramApi> Deliverer<A> {
                         "a post sent again was a second copy; the newer one is deleted"
                     );
                 }
-                Err((
-                    failure @ (SendError::Uncertain(_)
-                    | SendError::Refused(_)
-                    | SendError::Unreached(_)
-                    | SendError::RetryAfter(_)
-                    | SendError::Blocked(_)),
-                    _,
-                )) => {
+                Err((failure, _)) if failure.is_for_now() => {
                     tracing::warn!(
                         channel,
                         message_id = newer,
                         ?failure,
                         "could not delete a second copy of a post yet; trying again"
                     );
-                    let mut state = self.store.channel_state(&channel)?;
-                    return match self.failed(&channel, &mut state, limits, failure)? {
-                        Next::SetAside(_) => Ok(Next::Backoff),
-                        next => Ok(next),
-                    };
+                    return self.failed_for_now(&channel, limits, failure);
                 }
                 Err((failure, _)) => {
                     tracing::warn!(
@@ -2431,24 +2425,14 @@ impl<A: TelegramApi> Deliverer<A> {
                         Err(ControlFlow::Break(())) => return Ok(Next::Now),
                         // Gone meanwhile (an admin deleted it): the next look goes on below.
                         Err(ControlFlow::Continue(SendError::EditMoot)) => return Ok(Next::Now),
-                        Err(ControlFlow::Continue(
-                            failure @ (SendError::Uncertain(_)
-                            | SendError::Refused(_)
-                            | SendError::Unreached(_)
-                            | SendError::RetryAfter(_)
-                            | SendError::Blocked(_)),
-                        )) => {
+                        Err(ControlFlow::Continue(failure)) if failure.is_for_now() => {
                             tracing::warn!(
                                 channel,
                                 message_id = earlier,
                                 ?failure,
                                 "could not make the earlier copy of a digest message read as the copy sent again yet; trying again"
                             );
-                            let mut state = self.store.channel_state(&channel)?;
-                            return match self.failed(&channel, &mut state, limits, failure)? {
-                                Next::SetAside(_) => Ok(Next::Backoff),
-                                next => Ok(next),
-                            };
+                            return self.failed_for_now(&channel, limits, failure);
                         }
                         Err(ControlFlow::Continue(failure)) => {
                             self.store.looked_back(&look).await?;
@@ -2540,11 +2524,7 @@ impl<A: TelegramApi> Deliverer<A> {
                     ?failure,
                     "could not look below a post sent again; trying again"
                 );
-                let mut state = self.store.channel_state(&channel)?;
-                match self.failed(&channel, &mut state, limits, failure)? {
-                    Next::SetAside(_) => Ok(Next::Backoff),
-                    next => Ok(next),
-                }
+                self.failed_for_now(&channel, limits, failure)
             }
         }
     }
@@ -2788,6 +2768,23 @@ impl<A: TelegramApi> Deliverer<A> {
             self.tell_block(&id);
         }
         Ok(next)
+    }
+
+    /// A call that serves a post already delivered (a search, a restore, a look below a copy
+    /// sent again) failed: the chat waits for it as for a failed send (the channel's state, the
+    /// metrics and the admins say why), but nothing is set aside: the post is in the chat, or
+    /// may be.
+    fn failed_for_now(
+        &self,
+        channel: &str,
+        limits: &mut ChatLimits,
+        failure: SendError,
+    ) -> Result<Next, StoreError> {
+        let mut state = self.store.channel_state(channel)?;
+        Ok(match self.failed(channel, &mut state, limits, failure)? {
+            Next::SetAside(_) => Next::Backoff,
+            next => next,
+        })
     }
 }
 
