@@ -1632,6 +1632,27 @@ fn check(world: &World) -> Result<(), String> {
             migration_excuses -= 1;
             continue;
         }
+        // A lost send in the group with no earlier id known went out again, to be looked for
+        // below the copy sent again, and the group became a supergroup before the look or the
+        // delete of the newer copy was made: the old group's messages are no longer the bot's
+        // to edit or delete. The one duplicate herald cannot mend, excused only when the admins
+        // were told of it by the newer copy's id (the alert may itself be lost: then tried).
+        let told = |text: &str| {
+            t.to_admins.iter().any(|(_, told, _)| told.contains(text))
+                || t.admin_tries.keys().any(|(_, tried)| tried.contains(text))
+        };
+        if let [(-2002, first, _), (-2002, second, _)] = copies.as_slice()
+            && migrations > 0
+        {
+            let (first, second) = (first.min(second), first.max(second));
+            if told(&format!(
+                "is in the chat twice (messages {first} and {second})"
+            )) || told(&format!(
+                "the copy sent again (message {second}) could not be compared"
+            )) {
+                continue;
+            }
+        }
         let mut copies = copies.clone();
         copies.sort_by_key(|(.., at)| *at);
         for pair in copies.windows(2) {
