@@ -195,27 +195,10 @@ impl Picked {
             .and_then(|p| crate::extract::html::pick(root, p))
             .and_then(|t| crate::dates::parse_date(&t, None));
         let image = sel.image.as_ref().and_then(|p| {
-            let element = match &p.selector {
-                Some(s) => root.select(s).next()?,
-                None => root,
-            };
-            let src = match &p.attr {
-                Some(a) => element.value().attr(a)?.to_owned(),
-                None => {
-                    // An element, not an attribute: its own or first inner image.
-                    let img = if element.value().name() == "img" {
-                        element.html()
-                    } else {
-                        element.inner_html()
-                    };
-                    let d = dom::Doc::parse(&img);
-                    let i = d.elements("img").next()?;
-                    meta::image_src(d.node(i))?.to_owned()
-                }
-            };
+            let src = crate::extract::html::pick_image(root, p)?;
             let url = match base {
-                Some(b) => b.join(src.trim()).ok()?,
-                None => Url::parse(src.trim()).ok()?,
+                Some(b) => b.join(&src).ok()?,
+                None => Url::parse(&src).ok()?,
             };
             matches!(url.scheme(), "http" | "https").then(|| url.to_string())
         });

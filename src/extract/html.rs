@@ -558,69 +558,74 @@ impl ItemPlaces {
     }
 }
 
-/// Lazy-loading pages put a placeholder (or nothing) in `src` and the picture elsewhere.
-const LAZY_ATTRS: [&str; 5] = [
-    "data-src",
-    "data-lazy-src",
-    "data-original",
-    "srcset",
-    "data-srcset",
-];
-
-/// An image `Pick`: its value, unless that is empty or an inline `data:` placeholder; then the
-/// lazy-loading attributes of the same element (for `srcset`, its widest candidate).
+/// An image `Pick`: with an `@attr` other than `src` (`@data-original`, a `<meta>`'s
+/// `@content`), that attribute when it holds an address (not empty, not an inline `data:`
+/// placeholder). Else (`@src`, no `@attr`, or nothing there) the picture the element shows, its
+/// own or that of the first `<img>` inside it, by [`image_address`]: `src` is where lazy loaders
+/// put a placeholder, and `image = "img"`, the `@src` forgotten, reads the picture, never text.
 pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
-    let usable = |v: &str| !v.trim().is_empty() && !v.trim_start().starts_with("data:");
-    let mut target = target(scope, image)?;
-    // An address field reads an address: without `@attr`, the element's `src` (`image =
-    // "img"`, the `@src` forgotten), or that of the first picture inside it, never its text.
-    let named = match image.attr {
-        Some(_) => pick(scope, image),
-        None => {
-            if target.value().name() != "img"
-                && let Some(img) = target.select(&IMAGES).next()
-            {
-                target = img;
-            }
-            target
-                .value()
-                .attr("src")
-                .map(clean)
-                .filter(|v| !v.is_empty())
-        }
-    };
-    if let Some(v) = named.filter(|v| usable(v)) {
-        return Some(v);
+    let target = target(scope, image)?;
+    if image.attr.as_deref().is_some_and(|a| a != "src")
+        && let Some(value) = value_of(target, image.attr.as_deref())
+        && !value.starts_with("data:")
+    {
+        return Some(value);
     }
-    LAZY_ATTRS.iter().find_map(|attr| {
-        let value = target.value().attr(attr)?;
-        let value = if attr.ends_with("srcset") {
-            widest(value)?
-        } else {
-            value.trim().to_owned()
-        };
-        usable(&value).then_some(value)
-    })
+    let img = match target.value().name() {
+        "img" => target,
+        _ => target.select(&IMAGES).next().unwrap_or(target),
+    };
+    image_address(|attr| img.value().attr(attr))
+        .map(clean)
+        .filter(|v| !v.is_empty())
 }
 
-/// The widest candidate of a `srcset` ("a.jpg 480w, b.jpg 1024w"); the last one without widths.
-fn widest(srcset: &str) -> Option<String> {
+/// The address an `<img>` shows, from its attributes (`attr` reads one): a lazy loader's first
+/// (`data-src` and its kin: `src` then holds a placeholder or nothing), else the largest
+/// candidate of a `srcset`, else `src`; never an inline `data:` URI. One rule for list cards
+/// and article pages.
+pub fn image_address<'a>(attr: impl Fn(&str) -> Option<&'a str>) -> Option<&'a str> {
+    const LAZY: [&str; 6] = [
+        "data-src",
+        "data-lazy-src",
+        "data-original",
+        "data-lazy",
+        "data-url",
+        "data-hi-res-src",
+    ];
+    let usable = |v: &&str| {
+        let v = v.trim();
+        !v.is_empty() && !v.starts_with("data:")
+    };
+    LAZY.iter()
+        .filter_map(|a| attr(a))
+        .find(usable)
+        .or_else(|| {
+            ["data-lazy-srcset", "data-srcset", "srcset"]
+                .iter()
+                .filter_map(|a| attr(a))
+                .find_map(largest_in_srcset)
+        })
+        .or_else(|| attr("src").filter(usable))
+        .map(str::trim)
+}
+
+/// The largest candidate of a `srcset` ("a.jpg 480w, b.jpg 1024w", "a.jpg 1x, b.jpg 2x"; a
+/// candidate without a descriptor is 1x), never a `data:` URI; the last of equals.
+pub fn largest_in_srcset(srcset: &str) -> Option<&str> {
     srcset
         .split(',')
         .filter_map(|c| {
             let mut parts = c.split_whitespace();
             let url = parts.next()?;
-            let w = parts
+            let size = parts
                 .next()
-                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f64>().ok())
-                .unwrap_or(0.0);
-            Some((w, url.to_owned()))
+                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
+                .unwrap_or(1.0);
+            (!url.starts_with("data:")).then_some((url, size))
         })
-        .fold(None, |best: Option<(f64, String)>, c| match best {
-            Some(b) if b.0 > c.0 => Some(b),
-            _ => Some(c),
-        })
-        .map(|(_, url)| url)
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(url, _)| url)
 }
 
 /// Image URLs keep their query (it often selects the size) but must be absolute http(s).
@@ -957,10 +962,38 @@ mod tests {
         Some("/l.jpg")
     )]
     #[case::nothing(r#"<img alt="x">"#, None)]
+    // A lazy loader's placeholder in `src` is not the picture (the article reader's rule).
+    #[case::placeholder_src(
+        r#"<img src="/img/placeholder.gif" data-src="/real.jpg">"#,
+        Some("/real.jpg")
+    )]
+    #[case::srcset_over_src(
+        r#"<img src="/s.jpg" data-srcset="/s.jpg 1x, /l.jpg 2x">"#,
+        Some("/l.jpg")
+    )]
     fn list_images(#[case] html: &str, #[case] expected: Option<&str>) {
-        let doc = Html::parse_fragment(&format!("<div>{html}</div>"));
+        let doc = Html::parse_fragment(&format!("<div><figure>{html}</figure></div>"));
         let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
         let image = Pick::parse("img@src").unwrap();
         assert_eq!(pick_image(div, &image).as_deref(), expected);
+        // Without `@src`, or naming the element around the picture: the same picture.
+        for pick in ["img", "figure"] {
+            let image = Pick::parse(pick).unwrap();
+            assert_eq!(pick_image(div, &image).as_deref(), expected, "{pick}");
+        }
+    }
+
+    /// An attribute other than `src` is the admin's word: read as named.
+    #[test]
+    fn a_named_image_attribute_is_read_as_named() {
+        let doc = Html::parse_fragment(
+            r#"<div><img src="/s.jpg" data-src="/lazy.jpg" data-full="/full.jpg"></div>"#,
+        );
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        let pick = |p: &str| pick_image(div, &Pick::parse(p).unwrap());
+        assert_eq!(pick("img@data-full").as_deref(), Some("/full.jpg"));
+        assert_eq!(pick("img@src").as_deref(), Some("/lazy.jpg"));
+        // Named but empty: the picture the element shows.
+        assert_eq!(pick("img@data-none").as_deref(), Some("/lazy.jpg"));
     }
 }

@@ -705,46 +705,7 @@ fn has_year(t: &str) -> bool {
 /// The `src` an image really shows: lazy-loading attributes first, then the largest `srcset`
 /// candidate, then `src` (unless it is a `data:` placeholder).
 pub fn image_src(node: &Node) -> Option<&str> {
-    const LAZY: &[&str] = &[
-        "data-src",
-        "data-lazy-src",
-        "data-original",
-        "data-lazy",
-        "data-url",
-        "data-hi-res-src",
-    ];
-    let usable = |v: &&str| {
-        let v = v.trim();
-        !v.is_empty() && !v.starts_with("data:")
-    };
-    LAZY.iter()
-        .filter_map(|a| node.attr(a))
-        .find(usable)
-        .or_else(|| {
-            ["data-lazy-srcset", "data-srcset", "srcset"]
-                .iter()
-                .filter_map(|a| node.attr(a))
-                .find_map(largest_in_srcset)
-        })
-        .or_else(|| node.attr("src").filter(usable))
-        .map(str::trim)
-}
-
-/// The candidate with the largest width (or density) descriptor of a `srcset`.
-fn largest_in_srcset(srcset: &str) -> Option<&str> {
-    srcset
-        .split(',')
-        .filter_map(|c| {
-            let mut parts = c.split_whitespace();
-            let url = parts.next()?;
-            let size = parts
-                .next()
-                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!url.starts_with("data:")).then_some((url, size))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(url, _)| url)
+    crate::extract::html::image_address(|attr| node.attr(attr))
 }
 
 /// Words in an image's address, class or alt text that mark a tracker, icon or logo.
@@ -943,10 +904,13 @@ mod tests {
     #[test]
     fn srcset_takes_the_widest() {
         assert_eq!(
-            largest_in_srcset("a.jpg 320w, b.jpg 1024w, c.jpg 640w"),
+            crate::extract::html::largest_in_srcset("a.jpg 320w, b.jpg 1024w, c.jpg 640w"),
             Some("b.jpg")
         );
-        assert_eq!(largest_in_srcset("a.jpg 1x, b.jpg 2x"), Some("b.jpg"));
+        assert_eq!(
+            crate::extract::html::largest_in_srcset("a.jpg 1x, b.jpg 2x"),
+            Some("b.jpg")
+        );
     }
 
     #[test]
