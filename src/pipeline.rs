@@ -87,6 +87,10 @@ pub struct PollReport {
     /// The walk through older pages was cut short by this error: the releases there are read
     /// by the next poll; until then the source counts as failing.
     pub walk_error: Option<String>,
+    /// The walk stopped at `max_pages` (this many pages) on a page of new releases only, after
+    /// the source's first poll: releases past it were published since the last poll too, and
+    /// are not read (see [`PollReport::pages_warning`]).
+    pub capped_at: Option<u32>,
     /// Stored releases this poll rewrote as now read, the source's reading config having
     /// changed: their feed entries show the new reading; nothing is announced.
     pub refreshed: usize,
@@ -121,6 +125,16 @@ impl PollReport {
         Some(format!(
             "{} card(s) left out by `require_id`: no id in the link (e.g. {first})",
             self.no_id.len()
+        ))
+    }
+
+    /// What the admin should hear about a walk that stopped at `max_pages` among new releases.
+    pub fn pages_warning(&self) -> Option<String> {
+        let pages = self.capped_at?;
+        Some(format!(
+            "the {pages} page(s) read (`max_pages` = {pages}) held only new releases: more were \
+             published since the last poll than they show, and those past page {pages} were not \
+             read; raise `max_pages` or poll more often"
         ))
     }
 
@@ -257,6 +271,7 @@ impl Poller<'_> {
                     if !report.unchanged {
                         state.date_warning = report.date_warning();
                         state.card_warning = report.card_warning();
+                        state.pages_warning = report.pages_warning();
                     }
                     state.ever_succeeded = true;
                     if let Some(error) = &report.walk_error {
@@ -396,6 +411,9 @@ impl Poller<'_> {
             ..cut
         });
         let first_poll = !state.first_poll_done;
+        // A first poll reads its `max_pages` as history (all new by nature): nothing is missed.
+        let capped_at =
+            (walk.capped && !first_poll && matches!(self.mode, Mode::Live(_))).then_some(pages);
         // Corrections are judged on what the list page shows, before article pages add to it.
         let content_digests = std::mem::take(&mut found.content_digests);
         let rereading = found.rereading.take();
@@ -501,6 +519,7 @@ impl Poller<'_> {
             no_id,
             known_not_read,
             walk_error,
+            capped_at,
             refreshed: refreshed_count,
             site_changed,
         })
@@ -557,6 +576,11 @@ impl Poller<'_> {
                 .is_some_and(|after| entries.iter().any(|(id, _, _)| *id == after))
         };
         let mut last_seen_on = shows_last(&found.entries).then_some(1);
+        // Whether the last page read showed new releases only (none known to end the news at).
+        let all_new = |entries: &[(ItemId, ItemState, Scraped)]| {
+            !entries.is_empty() && entries.iter().all(|(_, s, _)| *s == ItemState::New)
+        };
+        let mut last_all_new = all_new(&found.entries);
         let resuming = |pages: u32, last_seen_on: Option<u32>| match resume {
             None => false,
             Some(WalkCut { after: Some(_), .. }) => last_seen_on.is_none_or(|p| p >= pages),
@@ -612,6 +636,7 @@ impl Poller<'_> {
                     return Ok(Walk {
                         pages,
                         cut: Some((cut, error)),
+                        capped: false,
                     });
                 }
             };
@@ -626,11 +651,17 @@ impl Poller<'_> {
                 last_seen_on = Some(pages);
             }
             found.last_page_had_new = next.last_page_had_new;
+            last_all_new = all_new(&next.entries);
             found.entries.extend(next.entries);
             found.content_digests.extend(next.content_digests);
             found.relinked.extend(next.relinked);
         }
-        Ok(Walk { pages, cut: None })
+        let capped = pages >= max_pages && last_all_new && source.kind == SourceKind::Html;
+        Ok(Walk {
+            pages,
+            cut: None,
+            capped,
+        })
     }
 
     /// The poll's one durable step: the new and corrected releases, the deliveries they make
@@ -1863,6 +1894,8 @@ const CUT_WALKS_BEFORE_BASELINE: u32 = 3;
 struct Walk {
     pages: u32,
     cut: Option<(WalkCut, String)>,
+    /// It stopped at `max_pages` on a page whose releases were all new.
+    capped: bool,
 }
 
 /// An older page that is not there (404, 410) or shows no release: the list has no more

@@ -488,10 +488,20 @@ impl App {
             }
             _ => None,
         };
-        let mut message = match (message, cards) {
-            (Some(message), Some(cards)) => format!("{message}\n{cards}"),
-            (Some(message), None) | (None, Some(message)) => message,
-            (None, None) => return,
+        // Releases past `max_pages` not read: said each time it happens (each time, others are
+        // missed).
+        let pages = result
+            .as_ref()
+            .ok()
+            .and_then(PollReport::pages_warning)
+            .map(|warning| format!("⚠️ herald: source {}: {warning}.", source.id));
+        let mut message = match [message, cards, pages]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+        {
+            parts if parts.is_empty() => return,
+            parts => parts.join("\n"),
         };
         if redesign {
             message.push_str(&self.redesign_proposal(source).await);

@@ -100,6 +100,9 @@ pub async fn poll(config: Config, id: &str, dry_run: bool, json: bool) -> Result
     if let Some(warning) = report.date_warning() {
         note(format_args!("{id}: warning: {warning}"));
     }
+    if let Some(warning) = report.pages_warning() {
+        note(format_args!("{id}: warning: {warning}"));
+    }
     Ok(())
 }
 

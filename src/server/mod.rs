@@ -251,6 +251,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "paused": st.paused,
                 "date_warning": st.date_warning,
                 "card_warning": st.card_warning,
+                "pages_warning": st.pages_warning,
                 "overdue": overdue,
                 "items": shared.store.count(&source.id)?,
             }),

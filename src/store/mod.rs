@@ -151,6 +151,10 @@ pub struct SourceState {
     /// tell the admin.
     #[serde(default)]
     pub card_warning: Option<String>,
+    /// The last poll's walk stopped at `max_pages` among new releases: those past it were not
+    /// read (the pipeline's `PollReport::pages_warning`).
+    #[serde(default)]
+    pub pages_warning: Option<String>,
     /// The admins were told that the list page's cards are skipped (see `card_warning`).
     #[serde(default)]
     pub cards_alerted: bool,

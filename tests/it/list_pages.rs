@@ -1204,7 +1204,7 @@ async fn an_id_pattern_edit_keeps_the_releases_of_older_pages() {
     );
     let report = t.poll("x").await.unwrap();
     assert!(report.pages >= 2, "{report:?}");
-    assert_eq!(report.count(ItemState::New), 1, "{report:?}");
+    assert_eq!(report.count(herald::model::ItemState::New), 1, "{report:?}");
     assert_eq!(feed_of(&t).await.len(), 5);
     t.stop().await;
 }
@@ -1429,6 +1429,64 @@ async fn skipped_cards_are_counted_and_told_once() {
     assert!(
         texts[3].contains("1 card(s) of the list page skipped"),
         "{texts:#?}"
+    );
+    t.stop().await;
+}
+
+/// A poll after the first whose walk reaches `max_pages` on a page of new releases only has
+/// missed the releases past it (more were published since the last poll than the pages show):
+/// said in the poll's report and `/healthz`, not silently. A first poll reads its pages as
+/// history, and a walk that ends at a known release misses nothing: neither is said.
+#[tokio::test]
+async fn a_walk_stopped_by_max_pages_among_new_releases_is_reported() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "max_pages = 2").await;
+    let day = Some("3 March 2026");
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n/2", "Two", day), ("/n/1", "One", day)]),
+    );
+    pages.set("/list?page=2", 200, cards(&[("/n/0", "Zero", day)]));
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.pages_warning(), None, "a first poll: {report:?}");
+    // Four releases since: two pages of news, a fifth past them.
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n/6", "Six", day), ("/n/5", "Five", day)]),
+    );
+    pages.set(
+        "/list?page=2",
+        200,
+        cards(&[("/n/4", "Four", day), ("/n/3", "Three", day)]),
+    );
+    pages.set(
+        "/list?page=3",
+        200,
+        cards(&[("/n/2", "Two", day), ("/n/1", "One", day)]),
+    );
+    let report = t.poll("x").await.unwrap();
+    let warning = report
+        .pages_warning()
+        .expect("releases past max_pages are reported");
+    assert!(warning.contains("`max_pages` = 2"), "{warning}");
+    let health = t.health().await;
+    assert_eq!(health["sources"]["x"]["pages_warning"], warning.as_str());
+    // One release since: the walk ends at a known one; the warning goes.
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n/7", "Seven", day), ("/n/6", "Six", day)]),
+    );
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 1, "{report:?}");
+    assert_eq!(report.pages_warning(), None, "{report:?}");
+    let health = t.health().await;
+    assert!(
+        health["sources"]["x"]["pages_warning"].is_null(),
+        "{health}"
     );
     t.stop().await;
 }
