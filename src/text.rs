@@ -14,7 +14,11 @@
 ///   U+2013 en dash, small and full-width hyphen-minus) as `-`: "Kazakhstan–China" and
 ///   "2025‑2026" are written with either. The em dash (U+2014) stays: it parts clauses, it does
 ///   not join words;
-/// - the no-break and thin spaces (U+00A0, U+2007, U+2009, U+202F) as a space.
+/// - the no-break and thin spaces (U+00A0, U+2007, U+2009, U+202F) as a space;
+/// - one Unicode form (NFC): a letter written as a base and a combining mark ("е" and U+0308)
+///   is the precomposed letter ("ё", then `е`) that a reader sees alike;
+/// - the dotted capital `İ` as `I`, and the dot that lower-casing it leaves after `i` (U+0307)
+///   dropped: "İstanbul" is "Istanbul" and "istanbul" to a filter.
 pub fn filter_form(text: &str) -> std::borrow::Cow<'_, str> {
     fold_for_filters(text, "-")
 }
@@ -31,6 +35,7 @@ fn folded_char(c: char, hyphen: &'static str) -> Option<&'static str> {
     Some(match c {
         'ё' => "е",
         'Ё' => "Е",
+        'İ' => "I",
         '\u{2019}' | '\u{2018}' | '\u{201B}' | '\u{02BC}' | '\u{2032}' | '\u{00B4}' | '`'
         | '\u{FF07}' => "'",
         '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{FE63}' | '\u{FF0D}' => hyphen,
@@ -40,15 +45,31 @@ fn folded_char(c: char, hyphen: &'static str) -> Option<&'static str> {
 }
 
 fn fold_for_filters<'t>(text: &'t str, hyphen: &'static str) -> std::borrow::Cow<'t, str> {
-    if !text.chars().any(|c| folded_char(c, hyphen).is_some()) {
-        return std::borrow::Cow::Borrowed(text);
+    use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
+    let composed: std::borrow::Cow<'t, str> = match is_nfc_quick(text.chars()) {
+        IsNormalized::Yes => std::borrow::Cow::Borrowed(text),
+        _ => std::borrow::Cow::Owned(text.nfc().collect()),
+    };
+    let dot_after_i =
+        |prev: Option<char>, c: char| c == '\u{307}' && matches!(prev, Some('i' | 'I'));
+    let mut prev = None;
+    let folds = composed.chars().any(|c| {
+        let fold = folded_char(c, hyphen).is_some() || dot_after_i(prev, c);
+        prev = Some(c);
+        fold
+    });
+    if !folds {
+        return composed;
     }
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    let mut out = String::with_capacity(composed.len());
+    let mut prev = None;
+    for c in composed.chars() {
         match folded_char(c, hyphen) {
             Some(s) => out.push_str(s),
+            None if dot_after_i(prev, c) => {}
             None => out.push(c),
         }
+        prev = Some(c);
     }
     std::borrow::Cow::Owned(out)
 }

@@ -387,6 +387,32 @@ mod filter_tests {
         assert!(!any(&source.exclude, "An award for software"));
     }
 
+    /// A letter written as a base and a combining mark is the letter a reader sees: "Алёной"
+    /// with `е` + U+0308 is "Алёной" (then "Аленой") to a filter; the dotted capital `İ` is
+    /// `I` (lower-cased, it is two characters).
+    #[test]
+    fn filters_read_combining_marks_and_dotted_i_as_a_reader_sees_them() {
+        let config = parse_str(&format!("{FEED}include = ['ален', 'İstanbul', 'CAFÉ']\n")).unwrap();
+        let source = &config.sources[0];
+        let any = |text: &str| {
+            let text = filter_form(text);
+            source.include.iter().any(|re| re.is_match(&text))
+        };
+        for yes in [
+            "Встреча с Але\u{308}ной",
+            "Встреча с Алёной",
+            "ISTANBUL forum",
+            "istanbul forum",
+            "İstanbul forum",
+            "Le cafe\u{301} du coin",
+        ] {
+            assert!(any(yes), "include should match {yes:?}");
+        }
+        // As the feed query reads its words: lower-cased first.
+        let word = filter_form(&"İstanbul".to_lowercase()).into_owned();
+        assert_eq!(word, "istanbul");
+    }
+
     /// A site types its apostrophes, hyphens and spaces as it likes; the admin types them
     /// plainly, or copies them from the site. Either matches either (issue 25).
     #[test]
