@@ -142,9 +142,9 @@ impl App {
         ));
         let wake = Arc::new(Notify::new());
         let broken_store = CancellationToken::new();
-        let alerts = bot
-            .clone()
-            .map(|bot| Arc::new(Alerts::new(bot, config.clone(), global.clone())));
+        let alerts = bot.clone().map(|bot| {
+            Arc::new(Alerts::new(bot, config.clone(), global.clone()).with_store(store.clone()))
+        });
         let telegram = bot.map(|bot| {
             Arc::new(Deliverer {
                 api: bot,
@@ -507,19 +507,29 @@ impl App {
             message.push_str(&self.redesign_proposal(source).await);
         }
         let (alerted, stale, cards_alerted) = (state.alerted, state.stale, state.cards_alerted);
-        let saved = store.update_source_state(&source.id, |current| {
+        let change = |current: &mut crate::store::SourceState| {
             current.alerted = alerted;
             current.stale = stale;
             current.cards_alerted = cards_alerted;
-        });
-        if saved.is_err() {
+        };
+        // The flags say the alert was sent: they are recorded in the same transaction that
+        // stores the alert, which stays until Telegram takes it (see `Alerts::run`). Not sent
+        // here: the poll holds its source's turn (the next poll, an admin's /poll wait for it),
+        // and a burst of alerts goes at one message a second per admin.
+        let saved = match &self.shared.alerts {
+            Some(alerts) => alerts.keep_with(&message, |admins, text| {
+                store.put_source_state_with_alert(&source.id, change, admins, text)
+            }),
+            None => store.update_source_state(&source.id, change).map(drop),
+        };
+        if let Err(e) = saved {
+            tracing::error!(source = %source.id, error = %e, alert = %message, "could not store an admin alert");
             return;
         }
         tracing::warn!(source = %source.id, alert = %message, "admin alert");
-        // Not awaited: the poll holds its source's turn (the next poll, an admin's /poll wait
-        // for it), and a burst of alerts goes at one message a second per admin.
-        if let Some(alerts) = &self.shared.alerts {
-            alerts.tell_soon(message);
+        // Kept across a crash right after, as the flags are.
+        if let Err(e) = store.flush().await {
+            tracing::error!(error = %e, "could not flush an admin alert");
         }
     }
 
@@ -538,6 +548,9 @@ impl App {
         }
         let websub = self.shared.websub.clone();
         self.spawn_supervised("WebSub pings", &stop, move |stop| websub.clone().run(stop));
+        if let Some(alerts) = self.shared.alerts.clone() {
+            self.spawn_supervised("admin alerts", &stop, move |stop| alerts.clone().run(stop));
+        }
         let mut plan = Plan::default();
         plan.apply(&self, &stop).await;
         // The digest of the last refused edit: the same text is reported to the admins once

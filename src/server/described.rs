@@ -170,6 +170,18 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Failed getUpdates calls of the admin command poller.",
     ),
     (
+        "herald_admin_alerts_pending",
+        Kind::Gauge,
+        None,
+        "Admin alerts (one per admin) kept until Telegram takes them.",
+    ),
+    (
+        "herald_admin_chats_refused",
+        Kind::Gauge,
+        None,
+        "Admin chats that refuse messages for good (blocked, not found): they get no alert.",
+    ),
+    (
         "herald_task_failures_total",
         Kind::Counter,
         None,

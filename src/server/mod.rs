@@ -319,6 +319,17 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         degraded |= refused.is_some();
         json!({"ok": refused.is_none(), "last_error": refused})
     });
+    // Admin alerts kept until Telegram takes them: null without a token. Alerts that wait past
+    // a failed round, or an admin chat that refuses them for good, make the status degraded.
+    let alerts = shared.alerts.as_ref().and_then(|a| a.health()).map(|h| {
+        degraded |= !h.ok();
+        json!({
+            "ok": h.ok(),
+            "pending": h.pending,
+            "last_error": h.last_error,
+            "refused": h.refused.iter().map(|(admin, why)| (admin.to_string(), why.clone())).collect::<std::collections::BTreeMap<_, _>>(),
+        })
+    });
     // The WebSub pings: null without a hub; feeds the hub refused after every attempt (still
     // to ping, tried again later) make the status degraded.
     let websub = shared.websub.health().map(|h| {
@@ -358,6 +369,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
         "sources": sources,
         "channels": channels,
         "telegram": telegram,
+        "alerts": alerts,
         "websub": websub,
     }))
 }

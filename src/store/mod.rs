@@ -19,12 +19,16 @@
 //!   stop or a crash before the hub was told loses none (issue 25)
 //! - `feed_dates`: plain feed ("x.rss")    → a digest of its content (16 bytes) and when that
 //!   content was first served (i64 seconds, big-endian): its `Last-Modified`, kept across restarts
+//! - `alerts`:  admin alerts not yet taken by Telegram, and admin chats that refuse them (see
+//!   `alerts`)
 //! - `meta`:    "format"                     → the on-disk format version
 
+mod alerts;
 mod codec;
 mod outbox;
 mod stamps;
 
+pub use alerts::{AlertKey, PendingAlert};
 pub use outbox::{
     ChannelState, ChatCalls, Delivery, DeliveryKind, DigestCopy, DigestMessage, DigestPartSent,
     DigestText, LookBack, MovedChannel, NewDelivery, OwedRestore, PostRecord, Queued, SendMark,
@@ -290,6 +294,7 @@ pub struct Store {
     /// A release's identity under another key (an `id_pattern` edit changed its key): the new
     /// key's item id -> the id it is stored under (see `Store::alias`).
     aliases: sled::Tree,
+    alerts: sled::Tree,
     /// Which whole seconds items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
@@ -600,6 +605,7 @@ impl Store {
             feed_dates: db.open_tree("feed_dates")?,
             digest_messages: db.open_tree("digest_messages")?,
             aliases: db.open_tree("aliases")?,
+            alerts: db.open_tree("alerts")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?),
             known_file: Default::default(),
             translation_groups: Default::default(),

@@ -2,21 +2,57 @@
 //! redesigned list page, a blocked channel, a post set aside, a refused config edit. One message
 //! when a fault starts and one when it ends, never one per poll. Answers to admin commands go
 //! through here too (`Alerts::send`), within the same per-chat limits.
+//!
+//! An alert, once decided, is kept in the store (`store::alerts`) until Telegram accepts it for
+//! every admin, and sent from there by one worker (`Alerts::run`) with a doubling backoff for as
+//! long as it takes, across restarts; `/healthz` (`alerts`) and `/metrics` show the alerts that
+//! wait past their first tries, and the admin chats that refuse messages for good (blocked, not
+//! found). Duplicates: a try that got no answer may have arrived, and the alert is sent again
+//! (at least once beats never; each copy after such a try says it may be a second one). A
+//! connection that could not be made sends nothing, so retrying it duplicates nothing.
 
 use super::api::TelegramApi;
 use super::deliver::SendError;
 use super::limits::{ChatLimits, GlobalLimit, acquire, answered};
 use crate::config::LiveConfig;
-use std::collections::{HashMap, HashSet};
+use crate::store::{AlertKey, PendingAlert, Store, StoreError};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Duration;
 use teloxide::types::{ChatId, ParseMode};
 use teloxide::{Bot, RequestError};
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, Notify};
 use tokio_util::sync::CancellationToken;
 
 /// How many times one message to an admin is sent in all while Telegram refuses it for now
 /// (429, or a 5xx).
 pub const SEND_TRIES: u32 = 4;
+
+/// The wait after a round of stored alerts that left some unsent, doubled after each such round
+/// up to `LAST_BACKOFF`.
+const FIRST_BACKOFF: Duration = Duration::from_secs(2);
+const LAST_BACKOFF: Duration = Duration::from_secs(300);
+
+/// Said under a copy of an alert sent again after a try that got no answer.
+const SENT_AGAIN: &str =
+    "\n\n(sent again: an earlier try got no answer from Telegram and may have arrived too)";
+
+/// The stored alerts, for `/healthz`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AlertsHealth {
+    /// Alerts (one per admin) Telegram has not taken yet.
+    pub pending: usize,
+    /// Why the last round left some unsent; `None` once a round sent them all.
+    pub last_error: Option<String>,
+    /// Admins (still in the config) whose chats refuse messages for good, with why.
+    pub refused: Vec<(i64, String)>,
+}
+
+impl AlertsHealth {
+    pub fn ok(&self) -> bool {
+        self.refused.is_empty() && (self.pending == 0 || self.last_error.is_none())
+    }
+}
 
 /// `A` is the Bot API: teloxide's `Bot`, or the delivery simulation's Telegram.
 pub struct Alerts<A: TelegramApi = Bot> {
@@ -29,6 +65,13 @@ pub struct Alerts<A: TelegramApi = Bot> {
     /// The subjects (set-aside deliveries' keys) of alerts being sent now: a chat worker that
     /// starts again meanwhile does not tell them twice.
     telling: std::sync::Mutex<HashSet<Vec<u8>>>,
+    /// Where alerts wait until Telegram takes them (see `run`); without it (the delivery
+    /// simulation) an alert is sent from a task of its own, with no stored copy.
+    store: Option<Store>,
+    /// An alert was stored: the worker looks at once.
+    queued: Notify,
+    /// Why the last round of stored alerts left some unsent (see `AlertsHealth::last_error`).
+    failing: std::sync::Mutex<Option<String>>,
 }
 
 impl<A: TelegramApi> Alerts<A> {
@@ -39,7 +82,16 @@ impl<A: TelegramApi> Alerts<A> {
             global,
             limits: Default::default(),
             telling: Default::default(),
+            store: None,
+            queued: Notify::new(),
+            failing: Default::default(),
         }
+    }
+
+    /// Alerts kept in `store` until Telegram takes them, sent by `run`.
+    pub fn with_store(mut self, store: Store) -> Alerts<A> {
+        self.store = Some(store);
+        self
     }
 
     /// Claims the alert about `subject`: false while another one about it is being sent.
@@ -76,9 +128,179 @@ impl<A: TelegramApi> Alerts<A> {
     /// loop. At about one message a second per admin chat, and up to a request's timeout each
     /// while Telegram does not answer, a burst of alerts (many sources failing at once) would
     /// hold those up for hours.
+    ///
+    /// With a store, the alert is kept there and sent by `run`, for as long as it takes.
     pub fn tell_soon(self: &Arc<Self>, text: String) {
+        if let Some(store) = &self.store {
+            match self.keep_with(&text, |admins, text| store.queue_alert(admins, text)) {
+                Ok(()) => return,
+                Err(e) => {
+                    tracing::error!(error = %e, "could not store an admin alert; sending it without a stored copy");
+                }
+            }
+        }
         let alerts = self.clone();
         tokio::spawn(async move { alerts.tell(&text).await });
+    }
+
+    /// Stores the alert `text` for every admin with `write` (which may record, in the same
+    /// transaction, why it was decided), and wakes the worker.
+    pub fn keep_with(
+        &self,
+        text: &str,
+        write: impl FnOnce(&[i64], &str) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let config = self.config.get();
+        write(&config.telegram.admins, &cut(text))?;
+        self.queued.notify_one();
+        if let Some(store) = &self.store {
+            metrics::gauge!("herald_admin_alerts_pending").set(store.pending_alert_count() as f64);
+        }
+        Ok(())
+    }
+
+    /// The stored alerts' state; `None` without a store.
+    pub fn health(&self) -> Option<AlertsHealth> {
+        let store = self.store.as_ref()?;
+        let admins = self.config.get().telegram.admins.clone();
+        let refused = store
+            .admins_refused()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(admin, _)| admins.contains(admin))
+            .collect();
+        Some(AlertsHealth {
+            pending: store.pending_alert_count(),
+            last_error: self
+                .failing
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
+            refused,
+        })
+    }
+
+    /// Sends the stored alerts until `stop`: at start (those left by the last run), whenever
+    /// one is stored, and after a round that left some unsent, again after a doubling wait.
+    /// Each admin's alerts go in the order decided; one admin's failures never hold another's.
+    pub async fn run(self: Arc<Self>, stop: CancellationToken) {
+        let Some(store) = self.store.clone() else {
+            return;
+        };
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let round = tokio::select! {
+                () = stop.cancelled() => return,
+                round = self.send_stored(&store) => round,
+            };
+            let pending = store.pending_alert_count();
+            metrics::gauge!("herald_admin_alerts_pending").set(pending as f64);
+            let refused = self.health().map_or(0, |h| h.refused.len());
+            metrics::gauge!("herald_admin_chats_refused").set(refused as f64);
+            let failed = round.is_err();
+            *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = round.err();
+            if failed {
+                tracing::warn!(pending, retry_in = ?backoff, "admin alerts wait for Telegram");
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(LAST_BACKOFF);
+            } else {
+                backoff = FIRST_BACKOFF;
+                tokio::select! {
+                    () = stop.cancelled() => return,
+                    () = self.queued.notified() => {}
+                }
+            }
+        }
+    }
+
+    /// One round: every stored alert sent once (each admin's in order, up to the first that
+    /// Telegram does not take now). Err: why some are left.
+    async fn send_stored(&self, store: &Store) -> Result<(), String> {
+        let pending = store.pending_alerts().map_err(|e| e.to_string())?;
+        let admins = self.config.get().telegram.admins.clone();
+        let mut by_admin: BTreeMap<i64, Vec<(AlertKey, PendingAlert)>> = BTreeMap::new();
+        for (key, alert) in pending {
+            if admins.contains(&alert.admin) {
+                by_admin.entry(alert.admin).or_default().push((key, alert));
+            } else {
+                tracing::warn!(admin = alert.admin, alert = %alert.text, "an alert for an admin no longer in the config is dropped");
+                store.alert_done(&key).map_err(|e| e.to_string())?;
+            }
+        }
+        let rounds = by_admin
+            .into_iter()
+            .map(|(admin, alerts)| self.send_to_admin(store, admin, alerts));
+        let errors: Vec<String> = futures_util::future::join_all(rounds)
+            .await
+            .into_iter()
+            .filter_map(Result::err)
+            .collect();
+        match errors.is_empty() {
+            true => Ok(()),
+            false => Err(errors.join("; ")),
+        }
+    }
+
+    /// Sends `alerts` to `admin` in order; each leaves the store when Telegram took it.
+    async fn send_to_admin(
+        &self,
+        store: &Store,
+        admin: i64,
+        alerts: Vec<(AlertKey, PendingAlert)>,
+    ) -> Result<(), String> {
+        let stored = |r: Result<(), StoreError>| r.map_err(|e| format!("admin {admin}: {e}"));
+        for (n, (key, alert)) in alerts.iter().enumerate() {
+            let text = match alert.unanswered {
+                0 => alert.text.clone(),
+                _ => cut(&format!("{}{SENT_AGAIN}", alert.text)),
+            };
+            let Err(e) = self.send(ChatId(admin), &text, None).await else {
+                stored(store.alert_done(key))?;
+                stored(store.set_admin_refused(admin, None))?;
+                continue;
+            };
+            let why = super::deliver::describe(&e);
+            // A refused token is the bot's, not the chat's: the alerts wait for a good one
+            // (`/healthz` says "Telegram: not authorized").
+            if matches!(e, RequestError::Api(teloxide::ApiError::InvalidToken)) {
+                return Err(format!("admin {admin}: {why}"));
+            }
+            match SendError::from_request(&e) {
+                // The chat takes nothing until someone fixes it (the admin blocked the bot,
+                // never started it, or the id is wrong): its alerts are dropped, and
+                // `/healthz` and `/metrics` say so until a message to it is accepted.
+                SendError::Blocked(_) | SendError::Migrated(_) => {
+                    tracing::error!(admin, error = %why, dropped = alerts.len() - n, "an admin's chat refuses messages; its alerts are dropped");
+                    stored(store.set_admin_refused(admin, Some(&why)))?;
+                    for (key, _) in &alerts[n..] {
+                        stored(store.alert_done(key))?;
+                    }
+                    return Ok(());
+                }
+                // Telegram may have taken it: sent again, with a note.
+                SendError::Uncertain(_) => {
+                    stored(store.alert_unanswered(key))?;
+                    return Err(format!("admin {admin}: {why}"));
+                }
+                SendError::RetryAfter(_) | SendError::Refused(_) | SendError::Unreached(_) => {
+                    return Err(format!("admin {admin}: {why}"));
+                }
+                // A 400 for this message (sent again, it is refused again): logged with its
+                // text, and the next alert goes.
+                SendError::Rejected(_)
+                | SendError::BadMarkup(_)
+                | SendError::PhotoRefused
+                | SendError::EditMoot
+                | SendError::WrongEditKind { .. } => {
+                    tracing::error!(admin, error = %why, alert = %alert.text, "Telegram refused an admin alert for good; it is dropped");
+                    stored(store.alert_done(key))?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Sends one message to `chat` within Telegram's limits: the chat's own (Bot API: about one
@@ -185,6 +407,7 @@ mod tests {
         answers: std::sync::Mutex<VecDeque<Result<(), RequestError>>>,
         takes: Duration,
         calls: std::sync::Mutex<Vec<Instant>>,
+        texts: std::sync::Mutex<Vec<String>>,
     }
 
     impl TelegramApi for Scripted {
@@ -243,10 +466,11 @@ mod tests {
         async fn send_text_message(
             &self,
             _: ChatId,
-            _: &str,
+            text: &str,
             _: Option<ParseMode>,
         ) -> Result<(), RequestError> {
             self.calls.lock().unwrap().push(Instant::now());
+            self.texts.lock().unwrap().push(text.to_owned());
             tokio::time::sleep(self.takes).await;
             let answer = self.answers.lock().unwrap().pop_front();
             answer.unwrap_or(Ok(()))
@@ -326,5 +550,65 @@ mod tests {
         let calls = calls(&alerts);
         // The second waits for the first's answer, then a second more.
         assert!(calls[1] >= calls[0] + Duration::from_secs(3), "{calls:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stored_alert_without_an_answer_goes_again_saying_so() {
+        let lost = || {
+            Err(RequestError::Io(Arc::new(
+                std::io::ErrorKind::ConnectionReset.into(),
+            )))
+        };
+        let api = Scripted {
+            answers: std::sync::Mutex::new([lost()].into()),
+            ..Scripted::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alerts = alerts(api).with_store(store.clone());
+        alerts
+            .keep_with("one", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts
+            .keep_with("two", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        // The first round stops at the try without an answer; the next sends both, in order.
+        assert!(alerts.send_stored(&store).await.is_err());
+        assert_eq!(store.pending_alert_count(), 2);
+        alerts.send_stored(&store).await.unwrap();
+        assert_eq!(store.pending_alert_count(), 0);
+        let texts = alerts.bot.texts.lock().unwrap().clone();
+        assert_eq!(
+            texts,
+            ["one".to_owned(), format!("one{SENT_AGAIN}"), "two".into()]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_chat_that_refuses_for_good_drops_its_alerts_and_says_so() {
+        let api = Scripted {
+            answers: std::sync::Mutex::new([Err(RequestError::Api(ApiError::BotBlocked))].into()),
+            ..Scripted::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alerts = alerts(api).with_store(store.clone());
+        alerts
+            .keep_with("one", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts
+            .keep_with("two", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts.send_stored(&store).await.unwrap();
+        let health = alerts.health().unwrap();
+        assert_eq!(health.pending, 0);
+        assert_eq!(health.refused.len(), 1);
+        assert!(!health.ok());
+        // A message accepted later clears it.
+        alerts
+            .keep_with("three", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts.send_stored(&store).await.unwrap();
+        assert!(alerts.health().unwrap().ok());
     }
 }
