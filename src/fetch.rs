@@ -37,6 +37,13 @@ pub enum FetchError {
     /// loopback, private, link-local or metadata address (see [`Reach::Public`]).
     #[error("not fetched: {0}")]
     NotAllowed(String),
+    /// A 304 Not Modified to a request that named no earlier version (no `If-None-Match`, no
+    /// `If-Modified-Since`): the server sent no page, and nothing says the old one still holds.
+    #[error(
+        "HTTP status 304 Not Modified to a request that named no earlier version: the server \
+         sent no page"
+    )]
+    UnaskedNotModified,
 }
 
 /// Where a request may lead.
@@ -244,15 +251,25 @@ impl Fetcher {
             Reach::Any => 0,
             Reach::Public => 1,
         }];
+        let headers = request_headers(req)?;
+        let conditional = headers.contains_key(header::IF_NONE_MATCH)
+            || headers.contains_key(header::IF_MODIFIED_SINCE);
         let response = client
             .get(url.clone())
-            .headers(request_headers(req)?)
+            .headers(headers)
             .send()
             .await
             .map_err(FetchError::from_reqwest)?;
         let status = response.status();
         if status == reqwest::StatusCode::NOT_MODIFIED {
-            return Ok(Fetched::NotModified);
+            // RFC 9110 15.4.5: 304 answers a conditional GET. One to a plain GET (a CDN or a
+            // site stuck on it) would otherwise read as "unchanged" for ever: no items, a
+            // fresh last success, never stale and never told.
+            return if conditional {
+                Ok(Fetched::NotModified)
+            } else {
+                Err(FetchError::UnaskedNotModified)
+            };
         }
         if !status.is_success() {
             return Err(FetchError::Status(status.as_u16()));
@@ -922,6 +939,43 @@ mod tests {
         let result = fetcher.get(&url, &request).await;
         server.abort();
         result
+    }
+
+    /// The red team (F3): a server that answers 304 to everything made a source "unchanged"
+    /// for ever. A 304 is unchanged only when the request named a version; otherwise it is a
+    /// failed fetch.
+    #[rstest]
+    #[case::plain(None, None, false)]
+    #[case::etag(Some("\"v1\""), None, true)]
+    #[case::last_modified(None, Some("Mon, 07 Dec 2026 10:00:00 GMT"), true)]
+    #[tokio::test]
+    async fn a_304_is_unchanged_only_for_a_conditional_request(
+        #[case] etag: Option<&str>,
+        #[case] last_modified: Option<&str>,
+        #[case] unchanged: bool,
+    ) {
+        let app = axum::Router::new().route(
+            "/feed",
+            axum::routing::get(|| async { reqwest::StatusCode::NOT_MODIFIED }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
+        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
+        let request = Request {
+            user_agent: "herald-test",
+            etag,
+            last_modified,
+            ..Request::default()
+        };
+        let result = fetcher.get(&url, &request).await;
+        server.abort();
+        match result {
+            Ok(Fetched::NotModified) => assert!(unchanged, "a plain GET's 304 read as unchanged"),
+            Err(FetchError::UnaskedNotModified) => assert!(!unchanged, "a conditional 304 refused"),
+            other => panic!("{other:?}"),
+        }
     }
 
     fn text_of(fetched: Result<Fetched, FetchError>) -> String {

@@ -374,6 +374,9 @@ impl Poller<'_> {
         let (scraped, notes) = deadline
             .cut(&page.url.clone(), scrape(source, &mut page))
             .await?;
+        if source.kind == SourceKind::Feed && scraped.is_empty() {
+            self.judge_empty_feed(source, &page.url)?;
+        }
         let skipped = notes.skipped;
         let mut site_changed = false;
         if source.kind == SourceKind::Feed {
@@ -1029,6 +1032,23 @@ impl Poller<'_> {
             Err(source) => Err(PollError::Fetch {
                 url: url.to_string(),
                 source,
+            }),
+        }
+    }
+
+    /// An upstream feed that lists no entry: a fault when it listed releases before (SPEC: a
+    /// list that suddenly shows nothing is not "no news", as a list page whose selectors match
+    /// nothing is not), a new feed's silence when nothing of it was ever stored. A dry run has
+    /// no database to tell them apart and takes the feed as it is.
+    fn judge_empty_feed(&self, source: &Source, url: &Url) -> Result<(), PollError> {
+        let Some(store) = self.store() else {
+            return Ok(());
+        };
+        match store.count(&source.id)? {
+            0 => Ok(()),
+            stored => Err(PollError::Extract {
+                url: url.to_string(),
+                source: ExtractError::FeedEmptied { stored },
             }),
         }
     }

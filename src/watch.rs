@@ -44,38 +44,16 @@ pub(crate) struct Edit {
 }
 
 impl Edit {
-    /// The config this edit holds, validated as `config::load` would. A file left with nothing
-    /// but blanks and comments is refused, as a deleted one is: at start it means the defaults,
-    /// but over a running config it is a save cut short (a full disk, a failed deploy write),
-    /// and taking it would drop every source and channel (feeds answering 410, subscribers
-    /// unsubscribed).
+    /// The config this edit holds, validated as `config::load` would (which refuses a file
+    /// left with nothing but blanks and comments, as a deleted one is refused here).
     pub(crate) fn load(&self, path: &Path) -> Result<Config, Vec<Diagnostic>> {
         match &self.read {
-            Ok(bytes) => config::text_of(path, bytes).and_then(|text| {
-                if holds_nothing(text) {
-                    return Err(vec![Diagnostic {
-                        path: path.display().to_string(),
-                        line: 1,
-                        col: 1,
-                        message: "the file is empty (or holds only comments): an edit that empties the config \
-                                  is refused and the running config stays; to stop every source, \
-                                  stop herald"
-                            .to_owned(),
-                    }]);
-                }
-                config::load_text(path, text)
-            }),
+            Ok(bytes) => {
+                config::text_of(path, bytes).and_then(|text| config::load_text(path, text))
+            }
             Err(e) => Err(config::unreadable(path, e)),
         }
     }
-}
-
-/// Whether a config text has no key or table: only blank lines and comments.
-fn holds_nothing(text: &str) -> bool {
-    text.lines().all(|line| {
-        let line = line.trim_start_matches('\u{feff}').trim();
-        line.is_empty() || line.starts_with('#')
-    })
 }
 
 /// Watches one config file; [`ConfigWatch::next`] yields its edits.

@@ -143,7 +143,20 @@ pub fn unreadable(path: &Path, e: &std::io::Error) -> Vec<Diagnostic> {
 /// Validates `text`, read from the config file `path`, as [`load`] does: relative paths are
 /// resolved against the file's folder and the environment's overrides applied. (The config
 /// watcher parses the very bytes it saw hold still.)
+///
+/// A file with nothing but blanks and comments is refused, by `check`, by `run` at start and
+/// by a live reload alike: it is most often a save cut short (a full disk, a failed deploy
+/// write), and taking it would drop every source and channel — live, or at the next start
+/// over the same database (feeds answering 410, `/healthz` ok, nobody told).
 pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    if holds_nothing(text) {
+        return Err(vec![Diagnostic {
+            path: path.display().to_string(),
+            line: 1,
+            col: 1,
+            message: EMPTY_FILE.to_owned(),
+        }]);
+    }
     let folder = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -157,6 +170,19 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         config.warnings.push(warning);
     }
     Ok(config)
+}
+
+/// The problem of a config file that holds no key or table.
+const EMPTY_FILE: &str = "the file is empty (or holds only comments): refused, as a save cut \
+    short would otherwise drop every source and channel; a running herald keeps its config. A \
+    config without sources still needs a table, e.g. `[general]`";
+
+/// Whether a config text has no key or table: only blank lines and comments.
+fn holds_nothing(text: &str) -> bool {
+    text.lines().all(|line| {
+        let line = line.trim_start_matches('\u{feff}').trim();
+        line.is_empty() || line.starts_with('#')
+    })
 }
 
 /// Environment variables that replace a key of the file when set and not blank (README,

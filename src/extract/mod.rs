@@ -40,6 +40,13 @@ pub enum ExtractError {
         "{found} releases were read, but no link matches `id_pattern` (`{pattern}`), and `require_id` skips those: the site's addresses may have changed"
     )]
     NoIds { found: usize, pattern: String },
+    /// An upstream feed lists no entry now, though earlier polls stored releases from it (a
+    /// feed moved or broken, not "no news"; a feed empty since its first poll is no fault).
+    #[error(
+        "the feed lists no entries now, though earlier polls read {stored} releases from it: its \
+         address may serve another feed now, or whatever writes the feed broke"
+    )]
+    FeedEmptied { stored: usize },
     /// The body is not a feed that could be parsed.
     #[error("not a readable RSS/Atom/JSON feed: {0}")]
     NotAFeed(String),

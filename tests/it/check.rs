@@ -310,3 +310,46 @@ async fn each_mistake_is_one_line_naming_it() {
         assert!(!err.contains(library_words), "{err}");
     }
 }
+
+/// The red team (F2): an emptied config was refused by a live reload, but `check` said `ok (0
+/// sources, 0 channels)` and `run` started on it, over the real database when HERALD_DATA_DIR
+/// is set (as the images set it): every stored source stopped being served and `/healthz` said
+/// ok. A file empty or of comments only is now refused by `check` and by `run`, with the
+/// reload's message, and `run` opens no database.
+#[tokio::test]
+async fn an_empty_config_is_refused_by_check_and_run() {
+    let refused = "1:1: the file is empty (or holds only comments): refused, as a save cut short \
+                   would otherwise drop every source and channel; a running herald keeps its \
+                   config. A config without sources still needs a table, e.g. `[general]`";
+    for text in ["", "\n  \n", "# herald\n\n  # nothing yet\n"] {
+        let (o, path) = check(text).await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{text:?}: {err}");
+        assert_eq!(
+            err,
+            format!("{path}:{refused}\nherald: {path}: 1 problem found\n"),
+            "{text:?}"
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, text).unwrap();
+        let data = dir.path().join("data");
+        let o = output(
+            herald()
+                .arg("run")
+                .arg("-c")
+                .arg(&config)
+                .env("HERALD_DATA_DIR", &data)
+                .env("HERALD_LISTEN", "127.0.0.1:0"),
+        )
+        .await;
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{text:?}: {err}");
+        assert!(
+            err.contains(&format!("{}:{refused}\n", config.display())),
+            "{err}"
+        );
+        assert!(!data.exists(), "run opened no database");
+    }
+}

@@ -60,7 +60,7 @@ link = "h3 a@href"
 async fn config_path_comes_from_flag_then_env() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, "").unwrap();
+    std::fs::write(&good, "[general]\n").unwrap();
     let o = output(herald().arg("check").env("HERALD_CONFIG", &good)).await;
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let missing = dir.path().join("missing.toml");

@@ -52,5 +52,6 @@ mod telegram_limits;
 mod translation_fixtures;
 mod translation_sweep;
 mod translations;
+mod upstream_faults;
 mod upstream_feeds;
 mod websub;
