@@ -1013,20 +1013,40 @@ fn find_article(doc: &Doc, stats: &Stats) -> Vec<usize> {
         }
         let density = link_density(stats, sibling);
         let len = stats.text[sibling];
+        let paragraph = wraps_one_paragraph(doc, stats, sibling);
         // A sibling that is mostly links (a "kudos" line, a list of tags) does not continue
         // the article, whatever its score.
         let keep = (!s.is_nan() && s >= threshold && density < 0.5)
-            || (doc.nodes[sibling].name() == "p" && len > 80 && density < 0.25)
-            || (doc.nodes[sibling].name() == "p"
-                && len > 0
-                && density == 0.0
-                && ends_sentence(doc, sibling))
+            || (paragraph && len > 80 && density < 0.25)
+            || (paragraph && len > 0 && density == 0.0 && ends_sentence(doc, sibling))
             || (next_to(sibling) && len > 80 && density < 0.1 && ends_sentence(doc, sibling));
         if keep {
             picked.push(sibling);
         }
     }
     picked
+}
+
+/// Whether element `i` is a `<p>`, or a `<div>`/`<section>` holding nothing but one (through
+/// more such wrappers): a paragraph either way. Some sites wrap each paragraph of the article's
+/// opening in a `<div>` of its own ("firstPar", "secondPar") before the block holding the rest;
+/// readability likewise reads a `<div>` around a single `<p>` as that `<p>`.
+fn wraps_one_paragraph(doc: &Doc, stats: &Stats, mut i: usize) -> bool {
+    loop {
+        match doc.nodes[i].name() {
+            "p" => return true,
+            "div" | "section" if stats.own[i] == 0 => {
+                let mut elements = doc
+                    .children(i)
+                    .filter(|&c| doc.nodes[c].is_element() && stats.role[c] != Role::Junk);
+                match (elements.next(), elements.next()) {
+                    (Some(only), None) => i = only,
+                    _ => return false,
+                }
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// Whether the class or id of element `i` (or its tag or role) names boilerplate.
@@ -2015,5 +2035,27 @@ mod shape_tests {
             assert_eq!(text.contains("folded council"), kept, "{toggle}: {text}");
             assert!(!text.contains("Read more"), "{text}");
         }
+    }
+
+    /// Paragraphs wrapped one per `<div>` before (or after) the block holding the rest of the
+    /// article are its paragraphs, each of them, not only the one next to the block.
+    #[test]
+    fn paragraphs_wrapped_one_per_div_are_kept() {
+        let body_text: String = (0..8).map(|_| sentence("town")).collect();
+        let wrapped: String = ["first", "second", "third", "fourth", "fifth"]
+            .iter()
+            .map(|w| format!("<div class=\"{w}Par\"><p>The {w} opening line tells what happened there on the day.</p></div>"))
+            .collect();
+        let html = format!(
+            "<html><body><div class=\"story\"><h1>T</h1><div id=\"main\">{wrapped}\
+             <div class=\"related-links\"><ul><li><a href=\"/a\">Another story</a></li></ul></div>\
+             <div class=\"body\">{body_text}</div></div></div></body></html>"
+        );
+        let text = body(&html);
+        for w in ["first", "second", "third", "fourth", "fifth"] {
+            assert!(text.contains(&format!("The {w} opening")), "{w}: {text}");
+        }
+        assert!(text.contains("town council"), "{text}");
+        assert!(!text.contains("Another story"), "{text}");
     }
 }
