@@ -82,6 +82,21 @@ static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
         // Kazakh.
         r"|артқа|басып шығару|бөлісу|жаңалықтар тізіміне оралу|тізімге оралу|басты бетке",
         r"|жазылыңыз\b.*|сондай-ақ оқыңыз\b.*|тегтер\s*:.*",
+        // German, French, Spanish, Italian, Portuguese, Dutch, Polish: ad labels, share and
+        // print controls, "read also" teasers.
+        r"|anzeige|werbung|teilen|drucken|weiterlesen|lesen sie (?:auch|mehr)\b.*",
+        r"|mehr zum thema\b.*|publicité|partager|imprimer|(?:à )?lire (?:aussi|la suite)\b.*",
+        r"|publicidad|compartir|imprimir|leer más|le[ae] también\b.*|pubblicità|condividi",
+        r"|leggi anche\b.*|publicidade|compartilhar|partilhar|leia (?:também|mais)\b.*",
+        r"|advertentie|delen|lees (?:ook|meer)\b.*|reklama|udostępnij|drukuj",
+        r"|czytaj (?:także|też|również|więcej)\b.*",
+        // Japanese, Chinese, Korean: related articles, ads, share, print, "next article",
+        // the editor's name and the error report control of Chinese news sites.
+        r"|関連記事|関連キーワード|広告|シェア|印刷|相关阅读|相关新闻|相关文章|阅读下一篇",
+        r"|广告|分享到?|打印|纠错|责任编辑\s*[:：].*|관련\s*기사|광고|공유하기",
+        // "Found a mistake? Select the text and press Ctrl+Enter" (any language). (Not the
+        // copyright line: the benchmark's annotators keep it as the article's last line.)
+        r"|.*\bctrl\s*\+\s*enter\b.*|kļūda rakstā|нашли ошибку|заметили ошибку",
     ]
     .concat();
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
@@ -2057,5 +2072,37 @@ mod shape_tests {
         }
         assert!(text.contains("town council"), "{text}");
         assert!(!text.contains("Another story"), "{text}");
+    }
+
+    /// Boilerplate lines in other languages than English and Russian are left out: ad labels,
+    /// share controls, "read also" teasers, the editor's name, "press Ctrl+Enter" (whole short
+    /// lines only: a sentence holding such a word is kept).
+    #[test]
+    fn boilerplate_lines_in_other_languages_are_left_out() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        for line in [
+            "Anzeige",
+            "Lesen Sie auch: Der neue Bahnhof",
+            "Publicité",
+            "Lire aussi",
+            "Leer más",
+            "Reklama",
+            "関連記事",
+            "相关阅读",
+            "【纠错】 【责任编辑:张樵苏 】",
+            "阅读下一篇：",
+            "Iezīmējiet tekstu un spiediet Ctrl+Enter, lai nosūtītu labojamo teksta fragmentu!",
+        ] {
+            let html = format!(
+                "<html><body><article><h1>T</h1>{article}<p>{line}</p>{article}</article></body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{text}");
+            assert!(!text.contains(line), "{line}: {text}");
+        }
+        let kept = "<p>Die Anzeige wurde am Montag bei der Polizei erstattet.</p>";
+        let html =
+            format!("<html><body><article><h1>T</h1>{article}{kept}</article></body></html>");
+        assert!(body(&html).contains("Die Anzeige wurde"), "{}", body(&html));
     }
 }
