@@ -334,7 +334,23 @@ fn class_id(node: &super::dom::Node, s: &mut String) {
         s.push_str(i);
     }
     s.make_ascii_lowercase();
+    if FALSE_FRIENDS.is_match(s) {
+        *s = FALSE_FRIENDS.replace_all(s, "~").into_owned();
+    }
 }
+
+/// Ordinary words that hold a boilerplate word without being that thing: a "shareholder-update"
+/// is no share bar, "footnotes" no footer, a "tooltip" no toolbar, an "infobox" of key facts no
+/// info line, a "subheader" a heading of the article. They are masked before the names are
+/// weighed (the junk words are matched inside compounds, "sharebar", "newfooter", on purpose).
+static FALSE_FRIENDS: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(concat!(
+        "shareholder|footnote|football|tooltip|infobox|subhead|operating|accredit|candidate|",
+        "validat|authorit|authoriz"
+    ))
+    .unwrap()
+});
 
 fn is_taxonomy(class: &str) -> bool {
     [
@@ -2104,5 +2120,40 @@ mod shape_tests {
         let html =
             format!("<html><body><article><h1>T</h1>{article}{kept}</article></body></html>");
         assert!(body(&html).contains("Die Anzeige wurde"), "{}", body(&html));
+    }
+
+    /// Class words that merely hold a boilerplate word (a "shareholder" holds "share", a
+    /// "footnote" "foot", a "subheader" "header") do not make an element boilerplate; the
+    /// compounds that are boilerplate ("sharebar", "newfooter") still do.
+    #[test]
+    fn class_words_holding_a_junk_word_are_not_junk() {
+        let article: String = (0..6).map(|_| sentence("town")).collect();
+        let box_of = |class: &str| {
+            format!(
+                "<div class=\"{class}\"><p>Shareholders approved the plan by a wide margin at the \
+                 annual meeting in March.</p></div>"
+            )
+        };
+        for (class, kept) in [
+            ("shareholder-notes", true),
+            ("footnotes", true),
+            ("tooltip-host", true),
+            ("infobox", true),
+            ("subheader", true),
+            ("sharebar", false),
+            ("newfooter", false),
+        ] {
+            let html = format!(
+                "<html><body><article><h1>T</h1>{article}{}</article></body></html>",
+                box_of(class)
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{text}");
+            assert_eq!(
+                text.contains("Shareholders approved"),
+                kept,
+                "{class}: {text}"
+            );
+        }
     }
 }
