@@ -52,6 +52,23 @@ static WEAK_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new("breaking|header|foot|extra|supplement|community|rss|shoutbox|skyscraper|aside|links|author|date|info|tool|overlay").unwrap()
 });
 
+/// Whether class and id names (as [`class_id`] writes them) suggest boilerplate: a weak junk
+/// word and no word of the article's. A positive word counts only in a name whose last part is
+/// no junk word, or in a part after the first: "post-author", "article-tools", "entry-info"
+/// are a theme's author box, tools and info line (the theme's prefix names the post they belong
+/// to); "post-content", "author-content", "story-body-supplemental" are the post.
+fn weak_junk(names: &str) -> bool {
+    WEAK_JUNK.is_match(names)
+        && !names.split_ascii_whitespace().any(|name| {
+            let mut parts = name.split(['-', '_']);
+            let first = parts.next().unwrap_or(name);
+            let last = name.rsplit(['-', '_']).next().unwrap_or(name);
+            (POSITIVE.is_match(name) && !WEAK_JUNK.is_match(last))
+                || parts.any(|p| POSITIVE.is_match(p))
+                || (first == name && POSITIVE.is_match(first))
+        })
+}
+
 /// Short lines that are boilerplate wherever they stand: one or more of these, between
 /// punctuation ("Go back | Twitter | Facebook | Print", "Поделиться: VK Telegram").
 static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
@@ -657,9 +674,7 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
         let junk = ALWAYS_JUNK.is_match(&names)
             || (!prose
                 && (share < 0.25 || aside)
-                && (landmark
-                    || STRONG_JUNK.is_match(&names)
-                    || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))));
+                && (landmark || STRONG_JUNK.is_match(&names) || weak_junk(&names)));
         if junk {
             role[i] = Role::Junk;
         }
@@ -1087,9 +1102,7 @@ fn junk_name(doc: &Doc, i: usize) -> bool {
     class_id(node, &mut names);
     node.name() == "aside"
         || node.attr("role") == Some("complementary")
-        || (!names.is_empty()
-            && (STRONG_JUNK.is_match(&names)
-                || (WEAK_JUNK.is_match(&names) && !POSITIVE.is_match(&names))))
+        || (!names.is_empty() && (STRONG_JUNK.is_match(&names) || weak_junk(&names)))
 }
 
 /// The heading (`h2`…`h6`) element `i`'s text opens with, if any.
@@ -2154,6 +2167,32 @@ mod shape_tests {
                 kept,
                 "{class}: {text}"
             );
+        }
+    }
+
+    /// A theme's prefix ("post-", "entry-", "article-", "story_") on a junk word names whose
+    /// box it is, not the article: "post-author", "article-tools" are left out; a name whose
+    /// article word is not only the prefix ("story-body-supplemental") is the article.
+    #[test]
+    fn a_themes_prefix_does_not_make_a_junk_name_the_article() {
+        let article: String = (0..6).map(|_| sentence("town")).collect();
+        for (class, kept) in [
+            ("post-author", false),
+            ("entry-author", false),
+            ("article-info", false),
+            ("post-info", false),
+            ("article-tools", false),
+            ("story_tools", false),
+            ("story-body-supplemental", true),
+            ("author-content", true),
+        ] {
+            let html = format!(
+                "<html><body><article><h1>T</h1>{article}<div class=\"{class}\"><p>Jane Doe \
+                 covers politics and the economy for the paper.</p></div></article></body></html>"
+            );
+            let text = body(&html);
+            assert!(text.contains("town council"), "{text}");
+            assert_eq!(text.contains("Jane Doe"), kept, "{class}: {text}");
         }
     }
 }
