@@ -172,8 +172,11 @@ fn json_ld_image_urls<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
 /// site-name suffix.
 pub fn title(doc: &Doc, meta: &[(String, &str)], headline: Option<usize>) -> Option<String> {
     let site = first_meta(meta, &["og:site_name", "application-name"]);
-    let from_meta = first_meta(meta, &["og:title", "twitter:title"])
-        .map(|t| cut_site_name(&crate::text::clean(t), site, false));
+    let shown = headline.map(|i| element_text(doc, i));
+    let from_meta = first_meta(meta, &["og:title", "twitter:title"]).map(|t| {
+        let t = crate::text::clean(t);
+        headline_part(&t, shown.as_deref()).unwrap_or_else(|| cut_site_name(&t, site, false))
+    });
     from_meta
         .filter(|t| !t.is_empty())
         .or_else(|| headline.map(|i| element_text(doc, i)))
@@ -187,6 +190,30 @@ pub fn title(doc: &Doc, meta: &[(String, &str)], headline: Option<usize>) -> Opt
         .map(|t| crate::text::clean(&t))
         .filter(|t| !t.is_empty())
 }
+
+/// The headline shown on the page, when `title` is it and a shorter site or section name
+/// joined by a separator ("Council passes the budget | CNN Politics", "TechCrunch | Council
+/// passes…"). (A shorter headline is no article's: a section's name in an `h1`.)
+fn headline_part(title: &str, headline: Option<&str>) -> Option<String> {
+    let headline = headline?.trim();
+    if headline.is_empty() {
+        return None;
+    }
+    let (title_lower, headline_lower) = (title.to_lowercase(), headline.to_lowercase());
+    TITLE_SEPARATORS.iter().find_map(|sep| {
+        let rest = title_lower
+            .strip_prefix(&headline_lower)
+            .and_then(|r| r.strip_prefix(sep))
+            .or_else(|| {
+                title_lower
+                    .strip_suffix(&headline_lower)
+                    .and_then(|r| r.strip_suffix(sep))
+            })?;
+        (rest.trim().chars().count() < headline.chars().count()).then(|| headline.to_owned())
+    })
+}
+
+const TITLE_SEPARATORS: &[&str] = &[" | ", " :: ", " • ", " · ", " — ", " – ", " - "];
 
 /// `title` without a trailing " | Site Name". The part after the last separator goes when it
 /// is the `site` name given, or, with `loose` (a `<title>`, which sites suffix as a rule), when
@@ -203,15 +230,19 @@ fn cut_site_name(title: &str, site: Option<&str>, loose: bool) -> String {
 
 fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
     let site = site.map(crate::text::clean).filter(|s| !s.is_empty());
-    for sep in [" | ", " :: ", " • ", " · ", " — ", " – ", " - "] {
+    for &sep in TITLE_SEPARATORS {
         let Some(at) = title.rfind(sep) else { continue };
         let (head, tail) = (title[..at].trim(), title[at + sep.len()..].trim());
         if head.is_empty() {
             continue;
         }
-        let named = site
-            .as_deref()
-            .is_some_and(|s| tail.eq_ignore_ascii_case(s));
+        // The site's name, or a section of it ("CNN Politics" on CNN).
+        let named = site.as_deref().is_some_and(|s| {
+            tail.eq_ignore_ascii_case(s)
+                || tail
+                    .get(..s.len() + 1)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+        });
         let dash = matches!(sep, " — " | " – " | " - ");
         if named || (loose && !dash && tail.split_whitespace().count() <= 5) {
             return head.to_owned();

@@ -176,6 +176,18 @@ fn title_of(html: &str) -> Option<String> {
     r#"<html><head><title>Covid-19 - what we know</title></head><body>"#.to_owned() + BODY + "</body></html>",
     "Covid-19 - what we know"
 )]
+#[case::og_title_less_a_section_of_the_site(
+    r#"<html><head><meta property="og:site_name" content="CNN"><meta property="og:title" content="Council approves bridge plan | CNN Politics"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Council approves bridge plan"
+)]
+#[case::og_title_site_first_the_headline_shown(
+    r#"<html><head><meta property="og:title" content="Daily Example | Council approves bridge plan"></head><body><article><h1>Council approves bridge&nbsp;plan</h1>"#.to_owned() + BODY + "</article></body></html>",
+    "Council approves bridge plan"
+)]
+#[case::og_title_not_cut_to_a_sections_h1(
+    r#"<html><head><meta property="og:title" content="Sport - Lakers beat the Celtics in overtime"></head><body><h1>Sport</h1><article>"#.to_owned() + BODY + "</article></body></html>",
+    "Sport - Lakers beat the Celtics in overtime"
+)]
 fn the_articles_title(#[case] html: String, #[case] expected: &str) {
     assert_eq!(title_of(&html).as_deref(), Some(expected), "{html}");
 }
