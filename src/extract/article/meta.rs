@@ -443,6 +443,7 @@ pub fn date(
     ld: &[serde_json::Value],
     marks: &Marks,
     headline: Option<usize>,
+    address: Option<&str>,
 ) -> Option<ParsedDate> {
     DATE_META
         .iter()
@@ -451,19 +452,72 @@ pub fn date(
         .or_else(|| json_ld_date(ld))
         .or_else(|| microdata_date(doc, marks))
         .or_else(|| page_date(doc, &marks.chrome, headline))
+        .or_else(|| address.and_then(url_date))
         .or_else(|| {
-            // Every date is in the chrome: the first one anywhere but in a readers' thread, as
-            // a last resort (a site may wrap its whole page in a `<header>`). A page without
-            // chrome has been read whole already.
+            // Every date is in the chrome: the first one anywhere but in a readers' thread or
+            // beside the article (an aside's or a list's links to other stories, each with its
+            // date), as a last resort (a site may wrap its whole page in a `<header>`). A page
+            // without chrome has been read whole already.
             if !marks.chrome.contains(&true) {
                 return None;
             }
-            let thread = |i| in_thread(doc, i);
+            let skipped = |i| in_thread(doc, i) || beside_article(doc, i);
             doc.elements("time")
-                .filter(|&i| !thread(i))
+                .filter(|&i| !skipped(i))
                 .find_map(|i| time_date(doc, i))
-                .or_else(|| date_in_text(doc, thread))
+                .or_else(|| date_in_text(doc, skipped))
         })
+}
+
+/// The day an article's address gives ("/2024/03/05/slug", "/2024-03-05-slug"): news sites
+/// file their articles so.
+fn url_date(address: &str) -> Option<ParsedDate> {
+    let path = address.split(['?', '#']).next()?;
+    let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let number = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let day = |y: u32, m: u32, d: u32| -> Option<ParsedDate> {
+        let y = i32::try_from(y)
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))?;
+        chrono::NaiveDate::from_ymd_opt(y, m, d).map(ParsedDate::Day)
+    };
+    let from_parts = segments.windows(3).find_map(|w| {
+        day(
+            number(w[0], 4..=4)?,
+            number(w[1], 1..=2)?,
+            number(w[2], 1..=2)?,
+        )
+    });
+    from_parts.or_else(|| {
+        segments.iter().find_map(|s| {
+            let s = s.get(..10)?;
+            let mut parts = s.split('-');
+            let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+            day(number(y, 4..=4)?, number(m, 2..=2)?, number(d, 2..=2)?)
+        })
+    })
+}
+
+/// Whether node `i` lies beside the article: in an `<aside>`, a `<nav>` or navigation
+/// landmark, or a list item (the other stories of a "More" list). (Not any "complementary"
+/// landmark: AO3 marks a work's own metadata, its date among them, so.)
+fn beside_article(doc: &Doc, mut i: usize) -> bool {
+    while i != super::dom::NONE && i < doc.nodes.len() {
+        let n = doc.node(i);
+        if matches!(n.name(), "aside" | "nav" | "li")
+            || n.attr("role")
+                .is_some_and(|r| r.eq_ignore_ascii_case("navigation"))
+        {
+            return true;
+        }
+        i = n.parent;
+    }
+    false
 }
 
 /// Whether element or text `i` lies in an element whose class or id names a readers' thread.

@@ -110,6 +110,41 @@ fn dates_in_a_comment_thread_only_give_no_date() {
     assert_eq!(date_of(&html), None);
 }
 
+/// Another story's date in a "More" list beside the article is not the article's; a day in the
+/// article's address is, when the page shows none of its own.
+#[test]
+fn a_related_storys_date_gives_way_to_the_address() {
+    let html = page(
+        "",
+        "<h1>Title</h1>",
+        r#"<aside><h3>More</h3><ul><li><a href="/x">Older story</a> <time datetime="2019-01-01">Jan 1 2019</time></li></ul></aside>"#,
+    );
+    assert_eq!(date_of(&html), None);
+    for address in [
+        "https://example.com/2024/03/05/council-budget",
+        "https://example.com/news/2024-03-05-council-budget.html",
+    ] {
+        let url = Url::parse(address).unwrap();
+        let date = extract(&html, Some(&url), None)
+            .date
+            .as_ref()
+            .map(date_string);
+        assert_eq!(date.as_deref(), Some("2024-03-05"), "{address}");
+    }
+    // The page's own date still wins over the address.
+    let own = page(
+        "",
+        r#"<h1>Title</h1><time datetime="2024-03-04">March 4</time>"#,
+        "",
+    );
+    let url = Url::parse("https://example.com/2024/03/05/council-budget").unwrap();
+    let date = extract(&own, Some(&url), None)
+        .date
+        .as_ref()
+        .map(date_string);
+    assert_eq!(date.as_deref(), Some("2024-03-04"));
+}
+
 fn image_of(html: &str) -> Option<String> {
     extract(html, Some(&url()), None).image
 }
