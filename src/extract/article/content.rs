@@ -120,6 +120,13 @@ static JUNK_LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(&format!(r"(?i)^\W*(?:{items})(?:\W+(?:{items}))*\W*$")).unwrap()
 });
 
+/// A gallery's or a list's pager: page numbers and arrows only ("<< < 1 2 … 14 > >>",
+/// "‹ 3 / 14 ›"), an arrow at least (numbers alone may be a table's).
+static PAGER_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new(r"^[\s\d/|…<>«»‹›←→]*[<>«»‹›←→][\s\d/|…<>«»‹›←→]*$").unwrap()
+});
+
 /// Characters (not counting spaces) up to which a line of text (a run between blocks or
 /// `<br>`s) is weighed as a boilerplate line.
 const JUNK_LINE_CHARS: u32 = 120;
@@ -1238,7 +1245,7 @@ fn is_junk_line(doc: &Doc, stats: &Stats, i: usize) -> bool {
         }
     }
     let s = crate::text::collapse_whitespace(&s);
-    JUNK_LINE.is_match(&s)
+    JUNK_LINE.is_match(&s) || PAGER_LINE.is_match(&s)
 }
 
 /// The article found on a page (or in the `root` subtree given by a selector).
@@ -1465,7 +1472,14 @@ impl Writer {
     fn flush(&mut self) {
         let p = crate::text::clean(&self.current);
         if !p.is_empty() {
-            if !self.lenient && count_text(&p).0 <= JUNK_LINE_CHARS && JUNK_LINE.is_match(&p) {
+            let short = count_text(&p).0 <= JUNK_LINE_CHARS;
+            // A short title said again at once: a gallery's slide title, once a slide (not a
+            // number: a table's cells repeat them; not a sentence).
+            let again = self.paragraphs.last() == Some(&p)
+                && p.chars().any(char::is_alphabetic)
+                && !p.ends_with(['.', '!', '?', '…', '"', '”', '。', '！', '？']);
+            let junk = JUNK_LINE.is_match(&p) || PAGER_LINE.is_match(&p) || again;
+            if !self.lenient && short && junk {
                 let (html, images, depth) = self.mark;
                 if depth == self.depth {
                     self.html.truncate(html);
@@ -2194,5 +2208,30 @@ mod shape_tests {
             assert!(text.contains("town council"), "{text}");
             assert_eq!(text.contains("Jane Doe"), kept, "{class}: {text}");
         }
+    }
+
+    /// A gallery's controls are no text: a slide title said again for each slide is written
+    /// once, a pager of numbers and arrows not at all; numbers repeated in a table stay.
+    #[test]
+    fn gallery_titles_and_pagers_are_left_out() {
+        let article: String = ["town", "city", "county", "district"]
+            .iter()
+            .map(|w| sentence(w))
+            .collect();
+        let slides: String = (0..6)
+            .map(|_| "<div class=\"slide\"><p>Weather threatens holiday plans</p></div>")
+            .collect();
+        let pager = "<div class=\"nav-links\"><a href=\"#\">&lt;&lt;</a> <a href=\"#\">&lt;</a> \
+                     <a href=\"#\">1</a> <a href=\"#\">2</a> <span>3</span> <a href=\"#\">&gt;</a> \
+                     <a href=\"#\">&gt;&gt;</a></div>";
+        let table = "<table><tr><td>6</td></tr><tr><td>6</td></tr></table>";
+        let html = format!(
+            "<html><body><article><h1>T</h1>{slides}{pager}{article}{table}</article></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert_eq!(text.matches("Weather threatens").count(), 1, "{text}");
+        assert!(!text.contains('<') && !text.contains('>'), "{text}");
+        assert_eq!(text.matches("\n6").count(), 2, "{text}");
     }
 }
