@@ -40,6 +40,12 @@ static STRONG_JUNK: LazyLock<Regex> = LazyLock::new(|| {
     .unwrap()
 });
 
+/// Class/id words of a picture's caption or credit.
+static CAPTION: LazyLock<Regex> = LazyLock::new(|| {
+    #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
+    Regex::new("caption|credit").unwrap()
+});
+
 /// Class/id words that suggest the article itself.
 static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid pattern")]
@@ -643,10 +649,18 @@ fn compute_stats(doc: &Doc, by_name: bool) -> Stats {
         let Kind::Element { name, .. } = &node.kind else {
             continue;
         };
-        if matches!(&**name, "html" | "body" | "article" | "main" | "a" | "p") || holds_body[i] {
+        if matches!(&**name, "html" | "body" | "article" | "main" | "a") || holds_body[i] {
             continue;
         }
         class_id(node, &mut names);
+        // A paragraph is weighed by its text, not its name, except as a picture's caption or
+        // credit ("<p class=caption>", WordPress's "wp-caption-text").
+        if &**name == "p" {
+            if by_name && CAPTION.is_match(&names) {
+                role[i] = Role::Junk;
+            }
+            continue;
+        }
         let landmark = &**name == "aside"
             || node.attr("role").is_some_and(|r| {
                 matches!(
@@ -2233,5 +2247,24 @@ mod shape_tests {
         assert_eq!(text.matches("Weather threatens").count(), 1, "{text}");
         assert!(!text.contains('<') && !text.contains('>'), "{text}");
         assert_eq!(text.matches("\n6").count(), 2, "{text}");
+    }
+
+    /// A paragraph named as a picture's caption or credit is left out, however long; other
+    /// paragraph names do not count.
+    #[test]
+    fn a_caption_paragraph_is_left_out() {
+        let article: String = (0..4).map(|_| sentence("town")).collect();
+        let html = format!(
+            "<html><body><article><h1>T</h1><img src=\"/a.jpg\"><p class=\"caption\">Residents \
+             gather by the old bridge on Tuesday, as the council meets to decide its fate.</p>\
+             <p class=\"photo-credit\">Jane Doe for the Daily Example</p>\
+             <p class=\"lead\">The lead paragraph says what the council did, and why it matters.</p>\
+             {article}</article></body></html>"
+        );
+        let text = body(&html);
+        assert!(text.contains("town council"), "{text}");
+        assert!(text.contains("The lead paragraph"), "{text}");
+        assert!(!text.contains("Residents gather"), "{text}");
+        assert!(!text.contains("Jane Doe"), "{text}");
     }
 }
