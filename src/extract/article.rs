@@ -116,10 +116,16 @@ pub fn extract_with(html: &str, options: &Options<'_>) -> Article {
 
     let marks = meta::Marks::of(&doc);
     let headline = meta::headline(&doc, &marks);
-    let date = picked
-        .as_ref()
-        .and_then(|p| p.date)
-        .or_else(|| meta::date(&doc, &meta_tags, &ld, &marks, headline));
+    let date = picked.as_ref().and_then(|p| p.date).or_else(|| {
+        // The page's address, else the one it gives for itself.
+        let address = options.url.map(Url::as_str).or_else(|| {
+            meta_tags
+                .iter()
+                .find(|(k, _)| k == "og:url")
+                .map(|(_, v)| *v)
+        });
+        meta::date(&doc, &meta_tags, &ld, &marks, headline, address)
+    });
     let image = picked.as_ref().and_then(|p| p.image.clone()).or_else(|| {
         let source = picked
             .as_ref()

@@ -172,8 +172,11 @@ fn json_ld_image_urls<'a>(v: &'a serde_json::Value, out: &mut Vec<&'a str>) {
 /// site-name suffix.
 pub fn title(doc: &Doc, meta: &[(String, &str)], headline: Option<usize>) -> Option<String> {
     let site = first_meta(meta, &["og:site_name", "application-name"]);
-    let from_meta = first_meta(meta, &["og:title", "twitter:title"])
-        .map(|t| cut_site_name(&crate::text::clean(t), site, false));
+    let shown = headline.map(|i| element_text(doc, i));
+    let from_meta = first_meta(meta, &["og:title", "twitter:title"]).map(|t| {
+        let t = crate::text::clean(t);
+        headline_part(&t, shown.as_deref()).unwrap_or_else(|| cut_site_name(&t, site, false))
+    });
     from_meta
         .filter(|t| !t.is_empty())
         .or_else(|| headline.map(|i| element_text(doc, i)))
@@ -187,6 +190,30 @@ pub fn title(doc: &Doc, meta: &[(String, &str)], headline: Option<usize>) -> Opt
         .map(|t| crate::text::clean(&t))
         .filter(|t| !t.is_empty())
 }
+
+/// The headline shown on the page, when `title` is it and a shorter site or section name
+/// joined by a separator ("Council passes the budget | CNN Politics", "TechCrunch | Council
+/// passes…"). (A shorter headline is no article's: a section's name in an `h1`.)
+fn headline_part(title: &str, headline: Option<&str>) -> Option<String> {
+    let headline = headline?.trim();
+    if headline.is_empty() {
+        return None;
+    }
+    let (title_lower, headline_lower) = (title.to_lowercase(), headline.to_lowercase());
+    TITLE_SEPARATORS.iter().find_map(|sep| {
+        let rest = title_lower
+            .strip_prefix(&headline_lower)
+            .and_then(|r| r.strip_prefix(sep))
+            .or_else(|| {
+                title_lower
+                    .strip_suffix(&headline_lower)
+                    .and_then(|r| r.strip_suffix(sep))
+            })?;
+        (rest.trim().chars().count() < headline.chars().count()).then(|| headline.to_owned())
+    })
+}
+
+const TITLE_SEPARATORS: &[&str] = &[" | ", " :: ", " • ", " · ", " — ", " – ", " - "];
 
 /// `title` without a trailing " | Site Name". The part after the last separator goes when it
 /// is the `site` name given, or, with `loose` (a `<title>`, which sites suffix as a rule), when
@@ -203,15 +230,19 @@ fn cut_site_name(title: &str, site: Option<&str>, loose: bool) -> String {
 
 fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
     let site = site.map(crate::text::clean).filter(|s| !s.is_empty());
-    for sep in [" | ", " :: ", " • ", " · ", " — ", " – ", " - "] {
+    for &sep in TITLE_SEPARATORS {
         let Some(at) = title.rfind(sep) else { continue };
         let (head, tail) = (title[..at].trim(), title[at + sep.len()..].trim());
         if head.is_empty() {
             continue;
         }
-        let named = site
-            .as_deref()
-            .is_some_and(|s| tail.eq_ignore_ascii_case(s));
+        // The site's name, or a section of it ("CNN Politics" on CNN).
+        let named = site.as_deref().is_some_and(|s| {
+            tail.eq_ignore_ascii_case(s)
+                || tail
+                    .get(..s.len() + 1)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+        });
         let dash = matches!(sep, " — " | " – " | " - ");
         if named || (loose && !dash && tail.split_whitespace().count() <= 5) {
             return head.to_owned();
@@ -412,6 +443,7 @@ pub fn date(
     ld: &[serde_json::Value],
     marks: &Marks,
     headline: Option<usize>,
+    address: Option<&str>,
 ) -> Option<ParsedDate> {
     DATE_META
         .iter()
@@ -420,19 +452,72 @@ pub fn date(
         .or_else(|| json_ld_date(ld))
         .or_else(|| microdata_date(doc, marks))
         .or_else(|| page_date(doc, &marks.chrome, headline))
+        .or_else(|| address.and_then(url_date))
         .or_else(|| {
-            // Every date is in the chrome: the first one anywhere but in a readers' thread, as
-            // a last resort (a site may wrap its whole page in a `<header>`). A page without
-            // chrome has been read whole already.
+            // Every date is in the chrome: the first one anywhere but in a readers' thread or
+            // beside the article (an aside's or a list's links to other stories, each with its
+            // date), as a last resort (a site may wrap its whole page in a `<header>`). A page
+            // without chrome has been read whole already.
             if !marks.chrome.contains(&true) {
                 return None;
             }
-            let thread = |i| in_thread(doc, i);
+            let skipped = |i| in_thread(doc, i) || beside_article(doc, i);
             doc.elements("time")
-                .filter(|&i| !thread(i))
+                .filter(|&i| !skipped(i))
                 .find_map(|i| time_date(doc, i))
-                .or_else(|| date_in_text(doc, thread))
+                .or_else(|| date_in_text(doc, skipped))
         })
+}
+
+/// The day an article's address gives ("/2024/03/05/slug", "/2024-03-05-slug"): news sites
+/// file their articles so.
+fn url_date(address: &str) -> Option<ParsedDate> {
+    let path = address.split(['?', '#']).next()?;
+    let path = path.split_once("://").map_or(path, |(_, rest)| rest);
+    let segments: Vec<&str> = path.split('/').skip(1).collect();
+    let number = |s: &str, len: std::ops::RangeInclusive<usize>| -> Option<u32> {
+        (len.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let day = |y: u32, m: u32, d: u32| -> Option<ParsedDate> {
+        let y = i32::try_from(y)
+            .ok()
+            .filter(|y| (1990..=2100).contains(y))?;
+        chrono::NaiveDate::from_ymd_opt(y, m, d).map(ParsedDate::Day)
+    };
+    let from_parts = segments.windows(3).find_map(|w| {
+        day(
+            number(w[0], 4..=4)?,
+            number(w[1], 1..=2)?,
+            number(w[2], 1..=2)?,
+        )
+    });
+    from_parts.or_else(|| {
+        segments.iter().find_map(|s| {
+            let s = s.get(..10)?;
+            let mut parts = s.split('-');
+            let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+            day(number(y, 4..=4)?, number(m, 2..=2)?, number(d, 2..=2)?)
+        })
+    })
+}
+
+/// Whether node `i` lies beside the article: in an `<aside>`, a `<nav>` or navigation
+/// landmark, or a list item (the other stories of a "More" list). (Not any "complementary"
+/// landmark: AO3 marks a work's own metadata, its date among them, so.)
+fn beside_article(doc: &Doc, mut i: usize) -> bool {
+    while i != super::dom::NONE && i < doc.nodes.len() {
+        let n = doc.node(i);
+        if matches!(n.name(), "aside" | "nav" | "li")
+            || n.attr("role")
+                .is_some_and(|r| r.eq_ignore_ascii_case("navigation"))
+        {
+            return true;
+        }
+        i = n.parent;
+    }
+    false
 }
 
 /// Whether element or text `i` lies in an element whose class or id names a readers' thread.
@@ -710,9 +795,88 @@ pub fn image_src(node: &Node) -> Option<&str> {
 
 /// Words in an image's address, class or alt text that mark a tracker, icon or logo.
 const NOT_CONTENT: &[&str] = &[
-    "logo", "icon", "avatar", "pixel", "spacer", "blank.", "tracking", "sprite", "1x1", "emoji",
+    "logo", "icon", "avatar", "pixel", "spacer", "blank", "tracking", "sprite", "1x1", "emoji",
     "badge", "button", "gravatar",
 ];
+
+/// Words (sizes such as "2x" not counted) up to which a file name or alt text holding a
+/// [`NOT_CONTENT`] word names the picture's role ("pixel", "site-logo-white",
+/// "default-avatar", "CNN logo"); a longer one is a slug or a description of what it shows
+/// ("google-pixel-8-review", "avatar-the-way-of-water"), whose words are the subject's.
+const ROLE_NAME_WORDS: usize = 3;
+
+/// The same for an `og:image` or a JSON-LD `image`, which a site sets for the article: only a
+/// bare role name ("logo", "default-avatar") is the site's stand-in picture there
+/// ("badge-of-honour.jpg" is the article's).
+const META_ROLE_NAME_WORDS: usize = 2;
+
+/// Whether `text`, split into words at anything but letters and digits, holds one of `words`
+/// (or its plural), and has at most `max_words` words (not counting sizes).
+fn names_role(text: &str, words: &[&str], max_words: usize) -> bool {
+    let tokens = || {
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|t| !t.is_empty())
+    };
+    let role = tokens().any(|t| {
+        words
+            .iter()
+            .any(|w| t == *w || t.strip_suffix('s') == Some(w))
+    });
+    role && tokens().filter(|t| !is_size(t)).count() <= max_words
+}
+
+/// A size in a file name: "2x", "32x32", "1200x800", "96px".
+fn is_size(token: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    token.strip_suffix("px").is_some_and(digits)
+        || token
+            .split_once('x')
+            .is_some_and(|(a, b)| digits(a) && (b.is_empty() || digits(b)))
+}
+
+/// An image address, lower-cased and without its query and fragment, as its host and its path.
+fn host_and_path(src: &str) -> (String, String) {
+    let lower = src.to_ascii_lowercase();
+    let no_query = lower.split(['?', '#']).next().unwrap_or(&lower);
+    match no_query.find("//") {
+        Some(at) if !no_query[..at].contains('/') => {
+            let after = &no_query[at + 2..];
+            match after.find('/') {
+                Some(slash) => (after[..slash].to_owned(), after[slash..].to_owned()),
+                None => (after.to_owned(), String::new()),
+            }
+        }
+        _ => (String::new(), no_query.to_owned()),
+    }
+}
+
+/// Is this image address a logo, icon, avatar or tracker (or an SVG drawing) by its name? Its
+/// words are read, not its substrings, and not the host's (a host named "pixel…" is no
+/// tracker's sign; Gravatar's is an avatar's): a folder named so ("/icons/", "/avatars/") says
+/// it, a "logo" anywhere in the file name, another such word in a file name of at most
+/// `max_words` words (see [`ROLE_NAME_WORDS`]). "iconic-bridge.jpg", "fbappicon1_1020.jpg",
+/// "google-pixel-8-review.jpg" are pictures.
+fn names_not_content(src: &str, max_words: usize) -> bool {
+    let (host, path) = host_and_path(src);
+    let (dirs, file) = path.rsplit_once('/').unwrap_or(("", &path));
+    let stem = file.rsplit_once('.').map_or(file, |(stem, _)| stem);
+    path.ends_with(".svg")
+        || host.contains("gravatar")
+        || names_role(dirs, NOT_CONTENT, usize::MAX)
+        || names_role(stem, &["logo"], usize::MAX)
+        || names_role(stem, NOT_CONTENT, max_words)
+}
+
+/// [`names_not_content`] for an `<img>` of the page.
+fn is_logo_like(src: &str) -> bool {
+    names_not_content(src, ROLE_NAME_WORDS)
+}
+
+/// [`names_not_content`] for an `og:image` or a JSON-LD `image`: the site's logo or a stand-in
+/// put there when the article has no picture of its own.
+fn is_site_logo(src: &str) -> bool {
+    names_not_content(src, META_ROLE_NAME_WORDS)
+}
 
 /// Words in an image's address that mark a placeholder a lazy loader replaces.
 const PLACEHOLDER: &[&str] = &[
@@ -725,13 +889,6 @@ const PLACEHOLDER: &[&str] = &[
     "gray.",
 ];
 
-/// Is this image address a logo, icon or tracker (or an SVG drawing) by its name?
-fn is_logo_like(src: &str) -> bool {
-    let lower = src.to_ascii_lowercase();
-    let path = lower.split(['?', '#']).next().unwrap_or(&lower);
-    NOT_CONTENT.iter().any(|w| path.contains(w)) || path.ends_with(".svg")
-}
-
 /// Is this `<img>` plausibly a content picture, not a tracker, icon or logo?
 fn is_content_image(node: &Node, src: &str) -> bool {
     let small = |a: &str| {
@@ -742,12 +899,10 @@ fn is_content_image(node: &Node, src: &str) -> bool {
     if small("width") || small("height") || is_logo_like(src) {
         return false;
     }
-    let names = format!(
-        "{} {}",
-        node.attr("class").unwrap_or("").to_ascii_lowercase(),
-        node.attr("alt").unwrap_or("").to_ascii_lowercase()
-    );
-    !NOT_CONTENT.iter().any(|w| names.contains(w))
+    let class = node.attr("class").unwrap_or("").to_ascii_lowercase();
+    let alt = node.attr("alt").unwrap_or("").to_lowercase();
+    !NOT_CONTENT.iter().any(|w| class.contains(w))
+        && !names_role(&alt, NOT_CONTENT, ROLE_NAME_WORDS)
 }
 
 /// Is this image address a lazy loader's placeholder?
@@ -835,7 +990,7 @@ pub fn image(
         .iter()
         .flat_map(|k| meta.iter().filter(move |(key, _)| key == k))
         .map(|(_, v)| *v)
-        .filter(|v| !is_logo_like(v))
+        .filter(|v| !is_site_logo(v))
         .find_map(absolute);
     let from_ld = || {
         let mut urls = Vec::new();
@@ -845,7 +1000,7 @@ pub fn image(
             }
         }
         urls.into_iter()
-            .filter(|v| !is_logo_like(v))
+            .filter(|v| !is_site_logo(v))
             .find_map(absolute)
     };
     let from_page = || {
@@ -929,6 +1084,56 @@ mod tests {
         assert_eq!(
             json_ld_string(&ld, "datePublished"),
             Some("2026-03-21T10:00:00+05:00")
+        );
+    }
+
+    /// An image's role is read from its path's words, not from any substring of its address:
+    /// a short file name or a folder naming a logo, icon or tracker is one; a slug naming the
+    /// subject, a word that merely holds such a word, or the host is not.
+    #[test]
+    fn logo_words_are_read_by_word_in_the_path() {
+        for (src, logo) in [
+            ("https://example.com/static/logo.png", true),
+            ("https://example.com/img/site-logo-white.png", true),
+            ("https://example.com/avatars/123.jpg", true),
+            ("https://example.com/t/pixel.gif", true),
+            ("https://example.com/img/default-avatar.png", true),
+            ("https://example.com/i/iconic-bridge.jpg", false),
+            ("https://example.com/i/google-pixel-8-review.jpg", false),
+            ("https://example.com/i/avatar-the-way-of-water.jpg", false),
+            ("https://pixel-news.example.com/uploads/council.jpg", false),
+            (
+                "https://cdn.example.com/images/fbappicon1_1020.0_cinema_1200.0.jpg",
+                false,
+            ),
+        ] {
+            assert_eq!(is_logo_like(src), logo, "{src}");
+        }
+    }
+
+    /// An `og:image` is passed over only when it is the site's logo or a stand-in named by
+    /// its role alone: a slug holding such a word is the article's picture.
+    #[test]
+    fn og_image_is_dropped_only_as_the_sites_logo() {
+        let image_of = |og: &str| {
+            let html = format!(
+                "<html><head><meta property=\"og:image\" content=\"{og}\"></head><body></body></html>"
+            );
+            let doc = Doc::parse(&html);
+            let meta = meta_tags(&doc);
+            image(&doc, &meta, &[], &[], &html, None)
+        };
+        for og in [
+            "https://cdn.example.com/uploads/badge-of-honour.jpg",
+            "https://cdn.example.com/uploads/icon-of-the-year.jpg",
+            "https://cdn.example.com/images/fbappicon1_1020.0_cinema_1200.0.jpg",
+            "https://pixel.example.com/uploads/council.jpg",
+        ] {
+            assert_eq!(image_of(og).as_deref(), Some(og));
+        }
+        assert_eq!(
+            image_of("https://example.com/static/yonhap_logo_1200x800.jpg"),
+            None
         );
     }
 }

@@ -110,6 +110,41 @@ fn dates_in_a_comment_thread_only_give_no_date() {
     assert_eq!(date_of(&html), None);
 }
 
+/// Another story's date in a "More" list beside the article is not the article's; a day in the
+/// article's address is, when the page shows none of its own.
+#[test]
+fn a_related_storys_date_gives_way_to_the_address() {
+    let html = page(
+        "",
+        "<h1>Title</h1>",
+        r#"<aside><h3>More</h3><ul><li><a href="/x">Older story</a> <time datetime="2019-01-01">Jan 1 2019</time></li></ul></aside>"#,
+    );
+    assert_eq!(date_of(&html), None);
+    for address in [
+        "https://example.com/2024/03/05/council-budget",
+        "https://example.com/news/2024-03-05-council-budget.html",
+    ] {
+        let url = Url::parse(address).unwrap();
+        let date = extract(&html, Some(&url), None)
+            .date
+            .as_ref()
+            .map(date_string);
+        assert_eq!(date.as_deref(), Some("2024-03-05"), "{address}");
+    }
+    // The page's own date still wins over the address.
+    let own = page(
+        "",
+        r#"<h1>Title</h1><time datetime="2024-03-04">March 4</time>"#,
+        "",
+    );
+    let url = Url::parse("https://example.com/2024/03/05/council-budget").unwrap();
+    let date = extract(&own, Some(&url), None)
+        .date
+        .as_ref()
+        .map(date_string);
+    assert_eq!(date.as_deref(), Some("2024-03-04"));
+}
+
 fn image_of(html: &str) -> Option<String> {
     extract(html, Some(&url()), None).image
 }
@@ -175,6 +210,18 @@ fn title_of(html: &str) -> Option<String> {
 #[case::dash_in_a_title_kept(
     r#"<html><head><title>Covid-19 - what we know</title></head><body>"#.to_owned() + BODY + "</body></html>",
     "Covid-19 - what we know"
+)]
+#[case::og_title_less_a_section_of_the_site(
+    r#"<html><head><meta property="og:site_name" content="CNN"><meta property="og:title" content="Council approves bridge plan | CNN Politics"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Council approves bridge plan"
+)]
+#[case::og_title_site_first_the_headline_shown(
+    r#"<html><head><meta property="og:title" content="Daily Example | Council approves bridge plan"></head><body><article><h1>Council approves bridge&nbsp;plan</h1>"#.to_owned() + BODY + "</article></body></html>",
+    "Council approves bridge plan"
+)]
+#[case::og_title_not_cut_to_a_sections_h1(
+    r#"<html><head><meta property="og:title" content="Sport - Lakers beat the Celtics in overtime"></head><body><h1>Sport</h1><article>"#.to_owned() + BODY + "</article></body></html>",
+    "Sport - Lakers beat the Celtics in overtime"
 )]
 fn the_articles_title(#[case] html: String, #[case] expected: &str) {
     assert_eq!(title_of(&html).as_deref(), Some(expected), "{html}");
