@@ -172,7 +172,15 @@ pub struct Publisher {
     /// the store and tried again later.
     undelivered: Mutex<BTreeMap<String, String>>,
     wake: Notify,
+    /// How the admins are told that the hub keeps refusing, and that it takes pings again
+    /// (the app's alerts; none without Telegram).
+    tell: std::sync::OnceLock<Box<dyn Fn(String) + Send + Sync>>,
 }
+
+/// Rounds in a row the hub refused before the admins are told (with `retry_later`'s doubling,
+/// some seven minutes at the default): a hub that is down a moment is no news, one that stays
+/// down makes every reader relying on it hear of releases late.
+const TELL_AFTER_ROUNDS: u32 = 3;
 
 /// Why one ping failed.
 #[derive(Debug, thiserror::Error)]
@@ -222,6 +230,20 @@ impl Publisher {
             background: Mutex::new(BTreeSet::new()),
             undelivered: Mutex::new(BTreeMap::new()),
             wake: Notify::new(),
+            tell: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Tells the admins through `tell` when the hub keeps refusing pings (after
+    /// [`TELL_AFTER_ROUNDS`] rounds in a row) and once more when it takes them again. Set once.
+    pub fn report_to(&self, tell: impl Fn(String) + Send + Sync + 'static) {
+        let _ = self.tell.set(Box::new(tell));
+    }
+
+    fn tell_admins(&self, text: String) {
+        match self.tell.get() {
+            Some(tell) => tell(text),
+            None => tracing::debug!(%text, "no admins to tell"),
         }
     }
 
@@ -297,6 +319,8 @@ impl Publisher {
         // When the refused topics are tried again, and how many rounds in a row the hub refused.
         let mut retry_at: Option<Instant> = None;
         let mut refused_rounds: u32 = 0;
+        // The admins were told the hub keeps refusing: they hear when it takes pings again.
+        let mut told = false;
         loop {
             let retry = async move {
                 match retry_at {
@@ -378,9 +402,25 @@ impl Publisher {
             }
             if lock(&self.undelivered).is_empty() {
                 (retry_at, refused_rounds) = (None, 0);
+                if std::mem::take(&mut told) {
+                    self.tell_admins(
+                        "✅ herald: the WebSub hub takes feed pings again.".to_owned(),
+                    );
+                }
             } else if refused && retry_at.is_none() {
                 refused_rounds = refused_rounds.saturating_add(1);
                 retry_at = Some(Instant::now() + self.retry_wait(refused_rounds));
+                if refused_rounds >= TELL_AFTER_ROUNDS && !told {
+                    told = true;
+                    let (count, last) = {
+                        let undelivered = lock(&self.undelivered);
+                        (undelivered.len(), undelivered.values().next().cloned())
+                    };
+                    self.tell_admins(format!(
+                        "⚠️ herald: the WebSub hub has refused the pings of {count} feed(s) {refused_rounds} rounds in a row ({}): readers that wait for the hub hear of new releases late. herald keeps trying.",
+                        last.unwrap_or_default()
+                    ));
+                }
             }
         }
     }

@@ -145,6 +145,10 @@ impl App {
         let alerts = bot.clone().map(|bot| {
             Arc::new(Alerts::new(bot, config.clone(), global.clone()).with_store(store.clone()))
         });
+        if let Some(alerts) = &alerts {
+            let alerts = alerts.clone();
+            websub.report_to(move |text| alerts.tell_soon(text));
+        }
         let telegram = bot.map(|bot| {
             Arc::new(Deliverer {
                 api: bot,

@@ -260,6 +260,13 @@ async fn news_pings_the_hub_once_per_changed_feed() {
 async fn a_refused_ping_is_kept_shown_and_made_when_the_hub_is_back() {
     let hub = Hub::start(HubMode::Fail).await;
     let t = app_with_hub(&hub).await;
+    // What the admins would be told (this app has no Telegram).
+    let told: Arc<Mutex<Vec<String>>> = Default::default();
+    let sink = told.clone();
+    t.app
+        .shared
+        .websub
+        .report_to(move |text| sink.lock().unwrap().push(text));
     let every = topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]);
     // Three attempts (the test setting) for each of the first two of the twelve feeds pinged
     // after start; the hub failed on both after all of them (it is down), so the other ten
@@ -311,6 +318,18 @@ async fn a_refused_ping_is_kept_shown_and_made_when_the_hub_is_back() {
     assert_eq!(report.items.len(), 1);
     assert!(t.text("/feeds/akorda-en.rss").await.contains("number 2"));
 
+    // A hub that keeps refusing is told to the admins, once.
+    eventually("the admins are told", Duration::from_secs(20), || {
+        !told.lock().unwrap().is_empty()
+    })
+    .await;
+    {
+        let told = told.lock().unwrap();
+        assert_eq!(told.len(), 1, "{told:?}");
+        assert!(told[0].contains("WebSub hub has refused"), "{told:?}");
+        assert!(told[0].contains("500"), "{told:?}");
+    }
+
     // The hub is back: every refused feed is pinged, with no new change to carry it.
     hub.answer_as(HubMode::Accept);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
@@ -326,6 +345,13 @@ async fn a_refused_ping_is_kept_shown_and_made_when_the_hub_is_back() {
     }
     assert_eq!(hub.urls(), every);
     assert!(t.app.shared.store.websub_pending().unwrap().is_empty());
+    eventually(
+        "the admins hear the hub is back",
+        Duration::from_secs(5),
+        || told.lock().unwrap().len() == 2,
+    )
+    .await;
+    assert!(told.lock().unwrap()[1].contains("takes feed pings again"));
     let metrics = t.text("/metrics").await;
     assert!(
         metrics.contains("herald_websub_undelivered_topics 0"),
