@@ -151,7 +151,10 @@ pub struct Timing {
 /// first instant), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
 /// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
 /// next instant is computed after the job ends. A job may answer an instant before which it must
-/// not run again (a failing source's backoff): ticks before it are skipped.
+/// not run again (a failing source's rest): it runs again at that instant, not at the schedule's
+/// first instant after it (a daily source that fails is tried again minutes later, not the next
+/// day), and ticks before it are skipped; a run that answers nothing goes back to the schedule.
+/// A schedule with no instant left ends the runs, retries too.
 pub async fn run_every<F, Fut>(
     timing: Timing,
     stop: CancellationToken,
@@ -188,6 +191,8 @@ async fn run_by_clock<F, Fut>(
     } = timing;
     let offset = chrono::Duration::from_std(offset).unwrap_or_default();
     let mut after = now();
+    // When a failed run asked to run again (its rest's end).
+    let mut retry_at: Option<DateTime<Utc>> = None;
     let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
     // The first poll after start is the schedule's own when that comes sooner.
     let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
@@ -196,11 +201,8 @@ async fn run_by_clock<F, Fut>(
         if !sleep_until(&now, at, &stop).await {
             return;
         }
-        let not_before = job().await;
+        retry_at = job().await;
         after = now();
-        if let Some(t) = not_before {
-            after = after.max(t - chrono::Duration::milliseconds(1));
-        }
     }
     loop {
         let Some(next) = next_fire(&schedule, tz, after) else {
@@ -208,19 +210,19 @@ async fn run_by_clock<F, Fut>(
             announce(None);
             return;
         };
-        announce(Some(next + offset));
-        if !sleep_until(&now, next + offset, &stop).await {
+        // After a failure the next run is the rest's end, whatever the schedule says then: an
+        // instant inside the rest is skipped, and one long after it (a daily schedule) is not
+        // waited for.
+        let at = retry_at.take().unwrap_or(next + offset);
+        announce(Some(at));
+        if !sleep_until(&now, at, &stop).await {
             return;
         }
-        let not_before = job().await;
-        let ended = now();
-        // Never fire twice for one instant, even if the job took no time at all; but a clock
-        // set back to before the instant is taken as it is (else the next wait would be as
-        // much longer as the clock went back).
-        after = if ended < next { ended } else { ended.max(next) };
-        if let Some(t) = not_before {
-            after = after.max(t - chrono::Duration::milliseconds(1));
-        }
+        retry_at = job().await;
+        // Never fire twice for one instant: the next is looked for after the job's end (a
+        // clock set back to before the instant is taken as it is, else the next wait would be
+        // as much longer as the clock went back).
+        after = now();
     }
 }
 
@@ -407,6 +409,100 @@ mod tests {
         task.await.unwrap();
         let n = runs.load(Ordering::SeqCst);
         assert!(n >= 5, "{n} runs in 6.2 s of a job due every second");
+    }
+
+    /// A clock for `run_by_clock` that starts at `start` and moves with tokio's (paused) time.
+    fn paused_clock(start: &str) -> impl Fn() -> DateTime<Utc> + Clone + use<> {
+        let (wall, mono) = (utc(start), tokio::time::Instant::now());
+        move || wall + chrono::Duration::from_std(mono.elapsed()).unwrap()
+    }
+
+    /// Runs `job` on `expr` from `start` by a paused clock for `run_for`; answers when it ran,
+    /// and what was announced.
+    async fn runs_for(
+        expr: &str,
+        start: &str,
+        first: Option<Duration>,
+        run_for: Duration,
+        job: impl Fn(usize, DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync + 'static,
+    ) -> (Vec<DateTime<Utc>>, Vec<Option<DateTime<Utc>>>) {
+        let clock = paused_clock(start);
+        let stop = CancellationToken::new();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let announced = Arc::new(Mutex::new(Vec::new()));
+        let timing = Timing {
+            schedule: schedule(expr),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first,
+        };
+        let (r, a, c) = (ran.clone(), announced.clone(), clock.clone());
+        let job = Arc::new(job);
+        let task = tokio::spawn(run_by_clock(
+            clock,
+            timing,
+            stop.clone(),
+            move |t| a.lock().unwrap().push(t),
+            move || {
+                let (r, c, job) = (r.clone(), c.clone(), job.clone());
+                async move {
+                    let mut ran = r.lock().unwrap();
+                    ran.push(c());
+                    job(ran.len(), c())
+                }
+            },
+        ));
+        tokio::time::sleep(run_for).await;
+        stop.cancel();
+        task.await.unwrap();
+        let ran = ran.lock().unwrap().clone();
+        let announced = announced.lock().unwrap().clone();
+        (ran, announced)
+    }
+
+    /// A daily source that fails at 09:00 (a DNS blip) is tried again when its rest ends (here
+    /// a minute, then two), not the next day; once a try works it is back on its schedule.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_run_is_tried_again_when_its_rest_ends() {
+        let two_days = Duration::from_secs(2 * 24 * 3600);
+        let (ran, _) = runs_for(
+            "0 0 9 * * *",
+            "2026-12-07T08:59:50Z",
+            None,
+            two_days,
+            |n, now| {
+                let rest = [Some(60), Some(120), None][(n - 1).min(2)];
+                rest.map(|secs| now + chrono::Duration::seconds(secs))
+            },
+        )
+        .await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%d %H:%M:%S").to_string())
+            .collect();
+        assert_eq!(
+            ran,
+            ["07 09:00:00", "07 09:01:00", "07 09:03:00", "08 09:00:00",]
+        );
+    }
+
+    /// A fast schedule's instants inside a rest are skipped: the next run is the rest's end.
+    #[tokio::test(start_paused = true)]
+    async fn the_instants_inside_a_rest_are_skipped() {
+        let five_minutes = Duration::from_secs(5 * 60);
+        let (ran, _) = runs_for(
+            "0 * * * * *",
+            "2026-12-07T08:59:50Z",
+            None,
+            five_minutes,
+            |n, now| (n == 1).then(|| now + chrono::Duration::seconds(150)),
+        )
+        .await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .collect();
+        assert_eq!(ran, ["09:00:00", "09:02:30", "09:03:00", "09:04:00"]);
     }
 
     #[tokio::test]

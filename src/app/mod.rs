@@ -994,7 +994,8 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
 
 /// How long a failing source rests before its next poll: one minute, doubling with each failure
 /// up to an hour, with ±10% jitter (from the source id and count, so sources that fail together
-/// do not come back together). Ticks of the schedule inside the rest are skipped.
+/// do not come back together). Ticks of the schedule inside the rest are skipped, and the source
+/// is tried again when the rest ends, not at the schedule's next tick (see `schedule::run_every`).
 pub fn backoff(source: &str, failures: u32) -> chrono::Duration {
     let base = 60_i64 << failures.saturating_sub(1).min(6);
     let secs = base.min(3600);
