@@ -85,6 +85,33 @@ pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<Da
         .min()
 }
 
+/// The last instant of a schedule whose year field bounds it (anything but `*`): its source is
+/// not polled after it. `None` for a schedule without a year field, or with `*` in it.
+pub fn last_fire(schedule: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
+    let years = schedule.expr.split_whitespace().nth(6)?;
+    if years == "*" {
+        return None;
+    }
+    let end = chrono::TimeZone::with_ymd_and_hms(&tz, croner::YEAR_UPPER_LIMIT, 12, 31, 23, 59, 59)
+        .earliest()?;
+    let last = schedule
+        .cron
+        .find_previous_occurrence(&end, true)
+        .ok()?
+        .with_timezone(&Utc);
+    Some(last)
+}
+
+/// Why a source on `schedule`, which has no instant left, is not polled: for `/healthz` and the
+/// admins.
+pub fn ended_text(schedule: &Schedule) -> String {
+    format!(
+        "its schedule `{}` fires no more (no instant is left in its years): it is not polled \
+         again until the schedule is changed",
+        schedule.expr
+    )
+}
+
 /// croner's own answer in `tz`. Inside an overlap it may name the first pass's instant, which is
 /// already past; then the search starts again an hour later, past the repeated wall-clock hour.
 fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -148,7 +175,7 @@ pub struct Timing {
 }
 
 /// Runs `job` once `timing.first` after the start (when set, and sooner than the schedule's
-/// first instant), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
+/// first instant: never for a schedule with no instant left), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
 /// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
 /// next instant is computed after the job ends. A job may answer an instant before which it must
 /// not run again (a failing source's rest): it runs again at that instant, not at the schedule's
@@ -194,9 +221,10 @@ async fn run_by_clock<F, Fut>(
     // When a failed run asked to run again (its rest's end).
     let mut retry_at: Option<DateTime<Utc>> = None;
     let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
-    // The first poll after start is the schedule's own when that comes sooner.
+    // The first poll after start is the schedule's own when that comes sooner; a schedule with
+    // no instant left (its years past) has none: it runs no more, not once at start.
     let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
-    if let Some(at) = first_at.filter(|at| scheduled.is_none_or(|s| *at < s)) {
+    if let Some(at) = first_at.filter(|at| scheduled.is_some_and(|s| *at < s)) {
         announce(Some(at));
         if !sleep_until(&now, at, &stop).await {
             return;
@@ -484,6 +512,30 @@ mod tests {
             ran,
             ["07 09:00:00", "07 09:01:00", "07 09:03:00", "08 09:00:00",]
         );
+    }
+
+    /// A schedule with no instant left runs nothing, not even the first run after start, and
+    /// says it has no next run; one whose last instant comes runs until then, and then stops.
+    #[tokio::test(start_paused = true)]
+    async fn a_schedule_that_ran_out_runs_no_more() {
+        let day = Duration::from_secs(24 * 3600);
+        let first = Some(Duration::from_secs(1));
+        let start = "2026-12-07T12:00:00Z";
+        let (ran, announced) = runs_for("0 0 0 1 1 * 2020", start, first, day, |_, _| None).await;
+        assert!(ran.is_empty(), "{ran:?}");
+        assert_eq!(announced, [None]);
+        let start = "2026-12-31T23:59:15Z";
+        let (ran, announced) =
+            runs_for("*/10 * * * * * 2026", start, first, day, |_, _| None).await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .collect();
+        assert_eq!(
+            ran,
+            ["23:59:16", "23:59:20", "23:59:30", "23:59:40", "23:59:50"]
+        );
+        assert_eq!(announced.last(), Some(&None));
     }
 
     /// A fast schedule's instants inside a rest are skipped: the next run is the rest's end.

@@ -464,7 +464,8 @@ pub(super) fn schedule_frequency(
                 .is_some() =>
         {
             Ok(Some(format!(
-                "cron `{expr}` fires no more (no instant is left in its years): the source is not polled"
+                "cron `{expr}` fires no more (no instant is left in its years): the source is \
+                 not polled, and /healthz and the admins are told so"
             )))
         }
         [] => Err(format!(
@@ -479,16 +480,27 @@ pub(super) fn schedule_frequency(
             show(first),
             show(last)
         ))),
-        [first, second, third] if *second - *first > RARE_GAP || *third - *second > RARE_GAP => {
-            Ok(Some(format!(
-                "cron `{expr}` fires less than once a year (next at {}, then {})",
-                show(first),
-                show(second)
-            )))
-        }
         [first, second, third] => {
+            let rare = (*second - *first > RARE_GAP || *third - *second > RARE_GAP).then(|| {
+                format!(
+                    "cron `{expr}` fires less than once a year (next at {}, then {})",
+                    show(first),
+                    show(second)
+                )
+            });
             let gap = (*second - *first).min(*third - *second);
-            Ok((gap < chrono::TimeDelta::minutes(1)).then(|| too_often(expr, gap.num_seconds())))
+            let often = (rare.is_none() && gap < chrono::TimeDelta::minutes(1))
+                .then(|| too_often(expr, gap.num_seconds()));
+            // Its years end: the source is polled until then, and never after.
+            let ends = crate::schedule::last_fire(schedule, tz).map(|last| {
+                format!(
+                    "cron `{expr}` fires for the last time at {} (its years end there): after \
+                     that the source is not polled",
+                    show(&last)
+                )
+            });
+            let said: Vec<String> = [rare, often, ends].into_iter().flatten().collect();
+            Ok((!said.is_empty()).then(|| said.join("; ")))
         }
         _ => Ok(None),
     }
@@ -638,9 +650,44 @@ mod tests {
             ))
         );
         // Its years past, a schedule ran out: said, not refused.
-        assert!(
-            of("0 0 0 1 1 * 2026").is_ok_and(|w| w.is_some_and(|w| w.contains("fires no more")))
+        assert_eq!(
+            of("0 0 0 1 1 * 2026"),
+            Ok(Some(
+                "cron `0 0 0 1 1 * 2026` fires no more (no instant is left in its years): the \
+                 source is not polled, and /healthz and the admins are told so"
+                    .into()
+            ))
         );
+        // Its years end: said, with the last instant (polling stops there).
+        assert_eq!(
+            of("0 0 0 * * * 2026"),
+            Ok(Some(
+                "cron `0 0 0 * * * 2026` fires for the last time at 2026-12-31 00:00:00 UTC (its \
+                 years end there): after that the source is not polled"
+                    .into()
+            ))
+        );
+        let in_almaty = schedule_frequency(
+            &Schedule::parse("0 30 9 * * MON-FRI 2026-2027").expect("parses"),
+            chrono_tz::Asia::Almaty,
+            now,
+        );
+        assert_eq!(
+            in_almaty,
+            Ok(Some(
+                "cron `0 30 9 * * MON-FRI 2026-2027` fires for the last time at 2027-12-31 \
+                 09:30:00 +05 (its years end there): after that the source is not polled"
+                    .into()
+            ))
+        );
+        let both = of("*/10 * * * * * 2026").unwrap().unwrap();
+        assert!(both.contains("fires every 10 seconds"), "{both}");
+        assert!(
+            both.ends_with("fires for the last time at 2026-12-31 23:59:50 UTC (its years end there): after that the source is not polled"),
+            "{both}"
+        );
+        // Every year: no end to tell.
+        assert_eq!(of("0 0 0 1 1 * *"), Ok(None));
     }
 
     #[rstest]
