@@ -85,6 +85,33 @@ pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<Da
         .min()
 }
 
+/// The last instant of a schedule whose year field bounds it (anything but `*`): its source is
+/// not polled after it. `None` for a schedule without a year field, or with `*` in it.
+pub fn last_fire(schedule: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
+    let years = schedule.expr.split_whitespace().nth(6)?;
+    if years == "*" {
+        return None;
+    }
+    let end = chrono::TimeZone::with_ymd_and_hms(&tz, croner::YEAR_UPPER_LIMIT, 12, 31, 23, 59, 59)
+        .earliest()?;
+    let last = schedule
+        .cron
+        .find_previous_occurrence(&end, true)
+        .ok()?
+        .with_timezone(&Utc);
+    Some(last)
+}
+
+/// Why a source on `schedule`, which has no instant left, is not polled: for `/healthz` and the
+/// admins.
+pub fn ended_text(schedule: &Schedule) -> String {
+    format!(
+        "its schedule `{}` fires no more (no instant is left in its years): it is not polled \
+         again until the schedule is changed",
+        schedule.expr
+    )
+}
+
 /// croner's own answer in `tz`. Inside an overlap it may name the first pass's instant, which is
 /// already past; then the search starts again an hour later, past the repeated wall-clock hour.
 fn zoned_next(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -148,10 +175,13 @@ pub struct Timing {
 }
 
 /// Runs `job` once `timing.first` after the start (when set, and sooner than the schedule's
-/// first instant), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
+/// first instant: never for a schedule with no instant left), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
 /// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
 /// next instant is computed after the job ends. A job may answer an instant before which it must
-/// not run again (a failing source's backoff): ticks before it are skipped.
+/// not run again (a failing source's rest): it runs again at that instant, not at the schedule's
+/// first instant after it (a daily source that fails is tried again minutes later, not the next
+/// day), and ticks before it are skipped; a run that answers nothing goes back to the schedule.
+/// A schedule with no instant left ends the runs, retries too.
 pub async fn run_every<F, Fut>(
     timing: Timing,
     stop: CancellationToken,
@@ -188,19 +218,19 @@ async fn run_by_clock<F, Fut>(
     } = timing;
     let offset = chrono::Duration::from_std(offset).unwrap_or_default();
     let mut after = now();
+    // When a failed run asked to run again (its rest's end).
+    let mut retry_at: Option<DateTime<Utc>> = None;
     let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
-    // The first poll after start is the schedule's own when that comes sooner.
+    // The first poll after start is the schedule's own when that comes sooner; a schedule with
+    // no instant left (its years past) has none: it runs no more, not once at start.
     let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
-    if let Some(at) = first_at.filter(|at| scheduled.is_none_or(|s| *at < s)) {
+    if let Some(at) = first_at.filter(|at| scheduled.is_some_and(|s| *at < s)) {
         announce(Some(at));
         if !sleep_until(&now, at, &stop).await {
             return;
         }
-        let not_before = job().await;
+        retry_at = job().await;
         after = now();
-        if let Some(t) = not_before {
-            after = after.max(t - chrono::Duration::milliseconds(1));
-        }
     }
     loop {
         let Some(next) = next_fire(&schedule, tz, after) else {
@@ -208,19 +238,19 @@ async fn run_by_clock<F, Fut>(
             announce(None);
             return;
         };
-        announce(Some(next + offset));
-        if !sleep_until(&now, next + offset, &stop).await {
+        // After a failure the next run is the rest's end, whatever the schedule says then: an
+        // instant inside the rest is skipped, and one long after it (a daily schedule) is not
+        // waited for.
+        let at = retry_at.take().unwrap_or(next + offset);
+        announce(Some(at));
+        if !sleep_until(&now, at, &stop).await {
             return;
         }
-        let not_before = job().await;
-        let ended = now();
-        // Never fire twice for one instant, even if the job took no time at all; but a clock
-        // set back to before the instant is taken as it is (else the next wait would be as
-        // much longer as the clock went back).
-        after = if ended < next { ended } else { ended.max(next) };
-        if let Some(t) = not_before {
-            after = after.max(t - chrono::Duration::milliseconds(1));
-        }
+        retry_at = job().await;
+        // Never fire twice for one instant: the next is looked for after the job's end (a
+        // clock set back to before the instant is taken as it is, else the next wait would be
+        // as much longer as the clock went back).
+        after = now();
     }
 }
 
@@ -407,6 +437,124 @@ mod tests {
         task.await.unwrap();
         let n = runs.load(Ordering::SeqCst);
         assert!(n >= 5, "{n} runs in 6.2 s of a job due every second");
+    }
+
+    /// A clock for `run_by_clock` that starts at `start` and moves with tokio's (paused) time.
+    fn paused_clock(start: &str) -> impl Fn() -> DateTime<Utc> + Clone + use<> {
+        let (wall, mono) = (utc(start), tokio::time::Instant::now());
+        move || wall + chrono::Duration::from_std(mono.elapsed()).unwrap()
+    }
+
+    /// Runs `job` on `expr` from `start` by a paused clock for `run_for`; answers when it ran,
+    /// and what was announced.
+    async fn runs_for(
+        expr: &str,
+        start: &str,
+        first: Option<Duration>,
+        run_for: Duration,
+        job: impl Fn(usize, DateTime<Utc>) -> Option<DateTime<Utc>> + Send + Sync + 'static,
+    ) -> (Vec<DateTime<Utc>>, Vec<Option<DateTime<Utc>>>) {
+        let clock = paused_clock(start);
+        let stop = CancellationToken::new();
+        let ran = Arc::new(Mutex::new(Vec::new()));
+        let announced = Arc::new(Mutex::new(Vec::new()));
+        let timing = Timing {
+            schedule: schedule(expr),
+            tz: chrono_tz::UTC,
+            offset: Duration::ZERO,
+            first,
+        };
+        let (r, a, c) = (ran.clone(), announced.clone(), clock.clone());
+        let job = Arc::new(job);
+        let task = tokio::spawn(run_by_clock(
+            clock,
+            timing,
+            stop.clone(),
+            move |t| a.lock().unwrap().push(t),
+            move || {
+                let (r, c, job) = (r.clone(), c.clone(), job.clone());
+                async move {
+                    let mut ran = r.lock().unwrap();
+                    ran.push(c());
+                    job(ran.len(), c())
+                }
+            },
+        ));
+        tokio::time::sleep(run_for).await;
+        stop.cancel();
+        task.await.unwrap();
+        let ran = ran.lock().unwrap().clone();
+        let announced = announced.lock().unwrap().clone();
+        (ran, announced)
+    }
+
+    /// A daily source that fails at 09:00 (a DNS blip) is tried again when its rest ends (here
+    /// a minute, then two), not the next day; once a try works it is back on its schedule.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_run_is_tried_again_when_its_rest_ends() {
+        let two_days = Duration::from_secs(2 * 24 * 3600);
+        let (ran, _) = runs_for(
+            "0 0 9 * * *",
+            "2026-12-07T08:59:50Z",
+            None,
+            two_days,
+            |n, now| {
+                let rest = [Some(60), Some(120), None][(n - 1).min(2)];
+                rest.map(|secs| now + chrono::Duration::seconds(secs))
+            },
+        )
+        .await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%d %H:%M:%S").to_string())
+            .collect();
+        assert_eq!(
+            ran,
+            ["07 09:00:00", "07 09:01:00", "07 09:03:00", "08 09:00:00",]
+        );
+    }
+
+    /// A schedule with no instant left runs nothing, not even the first run after start, and
+    /// says it has no next run; one whose last instant comes runs until then, and then stops.
+    #[tokio::test(start_paused = true)]
+    async fn a_schedule_that_ran_out_runs_no_more() {
+        let day = Duration::from_secs(24 * 3600);
+        let first = Some(Duration::from_secs(1));
+        let start = "2026-12-07T12:00:00Z";
+        let (ran, announced) = runs_for("0 0 0 1 1 * 2020", start, first, day, |_, _| None).await;
+        assert!(ran.is_empty(), "{ran:?}");
+        assert_eq!(announced, [None]);
+        let start = "2026-12-31T23:59:15Z";
+        let (ran, announced) =
+            runs_for("*/10 * * * * * 2026", start, first, day, |_, _| None).await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .collect();
+        assert_eq!(
+            ran,
+            ["23:59:16", "23:59:20", "23:59:30", "23:59:40", "23:59:50"]
+        );
+        assert_eq!(announced.last(), Some(&None));
+    }
+
+    /// A fast schedule's instants inside a rest are skipped: the next run is the rest's end.
+    #[tokio::test(start_paused = true)]
+    async fn the_instants_inside_a_rest_are_skipped() {
+        let five_minutes = Duration::from_secs(5 * 60);
+        let (ran, _) = runs_for(
+            "0 * * * * *",
+            "2026-12-07T08:59:50Z",
+            None,
+            five_minutes,
+            |n, now| (n == 1).then(|| now + chrono::Duration::seconds(150)),
+        )
+        .await;
+        let ran: Vec<String> = ran
+            .iter()
+            .map(|t| t.format("%H:%M:%S").to_string())
+            .collect();
+        assert_eq!(ran, ["09:00:00", "09:02:30", "09:03:00", "09:04:00"]);
     }
 
     #[tokio::test]

@@ -1004,14 +1004,29 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
         }
     })
     .await;
+    if !stop.is_cancelled() {
+        schedule_ran_out(&app, &source);
+    }
     // A schedule that ran out (its years past) polls no more: the task waits for the stop,
     // not ended, which its supervisor would take for a failure and start again.
     stop.cancelled().await;
 }
 
+/// `source`'s schedule has no instant left (its years past, at start or since): it is not polled
+/// again. Logged and told to the admins, once per run of its task (`/healthz` and `/metrics` say
+/// it while it lasts: see `server::health`).
+fn schedule_ran_out(app: &App, source: &Source) {
+    let why = schedule::ended_text(&source.schedule);
+    tracing::warn!(source = %source.id, schedule = %source.schedule.expr, "{why}");
+    if let Some(alerts) = &app.shared.alerts {
+        alerts.tell_soon(format!("⚠️ herald: source {}: {why}", source.id));
+    }
+}
+
 /// How long a failing source rests before its next poll: one minute, doubling with each failure
 /// up to an hour, with ±10% jitter (from the source id and count, so sources that fail together
-/// do not come back together). Ticks of the schedule inside the rest are skipped.
+/// do not come back together). Ticks of the schedule inside the rest are skipped, and the source
+/// is tried again when the rest ends, not at the schedule's next tick (see `schedule::run_every`).
 pub fn backoff(source: &str, failures: u32) -> chrono::Duration {
     let base = 60_i64 << failures.saturating_sub(1).min(6);
     let secs = base.min(3600);

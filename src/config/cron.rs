@@ -70,7 +70,7 @@ impl Schedule {
             .build();
         // Every field was checked above, so croner refusing it is a shape the check does not
         // know yet: say so in plain words rather than in croner's.
-        let cron = parser.parse(expr).map_err(|_| {
+        let cron = parser.parse(&for_croner(&fields)).map_err(|_| {
             format!(
                 "invalid cron `{expr}`: herald cannot read it; write 6 fields (second minute \
                  hour day month weekday) of numbers, ranges (1-5), steps (*/10) and lists (1,15)"
@@ -78,6 +78,30 @@ impl Schedule {
         })?;
         Ok(Schedule::new(expr, cron))
     }
+}
+
+/// The cron as croner is given it: weekday 7 (Sunday) in `7L` written 0. croner reads 7 as
+/// Sunday in a plain value, a range and `7#k`, but not in `7L`, which then never fires.
+fn for_croner(fields: &[&str]) -> String {
+    let mut fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+    if let Some(weekday) = fields.get_mut(5) {
+        let (plus, list) = match weekday.strip_prefix('+') {
+            Some(list) => ("+", list),
+            None => ("", weekday.as_str()),
+        };
+        let parts: Vec<&str> = list
+            .split(',')
+            .map(|part| {
+                if part.eq_ignore_ascii_case("7L") {
+                    "0L"
+                } else {
+                    part
+                }
+            })
+            .collect();
+        *weekday = format!("{plus}{}", parts.join(","));
+    }
+    fields.join(" ")
 }
 
 /// A cron (with seconds) that fires every `interval` (`30s`, `10m`, `2h`, `1h30m` as Go writes
@@ -440,7 +464,8 @@ pub(super) fn schedule_frequency(
                 .is_some() =>
         {
             Ok(Some(format!(
-                "cron `{expr}` fires no more (no instant is left in its years): the source is not polled"
+                "cron `{expr}` fires no more (no instant is left in its years): the source is \
+                 not polled, and /healthz and the admins are told so"
             )))
         }
         [] => Err(format!(
@@ -455,16 +480,27 @@ pub(super) fn schedule_frequency(
             show(first),
             show(last)
         ))),
-        [first, second, third] if *second - *first > RARE_GAP || *third - *second > RARE_GAP => {
-            Ok(Some(format!(
-                "cron `{expr}` fires less than once a year (next at {}, then {})",
-                show(first),
-                show(second)
-            )))
-        }
         [first, second, third] => {
+            let rare = (*second - *first > RARE_GAP || *third - *second > RARE_GAP).then(|| {
+                format!(
+                    "cron `{expr}` fires less than once a year (next at {}, then {})",
+                    show(first),
+                    show(second)
+                )
+            });
             let gap = (*second - *first).min(*third - *second);
-            Ok((gap < chrono::TimeDelta::minutes(1)).then(|| too_often(expr, gap.num_seconds())))
+            let often = (rare.is_none() && gap < chrono::TimeDelta::minutes(1))
+                .then(|| too_often(expr, gap.num_seconds()));
+            // Its years end: the source is polled until then, and never after.
+            let ends = crate::schedule::last_fire(schedule, tz).map(|last| {
+                format!(
+                    "cron `{expr}` fires for the last time at {} (its years end there): after \
+                     that the source is not polled",
+                    show(&last)
+                )
+            });
+            let said: Vec<String> = [rare, often, ends].into_iter().flatten().collect();
+            Ok((!said.is_empty()).then(|| said.join("; ")))
         }
         _ => Ok(None),
     }
@@ -614,9 +650,44 @@ mod tests {
             ))
         );
         // Its years past, a schedule ran out: said, not refused.
-        assert!(
-            of("0 0 0 1 1 * 2026").is_ok_and(|w| w.is_some_and(|w| w.contains("fires no more")))
+        assert_eq!(
+            of("0 0 0 1 1 * 2026"),
+            Ok(Some(
+                "cron `0 0 0 1 1 * 2026` fires no more (no instant is left in its years): the \
+                 source is not polled, and /healthz and the admins are told so"
+                    .into()
+            ))
         );
+        // Its years end: said, with the last instant (polling stops there).
+        assert_eq!(
+            of("0 0 0 * * * 2026"),
+            Ok(Some(
+                "cron `0 0 0 * * * 2026` fires for the last time at 2026-12-31 00:00:00 UTC (its \
+                 years end there): after that the source is not polled"
+                    .into()
+            ))
+        );
+        let in_almaty = schedule_frequency(
+            &Schedule::parse("0 30 9 * * MON-FRI 2026-2027").expect("parses"),
+            chrono_tz::Asia::Almaty,
+            now,
+        );
+        assert_eq!(
+            in_almaty,
+            Ok(Some(
+                "cron `0 30 9 * * MON-FRI 2026-2027` fires for the last time at 2027-12-31 \
+                 09:30:00 +05 (its years end there): after that the source is not polled"
+                    .into()
+            ))
+        );
+        let both = of("*/10 * * * * * 2026").unwrap().unwrap();
+        assert!(both.contains("fires every 10 seconds"), "{both}");
+        assert!(
+            both.ends_with("fires for the last time at 2026-12-31 23:59:50 UTC (its years end there): after that the source is not polled"),
+            "{both}"
+        );
+        // Every year: no end to tell.
+        assert_eq!(of("0 0 0 1 1 * *"), Ok(None));
     }
 
     #[rstest]
@@ -635,6 +706,39 @@ mod tests {
     #[case::nickname_in_capitals("@Daily")]
     fn schedule_accepts(#[case] expr: &str) {
         Schedule::parse(expr).unwrap_or_else(|e| panic!("{e}"));
+    }
+
+    /// Weekday 7 is Sunday in every form the weekday field takes, as 0 and SUN are: a value,
+    /// a range, `N#k`, `NL` (7L was read as a weekday that never comes: "never fires").
+    #[rstest]
+    #[case::value("7", "0")]
+    #[case::last("7L", "0L")]
+    #[case::last_lower_case("7l", "SUNL")]
+    #[case::last_in_a_list("1,7L", "1,0L")]
+    #[case::last_matching_the_day_too("+7L", "+0L")]
+    #[case::nth("7#2", "SUN#2")]
+    #[case::range("5-7", "5-6,0")]
+    #[case::range_of_a_step("1-7/3", "1,4,0")]
+    fn weekday_seven_is_sunday_in_every_form(#[case] seven: &str, #[case] zero: &str) {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap();
+        let fires = |weekday: &str| {
+            let expr = format!("0 0 9 * * {weekday}");
+            let schedule = Schedule::parse(&expr).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(
+                schedule_frequency(&schedule, Tz::UTC, now),
+                Ok(None),
+                "{expr}"
+            );
+            let mut after = now;
+            (0..6)
+                .map(|_| {
+                    after = crate::schedule::next_fire(&schedule, Tz::UTC, after).unwrap();
+                    after
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(fires(seven), fires(zero), "{seven} and {zero}");
     }
 
     /// Whatever is written in a field, the check refuses it in its own words before croner

@@ -74,6 +74,12 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "How long the source's poll due by its schedule has not started, past a grace of twice its poll deadline and a minute (0 while on time; more: its task is stuck or stops before it polls).",
     ),
     (
+        "herald_source_schedule_ended",
+        Kind::Gauge,
+        None,
+        "1 when the source's schedule has no instant left (its years past): it is not polled again.",
+    ),
+    (
         "herald_source_stale",
         Kind::Gauge,
         None,

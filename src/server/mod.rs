@@ -216,6 +216,14 @@ fn overdue_grace(source: &crate::config::Source) -> Duration {
         .saturating_add(Duration::from_secs(60))
 }
 
+/// Why `source` is never polled again, when its task found its schedule with no instant left
+/// (its years past): no next poll is announced and the schedule names none after now.
+fn schedule_ended(shared: &Shared, source: &crate::config::Source) -> Option<String> {
+    let ended = shared.next_poll(&source.id).is_none()
+        && crate::schedule::next_fire(&source.schedule, source.timezone, Utc::now()).is_none();
+    ended.then(|| crate::schedule::ended_text(&source.schedule))
+}
+
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let mut sources = serde_json::Map::new();
     let mut degraded = false;
@@ -237,7 +245,8 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 (late + grace).as_secs()
             )
         });
-        let ok = st.consecutive_failures == 0 && overdue.is_none();
+        let schedule_ended = schedule_ended(shared, source);
+        let ok = st.consecutive_failures == 0 && overdue.is_none() && schedule_ended.is_none();
         degraded |= !ok;
         sources.insert(
             source.id.clone(),
@@ -253,6 +262,7 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
                 "card_warning": st.card_warning,
                 "pages_warning": st.pages_warning,
                 "overdue": overdue,
+                "schedule_ended": schedule_ended,
                 "items": shared.store.count(&source.id)?,
             }),
         );
@@ -450,6 +460,7 @@ const PER_ID_GAUGES: &[(&str, &str)] = &[
     ("herald_source_consecutive_failures", "source"),
     ("herald_source_stale", "source"),
     ("herald_source_poll_overdue_seconds", "source"),
+    ("herald_source_schedule_ended", "source"),
     ("herald_channel_pending", "channel"),
     ("herald_channel_set_aside", "channel"),
     ("herald_channel_oldest_pending_seconds", "channel"),
@@ -506,6 +517,9 @@ fn set_gauges(shared: &Shared) -> Shown {
         let overdue = shared.poll_overdue(&s.id, overdue_grace(s));
         metrics::gauge!("herald_source_poll_overdue_seconds", "source" => s.id.clone())
             .set(overdue.map_or(0.0, |late| late.as_secs_f64()));
+        let ended = schedule_ended(shared, s).is_some();
+        metrics::gauge!("herald_source_schedule_ended", "source" => s.id.clone())
+            .set(f64::from(u8::from(ended)));
     }
     // The feeds the WebSub hub refused after every attempt, still to ping (with a hub only).
     if let Some(websub) = shared.websub.health() {

@@ -84,6 +84,46 @@ kind = "feed"
     assert_eq!(err.lines().count(), 1, "{err}");
 }
 
+/// A schedule whose years end draws a warning naming its last instant (polling stops there);
+/// one whose years are past says that its source is not polled. Neither fails the check (a
+/// config that ran must not become one herald refuses to start with by the date alone).
+#[tokio::test]
+async fn a_schedule_whose_years_end_is_a_warning_naming_its_end() {
+    let text = r#"[[sources]]
+id = "ends"
+url = "https://example.org/a"
+schedule = "0 0 9 * * * 2089-2090"
+kind = "feed"
+
+[[sources]]
+id = "ended"
+url = "https://example.org/b"
+schedule = "0 0 9 * * * 2020"
+kind = "feed"
+"#;
+    let (o, path) = check(text).await;
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(
+        lines[..2],
+        [
+            format!(
+                "{path}:4:12: warning: source `ends`: cron `0 0 9 * * * 2089-2090` fires for the \
+                 last time at 2090-12-31 09:00:00 UTC (its years end there): after that the \
+                 source is not polled"
+            ),
+            format!(
+                "{path}:10:12: warning: source `ended`: cron `0 0 9 * * * 2020` fires no more \
+                 (no instant is left in its years): the source is not polled, and /healthz and \
+                 the admins are told so"
+            ),
+        ],
+        "{err}"
+    );
+    assert_eq!(lines.len(), 2, "{err}");
+}
+
 #[tokio::test]
 async fn the_shipped_schedules_draw_no_warning() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.toml");

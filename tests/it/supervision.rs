@@ -7,7 +7,8 @@
 use crate::common;
 
 use common::site::{FakeSite, release_en, release_kz, release_ru};
-use common::{Setup, write_config_on_free_port};
+use common::{Setup, spawn_app_with, write_config_on_free_port};
+use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions};
 use serde_json::Value;
 use std::time::Duration;
 
@@ -187,25 +188,24 @@ async fn a_scheduler_that_polls_no_source_when_due_is_down() {
     other.kill().await.unwrap();
 }
 
-/// A schedule whose years are past (it ran out) is said at start, not refused; its source has
-/// its first poll, and then is simply not polled: its task is no failure, restarted (and its
-/// source polled again) and reported for ever.
+/// A schedule whose years are past (it ran out) is said at start, not refused. Its source is
+/// not polled, not even once at start (the warning says so), and it is no task failure:
+/// restarted (and its source polled) and reported for ever. It is not ok in `/healthz`, which
+/// says why, and `/metrics` counts it.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_schedule_that_ran_out_is_no_failure() {
+async fn a_schedule_that_ran_out_is_said_not_restarted() {
     let site = site_with_releases().await;
     let dir = tempfile::tempdir().unwrap();
     let (mut child, base) = run_herald(dir.path(), &site, "0 0 0 1 1 * 2020", "", &[]);
-    // Its one poll comes within the first minute after start (the first-poll window); then
-    // the schedule has no instant left.
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     let h = loop {
         if let Ok(r) = reqwest::get(format!("{base}/healthz")).await
             && let Ok(h) = r.json::<Value>().await
-            && !h["sources"]["akorda-en"]["last_success"].is_null()
+            && h["sources"]["akorda-en"]["schedule_ended"].is_string()
         {
             break h;
         }
-        assert!(tokio::time::Instant::now() < deadline, "never polled");
+        assert!(tokio::time::Instant::now() < deadline, "never said");
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     // Long enough for a supervisor to have restarted an ended task twice (1 s, then 2 s).
@@ -217,8 +217,84 @@ async fn a_schedule_that_ran_out_is_no_failure() {
         .await
         .unwrap();
     for h in [&h, &h2] {
-        assert_eq!(h["sources"]["akorda-en"]["consecutive_failures"], 0, "{h}");
-        assert!(h["sources"]["akorda-en"]["last_error"].is_null(), "{h}");
+        let en = &h["sources"]["akorda-en"];
+        assert_eq!(en["consecutive_failures"], 0, "{h}");
+        assert!(en["last_error"].is_null(), "{h}");
+        assert!(en["last_success"].is_null(), "polled: {h}");
+        assert_eq!(en["ok"], false, "{h}");
+        let why = en["schedule_ended"].as_str().unwrap_or_default();
+        assert!(why.contains("`0 0 0 1 1 * 2020` fires no more"), "{h}");
+        assert_eq!(h["status"], "degraded", "{h}");
     }
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("herald_source_schedule_ended{source=\"akorda-en\"} 1"),
+        "{metrics}"
+    );
     child.kill().await.unwrap();
+}
+
+/// The admins are told once that a source's schedule has no instant left (here at start), each
+/// source in its own alert, and the source is not polled.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_admins_are_told_once_that_a_schedule_ran_out() {
+    const ADMIN: i64 = 4242;
+    let fake = FakeBotApi::start(FakeOptions {
+        per_chat_per_second: 10,
+        per_chat_per_minute: 600,
+        chats: vec![ChatConfig {
+            id: ADMIN,
+            username: None,
+            title: "admin".into(),
+            kind: ChatKind::Private,
+            bot_is_member: true,
+        }],
+        ..FakeOptions::default()
+    })
+    .await;
+    let t = spawn_app_with(Setup {
+        schedule: "0 0 0 1 1 * 2020".into(),
+        first_poll_window: Some(Duration::from_millis(300)),
+        ..Setup::telegram(
+            &fake,
+            &format!("admins = [{ADMIN}]\nper_chat_per_second = 10\nper_chat_per_minute = 600\n"),
+        )
+    })
+    .await;
+    let told = || -> Vec<String> {
+        fake.messages_for(ADMIN)
+            .into_iter()
+            .map(|m| m.text.unwrap_or_default())
+            .filter(|text| text.contains("fires no more"))
+            .collect()
+    };
+    common::eventually("the admins told", Duration::from_secs(15), || {
+        told().len() >= 3
+    })
+    .await;
+    // Past the first-poll window, and time for more alerts had there been any.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let told = told();
+    assert_eq!(told.len(), 3, "{told:#?}");
+    for id in ["akorda-en", "akorda-ru", "akorda-kz"] {
+        let one: Vec<&String> = told
+            .iter()
+            .filter(|t| t.contains(&format!("source {id}:")))
+            .collect();
+        assert_eq!(one.len(), 1, "{told:#?}");
+        assert!(one[0].contains("it is not polled again"), "{}", one[0]);
+    }
+    // Not polled: no poll worked, none failed.
+    let h: Value = t.get("/healthz").await.json().await.unwrap();
+    for id in ["akorda-en", "akorda-ru", "akorda-kz"] {
+        let source = &h["sources"][id];
+        assert!(source["last_success"].is_null(), "{h}");
+        assert!(source["last_error_at"].is_null(), "{h}");
+    }
+    t.stop().await;
 }
