@@ -175,7 +175,7 @@ pub struct Timing {
 }
 
 /// Runs `job` once `timing.first` after the start (when set, and sooner than the schedule's
-/// first instant: never for a schedule with no instant left), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
+/// first instant; a schedule with no instant left runs that once), then at every instant of the schedule (each delayed by `timing.offset`) until `stop` is cancelled. Before each wait,
 /// `announce` is told when the job runs next. A job that overruns its next tick delays it: the
 /// next instant is computed after the job ends. A job may answer an instant before which it must
 /// not run again (a failing source's rest): it runs again at that instant, not at the schedule's
@@ -221,10 +221,11 @@ async fn run_by_clock<F, Fut>(
     // When a failed run asked to run again (its rest's end).
     let mut retry_at: Option<DateTime<Utc>> = None;
     let first_at = first.map(|d| after + chrono::Duration::from_std(d).unwrap_or_default());
-    // The first poll after start is the schedule's own when that comes sooner; a schedule with
-    // no instant left (its years past) has none: it runs no more, not once at start.
+    // The first poll after start is the schedule's own when that comes sooner. A schedule with
+    // no instant left (its years past) runs once at start too (SPEC: every source is polled
+    // once soon after start), then no more.
     let scheduled = next_fire(&schedule, tz, after).map(|t| t + offset);
-    if let Some(at) = first_at.filter(|at| scheduled.is_some_and(|s| *at < s)) {
+    if let Some(at) = first_at.filter(|at| scheduled.is_none_or(|s| *at < s)) {
         announce(Some(at));
         if !sleep_until(&now, at, &stop).await {
             return;
@@ -522,8 +523,8 @@ mod tests {
         let first = Some(Duration::from_secs(1));
         let start = "2026-12-07T12:00:00Z";
         let (ran, announced) = runs_for("0 0 0 1 1 * 2020", start, first, day, |_, _| None).await;
-        assert!(ran.is_empty(), "{ran:?}");
-        assert_eq!(announced, [None]);
+        assert_eq!(ran.len(), 1, "once at start, then no more: {ran:?}");
+        assert_eq!(announced.last(), Some(&None));
         let start = "2026-12-31T23:59:15Z";
         let (ran, announced) =
             runs_for("*/10 * * * * * 2026", start, first, day, |_, _| None).await;

@@ -465,7 +465,7 @@ pub(super) fn schedule_frequency(
         {
             Ok(Some(format!(
                 "cron `{expr}` fires no more (no instant is left in its years): the source is \
-                 not polled, and /healthz and the admins are told so"
+                 polled once at start, then no more, and /healthz and the admins are told so"
             )))
         }
         [] => Err(format!(
@@ -654,7 +654,7 @@ mod tests {
             of("0 0 0 1 1 * 2026"),
             Ok(Some(
                 "cron `0 0 0 1 1 * 2026` fires no more (no instant is left in its years): the \
-                 source is not polled, and /healthz and the admins are told so"
+                 source is polled once at start, then no more, and /healthz and the admins are told so"
                     .into()
             ))
         );

@@ -115,7 +115,7 @@ kind = "feed"
             ),
             format!(
                 "{path}:10:12: warning: source `ended`: cron `0 0 9 * * * 2020` fires no more \
-                 (no instant is left in its years): the source is not polled, and /healthz and \
+                 (no instant is left in its years): the source is polled once at start, then no more, and /healthz and \
                  the admins are told so"
             ),
         ],
