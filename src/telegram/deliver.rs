@@ -329,6 +329,13 @@ enum Probe {
     /// Below a copy sent again: the message at this id took the keyboard as a change. It is
     /// left as it is now (with the keyboard) for the caller, who knows what it may have had.
     Took(i32),
+    /// The message at this id has the sought buttons ("not modified"), but a probe of
+    /// herald's that set them there went unanswered (no answer, a 5xx, a stop or a kill during
+    /// the call): they may be herald's doing, so whether it is the post is unknown. Never taken
+    /// for the post: upward, the send is not known to have arrived (it goes out again, and the
+    /// look below the copy sent again meets this id); downward, it is a message of unknown
+    /// buttons, reported.
+    Unsure(i32),
 }
 
 /// What a search for an unanswered send looks for (see `find_unanswered`).
@@ -1132,6 +1139,15 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.uncertain(channel, queued, &why, below).await?;
                 Ok(Next::Again)
             }
+            // A message with its buttons that may have them from herald's own probe: not known
+            // to be the post. The send goes out again, and the look below the copy sent again
+            // meets this message and reports it.
+            Probe::Unsure(id) => {
+                let below = queued.delivery.kind == DeliveryKind::Post || mark.keyboard.is_some();
+                let why = unsure_why(id);
+                self.uncertain(channel, queued, &why, below).await?;
+                Ok(Next::Again)
+            }
             // Only a look below a copy sent again is told this (`Direction::Below`).
             Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
             // The group became a supergroup, where the message (if it arrived) has an id herald
@@ -1197,7 +1213,9 @@ impl<A: TelegramApi> Deliverer<A> {
         self.store.recorded_in(&forms, lowest, from)
     }
 
-    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+    /// The chat's names as records may hold them: as written (lower case), its numeric id when
+    /// known, and the `@name`s learnt for that id.
+    fn chat_forms(&self, chat: &str) -> Result<Vec<String>, StoreError> {
         let mut forms = vec![chat.to_lowercase()];
         if let Some(number) = self.chat_number(chat) {
             forms.push(number.to_string());
@@ -1205,6 +1223,11 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         forms.sort();
         forms.dedup();
+        Ok(forms)
+    }
+
+    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+        let forms = self.chat_forms(chat)?;
         let mut last = None;
         for form in &forms {
             last = last.max(self.store.last_message_sent_to(form)?);
@@ -1449,6 +1472,10 @@ impl<A: TelegramApi> Deliverer<A> {
                         Probe::Absent => {}
                         Probe::Unknown(why) => {
                             self.uncertain(&channel.id, queued, &why, true).await?;
+                        }
+                        Probe::Unsure(id) => {
+                            self.uncertain(&channel.id, queued, &unsure_why(id), true)
+                                .await?;
                         }
                         // Only a look below a copy sent again is told `Took`.
                         Probe::Stopped | Probe::Took(_) => {
@@ -2056,12 +2083,29 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             Direction::After(_) => false,
         };
+        let probe_chat = chat_text(chat);
+        let forms = self
+            .chat_forms(&probe_chat)
+            .unwrap_or_else(|_| vec![probe_chat.to_lowercase()]);
         let mut misses = 0;
+        // Upward, the messages met that have the post's buttons maybe by herald's doing.
+        let mut unsure: Vec<i32> = Vec::new();
+        let mut ended = false;
         for id in ids {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            // Cut short by a stop, the search runs again at the next start.
+            // A probe of these buttons at this id went unanswered before: the message may have
+            // taken them then. Unread (a store error) counts as so.
+            let changed_before = self
+                .store
+                .probe_unanswered(&forms, id, rows)
+                .unwrap_or(true);
+            if !changed_before && let Err(e) = self.store.probe_begun(&probe_chat, id, rows).await {
+                tracing::error!(error = %e, message_id = id, "could not record a search's probe before making it");
+            }
+            // Cut short by a stop, the search runs again at the next start. The probe may have
+            // been made: its record stays.
             let stop = limits.stop_signal();
             let probed = tokio::select! {
                 probed = self.api.set_keyboard(chat.clone(), id, rows) => probed,
@@ -2071,16 +2115,68 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
             };
             answered(limits, &self.global);
+            // No answer, or a 5xx (which may come after Telegram made the change): the message
+            // may have taken the buttons, and its record stays. Any other answer says what the
+            // probe did.
+            let lost = probed.as_ref().is_err_and(|e| {
+                matches!(
+                    SendError::from_request(e),
+                    SendError::Uncertain(_) | SendError::Refused(_)
+                )
+            });
+            if !lost
+                && !changed_before
+                && let Err(e) = self.store.probe_settled(&probe_chat, id, Some(rows)).await
+            {
+                tracing::warn!(error = %e, message_id = id, "could not record a search's probe as answered");
+            }
             match probed {
-                // The same buttons as the send had: the message is the one sent.
-                Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
+                // The buttons may be herald's own doing (a probe whose answer was lost): proof
+                // of nothing.
+                Err(RequestError::Api(ApiError::MessageNotModified)) if changed_before => {
+                    tracing::warn!(
+                        chat = %probe_chat,
+                        message_id = id,
+                        downward,
+                        "a message has the buttons of the post looked for, but an earlier probe that set them went unanswered: it may not be the post"
+                    );
+                    if downward {
+                        return Probe::Unsure(id);
+                    }
+                    misses = 0;
+                    unsure.push(id);
+                }
+                // The same buttons as the send had: the message is the one sent. Upward, the
+                // messages met before that have them by herald's doing are not it: they had
+                // none of herald's (see above), and get none back.
+                Err(RequestError::Api(ApiError::MessageNotModified)) => {
+                    for &other in &unsure {
+                        let owed = OwedRestore {
+                            chat_key: chat_key.to_owned(),
+                            chat: probe_chat.clone(),
+                            message_id: other,
+                            keyboard: Vec::new(),
+                        };
+                        tracing::error!(chat = %probe_chat, message_id = other, found = id, "a message took the buttons of the post looked for in a probe whose answer was lost; the post is found elsewhere, and its buttons are put back");
+                        if let Err(e) = self.store.owe_restore(&owed).await {
+                            tracing::error!(error = %e, message_id = other, "could not record the buttons owed back");
+                        }
+                        match self.put_back(&owed, limits).await {
+                            Ok(()) => {}
+                            Err(ControlFlow::Break(())) => return Probe::Stopped,
+                            Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
+                        }
+                    }
+                    return Probe::Found(id);
+                }
                 // No message there: one more of the run that ends the chat.
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid,
                 )) => {
                     misses += 1;
                     if misses >= MISSES_TO_END {
-                        return Probe::Absent;
+                        ended = true;
+                        break;
                     }
                 }
                 // The message took the keyboard as a change: it is not the message sent (a
@@ -2122,7 +2218,12 @@ impl<A: TelegramApi> Deliverer<A> {
                 },
             }
         }
-        if whole {
+        // Not found elsewhere: a message met that may have the buttons by herald's doing may be
+        // the post.
+        if let Some(&first) = unsure.first() {
+            return Probe::Unsure(first);
+        }
+        if ended || whole {
             return Probe::Absent;
         }
         Probe::Unknown(format!(
@@ -2160,6 +2261,13 @@ impl<A: TelegramApi> Deliverer<A> {
                 )) => {
                     if let Err(e) = self.store.restored(&owed.chat, owed.message_id).await {
                         tracing::warn!(error = %e, "could not record that the buttons are back");
+                    }
+                    if let Err(e) = self
+                        .store
+                        .probe_settled(&owed.chat, owed.message_id, None)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not record that no probe's buttons are left");
                     }
                     tracing::info!(chat = %owed.chat, message_id = owed.message_id, "the message's buttons are back");
                     return Ok(());
@@ -2368,7 +2476,9 @@ impl<A: TelegramApi> Deliverer<A> {
         let sought = Sought::Post(&keyboards[0]);
         // herald's own messages between the floor and the copy (other posts to the chat since
         // the first lost send) are stepped over: they are not the post.
-        let skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
+        // So are the messages reported as maybe having the buttons from herald's own probes.
+        let mut skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
+        skip.extend(&look.unsure);
         let below = Direction::Below {
             from: look.message_id,
             floor: look.floor,
@@ -2418,6 +2528,29 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         match probe {
             Probe::Took(_) => Ok(Next::Now),
+            // Herald's own lost probe may have given it the buttons: it may be an earlier copy
+            // or a message that took them, and what it had is unknown. Told, as a message of
+            // unknown buttons is above; never taken for the copy (its record, and the delete of
+            // the copy sent again, would rest on nothing).
+            Probe::Unsure(id) => {
+                tracing::error!(
+                    channel,
+                    message_id = id,
+                    newer = look.message_id,
+                    "a message below a post sent again has the post's buttons, maybe from a probe whose answer was lost: it may be an earlier copy or not"
+                );
+                self.possible_duplicate(
+                    &channel,
+                    format!(
+                        "{what}: its answer was lost; below the copy sent again (message {}), message {id} has the post's buttons, but they may be from herald's own search (a probe's answer was lost), so it may be an earlier copy or another message; a duplicate is possible, and message {id} may keep buttons that are not its own",
+                        look.message_id
+                    ),
+                );
+                // The look goes on below it: more copies may be there.
+                look.unsure.push(id);
+                self.store.update_look_back(&look, None).await?;
+                Ok(Next::Now)
+            }
             Probe::Found(earlier) => {
                 if let Some(digest) = &look.digest {
                     match self.retext(&chat, earlier, digest, limits).await {
@@ -2618,6 +2751,7 @@ impl<A: TelegramApi> Deliverer<A> {
             delete: None,
             found: 0,
             digest,
+            unsure: Vec::new(),
         }))
     }
 
@@ -2921,6 +3055,13 @@ fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)>
 }
 
 /// Where an accepted post is, for later edits.
+/// Why a search could not tell whether `id` is the message it looks for (`Probe::Unsure`).
+fn unsure_why(id: i32) -> String {
+    format!(
+        "message {id} has its buttons, but a probe of herald's that set them went unanswered, so it may be another message"
+    )
+}
+
 fn sent_record(chat: &Recipient, message_id: i32, chat_id: Option<i64>, post: &Post) -> PostRecord {
     PostRecord::Sent {
         chat: chat_text(chat),
