@@ -213,7 +213,25 @@ impl SendError {
             | SendError::Unreached(r)
             | SendError::Rejected(r)
             | SendError::BadMarkup(r) => r.clone(),
-            other => format!("{other:?}"),
+            SendError::RetryAfter(d) => {
+                format!(
+                    "Telegram asked to wait {} s (too many requests)",
+                    d.as_secs()
+                )
+            }
+            SendError::Migrated(id) => {
+                format!("the group became a supergroup (id {id}); herald follows it")
+            }
+            SendError::PhotoRefused => "Telegram could not use the photo".into(),
+            SendError::EditMoot => {
+                "the message to edit is gone, cannot be edited, or already reads so".into()
+            }
+            SendError::WrongEditKind { photo: true } => {
+                "the message to edit is a photo, not a text".into()
+            }
+            SendError::WrongEditKind { photo: false } => {
+                "the message to edit is a text, not a photo".into()
+            }
         }
     }
 }
@@ -1152,13 +1170,30 @@ impl<A: TelegramApi> Deliverer<A> {
             Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
-            // supergroup.
-            Probe::Failed(SendError::Migrated(_)) => {
+            // supergroup, and may be there twice (in the old group's history and in the
+            // supergroup): said, never silent.
+            Probe::Failed(SendError::Migrated(new_id)) => {
                 tracing::warn!(
                     channel,
-                    "an unanswered send went to a group that has since become a supergroup; it goes out again there"
+                    new_id,
+                    "an unanswered send went to a group that has since become a supergroup; it goes out again there: a duplicate is possible"
                 );
                 self.store.mark_not_sent(queued)?;
+                let item = &queued.delivery.item;
+                let what = match queued.delivery.kind {
+                    DeliveryKind::Digest => format!(
+                        "a digest message of {} releases of {}",
+                        queued.delivery.items.len(),
+                        item.source
+                    ),
+                    _ => format!("the post of “{}” ({})", item.title, item.link),
+                };
+                self.possible_duplicate(
+                    channel,
+                    format!(
+                        "{what}: its answer was lost, and the group then became a supergroup (id {new_id}), where it cannot be looked for; sent again there, a duplicate is possible"
+                    ),
+                );
                 Ok(Next::Now)
             }
             // A search that could not look is a failed call like a failed send: the chat waits
@@ -2451,8 +2486,9 @@ impl<A: TelegramApi> Deliverer<A> {
                     self.possible_duplicate(
                         &channel,
                         format!(
-                            "{what} is in the chat twice (messages {} and {newer}): its first answer was lost, and the copy sent again cannot be deleted ({failure:?})",
-                            look.message_id
+                            "{what} is in the chat twice (messages {} and {newer}): its first answer was lost, and the copy sent again cannot be deleted ({})",
+                            look.message_id,
+                            failure.text()
                         ),
                     );
                 }
@@ -2579,8 +2615,9 @@ impl<A: TelegramApi> Deliverer<A> {
                             self.possible_duplicate(
                                 &channel,
                                 format!(
-                                    "{what} is in the chat twice (messages {earlier} and {}): its first answer was lost, and the earlier copy cannot be edited to read as the copy sent again ({failure:?})",
-                                    look.message_id
+                                    "{what} is in the chat twice (messages {earlier} and {}): its first answer was lost, and the earlier copy cannot be edited to read as the copy sent again ({})",
+                                    look.message_id,
+                                    failure.text()
                                 ),
                             );
                             return Ok(Next::Now);
@@ -2645,8 +2682,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.possible_duplicate(
                     &channel,
                     format!(
-                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {failure:?}); a duplicate is possible",
-                        look.message_id
+                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {}); a duplicate is possible",
+                        look.message_id,
+                        failure.text()
                     ),
                 );
                 Ok(Next::Now)
@@ -3054,7 +3092,6 @@ fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)>
     }
 }
 
-/// Where an accepted post is, for later edits.
 /// Why a search could not tell whether `id` is the message it looks for (`Probe::Unsure`).
 fn unsure_why(id: i32) -> String {
     format!(
@@ -3062,6 +3099,7 @@ fn unsure_why(id: i32) -> String {
     )
 }
 
+/// Where an accepted post is, for later edits.
 fn sent_record(chat: &Recipient, message_id: i32, chat_id: Option<i64>, post: &Post) -> PostRecord {
     PostRecord::Sent {
         chat: chat_text(chat),
@@ -3097,6 +3135,31 @@ fn recipient_from_text(text: &str) -> Recipient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `/healthz`, the logs and the admins read an error in words, never its Debug form
+    /// ("Migrated(-1001000000555)").
+    #[test]
+    fn every_error_reads_as_words() {
+        let errors = [
+            SendError::RetryAfter(Duration::from_secs(7)),
+            SendError::Migrated(-1_001_000_000_555),
+            SendError::PhotoRefused,
+            SendError::EditMoot,
+            SendError::WrongEditKind { photo: true },
+            SendError::WrongEditKind { photo: false },
+        ];
+        for error in errors {
+            let text = error.text();
+            let debug = format!("{error:?}");
+            let name = debug.split(['(', ' ']).next().unwrap();
+            assert!(!text.contains(name), "{text}");
+        }
+        assert!(
+            SendError::Migrated(-1_001_000_000_555)
+                .text()
+                .contains("-1001000000555")
+        );
+    }
 
     #[test]
     fn errors_map_to_actions() {

@@ -756,3 +756,60 @@ async fn a_lost_probe_below_a_copy_sent_again_never_takes_another_message_for_th
     .await;
     t.stop().await;
 }
+
+/// The number after `name{channel="id"} ` in a /metrics text.
+fn metric(metrics: &str, name: &str, id: &str) -> Option<u64> {
+    let prefix = format!("{name}{{channel=\"{id}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// A post to a group is accepted but its answer is lost, then the group becomes a supergroup:
+/// the search for it is told the chat moved, and the post goes out again in the supergroup. It
+/// may be there twice (the old group's history holds the first copy): the admins are told, the
+/// uncertain sends are counted, and /healthz says it in words (it showed the Debug form of
+/// the error, "Migrated(-1001555000555)", and said nothing of a duplicate).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_send_that_went_out_again_after_a_migration_is_reported() {
+    const CHAT: &str = "@herald_grp_moved";
+    const NEW: i64 = -1_001_555_000_555;
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(probed_setup(&fake, "moved", CHAT)).await;
+    post_and_drain(&t, "moved", 1).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    fake.inject(Fault::Migrate(NEW), Match::any().chat(CHAT).times(1_000));
+    post_and_drain(&t, "moved", 2).await;
+    assert_eq!(fake.messages_for(CHAT).len(), 2, "{:#?}", fake.messages());
+    let moved = fake.messages_for(NEW);
+    assert_eq!(moved.len(), 1, "{:#?}", fake.messages());
+    assert!(
+        moved[0].plain.contains(&text_release(2).title),
+        "{moved:#?}"
+    );
+    let metrics = t.text("/metrics").await;
+    assert_eq!(
+        metric(&metrics, "herald_telegram_uncertain_sends_total", "moved"),
+        Some(1),
+        "{metrics}"
+    );
+    let h = t.health().await;
+    let why = h["channels"]["moved"]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // The send that follows learns the migration too: the last error says so, in words.
+    assert!(why.contains("supergroup"), "{h}");
+    assert!(!why.contains("Migrated("), "{h}");
+    eventually("the admins are told", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN).iter().any(|m| {
+            m.plain.contains("duplicate is possible") && m.plain.contains(&text_release(2).title)
+        })
+    })
+    .await;
+    t.stop().await;
+}
