@@ -1358,7 +1358,8 @@ impl<A: TelegramApi> Deliverer<A> {
                         Job::DigestPart { part, .. } => part.html(),
                         Job::DigestEdit { message, .. } => message.text.html(),
                     };
-                    tracing::error!(channel = %channel.id, %reason, %html, "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
+                    tracing::error!(channel = %channel.id, %reason, html = %snippet(&html, LOGGED_HTML), "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
+                    self.sent_plain(&channel.id, &mut state, &job, &reason);
                     plain = true;
                     ControlFlow::Continue(())
                 }
@@ -1370,6 +1371,40 @@ impl<A: TelegramApi> Deliverer<A> {
             if let ControlFlow::Break(next) = fallback {
                 return Ok(next);
             }
+        }
+    }
+
+    /// HTML that Telegram could not parse goes out as plain text: a formatter bug, and a message
+    /// that reads less well (no bold, no links but the addresses a digest keeps), so it is
+    /// never only logged. Counted (`herald_telegram_plain_fallbacks_total`), named in the
+    /// channel's `last_error` (saved with the call's outcome), and the admins are told when
+    /// that changes: once for a run of such messages, not once each.
+    fn sent_plain(&self, channel: &str, state: &mut ChannelState, job: &Job, reason: &str) {
+        metrics::counter!("herald_telegram_plain_fallbacks_total", "channel" => channel.to_owned())
+            .increment(1);
+        let what = match job {
+            Job::Post { .. } => "a post".to_owned(),
+            Job::Edit { .. } => "a correction of a post".to_owned(),
+            Job::DigestPart { part, .. } => match digest::plain(&part.text).1 {
+                0 => "a digest message (each release's address is kept below its line)".to_owned(),
+                n => format!(
+                    "a digest message (each release's address is kept below its line, but {n} did not fit and are left out)"
+                ),
+            },
+            Job::DigestEdit { .. } => "a correction of a digest message".to_owned(),
+        };
+        let text = format!(
+            "Telegram could not parse the HTML of {what} ({reason}); it went out as plain text. A formatter bug: please report it"
+        );
+        // The reason names a byte offset, which differs from message to message.
+        let told = state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("Telegram could not parse the HTML of"));
+        state.last_error = Some(text.clone());
+        state.last_error_at = Some(clock::now());
+        if !told && let Some(alerts) = &self.alerts {
+            alerts.tell_soon(format!("⚠️ herald: channel {channel}: {text}."));
         }
     }
 
@@ -1663,7 +1698,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 parts,
             } => {
                 let text = if plain {
-                    crate::markup::decode(&part.html())
+                    digest::plain(&part.text).0
                 } else {
                     part.html()
                 };
@@ -1774,11 +1809,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 message_id,
                 message,
             } => {
-                let html = message.text.html();
                 let text = if plain {
-                    crate::markup::decode(&html)
+                    digest::plain(&message.text).0
                 } else {
-                    html
+                    message.text.html()
                 };
                 let edited = self
                     .api
@@ -2718,7 +2752,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 return Err(ControlFlow::Break(()));
             }
             let text = if plain {
-                crate::markup::decode(&html)
+                digest::plain(&digest.text).0
             } else {
                 html.clone()
             };
@@ -3092,6 +3126,22 @@ fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)>
     }
 }
 
+/// How much of a message's HTML a log line shows.
+const LOGGED_HTML: usize = 1_000;
+
+/// `text` as a log shows it: at most `max` bytes, cut at a character boundary (never inside a
+/// UTF-8 sequence), "…" where it was cut.
+fn snippet(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 /// Why a search could not tell whether `id` is the message it looks for (`Probe::Unsure`).
 fn unsure_why(id: i32) -> String {
     format!(
@@ -3135,6 +3185,19 @@ fn recipient_from_text(text: &str) -> Recipient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log's snippet of HTML is cut at a character boundary, never inside one.
+    #[test]
+    fn a_logged_snippet_is_cut_between_characters() {
+        let html = "<b>Обычная новость</b>";
+        for max in 0..html.len() + 2 {
+            let cut = snippet(html, max);
+            assert!(html.starts_with(cut.trim_end_matches('…')), "{cut}");
+        }
+        assert_eq!(snippet(html, 9), "<b>Обы…");
+        assert_eq!(snippet(html, 10), "<b>Обы…");
+        assert_eq!(snippet(html, 100), html);
+    }
 
     /// `/healthz`, the logs and the admins read an error in words, never its Debug form
     /// ("Migrated(-1001000000555)").
