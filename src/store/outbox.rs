@@ -257,6 +257,10 @@ pub struct LookBack {
     /// A digest message's look: what the copy sent again lists and says. None for a post's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<DigestCopy>,
+    /// Messages met below the copy that have its buttons, but maybe from a probe of herald's
+    /// whose answer was lost (see `deliver::Probe::Unsure`): reported once, then stepped over.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unsure: Vec<i32>,
 }
 
 /// A digest message sent again after unanswered sends (see [`LookBack`]): the releases it lists
@@ -288,6 +292,19 @@ fn owed_restore_key(chat: &str, message_id: i32) -> Vec<u8> {
 }
 
 const OWED_RESTORE: &[u8] = b"restore-owed\0";
+
+/// A probe's key in the default tree: by the chat as the search called it, and the id.
+fn probe_key(chat: &str, message_id: i32) -> Vec<u8> {
+    let mut k = PROBE_UNANSWERED.to_vec();
+    k.extend_from_slice(chat.to_lowercase().as_bytes());
+    k.push(0);
+    k.extend_from_slice(&message_id.to_be_bytes());
+    k
+}
+
+/// The ids a search's probe was sent to without an answer (see `probe_begun`), with the button
+/// rows each such probe set.
+const PROBE_UNANSWERED: &[u8] = b"probe-unanswered\0";
 
 /// A digest message's text in its three pieces: the header, one line per release listed, and
 /// the footer (see `telegram::digest`). Kept by piece so that a correction rewrites its
@@ -889,6 +906,81 @@ impl Store {
     /// The buttons of the message are back (or it is gone): nothing is owed any more.
     pub async fn restored(&self, chat: &str, message_id: i32) -> Result<(), StoreError> {
         self.db.remove(owed_restore_key(chat, message_id))?;
+        self.sync().await
+    }
+
+    /// Records, durably and before the call, that a search's probe sets these buttons on the
+    /// message `message_id` of `chat`: until its answer comes (`probe_settled`), the message
+    /// may have been changed by herald. Its buttons are then the post's whether it is the post
+    /// or not, so "not modified" there proves nothing (see `deliver::find_unanswered`). Kept
+    /// across a kill, a stop and a lost answer.
+    pub async fn probe_begun(
+        &self,
+        chat: &str,
+        message_id: i32,
+        keyboard: &[Vec<(String, String)>],
+    ) -> Result<(), StoreError> {
+        let key = probe_key(chat, message_id);
+        let mut keyboards: Vec<Vec<Vec<(String, String)>>> = match self.db.get(&key)? {
+            Some(value) => serde_json::from_slice(&value).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        if !keyboards.iter().any(|k| k.as_slice() == keyboard) {
+            keyboards.push(keyboard.to_vec());
+        }
+        self.db.insert(key, serde_json::to_vec(&keyboards)?)?;
+        self.sync().await
+    }
+
+    /// Whether a probe that set these buttons on the message `message_id` of the chat (known by
+    /// any of `chats`) went unanswered: the message may have them from herald.
+    pub fn probe_unanswered(
+        &self,
+        chats: &[String],
+        message_id: i32,
+        keyboard: &[Vec<(String, String)>],
+    ) -> Result<bool, StoreError> {
+        for chat in chats {
+            if let Some(value) = self.db.get(probe_key(chat, message_id))? {
+                // A record that does not read may be any keyboard: unsure.
+                let Ok(keyboards) =
+                    serde_json::from_slice::<Vec<Vec<Vec<(String, String)>>>>(&value)
+                else {
+                    return Ok(true);
+                };
+                if keyboards.iter().any(|k| k.as_slice() == keyboard) {
+                    return Ok(true);
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    /// The message's probe that set `keyboard` was answered (and no earlier one with these
+    /// buttons went unanswered); `None`: its buttons are back as they were. Herald's probes
+    /// (those ones, or all) left nothing on it.
+    pub async fn probe_settled(
+        &self,
+        chat: &str,
+        message_id: i32,
+        keyboard: Option<&[Vec<(String, String)>]>,
+    ) -> Result<(), StoreError> {
+        let key = probe_key(chat, message_id);
+        let Some(value) = self.db.get(&key)? else {
+            return Ok(());
+        };
+        let mut keyboards: Vec<Vec<Vec<(String, String)>>> =
+            serde_json::from_slice(&value).unwrap_or_default();
+        if let Some(keyboard) = keyboard {
+            keyboards.retain(|k| k.as_slice() != keyboard);
+        } else {
+            keyboards.clear();
+        }
+        if keyboards.is_empty() {
+            self.db.remove(key)?;
+        } else {
+            self.db.insert(key, serde_json::to_vec(&keyboards)?)?;
+        }
         self.sync().await
     }
 
@@ -2006,6 +2098,7 @@ mod tests {
             delete: None,
             found: 0,
             digest: None,
+            unsure: Vec::new(),
         };
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();
@@ -2090,6 +2183,7 @@ mod tests {
                 items: vec![items[0].id, items[1].id],
                 text: text.clone(),
             }),
+            unsure: Vec::new(),
         };
         {
             let store = Store::open(dir.path(), 1 << 20).unwrap();

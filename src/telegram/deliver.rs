@@ -213,7 +213,25 @@ impl SendError {
             | SendError::Unreached(r)
             | SendError::Rejected(r)
             | SendError::BadMarkup(r) => r.clone(),
-            other => format!("{other:?}"),
+            SendError::RetryAfter(d) => {
+                format!(
+                    "Telegram asked to wait {} s (too many requests)",
+                    d.as_secs()
+                )
+            }
+            SendError::Migrated(id) => {
+                format!("the group became a supergroup (id {id}); herald follows it")
+            }
+            SendError::PhotoRefused => "Telegram could not use the photo".into(),
+            SendError::EditMoot => {
+                "the message to edit is gone, cannot be edited, or already reads so".into()
+            }
+            SendError::WrongEditKind { photo: true } => {
+                "the message to edit is a photo, not a text".into()
+            }
+            SendError::WrongEditKind { photo: false } => {
+                "the message to edit is a text, not a photo".into()
+            }
         }
     }
 }
@@ -329,6 +347,13 @@ enum Probe {
     /// Below a copy sent again: the message at this id took the keyboard as a change. It is
     /// left as it is now (with the keyboard) for the caller, who knows what it may have had.
     Took(i32),
+    /// The message at this id has the sought buttons ("not modified"), but a probe of
+    /// herald's that set them there went unanswered (no answer, a 5xx, a stop or a kill during
+    /// the call): they may be herald's doing, so whether it is the post is unknown. Never taken
+    /// for the post: upward, the send is not known to have arrived (it goes out again, and the
+    /// look below the copy sent again meets this id); downward, it is a message of unknown
+    /// buttons, reported.
+    Unsure(i32),
 }
 
 /// What a search for an unanswered send looks for (see `find_unanswered`).
@@ -1132,17 +1157,43 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.uncertain(channel, queued, &why, below).await?;
                 Ok(Next::Again)
             }
+            // A message with its buttons that may have them from herald's own probe: not known
+            // to be the post. The send goes out again, and the look below the copy sent again
+            // meets this message and reports it.
+            Probe::Unsure(id) => {
+                let below = queued.delivery.kind == DeliveryKind::Post || mark.keyboard.is_some();
+                let why = unsure_why(id);
+                self.uncertain(channel, queued, &why, below).await?;
+                Ok(Next::Again)
+            }
             // Only a look below a copy sent again is told this (`Direction::Below`).
             Probe::Stopped | Probe::Took(_) => Ok(Next::Now),
             // The group became a supergroup, where the message (if it arrived) has an id herald
             // never learnt: nothing to look for; the delivery goes out in its turn, to the
-            // supergroup.
-            Probe::Failed(SendError::Migrated(_)) => {
+            // supergroup, and may be there twice (in the old group's history and in the
+            // supergroup): said, never silent.
+            Probe::Failed(SendError::Migrated(new_id)) => {
                 tracing::warn!(
                     channel,
-                    "an unanswered send went to a group that has since become a supergroup; it goes out again there"
+                    new_id,
+                    "an unanswered send went to a group that has since become a supergroup; it goes out again there: a duplicate is possible"
                 );
                 self.store.mark_not_sent(queued)?;
+                let item = &queued.delivery.item;
+                let what = match queued.delivery.kind {
+                    DeliveryKind::Digest => format!(
+                        "a digest message of {} releases of {}",
+                        queued.delivery.items.len(),
+                        item.source
+                    ),
+                    _ => format!("the post of “{}” ({})", item.title, item.link),
+                };
+                self.possible_duplicate(
+                    channel,
+                    format!(
+                        "{what}: its answer was lost, and the group then became a supergroup (id {new_id}), where it cannot be looked for; sent again there, a duplicate is possible"
+                    ),
+                );
                 Ok(Next::Now)
             }
             // A search that could not look is a failed call like a failed send: the chat waits
@@ -1197,7 +1248,9 @@ impl<A: TelegramApi> Deliverer<A> {
         self.store.recorded_in(&forms, lowest, from)
     }
 
-    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+    /// The chat's names as records may hold them: as written (lower case), its numeric id when
+    /// known, and the `@name`s learnt for that id.
+    fn chat_forms(&self, chat: &str) -> Result<Vec<String>, StoreError> {
         let mut forms = vec![chat.to_lowercase()];
         if let Some(number) = self.chat_number(chat) {
             forms.push(number.to_string());
@@ -1205,6 +1258,11 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         forms.sort();
         forms.dedup();
+        Ok(forms)
+    }
+
+    fn last_in_chat(&self, chat: &str) -> Result<Option<i32>, StoreError> {
+        let forms = self.chat_forms(chat)?;
         let mut last = None;
         for form in &forms {
             last = last.max(self.store.last_message_sent_to(form)?);
@@ -1300,7 +1358,8 @@ impl<A: TelegramApi> Deliverer<A> {
                         Job::DigestPart { part, .. } => part.html(),
                         Job::DigestEdit { message, .. } => message.text.html(),
                     };
-                    tracing::error!(channel = %channel.id, %reason, %html, "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
+                    tracing::error!(channel = %channel.id, %reason, html = %snippet(&html, LOGGED_HTML), "Telegram could not parse our HTML (a formatter bug); sending it as plain text");
+                    self.sent_plain(&channel.id, &mut state, &job, &reason);
                     plain = true;
                     ControlFlow::Continue(())
                 }
@@ -1312,6 +1371,40 @@ impl<A: TelegramApi> Deliverer<A> {
             if let ControlFlow::Break(next) = fallback {
                 return Ok(next);
             }
+        }
+    }
+
+    /// HTML that Telegram could not parse goes out as plain text: a formatter bug, and a message
+    /// that reads less well (no bold, no links but the addresses a digest keeps), so it is
+    /// never only logged. Counted (`herald_telegram_plain_fallbacks_total`), named in the
+    /// channel's `last_error` (saved with the call's outcome), and the admins are told when
+    /// that changes: once for a run of such messages, not once each.
+    fn sent_plain(&self, channel: &str, state: &mut ChannelState, job: &Job, reason: &str) {
+        metrics::counter!("herald_telegram_plain_fallbacks_total", "channel" => channel.to_owned())
+            .increment(1);
+        let what = match job {
+            Job::Post { .. } => "a post".to_owned(),
+            Job::Edit { .. } => "a correction of a post".to_owned(),
+            Job::DigestPart { part, .. } => match digest::plain(&part.text).1 {
+                0 => "a digest message (each release's address is kept below its line)".to_owned(),
+                n => format!(
+                    "a digest message (each release's address is kept below its line, but {n} did not fit and are left out)"
+                ),
+            },
+            Job::DigestEdit { .. } => "a correction of a digest message".to_owned(),
+        };
+        let text = format!(
+            "Telegram could not parse the HTML of {what} ({reason}); it went out as plain text. A formatter bug: please report it"
+        );
+        // The reason names a byte offset, which differs from message to message.
+        let told = state
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("Telegram could not parse the HTML of"));
+        state.last_error = Some(text.clone());
+        state.last_error_at = Some(clock::now());
+        if !told && let Some(alerts) = &self.alerts {
+            alerts.tell_soon(format!("⚠️ herald: channel {channel}: {text}."));
         }
     }
 
@@ -1449,6 +1542,10 @@ impl<A: TelegramApi> Deliverer<A> {
                         Probe::Absent => {}
                         Probe::Unknown(why) => {
                             self.uncertain(&channel.id, queued, &why, true).await?;
+                        }
+                        Probe::Unsure(id) => {
+                            self.uncertain(&channel.id, queued, &unsure_why(id), true)
+                                .await?;
                         }
                         // Only a look below a copy sent again is told `Took`.
                         Probe::Stopped | Probe::Took(_) => {
@@ -1601,7 +1698,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 parts,
             } => {
                 let text = if plain {
-                    crate::markup::decode(&part.html())
+                    digest::plain(&part.text).0
                 } else {
                     part.html()
                 };
@@ -1712,11 +1809,10 @@ impl<A: TelegramApi> Deliverer<A> {
                 message_id,
                 message,
             } => {
-                let html = message.text.html();
                 let text = if plain {
-                    crate::markup::decode(&html)
+                    digest::plain(&message.text).0
                 } else {
-                    html
+                    message.text.html()
                 };
                 let edited = self
                     .api
@@ -2056,12 +2152,29 @@ impl<A: TelegramApi> Deliverer<A> {
             }
             Direction::After(_) => false,
         };
+        let probe_chat = chat_text(chat);
+        let forms = self
+            .chat_forms(&probe_chat)
+            .unwrap_or_else(|_| vec![probe_chat.to_lowercase()]);
         let mut misses = 0;
+        // Upward, the messages met that have the post's buttons maybe by herald's doing.
+        let mut unsure: Vec<i32> = Vec::new();
+        let mut ended = false;
         for id in ids {
             if acquire(limits, &self.global).await.is_err() {
                 return Probe::Stopped;
             }
-            // Cut short by a stop, the search runs again at the next start.
+            // A probe of these buttons at this id went unanswered before: the message may have
+            // taken them then. Unread (a store error) counts as so.
+            let changed_before = self
+                .store
+                .probe_unanswered(&forms, id, rows)
+                .unwrap_or(true);
+            if !changed_before && let Err(e) = self.store.probe_begun(&probe_chat, id, rows).await {
+                tracing::error!(error = %e, message_id = id, "could not record a search's probe before making it");
+            }
+            // Cut short by a stop, the search runs again at the next start. The probe may have
+            // been made: its record stays.
             let stop = limits.stop_signal();
             let probed = tokio::select! {
                 probed = self.api.set_keyboard(chat.clone(), id, rows) => probed,
@@ -2071,16 +2184,68 @@ impl<A: TelegramApi> Deliverer<A> {
                 }
             };
             answered(limits, &self.global);
+            // No answer, or a 5xx (which may come after Telegram made the change): the message
+            // may have taken the buttons, and its record stays. Any other answer says what the
+            // probe did.
+            let lost = probed.as_ref().is_err_and(|e| {
+                matches!(
+                    SendError::from_request(e),
+                    SendError::Uncertain(_) | SendError::Refused(_)
+                )
+            });
+            if !lost
+                && !changed_before
+                && let Err(e) = self.store.probe_settled(&probe_chat, id, Some(rows)).await
+            {
+                tracing::warn!(error = %e, message_id = id, "could not record a search's probe as answered");
+            }
             match probed {
-                // The same buttons as the send had: the message is the one sent.
-                Err(RequestError::Api(ApiError::MessageNotModified)) => return Probe::Found(id),
+                // The buttons may be herald's own doing (a probe whose answer was lost): proof
+                // of nothing.
+                Err(RequestError::Api(ApiError::MessageNotModified)) if changed_before => {
+                    tracing::warn!(
+                        chat = %probe_chat,
+                        message_id = id,
+                        downward,
+                        "a message has the buttons of the post looked for, but an earlier probe that set them went unanswered: it may not be the post"
+                    );
+                    if downward {
+                        return Probe::Unsure(id);
+                    }
+                    misses = 0;
+                    unsure.push(id);
+                }
+                // The same buttons as the send had: the message is the one sent. Upward, the
+                // messages met before that have them by herald's doing are not it: they had
+                // none of herald's (see above), and get none back.
+                Err(RequestError::Api(ApiError::MessageNotModified)) => {
+                    for &other in &unsure {
+                        let owed = OwedRestore {
+                            chat_key: chat_key.to_owned(),
+                            chat: probe_chat.clone(),
+                            message_id: other,
+                            keyboard: Vec::new(),
+                        };
+                        tracing::error!(chat = %probe_chat, message_id = other, found = id, "a message took the buttons of the post looked for in a probe whose answer was lost; the post is found elsewhere, and its buttons are put back");
+                        if let Err(e) = self.store.owe_restore(&owed).await {
+                            tracing::error!(error = %e, message_id = other, "could not record the buttons owed back");
+                        }
+                        match self.put_back(&owed, limits).await {
+                            Ok(()) => {}
+                            Err(ControlFlow::Break(())) => return Probe::Stopped,
+                            Err(ControlFlow::Continue(error)) => return Probe::Failed(error),
+                        }
+                    }
+                    return Probe::Found(id);
+                }
                 // No message there: one more of the run that ends the chat.
                 Err(RequestError::Api(
                     ApiError::MessageToEditNotFound | ApiError::MessageIdInvalid,
                 )) => {
                     misses += 1;
                     if misses >= MISSES_TO_END {
-                        return Probe::Absent;
+                        ended = true;
+                        break;
                     }
                 }
                 // The message took the keyboard as a change: it is not the message sent (a
@@ -2122,7 +2287,12 @@ impl<A: TelegramApi> Deliverer<A> {
                 },
             }
         }
-        if whole {
+        // Not found elsewhere: a message met that may have the buttons by herald's doing may be
+        // the post.
+        if let Some(&first) = unsure.first() {
+            return Probe::Unsure(first);
+        }
+        if ended || whole {
             return Probe::Absent;
         }
         Probe::Unknown(format!(
@@ -2160,6 +2330,13 @@ impl<A: TelegramApi> Deliverer<A> {
                 )) => {
                     if let Err(e) = self.store.restored(&owed.chat, owed.message_id).await {
                         tracing::warn!(error = %e, "could not record that the buttons are back");
+                    }
+                    if let Err(e) = self
+                        .store
+                        .probe_settled(&owed.chat, owed.message_id, None)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not record that no probe's buttons are left");
                     }
                     tracing::info!(chat = %owed.chat, message_id = owed.message_id, "the message's buttons are back");
                     return Ok(());
@@ -2343,8 +2520,9 @@ impl<A: TelegramApi> Deliverer<A> {
                     self.possible_duplicate(
                         &channel,
                         format!(
-                            "{what} is in the chat twice (messages {} and {newer}): its first answer was lost, and the copy sent again cannot be deleted ({failure:?})",
-                            look.message_id
+                            "{what} is in the chat twice (messages {} and {newer}): its first answer was lost, and the copy sent again cannot be deleted ({})",
+                            look.message_id,
+                            failure.text()
                         ),
                     );
                 }
@@ -2368,7 +2546,9 @@ impl<A: TelegramApi> Deliverer<A> {
         let sought = Sought::Post(&keyboards[0]);
         // herald's own messages between the floor and the copy (other posts to the chat since
         // the first lost send) are stepped over: they are not the post.
-        let skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
+        // So are the messages reported as maybe having the buttons from herald's own probes.
+        let mut skip = self.recorded_between(&look.chat, look.floor, look.message_id)?;
+        skip.extend(&look.unsure);
         let below = Direction::Below {
             from: look.message_id,
             floor: look.floor,
@@ -2418,6 +2598,29 @@ impl<A: TelegramApi> Deliverer<A> {
         }
         match probe {
             Probe::Took(_) => Ok(Next::Now),
+            // Herald's own lost probe may have given it the buttons: it may be an earlier copy
+            // or a message that took them, and what it had is unknown. Told, as a message of
+            // unknown buttons is above; never taken for the copy (its record, and the delete of
+            // the copy sent again, would rest on nothing).
+            Probe::Unsure(id) => {
+                tracing::error!(
+                    channel,
+                    message_id = id,
+                    newer = look.message_id,
+                    "a message below a post sent again has the post's buttons, maybe from a probe whose answer was lost: it may be an earlier copy or not"
+                );
+                self.possible_duplicate(
+                    &channel,
+                    format!(
+                        "{what}: its answer was lost; below the copy sent again (message {}), message {id} has the post's buttons, but they may be from herald's own search (a probe's answer was lost), so it may be an earlier copy or another message; a duplicate is possible, and message {id} may keep buttons that are not its own",
+                        look.message_id
+                    ),
+                );
+                // The look goes on below it: more copies may be there.
+                look.unsure.push(id);
+                self.store.update_look_back(&look, None).await?;
+                Ok(Next::Now)
+            }
             Probe::Found(earlier) => {
                 if let Some(digest) = &look.digest {
                     match self.retext(&chat, earlier, digest, limits).await {
@@ -2446,8 +2649,9 @@ impl<A: TelegramApi> Deliverer<A> {
                             self.possible_duplicate(
                                 &channel,
                                 format!(
-                                    "{what} is in the chat twice (messages {earlier} and {}): its first answer was lost, and the earlier copy cannot be edited to read as the copy sent again ({failure:?})",
-                                    look.message_id
+                                    "{what} is in the chat twice (messages {earlier} and {}): its first answer was lost, and the earlier copy cannot be edited to read as the copy sent again ({})",
+                                    look.message_id,
+                                    failure.text()
                                 ),
                             );
                             return Ok(Next::Now);
@@ -2512,8 +2716,9 @@ impl<A: TelegramApi> Deliverer<A> {
                 self.possible_duplicate(
                     &channel,
                     format!(
-                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {failure:?}); a duplicate is possible",
-                        look.message_id
+                        "{what}: its answer was lost and the copy sent again (message {}) could not be compared with the messages below it (the chat moved: {}); a duplicate is possible",
+                        look.message_id,
+                        failure.text()
                     ),
                 );
                 Ok(Next::Now)
@@ -2547,7 +2752,7 @@ impl<A: TelegramApi> Deliverer<A> {
                 return Err(ControlFlow::Break(()));
             }
             let text = if plain {
-                crate::markup::decode(&html)
+                digest::plain(&digest.text).0
             } else {
                 html.clone()
             };
@@ -2618,6 +2823,7 @@ impl<A: TelegramApi> Deliverer<A> {
             delete: None,
             found: 0,
             digest,
+            unsure: Vec::new(),
         }))
     }
 
@@ -2920,6 +3126,29 @@ fn owed_block_alert(store: &Store, id: &str) -> Option<(String, Option<String>)>
     }
 }
 
+/// How much of a message's HTML a log line shows.
+const LOGGED_HTML: usize = 1_000;
+
+/// `text` as a log shows it: at most `max` bytes, cut at a character boundary (never inside a
+/// UTF-8 sequence), "…" where it was cut.
+fn snippet(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
+/// Why a search could not tell whether `id` is the message it looks for (`Probe::Unsure`).
+fn unsure_why(id: i32) -> String {
+    format!(
+        "message {id} has its buttons, but a probe of herald's that set them went unanswered, so it may be another message"
+    )
+}
+
 /// Where an accepted post is, for later edits.
 fn sent_record(chat: &Recipient, message_id: i32, chat_id: Option<i64>, post: &Post) -> PostRecord {
     PostRecord::Sent {
@@ -2956,6 +3185,44 @@ fn recipient_from_text(text: &str) -> Recipient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log's snippet of HTML is cut at a character boundary, never inside one.
+    #[test]
+    fn a_logged_snippet_is_cut_between_characters() {
+        let html = "<b>Обычная новость</b>";
+        for max in 0..html.len() + 2 {
+            let cut = snippet(html, max);
+            assert!(html.starts_with(cut.trim_end_matches('…')), "{cut}");
+        }
+        assert_eq!(snippet(html, 9), "<b>Обы…");
+        assert_eq!(snippet(html, 10), "<b>Обы…");
+        assert_eq!(snippet(html, 100), html);
+    }
+
+    /// `/healthz`, the logs and the admins read an error in words, never its Debug form
+    /// ("Migrated(-1001000000555)").
+    #[test]
+    fn every_error_reads_as_words() {
+        let errors = [
+            SendError::RetryAfter(Duration::from_secs(7)),
+            SendError::Migrated(-1_001_000_000_555),
+            SendError::PhotoRefused,
+            SendError::EditMoot,
+            SendError::WrongEditKind { photo: true },
+            SendError::WrongEditKind { photo: false },
+        ];
+        for error in errors {
+            let text = error.text();
+            let debug = format!("{error:?}");
+            let name = debug.split(['(', ' ']).next().unwrap();
+            assert!(!text.contains(name), "{text}");
+        }
+        assert!(
+            SendError::Migrated(-1_001_000_000_555)
+                .text()
+                .contains("-1001000000555")
+        );
+    }
 
     #[test]
     fn errors_map_to_actions() {

@@ -217,6 +217,74 @@ fn corrected_within(
     text.clone()
 }
 
+/// A digest message as plain text (sent without `parse_mode`): the fallback when Telegram
+/// cannot parse its HTML. A plain text has no links, so each line keeps its release's address,
+/// on the line below it (Telegram shows an address as a link): `• Title · date` then
+/// `https://…`. Within Telegram's limit: when the addresses make it too long, the lines are cut
+/// (at a word, evenly) to make room for them; addresses that still do not fit (a message near
+/// its links limit) are left out from the last line up. The second value counts them.
+pub fn plain(text: &DigestText) -> (String, usize) {
+    plain_within(text, MESSAGE_LIMIT)
+}
+
+fn plain_within(text: &DigestText, limit: usize) -> (String, usize) {
+    use crate::markup::decode;
+    let head = decode(&text.head);
+    let foot = decode(&text.foot);
+    let lines: Vec<(String, Option<String>)> = text
+        .lines
+        .iter()
+        .map(|line| (decode(line), line_address(line)))
+        .collect();
+    let join = |lines: &[(String, Option<String>)]| {
+        let body: Vec<String> = lines
+            .iter()
+            .map(|(line, address)| match address {
+                Some(address) => format!("{line}\n{address}"),
+                None => line.clone(),
+            })
+            .collect();
+        format!("{head}\n\n{}\n\n{foot}", body.join("\n"))
+    };
+    let whole = join(&lines);
+    if utf16_len(&whole) <= limit || lines.is_empty() {
+        return (whole, 0);
+    }
+    // The room left for the lines' own text once the frame and the addresses are counted.
+    let frame = utf16_len(&head) + 4 + utf16_len(&foot) + lines.len() - 1;
+    let addresses: usize = lines
+        .iter()
+        .filter_map(|(_, a)| a.as_ref().map(|a| utf16_len(a) + 1))
+        .sum();
+    let each = limit.saturating_sub(frame + addresses) / lines.len();
+    let mut cut: Vec<(String, Option<String>)> = lines
+        .iter()
+        .map(|(line, address)| (shorten(line, each.max(MIN_PLAIN_LINE)), address.clone()))
+        .collect();
+    let mut left_out = 0;
+    for i in (0..cut.len()).rev() {
+        if utf16_len(&join(&cut)) <= limit {
+            break;
+        }
+        if cut[i].1.take().is_some() {
+            left_out += 1;
+        }
+    }
+    (join(&cut), left_out)
+}
+
+/// The least a line of a plain digest is cut to, to make room for the addresses: the bullet
+/// and a few words.
+const MIN_PLAIN_LINE: usize = 24;
+
+/// The address a digest line's title links to (`<a href="…">`), decoded; none for a line
+/// without a link.
+fn line_address(line: &str) -> Option<String> {
+    let start = line.find("<a href=\"")? + "<a href=\"".len();
+    let end = line[start..].find('"')? + start;
+    Some(crate::markup::decode(&line[start..end]))
+}
+
 /// A digest message's one button: the source's site ("Website"; "Сайт" in Russian and Kazakh):
 /// the list page of an HTML source, the home page of a feed's releases. Its address ends in a
 /// fragment naming the message's first release (which no other digest message of the channel
@@ -319,6 +387,40 @@ mod tests {
 
     fn items(n: usize, title_len: usize) -> Vec<Item> {
         (0..n).map(|i| item(i, &"x".repeat(title_len))).collect()
+    }
+
+    /// The plain-text fallback keeps each release's address (a plain text has no links): the
+    /// line, then its address, decoded.
+    #[test]
+    fn a_plain_digest_keeps_every_address() {
+        let list = vec![item(1, "Tom & <Jerry>"), item(2, "Second")];
+        let parts = digest_parts(&list, &source("en"));
+        let (text, left_out) = plain(&parts[0].text);
+        assert_eq!(left_out, 0);
+        for i in &list {
+            assert!(text.contains(&format!("\n{}", i.link)), "{text}");
+        }
+        assert!(text.contains("Tom & <Jerry>"), "{text}");
+        assert!(
+            text.starts_with("Akorda & co: 2 new releases\n\n• Tom & <Jerry>"),
+            "{text}"
+        );
+    }
+
+    /// A digest full to the limit: the addresses make its plain form longer, so its lines are
+    /// cut to make room; it still fits, and every address that fits is there.
+    #[test]
+    fn a_plain_digest_fits_the_limit() {
+        let list = items(60, 120);
+        let parts = digest_parts(&list, &source("en"));
+        for part in &parts {
+            let (text, left_out) = plain(&part.text);
+            assert!(utf16_len(&text) <= MESSAGE_LIMIT, "{}", utf16_len(&text));
+            let shown = part.text.lines.len() - left_out;
+            let addresses = text.matches("https://www.akorda.kz/en/release-").count();
+            assert_eq!(addresses, shown, "{text}");
+            assert!(left_out < part.text.lines.len(), "{text}");
+        }
     }
 
     #[test]

@@ -14,7 +14,7 @@ use common::eventually;
 
 use common::site::release_en;
 use common::{Setup, TestApp, open_store, spawn_app_with};
-use fake_botapi::{FakeBotApi, FakeOptions, Fault, Match, command};
+use fake_botapi::{FAST_TELEGRAM, FakeBotApi, FakeOptions, Fault, Match, command};
 use herald::pipeline::PollOptions;
 use herald::store::PostRecord;
 use std::time::Duration;
@@ -556,5 +556,260 @@ async fn an_unreadable_queued_delivery_is_set_aside_and_the_queue_goes_on() {
     assert_eq!(channel["set_aside"], 1, "{h}");
     let why = channel["last_error"].as_str().unwrap_or_default();
     assert!(why.contains("unreadable"), "{h}");
+    t.stop().await;
+}
+
+/// One text-only channel `id` on `chat`, admins told, Telegram's limits made short.
+fn probed_setup(fake: &FakeBotApi, id: &str, chat: &str) -> Setup {
+    Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            format!("channels = [\"{id}\"]\nbackfill = 1"),
+        )],
+        ..Setup::telegram(
+            fake,
+            &format!(
+                "{FAST_TELEGRAM}admins = [{ADMIN}]\n\n[[channels]]\nid = \"{id}\"\nchat = \"{chat}\"\n"
+            ),
+        )
+    }
+}
+
+fn text_release(n: u64) -> common::site::Release {
+    common::site::Release {
+        image: None,
+        ..release_en(n, n as u32)
+    }
+}
+
+/// Publishes text release `n`, polls, and waits until nothing is queued for `id`.
+async fn post_and_drain(t: &TestApp, id: &str, n: u64) {
+    t.site.publish("en", text_release(n));
+    t.poll("akorda-en").await.unwrap();
+    let store = &t.app.shared.store;
+    eventually("the queue drains", Duration::from_secs(40), || {
+        store.pending(id).unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+fn item_of(t: &TestApp, n: u64) -> herald::model::Item {
+    let title = text_release(n).title;
+    let items = t.app.shared.store.recent("akorda-en", 20).unwrap();
+    items.into_iter().find(|i| i.title == title).unwrap()
+}
+
+/// A message of a channel admin (the bot may edit others' posts) is between herald's posts,
+/// and herald's next post's answer is lost. The search's probe gives the admin's message the
+/// post's buttons, and that probe's answer is lost too (`fault`: the connection dropped, or a
+/// 5xx after the edit was made). Tried again, the admin's message answers "not modified": by
+/// herald's own doing, so it proves nothing. The search goes on, finds the post above it, and
+/// puts the admin's message back as it was; a correction edits the post, never the admin's
+/// message. (The probe's "not modified" was taken for the post: the release was recorded at the
+/// admin's message, which kept herald's buttons and got its corrections.)
+async fn a_lost_probe_answer_is_no_proof(fault: Fault, id: &str, chat: &str) {
+    let fake = FakeBotApi::start(FakeOptions {
+        bot_edits_others: true,
+        ..FakeOptions::fast()
+    })
+    .await;
+    let t = spawn_app_with(probed_setup(&fake, id, chat)).await;
+    post_and_drain(&t, id, 1).await;
+    let other = fake.post_as_other(chat, "An admin's own post", &[]);
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(chat),
+    );
+    fake.inject(
+        fault,
+        Match::any().method("editMessageReplyMarkup").chat(chat),
+    );
+    post_and_drain(&t, id, 2).await;
+    let messages = fake.messages_for(chat);
+    assert_eq!(messages.len(), 3, "{messages:#?}");
+    let admins = messages.iter().find(|m| m.message_id == other).unwrap();
+    assert!(
+        admins.reply_markup.is_none(),
+        "the admin's message kept the post's buttons: {admins:#?}"
+    );
+    let post = messages.iter().find(|m| m.message_id == other + 1).unwrap();
+    assert!(post.plain.contains(&text_release(2).title), "{post:#?}");
+    let store = &t.app.shared.store;
+    let record = store.post_record(id, "akorda-en", &item_of(&t, 2).id);
+    assert!(
+        matches!(record, Ok(Some(PostRecord::Sent { message_id, .. })) if i64::from(message_id) == other + 1),
+        "{record:?}"
+    );
+    let corrected = format!("Corrected: {}", text_release(2).title);
+    t.site.edit_title("en", text_release(2).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    eventually("the correction is made", Duration::from_secs(15), || {
+        fake.messages_for(chat)
+            .iter()
+            .any(|m| m.message_id == other + 1 && m.plain.contains(&corrected))
+    })
+    .await;
+    let admins = fake.messages_for(chat);
+    let admins = admins.iter().find(|m| m.message_id == other).unwrap();
+    assert!(
+        admins.plain == "An admin's own post" && admins.reply_markup.is_none(),
+        "{admins:#?}"
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_whose_answer_was_dropped_proves_nothing() {
+    a_lost_probe_answer_is_no_proof(Fault::AcceptThenDrop, "dropped", "@herald_probe_dropped")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_probe_answered_by_a_5xx_after_its_edit_proves_nothing() {
+    a_lost_probe_answer_is_no_proof(
+        Fault::AcceptThenServerError(500),
+        "failed",
+        "@herald_probe_500",
+    )
+    .await;
+}
+
+/// A fresh database posts into a chat that holds an older message of the bot (with buttons of
+/// its own). herald's first post gets a 5xx (Telegram may have it) and, knowing no id in the
+/// chat, herald sends it again; below the copy sent again, the probe of the older message gives
+/// it the post's buttons, and that probe's answer is lost. Tried again, the older message
+/// answers "not modified": herald's own doing, no proof that it is an earlier copy. The post
+/// stays recorded at the copy sent again (not deleted: it is the only real post), the
+/// correction edits it, and the admins are told that a message may keep buttons not its own.
+/// (It was taken for the earlier copy: the real post was deleted and the correction overwrote
+/// the bot's older message.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_probe_below_a_copy_sent_again_never_takes_another_message_for_the_post() {
+    use teloxide::payloads::SendMessageSetters;
+    use teloxide::prelude::Requester;
+    use teloxide::types::{InlineKeyboardButton, InlineKeyboardMarkup, Recipient};
+    const CHAT: &str = "@herald_probe_below";
+    let fake = FakeBotApi::start(FakeOptions {
+        first_message_id: 1000,
+        ..FakeOptions::fast()
+    })
+    .await;
+    let t = spawn_app_with(probed_setup(&fake, "below", CHAT)).await;
+    let own = InlineKeyboardButton::url("Own", "https://example.org/own".parse().unwrap());
+    fake.bot()
+        .send_message(
+            Recipient::ChannelUsername(CHAT.into()),
+            "An old post of the bot",
+        )
+        .reply_markup(InlineKeyboardMarkup::new([[own]]))
+        .await
+        .unwrap();
+    fake.inject(
+        Fault::ServerError(502),
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("editMessageReplyMarkup").chat(CHAT),
+    );
+    post_and_drain(&t, "below", 1).await;
+    let store = &t.app.shared.store;
+    eventually("the look below ends", Duration::from_secs(20), || {
+        store.looks_back(CHAT, &[]).unwrap().is_empty()
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let messages = fake.messages_for(CHAT);
+    assert_eq!(messages.len(), 2, "{messages:#?}");
+    assert!(
+        messages.iter().all(|m| !m.deleted),
+        "the only real post was deleted: {messages:#?}"
+    );
+    let record = store.post_record("below", "akorda-en", &item_of(&t, 1).id);
+    assert!(
+        matches!(
+            record,
+            Ok(Some(PostRecord::Sent {
+                message_id: 1001,
+                ..
+            }))
+        ),
+        "{record:?}"
+    );
+    let corrected = format!("Corrected: {}", text_release(1).title);
+    t.site.edit_title("en", text_release(1).id, &corrected);
+    t.poll("akorda-en").await.unwrap();
+    eventually("the correction is made", Duration::from_secs(15), || {
+        fake.messages_for(CHAT)
+            .iter()
+            .any(|m| m.message_id == 1001 && m.plain.contains(&corrected))
+    })
+    .await;
+    let old = &fake.messages_for(CHAT)[0];
+    assert_eq!(old.plain, "An old post of the bot", "{old:#?}");
+    eventually("the admins are told", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN)
+            .iter()
+            .any(|m| m.plain.contains("message 1000") && m.plain.contains("duplicate"))
+    })
+    .await;
+    t.stop().await;
+}
+
+/// The number after `name{channel="id"} ` in a /metrics text.
+fn metric(metrics: &str, name: &str, id: &str) -> Option<u64> {
+    let prefix = format!("{name}{{channel=\"{id}\"}} ");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|n| n.trim().parse().ok())
+}
+
+/// A post to a group is accepted but its answer is lost, then the group becomes a supergroup:
+/// the search for it is told the chat moved, and the post goes out again in the supergroup. It
+/// may be there twice (the old group's history holds the first copy): the admins are told, the
+/// uncertain sends are counted, and /healthz says it in words (it showed the Debug form of
+/// the error, "Migrated(-1001555000555)", and said nothing of a duplicate).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lost_send_that_went_out_again_after_a_migration_is_reported() {
+    const CHAT: &str = "@herald_grp_moved";
+    const NEW: i64 = -1_001_555_000_555;
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let t = spawn_app_with(probed_setup(&fake, "moved", CHAT)).await;
+    post_and_drain(&t, "moved", 1).await;
+    fake.inject(
+        Fault::AcceptThenDrop,
+        Match::any().method("sendMessage").chat(CHAT),
+    );
+    fake.inject(Fault::Migrate(NEW), Match::any().chat(CHAT).times(1_000));
+    post_and_drain(&t, "moved", 2).await;
+    assert_eq!(fake.messages_for(CHAT).len(), 2, "{:#?}", fake.messages());
+    let moved = fake.messages_for(NEW);
+    assert_eq!(moved.len(), 1, "{:#?}", fake.messages());
+    assert!(
+        moved[0].plain.contains(&text_release(2).title),
+        "{moved:#?}"
+    );
+    let metrics = t.text("/metrics").await;
+    assert_eq!(
+        metric(&metrics, "herald_telegram_uncertain_sends_total", "moved"),
+        Some(1),
+        "{metrics}"
+    );
+    let h = t.health().await;
+    let why = h["channels"]["moved"]["last_error"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    // The send that follows learns the migration too: the last error says so, in words.
+    assert!(why.contains("supergroup"), "{h}");
+    assert!(!why.contains("Migrated("), "{h}");
+    eventually("the admins are told", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN).iter().any(|m| {
+            m.plain.contains("duplicate is possible") && m.plain.contains(&text_release(2).title)
+        })
+    })
+    .await;
     t.stop().await;
 }

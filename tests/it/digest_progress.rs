@@ -464,3 +464,74 @@ async fn a_lost_answer_to_the_first_digest_message_leaves_one_copy() {
     assert!(fake.violations().is_empty(), "{:?}", fake.violations());
     t.stop().await;
 }
+
+const ADMIN: i64 = 4242;
+
+/// Telegram cannot parse a digest's HTML ("can't parse entities": a formatter bug) and herald
+/// sends it as plain text. A plain text has no links: each release's address is kept below its
+/// line (they were all dropped: titles and dates only). The fallback is counted, named in the
+/// channel's /healthz and told to the admins (it was one ERROR log line).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_digest_sent_as_plain_text_keeps_its_links_and_is_reported() {
+    let fake = FakeBotApi::start(FakeOptions::fast()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let t = spawn_app_with(Setup {
+        source_keys: vec![(
+            "akorda-en".into(),
+            "channels = [\"d\"]\nbackfill = 0".into(),
+        )],
+        data_dir: Some(dir.path().to_path_buf()),
+        ..Setup::telegram(
+            &fake,
+            &format!(
+                "admins = [{ADMIN}]\n\n[[channels]]\nid = \"d\"\nchat = \"@digest\"\ndigest_over = 1\n"
+            ),
+        )
+    })
+    .await;
+    t.site.publish("en", release_en(0, 1));
+    t.poll("akorda-en").await.unwrap();
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    fake.inject(
+        Fault::BadRequest(
+            "Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"
+                .into(),
+        ),
+        Match::any().method("sendMessage").chat("@digest"),
+    );
+    t.poll("akorda-en").await.unwrap();
+    digest_is_out(&t).await;
+    let sent = fake.messages_for("@digest");
+    assert_eq!(sent.len(), 1, "{sent:#?}");
+    assert_eq!(sent[0].parse_mode, None, "{sent:#?}");
+    let items = t.app.shared.store.recent("akorda-en", 10).unwrap();
+    for n in 1..=3 {
+        let title = release_en(n, n as u32).title;
+        let item = items.iter().find(|i| i.title == title).unwrap();
+        assert!(
+            sent[0].plain.contains(&title) && sent[0].plain.contains(&item.link),
+            "{} lost its link: {}",
+            item.link,
+            sent[0].plain
+        );
+    }
+    let metrics = t.text("/metrics").await;
+    assert!(
+        metrics.contains("herald_telegram_plain_fallbacks_total{channel=\"d\"} 1"),
+        "{metrics}"
+    );
+    let h = t.health().await;
+    let why = h["channels"]["d"]["last_error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("plain text"), "{h}");
+    eventually("the admins are told", Duration::from_secs(15), || {
+        fake.messages_for(ADMIN)
+            .iter()
+            .any(|m| m.plain.contains("plain text") && m.plain.contains("channel d"))
+    })
+    .await;
+    t.stop().await;
+}
