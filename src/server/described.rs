@@ -152,6 +152,12 @@ const METRICS: &[(&str, Kind, Option<Unit>, &str)] = &[
         "Posts sent again without knowing whether the first send arrived (a lost answer in a chat with no known message id), by channel.",
     ),
     (
+        "herald_telegram_plain_fallbacks_total",
+        Kind::Counter,
+        None,
+        "Posts, corrections and digest messages sent as plain text because Telegram could not parse their HTML, by channel.",
+    ),
+    (
         "herald_channel_pending",
         Kind::Gauge,
         None,
@@ -335,6 +341,7 @@ const PER_CHANNEL: &[&str] = &[
     "herald_posts_set_aside_total",
     "herald_posts_filtered_total",
     "herald_telegram_uncertain_sends_total",
+    "herald_telegram_plain_fallbacks_total",
 ];
 
 #[cfg(test)]
