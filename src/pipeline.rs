@@ -584,6 +584,9 @@ impl Poller<'_> {
             !entries.is_empty() && entries.iter().all(|(_, s, _)| *s == ItemState::New)
         };
         let mut last_all_new = all_new(&found.entries);
+        // Whether the page counted last was read (a walk that ends on a page not there, or on
+        // one already read, counted a page it did not read).
+        let mut last_read = true;
         let resuming = |pages: u32, last_seen_on: Option<u32>| match resume {
             None => false,
             Some(WalkCut { after: Some(_), .. }) => last_seen_on.is_none_or(|p| p >= pages),
@@ -596,6 +599,7 @@ impl Poller<'_> {
             && (found.last_page_had_new || resuming(pages, last_seen_on))
         {
             pages += 1;
+            last_read = false;
             // The page's own "next" link when it has one (a pager numbered from 0, or by
             // path), else `?page=N`.
             let url = next_page
@@ -655,11 +659,13 @@ impl Poller<'_> {
             }
             found.last_page_had_new = next.last_page_had_new;
             last_all_new = all_new(&next.entries);
+            last_read = true;
             found.entries.extend(next.entries);
             found.content_digests.extend(next.content_digests);
             found.relinked.extend(next.relinked);
         }
-        let capped = pages >= max_pages && last_all_new && source.kind == SourceKind::Html;
+        let capped =
+            pages >= max_pages && last_read && last_all_new && source.kind == SourceKind::Html;
         Ok(Walk {
             pages,
             cut: None,

@@ -1488,5 +1488,16 @@ async fn a_walk_stopped_by_max_pages_among_new_releases_is_reported() {
         health["sources"]["x"]["pages_warning"].is_null(),
         "{health}"
     );
+    // A list that ends at `max_pages` (its second page is not there) misses nothing, however
+    // new its first page is.
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/n/9", "Nine", day), ("/n/8", "Eight", day)]),
+    );
+    pages.set("/list?page=2", 404, String::new());
+    let report = t.poll("x").await.unwrap();
+    assert_eq!(report.count(herald::model::ItemState::New), 2, "{report:?}");
+    assert_eq!(report.pages_warning(), None, "{report:?}");
     t.stop().await;
 }
