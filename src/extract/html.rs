@@ -613,19 +613,41 @@ pub fn image_address<'a>(attr: impl Fn(&str) -> Option<&'a str>) -> Option<&'a s
 /// The largest candidate of a `srcset` ("a.jpg 480w, b.jpg 1024w", "a.jpg 1x, b.jpg 2x"; a
 /// candidate without a descriptor is 1x), never a `data:` URI; the last of equals.
 pub fn largest_in_srcset(srcset: &str) -> Option<&str> {
-    srcset
-        .split(',')
-        .filter_map(|c| {
-            let mut parts = c.split_whitespace();
-            let url = parts.next()?;
-            let size = parts
-                .next()
-                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!url.starts_with("data:")).then_some((url, size))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(url, _)| url)
+    let mut best: Option<(&str, f32)> = None;
+    let mut rest = srcset;
+    loop {
+        // As the HTML standard reads it: commas and spaces before a candidate are skipped; its
+        // URL is the run of non-space characters after (commas inside it are the URL's, as in
+        // "w_400,h_300"); a comma ending that run ends the candidate, else its descriptors
+        // run to the next comma.
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(end);
+        let url = run.trim_end_matches(',');
+        let descriptors = if url.len() < run.len() {
+            rest = after;
+            ""
+        } else {
+            let stop = after.find(',').unwrap_or(after.len());
+            rest = &after[stop..];
+            &after[..stop]
+        };
+        let size = descriptors
+            .split_whitespace()
+            .next()
+            .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if !url.is_empty()
+            && !url.starts_with("data:")
+            && best.is_none_or(|(_, largest)| size >= largest)
+        {
+            best = Some((url, size));
+        }
+    }
+    best.map(|(url, _)| url)
 }
 
 /// Image URLs keep their query (it often selects the size) but must be absolute http(s).
@@ -970,6 +992,15 @@ mod tests {
     #[case::srcset_over_src(
         r#"<img src="/s.jpg" data-srcset="/s.jpg 1x, /l.jpg 2x">"#,
         Some("/l.jpg")
+    )]
+    // Commas inside a candidate's URL are the URL's (Cloudinary's and imgix's parameters).
+    #[case::srcset_url_commas(
+        r#"<img srcset="https://res.example/upload/w_400,h_300/a.jpg 1x, https://res.example/upload/w_800,h_600/a.jpg 2x">"#,
+        Some("https://res.example/upload/w_800,h_600/a.jpg")
+    )]
+    #[case::srcset_imgix_commas(
+        r#"<img srcset="/a.jpg?crop=faces,center&w=800 800w,/a.jpg?crop=faces,center&w=400 400w">"#,
+        Some("/a.jpg?crop=faces,center&w=800")
     )]
     fn list_images(#[case] html: &str, #[case] expected: Option<&str>) {
         let doc = Html::parse_fragment(&format!("<div><figure>{html}</figure></div>"));
