@@ -563,6 +563,7 @@ impl ItemPlaces {
 /// placeholder). Else (`@src`, no `@attr`, or nothing there) the picture the element shows, its
 /// own or that of the first `<img>` inside it, by [`image_address`]: `src` is where lazy loaders
 /// put a placeholder, and `image = "img"`, the `@src` forgotten, reads the picture, never text.
+/// Another element with no `<img>` in it gives no picture.
 pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     let target = target(scope, image)?;
     if image.attr.as_deref().is_some_and(|a| a != "src")
@@ -571,9 +572,11 @@ pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     {
         return Some(value);
     }
+    // Only an `<img>` is read by the picture's rule: a link's `data-url` is the page it leads
+    // to, not a picture.
     let img = match target.value().name() {
         "img" => target,
-        _ => target.select(&IMAGES).next().unwrap_or(target),
+        _ => target.select(&IMAGES).next()?,
     };
     image_address(|attr| img.value().attr(attr))
         .map(clean)
@@ -1012,6 +1015,22 @@ mod tests {
             let image = Pick::parse(pick).unwrap();
             assert_eq!(pick_image(div, &image).as_deref(), expected, "{pick}");
         }
+    }
+
+    /// The picture's rule reads an `<img>` only: a link named as the image, with no `<img>` in
+    /// it, gives no picture (its `data-url` is the page it leads to).
+    #[test]
+    fn a_target_without_an_img_gives_no_picture() {
+        let doc = Html::parse_fragment(
+            r#"<div><a class="thumb" data-url="https://site.example/news/article-1" data-src="/a.jpg"></a></div>"#,
+        );
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        assert_eq!(pick_image(div, &Pick::parse("a.thumb").unwrap()), None);
+        assert_eq!(pick_image(div, &Pick::parse("a.thumb@src").unwrap()), None);
+        assert_eq!(
+            pick_image(div, &Pick::parse("a.thumb@data-src").unwrap()).as_deref(),
+            Some("/a.jpg")
+        );
     }
 
     /// An attribute other than `src` is the admin's word: read as named.
