@@ -236,12 +236,15 @@ fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
         if head.is_empty() {
             continue;
         }
-        // The site's name, or a section of it ("CNN Politics" on CNN).
+        // The site's name, or a section of it ("CNN Politics" on CNN): up to three words, the
+        // first a capital's ("Apple users explain" on Apple is the headline's own end).
         let named = site.as_deref().is_some_and(|s| {
             tail.eq_ignore_ascii_case(s)
                 || tail
                     .get(..s.len() + 1)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+                    .filter(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+                    .and_then(|_| tail.get(s.len() + 1..))
+                    .is_some_and(is_section_name)
         });
         let dash = matches!(sep, " — " | " – " | " - ");
         if named || (loose && !dash && tail.split_whitespace().count() <= 5) {
@@ -249,6 +252,18 @@ fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
         }
     }
     title.to_owned()
+}
+
+/// Whether the words after a site's name in a title's tail are a section's name: at most
+/// three, the first beginning with a capital or a digit ("Politics", "World News").
+fn is_section_name(words: &str) -> bool {
+    let count = words.split_whitespace().count();
+    (1..=3).contains(&count)
+        && words
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
 /// Class or id words of a site's own name or logo, not an article's.

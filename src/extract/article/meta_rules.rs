@@ -261,6 +261,15 @@ fn title_of(html: &str) -> Option<String> {
     r#"<html><head><meta property="og:site_name" content="CNN"><meta property="og:title" content="Council approves bridge plan | CNN Politics"></head><body>"#.to_owned() + BODY + "</body></html>",
     "Council approves bridge plan"
 )]
+// A tail that only begins with the site's name is the headline's own end, not a section.
+#[case::og_title_tail_beginning_with_the_site_kept(
+    r#"<html><head><meta property="og:site_name" content="Apple"><meta property="og:title" content="Why I switched - Apple users explain"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Why I switched - Apple users explain"
+)]
+#[case::og_title_long_tail_after_the_site_kept(
+    r#"<html><head><meta property="og:site_name" content="Apple"><meta property="og:title" content="Why I switched | Apple Fans Tell Us Their Stories"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Why I switched | Apple Fans Tell Us Their Stories"
+)]
 #[case::og_title_site_first_the_headline_shown(
     r#"<html><head><meta property="og:title" content="Daily Example | Council approves bridge plan"></head><body><article><h1>Council approves bridge&nbsp;plan</h1>"#.to_owned() + BODY + "</article></body></html>",
     "Council approves bridge plan"
