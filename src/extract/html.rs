@@ -563,6 +563,7 @@ impl ItemPlaces {
 /// placeholder). Else (`@src`, no `@attr`, or nothing there) the picture the element shows, its
 /// own or that of the first `<img>` inside it, by [`image_address`]: `src` is where lazy loaders
 /// put a placeholder, and `image = "img"`, the `@src` forgotten, reads the picture, never text.
+/// Another element with no `<img>` in it gives no picture.
 pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     let target = target(scope, image)?;
     if image.attr.as_deref().is_some_and(|a| a != "src")
@@ -571,9 +572,11 @@ pub fn pick_image(scope: ElementRef<'_>, image: &Pick) -> Option<String> {
     {
         return Some(value);
     }
+    // Only an `<img>` is read by the picture's rule: a link's `data-url` is the page it leads
+    // to, not a picture.
     let img = match target.value().name() {
         "img" => target,
-        _ => target.select(&IMAGES).next().unwrap_or(target),
+        _ => target.select(&IMAGES).next()?,
     };
     image_address(|attr| img.value().attr(attr))
         .map(clean)
@@ -613,19 +616,41 @@ pub fn image_address<'a>(attr: impl Fn(&str) -> Option<&'a str>) -> Option<&'a s
 /// The largest candidate of a `srcset` ("a.jpg 480w, b.jpg 1024w", "a.jpg 1x, b.jpg 2x"; a
 /// candidate without a descriptor is 1x), never a `data:` URI; the last of equals.
 pub fn largest_in_srcset(srcset: &str) -> Option<&str> {
-    srcset
-        .split(',')
-        .filter_map(|c| {
-            let mut parts = c.split_whitespace();
-            let url = parts.next()?;
-            let size = parts
-                .next()
-                .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
-                .unwrap_or(1.0);
-            (!url.starts_with("data:")).then_some((url, size))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(url, _)| url)
+    let mut best: Option<(&str, f32)> = None;
+    let mut rest = srcset;
+    loop {
+        // As the HTML standard reads it: commas and spaces before a candidate are skipped; its
+        // URL is the run of non-space characters after (commas inside it are the URL's, as in
+        // "w_400,h_300"); a comma ending that run ends the candidate, else its descriptors
+        // run to the next comma.
+        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_whitespace());
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let (run, after) = rest.split_at(end);
+        let url = run.trim_end_matches(',');
+        let descriptors = if url.len() < run.len() {
+            rest = after;
+            ""
+        } else {
+            let stop = after.find(',').unwrap_or(after.len());
+            rest = &after[stop..];
+            &after[..stop]
+        };
+        let size = descriptors
+            .split_whitespace()
+            .next()
+            .and_then(|d| d.trim_end_matches(['w', 'x']).parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if !url.is_empty()
+            && !url.starts_with("data:")
+            && best.is_none_or(|(_, largest)| size >= largest)
+        {
+            best = Some((url, size));
+        }
+    }
+    best.map(|(url, _)| url)
 }
 
 /// Image URLs keep their query (it often selects the size) but must be absolute http(s).
@@ -971,6 +996,15 @@ mod tests {
         r#"<img src="/s.jpg" data-srcset="/s.jpg 1x, /l.jpg 2x">"#,
         Some("/l.jpg")
     )]
+    // Commas inside a candidate's URL are the URL's (Cloudinary's and imgix's parameters).
+    #[case::srcset_url_commas(
+        r#"<img srcset="https://res.example/upload/w_400,h_300/a.jpg 1x, https://res.example/upload/w_800,h_600/a.jpg 2x">"#,
+        Some("https://res.example/upload/w_800,h_600/a.jpg")
+    )]
+    #[case::srcset_imgix_commas(
+        r#"<img srcset="/a.jpg?crop=faces,center&w=800 800w,/a.jpg?crop=faces,center&w=400 400w">"#,
+        Some("/a.jpg?crop=faces,center&w=800")
+    )]
     fn list_images(#[case] html: &str, #[case] expected: Option<&str>) {
         let doc = Html::parse_fragment(&format!("<div><figure>{html}</figure></div>"));
         let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
@@ -981,6 +1015,22 @@ mod tests {
             let image = Pick::parse(pick).unwrap();
             assert_eq!(pick_image(div, &image).as_deref(), expected, "{pick}");
         }
+    }
+
+    /// The picture's rule reads an `<img>` only: a link named as the image, with no `<img>` in
+    /// it, gives no picture (its `data-url` is the page it leads to).
+    #[test]
+    fn a_target_without_an_img_gives_no_picture() {
+        let doc = Html::parse_fragment(
+            r#"<div><a class="thumb" data-url="https://site.example/news/article-1" data-src="/a.jpg"></a></div>"#,
+        );
+        let div = doc.select(&Selector::parse("div").unwrap()).next().unwrap();
+        assert_eq!(pick_image(div, &Pick::parse("a.thumb").unwrap()), None);
+        assert_eq!(pick_image(div, &Pick::parse("a.thumb@src").unwrap()), None);
+        assert_eq!(
+            pick_image(div, &Pick::parse("a.thumb@data-src").unwrap()).as_deref(),
+            Some("/a.jpg")
+        );
     }
 
     /// An attribute other than `src` is the admin's word: read as named.

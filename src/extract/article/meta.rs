@@ -236,12 +236,15 @@ fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
         if head.is_empty() {
             continue;
         }
-        // The site's name, or a section of it ("CNN Politics" on CNN).
+        // The site's name, or a section of it ("CNN Politics" on CNN): up to three words, the
+        // first a capital's ("Apple users explain" on Apple is the headline's own end).
         let named = site.as_deref().is_some_and(|s| {
             tail.eq_ignore_ascii_case(s)
                 || tail
                     .get(..s.len() + 1)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+                    .filter(|t| t.eq_ignore_ascii_case(&format!("{s} ")))
+                    .and_then(|_| tail.get(s.len() + 1..))
+                    .is_some_and(is_section_name)
         });
         let dash = matches!(sep, " — " | " – " | " - ");
         if named || (loose && !dash && tail.split_whitespace().count() <= 5) {
@@ -249,6 +252,18 @@ fn cut_site_name_once(title: &str, site: Option<&str>, loose: bool) -> String {
         }
     }
     title.to_owned()
+}
+
+/// Whether the words after a site's name in a title's tail are a section's name: at most
+/// three, the first beginning with a capital or a digit ("Politics", "World News").
+fn is_section_name(words: &str) -> bool {
+    let count = words.split_whitespace().count();
+    (1..=3).contains(&count)
+        && words
+            .trim_start()
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || c.is_ascii_digit())
 }
 
 /// Class or id words of a site's own name or logo, not an article's.
@@ -452,21 +467,35 @@ pub fn date(
         .or_else(|| json_ld_date(ld))
         .or_else(|| microdata_date(doc, marks))
         .or_else(|| page_date(doc, &marks.chrome, headline))
-        .or_else(|| address.and_then(url_date))
         .or_else(|| {
             // Every date is in the chrome: the first one anywhere but in a readers' thread or
             // beside the article (an aside's or a list's links to other stories, each with its
             // date), as a last resort (a site may wrap its whole page in a `<header>`). A page
-            // without chrome has been read whole already.
-            if !marks.chrome.contains(&true) {
-                return None;
+            // without chrome has been read whole already. The day of the article's address
+            // beats it, unless it falls on that day (then it is the exact time of that day).
+            let chrome = marks.chrome.contains(&true).then(|| {
+                let skipped = |i| in_thread(doc, i) || beside_article(doc, i);
+                doc.elements("time")
+                    .filter(|&i| !skipped(i))
+                    .find_map(|i| time_date(doc, i))
+                    .or_else(|| date_in_text(doc, skipped))
+            });
+            let chrome = chrome.flatten();
+            match (address.and_then(url_date), chrome) {
+                (Some(ParsedDate::Day(day)), Some(c)) if day_of(&c) == day => Some(c),
+                (Some(from_address), _) => Some(from_address),
+                (None, c) => c,
             }
-            let skipped = |i| in_thread(doc, i) || beside_article(doc, i);
-            doc.elements("time")
-                .filter(|&i| !skipped(i))
-                .find_map(|i| time_date(doc, i))
-                .or_else(|| date_in_text(doc, skipped))
         })
+}
+
+/// The calendar day a date falls on, as written (in its own zone).
+fn day_of(date: &ParsedDate) -> chrono::NaiveDate {
+    match date {
+        ParsedDate::Day(d) => *d,
+        ParsedDate::Local(t) => t.date(),
+        ParsedDate::Absolute(t) => t.date_naive(),
+    }
 }
 
 /// The day an article's address gives ("/2024/03/05/slug", "/2024-03-05-slug"): news sites
@@ -504,12 +533,14 @@ fn url_date(address: &str) -> Option<ParsedDate> {
 }
 
 /// Whether node `i` lies beside the article: in an `<aside>`, a `<nav>` or navigation
-/// landmark, or a list item (the other stories of a "More" list). (Not any "complementary"
+/// landmark, or a list item holding a link to another page (the other stories of a "More"
+/// list; a byline's list of author and date is the article's). (Not any "complementary"
 /// landmark: AO3 marks a work's own metadata, its date among them, so.)
 fn beside_article(doc: &Doc, mut i: usize) -> bool {
     while i != super::dom::NONE && i < doc.nodes.len() {
         let n = doc.node(i);
-        if matches!(n.name(), "aside" | "nav" | "li")
+        if matches!(n.name(), "aside" | "nav")
+            || (n.name() == "li" && links_away(doc, i))
             || n.attr("role")
                 .is_some_and(|r| r.eq_ignore_ascii_case("navigation"))
         {
@@ -518,6 +549,16 @@ fn beside_article(doc: &Doc, mut i: usize) -> bool {
         i = n.parent;
     }
     false
+}
+
+/// Whether element `i` holds a link to another page (not a `#` anchor of this one).
+fn links_away(doc: &Doc, i: usize) -> bool {
+    (i..doc.subtree_end(i)).any(|j| {
+        let n = doc.node(j);
+        n.name() == "a"
+            && n.attr("href")
+                .is_some_and(|h| !h.trim().is_empty() && !h.trim().starts_with('#'))
+    })
 }
 
 /// Whether element or text `i` lies in an element whose class or id names a readers' thread.

@@ -110,6 +110,52 @@ fn dates_in_a_comment_thread_only_give_no_date() {
     assert_eq!(date_of(&html), None);
 }
 
+/// A byline's list (author, date) in the post's header holds the article's date: only a list
+/// item linking to another page is another story's.
+#[test]
+fn a_date_in_a_bylines_list_item_is_the_articles() {
+    let html = format!(
+        "<html><body><header class=\"post-header\"><h1>Bridge</h1><ul class=\"post-meta\">\
+         <li>By Jane</li><li><time datetime=\"2024-03-05T10:00:00Z\">March 5, 2024</time></li>\
+         </ul></header><div class=\"post-body\">{BODY}</div></body></html>"
+    );
+    assert_eq!(date_of(&html).as_deref(), Some("2024-03-05T10:00:00+00:00"));
+    let html = format!(
+        "<html><body><header class=\"post-header\"><h1>Bridge</h1><ul class=\"more\">\
+         <li><a href=\"/older\">Older</a> <time datetime=\"2019-01-01\">Jan 1</time></li>\
+         </ul></header><div class=\"post-body\">{BODY}</div></body></html>"
+    );
+    assert_eq!(date_of(&html), None);
+}
+
+/// The page's exact time on the day its address gives is kept over that bare day; a time on
+/// another day gives way to the address.
+#[test]
+fn a_chrome_time_on_the_addresss_day_is_kept() {
+    let page_at = |datetime: &str| {
+        format!(
+            "<html><body><header class=\"post-header\"><h1>Bridge</h1><p><time \
+             datetime=\"{datetime}\">March</time></p></header><div class=\"post-body\">{BODY}\
+             </div></body></html>"
+        )
+    };
+    let url = Url::parse("https://example.com/2024/03/05/bridge").unwrap();
+    let date_at = |datetime: &str| {
+        extract(&page_at(datetime), Some(&url), None)
+            .date
+            .as_ref()
+            .map(date_string)
+    };
+    assert_eq!(
+        date_at("2024-03-05T10:00:00Z").as_deref(),
+        Some("2024-03-05T10:00:00+00:00")
+    );
+    assert_eq!(
+        date_at("2019-01-01T10:00:00Z").as_deref(),
+        Some("2024-03-05")
+    );
+}
+
 /// Another story's date in a "More" list beside the article is not the article's; a day in the
 /// article's address is, when the page shows none of its own.
 #[test]
@@ -214,6 +260,15 @@ fn title_of(html: &str) -> Option<String> {
 #[case::og_title_less_a_section_of_the_site(
     r#"<html><head><meta property="og:site_name" content="CNN"><meta property="og:title" content="Council approves bridge plan | CNN Politics"></head><body>"#.to_owned() + BODY + "</body></html>",
     "Council approves bridge plan"
+)]
+// A tail that only begins with the site's name is the headline's own end, not a section.
+#[case::og_title_tail_beginning_with_the_site_kept(
+    r#"<html><head><meta property="og:site_name" content="Apple"><meta property="og:title" content="Why I switched - Apple users explain"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Why I switched - Apple users explain"
+)]
+#[case::og_title_long_tail_after_the_site_kept(
+    r#"<html><head><meta property="og:site_name" content="Apple"><meta property="og:title" content="Why I switched | Apple Fans Tell Us Their Stories"></head><body>"#.to_owned() + BODY + "</body></html>",
+    "Why I switched | Apple Fans Tell Us Their Stories"
 )]
 #[case::og_title_site_first_the_headline_shown(
     r#"<html><head><meta property="og:title" content="Daily Example | Council approves bridge plan"></head><body><article><h1>Council approves bridge&nbsp;plan</h1>"#.to_owned() + BODY + "</article></body></html>",
