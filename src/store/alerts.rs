@@ -63,6 +63,13 @@ fn records(admins: &[i64], text: &str, seq: u64) -> Result<Vec<(AlertKey, Vec<u8
         .collect()
 }
 
+fn transaction_error(e: TransactionError<serde_json::Error>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e.into(),
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
 impl Store {
     /// Keeps `text` for each of `admins` until Telegram takes it.
     pub fn queue_alert(&self, admins: &[i64], text: &str) -> Result<(), StoreError> {
@@ -102,10 +109,66 @@ impl Store {
             }
             Ok(())
         });
-        result.map_err(|e| match e {
-            TransactionError::Abort(e) => e.into(),
-            TransactionError::Storage(e) => StoreError::Sled(e),
-        })
+        result.map_err(transaction_error)
+    }
+
+    /// Records that the admins were told about the set-aside delivery `key` (mark number `n`,
+    /// see `Store::mark_told`) and keeps `text` for each of `admins`, in one transaction: a
+    /// setting aside recorded as told always has its alert kept until Telegram takes it.
+    pub fn mark_told_with_alert(
+        &self,
+        key: &[u8],
+        n: u64,
+        admins: &[i64],
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let seq = self.db.generate_id()?;
+        let alerts = records(admins, text, seq)?;
+        let result = (&self.set_aside, &self.alerts).transaction(|(set_aside, tree)| {
+            if let Some(bytes) = set_aside.get(key)?
+                && let Ok(mut mark) = serde_json::from_slice::<serde_json::Value>(&bytes)
+                && mark.get("n").and_then(serde_json::Value::as_u64) == Some(n)
+            {
+                // Told already (another worker of the chat kept it): not kept twice.
+                if mark.get("told").and_then(serde_json::Value::as_bool) == Some(true) {
+                    return Ok(());
+                }
+                mark["told"] = serde_json::Value::Bool(true);
+                let abort = |e: serde_json::Error| ConflictableTransactionError::Abort(e);
+                set_aside.insert(key, serde_json::to_vec(&mark).map_err(abort)?)?;
+            }
+            for (key, value) in &alerts {
+                tree.insert(key.as_slice(), value.as_slice())?;
+            }
+            Ok(())
+        });
+        result.map_err(transaction_error)
+    }
+
+    /// Records what the admins of channel entry `channel` were told about its block (see
+    /// `Store::set_told_blocked`) and keeps `text` for each of `admins`, in one transaction.
+    pub fn set_told_blocked_with_alert(
+        &self,
+        channel: &str,
+        reason: Option<&str>,
+        admins: &[i64],
+        text: &str,
+    ) -> Result<(), StoreError> {
+        let seq = self.db.generate_id()?;
+        let alerts = records(admins, text, seq)?;
+        let key = format!("blocked-told\0{channel}");
+        let default: &sled::Tree = &self.db;
+        let result = (default, &self.alerts).transaction(|(default, tree)| {
+            match reason {
+                Some(reason) => default.insert(key.as_bytes(), reason.as_bytes())?,
+                None => default.remove(key.as_bytes())?,
+            };
+            for (key, value) in &alerts {
+                tree.insert(key.as_slice(), value.as_slice())?;
+            }
+            Ok::<(), ConflictableTransactionError<serde_json::Error>>(())
+        });
+        result.map_err(transaction_error)
     }
 
     /// Every pending alert, oldest first.
@@ -201,5 +264,18 @@ mod tests {
         );
         store.set_admin_refused(-5, None).unwrap();
         assert!(store.admins_refused().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_block_recorded_as_told_has_its_alert_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        store
+            .set_told_blocked_with_alert("en", Some("kicked"), &[7], "blocked")
+            .unwrap();
+        assert_eq!(store.told_blocked("en").unwrap().as_deref(), Some("kicked"));
+        let pending = store.pending_alerts().unwrap();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].1.text, "blocked");
     }
 }

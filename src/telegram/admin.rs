@@ -94,6 +94,12 @@ impl<A: TelegramApi> Alerts<A> {
         self
     }
 
+    /// Whether alerts are kept in a store (`with_store`) until Telegram takes them: a caller then
+    /// stores its alert with `keep_with`, with the record of why, instead of sending it.
+    pub fn durable(&self) -> bool {
+        self.store.is_some()
+    }
+
     /// Claims the alert about `subject`: false while another one about it is being sent.
     pub fn claim(&self, subject: &[u8]) -> bool {
         let mut telling = self.telling.lock().unwrap_or_else(|p| p.into_inner());
