@@ -274,12 +274,12 @@ impl<A: TelegramApi> Alerts<A> {
             if matches!(e, RequestError::Api(teloxide::ApiError::InvalidToken)) {
                 return Err(format!("admin {admin}: {why}"));
             }
-            match SendError::from_request(&e) {
+            match admin_failure(&e) {
                 // The chat takes nothing until someone fixes it (the admin blocked the bot,
-                // never started it, or the id is wrong): its alerts are dropped, and
+                // never started it, the id is wrong or is a bot's): its alerts are dropped, and
                 // `/healthz` and `/metrics` say so until a message to it is accepted.
-                SendError::Blocked(_) | SendError::Migrated(_) => {
-                    tracing::error!(admin, error = %why, dropped = alerts.len() - n, "an admin's chat refuses messages; its alerts are dropped");
+                AdminFailure::ChatRefuses => {
+                    tracing::error!(admin, error = %why, dropped = alerts.len() - n, alert = %alert.text, "an admin's chat refuses messages; its alerts are dropped");
                     stored(store.set_admin_refused(admin, Some(&why)))?;
                     for (key, _) in &alerts[n..] {
                         stored(store.alert_done(key))?;
@@ -287,23 +287,11 @@ impl<A: TelegramApi> Alerts<A> {
                     return Ok(());
                 }
                 // Telegram may have taken it: sent again, with a note.
-                SendError::Uncertain(_) => {
+                AdminFailure::Unanswered => {
                     stored(store.alert_unanswered(key))?;
                     return Err(format!("admin {admin}: {why}"));
                 }
-                SendError::RetryAfter(_) | SendError::Refused(_) | SendError::Unreached(_) => {
-                    return Err(format!("admin {admin}: {why}"));
-                }
-                // A 400 for this message (sent again, it is refused again): logged with its
-                // text, and the next alert goes.
-                SendError::Rejected(_)
-                | SendError::BadMarkup(_)
-                | SendError::PhotoRefused
-                | SendError::EditMoot
-                | SendError::WrongEditKind { .. } => {
-                    tracing::error!(admin, error = %why, alert = %alert.text, "Telegram refused an admin alert for good; it is dropped");
-                    stored(store.alert_done(key))?;
-                }
+                AdminFailure::ForNow => return Err(format!("admin {admin}: {why}")),
             }
         }
         Ok(())
@@ -374,6 +362,39 @@ impl<A: TelegramApi> Alerts<A> {
                 )))
             })
             .clone()
+    }
+}
+
+/// What a failed send of an alert to an admin's chat means.
+#[derive(Debug, PartialEq)]
+enum AdminFailure {
+    /// The chat refuses messages until someone acts.
+    ChatRefuses,
+    /// No answer: Telegram may have taken it.
+    Unanswered,
+    /// Passes (a 429, a 5xx, no connection): the alert waits.
+    ForNow,
+}
+
+/// An alert is plain text cut to one message, so a 400 for it is about the chat (its id is
+/// wrong: "chat not found", "PEER_ID_INVALID"), not the message, and sending again changes
+/// nothing; so is a chat that is a bot's (`CantTalkWithBots`).
+fn admin_failure(e: &RequestError) -> AdminFailure {
+    if matches!(e, RequestError::Api(teloxide::ApiError::CantTalkWithBots)) {
+        return AdminFailure::ChatRefuses;
+    }
+    match SendError::from_request(e) {
+        SendError::Blocked(_)
+        | SendError::Migrated(_)
+        | SendError::Rejected(_)
+        | SendError::BadMarkup(_)
+        | SendError::PhotoRefused
+        | SendError::EditMoot
+        | SendError::WrongEditKind { .. } => AdminFailure::ChatRefuses,
+        SendError::Uncertain(_) => AdminFailure::Unanswered,
+        SendError::RetryAfter(_) | SendError::Refused(_) | SendError::Unreached(_) => {
+            AdminFailure::ForNow
+        }
     }
 }
 
@@ -588,6 +609,47 @@ mod tests {
             texts,
             ["one".to_owned(), format!("one{SENT_AGAIN}"), "two".into()]
         );
+    }
+
+    #[test]
+    fn a_400_or_a_bots_chat_means_the_admin_chat_refuses() {
+        let api = |e: ApiError| admin_failure(&RequestError::Api(e));
+        let text = |t: &str| api(ApiError::Unknown(t.into()));
+        assert_eq!(
+            text("Bad Request: PEER_ID_INVALID"),
+            AdminFailure::ChatRefuses
+        );
+        assert_eq!(api(ApiError::ChatNotFound), AdminFailure::ChatRefuses);
+        assert_eq!(api(ApiError::CantTalkWithBots), AdminFailure::ChatRefuses);
+        assert_eq!(
+            api(ApiError::CantInitiateConversation),
+            AdminFailure::ChatRefuses
+        );
+        assert_eq!(text("Internal Server Error"), AdminFailure::ForNow);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_persistent_400_marks_the_admin_chat_refused() {
+        let bad = || {
+            Err(RequestError::Api(ApiError::Unknown(
+                "Bad Request: PEER_ID_INVALID".into(),
+            )))
+        };
+        let api = Scripted {
+            answers: std::sync::Mutex::new([bad()].into()),
+            ..Scripted::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alerts = alerts(api).with_store(store.clone());
+        alerts
+            .keep_with("one", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts.send_stored(&store).await.unwrap();
+        let health = alerts.health().unwrap();
+        assert_eq!(health.pending, 0);
+        assert_eq!(health.refused.len(), 1, "{health:?}");
+        assert!(!health.ok());
     }
 
     #[tokio::test(start_paused = true)]
