@@ -94,6 +94,12 @@ impl<A: TelegramApi> Alerts<A> {
         self
     }
 
+    /// Whether alerts are kept in a store (`with_store`) until Telegram takes them: a caller then
+    /// stores its alert with `keep_with`, with the record of why, instead of sending it.
+    pub fn durable(&self) -> bool {
+        self.store.is_some()
+    }
+
     /// Claims the alert about `subject`: false while another one about it is being sent.
     pub fn claim(&self, subject: &[u8]) -> bool {
         let mut telling = self.telling.lock().unwrap_or_else(|p| p.into_inner());
@@ -181,67 +187,127 @@ impl<A: TelegramApi> Alerts<A> {
     }
 
     /// Sends the stored alerts until `stop`: at start (those left by the last run), whenever
-    /// one is stored, and after a round that left some unsent, again after a doubling wait.
-    /// Each admin's alerts go in the order decided; one admin's failures never hold another's.
+    /// one is stored, and, for an admin whose alerts a round left unsent, again after a wait
+    /// that doubles with each such round (up to `LAST_BACKOFF`). Each admin has a next try of
+    /// its own: one admin's failures never hold another's alerts.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let Some(store) = self.store.clone() else {
             return;
         };
-        let mut backoff = FIRST_BACKOFF;
+        // Admins backing off: when to try again, the wait after that, and why.
+        let mut backing_off: HashMap<i64, (tokio::time::Instant, Duration, String)> =
+            HashMap::new();
         loop {
+            let now = tokio::time::Instant::now();
+            let waiting: HashSet<i64> = backing_off
+                .iter()
+                .filter(|(_, (at, _, _))| *at > now)
+                .map(|(admin, _)| *admin)
+                .collect();
             let round = tokio::select! {
                 () = stop.cancelled() => return,
-                round = self.send_stored(&store) => round,
+                round = self.send_round(&store, &waiting) => round,
             };
+            let after = tokio::time::Instant::now();
+            let store_error = match round {
+                Ok(results) => {
+                    // An admin tried with nothing left to send waits for nothing.
+                    backing_off
+                        .retain(|admin, _| waiting.contains(admin) || results.contains_key(admin));
+                    for (admin, result) in results {
+                        match result {
+                            Ok(()) => {
+                                backing_off.remove(&admin);
+                            }
+                            Err(why) => {
+                                let wait = backing_off
+                                    .get(&admin)
+                                    .map_or(FIRST_BACKOFF, |(_, next, _)| *next);
+                                tracing::warn!(admin, retry_in = ?wait, error = %why, "admin alerts wait for Telegram");
+                                let next = (wait * 2).min(LAST_BACKOFF);
+                                backing_off.insert(admin, (after + wait, next, why));
+                            }
+                        }
+                    }
+                    None
+                }
+                Err(e) => Some(e),
+            };
+            // Admins gone from the config wait for nothing.
+            let admins = self.config.get().telegram.admins.clone();
+            backing_off.retain(|admin, _| admins.contains(admin));
             let pending = store.pending_alert_count();
             metrics::gauge!("herald_admin_alerts_pending").set(pending as f64);
             let refused = self.health().map_or(0, |h| h.refused.len());
             metrics::gauge!("herald_admin_chats_refused").set(refused as f64);
-            let failed = round.is_err();
-            *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = round.err();
-            if failed {
-                tracing::warn!(pending, retry_in = ?backoff, "admin alerts wait for Telegram");
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(backoff) => {}
+            let mut errors: Vec<&str> = backing_off
+                .values()
+                .map(|(_, _, why)| why.as_str())
+                .collect();
+            errors.sort_unstable();
+            let failing = match (&store_error, errors.is_empty()) {
+                (Some(e), _) => Some(e.clone()),
+                (None, true) => None,
+                (None, false) => Some(errors.join("; ")),
+            };
+            *self.failing.lock().unwrap_or_else(|p| p.into_inner()) = failing;
+            // A store that could not be read: the whole round again after the first wait.
+            let next_try = match store_error {
+                Some(_) => Some(after + FIRST_BACKOFF),
+                None => backing_off.values().map(|(at, _, _)| *at).min(),
+            };
+            let retry = async {
+                match next_try {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
                 }
-                backoff = (backoff * 2).min(LAST_BACKOFF);
-            } else {
-                backoff = FIRST_BACKOFF;
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = self.queued.notified() => {}
-                }
+            };
+            tokio::select! {
+                () = stop.cancelled() => return,
+                () = self.queued.notified() => {}
+                () = retry => {}
             }
         }
     }
 
     /// One round: every stored alert sent once (each admin's in order, up to the first that
     /// Telegram does not take now). Err: why some are left.
+    #[cfg(test)]
     async fn send_stored(&self, store: &Store) -> Result<(), String> {
-        let pending = store.pending_alerts().map_err(|e| e.to_string())?;
-        let admins = self.config.get().telegram.admins.clone();
-        let mut by_admin: BTreeMap<i64, Vec<(AlertKey, PendingAlert)>> = BTreeMap::new();
-        for (key, alert) in pending {
-            if admins.contains(&alert.admin) {
-                by_admin.entry(alert.admin).or_default().push((key, alert));
-            } else {
-                tracing::warn!(admin = alert.admin, alert = %alert.text, "an alert for an admin no longer in the config is dropped");
-                store.alert_done(&key).map_err(|e| e.to_string())?;
-            }
-        }
-        let rounds = by_admin
-            .into_iter()
-            .map(|(admin, alerts)| self.send_to_admin(store, admin, alerts));
-        let errors: Vec<String> = futures_util::future::join_all(rounds)
-            .await
-            .into_iter()
-            .filter_map(Result::err)
-            .collect();
+        let results = self.send_round(store, &HashSet::new()).await?;
+        let errors: Vec<String> = results.into_values().filter_map(Result::err).collect();
         match errors.is_empty() {
             true => Ok(()),
             false => Err(errors.join("; ")),
         }
+    }
+
+    /// One round for the admins not in `skip`: each one's stored alerts sent in order, up to
+    /// the first that Telegram does not take now. Per admin with alerts: Err, why some are
+    /// left. Err: the store could not be read.
+    async fn send_round(
+        &self,
+        store: &Store,
+        skip: &HashSet<i64>,
+    ) -> Result<BTreeMap<i64, Result<(), String>>, String> {
+        let pending = store.pending_alerts().map_err(|e| e.to_string())?;
+        let admins = self.config.get().telegram.admins.clone();
+        let mut by_admin: BTreeMap<i64, Vec<(AlertKey, PendingAlert)>> = BTreeMap::new();
+        for (key, alert) in pending {
+            if !admins.contains(&alert.admin) {
+                tracing::warn!(admin = alert.admin, alert = %alert.text, "an alert for an admin no longer in the config is dropped");
+                store.alert_done(&key).map_err(|e| e.to_string())?;
+            } else if !skip.contains(&alert.admin) {
+                by_admin.entry(alert.admin).or_default().push((key, alert));
+            }
+        }
+        let rounds = by_admin.into_iter().map(|(admin, alerts)| async move {
+            (admin, self.send_to_admin(store, admin, alerts).await)
+        });
+        Ok(futures_util::future::join_all(rounds)
+            .await
+            .into_iter()
+            .collect())
     }
 
     /// Sends `alerts` to `admin` in order; each leaves the store when Telegram took it.
@@ -268,12 +334,12 @@ impl<A: TelegramApi> Alerts<A> {
             if matches!(e, RequestError::Api(teloxide::ApiError::InvalidToken)) {
                 return Err(format!("admin {admin}: {why}"));
             }
-            match SendError::from_request(&e) {
+            match admin_failure(&e) {
                 // The chat takes nothing until someone fixes it (the admin blocked the bot,
-                // never started it, or the id is wrong): its alerts are dropped, and
+                // never started it, the id is wrong or is a bot's): its alerts are dropped, and
                 // `/healthz` and `/metrics` say so until a message to it is accepted.
-                SendError::Blocked(_) | SendError::Migrated(_) => {
-                    tracing::error!(admin, error = %why, dropped = alerts.len() - n, "an admin's chat refuses messages; its alerts are dropped");
+                AdminFailure::ChatRefuses => {
+                    tracing::error!(admin, error = %why, dropped = alerts.len() - n, alert = %alert.text, "an admin's chat refuses messages; its alerts are dropped");
                     stored(store.set_admin_refused(admin, Some(&why)))?;
                     for (key, _) in &alerts[n..] {
                         stored(store.alert_done(key))?;
@@ -281,23 +347,11 @@ impl<A: TelegramApi> Alerts<A> {
                     return Ok(());
                 }
                 // Telegram may have taken it: sent again, with a note.
-                SendError::Uncertain(_) => {
+                AdminFailure::Unanswered => {
                     stored(store.alert_unanswered(key))?;
                     return Err(format!("admin {admin}: {why}"));
                 }
-                SendError::RetryAfter(_) | SendError::Refused(_) | SendError::Unreached(_) => {
-                    return Err(format!("admin {admin}: {why}"));
-                }
-                // A 400 for this message (sent again, it is refused again): logged with its
-                // text, and the next alert goes.
-                SendError::Rejected(_)
-                | SendError::BadMarkup(_)
-                | SendError::PhotoRefused
-                | SendError::EditMoot
-                | SendError::WrongEditKind { .. } => {
-                    tracing::error!(admin, error = %why, alert = %alert.text, "Telegram refused an admin alert for good; it is dropped");
-                    stored(store.alert_done(key))?;
-                }
+                AdminFailure::ForNow => return Err(format!("admin {admin}: {why}")),
             }
         }
         Ok(())
@@ -371,6 +425,39 @@ impl<A: TelegramApi> Alerts<A> {
     }
 }
 
+/// What a failed send of an alert to an admin's chat means.
+#[derive(Debug, PartialEq)]
+enum AdminFailure {
+    /// The chat refuses messages until someone acts.
+    ChatRefuses,
+    /// No answer: Telegram may have taken it.
+    Unanswered,
+    /// Passes (a 429, a 5xx, no connection): the alert waits.
+    ForNow,
+}
+
+/// An alert is plain text cut to one message, so a 400 for it is about the chat (its id is
+/// wrong: "chat not found", "PEER_ID_INVALID"), not the message, and sending again changes
+/// nothing; so is a chat that is a bot's (`CantTalkWithBots`).
+fn admin_failure(e: &RequestError) -> AdminFailure {
+    if matches!(e, RequestError::Api(teloxide::ApiError::CantTalkWithBots)) {
+        return AdminFailure::ChatRefuses;
+    }
+    match SendError::from_request(e) {
+        SendError::Blocked(_)
+        | SendError::Migrated(_)
+        | SendError::Rejected(_)
+        | SendError::BadMarkup(_)
+        | SendError::PhotoRefused
+        | SendError::EditMoot
+        | SendError::WrongEditKind { .. } => AdminFailure::ChatRefuses,
+        SendError::Uncertain(_) => AdminFailure::Unanswered,
+        SendError::RetryAfter(_) | SendError::Refused(_) | SendError::Unreached(_) => {
+            AdminFailure::ForNow
+        }
+    }
+}
+
 /// `text` within one Telegram message (never empty: Telegram refuses an empty text).
 pub(crate) fn cut(text: &str) -> String {
     if text.trim().is_empty() {
@@ -408,6 +495,10 @@ mod tests {
         takes: Duration,
         calls: std::sync::Mutex<Vec<Instant>>,
         texts: std::sync::Mutex<Vec<String>>,
+        /// Each message's chat and text.
+        sent: std::sync::Mutex<Vec<(i64, String)>>,
+        /// A chat that answers every message with a 5xx.
+        failing: Option<i64>,
     }
 
     impl TelegramApi for Scripted {
@@ -465,10 +556,14 @@ mod tests {
         }
         async fn send_text_message(
             &self,
-            _: ChatId,
+            chat: ChatId,
             text: &str,
             _: Option<ParseMode>,
         ) -> Result<(), RequestError> {
+            self.sent.lock().unwrap().push((chat.0, text.to_owned()));
+            if self.failing == Some(chat.0) {
+                return Err(RequestError::Api(ApiError::Unknown("Bad Gateway".into())));
+            }
             self.calls.lock().unwrap().push(Instant::now());
             self.texts.lock().unwrap().push(text.to_owned());
             tokio::time::sleep(self.takes).await;
@@ -478,10 +573,14 @@ mod tests {
     }
 
     fn alerts(api: Scripted) -> Alerts<Scripted> {
+        alerts_for(api, "[7]")
+    }
+
+    fn alerts_for(api: Scripted, admins: &str) -> Alerts<Scripted> {
         let dir = std::path::Path::new(".");
+        let text = format!("[telegram]\nadmins = {admins}\n");
         let config =
-            crate::config::parse(&dir.join("config.toml"), "[telegram]\nadmins = [7]\n", dir)
-                .expect("a valid config");
+            crate::config::parse(&dir.join("config.toml"), &text, dir).expect("a valid config");
         Alerts::new(
             api,
             Arc::new(LiveConfig::new(config)),
@@ -582,6 +681,80 @@ mod tests {
             texts,
             ["one".to_owned(), format!("one{SENT_AGAIN}"), "two".into()]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_admins_backoff_never_delays_anothers_alerts() {
+        let api = Scripted {
+            failing: Some(7),
+            ..Scripted::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alerts = Arc::new(alerts_for(api, "[7, 8]").with_store(store.clone()));
+        let stop = CancellationToken::new();
+        let worker = tokio::spawn(alerts.clone().run(stop.clone()));
+        alerts
+            .keep_with("one", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        // Admin 7's chat has failed round after round: its wait is long by now.
+        tokio::time::sleep(Duration::from_secs(100)).await;
+        let to_8 = |alerts: &Alerts<Scripted>| {
+            let sent = alerts.bot.sent.lock().unwrap();
+            sent.iter().filter(|(chat, _)| *chat == 8).count()
+        };
+        assert_eq!(to_8(&alerts), 1);
+        alerts
+            .keep_with("two", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        assert_eq!(to_8(&alerts), 2, "{:?}", alerts.bot.sent.lock().unwrap());
+        let health = alerts.health().unwrap();
+        assert!(health.last_error.unwrap().contains("admin 7"));
+        assert_eq!(health.pending, 2);
+        stop.cancel();
+        worker.await.unwrap();
+    }
+
+    #[test]
+    fn a_400_or_a_bots_chat_means_the_admin_chat_refuses() {
+        let api = |e: ApiError| admin_failure(&RequestError::Api(e));
+        let text = |t: &str| api(ApiError::Unknown(t.into()));
+        assert_eq!(
+            text("Bad Request: PEER_ID_INVALID"),
+            AdminFailure::ChatRefuses
+        );
+        assert_eq!(api(ApiError::ChatNotFound), AdminFailure::ChatRefuses);
+        assert_eq!(api(ApiError::CantTalkWithBots), AdminFailure::ChatRefuses);
+        assert_eq!(
+            api(ApiError::CantInitiateConversation),
+            AdminFailure::ChatRefuses
+        );
+        assert_eq!(text("Internal Server Error"), AdminFailure::ForNow);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_persistent_400_marks_the_admin_chat_refused() {
+        let bad = || {
+            Err(RequestError::Api(ApiError::Unknown(
+                "Bad Request: PEER_ID_INVALID".into(),
+            )))
+        };
+        let api = Scripted {
+            answers: std::sync::Mutex::new([bad()].into()),
+            ..Scripted::default()
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        let alerts = alerts(api).with_store(store.clone());
+        alerts
+            .keep_with("one", |a, t| store.queue_alert(a, t))
+            .unwrap();
+        alerts.send_stored(&store).await.unwrap();
+        let health = alerts.health().unwrap();
+        assert_eq!(health.pending, 0);
+        assert_eq!(health.refused.len(), 1, "{health:?}");
+        assert!(!health.ok());
     }
 
     #[tokio::test(start_paused = true)]

@@ -3050,6 +3050,17 @@ impl<A: TelegramApi> Deliverer<A> {
         let text = format!(
             "⚠️ herald: channel {id}: Telegram refused {what} for good ({reason}). It is set aside and the next posts go on; /requeue {id} sends it again."
         );
+        // Kept until Telegram takes it, in the transaction that records the admins as told.
+        if alerts.durable() {
+            let store = &self.store;
+            let kept = alerts.keep_with(&text, |admins, text| {
+                store.mark_told_with_alert(&queued.key, n, admins, text)
+            });
+            if let Err(e) = kept {
+                tracing::error!(channel = %id, error = %e, alert = %text, "could not store an admin alert; it goes at the chat's next start");
+            }
+            return;
+        }
         // This setting aside of this delivery: the key alone would also name a later one.
         let subject = [queued.key.as_slice(), &n.to_be_bytes()].concat();
         if !alerts.claim(&subject) {
@@ -3080,6 +3091,27 @@ impl<A: TelegramApi> Deliverer<A> {
             return;
         }
         let (store, id) = (self.store.clone(), id.to_owned());
+        if alerts.durable() {
+            // Kept until Telegram takes it, in the transaction that records what the admins
+            // were told. The subject stays claimed meanwhile: no other task tells it twice.
+            loop {
+                let Some((text, told)) = owed_block_alert(&store, &id) else {
+                    alerts.release(&subject);
+                    if owed_block_alert(&store, &id).is_some() && alerts.claim(&subject) {
+                        continue;
+                    }
+                    return;
+                };
+                let kept = alerts.keep_with(&text, |admins, text| {
+                    store.set_told_blocked_with_alert(&id, told.as_deref(), admins, text)
+                });
+                if let Err(e) = kept {
+                    tracing::error!(channel = %id, error = %e, alert = %text, "could not store an admin alert; it goes at the chat's next start");
+                    alerts.release(&subject);
+                    return;
+                }
+            }
+        }
         tokio::spawn(async move {
             loop {
                 let Some((text, told)) = owed_block_alert(&store, &id) else {
