@@ -11,6 +11,9 @@
 //! - `d` ++ admin (i64, big-endian) ++ SHA-256 of the text → the pending record's key: an alert
 //!   whose text is already pending for that admin is not stored again (while Telegram is down,
 //!   the same alert decided poll after poll would pile up and drain for hours)
+//! - `l` ++ admin (i64, big-endian) → the key of the admin's newest record: only an alert that
+//!   repeats that one is not stored again (an older copy of the same text is followed by a newer
+//!   state — "failing", "works again", "failing" — whose news must not be buried)
 //! - `c` → how many `p` records there are (u64, big-endian), kept with them in each write, so
 //!   that `/healthz` and the metrics never scan the tree
 
@@ -27,6 +30,7 @@ use sled::transaction::{
 const PENDING: u8 = b'p';
 const REFUSED: u8 = b'r';
 const SAME: u8 = b'd';
+const LAST: u8 = b'l';
 const COUNT: [u8; 1] = [b'c'];
 
 /// One alert to one admin.
@@ -93,6 +97,12 @@ fn same_key(admin: i64, digest: &[u8; 32]) -> Vec<u8> {
     k
 }
 
+fn last_key(admin: i64) -> [u8; 9] {
+    let mut k = [LAST; 9];
+    k[1..].copy_from_slice(&admin.to_be_bytes());
+    k
+}
+
 fn read_count(tree: &TransactionalTree) -> ConflictableTransactionResult<u64, serde_json::Error> {
     Ok(tree.get(COUNT)?.map_or(0, |v| decode_count(&v)))
 }
@@ -101,7 +111,8 @@ fn decode_count(bytes: &[u8]) -> u64 {
     bytes.try_into().map_or(0, u64::from_be_bytes)
 }
 
-/// Writes `records`, but none for an admin who has the same text pending, and counts them.
+/// Writes `records`, but none for an admin whose newest pending alert has the same text, and
+/// counts them.
 fn keep(
     tree: &TransactionalTree,
     records: &Records,
@@ -109,11 +120,16 @@ fn keep(
     let mut added = 0;
     for (admin, key, value) in &records.alerts {
         let same = same_key(*admin, &records.digest);
-        if tree.get(&same)?.is_some() {
+        let last = last_key(*admin);
+        if let Some(pending) = tree.get(&same)?
+            && tree.get(last)?.is_some_and(|newest| newest == pending)
+            && tree.get(&pending)?.is_some()
+        {
             continue;
         }
         tree.insert(key.as_slice(), value.as_slice())?;
         tree.insert(same, key.as_slice())?;
+        tree.insert(&last, key.as_slice())?;
         added += 1;
     }
     if added > 0 {
@@ -374,6 +390,29 @@ mod tests {
         let pending = store.pending_alerts().unwrap();
         assert_eq!(pending.len(), 1);
         assert_eq!(pending[0].1.text, "blocked");
+    }
+
+    /// A state that changed and changed back while the alerts waited ("failing", "works
+    /// again", "failing") is said in full: the newest news is never buried under an older copy
+    /// of its text; only a repeat of the newest is not stored again.
+    #[test]
+    fn an_alert_repeating_an_older_pending_one_is_stored_after_a_newer_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), 1 << 20).unwrap();
+        store.queue_alert(&[7], "failing").unwrap();
+        store.queue_alert(&[7], "works again").unwrap();
+        store
+            .put_source_state_with_alert("s", |st| st.alerted = true, &[7], "failing")
+            .unwrap();
+        store.queue_alert(&[7], "failing").unwrap();
+        let texts: Vec<String> = store
+            .pending_alerts()
+            .unwrap()
+            .into_iter()
+            .map(|(_, a)| a.text)
+            .collect();
+        assert_eq!(texts, ["failing", "works again", "failing"]);
+        assert_eq!(store.pending_alert_count(), 3);
     }
 
     #[test]
