@@ -2170,8 +2170,14 @@ impl<A: TelegramApi> Deliverer<A> {
                 .store
                 .probe_unanswered(&forms, id, rows)
                 .unwrap_or(true);
+            // A probe that cannot be recorded is not made: unrecorded, a lost answer to it would
+            // make its "not modified" read as the post again. The search is tried later.
             if !changed_before && let Err(e) = self.store.probe_begun(&probe_chat, id, rows).await {
-                tracing::error!(error = %e, message_id = id, "could not record a search's probe before making it");
+                tracing::error!(error = %e, message_id = id, "could not record a search's probe before making it; the search waits");
+                answered(limits, &self.global);
+                return Probe::Failed(SendError::Refused(format!(
+                    "a search's probe could not be recorded: {e}"
+                )));
             }
             // Cut short by a stop, the search runs again at the next start. The probe may have
             // been made: its record stays.
