@@ -6,7 +6,7 @@ use crate::encoding::decode;
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use url::Url;
 
 /// Why a fetch failed; each variant is reported per source and retried with backoff.
@@ -21,6 +21,10 @@ pub enum FetchError {
     /// The server answered with an error status.
     #[error("HTTP status {0}")]
     Status(u16),
+    /// The server answered 429 or 503 and said how many seconds to wait (`Retry-After`): the
+    /// source's next poll is not sooner (within a day).
+    #[error("HTTP status {0}; the site asks to wait {1} s (Retry-After)")]
+    StatusWait(u16, u64),
     /// The body exceeded the size cap.
     #[error("body larger than {0} bytes")]
     TooLarge(usize),
@@ -272,7 +276,15 @@ impl Fetcher {
             };
         }
         if !status.is_success() {
-            return Err(FetchError::Status(status.as_u16()));
+            let code = status.as_u16();
+            let asked = matches!(code, 429 | 503)
+                .then(|| response.headers().get(header::RETRY_AFTER))
+                .flatten()
+                .and_then(|value| retry_after_secs(value.to_str().ok()?, SystemTime::now()));
+            return Err(match asked {
+                Some(secs) => FetchError::StatusWait(code, secs),
+                None => FetchError::Status(code),
+            });
         }
         let final_url = response.url().clone();
         let headers = response.headers().clone();
@@ -744,6 +756,17 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
     msg
 }
 
+/// The seconds a `Retry-After` value asks for (RFC 9110 10.2.3): a number of seconds, or an
+/// HTTP date (a date already past asks for none). Anything else is not read.
+fn retry_after_secs(value: &str, now: SystemTime) -> Option<u64> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(secs);
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).map_or(0, |left| left.as_secs()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -975,6 +998,56 @@ mod tests {
             Ok(Fetched::NotModified) => assert!(unchanged, "a plain GET's 304 read as unchanged"),
             Err(FetchError::UnaskedNotModified) => assert!(!unchanged, "a conditional 304 refused"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    /// A 429 or 503 saying how long to wait is kept with its wait (the source's next poll is not
+    /// sooner: `app::backoff`'s caller); other statuses and unreadable values are plain statuses.
+    #[rstest]
+    #[case::seconds(429, "120", Some(120))]
+    #[case::date_ahead(503, "Fri, 01 Jan 2100 00:00:00 GMT", None)]
+    #[case::date_past(503, "Mon, 07 Dec 2020 10:00:00 GMT", Some(0))]
+    #[case::not_a_wait(429, "soon", None)]
+    #[case::other_status(500, "120", None)]
+    #[tokio::test]
+    async fn a_retry_after_on_429_or_503_is_kept(
+        #[case] status: u16,
+        #[case] value: &'static str,
+        #[case] secs: Option<u64>,
+    ) {
+        let app = axum::Router::new().route(
+            "/feed",
+            axum::routing::get(move || async move {
+                (
+                    reqwest::StatusCode::from_u16(status).unwrap(),
+                    [(header::RETRY_AFTER, value)],
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
+        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
+        let request = Request {
+            user_agent: "herald-test",
+            ..Request::default()
+        };
+        let result = fetcher.get(&url, &request).await;
+        server.abort();
+        match (result, secs) {
+            (Err(FetchError::StatusWait(code, got)), Some(want)) => {
+                assert_eq!((code, got), (status, want));
+            }
+            (Err(FetchError::StatusWait(code, got)), None) => {
+                // A date far ahead is a long wait, not none.
+                assert!(
+                    value.contains("2100") && code == status && got > 1 << 30,
+                    "{got}"
+                );
+            }
+            (Err(FetchError::Status(code)), None) => assert_eq!(code, status),
+            (other, _) => panic!("{other:?}"),
         }
     }
 

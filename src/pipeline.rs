@@ -39,6 +39,20 @@ pub enum PollError {
     Panicked(String),
 }
 
+impl PollError {
+    /// How long the site asked herald to wait before asking again (a 429 or 503 with
+    /// `Retry-After` to the list page or feed).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            PollError::Fetch {
+                source: FetchError::StatusWait(_, secs),
+                ..
+            } => Some(std::time::Duration::from_secs(*secs)),
+            _ => None,
+        }
+    }
+}
+
 /// How to poll.
 #[derive(Clone, Copy, Debug)]
 pub struct PollOptions {

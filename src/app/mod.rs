@@ -25,7 +25,7 @@ use crate::telegram::deliver::{self, ChatGroup, Deliverer};
 use crate::telegram::limits::GlobalLimit;
 use crate::watch;
 use anyhow::Context;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 use std::sync::Arc;
@@ -992,14 +992,14 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
         };
         match polled {
             Ok(_) => None,
-            Err(_) => {
+            Err(error) => {
                 let failures = app
                     .shared
                     .store
                     .source_state(&source.id)
                     .map(|s| s.consecutive_failures)
                     .unwrap_or(1);
-                Some(Utc::now() + backoff(&source.id, failures))
+                Some(rest_end(&source, failures, &error, Utc::now()))
             }
         }
     })
@@ -1024,16 +1024,48 @@ fn schedule_ran_out(app: &App, source: &Source) {
 }
 
 /// How long a failing source rests before its next poll: one minute, doubling with each failure
-/// up to an hour, with ±10% jitter (from the source id and count, so sources that fail together
-/// do not come back together). Ticks of the schedule inside the rest are skipped, and the source
-/// is tried again when the rest ends, not at the schedule's next tick (see `schedule::run_every`).
-pub fn backoff(source: &str, failures: u32) -> chrono::Duration {
-    let base = 60_i64 << failures.saturating_sub(1).min(6);
-    let secs = base.min(3600);
+/// up to an hour or, when its schedule's `interval` is longer, up to that interval (a daily
+/// source failing for good is then tried about once a day, not hourly), with ±10% jitter (from
+/// the source id and count, so sources that fail together do not come back together). Ticks of
+/// the schedule inside the rest are skipped, and the source is tried again when the rest ends,
+/// not at the schedule's next tick (see `schedule::run_every`).
+pub fn backoff(
+    source: &str,
+    failures: u32,
+    interval: Option<std::time::Duration>,
+) -> chrono::Duration {
+    let cap = interval.map_or(0, |i| i64::try_from(i.as_secs()).unwrap_or(i64::MAX));
+    let cap = cap.clamp(3600, MAX_REST_SECS);
+    let base = 60_i64 << failures.saturating_sub(1).min(20);
+    let secs = base.min(cap);
     let seed = crate::model::ItemId::new(source, &failures.to_string()).0[0] as i64;
     let jitter = secs * (seed - 128) / 1280;
     chrono::Duration::seconds(secs + jitter)
 }
+
+/// When a source that failed `failures` times in a row, the last with `error`, at `now`, is
+/// polled again: after its [`backoff`], and not before a site's `Retry-After` (429 or 503) is
+/// over, within a day.
+fn rest_end(
+    source: &Source,
+    failures: u32,
+    error: &PollError,
+    now: DateTime<Utc>,
+) -> DateTime<Utc> {
+    let interval = schedule::interval(&source.schedule, source.timezone, now);
+    let rest = backoff(&source.id, failures, interval);
+    let asked = error.retry_after().map_or(rest, |wait| {
+        chrono::Duration::from_std(wait.min(MAX_ASKED_WAIT)).unwrap_or(rest)
+    });
+    now + rest.max(asked)
+}
+
+/// The longest rest: a schedule of one instant a year still has its source tried every week
+/// while it fails.
+const MAX_REST_SECS: i64 = 7 * 24 * 3600;
+
+/// The longest wait a site's `Retry-After` can ask of a poll.
+const MAX_ASKED_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
 
 /// A short description of what an edit changed, for the log.
 fn describe_diff(old: &Config, new: &Config) -> String {
@@ -1146,10 +1178,62 @@ mod tests {
 
     #[test]
     fn backoff_doubles_and_is_capped() {
-        let secs = |n| backoff("akorda-en", n).num_seconds();
+        let minute = Some(std::time::Duration::from_secs(60));
+        let secs = |n| backoff("akorda-en", n, minute).num_seconds();
         assert!((54..=66).contains(&secs(1)), "{}", secs(1));
         assert!((108..=132).contains(&secs(2)), "{}", secs(2));
         assert!((3240..=3960).contains(&secs(9)), "{}", secs(9));
         assert!((3240..=3960).contains(&secs(100)), "{}", secs(100));
+        assert!((3240..=3960).contains(&backoff("a", 100, None).num_seconds()));
+    }
+
+    /// A site answering 429 or 503 with `Retry-After` is not polled before the wait it asked
+    /// for is over (within a day); without it, or when it asks less, the backoff holds.
+    #[test]
+    fn a_retry_after_holds_the_next_poll_back() {
+        use crate::fetch::FetchError;
+        let config = crate::config::parse(
+            std::path::Path::new("c.toml"),
+            "[[sources]]\nid = \"a\"\nurl = \"https://e.org/a\"\n\
+             schedule = \"0 * * * * *\"\nkind = \"feed\"\n",
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap();
+        let source = &config.sources[0];
+        let now = Utc::now();
+        let fetch = |source| PollError::Fetch {
+            url: "https://e.org/a".into(),
+            source,
+        };
+        let wait = |error: PollError| (rest_end(source, 1, &error, now) - now).num_seconds();
+        assert_eq!(wait(fetch(FetchError::StatusWait(429, 7200))), 7200);
+        assert_eq!(wait(fetch(FetchError::StatusWait(503, 10 * 86400))), 86400);
+        assert!((54..=66).contains(&wait(fetch(FetchError::StatusWait(503, 5)))));
+        assert!((54..=66).contains(&wait(fetch(FetchError::Status(429)))));
+    }
+
+    /// A daily source failing for good is not tried hourly for ever: its rest grows to its
+    /// schedule's interval (a day), and no further than a week for a yearly one.
+    #[test]
+    fn a_rest_grows_to_a_schedule_interval_longer_than_an_hour() {
+        let day: i64 = 24 * 3600;
+        let daily = Some(std::time::Duration::from_secs(day as u64));
+        let secs = |n| backoff("akorda-en", n, daily).num_seconds();
+        assert!((54..=66).contains(&secs(1)), "{}", secs(1));
+        assert!((27648..=33792).contains(&secs(10)), "{}", secs(10));
+        assert!(
+            (day * 9 / 10..=day * 11 / 10).contains(&secs(12)),
+            "{}",
+            secs(12)
+        );
+        assert!(
+            (day * 9 / 10..=day * 11 / 10).contains(&secs(1000)),
+            "{}",
+            secs(1000)
+        );
+        let yearly = Some(std::time::Duration::from_secs(365 * day as u64));
+        let week = 7 * day;
+        let rest = backoff("akorda-en", 1000, yearly).num_seconds();
+        assert!((week * 9 / 10..=week * 11 / 10).contains(&rest), "{rest}");
     }
 }

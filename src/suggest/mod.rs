@@ -247,7 +247,9 @@ async fn read_feed(
         Ok(Fetched::NotModified) => {
             return Err("answered 304 Not Modified to an unconditional request".into());
         }
-        Err(crate::fetch::FetchError::Status(code)) => {
+        Err(
+            crate::fetch::FetchError::Status(code) | crate::fetch::FetchError::StatusWait(code, _),
+        ) => {
             return Err(format!("answered HTTP status {code}"));
         }
         Err(e) => return Err(format!("could not be fetched ({e})")),
