@@ -139,6 +139,11 @@ fn keep(
     Ok(())
 }
 
+/// A JSON failure inside a transaction, which aborts it.
+fn abort(e: serde_json::Error) -> ConflictableTransactionError<serde_json::Error> {
+    ConflictableTransactionError::Abort(e)
+}
+
 fn alerts_error(e: TransactionError<serde_json::Error>) -> StoreError {
     match e {
         TransactionError::Abort(e) => e.into(),
@@ -165,11 +170,7 @@ impl Store {
         admins: &[i64],
         text: &str,
     ) -> Result<(), StoreError> {
-        self.ensure_alert_count()?;
-        let seq = self.db.generate_id()?;
-        let alerts = records(admins, text, seq)?;
-        let result = (&self.sources, &self.alerts).transaction(|(sources, tree)| {
-            let abort = |e: serde_json::Error| ConflictableTransactionError::Abort(e);
+        self.write_with_alert(&self.sources, admins, text, |sources| {
             let mut state = match sources.get(source)? {
                 Some(bytes) => serde_json::from_slice::<SourceState>(&bytes).map_err(abort)?,
                 None => SourceState::default(),
@@ -179,10 +180,8 @@ impl Store {
                 source.as_bytes(),
                 serde_json::to_vec(&state).map_err(abort)?,
             )?;
-            keep(tree, &alerts)?;
-            Ok(())
-        });
-        result.map_err(alerts_error)
+            Ok(true)
+        })
     }
 
     /// Records that the admins were told about the set-aside delivery `key` (mark number `n`,
@@ -195,26 +194,20 @@ impl Store {
         admins: &[i64],
         text: &str,
     ) -> Result<(), StoreError> {
-        self.ensure_alert_count()?;
-        let seq = self.db.generate_id()?;
-        let alerts = records(admins, text, seq)?;
-        let result = (&self.set_aside, &self.alerts).transaction(|(set_aside, tree)| {
+        self.write_with_alert(&self.set_aside, admins, text, |set_aside| {
             if let Some(bytes) = set_aside.get(key)?
                 && let Ok(mut mark) = serde_json::from_slice::<serde_json::Value>(&bytes)
                 && mark.get("n").and_then(serde_json::Value::as_u64) == Some(n)
             {
                 // Told already (another worker of the chat kept it): not kept twice.
                 if mark.get("told").and_then(serde_json::Value::as_bool) == Some(true) {
-                    return Ok(());
+                    return Ok(false);
                 }
                 mark["told"] = serde_json::Value::Bool(true);
-                let abort = |e: serde_json::Error| ConflictableTransactionError::Abort(e);
                 set_aside.insert(key, serde_json::to_vec(&mark).map_err(abort)?)?;
             }
-            keep(tree, &alerts)?;
-            Ok(())
-        });
-        result.map_err(alerts_error)
+            Ok(true)
+        })
     }
 
     /// Records what the admins of channel entry `channel` were told about its block (see
@@ -226,18 +219,34 @@ impl Store {
         admins: &[i64],
         text: &str,
     ) -> Result<(), StoreError> {
-        self.ensure_alert_count()?;
-        let seq = self.db.generate_id()?;
-        let alerts = records(admins, text, seq)?;
         let key = format!("blocked-told\0{channel}");
-        let default: &sled::Tree = &self.db;
-        let result = (default, &self.alerts).transaction(|(default, tree)| {
+        self.write_with_alert(&self.db, admins, text, |default| {
             match reason {
                 Some(reason) => default.insert(key.as_bytes(), reason.as_bytes())?,
                 None => default.remove(key.as_bytes())?,
             };
-            keep(tree, &alerts)?;
-            Ok::<(), ConflictableTransactionError<serde_json::Error>>(())
+            Ok(true)
+        })
+    }
+
+    /// Runs `write` on `tree` and keeps `text` for each of `admins`, in one transaction: what
+    /// records why an alert was decided and the alert itself are written together or not at
+    /// all. A `write` that answers false (nothing to tell) leaves the alerts out.
+    fn write_with_alert(
+        &self,
+        tree: &sled::Tree,
+        admins: &[i64],
+        text: &str,
+        write: impl Fn(&TransactionalTree) -> ConflictableTransactionResult<bool, serde_json::Error>,
+    ) -> Result<(), StoreError> {
+        self.ensure_alert_count()?;
+        let seq = self.db.generate_id()?;
+        let alerts = records(admins, text, seq)?;
+        let result = (tree, &self.alerts).transaction(|(tree, kept)| {
+            if write(tree)? {
+                keep(kept, &alerts)?;
+            }
+            Ok(())
         });
         result.map_err(alerts_error)
     }
