@@ -85,11 +85,16 @@ pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<Da
         .min()
 }
 
-/// The last instant of a schedule whose year field bounds it (anything but `*`): its source is
-/// not polled after it. `None` for a schedule without a year field, or with `*` in it.
+/// The last instant of a schedule whose year field bounds it (years and ranges of years): its
+/// source is not polled after it. `None` for a schedule without a year field, or with a part
+/// that runs on for ever (`*`, `*/2`, `2026/2`): croner's last year is not the schedule's.
 pub fn last_fire(schedule: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
     let years = schedule.expr.split_whitespace().nth(6)?;
-    if years == "*" {
+    let endless = |part: &str| {
+        let range = part.split('/').next().unwrap_or(part);
+        range == "*" || (part.contains('/') && !range.contains('-'))
+    };
+    if years.split(',').any(endless) {
         return None;
     }
     let end = chrono::TimeZone::with_ymd_and_hms(&tz, croner::YEAR_UPPER_LIMIT, 12, 31, 23, 59, 59)

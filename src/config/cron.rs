@@ -686,8 +686,17 @@ mod tests {
             both.ends_with("fires for the last time at 2026-12-31 23:59:50 UTC (its years end there): after that the source is not polled"),
             "{both}"
         );
-        // Every year: no end to tell.
+        // Every year, every other year, every third from 2026: no end to tell (croner's last
+        // year, 5000 or so, is not the schedule's).
         assert_eq!(of("0 0 0 1 1 * *"), Ok(None));
+        assert_eq!(of("0 0 0 * * * */2"), Ok(None));
+        assert_eq!(of("0 0 0 * * * 2026/3"), Ok(None));
+        assert!(
+            of("0 0 0 * * * 2026-2030/2")
+                .unwrap()
+                .unwrap()
+                .contains("2030-12-31")
+        );
     }
 
     #[rstest]
