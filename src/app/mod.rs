@@ -1013,13 +1013,29 @@ async fn source_task(app: App, source: Source, stop: CancellationToken) {
 }
 
 /// `source`'s schedule has no instant left (its years past, at start or since): it is not polled
-/// again. Logged and told to the admins, once per run of its task (`/healthz` and `/metrics` say
-/// it while it lasts: see `server::health`).
+/// again. Logged, and told to the admins once for that schedule, not again after a restart
+/// (`/healthz` and `/metrics` say it while it lasts: see `server::health`).
 fn schedule_ran_out(app: &App, source: &Source) {
     let why = schedule::ended_text(&source.schedule);
     tracing::warn!(source = %source.id, schedule = %source.schedule.expr, "{why}");
-    if let Some(alerts) = &app.shared.alerts {
-        alerts.tell_soon(format!("⚠️ herald: source {}: {why}", source.id));
+    let Some(alerts) = &app.shared.alerts else {
+        return;
+    };
+    let store = &app.shared.store;
+    let expr = &source.schedule.expr;
+    if store
+        .source_state(&source.id)
+        .is_ok_and(|s| s.ended_told.as_deref() == Some(&**expr))
+    {
+        return;
+    }
+    let told = |state: &mut crate::store::SourceState| state.ended_told = Some(expr.to_string());
+    let message = format!("⚠️ herald: source {}: {why}", source.id);
+    let kept = alerts.keep_with(&message, |admins, text| {
+        store.put_source_state_with_alert(&source.id, told, admins, text)
+    });
+    if let Err(e) = kept {
+        tracing::error!(source = %source.id, error = %e, alert = %message, "could not store an admin alert");
     }
 }
 

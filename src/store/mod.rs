@@ -162,6 +162,10 @@ pub struct SourceState {
     /// The admins were told that the list page's cards are skipped (see `card_warning`).
     #[serde(default)]
     pub cards_alerted: bool,
+    /// The schedule (its cron text) whose running out the admins were told of: told once, not
+    /// again after each restart; another schedule that runs out is told again.
+    #[serde(default)]
+    pub ended_told: Option<String>,
     /// The page an upstream feed (`kind = "feed"`) names as its site's, as last read: the
     /// published feeds' home page link.
     #[serde(default)]

@@ -246,7 +246,7 @@ async fn a_schedule_that_ran_out_is_said_not_restarted() {
 }
 
 /// The admins are told once that a source's schedule has no instant left (here after its poll
-/// at start), each source in its own alert.
+/// at start), each source in its own alert; not again after a restart.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_admins_are_told_once_that_a_schedule_ran_out() {
     const ADMIN: i64 = 4242;
@@ -263,15 +263,17 @@ async fn the_admins_are_told_once_that_a_schedule_ran_out() {
         ..FakeOptions::default()
     })
     .await;
-    let t = spawn_app_with(Setup {
+    let data = tempfile::tempdir().unwrap();
+    let setup = || Setup {
         schedule: "0 0 0 1 1 * 2020".into(),
         first_poll_window: Some(Duration::from_millis(300)),
+        data_dir: Some(data.path().to_path_buf()),
         ..Setup::telegram(
             &fake,
             &format!("admins = [{ADMIN}]\nper_chat_per_second = 10\nper_chat_per_minute = 600\n"),
         )
-    })
-    .await;
+    };
+    let t = spawn_app_with(setup()).await;
     let told = || -> Vec<String> {
         fake.messages_for(ADMIN)
             .into_iter()
@@ -301,5 +303,21 @@ async fn the_admins_are_told_once_that_a_schedule_ran_out() {
         let source = &h["sources"][id];
         assert_eq!(source["consecutive_failures"], 1, "polled once: {h}");
     }
+    t.stop().await;
+    // A restart polls them once more and finds the schedules still out: nothing new to tell.
+    let t = spawn_app_with(setup()).await;
+    common::eventually("polled after the restart", Duration::from_secs(15), || {
+        let state = t.app.shared.store.source_state("akorda-kz");
+        state.is_ok_and(|s| s.consecutive_failures >= 2)
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let again: Vec<String> = fake
+        .messages_for(ADMIN)
+        .into_iter()
+        .filter_map(|m| m.text)
+        .filter(|text| text.contains("fires no more"))
+        .collect();
+    assert_eq!(again.len(), 3, "told again after a restart: {again:#?}");
     t.stop().await;
 }
