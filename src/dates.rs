@@ -121,6 +121,18 @@ pub fn is_plausible(date: ParsedDate) -> bool {
     instant >= earliest_plausible()
 }
 
+/// Whether a parsed date is one a release may carry at `now`: plausible ([`is_plausible`]) and
+/// not more than a year ahead (issue 19: a date outside 1990 to a year ahead counts as no date;
+/// one less than a year ahead is clamped to now by [`resolve`]).
+pub fn in_window(date: ParsedDate, now: DateTime<Utc>) -> bool {
+    let instant = match date {
+        ParsedDate::Day(day) => day.and_time(NaiveTime::MIN).and_utc(),
+        ParsedDate::Local(time) => time.and_utc(),
+        ParsedDate::Absolute(time) => time.with_timezone(&Utc),
+    };
+    is_plausible(date) && instant <= now + chrono::Duration::days(366)
+}
+
 /// Turns a parsed date into an instant, reading zone-less dates in `tz`.
 ///
 /// - `Day(d)`: `first_seen` when that falls on day `d` in `tz`; otherwise the first instant of

@@ -1763,18 +1763,20 @@ impl Poller<'_> {
             }
             return Ok((item, false));
         }
-        let undated = s.date.is_none();
         let published = s
             .date
             .map(|d| dates::resolve(d, source.timezone, now, now))
             .filter(|t| {
                 let plausible = *t >= dates::earliest_plausible();
                 if !plausible {
-                    tracing::warn!(source = %source.id, link = %s.link, date = %t, "a date before 1990 counts as no date; the release is kept, dated when first seen");
+                    tracing::warn!(source = %source.id, link = %s.link, date = %t, "a date before 1990 counts as no date; the release is kept in the list's order, as an undated one");
                 }
                 plausible
-            })
-            .unwrap_or(now);
+            });
+        // An implausible date is no date: the release keeps its place in the list, dated as
+        // undated ones are, never put at the top as the newest.
+        let undated = published.is_none();
+        let published = published.unwrap_or(now);
         let seq = match (state, self.store()) {
             (ItemState::New, Some(store)) => store.next_seq()?,
             _ => 0,

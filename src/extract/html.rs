@@ -420,14 +420,21 @@ fn read_item(
         };
         (why, title.clone())
     })?;
-    let date = date_text.as_deref().and_then(|text| {
+    let read = date_text.as_deref().and_then(|text| {
         dates::parse_date_in(text, format, reading.now, reading.tz)
             .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
     });
+    // A date before 1990 ("01.01.1970", a timestamp of 0) or more than a year ahead is a
+    // placeholder or a slip: no date, kept in the list's order like one that does not read,
+    // and said (issue 19).
+    let date = read.filter(|d| dates::in_window(*d, reading.now));
     // A date selector that finds nothing is a date not read, like text that is no date: the
     // release would pass for the newest, and the admin must hear of it.
     let unread = match (&sel.date, date_text) {
         (Some(pick), None) => Some(no_date_text(pick)),
+        (_, Some(text)) if read.is_some() && date.is_none() => Some(format!(
+            "{text} (before 1990 or over a year ahead: counted as no date)"
+        )),
         (_, text) => text.filter(|_| date.is_none()),
     };
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));

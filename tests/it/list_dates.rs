@@ -370,29 +370,39 @@ async fn a_date_format_that_can_never_read_a_date_fails_the_check() {
     );
 }
 
-/// A date that reads but cannot be a publication date is no unread date (issue 3, README
-/// "Limits"): one in the future is dated now, one before 1990 when first seen; neither takes
-/// the date of the release listed above it, as a date that cannot be read does.
+/// A date that reads but cannot be a publication date (issue 19: outside 1990 to a year ahead)
+/// counts as no date: the release keeps its place in the list (dated as an undated one, by the
+/// release above it), never put at the top as the newest, and the admin hears of it. One in
+/// the future within a year is dated now (issue 3).
 #[test]
-fn far_dates_read_and_are_clamped_not_taken_from_a_neighbour() {
-    let html = page(&["21 March 2026", "1 January 2999", "1 January 1800"]);
+fn far_dates_count_as_no_date_and_keep_the_list_order() {
+    let next_month = (chrono::Utc::now() + chrono::Duration::days(30)).format("%-d %B %Y");
+    let next_month = next_month.to_string();
+    let html = page(&[
+        "21 March 2026",
+        "1 January 2999",
+        "1 January 1800",
+        "01.01.1970",
+        &next_month,
+    ]);
     let (days, notes) = read_days(&source(""), &html);
-    assert_eq!(
-        days,
-        vec![
-            Some("2026-03-21".into()),
-            Some("2999-01-01".into()),
-            Some("1800-01-01".into())
-        ]
-    );
+    assert_eq!(days[0], Some("2026-03-21".into()));
+    assert_eq!(days[1..4], [None, None, None], "{days:?}");
+    assert!(days[4].is_some(), "{days:?}");
+    let said: Vec<&str> = notes
+        .unreadable_dates
+        .iter()
+        .map(|(_, text)| text.as_str())
+        .collect();
+    assert_eq!(said.len(), 3, "{said:?}");
     assert!(
-        notes.unreadable_dates.is_empty(),
-        "{:?}",
-        notes.unreadable_dates
+        said.iter().all(|t| t.contains("counted as no date")),
+        "{said:?}"
     );
     let now = chrono::Utc::now();
     let tz = chrono_tz::America::New_York;
     let day = |y| herald::dates::ParsedDate::Day(chrono::NaiveDate::from_ymd_opt(y, 1, 1).unwrap());
     assert_eq!(herald::dates::resolve(day(2999), tz, now, now), now);
-    assert!(herald::dates::resolve(day(1800), tz, now, now) < herald::dates::earliest_plausible());
+    assert!(!herald::dates::in_window(day(2999), now));
+    assert!(!herald::dates::in_window(day(1800), now));
 }
