@@ -487,7 +487,9 @@ impl Reading<'_> {
                 entry
                     .published
                     .or(entry.updated)
-                    .map(|d| ParsedDate::Absolute(d.fixed_offset()))
+                    .map(|d| {
+                        crate::dates::without_leap_second(ParsedDate::Absolute(d.fixed_offset()))
+                    })
                     .filter(|d| crate::dates::is_plausible(*d))
             });
         Some(Read {
