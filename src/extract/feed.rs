@@ -437,13 +437,22 @@ impl Reading<'_> {
         let former_title = title
             .clone()
             .or_else(|| own_link.as_ref().map(Url::to_string));
-        let former_text = former_title
+        let mut former_text = former_title
             .clone()
             .filter(|_| from_lead)
             .map(|title| (title, None));
+        // A title made from the text as it was made before abbreviations and initials were
+        // read ("Dr." for "Dr. Smith met ..."): the entry keeps the key made of it, and a
+        // release stored with it is no correction.
+        let title_made_before = text.filter(|_| title.is_none()).map(title_cut_at_any_stop);
         let title = title
             .or_else(|| text.map(title_from_text))
             .unwrap_or_else(|| own_link.as_ref().map_or_else(String::new, Url::to_string));
+        if let Some(before) = title_made_before.as_ref().filter(|&t| *t != title)
+            && former_text.is_none()
+        {
+            former_text = Some((before.clone(), summary.clone()));
+        }
         let link = own_link.clone().unwrap_or_else(|| self.home.clone());
         // The pattern reads the link as list pages give it (no fragment).
         let plain = canonical_link(&link, link.as_str()).unwrap_or_else(|| link.clone());
@@ -454,7 +463,7 @@ impl Reading<'_> {
         // Made of the text as read before leads were, so that such an entry keeps its key.
         let by_content = match (&former_text, from_lead) {
             (Some((title, _)), true) => content_key(title, None),
-            _ => content_key(&title, text),
+            _ => content_key(title_made_before.as_ref().unwrap_or(&title), text),
         };
         let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
@@ -745,8 +754,19 @@ pub const MADE_TITLE_MAX: usize = 100;
 
 /// A title for an entry that has none (a JSON Feed microblog post, an RSS item with only a
 /// description): its first sentence, cut at a word to at most [`MADE_TITLE_MAX`] characters, as
-/// feed readers show such entries.
+/// feed readers show such entries (issue 20). A full stop after an initial ("J. K. Rowling",
+/// "А. Смаилов"), an abbreviation ("Dr.", "No. 5", "2026 г.") or inside a dotted one ("U.S.",
+/// "т.е.") ends no sentence, nor does any stop followed by a word in lower case.
 pub fn title_from_text(text: &str) -> String {
+    let text = clean(text);
+    let end = first_sentence_end(&text).unwrap_or(text.len());
+    cut_title(&text[..end])
+}
+
+/// The title [`title_from_text`] made before it read abbreviations and initials: cut at the
+/// first stop followed by a space. Kept for what was made of it (an entry's content key, the
+/// title a stored release has).
+fn title_cut_at_any_stop(text: &str) -> String {
     let text = clean(text);
     let mut end = text.len();
     for (i, c) in text.char_indices() {
@@ -758,7 +778,89 @@ pub fn title_from_text(text: &str) -> String {
             }
         }
     }
-    let sentence = &text[..end];
+    cut_title(&text[..end])
+}
+
+/// Where the first sentence of `text` ends (past its stop and any closing quote or bracket),
+/// if it ends before the text does.
+fn first_sentence_end(text: &str) -> Option<usize> {
+    const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', ')', ']'];
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…') || i == 0 {
+            continue;
+        }
+        let after_stop = i + c.len_utf8();
+        let rest = &text[after_stop..];
+        let end = after_stop + (rest.len() - rest.trim_start_matches(CLOSERS).len());
+        let rest = &text[end..];
+        if rest.is_empty() {
+            return Some(end);
+        }
+        let next_word = rest.trim_start();
+        if next_word.len() == rest.len() || !starts_a_sentence(next_word) {
+            continue;
+        }
+        if c == '.' && !ends_with_sentence_word(&text[..i]) {
+            continue;
+        }
+        return Some(end);
+    }
+    None
+}
+
+/// Whether a word may begin a sentence: a capital, a digit, an opening quote or bracket, or a
+/// letter of a script without case (Chinese, Arabic, ...).
+fn starts_a_sentence(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| {
+        c.is_uppercase()
+            || c.is_ascii_digit()
+            || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '„' | '(' | '[')
+            || (c.is_alphabetic() && !c.is_lowercase())
+    })
+}
+
+/// Whether the word before a full stop (the end of `before`) may end a sentence: not an
+/// initial (a single letter, of any script), not a known abbreviation, not a dotted one ("U.S",
+/// "т.е", "e.g": letters in groups of one or two).
+fn ends_with_sentence_word(before: &str) -> bool {
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(['"', '\'', '“', '‘', '«', '„', '(', '[']);
+    let mut letters = word.chars();
+    if letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none() {
+        return false;
+    }
+    let dotted = word.contains('.')
+        && word.split('.').all(|part| {
+            (1..=2).contains(&part.chars().count()) && part.chars().all(char::is_alphabetic)
+        });
+    if dotted {
+        return false;
+    }
+    let word = word.to_lowercase();
+    !ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// Words written with a full stop that ends no sentence (English, Russian, Kazakh), in lower
+/// case. Single letters and dotted groups ("т.е", "i.e") need no entry.
+#[rustfmt::skip]
+const ABBREVIATIONS: &[&str] = &[
+    // English titles, ranks, business and reference words, months
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp",
+    "jr", "sr", "gen", "col", "sen", "rep", "gov", "lt", "sgt", "capt", "cmdr", "adm", "maj",
+    "rev", "hon", "pres", "mt", "ft", "ave", "blvd", "rd", "dept", "est", "fig", "approx", "vol",
+    "ch", "pp", "ed", "eds", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+    // Russian and Kazakh
+    "гг", "др", "им", "ул", "обл", "р-н", "млн", "млрд", "тыс", "руб", "тг", "ст", "пр",
+    "просп", "пер", "корп", "кв", "стр", "рис", "см", "тел", "проф", "акад", "жж", "мкр",
+];
+
+/// A title at most [`MADE_TITLE_MAX`] characters long: `sentence`, or its words up to the last
+/// one that fits, with an ellipsis.
+fn cut_title(sentence: &str) -> String {
     if sentence.chars().count() <= MADE_TITLE_MAX {
         return sentence.to_owned();
     }
@@ -3687,6 +3789,30 @@ mod tests {
     #[case::sentence("Shipped the new build. It has fixes.", "Shipped the new build.")]
     #[case::short("just a note", "just a note")]
     #[case::decimal_is_no_end("Version 2.5 is out today", "Version 2.5 is out today")]
+    // A full stop after an initial, an abbreviation or in a dotted one ends no sentence.
+    #[case::title_abbreviations(
+        "Dr. Smith met Mr. Jones today. More.",
+        "Dr. Smith met Mr. Jones today."
+    )]
+    #[case::dotted_acronym("The U.S. Senate voted. More later.", "The U.S. Senate voted.")]
+    #[case::initials(
+        "J. K. Rowling released a book. More.",
+        "J. K. Rowling released a book."
+    )]
+    #[case::number_sign("No. 5 on the list is new. More.", "No. 5 on the list is new.")]
+    #[case::russian_year(
+        "В 2026 г. Президент подписал закон. Далее.",
+        "В 2026 г. Президент подписал закон."
+    )]
+    #[case::russian_dotted("Т.е. это важно. Далее.", "Т.е. это важно.")]
+    #[case::cyrillic_initial(
+        "Встреча с А. Смаиловым прошла. Далее.",
+        "Встреча с А. Смаиловым прошла."
+    )]
+    #[case::lower_case_next("Yahoo! announced it. More.", "Yahoo! announced it.")]
+    #[case::sentence_before_digit("It shipped. 2026 is next.", "It shipped.")]
+    #[case::closing_quote("He said \"go.\" Then he left.", "He said \"go.\"")]
+    #[case::version_number_ends("We shipped 2.5. Then 2.6.", "We shipped 2.5.")]
     #[case::long_cut_at_a_word(
         "word word word word word word word word word word word word word word word word word word word word wordy word",
         "word word word word word word word word word word word word word word word word word word word word…"
@@ -3695,6 +3821,26 @@ mod tests {
         let made = title_from_text(text);
         assert_eq!(made, title);
         assert!(made.chars().count() <= MADE_TITLE_MAX);
+    }
+
+    /// A title now made past an abbreviation keeps the entry's key (made of the title as it was
+    /// made before), and the release stored with that title is no correction.
+    #[test]
+    fn a_title_made_anew_keeps_the_key_and_is_no_correction() {
+        let text = "Dr. Smith met Mr. Jones today. More.";
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>T</title><item><description>{text}</description></item></channel></rss>"
+        );
+        let items = read(&rss);
+        assert_eq!(items[0].title, "Dr. Smith met Mr. Jones today.");
+        assert_eq!(items[0].key, content_key("Dr.", Some(text)));
+        assert_eq!(
+            items[0].former_text,
+            Some(("Dr.".to_owned(), Some(text.to_owned())))
+        );
+        // A title made as before is no new reading.
+        let rss = rss.replace(text, "Shipped it. More.");
+        assert_eq!(read(&rss)[0].former_text, None);
     }
 
     /// An entry with neither description nor content takes its lead from `itunes:summary`,
