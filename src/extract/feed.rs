@@ -64,6 +64,12 @@ pub fn feed_entries(
     max_entries: usize,
 ) -> Result<FeedEntries, ExtractError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if is_gzip(text) {
+        // Read as feedparser reads it: not at all (the server labelled it wrongly).
+        return Err(ExtractError::NotAFeed(
+            "a gzip-compressed body sent without Content-Encoding: gzip".into(),
+        ));
+    }
     let text = crate::encoding::without_declared_encoding(past_junk(text));
     let body = text.trim_start();
     if body.is_empty() {
@@ -747,6 +753,14 @@ fn content_key(title: &str, text: Option<&str>) -> String {
     hasher.update([0u8]);
     hasher.update(text.unwrap_or("").as_bytes());
     format!("sha256:{}", crate::text::hex(&hasher.finalize()[..16]))
+}
+
+/// Whether the text is a gzip stream's bytes read as text: its magic (0x1F 0x8B, the second
+/// byte whatever character the body's charset makes of it) and the deflate method (8), RFC 1952
+/// section 2.3.1.
+fn is_gzip(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next() == Some('\u{1f}') && chars.next().is_some() && chars.next() == Some('\u{8}')
 }
 
 /// The most a made-up title holds, in characters.
@@ -3237,6 +3251,15 @@ mod tests {
     )]
     #[case::empty("  \n", "empty")]
     #[case::not_xml("hello", "neither XML nor JSON")]
+    // A gzip body without its Content-Encoding, read as windows-1252 and as UTF-8.
+    #[case::gzip_unlabelled(
+        "\u{1f}‹\u{8}\0]Ö\u{2}\u{3}",
+        "a gzip-compressed body sent without Content-Encoding: gzip"
+    )]
+    #[case::gzip_unlabelled_utf8(
+        "\u{1f}\u{fffd}\u{8}\0\0\0\0\0",
+        "a gzip-compressed body sent without Content-Encoding: gzip"
+    )]
     #[case::bad_json("{\"version\": ", "not valid JSON")]
     #[case::broken_xml(
         "<?xml version=\"1.0\"?><rss version=\"2.0\" <channel>",
