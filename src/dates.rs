@@ -87,13 +87,104 @@ pub fn parse_date_in(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Option<ParsedDate> {
-    let latest = latest_day(now, tz);
-    let normalized = collapse_ranges(&normalize(text));
-    format
-        .and_then(|format| parse_with_format(&normalized, format, latest))
-        // RFC 2822 wants "Mar", so the standard shapes see the text as written.
-        .or_else(|| parse_standard(text.trim()))
-        .or_else(|| parse_heuristic(&normalized, latest))
+    read_at_clock_edges(text, |text| {
+        let latest = latest_day(now, tz);
+        let normalized = collapse_ranges(&normalize(text));
+        format
+            .and_then(|format| parse_with_format(&normalized, format, latest))
+            // RFC 2822 wants "Mar", so the standard shapes see the text as written.
+            .or_else(|| parse_standard(text.trim()))
+            .or_else(|| parse_heuristic(&normalized, latest))
+    })
+}
+
+/// Reads a date with `read`, its clock's edges read first as ISO 8601 and RFC 3339 (section 5.7)
+/// allow them, for every date reader (list pages and feeds):
+/// - "24:00" and "24:00:00" end their day: the next day's 00:00 (not that day's 00:00, which
+///   put the release a day early); "24:00:01" and any later 24 h clock is no time, and the text
+///   no date;
+/// - a leap second ":60" is read as :59 of its minute ([`without_leap_second`]): written back
+///   out as ":60" it is refused by readers (Python's `fromisoformat`, JavaScript's `Date`).
+pub fn read_at_clock_edges(
+    text: &str,
+    read: impl FnOnce(&str) -> Option<ParsedDate>,
+) -> Option<ParsedDate> {
+    // A clock with a colon, its hour and minute, and its seconds (with their fraction) when it
+    // has them; the characters around it are checked by hand (no look-around in `regex`).
+    static CLOCK: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2})([.,][0-9]+)?)?").expect("a valid regex")
+    });
+    let mut rewritten = String::with_capacity(text.len());
+    let mut copied = 0;
+    // The time "24:00" was read as, and what is added to it to make it the next day's 00:00.
+    let mut day_end: Option<(NaiveTime, TimeDelta)> = None;
+    for caps in CLOCK.captures_iter(text) {
+        let (Some(whole), Some(hour), Some(minute)) = (caps.get(0), caps.get(1), caps.get(2))
+        else {
+            continue;
+        };
+        let bounded = !text[..whole.start()].ends_with(|c: char| c.is_ascii_digit() || c == ':')
+            && !text[whole.end()..].starts_with(|c: char| c.is_ascii_digit() || c == ':');
+        if !bounded {
+            continue;
+        }
+        let second = caps.get(3);
+        let fraction = caps.get(4);
+        if hour.as_str().parse() == Ok(24u32) {
+            let zero = |m: Option<regex::Match<'_>>| {
+                m.is_none_or(|m| m.as_str().chars().all(|c| matches!(c, '0' | '.' | ',')))
+            };
+            if !(minute.as_str() == "00" && zero(second) && zero(fraction)) {
+                return None;
+            }
+            rewritten.push_str(&text[copied..hour.start()]);
+            if second.is_some() {
+                rewritten.push_str("23:59:59");
+                day_end = NaiveTime::from_hms_opt(23, 59, 59).map(|t| (t, TimeDelta::seconds(1)));
+            } else {
+                rewritten.push_str("23:59");
+                day_end = NaiveTime::from_hms_opt(23, 59, 0).map(|t| (t, TimeDelta::minutes(1)));
+            }
+            copied = second.map_or(minute.end(), |s| s.end());
+        } else if let Some(second) = second.filter(|s| s.as_str() == "60") {
+            rewritten.push_str(&text[copied..second.start()]);
+            rewritten.push_str("59");
+            copied = second.end();
+        }
+    }
+    let date = if copied == 0 {
+        read(text)
+    } else {
+        rewritten.push_str(&text[copied..]);
+        read(&rewritten)
+    }?;
+    let date = without_leap_second(date);
+    let Some((read_as, delta)) = day_end else {
+        return Some(date);
+    };
+    let at_day_end = |t: NaiveDateTime| t.time().with_nanosecond(0) == Some(read_as);
+    Some(match date {
+        ParsedDate::Local(t) if at_day_end(t) => ParsedDate::Local(t.with_nanosecond(0)? + delta),
+        ParsedDate::Absolute(t) if at_day_end(t.naive_local()) => {
+            ParsedDate::Absolute(t.with_nanosecond(0)? + delta)
+        }
+        other => other,
+    })
+}
+
+/// A date whose time is a leap second (chrono keeps one as a nanosecond past a second) read as
+/// the last second of its minute, its fraction kept.
+pub fn without_leap_second(date: ParsedDate) -> ParsedDate {
+    const SECOND: u32 = 1_000_000_000;
+    match date {
+        ParsedDate::Local(t) if t.nanosecond() >= SECOND => t
+            .with_nanosecond(t.nanosecond() - SECOND)
+            .map_or(date, ParsedDate::Local),
+        ParsedDate::Absolute(t) if t.nanosecond() >= SECOND => t
+            .with_nanosecond(t.nanosecond() - SECOND)
+            .map_or(date, ParsedDate::Absolute),
+        other => other,
+    }
 }
 
 /// The last day a year-less date may fall on: tomorrow in `tz`.
@@ -1564,6 +1655,12 @@ mod tests {
     #[case::words_before("Published: 21 March 2026", day(2026, 3, 21))]
     #[case::words_after("21 March 2026 — Akorda", day(2026, 3, 21))]
     #[case::with_time("21 March 2026, 14:30", local(2026, 3, 21, 14, 30))]
+    // 24:00 ends its day (ISO 8601): the next day's 00:00; a later 24 h clock is no date.
+    #[case::day_end("21 марта 2026, 24:00", local(2026, 3, 22, 0, 0))]
+    #[case::day_end_in_a_range("21 March 2026, 18:00–24:00", local(2026, 3, 21, 18, 0))]
+    #[case::past_day_end("21 марта 2026, 24:10", None)]
+    // A leap second is the last second of its minute (the heuristic read no time at all).
+    #[case::leap_second("21 March 2026, 14:30:60", NaiveTime::from_hms_opt(14, 30, 59).map(|t| ParsedDate::Local(NaiveDate::from_ymd_opt(2026, 3, 21).unwrap().and_time(t))))]
     #[case::at_time_pm("March 21, 2026 at 2:30 PM", local(2026, 3, 21, 14, 30))]
     #[case::ordinal("1st of May, 2026", day(2026, 5, 1))]
     #[case::sept("5 Sept 2026", day(2026, 9, 5))]

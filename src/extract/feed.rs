@@ -64,6 +64,12 @@ pub fn feed_entries(
     max_entries: usize,
 ) -> Result<FeedEntries, ExtractError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text).trim_start();
+    if is_gzip(text) {
+        // Read as feedparser reads it: not at all (the server labelled it wrongly).
+        return Err(ExtractError::NotAFeed(
+            "a gzip-compressed body sent without Content-Encoding: gzip".into(),
+        ));
+    }
     let text = crate::encoding::without_declared_encoding(past_junk(text));
     let body = text.trim_start();
     if body.is_empty() {
@@ -417,16 +423,18 @@ impl Reading<'_> {
                     .map(|t| self.text_of(t, true))
                     .filter(|t| !t.is_empty())
             })
-            .or_else(|| {
-                // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
-                let raw = facts?.title.as_deref()?;
-                let text = if looks_like_html(raw) {
-                    html_to_text(raw)
-                } else {
-                    raw.to_owned()
-                };
-                Some(clean(&text)).filter(|t| !t.is_empty())
-            });
+            // A title feed-rs does not read (`dc:title`, an item it dropped): as RSS reads.
+            .or_else(|| rss_title_text(facts?.title.as_deref()?));
+        // An entry of two `<title>`s (a broken feed) is titled by the first, as feedparser
+        // reads it; feed-rs reads the last. The title read before is kept for what was made of
+        // it (the content key, the stored release: no correction).
+        let first_title = facts
+            .filter(|f| f.plain_titles > 1)
+            .and_then(|f| rss_title_text(f.first_plain_title.as_deref()?));
+        let (title, title_read_before) = match first_title {
+            Some(first) if title.as_ref() != Some(&first) => (Some(first), title),
+            _ => (title, None),
+        };
         let text = summary.as_deref().or(content_text.as_deref());
         if own_link.is_none() && title.is_none() && text.is_none() {
             return None;
@@ -437,13 +445,23 @@ impl Reading<'_> {
         let former_title = title
             .clone()
             .or_else(|| own_link.as_ref().map(Url::to_string));
-        let former_text = former_title
+        let mut former_text = former_title
             .clone()
             .filter(|_| from_lead)
             .map(|title| (title, None));
+        // The title as read before the first of two titles won, or as made from the text
+        // before abbreviations and initials were read ("Dr." for "Dr. Smith met ..."): the
+        // entry keeps the key made of it, and a release stored with it is no correction.
+        let title_before = title_read_before
+            .or_else(|| text.filter(|_| title.is_none()).map(title_cut_at_any_stop));
         let title = title
             .or_else(|| text.map(title_from_text))
             .unwrap_or_else(|| own_link.as_ref().map_or_else(String::new, Url::to_string));
+        if let Some(before) = title_before.as_ref().filter(|&t| *t != title)
+            && former_text.is_none()
+        {
+            former_text = Some((before.clone(), summary.clone()));
+        }
         let link = own_link.clone().unwrap_or_else(|| self.home.clone());
         // The pattern reads the link as list pages give it (no fragment).
         let plain = canonical_link(&link, link.as_str()).unwrap_or_else(|| link.clone());
@@ -454,7 +472,7 @@ impl Reading<'_> {
         // Made of the text as read before leads were, so that such an entry keeps its key.
         let by_content = match (&former_text, from_lead) {
             (Some((title, _)), true) => content_key(title, None),
-            _ => content_key(&title, text),
+            _ => content_key(title_before.as_ref().unwrap_or(&title), text),
         };
         let (key, from_id) = match self.id_pattern.filter(|re| re.is_match(&link_key(&plain))) {
             Some(re) => (item_key(&plain, Some(re)), false),
@@ -487,7 +505,9 @@ impl Reading<'_> {
                 entry
                     .published
                     .or(entry.updated)
-                    .map(|d| ParsedDate::Absolute(d.fixed_offset()))
+                    .map(|d| {
+                        crate::dates::without_leap_second(ParsedDate::Absolute(d.fixed_offset()))
+                    })
                     .filter(|d| crate::dates::is_plausible(*d))
             });
         Some(Read {
@@ -738,13 +758,42 @@ fn content_key(title: &str, text: Option<&str>) -> String {
     format!("sha256:{}", crate::text::hex(&hasher.finalize()[..16]))
 }
 
+/// A title as RSS writes it (text, or HTML escaped in it) as text; `None` when it holds none.
+fn rss_title_text(raw: &str) -> Option<String> {
+    let text = if looks_like_html(raw) {
+        html_to_text(raw)
+    } else {
+        raw.to_owned()
+    };
+    Some(clean(&text)).filter(|t| !t.is_empty())
+}
+
+/// Whether the text is a gzip stream's bytes read as text: its magic (0x1F 0x8B, the second
+/// byte whatever character the body's charset makes of it) and the deflate method (8), RFC 1952
+/// section 2.3.1.
+fn is_gzip(text: &str) -> bool {
+    let mut chars = text.chars();
+    chars.next() == Some('\u{1f}') && chars.next().is_some() && chars.next() == Some('\u{8}')
+}
+
 /// The most a made-up title holds, in characters.
 pub const MADE_TITLE_MAX: usize = 100;
 
 /// A title for an entry that has none (a JSON Feed microblog post, an RSS item with only a
 /// description): its first sentence, cut at a word to at most [`MADE_TITLE_MAX`] characters, as
-/// feed readers show such entries.
+/// feed readers show such entries (issue 20). A full stop after an initial ("J. K. Rowling",
+/// "А. Смаилов"), an abbreviation ("Dr.", "No. 5", "2026 г.") or inside a dotted one ("U.S.",
+/// "т.е.") ends no sentence, nor does any stop followed by a word in lower case.
 pub fn title_from_text(text: &str) -> String {
+    let text = clean(text);
+    let end = first_sentence_end(&text).unwrap_or(text.len());
+    cut_title(&text[..end])
+}
+
+/// The title [`title_from_text`] made before it read abbreviations and initials: cut at the
+/// first stop followed by a space. Kept for what was made of it (an entry's content key, the
+/// title a stored release has).
+fn title_cut_at_any_stop(text: &str) -> String {
     let text = clean(text);
     let mut end = text.len();
     for (i, c) in text.char_indices() {
@@ -756,7 +805,89 @@ pub fn title_from_text(text: &str) -> String {
             }
         }
     }
-    let sentence = &text[..end];
+    cut_title(&text[..end])
+}
+
+/// Where the first sentence of `text` ends (past its stop and any closing quote or bracket),
+/// if it ends before the text does.
+fn first_sentence_end(text: &str) -> Option<usize> {
+    const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', ')', ']'];
+    for (i, c) in text.char_indices() {
+        if !matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…') || i == 0 {
+            continue;
+        }
+        let after_stop = i + c.len_utf8();
+        let rest = &text[after_stop..];
+        let end = after_stop + (rest.len() - rest.trim_start_matches(CLOSERS).len());
+        let rest = &text[end..];
+        if rest.is_empty() {
+            return Some(end);
+        }
+        let next_word = rest.trim_start();
+        if next_word.len() == rest.len() || !starts_a_sentence(next_word) {
+            continue;
+        }
+        if c == '.' && !ends_with_sentence_word(&text[..i]) {
+            continue;
+        }
+        return Some(end);
+    }
+    None
+}
+
+/// Whether a word may begin a sentence: a capital, a digit, an opening quote or bracket, or a
+/// letter of a script without case (Chinese, Arabic, ...).
+fn starts_a_sentence(word: &str) -> bool {
+    word.chars().next().is_some_and(|c| {
+        c.is_uppercase()
+            || c.is_ascii_digit()
+            || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '„' | '(' | '[')
+            || (c.is_alphabetic() && !c.is_lowercase())
+    })
+}
+
+/// Whether the word before a full stop (the end of `before`) may end a sentence: not an
+/// initial (a single letter, of any script), not a known abbreviation, not a dotted one ("U.S",
+/// "т.е", "e.g": letters in groups of one or two).
+fn ends_with_sentence_word(before: &str) -> bool {
+    let word = before
+        .rsplit(char::is_whitespace)
+        .next()
+        .unwrap_or_default()
+        .trim_start_matches(['"', '\'', '“', '‘', '«', '„', '(', '[']);
+    let mut letters = word.chars();
+    if letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none() {
+        return false;
+    }
+    let dotted = word.contains('.')
+        && word.split('.').all(|part| {
+            (1..=2).contains(&part.chars().count()) && part.chars().all(char::is_alphabetic)
+        });
+    if dotted {
+        return false;
+    }
+    let word = word.to_lowercase();
+    !ABBREVIATIONS.contains(&word.as_str())
+}
+
+/// Words written with a full stop that ends no sentence (English, Russian, Kazakh), in lower
+/// case. Single letters and dotted groups ("т.е", "i.e") need no entry.
+#[rustfmt::skip]
+const ABBREVIATIONS: &[&str] = &[
+    // English titles, ranks, business and reference words, months
+    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp",
+    "jr", "sr", "gen", "col", "sen", "rep", "gov", "lt", "sgt", "capt", "cmdr", "adm", "maj",
+    "rev", "hon", "pres", "mt", "ft", "ave", "blvd", "rd", "dept", "est", "fig", "approx", "vol",
+    "ch", "pp", "ed", "eds", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec",
+    // Russian and Kazakh
+    "гг", "др", "им", "ул", "обл", "р-н", "млн", "млрд", "тыс", "руб", "тг", "ст", "пр",
+    "просп", "пер", "корп", "кв", "стр", "рис", "см", "тел", "проф", "акад", "жж", "мкр",
+];
+
+/// A title at most [`MADE_TITLE_MAX`] characters long: `sentence`, or its words up to the last
+/// one that fits, with an ellipsis.
+fn cut_title(sentence: &str) -> String {
     if sentence.chars().count() <= MADE_TITLE_MAX {
         return sentence.to_owned();
     }
@@ -1137,6 +1268,7 @@ const RSS_VERSIONS: &[&str] = &["0.91", "0.92", "2.0"];
 /// feed-rs would refuse or misread in a feed: an `<rss>` version it does not know and the older
 /// RSS and Atom namespaces.
 fn normalize_xml(text: &str) -> Result<String, ExtractError> {
+    let text = &*internal_entities(text);
     let root = root_element(text)?;
     let local = root.local.as_str();
     let mut out = match local.to_ascii_lowercase().as_str() {
@@ -1189,6 +1321,91 @@ fn normalize_xml(text: &str) -> Result<String, ExtractError> {
     }
     let out = readable_character_references(&out);
     Ok(known_namespaces(windows_1252_references(&out).into_owned()))
+}
+
+/// The most text the expansion of internal entities adds to a document, in bytes: past it the
+/// references are left as written ("billion laughs" stays harmless; values hold no references,
+/// so each reference costs at most one value).
+const ENTITY_EXPANSION_MAX: usize = 1024 * 1024;
+
+/// The document with the general entities its internal DTD subset declares (`<!DOCTYPE rss [
+/// <!ENTITY custom "Custom Ent"> ]>`) expanded where they are referenced (`&custom;`), as
+/// feedparser reads them; the XML reader leaves them as written. Only entities of a plain text
+/// value are read: none of an external value (`SYSTEM`, `PUBLIC`), no parameter entity, none
+/// whose value holds a reference or markup (so no expansion expands again); the five XML
+/// predefines are never redeclared. References in CDATA sections and comments stay as written.
+fn internal_entities(text: &str) -> Cow<'_, str> {
+    static SUBSET: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"<!DOCTYPE\s[^\[>]*\[").expect("a valid regex"));
+    static DECLARATION: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r#"<!ENTITY\s+([A-Za-z_][A-Za-z0-9._-]*)\s+(?:"([^"&<%]*)"|'([^'&<%]*)')\s*>"#)
+            .expect("a valid regex")
+    });
+    static REFERENCE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r"&([A-Za-z_][A-Za-z0-9._-]*);").expect("a valid regex"));
+    // The DOCTYPE comes before the root element: looked for in the prolog only.
+    let prolog_end = text
+        .match_indices('<')
+        .map(|(i, _)| i)
+        .find(|&i| text[i + 1..].starts_with(|c: char| c.is_alphabetic()))
+        .unwrap_or(text.len());
+    let Some(subset) = SUBSET.find(&text[..prolog_end]) else {
+        return Cow::Borrowed(text);
+    };
+    let Some(subset_len) = text[subset.end()..].find("]") else {
+        return Cow::Borrowed(text);
+    };
+    let declared = &text[subset.end()..subset.end() + subset_len];
+    let mut values: HashMap<&str, String> = HashMap::new();
+    for c in DECLARATION.captures_iter(declared) {
+        let (Some(name), Some(value)) = (c.get(1), c.get(2).or(c.get(3))) else {
+            continue;
+        };
+        if ["amp", "lt", "gt", "quot", "apos"].contains(&name.as_str()) {
+            continue;
+        }
+        // The first declaration of a name binds (XML 1.0, section 4.2). Quotes are written as
+        // references: the value may be in an attribute.
+        values.entry(name.as_str()).or_insert_with(|| {
+            value
+                .as_str()
+                .replace('"', "&quot;")
+                .replace('\'', "&apos;")
+        });
+    }
+    if values.is_empty() {
+        return Cow::Borrowed(text);
+    }
+    let body_start = subset.end() + subset_len;
+    let mut out = String::with_capacity(text.len());
+    out.push_str(&text[..body_start]);
+    let mut added = 0usize;
+    let mut expand = |part: &str, out: &mut String| {
+        let mut copied = 0;
+        for c in REFERENCE.captures_iter(part) {
+            let (Some(whole), Some(value)) = (c.get(0), values.get(&c[1])) else {
+                continue;
+            };
+            if added + value.len() > ENTITY_EXPANSION_MAX {
+                break;
+            }
+            added += value.len();
+            out.push_str(&part[copied..whole.start()]);
+            out.push_str(value);
+            copied = whole.end();
+        }
+        out.push_str(&part[copied..]);
+    };
+    let mut rest = &text[body_start..];
+    while let Some(at) = rest.find("<!") {
+        expand(&rest[..at], &mut out);
+        rest = &rest[at..];
+        let len = section_len(rest, &[("<![CDATA[", "]]>"), ("<!--", "-->")]).unwrap_or(2);
+        out.push_str(&rest[..len]);
+        rest = &rest[len..];
+    }
+    expand(rest, &mut out);
+    Cow::Owned(out)
 }
 
 /// The document with each numeric character reference XML cannot read dropped: one to no
@@ -1334,8 +1551,7 @@ fn repair_xml(text: &str) -> Option<String> {
         out.push_str(&rest[..at]);
         rest = &rest[at..];
         if rest.starts_with('&') {
-            push_ampersand(rest, &mut out);
-            rest = &rest[1..];
+            rest = &rest[push_ampersand(rest, &mut out)..];
             continue;
         }
         // Sections whose text is not markup, copied as they are.
@@ -1476,8 +1692,7 @@ fn escape_ampersands(text: &str, out: &mut String) {
             out.push_str(&rest[..end]);
             rest = &rest[end..];
         } else if rest.starts_with('&') {
-            push_ampersand(rest, out);
-            rest = &rest[1..];
+            rest = &rest[push_ampersand(rest, out)..];
         } else {
             out.push('<');
             rest = &rest[1..];
@@ -1487,8 +1702,12 @@ fn escape_ampersands(text: &str, out: &mut String) {
 }
 
 /// The `&` that `text` starts with, escaped unless it starts a reference (`&name;`, `&#9;`,
-/// `&#x9;`).
-fn push_ampersand(text: &str, out: &mut String) {
+/// `&#x9;`). One of the legacy entities HTML reads without their `;` (`&amp item`, `&copy
+/// 2026`) is that reference, as feedparser reads it; followed by a letter or digit it is not
+/// (`&ampersand`, where HTML would read `&` and "ersand", is left as written), nor followed by
+/// `=` (a URL's query: `?a=1&reg=2`, as HTML reads attributes). Returns the
+/// length of `text` it stands for.
+fn push_ampersand(text: &str, out: &mut String) -> usize {
     let after = &text[1..];
     let body_len = after
         .char_indices()
@@ -1510,8 +1729,44 @@ fn push_ampersand(text: &str, out: &mut String) {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         }
     });
-    out.push_str(if is_reference { "&" } else { "&amp;" });
+    if is_reference {
+        out.push('&');
+        return 1;
+    }
+    let legacy = LEGACY_ENTITIES.iter().find(|(name, _)| {
+        after.starts_with(name)
+            && !after[name.len()..]
+                .starts_with(|c: char| c.is_alphanumeric() || c == ';' || c == '=')
+    });
+    match legacy {
+        Some((name, reference)) => {
+            out.push_str(reference);
+            1 + name.len()
+        }
+        None => {
+            out.push_str("&amp;");
+            1
+        }
+    }
 }
+
+/// HTML's legacy named references that are read without their `;`, the common ones, by name
+/// (case matters, as in HTML), with the XML reference to the same character.
+const LEGACY_ENTITIES: &[(&str, &str)] = &[
+    ("amp", "&amp;"),
+    ("AMP", "&amp;"),
+    ("lt", "&lt;"),
+    ("LT", "&lt;"),
+    ("gt", "&gt;"),
+    ("GT", "&gt;"),
+    ("quot", "&quot;"),
+    ("QUOT", "&quot;"),
+    ("nbsp", "&#160;"),
+    ("copy", "&#169;"),
+    ("COPY", "&#169;"),
+    ("reg", "&#174;"),
+    ("REG", "&#174;"),
+];
 
 /// An Atom 0.3 document with the text constructs written in `mode="base64"` decoded: their
 /// text written escaped (`mode="escaped"`), read then as their type says. One that does not
@@ -2641,6 +2896,10 @@ struct Facts {
     /// (`content:encoded`, Atom `content`), when that element holds child elements (and is not
     /// Atom XHTML, which feed-rs reads whole).
     title_markup: Option<String>,
+    /// Its `<title>` children (no prefix: not `dc:title`, `media:title`), and the first one's
+    /// content as written: of two, the first is the title (feed-rs reads the last).
+    plain_titles: usize,
+    first_plain_title: Option<String>,
     summary_markup: Option<String>,
     content_markup: Option<String>,
     /// The URL of its first `media:thumbnail`: feed-rs keeps one only beside a `media:content`.
@@ -2706,6 +2965,8 @@ struct OpenText {
     start: usize,
     children: bool,
     markup: bool,
+    /// It is a `<title>` of no prefix.
+    plain_title: bool,
 }
 
 /// Date elements an entry may carry, by local name: publication first, then update.
@@ -2823,12 +3084,17 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                                 _ => {}
                             }
                         }
+                        let plain_title = local == "title" && tag.name().prefix().is_none();
+                        if plain_title && let Some(facts) = out.last_mut() {
+                            facts.plain_titles += 1;
+                        }
                         reading = slot.map(|slot| OpenText {
                             slot,
                             text: String::new(),
                             start: position(&reader),
                             children: false,
                             markup: !xhtml && !media,
+                            plain_title,
                         });
                     }
                     Some(d) if depth > d + 1 => {
@@ -2928,6 +3194,9 @@ fn entry_facts(text: &str, feed_url: &Url) -> Vec<Facts> {
                         match r.slot {
                             Slot::Date(rank) => found.push((rank, r.text)),
                             Slot::Title => {
+                                if r.plain_title && facts.first_plain_title.is_none() {
+                                    facts.first_plain_title = Some(r.text.clone());
+                                }
                                 facts.title.get_or_insert(r.text);
                             }
                             Slot::Description => {
@@ -3133,6 +3402,15 @@ mod tests {
     )]
     #[case::empty("  \n", "empty")]
     #[case::not_xml("hello", "neither XML nor JSON")]
+    // A gzip body without its Content-Encoding, read as windows-1252 and as UTF-8.
+    #[case::gzip_unlabelled(
+        "\u{1f}‹\u{8}\0]Ö\u{2}\u{3}",
+        "a gzip-compressed body sent without Content-Encoding: gzip"
+    )]
+    #[case::gzip_unlabelled_utf8(
+        "\u{1f}\u{fffd}\u{8}\0\0\0\0\0",
+        "a gzip-compressed body sent without Content-Encoding: gzip"
+    )]
     #[case::bad_json("{\"version\": ", "not valid JSON")]
     #[case::broken_xml(
         "<?xml version=\"1.0\"?><rss version=\"2.0\" <channel>",
@@ -3685,6 +3963,30 @@ mod tests {
     #[case::sentence("Shipped the new build. It has fixes.", "Shipped the new build.")]
     #[case::short("just a note", "just a note")]
     #[case::decimal_is_no_end("Version 2.5 is out today", "Version 2.5 is out today")]
+    // A full stop after an initial, an abbreviation or in a dotted one ends no sentence.
+    #[case::title_abbreviations(
+        "Dr. Smith met Mr. Jones today. More.",
+        "Dr. Smith met Mr. Jones today."
+    )]
+    #[case::dotted_acronym("The U.S. Senate voted. More later.", "The U.S. Senate voted.")]
+    #[case::initials(
+        "J. K. Rowling released a book. More.",
+        "J. K. Rowling released a book."
+    )]
+    #[case::number_sign("No. 5 on the list is new. More.", "No. 5 on the list is new.")]
+    #[case::russian_year(
+        "В 2026 г. Президент подписал закон. Далее.",
+        "В 2026 г. Президент подписал закон."
+    )]
+    #[case::russian_dotted("Т.е. это важно. Далее.", "Т.е. это важно.")]
+    #[case::cyrillic_initial(
+        "Встреча с А. Смаиловым прошла. Далее.",
+        "Встреча с А. Смаиловым прошла."
+    )]
+    #[case::lower_case_next("Yahoo! announced it. More.", "Yahoo! announced it.")]
+    #[case::sentence_before_digit("It shipped. 2026 is next.", "It shipped.")]
+    #[case::closing_quote("He said \"go.\" Then he left.", "He said \"go.\"")]
+    #[case::version_number_ends("We shipped 2.5. Then 2.6.", "We shipped 2.5.")]
     #[case::long_cut_at_a_word(
         "word word word word word word word word word word word word word word word word word word word word wordy word",
         "word word word word word word word word word word word word word word word word word word word word…"
@@ -3693,6 +3995,103 @@ mod tests {
         let made = title_from_text(text);
         assert_eq!(made, title);
         assert!(made.chars().count() <= MADE_TITLE_MAX);
+    }
+
+    /// Of two `<title>`s in an item (a broken feed), the first is the title, as feedparser
+    /// reads it. The title read before (the last) keeps the key of an entry without guid or
+    /// link, and is no correction.
+    #[test]
+    fn the_first_of_two_titles_is_the_title() {
+        let rss = r#"<rss version="2.0"><channel><title>T</title>
+<item><title>First</title><title>Second</title><link>https://ex.org/a</link></item>
+<item><title>One</title><title>Two</title><description>Text.</description></item>
+<item><title>Only</title><dc:title xmlns:dc="http://purl.org/dc/elements/1.1/">Dc</dc:title><link>https://ex.org/c</link></item>
+</channel></rss>"#;
+        let items = read(rss);
+        assert_eq!(items[0].title, "First");
+        assert_eq!(items[1].title, "One");
+        assert_eq!(items[1].key, content_key("Two", Some("Text.")));
+        assert_eq!(
+            items[1].former_text,
+            Some(("Two".to_owned(), Some("Text.".to_owned())))
+        );
+        assert_eq!(items[2].title, "Only");
+        assert_eq!(items[2].former_text, None);
+    }
+
+    /// In a feed the XML reader refuses and that is repaired, HTML's legacy entities written
+    /// without their `;` read as HTML reads them (feedparser: "Third & item").
+    #[rstest]
+    #[case::amp("Third &amp item", "Third & item")]
+    #[case::copy("&copy 2026 Co", "© 2026 Co")]
+    #[case::lt_gt("a &lt b &gt c", "a < b > c")]
+    #[case::bare("AT&T wins", "AT&T wins")]
+    #[case::longer_name("an &ampersand here", "an &ampersand here")]
+    #[case::query("?a=1&reg=2", "?a=1&reg=2")]
+    fn legacy_entities_without_semicolon_read_in_a_repaired_feed(
+        #[case] written: &str,
+        #[case] title: &str,
+    ) {
+        // The bare `&` in the other item makes the document ill-formed.
+        let rss = format!(
+            r#"<rss version="2.0"><channel><title>T</title><item><title>{written}</title><link>https://ex.org/a</link></item><item><title>Fish & chips</title><link>https://ex.org/b</link></item></channel></rss>"#
+        );
+        let items = read(&rss);
+        assert_eq!(items[0].title, title);
+        assert_eq!(items[1].title, "Fish & chips");
+    }
+
+    /// The general entities of an internal DTD subset are expanded where they are referenced,
+    /// as feedparser expands them; only those of a plain text value, and within a bound.
+    #[test]
+    fn internal_dtd_entities_are_expanded() {
+        let rss = r#"<?xml version="1.0"?>
+<!DOCTYPE rss [
+<!ENTITY custom "Custom Ent">
+<!ENTITY quoted 'say "hi"'>
+<!ENTITY outside SYSTEM "file:///etc/passwd">
+<!ENTITY lol "lol">
+<!ENTITY lol2 "&lol;&lol;">
+]>
+<rss version="2.0"><channel><title>T</title>
+<item><title>A &custom; title</title><link>https://ex.org/a?x=&quoted;</link>
+<description><![CDATA[kept &custom;]]> &lol; &lol2; &outside;</description></item>
+</channel></rss>"#;
+        let items = read(rss);
+        assert_eq!(items[0].title, "A Custom Ent title");
+        assert_eq!(
+            items[0].summary.as_deref(),
+            Some("kept &custom; lol &lol2; &outside;")
+        );
+        // A large value referenced many times expands up to the bound, no further.
+        let big = "x".repeat(10_000);
+        let refs = "&big;".repeat(1_000);
+        let doc = format!(
+            "<!DOCTYPE rss [<!ENTITY big \"{big}\">]><rss version=\"2.0\"><channel><title>{refs}</title></channel></rss>"
+        );
+        let expanded = internal_entities(&doc);
+        assert!(expanded.len() <= doc.len() + ENTITY_EXPANSION_MAX);
+        assert!(expanded.len() > doc.len() + ENTITY_EXPANSION_MAX - big.len() * 2);
+    }
+
+    /// A title now made past an abbreviation keeps the entry's key (made of the title as it was
+    /// made before), and the release stored with that title is no correction.
+    #[test]
+    fn a_title_made_anew_keeps_the_key_and_is_no_correction() {
+        let text = "Dr. Smith met Mr. Jones today. More.";
+        let rss = format!(
+            "<rss version=\"2.0\"><channel><title>T</title><item><description>{text}</description></item></channel></rss>"
+        );
+        let items = read(&rss);
+        assert_eq!(items[0].title, "Dr. Smith met Mr. Jones today.");
+        assert_eq!(items[0].key, content_key("Dr.", Some(text)));
+        assert_eq!(
+            items[0].former_text,
+            Some(("Dr.".to_owned(), Some(text.to_owned())))
+        );
+        // A title made as before is no new reading.
+        let rss = rss.replace(text, "Shipped it. More.");
+        assert_eq!(read(&rss)[0].former_text, None);
     }
 
     /// An entry with neither description nor content takes its lead from `itunes:summary`,

@@ -4,7 +4,7 @@
 //! here; what is still not a date is handed to [`crate::dates::parse_date`], the list pages'
 //! reader. A date without a zone stays zone-less (the source's `timezone` applies to it).
 
-use crate::dates::{ParsedDate, is_plausible, parse_date};
+use crate::dates::{ParsedDate, is_plausible, parse_date, read_at_clock_edges};
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
 use regex::Regex;
 use std::borrow::Cow;
@@ -15,7 +15,7 @@ use std::sync::LazyLock;
 /// and takes its neighbour's date as an undated entry does, rather than being dated when first
 /// seen (which put it at the top of the feed, and made a first poll's backfill post it).
 pub fn feed_date(raw: &str) -> Option<ParsedDate> {
-    read_date(raw).filter(|date| is_plausible(*date))
+    read_at_clock_edges(raw, read_date).filter(|date| is_plausible(*date))
 }
 
 fn read_date(raw: &str) -> Option<ParsedDate> {
@@ -191,6 +191,15 @@ mod tests {
     #[case::rfc850_no_weekday("21-Mar-26 10:00:00 GMT", "2026-03-21T10:00:00+00:00")]
     #[case::last_century("Sun, 21 Mar 99 10:00:00 +0000", "1999-03-21T10:00:00+00:00")]
     #[case::comment_zone("Mon, 02 Mar 26 09:00:00 +0500 (ALMT)", "2026-03-02T09:00:00+05:00")]
+    // 24:00 ends its day: the next day's 00:00 (ISO 8601, RFC 3339 section 5.7).
+    #[case::day_end_rfc822("Mon, 02 Mar 2026 24:00:00 GMT", "2026-03-03T00:00:00+00:00")]
+    #[case::day_end_rfc3339("2026-03-02T24:00:00Z", "2026-03-03T00:00:00+00:00")]
+    #[case::day_end_fraction("2026-03-31T24:00:00.000+05:00", "2026-04-01T00:00:00+05:00")]
+    #[case::day_end_no_seconds("2026-03-02 24:00", "2026-03-03T00:00:00")]
+    // A leap second is the last second of its minute, never written back out as :60.
+    #[case::leap_second_rfc3339("2025-12-31T23:59:60Z", "2025-12-31T23:59:59+00:00")]
+    #[case::leap_second_rfc822("Wed, 31 Dec 2025 23:59:60 GMT", "2025-12-31T23:59:59+00:00")]
+    #[case::leap_second_any_day("2026-03-05T12:00:60.5+01:00", "2026-03-05T12:00:59.500+01:00")]
     fn reads_the_variants_feeds_write(#[case] raw: &str, #[case] expected: &str) {
         let got = match feed_date(raw) {
             Some(ParsedDate::Absolute(t)) => t.to_rfc3339(),
@@ -205,6 +214,8 @@ mod tests {
     #[case("")]
     #[case("soon")]
     #[case("+00:0")]
+    #[case::past_day_end("Mon, 02 Mar 2026 24:00:01 GMT")]
+    #[case::past_day_end_minutes("2026-03-02T24:30Z")]
     fn no_date_is_none(#[case] raw: &str) {
         assert_eq!(feed_date(raw), None);
     }
