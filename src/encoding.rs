@@ -4,12 +4,17 @@
 //! mark, else the HTTP `charset`, else the document's own declaration (an XML declaration's
 //! `encoding=`, an HTML `<meta charset>`), else UTF-8. A declared encoding the bytes do not
 //! decode in is passed over for the next evidence, the way Python feedparser falls back; bytes
-//! that are not UTF-8 and declare nothing are guessed (chardetng). A label names one of the
-//! WHATWG encodings or KZ-1048 (Kazakh, which encoding_rs lacks). Rules for what servers get
-//! wrong: UTF-8 text with stray bytes (at least as many valid multibyte sequences as invalid
-//! ones) is still UTF-8 where UTF-8 is declared or nothing else holds (the strays become U+FFFD,
-//! the rest is not thrown to a guess); a document that declares UTF-8 itself and is UTF-8 text
-//! is UTF-8 whatever the HTTP header says; UTF-8 text, strays and all, is UTF-8 whatever
+//! that are not UTF-8 and declare nothing are windows-1252 (WHATWG's and feedparser's
+//! fallback) unless chardetng's guess has letters of its own to show (a Cyrillic word, several
+//! Polish letters in words), and a windows-1251 guess with Kazakh letters in its words is
+//! KZ-1048. A label names one of the WHATWG encodings or KZ-1048 (Kazakh, which encoding_rs
+//! lacks). Rules for what servers get wrong: UTF-8 text with stray bytes (at least as many
+//! valid multibyte sequences as invalid ones; or any real UTF-8 with strays that lie as
+//! windows-1252 letters and quotes do, alone between ASCII: text pasted from Word) is still
+//! UTF-8 where UTF-8 is declared or nothing else holds, read sequence by sequence: each stray
+//! byte is windows-1252 ("Word’s", "café") when the strays lie so, else U+FFFD, and a character
+//! cut short is one U+FFFD; a document that declares UTF-8 itself and is UTF-8 text is UTF-8
+//! whatever the HTTP header says; UTF-8 text (the first kind), strays and all, is UTF-8 whatever
 //! single-byte charset the header or the document names; and a declared single-byte charset
 //! that plainly misreads the bytes is passed over for the next evidence (Latin-1 that reads
 //! words of only À-ÿ letters: Cyrillic in windows-1251 or KOI8-R; a Cyrillic charset that reads
@@ -47,15 +52,18 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
     // stray bytes): a legacy charset in the HTTP header is the server's default, not the
     // document's. Legacy text is practically never valid UTF-8 once it has a few non-ASCII
     // letters, so the bytes settle it.
-    if own.as_deref().is_some_and(names_utf8) && census.is_utf8_text() {
-        return String::from_utf8_lossy(body).into_owned();
+    if own.as_deref().is_some_and(names_utf8) && census.is_mostly_utf8() {
+        return census.decode_utf8(body);
     }
     for label in [&http, &own].into_iter().flatten() {
+        if names_utf8(label) && census.is_mostly_utf8() {
+            return census.decode_utf8(body);
+        }
         // UTF-8 text under a single-byte charset is UTF-8: legacy single-byte text with a few
         // non-ASCII letters is practically never valid UTF-8, so the label is the server's (or
         // the template's) default, and believing it would store "â€™" for "’".
-        if (names_utf8(label) || names_single_byte(label)) && census.is_utf8_text() {
-            return String::from_utf8_lossy(body).into_owned();
+        if names_single_byte(label) && census.is_utf8_text() {
+            return census.decode_utf8(body);
         }
         if let Some(text) = decode_strictly(body, label) {
             if misread(label, &text) {
@@ -65,37 +73,244 @@ pub fn decode(body: &[u8], content_type: Option<&str>) -> String {
             return text;
         }
     }
-    if census.invalid == 0 || census.is_utf8_text() {
-        return String::from_utf8_lossy(body).into_owned();
+    if census.invalid == 0 || census.is_mostly_utf8() {
+        return census.decode_utf8(body);
     }
+    guess(body)
+}
+
+/// Bytes that declare nothing (or nothing that reads them) and are no UTF-8 text: windows-1252,
+/// as WHATWG and Python feedparser fall back, unless chardetng's guess has positive evidence
+/// in the text it reads (see `has_evidence`): a short Western title with one "£" or "ï" made
+/// chardetng guess Latin-2 or Baltic ("Ł5 deal", "naīve"). A windows-1251 guess whose Cyrillic
+/// words hold Kazakh letters is KZ-1048 (see `looks_kz1048`).
+fn guess(body: &[u8]) -> String {
     let mut detector = chardetng::EncodingDetector::new();
     detector.feed(body, true);
     let guess = detector.guess(None, true);
-    guess.decode_without_bom_handling(body).0.into_owned()
+    let western = encoding_rs::WINDOWS_1252
+        .decode_without_bom_handling(body)
+        .0;
+    if guess == encoding_rs::WINDOWS_1252 {
+        return western.into_owned();
+    }
+    let text = guess.decode_without_bom_handling(body).0;
+    if !has_evidence(guess, &text, &western) {
+        tracing::debug!(
+            guess = guess.name(),
+            "the guess has no evidence: windows-1252"
+        );
+        return western.into_owned();
+    }
+    if guess == encoding_rs::WINDOWS_1251 && looks_kz1048(&text) {
+        return decode_kz1048(body);
+    }
+    text.into_owned()
+}
+
+/// Whether `text`, the body as the guessed charset reads it, shows that charset at work rather
+/// than windows-1252 (`western`): letters that only the guess reads so and that sit in words
+/// of their own script (a Cyrillic letter next to a Cyrillic one, a Polish "ą" next to a Latin
+/// letter), at least three of them, or two that windows-1252 reads as no letter ("¯Ó£W" for
+/// "ŻÓŁW"). A multibyte guess (CJK) needs two letters of its script side by side. "Ł5",
+/// "Š2026" (no word) and "naīve" (one letter, "ï" a letter too) are no evidence.
+fn has_evidence(guess: &'static Encoding, text: &str, western: &str) -> bool {
+    let chars: Vec<char> = text.chars().collect();
+    let in_word = |i: usize| {
+        let own = script(chars[i]);
+        own.is_some()
+            && ((i > 0 && script(chars[i - 1]) == own)
+                || chars.get(i + 1).is_some_and(|&c| script(c) == own))
+    };
+    if guess.is_single_byte() {
+        let (mut differing, mut no_letter) = (0usize, 0usize);
+        for (i, (w, &c)) in western.chars().zip(&chars).enumerate() {
+            if w != c && in_word(i) {
+                differing += 1;
+                no_letter += usize::from(!w.is_alphabetic());
+            }
+        }
+        differing >= 3 || no_letter >= 2
+    } else {
+        let letters = (0..chars.len())
+            .filter(|&i| !chars[i].is_ascii() && in_word(i))
+            .count();
+        letters >= 2
+    }
+}
+
+/// The script a letter is written in, as far as telling charsets apart needs: Latin (ASCII
+/// letters and the accented ones up to Latin Extended-B, and Vietnamese), Greek, Cyrillic,
+/// Armenian, Hebrew, Arabic, Thai, or CJK (kana, Han, Hangul). Not a letter, or another script
+/// (IPA, symbols): none.
+fn script(c: char) -> Option<u8> {
+    if !c.is_alphabetic() {
+        return None;
+    }
+    Some(match u32::from(c) {
+        0x41..=0x7A | 0xC0..=0x24F | 0x1E00..=0x1EFF => 0,
+        0x370..=0x3FF | 0x1F00..=0x1FFF => 1,
+        0x400..=0x52F => 2,
+        0x530..=0x58F => 3,
+        0x590..=0x5FF => 4,
+        0x600..=0x6FF | 0x750..=0x77F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => 5,
+        0xE00..=0xE7F => 6,
+        0x1100..=0x11FF | 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF => 7,
+        0xF900..=0xFAFF | 0xFF66..=0xFF9F => 7,
+        _ => return None,
+    })
+}
+
+/// Whether Cyrillic text read as windows-1251 is KZ-1048, the Kazakh charset that differs from
+/// it only in some letters: in words (next to a Cyrillic letter), windows-1251's readings of
+/// KZ-1048's Қ қ Һ һ Ұ ұ Ә ә Ң ң (Ќ ќ Ћ ћ Ў ў Ј ј Ѕ ѕ, letters Russian and Ukrainian never
+/// write), at least two of them and two different ones (Belarusian writes "ў" alone), with one
+/// of the letters Kazakh shares with Ukrainian (І, and Ғ Ө Ү that windows-1251 reads as Є Ґ Ї:
+/// alone no evidence, Ukrainian text is full of them), which Serbian and Macedonian (writing
+/// "ј", "ќ", "ѕ", "ћ") never write; and the Serbian and Macedonian letters KZ-1048 keeps
+/// (Ђ Ѓ Љ Њ Џ) are not there, or barely.
+fn looks_kz1048(text: &str) -> bool {
+    let cyrillic = |c: Option<&char>| {
+        c.is_some_and(|c| ('\u{400}'..='\u{4ff}').contains(c) && c.is_alphabetic())
+    };
+    let chars: Vec<char> = text.chars().collect();
+    let (mut kazakh, mut kinds, mut others, mut shared) = (0usize, Vec::new(), 0usize, 0usize);
+    for (i, c) in chars.iter().enumerate() {
+        if !(cyrillic(i.checked_sub(1).and_then(|j| chars.get(j))) || cyrillic(chars.get(i + 1))) {
+            continue;
+        }
+        let lower = c.to_lowercase().next().unwrap_or(*c);
+        if "ќћўјѕ".contains(lower) {
+            kazakh += 1;
+            if !kinds.contains(&lower) {
+                kinds.push(lower);
+            }
+        } else if "ђѓљњџ".contains(lower) {
+            others += 1;
+        } else if "ієґї".contains(lower) {
+            shared += 1;
+        }
+    }
+    kazakh >= 2 && kinds.len() >= 2 && shared > 0 && others * 10 < kazakh
+}
+
+/// A byte that is not part of a UTF-8 sequence, read as windows-1252 (text pasted from Word
+/// into a UTF-8 page: 0x92 is "’", 0xE9 "é"). The five bytes windows-1252 leaves undefined
+/// (0x81, 0x8D, 0x8F, 0x90, 0x9D) are U+FFFD, not the C1 controls WHATWG maps them to.
+fn windows_1252_byte(byte: u8) -> char {
+    match byte {
+        0x81 | 0x8D | 0x8F | 0x90 | 0x9D => char::REPLACEMENT_CHARACTER,
+        _ => encoding_rs::WINDOWS_1252
+            .decode_without_bom_handling(&[byte])
+            .0
+            .chars()
+            .next()
+            .unwrap_or(char::REPLACEMENT_CHARACTER),
+    }
 }
 
 /// How a body reads as UTF-8: its valid multibyte sequences and its invalid ones (each would
-/// become one U+FFFD).
+/// become one U+FFFD), and how its stray bytes (those in no valid sequence) lie.
 #[derive(Clone, Copy, Debug, Default)]
 struct Utf8Census {
     multibyte: usize,
     /// Those of three or four bytes (’ “ ” — …, CJK): a legacy single-byte body forms one by
     /// chance far more rarely than a two-byte one (`É’` in windows-1252 is C9 92, valid).
     long: usize,
+    /// Two-byte sequences that read as real text: a Latin-1 letter or sign or a Latin
+    /// Extended-A letter (U+00A0-U+017F: "é", "ü", "©", "«"), or a letter of another script
+    /// next to a letter of its own script (a Cyrillic word). A chance pair of legacy bytes reads
+    /// as IPA ("É’" is "ɒ") or as a lone letter of a script foreign to its neighbours ("ÓŁ" in
+    /// windows-1250 is a Cyrillic "ӣ" before a "W").
+    plausible_pairs: usize,
     invalid: usize,
+    /// Bytes in no valid sequence, and those of them in runs of three or more such bytes.
+    stray_bytes: usize,
+    stray_bytes_in_runs: usize,
 }
 
 impl Utf8Census {
     fn of(body: &[u8]) -> Utf8Census {
         let mut census = Utf8Census::default();
+        let mut run = 0usize;
+        let end_run = |census: &mut Utf8Census, run: &mut usize| {
+            if *run >= 3 {
+                census.stray_bytes_in_runs += *run;
+            }
+            *run = 0;
+        };
         for chunk in body.utf8_chunks() {
-            for c in chunk.valid().chars().filter(|c| !c.is_ascii()) {
+            if !chunk.valid().is_empty() {
+                end_run(&mut census, &mut run);
+            }
+            let chars: Vec<char> = chunk.valid().chars().collect();
+            for (i, &c) in chars.iter().enumerate() {
+                if c.is_ascii() {
+                    continue;
+                }
                 census.multibyte += 1;
                 census.long += usize::from(c.len_utf8() >= 3);
+                if c.len_utf8() == 2 {
+                    let own = script(c);
+                    let beside = |j: Option<usize>| {
+                        j.and_then(|j| chars.get(j))
+                            .is_some_and(|&n| own.is_some() && script(n) == own)
+                    };
+                    census.plausible_pairs += usize::from(
+                        ('\u{a0}'..='\u{17f}').contains(&c)
+                            || beside(i.checked_sub(1))
+                            || beside(Some(i + 1)),
+                    );
+                }
             }
-            census.invalid += usize::from(!chunk.invalid().is_empty());
+            let invalid = chunk.invalid().len();
+            census.invalid += usize::from(invalid > 0);
+            census.stray_bytes += invalid;
+            run += invalid;
         }
+        end_run(&mut census, &mut run);
         census
+    }
+
+    /// UTF-8 text with stray bytes, whichever way: `is_utf8_text`, or UTF-8 with the strays of
+    /// text pasted from windows-1252 (`has_windows_strays`).
+    fn is_mostly_utf8(&self) -> bool {
+        self.is_utf8_text() || self.has_windows_strays()
+    }
+
+    /// UTF-8 text with strays of windows-1252 text in it (pasted from Word into a UTF-8 page):
+    /// real UTF-8 (a three- or four-byte sequence, or plausible two-byte ones, then at least one
+    /// per ten stray bytes), and stray bytes that lie as Latin text's do, alone or in pairs
+    /// between ASCII ("Word’s", "café", "Größe"; a run of three or more at most for a quarter of
+    /// them). Legacy Cyrillic, Greek or CJK text is runs of non-ASCII bytes, one word each;
+    /// legacy Latin text forms a plausible UTF-8 sequence practically never.
+    fn has_windows_strays(&self) -> bool {
+        (self.long > 0
+            || (self.plausible_pairs > 0 && self.stray_bytes <= self.plausible_pairs * 10))
+            && self.latin_strays()
+    }
+
+    /// Whether the stray bytes lie as those of a Latin text in windows-1252: alone or in pairs.
+    fn latin_strays(&self) -> bool {
+        self.stray_bytes_in_runs.saturating_mul(4) <= self.stray_bytes
+    }
+
+    /// The body as UTF-8 with stray bytes: each stray byte read as windows-1252 when they lie as
+    /// a Latin text's do, except a UTF-8 character cut short (a lead byte and its continuation
+    /// bytes, as a cut "…" leaves), which is one U+FFFD; strays that lie otherwise are a U+FFFD
+    /// per invalid sequence.
+    fn decode_utf8(&self, body: &[u8]) -> String {
+        let windows = self.latin_strays();
+        let mut out = String::with_capacity(body.len());
+        for chunk in body.utf8_chunks() {
+            out.push_str(chunk.valid());
+            match chunk.invalid() {
+                [] => {}
+                &[byte] if windows => out.push(windows_1252_byte(byte)),
+                _ => out.push(char::REPLACEMENT_CHARACTER),
+            }
+        }
+        out
     }
 
     /// UTF-8 text, perhaps with stray bytes: it has valid multibyte sequences, and at least as
@@ -512,34 +727,54 @@ mod tests {
         (body, header["content_type"].as_str().unwrap().to_owned())
     }
 
+    /// `stray`: how the stray byte reads (windows-1252, or a U+FFFD for a cut character), or
+    /// nothing when there is none.
     #[rstest]
-    #[case::stray_byte_declared_twice("b1", "Президент провёл совещание по экономике", 1)]
-    #[case::stray_byte_declared_in_the_prolog("b2", "Президент провёл совещание по экономике", 1)]
-    #[case::stray_byte_kazakh("b3", "Мемлекет басшысы Қазақстан халқына", 1)]
-    #[case::utf8_under_windows_1251("c1", "Президент провёл совещание", 0)]
-    #[case::kazakh_utf8_under_windows_1251("c2", "Мемлекет басшысы Қазақстан халқына", 0)]
-    #[case::utf8_under_koi8_r("c3", "Глава государства", 0)]
-    #[case::windows_1251_under_latin_1("p4", "Президент провёл совещание", 0)]
-    #[case::english_stray_declared_in_the_prolog("u1", "President’s visit to “Astana”", 1)]
-    #[case::english_stray_declared_nowhere("u2", "Officials’ meeting", 1)]
-    #[case::english_cut_ellipsis("u3", "He said “welcome” and the talk went on…", 1)]
-    #[case::english_stray_under_latin_1("u4", "<title>President’s visit</title>", 1)]
+    #[case::stray_byte_declared_twice(
+        "b1",
+        "Президент провёл совещание по экономике",
+        "новости – здесь"
+    )]
+    #[case::stray_byte_declared_in_the_prolog(
+        "b2",
+        "Президент провёл совещание по экономике",
+        "новости – здесь"
+    )]
+    #[case::stray_byte_kazakh("b3", "Мемлекет басшысы Қазақстан халқына", "Ақорда \u{a0}<")]
+    #[case::utf8_under_windows_1251("c1", "Президент провёл совещание", "")]
+    #[case::kazakh_utf8_under_windows_1251("c2", "Мемлекет басшысы Қазақстан халқына", "")]
+    #[case::utf8_under_koi8_r("c3", "Глава государства", "")]
+    #[case::windows_1251_under_latin_1("p4", "Президент провёл совещание", "")]
+    #[case::english_stray_declared_in_the_prolog(
+        "u1",
+        "President’s visit to “Astana”",
+        "Café opening"
+    )]
+    #[case::english_stray_declared_nowhere("u2", "Officials’ meeting", "Café opening")]
+    #[case::english_cut_ellipsis(
+        "u3",
+        "He said “welcome” and the talk went on…",
+        "cut here \u{fffd} mid"
+    )]
+    #[case::english_stray_under_latin_1("u4", "<title>President’s visit</title>", "Café<")]
     #[case::kz_1048_in_the_prolog(
         "k1",
         "Қазақстан халқына Жолдау жариялады: әділетті, қауіпсіз, өркенді",
-        0
+        ""
     )]
-    #[case::rk1048_in_the_header("k2", "Қазақ тіліндегі мәтін.", 0)]
-    #[case::kz_1048_json_feed("k3", "\"title\": \"Қазақстан\"", 0)]
+    #[case::rk1048_in_the_header("k2", "Қазақ тіліндегі мәтін.", "")]
+    #[case::kz_1048_json_feed("k3", "\"title\": \"Қазақстан\"", "")]
     fn servers_wrong_charsets_are_read_right(
         #[case] name: &str,
         #[case] title: &str,
-        #[case] strays: usize,
+        #[case] stray: &str,
     ) {
         let (body, content_type) = fixture(name);
         let text = decode(&body, Some(&content_type));
         assert!(text.contains(title), "{name}: {text}");
-        assert_eq!(text.matches('\u{fffd}').count(), strays, "{name}: {text}");
+        assert!(text.contains(stray), "{name}: {text}");
+        let cut = usize::from(stray.contains('\u{fffd}'));
+        assert_eq!(text.matches('\u{fffd}').count(), cut, "{name}: {text}");
     }
 
     fn cyrillic_feed(prolog: &str, stray: &[u8], repeat: usize) -> Vec<u8> {
@@ -573,7 +808,7 @@ mod tests {
         // Declared in the header, or nothing declared (UTF-8 is the default).
         for content_type in [Some("text/xml; charset=UTF-8"), Some("text/xml"), None] {
             let text = decode(&body, content_type);
-            assert!(text.contains("Глава государства – \u{fffd}<"), "{text}");
+            assert!(text.contains("Глава государства – –<"), "{text}");
         }
         // A header that says us-ascii is wrong, and the rest is UTF-8 text.
         assert!(decode(&body, Some("text/xml; charset=us-ascii")).contains("Глава"));
@@ -593,18 +828,22 @@ mod tests {
     }
 
     /// One stray byte in English UTF-8 text, which has few multibyte characters (here three):
-    /// the text stays UTF-8 whatever is declared, and so it does with as many strays as
-    /// multibyte characters; one stray more and the body is no UTF-8 text (the guess reads it).
+    /// the text stays UTF-8 whatever is declared (the stray read as windows-1252), and so it
+    /// does with as many strays as multibyte characters. Under a single-byte charset, one
+    /// stray more and the body is no UTF-8 text (the charset reads it); declared UTF-8 or
+    /// nothing, strays that lie as windows-1252 letters do leave it UTF-8.
     #[rstest]
-    #[case::declared_in_the_header(Some("text/xml; charset=utf-8"), "")]
-    #[case::declared_in_the_prolog(Some("text/xml"), " encoding=\"UTF-8\"")]
-    #[case::declared_nowhere(None, "")]
-    #[case::under_latin_1(Some("text/xml; charset=iso-8859-1"), "")]
-    #[case::under_windows_1252_in_the_prolog(None, " encoding=\"windows-1252\"")]
-    #[case::under_kz_1048(Some("text/xml; charset=kz-1048"), "")]
+    #[case::declared_in_the_header(Some("text/xml; charset=utf-8"), "", true)]
+    #[case::declared_in_the_prolog(Some("text/xml"), " encoding=\"UTF-8\"", true)]
+    #[case::declared_nowhere(None, "", true)]
+    #[case::under_latin_1(Some("text/xml; charset=iso-8859-1"), "", false)]
+    #[case::under_windows_1252_in_the_prolog(None, " encoding=\"windows-1252\"", false)]
+    // KZ-1048 reads "’" as "вЂ™", no Cyrillic text: passed over, and UTF-8 is what is left.
+    #[case::under_kz_1048(Some("text/xml; charset=kz-1048"), "", true)]
     fn english_utf8_text_with_a_stray_byte_is_utf8(
         #[case] content_type: Option<&str>,
         #[case] prolog: &str,
+        #[case] utf8_or_nothing: bool,
     ) {
         let words = "President’s visit to “Astana”";
         let with_strays = |strays: usize| {
@@ -619,10 +858,13 @@ mod tests {
         for strays in 1..=3 {
             let text = decode(&with_strays(strays), content_type);
             assert!(text.contains(words), "{strays}: {text}");
-            assert_eq!(text.matches("Caf\u{fffd}<").count(), strays, "{text}");
+            assert_eq!(text.matches("Café<").count(), strays, "{text}");
         }
         let text = decode(&with_strays(4), content_type);
-        assert!(!text.contains(words), "{text}");
+        assert_eq!(text.contains(words), utf8_or_nothing, "{text}");
+        if utf8_or_nothing {
+            assert_eq!(text.matches("Café<").count(), 4, "{text}");
+        }
     }
 
     /// Cyrillic in windows-1251 has a valid UTF-8 sequence here and there (a capital before
@@ -720,7 +962,7 @@ mod tests {
     }
 
     /// A stray byte among UTF-8 text under a Latin-1 header: still UTF-8 text (the census's
-    /// allowance), the stray a U+FFFD.
+    /// allowance), the stray read as windows-1252.
     #[test]
     fn utf8_text_with_a_stray_byte_under_latin_1_is_utf8() {
         let mut body = "<p>".as_bytes().to_vec();
@@ -729,7 +971,7 @@ mod tests {
         }
         body.extend_from_slice(b"\x96</p>");
         let text = decode(&body, Some("text/html; charset=iso-8859-1"));
-        assert!(text.contains("Президент — “визит” \u{fffd}<"), "{text}");
+        assert!(text.contains("Президент — “визит” –<"), "{text}");
     }
 
     #[rstest]
@@ -902,5 +1144,133 @@ mod tests {
         body.extend_from_slice(b"\x98</t>");
         let text = decode(&body, None);
         assert!(text.contains(&format!("{KAZAKH}\u{fffd}</t>")), "{text}");
+    }
+
+    /// A small RSS document around `title`'s bytes, declaring nothing.
+    fn rss_titled(title: &[u8]) -> Vec<u8> {
+        [
+            b"<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><item><title>".as_slice(),
+            title,
+            b"</title></item></channel></rss>",
+        ]
+        .concat()
+    }
+
+    /// UTF-8 text with a few valid multibyte characters and a stray byte from text pasted from
+    /// windows-1252: each valid sequence is UTF-8, each stray byte windows-1252 (one that
+    /// charset leaves undefined a U+FFFD), declared UTF-8 or nothing.
+    #[rstest]
+    #[case::latin_1_letter(b"\xff".as_slice(), "bad ÿ byte")]
+    #[case::windows_quote(b"\x92", "bad ’ byte")]
+    #[case::latin_1_e_acute(b"\xe9", "bad é byte")]
+    #[case::undefined_in_windows_1252(b"\x81", "bad \u{fffd} byte")]
+    fn utf8_with_a_windows_1252_stray_reads_each_sequence(
+        #[case] stray: &[u8],
+        #[case] read: &str,
+    ) {
+        let body = [
+            b"<rss><item><title>valid \xc3\xa9</title></item><item><title>bad ".as_slice(),
+            stray,
+            b" byte</title></item><item><title>third \xc3\xbc</title></item></rss>",
+        ]
+        .concat();
+        for content_type in [None, Some("application/rss+xml; charset=utf-8")] {
+            let text = decode(&body, content_type);
+            for title in ["valid é", read, "third ü"] {
+                assert!(text.contains(title), "{content_type:?}: {text}");
+            }
+        }
+    }
+
+    #[rstest]
+    #[case::five_quotes_and_a_windows_one(
+        b"\xe2\x80\x99a \xe2\x80\x99b \xe2\x80\x99c \xe2\x80\x99d \xe2\x80\x99e Word\x92s".as_slice(),
+        "’a ’b ’c ’d ’e Word’s"
+    )]
+    #[case::two_letters_and_three_strays(
+        b"Caf\xc3\xa9 two na\xc3\xafve, Word\x92s caf\xe9 \x93x\x94",
+        "Café two naïve, Word’s café “x”"
+    )]
+    fn utf8_with_windows_1252_strays_is_utf8_and_windows_1252(
+        #[case] title: &[u8],
+        #[case] read: &str,
+    ) {
+        let text = decode(&rss_titled(title), None);
+        assert!(text.contains(&format!("<title>{read}</title>")), "{text}");
+    }
+
+    /// Legacy Cyrillic that forms a three-byte UTF-8 sequence by chance ("её»" is E5 B8 BB, a
+    /// CJK character) is still no UTF-8 text: its strays are words, not isolated letters.
+    #[test]
+    fn legacy_words_around_a_chance_utf8_sequence_stay_legacy() {
+        let words = "«Новости» № 5 — всё о её «жизни» и её»";
+        let body = rss_titled(&encoding_rs::WINDOWS_1251.encode(words).0);
+        assert_eq!(Utf8Census::of(&body).long, 1);
+        let text = decode(&body, None);
+        assert!(text.contains(words), "{text}");
+    }
+
+    /// Short Western text with one or two high bytes and nothing declared is windows-1252
+    /// (chardetng guessed Latin-2 or Baltic: "Ł5 deal", "Š2026", "naīve", "naļve").
+    #[rstest]
+    #[case::pound("£5 deal")]
+    #[case::copyright("©2026 report")]
+    #[case::diaeresis("The naïve approach")]
+    #[case::quotes_and_diaeresis("Smart ’quote’ naïve")]
+    fn a_short_western_text_declaring_nothing_is_windows_1252(#[case] words: &str) {
+        let body = rss_titled(&encoding_rs::WINDOWS_1252.encode(words).0);
+        for content_type in [None, Some("application/rss+xml")] {
+            let text = decode(&body, content_type);
+            assert!(text.contains(&format!("<title>{words}</title>")), "{text}");
+        }
+    }
+
+    /// The guess still reads what has letters of its own: Central European, Turkish, Greek,
+    /// Hebrew, Japanese, even short.
+    #[rstest]
+    #[case::polish(
+        encoding_rs::WINDOWS_1250,
+        "Zażółć gęślą jaźń: Wałbrzych, Łódź i Świętokrzyskie"
+    )]
+    #[case::polish_latin_2(encoding_rs::ISO_8859_2, "Zażółć gęślą jaźń: Wałbrzych i Łódź")]
+    #[case::polish_capitals(encoding_rs::WINDOWS_1250, "ŻÓŁW i kot")]
+    #[case::czech(encoding_rs::WINDOWS_1250, "Příliš žluťoučký kůň úpěl ďábelské ódy")]
+    #[case::turkish(encoding_rs::WINDOWS_1254, "Türkiye'de şu anda ağır kış")]
+    #[case::greek(encoding_rs::WINDOWS_1253, "Ειδήσεις")]
+    #[case::hebrew(encoding_rs::WINDOWS_1255, "חדשות היום")]
+    #[case::japanese(encoding_rs::SHIFT_JIS, "東京のニュース")]
+    fn a_guess_with_letters_of_its_own_is_kept(
+        #[case] encoding: &'static Encoding,
+        #[case] words: &str,
+    ) {
+        let text = decode(&rss_titled(&encoding.encode(words).0), None);
+        assert!(text.contains(&format!("<title>{words}</title>")), "{text}");
+    }
+
+    /// Kazakh in KZ-1048 declaring nothing: chardetng guesses windows-1251 ("Ќазаќстан"), and
+    /// its Kazakh letters in words make it KZ-1048.
+    #[test]
+    fn kazakh_declaring_nothing_is_kz_1048() {
+        let words = "Қазақстан Президенті әкімдермен кездесу өткізді";
+        let text = decode(&rss_titled(&kz1048(words)), None);
+        assert!(text.contains(&format!("<title>{words}</title>")), "{text}");
+        let text = decode(&rss_titled(&kz1048(KAZAKH)), None);
+        assert!(text.contains(KAZAKH), "{text}");
+    }
+
+    /// Other Cyrillic languages guessed windows-1251 stay windows-1251, their letters at
+    /// KZ-1048's Kazakh places and all.
+    #[rstest]
+    #[case::russian("«Новости» № 5 — всё о её «жизни»: Ёлка и ёж")]
+    #[case::ukrainian("Україна: Ґрунт, їжа, Євген, Київ і Ніжин, ґанок, єдність")]
+    #[case::serbian("Београд: ђаци, љубав, њива, џеп, моја кућа, ћерка, Ђорђе")]
+    #[case::macedonian("Македонија: ќе дојде, ѕвезда, Скопје, моја куќа")]
+    #[case::belarusian("Беларусь: праўда, Мінск, саўдзел, воўк")]
+    fn other_cyrillic_guessed_stays_windows_1251(#[case] words: &str) {
+        let text = decode(
+            &rss_titled(&encoding_rs::WINDOWS_1251.encode(words).0),
+            None,
+        );
+        assert!(text.contains(&format!("<title>{words}</title>")), "{text}");
     }
 }
