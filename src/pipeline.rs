@@ -92,6 +92,8 @@ pub struct PollReport {
     /// dated by the release listed above them (when first seen, if that one is out of the
     /// list's order), and the poll says so.
     pub unreadable_dates: Vec<(String, String)>,
+    /// Whether the source is an upstream feed (its dates are the feed's, not a selector's).
+    pub upstream_feed: bool,
     /// Cards of the list page not read as releases, with why (no title, no own link, …).
     pub skipped_cards: Vec<extract::html::SkippedCard>,
     /// Links of the releases `require_id` left out (no id in the link), in the page's order.
@@ -155,6 +157,14 @@ impl PollReport {
     /// What the admin should hear about dates this poll could not read, if any.
     pub fn date_warning(&self) -> Option<String> {
         let (link, text) = self.unreadable_dates.first()?;
+        if self.upstream_feed {
+            return Some(format!(
+                "{} feed date(s) could not be read or are no release's (e.g. \"{text}\" for \
+                 {link}); those entries are dated by the entry listed above them, keeping the \
+                 feed's order",
+                self.unreadable_dates.len()
+            ));
+        }
         Some(format!(
             "{} list date(s) could not be read (e.g. \"{text}\" for {link}); those releases are \
              dated by the release listed above them (when first seen, if that one is a card \
@@ -532,6 +542,7 @@ impl Poller<'_> {
             linked,
             skipped,
             unreadable_dates,
+            upstream_feed: source.kind == SourceKind::Feed,
             skipped_cards,
             no_id,
             known_not_read,
@@ -2744,6 +2755,7 @@ pub fn read_list_counted(
                 tracing::warn!(source = %source.id, skipped = read.skipped, "feed entries with neither a link nor any text skipped");
             }
             notes.skipped = read.skipped;
+            notes.unreadable_dates = read.unreadable_dates;
             notes.shared_ids = read.shared_ids;
             notes.site = read.site;
             let mut all = read.entries;

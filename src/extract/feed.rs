@@ -44,6 +44,10 @@ use url::Url;
 pub struct FeedEntries {
     pub entries: Vec<Scraped>,
     pub skipped: usize,
+    /// `(link, text)` of entries whose date is written but does not read, or is no release's
+    /// (before 1990, over a year ahead): such an entry takes its neighbour's date, and the
+    /// poll says so.
+    pub unreadable_dates: Vec<(String, String)>,
     /// Entries whose guid/id other entries of the document share, identified otherwise: the
     /// id each had, by the key it has now (a release stored under that id may be one of them).
     pub shared_ids: HashMap<String, String>,
@@ -198,6 +202,10 @@ pub fn feed_entries(
         }
     }
     out.shared_ids = identify_sharers(&mut read, feed_url);
+    out.unreadable_dates = read
+        .iter()
+        .filter_map(|r| Some((r.scraped.link.clone(), r.unread_date.clone()?)))
+        .collect();
     out.entries = read.into_iter().map(|r| r.scraped).collect();
     keep_feed_order(&mut out.entries);
     Ok(out)
@@ -328,6 +336,8 @@ fn with_facts(entries: Vec<Entry>, facts: Vec<Facts>) -> Vec<(Entry, Option<Fact
 /// One entry as read, with what identifies it when its own id cannot.
 struct Read {
     scraped: Scraped,
+    /// The date it has written that gave no date (see [`FeedEntries::unreadable_dates`]).
+    unread_date: Option<String>,
     /// Whether its key is its own guid/id.
     from_id: bool,
     /// Its own link, and a hash of its title and text.
@@ -499,18 +509,32 @@ impl Reading<'_> {
                 let url = Url::parse(facts?.item_image.as_deref()?).ok()?;
                 matches!(url.scheme(), "http" | "https").then(|| url.to_string())
             });
-        let date = facts
+        let parsed = entry.published.or(entry.updated);
+        let read = facts
             .and_then(|f| f.dates.iter().find_map(|raw| feed_date(raw)))
             .or_else(|| {
-                entry
-                    .published
-                    .or(entry.updated)
+                parsed
                     .map(|d| {
                         crate::dates::without_leap_second(ParsedDate::Absolute(d.fixed_offset()))
                     })
                     .filter(|d| crate::dates::is_plausible(*d))
             });
+        // More than a year ahead is no release's date either (issue 19's window; within a
+        // year a date ahead is dated now).
+        let date = read.filter(|d| crate::dates::in_window(*d, chrono::Utc::now()));
+        // A date written that gave none is said (a feed without dates says nothing).
+        let written = facts
+            .and_then(|f| {
+                f.dates
+                    .iter()
+                    .map(|raw| raw.trim())
+                    .find(|raw| !raw.is_empty())
+            })
+            .map(str::to_owned)
+            .or_else(|| parsed.map(|d| d.to_rfc3339()));
+        let unread_date = written.filter(|_| date.is_none());
         Some(Read {
+            unread_date,
             scraped: Scraped {
                 key,
                 title,

@@ -135,6 +135,7 @@ async fn two_digit_years_are_read_and_an_implausible_date_keeps_the_entry_in_pla
         <item><title>MSK</title><link>https://ex.org/1</link><pubDate>Sat, 21 Mar 26 10:00:00 MSK</pubDate></item>
         <item><title>RFC 850</title><link>https://ex.org/2</link><pubDate>Friday, 20-Mar-26 10:00:00 GMT</pubDate></item>
         <item><title>Epoch</title><link>https://ex.org/3</link><pubDate>Thu, 01 Jan 1970 00:00:00 +0000</pubDate></item>
+        <item><title>Far</title><link>https://ex.org/6</link><pubDate>Tue, 01 Jan 2999 00:00:00 +0000</pubDate></item>
         <item><title>ALMT</title><link>https://ex.org/4</link><pubDate>Fri, 05 Dec 25 10:00 ALMT</pubDate></item>
         <item><title>Day</title><link>https://ex.org/5</link><pubDate>Thu, 04 Dec 25</pubDate></item>
         </channel></rss>"#;
@@ -148,12 +149,21 @@ async fn two_digit_years_are_read_and_an_implausible_date_keeps_the_entry_in_pla
         ("MSK", "2026-03-21T07:00:00+00:00"),
         ("RFC 850", "2026-03-20T10:00:00+00:00"),
         ("Epoch", "2025-12-05T05:00:00+00:00"),
+        // More than a year ahead is no release's date either (issue 19's window).
+        ("Far", "2025-12-05T05:00:00+00:00"),
         ("ALMT", "2025-12-05T05:00:00+00:00"),
         // A day without a time: its first instant in the source's zone (UTC here).
         ("Day", "2025-12-04T00:00:00+00:00"),
     ]
     .map(|(t, d)| (t.to_owned(), d.to_owned()));
     assert_eq!(dates, expected);
+    // Said, as a list page's dates that give none are (it was silent).
+    let warning = report.date_warning().unwrap_or_default();
+    assert!(
+        warning.starts_with("2 feed date(s) could not be read or are no release's")
+            && warning.contains("Thu, 01 Jan 1970 00:00:00 +0000\" for https://ex.org/3"),
+        "{warning}"
+    );
 }
 
 /// A picture in the entry's body is its picture when the summary has none (a WordPress excerpt
@@ -1456,10 +1466,7 @@ async fn one_stray_byte_leaves_an_english_utf8_feed_utf8(#[case] content_type: &
     let report = poll_one(content_type, body).await.unwrap();
     assert_eq!(
         titles(&report),
-        [
-            "President’s visit to “Astana” café",
-            "Minister’s statement"
-        ]
+        ["President’s visit to “Astana” café", "Minister’s statement"]
     );
 }
 
