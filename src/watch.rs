@@ -132,7 +132,10 @@ impl ConfigWatch {
 
 /// The file's text (or why it cannot be read) and its digest.
 async fn snapshot(path: &Path) -> (std::io::Result<Vec<u8>>, [u8; 32]) {
-    let read = tokio::fs::read(path).await;
+    let owned = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || config::read_file(&owned))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     let digest = match &read {
         Ok(bytes) => Sha256::digest(bytes).into(),
         Err(e) => Sha256::digest(format!("unreadable: {e}").as_bytes()).into(),
