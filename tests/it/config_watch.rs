@@ -199,6 +199,20 @@ async fn refused_as(t: &TestApp, what: &str) {
     );
 }
 
+/// On drop, opens the FIFO at its path for writing (without blocking), which ends a read
+/// blocked in opening it: a watch that hangs there fails the test instead of hanging it.
+struct Unblock<'p>(&'p std::path::Path);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.0);
+    }
+}
+
 /// The config replaced by a FIFO or a symlink to an endless device is refused as a bad edit
 /// is (issue 19): the watch hung in `open()` on the FIFO for good, and read `/dev/zero` until
 /// memory ran out. A good file put back after either is applied.
@@ -216,9 +230,11 @@ async fn a_config_replaced_by_a_fifo_or_a_device_is_refused_and_a_good_one_appli
             .unwrap()
             .success()
     );
+    let unblock = Unblock(&t.config_path);
     eventually("the FIFO refused", wait, || refusals(&fake) == 1).await;
     refused_as(&t, "a FIFO").await;
     std::fs::remove_file(&t.config_path).unwrap();
+    drop(unblock);
     std::fs::write(&t.config_path, text.replacen(TITLE, "title = \"One\"", 1)).unwrap();
     eventually("a good file applied after the FIFO", wait, || {
         title_is(&t, "One")
