@@ -3,13 +3,23 @@
 //! events, and SIGHUP. An edit is handed on only once the file holds still, and only when its
 //! content differs from the last one handed on (SIGHUP hands on whatever is there).
 //!
-//! Holding still: no change event for [`QUIET`], then two reads [`STABLE`] apart that are
-//! equal. An editor or a deploy tool that writes the file in pieces is never read half-way (a
-//! half-written file was applied live, and a source vanished for a second), and content that
-//! is still changing is neither applied nor reported as a bad edit.
+//! Holding still: no writer holds the file open, no change event for [`QUIET`], then two reads
+//! [`STABLE`] apart that are equal. An editor or a deploy tool that writes the file in pieces is
+//! never read half-way (a half-written file was applied live, and a source vanished for a
+//! second), and content that is still changing is neither applied nor reported as a bad edit.
+//!
+//! No writer holds it open (issue 19: never act on a file still being written): a write of the
+//! file (a change of its data, or its creation as a regular file) is followed by the close of
+//! its writer (inotify's `IN_CLOSE_WRITE`, which notify watches by default), and the file is
+//! not read in between, however long the writer pauses (a writer that flushed half and slept
+//! 2.5 s had its half applied). A replace by a rename (an editor's save, a Kubernetes config
+//! map's `..data` symlink swap) has no writer and is read at once. Where no events come (the
+//! poll, a file system without them) the time alone decides, as it does for a writer that
+//! holds the file open without writing for [`WRITER_BOUND`]: it is read then as it is.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
@@ -23,6 +33,12 @@ const QUIET: Duration = Duration::from_millis(300);
 const STABLE: Duration = Duration::from_millis(500);
 /// How often the file's content is compared with the last seen, events or not.
 const POLL_EVERY: Duration = Duration::from_secs(5);
+/// How long after its last write a writer that keeps the file open is waited for.
+const WRITER_BOUND: Duration = Duration::from_secs(30);
+
+/// When the config file was last written by a writer that has not closed it since (as the
+/// change events tell; `None` when they tell of none, or do not come).
+type Writing = Arc<Mutex<Option<Instant>>>;
 
 /// Why the file is to be looked at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +78,7 @@ pub(crate) struct ConfigWatch {
     triggers: mpsc::Receiver<Trigger>,
     /// Digest of the content last handed on (at first: found at start).
     seen: [u8; 32],
+    writing: Writing,
     _events: Option<notify::RecommendedWatcher>,
 }
 
@@ -70,13 +87,15 @@ impl ConfigWatch {
     pub(crate) async fn start(path: &Path, stop: &CancellationToken) -> ConfigWatch {
         let (tx, triggers) = mpsc::channel(16);
         let seen = snapshot(path).await.1;
-        let events = watch_events(path, tx.clone());
+        let writing = Writing::default();
+        let events = watch_events(path, tx.clone(), writing.clone());
         poll_content(path.to_path_buf(), seen, tx.clone(), stop.clone());
         watch_sighup(tx, stop.clone());
         ConfigWatch {
             path: path.to_path_buf(),
             triggers,
             seen,
+            writing,
             _events: events,
         }
     }
@@ -91,6 +110,7 @@ impl ConfigWatch {
             let mut asked = trigger == Trigger::Asked;
             let (read, digest) = loop {
                 asked |= self.quiet().await;
+                asked |= self.writer_closed().await;
                 let (first, digest) = snapshot(&self.path).await;
                 asked |= self.wait(STABLE).await;
                 let (_, again) = snapshot(&self.path).await;
@@ -119,6 +139,31 @@ impl ConfigWatch {
         asked
     }
 
+    /// Waits until no writer holds the file open, or its last write is [`WRITER_BOUND`] old;
+    /// answers whether a trigger meanwhile was SIGHUP.
+    async fn writer_closed(&mut self) -> bool {
+        let mut asked = false;
+        loop {
+            let last_write = *self.writing.lock().unwrap_or_else(|e| e.into_inner());
+            let Some(last_write) = last_write else {
+                return asked;
+            };
+            let until = tokio::time::Instant::from_std(last_write + WRITER_BOUND);
+            if tokio::time::Instant::now() >= until {
+                tracing::warn!(
+                    "a writer has held the config file open for {} s without writing; it is read as it is",
+                    WRITER_BOUND.as_secs()
+                );
+                return asked;
+            }
+            tracing::debug!("the config file is open for writing; waiting for its close");
+            // The close (or another write) comes as a trigger; the bound as the timeout.
+            if let Ok(Some(trigger)) = tokio::time::timeout_at(until, self.triggers.recv()).await {
+                asked |= trigger == Trigger::Asked;
+            }
+        }
+    }
+
     /// Waits `time`, taking the triggers that come meanwhile; answers whether one was SIGHUP.
     async fn wait(&mut self, time: Duration) -> bool {
         let until = tokio::time::Instant::now() + time;
@@ -132,7 +177,10 @@ impl ConfigWatch {
 
 /// The file's text (or why it cannot be read) and its digest.
 async fn snapshot(path: &Path) -> (std::io::Result<Vec<u8>>, [u8; 32]) {
-    let read = tokio::fs::read(path).await;
+    let owned = path.to_path_buf();
+    let read = tokio::task::spawn_blocking(move || config::read_file(&owned))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
     let digest = match &read {
         Ok(bytes) => Sha256::digest(bytes).into(),
         Err(e) => Sha256::digest(format!("unreadable: {e}").as_bytes()).into(),
@@ -143,7 +191,11 @@ async fn snapshot(path: &Path) -> (std::io::Result<Vec<u8>>, [u8; 32]) {
 /// Watches the config file's folder (editors often write a temp file and rename it over the
 /// original, which a watch on the file itself would miss), and its target's folder when the
 /// path goes through a symlink (an edit of the target makes no event beside the link).
-fn watch_events(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::RecommendedWatcher> {
+fn watch_events(
+    path: &Path,
+    tx: mpsc::Sender<Trigger>,
+    writing: Writing,
+) -> Option<notify::RecommendedWatcher> {
     use notify::Watcher;
     use notify::event::{AccessKind, AccessMode, EventKind};
     let folder = |p: &Path| match p.parent() {
@@ -174,6 +226,9 @@ fn watch_events(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::Recomm
             .iter()
             .any(|p| p.file_name().is_some_and(|n| names.iter().any(|m| m == n)));
         if ours {
+            // Before the trigger, which may be dropped when the queue is full (the watch then
+            // has triggers to wake it anyway); the state is never dropped.
+            note_writer(&event, &writing);
             let _ = tx.try_send(Trigger::Changed);
         }
     };
@@ -188,6 +243,34 @@ fn watch_events(path: &Path, tx: mpsc::Sender<Trigger>) -> Option<notify::Recomm
             .ok()?;
     }
     Some(watcher)
+}
+
+/// Keeps `writing` up to date with one change event of the config file (or its target).
+fn note_writer(event: &notify::Event, writing: &Writing) {
+    use notify::event::{AccessKind, AccessMode, CreateKind, EventKind, ModifyKind};
+    let mut last_write = writing.lock().unwrap_or_else(|e| e.into_inner());
+    match event.kind {
+        EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Any) => {
+            *last_write = Some(Instant::now());
+        }
+        // Made by `open(O_CREAT)`: a writer holds it. A symlink, a FIFO or a hard link made
+        // under the name has none, and no close would ever come.
+        EventKind::Create(CreateKind::File | CreateKind::Any) => {
+            let regular = event
+                .paths
+                .iter()
+                .any(|p| std::fs::symlink_metadata(p).is_ok_and(|m| m.is_file()));
+            if regular {
+                *last_write = Some(Instant::now());
+            }
+        }
+        // The writer is done; or the file under the name is another now (a rename onto it,
+        // as an editor's save or a config map's symlink swap does), or none.
+        EventKind::Access(AccessKind::Close(AccessMode::Write))
+        | EventKind::Modify(ModifyKind::Name(_))
+        | EventKind::Remove(_) => *last_write = None,
+        _ => {}
+    }
 }
 
 /// A slower second way to notice edits, for file systems where change events do not arrive
@@ -233,4 +316,63 @@ fn watch_sighup(tx: mpsc::Sender<Trigger>, stop: CancellationToken) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// Whether a writer holds the file open, as the events told, within 2 s.
+    async fn writing_becomes(writing: &Writing, open: bool) -> bool {
+        for _ in 0..200 {
+            if writing.lock().unwrap().is_some() == open {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        false
+    }
+
+    /// notify's inotify backend reports the close of a writer (`IN_CLOSE_WRITE` is in the mask
+    /// it sets by default), which the watch waits for; a rename onto the path has no writer.
+    #[tokio::test]
+    async fn a_writer_is_known_from_its_first_write_to_its_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, "x = 1\n").unwrap();
+        let (tx, _triggers) = mpsc::channel(16);
+        let writing = Writing::default();
+        let _watcher = watch_events(&path, tx, writing.clone()).expect("inotify");
+
+        let mut file = std::fs::File::create(&path).unwrap();
+        file.write_all(b"x = ").unwrap();
+        assert!(writing_becomes(&writing, true).await, "the write is seen");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(writing.lock().unwrap().is_some(), "still open");
+        file.write_all(b"2\n").unwrap();
+        drop(file);
+        assert!(writing_becomes(&writing, false).await, "the close is seen");
+
+        // An editor's save: written beside, renamed over the config.
+        let beside = dir.path().join(".config.toml.tmp");
+        let mut file = std::fs::File::create(&beside).unwrap();
+        file.write_all(b"x = 3\n").unwrap();
+        std::fs::rename(&beside, &path).unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(writing.lock().unwrap().is_none(), "a rename has no writer");
+        drop(file);
+
+        // A FIFO made under the name has no writer either.
+        std::fs::remove_file(&path).unwrap();
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&path)
+                .status()
+                .unwrap()
+                .success()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(writing.lock().unwrap().is_none(), "a FIFO has no writer");
+    }
 }

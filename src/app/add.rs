@@ -197,7 +197,10 @@ fn write(path: &Path, block: &str) -> Result<(), Refused> {
     if meta.permissions().readonly() {
         return Err(Refused::ReadOnly("the file is read-only".into()));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| Refused::ReadOnly(e.to_string()))?;
+    // Read as every reader of the config reads it (a regular file, bounded); a FIFO here would
+    // also block the write below.
+    let bytes = config::read_file(path).map_err(|e| Refused::ReadOnly(e.to_string()))?;
+    let text = String::from_utf8(bytes).map_err(|e| Refused::ReadOnly(e.to_string()))?;
     let new_text = appended(&text, block).map_err(Refused::Invalid)?;
     let base = path.parent().unwrap_or(Path::new("."));
     if let Err(problems) = config::parse(path, &new_text, base) {

@@ -200,7 +200,10 @@ pub(super) fn renamed_sources(config: &Config) -> Vec<(String, Diagnostic)> {
     if gone.is_empty() {
         return Vec::new();
     }
-    let text = std::fs::read_to_string(&config.path).unwrap_or_default();
+    let text = crate::config::read_file(&config.path)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
     let (line, col) = config
         .sources
         .iter()

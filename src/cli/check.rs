@@ -7,7 +7,11 @@ pub fn check(path: &std::path::Path) -> Result<(), Exit> {
     for w in herald::app::renamed_source_warnings(&config) {
         note(w);
     }
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // Read as `load` read it: a file swapped for a FIFO meanwhile is no hang.
+    let text = herald::config::read_file(path)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
     // The data folder as `run` would meet it here: one it cannot make fails the check.
     if let Some(problem) = herald::config::data_dir_problem(&config, &text) {
         note(problem);

@@ -16,6 +16,7 @@ mod channels;
 mod cron;
 mod diagnostics;
 mod environment;
+mod file;
 mod general;
 mod live;
 mod selectors;
@@ -31,6 +32,7 @@ pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
 pub use channels::{Channel, ChatRef, ShareTarget};
 pub use diagnostics::Diagnostic;
 pub use environment::{data_dir_problem, delivery_off_warning};
+pub use file::{MAX_BYTES, read_file};
 pub use general::{
     Connections, DEFAULT_API_URL, DEFAULT_FEED_CACHE_MB, DEFAULT_FIRST_REQUEST_SECS,
     DEFAULT_IDLE_SECS, DEFAULT_LISTEN, DEFAULT_MAX_CONNECTIONS, DEFAULT_MIN_FREE_MB,
@@ -105,7 +107,7 @@ impl Config {
 
 /// Reads and validates `path`; on failure returns every problem found, in file order.
 pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
-    let bytes = std::fs::read(path).map_err(|e| unreadable(path, &e))?;
+    let bytes = read_file(path).map_err(|e| unreadable(path, &e))?;
     load_text(path, text_of(path, &bytes)?)
 }
 

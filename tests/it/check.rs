@@ -393,3 +393,43 @@ async fn an_empty_config_is_refused_by_check_and_run() {
         assert!(!data.exists(), "run opened no database");
     }
 }
+
+/// A config path that is no regular file, or one too large, is refused at once with what it
+/// is (issue 19): `check` hung for ever on a FIFO, and read `/dev/zero` until memory ran out.
+#[tokio::test]
+async fn a_config_that_is_a_fifo_a_device_or_too_large_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.toml");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let zero = dir.path().join("zero.toml");
+    std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+    let large = dir.path().join("large.toml");
+    let mut text = String::from("[general]\n");
+    text.push_str(&"# padding\n".repeat(500_000));
+    std::fs::write(&large, text).unwrap();
+    let cases = [
+        (&fifo, "the path is not a regular file (a FIFO)"),
+        (&zero, "the path is not a regular file (a character device)"),
+        (&large, "the file is larger than 4 MiB"),
+    ];
+    for (path, why) in cases {
+        let run = herald().arg("check").arg("-c").arg(path).output();
+        let o = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+            .await
+            .unwrap_or_else(|_| panic!("check of {} did not end in 10 s", path.display()))
+            .unwrap();
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        let p = path.display();
+        assert_eq!(
+            err,
+            format!("{p}:1:1: cannot read config: {why}\nherald: {p}: 1 problem found\n")
+        );
+    }
+}

@@ -106,13 +106,29 @@ async fn a_same_size_edit_of_a_symlinks_target_that_keeps_its_time_applies() {
     t.stop().await;
 }
 
-/// Writes `whole` into the config file in two pieces, `first` bytes then the rest, 500 ms
-/// apart (an editor or a copy over a slow link).
-async fn write_in_two_halves(t: &TestApp, whole: &str, first: usize) {
+/// Writes `whole` into the config file in two pieces, `first` bytes then the rest, `pause`
+/// apart (an editor, a copy over a slow link, a script that flushed half and then slept),
+/// holding the file open all along.
+async fn write_in_two_halves(t: &TestApp, whole: &str, first: usize, pause: Duration) {
     let mut file = std::fs::File::create(&t.config_path).unwrap();
     file.write_all(&whole.as_bytes()[..first]).unwrap();
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    file.flush().unwrap();
+    tokio::time::sleep(pause).await;
     file.write_all(&whole.as_bytes()[first..]).unwrap();
+}
+
+/// Samples the running config's sources every 5 ms until the answer is awaited (after
+/// `done` is set): the fewest seen.
+fn sample_sources(t: &TestApp, done: &Arc<AtomicBool>) -> tokio::task::JoinHandle<usize> {
+    let (app, done) = (t.app.clone(), done.clone());
+    tokio::spawn(async move {
+        let mut fewest = usize::MAX;
+        while !done.load(Ordering::Relaxed) {
+            fewest = fewest.min(app.config().sources.len());
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        fewest
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -122,35 +138,120 @@ async fn a_file_written_in_pieces_is_applied_whole() {
     let text = std::fs::read_to_string(&t.config_path).unwrap();
     // Watch the running config all along: three sources, always.
     let done = Arc::new(AtomicBool::new(false));
-    let sampler = tokio::spawn({
-        let (app, done) = (t.app.clone(), done.clone());
-        async move {
-            let mut fewest = usize::MAX;
-            while !done.load(Ordering::Relaxed) {
-                fewest = fewest.min(app.config().sources.len());
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-            fewest
-        }
-    });
+    let sampler = sample_sources(&t, &done);
     let wait = Duration::from_secs(10);
 
     // The first half is a valid config that lacks the last source.
     let whole = text.replacen(TITLE, "title = \"Whole\"", 1);
     let last_source = whole.rfind("[[sources]]").unwrap();
-    write_in_two_halves(&t, &whole, last_source).await;
+    let pause = Duration::from_millis(500);
+    write_in_two_halves(&t, &whole, last_source, pause).await;
     eventually("the whole edit applied", wait, || title_is(&t, "Whole")).await;
 
     // The first half ends inside a line: no config at all, and no bad edit either.
     let again = text.replacen(TITLE, "title = \"Again\"", 1);
     let mid_line = again.rfind("schedule = ").unwrap() + 5;
-    write_in_two_halves(&t, &again, mid_line).await;
+    write_in_two_halves(&t, &again, mid_line, pause).await;
     eventually("the second edit applied", wait, || title_is(&t, "Again")).await;
 
     done.store(true, Ordering::Relaxed);
     assert_eq!(sampler.await.unwrap(), 3, "a source went missing");
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(refusals(&fake), 0, "{:#?}", fake.messages_for(ADMIN));
+    t.stop().await;
+}
+
+/// A writer that flushes half the file and holds it open for seconds before writing the rest
+/// (issue 19): the half is never read, however long the pause; the whole is, once closed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_held_open_for_seconds_is_not_applied() {
+    let fake = fake().await;
+    let t = app_with_admin(&fake).await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = sample_sources(&t, &done);
+
+    // The first half is a valid config that lacks the last source.
+    let whole = text.replacen(TITLE, "title = \"Whole\"", 1);
+    let last_source = whole.rfind("[[sources]]").unwrap();
+    write_in_two_halves(&t, &whole, last_source, Duration::from_millis(2500)).await;
+    eventually("the whole edit applied", Duration::from_secs(10), || {
+        title_is(&t, "Whole")
+    })
+    .await;
+
+    done.store(true, Ordering::Relaxed);
+    assert_eq!(sampler.await.unwrap(), 3, "the half was applied");
+    assert_eq!(refusals(&fake), 0, "{:#?}", fake.messages_for(ADMIN));
+    t.stop().await;
+}
+
+/// /healthz tells that the config on disk is refused as not a regular file (`what`).
+async fn refused_as(t: &TestApp, what: &str) {
+    let why = format!("cannot read config: the path is not a regular file ({what})");
+    let h = t.health().await;
+    assert_eq!(h["config"]["ok"], false, "{h}");
+    assert!(
+        h["config"]["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.ends_with(&why)),
+        "{h}"
+    );
+}
+
+/// On drop, opens the FIFO at its path for writing (without blocking), which ends a read
+/// blocked in opening it: a watch that hangs there fails the test instead of hanging it.
+struct Unblock<'p>(&'p std::path::Path);
+
+impl Drop for Unblock<'_> {
+    fn drop(&mut self) {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(self.0);
+    }
+}
+
+/// The config replaced by a FIFO or a symlink to an endless device is refused as a bad edit
+/// is (issue 19): the watch hung in `open()` on the FIFO for good, and read `/dev/zero` until
+/// memory ran out. A good file put back after either is applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_config_replaced_by_a_fifo_or_a_device_is_refused_and_a_good_one_applies_after() {
+    let fake = fake().await;
+    let t = app_with_admin(&fake).await;
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let wait = Duration::from_secs(10);
+    std::fs::remove_file(&t.config_path).unwrap();
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&t.config_path)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let unblock = Unblock(&t.config_path);
+    eventually("the FIFO refused", wait, || refusals(&fake) == 1).await;
+    refused_as(&t, "a FIFO").await;
+    std::fs::remove_file(&t.config_path).unwrap();
+    drop(unblock);
+    std::fs::write(&t.config_path, text.replacen(TITLE, "title = \"One\"", 1)).unwrap();
+    eventually("a good file applied after the FIFO", wait, || {
+        title_is(&t, "One")
+    })
+    .await;
+
+    std::fs::remove_file(&t.config_path).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &t.config_path).unwrap();
+    eventually("/dev/zero refused", wait, || refusals(&fake) == 2).await;
+    refused_as(&t, "a character device").await;
+    std::fs::remove_file(&t.config_path).unwrap();
+    std::fs::write(&t.config_path, text.replacen(TITLE, "title = \"Two\"", 1)).unwrap();
+    eventually("a good file applied after /dev/zero", wait, || {
+        title_is(&t, "Two")
+    })
+    .await;
+    assert_eq!(t.app.config().sources.len(), 3);
     t.stop().await;
 }
 
