@@ -251,19 +251,167 @@ pub fn resolve(
 /// Writes a date for a Telegram post in the source's language and zone.
 ///
 /// en "21 March 2026", ru "21 марта 2026" (genitive, as a date is said in Russian),
-/// kk "21 наурыз 2026" (nominative, as Kazakh writes it); any other language gets the English
-/// form. `lang` is a BCP 47 tag; only its primary subtag counts ("en-US" is "en"), and "kz" is
-/// accepted for "kk" as in the configuration.
+/// kk "21 наурыз 2026" (nominative, as Kazakh writes it), and as each language writes a date
+/// for the others whose month names the date reader knows: fr "21 mars 2026" ("1er" for the
+/// first), de "21. März 2026", es "21 de marzo de 2026", it "21 marzo 2026", pt "21 de março de
+/// 2026", nl "21 maart 2026", pl "21 marca 2026", cs "21. března 2026", tr "21 Mart 2026",
+/// uk "21 березня 2026"; any other language gets the English form. `lang` is a BCP 47 tag; only
+/// its primary subtag counts ("en-US" is "en"), and "kz" is accepted for "kk" as in the
+/// configuration.
 pub fn format_day(instant: DateTime<Utc>, tz: Tz, lang: &str) -> String {
     let day = local_date(instant, tz);
     let month = day.month0() as usize;
-    let name = match primary_subtag(lang).as_str() {
-        "ru" => RUSSIAN_GENITIVE[month],
-        "kk" | "kz" => KAZAKH_MONTHS[month],
-        _ => ENGLISH_MONTHS[month],
-    };
-    format!("{} {} {}", day.day(), name, day.year())
+    let (d, y) = (day.day(), day.year());
+    match primary_subtag(lang).as_str() {
+        "ru" => format!("{d} {} {y}", RUSSIAN_GENITIVE[month]),
+        "kk" | "kz" => format!("{d} {} {y}", KAZAKH_MONTHS[month]),
+        "fr" if d == 1 => format!("1er {} {y}", FRENCH_MONTHS[month]),
+        "fr" => format!("{d} {} {y}", FRENCH_MONTHS[month]),
+        "de" => format!("{d}. {} {y}", GERMAN_MONTHS[month]),
+        "es" => format!("{d} de {} de {y}", SPANISH_MONTHS[month]),
+        "it" => format!("{d} {} {y}", ITALIAN_MONTHS[month]),
+        "pt" => format!("{d} de {} de {y}", PORTUGUESE_MONTHS[month]),
+        "nl" => format!("{d} {} {y}", DUTCH_MONTHS[month]),
+        "pl" => format!("{d} {} {y}", POLISH_GENITIVE[month]),
+        "cs" => format!("{d}. {} {y}", CZECH_GENITIVE[month]),
+        "tr" => format!("{d} {} {y}", TURKISH_MONTHS[month]),
+        "uk" => format!("{d} {} {y}", UKRAINIAN_GENITIVE[month]),
+        _ => format!("{d} {} {y}", ENGLISH_MONTHS[month]),
+    }
 }
+
+/// Month names as each language writes them in a date (genitive where the language declines
+/// them there), January first.
+const FRENCH_MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+const GERMAN_MONTHS: [&str; 12] = [
+    "Januar",
+    "Februar",
+    "März",
+    "April",
+    "Mai",
+    "Juni",
+    "Juli",
+    "August",
+    "September",
+    "Oktober",
+    "November",
+    "Dezember",
+];
+const SPANISH_MONTHS: [&str; 12] = [
+    "enero",
+    "febrero",
+    "marzo",
+    "abril",
+    "mayo",
+    "junio",
+    "julio",
+    "agosto",
+    "septiembre",
+    "octubre",
+    "noviembre",
+    "diciembre",
+];
+const ITALIAN_MONTHS: [&str; 12] = [
+    "gennaio",
+    "febbraio",
+    "marzo",
+    "aprile",
+    "maggio",
+    "giugno",
+    "luglio",
+    "agosto",
+    "settembre",
+    "ottobre",
+    "novembre",
+    "dicembre",
+];
+const PORTUGUESE_MONTHS: [&str; 12] = [
+    "janeiro",
+    "fevereiro",
+    "março",
+    "abril",
+    "maio",
+    "junho",
+    "julho",
+    "agosto",
+    "setembro",
+    "outubro",
+    "novembro",
+    "dezembro",
+];
+const DUTCH_MONTHS: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+const POLISH_GENITIVE: [&str; 12] = [
+    "stycznia",
+    "lutego",
+    "marca",
+    "kwietnia",
+    "maja",
+    "czerwca",
+    "lipca",
+    "sierpnia",
+    "września",
+    "października",
+    "listopada",
+    "grudnia",
+];
+const CZECH_GENITIVE: [&str; 12] = [
+    "ledna",
+    "února",
+    "března",
+    "dubna",
+    "května",
+    "června",
+    "července",
+    "srpna",
+    "září",
+    "října",
+    "listopadu",
+    "prosince",
+];
+const TURKISH_MONTHS: [&str; 12] = [
+    "Ocak", "Şubat", "Mart", "Nisan", "Mayıs", "Haziran", "Temmuz", "Ağustos", "Eylül", "Ekim",
+    "Kasım", "Aralık",
+];
+const UKRAINIAN_GENITIVE: [&str; 12] = [
+    "січня",
+    "лютого",
+    "березня",
+    "квітня",
+    "травня",
+    "червня",
+    "липня",
+    "серпня",
+    "вересня",
+    "жовтня",
+    "листопада",
+    "грудня",
+];
 
 const ENGLISH_MONTHS: [&str; 12] = [
     "January",
@@ -2185,7 +2333,17 @@ mod tests {
     #[case::russian_upper("RU-ru", "21 марта 2026")]
     #[case::kazakh("kk", "21 наурыз 2026")]
     #[case::kazakh_alias("kz", "21 наурыз 2026")]
-    #[case::other("de", "21 March 2026")]
+    #[case::french("fr", "21 mars 2026")]
+    #[case::german("de-AT", "21. März 2026")]
+    #[case::spanish("es", "21 de marzo de 2026")]
+    #[case::italian("it", "21 marzo 2026")]
+    #[case::portuguese("pt-BR", "21 de março de 2026")]
+    #[case::dutch("nl", "21 maart 2026")]
+    #[case::polish("pl", "21 marca 2026")]
+    #[case::czech("cs", "21. března 2026")]
+    #[case::turkish("tr", "21 Mart 2026")]
+    #[case::ukrainian("uk", "21 березня 2026")]
+    #[case::other("fi", "21 March 2026")]
     #[case::empty("", "21 March 2026")]
     fn formats_day(#[case] lang: &str, #[case] expected: &str) {
         let instant = utc("2026-03-21T08:00:00Z");
@@ -2214,16 +2372,19 @@ mod tests {
     #[test]
     fn parsed_dates_round_trip_through_format_day() {
         let now = utc("2030-01-01T00:00:00Z");
-        for (lang, month) in [("en", 3usize), ("ru", 4), ("kk", 10)] {
-            let text = format_day(utc("2026-01-15T12:00:00Z"), chrono_tz::UTC, lang);
-            let date = parse_date(&text, None).expect("own output parses");
-            assert_eq!(
-                date,
-                day(2026, 1, 15).expect("valid"),
-                "{lang}: {text} (#{month})"
-            );
-            let instant = resolve(date, chrono_tz::UTC, now, now);
-            assert_eq!(format_day(instant, chrono_tz::UTC, lang), text);
+        let langs = [
+            "en", "ru", "kk", "fr", "de", "es", "it", "pt", "nl", "pl", "cs", "tr", "uk",
+        ];
+        // Every month, and the first of a month (French "1er").
+        for lang in langs {
+            for (month, d) in (1..=12).map(|m| (m, 15)).chain([(5, 1)]) {
+                let at = utc(&format!("2026-{month:02}-{d:02}T12:00:00Z"));
+                let text = format_day(at, chrono_tz::UTC, lang);
+                let date = parse_date(&text, None).expect("own output parses");
+                assert_eq!(date, day(2026, month, d).expect("valid"), "{lang}: {text}");
+                let instant = resolve(date, chrono_tz::UTC, now, now);
+                assert_eq!(format_day(instant, chrono_tz::UTC, lang), text);
+            }
         }
     }
 

@@ -105,6 +105,7 @@ pub const TAGS: &[&str] = &[
     "strike",
     "del",
     "tg-spoiler",
+    "tg-emoji",
     "span",
     "a",
     "code",
@@ -201,6 +202,15 @@ pub fn check_attributes(name: &str, attributes: &str) -> Result<(), String> {
             [(k, v)] if k == "class" && v == "tg-spoiler" => Ok(()),
             _ => Err("`<span>` is only `<span class=\"tg-spoiler\">`".into()),
         },
+        // A custom emoji: its id, digits (the emoji inside is shown where it cannot be).
+        "tg-emoji" => match attrs.as_slice() {
+            [(k, v)]
+                if k == "emoji-id" && !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Ok(())
+            }
+            _ => Err("`<tg-emoji>` takes emoji-id=\"…\" (the custom emoji's number)".into()),
+        },
         "code" => only(&["class"]),
         "blockquote" => only(&["expandable"]),
         _ => only(&[]),
@@ -249,6 +259,7 @@ mod tests {
     #[case::expandable_quote("<blockquote expandable>x</blockquote>")]
     #[case::entities("&lt;&gt;&amp;&quot;&#39;&#x1F600;")]
     #[case::upper_case_tags("<B>x</b>")]
+    #[case::custom_emoji("<tg-emoji emoji-id=\"5368324170671202286\">👍</tg-emoji>")]
     fn markup_accepted(#[case] html: &str) {
         assert_eq!(check_markup(html), Ok(()));
     }
@@ -270,6 +281,8 @@ mod tests {
         "cannot be inside"
     )]
     #[case::bold_in_pre("<pre><b>x</b></pre>", "cannot be inside")]
+    #[case::emoji_without_id("<tg-emoji>👍</tg-emoji>", "emoji-id")]
+    #[case::emoji_id_not_a_number("<tg-emoji emoji-id=\"x\">👍</tg-emoji>", "emoji-id")]
     fn markup_refused(#[case] html: &str, #[case] fragment: &str) {
         let e = check_markup(html).expect_err("refused");
         assert!(e.contains(fragment), "{e}");
