@@ -1560,13 +1560,17 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
         .filter_map(|m| find_date(m).map(|(d, attr)| (m.element, d, attr)))
         .collect();
     let (css, texts) = if found.len() * 2 < items.len() {
-        match date_before(items) {
-            Some(before) => {
+        match date_beside(items) {
+            Some((css, texts, follow)) => {
                 p.notes.push(format!(
-                    "the releases hold no date: each one's is read from the nearest `{}` before it",
-                    before.0
+                    "the releases hold no date: each one's is read from the nearest `{css}` {}",
+                    if follow {
+                        "after it (the page writes each date after its title)"
+                    } else {
+                        "before it"
+                    }
                 ));
-                before
+                (css, texts)
             }
             None => {
                 if let Some((css, texts)) = date_like(items) {
@@ -1710,20 +1714,30 @@ fn date_like(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
     Some((css, pairs.iter().map(|(_, e)| text_of(*e)).collect()))
 }
 
-/// Dates written before the releases rather than inside them (a `<dt>` before each `<dd>`, a
-/// date heading before each day's releases): the selector of those elements, which the list
-/// reader follows from an item without a date of its own to the nearest match before it
-/// ([`ItemPlaces::before`]), and the date texts it reads so. Kept only when that selector reads
-/// exactly the dates found, for at least half of the items.
-fn date_before(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
+/// Dates written beside the releases rather than inside them (a `<dt>` before each `<dd>`, a
+/// date heading before each day's releases, or a `<dd>` after each `<dt>` title): the selector
+/// of those elements, which the list reader follows from an item without a date of its own to
+/// the nearest match before it ([`ItemPlaces::before`]), or after it when the page's dates
+/// follow their titles ([`ItemPlaces::dates_follow`]: read by the same rule here), and the date
+/// texts it reads so, and whether they follow. Kept only when that selector reads exactly the
+/// dates found, for at least half of the items.
+fn date_beside<'a>(items: &[ElementRef<'a>]) -> Option<(String, Vec<String>, bool)> {
     let places = ItemPlaces::new(items);
-    let is_date = |e: ElementRef<'_>| {
+    let is_date = |e: ElementRef<'a>| {
         let t = text_of(e);
         t.chars().count() <= 60 && date_in(&t) && !has_link(e)
     };
-    let found: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+    let follow = places.dates_follow(items, is_date);
+    let nearest = |item: ElementRef<'a>, s: &dyn Fn(ElementRef<'a>) -> bool| {
+        if follow {
+            places.after(item, s)
+        } else {
+            places.before(item, s)
+        }
+    };
+    let found: Vec<(ElementRef<'a>, ElementRef<'a>)> = items
         .iter()
-        .filter_map(|i| places.before(*i, is_date).map(|d| (*i, d)))
+        .filter_map(|i| nearest(*i, &is_date).map(|d| (*i, d)))
         .collect();
     if found.len() * 2 < items.len() {
         return None;
@@ -1737,14 +1751,19 @@ fn date_before(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
     tries.push(tag.to_owned());
     let css = tries.into_iter().find(|css| {
         sel(css).is_some_and(|s| {
-            found.iter().all(|(item, date)| {
-                places
-                    .before(*item, |e| s.matches(&e))
-                    .is_some_and(|d| d.id() == date.id())
-            })
+            let matches = |e: ElementRef<'a>| s.matches(&e);
+            // The reader decides the side by this selector: it must decide as found here.
+            places.dates_follow(items, matches) == follow
+                && found.iter().all(|(item, date)| {
+                    nearest(*item, &matches).is_some_and(|d| d.id() == date.id())
+                })
         })
     })?;
-    Some((css, found.iter().map(|(_, d)| text_of(*d)).collect()))
+    Some((
+        css,
+        found.iter().map(|(_, d)| text_of(*d)).collect(),
+        follow,
+    ))
 }
 
 /// A paragraph of text beside the title (40+ characters) in most items.
