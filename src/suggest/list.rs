@@ -788,6 +788,14 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     if place == Place::Content {
         score *= 1.5;
     }
+    // The page's structure: the list under the page's own `<h1>` is its subject; one in the
+    // narrower of two grid columns (`col-4` beside `col-8`) is a side list, whatever its size.
+    if under_page_heading(group.members[0]) {
+        score *= 1.3;
+    }
+    if in_narrow_column(group.members[0]) {
+        score *= 0.5;
+    }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
         .iter()
@@ -797,6 +805,60 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     // A date lifts a list above an undated one, but not above rich cards: those weigh alike.
     let tier = u8::from(dated.max(rich) * 2.0 >= n);
     (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Whether `e` comes after the page's one `<h1>` (outside the chrome) inside the element that
+/// holds that heading: the list the page is titled for.
+fn under_page_heading(e: ElementRef<'_>) -> bool {
+    static H1: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1").unwrap()
+    });
+    let Some(root) = e.ancestors().filter_map(ElementRef::wrap).last() else {
+        return false;
+    };
+    let mut h1s = root.select(&H1).filter(|h| place_of(*h) != Place::Chrome);
+    let (Some(h1), None) = (h1s.next(), h1s.next()) else {
+        return false;
+    };
+    let Some(holder) = h1.parent().and_then(ElementRef::wrap) else {
+        return false;
+    };
+    if matches!(holder.value().name(), "body" | "html") {
+        return false;
+    }
+    let inside = e.ancestors().any(|a| a.id() == holder.id());
+    // After the heading in document order: the heading's next siblings hold `e`, or are it.
+    inside
+        && h1
+            .next_siblings()
+            .filter_map(ElementRef::wrap)
+            .any(|s| s.id() == e.id() || e.ancestors().any(|a| a.id() == s.id()))
+}
+
+/// A grid column's width from its class (`col-4`, `col-md-8`, `col-lg-3`), the widest named.
+fn column_width(e: ElementRef<'_>) -> Option<u32> {
+    static COL: LazyLock<Regex> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+        Regex::new(r"^col-(?:(?:xs|sm|md|lg|xl|xxl)-)?(\d{1,2})$").unwrap()
+    });
+    e.value()
+        .classes()
+        .filter_map(|c| COL.captures(c)?.get(1)?.as_str().parse().ok())
+        .max()
+}
+
+/// Whether `e` sits in a grid column with a wider column beside it (`col-4` beside `col-8`).
+fn in_narrow_column(e: ElementRef<'_>) -> bool {
+    e.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        column_width(a).is_some_and(|w| {
+            a.prev_siblings()
+                .chain(a.next_siblings())
+                .filter_map(ElementRef::wrap)
+                .filter_map(column_width)
+                .any(|other| other > w)
+        })
+    })
 }
 
 /// Whether a member shows a picture and a teaser (a text of 40 characters or more besides its
@@ -943,14 +1005,25 @@ static CHROME_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
     Regex::new(
         r"(?ix)^(?:
+            (?:
             (?:the\s+)?(?:most|top)\s+(?:read|viewed|popular|commented|shared)(?:\s+\w+)?
             | popular(?:\s+\w+)? | trending(?:\s+\w+)? | recommended(?:\s+\w+)?
             | related(?:\s+\w+)? | see\s+also | read\s+also | you\s+may\s+also\s+like
+            | editor'?s'?\s+(?:picks?|choice) | (?:our\s+)?picks\s+for\s+you
             | (?:самое|самые)\s+(?:читаемое|читаемые|популярное|популярные|обсуждаемое|обсуждаемые)
             | популярное | популярные(?:\s+\w+)? | читайте\s+также | смотрите\s+также
-            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем
-            | көп\s+оқылған(?:\s+\w+)? | ең\s+көп\s+оқылған(?:\s+\w+)? | танымал(?:\s+\w+)?
-            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты
+            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем | выбор\s+редакции
+            | (?:(?:апта|ай|жыл)(?:\s+бойы)?\s+)?(?:ең\s+)?көп\s+оқылған(?:\s+\w+)?
+            | танымал(?:\s+\w+)?
+            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты | редакция\s+таңдауы
+            )
+            # a time span after it: Popular this month, Most read this week, … за неделю
+            (?:\s+(?:
+                (?:this|last|past|of\s+the)\s+(?:day|week|month|year)
+                | today | now | right\s+now | this\s+week
+                | за\s+(?:сутки|день|неделю|месяц|год)
+                | (?:апта|ай|жыл)\s+бойы
+            ))?
         )$",
     )
     .unwrap()
@@ -1131,6 +1204,17 @@ fn featured<'a>(
                 }
             }
             if is_heading(e.value().name()) || place_of(e) == Place::Chrome {
+                return None;
+            }
+            // A featured release is one: an element linking to several releases is another
+            // list (the main one, beside a side list), not a hero card.
+            let releases: HashSet<String> = e
+                .select(&A_HREF)
+                .filter_map(|a| links.read(a.value().attr("href")?))
+                .filter(|u| shape(u) == wanted)
+                .map(String::from)
+                .collect();
+            if releases.len() > 1 {
                 return None;
             }
             let m = member(e, links)?;
@@ -2192,6 +2276,13 @@ mod tests {
         Place::Chrome
     )]
     #[case::see_also("<h5>See also:</h5><ul class='list-group'>", Place::Chrome)]
+    #[case::popular_this_month("<h2>Popular this month</h2><ul class='list-group'>", Place::Chrome)]
+    #[case::ru_week(
+        "<h3>Самое читаемое за неделю</h3><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::kk_week("<h3>Апта бойы көп оқылған</h3><ul class='list-group'>", Place::Chrome)]
+    #[case::editors("<h3>Editor's picks</h3><ul class='list-group'>", Place::Chrome)]
     #[case::section("<h4>Экономика</h4><ul class='list-group'>", Place::Other)]
     #[case::title(
         "<h4>Popular science festival opens in the capital</h4><ul class='list-group'>",
@@ -2203,6 +2294,58 @@ mod tests {
         let doc = Html::parse_document(&html);
         let ul = doc.select(&sel("ul.list-group").unwrap()).next().unwrap();
         assert_eq!(place_of(ul), place, "{head}");
+    }
+
+    /// The list under the page's `<h1>` in the wide column beats a larger dated list in the
+    /// narrow column beside it, whatever the side list's heading says.
+    #[test]
+    fn a_side_list_in_the_narrow_column_loses_to_the_list_under_the_page_heading() {
+        let items = |from: usize, n: usize, day: usize| -> String {
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "<div class='news-item'><a href='/news/{}'>A release of the ministry number {i}</a>\
+                         <div class='news-date'>{} February 2026</div></div>",
+                        from + i,
+                        day - i
+                    )
+                })
+                .collect()
+        };
+        let html = format!(
+            "<html lang='en'><body><main><div class='row'><div class='col-8'><h1>News</h1>{}</div>\
+             <div class='col-4'><h2>Lo más leído</h2>{}</div></div></main></body></html>",
+            items(9500, 5, 27),
+            items(9580, 8, 12)
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "div.col-8 > div.news-item", "{p:?}");
+    }
+
+    /// An element before the list that links to several releases is another list, not a
+    /// featured release above it: no note of one, no selector list.
+    #[test]
+    fn a_block_of_several_releases_before_the_list_is_no_featured_release() {
+        let items: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<li><a href='/news/{}'>A release of the ministry number {i}</a> \
+                     <span>{} March 2026</span></li>",
+                    100 + i,
+                    20 - i
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html lang='en'><body><div class='wrap'><div class='other'><p><a href='/news/900'>Another \
+             block's first release link</a></p><p><a href='/news/901'>Another block's second release \
+             link</a></p></div><ul class='list'>{items}</ul></div></body></html>"
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "ul.list > li", "{p:?}");
+        assert!(!p.notes.iter().any(|n| n.contains("featured")), "{p:?}");
     }
 
     #[test]
