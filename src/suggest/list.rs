@@ -1127,8 +1127,16 @@ fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
         Selector::parse("time[datetime]").unwrap()
     });
+    // A `<time>` that opens the title ("<a><time>3 March 2026</time> TITLE</a>") is the
+    // release's date written before its title, not words of it; one further in the title
+    // ("Elections on <time>15 March</time>") is the title's own.
+    let title_text = text_of(m.title);
+    let opens_title = |t: &ElementRef<'_>| {
+        let text = text_of(*t);
+        !text.is_empty() && text.len() < title_text.len() && title_text.starts_with(&text)
+    };
     if let Some(t) = member.select(&TIME).find(|t| {
-        !in_title(t)
+        (!in_title(t) || opens_title(t))
             && t.value()
                 .attr("datetime")
                 .is_some_and(|d| dates::parse_date(d, None).is_some())
@@ -1709,6 +1717,19 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
         };
         if by_attr {
             p.date = Some(format!("{css}@datetime"));
+            // The date written inside the title's element is read as part of the title: no
+            // selector leaves it out.
+            if let Some(m) = members.iter().find(|m| {
+                chosen
+                    .iter()
+                    .any(|(i, d)| *i == m.element && d.ancestors().any(|a| a.id() == m.title.id()))
+            }) {
+                p.notes.push(format!(
+                    "the titles hold their date (\"{}\"): it is written inside the title's \
+                     element, which no selector can leave out",
+                    text_of(m.title)
+                ));
+            }
             return;
         }
         (css, chosen.iter().map(|(_, d)| text_of(*d)).collect())
@@ -2346,6 +2367,33 @@ mod tests {
         let p = discover(&html, &url, &Hints::default()).unwrap();
         assert_eq!(p.item, "ul.list > li", "{p:?}");
         assert!(!p.notes.iter().any(|n| n.contains("featured")), "{p:?}");
+    }
+
+    /// A `<time datetime>` opening each title link is the release's date (`time@datetime`),
+    /// and the admin hears that the titles read include it.
+    #[test]
+    fn a_time_opening_the_title_link_is_the_date() {
+        let items: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<li><a href='/releases/{}'><time datetime='2026-03-{:02}'>{} March 2026</time> \
+                     A release of the ministry number {i}</a></li>",
+                    9000 + i,
+                    20 - i,
+                    20 - i
+                )
+            })
+            .collect();
+        let p = page(&format!("<ul class='news'>{items}</ul>"));
+        assert_eq!(p.date.as_deref(), Some("time@datetime"), "{p:?}");
+        assert!(
+            p.notes.iter().any(|n| n.contains("titles hold their date")),
+            "{p:?}"
+        );
+        assert!(
+            !p.notes.iter().any(|n| n.contains("not in an element")),
+            "{p:?}"
+        );
     }
 
     #[test]
