@@ -240,7 +240,9 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     // The best group may have no selectors that fit all its members (an unlike sibling among
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
-        if let Some(mut p) = propose(&doc, &groups[*index], members, hints) {
+        let (members, left_out) = odd_members(members);
+        let members = &members;
+        if let Some(mut p) = propose(&doc, &groups[*index], members, hints, left_out.as_deref()) {
             let links = LinkReading::of(&groups[*index], page_url, &base);
             if let Some(hero) = featured(&groups[*index], members, &links) {
                 add_featured(&doc, members, &hero, &mut p);
@@ -1182,18 +1184,7 @@ fn featured<'a>(
     let first = group.members[0];
     let container = first.parent().and_then(ElementRef::wrap)?;
     let before = |e: ElementRef<'a>| e.prev_siblings().filter_map(ElementRef::wrap).next();
-    let shape = |u: &Url| {
-        let mut segments: Vec<String> = u
-            .path_segments()
-            .map(|s| {
-                s.filter(|x| !x.is_empty())
-                    .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        segments.pop();
-        (u.host_str().map(str::to_owned), segments)
-    };
+    let shape = link_shape;
     let wanted = shape(&members.first()?.href);
     if members.iter().any(|m| shape(&m.href) != wanted) {
         return None;
@@ -1228,6 +1219,56 @@ fn featured<'a>(
             let m = member(e, links)?;
             (shape(&m.href) == wanted && !hrefs.contains(m.href.as_str())).then_some(m)
         })
+}
+
+/// A release link's shape: its host and its path's folders, digits as `0` (`/en/news/5510`
+/// and `/en/news/5501` share one; `/promo/subscribe-1` has another).
+fn link_shape(u: &Url) -> (Option<String>, Vec<String>) {
+    let mut segments: Vec<String> = u
+        .path_segments()
+        .map(|s| {
+            s.filter(|x| !x.is_empty())
+                .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
+                .collect()
+        })
+        .unwrap_or_default();
+    segments.pop();
+    (u.host_str().map(str::to_owned), segments)
+}
+
+/// Cards among the releases that are none (a promotion sharing the cards' class:
+/// `div.card.card--promo` linking to `/promo/…` among `div.card`s linking to `/releases/N`):
+/// members whose link has another shape than two thirds of the members' or more, which all
+/// carry a class no other member has. The members kept, and that class (the item selector
+/// leaves it out: `div.card:not(.card--promo)`).
+fn odd_members<'a>(members: &[Member<'a>]) -> (Vec<Member<'a>>, Option<String>) {
+    let unchanged = (members.to_vec(), None);
+    let mut counts: HashMap<(Option<String>, Vec<String>), usize> = HashMap::new();
+    for m in members {
+        *counts.entry(link_shape(&m.href)).or_default() += 1;
+    }
+    let Some((common, n)) = counts.into_iter().max_by_key(|(_, n)| *n) else {
+        return unchanged;
+    };
+    if n == members.len() || n * 3 < members.len() * 2 {
+        return unchanged;
+    }
+    let (kept, odd): (Vec<Member<'a>>, Vec<Member<'a>>) = members
+        .iter()
+        .cloned()
+        .partition(|m| link_shape(&m.href) == common);
+    let class = classes(odd[0].element).into_iter().find(|c| {
+        let has = |m: &Member<'_>| {
+            m.element
+                .value()
+                .has_class(c, scraper::CaseSensitivity::CaseSensitive)
+        };
+        odd.iter().all(has) && !kept.iter().any(has)
+    });
+    match class {
+        Some(c) => (kept, Some(c.to_owned())),
+        None => unchanged,
+    }
 }
 
 /// Reads the featured release too, by a selector list (`div.news-card, div.main-news`) for the
@@ -1309,8 +1350,27 @@ fn propose(
     group: &Group<'_>,
     members: &[Member<'_>],
     hints: &Hints,
+    left_out: Option<&str>,
 ) -> Option<ListProposal> {
     let item = item_selector(doc, group, members)?;
+    // Cards of the item's kind that are no releases (a promotion) are left out by their class,
+    // when the item selector is one selector (no list `a, b`).
+    let item = match left_out {
+        Some(c) if !item.contains(',') => {
+            let css = format!("{item}:not(.{c})");
+            let wanted: HashSet<_> = members.iter().map(|m| m.element.id()).collect();
+            let got: Vec<ElementRef<'_>> = doc.select(&sel(&css)?).collect();
+            let exact = wanted.iter().all(|id| got.iter().any(|e| e.id() == *id))
+                && got
+                    .iter()
+                    .all(|e| wanted.contains(&e.id()) || !has_link(*e));
+            if !exact {
+                return None;
+            }
+            css
+        }
+        _ => item,
+    };
     let elements: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
     let links: Vec<_> = members.iter().map(|m| (m.element, m.link)).collect();
     let titles: Vec<_> = members.iter().map(|m| (m.element, m.title)).collect();
