@@ -131,6 +131,16 @@ pub fn stable_class(class: &str) -> bool {
     {
         return false;
     }
+    // CSS modules with their own naming (`date_m3n4b`, `_card_x7f3a_4`): a `_`-separated part
+    // of 4 to 8 characters mixing letters and digits is a hash.
+    if class.split('_').any(|part| {
+        (4..=8).contains(&part.len())
+            && part.chars().all(|c| c.is_ascii_alphanumeric())
+            && part.chars().any(|c| c.is_ascii_digit())
+            && part.chars().any(|c| c.is_ascii_alphabetic())
+    }) {
+        return false;
+    }
     // "kQzTfg", "x8Tq2": letters and digits without a word's shape (an upper-case letter after
     // a lower-case one, no separator) – but "newsItem" is a word.
     let core: String = class
@@ -2063,6 +2073,11 @@ mod tests {
     #[case::module("NewsCard_link__9fZ2k", false)]
     #[case::random("kQzTfg", false)]
     #[case::random_digits("x8Tq2", false)]
+    #[case::module_suffix("date_m3n4b", false)]
+    #[case::module_wrapped("_card_x7f3a_4", false)]
+    #[case::module_wrapped_date("_date_m3n4b_9", false)]
+    #[case::snake("news_item_2", true)]
+    #[case::snake_words("news_list_block", true)]
     #[case::bootstrap("col-md-4", true)]
     #[case::button("btn-primary", true)]
     fn stable_classes(#[case] class: &str, #[case] stable: bool) {
