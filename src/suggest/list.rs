@@ -1123,6 +1123,20 @@ fn date_in(text: &str) -> bool {
     dates::has_numeric_date(text) || dates::parse_date(text, None).is_some()
 }
 
+/// Whether an element's text is a date as the poller reads one: [`date_in`], or a relative
+/// date ("2 hours ago", "yesterday", "вчера, 18:00") when the text is short enough to be one
+/// alone (a title saying "announced today" is none).
+fn date_element_text(text: &str) -> bool {
+    date_in(text) || relative_date(text)
+}
+
+/// A short text the poller reads as a relative date (`extract::relative`).
+fn relative_date(text: &str) -> bool {
+    text.chars().count() <= 30
+        && crate::extract::relative::parse_relative(text, chrono::Utc::now(), chrono_tz::UTC)
+            .is_some()
+}
+
 /// The element in `m` that carries its date: a `<time datetime>` first, else the innermost
 /// element whose text holds a date. The title (and a link whose text is the title) is never
 /// the date: "Elections will be held on 15 March 2027" is a title that names a day.
@@ -1161,11 +1175,11 @@ fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
         .filter(|e| {
             e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
         })
-        .filter(|e| !in_title(e) && date_in(&text_of(*e)))
+        .filter(|e| !in_title(e) && date_element_text(&text_of(*e)))
         .find(|e| {
             !e.children()
                 .filter_map(ElementRef::wrap)
-                .any(|c| !in_title(&c) && date_in(&text_of(c)))
+                .any(|c| !in_title(&c) && date_element_text(&text_of(c)))
         })
         .or_else(|| date_in(&own_text(member)).then_some(member))
         .map(|e| (e, false))
@@ -1817,18 +1831,15 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
             o.why
         ));
     }
-    let unreadable = texts
-        .iter()
-        .filter(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
-        .count();
+    // Judged as the poller reads them: a relative date ("2 hours ago") is read.
+    let unread =
+        |t: &str| dates::parse_date(t, p.date_format.as_deref()).is_none() && !relative_date(t);
+    let unreadable = texts.iter().filter(|t| unread(t)).count();
     if unreadable > 0 {
         p.notes.push(format!(
             "{unreadable} of {} dates cannot be read (e.g. \"{}\"): set `date_format`",
             texts.len(),
-            texts
-                .iter()
-                .find(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
-                .map_or("", String::as_str)
+            texts.iter().find(|t| unread(t)).map_or("", String::as_str)
         ));
     }
 }
@@ -1900,7 +1911,7 @@ fn date_beside<'a>(items: &[ElementRef<'a>]) -> Option<(String, Vec<String>, boo
     let places = ItemPlaces::new(items);
     let is_date = |e: ElementRef<'a>| {
         let t = text_of(e);
-        t.chars().count() <= 60 && date_in(&t) && !has_link(e)
+        t.chars().count() <= 60 && date_element_text(&t) && !has_link(e)
     };
     let follow = places.dates_follow(items, is_date);
     let nearest = |item: ElementRef<'a>, s: &dyn Fn(ElementRef<'a>) -> bool| {
@@ -2467,6 +2478,37 @@ mod tests {
         );
         assert!(
             !p.notes.iter().any(|n| n.contains("not in an element")),
+            "{p:?}"
+        );
+    }
+
+    /// Relative dates are read by the poller ("2 hours ago", "yesterday", "вчера, 18:00"), so
+    /// suggest proposes their element and says nothing of `date_format`.
+    #[rstest]
+    #[case::en_ago(&["2 hours ago", "5 hours ago", "yesterday", "2 days ago", "1 week ago"], "ago")]
+    #[case::en_date_class(&["2 hours ago", "yesterday", "2 days ago", "3 days ago"], "date")]
+    #[case::ru_mixed(&["сегодня, 14:30", "вчера, 18:00", "вчера, 07:45", "1 марта 2026, 23:59"], "when")]
+    fn relative_dates_are_read_as_the_poller_reads_them(
+        #[case] dates: &[&str],
+        #[case] class: &str,
+    ) {
+        let cards: String = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "<li class='feed-item'><a href='/releases/{}'>A release of the ministry \
+                     number {i}</a> <span class='{class}'>{d}</span></li>",
+                    400 + i
+                )
+            })
+            .collect();
+        let p = page(&format!("<ul class='feed'>{cards}</ul>"));
+        assert_eq!(p.date, Some(format!("span.{class}")), "{p:?}");
+        assert!(
+            !p.notes
+                .iter()
+                .any(|n| n.contains("date_format") || n.contains("no date")),
             "{p:?}"
         );
     }
