@@ -1329,12 +1329,11 @@ fn add_featured(doc: &Html, members: &[Member<'_>], hero: &Member<'_>, p: &mut L
             Some(a) => format!("{c}@{a}"),
             None => c,
         };
-        if hero
-            .element
-            .select(&s)
-            .next()
-            .is_some_and(|f| f.id() == target.id())
-        {
+        // The field's selector as is, when in the hero it picks the target, or (a text field)
+        // an element reading the same text: the link around a card's heading.
+        if hero.element.select(&s).next().is_some_and(|f| {
+            f.id() == target.id() || (attr.is_none() && text_of(f) == text_of(target))
+        }) {
             return Some(field.to_owned());
         }
         // Anchored at the hero, so it picks nothing in the members (`div.main-news a`).
