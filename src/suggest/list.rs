@@ -11,7 +11,14 @@
 //!   `menu`, `sidebar`, `widget`, `popular`, a block headed "Most read" or "Читайте также")
 //!   is never proposed, and an article's own page is refused as one. A class on `body` (or on
 //!   a wrapper holding the main region) names the layout, not chrome; paragraphs led by a
-//!   titled link are list items, not an article's body.
+//!   titled link are list items, not an article's body. The page's structure weighs too: a
+//!   list after the page's `<h1>` in the element holding it scores more, one in the narrower
+//!   of two grid columns (`col-4` beside `col-8`) half. Cards whose links have another shape
+//!   than two thirds of the others' and carry a class of their own (a promotion) are left out
+//!   by it (`div.card:not(.card--promo)`).
+//! - Dates beside the releases are read from the side the page writes them: before (a `<dt>`,
+//!   a date heading) or after (`<dt>TITLE</dt><dd>DATE</dd>`), decided by the list reader's
+//!   own rule. Dates are judged as the poller reads them, relative ones ("2 hours ago") too.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -2427,6 +2434,33 @@ mod tests {
         let url = Url::parse("https://x.test/news/").unwrap();
         let p = discover(&html, &url, &Hints::default()).unwrap();
         assert_eq!(p.item, "div.col-8 > div.news-item", "{p:?}");
+    }
+
+    /// Without grid columns, the list after the page's `<h1>` in the element holding it beats a
+    /// slightly larger dated list beside that element.
+    #[test]
+    fn the_list_under_the_page_heading_beats_a_slightly_larger_one_beside_it() {
+        let items = |from: usize, n: usize| -> String {
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "<div class='news-item'><a href='/news/{}'>A release of the ministry number {i}</a>\
+                         <div class='news-date'>{} February 2026</div></div>",
+                        from + i,
+                        20 - i
+                    )
+                })
+                .collect()
+        };
+        let html = format!(
+            "<html lang='en'><body><main><div class='lead'><h1>News</h1>{}</div>\
+             <div class='extra'><h2>Lo más leído</h2>{}</div></main></body></html>",
+            items(9500, 5),
+            items(9580, 6)
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "div.lead > div.news-item", "{p:?}");
     }
 
     /// An element before the list that links to several releases is another list, not a
