@@ -35,7 +35,8 @@ struct Pages {
 }
 
 /// Serves `list` at `/news/` (and a redirect to it at `/old-news`), an RSS feed at `/feed.xml`,
-/// 404 at every path under `/gone/`, and the article page at every other path.
+/// 404 at every path under `/gone/`, no answer for two minutes under `/stall/`, and the article
+/// page at every other path.
 async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -55,6 +56,10 @@ async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()
                 )
                     .into_response(),
                 path if path.starts_with("/gone/") => {
+                    axum::http::StatusCode::NOT_FOUND.into_response()
+                }
+                path if path.starts_with("/stall/") => {
+                    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
                     axum::http::StatusCode::NOT_FOUND.into_response()
                 }
                 _ => Html(p.article.clone()).into_response(),
@@ -678,4 +683,43 @@ async fn a_pinned_duplicate_does_not_stop_the_id_pattern() {
         o.stdout
     );
     assert_eq!(o.got, o.want, "{}", o.stdout);
+}
+
+/// Release pages that cannot be read (404) or never answer are said in a note, and those that
+/// never answer cost suggest one deadline for all of them, not a fetch timeout each.
+#[tokio::test]
+async fn release_pages_that_cannot_be_read_are_named_and_do_not_stall_suggest() {
+    for (folder, why) in [
+        ("gone", "HTTP status 404"),
+        ("stall", "no answer within 15 s"),
+    ] {
+        let cards: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<div class='card'><h3><a href='/{folder}/{}'>A release of the ministry \
+                     number {i}</a></h3><span class='date'>{} March 2026</span></div>",
+                    100 + i,
+                    20 - i
+                )
+            })
+            .collect();
+        let list = format!("<html lang='en'><body><main>{cards}</main></body></html>");
+        let (origin, task) = serve(&list, "<html></html>").await;
+        let started = std::time::Instant::now();
+        let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+        let took = started.elapsed();
+        task.abort();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{stdout}");
+        let note = stdout
+            .lines()
+            .find(|l| l.contains("release pages opened could not be read"))
+            .unwrap_or_else(|| panic!("{folder}: no note:\n{stdout}"));
+        assert!(note.contains(why), "{folder}: {note}");
+        assert!(
+            note.contains("no `[sources.article]` selectors"),
+            "{folder}: {note}"
+        );
+        assert!(took.as_secs() < 45, "{folder}: took {took:?}");
+    }
 }
