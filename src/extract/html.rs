@@ -298,9 +298,18 @@ pub fn list_page_read(
     let elements: Vec<ElementRef<'_>> = doc.select(&sel.item).take(reading.max_items).collect();
     let found = elements.len();
     let places = ItemPlaces::new(&elements);
+    let after = sel
+        .date
+        .as_ref()
+        .and_then(|p| p.selector.as_ref())
+        .is_some_and(|s| places.dates_follow(&elements, |e| s.matches(&e)));
     let date_texts: Vec<Option<String>> = elements
         .iter()
-        .map(|e| sel.date.as_ref().and_then(|p| date_text(*e, p, &places)))
+        .map(|e| {
+            sel.date
+                .as_ref()
+                .and_then(|p| date_text(*e, p, &places, after))
+        })
         .collect();
     let evidence = match (&sel.date_format, &sel.date) {
         (None, Some(_)) => dates::numeric_format(
@@ -489,13 +498,24 @@ fn no_date_text(pick: &Pick) -> String {
 
 /// An item's date text: its date selector's match inside it; when there is none, the nearest
 /// element before the item that the selector itself matches ([`ItemPlaces::before`]): the `<dt>`
-/// before a `<dd>`, the date heading before that day's releases.
-fn date_text(item: ElementRef<'_>, date: &Pick, places: &ItemPlaces) -> Option<String> {
+/// before a `<dd>`, the date heading before that day's releases. On a page whose dates follow
+/// their titles (`after`, [`ItemPlaces::dates_follow`]) the match after the item, before the
+/// next one: `<dt>TITLE</dt><dd>DATE</dd>`.
+fn date_text(
+    item: ElementRef<'_>,
+    date: &Pick,
+    places: &ItemPlaces,
+    after: bool,
+) -> Option<String> {
     if let Some(text) = pick(item, date) {
         return Some(text);
     }
     let selector = date.selector.as_ref()?;
-    let target = places.before(item, |e| selector.matches(&e))?;
+    let target = if after {
+        places.after(item, |e| selector.matches(&e))?
+    } else {
+        places.before(item, |e| selector.matches(&e))?
+    };
     value_of(target, date.attr.as_deref())
 }
 
@@ -546,19 +566,80 @@ impl ItemPlaces {
         item: ElementRef<'a>,
         matches: impl Fn(ElementRef<'a>) -> bool,
     ) -> Option<ElementRef<'a>> {
+        self.walk(item, matches, false, false)
+    }
+
+    /// The nearest element after `item`, among its own siblings and those of its ancestors
+    /// below the container, for which `matches` holds, before the next item (or an element
+    /// holding one): the date that follows its title.
+    pub fn after<'a>(
+        &self,
+        item: ElementRef<'a>,
+        matches: impl Fn(ElementRef<'a>) -> bool,
+    ) -> Option<ElementRef<'a>> {
+        self.walk(item, matches, true, true)
+    }
+
+    /// Whether the dates of the items that hold none follow their titles rather than precede
+    /// them (a flat `<dt>TITLE</dt><dd>DATE</dd>…`, a heading and then its date): the first such
+    /// item has no match before it but one after, or more of them have a match between them and
+    /// the next item than between the previous item and them. Date headings, each above a day's
+    /// releases, precede them.
+    pub fn dates_follow<'a>(
+        &self,
+        items: &[ElementRef<'a>],
+        matches: impl Fn(ElementRef<'a>) -> bool + Copy,
+    ) -> bool {
+        let bare: Vec<ElementRef<'a>> = items
+            .iter()
+            .copied()
+            .filter(|i| !i.descendants().filter_map(ElementRef::wrap).any(matches))
+            .collect();
+        let Some(first) = bare.first() else {
+            return false;
+        };
+        if self.before(*first, matches).is_none() && self.after(*first, matches).is_some() {
+            return true;
+        }
+        let count = |forward: bool| {
+            bare.iter()
+                .filter(|i| self.walk(**i, matches, forward, true).is_some())
+                .count()
+        };
+        count(true) > count(false)
+    }
+
+    /// The nearest sibling (of the item, then of its ancestors below the container) on one
+    /// side for which `matches` holds; items and elements holding one are passed over, or end
+    /// the walk when `bounded`.
+    fn walk<'a>(
+        &self,
+        item: ElementRef<'a>,
+        matches: impl Fn(ElementRef<'a>) -> bool,
+        forward: bool,
+        bounded: bool,
+    ) -> Option<ElementRef<'a>> {
         let key = |e: ElementRef<'_>| -> *const scraper::node::Element { e.value() };
         let mut node = item;
         loop {
             if Some(key(node)) == self.container {
                 return None;
             }
-            if let Some(found) = node
-                .prev_siblings()
-                .filter_map(ElementRef::wrap)
-                .filter(|s| !self.holding.contains(&key(*s)))
-                .find(|s| matches(*s))
-            {
-                return Some(found);
+            let siblings: Box<dyn Iterator<Item = ElementRef<'a>>> = if forward {
+                Box::new(node.next_siblings().filter_map(ElementRef::wrap))
+            } else {
+                Box::new(node.prev_siblings().filter_map(ElementRef::wrap))
+            };
+            for s in siblings {
+                if self.holding.contains(&key(s)) {
+                    if bounded {
+                        return None;
+                    }
+                    continue;
+                }
+                if matches(s) {
+                    return Some(s);
+                }
             }
             node = node.parent().and_then(ElementRef::wrap)?;
         }
@@ -741,6 +822,36 @@ mod tests {
                 ("Release A".into(), day("2026-03-28")),
                 ("Release B".into(), day("2026-03-26")),
                 ("Release C".into(), day("2026-03-26")),
+            ]
+        );
+    }
+
+    /// A page whose dates follow their titles (`<dt>TITLE</dt><dd>DATE</dd>`, a heading and then
+    /// its date line): each release reads the date after it, not the previous release's.
+    #[rstest]
+    #[case::dt_then_dd(
+        "<dl><dt><a href='/a'>Release A</a></dt><dd>28.03.2026</dd><dt><a href='/b'>Release B</a></dt><dd>26.03.2026</dd><dt><a href='/c'>Release C</a></dt><dd>25.03.2026</dd></dl>",
+        "dt",
+        "dd"
+    )]
+    #[case::heading_then_date(
+        "<div><h3><a href='/a'>Release A</a></h3><div class='d'>28 March 2026</div><p>Teaser.</p><h3><a href='/b'>Release B</a></h3><div class='d'>26 March 2026</div><p>Teaser.</p><h3><a href='/c'>Release C</a></h3><div class='d'>25 March 2026</div></div>",
+        "h3",
+        "div.d"
+    )]
+    fn dates_in_the_element_after_the_release(
+        #[case] html: &str,
+        #[case] item: &str,
+        #[case] date: &str,
+    ) {
+        let got = dated(html, &selectors(item, date));
+        let day = |d: &str| Some(d.to_owned());
+        assert_eq!(
+            got,
+            vec![
+                ("Release A".into(), day("2026-03-28")),
+                ("Release B".into(), day("2026-03-26")),
+                ("Release C".into(), day("2026-03-25")),
             ]
         );
     }

@@ -11,7 +11,14 @@
 //!   `menu`, `sidebar`, `widget`, `popular`, a block headed "Most read" or "Читайте также")
 //!   is never proposed, and an article's own page is refused as one. A class on `body` (or on
 //!   a wrapper holding the main region) names the layout, not chrome; paragraphs led by a
-//!   titled link are list items, not an article's body.
+//!   titled link are list items, not an article's body. The page's structure weighs too: a
+//!   list after the page's `<h1>` in the element holding it scores more, one in the narrower
+//!   of two grid columns (`col-4` beside `col-8`) half. Cards whose links have another shape
+//!   than two thirds of the others' and carry a class of their own (a promotion) are left out
+//!   by it (`div.card:not(.card--promo)`).
+//! - Dates beside the releases are read from the side the page writes them: before (a `<dt>`,
+//!   a date heading) or after (`<dt>TITLE</dt><dd>DATE</dd>`), decided by the list reader's
+//!   own rule. Dates are judged as the poller reads them, relative ones ("2 hours ago") too.
 //! - Selectors are tried from the shortest an admin would write (`div.card`, `h3 a`, `h5`) to
 //!   longer ones anchored at the parent, and one is kept only when it picks, in every member,
 //!   exactly the element found. Classes that look generated (`css-1x2y3z`, `sc-…`,
@@ -131,6 +138,16 @@ pub fn stable_class(class: &str) -> bool {
     {
         return false;
     }
+    // CSS modules with their own naming (`date_m3n4b`, `_card_x7f3a_4`): a `_`-separated part
+    // of 4 to 8 characters mixing letters and digits is a hash.
+    if class.split('_').any(|part| {
+        (4..=8).contains(&part.len())
+            && part.chars().all(|c| c.is_ascii_alphanumeric())
+            && part.chars().any(|c| c.is_ascii_digit())
+            && part.chars().any(|c| c.is_ascii_alphabetic())
+    }) {
+        return false;
+    }
     // "kQzTfg", "x8Tq2": letters and digits without a word's shape (an upper-case letter after
     // a lower-case one, no separator) – but "newsItem" is a word.
     let core: String = class
@@ -240,7 +257,9 @@ pub fn discover(html: &str, page_url: &Url, hints: &Hints) -> Result<ListProposa
     // The best group may have no selectors that fit all its members (an unlike sibling among
     // them): the next ones are tried before giving up.
     for (_, index, members) in scored.iter().take(MAX_PROPOSALS) {
-        if let Some(mut p) = propose(&doc, &groups[*index], members, hints) {
+        let (members, left_out) = odd_members(members);
+        let members = &members;
+        if let Some(mut p) = propose(&doc, &groups[*index], members, hints, left_out.as_deref()) {
             let links = LinkReading::of(&groups[*index], page_url, &base);
             if let Some(hero) = featured(&groups[*index], members, &links) {
                 add_featured(&doc, members, &hero, &mut p);
@@ -788,6 +807,14 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     if place == Place::Content {
         score *= 1.5;
     }
+    // The page's structure: the list under the page's own `<h1>` is its subject; one in the
+    // narrower of two grid columns (`col-4` beside `col-8`) is a side list, whatever its size.
+    if under_page_heading(group.members[0]) {
+        score *= 1.3;
+    }
+    if in_narrow_column(group.members[0]) {
+        score *= 0.5;
+    }
     // A release list's titles are long: menus and tag clouds are short.
     let mean = members
         .iter()
@@ -797,6 +824,60 @@ fn score(group: &Group<'_>, members: &[Member<'_>]) -> (u8, f64) {
     // A date lifts a list above an undated one, but not above rich cards: those weigh alike.
     let tier = u8::from(dated.max(rich) * 2.0 >= n);
     (tier, score * (mean.min(60.0) / 30.0).max(0.2))
+}
+
+/// Whether `e` comes after the page's one `<h1>` (outside the chrome) inside the element that
+/// holds that heading: the list the page is titled for.
+fn under_page_heading(e: ElementRef<'_>) -> bool {
+    static H1: LazyLock<Selector> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
+        Selector::parse("h1").unwrap()
+    });
+    let Some(root) = e.ancestors().filter_map(ElementRef::wrap).last() else {
+        return false;
+    };
+    let mut h1s = root.select(&H1).filter(|h| place_of(*h) != Place::Chrome);
+    let (Some(h1), None) = (h1s.next(), h1s.next()) else {
+        return false;
+    };
+    let Some(holder) = h1.parent().and_then(ElementRef::wrap) else {
+        return false;
+    };
+    if matches!(holder.value().name(), "body" | "html") {
+        return false;
+    }
+    let inside = e.ancestors().any(|a| a.id() == holder.id());
+    // After the heading in document order: the heading's next siblings hold `e`, or are it.
+    inside
+        && h1
+            .next_siblings()
+            .filter_map(ElementRef::wrap)
+            .any(|s| s.id() == e.id() || e.ancestors().any(|a| a.id() == s.id()))
+}
+
+/// A grid column's width from its class (`col-4`, `col-md-8`, `col-lg-3`), the widest named.
+fn column_width(e: ElementRef<'_>) -> Option<u32> {
+    static COL: LazyLock<Regex> = LazyLock::new(|| {
+        #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
+        Regex::new(r"^col-(?:(?:xs|sm|md|lg|xl|xxl)-)?(\d{1,2})$").unwrap()
+    });
+    e.value()
+        .classes()
+        .filter_map(|c| COL.captures(c)?.get(1)?.as_str().parse().ok())
+        .max()
+}
+
+/// Whether `e` sits in a grid column with a wider column beside it (`col-4` beside `col-8`).
+fn in_narrow_column(e: ElementRef<'_>) -> bool {
+    e.ancestors().filter_map(ElementRef::wrap).any(|a| {
+        column_width(a).is_some_and(|w| {
+            a.prev_siblings()
+                .chain(a.next_siblings())
+                .filter_map(ElementRef::wrap)
+                .filter_map(column_width)
+                .any(|other| other > w)
+        })
+    })
 }
 
 /// Whether a member shows a picture and a teaser (a text of 40 characters or more besides its
@@ -943,14 +1024,25 @@ static CHROME_HEADING: LazyLock<Regex> = LazyLock::new(|| {
     #[expect(clippy::unwrap_used, reason = "a constant, valid regex")]
     Regex::new(
         r"(?ix)^(?:
+            (?:
             (?:the\s+)?(?:most|top)\s+(?:read|viewed|popular|commented|shared)(?:\s+\w+)?
             | popular(?:\s+\w+)? | trending(?:\s+\w+)? | recommended(?:\s+\w+)?
             | related(?:\s+\w+)? | see\s+also | read\s+also | you\s+may\s+also\s+like
+            | editor'?s'?\s+(?:picks?|choice) | (?:our\s+)?picks\s+for\s+you
             | (?:самое|самые)\s+(?:читаемое|читаемые|популярное|популярные|обсуждаемое|обсуждаемые)
             | популярное | популярные(?:\s+\w+)? | читайте\s+также | смотрите\s+также
-            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем
-            | көп\s+оқылған(?:\s+\w+)? | ең\s+көп\s+оқылған(?:\s+\w+)? | танымал(?:\s+\w+)?
-            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты
+            | похожие(?:\s+\w+)? | по\s+теме | рекомендуем | выбор\s+редакции
+            | (?:(?:апта|ай|жыл)(?:\s+бойы)?\s+)?(?:ең\s+)?көп\s+оқылған(?:\s+\w+)?
+            | танымал(?:\s+\w+)?
+            | сондай[-\s]ақ\s+оқыңыз | тақырыпқа\s+қатысты | редакция\s+таңдауы
+            )
+            # a time span after it: Popular this month, Most read this week, … за неделю
+            (?:\s+(?:
+                (?:this|last|past|of\s+the)\s+(?:day|week|month|year)
+                | today | now | right\s+now | this\s+week
+                | за\s+(?:сутки|день|неделю|месяц|год)
+                | (?:апта|ай|жыл)\s+бойы
+            ))?
         )$",
     )
     .unwrap()
@@ -1038,6 +1130,20 @@ fn date_in(text: &str) -> bool {
     dates::has_numeric_date(text) || dates::parse_date(text, None).is_some()
 }
 
+/// Whether an element's text is a date as the poller reads one: [`date_in`], or a relative
+/// date ("2 hours ago", "yesterday", "вчера, 18:00") when the text is short enough to be one
+/// alone (a title saying "announced today" is none).
+fn date_element_text(text: &str) -> bool {
+    date_in(text) || relative_date(text)
+}
+
+/// A short text the poller reads as a relative date (`extract::relative`).
+fn relative_date(text: &str) -> bool {
+    text.chars().count() <= 30
+        && crate::extract::relative::parse_relative(text, chrono::Utc::now(), chrono_tz::UTC)
+            .is_some()
+}
+
 /// The element in `m` that carries its date: a `<time datetime>` first, else the innermost
 /// element whose text holds a date. The title (and a link whose text is the title) is never
 /// the date: "Elections will be held on 15 March 2027" is a title that names a day.
@@ -1054,8 +1160,16 @@ fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
         #[expect(clippy::unwrap_used, reason = "a constant, valid selector")]
         Selector::parse("time[datetime]").unwrap()
     });
+    // A `<time>` that opens the title ("<a><time>3 March 2026</time> TITLE</a>") is the
+    // release's date written before its title, not words of it; one further in the title
+    // ("Elections on <time>15 March</time>") is the title's own.
+    let title_text = text_of(m.title);
+    let opens_title = |t: &ElementRef<'_>| {
+        let text = text_of(*t);
+        !text.is_empty() && text.len() < title_text.len() && title_text.starts_with(&text)
+    };
     if let Some(t) = member.select(&TIME).find(|t| {
-        !in_title(t)
+        (!in_title(t) || opens_title(t))
             && t.value()
                 .attr("datetime")
                 .is_some_and(|d| dates::parse_date(d, None).is_some())
@@ -1068,11 +1182,11 @@ fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
         .filter(|e| {
             e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
         })
-        .filter(|e| !in_title(e) && date_in(&text_of(*e)))
+        .filter(|e| !in_title(e) && date_element_text(&text_of(*e)))
         .find(|e| {
             !e.children()
                 .filter_map(ElementRef::wrap)
-                .any(|c| !in_title(&c) && date_in(&text_of(c)))
+                .any(|c| !in_title(&c) && date_element_text(&text_of(c)))
         })
         .or_else(|| date_in(&own_text(member)).then_some(member))
         .map(|e| (e, false))
@@ -1101,18 +1215,7 @@ fn featured<'a>(
     let first = group.members[0];
     let container = first.parent().and_then(ElementRef::wrap)?;
     let before = |e: ElementRef<'a>| e.prev_siblings().filter_map(ElementRef::wrap).next();
-    let shape = |u: &Url| {
-        let mut segments: Vec<String> = u
-            .path_segments()
-            .map(|s| {
-                s.filter(|x| !x.is_empty())
-                    .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
-                    .collect()
-            })
-            .unwrap_or_default();
-        segments.pop();
-        (u.host_str().map(str::to_owned), segments)
-    };
+    let shape = link_shape;
     let wanted = shape(&members.first()?.href);
     if members.iter().any(|m| shape(&m.href) != wanted) {
         return None;
@@ -1133,9 +1236,70 @@ fn featured<'a>(
             if is_heading(e.value().name()) || place_of(e) == Place::Chrome {
                 return None;
             }
+            // A featured release is one: an element linking to several releases is another
+            // list (the main one, beside a side list), not a hero card.
+            let releases: HashSet<String> = e
+                .select(&A_HREF)
+                .filter_map(|a| links.read(a.value().attr("href")?))
+                .filter(|u| shape(u) == wanted)
+                .map(String::from)
+                .collect();
+            if releases.len() > 1 {
+                return None;
+            }
             let m = member(e, links)?;
             (shape(&m.href) == wanted && !hrefs.contains(m.href.as_str())).then_some(m)
         })
+}
+
+/// A release link's shape: its host and its path's folders, digits as `0` (`/en/news/5510`
+/// and `/en/news/5501` share one; `/promo/subscribe-1` has another).
+fn link_shape(u: &Url) -> (Option<String>, Vec<String>) {
+    let mut segments: Vec<String> = u
+        .path_segments()
+        .map(|s| {
+            s.filter(|x| !x.is_empty())
+                .map(|x| x.replace(|c: char| c.is_ascii_digit(), "0"))
+                .collect()
+        })
+        .unwrap_or_default();
+    segments.pop();
+    (u.host_str().map(str::to_owned), segments)
+}
+
+/// Cards among the releases that are none (a promotion sharing the cards' class:
+/// `div.card.card--promo` linking to `/promo/…` among `div.card`s linking to `/releases/N`):
+/// members whose link has another shape than two thirds of the members' or more, which all
+/// carry a class no other member has. The members kept, and that class (the item selector
+/// leaves it out: `div.card:not(.card--promo)`).
+fn odd_members<'a>(members: &[Member<'a>]) -> (Vec<Member<'a>>, Option<String>) {
+    let unchanged = (members.to_vec(), None);
+    let mut counts: HashMap<(Option<String>, Vec<String>), usize> = HashMap::new();
+    for m in members {
+        *counts.entry(link_shape(&m.href)).or_default() += 1;
+    }
+    let Some((common, n)) = counts.into_iter().max_by_key(|(_, n)| *n) else {
+        return unchanged;
+    };
+    if n == members.len() || n * 3 < members.len() * 2 {
+        return unchanged;
+    }
+    let (kept, odd): (Vec<Member<'a>>, Vec<Member<'a>>) = members
+        .iter()
+        .cloned()
+        .partition(|m| link_shape(&m.href) == common);
+    let class = classes(odd[0].element).into_iter().find(|c| {
+        let has = |m: &Member<'_>| {
+            m.element
+                .value()
+                .has_class(c, scraper::CaseSensitivity::CaseSensitive)
+        };
+        odd.iter().all(has) && !kept.iter().any(has)
+    });
+    match class {
+        Some(c) => (kept, Some(c.to_owned())),
+        None => unchanged,
+    }
 }
 
 /// Reads the featured release too, by a selector list (`div.news-card, div.main-news`) for the
@@ -1172,12 +1336,11 @@ fn add_featured(doc: &Html, members: &[Member<'_>], hero: &Member<'_>, p: &mut L
             Some(a) => format!("{c}@{a}"),
             None => c,
         };
-        if hero
-            .element
-            .select(&s)
-            .next()
-            .is_some_and(|f| f.id() == target.id())
-        {
+        // The field's selector as is, when in the hero it picks the target, or (a text field)
+        // an element reading the same text: the link around a card's heading.
+        if hero.element.select(&s).next().is_some_and(|f| {
+            f.id() == target.id() || (attr.is_none() && text_of(f) == text_of(target))
+        }) {
             return Some(field.to_owned());
         }
         // Anchored at the hero, so it picks nothing in the members (`div.main-news a`).
@@ -1217,8 +1380,27 @@ fn propose(
     group: &Group<'_>,
     members: &[Member<'_>],
     hints: &Hints,
+    left_out: Option<&str>,
 ) -> Option<ListProposal> {
     let item = item_selector(doc, group, members)?;
+    // Cards of the item's kind that are no releases (a promotion) are left out by their class,
+    // when the item selector is one selector (no list `a, b`).
+    let item = match left_out {
+        Some(c) if !item.contains(',') => {
+            let css = format!("{item}:not(.{c})");
+            let wanted: HashSet<_> = members.iter().map(|m| m.element.id()).collect();
+            let got: Vec<ElementRef<'_>> = doc.select(&sel(&css)?).collect();
+            let exact = wanted.iter().all(|id| got.iter().any(|e| e.id() == *id))
+                && got
+                    .iter()
+                    .all(|e| wanted.contains(&e.id()) || !has_link(*e));
+            if !exact {
+                return None;
+            }
+            css
+        }
+        _ => item,
+    };
     let elements: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
     let links: Vec<_> = members.iter().map(|m| (m.element, m.link)).collect();
     let titles: Vec<_> = members.iter().map(|m| (m.element, m.title)).collect();
@@ -1560,13 +1742,17 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
         .filter_map(|m| find_date(m).map(|(d, attr)| (m.element, d, attr)))
         .collect();
     let (css, texts) = if found.len() * 2 < items.len() {
-        match date_before(items) {
-            Some(before) => {
+        match date_beside(items) {
+            Some((css, texts, follow)) => {
                 p.notes.push(format!(
-                    "the releases hold no date: each one's is read from the nearest `{}` before it",
-                    before.0
+                    "the releases hold no date: each one's is read from the nearest `{css}` {}",
+                    if follow {
+                        "after it (the page writes each date after its title)"
+                    } else {
+                        "before it"
+                    }
                 ));
-                before
+                (css, texts)
             }
             None => {
                 if let Some((css, texts)) = date_like(items) {
@@ -1621,6 +1807,19 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
         };
         if by_attr {
             p.date = Some(format!("{css}@datetime"));
+            // The date written inside the title's element is read as part of the title: no
+            // selector leaves it out.
+            if let Some(m) = members.iter().find(|m| {
+                chosen
+                    .iter()
+                    .any(|(i, d)| *i == m.element && d.ancestors().any(|a| a.id() == m.title.id()))
+            }) {
+                p.notes.push(format!(
+                    "the titles hold their date (\"{}\"): it is written inside the title's \
+                     element, which no selector can leave out",
+                    text_of(m.title)
+                ));
+            }
             return;
         }
         (css, chosen.iter().map(|(_, d)| text_of(*d)).collect())
@@ -1638,18 +1837,15 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
             o.why
         ));
     }
-    let unreadable = texts
-        .iter()
-        .filter(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
-        .count();
+    // Judged as the poller reads them: a relative date ("2 hours ago") is read.
+    let unread =
+        |t: &str| dates::parse_date(t, p.date_format.as_deref()).is_none() && !relative_date(t);
+    let unreadable = texts.iter().filter(|t| unread(t)).count();
     if unreadable > 0 {
         p.notes.push(format!(
             "{unreadable} of {} dates cannot be read (e.g. \"{}\"): set `date_format`",
             texts.len(),
-            texts
-                .iter()
-                .find(|t| dates::parse_date(t, p.date_format.as_deref()).is_none())
-                .map_or("", String::as_str)
+            texts.iter().find(|t| unread(t)).map_or("", String::as_str)
         ));
     }
 }
@@ -1710,20 +1906,30 @@ fn date_like(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
     Some((css, pairs.iter().map(|(_, e)| text_of(*e)).collect()))
 }
 
-/// Dates written before the releases rather than inside them (a `<dt>` before each `<dd>`, a
-/// date heading before each day's releases): the selector of those elements, which the list
-/// reader follows from an item without a date of its own to the nearest match before it
-/// ([`ItemPlaces::before`]), and the date texts it reads so. Kept only when that selector reads
-/// exactly the dates found, for at least half of the items.
-fn date_before(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
+/// Dates written beside the releases rather than inside them (a `<dt>` before each `<dd>`, a
+/// date heading before each day's releases, or a `<dd>` after each `<dt>` title): the selector
+/// of those elements, which the list reader follows from an item without a date of its own to
+/// the nearest match before it ([`ItemPlaces::before`]), or after it when the page's dates
+/// follow their titles ([`ItemPlaces::dates_follow`]: read by the same rule here), and the date
+/// texts it reads so, and whether they follow. Kept only when that selector reads exactly the
+/// dates found, for at least half of the items.
+fn date_beside<'a>(items: &[ElementRef<'a>]) -> Option<(String, Vec<String>, bool)> {
     let places = ItemPlaces::new(items);
-    let is_date = |e: ElementRef<'_>| {
+    let is_date = |e: ElementRef<'a>| {
         let t = text_of(e);
-        t.chars().count() <= 60 && date_in(&t) && !has_link(e)
+        t.chars().count() <= 60 && date_element_text(&t) && !has_link(e)
     };
-    let found: Vec<(ElementRef<'_>, ElementRef<'_>)> = items
+    let follow = places.dates_follow(items, is_date);
+    let nearest = |item: ElementRef<'a>, s: &dyn Fn(ElementRef<'a>) -> bool| {
+        if follow {
+            places.after(item, s)
+        } else {
+            places.before(item, s)
+        }
+    };
+    let found: Vec<(ElementRef<'a>, ElementRef<'a>)> = items
         .iter()
-        .filter_map(|i| places.before(*i, is_date).map(|d| (*i, d)))
+        .filter_map(|i| nearest(*i, &is_date).map(|d| (*i, d)))
         .collect();
     if found.len() * 2 < items.len() {
         return None;
@@ -1737,14 +1943,19 @@ fn date_before(items: &[ElementRef<'_>]) -> Option<(String, Vec<String>)> {
     tries.push(tag.to_owned());
     let css = tries.into_iter().find(|css| {
         sel(css).is_some_and(|s| {
-            found.iter().all(|(item, date)| {
-                places
-                    .before(*item, |e| s.matches(&e))
-                    .is_some_and(|d| d.id() == date.id())
-            })
+            let matches = |e: ElementRef<'a>| s.matches(&e);
+            // The reader decides the side by this selector: it must decide as found here.
+            places.dates_follow(items, matches) == follow
+                && found.iter().all(|(item, date)| {
+                    nearest(*item, &matches).is_some_and(|d| d.id() == date.id())
+                })
         })
     })?;
-    Some((css, found.iter().map(|(_, d)| text_of(*d)).collect()))
+    Some((
+        css,
+        found.iter().map(|(_, d)| text_of(*d)).collect(),
+        follow,
+    ))
 }
 
 /// A paragraph of text beside the title (40+ characters) in most items.
@@ -1879,6 +2090,11 @@ mod tests {
     #[case::module("NewsCard_link__9fZ2k", false)]
     #[case::random("kQzTfg", false)]
     #[case::random_digits("x8Tq2", false)]
+    #[case::module_suffix("date_m3n4b", false)]
+    #[case::module_wrapped("_card_x7f3a_4", false)]
+    #[case::module_wrapped_date("_date_m3n4b_9", false)]
+    #[case::snake("news_item_2", true)]
+    #[case::snake_words("news_list_block", true)]
     #[case::bootstrap("col-md-4", true)]
     #[case::button("btn-primary", true)]
     fn stable_classes(#[case] class: &str, #[case] stable: bool) {
@@ -2173,6 +2389,13 @@ mod tests {
         Place::Chrome
     )]
     #[case::see_also("<h5>See also:</h5><ul class='list-group'>", Place::Chrome)]
+    #[case::popular_this_month("<h2>Popular this month</h2><ul class='list-group'>", Place::Chrome)]
+    #[case::ru_week(
+        "<h3>Самое читаемое за неделю</h3><ul class='list-group'>",
+        Place::Chrome
+    )]
+    #[case::kk_week("<h3>Апта бойы көп оқылған</h3><ul class='list-group'>", Place::Chrome)]
+    #[case::editors("<h3>Editor's picks</h3><ul class='list-group'>", Place::Chrome)]
     #[case::section("<h4>Экономика</h4><ul class='list-group'>", Place::Other)]
     #[case::title(
         "<h4>Popular science festival opens in the capital</h4><ul class='list-group'>",
@@ -2184,6 +2407,143 @@ mod tests {
         let doc = Html::parse_document(&html);
         let ul = doc.select(&sel("ul.list-group").unwrap()).next().unwrap();
         assert_eq!(place_of(ul), place, "{head}");
+    }
+
+    /// The list under the page's `<h1>` in the wide column beats a larger dated list in the
+    /// narrow column beside it, whatever the side list's heading says.
+    #[test]
+    fn a_side_list_in_the_narrow_column_loses_to_the_list_under_the_page_heading() {
+        let items = |from: usize, n: usize, day: usize| -> String {
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "<div class='news-item'><a href='/news/{}'>A release of the ministry number {i}</a>\
+                         <div class='news-date'>{} February 2026</div></div>",
+                        from + i,
+                        day - i
+                    )
+                })
+                .collect()
+        };
+        let html = format!(
+            "<html lang='en'><body><main><div class='row'><div class='col-8'><h1>News</h1>{}</div>\
+             <div class='col-4'><h2>Lo más leído</h2>{}</div></div></main></body></html>",
+            items(9500, 5, 27),
+            items(9580, 8, 12)
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "div.col-8 > div.news-item", "{p:?}");
+    }
+
+    /// Without grid columns, the list after the page's `<h1>` in the element holding it beats a
+    /// slightly larger dated list beside that element.
+    #[test]
+    fn the_list_under_the_page_heading_beats_a_slightly_larger_one_beside_it() {
+        let items = |from: usize, n: usize| -> String {
+            (0..n)
+                .map(|i| {
+                    format!(
+                        "<div class='news-item'><a href='/news/{}'>A release of the ministry number {i}</a>\
+                         <div class='news-date'>{} February 2026</div></div>",
+                        from + i,
+                        20 - i
+                    )
+                })
+                .collect()
+        };
+        let html = format!(
+            "<html lang='en'><body><main><div class='lead'><h1>News</h1>{}</div>\
+             <div class='extra'><h2>Lo más leído</h2>{}</div></main></body></html>",
+            items(9500, 5),
+            items(9580, 6)
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "div.lead > div.news-item", "{p:?}");
+    }
+
+    /// An element before the list that links to several releases is another list, not a
+    /// featured release above it: no note of one, no selector list.
+    #[test]
+    fn a_block_of_several_releases_before_the_list_is_no_featured_release() {
+        let items: String = (0..6)
+            .map(|i| {
+                format!(
+                    "<li><a href='/news/{}'>A release of the ministry number {i}</a> \
+                     <span>{} March 2026</span></li>",
+                    100 + i,
+                    20 - i
+                )
+            })
+            .collect();
+        let html = format!(
+            "<html lang='en'><body><div class='wrap'><div class='other'><p><a href='/news/900'>Another \
+             block's first release link</a></p><p><a href='/news/901'>Another block's second release \
+             link</a></p></div><ul class='list'>{items}</ul></div></body></html>"
+        );
+        let url = Url::parse("https://x.test/news/").unwrap();
+        let p = discover(&html, &url, &Hints::default()).unwrap();
+        assert_eq!(p.item, "ul.list > li", "{p:?}");
+        assert!(!p.notes.iter().any(|n| n.contains("featured")), "{p:?}");
+    }
+
+    /// A `<time datetime>` opening each title link is the release's date (`time@datetime`),
+    /// and the admin hears that the titles read include it.
+    #[test]
+    fn a_time_opening_the_title_link_is_the_date() {
+        let items: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<li><a href='/releases/{}'><time datetime='2026-03-{:02}'>{} March 2026</time> \
+                     A release of the ministry number {i}</a></li>",
+                    9000 + i,
+                    20 - i,
+                    20 - i
+                )
+            })
+            .collect();
+        let p = page(&format!("<ul class='news'>{items}</ul>"));
+        assert_eq!(p.date.as_deref(), Some("time@datetime"), "{p:?}");
+        assert!(
+            p.notes.iter().any(|n| n.contains("titles hold their date")),
+            "{p:?}"
+        );
+        assert!(
+            !p.notes.iter().any(|n| n.contains("not in an element")),
+            "{p:?}"
+        );
+    }
+
+    /// Relative dates are read by the poller ("2 hours ago", "yesterday", "вчера, 18:00"), so
+    /// suggest proposes their element and says nothing of `date_format`.
+    #[rstest]
+    #[case::en_ago(&["2 hours ago", "5 hours ago", "yesterday", "2 days ago", "1 week ago"], "ago")]
+    #[case::en_date_class(&["2 hours ago", "yesterday", "2 days ago", "3 days ago"], "date")]
+    #[case::ru_mixed(&["сегодня, 14:30", "вчера, 18:00", "вчера, 07:45", "1 марта 2026, 23:59"], "when")]
+    fn relative_dates_are_read_as_the_poller_reads_them(
+        #[case] dates: &[&str],
+        #[case] class: &str,
+    ) {
+        let cards: String = dates
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                format!(
+                    "<li class='feed-item'><a href='/releases/{}'>A release of the ministry \
+                     number {i}</a> <span class='{class}'>{d}</span></li>",
+                    400 + i
+                )
+            })
+            .collect();
+        let p = page(&format!("<ul class='feed'>{cards}</ul>"));
+        assert_eq!(p.date, Some(format!("span.{class}")), "{p:?}");
+        assert!(
+            !p.notes
+                .iter()
+                .any(|n| n.contains("date_format") || n.contains("no date")),
+            "{p:?}"
+        );
     }
 
     #[test]

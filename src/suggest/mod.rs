@@ -167,28 +167,63 @@ pub async fn suggest(fetcher: &Fetcher, ask: &Ask) -> Result<Suggestion, Suggest
         .collect();
     let mut pages = Vec::new();
     let mut list_days = Vec::new();
+    // Release pages that could not be read, and why; all of them are opened within one
+    // deadline, so pages that never answer cost it once, not a fetch timeout each.
+    let mut unread: Vec<(Url, String)> = Vec::new();
+    let mut tried = 0;
+    let deadline = tokio::time::Instant::now() + ARTICLES_WITHIN;
     for link in same_host_first(&proposal.links, &page.0)
         .into_iter()
         .take(ask.articles)
     {
+        tried += 1;
         let reach = if link.host_str() == page.0.host_str() {
             Reach::Any
         } else {
             Reach::Public
         };
-        match fetch(fetcher, &link, &ask.user_agent, reach).await {
-            Ok((p, _)) => {
+        match tokio::time::timeout_at(deadline, fetch(fetcher, &link, &ask.user_agent, reach)).await
+        {
+            Ok(Ok((p, _))) => {
                 pages.push(p);
                 list_days.push(days.get(link.as_str()).copied());
             }
-            Err(e) => tracing::debug!("suggest: article {link} not read: {e}"),
+            Ok(Err(e)) => {
+                tracing::debug!("suggest: article {link} not read: {e}");
+                let reason = match e {
+                    SuggestError::Fetch { reason, .. } => reason,
+                    e => e.to_string(),
+                };
+                unread.push((link, reason));
+            }
+            Err(_) => {
+                unread.push((
+                    link,
+                    format!("no answer within {} s", ARTICLES_WITHIN.as_secs()),
+                ));
+                break;
+            }
         }
     }
     let article = article::propose(&pages, &list_days, list_only.timezone);
     let mut s = build(&source, Some(&proposal), Some(&article), &page.1, &page.0)?;
+    if let Some((link, why)) = unread.first() {
+        s.notes.push(format!(
+            "{} of {tried} release pages opened could not be read ({link}: {why}): {}",
+            unread.len(),
+            if pages.is_empty() {
+                "no `[sources.article]` selectors could be looked for"
+            } else {
+                "the `[sources.article]` selectors are found on the others"
+            }
+        ));
+    }
     s.notes.extend(redirected(&ask.url, &page.0));
     Ok(s)
 }
+
+/// How long suggest spends opening release pages, all of them together.
+const ARTICLES_WITHIN: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// What came of the feeds a page advertises.
 #[derive(Debug, PartialEq)]

@@ -35,7 +35,8 @@ struct Pages {
 }
 
 /// Serves `list` at `/news/` (and a redirect to it at `/old-news`), an RSS feed at `/feed.xml`,
-/// 404 at every path under `/gone/`, and the article page at every other path.
+/// 404 at every path under `/gone/`, no answer for two minutes under `/stall/`, and the article
+/// page at every other path.
 async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
@@ -55,6 +56,10 @@ async fn serve(list: &str, article: &str) -> (String, tokio::task::JoinHandle<()
                 )
                     .into_response(),
                 path if path.starts_with("/gone/") => {
+                    axum::http::StatusCode::NOT_FOUND.into_response()
+                }
+                path if path.starts_with("/stall/") => {
+                    tokio::time::sleep(std::time::Duration::from_secs(120)).await;
                     axum::http::StatusCode::NOT_FOUND.into_response()
                 }
                 _ => Html(p.article.clone()).into_response(),
@@ -657,7 +662,8 @@ async fn cards_told_apart_by_their_routes_are_a_list() {
 }
 
 /// A pinned card listed again below is one release, as the reader counts it: it does not stop
-/// `id_pattern`, and `require_id` leaves out the off-site ad card among the releases.
+/// `id_pattern`, and the off-site ad card among the releases is left out (by its own class,
+/// `promo`, which no release has, or else by `require_id`).
 #[tokio::test]
 async fn a_pinned_duplicate_does_not_stop_the_id_pattern() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -665,9 +671,55 @@ async fn a_pinned_duplicate_does_not_stop_the_id_pattern() {
     let o = run(&dir).await;
     assert_eq!(o.status, Some(0), "{}", o.stderr);
     assert!(
-        o.stdout.lines().any(|l| l == "require_id = true"),
+        o.stdout.lines().any(|l| l == "id_pattern = '-(\\d+)$'"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l == "require_id = true" || l == "item = \"div.news-item:not(.promo)\""),
         "{}",
         o.stdout
     );
     assert_eq!(o.got, o.want, "{}", o.stdout);
+}
+
+/// Release pages that cannot be read (404) or never answer are said in a note, and those that
+/// never answer cost suggest one deadline for all of them, not a fetch timeout each.
+#[tokio::test]
+async fn release_pages_that_cannot_be_read_are_named_and_do_not_stall_suggest() {
+    for (folder, why) in [
+        ("gone", "HTTP status 404"),
+        ("stall", "no answer within 15 s"),
+    ] {
+        let cards: String = (0..5)
+            .map(|i| {
+                format!(
+                    "<div class='card'><h3><a href='/{folder}/{}'>A release of the ministry \
+                     number {i}</a></h3><span class='date'>{} March 2026</span></div>",
+                    100 + i,
+                    20 - i
+                )
+            })
+            .collect();
+        let list = format!("<html lang='en'><body><main>{cards}</main></body></html>");
+        let (origin, task) = serve(&list, "<html></html>").await;
+        let started = std::time::Instant::now();
+        let o = output(herald().arg("suggest").arg(format!("{origin}/news/"))).await;
+        let took = started.elapsed();
+        task.abort();
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert_eq!(o.status.code(), Some(0), "{stdout}");
+        let note = stdout
+            .lines()
+            .find(|l| l.contains("release pages opened could not be read"))
+            .unwrap_or_else(|| panic!("{folder}: no note:\n{stdout}"));
+        assert!(note.contains(why), "{folder}: {note}");
+        assert!(
+            note.contains("no `[sources.article]` selectors"),
+            "{folder}: {note}"
+        );
+        assert!(took.as_secs() < 45, "{folder}: took {took:?}");
+    }
 }
