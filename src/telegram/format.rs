@@ -27,6 +27,7 @@ use crate::template::{Fields, PostTemplate};
 use crate::text::{Keep, is_no_break_space};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use scraper::{Html, Node};
+use unicode_segmentation::UnicodeSegmentation;
 use url::Url;
 
 /// The title as the `text` of the x and telegram share links, in UTF-16 units: long enough for
@@ -522,6 +523,15 @@ fn cut_at_word(text: &str, budget: usize) -> String {
     if char_end == text.len() {
         return text.to_string();
     }
+    // A word longer than the room is cut between characters as a reader sees them (grapheme
+    // clusters, found in the whole text), never inside one: not half a flag, an emoji without
+    // its skin tone, a letter without its accent.
+    let char_end = text
+        .grapheme_indices(true)
+        .map(|(at, _)| at)
+        .take_while(|&at| at <= char_end)
+        .last()
+        .unwrap_or(0);
     let cut = text[..word_end.unwrap_or(char_end)]
         // Nothing dangles before the ellipsis: no comma, dash, opening quote or joiner.
         .trim_end_matches(|c: char| {
@@ -996,6 +1006,10 @@ mod tests {
     #[case::one_word("abcdefgh", 5, "abcd…")]
     #[case::nothing("abc", 1, "")]
     #[case::zero("abc", 0, "")]
+    // Never inside what a reader sees as one character.
+    #[case::flag("AB🇰🇿🇰🇿🇰🇿", 9, "AB🇰🇿…")]
+    #[case::skin_tone("Ok👍🏽👍🏽", 5, "Ok…")]
+    #[case::accent("cafe\u{301}s", 5, "caf…")]
     fn word_cuts(#[case] text: &str, #[case] budget: usize, #[case] expected: &str) {
         assert_eq!(shorten(text, budget), expected);
     }
