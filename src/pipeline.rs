@@ -2807,7 +2807,31 @@ pub fn read_list_counted(
             s.image = s.image.take().map(|url| rewrite.apply(&url));
         }
     }
+    // A title is a line, not a page: one of megabytes (a broken site, an entity bomb's text)
+    // would be stored, put in every feed and post. Cut at a word, with a warning.
+    for s in &mut scraped {
+        if let Some(cut) = cut_title(&s.title, MAX_TITLE_CHARS) {
+            tracing::warn!(source = %source.id, link = %s.link, chars = s.title.chars().count(), max = MAX_TITLE_CHARS, "a release's title is longer than a title can be; it is cut");
+            s.title = cut;
+        }
+    }
     Ok(scraped)
+}
+
+/// The longest title kept, in characters (README "Limits").
+pub const MAX_TITLE_CHARS: usize = 2000;
+
+/// `title` cut to at most `max` characters at a word, with an ellipsis; `None` when it fits.
+fn cut_title(title: &str, max: usize) -> Option<String> {
+    let (limit, _) = title.char_indices().nth(max)?;
+    // Room for the ellipsis: the cut is at the last space before the limit's last character.
+    let room = title[..limit].char_indices().last().map_or(0, |(i, _)| i);
+    let head = &title[..room];
+    let at = head
+        .rfind(char::is_whitespace)
+        .filter(|&i| i > 0)
+        .unwrap_or(room);
+    Some(format!("{}…", title[..at].trim_end()))
 }
 
 /// How a key that is an http(s) link may have been written before its site changed how it

@@ -78,3 +78,35 @@ async fn a_page_of_many_cards_stores_a_bounded_number_and_never_the_rest() {
     assert_eq!(second.count(ItemState::Known), 49, "read per page");
     t.stop().await;
 }
+
+/// A title of megabytes (a broken site) is stored cut at a word to `MAX_TITLE_CHARS`, with an
+/// ellipsis: it would be in every feed and post.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_title_longer_than_a_title_can_be_is_cut_at_a_word() {
+    let t = spawn_app().await;
+    let mut release = release_en(1, 3);
+    release.title = "Head of State receives ".repeat(20_000);
+    t.site.publish("en", release);
+    let report = t.poll("akorda-en").await.unwrap();
+    let title = &report.items[0].item.title;
+    let max = herald::pipeline::MAX_TITLE_CHARS;
+    assert!(title.chars().count() <= max, "{}", title.chars().count());
+    assert!(
+        title.chars().count() > max - 30,
+        "{}",
+        title.chars().count()
+    );
+    // Whole words, then the ellipsis.
+    let words = title.strip_suffix('…').unwrap_or_default();
+    assert!(
+        words.ends_with(['d', 'f', 'e', 's']) && !words.ends_with(' '),
+        "{}",
+        &title[title.len() - 40..]
+    );
+    assert!(
+        "Head of State receives "
+            .repeat(20_000)
+            .starts_with(&format!("{words} "))
+    );
+    t.stop().await;
+}
