@@ -2,7 +2,7 @@
 //! extract the releases, decide for each whether it is new, known or changed, and store the new
 //! and corrected ones in one durable step. Returns what happened; the caller reports it.
 
-use crate::config::{Channel, Config, Source, SourceKind};
+use crate::config::{Channel, Config, Source, SourceKind, passes};
 use crate::dates;
 use crate::extract::{self, ExtractError};
 use crate::fetch::{self, FetchError, Fetched, Fetcher, Page, Reach, Request};
@@ -12,7 +12,6 @@ use crate::store::{
     address_digest, content_digest, whole_address,
 };
 use chrono::{DateTime, Utc};
-use regex::Regex;
 use std::collections::{HashMap, HashSet};
 use url::Url;
 
@@ -2566,12 +2565,7 @@ pub fn queued_copy(item: &Item, kind: DeliveryKind) -> Item {
 /// and summary (a summary taken from the article page counts, unlike for a source's filters,
 /// which pick releases off the list page before any article is read).
 pub fn channel_passes(channel: &Channel, item: &Item) -> bool {
-    passes(
-        &channel.include,
-        &channel.exclude,
-        &item.title,
-        item.summary.as_deref(),
-    )
+    channel.admits(&item.title, item.summary.as_deref())
 }
 
 /// Keeps the newest `max_new_per_poll` new items of `report` (by date, the page's order breaking
@@ -2911,27 +2905,6 @@ fn former_key(s: &Scraped) -> String {
         .map_or_else(|| s.link.clone(), |url| extract::link_key(&url))
 }
 
-/// `include`: at least one pattern must match the title or summary; `exclude`: none may.
-fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&str>) -> bool {
-    if include.is_empty() && exclude.is_empty() {
-        return true;
-    }
-    // Read as the patterns were written (`ё` as `е`, `’` as `'`: see
-    // `config::values::regexes`), or as the page wrote it: a pattern may name a folded
-    // character by its escape (`\x{2019}`), which no folding of the pattern sees.
-    let (folded_title, folded_summary) = (
-        crate::text::filter_form(title),
-        summary.map(crate::text::filter_form),
-    );
-    let matches = |re: &Regex| {
-        re.is_match(&folded_title)
-            || re.is_match(title)
-            || folded_summary.as_deref().is_some_and(|t| re.is_match(t))
-            || summary.is_some_and(|t| re.is_match(t))
-    };
-    (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
-}
-
 /// The list page's `n`-th page: its URL with `page=n` set in the query.
 pub fn page_url(base: &Url, n: u32) -> Url {
     let mut url = base.clone();
@@ -3208,8 +3181,8 @@ mod tests {
     #[test]
     fn filters_match_typographic_characters_written_either_way() {
         let text = "President\u{2019}s visit to France";
-        let escaped = [Regex::new(r"President\x{2019}s").unwrap()];
-        let plain = [Regex::new(r"President's").unwrap()];
+        let escaped = [regex::Regex::new(r"President\x{2019}s").unwrap()];
+        let plain = [regex::Regex::new(r"President's").unwrap()];
         assert!(!passes(&[], &escaped, text, None));
         assert!(!passes(&[], &plain, text, None));
         assert!(passes(&escaped, &[], text, None));

@@ -82,6 +82,12 @@ impl Channel {
     pub fn customized(&self) -> bool {
         self.template.is_some() || !self.include.is_empty() || !self.exclude.is_empty()
     }
+
+    /// Whether a release with this title and summary passes the channel's own `include` /
+    /// `exclude` (see [`super::passes`]).
+    pub fn admits(&self, title: &str, summary: Option<&str>) -> bool {
+        super::passes(&self.include, &self.exclude, title, summary)
+    }
 }
 
 const CHANNEL_KEYS: &[&str] = &[

@@ -42,6 +42,7 @@ pub use live::LiveConfig;
 pub use sources::{DEFAULT_POLL_DEADLINE_SECS, ImageRewrite, Source, SourceKind, language};
 pub use texts::Texts;
 pub use translations::TranslationGroup;
+pub use values::passes;
 
 use channels::channels;
 use diagnostics::Report;

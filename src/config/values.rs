@@ -450,3 +450,24 @@ mod filter_tests {
         }
     }
 }
+
+/// `include`: at least one pattern must match the title or summary; `exclude`: none may.
+pub fn passes(include: &[Regex], exclude: &[Regex], title: &str, summary: Option<&str>) -> bool {
+    if include.is_empty() && exclude.is_empty() {
+        return true;
+    }
+    // Read as the patterns were written (`ё` as `е`, `’` as `'`: see
+    // `config::values::regexes`), or as the page wrote it: a pattern may name a folded
+    // character by its escape (`\x{2019}`), which no folding of the pattern sees.
+    let (folded_title, folded_summary) = (
+        crate::text::filter_form(title),
+        summary.map(crate::text::filter_form),
+    );
+    let matches = |re: &Regex| {
+        re.is_match(&folded_title)
+            || re.is_match(title)
+            || folded_summary.as_deref().is_some_and(|t| re.is_match(t))
+            || summary.is_some_and(|t| re.is_match(t))
+    };
+    (include.is_empty() || include.iter().any(matches)) && !exclude.iter().any(matches)
+}

@@ -1328,6 +1328,32 @@ impl Store {
         Ok(())
     }
 
+    /// A queued post of channel entry `channel` that its filters, edited while it waited, now
+    /// keep out: it leaves the queue with its record, as if kept out when queued (a correction
+    /// of the release then edits nothing there). Only for a post never sent (see the deliverer).
+    pub async fn drop_filtered_post(
+        &self,
+        channel: &str,
+        queued: &Queued,
+    ) -> Result<(), StoreError> {
+        let item = &queued.delivery.item;
+        let record = post_key(channel, &item.source, &item.id);
+        (&self.outbox, &self.in_flight, &self.posts)
+            .transaction(|(outbox, in_flight, posts)| {
+                outbox.remove(queued.key.as_slice())?;
+                in_flight.remove(queued.key.as_slice())?;
+                if posts.get(record.as_slice())?.is_some_and(|bytes| {
+                    matches!(serde_json::from_slice(&bytes), Ok(PostRecord::Queued))
+                }) {
+                    posts.remove(record.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await?;
+        Ok(())
+    }
+
     /// The newest message id Telegram gave herald in this channel, recorded with the post
     /// itself, so it is never behind the posts on disk.
     /// The newest message id Telegram gave herald in the chat `chat_key`, whichever channel

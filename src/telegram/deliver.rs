@@ -1297,6 +1297,22 @@ impl<A: TelegramApi> Deliverer<A> {
             tracing::info!(channel = %channel.id, source = %item.source, "source not in the config; its queued post waits");
             return Ok(Next::Now);
         };
+        // The channel's filters, edited while the post waited, keep it out now: not posted,
+        // as if kept out when queued (README: a release that does not pass is neither posted
+        // nor edited there). Only a post never sent: one whose answer was lost may be there.
+        let never_sent = !queued.delivery.in_flight
+            && queued.delivery.uncertain_sends == 0
+            && queued.delivery.lost_keyboards.is_empty();
+        if queued.delivery.kind == DeliveryKind::Post
+            && never_sent
+            && !channel.admits(&item.title, item.summary.as_deref())
+        {
+            tracing::info!(channel = %channel.id, source = %item.source, item = %item.id, "a queued post the channel's filters now keep out is not sent");
+            metrics::counter!("herald_posts_filtered_total", "channel" => channel.id.clone())
+                .increment(1);
+            self.store.drop_filtered_post(&channel.id, queued).await?;
+            return Ok(Next::Now);
+        }
         let target = Target {
             channel,
             group,

@@ -118,6 +118,67 @@ async fn a_channel_paused_while_waiting_for_its_turn_sends_nothing_more() {
     t.stop().await;
 }
 
+/// Posts wait (the channel paused); the channel's `exclude` is edited meanwhile to keep one
+/// of them out: when the channel goes on, that one is not posted (README: a release that does
+/// not pass is neither posted nor edited there), the others are, once each.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_edited_while_posts_wait_keeps_the_waiting_ones_out_too() {
+    let fake = fake().await;
+    let t = spawn_app_with(setup(&fake, 3)).await;
+    let store = &t.app.shared.store;
+    store
+        .update_channel_state("en", |s| s.paused = true)
+        .unwrap();
+    for n in 1..=3 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    assert_eq!(store.pending("en").unwrap(), 3);
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replace(
+        "chat = \"@herald_en\"\n",
+        "chat = \"@herald_en\"\nexclude = [\"number 2\"]\n",
+    );
+    assert_ne!(text, edited);
+    std::fs::write(&t.config_path, edited).unwrap();
+    eventually("the edit applies", Duration::from_secs(10), || {
+        t.app
+            .config()
+            .channel("en")
+            .is_some_and(|c| !c.exclude.is_empty())
+    })
+    .await;
+    store
+        .update_channel_state("en", |s| s.paused = false)
+        .unwrap();
+    t.app.shared.wake.notify_waiters();
+    eventually("the queue drains", Duration::from_secs(15), || {
+        store.pending("en").unwrap() == 0
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let texts: Vec<String> = fake
+        .messages()
+        .into_iter()
+        .map(|m| m.text.or(m.caption).unwrap_or_default())
+        .collect();
+    assert_eq!(texts.len(), 2, "{texts:#?}");
+    assert!(
+        texts.iter().all(|t| !t.contains("delegation number 2")),
+        "{texts:#?}"
+    );
+    // A correction of the release kept out edits nothing there.
+    let mut corrected = release_en(2, 2);
+    corrected.title.push_str(" (corrected)");
+    t.site.publish("en", corrected);
+    t.poll("akorda-en").await.unwrap();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(store.pending("en").unwrap(), 0);
+    assert_eq!(fake.messages().len(), 2);
+    assert!(fake.violations().is_empty(), "{:?}", fake.violations());
+    t.stop().await;
+}
+
 /// A database polled without a token, then herald started with one: the next scheduled
 /// (conditional) poll finds the same list page, and still posts the backfill.
 #[tokio::test(flavor = "multi_thread")]
