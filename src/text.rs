@@ -104,6 +104,32 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
+/// Whether `text` shows nothing: only whitespace, control characters and invisible format
+/// characters (Unicode's Cf: zero-width spaces and joiners U+200B–U+200D, U+2060, the byte
+/// order mark U+FEFF, the soft hyphen, bidi marks and controls, …). A title made of them
+/// (`&#1;&#2; &#8203;`) was published as a blank entry; now it is no title.
+pub fn is_blank(text: &str) -> bool {
+    text.chars()
+        .all(|c| c.is_whitespace() || c.is_control() || is_invisible_format(c))
+}
+
+/// The format characters (Cf) that show nothing by themselves.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{AD}'
+            | '\u{61C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0001}'
+            | '\u{E0020}'..='\u{E007F}'
+    )
+}
+
 /// What [`clean_keeping`] keeps of a text that [`clean`] changes.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Keep {
@@ -118,8 +144,9 @@ pub struct Keep {
 }
 
 /// Text from a source made fit for a feed or a post: each run of whitespace one space, ends
-/// trimmed, control characters (which readers and XML reject) and bidi controls
-/// ([`is_bidi_control`]) dropped.
+/// trimmed, control characters (which readers and XML reject) read as whitespace
+/// (`Control\x01chars` is two words, not "Controlchars"), bidi controls ([`is_bidi_control`])
+/// dropped.
 pub fn clean(text: &str) -> String {
     clean_keeping(text, Keep::default())
 }
@@ -171,7 +198,10 @@ pub fn clean_keeping(text: &str, keep: Keep) -> String {
                 }
                 if keep.line_breaks && is_line_break(c) {
                     gap = Some('\n');
-                } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
+                } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c))
+                    || c.is_control()
+                {
+                    // A control dropped is a gap: it stood between words.
                     gap.get_or_insert(' ');
                 }
                 continue;
@@ -344,10 +374,21 @@ mod tests {
     /// spaces, with controls dropped (`extract::clean_text`) or not (the date reader's and the
     /// junk-line test's).
     fn by_words(text: &str, drop_controls: bool) -> String {
+        // Since controls read as gaps: as whitespace before the split.
+        let text: String = text
+            .chars()
+            .map(|c| {
+                if drop_controls && c.is_control() {
+                    ' '
+                } else {
+                    c
+                }
+            })
+            .collect();
         text.split_whitespace()
             .map(|w| {
                 w.chars()
-                    .filter(|c| !drop_controls || !(c.is_control() || is_bidi_control(*c)))
+                    .filter(|c| !drop_controls || !is_bidi_control(*c))
                     .collect::<String>()
             })
             .filter(|w| !w.is_empty())
@@ -377,7 +418,12 @@ mod tests {
 
     #[test]
     fn clean_collapses_whitespace_and_controls() {
-        assert_eq!(clean("  a\u{0}b \n\t c\u{1b} "), "ab c");
+        // A control removed leaves a gap, as the words it stood between.
+        assert_eq!(clean("  a\u{0}b \n\t c\u{1b} "), "a b c");
+        assert_eq!(
+            clean("Control\u{1}chars\u{85}and\u{9f}C1"),
+            "Control chars and C1"
+        );
         // A one-letter first word stays (the first version of the bidi rule dropped it: "6
         // March 2026" lost its day).
         assert_eq!(clean("6 March 2026"), "6 March 2026");
@@ -397,7 +443,9 @@ mod tests {
         for c in text.chars() {
             if keep.line_breaks && is_line_break(c) {
                 gap = Some('\n');
-            } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c)) {
+            } else if c.is_whitespace() && !(keep.no_break_spaces && is_no_break_space(c))
+                || !keep.controls && c.is_control()
+            {
                 gap.get_or_insert(' ');
             } else if keep.controls || !(c.is_control() || is_bidi_control(c)) {
                 if let Some(gap) = gap.take().filter(|_| !out.is_empty()) {
@@ -457,6 +505,22 @@ mod tests {
         fn any_text_cleans_as_the_word_joins_did(text in proptest::prelude::any::<String>()) {
             proptest::prop_assert_eq!(clean(&text), by_words(&text, true));
             proptest::prop_assert_eq!(collapse_whitespace(&text), by_words(&text, false));
+        }
+    }
+
+    /// Whitespace, controls and invisible format characters are blank; anything shown is not.
+    #[test]
+    fn blank_text_shows_nothing() {
+        for blank in [
+            "",
+            " \u{a0}",
+            "\u{1}\u{2} \u{200b}",
+            "\u{200c}\u{200d}\u{2060}\u{feff}\u{202e}",
+        ] {
+            assert!(is_blank(blank), "{blank:?}");
+        }
+        for shown in ["a", "\u{200b}x", "·", "\u{3000}-"] {
+            assert!(!is_blank(shown), "{shown:?}");
         }
     }
 

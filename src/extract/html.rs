@@ -81,13 +81,13 @@ fn pick_as_before(scope: ElementRef<'_>, pick: &Pick) -> Option<String> {
 }
 
 /// An element's attribute `attr`, or without one its text ([`element_text`]), whitespace
-/// collapsed; `None` when empty.
+/// collapsed; `None` when it shows nothing ([`crate::text::is_blank`]: a zero-width space).
 fn value_of(target: ElementRef<'_>, attr: Option<&str>) -> Option<String> {
     let value = match attr {
         Some(attr) => clean(target.value().attr(attr)?),
         None => clean(&element_text(target)),
     };
-    (!value.is_empty()).then_some(value)
+    (!crate::text::is_blank(&value)).then_some(value)
 }
 
 /// An element's text as a reader sees it: a line break (`<br>`) or the edge of a block

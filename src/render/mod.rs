@@ -37,7 +37,7 @@ pub struct FeedMeta<'a> {
     pub query: &'a str,
     /// BCP 47 ("kk" for Kazakh); None for a merged feed of several languages.
     pub language: Option<&'a str>,
-    /// RSS <ttl> in minutes (from the schedule), if known.
+    /// RSS <ttl> in minutes: the feed's `Cache-Control: max-age`, rounded up.
     pub ttl_minutes: Option<u32>,
     /// Feed-level updated time (newest item's `updated`, or the caller's fallback when empty).
     pub updated: DateTime<Utc>,
@@ -266,10 +266,11 @@ fn with_first_element_text(body: &str, tag: &str, text: &str) -> Option<String> 
     Some(out)
 }
 
-/// RFC 3339 in UTC with whole seconds, the form Atom and JSON Feed both accept; seconds because
-/// `atom_syndication` truncates to them anyway (FACTS "rss 2.1 / atom_syndication").
+/// RFC 3339 in UTC, the form Atom and JSON Feed both accept, with a fraction of a second only
+/// when there is one (an item's `updated` is a microsecond of its own, see `store::stamps`;
+/// dates of whole seconds are written as they always were), as Atom's writer does.
 fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::Secs, true)
+    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
 }
 
 /// A sample of hostile and ordinary items shared by the three formats' tests.
@@ -494,6 +495,33 @@ mod tests {
         assert_eq!(
             summary.replace('\u{2060}', ""),
             "<img src=x onerror=alert(1)> hi"
+        );
+    }
+
+    /// An item's `updated` is a microsecond of its own (`store::stamps`): Atom and JSON Feed
+    /// write its fraction, and a whole second as before, without one.
+    #[test]
+    fn a_fraction_of_a_second_is_written_only_when_there_is_one() {
+        let mut items = samples::items();
+        let whole = items[1].updated;
+        items[0].updated = samples::time(20, 7) + chrono::Duration::microseconds(250);
+        let meta = samples::meta(samples::PUBLIC_URL);
+        let atom = atom::render(&meta, &items);
+        assert!(atom.contains(":15:07.000250+00:00</updated>"), "{atom}");
+        let whole_atom = whole.fixed_offset().to_rfc3339();
+        assert!(!whole_atom.contains('.'));
+        assert!(
+            atom.contains(&format!("<updated>{whole_atom}</updated>")),
+            "{atom}"
+        );
+        let json: serde_json::Value = serde_json::from_str(&json::render(&meta, &items)).unwrap();
+        assert_eq!(
+            json["items"][0]["date_modified"],
+            "2026-03-20T07:15:07.000250Z"
+        );
+        assert_eq!(
+            json["items"][1]["date_modified"],
+            whole.to_rfc3339_opts(SecondsFormat::Secs, true)
         );
     }
 

@@ -3,6 +3,7 @@
 //! compressed once per document when a reader asks for it. The documents kept are bounded by
 //! bytes (`[server] feed_cache_mb`), the least recently used going first.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -96,10 +97,7 @@ impl Coding {
     /// herald has, identity all the same: the RFC lets a server disregard the header rather
     /// than answer 406, and a feed reader is better served by the plain document than by none.
     fn negotiate(headers: &HeaderMap) -> Coding {
-        let Some(accept) = headers
-            .get(header::ACCEPT_ENCODING)
-            .and_then(|v| v.to_str().ok())
-        else {
+        let Some(accept) = list_header(headers, header::ACCEPT_ENCODING) else {
             return Coding::Identity;
         };
         // (coding, q) as given; an element with a malformed `q` is left out.
@@ -165,6 +163,25 @@ impl Coding {
     }
 }
 
+/// Every field line of the list header `name` as one list: RFC 9110 §5.3, a recipient combines
+/// the lines of a field sent several times (`If-None-Match: "a"` then `If-None-Match: "b"`) in
+/// their order, comma-separated. Only the first was read: a current tag on the second line got
+/// 200, a `gzip` there the plain body. `None` without the header; a line that is not visible
+/// ASCII is left out.
+fn list_header(headers: &HeaderMap, name: header::HeaderName) -> Option<Cow<'_, str>> {
+    let mut lines = headers.get_all(name).iter().filter_map(|v| v.to_str().ok());
+    let first = lines.next()?;
+    let Some(second) = lines.next() else {
+        return Some(Cow::Borrowed(first));
+    };
+    let mut joined = format!("{first}, {second}");
+    for line in lines {
+        joined.push_str(", ");
+        joined.push_str(line);
+    }
+    Some(Cow::Owned(joined))
+}
+
 /// A rendered feed document with its validators, and its compressed forms once asked for.
 pub(super) struct Rendered {
     stamp: u64,
@@ -210,15 +227,25 @@ impl Rendered {
         self.body.len() + coded(&self.brotli) + coded(&self.gzip) + HEADERS
     }
 
+    /// `Last-Modified` as of now: `written` (the document's date, as `last_modified_header`
+    /// writes it), or now while that is still ahead (two changes within a second, see
+    /// [`Dated::after`]): RFC 9110 §8.8.2.1, never later than the answer's `Date`. The date
+    /// itself stays ahead: an `If-Modified-Since` of now is not fresh until it has passed.
+    fn last_modified(&self, written: &HeaderValue) -> HeaderValue {
+        let now = Utc::now();
+        if self.dated.modified.timestamp() > now.timestamp() {
+            http_date(now)
+        } else {
+            written.clone()
+        }
+    }
+
     /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Only the
     /// tag of the representation that would be sent, in `coding`, matches (RFC 9111 §4.3.2: a
     /// 304 says the reader's copy is that representation); a tag of another coding is another
     /// representation, which the reader must be sent anew.
     fn is_fresh(&self, headers: &HeaderMap, coding: Coding) -> bool {
-        if let Some(inm) = headers
-            .get(header::IF_NONE_MATCH)
-            .and_then(|v| v.to_str().ok())
-        {
+        if let Some(inm) = list_header(headers, header::IF_NONE_MATCH) {
             return inm.split(',').any(|tag| {
                 let tag = tag.trim();
                 let tag = tag.strip_prefix("W/").unwrap_or(tag);
@@ -457,7 +484,7 @@ pub(super) async fn feed(
         body,
         [
             doc.etags[coding.index()].clone(),
-            doc.last_modified_header.clone(),
+            doc.last_modified(&doc.last_modified_header),
             doc.cache_control.clone(),
         ],
     )
@@ -755,7 +782,7 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
             body,
             [
                 kept.etags[coding.index()].clone(),
-                kept.last_modified.clone(),
+                kept.doc.last_modified(&kept.last_modified),
                 kept.cache_control.clone(),
             ],
         ))
@@ -786,7 +813,23 @@ async fn rendered(
             (None, Some(feed)) => stored_date(&shared, feed),
             (None, None) => None,
         };
-        let doc = render_feed(&shared, &id_owned, format, &query_owned, stamp, before)?;
+        // A filtered document not seen since start (or let go) is dated no earlier than its
+        // plain feed's noted date, which moved with every change the filtered one can show.
+        let floor = match (before, &feed) {
+            (None, None) => {
+                stored_date(&shared, &format!("{id_owned}.{}", format.ext())).map(|d| d.modified)
+            }
+            _ => None,
+        };
+        let doc = render_feed(
+            &shared,
+            &id_owned,
+            format,
+            &query_owned,
+            stamp,
+            before,
+            floor,
+        )?;
         if let Some(feed) = feed
             && before.is_none_or(|b| b != doc.dated)
             && let Err(e) = shared
@@ -877,6 +920,8 @@ struct Dated {
 impl Dated {
     /// The date of a document holding `content`, whose newest item has `newest`, after the
     /// document `before` (if known), at `now`. Whole seconds: HTTP dates have no finer ones.
+    /// Two changes within a second put it a second ahead of `now`, so that it still moves:
+    /// what is published of it is never later than the moment (see `Rendered::last_modified`).
     fn after(
         before: Option<Dated>,
         content: [u8; 16],
@@ -902,19 +947,34 @@ impl Dated {
         Dated { content, modified }
     }
 
-    /// The date of a filtered document (`?lang=`, `?limit=`, …): the newest change of its
-    /// items (stored or corrected, see `changed_at`); for one that keeps none, the newest of the
-    /// items it was filtered from; with none at all, 1990-01-01, the earliest date the W3C
-    /// validator calls plausible. Filtered
-    /// documents have no stored date (their options are the street's, without bound), and one
-    /// dated by the render would come back with other bytes, so another ETag, after every
-    /// restart. A change that brings no item (a new source title) moves the ETag only.
-    fn of_items(content: [u8; 16], newest: Option<DateTime<Utc>>) -> Dated {
-        let modified = newest
-            .map_or(crate::dates::earliest_plausible(), |t| {
-                DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
-            })
+    /// The date of a filtered document (`?lang=`, `?limit=`, …), `newest` being the newest
+    /// change of its items (stored or corrected, see `changed_at`), or for one that keeps none
+    /// the newest of the items it was filtered from. Filtered documents have no stored date
+    /// (their options are the street's, without bound): one not seen since start (`before`
+    /// unknown) is dated by `newest`, or its plain feed's noted date (`floor`) if later; with
+    /// neither, 1990-01-01, the earliest date the W3C validator calls plausible. So it comes
+    /// back with the same bytes, so the same ETag, after a restart. Seen before with other
+    /// bytes (an item's new "Also in" link, a new source title: a change that brings no item),
+    /// it moves on as a plain feed's does: RFC 9110 §13.1.3, a reader revalidating with
+    /// `If-Modified-Since` alone must not get 304 for a document that changed.
+    fn filtered(
+        before: Option<Dated>,
+        floor: Option<DateTime<Utc>>,
+        content: [u8; 16],
+        newest: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Dated {
+        let whole = |t: DateTime<Utc>| DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t);
+        let of_items = newest
+            .map_or(crate::dates::earliest_plausible(), whole)
             .max(crate::dates::earliest_plausible());
+        let modified = match before {
+            Some(before) if before.content == content => before.modified.max(of_items),
+            Some(before) => whole(now)
+                .max(before.modified + chrono::Duration::seconds(1))
+                .max(of_items),
+            None => of_items.max(floor.unwrap_or(of_items)),
+        };
         Dated { content, modified }
     }
 }
@@ -1027,11 +1087,23 @@ fn render_feed(
     query: &FeedQuery,
     stamp: u64,
     before: Option<Dated>,
+    floor: Option<DateTime<Utc>>,
 ) -> Result<Rendered, StoreError> {
     metrics::counter!("herald_feed_renders_total", "format" => format.ext()).increment(1);
     let config = shared.config.get();
-    let subject = subject(shared, &config, id, query)?;
+    let mut subject = subject(shared, &config, id, query)?;
+    // No date the document shows is later than the render (an instant claimed a moment ahead,
+    // see `store::stamps`; RFC 9110 §8.8.2.1 for `Last-Modified`).
+    let now = Utc::now();
+    for item in &mut subject.items {
+        item.updated = item.updated.min(now);
+        item.published = item.published.min(item.updated);
+    }
     let newest = subject.items.iter().map(|i| i.updated).max();
+    // Fresh for one polling interval, but asked again at least hourly: a revalidation costs a
+    // 304, and an admin's `/poll` can change a feed between scheduled polls.
+    // Unknown (a schedule that never fires again): a minute.
+    let max_age = subject.interval.unwrap_or(60).clamp(1, MAX_AGE_CAP_SECS);
     let query_suffix = if query.is_empty() {
         String::new()
     } else {
@@ -1047,10 +1119,9 @@ fn render_feed(
         public_url: &config.general.public_url,
         query: &query_suffix,
         language: subject.language,
-        // RSS counts `ttl` in whole minutes.
-        ttl_minutes: subject
-            .interval
-            .map(|secs| u32::try_from(secs / 60).unwrap_or(u32::MAX).max(1)),
+        // RSS counts `ttl` in whole minutes: `max-age`'s, rounded up (an hour at most, as
+        // `max-age` is, so that a reader asks again after an admin's `/poll`).
+        ttl_minutes: Some(u32::try_from(max_age.div_ceil(60)).unwrap_or(u32::MAX)),
         // The date to digest the content with; see `Dated`.
         updated: newest.unwrap_or(DateTime::UNIX_EPOCH),
         hub: hub.as_deref(),
@@ -1064,17 +1135,21 @@ fn render_feed(
     let mut content = [0; 16];
     content.copy_from_slice(&Sha256::digest(draft.as_bytes())[..16]);
     let dated = if query.is_empty() {
-        Dated::after(before, content, newest, Utc::now())
+        Dated::after(before, content, newest, now)
     } else {
         let newest_change = subject.items.iter().map(changed_at).max();
-        Dated::of_items(content, newest_change.or(subject.newest_read))
+        let newest = newest_change.or(subject.newest_read).map(|t| t.min(now));
+        Dated::filtered(before, floor, content, newest, now)
     };
-    let body = if dated.modified == meta.updated {
+    // The document's own date: its `Last-Modified`, or its newest item's instant within that
+    // second (a feed is not older than its entries), never later than the render.
+    let shown = dated.modified.max(meta.updated).min(now);
+    let body = if shown == meta.updated {
         draft
     } else {
         let redated = match format {
-            Format::Rss => render::rss::redated(&draft, dated.modified),
-            Format::Atom => render::atom::redated(&draft, dated.modified),
+            Format::Rss => render::rss::redated(&draft, shown),
+            Format::Atom => render::atom::redated(&draft, shown),
             // JSON Feed has no feed-level date.
             Format::Json => None,
         };
@@ -1085,10 +1160,6 @@ fn render_feed(
     let etag = |suffix: &str| {
         HeaderValue::from_str(&format!("\"{tag}{suffix}\"")).expect("hex is a valid header")
     };
-    // Fresh for one polling interval, but asked again at least hourly: a revalidation costs a
-    // 304, and an admin's `/poll` can change a feed between scheduled polls.
-    // Unknown (a schedule that never fires again): a minute.
-    let max_age = subject.interval.unwrap_or(60).clamp(1, MAX_AGE_CAP_SECS);
     Ok(Rendered {
         stamp,
         body: shareable(body.into_bytes()),
@@ -1267,21 +1338,56 @@ mod tests {
         assert_eq!(Dated::after(None, a, None, now).modified, at(10_000));
     }
 
-    /// A filtered document's date is its newest item's (or the newest of those it was filtered
-    /// from, passed in the same way), whatever the time of the render: the same content gives
-    /// the same bytes and validators after a restart. With no item at all, a date the W3C
-    /// validator calls plausible.
+    /// A filtered document not seen before is dated by its newest item (or the newest of those
+    /// it was filtered from, passed in the same way), whatever the time of the render: the same
+    /// content gives the same bytes and validators after a restart; its plain feed's noted date
+    /// is a floor. With no item at all, a date the W3C validator calls plausible.
     #[test]
     fn a_filtered_feeds_date_comes_from_its_items() {
         let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
         let newest = Some(at(1_000_000_000));
-        let dated = Dated::of_items([1; 16], newest);
+        let dated = Dated::filtered(None, None, [1; 16], newest, Utc::now());
         std::thread::sleep(std::time::Duration::from_millis(1100));
-        assert_eq!(Dated::of_items([1; 16], newest), dated);
+        assert_eq!(
+            Dated::filtered(None, None, [1; 16], newest, Utc::now()),
+            dated
+        );
         assert_eq!(dated.modified, at(1_000_000_000));
         assert_eq!(
-            Dated::of_items([1; 16], None).modified,
+            Dated::filtered(None, None, [1; 16], None, Utc::now()).modified,
             crate::dates::earliest_plausible()
+        );
+        let floor = Some(at(1_000_000_500));
+        assert_eq!(
+            Dated::filtered(None, floor, [1; 16], newest, Utc::now()).modified,
+            at(1_000_000_500)
+        );
+    }
+
+    /// A filtered document whose bytes change with no newer item (an "Also in" link, a source
+    /// title) moves its date on, as a plain one does (RFC 9110 §13.1.3); the same bytes keep it.
+    #[test]
+    fn a_filtered_feeds_date_moves_with_its_bytes() {
+        let at = |s: i64| DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let newest = Some(at(4_000));
+        let now = at(10_000) + chrono::Duration::milliseconds(300);
+        let before = Dated::filtered(None, None, [1; 16], newest, at(5_000));
+        assert_eq!(before.modified, at(4_000));
+        assert_eq!(
+            Dated::filtered(Some(before), None, [1; 16], newest, now),
+            before
+        );
+        assert_eq!(
+            Dated::filtered(Some(before), None, [2; 16], newest, now).modified,
+            at(10_000)
+        );
+        let last = Dated {
+            content: [1; 16],
+            modified: at(10_000),
+        };
+        assert_eq!(
+            Dated::filtered(Some(last), None, [2; 16], newest, now).modified,
+            at(10_001)
         );
     }
 

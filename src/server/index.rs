@@ -234,7 +234,13 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
     let id = escape(&source.id);
     let title = escape(&source.title);
     let lang = escape(&source.language);
-    let updated = match items.iter().map(|i| i.updated).max() {
+    // Never later than the page (an instant claimed a moment ahead, see `store::stamps`).
+    let updated = match items
+        .iter()
+        .map(|i| i.updated)
+        .max()
+        .map(|t| t.min(Utc::now()))
+    {
         Some(t) => format!("updated {}", time_tag(t, source.timezone, true)),
         None => "no items yet".into(),
     };

@@ -299,7 +299,7 @@ pub struct Store {
     /// key's item id -> the id it is stored under (see `Store::alias`).
     aliases: sled::Tree,
     alerts: sled::Tree,
-    /// Which whole seconds items hold as their `updated` (see `stamps`).
+    /// Which instants items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
     /// One writer of `known-sources` at a time: the first polls of many sources run at once.
     known_file: std::sync::Arc<std::sync::Mutex<()>>,
@@ -610,7 +610,7 @@ impl Store {
             digest_messages: db.open_tree("digest_messages")?,
             aliases: db.open_tree("aliases")?,
             alerts: db.open_tree("alerts")?,
-            stamps: stamps::Stamps::new(db.open_tree("stamps")?),
+            stamps: stamps::Stamps::new(db.open_tree("stamps")?, db.open_tree("stamps_us")?),
             known_file: Default::default(),
             translation_groups: Default::default(),
             flushing: Default::default(),
@@ -807,7 +807,7 @@ impl Store {
                 .map(|i| Ok((i.clone(), codec::encode(i)?)))
                 .collect()
         };
-        // Each new or corrected item gets a second of its own as `updated`, oldest first
+        // Each new or corrected item gets an instant of its own as `updated`, oldest first
         // (`c.new` is in the site's order, newest first) so that the site's order holds.
         let mut new = c.new.to_vec();
         for item in new.iter_mut().rev() {

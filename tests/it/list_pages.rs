@@ -1501,3 +1501,30 @@ async fn a_walk_stopped_by_max_pages_among_new_releases_is_reported() {
     assert_eq!(report.pages_warning(), None, "{report:?}");
     t.stop().await;
 }
+
+/// A title that shows nothing (controls, a zero-width space) is no title: the card is skipped
+/// and reported, not published as a blank entry; a control removed between words leaves them
+/// two words.
+#[test]
+fn a_title_of_invisible_characters_is_no_title() {
+    let config = common::one_akorda_source();
+    let html = "<html><body>\
+        <div class='card'><h3><a href='/en/a-1'>&#1;&#2; &#8203; </a></h3><h5>7 March 2026</h5></div>\
+        <div class='card'><h3><a href='/en/a-2'>&#xFEFF;&#x200D;&#x2060;</a></h3><h5>7 March 2026</h5></div>\
+        <div class='card'><h3><a href='/en/a-3'>Control&#1;chars</a></h3><h5>7 March 2026</h5></div>\
+        </body></html>";
+    let url = Url::parse("https://www.akorda.kz/en/events").unwrap();
+    let now = "2026-03-21T05:00:00Z".parse().unwrap();
+    let mut notes = herald::pipeline::ListNotes::default();
+    let items =
+        herald::pipeline::read_list_counted(&config.sources[0], html, &url, now, &mut notes)
+            .unwrap();
+    let titles: Vec<&str> = items.iter().map(|s| s.title.as_str()).collect();
+    assert_eq!(titles, ["Control chars"]);
+    let skipped: Vec<(usize, &str)> = notes
+        .skipped_cards
+        .iter()
+        .map(|c| (c.card, c.why.as_str()))
+        .collect();
+    assert_eq!(skipped, [(1, "no title"), (2, "no title")]);
+}
