@@ -810,8 +810,8 @@ pub const MADE_TITLE_MAX: usize = 100;
 /// "т.е.") ends no sentence, nor does any stop followed by a word in lower case.
 pub fn title_from_text(text: &str) -> String {
     let text = clean(text);
-    let end = first_sentence_end(&text).unwrap_or(text.len());
-    cut_title(&text[..end])
+    let end = crate::text::first_sentence_end(&text).unwrap_or(text.len());
+    cut_title(text[..end].trim_end())
 }
 
 /// The title [`title_from_text`] made before it read abbreviations and initials: cut at the
@@ -831,83 +831,6 @@ fn title_cut_at_any_stop(text: &str) -> String {
     }
     cut_title(&text[..end])
 }
-
-/// Where the first sentence of `text` ends (past its stop and any closing quote or bracket),
-/// if it ends before the text does.
-fn first_sentence_end(text: &str) -> Option<usize> {
-    const CLOSERS: &[char] = &['"', '\'', '”', '’', '»', ')', ']'];
-    for (i, c) in text.char_indices() {
-        if !matches!(c, '.' | '!' | '?' | '。' | '！' | '？' | '…') || i == 0 {
-            continue;
-        }
-        let after_stop = i + c.len_utf8();
-        let rest = &text[after_stop..];
-        let end = after_stop + (rest.len() - rest.trim_start_matches(CLOSERS).len());
-        let rest = &text[end..];
-        if rest.is_empty() {
-            return Some(end);
-        }
-        let next_word = rest.trim_start();
-        if next_word.len() == rest.len() || !starts_a_sentence(next_word) {
-            continue;
-        }
-        if c == '.' && !ends_with_sentence_word(&text[..i]) {
-            continue;
-        }
-        return Some(end);
-    }
-    None
-}
-
-/// Whether a word may begin a sentence: a capital, a digit, an opening quote or bracket, or a
-/// letter of a script without case (Chinese, Arabic, ...).
-fn starts_a_sentence(word: &str) -> bool {
-    word.chars().next().is_some_and(|c| {
-        c.is_uppercase()
-            || c.is_ascii_digit()
-            || matches!(c, '"' | '\'' | '“' | '‘' | '«' | '„' | '(' | '[')
-            || (c.is_alphabetic() && !c.is_lowercase())
-    })
-}
-
-/// Whether the word before a full stop (the end of `before`) may end a sentence: not an
-/// initial (a single letter, of any script), not a known abbreviation, not a dotted one ("U.S",
-/// "т.е", "e.g": letters in groups of one or two).
-fn ends_with_sentence_word(before: &str) -> bool {
-    let word = before
-        .rsplit(char::is_whitespace)
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches(['"', '\'', '“', '‘', '«', '„', '(', '[']);
-    let mut letters = word.chars();
-    if letters.next().is_some_and(char::is_alphabetic) && letters.next().is_none() {
-        return false;
-    }
-    let dotted = word.contains('.')
-        && word.split('.').all(|part| {
-            (1..=2).contains(&part.chars().count()) && part.chars().all(char::is_alphabetic)
-        });
-    if dotted {
-        return false;
-    }
-    let word = word.to_lowercase();
-    !ABBREVIATIONS.contains(&word.as_str())
-}
-
-/// Words written with a full stop that ends no sentence (English, Russian, Kazakh), in lower
-/// case. Single letters and dotted groups ("т.е", "i.e") need no entry.
-#[rustfmt::skip]
-const ABBREVIATIONS: &[&str] = &[
-    // English titles, ranks, business and reference words, months
-    "mr", "mrs", "ms", "dr", "prof", "st", "no", "nos", "vs", "etc", "inc", "ltd", "co", "corp",
-    "jr", "sr", "gen", "col", "sen", "rep", "gov", "lt", "sgt", "capt", "cmdr", "adm", "maj",
-    "rev", "hon", "pres", "mt", "ft", "ave", "blvd", "rd", "dept", "est", "fig", "approx", "vol",
-    "ch", "pp", "ed", "eds", "al", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
-    "sept", "oct", "nov", "dec",
-    // Russian and Kazakh
-    "гг", "др", "им", "ул", "обл", "р-н", "млн", "млрд", "тыс", "руб", "тг", "ст", "пр",
-    "просп", "пер", "корп", "кв", "стр", "рис", "см", "тел", "проф", "акад", "жж", "мкр",
-];
 
 /// A title at most [`MADE_TITLE_MAX`] characters long: `sentence`, or its words up to the last
 /// one that fits, with an ellipsis.
