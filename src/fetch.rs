@@ -964,6 +964,18 @@ mod tests {
         result
     }
 
+    /// What `fetcher.get` makes of the one route `/feed` of `app`, served on loopback.
+    async fn fetch_from(app: axum::Router, request: Request<'_>) -> Result<Fetched, FetchError> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
+        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
+        let result = fetcher.get(&url, &request).await;
+        server.abort();
+        result
+    }
+
     /// The red team (F3): a server that answers 304 to everything made a source "unchanged"
     /// for ever. A 304 is unchanged only when the request named a version; otherwise it is a
     /// failed fetch.
@@ -981,20 +993,13 @@ mod tests {
             "/feed",
             axum::routing::get(|| async { reqwest::StatusCode::NOT_MODIFIED }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
-        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
         let request = Request {
             user_agent: "herald-test",
             etag,
             last_modified,
             ..Request::default()
         };
-        let result = fetcher.get(&url, &request).await;
-        server.abort();
-        match result {
+        match fetch_from(app, request).await {
             Ok(Fetched::NotModified) => assert!(unchanged, "a plain GET's 304 read as unchanged"),
             Err(FetchError::UnaskedNotModified) => assert!(!unchanged, "a conditional 304 refused"),
             other => panic!("{other:?}"),
@@ -1024,18 +1029,11 @@ mod tests {
                 )
             }),
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        let fetcher = Fetcher::new(FetcherOptions::default()).unwrap();
-        let url = Url::parse(&format!("http://{addr}/feed")).unwrap();
         let request = Request {
             user_agent: "herald-test",
             ..Request::default()
         };
-        let result = fetcher.get(&url, &request).await;
-        server.abort();
-        match (result, secs) {
+        match (fetch_from(app, request).await, secs) {
             (Err(FetchError::StatusWait(code, got)), Some(want)) => {
                 assert_eq!((code, got), (status, want));
             }

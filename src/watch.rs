@@ -15,7 +15,10 @@
 //! 2.5 s had its half applied). A replace by a rename (an editor's save, a Kubernetes config
 //! map's `..data` symlink swap) has no writer and is read at once. Where no events come (the
 //! poll, a file system without them) the time alone decides, as it does for a writer that
-//! holds the file open without writing for [`WRITER_BOUND`]: it is read then as it is.
+//! holds the file open without writing for [`WRITER_BOUND`]: it is read then as it is, and from
+//! then on edits are read once still (a mount that reports writes but not closes, a Docker
+//! Desktop bind mount, would otherwise hold every save that long); off Linux, where notify
+//! reports no closes, from the start.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -79,6 +82,10 @@ pub(crate) struct ConfigWatch {
     /// Digest of the content last handed on (at first: found at start).
     seen: [u8; 32],
     writing: Writing,
+    /// Writers' closes are not reported here (notify reports them from Linux's inotify only,
+    /// and some mounts pass writes but not closes): edits are then read once still, without
+    /// waiting for a close that never comes. Learnt the first time the bound passes.
+    closes_unseen: bool,
     _events: Option<notify::RecommendedWatcher>,
 }
 
@@ -96,6 +103,7 @@ impl ConfigWatch {
             triggers,
             seen,
             writing,
+            closes_unseen: !cfg!(target_os = "linux"),
             _events: events,
         }
     }
@@ -144,16 +152,23 @@ impl ConfigWatch {
     async fn writer_closed(&mut self) -> bool {
         let mut asked = false;
         loop {
+            if self.closes_unseen {
+                return asked;
+            }
             let last_write = *self.writing.lock().unwrap_or_else(|e| e.into_inner());
             let Some(last_write) = last_write else {
                 return asked;
             };
             let until = tokio::time::Instant::from_std(last_write + WRITER_BOUND);
             if tokio::time::Instant::now() >= until {
+                // A writer holding it open that long, or a mount that reports writes but not
+                // closes (a Docker Desktop bind mount): either way, from now on edits are read
+                // once still, so that no later save waits here.
                 tracing::warn!(
-                    "a writer has held the config file open for {} s without writing; it is read as it is",
+                    "no close of the config file was reported {} s after its last write; it is read as it is, and later edits once they are still",
                     WRITER_BOUND.as_secs()
                 );
+                self.closes_unseen = true;
                 return asked;
             }
             tracing::debug!("the config file is open for writing; waiting for its close");

@@ -581,10 +581,11 @@ impl ItemPlaces {
     }
 
     /// Whether the dates of the items that hold none follow their titles rather than precede
-    /// them (a flat `<dt>TITLE</dt><dd>DATE</dd>…`, a heading and then its date): the first such
-    /// item has no match before it but one after, or more of them have a match between them and
-    /// the next item than between the previous item and them. Date headings, each above a day's
-    /// releases, precede them.
+    /// them (a flat `<dt>TITLE</dt><dd>DATE</dd>…`, a heading and then its date): more of them
+    /// have a match between them and the next item than between the previous item and them.
+    /// Date headings, each above a day's releases, precede them; so does a tie (a pinned item
+    /// without a date above date headings reads as a date line's list missing its last date:
+    /// the reading before, as it always was, is kept).
     pub fn dates_follow<'a>(
         &self,
         items: &[ElementRef<'a>],
@@ -595,12 +596,6 @@ impl ItemPlaces {
             .copied()
             .filter(|i| !i.descendants().filter_map(ElementRef::wrap).any(matches))
             .collect();
-        let Some(first) = bare.first() else {
-            return false;
-        };
-        if self.before(*first, matches).is_none() && self.after(*first, matches).is_some() {
-            return true;
-        }
         let count = |forward: bool| {
             bare.iter()
                 .filter(|i| self.walk(**i, matches, forward, true).is_some())
@@ -852,6 +847,28 @@ mod tests {
                 ("Release A".into(), day("2026-03-28")),
                 ("Release B".into(), day("2026-03-26")),
                 ("Release C".into(), day("2026-03-25")),
+            ]
+        );
+    }
+
+    /// A pinned release without a date above date headings (review): as many items have a date
+    /// heading after them as before, so the headings are read as they always were, each for the
+    /// releases below it; the pinned one has none.
+    #[test]
+    fn a_pinned_item_above_date_headings_keeps_them_read_before() {
+        let html = "<div class='news'><div class='item'><a href='/r/9'>Pinned: how to apply</a></div>\
+            <h4 class='date'>28 March 2026</h4><div class='item'><a href='/r/3'>Release C</a></div>\
+            <h4 class='date'>27 March 2026</h4><div class='item'><a href='/r/2'>Release B</a></div>\
+            <h4 class='date'>26 March 2026</h4><div class='item'><a href='/r/1'>Release A</a></div></div>";
+        let got = dated(html, &selectors("div.item", "h4.date"));
+        let day = |d: &str| Some(d.to_owned());
+        assert_eq!(
+            got,
+            vec![
+                ("Pinned: how to apply".into(), None),
+                ("Release C".into(), day("2026-03-28")),
+                ("Release B".into(), day("2026-03-27")),
+                ("Release A".into(), day("2026-03-26")),
             ]
         );
     }
