@@ -699,7 +699,8 @@ impl App {
     /// Applies an edit of the config file. A good edit replaces the running config and re-plans
     /// the sources and channels that changed; a bad one is refused with its problems logged and
     /// sent to the admins (once per text, until a good config is applied, unless asked again
-    /// with SIGHUP), and everything goes on as before.
+    /// with SIGHUP), and everything goes on as before. The good config after a refused one is
+    /// told to the admins too.
     async fn reload(
         &self,
         plan: &mut Plan,
@@ -710,7 +711,15 @@ impl App {
         let old = self.config();
         match edit.load(&old.path) {
             Ok(new) => {
-                *refused = None;
+                // The admins heard the last edit was refused: they hear the file is good again
+                // (else the last word they have is that their config does not apply).
+                if refused.take().is_some()
+                    && let Some(alerts) = &self.shared.alerts
+                {
+                    alerts.tell_soon(
+                        "✅ herald: the config on disk is good again and is applied.".to_owned(),
+                    );
+                }
                 self.shared.config_taken();
                 let diff = describe_diff(&old, &new);
                 if diff.is_empty() {

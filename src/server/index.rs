@@ -255,7 +255,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
     let _ = write!(
         out,
         "<section id=\"source-{id}\" aria-labelledby=\"title-{id}\">\n\
-         <h2 id=\"title-{id}\" lang=\"{lang}\">{title}</h2>\n\
+         <h2 id=\"title-{id}\" lang=\"{lang}\" dir=\"auto\">{title}</h2>\n\
          <p class=\"meta\"><span class=\"status {class}\">{status}</span> · {language} ({lang}) · \
          {count} {items_word} · {updated}{next}{page_link}</p>\n\
          <ul class=\"subscribe\" aria-label=\"Subscribe to {title}\">{links}{telegram}</ul>\n",
@@ -282,8 +282,9 @@ fn item_line(item: &Item, zone: Tz) -> String {
     let title = escape(&item.title);
     let lang = escape(&item.language);
     let shown = match href(&item.link) {
-        Some(link) => format!("<a href=\"{link}\" lang=\"{lang}\">{title}</a>"),
-        None => format!("<span lang=\"{lang}\">{title}</span>"),
+        // `dir="auto"`: a right-to-left title does not reorder the date beside it.
+        Some(link) => format!("<a href=\"{link}\" lang=\"{lang}\" dir=\"auto\">{title}</a>"),
+        None => format!("<span lang=\"{lang}\" dir=\"auto\">{title}</span>"),
     };
     format!(
         "<li>{shown} {}</li>\n",
@@ -424,6 +425,15 @@ mod tests {
         }
         assert_eq!(elements, 2 * Format::ALL.len(), "{links}");
         assert_eq!(escape("a\u{0}b\u{1b}c\"d"), "abc&quot;d");
+    }
+
+    /// A right-to-left title is isolated (`dir="auto"`): the date after it keeps its place.
+    #[test]
+    fn a_title_is_shown_in_its_own_direction() {
+        let mut item = crate::render::samples::items().remove(0);
+        item.title = "مؤتمر صحفي".into();
+        let line = item_line(&item, chrono_tz::UTC);
+        assert!(line.contains("dir=\"auto\">مؤتمر صحفي</"), "{line}");
     }
 
     #[test]

@@ -64,6 +64,11 @@ async fn a_bad_edit_is_reported_again_after_a_good_one() {
     eventually("bad edit reported", wait, || refusals(&fake) == 1).await;
     std::fs::write(&t.config_path, good("Two")).unwrap();
     eventually("second good edit applied", wait, || title_is(&t, "Two")).await;
+    // Told it is good again, once (their last word was the refusal).
+    eventually("told the config is good again", wait, || {
+        good_again(&fake) == 1
+    })
+    .await;
     // The very text refused before: news again, since a good config came between.
     std::fs::write(&t.config_path, &bad).unwrap();
     eventually("the same bad edit reported again", wait, || {
@@ -71,7 +76,20 @@ async fn a_bad_edit_is_reported_again_after_a_good_one() {
     })
     .await;
     assert!(title_is(&t, "Two"), "the running config stays");
+    std::fs::write(&t.config_path, good("Three")).unwrap();
+    eventually("third good edit applied", wait, || title_is(&t, "Three")).await;
+    std::fs::write(&t.config_path, good("Four")).unwrap();
+    eventually("fourth good edit applied", wait, || title_is(&t, "Four")).await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(good_again(&fake), 2, "{:#?}", fake.messages_for(ADMIN));
     t.stop().await;
+}
+
+fn good_again(fake: &FakeBotApi) -> usize {
+    fake.messages_for(ADMIN)
+        .into_iter()
+        .filter(|m| m.text.as_deref().unwrap_or_default().contains("good again"))
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread")]
