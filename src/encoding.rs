@@ -227,6 +227,9 @@ struct Utf8Census {
     /// Bytes in no valid sequence, and those of them in runs of three or more such bytes.
     stray_bytes: usize,
     stray_bytes_in_runs: usize,
+    /// Invalid sequences of one byte: a character pasted from windows-1252 ("é" between ASCII).
+    /// A cut UTF-8 character is two or more bytes (a lead byte and its continuation bytes).
+    lone_strays: usize,
 }
 
 impl Utf8Census {
@@ -265,6 +268,7 @@ impl Utf8Census {
             }
             let invalid = chunk.invalid().len();
             census.invalid += usize::from(invalid > 0);
+            census.lone_strays += usize::from(invalid == 1);
             census.stray_bytes += invalid;
             run += invalid;
         }
@@ -299,14 +303,25 @@ impl Utf8Census {
     /// a Latin text's do, except a UTF-8 character cut short (a lead byte and its continuation
     /// bytes, as a cut "…" leaves), which is one U+FFFD; strays that lie otherwise are a U+FFFD
     /// per invalid sequence.
+    ///
+    /// Two windows-1252 characters side by side can look like a cut character: a letter that is
+    /// a lead byte in UTF-8 and a sign that is a continuation byte ("é…" is E9 85, "à" and a
+    /// no-break space E0 A0). In a body whose other strays are lone windows-1252 bytes (text
+    /// pasted from Word), such a pair is read as the two characters it is there; in a body with
+    /// no lone stray, as a cut character.
     fn decode_utf8(&self, body: &[u8]) -> String {
         let windows = self.latin_strays();
+        let pasted = windows && self.lone_strays > 0;
         let mut out = String::with_capacity(body.len());
         for chunk in body.utf8_chunks() {
             out.push_str(chunk.valid());
             match chunk.invalid() {
                 [] => {}
                 &[byte] if windows => out.push(windows_1252_byte(byte)),
+                &[letter, sign] if pasted && windows_1252_byte(letter).is_alphabetic() => {
+                    out.push(windows_1252_byte(letter));
+                    out.push(windows_1252_byte(sign));
+                }
                 _ => out.push(char::REPLACEMENT_CHARACTER),
             }
         }
@@ -865,6 +880,34 @@ mod tests {
         if utf8_or_nothing {
             assert_eq!(text.matches("Café<").count(), 4, "{text}");
         }
+    }
+
+    /// Two pasted windows-1252 characters that look like a cut UTF-8 character (a letter that
+    /// is a lead byte, then a sign that is a continuation byte) are read as those two where
+    /// the body's other strays are pasted windows-1252 too; alone, they are a cut character.
+    #[rstest]
+    #[case::e_acute_and_ellipsis(b"caf\xe9\x85".as_slice(), "café…")]
+    #[case::a_grave_and_no_break_space(b"voil\xe0\xa0!".as_slice(), "voilà\u{a0}!")]
+    #[case::o_circumflex_and_ellipsis(b"bient\xf4\x85".as_slice(), "bientô…")]
+    fn pasted_pairs_that_look_like_a_cut_character(#[case] pair: &[u8], #[case] read: &str) {
+        let feed = |also_lone: bool| {
+            let mut body =
+                b"<rss><title>President\xe2\x80\x99s \xe2\x80\x9cvisit\xe2\x80\x9d</title><p>"
+                    .to_vec();
+            body.extend_from_slice(pair);
+            if also_lone {
+                body.extend_from_slice(b"</p><p>Word\x92s");
+            }
+            body.extend_from_slice(b"</p></rss>");
+            body
+        };
+        let text = decode(&feed(true), Some("text/xml; charset=utf-8"));
+        assert!(text.contains("President’s “visit”"), "{text}");
+        assert!(text.contains(read), "{text}");
+        assert!(text.contains("Word’s"), "{text}");
+        let text = decode(&feed(false), Some("text/xml; charset=utf-8"));
+        assert!(text.contains("President’s “visit”"), "{text}");
+        assert_eq!(text.matches('\u{fffd}').count(), 1, "{text}");
     }
 
     /// Cyrillic in windows-1251 has a valid UTF-8 sequence here and there (a capital before
