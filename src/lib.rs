@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod quiet;
 pub mod render;
 pub mod schedule;
+pub mod secret;
 pub mod server;
 pub mod shared;
 pub mod store;

@@ -186,7 +186,8 @@ fn init_logging(format: LogFormat, one_shot: bool) {
     // out of date: our tree sink does it); they are the page's, not herald's.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,html5ever=error"));
-    let redact = Redacted(Token::from_env().map(|t| t.secret_for_redaction()));
+    // Made, the token is cut out of every log line from here on (herald::secret).
+    let _ = Token::from_env();
     let colour = colour(
         std::io::stderr().is_terminal(),
         std::env::var_os("NO_COLOR").as_deref(),
@@ -194,7 +195,7 @@ fn init_logging(format: LogFormat, one_shot: bool) {
     let said_by_the_command = SaidByTheCommand(one_shot);
     let layer = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
-        .with_writer(redact);
+        .with_writer(Redacted);
     let registry = tracing_subscriber::registry().with(filter);
     match format {
         LogFormat::Text => registry
@@ -272,25 +273,21 @@ fn colour(stderr_is_terminal: bool, no_color: Option<&std::ffi::OsStr>) -> bool 
     stderr_is_terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
-/// Log output with the bot token cut out, whatever a dependency logs at whatever level
-/// (reqwest names Bot API URLs, which hold the token).
-#[derive(Clone)]
-struct Redacted(Option<String>);
+/// Log output with the bot token cut out (every form [`herald::secret`] knows), whatever a
+/// dependency logs at whatever level (reqwest names Bot API URLs, which hold the token).
+#[derive(Clone, Copy)]
+struct Redacted;
 
 impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Redacted {
     type Writer = RedactedLine;
 
     fn make_writer(&'a self) -> RedactedLine {
-        RedactedLine {
-            token: self.0.clone(),
-            buf: Vec::new(),
-        }
+        RedactedLine { buf: Vec::new() }
     }
 }
 
 /// One log event, written to stderr when dropped.
 struct RedactedLine {
-    token: Option<String>,
     buf: Vec<u8>,
 }
 
@@ -308,10 +305,7 @@ impl std::io::Write for RedactedLine {
 impl Drop for RedactedLine {
     fn drop(&mut self) {
         let text = String::from_utf8_lossy(&self.buf);
-        let text = match &self.token {
-            Some(token) => text.replace(token.as_str(), "<token>"),
-            None => text.into_owned(),
-        };
+        let text = herald::secret::redact(&text);
         let _ = std::io::Write::write_all(&mut std::io::stderr(), text.as_bytes());
     }
 }

@@ -76,7 +76,9 @@ fn records(admins: &[i64], text: &str, seq: u64) -> Result<Records, StoreError> 
         .map(|&admin| {
             let alert = PendingAlert {
                 admin,
-                text: text.to_owned(),
+                // An error quoted in an alert may carry the bot token (an error page repeating
+                // a Bot API path): it is cut before the alert is kept or sent.
+                text: crate::secret::redact(text).into_owned(),
                 decided,
                 unanswered: 0,
             };

@@ -71,12 +71,14 @@ pub enum SendError {
     Unreached(String),
 }
 
-/// A request error as text without the request's URL (which holds the token).
+/// A request error as text without the request's URL (which holds the token), nor the token
+/// anywhere else (an error page may repeat its request's path).
 pub fn describe(e: &RequestError) -> String {
-    match e {
+    let text = match e {
         RequestError::Network(e) => network_error(e),
         other => other.to_string(),
-    }
+    };
+    crate::secret::redact(&text).into_owned()
 }
 
 /// reqwest's own message names the URL, and a Bot API URL holds the token: describe the failure
@@ -212,7 +214,7 @@ impl SendError {
             | SendError::Refused(r)
             | SendError::Unreached(r)
             | SendError::Rejected(r)
-            | SendError::BadMarkup(r) => r.clone(),
+            | SendError::BadMarkup(r) => crate::secret::redact(r).into_owned(),
             SendError::RetryAfter(d) => {
                 format!(
                     "Telegram asked to wait {} s (too many requests)",

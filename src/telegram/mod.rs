@@ -21,20 +21,18 @@ impl Token {
         std::env::var("TELOXIDE_TOKEN")
             .ok()
             .filter(|t| !t.trim().is_empty())
-            .map(|t| Token(t.trim().to_owned()))
+            .map(|t| Token::new(t.trim()))
     }
 
+    /// A token, from now on cut out of every text herald shows ([`crate::secret`]).
     pub fn new(token: impl Into<String>) -> Token {
-        Token(token.into())
+        let token = token.into();
+        crate::secret::keep_out(&token);
+        Token(token)
     }
 
     pub(crate) fn expose(&self) -> &str {
         &self.0
-    }
-
-    /// The secret itself, only so that log output can be searched for it and cut.
-    pub fn secret_for_redaction(&self) -> String {
-        self.0.clone()
     }
 }
 

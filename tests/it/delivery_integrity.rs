@@ -246,6 +246,44 @@ async fn a_photo_telegram_cannot_use_becomes_the_text_post() {
     t.stop().await;
 }
 
+/// An answer that repeats its request's path (as a proxy's error page does) carries the bot
+/// token: it is cut out of the error everywhere it is shown — `/healthz`, the admins' alert,
+/// the channel's `last_error` — and `<token>` stands there instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_in_an_answer_is_never_shown() {
+    let fake = fake().await;
+    let mut with_admin = setup(&fake, 1);
+    with_admin.extra_config = with_admin
+        .extra_config
+        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
+    let t = spawn_app_with(with_admin).await;
+    let refusal = format!(
+        "Bad Request: BUTTON_URL_INVALID in /bot{}/sendPhoto",
+        fake_botapi::TOKEN
+    );
+    fake.inject(
+        Fault::BadRequest(refusal),
+        Match::any().chat("@herald_en").times(2),
+    );
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    eventually("the admins are told", Duration::from_secs(15), || {
+        !fake.messages_for(ADMIN).is_empty()
+    })
+    .await;
+    let told = fake.messages_for(ADMIN)[0].plain.clone();
+    let health = t.health().await.to_string();
+    let last_error = t.health().await["channels"]["en"]["last_error"].clone();
+    for shown in [&told, &health, &last_error.to_string()] {
+        assert!(
+            !shown.contains(fake_botapi::TOKEN),
+            "the token shown: {shown}"
+        );
+        assert!(shown.contains("/bot<token>/sendPhoto"), "{shown}");
+    }
+    t.stop().await;
+}
+
 /// The oldest of three posts is refused for good (as a photo, then as text): it is set aside,
 /// the two after it go out, the admins are told once, `/healthz` and `/metrics` count it, and
 /// nothing is sent again until `/requeue en` puts it back in the queue.
