@@ -1354,6 +1354,62 @@ impl Store {
         Ok(())
     }
 
+    /// A queued digest of channel entry `channel`, never sent, some of whose releases (`out`,
+    /// indexes into its items) the channel's filters, edited while it waited, now keep out:
+    /// they leave it with their records, as if kept out when queued; the digest lists the
+    /// others (its first becomes the delivery's item). With none left the digest goes too.
+    /// Only for a digest none of whose messages was ever sent (see the deliverer): its progress
+    /// counts from its items, which this renumbers.
+    pub async fn drop_filtered_from_digest(
+        &self,
+        channel: &str,
+        queued: &mut Queued,
+        out: &[usize],
+    ) -> Result<(), StoreError> {
+        let mut next = queued.delivery.clone();
+        let mut dropped = Vec::with_capacity(out.len());
+        let mut kept = Vec::with_capacity(next.items.len());
+        for (k, item) in next.items.drain(..).enumerate() {
+            if out.contains(&k) {
+                dropped.push(post_key(channel, &item.source, &item.id));
+            } else {
+                kept.push(item);
+            }
+        }
+        let next_bytes = match kept.first() {
+            Some(first) => {
+                next.item = first.clone();
+                next.items = kept;
+                Some(codec::encode(&next)?)
+            }
+            None => None,
+        };
+        (&self.outbox, &self.in_flight, &self.posts)
+            .transaction(|(outbox, in_flight, posts)| {
+                for record in &dropped {
+                    if posts.get(record.as_slice())?.is_some_and(|bytes| {
+                        matches!(serde_json::from_slice(&bytes), Ok(PostRecord::Queued))
+                    }) {
+                        posts.remove(record.as_slice())?;
+                    }
+                }
+                match &next_bytes {
+                    Some(bytes) => {
+                        outbox.insert(queued.key.as_slice(), bytes.as_slice())?;
+                    }
+                    None => {
+                        outbox.remove(queued.key.as_slice())?;
+                        in_flight.remove(queued.key.as_slice())?;
+                    }
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        self.sync().await?;
+        queued.delivery = next;
+        Ok(())
+    }
+
     /// The newest message id Telegram gave herald in this channel, recorded with the post
     /// itself, so it is never behind the posts on disk.
     /// The newest message id Telegram gave herald in the chat `chat_key`, whichever channel

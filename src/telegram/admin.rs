@@ -135,11 +135,22 @@ impl<A: TelegramApi> Alerts<A> {
     /// while Telegram does not answer, a burst of alerts (many sources failing at once) would
     /// hold those up for hours.
     ///
-    /// With a store, the alert is kept there and sent by `run`, for as long as it takes.
+    /// With a store, the alert is kept there and sent by `run`, for as long as it takes. It is
+    /// flushed at once, in a task of its own (the caller does not wait for the disk): what
+    /// decided it (a task that ended, a config warning) happens once, so an alert left to
+    /// sled's next timed flush (every 500 ms) was lost to a `kill -9` or a power cut before it.
     pub fn tell_soon(self: &Arc<Self>, text: String) {
         if let Some(store) = &self.store {
             match self.keep_with(&text, |admins, text| store.queue_alert(admins, text)) {
-                Ok(()) => return,
+                Ok(()) => {
+                    let store = store.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = store.flush().await {
+                            tracing::error!(error = %e, "could not flush an admin alert");
+                        }
+                    });
+                    return;
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "could not store an admin alert; sending it without a stored copy");
                 }
@@ -783,5 +794,47 @@ mod tests {
             .unwrap();
         alerts.send_stored(&store).await.unwrap();
         assert!(alerts.health().unwrap().ok());
+    }
+
+    /// An alert decided by `tell_soon` is on disk at once, not at sled's next timed flush: what
+    /// decided it (a task that ended, a config warning) happens once, so a `kill -9` in between
+    /// lost it for good. The database's files are copied while it is open (what a kill leaves
+    /// on disk) and the copy is read; sled's timer is off, so only herald's own flush counts.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn an_alert_told_soon_is_on_disk_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_flushed_on_demand(dir.path()).unwrap();
+        let alerts = Arc::new(alerts(Scripted::default()).with_store(store.clone()));
+        alerts.tell_soon("⚠️ herald: the poller ended; restarting it".into());
+        assert_eq!(store.pending_alert_count(), 1);
+        // The flush runs in a task of its own: a copy taken during it may not open yet.
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let copy = tempfile::tempdir().unwrap();
+            copy_tree(dir.path(), copy.path());
+            let on_disk = Store::open(copy.path(), 1 << 20).map(|s| s.pending_alert_count());
+            if matches!(on_disk, Ok(1)) {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the alert is not on disk: {on_disk:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Copies the folder `from` (files and folders) into `to`.
+    fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_tree(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
     }
 }

@@ -1287,34 +1287,21 @@ impl<A: TelegramApi> Deliverer<A> {
         limits: &mut ChatLimits,
         queued: &mut Queued,
     ) -> Result<Next, StoreError> {
+        let config = self.config.get();
+        let Some(source) = config.source(&queued.delivery.item.source) else {
+            // Removed from the config since it was picked: it waits (see `next_for_chat`).
+            tracing::info!(channel = %channel.id, source = %queued.delivery.item.source, "source not in the config; its queued post waits");
+            return Ok(Next::Now);
+        };
+        if self.kept_out(channel, queued).await? {
+            return Ok(Next::Now);
+        }
         let snapshot = &queued.delivery.item;
         // The newest stored version: a correction made while the post waited goes out with it.
         let item = self
             .store
             .item(&snapshot.source, &snapshot.id)?
             .unwrap_or_else(|| snapshot.clone());
-        let config = self.config.get();
-        let Some(source) = config.source(&item.source) else {
-            // Removed from the config since it was picked: it waits (see `next_for_chat`).
-            tracing::info!(channel = %channel.id, source = %item.source, "source not in the config; its queued post waits");
-            return Ok(Next::Now);
-        };
-        // The channel's filters, edited while the post waited, keep it out now: not posted,
-        // as if kept out when queued (README: a release that does not pass is neither posted
-        // nor edited there). Only a post never sent: one whose answer was lost may be there.
-        let never_sent = !queued.delivery.in_flight
-            && queued.delivery.uncertain_sends == 0
-            && queued.delivery.lost_keyboards.is_empty();
-        if queued.delivery.kind == DeliveryKind::Post
-            && never_sent
-            && !channel.admits(&item.title, item.summary.as_deref())
-        {
-            tracing::info!(channel = %channel.id, source = %item.source, item = %item.id, "a queued post the channel's filters now keep out is not sent");
-            metrics::counter!("herald_posts_filtered_total", "channel" => channel.id.clone())
-                .increment(1);
-            self.store.drop_filtered_post(&channel.id, queued).await?;
-            return Ok(Next::Now);
-        }
         let target = Target {
             channel,
             group,
@@ -1389,6 +1376,64 @@ impl<A: TelegramApi> Deliverer<A> {
             if let ControlFlow::Break(next) = fallback {
                 return Ok(next);
             }
+        }
+    }
+
+    /// The channel's filters, edited while `queued` waited, keep out what it would send now:
+    /// not sent, as if kept out when queued (README: a release that does not pass is neither
+    /// posted nor edited there). A post leaves the queue with its record; a digest lists only
+    /// the releases that pass (the others leave it with their records), and goes when none
+    /// does. Each read as stored now, as it would go out. Only what was never sent: a send
+    /// whose answer was lost (or is in flight) may be in the chat as it was, and a digest one
+    /// of whose messages went out counts its releases in every header. True when nothing is
+    /// left to send.
+    async fn kept_out(&self, channel: &Channel, queued: &mut Queued) -> Result<bool, StoreError> {
+        let delivery = &queued.delivery;
+        let never_sent = !delivery.in_flight
+            && delivery.uncertain_sends == 0
+            && delivery.lost_keyboards.is_empty();
+        if !never_sent {
+            return Ok(false);
+        }
+        let admits = |item: &Item| channel.admits(&item.title, item.summary.as_deref());
+        let filtered = |n: usize| {
+            metrics::counter!("herald_posts_filtered_total", "channel" => channel.id.clone())
+                .increment(n as u64);
+        };
+        match delivery.kind {
+            DeliveryKind::Post => {
+                let item = self
+                    .store
+                    .item(&delivery.item.source, &delivery.item.id)?
+                    .unwrap_or_else(|| delivery.item.clone());
+                if admits(&item) {
+                    return Ok(false);
+                }
+                tracing::info!(channel = %channel.id, source = %item.source, item = %item.id, "a queued post the channel's filters now keep out is not sent");
+                filtered(1);
+                self.store.drop_filtered_post(&channel.id, queued).await?;
+                Ok(true)
+            }
+            DeliveryKind::Digest if delivery.parts_done == 0 && delivery.items_done == 0 => {
+                let out: Vec<usize> = self
+                    .newest(&delivery.items)?
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, item)| !admits(item))
+                    .map(|(k, _)| k)
+                    .collect();
+                if out.is_empty() {
+                    return Ok(false);
+                }
+                let left = delivery.items.len() - out.len();
+                tracing::info!(channel = %channel.id, source = %delivery.item.source, kept_out = out.len(), left, "releases of a queued digest that the channel's filters now keep out are not listed");
+                filtered(out.len());
+                self.store
+                    .drop_filtered_from_digest(&channel.id, queued, &out)
+                    .await?;
+                Ok(left == 0)
+            }
+            DeliveryKind::Digest | DeliveryKind::Edit => Ok(false),
         }
     }
 

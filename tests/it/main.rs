@@ -27,6 +27,7 @@ mod config_watch;
 mod crash;
 mod delivery_integrity;
 mod deploy;
+mod digest_filters;
 mod digest_progress;
 mod disk;
 mod extract;
