@@ -124,21 +124,19 @@ fn forms(token: &str) -> Vec<String> {
 }
 
 fn escaped_json(text: &str) -> String {
-    let quoted = serde_json::to_string(text).unwrap_or_default();
-    quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or(&quoted)
-        .to_owned()
+    unquoted(serde_json::to_string(text).unwrap_or_default())
 }
 
 fn escaped_debug(text: &str) -> String {
-    let quoted = format!("{text:?}");
-    quoted
-        .strip_prefix('"')
-        .and_then(|q| q.strip_suffix('"'))
-        .unwrap_or(&quoted)
-        .to_owned()
+    unquoted(format!("{text:?}"))
+}
+
+/// A quoted string's inside.
+fn unquoted(quoted: String) -> String {
+    match quoted.strip_prefix('"').and_then(|q| q.strip_suffix('"')) {
+        Some(inside) => inside.to_owned(),
+        None => quoted,
+    }
 }
 
 /// `%C3%A9` as `%c3%a9`: a percent-encoding's hex digits in lower case.

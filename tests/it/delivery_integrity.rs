@@ -34,6 +34,15 @@ fn setup(fake: &FakeBotApi, backfill: u32) -> Setup {
     }
 }
 
+/// [`setup`] with `ADMIN` as the one admin.
+fn setup_with_admin(fake: &FakeBotApi, backfill: u32) -> Setup {
+    let mut s = setup(fake, backfill);
+    s.extra_config = s
+        .extra_config
+        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
+    s
+}
+
 async fn config_without(t: &TestApp, id: &str) {
     let text = std::fs::read_to_string(&t.config_path).unwrap();
     let start = text.find(&format!("[[sources]]\nid = \"{id}\"")).unwrap();
@@ -134,20 +143,7 @@ async fn a_filter_edited_while_posts_wait_keeps_the_waiting_ones_out_too() {
     }
     t.poll("akorda-en").await.unwrap();
     assert_eq!(store.pending("en").unwrap(), 3);
-    let text = std::fs::read_to_string(&t.config_path).unwrap();
-    let edited = text.replace(
-        "chat = \"@herald_en\"\n",
-        "chat = \"@herald_en\"\nexclude = [\"number 2\"]\n",
-    );
-    assert_ne!(text, edited);
-    std::fs::write(&t.config_path, edited).unwrap();
-    eventually("the edit applies", Duration::from_secs(10), || {
-        t.app
-            .config()
-            .channel("en")
-            .is_some_and(|c| !c.exclude.is_empty())
-    })
-    .await;
+    crate::digest_filters::exclude(&t, "number 2").await;
     store
         .update_channel_state("en", |s| s.paused = false)
         .unwrap();
@@ -252,11 +248,7 @@ async fn a_photo_telegram_cannot_use_becomes_the_text_post() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_token_in_an_answer_is_never_shown() {
     let fake = fake().await;
-    let mut with_admin = setup(&fake, 1);
-    with_admin.extra_config = with_admin
-        .extra_config
-        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
-    let t = spawn_app_with(with_admin).await;
+    let t = spawn_app_with(setup_with_admin(&fake, 1)).await;
     let refusal = format!(
         "Bad Request: BUTTON_URL_INVALID in /bot{}/sendPhoto",
         fake_botapi::TOKEN
@@ -290,11 +282,7 @@ async fn the_token_in_an_answer_is_never_shown() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_post_refused_for_good_is_set_aside_until_requeued() {
     let fake = fake().await;
-    let mut with_admin = setup(&fake, 3);
-    with_admin.extra_config = with_admin
-        .extra_config
-        .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
-    let t = spawn_app_with(with_admin).await;
+    let t = spawn_app_with(setup_with_admin(&fake, 3)).await;
     let refusal = "Bad Request: BUTTON_URL_INVALID";
     fake.inject(
         Fault::BadRequest(refusal.into()),
@@ -373,13 +361,9 @@ async fn a_post_refused_for_good_is_set_aside_until_requeued() {
 async fn an_alert_lost_to_a_stop_is_sent_at_the_next_start() {
     let fake = fake().await;
     let dir = tempfile::tempdir().unwrap();
-    let with_admin = || {
-        let mut s = setup(&fake, 1);
-        s.data_dir = Some(dir.path().to_path_buf());
-        s.extra_config = s
-            .extra_config
-            .replace("[telegram]\n", &format!("[telegram]\nadmins = [{ADMIN}]\n"));
-        s
+    let with_admin = || Setup {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..setup_with_admin(&fake, 1)
     };
     let alerts = || fake.messages_for(ADMIN);
     let recorded = |t: &TestApp| {

@@ -42,8 +42,9 @@ async fn digest_waits(t: &TestApp) {
     assert_eq!(store.pending("en").unwrap(), 1, "one digest");
 }
 
-/// Adds `exclude = [pattern]` to the channel, and waits until herald applied it.
-async fn exclude(t: &TestApp, pattern: &str) {
+/// Adds `exclude = [pattern]` to the channel `en` (on `@herald_en`), and waits until herald
+/// applied it.
+pub(crate) async fn exclude(t: &TestApp, pattern: &str) {
     let text = std::fs::read_to_string(&t.config_path).unwrap();
     let edited = text.replace(
         "chat = \"@herald_en\"\n",
