@@ -427,7 +427,9 @@ fn read_item(
     let base = links.base;
     // A title that is only an image (a logo, a photo with a caption in `alt`) reads as the
     // image's `alt` or `title`, as a reader without images sees it.
-    let title = pick(element, &sel.title).or_else(|| image_text(element, &sel.title));
+    let title = title_without_date(element, sel)
+        .or_else(|| pick(element, &sel.title))
+        .or_else(|| image_text(element, &sel.title));
     let (title, href) = match (title, pick_link(element, &sel.link)) {
         (Some(title), Some(href)) => (title, href),
         (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
@@ -458,7 +460,12 @@ fn read_item(
         (_, text) => text.filter(|_| date.is_none()),
     };
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
-    let former_title = pick_as_before(element, &sel.title);
+    // A title read without the date opening it was read with it before.
+    let former_title = if title_without_date(element, sel).is_some() {
+        pick(element, &sel.title)
+    } else {
+        pick_as_before(element, &sel.title)
+    };
     let former_summary = sel
         .summary
         .as_ref()
@@ -482,6 +489,25 @@ fn read_item(
         former_text,
     };
     Ok((scraped, unread))
+}
+
+/// The title without the date element that opens it (`<a><time>3 March 2026</time> TITLE</a>`
+/// with `date = "a time@datetime"` reads "TITLE"): the date is the release's, not words of its
+/// title. A date element further in the title ("Elections on <time>15 March</time>") is the
+/// title's own, and stays. `None` when no date element opens the title.
+fn title_without_date(item: ElementRef<'_>, sel: &ListSelectors) -> Option<String> {
+    if sel.title.attr.is_some() {
+        return None;
+    }
+    let title = target(item, &sel.title)?;
+    let date = target(item, sel.date.as_ref()?)?;
+    if date.id() == title.id() || !date.ancestors().any(|a| a.id() == title.id()) {
+        return None;
+    }
+    let whole = value_of(title, None)?;
+    let opening = value_of(date, None)?;
+    let rest = clean(&text_without(title, &[date]));
+    (whole.starts_with(&opening) && !crate::text::is_blank(&rest)).then_some(rest)
 }
 
 /// The `alt` or `title` of the first image a text pick's element holds (or is), for a title
@@ -852,6 +878,26 @@ mod tests {
         let got = dated(html, &selectors(item, date));
         let days: Vec<Option<&str>> = got.iter().map(|(_, d)| d.as_deref()).collect();
         assert_eq!(days, [Some("2026-03-03"), Some("2026-03-02")], "{got:?}");
+    }
+
+    /// A date element opening the title is the release's date, not words of its title; one
+    /// further in the title is the title's own.
+    #[test]
+    fn a_date_opening_the_title_is_left_out_of_it() {
+        let html = "<ul class='news'>\
+            <li><a href='/n/1'><time datetime='2026-03-03'>3 March</time> Ministry report</a></li>\
+            <li><a href='/n/2'>Elections on <time datetime='2026-03-15'>15 March</time></a></li></ul>";
+        let got = dated(html, &selectors("ul.news > li", "a time@datetime"));
+        assert_eq!(
+            got,
+            [
+                ("Ministry report".to_owned(), Some("2026-03-03".to_owned())),
+                (
+                    "Elections on 15 March".to_owned(),
+                    Some("2026-03-15".to_owned())
+                ),
+            ]
+        );
     }
 
     /// A release whose date is in the element before it: the `<dt>` of a `<dd>`, and a date
