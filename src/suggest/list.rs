@@ -1660,6 +1660,14 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
         tries.push(format!("{tag}.{c}"));
     }
     tries.push(tag.to_owned());
+    // `meta[itemprop='datePublished']` among other `meta`s of a card.
+    if let Some(prop) = target
+        .value()
+        .attr("itemprop")
+        .filter(|p| TOKEN.is_match(p))
+    {
+        tries.push(format!("{tag}[itemprop='{prop}']"));
+    }
     for c in &target_classes {
         tries.push(format!(".{c}"));
     }
@@ -2639,6 +2647,10 @@ mod tests {
     #[case::meta_content(
         "<article class='post'><meta itemprop='datePublished' content='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2></article>",
         "meta@content"
+    )]
+    #[case::meta_among_metas(
+        "<article class='post'><meta itemprop='image' content='/i/{i}.jpg'><meta itemprop='datePublished' content='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2></article>",
+        "meta[itemprop='datePublished']@content"
     )]
     #[case::shown_date_of_another_day(
         "<article class='post' data-time='2026-04-{d}T10:00:00Z'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
