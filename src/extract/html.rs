@@ -561,8 +561,15 @@ fn date_text(
 /// without the text of the title and the summary inside it. A date written in the item's own
 /// text beside its title (`date = ":scope"`: `<li><a>TITLE</a> — 3 March 2026</li>`) is read
 /// so, and neither a title naming a day nor its numbers are taken for the release's date.
+/// A date selector that matches nothing inside the item but the item itself (`date = "li"` for
+/// `item = "ul.news > li"`) reads the item as `:scope` does.
 fn date_inside(item: ElementRef<'_>, sel: &ListSelectors, date: &Pick) -> Option<String> {
-    let element = target(item, date)?;
+    let element = target(item, date).or_else(|| {
+        date.selector
+            .as_ref()
+            .filter(|s| s.matches(&item))
+            .map(|_| item)
+    })?;
     if date.attr.is_some() {
         return value_of(element, date.attr.as_deref());
     }
@@ -851,6 +858,12 @@ mod tests {
          <li><a href='/n/2'>Talks on 7 February went well</a> — 2 March 2026</li></ul>",
         "ul.news > li",
         ":scope"
+    )]
+    #[case::the_items_own_selector(
+        "<ul class='news'><li><a href='/n/1'>Decree 12 of 05.01.2026 on prices</a> — 3 March 2026</li>\
+         <li><a href='/n/2'>Talks on 7 February went well</a> — 2 March 2026</li></ul>",
+        "ul.news > li",
+        "li"
     )]
     #[case::text_node_after_a_break(
         "<div><p class='item'><a href='/n/1'>Plan for 2027 and 2028</a><br>03.03.2026</p>\
