@@ -28,7 +28,7 @@ mod texts;
 mod translations;
 mod values;
 
-pub use self::selectors::{ArticleSelectors, ListSelectors, Pick};
+pub use self::selectors::{ArticleSelectors, ListSelectors, Pick, SCOPE};
 pub use channels::{Channel, ChatRef, ShareTarget};
 pub use diagnostics::Diagnostic;
 pub use environment::{data_dir_problem, delivery_off_warning};

@@ -36,7 +36,9 @@ pub struct ArticleSelectors {
 impl Pick {
     /// Parses `"selector@attr"`: one `@` outside `[...]` and quotes, followed by an attribute
     /// name up to the end, so `a[href*='@x']` stays one selector. Every message quotes the
-    /// value as written.
+    /// value as written. `:scope` (CSS's name for the element a selector is applied to) is the
+    /// item itself, as an empty selector before `@attr` is: `date = ":scope"` reads the date in
+    /// the item's own text (outside its title), `":scope@data-published"` an attribute of it.
     pub fn parse(text: &str) -> Result<Pick, String> {
         let invalid = |problem: &str| format!("invalid CSS selector `{text}`: {problem}");
         let (css, attr) = split_attr(text.trim()).map_err(|p| invalid(&p))?;
@@ -45,6 +47,8 @@ impl Pick {
             if attr.is_none() {
                 return Err(EMPTY.into());
             }
+            None
+        } else if css.eq_ignore_ascii_case(SCOPE) {
             None
         } else {
             balanced(css).map_err(invalid)?;
@@ -59,6 +63,9 @@ impl Pick {
         })
     }
 }
+
+/// The item itself, in a pick (see [`Pick::parse`]).
+pub const SCOPE: &str = ":scope";
 
 /// A selector with nothing in it.
 const EMPTY: &str =
@@ -256,6 +263,10 @@ fn item_selector(text: &str) -> Result<scraper::Selector, String> {
         (_, Some(attr)) => Err(format!(
             "`item` selects elements, not values: drop `@{attr}` from `{text}`"
         )),
+        (None, None) if text.trim().eq_ignore_ascii_case(SCOPE) => Err(format!(
+            "`item` selects the releases in the page: `{SCOPE}` names the item itself, for \
+             `title`, `link`, `date`, `summary` or `image`"
+        )),
         (None, None) => Err(EMPTY.into()),
     }
 }
@@ -386,6 +397,19 @@ mod tests {
         assert_eq!(pick.attr.as_deref(), attr);
         assert_eq!(pick.selector.is_some(), css.is_some());
         assert_eq!(split_attr(text).map(|s| s.0), Ok(css.unwrap_or("")));
+    }
+
+    /// `:scope` is the item itself, as an empty selector before `@attr` is.
+    #[rstest]
+    #[case::text(":scope", None)]
+    #[case::upper_case(" :SCOPE ", None)]
+    #[case::attribute(":scope@data-published", Some("data-published"))]
+    fn scope_is_the_item_itself(#[case] text: &str, #[case] attr: Option<&str>) {
+        let pick = Pick::parse(text).expect("valid pick");
+        assert!(pick.selector.is_none());
+        assert_eq!(pick.attr.as_deref(), attr);
+        let refused = item_selector(":scope").unwrap_err();
+        assert!(refused.contains("names the item itself"), "{refused}");
     }
 
     #[rstest]

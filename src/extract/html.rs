@@ -95,6 +95,12 @@ fn value_of(target: ElementRef<'_>, attr: Option<&str>) -> Option<String> {
 /// "Headline"; the content of `<script>`, `<style>`, `<template>` and `<noscript>` is not
 /// text. Whitespace is left for the caller to collapse.
 pub fn element_text(element: ElementRef<'_>) -> String {
+    text_without(element, &[])
+}
+
+/// [`element_text`] without the text of the elements `left_out` inside it (the title inside
+/// the element a date is read from).
+pub fn text_without(element: ElementRef<'_>, left_out: &[ElementRef<'_>]) -> String {
     use scraper::Node;
     let mut out = String::new();
     // Nodes still to visit, last first; `true`: the end of a block already opened.
@@ -105,6 +111,11 @@ pub fn element_text(element: ElementRef<'_>) -> String {
             Node::Element(e) => {
                 let name = e.name();
                 if matches!(name, "script" | "style" | "template" | "noscript") {
+                    continue;
+                }
+                if left_out.iter().any(|l| l.id() == node.id()) {
+                    // What is left out still parts the words around it.
+                    out.push(' ');
                     continue;
                 }
                 let block = super::article::is_block(name);
@@ -308,7 +319,7 @@ pub fn list_page_read(
         .map(|e| {
             sel.date
                 .as_ref()
-                .and_then(|p| date_text(*e, p, &places, after))
+                .and_then(|p| date_text(*e, sel, p, &places, after))
         })
         .collect();
     let evidence = match (&sel.date_format, &sel.date) {
@@ -416,7 +427,9 @@ fn read_item(
     let base = links.base;
     // A title that is only an image (a logo, a photo with a caption in `alt`) reads as the
     // image's `alt` or `title`, as a reader without images sees it.
-    let title = pick(element, &sel.title).or_else(|| image_text(element, &sel.title));
+    let title = title_without_date(element, sel)
+        .or_else(|| pick(element, &sel.title))
+        .or_else(|| image_text(element, &sel.title));
     let (title, href) = match (title, pick_link(element, &sel.link)) {
         (Some(title), Some(href)) => (title, href),
         (title, None) => return Err((SkipReason::NoLink, title.unwrap_or_default())),
@@ -447,7 +460,12 @@ fn read_item(
         (_, text) => text.filter(|_| date.is_none()),
     };
     let summary = sel.summary.as_ref().and_then(|p| pick(element, p));
-    let former_title = pick_as_before(element, &sel.title);
+    // A title read without the date opening it was read with it before.
+    let former_title = if title_without_date(element, sel).is_some() {
+        pick(element, &sel.title)
+    } else {
+        pick_as_before(element, &sel.title)
+    };
     let former_summary = sel
         .summary
         .as_ref()
@@ -471,6 +489,25 @@ fn read_item(
         former_text,
     };
     Ok((scraped, unread))
+}
+
+/// The title without the date element that opens it (`<a><time>3 March 2026</time> TITLE</a>`
+/// with `date = "a time@datetime"` reads "TITLE"): the date is the release's, not words of its
+/// title. A date element further in the title ("Elections on <time>15 March</time>") is the
+/// title's own, and stays. `None` when no date element opens the title.
+fn title_without_date(item: ElementRef<'_>, sel: &ListSelectors) -> Option<String> {
+    if sel.title.attr.is_some() {
+        return None;
+    }
+    let title = target(item, &sel.title)?;
+    let date = target(item, sel.date.as_ref()?)?;
+    if date.id() == title.id() || !date.ancestors().any(|a| a.id() == title.id()) {
+        return None;
+    }
+    let whole = value_of(title, None)?;
+    let opening = value_of(date, None)?;
+    let rest = clean(&text_without(title, &[date]));
+    (whole.starts_with(&opening) && !crate::text::is_blank(&rest)).then_some(rest)
 }
 
 /// The `alt` or `title` of the first image a text pick's element holds (or is), for a title
@@ -503,11 +540,12 @@ fn no_date_text(pick: &Pick) -> String {
 /// next one: `<dt>TITLE</dt><dd>DATE</dd>`.
 fn date_text(
     item: ElementRef<'_>,
+    sel: &ListSelectors,
     date: &Pick,
     places: &ItemPlaces,
     after: bool,
 ) -> Option<String> {
-    if let Some(text) = pick(item, date) {
+    if let Some(text) = date_inside(item, sel, date) {
         return Some(text);
     }
     let selector = date.selector.as_ref()?;
@@ -517,6 +555,31 @@ fn date_text(
         places.before(item, |e| selector.matches(&e))?
     };
     value_of(target, date.attr.as_deref())
+}
+
+/// The date a pick reads inside the item: with `@attr` that attribute; else its element's text
+/// without the text of the title and the summary inside it. A date written in the item's own
+/// text beside its title (`date = ":scope"`: `<li><a>TITLE</a> — 3 March 2026</li>`) is read
+/// so, and neither a title naming a day nor its numbers are taken for the release's date.
+/// A date selector that matches nothing inside the item but the item itself (`date = "li"` for
+/// `item = "ul.news > li"`) reads the item as `:scope` does.
+fn date_inside(item: ElementRef<'_>, sel: &ListSelectors, date: &Pick) -> Option<String> {
+    let element = target(item, date).or_else(|| {
+        date.selector
+            .as_ref()
+            .filter(|s| s.matches(&item))
+            .map(|_| item)
+    })?;
+    if date.attr.is_some() {
+        return value_of(element, date.attr.as_deref());
+    }
+    let inside: Vec<ElementRef<'_>> = std::iter::once(&sel.title)
+        .chain(&sel.summary)
+        .filter_map(|p| target(item, p))
+        .filter(|e| e.ancestors().any(|a| a.id() == element.id()))
+        .collect();
+    let text = clean(&text_without(element, &inside));
+    (!crate::text::is_blank(&text)).then_some(text)
 }
 
 /// Where a list's items sit: the element holding them all, and every element on the way from it
@@ -784,6 +847,70 @@ mod tests {
                 (s.title, day)
             })
             .collect()
+    }
+
+    /// A date in the item's own text beside its title, in no element of its own (`date =
+    /// ":scope"`), is read from the text outside the title: a day or numbers in the title are
+    /// not the release's date. A machine-readable attribute of the item is read as well.
+    #[rstest]
+    #[case::dash_after_title(
+        "<ul class='news'><li><a href='/n/1'>Decree 12 of 05.01.2026 on prices</a> — 3 March 2026</li>\
+         <li><a href='/n/2'>Talks on 7 February went well</a> — 2 March 2026</li></ul>",
+        "ul.news > li",
+        ":scope"
+    )]
+    #[case::the_items_own_selector(
+        "<ul class='news'><li><a href='/n/1'>Decree 12 of 05.01.2026 on prices</a> — 3 March 2026</li>\
+         <li><a href='/n/2'>Talks on 7 February went well</a> — 2 March 2026</li></ul>",
+        "ul.news > li",
+        "li"
+    )]
+    #[case::text_node_after_a_break(
+        "<div><p class='item'><a href='/n/1'>Plan for 2027 and 2028</a><br>03.03.2026</p>\
+         <p class='item'><a href='/n/2'>Report 1 of 12.01.2025</a><br>02.03.2026</p></div>",
+        "p.item",
+        ":scope"
+    )]
+    #[case::item_attribute(
+        "<div><article data-published='2026-03-03T10:00:00+05:00'><a href='/n/1'>Release on 9 May</a></article>\
+         <article data-published='2026-03-02T10:00:00+05:00'><a href='/n/2'>Release on 8 May</a></article></div>",
+        "article",
+        ":scope@data-published"
+    )]
+    #[case::meta_content(
+        "<div><article><meta itemprop='datePublished' content='2026-03-03'><a href='/n/1'>Release one</a></article>\
+         <article><meta itemprop='datePublished' content='2026-03-02'><a href='/n/2'>Release two</a></article></div>",
+        "article",
+        "meta[itemprop='datePublished']@content"
+    )]
+    fn a_date_in_the_items_own_text_or_attribute(
+        #[case] html: &str,
+        #[case] item: &str,
+        #[case] date: &str,
+    ) {
+        let got = dated(html, &selectors(item, date));
+        let days: Vec<Option<&str>> = got.iter().map(|(_, d)| d.as_deref()).collect();
+        assert_eq!(days, [Some("2026-03-03"), Some("2026-03-02")], "{got:?}");
+    }
+
+    /// A date element opening the title is the release's date, not words of its title; one
+    /// further in the title is the title's own.
+    #[test]
+    fn a_date_opening_the_title_is_left_out_of_it() {
+        let html = "<ul class='news'>\
+            <li><a href='/n/1'><time datetime='2026-03-03'>3 March</time> Ministry report</a></li>\
+            <li><a href='/n/2'>Elections on <time datetime='2026-03-15'>15 March</time></a></li></ul>";
+        let got = dated(html, &selectors("ul.news > li", "a time@datetime"));
+        assert_eq!(
+            got,
+            [
+                ("Ministry report".to_owned(), Some("2026-03-03".to_owned())),
+                (
+                    "Elections on 15 March".to_owned(),
+                    Some("2026-03-15".to_owned())
+                ),
+            ]
+        );
     }
 
     /// A release whose date is in the element before it: the `<dt>` of a `<dd>`, and a date

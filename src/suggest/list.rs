@@ -31,6 +31,7 @@
 //!   always a note; a `date_format` is written when the reader's default would not read the
 //!   dates so, and it covers the time they carry.
 
+use crate::config::SCOPE;
 use crate::dates;
 use crate::extract::html::ItemPlaces;
 use crate::extract::{PageLinks, card_link};
@@ -1144,10 +1145,14 @@ fn relative_date(text: &str) -> bool {
             .is_some()
 }
 
-/// The element in `m` that carries its date: a `<time datetime>` first, else the innermost
-/// element whose text holds a date. The title (and a link whose text is the title) is never
-/// the date: "Elections will be held on 15 March 2027" is a title that names a day.
-fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
+/// The element in `m` that carries its date, and the attribute it is read from: a `<time
+/// datetime>` first; else a machine-readable date in an attribute of the member or an element
+/// in it ([`date_attribute`]: `data-published`, `content` of `itemprop="datePublished"`) unless
+/// the date shown disagrees with it; else the innermost element whose text outside the title
+/// holds a date, the member itself when the date is in its own text ("TITLE — 3 March 2026").
+/// The title (and a link whose text is the title) is never the date: "Elections will be held on
+/// 15 March 2027" is a title that names a day.
+fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, Option<String>)> {
     let member = m.element;
     let link_is_title = text_of(m.link) == text_of(m.title);
     let in_title = |e: &ElementRef<'_>| {
@@ -1174,22 +1179,86 @@ fn find_date<'a>(m: &Member<'a>) -> Option<(ElementRef<'a>, bool)> {
                 .attr("datetime")
                 .is_some_and(|d| dates::parse_date(d, None).is_some())
     }) {
-        return Some((t, true));
+        return Some((t, Some("datetime".into())));
     }
-    member
+    let shown = member
         .descendants()
         .filter_map(ElementRef::wrap)
         .filter(|e| {
             e.value().name() != "a" || e.children().filter_map(ElementRef::wrap).count() == 0
         })
-        .filter(|e| !in_title(e) && date_element_text(&text_of(*e)))
+        .filter(|e| !in_title(e) && date_element_text(&date_text_of(m, *e)))
         .find(|e| {
             !e.children()
                 .filter_map(ElementRef::wrap)
-                .any(|c| !in_title(&c) && date_element_text(&text_of(c)))
+                .any(|c| !in_title(&c) && date_element_text(&date_text_of(m, c)))
         })
-        .or_else(|| date_in(&own_text(member)).then_some(member))
-        .map(|e| (e, false))
+        .or_else(|| date_in(&own_text(member)).then_some(member));
+    let attribute = member
+        .descendants()
+        .filter_map(ElementRef::wrap)
+        .find_map(|e| {
+            let (name, day) = date_attribute(e)?;
+            Some((e, name, day))
+        });
+    if let Some((e, name, day)) = attribute {
+        // Preferred over the date shown when they agree (a day apart, for the zones); a
+        // shown date of another day is the release's, the attribute some other time.
+        let agrees = shown.is_none_or(|s| {
+            dates::parse_date(&date_text_of(m, s), None)
+                .is_none_or(|d| (written_day(&d) - day).num_days().abs() <= 1)
+        });
+        if agrees {
+            return Some((e, Some(name)));
+        }
+    }
+    shown.map(|e| (e, None))
+}
+
+/// The text the list reader reads a date from in `e`: its text without the member's title
+/// when that is inside it (`date = ":scope"` on "TITLE — 3 March 2026" reads "— 3 March
+/// 2026"), as [`crate::extract::html`] reads it.
+fn date_text_of(m: &Member<'_>, e: ElementRef<'_>) -> String {
+    if m.title.id() != e.id() && m.title.ancestors().any(|a| a.id() == e.id()) {
+        clean(&crate::extract::html::text_without(e, &[m.title]))
+    } else {
+        text_of(e)
+    }
+}
+
+/// A machine-readable date in an attribute of `e` (its name and the day it says): `datetime`,
+/// an attribute named for a publication date or time (`data-published`, `data-date`,
+/// `data-time`, `data-pubdate`; not one of a change, `data-modified`, `data-updated`), or the
+/// `content` of an element whose `itemprop` or `property` names the publication
+/// (`<meta itemprop="datePublished">`, `article:published_time`). Machine-readable: the year
+/// first, `2026-03-03T10:00:00+05:00`, as herald reads it.
+fn date_attribute(e: ElementRef<'_>) -> Option<(String, NaiveDate)> {
+    let v = e.value();
+    let published = |name: &str| {
+        let name = name.to_ascii_lowercase();
+        (name.contains("date") || name.contains("time") || name.contains("publish"))
+            && !["modif", "updat", "edit", "expir", "end"]
+                .iter()
+                .any(|w| name.contains(w))
+    };
+    let content = v
+        .attr("itemprop")
+        .or(v.attr("property"))
+        .is_some_and(published);
+    v.attrs().find_map(|(name, value)| {
+        let named = name == "datetime"
+            || (name.starts_with("data-") && published(name))
+            || (name == "content" && content);
+        let value = value.trim();
+        let machine = value.len() >= 10
+            && value.as_bytes()[..4].iter().all(u8::is_ascii_digit)
+            && value.as_bytes()[4] == b'-';
+        if !named || !machine {
+            return None;
+        }
+        let day = written_day(&dates::parse_date(value, None)?);
+        Some((name.to_owned(), day))
+    })
 }
 
 /// The text directly inside `e`, without its child elements'.
@@ -1362,6 +1431,10 @@ fn add_featured(doc: &Html, members: &[Member<'_>], hero: &Member<'_>, p: &mut L
     let link = extend(&p.link, hero.link);
     let date = match &p.date {
         None => Some(None),
+        // A date of the item itself (`:scope`, `@data-published`) is the hero's own too.
+        Some(d) if d == SCOPE || d.starts_with('@') => find_date(hero)
+            .filter(|(e, _)| e.id() == hero.element.id())
+            .map(|_| Some(d.clone())),
         Some(d) => find_date(hero).and_then(|(e, _)| extend(d, e)).map(Some),
     };
     let (Some(title), Some(link), Some(date)) = (title, link, date) else {
@@ -1587,6 +1660,14 @@ fn relative_selector(pairs: &[(ElementRef<'_>, ElementRef<'_>)]) -> Option<Strin
         tries.push(format!("{tag}.{c}"));
     }
     tries.push(tag.to_owned());
+    // `meta[itemprop='datePublished']` among other `meta`s of a card.
+    if let Some(prop) = target
+        .value()
+        .attr("itemprop")
+        .filter(|p| TOKEN.is_match(p))
+    {
+        tries.push(format!("{tag}[itemprop='{prop}']"));
+    }
     for c in &target_classes {
         tries.push(format!(".{c}"));
     }
@@ -1737,9 +1818,9 @@ fn majority<'a>(
 fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
     let items: Vec<ElementRef<'_>> = members.iter().map(|m| m.element).collect();
     let items = items.as_slice();
-    let found: Vec<(ElementRef<'_>, ElementRef<'_>, bool)> = members
+    let found: Vec<(&Member<'_>, ElementRef<'_>, Option<String>)> = members
         .iter()
-        .filter_map(|m| find_date(m).map(|(d, attr)| (m.element, d, attr)))
+        .filter_map(|m| find_date(m).map(|(d, attr)| (m, d, attr)))
         .collect();
     let (css, texts) = if found.len() * 2 < items.len() {
         match date_beside(items) {
@@ -1787,42 +1868,54 @@ fn date_selector(members: &[Member<'_>], hints: &Hints, p: &mut ListProposal) {
             }
         }
     } else {
-        let by_attr = found.iter().filter(|f| f.2).count() * 2 >= found.len();
+        // Read from an attribute when half the dates or more are: the one most of them are in
+        // (on a tie the first seen).
+        let mut names: Vec<(&str, usize)> = Vec::new();
+        for name in found.iter().filter_map(|f| f.2.as_deref()) {
+            match names.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, count)) => *count += 1,
+                None => names.push((name, 1)),
+            }
+        }
+        let attr = names
+            .iter()
+            .rev()
+            .max_by_key(|(_, count)| *count)
+            .filter(|(_, count)| count * 2 >= found.len())
+            .map(|(name, _)| (*name).to_owned());
         let chosen: Vec<(ElementRef<'_>, ElementRef<'_>)> = found
             .iter()
-            .filter(|f| f.2 == by_attr)
-            .map(|f| (f.0, f.1))
+            .filter(|f| f.2 == attr)
+            .map(|f| (f.0.element, f.1))
             .collect();
         let chosen = majority(chosen, items.len());
         // A date that is not the first of its tag (the fourth `<td>`, a second `<span>`) and
-        // has no class of its own is named by its position.
-        let Some(css) = (if chosen.iter().all(|(i, d)| i.id() == d.id()) {
-            None
+        // has no class of its own is named by its position; one in the item's own text, or in
+        // an attribute of the item itself, is the item's (`:scope`, `@data-published`).
+        let css = if chosen.iter().all(|(i, d)| i.id() == d.id()) {
+            Some(if attr.is_some() {
+                String::new()
+            } else {
+                SCOPE.to_owned()
+            })
         } else {
             relative_selector(&chosen).or_else(|| positional_selector(&chosen))
-        }) else {
+        };
+        let Some(css) = css else {
             p.notes
                 .push("the dates are not in an element of their own: no date selector".into());
             return;
         };
-        if by_attr {
-            p.date = Some(format!("{css}@datetime"));
-            // The date written inside the title's element is read as part of the title: no
-            // selector leaves it out.
-            if let Some(m) = members.iter().find(|m| {
-                chosen
-                    .iter()
-                    .any(|(i, d)| *i == m.element && d.ancestors().any(|a| a.id() == m.title.id()))
-            }) {
-                p.notes.push(format!(
-                    "the titles hold their date (\"{}\"): it is written inside the title's \
-                     element, which no selector can leave out",
-                    text_of(m.title)
-                ));
-            }
+        if let Some(attr) = attr {
+            p.date = Some(format!("{css}@{attr}"));
             return;
         }
-        (css, chosen.iter().map(|(_, d)| text_of(*d)).collect())
+        let texts = found
+            .iter()
+            .filter(|f| chosen.iter().any(|(_, d)| d.id() == f.1.id()))
+            .map(|f| date_text_of(f.0, f.1))
+            .collect();
+        (css, texts)
     };
     p.date = Some(css);
     let month_first =
@@ -2489,7 +2582,7 @@ mod tests {
     }
 
     /// A `<time datetime>` opening each title link is the release's date (`time@datetime`),
-    /// and the admin hears that the titles read include it.
+    /// which the list reader leaves out of the title.
     #[test]
     fn a_time_opening_the_title_link_is_the_date() {
         let items: String = (0..5)
@@ -2506,13 +2599,77 @@ mod tests {
         let p = page(&format!("<ul class='news'>{items}</ul>"));
         assert_eq!(p.date.as_deref(), Some("time@datetime"), "{p:?}");
         assert!(
-            p.notes.iter().any(|n| n.contains("titles hold their date")),
+            !p.notes
+                .iter()
+                .any(|n| n.contains("not in an element") || n.contains("titles hold")),
             "{p:?}"
         );
+    }
+
+    /// A date in the item's own text beside its title, in no element of its own, is the
+    /// item's: `date = ":scope"`, which the list reader reads outside the title (a title with
+    /// numbers or a day in it is no date).
+    #[rstest]
+    #[case::dash(
+        "<li><a href='/n/{i}'>Decree 1{i} of 05.01.2026 on prices</a> — {d} March 2026</li>"
+    )]
+    #[case::text_after_break(
+        "<li><a href='/n/{i}'>Talks on 7 February number {i}</a><br>{d}.03.2026</li>"
+    )]
+    fn a_date_in_the_items_own_text_is_read_from_the_item(#[case] shape: &str) {
+        let items: String = (0..4)
+            .map(|i| {
+                shape
+                    .replace("{i}", &i.to_string())
+                    .replace("{d}", &(20 - i).to_string())
+            })
+            .collect();
+        let p = page(&format!("<ul class='news'>{items}</ul>"));
+        assert_eq!(p.date.as_deref(), Some(SCOPE), "{p:?}");
         assert!(
-            !p.notes.iter().any(|n| n.contains("not in an element")),
+            !p.notes.iter().any(|n| n.contains("cannot be read")),
             "{p:?}"
         );
+    }
+
+    /// A machine-readable date in an attribute of the item or of an element in it is the date
+    /// (`@data-published`, `meta@content`), before the date shown when both say the same day;
+    /// a shown date of another day is the release's.
+    #[rstest]
+    #[case::item_attribute(
+        "<article class='post' data-published='2026-03-{d}T10:00:00+05:00'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
+        "@data-published"
+    )]
+    #[case::child_attribute(
+        "<article class='post'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><div class='meta' data-date='2026-03-{d}'>Press office</div></article>",
+        "div.meta@data-date"
+    )]
+    #[case::meta_content(
+        "<article class='post'><meta itemprop='datePublished' content='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2></article>",
+        "meta@content"
+    )]
+    #[case::meta_among_metas(
+        "<article class='post'><meta itemprop='image' content='/i/{i}.jpg'><meta itemprop='datePublished' content='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2></article>",
+        "meta[itemprop='datePublished']@content"
+    )]
+    #[case::shown_date_of_another_day(
+        "<article class='post' data-time='2026-04-{d}T10:00:00Z'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
+        "span.date"
+    )]
+    #[case::a_change_is_no_publication(
+        "<article class='post' data-modified='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
+        "span.date"
+    )]
+    fn a_date_in_an_attribute(#[case] shape: &str, #[case] date: &str) {
+        let items: String = (0..4)
+            .map(|i| {
+                shape
+                    .replace("{i}", &i.to_string())
+                    .replace("{d}", &(20 - i).to_string())
+            })
+            .collect();
+        let p = page(&items);
+        assert_eq!(p.date.as_deref(), Some(date), "{p:?}");
     }
 
     /// Relative dates are read by the poller ("2 hours ago", "yesterday", "вчера, 18:00"), so
