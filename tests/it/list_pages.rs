@@ -709,6 +709,7 @@ async fn a_release_without_a_date_is_never_backdated_by_another_day() {
             max_items: 100,
             links: &[],
             seen_only: &[],
+            restored: &[],
         })
         .await
         .unwrap();
