@@ -11,6 +11,7 @@ use crate::store::{
     Commit, DeliveryKind, Digest8, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
     address_digest, content_digest, whole_address,
 };
+use crate::text::without_userinfo;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use url::Url;
@@ -210,7 +211,7 @@ impl Deadline {
         };
         tokio::time::timeout_at(at, work).await.unwrap_or_else(|_| {
             Err(PollError::Deadline {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 secs: self.secs,
             })
         })
@@ -1079,7 +1080,7 @@ impl Poller<'_> {
             Ok(Fetched::NotModified) => Ok(None),
             Ok(Fetched::Page(page)) => Ok(Some(*page)),
             Err(source) => Err(PollError::Fetch {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source,
             }),
         }
@@ -1096,7 +1097,7 @@ impl Poller<'_> {
         match store.count(&source.id)? {
             0 => Ok(()),
             stored => Err(PollError::Extract {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source: ExtractError::FeedEmptied { stored },
             }),
         }
@@ -2742,7 +2743,7 @@ pub fn read_list_counted(
         (SourceKind::Html, Some(list)) => {
             if let Some(depth) = extract::depth::too_deep(text) {
                 return Err(PollError::Extract {
-                    url: url.to_string(),
+                    url: without_userinfo(url),
                     source: extract::ExtractError::TooDeep { depth },
                 });
             }
@@ -2755,7 +2756,7 @@ pub fn read_list_counted(
             let max = extract::elements::MAX_ELEMENTS;
             let text = match extract::elements::cut_after(text, max) {
                 Some(cut) => {
-                    tracing::warn!(source = %source.id, %url, max_elements = max, read_bytes = cut, bytes = text.len(), "the list page has more elements than are read; the rest of it is left unread");
+                    tracing::warn!(source = %source.id, url = %without_userinfo(url), max_elements = max, read_bytes = cut, bytes = text.len(), "the list page has more elements than are read; the rest of it is left unread");
                     &text[..cut]
                 }
                 None => text,
@@ -2771,10 +2772,10 @@ pub fn read_list_counted(
                         .into_iter()
                         .partition(|card| card.why == extract::html::SkipReason::Duplicate);
                     if let Some(first) = twice.first() {
-                        tracing::debug!(source = %source.id, %url, cards = twice.len(), example = %first, "list cards showing a release twice");
+                        tracing::debug!(source = %source.id, url = %without_userinfo(url), cards = twice.len(), example = %first, "list cards showing a release twice");
                     }
                     if let Some(first) = skipped.first() {
-                        tracing::warn!(source = %source.id, %url, skipped = skipped.len(), example = %first, "list cards skipped");
+                        tracing::warn!(source = %source.id, url = %without_userinfo(url), skipped = skipped.len(), example = %first, "list cards skipped");
                     }
                     notes.skipped_cards = skipped;
                     read.items
@@ -2800,7 +2801,7 @@ pub fn read_list_counted(
         }),
     };
     let mut scraped = result.map_err(|source| PollError::Extract {
-        url: url.to_string(),
+        url: without_userinfo(url),
         source,
     })?;
     if let (true, Some(pattern)) = (source.require_id, &source.id_pattern) {
@@ -2820,12 +2821,12 @@ pub fn read_list_counted(
         // Leaving such cards out is what `require_id` is for: no warning in the log on every
         // poll, but the poll's report (and `herald poll`) says how many, with an example.
         if let Some(first) = no_id.first() {
-            tracing::debug!(source = %source.id, %url, cards = no_id.len(), example = %first, "cards left out by require_id (no id in the link)");
+            tracing::debug!(source = %source.id, url = %without_userinfo(url), cards = no_id.len(), example = %first, "cards left out by require_id (no id in the link)");
         }
         // Every card skipped is no quiet day: the addresses changed (a redesign).
         if found > 0 && scraped.is_empty() {
             return Err(PollError::Extract {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source: ExtractError::NoIds {
                     found,
                     pattern: pattern.as_str().to_owned(),
