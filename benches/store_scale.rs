@@ -143,6 +143,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &
                 max_items: PER_SOURCE as usize,
                 links: &[],
                 seen_only: &[],
+                restored: &[],
             })
             .await
             .unwrap();

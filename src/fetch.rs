@@ -3,6 +3,7 @@
 //! HTTP header (BOM, `<meta charset>`, XML declaration, then a guess).
 
 use crate::encoding::decode;
+use crate::text::without_userinfo;
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use sha2::{Digest, Sha256};
@@ -344,7 +345,7 @@ impl Fetcher {
                     return Err(FetchError::TooLarge(cap));
                 }
                 body.extend_from_slice(&chunk[..cap - body.len()]);
-                tracing::warn!(%url, max_body = cap, "the feed is larger than the cap: it is read up to the cap, its entries past it are left unread");
+                tracing::warn!(url = %without_userinfo(&url), max_body = cap, "the feed is larger than the cap: it is read up to the cap, its entries past it are left unread");
                 break;
             }
             if len > LARGE_PAGE_BYTES && large.is_none() {
@@ -381,18 +382,18 @@ impl Fetcher {
             .collect();
         for coding in codings.iter().rev() {
             let Some(coding) = Coding::named(coding) else {
-                tracing::info!(%url, coding, "unknown Content-Encoding: body read as it came");
+                tracing::info!(url = %without_userinfo(url), coding, "unknown Content-Encoding: body read as it came");
                 continue;
             };
             if !coding.may_be(&body) {
-                tracing::info!(%url, ?coding, "body labelled so is not: read as it came");
+                tracing::info!(url = %without_userinfo(url), ?coding, "body labelled so is not: read as it came");
                 continue;
             }
             match self.inflate(coding, &body, &mut large, url).await {
                 Ok(out) => body = out,
                 Err(Inflate::TooLarge) => return Err(FetchError::TooLarge(self.options.max_body)),
                 Err(Inflate::Broken(_)) if coding.no_magic() && looks_like_text(&body) => {
-                    tracing::info!(%url, ?coding, "body labelled so is not: read as it came");
+                    tracing::info!(url = %without_userinfo(url), ?coding, "body labelled so is not: read as it came");
                 }
                 Err(Inflate::Broken(e)) => {
                     return Err(FetchError::Decode(format!("{} body: {e}", coding.name())));
@@ -432,7 +433,7 @@ impl Fetcher {
                     return Err(Inflate::TooLarge);
                 }
                 out.extend_from_slice(&step[..cap - out.len()]);
-                tracing::warn!(%url, max_body = cap, "the feed is larger than the cap once decompressed: it is read up to the cap, its entries past it are left unread");
+                tracing::warn!(url = %without_userinfo(url), max_body = cap, "the feed is larger than the cap once decompressed: it is read up to the cap, its entries past it are left unread");
                 break;
             }
             if out.len() + n > LARGE_PAGE_BYTES && large.is_none() {
@@ -697,7 +698,7 @@ fn public_redirects(max: usize) -> reqwest::redirect::Policy {
         match check_public_url(attempt.url()) {
             Ok(()) => attempt.follow(),
             Err(e) => {
-                let reason = format!("redirect to {}: {e}", attempt.url());
+                let reason = format!("redirect to {}: {e}", without_userinfo(attempt.url()));
                 attempt.error(Refused(reason))
             }
         }

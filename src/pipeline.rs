@@ -11,6 +11,7 @@ use crate::store::{
     Commit, DeliveryKind, Digest8, NewDelivery, Seen, SourceState, Store, StoreError, WalkCut,
     address_digest, content_digest, whole_address,
 };
+use crate::text::without_userinfo;
 use chrono::{DateTime, Utc};
 use std::collections::{HashMap, HashSet};
 use url::Url;
@@ -111,6 +112,10 @@ pub struct PollReport {
     pub refreshed: usize,
     /// The site page an upstream feed names changed: the published feeds link it.
     pub site_changed: bool,
+    /// Known releases whose stored item `herald prune` deleted, read again now that the source
+    /// is back: stored again (in the feed under their old ids), announced nowhere. Counted as
+    /// known.
+    pub restored: usize,
 }
 
 impl PollReport {
@@ -206,7 +211,7 @@ impl Deadline {
         };
         tokio::time::timeout_at(at, work).await.unwrap_or_else(|_| {
             Err(PollError::Deadline {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 secs: self.secs,
             })
         })
@@ -444,6 +449,7 @@ impl Poller<'_> {
         let content_digests = std::mem::take(&mut found.content_digests);
         let rereading = found.rereading.take();
         let relinked = std::mem::take(&mut found.relinked);
+        let restored = std::mem::take(&mut found.restored);
         if source.article.is_some() {
             self.follow_articles(source, &mut found.entries, deadline)
                 .await;
@@ -453,7 +459,8 @@ impl Poller<'_> {
         // (`link_translations`).
         let read_known =
             opts.report_known || !self.translations.is_empty() || self.backfill_due(source)?;
-        let (mut report, known_not_read) = self.build(source, found.entries, now, read_known)?;
+        let (mut report, known_not_read) =
+            self.build(source, found.entries, now, read_known, &restored)?;
         let seen_only = cap_new(&mut report, source, matches!(self.mode, Mode::Live(_)));
         let mut linked = Vec::new();
         let mut refreshed_count = 0;
@@ -470,16 +477,26 @@ impl Poller<'_> {
             {
                 tracing::warn!(source = %source.id, "older pages failed {CUT_WALKS_BEFORE_BASELINE} polls in a row: the first poll counts as done without them");
             }
+            // Known, so no channel plans a post of them: a baselined channel posts new releases
+            // only, and a backfill skips known releases not stored.
+            let back: Vec<Item> = report
+                .iter()
+                .filter(|o| o.state == ItemState::Known && restored.contains(&o.item.id))
+                .map(|o| o.item.clone())
+                .collect();
             linked = self
                 .store_poll(
                     store,
                     source,
                     &report,
                     &content_digests,
-                    &seen_only,
+                    (&seen_only, &back),
                     walk_done,
                 )
                 .await?;
+            if !restored.is_empty() {
+                tracing::info!(source = %source.id, restored = restored.len(), "releases pruned from the feed are back in it (the source returned); nothing is announced");
+            }
             // A walk cut short is not done: the next poll reads the first page again (its
             // validators and hash are not kept) and reads on.
             let done = walk_cut.is_none();
@@ -549,6 +566,7 @@ impl Poller<'_> {
             capped_at,
             refreshed: refreshed_count,
             site_changed,
+            restored: restored.len(),
         })
     }
 
@@ -699,14 +717,15 @@ impl Poller<'_> {
 
     /// The poll's one durable step: the new and corrected releases, the deliveries they make
     /// due (planned per channel), the translation links found and the edits those bring, all in
-    /// one store transaction. Returns the other sources whose feeds gained a link.
+    /// one store transaction; with them, the known releases `seen_only` (past the poll's bound)
+    /// and `restored` (pruned, read again). Returns the other sources whose feeds gained a link.
     async fn store_poll(
         &self,
         store: &Store,
         source: &Source,
         report: &[Observed],
         content_digests: &HashMap<ItemId, [u8; 8]>,
-        seen_only: &[Item],
+        (seen_only, restored): (&[Item], &[Item]),
         walk_done: bool,
     ) -> Result<Vec<String>, PollError> {
         let new: Vec<Item> = pick(report, ItemState::New);
@@ -735,6 +754,7 @@ impl Poller<'_> {
                 max_items: source.max_items,
                 links: &linking.links,
                 seen_only,
+                restored,
             })
             .await?;
         Ok(linking.sources)
@@ -1060,7 +1080,7 @@ impl Poller<'_> {
             Ok(Fetched::NotModified) => Ok(None),
             Ok(Fetched::Page(page)) => Ok(Some(*page)),
             Err(source) => Err(PollError::Fetch {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source,
             }),
         }
@@ -1077,7 +1097,7 @@ impl Poller<'_> {
         match store.count(&source.id)? {
             0 => Ok(()),
             stored => Err(PollError::Extract {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source: ExtractError::FeedEmptied { stored },
             }),
         }
@@ -1274,6 +1294,15 @@ impl Poller<'_> {
                     }
                 },
             };
+            // A release of a source that `herald prune` emptied, read again now that the source
+            // is back: known (never announced again), and stored again.
+            if state == ItemState::Known
+                && let Some(store) = self.store()
+                && store.was_pruned(&source.id, &id)?
+                && !store.stored(&source.id, &id)?
+            {
+                found.restored.insert(id);
+            }
             found.last_page_had_new |= state == ItemState::New;
             found.content_digests.insert(id, now_fp);
             found.entries.push((id, state, s));
@@ -1549,10 +1578,21 @@ impl Poller<'_> {
         entries: Vec<(ItemId, ItemState, Scraped)>,
         now: DateTime<Utc>,
         read_known: bool,
+        restored: &HashSet<ItemId>,
     ) -> Result<(Vec<Observed>, usize), PollError> {
         let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
         for (id, state, s) in entries.into_iter().rev() {
-            slots.push(if state == ItemState::Known && !read_known {
+            slots.push(if restored.contains(&id) {
+                // Read from the page as a new release is (a fresh `seq`), reported as known.
+                let (item, undated) = self.build_one(source, id, ItemState::New, s, now)?;
+                Slot::Built(
+                    Observed {
+                        state: ItemState::Known,
+                        item,
+                    },
+                    undated,
+                )
+            } else if state == ItemState::Known && !read_known {
                 Slot::Unread(id, s)
             } else {
                 let (item, undated) = self.build_one(source, id, state, s, now)?;
@@ -2171,6 +2211,9 @@ struct Found {
     relinked: Vec<(ItemId, [u8; 8], String, ItemId)>,
     /// The first page's own link to its next page (see `ListNotes::next_page`).
     next_page: Option<Url>,
+    /// Known releases whose stored item `herald prune` deleted (see `Store::was_pruned`): the
+    /// poll stores them again, announcing nothing.
+    restored: HashSet<ItemId>,
 }
 
 /// What a poll that reads the source's pages in a new way (its reading config changed) notes
@@ -2700,7 +2743,7 @@ pub fn read_list_counted(
         (SourceKind::Html, Some(list)) => {
             if let Some(depth) = extract::depth::too_deep(text) {
                 return Err(PollError::Extract {
-                    url: url.to_string(),
+                    url: without_userinfo(url),
                     source: extract::ExtractError::TooDeep { depth },
                 });
             }
@@ -2713,7 +2756,7 @@ pub fn read_list_counted(
             let max = extract::elements::MAX_ELEMENTS;
             let text = match extract::elements::cut_after(text, max) {
                 Some(cut) => {
-                    tracing::warn!(source = %source.id, %url, max_elements = max, read_bytes = cut, bytes = text.len(), "the list page has more elements than are read; the rest of it is left unread");
+                    tracing::warn!(source = %source.id, url = %without_userinfo(url), max_elements = max, read_bytes = cut, bytes = text.len(), "the list page has more elements than are read; the rest of it is left unread");
                     &text[..cut]
                 }
                 None => text,
@@ -2729,10 +2772,10 @@ pub fn read_list_counted(
                         .into_iter()
                         .partition(|card| card.why == extract::html::SkipReason::Duplicate);
                     if let Some(first) = twice.first() {
-                        tracing::debug!(source = %source.id, %url, cards = twice.len(), example = %first, "list cards showing a release twice");
+                        tracing::debug!(source = %source.id, url = %without_userinfo(url), cards = twice.len(), example = %first, "list cards showing a release twice");
                     }
                     if let Some(first) = skipped.first() {
-                        tracing::warn!(source = %source.id, %url, skipped = skipped.len(), example = %first, "list cards skipped");
+                        tracing::warn!(source = %source.id, url = %without_userinfo(url), skipped = skipped.len(), example = %first, "list cards skipped");
                     }
                     notes.skipped_cards = skipped;
                     read.items
@@ -2758,7 +2801,7 @@ pub fn read_list_counted(
         }),
     };
     let mut scraped = result.map_err(|source| PollError::Extract {
-        url: url.to_string(),
+        url: without_userinfo(url),
         source,
     })?;
     if let (true, Some(pattern)) = (source.require_id, &source.id_pattern) {
@@ -2778,12 +2821,12 @@ pub fn read_list_counted(
         // Leaving such cards out is what `require_id` is for: no warning in the log on every
         // poll, but the poll's report (and `herald poll`) says how many, with an example.
         if let Some(first) = no_id.first() {
-            tracing::debug!(source = %source.id, %url, cards = no_id.len(), example = %first, "cards left out by require_id (no id in the link)");
+            tracing::debug!(source = %source.id, url = %without_userinfo(url), cards = no_id.len(), example = %first, "cards left out by require_id (no id in the link)");
         }
         // Every card skipped is no quiet day: the addresses changed (a redesign).
         if found > 0 && scraped.is_empty() {
             return Err(PollError::Extract {
-                url: url.to_string(),
+                url: without_userinfo(url),
                 source: ExtractError::NoIds {
                     found,
                     pattern: pattern.as_str().to_owned(),
@@ -3097,6 +3140,7 @@ mod tests {
                 max_items: 100,
                 links: &[],
                 seen_only: &seen_only,
+                restored: &[],
             })
             .await
             .unwrap();
@@ -3120,12 +3164,16 @@ mod tests {
             ]
         };
         let now: DateTime<Utc> = "2026-04-01T00:00:00Z".parse().unwrap();
-        let (all, left_out) = poller.build(source, page(), now, true).unwrap();
+        let (all, left_out) = poller
+            .build(source, page(), now, true, &HashSet::new())
+            .unwrap();
         assert_eq!(left_out, 0);
         let as_stored = |item: &Item| store.item("s", &item.id).unwrap().unwrap();
         assert_eq!(all[0].item, as_stored(&one), "a known release as stored");
         assert_eq!(all[3].item, as_stored(&four));
-        let (some, left_out) = poller.build(source, page(), now, false).unwrap();
+        let (some, left_out) = poller
+            .build(source, page(), now, false, &HashSet::new())
+            .unwrap();
         assert_eq!(left_out, 3, "the known releases are counted");
         let shown = |report: &[Observed]| -> Vec<(ItemId, ItemState, DateTime<Utc>)> {
             report
@@ -3160,7 +3208,9 @@ mod tests {
                 scraped(&link(1), None),
             ),
         ];
-        let (some, _) = poller.build(source, pinned, now, false).unwrap();
+        let (some, _) = poller
+            .build(source, pinned, now, false, &HashSet::new())
+            .unwrap();
         assert_eq!(some[0].item.published, now);
         // All new, a card of 1 January above one of 20 January: the undated one between them
         // is not dated 1 January (the card is out of the list's order).
@@ -3172,7 +3222,9 @@ mod tests {
             )
         };
         let page = vec![new(7, day(1)), new(8, None), new(9, day(20))];
-        let (some, _) = poller.build(source, page, now, false).unwrap();
+        let (some, _) = poller
+            .build(source, page, now, false, &HashSet::new())
+            .unwrap();
         assert_eq!(some[1].item.published, now);
     }
 

@@ -492,8 +492,44 @@ pub fn hex(bytes: &[u8]) -> String {
     out
 }
 
+/// An address as an error, a warning or a log line may show it: without the user name and
+/// password a source's `url` may carry (`http://user:secret@host/`), which are the admin's
+/// secret and must not reach `/healthz`, the logs or an admin alert.
+pub fn without_userinfo(url: &url::Url) -> String {
+    if url.username().is_empty() && url.password().is_none() {
+        return url.to_string();
+    }
+    let mut bare = url.clone();
+    // Only an address without a host (`mailto:`, `data:`) refuses these, and it has no
+    // userinfo to take away.
+    let _ = bare.set_username("");
+    let _ = bare.set_password(None);
+    bare.to_string()
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_address_shown_loses_its_user_name_and_password() {
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            without_userinfo(&url("http://admin:hunter2@127.0.0.1:8080/missing?page=2")),
+            "http://127.0.0.1:8080/missing?page=2"
+        );
+        assert_eq!(
+            without_userinfo(&url("https://admin@example.org/")),
+            "https://example.org/"
+        );
+        assert_eq!(
+            without_userinfo(&url("https://:hunter2@example.org/a")),
+            "https://example.org/a"
+        );
+        assert_eq!(
+            without_userinfo(&url("https://example.org/a@b")),
+            "https://example.org/a@b"
+        );
+    }
+
     use super::*;
 
     /// The first sentence, by the one rule posts, summaries and made-up titles share: no end

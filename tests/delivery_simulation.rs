@@ -1111,6 +1111,7 @@ impl World {
             max_items: 10_000,
             links: &[],
             seen_only: &[],
+            restored: &[],
         };
         if let Err(e) = self.store.commit(&commit).await {
             self.failures.push(format!("commit: {e}"));

@@ -246,8 +246,9 @@ impl App {
                     .increment(changed as u64);
                 metrics::counter!("herald_list_cards_skipped_total", "source" => id)
                     .increment(report.skipped_cards.len() as u64);
-                // A release rewritten as now read (the reading config changed) shows in the feed.
-                if new + changed + report.refreshed > 0 || report.site_changed {
+                // A release rewritten as now read (the reading config changed), or stored again
+                // after a prune, shows in the feed.
+                if new + changed + report.refreshed + report.restored > 0 || report.site_changed {
                     self.shared.versions.source_changed(&source.id);
                     self.shared.websub.changed([source.id.as_str()]);
                 }
@@ -264,6 +265,7 @@ impl App {
                     new,
                     changed,
                     known = report.count(ItemState::Known),
+                    restored = report.restored,
                     pages = report.pages,
                     millis = started.elapsed().as_millis() as u64,
                     "polled"

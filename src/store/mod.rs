@@ -19,6 +19,10 @@
 //!   stop or a crash before the hub was told loses none (issue 25)
 //! - `feed_dates`: plain feed ("x.rss")    → a digest of its content (16 bytes) and when that
 //!   content was first served (i64 seconds, big-endian): its `Last-Modified`, kept across restarts
+//! - `pruned`:  source ++ 0 ++ id            → (): the releases `herald prune` took out of the feed
+//!   (their ids stay in `seen`): one a later poll reads again is stored again, never announced;
+//!   a database pruned before this tree has its emptied sources' ids noted once on open
+//!   (`pruned-noted` in the default tree)
 //! - `alerts`:  admin alerts not yet taken by Telegram, and admin chats that refuse them (see
 //!   `alerts`)
 //! - `meta`:    "format"                     → the on-disk format version
@@ -271,6 +275,9 @@ pub struct Commit<'a> {
     /// New items past the poll's bound (`max_new_per_poll`): remembered as seen, not stored, so
     /// that they are never announced.
     pub seen_only: &'a [Item],
+    /// Known releases whose stored item `prune` deleted, read again (the source returned):
+    /// stored again as new ones are, with no delivery (see [`Store::was_pruned`]).
+    pub restored: &'a [Item],
 }
 
 #[derive(Clone)]
@@ -298,6 +305,8 @@ pub struct Store {
     /// A release's identity under another key (an `id_pattern` edit changed its key): the new
     /// key's item id -> the id it is stored under (see `Store::alias`).
     aliases: sled::Tree,
+    /// The releases `prune` took out of the feed (see [`Store::was_pruned`]).
+    pruned: sled::Tree,
     alerts: sled::Tree,
     /// Which instants items hold as their `updated` (see `stamps`).
     stamps: stamps::Stamps,
@@ -621,6 +630,7 @@ impl Store {
             feed_dates: db.open_tree("feed_dates")?,
             digest_messages: db.open_tree("digest_messages")?,
             aliases: db.open_tree("aliases")?,
+            pruned: db.open_tree("pruned")?,
             alerts: db.open_tree("alerts")?,
             stamps: stamps::Stamps::new(db.open_tree("stamps")?, db.open_tree("stamps_us")?),
             known_file: Default::default(),
@@ -633,6 +643,7 @@ impl Store {
             db,
         };
         store.count_images_once()?;
+        store.note_pruned_once()?;
         Ok(store)
     }
 
@@ -789,6 +800,13 @@ impl Store {
         self.sync().await
     }
 
+    /// Whether `herald prune` deleted the stored item of this release (its id kept): a poll that
+    /// reads it again stores it again ([`Commit::restored`]), announcing nothing. A release that
+    /// left the feed past `max_items` is not one.
+    pub fn was_pruned(&self, source: &str, id: &ItemId) -> Result<bool, StoreError> {
+        Ok(self.pruned.contains_key(item_key(source, id))?)
+    }
+
     /// Whether an item is stored (in its source's feed).
     pub fn stored(&self, source: &str, id: &ItemId) -> Result<bool, StoreError> {
         Ok(self.items.contains_key(item_key(source, id))?)
@@ -829,7 +847,12 @@ impl Store {
         for item in corrected.iter_mut().rev() {
             item.updated = self.stamps.claim(item.updated)?;
         }
+        let mut restored = c.restored.to_vec();
+        for item in restored.iter_mut().rev() {
+            item.updated = self.stamps.claim(item.updated)?;
+        }
         let new = encoded(&new)?;
+        let restored = encoded(&restored)?;
         let corrected = encoded(&corrected)?;
         let measure = |item: &Item| {
             c.content_digests
@@ -854,14 +877,22 @@ impl Store {
             &self.baselines,
             &self.translations,
             &self.images,
+            &self.pruned,
         )
             .transaction(
-                |(items, order, seen, outbox, posts, baselines, translations, images)| {
+                |(items, order, seen, outbox, posts, baselines, translations, images, pruned)| {
                     for (item, bytes) in &new {
                         let key = item_key(source, &item.id);
                         items.insert(key.clone(), bytes.as_slice())?;
                         order.insert(order_key(item), &[][..])?;
                         seen.insert(key, &seen_value(measure(item), &item.link)[..])?;
+                    }
+                    for (item, bytes) in &restored {
+                        let key = item_key(source, &item.id);
+                        items.insert(key.clone(), bytes.as_slice())?;
+                        order.insert(order_key(item), &[][..])?;
+                        seen.insert(key.clone(), &seen_value(measure(item), &item.link)[..])?;
+                        pruned.remove(key)?;
                     }
                     for item in c.seen_only {
                         let value = seen_value(measure(item), &item.link);
@@ -981,6 +1012,44 @@ impl Store {
             self.images.insert(key, &n.to_be_bytes()[..])?;
         }
         self.db.insert("images-counted", &[][..])?;
+        Ok(())
+    }
+
+    /// Notes as pruned (see [`Store::was_pruned`]) the kept ids of each source that a `herald
+    /// prune` from before the `pruned` tree emptied: one with ids in `seen` but neither a state
+    /// nor a stored item (a poll always leaves a state; only `prune` takes it away). Once per
+    /// database.
+    fn note_pruned_once(&self) -> Result<(), StoreError> {
+        if self.db.get("pruned-noted")?.is_some() {
+            return Ok(());
+        }
+        // `seen` is in key order: each source's ids in one run.
+        let mut current: Option<(Vec<u8>, bool)> = None;
+        for key in self.seen.iter().keys() {
+            let key = key?;
+            let Some(end) = key.iter().position(|b| *b == 0) else {
+                continue;
+            };
+            let source = &key[..end];
+            let emptied = match &current {
+                Some((held, emptied)) if held.as_slice() == source => *emptied,
+                _ => {
+                    let emptied = !self.sources.contains_key(source)?
+                        && self
+                            .order
+                            .scan_prefix(&key[..=end])
+                            .next()
+                            .transpose()?
+                            .is_none();
+                    current = Some((source.to_vec(), emptied));
+                    emptied
+                }
+            };
+            if emptied {
+                self.pruned.insert(&key, &[][..])?;
+            }
+        }
+        self.db.insert("pruned-noted", &[][..])?;
         Ok(())
     }
 
@@ -1250,7 +1319,9 @@ impl Store {
     }
 
     /// Deletes a source's stored items and state; its `seen` ids stay, so the items are never
-    /// announced again if the source returns. Returns how many items were deleted.
+    /// announced again if the source returns, and each deleted one is noted as pruned: a poll
+    /// of the returned source that reads it stores it again (see [`Store::was_pruned`]).
+    /// Returns how many items were deleted.
     pub async fn prune(&self, source: &str) -> Result<usize, StoreError> {
         let keys: Vec<sled::IVec> = self
             .order
@@ -1260,6 +1331,7 @@ impl Store {
         for key in &keys {
             let mut ikey = prefix(source);
             ikey.extend_from_slice(&key[key.len() - 16..]);
+            self.pruned.insert(&ikey[..], &[][..])?;
             self.items.remove(ikey)?;
             self.order.remove(key)?;
         }
@@ -1339,6 +1411,7 @@ mod tests {
             max_items,
             links: &[],
             seen_only: &[],
+            restored: &[],
         }
     }
 
@@ -1741,5 +1814,43 @@ mod tests {
             store.seen("gone", &i.id).unwrap(),
             Seen::Before { .. }
         ));
+        // Noted as pruned until a poll stores it again.
+        assert!(store.was_pruned("gone", &i.id).unwrap());
+        let mut back = commit("gone", &[], 10);
+        back.restored = std::slice::from_ref(&i);
+        store.commit(&back).await.unwrap();
+        assert!(!store.was_pruned("gone", &i.id).unwrap());
+        assert_eq!(store.recent("gone", 10).unwrap().len(), 1);
+    }
+
+    /// A database pruned before prunes were noted: on its next open, the kept ids of a source
+    /// with neither a state nor a stored item are noted as pruned; a source still polled has
+    /// none noted (its ids past `max_items` left the feed for good).
+    #[tokio::test]
+    async fn ids_pruned_before_prunes_were_noted_are_noted_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let (gone, kept, trimmed) = (item("gone", 1, 1), item("kept", 1, 2), item("kept", 2, 3));
+        {
+            let store = Store::open(dir.path(), 8 << 20).unwrap();
+            for (source, i) in [("gone", &gone), ("kept", &kept), ("kept", &trimmed)] {
+                store
+                    .commit(&commit(source, std::slice::from_ref(i), 1))
+                    .await
+                    .unwrap();
+                store
+                    .put_source_state(source, &SourceState::default())
+                    .unwrap();
+            }
+            store.prune("gone").await.unwrap();
+            // As a herald from before the `pruned` tree left it.
+            store.pruned.clear().unwrap();
+            store.db.remove("pruned-noted").unwrap();
+            store.flush().await.unwrap();
+        }
+        let store = reopen(dir.path());
+        assert!(store.was_pruned("gone", &gone.id).unwrap());
+        assert!(!store.was_pruned("kept", &kept.id).unwrap());
+        assert!(!store.was_pruned("kept", &trimmed.id).unwrap());
+        assert!(!store.stored("kept", &kept.id).unwrap(), "trimmed");
     }
 }

@@ -252,6 +252,41 @@ async fn releases_of_one_date_keep_the_site_order_across_polls() {
 
 /// `require_id` that skips every card (the site changed its addresses) is a fault reported
 /// like selectors that match nothing, naming `id_pattern`; not "no news".
+/// A user name and password in a source's `url` are the admin's secret: a failed fetch of the
+/// list page, or of an older page, says the address without them (the poll's error, and
+/// `/healthz`).
+#[tokio::test]
+async fn a_failed_fetch_never_shows_the_password_in_the_sources_url() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let with_secret = base.replacen("http://", "http://admin:hunter2@", 1);
+    let t = app_with_list(&with_secret, "").await;
+    let err = t.poll("x").await.unwrap_err().to_string();
+    assert!(err.contains(&format!("{base}/list")), "{err}");
+    let last = t.health().await["sources"]["x"]["last_error"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for text in [&err, &last] {
+        assert!(
+            !text.contains("hunter2") && !text.contains("admin@"),
+            "{text}"
+        );
+    }
+    // An older page that fails: the walk's error names its address, bare too.
+    pages.set(
+        "/list",
+        200,
+        cards(&[("/news/one-1", "One", Some("3 March 2026"))]),
+    );
+    pages.set("/list?page=2", 500, String::new());
+    let report = t.poll("x").await.unwrap();
+    let walk = report.walk_error.unwrap();
+    assert!(walk.contains(&format!("{base}/list?page=2")), "{walk}");
+    assert!(!walk.contains("hunter2"), "{walk}");
+    t.stop().await;
+}
+
 #[tokio::test]
 async fn require_id_skipping_every_card_is_a_reported_fault() {
     let pages = Pages::default();
@@ -709,6 +744,7 @@ async fn a_release_without_a_date_is_never_backdated_by_another_day() {
             max_items: 100,
             links: &[],
             seen_only: &[],
+            restored: &[],
         })
         .await
         .unwrap();
