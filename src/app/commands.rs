@@ -202,8 +202,8 @@ impl From<String> for Answer {
 }
 
 /// Sends `answer` to `chat`, within the chat's limits (see `Alerts::send`): HTML with its parse
-/// mode when it fits one message, else (or when Telegram refuses the markup) as plain text, cut
-/// to fit.
+/// mode when it fits one message, else (or when Telegram refuses the markup) as plain text,
+/// whole, in as many messages as it takes (split at line ends; see `Alerts::send_whole`).
 pub async fn reply<A: TelegramApi>(
     alerts: &Alerts<A>,
     chat: ChatId,
@@ -222,9 +222,7 @@ pub async fn reply<A: TelegramApi>(
             crate::markup::decode(&html)
         }
     };
-    alerts
-        .send(chat, &crate::telegram::admin::cut(&plain), None)
-        .await
+    alerts.send_whole(chat, &plain).await
 }
 
 /// The answer to one command line from `user` (an admin): `/add` belongs to the admin who
