@@ -326,21 +326,50 @@ pub fn status(
     out
 }
 
+/// `/check`: what `herald check` prints for the file on disk, line for line: its problems, or its
+/// warnings (config warnings, renamed sources, delivery off without a token) and the `ok` line.
+/// The token is this herald's own (it answers, so it has one).
 fn check(app: &App) -> String {
     let path = app.config().path.clone();
-    match config::load(&path) {
-        Ok(c) => format!(
-            "{}: ok ({} sources, {} channels)",
-            path.display(),
-            c.sources.len(),
-            c.channels.len()
-        ),
-        Err(problems) => problems
+    let c = match config::load(&path) {
+        Ok(c) => c,
+        Err(problems) => {
+            let n = problems.len();
+            let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            lines.push(format!(
+                "{}: {n} problem{} found",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            ));
+            return lines.join("\n");
+        }
+    };
+    let mut lines: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    lines.extend(
+        super::renamed_source_warnings(&c)
             .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
+            .map(ToString::to_string),
+    );
+    let text = config::read_file(&path)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
+    if let Some(problem) = config::data_dir_problem(&c, &text) {
+        lines.push(problem.to_string());
+        lines.push(format!("{}: 1 problem found", path.display()));
+        return lines.join("\n");
     }
+    let token_set = app.shared.telegram.is_some();
+    if let Some(w) = config::delivery_off_warning(&c, &text, token_set) {
+        lines.push(w.to_string());
+    }
+    lines.push(format!(
+        "{}: ok ({} sources, {} channels)",
+        path.display(),
+        c.sources.len(),
+        c.channels.len()
+    ));
+    lines.join("\n")
 }
 
 async fn poll(app: &App, id: &str) -> String {
