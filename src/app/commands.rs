@@ -13,12 +13,14 @@ use crate::store::Store;
 use crate::telegram::admin::Alerts;
 use crate::telegram::api::TelegramApi;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 use teloxide::Bot;
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, ChatId, UpdateKind};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Long-poll wait per getUpdates call (seconds); Telegram allows up to 50.
@@ -67,7 +69,18 @@ pub fn commands() -> Vec<BotCommand> {
     .collect()
 }
 
-/// Answers admin commands until `stop`.
+/// Commands that fetch, and so may take as long as a site does: each runs in a task of its own
+/// (`/add confirm` writes a file and is not one of them).
+const FETCHING: [&str; 3] = ["/add", "/poll", "/preview"];
+/// How many fetching commands run at once; another one meanwhile is answered "busy".
+const FETCHING_AT_ONCE: usize = 3;
+/// The longest a command runs: then it is given up and the admin told.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(120);
+/// At a stop: how long the word to an admin whose command was cut short may take.
+const LAST_WORDS: Duration = Duration::from_secs(2);
+
+/// Answers admin commands until `stop`. A command that fetches runs in a task of its own (at
+/// most [`FETCHING_AT_ONCE`] at once), so that it holds no other; every command ends at a stop.
 pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     // Made with the admin bot, from the same token: never missing while this runs.
     let Some(alerts) = app.shared.alerts.clone() else {
@@ -77,18 +90,21 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     if let Err(e) = bot.set_my_commands(commands()).await {
         tracing::warn!(error = %e, "could not register the admin commands");
     }
+    let slots = Arc::new(Semaphore::new(FETCHING_AT_ONCE));
+    let mut fetching: JoinSet<()> = JoinSet::new();
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
     // The admins were told that commands get no answer (told again when they do).
     let mut alerted = false;
-    while !stop.is_cancelled() {
+    'poll: while !stop.is_cancelled() {
+        while fetching.try_join_next().is_some() {}
         let request = bot
             .get_updates()
             .offset(offset)
             .timeout(LONG_POLL)
             .allowed_updates(vec![AllowedUpdate::Message]);
         let updates = tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
             r = request => r,
         };
         let updates = match updates {
@@ -119,7 +135,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                     alerted = true;
                 }
                 tokio::select! {
-                    () = stop.cancelled() => return,
+                    () = stop.cancelled() => break,
                     () = tokio::time::sleep(wait) => continue,
                 }
             }
@@ -140,12 +156,93 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 tracing::warn!(user, command = %text.split_whitespace().next().unwrap_or(""), "command from a user who is not an admin; ignored");
                 continue;
             }
-            let answer = answer_from(&app, user, text).await;
-            if let Err(e) = reply(&alerts, ChatId(message.chat.id.0), answer).await {
-                tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
+            let chat = ChatId(message.chat.id.0);
+            if fetches(text) {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    let busy = format!(
+                        "Busy: {FETCHING_AT_ONCE} commands that fetch are running; send {} again in a moment.",
+                        command_of(text)
+                    );
+                    tokio::select! {
+                        () = stop.cancelled() => break 'poll,
+                        sent = alerts.send_whole(chat, &busy) => log_reply(sent),
+                    }
+                    continue;
+                };
+                let (app, alerts, text, stop) =
+                    (app.clone(), alerts.clone(), text.to_owned(), stop.clone());
+                fetching.spawn(async move {
+                    answer_in_time(&app, &alerts, chat, user, &text, &stop).await;
+                    drop(slot);
+                });
+            } else {
+                tokio::select! {
+                    () = stop.cancelled() => break 'poll,
+                    () = answer_in_time(&app, &alerts, chat, user, text, &stop) => {}
+                }
             }
         }
     }
+    // The commands cut short say so (each within `LAST_WORDS`).
+    let _ = tokio::time::timeout(LAST_WORDS + Duration::from_millis(500), async {
+        while fetching.join_next().await.is_some() {}
+    })
+    .await;
+    fetching.abort_all();
+}
+
+/// Runs the command `text` from `user` and answers it in `chat`, within [`COMMAND_DEADLINE`]. A
+/// stop ends it at once, with a word to the admin that it was cut short.
+async fn answer_in_time<A: TelegramApi>(
+    app: &App,
+    alerts: &Alerts<A>,
+    chat: ChatId,
+    user: i64,
+    text: &str,
+    stop: &CancellationToken,
+) {
+    let command = command_of(text);
+    let answer = tokio::select! {
+        () = stop.cancelled() => {
+            let words = format!(
+                "herald is stopping: {command} was not finished. Send it again once herald is back."
+            );
+            let _ = tokio::time::timeout(LAST_WORDS, alerts.send_whole(chat, &words)).await;
+            return;
+        }
+        answer = tokio::time::timeout(COMMAND_DEADLINE, answer_from(app, user, text)) => {
+            answer.unwrap_or_else(|_| {
+                tracing::warn!(user, command, "an admin command took too long; given up");
+                Answer::Text(format!(
+                    "{command} was given up after {} s.",
+                    COMMAND_DEADLINE.as_secs()
+                ))
+            })
+        }
+    };
+    tokio::select! {
+        () = stop.cancelled() => {}
+        sent = reply(alerts, chat, answer) => log_reply(sent),
+    }
+}
+
+fn log_reply(sent: Result<(), teloxide::RequestError>) {
+    if let Err(e) = sent {
+        tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
+    }
+}
+
+/// The command word of a command line, without a bot's name: `/status` of `/status@bot x`.
+fn command_of(text: &str) -> &str {
+    let word = text.split_whitespace().next().unwrap_or("");
+    word.split('@').next().unwrap_or("")
+}
+
+/// Whether the command line fetches (see [`FETCHING`]).
+fn fetches(text: &str) -> bool {
+    let second = text.split_whitespace().nth(1);
+    let command = command_of(text);
+    FETCHING.contains(&command) && !(command == "/add" && second == Some("confirm"))
 }
 
 /// Reports a failed getUpdates. A refused token is said once, clearly, and `/healthz` says so

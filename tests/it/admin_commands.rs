@@ -86,3 +86,46 @@ async fn check_says_the_warnings_check_prints() {
     );
     t.stop().await;
 }
+
+/// A page that takes the connection and never answers.
+async fn silent_site() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/news/", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    url
+}
+
+/// `/add` of a page that never answers holds no other command (the fourth at once is answered
+/// "busy"), and a stop ends them at once, each admin told that it was cut short.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_command_holds_no_other_and_a_stop_ends_it() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    let url = silent_site().await;
+    for _ in 0..4 {
+        fake.push_update(command(ADMIN, &format!("/add {url}")));
+    }
+    fake.push_update(command(ADMIN, "/status"));
+    eventually("busy and status", Duration::from_secs(5), || {
+        admin_texts(&fake).len() >= 2
+    })
+    .await;
+    let texts = admin_texts(&fake);
+    assert!(texts[0].starts_with("Busy: 3 commands"), "{texts:#?}");
+    assert!(texts[1].starts_with("Sources"), "{texts:#?}");
+    let started = std::time::Instant::now();
+    t.stop().await;
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(5), "the stop took {took:?}");
+    let texts = admin_texts(&fake);
+    let cut = texts
+        .iter()
+        .filter(|t| t.starts_with("herald is stopping: /add was not finished"))
+        .count();
+    assert_eq!(cut, 3, "{texts:#?}");
+}
