@@ -76,11 +76,14 @@ const FETCHING: [&str; 3] = ["/add", "/poll", "/preview"];
 const FETCHING_AT_ONCE: usize = 3;
 /// The longest a command runs: then it is given up and the admin told.
 const COMMAND_DEADLINE: Duration = Duration::from_secs(120);
-/// At a stop: how long the word to an admin whose command was cut short may take.
+/// At a stop: how long the word to an admin whose command was cut short may take, and the
+/// getUpdates that confirms the handled updates.
 const LAST_WORDS: Duration = Duration::from_secs(2);
 
 /// Answers admin commands until `stop`. A command that fetches runs in a task of its own (at
-/// most [`FETCHING_AT_ONCE`] at once), so that it holds no other; every command ends at a stop.
+/// most [`FETCHING_AT_ONCE`] at once), so that it holds no other; every command ends at a stop,
+/// and the updates handled are confirmed to Telegram before this returns, so that a restart
+/// does not run them again.
 pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     // Made with the admin bot, from the same token: never missing while this runs.
     let Some(alerts) = app.shared.alerts.clone() else {
@@ -189,6 +192,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     })
     .await;
     fetching.abort_all();
+    confirm_handled(&bot, offset).await;
 }
 
 /// Runs the command `text` from `user` and answers it in `chat`, within [`COMMAND_DEADLINE`]. A
@@ -243,6 +247,30 @@ fn fetches(text: &str) -> bool {
     let second = text.split_whitespace().nth(1);
     let command = command_of(text);
     FETCHING.contains(&command) && !(command == "/add" && second == Some("confirm"))
+}
+
+/// Confirms the updates handled (Bot API getUpdates: "an update is considered confirmed as soon
+/// as getUpdates is called with an offset higher than its update_id"), so that a restart does
+/// not run the last ones again. Bounded by [`LAST_WORDS`].
+async fn confirm_handled(bot: &Bot, offset: i32) {
+    if offset == 0 {
+        return;
+    }
+    let request = bot
+        .get_updates()
+        .offset(offset)
+        .timeout(0)
+        .limit(1)
+        .allowed_updates(vec![AllowedUpdate::Message]);
+    match tokio::time::timeout(LAST_WORDS, request).await {
+        Ok(Ok(_)) => tracing::debug!(offset, "handled admin commands confirmed"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not confirm the handled admin commands: the last may run again after a restart");
+        }
+        Err(_) => tracing::warn!(
+            "Telegram did not confirm the handled admin commands in time: the last may run again after a restart"
+        ),
+    }
 }
 
 /// Reports a failed getUpdates. A refused token is said once, clearly, and `/healthz` says so

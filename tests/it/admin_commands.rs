@@ -129,3 +129,30 @@ async fn a_slow_command_holds_no_other_and_a_stop_ends_it() {
         .count();
     assert_eq!(cut, 3, "{texts:#?}");
 }
+
+/// A stop while a command is answered confirms it to Telegram: the next start does not run it
+/// again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_handled_before_a_stop_is_not_run_again_after_a_restart() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    // Telegram takes the answer at once and says so 6 s later: herald stops meanwhile.
+    fake.inject(
+        fake_botapi::Fault::Delay(Duration::from_secs(6)),
+        fake_botapi::Match::any()
+            .method("sendMessage")
+            .chat(ADMIN)
+            .times(1),
+    );
+    fake.push_update(command(ADMIN, "/status"));
+    answer(&fake, 1, "the status").await;
+    t.stop().await;
+    let again = app(&fake, "0 0 0 1 1 *").await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let statuses = admin_texts(&fake)
+        .iter()
+        .filter(|t| t.starts_with("Sources"))
+        .count();
+    assert_eq!(statuses, 1, "{:#?}", admin_texts(&fake));
+    again.stop().await;
+}
