@@ -93,6 +93,8 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     if let Err(e) = bot.set_my_commands(commands()).await {
         tracing::warn!(error = %e, "could not register the admin commands");
     }
+    // This bot's username: `/status@name` is answered only when `name` is it.
+    let mut me: Option<String> = None;
     let slots = Arc::new(Semaphore::new(FETCHING_AT_ONCE));
     let mut fetching: JoinSet<()> = JoinSet::new();
     let mut offset: i32 = 0;
@@ -158,6 +160,18 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
             if !app.config().telegram.admins.contains(&user) {
                 tracing::warn!(user, command = %text.split_whitespace().next().unwrap_or(""), "command from a user who is not an admin; ignored");
                 continue;
+            }
+            if let Some(name) = addressee(text) {
+                if me.is_none() {
+                    me = bot_username(&bot).await;
+                }
+                if !me
+                    .as_deref()
+                    .is_some_and(|me| me.eq_ignore_ascii_case(name))
+                {
+                    tracing::debug!(user, to = name, "a command for another bot; ignored");
+                    continue;
+                }
             }
             let chat = ChatId(message.chat.id.0);
             if fetches(text) {
@@ -242,11 +256,28 @@ fn command_of(text: &str) -> &str {
     word.split('@').next().unwrap_or("")
 }
 
+/// The bot a command line names (`/status@herald_bot` in groups), if it names one.
+fn addressee(text: &str) -> Option<&str> {
+    let word = text.split_whitespace().next().unwrap_or("");
+    word.split_once('@').map(|(_, name)| name)
+}
+
 /// Whether the command line fetches (see [`FETCHING`]).
 fn fetches(text: &str) -> bool {
     let second = text.split_whitespace().nth(1);
     let command = command_of(text);
     FETCHING.contains(&command) && !(command == "/add" && second == Some("confirm"))
+}
+
+/// This bot's username, from getMe; `None` (logged) when Telegram does not say.
+async fn bot_username(bot: &Bot) -> Option<String> {
+    match bot.get_me().await {
+        Ok(me) => me.user.username.clone(),
+        Err(e) => {
+            tracing::warn!(error = %crate::telegram::deliver::describe(&e), "getMe failed: commands naming a bot are not answered until it works");
+            None
+        }
+    }
 }
 
 /// Confirms the updates handled (Bot API getUpdates: "an update is considered confirmed as soon

@@ -156,3 +156,18 @@ async fn a_command_handled_before_a_stop_is_not_run_again_after_a_restart() {
     assert_eq!(statuses, 1, "{:#?}", admin_texts(&fake));
     again.stop().await;
 }
+
+/// In a group, `/status@other_bot` is another bot's; `/status@Herald_Test_Bot` is this one's
+/// (usernames are read without case).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_command_for_another_bot_is_not_answered() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    fake.push_update(command(ADMIN, "/status@some_other_bot"));
+    fake.push_update(command(ADMIN, "/check@Herald_Test_Bot"));
+    let first = answer(&fake, 1, "the check").await;
+    assert!(first.ends_with("ok (3 sources, 1 channels)"), "{first}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(admin_texts(&fake).len(), 1, "{:#?}", admin_texts(&fake));
+    t.stop().await;
+}
