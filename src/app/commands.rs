@@ -47,7 +47,10 @@ pub fn commands() -> Vec<BotCommand> {
             "status",
             "Sources and channels: last success, errors, queues",
         ),
-        ("poll", "Poll a source now: /poll SOURCE"),
+        (
+            "poll",
+            "Poll a source now: /poll SOURCE (a paused one: /poll SOURCE anyway)",
+        ),
         ("pause", "Pause a source or channel: /pause ID"),
         ("resume", "Resume a source or channel: /resume ID"),
         (
@@ -399,13 +402,14 @@ pub async fn answer(app: &App, text: &str) -> Answer {
     // "/status@herald_bot" in groups: drop the bot's name.
     let command = words.next().unwrap_or("").split('@').next().unwrap_or("");
     let arg = words.next();
+    let anyway = words.next() == Some("anyway");
     match (command, arg) {
         ("/status", _) => {
             let next_poll = |id: &str| app.shared.next_poll(id);
             status(&app.shared.store, &app.config(), next_poll, Utc::now()).into()
         }
         ("/check", _) => check(app).into(),
-        ("/poll", Some(id)) => poll(app, id).await.into(),
+        ("/poll", Some(id)) => poll(app, id, anyway).await.into(),
         ("/preview", Some(id)) => preview(app, id).await,
         ("/pause", Some(id)) => {
             pause(&app.shared.store, &app.config(), &app.shared.wake, id, true).into()
@@ -443,10 +447,14 @@ pub fn status(
     let mut out = String::from("Sources\n");
     for s in &config.sources {
         let st = store.source_state(&s.id).unwrap_or_default();
-        let next = next_poll(&s.id)
-            .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, now))
-            .map(|t| crate::timefmt::show(t, s.timezone))
-            .unwrap_or_else(|| "never".into());
+        // A paused source has no next run: it is not polled until resumed.
+        let next = match st.paused {
+            true => "none (paused)".into(),
+            false => next_poll(&s.id)
+                .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, now))
+                .map(|t| crate::timefmt::show(t, s.timezone))
+                .unwrap_or_else(|| "never".into()),
+        };
         out.push_str(&format!(
             "• {}{}: {} items; last success {}; next run {}{}\n",
             s.id,
@@ -528,11 +536,19 @@ fn check(app: &App) -> String {
     lines.join("\n")
 }
 
-async fn poll(app: &App, id: &str) -> String {
+/// `/poll SOURCE`: polls it now. A paused source is not polled (its posts would go out) unless
+/// the admin adds `anyway`.
+async fn poll(app: &App, id: &str, anyway: bool) -> String {
     let config = app.config();
     let Some(source) = config.source(id) else {
         return format!("unknown source `{id}`");
     };
+    let paused = app.shared.store.source_state(id).is_ok_and(|st| st.paused);
+    if paused && !anyway {
+        return format!(
+            "{id} is paused: not polled. /resume {id} resumes it; /poll {id} anyway polls it once."
+        );
+    }
     let opts = PollOptions {
         conditional: false,
         report_known: true,

@@ -171,3 +171,32 @@ async fn a_command_for_another_bot_is_not_answered() {
     assert_eq!(admin_texts(&fake).len(), 1, "{:#?}", admin_texts(&fake));
     t.stop().await;
 }
+
+/// `/poll` of a paused source polls nothing (its posts would go out) unless told `anyway`, and
+/// `/status` shows no next run for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_paused_source_is_not_polled_by_poll_and_has_no_next_run() {
+    let fake = fake().await;
+    let t = app(&fake, "0 0 0 1 1 *").await;
+    t.site.publish("en", common::site::release_en(1, 1));
+    fake.push_update(command(ADMIN, "/pause source:akorda-en"));
+    assert_eq!(answer(&fake, 1, "pause").await, "source akorda-en paused");
+    fake.push_update(command(ADMIN, "/poll akorda-en"));
+    let refused = answer(&fake, 2, "the poll").await;
+    assert!(
+        refused.starts_with("akorda-en is paused: not polled"),
+        "{refused}"
+    );
+    assert_eq!(t.app.shared.store.count("akorda-en").unwrap(), 0);
+    fake.push_update(command(ADMIN, "/status"));
+    let status = answer(&fake, 3, "the status").await;
+    assert!(
+        status
+            .contains("• akorda-en (paused): 0 items; last success never; next run none (paused)"),
+        "{status}"
+    );
+    fake.push_update(command(ADMIN, "/poll akorda-en anyway"));
+    let polled = answer(&fake, 4, "the poll anyway").await;
+    assert_eq!(polled, "akorda-en: 1 new, 0 changed, 0 known");
+    t.stop().await;
+}
