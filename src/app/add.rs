@@ -249,12 +249,15 @@ pub fn appended(text: &str, block: &str) -> Result<String, String> {
     let before: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| format!("the config is not valid TOML: {e}"))?;
+    // The block's lines end as most of the file's do (a CRLF file stays CRLF).
+    let crlf = text.matches("\r\n").count() * 2 > text.matches('\n').count();
+    let eol = if crlf { "\r\n" } else { "\n" };
     let mut new_text = text.to_owned();
     if !new_text.is_empty() && !new_text.ends_with('\n') {
-        new_text.push('\n');
+        new_text.push_str(eol);
     }
-    new_text.push('\n');
-    new_text.push_str(block);
+    new_text.push_str(eol);
+    new_text.push_str(&block.replace("\r\n", "\n").replace('\n', eol));
     let after: toml_edit::DocumentMut = new_text
         .parse()
         .map_err(|e| format!("the config with the block is not valid TOML: {e}"))?;
@@ -360,6 +363,26 @@ mod tests {
         // A short title is left as it was.
         let short = "[[sources]]\nid = \"s\"\ntitle = \"News\"\n";
         assert_eq!(bounded_title(short), short);
+    }
+
+    /// A config written with CRLF line ends gets the block with CRLF too; an LF one with LF.
+    #[test]
+    fn the_block_takes_the_files_line_ending() {
+        let block = "[[sources]]\nid = \"b\"\nurl = \"https://b.example/\"\n";
+        let text = "# mine\r\n[[sources]]\r\nid = \"a\"\r\nurl = \"https://a.example/\"";
+        let out = appended(text, block).unwrap();
+        assert!(out.starts_with(text), "{out:?}");
+        assert_eq!(
+            out.matches('\n').count(),
+            out.matches("\r\n").count(),
+            "{out:?}"
+        );
+        assert!(
+            out.ends_with("id = \"b\"\r\nurl = \"https://b.example/\"\r\n"),
+            "{out:?}"
+        );
+        let lf = appended("[general]\n", block).unwrap();
+        assert!(!lf.contains('\r'), "{lf:?}");
     }
 
     #[test]
