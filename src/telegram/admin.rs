@@ -475,6 +475,10 @@ fn admin_failure(e: &RequestError) -> AdminFailure {
 pub(crate) fn pieces(text: &str) -> Vec<String> {
     let limit = crate::markup::MESSAGE_LIMIT;
     let units = |s: &str| s.encode_utf16().count();
+    // One message's worth goes as it is.
+    if units(text) <= limit && !text.trim().is_empty() {
+        return vec![text.to_owned()];
+    }
     let mut out: Vec<String> = Vec::new();
     let mut current = String::new();
     let flush = |current: &mut String, out: &mut Vec<String>| {
