@@ -501,7 +501,7 @@ fn check(app: &App) -> String {
             let n = problems.len();
             let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
             lines.push(format!(
-                "{}: {n} problem{} found",
+                "herald: {}: {n} problem{} found",
                 path.display(),
                 if n == 1 { "" } else { "s" }
             ));
@@ -520,7 +520,7 @@ fn check(app: &App) -> String {
         .unwrap_or_default();
     if let Some(problem) = config::data_dir_problem(&c, &text) {
         lines.push(problem.to_string());
-        lines.push(format!("{}: 1 problem found", path.display()));
+        lines.push(format!("herald: {}: 1 problem found", path.display()));
         return lines.join("\n");
     }
     let token_set = app.shared.telegram.is_some();
