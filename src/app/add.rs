@@ -97,6 +97,7 @@ async fn propose(app: &App, user: i64, url: &str, channel: Option<&str>) -> Stri
             1,
         );
     }
+    s.block = bounded_title(&s.block);
     let mut text = format!("Proposed source `{}`:\n\n{}", s.id, s.block);
     for note in &s.notes {
         text.push_str(&format!("\nNote: {note}"));
@@ -119,6 +120,35 @@ async fn propose(app: &App, user: i64, url: &str, channel: Option<&str>) -> Stri
         },
     );
     text
+}
+
+/// The longest source title `/add` writes, in characters: a page's `<title>` can be pages long.
+const TITLE_CHARS: usize = 200;
+
+/// The block with its source's `title = "…"` (a page's `<title>`) cut to [`TITLE_CHARS`] at a
+/// word, with an ellipsis; the rest of the block as it was.
+fn bounded_title(block: &str) -> String {
+    let mut out = String::with_capacity(block.len());
+    let mut in_source = true;
+    for line in block.split_inclusive('\n') {
+        if line.starts_with('[') && !line.starts_with("[[sources]]") {
+            in_source = false;
+        }
+        let title = line
+            .strip_prefix("title = ")
+            .filter(|_| in_source)
+            .and_then(|_| toml::from_str::<toml::Table>(line).ok())
+            .and_then(|t| t.get("title")?.as_str().map(str::to_owned))
+            .filter(|t| t.chars().count() > TITLE_CHARS);
+        match title {
+            Some(t) => {
+                let cut = crate::extract::article::summary::cut(&t, TITLE_CHARS);
+                out.push_str(&format!("title = {}\n", toml::Value::String(cut)));
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// What `/add confirm` finds of the admin's proposal.
@@ -219,12 +249,15 @@ pub fn appended(text: &str, block: &str) -> Result<String, String> {
     let before: toml_edit::DocumentMut = text
         .parse()
         .map_err(|e| format!("the config is not valid TOML: {e}"))?;
+    // The block's lines end as most of the file's do (a CRLF file stays CRLF).
+    let crlf = text.matches("\r\n").count() * 2 > text.matches('\n').count();
+    let eol = if crlf { "\r\n" } else { "\n" };
     let mut new_text = text.to_owned();
     if !new_text.is_empty() && !new_text.ends_with('\n') {
-        new_text.push('\n');
+        new_text.push_str(eol);
     }
-    new_text.push('\n');
-    new_text.push_str(block);
+    new_text.push_str(eol);
+    new_text.push_str(&block.replace("\r\n", "\n").replace('\n', eol));
     let after: toml_edit::DocumentMut = new_text
         .parse()
         .map_err(|e| format!("the config with the block is not valid TOML: {e}"))?;
@@ -307,6 +340,49 @@ mod tests {
             Taken::None
         ));
         assert_eq!(all.len(), 1);
+    }
+
+    /// A page `<title>` of 5,600 characters becomes a title of at most 200, cut at a word; the
+    /// list's `title` selector and the rest of the block stay.
+    #[test]
+    fn a_long_page_title_is_cut_at_a_word() {
+        let long = "Ministry news and more ".repeat(250);
+        let block = format!(
+            "[[sources]]\nid = \"s\"\ntitle = {}\nurl = \"https://a.example/\"\n\n[sources.list]\nitem = \"li\"\ntitle = \"h3 a\"\n",
+            toml::Value::String(long.clone())
+        );
+        let out = bounded_title(&block);
+        let v: toml::Table = toml::from_str(&out).unwrap();
+        let source = &v["sources"][0];
+        let title = source["title"].as_str().unwrap();
+        assert!(title.chars().count() <= TITLE_CHARS, "{title}");
+        assert!(title.ends_with("news…"), "{title}");
+        assert!(long.starts_with(title.trim_end_matches('…')));
+        assert_eq!(source["list"]["title"].as_str(), Some("h3 a"));
+        assert_eq!(source["url"].as_str(), Some("https://a.example/"));
+        // A short title is left as it was.
+        let short = "[[sources]]\nid = \"s\"\ntitle = \"News\"\n";
+        assert_eq!(bounded_title(short), short);
+    }
+
+    /// A config written with CRLF line ends gets the block with CRLF too; an LF one with LF.
+    #[test]
+    fn the_block_takes_the_files_line_ending() {
+        let block = "[[sources]]\nid = \"b\"\nurl = \"https://b.example/\"\n";
+        let text = "# mine\r\n[[sources]]\r\nid = \"a\"\r\nurl = \"https://a.example/\"";
+        let out = appended(text, block).unwrap();
+        assert!(out.starts_with(text), "{out:?}");
+        assert_eq!(
+            out.matches('\n').count(),
+            out.matches("\r\n").count(),
+            "{out:?}"
+        );
+        assert!(
+            out.ends_with("id = \"b\"\r\nurl = \"https://b.example/\"\r\n"),
+            "{out:?}"
+        );
+        let lf = appended("[general]\n", block).unwrap();
+        assert!(!lf.contains('\r'), "{lf:?}");
     }
 
     #[test]

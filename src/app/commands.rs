@@ -13,12 +13,14 @@ use crate::store::Store;
 use crate::telegram::admin::Alerts;
 use crate::telegram::api::TelegramApi;
 use chrono::{DateTime, Utc};
+use std::sync::Arc;
 use std::time::Duration;
 use teloxide::Bot;
 use teloxide::payloads::GetUpdatesSetters;
 use teloxide::prelude::Requester;
 use teloxide::types::{AllowedUpdate, BotCommand, ChatId, UpdateKind};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 /// Long-poll wait per getUpdates call (seconds); Telegram allows up to 50.
@@ -45,7 +47,10 @@ pub fn commands() -> Vec<BotCommand> {
             "status",
             "Sources and channels: last success, errors, queues",
         ),
-        ("poll", "Poll a source now: /poll SOURCE"),
+        (
+            "poll",
+            "Poll a source now: /poll SOURCE (a paused one: /poll SOURCE anyway)",
+        ),
         ("pause", "Pause a source or channel: /pause ID"),
         ("resume", "Resume a source or channel: /resume ID"),
         (
@@ -67,7 +72,21 @@ pub fn commands() -> Vec<BotCommand> {
     .collect()
 }
 
-/// Answers admin commands until `stop`.
+/// Commands that fetch, and so may take as long as a site does: each runs in a task of its own
+/// (`/add confirm` writes a file and is not one of them).
+const FETCHING: [&str; 3] = ["/add", "/poll", "/preview"];
+/// How many fetching commands run at once; another one meanwhile is answered "busy".
+const FETCHING_AT_ONCE: usize = 3;
+/// The longest a command runs: then it is given up and the admin told.
+const COMMAND_DEADLINE: Duration = Duration::from_secs(120);
+/// At a stop: how long the word to an admin whose command was cut short may take, and the
+/// getUpdates that confirms the handled updates.
+const LAST_WORDS: Duration = Duration::from_secs(2);
+
+/// Answers admin commands until `stop`. A command that fetches runs in a task of its own (at
+/// most [`FETCHING_AT_ONCE`] at once), so that it holds no other; every command ends at a stop,
+/// and the updates handled are confirmed to Telegram before this returns, so that a restart
+/// does not run them again.
 pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     // Made with the admin bot, from the same token: never missing while this runs.
     let Some(alerts) = app.shared.alerts.clone() else {
@@ -77,18 +96,23 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
     if let Err(e) = bot.set_my_commands(commands()).await {
         tracing::warn!(error = %e, "could not register the admin commands");
     }
+    // This bot's username: `/status@name` is answered only when `name` is it.
+    let mut me: Option<String> = None;
+    let slots = Arc::new(Semaphore::new(FETCHING_AT_ONCE));
+    let mut fetching: JoinSet<()> = JoinSet::new();
     let mut offset: i32 = 0;
     let mut failures: u32 = 0;
     // The admins were told that commands get no answer (told again when they do).
     let mut alerted = false;
-    while !stop.is_cancelled() {
+    'poll: while !stop.is_cancelled() {
+        while fetching.try_join_next().is_some() {}
         let request = bot
             .get_updates()
             .offset(offset)
             .timeout(LONG_POLL)
             .allowed_updates(vec![AllowedUpdate::Message]);
         let updates = tokio::select! {
-            () = stop.cancelled() => return,
+            () = stop.cancelled() => break,
             r = request => r,
         };
         let updates = match updates {
@@ -119,7 +143,7 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                     alerted = true;
                 }
                 tokio::select! {
-                    () = stop.cancelled() => return,
+                    () = stop.cancelled() => break,
                     () = tokio::time::sleep(wait) => continue,
                 }
             }
@@ -140,11 +164,146 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                 tracing::warn!(user, command = %text.split_whitespace().next().unwrap_or(""), "command from a user who is not an admin; ignored");
                 continue;
             }
-            let answer = answer_from(&app, user, text).await;
-            if let Err(e) = reply(&alerts, ChatId(message.chat.id.0), answer).await {
-                tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
+            if let Some(name) = addressee(text) {
+                if me.is_none() {
+                    me = bot_username(&bot).await;
+                }
+                if !me
+                    .as_deref()
+                    .is_some_and(|me| me.eq_ignore_ascii_case(name))
+                {
+                    tracing::debug!(user, to = name, "a command for another bot; ignored");
+                    continue;
+                }
+            }
+            let chat = ChatId(message.chat.id.0);
+            if fetches(text) {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    let busy = format!(
+                        "Busy: {FETCHING_AT_ONCE} commands that fetch are running; send {} again in a moment.",
+                        command_of(text)
+                    );
+                    tokio::select! {
+                        () = stop.cancelled() => break 'poll,
+                        sent = alerts.send_whole(chat, &busy) => log_reply(sent),
+                    }
+                    continue;
+                };
+                let (app, alerts, text, stop) =
+                    (app.clone(), alerts.clone(), text.to_owned(), stop.clone());
+                fetching.spawn(async move {
+                    answer_in_time(&app, &alerts, chat, user, &text, &stop).await;
+                    drop(slot);
+                });
+            } else {
+                tokio::select! {
+                    () = stop.cancelled() => break 'poll,
+                    () = answer_in_time(&app, &alerts, chat, user, text, &stop) => {}
+                }
             }
         }
+    }
+    // The commands cut short say so (each within `LAST_WORDS`).
+    let _ = tokio::time::timeout(LAST_WORDS + Duration::from_millis(500), async {
+        while fetching.join_next().await.is_some() {}
+    })
+    .await;
+    fetching.abort_all();
+    confirm_handled(&bot, offset).await;
+}
+
+/// Runs the command `text` from `user` and answers it in `chat`, within [`COMMAND_DEADLINE`]. A
+/// stop ends it at once, with a word to the admin that it was cut short.
+async fn answer_in_time<A: TelegramApi>(
+    app: &App,
+    alerts: &Alerts<A>,
+    chat: ChatId,
+    user: i64,
+    text: &str,
+    stop: &CancellationToken,
+) {
+    let command = command_of(text);
+    let answer = tokio::select! {
+        () = stop.cancelled() => {
+            let words = format!(
+                "herald is stopping: {command} was not finished. Send it again once herald is back."
+            );
+            let _ = tokio::time::timeout(LAST_WORDS, alerts.send_whole(chat, &words)).await;
+            return;
+        }
+        answer = tokio::time::timeout(COMMAND_DEADLINE, answer_from(app, user, text)) => {
+            answer.unwrap_or_else(|_| {
+                tracing::warn!(user, command, "an admin command took too long; given up");
+                Answer::Text(format!(
+                    "{command} was given up after {} s.",
+                    COMMAND_DEADLINE.as_secs()
+                ))
+            })
+        }
+    };
+    tokio::select! {
+        () = stop.cancelled() => {}
+        sent = reply(alerts, chat, answer) => log_reply(sent),
+    }
+}
+
+fn log_reply(sent: Result<(), teloxide::RequestError>) {
+    if let Err(e) = sent {
+        tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not answer an admin");
+    }
+}
+
+/// The command word of a command line, without a bot's name: `/status` of `/status@bot x`.
+fn command_of(text: &str) -> &str {
+    let word = text.split_whitespace().next().unwrap_or("");
+    word.split('@').next().unwrap_or("")
+}
+
+/// The bot a command line names (`/status@herald_bot` in groups), if it names one.
+fn addressee(text: &str) -> Option<&str> {
+    let word = text.split_whitespace().next().unwrap_or("");
+    word.split_once('@').map(|(_, name)| name)
+}
+
+/// Whether the command line fetches (see [`FETCHING`]).
+fn fetches(text: &str) -> bool {
+    let second = text.split_whitespace().nth(1);
+    let command = command_of(text);
+    FETCHING.contains(&command) && !(command == "/add" && second == Some("confirm"))
+}
+
+/// This bot's username, from getMe; `None` (logged) when Telegram does not say.
+async fn bot_username(bot: &Bot) -> Option<String> {
+    match bot.get_me().await {
+        Ok(me) => me.user.username.clone(),
+        Err(e) => {
+            tracing::warn!(error = %crate::telegram::deliver::describe(&e), "getMe failed: commands naming a bot are not answered until it works");
+            None
+        }
+    }
+}
+
+/// Confirms the updates handled (Bot API getUpdates: "an update is considered confirmed as soon
+/// as getUpdates is called with an offset higher than its update_id"), so that a restart does
+/// not run the last ones again. Bounded by [`LAST_WORDS`].
+async fn confirm_handled(bot: &Bot, offset: i32) {
+    if offset == 0 {
+        return;
+    }
+    let request = bot
+        .get_updates()
+        .offset(offset)
+        .timeout(0)
+        .limit(1)
+        .allowed_updates(vec![AllowedUpdate::Message]);
+    match tokio::time::timeout(LAST_WORDS, request).await {
+        Ok(Ok(_)) => tracing::debug!(offset, "handled admin commands confirmed"),
+        Ok(Err(e)) => {
+            tracing::warn!(error = %crate::telegram::deliver::describe(&e), "could not confirm the handled admin commands: the last may run again after a restart");
+        }
+        Err(_) => tracing::warn!(
+            "Telegram did not confirm the handled admin commands in time: the last may run again after a restart"
+        ),
     }
 }
 
@@ -202,8 +361,8 @@ impl From<String> for Answer {
 }
 
 /// Sends `answer` to `chat`, within the chat's limits (see `Alerts::send`): HTML with its parse
-/// mode when it fits one message, else (or when Telegram refuses the markup) as plain text, cut
-/// to fit.
+/// mode when it fits one message, else (or when Telegram refuses the markup) as plain text,
+/// whole, in as many messages as it takes (split at line ends; see `Alerts::send_whole`).
 pub async fn reply<A: TelegramApi>(
     alerts: &Alerts<A>,
     chat: ChatId,
@@ -222,9 +381,7 @@ pub async fn reply<A: TelegramApi>(
             crate::markup::decode(&html)
         }
     };
-    alerts
-        .send(chat, &crate::telegram::admin::cut(&plain), None)
-        .await
+    alerts.send_whole(chat, &plain).await
 }
 
 /// The answer to one command line from `user` (an admin): `/add` belongs to the admin who
@@ -245,13 +402,14 @@ pub async fn answer(app: &App, text: &str) -> Answer {
     // "/status@herald_bot" in groups: drop the bot's name.
     let command = words.next().unwrap_or("").split('@').next().unwrap_or("");
     let arg = words.next();
+    let anyway = words.next() == Some("anyway");
     match (command, arg) {
         ("/status", _) => {
             let next_poll = |id: &str| app.shared.next_poll(id);
             status(&app.shared.store, &app.config(), next_poll, Utc::now()).into()
         }
         ("/check", _) => check(app).into(),
-        ("/poll", Some(id)) => poll(app, id).await.into(),
+        ("/poll", Some(id)) => poll(app, id, anyway).await.into(),
         ("/preview", Some(id)) => preview(app, id).await,
         ("/pause", Some(id)) => {
             pause(&app.shared.store, &app.config(), &app.shared.wake, id, true).into()
@@ -289,10 +447,14 @@ pub fn status(
     let mut out = String::from("Sources\n");
     for s in &config.sources {
         let st = store.source_state(&s.id).unwrap_or_default();
-        let next = next_poll(&s.id)
-            .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, now))
-            .map(|t| crate::timefmt::show(t, s.timezone))
-            .unwrap_or_else(|| "never".into());
+        // A paused source has no next run: it is not polled until resumed.
+        let next = match st.paused {
+            true => "none (paused)".into(),
+            false => next_poll(&s.id)
+                .or_else(|| crate::schedule::next_fire(&s.schedule, s.timezone, now))
+                .map(|t| crate::timefmt::show(t, s.timezone))
+                .unwrap_or_else(|| "never".into()),
+        };
         out.push_str(&format!(
             "• {}{}: {} items; last success {}; next run {}{}\n",
             s.id,
@@ -328,28 +490,65 @@ pub fn status(
     out
 }
 
+/// `/check`: what `herald check` prints for the file on disk, line for line: its problems, or its
+/// warnings (config warnings, renamed sources, delivery off without a token) and the `ok` line.
+/// The token is this herald's own (it answers, so it has one).
 fn check(app: &App) -> String {
     let path = app.config().path.clone();
-    match config::load(&path) {
-        Ok(c) => format!(
-            "{}: ok ({} sources, {} channels)",
-            path.display(),
-            c.sources.len(),
-            c.channels.len()
-        ),
-        Err(problems) => problems
+    let c = match config::load(&path) {
+        Ok(c) => c,
+        Err(problems) => {
+            let n = problems.len();
+            let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            lines.push(format!(
+                "herald: {}: {n} problem{} found",
+                path.display(),
+                if n == 1 { "" } else { "s" }
+            ));
+            return lines.join("\n");
+        }
+    };
+    let mut lines: Vec<String> = c.warnings.iter().map(ToString::to_string).collect();
+    lines.extend(
+        super::renamed_source_warnings(&c)
             .iter()
-            .map(|p| p.to_string())
-            .collect::<Vec<_>>()
-            .join("\n"),
+            .map(ToString::to_string),
+    );
+    let text = config::read_file(&path)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .unwrap_or_default();
+    if let Some(problem) = config::data_dir_problem(&c, &text) {
+        lines.push(problem.to_string());
+        lines.push(format!("herald: {}: 1 problem found", path.display()));
+        return lines.join("\n");
     }
+    let token_set = app.shared.telegram.is_some();
+    if let Some(w) = config::delivery_off_warning(&c, &text, token_set) {
+        lines.push(w.to_string());
+    }
+    lines.push(format!(
+        "{}: ok ({} sources, {} channels)",
+        path.display(),
+        c.sources.len(),
+        c.channels.len()
+    ));
+    lines.join("\n")
 }
 
-async fn poll(app: &App, id: &str) -> String {
+/// `/poll SOURCE`: polls it now. A paused source is not polled (its posts would go out) unless
+/// the admin adds `anyway`.
+async fn poll(app: &App, id: &str, anyway: bool) -> String {
     let config = app.config();
     let Some(source) = config.source(id) else {
         return format!("unknown source `{id}`");
     };
+    let paused = app.shared.store.source_state(id).is_ok_and(|st| st.paused);
+    if paused && !anyway {
+        return format!(
+            "{id} is paused: not polled. /resume {id} resumes it; /poll {id} anyway polls it once."
+        );
+    }
     let opts = PollOptions {
         conditional: false,
         report_known: true,

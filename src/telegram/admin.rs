@@ -418,6 +418,15 @@ impl<A: TelegramApi> Alerts<A> {
         }
     }
 
+    /// Sends `text` (plain) to `chat` whole: as many messages as it takes (see [`pieces`]), in
+    /// order, each within the chat's limits. Stops at the first that Telegram does not take.
+    pub async fn send_whole(&self, chat: ChatId, text: &str) -> Result<(), RequestError> {
+        for piece in pieces(text) {
+            self.send(chat, &piece, None).await?;
+        }
+        Ok(())
+    }
+
     /// The limits of one chat, made at its first message.
     fn chat_limits(&self, chat: i64) -> Arc<Mutex<ChatLimits>> {
         let config = self.config.get();
@@ -467,6 +476,88 @@ fn admin_failure(e: &RequestError) -> AdminFailure {
             AdminFailure::ForNow
         }
     }
+}
+
+/// `text` as the messages that carry it whole, in order: split at line ends, each message at
+/// most one Telegram message long (Bot API: text is 1-4096 characters, counted in UTF-16
+/// units); a single longer line is split at a space, else between two graphemes. Lines of only
+/// blanks at a message's edges are left out (Telegram trims them, and refuses an empty text);
+/// an empty `text` is one "(empty)".
+pub(crate) fn pieces(text: &str) -> Vec<String> {
+    let limit = crate::markup::MESSAGE_LIMIT;
+    let units = |s: &str| s.encode_utf16().count();
+    // One message's worth goes as it is.
+    if units(text) <= limit && !text.trim().is_empty() {
+        return vec![text.to_owned()];
+    }
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let flush = |current: &mut String, out: &mut Vec<String>| {
+        let piece = current.trim_end();
+        if !piece.trim().is_empty() {
+            out.push(piece.to_owned());
+        }
+        current.clear();
+    };
+    for line in text.split_inclusive('\n') {
+        if units(line.trim_end_matches('\n')) > limit {
+            flush(&mut current, &mut out);
+            out.extend(split_line(line.trim_end(), limit));
+            continue;
+        }
+        if units(&current) + units(line.trim_end_matches('\n')) > limit {
+            flush(&mut current, &mut out);
+        }
+        current.push_str(line);
+    }
+    flush(&mut current, &mut out);
+    if out.is_empty() {
+        out.push("(empty)".into());
+    }
+    out
+}
+
+/// One line longer than `limit` UTF-16 units as parts of at most `limit`: each ends at its
+/// last space when it has one in its second half, else at a grapheme's end.
+fn split_line(line: &str, limit: usize) -> Vec<String> {
+    use unicode_segmentation::UnicodeSegmentation;
+    let mut parts = Vec::new();
+    let mut part = String::new();
+    let mut units = 0;
+    // A grapheme longer than a message (a letter under thousands of marks) goes by characters.
+    let units_of = line
+        .graphemes(true)
+        .flat_map(|g| match g.encode_utf16().count() > limit {
+            true => g
+                .char_indices()
+                .map(|(at, c)| &g[at..at + c.len_utf8()])
+                .collect(),
+            false => vec![g],
+        });
+    for g in units_of {
+        let n = g.encode_utf16().count();
+        if units + n > limit && !part.is_empty() {
+            let space = part
+                .rfind(char::is_whitespace)
+                .filter(|&at| at > part.len() / 2);
+            let rest = match space {
+                Some(at) => {
+                    let rest = part[at..].trim_start().to_owned();
+                    part.truncate(at);
+                    rest
+                }
+                None => String::new(),
+            };
+            parts.push(std::mem::replace(&mut part, rest));
+            units = part.encode_utf16().count();
+        }
+        part.push_str(g);
+        units += n;
+    }
+    if !part.trim().is_empty() {
+        parts.push(part);
+    }
+    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
 /// `text` within one Telegram message (never empty: Telegram refuses an empty text).
@@ -725,6 +816,51 @@ mod tests {
         assert_eq!(health.pending, 2);
         stop.cancel();
         worker.await.unwrap();
+    }
+
+    fn units(s: &str) -> usize {
+        s.encode_utf16().count()
+    }
+
+    /// A long answer (a `/status` of 120 sources) arrives whole, in order, split at line ends.
+    #[tokio::test(start_paused = true)]
+    async fn a_long_answer_goes_whole_in_several_messages_split_at_line_ends() {
+        let lines: Vec<String> = (0..120)
+            .map(|n| format!("• source-{n:03}: 12 items; last success 2026-03-01 10:00 +05; next run 2026-03-01 10:15 +05"))
+            .chain(["Channels".to_owned(), "• en: 0 queued".to_owned()])
+            .collect();
+        let text = lines.join("\n") + "\n";
+        assert!(units(&text) > 4096 * 2);
+        let alerts = alerts(Scripted::default());
+        alerts.send_whole(ChatId(7), &text).await.unwrap();
+        let sent = alerts.bot.texts.lock().unwrap().clone();
+        assert_eq!(sent.len(), 3, "{sent:#?}");
+        assert!(sent.iter().all(|m| units(m) <= 4096));
+        let got: Vec<&str> = sent.iter().flat_map(|m| m.lines()).collect();
+        assert_eq!(got, lines);
+    }
+
+    #[test]
+    fn a_line_longer_than_a_message_is_split_at_a_space_or_a_grapheme() {
+        let words = "słowo ".repeat(1500);
+        let parts = pieces(&format!("head\n{words}\ntail"));
+        assert_eq!(parts[0], "head");
+        assert_eq!(parts.last().unwrap(), "tail");
+        let middle = &parts[1..parts.len() - 1];
+        assert!(middle.len() >= 2, "{middle:?}");
+        assert!(
+            middle
+                .iter()
+                .all(|p| units(p) <= 4096 && p.ends_with("słowo"))
+        );
+        assert_eq!(middle.join(" "), words.trim_end());
+        // No space: cut between graphemes (a flag is two characters, one grapheme).
+        let flags = "🇰🇿".repeat(1500);
+        let parts = pieces(&flags);
+        assert_eq!(parts.len(), 2);
+        assert!(parts.iter().all(|p| units(p) <= 4096));
+        assert_eq!(parts.concat(), flags);
+        assert_eq!(pieces("  \n\n"), ["(empty)"]);
     }
 
     #[test]

@@ -231,7 +231,12 @@ async fn admin_commands_answer_admins_only() {
         fake.messages_for(ADMIN).len() >= 6
     })
     .await;
-    let preview = &fake.messages_for(ADMIN)[4];
+    // /preview fetches, in a task of its own: the /pause after it may be answered first.
+    let messages = fake.messages_for(ADMIN);
+    let preview = messages[4..6]
+        .iter()
+        .find(|m| m.parse_mode.is_some())
+        .unwrap();
     assert_eq!(preview.parse_mode.as_deref(), Some("HTML"), "{preview:?}");
     assert!(!preview.plain.contains("<b>"), "{}", preview.plain);
     assert!(
@@ -243,7 +248,7 @@ async fn admin_commands_answer_admins_only() {
         preview.entities.iter().any(|e| e["type"] == "bold"),
         "{preview:?}"
     );
-    assert_eq!(admin_texts(&fake)[5], "channel en paused");
+    assert!(admin_texts(&fake)[4..6].contains(&"channel en paused".to_owned()));
     let health = t.health().await;
     assert_eq!(health["channels"]["en"]["paused"], true, "{health}");
     assert_eq!(health["sources"]["akorda-en"]["paused"], true, "{health}");

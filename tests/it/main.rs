@@ -14,6 +14,7 @@ mod common;
 mod add_command;
 mod admin;
 mod admin_alerts;
+mod admin_commands;
 mod admin_poller;
 mod bidi;
 mod botapi_fake;
