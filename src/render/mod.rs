@@ -105,6 +105,28 @@ fn clean(s: &str) -> String {
     xml_safe(s).into_owned()
 }
 
+/// `url` as herald publishes it: without the user name and password of its authority
+/// (`http://admin:pw@host/feed` is `http://host/feed`). A source's address may carry them to
+/// reach its site, and every HTTP answer is public (herald refuses a `public_url` with them for
+/// the same reason). The query stays: it is part of the site's own address. Every writer of an
+/// address into an answer (the feeds, the index page, the OPML list) goes through here.
+pub(crate) fn without_userinfo(url: &str) -> Cow<'_, str> {
+    // The authority runs from after `scheme://` to the next `/`, `?` or `#`; its userinfo ends
+    // at its last `@` (RFC 3986 §3.2.1: a `@` in the userinfo itself is percent-encoded, but a
+    // hand-written one is still the password's).
+    let Some(at) = url.find("://") else {
+        return Cow::Borrowed(url);
+    };
+    let start = at + 3;
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    match url[start..end].rfind('@') {
+        Some(sign) => Cow::Owned(format!("{}{}", &url[..start], &url[start + sign + 1..])),
+        None => Cow::Borrowed(url),
+    }
+}
+
 /// A URL as a feed writes it (a link, an image, the home page, the self link): XML-safe, and in
 /// the form RFC 3986 §2 allows, so that neither the W3C validator ("Invalid character in a URI")
 /// nor a strict reader rejects it. A byte outside the unreserved and reserved characters is
@@ -113,6 +135,7 @@ fn clean(s: &str) -> String {
 /// IPv6 literal needs them. A URL already in that form comes back unchanged.
 pub(crate) fn uri_safe(url: &str) -> String {
     let url = xml_safe(url);
+    let url = without_userinfo(&url);
     // The authority runs from after `scheme://` to the next `/`, `?` or `#`.
     let authority = url.find("://").map_or(0..0, |at| {
         let start = at + 3;
@@ -447,6 +470,14 @@ mod tests {
         "https://a.example/%D0%B6%D0%B0%D2%A3%D0%B0%20%D0%B1%D0%B5%D1%82"
     )]
     #[case::quotes_and_angles("https://a.example/\"<x>\\", "https://a.example/%22%3Cx%3E%5C")]
+    #[case::userinfo_dropped_query_kept(
+        "http://admin:hunter2@a.example:8080/feed.xml?api_key=K&u=a@b",
+        "http://a.example:8080/feed.xml?api_key=K&u=a@b"
+    )]
+    #[case::user_only_and_at_in_password(
+        "https://me:p@ss@a.example#f@g",
+        "https://a.example#f@g"
+    )]
     fn uri_safe_writes_rfc3986_form(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(uri_safe(input), expected);
         assert_eq!(uri_safe(expected), expected, "already in form: unchanged");

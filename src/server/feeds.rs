@@ -20,7 +20,7 @@ use super::query::{FeedQuery, QueryError};
 use super::tally::{self, Count};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
-use crate::config::{Config, Source, SourceKind};
+use crate::config::{Config, Source};
 use crate::model::Item;
 use crate::render::{self, FeedMeta};
 use crate::shared::Shared;
@@ -1030,16 +1030,7 @@ fn subject<'a>(
         Some(source) => Subject {
             newest_read: None,
             title: source.title.clone(),
-            // A list page is the site's page; an upstream feed's own site page, once read,
-            // is what a reader opens (not the feed's XML).
-            home: match source.kind {
-                SourceKind::Feed => shared
-                    .store
-                    .source_state(&source.id)?
-                    .site
-                    .unwrap_or_else(|| source.url.to_string()),
-                _ => source.url.to_string(),
-            },
+            home: super::site_page(shared, source)?,
             language: Some(source.language.as_str()),
             interval: interval_secs(source),
             items: if query.wants_language(&source.language) {

@@ -21,7 +21,7 @@ use super::feeds::Format;
 use super::{ServerState, lock};
 use crate::config::{ChatRef, Config, Source};
 use crate::model::Item;
-use crate::render::{escape_html, xml_safe};
+use crate::render::{escape_html, without_userinfo, xml_safe};
 use crate::shared::Shared;
 use crate::store::{SourceState, StoreError};
 
@@ -132,9 +132,9 @@ pub(super) async fn index(State(state): State<ServerState>) -> Response {
 }
 
 /// An address fit for `href`: http(s) only (no `javascript:`, `data:` or relative surprises),
-/// escaped.
+/// without user name and password ([`without_userinfo`]), escaped.
 fn href(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
+    let parsed = url::Url::parse(&without_userinfo(url)).ok()?;
     matches!(parsed.scheme(), "http" | "https").then(|| escape(parsed.as_str()))
 }
 
@@ -363,7 +363,7 @@ pub(super) async fn opml(State(state): State<ServerState>) -> Response {
             "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{base}/feeds/{id}.rss\" htmlUrl=\"{home}\" language=\"{lang}\"/>",
             t = escape(&s.title),
             id = escape(&s.id),
-            home = escape(s.url.as_str()),
+            home = escape(&without_userinfo(s.url.as_str())),
             lang = escape(&s.language),
         );
     }
@@ -392,6 +392,10 @@ mod tests {
     #[case::vbscript("vbscript:msgbox", None)]
     #[case::relative("/en/a", None)]
     #[case::quote("https://x.org/\"><script>", Some("https://x.org/%22%3E%3Cscript%3E"))]
+    #[case::userinfo(
+        "http://admin:hunter2@x.org/f?api_key=K",
+        Some("http://x.org/f?api_key=K")
+    )]
     fn only_web_addresses_become_links(#[case] url: &str, #[case] expected: Option<&str>) {
         assert_eq!(href(url).as_deref(), expected);
     }

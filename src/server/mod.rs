@@ -142,6 +142,19 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
     }
 }
 
+/// The page a source's published feeds, the index page and the OPML list link as its site: a
+/// list page is the site's page; for an upstream feed (`kind = "feed"`), the site page the feed
+/// names, once read, else the feed's own address. Without user name and password
+/// ([`crate::render::without_userinfo`]).
+fn site_page(shared: &Shared, source: &crate::config::Source) -> Result<String, crate::store::StoreError> {
+    let site = match source.kind {
+        crate::config::SourceKind::Feed => shared.store.source_state(&source.id)?.site,
+        _ => None,
+    };
+    let site = site.unwrap_or_else(|| source.url.to_string());
+    Ok(crate::render::without_userinfo(&site).into_owned())
+}
+
 /// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
 fn monitor_allowed(allow: &[ipnet::IpNet], peer: Option<SocketAddr>) -> bool {
     if allow.is_empty() {

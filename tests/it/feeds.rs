@@ -1199,3 +1199,33 @@ async fn list_headers_sent_on_several_lines_are_read_whole() {
     }
     t.stop().await;
 }
+
+/// A source's address may carry a user name and password (to reach its site): no answer
+/// publishes them, not the index page's "source page" link, the OPML `htmlUrl`, nor the feeds'
+/// site link (RSS `<link>`, Atom alternate, JSON Feed `home_page_url`). The query stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sources_user_name_and_password_are_never_published() {
+    let t = common::spawn_app_with(common::Setup {
+        extra_config: "[[sources]]\nid = \"secret\"\nkind = \"feed\"\n\
+                       url = \"http://admin:hunter2@127.0.0.1:9/feed.xml?api_key=SECRETKEY\"\n\
+                       schedule = \"0 0 0 1 1 *\"\n\n"
+            .into(),
+        ..common::Setup::default()
+    })
+    .await;
+    for path in [
+        "/",
+        "/opml",
+        "/feeds/secret.rss",
+        "/feeds/secret.atom",
+        "/feeds/secret.json",
+    ] {
+        let body = t.text(path).await;
+        assert!(!body.contains("hunter2") && !body.contains("admin"), "{path}: {body}");
+        assert!(
+            body.contains("127.0.0.1:9/feed.xml?api_key=SECRETKEY"),
+            "{path}: {body}"
+        );
+    }
+    t.stop().await;
+}
