@@ -474,10 +474,7 @@ mod tests {
         "http://admin:hunter2@a.example:8080/feed.xml?api_key=K&u=a@b",
         "http://a.example:8080/feed.xml?api_key=K&u=a@b"
     )]
-    #[case::user_only_and_at_in_password(
-        "https://me:p@ss@a.example#f@g",
-        "https://a.example#f@g"
-    )]
+    #[case::user_only_and_at_in_password("https://me:p@ss@a.example#f@g", "https://a.example#f@g")]
     fn uri_safe_writes_rfc3986_form(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(uri_safe(input), expected);
         assert_eq!(uri_safe(expected), expected, "already in form: unchanged");

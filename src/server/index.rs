@@ -151,18 +151,27 @@ fn time_tag(time: DateTime<Utc>, zone: Tz, with_clock: bool) -> String {
     )
 }
 
-/// What the page says about a source's health, and the class that colours it.
-fn status(state: &SourceState) -> (String, &'static str) {
-    if state.paused {
-        ("paused".into(), "other")
-    } else if state.consecutive_failures > 0 {
-        let n = state.consecutive_failures;
+/// What the page says about a source's health, and the class that colours it: `/healthz`'s
+/// verdict ([`super::source_verdict`]) in words. Not ok is never "ok".
+fn status(state: &SourceState, verdict: &super::SourceVerdict) -> (String, &'static str) {
+    let paused = if state.paused { "paused, " } else { "" };
+    let n = state.consecutive_failures;
+    if n > 0 {
         let text = if n == 1 {
-            "failing (1 failure)".to_owned()
+            format!("{paused}failing (1 failure)")
         } else {
-            format!("failing ({n} failures in a row)")
+            format!("{paused}failing ({n} failures in a row)")
         };
         (text, "failing")
+    } else if verdict.schedule_ended.is_some() {
+        (format!("{paused}schedule ended: no more polls"), "failing")
+    } else if verdict.overdue.is_some() {
+        (format!("{paused}poll overdue"), "failing")
+    } else if !verdict.ok {
+        // A reason `/healthz` adds and this page does not know yet: not ok, all the same.
+        (format!("{paused}not ok (see /healthz)"), "failing")
+    } else if state.paused {
+        ("paused".into(), "other")
     } else if state.last_success.is_none() {
         ("not polled yet".into(), "other")
     } else if state.stale {
@@ -230,7 +239,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
     let items = shared.store.recent(&source.id, NEWEST)?;
     let count = shared.store.count(&source.id)?;
     let state = shared.store.source_state(&source.id)?;
-    let (status, class) = status(&state);
+    let (status, class) = status(&state, &super::source_verdict(shared, source, &state));
     let id = escape(&source.id);
     let title = escape(&source.title);
     let lang = escape(&source.language);
@@ -438,6 +447,46 @@ mod tests {
         item.title = "مؤتمر صحفي".into();
         let line = item_line(&item, chrono_tz::UTC);
         assert!(line.contains("dir=\"auto\">مؤتمر صحفي</"), "{line}");
+    }
+
+    /// The label follows `/healthz`'s verdict: a source polled well once whose schedule has
+    /// ended, or whose poll is overdue, is not "ok" on the page either.
+    #[rstest]
+    #[case::ok(None, None, "ok", "ok")]
+    #[case::ended(
+        Some("`0 0 0 1 1 * 2020` fires no more"),
+        None,
+        "schedule ended: no more polls",
+        "failing"
+    )]
+    #[case::overdue(
+        None,
+        Some("its poll due 700 s ago has not started"),
+        "poll overdue",
+        "failing"
+    )]
+    fn the_label_says_what_healthz_says(
+        #[case] ended: Option<&str>,
+        #[case] overdue: Option<&str>,
+        #[case] text: &str,
+        #[case] class: &str,
+    ) {
+        let state = SourceState {
+            last_success: Some(Utc::now()),
+            ..SourceState::default()
+        };
+        let verdict = super::super::SourceVerdict {
+            ok: ended.is_none() && overdue.is_none(),
+            overdue: overdue.map(Into::into),
+            schedule_ended: ended.map(Into::into),
+        };
+        assert_eq!(status(&state, &verdict), (text.to_owned(), class));
+        let paused = SourceState {
+            paused: true,
+            ..state
+        };
+        let (text, _) = status(&paused, &verdict);
+        assert!(text.starts_with("paused"), "{text}");
     }
 
     #[test]

@@ -146,7 +146,10 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
 /// list page is the site's page; for an upstream feed (`kind = "feed"`), the site page the feed
 /// names, once read, else the feed's own address. Without user name and password
 /// ([`crate::render::without_userinfo`]).
-fn site_page(shared: &Shared, source: &crate::config::Source) -> Result<String, crate::store::StoreError> {
+fn site_page(
+    shared: &Shared,
+    source: &crate::config::Source,
+) -> Result<String, crate::store::StoreError> {
     let site = match source.kind {
         crate::config::SourceKind::Feed => shared.store.source_state(&source.id)?.site,
         _ => None,
@@ -237,6 +240,38 @@ fn schedule_ended(shared: &Shared, source: &crate::config::Source) -> Option<Str
     ended.then(|| crate::schedule::ended_text(&source.schedule))
 }
 
+/// What `/healthz` says of one source, and what the index page's label says in words.
+struct SourceVerdict {
+    /// `/healthz`'s `ok`: no failure in a row, no overdue poll, a schedule with polls to come.
+    ok: bool,
+    /// Why its poll is late past its grace (its task is stuck), if it is.
+    overdue: Option<String>,
+    /// Why it is never polled again, if so.
+    schedule_ended: Option<String>,
+}
+
+/// The one verdict on `source` (whose stored state is `st`): `/healthz` and the index page
+/// both read it, so the page never says "ok" for a source `/healthz` calls not ok.
+fn source_verdict(
+    shared: &Shared,
+    source: &crate::config::Source,
+    st: &crate::store::SourceState,
+) -> SourceVerdict {
+    let grace = overdue_grace(source);
+    let overdue = shared.poll_overdue(&source.id, grace).map(|late| {
+        format!(
+            "its poll due {} s ago has not started (its task is stuck, or stops before it polls)",
+            (late + grace).as_secs()
+        )
+    });
+    let schedule_ended = schedule_ended(shared, source);
+    SourceVerdict {
+        ok: st.consecutive_failures == 0 && overdue.is_none() && schedule_ended.is_none(),
+        overdue,
+        schedule_ended,
+    }
+}
+
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let mut sources = serde_json::Map::new();
     let mut degraded = false;
@@ -246,20 +281,15 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let (mut on_time, mut overdue_sources) = (false, Vec::new());
     for source in &config.sources {
         let st = shared.store.source_state(&source.id)?;
-        let grace = overdue_grace(source);
-        let overdue = shared.poll_overdue(&source.id, grace);
+        let SourceVerdict {
+            ok,
+            overdue,
+            schedule_ended,
+        } = source_verdict(shared, source, &st);
         match overdue {
             Some(_) => overdue_sources.push(source.id.as_str()),
             None => on_time |= shared.next_poll(&source.id).is_some(),
         }
-        let overdue = overdue.map(|late| {
-            format!(
-                "its poll due {} s ago has not started (its task is stuck, or stops before it polls)",
-                (late + grace).as_secs()
-            )
-        });
-        let schedule_ended = schedule_ended(shared, source);
-        let ok = st.consecutive_failures == 0 && overdue.is_none() && schedule_ended.is_none();
         degraded |= !ok;
         sources.insert(
             source.id.clone(),

@@ -1221,7 +1221,10 @@ async fn a_sources_user_name_and_password_are_never_published() {
         "/feeds/secret.json",
     ] {
         let body = t.text(path).await;
-        assert!(!body.contains("hunter2") && !body.contains("admin"), "{path}: {body}");
+        assert!(
+            !body.contains("hunter2") && !body.contains("admin"),
+            "{path}: {body}"
+        );
         assert!(
             body.contains("127.0.0.1:9/feed.xml?api_key=SECRETKEY"),
             "{path}: {body}"
