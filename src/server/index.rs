@@ -257,7 +257,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
         Some(t) if !state.paused => format!(" · next poll {}", time_tag(t, source.timezone, true)),
         _ => String::new(),
     };
-    let page_link = href(source.url.as_str())
+    let page_link = href(&super::site_page(shared, source)?)
         .map(|u| format!(" · <a href=\"{u}\">source page</a>"))
         .unwrap_or_default();
     let mut out = String::new();
@@ -360,7 +360,23 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
 }
 
 pub(super) async fn opml(State(state): State<ServerState>) -> Response {
-    let config = state.shared.config.get();
+    let shared = state.shared.clone();
+    match tokio::task::spawn_blocking(move || opml_text(&shared)).await {
+        Ok(Ok(body)) => {
+            ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+        }
+        _ => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store is unavailable\n",
+        )
+            .into_response(),
+    }
+}
+
+/// The OPML list of every feed; each source's `htmlUrl` is the page its feeds link as their
+/// site ([`super::site_page`]).
+fn opml_text(shared: &Shared) -> Result<String, StoreError> {
+    let config = shared.config.get();
     let base = escape(&config.general.public_url);
     // The merged feed first, as the index page offers it.
     let mut outlines = format!(
@@ -372,7 +388,7 @@ pub(super) async fn opml(State(state): State<ServerState>) -> Response {
             "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{base}/feeds/{id}.rss\" htmlUrl=\"{home}\" language=\"{lang}\"/>",
             t = escape(&s.title),
             id = escape(&s.id),
-            home = escape(&without_userinfo(s.url.as_str())),
+            home = escape(&super::site_page(shared, s)?),
             lang = escape(&s.language),
         );
     }
@@ -380,9 +396,9 @@ pub(super) async fn opml(State(state): State<ServerState>) -> Response {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
          <title>herald feeds</title>\n    <dateCreated>{}</dateCreated>\n    \
          <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n{outlines}  </body>\n</opml>\n",
-        state.shared.started.to_rfc2822()
+        shared.started.to_rfc2822()
     );
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+    Ok(body)
 }
 
 #[cfg(test)]
