@@ -580,13 +580,13 @@ fn respond(
         None => {
             let mut r = Response::new(axum::body::Body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;
-            r.headers_mut().reserve(6);
+            r.headers_mut().reserve(7);
             r
         }
         Some(body) => {
             let mut r = Response::new(axum::body::Body::from(body));
             let h = r.headers_mut();
-            h.reserve(8);
+            h.reserve(9);
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             match coding {
                 Coding::Brotli => {
@@ -606,6 +606,10 @@ fn respond(
     h.insert(header::LAST_MODIFIED, last_modified);
     h.insert(header::CACHE_CONTROL, cache_control);
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 

@@ -359,18 +359,50 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
     ))
 }
 
-pub(super) async fn opml(State(state): State<ServerState>) -> Response {
+pub(super) async fn opml(
+    State(state): State<ServerState>,
+    request_headers: axum::http::HeaderMap,
+) -> Response {
     let shared = state.shared.clone();
-    match tokio::task::spawn_blocking(move || opml_text(&shared)).await {
-        Ok(Ok(body)) => {
-            ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
-        }
-        _ => (
+    let Ok(Ok(body)) = tokio::task::spawn_blocking(move || opml_text(&shared)).await else {
+        return (
             StatusCode::SERVICE_UNAVAILABLE,
             "the store is unavailable\n",
         )
-            .into_response(),
+            .into_response();
+    };
+    // Weak: the same list is also sent compressed (per request, by the router's layer).
+    let digest = Sha256::digest(body.as_bytes());
+    let tag = format!(
+        "W/\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
+    );
+    let tag = HeaderValue::from_str(&tag).expect("base64 is a valid header");
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/x-opml; charset=utf-8"),
+        ),
+        // As the page: asked again each time, answered 304 while the list is the same.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, tag.clone()),
+    ];
+    if matches_none_match(&request_headers, &tag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
+    (headers, body).into_response()
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`), compared weakly (RFC 9110 §13.1.2).
+fn matches_none_match(headers: &axum::http::HeaderMap, tag: &HeaderValue) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(tag.to_str().unwrap_or_default());
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || opaque(t) == ours)
 }
 
 /// The OPML list of every feed; each source's `htmlUrl` is the page its feeds link as their
@@ -394,9 +426,15 @@ fn opml_text(shared: &Shared) -> Result<String, StoreError> {
     }
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
-         <title>herald feeds</title>\n    <dateCreated>{}</dateCreated>\n    \
+         <title>herald feeds</title>\n    <dateModified>{}</dateModified>\n    \
          <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n{outlines}  </body>\n</opml>\n",
-        shared.started.to_rfc2822()
+        // When the running config was taken (at start or by the last reload), not the
+        // process's start: a reload may have added sources since.
+        shared
+            .config_health()
+            .last_success
+            .unwrap_or(shared.started)
+            .to_rfc2822()
     );
     Ok(body)
 }

@@ -128,6 +128,8 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
         .layer(CatchPanicLayer::custom(|_| {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
         }))
+        // Every answer of the router says what it is: no browser guesses a type from a body.
+        .layer(axum::middleware::map_response(nosniff))
         .with_state(state.clone());
     Routes {
         router,
@@ -178,6 +180,16 @@ fn monitor_allowed(allow: &[ipnet::IpNet], peer: Option<SocketAddr>) -> bool {
 /// A mutex's guard, poisoned or not: the data behind the server's locks (caches) stay usable.
 fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `X-Content-Type-Options: nosniff` on `response` (feeds set it themselves, see
+/// `feeds::respond`).
+async fn nosniff(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(axum::http::HeaderValue::from_static("nosniff"));
+    response
 }
 
 async fn not_found() -> Response {

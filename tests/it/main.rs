@@ -29,6 +29,7 @@ mod delivery_integrity;
 mod deploy;
 mod digest_progress;
 mod disk;
+mod endpoints;
 mod extract;
 mod extract_rules;
 mod feeds;
