@@ -326,6 +326,11 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
             );
         }
     }
+    // The header offers Telegram only when some source shows a public channel's link.
+    let shows_telegram = config
+        .sources
+        .iter()
+        .any(|s| !telegram_links(shared, &config, s).is_empty());
     let mut sections = String::new();
     for source in &config.sources {
         sections.push_str(&source_section(shared, &config, source)?);
@@ -348,11 +353,7 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
          <code>?exclude=word</code> and <code>?lang=xx</code>. Served by herald {version}.</footer>\n\
          </body>\n</html>\n",
         sources_word = if n == 1 { "source" } else { "sources" },
-        or_telegram = if shared.telegram.is_some() && !config.channels.is_empty() {
-            " or Telegram"
-        } else {
-            ""
-        },
+        or_telegram = if shows_telegram { " or Telegram" } else { "" },
         all_links = feed_links(base, "all", "All sources"),
         base_e = escape(base),
         version = env!("CARGO_PKG_VERSION"),
