@@ -107,22 +107,22 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
     };
     // Feeds compress themselves (once per document, cached); the rest is compressed per request.
     let monitoring = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(healthz).options(options))
+        .route("/metrics", get(metrics_text).options(options))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             monitor_gate,
         ));
     let router = Router::new()
-        .route("/", get(index::index))
-        .route("/opml", get(index::opml))
+        .route("/", get(index::index).options(options))
+        .route("/opml", get(index::opml).options(options))
         .merge(monitoring)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .route("/feeds/{file}", get(feeds::feed))
+        .route("/feeds/{file}", get(feeds::feed).options(options))
         .fallback(not_found)
         // A bug must not show a reader a stack trace, nor drop the connection without an answer.
         .layer(CatchPanicLayer::custom(|_| {
@@ -192,7 +192,23 @@ async fn nosniff(mut response: Response) -> Response {
     response
 }
 
-async fn not_found() -> Response {
+/// The methods every resource answers (RFC 9110 §9.3.7: OPTIONS asks which).
+const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// `OPTIONS` on a resource, or on the server as a whole (`OPTIONS *`): 204 with `Allow`.
+async fn options() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::ALLOW, axum::http::HeaderValue::from_static(ALLOW))],
+    )
+        .into_response()
+}
+
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    // `OPTIONS *` asks about the server, not a path: no route names it.
+    if method == axum::http::Method::OPTIONS && uri.path() == "*" {
+        return options().await;
+    }
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
 

@@ -55,3 +55,41 @@ async fn opml_revalidates_and_is_dated_by_its_config() {
     assert_eq!(t.get_if_none_match("/opml", &tag).await.status(), 200);
     t.stop().await;
 }
+
+/// `OPTIONS` on every resource, and on the server (`OPTIONS *`), answers 204 with the methods
+/// it takes (RFC 9110 §9.3.7); before, 405.
+#[tokio::test(flavor = "multi_thread")]
+async fn options_answers_which_methods_are_allowed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = spawn_app().await;
+    for path in [
+        "/",
+        "/opml",
+        "/feeds/akorda-en.rss",
+        "/feeds/all.json",
+        "/healthz",
+    ] {
+        let answer = t
+            .http
+            .request(reqwest::Method::OPTIONS, format!("{}{path}", t.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 204, "{path}");
+        assert_eq!(answer.headers()["allow"], "GET, HEAD, OPTIONS", "{path}");
+    }
+    let address = t.base.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream
+        .write_all(b"OPTIONS * HTTP/1.1\r\nHost: herald\r\nConnection: close\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 204"), "{answer}");
+    assert!(
+        answer.to_lowercase().contains("allow: get, head, options"),
+        "{answer}"
+    );
+    t.stop().await;
+}
