@@ -244,6 +244,17 @@ impl Rendered {
     /// tag of the representation that would be sent, in `coding`, matches (RFC 9111 §4.3.2: a
     /// 304 says the reader's copy is that representation); a tag of another coding is another
     /// representation, which the reader must be sent anew.
+    /// RFC 9110 §13.1.1: an `If-Match` that names neither `*` nor this representation's tag
+    /// (strong comparison: a weak tag never matches) fails, and the answer is 412.
+    fn fails_if_match(&self, headers: &HeaderMap, coding: Coding) -> bool {
+        list_header(headers, header::IF_MATCH).is_some_and(|tags| {
+            !tags.split(',').any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || self.etags[coding.index()].as_bytes() == tag.as_bytes()
+            })
+        })
+    }
+
     fn is_fresh(&self, headers: &HeaderMap, coding: Coding) -> bool {
         if let Some(inm) = list_header(headers, header::IF_NONE_MATCH) {
             return inm.split(',').any(|tag| {
@@ -256,6 +267,9 @@ impl Rendered {
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
+            // RFC 9110 §13.1.3: a date later than the server's clock is not a valid one, and
+            // the header is then ignored (a reader's clock ahead would freeze the feed).
+            .filter(|since| *since <= std::time::SystemTime::now())
             .is_some_and(|since| {
                 self.dated.modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
             })
@@ -442,6 +456,9 @@ pub(super) async fn feed(
         }
     };
     let mut coding = Coding::negotiate(headers);
+    if doc.fails_if_match(headers, coding) {
+        return (StatusCode::PRECONDITION_FAILED, "precondition failed\n").into_response();
+    }
     let fresh = doc.is_fresh(headers, coding);
     tally::add(
         Count::FeedAnswers {
@@ -749,7 +766,8 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
         return None;
     }
     let path = request.uri().path();
-    if !path.starts_with("/feeds/") {
+    // `If-Match` is rare: the router answers it (412 when it names another tag).
+    if !path.starts_with("/feeds/") || request.headers().contains_key(header::IF_MATCH) {
         return None;
     }
     let version = state.shared.versions.latest();
