@@ -507,6 +507,21 @@ pub fn without_userinfo(url: &url::Url) -> String {
     bare.to_string()
 }
 
+/// `url` (as text) as herald publishes it: without the user name and password of its authority
+/// (`http://admin:pw@host/feed` is `http://host/feed`). A source's address may carry them to
+/// reach its site, and every HTTP answer is public (herald refuses a `public_url` with them for
+/// the same reason). The query stays: it is part of the site's own address. Every writer of an
+/// address into an answer (the feeds, the index page, the OPML list) goes through here.
+/// An address that does not parse, or has no userinfo, is left as it is (borrowed).
+pub fn address_without_userinfo(url: &str) -> std::borrow::Cow<'_, str> {
+    match url::Url::parse(url) {
+        Ok(parsed) if !parsed.username().is_empty() || parsed.password().is_some() => {
+            std::borrow::Cow::Owned(without_userinfo(&parsed))
+        }
+        _ => std::borrow::Cow::Borrowed(url),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

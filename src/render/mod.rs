@@ -113,6 +113,7 @@ fn clean(s: &str) -> String {
 /// IPv6 literal needs them. A URL already in that form comes back unchanged.
 pub(crate) fn uri_safe(url: &str) -> String {
     let url = xml_safe(url);
+    let url = crate::text::address_without_userinfo(&url);
     // The authority runs from after `scheme://` to the next `/`, `?` or `#`.
     let authority = url.find("://").map_or(0..0, |at| {
         let start = at + 3;
@@ -447,6 +448,11 @@ mod tests {
         "https://a.example/%D0%B6%D0%B0%D2%A3%D0%B0%20%D0%B1%D0%B5%D1%82"
     )]
     #[case::quotes_and_angles("https://a.example/\"<x>\\", "https://a.example/%22%3Cx%3E%5C")]
+    #[case::userinfo_dropped_query_kept(
+        "http://admin:hunter2@a.example:8080/feed.xml?api_key=K&u=a@b",
+        "http://a.example:8080/feed.xml?api_key=K&u=a@b"
+    )]
+    #[case::user_only_and_at_in_password("https://me:p@ss@a.example#f@g", "https://a.example/#f@g")]
     fn uri_safe_writes_rfc3986_form(#[case] input: &str, #[case] expected: &str) {
         assert_eq!(uri_safe(input), expected);
         assert_eq!(uri_safe(expected), expected, "already in form: unchanged");

@@ -20,7 +20,7 @@ use super::query::{FeedQuery, QueryError};
 use super::tally::{self, Count};
 use super::zerocopy::shareable;
 use super::{ServerState, lock};
-use crate::config::{Config, Source, SourceKind};
+use crate::config::{Config, Source};
 use crate::model::Item;
 use crate::render::{self, FeedMeta};
 use crate::shared::Shared;
@@ -244,6 +244,17 @@ impl Rendered {
     /// tag of the representation that would be sent, in `coding`, matches (RFC 9111 §4.3.2: a
     /// 304 says the reader's copy is that representation); a tag of another coding is another
     /// representation, which the reader must be sent anew.
+    /// RFC 9110 §13.1.1: an `If-Match` that names neither `*` nor this representation's tag
+    /// (strong comparison: a weak tag never matches) fails, and the answer is 412.
+    fn fails_if_match(&self, headers: &HeaderMap, coding: Coding) -> bool {
+        list_header(headers, header::IF_MATCH).is_some_and(|tags| {
+            !tags.split(',').any(|tag| {
+                let tag = tag.trim();
+                tag == "*" || self.etags[coding.index()].as_bytes() == tag.as_bytes()
+            })
+        })
+    }
+
     fn is_fresh(&self, headers: &HeaderMap, coding: Coding) -> bool {
         if let Some(inm) = list_header(headers, header::IF_NONE_MATCH) {
             return inm.split(',').any(|tag| {
@@ -256,6 +267,9 @@ impl Rendered {
             .get(header::IF_MODIFIED_SINCE)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| httpdate::parse_http_date(v).ok())
+            // RFC 9110 §13.1.3: a date later than the server's clock is not a valid one, and
+            // the header is then ignored (a reader's clock ahead would freeze the feed).
+            .filter(|since| *since <= std::time::SystemTime::now())
             .is_some_and(|since| {
                 self.dated.modified.timestamp() <= DateTime::<Utc>::from(since).timestamp()
             })
@@ -442,6 +456,9 @@ pub(super) async fn feed(
         }
     };
     let mut coding = Coding::negotiate(headers);
+    if doc.fails_if_match(headers, coding) {
+        return (StatusCode::PRECONDITION_FAILED, "precondition failed\n").into_response();
+    }
     let fresh = doc.is_fresh(headers, coding);
     tally::add(
         Count::FeedAnswers {
@@ -580,13 +597,13 @@ fn respond(
         None => {
             let mut r = Response::new(axum::body::Body::empty());
             *r.status_mut() = StatusCode::NOT_MODIFIED;
-            r.headers_mut().reserve(6);
+            r.headers_mut().reserve(7);
             r
         }
         Some(body) => {
             let mut r = Response::new(axum::body::Body::from(body));
             let h = r.headers_mut();
-            h.reserve(8);
+            h.reserve(9);
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             match coding {
                 Coding::Brotli => {
@@ -606,6 +623,10 @@ fn respond(
     h.insert(header::LAST_MODIFIED, last_modified);
     h.insert(header::CACHE_CONTROL, cache_control);
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
@@ -745,7 +766,8 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
         return None;
     }
     let path = request.uri().path();
-    if !path.starts_with("/feeds/") {
+    // `If-Match` is rare: the router answers it (412 when it names another tag).
+    if !path.starts_with("/feeds/") || request.headers().contains_key(header::IF_MATCH) {
         return None;
     }
     let version = state.shared.versions.latest();
@@ -1030,16 +1052,7 @@ fn subject<'a>(
         Some(source) => Subject {
             newest_read: None,
             title: source.title.clone(),
-            // A list page is the site's page; an upstream feed's own site page, once read,
-            // is what a reader opens (not the feed's XML).
-            home: match source.kind {
-                SourceKind::Feed => shared
-                    .store
-                    .source_state(&source.id)?
-                    .site
-                    .unwrap_or_else(|| source.url.to_string()),
-                _ => source.url.to_string(),
-            },
+            home: super::site_page(shared, source)?,
             language: Some(source.language.as_str()),
             interval: interval_secs(source),
             items: if query.wants_language(&source.language) {

@@ -24,6 +24,7 @@ use crate::model::Item;
 use crate::render::{escape_html, xml_safe};
 use crate::shared::Shared;
 use crate::store::{SourceState, StoreError};
+use crate::text::address_without_userinfo;
 
 /// Newest items listed under each source.
 const NEWEST: usize = 5;
@@ -132,9 +133,9 @@ pub(super) async fn index(State(state): State<ServerState>) -> Response {
 }
 
 /// An address fit for `href`: http(s) only (no `javascript:`, `data:` or relative surprises),
-/// escaped.
+/// without user name and password ([`address_without_userinfo`]), escaped.
 fn href(url: &str) -> Option<String> {
-    let parsed = url::Url::parse(url).ok()?;
+    let parsed = url::Url::parse(&address_without_userinfo(url)).ok()?;
     matches!(parsed.scheme(), "http" | "https").then(|| escape(parsed.as_str()))
 }
 
@@ -151,18 +152,27 @@ fn time_tag(time: DateTime<Utc>, zone: Tz, with_clock: bool) -> String {
     )
 }
 
-/// What the page says about a source's health, and the class that colours it.
-fn status(state: &SourceState) -> (String, &'static str) {
-    if state.paused {
-        ("paused".into(), "other")
-    } else if state.consecutive_failures > 0 {
-        let n = state.consecutive_failures;
+/// What the page says about a source's health, and the class that colours it: `/healthz`'s
+/// verdict ([`super::source_verdict`]) in words. Not ok is never "ok".
+fn status(state: &SourceState, verdict: &super::SourceVerdict) -> (String, &'static str) {
+    let paused = if state.paused { "paused, " } else { "" };
+    let n = state.consecutive_failures;
+    if n > 0 {
         let text = if n == 1 {
-            "failing (1 failure)".to_owned()
+            format!("{paused}failing (1 failure)")
         } else {
-            format!("failing ({n} failures in a row)")
+            format!("{paused}failing ({n} failures in a row)")
         };
         (text, "failing")
+    } else if verdict.schedule_ended.is_some() {
+        (format!("{paused}schedule ended: no more polls"), "failing")
+    } else if verdict.overdue.is_some() {
+        (format!("{paused}poll overdue"), "failing")
+    } else if !verdict.ok {
+        // A reason `/healthz` adds and this page does not know yet: not ok, all the same.
+        (format!("{paused}not ok (see /healthz)"), "failing")
+    } else if state.paused {
+        ("paused".into(), "other")
     } else if state.last_success.is_none() {
         ("not polled yet".into(), "other")
     } else if state.stale {
@@ -230,7 +240,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
     let items = shared.store.recent(&source.id, NEWEST)?;
     let count = shared.store.count(&source.id)?;
     let state = shared.store.source_state(&source.id)?;
-    let (status, class) = status(&state);
+    let (status, class) = status(&state, &super::source_verdict(shared, source, &state));
     let id = escape(&source.id);
     let title = escape(&source.title);
     let lang = escape(&source.language);
@@ -248,7 +258,7 @@ fn source_section(shared: &Shared, config: &Config, source: &Source) -> Result<S
         Some(t) if !state.paused => format!(" · next poll {}", time_tag(t, source.timezone, true)),
         _ => String::new(),
     };
-    let page_link = href(source.url.as_str())
+    let page_link = href(&super::site_page(shared, source)?)
         .map(|u| format!(" · <a href=\"{u}\">source page</a>"))
         .unwrap_or_default();
     let mut out = String::new();
@@ -317,6 +327,11 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
             );
         }
     }
+    // The header offers Telegram only when some source shows a public channel's link.
+    let shows_telegram = config
+        .sources
+        .iter()
+        .any(|s| !telegram_links(shared, &config, s).is_empty());
     let mut sections = String::new();
     for source in &config.sources {
         sections.push_str(&source_section(shared, &config, source)?);
@@ -339,19 +354,63 @@ fn page(shared: &Shared) -> Result<String, StoreError> {
          <code>?exclude=word</code> and <code>?lang=xx</code>. Served by herald {version}.</footer>\n\
          </body>\n</html>\n",
         sources_word = if n == 1 { "source" } else { "sources" },
-        or_telegram = if shared.telegram.is_some() && !config.channels.is_empty() {
-            " or Telegram"
-        } else {
-            ""
-        },
+        or_telegram = if shows_telegram { " or Telegram" } else { "" },
         all_links = feed_links(base, "all", "All sources"),
         base_e = escape(base),
         version = env!("CARGO_PKG_VERSION"),
     ))
 }
 
-pub(super) async fn opml(State(state): State<ServerState>) -> Response {
-    let config = state.shared.config.get();
+pub(super) async fn opml(
+    State(state): State<ServerState>,
+    request_headers: axum::http::HeaderMap,
+) -> Response {
+    let shared = state.shared.clone();
+    let Ok(Ok(body)) = tokio::task::spawn_blocking(move || opml_text(&shared)).await else {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the store is unavailable\n",
+        )
+            .into_response();
+    };
+    // Weak: the same list is also sent compressed (per request, by the router's layer).
+    let digest = Sha256::digest(body.as_bytes());
+    let tag = format!(
+        "W/\"{}\"",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
+    );
+    let tag = HeaderValue::from_str(&tag).expect("base64 is a valid header");
+    let headers = [
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/x-opml; charset=utf-8"),
+        ),
+        // As the page: asked again each time, answered 304 while the list is the same.
+        (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
+        (header::ETAG, tag.clone()),
+    ];
+    if matches_none_match(&request_headers, &tag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    (headers, body).into_response()
+}
+
+/// Whether `If-None-Match` names `tag` (or is `*`), compared weakly (RFC 9110 §13.1.2).
+fn matches_none_match(headers: &axum::http::HeaderMap, tag: &HeaderValue) -> bool {
+    let opaque = |t: &str| t.trim().trim_start_matches("W/").to_owned();
+    let ours = opaque(tag.to_str().unwrap_or_default());
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == "*" || opaque(t) == ours)
+}
+
+/// The OPML list of every feed; each source's `htmlUrl` is the page its feeds link as their
+/// site ([`super::site_page`]).
+fn opml_text(shared: &Shared) -> Result<String, StoreError> {
+    let config = shared.config.get();
     let base = escape(&config.general.public_url);
     // The merged feed first, as the index page offers it.
     let mut outlines = format!(
@@ -363,17 +422,23 @@ pub(super) async fn opml(State(state): State<ServerState>) -> Response {
             "    <outline type=\"rss\" text=\"{t}\" title=\"{t}\" xmlUrl=\"{base}/feeds/{id}.rss\" htmlUrl=\"{home}\" language=\"{lang}\"/>",
             t = escape(&s.title),
             id = escape(&s.id),
-            home = escape(s.url.as_str()),
+            home = escape(&super::site_page(shared, s)?),
             lang = escape(&s.language),
         );
     }
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<opml version=\"2.0\">\n  <head>\n    \
-         <title>herald feeds</title>\n    <dateCreated>{}</dateCreated>\n    \
+         <title>herald feeds</title>\n    <dateModified>{}</dateModified>\n    \
          <docs>http://opml.org/spec2.opml</docs>\n  </head>\n  <body>\n{outlines}  </body>\n</opml>\n",
-        state.shared.started.to_rfc2822()
+        // When the running config was taken (at start or by the last reload), not the
+        // process's start: a reload may have added sources since.
+        shared
+            .config_health()
+            .last_success
+            .unwrap_or(shared.started)
+            .to_rfc2822()
     );
-    ([(header::CONTENT_TYPE, "text/x-opml; charset=utf-8")], body).into_response()
+    Ok(body)
 }
 
 #[cfg(test)]
@@ -392,6 +457,10 @@ mod tests {
     #[case::vbscript("vbscript:msgbox", None)]
     #[case::relative("/en/a", None)]
     #[case::quote("https://x.org/\"><script>", Some("https://x.org/%22%3E%3Cscript%3E"))]
+    #[case::userinfo(
+        "http://admin:hunter2@x.org/f?api_key=K",
+        Some("http://x.org/f?api_key=K")
+    )]
     fn only_web_addresses_become_links(#[case] url: &str, #[case] expected: Option<&str>) {
         assert_eq!(href(url).as_deref(), expected);
     }
@@ -434,6 +503,46 @@ mod tests {
         item.title = "مؤتمر صحفي".into();
         let line = item_line(&item, chrono_tz::UTC);
         assert!(line.contains("dir=\"auto\">مؤتمر صحفي</"), "{line}");
+    }
+
+    /// The label follows `/healthz`'s verdict: a source polled well once whose schedule has
+    /// ended, or whose poll is overdue, is not "ok" on the page either.
+    #[rstest]
+    #[case::ok(None, None, "ok", "ok")]
+    #[case::ended(
+        Some("`0 0 0 1 1 * 2020` fires no more"),
+        None,
+        "schedule ended: no more polls",
+        "failing"
+    )]
+    #[case::overdue(
+        None,
+        Some("its poll due 700 s ago has not started"),
+        "poll overdue",
+        "failing"
+    )]
+    fn the_label_says_what_healthz_says(
+        #[case] ended: Option<&str>,
+        #[case] overdue: Option<&str>,
+        #[case] text: &str,
+        #[case] class: &str,
+    ) {
+        let state = SourceState {
+            last_success: Some(Utc::now()),
+            ..SourceState::default()
+        };
+        let verdict = super::super::SourceVerdict {
+            ok: ended.is_none() && overdue.is_none(),
+            overdue: overdue.map(Into::into),
+            schedule_ended: ended.map(Into::into),
+        };
+        assert_eq!(status(&state, &verdict), (text.to_owned(), class));
+        let paused = SourceState {
+            paused: true,
+            ..state
+        };
+        let (text, _) = status(&paused, &verdict);
+        assert!(text.starts_with("paused"), "{text}");
     }
 
     #[test]

@@ -749,6 +749,10 @@ fn without_one_host<B>(request: &hyper::Request<B>) -> Option<Response> {
     (missing || hosts > 1).then(|| {
         (
             axum::http::StatusCode::BAD_REQUEST,
+            [(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            )],
             "the request must name its host once (Host header)\n",
         )
             .into_response()

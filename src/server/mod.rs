@@ -107,27 +107,29 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
     };
     // Feeds compress themselves (once per document, cached); the rest is compressed per request.
     let monitoring = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics_text))
+        .route("/healthz", get(healthz).options(options))
+        .route("/metrics", get(metrics_text).options(options))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             monitor_gate,
         ));
     let router = Router::new()
-        .route("/", get(index::index))
-        .route("/opml", get(index::opml))
+        .route("/", get(index::index).options(options))
+        .route("/opml", get(index::opml).options(options))
         .merge(monitoring)
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
-        .route("/feeds/{file}", get(feeds::feed))
+        .route("/feeds/{file}", get(feeds::feed).options(options))
         .fallback(not_found)
         // A bug must not show a reader a stack trace, nor drop the connection without an answer.
         .layer(CatchPanicLayer::custom(|_| {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal error\n").into_response()
         }))
+        // Every answer of the router says what it is: no browser guesses a type from a body.
+        .layer(axum::middleware::map_response(nosniff))
         .with_state(state.clone());
     Routes {
         router,
@@ -140,6 +142,22 @@ pub fn routes(shared: Arc<Shared>) -> Routes {
             .flatten()
         })),
     }
+}
+
+/// The page a source's published feeds, the index page and the OPML list link as its site: a
+/// list page is the site's page; for an upstream feed (`kind = "feed"`), the site page the feed
+/// names, once read, else the feed's own address. Without user name and password
+/// ([`crate::text::address_without_userinfo`]).
+fn site_page(
+    shared: &Shared,
+    source: &crate::config::Source,
+) -> Result<String, crate::store::StoreError> {
+    let site = match source.kind {
+        crate::config::SourceKind::Feed => shared.store.source_state(&source.id)?.site,
+        _ => None,
+    };
+    let site = site.unwrap_or_else(|| source.url.to_string());
+    Ok(crate::text::address_without_userinfo(&site).into_owned())
 }
 
 /// Whether `peer` may read `/healthz` and `/metrics` under `allow` (empty: everyone).
@@ -164,7 +182,33 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-async fn not_found() -> Response {
+/// `X-Content-Type-Options: nosniff` on `response` (feeds set it themselves, see
+/// `feeds::respond`).
+async fn nosniff(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(axum::http::HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// The methods every resource answers (RFC 9110 §9.3.7: OPTIONS asks which).
+const ALLOW: &str = "GET, HEAD, OPTIONS";
+
+/// `OPTIONS` on a resource, or on the server as a whole (`OPTIONS *`): 204 with `Allow`.
+async fn options() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [(header::ALLOW, axum::http::HeaderValue::from_static(ALLOW))],
+    )
+        .into_response()
+}
+
+async fn not_found(method: axum::http::Method, uri: axum::http::Uri) -> Response {
+    // `OPTIONS *` asks about the server, not a path: no route names it.
+    if method == axum::http::Method::OPTIONS && uri.path() == "*" {
+        return options().await;
+    }
     (StatusCode::NOT_FOUND, "not found\n").into_response()
 }
 
@@ -234,6 +278,38 @@ fn schedule_ended(shared: &Shared, source: &crate::config::Source) -> Option<Str
     ended.then(|| crate::schedule::ended_text(&source.schedule))
 }
 
+/// What `/healthz` says of one source, and what the index page's label says in words.
+struct SourceVerdict {
+    /// `/healthz`'s `ok`: no failure in a row, no overdue poll, a schedule with polls to come.
+    ok: bool,
+    /// Why its poll is late past its grace (its task is stuck), if it is.
+    overdue: Option<String>,
+    /// Why it is never polled again, if so.
+    schedule_ended: Option<String>,
+}
+
+/// The one verdict on `source` (whose stored state is `st`): `/healthz` and the index page
+/// both read it, so the page never says "ok" for a source `/healthz` calls not ok.
+fn source_verdict(
+    shared: &Shared,
+    source: &crate::config::Source,
+    st: &crate::store::SourceState,
+) -> SourceVerdict {
+    let grace = overdue_grace(source);
+    let overdue = shared.poll_overdue(&source.id, grace).map(|late| {
+        format!(
+            "its poll due {} s ago has not started (its task is stuck, or stops before it polls)",
+            (late + grace).as_secs()
+        )
+    });
+    let schedule_ended = schedule_ended(shared, source);
+    SourceVerdict {
+        ok: st.consecutive_failures == 0 && overdue.is_none() && schedule_ended.is_none(),
+        overdue,
+        schedule_ended,
+    }
+}
+
 fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let mut sources = serde_json::Map::new();
     let mut degraded = false;
@@ -243,20 +319,15 @@ fn health(shared: &Shared) -> Result<Value, crate::store::StoreError> {
     let (mut on_time, mut overdue_sources) = (false, Vec::new());
     for source in &config.sources {
         let st = shared.store.source_state(&source.id)?;
-        let grace = overdue_grace(source);
-        let overdue = shared.poll_overdue(&source.id, grace);
+        let SourceVerdict {
+            ok,
+            overdue,
+            schedule_ended,
+        } = source_verdict(shared, source, &st);
         match overdue {
             Some(_) => overdue_sources.push(source.id.as_str()),
             None => on_time |= shared.next_poll(&source.id).is_some(),
         }
-        let overdue = overdue.map(|late| {
-            format!(
-                "its poll due {} s ago has not started (its task is stuck, or stops before it polls)",
-                (late + grace).as_secs()
-            )
-        });
-        let schedule_ended = schedule_ended(shared, source);
-        let ok = st.consecutive_failures == 0 && overdue.is_none() && schedule_ended.is_none();
         degraded |= !ok;
         sources.insert(
             source.id.clone(),

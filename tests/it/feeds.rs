@@ -1199,3 +1199,68 @@ async fn list_headers_sent_on_several_lines_are_read_whole() {
     }
     t.stop().await;
 }
+
+/// A source's address may carry a user name and password (to reach its site): no answer
+/// publishes them, not the index page's "source page" link, the OPML `htmlUrl`, nor the feeds'
+/// site link (RSS `<link>`, Atom alternate, JSON Feed `home_page_url`). The query stays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sources_user_name_and_password_are_never_published() {
+    let t = common::spawn_app_with(common::Setup {
+        extra_config: "[[sources]]\nid = \"secret\"\nkind = \"feed\"\n\
+                       url = \"http://admin:hunter2@127.0.0.1:9/feed.xml?api_key=SECRETKEY\"\n\
+                       schedule = \"0 0 0 1 1 *\"\n\n"
+            .into(),
+        ..common::Setup::default()
+    })
+    .await;
+    for path in [
+        "/",
+        "/opml",
+        "/feeds/secret.rss",
+        "/feeds/secret.atom",
+        "/feeds/secret.json",
+    ] {
+        let body = t.text(path).await;
+        assert!(
+            !body.contains("hunter2") && !body.contains("admin"),
+            "{path}: {body}"
+        );
+        assert!(
+            body.contains("127.0.0.1:9/feed.xml?api_key=SECRETKEY"),
+            "{path}: {body}"
+        );
+    }
+    t.stop().await;
+}
+
+/// RFC 9110 §13.1.1 and §13.1.3: an `If-Match` naming no current tag of the feed is answered
+/// 412 (its own tag, or `*`, 200), also once a serving thread keeps the feed; an
+/// `If-Modified-Since` later than the server's clock is no valid date and is ignored (before,
+/// a reader whose clock ran a day ahead got 304 for every change).
+#[tokio::test(flavor = "multi_thread")]
+async fn if_match_and_a_future_if_modified_since() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let path = "/feeds/akorda-en.rss";
+    let get = |headers: Vec<(&'static str, String)>| {
+        let mut request = t.http.get(format!("{}{path}", t.base));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let first = t.get(path).await;
+    let tag = first.headers()["etag"].to_str().unwrap().to_owned();
+    for _ in 0..3 {
+        assert_eq!(get(vec![("if-match", "\"other\"".into())]).await, 412);
+        assert_eq!(get(vec![("if-match", format!("\"x\", {tag}"))]).await, 200);
+        assert_eq!(get(vec![("if-match", "*".into())]).await, 200);
+        assert_eq!(get(vec![("if-match", format!("W/{tag}"))]).await, 412);
+    }
+    let tomorrow = httpdate::fmt_http_date(
+        std::time::SystemTime::now() + std::time::Duration::from_secs(86_400),
+    );
+    assert_eq!(get(vec![("if-modified-since", tomorrow)]).await, 200);
+    t.stop().await;
+}

@@ -31,6 +31,7 @@ mod deploy;
 mod digest_filters;
 mod digest_progress;
 mod disk;
+mod endpoints;
 mod extract;
 mod extract_rules;
 mod feeds;

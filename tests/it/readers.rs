@@ -295,7 +295,7 @@ chat = -1001234567890
 
 /// A channel on the index page is a promise of posts: without a bot token (delivery off)
 /// nothing is posted there, so the page names no Telegram channel and offers feeds only; with
-/// one, the public channels are linked.
+/// one, the public channels are linked, and the header offers Telegram only when one is.
 #[tokio::test(flavor = "multi_thread")]
 async fn index_page_shows_telegram_channels_only_while_delivery_is_on() {
     let channels = "[[channels]]\nid = \"news-en\"\nchat = \"@akorda_news_en\"\n";
@@ -326,6 +326,19 @@ async fn index_page_shows_telegram_channels_only_while_delivery_is_on() {
         "{page}"
     );
     assert!(page.contains("for your feed reader or Telegram."), "{page}");
+    on.stop().await;
+
+    // Delivery on, but the only channel is private (a numeric chat): no t.me link, so the
+    // header does not offer Telegram either.
+    let private = "[[channels]]\nid = \"news-en\"\nchat = -1001234567890\n";
+    let on = spawn_app_with(Setup {
+        source_keys: vec![("akorda-en".into(), r#"channels = ["news-en"]"#.into())],
+        ..Setup::telegram(&fake, private)
+    })
+    .await;
+    let page = on.get("/").await.text().await.unwrap();
+    assert!(!page.contains("t.me/"), "{page}");
+    assert!(page.contains("for your feed reader."), "{page}");
     on.stop().await;
 }
 

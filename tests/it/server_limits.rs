@@ -57,10 +57,26 @@ async fn monitoring_is_limited_and_errors_show_no_internals() {
         let url = format!("{}{path}", r.base);
         async move { reqwest::get(url).await.unwrap() }
     };
-    assert_eq!(get("/healthz").await.status(), 403);
-    assert_eq!(get("/metrics").await.status(), 403);
-    assert_eq!(get("/").await.status(), 200);
-    assert_eq!(get("/feeds/all.rss").await.status(), 200);
+    // Every answer, refused or not, says `nosniff`: no browser reads a body as another type.
+    for (path, status) in [
+        ("/healthz", 403),
+        ("/metrics", 403),
+        ("/", 200),
+        ("/opml", 200),
+        ("/feeds/all.rss", 200),
+        ("/nothing", 404),
+    ] {
+        let answer = get(path).await;
+        assert_eq!(answer.status(), status, "{path}");
+        assert_eq!(
+            answer
+                .headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "{path}"
+        );
+    }
 
     let dir = r.dir.path().display().to_string();
     let client = reqwest::Client::new();
@@ -83,6 +99,11 @@ async fn monitoring_is_limited_and_errors_show_no_internals() {
             .unwrap();
         let status = response.status();
         assert!(status.is_client_error(), "{method} {path}: {status}");
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{method} {path}"
+        );
         let body = response.text().await.unwrap();
         for leak in ["root:", "[general]", "panicked", "src/", ".rs:", &dir] {
             assert!(

@@ -242,6 +242,17 @@ async fn a_schedule_that_ran_out_is_said_not_restarted() {
         metrics.contains("herald_source_schedule_ended{source=\"akorda-en\"} 1"),
         "{metrics}"
     );
+    // The index page says so too, not "ok".
+    let page = reqwest::get(format!("{base}/"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<span class=\"status failing\">schedule ended: no more polls</span>"),
+        "{page}"
+    );
     child.kill().await.unwrap();
 }
 

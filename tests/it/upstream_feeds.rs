@@ -1432,6 +1432,17 @@ async fn a_feed_sources_home_page_is_the_site_the_feed_names() {
             )),
             "{id}: {atom}"
         );
+        // The index page's "source page" link and the OPML `htmlUrl` are that page too.
+        let page = app.text("/").await;
+        assert!(
+            page.contains(&format!("<a href=\"{home}\">source page</a>")),
+            "{id}: {page}"
+        );
+        let opml = app.text("/opml").await;
+        assert!(
+            opml.contains(&format!("/feeds/{id}.rss\" htmlUrl=\"{home}\"")),
+            "{id}: {opml}"
+        );
     }
     // The site moves, its entries do not: the feeds served before (and kept) link the new page.
     upstream.put(
