@@ -548,7 +548,9 @@ fn cut_at_word(text: &str, budget: usize) -> String {
 /// which Telegram would refuse as a button or a photo.
 pub(super) fn web_url(link: &str) -> Option<String> {
     let url = Url::parse(link.trim()).ok()?;
-    matches!(url.scheme(), "http" | "https").then(|| url.into())
+    // A link made from a source address with a user name and password carries them: a post
+    // is public, so they are left out (the feeds do the same).
+    matches!(url.scheme(), "http" | "https").then(|| crate::text::without_userinfo(&url))
 }
 
 /// "Read", then one button per share target in the configured order.
@@ -834,6 +836,24 @@ mod tests {
         let text = url.query_pairs().find(|(k, _)| k == "text").unwrap().1;
         assert!(text.chars().count() <= SHARE_TEXT_LIMIT, "{text}");
         assert!(text.ends_with("word…"), "{text}");
+    }
+
+    #[test]
+    fn a_user_name_and_password_in_a_link_are_never_posted() {
+        let mut item = item("Встреча", None);
+        item.link = "https://admin:hunter2@www.akorda.kz/ru/vstrecha?id=1".into();
+        let post = format_post(
+            &item,
+            &source("akorda-ru", "ru"),
+            &[ShareTarget::Telegram],
+            true,
+        );
+        let shown = format!("{post:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert_eq!(
+            post.buttons[0].url,
+            "https://www.akorda.kz/ru/vstrecha?id=1"
+        );
     }
 
     #[test]
