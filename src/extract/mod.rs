@@ -461,8 +461,13 @@ pub fn item_key(link: &Url, id_pattern: Option<&Regex>) -> String {
 /// made absolute against `base`, links get `rel="noopener noreferrer"`. What a page shows only
 /// without scripts or plug-ins (`<noscript>`, the fallback inside `<iframe>`, `<object>`,
 /// `<template>`) goes with its content: the parser reads a `<noscript>`'s markup as text, which
-/// would show as `<img src=…>` written out.
+/// would show as `<img src=…>` written out. A user name and password in `base` (a source
+/// reached with `https://user:pass@host/…`) are left out of the links made from it: the body is
+/// published.
 pub fn sanitize_html(html: &str, base: &Url) -> String {
+    let mut base = base.clone();
+    let _ = base.set_username("");
+    let _ = base.set_password(None);
     ammonia::Builder::default()
         .clean_content_tags(
             [
@@ -471,7 +476,7 @@ pub fn sanitize_html(html: &str, base: &Url) -> String {
             .into_iter()
             .collect(),
         )
-        .url_relative(ammonia::UrlRelative::RewriteWithBase(base.clone()))
+        .url_relative(ammonia::UrlRelative::RewriteWithBase(base))
         .url_schemes(["http", "https", "mailto"].into_iter().collect())
         .clean(html)
         .to_string()
@@ -765,6 +770,15 @@ mod tests {
         );
         assert!(!out.contains("script") && !out.contains("onerror") && !out.contains("javascript"));
         assert!(out.contains("https://www.akorda.kz/a.jpg"), "{out}");
+    }
+
+    #[test]
+    fn links_made_from_a_base_with_a_password_leave_it_out() {
+        let base = Url::parse("https://admin:hunter2@www.akorda.kz/en/x").unwrap();
+        let out = sanitize_html(r#"<p><a href="/en/a-1">a</a><img src="b.jpg"></p>"#, &base);
+        assert!(!out.contains("hunter2") && !out.contains("admin"), "{out}");
+        assert!(out.contains("https://www.akorda.kz/en/a-1"), "{out}");
+        assert!(out.contains("https://www.akorda.kz/en/b.jpg"), "{out}");
     }
 
     /// A lazy-loaded picture's `<noscript>` copy does not show as markup written out, nor does
