@@ -1540,8 +1540,9 @@ impl Poller<'_> {
     /// report.
     ///
     /// A new release never sorts above a release the site lists above it with the same date
-    /// (SPEC: items of the same date keep the site's list order): it is dated no later than
-    /// that release, and at an equal time its `seq` puts it below. Stored releases are never
+    /// (SPEC: items of the same date keep the site's list order): one whose date has no time
+    /// of day (or could not be read) is dated no later than that release, and at an equal time
+    /// its `seq` puts it below; one printing its own time keeps it. Stored releases are never
     /// moved.
     fn build(
         &self,
@@ -1551,6 +1552,16 @@ impl Poller<'_> {
         read_known: bool,
     ) -> Result<(Vec<Observed>, usize), PollError> {
         let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+        // Whether each release's own date carries a time of day: that instant is kept.
+        let timed: Vec<bool> = entries
+            .iter()
+            .map(|(_, _, s)| {
+                matches!(
+                    s.date,
+                    Some(dates::ParsedDate::Local(_) | dates::ParsedDate::Absolute(_))
+                )
+            })
+            .collect();
         for (id, state, s) in entries.into_iter().rev() {
             slots.push(if state == ItemState::Known && !read_known {
                 Slot::Unread(id, s)
@@ -1572,7 +1583,7 @@ impl Poller<'_> {
             })
             .collect();
         // The date: no later than the release above, on a list page for one dated the same day
-        // as that release, and for a release whose date could not be read (issue 24: it keeps
+        // as that release by a date without a time of day (one printing its time keeps it), and for a release whose date could not be read (issue 24: it keeps
         // its place in the list) while the list is in order there (the next release below
         // with a time of its own is no newer; with none below, the one above is new too, or
         // of the same day): else the one above is a card pinned above newer ones, maybe for months, and a
@@ -1593,8 +1604,9 @@ impl Poller<'_> {
             };
             let capped = match above {
                 Some((t, _)) if t < published => {
-                    let same_date =
-                        source.kind == SourceKind::Html && same_day(source, t, published);
+                    let same_date = source.kind == SourceKind::Html
+                        && !timed[i]
+                        && same_day(source, t, published);
                     let above_new = matches!(
                         &slots[i - 1],
                         Slot::Built(o, _) if o.state == ItemState::New
@@ -3174,6 +3186,63 @@ mod tests {
         let page = vec![new(7, day(1)), new(8, None), new(9, day(20))];
         let (some, _) = poller.build(source, page, now, false).unwrap();
         assert_eq!(some[1].item.published, now);
+    }
+
+    /// A release printing its own time keeps it, also under a release of the same day (SPEC:
+    /// items of the same date keep the site's list order; the cap is for dates without a time
+    /// of day): cards of 09:00, 12:00 and 18:00 on one day stay at those times, while a
+    /// date-only card of that day below them, first seen later, is dated by the one above.
+    #[test]
+    fn a_printed_time_is_kept_under_a_release_of_the_same_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 0 * * * *\"\ntimezone = \"Asia/Almaty\"\n[sources.list]\n\
+                    item = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\ndate = \"h5\"\n";
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
+            .expect("valid source");
+        let source = &config.sources[0];
+        let fetcher = Fetcher::new(Default::default()).unwrap();
+        let poller = Poller::new(&fetcher, &config, "s", Mode::DryRun, false);
+        let at = |d: u32, h: u32| {
+            Some(dates::ParsedDate::Local(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, d)
+                    .unwrap()
+                    .and_hms_opt(h, 0, 0)
+                    .unwrap(),
+            ))
+        };
+        let day = Some(dates::ParsedDate::Day(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        ));
+        let link = |n: u8| format!("https://example.org/{n}");
+        let page = [at(7, 9), at(7, 12), at(7, 18), day, at(6, 20)]
+            .into_iter()
+            .zip(1..)
+            .map(|(date, n)| {
+                (
+                    ItemId::new("s", &link(n)),
+                    ItemState::New,
+                    scraped(&link(n), date),
+                )
+            })
+            .collect();
+        // 7 December, 20:00 in Almaty.
+        let now: DateTime<Utc> = "2026-12-07T15:00:00Z".parse().unwrap();
+        let (built, _) = poller.build(source, page, now, true).unwrap();
+        let dates: Vec<String> = built
+            .iter()
+            .map(|o| {
+                o.item
+                    .published
+                    .with_timezone(&source.timezone)
+                    .format("%d %H:%M")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            dates,
+            ["07 09:00", "07 12:00", "07 18:00", "07 18:00", "06 20:00"]
+        );
     }
 
     /// A filter regex naming a folded character by its escape matches the page's text as
