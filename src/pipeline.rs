@@ -1335,11 +1335,10 @@ impl Poller<'_> {
         let Some(store) = self.store() else {
             return Ok(reused);
         };
-        let now = Utc::now();
         for s in scraped {
             let id = ItemId::new(&source.id, &s.key);
             let other = match store.item(&source.id, &id)? {
-                Some(stored) => !same_release(&stored, s, source, now),
+                Some(stored) => !same_release(&stored, s, source),
                 None => match store.seen_digests(&source.id, &id)? {
                     Some((fp, Some(address))) => {
                         address != address_digest(&s.link)
@@ -1874,8 +1873,6 @@ impl Renamed {
         {
             return Ok(None);
         }
-        let now = Utc::now();
-        let published = dates::resolve(date, source.timezone, now, now);
         let stored = match &mut self.stored {
             Some(stored) => stored,
             None => self
@@ -1885,7 +1882,7 @@ impl Renamed {
         let mut same = Vec::new();
         for item in stored.iter() {
             if item.link == s.link
-                && item.published == published
+                && dates_agree(item, date, source)
                 && !self.in_document.contains(&item.id)
                 && !seen_ids.contains(&item.id)
                 && store.seen_digest(&source.id, &item.id)? == Some(now_fp)
@@ -1933,13 +1930,25 @@ impl Reused {
 }
 
 /// Whether a stored release and an entry under its guid/id are one release: the link's path
-/// (no query, scheme or host), or the title, or the date (to the second) still agrees. A
+/// (no query, scheme or host), or the title, or the date ([`dates_agree`]) still agrees. A
 /// correction changes one of them, seldom all three.
-fn same_release(stored: &Item, s: &Scraped, source: &Source, now: DateTime<Utc>) -> bool {
+fn same_release(stored: &Item, s: &Scraped, source: &Source) -> bool {
     address_digest(&stored.link) == address_digest(&s.link)
         || stored.title.trim() == s.title.trim()
-        || s.date
-            .is_some_and(|d| dates::resolve(d, source.timezone, now, now) == stored.published)
+        || s.date.is_some_and(|d| dates_agree(stored, d, source))
+}
+
+/// Whether an entry's date is the one a stored release was dated by, as it read when the release
+/// was first seen: resolved as of that time (a date-only entry of that day gave its first-seen
+/// time, a date in the future was clamped to it), it is the stored instant;
+/// a date-only one also agrees with a release stored on that day in the source's zone (dated by
+/// the release above it, SPEC: items of the same date keep the site's list order).
+fn dates_agree(stored: &Item, date: dates::ParsedDate, source: &Source) -> bool {
+    let tz = source.timezone;
+    let seen = stored.first_seen;
+    dates::resolve(date, tz, seen, seen) == stored.published
+        || matches!(date, dates::ParsedDate::Day(day)
+            if stored.published.with_timezone(&tz).date_naive() == day)
 }
 
 /// Whether the release's text as herald read it before (see `Scraped::former_text`) is what the
@@ -3243,6 +3252,50 @@ mod tests {
             dates,
             ["07 09:00", "07 12:00", "07 18:00", "07 18:00", "06 20:00"]
         );
+    }
+
+    /// A date is compared with a stored release's as it read when first seen: a date-only one
+    /// of that day (dated when first seen, or by the release above it on a list page), one in
+    /// the future then (clamped to that time); another day or another time never agrees.
+    #[test]
+    fn a_date_agrees_with_the_release_it_dated_when_first_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 0 * * * *\"\ntimezone = \"Asia/Almaty\"\nkind = \"feed\"\n";
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
+            .expect("valid source");
+        let source = &config.sources[0];
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let stored = |published: &str, first_seen: &str| Item {
+            published: at(published),
+            first_seen: at(first_seen),
+            ..item(1)
+        };
+        let day =
+            |d: u32| dates::ParsedDate::Day(chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap());
+        let instant = |t: &str| dates::ParsedDate::Absolute(at(t).fixed_offset());
+        // First seen 8 December, 00:56 in Almaty.
+        let seen = "2026-12-07T19:56:00Z";
+        assert!(dates_agree(&stored(seen, seen), day(8), source));
+        // Dated by the release above it, 8 December 00:20.
+        let capped = stored("2026-12-07T19:20:00Z", seen);
+        assert!(dates_agree(&capped, day(8), source));
+        assert!(!dates_agree(&capped, day(7), source));
+        assert!(dates_agree(
+            &stored(seen, seen),
+            instant("2026-12-07T23:00:00Z"),
+            source
+        ));
+        assert!(!dates_agree(
+            &capped,
+            instant("2026-12-07T19:21:00Z"),
+            source
+        ));
+        assert!(dates_agree(
+            &stored("2026-12-01T10:00:00Z", seen),
+            instant("2026-12-01T10:00:00Z"),
+            source
+        ));
     }
 
     /// A filter regex naming a folded character by its escape matches the page's text as
