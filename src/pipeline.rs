@@ -1422,7 +1422,8 @@ impl Poller<'_> {
 
     /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
     /// the site never sees a burst, and takes the body, and the date, picture and lead where the
-    /// list page gave none. A page that fails leaves the release as the list showed it: it is
+    /// list page gave none (the date also where the list's has no time of day and the page's
+    /// gives one on that day). A page that fails leaves the release as the list showed it: it is
     /// never held back by its article page. At the poll's deadline the page being read is cut
     /// and the pages not read yet are skipped, their releases too going out as the list showed
     /// them: the poll stores what it found rather than failing again at every retry.
@@ -1520,7 +1521,7 @@ impl Poller<'_> {
                 (_, image) => image,
             };
             scraped.image = scraped.image.take().or(article_image);
-            scraped.date = scraped.date.or(article.date);
+            scraped.date = article_refined(scraped.date, article.date, source.timezone);
         }
         if skipped > 0 {
             metrics::counter!("herald_poll_deadlines_total", "source" => source.id.clone())
@@ -1817,6 +1818,22 @@ impl Poller<'_> {
             seq,
         };
         Ok((item, undated))
+    }
+}
+
+/// A release's date from its list card and its article page: the list's, else the article's;
+/// the article's when the list's has no time of day and the article's gives one on that day in
+/// the source's zone `tz` (it refines the day; on another day, the list's wins).
+fn article_refined(
+    list: Option<dates::ParsedDate>,
+    article: Option<dates::ParsedDate>,
+    tz: chrono_tz::Tz,
+) -> Option<dates::ParsedDate> {
+    use dates::ParsedDate::{Absolute, Day, Local};
+    match (list, article) {
+        (Some(Day(day)), Some(Local(t))) if t.date() == day => article,
+        (Some(Day(day)), Some(Absolute(t))) if t.with_timezone(&tz).date_naive() == day => article,
+        _ => list.or(article),
     }
 }
 
