@@ -1364,11 +1364,10 @@ impl Poller<'_> {
         let Some(store) = self.store() else {
             return Ok(reused);
         };
-        let now = Utc::now();
         for s in scraped {
             let id = ItemId::new(&source.id, &s.key);
             let other = match store.item(&source.id, &id)? {
-                Some(stored) => !same_release(&stored, s, source, now),
+                Some(stored) => !same_release(&stored, s, source),
                 None => match store.seen_digests(&source.id, &id)? {
                     Some((fp, Some(address))) => {
                         address != address_digest(&s.link)
@@ -1452,7 +1451,8 @@ impl Poller<'_> {
 
     /// Opens the page of each new or corrected release (`[sources.article]`), one at a time so
     /// the site never sees a burst, and takes the body, and the date, picture and lead where the
-    /// list page gave none. A page that fails leaves the release as the list showed it: it is
+    /// list page gave none (the date also where the list's has no time of day and the page's
+    /// gives one on that day). A page that fails leaves the release as the list showed it: it is
     /// never held back by its article page. At the poll's deadline the page being read is cut
     /// and the pages not read yet are skipped, their releases too going out as the list showed
     /// them: the poll stores what it found rather than failing again at every retry.
@@ -1550,7 +1550,7 @@ impl Poller<'_> {
                 (_, image) => image,
             };
             scraped.image = scraped.image.take().or(article_image);
-            scraped.date = scraped.date.or(article.date);
+            scraped.date = article_refined(scraped.date, article.date, source.timezone);
         }
         if skipped > 0 {
             metrics::counter!("herald_poll_deadlines_total", "source" => source.id.clone())
@@ -1569,8 +1569,9 @@ impl Poller<'_> {
     /// report.
     ///
     /// A new release never sorts above a release the site lists above it with the same date
-    /// (SPEC: items of the same date keep the site's list order): it is dated no later than
-    /// that release, and at an equal time its `seq` puts it below. Stored releases are never
+    /// (SPEC: items of the same date keep the site's list order): one whose date has no time
+    /// of day (or could not be read) is dated no later than that release, and at an equal time
+    /// its `seq` puts it below; one printing its own time keeps it. Stored releases are never
     /// moved.
     fn build(
         &self,
@@ -1581,6 +1582,16 @@ impl Poller<'_> {
         restored: &HashSet<ItemId>,
     ) -> Result<(Vec<Observed>, usize), PollError> {
         let mut slots: Vec<Slot> = Vec::with_capacity(entries.len());
+        // Whether each release's own date carries a time of day: that instant is kept.
+        let timed: Vec<bool> = entries
+            .iter()
+            .map(|(_, _, s)| {
+                matches!(
+                    s.date,
+                    Some(dates::ParsedDate::Local(_) | dates::ParsedDate::Absolute(_))
+                )
+            })
+            .collect();
         for (id, state, s) in entries.into_iter().rev() {
             slots.push(if restored.contains(&id) {
                 // Read from the page as a new release is (a fresh `seq`), reported as known.
@@ -1612,7 +1623,7 @@ impl Poller<'_> {
             })
             .collect();
         // The date: no later than the release above, on a list page for one dated the same day
-        // as that release, and for a release whose date could not be read (issue 24: it keeps
+        // as that release by a date without a time of day (one printing its time keeps it), and for a release whose date could not be read (issue 24: it keeps
         // its place in the list) while the list is in order there (the next release below
         // with a time of its own is no newer; with none below, the one above is new too, or
         // of the same day): else the one above is a card pinned above newer ones, maybe for months, and a
@@ -1633,8 +1644,9 @@ impl Poller<'_> {
             };
             let capped = match above {
                 Some((t, _)) if t < published => {
-                    let same_date =
-                        source.kind == SourceKind::Html && same_day(source, t, published);
+                    let same_date = source.kind == SourceKind::Html
+                        && !timed[i]
+                        && same_day(source, t, published);
                     let above_new = matches!(
                         &slots[i - 1],
                         Slot::Built(o, _) if o.state == ItemState::New
@@ -1849,6 +1861,22 @@ impl Poller<'_> {
     }
 }
 
+/// A release's date from its list card and its article page: the list's, else the article's;
+/// the article's when the list's has no time of day and the article's gives one on that day in
+/// the source's zone `tz` (it refines the day; on another day, the list's wins).
+fn article_refined(
+    list: Option<dates::ParsedDate>,
+    article: Option<dates::ParsedDate>,
+    tz: chrono_tz::Tz,
+) -> Option<dates::ParsedDate> {
+    use dates::ParsedDate::{Absolute, Day, Local};
+    match (list, article) {
+        (Some(Day(day)), Some(Local(t))) if t.date() == day => article,
+        (Some(Day(day)), Some(Absolute(t))) if t.with_timezone(&tz).date_naive() == day => article,
+        _ => list.or(article),
+    }
+}
+
 /// Whether two instants fall on the same day in the source's zone.
 fn same_day(source: &Source, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     let day = |x: DateTime<Utc>| x.with_timezone(&source.timezone).date_naive();
@@ -1902,8 +1930,6 @@ impl Renamed {
         {
             return Ok(None);
         }
-        let now = Utc::now();
-        let published = dates::resolve(date, source.timezone, now, now);
         let stored = match &mut self.stored {
             Some(stored) => stored,
             None => self
@@ -1913,7 +1939,7 @@ impl Renamed {
         let mut same = Vec::new();
         for item in stored.iter() {
             if item.link == s.link
-                && item.published == published
+                && dates_agree(item, date, source)
                 && !self.in_document.contains(&item.id)
                 && !seen_ids.contains(&item.id)
                 && store.seen_digest(&source.id, &item.id)? == Some(now_fp)
@@ -1961,13 +1987,25 @@ impl Reused {
 }
 
 /// Whether a stored release and an entry under its guid/id are one release: the link's path
-/// (no query, scheme or host), or the title, or the date (to the second) still agrees. A
+/// (no query, scheme or host), or the title, or the date ([`dates_agree`]) still agrees. A
 /// correction changes one of them, seldom all three.
-fn same_release(stored: &Item, s: &Scraped, source: &Source, now: DateTime<Utc>) -> bool {
+fn same_release(stored: &Item, s: &Scraped, source: &Source) -> bool {
     address_digest(&stored.link) == address_digest(&s.link)
         || stored.title.trim() == s.title.trim()
-        || s.date
-            .is_some_and(|d| dates::resolve(d, source.timezone, now, now) == stored.published)
+        || s.date.is_some_and(|d| dates_agree(stored, d, source))
+}
+
+/// Whether an entry's date is the one a stored release was dated by, as it read when the release
+/// was first seen: resolved as of that time (a date-only entry of that day gave its first-seen
+/// time, a date in the future was clamped to it), it is the stored instant;
+/// a date-only one also agrees with a release stored on that day in the source's zone (dated by
+/// the release above it, SPEC: items of the same date keep the site's list order).
+fn dates_agree(stored: &Item, date: dates::ParsedDate, source: &Source) -> bool {
+    let tz = source.timezone;
+    let seen = stored.first_seen;
+    dates::resolve(date, tz, seen, seen) == stored.published
+        || matches!(date, dates::ParsedDate::Day(day)
+            if stored.published.with_timezone(&tz).date_naive() == day)
 }
 
 /// Whether the release's text as herald read it before (see `Scraped::former_text`) is what the
@@ -3226,6 +3264,107 @@ mod tests {
             .build(source, page, now, false, &HashSet::new())
             .unwrap();
         assert_eq!(some[1].item.published, now);
+    }
+
+    /// A release printing its own time keeps it, also under a release of the same day (SPEC:
+    /// items of the same date keep the site's list order; the cap is for dates without a time
+    /// of day): cards of 09:00, 12:00 and 18:00 on one day stay at those times, while a
+    /// date-only card of that day below them, first seen later, is dated by the one above.
+    #[test]
+    fn a_printed_time_is_kept_under_a_release_of_the_same_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 0 * * * *\"\ntimezone = \"Asia/Almaty\"\n[sources.list]\n\
+                    item = \"div\"\ntitle = \"h3\"\nlink = \"a@href\"\ndate = \"h5\"\n";
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
+            .expect("valid source");
+        let source = &config.sources[0];
+        let fetcher = Fetcher::new(Default::default()).unwrap();
+        let poller = Poller::new(&fetcher, &config, "s", Mode::DryRun, false);
+        let at = |d: u32, h: u32| {
+            Some(dates::ParsedDate::Local(
+                chrono::NaiveDate::from_ymd_opt(2026, 12, d)
+                    .unwrap()
+                    .and_hms_opt(h, 0, 0)
+                    .unwrap(),
+            ))
+        };
+        let day = Some(dates::ParsedDate::Day(
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 7).unwrap(),
+        ));
+        let link = |n: u8| format!("https://example.org/{n}");
+        let page = [at(7, 9), at(7, 12), at(7, 18), day, at(6, 20)]
+            .into_iter()
+            .zip(1..)
+            .map(|(date, n)| {
+                (
+                    ItemId::new("s", &link(n)),
+                    ItemState::New,
+                    scraped(&link(n), date),
+                )
+            })
+            .collect();
+        // 7 December, 20:00 in Almaty.
+        let now: DateTime<Utc> = "2026-12-07T15:00:00Z".parse().unwrap();
+        let (built, _) = poller.build(source, page, now, true).unwrap();
+        let dates: Vec<String> = built
+            .iter()
+            .map(|o| {
+                o.item
+                    .published
+                    .with_timezone(&source.timezone)
+                    .format("%d %H:%M")
+                    .to_string()
+            })
+            .collect();
+        assert_eq!(
+            dates,
+            ["07 09:00", "07 12:00", "07 18:00", "07 18:00", "06 20:00"]
+        );
+    }
+
+    /// A date is compared with a stored release's as it read when first seen: a date-only one
+    /// of that day (dated when first seen, or by the release above it on a list page), one in
+    /// the future then (clamped to that time); another day or another time never agrees.
+    #[test]
+    fn a_date_agrees_with_the_release_it_dated_when_first_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "[[sources]]\nid = \"s\"\nurl = \"https://example.org/\"\n\
+                    schedule = \"0 0 * * * *\"\ntimezone = \"Asia/Almaty\"\nkind = \"feed\"\n";
+        let config = crate::config::parse(std::path::Path::new("c.toml"), text, dir.path())
+            .expect("valid source");
+        let source = &config.sources[0];
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        let stored = |published: &str, first_seen: &str| Item {
+            published: at(published),
+            first_seen: at(first_seen),
+            ..item(1)
+        };
+        let day =
+            |d: u32| dates::ParsedDate::Day(chrono::NaiveDate::from_ymd_opt(2026, 12, d).unwrap());
+        let instant = |t: &str| dates::ParsedDate::Absolute(at(t).fixed_offset());
+        // First seen 8 December, 00:56 in Almaty.
+        let seen = "2026-12-07T19:56:00Z";
+        assert!(dates_agree(&stored(seen, seen), day(8), source));
+        // Dated by the release above it, 8 December 00:20.
+        let capped = stored("2026-12-07T19:20:00Z", seen);
+        assert!(dates_agree(&capped, day(8), source));
+        assert!(!dates_agree(&capped, day(7), source));
+        assert!(dates_agree(
+            &stored(seen, seen),
+            instant("2026-12-07T23:00:00Z"),
+            source
+        ));
+        assert!(!dates_agree(
+            &capped,
+            instant("2026-12-07T19:21:00Z"),
+            source
+        ));
+        assert!(dates_agree(
+            &stored("2026-12-01T10:00:00Z", seen),
+            instant("2026-12-01T10:00:00Z"),
+            source
+        ));
     }
 
     /// A filter regex naming a folded character by its escape matches the page's text as

@@ -1156,6 +1156,57 @@ async fn a_reread_poll_leaves_no_stale_entry_in_the_feed() {
     t.stop().await;
 }
 
+/// An article page's time refines a list date without one (SPEC: a release's date is its own
+/// where the site gives it): "8 December" on the list and 00:20 that day on the article page
+/// is 00:20; an article date of another day leaves the list's day.
+#[tokio::test]
+async fn an_article_time_refines_a_list_date_of_the_same_day() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(
+        &base,
+        "[sources.article]\nbody = \"div.text\"\ndate = \"time@datetime\"\n",
+    )
+    .await;
+    let tz = chrono_tz::Asia::Almaty;
+    let day = (chrono::Utc::now().with_timezone(&tz) - chrono::Duration::days(2)).date_naive();
+    let shown = day.format("%-d %B %Y").to_string();
+    pages.set(
+        "/list",
+        200,
+        cards(&[
+            ("/a", "Refined", Some(&shown)),
+            ("/b", "Other day", Some(&shown)),
+        ]),
+    );
+    let article = |at: String| {
+        format!(
+            "<html><body><time datetime=\"{at}\">{at}</time>\
+             <div class=\"text\"><p>The article's text, told at some length.</p></div></body></html>"
+        )
+    };
+    pages.set("/a", 200, article(format!("{day}T00:20")));
+    pages.set(
+        "/b",
+        200,
+        article(format!("{}T10:00", day.succ_opt().unwrap())),
+    );
+    let report = t.poll("x").await.unwrap();
+    let dates: Vec<String> = report
+        .items
+        .iter()
+        .map(|o| o.item.published.with_timezone(&tz).to_rfc3339())
+        .collect();
+    assert_eq!(
+        dates,
+        [
+            format!("{day}T00:20:00+05:00"),
+            format!("{day}T00:00:00+05:00")
+        ]
+    );
+    t.stop().await;
+}
+
 /// A source whose list shows no summary takes its releases' summaries from their article
 /// pages. A reread poll (a reading edit) reads the list only, not the article pages of known
 /// releases: the feed keeps the summaries the articles gave, not the list's none.

@@ -962,6 +962,64 @@ async fn a_changed_guid_is_the_same_release_but_two_entries_are_never_one() {
     assert_eq!(report.items[3].state, ItemState::Known);
 }
 
+/// A stored entry's date is compared as it read when the entry was first seen: a date-only
+/// entry of that day (dated when first seen) and one dated in the future (dated when first
+/// seen, the future being an error of the site) are still the stored release when their guid
+/// changes, and a correction of link and title under the same guid is a correction, not a new
+/// release whose "link, title and date all differ".
+#[tokio::test]
+async fn a_date_read_as_first_seen_still_identifies_the_release() {
+    let upstream = Upstream::start().await;
+    let tz = chrono_tz::Asia::Almaty;
+    let now = chrono::Utc::now();
+    let day = |ago: i64| {
+        (now.with_timezone(&tz) - chrono::Duration::days(ago))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (today, older) = (day(0), day(3));
+    let ahead = (now + chrono::Duration::hours(3)).to_rfc2822();
+    let feed = |guids: [&str; 4], fixed: (&str, &str)| {
+        rss_items(&[
+            ("Ahead", "https://ex.org/ahead", guids[0], &ahead),
+            ("Today", "https://ex.org/today", guids[1], &today),
+            ("Older", "https://ex.org/older", guids[2], &older),
+            (fixed.0, fixed.1, guids[3], &today),
+        ])
+    };
+    let url = upstream.put(
+        "/f",
+        "application/rss+xml",
+        feed(
+            ["guid-F", "guid-A", "guid-C", "guid-K"],
+            ("Draft", "https://ex.org/draft"),
+        ),
+    );
+    let app = app_with(&[("up", &url, "timezone = \"Asia/Almaty\"")], None).await;
+    let first = app.poll("up").await.unwrap();
+    assert_eq!(first.items.len(), 4);
+    upstream.put(
+        "/f",
+        "application/rss+xml",
+        feed(
+            ["guid-F2", "guid-B", "guid-C2", "guid-K"],
+            ("Final", "https://ex.org/final"),
+        ),
+    );
+    let report = app.poll_reporting_known("up").await.unwrap();
+    assert_eq!(
+        states(&report),
+        [
+            state("Ahead", ItemState::Known),
+            state("Today", ItemState::Known),
+            state("Older", ItemState::Known),
+            state("Final", ItemState::Changed)
+        ]
+    );
+    let ids = |r: &PollReport| r.items.iter().map(|o| o.item.id).collect::<Vec<_>>();
+    assert_eq!(ids(&report), ids(&first), "each stays the release stored");
+}
+
 /// An upstream summary that holds HTML (a list, links, a picture) and no separate content keeps
 /// its markup in herald's own feeds, and its picture is the item's image; a plain-text summary
 /// stays escaped text.
