@@ -318,15 +318,25 @@ impl Drop for RedactedLine {
 
 async fn dispatch(args: Cli, say: Say) -> Result<(), Exit> {
     let config = |path: &std::path::Path| cli::load(path, say);
+    // The commands that open the database: a data folder they cannot use is a config problem.
+    let with_database = |path: &std::path::Path| cli::load_for_database(path, say);
     match args.command {
         Command::Check => cli::check(&args.config),
-        Command::Run => cli::run(config(&args.config)?).await,
+        Command::Run => cli::run(with_database(&args.config)?).await,
         Command::Poll {
             source,
             dry_run,
             json,
-        } => cli::poll(config(&args.config)?, &source, dry_run, json).await,
-        Command::Prune { source } => cli::prune(config(&args.config)?, &source).await,
+        } => {
+            // `--dry-run` touches no database.
+            let config = if dry_run {
+                config(&args.config)?
+            } else {
+                with_database(&args.config)?
+            };
+            cli::poll(config, &source, dry_run, json).await
+        }
+        Command::Prune { source } => cli::prune(with_database(&args.config)?, &source).await,
         Command::Preview { source } => cli::preview(config(&args.config)?, &source).await,
         Command::Extract { url, json, inputs } => cli::extract(&inputs, url.as_deref(), json).await,
         Command::Suggest {

@@ -112,6 +112,43 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     load_text(path, text_of(path, &bytes)?)
 }
 
+/// [`load`], for the commands that open the database (`check`, `run`, `poll`, `prune`): the data
+/// folder as this process finds it ([`data_dir_problem`]) is one more problem of the config,
+/// listed with the file's others, in file order.
+pub fn load_with_data_dir(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let bytes = read_file(path).map_err(|e| unreadable(path, &e))?;
+    let text = text_of(path, &bytes)?;
+    let mut problems = match load_text(path, text) {
+        Ok(config) => {
+            return match data_dir_problem(&config, text) {
+                Some(problem) => Err(vec![problem]),
+                None => Ok(config),
+            };
+        }
+        Err(problems) => problems,
+    };
+    // Told once: the file's own check says a `data_dir` that is a file at its value already.
+    if let Some(problem) = environment::written_data_dir_problem(path, text, &base_dir_of(path))
+        && !problems
+            .iter()
+            .any(|p| (p.line, p.col) == (problem.line, problem.col))
+    {
+        problems.push(problem);
+        problems.sort_by_key(|p| (p.line, p.col));
+    }
+    Err(problems)
+}
+
+/// The folder relative paths of the config file `path` are relative to, absolute (so that
+/// messages naming `data_dir` mean the same wherever they are read).
+fn base_dir_of(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf())
+}
+
 /// The file's bytes as text; a byte that is not UTF-8 is reported where it is.
 pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnostic>> {
     std::str::from_utf8(bytes).map_err(|e| {
@@ -160,13 +197,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             message: EMPTY_FILE.to_owned(),
         }]);
     }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
-    let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let mut config = parse(path, text, &base_dir)?;
+    let mut config = parse(path, text, &base_dir_of(path))?;
     apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
     // The address herald listens on is known only now (HERALD_LISTEN in a container).
     if let Some(warning) = environment::loopback_public_url_warning(&config, text) {
