@@ -45,6 +45,12 @@ fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 
 pub(super) type Span = Range<usize>;
 
+/// The 1-based column (in characters) after `before`, the text of a line up to a place in it,
+/// not counting a byte order mark at its start (which editors do not show).
+pub(super) fn column(before: &str) -> usize {
+    before.trim_start_matches('\u{feff}').chars().count() + 1
+}
+
 /// Every problem found so far, with what is needed to turn byte offsets into line:col.
 pub(super) struct Report<'a> {
     path: String,
@@ -68,7 +74,8 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset; never panics.
+    /// 1-based line and column (in characters) of a byte offset; never panics. Columns on the
+    /// first line are counted after a byte order mark, which an editor does not show.
     pub(super) fn position(&self, offset: usize) -> (usize, usize) {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
@@ -76,7 +83,7 @@ impl<'a> Report<'a> {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
+        (line, column(&self.text[start..offset]))
     }
 
     pub(super) fn line(&self, offset: usize) -> usize {

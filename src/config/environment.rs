@@ -231,7 +231,7 @@ fn value_position(text: &str, key: &str) -> Option<(usize, usize)> {
 fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let col = super::diagnostics::column(before.rsplit('\n').next().unwrap_or(""));
     (line, col)
 }
 

@@ -156,7 +156,7 @@ pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnost
         // The valid part is text: count its lines and the characters on the last one.
         let before = std::str::from_utf8(good).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let col = diagnostics::column(before.rsplit('\n').next().unwrap_or(""));
         let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
         vec![Diagnostic {
             path: path.display().to_string(),
@@ -678,6 +678,30 @@ mod tests {
                 .message
                 .contains("channel `x`, which is not defined")
         );
+    }
+
+    /// A file saved with a byte order mark (Windows' Notepad): columns on its first line are
+    /// the editor's, counted after the mark (they were one more).
+    #[test]
+    fn columns_are_counted_after_a_byte_order_mark() {
+        let at = |text: &str| {
+            errors(text)
+                .iter()
+                .map(|d| (d.line, d.col))
+                .collect::<Vec<_>>()
+        };
+        for text in [
+            "[genral]\n",
+            "[general]\nfoo = 1\n",
+            "x = \"\n",
+            "a = 1\nb = [1, \"x\"]\n",
+        ] {
+            assert_eq!(at(&format!("\u{feff}{text}")), at(text), "{text}");
+        }
+        assert_eq!(at("\u{feff}[genral]\n"), [(1, 2)]);
+        let bytes = b"\xef\xbb\xbf[general] # caf\xe9\n";
+        let errors = text_of(Path::new("config.toml"), bytes).expect_err("not UTF-8");
+        assert_eq!((errors[0].line, errors[0].col), (1, 16), "{errors:?}");
     }
 
     #[test]
