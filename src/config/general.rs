@@ -118,6 +118,21 @@ const TELEGRAM_KEYS: &[&str] = &[
     "per_chat_per_minute",
     "global_per_second",
 ];
+/// A `monitor_allow` entry as the server matches it: an IPv4-mapped IPv6 address or network
+/// (`::ffff:10.0.0.0/104`, prefix 96 or more) as the IPv4 one it names, since the server turns
+/// a mapped peer (a dual-stack socket's IPv4 client) into IPv4 before matching. Written as it
+/// was, it passed `check` and never matched.
+fn unmapped(net: ipnet::IpNet) -> ipnet::IpNet {
+    match net {
+        ipnet::IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, ipnet::IpNet::V4),
+        _ => net,
+    }
+}
+
 pub(super) fn server(r: &mut Report, t: &Table) -> Server {
     t.check_keys(r, SERVER_KEYS);
     let default: SocketAddr = DEFAULT_LISTEN
@@ -133,6 +148,7 @@ pub(super) fn server(r: &mut Report, t: &Table) -> Server {
             let parsed = text
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(unmapped)
                 .map_err(|_| {
                     format!(
                         "monitor_allow `{text}` is not an address or network, e.g. `10.0.0.0/8`"
@@ -319,6 +335,31 @@ pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An IPv4-mapped entry names the IPv4 client it maps (the server matches peers as IPv4).
+    #[test]
+    fn mapped_monitor_allow_entries_are_read_as_ipv4() {
+        let text = "[server]\nmonitor_allow = [\"::ffff:127.0.0.1\", \"::ffff:10.0.0.0/104\", \
+                    \"::FFFF:192.168.1.1/128\", \"::ffff:0:0/95\", \"::1\", \"10.1.0.0/16\"]\n";
+        let config = crate::config::testing::parse_str(text).expect("valid");
+        let allowed: Vec<String> = config
+            .server
+            .monitor_allow
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                "127.0.0.1/32",
+                "10.0.0.0/8",
+                "192.168.1.1/32",
+                "::ffff:0.0.0.0/95",
+                "::1/128",
+                "10.1.0.0/16"
+            ]
+        );
+    }
     use crate::config::testing::*;
 
     #[rstest::rstest]
