@@ -1,11 +1,12 @@
 //! `[general]`, `[server]` and `[telegram]`: one table each, every key with a default.
 
 use super::diagnostics::Report;
-use super::table::{Table, expect_int};
+use super::table::{Place, Table, Value, expect_int};
 use super::values::{header_value, http_url};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::de::DeValue;
 use url::Url;
 
 /// `[general]`.
@@ -309,18 +310,55 @@ pub(super) fn public_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// One element of `admins`: a Telegram user's id. A name (`"@bob"`) is refused saying how to
+/// find the id (commands come with their sender's id, never a name); 0 or a negative id (a
+/// group's, whence no command comes) is taken with a warning, as it never matches.
+fn admin(r: &mut Report, v: &Value<'_>, place: &Place) -> Option<i64> {
+    if let DeValue::String(name) = v.get_ref()
+        && name.trim().parse::<i64>().is_err()
+    {
+        r.error(
+            &v.span(),
+            format!(
+                "each element of `admins` in [telegram] must be a user's numeric id, found the \
+                 string \"{name}\": commands reach herald with their sender's id, not a name. To \
+                 read yours, send /status to the bot from that account while herald runs: its \
+                 log says \"command from a user who is not an admin; ignored\" with \
+                 user=<your id>; then write admins = [<your id>]"
+            ),
+        );
+        return None;
+    }
+    let (id, span) = expect_int(r, v, place)?;
+    if id <= 0 {
+        let what = if id == 0 {
+            "no one's id"
+        } else {
+            "a group's or channel's id, not a user's"
+        };
+        r.warn(
+            &span,
+            format!(
+                "`admins` holds {id}, which is {what}: commands come from users (a positive id), \
+                 so it never matches; write the id of the person who sends the commands"
+            ),
+        );
+    }
+    Some(id)
+}
+
 pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
     t.check_keys(r, TELEGRAM_KEYS);
     let default_api = Url::parse(DEFAULT_API_URL).expect("the default Bot API URL is valid");
     let api_url = t
         .string(r, "api_url")
         .and_then(|(text, span)| r.check(&span, http_url("api_url", text)));
-    let admins = t.array(r, "admins").unwrap_or_default();
     let place = t.element_place("admins");
-    let admins = admins
+    let admins = t
+        .array(r, "admins")
+        .unwrap_or_default()
         .iter()
-        .filter_map(|v| expect_int(r, v, &place))
-        .map(|(n, _)| n)
+        .filter_map(|v| admin(r, v, &place))
         .collect();
     // SPEC "Guarantees": Telegram's own limits are the defaults.
     Telegram {
@@ -335,6 +373,36 @@ pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `admins` holds user ids: a name is refused saying how to find the id, a group's id or 0
+    /// is a warning (it never matches), and the hint for a bare integer is an array of ids.
+    #[test]
+    fn admins_are_user_ids() {
+        use crate::config::testing::{errors, parse_str};
+        let config = parse_str("[telegram]\nadmins = [0, -1001234, 42]\n").expect("warnings only");
+        assert_eq!(config.telegram.admins, [0, -1001234, 42]);
+        let warned: Vec<(usize, usize)> = config.warnings.iter().map(|w| (w.line, w.col)).collect();
+        assert_eq!(warned, [(2, 11), (2, 14)], "{:?}", config.warnings);
+        assert!(
+            config.warnings[0]
+                .message
+                .contains("0, which is no one's id")
+        );
+        assert!(
+            config.warnings[1]
+                .message
+                .contains("a group's or channel's id")
+        );
+        let e = errors("[telegram]\nadmins = [\"@bob\"]\n");
+        assert_eq!((e.len(), e[0].line, e[0].col), (1, 2, 11), "{e:?}");
+        assert!(e[0].message.contains("send /status to the bot"), "{}", e[0]);
+        let e = errors("[telegram]\nadmins = 12\n");
+        assert!(
+            e[0].message.ends_with("(e.g. admins = [123456789])"),
+            "{}",
+            e[0]
+        );
+    }
 
     /// An IPv4-mapped entry names the IPv4 client it maps (the server matches peers as IPv4).
     #[test]

@@ -538,7 +538,7 @@ mod tests {
     #[case::odd_seconds_for_schedule(&FEED.replace("\"0 0 * * * *\"", "7"), 4, 12, "found the integer 7: write schedule = \"0 */10 * * * *\"")]
     #[case::string_for_boolean(&format!("{FEED}require_id = \"true\"\n"), 6, 14, "`require_id` in [[sources]] `a` must be a boolean (true or false), found the string \"true\": write require_id = true")]
     #[case::string_for_array(&format!("{FEED}include = \"visit\"\n"), 6, 11, "`include` in [[sources]] `a` must be an array, found the string \"visit\": write include = [\"visit\"]")]
-    #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be an integer, found the string \"@me\"")]
+    #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be a user's numeric id, found the string \"@me\"")]
     #[case::server_type("[server]\nidle_secs = \"60\"\n", 2, 13, "`idle_secs` in [server] must be an integer, found the string \"60\": write idle_secs = 60")]
     #[case::negative(&format!("{FEED}max_items = 0\n"), 6, 13, "`max_items` must be a positive integer, found 0")]
     #[case::too_large(&format!("{FEED}backfill = 99999999999\n"), 6, 12, "`backfill` = 99999999999 is too large")]
