@@ -613,6 +613,10 @@ mod tests {
     #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
     #[case::user_agent_empty("[general]\nuser_agent = \"\"\n", 2, 14, "`user_agent` is empty")]
     #[case::selector_empty(&HTML.replace("title = \"h3\"", "title = \"\""), 7, 9, "the selector is empty: write one such as `h3 a`")]
+    #[case::multi_line_string_not_closed("[general]\nuser_agent = \"\"\"x\nmore\n\n[server]\nlisten = \"1.2.3.4:5\"\n", 2, 14, "invalid TOML: a \"\"\"…\"\"\" string opened here is never closed: end it with \"\"\"")]
+    #[case::multi_line_literal_not_closed("[general]\nuser_agent = '''x\nmore\n", 2, 14, "invalid TOML: a '''…''' string opened here is never closed")]
+    #[case::list_twice(&format!("{HTML}[sources.list]\nitem = \"p\"\n"), 9, 10, "[sources.list] is written twice under one [[sources]]: put all its keys under one [sources.list]; a new source starts with its own [[sources]] header")]
+    #[case::article_twice(&format!("{HTML}[sources.article]\nbody = \"p\"\n[sources.article]\ndate = \"p\"\n"), 11, 10, "[sources.article] is written twice under one [[sources]]")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "`Y` in `headers` of source `a` must be a string, found the integer 1: write Y = \"1\"")]
     fn rejects(
         #[case] text: &str,
