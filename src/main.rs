@@ -19,14 +19,8 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// The configuration file (else $HERALD_CONFIG, else ./config.toml).
-    #[arg(
-        short,
-        long,
-        global = true,
-        env = "HERALD_CONFIG",
-        default_value = "config.toml"
-    )]
-    config: PathBuf,
+    #[arg(short, long, global = true)]
+    config: Option<PathBuf>,
     /// Log format on stderr.
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -143,6 +137,22 @@ fn bound_allocator() {
                 }
             }
         });
+}
+
+impl Cli {
+    /// The config file: `-c`, else `HERALD_CONFIG`, else `./config.toml` (SPEC). An empty
+    /// `HERALD_CONFIG` is unset, as a shell's `HERALD_CONFIG= herald check` means (clap refused
+    /// it as a missing value of `--config`).
+    fn config_path(&self) -> PathBuf {
+        self.config
+            .clone()
+            .or_else(|| {
+                std::env::var_os("HERALD_CONFIG")
+                    .filter(|v| !v.is_empty())
+                    .map(PathBuf::from)
+            })
+            .unwrap_or_else(|| PathBuf::from("config.toml"))
+    }
 }
 
 fn main() -> ExitCode {
@@ -311,17 +321,28 @@ impl Drop for RedactedLine {
 }
 
 async fn dispatch(args: Cli, say: Say) -> Result<(), Exit> {
+    let path = args.config_path();
     let config = |path: &std::path::Path| cli::load(path, say);
+    // The commands that open the database: a data folder they cannot use is a config problem.
+    let with_database = |path: &std::path::Path| cli::load_for_database(path, say);
     match args.command {
-        Command::Check => cli::check(&args.config),
-        Command::Run => cli::run(config(&args.config)?).await,
+        Command::Check => cli::check(&path),
+        Command::Run => cli::run(with_database(&path)?).await,
         Command::Poll {
             source,
             dry_run,
             json,
-        } => cli::poll(config(&args.config)?, &source, dry_run, json).await,
-        Command::Prune { source } => cli::prune(config(&args.config)?, &source).await,
-        Command::Preview { source } => cli::preview(config(&args.config)?, &source).await,
+        } => {
+            // `--dry-run` touches no database.
+            let config = if dry_run {
+                config(&path)?
+            } else {
+                with_database(&path)?
+            };
+            cli::poll(config, &source, dry_run, json).await
+        }
+        Command::Prune { source } => cli::prune(with_database(&path)?, &source).await,
+        Command::Preview { source } => cli::preview(config(&path)?, &source).await,
         Command::Extract { url, json, inputs } => cli::extract(&inputs, url.as_deref(), json).await,
         Command::Suggest {
             url,

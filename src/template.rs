@@ -178,11 +178,13 @@ pub struct SampleSource<'a> {
 
 impl PostTemplate {
     /// Compiles `text` and checks it: syntax, unknown fields, and the markup it makes for a
-    /// sample release (with and without a picture).
-    pub fn compile(text: &str) -> Result<PostTemplate, TemplateError> {
+    /// sample release (with and without a picture). Every unknown field and every foreign tag
+    /// is told, in the order they are written; the later checks (a language's spelling, the
+    /// samples' markup) only when there are none, and their first problem.
+    pub fn compile(text: &str) -> Result<PostTemplate, Vec<TemplateError>> {
         let mut env = environment();
         env.add_template_owned(NAME, text.to_owned())
-            .map_err(|e| from_minijinja(&e))?;
+            .map_err(|e| vec![from_minijinja(&e)])?;
         let template = PostTemplate {
             source: text.to_owned(),
             env: Arc::new(env),
@@ -190,65 +192,24 @@ impl PostTemplate {
         let compiled = template
             .env
             .get_template(NAME)
-            .map_err(|e| from_minijinja(&e))?;
-        let mut unknown: Vec<String> = compiled
+            .map_err(|e| vec![from_minijinja(&e)])?;
+        let mut problems: Vec<TemplateError> = compiled
             .undeclared_variables(false)
             .into_iter()
             .filter(|v| !FIELDS.contains(&v.as_str()) && !GLOBALS.contains(&v.as_str()))
+            .map(|name| TemplateError {
+                offset: word_offset(text, &name),
+                message: unknown_field(&name),
+            })
             .collect();
-        unknown.sort_by_key(|name| word_offset(text, name));
-        if let Some(name) = unknown.first() {
-            return Err(TemplateError {
-                offset: word_offset(text, name),
-                message: unknown_field(name),
-            });
+        problems.extend(check_tags(text));
+        if !problems.is_empty() {
+            problems.sort_by_key(|p| p.offset);
+            return Err(problems);
         }
-        check_tags(text)?;
-        // A release's language is written as herald writes it (`kk`, not `kz`; the primary
-        // subtag in lower case): a comparison with another spelling never holds.
-        for code in named_languages(text) {
-            let primary = code.split('-').next().unwrap_or_default();
-            let written = if primary.eq_ignore_ascii_case("kz") {
-                code.replacen(primary, "kk", 1)
-            } else {
-                code.replacen(primary, &primary.to_ascii_lowercase(), 1)
-            };
-            if written != code {
-                return Err(TemplateError {
-                    offset: text
-                        .find(&format!("\"{code}\""))
-                        .or_else(|| text.find(&format!("'{code}'"))),
-                    message: format!(
-                        "`language` is never \"{code}\": a release's language is written \"{written}\""
-                    ),
-                });
-            }
-        }
-        // Every branch a language, a picture or a summary chooses: the languages herald words
-        // posts in (a source in another language takes the branches English takes, unless the
-        // template names it).
-        let mut languages = vec!["en", "ru", "kk"];
-        languages.extend(
-            named_languages(text)
-                .into_iter()
-                .filter(|l| !["en", "ru", "kk"].contains(l)),
-        );
-        for language in languages {
-            for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
-                let fields = Fields::sample_in(language, image, summary);
-                if let Some(message) =
-                    sample_problem(&compiled, &fields, &format!("language {language}"))?
-                {
-                    return Err(TemplateError {
-                        offset: None,
-                        message,
-                    });
-                }
-            }
-        }
+        check_samples(text, &compiled).map_err(|e| vec![e])?;
         Ok(template)
     }
-
     /// Renders the template for the sample releases of each source that posts to its channel
     /// (see [`Fields::samples_of`]): a branch on `source_id`, `hashtag`, `source_title` or a
     /// source's date is taken as that source's posts take it. The first problem, naming the
@@ -283,6 +244,54 @@ impl PostTemplate {
         let template = self.env.get_template(NAME).map_err(|e| e.to_string())?;
         template.render(fields.context()).map_err(|e| e.to_string())
     }
+}
+
+/// The checks that need a template free of unknown fields and foreign tags: the languages it
+/// names, and the markup of every sample release. The first problem.
+fn check_samples(text: &str, compiled: &minijinja::Template) -> Result<(), TemplateError> {
+    // A release's language is written as herald writes it (`kk`, not `kz`; the primary
+    // subtag in lower case): a comparison with another spelling never holds.
+    for code in named_languages(text) {
+        let primary = code.split('-').next().unwrap_or_default();
+        let written = if primary.eq_ignore_ascii_case("kz") {
+            code.replacen(primary, "kk", 1)
+        } else {
+            code.replacen(primary, &primary.to_ascii_lowercase(), 1)
+        };
+        if written != code {
+            return Err(TemplateError {
+                offset: text
+                    .find(&format!("\"{code}\""))
+                    .or_else(|| text.find(&format!("'{code}'"))),
+                message: format!(
+                    "`language` is never \"{code}\": a release's language is written \"{written}\""
+                ),
+            });
+        }
+    }
+    // Every branch a language, a picture or a summary chooses: the languages herald words
+    // posts in (a source in another language takes the branches English takes, unless the
+    // template names it).
+    let mut languages = vec!["en", "ru", "kk"];
+    languages.extend(
+        named_languages(text)
+            .into_iter()
+            .filter(|l| !["en", "ru", "kk"].contains(l)),
+    );
+    for language in languages {
+        for (image, summary) in [(true, true), (true, false), (false, true), (false, false)] {
+            let fields = Fields::sample_in(language, image, summary);
+            if let Some(message) =
+                sample_problem(compiled, &fields, &format!("language {language}"))?
+            {
+                return Err(TemplateError {
+                    offset: None,
+                    message,
+                });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// What is wrong with the post `compiled` makes of `fields`, if anything: markup Telegram
@@ -363,8 +372,9 @@ fn named_languages(text: &str) -> Vec<&str> {
 
 /// The template's own tags, in every branch: each `<name` of its literal text (outside `{{ }}`,
 /// `{% %}` and `{# #}`) must be a Telegram tag, with the attributes Telegram takes when the tag
-/// is all literal. A problem is reported at the tag's `<`.
-fn check_tags(text: &str) -> Result<(), TemplateError> {
+/// is all literal. Every problem, each at its tag's `<`.
+fn check_tags(text: &str) -> Vec<TemplateError> {
+    let mut problems = Vec::new();
     // The template's text with every block blanked out, offsets kept.
     let mut literal = String::with_capacity(text.len());
     let mut rest = text;
@@ -394,12 +404,15 @@ fn check_tags(text: &str) -> Result<(), TemplateError> {
     // `literal` has one char per char of `text`: map back by char index.
     let offsets: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
     let chars: Vec<char> = literal.chars().collect();
+    // Foreign tags told at an opening tag: their closing tags are not told again.
+    let mut opened = Vec::new();
     for (k, c) in chars.iter().enumerate() {
         if *c != '<' {
             continue;
         }
         let mut j = k + 1;
-        if chars.get(j) == Some(&'/') {
+        let closing = chars.get(j) == Some(&'/');
+        if closing {
             j += 1;
         }
         let name: String = chars[j..]
@@ -412,30 +425,37 @@ fn check_tags(text: &str) -> Result<(), TemplateError> {
         let at = offsets.get(k).copied();
         let name = name.to_ascii_lowercase();
         if !TAGS.contains(&name.as_str()) {
-            return Err(TemplateError {
+            if closing && opened.contains(&name) {
+                continue;
+            }
+            if !closing {
+                opened.push(name.clone());
+            }
+            problems.push(TemplateError {
                 offset: at,
                 message: format!(
                     "`<{name}>` is not a Telegram tag (Telegram knows: {})",
                     TAGS.join(", ")
                 ),
             });
+            continue;
         }
         let end = chars[j..].iter().position(|c| *c == '>').map(|e| j + e);
         if let Some(end) = end
-            && chars.get(j - 1) != Some(&'/')
+            && !closing
         {
             let inside: String = chars[j + name.chars().count()..end].iter().collect();
             if !inside.contains('\u{1}')
                 && let Err(message) = check_attributes(&name, inside.trim())
             {
-                return Err(TemplateError {
+                problems.push(TemplateError {
                     offset: at,
                     message,
                 });
             }
         }
     }
-    Ok(())
+    problems
 }
 
 fn unknown_field(name: &str) -> String {
@@ -637,8 +657,31 @@ mod tests {
     )]
     fn bad_templates(#[case] text: &str, #[case] offset: Option<usize>, #[case] fragment: &str) {
         let e = PostTemplate::compile(text).expect_err("invalid template");
-        assert!(e.message.contains(fragment), "{e:?}");
-        assert_eq!(e.offset, offset, "{e:?}");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].message.contains(fragment), "{e:?}");
+        assert_eq!(e[0].offset, offset, "{e:?}");
+    }
+
+    /// Every unknown field and every foreign tag is told, each at its place, in the order
+    /// written (a red-team finding: only the first was).
+    #[test]
+    fn every_problem_is_told() {
+        let text = "{{ titel }} <div>x</div> {{ summery }} <p class=\"x\"></p> {{ titel }} </h1>";
+        let e = PostTemplate::compile(text).expect_err("invalid template");
+        let told: Vec<(Option<usize>, &str)> = e
+            .iter()
+            .map(|p| (p.offset, p.message.split(" (").next().unwrap_or_default()))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (Some(3), "template: unknown field `titel`"),
+                (Some(12), "`<div>` is not a Telegram tag"),
+                (Some(28), "template: unknown field `summery`"),
+                (Some(39), "`<p>` is not a Telegram tag"),
+                (Some(69), "`<h1>` is not a Telegram tag"),
+            ]
+        );
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! `herald check`: the config's problems, or `ok` with what it holds.
 
-use super::{Exit, Say, load, note, out};
+use super::{Exit, Say, load_for_database, note, out};
 
 pub fn check(path: &std::path::Path) -> Result<(), Exit> {
-    let config = load(path, Say::Plain)?;
+    // The data folder as `run` would meet it here: one it cannot make is a problem too.
+    let config = load_for_database(path, Say::Plain)?;
     for w in herald::app::renamed_source_warnings(&config) {
         note(w);
     }
@@ -12,11 +13,6 @@ pub fn check(path: &std::path::Path) -> Result<(), Exit> {
         .ok()
         .and_then(|bytes| String::from_utf8(bytes).ok())
         .unwrap_or_default();
-    // The data folder as `run` would meet it here: one it cannot make fails the check.
-    if let Some(problem) = herald::config::data_dir_problem(&config, &text) {
-        note(problem);
-        return Err(Exit(2, format!("{}: 1 problem found", path.display())));
-    }
     // The token is read from this environment, as `run` would read it here.
     let token_set = herald::telegram::Token::from_env().is_some();
     if let Some(w) = herald::config::delivery_off_warning(&config, &text, token_set) {

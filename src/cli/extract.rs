@@ -96,7 +96,8 @@ fn gunzip_streaming(packed: &[u8], into: &mut Vec<u8>) -> std::io::Result<usize>
     }
 }
 
-/// Reads one input of `herald extract`: the page text and the URL it resolves against.
+/// Reads one input of `herald extract`: the page text and the URL it resolves against: a
+/// fetched page's own (final) address, a file's `--url` (its help: for files only).
 async fn read_input<'b>(
     input: &str,
     url: Option<&str>,
@@ -122,9 +123,7 @@ async fn read_input<'b>(
             ..Default::default()
         };
         return match f.get(&page_url, &request).await {
-            Ok(herald::fetch::Fetched::Page(page)) => {
-                Ok((Cow::Owned(page.text), Some(given.unwrap_or(page.url))))
-            }
+            Ok(herald::fetch::Fetched::Page(page)) => Ok((Cow::Owned(page.text), Some(page.url))),
             Ok(herald::fetch::Fetched::NotModified) => Err(format!("{input}: 304 Not Modified")),
             Err(e) => Err(format!("{input}: {e}")),
         };

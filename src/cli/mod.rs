@@ -99,7 +99,23 @@ fn note(text: impl Display) {
 
 /// Loads the config, printing every problem (and warning) as `PATH:LINE:COL: message`.
 pub fn load(path: &std::path::Path, say: Say) -> Result<Config, Exit> {
-    match config::load(path) {
+    told(path, say, config::load(path))
+}
+
+/// [`load`] for a command that opens the database (`check` judges it as `run` would meet it):
+/// a data folder herald cannot make or write in is one more problem of the config (exit 2),
+/// listed with the others, not a failure to open the database later.
+pub fn load_for_database(path: &std::path::Path, say: Say) -> Result<Config, Exit> {
+    told(path, say, config::load_with_data_dir(path))
+}
+
+/// A loaded config, its warnings said; or its problems said, and exit 2.
+fn told(
+    path: &std::path::Path,
+    say: Say,
+    loaded: Result<Config, Vec<config::Diagnostic>>,
+) -> Result<Config, Exit> {
+    match loaded {
         Ok(config) => {
             for w in &config.warnings {
                 say.warning(w);

@@ -205,30 +205,35 @@ fn first_source_zone(root: &Table, id: &str) -> Tz {
         .unwrap_or(Tz::UTC)
 }
 
-/// A channel's `template`, compiled and checked. A problem is reported where it is in the file
-/// when the value is written without escapes (so its text is the file's text), else at the
-/// start of the value.
+/// A channel's `template`, compiled and checked. Each problem is reported where it is in the
+/// file when the value is written without escapes (so its text is the file's text), else at
+/// the start of the value.
 fn template(r: &mut Report, text: &str, span: &Span) -> Option<PostTemplate> {
     if let Err(problem) = multi_line_text("template", text) {
         r.error(span, problem);
         return None;
     }
-    let mut problem = match PostTemplate::compile(text) {
+    let problems = match PostTemplate::compile(text) {
         Ok(t) => return Some(t),
         Err(e) => e,
     };
-    // minijinja's words for a template that does more work than one post may take (its
-    // "fuel"): say what that means for the template.
-    if problem.message.contains("out of fuel") {
-        problem.message = "template: it does too much work for one post (a loop runs too long, \
-                           such as a range of thousands inside another loop): make it do less"
-            .into();
+    let start = r
+        .text
+        .get(span.clone())
+        .and_then(|raw| template_start(raw, text));
+    for mut problem in problems {
+        // minijinja's words for a template that does more work than one post may take (its
+        // "fuel"): say what that means for the template.
+        if problem.message.contains("out of fuel") {
+            problem.message = "template: it does too much work for one post (a loop runs too \
+                               long, such as a range of thousands inside another loop): make \
+                               it do less"
+                .into();
+        }
+        let within = problem.offset.zip(start).map(|(offset, s)| s + offset);
+        let at = within.map_or(span.clone(), |w| span.start + w..span.start + w);
+        r.error(&at, problem.message);
     }
-    let within = problem
-        .offset
-        .and_then(|offset| Some(template_start(r.text.get(span.clone())?, text)? + offset));
-    let at = within.map_or(span.clone(), |w| span.start + w..span.start + w);
-    r.error(&at, problem.message);
     None
 }
 
@@ -361,6 +366,31 @@ fn share(r: &mut Report, t: &Table) -> Vec<ShareTarget> {
 mod tests {
     use super::*;
     use crate::config::testing::*;
+
+    /// Every problem of a template is listed, each at its place (only the first was).
+    #[test]
+    fn every_template_problem_is_listed_where_it_is() {
+        let text =
+            format!("{CHANNEL}template = \"{{{{ titel }}}} <div>x</div> {{{{ summery }}}}\"\n");
+        let told: Vec<(usize, usize, String)> = errors(&text)
+            .into_iter()
+            .map(|d| {
+                (
+                    d.line,
+                    d.col,
+                    d.message.split(" (").next().unwrap_or("").to_owned(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (4, 16, "template: unknown field `titel`".to_owned()),
+                (4, 25, "`<div>` is not a Telegram tag".to_owned()),
+                (4, 41, "template: unknown field `summery`".to_owned()),
+            ]
+        );
+    }
 
     #[test]
     fn chat_ids_and_public_url() {

@@ -53,10 +53,11 @@ impl Schedule {
             nickname(only)?;
         } else {
             if !(6..=7).contains(&fields.len()) {
+                let n = fields.len();
                 return Err(format!(
-                    "cron `{expr}` has {} fields; write 6 (second minute hour day month weekday), \
-                     or 7 with a year",
-                    fields.len()
+                    "cron `{expr}` has {n} field{}; write 6 (second minute hour day month \
+                     weekday), or 7 with a year",
+                    if n == 1 { "" } else { "s" }
                 ));
             }
             for (field, spec) in fields.iter().zip(&CRON_FIELDS) {
@@ -573,6 +574,8 @@ mod tests {
     #[case::go_every_hours("@every 2h", "`@every` is not a cron: for `@every 2h` write `0 0 */2 * * *` (a cron with seconds, read in the source's timezone)")]
     #[case::go_every_seconds("@every 1m30s", "`@every` is not a cron: for `@every 1m30s` write a cron with seconds: no cron fires every `1m30s` (it divides no minute, hour or day), so pick an interval that does, e.g. `0 */10 * * * *` for every ten minutes")]
     #[case::go_every_ten_minutes("@every 600s", "`@every` is not a cron: for `@every 600s` write `0 */10 * * * *` (a cron with seconds, read in the source's timezone)")]
+    #[case::one_field("bad", "cron `bad` has 1 field; write 6 (second minute hour day month weekday), or 7 with a year")]
+    #[case::four_fields("0 0 * *", "cron `0 0 * *` has 4 fields; write 6")]
     #[case::unknown_nickname("@reboot", "unknown schedule nickname `@reboot` (herald accepts @yearly, @annually, @monthly, @weekly, @daily, @hourly)")]
     fn schedule_rejects(#[case] expr: &str, #[case] problem: &str) {
         let errors = errors(&FEED.replace("0 0 * * * *", expr));

@@ -45,6 +45,12 @@ fn one_line(text: &str) -> std::borrow::Cow<'_, str> {
 
 pub(super) type Span = Range<usize>;
 
+/// The 1-based column (in characters) after `before`, the text of a line up to a place in it,
+/// not counting a byte order mark at its start (which editors do not show).
+pub(super) fn column(before: &str) -> usize {
+    before.trim_start_matches('\u{feff}').chars().count() + 1
+}
+
 /// Every problem found so far, with what is needed to turn byte offsets into line:col.
 pub(super) struct Report<'a> {
     path: String,
@@ -68,7 +74,8 @@ impl<'a> Report<'a> {
         }
     }
 
-    /// 1-based line and column (in characters) of a byte offset; never panics.
+    /// 1-based line and column (in characters) of a byte offset; never panics. Columns on the
+    /// first line are counted after a byte order mark, which an editor does not show.
     pub(super) fn position(&self, offset: usize) -> (usize, usize) {
         let mut offset = offset.min(self.text.len());
         while !self.text.is_char_boundary(offset) {
@@ -76,7 +83,7 @@ impl<'a> Report<'a> {
         }
         let line = self.line_starts.partition_point(|&s| s <= offset);
         let start = self.line_starts[line - 1];
-        (line, self.text[start..offset].chars().count() + 1)
+        (line, column(&self.text[start..offset]))
     }
 
     pub(super) fn line(&self, offset: usize) -> usize {
@@ -115,6 +122,25 @@ impl<'a> Report<'a> {
         let span = e.span().unwrap_or(0..0);
         let message = match (e.message(), self.text.get(span.clone())) {
             ("duplicate key", Some(key)) if !key.is_empty() => self.duplicate(key, &span, lists),
+            (m, _) if m.starts_with("invalid multi-line") => {
+                // The parser stops at the end of the file: the slip is where the string opens.
+                let quotes = if m.contains("literal") {
+                    "'''"
+                } else {
+                    "\"\"\""
+                };
+                match self.unclosed_opening(quotes) {
+                    Some(opening) => {
+                        let message = format!(
+                            "invalid TOML: a {quotes}…{quotes} string opened here is never \
+                             closed: end it with {quotes}"
+                        );
+                        self.error(&(opening..opening), message);
+                        return;
+                    }
+                    None => format!("invalid TOML: {}", toml_problem(m)),
+                }
+            }
             (m, _) => {
                 let said = self
                     .said_in_place(m, &span)
@@ -123,6 +149,14 @@ impl<'a> Report<'a> {
             }
         };
         self.error(&span, message);
+    }
+
+    /// Where the multi-line string delimited by `quotes` that is never closed opens: the last
+    /// of the delimiters when they are odd in number (a heuristic for the usual slip, a missing
+    /// closing delimiter; comments and one-line strings are not told apart).
+    fn unclosed_opening(&self, quotes: &str) -> Option<usize> {
+        let at: Vec<usize> = self.text.match_indices(quotes).map(|(i, _)| i).collect();
+        at.last().copied().filter(|_| at.len() % 2 == 1)
     }
 
     /// The true slip behind the toml parser's words where the line shows it: a header not
@@ -221,6 +255,14 @@ impl<'a> Report<'a> {
             _ if list && arrays > 0 && at_header => format!(
                 "`{key}` is set both as a key and as [[{key}]]: {key} are written [[{key}]] only"
             ),
+            // `[sources.list]` twice under one `[[sources]]`.
+            _ if at_header && self.code_of_line(span.start) == format!("[sources.{key}]") => {
+                format!(
+                    "[sources.{key}] is written twice under one [[sources]]: put all its keys \
+                     under one [sources.{key}]; a new source starts with its own [[sources]] \
+                     header above its [sources.{key}]"
+                )
+            }
             _ if !at_header && self.header_above(span.start) == "[[sources]]" && key == "title" => {
                 "duplicate key `title` in [[sources]]: a source has one title; if this one is the \
                  list page's selector (with `item` and `link`), write the header [sources.list] \
@@ -229,6 +271,13 @@ impl<'a> Report<'a> {
             }
             _ => format!("duplicate key `{key}`"),
         }
+    }
+
+    /// The line holding byte `at`, comment and blanks aside.
+    fn code_of_line(&self, at: usize) -> &str {
+        let start = self.line_starts[self.line(at) - 1];
+        let line = self.text[start..].lines().next().unwrap_or_default();
+        line.split('#').next().unwrap_or_default().trim()
     }
 
     /// The section header (`[[sources]]`, `[general]`) above byte `at`, as written; empty at the

@@ -66,7 +66,37 @@ pub(super) fn loopback_public_url_warning(config: &Config, text: &str) -> Option
 /// kernel file system (`/proc`, `/sys`), or a folder this user may not write in. Said at
 /// `data_dir` in `text` (1:1 when the environment named it).
 pub fn data_dir_problem(config: &Config, text: &str) -> Option<Diagnostic> {
-    let dir = &config.general.data_dir;
+    folder_problem(&config.path, &config.general.data_dir, text)
+}
+
+/// [`data_dir_problem`] for a config that has other problems (so no [`Config`]): the folder
+/// `HERALD_DATA_DIR` names, else the file's `[general] data_dir` (relative to `base_dir`; none
+/// written is `data` there). Nothing when the file's value is not a string (a problem of its
+/// own, told already).
+pub(super) fn written_data_dir_problem(
+    path: &Path,
+    text: &str,
+    base_dir: &Path,
+) -> Option<Diagnostic> {
+    let dir = match std::env::var("HERALD_DATA_DIR") {
+        Ok(dir) if !dir.trim().is_empty() => std::path::absolute(dir).ok()?,
+        _ => {
+            let (document, _) = toml::de::DeTable::parse_recoverable(text);
+            let general = document.get_ref().get("general").map(|g| g.get_ref());
+            match general.and_then(|g| g.as_table()?.get("data_dir")) {
+                None => base_dir.join("data"),
+                Some(value) => match value.get_ref().as_str() {
+                    Some(dir) if !dir.is_empty() => base_dir.join(dir),
+                    _ => return None,
+                },
+            }
+        }
+    };
+    folder_problem(path, &dir, text)
+}
+
+/// Why `dir`, the data folder of the config file `path` (its text `text`), cannot be used.
+fn folder_problem(path: &Path, dir: &Path, text: &str) -> Option<Diagnostic> {
     let from_env = std::env::var("HERALD_DATA_DIR").is_ok_and(|v| !v.trim().is_empty());
     let why = unusable_folder(dir)?;
     let (line, col) = if from_env {
@@ -80,7 +110,7 @@ pub fn data_dir_problem(config: &Config, text: &str) -> Option<Diagnostic> {
         ""
     };
     Some(Diagnostic {
-        path: config.path.display().to_string(),
+        path: path.display().to_string(),
         line,
         col,
         message: format!(
@@ -201,7 +231,7 @@ fn value_position(text: &str, key: &str) -> Option<(usize, usize)> {
 fn line_col(text: &str, at: usize) -> (usize, usize) {
     let before = &text[..at];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+    let col = super::diagnostics::column(before.rsplit('\n').next().unwrap_or(""));
     (line, col)
 }
 

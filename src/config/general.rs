@@ -1,11 +1,12 @@
 //! `[general]`, `[server]` and `[telegram]`: one table each, every key with a default.
 
 use super::diagnostics::Report;
-use super::table::{Table, expect_int};
+use super::table::{Place, Table, Value, expect_int};
 use super::values::{header_value, http_url};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use toml::de::DeValue;
 use url::Url;
 
 /// `[general]`.
@@ -118,6 +119,21 @@ const TELEGRAM_KEYS: &[&str] = &[
     "per_chat_per_minute",
     "global_per_second",
 ];
+/// A `monitor_allow` entry as the server matches it: an IPv4-mapped IPv6 address or network
+/// (`::ffff:10.0.0.0/104`, prefix 96 or more) as the IPv4 one it names, since the server turns
+/// a mapped peer (a dual-stack socket's IPv4 client) into IPv4 before matching. Written as it
+/// was, it passed `check` and never matched.
+fn unmapped(net: ipnet::IpNet) -> ipnet::IpNet {
+    match net {
+        ipnet::IpNet::V6(v6) if v6.prefix_len() >= 96 => v6
+            .addr()
+            .to_ipv4_mapped()
+            .and_then(|v4| ipnet::Ipv4Net::new(v4, v6.prefix_len() - 96).ok())
+            .map_or(net, ipnet::IpNet::V4),
+        _ => net,
+    }
+}
+
 pub(super) fn server(r: &mut Report, t: &Table) -> Server {
     t.check_keys(r, SERVER_KEYS);
     let default: SocketAddr = DEFAULT_LISTEN
@@ -133,6 +149,7 @@ pub(super) fn server(r: &mut Report, t: &Table) -> Server {
             let parsed = text
                 .parse::<ipnet::IpNet>()
                 .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map(unmapped)
                 .map_err(|_| {
                     format!(
                         "monitor_allow `{text}` is not an address or network, e.g. `10.0.0.0/8`"
@@ -293,18 +310,55 @@ pub(super) fn public_url(text: &str) -> Result<String, String> {
     Ok(url.as_str().trim_end_matches('/').to_string())
 }
 
+/// One element of `admins`: a Telegram user's id. A name (`"@bob"`) is refused saying how to
+/// find the id (commands come with their sender's id, never a name); 0 or a negative id (a
+/// group's, whence no command comes) is taken with a warning, as it never matches.
+fn admin(r: &mut Report, v: &Value<'_>, place: &Place) -> Option<i64> {
+    if let DeValue::String(name) = v.get_ref()
+        && name.trim().parse::<i64>().is_err()
+    {
+        r.error(
+            &v.span(),
+            format!(
+                "each element of `admins` in [telegram] must be a user's numeric id, found the \
+                 string \"{name}\": commands reach herald with their sender's id, not a name. To \
+                 read yours, send /status to the bot from that account while herald runs: its \
+                 log says \"command from a user who is not an admin; ignored\" with \
+                 user=<your id>; then write admins = [<your id>]"
+            ),
+        );
+        return None;
+    }
+    let (id, span) = expect_int(r, v, place)?;
+    if id <= 0 {
+        let what = if id == 0 {
+            "no one's id"
+        } else {
+            "a group's or channel's id, not a user's"
+        };
+        r.warn(
+            &span,
+            format!(
+                "`admins` holds {id}, which is {what}: commands come from users (a positive id), \
+                 so it never matches; write the id of the person who sends the commands"
+            ),
+        );
+    }
+    Some(id)
+}
+
 pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
     t.check_keys(r, TELEGRAM_KEYS);
     let default_api = Url::parse(DEFAULT_API_URL).expect("the default Bot API URL is valid");
     let api_url = t
         .string(r, "api_url")
         .and_then(|(text, span)| r.check(&span, http_url("api_url", text)));
-    let admins = t.array(r, "admins").unwrap_or_default();
     let place = t.element_place("admins");
-    let admins = admins
+    let admins = t
+        .array(r, "admins")
+        .unwrap_or_default()
         .iter()
-        .filter_map(|v| expect_int(r, v, &place))
-        .map(|(n, _)| n)
+        .filter_map(|v| admin(r, v, &place))
         .collect();
     // SPEC "Guarantees": Telegram's own limits are the defaults.
     Telegram {
@@ -319,6 +373,61 @@ pub(super) fn telegram(r: &mut Report, t: &Table) -> Telegram {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `admins` holds user ids: a name is refused saying how to find the id, a group's id or 0
+    /// is a warning (it never matches), and the hint for a bare integer is an array of ids.
+    #[test]
+    fn admins_are_user_ids() {
+        use crate::config::testing::{errors, parse_str};
+        let config = parse_str("[telegram]\nadmins = [0, -1001234, 42]\n").expect("warnings only");
+        assert_eq!(config.telegram.admins, [0, -1001234, 42]);
+        let warned: Vec<(usize, usize)> = config.warnings.iter().map(|w| (w.line, w.col)).collect();
+        assert_eq!(warned, [(2, 11), (2, 14)], "{:?}", config.warnings);
+        assert!(
+            config.warnings[0]
+                .message
+                .contains("0, which is no one's id")
+        );
+        assert!(
+            config.warnings[1]
+                .message
+                .contains("a group's or channel's id")
+        );
+        let e = errors("[telegram]\nadmins = [\"@bob\"]\n");
+        assert_eq!((e.len(), e[0].line, e[0].col), (1, 2, 11), "{e:?}");
+        assert!(e[0].message.contains("send /status to the bot"), "{}", e[0]);
+        let e = errors("[telegram]\nadmins = 12\n");
+        assert!(
+            e[0].message.ends_with("(e.g. admins = [123456789])"),
+            "{}",
+            e[0]
+        );
+    }
+
+    /// An IPv4-mapped entry names the IPv4 client it maps (the server matches peers as IPv4).
+    #[test]
+    fn mapped_monitor_allow_entries_are_read_as_ipv4() {
+        let text = "[server]\nmonitor_allow = [\"::ffff:127.0.0.1\", \"::ffff:10.0.0.0/104\", \
+                    \"::FFFF:192.168.1.1/128\", \"::ffff:0:0/95\", \"::1\", \"10.1.0.0/16\"]\n";
+        let config = crate::config::testing::parse_str(text).expect("valid");
+        let allowed: Vec<String> = config
+            .server
+            .monitor_allow
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            allowed,
+            [
+                "127.0.0.1/32",
+                "10.0.0.0/8",
+                "192.168.1.1/32",
+                "::ffff:0.0.0.0/95",
+                "::1/128",
+                "10.1.0.0/16"
+            ]
+        );
+    }
     use crate::config::testing::*;
 
     #[rstest::rstest]

@@ -112,6 +112,43 @@ pub fn load(path: &Path) -> Result<Config, Vec<Diagnostic>> {
     load_text(path, text_of(path, &bytes)?)
 }
 
+/// [`load`], for the commands that open the database (`check`, `run`, `poll`, `prune`): the data
+/// folder as this process finds it ([`data_dir_problem`]) is one more problem of the config,
+/// listed with the file's others, in file order.
+pub fn load_with_data_dir(path: &Path) -> Result<Config, Vec<Diagnostic>> {
+    let bytes = read_file(path).map_err(|e| unreadable(path, &e))?;
+    let text = text_of(path, &bytes)?;
+    let mut problems = match load_text(path, text) {
+        Ok(config) => {
+            return match data_dir_problem(&config, text) {
+                Some(problem) => Err(vec![problem]),
+                None => Ok(config),
+            };
+        }
+        Err(problems) => problems,
+    };
+    // Told once: the file's own check says a `data_dir` that is a file at its value already.
+    if let Some(problem) = environment::written_data_dir_problem(path, text, &base_dir_of(path))
+        && !problems
+            .iter()
+            .any(|p| (p.line, p.col) == (problem.line, problem.col))
+    {
+        problems.push(problem);
+        problems.sort_by_key(|p| (p.line, p.col));
+    }
+    Err(problems)
+}
+
+/// The folder relative paths of the config file `path` are relative to, absolute (so that
+/// messages naming `data_dir` mean the same wherever they are read).
+fn base_dir_of(path: &Path) -> PathBuf {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf())
+}
+
 /// The file's bytes as text; a byte that is not UTF-8 is reported where it is.
 pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnostic>> {
     std::str::from_utf8(bytes).map_err(|e| {
@@ -119,7 +156,7 @@ pub fn text_of<'b>(path: &Path, bytes: &'b [u8]) -> Result<&'b str, Vec<Diagnost
         // The valid part is text: count its lines and the characters on the last one.
         let before = std::str::from_utf8(good).unwrap_or_default();
         let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+        let col = diagnostics::column(before.rsplit('\n').next().unwrap_or(""));
         let byte = bytes.get(e.valid_up_to()).copied().unwrap_or_default();
         vec![Diagnostic {
             path: path.display().to_string(),
@@ -160,13 +197,7 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             message: EMPTY_FILE.to_owned(),
         }]);
     }
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Absolute, so that messages naming `data_dir` mean the same wherever they are read.
-    let base_dir = std::path::absolute(folder).unwrap_or_else(|_| folder.to_path_buf());
-    let mut config = parse(path, text, &base_dir)?;
+    let mut config = parse(path, text, &base_dir_of(path))?;
     apply_env_overrides(&mut config, |name| std::env::var(name).ok())?;
     // The address herald listens on is known only now (HERALD_LISTEN in a container).
     if let Some(warning) = environment::loopback_public_url_warning(&config, text) {
@@ -507,7 +538,7 @@ mod tests {
     #[case::odd_seconds_for_schedule(&FEED.replace("\"0 0 * * * *\"", "7"), 4, 12, "found the integer 7: write schedule = \"0 */10 * * * *\"")]
     #[case::string_for_boolean(&format!("{FEED}require_id = \"true\"\n"), 6, 14, "`require_id` in [[sources]] `a` must be a boolean (true or false), found the string \"true\": write require_id = true")]
     #[case::string_for_array(&format!("{FEED}include = \"visit\"\n"), 6, 11, "`include` in [[sources]] `a` must be an array, found the string \"visit\": write include = [\"visit\"]")]
-    #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be an integer, found the string \"@me\"")]
+    #[case::admin_as_name("[telegram]\nadmins = [\"@me\"]\n", 2, 11, "each element of `admins` in [telegram] must be a user's numeric id, found the string \"@me\"")]
     #[case::server_type("[server]\nidle_secs = \"60\"\n", 2, 13, "`idle_secs` in [server] must be an integer, found the string \"60\": write idle_secs = 60")]
     #[case::negative(&format!("{FEED}max_items = 0\n"), 6, 13, "`max_items` must be a positive integer, found 0")]
     #[case::too_large(&format!("{FEED}backfill = 99999999999\n"), 6, 12, "`backfill` = 99999999999 is too large")]
@@ -582,6 +613,10 @@ mod tests {
     #[case::exclude_blank(&format!("{FEED}exclude = ['x', ' ']\n"), 6, 17, "`exclude` holds an empty pattern")]
     #[case::user_agent_empty("[general]\nuser_agent = \"\"\n", 2, 14, "`user_agent` is empty")]
     #[case::selector_empty(&HTML.replace("title = \"h3\"", "title = \"\""), 7, 9, "the selector is empty: write one such as `h3 a`")]
+    #[case::multi_line_string_not_closed("[general]\nuser_agent = \"\"\"x\nmore\n\n[server]\nlisten = \"1.2.3.4:5\"\n", 2, 14, "invalid TOML: a \"\"\"…\"\"\" string opened here is never closed: end it with \"\"\"")]
+    #[case::multi_line_literal_not_closed("[general]\nuser_agent = '''x\nmore\n", 2, 14, "invalid TOML: a '''…''' string opened here is never closed")]
+    #[case::list_twice(&format!("{HTML}[sources.list]\nitem = \"p\"\n"), 9, 10, "[sources.list] is written twice under one [[sources]]: put all its keys under one [sources.list]; a new source starts with its own [[sources]] header")]
+    #[case::article_twice(&format!("{HTML}[sources.article]\nbody = \"p\"\n[sources.article]\ndate = \"p\"\n"), 11, 10, "[sources.article] is written twice under one [[sources]]")]
     #[case::columns_count_characters(&format!("{FEED}headers = {{ \"X-Ä\" = \"ü\", \"Y\" = 1 }}\n"), 6, 32, "`Y` in `headers` of source `a` must be a string, found the integer 1: write Y = \"1\"")]
     fn rejects(
         #[case] text: &str,
@@ -647,6 +682,30 @@ mod tests {
                 .message
                 .contains("channel `x`, which is not defined")
         );
+    }
+
+    /// A file saved with a byte order mark (Windows' Notepad): columns on its first line are
+    /// the editor's, counted after the mark (they were one more).
+    #[test]
+    fn columns_are_counted_after_a_byte_order_mark() {
+        let at = |text: &str| {
+            errors(text)
+                .iter()
+                .map(|d| (d.line, d.col))
+                .collect::<Vec<_>>()
+        };
+        for text in [
+            "[genral]\n",
+            "[general]\nfoo = 1\n",
+            "x = \"\n",
+            "a = 1\nb = [1, \"x\"]\n",
+        ] {
+            assert_eq!(at(&format!("\u{feff}{text}")), at(text), "{text}");
+        }
+        assert_eq!(at("\u{feff}[genral]\n"), [(1, 2)]);
+        let bytes = b"\xef\xbb\xbf[general] # caf\xe9\n";
+        let errors = text_of(Path::new("config.toml"), bytes).expect_err("not UTF-8");
+        assert_eq!((errors[0].line, errors[0].col), (1, 16), "{errors:?}");
     }
 
     #[test]

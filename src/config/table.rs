@@ -357,7 +357,10 @@ fn cron_every(seconds: &str) -> String {
 
 /// A value of the expected type, to show the form: `key = 1`, `key = "text"`.
 fn example(key: &str, expected: &str) -> String {
-    let value = if expected.starts_with("an integer") {
+    // The one array of integers: Telegram user ids.
+    let value = if key == "admins" {
+        "[123456789]"
+    } else if expected.starts_with("an integer") {
         "10"
     } else if expected.starts_with("a boolean") {
         "true"

@@ -75,6 +75,24 @@ async fn config_path_comes_from_flag_then_env() {
     assert!(stderr(&o).contains(&format!("{}:1:1: ", missing.display())));
 }
 
+/// An empty HERALD_CONFIG is unset: ./config.toml is read (clap refused it as a missing value
+/// of `--config`).
+#[tokio::test]
+async fn an_empty_config_variable_is_unset() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.toml"), "[general]\n").unwrap();
+    let o = output(
+        herald()
+            .arg("check")
+            .env("HERALD_CONFIG", "")
+            .current_dir(dir.path()),
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.starts_with("config.toml: ok"), "{out}");
+}
+
 #[tokio::test]
 async fn bad_usage_exits_2() {
     let o = output(herald().args(["poll"])).await;

@@ -29,32 +29,67 @@ fn write_config(dir: &Path, data_dir: &Path) -> std::path::PathBuf {
     path
 }
 
-/// A data folder that cannot be made (a file stands in the way) or whose database cannot be
-/// opened: `run` exits 1 at once, naming the folder and the cause exactly once. Root may write
+/// A data folder whose database cannot be opened (a file where the database's own file goes):
+/// `run` exits 1 at once, naming the folder and the cause exactly once. Root may write
 /// anywhere, so a file in the way stands for the read-only folder of the issue (the sandboxed
 /// read-only case is in scripts/check-deploy).
 #[test]
-fn run_names_an_unusable_data_folder_and_its_cause_once() {
+fn run_names_an_unusable_database_and_its_cause_once() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let blocker = dir.path().join("not-a-folder");
-    std::fs::write(&blocker, "x").expect("write file");
     let in_the_way = dir.path().join("db-is-a-file");
     std::fs::create_dir(&in_the_way).expect("mkdir");
     std::fs::write(in_the_way.join("db"), "x").expect("write file");
-    for data_dir in [blocker.join("data"), in_the_way.clone()] {
-        let config = write_config(dir.path(), &data_dir);
-        let o = herald(&config, &["run"]).output().expect("run herald");
+    let config = write_config(dir.path(), &in_the_way);
+    let o = herald(&config, &["run"]).output().expect("run herald");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let folder = in_the_way.display().to_string();
+    assert!(
+        err.contains(&format!("cannot open the database in {folder}: ")),
+        "{err}"
+    );
+    let cause = "Not a directory (os error 20)"; // a file where a folder goes
+    assert_eq!(err.matches(cause).count(), 1, "the cause once:\n{err}");
+    assert_eq!(err.matches("os error").count(), 1, "one cause:\n{err}");
+}
+
+/// Red team: a data folder herald cannot make (a file stands in the way) was a config problem
+/// for `check` (exit 2, at `data_dir`) but a failure to open the database for `run` and `poll`
+/// (exit 1). The commands that open the database say it as `check` does, with the file's other
+/// problems; `poll --dry-run`, which opens none, does not judge it.
+#[test]
+fn run_and_poll_report_a_data_folder_they_cannot_make_as_check_does() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let blocker = dir.path().join("not-a-folder");
+    std::fs::write(&blocker, "x").expect("write file");
+    let data_dir = blocker.join("data");
+    let config = write_config(dir.path(), &data_dir);
+    let text = std::fs::read_to_string(&config).expect("read config");
+    std::fs::write(&config, text.replace("[server]", "foo = 1\n\n[server]")).expect("write");
+    let path = config.display();
+    let expected = format!(
+        "{path}:2:12: `data_dir` {} cannot be used: {} is a file, not a folder; name a folder \
+         herald can make or write in\n",
+        data_dir.display(),
+        blocker.display()
+    );
+    for args in [&["check"][..], &["run"], &["poll", "a"], &["prune", "a"]] {
+        let o = herald(&config, args).output().expect("run herald");
         let err = stderr(&o);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        let folder = data_dir.display().to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.starts_with(&expected), "{args:?}: {err}");
         assert!(
-            err.contains(&format!("cannot open the database in {folder}: ")),
-            "{err}"
+            err.contains(&format!("{path}:4:1: unknown key `foo` in [general]")),
+            "{args:?}: {err}"
         );
-        let cause = "Not a directory (os error 20)"; // both: a file where a folder goes
-        assert_eq!(err.matches(cause).count(), 1, "the cause once:\n{err}");
-        assert_eq!(err.matches("os error").count(), 1, "one cause:\n{err}");
+        assert!(err.ends_with("2 problems found\n"), "{args:?}: {err}");
     }
+    let o = herald(&config, &["poll", "a", "--dry-run"])
+        .output()
+        .expect("poll");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.ends_with("1 problem found\n"), "only `foo`: {err}");
 }
 
 /// `HERALD_DATA_DIR`, `HERALD_LISTEN` and `HERALD_PUBLIC_URL` replace the file's keys; a bad
@@ -94,16 +129,22 @@ fn environment_overrides_apply_and_bad_ones_are_config_problems() {
     );
     assert!(err.contains("public_url = https://feeds.example.org/ (from HERALD_PUBLIC_URL"));
 
-    // `run` opens the database where HERALD_DATA_DIR says.
+    // `run` judges (and would open the database in) the folder HERALD_DATA_DIR says.
     std::fs::write(&moved, "a file in the way").expect("write file");
     let o = herald(&config, &["run"])
         .env("HERALD_DATA_DIR", moved.join("db"))
         .output()
         .expect("run herald");
     let err = stderr(&o);
-    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
     let folder = moved.join("db").display().to_string();
-    assert!(err.contains(&format!("database in {folder}: ")), "{err}");
+    assert!(
+        err.starts_with(&format!(
+            "{}:1:1: `data_dir` {folder} (from HERALD_DATA_DIR) cannot be used: ",
+            config.display()
+        )),
+        "{err}"
+    );
 }
 
 /// The red team's container: HERALD_LISTEN=0.0.0.0:8080 (every address) with the shipped

@@ -431,3 +431,47 @@ fn red_team_pages_read_right() {
         );
     }
 }
+
+/// Red team: `--url` replaced the address of a fetched page too. It is for files only (its
+/// help: "for resolving relative links when reading a file"); a page read from the network
+/// resolves against its own final address (after a redirect), whatever `--url` says.
+#[tokio::test]
+async fn a_fetched_page_resolves_against_its_own_address_not_url() {
+    use axum::{
+        Router,
+        response::{Html, Redirect},
+        routing::get,
+    };
+    let page = "<html><head><title>Talks held</title>\
+                <meta property=\"og:image\" content=\"pic.jpg\"></head><body><article>\
+                <h1>Talks held</h1><p>The President held talks on cooperation in trade and \
+                energy. The sides agreed to meet again next year.</p></article></body></html>";
+    let app = Router::new()
+        .route("/old", get(|| async { Redirect::permanent("/news/story") }))
+        .route("/news/story", get(move || async move { Html(page) }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let out = common::herald_command()
+        .args([
+            "extract",
+            "--json",
+            "--url",
+            "https://example.org/elsewhere/",
+        ])
+        .arg(format!("http://{addr}/old"))
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        line["image"],
+        format!("http://{addr}/news/pic.jpg"),
+        "{line}"
+    );
+}
