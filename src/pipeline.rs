@@ -3306,7 +3306,9 @@ mod tests {
             .collect();
         // 7 December, 20:00 in Almaty.
         let now: DateTime<Utc> = "2026-12-07T15:00:00Z".parse().unwrap();
-        let (built, _) = poller.build(source, page, now, true).unwrap();
+        let (built, _) = poller
+            .build(source, page, now, true, &HashSet::new())
+            .unwrap();
         let dates: Vec<String> = built
             .iter()
             .map(|o| {
