@@ -310,6 +310,10 @@ impl Utf8Census {
     /// pasted from Word), such a pair is read as the two characters it is there; in a body with
     /// no lone stray, as a cut character.
     fn decode_utf8(&self, body: &[u8]) -> String {
+        // The signs Word pastes after a letter: "…", the quotes, the dashes, a no-break space.
+        // Other continuation bytes after a lead byte read as a cut character (a cut "’" or "…"
+        // is E2 80, "€" in windows-1252).
+        const PASTED_SIGNS: [u8; 8] = [0x85, 0x91, 0x92, 0x93, 0x94, 0x96, 0x97, 0xA0];
         let windows = self.latin_strays();
         let pasted = windows && self.lone_strays > 0;
         let mut out = String::with_capacity(body.len());
@@ -318,7 +322,11 @@ impl Utf8Census {
             match chunk.invalid() {
                 [] => {}
                 &[byte] if windows => out.push(windows_1252_byte(byte)),
-                &[letter, sign] if pasted && windows_1252_byte(letter).is_alphabetic() => {
+                &[letter, sign]
+                    if pasted
+                        && windows_1252_byte(letter).is_alphabetic()
+                        && PASTED_SIGNS.contains(&sign) =>
+                {
                     out.push(windows_1252_byte(letter));
                     out.push(windows_1252_byte(sign));
                 }
@@ -908,6 +916,16 @@ mod tests {
         let text = decode(&feed(false), Some("text/xml; charset=utf-8"));
         assert!(text.contains("President’s “visit”"), "{text}");
         assert_eq!(text.matches('\u{fffd}').count(), 1, "{text}");
+    }
+
+    /// A character cut after its first two bytes (a cut "’" or "…" is E2 80) stays one U+FFFD
+    /// beside pasted windows-1252 strays: "€" is no sign Word pastes after a letter.
+    #[test]
+    fn a_cut_character_beside_pasted_strays_is_still_cut() {
+        let body = b"<rss><title>President\xe2\x80\x99s</title><p>Word\x92s</p><p>cut here \xe2\x80</p></rss>";
+        let text = decode(body, Some("text/xml; charset=utf-8"));
+        assert!(text.contains("Word’s"), "{text}");
+        assert!(text.contains("cut here \u{fffd}<"), "{text}");
     }
 
     /// Cyrillic in windows-1251 has a valid UTF-8 sequence here and there (a capital before

@@ -451,7 +451,7 @@ impl Poller<'_> {
         let relinked = std::mem::take(&mut found.relinked);
         let restored = std::mem::take(&mut found.restored);
         if source.article.is_some() {
-            self.follow_articles(source, &mut found.entries, deadline)
+            self.follow_articles(source, &mut found.entries, &restored, deadline)
                 .await;
         }
         // The known releases are read back when this poll needs them: for the backfill of a
@@ -1460,6 +1460,7 @@ impl Poller<'_> {
         &self,
         source: &Source,
         entries: &mut [(ItemId, ItemState, Scraped)],
+        restored: &HashSet<ItemId>,
         deadline: Deadline,
     ) {
         let selectors = source.article.as_ref();
@@ -1471,8 +1472,10 @@ impl Poller<'_> {
         let mut reach = None;
         // Article pages not read (or cut) because the poll's deadline came.
         let mut skipped = 0_u64;
-        for (_, state, scraped) in entries.iter_mut() {
-            if *state == ItemState::Known {
+        for (id, state, scraped) in entries.iter_mut() {
+            // A known release is not read again, unless it is back after a prune (it is stored
+            // anew, as a new one is).
+            if *state == ItemState::Known && !restored.contains(id) {
                 continue;
             }
             if deadline.passed() {
@@ -1594,8 +1597,16 @@ impl Poller<'_> {
             .collect();
         for (id, state, s) in entries.into_iter().rev() {
             slots.push(if restored.contains(&id) {
-                // Read from the page as a new release is (a fresh `seq`), reported as known.
-                let (item, undated) = self.build_one(source, id, ItemState::New, s, now)?;
+                // Read from the page as a new release is (a fresh `seq`), reported as known,
+                // with the date the feed showed before the prune when that was noted.
+                let (mut item, mut undated) = self.build_one(source, id, ItemState::New, s, now)?;
+                if let Some(store) = self.store()
+                    && let Some(date) = store.pruned_date(&source.id, &id)?
+                {
+                    item.published = date;
+                    item.updated = item.updated.max(date);
+                    undated = false;
+                }
                 Slot::Built(
                     Observed {
                         state: ItemState::Known,

@@ -45,6 +45,13 @@ fn proposals() -> std::sync::MutexGuard<'static, HashMap<(PathBuf, i64), Proposa
     PROPOSALS.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Drops `user`'s proposal, if any: a new `/add URL` from them is on its way, and an
+/// `/add confirm` sent meanwhile must not write the one before it (the new one runs in a task
+/// of its own, so the confirm may be answered first).
+pub fn forget_proposal(app: &App, user: i64) {
+    proposals().remove(&(app.config().path.clone(), user));
+}
+
 /// The answer to `/add ARGS` from `user` (an admin: checked by the caller).
 pub async fn add(app: &App, user: i64, args: &[&str]) -> String {
     match args {

@@ -189,6 +189,9 @@ pub async fn run(app: App, bot: Bot, stop: CancellationToken) {
                     }
                     continue;
                 };
+                if command_of(text) == "/add" {
+                    super::add::forget_proposal(&app, user);
+                }
                 let (app, alerts, text, stop) =
                     (app.clone(), alerts.clone(), text.to_owned(), stop.clone());
                 fetching.spawn(async move {
@@ -231,12 +234,12 @@ async fn answer_in_time<A: TelegramApi>(
             let _ = tokio::time::timeout(LAST_WORDS, alerts.send_whole(chat, &words)).await;
             return;
         }
-        answer = tokio::time::timeout(COMMAND_DEADLINE, answer_from(app, user, text)) => {
+        answer = tokio::time::timeout(deadline_of(app, text), answer_from(app, user, text)) => {
             answer.unwrap_or_else(|_| {
                 tracing::warn!(user, command, "an admin command took too long; given up");
                 Answer::Text(format!(
                     "{command} was given up after {} s.",
-                    COMMAND_DEADLINE.as_secs()
+                    deadline_of(app, text).as_secs()
                 ))
             })
         }
@@ -245,6 +248,26 @@ async fn answer_in_time<A: TelegramApi>(
         () = stop.cancelled() => {}
         sent = reply(alerts, chat, answer) => log_reply(sent),
     }
+}
+
+/// How long the command `text` may run: [`COMMAND_DEADLINE`], or for `/poll SOURCE` what the
+/// poll itself may take — its turn (a scheduled poll of the source may be running: its
+/// `poll_deadline_secs`), then its own `poll_deadline_secs`, and a minute to store what it
+/// found — so that a slow but working poll is never cut short by the command.
+fn deadline_of(app: &App, text: &str) -> Duration {
+    let mut words = text.split_whitespace();
+    if command_of(text) != "/poll" {
+        return COMMAND_DEADLINE;
+    }
+    let id = words.nth(1).unwrap_or("");
+    let id = id.strip_prefix("source:").unwrap_or(id);
+    app.config().source(id).map_or(COMMAND_DEADLINE, |source| {
+        source
+            .poll_deadline
+            .saturating_mul(2)
+            .saturating_add(Duration::from_secs(60))
+            .max(COMMAND_DEADLINE)
+    })
 }
 
 fn log_reply(sent: Result<(), teloxide::RequestError>) {

@@ -807,6 +807,20 @@ impl Store {
         Ok(self.pruned.contains_key(item_key(source, id))?)
     }
 
+    /// The date a pruned release had in the feed (see [`Store::was_pruned`]): it keeps it when
+    /// it is back. `None` when not noted (pruned before dates were kept with the note).
+    pub fn pruned_date(
+        &self,
+        source: &str,
+        id: &ItemId,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, StoreError> {
+        Ok(self
+            .pruned
+            .get(item_key(source, id))?
+            .and_then(|v| <[u8; 8]>::try_from(&v[..]).ok())
+            .map(|b| chrono::DateTime::from_timestamp_nanos(i64::from_be_bytes(b))))
+    }
+
     /// Whether an item is stored (in its source's feed).
     pub fn stored(&self, source: &str, id: &ItemId) -> Result<bool, StoreError> {
         Ok(self.items.contains_key(item_key(source, id))?)
@@ -1331,7 +1345,15 @@ impl Store {
         for key in &keys {
             let mut ikey = prefix(source);
             ikey.extend_from_slice(&key[key.len() - 16..]);
-            self.pruned.insert(&ikey[..], &[][..])?;
+            // Noted with the date the feed showed, which the release keeps when it is back.
+            let published = self
+                .items
+                .get(&ikey)?
+                .and_then(|bytes| codec::decode::<Item>(&bytes).ok())
+                .and_then(|item| item.published.timestamp_nanos_opt())
+                .map(i64::to_be_bytes);
+            self.pruned
+                .insert(&ikey[..], published.as_ref().map_or(&[][..], |p| &p[..]))?;
             self.items.remove(ikey)?;
             self.order.remove(key)?;
         }

@@ -1386,6 +1386,11 @@ impl Store {
         };
         (&self.outbox, &self.in_flight, &self.posts)
             .transaction(|(outbox, in_flight, posts)| {
+                // Taken off the queue meanwhile (`prune`, a channel moved on reload): nothing to
+                // rewrite, and nothing to bring back.
+                if outbox.get(queued.key.as_slice())?.is_none() {
+                    return Ok(());
+                }
                 for record in &dropped {
                     if posts.get(record.as_slice())?.is_some_and(|bytes| {
                         matches!(serde_json::from_slice(&bytes), Ok(PostRecord::Queued))

@@ -87,6 +87,26 @@ async fn news_site() -> String {
     format!("{origin}/news/")
 }
 
+/// An `/add confirm` sent while the admin's newer `/add URL` is still being read (it runs in a
+/// task of its own) does not write the older proposal: the admin no longer wants it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirm_while_a_newer_add_is_read_writes_nothing() {
+    let fake = fake().await;
+    let t = app(&fake).await;
+    let url = news_site().await;
+    let before = std::fs::read_to_string(&t.config_path).unwrap();
+    fake.push_update(command(ADMIN, &format!("/add {url} en")));
+    let proposal = answer(&fake, ADMIN, 1, "the proposal").await;
+    assert!(proposal.contains("/add confirm"), "{proposal}");
+    let slow = crate::admin_commands::silent_site().await;
+    fake.push_update(command(ADMIN, &format!("/add {slow}")));
+    fake.push_update(command(ADMIN, "/add confirm"));
+    let confirm = answer(&fake, ADMIN, 2, "the confirm's answer").await;
+    assert!(confirm.contains("No proposal of yours"), "{confirm}");
+    assert_eq!(std::fs::read_to_string(&t.config_path).unwrap(), before);
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn add_proposes_and_confirm_writes_the_source_which_goes_live() {
     let fake = fake().await;

@@ -370,6 +370,14 @@ async fn a_pruned_source_that_returns_has_its_releases_in_the_feed_again_unannou
     assert_eq!(report.restored, 3);
     let after: serde_json::Value = t.get("/feeds/akorda-en.json").await.json().await.unwrap();
     assert_eq!(guids(&after), guids(&before), "{after:#}");
+    // Read as a new release is, article page and all, and dated as the feed showed it.
+    let shown = |feed: &serde_json::Value, key: &str| -> Vec<serde_json::Value> {
+        let items = feed["items"].as_array().unwrap();
+        items.iter().map(|i| i[key].clone()).collect()
+    };
+    for key in ["date_published", "content_html", "image"] {
+        assert_eq!(shown(&after, key), shown(&before, key), "{key}: {after:#}");
+    }
     assert_eq!(t.health().await["sources"]["akorda-en"]["items"], 3);
     // The next release is news as ever, and the only post since the backfill; the releases
     // back in the feed are known, not stored again.

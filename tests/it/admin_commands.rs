@@ -88,7 +88,7 @@ async fn check_says_the_warnings_check_prints() {
 }
 
 /// A page that takes the connection and never answers.
-async fn silent_site() -> String {
+pub(crate) async fn silent_site() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/news/", listener.local_addr().unwrap());
     tokio::spawn(async move {

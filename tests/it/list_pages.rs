@@ -1207,6 +1207,41 @@ async fn an_article_time_refines_a_list_date_of_the_same_day() {
     t.stop().await;
 }
 
+/// A release back after `herald prune` (its ids kept) is read as a new one is, its article
+/// page too, and keeps the date the feed showed before the prune (an undated one was dated
+/// when first seen: read again, it would be dated now).
+#[tokio::test]
+async fn a_release_back_after_a_prune_is_read_whole_and_keeps_its_date() {
+    let pages = Pages::default();
+    let base = pages.serve().await;
+    let t = app_with_list(&base, "[sources.article]\nbody = \"div.text\"\n").await;
+    pages.set("/list", 200, cards(&[("/a", "A", None)]));
+    pages.set(
+        "/a",
+        200,
+        "<html><body><div class=\"text\"><p>Article text of a, told at some length.</p></div></body></html>"
+            .into(),
+    );
+    let first = t.poll("x").await.unwrap();
+    let before = first.items[0].item.clone();
+    assert!(
+        before
+            .content_html
+            .as_deref()
+            .is_some_and(|h| h.contains("Article text of a")),
+        "{before:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(t.app.shared.store.prune("x").await.unwrap(), 1);
+    let back = t.poll("x").await.unwrap();
+    assert_eq!(back.restored, 1);
+    let after = &back.items[0].item;
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.published, before.published);
+    assert_eq!(after.content_html, before.content_html);
+    t.stop().await;
+}
+
 /// A source whose list shows no summary takes its releases' summaries from their article
 /// pages. A reread poll (a reading edit) reads the list only, not the article pages of known
 /// releases: the feed keeps the summaries the articles gave, not the list's none.
