@@ -468,6 +468,20 @@ pub(super) fn schedule_frequency(
                  polled once at start, then no more, and /healthz and the admins are told so"
             )))
         }
+        // Its times fall only in a spring-forward gap of `tz` (`0 */10 2 28 3 * 2027` in
+        // Berlin): the date exists, the clock skips the times.
+        [] if crate::schedule::next_fire(
+            schedule,
+            Tz::UTC,
+            now - chrono::Duration::days(366 * 30),
+        )
+        .is_some() =>
+        {
+            Err(format!(
+                "cron `{expr}` never fires in {tz}: each of its times falls in a daylight-saving \
+                 gap there, when the clocks skip them"
+            ))
+        }
         [] => Err(format!(
             "cron `{expr}` never fires: no date matches it (such as 30 February)"
         )),
@@ -696,6 +710,55 @@ mod tests {
                 .unwrap()
                 .unwrap()
                 .contains("2030-12-31")
+        );
+    }
+
+    /// Fixed times in a list run once after a spring-forward gap, as a single time does: the
+    /// check names that run, and refuses no schedule for times the gap skips on its date.
+    #[test]
+    fn fixed_times_in_a_dst_gap_run_at_its_end() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap();
+        let berlin = |expr| {
+            schedule_frequency(
+                &Schedule::parse(expr).expect("parses"),
+                chrono_tz::Europe::Berlin,
+                now,
+            )
+        };
+        assert_eq!(
+            berlin("0 30 2,14 28 3 * 2027"),
+            Ok(Some(
+                "cron `0 30 2,14 28 3 * 2027` fires twice more, at 2027-03-28 03:00:00 CEST and \
+                 2027-03-28 14:30:00 CEST, and then never"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            berlin("0 0,30 2 28 3 * 2027"),
+            Ok(Some(
+                "cron `0 0,30 2 28 3 * 2027` fires once more, at 2027-03-28 03:00:00 CEST, and \
+                 then never"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            berlin("0 30 2/23 31 10 * 2027"),
+            Ok(Some(
+                "cron `0 30 2/23 31 10 * 2027` fires once more, at 2027-10-31 02:30:00 CEST, and \
+                 then never"
+                    .into()
+            ))
+        );
+        // Every ten minutes keeps real intervals, so none is left in the gap: refused, in the
+        // gap's words, not 30 February's.
+        assert_eq!(
+            berlin("0 */10 2 28 3 * 2027"),
+            Err(
+                "cron `0 */10 2 28 3 * 2027` never fires in Europe/Berlin: each of its times \
+                 falls in a daylight-saving gap there, when the clocks skip them"
+                    .into()
+            )
         );
     }
 
