@@ -175,8 +175,20 @@ pub fn last_fire(schedule: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
     if years.split(',').any(endless) {
         return None;
     }
-    let end = chrono::TimeZone::with_ymd_and_hms(&tz, croner::YEAR_UPPER_LIMIT, 12, 31, 23, 59, 59)
-        .earliest()?;
+    let end = chrono::NaiveDate::from_ymd_opt(croner::YEAR_UPPER_LIMIT, 12, 31)?
+        .and_hms_opt(23, 59, 59)?;
+    if fixed_times(&schedule.cron) {
+        // The last wall-clock time, run as `next_fire` runs it (croner's own backward search
+        // answers the instant before a gap, at which the job never runs).
+        let wall = schedule
+            .cron
+            .find_previous_occurrence(&end.and_utc(), true)
+            .ok()?
+            .naive_utc();
+        return Some(wall_instant(tz, wall));
+    }
+    // An interval job runs at no instant of a gap, and croner's backward search skips them.
+    let end = chrono::TimeZone::from_local_datetime(&tz, &end).earliest()?;
     let last = schedule
         .cron
         .find_previous_occurrence(&end, true)

@@ -750,6 +750,15 @@ mod tests {
                     .into()
             ))
         );
+        // The last instant named is one it fires at: after the gap, not the second before it.
+        let last = berlin("0 30 2 24,25,26 3 * 2028").unwrap().unwrap();
+        assert!(
+            last.ends_with(
+                "fires for the last time at 2028-03-26 03:00:00 CEST (its years end \
+                 there): after that the source is not polled"
+            ),
+            "{last}"
+        );
         // Every ten minutes keeps real intervals, so none is left in the gap: refused, in the
         // gap's words, not 30 February's.
         assert_eq!(
