@@ -1,8 +1,9 @@
 //! Cron schedules, read in each source's own timezone.
 //!
-//! The next fire time is a pure function (`next_fire`): croner walks local wall-clock time in a
-//! chrono-tz zone, so DST gaps and overlaps are handled per instant (a 02:30 job on a
-//! spring-forward day runs at 03:00; on a fall-back day it runs once). tokio-cron-scheduler was
+//! The next fire time is a pure function (`next_fire`): croner matches local wall-clock times
+//! in a chrono-tz zone, so DST gaps and overlaps are handled per instant (a 02:30 job, or one at
+//! 02:30 and 14:30, on a spring-forward day runs at 03:00; on a fall-back day it runs once;
+//! every ten minutes stays every ten minutes). tokio-cron-scheduler was
 //! not used: its zone support is a fixed offset taken when a job is made (wrong after a DST
 //! change), it has no overlap guard, and with croner computing the instants all it would add is
 //! a timer. Each source gets one task that sleeps until its next instant and then awaits the
