@@ -1,8 +1,9 @@
 //! Cron schedules, read in each source's own timezone.
 //!
-//! The next fire time is a pure function (`next_fire`): croner walks local wall-clock time in a
-//! chrono-tz zone, so DST gaps and overlaps are handled per instant (a 02:30 job on a
-//! spring-forward day runs at 03:00; on a fall-back day it runs once). tokio-cron-scheduler was
+//! The next fire time is a pure function (`next_fire`): croner matches local wall-clock times
+//! in a chrono-tz zone, so DST gaps and overlaps are handled per instant (a 02:30 job, or one at
+//! 02:30 and 14:30, on a spring-forward day runs at 03:00; on a fall-back day it runs once;
+//! every ten minutes stays every ten minutes). tokio-cron-scheduler was
 //! not used: its zone support is a fixed offset taken when a job is made (wrong after a DST
 //! change), it has no overlap guard, and with croner computing the instants all it would add is
 //! a timer. Each source gets one task that sleeps until its next instant and then awaits the
@@ -54,16 +55,21 @@ impl Schedule {
 
 /// The first instant strictly after `after` that `schedule` names in zone `tz`.
 ///
-/// croner walks naive local time, which handles a spring-forward gap (a 02:30 job runs at 03:00)
-/// and runs a fixed-time job once in a fall-back overlap, but it never walks back into the
-/// repeated hour: "every 30 minutes" would pause for an hour and a half. So for interval jobs the
-/// schedule is also read against each fixed offset the zone uses around `after`, and a candidate
-/// counts only where the zone really has that offset; the earliest candidate wins.
+/// A schedule of fixed times of day (see [`fixed_times`]) is read on the local wall clock: a
+/// time that a spring-forward gap skips runs at the gap's end (a 02:30 job runs at 03:00, once
+/// however many of its times the gap holds), and a time that a fall-back overlap repeats runs in
+/// the first pass only. croner does that for single values only: a list (`2,14`) made it an
+/// interval job, which lost its run in the gap and ran twice in the overlap.
+///
+/// An interval job (`*/30`) keeps its real interval: croner walks naive local time and never
+/// walks back into the repeated hour ("every 30 minutes" would pause for an hour and a half), so
+/// the schedule is also read against each fixed offset the zone uses around `after`, and a
+/// candidate counts only where the zone really has that offset; the earliest candidate wins.
 pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let zoned = zoned_next(schedule, tz, after);
-    if schedule.cron.determine_job_type() == croner::JobType::FixedTime {
-        return zoned;
+    if fixed_times(&schedule.cron) {
+        return fixed_next(&schedule.cron, tz, after);
     }
+    let zoned = zoned_next(schedule, tz, after);
     let offset_at = |t: DateTime<Utc>| t.with_timezone(&tz).offset().fix();
     let offsets = [
         offset_at(after),
@@ -85,6 +91,79 @@ pub fn next_fire(schedule: &Schedule, tz: Tz, after: DateTime<Utc>) -> Option<Da
         .min()
 }
 
+/// Whether the seconds, minutes and hours of `cron` name fixed times of day: single values,
+/// lists and ranges (`30`, `2,14`, `9-17`, `2/23`), not `*` nor a step that repeats over the
+/// whole field (`*/10`, `5/10`, `0-59/15`), which make an interval job.
+fn fixed_times(cron: &croner::Cron) -> bool {
+    let p = &cron.pattern;
+    let field = |from_wildcard: bool, step: u16, max: u16, matches: &dyn Fn(u32) -> bool| {
+        let values: Vec<u16> = (0..=max).filter(|v| matches(u32::from(*v))).collect();
+        let repeats = step > 1
+            && values.len() > 1
+            && values.first().is_some_and(|first| *first < step)
+            && values.last().is_some_and(|last| max - *last < step);
+        !from_wildcard && !repeats
+    };
+    field(p.seconds.from_wildcard, p.seconds.step, 59, &|v| {
+        p.second_match(v).unwrap_or(false)
+    }) && field(p.minutes.from_wildcard, p.minutes.step, 59, &|v| {
+        p.minute_match(v).unwrap_or(false)
+    }) && field(p.hours.from_wildcard, p.hours.step, 23, &|v| {
+        p.hour_match(v).unwrap_or(false)
+    })
+}
+
+/// [`next_fire`] for a schedule of fixed times of day: croner finds the matching wall-clock
+/// times (read as UTC, which has neither gap nor overlap), each taken to its instant in `tz` by
+/// [`wall_instant`]; the first one after `after` wins. Wall-clock order is instant order there,
+/// so the search starts at `after`'s own wall-clock time.
+fn fixed_next(cron: &croner::Cron, tz: Tz, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let mut wall = after.with_timezone(&tz).naive_local();
+    loop {
+        // Each step moves `wall` forward; croner's search ends at its last year.
+        wall = cron
+            .find_next_occurrence(&wall.and_utc(), false)
+            .ok()?
+            .naive_utc();
+        let t = wall_instant(tz, wall);
+        if t > after {
+            return Some(t);
+        }
+    }
+}
+
+/// The instant a fixed-time job due at wall-clock `wall` in `tz` runs: in an overlap the first
+/// pass, in a gap the gap's end (the first instant after it).
+fn wall_instant(tz: Tz, wall: chrono::NaiveDateTime) -> DateTime<Utc> {
+    use chrono::TimeZone;
+    match tz.from_local_datetime(&wall) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
+            t.with_timezone(&Utc)
+        }
+        chrono::LocalResult::None => {
+            // The first instant whose wall-clock time is past `wall`: zones are within a day of
+            // UTC, so it lies within a day of `wall` read as UTC; sought by whole seconds, at
+            // which zones change.
+            let later = |secs: i64| {
+                DateTime::from_timestamp(secs, 0)
+                    .is_none_or(|t| t.with_timezone(&tz).naive_local() > wall)
+            };
+            let day = 24 * 3600;
+            let at = wall.and_utc().timestamp();
+            let (mut before, mut past) = (at - day, at + day);
+            while past - before > 1 {
+                let mid = before + (past - before) / 2;
+                if later(mid) {
+                    past = mid;
+                } else {
+                    before = mid;
+                }
+            }
+            DateTime::from_timestamp(past, 0).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        }
+    }
+}
+
 /// The last instant of a schedule whose year field bounds it (years and ranges of years): its
 /// source is not polled after it. `None` for a schedule without a year field, or with a part
 /// that runs on for ever (`*`, `*/2`, `2026/2`): croner's last year is not the schedule's.
@@ -97,8 +176,20 @@ pub fn last_fire(schedule: &Schedule, tz: Tz) -> Option<DateTime<Utc>> {
     if years.split(',').any(endless) {
         return None;
     }
-    let end = chrono::TimeZone::with_ymd_and_hms(&tz, croner::YEAR_UPPER_LIMIT, 12, 31, 23, 59, 59)
-        .earliest()?;
+    let end = chrono::NaiveDate::from_ymd_opt(croner::YEAR_UPPER_LIMIT, 12, 31)?
+        .and_hms_opt(23, 59, 59)?;
+    if fixed_times(&schedule.cron) {
+        // The last wall-clock time, run as `next_fire` runs it (croner's own backward search
+        // answers the instant before a gap, at which the job never runs).
+        let wall = schedule
+            .cron
+            .find_previous_occurrence(&end.and_utc(), true)
+            .ok()?
+            .naive_utc();
+        return Some(wall_instant(tz, wall));
+    }
+    // An interval job runs at no instant of a gap, and croner's backward search skips them.
+    let end = chrono::TimeZone::from_local_datetime(&tz, &end).earliest()?;
     let last = schedule
         .cron
         .find_previous_occurrence(&end, true)
@@ -364,6 +455,25 @@ mod tests {
     #[case::berlin_fixed_time_in_fall_overlap_runs_once(
         "0 30 2 * * *", chrono_tz::Europe::Berlin, "2026-10-24T12:00:00Z",
         // 25th: 02:30 happens twice; only the first (CEST, UTC+2) fires. 26th: CET (UTC+1).
+        &["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
+    )]
+    #[case::berlin_list_of_hours_runs_after_the_spring_gap(
+        "0 30 2,14 * * *", chrono_tz::Europe::Berlin, "2026-03-28T12:00:00Z",
+        // 14:30 CET; 02:30 is skipped: 03:00 CEST; 14:30 CEST (not 12 hours' wait).
+        &["2026-03-28T13:30:00+00:00", "2026-03-29T01:00:00+00:00", "2026-03-29T12:30:00+00:00"]
+    )]
+    #[case::berlin_list_of_minutes_in_the_spring_gap_runs_once(
+        "0 0,30 2 * * *", chrono_tz::Europe::Berlin, "2026-03-28T12:00:00Z",
+        // 02:00 and 02:30 are both skipped: one run at 03:00 CEST; then 02:00 CEST.
+        &["2026-03-29T01:00:00+00:00", "2026-03-30T00:00:00+00:00"]
+    )]
+    #[case::berlin_list_of_hours_in_fall_overlap_runs_once(
+        "0 30 2,14 * * *", chrono_tz::Europe::Berlin, "2026-10-24T20:00:00Z",
+        // 02:30 CEST only (not 02:30 CET too), then 14:30 CET.
+        &["2026-10-25T00:30:00+00:00", "2026-10-25T13:30:00+00:00"]
+    )]
+    #[case::berlin_step_naming_one_hour_in_fall_overlap_runs_once(
+        "0 30 2/23 * * *", chrono_tz::Europe::Berlin, "2026-10-24T12:00:00Z",
         &["2026-10-25T00:30:00+00:00", "2026-10-26T01:30:00+00:00"]
     )]
     #[case::berlin_every_thirty_minutes_keeps_real_intervals_in_fall(

@@ -411,7 +411,7 @@ impl App {
         // not a silence herald saw (`health::is_stale` also wants enough history).
         let stale = result.as_ref().is_ok_and(|report| !report.first_poll) && {
             let published = store.recent_published(&source.id, 20).unwrap_or_default();
-            crate::health::is_stale(&published, Utc::now())
+            crate::health::is_stale(&published, Utc::now(), source.timezone)
         };
         metrics::gauge!("herald_source_stale", "source" => source.id.clone()).set(if stale {
             1.0

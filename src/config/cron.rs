@@ -435,10 +435,19 @@ fn range(text: &str, spec: &CronField) -> Result<(), String> {
 /// `check` warns about: 366 days, so that a yearly schedule passes in a leap year too.
 const RARE_GAP: chrono::TimeDelta = chrono::TimeDelta::days(366);
 
+/// How far ahead `check` looks for a gap of more than a year between instants (a year list
+/// such as `2026,2030`).
+const RARE_HORIZON: chrono::TimeDelta = chrono::TimeDelta::days(366 * 8);
+
+/// How many of its next instants `check` looks at, at most, for a schedule firing more than
+/// once a minute: two minutes of one firing every second.
+const OFTEN_SAMPLE: usize = 120;
+
 /// How `schedule` fires from `now` on, read in `tz`: never again is an error (30 February);
-/// a warning when it fires less than once a year (29 February), only once or twice more (a
-/// year field), or more than once a minute (`*/10 * * * * *`, minutes written in the seconds
-/// field). Judged by its next three instants.
+/// a warning when it fires less than once a year (29 February, years `2026,2030`), only once or
+/// twice more (a year field), or more than once a minute (`*/10 * * * * *`, minutes written in
+/// the seconds field). Judged by its next instants (and, with a year field, its longest gap
+/// over eight years).
 pub(super) fn schedule_frequency(
     schedule: &Schedule,
     tz: Tz,
@@ -447,7 +456,14 @@ pub(super) fn schedule_frequency(
     let expr = &schedule.expr;
     let mut instants = Vec::new();
     let mut after = now;
-    while instants.len() < 3 {
+    // Three, or two minutes' worth (to see how many fall in a minute).
+    let enough = |instants: &[chrono::DateTime<chrono::Utc>]| match instants {
+        [first, .., last] if instants.len() >= 3 => {
+            instants.len() >= OFTEN_SAMPLE || *last - *first > chrono::TimeDelta::minutes(2)
+        }
+        _ => false,
+    };
+    while !enough(&instants) {
         let Some(next) = crate::schedule::next_fire(schedule, tz, after) else {
             break;
         };
@@ -469,6 +485,20 @@ pub(super) fn schedule_frequency(
                  polled once at start, then no more, and /healthz and the admins are told so"
             )))
         }
+        // Its times fall only in a spring-forward gap of `tz` (`0 */10 2 28 3 * 2027` in
+        // Berlin): the date exists, the clock skips the times.
+        [] if crate::schedule::next_fire(
+            schedule,
+            Tz::UTC,
+            now - chrono::Duration::days(366 * 30),
+        )
+        .is_some() =>
+        {
+            Err(format!(
+                "cron `{expr}` never fires in {tz}: each of its times falls in a daylight-saving \
+                 gap there, when the clocks skip them"
+            ))
+        }
         [] => Err(format!(
             "cron `{expr}` never fires: no date matches it (such as 30 February)"
         )),
@@ -481,17 +511,36 @@ pub(super) fn schedule_frequency(
             show(first),
             show(last)
         ))),
-        [first, second, third] => {
-            let rare = (*second - *first > RARE_GAP || *third - *second > RARE_GAP).then(|| {
-                format!(
-                    "cron `{expr}` fires less than once a year (next at {}, then {})",
-                    show(first),
-                    show(second)
-                )
+        [first, ..] => {
+            // A year field other than `*` may leave years out (`2026,2030`): looked for over
+            // the next years. Else a gap of over a year shows among the next instants (29
+            // February).
+            let years = expr.split_whitespace().nth(6).is_some_and(|y| y != "*");
+            let seen = instants
+                .windows(2)
+                .find(|w| w[1] - w[0] > RARE_GAP)
+                .map(|w| (w[0], w[1]));
+            let rare = if years {
+                longest_gap(schedule, tz, *first, *first + RARE_HORIZON)
+            } else {
+                seen
+            };
+            let rare = rare.map(|(from, to)| {
+                if from == *first {
+                    format!(
+                        "cron `{expr}` fires less than once a year (next at {}, then {})",
+                        show(&from),
+                        show(&to)
+                    )
+                } else {
+                    format!(
+                        "cron `{expr}` fires less than once a year (after {} the next is {})",
+                        show(&from),
+                        show(&to)
+                    )
+                }
             });
-            let gap = (*second - *first).min(*third - *second);
-            let often = (rare.is_none() && gap < chrono::TimeDelta::minutes(1))
-                .then(|| too_often(expr, gap.num_seconds()));
+            let often = rare.is_none().then(|| too_often(expr, &instants)).flatten();
             // Its years end: the source is polled until then, and never after.
             let ends = crate::schedule::last_fire(schedule, tz).map(|last| {
                 format!(
@@ -503,19 +552,86 @@ pub(super) fn schedule_frequency(
             let said: Vec<String> = [rare, often, ends].into_iter().flatten().collect();
             Ok((!said.is_empty()).then(|| said.join("; ")))
         }
-        _ => Ok(None),
     }
 }
 
-/// The warning for a cron whose instants lie `gap` seconds apart (less than a minute): each is
-/// a request to the site. Its first field is seconds, so `*/10 * * * * *` is every ten seconds,
-/// not minutes: say what to write for minutes.
-fn too_often(expr: &str, gap: i64) -> String {
-    let fields: Vec<&str> = expr.split_whitespace().collect();
-    let interval = match gap {
-        ..=1 => "every second".to_owned(),
-        n => format!("every {n} seconds"),
+/// Two instants of `schedule` more than [`RARE_GAP`] apart with none between, the first before
+/// `until`, looked for from the instant `first` on. Dense instants are passed over a day at a
+/// time; a gap near a year long is then measured from its true start.
+fn longest_gap(
+    schedule: &Schedule,
+    tz: Tz,
+    first: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Option<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> {
+    let next = |t| crate::schedule::next_fire(schedule, tz, t);
+    let day = chrono::TimeDelta::days(1);
+    // `last` is an instant, `at` a moment no earlier, with none between them after the first
+    // step skipped a day.
+    let (mut last, mut at) = (first, first);
+    while at < until {
+        let to = next(at)?;
+        if to - at > RARE_GAP - day {
+            let mut from = last;
+            while let Some(t) = next(from).filter(|t| *t < to) {
+                from = t;
+            }
+            if to - from > RARE_GAP {
+                return Some((from, to));
+            }
+        }
+        last = to;
+        at = if to - at < day { at + day } else { to };
+    }
+    None
+}
+
+/// The warning for a cron some of whose instants lie less than a minute apart (each is a
+/// request to the site), judged by its next `instants`; `None` when none do. Its first field
+/// is seconds, so `*/10 * * * * *` is every ten seconds, not minutes: say what to write for
+/// minutes.
+fn too_often(expr: &str, instants: &[chrono::DateTime<chrono::Utc>]) -> Option<String> {
+    let minute = chrono::TimeDelta::minutes(1);
+    let gaps: Vec<chrono::TimeDelta> = instants
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|gap| *gap < minute)
+        .collect();
+    let shortest = gaps.iter().min()?.num_seconds();
+    // The most instants within one minute.
+    let most = (0..instants.len())
+        .map(|i| {
+            instants[i..]
+                .iter()
+                .take_while(|t| **t - instants[i] < minute)
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let seconds = |n: i64| match n {
+        1 => "1 second".to_owned(),
+        n => format!("{n} seconds"),
     };
+    // Evenly through its minutes (`*/10`, `0,30`): every so many seconds; else how many times
+    // in a minute, how close.
+    let even = gaps.iter().all(|gap| gap.num_seconds() == shortest)
+        && i64::try_from(most).unwrap_or(i64::MAX) * shortest >= 60;
+    let rate = if even {
+        match shortest {
+            ..=1 => "every second, more than once a minute".to_owned(),
+            n => format!("every {n} seconds, more than once a minute"),
+        }
+    } else {
+        let times = match most {
+            2 => "twice".to_owned(),
+            n => format!("{n} times"),
+        };
+        format!(
+            "{times} within a minute, as little as {} apart",
+            seconds(shortest)
+        )
+    };
+    let fields: Vec<&str> = expr.split_whitespace().collect();
     let instead = match fields.as_slice() {
         // The seconds field holds what was meant for the minutes: move it there.
         [seconds, "*", rest @ ..] => {
@@ -529,10 +645,10 @@ fn too_often(expr: &str, gap: i64) -> String {
         [_, rest @ ..] => format!("for once a minute at most write `0 {}`", rest.join(" ")),
         [] => String::new(),
     };
-    format!(
-        "cron `{expr}` fires {interval}, more than once a minute (the first of its fields is \
-         seconds), each time a request to the site: {instead}"
-    )
+    Some(format!(
+        "cron `{expr}` fires {rate} (the first of its fields is seconds), each time a request \
+         to the site: {instead}"
+    ))
 }
 
 #[cfg(test)]
@@ -604,6 +720,9 @@ mod tests {
     #[case::every_second("* * * * * *", "cron `* * * * * *` fires every second, more than once a minute (the first of its fields is seconds), each time a request to the site: for every minute write `0 * * * * *`")]
     #[case::a_list_of_seconds("0,30 * * * * *", "fires every 30 seconds, more than once a minute (the first of its fields is seconds), each time a request to the site: for minutes write `0 0,30 * * * *`")]
     #[case::seconds_in_one_hour("*/5 0 9 * * *", "fires every 5 seconds, more than once a minute (the first of its fields is seconds), each time a request to the site: for once a minute at most write `0 0 9 * * *`")]
+    #[case::twice_a_minute_unevenly("0,59 * * * * *", "cron `0,59 * * * * *` fires twice within a minute, as little as 1 second apart (the first of its fields is seconds), each time a request to the site: for minutes write `0 0,59 * * * *`")]
+    #[case::twice_a_day_a_second_apart("58,59 0 9 * * *", "cron `58,59 0 9 * * *` fires twice within a minute, as little as 1 second apart (the first of its fields is seconds), each time a request to the site: for once a minute at most write `0 0 9 * * *`")]
+    #[case::unevenly_through_the_minute("*/7 * * * * *", "cron `*/7 * * * * *` fires 9 times within a minute, as little as 4 seconds apart (the first of its fields is seconds), each time a request to the site: for every 7 minutes write `0 */7 * * * *`")]
     fn a_schedule_firing_more_than_once_a_minute_is_a_warning(
         #[case] expr: &str,
         #[case] expected: &str,
@@ -689,16 +808,93 @@ mod tests {
             both.ends_with("fires for the last time at 2026-12-31 23:59:50 UTC (its years end there): after that the source is not polled"),
             "{both}"
         );
+        // A gap of years after its first instants: looked for over the next years.
+        assert_eq!(
+            of("0 0 0 * * * 2026,2030"),
+            Ok(Some(
+                "cron `0 0 0 * * * 2026,2030` fires less than once a year (after 2026-12-31 \
+                 00:00:00 UTC the next is 2030-01-01 00:00:00 UTC); cron `0 0 0 * * * 2026,2030` \
+                 fires for the last time at 2030-12-31 00:00:00 UTC (its years end there): after \
+                 that the source is not polled"
+                    .into()
+            ))
+        );
         // Every year, every other year, every third from 2026: no end to tell (croner's last
-        // year, 5000 or so, is not the schedule's).
+        // year, 5000 or so, is not the schedule's); the skipped years are gaps of over a year.
         assert_eq!(of("0 0 0 1 1 * *"), Ok(None));
-        assert_eq!(of("0 0 0 * * * */2"), Ok(None));
-        assert_eq!(of("0 0 0 * * * 2026/3"), Ok(None));
+        assert_eq!(
+            of("0 0 0 * * * */2"),
+            Ok(Some(
+                "cron `0 0 0 * * * */2` fires less than once a year (after 2027-12-31 00:00:00 \
+                 UTC the next is 2029-01-01 00:00:00 UTC)"
+                    .into()
+            ))
+        );
+        let every_third = of("0 0 0 * * * 2026/3").unwrap().unwrap();
+        assert!(!every_third.contains("last time"), "{every_third}");
         assert!(
             of("0 0 0 * * * 2026-2030/2")
                 .unwrap()
                 .unwrap()
                 .contains("2030-12-31")
+        );
+    }
+
+    /// Fixed times in a list run once after a spring-forward gap, as a single time does: the
+    /// check names that run, and refuses no schedule for times the gap skips on its date.
+    #[test]
+    fn fixed_times_in_a_dst_gap_run_at_its_end() {
+        use chrono::TimeZone;
+        let now = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 0, 0, 0).unwrap();
+        let berlin = |expr| {
+            schedule_frequency(
+                &Schedule::parse(expr).expect("parses"),
+                chrono_tz::Europe::Berlin,
+                now,
+            )
+        };
+        assert_eq!(
+            berlin("0 30 2,14 28 3 * 2027"),
+            Ok(Some(
+                "cron `0 30 2,14 28 3 * 2027` fires twice more, at 2027-03-28 03:00:00 CEST and \
+                 2027-03-28 14:30:00 CEST, and then never"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            berlin("0 0,30 2 28 3 * 2027"),
+            Ok(Some(
+                "cron `0 0,30 2 28 3 * 2027` fires once more, at 2027-03-28 03:00:00 CEST, and \
+                 then never"
+                    .into()
+            ))
+        );
+        assert_eq!(
+            berlin("0 30 2/23 31 10 * 2027"),
+            Ok(Some(
+                "cron `0 30 2/23 31 10 * 2027` fires once more, at 2027-10-31 02:30:00 CEST, and \
+                 then never"
+                    .into()
+            ))
+        );
+        // The last instant named is one it fires at: after the gap, not the second before it.
+        let last = berlin("0 30 2 24,25,26 3 * 2028").unwrap().unwrap();
+        assert!(
+            last.ends_with(
+                "fires for the last time at 2028-03-26 03:00:00 CEST (its years end \
+                 there): after that the source is not polled"
+            ),
+            "{last}"
+        );
+        // Every ten minutes keeps real intervals, so none is left in the gap: refused, in the
+        // gap's words, not 30 February's.
+        assert_eq!(
+            berlin("0 */10 2 28 3 * 2027"),
+            Err(
+                "cron `0 */10 2 28 3 * 2027` never fires in Europe/Berlin: each of its times \
+                 falls in a daylight-saving gap there, when the clocks skip them"
+                    .into()
+            )
         );
     }
 
