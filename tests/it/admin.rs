@@ -10,9 +10,10 @@ use common::{Setup, TestApp, spawn_app, spawn_app_with};
 use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
 use std::time::Duration;
 
-const ADMIN: i64 = 4242;
+pub(crate) const ADMIN: i64 = 4242;
 
-async fn fake() -> FakeBotApi {
+/// The fake Bot API with `ADMIN`'s private chat, and room for many answers a second.
+pub(crate) async fn fake() -> FakeBotApi {
     FakeBotApi::start(FakeOptions {
         per_chat_per_second: 10,
         per_chat_per_minute: 600,
@@ -28,7 +29,8 @@ async fn fake() -> FakeBotApi {
     .await
 }
 
-async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
+/// akorda-en posting to channel `en` (`@herald_en`), `ADMIN` its admin.
+pub(crate) async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
     spawn_app_with(Setup {
         schedule: schedule.into(),
         source_keys: vec![("akorda-en".into(), "channels = [\"en\"]".into())],
@@ -43,11 +45,29 @@ async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
     .await
 }
 
-fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
+pub(crate) fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
     fake.messages_for(ADMIN)
         .into_iter()
         .map(|m| m.text.unwrap_or_default())
         .collect()
+}
+
+/// Takes source `id` out of the config file and waits until herald runs without it; returns
+/// the file's text before.
+async fn remove_source(t: &TestApp, id: &str) -> String {
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let start = text.find(&format!("\n[[sources]]\nid = \"{id}\"")).unwrap();
+    let end = start + 1 + text[start + 1..].find("\n[[sources]]").unwrap();
+    std::fs::write(
+        &t.config_path,
+        format!("{}{}", &text[..start], &text[end..]),
+    )
+    .unwrap();
+    eventually("source removed", Duration::from_secs(10), || {
+        t.app.config().source(id).is_none()
+    })
+    .await;
+    text
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -298,18 +318,7 @@ async fn a_removed_source_answers_410_until_pruned() {
     t.site.publish("ru", common::site::release_ru(1, 1));
     t.poll("akorda-ru").await.unwrap();
     assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 200);
-    let text = std::fs::read_to_string(&t.config_path).unwrap();
-    let start = text.find("\n[[sources]]\nid = \"akorda-ru\"").unwrap();
-    let end = start + 1 + text[start + 1..].find("\n[[sources]]").unwrap();
-    std::fs::write(
-        &t.config_path,
-        format!("{}{}", &text[..start], &text[end..]),
-    )
-    .unwrap();
-    eventually("source removed", Duration::from_secs(10), || {
-        t.app.config().source("akorda-ru").is_none()
-    })
-    .await;
+    remove_source(&t, "akorda-ru").await;
     assert_eq!(t.get("/feeds/akorda-ru.rss").await.status(), 410);
     // Its items are still in the database.
     assert_eq!(t.app.shared.store.count("akorda-ru").unwrap(), 1);
@@ -344,18 +353,7 @@ async fn a_pruned_source_that_returns_has_its_releases_in_the_feed_again_unannou
     let posted = fake.messages_for("@herald_en").len();
     assert!(posted >= 1);
 
-    let text = std::fs::read_to_string(&t.config_path).unwrap();
-    let start = text.find("\n[[sources]]\nid = \"akorda-en\"").unwrap();
-    let end = start + 1 + text[start + 1..].find("\n[[sources]]").unwrap();
-    std::fs::write(
-        &t.config_path,
-        format!("{}{}", &text[..start], &text[end..]),
-    )
-    .unwrap();
-    eventually("source removed", Duration::from_secs(10), || {
-        t.app.config().source("akorda-en").is_none()
-    })
-    .await;
+    let text = remove_source(&t, "akorda-en").await;
     assert_eq!(t.app.shared.store.prune("akorda-en").await.unwrap(), 3);
     std::fs::write(&t.config_path, &text).unwrap();
     eventually("source back", Duration::from_secs(10), || {

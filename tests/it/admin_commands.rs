@@ -6,49 +6,10 @@ use crate::common;
 
 use common::eventually;
 
-use common::{Setup, TestApp, spawn_app_with};
-use fake_botapi::{ChatConfig, ChatKind, FakeBotApi, FakeOptions, command};
+use fake_botapi::{FakeBotApi, command};
 use std::time::Duration;
 
-const ADMIN: i64 = 4242;
-
-async fn fake() -> FakeBotApi {
-    FakeBotApi::start(FakeOptions {
-        per_chat_per_second: 10,
-        per_chat_per_minute: 600,
-        chats: vec![ChatConfig {
-            id: ADMIN,
-            username: None,
-            title: "admin".into(),
-            kind: ChatKind::Private,
-            bot_is_member: true,
-        }],
-        ..FakeOptions::default()
-    })
-    .await
-}
-
-async fn app(fake: &FakeBotApi, schedule: &str) -> TestApp {
-    spawn_app_with(Setup {
-        schedule: schedule.into(),
-        source_keys: vec![("akorda-en".into(), "channels = [\"en\"]".into())],
-        ..Setup::telegram(
-            fake,
-            &format!(
-                "admins = [{ADMIN}]\nper_chat_per_second = 10\nper_chat_per_minute = 600\n\n\
-                 [[channels]]\nid = \"en\"\nchat = \"@herald_en\"\n"
-            ),
-        )
-    })
-    .await
-}
-
-fn admin_texts(fake: &FakeBotApi) -> Vec<String> {
-    fake.messages_for(ADMIN)
-        .into_iter()
-        .map(|m| m.text.unwrap_or_default())
-        .collect()
-}
+use crate::admin::{ADMIN, admin_texts, app, fake};
 
 /// The `n`th answer to the admin (1-based), waited for.
 async fn answer(fake: &FakeBotApi, n: usize, what: &str) -> String {
