@@ -2609,6 +2609,17 @@ mod tests {
     /// A date in the item's own text beside its title, in no element of its own, is the
     /// item's: `date = ":scope"`, which the list reader reads outside the title (a title with
     /// numbers or a day in it is no date).
+    /// Four items of `shape`: `{i}` their number (0–3), `{d}` their day (20 down to 17).
+    fn four_items(shape: &str) -> String {
+        (0..4)
+            .map(|i| {
+                shape
+                    .replace("{i}", &i.to_string())
+                    .replace("{d}", &(20 - i).to_string())
+            })
+            .collect()
+    }
+
     #[rstest]
     #[case::dash(
         "<li><a href='/n/{i}'>Decree 1{i} of 05.01.2026 on prices</a> — {d} March 2026</li>"
@@ -2617,13 +2628,7 @@ mod tests {
         "<li><a href='/n/{i}'>Talks on 7 February number {i}</a><br>{d}.03.2026</li>"
     )]
     fn a_date_in_the_items_own_text_is_read_from_the_item(#[case] shape: &str) {
-        let items: String = (0..4)
-            .map(|i| {
-                shape
-                    .replace("{i}", &i.to_string())
-                    .replace("{d}", &(20 - i).to_string())
-            })
-            .collect();
+        let items = four_items(shape);
         let p = page(&format!("<ul class='news'>{items}</ul>"));
         assert_eq!(p.date.as_deref(), Some(SCOPE), "{p:?}");
         assert!(
@@ -2661,13 +2666,7 @@ mod tests {
         "span.date"
     )]
     fn a_date_in_an_attribute(#[case] shape: &str, #[case] date: &str) {
-        let items: String = (0..4)
-            .map(|i| {
-                shape
-                    .replace("{i}", &i.to_string())
-                    .replace("{d}", &(20 - i).to_string())
-            })
-            .collect();
+        let items = four_items(shape);
         let p = page(&items);
         assert_eq!(p.date.as_deref(), Some(date), "{p:?}");
     }

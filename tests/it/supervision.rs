@@ -89,12 +89,7 @@ async fn panics_are_failures_that_are_reported_and_survived() {
     assert!(kz.as_str().unwrap().contains("restarting"), "{h}");
     // The healthy source goes on.
     assert_eq!(health(&h, "akorda-ru", "ok"), true, "{h}");
-    let metrics = reqwest::get(format!("{base}/metrics"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = text_of(&format!("{base}/metrics")).await;
     assert!(
         metrics.contains(r#"herald_polls_total{source="akorda-en",result="panic"}"#),
         "{metrics}"
@@ -243,12 +238,7 @@ async fn a_schedule_that_ran_out_is_said_not_restarted() {
         "{metrics}"
     );
     // The index page says so too, not "ok".
-    let page = reqwest::get(format!("{base}/"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = text_of(&format!("{base}/")).await;
     assert!(
         page.contains("<span class=\"status failing\">schedule ended: no more polls</span>"),
         "{page}"
@@ -331,4 +321,9 @@ async fn the_admins_are_told_once_that_a_schedule_ran_out() {
         .collect();
     assert_eq!(again.len(), 3, "told again after a restart: {again:#?}");
     t.stop().await;
+}
+
+/// The body of a GET of `url`, as text.
+async fn text_of(url: &str) -> String {
+    reqwest::get(url).await.unwrap().text().await.unwrap()
 }
