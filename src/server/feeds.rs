@@ -228,16 +228,15 @@ impl Rendered {
     }
 
     /// `Last-Modified` as of now: `written` (the document's date, as `last_modified_header`
-    /// writes it), or now while that is still ahead (two changes within a second, see
-    /// [`Dated::after`]): RFC 9110 §8.8.2.1, never later than the answer's `Date`. The date
-    /// itself stays ahead: an `If-Modified-Since` of now is not fresh until it has passed.
-    fn last_modified(&self, written: &HeaderValue) -> HeaderValue {
-        let now = Utc::now();
-        if self.dated.modified.timestamp() > now.timestamp() {
-            http_date(now)
-        } else {
-            written.clone()
-        }
+    /// writes it), or none while that is still ahead (two changes within a second, see
+    /// [`Dated::after`]). RFC 9110 §8.8.2.1 never lets it be later than the answer's `Date`, and
+    /// the `Date` itself would be no later than the date of the document before this one: a
+    /// reader on libcurl (newsboat) that revalidates with `If-Modified-Since` then drops the
+    /// body of the 200 as "not modified since" and keeps its new ETag, so it never sees this
+    /// change. Without the header it takes the body. The date itself stays ahead: an
+    /// `If-Modified-Since` of now is not fresh until it has passed.
+    fn last_modified(&self, written: &HeaderValue) -> Option<HeaderValue> {
+        (self.dated.modified.timestamp() <= Utc::now().timestamp()).then(|| written.clone())
     }
 
     /// RFC 9110 §13.1.2: If-None-Match (weak comparison) wins over If-Modified-Since. Only the
@@ -499,11 +498,9 @@ pub(super) async fn feed(
         doc.content_type,
         coding,
         body,
-        [
-            doc.etags[coding.index()].clone(),
-            doc.last_modified(&doc.last_modified_header),
-            doc.cache_control.clone(),
-        ],
+        doc.etags[coding.index()].clone(),
+        doc.cache_control.clone(),
+        || doc.last_modified(&doc.last_modified_header),
     )
 }
 
@@ -585,44 +582,48 @@ fn to_canonical(
     Some(response)
 }
 
-/// The answer for a document: 304 without a body, else 200 with `body` in `coding`; `validators`
-/// are its `ETag` (of that coding), `Last-Modified` and `Cache-Control`.
+/// The answer for a document: 304 without a body, else 200 with `body` in `coding`, with its
+/// `ETag` (of that coding), `Cache-Control` and, on a 200, `last_modified()` (when there is one).
+///
+/// A 304 carries only what RFC 9110 §15.4.5 asks of it: `ETag`, `Cache-Control`, `Vary` (and
+/// `Date`). Its `SHOULD NOT` covers the rest: `Last-Modified` guides no cache that has the tag,
+/// and `nosniff` speaks of a body there is none of. Readers keep the 200's `Last-Modified` (a
+/// 304 updates only the fields it sends, RFC 9111 §4.3.4), and every byte less is one a reader
+/// polling often, or a cache in front, does not parse.
 fn respond(
     content_type: &'static str,
     coding: Coding,
     body: Option<Bytes>,
-    validators: [HeaderValue; 3],
+    etag: HeaderValue,
+    cache_control: HeaderValue,
+    last_modified: impl FnOnce() -> Option<HeaderValue>,
 ) -> Response {
-    let mut response = match body {
-        None => {
-            let mut r = Response::new(axum::body::Body::empty());
-            *r.status_mut() = StatusCode::NOT_MODIFIED;
-            r.headers_mut().reserve(7);
-            r
-        }
-        Some(body) => {
-            let mut r = Response::new(axum::body::Body::from(body));
-            let h = r.headers_mut();
-            h.reserve(9);
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-            match coding {
-                Coding::Brotli => {
-                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br"))
-                }
-                Coding::Gzip => {
-                    h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"))
-                }
-                Coding::Identity => None,
-            };
-            r
-        }
+    let vary = HeaderValue::from_static("accept-encoding");
+    let Some(body) = body else {
+        let mut response = Response::new(axum::body::Body::empty());
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        let h = response.headers_mut();
+        h.reserve(4);
+        h.insert(header::ETAG, etag);
+        h.insert(header::CACHE_CONTROL, cache_control);
+        h.insert(header::VARY, vary);
+        return response;
     };
-    let [etag, last_modified, cache_control] = validators;
+    let mut response = Response::new(axum::body::Body::from(body));
     let h = response.headers_mut();
+    h.reserve(9);
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    match coding {
+        Coding::Brotli => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("br")),
+        Coding::Gzip => h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip")),
+        Coding::Identity => None,
+    };
     h.insert(header::ETAG, etag);
-    h.insert(header::LAST_MODIFIED, last_modified);
+    if let Some(last_modified) = last_modified() {
+        h.insert(header::LAST_MODIFIED, last_modified);
+    }
     h.insert(header::CACHE_CONTROL, cache_control);
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    h.insert(header::VARY, vary);
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
@@ -802,11 +803,9 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
             kept.doc.content_type,
             coding,
             body,
-            [
-                kept.etags[coding.index()].clone(),
-                kept.doc.last_modified(&kept.last_modified),
-                kept.cache_control.clone(),
-            ],
+            kept.etags[coding.index()].clone(),
+            kept.cache_control.clone(),
+            || kept.doc.last_modified(&kept.last_modified),
         ))
     })
     .ok()

@@ -380,19 +380,20 @@ pub(super) async fn opml(
         base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..12])
     );
     let tag = HeaderValue::from_str(&tag).expect("base64 is a valid header");
-    let headers = [
-        (
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("text/x-opml; charset=utf-8"),
-        ),
-        // As the page: asked again each time, answered 304 while the list is the same.
+    // As the page: asked again each time, answered 304 while the list is the same.
+    let validators = [
         (header::CACHE_CONTROL, HeaderValue::from_static("no-cache")),
         (header::ETAG, tag.clone()),
     ];
     if matches_none_match(&request_headers, &tag) {
-        return (StatusCode::NOT_MODIFIED, headers).into_response();
+        // A 304 carries its validators only (RFC 9110 §15.4.5), as a feed's does.
+        return (StatusCode::NOT_MODIFIED, validators).into_response();
     }
-    (headers, body).into_response()
+    let content_type = [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/x-opml; charset=utf-8"),
+    )];
+    (content_type, validators, body).into_response()
 }
 
 /// Whether `If-None-Match` names `tag` (or is `*`), compared weakly (RFC 9110 §13.1.2).

@@ -183,8 +183,11 @@ fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// `X-Content-Type-Options: nosniff` on `response` (feeds set it themselves, see
-/// `feeds::respond`).
+/// `feeds::respond`), but a 304: it has no body to sniff (RFC 9110 §15.4.5).
 async fn nosniff(mut response: Response) -> Response {
+    if response.status() == axum::http::StatusCode::NOT_MODIFIED {
+        return response;
+    }
     response
         .headers_mut()
         .entry(header::X_CONTENT_TYPE_OPTIONS)

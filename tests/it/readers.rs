@@ -74,6 +74,56 @@ async fn newsboat_reads_rss_and_atom_with_every_item_and_title() {
     t.stop().await;
 }
 
+/// newsboat revalidates with what our 200 gave it and takes our 304 (which carries only its
+/// validators, RFC 9110 §15.4.5) as "unchanged": its items stay, and the next change reaches it,
+/// also within the second of the one before.
+#[tokio::test(flavor = "multi_thread")]
+async fn newsboat_revalidates_with_304_and_then_sees_the_next_release() {
+    let t = app_with_releases().await;
+    let dir = tempfile::tempdir().unwrap();
+    let Some(newsboat) = Newsboat::new(&dir.path().join("sources")) else {
+        return;
+    };
+    let rss = format!("{}/feeds/akorda-en.rss", t.base);
+    let atom = format!("{}/feeds/akorda-ru.atom", t.base);
+    newsboat.set_urls(&[rss.clone(), atom.clone()]);
+    let newsboat = std::sync::Arc::new(newsboat);
+    let reload = || {
+        let newsboat = newsboat.clone();
+        async move {
+            tokio::task::spawn_blocking(move || newsboat.reload())
+                .await
+                .unwrap()
+        }
+    };
+    // All within one second (the feeds are first dated at the first reload): the new release's
+    // feed is dated a second ahead, and a `Last-Modified` of now would be the one newsboat has,
+    // which made libcurl drop the new body as "not modified since" (and newsboat keep its tag).
+    common::at_a_second_start().await;
+    // newsboat sends the validators it stored from the second reload on.
+    let first = reload().await;
+    assert_eq!(reload().await, first);
+    let fresh = || async {
+        crate::feeds::feed_answers(&t, "rss", "304").await
+            + crate::feeds::feed_answers(&t, "atom", "304").await
+    };
+    // Twice: what it keeps after a 304 still revalidates.
+    for _ in 0..2 {
+        let before = fresh().await;
+        assert_eq!(reload().await, first);
+        assert_eq!(fresh().await, before + 2, "newsboat did not revalidate");
+    }
+    t.site.publish("en", release_en(4, 9));
+    t.poll("akorda-en").await.unwrap();
+    let third = reload().await;
+    assert_eq!(
+        titles_of(&third, &rss),
+        sorted((1..=4).map(|n| release_en(n, 1).title))
+    );
+    assert_eq!(titles_of(&third, &atom), titles_of(&first, &atom));
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn opml_imports_into_newsboat_and_its_feeds_load() {
     let t = app_with_releases().await;

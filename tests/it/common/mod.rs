@@ -389,6 +389,13 @@ pub async fn assert_w3c_valid(urls: &[String]) {
     );
 }
 
+/// Waits for the wall clock's next whole second: what follows (up to most of a second) falls
+/// within one HTTP date.
+pub async fn at_a_second_start() {
+    let nanos = chrono::Utc::now().timestamp_subsec_nanos() as u64;
+    tokio::time::sleep(std::time::Duration::from_nanos(1_000_000_000 - nanos)).await;
+}
+
 /// Waits until `cond` holds, checking every 50 ms; fails the test, naming `what`, after `within`.
 pub async fn eventually(what: &str, within: Duration, mut cond: impl FnMut() -> bool) {
     let deadline = tokio::time::Instant::now() + within;
