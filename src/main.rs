@@ -194,8 +194,18 @@ fn init_logging(format: LogFormat, one_shot: bool) {
     use tracing_subscriber::prelude::*;
     // html5ever warns of parse errors it recovers from ("foster parenting not implemented" is
     // out of date: our tree sink does it); they are the page's, not herald's.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,html5ever=error"));
+    let default = || tracing_subscriber::EnvFilter::new("info,html5ever=error");
+    // A `RUST_LOG` that is no filter is said once logging is on, not dropped for the default in
+    // silence (an admin who asked for `debug` would wonder where the lines went).
+    let (filter, refused) = match std::env::var("RUST_LOG") {
+        Ok(asked) if !asked.trim().is_empty() => {
+            match tracing_subscriber::EnvFilter::try_new(&asked) {
+                Ok(filter) => (filter, None),
+                Err(e) => (default(), Some((asked, e))),
+            }
+        }
+        _ => (default(), None),
+    };
     // Made, the token is cut out of every log line from here on (herald::secret).
     let _ = Token::from_env();
     let colour = colour(
@@ -214,6 +224,9 @@ fn init_logging(format: LogFormat, one_shot: bool) {
         LogFormat::Json => registry
             .with(layer.json().with_filter(said_by_the_command))
             .init(),
+    }
+    if let Some((asked, e)) = refused {
+        tracing::warn!("RUST_LOG={asked:?} is not a log filter ({e}): logging at info instead");
     }
 }
 

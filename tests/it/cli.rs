@@ -481,6 +481,35 @@ async fn log_format_json_writes_json_lines() {
     }
 }
 
+/// A `RUST_LOG` that is no filter is said (once, naming it), and logging goes on at info; an
+/// empty one is the default, in silence.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_invalid_log_filter_is_said_and_the_default_used() {
+    let i = instance().await;
+    i.site.publish("en", release_en(1, 20));
+    for (filter, warned) in [("herald=[", true), ("info,herald=lots", true), ("", false)] {
+        let o = output(
+            herald()
+                .args(["poll", "akorda-en", "-c"])
+                .arg(&i.config)
+                .env("RUST_LOG", filter),
+        )
+        .await;
+        assert_eq!(o.status.code(), Some(0), "{filter}: {}", stderr(&o));
+        let err = stderr(&o);
+        let said = err
+            .lines()
+            .filter(|l| l.contains("is not a log filter"))
+            .collect::<Vec<_>>();
+        if warned {
+            assert_eq!(said.len(), 1, "{filter}: {err}");
+            assert!(said[0].contains(&format!("{filter:?}")), "{err}");
+        } else {
+            assert!(said.is_empty(), "{err}");
+        }
+    }
+}
+
 /// A damaged database, or one of another format, stops herald at start with a message that
 /// names the folder and says what to do; nothing in it is reset.
 #[tokio::test(flavor = "multi_thread")]
