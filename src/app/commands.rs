@@ -392,6 +392,8 @@ pub async fn reply<A: TelegramApi>(
     answer: Answer,
 ) -> Result<(), teloxide::RequestError> {
     use teloxide::types::ParseMode;
+    // One answer at a time in the chat: none of another's messages between this one's.
+    let _turn = alerts.answer_turn(chat).await;
     let plain = match answer {
         Answer::Text(text) => text,
         Answer::Html(html) => {
@@ -404,7 +406,7 @@ pub async fn reply<A: TelegramApi>(
             crate::markup::decode(&html)
         }
     };
-    alerts.send_whole(chat, &plain).await
+    alerts.send_pieces(chat, &plain).await
 }
 
 /// The answer to one command line from `user` (an admin): `/add` belongs to the admin who

@@ -62,6 +62,9 @@ pub struct Alerts<A: TelegramApi = Bot> {
     /// Per chat (an admin's, or the chat a command came from): alerts and answers to commands
     /// go to the same chats and share their limits.
     limits: std::sync::Mutex<HashMap<i64, Arc<Mutex<ChatLimits>>>>,
+    /// Per chat: held by an answer from its first message to its last, so that two commands
+    /// answered at once (each in its own task) do not interleave their messages.
+    speaking: std::sync::Mutex<HashMap<i64, Arc<Mutex<()>>>>,
     /// The subjects (set-aside deliveries' keys) of alerts being sent now: a chat worker that
     /// starts again meanwhile does not tell them twice.
     telling: std::sync::Mutex<HashSet<Vec<u8>>>,
@@ -81,6 +84,7 @@ impl<A: TelegramApi> Alerts<A> {
             config,
             global,
             limits: Default::default(),
+            speaking: Default::default(),
             telling: Default::default(),
             store: None,
             queued: Notify::new(),
@@ -419,12 +423,31 @@ impl<A: TelegramApi> Alerts<A> {
     }
 
     /// Sends `text` (plain) to `chat` whole: as many messages as it takes (see [`pieces`]), in
-    /// order, each within the chat's limits. Stops at the first that Telegram does not take.
+    /// order, each within the chat's limits, none of another answer's between them. Stops at
+    /// the first that Telegram does not take.
     pub async fn send_whole(&self, chat: ChatId, text: &str) -> Result<(), RequestError> {
+        let _turn = self.answer_turn(chat).await;
+        self.send_pieces(chat, text).await
+    }
+
+    /// [`Alerts::send_whole`] for a caller that holds the chat's [`Alerts::answer_turn`].
+    pub async fn send_pieces(&self, chat: ChatId, text: &str) -> Result<(), RequestError> {
         for piece in pieces(text) {
             self.send(chat, &piece, None).await?;
         }
         Ok(())
+    }
+
+    /// The chat's turn to be answered, held from an answer's first message to its last.
+    pub async fn answer_turn(&self, chat: ChatId) -> tokio::sync::OwnedMutexGuard<()> {
+        let speaking = self
+            .speaking
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(chat.0)
+            .or_default()
+            .clone();
+        speaking.lock_owned().await
     }
 
     /// The limits of one chat, made at its first message.
@@ -838,6 +861,38 @@ mod tests {
         assert!(sent.iter().all(|m| units(m) <= 4096));
         let got: Vec<&str> = sent.iter().flat_map(|m| m.lines()).collect();
         assert_eq!(got, lines);
+    }
+
+    /// Two long answers sent at once to one chat (two commands answered in their own tasks)
+    /// arrive one after the other, never interleaved.
+    #[tokio::test(start_paused = true)]
+    async fn two_answers_at_once_do_not_interleave() {
+        let answer = |name: &str| {
+            (0..150)
+                .map(|n| format!("{name} line {n:03}: {}", "x".repeat(60)))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let (first, second) = (answer("first"), answer("second"));
+        assert!(pieces(&first).len() >= 3);
+        let alerts = alerts(Scripted::default());
+        let (a, b) = tokio::join!(
+            alerts.send_whole(ChatId(7), &first),
+            alerts.send_whole(ChatId(7), &second)
+        );
+        a.unwrap();
+        b.unwrap();
+        let sent = alerts.bot.texts.lock().unwrap().clone();
+        let owners: Vec<&str> = sent.iter().map(|m| m.split(' ').next().unwrap()).collect();
+        let changes = owners.windows(2).filter(|w| w[0] != w[1]).count();
+        assert_eq!(changes, 1, "{owners:?}");
+        let got: Vec<&str> = sent.iter().flat_map(|m| m.lines()).collect();
+        let (first, second) = (first.lines(), second.lines());
+        let whole: Vec<&str> = match owners[0] {
+            "first" => first.chain(second).collect(),
+            _ => second.chain(first).collect(),
+        };
+        assert_eq!(got, whole);
     }
 
     #[test]
