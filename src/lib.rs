@@ -30,5 +30,5 @@ pub mod template;
 pub mod text;
 pub mod timefmt;
 pub mod translations;
-mod watch;
+pub mod watch;
 pub mod websub;

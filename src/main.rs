@@ -158,6 +158,14 @@ impl Cli {
 fn main() -> ExitCode {
     bound_allocator();
     let args = Cli::parse();
+    if matches!(args.command, Command::Run) {
+        // A reload (SIGHUP) before `run` takes it is not fatal: ignored until then (see
+        // `herald::watch::hold_sighup`, which takes it before the config is acted on).
+        // SAFETY: setting a signal's disposition to "ignore" before any other thread runs.
+        unsafe {
+            libc::signal(libc::SIGHUP, libc::SIG_IGN);
+        }
+    }
     // `run` is a service: its log is its report. Other commands print their outcome themselves.
     init_logging(args.log_format, !matches!(args.command, Command::Run));
     let say = match (&args.command, args.log_format) {

@@ -313,10 +313,26 @@ fn poll_content(
     });
 }
 
+/// SIGHUP's listener from the start of `run` until the watcher takes it (see [`hold_sighup`]).
+static EARLY_HUP: std::sync::Mutex<Option<tokio::signal::unix::Signal>> =
+    std::sync::Mutex::new(None);
+
+/// Takes SIGHUP from now on, before the watcher starts: its default action ends the process,
+/// and a reload sent while herald is still starting (opening a large database) killed the
+/// service, which systemd counts as a clean exit and does not restart. A SIGHUP that arrives
+/// before the watcher starts re-reads the config once it does.
+pub fn hold_sighup() -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let hup = signal(SignalKind::hangup())?;
+    *EARLY_HUP.lock().unwrap_or_else(|p| p.into_inner()) = Some(hup);
+    Ok(())
+}
+
 /// Re-reads the config on SIGHUP.
 fn watch_sighup(tx: mpsc::Sender<Trigger>, stop: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let Ok(mut hup) = signal(SignalKind::hangup()) else {
+    let early = EARLY_HUP.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let Ok(mut hup) = early.map_or_else(|| signal(SignalKind::hangup()), Ok) else {
         tracing::warn!("cannot handle SIGHUP");
         return;
     };

@@ -30,13 +30,16 @@ pub async fn run(config: Config) -> Result<(), Exit> {
     Ok(())
 }
 
-/// SIGINT or SIGTERM starts a clean stop. The handlers are registered before this returns, so a
-/// signal that arrives while herald is still starting is not lost (nor fatal).
+/// SIGINT or SIGTERM starts a clean stop, SIGHUP (the unit's reload) re-reads the config. The
+/// handlers are registered before this returns, so a signal that arrives while herald is still
+/// starting is not lost (nor fatal).
 fn stop_on_signal(stop: CancellationToken) -> Result<(), Exit> {
     use tokio::signal::unix::{SignalKind, signal};
-    let register = |kind| signal(kind).map_err(|e| Exit(1, format!("cannot handle signals: {e}")));
+    let refused = |e: std::io::Error| Exit(1, format!("cannot handle signals: {e}"));
+    let register = |kind| signal(kind).map_err(refused);
     let mut term = register(SignalKind::terminate())?;
     let mut int = register(SignalKind::interrupt())?;
+    herald::watch::hold_sighup().map_err(refused)?;
     tokio::spawn(async move {
         tokio::select! {
             _ = term.recv() => {}

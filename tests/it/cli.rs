@@ -305,6 +305,63 @@ async fn a_second_herald_on_the_same_database_is_refused() {
     assert_eq!(status.code(), Some(0));
 }
 
+/// A reload (SIGHUP, the unit's `ExecReload`) sent while `run` is still starting is never
+/// fatal: SIGHUP's default action ended the process until the config watcher took it, which
+/// systemd counts as a clean exit and does not restart. One sent then re-reads the config.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reload_while_starting_is_not_fatal() {
+    let i = instance().await;
+    let port = listen_on_a_fixed_port(&i.config);
+    let mut running = herald()
+        .args(["run", "-c"])
+        .arg(&i.config)
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = running.id().unwrap() as i32;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // Once `run` takes SIGTERM (the first thing it does: before that, the process is still
+    // being loaded) until it answers, every stage of its start meets one.
+    let catches_term = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|mask| u64::from_str_radix(mask.trim(), 16).ok())
+            .is_some_and(|mask| mask & (1 << (libc::SIGTERM - 1)) != 0)
+    };
+    while !catches_term() {
+        assert!(running.try_wait().unwrap().is_none(), "herald run ended");
+        assert!(tokio::time::Instant::now() < deadline, "no SIGTERM handler");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    loop {
+        // SAFETY: kill(2) on the child's pid; it has not been reaped (try_wait below says so).
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGHUP) }, 0);
+        if reqwest::get(format!("http://127.0.0.1:{port}/healthz"))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        let status = running.try_wait().unwrap();
+        assert!(status.is_none(), "herald run ended on SIGHUP: {status:?}");
+        assert!(tokio::time::Instant::now() < deadline, "not up");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(running.try_wait().unwrap().is_none());
+    assert_eq!(send_signal(pid, 15), 0);
+    let out = tokio::time::timeout(Duration::from_secs(20), running.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(err.contains("SIGHUP: re-reading the config"), "{err}");
+}
+
 /// Writes a free port into the config's `listen`, so that a test can tell when `run` is up.
 fn listen_on_a_fixed_port(config: &std::path::Path) -> u16 {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
