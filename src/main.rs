@@ -202,7 +202,9 @@ fn init_logging(format: LogFormat, one_shot: bool) {
     use tracing_subscriber::prelude::*;
     // html5ever warns of parse errors it recovers from ("foster parenting not implemented" is
     // out of date: our tree sink does it); they are the page's, not herald's.
-    let default = || tracing_subscriber::EnvFilter::new("info,html5ever=error");
+    // notify warns when a watched folder goes away, as Kubernetes' swap of a mounted config
+    // map's folder does at every update: the reload works, and the watcher reports real errors.
+    let default = || tracing_subscriber::EnvFilter::new("info,html5ever=error,notify=error");
     // A `RUST_LOG` that is no filter is said once logging is on, not dropped for the default in
     // silence (an admin who asked for `debug` would wonder where the lines went).
     let (filter, refused) = match std::env::var("RUST_LOG") {
