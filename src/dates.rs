@@ -98,6 +98,37 @@ pub fn parse_date_in(
     })
 }
 
+/// Parses a date read from an attribute (`data-timestamp`, `datetime`, a `<meta>`'s `content`),
+/// never from visible text, as [`parse_date_in`] does, and else as Unix time ([`unix_time`]):
+/// `data-timestamp="1764931200"` is that second. The admin's `format` reads first.
+pub fn parse_attribute_in(
+    text: &str,
+    format: Option<&str>,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Option<ParsedDate> {
+    parse_date_in(text, format, now, tz).or_else(|| unix_time(text))
+}
+
+/// A whole value that is Unix time, an instant in UTC: 9 or 10 digits are seconds since 1970,
+/// 12 or 13 milliseconds. Only for values read from an attribute: in text, "2026" or an
+/// article's number is no date. A time before [`earliest_plausible`] (`100000000` is 1973) is no
+/// date.
+pub fn unix_time(value: &str) -> Option<ParsedDate> {
+    let value = value.trim();
+    if !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number: i64 = value.parse().ok()?;
+    let instant = match value.len() {
+        9 | 10 => DateTime::from_timestamp(number, 0)?,
+        12 | 13 => DateTime::from_timestamp_millis(number)?,
+        _ => return None,
+    };
+    let date = ParsedDate::Absolute(instant.fixed_offset());
+    is_plausible(date).then_some(date)
+}
+
 /// Reads a date with `read`, its clock's edges read first as ISO 8601 and RFC 3339 (section 5.7)
 /// allow them, for every date reader (list pages and feeds):
 /// - "24:00" and "24:00:00" end their day: the next day's 00:00 (not that day's 00:00, which
@@ -1941,6 +1972,38 @@ mod tests {
         #[case] expected: Option<ParsedDate>,
     ) {
         assert_eq!(parse_date(text, Some(format)), expected);
+    }
+
+    /// An attribute's whole value of 9–10 digits is Unix seconds, of 12–13 milliseconds (UTC);
+    /// before 1990, of another length, or with anything else in it, no Unix time. Text is never
+    /// read so; the admin's format reads first.
+    #[rstest]
+    #[case::seconds("1764931200", None, absolute("2025-12-05T10:40:00Z"))]
+    #[case::milliseconds("1764931200000", None, absolute("2025-12-05T10:40:00Z"))]
+    #[case::milliseconds_kept("1764931200250", None, absolute("2025-12-05T10:40:00.250Z"))]
+    #[case::nine_digits("999999999", None, absolute("2001-09-09T01:46:39Z"))]
+    #[case::twelve_digits("999999999999", None, absolute("2001-09-09T01:46:39.999Z"))]
+    #[case::spaces_around(" 1764931200 ", None, absolute("2025-12-05T10:40:00Z"))]
+    #[case::seconds_with_s("1764931200", Some("%s"), absolute("2025-12-05T10:40:00Z"))]
+    #[case::milliseconds_with_s("1764931200000", Some("%s"), absolute("2025-12-05T10:40:00Z"))]
+    #[case::format_first("2603211430", Some("%y%m%d%H%M"), local(2026, 3, 21, 14, 30))]
+    #[case::before_1990("100000000", None, None)]
+    #[case::eleven_digits("12345678901", None, None)]
+    #[case::eight_digits("17649312", None, None)]
+    #[case::signed("-1764931200", None, None)]
+    #[case::decimal("1764931200.5", None, None)]
+    #[case::words("1764931200 views", None, None)]
+    fn an_attribute_holding_unix_time(
+        #[case] value: &str,
+        #[case] format: Option<&str>,
+        #[case] expected: Option<ParsedDate>,
+    ) {
+        let now = utc("2026-03-21T12:00:00Z");
+        assert_eq!(
+            parse_attribute_in(value, format, now, chrono_tz::UTC),
+            expected
+        );
+        assert_eq!(parse_date_in(value, None, now, chrono_tz::UTC), None);
     }
 
     #[rstest]

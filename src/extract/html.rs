@@ -442,9 +442,16 @@ fn read_item(
         };
         (why, title.clone())
     })?;
+    // A date read from an attribute may be Unix time (`data-timestamp="1764931200"`); text
+    // never is ("2026", an article's number).
+    let in_attribute = sel.date.as_ref().is_some_and(|d| d.attr.is_some());
     let read = date_text.as_deref().and_then(|text| {
-        dates::parse_date_in(text, format, reading.now, reading.tz)
-            .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
+        if in_attribute {
+            dates::parse_attribute_in(text, format, reading.now, reading.tz)
+        } else {
+            dates::parse_date_in(text, format, reading.now, reading.tz)
+        }
+        .or_else(|| relative::parse_relative(text, reading.now, reading.tz))
     });
     // A date before 1990 ("01.01.1970", a timestamp of 0) or more than a year ahead is a
     // placeholder or a slip: no date, kept in the list's order like one that does not read,

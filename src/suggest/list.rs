@@ -1228,15 +1228,19 @@ fn date_text_of(m: &Member<'_>, e: ElementRef<'_>) -> String {
 
 /// A machine-readable date in an attribute of `e` (its name and the day it says): `datetime`,
 /// an attribute named for a publication date or time (`data-published`, `data-date`,
-/// `data-time`, `data-pubdate`; not one of a change, `data-modified`, `data-updated`), or the
-/// `content` of an element whose `itemprop` or `property` names the publication
-/// (`<meta itemprop="datePublished">`, `article:published_time`). Machine-readable: the year
-/// first, `2026-03-03T10:00:00+05:00`, as herald reads it.
+/// `data-time`, `data-pubdate`, `data-timestamp`, `data-unix`; not one of a change,
+/// `data-modified`, `data-updated`), or the `content` of an element whose `itemprop` or
+/// `property` names the publication (`<meta itemprop="datePublished">`,
+/// `article:published_time`). Machine-readable: the year first,
+/// `2026-03-03T10:00:00+05:00`, or Unix time (`1764931200`, in milliseconds `1764931200000`),
+/// as the list reader reads an attribute.
 fn date_attribute(e: ElementRef<'_>) -> Option<(String, NaiveDate)> {
     let v = e.value();
     let published = |name: &str| {
         let name = name.to_ascii_lowercase();
-        (name.contains("date") || name.contains("time") || name.contains("publish"))
+        ["date", "time", "publish", "unix", "epoch"]
+            .iter()
+            .any(|w| name.contains(w))
             && !["modif", "updat", "edit", "expir", "end"]
                 .iter()
                 .any(|w| name.contains(w))
@@ -1253,11 +1257,15 @@ fn date_attribute(e: ElementRef<'_>) -> Option<(String, NaiveDate)> {
         let machine = value.len() >= 10
             && value.as_bytes()[..4].iter().all(u8::is_ascii_digit)
             && value.as_bytes()[4] == b'-';
-        if !named || !machine {
+        if !named {
             return None;
         }
-        let day = written_day(&dates::parse_date(value, None)?);
-        Some((name.to_owned(), day))
+        let date = if machine {
+            dates::parse_date(value, None)?
+        } else {
+            dates::unix_time(value)?
+        };
+        Some((name.to_owned(), written_day(&date)))
     })
 }
 
@@ -2663,6 +2671,18 @@ mod tests {
     )]
     #[case::a_change_is_no_publication(
         "<article class='post' data-modified='2026-03-{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
+        "span.date"
+    )]
+    #[case::unix_seconds_of_the_item(
+        "<article class='post' data-timestamp='17729{d}000'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><div class='meta'>Press office</div></article>",
+        "@data-timestamp"
+    )]
+    #[case::unix_milliseconds_before_the_day_shown(
+        "<article class='post'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><time class='when' data-unix='17729{d}000000'>7 March 2026</time></article>",
+        "time.when@data-unix"
+    )]
+    #[case::unix_time_before_1990_is_no_date(
+        "<article class='post' data-timestamp='1000000{d}'><h2><a href='/p/{i}'>A release of the ministry {i}</a></h2><span class='date'>{d} March 2026</span></article>",
         "span.date"
     )]
     fn a_date_in_an_attribute(#[case] shape: &str, #[case] date: &str) {

@@ -406,3 +406,130 @@ fn far_dates_count_as_no_date_and_keep_the_list_order() {
     assert!(!herald::dates::in_window(day(2999), now));
     assert!(!herald::dates::in_window(day(1800), now));
 }
+
+/// Cards (`div.card`) dated in an attribute of each card: `stamps[i]` in `data-timestamp`, the
+/// card's visible text `shown[i]`.
+fn stamped_cards(stamps: &[&str], shown: &str) -> String {
+    let cards: String = stamps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            format!(
+                "<div class=\"card\" data-timestamp=\"{s}\"><a href=\"/r/{i}\">Release number \
+                 {i}</a> <span class=\"date\">{shown}</span></div>"
+            )
+        })
+        .collect();
+    format!("<html><body><main>{cards}</main></body></html>")
+}
+
+/// `herald poll --dry-run --json` of `html` served, for a source in Almaty with `list`.
+async fn dry_run(list: &str, html: String) -> Vec<serde_json::Value> {
+    let app = Router::new().fallback(move || {
+        let html = html.clone();
+        async move { Html(html) }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(
+        &path,
+        format!(
+            "[[sources]]\nid = \"s\"\nurl = \"http://{addr}/news\"\nschedule = \"0 */10 * * * *\"\n\
+             timezone = \"Asia/Almaty\"\n\n[sources.list]\nitem = \"div.card\"\ntitle = \"a\"\n\
+             link = \"a@href\"\n{list}\n"
+        ),
+    )
+    .unwrap();
+    let checked = output(herald().args(["check", "-c"]).arg(&path)).await;
+    assert!(
+        checked.status.success(),
+        "{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let o = output(
+        herald()
+            .args(["poll", "s", "--dry-run", "--json", "-c"])
+            .arg(&path),
+    )
+    .await;
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A date read from an attribute that is a whole Unix time is that instant (UTC), written in
+/// the source's zone: seconds (9–10 digits) or milliseconds (12–13). One before 1990
+/// (`100000000`, 1973) or of another length (`12345678901`) is no date, said as one.
+#[tokio::test]
+async fn unix_time_in_an_attribute_is_the_instant() {
+    let html = stamped_cards(
+        &["1764931200", "1764844800000", "100000000", "12345678901"],
+        "Press office",
+    );
+    let lines = dry_run("date = \":scope@data-timestamp\"", html).await;
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["date"], "2025-12-05T15:40:00+05:00", "{lines:?}");
+    assert_eq!(lines[1]["date"], "2025-12-04T15:40:00+05:00", "{lines:?}");
+    assert!(
+        lines[..2].iter().all(|l| l.get("warning").is_none()),
+        "{lines:?}"
+    );
+    for (line, stamp) in lines[2..].iter().zip(["100000000", "12345678901"]) {
+        let warning = line["warning"].as_str().unwrap_or_default();
+        assert!(warning.contains(stamp), "{lines:?}");
+    }
+}
+
+/// `date_format = "%s"` still reads first, and reads an instant: Unix time is UTC, not a
+/// wall-clock time of the source's zone; milliseconds, which `%s` does not read, are read too.
+#[tokio::test]
+async fn unix_time_read_with_percent_s_is_the_instant() {
+    let html = stamped_cards(&["1764931200", "1764844800000"], "Press office");
+    let lines = dry_run(
+        "date = \":scope@data-timestamp\"\ndate_format = \"%s\"",
+        html,
+    )
+    .await;
+    let dates: Vec<&serde_json::Value> = lines.iter().map(|l| &l["date"]).collect();
+    assert_eq!(
+        dates,
+        ["2025-12-05T15:40:00+05:00", "2025-12-04T15:40:00+05:00"],
+        "{lines:?}"
+    );
+}
+
+/// Only an attribute is read as Unix time: the same number, or a year, in the text of a date
+/// element is no date, and is said.
+#[test]
+fn unix_time_in_text_is_no_date() {
+    let html = stamped_cards(&["1764931200", "1764844800"], "1764931200");
+    let config = |date: &str| {
+        let text = format!(
+            "[[sources]]\nid = \"s\"\nurl = \"https://example.org/news\"\n\
+             schedule = \"0 */10 * * * *\"\n\n[sources.list]\nitem = \"div.card\"\n\
+             title = \"a\"\nlink = \"a@href\"\ndate = \"{date}\"\n"
+        );
+        herald::config::parse(
+            std::path::Path::new("t.toml"),
+            &text,
+            std::path::Path::new("/tmp"),
+        )
+        .unwrap_or_else(|e| panic!("{e:?}"))
+    };
+    let (days, notes) = read_days(&config("span.date"), &html);
+    assert_eq!(days, [None, None]);
+    assert_eq!(notes.unreadable_dates.len(), 2);
+    let (days, _) = read_days(
+        &config("span.date"),
+        &html.replace(">1764931200<", ">2026<"),
+    );
+    assert_eq!(days, [None, None]);
+    let (days, notes) = read_days(&config(":scope@data-timestamp"), &html);
+    assert_eq!(days, [Some("2025-12-05".into()), Some("2025-12-04".into())]);
+    assert!(notes.unreadable_dates.is_empty());
+}

@@ -661,6 +661,22 @@ async fn cards_told_apart_by_their_routes_are_a_list() {
     assert_eq!(o.got, o.want, "{}", o.stdout);
 }
 
+/// A page whose only dates are Unix time in an attribute of each card (`data-timestamp`):
+/// suggest proposes that attribute, and its block reads each release's day.
+#[tokio::test]
+async fn unix_time_in_an_attribute_is_proposed_as_the_date() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/suggest/redteam/date-in-unix-attribute-en");
+    let o = run(&dir).await;
+    assert_eq!(o.status, Some(0), "{}", o.stderr);
+    assert!(
+        o.stdout.contains("date = \"@data-timestamp\""),
+        "{}",
+        o.stdout
+    );
+    assert_eq!(o.got, o.want, "{}", o.stdout);
+}
+
 /// A pinned card listed again below is one release, as the reader counts it: it does not stop
 /// `id_pattern`, and the off-site ad card among the releases is left out (by its own class,
 /// `promo`, which no release has, or else by `require_id`).
