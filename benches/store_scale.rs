@@ -306,7 +306,7 @@ async fn main() {
     let t = Instant::now();
     let one = store.recent(&ids[ids.len() / 2], 100).unwrap();
     let one_time = t.elapsed();
-    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let refs: Vec<(&str, usize)> = ids.iter().map(|id| (id.as_str(), 100)).collect();
     let t = Instant::now();
     let all = store.recent_merged(&refs, 100).unwrap();
     let all_time = t.elapsed();

@@ -187,7 +187,7 @@ pub fn redated(body: &str, updated: DateTime<Utc>) -> Option<String> {
 }
 
 fn fixed(time: DateTime<Utc>) -> DateTime<FixedOffset> {
-    time.fixed_offset()
+    super::to_micros(time).fixed_offset()
 }
 
 /// The feed's `<id>`: RFC 4287 §4.2.6 wants it permanent, so it derives from the feed id alone

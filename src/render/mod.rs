@@ -271,7 +271,16 @@ fn with_first_element_text(body: &str, tag: &str, text: &str) -> Option<String> 
 /// when there is one (an item's `updated` is a microsecond of its own, see `store::stamps`;
 /// dates of whole seconds are written as they always were), as Atom's writer does.
 fn rfc3339(time: DateTime<Utc>) -> String {
-    time.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    to_micros(time).to_rfc3339_opts(SecondsFormat::AutoSi, true)
+}
+
+/// `time` to the microsecond, the finest an item's `updated` has: a `published` taken from the
+/// moment a release was first seen (a date-only release seen that day) has nanoseconds, which
+/// were written as nine digits beside `updated`'s six. Only what is written: the stored dates
+/// (and the ids made from them) are as they were.
+fn to_micros(time: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    time.trunc_subsecs(6)
 }
 
 /// A sample of hostile and ordinary items shared by the three formats' tests.

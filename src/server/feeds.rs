@@ -244,14 +244,26 @@ impl Rendered {
     /// 304 says the reader's copy is that representation); a tag of another coding is another
     /// representation, which the reader must be sent anew.
     /// RFC 9110 §13.1.1: an `If-Match` that names neither `*` nor this representation's tag
-    /// (strong comparison: a weak tag never matches) fails, and the answer is 412.
-    fn fails_if_match(&self, headers: &HeaderMap, coding: Coding) -> bool {
-        list_header(headers, header::IF_MATCH).is_some_and(|tags| {
-            !tags.split(',').any(|tag| {
+    /// (strong comparison: a weak tag never matches) fails, and the answer is 412. Without
+    /// `If-Match`, §13.1.4: an `If-Unmodified-Since` earlier than the document's date fails
+    /// too (one that is not a single HTTP date is ignored).
+    fn fails_precondition(&self, headers: &HeaderMap, coding: Coding) -> bool {
+        if let Some(tags) = list_header(headers, header::IF_MATCH) {
+            return !tags.split(',').any(|tag| {
                 let tag = tag.trim();
                 tag == "*" || self.etags[coding.index()].as_bytes() == tag.as_bytes()
+            });
+        }
+        let mut lines = headers.get_all(header::IF_UNMODIFIED_SINCE).iter();
+        let (Some(line), None) = (lines.next(), lines.next()) else {
+            return false;
+        };
+        line.to_str()
+            .ok()
+            .and_then(|v| httpdate::parse_http_date(v).ok())
+            .is_some_and(|since| {
+                self.dated.modified.timestamp() > DateTime::<Utc>::from(since).timestamp()
             })
-        })
     }
 
     fn is_fresh(&self, headers: &HeaderMap, coding: Coding) -> bool {
@@ -455,7 +467,7 @@ pub(super) async fn feed(
         }
     };
     let mut coding = Coding::negotiate(headers);
-    if doc.fails_if_match(headers, coding) {
+    if doc.fails_precondition(headers, coding) {
         return (StatusCode::PRECONDITION_FAILED, "precondition failed\n").into_response();
     }
     let fresh = doc.is_fresh(headers, coding);
@@ -767,8 +779,12 @@ pub(super) fn from_memory<B>(state: &ServerState, request: &Request<B>) -> Optio
         return None;
     }
     let path = request.uri().path();
-    // `If-Match` is rare: the router answers it (412 when it names another tag).
-    if !path.starts_with("/feeds/") || request.headers().contains_key(header::IF_MATCH) {
+    // `If-Match` and `If-Unmodified-Since` are rare: the router answers them (412 when they
+    // fail).
+    if !path.starts_with("/feeds/")
+        || request.headers().contains_key(header::IF_MATCH)
+        || request.headers().contains_key(header::IF_UNMODIFIED_SINCE)
+    {
         return None;
     }
     let version = state.shared.versions.latest();
@@ -827,39 +843,40 @@ async fn rendered(
     let shared = state.shared.clone();
     let (id_owned, query_owned) = (id.to_owned(), query.clone());
     let before = state.cache.dated(key);
-    let feed = (!key.filtered).then(|| key.key.clone());
+    let (filtered, key_owned) = (key.filtered, key.key.clone());
     let doc = in_time(bounded_blocking(move || {
-        let before = match (before, &feed) {
-            (Some(dated), _) => Some(dated),
-            (None, Some(feed)) => stored_date(&shared, feed),
-            (None, None) => None,
+        let plain = format!("{id_owned}.{}", format.ext());
+        // Where the document's date is noted in the store, and what is noted there now.
+        let (noted_at, noted, seen) = if filtered {
+            let slots = FilteredSlots::read(&shared, &plain, &key_owned);
+            let seen = match before {
+                Some(dated) => Seen::Dated(dated),
+                None => slots.seen(),
+            };
+            (slots.write_to(), slots.ours(), seen)
+        } else {
+            let noted = stored_date(&shared, &plain);
+            let seen = before.or(noted).map_or(Seen::Never, Seen::Dated);
+            (plain.clone(), noted, seen)
         };
-        // A filtered document not seen since start (or let go) is dated no earlier than its
-        // plain feed's noted date, which moved with every change the filtered one can show.
-        let floor = match (before, &feed) {
-            (None, None) => {
-                stored_date(&shared, &format!("{id_owned}.{}", format.ext())).map(|d| d.modified)
+        // A filtered document whose date is not known is dated no earlier than its plain
+        // feed's noted date, which moved with every change of the plain feed's bytes.
+        let floor = match (filtered, seen) {
+            (true, Seen::Never | Seen::Forgotten) => {
+                stored_date(&shared, &plain).map(|d| d.modified)
             }
             _ => None,
         };
-        let doc = render_feed(
-            &shared,
-            &id_owned,
-            format,
-            &query_owned,
-            stamp,
-            before,
-            floor,
-        )?;
-        if let Some(feed) = feed
-            && before.is_none_or(|b| b != doc.dated)
-            && let Err(e) = shared
-                .store
-                .set_feed_date(&feed, doc.dated.content, doc.dated.modified)
+        let doc = render_feed(&shared, &id_owned, format, &query_owned, stamp, seen, floor)?;
+        if noted != Some(doc.dated)
+            && let Err(e) =
+                shared
+                    .store
+                    .set_feed_date(&noted_at, doc.dated.content, doc.dated.modified)
         {
             // The date served stays right while herald runs; after a restart, this feed's
             // `Last-Modified` becomes the time of its first answer (later, never earlier).
-            tracing::warn!(feed = %feed, error = %e, "cannot note the feed's Last-Modified");
+            tracing::warn!(feed = %noted_at, error = %e, "cannot note the feed's Last-Modified");
         }
         Ok::<_, StoreError>(doc)
     }))
@@ -868,6 +885,86 @@ async fn rendered(
     let doc = Arc::new(doc);
     state.cache.put(key, doc.clone(), budget);
     Ok(doc)
+}
+
+/// Slots of the store's feed dates kept for the filtered documents of each plain feed
+/// (`x.atom?#0` … `x.atom?#31`): anyone can ask for new options without end, so their dates
+/// are kept in a bounded number of places per feed, each document in one of two slots chosen
+/// by its options. A document pushed out of its slots by others (or whose slot a concurrent
+/// render took) has its date forgotten, and is dated anew as of its next render: later than
+/// any date it was served with, never earlier (see [`Seen::Forgotten`]). With a few filtered
+/// documents per feed, as readers ask for, each keeps its own slot and so its date, its bytes
+/// and its validators across restarts. At most 32 × 3 formats × (sources + 1) entries of 40
+/// bytes or so.
+const FILTERED_SLOTS: u64 = 32;
+
+/// The two slots a filtered document's date may be noted in, and what they hold.
+struct FilteredSlots {
+    tag: [u8; 8],
+    names: [String; 2],
+    held: [Option<Dated>; 2],
+}
+
+impl FilteredSlots {
+    fn read(shared: &Shared, plain: &str, key: &str) -> FilteredSlots {
+        let (tag, names) = FilteredSlots::names(plain, key);
+        let held = [0, 1].map(|i| stored_date(shared, &names[i]));
+        FilteredSlots { tag, names, held }
+    }
+
+    /// The tag of document `key` of plain feed `plain`, and the names of its two slots.
+    fn names(plain: &str, key: &str) -> ([u8; 8], [String; 2]) {
+        let tag = key_tag(key);
+        let first = u64::from_be_bytes(tag) % FILTERED_SLOTS;
+        let mut second =
+            u64::from(u32::from_be_bytes([tag[0], tag[2], tag[4], tag[6]])) % FILTERED_SLOTS;
+        if second == first {
+            second = (first + 1) % FILTERED_SLOTS;
+        }
+        (tag, [first, second].map(|slot| format!("{plain}?#{slot}")))
+    }
+
+    /// Which slot holds this document's date, if one does.
+    fn own(&self) -> Option<usize> {
+        (0..2).find(|&i| self.held[i].is_some_and(|d| d.content[..8] == self.tag))
+    }
+
+    fn ours(&self) -> Option<Dated> {
+        self.own().and_then(|i| self.held[i])
+    }
+
+    /// What is known of the document: its noted date; never seen if both its slots are still
+    /// empty (a slot, once written, is never emptied: the document cannot have been pushed out
+    /// of one); else forgotten.
+    fn seen(&self) -> Seen {
+        match self.ours() {
+            Some(dated) => Seen::Dated(dated),
+            None if self.held.iter().all(Option::is_none) => Seen::Never,
+            None => Seen::Forgotten,
+        }
+    }
+
+    /// The slot to note the document's date in: its own, else an empty one, else the one
+    /// holding the oldest date.
+    fn write_to(&self) -> String {
+        let at = self
+            .own()
+            .or_else(|| (0..2).find(|&i| self.held[i].is_none()))
+            .unwrap_or_else(|| {
+                (0..2)
+                    .min_by_key(|&i| self.held[i].map(|d| d.modified))
+                    .unwrap_or(0)
+            });
+        self.names[at].clone()
+    }
+}
+
+/// The first 8 bytes of a digest of a filtered document's key (`x.atom?limit=1`): the first
+/// half of its [`Dated::content`], which tells its noted date from another document's.
+fn key_tag(key: &str) -> [u8; 8] {
+    let mut tag = [0; 8];
+    tag.copy_from_slice(&Sha256::digest(key.as_bytes())[..8]);
+    tag
 }
 
 /// Renders and compressions running at once in the whole process, at most: two per core. Each
@@ -970,16 +1067,18 @@ impl Dated {
 
     /// The date of a filtered document (`?lang=`, `?limit=`, …), `newest` being the newest
     /// change of its items (stored or corrected, see `changed_at`), or for one that keeps none
-    /// the newest of the items it was filtered from. Filtered documents have no stored date
-    /// (their options are the street's, without bound): one not seen since start (`before`
-    /// unknown) is dated by `newest`, or its plain feed's noted date (`floor`) if later; with
-    /// neither, 1990-01-01, the earliest date the W3C validator calls plausible. So it comes
-    /// back with the same bytes, so the same ETag, after a restart. Seen before with other
-    /// bytes (an item's new "Also in" link, a new source title: a change that brings no item),
-    /// it moves on as a plain feed's does: RFC 9110 §13.1.3, a reader revalidating with
-    /// `If-Modified-Since` alone must not get 304 for a document that changed.
+    /// the newest of the items it was filtered from. Its date is noted in the store as a plain
+    /// feed's is, in a bounded number of slots (see [`FilteredSlots`]): known (`before`), it
+    /// keeps its date while its bytes stay, also across a restart (the same bytes, so the same
+    /// ETag), and moves on as a plain feed's does when they change (an item's new "Also in"
+    /// link, a new source title: a change that brings no item): RFC 9110 §13.1.3, a reader
+    /// revalidating with `If-Modified-Since` alone must not get 304 for a document that
+    /// changed. Never seen, it is dated by `newest`, or its plain feed's noted date (`floor`) if
+    /// later; with neither, 1990-01-01, the earliest date the W3C validator calls plausible.
+    /// Forgotten (pushed out of its slots), it may have been served with any date up to now:
+    /// it is dated now, as a plain feed is on a change.
     fn filtered(
-        before: Option<Dated>,
+        before: Seen,
         floor: Option<DateTime<Utc>>,
         content: [u8; 16],
         newest: Option<DateTime<Utc>>,
@@ -989,15 +1088,28 @@ impl Dated {
         let of_items = newest
             .map_or(crate::dates::earliest_plausible(), whole)
             .max(crate::dates::earliest_plausible());
+        let floor = floor.map_or(of_items, whole).max(of_items);
         let modified = match before {
-            Some(before) if before.content == content => before.modified.max(of_items),
-            Some(before) => whole(now)
+            Seen::Dated(before) if before.content == content => before.modified.max(of_items),
+            Seen::Dated(before) => whole(now)
                 .max(before.modified + chrono::Duration::seconds(1))
                 .max(of_items),
-            None => of_items.max(floor.unwrap_or(of_items)),
+            Seen::Never => floor,
+            Seen::Forgotten => whole(now).max(floor),
         };
         Dated { content, modified }
     }
+}
+
+/// What is known of a document's date before it is rendered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Seen {
+    /// What it last held and since when (in memory, or noted in the store).
+    Dated(Dated),
+    /// Never served (as far as the store says).
+    Never,
+    /// Served perhaps, its date no longer known (a filtered document pushed out of its slots).
+    Forgotten,
 }
 
 /// When a release last changed what a feed shows of it: stored (first seen) or corrected. A
@@ -1006,7 +1118,8 @@ fn changed_at(item: &Item) -> DateTime<Utc> {
     item.updated.max(item.first_seen)
 }
 
-/// The date noted for plain feed `feed` (see [`Dated`]); a store that cannot say counts as none.
+/// The date noted for `feed`: a plain feed (`x.rss`) or a slot of its filtered documents' (see
+/// [`Dated`], [`FilteredSlots`]); a store that cannot say counts as none.
 fn stored_date(shared: &Shared, feed: &str) -> Option<Dated> {
     match shared.store.feed_date(feed) {
         Ok(found) => found.map(|(content, modified)| Dated { content, modified }),
@@ -1066,7 +1179,11 @@ fn subject<'a>(
                 .iter()
                 .filter(|s| query.wants_language(&s.language))
                 .collect();
-            let ids: Vec<&str> = sources.iter().map(|s| s.id.as_str()).collect();
+            // Each source's items as its own feed holds them: its newest `max_items`.
+            let ids: Vec<(&str, usize)> = sources
+                .iter()
+                .map(|s| (s.id.as_str(), s.max_items))
+                .collect();
             let mut langs: Vec<&str> = sources.iter().map(|s| s.language.as_str()).collect();
             langs.sort_unstable();
             langs.dedup();
@@ -1098,7 +1215,7 @@ fn render_feed(
     format: Format,
     query: &FeedQuery,
     stamp: u64,
-    before: Option<Dated>,
+    before: Seen,
     floor: Option<DateTime<Utc>>,
 ) -> Result<Rendered, StoreError> {
     metrics::counter!("herald_feed_renders_total", "format" => format.ext()).increment(1);
@@ -1144,11 +1261,19 @@ fn render_feed(
         Format::Atom => render::atom::render(&meta, &subject.items),
         Format::Json => render::json::render(&meta, &subject.items),
     };
+    let digest = Sha256::digest(draft.as_bytes());
     let mut content = [0; 16];
-    content.copy_from_slice(&Sha256::digest(draft.as_bytes())[..16]);
     let dated = if query.is_empty() {
+        content.copy_from_slice(&digest[..16]);
+        let before = match before {
+            Seen::Dated(dated) => Some(dated),
+            Seen::Never | Seen::Forgotten => None,
+        };
         Dated::after(before, content, newest, now)
     } else {
+        // Its key's tag, then its bytes': see `FilteredSlots`.
+        content[..8].copy_from_slice(&key_tag(&CacheKey::new(id, format, query).key));
+        content[8..].copy_from_slice(&digest[..8]);
         let newest_change = subject.items.iter().map(changed_at).max();
         let newest = newest_change.or(subject.newest_read).map(|t| t.min(now));
         Dated::filtered(before, floor, content, newest, now)
@@ -1351,27 +1476,26 @@ mod tests {
     }
 
     /// A filtered document not seen before is dated by its newest item (or the newest of those
-    /// it was filtered from, passed in the same way), whatever the time of the render: the same
-    /// content gives the same bytes and validators after a restart; its plain feed's noted date
-    /// is a floor. With no item at all, a date the W3C validator calls plausible.
+    /// it was filtered from, passed in the same way), whatever the time of the render; its plain
+    /// feed's noted date is a floor. With no item at all, a date the W3C validator calls plausible.
     #[test]
     fn a_filtered_feeds_date_comes_from_its_items() {
         let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
         let newest = Some(at(1_000_000_000));
-        let dated = Dated::filtered(None, None, [1; 16], newest, Utc::now());
+        let dated = Dated::filtered(Seen::Never, None, [1; 16], newest, Utc::now());
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert_eq!(
-            Dated::filtered(None, None, [1; 16], newest, Utc::now()),
+            Dated::filtered(Seen::Never, None, [1; 16], newest, Utc::now()),
             dated
         );
         assert_eq!(dated.modified, at(1_000_000_000));
         assert_eq!(
-            Dated::filtered(None, None, [1; 16], None, Utc::now()).modified,
+            Dated::filtered(Seen::Never, None, [1; 16], None, Utc::now()).modified,
             crate::dates::earliest_plausible()
         );
         let floor = Some(at(1_000_000_500));
         assert_eq!(
-            Dated::filtered(None, floor, [1; 16], newest, Utc::now()).modified,
+            Dated::filtered(Seen::Never, floor, [1; 16], newest, Utc::now()).modified,
             at(1_000_000_500)
         );
     }
@@ -1383,14 +1507,14 @@ mod tests {
         let at = |s: i64| DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
         let newest = Some(at(4_000));
         let now = at(10_000) + chrono::Duration::milliseconds(300);
-        let before = Dated::filtered(None, None, [1; 16], newest, at(5_000));
+        let before = Dated::filtered(Seen::Never, None, [1; 16], newest, at(5_000));
         assert_eq!(before.modified, at(4_000));
         assert_eq!(
-            Dated::filtered(Some(before), None, [1; 16], newest, now),
+            Dated::filtered(Seen::Dated(before), None, [1; 16], newest, now),
             before
         );
         assert_eq!(
-            Dated::filtered(Some(before), None, [2; 16], newest, now).modified,
+            Dated::filtered(Seen::Dated(before), None, [2; 16], newest, now).modified,
             at(10_000)
         );
         let last = Dated {
@@ -1398,9 +1522,46 @@ mod tests {
             modified: at(10_000),
         };
         assert_eq!(
-            Dated::filtered(Some(last), None, [2; 16], newest, now).modified,
+            Dated::filtered(Seen::Dated(last), None, [2; 16], newest, now).modified,
             at(10_001)
         );
+    }
+
+    /// A filtered document whose date is forgotten (pushed out of its slots) may have been
+    /// served with any date up to now: it is dated now (or its floor, or its items, if later),
+    /// never by its items alone.
+    #[test]
+    fn a_forgotten_filtered_feed_is_dated_now() {
+        let at = |s: i64| DateTime::from_timestamp(1_700_000_000 + s, 0).unwrap();
+        let now = at(10_000) + chrono::Duration::milliseconds(300);
+        let newest = Some(at(4_000));
+        let forgotten = |floor| Dated::filtered(Seen::Forgotten, floor, [1; 16], newest, now);
+        assert_eq!(forgotten(None).modified, at(10_000));
+        assert_eq!(forgotten(Some(at(20_000))).modified, at(20_000));
+        assert_eq!(
+            Dated::filtered(Seen::Never, None, [1; 16], newest, now).modified,
+            at(4_000)
+        );
+    }
+
+    /// However many options are asked for, a feed's filtered documents are noted in
+    /// `FILTERED_SLOTS` places of the store (two each, never the plain feed's own), and the
+    /// same options always in the same two.
+    #[test]
+    fn filtered_dates_are_noted_in_a_bounded_set_of_places() {
+        let mut places = std::collections::HashSet::new();
+        for n in 0..10_000 {
+            let key = format!("x.atom?limit={n}");
+            let (tag, names) = FilteredSlots::names("x.atom", &key);
+            assert_eq!(tag, key_tag(&key));
+            assert_ne!(names[0], names[1]);
+            assert_eq!(FilteredSlots::names("x.atom", &key).1, names);
+            for name in names {
+                assert!(name.starts_with("x.atom?#"), "{name}");
+                places.insert(name);
+            }
+        }
+        assert_eq!(places.len() as u64, FILTERED_SLOTS);
     }
 
     #[test]

@@ -1202,14 +1202,23 @@ impl Store {
         Ok(out)
     }
 
-    /// The newest `limit` items over several sources, newest first: a merge of the sources'
-    /// date indexes that reads about `limit + sources.len()` index keys and only the items it
-    /// returns (with 1,000 sources of 100 items, 0.8 s became a few milliseconds).
-    pub fn recent_merged(&self, sources: &[&str], limit: usize) -> Result<Vec<Item>, StoreError> {
+    /// The newest `limit` items over several sources, newest first, each source's `(id, most)`
+    /// giving at most its own newest `most` (its `max_items`, which a reload may lower before
+    /// a poll trims the source): a merge of the sources' date indexes that reads about `limit +
+    /// sources.len()` index keys and only the items it returns (with 1,000 sources of 100
+    /// items, 0.8 s became a few milliseconds).
+    pub fn recent_merged(
+        &self,
+        sources: &[(&str, usize)],
+        limit: usize,
+    ) -> Result<Vec<Item>, StoreError> {
         use std::collections::BinaryHeap;
         let mut lanes: Vec<_> = sources
             .iter()
-            .map(|s| (prefix(s), self.order.scan_prefix(prefix(s)).keys().rev()))
+            .map(|&(s, most)| {
+                let keys = self.order.scan_prefix(prefix(s)).keys().rev().take(most);
+                (prefix(s), keys)
+            })
             .collect();
         // (published and seq as they sort in the key, lane, the whole key)
         let mut heap = BinaryHeap::with_capacity(lanes.len());
@@ -1231,7 +1240,7 @@ impl Store {
             let Some((_, lane, key)) = heap.pop() else {
                 break;
             };
-            if let Some(item) = self.item_at(sources[lane], &key)? {
+            if let Some(item) = self.item_at(sources[lane].0, &key)? {
                 out.push(item);
             }
             let (p, keys) = &mut lanes[lane];
@@ -1604,7 +1613,7 @@ mod tests {
         all.sort_by_key(|i| std::cmp::Reverse((i.published, i.seq)));
         for limit in [0, 1, 5, 27, 100] {
             let merged = store
-                .recent_merged(&["a", "b", "c", "none"], limit)
+                .recent_merged(&[("a", 9), ("b", 9), ("c", 9), ("none", 9)], limit)
                 .unwrap();
             let want: Vec<_> = all
                 .iter()

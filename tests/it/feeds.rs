@@ -650,9 +650,9 @@ fn feed_date(body: &str) -> Option<i64> {
 }
 
 /// A filtered feed first seen is dated by its items, never by the render: its `Last-Modified`
-/// and feed date are its newest entry's `updated` (a filtered document keeps no stored date, so
-/// one dated by the render got other bytes, another ETag, after each restart). Its plain feed's
-/// kept date is a floor (none here: no plain feed of the same id and format is asked before).
+/// and feed date are its newest entry's `updated` (one dated by the render would get other bytes,
+/// another ETag, where its noted date was pushed out). Its plain feed's kept date is a floor
+/// (none here: no plain feed of the same id and format is asked before).
 #[tokio::test(flavor = "multi_thread")]
 async fn a_filtered_feed_is_dated_by_its_items() {
     let t = spawn_app().await;
@@ -1361,5 +1361,162 @@ async fn if_match_and_a_future_if_modified_since() {
         std::time::SystemTime::now() + std::time::Duration::from_secs(86_400),
     );
     assert_eq!(get(vec![("if-modified-since", tomorrow)]).await, 200);
+    t.stop().await;
+}
+
+/// A filtered feed's date never goes back and moves on with its bytes across restarts too, and
+/// the same content keeps its bytes and validators: its date is kept in the store as a plain
+/// feed's is. Before, a restart dated it by its items or its plain feed's last noted date: a
+/// source retitled while herald was stopped got 304 for `If-Modified-Since` of the date before
+/// (the 200 kept that date with a new ETag), and a date moved on by a change went back to the
+/// older one after the next restart.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filtered_feeds_date_holds_across_restarts() {
+    let data = tempfile::tempdir().unwrap();
+    let setup = |text: Option<String>| common::Setup {
+        data_dir: Some(data.path().to_path_buf()),
+        config_text: text,
+        ..common::Setup::default()
+    };
+    let t = common::spawn_app_with(setup(None)).await;
+    t.site.publish("en", release_en(1, 5));
+    t.site.publish("en", release_en(2, 6));
+    t.poll("akorda-en").await.unwrap();
+    let path = "/feeds/akorda-en.atom?limit=1";
+    let plain = "/feeds/akorda-en.atom";
+    assert_eq!(validators(&t, plain, None).await.0, 200);
+    let (status, etag, first, _) = validators(&t, path, None).await;
+    assert_eq!(status, 200);
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    t.stop().await;
+    // Retitled while stopped, in a later second.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let retitled = text.replacen("Akorda — press releases", "Akorda — news", 1);
+    let t = common::spawn_app_with(setup(Some(retitled.clone()))).await;
+    let (status, moved_tag, moved, body) = validators(&t, path, Some(&first)).await;
+    assert_eq!(status, 200, "changed bytes, not modified since {first}");
+    assert!(body.contains("Akorda — news"), "{body}");
+    assert_ne!(moved_tag, etag);
+    assert!(
+        http_seconds(&moved) > http_seconds(&first),
+        "{moved} after {first}"
+    );
+    t.stop().await;
+    // The same content after another restart: the same date, bytes and tag.
+    let t = common::spawn_app_with(setup(Some(retitled))).await;
+    let (status, tag, again, same) = validators(&t, path, None).await;
+    assert_eq!(status, 200);
+    assert_eq!((&tag, &again), (&moved_tag, &moved));
+    assert_eq!(same, body);
+    assert_eq!(validators(&t, path, Some(&moved)).await.0, 304);
+    t.stop().await;
+}
+
+/// `all` holds each source's items as its own feed does: no more than its `max_items`, also
+/// when a reload lowered it before any poll trimmed the source.
+#[tokio::test(flavor = "multi_thread")]
+async fn all_holds_no_more_of_a_source_than_its_max_items() {
+    let t = spawn_app().await;
+    for n in 1..=4 {
+        t.site.publish("en", release_en(n, n as u32));
+    }
+    t.poll("akorda-en").await.unwrap();
+    let entries = |body: &str| body.matches("<entry").count();
+    assert_eq!(entries(&t.text("/feeds/all.atom").await), 4);
+    let text = std::fs::read_to_string(&t.config_path).unwrap();
+    let edited = text.replacen("id = \"akorda-en\"", "id = \"akorda-en\"\nmax_items = 2", 1);
+    std::fs::write(&t.config_path, edited).unwrap();
+    common::eventually(
+        "max_items applied",
+        std::time::Duration::from_secs(10),
+        || t.app.config().source("akorda-en").unwrap().max_items == 2,
+    )
+    .await;
+    let own = t.text("/feeds/akorda-en.atom").await;
+    let all = t.text("/feeds/all.atom").await;
+    assert_eq!(entries(&own), 2, "{own}");
+    assert_eq!(entries(&all), 2, "{all}");
+    for n in [4, 3] {
+        assert!(all.contains(&release_en(n, 1).title), "{all}");
+    }
+    t.stop().await;
+}
+
+/// RFC 9110 §13.1.4: without `If-Match`, an `If-Unmodified-Since` earlier than the feed's
+/// date fails (412); at or after it, or not a single date, the feed is sent. Asked several
+/// times, so that the serving thread's own answers are tried too.
+#[tokio::test(flavor = "multi_thread")]
+async fn if_unmodified_since_before_the_feeds_date_fails() {
+    let t = spawn_app().await;
+    t.site.publish("en", release_en(1, 1));
+    t.poll("akorda-en").await.unwrap();
+    let path = "/feeds/akorda-en.rss";
+    let get = |headers: Vec<(&'static str, String)>| {
+        let mut request = t.http.get(format!("{}{path}", t.base));
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    let first = t.get(path).await;
+    let modified = first.headers()["last-modified"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let at = httpdate::parse_http_date(&modified).unwrap();
+    let earlier = httpdate::fmt_http_date(at - std::time::Duration::from_secs(1));
+    for _ in 0..3 {
+        assert_eq!(
+            get(vec![("if-unmodified-since", earlier.clone())]).await,
+            412
+        );
+        assert_eq!(
+            get(vec![("if-unmodified-since", modified.clone())]).await,
+            200
+        );
+        assert_eq!(
+            get(vec![("if-unmodified-since", "yesterday".into())]).await,
+            200
+        );
+        // `If-Match` is evaluated instead when there is one.
+        let both = vec![
+            ("if-match", "*".to_owned()),
+            ("if-unmodified-since", earlier.clone()),
+        ];
+        assert_eq!(get(both).await, 200);
+        assert_eq!(get(vec![]).await, 200);
+    }
+    t.stop().await;
+}
+
+/// A date-only release first seen the day it is dated is published at the moment it was first
+/// seen: written, like every `updated`, to the microsecond (nine digits were written).
+#[tokio::test(flavor = "multi_thread")]
+async fn published_dates_have_at_most_microseconds() {
+    let t = spawn_app().await;
+    let today = chrono::Utc::now().with_timezone(&chrono_tz::Asia::Almaty);
+    let mut release = release_en(1, 1);
+    release.date = today.format("%-d %B %Y").to_string();
+    t.site.publish("en", release);
+    t.poll("akorda-en").await.unwrap();
+    let atom = t.text("/feeds/akorda-en.atom").await;
+    let json: serde_json::Value =
+        serde_json::from_str(&t.text("/feeds/akorda-en.json").await).unwrap();
+    let published = [
+        json["items"][0]["date_published"]
+            .as_str()
+            .unwrap()
+            .to_owned(),
+        {
+            let start = atom.find("<published>").unwrap() + "<published>".len();
+            atom[start..start + atom[start..].find('<').unwrap()].to_owned()
+        },
+    ];
+    for date in published {
+        let fraction = date.split_once('.').map_or(0, |(_, rest)| {
+            rest.chars().take_while(char::is_ascii_digit).count()
+        });
+        assert!(fraction <= 6, "{date}");
+    }
     t.stop().await;
 }

@@ -47,6 +47,10 @@ pub struct Setup {
     pub token: Option<Token>,
     /// Use this database folder (to restart on the same data); default: a fresh one.
     pub data_dir: Option<PathBuf>,
+    /// The config as written, instead of one made for this app: a restart on the same data
+    /// that keeps the addresses of the app before (its `public_url`, its sources' pages), so
+    /// that its feeds can be the same bytes.
+    pub config_text: Option<String>,
     /// Poll every source once within this long after start; default: only on the schedule.
     pub first_poll_window: Option<Duration>,
     /// The config path is a symlink to `real/config.toml` (`config_path` stays the link).
@@ -66,6 +70,7 @@ impl Default for Setup {
             server_keys: String::new(),
             token: None,
             data_dir: None,
+            config_text: None,
             first_poll_window: None,
             symlinked_config: false,
             telegram_timeout: None,
@@ -133,7 +138,10 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let config_path = dir.path().join("config.toml");
-    let text = config_text(&site, &base, &setup);
+    let text = setup
+        .config_text
+        .clone()
+        .unwrap_or_else(|| config_text(&site, &base, &setup));
     if setup.symlinked_config {
         let real = dir.path().join("real");
         std::fs::create_dir(&real).unwrap();
