@@ -1475,6 +1475,52 @@ mod tests {
         assert_eq!(Dated::after(None, a, None, now).modified, at(10_000));
     }
 
+    /// A document rendered for one source stays the cache's answer after a change of another
+    /// source (no render), and not after a change of its own source or of the configuration.
+    /// Counting renders cannot tell this in the `it` tests: `herald_feed_renders_total` is the
+    /// process's, and the other tests of that binary render feeds meanwhile.
+    #[test]
+    fn another_sources_change_leaves_a_cached_feed_current() {
+        let versions = crate::shared::FeedVersions::default();
+        versions.source_changed("en");
+        let cache = FeedCache::new();
+        let key = CacheKey::new("en", Format::Rss, &FeedQuery::default());
+        let header = |v: &'static str| HeaderValue::from_static(v);
+        // What `rendered` keeps for the feed as of now.
+        let render = || {
+            let doc = Arc::new(Rendered {
+                stamp: versions.stamp("en"),
+                body: Bytes::from_static(b"<rss/>"),
+                brotli: OnceLock::new(),
+                gzip: OnceLock::new(),
+                etags: [header("\"t-br\""), header("\"t-gzip\""), header("\"t\"")],
+                dated: Dated {
+                    content: [0; 16],
+                    modified: DateTime::UNIX_EPOCH,
+                },
+                last_modified_header: http_date(DateTime::UNIX_EPOCH),
+                cache_control: header("public, max-age=60"),
+                content_type: Format::Rss.content_type(),
+            });
+            cache.put(&key, doc.clone(), 1 << 20);
+            doc
+        };
+        let cached = |doc: &Arc<Rendered>| {
+            cache
+                .get(&key, versions.stamp("en"))
+                .is_some_and(|hit| Arc::ptr_eq(&hit, doc))
+        };
+        let doc = render();
+        assert!(cached(&doc));
+        versions.source_changed("ru");
+        assert!(cached(&doc), "a change of ru re-renders the en feed");
+        versions.source_changed("en");
+        assert!(!cached(&doc));
+        let doc = render();
+        versions.config_changed();
+        assert!(!cached(&doc));
+    }
+
     /// A filtered document not seen before is dated by its newest item (or the newest of those
     /// it was filtered from, passed in the same way), whatever the time of the render; its plain
     /// feed's noted date is a floor. With no item at all, a date the W3C validator calls plausible.

@@ -550,21 +550,16 @@ async fn feeds_answered_from_memory_follow_every_change_and_are_counted() {
     assert!(feed_answers(&t, "rss", "200").await >= ok + 5);
     assert!(feed_answers(&t, "rss", "304").await >= fresh + 4);
 
-    // A change of another source: this feed is still current, answered without a new render.
-    let renders = |metrics: &str| {
-        metrics
-            .lines()
-            .find_map(|l| l.strip_prefix("herald_feed_renders_total{format=\"rss\"} "))
-            .map(|n| n.trim().parse::<u64>().unwrap())
-    };
-    let rendered = renders(&t.text("/metrics").await);
-    assert!(rendered.is_some());
+    // A change of another source: this feed is still current, the same document with the same
+    // validators. (Whether it was rendered again is not counted here: the renders counter is
+    // the process's, and other tests of this binary render RSS meanwhile, as a parallel run
+    // saw; `another_sources_change_leaves_a_cached_feed_current` in the lib tests holds that.)
     t.site.publish("ru", release_ru(1, 1));
     t.poll("akorda-ru").await.unwrap();
     for _ in 0..3 {
         assert_eq!(t.text(path).await, first);
+        assert_eq!(t.get_if_none_match(path, &tag).await.status(), 304);
     }
-    assert_eq!(renders(&t.text("/metrics").await), rendered);
 
     // A poll that stores a release: the next answer has it, and the old tag is stale.
     t.site.publish("en", release_en(2, 2));
