@@ -18,7 +18,9 @@
 //! - `websub`:  feed path ("/feeds/x.rss") → (): WebSub pings noted and not yet made, so that a
 //!   stop or a crash before the hub was told loses none (issue 25)
 //! - `feed_dates`: plain feed ("x.rss")    → a digest of its content (16 bytes) and when that
-//!   content was first served (i64 seconds, big-endian): its `Last-Modified`, kept across restarts
+//!   content was first served (i64 seconds, big-endian): its `Last-Modified`, kept across restarts;
+//!   filtered feeds' dates too, in a bounded set of slots per feed ("x.atom?#0" … "x.atom?#31",
+//!   see `server::feeds`), their digest starting with a tag of the options
 //! - `pruned`:  source ++ 0 ++ id            → (): the releases `herald prune` took out of the feed
 //!   (their ids stay in `seen`): one a later poll reads again is stored again, never announced;
 //!   a database pruned before this tree has its emptied sources' ids noted once on open
