@@ -142,6 +142,7 @@ async fn fill(store: &Store, ids: &[String], from: u32, seq: &mut u64, bodies: &
                 content_digests: &content_digests,
                 max_items: PER_SOURCE as usize,
                 links: &[],
+                unlinks: &[],
                 seen_only: &[],
                 restored: &[],
             })

@@ -753,6 +753,7 @@ impl Poller<'_> {
                 content_digests,
                 max_items: source.max_items,
                 links: &linking.links,
+                unlinks: &linking.unlinks,
                 seen_only,
                 restored,
             })
@@ -847,6 +848,18 @@ impl Poller<'_> {
                     histories.of(store, &source.id, &fresh)?.clone(),
                     histories.of(store, &other.id, &[])?.clone(),
                 ];
+                if o.state == ItemState::New {
+                    self.untie(
+                        store,
+                        (source, other),
+                        x,
+                        (&candidates, &peers),
+                        &context,
+                        &mut partner,
+                        &mut view,
+                        &mut linking,
+                    )?;
+                }
                 let Some(c) = crate::translations::choose(
                     x,
                     source.timezone,
@@ -977,6 +990,94 @@ impl Poller<'_> {
             }
         }
         Ok(linking)
+    }
+
+    /// Takes back the links that the new release `x` ties (issue 25: "a tie links none", and
+    /// the first of two look-alikes to arrive must not keep its link for good): each candidate
+    /// linked to another release of `x`'s source that `x` matches about as well (within the
+    /// margin, see [`crate::translations::ties`]) loses it, and that release leaves the
+    /// candidate's group. The posts of every release that loses a language are edited (their
+    /// buttons follow the store), as when a link is replaced; `choose` then decides the pair
+    /// again with every candidate seen, and the candidate is free for a clear best.
+    #[allow(clippy::too_many_arguments)]
+    fn untie(
+        &self,
+        store: &Store,
+        (source, other): (&Source, &Source),
+        x: &Item,
+        (candidates, peers): (&[Item], &[Item]),
+        context: &crate::translations::Context,
+        partner: &mut HashMap<ItemId, Translation>,
+        view: &mut LinkView,
+        linking: &mut Linking,
+    ) -> Result<(), StoreError> {
+        for c in candidates {
+            let Some(old) = partner.get(&c.id).cloned() else {
+                continue;
+            };
+            if old.source != source.id || old.id == x.id {
+                continue;
+            }
+            let Some(old_item) = peers.iter().find(|p| p.id == old.id) else {
+                continue;
+            };
+            let tied = crate::translations::ties(
+                x,
+                old_item,
+                source.timezone,
+                c,
+                other.timezone,
+                candidates,
+                peers,
+                context,
+            );
+            if !tied {
+                continue;
+            }
+            tracing::info!(source = %source.id, item = %x.id, other = %other.id, translation = %c.id, linked = %old.id, "translation link taken back: a new release matches the translation as well as the release linked to it");
+            // `old` leaves `c`'s group: its links to `c` and to `c`'s partners.
+            let mut lost: Vec<Translation> = vec![translation(other, c)];
+            lost.extend(
+                view.of(&other.id, &c.id)?
+                    .into_iter()
+                    .filter(|t| t.language != source.language),
+            );
+            for t in &lost {
+                view.unlink(&old, t)?;
+                linking.links.retain(|(p, q)| {
+                    let same =
+                        |a: &Translation, b: &Translation| a.source == b.source && a.id == b.id;
+                    !((same(p, &old) && same(q, t)) || (same(p, t) && same(q, &old)))
+                });
+                linking.unlinks.push((old.clone(), t.clone()));
+            }
+            partner.remove(&c.id);
+            lost.push(old.clone());
+            for t in &lost {
+                if !linking.sources.contains(&t.source) {
+                    linking.sources.push(t.source.clone());
+                }
+                if !self.telegram {
+                    continue;
+                }
+                let owner = if t.source == source.id {
+                    Some(source)
+                } else {
+                    self.translations.iter().copied().find(|s| s.id == t.source)
+                };
+                let item = if t.source == other.id && t.id == c.id {
+                    Some(c.clone())
+                } else if t.source == source.id && t.id == old.id {
+                    Some(old_item.clone())
+                } else {
+                    store.item(&t.source, &t.id)?
+                };
+                if let (Some(owner), Some(item)) = (owner, item) {
+                    linking.edits.extend(edits_for(store, owner, &item)?);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// A corrected release may have a new address (a corrected slug under the same id): the
@@ -2070,6 +2171,8 @@ type Places = Vec<Option<(DateTime<Utc>, u64)>>;
 #[derive(Default)]
 struct Linking {
     links: Vec<(Translation, Translation)>,
+    /// Links taken back: a new release tied them (see [`crate::translations::ties`]).
+    unlinks: Vec<(Translation, Translation)>,
     edits: Vec<NewDelivery>,
     sources: Vec<String>,
 }
@@ -2099,6 +2202,16 @@ impl<'s> LinkView<'s> {
         let list = self.store.translations(source, id)?;
         self.lists.insert(key, list.clone());
         Ok(list)
+    }
+
+    /// Takes back the link of `a` and `b`, on both sides.
+    fn unlink(&mut self, a: &Translation, b: &Translation) -> Result<(), StoreError> {
+        for (from, to) in [(a, b), (b, a)] {
+            let mut list = self.of(&from.source, &from.id)?;
+            list.retain(|t| !(t.source == to.source && t.id == to.id));
+            self.lists.insert((from.source.clone(), from.id), list);
+        }
+        Ok(())
     }
 
     /// Links `a` and `b`, on both sides.
@@ -3188,6 +3301,7 @@ mod tests {
                 content_digests: &digests,
                 max_items: 100,
                 links: &[],
+                unlinks: &[],
                 seen_only: &seen_only,
                 restored: &[],
             })

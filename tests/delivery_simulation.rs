@@ -1110,6 +1110,7 @@ impl World {
             content_digests: &content_digests,
             max_items: 10_000,
             links: &[],
+            unlinks: &[],
             seen_only: &[],
             restored: &[],
         };

@@ -274,6 +274,9 @@ pub struct Commit<'a> {
     pub max_items: usize,
     /// Translation links found for this poll's new items: each pair is written on both sides.
     pub links: &'a [(Translation, Translation)],
+    /// Translation links this poll takes back (a new release ties one: issue 25), removed on
+    /// both sides before [`Commit::links`] are written.
+    pub unlinks: &'a [(Translation, Translation)],
     /// New items past the poll's bound (`max_new_per_poll`): remembered as seen, not stored, so
     /// that they are never announced.
     pub seen_only: &'a [Item],
@@ -410,6 +413,21 @@ fn add_translation(
     }
     list.retain(|t| t.language != to.language);
     list.push(to.clone());
+    write_translations(tree, &from.source, &from.id, &list)
+}
+
+/// Inside a transaction: `from` forgets its link to `to`.
+fn remove_translation(
+    tree: &sled::transaction::TransactionalTree,
+    from: &Translation,
+    to: &Translation,
+) -> Result<(), ConflictableTransactionError<()>> {
+    let mut list = read_translations(tree, &from.source, &from.id)?;
+    let before = list.len();
+    list.retain(|t| !(t.source == to.source && t.id == to.id));
+    if list.len() == before {
+        return Ok(());
+    }
     write_translations(tree, &from.source, &from.id, &list)
 }
 
@@ -922,6 +940,10 @@ impl Store {
                     outbox::enqueue_in(outbox, posts, &deliveries)?;
                     for channel in c.baselines {
                         baselines.insert(outbox::baseline_key(channel, source), &[][..])?;
+                    }
+                    for (a, b) in c.unlinks {
+                        remove_translation(translations, a, b)?;
+                        remove_translation(translations, b, a)?;
                     }
                     for (a, b) in c.links {
                         add_translation(translations, a, b)?;
@@ -1443,6 +1465,7 @@ mod tests {
             content_digests: &NO_CONTENT_DIGESTS,
             max_items,
             links: &[],
+            unlinks: &[],
             seen_only: &[],
             restored: &[],
         }

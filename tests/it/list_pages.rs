@@ -743,6 +743,7 @@ async fn a_release_without_a_date_is_never_backdated_by_another_day() {
             content_digests: &std::collections::HashMap::new(),
             max_items: 100,
             links: &[],
+            unlinks: &[],
             seen_only: &[],
             restored: &[],
         })
