@@ -853,11 +853,15 @@ async fn rendered(
                 Some(dated) => Seen::Dated(dated),
                 None => slots.seen(),
             };
-            (slots.write_to(), slots.ours(), seen)
+            // A document asked for before in this run (its date is in memory) may push
+            // another out of its slots; one asked for the first time only takes an empty one,
+            // so that a flood of one-off options never pushes out the documents readers come
+            // back for, nor writes once the slots are full.
+            (slots.write_to(before.is_some()), slots.ours(), seen)
         } else {
             let noted = stored_date(&shared, &plain);
             let seen = before.or(noted).map_or(Seen::Never, Seen::Dated);
-            (plain.clone(), noted, seen)
+            (Some(plain.clone()), noted, seen)
         };
         // A filtered document whose date is not known is dated no earlier than its plain
         // feed's noted date, which moved with every change of the plain feed's bytes.
@@ -869,6 +873,7 @@ async fn rendered(
         };
         let doc = render_feed(&shared, &id_owned, format, &query_owned, stamp, seen, floor)?;
         if noted != Some(doc.dated)
+            && let Some(noted_at) = noted_at
             && let Err(e) =
                 shared
                     .store
@@ -944,18 +949,20 @@ impl FilteredSlots {
         }
     }
 
-    /// The slot to note the document's date in: its own, else an empty one, else the one
-    /// holding the oldest date.
-    fn write_to(&self) -> String {
+    /// The slot to note the document's date in: its own, else an empty one, else (when
+    /// `may_push_out`) the one holding the oldest date; else none, and its date is not noted.
+    fn write_to(&self, may_push_out: bool) -> Option<String> {
         let at = self
             .own()
             .or_else(|| (0..2).find(|&i| self.held[i].is_none()))
-            .unwrap_or_else(|| {
-                (0..2)
-                    .min_by_key(|&i| self.held[i].map(|d| d.modified))
-                    .unwrap_or(0)
-            });
-        self.names[at].clone()
+            .or_else(|| {
+                may_push_out.then(|| {
+                    (0..2)
+                        .min_by_key(|&i| self.held[i].map(|d| d.modified))
+                        .unwrap_or(0)
+                })
+            })?;
+        Some(self.names[at].clone())
     }
 }
 
@@ -1608,6 +1615,41 @@ mod tests {
             }
         }
         assert_eq!(places.len() as u64, FILTERED_SLOTS);
+    }
+
+    /// A document asked for the first time takes its own slot or an empty one, never another
+    /// document's: a flood of one-off options neither pushes out the documents readers come
+    /// back for nor writes once their slots are full. One asked for again may push out the
+    /// oldest date.
+    #[test]
+    fn only_a_document_asked_again_pushes_another_out() {
+        let key = "x.atom?limit=7";
+        let (tag, names) = FilteredSlots::names("x.atom", key);
+        let at = |secs| DateTime::from_timestamp(secs, 0).unwrap();
+        let dated = |first: u8, secs| Dated {
+            content: [first; 16],
+            modified: at(secs),
+        };
+        let full = FilteredSlots {
+            tag,
+            names: names.clone(),
+            held: [Some(dated(1, 200)), Some(dated(2, 100))],
+        };
+        assert_eq!(full.write_to(false), None);
+        assert_eq!(full.write_to(true).as_ref(), Some(&names[1]));
+        let mut own = dated(0, 300);
+        own.content[..8].copy_from_slice(&tag);
+        let ours = FilteredSlots {
+            held: [Some(dated(1, 200)), Some(own)],
+            ..full
+        };
+        assert_eq!(ours.write_to(false).as_ref(), Some(&names[1]));
+        let half = FilteredSlots {
+            tag,
+            names: names.clone(),
+            held: [Some(dated(1, 200)), None],
+        };
+        assert_eq!(half.write_to(false).as_ref(), Some(&names[1]));
     }
 
     #[test]
