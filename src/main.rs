@@ -160,7 +160,7 @@ fn main() -> ExitCode {
     let args = Cli::parse();
     if matches!(args.command, Command::Run) {
         // A reload (SIGHUP) before `run` takes it is not fatal: ignored until then (see
-        // `herald::watch::hold_sighup`, which takes it before the config is acted on).
+        // `herald::watch::hold_sighup`, which takes it before the config is read).
         // SAFETY: setting a signal's disposition to "ignore" before any other thread runs.
         unsafe {
             libc::signal(libc::SIGHUP, libc::SIG_IGN);
@@ -350,7 +350,10 @@ async fn dispatch(args: Cli, say: Say) -> Result<(), Exit> {
     let with_database = |path: &std::path::Path| cli::load_for_database(path, say);
     match args.command {
         Command::Check => cli::check(&path),
-        Command::Run => cli::run(with_database(&path)?).await,
+        Command::Run => {
+            let stop = cli::take_signals()?;
+            cli::run(with_database(&path)?, stop).await
+        }
         Command::Poll {
             source,
             dry_run,

@@ -90,10 +90,25 @@ pub(crate) struct ConfigWatch {
 }
 
 impl ConfigWatch {
-    /// Starts watching `path` (events, poll, SIGHUP) until `stop`.
-    pub(crate) async fn start(path: &Path, stop: &CancellationToken) -> ConfigWatch {
+    /// Starts watching `path` (events, poll, SIGHUP) until `stop`. `loaded`: the digest of the
+    /// text the running config was read from ([`config::Config::text_digest`]): a file that
+    /// holds another now (an edit made while herald was starting) is read at once.
+    pub(crate) async fn start(
+        path: &Path,
+        loaded: [u8; 32],
+        stop: &CancellationToken,
+    ) -> ConfigWatch {
         let (tx, triggers) = mpsc::channel(16);
-        let seen = snapshot(path).await.1;
+        let (read, mut seen) = snapshot(path).await;
+        let now = read
+            .ok()
+            .and_then(|bytes| config::text_of(path, &bytes).ok().map(config::text_digest));
+        if now != Some(loaded) {
+            // Not what the running config holds: handed on as an edit (no file digests to
+            // all zeros).
+            seen = [0; 32];
+            let _ = tx.try_send(Trigger::Changed);
+        }
         let writing = Writing::default();
         let events = watch_events(path, tx.clone(), writing.clone());
         poll_content(path.to_path_buf(), seen, tx.clone(), stop.clone());

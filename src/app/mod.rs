@@ -544,7 +544,11 @@ impl App {
     /// SIGHUP); then lets work in flight finish (or abandons it after a grace period) and
     /// flushes the store.
     pub async fn run(self, listener: TcpListener, stop: CancellationToken) -> anyhow::Result<()> {
-        let mut edits = watch::ConfigWatch::start(&self.config().path, &stop).await;
+        let (path, loaded) = {
+            let config = self.config();
+            (config.path.clone(), config.text_digest)
+        };
+        let mut edits = watch::ConfigWatch::start(&path, loaded, &stop).await;
         let store = self.shared.store.clone();
         self.spawn_supervised("post-record sweep", &stop, move |stop| {
             sweep_posts_daily(store.clone(), stop)

@@ -12,7 +12,7 @@ mod suggest;
 
 pub use check::check;
 pub use extract::extract;
-pub use run::run;
+pub use run::{run, take_signals};
 pub use sources::{poll, preview, prune};
 pub use suggest::suggest;
 

@@ -5,9 +5,8 @@ use herald::app::App;
 use herald::config::Config;
 use tokio_util::sync::CancellationToken;
 
-pub async fn run(config: Config) -> Result<(), Exit> {
-    let stop = CancellationToken::new();
-    stop_on_signal(stop.clone())?;
+/// `stop`: from [`take_signals`], called before the config is read.
+pub async fn run(config: Config, stop: CancellationToken) -> Result<(), Exit> {
     let listen = config.server.listen;
     herald::server::zerocopy::raise_open_files_limit();
     // What `check` warns of, in the journal of a service that never ran `check`: a renamed
@@ -28,6 +27,14 @@ pub async fn run(config: Config) -> Result<(), Exit> {
     );
     app.run(listener, stop).await?;
     Ok(())
+}
+
+/// The stop of `run`, cancelled by SIGINT or SIGTERM; taken before the config is read, so that
+/// a signal sent while herald starts (a reload included: see `stop_on_signal`) is never lost.
+pub fn take_signals() -> Result<CancellationToken, Exit> {
+    let stop = CancellationToken::new();
+    stop_on_signal(stop.clone())?;
+    Ok(stop)
 }
 
 /// SIGINT or SIGTERM starts a clean stop, SIGHUP (the unit's reload) re-reads the config. The

@@ -71,6 +71,10 @@ pub struct Config {
     pub texts: Texts,
     /// Non-fatal remarks (e.g. `insecure_tls` in use), same format as errors.
     pub warnings: Vec<Diagnostic>,
+    /// SHA-256 of the text this config was read from: the config watcher, starting after the
+    /// config was read (and the database opened), compares the file with it, so that an edit
+    /// made meanwhile is taken.
+    pub text_digest: [u8; 32],
 }
 
 impl Config {
@@ -206,6 +210,12 @@ pub fn load_text(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     Ok(config)
 }
 
+/// SHA-256 of a config's text (see [`Config::text_digest`]).
+pub fn text_digest(text: &str) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(text.as_bytes()).into()
+}
+
 /// The problem of a config file that holds no key or table.
 const EMPTY_FILE: &str = "the file is empty (or holds only comments): refused, as a save cut \
     short would otherwise drop every source and channel; a running herald keeps its config. A \
@@ -326,6 +336,7 @@ pub fn parse(path_as_given: &Path, text: &str, base_dir: &Path) -> Result<Config
         translations,
         texts,
         warnings: Vec::new(),
+        text_digest: text_digest(text),
     };
     r.finish(config)
 }

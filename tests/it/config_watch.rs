@@ -49,6 +49,26 @@ fn title_is(t: &TestApp, title: &str) -> bool {
     t.app.config().sources[0].title == title
 }
 
+/// An edit made while herald starts (after the config was read, before the watcher began:
+/// the database opening, which takes seconds for a large one) is applied: the watcher compares
+/// the file with the text the running config was read from, not with the file as it first
+/// sees it.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edit_made_while_herald_starts_is_applied() {
+    let t = common::spawn_app_with(Setup {
+        edited_before_run: Some(("Akorda — press releases".into(), "Akorda — news".into())),
+        ..Setup::default()
+    })
+    .await;
+    common::eventually(
+        "the edit made while starting applied",
+        Duration::from_secs(10),
+        || title_is(&t, "Akorda — news"),
+    )
+    .await;
+    t.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_edit_is_reported_again_after_a_good_one() {
     let fake = fake().await;

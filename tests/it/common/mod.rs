@@ -58,6 +58,9 @@ pub struct Setup {
     /// The Bot API request timeout; default 3 s. teloxide reads a 5xx answer only after 10 s,
     /// so a test of what a 5xx means needs more.
     pub telegram_timeout: Option<Duration>,
+    /// Replaces the first text with the second in the config file after it was read and the
+    /// app made, before it runs (an edit made while herald starts).
+    pub edited_before_run: Option<(String, String)>,
 }
 
 impl Default for Setup {
@@ -74,6 +77,7 @@ impl Default for Setup {
             first_poll_window: None,
             symlinked_config: false,
             telegram_timeout: None,
+            edited_before_run: None,
         }
     }
 }
@@ -177,6 +181,10 @@ pub async fn spawn_app_with(setup: Setup) -> TestApp {
         first_poll_window: setup.first_poll_window,
     };
     let app = open_app(config, options).await;
+    if let Some((from, to)) = &setup.edited_before_run {
+        let text = std::fs::read_to_string(&config_path).unwrap();
+        std::fs::write(&config_path, text.replacen(from.as_str(), to, 1)).unwrap();
+    }
     let stop = CancellationToken::new();
     let task = tokio::spawn(app.clone().run(listener, stop.clone()));
     // Serving means started: the config watcher and the schedules are in place.
