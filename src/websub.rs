@@ -20,6 +20,7 @@
 use crate::config::{Config, LiveConfig, TranslationGroup};
 use crate::store::Store;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -78,8 +79,15 @@ pub const RETRY_LATER_MAX: Duration = Duration::from_secs(3600);
 pub fn topics(public_url: &str, source: &str) -> Vec<String> {
     paths(source)
         .into_iter()
-        .map(|path| crate::render::uri_safe(&format!("{public_url}{path}")))
+        .map(|path| topic(public_url, &path))
         .collect()
+}
+
+/// The topic of the feed at `path` ("/feeds/x.rss") under `public_url`: its self link, byte for
+/// byte as the document writes it (`render::uri_safe` of the same address), so that a reader
+/// subscribed to the self link hears of every ping. Every ping's topic is made here.
+pub fn topic(public_url: &str, path: &str) -> String {
+    crate::render::uri_safe(&format!("{public_url}{path}"))
 }
 
 /// The paths of those feeds under `public_url`.
@@ -151,13 +159,14 @@ fn group_of<'c>(config: &'c Config, id: &str) -> Option<&'c TranslationGroup> {
 pub struct Health {
     /// Feeds the hub refused (or never answered for) after every attempt: still to ping.
     pub undelivered: usize,
-    /// The failure of one of them, with its topic.
+    /// The newest failure, with its topic.
     pub last_error: Option<String>,
 }
 
 /// Queues and sends pings to the configured hub.
 pub struct Publisher {
     config: Arc<LiveConfig>,
+    /// Follows no redirect: a ping counts only when the hub took that `POST` ([`Publisher::ping`]).
     client: reqwest::Client,
     options: PingOptions,
     /// Where the queue is kept across a stop (none in tests of the parts).
@@ -171,6 +180,11 @@ pub struct Publisher {
     /// Feeds (paths) the hub did not take after every attempt, with the last failure: kept in
     /// the store and tried again later.
     undelivered: Mutex<BTreeMap<String, String>>,
+    /// The newest failure of a ping (shown while some feed is undelivered).
+    last_error: Mutex<Option<String>>,
+    /// Rounds the worker has started (each wake-up that looks at the queue): a worker with
+    /// nothing it can do starts none.
+    rounds: AtomicU64,
     wake: Notify,
     /// How the admins are told that the hub keeps refusing, and that it takes pings again
     /// (the app's alerts; none without Telegram).
@@ -182,6 +196,9 @@ pub struct Publisher {
 /// down makes every reader relying on it hear of releases late.
 const TELL_AFTER_ROUNDS: u32 = 3;
 
+/// Redirects a ping follows (307 and 308 only, each a new `POST` of the same form).
+const MAX_REDIRECTS: usize = 3;
+
 /// Why one ping failed.
 #[derive(Debug, thiserror::Error)]
 enum PingError {
@@ -191,16 +208,59 @@ enum PingError {
     /// The hub answered with an error status.
     #[error("hub answered {0}")]
     Status(u16),
+    /// The hub asked herald to slow down (429), for `Retry-After` if it said.
+    #[error("hub answered 429 (too many requests){}", .0.map(|d| format!(", retry after {} s", d.as_secs())).unwrap_or_default())]
+    Busy(Option<Duration>),
+    /// The hub's address answers with a redirect a `POST` may not follow (301, 302, 303), or
+    /// too many of them: the form would be lost, so `websub_hub` must name where it points.
+    #[error(
+        "hub answered {status} redirecting to {location}: set websub_hub to the address that takes the POST"
+    )]
+    Redirect { status: u16, location: String },
+    /// A config edit removed or changed the hub while the ping was being retried.
+    #[error("the hub was changed by a config edit")]
+    HubChanged,
 }
 
 impl PingError {
-    /// Whether the hub failed as a whole (no answer, or a server error), not the one feed.
+    /// Whether the hub failed as a whole (no answer, a server error, a redirect of its own
+    /// address, or a request to slow down), not the one feed.
     fn is_the_hubs(&self) -> bool {
         match self {
-            PingError::Network(_) => true,
+            PingError::Network(_) | PingError::Busy(_) | PingError::Redirect { .. } => true,
             PingError::Status(status) => *status >= 500,
+            PingError::HubChanged => false,
         }
     }
+
+    /// Whether another attempt in the same round may help: no answer, a server error, a
+    /// request timeout (408). A refusal of the feed (another 4xx), a redirect or a 429 is not
+    /// tried again before the next round.
+    fn worth_retrying_now(&self) -> bool {
+        match self {
+            PingError::Network(_) => true,
+            PingError::Status(status) => *status >= 500 || *status == 408,
+            PingError::Busy(_) | PingError::Redirect { .. } | PingError::HubChanged => false,
+        }
+    }
+}
+
+/// The hub's address as logs show it: without its user name and password.
+fn shown(hub: &url::Url) -> String {
+    crate::text::address_without_userinfo(hub.as_str()).into_owned()
+}
+
+/// A `Retry-After` value (seconds, or an HTTP date), as a wait from now.
+fn retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// Locks `m`; a panic while it was held leaves a set that is still whole.
@@ -219,6 +279,7 @@ impl Publisher {
             .timeout(options.timeout)
             .connect_timeout(options.timeout)
             .user_agent(user_agent)
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .unwrap_or_default();
         Publisher {
@@ -229,6 +290,8 @@ impl Publisher {
             pending: Mutex::new(BTreeSet::new()),
             background: Mutex::new(BTreeSet::new()),
             undelivered: Mutex::new(BTreeMap::new()),
+            last_error: Mutex::new(None),
+            rounds: AtomicU64::new(0),
             wake: Notify::new(),
             tell: std::sync::OnceLock::new(),
         }
@@ -245,6 +308,12 @@ impl Publisher {
             Some(tell) => tell(text),
             None => tracing::debug!(%text, "no admins to tell"),
         }
+    }
+
+    /// Rounds the worker has started since it was made (each time it woke and looked at the
+    /// queue).
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Relaxed)
     }
 
     /// Notes that the feeds of these sources changed; returns at once. Nothing is queued when
@@ -264,6 +333,10 @@ impl Publisher {
             );
         }
         self.queue(changed);
+        if new.server.websub_hub.is_none() && old.server.websub_hub.is_some() {
+            // The worker drops what it holds and waits, idle, for a hub.
+            self.wake.notify_one();
+        }
     }
 
     /// Queues `changed` (kept in the store until pinged) and wakes the worker.
@@ -285,14 +358,35 @@ impl Publisher {
     /// The state of the pings for `/healthz`; `None` without a hub.
     pub fn health(&self) -> Option<Health> {
         self.config.get().server.websub_hub.as_ref()?;
-        let undelivered = lock(&self.undelivered);
+        let undelivered = lock(&self.undelivered).len();
         Some(Health {
-            undelivered: undelivered.len(),
-            last_error: undelivered.values().next().cloned(),
+            undelivered,
+            last_error: if undelivered == 0 {
+                None
+            } else {
+                lock(&self.last_error).clone()
+            },
         })
     }
 
-    /// The worker: sends the queued pings, one topic after another, until `stop`.
+    /// Notes that `path`'s ping failed with `failure` (the newest failure).
+    fn note_failure(&self, path: String, failure: String) {
+        lock(&self.undelivered).insert(path, failure.clone());
+        *lock(&self.last_error) = Some(failure);
+    }
+
+    /// Without a hub there is nothing to do: the worker forgets its queue (the store keeps
+    /// every ping not made, for the next start with a hub; a hub set again by a config edit
+    /// has every feed pinged anyway) and waits.
+    fn forget_queue(&self) {
+        lock(&self.pending).clear();
+        lock(&self.background).clear();
+        lock(&self.undelivered).clear();
+        *lock(&self.last_error) = None;
+    }
+
+    /// The worker: sends the queued pings, one topic after another, until `stop`. Without a
+    /// hub it waits for one (a config edit), doing nothing.
     pub async fn run(self: Arc<Self>, stop: CancellationToken) {
         let kept = self
             .store
@@ -321,6 +415,13 @@ impl Publisher {
         let mut refused_rounds: u32 = 0;
         // The admins were told the hub keeps refusing: they hear when it takes pings again.
         let mut told = false;
+        // The hub of the last round: a new one starts with a clean slate.
+        let mut last_hub: Option<url::Url> = None;
+        // Until when the hub asked not to be pinged (a 429's `Retry-After`).
+        let mut quiet_until: Option<Instant> = None;
+        // The hub failed as a whole: the first ping it takes again brings every undelivered
+        // topic back at once, rather than at the retry timer.
+        let mut hub_down = false;
         loop {
             let retry = async move {
                 match retry_at {
@@ -339,6 +440,52 @@ impl Publisher {
                     lock(&self.background).extend(again);
                 }
             }
+            self.rounds.fetch_add(1, Ordering::Relaxed);
+            let config = self.config.get();
+            let Some(hub) = config.server.websub_hub.clone() else {
+                // Nothing can be done until a config edit sets a hub: no timer, no wake-up.
+                self.forget_queue();
+                (
+                    retry_at,
+                    refused_rounds,
+                    told,
+                    last_hub,
+                    quiet_until,
+                    hub_down,
+                ) = (None, 0, false, None, None, false);
+                continue;
+            };
+            if last_hub.as_ref() != Some(&hub) {
+                if last_hub.is_some() {
+                    // A new hub: what the old one refused says nothing of it (every feed is
+                    // queued for it by the edit).
+                    lock(&self.undelivered).clear();
+                    (retry_at, refused_rounds, told, quiet_until, hub_down) =
+                        (None, 0, false, None, false);
+                }
+                last_hub = Some(hub.clone());
+            }
+            if let Some(until) = quiet_until.filter(|until| Instant::now() < *until) {
+                // The hub asked for quiet: what is queued waits for the retry (set no earlier
+                // than `until`), kept in the store.
+                let waiting: Vec<String> = {
+                    let (mut pending, mut background) =
+                        (lock(&self.pending), lock(&self.background));
+                    let mut all = std::mem::take(&mut *pending);
+                    all.append(&mut background);
+                    all.into_iter().collect()
+                };
+                let mut undelivered = lock(&self.undelivered);
+                for path in waiting {
+                    self.keep(&path);
+                    undelivered
+                        .entry(path)
+                        .or_insert_with(|| "not tried: the hub asked to wait (429)".to_owned());
+                }
+                let at = retry_at.map_or(until, |at| at.max(until));
+                retry_at = Some(at);
+                continue;
+            }
             let mut batch = {
                 let (mut pending, mut background) = (lock(&self.pending), lock(&self.background));
                 let round = next_round(&mut pending, &mut background);
@@ -353,18 +500,20 @@ impl Publisher {
             // Feeds in a row the hub failed on as a whole (no answer, or a 5xx): two such mean
             // the hub is down, not that it refuses one feed.
             let mut hub_failures = 0;
+            // The hub's `Retry-After`, when it answered 429.
+            let mut busy: Option<Duration> = None;
             while let Some(path) = batch.next() {
                 // Read for each topic: a hub removed or changed by a config edit applies at once.
                 let config = self.config.get();
-                let Some(hub) = config.server.websub_hub.clone() else {
-                    // The rest waits, in memory and in the store, for a hub (a hub set again
-                    // has every feed pinged anyway).
+                if config.server.websub_hub.as_ref() != Some(&hub) {
+                    // The next round sees the edit (and waits without a hub).
                     let mut pending = lock(&self.pending);
                     pending.insert(path);
-                    pending.extend(batch);
+                    pending.extend(batch.by_ref());
+                    self.wake.notify_one();
                     break;
-                };
-                let topic = format!("{}{path}", config.general.public_url);
+                }
+                let topic = topic(&config.general.public_url, &path);
                 let result = tokio::select! {
                     // What is left stays in the store for the next start.
                     () = stop.cancelled() => return,
@@ -374,18 +523,38 @@ impl Publisher {
                     Ok(()) => {
                         lock(&self.undelivered).remove(&path);
                         self.forget(&path);
+                        hub_failures = 0;
+                        if std::mem::take(&mut hub_down) {
+                            // The hub is back: what it failed on is tried now, after this round.
+                            let again: Vec<String> =
+                                lock(&self.undelivered).keys().cloned().collect();
+                            lock(&self.background).extend(again);
+                            retry_at = None;
+                        }
+                    }
+                    Err(PingError::HubChanged) => {
+                        let mut pending = lock(&self.pending);
+                        pending.insert(path);
+                        pending.extend(batch.by_ref());
+                        self.wake.notify_one();
+                        break;
                     }
                     Err(e) => {
                         refused = true;
                         self.keep(&path);
                         hub_failures = if e.is_the_hubs() { hub_failures + 1 } else { 0 };
+                        if let PingError::Busy(after) = e {
+                            busy = Some(after.unwrap_or_default().min(RETRY_LATER_MAX));
+                        }
                         let failure = format!("{topic}: {e}");
-                        lock(&self.undelivered).insert(path, failure.clone());
-                        if hub_failures >= 2 {
-                            // The hub is down: the rest of the round, and the feeds pinged
-                            // after start, wait for the next round without a request each (a
-                            // hub that is down would take every attempt and backoff of every
-                            // feed). A hub that refuses one feed holds back no other.
+                        self.note_failure(path, failure.clone());
+                        if hub_failures >= 2 || busy.is_some() {
+                            // The hub is down (or asked for quiet): the rest of the round, and
+                            // the feeds pinged after start, wait for the next round without a
+                            // request each (a hub that is down would take every attempt and
+                            // backoff of every feed). A hub that refuses one feed holds back
+                            // no other.
+                            hub_down = true;
                             let rest: Vec<String> = batch.by_ref().collect();
                             let after_start = std::mem::take(&mut *lock(&self.background));
                             let mut undelivered = lock(&self.undelivered);
@@ -394,11 +563,19 @@ impl Publisher {
                                 undelivered.insert(later, format!("not tried: {failure}"));
                             }
                             for later in after_start {
-                                undelivered.insert(later, format!("not tried: {failure}"));
+                                undelivered
+                                    .entry(later)
+                                    .or_insert_with(|| format!("not tried: {failure}"));
                             }
                         }
                     }
                 }
+            }
+            if !lock(&self.background).is_empty() {
+                self.wake.notify_one();
+            }
+            if let Some(after) = busy {
+                quiet_until = Some(Instant::now() + after);
             }
             if lock(&self.undelivered).is_empty() {
                 (retry_at, refused_rounds) = (None, 0);
@@ -409,18 +586,22 @@ impl Publisher {
                 }
             } else if refused && retry_at.is_none() {
                 refused_rounds = refused_rounds.saturating_add(1);
-                retry_at = Some(Instant::now() + self.retry_wait(refused_rounds));
+                let wait = self
+                    .retry_wait(refused_rounds)
+                    .max(busy.unwrap_or_default());
+                retry_at = Some(Instant::now() + wait);
                 if refused_rounds >= TELL_AFTER_ROUNDS && !told {
                     told = true;
-                    let (count, last) = {
-                        let undelivered = lock(&self.undelivered);
-                        (undelivered.len(), undelivered.values().next().cloned())
-                    };
+                    let count = lock(&self.undelivered).len();
+                    let last = lock(&self.last_error).clone();
                     self.tell_admins(format!(
                         "⚠️ herald: the WebSub hub has refused the pings of {count} feed(s) {refused_rounds} rounds in a row ({}): readers that wait for the hub hear of new releases late. herald keeps trying.",
                         last.unwrap_or_default()
                     ));
                 }
+            } else if let (Some(after), Some(at)) = (busy, retry_at) {
+                // A retry already set waits at least as long as the hub asked.
+                retry_at = Some(at.max(Instant::now() + after));
             }
         }
     }
@@ -454,49 +635,90 @@ impl Publisher {
         }
     }
 
+    /// Pings `hub` for `topic`, again after a backoff while the failure may pass (no answer, a
+    /// 5xx, a 408) and the config still names `hub`.
     async fn ping_with_retries(&self, hub: &url::Url, topic: &str) -> Result<(), PingError> {
         let mut wait = self.options.first_backoff;
         let attempts = self.options.attempts.max(1);
         let mut attempt = 1;
+        let shown = shown(hub);
         loop {
             match self.ping(hub, topic).await {
                 Ok(()) => {
                     metrics::counter!("herald_websub_pings_total", "result" => "ok").increment(1);
-                    tracing::debug!(%hub, topic, "hub pinged");
+                    tracing::debug!(hub = %shown, topic, "hub pinged");
                     return Ok(());
                 }
-                Err(e) if attempt < attempts => {
+                Err(e) if attempt < attempts && e.worth_retrying_now() => {
                     metrics::counter!("herald_websub_retries_total").increment(1);
-                    tracing::debug!(%hub, topic, attempt, error = %e, "hub ping failed; retrying");
+                    tracing::debug!(hub = %shown, topic, attempt, error = %e, "hub ping failed; retrying");
                     tokio::time::sleep(wait).await;
+                    if self.config.get().server.websub_hub.as_ref() != Some(hub) {
+                        return Err(PingError::HubChanged);
+                    }
                     wait = wait.saturating_mul(2);
                     attempt += 1;
                 }
                 Err(e) => {
                     metrics::counter!("herald_websub_pings_total", "result" => "failed")
                         .increment(1);
-                    tracing::warn!(%hub, topic, attempts, error = %e, "hub ping failed; kept, and tried again later (readers still poll the feed)");
+                    tracing::warn!(hub = %shown, topic, attempts = attempt, error = %e, "hub ping failed; kept, and tried again later (readers still poll the feed)");
                     return Err(e);
                 }
             }
         }
     }
 
+    /// One ping: a `POST` of the form to `hub`, made again to the new address on a 307 or 308
+    /// (a few times at most). Taken only when the hub answered 2xx to that `POST`: another
+    /// redirect would turn it into a `GET` without the form, whose page says nothing.
     async fn ping(&self, hub: &url::Url, topic: &str) -> Result<(), PingError> {
-        let answer = self
-            .client
-            .post(hub.clone())
-            .form(&[("hub.mode", "publish"), ("hub.url", topic)])
-            .send()
-            .await
-            // Without the URL: only the hub's, but the kind of failure is what matters.
-            .map_err(|e| PingError::Network(e.without_url().to_string()))?;
-        let status = answer.status();
-        if status.is_success() {
-            Ok(())
-        } else {
-            Err(PingError::Status(status.as_u16()))
+        let mut target = hub.clone();
+        for _ in 0..=MAX_REDIRECTS {
+            let answer = self
+                .client
+                .post(target.clone())
+                .form(&[("hub.mode", "publish"), ("hub.url", topic)])
+                .send()
+                .await
+                // Without the URL: only the hub's, but the kind of failure is what matters.
+                .map_err(|e| PingError::Network(e.without_url().to_string()))?;
+            let status = answer.status();
+            if status.is_success() {
+                return Ok(());
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS {
+                let after = answer
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(retry_after);
+                return Err(PingError::Busy(after));
+            }
+            if !status.is_redirection() {
+                return Err(PingError::Status(status.as_u16()));
+            }
+            let location = answer
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| target.join(v).ok());
+            let Some(location) = location else {
+                return Err(PingError::Status(status.as_u16()));
+            };
+            let followed = matches!(status.as_u16(), 307 | 308);
+            if !followed {
+                return Err(PingError::Redirect {
+                    status: status.as_u16(),
+                    location: shown(&location),
+                });
+            }
+            target = location;
         }
+        Err(PingError::Redirect {
+            status: 307,
+            location: format!("{} (more than {MAX_REDIRECTS} redirects)", shown(&target)),
+        })
     }
 }
 
@@ -617,6 +839,72 @@ mod tests {
         let round = next_round(&mut pending, &mut background);
         assert_eq!(round, paths(5000..5100));
         assert_eq!(background.len(), 3000 - (BACKGROUND_ROUND - 1));
+    }
+
+    /// What is logged while `f` runs, at every level.
+    #[derive(Clone, Default)]
+    struct Logs(Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Logs {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            lock(&self.0).extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// The hub's user name and password are never logged: the hub shows without them.
+    #[tokio::test]
+    async fn the_hubs_credentials_are_not_logged() {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        // Nothing listens on port 1: every attempt fails at once.
+        let hub = "http://hubuser:hubsecret@127.0.0.1:1/hub";
+        let head = format!("[server]\nwebsub_hub = \"{hub}\"\n");
+        let config = Arc::new(LiveConfig::new(config(&head, "", "")));
+        let options = PingOptions {
+            attempts: 2,
+            first_backoff: Duration::from_millis(1),
+            ..PingOptions::default()
+        };
+        let publisher = Publisher::new(config, "t", options, None);
+        let hub = url::Url::parse(hub).unwrap();
+        let result = publisher
+            .ping_with_retries(&hub, "http://h/feeds/a.rss")
+            .await;
+        assert!(result.is_err());
+        let text = String::from_utf8(lock(&logs.0).clone()).unwrap();
+        assert!(text.contains("retrying"), "{text}");
+        assert!(text.contains("hub ping failed; kept"), "{text}");
+        assert!(text.contains("hub=http://127.0.0.1:1/hub"), "{text}");
+        assert!(
+            !text.contains("hubsecret") && !text.contains("hubuser"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn retry_after_is_read_in_seconds_or_as_a_date() {
+        assert_eq!(retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            retry_after("Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(90));
+        let wait = retry_after(&later).unwrap();
+        assert!(
+            wait > Duration::from_secs(85) && wait <= Duration::from_secs(90),
+            "{wait:?}"
+        );
+        assert_eq!(retry_after("soon"), None);
     }
 
     #[test]

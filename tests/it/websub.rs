@@ -9,11 +9,13 @@ use crate::common;
 
 use axum::Router;
 use axum::extract::{Form, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use common::site::{release_en, release_ru};
 use common::{Setup, TestApp, assert_w3c_valid, eventually, spawn_app, spawn_app_with};
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +27,13 @@ enum HubMode {
     Hang,
     /// Refuses (400) the RSS feed of akorda-en, takes the rest.
     RefuseOne,
+    /// Takes each ping after 700 ms.
+    Slow,
+    /// Answers with this redirect status to `/moved`, which takes a `POST` (recorded in
+    /// `moved`) and shows a page to a `GET` (counted in `landing_gets`).
+    Redirect(u16),
+    /// Answers the first ping 429 with `Retry-After: 2`, takes the rest.
+    BusyOnce,
 }
 
 #[derive(Clone)]
@@ -32,20 +41,43 @@ struct Hub {
     url: String,
     /// Every request's form fields, in arrival order.
     pings: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// The forms `POST`ed to `/moved`.
+    moved: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    /// `GET`s of `/moved` (a redirect followed as a `GET`, its form lost).
+    landing_gets: Arc<AtomicUsize>,
+    mode: Arc<Mutex<HubMode>>,
+}
+
+#[derive(Clone)]
+struct HubState {
+    pings: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    moved: Arc<Mutex<Vec<HashMap<String, String>>>>,
+    landing_gets: Arc<AtomicUsize>,
     mode: Arc<Mutex<HubMode>>,
 }
 
 impl Hub {
     async fn start(mode: HubMode) -> Hub {
-        let pings: Arc<Mutex<Vec<HashMap<String, String>>>> = Default::default();
-        let mode = Arc::new(Mutex::new(mode));
+        let state = HubState {
+            pings: Default::default(),
+            moved: Default::default(),
+            landing_gets: Default::default(),
+            mode: Arc::new(Mutex::new(mode)),
+        };
         let app = Router::new()
             .route("/hub", post(answer))
-            .with_state((pings.clone(), mode.clone()));
+            .route("/moved", post(moved).get(landing))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/hub", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Hub { url, pings, mode }
+        Hub {
+            url,
+            pings: state.pings,
+            moved: state.moved,
+            landing_gets: state.landing_gets,
+            mode: state.mode,
+        }
     }
 
     /// Answers from now on as `mode` says.
@@ -100,34 +132,59 @@ impl Hub {
     }
 }
 
-type HubState = (
-    Arc<Mutex<Vec<HashMap<String, String>>>>,
-    Arc<Mutex<HubMode>>,
-);
-
 async fn answer(
-    State((pings, mode)): State<HubState>,
+    State(hub): State<HubState>,
     Form(form): Form<HashMap<String, String>>,
-) -> StatusCode {
-    pings.lock().unwrap().push(form);
-    let mode = *mode.lock().unwrap();
+) -> Response {
+    let topic = form.get("hub.url").cloned().unwrap_or_default();
+    let first = {
+        let mut pings = hub.pings.lock().unwrap();
+        pings.push(form);
+        pings.len() == 1
+    };
+    let mode = *hub.mode.lock().unwrap();
     match mode {
         // WebSub hubs commonly accept a publish notification with 204 (or 202).
-        HubMode::Accept => StatusCode::NO_CONTENT,
-        HubMode::Fail => StatusCode::INTERNAL_SERVER_ERROR,
+        HubMode::Accept => StatusCode::NO_CONTENT.into_response(),
+        HubMode::Fail => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         HubMode::RefuseOne => {
-            let last = pings.lock().unwrap().last().cloned().unwrap_or_default();
-            if last["hub.url"].ends_with("/feeds/akorda-en.rss") {
-                StatusCode::BAD_REQUEST
+            if topic.ends_with("/feeds/akorda-en.rss") {
+                StatusCode::BAD_REQUEST.into_response()
             } else {
-                StatusCode::NO_CONTENT
+                StatusCode::NO_CONTENT.into_response()
             }
         }
         HubMode::Hang => {
             std::future::pending::<()>().await;
-            StatusCode::NO_CONTENT
+            StatusCode::NO_CONTENT.into_response()
         }
+        HubMode::Slow => {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            StatusCode::NO_CONTENT.into_response()
+        }
+        HubMode::Redirect(status) => (
+            StatusCode::from_u16(status).unwrap(),
+            [(header::LOCATION, "/moved")],
+        )
+            .into_response(),
+        HubMode::BusyOnce if first => {
+            (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "2")]).into_response()
+        }
+        HubMode::BusyOnce => StatusCode::NO_CONTENT.into_response(),
     }
+}
+
+async fn moved(
+    State(hub): State<HubState>,
+    Form(form): Form<HashMap<String, String>>,
+) -> StatusCode {
+    hub.moved.lock().unwrap().push(form);
+    StatusCode::ACCEPTED
+}
+
+async fn landing(State(hub): State<HubState>) -> &'static str {
+    hub.landing_gets.fetch_add(1, Ordering::SeqCst);
+    "Welcome to our new hub"
 }
 
 async fn app_with_hub(hub: &Hub) -> TestApp {
@@ -530,6 +587,18 @@ async fn a_feed_the_hub_refuses_holds_back_no_other() {
         hub.urls() == every
     })
     .await;
+    // Asked once in the round: a refusal is not retried before the others are asked.
+    let pings = hub.pings();
+    let last_new = every
+        .iter()
+        .map(|u| pings.iter().position(|p| &p["hub.url"] == u).unwrap())
+        .max()
+        .unwrap();
+    let asked = pings[..=last_new]
+        .iter()
+        .filter(|p| p["hub.url"] == refused)
+        .count();
+    assert_eq!(asked, 1, "{pings:?}");
     eventually("the refused feed shown", Duration::from_secs(20), || {
         t.app.shared.websub.health().is_some_and(|h| {
             h.undelivered == 1 && h.last_error.is_some_and(|e| e.starts_with(&refused))
@@ -549,5 +618,225 @@ async fn a_feed_the_hub_refuses_holds_back_no_other() {
         !hub.urls()
             .contains(&format!("{}/feeds/akorda-en.atom", t.base))
     );
+    t.stop().await;
+}
+
+/// Eight sources more than the setup's three: 36 feeds, more than a round takes (32).
+fn eight_more_sources() -> String {
+    (1..=8)
+        .map(|i| {
+            format!(
+                "[[sources]]\nid = \"extra-{i}\"\nurl = \"https://e.org/{i}\"\n\
+                 schedule = \"0 0 0 1 1 *\"\nkind = \"feed\"\nlanguage = \"en\"\n\n"
+            )
+        })
+        .collect()
+}
+
+/// Removing `websub_hub` leaves the worker idle, though more than a round's worth of feeds were
+/// still to ping: it drops its queue (the store keeps it for a start with a hub) and waits for a
+/// config edit, never waking again and again with nothing it can do.
+#[tokio::test(flavor = "multi_thread")]
+async fn removing_the_hub_leaves_the_worker_idle() {
+    let hub = Hub::start(HubMode::Slow).await;
+    let t = spawn_app_with(Setup {
+        server_keys: format!("websub_hub = \"{}\"\n", hub.url),
+        extra_config: eight_more_sources(),
+        ..Setup::default()
+    })
+    .await;
+    hub.wait_for(1).await;
+    // A worker that spins never yields: it holds a runtime thread for good, and the test would
+    // hang (timers stop; after a failed assertion the runtime cannot be dropped) rather than
+    // fail. It ends the test process with the reason instead (on stderr, not captured).
+    fn spins() -> ! {
+        use std::io::Write;
+        let _ = std::io::stderr()
+            .write_all(b"removing_the_hub_leaves_the_worker_idle: the WebSub worker spins\n");
+        std::process::abort();
+    }
+    let (done, watch) = std::sync::mpsc::channel::<()>();
+    std::thread::spawn(move || {
+        if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+            watch.recv_timeout(Duration::from_secs(45))
+        {
+            spins();
+        }
+    });
+    edit_config(
+        &t,
+        |text| text.replacen(&format!("websub_hub = \"{}\"\n", hub.url), "", 1),
+        |c| c.server.websub_hub.is_none(),
+    )
+    .await;
+    // The ping in flight ends (700 ms); then there is nothing to do. (Blocking sleeps: they
+    // need no runtime thread.)
+    std::thread::sleep(Duration::from_millis(1500));
+    let websub = &t.app.shared.websub;
+    let (rounds, pings) = (websub.rounds(), hub.pings().len());
+    assert!(pings < 36, "{pings}");
+    std::thread::sleep(Duration::from_secs(1));
+    if websub.rounds() != rounds {
+        spins();
+    }
+    assert_eq!(hub.pings().len(), pings);
+    assert_eq!(t.health().await["websub"], serde_json::Value::Null);
+    t.stop().await;
+    let _ = done.send(());
+}
+
+/// A hub whose address answers 301, 302 or 303 has taken no ping: a client that follows turns
+/// the `POST` into a `GET` without the form. Each ping stays undelivered, and the error names
+/// where the hub points, for the admin to fix `websub_hub`.
+#[rstest::rstest]
+#[case::moved_permanently(301)]
+#[case::found(302)]
+#[case::see_other(303)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_redirecting_the_post_away_takes_no_ping(#[case] status: u16) {
+    let hub = Hub::start(HubMode::Redirect(status)).await;
+    let t = app_with_hub(&hub).await;
+    eventually("every feed undelivered", Duration::from_secs(20), || {
+        t.app
+            .shared
+            .websub
+            .health()
+            .is_some_and(|h| h.undelivered == 12)
+    })
+    .await;
+    let error = t.app.shared.websub.health().unwrap().last_error.unwrap();
+    let moved = hub.url.replace("/hub", "/moved");
+    assert!(
+        error.contains(&format!("hub answered {status}")) && error.contains(&moved),
+        "{error}"
+    );
+    assert!(hub.moved.lock().unwrap().is_empty());
+    assert_eq!(hub.landing_gets.load(Ordering::SeqCst), 0);
+    t.stop().await;
+}
+
+/// A hub moved with 307 or 308 gets the same `POST` at its new address.
+#[rstest::rstest]
+#[case::temporary(307)]
+#[case::permanent(308)]
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_moved_with_307_or_308_gets_the_post_there(#[case] status: u16) {
+    let hub = Hub::start(HubMode::Redirect(status)).await;
+    let t = app_with_hub(&hub).await;
+    let every = topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]);
+    eventually(
+        "every feed pinged at /moved",
+        Duration::from_secs(20),
+        || {
+            let moved = hub.moved.lock().unwrap();
+            moved.iter().all(|p| p["hub.mode"] == "publish")
+                && moved
+                    .iter()
+                    .map(|p| p["hub.url"].clone())
+                    .collect::<BTreeSet<_>>()
+                    == every
+        },
+    )
+    .await;
+    eventually("nothing undelivered", Duration::from_secs(5), || {
+        t.app
+            .shared
+            .websub
+            .health()
+            .is_some_and(|h| h.undelivered == 0)
+    })
+    .await;
+    assert_eq!(hub.landing_gets.load(Ordering::SeqCst), 0);
+    t.stop().await;
+}
+
+/// The `rel="self"` link of a feed document: RSS's `atom:link`, Atom's `link`, JSON Feed's
+/// `feed_url`.
+fn self_link(document: &str, ext: &str) -> String {
+    if ext == "json" {
+        let json: serde_json::Value = serde_json::from_str(document).unwrap();
+        return json["feed_url"].as_str().unwrap().to_owned();
+    }
+    let rel = document.find(r#"rel="self""#).expect(document);
+    let href = document[..rel].rfind(r#"href=""#).unwrap() + r#"href=""#.len();
+    let end = href + document[href..].find('"').unwrap();
+    document[href..end].replace("&amp;", "&")
+}
+
+/// Every ping's topic is byte for byte the self link of the document it names, also under a
+/// `public_url` with a path and characters a URI must percent-encode.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_ping_names_the_self_link_of_its_document() {
+    let hub = Hub::start(HubMode::Accept).await;
+    let t = app_with_hub(&hub).await;
+    hub.after_start(&t).await;
+    let public = format!("{}/news|x^y/[v1]", t.base);
+    edit_config(
+        &t,
+        |text| {
+            text.replacen(
+                &format!("public_url = \"{}\"", t.base),
+                &format!("public_url = \"{public}\""),
+                1,
+            )
+        },
+        |c| c.general.public_url.contains("/news"),
+    )
+    .await;
+    let pings = hub.wait_for(12).await;
+    let pinged: BTreeSet<String> = pings.iter().map(|p| p["hub.url"].clone()).collect();
+    let mut links = BTreeSet::new();
+    for id in ["akorda-en", "akorda-ru", "akorda-kz", "all"] {
+        for ext in ["rss", "atom", "json"] {
+            let document = t.text(&format!("/feeds/{id}.{ext}")).await;
+            links.insert(self_link(&document, ext));
+        }
+    }
+    assert_eq!(pinged, links);
+    assert!(
+        links
+            .iter()
+            .all(|l| l.contains("/news%7Cx%5Ey/%5Bv1%5D/feeds/")),
+        "{links:?}"
+    );
+    t.stop().await;
+}
+
+/// A 429 is the hub asking for quiet as a whole: the ping is not retried at once, no other
+/// ping (news included) is made before its `Retry-After`, and then every feed is.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_hub_that_asks_to_wait_is_left_alone_for_its_retry_after() {
+    let hub = Hub::start(HubMode::BusyOnce).await;
+    let t = app_with_hub(&hub).await;
+    hub.wait_for(1).await;
+    let asked = tokio::time::Instant::now();
+    t.site.publish("en", release_en(1, 2));
+    t.poll("akorda-en").await.unwrap();
+    eventually("every feed waits", Duration::from_secs(1), || {
+        t.app
+            .shared
+            .websub
+            .health()
+            .is_some_and(|h| h.undelivered == 12)
+    })
+    .await;
+    let health = t.health().await;
+    let error = health["websub"]["last_error"].as_str().unwrap();
+    assert!(error.contains("429"), "{health}");
+    tokio::time::sleep_until(asked + Duration::from_millis(1500)).await;
+    assert_eq!(hub.pings().len(), 1, "{:?}", hub.pings());
+    let every = topics(&t, &["akorda-en", "akorda-ru", "akorda-kz", "all"]);
+    eventually("every feed pinged", Duration::from_secs(20), || {
+        hub.urls() == every
+    })
+    .await;
+    eventually("nothing undelivered", Duration::from_secs(5), || {
+        t.app
+            .shared
+            .websub
+            .health()
+            .is_some_and(|h| h.undelivered == 0)
+    })
+    .await;
     t.stop().await;
 }
