@@ -658,7 +658,7 @@ async fn removing_the_hub_leaves_the_worker_idle() {
     let (done, watch) = std::sync::mpsc::channel::<()>();
     std::thread::spawn(move || {
         if let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-            watch.recv_timeout(Duration::from_secs(45))
+            watch.recv_timeout(Duration::from_secs(120))
         {
             spins();
         }
