@@ -962,29 +962,7 @@ impl Poller<'_> {
                         // is written after the poll anyway.
                         continue;
                     }
-                    if !linking.sources.contains(&t.source) {
-                        linking.sources.push(t.source.clone());
-                    }
-                    if !self.telegram {
-                        continue;
-                    }
-                    // Posts already made get their language buttons by an edit, through the
-                    // outbox like any edit.
-                    let owner = if t.source == source.id {
-                        Some(source)
-                    } else {
-                        self.translations.iter().copied().find(|s| s.id == t.source)
-                    };
-                    let item = if is_x {
-                        Some(x.clone())
-                    } else if t.source == other.id && t.id == c.id {
-                        Some(c.clone())
-                    } else {
-                        store.item(&t.source, &t.id)?
-                    };
-                    if let (Some(owner), Some(item)) = (owner, item) {
-                        linking.edits.extend(edits_for(store, owner, &item)?);
-                    }
+                    self.languages_changed(store, source, t, &[x, c], &mut linking)?;
                 }
                 linking.links.extend(pairs);
             }
@@ -1054,28 +1032,43 @@ impl Poller<'_> {
             partner.remove(&c.id);
             lost.push(old.clone());
             for t in &lost {
-                if !linking.sources.contains(&t.source) {
-                    linking.sources.push(t.source.clone());
-                }
-                if !self.telegram {
-                    continue;
-                }
-                let owner = if t.source == source.id {
-                    Some(source)
-                } else {
-                    self.translations.iter().copied().find(|s| s.id == t.source)
-                };
-                let item = if t.source == other.id && t.id == c.id {
-                    Some(c.clone())
-                } else if t.source == source.id && t.id == old.id {
-                    Some(old_item.clone())
-                } else {
-                    store.item(&t.source, &t.id)?
-                };
-                if let (Some(owner), Some(item)) = (owner, item) {
-                    linking.edits.extend(edits_for(store, owner, &item)?);
-                }
+                self.languages_changed(store, source, t, &[c, old_item], linking)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Release `t` gained or lost a language: its source's feeds change, and with Telegram on,
+    /// its posts already made get their language buttons by an edit, through the outbox like
+    /// any edit. `at_hand`: releases of this poll, as read now (the store has the others).
+    fn languages_changed(
+        &self,
+        store: &Store,
+        source: &Source,
+        t: &Translation,
+        at_hand: &[&Item],
+        linking: &mut Linking,
+    ) -> Result<(), StoreError> {
+        if !linking.sources.contains(&t.source) {
+            linking.sources.push(t.source.clone());
+        }
+        if !self.telegram {
+            return Ok(());
+        }
+        let owner = if t.source == source.id {
+            Some(source)
+        } else {
+            self.translations.iter().copied().find(|s| s.id == t.source)
+        };
+        let item = match at_hand
+            .iter()
+            .find(|i| i.source == t.source && i.id == t.id)
+        {
+            Some(item) => Some((*item).clone()),
+            None => store.item(&t.source, &t.id)?,
+        };
+        if let (Some(owner), Some(item)) = (owner, item) {
+            linking.edits.extend(edits_for(store, owner, &item)?);
         }
         Ok(())
     }
