@@ -1941,20 +1941,6 @@ mod tests {
         };
         assert!(choose(&en, TZ, &ru, TZ, peers(&en), &short, |_| true).is_none());
         // Forty earlier releases of each source, every text naming the head of state.
-        let earlier = |source: &str, text: &str| -> Vec<Item> {
-            (0..40)
-                .map(|n| {
-                    item(
-                        source,
-                        source,
-                        &format!("e{n}"),
-                        1,
-                        &format!("{n}.jpg"),
-                        text,
-                    )
-                })
-                .collect()
-        };
         let en_earlier = earlier("en", "President Kassym-Jomart Tokayev met the delegation.");
         let ru_earlier = earlier(
             "ru",

@@ -1327,6 +1327,15 @@ async fn a_sources_user_name_and_password_are_never_published() {
     t.stop().await;
 }
 
+/// The status of `GET path` with `headers`.
+async fn status_of(t: &common::TestApp, path: &str, headers: Vec<(&'static str, String)>) -> u16 {
+    let mut request = t.http.get(format!("{}{path}", t.base));
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    request.send().await.unwrap().status().as_u16()
+}
+
 /// RFC 9110 §13.1.1 and §13.1.3: an `If-Match` naming no current tag of the feed is answered
 /// 412 (its own tag, or `*`, 200), also once a serving thread keeps the feed; an
 /// `If-Modified-Since` later than the server's clock is no valid date and is ignored (before,
@@ -1337,13 +1346,7 @@ async fn if_match_and_a_future_if_modified_since() {
     t.site.publish("en", release_en(1, 1));
     t.poll("akorda-en").await.unwrap();
     let path = "/feeds/akorda-en.rss";
-    let get = |headers: Vec<(&'static str, String)>| {
-        let mut request = t.http.get(format!("{}{path}", t.base));
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let get = |headers: Vec<(&'static str, String)>| status_of(&t, path, headers);
     let first = t.get(path).await;
     let tag = first.headers()["etag"].to_str().unwrap().to_owned();
     for _ in 0..3 {
@@ -1446,13 +1449,7 @@ async fn if_unmodified_since_before_the_feeds_date_fails() {
     t.site.publish("en", release_en(1, 1));
     t.poll("akorda-en").await.unwrap();
     let path = "/feeds/akorda-en.rss";
-    let get = |headers: Vec<(&'static str, String)>| {
-        let mut request = t.http.get(format!("{}{path}", t.base));
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        async move { request.send().await.unwrap().status().as_u16() }
-    };
+    let get = |headers: Vec<(&'static str, String)>| status_of(&t, path, headers);
     let first = t.get(path).await;
     let modified = first.headers()["last-modified"]
         .to_str()
